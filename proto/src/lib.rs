@@ -1,0 +1,37 @@
+//! Linli's contracts, generated from the `.proto` files beside this crate: the gRPC
+//! services (`linli.<service>.v1`) and the event payloads (`linli.events.v1`).
+
+pub mod registry {
+    pub mod v1 {
+        tonic::include_proto!("linli.registry.v1");
+    }
+}
+
+pub mod evaluation {
+    pub mod v1 {
+        tonic::include_proto!("linli.evaluation.v1");
+    }
+}
+
+pub mod events {
+    pub mod v1 {
+        tonic::include_proto!("linli.events.v1");
+    }
+}
+
+/// Every service and message, for gRPC server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("linli_descriptor");
+
+/// An event payload: a protobuf message with the routing key it travels under and the full
+/// message name that AMQP's `type` property carries, so a consumer can check what it got.
+pub trait Event: prost::Message + Default {
+    /// `<service>.<aggregate>.<verb>`, the verb in the past tense.
+    const ROUTING_KEY: &'static str;
+    /// The full protobuf message name, e.g. `linli.events.v1.ResidentRegistered`.
+    const TYPE: &'static str;
+}
+
+impl Event for events::v1::ResidentRegistered {
+    const ROUTING_KEY: &'static str = "registry.resident.registered";
+    const TYPE: &'static str = "linli.events.v1.ResidentRegistered";
+}

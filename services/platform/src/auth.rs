@@ -1,0 +1,321 @@
+//! Identity and access. Staff and operators carry a signed JWT; the gateway checks it and
+//! forwards it in gRPC metadata, and every service checks it again and asks
+//! [`Caller::authorize`] on every call, so a service is safe when reached directly. Deny by
+//! default: a role not named for an action may not do it, and an auditor never writes.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::config::AuthArgs;
+
+/// The HMAC key `linli token` and a local `linli serve` share when none is configured.
+pub const LOCAL_SECRET: &str = "linli-local-development-secret-change-me-in-production";
+
+/// The roles of the district's people and partners.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Sees and runs every centre of the district.
+    DistrictAdmin,
+    CentreManager,
+    FrontDesk,
+    Coordinator,
+    FinanceOfficer,
+    /// Reads what it is assigned; never writes.
+    Auditor,
+    Partner,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::DistrictAdmin,
+        Role::CentreManager,
+        Role::FrontDesk,
+        Role::Coordinator,
+        Role::FinanceOfficer,
+        Role::Auditor,
+        Role::Partner,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::DistrictAdmin => "district_admin",
+            Role::CentreManager => "centre_manager",
+            Role::FrontDesk => "front_desk",
+            Role::Coordinator => "coordinator",
+            Role::FinanceOfficer => "finance_officer",
+            Role::Auditor => "auditor",
+            Role::Partner => "partner",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.as_str() == text)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a token says.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub roles: Vec<Role>,
+    /// The centres the subject works in; empty for district-wide roles.
+    #[serde(default)]
+    pub centres: Vec<Uuid>,
+    pub aud: String,
+    pub iss: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// The verified identity behind a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub subject: String,
+    pub roles: BTreeSet<Role>,
+    pub centres: BTreeSet<Uuid>,
+}
+
+/// Reading or changing data: an auditor may only read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AuthError {
+    #[error("a bearer token is required")]
+    Missing,
+    #[error("the bearer token is not valid: {0}")]
+    Invalid(String),
+    #[error("this role may not do that")]
+    RoleDenied,
+    #[error("the caller may not act for this centre")]
+    CentreDenied,
+}
+
+impl Caller {
+    /// Whether the caller's work covers `centre`: district admins cover every centre.
+    pub fn covers_centre(&self, centre: Uuid) -> bool {
+        self.roles.contains(&Role::DistrictAdmin) || self.centres.contains(&centre)
+    }
+
+    /// Whether the caller sees every centre of the district.
+    pub fn is_district_wide(&self) -> bool {
+        self.roles.contains(&Role::DistrictAdmin)
+    }
+
+    /// Allows the call when one of the caller's roles is in `allowed` (an auditor counting
+    /// only for reads) and the caller covers `centre`.
+    pub fn authorize(&self, centre: Uuid, access: Access, allowed: &[Role]) -> Result<(), AuthError> {
+        self.require_role(access, allowed)?;
+        if self.covers_centre(centre) {
+            Ok(())
+        } else {
+            Err(AuthError::CentreDenied)
+        }
+    }
+
+    /// The role half of [`authorize`](Self::authorize), for calls not about one centre.
+    pub fn require_role(&self, access: Access, allowed: &[Role]) -> Result<(), AuthError> {
+        let permitted = self.roles.iter().any(|role| {
+            allowed.contains(role) && !(access == Access::Write && *role == Role::Auditor)
+        });
+        if permitted { Ok(()) } else { Err(AuthError::RoleDenied) }
+    }
+}
+
+/// Signs and verifies tokens. Only HS256 is accepted, so `alg: none` and algorithm
+/// confusion are refused by construction.
+#[derive(Clone)]
+pub struct TokenKeys {
+    inner: Arc<Keys>,
+}
+
+struct Keys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    audience: String,
+    issuer: String,
+}
+
+impl TokenKeys {
+    pub fn new(args: &AuthArgs) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_audience(&[&args.jwt_audience]);
+        validation.set_issuer(&[&args.jwt_issuer]);
+        validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+        validation.leeway = 30;
+        TokenKeys {
+            inner: Arc::new(Keys {
+                encoding: EncodingKey::from_secret(args.jwt_secret.as_bytes()),
+                decoding: DecodingKey::from_secret(args.jwt_secret.as_bytes()),
+                validation,
+                audience: args.jwt_audience.clone(),
+                issuer: args.jwt_issuer.clone(),
+            }),
+        }
+    }
+
+    /// A token for `subject` with these roles and centres, valid for `ttl`.
+    pub fn issue(&self, subject: &str, roles: &[Role], centres: &[Uuid], ttl: Duration) -> String {
+        let now = Utc::now();
+        let claims = Claims {
+            sub: subject.to_owned(),
+            roles: roles.to_vec(),
+            centres: centres.to_vec(),
+            aud: self.inner.audience.clone(),
+            iss: self.inner.issuer.clone(),
+            iat: now.timestamp(),
+            exp: (now + ttl).timestamp(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.inner.encoding)
+            .expect("HS256 signing of serialisable claims cannot fail")
+    }
+
+    /// Checks signature, algorithm, expiry, audience and issuer.
+    pub fn verify(&self, token: &str) -> Result<Caller, AuthError> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.inner.decoding, &self.inner.validation)
+            .map_err(|error| AuthError::Invalid(error.to_string()))?;
+        let claims = data.claims;
+        if claims.roles.is_empty() {
+            return Err(AuthError::Invalid("the token names no role".into()));
+        }
+        Ok(Caller {
+            subject: claims.sub,
+            roles: claims.roles.into_iter().collect(),
+            centres: claims.centres.into_iter().collect(),
+        })
+    }
+
+    /// Reads `authorization: Bearer …` from headers.
+    pub fn verify_bearer(&self, value: Option<&str>) -> Result<Caller, AuthError> {
+        let value = value.ok_or(AuthError::Missing)?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .ok_or_else(|| AuthError::Invalid("expected `Bearer <token>`".into()))?;
+        self.verify(token.trim())
+    }
+}
+
+/// A tonic interceptor that verifies the bearer token and puts the [`Caller`] into the
+/// request's extensions; a call without a valid token never reaches the service.
+#[derive(Clone)]
+pub struct Authenticate(pub TokenKeys);
+
+impl tonic::service::Interceptor for Authenticate {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        let header = request
+            .metadata()
+            .get("authorization")
+            .and_then(|value| value.to_str().ok());
+        let caller = self.0.verify_bearer(header).map_err(tonic::Status::from)?;
+        request.extensions_mut().insert(caller);
+        Ok(request)
+    }
+}
+
+/// The caller the [`Authenticate`] interceptor admitted.
+pub fn caller<T>(request: &tonic::Request<T>) -> Result<&Caller, tonic::Status> {
+    request
+        .extensions()
+        .get::<Caller>()
+        .ok_or_else(|| tonic::Status::unauthenticated("a bearer token is required"))
+}
+
+impl From<AuthError> for tonic::Status {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::Missing | AuthError::Invalid(_) => tonic::Status::unauthenticated(error.to_string()),
+            AuthError::RoleDenied | AuthError::CentreDenied => {
+                tonic::Status::permission_denied(error.to_string())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> TokenKeys {
+        TokenKeys::new(&AuthArgs {
+            jwt_secret: "test-secret".into(),
+            jwt_audience: "linli".into(),
+            jwt_issuer: "linli".into(),
+        })
+    }
+
+    fn caller(roles: &[Role], centres: &[Uuid]) -> Caller {
+        Caller {
+            subject: "s".into(),
+            roles: roles.iter().copied().collect(),
+            centres: centres.iter().copied().collect(),
+        }
+    }
+
+    #[test]
+    fn issued_token_verifies_with_its_roles_and_centres() {
+        let centre = Uuid::new_v4();
+        let token = keys().issue("desk-1", &[Role::FrontDesk], &[centre], Duration::hours(1));
+        let verified = keys().verify(&token).expect("fresh token verifies");
+        assert_eq!(verified, Caller { subject: "desk-1".into(), ..caller(&[Role::FrontDesk], &[centre]) });
+    }
+
+    #[test]
+    fn expired_token_is_refused() {
+        let token = keys().issue("x", &[Role::FrontDesk], &[], Duration::minutes(-5));
+        assert!(matches!(keys().verify(&token), Err(AuthError::Invalid(_))));
+    }
+
+    #[test]
+    fn token_signed_with_another_key_is_refused() {
+        let other = TokenKeys::new(&AuthArgs {
+            jwt_secret: "other".into(),
+            jwt_audience: "linli".into(),
+            jwt_issuer: "linli".into(),
+        });
+        let token = other.issue("x", &[Role::DistrictAdmin], &[], Duration::hours(1));
+        assert!(matches!(keys().verify(&token), Err(AuthError::Invalid(_))));
+    }
+
+    #[test]
+    fn auditor_reads_but_never_writes() {
+        let centre = Uuid::new_v4();
+        let auditor = caller(&[Role::Auditor], &[centre]);
+        let roles = [Role::Auditor, Role::FrontDesk];
+        assert_eq!(auditor.authorize(centre, Access::Read, &roles), Ok(()));
+        assert_eq!(auditor.authorize(centre, Access::Write, &roles), Err(AuthError::RoleDenied));
+    }
+
+    #[test]
+    fn staff_of_one_centre_are_refused_at_another() {
+        let (own, other) = (Uuid::new_v4(), Uuid::new_v4());
+        let desk = caller(&[Role::FrontDesk], &[own]);
+        assert_eq!(desk.authorize(other, Access::Read, &[Role::FrontDesk]), Err(AuthError::CentreDenied));
+        let admin = caller(&[Role::DistrictAdmin], &[]);
+        assert_eq!(admin.authorize(other, Access::Write, &[Role::DistrictAdmin]), Ok(()));
+    }
+
+    #[test]
+    fn a_role_not_named_is_denied() {
+        let centre = Uuid::new_v4();
+        let partner = caller(&[Role::Partner], &[centre]);
+        assert_eq!(partner.authorize(centre, Access::Read, &[Role::FrontDesk]), Err(AuthError::RoleDenied));
+    }
+}

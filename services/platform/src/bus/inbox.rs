@@ -1,0 +1,336 @@
+//! The consuming half of the bus. A [`Consumer`] reads its own quorum queue and, for each
+//! delivery, records the event id in the `inbox` table and applies the [`Handler`] in one
+//! transaction, then acks after the commit: an event takes effect exactly once however
+//! often it is delivered. A handler's failure is retried with a growing delay until the
+//! queue's delivery limit, after which the broker dead-letters the message; a message that
+//! can never succeed goes to the dead-letter queue at once. While the database is
+//! unreachable the consumer waits and retries in place, so an outage spends no deliveries.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt as _;
+use lapin::message::Delivery;
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, BasicRejectOptions};
+use lapin::types::{AMQPValue, FieldTable};
+use linli_proto::Event;
+use sqlx::{PgConnection, PgPool};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
+use uuid::Uuid;
+
+use super::{Bus, backoff};
+use crate::error::{error_chain, is_transient_db_error};
+use crate::metrics::{EVENT_LAG, EVENTS_CONSUMED, EVENTS_REDELIVERED};
+use crate::telemetry;
+
+const PREFETCH: u16 = 32;
+
+/// One delivered event, read from its AMQP properties.
+#[derive(Clone, Debug)]
+pub struct Incoming {
+    pub id: Uuid,
+    pub routing_key: String,
+    pub message_type: String,
+    pub centre_id: Option<Uuid>,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub payload: Vec<u8>,
+    /// How many times the broker delivered it before this delivery.
+    pub delivery_count: u32,
+    /// W3C trace context from the headers.
+    pub trace: HashMap<String, String>,
+}
+
+impl Incoming {
+    /// Reads a delivery; an error means the message can never be handled (no event id).
+    pub fn from_delivery(delivery: &Delivery) -> Result<Self, String> {
+        let properties = &delivery.properties;
+        let id = properties
+            .message_id()
+            .as_ref()
+            .and_then(|id| Uuid::parse_str(id.as_str()).ok())
+            .ok_or("message_id is missing or not a UUID")?;
+        let headers = properties.headers().clone().unwrap_or_default();
+        let text = |key: &str| header_text(&headers, key);
+        let mut trace = HashMap::new();
+        for key in ["traceparent", "tracestate"] {
+            if let Some(value) = text(key) {
+                trace.insert(key.to_owned(), value);
+            }
+        }
+        Ok(Incoming {
+            id,
+            routing_key: delivery.routing_key.as_str().to_owned(),
+            message_type: properties.kind().as_ref().map(|t| t.as_str().to_owned()).unwrap_or_default(),
+            centre_id: text("centre_id").and_then(|c| Uuid::parse_str(&c).ok()),
+            occurred_at: text("occurred_at")
+                .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+                .map(|t| t.with_timezone(&Utc)),
+            payload: delivery.data.clone(),
+            delivery_count: header_count(&headers, "x-delivery-count"),
+            trace,
+        })
+    }
+
+    /// The payload as `E`, refusing a message of another type.
+    pub fn decode<E: Event>(&self) -> Result<E, HandlerError> {
+        if self.message_type != E::TYPE {
+            return Err(HandlerError::Permanent(format!(
+                "expected {}, got {:?}",
+                E::TYPE,
+                self.message_type
+            )));
+        }
+        E::decode(self.payload.as_slice()).map_err(|e| HandlerError::Permanent(format!("undecodable {}: {e}", E::TYPE)))
+    }
+}
+
+fn header_text(headers: &FieldTable, key: &str) -> Option<String> {
+    match headers.inner().get(key)? {
+        AMQPValue::LongString(value) => Some(String::from_utf8_lossy(value.as_bytes()).into_owned()),
+        AMQPValue::ShortString(value) => Some(value.as_str().to_owned()),
+        _ => None,
+    }
+}
+
+fn header_count(headers: &FieldTable, key: &str) -> u32 {
+    match headers.inner().get(key) {
+        Some(AMQPValue::LongLongInt(n)) => (*n).max(0) as u32,
+        Some(AMQPValue::LongInt(n)) => (*n).max(0) as u32,
+        Some(AMQPValue::LongUInt(n)) => *n,
+        Some(AMQPValue::ShortInt(n)) => (*n).max(0) as u32,
+        Some(AMQPValue::ShortUInt(n)) => u32::from(*n),
+        _ => 0,
+    }
+}
+
+/// Why a handler did not apply an event.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// Might succeed later: retried with a delay, dead-lettered after the delivery limit.
+    #[error("transient: {0}")]
+    Transient(String),
+    /// Can never succeed (malformed, unknown type): dead-lettered at once.
+    #[error("permanent: {0}")]
+    Permanent(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Applies one kind of event inside the consumer's transaction. It never acks: the
+/// consumer commits, then acks.
+pub trait Handler: Send + Sync + 'static {
+    fn handle(&self, event: &Incoming, tx: &mut PgConnection) -> impl Future<Output = Result<(), HandlerError>> + Send;
+}
+
+/// What became of one delivery.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The effect is committed.
+    Applied,
+    /// This event id was applied before; nothing done.
+    Duplicate,
+    /// The handler failed in a way that may pass later.
+    Retry(String),
+    /// The message can never be handled.
+    DeadLetter(String),
+    /// The database could not be reached; nothing was spent.
+    Unavailable(String),
+}
+
+/// A service's subscription: its queue, bindings and handler.
+pub struct Consumer<H> {
+    name: String,
+    pool: PgPool,
+    bus: Bus,
+    bindings: Vec<String>,
+    handler: H,
+}
+
+impl<H: Handler> Consumer<H> {
+    /// `name` names the queue (`<prefix>.<name>`) and the inbox rows; `bindings` are
+    /// routing-key patterns such as `registry.resident.*`.
+    pub fn new(name: &str, pool: PgPool, bus: Bus, bindings: &[&str], handler: H) -> Self {
+        Consumer {
+            name: name.to_owned(),
+            pool,
+            bus,
+            bindings: bindings.iter().map(|b| (*b).to_owned()).collect(),
+            handler,
+        }
+    }
+
+    /// Declares the queue, its bindings and its dead-letter queue.
+    pub async fn declare(&self) -> lapin::Result<()> {
+        let channel = self.bus.channel().await?;
+        let bindings: Vec<&str> = self.bindings.iter().map(String::as_str).collect();
+        self.bus.declare_queue(&channel, &self.name, &bindings).await?;
+        let _ = channel.close(200, "declared".into()).await;
+        Ok(())
+    }
+
+    /// Applies one event exactly once: the inbox insert and the handler's effect commit
+    /// together, or neither does.
+    pub async fn handle(&self, event: &Incoming) -> Outcome {
+        let result: Result<Outcome, HandlerError> = async {
+            let mut tx = self.pool.begin().await?;
+            let fresh = sqlx::query(
+                "INSERT INTO inbox (consumer, event_id, routing_key) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(&self.name)
+            .bind(event.id)
+            .bind(&event.routing_key)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if !fresh {
+                return Ok(Outcome::Duplicate);
+            }
+            self.handler.handle(event, &mut tx).await?;
+            tx.commit().await?;
+            Ok(Outcome::Applied)
+        }
+        .await;
+        match result {
+            Ok(outcome) => outcome,
+            Err(HandlerError::Permanent(reason)) => Outcome::DeadLetter(reason),
+            Err(HandlerError::Transient(reason)) => Outcome::Retry(reason),
+            Err(HandlerError::Database(error)) if is_transient_db_error(&error) => {
+                Outcome::Unavailable(error_chain(&error))
+            }
+            Err(HandlerError::Database(error)) => Outcome::Retry(error_chain(&error)),
+        }
+    }
+
+    /// Consumes until `shutdown`, reconnecting with backoff whenever the broker goes away.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut attempt = 0;
+        while !shutdown.is_cancelled() {
+            match self.consume(&shutdown, &mut attempt).await {
+                Ok(()) => break,
+                Err(error) => {
+                    attempt += 1;
+                    tracing::warn!(consumer = %self.name, error = %format!("{error:#}"), "consumer lost the broker; reconnecting");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(backoff(Duration::from_millis(100), attempt, Duration::from_secs(10))) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    async fn consume(&self, shutdown: &CancellationToken, attempt: &mut u32) -> anyhow::Result<()> {
+        let channel = self.bus.channel().await?;
+        let bindings: Vec<&str> = self.bindings.iter().map(String::as_str).collect();
+        self.bus.declare_queue(&channel, &self.name, &bindings).await?;
+        channel.basic_qos(PREFETCH, BasicQosOptions::default()).await?;
+        let mut deliveries = channel
+            .basic_consume(
+                self.bus.args().queue(&self.name).into(),
+                format!("{}-{}", self.name, Uuid::new_v4()).into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        *attempt = 0;
+        tracing::info!(consumer = %self.name, "consuming");
+        loop {
+            let delivery = tokio::select! {
+                _ = shutdown.cancelled() => {
+                    let _ = channel.close(200, "shutting down".into()).await;
+                    return Ok(());
+                }
+                next = deliveries.next() => match next {
+                    Some(delivery) => delivery?,
+                    None => anyhow::bail!("the consumer stream ended"),
+                },
+            };
+            if !self.process(delivery, shutdown).await? {
+                let _ = channel.close(200, "shutting down".into()).await;
+                return Ok(());
+            }
+        }
+    }
+
+    /// Handles one delivery and settles it; false when shutdown interrupted it.
+    async fn process(&self, delivery: Delivery, shutdown: &CancellationToken) -> lapin::Result<bool> {
+        if delivery.redelivered {
+            EVENTS_REDELIVERED.with_label_values(&[&self.name]).inc();
+        }
+        let event = match Incoming::from_delivery(&delivery) {
+            Ok(event) => event,
+            Err(reason) => {
+                tracing::error!(consumer = %self.name, routing_key = %delivery.routing_key, %reason, "unreadable message dead-lettered");
+                EVENTS_CONSUMED.with_label_values(&[&self.name, "dead_lettered"]).inc();
+                delivery.acker.reject(BasicRejectOptions { requeue: false }).await?;
+                return Ok(true);
+            }
+        };
+        let span = tracing::info_span!(
+            "consume",
+            otel.name = format!("{} process", event.routing_key),
+            otel.kind = "consumer",
+            consumer = %self.name,
+            event_id = %event.id,
+            trace_id = tracing::field::Empty,
+        );
+        telemetry::adopt_parent(&span, &event.trace);
+
+        let mut waits = 0;
+        let outcome = loop {
+            match self.handle(&event).instrument(span.clone()).await {
+                Outcome::Unavailable(reason) => {
+                    waits += 1;
+                    tracing::warn!(parent: &span, consumer = %self.name, %reason, "database unavailable; waiting");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => {
+                            delivery.acker.nack(BasicNackOptions { requeue: true, ..Default::default() }).await?;
+                            return Ok(false);
+                        }
+                        _ = tokio::time::sleep(backoff(Duration::from_millis(100), waits, Duration::from_secs(5))) => {}
+                    }
+                }
+                outcome => break outcome,
+            }
+        };
+
+        let limit = self.bus.args().delivery_limit;
+        match outcome {
+            Outcome::Applied | Outcome::Duplicate => {
+                let label = if outcome == Outcome::Applied { "applied" } else { "duplicate" };
+                EVENTS_CONSUMED.with_label_values(&[&self.name, label]).inc();
+                if let Some(occurred) = event.occurred_at {
+                    let lag = (Utc::now() - occurred).to_std().unwrap_or_default();
+                    EVENT_LAG.with_label_values(&[&self.name]).observe(lag.as_secs_f64());
+                }
+                delivery.acker.ack(BasicAckOptions::default()).await?;
+            }
+            Outcome::Retry(reason) => {
+                let last = event.delivery_count + 1 >= limit;
+                let label = if last { "dead_lettered" } else { "retried" };
+                EVENTS_CONSUMED.with_label_values(&[&self.name, label]).inc();
+                tracing::warn!(parent: &span, consumer = %self.name, %reason, deliveries = event.delivery_count + 1, limit, "handler failed; {}", if last { "dead-lettering" } else { "will retry" });
+                if !last {
+                    let delay = backoff(Duration::from_millis(self.bus.args().retry_base_ms), event.delivery_count, Duration::from_secs(30));
+                    tokio::select! {
+                        _ = shutdown.cancelled() => {}
+                        _ = tokio::time::sleep(delay) => {}
+                    }
+                }
+                delivery.acker.nack(BasicNackOptions { requeue: !last, ..Default::default() }).await?;
+            }
+            Outcome::DeadLetter(reason) => {
+                EVENTS_CONSUMED.with_label_values(&[&self.name, "dead_lettered"]).inc();
+                tracing::error!(parent: &span, consumer = %self.name, %reason, "event can never be handled; dead-lettered");
+                delivery.acker.reject(BasicRejectOptions { requeue: false }).await?;
+            }
+            Outcome::Unavailable(_) => unreachable!("waited out above"),
+        }
+        Ok(true)
+    }
+}

@@ -1,0 +1,153 @@
+//! The event bus: one durable topic exchange, a transactional outbox on the publishing
+//! side ([`outbox`]) and an idempotent inbox on the consuming side ([`inbox`]).
+//!
+//! Names come from [`BusArgs`]: `<prefix>.events` (topic exchange), `<prefix>.dead`
+//! (dead-letter exchange), `<prefix>.<consumer>` (a consumer's quorum queue) and
+//! `<prefix>.<consumer>.dead` (its dead-letter queue), so a test run with its own prefix
+//! never meets another's messages.
+
+pub mod inbox;
+pub mod outbox;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use lapin::{Channel, Connection, ConnectionProperties, ExchangeKind};
+use tokio::sync::Mutex;
+
+use crate::config::BusArgs;
+
+pub use inbox::{Consumer, Handler, HandlerError, Incoming, Outcome};
+pub use outbox::{Relay, enqueue};
+
+/// One AMQP connection for one service in this process, made on first use and made again
+/// after the broker goes away. Channels are cheap; the connection is not.
+#[derive(Clone)]
+pub struct Bus {
+    args: Arc<BusArgs>,
+    name: String,
+    connection: Arc<Mutex<Option<Connection>>>,
+}
+
+impl Bus {
+    /// `name` labels the connection in the broker's management UI.
+    pub fn new(args: BusArgs, name: &str) -> Self {
+        Bus { args: Arc::new(args), name: name.to_owned(), connection: Arc::new(Mutex::new(None)) }
+    }
+
+    pub fn args(&self) -> &BusArgs {
+        &self.args
+    }
+
+    /// A fresh channel on a live connection, connecting first if needed.
+    pub async fn channel(&self) -> lapin::Result<Channel> {
+        let mut guard = self.connection.lock().await;
+        if let Some(connection) = guard.as_ref()
+            && connection.status().connected()
+        {
+            match connection.create_channel().await {
+                Ok(channel) => return Ok(channel),
+                Err(error) => tracing::warn!(%error, "AMQP channel failed; reconnecting"),
+            }
+        }
+        let properties = ConnectionProperties::default()
+            .with_connection_name(LongString::from(format!("{}/{}", self.args.prefix, self.name)));
+        let connection = Connection::connect(&self.args.url, properties).await?;
+        let channel = connection.create_channel().await?;
+        *guard = Some(connection);
+        Ok(channel)
+    }
+
+    /// Whether the broker is reachable: the live connection, or a new one.
+    pub async fn is_reachable(&self) -> bool {
+        match tokio::time::timeout(Duration::from_secs(3), self.channel()).await {
+            Ok(Ok(channel)) => {
+                let _ = channel.close(200, "probe".into()).await;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Declares the durable topic exchange and the dead-letter exchange.
+    pub async fn declare_exchanges(&self, channel: &Channel) -> lapin::Result<()> {
+        let durable = ExchangeDeclareOptions { durable: true, ..Default::default() };
+        channel
+            .exchange_declare(self.args.exchange().into(), ExchangeKind::Topic, durable, FieldTable::default())
+            .await?;
+        channel
+            .exchange_declare(
+                self.args.dead_letter_exchange().into(),
+                ExchangeKind::Direct,
+                durable,
+                FieldTable::default(),
+            )
+            .await
+    }
+
+    /// Declares `consumer`'s quorum queue bound to `bindings` (routing-key patterns), with
+    /// its delivery limit and its dead-letter queue. Dead-lettering is at-least-once, so a
+    /// poison message reaches the dead-letter queue even if the broker fails meanwhile.
+    pub async fn declare_queue(&self, channel: &Channel, consumer: &str, bindings: &[&str]) -> lapin::Result<()> {
+        self.declare_exchanges(channel).await?;
+        let durable = QueueDeclareOptions { durable: true, ..Default::default() };
+        let queue = self.args.queue(consumer);
+        let dead = self.args.dead_letter_queue(consumer);
+
+        let mut dead_args = FieldTable::default();
+        dead_args.insert("x-queue-type".into(), string("quorum"));
+        channel.queue_declare(dead.clone().into(), durable, dead_args).await?;
+        channel
+            .queue_bind(
+                dead.clone().into(),
+                self.args.dead_letter_exchange().into(),
+                dead.clone().into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+
+        let mut args = FieldTable::default();
+        args.insert("x-queue-type".into(), string("quorum"));
+        args.insert("x-delivery-limit".into(), AMQPValue::LongInt(self.args.delivery_limit as i32));
+        args.insert("x-dead-letter-exchange".into(), string(&self.args.dead_letter_exchange()));
+        args.insert("x-dead-letter-routing-key".into(), string(&dead));
+        args.insert("x-dead-letter-strategy".into(), string("at-least-once"));
+        args.insert("x-overflow".into(), string("reject-publish"));
+        channel.queue_declare(queue.clone().into(), durable, args).await?;
+        for binding in bindings {
+            channel
+                .queue_bind(
+                    queue.clone().into(),
+                    self.args.exchange().into(),
+                    ShortString::from(*binding),
+                    QueueBindOptions::default(),
+                    FieldTable::default(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Closes the connection (shutdown, or a test that wants to see a reconnect).
+    pub async fn close(&self) {
+        if let Some(connection) = self.connection.lock().await.take() {
+            let _ = connection.close(200, "closing".into()).await;
+        }
+    }
+}
+
+fn string(value: &str) -> AMQPValue {
+    AMQPValue::LongString(LongString::from(value))
+}
+
+/// Exponential backoff from `base`, capped at `cap`, with up to 25% jitter so many
+/// reconnecting processes do not knock in step.
+pub fn backoff(base: Duration, attempt: u32, cap: Duration) -> Duration {
+    let exponential = base.saturating_mul(2u32.saturating_pow(attempt.min(16)));
+    let capped = exponential.min(cap);
+    let jitter = capped.mul_f64(rand::random::<f64>() * 0.25);
+    capped + jitter
+}

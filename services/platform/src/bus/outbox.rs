@@ -1,0 +1,316 @@
+//! The publishing half of the bus. A service writes its events into the `outbox` table in
+//! the same transaction as the state change they describe ([`enqueue`]); the [`Relay`]
+//! publishes committed rows with publisher confirms and marks them sent. A crash before
+//! commit loses both, a crash after commit loses neither: the relay finds the row on its
+//! next pass. A crash between the broker's confirm and the mark publishes twice, which the
+//! consumers' inbox absorbs.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+use lapin::types::{AMQPValue, FieldTable, LongString};
+use lapin::{BasicProperties, Channel, Confirmation};
+use linli_proto::Event;
+use sqlx::postgres::PgListener;
+use sqlx::{PgConnection, PgPool};
+use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
+use uuid::Uuid;
+
+use super::{Bus, backoff};
+use crate::error::error_chain;
+use crate::metrics::{EVENTS_PUBLISHED, OUTBOX_BACKLOG};
+use crate::telemetry;
+
+/// The channel `NOTIFY` wakes the relay on (see the platform migration).
+const WAKE_CHANNEL: &str = "linli_outbox";
+/// How often the relay looks without being woken, in case a notification was missed.
+const FALLBACK_POLL: Duration = Duration::from_secs(5);
+const BATCH: i64 = 200;
+
+/// Records `event` for publication, inside the caller's transaction. Returns its event id.
+pub async fn enqueue<E: Event>(
+    tx: &mut PgConnection,
+    centre_id: Option<Uuid>,
+    event: &E,
+) -> Result<Uuid, sqlx::Error> {
+    let id = Uuid::new_v4();
+    let trace = telemetry::current_trace_headers();
+    sqlx::query(
+        "INSERT INTO outbox (id, routing_key, message_type, centre_id, payload, traceparent, tracestate)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(E::ROUTING_KEY)
+    .bind(E::TYPE)
+    .bind(centre_id)
+    .bind(event.encode_to_vec())
+    .bind(trace.get("traceparent"))
+    .bind(trace.get("tracestate"))
+    .execute(tx)
+    .await?;
+    Ok(id)
+}
+
+#[derive(sqlx::FromRow)]
+struct OutboxRow {
+    id: Uuid,
+    routing_key: String,
+    message_type: String,
+    centre_id: Option<Uuid>,
+    payload: Vec<u8>,
+    traceparent: Option<String>,
+    tracestate: Option<String>,
+    occurred_at: DateTime<Utc>,
+}
+
+/// Publishes a service's committed events.
+pub struct Relay {
+    pool: PgPool,
+    bus: Bus,
+    service: String,
+    channel: Mutex<Option<Channel>>,
+}
+
+impl Relay {
+    pub fn new(pool: PgPool, bus: Bus, service: &str) -> Self {
+        Relay { pool, bus, service: service.to_owned(), channel: Mutex::new(None) }
+    }
+
+    /// Publishes one batch of unpublished events, oldest first, and returns how many the
+    /// broker confirmed. Rows are locked while in flight, so several relays (replicas) never
+    /// publish the same row at once. A nack or a lost connection leaves the row unpublished,
+    /// with its attempt counted, and is returned as an error.
+    pub async fn relay_once(&self) -> anyhow::Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        let rows: Vec<OutboxRow> = sqlx::query_as(
+            "SELECT id, routing_key, message_type, centre_id, payload, traceparent, tracestate, occurred_at
+             FROM outbox WHERE published_at IS NULL
+             ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(BATCH)
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+
+        let (confirmed, failed, error) = match self.publish(&rows).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                *self.channel.lock().await = None;
+                (Vec::new(), rows.iter().map(|row| row.id).collect(), Some(error_chain(&error)))
+            }
+        };
+        sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)")
+            .bind(&confirmed)
+            .execute(&mut *tx)
+            .await?;
+        if !failed.is_empty() {
+            sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1)")
+                .bind(&failed)
+                .bind(error.as_deref().unwrap_or("not confirmed"))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        EVENTS_PUBLISHED.with_label_values(&[&self.service, "confirmed"]).inc_by(confirmed.len() as u64);
+        if failed.is_empty() {
+            Ok(confirmed.len())
+        } else {
+            EVENTS_PUBLISHED.with_label_values(&[&self.service, "failed"]).inc_by(failed.len() as u64);
+            anyhow::bail!(
+                "{} of {} events not confirmed: {}",
+                failed.len(),
+                rows.len(),
+                error.unwrap_or_else(|| "nacked by the broker".into())
+            )
+        }
+    }
+
+    /// Publishes every row, then awaits every confirm; returns confirmed ids, failed ids and
+    /// the first failure.
+    async fn publish(&self, rows: &[OutboxRow]) -> lapin::Result<(Vec<Uuid>, Vec<Uuid>, Option<String>)> {
+        let channel = self.confirmed_channel().await?;
+        let exchange = self.bus.args().exchange();
+        let mut pending = Vec::with_capacity(rows.len());
+        for row in rows {
+            let span = tracing::info_span!(
+                "publish",
+                otel.name = format!("{} publish", row.routing_key),
+                otel.kind = "producer",
+                messaging.system = "rabbitmq",
+                messaging.message.id = %row.id,
+                trace_id = tracing::field::Empty,
+            );
+            let mut stored = HashMap::new();
+            if let Some(traceparent) = &row.traceparent {
+                stored.insert("traceparent".to_owned(), traceparent.clone());
+            }
+            if let Some(tracestate) = &row.tracestate {
+                stored.insert("tracestate".to_owned(), tracestate.clone());
+            }
+            telemetry::adopt_parent(&span, &stored);
+            let properties = properties(row, &span);
+            let confirm = channel
+                .basic_publish(
+                    exchange.clone().into(),
+                    row.routing_key.clone().into(),
+                    BasicPublishOptions { mandatory: true, ..Default::default() },
+                    &row.payload,
+                    properties,
+                )
+                .instrument(span)
+                .await?;
+            pending.push((row.id, &row.routing_key, confirm));
+        }
+
+        let (mut confirmed, mut failed, mut first_error) = (Vec::new(), Vec::new(), None);
+        for (id, routing_key, confirm) in pending {
+            match confirm.await {
+                Ok(Confirmation::Ack(returned)) => {
+                    if returned.is_some() {
+                        // Published and confirmed, but no queue is bound for it: nobody
+                        // subscribes to this fact yet. Counted and logged, never silent.
+                        EVENTS_PUBLISHED.with_label_values(&[&self.service, "unroutable"]).inc();
+                        tracing::warn!(%routing_key, event_id = %id, "event had no subscriber");
+                    }
+                    confirmed.push(id);
+                }
+                Ok(Confirmation::Nack(_)) => {
+                    failed.push(id);
+                    first_error.get_or_insert_with(|| "nacked by the broker".to_owned());
+                }
+                Ok(Confirmation::NotRequested) => {
+                    failed.push(id);
+                    first_error.get_or_insert_with(|| "publisher confirms were not enabled".to_owned());
+                }
+                Err(error) => {
+                    failed.push(id);
+                    first_error.get_or_insert_with(|| error.to_string());
+                }
+            }
+        }
+        if !failed.is_empty() {
+            *self.channel.lock().await = None;
+        }
+        Ok((confirmed, failed, first_error))
+    }
+
+    async fn confirmed_channel(&self) -> lapin::Result<Channel> {
+        let mut guard = self.channel.lock().await;
+        if let Some(channel) = guard.as_ref()
+            && channel.status().connected()
+        {
+            return Ok(channel.clone());
+        }
+        let channel = self.bus.channel().await?;
+        self.bus.declare_exchanges(&channel).await?;
+        channel.confirm_select(ConfirmSelectOptions::default()).await?;
+        *guard = Some(channel.clone());
+        Ok(channel)
+    }
+
+    /// Publishes until nothing is left or a pass fails.
+    pub async fn drain(&self) -> anyhow::Result<usize> {
+        let mut total = 0;
+        loop {
+            match self.relay_once().await? {
+                0 => return Ok(total),
+                n => total += n,
+            }
+        }
+    }
+
+    /// Events committed and not yet confirmed.
+    pub async fn backlog(&self) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            .fetch_one(&self.pool)
+            .await
+    }
+
+    /// Runs until `shutdown`: drains whenever a transaction that wrote events commits (and
+    /// every few seconds regardless), backs off while the broker or database is away, and
+    /// flushes once more on the way out.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut listener: Option<PgListener> = None;
+        let mut failures: u32 = 0;
+        loop {
+            if listener.is_none() {
+                listener = self.listen().await;
+            }
+            match self.drain().await {
+                Ok(_) => failures = 0,
+                Err(error) => {
+                    failures += 1;
+                    tracing::warn!(service = %self.service, error = %format!("{error:#}"), "outbox relay pass failed; will retry");
+                }
+            }
+            if let Ok(backlog) = self.backlog().await {
+                OUTBOX_BACKLOG.with_label_values(&[&self.service]).set(backlog);
+            }
+
+            let wait = if failures > 0 {
+                backoff(Duration::from_millis(100), failures, Duration::from_secs(10))
+            } else {
+                FALLBACK_POLL
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tokio::time::sleep(wait) => {}
+                woke = wait_for_notification(&mut listener), if failures == 0 => {
+                    if !woke {
+                        listener = None;
+                    }
+                }
+            }
+        }
+        match tokio::time::timeout(Duration::from_secs(5), self.drain()).await {
+            Ok(Ok(n)) if n > 0 => tracing::info!(service = %self.service, flushed = n, "outbox flushed at shutdown"),
+            Ok(Err(error)) => tracing::warn!(service = %self.service, error = %format!("{error:#}"), "outbox not fully flushed at shutdown; the next start publishes the rest"),
+            Err(_) => tracing::warn!(service = %self.service, "outbox flush timed out at shutdown; the next start publishes the rest"),
+            _ => {}
+        }
+        self.bus.close().await;
+    }
+
+    async fn listen(&self) -> Option<PgListener> {
+        let mut listener = PgListener::connect_with(&self.pool).await.ok()?;
+        listener.listen(WAKE_CHANNEL).await.ok()?;
+        Some(listener)
+    }
+}
+
+/// Waits for the next wake-up; false when the listener's connection was lost.
+async fn wait_for_notification(listener: &mut Option<PgListener>) -> bool {
+    match listener {
+        Some(listener) => listener.recv().await.is_ok(),
+        None => std::future::pending().await,
+    }
+}
+
+fn properties(row: &OutboxRow, span: &tracing::Span) -> BasicProperties {
+    let mut headers = FieldTable::default();
+    let mut trace = HashMap::new();
+    telemetry::inject(&tracing_opentelemetry::OpenTelemetrySpanExt::context(span), &mut trace);
+    for (key, value) in trace {
+        headers.insert(key.into(), AMQPValue::LongString(LongString::from(value)));
+    }
+    if let Some(centre) = row.centre_id {
+        headers.insert("centre_id".into(), AMQPValue::LongString(LongString::from(centre.to_string())));
+    }
+    headers.insert(
+        "occurred_at".into(),
+        AMQPValue::LongString(LongString::from(row.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))),
+    );
+    BasicProperties::default()
+        .with_message_id(row.id.to_string().into())
+        .with_type(row.message_type.clone().into())
+        .with_timestamp(row.occurred_at.timestamp().max(0) as u64)
+        .with_content_type("application/x-protobuf".into())
+        .with_delivery_mode(2)
+        .with_headers(headers)
+}

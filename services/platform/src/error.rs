@@ -1,0 +1,123 @@
+//! The one way services turn failures into gRPC status codes. Bad input becomes
+//! `InvalidArgument` carrying a `BadRequest` detail that names each field and why; an
+//! unexpected failure is logged here with its cause and leaves as a bare `Internal`, so
+//! nothing internal (or personal) reaches the caller.
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// One field of a request that cannot be accepted, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldViolation {
+    pub field: String,
+    pub reason: String,
+}
+
+impl FieldViolation {
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        FieldViolation { field: field.into(), reason: reason.into() }
+    }
+}
+
+/// Every problem found with one request, so a caller can fix them all at once.
+#[derive(Clone, Debug, Default, PartialEq, Eq, thiserror::Error)]
+#[error("invalid request: {}", describe(.0))]
+pub struct Violations(pub Vec<FieldViolation>);
+
+fn describe(violations: &[FieldViolation]) -> String {
+    violations
+        .iter()
+        .map(|v| format!("{}: {}", v.field, v.reason))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl Violations {
+    pub fn one(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Violations(vec![FieldViolation::new(field, reason)])
+    }
+
+    pub fn push(&mut self, field: impl Into<String>, reason: impl Into<String>) {
+        self.0.push(FieldViolation::new(field, reason));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(value)` when nothing was found wrong.
+    pub fn into_result<T>(self, value: impl FnOnce() -> T) -> Result<T, Violations> {
+        if self.0.is_empty() { Ok(value()) } else { Err(self) }
+    }
+}
+
+impl From<Violations> for Status {
+    fn from(violations: Violations) -> Self {
+        let mut details = ErrorDetails::new();
+        for violation in &violations.0 {
+            details.add_bad_request_violation(violation.field.clone(), violation.reason.clone());
+        }
+        Status::with_error_details(Code::InvalidArgument, violations.to_string(), details)
+    }
+}
+
+/// The field violations inside an `InvalidArgument` status, for the gateway to show.
+pub fn violations_of(status: &Status) -> Vec<FieldViolation> {
+    status
+        .get_details_bad_request()
+        .map(|bad| {
+            bad.field_violations
+                .into_iter()
+                .map(|v| FieldViolation::new(v.field, v.description))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// An unexpected failure: logged with its cause, answered without it.
+pub fn internal(error: &(dyn std::error::Error + 'static)) -> Status {
+    tracing::error!(error = %error_chain(error), "internal error");
+    Status::internal("internal error")
+}
+
+/// `error: cause: cause`, for logs.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Database errors that mean "unreachable right now", as opposed to a bad statement.
+pub fn is_transient_db_error(error: &sqlx::Error) -> bool {
+    matches!(
+        error,
+        sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Tls(_)
+    ) || matches!(error, sqlx::Error::Database(db) if db.code().is_some_and(|code| {
+        // 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now,
+        // 08xxx connection exceptions, 40001 serialization failure, 40P01 deadlock.
+        code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "40001" | "40P01")
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn violations_travel_inside_invalid_argument() {
+        let mut violations = Violations::one("name", "is required");
+        violations.push("date_of_birth", "must be YYYY-MM-DD");
+        let status = Status::from(violations.clone());
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(violations_of(&status), violations.0);
+    }
+}

@@ -1,0 +1,137 @@
+//! gRPC server assembly shared by every service: the health checking protocol (reporting
+//! NOT_SERVING while the database or broker is away), server reflection, a span and
+//! metrics for every call (joining the caller's trace), and graceful shutdown.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+use tonic::service::Routes;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+use tracing::Instrument as _;
+
+use crate::metrics::{RPC_DURATION, RPC_REQUESTS};
+use crate::service::Probe;
+use crate::telemetry::{self, HeaderExtractor};
+
+/// Serves `routes` plus health and reflection on `listener` until `shutdown`, then stops
+/// accepting and lets in-flight calls finish. `service_name` is the full gRPC service name
+/// whose health is reported.
+pub async fn serve(
+    listener: TcpListener,
+    service_name: &'static str,
+    routes: Routes,
+    probe: Probe,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(linli_proto::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let watcher = tokio::spawn(report_health(reporter, service_name, probe, shutdown.clone()));
+    let routes = routes.add_service(health).add_service(reflection);
+    let result = Server::builder()
+        .layer(tower::layer::layer_fn(|inner| Observe { inner }))
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.cancelled_owned())
+        .await;
+    watcher.abort();
+    result.map_err(Into::into)
+}
+
+async fn report_health(
+    reporter: tonic_health::server::HealthReporter,
+    service_name: &'static str,
+    probe: Probe,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let status = match probe.check().await {
+            Ok(()) => ServingStatus::Serving,
+            Err(reason) => {
+                tracing::warn!(service = service_name, %reason, "not serving");
+                ServingStatus::NotServing
+            }
+        };
+        reporter.set_service_status(service_name, status).await;
+        reporter.set_service_status("", status).await;
+        tokio::select! {
+            _ = shutdown.cancelled() => {
+                reporter.set_service_status(service_name, ServingStatus::NotServing).await;
+                reporter.set_service_status("", ServingStatus::NotServing).await;
+                return;
+            }
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+        }
+    }
+}
+
+/// A tower service around every gRPC call: a server span that continues the caller's
+/// trace, and request count and duration by method and status code.
+#[derive(Clone)]
+pub struct Observe<S> {
+    inner: S,
+}
+
+impl<S, B, R> tower::Service<http::Request<B>> for Observe<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<R>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let path = request.uri().path().trim_start_matches('/').to_owned();
+        let (service, method) = path.split_once('/').unwrap_or((path.as_str(), ""));
+        let (service, method) = (service.to_owned(), method.to_owned());
+        let span = tracing::info_span!(
+            "rpc",
+            otel.name = %path,
+            otel.kind = "server",
+            rpc.system = "grpc",
+            rpc.service = %service,
+            rpc.method = %method,
+            rpc.grpc.status_code = tracing::field::Empty,
+            trace_id = tracing::field::Empty,
+        );
+        telemetry::adopt_parent(&span, &HeaderExtractor(request.headers()));
+        // The clone is ready only if polled; take the ready one and leave the clone.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let started = Instant::now();
+        Box::pin(
+            async move {
+                let result = inner.call(request).await;
+                let code = match &result {
+                    Ok(response) => response
+                        .headers()
+                        .get("grpc-status")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse::<i32>().ok())
+                        .map(tonic::Code::from_i32)
+                        .unwrap_or(tonic::Code::Ok),
+                    Err(_) => tonic::Code::Unknown,
+                };
+                tracing::Span::current().record("rpc.grpc.status_code", code as i32);
+                let code_label = format!("{code:?}");
+                RPC_REQUESTS.with_label_values(&[&service, &method, &code_label]).inc();
+                RPC_DURATION
+                    .with_label_values(&[&service, &method])
+                    .observe(started.elapsed().as_secs_f64());
+                result
+            }
+            .instrument(span),
+        )
+    }
+}

@@ -1,0 +1,18 @@
+//! What every Linli service shares, and nothing of any service's business: configuration,
+//! telemetry and metrics, the database pool and migrations, the event bus (outbox relay and
+//! inbox consumer), identity and access checks, personal-data sealing, gRPC and admin
+//! server assembly, and the mapping of errors to gRPC status codes.
+
+pub mod admin;
+pub mod auth;
+pub mod bus;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod grpc;
+pub mod metrics;
+pub mod service;
+pub mod telemetry;
+
+pub use tokio_util::sync::CancellationToken;

@@ -1,0 +1,112 @@
+//! Prometheus metrics for every process, served as text at `/metrics` on the admin port.
+//! One registry per process: `serve all` reports every role's series with a `service` label.
+
+use std::sync::LazyLock;
+
+use prometheus::{
+    Encoder, HistogramVec, IntCounterVec, IntGaugeVec, TextEncoder, register_histogram_vec,
+    register_int_counter_vec, register_int_gauge_vec,
+};
+
+const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+/// gRPC requests by service, method and status code.
+pub static RPC_REQUESTS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "linli_rpc_requests_total",
+        "gRPC requests handled, by method and status code",
+        &["service", "method", "code"]
+    )
+    .expect("metric names are static and registered once")
+});
+
+pub static RPC_DURATION: LazyLock<HistogramVec> = LazyLock::new(|| {
+    register_histogram_vec!(
+        "linli_rpc_duration_seconds",
+        "gRPC request duration",
+        &["service", "method"],
+        LATENCY_BUCKETS.to_vec()
+    )
+    .expect("metric names are static and registered once")
+});
+
+pub static HTTP_REQUESTS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "linli_http_requests_total",
+        "HTTP requests at the gateway, by route and status",
+        &["method", "route", "status"]
+    )
+    .expect("metric names are static and registered once")
+});
+
+pub static HTTP_DURATION: LazyLock<HistogramVec> = LazyLock::new(|| {
+    register_histogram_vec!(
+        "linli_http_request_duration_seconds",
+        "HTTP request duration at the gateway",
+        &["method", "route"],
+        LATENCY_BUCKETS.to_vec()
+    )
+    .expect("metric names are static and registered once")
+});
+
+/// Outbox rows not yet confirmed by the broker, after the relay's last pass.
+pub static OUTBOX_BACKLOG: LazyLock<IntGaugeVec> = LazyLock::new(|| {
+    register_int_gauge_vec!(
+        "linli_outbox_backlog",
+        "Events committed but not yet confirmed by the broker",
+        &["service"]
+    )
+    .expect("metric names are static and registered once")
+});
+
+/// Events the relay published, by outcome: `confirmed`, `unroutable`, `failed`.
+pub static EVENTS_PUBLISHED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "linli_events_published_total",
+        "Events published from the outbox, by outcome",
+        &["service", "outcome"]
+    )
+    .expect("metric names are static and registered once")
+});
+
+/// Deliveries a consumer handled, by outcome: `applied`, `duplicate`, `retried`,
+/// `dead_lettered`.
+pub static EVENTS_CONSUMED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "linli_events_consumed_total",
+        "Event deliveries handled, by consumer and outcome",
+        &["consumer", "outcome"]
+    )
+    .expect("metric names are static and registered once")
+});
+
+pub static EVENTS_REDELIVERED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "linli_events_redelivered_total",
+        "Deliveries the broker marked as redelivered",
+        &["consumer"]
+    )
+    .expect("metric names are static and registered once")
+});
+
+/// Seconds from an event's commit to the end of its handling, per consumer.
+pub static EVENT_LAG: LazyLock<HistogramVec> = LazyLock::new(|| {
+    register_histogram_vec!(
+        "linli_event_lag_seconds",
+        "Time from an event's commit to its effect in a consumer",
+        &["consumer"],
+        LATENCY_BUCKETS.to_vec()
+    )
+    .expect("metric names are static and registered once")
+});
+
+/// Every registered metric in the Prometheus text format.
+pub fn render() -> String {
+    let mut buffer = Vec::new();
+    TextEncoder::new()
+        .encode(&prometheus::gather(), &mut buffer)
+        .expect("encoding metrics into a Vec cannot fail");
+    String::from_utf8(buffer).expect("the Prometheus text format is UTF-8")
+}

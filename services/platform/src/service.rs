@@ -1,0 +1,119 @@
+//! What a service role is given by the binary ([`ServiceContext`]) and what every service
+//! does at start ([`ServiceContext::start`]): connect and migrate its own database, start
+//! its outbox relay, and report its readiness.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tonic::service::Routes;
+
+use crate::auth::TokenKeys;
+use crate::bus::{Bus, Consumer, Handler, Relay};
+use crate::config::{BusArgs, DatabaseArgs};
+use crate::crypto::Vault;
+
+/// Shared settings and handles for every role in a process.
+#[derive(Clone)]
+pub struct ServiceContext {
+    pub database: DatabaseArgs,
+    pub bus: BusArgs,
+    pub keys: TokenKeys,
+    pub vault: Vault,
+    pub readiness: Readiness,
+    /// Cancelled when the process is asked to stop.
+    pub shutdown: CancellationToken,
+}
+
+/// A started service: its pool and bus, and its background tasks.
+pub struct Started {
+    pub pool: PgPool,
+    pub bus: Bus,
+    probe: Probe,
+    relay_stop: CancellationToken,
+    tasks: JoinSet<()>,
+    shutdown: CancellationToken,
+}
+
+impl ServiceContext {
+    /// Connects and migrates `service`'s database, starts its outbox relay and registers
+    /// its readiness probe.
+    pub async fn start(&self, service: &str, migrations: &Migrator) -> anyhow::Result<Started> {
+        let pool = crate::db::connect(&self.database, service, migrations).await?;
+        let bus = Bus::new(self.bus.clone(), service);
+        let probe = Probe { name: service.to_owned(), pool: pool.clone(), bus: bus.clone() };
+        self.readiness.register(probe.clone());
+        let relay_stop = CancellationToken::new();
+        let mut tasks = JoinSet::new();
+        tasks.spawn(Relay::new(pool.clone(), bus.clone(), service).run(relay_stop.clone()));
+        Ok(Started { pool, bus, probe, relay_stop, tasks, shutdown: self.shutdown.clone() })
+    }
+}
+
+impl Started {
+    /// Runs `consumer` until shutdown; its queue is declared before this returns, so no
+    /// event published afterwards can miss it.
+    pub async fn consume<H: Handler>(&mut self, consumer: Consumer<H>) -> anyhow::Result<()> {
+        consumer.declare().await?;
+        self.tasks.spawn(consumer.run(self.shutdown.clone()));
+        Ok(())
+    }
+
+    /// Serves gRPC until shutdown; then, once in-flight calls are done, stops the
+    /// consumers and flushes the outbox.
+    pub async fn serve(mut self, listener: TcpListener, service_name: &'static str, routes: Routes) -> anyhow::Result<()> {
+        let result = crate::grpc::serve(listener, service_name, routes, self.probe.clone(), self.shutdown.clone()).await;
+        self.relay_stop.cancel();
+        while self.tasks.join_next().await.is_some() {}
+        self.pool.close().await;
+        result
+    }
+}
+
+/// Whether one role's database and broker answer.
+#[derive(Clone)]
+pub struct Probe {
+    name: String,
+    pool: PgPool,
+    bus: Bus,
+}
+
+impl Probe {
+    pub async fn check(&self) -> Result<(), String> {
+        let database = tokio::time::timeout(
+            Duration::from_secs(2),
+            sqlx::query("SELECT 1").execute(&self.pool),
+        )
+        .await;
+        if !matches!(database, Ok(Ok(_))) {
+            return Err("database unreachable".into());
+        }
+        if !self.bus.is_reachable().await {
+            return Err("broker unreachable".into());
+        }
+        Ok(())
+    }
+}
+
+/// Every role's probe in this process, for `/readyz`.
+#[derive(Clone, Default)]
+pub struct Readiness(Arc<Mutex<Vec<Probe>>>);
+
+impl Readiness {
+    pub fn register(&self, probe: Probe) {
+        self.0.lock().expect("readiness lock is never poisoned: no panics under it").push(probe);
+    }
+
+    pub async fn check_all(&self) -> Vec<(String, Result<(), String>)> {
+        let probes = self.0.lock().expect("readiness lock is never poisoned: no panics under it").clone();
+        let mut results = Vec::with_capacity(probes.len());
+        for probe in probes {
+            results.push((probe.name.clone(), probe.check().await));
+        }
+        results
+    }
+}

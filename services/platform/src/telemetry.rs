@@ -1,0 +1,156 @@
+//! Logs and traces. Every process logs JSON lines; every request, RPC and event handling
+//! is a span whose W3C trace context travels in HTTP headers, gRPC metadata and AMQP
+//! headers, so one request is one trace from the gateway to the last consumer. Spans go to
+//! an OTLP collector when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; trace ids are made and
+//! propagated (and appear in the logs) either way.
+
+use std::collections::HashMap;
+
+use anyhow::Context as _;
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
+use opentelemetry::{Context, global};
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+use crate::config::TelemetryArgs;
+
+/// Keeps the tracer provider alive; dropping it flushes the spans still buffered.
+pub struct Telemetry {
+    provider: SdkTracerProvider,
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        let _ = self.provider.shutdown();
+    }
+}
+
+/// Installs JSON logging and tracing for this process, exporting spans over OTLP/gRPC when
+/// an endpoint is configured.
+pub fn init(args: &TelemetryArgs) -> anyhow::Result<Telemetry> {
+    let resource = Resource::builder()
+        .with_service_name(args.service_name.clone())
+        .build();
+    let mut builder = SdkTracerProvider::builder().with_resource(resource);
+    if let Some(endpoint) = &args.otlp_endpoint {
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .with_endpoint(endpoint.clone())
+            .build()
+            .context("building the OTLP span exporter")?;
+        builder = builder.with_batch_exporter(exporter);
+    }
+    let provider = builder.build();
+    install(provider.clone(), &args.log, true)?;
+    Ok(Telemetry { provider })
+}
+
+/// Installs the global subscriber with the given tracer provider: what `init` does, and
+/// what a test does with an in-memory exporter.
+pub fn install(provider: SdkTracerProvider, filter: &str, json: bool) -> anyhow::Result<()> {
+    global::set_text_map_propagator(TraceContextPropagator::new());
+    let tracer = provider.tracer("linli");
+    global::set_tracer_provider(provider);
+    let filter = EnvFilter::try_new(filter).context("parsing the log filter")?;
+    let fmt = if json {
+        tracing_subscriber::fmt::layer()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .boxed()
+    } else {
+        tracing_subscriber::fmt::layer().compact().boxed()
+    };
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt)
+        .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .try_init()
+        .context("installing the tracing subscriber")
+}
+
+/// The trace id of a span, as the 32 hex digits W3C uses, for logs and error documents.
+pub fn trace_id(span: &tracing::Span) -> Option<String> {
+    let context = span.context();
+    let span_context = context.span().span_context().clone();
+    span_context
+        .is_valid()
+        .then(|| span_context.trace_id().to_string())
+}
+
+/// Makes `span` a child of the trace context found in `carrier`, and records its trace id
+/// in the span's `trace_id` field so every log line inside it carries the id.
+pub fn adopt_parent(span: &tracing::Span, carrier: &dyn Extractor) {
+    let parent = global::get_text_map_propagator(|propagator| propagator.extract(carrier));
+    // An error here means the span is disabled by the filter: nothing to link.
+    let _ = span.set_parent(parent);
+    if let Some(id) = trace_id(span) {
+        span.record("trace_id", id.as_str());
+    }
+}
+
+/// The current span's context in W3C form (`traceparent`, `tracestate`), for carriers that
+/// outlive the request, such as an outbox row.
+pub fn current_trace_headers() -> HashMap<String, String> {
+    let mut headers = HashMap::new();
+    inject(&tracing::Span::current().context(), &mut headers);
+    headers
+}
+
+/// Writes `context` into `carrier` with the global propagator.
+pub fn inject(context: &Context, carrier: &mut dyn Injector) {
+    global::get_text_map_propagator(|propagator| propagator.inject_context(context, carrier));
+}
+
+/// W3C trace context read from and written to HTTP (and so gRPC) headers.
+pub struct HeaderCarrier<'a>(pub &'a mut http::HeaderMap);
+
+impl Injector for HeaderCarrier<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(key.as_bytes()),
+            http::HeaderValue::from_str(&value),
+        ) {
+            self.0.insert(name, value);
+        }
+    }
+}
+
+/// Reads W3C trace context from HTTP (and so gRPC) request headers.
+pub struct HeaderExtractor<'a>(pub &'a http::HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|value| value.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(http::HeaderName::as_str).collect()
+    }
+}
+
+/// Puts the current span's trace context into an outgoing gRPC request.
+pub fn inject_into_metadata(metadata: &mut tonic::metadata::MetadataMap) {
+    let mut headers = HashMap::new();
+    inject(&tracing::Span::current().context(), &mut headers);
+    for (key, value) in headers {
+        if let (Ok(key), Ok(value)) = (
+            tonic::metadata::MetadataKey::from_bytes(key.as_bytes()),
+            value.parse(),
+        ) {
+            metadata.insert(key, value);
+        }
+    }
+}
+
+/// A propagator that reads exactly what `current_trace_headers` wrote.
+pub fn context_from_map(map: &HashMap<String, String>) -> Context {
+    TraceContextPropagator::new().extract(map)
+}
