@@ -1,1 +1,148 @@
-fn main() {}
+//! `linli`: one binary, every role. This file only reads the command line and hands off.
+
+use anyhow::Context as _;
+use chrono::Duration;
+use clap::{Parser, Subcommand};
+use linli::{Role, ServeArgs};
+use linli_platform::CancellationToken;
+use linli_platform::auth::{Role as AccessRole, TokenKeys};
+use linli_platform::config::{AuthArgs, BusArgs, DatabaseArgs, PersonalDataArgs, TelemetryArgs};
+use linli_platform::crypto::Vault;
+use uuid::Uuid;
+
+#[derive(Parser)]
+#[command(name = "linli", version, about = "Linli: the community service centres of a district")]
+struct Cli {
+    #[command(flatten)]
+    telemetry: TelemetryArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs one role, or `all` of them in this process.
+    Serve {
+        #[arg(value_enum)]
+        role: Role,
+        #[command(flatten)]
+        args: Box<ServeArgs>,
+    },
+    /// Applies database migrations (every role's, or one role's) and declares the queues.
+    Migrate {
+        #[arg(value_enum, default_value = "all")]
+        role: Role,
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        bus: BusArgs,
+    },
+    /// Loads demo data.
+    Seed {
+        #[command(subcommand)]
+        what: Seed,
+    },
+    /// Prints a signed bearer token for local use.
+    Token {
+        /// district_admin, centre_manager, front_desk, coordinator, finance_officer, auditor, partner.
+        #[arg(long = "role", required = true, value_parser = parse_role)]
+        roles: Vec<AccessRole>,
+        /// A centre the token covers; repeat for several. Leave out for district_admin.
+        #[arg(long = "centre")]
+        centres: Vec<Uuid>,
+        /// How long the token is valid: e.g. 30m, 8h, 7d.
+        #[arg(long, default_value = "8h", value_parser = parse_ttl)]
+        ttl: Duration,
+        #[arg(long, default_value = "local-user")]
+        subject: String,
+        #[command(flatten)]
+        auth: AuthArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum Seed {
+    /// A demo district: three centres and a few hundred residents.
+    Demo {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        bus: BusArgs,
+        #[command(flatten)]
+        data: PersonalDataArgs,
+    },
+}
+
+fn parse_role(text: &str) -> Result<AccessRole, String> {
+    AccessRole::parse(text).ok_or_else(|| {
+        let known: Vec<&str> = AccessRole::ALL.iter().map(|r| r.as_str()).collect();
+        format!("unknown role `{text}`; one of {}", known.join(", "))
+    })
+}
+
+fn parse_ttl(text: &str) -> Result<Duration, String> {
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let n: i64 = number.parse().map_err(|_| format!("`{text}` is not like 30m, 8h or 7d"))?;
+    match unit {
+        "s" => Ok(Duration::seconds(n)),
+        "m" => Ok(Duration::minutes(n)),
+        "h" | "" => Ok(Duration::hours(n)),
+        "d" => Ok(Duration::days(n)),
+        _ => Err(format!("`{text}`: the unit must be s, m, h or d")),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Token { roles, centres, ttl, subject, auth } => {
+            if centres.is_empty() && !roles.contains(&AccessRole::DistrictAdmin) {
+                anyhow::bail!("--centre is required unless the token is for district_admin");
+            }
+            println!("{}", TokenKeys::new(&auth).issue(&subject, &roles, &centres, ttl));
+            Ok(())
+        }
+        Command::Serve { role, args } => {
+            let _telemetry = linli_platform::telemetry::init(&cli.telemetry)?;
+            let shutdown = CancellationToken::new();
+            tokio::spawn(stop_on_signal(shutdown.clone()));
+            linli::start(role, *args, shutdown).await?.wait().await
+        }
+        Command::Migrate { role, database, bus } => {
+            let _telemetry = linli_platform::telemetry::init(&cli.telemetry)?;
+            linli::migrate(role, &database, &bus).await
+        }
+        Command::Seed { what: Seed::Demo { database, bus, data } } => {
+            let _telemetry = linli_platform::telemetry::init(&cli.telemetry)?;
+            linli::migrate(Role::All, &database, &bus).await?;
+            let pool = linli_platform::db::connect(&database, linli_registry::SERVICE, &linli_registry::MIGRATOR).await?;
+            let vault = Vault::new(&data)?;
+            let today = (chrono::Utc::now() + Duration::hours(8)).date_naive();
+            let centres = linli_registry::seed::demo(&pool, &vault, today).await.context("seeding the demo district")?;
+            println!("Demo district ready:");
+            for (centre, residents) in centres {
+                println!("  {}  {:<10} {}  ({residents} residents)", centre.id, centre.code, centre.name);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Cancels `shutdown` on Ctrl-C or SIGTERM (what Kubernetes sends).
+async fn stop_on_signal(shutdown: CancellationToken) {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+    tracing::info!("stopping: draining requests, stopping consumers, flushing the outbox");
+    shutdown.cancel();
+}

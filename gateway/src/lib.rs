@@ -1,1 +1,139 @@
+//! The gateway: Linli's HTTP/JSON front door for staff and the console. It authenticates,
+//! scopes requests to the caller's centres, translates JSON to gRPC and back, and
+//! describes itself in OpenAPI 3.1 at `/openapi.json`. Business rules live in the
+//! services.
 
+pub mod auth;
+pub mod problem;
+pub mod routes;
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use linli_platform::CancellationToken;
+use linli_platform::auth::TokenKeys;
+use linli_platform::metrics::{HTTP_DURATION, HTTP_REQUESTS};
+use linli_platform::telemetry::{self, HeaderExtractor};
+use linli_proto::evaluation::v1::evaluation_client::EvaluationClient;
+use linli_proto::registry::v1::registry_client::RegistryClient;
+use tokio::net::TcpListener;
+use tonic::transport::{Channel, Endpoint};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tracing::Instrument as _;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+
+use crate::problem::Problem;
+
+/// Where the gateway finds the services, and its limits.
+#[derive(Clone, Debug)]
+pub struct GatewayConfig {
+    pub registry_endpoint: String,
+    pub evaluation_endpoint: String,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub keys: TokenKeys,
+    pub registry: RegistryClient<Channel>,
+    pub evaluation: EvaluationClient<Channel>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Linli", description = "The community service centres of a district: residents, services, volunteers, money and evaluation."),
+    paths(routes::list_centres, routes::create_resident, routes::get_resident, routes::list_residents, routes::centre_kpis),
+    components(schemas(problem::Problem, problem::FieldError)),
+    modifiers(&BearerScheme),
+    tags((name = "registry", description = "Centres and residents"), (name = "evaluation", description = "KPIs and quality"))
+)]
+pub struct ApiDoc;
+
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut http = Http::new(HttpAuthScheme::Bearer);
+        http.bearer_format = Some("JWT".into());
+        components.add_security_scheme("bearer", SecurityScheme::Http(http));
+    }
+}
+
+fn channel(endpoint: &str) -> anyhow::Result<Channel> {
+    Ok(Endpoint::from_shared(endpoint.to_owned())?
+        .connect_timeout(Duration::from_secs(3))
+        .connect_lazy())
+}
+
+/// The gateway's routes and layers.
+pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router> {
+    let state = AppState {
+        keys,
+        registry: RegistryClient::new(channel(&config.registry_endpoint)?),
+        evaluation: EvaluationClient::new(channel(&config.evaluation_endpoint)?),
+    };
+    let request_id = HeaderName::from_static("x-request-id");
+    Ok(Router::new()
+        .route("/v1/centres", get(routes::list_centres))
+        .route("/v1/centres/{centre_id}/residents", get(routes::list_residents).post(routes::create_resident))
+        .route("/v1/centres/{centre_id}/residents/{resident_id}", get(routes::get_resident))
+        .route("/v1/centres/{centre_id}/kpis", get(routes::centre_kpis))
+        .route("/openapi.json", get(|| async { axum::Json(ApiDoc::openapi()) }))
+        .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such route") })
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(middleware::from_fn(observe))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid)))
+}
+
+/// Serves the gateway on `listener` until `shutdown`, letting in-flight requests finish.
+pub async fn serve(listener: TcpListener, config: GatewayConfig, keys: TokenKeys, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let app = router(&config, keys)?;
+    tracing::info!(address = %listener.local_addr()?, "gateway listening");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await?;
+    Ok(())
+}
+
+/// A server span per request that continues the caller's trace, and request metrics by
+/// route template (never by raw path, which would carry ids).
+async fn observe(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = request.method().as_str().to_owned();
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let span = tracing::info_span!(
+        "http",
+        otel.name = format!("{method} {route}"),
+        otel.kind = "server",
+        http.request.method = %method,
+        http.route = %route,
+        http.response.status_code = tracing::field::Empty,
+        request_id = %request_id,
+        trace_id = tracing::field::Empty,
+    );
+    telemetry::adopt_parent(&span, &HeaderExtractor(request.headers()));
+    let started = Instant::now();
+    let response = next.run(request).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    span.record("http.response.status_code", status);
+    HTTP_REQUESTS.with_label_values(&[&method, &route, &status.to_string()]).inc();
+    HTTP_DURATION.with_label_values(&[&method, &route]).observe(started.elapsed().as_secs_f64());
+    response.into_response()
+}

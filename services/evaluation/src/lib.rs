@@ -1,1 +1,29 @@
+//! Evaluation: how well the centres do against the plan's targets. Its figures are
+//! projections built only from other services' events; it never reads their databases.
 
+pub mod events;
+pub mod grpc;
+pub mod store;
+
+use linli_platform::auth::Authenticate;
+use linli_platform::bus::Consumer;
+use linli_platform::service::ServiceContext;
+use linli_proto::evaluation::v1::evaluation_server::EvaluationServer;
+use sqlx::migrate::Migrator;
+use tokio::net::TcpListener;
+use tonic::service::Routes;
+
+pub const SERVICE: &str = "evaluation";
+pub const GRPC_SERVICE: &str = "linli.evaluation.v1.Evaluation";
+pub static MIGRATOR: Migrator = sqlx::migrate!();
+
+/// Runs evaluation on `listener` until the context's shutdown.
+pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
+    let mut started = ctx.start(SERVICE, &MIGRATOR).await?;
+    started
+        .consume(Consumer::new(SERVICE, started.pool.clone(), started.bus.clone(), events::BINDINGS, events::Projections))
+        .await?;
+    let api = grpc::EvaluationApi::new(started.pool.clone());
+    let routes = Routes::new(EvaluationServer::with_interceptor(api, Authenticate(ctx.keys.clone())));
+    started.serve(listener, GRPC_SERVICE, routes).await
+}

@@ -1,1 +1,29 @@
+//! The resident registry: the district's source of truth about its centres and the
+//! people registered at them. Owns the `linli_registry` database; publishes
+//! `registry.*` events.
 
+pub mod domain;
+pub mod error;
+pub mod events;
+pub mod grpc;
+pub mod seed;
+pub mod store;
+
+use linli_platform::auth::Authenticate;
+use linli_platform::service::ServiceContext;
+use linli_proto::registry::v1::registry_server::RegistryServer;
+use sqlx::migrate::Migrator;
+use tokio::net::TcpListener;
+use tonic::service::Routes;
+
+pub const SERVICE: &str = "registry";
+pub const GRPC_SERVICE: &str = "linli.registry.v1.Registry";
+pub static MIGRATOR: Migrator = sqlx::migrate!();
+
+/// Runs the registry on `listener` until the context's shutdown.
+pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
+    let started = ctx.start(SERVICE, &MIGRATOR).await?;
+    let api = grpc::RegistryApi::new(started.pool.clone(), ctx.vault.clone());
+    let routes = Routes::new(RegistryServer::with_interceptor(api, Authenticate(ctx.keys.clone())));
+    started.serve(listener, GRPC_SERVICE, routes).await
+}

@@ -1,0 +1,115 @@
+//! Errors as RFC 9457 problem details (`application/problem+json`), with the field errors
+//! of a bad request, and the one mapping from gRPC status codes to HTTP statuses.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use linli_platform::error::violations_of;
+use serde::Serialize;
+use tonic::Code;
+use utoipa::ToSchema;
+
+/// A problem document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem; `about:blank` when the status says it all.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// For a bad request: each field that is wrong, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// The trace this request belongs to, for support.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub reason: String,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Problem {
+            kind: "about:blank".into(),
+            title: status.canonical_reason().unwrap_or("Error").into(),
+            status: status.as_u16(),
+            detail: Some(detail.into()),
+            errors: Vec::new(),
+            trace_id: linli_platform::telemetry::trace_id(&tracing::Span::current()),
+        }
+    }
+
+    /// A 400 naming one bad field.
+    pub fn invalid_field(field: &str, reason: &str) -> Self {
+        Problem::invalid(vec![FieldError { field: field.into(), reason: reason.into() }])
+    }
+
+    pub fn invalid(errors: Vec<FieldError>) -> Self {
+        Problem {
+            kind: "urn:linli:problem:invalid-request".into(),
+            errors,
+            ..Problem::new(StatusCode::BAD_REQUEST, "the request has invalid fields")
+        }
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::UNAUTHORIZED, detail)
+    }
+
+    pub fn forbidden() -> Self {
+        Problem::new(StatusCode::FORBIDDEN, "the caller may not act for this centre")
+    }
+}
+
+impl From<tonic::Status> for Problem {
+    fn from(status: tonic::Status) -> Self {
+        let http = match status.code() {
+            Code::InvalidArgument | Code::OutOfRange => StatusCode::BAD_REQUEST,
+            Code::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Code::PermissionDenied => StatusCode::FORBIDDEN,
+            Code::NotFound => StatusCode::NOT_FOUND,
+            Code::AlreadyExists | Code::Aborted => StatusCode::CONFLICT,
+            Code::FailedPrecondition => StatusCode::UNPROCESSABLE_ENTITY,
+            Code::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
+            Code::Unimplemented => StatusCode::NOT_IMPLEMENTED,
+            Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Code::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if http == StatusCode::BAD_REQUEST {
+            let errors = violations_of(&status)
+                .into_iter()
+                .map(|v| FieldError { field: v.field, reason: v.reason })
+                .collect::<Vec<_>>();
+            if !errors.is_empty() {
+                return Problem::invalid(errors);
+            }
+        }
+        let detail = match http {
+            StatusCode::INTERNAL_SERVER_ERROR => {
+                tracing::error!(code = ?status.code(), message = status.message(), "service failed");
+                "internal error".to_owned()
+            }
+            StatusCode::SERVICE_UNAVAILABLE => "the service is unavailable; try again shortly".to_owned(),
+            _ => status.message().to_owned(),
+        };
+        Problem::new(http, detail)
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, Json(self)).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        response
+    }
+}

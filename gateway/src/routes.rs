@@ -1,0 +1,242 @@
+//! The HTTP routes: JSON in, a gRPC call to the owning service, JSON out. No business
+//! rules here; the services decide, the gateway translates.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, SecondsFormat};
+use linli_proto::evaluation::v1 as evaluation;
+use linli_proto::registry::v1 as registry;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::auth::Authenticated;
+use crate::problem::Problem;
+
+/// A JSON body whose rejections are problem documents.
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => {
+                let detail = match &rejection {
+                    JsonRejection::JsonSyntaxError(_) => format!("malformed JSON: {}", rejection.body_text()),
+                    _ => rejection.body_text(),
+                };
+                Err(Problem::new(rejection.status(), detail))
+            }
+        }
+    }
+}
+
+/// A centre of the district.
+#[derive(Serialize, ToSchema)]
+pub struct Centre {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub address: String,
+    /// IANA time zone.
+    pub time_zone: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CentreList {
+    pub centres: Vec<Centre>,
+}
+
+/// A registration as the front desk writes it.
+#[derive(Deserialize, ToSchema)]
+pub struct NewResident {
+    #[schema(example = "张三")]
+    pub name: Option<String>,
+    /// `male` or `female`.
+    #[schema(example = "male")]
+    pub gender: Option<String>,
+    /// YYYY-MM-DD.
+    #[schema(example = "1950-03-01")]
+    pub date_of_birth: Option<String>,
+    /// Mainland mobile number.
+    #[schema(example = "13812345678")]
+    pub phone: Option<String>,
+}
+
+/// A registered resident. The phone number is masked unless the caller's role needs it.
+#[derive(Serialize, ToSchema)]
+pub struct Resident {
+    pub id: String,
+    pub centre_id: String,
+    pub name: String,
+    pub gender: String,
+    pub date_of_birth: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// RFC 3339, UTC.
+    pub registered_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ResidentPage {
+    pub residents: Vec<Resident>,
+    /// Pass as `page_token` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_page_token: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct PageQuery {
+    /// 1 to 200; default 50.
+    pub page_size: Option<u32>,
+    pub page_token: Option<String>,
+}
+
+/// The plan's figures for one centre.
+#[derive(Serialize, ToSchema)]
+pub struct CentreKpis {
+    pub centre_id: String,
+    /// Residents registered at the centre.
+    pub registered_residents: i64,
+}
+
+fn resident(r: registry::Resident) -> Resident {
+    let gender = match registry::Gender::try_from(r.gender) {
+        Ok(registry::Gender::Male) => "male",
+        Ok(registry::Gender::Female) => "female",
+        _ => "unspecified",
+    };
+    Resident {
+        id: r.id,
+        centre_id: r.centre_id,
+        name: r.name,
+        gender: gender.into(),
+        date_of_birth: r.date_of_birth,
+        phone: r.phone,
+        registered_at: r
+            .registered_at
+            .and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
+            .map(|t| t.to_rfc3339_opts(SecondsFormat::Micros, true))
+            .unwrap_or_default(),
+    }
+}
+
+/// The centres the caller may see.
+#[utoipa::path(get, path = "/v1/centres", tag = "registry",
+    responses((status = 200, body = CentreList), (status = 401, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn list_centres(State(state): State<AppState>, auth: Authenticated) -> Result<Json<CentreList>, Problem> {
+    let reply = state.registry.clone().list_centres(auth.grpc(registry::ListCentresRequest {})).await?;
+    let centres = reply
+        .into_inner()
+        .centres
+        .into_iter()
+        .map(|c| Centre { id: c.id, code: c.code, name: c.name, address: c.address, time_zone: c.time_zone })
+        .collect();
+    Ok(Json(CentreList { centres }))
+}
+
+/// Registers a resident at a centre.
+#[utoipa::path(post, path = "/v1/centres/{centre_id}/residents", tag = "registry",
+    params(("centre_id" = String, Path, description = "The centre's id")),
+    request_body = NewResident,
+    responses(
+        (status = 201, body = Resident),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "A field is missing or invalid"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn create_resident(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(centre_id): Path<String>,
+    ApiJson(body): ApiJson<NewResident>,
+) -> Result<(StatusCode, Json<Resident>), Problem> {
+    let centre = auth.centre(&centre_id)?;
+    let gender = match body.gender.as_deref() {
+        Some("male") => registry::Gender::Male,
+        Some("female") => registry::Gender::Female,
+        _ => registry::Gender::Unspecified,
+    };
+    let request = registry::CreateResidentRequest {
+        centre_id: centre.to_string(),
+        name: body.name.unwrap_or_default(),
+        gender: gender as i32,
+        date_of_birth: body.date_of_birth.unwrap_or_default(),
+        phone: body.phone,
+    };
+    let reply = state.registry.clone().create_resident(auth.grpc(request)).await?;
+    Ok((StatusCode::CREATED, Json(resident(reply.into_inner()))))
+}
+
+/// One resident of a centre.
+#[utoipa::path(get, path = "/v1/centres/{centre_id}/residents/{resident_id}", tag = "registry",
+    params(("centre_id" = String, Path), ("resident_id" = String, Path)),
+    responses(
+        (status = 200, body = Resident),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn get_resident(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path((centre_id, resident_id)): Path<(String, String)>,
+) -> Result<Json<Resident>, Problem> {
+    let centre = auth.centre(&centre_id)?;
+    let request = registry::GetResidentRequest { centre_id: centre.to_string(), id: resident_id };
+    let reply = state.registry.clone().get_resident(auth.grpc(request)).await?;
+    Ok(Json(resident(reply.into_inner())))
+}
+
+/// A centre's residents, newest registration first.
+#[utoipa::path(get, path = "/v1/centres/{centre_id}/residents", tag = "registry",
+    params(("centre_id" = String, Path), PageQuery),
+    responses(
+        (status = 200, body = ResidentPage),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn list_residents(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(centre_id): Path<String>,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<ResidentPage>, Problem> {
+    let centre = auth.centre(&centre_id)?;
+    let request = registry::ListResidentsRequest {
+        centre_id: centre.to_string(),
+        page_size: page.page_size.unwrap_or(0),
+        page_token: page.page_token.unwrap_or_default(),
+    };
+    let reply = state.registry.clone().list_residents(auth.grpc(request)).await?.into_inner();
+    Ok(Json(ResidentPage {
+        residents: reply.residents.into_iter().map(resident).collect(),
+        next_page_token: Some(reply.next_page_token).filter(|t| !t.is_empty()),
+    }))
+}
+
+/// The plan's KPIs for a centre.
+#[utoipa::path(get, path = "/v1/centres/{centre_id}/kpis", tag = "evaluation",
+    params(("centre_id" = String, Path)),
+    responses(
+        (status = 200, body = CentreKpis),
+        (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn centre_kpis(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(centre_id): Path<String>,
+) -> Result<Json<CentreKpis>, Problem> {
+    let centre = auth.centre(&centre_id)?;
+    let request = evaluation::GetCentreKpisRequest { centre_id: centre.to_string() };
+    let reply = state.evaluation.clone().get_centre_kpis(auth.grpc(request)).await?.into_inner();
+    Ok(Json(CentreKpis { centre_id: reply.centre_id, registered_residents: reply.registered_residents }))
+}

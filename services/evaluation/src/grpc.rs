@@ -1,0 +1,45 @@
+//! Evaluation's gRPC surface.
+
+use linli_platform::auth::{Access, Role, caller};
+use linli_platform::error::{Violations, internal};
+use linli_proto::evaluation::v1 as pb;
+use linli_proto::evaluation::v1::evaluation_server::Evaluation;
+use sqlx::PgPool;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::store;
+
+/// Staff roles that read their centre's figures.
+const KPI_READERS: &[Role] = &[
+    Role::DistrictAdmin,
+    Role::CentreManager,
+    Role::FrontDesk,
+    Role::Coordinator,
+    Role::FinanceOfficer,
+    Role::Auditor,
+];
+
+pub struct EvaluationApi {
+    pool: PgPool,
+}
+
+impl EvaluationApi {
+    pub fn new(pool: PgPool) -> Self {
+        EvaluationApi { pool }
+    }
+}
+
+#[tonic::async_trait]
+impl Evaluation for EvaluationApi {
+    async fn get_centre_kpis(&self, request: Request<pb::GetCentreKpisRequest>) -> Result<Response<pb::CentreKpis>, Status> {
+        let caller = caller(&request)?;
+        let centre_id = Uuid::parse_str(&request.get_ref().centre_id)
+            .map_err(|_| Violations::one("centre_id", "must be a UUID"))?;
+        caller.authorize(centre_id, Access::Read, KPI_READERS)?;
+        let registered_residents = store::count_registered(&self.pool, centre_id)
+            .await
+            .map_err(|e| internal(&e))?;
+        Ok(Response::new(pb::CentreKpis { centre_id: centre_id.to_string(), registered_residents }))
+    }
+}

@@ -1,0 +1,28 @@
+//! The registry's rules, without I/O: what makes a valid resident, what the public may
+//! learn of one (masking), and what other services are told (age band and categories).
+
+mod resident;
+
+pub use resident::{DateOfBirth, Gender, NewResident, Phone, ResidentName, age_band, categories};
+
+use linli_platform::auth::{Caller, Role};
+
+/// Roles that register and read residents at their centres.
+pub const STAFF_WRITERS: &[Role] = &[Role::DistrictAdmin, Role::CentreManager, Role::FrontDesk, Role::Coordinator];
+/// Roles that read residents: the writers and the auditors.
+pub const STAFF_READERS: &[Role] = &[
+    Role::DistrictAdmin,
+    Role::CentreManager,
+    Role::FrontDesk,
+    Role::Coordinator,
+    Role::Auditor,
+];
+
+/// Whether the caller's work needs residents' full contact details (the front desk and
+/// the coordinators phone residents; everyone else sees masked numbers).
+pub fn sees_contact_details(caller: &Caller) -> bool {
+    caller
+        .roles
+        .iter()
+        .any(|role| matches!(role, Role::CentreManager | Role::FrontDesk | Role::Coordinator))
+}

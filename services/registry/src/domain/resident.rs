@@ -1,0 +1,254 @@
+//! A resident as the front desk registers one. Each field is parsed once, at the edge, into
+//! a type that cannot hold a bad value.
+
+use chrono::{Datelike, NaiveDate};
+use linli_platform::error::Violations;
+use uuid::Uuid;
+
+/// A resident's name as staff write it: trimmed, 1 to 64 characters, no control
+/// characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResidentName(String);
+
+impl ResidentName {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let name = text.trim();
+        if name.is_empty() {
+            return Err("is required".into());
+        }
+        if name.chars().count() > 64 {
+            return Err("must be at most 64 characters".into());
+        }
+        if name.chars().any(char::is_control) {
+            return Err("must not contain control characters".into());
+        }
+        Ok(ResidentName(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gender {
+    Male,
+    Female,
+}
+
+impl Gender {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Gender::Male => "male",
+            Gender::Female => "female",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "male" => Ok(Gender::Male),
+            "female" => Ok(Gender::Female),
+            _ => Err("must be `male` or `female`".into()),
+        }
+    }
+}
+
+/// A date of birth: a real calendar date, not in the future, within 130 years.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DateOfBirth(NaiveDate);
+
+impl DateOfBirth {
+    pub fn parse(text: &str, today: NaiveDate) -> Result<Self, String> {
+        if text.trim().is_empty() {
+            return Err("is required".into());
+        }
+        let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+            .map_err(|_| "must be a calendar date written YYYY-MM-DD".to_owned())?;
+        if date > today {
+            return Err("must not be in the future".into());
+        }
+        if today.year() - date.year() > 130 {
+            return Err("must be within the last 130 years".into());
+        }
+        Ok(DateOfBirth(date))
+    }
+
+    pub fn from_stored(date: NaiveDate) -> Self {
+        DateOfBirth(date)
+    }
+
+    pub fn date(self) -> NaiveDate {
+        self.0
+    }
+
+    /// Age in whole years on `day`.
+    pub fn age_on(self, day: NaiveDate) -> u32 {
+        day.years_since(self.0).unwrap_or(0)
+    }
+}
+
+/// A mainland mobile number: 11 digits starting 13–19, with an optional +86 and any
+/// spaces or dashes removed. `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let digits: String = text.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        let digits = digits.strip_prefix("+86").unwrap_or(&digits);
+        let valid = digits.len() == 11
+            && digits.chars().all(|c| c.is_ascii_digit())
+            && digits.starts_with('1')
+            && matches!(digits.as_bytes()[1], b'3'..=b'9');
+        if valid {
+            Ok(Phone(digits.to_owned()))
+        } else {
+            Err("must be an 11-digit mainland mobile number, e.g. 13812345678".into())
+        }
+    }
+
+    /// The full number, for sealing or for a role that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// `138****5678`.
+    pub fn masked(&self) -> String {
+        format!("{}****{}", &self.0[..3], &self.0[7..])
+    }
+}
+
+impl std::fmt::Debug for Phone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Phone({})", self.masked())
+    }
+}
+
+/// A registration the front desk asked for, every field valid.
+#[derive(Clone, Debug)]
+pub struct NewResident {
+    pub centre_id: Uuid,
+    pub name: ResidentName,
+    pub gender: Gender,
+    pub date_of_birth: DateOfBirth,
+    pub phone: Option<Phone>,
+}
+
+impl NewResident {
+    /// Parses every field, reporting every problem at once.
+    pub fn parse(
+        centre_id: &str,
+        name: &str,
+        gender: Option<&str>,
+        date_of_birth: &str,
+        phone: Option<&str>,
+        today: NaiveDate,
+    ) -> Result<Self, Violations> {
+        let mut violations = Violations::default();
+        let centre_id = Uuid::parse_str(centre_id)
+            .map_err(|_| violations.push("centre_id", "must be a UUID"))
+            .ok();
+        let name = ResidentName::parse(name).map_err(|e| violations.push("name", e)).ok();
+        let gender = match gender {
+            Some(text) => Gender::parse(text).map_err(|e| violations.push("gender", e)).ok(),
+            None => {
+                violations.push("gender", "must be `male` or `female`");
+                None
+            }
+        };
+        let date_of_birth = DateOfBirth::parse(date_of_birth, today)
+            .map_err(|e| violations.push("date_of_birth", e))
+            .ok();
+        let phone = match phone.map(str::trim).filter(|p| !p.is_empty()) {
+            Some(text) => Phone::parse(text).map_err(|e| violations.push("phone", e)).ok(),
+            None => None,
+        };
+        match (centre_id, name, gender, date_of_birth) {
+            (Some(centre_id), Some(name), Some(gender), Some(date_of_birth)) if violations.is_empty() => {
+                Ok(NewResident { centre_id, name, gender, date_of_birth, phone })
+            }
+            _ => Err(violations),
+        }
+    }
+}
+
+/// The age band other services are told instead of a birth date.
+pub fn age_band(age: u32) -> &'static str {
+    match age {
+        0..=13 => "0-13",
+        14..=17 => "14-17",
+        18..=59 => "18-59",
+        60..=79 => "60-79",
+        _ => "80+",
+    }
+}
+
+/// Categories that follow from age alone: `elderly` from 60, `minor` under 18.
+pub fn categories(age: u32) -> Vec<String> {
+    let mut categories = Vec::new();
+    if age >= 60 {
+        categories.push("elderly".to_owned());
+    }
+    if age < 18 {
+        categories.push("minor".to_owned());
+    }
+    categories
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 29).expect("valid date")
+    }
+
+    #[test]
+    fn a_valid_registration_parses() {
+        let resident = NewResident::parse(
+            &Uuid::nil().to_string(),
+            " 张三 ",
+            Some("male"),
+            "1950-03-01",
+            Some("+86 138-1234-5678"),
+            today(),
+        )
+        .expect("valid");
+        assert_eq!(resident.name.as_str(), "张三");
+        assert_eq!(resident.phone.expect("phone").expose(), "13812345678");
+    }
+
+    #[test]
+    fn every_bad_field_is_named_at_once() {
+        let violations = NewResident::parse("nope", "", Some("other"), "1950-02-30", Some("12345"), today())
+            .expect_err("invalid");
+        let fields: Vec<&str> = violations.0.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["centre_id", "name", "gender", "date_of_birth", "phone"]);
+    }
+
+    #[test]
+    fn a_birth_date_in_the_future_is_refused() {
+        assert_eq!(
+            DateOfBirth::parse("2027-01-01", today()),
+            Err("must not be in the future".to_owned())
+        );
+    }
+
+    #[test]
+    fn phone_debug_and_mask_hide_the_middle_digits() {
+        let phone = Phone::parse("13812345678").expect("valid");
+        assert_eq!(phone.masked(), "138****5678");
+        assert!(!format!("{phone:?}").contains("1234"));
+    }
+
+    #[test]
+    fn age_bands_and_categories_follow_the_plan() {
+        let dob = DateOfBirth::parse("1966-11-29", today()).expect("valid");
+        assert_eq!(dob.age_on(today()), 60);
+        assert_eq!(age_band(60), "60-79");
+        assert_eq!(categories(60), ["elderly"]);
+        assert_eq!(categories(13), ["minor"]);
+        assert_eq!(age_band(13), "0-13");
+        assert!(categories(30).is_empty());
+    }
+}

@@ -1,0 +1,31 @@
+//! The registry's errors and their one mapping to gRPC status codes.
+
+use linli_platform::auth::AuthError;
+use linli_platform::error::{Violations, internal};
+use tonic::Status;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Invalid(#[from] Violations),
+    #[error(transparent)]
+    Denied(#[from] AuthError),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Crypto(#[from] linli_platform::crypto::CryptoError),
+}
+
+impl From<Error> for Status {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Invalid(violations) => violations.into(),
+            Error::Denied(denied) => denied.into(),
+            Error::NotFound(what) => Status::not_found(format!("{what} not found")),
+            Error::Database(error) => internal(&error),
+            Error::Crypto(error) => internal(&error),
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! What the registry tells other services. Events carry what consumers need (centre, age
+//! band, categories) and never a phone number, national ID or birth date.
+
+use chrono::NaiveDate;
+use linli_proto::events::v1::ResidentRegistered;
+
+use crate::domain::{DateOfBirth, age_band, categories};
+use crate::store::ResidentRow;
+
+pub fn resident_registered(row: &ResidentRow, today: NaiveDate) -> ResidentRegistered {
+    let age = DateOfBirth::from_stored(row.date_of_birth).age_on(today);
+    ResidentRegistered {
+        resident_id: row.id.to_string(),
+        centre_id: row.centre_id.to_string(),
+        age_band: age_band(age).to_owned(),
+        categories: categories(age),
+        registered_at: Some(timestamp(row.registered_at)),
+    }
+}
+
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
+}

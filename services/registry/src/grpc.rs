@@ -1,0 +1,192 @@
+//! The registry's gRPC surface: requests in, domain and store calls, responses out.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use linli_platform::auth::{Access, Caller, caller};
+use linli_platform::crypto::Vault;
+use linli_platform::error::Violations;
+use linli_proto::registry::v1 as pb;
+use linli_proto::registry::v1::registry_server::Registry;
+use sqlx::PgPool;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::domain::{NewResident, Phone, STAFF_READERS, STAFF_WRITERS, sees_contact_details};
+use crate::error::Error;
+use crate::events::timestamp;
+use crate::store::{self, ResidentRow};
+
+const DEFAULT_PAGE: u32 = 50;
+const MAX_PAGE: u32 = 200;
+
+pub struct RegistryApi {
+    pool: PgPool,
+    vault: Vault,
+}
+
+impl RegistryApi {
+    pub fn new(pool: PgPool, vault: Vault) -> Self {
+        RegistryApi { pool, vault }
+    }
+
+    fn resident(&self, row: ResidentRow, caller: &Caller) -> Result<pb::Resident, Error> {
+        let phone = match row.sealed_phone() {
+            Some(sealed) => {
+                let phone = Phone::parse(&self.vault.open(&sealed)?)
+                    .map_err(|_| Error::NotFound("readable phone number"))?;
+                Some(if sees_contact_details(caller) { phone.expose().to_owned() } else { phone.masked() })
+            }
+            None => None,
+        };
+        let gender = match row.gender.as_str() {
+            "male" => pb::Gender::Male,
+            _ => pb::Gender::Female,
+        };
+        Ok(pb::Resident {
+            id: row.id.to_string(),
+            centre_id: row.centre_id.to_string(),
+            name: row.name,
+            gender: gender as i32,
+            date_of_birth: row.date_of_birth.format("%Y-%m-%d").to_string(),
+            phone,
+            registered_at: Some(timestamp(row.registered_at)),
+        })
+    }
+}
+
+fn parse_id(field: &str, text: &str) -> Result<Uuid, Violations> {
+    Uuid::parse_str(text).map_err(|_| Violations::one(field, "must be a UUID"))
+}
+
+fn today() -> chrono::NaiveDate {
+    // Ages are a calendar matter for the district, whose centres keep China Standard Time.
+    (Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+#[tonic::async_trait]
+impl Registry for RegistryApi {
+    async fn list_centres(
+        &self,
+        request: Request<pb::ListCentresRequest>,
+    ) -> Result<Response<pb::ListCentresResponse>, Status> {
+        let caller = caller(&request)?;
+        let centres = store::list_centres(&self.pool)
+            .await
+            .map_err(Error::from)?
+            .into_iter()
+            .filter(|centre| caller.covers_centre(centre.id))
+            .map(|centre| pb::Centre {
+                id: centre.id.to_string(),
+                code: centre.code,
+                name: centre.name,
+                address: centre.address,
+                time_zone: centre.time_zone,
+            })
+            .collect();
+        Ok(Response::new(pb::ListCentresResponse { centres }))
+    }
+
+    async fn create_resident(&self, request: Request<pb::CreateResidentRequest>) -> Result<Response<pb::Resident>, Status> {
+        let caller = caller(&request)?.clone();
+        let req = request.into_inner();
+        let centre_id = parse_id("centre_id", &req.centre_id).map_err(Error::from)?;
+        caller.authorize(centre_id, Access::Write, STAFF_WRITERS).map_err(Error::from)?;
+        let gender = match pb::Gender::try_from(req.gender) {
+            Ok(pb::Gender::Male) => Some("male"),
+            Ok(pb::Gender::Female) => Some("female"),
+            _ => None,
+        };
+        let resident = NewResident::parse(
+            &req.centre_id,
+            &req.name,
+            gender,
+            &req.date_of_birth,
+            req.phone.as_deref(),
+            today(),
+        )
+        .map_err(Error::from)?;
+        if !store::centre_exists(&self.pool, centre_id).await.map_err(Error::from)? {
+            return Err(Error::from(Violations::one("centre_id", "no centre has this id")).into());
+        }
+        let row = store::register_resident(&self.pool, &self.vault, &resident, today())
+            .await
+            .map_err(Error::from)?;
+        tracing::info!(resident_id = %row.id, centre_id = %row.centre_id, "resident registered");
+        Ok(Response::new(self.resident(row, &caller)?))
+    }
+
+    async fn get_resident(&self, request: Request<pb::GetResidentRequest>) -> Result<Response<pb::Resident>, Status> {
+        let caller = caller(&request)?.clone();
+        let req = request.into_inner();
+        let centre_id = parse_id("centre_id", &req.centre_id).map_err(Error::from)?;
+        caller.authorize(centre_id, Access::Read, STAFF_READERS).map_err(Error::from)?;
+        let id = parse_id("id", &req.id).map_err(Error::from)?;
+        let row = store::find_resident(&self.pool, centre_id, id)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::NotFound("resident"))?;
+        Ok(Response::new(self.resident(row, &caller)?))
+    }
+
+    async fn list_residents(
+        &self,
+        request: Request<pb::ListResidentsRequest>,
+    ) -> Result<Response<pb::ListResidentsResponse>, Status> {
+        let caller = caller(&request)?.clone();
+        let req = request.into_inner();
+        let centre_id = parse_id("centre_id", &req.centre_id).map_err(Error::from)?;
+        caller.authorize(centre_id, Access::Read, STAFF_READERS).map_err(Error::from)?;
+        let size = match req.page_size {
+            0 => DEFAULT_PAGE,
+            n if n <= MAX_PAGE => n,
+            _ => return Err(Error::from(Violations::one("page_size", format!("must be at most {MAX_PAGE}"))).into()),
+        };
+        let after = match req.page_token.as_str() {
+            "" => None,
+            token => Some(decode_page_token(token).map_err(Error::from)?),
+        };
+        let mut rows = store::list_residents(&self.pool, centre_id, after, i64::from(size) + 1)
+            .await
+            .map_err(Error::from)?;
+        let next_page_token = if rows.len() > size as usize {
+            rows.truncate(size as usize);
+            rows.last().map(|last| encode_page_token(last.registered_at, last.id)).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let residents = rows
+            .into_iter()
+            .map(|row| self.resident(row, &caller))
+            .collect::<Result<_, _>>()?;
+        Ok(Response::new(pb::ListResidentsResponse { residents, next_page_token }))
+    }
+}
+
+/// The keyset of the last row of a page, opaque to callers.
+fn encode_page_token(registered_at: DateTime<Utc>, id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}|{id}", registered_at.timestamp_micros()))
+}
+
+fn decode_page_token(token: &str) -> Result<(DateTime<Utc>, Uuid), Violations> {
+    let invalid = || Violations::one("page_token", "is not a token this service issued");
+    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let (micros, id) = text.split_once('|').ok_or_else(invalid)?;
+    let micros: i64 = micros.parse().map_err(|_| invalid())?;
+    let at = DateTime::from_timestamp_micros(micros).ok_or_else(invalid)?;
+    Ok((at, Uuid::parse_str(id).map_err(|_| invalid())?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_tokens_round_trip_and_refuse_forgeries() {
+        let at = DateTime::from_timestamp_micros(1_764_000_000_123_456).expect("valid");
+        let id = Uuid::new_v4();
+        assert_eq!(decode_page_token(&encode_page_token(at, id)), Ok((at, id)));
+        assert!(decode_page_token("not-a-token").is_err());
+    }
+}

@@ -1,0 +1,102 @@
+//! The demo district for `linli seed demo`: three centres and a few hundred residents with
+//! ordinary Chinese names, registered through the same path as the front desk's, so their
+//! events reach the other services. Running it again adds nothing.
+
+use chrono::{Duration, NaiveDate};
+use linli_platform::crypto::Vault;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::domain::NewResident;
+use crate::store::{self, CentreRow};
+
+/// Namespace for the demo centres' ids, so they are the same on every machine.
+const DEMO_NAMESPACE: Uuid = Uuid::from_u128(0x6c696e6c_6900_4000_8000_64656d6f0001);
+const RESIDENTS_PER_CENTRE: usize = 120;
+
+const CENTRES: [(&str, &str, &str); 3] = [
+    ("xinhua", "新华社区服务中心", "新华街道新华路 12 号"),
+    ("heping", "和平社区服务中心", "和平街道和平里 3 号"),
+    ("chaoyang", "朝阳社区服务中心", "朝阳街道朝阳北路 88 号"),
+];
+
+const SURNAMES: [&str; 24] = [
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何",
+    "高", "林", "罗", "郑", "梁", "谢", "宋",
+];
+const GIVEN_MALE: [&str; 16] = [
+    "伟", "强", "磊", "军", "洋", "勇", "杰", "涛", "明", "超", "刚", "建华", "志强", "建国", "国庆", "浩然",
+];
+const GIVEN_FEMALE: [&str; 16] = [
+    "芳", "娜", "秀英", "敏", "静", "丽", "艳", "娟", "秀兰", "霞", "桂英", "玉兰", "淑珍", "婷", "欣怡", "雨桐",
+];
+
+/// A demo centre's fixed id.
+pub fn centre_id(code: &str) -> Uuid {
+    Uuid::new_v5(&DEMO_NAMESPACE, code.as_bytes())
+}
+
+/// Creates the demo centres and their residents; returns each centre with how many
+/// residents it has.
+pub async fn demo(pool: &PgPool, vault: &Vault, today: NaiveDate) -> anyhow::Result<Vec<(CentreRow, i64)>> {
+    let mut random = SplitMix(0x5eed);
+    let mut seeded = Vec::new();
+    for (code, name, address) in CENTRES {
+        let centre = CentreRow {
+            id: centre_id(code),
+            code: code.to_owned(),
+            name: name.to_owned(),
+            address: address.to_owned(),
+            time_zone: "Asia/Shanghai".to_owned(),
+        };
+        store::insert_centre(pool, &centre).await?;
+        if store::count_residents(pool, centre.id).await? == 0 {
+            for _ in 0..RESIDENTS_PER_CENTRE {
+                let resident = demo_resident(&mut random, centre.id, today)?;
+                store::register_resident(pool, vault, &resident, today).await?;
+            }
+        }
+        let count = store::count_residents(pool, centre.id).await?;
+        seeded.push((centre, count));
+    }
+    Ok(seeded)
+}
+
+fn demo_resident(random: &mut SplitMix, centre_id: Uuid, today: NaiveDate) -> anyhow::Result<NewResident> {
+    let male = random.below(2) == 0;
+    let given = if male { GIVEN_MALE } else { GIVEN_FEMALE };
+    let name = format!("{}{}", SURNAMES[random.below(SURNAMES.len())], given[random.below(given.len())]);
+    // A community centre's register leans old: a third are 60 or over.
+    let age_days = match random.below(3) {
+        0 => 365 * 60 + random.below(365 * 30),
+        _ => 365 * 3 + random.below(365 * 57),
+    };
+    let birth = today - Duration::days(age_days as i64);
+    let phone = (random.below(4) != 0).then(|| format!("1{}{:09}", 3 + random.below(7), random.below(1_000_000_000)));
+    NewResident::parse(
+        &centre_id.to_string(),
+        &name,
+        Some(if male { "male" } else { "female" }),
+        &birth.format("%Y-%m-%d").to_string(),
+        phone.as_deref(),
+        today,
+    )
+    .map_err(|violations| anyhow::anyhow!("demo resident invalid: {violations}"))
+}
+
+/// A small deterministic generator, so the demo district is the same every time.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}

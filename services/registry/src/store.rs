@@ -1,0 +1,160 @@
+//! Every SQL statement of the registry, one function per query. A registration writes the
+//! resident and its event in one transaction.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use linli_platform::bus::enqueue;
+use linli_platform::crypto::{Sealed, Vault};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::domain::NewResident;
+use crate::events;
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct CentreRow {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub address: String,
+    pub time_zone: String,
+}
+
+#[derive(Clone, sqlx::FromRow)]
+pub struct ResidentRow {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub name: String,
+    pub gender: String,
+    pub date_of_birth: NaiveDate,
+    pub phone_sealed: Option<Vec<u8>>,
+    pub phone_key_id: Option<String>,
+    pub registered_at: DateTime<Utc>,
+}
+
+impl ResidentRow {
+    pub fn sealed_phone(&self) -> Option<Sealed> {
+        match (&self.phone_key_id, &self.phone_sealed) {
+            (Some(key_id), Some(bytes)) => Some(Sealed { key_id: key_id.clone(), bytes: bytes.clone() }),
+            _ => None,
+        }
+    }
+}
+
+/// The columns every resident query returns, as a literal so queries stay static SQL.
+macro_rules! resident_columns {
+    () => {
+        "id, centre_id, name, gender, date_of_birth, phone_sealed, phone_key_id, registered_at"
+    };
+}
+
+pub async fn list_centres(pool: &PgPool) -> Result<Vec<CentreRow>, sqlx::Error> {
+    sqlx::query_as("SELECT id, code, name, address, time_zone FROM centres ORDER BY code")
+        .fetch_all(pool)
+        .await
+}
+
+pub async fn centre_exists(pool: &PgPool, id: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM centres WHERE id = $1)")
+        .bind(id)
+        .fetch_one(pool)
+        .await
+}
+
+/// Adds a centre unless one with this id exists; true when added.
+pub async fn insert_centre(pool: &PgPool, centre: &CentreRow) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO centres (id, code, name, address, time_zone) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(centre.id)
+    .bind(&centre.code)
+    .bind(&centre.name)
+    .bind(&centre.address)
+    .bind(&centre.time_zone)
+    .execute(pool)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// Registers a resident and records `registry.resident.registered`, in one transaction.
+pub async fn register_resident(
+    pool: &PgPool,
+    vault: &Vault,
+    resident: &NewResident,
+    today: NaiveDate,
+) -> Result<ResidentRow, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let row = insert_resident(&mut tx, vault, resident).await?;
+    enqueue(&mut tx, Some(row.centre_id), &events::resident_registered(&row, today)).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+async fn insert_resident(
+    tx: &mut PgConnection,
+    vault: &Vault,
+    resident: &NewResident,
+) -> Result<ResidentRow, sqlx::Error> {
+    let sealed = resident.phone.as_ref().map(|phone| {
+        (vault.seal(phone.expose()), vault.blind_index("phone", phone.expose()))
+    });
+    sqlx::query_as(concat!("INSERT INTO residents (id, centre_id, name, gender, date_of_birth, phone_sealed, phone_key_id, phone_index)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         RETURNING ", resident_columns!(), ""))
+    .bind(Uuid::new_v4())
+    .bind(resident.centre_id)
+    .bind(resident.name.as_str())
+    .bind(resident.gender.as_str())
+    .bind(resident.date_of_birth.date())
+    .bind(sealed.as_ref().map(|(s, _)| s.bytes.clone()))
+    .bind(sealed.as_ref().map(|(s, _)| s.key_id.clone()))
+    .bind(sealed.as_ref().map(|(_, index)| index.clone()))
+    .fetch_one(tx)
+    .await
+}
+
+/// One resident of one centre; a resident of another centre is not found.
+pub async fn find_resident(pool: &PgPool, centre_id: Uuid, id: Uuid) -> Result<Option<ResidentRow>, sqlx::Error> {
+    sqlx::query_as(concat!("SELECT ", resident_columns!(), " FROM residents WHERE centre_id = $1 AND id = $2"))
+        .bind(centre_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// A page of a centre's residents, newest registration first, after the keyset `after`.
+pub async fn list_residents(
+    pool: &PgPool,
+    centre_id: Uuid,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<ResidentRow>, sqlx::Error> {
+    match after {
+        None => {
+            sqlx::query_as(concat!("SELECT ", resident_columns!(), " FROM residents WHERE centre_id = $1
+                 ORDER BY registered_at DESC, id DESC LIMIT $2"))
+            .bind(centre_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        }
+        Some((registered_at, id)) => {
+            sqlx::query_as(concat!("SELECT ", resident_columns!(), " FROM residents
+                 WHERE centre_id = $1 AND (registered_at, id) < ($2, $3)
+                 ORDER BY registered_at DESC, id DESC LIMIT $4"))
+            .bind(centre_id)
+            .bind(registered_at)
+            .bind(id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        }
+    }
+}
+
+pub async fn count_residents(pool: &PgPool, centre_id: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM residents WHERE centre_id = $1")
+        .bind(centre_id)
+        .fetch_one(pool)
+        .await
+}

@@ -1,0 +1,241 @@
+//! The roles of the one `linli` binary, assembled: which listeners a role needs, which
+//! services it runs, and the bus topology every role declares before it publishes. The
+//! binary (`main.rs`) only parses the command line and calls [`start`].
+
+use std::net::{IpAddr, SocketAddr};
+
+use anyhow::Context as _;
+use linli_platform::CancellationToken;
+use linli_platform::auth::TokenKeys;
+use linli_platform::bus::Bus;
+use linli_platform::config::{AuthArgs, BusArgs, DatabaseArgs, PersonalDataArgs};
+use linli_platform::crypto::Vault;
+use linli_platform::service::{Readiness, ServiceContext};
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+
+/// What one process runs.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Every service and the gateway in one process.
+    All,
+    Registry,
+    Bookings,
+    Volunteers,
+    Finance,
+    Evaluation,
+    Gateway,
+}
+
+impl Role {
+    const SERVICES: [Role; 5] = [Role::Registry, Role::Bookings, Role::Volunteers, Role::Finance, Role::Evaluation];
+
+    fn runs(self, other: Role) -> bool {
+        self == Role::All || self == other
+    }
+}
+
+/// Settings for `linli serve`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub bus: BusArgs,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+    #[command(flatten)]
+    pub data: PersonalDataArgs,
+    #[command(flatten)]
+    pub ports: Ports,
+    /// Registry gRPC address the gateway calls; defaults to this host's registry port.
+    #[arg(long, env = "LINLI_REGISTRY_ENDPOINT")]
+    pub registry_endpoint: Option<String>,
+    /// Evaluation gRPC address the gateway calls; defaults to this host's evaluation port.
+    #[arg(long, env = "LINLI_EVALUATION_ENDPOINT")]
+    pub evaluation_endpoint: Option<String>,
+    /// Largest HTTP request body the gateway accepts, in bytes.
+    #[arg(long, env = "LINLI_BODY_LIMIT", default_value_t = 1024 * 1024)]
+    pub body_limit: usize,
+}
+
+/// Where each role listens. Port 0 takes any free port (tests).
+#[derive(clap::Args, Clone, Debug)]
+pub struct Ports {
+    /// Address every listener binds; 0.0.0.0 in a container.
+    #[arg(long, env = "LINLI_BIND", default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    #[arg(long, env = "LINLI_GATEWAY_PORT", default_value_t = 8080)]
+    pub gateway_port: u16,
+    #[arg(long, env = "LINLI_REGISTRY_PORT", default_value_t = 50051)]
+    pub registry_port: u16,
+    #[arg(long, env = "LINLI_BOOKINGS_PORT", default_value_t = 50052)]
+    pub bookings_port: u16,
+    #[arg(long, env = "LINLI_VOLUNTEERS_PORT", default_value_t = 50053)]
+    pub volunteers_port: u16,
+    #[arg(long, env = "LINLI_FINANCE_PORT", default_value_t = 50054)]
+    pub finance_port: u16,
+    #[arg(long, env = "LINLI_EVALUATION_PORT", default_value_t = 50055)]
+    pub evaluation_port: u16,
+    /// `/healthz`, `/readyz` and `/metrics`.
+    #[arg(long, env = "LINLI_ADMIN_PORT", default_value_t = 9000)]
+    pub admin_port: u16,
+}
+
+impl Ports {
+    fn port(&self, role: Role) -> u16 {
+        match role {
+            Role::Registry => self.registry_port,
+            Role::Bookings => self.bookings_port,
+            Role::Volunteers => self.volunteers_port,
+            Role::Finance => self.finance_port,
+            Role::Evaluation => self.evaluation_port,
+            Role::Gateway | Role::All => self.gateway_port,
+        }
+    }
+}
+
+/// Every consumer's queue and bindings. Declared by every role before its relay runs and
+/// by `linli migrate`, so no event is published before the queues that want it exist.
+pub const SUBSCRIPTIONS: &[(&str, &[&str])] = &[(linli_evaluation::SERVICE, linli_evaluation::events::BINDINGS)];
+
+/// Declares the exchanges and every consumer's queue.
+pub async fn declare_topology(args: &BusArgs) -> anyhow::Result<()> {
+    let bus = Bus::new(args.clone(), "topology");
+    let channel = bus.channel().await.context("connecting to the broker")?;
+    bus.declare_exchanges(&channel).await?;
+    for (consumer, bindings) in SUBSCRIPTIONS {
+        bus.declare_queue(&channel, consumer, bindings).await?;
+    }
+    bus.close().await;
+    Ok(())
+}
+
+/// A started process: where each role listens, and its tasks.
+pub struct Running {
+    pub gateway: Option<SocketAddr>,
+    pub registry: Option<SocketAddr>,
+    pub evaluation: Option<SocketAddr>,
+    pub admin: SocketAddr,
+    tasks: JoinSet<(String, anyhow::Result<()>)>,
+    shutdown: CancellationToken,
+}
+
+impl Running {
+    /// Waits for every role to stop; the first failure stops the rest and is returned.
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        let mut first_error = None;
+        while let Some(joined) = self.tasks.join_next().await {
+            let (name, result) = joined.context("a role panicked")?;
+            if let Err(error) = result {
+                tracing::error!(role = %name, error = %format!("{error:#}"), "role failed; stopping");
+                self.shutdown.cancel();
+                first_error.get_or_insert(error.context(format!("{name} failed")));
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// Binds every listener `role` needs, then starts its services, gateway and admin port.
+pub async fn start(role: Role, args: ServeArgs, shutdown: CancellationToken) -> anyhow::Result<Running> {
+    if Vault::uses_local_keys(&args.data) || args.auth.jwt_secret == linli_platform::auth::LOCAL_SECRET {
+        tracing::warn!("using the built-in local keys; set LINLI_JWT_SECRET, LINLI_DATA_KEY and LINLI_BLIND_INDEX_KEY outside a laptop");
+    }
+    declare_topology(&args.bus).await?;
+    let bind = |port: u16| TcpListener::bind(SocketAddr::new(args.ports.bind, port));
+    let ctx = ServiceContext {
+        database: args.database.clone(),
+        bus: args.bus.clone(),
+        keys: TokenKeys::new(&args.auth),
+        vault: Vault::new(&args.data)?,
+        readiness: Readiness::default(),
+        shutdown: shutdown.clone(),
+    };
+
+    let mut tasks = JoinSet::new();
+    let mut addresses = std::collections::HashMap::new();
+    for service in Role::SERVICES {
+        if !role.runs(service) {
+            continue;
+        }
+        let listener = bind(args.ports.port(service))
+            .await
+            .with_context(|| format!("binding the {service:?} port"))?;
+        addresses.insert(service, listener.local_addr()?);
+        let ctx = ctx.clone();
+        let name = format!("{service:?}").to_lowercase();
+        tasks.spawn(async move {
+            let result = match service {
+                Role::Registry => linli_registry::serve(ctx, listener).await,
+                Role::Bookings => linli_bookings::serve(ctx, listener).await,
+                Role::Volunteers => linli_volunteers::serve(ctx, listener).await,
+                Role::Finance => linli_finance::serve(ctx, listener).await,
+                Role::Evaluation => linli_evaluation::serve(ctx, listener).await,
+                Role::Gateway | Role::All => unreachable!("not a service"),
+            };
+            (name, result)
+        });
+    }
+
+    let mut gateway = None;
+    if role.runs(Role::Gateway) {
+        let listener = bind(args.ports.gateway_port).await.context("binding the gateway port")?;
+        gateway = Some(listener.local_addr()?);
+        let endpoint = |explicit: &Option<String>, service: Role| {
+            explicit.clone().unwrap_or_else(|| {
+                let address = addresses
+                    .get(&service)
+                    .copied()
+                    .unwrap_or_else(|| SocketAddr::new(loopback_for(args.ports.bind), args.ports.port(service)));
+                format!("http://{}", SocketAddr::new(loopback_for(address.ip()), address.port()))
+            })
+        };
+        let config = linli_gateway::GatewayConfig {
+            registry_endpoint: endpoint(&args.registry_endpoint, Role::Registry),
+            evaluation_endpoint: endpoint(&args.evaluation_endpoint, Role::Evaluation),
+            body_limit: args.body_limit,
+        };
+        let (keys, shutdown) = (ctx.keys.clone(), shutdown.clone());
+        tasks.spawn(async move { ("gateway".to_owned(), linli_gateway::serve(listener, config, keys, shutdown).await) });
+    }
+
+    let admin = bind(args.ports.admin_port).await.context("binding the admin port")?;
+    let admin_address = admin.local_addr()?;
+    let (readiness, admin_shutdown) = (ctx.readiness.clone(), shutdown.clone());
+    tasks.spawn(async move { ("admin".to_owned(), linli_platform::admin::serve(admin, readiness, admin_shutdown).await) });
+    tracing::info!(?role, admin = %admin_address, gateway = ?gateway, "linli started");
+
+    Ok(Running {
+        gateway,
+        registry: addresses.get(&Role::Registry).copied(),
+        evaluation: addresses.get(&Role::Evaluation).copied(),
+        admin: admin_address,
+        tasks,
+        shutdown,
+    })
+}
+
+/// A wildcard bind address is not one to dial; dial loopback instead.
+fn loopback_for(ip: IpAddr) -> IpAddr {
+    if ip.is_unspecified() { IpAddr::from([127, 0, 0, 1]) } else { ip }
+}
+
+/// Applies one role's migrations (or every role's) and declares the bus topology.
+pub async fn migrate(role: Role, database: &DatabaseArgs, bus: &BusArgs) -> anyhow::Result<()> {
+    let migrations = [
+        (Role::Registry, linli_registry::SERVICE, &linli_registry::MIGRATOR),
+        (Role::Bookings, linli_bookings::SERVICE, &linli_bookings::MIGRATOR),
+        (Role::Volunteers, linli_volunteers::SERVICE, &linli_volunteers::MIGRATOR),
+        (Role::Finance, linli_finance::SERVICE, &linli_finance::MIGRATOR),
+        (Role::Evaluation, linli_evaluation::SERVICE, &linli_evaluation::MIGRATOR),
+    ];
+    for (service_role, service, migrator) in migrations {
+        if role.runs(service_role) {
+            let pool = linli_platform::db::connect(database, service, migrator).await?;
+            pool.close().await;
+            tracing::info!(service, "migrated");
+        }
+    }
+    declare_topology(bus).await
+}
