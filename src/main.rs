@@ -146,3 +146,23 @@ async fn stop_on_signal(shutdown: CancellationToken) {
     tracing::info!("stopping: draining requests, stopping consumers, flushing the outbox");
     shutdown.cancel();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn ttl_takes_seconds_minutes_hours_and_days() {
+        assert_eq!(parse_ttl("30m"), Ok(Duration::minutes(30)));
+        assert_eq!(parse_ttl("8h"), Ok(Duration::hours(8)));
+        assert_eq!(parse_ttl("7d"), Ok(Duration::days(7)));
+        assert!(parse_ttl("soon").is_err());
+        assert!(parse_ttl("5y").is_err());
+    }
+}

@@ -16,7 +16,7 @@ pub struct DatabaseArgs {
         env = "DATABASE_URL",
         default_value = "postgres://postgres@127.0.0.1:5432/postgres"
     )]
-    pub url: String,
+    pub database_url: String,
 
     /// Prefix of every service database name.
     #[arg(long, env = "LINLI_DATABASE_PREFIX", default_value = "linli_")]
@@ -36,7 +36,7 @@ impl DatabaseArgs {
             return PgConnectOptions::from_str(&url);
         }
         let name = format!("{}{}", self.database_prefix, service);
-        Ok(PgConnectOptions::from_str(&self.url)?.database(&name))
+        Ok(PgConnectOptions::from_str(&self.database_url)?.database(&name))
     }
 }
 
@@ -49,7 +49,7 @@ pub struct BusArgs {
         env = "AMQP_URL",
         default_value = "amqp://guest:guest@127.0.0.1:5672/%2f"
     )]
-    pub url: String,
+    pub amqp_url: String,
 
     /// Prefix of every exchange and queue name (`<prefix>.events`, `<prefix>.<consumer>`),
     /// so parallel test runs never share them.
@@ -142,6 +142,6 @@ pub struct TelemetryArgs {
     pub service_name: String,
 
     /// Log filter, e.g. `info` or `linli=debug,sqlx=warn`.
-    #[arg(long = "log", env = "RUST_LOG", default_value = "info")]
+    #[arg(long = "log", env = "RUST_LOG", default_value = "info,sqlx::postgres::notice=warn")]
     pub log: String,
 }

@@ -54,7 +54,7 @@ impl Bus {
         }
         let properties = ConnectionProperties::default()
             .with_connection_name(LongString::from(format!("{}/{}", self.args.prefix, self.name)));
-        let connection = Connection::connect(&self.args.url, properties).await?;
+        let connection = Connection::connect(&self.args.amqp_url, properties).await?;
         let channel = connection.create_channel().await?;
         *guard = Some(connection);
         Ok(channel)
