@@ -15,7 +15,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ];
     tonic_prost_build::configure()
         .file_descriptor_set_path(out_dir.join("linli_descriptor.bin"))
-        .compile_protos(&protos, &[".", include.to_str().ok_or("protoc include path is not UTF-8")?])?;
+        .compile_protos(
+            &protos,
+            &[
+                ".",
+                include.to_str().ok_or("protoc include path is not UTF-8")?,
+            ],
+        )?;
     for proto in protos {
         println!("cargo:rerun-if-changed={proto}");
     }

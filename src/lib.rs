@@ -28,7 +28,13 @@ pub enum Role {
 }
 
 impl Role {
-    const SERVICES: [Role; 5] = [Role::Registry, Role::Bookings, Role::Volunteers, Role::Finance, Role::Evaluation];
+    const SERVICES: [Role; 5] = [
+        Role::Registry,
+        Role::Bookings,
+        Role::Volunteers,
+        Role::Finance,
+        Role::Evaluation,
+    ];
 
     fn runs(self, other: Role) -> bool {
         self == Role::All || self == other
@@ -97,7 +103,10 @@ impl Ports {
 
 /// Every consumer's queue and bindings. Declared by every role before its relay runs and
 /// by `linli migrate`, so no event is published before the queues that want it exist.
-pub const SUBSCRIPTIONS: &[(&str, &[&str])] = &[(linli_evaluation::SERVICE, linli_evaluation::events::BINDINGS)];
+pub const SUBSCRIPTIONS: &[(&str, &[&str])] = &[(
+    linli_evaluation::SERVICE,
+    linli_evaluation::events::BINDINGS,
+)];
 
 /// Declares the exchanges and every consumer's queue.
 pub async fn declare_topology(args: &BusArgs) -> anyhow::Result<()> {
@@ -138,9 +147,17 @@ impl Running {
 }
 
 /// Binds every listener `role` needs, then starts its services, gateway and admin port.
-pub async fn start(role: Role, args: ServeArgs, shutdown: CancellationToken) -> anyhow::Result<Running> {
-    if Vault::uses_local_keys(&args.data) || args.auth.jwt_secret == linli_platform::auth::LOCAL_SECRET {
-        tracing::warn!("using the built-in local keys; set LINLI_JWT_SECRET, LINLI_DATA_KEY and LINLI_BLIND_INDEX_KEY outside a laptop");
+pub async fn start(
+    role: Role,
+    args: ServeArgs,
+    shutdown: CancellationToken,
+) -> anyhow::Result<Running> {
+    if Vault::uses_local_keys(&args.data)
+        || args.auth.jwt_secret == linli_platform::auth::LOCAL_SECRET
+    {
+        tracing::warn!(
+            "using the built-in local keys; set LINLI_JWT_SECRET, LINLI_DATA_KEY and LINLI_BLIND_INDEX_KEY outside a laptop"
+        );
     }
     declare_topology(&args.bus).await?;
     let bind = |port: u16| TcpListener::bind(SocketAddr::new(args.ports.bind, port));
@@ -180,15 +197,19 @@ pub async fn start(role: Role, args: ServeArgs, shutdown: CancellationToken) -> 
 
     let mut gateway = None;
     if role.runs(Role::Gateway) {
-        let listener = bind(args.ports.gateway_port).await.context("binding the gateway port")?;
+        let listener = bind(args.ports.gateway_port)
+            .await
+            .context("binding the gateway port")?;
         gateway = Some(listener.local_addr()?);
         let endpoint = |explicit: &Option<String>, service: Role| {
             explicit.clone().unwrap_or_else(|| {
-                let address = addresses
-                    .get(&service)
-                    .copied()
-                    .unwrap_or_else(|| SocketAddr::new(loopback_for(args.ports.bind), args.ports.port(service)));
-                format!("http://{}", SocketAddr::new(loopback_for(address.ip()), address.port()))
+                let address = addresses.get(&service).copied().unwrap_or_else(|| {
+                    SocketAddr::new(loopback_for(args.ports.bind), args.ports.port(service))
+                });
+                format!(
+                    "http://{}",
+                    SocketAddr::new(loopback_for(address.ip()), address.port())
+                )
             })
         };
         let config = linli_gateway::GatewayConfig {
@@ -197,13 +218,25 @@ pub async fn start(role: Role, args: ServeArgs, shutdown: CancellationToken) -> 
             body_limit: args.body_limit,
         };
         let (keys, shutdown) = (ctx.keys.clone(), shutdown.clone());
-        tasks.spawn(async move { ("gateway".to_owned(), linli_gateway::serve(listener, config, keys, shutdown).await) });
+        tasks.spawn(async move {
+            (
+                "gateway".to_owned(),
+                linli_gateway::serve(listener, config, keys, shutdown).await,
+            )
+        });
     }
 
-    let admin = bind(args.ports.admin_port).await.context("binding the admin port")?;
+    let admin = bind(args.ports.admin_port)
+        .await
+        .context("binding the admin port")?;
     let admin_address = admin.local_addr()?;
     let (readiness, admin_shutdown) = (ctx.readiness.clone(), shutdown.clone());
-    tasks.spawn(async move { ("admin".to_owned(), linli_platform::admin::serve(admin, readiness, admin_shutdown).await) });
+    tasks.spawn(async move {
+        (
+            "admin".to_owned(),
+            linli_platform::admin::serve(admin, readiness, admin_shutdown).await,
+        )
+    });
     tracing::info!(?role, admin = %admin_address, gateway = ?gateway, "linli started");
 
     Ok(Running {
@@ -218,17 +251,41 @@ pub async fn start(role: Role, args: ServeArgs, shutdown: CancellationToken) -> 
 
 /// A wildcard bind address is not one to dial; dial loopback instead.
 fn loopback_for(ip: IpAddr) -> IpAddr {
-    if ip.is_unspecified() { IpAddr::from([127, 0, 0, 1]) } else { ip }
+    if ip.is_unspecified() {
+        IpAddr::from([127, 0, 0, 1])
+    } else {
+        ip
+    }
 }
 
 /// Applies one role's migrations (or every role's) and declares the bus topology.
 pub async fn migrate(role: Role, database: &DatabaseArgs, bus: &BusArgs) -> anyhow::Result<()> {
     let migrations = [
-        (Role::Registry, linli_registry::SERVICE, &linli_registry::MIGRATOR),
-        (Role::Bookings, linli_bookings::SERVICE, &linli_bookings::MIGRATOR),
-        (Role::Volunteers, linli_volunteers::SERVICE, &linli_volunteers::MIGRATOR),
-        (Role::Finance, linli_finance::SERVICE, &linli_finance::MIGRATOR),
-        (Role::Evaluation, linli_evaluation::SERVICE, &linli_evaluation::MIGRATOR),
+        (
+            Role::Registry,
+            linli_registry::SERVICE,
+            &linli_registry::MIGRATOR,
+        ),
+        (
+            Role::Bookings,
+            linli_bookings::SERVICE,
+            &linli_bookings::MIGRATOR,
+        ),
+        (
+            Role::Volunteers,
+            linli_volunteers::SERVICE,
+            &linli_volunteers::MIGRATOR,
+        ),
+        (
+            Role::Finance,
+            linli_finance::SERVICE,
+            &linli_finance::MIGRATOR,
+        ),
+        (
+            Role::Evaluation,
+            linli_evaluation::SERVICE,
+            &linli_evaluation::MIGRATOR,
+        ),
     ];
     for (service_role, service, migrator) in migrations {
         if role.runs(service_role) {

@@ -11,7 +11,11 @@ use linli_platform::crypto::Vault;
 use uuid::Uuid;
 
 #[derive(Parser)]
-#[command(name = "linli", version, about = "Linli: the community service centres of a district")]
+#[command(
+    name = "linli",
+    version,
+    about = "Linli: the community service centres of a district"
+)]
 struct Cli {
     #[command(flatten)]
     telemetry: TelemetryArgs,
@@ -81,8 +85,13 @@ fn parse_role(text: &str) -> Result<AccessRole, String> {
 }
 
 fn parse_ttl(text: &str) -> Result<Duration, String> {
-    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
-    let n: i64 = number.parse().map_err(|_| format!("`{text}` is not like 30m, 8h or 7d"))?;
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not like 30m, 8h or 7d"))?;
     match unit {
         "s" => Ok(Duration::seconds(n)),
         "m" => Ok(Duration::minutes(n)),
@@ -96,11 +105,20 @@ fn parse_ttl(text: &str) -> Result<Duration, String> {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Token { roles, centres, ttl, subject, auth } => {
+        Command::Token {
+            roles,
+            centres,
+            ttl,
+            subject,
+            auth,
+        } => {
             if centres.is_empty() && !roles.contains(&AccessRole::DistrictAdmin) {
                 anyhow::bail!("--centre is required unless the token is for district_admin");
             }
-            println!("{}", TokenKeys::new(&auth).issue(&subject, &roles, &centres, ttl));
+            println!(
+                "{}",
+                TokenKeys::new(&auth).issue(&subject, &roles, &centres, ttl)
+            );
             Ok(())
         }
         Command::Serve { role, args } => {
@@ -109,20 +127,41 @@ async fn main() -> anyhow::Result<()> {
             tokio::spawn(stop_on_signal(shutdown.clone()));
             linli::start(role, *args, shutdown).await?.wait().await
         }
-        Command::Migrate { role, database, bus } => {
+        Command::Migrate {
+            role,
+            database,
+            bus,
+        } => {
             let _telemetry = linli_platform::telemetry::init(&cli.telemetry)?;
             linli::migrate(role, &database, &bus).await
         }
-        Command::Seed { what: Seed::Demo { database, bus, data } } => {
+        Command::Seed {
+            what:
+                Seed::Demo {
+                    database,
+                    bus,
+                    data,
+                },
+        } => {
             let _telemetry = linli_platform::telemetry::init(&cli.telemetry)?;
             linli::migrate(Role::All, &database, &bus).await?;
-            let pool = linli_platform::db::connect(&database, linli_registry::SERVICE, &linli_registry::MIGRATOR).await?;
+            let pool = linli_platform::db::connect(
+                &database,
+                linli_registry::SERVICE,
+                &linli_registry::MIGRATOR,
+            )
+            .await?;
             let vault = Vault::new(&data)?;
             let today = (chrono::Utc::now() + Duration::hours(8)).date_naive();
-            let centres = linli_registry::seed::demo(&pool, &vault, today).await.context("seeding the demo district")?;
+            let centres = linli_registry::seed::demo(&pool, &vault, today)
+                .await
+                .context("seeding the demo district")?;
             println!("Demo district ready:");
             for (centre, residents) in centres {
-                println!("  {}  {:<10} {}  ({residents} residents)", centre.id, centre.code, centre.name);
+                println!(
+                    "  {}  {:<10} {}  ({residents} residents)",
+                    centre.id, centre.code, centre.name
+                );
             }
             Ok(())
         }

@@ -31,16 +31,27 @@ impl Authenticated {
 
     /// The centre named in the path, if the caller's work covers it.
     pub fn centre(&self, text: &str) -> Result<Uuid, Problem> {
-        let centre = Uuid::parse_str(text).map_err(|_| Problem::invalid_field("centre_id", "must be a UUID"))?;
-        if self.caller.covers_centre(centre) { Ok(centre) } else { Err(Problem::forbidden()) }
+        let centre = Uuid::parse_str(text)
+            .map_err(|_| Problem::invalid_field("centre_id", "must be a UUID"))?;
+        if self.caller.covers_centre(centre) {
+            Ok(centre)
+        } else {
+            Err(Problem::forbidden())
+        }
     }
 }
 
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = Problem;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
         match state.keys.verify_bearer(header) {
             Ok(caller) => {
                 let token = header

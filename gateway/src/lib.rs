@@ -83,10 +83,19 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
     let request_id = HeaderName::from_static("x-request-id");
     Ok(Router::new()
         .route("/v1/centres", get(routes::list_centres))
-        .route("/v1/centres/{centre_id}/residents", get(routes::list_residents).post(routes::create_resident))
-        .route("/v1/centres/{centre_id}/residents/{resident_id}", get(routes::get_resident))
+        .route(
+            "/v1/centres/{centre_id}/residents",
+            get(routes::list_residents).post(routes::create_resident),
+        )
+        .route(
+            "/v1/centres/{centre_id}/residents/{resident_id}",
+            get(routes::get_resident),
+        )
         .route("/v1/centres/{centre_id}/kpis", get(routes::centre_kpis))
-        .route("/openapi.json", get(|| async { axum::Json(ApiDoc::openapi()) }))
+        .route(
+            "/openapi.json",
+            get(|| async { axum::Json(ApiDoc::openapi()) }),
+        )
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such route") })
         .with_state(state)
         .layer(DefaultBodyLimit::max(config.body_limit))
@@ -96,10 +105,17 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
 }
 
 /// Serves the gateway on `listener` until `shutdown`, letting in-flight requests finish.
-pub async fn serve(listener: TcpListener, config: GatewayConfig, keys: TokenKeys, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    config: GatewayConfig,
+    keys: TokenKeys,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let app = router(&config, keys)?;
     tracing::info!(address = %listener.local_addr()?, "gateway listening");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await?;
     Ok(())
 }
 
@@ -133,7 +149,11 @@ async fn observe(request: Request, next: Next) -> Response {
     let response = next.run(request).instrument(span.clone()).await;
     let status = response.status().as_u16();
     span.record("http.response.status_code", status);
-    HTTP_REQUESTS.with_label_values(&[&method, &route, &status.to_string()]).inc();
-    HTTP_DURATION.with_label_values(&[&method, &route]).observe(started.elapsed().as_secs_f64());
+    HTTP_REQUESTS
+        .with_label_values(&[&method, &route, &status.to_string()])
+        .inc();
+    HTTP_DURATION
+        .with_label_values(&[&method, &route])
+        .observe(started.elapsed().as_secs_f64());
     response.into_response()
 }

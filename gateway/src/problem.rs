@@ -47,7 +47,10 @@ impl Problem {
 
     /// A 400 naming one bad field.
     pub fn invalid_field(field: &str, reason: &str) -> Self {
-        Problem::invalid(vec![FieldError { field: field.into(), reason: reason.into() }])
+        Problem::invalid(vec![FieldError {
+            field: field.into(),
+            reason: reason.into(),
+        }])
     }
 
     pub fn invalid(errors: Vec<FieldError>) -> Self {
@@ -63,7 +66,10 @@ impl Problem {
     }
 
     pub fn forbidden() -> Self {
-        Problem::new(StatusCode::FORBIDDEN, "the caller may not act for this centre")
+        Problem::new(
+            StatusCode::FORBIDDEN,
+            "the caller may not act for this centre",
+        )
     }
 }
 
@@ -85,7 +91,10 @@ impl From<tonic::Status> for Problem {
         if http == StatusCode::BAD_REQUEST {
             let errors = violations_of(&status)
                 .into_iter()
-                .map(|v| FieldError { field: v.field, reason: v.reason })
+                .map(|v| FieldError {
+                    field: v.field,
+                    reason: v.reason,
+                })
                 .collect::<Vec<_>>();
             if !errors.is_empty() {
                 return Problem::invalid(errors);
@@ -96,7 +105,9 @@ impl From<tonic::Status> for Problem {
                 tracing::error!(code = ?status.code(), message = status.message(), "service failed");
                 "internal error".to_owned()
             }
-            StatusCode::SERVICE_UNAVAILABLE => "the service is unavailable; try again shortly".to_owned(),
+            StatusCode::SERVICE_UNAVAILABLE => {
+                "the service is unavailable; try again shortly".to_owned()
+            }
             _ => status.message().to_owned(),
         };
         Problem::new(http, detail)
@@ -107,9 +118,10 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, Json(self)).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         response
     }
 }

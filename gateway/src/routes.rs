@@ -30,7 +30,9 @@ where
             Ok(Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => {
                 let detail = match &rejection {
-                    JsonRejection::JsonSyntaxError(_) => format!("malformed JSON: {}", rejection.body_text()),
+                    JsonRejection::JsonSyntaxError(_) => {
+                        format!("malformed JSON: {}", rejection.body_text())
+                    }
                     _ => rejection.body_text(),
                 };
                 Err(Problem::new(rejection.status(), detail))
@@ -133,13 +135,26 @@ fn resident(r: registry::Resident) -> Resident {
 #[utoipa::path(get, path = "/v1/centres", tag = "registry",
     responses((status = 200, body = CentreList), (status = 401, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-pub async fn list_centres(State(state): State<AppState>, auth: Authenticated) -> Result<Json<CentreList>, Problem> {
-    let reply = state.registry.clone().list_centres(auth.grpc(registry::ListCentresRequest {})).await?;
+pub async fn list_centres(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<Json<CentreList>, Problem> {
+    let reply = state
+        .registry
+        .clone()
+        .list_centres(auth.grpc(registry::ListCentresRequest {}))
+        .await?;
     let centres = reply
         .into_inner()
         .centres
         .into_iter()
-        .map(|c| Centre { id: c.id, code: c.code, name: c.name, address: c.address, time_zone: c.time_zone })
+        .map(|c| Centre {
+            id: c.id,
+            code: c.code,
+            name: c.name,
+            address: c.address,
+            time_zone: c.time_zone,
+        })
         .collect();
     Ok(Json(CentreList { centres }))
 }
@@ -173,7 +188,11 @@ pub async fn create_resident(
         date_of_birth: body.date_of_birth.unwrap_or_default(),
         phone: body.phone,
     };
-    let reply = state.registry.clone().create_resident(auth.grpc(request)).await?;
+    let reply = state
+        .registry
+        .clone()
+        .create_resident(auth.grpc(request))
+        .await?;
     Ok((StatusCode::CREATED, Json(resident(reply.into_inner()))))
 }
 
@@ -191,8 +210,15 @@ pub async fn get_resident(
     Path((centre_id, resident_id)): Path<(String, String)>,
 ) -> Result<Json<Resident>, Problem> {
     let centre = auth.centre(&centre_id)?;
-    let request = registry::GetResidentRequest { centre_id: centre.to_string(), id: resident_id };
-    let reply = state.registry.clone().get_resident(auth.grpc(request)).await?;
+    let request = registry::GetResidentRequest {
+        centre_id: centre.to_string(),
+        id: resident_id,
+    };
+    let reply = state
+        .registry
+        .clone()
+        .get_resident(auth.grpc(request))
+        .await?;
     Ok(Json(resident(reply.into_inner())))
 }
 
@@ -216,7 +242,12 @@ pub async fn list_residents(
         page_size: page.page_size.unwrap_or(0),
         page_token: page.page_token.unwrap_or_default(),
     };
-    let reply = state.registry.clone().list_residents(auth.grpc(request)).await?.into_inner();
+    let reply = state
+        .registry
+        .clone()
+        .list_residents(auth.grpc(request))
+        .await?
+        .into_inner();
     Ok(Json(ResidentPage {
         residents: reply.residents.into_iter().map(resident).collect(),
         next_page_token: Some(reply.next_page_token).filter(|t| !t.is_empty()),
@@ -236,7 +267,17 @@ pub async fn centre_kpis(
     Path(centre_id): Path<String>,
 ) -> Result<Json<CentreKpis>, Problem> {
     let centre = auth.centre(&centre_id)?;
-    let request = evaluation::GetCentreKpisRequest { centre_id: centre.to_string() };
-    let reply = state.evaluation.clone().get_centre_kpis(auth.grpc(request)).await?.into_inner();
-    Ok(Json(CentreKpis { centre_id: reply.centre_id, registered_residents: reply.registered_residents }))
+    let request = evaluation::GetCentreKpisRequest {
+        centre_id: centre.to_string(),
+    };
+    let reply = state
+        .evaluation
+        .clone()
+        .get_centre_kpis(auth.grpc(request))
+        .await?
+        .into_inner();
+    Ok(Json(CentreKpis {
+        centre_id: reply.centre_id,
+        registered_residents: reply.registered_residents,
+    }))
 }

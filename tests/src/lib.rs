@@ -1,1 +1,299 @@
+//! Support for Linli's end-to-end suites: the whole platform started in-process against
+//! the real PostgreSQL and RabbitMQ, with databases and exchange/queue names of its own
+//! so parallel tests and runs never meet; polling with a deadline; and a TCP proxy that
+//! can cut a connection to the broker on demand.
 
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use linli::{Ports, Role, ServeArgs};
+use linli_platform::CancellationToken;
+use linli_platform::auth::{Role as AccessRole, TokenKeys};
+use linli_platform::config::{AuthArgs, BusArgs, DatabaseArgs, PersonalDataArgs};
+use linli_platform::crypto::{LOCAL_DATA_KEY, LOCAL_INDEX_KEY, Vault};
+use sqlx::PgPool;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+pub const SERVICES: [&str; 5] = [
+    "registry",
+    "bookings",
+    "volunteers",
+    "finance",
+    "evaluation",
+];
+
+/// A name no other test or run uses: `t<pid>x<counter><random>`.
+pub fn unique_name() -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let random = &Uuid::new_v4().simple().to_string()[..6];
+    format!("t{}x{n}{random}", std::process::id())
+}
+
+/// Settings for a test's own databases (`linli_<name>_<service>`) and bus prefix
+/// (`linli-<name>`), on the local PostgreSQL and RabbitMQ unless the environment says
+/// otherwise.
+pub fn test_args(name: &str) -> ServeArgs {
+    ServeArgs {
+        database: DatabaseArgs {
+            database_url: std::env::var("DATABASE_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
+            database_prefix: format!("linli_{name}_"),
+            database_max_connections: 5,
+        },
+        bus: BusArgs {
+            amqp_url: std::env::var("AMQP_URL")
+                .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
+            prefix: format!("linli-{name}"),
+            delivery_limit: 3,
+            retry_base_ms: 10,
+        },
+        auth: AuthArgs {
+            jwt_secret: format!("secret-{name}"),
+            jwt_audience: "linli".into(),
+            jwt_issuer: "linli".into(),
+        },
+        data: PersonalDataArgs {
+            data_key: LOCAL_DATA_KEY.into(),
+            data_key_id: "test-1".into(),
+            blind_index_key: LOCAL_INDEX_KEY.into(),
+        },
+        ports: Ports {
+            bind: [127, 0, 0, 1].into(),
+            gateway_port: 0,
+            registry_port: 0,
+            bookings_port: 0,
+            volunteers_port: 0,
+            finance_port: 0,
+            evaluation_port: 0,
+            admin_port: 0,
+        },
+        registry_endpoint: None,
+        evaluation_endpoint: None,
+        body_limit: 64 * 1024,
+    }
+}
+
+/// `linli serve all`, in this process, on its own databases and bus names.
+pub struct TestPlatform {
+    pub name: String,
+    pub args: ServeArgs,
+    pub gateway: String,
+    pub registry: SocketAddr,
+    pub evaluation: SocketAddr,
+    pub admin: SocketAddr,
+    pub keys: TokenKeys,
+    pub http: reqwest::Client,
+    shutdown: CancellationToken,
+    running: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestPlatform {
+    pub async fn start() -> TestPlatform {
+        let name = unique_name();
+        let args = test_args(&name);
+        let shutdown = CancellationToken::new();
+        let running = linli::start(Role::All, args.clone(), shutdown.clone())
+            .await
+            .expect("the platform starts against the local PostgreSQL and RabbitMQ");
+        let platform = TestPlatform {
+            gateway: format!(
+                "http://{}",
+                running.gateway.expect("serve all runs the gateway")
+            ),
+            registry: running.registry.expect("serve all runs the registry"),
+            evaluation: running.evaluation.expect("serve all runs evaluation"),
+            admin: running.admin,
+            keys: TokenKeys::new(&args.auth),
+            http: reqwest::Client::new(),
+            name,
+            args,
+            shutdown,
+            running: Some(tokio::spawn(running.wait())),
+        };
+        let ready = format!("http://{}/readyz", platform.admin);
+        let http = platform.http.clone();
+        poll("every role to be ready", Duration::from_secs(30), || {
+            let (http, ready) = (http.clone(), ready.clone());
+            async move {
+                let response = http.get(&ready).send().await.ok()?;
+                let body: serde_json::Value = response.json().await.ok()?;
+                (body["ready"] == true
+                    && body["checks"]
+                        .as_object()
+                        .is_some_and(|c| c.len() == SERVICES.len()))
+                .then_some(())
+            }
+        })
+        .await;
+        platform
+    }
+
+    /// A token from the same code as `linli token`.
+    pub fn token(&self, roles: &[AccessRole], centres: &[Uuid]) -> String {
+        self.keys
+            .issue("test-user", roles, centres, chrono::Duration::hours(1))
+    }
+
+    pub fn admin_token(&self) -> String {
+        self.token(&[AccessRole::DistrictAdmin], &[])
+    }
+
+    /// A pool on one service's database.
+    pub async fn pool(&self, service: &str) -> PgPool {
+        let options = self
+            .args
+            .database
+            .options_for(service)
+            .expect("valid test database options");
+        PgPool::connect_with(options)
+            .await
+            .expect("the test database accepts connections")
+    }
+
+    /// Adds a centre to the registry (centre administration has no API yet).
+    pub async fn create_centre(&self, code: &str) -> Uuid {
+        let pool = self.pool("registry").await;
+        let centre = linli_registry::store::CentreRow {
+            id: Uuid::new_v4(),
+            code: code.to_owned(),
+            name: format!("{code} 社区服务中心"),
+            address: String::new(),
+            time_zone: "Asia/Shanghai".into(),
+        };
+        linli_registry::store::insert_centre(&pool, &centre)
+            .await
+            .expect("centre inserted");
+        pool.close().await;
+        centre.id
+    }
+
+    pub fn vault(&self) -> Vault {
+        Vault::new(&self.args.data).expect("test keys are valid")
+    }
+
+    /// Stops the platform, then removes its databases and broker names.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(running) = self.running.take() {
+            running
+                .await
+                .expect("platform task joins")
+                .expect("platform stops cleanly");
+        }
+        cleanup(&self.args).await;
+    }
+}
+
+/// Drops a test's databases and deletes its exchanges and queues (best effort).
+pub async fn cleanup(args: &ServeArgs) {
+    for service in SERVICES {
+        if let Ok(options) = args.database.options_for(service) {
+            let _ = linli_platform::db::drop_database(&options).await;
+        }
+    }
+    let bus = linli_platform::bus::Bus::new(args.bus.clone(), "cleanup");
+    if let Ok(channel) = bus.channel().await {
+        for (consumer, _) in linli::SUBSCRIPTIONS {
+            for queue in [
+                args.bus.queue(consumer),
+                args.bus.dead_letter_queue(consumer),
+            ] {
+                let _ = channel.queue_delete(queue.into(), Default::default()).await;
+            }
+        }
+        for exchange in [args.bus.exchange(), args.bus.dead_letter_exchange()] {
+            let _ = channel
+                .exchange_delete(exchange.into(), Default::default())
+                .await;
+        }
+    }
+    bus.close().await;
+}
+
+/// Calls `probe` until it returns `Some`, failing the test after `deadline`.
+pub async fn poll<T, F, Fut>(what: &str, deadline: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let start = tokio::time::Instant::now();
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(
+            start.elapsed() < deadline,
+            "timed out after {deadline:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A TCP proxy in front of a real server, which a test can cut (every open connection
+/// dropped, new ones refused) and restore, to see what a client does when the network
+/// between it and the server fails.
+pub struct Proxy {
+    pub address: SocketAddr,
+    open: Arc<AtomicBool>,
+    connections: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    accept: JoinHandle<()>,
+}
+
+impl Proxy {
+    pub async fn start(upstream: SocketAddr) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port is free");
+        let address = listener.local_addr().expect("bound");
+        let open = Arc::new(AtomicBool::new(true));
+        let connections: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
+        let accept = {
+            let (open, connections) = (open.clone(), connections.clone());
+            tokio::spawn(async move {
+                while let Ok((mut client, _)) = listener.accept().await {
+                    if !open.load(Ordering::SeqCst) {
+                        continue; // dropped: the connection is refused
+                    }
+                    let Ok(mut server) = TcpStream::connect(upstream).await else {
+                        continue;
+                    };
+                    let copy = tokio::spawn(async move {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    });
+                    connections.lock().await.push(copy);
+                }
+            })
+        };
+        Proxy {
+            address,
+            open,
+            connections,
+            accept,
+        }
+    }
+
+    /// Drops every open connection and refuses new ones.
+    pub async fn cut(&self) {
+        self.open.store(false, Ordering::SeqCst);
+        for connection in self.connections.lock().await.drain(..) {
+            connection.abort();
+        }
+    }
+
+    pub fn restore(&self) {
+        self.open.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}

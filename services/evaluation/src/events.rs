@@ -26,14 +26,25 @@ impl Handler for Projections {
     }
 }
 
-async fn resident_registered(event: ResidentRegistered, tx: &mut PgConnection) -> Result<(), HandlerError> {
+async fn resident_registered(
+    event: ResidentRegistered,
+    tx: &mut PgConnection,
+) -> Result<(), HandlerError> {
     let resident = parse_uuid("resident_id", &event.resident_id)?;
     let centre = parse_uuid("centre_id", &event.centre_id)?;
     let registered_at = event
         .registered_at
         .and_then(|t| DateTime::<Utc>::from_timestamp(t.seconds, t.nanos.max(0) as u32))
         .ok_or_else(|| HandlerError::Permanent("registered_at is missing".into()))?;
-    store::record_registration(tx, resident, centre, &event.age_band, &event.categories, registered_at).await?;
+    store::record_registration(
+        tx,
+        resident,
+        centre,
+        &event.age_band,
+        &event.categories,
+        registered_at,
+    )
+    .await?;
     Ok(())
 }
 

@@ -32,7 +32,10 @@ impl EvaluationApi {
 
 #[tonic::async_trait]
 impl Evaluation for EvaluationApi {
-    async fn get_centre_kpis(&self, request: Request<pb::GetCentreKpisRequest>) -> Result<Response<pb::CentreKpis>, Status> {
+    async fn get_centre_kpis(
+        &self,
+        request: Request<pb::GetCentreKpisRequest>,
+    ) -> Result<Response<pb::CentreKpis>, Status> {
         let caller = caller(&request)?;
         let centre_id = Uuid::parse_str(&request.get_ref().centre_id)
             .map_err(|_| Violations::one("centre_id", "must be a UUID"))?;
@@ -40,6 +43,9 @@ impl Evaluation for EvaluationApi {
         let registered_residents = store::count_registered(&self.pool, centre_id)
             .await
             .map_err(|e| internal(&e))?;
-        Ok(Response::new(pb::CentreKpis { centre_id: centre_id.to_string(), registered_residents }))
+        Ok(Response::new(pb::CentreKpis {
+            centre_id: centre_id.to_string(),
+            registered_residents,
+        }))
     }
 }

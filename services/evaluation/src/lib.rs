@@ -21,9 +21,18 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
     let mut started = ctx.start(SERVICE, &MIGRATOR).await?;
     started
-        .consume(Consumer::new(SERVICE, started.pool.clone(), started.bus.clone(), events::BINDINGS, events::Projections))
+        .consume(Consumer::new(
+            SERVICE,
+            started.pool.clone(),
+            started.bus.clone(),
+            events::BINDINGS,
+            events::Projections,
+        ))
         .await?;
     let api = grpc::EvaluationApi::new(started.pool.clone());
-    let routes = Routes::new(EvaluationServer::with_interceptor(api, Authenticate(ctx.keys.clone())));
+    let routes = Routes::new(EvaluationServer::with_interceptor(
+        api,
+        Authenticate(ctx.keys.clone()),
+    ));
     started.serve(listener, GRPC_SERVICE, routes).await
 }

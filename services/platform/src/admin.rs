@@ -21,7 +21,11 @@ pub fn router(readiness: Readiness) -> Router {
         .with_state(readiness)
 }
 
-pub async fn serve(listener: TcpListener, readiness: Readiness, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    readiness: Readiness,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     axum::serve(listener, router(readiness))
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await?;
@@ -41,13 +45,20 @@ async fn ready(State(readiness): State<Readiness>) -> impl IntoResponse {
             (name, value)
         })
         .collect();
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, Json(json!({ "ready": ready, "checks": checks })))
 }
 
 async fn metrics() -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         crate::metrics::render(),
     )
 }

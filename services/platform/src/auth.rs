@@ -120,7 +120,12 @@ impl Caller {
 
     /// Allows the call when one of the caller's roles is in `allowed` (an auditor counting
     /// only for reads) and the caller covers `centre`.
-    pub fn authorize(&self, centre: Uuid, access: Access, allowed: &[Role]) -> Result<(), AuthError> {
+    pub fn authorize(
+        &self,
+        centre: Uuid,
+        access: Access,
+        allowed: &[Role],
+    ) -> Result<(), AuthError> {
         self.require_role(access, allowed)?;
         if self.covers_centre(centre) {
             Ok(())
@@ -134,7 +139,11 @@ impl Caller {
         let permitted = self.roles.iter().any(|role| {
             allowed.contains(role) && !(access == Access::Write && *role == Role::Auditor)
         });
-        if permitted { Ok(()) } else { Err(AuthError::RoleDenied) }
+        if permitted {
+            Ok(())
+        } else {
+            Err(AuthError::RoleDenied)
+        }
     }
 }
 
@@ -183,14 +192,19 @@ impl TokenKeys {
             iat: now.timestamp(),
             exp: (now + ttl).timestamp(),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.inner.encoding)
-            .expect("HS256 signing of serialisable claims cannot fail")
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.inner.encoding,
+        )
+        .expect("HS256 signing of serialisable claims cannot fail")
     }
 
     /// Checks signature, algorithm, expiry, audience and issuer.
     pub fn verify(&self, token: &str) -> Result<Caller, AuthError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.inner.decoding, &self.inner.validation)
-            .map_err(|error| AuthError::Invalid(error.to_string()))?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &self.inner.decoding, &self.inner.validation)
+                .map_err(|error| AuthError::Invalid(error.to_string()))?;
         let claims = data.claims;
         if claims.roles.is_empty() {
             return Err(AuthError::Invalid("the token names no role".into()));
@@ -219,7 +233,10 @@ impl TokenKeys {
 pub struct Authenticate(pub TokenKeys);
 
 impl tonic::service::Interceptor for Authenticate {
-    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
         let header = request
             .metadata()
             .get("authorization")
@@ -241,7 +258,9 @@ pub fn caller<T>(request: &tonic::Request<T>) -> Result<&Caller, tonic::Status> 
 impl From<AuthError> for tonic::Status {
     fn from(error: AuthError) -> Self {
         match error {
-            AuthError::Missing | AuthError::Invalid(_) => tonic::Status::unauthenticated(error.to_string()),
+            AuthError::Missing | AuthError::Invalid(_) => {
+                tonic::Status::unauthenticated(error.to_string())
+            }
             AuthError::RoleDenied | AuthError::CentreDenied => {
                 tonic::Status::permission_denied(error.to_string())
             }
@@ -274,7 +293,13 @@ mod tests {
         let centre = Uuid::new_v4();
         let token = keys().issue("desk-1", &[Role::FrontDesk], &[centre], Duration::hours(1));
         let verified = keys().verify(&token).expect("fresh token verifies");
-        assert_eq!(verified, Caller { subject: "desk-1".into(), ..caller(&[Role::FrontDesk], &[centre]) });
+        assert_eq!(
+            verified,
+            Caller {
+                subject: "desk-1".into(),
+                ..caller(&[Role::FrontDesk], &[centre])
+            }
+        );
     }
 
     #[test]
@@ -300,22 +325,34 @@ mod tests {
         let auditor = caller(&[Role::Auditor], &[centre]);
         let roles = [Role::Auditor, Role::FrontDesk];
         assert_eq!(auditor.authorize(centre, Access::Read, &roles), Ok(()));
-        assert_eq!(auditor.authorize(centre, Access::Write, &roles), Err(AuthError::RoleDenied));
+        assert_eq!(
+            auditor.authorize(centre, Access::Write, &roles),
+            Err(AuthError::RoleDenied)
+        );
     }
 
     #[test]
     fn staff_of_one_centre_are_refused_at_another() {
         let (own, other) = (Uuid::new_v4(), Uuid::new_v4());
         let desk = caller(&[Role::FrontDesk], &[own]);
-        assert_eq!(desk.authorize(other, Access::Read, &[Role::FrontDesk]), Err(AuthError::CentreDenied));
+        assert_eq!(
+            desk.authorize(other, Access::Read, &[Role::FrontDesk]),
+            Err(AuthError::CentreDenied)
+        );
         let admin = caller(&[Role::DistrictAdmin], &[]);
-        assert_eq!(admin.authorize(other, Access::Write, &[Role::DistrictAdmin]), Ok(()));
+        assert_eq!(
+            admin.authorize(other, Access::Write, &[Role::DistrictAdmin]),
+            Ok(())
+        );
     }
 
     #[test]
     fn a_role_not_named_is_denied() {
         let centre = Uuid::new_v4();
         let partner = caller(&[Role::Partner], &[centre]);
-        assert_eq!(partner.authorize(centre, Access::Read, &[Role::FrontDesk]), Err(AuthError::RoleDenied));
+        assert_eq!(
+            partner.authorize(centre, Access::Read, &[Role::FrontDesk]),
+            Err(AuthError::RoleDenied)
+        );
     }
 }

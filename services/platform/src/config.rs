@@ -96,7 +96,11 @@ pub struct AuthArgs {
     pub jwt_secret: String,
 
     /// Audience every token must name.
-    #[arg(long = "jwt-audience", env = "LINLI_JWT_AUDIENCE", default_value = "linli")]
+    #[arg(
+        long = "jwt-audience",
+        env = "LINLI_JWT_AUDIENCE",
+        default_value = "linli"
+    )]
     pub jwt_audience: String,
 
     /// Issuer every token must name.
@@ -117,7 +121,11 @@ pub struct PersonalDataArgs {
     pub data_key: String,
 
     /// Identifier stored beside every sealed value, so keys can be rotated.
-    #[arg(long = "data-key-id", env = "LINLI_DATA_KEY_ID", default_value = "local-1")]
+    #[arg(
+        long = "data-key-id",
+        env = "LINLI_DATA_KEY_ID",
+        default_value = "local-1"
+    )]
     pub data_key_id: String,
 
     /// HMAC-SHA256 key for blind indexes (exact lookups), 32 bytes in base64.
@@ -138,10 +146,18 @@ pub struct TelemetryArgs {
     pub otlp_endpoint: Option<String>,
 
     /// Service name reported with every span.
-    #[arg(long = "otel-service-name", env = "OTEL_SERVICE_NAME", default_value = "linli")]
+    #[arg(
+        long = "otel-service-name",
+        env = "OTEL_SERVICE_NAME",
+        default_value = "linli"
+    )]
     pub service_name: String,
 
     /// Log filter, e.g. `info` or `linli=debug,sqlx=warn`.
-    #[arg(long = "log", env = "RUST_LOG", default_value = "info,sqlx::postgres::notice=warn")]
+    #[arg(
+        long = "log",
+        env = "RUST_LOG",
+        default_value = "info,sqlx::postgres::notice=warn"
+    )]
     pub log: String,
 }

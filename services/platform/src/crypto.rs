@@ -45,7 +45,9 @@ pub struct Vault {
 
 impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Vault").field("key_id", &self.key_id).finish_non_exhaustive()
+        f.debug_struct("Vault")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -55,7 +57,8 @@ impl Vault {
         let index_key = decode_key(&args.blind_index_key, "LINLI_BLIND_INDEX_KEY")?;
         Ok(Vault {
             key_id: args.data_key_id.clone(),
-            cipher: Aes256Gcm::new_from_slice(&key).map_err(|_| CryptoError::BadKey("LINLI_DATA_KEY"))?,
+            cipher: Aes256Gcm::new_from_slice(&key)
+                .map_err(|_| CryptoError::BadKey("LINLI_DATA_KEY"))?,
             index_key,
         })
     }
@@ -73,7 +76,10 @@ impl Vault {
             .expect("AES-GCM encryption of an in-memory value cannot fail");
         let mut bytes = nonce.to_vec();
         bytes.extend_from_slice(&ciphertext);
-        Sealed { key_id: self.key_id.clone(), bytes }
+        Sealed {
+            key_id: self.key_id.clone(),
+            bytes,
+        }
     }
 
     pub fn open(&self, sealed: &Sealed) -> Result<String, CryptoError> {
@@ -104,8 +110,14 @@ impl Vault {
 }
 
 fn decode_key(text: &str, name: &'static str) -> Result<Vec<u8>, CryptoError> {
-    let key = STANDARD.decode(text.trim()).map_err(|_| CryptoError::BadKey(name))?;
-    if key.len() == 32 { Ok(key) } else { Err(CryptoError::BadKey(name)) }
+    let key = STANDARD
+        .decode(text.trim())
+        .map_err(|_| CryptoError::BadKey(name))?;
+    if key.len() == 32 {
+        Ok(key)
+    } else {
+        Err(CryptoError::BadKey(name))
+    }
 }
 
 #[cfg(test)]
@@ -140,7 +152,10 @@ mod tests {
     fn blind_index_is_stable_and_separates_purposes() {
         let v = vault();
         assert_eq!(v.blind_index("phone", "138"), v.blind_index("phone", "138"));
-        assert_ne!(v.blind_index("phone", "138"), v.blind_index("national_id", "138"));
+        assert_ne!(
+            v.blind_index("phone", "138"),
+            v.blind_index("national_id", "138")
+        );
     }
 
     #[test]
@@ -150,6 +165,9 @@ mod tests {
             data_key_id: "k".into(),
             blind_index_key: LOCAL_INDEX_KEY.into(),
         };
-        assert!(matches!(Vault::new(&args), Err(CryptoError::BadKey("LINLI_DATA_KEY"))));
+        assert!(matches!(
+            Vault::new(&args),
+            Err(CryptoError::BadKey("LINLI_DATA_KEY"))
+        ));
     }
 }

@@ -16,7 +16,11 @@ static PLATFORM_MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
 
 /// Connects to `service`'s database, creating it if missing, and applies the platform's
 /// and then the service's migrations.
-pub async fn connect(args: &DatabaseArgs, service: &str, migrations: &Migrator) -> anyhow::Result<PgPool> {
+pub async fn connect(
+    args: &DatabaseArgs,
+    service: &str,
+    migrations: &Migrator,
+) -> anyhow::Result<PgPool> {
     let options = args.options_for(service)?;
     ensure_database(&options).await?;
     let pool = PgPoolOptions::new()
@@ -25,7 +29,9 @@ pub async fn connect(args: &DatabaseArgs, service: &str, migrations: &Migrator) 
         .connect_with(options)
         .await
         .with_context(|| format!("connecting to the {service} database"))?;
-    migrate(&pool, migrations).await.with_context(|| format!("migrating the {service} database"))?;
+    migrate(&pool, migrations)
+        .await
+        .with_context(|| format!("migrating the {service} database"))?;
     Ok(pool)
 }
 
@@ -54,10 +60,11 @@ pub async fn ensure_database(options: &PgConnectOptions) -> anyhow::Result<()> {
         .connect()
         .await
         .context("connecting to the postgres maintenance database")?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(&name)
-        .fetch_one(&mut admin)
-        .await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut admin)
+            .await?;
     if !exists {
         let create = format!("CREATE DATABASE \"{name}\"");
         match sqlx::query(AssertSqlSafe(create)).execute(&mut admin).await {
@@ -73,8 +80,14 @@ pub async fn ensure_database(options: &PgConnectOptions) -> anyhow::Result<()> {
 
 /// Drops the database `options` names, for tests that made their own.
 pub async fn drop_database(options: &PgConnectOptions) -> anyhow::Result<()> {
-    let name = options.get_database().context("no database named")?.to_owned();
-    anyhow::ensure!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "bad name");
+    let name = options
+        .get_database()
+        .context("no database named")?
+        .to_owned();
+    anyhow::ensure!(
+        name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        "bad name"
+    );
     let mut admin = options.clone().database("postgres").connect().await?;
     let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
     sqlx::query(AssertSqlSafe(drop)).execute(&mut admin).await?;

@@ -15,7 +15,10 @@ pub struct FieldViolation {
 
 impl FieldViolation {
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        FieldViolation { field: field.into(), reason: reason.into() }
+        FieldViolation {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -47,7 +50,11 @@ impl Violations {
 
     /// `Ok(value)` when nothing was found wrong.
     pub fn into_result<T>(self, value: impl FnOnce() -> T) -> Result<T, Violations> {
-        if self.0.is_empty() { Ok(value()) } else { Err(self) }
+        if self.0.is_empty() {
+            Ok(value())
+        } else {
+            Err(self)
+        }
     }
 }
 

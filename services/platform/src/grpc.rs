@@ -32,7 +32,12 @@ pub async fn serve(
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(linli_proto::FILE_DESCRIPTOR_SET)
         .build_v1()?;
-    let watcher = tokio::spawn(report_health(reporter, service_name, probe, shutdown.clone()));
+    let watcher = tokio::spawn(report_health(
+        reporter,
+        service_name,
+        probe,
+        shutdown.clone(),
+    ));
     let routes = routes.add_service(health).add_service(reflection);
     let result = Server::builder()
         .layer(tower::layer::layer_fn(|inner| Observe { inner }))
@@ -85,7 +90,8 @@ where
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+    type Future =
+        Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -125,7 +131,9 @@ where
                 };
                 tracing::Span::current().record("rpc.grpc.status_code", code as i32);
                 let code_label = format!("{code:?}");
-                RPC_REQUESTS.with_label_values(&[&service, &method, &code_label]).inc();
+                RPC_REQUESTS
+                    .with_label_values(&[&service, &method, &code_label])
+                    .inc();
                 RPC_DURATION
                     .with_label_values(&[&service, &method])
                     .observe(started.elapsed().as_secs_f64());

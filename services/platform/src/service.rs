@@ -45,12 +45,23 @@ impl ServiceContext {
     pub async fn start(&self, service: &str, migrations: &Migrator) -> anyhow::Result<Started> {
         let pool = crate::db::connect(&self.database, service, migrations).await?;
         let bus = Bus::new(self.bus.clone(), service);
-        let probe = Probe { name: service.to_owned(), pool: pool.clone(), bus: bus.clone() };
+        let probe = Probe {
+            name: service.to_owned(),
+            pool: pool.clone(),
+            bus: bus.clone(),
+        };
         self.readiness.register(probe.clone());
         let relay_stop = CancellationToken::new();
         let mut tasks = JoinSet::new();
         tasks.spawn(Relay::new(pool.clone(), bus.clone(), service).run(relay_stop.clone()));
-        Ok(Started { pool, bus, probe, relay_stop, tasks, shutdown: self.shutdown.clone() })
+        Ok(Started {
+            pool,
+            bus,
+            probe,
+            relay_stop,
+            tasks,
+            shutdown: self.shutdown.clone(),
+        })
     }
 }
 
@@ -65,8 +76,20 @@ impl Started {
 
     /// Serves gRPC until shutdown; then, once in-flight calls are done, stops the
     /// consumers and flushes the outbox.
-    pub async fn serve(mut self, listener: TcpListener, service_name: &'static str, routes: Routes) -> anyhow::Result<()> {
-        let result = crate::grpc::serve(listener, service_name, routes, self.probe.clone(), self.shutdown.clone()).await;
+    pub async fn serve(
+        mut self,
+        listener: TcpListener,
+        service_name: &'static str,
+        routes: Routes,
+    ) -> anyhow::Result<()> {
+        let result = crate::grpc::serve(
+            listener,
+            service_name,
+            routes,
+            self.probe.clone(),
+            self.shutdown.clone(),
+        )
+        .await;
         self.relay_stop.cancel();
         while self.tasks.join_next().await.is_some() {}
         self.pool.close().await;
@@ -105,11 +128,18 @@ pub struct Readiness(Arc<Mutex<Vec<Probe>>>);
 
 impl Readiness {
     pub fn register(&self, probe: Probe) {
-        self.0.lock().expect("readiness lock is never poisoned: no panics under it").push(probe);
+        self.0
+            .lock()
+            .expect("readiness lock is never poisoned: no panics under it")
+            .push(probe);
     }
 
     pub async fn check_all(&self) -> Vec<(String, Result<(), String>)> {
-        let probes = self.0.lock().expect("readiness lock is never poisoned: no panics under it").clone();
+        let probes = self
+            .0
+            .lock()
+            .expect("readiness lock is never poisoned: no panics under it")
+            .clone();
         let mut results = Vec::with_capacity(probes.len());
         for probe in probes {
             results.push((probe.name.clone(), probe.check().await));

@@ -35,7 +35,11 @@ impl RegistryApi {
             Some(sealed) => {
                 let phone = Phone::parse(&self.vault.open(&sealed)?)
                     .map_err(|_| Error::NotFound("readable phone number"))?;
-                Some(if sees_contact_details(caller) { phone.expose().to_owned() } else { phone.masked() })
+                Some(if sees_contact_details(caller) {
+                    phone.expose().to_owned()
+                } else {
+                    phone.masked()
+                })
             }
             None => None,
         };
@@ -87,11 +91,16 @@ impl Registry for RegistryApi {
         Ok(Response::new(pb::ListCentresResponse { centres }))
     }
 
-    async fn create_resident(&self, request: Request<pb::CreateResidentRequest>) -> Result<Response<pb::Resident>, Status> {
+    async fn create_resident(
+        &self,
+        request: Request<pb::CreateResidentRequest>,
+    ) -> Result<Response<pb::Resident>, Status> {
         let caller = caller(&request)?.clone();
         let req = request.into_inner();
         let centre_id = parse_id("centre_id", &req.centre_id).map_err(Error::from)?;
-        caller.authorize(centre_id, Access::Write, STAFF_WRITERS).map_err(Error::from)?;
+        caller
+            .authorize(centre_id, Access::Write, STAFF_WRITERS)
+            .map_err(Error::from)?;
         let gender = match pb::Gender::try_from(req.gender) {
             Ok(pb::Gender::Male) => Some("male"),
             Ok(pb::Gender::Female) => Some("female"),
@@ -106,7 +115,10 @@ impl Registry for RegistryApi {
             today(),
         )
         .map_err(Error::from)?;
-        if !store::centre_exists(&self.pool, centre_id).await.map_err(Error::from)? {
+        if !store::centre_exists(&self.pool, centre_id)
+            .await
+            .map_err(Error::from)?
+        {
             return Err(Error::from(Violations::one("centre_id", "no centre has this id")).into());
         }
         let row = store::register_resident(&self.pool, &self.vault, &resident, today())
@@ -116,11 +128,16 @@ impl Registry for RegistryApi {
         Ok(Response::new(self.resident(row, &caller)?))
     }
 
-    async fn get_resident(&self, request: Request<pb::GetResidentRequest>) -> Result<Response<pb::Resident>, Status> {
+    async fn get_resident(
+        &self,
+        request: Request<pb::GetResidentRequest>,
+    ) -> Result<Response<pb::Resident>, Status> {
         let caller = caller(&request)?.clone();
         let req = request.into_inner();
         let centre_id = parse_id("centre_id", &req.centre_id).map_err(Error::from)?;
-        caller.authorize(centre_id, Access::Read, STAFF_READERS).map_err(Error::from)?;
+        caller
+            .authorize(centre_id, Access::Read, STAFF_READERS)
+            .map_err(Error::from)?;
         let id = parse_id("id", &req.id).map_err(Error::from)?;
         let row = store::find_resident(&self.pool, centre_id, id)
             .await
@@ -136,11 +153,19 @@ impl Registry for RegistryApi {
         let caller = caller(&request)?.clone();
         let req = request.into_inner();
         let centre_id = parse_id("centre_id", &req.centre_id).map_err(Error::from)?;
-        caller.authorize(centre_id, Access::Read, STAFF_READERS).map_err(Error::from)?;
+        caller
+            .authorize(centre_id, Access::Read, STAFF_READERS)
+            .map_err(Error::from)?;
         let size = match req.page_size {
             0 => DEFAULT_PAGE,
             n if n <= MAX_PAGE => n,
-            _ => return Err(Error::from(Violations::one("page_size", format!("must be at most {MAX_PAGE}"))).into()),
+            _ => {
+                return Err(Error::from(Violations::one(
+                    "page_size",
+                    format!("must be at most {MAX_PAGE}"),
+                ))
+                .into());
+            }
         };
         let after = match req.page_token.as_str() {
             "" => None,
@@ -151,7 +176,9 @@ impl Registry for RegistryApi {
             .map_err(Error::from)?;
         let next_page_token = if rows.len() > size as usize {
             rows.truncate(size as usize);
-            rows.last().map(|last| encode_page_token(last.registered_at, last.id)).unwrap_or_default()
+            rows.last()
+                .map(|last| encode_page_token(last.registered_at, last.id))
+                .unwrap_or_default()
         } else {
             String::new()
         };
@@ -159,7 +186,10 @@ impl Registry for RegistryApi {
             .into_iter()
             .map(|row| self.resident(row, &caller))
             .collect::<Result<_, _>>()?;
-        Ok(Response::new(pb::ListResidentsResponse { residents, next_page_token }))
+        Ok(Response::new(pb::ListResidentsResponse {
+            residents,
+            next_page_token,
+        }))
     }
 }
 

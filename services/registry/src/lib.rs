@@ -24,6 +24,9 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
     let started = ctx.start(SERVICE, &MIGRATOR).await?;
     let api = grpc::RegistryApi::new(started.pool.clone(), ctx.vault.clone());
-    let routes = Routes::new(RegistryServer::with_interceptor(api, Authenticate(ctx.keys.clone())));
+    let routes = Routes::new(RegistryServer::with_interceptor(
+        api,
+        Authenticate(ctx.keys.clone()),
+    ));
     started.serve(listener, GRPC_SERVICE, routes).await
 }

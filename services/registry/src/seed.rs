@@ -21,14 +21,16 @@ const CENTRES: [(&str, &str, &str); 3] = [
 ];
 
 const SURNAMES: [&str; 24] = [
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何",
-    "高", "林", "罗", "郑", "梁", "谢", "宋",
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
+    "何", "高", "林", "罗", "郑", "梁", "谢", "宋",
 ];
 const GIVEN_MALE: [&str; 16] = [
-    "伟", "强", "磊", "军", "洋", "勇", "杰", "涛", "明", "超", "刚", "建华", "志强", "建国", "国庆", "浩然",
+    "伟", "强", "磊", "军", "洋", "勇", "杰", "涛", "明", "超", "刚", "建华", "志强", "建国",
+    "国庆", "浩然",
 ];
 const GIVEN_FEMALE: [&str; 16] = [
-    "芳", "娜", "秀英", "敏", "静", "丽", "艳", "娟", "秀兰", "霞", "桂英", "玉兰", "淑珍", "婷", "欣怡", "雨桐",
+    "芳", "娜", "秀英", "敏", "静", "丽", "艳", "娟", "秀兰", "霞", "桂英", "玉兰", "淑珍", "婷",
+    "欣怡", "雨桐",
 ];
 
 /// A demo centre's fixed id.
@@ -38,7 +40,11 @@ pub fn centre_id(code: &str) -> Uuid {
 
 /// Creates the demo centres and their residents; returns each centre with how many
 /// residents it has.
-pub async fn demo(pool: &PgPool, vault: &Vault, today: NaiveDate) -> anyhow::Result<Vec<(CentreRow, i64)>> {
+pub async fn demo(
+    pool: &PgPool,
+    vault: &Vault,
+    today: NaiveDate,
+) -> anyhow::Result<Vec<(CentreRow, i64)>> {
     let mut random = SplitMix(0x5eed);
     let mut seeded = Vec::new();
     for (code, name, address) in CENTRES {
@@ -62,17 +68,26 @@ pub async fn demo(pool: &PgPool, vault: &Vault, today: NaiveDate) -> anyhow::Res
     Ok(seeded)
 }
 
-fn demo_resident(random: &mut SplitMix, centre_id: Uuid, today: NaiveDate) -> anyhow::Result<NewResident> {
+fn demo_resident(
+    random: &mut SplitMix,
+    centre_id: Uuid,
+    today: NaiveDate,
+) -> anyhow::Result<NewResident> {
     let male = random.below(2) == 0;
     let given = if male { GIVEN_MALE } else { GIVEN_FEMALE };
-    let name = format!("{}{}", SURNAMES[random.below(SURNAMES.len())], given[random.below(given.len())]);
+    let name = format!(
+        "{}{}",
+        SURNAMES[random.below(SURNAMES.len())],
+        given[random.below(given.len())]
+    );
     // A community centre's register leans old: a third are 60 or over.
     let age_days = match random.below(3) {
         0 => 365 * 60 + random.below(365 * 30),
         _ => 365 * 3 + random.below(365 * 57),
     };
     let birth = today - Duration::days(age_days as i64);
-    let phone = (random.below(4) != 0).then(|| format!("1{}{:09}", 3 + random.below(7), random.below(1_000_000_000)));
+    let phone = (random.below(4) != 0)
+        .then(|| format!("1{}{:09}", 3 + random.below(7), random.below(1_000_000_000)));
     NewResident::parse(
         &centre_id.to_string(),
         &name,

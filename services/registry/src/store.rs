@@ -34,7 +34,10 @@ pub struct ResidentRow {
 impl ResidentRow {
     pub fn sealed_phone(&self) -> Option<Sealed> {
         match (&self.phone_key_id, &self.phone_sealed) {
-            (Some(key_id), Some(bytes)) => Some(Sealed { key_id: key_id.clone(), bytes: bytes.clone() }),
+            (Some(key_id), Some(bytes)) => Some(Sealed {
+                key_id: key_id.clone(),
+                bytes: bytes.clone(),
+            }),
             _ => None,
         }
     }
@@ -85,7 +88,12 @@ pub async fn register_resident(
 ) -> Result<ResidentRow, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let row = insert_resident(&mut tx, vault, resident).await?;
-    enqueue(&mut tx, Some(row.centre_id), &events::resident_registered(&row, today)).await?;
+    enqueue(
+        &mut tx,
+        Some(row.centre_id),
+        &events::resident_registered(&row, today),
+    )
+    .await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -96,7 +104,10 @@ async fn insert_resident(
     resident: &NewResident,
 ) -> Result<ResidentRow, sqlx::Error> {
     let sealed = resident.phone.as_ref().map(|phone| {
-        (vault.seal(phone.expose()), vault.blind_index("phone", phone.expose()))
+        (
+            vault.seal(phone.expose()),
+            vault.blind_index("phone", phone.expose()),
+        )
     });
     sqlx::query_as(concat!("INSERT INTO residents (id, centre_id, name, gender, date_of_birth, phone_sealed, phone_key_id, phone_index)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -114,12 +125,20 @@ async fn insert_resident(
 }
 
 /// One resident of one centre; a resident of another centre is not found.
-pub async fn find_resident(pool: &PgPool, centre_id: Uuid, id: Uuid) -> Result<Option<ResidentRow>, sqlx::Error> {
-    sqlx::query_as(concat!("SELECT ", resident_columns!(), " FROM residents WHERE centre_id = $1 AND id = $2"))
-        .bind(centre_id)
-        .bind(id)
-        .fetch_optional(pool)
-        .await
+pub async fn find_resident(
+    pool: &PgPool,
+    centre_id: Uuid,
+    id: Uuid,
+) -> Result<Option<ResidentRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        resident_columns!(),
+        " FROM residents WHERE centre_id = $1 AND id = $2"
+    ))
+    .bind(centre_id)
+    .bind(id)
+    .fetch_optional(pool)
+    .await
 }
 
 /// A page of a centre's residents, newest registration first, after the keyset `after`.
@@ -131,17 +150,25 @@ pub async fn list_residents(
 ) -> Result<Vec<ResidentRow>, sqlx::Error> {
     match after {
         None => {
-            sqlx::query_as(concat!("SELECT ", resident_columns!(), " FROM residents WHERE centre_id = $1
-                 ORDER BY registered_at DESC, id DESC LIMIT $2"))
+            sqlx::query_as(concat!(
+                "SELECT ",
+                resident_columns!(),
+                " FROM residents WHERE centre_id = $1
+                 ORDER BY registered_at DESC, id DESC LIMIT $2"
+            ))
             .bind(centre_id)
             .bind(limit)
             .fetch_all(pool)
             .await
         }
         Some((registered_at, id)) => {
-            sqlx::query_as(concat!("SELECT ", resident_columns!(), " FROM residents
+            sqlx::query_as(concat!(
+                "SELECT ",
+                resident_columns!(),
+                " FROM residents
                  WHERE centre_id = $1 AND (registered_at, id) < ($2, $3)
-                 ORDER BY registered_at DESC, id DESC LIMIT $4"))
+                 ORDER BY registered_at DESC, id DESC LIMIT $4"
+            ))
             .bind(centre_id)
             .bind(registered_at)
             .bind(id)

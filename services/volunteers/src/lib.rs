@@ -15,5 +15,7 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 /// Runs the volunteers role on `listener` until the context's shutdown.
 pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
     let started = ctx.start(SERVICE, &MIGRATOR).await?;
-    started.serve(listener, GRPC_SERVICE, Routes::builder().routes()).await
+    started
+        .serve(listener, GRPC_SERVICE, Routes::builder().routes())
+        .await
 }

@@ -13,7 +13,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures::StreamExt as _;
 use lapin::message::Delivery;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, BasicRejectOptions};
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, BasicRejectOptions,
+};
 use lapin::types::{AMQPValue, FieldTable};
 use linli_proto::Event;
 use sqlx::{PgConnection, PgPool};
@@ -63,7 +65,11 @@ impl Incoming {
         Ok(Incoming {
             id,
             routing_key: delivery.routing_key.as_str().to_owned(),
-            message_type: properties.kind().as_ref().map(|t| t.as_str().to_owned()).unwrap_or_default(),
+            message_type: properties
+                .kind()
+                .as_ref()
+                .map(|t| t.as_str().to_owned())
+                .unwrap_or_default(),
             centre_id: text("centre_id").and_then(|c| Uuid::parse_str(&c).ok()),
             occurred_at: text("occurred_at")
                 .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
@@ -83,13 +89,16 @@ impl Incoming {
                 self.message_type
             )));
         }
-        E::decode(self.payload.as_slice()).map_err(|e| HandlerError::Permanent(format!("undecodable {}: {e}", E::TYPE)))
+        E::decode(self.payload.as_slice())
+            .map_err(|e| HandlerError::Permanent(format!("undecodable {}: {e}", E::TYPE)))
     }
 }
 
 fn header_text(headers: &FieldTable, key: &str) -> Option<String> {
     match headers.inner().get(key)? {
-        AMQPValue::LongString(value) => Some(String::from_utf8_lossy(value.as_bytes()).into_owned()),
+        AMQPValue::LongString(value) => {
+            Some(String::from_utf8_lossy(value.as_bytes()).into_owned())
+        }
         AMQPValue::ShortString(value) => Some(value.as_str().to_owned()),
         _ => None,
     }
@@ -122,7 +131,11 @@ pub enum HandlerError {
 /// Applies one kind of event inside the consumer's transaction. It never acks: the
 /// consumer commits, then acks.
 pub trait Handler: Send + Sync + 'static {
-    fn handle(&self, event: &Incoming, tx: &mut PgConnection) -> impl Future<Output = Result<(), HandlerError>> + Send;
+    fn handle(
+        &self,
+        event: &Incoming,
+        tx: &mut PgConnection,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send;
 }
 
 /// What became of one delivery.
@@ -166,7 +179,9 @@ impl<H: Handler> Consumer<H> {
     pub async fn declare(&self) -> lapin::Result<()> {
         let channel = self.bus.channel().await?;
         let bindings: Vec<&str> = self.bindings.iter().map(String::as_str).collect();
-        self.bus.declare_queue(&channel, &self.name, &bindings).await?;
+        self.bus
+            .declare_queue(&channel, &self.name, &bindings)
+            .await?;
         let _ = channel.close(200, "declared".into()).await;
         Ok(())
     }
@@ -227,8 +242,12 @@ impl<H: Handler> Consumer<H> {
     async fn consume(&self, shutdown: &CancellationToken, attempt: &mut u32) -> anyhow::Result<()> {
         let channel = self.bus.channel().await?;
         let bindings: Vec<&str> = self.bindings.iter().map(String::as_str).collect();
-        self.bus.declare_queue(&channel, &self.name, &bindings).await?;
-        channel.basic_qos(PREFETCH, BasicQosOptions::default()).await?;
+        self.bus
+            .declare_queue(&channel, &self.name, &bindings)
+            .await?;
+        channel
+            .basic_qos(PREFETCH, BasicQosOptions::default())
+            .await?;
         let mut deliveries = channel
             .basic_consume(
                 self.bus.args().queue(&self.name).into(),
@@ -258,7 +277,11 @@ impl<H: Handler> Consumer<H> {
     }
 
     /// Handles one delivery and settles it; false when shutdown interrupted it.
-    async fn process(&self, delivery: Delivery, shutdown: &CancellationToken) -> lapin::Result<bool> {
+    async fn process(
+        &self,
+        delivery: Delivery,
+        shutdown: &CancellationToken,
+    ) -> lapin::Result<bool> {
         if delivery.redelivered {
             EVENTS_REDELIVERED.with_label_values(&[&self.name]).inc();
         }
@@ -266,8 +289,13 @@ impl<H: Handler> Consumer<H> {
             Ok(event) => event,
             Err(reason) => {
                 tracing::error!(consumer = %self.name, routing_key = %delivery.routing_key, %reason, "unreadable message dead-lettered");
-                EVENTS_CONSUMED.with_label_values(&[&self.name, "dead_lettered"]).inc();
-                delivery.acker.reject(BasicRejectOptions { requeue: false }).await?;
+                EVENTS_CONSUMED
+                    .with_label_values(&[&self.name, "dead_lettered"])
+                    .inc();
+                delivery
+                    .acker
+                    .reject(BasicRejectOptions { requeue: false })
+                    .await?;
                 return Ok(true);
             }
         };
@@ -302,32 +330,57 @@ impl<H: Handler> Consumer<H> {
         let limit = self.bus.args().delivery_limit;
         match outcome {
             Outcome::Applied | Outcome::Duplicate => {
-                let label = if outcome == Outcome::Applied { "applied" } else { "duplicate" };
-                EVENTS_CONSUMED.with_label_values(&[&self.name, label]).inc();
+                let label = if outcome == Outcome::Applied {
+                    "applied"
+                } else {
+                    "duplicate"
+                };
+                EVENTS_CONSUMED
+                    .with_label_values(&[&self.name, label])
+                    .inc();
                 if let Some(occurred) = event.occurred_at {
                     let lag = (Utc::now() - occurred).to_std().unwrap_or_default();
-                    EVENT_LAG.with_label_values(&[&self.name]).observe(lag.as_secs_f64());
+                    EVENT_LAG
+                        .with_label_values(&[&self.name])
+                        .observe(lag.as_secs_f64());
                 }
                 delivery.acker.ack(BasicAckOptions::default()).await?;
             }
             Outcome::Retry(reason) => {
                 let last = event.delivery_count + 1 >= limit;
                 let label = if last { "dead_lettered" } else { "retried" };
-                EVENTS_CONSUMED.with_label_values(&[&self.name, label]).inc();
+                EVENTS_CONSUMED
+                    .with_label_values(&[&self.name, label])
+                    .inc();
                 tracing::warn!(parent: &span, consumer = %self.name, %reason, deliveries = event.delivery_count + 1, limit, "handler failed; {}", if last { "dead-lettering" } else { "will retry" });
                 if !last {
-                    let delay = backoff(Duration::from_millis(self.bus.args().retry_base_ms), event.delivery_count, Duration::from_secs(30));
+                    let delay = backoff(
+                        Duration::from_millis(self.bus.args().retry_base_ms),
+                        event.delivery_count,
+                        Duration::from_secs(30),
+                    );
                     tokio::select! {
                         _ = shutdown.cancelled() => {}
                         _ = tokio::time::sleep(delay) => {}
                     }
                 }
-                delivery.acker.nack(BasicNackOptions { requeue: !last, ..Default::default() }).await?;
+                delivery
+                    .acker
+                    .nack(BasicNackOptions {
+                        requeue: !last,
+                        ..Default::default()
+                    })
+                    .await?;
             }
             Outcome::DeadLetter(reason) => {
-                EVENTS_CONSUMED.with_label_values(&[&self.name, "dead_lettered"]).inc();
+                EVENTS_CONSUMED
+                    .with_label_values(&[&self.name, "dead_lettered"])
+                    .inc();
                 tracing::error!(parent: &span, consumer = %self.name, %reason, "event can never be handled; dead-lettered");
-                delivery.acker.reject(BasicRejectOptions { requeue: false }).await?;
+                delivery
+                    .acker
+                    .reject(BasicRejectOptions { requeue: false })
+                    .await?;
             }
             Outcome::Unavailable(_) => unreachable!("waited out above"),
         }

@@ -34,7 +34,11 @@ pub struct Bus {
 impl Bus {
     /// `name` labels the connection in the broker's management UI.
     pub fn new(args: BusArgs, name: &str) -> Self {
-        Bus { args: Arc::new(args), name: name.to_owned(), connection: Arc::new(Mutex::new(None)) }
+        Bus {
+            args: Arc::new(args),
+            name: name.to_owned(),
+            connection: Arc::new(Mutex::new(None)),
+        }
     }
 
     pub fn args(&self) -> &BusArgs {
@@ -52,8 +56,9 @@ impl Bus {
                 Err(error) => tracing::warn!(%error, "AMQP channel failed; reconnecting"),
             }
         }
-        let properties = ConnectionProperties::default()
-            .with_connection_name(LongString::from(format!("{}/{}", self.args.prefix, self.name)));
+        let properties = ConnectionProperties::default().with_connection_name(LongString::from(
+            format!("{}/{}", self.args.prefix, self.name),
+        ));
         let connection = Connection::connect(&self.args.amqp_url, properties).await?;
         let channel = connection.create_channel().await?;
         *guard = Some(connection);
@@ -73,9 +78,17 @@ impl Bus {
 
     /// Declares the durable topic exchange and the dead-letter exchange.
     pub async fn declare_exchanges(&self, channel: &Channel) -> lapin::Result<()> {
-        let durable = ExchangeDeclareOptions { durable: true, ..Default::default() };
+        let durable = ExchangeDeclareOptions {
+            durable: true,
+            ..Default::default()
+        };
         channel
-            .exchange_declare(self.args.exchange().into(), ExchangeKind::Topic, durable, FieldTable::default())
+            .exchange_declare(
+                self.args.exchange().into(),
+                ExchangeKind::Topic,
+                durable,
+                FieldTable::default(),
+            )
             .await?;
         channel
             .exchange_declare(
@@ -90,15 +103,25 @@ impl Bus {
     /// Declares `consumer`'s quorum queue bound to `bindings` (routing-key patterns), with
     /// its delivery limit and its dead-letter queue. Dead-lettering is at-least-once, so a
     /// poison message reaches the dead-letter queue even if the broker fails meanwhile.
-    pub async fn declare_queue(&self, channel: &Channel, consumer: &str, bindings: &[&str]) -> lapin::Result<()> {
+    pub async fn declare_queue(
+        &self,
+        channel: &Channel,
+        consumer: &str,
+        bindings: &[&str],
+    ) -> lapin::Result<()> {
         self.declare_exchanges(channel).await?;
-        let durable = QueueDeclareOptions { durable: true, ..Default::default() };
+        let durable = QueueDeclareOptions {
+            durable: true,
+            ..Default::default()
+        };
         let queue = self.args.queue(consumer);
         let dead = self.args.dead_letter_queue(consumer);
 
         let mut dead_args = FieldTable::default();
         dead_args.insert("x-queue-type".into(), string("quorum"));
-        channel.queue_declare(dead.clone().into(), durable, dead_args).await?;
+        channel
+            .queue_declare(dead.clone().into(), durable, dead_args)
+            .await?;
         channel
             .queue_bind(
                 dead.clone().into(),
@@ -111,12 +134,20 @@ impl Bus {
 
         let mut args = FieldTable::default();
         args.insert("x-queue-type".into(), string("quorum"));
-        args.insert("x-delivery-limit".into(), AMQPValue::LongInt(self.args.delivery_limit as i32));
-        args.insert("x-dead-letter-exchange".into(), string(&self.args.dead_letter_exchange()));
+        args.insert(
+            "x-delivery-limit".into(),
+            AMQPValue::LongInt(self.args.delivery_limit as i32),
+        );
+        args.insert(
+            "x-dead-letter-exchange".into(),
+            string(&self.args.dead_letter_exchange()),
+        );
         args.insert("x-dead-letter-routing-key".into(), string(&dead));
         args.insert("x-dead-letter-strategy".into(), string("at-least-once"));
         args.insert("x-overflow".into(), string("reject-publish"));
-        channel.queue_declare(queue.clone().into(), durable, args).await?;
+        channel
+            .queue_declare(queue.clone().into(), durable, args)
+            .await?;
         for binding in bindings {
             channel
                 .queue_bind(

@@ -77,7 +77,12 @@ pub struct Relay {
 
 impl Relay {
     pub fn new(pool: PgPool, bus: Bus, service: &str) -> Self {
-        Relay { pool, bus, service: service.to_owned(), channel: Mutex::new(None) }
+        Relay {
+            pool,
+            bus,
+            service: service.to_owned(),
+            channel: Mutex::new(None),
+        }
     }
 
     /// Publishes one batch of unpublished events, oldest first, and returns how many the
@@ -102,7 +107,11 @@ impl Relay {
             Ok(outcome) => outcome,
             Err(error) => {
                 *self.channel.lock().await = None;
-                (Vec::new(), rows.iter().map(|row| row.id).collect(), Some(error_chain(&error)))
+                (
+                    Vec::new(),
+                    rows.iter().map(|row| row.id).collect(),
+                    Some(error_chain(&error)),
+                )
             }
         };
         sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)")
@@ -110,18 +119,24 @@ impl Relay {
             .execute(&mut *tx)
             .await?;
         if !failed.is_empty() {
-            sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1)")
-                .bind(&failed)
-                .bind(error.as_deref().unwrap_or("not confirmed"))
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1)",
+            )
+            .bind(&failed)
+            .bind(error.as_deref().unwrap_or("not confirmed"))
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
-        EVENTS_PUBLISHED.with_label_values(&[&self.service, "confirmed"]).inc_by(confirmed.len() as u64);
+        EVENTS_PUBLISHED
+            .with_label_values(&[&self.service, "confirmed"])
+            .inc_by(confirmed.len() as u64);
         if failed.is_empty() {
             Ok(confirmed.len())
         } else {
-            EVENTS_PUBLISHED.with_label_values(&[&self.service, "failed"]).inc_by(failed.len() as u64);
+            EVENTS_PUBLISHED
+                .with_label_values(&[&self.service, "failed"])
+                .inc_by(failed.len() as u64);
             anyhow::bail!(
                 "{} of {} events not confirmed: {}",
                 failed.len(),
@@ -133,7 +148,10 @@ impl Relay {
 
     /// Publishes every row, then awaits every confirm; returns confirmed ids, failed ids and
     /// the first failure.
-    async fn publish(&self, rows: &[OutboxRow]) -> lapin::Result<(Vec<Uuid>, Vec<Uuid>, Option<String>)> {
+    async fn publish(
+        &self,
+        rows: &[OutboxRow],
+    ) -> lapin::Result<(Vec<Uuid>, Vec<Uuid>, Option<String>)> {
         let channel = self.confirmed_channel().await?;
         let exchange = self.bus.args().exchange();
         let mut pending = Vec::with_capacity(rows.len());
@@ -159,7 +177,10 @@ impl Relay {
                 .basic_publish(
                     exchange.clone().into(),
                     row.routing_key.clone().into(),
-                    BasicPublishOptions { mandatory: true, ..Default::default() },
+                    BasicPublishOptions {
+                        mandatory: true,
+                        ..Default::default()
+                    },
                     &row.payload,
                     properties,
                 )
@@ -175,7 +196,9 @@ impl Relay {
                     if returned.is_some() {
                         // Published and confirmed, but no queue is bound for it: nobody
                         // subscribes to this fact yet. Counted and logged, never silent.
-                        EVENTS_PUBLISHED.with_label_values(&[&self.service, "unroutable"]).inc();
+                        EVENTS_PUBLISHED
+                            .with_label_values(&[&self.service, "unroutable"])
+                            .inc();
                         tracing::warn!(%routing_key, event_id = %id, "event had no subscriber");
                     }
                     confirmed.push(id);
@@ -186,7 +209,8 @@ impl Relay {
                 }
                 Ok(Confirmation::NotRequested) => {
                     failed.push(id);
-                    first_error.get_or_insert_with(|| "publisher confirms were not enabled".to_owned());
+                    first_error
+                        .get_or_insert_with(|| "publisher confirms were not enabled".to_owned());
                 }
                 Err(error) => {
                     failed.push(id);
@@ -209,7 +233,9 @@ impl Relay {
         }
         let channel = self.bus.channel().await?;
         self.bus.declare_exchanges(&channel).await?;
-        channel.confirm_select(ConfirmSelectOptions::default()).await?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
         *guard = Some(channel.clone());
         Ok(channel)
     }
@@ -250,11 +276,17 @@ impl Relay {
                 }
             }
             if let Ok(backlog) = self.backlog().await {
-                OUTBOX_BACKLOG.with_label_values(&[&self.service]).set(backlog);
+                OUTBOX_BACKLOG
+                    .with_label_values(&[&self.service])
+                    .set(backlog);
             }
 
             let wait = if failures > 0 {
-                backoff(Duration::from_millis(100), failures, Duration::from_secs(10))
+                backoff(
+                    Duration::from_millis(100),
+                    failures,
+                    Duration::from_secs(10),
+                )
             } else {
                 FALLBACK_POLL
             };
@@ -269,9 +301,15 @@ impl Relay {
             }
         }
         match tokio::time::timeout(Duration::from_secs(5), self.drain()).await {
-            Ok(Ok(n)) if n > 0 => tracing::info!(service = %self.service, flushed = n, "outbox flushed at shutdown"),
-            Ok(Err(error)) => tracing::warn!(service = %self.service, error = %format!("{error:#}"), "outbox not fully flushed at shutdown; the next start publishes the rest"),
-            Err(_) => tracing::warn!(service = %self.service, "outbox flush timed out at shutdown; the next start publishes the rest"),
+            Ok(Ok(n)) if n > 0 => {
+                tracing::info!(service = %self.service, flushed = n, "outbox flushed at shutdown")
+            }
+            Ok(Err(error)) => {
+                tracing::warn!(service = %self.service, error = %format!("{error:#}"), "outbox not fully flushed at shutdown; the next start publishes the rest")
+            }
+            Err(_) => {
+                tracing::warn!(service = %self.service, "outbox flush timed out at shutdown; the next start publishes the rest")
+            }
             _ => {}
         }
         self.bus.close().await;
@@ -295,16 +333,25 @@ async fn wait_for_notification(listener: &mut Option<PgListener>) -> bool {
 fn properties(row: &OutboxRow, span: &tracing::Span) -> BasicProperties {
     let mut headers = FieldTable::default();
     let mut trace = HashMap::new();
-    telemetry::inject(&tracing_opentelemetry::OpenTelemetrySpanExt::context(span), &mut trace);
+    telemetry::inject(
+        &tracing_opentelemetry::OpenTelemetrySpanExt::context(span),
+        &mut trace,
+    );
     for (key, value) in trace {
         headers.insert(key.into(), AMQPValue::LongString(LongString::from(value)));
     }
     if let Some(centre) = row.centre_id {
-        headers.insert("centre_id".into(), AMQPValue::LongString(LongString::from(centre.to_string())));
+        headers.insert(
+            "centre_id".into(),
+            AMQPValue::LongString(LongString::from(centre.to_string())),
+        );
     }
     headers.insert(
         "occurred_at".into(),
-        AMQPValue::LongString(LongString::from(row.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))),
+        AMQPValue::LongString(LongString::from(
+            row.occurred_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        )),
     );
     BasicProperties::default()
         .with_message_id(row.id.to_string().into())

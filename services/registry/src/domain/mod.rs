@@ -8,7 +8,12 @@ pub use resident::{DateOfBirth, Gender, NewResident, Phone, ResidentName, age_ba
 use linli_platform::auth::{Caller, Role};
 
 /// Roles that register and read residents at their centres.
-pub const STAFF_WRITERS: &[Role] = &[Role::DistrictAdmin, Role::CentreManager, Role::FrontDesk, Role::Coordinator];
+pub const STAFF_WRITERS: &[Role] = &[
+    Role::DistrictAdmin,
+    Role::CentreManager,
+    Role::FrontDesk,
+    Role::Coordinator,
+];
 /// Roles that read residents: the writers and the auditors.
 pub const STAFF_READERS: &[Role] = &[
     Role::DistrictAdmin,
@@ -21,8 +26,10 @@ pub const STAFF_READERS: &[Role] = &[
 /// Whether the caller's work needs residents' full contact details (the front desk and
 /// the coordinators phone residents; everyone else sees masked numbers).
 pub fn sees_contact_details(caller: &Caller) -> bool {
-    caller
-        .roles
-        .iter()
-        .any(|role| matches!(role, Role::CentreManager | Role::FrontDesk | Role::Coordinator))
+    caller.roles.iter().any(|role| {
+        matches!(
+            role,
+            Role::CentreManager | Role::FrontDesk | Role::Coordinator
+        )
+    })
 }

@@ -148,9 +148,13 @@ impl NewResident {
         let centre_id = Uuid::parse_str(centre_id)
             .map_err(|_| violations.push("centre_id", "must be a UUID"))
             .ok();
-        let name = ResidentName::parse(name).map_err(|e| violations.push("name", e)).ok();
+        let name = ResidentName::parse(name)
+            .map_err(|e| violations.push("name", e))
+            .ok();
         let gender = match gender {
-            Some(text) => Gender::parse(text).map_err(|e| violations.push("gender", e)).ok(),
+            Some(text) => Gender::parse(text)
+                .map_err(|e| violations.push("gender", e))
+                .ok(),
             None => {
                 violations.push("gender", "must be `male` or `female`");
                 None
@@ -160,12 +164,22 @@ impl NewResident {
             .map_err(|e| violations.push("date_of_birth", e))
             .ok();
         let phone = match phone.map(str::trim).filter(|p| !p.is_empty()) {
-            Some(text) => Phone::parse(text).map_err(|e| violations.push("phone", e)).ok(),
+            Some(text) => Phone::parse(text)
+                .map_err(|e| violations.push("phone", e))
+                .ok(),
             None => None,
         };
         match (centre_id, name, gender, date_of_birth) {
-            (Some(centre_id), Some(name), Some(gender), Some(date_of_birth)) if violations.is_empty() => {
-                Ok(NewResident { centre_id, name, gender, date_of_birth, phone })
+            (Some(centre_id), Some(name), Some(gender), Some(date_of_birth))
+                if violations.is_empty() =>
+            {
+                Ok(NewResident {
+                    centre_id,
+                    name,
+                    gender,
+                    date_of_birth,
+                    phone,
+                })
             }
             _ => Err(violations),
         }
@@ -220,10 +234,20 @@ mod tests {
 
     #[test]
     fn every_bad_field_is_named_at_once() {
-        let violations = NewResident::parse("nope", "", Some("other"), "1950-02-30", Some("12345"), today())
-            .expect_err("invalid");
+        let violations = NewResident::parse(
+            "nope",
+            "",
+            Some("other"),
+            "1950-02-30",
+            Some("12345"),
+            today(),
+        )
+        .expect_err("invalid");
         let fields: Vec<&str> = violations.0.iter().map(|v| v.field.as_str()).collect();
-        assert_eq!(fields, ["centre_id", "name", "gender", "date_of_birth", "phone"]);
+        assert_eq!(
+            fields,
+            ["centre_id", "name", "gender", "date_of_birth", "phone"]
+        );
     }
 
     #[test]
