@@ -30,6 +30,7 @@ const WAKE_CHANNEL: &str = "linli_outbox";
 /// How often the relay looks without being woken, in case a notification was missed.
 const FALLBACK_POLL: Duration = Duration::from_secs(5);
 const BATCH: i64 = 200;
+const CONFIRM_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Records `event` for publication, inside the caller's transaction. Returns its event id.
 pub async fn enqueue<E: Event>(
@@ -103,14 +104,23 @@ impl Relay {
             return Ok(0);
         }
 
-        let (confirmed, failed, error) = match self.publish(&rows).await {
-            Ok(outcome) => outcome,
-            Err(error) => {
+        // A half-open connection could leave a confirm pending for ever; give up on the
+        // batch instead, and let the next pass publish it again.
+        let published = tokio::time::timeout(CONFIRM_TIMEOUT, self.publish(&rows)).await;
+        let (confirmed, failed, error) = match published {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(error)) => {
                 *self.channel.lock().await = None;
+                let ids = rows.iter().map(|row| row.id).collect();
+                (Vec::new(), ids, Some(error_chain(&error)))
+            }
+            Err(_) => {
+                *self.channel.lock().await = None;
+                let ids = rows.iter().map(|row| row.id).collect();
                 (
                     Vec::new(),
-                    rows.iter().map(|row| row.id).collect(),
-                    Some(error_chain(&error)),
+                    ids,
+                    Some("no confirm from the broker in time".to_owned()),
                 )
             }
         };
