@@ -14,8 +14,8 @@ use utoipa::ToSchema;
 pub struct Problem {
     /// A URI naming the kind of problem; `about:blank` when the status says it all.
     #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
+    pub kind: &'static str,
+    pub title: &'static str,
     pub status: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
@@ -36,8 +36,8 @@ pub struct FieldError {
 impl Problem {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
         Problem {
-            kind: "about:blank".into(),
-            title: status.canonical_reason().unwrap_or("Error").into(),
+            kind: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error"),
             status: status.as_u16(),
             detail: Some(detail.into()),
             errors: Vec::new(),
@@ -55,7 +55,7 @@ impl Problem {
 
     pub fn invalid(errors: Vec<FieldError>) -> Self {
         Problem {
-            kind: "urn:linli:problem:invalid-request".into(),
+            kind: "urn:linli:problem:invalid-request",
             errors,
             ..Problem::new(StatusCode::BAD_REQUEST, "the request has invalid fields")
         }

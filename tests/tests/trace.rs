@@ -13,8 +13,11 @@ use serde_json::json;
 #[tokio::test]
 async fn one_trace_covers_the_gateway_the_registry_and_the_evaluation_consumer() {
     let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
-    linli_platform::telemetry::install(provider, "info,sqlx=warn", false).expect("subscriber installs");
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    linli_platform::telemetry::install(provider, "info,sqlx=warn", false)
+        .expect("subscriber installs");
 
     let platform = TestPlatform::start().await;
     let centre = platform.create_centre("trace").await;
@@ -22,7 +25,10 @@ async fn one_trace_covers_the_gateway_the_registry_and_the_evaluation_consumer()
     let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
     let response = platform
         .http
-        .post(format!("{}/v1/centres/{centre}/residents", platform.gateway))
+        .post(format!(
+            "{}/v1/centres/{centre}/residents",
+            platform.gateway
+        ))
         .bearer_auth(&desk)
         .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
         .json(&json!({ "name": "钱七", "gender": "female", "date_of_birth": "1948-08-08" }))
@@ -31,22 +37,46 @@ async fn one_trace_covers_the_gateway_the_registry_and_the_evaluation_consumer()
         .expect("gateway answers");
     assert_eq!(response.status(), 201);
 
-    let spans = poll("the evaluation consumer's span", Duration::from_secs(15), || async {
-        let spans = exporter.get_finished_spans().expect("spans");
-        spans
-            .iter()
-            .any(|s| s.name == "registry.resident.registered process" && s.span_context.trace_id().to_string() == trace_id)
-            .then_some(spans)
-    })
+    let spans = poll(
+        "the evaluation consumer's span",
+        Duration::from_secs(15),
+        || async {
+            let spans = exporter.get_finished_spans().expect("spans");
+            spans
+                .iter()
+                .any(|s| {
+                    s.name == "registry.resident.registered process"
+                        && s.span_context.trace_id().to_string() == trace_id
+                })
+                .then_some(spans)
+        },
+    )
     .await;
     let in_trace = |name: &str, kind: SpanKind| {
-        spans
-            .iter()
-            .any(|s| s.name == name && s.span_kind == kind && s.span_context.trace_id().to_string() == trace_id)
+        spans.iter().any(|s| {
+            s.name == name
+                && s.span_kind == kind
+                && s.span_context.trace_id().to_string() == trace_id
+        })
     };
-    assert!(in_trace("POST /v1/centres/{centre_id}/residents", SpanKind::Server), "gateway span");
-    assert!(in_trace("linli.registry.v1.Registry/CreateResident", SpanKind::Server), "registry span");
-    assert!(in_trace("registry.resident.registered publish", SpanKind::Producer), "relay span");
-    assert!(in_trace("registry.resident.registered process", SpanKind::Consumer), "evaluation consumer span");
+    assert!(
+        in_trace("POST /v1/centres/{centre_id}/residents", SpanKind::Server),
+        "gateway span"
+    );
+    assert!(
+        in_trace(
+            "linli.registry.v1.Registry/CreateResident",
+            SpanKind::Server
+        ),
+        "registry span"
+    );
+    assert!(
+        in_trace("registry.resident.registered publish", SpanKind::Producer),
+        "relay span"
+    );
+    assert!(
+        in_trace("registry.resident.registered process", SpanKind::Consumer),
+        "evaluation consumer span"
+    );
     platform.stop().await;
 }
