@@ -1,12 +1,11 @@
 //! Evaluation's gRPC surface.
 
-use linli_platform::auth::{Access, Role, caller};
-use linli_platform::error::{Violations, internal};
+use linli_platform::auth::{Access, Role, caller, scoped_centre};
+use linli_platform::error::internal;
 use linli_proto::evaluation::v1 as pb;
 use linli_proto::evaluation::v1::evaluation_server::Evaluation;
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
-use uuid::Uuid;
 
 use crate::store;
 
@@ -37,9 +36,12 @@ impl Evaluation for EvaluationApi {
         request: Request<pb::GetCentreKpisRequest>,
     ) -> Result<Response<pb::CentreKpis>, Status> {
         let caller = caller(&request)?;
-        let centre_id = Uuid::parse_str(&request.get_ref().centre_id)
-            .map_err(|_| Violations::one("centre_id", "must be a UUID"))?;
-        caller.authorize(centre_id, Access::Read, KPI_READERS)?;
+        let centre_id = scoped_centre(
+            caller,
+            &request.get_ref().centre_id,
+            Access::Read,
+            KPI_READERS,
+        )?;
         let registered_residents = store::count_registered(&self.pool, centre_id)
             .await
             .map_err(|e| internal(&e))?;

@@ -247,6 +247,20 @@ impl tonic::service::Interceptor for Authenticate {
     }
 }
 
+/// The centre a request names in `centre_id`, once the caller may act there: the one
+/// check every centre-scoped call makes first.
+pub fn scoped_centre(
+    caller: &Caller,
+    centre_id: &str,
+    access: Access,
+    allowed: &[Role],
+) -> Result<Uuid, tonic::Status> {
+    let centre = Uuid::parse_str(centre_id)
+        .map_err(|_| crate::error::Violations::one("centre_id", "must be a UUID"))?;
+    caller.authorize(centre, access, allowed)?;
+    Ok(centre)
+}
+
 /// The caller the [`Authenticate`] interceptor admitted.
 pub fn caller<T>(request: &tonic::Request<T>) -> Result<&Caller, tonic::Status> {
     request

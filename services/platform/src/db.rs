@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgPool};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgConnection, PgPool};
 
 use crate::config::DatabaseArgs;
 
@@ -46,20 +46,7 @@ pub async fn migrate(pool: &PgPool, migrations: &Migrator) -> anyhow::Result<()>
 
 /// Creates the database `options` names when it does not exist yet.
 pub async fn ensure_database(options: &PgConnectOptions) -> anyhow::Result<()> {
-    let name = options
-        .get_database()
-        .context("the database URL names no database")?
-        .to_owned();
-    anyhow::ensure!(
-        name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
-        "database name `{name}` may hold only letters, digits and underscores"
-    );
-    let mut admin = options
-        .clone()
-        .database("postgres")
-        .connect()
-        .await
-        .context("connecting to the postgres maintenance database")?;
+    let (name, mut admin) = maintenance(options).await?;
     let exists: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
             .bind(&name)
@@ -80,17 +67,29 @@ pub async fn ensure_database(options: &PgConnectOptions) -> anyhow::Result<()> {
 
 /// Drops the database `options` names, for tests that made their own.
 pub async fn drop_database(options: &PgConnectOptions) -> anyhow::Result<()> {
-    let name = options
-        .get_database()
-        .context("no database named")?
-        .to_owned();
-    anyhow::ensure!(
-        name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
-        "bad name"
-    );
-    let mut admin = options.clone().database("postgres").connect().await?;
+    let (name, mut admin) = maintenance(options).await?;
     let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
     sqlx::query(AssertSqlSafe(drop)).execute(&mut admin).await?;
     admin.close().await?;
     Ok(())
+}
+
+/// The database name `options` names (checked safe to quote into DDL), and a connection
+/// to the server's `postgres` maintenance database to create or drop it from.
+async fn maintenance(options: &PgConnectOptions) -> anyhow::Result<(String, PgConnection)> {
+    let name = options
+        .get_database()
+        .context("the database URL names no database")?
+        .to_owned();
+    anyhow::ensure!(
+        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        "database name `{name}` may hold only letters, digits and underscores"
+    );
+    let admin = options
+        .clone()
+        .database("postgres")
+        .connect()
+        .await
+        .context("connecting to the postgres maintenance database")?;
+    Ok((name, admin))
 }

@@ -3,7 +3,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use linli_platform::auth::{Access, Caller, caller};
+use linli_platform::auth::{Access, Caller, caller, scoped_centre};
 use linli_platform::crypto::Vault;
 use linli_platform::error::Violations;
 use linli_proto::registry::v1 as pb;
@@ -34,7 +34,7 @@ impl RegistryApi {
         let phone = match row.sealed_phone() {
             Some(sealed) => {
                 let phone = Phone::parse(&self.vault.open(&sealed)?)
-                    .map_err(|_| Error::NotFound("readable phone number"))?;
+                    .map_err(|_| Error::Crypto(linli_platform::crypto::CryptoError::Tampered))?;
                 Some(if sees_contact_details(caller) {
                     phone.expose().to_owned()
                 } else {
@@ -97,10 +97,7 @@ impl Registry for RegistryApi {
     ) -> Result<Response<pb::Resident>, Status> {
         let caller = caller(&request)?.clone();
         let req = request.into_inner();
-        let centre_id = parse_id("centre_id", &req.centre_id).map_err(Error::from)?;
-        caller
-            .authorize(centre_id, Access::Write, STAFF_WRITERS)
-            .map_err(Error::from)?;
+        let centre_id = scoped_centre(&caller, &req.centre_id, Access::Write, STAFF_WRITERS)?;
         let gender = match pb::Gender::try_from(req.gender) {
             Ok(pb::Gender::Male) => Some("male"),
             Ok(pb::Gender::Female) => Some("female"),
@@ -134,10 +131,7 @@ impl Registry for RegistryApi {
     ) -> Result<Response<pb::Resident>, Status> {
         let caller = caller(&request)?.clone();
         let req = request.into_inner();
-        let centre_id = parse_id("centre_id", &req.centre_id).map_err(Error::from)?;
-        caller
-            .authorize(centre_id, Access::Read, STAFF_READERS)
-            .map_err(Error::from)?;
+        let centre_id = scoped_centre(&caller, &req.centre_id, Access::Read, STAFF_READERS)?;
         let id = parse_id("id", &req.id).map_err(Error::from)?;
         let row = store::find_resident(&self.pool, centre_id, id)
             .await
@@ -152,10 +146,7 @@ impl Registry for RegistryApi {
     ) -> Result<Response<pb::ListResidentsResponse>, Status> {
         let caller = caller(&request)?.clone();
         let req = request.into_inner();
-        let centre_id = parse_id("centre_id", &req.centre_id).map_err(Error::from)?;
-        caller
-            .authorize(centre_id, Access::Read, STAFF_READERS)
-            .map_err(Error::from)?;
+        let centre_id = scoped_centre(&caller, &req.centre_id, Access::Read, STAFF_READERS)?;
         let size = match req.page_size {
             0 => DEFAULT_PAGE,
             n if n <= MAX_PAGE => n,

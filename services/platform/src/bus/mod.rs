@@ -22,6 +22,8 @@ use crate::config::BusArgs;
 pub use inbox::{Consumer, Handler, HandlerError, Incoming, Outcome};
 pub use outbox::{Relay, enqueue};
 
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// One AMQP connection for one service in this process, made on first use and made again
 /// after the broker goes away. Channels are cheap; the connection is not.
 #[derive(Clone)]
@@ -59,7 +61,18 @@ impl Bus {
         let properties = ConnectionProperties::default().with_connection_name(LongString::from(
             format!("{}/{}", self.args.prefix, self.name),
         ));
-        let connection = Connection::connect(&self.args.amqp_url, properties).await?;
+        // A broker behind a dead network would otherwise hold every caller here.
+        let connection = tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            Connection::connect(&self.args.amqp_url, properties),
+        )
+        .await
+        .map_err(|_| {
+            lapin::Error::from(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "connecting to the broker timed out",
+            ))
+        })??;
         let channel = connection.create_channel().await?;
         *guard = Some(connection);
         Ok(channel)
