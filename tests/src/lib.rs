@@ -96,8 +96,14 @@ pub struct TestPlatform {
 
 impl TestPlatform {
     pub async fn start() -> TestPlatform {
+        TestPlatform::start_with(|_| {}).await
+    }
+
+    /// Starts with settings adjusted by `adjust`, e.g. the broker behind a [`Proxy`].
+    pub async fn start_with(adjust: impl FnOnce(&mut ServeArgs)) -> TestPlatform {
         let name = unique_name();
-        let args = test_args(&name);
+        let mut args = test_args(&name);
+        adjust(&mut args);
         let shutdown = CancellationToken::new();
         let running = linli::start(Role::All, args.clone(), shutdown.clone())
             .await

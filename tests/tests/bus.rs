@@ -511,3 +511,115 @@ async fn a_message_that_always_fails_is_dead_lettered_after_the_delivery_limit_w
     pool.close().await;
     cleanup(&args, &["poison"]).await;
 }
+
+#[tokio::test]
+async fn a_consumer_waits_out_a_database_outage_without_spending_deliveries() {
+    let args = test_args(&unique_name());
+    let direct =
+        linli_platform::db::connect(&args.database, "evaluation", &linli_evaluation::MIGRATOR)
+            .await
+            .expect("a database");
+    sqlx::query("CREATE TABLE handled (payload text PRIMARY KEY)")
+        .execute(&direct)
+        .await
+        .expect("table");
+
+    // The consumer reaches PostgreSQL through a proxy the test can cut.
+    let proxy = Proxy::start("127.0.0.1:5432".parse().expect("address")).await;
+    let options = args
+        .database
+        .options_for("evaluation")
+        .expect("options")
+        .host("127.0.0.1")
+        .port(proxy.address.port());
+    let proxied = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(Duration::from_secs(1))
+        .connect_with(options)
+        .await
+        .expect("pool through the proxy");
+    let bus = Bus::new(args.bus.clone(), "test");
+    let consumer = Consumer::new("outage", proxied, bus.clone(), &["test.#"], Recorder);
+    consumer.declare().await.expect("declared");
+    let stop = CancellationToken::new();
+    let running = tokio::spawn(consumer.run(stop.clone()));
+
+    proxy.cut().await;
+    publish_raw(
+        &bus,
+        "test.thing.happened",
+        &Uuid::new_v4().to_string(),
+        "test",
+        b"during-outage",
+    )
+    .await;
+    let channel = bus.channel().await.expect("broker");
+    let queue = args.bus.queue("outage");
+    // The consumer has taken the message and holds it while the database is away.
+    poll(
+        "the consumer to hold the message",
+        Duration::from_secs(10),
+        || async {
+            let declared = channel
+                .queue_declare(
+                    queue.clone().into(),
+                    lapin::options::QueueDeclareOptions {
+                        passive: true,
+                        ..Default::default()
+                    },
+                    FieldTable::default(),
+                )
+                .await
+                .expect("queue exists");
+            (declared.message_count() == 0).then_some(())
+        },
+    )
+    .await;
+
+    proxy.restore();
+    poll(
+        "the message applied after the outage",
+        Duration::from_secs(30),
+        || async {
+            let handled: i64 = sqlx::query_scalar("SELECT count(*) FROM handled")
+                .fetch_one(&direct)
+                .await
+                .expect("count");
+            (handled == 1).then_some(())
+        },
+    )
+    .await;
+    assert_eq!(
+        EVENTS_CONSUMED
+            .with_label_values(&["outage", "retried"])
+            .get(),
+        0,
+        "no delivery was spent"
+    );
+    assert_eq!(
+        EVENTS_CONSUMED
+            .with_label_values(&["outage", "dead_lettered"])
+            .get(),
+        0
+    );
+    assert_eq!(
+        EVENTS_CONSUMED
+            .with_label_values(&["outage", "applied"])
+            .get(),
+        1
+    );
+    let dead = channel
+        .basic_get(
+            args.bus.dead_letter_queue("outage").into(),
+            BasicGetOptions::default(),
+        )
+        .await
+        .expect("basic.get");
+    assert!(dead.is_none(), "nothing dead-lettered");
+
+    stop.cancel();
+    running.await.expect("consumer stops");
+    bus.close().await;
+    direct.close().await;
+    cleanup(&args, &["outage"]).await;
+}
