@@ -71,6 +71,9 @@ pub struct NewResident {
     /// Mainland mobile number.
     #[schema(example = "13812345678")]
     pub phone: Option<String>,
+    /// 18-character PRC resident ID; must agree with date_of_birth and gender.
+    #[schema(example = "11010519491231002X")]
+    pub national_id: Option<String>,
 }
 
 /// A registered resident. The phone number is masked unless the caller's role needs it.
@@ -83,8 +86,18 @@ pub struct Resident {
     pub date_of_birth: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// Masked (110105********002X) unless read with a purpose by a role that may see it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub national_id: Option<String>,
     /// RFC 3339, UTC.
     pub registered_at: String,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct RevealQuery {
+    /// Why the whole national ID is needed; the read is logged. Only the front desk and
+    /// centre managers may ask.
+    pub national_id_purpose: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -123,6 +136,7 @@ fn resident(r: registry::Resident) -> Resident {
         gender: gender.into(),
         date_of_birth: r.date_of_birth,
         phone: r.phone,
+        national_id: r.national_id,
         registered_at: r
             .registered_at
             .and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
@@ -166,6 +180,7 @@ pub async fn list_centres(
     responses(
         (status = 201, body = Resident),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "A field is missing or invalid"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "The national ID is already registered"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -187,6 +202,7 @@ pub async fn create_resident(
         gender: gender as i32,
         date_of_birth: body.date_of_birth.unwrap_or_default(),
         phone: body.phone,
+        national_id: body.national_id,
     };
     let reply = state
         .registry
@@ -198,7 +214,7 @@ pub async fn create_resident(
 
 /// One resident of a centre.
 #[utoipa::path(get, path = "/v1/centres/{centre_id}/residents/{resident_id}", tag = "registry",
-    params(("centre_id" = String, Path), ("resident_id" = String, Path)),
+    params(("centre_id" = String, Path), ("resident_id" = String, Path), RevealQuery),
     responses(
         (status = 200, body = Resident),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -208,11 +224,13 @@ pub async fn get_resident(
     State(state): State<AppState>,
     auth: Authenticated,
     Path((centre_id, resident_id)): Path<(String, String)>,
+    Query(reveal): Query<RevealQuery>,
 ) -> Result<Json<Resident>, Problem> {
     let centre = auth.centre(&centre_id)?;
     let request = registry::GetResidentRequest {
         centre_id: centre.to_string(),
         id: resident_id,
+        national_id_purpose: reveal.national_id_purpose.unwrap_or_default(),
     };
     let reply = state
         .registry

@@ -15,7 +15,7 @@ use linli_platform::crypto::Vault;
 use linli_platform::metrics::EVENTS_CONSUMED;
 use linli_proto::Event;
 use linli_proto::events::v1::ResidentRegistered;
-use linli_registry::domain::NewResident;
+use linli_registry::domain::{NewResident, ResidentForm};
 use linli_registry::store::{self, CentreRow};
 use linli_tests::{Proxy, poll, test_args, unique_name};
 use prost::Message;
@@ -44,15 +44,15 @@ async fn registry(args: &linli::ServeArgs) -> (PgPool, Uuid) {
 }
 
 async fn register(pool: &PgPool, vault: &Vault, centre: Uuid, name: &str) -> store::ResidentRow {
-    let resident = NewResident::parse(
-        &centre.to_string(),
+    let centre = centre.to_string();
+    let form = ResidentForm {
+        centre_id: &centre,
         name,
-        Some("female"),
-        "1950-01-01",
-        None,
-        today(),
-    )
-    .expect("a valid resident");
+        gender: Some("female"),
+        date_of_birth: "1950-01-01",
+        ..Default::default()
+    };
+    let resident = NewResident::parse(&form, today()).expect("a valid resident");
     store::register_resident(pool, vault, &resident, today())
         .await
         .expect("registered")

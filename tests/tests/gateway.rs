@@ -304,6 +304,7 @@ async fn staff_of_one_centre_never_reach_another_centres_residents() {
     let mut request = tonic::Request::new(pb::GetResidentRequest {
         centre_id: b.to_string(),
         id: id.to_owned(),
+        ..Default::default()
     });
     request.metadata_mut().insert(
         "authorization",

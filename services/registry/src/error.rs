@@ -12,10 +12,21 @@ pub enum Error {
     Denied(#[from] AuthError),
     #[error("{0} not found")]
     NotFound(&'static str),
+    #[error("a resident with this national ID is already registered")]
+    DuplicateNationalId,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Crypto(#[from] linli_platform::crypto::CryptoError),
+}
+
+impl From<crate::store::RegisterError> for Error {
+    fn from(error: crate::store::RegisterError) -> Self {
+        match error {
+            crate::store::RegisterError::DuplicateNationalId => Error::DuplicateNationalId,
+            crate::store::RegisterError::Database(e) => Error::Database(e),
+        }
+    }
 }
 
 impl From<Error> for Status {
@@ -24,6 +35,7 @@ impl From<Error> for Status {
             Error::Invalid(violations) => violations.into(),
             Error::Denied(denied) => denied.into(),
             Error::NotFound(what) => Status::not_found(format!("{what} not found")),
+            Error::DuplicateNationalId => Status::already_exists(error.to_string()),
             Error::Database(error) => internal(&error),
             Error::Crypto(error) => internal(&error),
         }

@@ -4,7 +4,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use linli_platform::auth::{Access, Caller, caller, scoped_centre};
-use linli_platform::crypto::Vault;
+use linli_platform::crypto::{CryptoError, Vault};
 use linli_platform::error::Violations;
 use linli_proto::registry::v1 as pb;
 use linli_proto::registry::v1::registry_server::Registry;
@@ -12,7 +12,10 @@ use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::domain::{NewResident, Phone, STAFF_READERS, STAFF_WRITERS, sees_contact_details};
+use crate::domain::{
+    NATIONAL_ID_READERS, NationalId, NewResident, Phone, ResidentForm, STAFF_READERS,
+    STAFF_WRITERS, sees_contact_details,
+};
 use crate::error::Error;
 use crate::events::timestamp;
 use crate::store::{self, ResidentRow};
@@ -30,11 +33,30 @@ impl RegistryApi {
         RegistryApi { pool, vault }
     }
 
-    fn resident(&self, row: ResidentRow, caller: &Caller) -> Result<pb::Resident, Error> {
+    /// The resident as this caller may see it; `reveal_national_id` only after the caller
+    /// was checked and the read logged.
+    fn resident(
+        &self,
+        row: ResidentRow,
+        caller: &Caller,
+        reveal_national_id: bool,
+    ) -> Result<pb::Resident, Error> {
+        let national_id = match row.sealed_national_id() {
+            Some(sealed) => {
+                let id = NationalId::parse(&self.vault.open(&sealed)?, today())
+                    .map_err(|_| Error::Crypto(CryptoError::Tampered))?;
+                Some(if reveal_national_id {
+                    id.expose().to_owned()
+                } else {
+                    id.masked()
+                })
+            }
+            None => None,
+        };
         let phone = match row.sealed_phone() {
             Some(sealed) => {
                 let phone = Phone::parse(&self.vault.open(&sealed)?)
-                    .map_err(|_| Error::Crypto(linli_platform::crypto::CryptoError::Tampered))?;
+                    .map_err(|_| Error::Crypto(CryptoError::Tampered))?;
                 Some(if sees_contact_details(caller) {
                     phone.expose().to_owned()
                 } else {
@@ -55,6 +77,7 @@ impl RegistryApi {
             date_of_birth: row.date_of_birth.format("%Y-%m-%d").to_string(),
             phone,
             registered_at: Some(timestamp(row.registered_at)),
+            national_id,
         })
     }
 }
@@ -103,15 +126,15 @@ impl Registry for RegistryApi {
             Ok(pb::Gender::Female) => Some("female"),
             _ => None,
         };
-        let resident = NewResident::parse(
-            &req.centre_id,
-            &req.name,
+        let form = ResidentForm {
+            centre_id: &req.centre_id,
+            name: &req.name,
             gender,
-            &req.date_of_birth,
-            req.phone.as_deref(),
-            today(),
-        )
-        .map_err(Error::from)?;
+            date_of_birth: &req.date_of_birth,
+            phone: req.phone.as_deref(),
+            national_id: req.national_id.as_deref(),
+        };
+        let resident = NewResident::parse(&form, today()).map_err(Error::from)?;
         if !store::centre_exists(&self.pool, centre_id)
             .await
             .map_err(Error::from)?
@@ -122,7 +145,7 @@ impl Registry for RegistryApi {
             .await
             .map_err(Error::from)?;
         tracing::info!(resident_id = %row.id, centre_id = %row.centre_id, "resident registered");
-        Ok(Response::new(self.resident(row, &caller)?))
+        Ok(Response::new(self.resident(row, &caller, false)?))
     }
 
     async fn get_resident(
@@ -137,7 +160,37 @@ impl Registry for RegistryApi {
             .await
             .map_err(Error::from)?
             .ok_or(Error::NotFound("resident"))?;
-        Ok(Response::new(self.resident(row, &caller)?))
+        let purpose = req.national_id_purpose.trim();
+        let reveal = !purpose.is_empty();
+        if reveal {
+            caller
+                .require_role(Access::Read, NATIONAL_ID_READERS)
+                .map_err(Error::from)?;
+            if !(3..=200).contains(&purpose.chars().count()) {
+                return Err(Error::from(Violations::one(
+                    "national_id_purpose",
+                    "must be 3 to 200 characters",
+                ))
+                .into());
+            }
+            if row.national_id_sealed.is_some() {
+                let roles: Vec<String> =
+                    caller.roles.iter().map(|r| r.as_str().to_owned()).collect();
+                let trace_id = linli_platform::telemetry::trace_id(&tracing::Span::current());
+                store::log_national_id_read(
+                    &self.pool,
+                    row.id,
+                    centre_id,
+                    &caller.subject,
+                    &roles,
+                    purpose,
+                    trace_id.as_deref(),
+                )
+                .await
+                .map_err(Error::from)?;
+            }
+        }
+        Ok(Response::new(self.resident(row, &caller, reveal)?))
     }
 
     async fn list_residents(
@@ -175,7 +228,7 @@ impl Registry for RegistryApi {
         };
         let residents = rows
             .into_iter()
-            .map(|row| self.resident(row, &caller))
+            .map(|row| self.resident(row, &caller, false))
             .collect::<Result<_, _>>()?;
         Ok(Response::new(pb::ListResidentsResponse {
             residents,

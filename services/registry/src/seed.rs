@@ -7,7 +7,7 @@ use linli_platform::crypto::Vault;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::domain::NewResident;
+use crate::domain::{NewResident, ResidentForm, check_character};
 use crate::store::{self, CentreRow};
 
 /// Namespace for the demo centres' ids, so they are the same on every machine.
@@ -57,8 +57,9 @@ pub async fn demo(
         };
         store::insert_centre(pool, &centre).await?;
         if store::count_residents(pool, centre.id).await? == 0 {
-            for _ in 0..RESIDENTS_PER_CENTRE {
-                let resident = demo_resident(&mut random, centre.id, today)?;
+            for n in 0..RESIDENTS_PER_CENTRE {
+                let serial = seeded.len() * RESIDENTS_PER_CENTRE + n;
+                let resident = demo_resident(&mut random, centre.id, serial, today)?;
                 store::register_resident(pool, vault, &resident, today).await?;
             }
         }
@@ -68,9 +69,11 @@ pub async fn demo(
     Ok(seeded)
 }
 
+/// A demo resident; `serial` (unique in the district) keeps demo national IDs unique.
 fn demo_resident(
     random: &mut SplitMix,
     centre_id: Uuid,
+    serial: usize,
     today: NaiveDate,
 ) -> anyhow::Result<NewResident> {
     let male = random.below(2) == 0;
@@ -88,15 +91,24 @@ fn demo_resident(
     let birth = today - Duration::days(age_days as i64);
     let phone = (random.below(4) != 0)
         .then(|| format!("1{}{:09}", 3 + random.below(7), random.below(1_000_000_000)));
-    NewResident::parse(
-        &centre_id.to_string(),
-        &name,
-        Some(if male { "male" } else { "female" }),
-        &birth.format("%Y-%m-%d").to_string(),
-        phone.as_deref(),
-        today,
-    )
-    .map_err(|violations| anyhow::anyhow!("demo resident invalid: {violations}"))
+    // Two in three carry a national ID: region 110105, their birth date, a sequence whose
+    // last digit follows their gender, and the check character.
+    let national_id = (random.below(3) != 0).then(|| {
+        let sequence = (serial * 2 + usize::from(male)) % 1000;
+        let body = format!("110105{}{sequence:03}", birth.format("%Y%m%d"));
+        format!("{body}{}", check_character(&body).expect("17 digits"))
+    });
+    let (centre, birth) = (centre_id.to_string(), birth.format("%Y-%m-%d").to_string());
+    let form = ResidentForm {
+        centre_id: &centre,
+        name: &name,
+        gender: Some(if male { "male" } else { "female" }),
+        date_of_birth: &birth,
+        phone: phone.as_deref(),
+        national_id: national_id.as_deref(),
+    };
+    NewResident::parse(&form, today)
+        .map_err(|violations| anyhow::anyhow!("demo resident invalid: {violations}"))
 }
 
 /// A small deterministic generator, so the demo district is the same every time.

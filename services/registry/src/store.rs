@@ -28,25 +28,45 @@ pub struct ResidentRow {
     pub date_of_birth: NaiveDate,
     pub phone_sealed: Option<Vec<u8>>,
     pub phone_key_id: Option<String>,
+    pub national_id_sealed: Option<Vec<u8>>,
+    pub national_id_key_id: Option<String>,
     pub registered_at: DateTime<Utc>,
 }
 
 impl ResidentRow {
     pub fn sealed_phone(&self) -> Option<Sealed> {
-        match (&self.phone_key_id, &self.phone_sealed) {
-            (Some(key_id), Some(bytes)) => Some(Sealed {
-                key_id: key_id.clone(),
-                bytes: bytes.clone(),
-            }),
-            _ => None,
-        }
+        sealed(&self.phone_key_id, &self.phone_sealed)
     }
+
+    pub fn sealed_national_id(&self) -> Option<Sealed> {
+        sealed(&self.national_id_key_id, &self.national_id_sealed)
+    }
+}
+
+fn sealed(key_id: &Option<String>, bytes: &Option<Vec<u8>>) -> Option<Sealed> {
+    match (key_id, bytes) {
+        (Some(key_id), Some(bytes)) => Some(Sealed {
+            key_id: key_id.clone(),
+            bytes: bytes.clone(),
+        }),
+        _ => None,
+    }
+}
+
+/// Why a registration was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    #[error("a resident with this national ID is already registered")]
+    DuplicateNationalId,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
 }
 
 /// The columns every resident query returns, as a literal so queries stay static SQL.
 macro_rules! resident_columns {
     () => {
-        "id, centre_id, name, gender, date_of_birth, phone_sealed, phone_key_id, registered_at"
+        "id, centre_id, name, gender, date_of_birth, phone_sealed, phone_key_id, \
+         national_id_sealed, national_id_key_id, registered_at"
     };
 }
 
@@ -85,9 +105,14 @@ pub async fn register_resident(
     vault: &Vault,
     resident: &NewResident,
     today: NaiveDate,
-) -> Result<ResidentRow, sqlx::Error> {
+) -> Result<ResidentRow, RegisterError> {
     let mut tx = pool.begin().await?;
-    let row = insert_resident(&mut tx, vault, resident).await?;
+    let row = match insert_resident(&mut tx, vault, resident).await {
+        Err(sqlx::Error::Database(e)) if e.constraint() == Some("residents_national_id_unique") => {
+            return Err(RegisterError::DuplicateNationalId);
+        }
+        other => other?,
+    };
     enqueue(
         &mut tx,
         Some(row.centre_id),
@@ -98,30 +123,81 @@ pub async fn register_resident(
     Ok(row)
 }
 
+/// A value sealed for storage with its blind index, as the three columns hold them.
+struct SealedColumns {
+    bytes: Vec<u8>,
+    key_id: String,
+    index: Vec<u8>,
+}
+
+fn seal(vault: &Vault, purpose: &str, value: Option<&str>) -> Option<SealedColumns> {
+    value.map(|value| {
+        let sealed = vault.seal(value);
+        SealedColumns {
+            bytes: sealed.bytes,
+            key_id: sealed.key_id,
+            index: vault.blind_index(purpose, value),
+        }
+    })
+}
+
 async fn insert_resident(
     tx: &mut PgConnection,
     vault: &Vault,
     resident: &NewResident,
 ) -> Result<ResidentRow, sqlx::Error> {
-    let sealed = resident.phone.as_ref().map(|phone| {
-        (
-            vault.seal(phone.expose()),
-            vault.blind_index("phone", phone.expose()),
-        )
-    });
-    sqlx::query_as(concat!("INSERT INTO residents (id, centre_id, name, gender, date_of_birth, phone_sealed, phone_key_id, phone_index)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         RETURNING ", resident_columns!(), ""))
+    let phone = seal(vault, "phone", resident.phone.as_ref().map(|p| p.expose()));
+    let national_id = seal(
+        vault,
+        "national_id",
+        resident.national_id.as_ref().map(|id| id.expose()),
+    );
+    sqlx::query_as(concat!(
+        "INSERT INTO residents (id, centre_id, name, gender, date_of_birth,
+             phone_sealed, phone_key_id, phone_index,
+             national_id_sealed, national_id_key_id, national_id_index)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         RETURNING ",
+        resident_columns!()
+    ))
     .bind(Uuid::new_v4())
     .bind(resident.centre_id)
     .bind(resident.name.as_str())
     .bind(resident.gender.as_str())
     .bind(resident.date_of_birth.date())
-    .bind(sealed.as_ref().map(|(s, _)| s.bytes.clone()))
-    .bind(sealed.as_ref().map(|(s, _)| s.key_id.clone()))
-    .bind(sealed.as_ref().map(|(_, index)| index.clone()))
+    .bind(phone.as_ref().map(|s| s.bytes.clone()))
+    .bind(phone.as_ref().map(|s| s.key_id.clone()))
+    .bind(phone.as_ref().map(|s| s.index.clone()))
+    .bind(national_id.as_ref().map(|s| s.bytes.clone()))
+    .bind(national_id.as_ref().map(|s| s.key_id.clone()))
+    .bind(national_id.as_ref().map(|s| s.index.clone()))
     .fetch_one(tx)
     .await
+}
+
+/// Records who read a resident's whole national ID, when and why.
+pub async fn log_national_id_read(
+    pool: &PgPool,
+    resident_id: Uuid,
+    centre_id: Uuid,
+    reader: &str,
+    roles: &[String],
+    purpose: &str,
+    trace_id: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO national_id_reads (resident_id, centre_id, reader, roles, purpose, trace_id)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(resident_id)
+    .bind(centre_id)
+    .bind(reader)
+    .bind(roles)
+    .bind(purpose)
+    .bind(trace_id)
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 /// One resident of one centre; a resident of another centre is not found.

@@ -1,9 +1,13 @@
 //! The registry's rules, without I/O: what makes a valid resident, what the public may
 //! learn of one (masking), and what other services are told (age band and categories).
 
+mod national_id;
 mod resident;
 
-pub use resident::{DateOfBirth, Gender, NewResident, Phone, ResidentName, age_band, categories};
+pub use national_id::{NationalId, check_character};
+pub use resident::{
+    DateOfBirth, Gender, NewResident, Phone, ResidentForm, ResidentName, age_band, categories,
+};
 
 use linli_platform::auth::{Caller, Role};
 
@@ -22,6 +26,10 @@ pub const STAFF_READERS: &[Role] = &[
     Role::Coordinator,
     Role::Auditor,
 ];
+
+/// Roles that may see a resident's whole national ID, for a stated purpose that is logged:
+/// the front desk verifying identity for a government-affairs case, and the manager.
+pub const NATIONAL_ID_READERS: &[Role] = &[Role::CentreManager, Role::FrontDesk];
 
 /// Whether the caller's work needs residents' full contact details (the front desk and
 /// the coordinators phone residents; everyone else sees masked numbers).

@@ -3,6 +3,8 @@
 
 use chrono::{Datelike, NaiveDate};
 use linli_platform::error::Violations;
+
+use super::NationalId;
 use uuid::Uuid;
 
 /// A resident's name as staff write it: trimmed, 1 to 64 characters, no control
@@ -124,6 +126,17 @@ impl std::fmt::Debug for Phone {
     }
 }
 
+/// A registration as it arrives, every field still text.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ResidentForm<'a> {
+    pub centre_id: &'a str,
+    pub name: &'a str,
+    pub gender: Option<&'a str>,
+    pub date_of_birth: &'a str,
+    pub phone: Option<&'a str>,
+    pub national_id: Option<&'a str>,
+}
+
 /// A registration the front desk asked for, every field valid.
 #[derive(Clone, Debug)]
 pub struct NewResident {
@@ -132,26 +145,25 @@ pub struct NewResident {
     pub gender: Gender,
     pub date_of_birth: DateOfBirth,
     pub phone: Option<Phone>,
+    pub national_id: Option<NationalId>,
+}
+
+fn present(text: Option<&str>) -> Option<&str> {
+    text.map(str::trim).filter(|t| !t.is_empty())
 }
 
 impl NewResident {
-    /// Parses every field, reporting every problem at once.
-    pub fn parse(
-        centre_id: &str,
-        name: &str,
-        gender: Option<&str>,
-        date_of_birth: &str,
-        phone: Option<&str>,
-        today: NaiveDate,
-    ) -> Result<Self, Violations> {
+    /// Parses every field, reporting every problem at once. A national ID must agree with
+    /// the birth date and gender given beside it.
+    pub fn parse(form: &ResidentForm<'_>, today: NaiveDate) -> Result<Self, Violations> {
         let mut violations = Violations::default();
-        let centre_id = Uuid::parse_str(centre_id)
+        let centre_id = Uuid::parse_str(form.centre_id)
             .map_err(|_| violations.push("centre_id", "must be a UUID"))
             .ok();
-        let name = ResidentName::parse(name)
+        let name = ResidentName::parse(form.name)
             .map_err(|e| violations.push("name", e))
             .ok();
-        let gender = match gender {
+        let gender = match form.gender {
             Some(text) => Gender::parse(text)
                 .map_err(|e| violations.push("gender", e))
                 .ok(),
@@ -160,15 +172,27 @@ impl NewResident {
                 None
             }
         };
-        let date_of_birth = DateOfBirth::parse(date_of_birth, today)
+        let date_of_birth = DateOfBirth::parse(form.date_of_birth, today)
             .map_err(|e| violations.push("date_of_birth", e))
             .ok();
-        let phone = match phone.map(str::trim).filter(|p| !p.is_empty()) {
-            Some(text) => Phone::parse(text)
+        let phone = present(form.phone).and_then(|text| {
+            Phone::parse(text)
                 .map_err(|e| violations.push("phone", e))
-                .ok(),
-            None => None,
-        };
+                .ok()
+        });
+        let national_id = present(form.national_id).and_then(|text| {
+            NationalId::parse(text, today)
+                .map_err(|e| violations.push("national_id", e))
+                .ok()
+        });
+        if let Some(id) = &national_id {
+            if date_of_birth.is_some_and(|dob| dob.date() != id.birth_date()) {
+                violations.push("national_id", "does not match date_of_birth");
+            }
+            if gender.is_some_and(|g| g != id.gender()) {
+                violations.push("national_id", "does not match gender");
+            }
+        }
         match (centre_id, name, gender, date_of_birth) {
             (Some(centre_id), Some(name), Some(gender), Some(date_of_birth))
                 if violations.is_empty() =>
@@ -179,6 +203,7 @@ impl NewResident {
                     gender,
                     date_of_birth,
                     phone,
+                    national_id,
                 })
             }
             _ => Err(violations),
@@ -219,34 +244,71 @@ mod tests {
 
     #[test]
     fn a_valid_registration_parses() {
-        let resident = NewResident::parse(
-            &Uuid::nil().to_string(),
-            " 张三 ",
-            Some("male"),
-            "1950-03-01",
-            Some("+86 138-1234-5678"),
-            today(),
-        )
-        .expect("valid");
+        let centre = Uuid::nil().to_string();
+        let form = ResidentForm {
+            centre_id: &centre,
+            name: " 张三 ",
+            gender: Some("male"),
+            date_of_birth: "1950-03-01",
+            phone: Some("+86 138-1234-5678"),
+            national_id: None,
+        };
+        let resident = NewResident::parse(&form, today()).expect("valid");
         assert_eq!(resident.name.as_str(), "张三");
         assert_eq!(resident.phone.expect("phone").expose(), "13812345678");
     }
 
     #[test]
     fn every_bad_field_is_named_at_once() {
-        let violations = NewResident::parse(
-            "nope",
-            "",
-            Some("other"),
-            "1950-02-30",
-            Some("12345"),
-            today(),
-        )
-        .expect_err("invalid");
+        let form = ResidentForm {
+            centre_id: "nope",
+            name: "",
+            gender: Some("other"),
+            date_of_birth: "1950-02-30",
+            phone: Some("12345"),
+            national_id: Some("1101051949123100"),
+        };
+        let violations = NewResident::parse(&form, today()).expect_err("invalid");
         let fields: Vec<&str> = violations.0.iter().map(|v| v.field.as_str()).collect();
         assert_eq!(
             fields,
-            ["centre_id", "name", "gender", "date_of_birth", "phone"]
+            [
+                "centre_id",
+                "name",
+                "gender",
+                "date_of_birth",
+                "phone",
+                "national_id"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_national_id_must_agree_with_birth_date_and_gender() {
+        let centre = Uuid::nil().to_string();
+        let form = ResidentForm {
+            centre_id: &centre,
+            name: "王芳",
+            gender: Some("male"),
+            date_of_birth: "1949-12-30",
+            national_id: Some("11010519491231002X"),
+            ..Default::default()
+        };
+        let violations = NewResident::parse(&form, today()).expect_err("mismatch");
+        let reasons: Vec<&str> = violations.0.iter().map(|v| v.reason.as_str()).collect();
+        assert_eq!(
+            reasons,
+            ["does not match date_of_birth", "does not match gender"]
+        );
+        let agreeing = ResidentForm {
+            gender: Some("female"),
+            date_of_birth: "1949-12-31",
+            ..form
+        };
+        let resident = NewResident::parse(&agreeing, today()).expect("agrees");
+        assert_eq!(
+            resident.national_id.expect("kept").masked(),
+            "110105********002X"
         );
     }
 
