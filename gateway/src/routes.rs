@@ -113,6 +113,11 @@ pub struct PageQuery {
     /// 1 to 200; default 50.
     pub page_size: Option<u32>,
     pub page_token: Option<String>,
+    /// Name search: characters (张), pinyin initials (zs) or pinyin (zhang, zhangsan).
+    pub q: Option<String>,
+    /// Inclusive age range in whole years.
+    pub min_age: Option<u32>,
+    pub max_age: Option<u32>,
 }
 
 /// The plan's figures for one centre.
@@ -259,6 +264,9 @@ pub async fn list_residents(
         centre_id: centre.to_string(),
         page_size: page.page_size.unwrap_or(0),
         page_token: page.page_token.unwrap_or_default(),
+        q: page.q.unwrap_or_default(),
+        min_age: page.min_age,
+        max_age: page.max_age,
     };
     let reply = state
         .registry

@@ -135,3 +135,68 @@ async fn national_ids_are_validated_sealed_unique_and_masked_unless_revealed_for
     pool.close().await;
     platform.stop().await;
 }
+
+#[tokio::test]
+async fn names_are_found_by_characters_pinyin_initials_and_full_pinyin() {
+    let platform = TestPlatform::start().await;
+    let centre = platform.create_centre("search").await;
+    let desk = platform.token(&[Role::FrontDesk], &[centre]);
+    for (name, born) in [
+        ("张三", "1950-03-01"),
+        ("李四", "2000-06-01"),
+        ("章子怡", "1979-02-09"),
+    ] {
+        let body = json!({ "name": name, "gender": "female", "date_of_birth": born });
+        let request = platform
+            .http
+            .post(format!(
+                "{}/v1/centres/{centre}/residents",
+                platform.gateway
+            ))
+            .bearer_auth(&desk)
+            .json(&body);
+        assert_eq!(send(request).await.0, StatusCode::CREATED);
+    }
+    let search = |query: &str| {
+        let request = platform
+            .http
+            .get(format!(
+                "{}/v1/centres/{centre}/residents?{query}",
+                platform.gateway
+            ))
+            .bearer_auth(&desk);
+        async move {
+            let (status, page) = send(request).await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            let mut names: Vec<String> = page["residents"]
+                .as_array()
+                .expect("residents")
+                .iter()
+                .map(|r| r["name"].as_str().expect("name").to_owned())
+                .collect();
+            names.sort();
+            names
+        }
+    };
+    assert_eq!(search("q=zs").await, ["张三"]);
+    assert_eq!(search("q=zhangsan").await, ["张三"]);
+    assert_eq!(search("q=Zhang").await, ["张三", "章子怡"]);
+    assert_eq!(
+        search("q=%E5%BC%A0").await,
+        ["张三"],
+        "by the character 张, not the sound"
+    );
+    assert_eq!(search("q=zhang&min_age=60").await, ["张三"]);
+    assert_eq!(search("min_age=18&max_age=47").await, ["李四", "章子怡"]);
+    let request = platform
+        .http
+        .get(format!(
+            "{}/v1/centres/{centre}/residents?min_age=70&max_age=60",
+            platform.gateway
+        ))
+        .bearer_auth(&desk);
+    let (status, problem) = send(request).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(problem["errors"][0]["field"], "max_age");
+    platform.stop().await;
+}

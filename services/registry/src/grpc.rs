@@ -13,8 +13,8 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::domain::{
-    NATIONAL_ID_READERS, NationalId, NewResident, Phone, ResidentForm, STAFF_READERS,
-    STAFF_WRITERS, sees_contact_details,
+    NATIONAL_ID_READERS, NameQuery, NationalId, NewResident, Phone, ResidentForm, STAFF_READERS,
+    STAFF_WRITERS, birth_bounds, sees_contact_details,
 };
 use crate::error::Error;
 use crate::events::timestamp;
@@ -215,9 +215,19 @@ impl Registry for RegistryApi {
             "" => None,
             token => Some(decode_page_token(token).map_err(Error::from)?),
         };
-        let mut rows = store::list_residents(&self.pool, centre_id, after, i64::from(size) + 1)
-            .await
-            .map_err(Error::from)?;
+        let name =
+            NameQuery::parse(&req.q).map_err(|reason| Error::from(Violations::one("q", reason)))?;
+        let (born_on_or_after, born_on_or_before) =
+            birth_bounds(req.min_age, req.max_age, today()).map_err(Error::from)?;
+        let filter = store::ResidentFilter {
+            name,
+            born_on_or_after,
+            born_on_or_before,
+        };
+        let mut rows =
+            store::list_residents(&self.pool, centre_id, &filter, after, i64::from(size) + 1)
+                .await
+                .map_err(Error::from)?;
         let next_page_token = if rows.len() > size as usize {
             rows.truncate(size as usize);
             rows.last()

@@ -23,6 +23,10 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 /// Runs the registry on `listener` until the context's shutdown.
 pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
     let started = ctx.start(SERVICE, &MIGRATOR).await?;
+    let backfilled = store::backfill_name_keys(&started.pool).await?;
+    if backfilled > 0 {
+        tracing::info!(backfilled, "name search keys filled for earlier residents");
+    }
     let api = grpc::RegistryApi::new(started.pool.clone(), ctx.vault.clone());
     let routes = Routes::new(RegistryServer::with_interceptor(
         api,

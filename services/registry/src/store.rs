@@ -4,10 +4,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use linli_platform::bus::enqueue;
 use linli_platform::crypto::{Sealed, Vault};
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use crate::domain::NewResident;
+use crate::domain::{NameQuery, NewResident, name_keys};
 use crate::events;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -152,11 +152,13 @@ async fn insert_resident(
         "national_id",
         resident.national_id.as_ref().map(|id| id.expose()),
     );
+    let (pinyin, initials) = name_keys(resident.name.as_str());
     sqlx::query_as(concat!(
         "INSERT INTO residents (id, centre_id, name, gender, date_of_birth,
              phone_sealed, phone_key_id, phone_index,
-             national_id_sealed, national_id_key_id, national_id_index)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+             national_id_sealed, national_id_key_id, national_id_index,
+             name_pinyin, name_initials)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          RETURNING ",
         resident_columns!()
     ))
@@ -171,6 +173,8 @@ async fn insert_resident(
     .bind(national_id.as_ref().map(|s| s.bytes.clone()))
     .bind(national_id.as_ref().map(|s| s.key_id.clone()))
     .bind(national_id.as_ref().map(|s| s.index.clone()))
+    .bind(&pinyin)
+    .bind(&initials)
     .fetch_one(tx)
     .await
 }
@@ -217,42 +221,85 @@ pub async fn find_resident(
     .await
 }
 
-/// A page of a centre's residents, newest registration first, after the keyset `after`.
+/// Which of a centre's residents a list shows.
+#[derive(Debug, Default)]
+pub struct ResidentFilter {
+    pub name: Option<NameQuery>,
+    pub born_on_or_after: Option<NaiveDate>,
+    pub born_on_or_before: Option<NaiveDate>,
+}
+
+/// A page of a centre's residents matching `filter`, newest registration first, after the
+/// keyset `after`. Every condition is a bound parameter; only fixed SQL text is pushed.
 pub async fn list_residents(
     pool: &PgPool,
     centre_id: Uuid,
+    filter: &ResidentFilter,
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> Result<Vec<ResidentRow>, sqlx::Error> {
-    match after {
-        None => {
-            sqlx::query_as(concat!(
-                "SELECT ",
-                resident_columns!(),
-                " FROM residents WHERE centre_id = $1
-                 ORDER BY registered_at DESC, id DESC LIMIT $2"
-            ))
-            .bind(centre_id)
-            .bind(limit)
-            .fetch_all(pool)
-            .await
+    let mut query = QueryBuilder::<Postgres>::new(concat!(
+        "SELECT ",
+        resident_columns!(),
+        " FROM residents WHERE centre_id = "
+    ));
+    query.push_bind(centre_id);
+    match &filter.name {
+        Some(NameQuery::Characters(text)) => {
+            query
+                .push(" AND strpos(name, ")
+                .push_bind(text.clone())
+                .push(") > 0");
         }
-        Some((registered_at, id)) => {
-            sqlx::query_as(concat!(
-                "SELECT ",
-                resident_columns!(),
-                " FROM residents
-                 WHERE centre_id = $1 AND (registered_at, id) < ($2, $3)
-                 ORDER BY registered_at DESC, id DESC LIMIT $4"
-            ))
-            .bind(centre_id)
-            .bind(registered_at)
-            .bind(id)
-            .bind(limit)
-            .fetch_all(pool)
-            .await
+        Some(NameQuery::Pinyin(letters)) => {
+            // NameQuery holds only ASCII letters and digits: nothing here is a LIKE wildcard.
+            let prefix = format!("{letters}%");
+            query
+                .push(" AND (name_pinyin LIKE ")
+                .push_bind(prefix.clone());
+            query
+                .push(" OR name_initials LIKE ")
+                .push_bind(prefix)
+                .push(")");
         }
+        None => {}
     }
+    if let Some(date) = filter.born_on_or_after {
+        query.push(" AND date_of_birth >= ").push_bind(date);
+    }
+    if let Some(date) = filter.born_on_or_before {
+        query.push(" AND date_of_birth <= ").push_bind(date);
+    }
+    if let Some((registered_at, id)) = after {
+        query
+            .push(" AND (registered_at, id) < (")
+            .push_bind(registered_at)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
+    }
+    query
+        .push(" ORDER BY registered_at DESC, id DESC LIMIT ")
+        .push_bind(limit);
+    query.build_query_as().fetch_all(pool).await
+}
+
+/// Fills the name search keys of rows registered before they existed; returns how many.
+pub async fn backfill_name_keys(pool: &PgPool) -> Result<usize, sqlx::Error> {
+    let rows: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT id, name FROM residents WHERE name_pinyin IS NULL")
+            .fetch_all(pool)
+            .await?;
+    for (id, name) in &rows {
+        let (full, initials) = name_keys(name);
+        sqlx::query("UPDATE residents SET name_pinyin = $2, name_initials = $3 WHERE id = $1")
+            .bind(id)
+            .bind(full)
+            .bind(initials)
+            .execute(pool)
+            .await?;
+    }
+    Ok(rows.len())
 }
 
 pub async fn count_residents(pool: &PgPool, centre_id: Uuid) -> Result<i64, sqlx::Error> {

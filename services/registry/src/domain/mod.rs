@@ -1,12 +1,15 @@
 //! The registry's rules, without I/O: what makes a valid resident, what the public may
 //! learn of one (masking), and what other services are told (age band and categories).
 
+mod name_search;
 mod national_id;
 mod resident;
 
+pub use name_search::{NameQuery, name_keys};
 pub use national_id::{NationalId, check_character};
 pub use resident::{
-    DateOfBirth, Gender, NewResident, Phone, ResidentForm, ResidentName, age_band, categories,
+    DateOfBirth, Gender, NewResident, Phone, ResidentForm, ResidentName, age_band, birth_bounds,
+    categories,
 };
 
 use linli_platform::auth::{Caller, Role};

@@ -211,6 +211,35 @@ impl NewResident {
     }
 }
 
+/// Birth-date bounds `(born on or after, born on or before)` for an inclusive age range on
+/// `today`: ages 60 to 69 are those born after today 70 years ago and on or before today 60
+/// years ago.
+pub fn birth_bounds(
+    min_age: Option<u32>,
+    max_age: Option<u32>,
+    today: NaiveDate,
+) -> Result<(Option<NaiveDate>, Option<NaiveDate>), Violations> {
+    let mut violations = Violations::default();
+    for (field, age) in [("min_age", min_age), ("max_age", max_age)] {
+        if age.is_some_and(|a| a > 130) {
+            violations.push(field, "must be at most 130");
+        }
+    }
+    if let (Some(min), Some(max)) = (min_age, max_age)
+        && min > max
+    {
+        violations.push("max_age", "must not be below min_age");
+    }
+    let years_ago = |years: u32| today.checked_sub_months(chrono::Months::new(years * 12));
+    violations.into_result(|| {
+        let on_or_before = min_age.and_then(years_ago);
+        let on_or_after = max_age
+            .and_then(|max| years_ago(max + 1))
+            .and_then(|d| d.succ_opt());
+        (on_or_after, on_or_before)
+    })
+}
+
 /// The age band other services are told instead of a birth date.
 pub fn age_band(age: u32) -> &'static str {
     match age {
@@ -310,6 +339,18 @@ mod tests {
             resident.national_id.expect("kept").masked(),
             "110105********002X"
         );
+    }
+
+    #[test]
+    fn an_age_range_becomes_birth_date_bounds() {
+        let (after, before) = birth_bounds(Some(60), Some(69), today()).expect("valid");
+        assert_eq!(before, NaiveDate::from_ymd_opt(1966, 11, 29));
+        assert_eq!(after, NaiveDate::from_ymd_opt(1956, 11, 30));
+        let sixty = DateOfBirth::parse("1966-11-29", today()).expect("valid");
+        let seventy = DateOfBirth::parse("1956-11-29", today()).expect("valid");
+        assert_eq!((sixty.age_on(today()), seventy.age_on(today())), (60, 70));
+        assert!(birth_bounds(Some(70), Some(60), today()).is_err());
+        assert_eq!(birth_bounds(None, None, today()), Ok((None, None)));
     }
 
     #[test]
