@@ -46,6 +46,11 @@ enum Command {
         #[command(subcommand)]
         what: Seed,
     },
+    /// Imports data from the spreadsheets centres keep.
+    Import {
+        #[command(subcommand)]
+        what: Import,
+    },
     /// Prints a signed bearer token for local use.
     Token {
         /// district_admin, centre_manager, front_desk, coordinator, finance_officer, auditor, partner.
@@ -75,6 +80,33 @@ enum Seed {
         #[command(flatten)]
         data: PersonalDataArgs,
     },
+}
+
+#[derive(Subcommand)]
+enum Import {
+    /// Registers the residents of a CSV file (UTF-8 or GBK) at one centre, printing every
+    /// refused row; rows already registered are skipped, so a rerun adds nothing.
+    Residents {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        centre: Uuid,
+        /// utf-8, gbk or auto.
+        #[arg(long, default_value = "auto")]
+        encoding: String,
+        /// A column heading for a field, e.g. --map name=居民; repeatable.
+        #[arg(long = "map", value_parser = parse_mapping)]
+        mapping: Vec<(String, String)>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        data: PersonalDataArgs,
+    },
+}
+
+fn parse_mapping(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(field, heading)| (field.trim().to_owned(), heading.trim().to_owned()))
+        .ok_or_else(|| format!("`{text}` is not field=heading"))
 }
 
 fn parse_role(text: &str) -> Result<AccessRole, String> {
@@ -134,6 +166,53 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let _telemetry = linli_platform::telemetry::init(&cli.telemetry)?;
             linli::migrate(role, &database, &bus).await
+        }
+        Command::Import {
+            what:
+                Import::Residents {
+                    file,
+                    centre,
+                    encoding,
+                    mapping,
+                    database,
+                    data,
+                },
+        } => {
+            let _telemetry = linli_platform::telemetry::init(&cli.telemetry)?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let pool = linli_platform::db::connect(
+                &database,
+                linli_registry::SERVICE,
+                &linli_registry::MIGRATOR,
+            )
+            .await?;
+            let today = (chrono::Utc::now() + Duration::hours(8)).date_naive();
+            let started = std::time::Instant::now();
+            let report = linli_registry::import::import(
+                &pool,
+                &Vault::new(&data)?,
+                centre,
+                &bytes,
+                &encoding,
+                &mapping,
+                today,
+            )
+            .await
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+            let elapsed = started.elapsed().as_secs_f64();
+            println!(
+                "{} rows: {} imported, {} already registered, {} refused ({elapsed:.1} s, {:.0} rows/s)",
+                report.rows,
+                report.imported,
+                report.already_registered.len(),
+                report.errors.len(),
+                f64::from(report.rows) / elapsed.max(1e-9),
+            );
+            for error in &report.errors {
+                println!("  row {}: {}: {}", error.row, error.field, error.reason);
+            }
+            Ok(())
         }
         Command::Seed {
             what:

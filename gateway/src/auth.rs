@@ -17,10 +17,16 @@ pub struct Authenticated {
 }
 
 impl Authenticated {
-    /// A gRPC request carrying the caller's token and the current trace context.
+    /// A gRPC request carrying the caller's token and the current trace context, with the
+    /// usual deadline.
     pub fn grpc<T>(&self, message: T) -> tonic::Request<T> {
+        self.grpc_within(message, std::time::Duration::from_secs(10))
+    }
+
+    /// The same, with a deadline of its own (long-running calls such as imports).
+    pub fn grpc_within<T>(&self, message: T, deadline: std::time::Duration) -> tonic::Request<T> {
         let mut request = tonic::Request::new(message);
-        request.set_timeout(std::time::Duration::from_secs(10));
+        request.set_timeout(deadline);
         let bearer = format!("Bearer {}", self.token)
             .parse()
             .expect("a token that verified is plain ASCII");

@@ -14,7 +14,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use linli_platform::CancellationToken;
 use linli_platform::auth::TokenKeys;
 use linli_platform::metrics::{HTTP_DURATION, HTTP_REQUESTS};
@@ -49,7 +49,7 @@ pub struct AppState {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Linli", description = "The community service centres of a district: residents, services, volunteers, money and evaluation."),
-    paths(routes::list_centres, routes::create_resident, routes::get_resident, routes::list_residents, routes::centre_kpis),
+    paths(routes::list_centres, routes::create_resident, routes::get_resident, routes::list_residents, routes::centre_kpis, routes::import_residents),
     components(schemas(problem::Problem, problem::FieldError)),
     modifiers(&BearerScheme),
     tags((name = "registry", description = "Centres and residents"), (name = "evaluation", description = "KPIs and quality"))
@@ -67,6 +67,9 @@ impl utoipa::Modify for BearerScheme {
     }
 }
 
+/// Largest spreadsheet import, in bytes; the registry accepts the same.
+const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
+
 fn channel(endpoint: &str) -> anyhow::Result<Channel> {
     Ok(Endpoint::from_shared(endpoint.to_owned())?
         .connect_timeout(Duration::from_secs(3))
@@ -77,7 +80,8 @@ fn channel(endpoint: &str) -> anyhow::Result<Channel> {
 pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router> {
     let state = AppState {
         keys,
-        registry: RegistryClient::new(channel(&config.registry_endpoint)?),
+        registry: RegistryClient::new(channel(&config.registry_endpoint)?)
+            .max_encoding_message_size(IMPORT_LIMIT),
         evaluation: EvaluationClient::new(channel(&config.evaluation_endpoint)?),
     };
     let request_id = HeaderName::from_static("x-request-id");
@@ -90,6 +94,10 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
         .route(
             "/v1/centres/{centre_id}/residents/{resident_id}",
             get(routes::get_resident),
+        )
+        .route(
+            "/v1/centres/{centre_id}/residents/imports",
+            post(routes::import_residents).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
         )
         .route("/v1/centres/{centre_id}/kpis", get(routes::centre_kpis))
         .route(

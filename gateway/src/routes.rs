@@ -120,6 +120,34 @@ pub struct PageQuery {
     pub max_age: Option<u32>,
 }
 
+#[derive(Deserialize, IntoParams)]
+pub struct ImportQuery {
+    /// `utf-8`, `gbk` or `auto` (default).
+    pub encoding: Option<String>,
+    /// Column headings for fields, e.g. `name:居民,date_of_birth:生日`; the usual
+    /// 姓名/性别/出生日期/手机/身份证号 headings need no mapping.
+    pub map: Option<String>,
+}
+
+/// One row an import refused.
+#[derive(Serialize, ToSchema)]
+pub struct RowError {
+    /// The row's line in the sheet; the heading row is 1.
+    pub row: u32,
+    pub field: String,
+    pub reason: String,
+}
+
+/// What an import did with every row.
+#[derive(Serialize, ToSchema)]
+pub struct ImportReport {
+    pub rows: u32,
+    pub imported: u32,
+    /// Rows skipped because the resident is already registered.
+    pub already_registered: Vec<u32>,
+    pub errors: Vec<RowError>,
+}
+
 /// The plan's figures for one centre.
 #[derive(Serialize, ToSchema)]
 pub struct CentreKpis {
@@ -305,5 +333,64 @@ pub async fn centre_kpis(
     Ok(Json(CentreKpis {
         centre_id: reply.centre_id,
         registered_residents: reply.registered_residents,
+    }))
+}
+
+/// Registers the residents of a spreadsheet (CSV in UTF-8 or GBK, as the body).
+#[utoipa::path(post, path = "/v1/centres/{centre_id}/residents/imports", tag = "registry",
+    params(("centre_id" = String, Path), ImportQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses(
+        (status = 200, body = ImportReport, description = "Good rows imported; every bad row reported"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn import_residents(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(centre_id): Path<String>,
+    Query(query): Query<ImportQuery>,
+    file: axum::body::Bytes,
+) -> Result<Json<ImportReport>, Problem> {
+    let centre = auth.centre(&centre_id)?;
+    let mut mapping = std::collections::HashMap::new();
+    for pair in query
+        .map
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .filter(|p| !p.trim().is_empty())
+    {
+        let (field, heading) = pair.split_once(':').ok_or_else(|| {
+            Problem::invalid_field("map", "must be field:heading pairs separated by commas")
+        })?;
+        mapping.insert(field.trim().to_owned(), heading.trim().to_owned());
+    }
+    let request = registry::ImportResidentsRequest {
+        centre_id: centre.to_string(),
+        file: file.to_vec(),
+        encoding: query.encoding.unwrap_or_default(),
+        mapping,
+    };
+    let deadline = std::time::Duration::from_secs(300);
+    let report = state
+        .registry
+        .clone()
+        .import_residents(auth.grpc_within(request, deadline))
+        .await?
+        .into_inner();
+    Ok(Json(ImportReport {
+        rows: report.rows,
+        imported: report.imported,
+        already_registered: report.already_registered,
+        errors: report
+            .errors
+            .into_iter()
+            .map(|e| RowError {
+                row: e.row,
+                field: e.field,
+                reason: e.reason,
+            })
+            .collect(),
     }))
 }

@@ -200,3 +200,133 @@ async fn names_are_found_by_characters_pinyin_initials_and_full_pinyin() {
     assert_eq!(problem["errors"][0]["field"], "max_age");
     platform.stop().await;
 }
+
+/// A 10,000-row sheet as Chinese Excel exports it (GBK), every 33rd row bad, and one row a
+/// person already registered at the desk.
+fn sheet(desk_registered_id: &str) -> (Vec<u8>, Vec<u32>) {
+    let mut text = String::from("姓名,性别,出生日期,手机,身份证号\n");
+    let mut bad_rows = Vec::new();
+    for n in 0..10_000u32 {
+        let row = n + 2;
+        let male = n % 2 == 1;
+        let born = chrono::NaiveDate::from_ymd_opt(1940, 1, 1).expect("date")
+            + chrono::Duration::days(i64::from(n % 20_000));
+        let body = format!(
+            "110105{}{:03}",
+            born.format("%Y%m%d"),
+            (n % 500) * 2 + u32::from(male)
+        );
+        let mut id = format!(
+            "{body}{}",
+            linli_registry::domain::check_character(&body).expect("17 digits")
+        );
+        let mut date = born.format("%Y/%m/%d").to_string();
+        let mut name = format!("居民{n}");
+        if n == 0 {
+            id = desk_registered_id.to_owned();
+            date = "1949/12/31".into();
+        } else if n % 33 == 0 {
+            bad_rows.push(row);
+            match (n / 33) % 3 {
+                0 => date = "1950/02/30".into(),
+                1 => name.clear(),
+                _ => id.replace_range(17..18, if id.ends_with('0') { "1" } else { "0" }),
+            }
+        }
+        let gender = if n == 0 {
+            "女"
+        } else if male {
+            "男"
+        } else {
+            "女"
+        };
+        text.push_str(&format!("{name},{gender},{date},,{id}\n"));
+    }
+    let (bytes, _, unmappable) = encoding_rs::GBK.encode(&text);
+    assert!(!unmappable);
+    (bytes.into_owned(), bad_rows)
+}
+
+#[tokio::test]
+async fn a_gbk_sheet_of_ten_thousand_rows_imports_the_good_rows_reports_the_bad_and_imports_nothing_twice()
+ {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("error")
+        .with_test_writer()
+        .try_init();
+    let platform = TestPlatform::start().await;
+    let centre = platform.create_centre("import").await;
+    let desk = platform.token(&[Role::FrontDesk], &[centre]);
+    let create = platform
+        .http
+        .post(format!(
+            "{}/v1/centres/{centre}/residents",
+            platform.gateway
+        ))
+        .bearer_auth(&desk)
+        .json(&resident(ID));
+    assert_eq!(send(create).await.0, StatusCode::CREATED);
+
+    let (file, bad_rows) = sheet(ID);
+    let import = || {
+        platform
+            .http
+            .post(format!(
+                "{}/v1/centres/{centre}/residents/imports?encoding=gbk",
+                platform.gateway
+            ))
+            .bearer_auth(&desk)
+            .header("content-type", "text/csv")
+            .body(file.clone())
+    };
+    let (status, report) = send(import()).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["rows"], 10_000);
+    let refused: Vec<u64> = report["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["row"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        refused,
+        bad_rows.iter().map(|&r| u64::from(r)).collect::<Vec<_>>(),
+        "each bad row reported once, by number"
+    );
+    assert_eq!(bad_rows.len(), 303);
+    assert_eq!(
+        report["already_registered"],
+        json!([2]),
+        "the desk's registration is found by the blind index"
+    );
+    assert_eq!(report["imported"], 10_000 - 303 - 1);
+    let reasons: Vec<&str> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        reasons.contains(&"date_of_birth")
+            && reasons.contains(&"name")
+            && reasons.contains(&"national_id")
+    );
+
+    let (status, again) = send(import()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again["imported"], 0, "a second import adds nothing");
+    assert_eq!(
+        again["already_registered"].as_array().expect("rows").len(),
+        10_000 - 303
+    );
+
+    let pool = platform.pool("registry").await;
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM residents WHERE centre_id = $1")
+        .bind(centre)
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(count, 10_000 - 303);
+    pool.close().await;
+    platform.stop().await;
+}

@@ -245,6 +245,40 @@ impl Registry for RegistryApi {
             next_page_token,
         }))
     }
+
+    async fn import_residents(
+        &self,
+        request: Request<pb::ImportResidentsRequest>,
+    ) -> Result<Response<pb::ImportResidentsReport>, Status> {
+        let caller = caller(&request)?.clone();
+        let req = request.into_inner();
+        let centre_id = scoped_centre(&caller, &req.centre_id, Access::Write, STAFF_WRITERS)?;
+        let mapping: Vec<(String, String)> = req.mapping.into_iter().collect();
+        let report = crate::import::import(
+            &self.pool,
+            &self.vault,
+            centre_id,
+            &req.file,
+            &req.encoding,
+            &mapping,
+            today(),
+        )
+        .await?;
+        Ok(Response::new(pb::ImportResidentsReport {
+            rows: report.rows,
+            imported: report.imported,
+            already_registered: report.already_registered,
+            errors: report
+                .errors
+                .into_iter()
+                .map(|e| pb::RowError {
+                    row: e.row,
+                    field: e.field,
+                    reason: e.reason,
+                })
+                .collect(),
+        }))
+    }
 }
 
 /// The keyset of the last row of a page, opaque to callers.

@@ -6,6 +6,7 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod grpc;
+pub mod import;
 pub mod seed;
 pub mod store;
 
@@ -19,6 +20,8 @@ use tonic::service::Routes;
 pub const SERVICE: &str = "registry";
 pub const GRPC_SERVICE: &str = "linli.registry.v1.Registry";
 pub static MIGRATOR: Migrator = sqlx::migrate!();
+/// Largest spreadsheet import, in bytes.
+pub const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Runs the registry on `listener` until the context's shutdown.
 pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
@@ -28,8 +31,10 @@ pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result
         tracing::info!(backfilled, "name search keys filled for earlier residents");
     }
     let api = grpc::RegistryApi::new(started.pool.clone(), ctx.vault.clone());
-    let routes = Routes::new(RegistryServer::with_interceptor(
-        api,
+    // Spreadsheet imports arrive in one message: allow files of up to 64 MiB.
+    let server = RegistryServer::new(api).max_decoding_message_size(IMPORT_LIMIT);
+    let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(
+        server,
         Authenticate(ctx.keys.clone()),
     ));
     started.serve(listener, GRPC_SERVICE, routes).await

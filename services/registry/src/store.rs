@@ -107,12 +107,9 @@ pub async fn register_resident(
     today: NaiveDate,
 ) -> Result<ResidentRow, RegisterError> {
     let mut tx = pool.begin().await?;
-    let row = match insert_resident(&mut tx, vault, resident).await {
-        Err(sqlx::Error::Database(e)) if e.constraint() == Some("residents_national_id_unique") => {
-            return Err(RegisterError::DuplicateNationalId);
-        }
-        other => other?,
-    };
+    let row = insert_resident(&mut tx, vault, resident, Duplicates::ByNationalId)
+        .await?
+        .ok_or(RegisterError::DuplicateNationalId)?;
     enqueue(
         &mut tx,
         Some(row.centre_id),
@@ -141,11 +138,23 @@ fn seal(vault: &Vault, purpose: &str, value: Option<&str>) -> Option<SealedColum
     })
 }
 
+/// What counts as a resident already registered.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Duplicates {
+    /// The same national ID anywhere in the district.
+    ByNationalId,
+    /// That, or, for a row without a national ID, the same name and birth date at the same
+    /// centre: what makes re-importing a sheet harmless.
+    ByNationalIdOrNameAndBirth,
+}
+
+/// Inserts the resident unless already registered (`None`).
 async fn insert_resident(
     tx: &mut PgConnection,
     vault: &Vault,
     resident: &NewResident,
-) -> Result<ResidentRow, sqlx::Error> {
+    duplicates: Duplicates,
+) -> Result<Option<ResidentRow>, sqlx::Error> {
     let phone = seal(vault, "phone", resident.phone.as_ref().map(|p| p.expose()));
     let national_id = seal(
         vault,
@@ -158,7 +167,11 @@ async fn insert_resident(
              phone_sealed, phone_key_id, phone_index,
              national_id_sealed, national_id_key_id, national_id_index,
              name_pinyin, name_initials)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
+         WHERE NOT ($14 AND $11::bytea IS NULL AND EXISTS (
+             SELECT 1 FROM residents
+             WHERE centre_id = $2 AND name = $3 AND date_of_birth = $5 AND national_id_index IS NULL))
+         ON CONFLICT (national_id_index) WHERE national_id_index IS NOT NULL DO NOTHING
          RETURNING ",
         resident_columns!()
     ))
@@ -175,8 +188,54 @@ async fn insert_resident(
     .bind(national_id.as_ref().map(|s| s.index.clone()))
     .bind(&pinyin)
     .bind(&initials)
-    .fetch_one(tx)
+    .bind(duplicates == Duplicates::ByNationalIdOrNameAndBirth)
+    .fetch_optional(tx)
     .await
+}
+
+/// What an import did: rows registered, and row numbers skipped as already registered.
+#[derive(Debug, Default)]
+pub struct ImportOutcome {
+    pub imported: u32,
+    pub already_registered: Vec<u32>,
+}
+
+/// Registers every row not already registered, each with its event, a batch of rows per
+/// transaction so a crash loses at most the batch in flight (and a rerun completes it).
+pub async fn import_residents(
+    pool: &PgPool,
+    vault: &Vault,
+    rows: &[(u32, NewResident)],
+    today: NaiveDate,
+) -> Result<ImportOutcome, sqlx::Error> {
+    const BATCH: usize = 500;
+    let mut outcome = ImportOutcome::default();
+    for batch in rows.chunks(BATCH) {
+        let mut tx = pool.begin().await?;
+        for (row_number, resident) in batch {
+            match insert_resident(
+                &mut tx,
+                vault,
+                resident,
+                Duplicates::ByNationalIdOrNameAndBirth,
+            )
+            .await?
+            {
+                Some(row) => {
+                    enqueue(
+                        &mut tx,
+                        Some(row.centre_id),
+                        &events::resident_registered(&row, today),
+                    )
+                    .await?;
+                    outcome.imported += 1;
+                }
+                None => outcome.already_registered.push(*row_number),
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(outcome)
 }
 
 /// Records who read a resident's whole national ID, when and why.
