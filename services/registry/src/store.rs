@@ -2,7 +2,7 @@
 //! resident and its event in one transaction.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use linli_platform::bus::enqueue;
+use linli_platform::bus::{enqueue, enqueue_all};
 use linli_platform::crypto::{Sealed, Vault};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
@@ -107,8 +107,10 @@ pub async fn register_resident(
     today: NaiveDate,
 ) -> Result<ResidentRow, RegisterError> {
     let mut tx = pool.begin().await?;
-    let row = insert_resident(&mut tx, vault, resident, Duplicates::ByNationalId)
+    let row = insert_residents(&mut tx, vault, &[resident], Duplicates::ByNationalId)
         .await?
+        .pop()
+        .flatten()
         .ok_or(RegisterError::DuplicateNationalId)?;
     enqueue(
         &mut tx,
@@ -148,49 +150,111 @@ enum Duplicates {
     ByNationalIdOrNameAndBirth,
 }
 
-/// Inserts the resident unless already registered (`None`).
-async fn insert_resident(
+/// Inserts the residents not already registered: for each input, its row, or `None` when
+/// it was already registered. One statement for any number of rows (arrays unnested), so
+/// an import costs a round trip per batch rather than per row.
+async fn insert_residents(
     tx: &mut PgConnection,
     vault: &Vault,
-    resident: &NewResident,
+    residents: &[&NewResident],
     duplicates: Duplicates,
-) -> Result<Option<ResidentRow>, sqlx::Error> {
-    let phone = seal(vault, "phone", resident.phone.as_ref().map(|p| p.expose()));
-    let national_id = seal(
-        vault,
-        "national_id",
-        resident.national_id.as_ref().map(|id| id.expose()),
+) -> Result<Vec<Option<ResidentRow>>, sqlx::Error> {
+    let n = residents.len();
+    let (mut ids, mut centres, mut names, mut genders, mut births) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
     );
-    let (pinyin, initials) = name_keys(resident.name.as_str());
-    sqlx::query_as(concat!(
+    let (mut phone_sealed, mut phone_key, mut phone_index) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut id_sealed, mut id_key, mut id_index) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut pinyins, mut initials) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for resident in residents {
+        ids.push(Uuid::new_v4());
+        centres.push(resident.centre_id);
+        names.push(resident.name.as_str().to_owned());
+        genders.push(resident.gender.as_str().to_owned());
+        births.push(resident.date_of_birth.date());
+        let phone = seal(vault, "phone", resident.phone.as_ref().map(|p| p.expose()));
+        let national_id = seal(
+            vault,
+            "national_id",
+            resident.national_id.as_ref().map(|id| id.expose()),
+        );
+        for (columns, (sealed, key, index)) in [
+            (phone, (&mut phone_sealed, &mut phone_key, &mut phone_index)),
+            (national_id, (&mut id_sealed, &mut id_key, &mut id_index)),
+        ] {
+            match columns {
+                Some(c) => {
+                    sealed.push(Some(c.bytes));
+                    key.push(Some(c.key_id));
+                    index.push(Some(c.index));
+                }
+                None => {
+                    sealed.push(None);
+                    key.push(None);
+                    index.push(None);
+                }
+            }
+        }
+        let (full, first_letters) = name_keys(resident.name.as_str());
+        pinyins.push(full);
+        initials.push(first_letters);
+    }
+    let returned: Vec<ResidentRow> = sqlx::query_as(concat!(
         "INSERT INTO residents (id, centre_id, name, gender, date_of_birth,
              phone_sealed, phone_key_id, phone_index,
              national_id_sealed, national_id_key_id, national_id_index,
              name_pinyin, name_initials)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
-         WHERE NOT ($14 AND $11::bytea IS NULL AND EXISTS (
-             SELECT 1 FROM residents
-             WHERE centre_id = $2 AND name = $3 AND date_of_birth = $5 AND national_id_index IS NULL))
+         SELECT r.id, r.centre_id, r.name, r.gender, r.date_of_birth,
+             r.phone_sealed, r.phone_key_id, r.phone_index,
+             r.national_id_sealed, r.national_id_key_id, r.national_id_index,
+             r.name_pinyin, r.name_initials
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::date[],
+                     $6::bytea[], $7::text[], $8::bytea[], $9::bytea[], $10::text[], $11::bytea[],
+                     $12::text[], $13::text[]) WITH ORDINALITY
+             AS r(id, centre_id, name, gender, date_of_birth, phone_sealed, phone_key_id, phone_index,
+                  national_id_sealed, national_id_key_id, national_id_index, name_pinyin, name_initials, n)
+         WHERE NOT ($14 AND r.national_id_index IS NULL AND EXISTS (
+             SELECT 1 FROM residents x
+             WHERE x.centre_id = r.centre_id AND x.name = r.name
+               AND x.date_of_birth = r.date_of_birth AND x.national_id_index IS NULL))
+         ORDER BY r.n
          ON CONFLICT (national_id_index) WHERE national_id_index IS NOT NULL DO NOTHING
          RETURNING ",
         resident_columns!()
     ))
-    .bind(Uuid::new_v4())
-    .bind(resident.centre_id)
-    .bind(resident.name.as_str())
-    .bind(resident.gender.as_str())
-    .bind(resident.date_of_birth.date())
-    .bind(phone.as_ref().map(|s| s.bytes.clone()))
-    .bind(phone.as_ref().map(|s| s.key_id.clone()))
-    .bind(phone.as_ref().map(|s| s.index.clone()))
-    .bind(national_id.as_ref().map(|s| s.bytes.clone()))
-    .bind(national_id.as_ref().map(|s| s.key_id.clone()))
-    .bind(national_id.as_ref().map(|s| s.index.clone()))
-    .bind(&pinyin)
+    .bind(&ids)
+    .bind(&centres)
+    .bind(&names)
+    .bind(&genders)
+    .bind(&births)
+    .bind(&phone_sealed)
+    .bind(&phone_key)
+    .bind(&phone_index)
+    .bind(&id_sealed)
+    .bind(&id_key)
+    .bind(&id_index)
+    .bind(&pinyins)
     .bind(&initials)
     .bind(duplicates == Duplicates::ByNationalIdOrNameAndBirth)
-    .fetch_optional(tx)
-    .await
+    .fetch_all(tx)
+    .await?;
+    let mut inserted: std::collections::HashMap<Uuid, ResidentRow> = returned
+        .into_iter()
+        .map(|row: ResidentRow| (row.id, row))
+        .collect();
+    Ok(ids.iter().map(|id| inserted.remove(id)).collect())
 }
 
 /// What an import did: rows registered, and row numbers skipped as already registered.
@@ -211,29 +275,28 @@ pub async fn import_residents(
     const BATCH: usize = 500;
     let mut outcome = ImportOutcome::default();
     for batch in rows.chunks(BATCH) {
+        let residents: Vec<&NewResident> = batch.iter().map(|(_, resident)| resident).collect();
         let mut tx = pool.begin().await?;
-        for (row_number, resident) in batch {
-            match insert_resident(
-                &mut tx,
-                vault,
-                resident,
-                Duplicates::ByNationalIdOrNameAndBirth,
-            )
-            .await?
-            {
-                Some(row) => {
-                    enqueue(
-                        &mut tx,
-                        Some(row.centre_id),
-                        &events::resident_registered(&row, today),
-                    )
-                    .await?;
-                    outcome.imported += 1;
-                }
+        let inserted = insert_residents(
+            &mut tx,
+            vault,
+            &residents,
+            Duplicates::ByNationalIdOrNameAndBirth,
+        )
+        .await?;
+        let events: Vec<_> = inserted
+            .iter()
+            .flatten()
+            .map(|row| (Some(row.centre_id), events::resident_registered(row, today)))
+            .collect();
+        enqueue_all(&mut tx, &events).await?;
+        tx.commit().await?;
+        for ((row_number, _), row) in batch.iter().zip(&inserted) {
+            match row {
+                Some(_) => outcome.imported += 1,
                 None => outcome.already_registered.push(*row_number),
             }
         }
-        tx.commit().await?;
     }
     Ok(outcome)
 }

@@ -20,7 +20,7 @@ use tokio::sync::Mutex;
 use crate::config::BusArgs;
 
 pub use inbox::{Consumer, Handler, HandlerError, Incoming, Outcome};
-pub use outbox::{Relay, enqueue};
+pub use outbox::{Relay, enqueue, enqueue_all};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -56,6 +56,37 @@ pub async fn enqueue<E: Event>(
     Ok(id)
 }
 
+/// Records many events of one kind in one statement (bulk work such as imports), inside
+/// the caller's transaction. Returns their event ids, in order.
+pub async fn enqueue_all<E: Event>(
+    tx: &mut PgConnection,
+    events: &[(Option<Uuid>, E)],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    let ids: Vec<Uuid> = events.iter().map(|_| Uuid::new_v4()).collect();
+    let centres: Vec<Option<Uuid>> = events.iter().map(|(centre, _)| *centre).collect();
+    let payloads: Vec<Vec<u8>> = events
+        .iter()
+        .map(|(_, event)| event.encode_to_vec())
+        .collect();
+    let trace = telemetry::current_trace_headers();
+    sqlx::query(
+        "INSERT INTO outbox (id, routing_key, message_type, centre_id, payload, traceparent, tracestate)
+         SELECT e.id, $4, $5, e.centre_id, e.payload, $6, $7
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::bytea[]) WITH ORDINALITY AS e(id, centre_id, payload, n)
+         ORDER BY e.n",
+    )
+    .bind(&ids)
+    .bind(&centres)
+    .bind(&payloads)
+    .bind(E::ROUTING_KEY)
+    .bind(E::TYPE)
+    .bind(trace.get("traceparent"))
+    .bind(trace.get("tracestate"))
+    .execute(tx)
+    .await?;
+    Ok(ids)
+}
+
 #[derive(sqlx::FromRow)]
 struct OutboxRow {
     id: Uuid,
