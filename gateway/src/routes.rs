@@ -394,3 +394,38 @@ pub async fn import_residents(
             .collect(),
     }))
 }
+
+#[derive(Deserialize, ToSchema)]
+pub struct Erasure {
+    /// Why, for the record.
+    pub reason: Option<String>,
+}
+
+/// Erases a resident's personal data for good; every service erases its copy.
+#[utoipa::path(post, path = "/v1/centres/{centre_id}/residents/{resident_id}/erasure", tag = "registry",
+    params(("centre_id" = String, Path), ("resident_id" = String, Path)),
+    request_body = Erasure,
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "No such resident, or already erased")),
+    security(("bearer" = [])))]
+pub async fn erase_resident(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path((centre_id, resident_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<Erasure>,
+) -> Result<StatusCode, Problem> {
+    let centre = auth.centre(&centre_id)?;
+    let request = registry::EraseResidentRequest {
+        centre_id: centre.to_string(),
+        id: resident_id,
+        reason: body.reason.unwrap_or_default(),
+    };
+    state
+        .registry
+        .clone()
+        .erase_resident(auth.grpc(request))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -35,3 +35,8 @@ impl Event for events::v1::ResidentRegistered {
     const ROUTING_KEY: &'static str = "registry.resident.registered";
     const TYPE: &'static str = "linli.events.v1.ResidentRegistered";
 }
+
+impl Event for events::v1::ResidentErased {
+    const ROUTING_KEY: &'static str = "registry.resident.erased";
+    const TYPE: &'static str = "linli.events.v1.ResidentErased";
+}

@@ -330,3 +330,107 @@ async fn a_gbk_sheet_of_ten_thousand_rows_imports_the_good_rows_reports_the_bad_
     pool.close().await;
     platform.stop().await;
 }
+
+#[tokio::test]
+async fn erasure_leaves_nothing_personal_and_is_published_exactly_once() {
+    let platform = TestPlatform::start().await;
+    let centre = platform.create_centre("erasure").await;
+    let desk = platform.token(&[Role::FrontDesk], &[centre]);
+    let manager = platform.token(&[Role::CentreManager], &[centre]);
+    let body = json!({ "name": "王芳", "gender": "female", "date_of_birth": "1949-12-31",
+                       "national_id": ID, "phone": "13812345678" });
+    let create = platform
+        .http
+        .post(format!(
+            "{}/v1/centres/{centre}/residents",
+            platform.gateway
+        ))
+        .bearer_auth(&desk)
+        .json(&body);
+    let (_, created) = send(create).await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    let kpis = || {
+        platform
+            .http
+            .get(format!("{}/v1/centres/{centre}/kpis", platform.gateway))
+            .bearer_auth(&desk)
+    };
+    linli_tests::poll(
+        "the registration counted",
+        std::time::Duration::from_secs(15),
+        || async { (send(kpis()).await.1["registered_residents"] == 1).then_some(()) },
+    )
+    .await;
+
+    let erase = |token: &str| {
+        platform
+            .http
+            .post(format!(
+                "{}/v1/centres/{centre}/residents/{id}/erasure",
+                platform.gateway
+            ))
+            .bearer_auth(token)
+            .json(&json!({ "reason": "the resident's request" }))
+    };
+    assert_eq!(
+        send(erase(&desk)).await.0,
+        StatusCode::FORBIDDEN,
+        "the front desk cannot erase"
+    );
+    assert_eq!(send(erase(&manager)).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(
+        send(erase(&manager)).await.0,
+        StatusCode::NOT_FOUND,
+        "a second erasure finds nothing"
+    );
+
+    let get = platform
+        .http
+        .get(format!(
+            "{}/v1/centres/{centre}/residents/{id}",
+            platform.gateway
+        ))
+        .bearer_auth(&manager);
+    assert_eq!(send(get).await.0, StatusCode::NOT_FOUND);
+    let pool = platform.pool("registry").await;
+    let row: String = sqlx::query_scalar("SELECT r::text FROM residents r WHERE id = $1")
+        .bind(Uuid::parse_str(&id).expect("uuid"))
+        .fetch_one(&pool)
+        .await
+        .expect("the row stays, emptied");
+    assert!(
+        !row.contains("王芳") && !row.contains("1949-12-31"),
+        "{row}"
+    );
+    assert!(
+        row.contains("1949-01-01"),
+        "only the birth year is kept: {row}"
+    );
+    let erased_events: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM outbox WHERE routing_key = 'registry.resident.erased'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("count");
+    assert_eq!(erased_events, 1);
+    pool.close().await;
+
+    // Evaluation forgets the resident too.
+    linli_tests::poll(
+        "evaluation to forget the resident",
+        std::time::Duration::from_secs(15),
+        || async { (send(kpis()).await.1["registered_residents"] == 0).then_some(()) },
+    )
+    .await;
+    // The same person may register again afterwards: the blind index was erased with the rest.
+    let again = platform
+        .http
+        .post(format!(
+            "{}/v1/centres/{centre}/residents",
+            platform.gateway
+        ))
+        .bearer_auth(&desk)
+        .json(&body);
+    assert_eq!(send(again).await.0, StatusCode::CREATED);
+    platform.stop().await;
+}

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use linli_platform::bus::{Handler, HandlerError, Incoming};
 use linli_proto::Event;
-use linli_proto::events::v1::ResidentRegistered;
+use linli_proto::events::v1::{ResidentErased, ResidentRegistered};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -20,6 +20,7 @@ impl Handler for Projections {
     async fn handle(&self, event: &Incoming, tx: &mut PgConnection) -> Result<(), HandlerError> {
         match event.routing_key.as_str() {
             ResidentRegistered::ROUTING_KEY => resident_registered(event.decode()?, tx).await,
+            ResidentErased::ROUTING_KEY => resident_erased(event.decode()?, tx).await,
             // Other registry facts do not change evaluation's figures yet.
             _ => Ok(()),
         }
@@ -50,4 +51,12 @@ async fn resident_registered(
 
 fn parse_uuid(field: &str, text: &str) -> Result<Uuid, HandlerError> {
     Uuid::parse_str(text).map_err(|_| HandlerError::Permanent(format!("{field} is not a UUID")))
+}
+
+/// An erased resident leaves the projection: evaluation keeps nothing about a person who
+/// asked to be forgotten, and the registered count follows the register.
+async fn resident_erased(event: ResidentErased, tx: &mut PgConnection) -> Result<(), HandlerError> {
+    let resident = parse_uuid("resident_id", &event.resident_id)?;
+    store::forget_resident(tx, resident).await?;
+    Ok(())
 }

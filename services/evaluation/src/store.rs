@@ -33,3 +33,11 @@ pub async fn count_registered(pool: &PgPool, centre_id: Uuid) -> Result<i64, sql
         .fetch_one(pool)
         .await
 }
+
+pub async fn forget_resident(tx: &mut PgConnection, resident_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM registered_residents WHERE resident_id = $1")
+        .bind(resident_id)
+        .execute(tx)
+        .await?;
+    Ok(())
+}

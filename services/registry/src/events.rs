@@ -2,7 +2,8 @@
 //! band, categories) and never a phone number, national ID or birth date.
 
 use chrono::NaiveDate;
-use linli_proto::events::v1::ResidentRegistered;
+use linli_proto::events::v1::{ResidentErased, ResidentRegistered};
+use uuid::Uuid;
 
 use crate::domain::{DateOfBirth, age_band, categories};
 use crate::store::ResidentRow;
@@ -22,5 +23,17 @@ pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
         seconds: at.timestamp(),
         nanos: at.timestamp_subsec_nanos() as i32,
+    }
+}
+
+pub fn resident_erased(
+    resident_id: Uuid,
+    centre_id: Uuid,
+    erased_at: chrono::DateTime<chrono::Utc>,
+) -> ResidentErased {
+    ResidentErased {
+        resident_id: resident_id.to_string(),
+        centre_id: centre_id.to_string(),
+        erased_at: Some(timestamp(erased_at)),
     }
 }

@@ -13,8 +13,8 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::domain::{
-    NATIONAL_ID_READERS, NameQuery, NationalId, NewResident, Phone, ResidentForm, STAFF_READERS,
-    STAFF_WRITERS, birth_bounds, sees_contact_details,
+    ERASERS, NATIONAL_ID_READERS, NameQuery, NationalId, NewResident, Phone, ResidentForm,
+    STAFF_READERS, STAFF_WRITERS, birth_bounds, sees_contact_details,
 };
 use crate::error::Error;
 use crate::events::timestamp;
@@ -244,6 +244,30 @@ impl Registry for RegistryApi {
             residents,
             next_page_token,
         }))
+    }
+
+    async fn erase_resident(
+        &self,
+        request: Request<pb::EraseResidentRequest>,
+    ) -> Result<Response<pb::EraseResidentResponse>, Status> {
+        let caller = caller(&request)?.clone();
+        let req = request.into_inner();
+        let centre_id = scoped_centre(&caller, &req.centre_id, Access::Write, ERASERS)?;
+        let id = parse_id("id", &req.id).map_err(Error::from)?;
+        let reason = req.reason.trim();
+        if !(3..=200).contains(&reason.chars().count()) {
+            return Err(
+                Error::from(Violations::one("reason", "must be 3 to 200 characters")).into(),
+            );
+        }
+        if !store::erase_resident(&self.pool, centre_id, id, reason)
+            .await
+            .map_err(Error::from)?
+        {
+            return Err(Error::NotFound("resident").into());
+        }
+        tracing::info!(resident_id = %id, %centre_id, "resident erased");
+        Ok(Response::new(pb::EraseResidentResponse {}))
     }
 
     async fn import_residents(

@@ -301,6 +301,44 @@ pub async fn import_residents(
     Ok(outcome)
 }
 
+/// Erases a resident's personal data and records `registry.resident.erased`, in one
+/// transaction; false when there is no such resident or it was erased already (so the
+/// event is recorded once).
+pub async fn erase_resident(
+    pool: &PgPool,
+    centre_id: Uuid,
+    id: Uuid,
+    reason: &str,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let erased: Option<DateTime<Utc>> = sqlx::query_scalar(
+        "UPDATE residents SET
+             name = '（已删除）', name_pinyin = NULL, name_initials = NULL,
+             date_of_birth = date_trunc('year', date_of_birth)::date,
+             phone_sealed = NULL, phone_key_id = NULL, phone_index = NULL,
+             national_id_sealed = NULL, national_id_key_id = NULL, national_id_index = NULL,
+             erased_at = now(), erasure_reason = $3
+         WHERE centre_id = $1 AND id = $2 AND erased_at IS NULL
+         RETURNING erased_at",
+    )
+    .bind(centre_id)
+    .bind(id)
+    .bind(reason)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(erased_at) = erased else {
+        return Ok(false);
+    };
+    enqueue(
+        &mut tx,
+        Some(centre_id),
+        &events::resident_erased(id, centre_id, erased_at),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// Records who read a resident's whole national ID, when and why.
 pub async fn log_national_id_read(
     pool: &PgPool,
@@ -335,7 +373,7 @@ pub async fn find_resident(
     sqlx::query_as(concat!(
         "SELECT ",
         resident_columns!(),
-        " FROM residents WHERE centre_id = $1 AND id = $2"
+        " FROM residents WHERE centre_id = $1 AND id = $2 AND erased_at IS NULL"
     ))
     .bind(centre_id)
     .bind(id)
@@ -363,7 +401,7 @@ pub async fn list_residents(
     let mut query = QueryBuilder::<Postgres>::new(concat!(
         "SELECT ",
         resident_columns!(),
-        " FROM residents WHERE centre_id = "
+        " FROM residents WHERE erased_at IS NULL AND centre_id = "
     ));
     query.push_bind(centre_id);
     match &filter.name {
@@ -408,10 +446,11 @@ pub async fn list_residents(
 
 /// Fills the name search keys of rows registered before they existed; returns how many.
 pub async fn backfill_name_keys(pool: &PgPool) -> Result<usize, sqlx::Error> {
-    let rows: Vec<(Uuid, String)> =
-        sqlx::query_as("SELECT id, name FROM residents WHERE name_pinyin IS NULL")
-            .fetch_all(pool)
-            .await?;
+    let rows: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT id, name FROM residents WHERE name_pinyin IS NULL AND erased_at IS NULL",
+    )
+    .fetch_all(pool)
+    .await?;
     for (id, name) in &rows {
         let (full, initials) = name_keys(name);
         sqlx::query("UPDATE residents SET name_pinyin = $2, name_initials = $3 WHERE id = $1")

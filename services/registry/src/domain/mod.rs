@@ -31,6 +31,9 @@ pub const STAFF_READERS: &[Role] = &[
     Role::Auditor,
 ];
 
+/// Roles that may erase a resident's personal data.
+pub const ERASERS: &[Role] = &[Role::DistrictAdmin, Role::CentreManager];
+
 /// Roles that may see a resident's whole national ID, for a stated purpose that is logged:
 /// the front desk verifying identity for a government-affairs case, and the manager.
 pub const NATIONAL_ID_READERS: &[Role] = &[Role::CentreManager, Role::FrontDesk];
