@@ -5,6 +5,16 @@
 
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+
+# The Kubernetes manifests first: every overlay renders and validates, offline (it prints
+# its own `k8s: N passed, M failed` line). A failure fails this script, after the rest.
+set +e
+deploy/k8s-check.sh
+k8s_status=$?
+set -e
+# The Rust test that reads the rendered overlays uses the same kubectl.
+export LINLI_KUBECTL="$PWD/target/k8s-tools/kubectl"
+
 source deploy/local/services.sh
 
 # Leftovers of test processes that no longer run: linli_t<pid>x… databases, linli-t<pid>x… queues.
@@ -27,4 +37,7 @@ status=${PIPESTATUS[0]}
 set -e
 # One closing line for the whole workspace (cargo prints one per test binary).
 awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' "$log"
+if [ "$status" -eq 0 ] && [ "$k8s_status" -ne 0 ]; then
+  status=$k8s_status
+fi
 exit "$status"
