@@ -429,3 +429,114 @@ pub async fn erase_resident(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// A consent given or withdrawn.
+#[derive(Deserialize, ToSchema)]
+pub struct ConsentChange {
+    /// `service_delivery`, `activity_contact` or `partner_sharing`.
+    pub purpose: Option<String>,
+    pub granted: Option<bool>,
+    /// `paper_form`, `in_person`, `phone` or `online`.
+    pub source: Option<String>,
+    /// For a resident under 14: the adult resident consenting for them.
+    pub guardian_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Consent {
+    pub purpose: String,
+    pub granted: bool,
+    pub source: String,
+    pub recorded_at: String,
+    pub recorded_by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guardian_id: Option<String>,
+}
+
+/// A resident's current consent per purpose; a purpose not listed is not granted.
+#[derive(Serialize, ToSchema)]
+pub struct Consents {
+    pub resident_id: String,
+    pub consents: Vec<Consent>,
+}
+
+fn consents(reply: registry::Consents) -> Consents {
+    Consents {
+        resident_id: reply.resident_id,
+        consents: reply
+            .consents
+            .into_iter()
+            .map(|c| Consent {
+                purpose: c.purpose,
+                granted: c.granted,
+                source: c.source,
+                recorded_at: c
+                    .recorded_at
+                    .and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
+                    .map(|t| t.to_rfc3339_opts(SecondsFormat::Micros, true))
+                    .unwrap_or_default(),
+                recorded_by: c.recorded_by,
+                guardian_id: Some(c.guardian_id).filter(|g| !g.is_empty()),
+            })
+            .collect(),
+    }
+}
+
+/// Records a consent or its withdrawal (which takes effect at once).
+#[utoipa::path(post, path = "/v1/centres/{centre_id}/residents/{resident_id}/consents", tag = "registry",
+    params(("centre_id" = String, Path), ("resident_id" = String, Path)),
+    request_body = ConsentChange,
+    responses(
+        (status = 200, body = Consents),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "e.g. a child under 14 without a guardian"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn record_consent(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path((centre_id, resident_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<ConsentChange>,
+) -> Result<Json<Consents>, Problem> {
+    let centre = auth.centre(&centre_id)?;
+    let granted = body
+        .granted
+        .ok_or_else(|| Problem::invalid_field("granted", "is required (true or false)"))?;
+    let request = registry::RecordConsentRequest {
+        centre_id: centre.to_string(),
+        resident_id,
+        purpose: body.purpose.unwrap_or_default(),
+        granted,
+        source: body.source.unwrap_or_default(),
+        guardian_id: body.guardian_id.unwrap_or_default(),
+    };
+    let reply = state
+        .registry
+        .clone()
+        .record_consent(auth.grpc(request))
+        .await?;
+    Ok(Json(consents(reply.into_inner())))
+}
+
+/// A resident's current consents.
+#[utoipa::path(get, path = "/v1/centres/{centre_id}/residents/{resident_id}/consents", tag = "registry",
+    params(("centre_id" = String, Path), ("resident_id" = String, Path)),
+    responses((status = 200, body = Consents), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn get_consents(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path((centre_id, resident_id)): Path<(String, String)>,
+) -> Result<Json<Consents>, Problem> {
+    let centre = auth.centre(&centre_id)?;
+    let request = registry::GetConsentsRequest {
+        centre_id: centre.to_string(),
+        resident_id,
+    };
+    let reply = state
+        .registry
+        .clone()
+        .get_consents(auth.grpc(request))
+        .await?;
+    Ok(Json(consents(reply.into_inner())))
+}

@@ -40,3 +40,8 @@ impl Event for events::v1::ResidentErased {
     const ROUTING_KEY: &'static str = "registry.resident.erased";
     const TYPE: &'static str = "linli.events.v1.ResidentErased";
 }
+
+impl Event for events::v1::ResidentConsentChanged {
+    const ROUTING_KEY: &'static str = "registry.resident.consent_changed";
+    const TYPE: &'static str = "linli.events.v1.ResidentConsentChanged";
+}

@@ -434,3 +434,86 @@ async fn erasure_leaves_nothing_personal_and_is_published_exactly_once() {
     assert_eq!(send(again).await.0, StatusCode::CREATED);
     platform.stop().await;
 }
+
+#[tokio::test]
+async fn a_child_under_fourteen_is_consented_for_by_a_guardian_and_withdrawal_is_immediate() {
+    let platform = TestPlatform::start().await;
+    let centre = platform.create_centre("consent").await;
+    let desk = platform.token(&[Role::FrontDesk], &[centre]);
+    let register = |name: &str, born: &str| {
+        platform
+            .http
+            .post(format!(
+                "{}/v1/centres/{centre}/residents",
+                platform.gateway
+            ))
+            .bearer_auth(&desk)
+            .json(&json!({ "name": name, "gender": "male", "date_of_birth": born }))
+    };
+    let child = send(register("小明", "2017-06-01")).await.1["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let parent = send(register("明爸", "1985-03-03")).await.1["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let consent = |body: Value| {
+        platform
+            .http
+            .post(format!(
+                "{}/v1/centres/{centre}/residents/{child}/consents",
+                platform.gateway
+            ))
+            .bearer_auth(&desk)
+            .json(&body)
+    };
+
+    let (status, problem) = send(consent(
+        json!({ "purpose": "activity_contact", "granted": true, "source": "paper_form" }),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        problem["errors"],
+        json!([{ "field": "guardian_id", "reason": "a resident under 14 needs a guardian's consent" }])
+    );
+
+    let (status, given) = send(consent(json!({ "purpose": "activity_contact", "granted": true, "source": "paper_form", "guardian_id": parent }))).await;
+    assert_eq!(status, StatusCode::OK, "{given}");
+    assert_eq!(given["consents"][0]["granted"], true);
+    assert_eq!(given["consents"][0]["guardian_id"], parent.as_str());
+
+    let (status, withdrawn) = send(consent(
+        json!({ "purpose": "activity_contact", "granted": false, "source": "phone" }),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(withdrawn["consents"].as_array().expect("consents").len(), 1);
+    assert_eq!(
+        withdrawn["consents"][0]["granted"], false,
+        "the withdrawal holds at once"
+    );
+
+    let read = platform
+        .http
+        .get(format!(
+            "{}/v1/centres/{centre}/residents/{child}/consents",
+            platform.gateway
+        ))
+        .bearer_auth(&desk);
+    assert_eq!(send(read).await.1["consents"][0]["granted"], false);
+    let pool = platform.pool("registry").await;
+    let events: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT payload FROM outbox WHERE routing_key = 'registry.resident.consent_changed' ORDER BY seq")
+            .fetch_all(&pool)
+            .await
+            .expect("events");
+    assert_eq!(
+        events.len(),
+        2,
+        "one event per change, none for the refused grant"
+    );
+    pool.close().await;
+    platform.stop().await;
+}

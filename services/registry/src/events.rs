@@ -2,7 +2,7 @@
 //! band, categories) and never a phone number, national ID or birth date.
 
 use chrono::NaiveDate;
-use linli_proto::events::v1::{ResidentErased, ResidentRegistered};
+use linli_proto::events::v1::{ResidentConsentChanged, ResidentErased, ResidentRegistered};
 use uuid::Uuid;
 
 use crate::domain::{DateOfBirth, age_band, categories};
@@ -35,5 +35,18 @@ pub fn resident_erased(
         resident_id: resident_id.to_string(),
         centre_id: centre_id.to_string(),
         erased_at: Some(timestamp(erased_at)),
+    }
+}
+
+pub fn consent_changed(
+    consent: &crate::store::NewConsent<'_>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> ResidentConsentChanged {
+    ResidentConsentChanged {
+        resident_id: consent.resident_id.to_string(),
+        centre_id: consent.centre_id.to_string(),
+        purpose: consent.purpose.to_owned(),
+        granted: consent.granted,
+        recorded_at: Some(timestamp(at)),
     }
 }

@@ -13,8 +13,8 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::domain::{
-    ERASERS, NATIONAL_ID_READERS, NameQuery, NationalId, NewResident, Phone, ResidentForm,
-    STAFF_READERS, STAFF_WRITERS, birth_bounds, sees_contact_details,
+    DateOfBirth, ERASERS, NATIONAL_ID_READERS, NameQuery, NationalId, NewResident, Phone,
+    ResidentForm, STAFF_READERS, STAFF_WRITERS, birth_bounds, consent, sees_contact_details,
 };
 use crate::error::Error;
 use crate::events::timestamp;
@@ -79,6 +79,28 @@ impl RegistryApi {
             registered_at: Some(timestamp(row.registered_at)),
             national_id,
         })
+    }
+}
+
+impl RegistryApi {
+    async fn consents(&self, resident_id: Uuid) -> Result<Response<pb::Consents>, Status> {
+        let consents = store::current_consents(&self.pool, resident_id)
+            .await
+            .map_err(Error::from)?
+            .into_iter()
+            .map(|c| pb::Consent {
+                purpose: c.purpose,
+                granted: c.granted,
+                source: c.source,
+                recorded_at: Some(timestamp(c.recorded_at)),
+                recorded_by: c.recorded_by,
+                guardian_id: c.guardian_id.map(|g| g.to_string()).unwrap_or_default(),
+            })
+            .collect();
+        Ok(Response::new(pb::Consents {
+            resident_id: resident_id.to_string(),
+            consents,
+        }))
     }
 }
 
@@ -268,6 +290,76 @@ impl Registry for RegistryApi {
         }
         tracing::info!(resident_id = %id, %centre_id, "resident erased");
         Ok(Response::new(pb::EraseResidentResponse {}))
+    }
+
+    async fn record_consent(
+        &self,
+        request: Request<pb::RecordConsentRequest>,
+    ) -> Result<Response<pb::Consents>, Status> {
+        let caller = caller(&request)?.clone();
+        let req = request.into_inner();
+        let centre_id = scoped_centre(&caller, &req.centre_id, Access::Write, STAFF_WRITERS)?;
+        let resident_id = parse_id("resident_id", &req.resident_id).map_err(Error::from)?;
+        let resident = store::find_resident(&self.pool, centre_id, resident_id)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::NotFound("resident"))?;
+        let guardian = match req.guardian_id.trim() {
+            "" => None,
+            text => {
+                let id = parse_id("guardian_id", text).map_err(Error::from)?;
+                let guardian = store::find_resident(&self.pool, centre_id, id)
+                    .await
+                    .map_err(Error::from)?
+                    .filter(|g| g.id != resident_id)
+                    .ok_or_else(|| {
+                        Error::from(Violations::one(
+                            "guardian_id",
+                            "is not another resident of this centre",
+                        ))
+                    })?;
+                Some(guardian)
+            }
+        };
+        consent::check(
+            &req.purpose,
+            &req.source,
+            req.granted,
+            DateOfBirth::from_stored(resident.date_of_birth),
+            guardian
+                .as_ref()
+                .map(|g| DateOfBirth::from_stored(g.date_of_birth)),
+            today(),
+        )
+        .map_err(Error::from)?;
+        let record = store::NewConsent {
+            resident_id,
+            centre_id,
+            purpose: &req.purpose,
+            granted: req.granted,
+            source: &req.source,
+            guardian_id: guardian.map(|g| g.id),
+            recorded_by: &caller.subject,
+        };
+        store::record_consent(&self.pool, &record)
+            .await
+            .map_err(Error::from)?;
+        self.consents(resident_id).await
+    }
+
+    async fn get_consents(
+        &self,
+        request: Request<pb::GetConsentsRequest>,
+    ) -> Result<Response<pb::Consents>, Status> {
+        let caller = caller(&request)?.clone();
+        let req = request.into_inner();
+        let centre_id = scoped_centre(&caller, &req.centre_id, Access::Read, STAFF_READERS)?;
+        let resident_id = parse_id("resident_id", &req.resident_id).map_err(Error::from)?;
+        store::find_resident(&self.pool, centre_id, resident_id)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::NotFound("resident"))?;
+        self.consents(resident_id).await
     }
 
     async fn import_residents(

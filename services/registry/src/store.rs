@@ -339,6 +339,61 @@ pub async fn erase_resident(
     Ok(true)
 }
 
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ConsentRow {
+    pub purpose: String,
+    pub granted: bool,
+    pub source: String,
+    pub guardian_id: Option<Uuid>,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// A consent to record, already checked.
+pub struct NewConsent<'a> {
+    pub resident_id: Uuid,
+    pub centre_id: Uuid,
+    pub purpose: &'a str,
+    pub granted: bool,
+    pub source: &'a str,
+    pub guardian_id: Option<Uuid>,
+    pub recorded_by: &'a str,
+}
+
+/// Records a consent or withdrawal and `registry.resident.consent_changed`, together.
+pub async fn record_consent(pool: &PgPool, consent: &NewConsent<'_>) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let recorded_at: DateTime<Utc> = sqlx::query_scalar(
+        "INSERT INTO consents (resident_id, purpose, granted, source, guardian_id, recorded_by)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING recorded_at",
+    )
+    .bind(consent.resident_id)
+    .bind(consent.purpose)
+    .bind(consent.granted)
+    .bind(consent.source)
+    .bind(consent.guardian_id)
+    .bind(consent.recorded_by)
+    .fetch_one(&mut *tx)
+    .await?;
+    let event = events::consent_changed(consent, recorded_at);
+    enqueue(&mut tx, Some(consent.centre_id), &event).await?;
+    tx.commit().await
+}
+
+/// The consent that holds now for each purpose ever recorded.
+pub async fn current_consents(
+    pool: &PgPool,
+    resident_id: Uuid,
+) -> Result<Vec<ConsentRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT DISTINCT ON (purpose) purpose, granted, source, guardian_id, recorded_by, recorded_at
+         FROM consents WHERE resident_id = $1 ORDER BY purpose, id DESC",
+    )
+    .bind(resident_id)
+    .fetch_all(pool)
+    .await
+}
+
 /// Records who read a resident's whole national ID, when and why.
 pub async fn log_national_id_read(
     pool: &PgPool,

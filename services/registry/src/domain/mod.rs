@@ -1,6 +1,7 @@
 //! The registry's rules, without I/O: what makes a valid resident, what the public may
 //! learn of one (masking), and what other services are told (age band and categories).
 
+pub mod consent;
 pub mod import;
 mod name_search;
 mod national_id;
