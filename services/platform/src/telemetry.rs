@@ -15,6 +15,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -55,6 +56,16 @@ pub fn init(args: &TelemetryArgs) -> anyhow::Result<Telemetry> {
 /// Installs the global subscriber with the given tracer provider: what `init` does, and
 /// what a test does with an in-memory exporter.
 pub fn install(provider: SdkTracerProvider, filter: &str, json: bool) -> anyhow::Result<()> {
+    install_to(provider, filter, json, BoxMakeWriter::new(std::io::stdout))
+}
+
+/// The same, logging to `writer` (a test reads what was logged).
+pub fn install_to(
+    provider: SdkTracerProvider,
+    filter: &str,
+    json: bool,
+    writer: BoxMakeWriter,
+) -> anyhow::Result<()> {
     global::set_text_map_propagator(TraceContextPropagator::new());
     let tracer = provider.tracer("linli");
     global::set_tracer_provider(provider);
@@ -64,9 +75,13 @@ pub fn install(provider: SdkTracerProvider, filter: &str, json: bool) -> anyhow:
             .json()
             .with_current_span(true)
             .with_span_list(false)
+            .with_writer(writer)
             .boxed()
     } else {
-        tracing_subscriber::fmt::layer().compact().boxed()
+        tracing_subscriber::fmt::layer()
+            .compact()
+            .with_writer(writer)
+            .boxed()
     };
     tracing_subscriber::registry()
         .with(filter)
