@@ -1,0 +1,251 @@
+//! The Kubernetes manifests agree with the code: every role `linli serve` knows has a
+//! Deployment that runs it, probes aim at the ports the binary listens on, every container
+//! runs non-root on a read-only root filesystem within resource limits, and no Secret value
+//! is committed. Renders each overlay with `kubectl kustomize` (`deploy/k8s-check.sh`, run
+//! by the README's test command, provides one when the machine has none).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use clap::ValueEnum;
+use serde::Deserialize as _;
+use serde_json::Value;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}
+
+fn kubectl() -> PathBuf {
+    if let Some(path) = std::env::var_os("LINLI_KUBECTL") {
+        return path.into();
+    }
+    let local = workspace().join("target/k8s-tools/kubectl");
+    if local.exists() {
+        local
+    } else {
+        "kubectl".into()
+    }
+}
+
+fn render(overlay: &str) -> Vec<Value> {
+    let output = Command::new(kubectl())
+        .arg("kustomize")
+        .arg(workspace().join("k8s/overlays").join(overlay))
+        .output()
+        .expect("kubectl runs (deploy/k8s-check.sh installs one when missing)");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).expect("UTF-8 manifests");
+    serde_yaml_ng::Deserializer::from_str(&text)
+        .map(|document| {
+            let yaml = serde_yaml_ng::Value::deserialize(document).expect("valid YAML");
+            serde_json::to_value(yaml).expect("YAML maps to JSON")
+        })
+        .filter(|object| !object.is_null())
+        .collect()
+}
+
+fn of_kind<'a>(objects: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    objects.iter().filter(|o| o["kind"] == kind).collect()
+}
+
+fn named<'a>(objects: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    objects
+        .iter()
+        .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("{kind} {name} is rendered"))
+}
+
+/// The default of one of `linli serve`'s port flags, read from the binary's own flags.
+fn default_port(flag: &str) -> u16 {
+    let command = <linli_cli::Serve as clap::CommandFactory>::command();
+    let arg = command
+        .get_arguments()
+        .find(|a| a.get_id() == flag)
+        .unwrap_or_else(|| panic!("linli serve has a {flag} flag"));
+    arg.get_default_values()[0]
+        .to_str()
+        .expect("text")
+        .parse()
+        .expect("a port")
+}
+
+/// Every role but `all`, with the port its gRPC (or, for the gateway, HTTP) listener uses.
+fn roles() -> Vec<(String, u16)> {
+    linli::Role::value_variants()
+        .iter()
+        .filter(|role| **role != linli::Role::All)
+        .map(|role| {
+            let name = role
+                .to_possible_value()
+                .expect("named")
+                .get_name()
+                .to_owned();
+            let port = default_port(&format!("{name}_port"));
+            (name, port)
+        })
+        .collect()
+}
+
+mod linli_cli {
+    /// `linli serve`'s settings, as the binary parses them.
+    #[derive(clap::Parser)]
+    pub struct Serve {
+        #[command(flatten)]
+        pub args: linli::ServeArgs,
+    }
+}
+
+fn containers(pod_spec: &Value) -> Vec<&Value> {
+    ["initContainers", "containers"]
+        .iter()
+        .flat_map(|key| pod_spec[key].as_array().into_iter().flatten())
+        .collect()
+}
+
+#[test]
+fn every_role_has_a_deployment_running_it_with_probes_on_the_binarys_ports() {
+    let admin = default_port("admin_port");
+    for overlay in ["dev", "district"] {
+        let objects = render(overlay);
+        for (role, port) in roles() {
+            let deployment = named(&objects, "Deployment", &role);
+            let container = &containers(&deployment["spec"]["template"]["spec"])
+                .into_iter()
+                .find(|c| c["name"] == "linli")
+                .unwrap_or_else(|| panic!("{overlay}: {role} runs a linli container"))
+                .clone();
+            assert_eq!(
+                container["args"],
+                serde_json::json!(["serve", role]),
+                "{overlay}: {role} args"
+            );
+            assert_eq!(
+                container["livenessProbe"]["httpGet"]["port"], admin,
+                "{overlay}: {role} liveness"
+            );
+            assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/healthz");
+            assert_eq!(
+                container["readinessProbe"]["httpGet"]["port"], admin,
+                "{overlay}: {role} readiness"
+            );
+            assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz");
+            if role != "gateway" {
+                assert_eq!(
+                    container["startupProbe"]["grpc"]["port"], port,
+                    "{overlay}: {role} gRPC health"
+                );
+            }
+            let ports: Vec<u64> = container["ports"]
+                .as_array()
+                .expect("ports")
+                .iter()
+                .map(|p| p["containerPort"].as_u64().unwrap())
+                .collect();
+            assert!(
+                ports.contains(&u64::from(port)) && ports.contains(&u64::from(admin)),
+                "{overlay}: {role} ports {ports:?}"
+            );
+            let env = container["env"].as_array().into_iter().flatten();
+            for var in env {
+                let name = var["name"].as_str().unwrap_or_default();
+                assert!(
+                    !(name.ends_with("_PORT") && name.starts_with("LINLI_")),
+                    "{overlay}: {role} overrides {name}"
+                );
+            }
+            let service = named(&objects, "Service", &role);
+            let service_ports: Vec<u64> = service["spec"]["ports"]
+                .as_array()
+                .expect("ports")
+                .iter()
+                .map(|p| p["port"].as_u64().unwrap())
+                .collect();
+            assert!(
+                service_ports.contains(&u64::from(port)),
+                "{overlay}: Service {role} exposes {port}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_container_is_non_root_read_only_and_limited() {
+    for overlay in ["dev", "district"] {
+        let objects = render(overlay);
+        let workloads: Vec<&Value> = of_kind(&objects, "Deployment")
+            .into_iter()
+            .chain(of_kind(&objects, "Job"))
+            .collect();
+        assert!(
+            workloads.len() >= 6 + 5,
+            "{overlay}: the roles and their migration jobs"
+        );
+        for workload in workloads {
+            let name = workload["metadata"]["name"].as_str().unwrap_or_default();
+            let pod = &workload["spec"]["template"]["spec"];
+            for container in containers(pod) {
+                let security = &container["securityContext"];
+                let user = security["runAsUser"]
+                    .as_u64()
+                    .or(pod["securityContext"]["runAsUser"].as_u64());
+                assert_eq!(
+                    security["runAsNonRoot"], true,
+                    "{overlay}: {name} runs as non-root"
+                );
+                assert!(
+                    user.is_some_and(|u| u != 0),
+                    "{overlay}: {name} runs as a numeric non-root user"
+                );
+                assert_eq!(
+                    security["readOnlyRootFilesystem"], true,
+                    "{overlay}: {name} read-only root"
+                );
+                assert_eq!(
+                    security["allowPrivilegeEscalation"], false,
+                    "{overlay}: {name} escalation"
+                );
+                assert_eq!(
+                    security["capabilities"]["drop"],
+                    serde_json::json!(["ALL"]),
+                    "{overlay}: {name} capabilities"
+                );
+                for kind in ["requests", "limits"] {
+                    for resource in ["cpu", "memory"] {
+                        assert!(
+                            container["resources"][kind][resource].is_string()
+                                || container["resources"][kind][resource].is_number(),
+                            "{overlay}: {name} has a {resource} {kind}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn no_secret_value_is_committed() {
+    for overlay in ["dev", "district"] {
+        let objects = render(overlay);
+        assert!(
+            of_kind(&objects, "Secret").is_empty(),
+            "{overlay} renders no Secret"
+        );
+        let text = serde_json::to_string(&objects).expect("json");
+        assert!(
+            !text.contains(linli_platform::auth::LOCAL_SECRET),
+            "{overlay}: the local JWT key"
+        );
+        assert!(
+            !text.contains(linli_platform::crypto::LOCAL_DATA_KEY),
+            "{overlay}: the local data key"
+        );
+    }
+}
