@@ -152,11 +152,13 @@ pub async fn start(
     args: ServeArgs,
     shutdown: CancellationToken,
 ) -> anyhow::Result<Running> {
-    if Vault::uses_local_keys(&args.data)
-        || args.auth.jwt_secret == linli_platform::auth::LOCAL_SECRET
-    {
+    if args.auth.jwt_secret == linli_platform::auth::LOCAL_SECRET {
+        tracing::warn!("using the built-in token key; set LINLI_JWT_SECRET outside a laptop");
+    }
+    // Only the services seal personal data; a gateway alone never needs the data keys.
+    if role != Role::Gateway && Vault::uses_local_keys(&args.data) {
         tracing::warn!(
-            "using the built-in local keys; set LINLI_JWT_SECRET, LINLI_DATA_KEY and LINLI_BLIND_INDEX_KEY outside a laptop"
+            "using the built-in data keys; set LINLI_DATA_KEY and LINLI_BLIND_INDEX_KEY outside a laptop"
         );
     }
     declare_topology(&args.bus).await?;
