@@ -49,7 +49,7 @@ pub struct AppState {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Linli", description = "The community service centres of a district: residents, services, volunteers, money and evaluation."),
-    paths(routes::list_centres, routes::create_resident, routes::get_resident, routes::list_residents, routes::centre_kpis, routes::import_residents, routes::erase_resident, routes::record_consent, routes::get_consents),
+    paths(routes::list_centres, routes::create_centre, routes::update_centre, routes::create_resident, routes::get_resident, routes::list_residents, routes::centre_kpis, routes::import_residents, routes::erase_resident, routes::record_consent, routes::get_consents),
     components(schemas(problem::Problem, problem::FieldError)),
     modifiers(&BearerScheme),
     tags((name = "registry", description = "Centres and residents"), (name = "evaluation", description = "KPIs and quality"))
@@ -86,7 +86,14 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
     };
     let request_id = HeaderName::from_static("x-request-id");
     Ok(Router::new()
-        .route("/v1/centres", get(routes::list_centres))
+        .route(
+            "/v1/centres",
+            get(routes::list_centres).post(routes::create_centre),
+        )
+        .route(
+            "/v1/centres/{centre_id}",
+            axum::routing::put(routes::update_centre),
+        )
         .route(
             "/v1/centres/{centre_id}/residents",
             get(routes::list_residents).post(routes::create_resident),

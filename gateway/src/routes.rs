@@ -50,6 +50,103 @@ pub struct Centre {
     pub address: String,
     /// IANA time zone.
     pub time_zone: String,
+    pub opening_hours: String,
+    pub contact_phone: String,
+}
+
+impl From<registry::Centre> for Centre {
+    fn from(c: registry::Centre) -> Self {
+        Centre {
+            id: c.id,
+            code: c.code,
+            name: c.name,
+            address: c.address,
+            time_zone: c.time_zone,
+            opening_hours: c.opening_hours,
+            contact_phone: c.contact_phone,
+        }
+    }
+}
+
+/// A centre as a district admin creates or corrects it; the code never changes.
+#[derive(Deserialize, ToSchema)]
+pub struct CentreDetails {
+    #[schema(example = "xinhua")]
+    pub code: Option<String>,
+    #[schema(example = "新华社区服务中心")]
+    pub name: Option<String>,
+    pub address: Option<String>,
+    /// IANA time zone; default Asia/Shanghai.
+    pub time_zone: Option<String>,
+    pub opening_hours: Option<String>,
+    pub contact_phone: Option<String>,
+}
+
+impl From<CentreDetails> for registry::CentreDetails {
+    fn from(d: CentreDetails) -> Self {
+        registry::CentreDetails {
+            code: d.code.unwrap_or_default(),
+            name: d.name.unwrap_or_default(),
+            address: d.address.unwrap_or_default(),
+            time_zone: d.time_zone.unwrap_or_default(),
+            opening_hours: d.opening_hours.unwrap_or_default(),
+            contact_phone: d.contact_phone.unwrap_or_default(),
+        }
+    }
+}
+
+/// Adds a centre to the district (district admins).
+#[utoipa::path(post, path = "/v1/centres", tag = "registry",
+    request_body = CentreDetails,
+    responses(
+        (status = 201, body = Centre),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "The code is taken")),
+    security(("bearer" = [])))]
+pub async fn create_centre(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    ApiJson(body): ApiJson<CentreDetails>,
+) -> Result<(StatusCode, Json<Centre>), Problem> {
+    let request = registry::CreateCentreRequest {
+        centre: Some(body.into()),
+    };
+    let reply = state
+        .registry
+        .clone()
+        .create_centre(auth.grpc(request))
+        .await?;
+    Ok((StatusCode::CREATED, Json(reply.into_inner().into())))
+}
+
+/// Corrects a centre's details (district admins).
+#[utoipa::path(put, path = "/v1/centres/{centre_id}", tag = "registry",
+    params(("centre_id" = String, Path)),
+    request_body = CentreDetails,
+    responses(
+        (status = 200, body = Centre),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn update_centre(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(centre_id): Path<String>,
+    ApiJson(body): ApiJson<CentreDetails>,
+) -> Result<Json<Centre>, Problem> {
+    let centre = auth.centre(&centre_id)?;
+    let request = registry::UpdateCentreRequest {
+        id: centre.to_string(),
+        centre: Some(body.into()),
+    };
+    let reply = state
+        .registry
+        .clone()
+        .update_centre(auth.grpc(request))
+        .await?;
+    Ok(Json(reply.into_inner().into()))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -195,13 +292,7 @@ pub async fn list_centres(
         .into_inner()
         .centres
         .into_iter()
-        .map(|c| Centre {
-            id: c.id,
-            code: c.code,
-            name: c.name,
-            address: c.address,
-            time_zone: c.time_zone,
-        })
+        .map(Centre::from)
         .collect();
     Ok(Json(CentreList { centres }))
 }

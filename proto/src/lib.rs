@@ -45,3 +45,8 @@ impl Event for events::v1::ResidentConsentChanged {
     const ROUTING_KEY: &'static str = "registry.resident.consent_changed";
     const TYPE: &'static str = "linli.events.v1.ResidentConsentChanged";
 }
+
+impl Event for events::v1::CentreCreated {
+    const ROUTING_KEY: &'static str = "registry.centre.created";
+    const TYPE: &'static str = "linli.events.v1.CentreCreated";
+}

@@ -166,16 +166,18 @@ impl TestPlatform {
     /// Adds a centre to the registry (centre administration has no API yet).
     pub async fn create_centre(&self, code: &str) -> Uuid {
         let pool = self.pool("registry").await;
-        let centre = linli_registry::store::CentreRow {
-            id: Uuid::new_v4(),
-            code: code.to_owned(),
-            name: format!("{code} 社区服务中心"),
-            address: String::new(),
-            time_zone: "Asia/Shanghai".into(),
-        };
-        linli_registry::store::insert_centre(&pool, &centre)
+        let details = linli_registry::domain::centre::CentreDetails::parse(
+            &linli_registry::domain::centre::CentreForm {
+                code,
+                name: &format!("{code} 社区服务中心"),
+                ..Default::default()
+            },
+        )
+        .expect("a valid test centre");
+        let centre = linli_registry::store::create_centre(&pool, Uuid::new_v4(), &details)
             .await
-            .expect("centre inserted");
+            .expect("centre inserted")
+            .expect("a new id");
         pool.close().await;
         centre.id
     }

@@ -15,8 +15,9 @@ use linli_platform::crypto::Vault;
 use linli_platform::metrics::EVENTS_CONSUMED;
 use linli_proto::Event;
 use linli_proto::events::v1::ResidentRegistered;
+use linli_registry::domain::centre::{CentreDetails, CentreForm};
 use linli_registry::domain::{NewResident, ResidentForm};
-use linli_registry::store::{self, CentreRow};
+use linli_registry::store;
 use linli_tests::{Proxy, poll, test_args, unique_name};
 use prost::Message;
 use sqlx::{PgConnection, PgPool};
@@ -32,14 +33,16 @@ async fn registry(args: &linli::ServeArgs) -> (PgPool, Uuid) {
     let pool = linli_platform::db::connect(&args.database, "registry", &linli_registry::MIGRATOR)
         .await
         .expect("the test's registry database");
-    let centre = CentreRow {
-        id: Uuid::new_v4(),
-        code: "bus".into(),
-        name: "总线测试中心".into(),
-        address: String::new(),
-        time_zone: "Asia/Shanghai".into(),
-    };
-    store::insert_centre(&pool, &centre).await.expect("centre");
+    let details = CentreDetails::parse(&CentreForm {
+        code: "bus",
+        name: "总线测试中心",
+        ..Default::default()
+    })
+    .expect("a valid centre");
+    let centre = store::create_centre(&pool, Uuid::new_v4(), &details)
+        .await
+        .expect("centre")
+        .expect("a new id");
     (pool, centre.id)
 }
 
@@ -58,10 +61,10 @@ async fn register(pool: &PgPool, vault: &Vault, centre: Uuid, name: &str) -> sto
         .expect("registered")
 }
 
-/// A queue of the test's own that sees every registry event.
+/// A queue of the test's own that sees every resident event.
 async fn watcher(bus: &Bus) -> (Channel, String) {
     let channel = bus.channel().await.expect("broker");
-    bus.declare_queue(&channel, "watcher", &["registry.#"])
+    bus.declare_queue(&channel, "watcher", &["registry.resident.*"])
         .await
         .expect("watcher declared");
     (channel, bus.args().queue("watcher"))
@@ -144,16 +147,18 @@ async fn an_event_committed_while_no_relay_runs_is_published_exactly_once_when_o
     // The process "crashed" after the commit: the row is there, nothing was published.
     let vault = Vault::new(&args.data).expect("keys");
     let resident = register(&pool, &vault, centre, "赵六").await;
-    let (event_id, published): (Uuid, Option<chrono::DateTime<chrono::Utc>>) =
-        sqlx::query_as("SELECT id, published_at FROM outbox")
-            .fetch_one(&pool)
-            .await
-            .expect("one outbox row");
+    let (event_id, published): (Uuid, Option<chrono::DateTime<chrono::Utc>>) = sqlx::query_as(
+        "SELECT id, published_at FROM outbox WHERE routing_key = 'registry.resident.registered'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("one outbox row");
     assert!(published.is_none());
     assert!(take_all(&channel, &queue).await.is_empty());
 
     let relay = Relay::new(pool.clone(), bus.clone(), "registry");
-    assert_eq!(relay.relay_once().await.expect("published"), 1);
+    // The centre's creation and the registration; only the latter reaches the watcher.
+    assert_eq!(relay.relay_once().await.expect("published"), 2);
     assert_eq!(relay.relay_once().await.expect("nothing left"), 0);
     assert_eq!(relay.backlog().await.expect("backlog"), 0);
 
@@ -267,13 +272,15 @@ async fn events_pending_while_the_broker_is_unreachable_are_all_delivered_after_
     )
     .await;
     let seen = seen.into_inner().expect("not poisoned");
-    let outbox_ids: HashSet<String> = sqlx::query_scalar::<_, Uuid>("SELECT id FROM outbox")
-        .fetch_all(&pool)
-        .await
-        .expect("ids")
-        .into_iter()
-        .map(|id| id.to_string())
-        .collect();
+    let outbox_ids: HashSet<String> = sqlx::query_scalar::<_, Uuid>(
+        "SELECT id FROM outbox WHERE routing_key = 'registry.resident.registered'",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("ids")
+    .into_iter()
+    .map(|id| id.to_string())
+    .collect();
     assert_eq!(seen, outbox_ids, "every committed event arrived");
     // The broker routes a message before the relay's commit marks it sent.
     poll(

@@ -517,3 +517,78 @@ async fn a_child_under_fourteen_is_consented_for_by_a_guardian_and_withdrawal_is
     pool.close().await;
     platform.stop().await;
 }
+
+#[tokio::test]
+async fn district_admins_create_and_correct_centres_and_the_district_hears_of_it() {
+    let platform = TestPlatform::start().await;
+    let admin = platform.admin_token();
+    let post = |token: &str, body: Value| {
+        platform
+            .http
+            .post(format!("{}/v1/centres", platform.gateway))
+            .bearer_auth(token)
+            .json(&body)
+    };
+    let body = json!({ "code": "dongcheng", "name": "东城社区服务中心", "address": "东城路 1 号",
+                       "opening_hours": "周一至周五 8:30-17:30", "contact_phone": "010-1234 5678" });
+    let (status, centre) = send(post(&admin, body.clone())).await;
+    assert_eq!(status, StatusCode::CREATED, "{centre}");
+    assert_eq!(centre["time_zone"], "Asia/Shanghai");
+    let id = centre["id"].as_str().expect("id").to_owned();
+
+    let manager = platform.token(
+        &[Role::CentreManager],
+        &[Uuid::parse_str(&id).expect("uuid")],
+    );
+    assert_eq!(
+        send(post(&manager, body.clone())).await.0,
+        StatusCode::FORBIDDEN,
+        "only district admins add centres"
+    );
+    assert_eq!(
+        send(post(&admin, body)).await.0,
+        StatusCode::CONFLICT,
+        "codes are unique"
+    );
+    let (status, problem) = send(post(
+        &admin,
+        json!({ "code": "x", "name": "", "time_zone": "Mars/Base" }),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["code", "name", "time_zone"]);
+
+    let put = |body: Value| {
+        platform
+            .http
+            .put(format!("{}/v1/centres/{id}", platform.gateway))
+            .bearer_auth(&admin)
+            .json(&body)
+    };
+    let (status, corrected) = send(put(json!({ "code": "dongcheng", "name": "东城区社区服务中心", "opening_hours": "每天 8:00-20:00" }))).await;
+    assert_eq!(status, StatusCode::OK, "{corrected}");
+    assert_eq!(corrected["name"], "东城区社区服务中心");
+    assert_eq!(
+        send(put(json!({ "code": "xicheng", "name": "西城" })))
+            .await
+            .0,
+        StatusCode::BAD_REQUEST,
+        "codes never change"
+    );
+
+    let pool = platform.pool("registry").await;
+    let created: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE routing_key = 'registry.centre.created' AND centre_id = $1")
+        .bind(Uuid::parse_str(&id).expect("uuid"))
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(created, 1);
+    pool.close().await;
+    platform.stop().await;
+}

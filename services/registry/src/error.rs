@@ -14,6 +14,8 @@ pub enum Error {
     NotFound(&'static str),
     #[error("a resident with this national ID is already registered")]
     DuplicateNationalId,
+    #[error("another centre has this code")]
+    DuplicateCentreCode,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -29,13 +31,24 @@ impl From<crate::store::RegisterError> for Error {
     }
 }
 
+impl From<crate::store::CentreError> for Error {
+    fn from(error: crate::store::CentreError) -> Self {
+        match error {
+            crate::store::CentreError::DuplicateCode => Error::DuplicateCentreCode,
+            crate::store::CentreError::Database(e) => Error::Database(e),
+        }
+    }
+}
+
 impl From<Error> for Status {
     fn from(error: Error) -> Self {
         match error {
             Error::Invalid(violations) => violations.into(),
             Error::Denied(denied) => denied.into(),
             Error::NotFound(what) => Status::not_found(format!("{what} not found")),
-            Error::DuplicateNationalId => Status::already_exists(error.to_string()),
+            Error::DuplicateNationalId | Error::DuplicateCentreCode => {
+                Status::already_exists(error.to_string())
+            }
             Error::Database(error) => internal(&error),
             Error::Crypto(error) => internal(&error),
         }

@@ -2,7 +2,9 @@
 //! band, categories) and never a phone number, national ID or birth date.
 
 use chrono::NaiveDate;
-use linli_proto::events::v1::{ResidentConsentChanged, ResidentErased, ResidentRegistered};
+use linli_proto::events::v1::{
+    CentreCreated, ResidentConsentChanged, ResidentErased, ResidentRegistered,
+};
 use uuid::Uuid;
 
 use crate::domain::{DateOfBirth, age_band, categories};
@@ -48,5 +50,14 @@ pub fn consent_changed(
         purpose: consent.purpose.to_owned(),
         granted: consent.granted,
         recorded_at: Some(timestamp(at)),
+    }
+}
+
+pub fn centre_created(centre: &crate::store::CentreRow) -> CentreCreated {
+    CentreCreated {
+        centre_id: centre.id.to_string(),
+        code: centre.code.clone(),
+        name: centre.name.clone(),
+        time_zone: centre.time_zone.clone(),
     }
 }

@@ -12,9 +12,10 @@ use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
+use crate::domain::centre::{CentreDetails, CentreForm};
 use crate::domain::{
-    DateOfBirth, ERASERS, NATIONAL_ID_READERS, NameQuery, NationalId, NewResident, Phone,
-    ResidentForm, STAFF_READERS, STAFF_WRITERS, birth_bounds, consent, sees_contact_details,
+    CENTRE_ADMINS, DateOfBirth, ERASERS, NATIONAL_ID_READERS, NameQuery, NationalId, NewResident,
+    Phone, ResidentForm, STAFF_READERS, STAFF_WRITERS, birth_bounds, consent, sees_contact_details,
 };
 use crate::error::Error;
 use crate::events::timestamp;
@@ -104,6 +105,29 @@ impl RegistryApi {
     }
 }
 
+fn centre(row: store::CentreRow) -> pb::Centre {
+    pb::Centre {
+        id: row.id.to_string(),
+        code: row.code,
+        name: row.name,
+        address: row.address,
+        time_zone: row.time_zone,
+        opening_hours: row.opening_hours,
+        contact_phone: row.contact_phone,
+    }
+}
+
+fn centre_details(details: pb::CentreDetails) -> Result<CentreDetails, Error> {
+    Ok(CentreDetails::parse(&CentreForm {
+        code: &details.code,
+        name: &details.name,
+        address: &details.address,
+        time_zone: &details.time_zone,
+        opening_hours: &details.opening_hours,
+        contact_phone: &details.contact_phone,
+    })?)
+}
+
 fn parse_id(field: &str, text: &str) -> Result<Uuid, Violations> {
     Uuid::parse_str(text).map_err(|_| Violations::one(field, "must be a UUID"))
 }
@@ -125,15 +149,53 @@ impl Registry for RegistryApi {
             .map_err(Error::from)?
             .into_iter()
             .filter(|centre| caller.covers_centre(centre.id))
-            .map(|centre| pb::Centre {
-                id: centre.id.to_string(),
-                code: centre.code,
-                name: centre.name,
-                address: centre.address,
-                time_zone: centre.time_zone,
-            })
+            .map(centre)
             .collect();
         Ok(Response::new(pb::ListCentresResponse { centres }))
+    }
+
+    async fn create_centre(
+        &self,
+        request: Request<pb::CreateCentreRequest>,
+    ) -> Result<Response<pb::Centre>, Status> {
+        caller(&request)?
+            .require_role(Access::Write, CENTRE_ADMINS)
+            .map_err(Error::from)?;
+        let details = centre_details(request.into_inner().centre.unwrap_or_default())?;
+        let row = store::create_centre(&self.pool, Uuid::new_v4(), &details)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::DuplicateCentreCode)?;
+        tracing::info!(centre_id = %row.id, code = %row.code, "centre created");
+        Ok(Response::new(centre(row)))
+    }
+
+    async fn update_centre(
+        &self,
+        request: Request<pb::UpdateCentreRequest>,
+    ) -> Result<Response<pb::Centre>, Status> {
+        caller(&request)?
+            .require_role(Access::Write, CENTRE_ADMINS)
+            .map_err(Error::from)?;
+        let req = request.into_inner();
+        let id = parse_id("id", &req.id).map_err(Error::from)?;
+        let details = centre_details(req.centre.unwrap_or_default())?;
+        let existing = store::find_centre(&self.pool, id)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::NotFound("centre"))?;
+        if existing.code != details.code {
+            return Err(Error::from(Violations::one(
+                "code",
+                "never changes once a centre exists",
+            ))
+            .into());
+        }
+        let row = store::update_centre(&self.pool, id, &details)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::NotFound("centre"))?;
+        Ok(Response::new(centre(row)))
     }
 
     async fn create_resident(

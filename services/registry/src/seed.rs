@@ -8,6 +8,9 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::domain::{NewResident, ResidentForm, check_character};
+use anyhow::Context as _;
+
+use crate::domain::centre::{CentreDetails, CentreForm};
 use crate::store::{self, CentreRow};
 
 /// Namespace for the demo centres' ids, so they are the same on every machine.
@@ -48,14 +51,19 @@ pub async fn demo(
     let mut random = SplitMix(0x5eed);
     let mut seeded = Vec::new();
     for (code, name, address) in CENTRES {
-        let centre = CentreRow {
-            id: centre_id(code),
-            code: code.to_owned(),
-            name: name.to_owned(),
-            address: address.to_owned(),
-            time_zone: "Asia/Shanghai".to_owned(),
-        };
-        store::insert_centre(pool, &centre).await?;
+        let details = CentreDetails::parse(&CentreForm {
+            code,
+            name,
+            address,
+            opening_hours: "周一至周六 8:30-20:00",
+            contact_phone: "010-6512 3456",
+            ..Default::default()
+        })
+        .map_err(|violations| anyhow::anyhow!("demo centre invalid: {violations}"))?;
+        store::create_centre(pool, centre_id(code), &details).await?;
+        let centre = store::find_centre(pool, centre_id(code))
+            .await?
+            .context("the demo centre exists")?;
         if store::count_residents(pool, centre.id).await? == 0 {
             for n in 0..RESIDENTS_PER_CENTRE {
                 let serial = seeded.len() * RESIDENTS_PER_CENTRE + n;

@@ -7,6 +7,7 @@ use linli_platform::crypto::{Sealed, Vault};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use crate::domain::centre::CentreDetails;
 use crate::domain::{NameQuery, NewResident, name_keys};
 use crate::events;
 
@@ -17,6 +18,15 @@ pub struct CentreRow {
     pub name: String,
     pub address: String,
     pub time_zone: String,
+    pub opening_hours: String,
+    pub contact_phone: String,
+}
+
+/// The columns every centre query returns, as a literal so queries stay static SQL.
+macro_rules! centre_columns {
+    () => {
+        "id, code, name, address, time_zone, opening_hours, contact_phone"
+    };
 }
 
 #[derive(Clone, sqlx::FromRow)]
@@ -71,9 +81,13 @@ macro_rules! resident_columns {
 }
 
 pub async fn list_centres(pool: &PgPool) -> Result<Vec<CentreRow>, sqlx::Error> {
-    sqlx::query_as("SELECT id, code, name, address, time_zone FROM centres ORDER BY code")
-        .fetch_all(pool)
-        .await
+    sqlx::query_as(concat!(
+        "SELECT ",
+        centre_columns!(),
+        " FROM centres ORDER BY code"
+    ))
+    .fetch_all(pool)
+    .await
 }
 
 pub async fn centre_exists(pool: &PgPool, id: Uuid) -> Result<bool, sqlx::Error> {
@@ -83,20 +97,82 @@ pub async fn centre_exists(pool: &PgPool, id: Uuid) -> Result<bool, sqlx::Error>
         .await
 }
 
-/// Adds a centre unless one with this id exists; true when added.
-pub async fn insert_centre(pool: &PgPool, centre: &CentreRow) -> Result<bool, sqlx::Error> {
-    let inserted = sqlx::query(
-        "INSERT INTO centres (id, code, name, address, time_zone) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(centre.id)
+pub async fn find_centre(pool: &PgPool, id: Uuid) -> Result<Option<CentreRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        centre_columns!(),
+        " FROM centres WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Why a centre was not created.
+#[derive(Debug, thiserror::Error)]
+pub enum CentreError {
+    #[error("another centre has this code")]
+    DuplicateCode,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Adds a centre and records `registry.centre.created`, together; `None` when a centre
+/// with this id exists already (so the demo seed can run twice).
+pub async fn create_centre(
+    pool: &PgPool,
+    id: Uuid,
+    centre: &CentreDetails,
+) -> Result<Option<CentreRow>, CentreError> {
+    let mut tx = pool.begin().await?;
+    let inserted: Option<CentreRow> = sqlx::query_as(concat!(
+        "INSERT INTO centres (id, code, name, address, time_zone, opening_hours, contact_phone)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (id) DO NOTHING RETURNING ",
+        centre_columns!()
+    ))
+    .bind(id)
     .bind(&centre.code)
     .bind(&centre.name)
     .bind(&centre.address)
     .bind(&centre.time_zone)
-    .execute(pool)
-    .await?;
-    Ok(inserted.rows_affected() == 1)
+    .bind(&centre.opening_hours)
+    .bind(&centre.contact_phone)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(|error| match &error {
+        sqlx::Error::Database(e) if e.constraint() == Some("centres_code_key") => {
+            CentreError::DuplicateCode
+        }
+        _ => CentreError::Database(error),
+    })?;
+    if let Some(row) = &inserted {
+        enqueue(&mut tx, Some(row.id), &events::centre_created(row)).await?;
+    }
+    tx.commit().await?;
+    Ok(inserted)
+}
+
+/// Replaces a centre's details but its code; `None` when there is no such centre.
+pub async fn update_centre(
+    pool: &PgPool,
+    id: Uuid,
+    centre: &CentreDetails,
+) -> Result<Option<CentreRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "UPDATE centres SET name = $2, address = $3, time_zone = $4, opening_hours = $5,
+             contact_phone = $6, updated_at = now()
+         WHERE id = $1 RETURNING ",
+        centre_columns!()
+    ))
+    .bind(id)
+    .bind(&centre.name)
+    .bind(&centre.address)
+    .bind(&centre.time_zone)
+    .bind(&centre.opening_hours)
+    .bind(&centre.contact_phone)
+    .fetch_optional(pool)
+    .await
 }
 
 /// Registers a resident and records `registry.resident.registered`, in one transaction.

@@ -1,6 +1,7 @@
 //! The registry's rules, without I/O: what makes a valid resident, what the public may
 //! learn of one (masking), and what other services are told (age band and categories).
 
+pub mod centre;
 pub mod consent;
 pub mod import;
 mod name_search;
@@ -31,6 +32,9 @@ pub const STAFF_READERS: &[Role] = &[
     Role::Coordinator,
     Role::Auditor,
 ];
+
+/// Roles that create and edit centres.
+pub const CENTRE_ADMINS: &[Role] = &[Role::DistrictAdmin];
 
 /// Roles that may erase a resident's personal data.
 pub const ERASERS: &[Role] = &[Role::DistrictAdmin, Role::CentreManager];
