@@ -188,6 +188,10 @@ pub struct Resident {
     pub national_id: Option<String>,
     /// RFC 3339, UTC.
     pub registered_at: String,
+    /// `active`, `moved_out` or `deceased`.
+    pub status: String,
+    /// The day the status took effect.
+    pub status_since: String,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -267,6 +271,8 @@ fn resident(r: registry::Resident) -> Resident {
         date_of_birth: r.date_of_birth,
         phone: r.phone,
         national_id: r.national_id,
+        status: r.status,
+        status_since: r.status_since,
         registered_at: r
             .registered_at
             .and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
@@ -630,4 +636,44 @@ pub async fn get_consents(
         .get_consents(auth.grpc(request))
         .await?;
     Ok(Json(consents(reply.into_inner())))
+}
+
+/// A change of a resident's status.
+#[derive(Deserialize, ToSchema)]
+pub struct StatusChange {
+    /// `active` (moved back), `moved_out` or `deceased`.
+    pub status: Option<String>,
+    /// YYYY-MM-DD; default today.
+    pub since: Option<String>,
+}
+
+/// Records a move out, a death or a return.
+#[utoipa::path(post, path = "/v1/centres/{centre_id}/residents/{resident_id}/status", tag = "registry",
+    params(("centre_id" = String, Path), ("resident_id" = String, Path)),
+    request_body = StatusChange,
+    responses(
+        (status = 200, body = Resident),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn set_resident_status(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path((centre_id, resident_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<StatusChange>,
+) -> Result<Json<Resident>, Problem> {
+    let centre = auth.centre(&centre_id)?;
+    let request = registry::SetResidentStatusRequest {
+        centre_id: centre.to_string(),
+        id: resident_id,
+        status: body.status.unwrap_or_default(),
+        since: body.since.unwrap_or_default(),
+    };
+    let reply = state
+        .registry
+        .clone()
+        .set_resident_status(auth.grpc(request))
+        .await?;
+    Ok(Json(resident(reply.into_inner())))
 }

@@ -50,3 +50,18 @@ impl Event for events::v1::CentreCreated {
     const ROUTING_KEY: &'static str = "registry.centre.created";
     const TYPE: &'static str = "linli.events.v1.CentreCreated";
 }
+
+impl Event for events::v1::ResidentMovedOut {
+    const ROUTING_KEY: &'static str = "registry.resident.moved_out";
+    const TYPE: &'static str = "linli.events.v1.ResidentMovedOut";
+}
+
+impl Event for events::v1::ResidentDeceased {
+    const ROUTING_KEY: &'static str = "registry.resident.deceased";
+    const TYPE: &'static str = "linli.events.v1.ResidentDeceased";
+}
+
+impl Event for events::v1::ResidentReturned {
+    const ROUTING_KEY: &'static str = "registry.resident.returned";
+    const TYPE: &'static str = "linli.events.v1.ResidentReturned";
+}

@@ -592,3 +592,83 @@ async fn district_admins_create_and_correct_centres_and_the_district_hears_of_it
     pool.close().await;
     platform.stop().await;
 }
+
+#[tokio::test]
+async fn moves_and_deaths_are_recorded_with_their_day_and_published() {
+    let platform = TestPlatform::start().await;
+    let centre = platform.create_centre("status").await;
+    let desk = platform.token(&[Role::FrontDesk], &[centre]);
+    let create = platform
+        .http
+        .post(format!(
+            "{}/v1/centres/{centre}/residents",
+            platform.gateway
+        ))
+        .bearer_auth(&desk)
+        .json(&json!({ "name": "赵六", "gender": "male", "date_of_birth": "1938-02-02" }));
+    let (_, created) = send(create).await;
+    assert_eq!(created["status"], "active");
+    let id = created["id"].as_str().expect("id").to_owned();
+    let set = |body: Value| {
+        platform
+            .http
+            .post(format!(
+                "{}/v1/centres/{centre}/residents/{id}/status",
+                platform.gateway
+            ))
+            .bearer_auth(&desk)
+            .json(&body)
+    };
+    let (status, moved) = send(set(json!({ "status": "moved_out", "since": "2026-10-01" }))).await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    assert_eq!(
+        (moved["status"].as_str(), moved["status_since"].as_str()),
+        (Some("moved_out"), Some("2026-10-01"))
+    );
+    assert_eq!(
+        send(set(json!({ "status": "active", "since": "2026-11-01" })))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(set(json!({ "status": "deceased", "since": "2026-11-20" })))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let (status, problem) = send(set(json!({ "status": "active" }))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        problem["errors"][0]["reason"],
+        "a deceased resident's status is final"
+    );
+    let (status, problem) =
+        send(set(json!({ "status": "moved_out", "since": "2999-01-01" }))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        problem["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .any(|e| e["field"] == "since")
+    );
+
+    let pool = platform.pool("registry").await;
+    let keys: Vec<String> = sqlx::query_scalar(
+        "SELECT routing_key FROM outbox WHERE routing_key LIKE 'registry.resident.%' AND routing_key <> 'registry.resident.registered' ORDER BY seq",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("events");
+    assert_eq!(
+        keys,
+        [
+            "registry.resident.moved_out",
+            "registry.resident.returned",
+            "registry.resident.deceased"
+        ]
+    );
+    pool.close().await;
+    platform.stop().await;
+}

@@ -13,6 +13,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::domain::centre::{CentreDetails, CentreForm};
+use crate::domain::status;
 use crate::domain::{
     CENTRE_ADMINS, DateOfBirth, ERASERS, NATIONAL_ID_READERS, NameQuery, NationalId, NewResident,
     Phone, ResidentForm, STAFF_READERS, STAFF_WRITERS, birth_bounds, consent, sees_contact_details,
@@ -79,6 +80,8 @@ impl RegistryApi {
             phone,
             registered_at: Some(timestamp(row.registered_at)),
             national_id,
+            status: row.status,
+            status_since: row.status_since.format("%Y-%m-%d").to_string(),
         })
     }
 }
@@ -328,6 +331,34 @@ impl Registry for RegistryApi {
             residents,
             next_page_token,
         }))
+    }
+
+    async fn set_resident_status(
+        &self,
+        request: Request<pb::SetResidentStatusRequest>,
+    ) -> Result<Response<pb::Resident>, Status> {
+        let caller = caller(&request)?.clone();
+        let req = request.into_inner();
+        let centre_id = scoped_centre(&caller, &req.centre_id, Access::Write, STAFF_WRITERS)?;
+        let id = parse_id("id", &req.id).map_err(Error::from)?;
+        let row = store::find_resident(&self.pool, centre_id, id)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::NotFound("resident"))?;
+        let current = status::Status::parse(&row.status).unwrap_or(status::Status::Active);
+        let (to, since) =
+            status::change(current, &req.status, &req.since, row.date_of_birth, today())
+                .map_err(Error::from)?;
+        let row = store::set_status(&self.pool, centre_id, id, current, to, since)
+            .await
+            .map_err(Error::from)?
+            .ok_or_else(|| {
+                Error::from(Violations::one(
+                    "status",
+                    "changed meanwhile; read the resident again",
+                ))
+            })?;
+        Ok(Response::new(self.resident(row, &caller, false)?))
     }
 
     async fn erase_resident(

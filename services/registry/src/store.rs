@@ -8,8 +8,10 @@ use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::domain::centre::CentreDetails;
+use crate::domain::status::Status;
 use crate::domain::{NameQuery, NewResident, name_keys};
 use crate::events;
+use linli_proto::events::v1::{ResidentDeceased, ResidentMovedOut, ResidentReturned};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct CentreRow {
@@ -41,6 +43,8 @@ pub struct ResidentRow {
     pub national_id_sealed: Option<Vec<u8>>,
     pub national_id_key_id: Option<String>,
     pub registered_at: DateTime<Utc>,
+    pub status: String,
+    pub status_since: NaiveDate,
 }
 
 impl ResidentRow {
@@ -76,7 +80,7 @@ pub enum RegisterError {
 macro_rules! resident_columns {
     () => {
         "id, centre_id, name, gender, date_of_birth, phone_sealed, phone_key_id, \
-         national_id_sealed, national_id_key_id, registered_at"
+         national_id_sealed, national_id_key_id, registered_at, status, status_since"
     };
 }
 
@@ -468,6 +472,80 @@ pub async fn current_consents(
     .bind(resident_id)
     .fetch_all(pool)
     .await
+}
+
+/// Sets a resident's status and records the matching event, together; `None` when there
+/// is no such (unerased) resident or its status changed meanwhile (the caller checked the
+/// change against `from`).
+pub async fn set_status(
+    pool: &PgPool,
+    centre_id: Uuid,
+    id: Uuid,
+    from: Status,
+    to: Status,
+    since: NaiveDate,
+) -> Result<Option<ResidentRow>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let row: Option<ResidentRow> = sqlx::query_as(concat!(
+        "UPDATE residents SET status = $4, status_since = $5
+         WHERE centre_id = $1 AND id = $2 AND status = $3 AND erased_at IS NULL
+         RETURNING ",
+        resident_columns!()
+    ))
+    .bind(centre_id)
+    .bind(id)
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .bind(since)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(row) = &row {
+        let (resident_id, centre_id, since) = (
+            row.id.to_string(),
+            row.centre_id.to_string(),
+            since.to_string(),
+        );
+        match to {
+            Status::MovedOut => {
+                enqueue(
+                    &mut tx,
+                    Some(row.centre_id),
+                    &ResidentMovedOut {
+                        resident_id,
+                        centre_id,
+                        since,
+                    },
+                )
+                .await?
+            }
+            Status::Deceased => {
+                enqueue(
+                    &mut tx,
+                    Some(row.centre_id),
+                    &ResidentDeceased {
+                        resident_id,
+                        centre_id,
+                        since,
+                    },
+                )
+                .await?
+            }
+            Status::Active => {
+                enqueue(
+                    &mut tx,
+                    Some(row.centre_id),
+                    &ResidentReturned {
+                        resident_id,
+                        centre_id,
+                        since,
+                    },
+                )
+                .await?
+            }
+        };
+    }
+    tx.commit().await?;
+    Ok(row)
 }
 
 /// Records who read a resident's whole national ID, when and why.
