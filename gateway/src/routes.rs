@@ -677,3 +677,52 @@ pub async fn set_resident_status(
         .await?;
     Ok(Json(resident(reply.into_inner())))
 }
+
+#[derive(Deserialize, IntoParams)]
+pub struct ExportQuery {
+    /// Why, for the access log.
+    pub purpose: Option<String>,
+}
+
+/// Everything the registry holds about a resident, as a JSON document (the resident's
+/// right of access); the read is logged with its purpose.
+#[utoipa::path(get, path = "/v1/centres/{centre_id}/residents/{resident_id}/export", tag = "registry",
+    params(("centre_id" = String, Path), ("resident_id" = String, Path), ExportQuery),
+    responses(
+        (status = 200, description = "The resident's data", content_type = "application/json"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn export_resident(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path((centre_id, resident_id)): Path<(String, String)>,
+    Query(query): Query<ExportQuery>,
+) -> Result<axum::response::Response, Problem> {
+    use axum::response::IntoResponse as _;
+    let centre = auth.centre(&centre_id)?;
+    let request = registry::ExportResidentRequest {
+        centre_id: centre.to_string(),
+        id: resident_id.clone(),
+        purpose: query.purpose.unwrap_or_default(),
+    };
+    let reply = state
+        .registry
+        .clone()
+        .export_resident(auth.grpc(request))
+        .await?
+        .into_inner();
+    let disposition = format!("attachment; filename=\"resident-{resident_id}.json\"");
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/json".to_owned(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        reply.json,
+    )
+        .into_response())
+}

@@ -672,3 +672,61 @@ async fn moves_and_deaths_are_recorded_with_their_day_and_published() {
     pool.close().await;
     platform.stop().await;
 }
+
+#[tokio::test]
+async fn a_resident_receives_everything_held_about_them_and_the_export_is_logged() {
+    let platform = TestPlatform::start().await;
+    let centre = platform.create_centre("export").await;
+    let desk = platform.token(&[Role::FrontDesk], &[centre]);
+    let create = platform
+        .http
+        .post(format!(
+            "{}/v1/centres/{centre}/residents",
+            platform.gateway
+        ))
+        .bearer_auth(&desk)
+        .json(
+            &json!({ "name": "王芳", "gender": "female", "date_of_birth": "1949-12-31",
+                       "national_id": ID, "phone": "13812345678" }),
+        );
+    let id = send(create).await.1["id"].as_str().expect("id").to_owned();
+    let consent = platform
+        .http
+        .post(format!(
+            "{}/v1/centres/{centre}/residents/{id}/consents",
+            platform.gateway
+        ))
+        .bearer_auth(&desk)
+        .json(&json!({ "purpose": "service_delivery", "granted": true, "source": "in_person" }));
+    assert_eq!(send(consent).await.0, StatusCode::OK);
+
+    let export = |token: &str, purpose: &str| {
+        platform
+            .http
+            .get(format!(
+                "{}/v1/centres/{centre}/residents/{id}/export?purpose={purpose}",
+                platform.gateway
+            ))
+            .bearer_auth(token)
+    };
+    let auditor = platform.token(&[Role::Auditor], &[centre]);
+    assert_eq!(
+        send(export(&auditor, "audit")).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(export(&desk, "")).await.0,
+        StatusCode::BAD_REQUEST,
+        "a purpose is required"
+    );
+    let (status, document) = send(export(&desk, "resident%27s%20request")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(document["resident"]["national_id"], ID);
+    assert_eq!(document["resident"]["phone"], "13812345678");
+    assert_eq!(document["consents"][0]["purpose"], "service_delivery");
+    assert_eq!(
+        document["national_id_reads"][0]["purpose"],
+        "export: resident's request"
+    );
+    platform.stop().await;
+}

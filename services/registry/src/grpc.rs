@@ -361,6 +361,75 @@ impl Registry for RegistryApi {
         Ok(Response::new(self.resident(row, &caller, false)?))
     }
 
+    async fn export_resident(
+        &self,
+        request: Request<pb::ExportResidentRequest>,
+    ) -> Result<Response<pb::ExportResidentResponse>, Status> {
+        let caller = caller(&request)?.clone();
+        let req = request.into_inner();
+        let centre_id = scoped_centre(&caller, &req.centre_id, Access::Read, NATIONAL_ID_READERS)?;
+        let id = parse_id("id", &req.id).map_err(Error::from)?;
+        let purpose = req.purpose.trim();
+        if !(3..=200).contains(&purpose.chars().count()) {
+            return Err(
+                Error::from(Violations::one("purpose", "must be 3 to 200 characters")).into(),
+            );
+        }
+        let row = store::find_resident(&self.pool, centre_id, id)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::NotFound("resident"))?;
+        let roles: Vec<String> = caller.roles.iter().map(|r| r.as_str().to_owned()).collect();
+        let trace_id = linli_platform::telemetry::trace_id(&tracing::Span::current());
+        let purpose = format!("export: {purpose}");
+        store::log_national_id_read(
+            &self.pool,
+            id,
+            centre_id,
+            &caller.subject,
+            &roles,
+            &purpose,
+            trace_id.as_deref(),
+        )
+        .await
+        .map_err(Error::from)?;
+        let consents = store::consent_history(&self.pool, id)
+            .await
+            .map_err(Error::from)?;
+        let reads = store::national_id_reads(&self.pool, id)
+            .await
+            .map_err(Error::from)?;
+        let resident = self.resident(row, &caller, true)?;
+        let document = serde_json::json!({
+            "resident": {
+                "id": resident.id,
+                "centre_id": resident.centre_id,
+                "name": resident.name,
+                "gender": if resident.gender == pb::Gender::Male as i32 { "male" } else { "female" },
+                "date_of_birth": resident.date_of_birth,
+                "phone": resident.phone,
+                "national_id": resident.national_id,
+                "status": resident.status,
+                "status_since": resident.status_since,
+                "registered_at": resident.registered_at.map(|t| t.seconds),
+            },
+            "consents": consents.iter().map(|c| serde_json::json!({
+                "purpose": c.purpose,
+                "granted": c.granted,
+                "source": c.source,
+                "guardian_id": c.guardian_id,
+                "recorded_by": c.recorded_by,
+                "recorded_at": c.recorded_at.to_rfc3339(),
+            })).collect::<Vec<_>>(),
+            "national_id_reads": reads.iter().map(|(reader, purpose, at)| serde_json::json!({
+                "reader": reader, "purpose": purpose, "read_at": at.to_rfc3339(),
+            })).collect::<Vec<_>>(),
+        });
+        Ok(Response::new(pb::ExportResidentResponse {
+            json: document.to_string().into_bytes(),
+        }))
+    }
+
     async fn erase_resident(
         &self,
         request: Request<pb::EraseResidentRequest>,

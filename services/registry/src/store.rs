@@ -548,6 +548,33 @@ pub async fn set_status(
     Ok(row)
 }
 
+/// Every consent record of a resident, oldest first.
+pub async fn consent_history(
+    pool: &PgPool,
+    resident_id: Uuid,
+) -> Result<Vec<ConsentRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT purpose, granted, source, guardian_id, recorded_by, recorded_at
+         FROM consents WHERE resident_id = $1 ORDER BY id",
+    )
+    .bind(resident_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// Every logged read of a resident's whole national ID: who, when, why.
+pub async fn national_id_reads(
+    pool: &PgPool,
+    resident_id: Uuid,
+) -> Result<Vec<(String, String, DateTime<Utc>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT reader, purpose, read_at FROM national_id_reads WHERE resident_id = $1 ORDER BY id",
+    )
+    .bind(resident_id)
+    .fetch_all(pool)
+    .await
+}
+
 /// Records who read a resident's whole national ID, when and why.
 pub async fn log_national_id_read(
     pool: &PgPool,
