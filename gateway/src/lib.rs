@@ -49,7 +49,7 @@ pub struct AppState {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Linli", description = "The community service centres of a district: residents, services, volunteers, money and evaluation."),
-    paths(routes::list_centres, routes::create_centre, routes::update_centre, routes::create_resident, routes::get_resident, routes::list_residents, routes::centre_kpis, routes::import_residents, routes::erase_resident, routes::record_consent, routes::get_consents, routes::set_resident_status, routes::export_resident),
+    paths(routes::list_centres, routes::create_centre, routes::update_centre, routes::create_resident, routes::get_resident, routes::list_residents, routes::centre_kpis, routes::import_residents, routes::erase_resident, routes::record_consent, routes::get_consents, routes::set_resident_status, routes::export_resident, routes::update_resident),
     components(schemas(problem::Problem, problem::FieldError)),
     modifiers(&BearerScheme),
     tags((name = "registry", description = "Centres and residents"), (name = "evaluation", description = "KPIs and quality"))
@@ -100,7 +100,7 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
         )
         .route(
             "/v1/centres/{centre_id}/residents/{resident_id}",
-            get(routes::get_resident),
+            get(routes::get_resident).put(routes::update_resident),
         )
         .route(
             "/v1/centres/{centre_id}/residents/imports",

@@ -173,6 +173,24 @@ pub struct NewResident {
     pub national_id: Option<String>,
 }
 
+impl NewResident {
+    fn into_request(self, centre: uuid::Uuid) -> registry::CreateResidentRequest {
+        let gender = match self.gender.as_deref() {
+            Some("male") => registry::Gender::Male,
+            Some("female") => registry::Gender::Female,
+            _ => registry::Gender::Unspecified,
+        };
+        registry::CreateResidentRequest {
+            centre_id: centre.to_string(),
+            name: self.name.unwrap_or_default(),
+            gender: gender as i32,
+            date_of_birth: self.date_of_birth.unwrap_or_default(),
+            phone: self.phone,
+            national_id: self.national_id,
+        }
+    }
+}
+
 /// A registered resident. The phone number is masked unless the caller's role needs it.
 #[derive(Serialize, ToSchema)]
 pub struct Resident {
@@ -321,19 +339,7 @@ pub async fn create_resident(
     ApiJson(body): ApiJson<NewResident>,
 ) -> Result<(StatusCode, Json<Resident>), Problem> {
     let centre = auth.centre(&centre_id)?;
-    let gender = match body.gender.as_deref() {
-        Some("male") => registry::Gender::Male,
-        Some("female") => registry::Gender::Female,
-        _ => registry::Gender::Unspecified,
-    };
-    let request = registry::CreateResidentRequest {
-        centre_id: centre.to_string(),
-        name: body.name.unwrap_or_default(),
-        gender: gender as i32,
-        date_of_birth: body.date_of_birth.unwrap_or_default(),
-        phone: body.phone,
-        national_id: body.national_id,
-    };
+    let request = body.into_request(centre);
     let reply = state
         .registry
         .clone()
@@ -725,4 +731,34 @@ pub async fn export_resident(
         reply.json,
     )
         .into_response())
+}
+
+/// Corrects a resident's details; every field is replaced as given.
+#[utoipa::path(put, path = "/v1/centres/{centre_id}/residents/{resident_id}", tag = "registry",
+    params(("centre_id" = String, Path), ("resident_id" = String, Path)),
+    request_body = NewResident,
+    responses(
+        (status = 200, body = Resident),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub async fn update_resident(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path((centre_id, resident_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<NewResident>,
+) -> Result<Json<Resident>, Problem> {
+    let centre = auth.centre(&centre_id)?;
+    let request = registry::UpdateResidentRequest {
+        id: resident_id,
+        resident: Some(body.into_request(centre)),
+    };
+    let reply = state
+        .registry
+        .clone()
+        .update_resident(auth.grpc(request))
+        .await?;
+    Ok(Json(resident(reply.into_inner())))
 }

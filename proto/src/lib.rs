@@ -65,3 +65,8 @@ impl Event for events::v1::ResidentReturned {
     const ROUTING_KEY: &'static str = "registry.resident.returned";
     const TYPE: &'static str = "linli.events.v1.ResidentReturned";
 }
+
+impl Event for events::v1::ResidentUpdated {
+    const ROUTING_KEY: &'static str = "registry.resident.updated";
+    const TYPE: &'static str = "linli.events.v1.ResidentUpdated";
+}

@@ -730,3 +730,74 @@ async fn a_resident_receives_everything_held_about_them_and_the_export_is_logged
     );
     platform.stop().await;
 }
+
+#[tokio::test]
+async fn a_correction_replaces_the_details_keeps_ids_unique_and_is_published() {
+    let platform = TestPlatform::start().await;
+    let centre = platform.create_centre("correct").await;
+    let desk = platform.token(&[Role::FrontDesk], &[centre]);
+    let url = format!("{}/v1/centres/{centre}/residents", platform.gateway);
+    let (_, first) = send(
+        platform
+            .http
+            .post(&url)
+            .bearer_auth(&desk)
+            .json(&resident(ID)),
+    )
+    .await;
+    let (_, second) =
+        send(
+            platform.http.post(&url).bearer_auth(&desk).json(
+                &json!({ "name": "王方", "gender": "female", "date_of_birth": "1949-12-31" }),
+            ),
+        )
+        .await;
+    let second_id = second["id"].as_str().expect("id");
+    let put = |body: Value| {
+        platform
+            .http
+            .put(format!("{url}/{second_id}"))
+            .bearer_auth(&desk)
+            .json(&body)
+    };
+
+    let (status, corrected) = send(put(json!({ "name": "王芳芳", "gender": "female", "date_of_birth": "1949-12-30", "phone": "13812345678" }))).await;
+    assert_eq!(status, StatusCode::OK, "{corrected}");
+    assert_eq!(
+        (corrected["name"].as_str(), corrected["phone"].as_str()),
+        (Some("王芳芳"), Some("13812345678"))
+    );
+    let (status, _) = send(put(json!({ "name": "王芳芳", "gender": "female", "date_of_birth": "1949-12-31", "national_id": ID }))).await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "another resident holds this ID ({})",
+        first["id"]
+    );
+    let (status, problem) = send(put(
+        json!({ "name": "", "gender": "female", "date_of_birth": "1949-12-31" }),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(problem["errors"][0]["field"], "name");
+
+    let search = platform.http.get(format!("{url}?q=wff")).bearer_auth(&desk);
+    assert_eq!(
+        send(search).await.1["residents"][0]["id"],
+        second_id,
+        "search keys follow the new name"
+    );
+    let pool = platform.pool("registry").await;
+    let updated: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM outbox WHERE routing_key = 'registry.resident.updated'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("count");
+    assert_eq!(
+        updated, 1,
+        "one event for the one correction that succeeded"
+    );
+    pool.close().await;
+    platform.stop().await;
+}

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use linli_proto::events::v1::{
-    CentreCreated, ResidentConsentChanged, ResidentErased, ResidentRegistered,
+    CentreCreated, ResidentConsentChanged, ResidentErased, ResidentRegistered, ResidentUpdated,
 };
 use uuid::Uuid;
 
@@ -59,5 +59,15 @@ pub fn centre_created(centre: &crate::store::CentreRow) -> CentreCreated {
         code: centre.code.clone(),
         name: centre.name.clone(),
         time_zone: centre.time_zone.clone(),
+    }
+}
+
+pub fn resident_updated(row: &ResidentRow, today: NaiveDate) -> ResidentUpdated {
+    let registered = resident_registered(row, today);
+    ResidentUpdated {
+        resident_id: registered.resident_id,
+        centre_id: registered.centre_id,
+        age_band: registered.age_band,
+        categories: registered.categories,
     }
 }

@@ -131,6 +131,24 @@ fn centre_details(details: pb::CentreDetails) -> Result<CentreDetails, Error> {
     })?)
 }
 
+/// A registration or correction, parsed.
+fn new_resident(req: &pb::CreateResidentRequest) -> Result<NewResident, Error> {
+    let gender = match pb::Gender::try_from(req.gender) {
+        Ok(pb::Gender::Male) => Some("male"),
+        Ok(pb::Gender::Female) => Some("female"),
+        _ => None,
+    };
+    let form = ResidentForm {
+        centre_id: &req.centre_id,
+        name: &req.name,
+        gender,
+        date_of_birth: &req.date_of_birth,
+        phone: req.phone.as_deref(),
+        national_id: req.national_id.as_deref(),
+    };
+    Ok(NewResident::parse(&form, today())?)
+}
+
 fn parse_id(field: &str, text: &str) -> Result<Uuid, Violations> {
     Uuid::parse_str(text).map_err(|_| Violations::one(field, "must be a UUID"))
 }
@@ -208,20 +226,7 @@ impl Registry for RegistryApi {
         let caller = caller(&request)?.clone();
         let req = request.into_inner();
         let centre_id = scoped_centre(&caller, &req.centre_id, Access::Write, STAFF_WRITERS)?;
-        let gender = match pb::Gender::try_from(req.gender) {
-            Ok(pb::Gender::Male) => Some("male"),
-            Ok(pb::Gender::Female) => Some("female"),
-            _ => None,
-        };
-        let form = ResidentForm {
-            centre_id: &req.centre_id,
-            name: &req.name,
-            gender,
-            date_of_birth: &req.date_of_birth,
-            phone: req.phone.as_deref(),
-            national_id: req.national_id.as_deref(),
-        };
-        let resident = NewResident::parse(&form, today()).map_err(Error::from)?;
+        let resident = new_resident(&req)?;
         if !store::centre_exists(&self.pool, centre_id)
             .await
             .map_err(Error::from)?
@@ -331,6 +336,23 @@ impl Registry for RegistryApi {
             residents,
             next_page_token,
         }))
+    }
+
+    async fn update_resident(
+        &self,
+        request: Request<pb::UpdateResidentRequest>,
+    ) -> Result<Response<pb::Resident>, Status> {
+        let caller = caller(&request)?.clone();
+        let req = request.into_inner();
+        let details = req.resident.unwrap_or_default();
+        scoped_centre(&caller, &details.centre_id, Access::Write, STAFF_WRITERS)?;
+        let id = parse_id("id", &req.id).map_err(Error::from)?;
+        let resident = new_resident(&details)?;
+        let row = store::update_resident(&self.pool, &self.vault, id, &resident, today())
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::NotFound("resident"))?;
+        Ok(Response::new(self.resident(row, &caller, false)?))
     }
 
     async fn set_resident_status(

@@ -474,6 +474,65 @@ pub async fn current_consents(
     .await
 }
 
+/// Replaces a resident's details and records `registry.resident.updated`, together;
+/// `Ok(None)` when there is no such (unerased) resident.
+pub async fn update_resident(
+    pool: &PgPool,
+    vault: &Vault,
+    id: Uuid,
+    resident: &NewResident,
+    today: NaiveDate,
+) -> Result<Option<ResidentRow>, RegisterError> {
+    let phone = seal(vault, "phone", resident.phone.as_ref().map(|p| p.expose()));
+    let national_id = seal(
+        vault,
+        "national_id",
+        resident.national_id.as_ref().map(|n| n.expose()),
+    );
+    let (pinyin, initials) = name_keys(resident.name.as_str());
+    let mut tx = pool.begin().await?;
+    let row: Option<ResidentRow> = sqlx::query_as(concat!(
+        "UPDATE residents SET name = $3, gender = $4, date_of_birth = $5,
+             phone_sealed = $6, phone_key_id = $7, phone_index = $8,
+             national_id_sealed = $9, national_id_key_id = $10, national_id_index = $11,
+             name_pinyin = $12, name_initials = $13
+         WHERE centre_id = $1 AND id = $2 AND erased_at IS NULL
+         RETURNING ",
+        resident_columns!()
+    ))
+    .bind(resident.centre_id)
+    .bind(id)
+    .bind(resident.name.as_str())
+    .bind(resident.gender.as_str())
+    .bind(resident.date_of_birth.date())
+    .bind(phone.as_ref().map(|s| s.bytes.clone()))
+    .bind(phone.as_ref().map(|s| s.key_id.clone()))
+    .bind(phone.as_ref().map(|s| s.index.clone()))
+    .bind(national_id.as_ref().map(|s| s.bytes.clone()))
+    .bind(national_id.as_ref().map(|s| s.key_id.clone()))
+    .bind(national_id.as_ref().map(|s| s.index.clone()))
+    .bind(&pinyin)
+    .bind(&initials)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(|error| match &error {
+        sqlx::Error::Database(e) if e.constraint() == Some("residents_national_id_unique") => {
+            RegisterError::DuplicateNationalId
+        }
+        _ => RegisterError::Database(error),
+    })?;
+    if let Some(row) = &row {
+        enqueue(
+            &mut tx,
+            Some(row.centre_id),
+            &events::resident_updated(row, today),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(row)
+}
+
 /// Sets a resident's status and records the matching event, together; `None` when there
 /// is no such (unerased) resident or its status changed meanwhile (the caller checked the
 /// change against `from`).
