@@ -171,6 +171,25 @@ pub struct NewResident {
     /// 18-character PRC resident ID; must agree with date_of_birth and gender.
     #[schema(example = "11010519491231002X")]
     pub national_id: Option<String>,
+    #[schema(example = "3号楼")]
+    pub building: Option<String>,
+    #[schema(example = "2单元")]
+    pub unit: Option<String>,
+    #[schema(example = "501")]
+    pub room: Option<String>,
+    /// Recorded categories: `disability`, `low_income`, `living_alone`.
+    pub categories: Option<Vec<String>>,
+    /// The resident's professions, skills and hobbies.
+    pub skills: Option<Vec<Skill>>,
+}
+
+/// A directory entry.
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct Skill {
+    /// `profession`, `skill` or `hobby`.
+    pub kind: String,
+    #[schema(example = "医生")]
+    pub name: String,
 }
 
 impl NewResident {
@@ -187,6 +206,19 @@ impl NewResident {
             date_of_birth: self.date_of_birth.unwrap_or_default(),
             phone: self.phone,
             national_id: self.national_id,
+            building: self.building.unwrap_or_default(),
+            unit: self.unit.unwrap_or_default(),
+            room: self.room.unwrap_or_default(),
+            categories: self.categories.unwrap_or_default(),
+            skills: self
+                .skills
+                .unwrap_or_default()
+                .into_iter()
+                .map(|s| registry::Skill {
+                    kind: s.kind,
+                    name: s.name,
+                })
+                .collect(),
         }
     }
 }
@@ -210,6 +242,12 @@ pub struct Resident {
     pub status: String,
     /// The day the status took effect.
     pub status_since: String,
+    pub building: String,
+    pub unit: String,
+    pub room: String,
+    /// Recorded and age-derived categories.
+    pub categories: Vec<String>,
+    pub skills: Vec<Skill>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -237,6 +275,13 @@ pub struct PageQuery {
     /// Inclusive age range in whole years.
     pub min_age: Option<u32>,
     pub max_age: Option<u32>,
+    /// `elderly`, `minor`, `disability`, `low_income` or `living_alone`.
+    pub category: Option<String>,
+    pub building: Option<String>,
+    /// `active`, `moved_out` or `deceased`.
+    pub status: Option<String>,
+    /// Part of a directory entry, e.g. `医` for everyone with medical knowledge.
+    pub skill: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -291,6 +336,18 @@ fn resident(r: registry::Resident) -> Resident {
         national_id: r.national_id,
         status: r.status,
         status_since: r.status_since,
+        building: r.building,
+        unit: r.unit,
+        room: r.room,
+        categories: r.categories,
+        skills: r
+            .skills
+            .into_iter()
+            .map(|s| Skill {
+                kind: s.kind,
+                name: s.name,
+            })
+            .collect(),
         registered_at: r
             .registered_at
             .and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
@@ -398,6 +455,10 @@ pub async fn list_residents(
         q: page.q.unwrap_or_default(),
         min_age: page.min_age,
         max_age: page.max_age,
+        category: page.category.unwrap_or_default(),
+        building: page.building.unwrap_or_default(),
+        status: page.status.unwrap_or_default(),
+        skill: page.skill.unwrap_or_default(),
     };
     let reply = state
         .registry

@@ -801,3 +801,110 @@ async fn a_correction_replaces_the_details_keeps_ids_unique_and_is_published() {
     pool.close().await;
     platform.stop().await;
 }
+
+#[tokio::test]
+async fn the_directory_finds_who_can_give_a_health_talk_and_lists_filter_by_category_building_and_status()
+ {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("error")
+        .with_test_writer()
+        .try_init();
+    let platform = TestPlatform::start().await;
+    let centre = platform.create_centre("directory").await;
+    let desk = platform.token(&[Role::FrontDesk], &[centre]);
+    let url = format!("{}/v1/centres/{centre}/residents", platform.gateway);
+    let people = [
+        json!({ "name": "李医生", "gender": "male", "date_of_birth": "1955-05-05", "building": "3号楼", "unit": "2单元", "room": "501",
+                "skills": [{ "kind": "profession", "name": "医生" }, { "kind": "hobby", "name": "象棋" }] }),
+        json!({ "name": "张护士", "gender": "female", "date_of_birth": "1980-08-08", "building": "3号楼", "unit": "2单元", "room": "501",
+                "skills": [{ "kind": "profession", "name": "中医" }], "categories": ["low_income"] }),
+        json!({ "name": "王独居", "gender": "female", "date_of_birth": "1940-01-01", "building": "5号楼", "categories": ["living_alone", "disability"] }),
+    ];
+    let mut ids = Vec::new();
+    for body in people {
+        let (status, created) = send(platform.http.post(&url).bearer_auth(&desk).json(&body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        ids.push(created["id"].as_str().expect("id").to_owned());
+    }
+    let names = |query: &str| {
+        let request = platform
+            .http
+            .get(format!("{url}?{query}"))
+            .bearer_auth(&desk);
+        async move {
+            let (status, page) = send(request).await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            let mut names: Vec<String> = page["residents"]
+                .as_array()
+                .expect("residents")
+                .iter()
+                .map(|r| r["name"].as_str().unwrap().to_owned())
+                .collect();
+            names.sort();
+            names
+        }
+    };
+    assert_eq!(
+        names("skill=%E5%8C%BB").await,
+        ["张护士", "李医生"],
+        "医 finds 医生 and 中医"
+    );
+    assert_eq!(names("category=elderly").await, ["李医生", "王独居"]);
+    assert_eq!(names("category=living_alone").await, ["王独居"]);
+    assert_eq!(
+        names("building=3%E5%8F%B7%E6%A5%BC").await,
+        ["张护士", "李医生"],
+        "one household at 3号楼 2单元 501"
+    );
+    let set = platform
+        .http
+        .post(format!("{url}/{}/status", ids[2]))
+        .bearer_auth(&desk)
+        .json(&json!({ "status": "moved_out" }));
+    assert_eq!(send(set).await.0, StatusCode::OK);
+    assert_eq!(names("status=active").await, ["张护士", "李医生"]);
+    assert_eq!(names("status=moved_out").await, ["王独居"]);
+
+    let (_, doctor) = send(
+        platform
+            .http
+            .get(format!("{url}/{}", ids[0]))
+            .bearer_auth(&desk),
+    )
+    .await;
+    assert_eq!(doctor["categories"], json!(["elderly"]));
+    assert_eq!(
+        doctor["skills"],
+        json!([{ "kind": "hobby", "name": "象棋" }, { "kind": "profession", "name": "医生" }])
+    );
+    assert_eq!(
+        (
+            doctor["building"].as_str(),
+            doctor["unit"].as_str(),
+            doctor["room"].as_str()
+        ),
+        (Some("3号楼"), Some("2单元"), Some("501"))
+    );
+
+    let (status, problem) = send(platform.http.post(&url).bearer_auth(&desk).json(&json!({
+        "name": "甲", "gender": "male", "date_of_birth": "1990-01-01", "categories": ["vip"], "skills": [{ "kind": "talent", "name": "x" }]
+    })))
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["categories", "skills"]);
+    let (status, _) = send(
+        platform
+            .http
+            .get(format!("{url}?category=vip"))
+            .bearer_auth(&desk),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    platform.stop().await;
+}

@@ -16,7 +16,10 @@ pub fn resident_registered(row: &ResidentRow, today: NaiveDate) -> ResidentRegis
         resident_id: row.id.to_string(),
         centre_id: row.centre_id.to_string(),
         age_band: age_band(age).to_owned(),
-        categories: categories(age),
+        categories: categories(age)
+            .into_iter()
+            .chain(row.categories.iter().cloned())
+            .collect(),
         registered_at: Some(timestamp(row.registered_at)),
     }
 }

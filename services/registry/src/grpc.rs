@@ -16,7 +16,8 @@ use crate::domain::centre::{CentreDetails, CentreForm};
 use crate::domain::status;
 use crate::domain::{
     CENTRE_ADMINS, DateOfBirth, ERASERS, NATIONAL_ID_READERS, NameQuery, NationalId, NewResident,
-    Phone, ResidentForm, STAFF_READERS, STAFF_WRITERS, birth_bounds, consent, sees_contact_details,
+    Phone, RECORDED_CATEGORIES, ResidentForm, STAFF_READERS, STAFF_WRITERS, birth_bounds,
+    categories, consent, sees_contact_details,
 };
 use crate::error::Error;
 use crate::events::timestamp;
@@ -82,7 +83,51 @@ impl RegistryApi {
             national_id,
             status: row.status,
             status_since: row.status_since.format("%Y-%m-%d").to_string(),
+            categories: categories(DateOfBirth::from_stored(row.date_of_birth).age_on(today()))
+                .into_iter()
+                .chain(row.categories)
+                .collect(),
+            building: row.building,
+            unit: row.unit,
+            room: row.room,
+            skills: Vec::new(),
         })
+    }
+
+    /// Residents as this caller may see them, with their directory entries.
+    async fn residents(
+        &self,
+        rows: Vec<ResidentRow>,
+        caller: &Caller,
+        reveal: bool,
+    ) -> Result<Vec<pb::Resident>, Error> {
+        let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+        let skills = store::skills_of(&self.pool, &ids).await?;
+        rows.into_iter()
+            .map(|row| {
+                let id = row.id;
+                let mut resident = self.resident(row, caller, reveal)?;
+                resident.skills = skills
+                    .iter()
+                    .filter(|(owner, _, _)| *owner == id)
+                    .map(|(_, kind, name)| pb::Skill {
+                        kind: kind.clone(),
+                        name: name.clone(),
+                    })
+                    .collect();
+                Ok(resident)
+            })
+            .collect()
+    }
+
+    async fn one(
+        &self,
+        row: ResidentRow,
+        caller: &Caller,
+        reveal: bool,
+    ) -> Result<pb::Resident, Error> {
+        let mut residents = self.residents(vec![row], caller, reveal).await?;
+        Ok(residents.remove(0))
     }
 }
 
@@ -133,6 +178,11 @@ fn centre_details(details: pb::CentreDetails) -> Result<CentreDetails, Error> {
 
 /// A registration or correction, parsed.
 fn new_resident(req: &pb::CreateResidentRequest) -> Result<NewResident, Error> {
+    let skills: Vec<(String, String)> = req
+        .skills
+        .iter()
+        .map(|s| (s.kind.clone(), s.name.clone()))
+        .collect();
     let gender = match pb::Gender::try_from(req.gender) {
         Ok(pb::Gender::Male) => Some("male"),
         Ok(pb::Gender::Female) => Some("female"),
@@ -145,8 +195,33 @@ fn new_resident(req: &pb::CreateResidentRequest) -> Result<NewResident, Error> {
         date_of_birth: &req.date_of_birth,
         phone: req.phone.as_deref(),
         national_id: req.national_id.as_deref(),
+        building: &req.building,
+        unit: &req.unit,
+        room: &req.room,
+        categories: &req.categories,
+        skills: &skills,
     };
     Ok(NewResident::parse(&form, today())?)
+}
+
+fn min_date(
+    a: Option<chrono::NaiveDate>,
+    b: Option<chrono::NaiveDate>,
+) -> Option<chrono::NaiveDate> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn max_date(
+    a: Option<chrono::NaiveDate>,
+    b: Option<chrono::NaiveDate>,
+) -> Option<chrono::NaiveDate> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 fn parse_id(field: &str, text: &str) -> Result<Uuid, Violations> {
@@ -237,7 +312,7 @@ impl Registry for RegistryApi {
             .await
             .map_err(Error::from)?;
         tracing::info!(resident_id = %row.id, centre_id = %row.centre_id, "resident registered");
-        Ok(Response::new(self.resident(row, &caller, false)?))
+        Ok(Response::new(self.one(row, &caller, false).await?))
     }
 
     async fn get_resident(
@@ -282,7 +357,7 @@ impl Registry for RegistryApi {
                 .map_err(Error::from)?;
             }
         }
-        Ok(Response::new(self.resident(row, &caller, reveal)?))
+        Ok(Response::new(self.one(row, &caller, reveal).await?))
     }
 
     async fn list_residents(
@@ -311,10 +386,54 @@ impl Registry for RegistryApi {
             NameQuery::parse(&req.q).map_err(|reason| Error::from(Violations::one("q", reason)))?;
         let (born_on_or_after, born_on_or_before) =
             birth_bounds(req.min_age, req.max_age, today()).map_err(Error::from)?;
+        let (born_on_or_after, born_on_or_before, category) = match req.category.trim() {
+            "" => (born_on_or_after, born_on_or_before, None),
+            // Age-derived categories become birth-date bounds.
+            "elderly" => (
+                born_on_or_after,
+                min_date(born_on_or_before, birth_bounds(Some(60), None, today())?.1),
+                None,
+            ),
+            "minor" => (
+                max_date(born_on_or_after, birth_bounds(None, Some(17), today())?.0),
+                born_on_or_before,
+                None,
+            ),
+            recorded if RECORDED_CATEGORIES.contains(&recorded) => (
+                born_on_or_after,
+                born_on_or_before,
+                Some(recorded.to_owned()),
+            ),
+            _ => {
+                return Err(Error::from(Violations::one(
+                    "category",
+                    "must be elderly, minor, disability, low_income or living_alone",
+                ))
+                .into());
+            }
+        };
+        let status = match req.status.trim() {
+            "" => None,
+            text => Some(
+                status::Status::parse(text)
+                    .ok_or_else(|| {
+                        Error::from(Violations::one(
+                            "status",
+                            "must be active, moved_out or deceased",
+                        ))
+                    })?
+                    .as_str()
+                    .to_owned(),
+            ),
+        };
         let filter = store::ResidentFilter {
             name,
             born_on_or_after,
             born_on_or_before,
+            category,
+            building: Some(req.building.trim().to_owned()).filter(|b| !b.is_empty()),
+            status,
+            skill: Some(req.skill.trim().to_owned()).filter(|s| !s.is_empty()),
         };
         let mut rows =
             store::list_residents(&self.pool, centre_id, &filter, after, i64::from(size) + 1)
@@ -328,10 +447,7 @@ impl Registry for RegistryApi {
         } else {
             String::new()
         };
-        let residents = rows
-            .into_iter()
-            .map(|row| self.resident(row, &caller, false))
-            .collect::<Result<_, _>>()?;
+        let residents = self.residents(rows, &caller, false).await?;
         Ok(Response::new(pb::ListResidentsResponse {
             residents,
             next_page_token,
@@ -352,7 +468,7 @@ impl Registry for RegistryApi {
             .await
             .map_err(Error::from)?
             .ok_or(Error::NotFound("resident"))?;
-        Ok(Response::new(self.resident(row, &caller, false)?))
+        Ok(Response::new(self.one(row, &caller, false).await?))
     }
 
     async fn set_resident_status(
@@ -380,7 +496,7 @@ impl Registry for RegistryApi {
                     "changed meanwhile; read the resident again",
                 ))
             })?;
-        Ok(Response::new(self.resident(row, &caller, false)?))
+        Ok(Response::new(self.one(row, &caller, false).await?))
     }
 
     async fn export_resident(
@@ -421,7 +537,7 @@ impl Registry for RegistryApi {
         let reads = store::national_id_reads(&self.pool, id)
             .await
             .map_err(Error::from)?;
-        let resident = self.resident(row, &caller, true)?;
+        let resident = self.one(row, &caller, true).await?;
         let document = serde_json::json!({
             "resident": {
                 "id": resident.id,

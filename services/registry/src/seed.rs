@@ -106,6 +106,31 @@ fn demo_resident(
         let body = format!("110105{}{sequence:03}", birth.format("%Y%m%d"));
         format!("{body}{}", check_character(&body).expect("17 digits"))
     });
+    // Twelve buildings of four units; a few residents share a flat (a household).
+    let (building, unit) = (
+        format!("{}号楼", 1 + random.below(12)),
+        format!("{}单元", 1 + random.below(4)),
+    );
+    let room = format!("{}0{}", 1 + random.below(18), 1 + random.below(4));
+    let categories: Vec<String> = [("disability", 20), ("low_income", 12), ("living_alone", 8)]
+        .into_iter()
+        .filter(|(_, one_in)| random.below(*one_in) == 0)
+        .map(|(category, _)| category.to_owned())
+        .collect();
+    let skills: Vec<(String, String)> = [
+        ("profession", "医生"),
+        ("profession", "护士"),
+        ("profession", "教师"),
+        ("skill", "急救"),
+        ("skill", "书法"),
+        ("hobby", "广场舞"),
+        ("hobby", "象棋"),
+        ("hobby", "合唱"),
+    ]
+    .into_iter()
+    .filter(|_| random.below(10) == 0)
+    .map(|(kind, name)| (kind.to_owned(), name.to_owned()))
+    .collect();
     let (centre, birth) = (centre_id.to_string(), birth.format("%Y-%m-%d").to_string());
     let form = ResidentForm {
         centre_id: &centre,
@@ -114,6 +139,11 @@ fn demo_resident(
         date_of_birth: &birth,
         phone: phone.as_deref(),
         national_id: national_id.as_deref(),
+        building: &building,
+        unit: &unit,
+        room: &room,
+        categories: &categories,
+        skills: &skills,
     };
     NewResident::parse(&form, today)
         .map_err(|violations| anyhow::anyhow!("demo resident invalid: {violations}"))

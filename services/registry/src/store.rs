@@ -45,6 +45,11 @@ pub struct ResidentRow {
     pub registered_at: DateTime<Utc>,
     pub status: String,
     pub status_since: NaiveDate,
+    pub building: String,
+    pub unit: String,
+    pub room: String,
+    /// Recorded categories only; age-derived ones are computed on the way out.
+    pub categories: Vec<String>,
 }
 
 impl ResidentRow {
@@ -80,7 +85,8 @@ pub enum RegisterError {
 macro_rules! resident_columns {
     () => {
         "id, centre_id, name, gender, date_of_birth, phone_sealed, phone_key_id, \
-         national_id_sealed, national_id_key_id, registered_at, status, status_since"
+         national_id_sealed, national_id_key_id, registered_at, status, status_since, \
+         building, unit, room, categories"
     };
 }
 
@@ -258,6 +264,12 @@ async fn insert_residents(
         Vec::with_capacity(n),
     );
     let (mut pinyins, mut initials) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut buildings, mut units, mut rooms, mut categories) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
     for resident in residents {
         ids.push(Uuid::new_v4());
         centres.push(resident.centre_id);
@@ -290,21 +302,29 @@ async fn insert_residents(
         let (full, first_letters) = name_keys(resident.name.as_str());
         pinyins.push(full);
         initials.push(first_letters);
+        buildings.push(resident.address.building.clone());
+        units.push(resident.address.unit.clone());
+        rooms.push(resident.address.room.clone());
+        // Category names hold no commas; joined, they unnest as one text per row.
+        categories.push(resident.categories.join(","));
     }
     let returned: Vec<ResidentRow> = sqlx::query_as(concat!(
         "INSERT INTO residents (id, centre_id, name, gender, date_of_birth,
              phone_sealed, phone_key_id, phone_index,
              national_id_sealed, national_id_key_id, national_id_index,
-             name_pinyin, name_initials)
+             name_pinyin, name_initials, building, unit, room, categories)
          SELECT r.id, r.centre_id, r.name, r.gender, r.date_of_birth,
              r.phone_sealed, r.phone_key_id, r.phone_index,
              r.national_id_sealed, r.national_id_key_id, r.national_id_index,
-             r.name_pinyin, r.name_initials
+             r.name_pinyin, r.name_initials, r.building, r.unit, r.room,
+             coalesce(string_to_array(nullif(r.categories, ''), ','), '{}')
          FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::date[],
                      $6::bytea[], $7::text[], $8::bytea[], $9::bytea[], $10::text[], $11::bytea[],
-                     $12::text[], $13::text[]) WITH ORDINALITY
+                     $12::text[], $13::text[], $15::text[], $16::text[], $17::text[], $18::text[])
+             WITH ORDINALITY
              AS r(id, centre_id, name, gender, date_of_birth, phone_sealed, phone_key_id, phone_index,
-                  national_id_sealed, national_id_key_id, national_id_index, name_pinyin, name_initials, n)
+                  national_id_sealed, national_id_key_id, national_id_index, name_pinyin, name_initials,
+                  building, unit, room, categories, n)
          WHERE NOT ($14 AND r.national_id_index IS NULL AND EXISTS (
              SELECT 1 FROM residents x
              WHERE x.centre_id = r.centre_id AND x.name = r.name
@@ -328,12 +348,23 @@ async fn insert_residents(
     .bind(&pinyins)
     .bind(&initials)
     .bind(duplicates == Duplicates::ByNationalIdOrNameAndBirth)
-    .fetch_all(tx)
+    .bind(&buildings)
+    .bind(&units)
+    .bind(&rooms)
+    .bind(&categories)
+    .fetch_all(&mut *tx)
     .await?;
     let mut inserted: std::collections::HashMap<Uuid, ResidentRow> = returned
         .into_iter()
         .map(|row: ResidentRow| (row.id, row))
         .collect();
+    let skills: Vec<(Uuid, &(String, String))> = ids
+        .iter()
+        .zip(residents)
+        .filter(|(id, _)| inserted.contains_key(id))
+        .flat_map(|(id, resident)| resident.skills.iter().map(move |skill| (*id, skill)))
+        .collect();
+    insert_skills(tx, &skills).await?;
     Ok(ids.iter().map(|id| inserted.remove(id)).collect())
 }
 
@@ -495,7 +526,8 @@ pub async fn update_resident(
         "UPDATE residents SET name = $3, gender = $4, date_of_birth = $5,
              phone_sealed = $6, phone_key_id = $7, phone_index = $8,
              national_id_sealed = $9, national_id_key_id = $10, national_id_index = $11,
-             name_pinyin = $12, name_initials = $13
+             name_pinyin = $12, name_initials = $13,
+             building = $14, unit = $15, room = $16, categories = $17
          WHERE centre_id = $1 AND id = $2 AND erased_at IS NULL
          RETURNING ",
         resident_columns!()
@@ -513,6 +545,10 @@ pub async fn update_resident(
     .bind(national_id.as_ref().map(|s| s.index.clone()))
     .bind(&pinyin)
     .bind(&initials)
+    .bind(&resident.address.building)
+    .bind(&resident.address.unit)
+    .bind(&resident.address.room)
+    .bind(&resident.categories)
     .fetch_optional(&mut *tx)
     .await
     .map_err(|error| match &error {
@@ -522,6 +558,16 @@ pub async fn update_resident(
         _ => RegisterError::Database(error),
     })?;
     if let Some(row) = &row {
+        sqlx::query("DELETE FROM resident_skills WHERE resident_id = $1")
+            .bind(row.id)
+            .execute(&mut *tx)
+            .await?;
+        let skills: Vec<(Uuid, &(String, String))> = resident
+            .skills
+            .iter()
+            .map(|skill| (row.id, skill))
+            .collect();
+        insert_skills(&mut tx, &skills).await?;
         enqueue(
             &mut tx,
             Some(row.centre_id),
@@ -634,6 +680,41 @@ pub async fn national_id_reads(
     .await
 }
 
+async fn insert_skills(
+    tx: &mut PgConnection,
+    skills: &[(Uuid, &(String, String))],
+) -> Result<(), sqlx::Error> {
+    if skills.is_empty() {
+        return Ok(());
+    }
+    let residents: Vec<Uuid> = skills.iter().map(|(id, _)| *id).collect();
+    let kinds: Vec<&str> = skills.iter().map(|(_, (kind, _))| kind.as_str()).collect();
+    let names: Vec<&str> = skills.iter().map(|(_, (_, name))| name.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO resident_skills (resident_id, kind, name)
+         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING",
+    )
+    .bind(&residents)
+    .bind(&kinds)
+    .bind(&names)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// The directory entries (`kind`, `name`) of some residents.
+pub async fn skills_of(
+    pool: &PgPool,
+    residents: &[Uuid],
+) -> Result<Vec<(Uuid, String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT resident_id, kind, name FROM resident_skills WHERE resident_id = ANY($1) ORDER BY kind, name",
+    )
+    .bind(residents)
+    .fetch_all(pool)
+    .await
+}
+
 /// Records who read a resident's whole national ID, when and why.
 pub async fn log_national_id_read(
     pool: &PgPool,
@@ -682,6 +763,12 @@ pub struct ResidentFilter {
     pub name: Option<NameQuery>,
     pub born_on_or_after: Option<NaiveDate>,
     pub born_on_or_before: Option<NaiveDate>,
+    /// A recorded category (`disability`, `low_income`, `living_alone`).
+    pub category: Option<String>,
+    pub building: Option<String>,
+    pub status: Option<String>,
+    /// Part of a directory entry: `医` finds 医生 and 中医.
+    pub skill: Option<String>,
 }
 
 /// A page of a centre's residents matching `filter`, newest registration first, after the
@@ -718,6 +805,24 @@ pub async fn list_residents(
                 .push(")");
         }
         None => {}
+    }
+    if let Some(category) = &filter.category {
+        query
+            .push(" AND ")
+            .push_bind(category.clone())
+            .push(" = ANY(categories)");
+    }
+    if let Some(building) = &filter.building {
+        query.push(" AND building = ").push_bind(building.clone());
+    }
+    if let Some(status) = &filter.status {
+        query.push(" AND status = ").push_bind(status.clone());
+    }
+    if let Some(skill) = &filter.skill {
+        query
+            .push(" AND EXISTS (SELECT 1 FROM resident_skills s WHERE s.resident_id = residents.id AND strpos(s.name, ")
+            .push_bind(skill.clone())
+            .push(") > 0)");
     }
     if let Some(date) = filter.born_on_or_after {
         query.push(" AND date_of_birth >= ").push_bind(date);

@@ -165,6 +165,7 @@ pub fn parse_rows(
             date_of_birth: &date_of_birth,
             phone: cell(3),
             national_id: cell(4),
+            ..Default::default()
         };
         let parsed = NewResident::parse(&form, today).map_err(|violations| {
             violations

@@ -12,8 +12,8 @@ pub mod status;
 pub use name_search::{NameQuery, name_keys};
 pub use national_id::{NationalId, check_character};
 pub use resident::{
-    DateOfBirth, Gender, NewResident, Phone, ResidentForm, ResidentName, age_band, birth_bounds,
-    categories,
+    Address, DateOfBirth, Gender, NewResident, Phone, RECORDED_CATEGORIES, ResidentForm,
+    ResidentName, SKILL_KINDS, age_band, birth_bounds, categories,
 };
 
 use linli_platform::auth::{Caller, Role};

@@ -135,6 +135,27 @@ pub struct ResidentForm<'a> {
     pub date_of_birth: &'a str,
     pub phone: Option<&'a str>,
     pub national_id: Option<&'a str>,
+    pub building: &'a str,
+    pub unit: &'a str,
+    pub room: &'a str,
+    /// Recorded categories: `disability`, `low_income`, `living_alone`.
+    pub categories: &'a [String],
+    /// `(kind, name)`: kind `profession`, `skill` or `hobby`.
+    pub skills: &'a [(String, String)],
+}
+
+/// Categories staff record; the age-derived ones (`elderly`, `minor`) are computed.
+pub const RECORDED_CATEGORIES: [&str; 3] = ["disability", "low_income", "living_alone"];
+pub const SKILL_KINDS: [&str; 3] = ["profession", "skill", "hobby"];
+const MAX_SKILLS: usize = 20;
+
+/// Where a resident lives: building (楼), unit (单元) and room (室) at their centre.
+/// Residents at one address form a household.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Address {
+    pub building: String,
+    pub unit: String,
+    pub room: String,
 }
 
 /// A registration the front desk asked for, every field valid.
@@ -146,6 +167,9 @@ pub struct NewResident {
     pub date_of_birth: DateOfBirth,
     pub phone: Option<Phone>,
     pub national_id: Option<NationalId>,
+    pub address: Address,
+    pub categories: Vec<String>,
+    pub skills: Vec<(String, String)>,
 }
 
 fn present(text: Option<&str>) -> Option<&str> {
@@ -193,6 +217,50 @@ impl NewResident {
                 violations.push("national_id", "does not match gender");
             }
         }
+        let mut address = Address::default();
+        for (field, value, slot) in [
+            ("building", form.building, &mut address.building),
+            ("unit", form.unit, &mut address.unit),
+            ("room", form.room, &mut address.room),
+        ] {
+            let value = value.trim();
+            if value.chars().count() > 16 || value.chars().any(char::is_control) {
+                violations.push(field, "must be at most 16 characters");
+            }
+            *slot = value.to_owned();
+        }
+        let mut categories: Vec<String> = Vec::new();
+        for category in form.categories {
+            let category = category.trim();
+            if !RECORDED_CATEGORIES.contains(&category) {
+                violations.push(
+                    "categories",
+                    format!(
+                        "`{category}` is not one of {}",
+                        RECORDED_CATEGORIES.join(", ")
+                    ),
+                );
+            } else if !categories.iter().any(|c| c == category) {
+                categories.push(category.to_owned());
+            }
+        }
+        let mut skills: Vec<(String, String)> = Vec::new();
+        if form.skills.len() > MAX_SKILLS {
+            violations.push("skills", format!("at most {MAX_SKILLS}"));
+        }
+        for (kind, skill) in form.skills {
+            let (kind, skill) = (kind.trim(), skill.trim());
+            if !SKILL_KINDS.contains(&kind) {
+                violations.push(
+                    "skills",
+                    format!("kind must be one of {}", SKILL_KINDS.join(", ")),
+                );
+            } else if skill.is_empty() || skill.chars().count() > 40 {
+                violations.push("skills", "each name must be 1 to 40 characters");
+            } else if !skills.iter().any(|(k, n)| k == kind && n == skill) {
+                skills.push((kind.to_owned(), skill.to_owned()));
+            }
+        }
         match (centre_id, name, gender, date_of_birth) {
             (Some(centre_id), Some(name), Some(gender), Some(date_of_birth))
                 if violations.is_empty() =>
@@ -204,6 +272,9 @@ impl NewResident {
                     date_of_birth,
                     phone,
                     national_id,
+                    address,
+                    categories,
+                    skills,
                 })
             }
             _ => Err(violations),
@@ -281,6 +352,7 @@ mod tests {
             date_of_birth: "1950-03-01",
             phone: Some("+86 138-1234-5678"),
             national_id: None,
+            ..Default::default()
         };
         let resident = NewResident::parse(&form, today()).expect("valid");
         assert_eq!(resident.name.as_str(), "张三");
@@ -289,6 +361,8 @@ mod tests {
 
     #[test]
     fn every_bad_field_is_named_at_once() {
+        let categories = ["retired".to_owned()];
+        let skills = [("talent".to_owned(), "唱歌".to_owned())];
         let form = ResidentForm {
             centre_id: "nope",
             name: "",
@@ -296,6 +370,9 @@ mod tests {
             date_of_birth: "1950-02-30",
             phone: Some("12345"),
             national_id: Some("1101051949123100"),
+            categories: &categories,
+            skills: &skills,
+            ..Default::default()
         };
         let violations = NewResident::parse(&form, today()).expect_err("invalid");
         let fields: Vec<&str> = violations.0.iter().map(|v| v.field.as_str()).collect();
@@ -307,7 +384,9 @@ mod tests {
                 "gender",
                 "date_of_birth",
                 "phone",
-                "national_id"
+                "national_id",
+                "categories",
+                "skills"
             ]
         );
     }
