@@ -11,6 +11,7 @@ use crate::domain::{NewResident, ResidentForm, check_character};
 use anyhow::Context as _;
 
 use crate::domain::centre::{CentreDetails, CentreForm};
+use crate::domain::status::Status;
 use crate::store::{self, CentreRow};
 
 /// Namespace for the demo centres' ids, so they are the same on every machine.
@@ -68,7 +69,8 @@ pub async fn demo(
             for n in 0..RESIDENTS_PER_CENTRE {
                 let serial = seeded.len() * RESIDENTS_PER_CENTRE + n;
                 let resident = demo_resident(&mut random, centre.id, serial, today)?;
-                store::register_resident(pool, vault, &resident, today).await?;
+                let row = store::register_resident(pool, vault, &resident, today).await?;
+                demo_history(pool, &row, n, today).await?;
             }
         }
         let count = store::count_residents(pool, centre.id).await?;
@@ -147,6 +149,37 @@ fn demo_resident(
     };
     NewResident::parse(&form, today)
         .map_err(|violations| anyhow::anyhow!("demo resident invalid: {violations}"))
+}
+
+/// Consents most adults gave at the desk, and the occasional move or death, so every
+/// part of the registry has something to show.
+async fn demo_history(pool: &PgPool, row: &store::ResidentRow, n: usize, today: NaiveDate) -> anyhow::Result<()> {
+    let age = crate::domain::DateOfBirth::from_stored(row.date_of_birth).age_on(today);
+    if age >= 18 {
+        for (purpose, every) in [("service_delivery", 1), ("activity_contact", 2), ("partner_sharing", 5)] {
+            if n % every == 0 {
+                let consent = store::NewConsent {
+                    resident_id: row.id,
+                    centre_id: row.centre_id,
+                    purpose,
+                    granted: true,
+                    source: "paper_form",
+                    guardian_id: None,
+                    recorded_by: "demo",
+                };
+                store::record_consent(pool, &consent).await?;
+            }
+        }
+    }
+    let change = match n % 40 {
+        7 => Some(Status::MovedOut),
+        23 if age >= 60 => Some(Status::Deceased),
+        _ => None,
+    };
+    if let Some(status) = change {
+        store::set_status(pool, row.centre_id, row.id, Status::Active, status, today - Duration::days(30)).await?;
+    }
+    Ok(())
 }
 
 /// A small deterministic generator, so the demo district is the same every time.
