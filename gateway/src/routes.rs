@@ -181,6 +181,8 @@ pub struct NewResident {
     pub categories: Option<Vec<String>>,
     /// The resident's professions, skills and hobbies.
     pub skills: Option<Vec<Skill>>,
+    /// Sensitive; shown back only to care roles.
+    pub health_note: Option<String>,
 }
 
 /// A directory entry.
@@ -219,6 +221,7 @@ impl NewResident {
                     name: s.name,
                 })
                 .collect(),
+            health_note: self.health_note,
         }
     }
 }
@@ -248,6 +251,9 @@ pub struct Resident {
     /// Recorded and age-derived categories.
     pub categories: Vec<String>,
     pub skills: Vec<Skill>,
+    /// Present only for care roles (centre manager, coordinator).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health_note: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -348,6 +354,7 @@ fn resident(r: registry::Resident) -> Resident {
                 name: s.name,
             })
             .collect(),
+        health_note: r.health_note,
         registered_at: r
             .registered_at
             .and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))

@@ -908,3 +908,46 @@ async fn the_directory_finds_who_can_give_a_health_talk_and_lists_filter_by_cate
     assert_eq!(status, StatusCode::BAD_REQUEST);
     platform.stop().await;
 }
+
+#[tokio::test]
+async fn health_notes_are_sealed_and_shown_only_to_care_roles() {
+    let platform = TestPlatform::start().await;
+    let centre = platform.create_centre("health").await;
+    let desk = platform.token(&[Role::FrontDesk], &[centre]);
+    let coordinator = platform.token(&[Role::Coordinator], &[centre]);
+    let url = format!("{}/v1/centres/{centre}/residents", platform.gateway);
+    let body = json!({ "name": "周阿婆", "gender": "female", "date_of_birth": "1938-03-03", "health_note": "高血压，行动需搀扶" });
+    let (status, created) = send(platform.http.post(&url).bearer_auth(&desk).json(&body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert!(
+        created.get("health_note").is_none(),
+        "the front desk does not see it"
+    );
+    let id = created["id"].as_str().expect("id");
+    let (_, seen) = send(
+        platform
+            .http
+            .get(format!("{url}/{id}"))
+            .bearer_auth(&coordinator),
+    )
+    .await;
+    assert_eq!(seen["health_note"], "高血压，行动需搀扶");
+    let (_, listed) = send(platform.http.get(&url).bearer_auth(&desk)).await;
+    assert!(listed["residents"][0].get("health_note").is_none());
+
+    let pool = platform.pool("registry").await;
+    let dump: String = sqlx::query_scalar("SELECT string_agg(r::text, '') FROM residents r")
+        .fetch_one(&pool)
+        .await
+        .expect("rows");
+    assert!(!dump.contains("高血压"), "not in clear at rest");
+    let sealed: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT health_note_sealed FROM residents WHERE id = $1")
+            .bind(Uuid::parse_str(id).expect("uuid"))
+            .fetch_one(&pool)
+            .await
+            .expect("row");
+    assert!(sealed.is_some(), "sealed, not dropped");
+    pool.close().await;
+    platform.stop().await;
+}

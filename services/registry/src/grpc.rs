@@ -17,7 +17,7 @@ use crate::domain::status;
 use crate::domain::{
     CENTRE_ADMINS, DateOfBirth, ERASERS, NATIONAL_ID_READERS, NameQuery, NationalId, NewResident,
     Phone, RECORDED_CATEGORIES, ResidentForm, STAFF_READERS, STAFF_WRITERS, birth_bounds,
-    categories, consent, sees_contact_details,
+    categories, consent, reads_health_notes, sees_contact_details,
 };
 use crate::error::Error;
 use crate::events::timestamp;
@@ -44,6 +44,10 @@ impl RegistryApi {
         caller: &Caller,
         reveal_national_id: bool,
     ) -> Result<pb::Resident, Error> {
+        let health_note = match row.sealed_health_note() {
+            Some(sealed) if reads_health_notes(caller) => Some(self.vault.open(&sealed)?),
+            _ => None,
+        };
         let national_id = match row.sealed_national_id() {
             Some(sealed) => {
                 let id = NationalId::parse(&self.vault.open(&sealed)?, today())
@@ -91,6 +95,7 @@ impl RegistryApi {
             unit: row.unit,
             room: row.room,
             skills: Vec::new(),
+            health_note,
         })
     }
 
@@ -200,6 +205,7 @@ fn new_resident(req: &pb::CreateResidentRequest) -> Result<NewResident, Error> {
         room: &req.room,
         categories: &req.categories,
         skills: &skills,
+        health_note: req.health_note.as_deref(),
     };
     Ok(NewResident::parse(&form, today())?)
 }
@@ -537,7 +543,14 @@ impl Registry for RegistryApi {
         let reads = store::national_id_reads(&self.pool, id)
             .await
             .map_err(Error::from)?;
-        let resident = self.one(row, &caller, true).await?;
+        // The export is for the resident: it holds their health note whoever hands it over.
+        let health_note = row
+            .sealed_health_note()
+            .map(|sealed| self.vault.open(&sealed))
+            .transpose()
+            .map_err(Error::from)?;
+        let mut resident = self.one(row, &caller, true).await?;
+        resident.health_note = health_note;
         let document = serde_json::json!({
             "resident": {
                 "id": resident.id,
@@ -549,6 +562,12 @@ impl Registry for RegistryApi {
                 "national_id": resident.national_id,
                 "status": resident.status,
                 "status_since": resident.status_since,
+                "building": resident.building,
+                "unit": resident.unit,
+                "room": resident.room,
+                "categories": resident.categories,
+                "skills": resident.skills.iter().map(|s| serde_json::json!({ "kind": s.kind, "name": s.name })).collect::<Vec<_>>(),
+                "health_note": resident.health_note,
                 "registered_at": resident.registered_at.map(|t| t.seconds),
             },
             "consents": consents.iter().map(|c| serde_json::json!({

@@ -133,6 +133,9 @@ fn demo_resident(
     .filter(|_| random.below(10) == 0)
     .map(|(kind, name)| (kind.to_owned(), name.to_owned()))
     .collect();
+    let health_note = (age_days >= 365 * 60 && random.below(3) == 0).then(|| {
+        ["高血压，按时服药", "糖尿病，饮食需控制", "行动不便，需搀扶"][random.below(3)].to_owned()
+    });
     let (centre, birth) = (centre_id.to_string(), birth.format("%Y-%m-%d").to_string());
     let form = ResidentForm {
         centre_id: &centre,
@@ -146,6 +149,7 @@ fn demo_resident(
         room: &room,
         categories: &categories,
         skills: &skills,
+        health_note: health_note.as_deref(),
     };
     NewResident::parse(&form, today)
         .map_err(|violations| anyhow::anyhow!("demo resident invalid: {violations}"))
@@ -153,10 +157,19 @@ fn demo_resident(
 
 /// Consents most adults gave at the desk, and the occasional move or death, so every
 /// part of the registry has something to show.
-async fn demo_history(pool: &PgPool, row: &store::ResidentRow, n: usize, today: NaiveDate) -> anyhow::Result<()> {
+async fn demo_history(
+    pool: &PgPool,
+    row: &store::ResidentRow,
+    n: usize,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
     let age = crate::domain::DateOfBirth::from_stored(row.date_of_birth).age_on(today);
     if age >= 18 {
-        for (purpose, every) in [("service_delivery", 1), ("activity_contact", 2), ("partner_sharing", 5)] {
+        for (purpose, every) in [
+            ("service_delivery", 1),
+            ("activity_contact", 2),
+            ("partner_sharing", 5),
+        ] {
             if n % every == 0 {
                 let consent = store::NewConsent {
                     resident_id: row.id,
@@ -177,7 +190,15 @@ async fn demo_history(pool: &PgPool, row: &store::ResidentRow, n: usize, today: 
         _ => None,
     };
     if let Some(status) = change {
-        store::set_status(pool, row.centre_id, row.id, Status::Active, status, today - Duration::days(30)).await?;
+        store::set_status(
+            pool,
+            row.centre_id,
+            row.id,
+            Status::Active,
+            status,
+            today - Duration::days(30),
+        )
+        .await?;
     }
     Ok(())
 }

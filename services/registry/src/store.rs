@@ -50,11 +50,17 @@ pub struct ResidentRow {
     pub room: String,
     /// Recorded categories only; age-derived ones are computed on the way out.
     pub categories: Vec<String>,
+    pub health_note_sealed: Option<Vec<u8>>,
+    pub health_note_key_id: Option<String>,
 }
 
 impl ResidentRow {
     pub fn sealed_phone(&self) -> Option<Sealed> {
         sealed(&self.phone_key_id, &self.phone_sealed)
+    }
+
+    pub fn sealed_health_note(&self) -> Option<Sealed> {
+        sealed(&self.health_note_key_id, &self.health_note_sealed)
     }
 
     pub fn sealed_national_id(&self) -> Option<Sealed> {
@@ -86,7 +92,7 @@ macro_rules! resident_columns {
     () => {
         "id, centre_id, name, gender, date_of_birth, phone_sealed, phone_key_id, \
          national_id_sealed, national_id_key_id, registered_at, status, status_since, \
-         building, unit, room, categories"
+         building, unit, room, categories, health_note_sealed, health_note_key_id"
     };
 }
 
@@ -264,6 +270,7 @@ async fn insert_residents(
         Vec::with_capacity(n),
     );
     let (mut pinyins, mut initials) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut notes_sealed, mut notes_key) = (Vec::with_capacity(n), Vec::with_capacity(n));
     let (mut buildings, mut units, mut rooms, mut categories) = (
         Vec::with_capacity(n),
         Vec::with_capacity(n),
@@ -307,24 +314,33 @@ async fn insert_residents(
         rooms.push(resident.address.room.clone());
         // Category names hold no commas; joined, they unnest as one text per row.
         categories.push(resident.categories.join(","));
+        let note = resident
+            .health_note
+            .as_ref()
+            .map(|note| vault.seal(note.expose()));
+        notes_key.push(note.as_ref().map(|n| n.key_id.clone()));
+        notes_sealed.push(note.map(|n| n.bytes));
     }
     let returned: Vec<ResidentRow> = sqlx::query_as(concat!(
         "INSERT INTO residents (id, centre_id, name, gender, date_of_birth,
              phone_sealed, phone_key_id, phone_index,
              national_id_sealed, national_id_key_id, national_id_index,
-             name_pinyin, name_initials, building, unit, room, categories)
+             name_pinyin, name_initials, building, unit, room, categories,
+             health_note_sealed, health_note_key_id)
          SELECT r.id, r.centre_id, r.name, r.gender, r.date_of_birth,
              r.phone_sealed, r.phone_key_id, r.phone_index,
              r.national_id_sealed, r.national_id_key_id, r.national_id_index,
              r.name_pinyin, r.name_initials, r.building, r.unit, r.room,
-             coalesce(string_to_array(nullif(r.categories, ''), ','), '{}')
+             coalesce(string_to_array(nullif(r.categories, ''), ','), '{}'),
+             r.health_note_sealed, r.health_note_key_id
          FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::date[],
                      $6::bytea[], $7::text[], $8::bytea[], $9::bytea[], $10::text[], $11::bytea[],
-                     $12::text[], $13::text[], $15::text[], $16::text[], $17::text[], $18::text[])
+                     $12::text[], $13::text[], $15::text[], $16::text[], $17::text[], $18::text[],
+                     $19::bytea[], $20::text[])
              WITH ORDINALITY
              AS r(id, centre_id, name, gender, date_of_birth, phone_sealed, phone_key_id, phone_index,
                   national_id_sealed, national_id_key_id, national_id_index, name_pinyin, name_initials,
-                  building, unit, room, categories, n)
+                  building, unit, room, categories, health_note_sealed, health_note_key_id, n)
          WHERE NOT ($14 AND r.national_id_index IS NULL AND EXISTS (
              SELECT 1 FROM residents x
              WHERE x.centre_id = r.centre_id AND x.name = r.name
@@ -352,6 +368,8 @@ async fn insert_residents(
     .bind(&units)
     .bind(&rooms)
     .bind(&categories)
+    .bind(&notes_sealed)
+    .bind(&notes_key)
     .fetch_all(&mut *tx)
     .await?;
     let mut inserted: std::collections::HashMap<Uuid, ResidentRow> = returned
@@ -428,6 +446,8 @@ pub async fn erase_resident(
              date_of_birth = date_trunc('year', date_of_birth)::date,
              phone_sealed = NULL, phone_key_id = NULL, phone_index = NULL,
              national_id_sealed = NULL, national_id_key_id = NULL, national_id_index = NULL,
+             health_note_sealed = NULL, health_note_key_id = NULL,
+             building = '', unit = '', room = '', categories = '{}',
              erased_at = now(), erasure_reason = $3
          WHERE centre_id = $1 AND id = $2 AND erased_at IS NULL
          RETURNING erased_at",
@@ -440,6 +460,10 @@ pub async fn erase_resident(
     let Some(erased_at) = erased else {
         return Ok(false);
     };
+    sqlx::query("DELETE FROM resident_skills WHERE resident_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     enqueue(
         &mut tx,
         Some(centre_id),
@@ -521,13 +545,18 @@ pub async fn update_resident(
         resident.national_id.as_ref().map(|n| n.expose()),
     );
     let (pinyin, initials) = name_keys(resident.name.as_str());
+    let note = resident
+        .health_note
+        .as_ref()
+        .map(|note| vault.seal(note.expose()));
     let mut tx = pool.begin().await?;
     let row: Option<ResidentRow> = sqlx::query_as(concat!(
         "UPDATE residents SET name = $3, gender = $4, date_of_birth = $5,
              phone_sealed = $6, phone_key_id = $7, phone_index = $8,
              national_id_sealed = $9, national_id_key_id = $10, national_id_index = $11,
              name_pinyin = $12, name_initials = $13,
-             building = $14, unit = $15, room = $16, categories = $17
+             building = $14, unit = $15, room = $16, categories = $17,
+             health_note_sealed = $18, health_note_key_id = $19
          WHERE centre_id = $1 AND id = $2 AND erased_at IS NULL
          RETURNING ",
         resident_columns!()
@@ -549,6 +578,8 @@ pub async fn update_resident(
     .bind(&resident.address.unit)
     .bind(&resident.address.room)
     .bind(&resident.categories)
+    .bind(note.as_ref().map(|n| n.bytes.clone()))
+    .bind(note.as_ref().map(|n| n.key_id.clone()))
     .fetch_optional(&mut *tx)
     .await
     .map_err(|error| match &error {

@@ -44,6 +44,15 @@ pub const ERASERS: &[Role] = &[Role::DistrictAdmin, Role::CentreManager];
 /// the front desk verifying identity for a government-affairs case, and the manager.
 pub const NATIONAL_ID_READERS: &[Role] = &[Role::CentreManager, Role::FrontDesk];
 
+/// Whether the caller cares for residents and so reads their health notes (the centre's
+/// manager and the coordinators who run care services); nobody else ever sees them.
+pub fn reads_health_notes(caller: &Caller) -> bool {
+    caller
+        .roles
+        .iter()
+        .any(|role| matches!(role, Role::CentreManager | Role::Coordinator))
+}
+
 /// Whether the caller's work needs residents' full contact details (the front desk and
 /// the coordinators phone residents; everyone else sees masked numbers).
 pub fn sees_contact_details(caller: &Caller) -> bool {

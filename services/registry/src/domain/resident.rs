@@ -142,6 +142,31 @@ pub struct ResidentForm<'a> {
     pub categories: &'a [String],
     /// `(kind, name)`: kind `profession`, `skill` or `hobby`.
     pub skills: &'a [(String, String)],
+    pub health_note: Option<&'a str>,
+}
+
+/// A health note: free text for care staff, at most 500 characters. `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HealthNote(String);
+
+impl HealthNote {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.chars().count() > 500 {
+            return Err("must be at most 500 characters".into());
+        }
+        Ok(HealthNote(text.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for HealthNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HealthNote(…)")
+    }
 }
 
 /// Categories staff record; the age-derived ones (`elderly`, `minor`) are computed.
@@ -170,6 +195,7 @@ pub struct NewResident {
     pub address: Address,
     pub categories: Vec<String>,
     pub skills: Vec<(String, String)>,
+    pub health_note: Option<HealthNote>,
 }
 
 fn present(text: Option<&str>) -> Option<&str> {
@@ -217,6 +243,11 @@ impl NewResident {
                 violations.push("national_id", "does not match gender");
             }
         }
+        let health_note = present(form.health_note).and_then(|text| {
+            HealthNote::parse(text)
+                .map_err(|e| violations.push("health_note", e))
+                .ok()
+        });
         let mut address = Address::default();
         for (field, value, slot) in [
             ("building", form.building, &mut address.building),
@@ -275,6 +306,7 @@ impl NewResident {
                     address,
                     categories,
                     skills,
+                    health_note,
                 })
             }
             _ => Err(violations),
