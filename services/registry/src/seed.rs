@@ -170,7 +170,7 @@ async fn demo_history(
             ("activity_contact", 2),
             ("partner_sharing", 5),
         ] {
-            if n % every == 0 {
+            if n.is_multiple_of(every) {
                 let consent = store::NewConsent {
                     resident_id: row.id,
                     centre_id: row.centre_id,
