@@ -12,6 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "linli/registry/v1/registry.proto",
         "linli/evaluation/v1/evaluation.proto",
         "linli/events/v1/registry.proto",
+        "linli/events/v1/bookings.proto",
     ];
     tonic_prost_build::configure()
         .file_descriptor_set_path(out_dir.join("linli_descriptor.bin"))

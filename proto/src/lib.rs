@@ -70,3 +70,48 @@ impl Event for events::v1::ResidentUpdated {
     const ROUTING_KEY: &'static str = "registry.resident.updated";
     const TYPE: &'static str = "linli.events.v1.ResidentUpdated";
 }
+
+impl Event for events::v1::BookingConfirmed {
+    const ROUTING_KEY: &'static str = "bookings.booking.confirmed";
+    const TYPE: &'static str = "linli.events.v1.BookingConfirmed";
+}
+
+impl Event for events::v1::BookingWaitlisted {
+    const ROUTING_KEY: &'static str = "bookings.booking.waitlisted";
+    const TYPE: &'static str = "linli.events.v1.BookingWaitlisted";
+}
+
+impl Event for events::v1::BookingCancelled {
+    const ROUTING_KEY: &'static str = "bookings.booking.cancelled";
+    const TYPE: &'static str = "linli.events.v1.BookingCancelled";
+}
+
+impl Event for events::v1::BookingPromoted {
+    const ROUTING_KEY: &'static str = "bookings.booking.promoted";
+    const TYPE: &'static str = "linli.events.v1.BookingPromoted";
+}
+
+impl Event for events::v1::BookingAttended {
+    const ROUTING_KEY: &'static str = "bookings.booking.attended";
+    const TYPE: &'static str = "linli.events.v1.BookingAttended";
+}
+
+impl Event for events::v1::BookingNoShow {
+    const ROUTING_KEY: &'static str = "bookings.booking.no_show";
+    const TYPE: &'static str = "linli.events.v1.BookingNoShow";
+}
+
+impl Event for events::v1::ServiceDelivered {
+    const ROUTING_KEY: &'static str = "bookings.service.delivered";
+    const TYPE: &'static str = "linli.events.v1.ServiceDelivered";
+}
+
+impl Event for events::v1::FeeCharged {
+    const ROUTING_KEY: &'static str = "bookings.fee.charged";
+    const TYPE: &'static str = "linli.events.v1.FeeCharged";
+}
+
+impl Event for events::v1::FeeRefunded {
+    const ROUTING_KEY: &'static str = "bookings.fee.refunded";
+    const TYPE: &'static str = "linli.events.v1.FeeRefunded";
+}
