@@ -57,6 +57,15 @@ pub struct ServeArgs {
     /// Registry gRPC address the gateway calls; defaults to this host's registry port.
     #[arg(long, env = "LINLI_REGISTRY_ENDPOINT")]
     pub registry_endpoint: Option<String>,
+    /// Bookings gRPC address the gateway calls; defaults to this host's bookings port.
+    #[arg(long, env = "LINLI_BOOKINGS_ENDPOINT")]
+    pub bookings_endpoint: Option<String>,
+    /// Volunteers gRPC address the gateway calls; defaults to this host's volunteers port.
+    #[arg(long, env = "LINLI_VOLUNTEERS_ENDPOINT")]
+    pub volunteers_endpoint: Option<String>,
+    /// Finance gRPC address the gateway calls; defaults to this host's finance port.
+    #[arg(long, env = "LINLI_FINANCE_ENDPOINT")]
+    pub finance_endpoint: Option<String>,
     /// Evaluation gRPC address the gateway calls; defaults to this host's evaluation port.
     #[arg(long, env = "LINLI_EVALUATION_ENDPOINT")]
     pub evaluation_endpoint: Option<String>,
@@ -124,6 +133,9 @@ pub async fn declare_topology(args: &BusArgs) -> anyhow::Result<()> {
 pub struct Running {
     pub gateway: Option<SocketAddr>,
     pub registry: Option<SocketAddr>,
+    pub bookings: Option<SocketAddr>,
+    pub volunteers: Option<SocketAddr>,
+    pub finance: Option<SocketAddr>,
     pub evaluation: Option<SocketAddr>,
     pub admin: SocketAddr,
     tasks: JoinSet<(String, anyhow::Result<()>)>,
@@ -216,6 +228,9 @@ pub async fn start(
         };
         let config = linli_gateway::GatewayConfig {
             registry_endpoint: endpoint(&args.registry_endpoint, Role::Registry),
+            bookings_endpoint: endpoint(&args.bookings_endpoint, Role::Bookings),
+            volunteers_endpoint: endpoint(&args.volunteers_endpoint, Role::Volunteers),
+            finance_endpoint: endpoint(&args.finance_endpoint, Role::Finance),
             evaluation_endpoint: endpoint(&args.evaluation_endpoint, Role::Evaluation),
             body_limit: args.body_limit,
         };
@@ -244,6 +259,9 @@ pub async fn start(
     Ok(Running {
         gateway,
         registry: addresses.get(&Role::Registry).copied(),
+        bookings: addresses.get(&Role::Bookings).copied(),
+        volunteers: addresses.get(&Role::Volunteers).copied(),
+        finance: addresses.get(&Role::Finance).copied(),
         evaluation: addresses.get(&Role::Evaluation).copied(),
         admin: admin_address,
         tasks,

@@ -34,6 +34,9 @@ use crate::problem::Problem;
 #[derive(Clone, Debug)]
 pub struct GatewayConfig {
     pub registry_endpoint: String,
+    pub bookings_endpoint: String,
+    pub volunteers_endpoint: String,
+    pub finance_endpoint: String,
     pub evaluation_endpoint: String,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
