@@ -10,6 +10,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let protos = [
         "linli/registry/v1/registry.proto",
+        "linli/bookings/v1/bookings.proto",
         "linli/evaluation/v1/evaluation.proto",
         "linli/events/v1/registry.proto",
         "linli/events/v1/bookings.proto",

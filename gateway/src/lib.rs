@@ -4,6 +4,7 @@
 //! services.
 
 pub mod auth;
+pub mod bookings;
 pub mod problem;
 pub mod routes;
 
@@ -19,6 +20,7 @@ use linli_platform::CancellationToken;
 use linli_platform::auth::TokenKeys;
 use linli_platform::metrics::{HTTP_DURATION, HTTP_REQUESTS};
 use linli_platform::telemetry::{self, HeaderExtractor};
+use linli_proto::bookings::v1::bookings_client::BookingsClient;
 use linli_proto::evaluation::v1::evaluation_client::EvaluationClient;
 use linli_proto::registry::v1::registry_client::RegistryClient;
 use tokio::net::TcpListener;
@@ -46,6 +48,7 @@ pub struct GatewayConfig {
 pub struct AppState {
     pub keys: TokenKeys,
     pub registry: RegistryClient<Channel>,
+    pub bookings: BookingsClient<Channel>,
     pub evaluation: EvaluationClient<Channel>,
 }
 
@@ -58,6 +61,13 @@ pub struct AppState {
     tags((name = "registry", description = "Centres and residents"), (name = "evaluation", description = "KPIs and quality"))
 )]
 pub struct ApiDoc;
+
+/// The whole document: the registry's and evaluation's routes, and each service's own.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(bookings::BookingsDoc::openapi());
+    doc
+}
 
 struct BearerScheme;
 
@@ -85,6 +95,7 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
         keys,
         registry: RegistryClient::new(channel(&config.registry_endpoint)?)
             .max_encoding_message_size(IMPORT_LIMIT),
+        bookings: BookingsClient::new(channel(&config.bookings_endpoint)?),
         evaluation: EvaluationClient::new(channel(&config.evaluation_endpoint)?),
     };
     let request_id = HeaderName::from_static("x-request-id");
@@ -126,10 +137,8 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
             get(routes::export_resident),
         )
         .route("/v1/centres/{centre_id}/kpis", get(routes::centre_kpis))
-        .route(
-            "/openapi.json",
-            get(|| async { axum::Json(ApiDoc::openapi()) }),
-        )
+        .merge(bookings::routes())
+        .route("/openapi.json", get(|| async { axum::Json(openapi()) }))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such route") })
         .with_state(state)
         .layer(DefaultBodyLimit::max(config.body_limit))

@@ -7,6 +7,12 @@ pub mod registry {
     }
 }
 
+pub mod bookings {
+    pub mod v1 {
+        tonic::include_proto!("linli.bookings.v1");
+    }
+}
+
 pub mod evaluation {
     pub mod v1 {
         tonic::include_proto!("linli.evaluation.v1");

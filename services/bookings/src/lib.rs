@@ -1,9 +1,22 @@
-//! Service bookings: the catalogue, facilities, sessions, capacity and waitlists, attendance and fees.
-//!
-//! The role runs on the shared platform today (its own database and migrations, outbox
-//! relay, health, reflection, readiness); its business API arrives with its own issue.
+//! Service bookings: the catalogue, facilities, sessions, capacity and waitlists,
+//! attendance and fees. Owns the `linli_bookings` database; publishes `bookings.*` events
+//! and keeps a read model of the registry's centres and residents for eligibility.
 
+pub mod domain;
+pub mod error;
+pub mod events;
+pub mod grpc;
+pub mod seed;
+pub mod store;
+
+use std::time::Duration;
+
+use linli_platform::CancellationToken;
+use linli_platform::auth::Authenticate;
+use linli_platform::bus::Consumer;
 use linli_platform::service::ServiceContext;
+use linli_proto::bookings::v1::bookings_server::BookingsServer;
+use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
@@ -12,10 +25,47 @@ pub const SERVICE: &str = "bookings";
 pub const GRPC_SERVICE: &str = "linli.bookings.v1.Bookings";
 pub static MIGRATOR: Migrator = sqlx::migrate!();
 
+/// How often ended sessions and unclaimed rooms are looked at.
+const SWEEP_EVERY: Duration = Duration::from_secs(2);
+
 /// Runs the bookings role on `listener` until the context's shutdown.
 pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
-    let started = ctx.start(SERVICE, &MIGRATOR).await?;
+    let mut started = ctx.start(SERVICE, &MIGRATOR).await?;
     started
-        .serve(listener, GRPC_SERVICE, Routes::builder().routes())
-        .await
+        .consume(Consumer::new(
+            SERVICE,
+            started.pool.clone(),
+            started.bus.clone(),
+            events::BINDINGS,
+            events::RegistryFacts,
+        ))
+        .await?;
+    tokio::spawn(sweep(started.pool.clone(), ctx.shutdown.clone()));
+    let api = grpc::BookingsApi::new(started.pool.clone());
+    let routes = Routes::new(BookingsServer::with_interceptor(
+        api,
+        Authenticate(ctx.keys.clone()),
+    ));
+    started.serve(listener, GRPC_SERVICE, routes).await
+}
+
+/// No-shows and lapsed waitlist places are marked by the service itself: nothing to
+/// schedule outside it.
+async fn sweep(pool: PgPool, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(SWEEP_EVERY) => {}
+        }
+        loop {
+            match store::sweep(&pool, chrono::Utc::now()).await {
+                Ok(0) => break,
+                Ok(marked) => tracing::info!(marked, "no-shows marked"),
+                Err(error) => {
+                    tracing::warn!(error = %error, "no-show sweep failed; trying again shortly");
+                    break;
+                }
+            }
+        }
+    }
 }

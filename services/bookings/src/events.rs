@@ -1,0 +1,268 @@
+//! What bookings tells other services, and how it keeps its read models of the registry.
+//! Events carry ids, times and categories, never a resident's name or contact.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use linli_platform::bus::{Handler, HandlerError, Incoming};
+use linli_proto::Event;
+use linli_proto::events::v1::{
+    BookingAttended, BookingCancelled, BookingConfirmed, BookingNoShow, BookingPromoted,
+    BookingWaitlisted, CentreCreated, FeeCharged, FeeRefunded, ResidentDeceased, ResidentErased,
+    ResidentMovedOut, ResidentRegistered, ResidentReturned, ResidentUpdated, ServiceDelivered,
+};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::error::Error;
+use crate::store::{self, BookingRow, OfferingRow, SessionRow};
+
+/// The routing keys bookings subscribes to.
+pub const BINDINGS: &[&str] = &["registry.resident.*", "registry.centre.created"];
+
+pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: at.timestamp_subsec_nanos() as i32,
+    }
+}
+
+fn text(id: Option<Uuid>) -> String {
+    id.map(|id| id.to_string()).unwrap_or_default()
+}
+
+pub fn confirmed(
+    booking: &BookingRow,
+    offering: &OfferingRow,
+    first: Option<&SessionRow>,
+    now: DateTime<Utc>,
+) -> BookingConfirmed {
+    BookingConfirmed {
+        booking_id: booking.id.to_string(),
+        centre_id: booking.centre_id.to_string(),
+        offering_id: booking.offering_id.to_string(),
+        session_id: text(first.map(|s| s.id)),
+        resident_id: text(booking.resident_id),
+        facility_id: text(booking.facility_id),
+        starts_at: booking
+            .starts_at
+            .or(first.map(|s| s.starts_at))
+            .map(timestamp),
+        ends_at: booking.ends_at.or(first.map(|s| s.ends_at)).map(timestamp),
+        confirmed_at: Some(timestamp(now)),
+        category: offering.category.clone(),
+    }
+}
+
+pub fn waitlisted(
+    booking: &BookingRow,
+    first: Option<&SessionRow>,
+    position: i32,
+    now: DateTime<Utc>,
+) -> BookingWaitlisted {
+    BookingWaitlisted {
+        booking_id: booking.id.to_string(),
+        centre_id: booking.centre_id.to_string(),
+        offering_id: booking.offering_id.to_string(),
+        session_id: text(first.map(|s| s.id)),
+        resident_id: text(booking.resident_id),
+        position,
+        waitlisted_at: Some(timestamp(now)),
+    }
+}
+
+pub fn cancelled(
+    booking: &BookingRow,
+    session: Option<Uuid>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> BookingCancelled {
+    BookingCancelled {
+        booking_id: booking.id.to_string(),
+        centre_id: booking.centre_id.to_string(),
+        offering_id: booking.offering_id.to_string(),
+        session_id: text(session),
+        resident_id: text(booking.resident_id),
+        reason: reason.to_owned(),
+        cancelled_at: Some(timestamp(now)),
+    }
+}
+
+pub fn promoted(
+    booking: &BookingRow,
+    first: Option<&SessionRow>,
+    now: DateTime<Utc>,
+) -> BookingPromoted {
+    BookingPromoted {
+        booking_id: booking.id.to_string(),
+        centre_id: booking.centre_id.to_string(),
+        offering_id: booking.offering_id.to_string(),
+        session_id: text(first.map(|s| s.id)),
+        resident_id: text(booking.resident_id),
+        promoted_at: Some(timestamp(now)),
+    }
+}
+
+pub fn attended(
+    booking: &BookingRow,
+    offering: &OfferingRow,
+    session: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> BookingAttended {
+    BookingAttended {
+        booking_id: booking.id.to_string(),
+        centre_id: booking.centre_id.to_string(),
+        offering_id: booking.offering_id.to_string(),
+        session_id: text(session),
+        resident_id: text(booking.resident_id),
+        category: offering.category.clone(),
+        attended_at: Some(timestamp(now)),
+    }
+}
+
+pub fn delivered(
+    booking: &BookingRow,
+    offering: &OfferingRow,
+    session: Uuid,
+    now: DateTime<Utc>,
+) -> ServiceDelivered {
+    ServiceDelivered {
+        delivery_id: format!("{}:{}", booking.id, session),
+        booking_id: booking.id.to_string(),
+        centre_id: booking.centre_id.to_string(),
+        offering_id: booking.offering_id.to_string(),
+        session_id: session.to_string(),
+        resident_id: text(booking.resident_id),
+        category: offering.category.clone(),
+        staff_id: text(offering.staff_id),
+        delivered_at: Some(timestamp(now)),
+    }
+}
+
+pub fn no_show(booking: &BookingRow, session: Option<Uuid>, ended: DateTime<Utc>) -> BookingNoShow {
+    BookingNoShow {
+        booking_id: booking.id.to_string(),
+        centre_id: booking.centre_id.to_string(),
+        offering_id: booking.offering_id.to_string(),
+        session_id: text(session),
+        resident_id: text(booking.resident_id),
+        session_ended_at: Some(timestamp(ended)),
+    }
+}
+
+pub fn fee_charged(
+    booking: &BookingRow,
+    charge: Uuid,
+    list_price: i64,
+    now: DateTime<Utc>,
+) -> FeeCharged {
+    FeeCharged {
+        charge_id: charge.to_string(),
+        booking_id: booking.id.to_string(),
+        centre_id: booking.centre_id.to_string(),
+        offering_id: booking.offering_id.to_string(),
+        resident_id: text(booking.resident_id),
+        amount_minor: booking.fee_minor,
+        currency: booking.currency.clone(),
+        list_price_minor: list_price,
+        concession: booking.concession.clone(),
+        charged_at: Some(timestamp(now)),
+    }
+}
+
+pub fn fee_refunded(
+    booking: &BookingRow,
+    refund: Uuid,
+    charge: Uuid,
+    now: DateTime<Utc>,
+) -> FeeRefunded {
+    FeeRefunded {
+        refund_id: refund.to_string(),
+        charge_id: charge.to_string(),
+        booking_id: booking.id.to_string(),
+        centre_id: booking.centre_id.to_string(),
+        amount_minor: booking.fee_minor,
+        currency: booking.currency.clone(),
+        refunded_at: Some(timestamp(now)),
+    }
+}
+
+/// Keeps the registry read models and reacts to what happens to residents.
+pub struct RegistryFacts;
+
+impl Handler for RegistryFacts {
+    async fn handle(&self, event: &Incoming, tx: &mut PgConnection) -> Result<(), HandlerError> {
+        let now = Utc::now();
+        match event.routing_key.as_str() {
+            CentreCreated::ROUTING_KEY => {
+                let e: CentreCreated = event.decode()?;
+                store::record_centre(tx, uuid("centre_id", &e.centre_id)?, &e.time_zone).await?;
+            }
+            ResidentRegistered::ROUTING_KEY => {
+                let e: ResidentRegistered = event.decode()?;
+                let (id, centre) = (
+                    uuid("resident_id", &e.resident_id)?,
+                    uuid("centre_id", &e.centre_id)?,
+                );
+                store::record_resident(tx, id, centre, &e.age_band, &e.categories).await?;
+            }
+            ResidentUpdated::ROUTING_KEY => {
+                let e: ResidentUpdated = event.decode()?;
+                let (id, centre) = (
+                    uuid("resident_id", &e.resident_id)?,
+                    uuid("centre_id", &e.centre_id)?,
+                );
+                store::record_resident(tx, id, centre, &e.age_band, &e.categories).await?;
+            }
+            ResidentMovedOut::ROUTING_KEY => {
+                let e: ResidentMovedOut = event.decode()?;
+                leaves(tx, &e.resident_id, "moved_out", &e.since, now).await?;
+            }
+            ResidentDeceased::ROUTING_KEY => {
+                let e: ResidentDeceased = event.decode()?;
+                leaves(tx, &e.resident_id, "deceased", &e.since, now).await?;
+            }
+            ResidentReturned::ROUTING_KEY => {
+                let e: ResidentReturned = event.decode()?;
+                let since = NaiveDate::parse_from_str(&e.since, "%Y-%m-%d").ok();
+                store::set_resident_status(
+                    tx,
+                    uuid("resident_id", &e.resident_id)?,
+                    "active",
+                    since,
+                )
+                .await?;
+            }
+            ResidentErased::ROUTING_KEY => {
+                let e: ResidentErased = event.decode()?;
+                store::anonymise_resident(tx, uuid("resident_id", &e.resident_id)?).await?;
+            }
+            // Consent changes do not concern bookings.
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// A resident who moved out or died: no longer eligible, and their bookings to come are
+/// cancelled so the seats go to the waitlist.
+async fn leaves(
+    tx: &mut PgConnection,
+    resident: &str,
+    status: &str,
+    since: &str,
+    now: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let resident = uuid("resident_id", resident)?;
+    let since = NaiveDate::parse_from_str(since, "%Y-%m-%d").ok();
+    store::set_resident_status(tx, resident, status, since).await?;
+    store::cancel_future_bookings(tx, resident, status, now)
+        .await
+        .map_err(|error| match error {
+            Error::Database(error) => HandlerError::Database(error),
+            other => HandlerError::Transient(other.to_string()),
+        })?;
+    Ok(())
+}
+
+fn uuid(field: &str, text: &str) -> Result<Uuid, HandlerError> {
+    Uuid::parse_str(text).map_err(|_| HandlerError::Permanent(format!("{field} is not a UUID")))
+}

@@ -1,0 +1,951 @@
+//! The bookings gRPC surface: requests in, checks, store calls, responses out.
+
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use linli_platform::auth::{Access, caller, scoped_centre};
+use linli_platform::error::Violations;
+use linli_proto::bookings::v1 as pb;
+use linli_proto::bookings::v1::bookings_server::Bookings;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::domain::{self, CATEGORIES, DESK, Kind, PLANNERS, READERS, WeeklyRule};
+use crate::error::{Error, retrying};
+use crate::events::timestamp;
+use crate::store::{
+    self, BookingFilter, BookingView, FacilityRow, OfferingRow, SeriesRow, SessionFilter,
+    SessionRow,
+};
+
+const DEFAULT_PAGE: u32 = 50;
+const MAX_PAGE: u32 = 200;
+
+pub struct BookingsApi {
+    pool: PgPool,
+}
+
+impl BookingsApi {
+    pub fn new(pool: PgPool) -> Self {
+        BookingsApi { pool }
+    }
+}
+
+fn parse_id(field: &str, text: &str) -> Result<Uuid, Violations> {
+    Uuid::parse_str(text).map_err(|_| Violations::one(field, "must be a UUID"))
+}
+
+fn optional_id(field: &str, text: &str) -> Result<Option<Uuid>, Violations> {
+    if text.is_empty() {
+        Ok(None)
+    } else {
+        parse_id(field, text).map(Some)
+    }
+}
+
+fn instant(
+    field: &str,
+    at: Option<&prost_types::Timestamp>,
+) -> Result<Option<DateTime<Utc>>, Violations> {
+    match at {
+        None => Ok(None),
+        Some(t) => DateTime::<Utc>::from_timestamp(t.seconds, t.nanos.max(0) as u32)
+            .map(Some)
+            .ok_or_else(|| Violations::one(field, "is not a valid time")),
+    }
+}
+
+fn kind_of(kind: i32) -> Option<Kind> {
+    match pb::OfferingKind::try_from(kind).ok()? {
+        pb::OfferingKind::Appointment => Some(Kind::Appointment),
+        pb::OfferingKind::Facility => Some(Kind::Facility),
+        pb::OfferingKind::Course => Some(Kind::Course),
+        pb::OfferingKind::Event => Some(Kind::Event),
+        pb::OfferingKind::RecurringCare => Some(Kind::RecurringCare),
+        pb::OfferingKind::Unspecified => None,
+    }
+}
+
+fn kind_to_pb(kind: Kind) -> pb::OfferingKind {
+    match kind {
+        Kind::Appointment => pb::OfferingKind::Appointment,
+        Kind::Facility => pb::OfferingKind::Facility,
+        Kind::Course => pb::OfferingKind::Course,
+        Kind::Event => pb::OfferingKind::Event,
+        Kind::RecurringCare => pb::OfferingKind::RecurringCare,
+    }
+}
+
+fn status_of(text: &str) -> pb::BookingStatus {
+    match text {
+        "confirmed" => pb::BookingStatus::Confirmed,
+        "waitlisted" => pb::BookingStatus::Waitlisted,
+        "cancelled" => pb::BookingStatus::Cancelled,
+        "attended" => pb::BookingStatus::Attended,
+        "no_show" => pb::BookingStatus::NoShow,
+        _ => pb::BookingStatus::Unspecified,
+    }
+}
+
+fn status_text(status: i32) -> Option<&'static str> {
+    match pb::BookingStatus::try_from(status).ok()? {
+        pb::BookingStatus::Confirmed => Some("confirmed"),
+        pb::BookingStatus::Waitlisted => Some("waitlisted"),
+        pb::BookingStatus::Cancelled => Some("cancelled"),
+        pb::BookingStatus::Attended => Some("attended"),
+        pb::BookingStatus::NoShow => Some("no_show"),
+        pb::BookingStatus::Unspecified => None,
+    }
+}
+
+fn offering_to_pb(row: OfferingRow) -> pb::Offering {
+    let kind = kind_to_pb(row.kind());
+    let concessions = row
+        .concessions()
+        .into_iter()
+        .map(|c| pb::Concession {
+            category: c.category,
+            price_minor: c.price_minor,
+        })
+        .collect();
+    pb::Offering {
+        id: row.id.to_string(),
+        centre_id: row.centre_id.to_string(),
+        category: row.category,
+        kind: kind as i32,
+        name: row.name,
+        description: row.description,
+        provider: row.provider,
+        provider_id: row.provider_id.map(|id| id.to_string()).unwrap_or_default(),
+        min_age: row.min_age,
+        max_age: row.max_age,
+        eligible_categories: row.eligible_categories,
+        fee_minor: row.fee_minor,
+        currency: row.currency,
+        concessions,
+        capacity: row.capacity,
+        facility_id: row.facility_id.map(|id| id.to_string()).unwrap_or_default(),
+        staff_id: row.staff_id.map(|id| id.to_string()).unwrap_or_default(),
+        active: row.active,
+    }
+}
+
+fn facility_to_pb(row: FacilityRow) -> pb::Facility {
+    pb::Facility {
+        id: row.id.to_string(),
+        centre_id: row.centre_id.to_string(),
+        name: row.name,
+        kind: row.kind,
+        opens: row.opens.format("%H:%M").to_string(),
+        closes: row.closes.format("%H:%M").to_string(),
+        open_days: row.open_days,
+    }
+}
+
+fn session_to_pb(row: SessionRow) -> pb::Session {
+    pb::Session {
+        id: row.id.to_string(),
+        centre_id: row.centre_id.to_string(),
+        offering_id: row.offering_id.to_string(),
+        series_id: row.series_id.map(|id| id.to_string()).unwrap_or_default(),
+        starts_at: Some(timestamp(row.starts_at)),
+        ends_at: Some(timestamp(row.ends_at)),
+        local_start: row.local_start.format("%Y-%m-%dT%H:%M").to_string(),
+        capacity: row.capacity,
+        confirmed: row.confirmed,
+        waitlisted: row.waitlisted as i32,
+        status: row.status,
+        facility_id: row.facility_id.map(|id| id.to_string()).unwrap_or_default(),
+        moved: row.moved,
+    }
+}
+
+fn booking_to_pb(view: BookingView) -> pb::Booking {
+    let b = view.booking;
+    pb::Booking {
+        id: b.id.to_string(),
+        centre_id: b.centre_id.to_string(),
+        offering_id: b.offering_id.to_string(),
+        resident_id: b.resident_id.map(|id| id.to_string()).unwrap_or_default(),
+        status: status_of(&b.status) as i32,
+        waitlist_position: view.waitlist_position as i32,
+        seats: view
+            .seats
+            .into_iter()
+            .map(|s| pb::Seat {
+                session_id: s.session_id.to_string(),
+                starts_at: Some(timestamp(s.starts_at)),
+                ends_at: Some(timestamp(s.ends_at)),
+                state: s.state,
+            })
+            .collect(),
+        facility_id: b.facility_id.map(|id| id.to_string()).unwrap_or_default(),
+        starts_at: b.starts_at.map(timestamp),
+        ends_at: b.ends_at.map(timestamp),
+        fee_minor: b.fee_minor,
+        currency: b.currency,
+        concession: b.concession,
+        cancel_reason: b.cancel_reason.unwrap_or_default(),
+        created_at: Some(timestamp(b.created_at)),
+        note: b.note,
+    }
+}
+
+/// The offering as a planner described it, checked field by field.
+fn offering_from(centre: Uuid, o: pb::Offering) -> Result<OfferingRow, Violations> {
+    let mut v = Violations::default();
+    if !domain::is_category(&o.category) {
+        v.push(
+            "offering.category",
+            "must be one of the plan's categories (see ListCategories)",
+        );
+    }
+    let kind = kind_of(o.kind);
+    if kind.is_none() {
+        v.push(
+            "offering.kind",
+            "must be appointment, facility, course, event or recurring_care",
+        );
+    }
+    let name = o.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 {
+        v.push("offering.name", "must be 1 to 100 characters");
+    }
+    let provider = if o.provider.is_empty() {
+        "centre".to_owned()
+    } else {
+        o.provider
+    };
+    let provider_id = match optional_id("offering.provider_id", &o.provider_id) {
+        Ok(id) => id,
+        Err(e) => {
+            v.0.extend(e.0);
+            None
+        }
+    };
+    match (provider.as_str(), provider_id) {
+        ("centre", None) | ("partner", Some(_)) => {}
+        ("partner", None) => v.push(
+            "offering.provider_id",
+            "is required when a partner provides the offering",
+        ),
+        ("centre", Some(_)) => v.push(
+            "offering.provider_id",
+            "must be empty when the centre provides the offering",
+        ),
+        _ => v.push("offering.provider", "must be centre or partner"),
+    }
+    domain::check_age_limits(o.min_age, o.max_age, &mut v);
+    if o.fee_minor < 0 {
+        v.push("offering.fee_minor", "must not be negative");
+    }
+    let currency = if o.currency.is_empty() {
+        "CNY".to_owned()
+    } else {
+        o.currency
+    };
+    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
+        v.push(
+            "offering.currency",
+            "must be a three-letter ISO code such as CNY",
+        );
+    }
+    if o.concessions
+        .iter()
+        .any(|c| c.price_minor < 0 || c.category.is_empty())
+    {
+        v.push(
+            "offering.concessions",
+            "each needs a category and a price that is not negative",
+        );
+    }
+    if o.capacity < 0 || o.capacity > 10_000 {
+        v.push("offering.capacity", "must be between 0 and 10000");
+    }
+    if kind.is_some_and(|k| k != Kind::Facility) && o.capacity == 0 {
+        v.push(
+            "offering.capacity",
+            "must be at least 1 for an offering with sessions",
+        );
+    }
+    let facility_id = match optional_id("offering.facility_id", &o.facility_id) {
+        Ok(id) => id,
+        Err(e) => {
+            v.0.extend(e.0);
+            None
+        }
+    };
+    if kind == Some(Kind::Facility) && facility_id.is_none() {
+        v.push(
+            "offering.facility_id",
+            "is required for a facility offering",
+        );
+    }
+    let staff_id = optional_id("offering.staff_id", &o.staff_id).unwrap_or_else(|e| {
+        v.0.extend(e.0);
+        None
+    });
+    v.into_result(|| OfferingRow {
+        id: Uuid::new_v4(),
+        centre_id: centre,
+        category: o.category,
+        kind: kind.map_or("event", Kind::as_str).to_owned(),
+        name,
+        description: o.description,
+        provider,
+        provider_id,
+        min_age: o.min_age,
+        max_age: o.max_age,
+        eligible_categories: o.eligible_categories,
+        fee_minor: o.fee_minor,
+        currency,
+        concession_categories: o.concessions.iter().map(|c| c.category.clone()).collect(),
+        concession_prices: o.concessions.iter().map(|c| c.price_minor).collect(),
+        capacity: o.capacity,
+        facility_id,
+        staff_id,
+        active: true,
+    })
+}
+
+fn scope(scope: i32) -> Result<bool, Violations> {
+    match pb::Scope::try_from(scope) {
+        Ok(pb::Scope::This) | Ok(pb::Scope::Unspecified) => Ok(false),
+        Ok(pb::Scope::ThisAndFollowing) => Ok(true),
+        Err(_) => Err(Violations::one(
+            "scope",
+            "must be this or this_and_following",
+        )),
+    }
+}
+
+#[tonic::async_trait]
+impl Bookings for BookingsApi {
+    async fn list_categories(
+        &self,
+        request: Request<pb::ListCategoriesRequest>,
+    ) -> Result<Response<pb::ListCategoriesResponse>, Status> {
+        scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Read,
+            READERS,
+        )?;
+        Ok(Response::new(pb::ListCategoriesResponse {
+            categories: CATEGORIES
+                .iter()
+                .map(|(code, name, name_en)| pb::Category {
+                    code: (*code).into(),
+                    name: (*name).into(),
+                    name_en: (*name_en).into(),
+                })
+                .collect(),
+        }))
+    }
+
+    async fn create_offering(
+        &self,
+        request: Request<pb::CreateOfferingRequest>,
+    ) -> Result<Response<pb::Offering>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Write,
+            PLANNERS,
+        )?;
+        let offering = request
+            .into_inner()
+            .offering
+            .ok_or_else(|| Violations::one("offering", "is required"))?;
+        let row = offering_from(centre, offering)?;
+        let created = store::create_offering(&self.pool, &row).await?;
+        Ok(Response::new(offering_to_pb(created)))
+    }
+
+    async fn get_offering(
+        &self,
+        request: Request<pb::GetOfferingRequest>,
+    ) -> Result<Response<pb::Offering>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Read,
+            READERS,
+        )?;
+        let id = parse_id("offering_id", &request.get_ref().offering_id)?;
+        let mut conn = self.pool.acquire().await.map_err(Error::from)?;
+        let row = store::find_offering(&mut conn, centre, id).await?;
+        Ok(Response::new(offering_to_pb(row)))
+    }
+
+    async fn list_offerings(
+        &self,
+        request: Request<pb::ListOfferingsRequest>,
+    ) -> Result<Response<pb::ListOfferingsResponse>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Read,
+            READERS,
+        )?;
+        let req = request.into_inner();
+        let category = (!req.category.is_empty()).then_some(req.category.as_str());
+        let kind = kind_of(req.kind).map(Kind::as_str);
+        let rows = store::list_offerings(&self.pool, centre, category, kind)
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(pb::ListOfferingsResponse {
+            offerings: rows.into_iter().map(offering_to_pb).collect(),
+        }))
+    }
+
+    async fn create_facility(
+        &self,
+        request: Request<pb::CreateFacilityRequest>,
+    ) -> Result<Response<pb::Facility>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Write,
+            PLANNERS,
+        )?;
+        let f = request
+            .into_inner()
+            .facility
+            .ok_or_else(|| Violations::one("facility", "is required"))?;
+        let mut v = Violations::default();
+        let name = f.name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 100 {
+            v.push("facility.name", "must be 1 to 100 characters");
+        }
+        let kind = if f.kind.is_empty() {
+            "room".to_owned()
+        } else {
+            f.kind
+        };
+        if kind != "room" && kind != "equipment" {
+            v.push("facility.kind", "must be room or equipment");
+        }
+        let opens = domain::parse_time(
+            "facility.opens",
+            if f.opens.is_empty() {
+                "08:00"
+            } else {
+                &f.opens
+            },
+            &mut v,
+        );
+        let closes = domain::parse_time(
+            "facility.closes",
+            if f.closes.is_empty() {
+                "20:00"
+            } else {
+                &f.closes
+            },
+            &mut v,
+        );
+        if let (Some(o), Some(c)) = (opens, closes)
+            && c <= o
+        {
+            v.push("facility.closes", "must be after opens");
+        }
+        let days = if f.open_days.is_empty() {
+            vec![1, 2, 3, 4, 5, 6, 7]
+        } else {
+            f.open_days
+        };
+        if days.iter().any(|d| !(1..=7).contains(d)) {
+            v.push(
+                "facility.open_days",
+                "must be ISO weekdays 1 (Monday) to 7 (Sunday)",
+            );
+        }
+        let row = v.into_result(|| FacilityRow {
+            id: Uuid::new_v4(),
+            centre_id: centre,
+            name,
+            kind,
+            opens: opens.unwrap_or(NaiveTime::MIN),
+            closes: closes.unwrap_or(NaiveTime::MIN),
+            open_days: days,
+        })?;
+        let created = store::create_facility(&self.pool, &row).await?;
+        Ok(Response::new(facility_to_pb(created)))
+    }
+
+    async fn list_facilities(
+        &self,
+        request: Request<pb::ListFacilitiesRequest>,
+    ) -> Result<Response<pb::ListFacilitiesResponse>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Read,
+            READERS,
+        )?;
+        let rows = store::list_facilities(&self.pool, centre)
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(pb::ListFacilitiesResponse {
+            facilities: rows.into_iter().map(facility_to_pb).collect(),
+        }))
+    }
+
+    async fn create_session(
+        &self,
+        request: Request<pb::CreateSessionRequest>,
+    ) -> Result<Response<pb::Session>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Write,
+            PLANNERS,
+        )?;
+        let req = request.into_inner();
+        let offering_id = parse_id("offering_id", &req.offering_id)?;
+        let starts = instant("starts_at", req.starts_at.as_ref())?
+            .ok_or_else(|| Violations::one("starts_at", "is required"))?;
+        let ends = instant("ends_at", req.ends_at.as_ref())?
+            .ok_or_else(|| Violations::one("ends_at", "is required"))?;
+        if ends <= starts || ends - starts > Duration::hours(24) {
+            return Err(
+                Violations::one("ends_at", "must be after starts_at, within 24 hours").into(),
+            );
+        }
+        if req.capacity.is_some_and(|c| !(1..=10_000).contains(&c)) {
+            return Err(Violations::one("capacity", "must be between 1 and 10000").into());
+        }
+        let mut conn = self.pool.acquire().await.map_err(Error::from)?;
+        let offering = store::find_offering(&mut conn, centre, offering_id).await?;
+        let zone = store::centre_zone(&mut conn, centre).await?;
+        drop(conn);
+        if offering.kind() == Kind::Facility {
+            return Err(Error::State(
+                "a facility offering is booked by time range, without sessions".into(),
+            )
+            .into());
+        }
+        let occurrence = (domain::to_local(zone, starts), starts, ends);
+        let capacity = req.capacity.unwrap_or(offering.capacity);
+        let mut sessions =
+            store::create_sessions(&self.pool, &offering, None, &[occurrence], capacity).await?;
+        let session = sessions.pop().ok_or(Error::NotFound("session"))?;
+        Ok(Response::new(session_to_pb(session)))
+    }
+
+    async fn create_series(
+        &self,
+        request: Request<pb::CreateSeriesRequest>,
+    ) -> Result<Response<pb::Series>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Write,
+            PLANNERS,
+        )?;
+        let req = request.into_inner();
+        let mut v = Violations::default();
+        let offering_id = optional_id("offering_id", &req.offering_id).unwrap_or_else(|e| {
+            v.0.extend(e.0);
+            None
+        });
+        let start_time = domain::parse_time("start_time", &req.start_time, &mut v);
+        let starts_on = domain::parse_date("starts_on", &req.starts_on, &mut v);
+        let until = if req.until.is_empty() {
+            None
+        } else {
+            domain::parse_date("until", &req.until, &mut v)
+        };
+        let (Some(offering_id), Some(start_time), Some(starts_on)) =
+            (offering_id, start_time, starts_on)
+        else {
+            if offering_id.is_none() && !v.0.iter().any(|f| f.field == "offering_id") {
+                v.push("offering_id", "is required");
+            }
+            return Err(v.into());
+        };
+        let rule = WeeklyRule {
+            weekdays: req.weekdays.iter().map(|d| *d as u32).collect(),
+            start_time,
+            duration: Duration::minutes(req.duration_minutes.into()),
+            starts_on,
+            until,
+            count: (req.count > 0).then_some(req.count as u32),
+        };
+        rule.validate(&mut v);
+        if !v.is_empty() {
+            return Err(v.into());
+        }
+        let mut conn = self.pool.acquire().await.map_err(Error::from)?;
+        let offering = store::find_offering(&mut conn, centre, offering_id).await?;
+        let zone = store::centre_zone(&mut conn, centre).await?;
+        drop(conn);
+        if offering.kind() == Kind::Facility {
+            return Err(Error::State(
+                "a facility offering is booked by time range, without sessions".into(),
+            )
+            .into());
+        }
+        let occurrences = rule.occurrences(zone);
+        if occurrences.is_empty() {
+            return Err(Violations::one(
+                "weekdays",
+                "the rule gives no session between starts_on and until",
+            )
+            .into());
+        }
+        let series = SeriesRow {
+            id: Uuid::new_v4(),
+            centre_id: centre,
+            offering_id,
+            weekdays: req.weekdays.clone(),
+            start_time,
+            duration_minutes: req.duration_minutes,
+            starts_on,
+            until,
+            count: rule.count.map(|c| c as i32),
+            time_zone: zone.name().to_owned(),
+        };
+        let sessions = store::create_sessions(
+            &self.pool,
+            &offering,
+            Some(&series),
+            &occurrences,
+            offering.capacity,
+        )
+        .await?;
+        Ok(Response::new(pb::Series {
+            id: series.id.to_string(),
+            centre_id: centre.to_string(),
+            offering_id: offering_id.to_string(),
+            weekdays: series.weekdays,
+            start_time: start_time.format("%H:%M").to_string(),
+            duration_minutes: series.duration_minutes,
+            starts_on: starts_on.to_string(),
+            until: until.map(|d| d.to_string()).unwrap_or_default(),
+            count: series.count.unwrap_or(0),
+            time_zone: series.time_zone,
+            sessions: sessions.into_iter().map(session_to_pb).collect(),
+        }))
+    }
+
+    async fn list_sessions(
+        &self,
+        request: Request<pb::ListSessionsRequest>,
+    ) -> Result<Response<pb::ListSessionsResponse>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Read,
+            READERS,
+        )?;
+        let req = request.into_inner();
+        let filter = SessionFilter {
+            centre,
+            from: instant("from", req.from.as_ref())?,
+            to: instant("to", req.to.as_ref())?,
+            offering: optional_id("offering_id", &req.offering_id)?,
+            series: optional_id("series_id", &req.series_id)?,
+        };
+        let rows = store::list_sessions(&self.pool, &filter)
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(pb::ListSessionsResponse {
+            sessions: rows.into_iter().map(session_to_pb).collect(),
+        }))
+    }
+
+    async fn move_session(
+        &self,
+        request: Request<pb::MoveSessionRequest>,
+    ) -> Result<Response<pb::ListSessionsResponse>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Write,
+            PLANNERS,
+        )?;
+        let req = request.into_inner();
+        let session = parse_id("session_id", &req.session_id)?;
+        let following = scope(req.scope)?;
+        let starts = instant("starts_at", req.starts_at.as_ref())?
+            .ok_or_else(|| Violations::one("starts_at", "is required"))?;
+        if req
+            .duration_minutes
+            .is_some_and(|d| !(1..=1440).contains(&d))
+        {
+            return Err(Violations::one("duration_minutes", "must be between 1 and 1440").into());
+        }
+        let duration = req.duration_minutes.map(|d| Duration::minutes(d.into()));
+        let pool = &self.pool;
+        let rows =
+            retrying(|| store::move_sessions(pool, centre, session, following, starts, duration))
+                .await?;
+        Ok(Response::new(pb::ListSessionsResponse {
+            sessions: rows.into_iter().map(session_to_pb).collect(),
+        }))
+    }
+
+    async fn cancel_session(
+        &self,
+        request: Request<pb::CancelSessionRequest>,
+    ) -> Result<Response<pb::ListSessionsResponse>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Write,
+            PLANNERS,
+        )?;
+        let req = request.into_inner();
+        let session = parse_id("session_id", &req.session_id)?;
+        let following = scope(req.scope)?;
+        let pool = &self.pool;
+        let rows =
+            retrying(|| store::cancel_sessions(pool, centre, session, following, Utc::now()))
+                .await?;
+        Ok(Response::new(pb::ListSessionsResponse {
+            sessions: rows.into_iter().map(session_to_pb).collect(),
+        }))
+    }
+
+    async fn create_booking(
+        &self,
+        request: Request<pb::CreateBookingRequest>,
+    ) -> Result<Response<pb::Booking>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Write,
+            DESK,
+        )?;
+        let req = request.into_inner();
+        let mut v = Violations::default();
+        let offering = optional_id("offering_id", &req.offering_id).unwrap_or_else(|e| {
+            v.0.extend(e.0);
+            None
+        });
+        if offering.is_none() && req.offering_id.is_empty() {
+            v.push("offering_id", "is required");
+        }
+        let resident = optional_id("resident_id", &req.resident_id).unwrap_or_else(|e| {
+            v.0.extend(e.0);
+            None
+        });
+        let session = optional_id("session_id", &req.session_id).unwrap_or_else(|e| {
+            v.0.extend(e.0);
+            None
+        });
+        let starts = instant("starts_at", req.starts_at.as_ref()).unwrap_or_else(|e| {
+            v.0.extend(e.0);
+            None
+        });
+        let ends = instant("ends_at", req.ends_at.as_ref()).unwrap_or_else(|e| {
+            v.0.extend(e.0);
+            None
+        });
+        let range = match (starts, ends) {
+            (Some(s), Some(e)) if e > s => Some((s, e)),
+            (Some(_), Some(_)) => {
+                v.push("ends_at", "must be after starts_at");
+                None
+            }
+            (None, None) => None,
+            _ => {
+                v.push("ends_at", "give both starts_at and ends_at, or neither");
+                None
+            }
+        };
+        if req.idempotency_key.len() > 200 {
+            v.push("idempotency_key", "must be at most 200 characters");
+        }
+        if req.note.chars().count() > 500 {
+            v.push("note", "must be at most 500 characters");
+        }
+        if !v.is_empty() {
+            return Err(v.into());
+        }
+        let mut hash = Sha256::new();
+        for part in [
+            &req.offering_id,
+            &req.resident_id,
+            &req.session_id,
+            &req.note,
+        ] {
+            hash.update(part.as_bytes());
+            hash.update([0]);
+        }
+        if let Some((s, e)) = range {
+            hash.update(s.timestamp_micros().to_be_bytes());
+            hash.update(e.timestamp_micros().to_be_bytes());
+        }
+        let new = store::NewBooking {
+            centre,
+            offering: offering.unwrap_or_default(),
+            resident,
+            session,
+            range,
+            idempotency_key: (!req.idempotency_key.is_empty()).then_some(req.idempotency_key),
+            request_hash: hash.finalize().to_vec(),
+            note: req.note,
+        };
+        let pool = &self.pool;
+        let view = retrying(|| store::create_booking(pool, &new, Utc::now())).await?;
+        Ok(Response::new(booking_to_pb(view)))
+    }
+
+    async fn get_booking(
+        &self,
+        request: Request<pb::GetBookingRequest>,
+    ) -> Result<Response<pb::Booking>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Read,
+            READERS,
+        )?;
+        let id = parse_id("booking_id", &request.get_ref().booking_id)?;
+        let view = store::find_booking(&self.pool, centre, id).await?;
+        Ok(Response::new(booking_to_pb(view)))
+    }
+
+    async fn list_bookings(
+        &self,
+        request: Request<pb::ListBookingsRequest>,
+    ) -> Result<Response<pb::ListBookingsResponse>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Read,
+            READERS,
+        )?;
+        let req = request.into_inner();
+        let size = match req.page_size {
+            0 => DEFAULT_PAGE,
+            n if n > MAX_PAGE => {
+                return Err(Violations::one("page_size", "must be at most 200").into());
+            }
+            n => n,
+        };
+        let before = match req.page_token.as_str() {
+            "" => None,
+            token => Some(token.parse::<i64>().map_err(|_| {
+                Violations::one("page_token", "is not a token this service issued")
+            })?),
+        };
+        let filter = BookingFilter {
+            centre,
+            resident: optional_id("resident_id", &req.resident_id)?,
+            offering: optional_id("offering_id", &req.offering_id)?,
+            session: optional_id("session_id", &req.session_id)?,
+            status: status_text(req.status).map(str::to_owned),
+            before,
+            limit: i64::from(size) + 1,
+        };
+        let mut views = store::list_bookings(&self.pool, &filter).await?;
+        let next_page_token = if views.len() > size as usize {
+            views.truncate(size as usize);
+            views
+                .last()
+                .map(|v| v.booking.arrival.to_string())
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListBookingsResponse {
+            bookings: views.into_iter().map(booking_to_pb).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn cancel_booking(
+        &self,
+        request: Request<pb::CancelBookingRequest>,
+    ) -> Result<Response<pb::Booking>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Write,
+            DESK,
+        )?;
+        let id = parse_id("booking_id", &request.get_ref().booking_id)?;
+        let pool = &self.pool;
+        let view =
+            retrying(|| store::cancel_booking(pool, centre, id, "resident", Utc::now())).await?;
+        Ok(Response::new(booking_to_pb(view)))
+    }
+
+    async fn check_in(
+        &self,
+        request: Request<pb::CheckInRequest>,
+    ) -> Result<Response<pb::Booking>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Write,
+            DESK,
+        )?;
+        let id = parse_id("booking_id", &request.get_ref().booking_id)?;
+        let session = optional_id("session_id", &request.get_ref().session_id)?;
+        let pool = &self.pool;
+        let view = retrying(|| store::check_in(pool, centre, id, session, Utc::now())).await?;
+        Ok(Response::new(booking_to_pb(view)))
+    }
+
+    async fn get_utilisation(
+        &self,
+        request: Request<pb::GetUtilisationRequest>,
+    ) -> Result<Response<pb::UtilisationReport>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Read,
+            READERS,
+        )?;
+        let req = request.into_inner();
+        let mut v = Violations::default();
+        let from = domain::parse_date("from", &req.from, &mut v);
+        let to = domain::parse_date("to", &req.to, &mut v);
+        let (Some(from), Some(to)) = (from, to) else {
+            return Err(v.into());
+        };
+        if to <= from || to - from > Duration::days(366) {
+            return Err(Violations::one("to", "must be after from, within a year").into());
+        }
+        let zone = store::zone_of(&self.pool, centre).await?;
+        let from_at = domain::to_instant(zone, from.and_time(NaiveTime::MIN));
+        let to_at = domain::to_instant(zone, to.and_time(NaiveTime::MIN));
+        let facilities = store::list_facilities(&self.pool, centre)
+            .await
+            .map_err(Error::from)?;
+        let booked = store::booked_seconds(&self.pool, centre, from_at, to_at)
+            .await
+            .map_err(Error::from)?;
+        let report = facilities
+            .into_iter()
+            .map(|f| {
+                let booked_hours = booked
+                    .iter()
+                    .find(|(id, _)| *id == f.id)
+                    .map_or(0.0, |(_, seconds)| *seconds as f64 / 3600.0);
+                let open_hours = f.hours().open_hours(from, to);
+                pb::FacilityUtilisation {
+                    facility_id: f.id.to_string(),
+                    name: f.name,
+                    booked_hours,
+                    open_hours,
+                    utilisation: if open_hours > 0.0 {
+                        booked_hours / open_hours
+                    } else {
+                        0.0
+                    },
+                }
+            })
+            .collect();
+        Ok(Response::new(pb::UtilisationReport {
+            centre_id: centre.to_string(),
+            from: from.to_string(),
+            to: to.to_string(),
+            facilities: report,
+        }))
+    }
+}

@@ -1,0 +1,1 @@
+//! The demo week of `linli seed demo`.

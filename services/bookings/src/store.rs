@@ -1,0 +1,1721 @@
+//! Every SQL statement of the bookings service. Seats are given while the sessions' rows
+//! are locked (always in id order, so two bookings never wait on each other in a cycle),
+//! and the table checks have the last word: a session's `confirmed` never passes its
+//! capacity and a facility is never held twice at once, whatever the concurrency.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono_tz::Tz;
+use linli_platform::bus::outbox;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::domain::{self, Applicant, Concession, Eligibility, Kind, OpeningHours};
+use crate::error::Error;
+use crate::events;
+
+/// How long after its start an unclaimed facility booking is released as a no-show.
+pub const FACILITY_GRACE: Duration = Duration::minutes(15);
+/// How early before a session the desk may check someone in.
+pub const CHECK_IN_OPENS: Duration = Duration::hours(2);
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct OfferingRow {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub category: String,
+    pub kind: String,
+    pub name: String,
+    pub description: String,
+    pub provider: String,
+    pub provider_id: Option<Uuid>,
+    pub min_age: Option<i32>,
+    pub max_age: Option<i32>,
+    pub eligible_categories: Vec<String>,
+    pub fee_minor: i64,
+    pub currency: String,
+    pub concession_categories: Vec<String>,
+    pub concession_prices: Vec<i64>,
+    pub capacity: i32,
+    pub facility_id: Option<Uuid>,
+    pub staff_id: Option<Uuid>,
+    pub active: bool,
+}
+
+impl OfferingRow {
+    pub fn kind(&self) -> Kind {
+        Kind::parse(&self.kind).unwrap_or(Kind::Event)
+    }
+
+    pub fn concessions(&self) -> Vec<Concession> {
+        self.concession_categories
+            .iter()
+            .zip(&self.concession_prices)
+            .map(|(category, price)| Concession {
+                category: category.clone(),
+                price_minor: *price,
+            })
+            .collect()
+    }
+}
+
+macro_rules! offering_columns {
+    () => {
+        "id, centre_id, category, kind, name, description, provider, provider_id, min_age, max_age, eligible_categories, fee_minor, currency, concession_categories, concession_prices, capacity, facility_id, staff_id, active"
+    };
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct FacilityRow {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub opens: NaiveTime,
+    pub closes: NaiveTime,
+    pub open_days: Vec<i32>,
+}
+
+impl FacilityRow {
+    pub fn hours(&self) -> OpeningHours {
+        OpeningHours {
+            opens: self.opens,
+            closes: self.closes,
+            days: self.open_days.iter().map(|d| *d as u32).collect(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SessionRow {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub offering_id: Uuid,
+    pub series_id: Option<Uuid>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub local_start: NaiveDateTime,
+    pub capacity: i32,
+    pub confirmed: i32,
+    pub waitlisted: i64,
+    pub status: String,
+    pub moved: bool,
+    pub facility_id: Option<Uuid>,
+}
+
+macro_rules! session_columns {
+    () => {
+        "s.id, s.centre_id, s.offering_id, s.series_id, s.starts_at, s.ends_at, s.local_start, s.capacity, s.confirmed, (SELECT count(*) FROM seats w WHERE w.session_id = s.id AND w.state = 'waiting') AS waitlisted, s.status, s.moved, s.facility_id"
+    };
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SeriesRow {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub offering_id: Uuid,
+    pub weekdays: Vec<i32>,
+    pub start_time: NaiveTime,
+    pub duration_minutes: i32,
+    pub starts_on: NaiveDate,
+    pub until: Option<NaiveDate>,
+    pub count: Option<i32>,
+    pub time_zone: String,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct BookingRow {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub offering_id: Uuid,
+    pub resident_id: Option<Uuid>,
+    pub status: String,
+    pub arrival: i64,
+    pub facility_id: Option<Uuid>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub fee_minor: i64,
+    pub currency: String,
+    pub concession: String,
+    pub charge_id: Option<Uuid>,
+    pub refund_id: Option<Uuid>,
+    pub cancel_reason: Option<String>,
+    pub note: String,
+    pub created_at: DateTime<Utc>,
+}
+
+macro_rules! booking_columns {
+    () => {
+        "b.id, b.centre_id, b.offering_id, b.resident_id, b.status, b.arrival, b.facility_id, lower(b.during) AS starts_at, upper(b.during) AS ends_at, b.fee_minor, b.currency, b.concession, b.charge_id, b.refund_id, b.cancel_reason, b.note, b.created_at"
+    };
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SeatRow {
+    pub booking_id: Uuid,
+    pub session_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub state: String,
+}
+
+/// A booking with its seats and, while waitlisted, its place in the queue.
+#[derive(Clone, Debug)]
+pub struct BookingView {
+    pub booking: BookingRow,
+    pub seats: Vec<SeatRow>,
+    pub waitlist_position: i64,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct ResidentRow {
+    centre_id: Uuid,
+    age_band: String,
+    categories: Vec<String>,
+    status: String,
+}
+
+// ---------------------------------------------------------------------------------------
+// Read models of the registry
+
+pub async fn record_centre(tx: &mut PgConnection, id: Uuid, zone: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO centres (id, time_zone) VALUES ($1, $2)
+         ON CONFLICT (id) DO UPDATE SET time_zone = EXCLUDED.time_zone",
+    )
+    .bind(id)
+    .bind(zone)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// The centre's time zone, once the registry told this service about the centre.
+pub async fn centre_zone(conn: &mut PgConnection, centre: Uuid) -> Result<Tz, Error> {
+    let zone: Option<String> = sqlx::query_scalar("SELECT time_zone FROM centres WHERE id = $1")
+        .bind(centre)
+        .fetch_optional(conn)
+        .await?;
+    zone.map(|z| domain::parse_zone(&z)).ok_or_else(|| {
+        Error::State(
+            "this centre is not yet known to bookings (its registration is still arriving); try again shortly"
+                .into(),
+        )
+    })
+}
+
+pub async fn record_resident(
+    tx: &mut PgConnection,
+    id: Uuid,
+    centre: Uuid,
+    age_band: &str,
+    categories: &[String],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO residents (id, centre_id, age_band, categories) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (id) DO UPDATE SET age_band = EXCLUDED.age_band, categories = EXCLUDED.categories",
+    )
+    .bind(id)
+    .bind(centre)
+    .bind(age_band)
+    .bind(categories)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_resident_status(
+    tx: &mut PgConnection,
+    id: Uuid,
+    status: &str,
+    since: Option<NaiveDate>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE residents SET status = $2, status_since = $3 WHERE id = $1")
+        .bind(id)
+        .bind(status)
+        .bind(since)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// Cancels every booking of the resident that still has a session to come (moved out,
+/// deceased), giving the seats to the waitlist. Returns how many were cancelled.
+pub async fn cancel_future_bookings(
+    tx: &mut PgConnection,
+    resident: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, Error> {
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT b.id FROM bookings b
+         WHERE b.resident_id = $1 AND b.status IN ('confirmed', 'waitlisted')
+           AND (upper(b.during) > $2
+                OR EXISTS (SELECT 1 FROM seats s JOIN sessions x ON x.id = s.session_id
+                           WHERE s.booking_id = b.id AND s.state IN ('held', 'waiting') AND x.ends_at > $2))
+         ORDER BY b.id",
+    )
+    .bind(resident)
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await?;
+    for id in &ids {
+        let booking = lock_booking(tx, None, *id).await?;
+        cancel_in(tx, &booking, reason, now).await?;
+    }
+    Ok(ids.len())
+}
+
+/// Erasure: the resident's bookings stay (they are the centre's history and figures) but
+/// lose every link to the person.
+pub async fn anonymise_resident(tx: &mut PgConnection, resident: Uuid) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE bookings SET resident_id = NULL, note = '', anonymised_at = now(), updated_at = now()
+         WHERE resident_id = $1",
+    )
+    .bind(resident)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM residents WHERE id = $1")
+        .bind(resident)
+        .execute(tx)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+// ---------------------------------------------------------------------------------------
+// Catalogue
+
+pub async fn create_facility(pool: &PgPool, row: &FacilityRow) -> Result<FacilityRow, Error> {
+    let result = sqlx::query(
+        "INSERT INTO facilities (id, centre_id, name, kind, opens, closes, open_days)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(row.id)
+    .bind(row.centre_id)
+    .bind(&row.name)
+    .bind(&row.kind)
+    .bind(row.opens)
+    .bind(row.closes)
+    .bind(&row.open_days)
+    .execute(pool)
+    .await;
+    match result {
+        Ok(_) => Ok(row.clone()),
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(Error::Conflict(
+            format!("the centre already has a facility named «{}»", row.name),
+        )),
+        Err(error) => Err(error.into()),
+    }
+}
+
+pub async fn list_facilities(pool: &PgPool, centre: Uuid) -> Result<Vec<FacilityRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, centre_id, name, kind, opens, closes, open_days FROM facilities
+         WHERE centre_id = $1 ORDER BY name",
+    )
+    .bind(centre)
+    .fetch_all(pool)
+    .await
+}
+
+async fn find_facility(
+    conn: &mut PgConnection,
+    centre: Uuid,
+    id: Uuid,
+) -> Result<Option<FacilityRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, centre_id, name, kind, opens, closes, open_days FROM facilities
+         WHERE centre_id = $1 AND id = $2",
+    )
+    .bind(centre)
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn create_offering(pool: &PgPool, row: &OfferingRow) -> Result<OfferingRow, Error> {
+    let mut conn = pool.acquire().await?;
+    if let Some(facility) = row.facility_id
+        && find_facility(&mut conn, row.centre_id, facility)
+            .await?
+            .is_none()
+    {
+        return Err(linli_platform::error::Violations::one(
+            "facility_id",
+            "is not a facility of this centre",
+        )
+        .into());
+    }
+    sqlx::query(
+        "INSERT INTO offerings (id, centre_id, category, kind, name, description, provider, provider_id,
+             min_age, max_age, eligible_categories, fee_minor, currency, concession_categories,
+             concession_prices, capacity, facility_id, staff_id, active)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, true)",
+    )
+    .bind(row.id)
+    .bind(row.centre_id)
+    .bind(&row.category)
+    .bind(&row.kind)
+    .bind(&row.name)
+    .bind(&row.description)
+    .bind(&row.provider)
+    .bind(row.provider_id)
+    .bind(row.min_age)
+    .bind(row.max_age)
+    .bind(&row.eligible_categories)
+    .bind(row.fee_minor)
+    .bind(&row.currency)
+    .bind(&row.concession_categories)
+    .bind(&row.concession_prices)
+    .bind(row.capacity)
+    .bind(row.facility_id)
+    .bind(row.staff_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(row.clone())
+}
+
+pub async fn find_offering(
+    conn: &mut PgConnection,
+    centre: Uuid,
+    id: Uuid,
+) -> Result<OfferingRow, Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        offering_columns!(),
+        " FROM offerings WHERE centre_id = $1 AND id = $2"
+    ))
+    .bind(centre)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound("offering"))
+}
+
+pub async fn list_offerings(
+    pool: &PgPool,
+    centre: Uuid,
+    category: Option<&str>,
+    kind: Option<&str>,
+) -> Result<Vec<OfferingRow>, sqlx::Error> {
+    sqlx::query_as(concat!("SELECT ", offering_columns!(), " FROM offerings
+         WHERE centre_id = $1 AND ($2::text IS NULL OR category = $2) AND ($3::text IS NULL OR kind = $3)
+         ORDER BY category, name"))
+    .bind(centre)
+    .bind(category)
+    .bind(kind)
+    .fetch_all(pool)
+    .await
+}
+
+// ---------------------------------------------------------------------------------------
+// Sessions
+
+/// One session to create: local start, and its instants.
+pub type Occurrence = (NaiveDateTime, DateTime<Utc>, DateTime<Utc>);
+
+/// Creates sessions (and their series, if any) for `offering`, holding its facility for
+/// each. Refused whole, naming the first clash, when any instance overlaps another hold.
+pub async fn create_sessions(
+    pool: &PgPool,
+    offering: &OfferingRow,
+    series: Option<&SeriesRow>,
+    occurrences: &[Occurrence],
+    capacity: i32,
+) -> Result<Vec<SessionRow>, Error> {
+    let mut tx = pool.begin().await?;
+    let zone = centre_zone(&mut tx, offering.centre_id).await?;
+    if let Some(series) = series {
+        insert_series(&mut tx, series).await?;
+    }
+    let ids: Vec<Uuid> = occurrences.iter().map(|_| Uuid::new_v4()).collect();
+    let locals: Vec<NaiveDateTime> = occurrences.iter().map(|o| o.0).collect();
+    let starts: Vec<DateTime<Utc>> = occurrences.iter().map(|o| o.1).collect();
+    let ends: Vec<DateTime<Utc>> = occurrences.iter().map(|o| o.2).collect();
+    sqlx::query(
+        "INSERT INTO sessions (id, centre_id, offering_id, series_id, starts_at, ends_at, local_start, capacity, facility_id)
+         SELECT o.id, $5, $6, $7, o.starts_at, o.ends_at, o.local_start, $8, $9
+         FROM UNNEST($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::timestamp[]) AS o(id, starts_at, ends_at, local_start)",
+    )
+    .bind(&ids)
+    .bind(&starts)
+    .bind(&ends)
+    .bind(&locals)
+    .bind(offering.centre_id)
+    .bind(offering.id)
+    .bind(series.map(|s| s.id))
+    .bind(capacity)
+    .bind(offering.facility_id)
+    .execute(&mut *tx)
+    .await?;
+    if let Some(facility) = offering.facility_id {
+        let held = sqlx::query(
+            "INSERT INTO facility_holds (id, centre_id, facility_id, during, session_id)
+             SELECT gen_random_uuid(), $4, $5, tstzrange(o.starts_at, o.ends_at), o.id
+             FROM UNNEST($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS o(id, starts_at, ends_at)",
+        )
+        .bind(&ids)
+        .bind(&starts)
+        .bind(&ends)
+        .bind(offering.centre_id)
+        .bind(facility)
+        .execute(&mut *tx)
+        .await;
+        if let Err(error) = held {
+            drop(tx);
+            return Err(clash_or(pool, error, facility, &starts, &ends, zone).await);
+        }
+    }
+    tx.commit().await?;
+    list_sessions_by_ids(pool, &ids).await.map_err(Error::from)
+}
+
+async fn insert_series(tx: &mut PgConnection, series: &SeriesRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO series (id, centre_id, offering_id, weekdays, start_time, duration_minutes, starts_on, until, count, time_zone)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(series.id)
+    .bind(series.centre_id)
+    .bind(series.offering_id)
+    .bind(&series.weekdays)
+    .bind(series.start_time)
+    .bind(series.duration_minutes)
+    .bind(series.starts_on)
+    .bind(series.until)
+    .bind(series.count)
+    .bind(&series.time_zone)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+fn is_clash(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.code().as_deref() == Some("23P01"))
+}
+
+/// Turns an exclusion violation into a conflict that names what is already there.
+async fn clash_or(
+    pool: &PgPool,
+    error: sqlx::Error,
+    facility: Uuid,
+    starts: &[DateTime<Utc>],
+    ends: &[DateTime<Utc>],
+    zone: Tz,
+) -> Error {
+    if !is_clash(&error) {
+        return error.into();
+    }
+    match describe_clash(pool, facility, starts, ends, zone).await {
+        Ok(Some(text)) => Error::Conflict(text),
+        Ok(None) => Error::Conflict(
+            "the facility was booked for an overlapping time by another request just now".into(),
+        ),
+        Err(error) => error.into(),
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Clash {
+    facility: String,
+    held_from: DateTime<Utc>,
+    held_until: DateTime<Utc>,
+    wanted_from: DateTime<Utc>,
+    what: String,
+}
+
+async fn describe_clash(
+    pool: &PgPool,
+    facility: Uuid,
+    starts: &[DateTime<Utc>],
+    ends: &[DateTime<Utc>],
+    zone: Tz,
+) -> Result<Option<String>, sqlx::Error> {
+    let clash: Option<Clash> = sqlx::query_as(
+        "SELECT f.name AS facility, lower(h.during) AS held_from, upper(h.during) AS held_until,
+                w.starts_at AS wanted_from,
+                COALESCE('the session of «' || o.name || '»', 'booking ' || h.booking_id::text) AS what
+         FROM UNNEST($2::timestamptz[], $3::timestamptz[]) AS w(starts_at, ends_at)
+         JOIN facility_holds h ON h.facility_id = $1 AND h.released_at IS NULL
+              AND h.during && tstzrange(w.starts_at, w.ends_at)
+         JOIN facilities f ON f.id = h.facility_id
+         LEFT JOIN sessions s ON s.id = h.session_id
+         LEFT JOIN offerings o ON o.id = s.offering_id
+         ORDER BY w.starts_at, lower(h.during) LIMIT 1",
+    )
+    .bind(facility)
+    .bind(starts)
+    .bind(ends)
+    .fetch_optional(pool)
+    .await?;
+    Ok(clash.map(|c| {
+        let local = |at| domain::to_local(zone, at);
+        format!(
+            "«{}» is already held {}–{} by {} (clash with the time wanted from {})",
+            c.facility,
+            local(c.held_from).format("%Y-%m-%d %H:%M"),
+            local(c.held_until).format("%H:%M"),
+            c.what,
+            local(c.wanted_from).format("%Y-%m-%d %H:%M"),
+        )
+    }))
+}
+
+async fn list_sessions_by_ids(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<SessionRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        session_columns!(),
+        " FROM sessions s WHERE s.id = ANY($1) ORDER BY s.starts_at, s.id"
+    ))
+    .bind(ids)
+    .fetch_all(pool)
+    .await
+}
+
+pub struct SessionFilter {
+    pub centre: Uuid,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub offering: Option<Uuid>,
+    pub series: Option<Uuid>,
+}
+
+pub async fn list_sessions(
+    pool: &PgPool,
+    filter: &SessionFilter,
+) -> Result<Vec<SessionRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        session_columns!(),
+        " FROM sessions s
+         WHERE s.centre_id = $1
+           AND ($2::timestamptz IS NULL OR s.ends_at > $2)
+           AND ($3::timestamptz IS NULL OR s.starts_at < $3)
+           AND ($4::uuid IS NULL OR s.offering_id = $4)
+           AND ($5::uuid IS NULL OR s.series_id = $5)
+         ORDER BY s.starts_at, s.id LIMIT 1000"
+    ))
+    .bind(filter.centre)
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(filter.offering)
+    .bind(filter.series)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn find_series(
+    pool: &PgPool,
+    centre: Uuid,
+    id: Uuid,
+) -> Result<Option<SeriesRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, centre_id, offering_id, weekdays, start_time, duration_minutes, starts_on, until, count, time_zone
+         FROM series WHERE centre_id = $1 AND id = $2",
+    )
+    .bind(centre)
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Locks the session and, for "this and following", every later scheduled session of its
+/// series, in id order. The first row is the named session.
+async fn lock_sessions_from(
+    tx: &mut PgConnection,
+    centre: Uuid,
+    session: Uuid,
+    following: bool,
+) -> Result<Vec<SessionRow>, Error> {
+    let target: SessionRow = sqlx::query_as(concat!(
+        "SELECT ",
+        session_columns!(),
+        " FROM sessions s WHERE s.centre_id = $1 AND s.id = $2 FOR UPDATE"
+    ))
+    .bind(centre)
+    .bind(session)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound("session"))?;
+    if target.status != "scheduled" {
+        return Err(Error::State("the session is cancelled".into()));
+    }
+    if !following {
+        return Ok(vec![target]);
+    }
+    let Some(series) = target.series_id else {
+        return Err(linli_platform::error::Violations::one(
+            "scope",
+            "this and following needs a session that belongs to a series",
+        )
+        .into());
+    };
+    let mut rest: Vec<SessionRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        session_columns!(),
+        " FROM sessions s
+         WHERE s.series_id = $1 AND s.status = 'scheduled' AND s.starts_at > $2 AND s.id <> $3
+         ORDER BY s.id FOR UPDATE"
+    ))
+    .bind(series)
+    .bind(target.starts_at)
+    .bind(target.id)
+    .fetch_all(&mut *tx)
+    .await?;
+    rest.sort_by_key(|s| s.starts_at);
+    let mut all = vec![target];
+    all.append(&mut rest);
+    Ok(all)
+}
+
+/// Moves one session, or it and every later one of its series by the same local shift
+/// (so 09:30 stays 09:30 across an offset change). "This and following" splits the series:
+/// the old one ends the day before, a new one carries the new time on.
+pub async fn move_sessions(
+    pool: &PgPool,
+    centre: Uuid,
+    session: Uuid,
+    following: bool,
+    new_start: DateTime<Utc>,
+    duration: Option<Duration>,
+) -> Result<Vec<SessionRow>, Error> {
+    let mut tx = pool.begin().await?;
+    let zone = centre_zone(&mut tx, centre).await?;
+    let sessions = lock_sessions_from(&mut tx, centre, session, following).await?;
+    let target = &sessions[0];
+    let shift = domain::to_local(zone, new_start) - target.local_start;
+    let mut new_series = None;
+    if following && let Some(series_id) = target.series_id {
+        let old = find_series(pool, centre, series_id)
+            .await?
+            .ok_or(Error::NotFound("series"))?;
+        let first_day = target.local_start.date();
+        let before: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM sessions WHERE series_id = $1 AND local_start < $2",
+        )
+        .bind(series_id)
+        .bind(target.local_start)
+        .fetch_one(&mut *tx)
+        .await?;
+        let next = SeriesRow {
+            id: Uuid::new_v4(),
+            start_time: (target.local_start + shift).time(),
+            duration_minutes: duration.map_or(old.duration_minutes, |d| d.num_minutes() as i32),
+            starts_on: first_day,
+            count: old.count.map(|c| (c - before as i32).max(1)),
+            ..old.clone()
+        };
+        insert_series(&mut tx, &next).await?;
+        sqlx::query("UPDATE series SET until = $2, count = CASE WHEN count IS NULL THEN NULL ELSE $3 END WHERE id = $1")
+            .bind(series_id)
+            .bind(first_day.pred_opt())
+            .bind(before as i32)
+            .execute(&mut *tx)
+            .await?;
+        new_series = Some(next.id);
+    }
+    let mut ids = Vec::new();
+    let (mut starts, mut ends) = (Vec::new(), Vec::new());
+    for session in &sessions {
+        let local = session.local_start + shift;
+        let length = duration.unwrap_or(session.ends_at - session.starts_at);
+        let starts_at = domain::to_instant(zone, local);
+        let ends_at = domain::to_instant(zone, local + length);
+        sqlx::query(
+            "UPDATE sessions SET starts_at = $2, ends_at = $3, local_start = $4,
+                 moved = $5, series_id = COALESCE($6, series_id)
+             WHERE id = $1",
+        )
+        .bind(session.id)
+        .bind(starts_at)
+        .bind(ends_at)
+        .bind(local)
+        .bind(new_series.is_none())
+        .bind(new_series)
+        .execute(&mut *tx)
+        .await?;
+        ids.push(session.id);
+        starts.push(starts_at);
+        ends.push(ends_at);
+    }
+    if let Some(facility) = target.facility_id {
+        let moved = sqlx::query(
+            "UPDATE facility_holds h SET during = tstzrange(m.starts_at, m.ends_at)
+             FROM UNNEST($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS m(id, starts_at, ends_at)
+             WHERE h.session_id = m.id AND h.released_at IS NULL",
+        )
+        .bind(&ids)
+        .bind(&starts)
+        .bind(&ends)
+        .execute(&mut *tx)
+        .await;
+        if let Err(error) = moved {
+            drop(tx);
+            return Err(clash_or(pool, error, facility, &starts, &ends, zone).await);
+        }
+    }
+    tx.commit().await?;
+    list_sessions_by_ids(pool, &ids).await.map_err(Error::from)
+}
+
+/// Cancels one session, or it and every later one of its series: seats are released,
+/// bookings left with nothing to attend are cancelled and refunded, the room is freed.
+pub async fn cancel_sessions(
+    pool: &PgPool,
+    centre: Uuid,
+    session: Uuid,
+    following: bool,
+    now: DateTime<Utc>,
+) -> Result<Vec<SessionRow>, Error> {
+    let mut tx = pool.begin().await?;
+    let sessions = lock_sessions_from(&mut tx, centre, session, following).await?;
+    let ids: Vec<Uuid> = sessions.iter().map(|s| s.id).collect();
+    sqlx::query("UPDATE sessions SET status = 'cancelled', confirmed = 0 WHERE id = ANY($1)")
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE facility_holds SET released_at = $2 WHERE session_id = ANY($1) AND released_at IS NULL")
+        .bind(&ids)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    let touched: Vec<Uuid> = sqlx::query_scalar(
+        "UPDATE seats SET state = 'released', changed_at = $2
+         WHERE session_id = ANY($1) AND state IN ('held', 'waiting')
+         RETURNING booking_id",
+    )
+    .bind(&ids)
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut touched = touched;
+    touched.sort();
+    touched.dedup();
+    for booking in touched {
+        let row = lock_booking(&mut tx, None, booking).await?;
+        let left: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM seats WHERE booking_id = $1 AND state IN ('held', 'waiting', 'attended'))",
+        )
+        .bind(booking)
+        .fetch_one(&mut *tx)
+        .await?;
+        if !left {
+            cancel_in(&mut tx, &row, "session_cancelled", now).await?;
+        }
+    }
+    if following && let Some(series) = sessions[0].series_id {
+        sqlx::query("UPDATE series SET until = $2, count = NULL WHERE id = $1")
+            .bind(series)
+            .bind(sessions[0].local_start.date().pred_opt())
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    list_sessions_by_ids(pool, &ids).await.map_err(Error::from)
+}
+
+// ---------------------------------------------------------------------------------------
+// Bookings
+
+/// A booking as asked for.
+pub struct NewBooking {
+    pub centre: Uuid,
+    pub offering: Uuid,
+    pub resident: Option<Uuid>,
+    pub session: Option<Uuid>,
+    pub range: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    pub idempotency_key: Option<String>,
+    pub request_hash: Vec<u8>,
+    pub note: String,
+}
+
+/// Creates a booking: confirmed while every session it needs has a seat, waitlisted in
+/// arrival order after; a facility is held for the range or the clash is named.
+pub async fn create_booking(
+    pool: &PgPool,
+    new: &NewBooking,
+    now: DateTime<Utc>,
+) -> Result<BookingView, Error> {
+    let mut tx = pool.begin().await?;
+    let id = Uuid::new_v4();
+    if let Some(key) = &new.idempotency_key {
+        let claimed: Option<Uuid> = sqlx::query_scalar(
+            "INSERT INTO booking_requests (centre_id, idempotency_key, request_hash, booking_id)
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING booking_id",
+        )
+        .bind(new.centre)
+        .bind(key)
+        .bind(&new.request_hash)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if claimed.is_none() {
+            drop(tx);
+            return replay(pool, new, key).await;
+        }
+    }
+    let offering = find_offering(&mut tx, new.centre, new.offering).await?;
+    if !offering.active {
+        return Err(Error::State("the offering is no longer offered".into()));
+    }
+    let kind = offering.kind();
+    let (fee, concession) = match new.resident {
+        Some(resident) => {
+            let categories = check_eligible(&mut tx, &offering, resident).await?;
+            domain::price_for(offering.fee_minor, &offering.concessions(), &categories)
+        }
+        None if kind == Kind::Facility => (offering.fee_minor, String::new()),
+        None => {
+            return Err(linli_platform::error::Violations::one(
+                "resident_id",
+                "is required except when the centre books a facility itself",
+            )
+            .into());
+        }
+    };
+
+    if kind == Kind::Facility {
+        let (starts, ends) = new.range.ok_or_else(|| {
+            linli_platform::error::Violations::one(
+                "starts_at",
+                "a facility booking needs starts_at and ends_at",
+            )
+        })?;
+        if starts < now - Duration::minutes(5) {
+            return Err(linli_platform::error::Violations::one(
+                "starts_at",
+                "must not be in the past",
+            )
+            .into());
+        }
+        let facility_id = offering.facility_id.ok_or(Error::NotFound("facility"))?;
+        let facility = find_facility(&mut tx, new.centre, facility_id)
+            .await?
+            .ok_or(Error::NotFound("facility"))?;
+        let zone = centre_zone(&mut tx, new.centre).await?;
+        if let Some(reason) = facility.hours().refusal(zone, starts, ends) {
+            return Err(Error::State(reason));
+        }
+        let arrival = next_arrival(&mut tx).await?;
+        insert_booking(
+            &mut tx,
+            id,
+            new,
+            "confirmed",
+            arrival,
+            fee,
+            &concession,
+            &offering,
+            Some((facility_id, starts, ends)),
+        )
+        .await?;
+        let held = sqlx::query(
+            "INSERT INTO facility_holds (id, centre_id, facility_id, during, booking_id)
+             VALUES ($1, $2, $3, tstzrange($4, $5), $6)",
+        )
+        .bind(Uuid::new_v4())
+        .bind(new.centre)
+        .bind(facility_id)
+        .bind(starts)
+        .bind(ends)
+        .bind(id)
+        .execute(&mut *tx)
+        .await;
+        if let Err(error) = held {
+            drop(tx);
+            return Err(clash_or(pool, error, facility_id, &[starts], &[ends], zone).await);
+        }
+        let booking = lock_booking(&mut tx, Some(new.centre), id).await?;
+        confirm_effects(&mut tx, &booking, &offering, None, now).await?;
+        tx.commit().await?;
+        return find_booking(pool, new.centre, id).await;
+    }
+
+    // Sessions: the one named, or every upcoming one for an enrolment.
+    let wanted: Vec<Uuid> = if kind.enrols() {
+        sqlx::query_scalar(
+            "SELECT id FROM sessions WHERE offering_id = $1 AND status = 'scheduled' AND ends_at > $2 ORDER BY id",
+        )
+        .bind(offering.id)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?
+    } else {
+        let session = new.session.ok_or_else(|| {
+            linli_platform::error::Violations::one(
+                "session_id",
+                "is required for an appointment or event",
+            )
+        })?;
+        vec![session]
+    };
+    if wanted.is_empty() {
+        return Err(Error::State("the offering has no upcoming sessions".into()));
+    }
+    let sessions: Vec<SessionRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        session_columns!(),
+        " FROM sessions s WHERE s.id = ANY($1) AND s.offering_id = $2 ORDER BY s.id FOR UPDATE"
+    ))
+    .bind(&wanted)
+    .bind(offering.id)
+    .fetch_all(&mut *tx)
+    .await?;
+    if sessions.len() != wanted.len() {
+        return Err(Error::NotFound("session"));
+    }
+    if let Some(session) = sessions.iter().find(|s| s.status != "scheduled") {
+        return Err(Error::State(format!(
+            "the session at {} is cancelled",
+            session.local_start.format("%Y-%m-%d %H:%M")
+        )));
+    }
+    if let Some(session) = sessions.iter().find(|s| s.ends_at <= now) {
+        return Err(Error::State(format!(
+            "the session at {} is over",
+            session.local_start.format("%Y-%m-%d %H:%M")
+        )));
+    }
+    let already: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM seats s JOIN bookings b ON b.id = s.booking_id
+                        WHERE s.session_id = ANY($1) AND b.resident_id = $2 AND s.state IN ('held', 'waiting'))",
+    )
+    .bind(&wanted)
+    .bind(new.resident)
+    .fetch_one(&mut *tx)
+    .await?;
+    if already {
+        return Err(Error::Conflict(
+            "the resident already has a place (or a waitlist place) in this session".into(),
+        ));
+    }
+    let arrival = next_arrival(&mut tx).await?;
+    let full: Vec<&SessionRow> = sessions
+        .iter()
+        .filter(|s| s.confirmed >= s.capacity)
+        .collect();
+    let status = if full.is_empty() {
+        "confirmed"
+    } else {
+        "waitlisted"
+    };
+    insert_booking(
+        &mut tx,
+        id,
+        new,
+        status,
+        arrival,
+        fee,
+        &concession,
+        &offering,
+        None,
+    )
+    .await?;
+    let seat_state = if full.is_empty() { "held" } else { "waiting" };
+    sqlx::query(
+        "INSERT INTO seats (booking_id, session_id, state, changed_at) SELECT $1, UNNEST($2::uuid[]), $3, $4",
+    )
+    .bind(id)
+    .bind(&wanted)
+    .bind(seat_state)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let booking = lock_booking(&mut tx, Some(new.centre), id).await?;
+    let first = sessions.iter().min_by_key(|s| s.starts_at).cloned();
+    if full.is_empty() {
+        sqlx::query("UPDATE sessions SET confirmed = confirmed + 1 WHERE id = ANY($1)")
+            .bind(&wanted)
+            .execute(&mut *tx)
+            .await?;
+        confirm_effects(&mut tx, &booking, &offering, first.as_ref(), now).await?;
+    } else {
+        let position = waitlist_position(&mut tx, &booking).await?;
+        let event = events::waitlisted(&booking, first.as_ref(), position as i32, now);
+        outbox::enqueue(&mut tx, Some(booking.centre_id), &event).await?;
+    }
+    tx.commit().await?;
+    find_booking(pool, new.centre, id).await
+}
+
+/// The order of arrival, taken while the sessions are locked.
+async fn next_arrival(tx: &mut PgConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT nextval('booking_arrival')")
+        .fetch_one(tx)
+        .await
+}
+
+/// The answer to a create sent again with a key already used: the same booking, or a
+/// refusal when the request differs.
+async fn replay(pool: &PgPool, new: &NewBooking, key: &str) -> Result<BookingView, Error> {
+    let (hash, booking): (Vec<u8>, Uuid) = sqlx::query_as(
+        "SELECT request_hash, booking_id FROM booking_requests WHERE centre_id = $1 AND idempotency_key = $2",
+    )
+    .bind(new.centre)
+    .bind(key)
+    .fetch_one(pool)
+    .await?;
+    if hash != new.request_hash {
+        return Err(linli_platform::error::Violations::one(
+            "idempotency_key",
+            "was already used for a different booking request; use a new key for a new request",
+        )
+        .into());
+    }
+    find_booking(pool, new.centre, booking).await
+}
+
+/// The resident's categories, once they may book the offering.
+async fn check_eligible(
+    tx: &mut PgConnection,
+    offering: &OfferingRow,
+    resident: Uuid,
+) -> Result<Vec<String>, Error> {
+    let row: ResidentRow = sqlx::query_as(
+        "SELECT centre_id, age_band, categories, status FROM residents WHERE id = $1",
+    )
+    .bind(resident)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| {
+        Error::State(
+            "the resident is not known to bookings yet (a new registration may still be arriving); try again shortly"
+                .into(),
+        )
+    })?;
+    if row.centre_id != offering.centre_id {
+        return Err(Error::Ineligible(
+            "the resident is registered at another centre".into(),
+        ));
+    }
+    let rule = Eligibility {
+        min_age: offering.min_age,
+        max_age: offering.max_age,
+        categories: &offering.eligible_categories,
+    };
+    let applicant = Applicant {
+        age_band: &row.age_band,
+        categories: &row.categories,
+        status: &row.status,
+    };
+    match domain::refusal(&rule, &applicant) {
+        Some(reason) => Err(Error::Ineligible(reason)),
+        None => Ok(row.categories),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_booking(
+    tx: &mut PgConnection,
+    id: Uuid,
+    new: &NewBooking,
+    status: &str,
+    arrival: i64,
+    fee: i64,
+    concession: &str,
+    offering: &OfferingRow,
+    facility: Option<(Uuid, DateTime<Utc>, DateTime<Utc>)>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO bookings (id, centre_id, offering_id, resident_id, status, arrival, facility_id, during,
+             fee_minor, currency, concession, note)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7::uuid IS NULL THEN NULL ELSE tstzrange($8, $9) END,
+             $10, $11, $12, $13)",
+    )
+    .bind(id)
+    .bind(new.centre)
+    .bind(offering.id)
+    .bind(new.resident)
+    .bind(status)
+    .bind(arrival)
+    .bind(facility.map(|f| f.0))
+    .bind(facility.map(|f| f.1))
+    .bind(facility.map(|f| f.2))
+    .bind(fee)
+    .bind(&offering.currency)
+    .bind(concession)
+    .bind(&new.note)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// What a confirmation (or a promotion) sets off: the confirmed event and, when there is
+/// something to pay, the fee charge.
+async fn confirm_effects(
+    tx: &mut PgConnection,
+    booking: &BookingRow,
+    offering: &OfferingRow,
+    first: Option<&SessionRow>,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let event = events::confirmed(booking, offering, first, now);
+    outbox::enqueue(&mut *tx, Some(booking.centre_id), &event).await?;
+    charge(tx, booking, now).await
+}
+
+async fn charge(
+    tx: &mut PgConnection,
+    booking: &BookingRow,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    if booking.fee_minor == 0 || booking.charge_id.is_some() {
+        return Ok(());
+    }
+    let charge_id = Uuid::new_v4();
+    sqlx::query("UPDATE bookings SET charge_id = $2 WHERE id = $1")
+        .bind(booking.id)
+        .bind(charge_id)
+        .execute(&mut *tx)
+        .await?;
+    let offering = find_offering(tx, booking.centre_id, booking.offering_id).await?;
+    let event = events::fee_charged(booking, charge_id, offering.fee_minor, now);
+    outbox::enqueue(tx, Some(booking.centre_id), &event).await?;
+    Ok(())
+}
+
+async fn lock_booking(
+    tx: &mut PgConnection,
+    centre: Option<Uuid>,
+    id: Uuid,
+) -> Result<BookingRow, Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        booking_columns!(),
+        " FROM bookings b WHERE b.id = $1 AND ($2::uuid IS NULL OR b.centre_id = $2) FOR UPDATE"
+    ))
+    .bind(id)
+    .bind(centre)
+    .fetch_optional(tx)
+    .await?
+    .ok_or(Error::NotFound("booking"))
+}
+
+async fn waitlist_position(
+    conn: &mut PgConnection,
+    booking: &BookingRow,
+) -> Result<i64, sqlx::Error> {
+    if booking.status != "waitlisted" {
+        return Ok(0);
+    }
+    let ahead: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT b2.id) FROM seats s1
+         JOIN seats s2 ON s2.session_id = s1.session_id AND s2.state = 'waiting'
+         JOIN bookings b2 ON b2.id = s2.booking_id AND b2.status = 'waitlisted' AND b2.arrival < $2
+         WHERE s1.booking_id = $1 AND s1.state = 'waiting'",
+    )
+    .bind(booking.id)
+    .bind(booking.arrival)
+    .fetch_one(conn)
+    .await?;
+    Ok(ahead + 1)
+}
+
+pub async fn find_booking(pool: &PgPool, centre: Uuid, id: Uuid) -> Result<BookingView, Error> {
+    let mut conn = pool.acquire().await?;
+    let booking: BookingRow = sqlx::query_as(concat!(
+        "SELECT ",
+        booking_columns!(),
+        " FROM bookings b WHERE b.centre_id = $1 AND b.id = $2"
+    ))
+    .bind(centre)
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(Error::NotFound("booking"))?;
+    let seats = seats_of(&mut conn, &[booking.id]).await?;
+    let waitlist_position = waitlist_position(&mut conn, &booking).await?;
+    Ok(BookingView {
+        booking,
+        seats,
+        waitlist_position,
+    })
+}
+
+async fn seats_of(conn: &mut PgConnection, bookings: &[Uuid]) -> Result<Vec<SeatRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.booking_id, s.session_id, x.starts_at, x.ends_at, s.state
+         FROM seats s JOIN sessions x ON x.id = s.session_id
+         WHERE s.booking_id = ANY($1) ORDER BY x.starts_at",
+    )
+    .bind(bookings)
+    .fetch_all(conn)
+    .await
+}
+
+pub struct BookingFilter {
+    pub centre: Uuid,
+    pub resident: Option<Uuid>,
+    pub offering: Option<Uuid>,
+    pub session: Option<Uuid>,
+    pub status: Option<String>,
+    /// Only bookings that arrived before this one (keyset pagination, newest first).
+    pub before: Option<i64>,
+    pub limit: i64,
+}
+
+pub async fn list_bookings(
+    pool: &PgPool,
+    filter: &BookingFilter,
+) -> Result<Vec<BookingView>, Error> {
+    let mut conn = pool.acquire().await?;
+    let rows: Vec<BookingRow> = sqlx::query_as(concat!("SELECT ", booking_columns!(), " FROM bookings b
+         WHERE b.centre_id = $1
+           AND ($2::uuid IS NULL OR b.resident_id = $2)
+           AND ($3::uuid IS NULL OR b.offering_id = $3)
+           AND ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM seats s WHERE s.booking_id = b.id AND s.session_id = $4))
+           AND ($5::text IS NULL OR b.status = $5)
+           AND ($6::bigint IS NULL OR b.arrival < $6)
+         ORDER BY b.arrival DESC LIMIT $7"))
+    .bind(filter.centre)
+    .bind(filter.resident)
+    .bind(filter.offering)
+    .bind(filter.session)
+    .bind(&filter.status)
+    .bind(filter.before)
+    .bind(filter.limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|b| b.id).collect();
+    let mut seats = seats_of(&mut conn, &ids).await?;
+    let mut views = Vec::with_capacity(rows.len());
+    for booking in rows {
+        let waitlist_position = waitlist_position(&mut conn, &booking).await?;
+        let (mine, rest): (Vec<SeatRow>, Vec<SeatRow>) =
+            seats.into_iter().partition(|s| s.booking_id == booking.id);
+        seats = rest;
+        views.push(BookingView {
+            booking,
+            seats: mine,
+            waitlist_position,
+        });
+    }
+    Ok(views)
+}
+
+/// Cancels a booking; cancelling one already cancelled changes nothing and tells no one.
+pub async fn cancel_booking(
+    pool: &PgPool,
+    centre: Uuid,
+    id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<BookingView, Error> {
+    let mut tx = pool.begin().await?;
+    let booking = lock_booking(&mut tx, Some(centre), id).await?;
+    cancel_in(&mut tx, &booking, reason, now).await?;
+    tx.commit().await?;
+    find_booking(pool, centre, id).await
+}
+
+/// Cancels a locked booking inside `tx`: frees its seats of sessions not yet over and its
+/// facility, refunds a fee charged for something that has not begun, and promotes the
+/// waitlist into the freed seats.
+async fn cancel_in(
+    tx: &mut PgConnection,
+    booking: &BookingRow,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    match booking.status.as_str() {
+        "cancelled" => return Ok(()),
+        "attended" => {
+            return Err(Error::State(
+                "the booking was attended and can no longer be cancelled".into(),
+            ));
+        }
+        "no_show" => return Err(Error::State("the booking was marked as a no-show".into())),
+        _ => {}
+    }
+    // Lock the sessions first, in id order, as a new booking would.
+    let freed: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT x.id FROM sessions x JOIN seats s ON s.session_id = x.id
+         WHERE s.booking_id = $1 AND s.state = 'held' AND x.ends_at > $2 AND x.status = 'scheduled'
+         ORDER BY x.id FOR UPDATE OF x",
+    )
+    .bind(booking.id)
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE sessions SET confirmed = confirmed - 1 WHERE id = ANY($1)")
+        .bind(&freed)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE seats s SET state = 'released', changed_at = $2 FROM sessions x
+         WHERE s.booking_id = $1 AND x.id = s.session_id AND s.state IN ('held', 'waiting') AND x.ends_at > $2",
+    )
+    .bind(booking.id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE facility_holds SET released_at = $2 WHERE booking_id = $1 AND released_at IS NULL",
+    )
+    .bind(booking.id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let begun: bool = sqlx::query_scalar(
+        "SELECT lower($2::tstzrange) <= $3
+             OR EXISTS (SELECT 1 FROM seats s JOIN sessions x ON x.id = s.session_id
+                        WHERE s.booking_id = $1 AND (s.state = 'attended' OR (x.starts_at <= $3 AND x.status = 'scheduled' AND s.state <> 'waiting')))",
+    )
+    .bind(booking.id)
+    .bind(booking.starts_at.zip(booking.ends_at).map(|(s, e)| sqlx::postgres::types::PgRange::from(s..e)))
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    let refund_id =
+        (booking.charge_id.is_some() && booking.refund_id.is_none() && !begun).then(Uuid::new_v4);
+    sqlx::query(
+        "UPDATE bookings SET status = 'cancelled', cancel_reason = $2, refund_id = COALESCE($3, refund_id), updated_at = $4
+         WHERE id = $1",
+    )
+    .bind(booking.id)
+    .bind(reason)
+    .bind(refund_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let first: Option<Uuid> = sqlx::query_scalar(
+        "SELECT s.session_id FROM seats s JOIN sessions x ON x.id = s.session_id WHERE s.booking_id = $1 ORDER BY x.starts_at LIMIT 1",
+    )
+    .bind(booking.id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    outbox::enqueue(
+        &mut *tx,
+        Some(booking.centre_id),
+        &events::cancelled(booking, first, reason, now),
+    )
+    .await?;
+    if let (Some(refund), Some(charge)) = (refund_id, booking.charge_id) {
+        outbox::enqueue(
+            &mut *tx,
+            Some(booking.centre_id),
+            &events::fee_refunded(booking, refund, charge, now),
+        )
+        .await?;
+    }
+    if booking.status == "confirmed" && !freed.is_empty() {
+        promote(tx, &freed, now).await?;
+    }
+    Ok(())
+}
+
+/// Gives freed seats to the waitlist, first come first served: a waitlisted booking is
+/// promoted when every session it waits for has room and its resident may still book.
+async fn promote(tx: &mut PgConnection, freed: &[Uuid], now: DateTime<Utc>) -> Result<(), Error> {
+    let candidates: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT b.id FROM bookings b
+         WHERE b.status = 'waitlisted'
+           AND EXISTS (SELECT 1 FROM seats s WHERE s.booking_id = b.id AND s.state = 'waiting' AND s.session_id = ANY($1))
+         ORDER BY b.arrival",
+    )
+    .bind(freed)
+    .fetch_all(&mut *tx)
+    .await?;
+    for candidate in candidates {
+        let room: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ANY($1) AND confirmed < capacity AND status = 'scheduled')",
+        )
+        .bind(freed)
+        .fetch_one(&mut *tx)
+        .await?;
+        if !room {
+            break;
+        }
+        let booking = lock_booking(tx, None, candidate).await?;
+        if booking.status != "waitlisted" {
+            continue;
+        }
+        let active: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM residents WHERE id = $1 AND status = 'active')",
+        )
+        .bind(booking.resident_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if !active {
+            continue;
+        }
+        let sessions: Vec<SessionRow> = sqlx::query_as(concat!("SELECT ", session_columns!(), " FROM sessions s JOIN seats w ON w.session_id = s.id
+             WHERE w.booking_id = $1 AND w.state = 'waiting' AND s.status = 'scheduled' AND s.ends_at > $2
+             ORDER BY s.id FOR UPDATE OF s"))
+        .bind(booking.id)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        if sessions.is_empty() || sessions.iter().any(|s| s.confirmed >= s.capacity) {
+            continue;
+        }
+        let ids: Vec<Uuid> = sessions.iter().map(|s| s.id).collect();
+        sqlx::query("UPDATE sessions SET confirmed = confirmed + 1 WHERE id = ANY($1)")
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE seats SET state = 'held', changed_at = $3 WHERE booking_id = $1 AND session_id = ANY($2)")
+            .bind(booking.id)
+            .bind(&ids)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE bookings SET status = 'confirmed', updated_at = $2 WHERE id = $1")
+            .bind(booking.id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let first = sessions.iter().min_by_key(|s| s.starts_at);
+        outbox::enqueue(
+            &mut *tx,
+            Some(booking.centre_id),
+            &events::promoted(&booking, first, now),
+        )
+        .await?;
+        charge(tx, &booking, now).await?;
+    }
+    Ok(())
+}
+
+/// Checks a booking in for one session (or its facility). A second check-in for the same
+/// session changes nothing and tells no one.
+pub async fn check_in(
+    pool: &PgPool,
+    centre: Uuid,
+    id: Uuid,
+    session: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<BookingView, Error> {
+    let mut tx = pool.begin().await?;
+    let booking = lock_booking(&mut tx, Some(centre), id).await?;
+    let offering = find_offering(&mut tx, centre, booking.offering_id).await?;
+    match booking.status.as_str() {
+        "cancelled" => return Err(Error::State("the booking is cancelled".into())),
+        "waitlisted" => return Err(Error::State("the booking is still on the waitlist".into())),
+        "no_show" => return Err(Error::State("the booking was marked as a no-show".into())),
+        _ => {}
+    }
+    if let Some(starts) = booking.starts_at {
+        // A facility booking.
+        if booking.status == "confirmed" {
+            if starts > now + CHECK_IN_OPENS {
+                return Err(Error::State(
+                    "check-in opens two hours before the booking".into(),
+                ));
+            }
+            sqlx::query("UPDATE bookings SET status = 'attended', updated_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            outbox::enqueue(
+                &mut tx,
+                Some(centre),
+                &events::attended(&booking, &offering, None, now),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        return find_booking(pool, centre, id).await;
+    }
+    let seats = seats_of(&mut tx, &[id]).await?;
+    let seat = match session {
+        Some(session) => seats
+            .iter()
+            .find(|s| s.session_id == session)
+            .ok_or(Error::NotFound("session of this booking"))?,
+        None if seats.len() == 1 => &seats[0],
+        None => seats
+            .iter()
+            .filter(|s| s.state == "held" && s.ends_at > now && s.starts_at <= now + CHECK_IN_OPENS)
+            .min_by_key(|s| s.starts_at)
+            .ok_or_else(|| {
+                Error::State(
+                    "no session of this booking is open for check-in now; name the session".into(),
+                )
+            })?,
+    };
+    match seat.state.as_str() {
+        "attended" => {}
+        "held" => {
+            if seat.starts_at > now + CHECK_IN_OPENS {
+                return Err(Error::State(
+                    "check-in opens two hours before the session".into(),
+                ));
+            }
+            sqlx::query("UPDATE seats SET state = 'attended', changed_at = $3 WHERE booking_id = $1 AND session_id = $2")
+                .bind(id)
+                .bind(seat.session_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            if !offering.kind().enrols() {
+                sqlx::query(
+                    "UPDATE bookings SET status = 'attended', updated_at = $2 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            outbox::enqueue(
+                &mut tx,
+                Some(centre),
+                &events::attended(&booking, &offering, Some(seat.session_id), now),
+            )
+            .await?;
+            outbox::enqueue(
+                &mut tx,
+                Some(centre),
+                &events::delivered(&booking, &offering, seat.session_id, now),
+            )
+            .await?;
+        }
+        "no_show" => {
+            return Err(Error::State(
+                "the session was already marked as a no-show".into(),
+            ));
+        }
+        _ => {
+            return Err(Error::State(
+                "the booking has no place in that session".into(),
+            ));
+        }
+    }
+    tx.commit().await?;
+    find_booking(pool, centre, id).await
+}
+
+/// Marks what happened without anyone: held seats of sessions that ended become no-shows,
+/// waitlist places for them lapse, and facility bookings not claimed within the grace
+/// period are released early. Safe to run from several replicas at once.
+pub async fn sweep(pool: &PgPool, now: DateTime<Utc>) -> Result<usize, Error> {
+    let mut tx = pool.begin().await?;
+    let ended: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM sessions WHERE swept_at IS NULL AND status = 'scheduled' AND ends_at <= $1
+         ORDER BY ends_at LIMIT 100 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut marked = 0;
+    if !ended.is_empty() {
+        let no_shows: Vec<(Uuid, Uuid)> = sqlx::query_as(
+            "UPDATE seats SET state = 'no_show', changed_at = $2 WHERE session_id = ANY($1) AND state = 'held'
+             RETURNING booking_id, session_id",
+        )
+        .bind(&ended)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (booking_id, session_id) in &no_shows {
+            let booking = lock_booking(&mut tx, None, *booking_id).await?;
+            let offering = find_offering(&mut tx, booking.centre_id, booking.offering_id).await?;
+            if !offering.kind().enrols() && booking.status == "confirmed" {
+                sqlx::query(
+                    "UPDATE bookings SET status = 'no_show', updated_at = $2 WHERE id = $1",
+                )
+                .bind(booking.id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let ends = sqlx::query_scalar("SELECT ends_at FROM sessions WHERE id = $1")
+                .bind(session_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            outbox::enqueue(
+                &mut tx,
+                Some(booking.centre_id),
+                &events::no_show(&booking, Some(*session_id), ends),
+            )
+            .await?;
+        }
+        marked += no_shows.len();
+        let lapsed: Vec<Uuid> = sqlx::query_scalar(
+            "UPDATE seats SET state = 'released', changed_at = $2 WHERE session_id = ANY($1) AND state = 'waiting'
+             RETURNING booking_id",
+        )
+        .bind(&ended)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        for booking_id in lapsed {
+            let booking = lock_booking(&mut tx, None, booking_id).await?;
+            let waiting: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM seats WHERE booking_id = $1 AND state = 'waiting')",
+            )
+            .bind(booking_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if booking.status == "waitlisted" && !waiting {
+                cancel_in(&mut tx, &booking, "waitlist_closed", now).await?;
+            }
+        }
+        sqlx::query("UPDATE sessions SET swept_at = $2 WHERE id = ANY($1)")
+            .bind(&ended)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let unclaimed: Vec<BookingRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        booking_columns!(),
+        " FROM bookings b
+         WHERE b.status = 'confirmed' AND b.during IS NOT NULL AND lower(b.during) <= $1
+         ORDER BY lower(b.during) LIMIT 100 FOR UPDATE SKIP LOCKED"
+    ))
+    .bind(now - FACILITY_GRACE)
+    .fetch_all(&mut *tx)
+    .await?;
+    for booking in &unclaimed {
+        sqlx::query("UPDATE bookings SET status = 'no_show', updated_at = $2 WHERE id = $1")
+            .bind(booking.id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE facility_holds SET released_at = $2 WHERE booking_id = $1 AND released_at IS NULL")
+            .bind(booking.id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        outbox::enqueue(
+            &mut tx,
+            Some(booking.centre_id),
+            &events::no_show(booking, None, booking.ends_at.unwrap_or(now)),
+        )
+        .await?;
+    }
+    marked += unclaimed.len();
+    tx.commit().await?;
+    Ok(marked)
+}
+
+/// Booked hours per facility over the local days [from, to), each hold counted until it
+/// was released (a no-show frees the room early).
+pub async fn booked_seconds(
+    pool: &PgPool,
+    centre: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(Uuid, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT facility_id,
+                COALESCE(sum(GREATEST(0, EXTRACT(EPOCH FROM
+                    LEAST(upper(during), COALESCE(released_at, 'infinity'), $3) - GREATEST(lower(during), $2)))), 0)::bigint
+         FROM facility_holds
+         WHERE centre_id = $1 AND during && tstzrange($2, $3)
+         GROUP BY facility_id",
+    )
+    .bind(centre)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+}
+
+/// The centre's zone, for callers outside a transaction.
+pub async fn zone_of(pool: &PgPool, centre: Uuid) -> Result<Tz, Error> {
+    let mut conn = pool.acquire().await?;
+    centre_zone(&mut conn, centre).await
+}
