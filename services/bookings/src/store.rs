@@ -1357,7 +1357,7 @@ async fn cancel_in(
     .execute(&mut *tx)
     .await?;
     let begun: bool = sqlx::query_scalar(
-        "SELECT lower($2::tstzrange) <= $3
+        "SELECT COALESCE(lower($2::tstzrange) <= $3, false)
              OR EXISTS (SELECT 1 FROM seats s JOIN sessions x ON x.id = s.session_id
                         WHERE s.booking_id = $1 AND (s.state = 'attended' OR (x.starts_at <= $3 AND x.status = 'scheduled' AND s.state <> 'waiting')))",
     )

@@ -1,0 +1,989 @@
+//! Service bookings end to end: the whole platform on the real PostgreSQL and RabbitMQ,
+//! residents registered through the registry and known to bookings through its events,
+//! every call through the gateway.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use futures::future::join_all;
+use linli_platform::auth::Role;
+use linli_tests::{TestPlatform, poll};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const EVENT_DEADLINE: Duration = Duration::from_secs(30);
+
+/// A centre with a desk: its id, a manager's token, and helpers over the gateway.
+struct Desk {
+    platform: TestPlatform,
+    centre: Uuid,
+    token: String,
+}
+
+impl Desk {
+    async fn open() -> Desk {
+        Desk::open_in("Asia/Shanghai").await
+    }
+
+    /// A centre in `zone`, once bookings has heard of it.
+    async fn open_in(zone: &str) -> Desk {
+        let platform = TestPlatform::start().await;
+        let pool = platform.pool("registry").await;
+        let code = format!("c{}", &Uuid::new_v4().simple().to_string()[..8]);
+        let details = linli_registry::domain::centre::CentreDetails::parse(
+            &linli_registry::domain::centre::CentreForm {
+                code: &code,
+                name: "测试社区服务中心",
+                time_zone: zone,
+                ..Default::default()
+            },
+        )
+        .expect("a valid centre");
+        let centre = linli_registry::store::create_centre(&pool, Uuid::new_v4(), &details)
+            .await
+            .expect("centre inserted")
+            .expect("a new centre")
+            .id;
+        pool.close().await;
+        let bookings = platform.pool("bookings").await;
+        poll("bookings to hear of the centre", EVENT_DEADLINE, || {
+            let bookings = bookings.clone();
+            async move {
+                sqlx::query_scalar::<_, String>("SELECT time_zone FROM centres WHERE id = $1")
+                    .bind(centre)
+                    .fetch_optional(&bookings)
+                    .await
+                    .ok()
+                    .flatten()
+            }
+        })
+        .await;
+        bookings.close().await;
+        let token = platform.token(&[Role::CentreManager], &[centre]);
+        Desk {
+            platform,
+            centre,
+            token,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!(
+            "{}/v1/centres/{}{}",
+            self.platform.gateway, self.centre, path
+        )
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.post_as(&self.token, path, body, None).await
+    }
+
+    async fn post_as(
+        &self,
+        token: &str,
+        path: &str,
+        body: Value,
+        key: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .platform
+            .http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        let response = request.send().await.expect("gateway answers");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let response = self
+            .platform
+            .http
+            .get(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("gateway answers");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Registers a resident and waits until bookings knows them.
+    async fn resident(&self, born: &str, categories: &[&str]) -> String {
+        let (status, body) = self
+            .post(
+                "/residents",
+                json!({ "name": "李明", "gender": "male", "date_of_birth": born, "categories": categories }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let id = body["id"].as_str().expect("resident id").to_owned();
+        self.wait_for_residents(&[id.clone()]).await;
+        id
+    }
+
+    /// Registers `n` adults at once.
+    async fn residents(&self, n: usize) -> Vec<String> {
+        let ids: Vec<String> = join_all((0..n).map(|_| async {
+            let (status, body) = self
+                .post(
+                    "/residents",
+                    json!({ "name": "张伟", "gender": "female", "date_of_birth": "1980-05-01" }),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            body["id"].as_str().expect("resident id").to_owned()
+        }))
+        .await;
+        self.wait_for_residents(&ids).await;
+        ids
+    }
+
+    async fn wait_for_residents(&self, ids: &[String]) {
+        let ids: Vec<Uuid> = ids.iter().map(|id| id.parse().expect("uuid")).collect();
+        let pool = self.platform.pool("bookings").await;
+        poll("bookings to hear of the residents", EVENT_DEADLINE, || {
+            let (pool, ids) = (pool.clone(), ids.clone());
+            async move {
+                let known: i64 =
+                    sqlx::query_scalar("SELECT count(*) FROM residents WHERE id = ANY($1)")
+                        .bind(&ids)
+                        .fetch_one(&pool)
+                        .await
+                        .ok()?;
+                (known == ids.len() as i64).then_some(())
+            }
+        })
+        .await;
+        pool.close().await;
+    }
+
+    async fn room(&self, name: &str) -> String {
+        let (status, body) = self
+            .post(
+                "/facilities",
+                json!({ "name": name, "kind": "room", "opens": "08:00", "closes": "20:00", "open_days": [1, 2, 3, 4, 5] }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_str().expect("facility id").to_owned()
+    }
+
+    async fn offering(&self, body: Value) -> String {
+        let (status, body) = self.post("/offerings", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_str().expect("offering id").to_owned()
+    }
+
+    async fn session(&self, offering: &str, starts: &str, ends: &str) -> String {
+        let (status, body) = self
+            .post(
+                "/sessions",
+                json!({ "offering_id": offering, "starts_at": starts, "ends_at": ends }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_str().expect("session id").to_owned()
+    }
+
+    async fn book(
+        &self,
+        offering: &str,
+        resident: &str,
+        session: Option<&str>,
+    ) -> (StatusCode, Value) {
+        self.post(
+            "/bookings",
+            json!({ "offering_id": offering, "resident_id": resident, "session_id": session }),
+        )
+        .await
+    }
+
+    /// Events of one routing key this test's bookings service recorded for publication.
+    async fn outbox_count(&self, routing_key: &str, booking: &str) -> i64 {
+        let pool = self.platform.pool("bookings").await;
+        let booking: Uuid = booking.parse().expect("uuid");
+        let events: Vec<Vec<u8>> =
+            sqlx::query_scalar("SELECT payload FROM outbox WHERE routing_key = $1")
+                .bind(routing_key)
+                .fetch_all(&pool)
+                .await
+                .expect("outbox readable");
+        pool.close().await;
+        // Every bookings event carries the booking id as a string; count those of this one.
+        let needle = booking.to_string();
+        events
+            .iter()
+            .filter(|payload| {
+                payload
+                    .windows(needle.len())
+                    .any(|w| w == needle.as_bytes())
+            })
+            .count() as i64
+    }
+
+    async fn stop(self) {
+        self.platform.stop().await;
+    }
+}
+
+fn class(capacity: i32) -> Value {
+    json!({ "category": "culture_education", "kind": "event", "name": "社区读书会", "capacity": capacity })
+}
+
+#[tokio::test]
+async fn two_hundred_concurrent_requests_for_ten_seats_confirm_ten_and_waitlist_the_rest_in_order()
+{
+    let desk = Desk::open().await;
+    let residents = desk.residents(200).await;
+    let offering = desk.offering(class(10)).await;
+    let session = desk
+        .session(
+            &offering,
+            "2027-03-01T09:00:00+08:00",
+            "2027-03-01T10:00:00+08:00",
+        )
+        .await;
+
+    // While the requests run, keep looking at the session: it never shows more than ten.
+    let watching = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let watcher = {
+        let (pool, watching, session) = (
+            desk.platform.pool("bookings").await,
+            watching.clone(),
+            session.parse::<Uuid>().expect("uuid"),
+        );
+        tokio::spawn(async move {
+            let mut looks = 0;
+            while watching.load(std::sync::atomic::Ordering::Relaxed) {
+                let (confirmed, held): (i32, i64) = sqlx::query_as(
+                    "SELECT confirmed, (SELECT count(*) FROM seats WHERE session_id = $1 AND state = 'held')
+                     FROM sessions WHERE id = $1",
+                )
+                .bind(session)
+                .fetch_one(&pool)
+                .await
+                .expect("session readable");
+                assert!(
+                    confirmed <= 10 && held <= 10,
+                    "over capacity: {confirmed} confirmed, {held} held"
+                );
+                looks += 1;
+            }
+            looks
+        })
+    };
+    let results = join_all(
+        residents
+            .iter()
+            .map(|r| desk.book(&offering, r, Some(&session))),
+    )
+    .await;
+    watching.store(false, std::sync::atomic::Ordering::Relaxed);
+    assert!(watcher.await.expect("watcher ran") > 0);
+
+    let mut confirmed = Vec::new();
+    let mut waitlisted = Vec::new();
+    for (status, body) in &results {
+        assert_eq!(*status, StatusCode::CREATED, "{body}");
+        match body["status"].as_str() {
+            Some("confirmed") => confirmed.push(body["id"].as_str().expect("id").to_owned()),
+            Some("waitlisted") => waitlisted.push(body["id"].as_str().expect("id").to_owned()),
+            other => panic!("unexpected status {other:?}"),
+        }
+    }
+    assert_eq!(confirmed.len(), 10);
+    assert_eq!(waitlisted.len(), 190);
+
+    // Arrival order: every confirmed booking arrived before every waitlisted one, and the
+    // waitlist places are 1..190 in arrival order.
+    let pool = desk.platform.pool("bookings").await;
+    let rows: Vec<(Uuid, String, i64)> = sqlx::query_as(
+        "SELECT id, status, arrival FROM bookings WHERE offering_id = $1 ORDER BY arrival",
+    )
+    .bind(offering.parse::<Uuid>().expect("uuid"))
+    .fetch_all(&pool)
+    .await
+    .expect("bookings readable");
+    pool.close().await;
+    assert!(
+        rows[..10]
+            .iter()
+            .all(|(_, status, _)| status == "confirmed")
+    );
+    assert!(
+        rows[10..]
+            .iter()
+            .all(|(_, status, _)| status == "waitlisted")
+    );
+    let (_, page) = desk
+        .get(&format!(
+            "/bookings?session_id={session}&status=waitlisted&page_size=200"
+        ))
+        .await;
+    let mut places: Vec<(i64, i64)> = page["bookings"]
+        .as_array()
+        .expect("bookings")
+        .iter()
+        .map(|b| {
+            let id: Uuid = b["id"].as_str().expect("id").parse().expect("uuid");
+            let arrival = rows.iter().find(|r| r.0 == id).expect("known booking").2;
+            (arrival, b["waitlist_position"].as_i64().expect("a place"))
+        })
+        .collect();
+    places.sort();
+    let positions: Vec<i64> = places.iter().map(|p| p.1).collect();
+    assert_eq!(positions, (1..=190).collect::<Vec<_>>());
+    let (_, sessions) = desk.get(&format!("/sessions?offering_id={offering}")).await;
+    assert_eq!(sessions["sessions"][0]["confirmed"], 10);
+    assert_eq!(sessions["sessions"][0]["waitlisted"], 190);
+    desk.stop().await;
+}
+
+#[tokio::test]
+async fn fifty_concurrent_overlapping_room_bookings_give_one_room_and_name_the_clash() {
+    let desk = Desk::open().await;
+    let room = desk.room("多功能活动室").await;
+    let hire = desk
+        .offering(json!({ "category": "facilities", "kind": "facility", "name": "活动室租用", "facility_id": room }))
+        .await;
+    let results = join_all((0..50).map(|i| {
+        let (starts, ends) = (
+            format!("2027-03-02T10:{:02}:00+08:00", i),
+            format!("2027-03-02T11:{:02}:00+08:00", i),
+        );
+        let hire = hire.clone();
+        let desk = &desk;
+        async move {
+            desk.post(
+                "/bookings",
+                json!({ "offering_id": hire, "starts_at": starts, "ends_at": ends, "note": "舞蹈队排练" }),
+            )
+            .await
+        }
+    }))
+    .await;
+    let won: Vec<&(StatusCode, Value)> = results
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .collect();
+    assert_eq!(won.len(), 1, "exactly one booking holds the room");
+    for (status, body) in results.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
+        assert_eq!(*status, StatusCode::CONFLICT, "{body}");
+        let detail = body["detail"].as_str().expect("a detail");
+        assert!(
+            detail.contains("多功能活动室"),
+            "the clash names the room: {detail}"
+        );
+    }
+    desk.stop().await;
+}
+
+#[tokio::test]
+async fn back_to_back_room_bookings_are_allowed() {
+    let desk = Desk::open().await;
+    let room = desk.room("书画室").await;
+    let hire = desk
+        .offering(json!({ "category": "facilities", "kind": "facility", "name": "书画室租用", "facility_id": room }))
+        .await;
+    let book = |starts: &str, ends: &str| {
+        desk.post(
+            "/bookings",
+            json!({ "offering_id": hire, "starts_at": starts, "ends_at": ends }),
+        )
+    };
+    let (first, body) = book("2027-03-03T09:00:00+08:00", "2027-03-03T10:00:00+08:00").await;
+    assert_eq!(first, StatusCode::CREATED, "{body}");
+    let (second, body) = book("2027-03-03T10:00:00+08:00", "2027-03-03T11:00:00+08:00").await;
+    assert_eq!(second, StatusCode::CREATED, "{body}");
+    let (overlap, _) = book("2027-03-03T10:59:00+08:00", "2027-03-03T11:30:00+08:00").await;
+    assert_eq!(overlap, StatusCode::CONFLICT);
+    // Outside opening hours, and on a closed day: refused with the hours.
+    let (late, body) = book("2027-03-03T19:30:00+08:00", "2027-03-03T21:00:00+08:00").await;
+    assert_eq!(late, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("08:00–20:00")
+    );
+    let (sunday, _) = book("2027-03-07T09:00:00+08:00", "2027-03-07T10:00:00+08:00").await;
+    assert_eq!(sunday, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Two hours booked in a week of 5 × 12 open hours.
+    let (status, report) = desk.get("/utilisation?from=2027-03-01&to=2027-03-08").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let room_report = &report["facilities"][0];
+    assert_eq!(room_report["booked_hours"], 2.0);
+    assert_eq!(room_report["open_hours"], 60.0);
+    desk.stop().await;
+}
+
+#[tokio::test]
+async fn a_cancellation_promotes_exactly_one_waitlisted_booking_once() {
+    let desk = Desk::open().await;
+    let residents = desk.residents(3).await;
+    let offering = desk.offering(class(1)).await;
+    let session = desk
+        .session(
+            &offering,
+            "2027-03-04T14:00:00+08:00",
+            "2027-03-04T15:00:00+08:00",
+        )
+        .await;
+    let mut ids = Vec::new();
+    for resident in &residents {
+        let (status, body) = desk.book(&offering, resident, Some(&session)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        ids.push(body["id"].as_str().expect("id").to_owned());
+    }
+    let (_, second) = desk.get(&format!("/bookings/{}", ids[1])).await;
+    assert_eq!(second["status"], "waitlisted");
+    assert_eq!(second["waitlist_position"], 1);
+
+    // The cancellation is sent three times, two of them at once.
+    let path = format!("/bookings/{}/cancel", ids[0]);
+    let (a, b) = tokio::join!(desk.post(&path, json!({})), desk.post(&path, json!({})));
+    assert_eq!(a.0, StatusCode::OK, "{}", a.1);
+    assert_eq!(b.0, StatusCode::OK, "{}", b.1);
+    let (again, body) = desk.post(&path, json!({})).await;
+    assert_eq!(again, StatusCode::OK);
+    assert_eq!(body["status"], "cancelled");
+
+    let (_, second) = desk.get(&format!("/bookings/{}", ids[1])).await;
+    assert_eq!(second["status"], "confirmed");
+    let (_, third) = desk.get(&format!("/bookings/{}", ids[2])).await;
+    assert_eq!(third["status"], "waitlisted");
+    assert_eq!(third["waitlist_position"], 1);
+    assert_eq!(
+        desk.outbox_count("bookings.booking.promoted", &ids[1])
+            .await,
+        1
+    );
+    assert_eq!(
+        desk.outbox_count("bookings.booking.promoted", &ids[2])
+            .await,
+        0
+    );
+    assert_eq!(
+        desk.outbox_count("bookings.booking.cancelled", &ids[0])
+            .await,
+        1
+    );
+    desk.stop().await;
+}
+
+#[tokio::test]
+async fn a_move_out_cancels_future_bookings_once_even_when_the_event_is_redelivered() {
+    let desk = Desk::open().await;
+    let residents = desk.residents(2).await;
+    let offering = desk.offering(class(1)).await;
+    let session = desk
+        .session(
+            &offering,
+            "2027-03-05T14:00:00+08:00",
+            "2027-03-05T15:00:00+08:00",
+        )
+        .await;
+    let (_, first) = desk.book(&offering, &residents[0], Some(&session)).await;
+    let (_, second) = desk.book(&offering, &residents[1], Some(&session)).await;
+    let (first, second) = (
+        first["id"].as_str().expect("id").to_owned(),
+        second["id"].as_str().expect("id").to_owned(),
+    );
+    assert_eq!(second.len(), 36);
+
+    let (status, body) = desk
+        .post(
+            &format!("/residents/{}/status", residents[0]),
+            json!({ "status": "moved_out", "since": "2026-11-01" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    poll(
+        "the mover's booking to be cancelled",
+        EVENT_DEADLINE,
+        || async {
+            let (_, b) = desk.get(&format!("/bookings/{first}")).await;
+            (b["status"] == "cancelled").then_some(())
+        },
+    )
+    .await;
+    let (_, b) = desk.get(&format!("/bookings/{first}")).await;
+    assert_eq!(b["cancel_reason"], "moved_out");
+    let (_, promoted) = desk.get(&format!("/bookings/{second}")).await;
+    assert_eq!(promoted["status"], "confirmed");
+
+    // The broker delivers the same moved-out event again: nothing more happens.
+    let registry = desk.platform.pool("registry").await;
+    let (id, payload): (Uuid, Vec<u8>) = sqlx::query_as(
+        "SELECT id, payload FROM outbox WHERE routing_key = 'registry.resident.moved_out'",
+    )
+    .fetch_one(&registry)
+    .await
+    .expect("the event in the registry's outbox");
+    registry.close().await;
+    let duplicates = || {
+        linli_platform::metrics::EVENTS_CONSUMED
+            .with_label_values(&["bookings", "duplicate"])
+            .get()
+    };
+    let before = duplicates();
+    let bus = linli_platform::bus::Bus::new(desk.platform.args.bus.clone(), "test");
+    let channel = bus.channel().await.expect("broker");
+    channel
+        .basic_publish(
+            desk.platform.args.bus.exchange().into(),
+            "registry.resident.moved_out".into(),
+            Default::default(),
+            &payload,
+            lapin::BasicProperties::default()
+                .with_message_id(id.to_string().into())
+                .with_type("linli.events.v1.ResidentMovedOut".into()),
+        )
+        .await
+        .expect("published")
+        .await
+        .expect("sent");
+    poll(
+        "the redelivery to be seen as a duplicate",
+        EVENT_DEADLINE,
+        || async { (duplicates() > before).then_some(()) },
+    )
+    .await;
+    bus.close().await;
+    assert_eq!(
+        desk.outbox_count("bookings.booking.promoted", &second)
+            .await,
+        1
+    );
+    assert_eq!(
+        desk.outbox_count("bookings.booking.cancelled", &first)
+            .await,
+        1
+    );
+
+    // Erasure keeps the booking for the figures and drops the person.
+    let (status, body) = desk
+        .post(
+            &format!("/residents/{}/erasure", residents[1]),
+            json!({ "reason": "the resident's request" }),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    poll(
+        "the erased resident's booking to be anonymised",
+        EVENT_DEADLINE,
+        || async {
+            let (_, b) = desk.get(&format!("/bookings/{second}")).await;
+            b["resident_id"].is_null().then_some(())
+        },
+    )
+    .await;
+    desk.stop().await;
+}
+
+#[tokio::test]
+async fn a_weekly_series_keeps_its_local_start_across_an_offset_change() {
+    let desk = Desk::open_in("Europe/London").await;
+    let offering = desk
+        .offering(json!({ "category": "elderly_care", "kind": "course", "name": "Chair yoga", "capacity": 12 }))
+        .await;
+    let (status, series) = desk
+        .post(
+            "/series",
+            json!({ "offering_id": offering, "weekdays": [4], "start_time": "09:30", "duration_minutes": 60,
+                    "starts_on": "2027-03-15", "count": 4 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{series}");
+    let sessions = series["sessions"].as_array().expect("sessions");
+    assert_eq!(sessions.len(), 4);
+    let locals: Vec<&str> = sessions
+        .iter()
+        .map(|s| s["local_start"].as_str().expect("local"))
+        .collect();
+    assert_eq!(
+        locals,
+        [
+            "2027-03-18T09:30",
+            "2027-03-25T09:30",
+            "2027-04-01T09:30",
+            "2027-04-08T09:30"
+        ]
+    );
+    // GMT before 28 March, BST after: the same 09:30 is an hour earlier in UTC.
+    assert_eq!(sessions[1]["starts_at"], "2027-03-25T09:30:00Z");
+    assert_eq!(sessions[2]["starts_at"], "2027-04-01T08:30:00Z");
+
+    // Move the third and following to 10:00: the split keeps both halves in local time.
+    let third = sessions[2]["id"].as_str().expect("id");
+    let (status, moved) = desk
+        .post(
+            &format!("/sessions/{third}/move"),
+            json!({ "starts_at": "2027-04-01T10:00:00+01:00", "scope": "this_and_following" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    let moved: Vec<&str> = moved["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .map(|s| s["local_start"].as_str().expect("local"))
+        .collect();
+    assert_eq!(moved, ["2027-04-01T10:00", "2027-04-08T10:00"]);
+    // Cancel only the last one: the rest of the series stands.
+    let last = sessions[3]["id"].as_str().expect("id");
+    let (status, _) = desk
+        .post(
+            &format!("/sessions/{last}/cancel"),
+            json!({ "scope": "this" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, all) = desk.get(&format!("/sessions?offering_id={offering}")).await;
+    let states: Vec<&str> = all["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .map(|s| s["status"].as_str().expect("status"))
+        .collect();
+    assert_eq!(states, ["scheduled", "scheduled", "scheduled", "cancelled"]);
+    desk.stop().await;
+}
+
+#[tokio::test]
+async fn an_ineligible_resident_is_refused_with_the_reason() {
+    let desk = Desk::open().await;
+    let young = desk.resident("1990-06-01", &[]).await;
+    let old = desk.resident("1950-06-01", &[]).await;
+    let poor = desk.resident("1950-06-01", &["low_income"]).await;
+    let elderly_only = desk
+        .offering(json!({ "category": "elderly_care", "kind": "event", "name": "重阳节联欢", "capacity": 50, "min_age": 60 }))
+        .await;
+    let session = desk
+        .session(
+            &elderly_only,
+            "2027-03-08T09:00:00+08:00",
+            "2027-03-08T11:00:00+08:00",
+        )
+        .await;
+    let (status, body) = desk.book(&elderly_only, &young, Some(&session)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("60 and over"),
+        "{body}"
+    );
+    let (status, _) = desk.book(&elderly_only, &old, Some(&session)).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let meals = desk
+        .offering(
+            json!({ "category": "elderly_care", "kind": "event", "name": "助餐", "capacity": 50,
+                          "eligible_categories": ["low_income"], "fee_minor": 1500,
+                          "concessions": [{ "category": "low_income", "price_minor": 0 }] }),
+        )
+        .await;
+    let lunch = desk
+        .session(
+            &meals,
+            "2027-03-08T11:30:00+08:00",
+            "2027-03-08T12:30:00+08:00",
+        )
+        .await;
+    let (status, body) = desk.book(&meals, &old, Some(&lunch)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("low_income"),
+        "{body}"
+    );
+    let (status, body) = desk.book(&meals, &poor, Some(&lunch)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["fee_minor"], 0, "the concession applies");
+    assert_eq!(body["concession"], "low_income");
+    // A bad offering is refused field by field.
+    let (status, body) = desk
+        .post("/offerings", json!({ "category": "nope", "kind": "event", "name": "", "capacity": 1, "min_age": 65 }))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let fields: HashSet<&str> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().expect("field"))
+        .collect();
+    assert_eq!(
+        fields,
+        HashSet::from(["offering.category", "offering.name", "min_age"])
+    );
+    desk.stop().await;
+}
+
+#[tokio::test]
+async fn one_idempotency_key_sent_a_hundred_times_at_once_makes_one_booking_and_one_fee() {
+    let desk = Desk::open().await;
+    let resident = desk.resident("1985-01-01", &[]).await;
+    let offering = desk
+        .offering(json!({ "category": "health", "kind": "appointment", "name": "中医理疗", "capacity": 5, "fee_minor": 2000 }))
+        .await;
+    let session = desk
+        .session(
+            &offering,
+            "2027-03-09T09:00:00+08:00",
+            "2027-03-09T09:30:00+08:00",
+        )
+        .await;
+    let body = json!({ "offering_id": offering, "resident_id": resident, "session_id": session });
+    let results = join_all((0..100).map(|_| {
+        desk.post_as(
+            &desk.token,
+            "/bookings",
+            body.clone(),
+            Some("desk-7-2027-03-09-0900"),
+        )
+    }))
+    .await;
+    let ids: HashSet<String> = results
+        .iter()
+        .map(|(status, b)| {
+            assert_eq!(*status, StatusCode::CREATED, "{b}");
+            b["id"].as_str().expect("id").to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "one booking for one key");
+    let id = ids.into_iter().next().expect("one");
+    let pool = desk.platform.pool("bookings").await;
+    let bookings: i64 = sqlx::query_scalar("SELECT count(*) FROM bookings WHERE offering_id = $1")
+        .bind(offering.parse::<Uuid>().expect("uuid"))
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    pool.close().await;
+    assert_eq!(bookings, 1);
+    assert_eq!(desk.outbox_count("bookings.fee.charged", &id).await, 1);
+
+    let other = json!({ "offering_id": offering, "resident_id": resident, "session_id": session, "note": "changed" });
+    let (status, refused) = desk
+        .post_as(
+            &desk.token,
+            "/bookings",
+            other,
+            Some("desk-7-2027-03-09-0900"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused["errors"][0]["field"], "idempotency_key");
+    desk.stop().await;
+}
+
+#[tokio::test]
+async fn attendance_publishes_attended_and_delivered_exactly_once() {
+    let desk = Desk::open().await;
+    let resident = desk.resident("1945-01-01", &[]).await;
+    let offering = desk
+        .offering(json!({ "category": "health", "kind": "appointment", "name": "血压检测", "capacity": 3 }))
+        .await;
+    let now = chrono::Utc::now();
+    let session = desk
+        .session(
+            &offering,
+            &(now - chrono::Duration::minutes(5)).to_rfc3339(),
+            &(now + chrono::Duration::hours(1)).to_rfc3339(),
+        )
+        .await;
+    let (_, booking) = desk.book(&offering, &resident, Some(&session)).await;
+    let id = booking["id"].as_str().expect("id").to_owned();
+    let path = format!("/bookings/{id}/check-in");
+    let (a, b) = tokio::join!(desk.post(&path, json!({})), desk.post(&path, json!({})));
+    assert_eq!(a.0, StatusCode::OK, "{}", a.1);
+    assert_eq!(b.0, StatusCode::OK, "{}", b.1);
+    let (status, body) = desk.post(&path, json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "attended");
+    assert_eq!(desk.outbox_count("bookings.booking.attended", &id).await, 1);
+    assert_eq!(
+        desk.outbox_count("bookings.service.delivered", &id).await,
+        1
+    );
+    // Both reach the broker: the relay marks them published.
+    let pool = desk.platform.pool("bookings").await;
+    poll("the attendance events to be published", EVENT_DEADLINE, || {
+        let pool = pool.clone();
+        async move {
+            let pending: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM outbox WHERE routing_key IN ('bookings.booking.attended', 'bookings.service.delivered')
+                 AND published_at IS NULL",
+            )
+            .fetch_one(&pool)
+            .await
+            .ok()?;
+            (pending == 0).then_some(())
+        }
+    })
+    .await;
+    pool.close().await;
+    // A cancelled booking cannot be checked in.
+    let (_, other) = desk
+        .book(
+            &offering,
+            &desk.resident("1946-01-01", &[]).await,
+            Some(&session),
+        )
+        .await;
+    let other = other["id"].as_str().expect("id").to_owned();
+    desk.post(&format!("/bookings/{other}/cancel"), json!({}))
+        .await;
+    let (status, body) = desk
+        .post(&format!("/bookings/{other}/check-in"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("cancelled")
+    );
+    desk.stop().await;
+}
+
+#[tokio::test]
+async fn a_session_that_ended_without_a_check_in_becomes_a_no_show_by_itself() {
+    let desk = Desk::open().await;
+    let resident = desk.resident("1950-01-01", &[]).await;
+    let offering = desk
+        .offering(json!({ "category": "health", "kind": "appointment", "name": "家庭医生咨询", "capacity": 1 }))
+        .await;
+    let now = chrono::Utc::now();
+    let session = desk
+        .session(
+            &offering,
+            &(now - chrono::Duration::minutes(30)).to_rfc3339(),
+            &(now + chrono::Duration::seconds(3)).to_rfc3339(),
+        )
+        .await;
+    let (status, booking) = desk.book(&offering, &resident, Some(&session)).await;
+    assert_eq!(status, StatusCode::CREATED, "{booking}");
+    let id = booking["id"].as_str().expect("id").to_owned();
+    poll(
+        "the booking to become a no-show",
+        EVENT_DEADLINE,
+        || async {
+            let (_, b) = desk.get(&format!("/bookings/{id}")).await;
+            (b["status"] == "no_show").then_some(())
+        },
+    )
+    .await;
+    assert_eq!(desk.outbox_count("bookings.booking.no_show", &id).await, 1);
+    desk.stop().await;
+}
+
+#[tokio::test]
+async fn a_weekly_series_that_clashes_in_its_fifth_week_is_refused_and_enrolment_checks_every_session()
+ {
+    let desk = Desk::open().await;
+    let room = desk.room("教室一").await;
+    let hire = desk
+        .offering(json!({ "category": "facilities", "kind": "facility", "name": "教室租用", "facility_id": room }))
+        .await;
+    // Monday 2027-03-29, the fifth Monday from 1 March, 09:00–10:00 is already taken.
+    let (status, body) = desk
+        .post(
+            "/bookings",
+            json!({ "offering_id": hire, "starts_at": "2027-03-29T09:30:00+08:00", "ends_at": "2027-03-29T10:30:00+08:00" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let course = desk
+        .offering(json!({ "category": "culture_education", "kind": "course", "name": "书法班", "capacity": 2, "facility_id": room }))
+        .await;
+    let series = json!({ "offering_id": course, "weekdays": [1], "start_time": "09:00", "duration_minutes": 60,
+                         "starts_on": "2027-03-01", "count": 8 });
+    let (status, body) = desk.post("/series", series).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let detail = body["detail"].as_str().expect("detail");
+    assert!(
+        detail.contains("2027-03-29"),
+        "the clash names the week: {detail}"
+    );
+    let (_, sessions) = desk.get(&format!("/sessions?offering_id={course}")).await;
+    assert_eq!(
+        sessions["sessions"],
+        json!([]),
+        "nothing of the series was created"
+    );
+
+    // Four weeks fit; an extra session with one seat makes the second enrolment wait.
+    let (status, body) = desk
+        .post(
+            "/series",
+            json!({ "offering_id": course, "weekdays": [1], "start_time": "09:00", "duration_minutes": 60,
+                    "starts_on": "2027-03-01", "count": 4 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = desk
+        .post(
+            "/sessions",
+            json!({ "offering_id": course, "starts_at": "2027-04-05T14:00:00+08:00", "ends_at": "2027-04-05T15:00:00+08:00", "capacity": 1 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let residents = desk.residents(2).await;
+    let (_, first) = desk.book(&course, &residents[0], None).await;
+    assert_eq!(first["status"], "confirmed", "{first}");
+    assert_eq!(first["seats"].as_array().expect("seats").len(), 5);
+    let (_, second) = desk.book(&course, &residents[1], None).await;
+    assert_eq!(
+        second["status"], "waitlisted",
+        "the fifth session is full: {second}"
+    );
+    desk.stop().await;
+}
+
+#[tokio::test]
+async fn another_centres_staff_cannot_read_or_book_here() {
+    let desk = Desk::open().await;
+    let offering = desk.offering(class(5)).await;
+    let elsewhere = desk.platform.token(&[Role::FrontDesk], &[Uuid::new_v4()]);
+    let response = desk
+        .platform
+        .http
+        .get(desk.url("/bookings"))
+        .bearer_auth(&elsewhere)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let (status, _) = desk
+        .post_as(
+            &elsewhere,
+            "/bookings",
+            json!({ "offering_id": offering, "resident_id": Uuid::new_v4() }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // An auditor of this centre reads, but never books.
+    let auditor = desk.platform.token(&[Role::Auditor], &[desk.centre]);
+    let (status, _) = desk
+        .post_as(
+            &auditor,
+            "/bookings",
+            json!({ "offering_id": offering, "resident_id": Uuid::new_v4() }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    desk.stop().await;
+}
