@@ -235,10 +235,33 @@ async fn main() -> anyhow::Result<()> {
             let centres = linli_registry::seed::demo(&pool, &vault, today)
                 .await
                 .context("seeding the demo district")?;
+            let facts = linli_registry::seed::demo_facts(&pool, today).await?;
+            pool.close().await;
+            let bookings = linli_platform::db::connect(
+                &database,
+                linli_bookings::SERVICE,
+                &linli_bookings::MIGRATOR,
+            )
+            .await?;
+            let demo_centres: Vec<linli_bookings::seed::DemoCentre> = centres
+                .iter()
+                .map(|(centre, _)| linli_bookings::seed::DemoCentre {
+                    id: centre.id,
+                    time_zone: centre.time_zone.clone(),
+                })
+                .collect();
+            let booked = linli_bookings::seed::demo(&bookings, &demo_centres, &facts, today)
+                .await
+                .context("seeding the demo week of bookings")?;
+            bookings.close().await;
             println!("Demo district ready:");
             for (centre, residents) in centres {
+                let bookings = booked
+                    .iter()
+                    .find(|(id, _)| *id == centre.id)
+                    .map_or(0, |(_, n)| *n);
                 println!(
-                    "  {}  {:<10} {}  ({residents} residents)",
+                    "  {}  {:<10} {}  ({residents} residents, {bookings} bookings)",
                     centre.id, centre.code, centre.name
                 );
             }

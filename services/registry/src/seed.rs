@@ -219,3 +219,29 @@ impl SplitMix {
         (self.next() % n as u64) as usize
     }
 }
+
+/// What the registry's events tell other services about every active demo resident, for
+/// seeding their read models in the same run (the events themselves follow through the
+/// outbox once the platform runs, and change nothing more).
+pub async fn demo_facts(
+    pool: &PgPool,
+    today: NaiveDate,
+) -> anyhow::Result<Vec<linli_proto::events::v1::ResidentRegistered>> {
+    let mut facts = Vec::new();
+    for (code, _, _) in CENTRES {
+        let centre = centre_id(code);
+        let ids: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT id FROM residents WHERE centre_id = $1 AND status = 'active' AND erased_at IS NULL
+             ORDER BY registered_at, id",
+        )
+        .bind(centre)
+        .fetch_all(pool)
+        .await?;
+        for id in ids {
+            if let Some(row) = store::find_resident(pool, centre, id).await? {
+                facts.push(crate::events::resident_registered(&row, today));
+            }
+        }
+    }
+    Ok(facts)
+}
