@@ -191,6 +191,70 @@ impl TestPlatform {
         centre.id
     }
 
+    /// Adds a centre in `zone` and waits until bookings heard of it (through the
+    /// registry's event), so sessions can be planned in its time zone.
+    pub async fn bookable_centre(&self, zone: &str) -> Uuid {
+        let pool = self.pool("registry").await;
+        let code = format!("c{}", &Uuid::new_v4().simple().to_string()[..8]);
+        let details = linli_registry::domain::centre::CentreDetails::parse(
+            &linli_registry::domain::centre::CentreForm {
+                code: &code,
+                name: "测试社区服务中心",
+                time_zone: zone,
+                ..Default::default()
+            },
+        )
+        .expect("a valid centre");
+        let centre = linli_registry::store::create_centre(&pool, Uuid::new_v4(), &details)
+            .await
+            .expect("centre inserted")
+            .expect("a new centre")
+            .id;
+        pool.close().await;
+        let bookings = self.pool("bookings").await;
+        poll(
+            "bookings to hear of the centre",
+            Duration::from_secs(30),
+            || {
+                let bookings = bookings.clone();
+                async move {
+                    sqlx::query_scalar::<_, String>("SELECT time_zone FROM centres WHERE id = $1")
+                        .bind(centre)
+                        .fetch_optional(&bookings)
+                        .await
+                        .ok()
+                        .flatten()
+                }
+            },
+        )
+        .await;
+        bookings.close().await;
+        centre
+    }
+
+    /// Waits until bookings' read model holds every one of `residents`.
+    pub async fn wait_for_residents_in_bookings(&self, residents: &[Uuid]) {
+        let pool = self.pool("bookings").await;
+        poll(
+            "bookings to hear of the residents",
+            Duration::from_secs(60),
+            || {
+                let pool = pool.clone();
+                async move {
+                    let known: i64 =
+                        sqlx::query_scalar("SELECT count(*) FROM residents WHERE id = ANY($1)")
+                            .bind(residents)
+                            .fetch_one(&pool)
+                            .await
+                            .ok()?;
+                    (known == residents.len() as i64).then_some(())
+                }
+            },
+        )
+        .await;
+        pool.close().await;
+    }
+
     pub fn vault(&self) -> Vault {
         Vault::new(&self.args.data).expect("test keys are valid")
     }

@@ -29,37 +29,7 @@ impl Desk {
     /// A centre in `zone`, once bookings has heard of it.
     async fn open_in(zone: &str) -> Desk {
         let platform = TestPlatform::start().await;
-        let pool = platform.pool("registry").await;
-        let code = format!("c{}", &Uuid::new_v4().simple().to_string()[..8]);
-        let details = linli_registry::domain::centre::CentreDetails::parse(
-            &linli_registry::domain::centre::CentreForm {
-                code: &code,
-                name: "测试社区服务中心",
-                time_zone: zone,
-                ..Default::default()
-            },
-        )
-        .expect("a valid centre");
-        let centre = linli_registry::store::create_centre(&pool, Uuid::new_v4(), &details)
-            .await
-            .expect("centre inserted")
-            .expect("a new centre")
-            .id;
-        pool.close().await;
-        let bookings = platform.pool("bookings").await;
-        poll("bookings to hear of the centre", EVENT_DEADLINE, || {
-            let bookings = bookings.clone();
-            async move {
-                sqlx::query_scalar::<_, String>("SELECT time_zone FROM centres WHERE id = $1")
-                    .bind(centre)
-                    .fetch_optional(&bookings)
-                    .await
-                    .ok()
-                    .flatten()
-            }
-        })
-        .await;
-        bookings.close().await;
+        let centre = platform.bookable_centre(zone).await;
         let token = platform.token(&[Role::CentreManager], &[centre]);
         Desk {
             platform,
@@ -146,21 +116,7 @@ impl Desk {
 
     async fn wait_for_residents(&self, ids: &[String]) {
         let ids: Vec<Uuid> = ids.iter().map(|id| id.parse().expect("uuid")).collect();
-        let pool = self.platform.pool("bookings").await;
-        poll("bookings to hear of the residents", EVENT_DEADLINE, || {
-            let (pool, ids) = (pool.clone(), ids.clone());
-            async move {
-                let known: i64 =
-                    sqlx::query_scalar("SELECT count(*) FROM residents WHERE id = ANY($1)")
-                        .bind(&ids)
-                        .fetch_one(&pool)
-                        .await
-                        .ok()?;
-                (known == ids.len() as i64).then_some(())
-            }
-        })
-        .await;
-        pool.close().await;
+        self.platform.wait_for_residents_in_bookings(&ids).await;
     }
 
     async fn room(&self, name: &str) -> String {
