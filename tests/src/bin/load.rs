@@ -33,6 +33,10 @@ struct Args {
     /// Sessions the bookings spread over.
     #[arg(long, default_value_t = 200)]
     sessions: usize,
+    /// Database connections per service pool, and for the floor: the same for both, so
+    /// the ratio compares the work, not the pool.
+    #[arg(long, default_value_t = 20)]
+    connections: u32,
 }
 
 /// Latencies of one kind of operation.
@@ -81,9 +85,8 @@ impl Sample {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let max_clients = args.clients.iter().copied().max().unwrap_or(16);
     let platform = TestPlatform::start_with(|serve| {
-        serve.database.database_max_connections = (max_clients as u32).clamp(8, 64);
+        serve.database.database_max_connections = args.connections;
         serve.body_limit = 1024 * 1024;
     })
     .await;
@@ -200,7 +203,7 @@ async fn run(platform: &TestPlatform, args: &Args) -> anyhow::Result<()> {
         }))
         .await;
         let linli = Sample::merge(samples);
-        let floor = floor(platform, clients, window).await?;
+        let floor = floor(platform, clients, args.connections, window).await?;
         let (linli_rate, linli_line) = linli.line("bookings via gateway", window);
         let (floor_rate, floor_line) = floor.line("floor: INSERT+outbox tx", window);
         println!("clients {clients}, {} s each", args.seconds);
@@ -219,12 +222,14 @@ async fn run(platform: &TestPlatform, args: &Args) -> anyhow::Result<()> {
 async fn floor(
     platform: &TestPlatform,
     clients: usize,
+    connections: u32,
     window: Duration,
 ) -> anyhow::Result<Sample> {
     let mut options = platform.args.database.options_for("bookings")?;
     options = options.application_name("linli-load-floor");
     let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(clients as u32)
+        .max_connections(connections)
+        .acquire_timeout(Duration::from_secs(30))
         .connect_with(options)
         .await?;
     let deadline = Instant::now() + window;
