@@ -166,14 +166,6 @@ pub struct BookingView {
     pub waitlist_position: i64,
 }
 
-#[derive(Debug, sqlx::FromRow)]
-struct ResidentRow {
-    centre_id: Uuid,
-    age_band: String,
-    categories: Vec<String>,
-    status: String,
-}
-
 // ---------------------------------------------------------------------------------------
 // Read models of the registry
 
@@ -854,14 +846,31 @@ pub async fn create_booking(
             return replay(pool, new, key).await;
         }
     }
-    let offering = find_offering(&mut tx, new.centre, new.offering).await?;
+    // The offering and what eligibility needs of the resident, in one round trip.
+    let applying: Applying = sqlx::query_as(concat!(
+        "SELECT ",
+        offering_columns!(),
+        ", r.resident_centre, r.resident_band, r.resident_categories, r.resident_status
+         FROM offerings LEFT JOIN LATERAL (
+             SELECT centre_id AS resident_centre, age_band AS resident_band,
+                    categories AS resident_categories, status AS resident_status
+             FROM residents WHERE id = $3) r ON true
+         WHERE centre_id = $1 AND id = $2"
+    ))
+    .bind(new.centre)
+    .bind(new.offering)
+    .bind(new.resident)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound("offering"))?;
+    let offering = &applying.offering;
     if !offering.active {
         return Err(Error::State("the offering is no longer offered".into()));
     }
     let kind = offering.kind();
     let (fee, concession) = match new.resident {
-        Some(resident) => {
-            let categories = check_eligible(&mut tx, &offering, resident).await?;
+        Some(_) => {
+            let categories = applying.eligible()?;
             domain::price_for(offering.fee_minor, &offering.concessions(), &categories)
         }
         None if kind == Kind::Facility => (offering.fee_minor, String::new()),
@@ -896,17 +905,16 @@ pub async fn create_booking(
         if let Some(reason) = facility.hours().refusal(zone, starts, ends) {
             return Err(Error::State(reason));
         }
-        let arrival = next_arrival(&mut tx).await?;
-        insert_booking(
+        let booking = insert_booking(
             &mut tx,
             id,
             new,
             "confirmed",
-            arrival,
             fee,
             &concession,
-            &offering,
+            offering,
             Some((facility_id, starts, ends)),
+            now,
         )
         .await?;
         let held = sqlx::query(
@@ -925,19 +933,29 @@ pub async fn create_booking(
             drop(tx);
             return Err(clash_or(pool, error, facility_id, &[starts], &[ends], zone).await);
         }
-        let booking = lock_booking(&mut tx, Some(new.centre), id).await?;
-        confirm_effects(&mut tx, &booking, &offering, None, now).await?;
+        confirm_effects(&mut tx, &booking, offering, None, now).await?;
         tx.commit().await?;
-        return find_booking(pool, new.centre, id).await;
+        return Ok(BookingView {
+            booking,
+            seats: Vec::new(),
+            waitlist_position: 0,
+        });
     }
 
-    // Sessions: the one named, or every upcoming one for an enrolment.
-    let wanted: Vec<Uuid> = if kind.enrols() {
-        sqlx::query_scalar(
-            "SELECT id FROM sessions WHERE offering_id = $1 AND status = 'scheduled' AND ends_at > $2 ORDER BY id",
-        )
+    // Lock the sessions wanted, in id order: the one named, or every upcoming one for an
+    // enrolment; and see whether the resident already has a place in any of them.
+    let locked: Vec<LockedSession> = if kind.enrols() {
+        sqlx::query_as(concat!(
+            "SELECT ",
+            session_columns!(),
+            ", EXISTS (SELECT 1 FROM seats x JOIN bookings b ON b.id = x.booking_id
+                       WHERE x.session_id = s.id AND b.resident_id = $3 AND x.state IN ('held', 'waiting')) AS mine
+             FROM sessions s WHERE s.offering_id = $1 AND s.status = 'scheduled' AND s.ends_at > $2
+             ORDER BY s.id FOR UPDATE"
+        ))
         .bind(offering.id)
         .bind(now)
+        .bind(new.resident)
         .fetch_all(&mut *tx)
         .await?
     } else {
@@ -947,102 +965,159 @@ pub async fn create_booking(
                 "is required for an appointment or event",
             )
         })?;
-        vec![session]
+        sqlx::query_as(concat!(
+            "SELECT ",
+            session_columns!(),
+            ", EXISTS (SELECT 1 FROM seats x JOIN bookings b ON b.id = x.booking_id
+                       WHERE x.session_id = s.id AND b.resident_id = $3 AND x.state IN ('held', 'waiting')) AS mine
+             FROM sessions s WHERE s.id = $1 AND s.offering_id = $2 FOR UPDATE"
+        ))
+        .bind(session)
+        .bind(offering.id)
+        .bind(new.resident)
+        .fetch_all(&mut *tx)
+        .await?
     };
-    if wanted.is_empty() {
-        return Err(Error::State("the offering has no upcoming sessions".into()));
+    if locked.is_empty() {
+        return Err(if kind.enrols() {
+            Error::State("the offering has no upcoming sessions".into())
+        } else {
+            Error::NotFound("session")
+        });
     }
-    let sessions: Vec<SessionRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        session_columns!(),
-        " FROM sessions s WHERE s.id = ANY($1) AND s.offering_id = $2 ORDER BY s.id FOR UPDATE"
-    ))
-    .bind(&wanted)
-    .bind(offering.id)
-    .fetch_all(&mut *tx)
-    .await?;
-    if sessions.len() != wanted.len() {
-        return Err(Error::NotFound("session"));
-    }
-    if let Some(session) = sessions.iter().find(|s| s.status != "scheduled") {
+    if let Some(l) = locked.iter().find(|l| l.session.status != "scheduled") {
         return Err(Error::State(format!(
             "the session at {} is cancelled",
-            session.local_start.format("%Y-%m-%d %H:%M")
+            l.session.local_start.format("%Y-%m-%d %H:%M")
         )));
     }
-    if let Some(session) = sessions.iter().find(|s| s.ends_at <= now) {
+    if let Some(l) = locked.iter().find(|l| l.session.ends_at <= now) {
         return Err(Error::State(format!(
             "the session at {} is over",
-            session.local_start.format("%Y-%m-%d %H:%M")
+            l.session.local_start.format("%Y-%m-%d %H:%M")
         )));
     }
-    let already: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM seats s JOIN bookings b ON b.id = s.booking_id
-                        WHERE s.session_id = ANY($1) AND b.resident_id = $2 AND s.state IN ('held', 'waiting'))",
-    )
-    .bind(&wanted)
-    .bind(new.resident)
-    .fetch_one(&mut *tx)
-    .await?;
-    if already {
+    if locked.iter().any(|l| l.mine) {
         return Err(Error::Conflict(
             "the resident already has a place (or a waitlist place) in this session".into(),
         ));
     }
-    let arrival = next_arrival(&mut tx).await?;
-    let full: Vec<&SessionRow> = sessions
-        .iter()
-        .filter(|s| s.confirmed >= s.capacity)
-        .collect();
-    let status = if full.is_empty() {
-        "confirmed"
+    let sessions: Vec<SessionRow> = locked.into_iter().map(|l| l.session).collect();
+    let wanted: Vec<Uuid> = sessions.iter().map(|s| s.id).collect();
+    let room = sessions.iter().all(|s| s.confirmed < s.capacity);
+    let (status, seat_state) = if room {
+        ("confirmed", "held")
     } else {
-        "waitlisted"
+        ("waitlisted", "waiting")
     };
-    insert_booking(
+    let booking = insert_booking(
         &mut tx,
         id,
         new,
         status,
-        arrival,
         fee,
         &concession,
-        &offering,
+        offering,
         None,
+        now,
     )
     .await?;
-    let seat_state = if full.is_empty() { "held" } else { "waiting" };
+    // The seats, and (when confirmed) the sessions' counts, in one statement.
     sqlx::query(
-        "INSERT INTO seats (booking_id, session_id, state, changed_at) SELECT $1, UNNEST($2::uuid[]), $3, $4",
+        "WITH seated AS (
+             INSERT INTO seats (booking_id, session_id, state, changed_at)
+             SELECT $1, UNNEST($2::uuid[]), $3, $4)
+         UPDATE sessions SET confirmed = confirmed + 1 WHERE id = ANY($2) AND $5",
     )
     .bind(id)
     .bind(&wanted)
     .bind(seat_state)
     .bind(now)
+    .bind(room)
     .execute(&mut *tx)
     .await?;
-    let booking = lock_booking(&mut tx, Some(new.centre), id).await?;
-    let first = sessions.iter().min_by_key(|s| s.starts_at).cloned();
-    if full.is_empty() {
-        sqlx::query("UPDATE sessions SET confirmed = confirmed + 1 WHERE id = ANY($1)")
-            .bind(&wanted)
-            .execute(&mut *tx)
-            .await?;
-        confirm_effects(&mut tx, &booking, &offering, first.as_ref(), now).await?;
+    let first = sessions.iter().min_by_key(|s| s.starts_at);
+    let mut waitlist_position = 0;
+    if room {
+        confirm_effects(&mut tx, &booking, offering, first, now).await?;
     } else {
-        let position = waitlist_position(&mut tx, &booking).await?;
-        let event = events::waitlisted(&booking, first.as_ref(), position as i32, now);
+        waitlist_position = waitlist_position_of(&mut tx, &booking).await?;
+        let event = events::waitlisted(&booking, first, waitlist_position as i32, now);
         outbox::enqueue(&mut tx, Some(booking.centre_id), &event).await?;
     }
     tx.commit().await?;
-    find_booking(pool, new.centre, id).await
+    let mut seats: Vec<SeatRow> = sessions
+        .iter()
+        .map(|s| SeatRow {
+            booking_id: id,
+            session_id: s.id,
+            starts_at: s.starts_at,
+            ends_at: s.ends_at,
+            state: seat_state.to_owned(),
+        })
+        .collect();
+    seats.sort_by_key(|s| s.starts_at);
+    Ok(BookingView {
+        booking,
+        seats,
+        waitlist_position,
+    })
 }
 
-/// The order of arrival, taken while the sessions are locked.
-async fn next_arrival(tx: &mut PgConnection) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT nextval('booking_arrival')")
-        .fetch_one(tx)
-        .await
+/// A session locked for booking, and whether the resident already has a place in it.
+#[derive(sqlx::FromRow)]
+struct LockedSession {
+    #[sqlx(flatten)]
+    session: SessionRow,
+    mine: bool,
+}
+
+/// An offering with what eligibility needs of the resident asking (absent when bookings
+/// has not heard of them).
+#[derive(sqlx::FromRow)]
+struct Applying {
+    #[sqlx(flatten)]
+    offering: OfferingRow,
+    resident_centre: Option<Uuid>,
+    resident_band: Option<String>,
+    resident_categories: Option<Vec<String>>,
+    resident_status: Option<String>,
+}
+
+impl Applying {
+    /// The resident's categories, once they may book the offering.
+    fn eligible(&self) -> Result<Vec<String>, Error> {
+        let (Some(centre), Some(band), Some(categories), Some(status)) = (
+            self.resident_centre,
+            &self.resident_band,
+            &self.resident_categories,
+            &self.resident_status,
+        ) else {
+            return Err(Error::State(
+                "the resident is not known to bookings yet (a new registration may still be arriving); try again shortly"
+                    .into(),
+            ));
+        };
+        if centre != self.offering.centre_id {
+            return Err(Error::Ineligible(
+                "the resident is registered at another centre".into(),
+            ));
+        }
+        let rule = Eligibility {
+            min_age: self.offering.min_age,
+            max_age: self.offering.max_age,
+            categories: &self.offering.eligible_categories,
+        };
+        let applicant = Applicant {
+            age_band: band,
+            categories,
+            status,
+        };
+        match domain::refusal(&rule, &applicant) {
+            Some(reason) => Err(Error::Ineligible(reason)),
+            None => Ok(categories.clone()),
+        }
+    }
 }
 
 /// The answer to a create sent again with a key already used: the same booking, or a
@@ -1065,69 +1140,33 @@ async fn replay(pool: &PgPool, new: &NewBooking, key: &str) -> Result<BookingVie
     find_booking(pool, new.centre, booking).await
 }
 
-/// The resident's categories, once they may book the offering.
-async fn check_eligible(
-    tx: &mut PgConnection,
-    offering: &OfferingRow,
-    resident: Uuid,
-) -> Result<Vec<String>, Error> {
-    let row: ResidentRow = sqlx::query_as(
-        "SELECT centre_id, age_band, categories, status FROM residents WHERE id = $1",
-    )
-    .bind(resident)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| {
-        Error::State(
-            "the resident is not known to bookings yet (a new registration may still be arriving); try again shortly"
-                .into(),
-        )
-    })?;
-    if row.centre_id != offering.centre_id {
-        return Err(Error::Ineligible(
-            "the resident is registered at another centre".into(),
-        ));
-    }
-    let rule = Eligibility {
-        min_age: offering.min_age,
-        max_age: offering.max_age,
-        categories: &offering.eligible_categories,
-    };
-    let applicant = Applicant {
-        age_band: &row.age_band,
-        categories: &row.categories,
-        status: &row.status,
-    };
-    match domain::refusal(&rule, &applicant) {
-        Some(reason) => Err(Error::Ineligible(reason)),
-        None => Ok(row.categories),
-    }
-}
-
+/// Inserts the booking, its arrival taken now (while its sessions are locked), and a
+/// charge id when it is confirmed with something to pay; returns the row as stored.
 #[allow(clippy::too_many_arguments)]
 async fn insert_booking(
     tx: &mut PgConnection,
     id: Uuid,
     new: &NewBooking,
     status: &str,
-    arrival: i64,
     fee: i64,
     concession: &str,
     offering: &OfferingRow,
     facility: Option<(Uuid, DateTime<Utc>, DateTime<Utc>)>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    now: DateTime<Utc>,
+) -> Result<BookingRow, sqlx::Error> {
+    let arrival: i64 = sqlx::query_scalar(
         "INSERT INTO bookings (id, centre_id, offering_id, resident_id, status, arrival, facility_id, during,
-             fee_minor, currency, concession, note)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7::uuid IS NULL THEN NULL ELSE tstzrange($8, $9) END,
-             $10, $11, $12, $13)",
+             fee_minor, currency, concession, note, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, nextval('booking_arrival'), $6,
+             CASE WHEN $6::uuid IS NULL THEN NULL ELSE tstzrange($7, $8) END,
+             $9, $10, $11, $12, $13, $13)
+         RETURNING arrival",
     )
     .bind(id)
     .bind(new.centre)
     .bind(offering.id)
     .bind(new.resident)
     .bind(status)
-    .bind(arrival)
     .bind(facility.map(|f| f.0))
     .bind(facility.map(|f| f.1))
     .bind(facility.map(|f| f.2))
@@ -1135,9 +1174,28 @@ async fn insert_booking(
     .bind(&offering.currency)
     .bind(concession)
     .bind(&new.note)
-    .execute(tx)
+    .bind(now)
+    .fetch_one(tx)
     .await?;
-    Ok(())
+    Ok(BookingRow {
+        id,
+        centre_id: new.centre,
+        offering_id: offering.id,
+        resident_id: new.resident,
+        status: status.to_owned(),
+        arrival,
+        facility_id: facility.map(|f| f.0),
+        starts_at: facility.map(|f| f.1),
+        ends_at: facility.map(|f| f.2),
+        fee_minor: fee,
+        currency: offering.currency.clone(),
+        concession: concession.to_owned(),
+        charge_id: None,
+        refund_id: None,
+        cancel_reason: None,
+        note: new.note.clone(),
+        created_at: now,
+    })
 }
 
 /// What a confirmation (or a promotion) sets off: the confirmed event and, when there is
@@ -1151,12 +1209,13 @@ async fn confirm_effects(
 ) -> Result<(), Error> {
     let event = events::confirmed(booking, offering, first, now);
     outbox::enqueue(&mut *tx, Some(booking.centre_id), &event).await?;
-    charge(tx, booking, now).await
+    charge(tx, booking, offering.fee_minor, now).await
 }
 
 async fn charge(
     tx: &mut PgConnection,
     booking: &BookingRow,
+    list_price: i64,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     if booking.fee_minor == 0 || booking.charge_id.is_some() {
@@ -1168,8 +1227,7 @@ async fn charge(
         .bind(charge_id)
         .execute(&mut *tx)
         .await?;
-    let offering = find_offering(tx, booking.centre_id, booking.offering_id).await?;
-    let event = events::fee_charged(booking, charge_id, offering.fee_minor, now);
+    let event = events::fee_charged(booking, charge_id, list_price, now);
     outbox::enqueue(tx, Some(booking.centre_id), &event).await?;
     Ok(())
 }
@@ -1191,7 +1249,7 @@ async fn lock_booking(
     .ok_or(Error::NotFound("booking"))
 }
 
-async fn waitlist_position(
+async fn waitlist_position_of(
     conn: &mut PgConnection,
     booking: &BookingRow,
 ) -> Result<i64, sqlx::Error> {
@@ -1224,7 +1282,7 @@ pub async fn find_booking(pool: &PgPool, centre: Uuid, id: Uuid) -> Result<Booki
     .await?
     .ok_or(Error::NotFound("booking"))?;
     let seats = seats_of(&mut conn, &[booking.id]).await?;
-    let waitlist_position = waitlist_position(&mut conn, &booking).await?;
+    let waitlist_position = waitlist_position_of(&mut conn, &booking).await?;
     Ok(BookingView {
         booking,
         seats,
@@ -1280,7 +1338,7 @@ pub async fn list_bookings(
     let mut seats = seats_of(&mut conn, &ids).await?;
     let mut views = Vec::with_capacity(rows.len());
     for booking in rows {
-        let waitlist_position = waitlist_position(&mut conn, &booking).await?;
+        let waitlist_position = waitlist_position_of(&mut conn, &booking).await?;
         let (mine, rest): (Vec<SeatRow>, Vec<SeatRow>) =
             seats.into_iter().partition(|s| s.booking_id == booking.id);
         seats = rest;
@@ -1472,7 +1530,10 @@ async fn promote(tx: &mut PgConnection, freed: &[Uuid], now: DateTime<Utc>) -> R
             &events::promoted(&booking, first, now),
         )
         .await?;
-        charge(tx, &booking, now).await?;
+        let list_price = find_offering(tx, booking.centre_id, booking.offering_id)
+            .await?
+            .fee_minor;
+        charge(tx, &booking, list_price, now).await?;
     }
     Ok(())
 }
