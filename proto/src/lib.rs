@@ -121,3 +121,18 @@ impl Event for events::v1::FeeRefunded {
     const ROUTING_KEY: &'static str = "bookings.fee.refunded";
     const TYPE: &'static str = "linli.events.v1.FeeRefunded";
 }
+
+impl Event for events::v1::FacilityCreated {
+    const ROUTING_KEY: &'static str = "bookings.facility.created";
+    const TYPE: &'static str = "linli.events.v1.FacilityCreated";
+}
+
+impl Event for events::v1::FacilityHeld {
+    const ROUTING_KEY: &'static str = "bookings.facility.held";
+    const TYPE: &'static str = "linli.events.v1.FacilityHeld";
+}
+
+impl Event for events::v1::FacilityReleased {
+    const ROUTING_KEY: &'static str = "bookings.facility.released";
+    const TYPE: &'static str = "linli.events.v1.FacilityReleased";
+}

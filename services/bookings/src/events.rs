@@ -6,8 +6,9 @@ use linli_platform::bus::{Handler, HandlerError, Incoming};
 use linli_proto::Event;
 use linli_proto::events::v1::{
     BookingAttended, BookingCancelled, BookingConfirmed, BookingNoShow, BookingPromoted,
-    BookingWaitlisted, CentreCreated, FeeCharged, FeeRefunded, ResidentDeceased, ResidentErased,
-    ResidentMovedOut, ResidentRegistered, ResidentReturned, ResidentUpdated, ServiceDelivered,
+    BookingWaitlisted, CentreCreated, FacilityCreated, FacilityHeld, FacilityReleased, FeeCharged,
+    FeeRefunded, ResidentDeceased, ResidentErased, ResidentMovedOut, ResidentRegistered,
+    ResidentReturned, ResidentUpdated, ServiceDelivered,
 };
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -182,6 +183,48 @@ pub fn fee_refunded(
         amount_minor: booking.fee_minor,
         currency: booking.currency.clone(),
         refunded_at: Some(timestamp(now)),
+    }
+}
+
+pub fn facility_created(row: &crate::store::FacilityRow, zone: &str) -> FacilityCreated {
+    FacilityCreated {
+        facility_id: row.id.to_string(),
+        centre_id: row.centre_id.to_string(),
+        name: row.name.clone(),
+        opens: row.opens.format("%H:%M").to_string(),
+        closes: row.closes.format("%H:%M").to_string(),
+        open_days: row.open_days.clone(),
+        time_zone: zone.to_owned(),
+    }
+}
+
+pub fn facility_held(
+    hold: Uuid,
+    facility: Uuid,
+    centre: Uuid,
+    starts: DateTime<Utc>,
+    ends: DateTime<Utc>,
+) -> FacilityHeld {
+    FacilityHeld {
+        hold_id: hold.to_string(),
+        facility_id: facility.to_string(),
+        centre_id: centre.to_string(),
+        starts_at: Some(timestamp(starts)),
+        ends_at: Some(timestamp(ends)),
+    }
+}
+
+pub fn facility_released(
+    hold: Uuid,
+    facility: Uuid,
+    centre: Uuid,
+    at: DateTime<Utc>,
+) -> FacilityReleased {
+    FacilityReleased {
+        hold_id: hold.to_string(),
+        facility_id: facility.to_string(),
+        centre_id: centre.to_string(),
+        released_at: Some(timestamp(at)),
     }
 }
 

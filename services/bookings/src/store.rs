@@ -278,6 +278,8 @@ pub async fn anonymise_resident(tx: &mut PgConnection, resident: Uuid) -> Result
 // Catalogue
 
 pub async fn create_facility(pool: &PgPool, row: &FacilityRow) -> Result<FacilityRow, Error> {
+    let mut tx = pool.begin().await?;
+    let zone = centre_zone(&mut tx, row.centre_id).await?;
     let result = sqlx::query(
         "INSERT INTO facilities (id, centre_id, name, kind, opens, closes, open_days)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -289,15 +291,26 @@ pub async fn create_facility(pool: &PgPool, row: &FacilityRow) -> Result<Facilit
     .bind(row.opens)
     .bind(row.closes)
     .bind(&row.open_days)
-    .execute(pool)
+    .execute(&mut *tx)
     .await;
     match result {
-        Ok(_) => Ok(row.clone()),
-        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(Error::Conflict(
-            format!("the centre already has a facility named «{}»", row.name),
-        )),
-        Err(error) => Err(error.into()),
+        Ok(_) => {}
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+            return Err(Error::Conflict(format!(
+                "the centre already has a facility named «{}»",
+                row.name
+            )));
+        }
+        Err(error) => return Err(error.into()),
     }
+    outbox::enqueue(
+        &mut tx,
+        Some(row.centre_id),
+        &events::facility_created(row, zone.name()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row.clone())
 }
 
 pub async fn list_facilities(pool: &PgPool, centre: Uuid) -> Result<Vec<FacilityRow>, sqlx::Error> {
@@ -441,21 +454,25 @@ pub async fn create_sessions(
     .execute(&mut *tx)
     .await?;
     if let Some(facility) = offering.facility_id {
-        let held = sqlx::query(
+        let held: Result<Vec<HoldRow>, sqlx::Error> = sqlx::query_as(
             "INSERT INTO facility_holds (id, centre_id, facility_id, during, session_id)
              SELECT gen_random_uuid(), $4, $5, tstzrange(o.starts_at, o.ends_at), o.id
-             FROM UNNEST($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS o(id, starts_at, ends_at)",
+             FROM UNNEST($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS o(id, starts_at, ends_at)
+             RETURNING id, facility_id, centre_id, lower(during) AS starts_at, upper(during) AS ends_at",
         )
         .bind(&ids)
         .bind(&starts)
         .bind(&ends)
         .bind(offering.centre_id)
         .bind(facility)
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await;
-        if let Err(error) = held {
-            drop(tx);
-            return Err(clash_or(pool, error, facility, &starts, &ends, zone).await);
+        match held {
+            Ok(holds) => announce_held(&mut tx, &holds).await?,
+            Err(error) => {
+                drop(tx);
+                return Err(clash_or(pool, error, facility, &starts, &ends, zone).await);
+            }
         }
     }
     tx.commit().await?;
@@ -480,6 +497,68 @@ async fn insert_series(tx: &mut PgConnection, series: &SeriesRow) -> Result<(), 
     .execute(tx)
     .await?;
     Ok(())
+}
+
+/// A facility hold as the events describe it.
+#[derive(Debug, sqlx::FromRow)]
+struct HoldRow {
+    id: Uuid,
+    facility_id: Uuid,
+    centre_id: Uuid,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+}
+
+async fn announce_held(tx: &mut PgConnection, holds: &[HoldRow]) -> Result<(), sqlx::Error> {
+    if holds.is_empty() {
+        return Ok(());
+    }
+    let events: Vec<_> = holds
+        .iter()
+        .map(|h| {
+            let event =
+                events::facility_held(h.id, h.facility_id, h.centre_id, h.starts_at, h.ends_at);
+            (Some(h.centre_id), event)
+        })
+        .collect();
+    outbox::enqueue_all(tx, &events).await?;
+    Ok(())
+}
+
+async fn announce_released(
+    tx: &mut PgConnection,
+    holds: &[HoldRow],
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    if holds.is_empty() {
+        return Ok(());
+    }
+    let events: Vec<_> = holds
+        .iter()
+        .map(|h| {
+            let event = events::facility_released(h.id, h.facility_id, h.centre_id, at);
+            (Some(h.centre_id), event)
+        })
+        .collect();
+    outbox::enqueue_all(tx, &events).await?;
+    Ok(())
+}
+
+/// Frees the facility a booking held, from `now`.
+async fn release_holds_of(
+    tx: &mut PgConnection,
+    booking: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let released: Vec<HoldRow> = sqlx::query_as(
+        "UPDATE facility_holds SET released_at = $2 WHERE booking_id = $1 AND released_at IS NULL
+         RETURNING id, facility_id, centre_id, lower(during) AS starts_at, upper(during) AS ends_at",
+    )
+    .bind(booking)
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await?;
+    announce_released(tx, &released, now).await
 }
 
 fn is_clash(error: &sqlx::Error) -> bool {
@@ -731,19 +810,23 @@ pub async fn move_sessions(
         ends.push(ends_at);
     }
     if let Some(facility) = target.facility_id {
-        let moved = sqlx::query(
+        let moved: Result<Vec<HoldRow>, sqlx::Error> = sqlx::query_as(
             "UPDATE facility_holds h SET during = tstzrange(m.starts_at, m.ends_at)
              FROM UNNEST($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS m(id, starts_at, ends_at)
-             WHERE h.session_id = m.id AND h.released_at IS NULL",
+             WHERE h.session_id = m.id AND h.released_at IS NULL
+             RETURNING h.id, h.facility_id, h.centre_id, lower(h.during) AS starts_at, upper(h.during) AS ends_at",
         )
         .bind(&ids)
         .bind(&starts)
         .bind(&ends)
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await;
-        if let Err(error) = moved {
-            drop(tx);
-            return Err(clash_or(pool, error, facility, &starts, &ends, zone).await);
+        match moved {
+            Ok(holds) => announce_held(&mut tx, &holds).await?,
+            Err(error) => {
+                drop(tx);
+                return Err(clash_or(pool, error, facility, &starts, &ends, zone).await);
+            }
         }
     }
     tx.commit().await?;
@@ -766,11 +849,15 @@ pub async fn cancel_sessions(
         .bind(&ids)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE facility_holds SET released_at = $2 WHERE session_id = ANY($1) AND released_at IS NULL")
-        .bind(&ids)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    let released: Vec<HoldRow> = sqlx::query_as(
+        "UPDATE facility_holds SET released_at = $2 WHERE session_id = ANY($1) AND released_at IS NULL
+         RETURNING id, facility_id, centre_id, lower(during) AS starts_at, upper(during) AS ends_at",
+    )
+    .bind(&ids)
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await?;
+    announce_released(&mut tx, &released, now).await?;
     let touched: Vec<Uuid> = sqlx::query_scalar(
         "UPDATE seats SET state = 'released', changed_at = $2
          WHERE session_id = ANY($1) AND state IN ('held', 'waiting')
@@ -917,9 +1004,10 @@ pub async fn create_booking(
             now,
         )
         .await?;
-        let held = sqlx::query(
+        let held: Result<HoldRow, sqlx::Error> = sqlx::query_as(
             "INSERT INTO facility_holds (id, centre_id, facility_id, during, booking_id)
-             VALUES ($1, $2, $3, tstzrange($4, $5), $6)",
+             VALUES ($1, $2, $3, tstzrange($4, $5), $6)
+             RETURNING id, facility_id, centre_id, lower(during) AS starts_at, upper(during) AS ends_at",
         )
         .bind(Uuid::new_v4())
         .bind(new.centre)
@@ -927,11 +1015,14 @@ pub async fn create_booking(
         .bind(starts)
         .bind(ends)
         .bind(id)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await;
-        if let Err(error) = held {
-            drop(tx);
-            return Err(clash_or(pool, error, facility_id, &[starts], &[ends], zone).await);
+        match held {
+            Ok(hold) => announce_held(&mut tx, &[hold]).await?,
+            Err(error) => {
+                drop(tx);
+                return Err(clash_or(pool, error, facility_id, &[starts], &[ends], zone).await);
+            }
         }
         confirm_effects(&mut tx, &booking, offering, None, now).await?;
         tx.commit().await?;
@@ -1407,13 +1498,7 @@ async fn cancel_in(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
-        "UPDATE facility_holds SET released_at = $2 WHERE booking_id = $1 AND released_at IS NULL",
-    )
-    .bind(booking.id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    release_holds_of(tx, booking.id, now).await?;
     let begun: bool = sqlx::query_scalar(
         "SELECT COALESCE(lower($2::tstzrange) <= $3, false)
              OR EXISTS (SELECT 1 FROM seats s JOIN sessions x ON x.id = s.session_id
@@ -1735,11 +1820,7 @@ pub async fn sweep(pool: &PgPool, now: DateTime<Utc>) -> Result<usize, Error> {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE facility_holds SET released_at = $2 WHERE booking_id = $1 AND released_at IS NULL")
-            .bind(booking.id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        release_holds_of(&mut tx, booking.id, now).await?;
         outbox::enqueue(
             &mut tx,
             Some(booking.centre_id),
