@@ -14,6 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "linli/evaluation/v1/evaluation.proto",
         "linli/events/v1/registry.proto",
         "linli/events/v1/bookings.proto",
+        "linli/events/v1/evaluation.proto",
     ];
     tonic_prost_build::configure()
         .file_descriptor_set_path(out_dir.join("linli_descriptor.bin"))

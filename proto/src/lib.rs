@@ -136,3 +136,8 @@ impl Event for events::v1::FacilityReleased {
     const ROUTING_KEY: &'static str = "bookings.facility.released";
     const TYPE: &'static str = "linli.events.v1.FacilityReleased";
 }
+
+impl Event for events::v1::StaffQualityUpdated {
+    const ROUTING_KEY: &'static str = "evaluation.staff.quality_updated";
+    const TYPE: &'static str = "linli.events.v1.StaffQualityUpdated";
+}

@@ -1,62 +1,199 @@
-//! How evaluation reacts to other services' facts: each handler updates its projections
-//! inside the consumer's transaction.
+//! How evaluation reacts to other services' facts: each is logged (for rebuilding) and
+//! applied to the projections inside the consumer's transaction, so a redelivery changes
+//! nothing.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use linli_platform::bus::{Handler, HandlerError, Incoming};
 use linli_proto::Event;
-use linli_proto::events::v1::{ResidentErased, ResidentRegistered};
+use linli_proto::events::v1::{
+    BookingAttended, CentreCreated, FacilityCreated, FacilityHeld, FacilityReleased,
+    ResidentDeceased, ResidentErased, ResidentMovedOut, ResidentRegistered, ResidentReturned,
+    ServiceDelivered,
+};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::store;
 
 /// The routing keys evaluation subscribes to.
-pub const BINDINGS: &[&str] = &["registry.resident.*"];
+pub const BINDINGS: &[&str] = &[
+    "registry.resident.*",
+    "registry.centre.created",
+    "bookings.booking.attended",
+    "bookings.service.delivered",
+    "bookings.facility.*",
+];
 
-/// Dispatches each event to the projection it changes.
+/// Logs each fact and applies it to the projection it changes.
 pub struct Projections;
 
 impl Handler for Projections {
     async fn handle(&self, event: &Incoming, tx: &mut PgConnection) -> Result<(), HandlerError> {
-        match event.routing_key.as_str() {
-            ResidentRegistered::ROUTING_KEY => resident_registered(event.decode()?, tx).await,
-            ResidentErased::ROUTING_KEY => resident_erased(event.decode()?, tx).await,
-            // Other registry facts do not change evaluation's figures yet.
-            _ => Ok(()),
-        }
+        store::log_fact(tx, event, resident_of(event)).await?;
+        apply(event, tx).await
     }
 }
 
-async fn resident_registered(
-    event: ResidentRegistered,
-    tx: &mut PgConnection,
-) -> Result<(), HandlerError> {
-    let resident = parse_uuid("resident_id", &event.resident_id)?;
-    let centre = parse_uuid("centre_id", &event.centre_id)?;
-    let registered_at = event
-        .registered_at
-        .and_then(|t| DateTime::<Utc>::from_timestamp(t.seconds, t.nanos.max(0) as u32))
-        .ok_or_else(|| HandlerError::Permanent("registered_at is missing".into()))?;
-    store::record_registration(
-        tx,
-        resident,
-        centre,
-        &event.age_band,
-        &event.categories,
-        registered_at,
-    )
-    .await?;
+/// The resident a fact is about, for erasure.
+fn resident_of(event: &Incoming) -> Option<Uuid> {
+    let id = match event.routing_key.as_str() {
+        ResidentRegistered::ROUTING_KEY => event.decode::<ResidentRegistered>().ok()?.resident_id,
+        ResidentMovedOut::ROUTING_KEY => event.decode::<ResidentMovedOut>().ok()?.resident_id,
+        ResidentDeceased::ROUTING_KEY => event.decode::<ResidentDeceased>().ok()?.resident_id,
+        ResidentReturned::ROUTING_KEY => event.decode::<ResidentReturned>().ok()?.resident_id,
+        ResidentErased::ROUTING_KEY => event.decode::<ResidentErased>().ok()?.resident_id,
+        BookingAttended::ROUTING_KEY => event.decode::<BookingAttended>().ok()?.resident_id,
+        ServiceDelivered::ROUTING_KEY => event.decode::<ServiceDelivered>().ok()?.resident_id,
+        _ => return None,
+    };
+    Uuid::parse_str(&id).ok()
+}
+
+/// Applies one fact to the projections: what the consumer does, and what a rebuild replays.
+pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), HandlerError> {
+    match event.routing_key.as_str() {
+        CentreCreated::ROUTING_KEY => {
+            let e: CentreCreated = event.decode()?;
+            store::record_centre(tx, uuid("centre_id", &e.centre_id)?, &e.time_zone).await?;
+        }
+        ResidentRegistered::ROUTING_KEY => {
+            let e: ResidentRegistered = event.decode()?;
+            let registered_at = instant("registered_at", e.registered_at.as_ref())?;
+            store::record_registration(
+                tx,
+                uuid("resident_id", &e.resident_id)?,
+                uuid("centre_id", &e.centre_id)?,
+                &e.age_band,
+                &e.categories,
+                registered_at,
+            )
+            .await?;
+        }
+        ResidentMovedOut::ROUTING_KEY => {
+            let e: ResidentMovedOut = event.decode()?;
+            store::resident_left(
+                tx,
+                uuid("resident_id", &e.resident_id)?,
+                date("since", &e.since)?,
+            )
+            .await?;
+        }
+        ResidentDeceased::ROUTING_KEY => {
+            let e: ResidentDeceased = event.decode()?;
+            store::resident_left(
+                tx,
+                uuid("resident_id", &e.resident_id)?,
+                date("since", &e.since)?,
+            )
+            .await?;
+        }
+        ResidentReturned::ROUTING_KEY => {
+            let e: ResidentReturned = event.decode()?;
+            store::resident_returned(tx, uuid("resident_id", &e.resident_id)?).await?;
+        }
+        ResidentErased::ROUTING_KEY => {
+            let e: ResidentErased = event.decode()?;
+            store::forget_resident(tx, uuid("resident_id", &e.resident_id)?).await?;
+        }
+        BookingAttended::ROUTING_KEY => {
+            let e: BookingAttended = event.decode()?;
+            store::record_attendance(
+                tx,
+                &store::Attendance {
+                    event_id: event.id,
+                    booking_id: uuid("booking_id", &e.booking_id)?,
+                    centre_id: uuid("centre_id", &e.centre_id)?,
+                    offering_id: uuid("offering_id", &e.offering_id)?,
+                    resident_id: optional_uuid("resident_id", &e.resident_id)?,
+                    category: e.category,
+                    attended_at: instant("attended_at", e.attended_at.as_ref())?,
+                },
+            )
+            .await?;
+        }
+        ServiceDelivered::ROUTING_KEY => {
+            let e: ServiceDelivered = event.decode()?;
+            store::invite_for_delivery(
+                tx,
+                &store::Delivery {
+                    delivery_id: e.delivery_id,
+                    centre_id: uuid("centre_id", &e.centre_id)?,
+                    resident_id: optional_uuid("resident_id", &e.resident_id)?,
+                    offering_id: optional_uuid("offering_id", &e.offering_id)?,
+                    staff_id: optional_uuid("staff_id", &e.staff_id)?,
+                    delivered_at: instant("delivered_at", e.delivered_at.as_ref())?,
+                },
+            )
+            .await?;
+        }
+        FacilityCreated::ROUTING_KEY => {
+            let e: FacilityCreated = event.decode()?;
+            store::record_facility(
+                tx,
+                &store::FacilityFact {
+                    id: uuid("facility_id", &e.facility_id)?,
+                    centre_id: uuid("centre_id", &e.centre_id)?,
+                    opens: time("opens", &e.opens)?,
+                    closes: time("closes", &e.closes)?,
+                    open_days: e.open_days,
+                    time_zone: e.time_zone,
+                },
+            )
+            .await?;
+        }
+        FacilityHeld::ROUTING_KEY => {
+            let e: FacilityHeld = event.decode()?;
+            store::record_hold(
+                tx,
+                uuid("hold_id", &e.hold_id)?,
+                uuid("facility_id", &e.facility_id)?,
+                uuid("centre_id", &e.centre_id)?,
+                instant("starts_at", e.starts_at.as_ref())?,
+                instant("ends_at", e.ends_at.as_ref())?,
+            )
+            .await?;
+        }
+        FacilityReleased::ROUTING_KEY => {
+            let e: FacilityReleased = event.decode()?;
+            store::release_hold(
+                tx,
+                uuid("hold_id", &e.hold_id)?,
+                instant("released_at", e.released_at.as_ref())?,
+            )
+            .await?;
+        }
+        // Other facts do not change evaluation's figures.
+        _ => {}
+    }
     Ok(())
 }
 
-fn parse_uuid(field: &str, text: &str) -> Result<Uuid, HandlerError> {
+fn uuid(field: &str, text: &str) -> Result<Uuid, HandlerError> {
     Uuid::parse_str(text).map_err(|_| HandlerError::Permanent(format!("{field} is not a UUID")))
 }
 
-/// An erased resident leaves the projection: evaluation keeps nothing about a person who
-/// asked to be forgotten, and the registered count follows the register.
-async fn resident_erased(event: ResidentErased, tx: &mut PgConnection) -> Result<(), HandlerError> {
-    let resident = parse_uuid("resident_id", &event.resident_id)?;
-    store::forget_resident(tx, resident).await?;
-    Ok(())
+fn optional_uuid(field: &str, text: &str) -> Result<Option<Uuid>, HandlerError> {
+    if text.is_empty() {
+        Ok(None)
+    } else {
+        uuid(field, text).map(Some)
+    }
+}
+
+fn instant(
+    field: &str,
+    at: Option<&prost_types::Timestamp>,
+) -> Result<DateTime<Utc>, HandlerError> {
+    at.and_then(|t| DateTime::<Utc>::from_timestamp(t.seconds, t.nanos.max(0) as u32))
+        .ok_or_else(|| HandlerError::Permanent(format!("{field} is missing")))
+}
+
+fn date(field: &str, text: &str) -> Result<NaiveDate, HandlerError> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| HandlerError::Permanent(format!("{field} is not a date")))
+}
+
+fn time(field: &str, text: &str) -> Result<NaiveTime, HandlerError> {
+    NaiveTime::parse_from_str(text, "%H:%M")
+        .map_err(|_| HandlerError::Permanent(format!("{field} is not a time")))
 }

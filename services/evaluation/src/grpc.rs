@@ -1,23 +1,22 @@
-//! Evaluation's gRPC surface.
+//! Evaluation's gRPC surface: KPIs and quality from the projections, and the centre's own
+//! instruments.
 
+use chrono::{DateTime, NaiveDate, Utc};
 use linli_platform::auth::{Access, Role, caller, scoped_centre};
-use linli_platform::error::internal;
+use linli_platform::bus::{Incoming, outbox};
+use linli_platform::error::{Violations, internal};
 use linli_proto::evaluation::v1 as pb;
 use linli_proto::evaluation::v1::evaluation_server::Evaluation;
+use linli_proto::events::v1::StaffQualityUpdated;
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
+use uuid::Uuid;
 
-use crate::store;
-
-/// Staff roles that read their centre's figures.
-const KPI_READERS: &[Role] = &[
-    Role::DistrictAdmin,
-    Role::CentreManager,
-    Role::FrontDesk,
-    Role::Coordinator,
-    Role::FinanceOfficer,
-    Role::Auditor,
-];
+use crate::domain::{self, EVALUATORS, Figure, KPIS, Period, READERS};
+use crate::store::{
+    self, AnswerRow, FollowUpRow, InspectionItemRow, InspectionRow, InvitationRow, QuestionRow,
+    SuggestionRow, TemplateRow,
+};
 
 pub struct EvaluationApi {
     pool: PgPool,
@@ -27,6 +26,177 @@ impl EvaluationApi {
     pub fn new(pool: PgPool) -> Self {
         EvaluationApi { pool }
     }
+
+    /// Every KPI of one centre for `period`.
+    async fn centre_kpis(
+        &self,
+        centre: Uuid,
+        period: &Period,
+    ) -> Result<(pb::CentreKpis, Vec<Figure>), Status> {
+        let zone = store::centre_zone(&self.pool, centre).await.map_err(db)?;
+        let mut figures = Vec::new();
+        for kpi in &KPIS {
+            figures.push(
+                store::kpi_figure(&self.pool, kpi.name, centre, period, zone)
+                    .await
+                    .map_err(db)?,
+            );
+        }
+        let (from, to) = period.bounds(zone);
+        let registered_residents = store::count_registered(&self.pool, centre)
+            .await
+            .map_err(db)?;
+        Ok((
+            pb::CentreKpis {
+                centre_id: centre.to_string(),
+                registered_residents,
+                period: period.name(),
+                from: Some(timestamp(from)),
+                to: Some(timestamp(to)),
+                kpis: KPIS
+                    .iter()
+                    .zip(&figures)
+                    .map(|(k, f)| kpi_to_pb(k.name, f))
+                    .collect(),
+            },
+            figures,
+        ))
+    }
+}
+
+fn db(error: sqlx::Error) -> Status {
+    internal(&error)
+}
+
+fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: at.timestamp_subsec_nanos() as i32,
+    }
+}
+
+fn kpi_to_pb(name: &str, figure: &Figure) -> pb::Kpi {
+    let definition = domain::kpi(name);
+    let target = definition.map_or(0.0, |d| d.target);
+    pb::Kpi {
+        name: name.to_owned(),
+        numerator: figure.numerator,
+        denominator: figure.denominator,
+        value: figure.value(),
+        target,
+        met: figure.meets(target),
+        has_data: figure.denominator > 0,
+        unit: definition.map_or("", |d| d.unit).to_owned(),
+    }
+}
+
+/// The period asked for, or the current month in Shanghai.
+fn period(text: &str) -> Result<Period, Violations> {
+    if text.is_empty() {
+        return Ok(Period::month_of(
+            (Utc::now() + chrono::Duration::hours(8)).date_naive(),
+        ));
+    }
+    Period::parse(text).ok_or_else(|| {
+        Violations::one(
+            "period",
+            "must be a month (2027-03), a quarter (2027-Q1) or a year (2027)",
+        )
+    })
+}
+
+fn parse_id(field: &str, text: &str) -> Result<Uuid, Violations> {
+    Uuid::parse_str(text).map_err(|_| Violations::one(field, "must be a UUID"))
+}
+
+fn optional_id(field: &str, text: &str) -> Result<Option<Uuid>, Violations> {
+    if text.is_empty() {
+        Ok(None)
+    } else {
+        parse_id(field, text).map(Some)
+    }
+}
+
+fn invitation_to_pb(row: InvitationRow, answers: &[AnswerRow]) -> pb::Invitation {
+    pb::Invitation {
+        id: row.id.to_string(),
+        centre_id: row.centre_id.to_string(),
+        template_id: row.template_id.to_string(),
+        resident_id: row.resident_id.map(|r| r.to_string()).unwrap_or_default(),
+        delivery_id: row.delivery_id.unwrap_or_default(),
+        offering_id: row.offering_id.map(|r| r.to_string()).unwrap_or_default(),
+        staff_id: row.staff_id.map(|r| r.to_string()).unwrap_or_default(),
+        created_at: Some(timestamp(row.created_at)),
+        answered: row.answered_at.is_some(),
+        answered_at: row.answered_at.map(timestamp),
+        answers: answers
+            .iter()
+            .filter(|a| a.invitation_id == row.id)
+            .map(|a| pb::Answer {
+                key: a.key.clone(),
+                score: a.score,
+                choices: a.choices.clone(),
+                text: a.text.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn follow_up_to_pb(row: FollowUpRow) -> pb::FollowUp {
+    pb::FollowUp {
+        id: row.id.to_string(),
+        centre_id: row.centre_id.to_string(),
+        resident_id: row.resident_id.map(|r| r.to_string()).unwrap_or_default(),
+        staff_id: row.staff_id.to_string(),
+        reason: row.reason,
+        due_on: row.due_on.to_string(),
+        status: row.status,
+        outcome: row.outcome,
+        done_at: row.done_at.map(timestamp),
+    }
+}
+
+fn suggestion_to_pb(row: SuggestionRow) -> pb::Suggestion {
+    pb::Suggestion {
+        id: row.id.to_string(),
+        centre_id: row.centre_id.to_string(),
+        resident_id: row.resident_id.map(|r| r.to_string()).unwrap_or_default(),
+        channel: row.channel,
+        text: row.text,
+        status: row.status,
+        reply: row.reply,
+        received_at: Some(timestamp(row.received_at)),
+        answered_at: row.answered_at.map(timestamp),
+        seconds_to_answer: row
+            .answered_at
+            .map_or(0, |a| (a - row.received_at).num_seconds()),
+    }
+}
+
+fn inspection_to_pb(row: InspectionRow, items: &[InspectionItemRow]) -> pb::Inspection {
+    let mine: Vec<&InspectionItemRow> =
+        items.iter().filter(|i| i.inspection_id == row.id).collect();
+    let score = if mine.is_empty() {
+        0
+    } else {
+        mine.iter().map(|i| i.score).sum::<i32>() * 100 / (10 * mine.len() as i32)
+    };
+    pb::Inspection {
+        id: row.id.to_string(),
+        centre_id: row.centre_id.to_string(),
+        inspector: row.inspector,
+        inspected_on: row.inspected_on.to_string(),
+        items: mine
+            .into_iter()
+            .map(|i| pb::InspectionItem {
+                item: i.item.clone(),
+                passed: i.passed,
+                score: i.score,
+                note: i.note.clone(),
+            })
+            .collect(),
+        score,
+    }
 }
 
 #[tonic::async_trait]
@@ -35,19 +205,744 @@ impl Evaluation for EvaluationApi {
         &self,
         request: Request<pb::GetCentreKpisRequest>,
     ) -> Result<Response<pb::CentreKpis>, Status> {
-        let caller = caller(&request)?;
-        let centre_id = scoped_centre(
-            caller,
+        let centre = scoped_centre(
+            caller(&request)?,
             &request.get_ref().centre_id,
             Access::Read,
-            KPI_READERS,
+            READERS,
         )?;
-        let registered_residents = store::count_registered(&self.pool, centre_id)
+        let period = period(&request.get_ref().period)?;
+        let (report, _) = self.centre_kpis(centre, &period).await?;
+        Ok(Response::new(report))
+    }
+
+    async fn get_district_kpis(
+        &self,
+        request: Request<pb::GetDistrictKpisRequest>,
+    ) -> Result<Response<pb::DistrictKpis>, Status> {
+        let caller = caller(&request)?;
+        caller.require_role(Access::Read, READERS)?;
+        let period = period(&request.get_ref().period)?;
+        let centres: Vec<Uuid> = store::centres(&self.pool)
             .await
-            .map_err(|e| internal(&e))?;
-        Ok(Response::new(pb::CentreKpis {
-            centre_id: centre_id.to_string(),
-            registered_residents,
+            .map_err(db)?
+            .into_iter()
+            .map(|(id, _)| id)
+            .filter(|id| caller.covers_centre(*id))
+            .collect();
+        let mut totals = vec![Figure::default(); KPIS.len()];
+        let mut reports = Vec::new();
+        for centre in centres {
+            let (report, figures) = self.centre_kpis(centre, &period).await?;
+            for (total, figure) in totals.iter_mut().zip(&figures) {
+                total.add(figure);
+            }
+            reports.push(report);
+        }
+        Ok(Response::new(pb::DistrictKpis {
+            period: period.name(),
+            centres: reports,
+            district: KPIS
+                .iter()
+                .zip(&totals)
+                .map(|(k, f)| kpi_to_pb(k.name, f))
+                .collect(),
+        }))
+    }
+
+    async fn get_kpi_series(
+        &self,
+        request: Request<pb::GetKpiSeriesRequest>,
+    ) -> Result<Response<pb::KpiSeries>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Read,
+            READERS,
+        )?;
+        let req = request.into_inner();
+        let mut v = Violations::default();
+        if domain::kpi(&req.kpi).is_none() {
+            v.push("kpi", "must be one of satisfaction, awareness, participation, volunteer_ratio, training_coverage, self_sufficiency, facility_utilisation");
+        }
+        let month = |field: &str, text: &str, v: &mut Violations| {
+            let p = Period::parse(text).filter(|p| p.name().len() == 7);
+            if p.is_none() {
+                v.push(field, "must be a month as YYYY-MM");
+            }
+            p
+        };
+        let first = month("from_month", &req.from_month, &mut v);
+        let last = month("to_month", &req.to_month, &mut v);
+        let (Some(first), Some(last)) = (first, last) else {
+            return Err(v.into());
+        };
+        if !v.is_empty() {
+            return Err(v.into());
+        }
+        if last.start < first.start || (last.start - first.start).num_days() > 36 * 31 {
+            return Err(Violations::one(
+                "to_month",
+                "must not be before from_month, within 36 months",
+            )
+            .into());
+        }
+        let zone = store::centre_zone(&self.pool, centre).await.map_err(db)?;
+        let mut points = Vec::new();
+        let mut month = first;
+        while month.start <= last.start {
+            let figure = store::kpi_figure(&self.pool, &req.kpi, centre, &month, zone)
+                .await
+                .map_err(db)?;
+            points.push(pb::KpiPoint {
+                period: month.name(),
+                kpi: Some(kpi_to_pb(&req.kpi, &figure)),
+            });
+            month = month.next_month();
+        }
+        Ok(Response::new(pb::KpiSeries {
+            centre_id: centre.to_string(),
+            kpi: req.kpi,
+            points,
+        }))
+    }
+
+    async fn get_quality_indicators(
+        &self,
+        request: Request<pb::GetQualityIndicatorsRequest>,
+    ) -> Result<Response<pb::QualityIndicators>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Read,
+            READERS,
+        )?;
+        let req = request.into_inner();
+        let period = period(&req.period)?;
+        let offering = optional_id("offering_id", &req.offering_id)?;
+        let staff = optional_id("staff_id", &req.staff_id)?;
+        let zone = store::centre_zone(&self.pool, centre).await.map_err(db)?;
+        let (from, to) = period.bounds(zone);
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        let q = store::quality(&mut conn, centre, from, to, offering, staff)
+            .await
+            .map_err(db)?;
+        Ok(Response::new(pb::QualityIndicators {
+            centre_id: centre.to_string(),
+            period: period.name(),
+            offering_id: req.offering_id,
+            staff_id: req.staff_id,
+            effectiveness: q.effectiveness,
+            professionalism: q.professionalism,
+            satisfaction: q.satisfaction,
+            timeliness: q.timeliness,
+            responses: q.responses,
+        }))
+    }
+
+    async fn rebuild_projections(
+        &self,
+        request: Request<pb::RebuildProjectionsRequest>,
+    ) -> Result<Response<pb::RebuildProjectionsResponse>, Status> {
+        caller(&request)?.require_role(Access::Write, &[Role::DistrictAdmin])?;
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        // One rebuild at a time; consumers wait on the same lock while it runs.
+        sqlx::query("LOCK TABLE facts IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        store::clear_projections(&mut tx).await.map_err(db)?;
+        let facts = store::facts_in_order(&mut tx).await.map_err(db)?;
+        let replayed = facts.len() as i64;
+        for fact in facts {
+            let event = Incoming {
+                id: fact.event_id,
+                routing_key: fact.routing_key,
+                message_type: fact.message_type,
+                centre_id: fact.centre_id,
+                occurred_at: Some(fact.occurred_at),
+                payload: fact.payload,
+                delivery_count: 0,
+                trace: Default::default(),
+            };
+            crate::events::apply(&event, &mut tx)
+                .await
+                .map_err(|e| Status::internal(format!("a fact could not be replayed: {e}")))?;
+        }
+        tx.commit().await.map_err(db)?;
+        tracing::info!(replayed, "projections rebuilt");
+        Ok(Response::new(pb::RebuildProjectionsResponse {
+            facts_replayed: replayed,
+        }))
+    }
+
+    async fn list_survey_templates(
+        &self,
+        request: Request<pb::ListSurveyTemplatesRequest>,
+    ) -> Result<Response<pb::ListSurveyTemplatesResponse>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Read,
+            READERS,
+        )?;
+        let (templates, questions) = store::templates(&self.pool, centre).await.map_err(db)?;
+        Ok(Response::new(pb::ListSurveyTemplatesResponse {
+            templates: templates
+                .into_iter()
+                .map(|t| pb::SurveyTemplate {
+                    id: t.id.to_string(),
+                    centre_id: t.centre_id.map(|c| c.to_string()).unwrap_or_default(),
+                    kind: t.kind,
+                    title: t.title,
+                    questions: questions
+                        .iter()
+                        .filter(|q| q.template_id == t.id)
+                        .map(|q| pb::Question {
+                            key: q.key.clone(),
+                            text: q.text.clone(),
+                            kind: q.kind.clone(),
+                            options: q.options.clone(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }))
+    }
+
+    async fn create_survey_template(
+        &self,
+        request: Request<pb::CreateSurveyTemplateRequest>,
+    ) -> Result<Response<pb::SurveyTemplate>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Write,
+            EVALUATORS,
+        )?;
+        let template = request
+            .into_inner()
+            .template
+            .ok_or_else(|| Violations::one("template", "is required"))?;
+        let mut v = Violations::default();
+        if !["satisfaction", "awareness", "periodic"].contains(&template.kind.as_str()) {
+            v.push(
+                "template.kind",
+                "must be satisfaction, awareness or periodic",
+            );
+        }
+        if template.title.trim().is_empty() || template.title.chars().count() > 200 {
+            v.push("template.title", "must be 1 to 200 characters");
+        }
+        if template.questions.is_empty() || template.questions.len() > 50 {
+            v.push("template.questions", "must hold 1 to 50 questions");
+        }
+        let mut keys = std::collections::HashSet::new();
+        for (n, q) in template.questions.iter().enumerate() {
+            let valid_key = q.key.len() <= 40
+                && q.key.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                && q.key
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !valid_key || !keys.insert(q.key.clone()) {
+                v.push(
+                    format!("template.questions[{n}].key"),
+                    "must be a unique lower-case key such as satisfaction",
+                );
+            }
+            if !["scale", "single", "multiple", "text"].contains(&q.kind.as_str()) {
+                v.push(
+                    format!("template.questions[{n}].kind"),
+                    "must be scale, single, multiple or text",
+                );
+            }
+            if matches!(q.kind.as_str(), "single" | "multiple") && q.options.is_empty() {
+                v.push(
+                    format!("template.questions[{n}].options"),
+                    "a choice question needs options",
+                );
+            }
+            if q.text.trim().is_empty() {
+                v.push(format!("template.questions[{n}].text"), "is required");
+            }
+        }
+        if !v.is_empty() {
+            return Err(v.into());
+        }
+        let row = TemplateRow {
+            id: Uuid::new_v4(),
+            centre_id: Some(centre),
+            kind: template.kind.clone(),
+            title: template.title.trim().to_owned(),
+        };
+        let questions: Vec<QuestionRow> = template
+            .questions
+            .iter()
+            .map(|q| QuestionRow {
+                template_id: row.id,
+                key: q.key.clone(),
+                text: q.text.clone(),
+                kind: q.kind.clone(),
+                options: q.options.clone(),
+            })
+            .collect();
+        store::create_template(&self.pool, &row, &questions)
+            .await
+            .map_err(db)?;
+        Ok(Response::new(pb::SurveyTemplate {
+            id: row.id.to_string(),
+            centre_id: centre.to_string(),
+            kind: row.kind,
+            title: row.title,
+            questions: template.questions,
+        }))
+    }
+
+    async fn create_invitation(
+        &self,
+        request: Request<pb::CreateInvitationRequest>,
+    ) -> Result<Response<pb::Invitation>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Write,
+            EVALUATORS,
+        )?;
+        let req = request.into_inner();
+        let template = parse_id("template_id", &req.template_id)?;
+        let resident = optional_id("resident_id", &req.resident_id)?;
+        if store::find_template(&self.pool, centre, template)
+            .await
+            .map_err(db)?
+            .is_none()
+        {
+            return Err(Status::not_found("survey template not found"));
+        }
+        let row = InvitationRow {
+            id: Uuid::new_v4(),
+            centre_id: centre,
+            template_id: template,
+            resident_id: resident,
+            delivery_id: None,
+            offering_id: None,
+            staff_id: None,
+            created_at: Utc::now(),
+            answered_at: None,
+        };
+        store::create_invitation(&self.pool, &row)
+            .await
+            .map_err(db)?;
+        Ok(Response::new(invitation_to_pb(row, &[])))
+    }
+
+    async fn list_invitations(
+        &self,
+        request: Request<pb::ListInvitationsRequest>,
+    ) -> Result<Response<pb::ListInvitationsResponse>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Read,
+            READERS,
+        )?;
+        let req = request.into_inner();
+        let resident = optional_id("resident_id", &req.resident_id)?;
+        let delivery = (!req.delivery_id.is_empty()).then_some(req.delivery_id.as_str());
+        let (rows, answers) =
+            store::list_invitations(&self.pool, centre, resident, delivery, req.unanswered_only)
+                .await
+                .map_err(db)?;
+        Ok(Response::new(pb::ListInvitationsResponse {
+            invitations: rows
+                .into_iter()
+                .map(|r| invitation_to_pb(r, &answers))
+                .collect(),
+        }))
+    }
+
+    async fn submit_response(
+        &self,
+        request: Request<pb::SubmitResponseRequest>,
+    ) -> Result<Response<pb::Invitation>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Write,
+            EVALUATORS,
+        )?;
+        let req = request.into_inner();
+        let id = parse_id("invitation_id", &req.invitation_id)?;
+        let now = Utc::now();
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let invitation = store::lock_invitation(&mut tx, centre, id)
+            .await
+            .map_err(db)?
+            .ok_or_else(|| Status::not_found("invitation not found"))?;
+        if invitation.answered_at.is_some() {
+            return Err(Status::already_exists(
+                "this invitation was already answered; one response per invitation",
+            ));
+        }
+        let questions = store::questions_of(&mut tx, invitation.template_id)
+            .await
+            .map_err(db)?;
+        let mut v = Violations::default();
+        let mut answers = Vec::new();
+        for (n, a) in req.answers.iter().enumerate() {
+            let field = |what: &str| format!("answers[{n}].{what}");
+            let Some(q) = questions.iter().find(|q| q.key == a.key) else {
+                v.push(field("key"), "is not a question of this survey");
+                continue;
+            };
+            match q.kind.as_str() {
+                "scale" if !a.score.is_some_and(|s| (1..=5).contains(&s)) => {
+                    v.push(field("score"), "must be 1 to 5")
+                }
+                "single" if a.choices.len() != 1 || !q.options.contains(&a.choices[0]) => {
+                    v.push(field("choices"), "must be one of the question's options")
+                }
+                "multiple" if a.choices.iter().any(|c| !q.options.contains(c)) => {
+                    v.push(field("choices"), "must be among the question's options")
+                }
+                "text" if a.text.chars().count() > 2000 => {
+                    v.push(field("text"), "must be at most 2000 characters")
+                }
+                _ => {}
+            }
+            answers.push(AnswerRow {
+                invitation_id: id,
+                key: a.key.clone(),
+                score: if q.kind == "scale" { a.score } else { None },
+                choices: a.choices.clone(),
+                text: a.text.clone(),
+            });
+        }
+        let mut seen = std::collections::HashSet::new();
+        if answers.iter().any(|a| !seen.insert(a.key.clone())) {
+            v.push("answers", "answer each question at most once");
+        }
+        if answers.is_empty() {
+            v.push("answers", "give at least one answer");
+        }
+        if !v.is_empty() {
+            return Err(v.into());
+        }
+        store::record_answers(&mut tx, id, &answers, now)
+            .await
+            .map_err(db)?;
+        if let Some(staff) = invitation.staff_id {
+            // The staff member's figures for this month, for their reviews.
+            let zone = store::centre_zone(&self.pool, centre).await.map_err(db)?;
+            let month = Period::month_of(now.with_timezone(&zone).date_naive());
+            let (from, to) = month.bounds(zone);
+            let q = store::quality(&mut tx, centre, from, to, None, Some(staff))
+                .await
+                .map_err(db)?;
+            let event = StaffQualityUpdated {
+                staff_id: staff.to_string(),
+                centre_id: centre.to_string(),
+                period: month.name(),
+                satisfaction: q.satisfaction,
+                effectiveness: q.effectiveness,
+                professionalism: q.professionalism,
+                responses: q.responses,
+                updated_at: Some(timestamp(now)),
+            };
+            outbox::enqueue(&mut tx, Some(centre), &event)
+                .await
+                .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(Response::new(invitation_to_pb(
+            InvitationRow {
+                answered_at: Some(now),
+                ..invitation
+            },
+            &answers,
+        )))
+    }
+
+    async fn create_follow_up(
+        &self,
+        request: Request<pb::CreateFollowUpRequest>,
+    ) -> Result<Response<pb::FollowUp>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Write,
+            EVALUATORS,
+        )?;
+        let req = request.into_inner();
+        let mut v = Violations::default();
+        let resident = optional_id("resident_id", &req.resident_id).unwrap_or_else(|e| {
+            v.0.extend(e.0);
+            None
+        });
+        let staff = parse_id("staff_id", &req.staff_id)
+            .map_err(|e| v.0.extend(e.0))
+            .ok();
+        if req.reason.trim().is_empty() || req.reason.chars().count() > 500 {
+            v.push("reason", "must be 1 to 500 characters");
+        }
+        let due = NaiveDate::parse_from_str(&req.due_on, "%Y-%m-%d")
+            .map_err(|_| v.push("due_on", "must be a date as YYYY-MM-DD"))
+            .ok();
+        let (Some(staff), Some(due), true) = (staff, due, v.is_empty()) else {
+            return Err(v.into());
+        };
+        let row = FollowUpRow {
+            id: Uuid::new_v4(),
+            centre_id: centre,
+            resident_id: resident,
+            staff_id: staff,
+            reason: req.reason.trim().to_owned(),
+            due_on: due,
+            status: "open".into(),
+            outcome: String::new(),
+            done_at: None,
+        };
+        store::create_follow_up(&self.pool, &row)
+            .await
+            .map_err(db)?;
+        Ok(Response::new(follow_up_to_pb(row)))
+    }
+
+    async fn complete_follow_up(
+        &self,
+        request: Request<pb::CompleteFollowUpRequest>,
+    ) -> Result<Response<pb::FollowUp>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Write,
+            EVALUATORS,
+        )?;
+        let req = request.into_inner();
+        let id = parse_id("follow_up_id", &req.follow_up_id)?;
+        if req.status != "done" && req.status != "unreachable" {
+            return Err(Violations::one("status", "must be done or unreachable").into());
+        }
+        if req.outcome.chars().count() > 2000 {
+            return Err(Violations::one("outcome", "must be at most 2000 characters").into());
+        }
+        let (row, changed) = store::complete_follow_up(
+            &self.pool,
+            centre,
+            id,
+            &req.status,
+            &req.outcome,
+            Utc::now(),
+        )
+        .await
+        .map_err(db)?
+        .ok_or_else(|| Status::not_found("follow-up not found"))?;
+        if !changed && row.status != req.status {
+            return Err(Status::failed_precondition(format!(
+                "the follow-up is already {}",
+                row.status
+            )));
+        }
+        Ok(Response::new(follow_up_to_pb(row)))
+    }
+
+    async fn list_follow_ups(
+        &self,
+        request: Request<pb::ListFollowUpsRequest>,
+    ) -> Result<Response<pb::ListFollowUpsResponse>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Read,
+            READERS,
+        )?;
+        let req = request.into_inner();
+        let staff = optional_id("staff_id", &req.staff_id)?;
+        let rows = store::list_follow_ups(&self.pool, centre, staff, req.open_only)
+            .await
+            .map_err(db)?;
+        Ok(Response::new(pb::ListFollowUpsResponse {
+            follow_ups: rows.into_iter().map(follow_up_to_pb).collect(),
+        }))
+    }
+
+    async fn record_inspection(
+        &self,
+        request: Request<pb::RecordInspectionRequest>,
+    ) -> Result<Response<pb::Inspection>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Write,
+            EVALUATORS,
+        )?;
+        let req = request.into_inner();
+        let mut v = Violations::default();
+        if req.inspector.trim().is_empty() || req.inspector.chars().count() > 100 {
+            v.push("inspector", "must be 1 to 100 characters");
+        }
+        let day = NaiveDate::parse_from_str(&req.inspected_on, "%Y-%m-%d")
+            .map_err(|_| v.push("inspected_on", "must be a date as YYYY-MM-DD"))
+            .ok();
+        if req.items.is_empty() || req.items.len() > 100 {
+            v.push("items", "an inspection needs 1 to 100 checklist items");
+        }
+        for (n, item) in req.items.iter().enumerate() {
+            if item.item.trim().is_empty() || item.item.chars().count() > 200 {
+                v.push(format!("items[{n}].item"), "must be 1 to 200 characters");
+            }
+            if !(0..=10).contains(&item.score) {
+                v.push(format!("items[{n}].score"), "must be 0 to 10");
+            }
+        }
+        let (Some(day), true) = (day, v.is_empty()) else {
+            return Err(v.into());
+        };
+        let row = InspectionRow {
+            id: Uuid::new_v4(),
+            centre_id: centre,
+            inspector: req.inspector.trim().to_owned(),
+            inspected_on: day,
+        };
+        let items: Vec<InspectionItemRow> = req
+            .items
+            .iter()
+            .map(|i| InspectionItemRow {
+                inspection_id: row.id,
+                item: i.item.trim().to_owned(),
+                passed: i.passed,
+                score: i.score,
+                note: i.note.clone(),
+            })
+            .collect();
+        store::record_inspection(&self.pool, &row, &items)
+            .await
+            .map_err(db)?;
+        Ok(Response::new(inspection_to_pb(row, &items)))
+    }
+
+    async fn list_inspections(
+        &self,
+        request: Request<pb::ListInspectionsRequest>,
+    ) -> Result<Response<pb::ListInspectionsResponse>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Read,
+            READERS,
+        )?;
+        let (rows, items) = store::list_inspections(&self.pool, centre)
+            .await
+            .map_err(db)?;
+        Ok(Response::new(pb::ListInspectionsResponse {
+            inspections: rows
+                .into_iter()
+                .map(|r| inspection_to_pb(r, &items))
+                .collect(),
+        }))
+    }
+
+    async fn submit_suggestion(
+        &self,
+        request: Request<pb::SubmitSuggestionRequest>,
+    ) -> Result<Response<pb::Suggestion>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Write,
+            EVALUATORS,
+        )?;
+        let req = request.into_inner();
+        let mut v = Violations::default();
+        let resident = optional_id("resident_id", &req.resident_id).unwrap_or_else(|e| {
+            v.0.extend(e.0);
+            None
+        });
+        let channel = if req.channel.is_empty() {
+            "box".to_owned()
+        } else {
+            req.channel
+        };
+        if !["box", "phone", "online", "in_person"].contains(&channel.as_str()) {
+            v.push("channel", "must be box, phone, online or in_person");
+        }
+        if req.text.trim().is_empty() || req.text.chars().count() > 2000 {
+            v.push("text", "must be 1 to 2000 characters");
+        }
+        if !v.is_empty() {
+            return Err(v.into());
+        }
+        let row = SuggestionRow {
+            id: Uuid::new_v4(),
+            centre_id: centre,
+            resident_id: resident,
+            channel,
+            text: req.text.trim().to_owned(),
+            status: "received".into(),
+            reply: String::new(),
+            received_at: Utc::now(),
+            answered_at: None,
+        };
+        store::create_suggestion(&self.pool, &row)
+            .await
+            .map_err(db)?;
+        Ok(Response::new(suggestion_to_pb(row)))
+    }
+
+    async fn move_suggestion(
+        &self,
+        request: Request<pb::MoveSuggestionRequest>,
+    ) -> Result<Response<pb::Suggestion>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Write,
+            EVALUATORS,
+        )?;
+        let req = request.into_inner();
+        let id = parse_id("suggestion_id", &req.suggestion_id)?;
+        if !["received", "in_progress", "answered", "closed"].contains(&req.status.as_str()) {
+            return Err(
+                Violations::one("status", "must be in_progress, answered or closed").into(),
+            );
+        }
+        if req.status == "answered" && req.reply.trim().is_empty() {
+            return Err(Violations::one("reply", "an answer needs a reply").into());
+        }
+        if req.reply.chars().count() > 2000 {
+            return Err(Violations::one("reply", "must be at most 2000 characters").into());
+        }
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let current = store::lock_suggestion(&mut tx, centre, id)
+            .await
+            .map_err(db)?
+            .ok_or_else(|| Status::not_found("suggestion not found"))?;
+        domain::suggestion_move(&current.status, &req.status)
+            .map_err(Status::failed_precondition)?;
+        let reply = (req.status == "answered").then_some(req.reply.trim());
+        let row = store::move_suggestion(&mut tx, id, &req.status, reply, Utc::now())
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(Response::new(suggestion_to_pb(row)))
+    }
+
+    async fn list_suggestions(
+        &self,
+        request: Request<pb::ListSuggestionsRequest>,
+    ) -> Result<Response<pb::ListSuggestionsResponse>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Read,
+            READERS,
+        )?;
+        let status =
+            (!request.get_ref().status.is_empty()).then_some(request.get_ref().status.as_str());
+        let rows = store::list_suggestions(&self.pool, centre, status)
+            .await
+            .map_err(db)?;
+        Ok(Response::new(pb::ListSuggestionsResponse {
+            suggestions: rows.into_iter().map(suggestion_to_pb).collect(),
         }))
     }
 }

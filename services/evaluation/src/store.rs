@@ -1,8 +1,74 @@
-//! Every SQL statement of the evaluation service.
+//! Every SQL statement of the evaluation service: the projections of other services'
+//! facts (and their log, for rebuilding), the KPI figures, and the instruments.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
+
+use crate::domain::{self, Figure, Period};
+
+// ---------------------------------------------------------------------------------------
+// The fact log and projections
+
+/// Keeps a fact for rebuilding; a fact already kept is left as it is.
+pub async fn log_fact(
+    tx: &mut PgConnection,
+    event: &linli_platform::bus::Incoming,
+    resident: Option<Uuid>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO facts (event_id, routing_key, message_type, centre_id, resident_id, payload, occurred_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING",
+    )
+    .bind(event.id)
+    .bind(&event.routing_key)
+    .bind(&event.message_type)
+    .bind(event.centre_id)
+    .bind(resident)
+    .bind(&event.payload)
+    .bind(event.occurred_at.unwrap_or_else(Utc::now))
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+pub struct FactRow {
+    pub event_id: Uuid,
+    pub routing_key: String,
+    pub message_type: String,
+    pub centre_id: Option<Uuid>,
+    pub payload: Vec<u8>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Empties every projection built from facts, inside `tx`, before a replay.
+pub async fn clear_projections(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("TRUNCATE registered_residents, centres, attendances, facilities, facility_holds")
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn facts_in_order(tx: &mut PgConnection) -> Result<Vec<FactRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT event_id, routing_key, message_type, centre_id, payload, occurred_at FROM facts ORDER BY seq",
+    )
+    .fetch_all(tx)
+    .await
+}
+
+pub async fn record_centre(tx: &mut PgConnection, id: Uuid, zone: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO centres (id, time_zone) VALUES ($1, $2)
+         ON CONFLICT (id) DO UPDATE SET time_zone = EXCLUDED.time_zone",
+    )
+    .bind(id)
+    .bind(zone)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
 
 /// Adds a resident to the projection; a resident already there is left as it is.
 pub async fn record_registration(
@@ -27,6 +93,174 @@ pub async fn record_registration(
     Ok(())
 }
 
+/// A move out or a death: the resident counts in periods before `since`, not after.
+pub async fn resident_left(
+    tx: &mut PgConnection,
+    resident: Uuid,
+    since: NaiveDate,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE registered_residents SET left_on = $2 WHERE resident_id = $1")
+        .bind(resident)
+        .bind(since)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn resident_returned(tx: &mut PgConnection, resident: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE registered_residents SET left_on = NULL WHERE resident_id = $1")
+        .bind(resident)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// Erasure: the resident leaves the register count, and every answer, attendance,
+/// follow-up and suggestion loses its link to them (the figures keep the answers).
+pub async fn forget_resident(tx: &mut PgConnection, resident_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM registered_residents WHERE resident_id = $1")
+        .bind(resident_id)
+        .execute(&mut *tx)
+        .await?;
+    for statement in [
+        "DELETE FROM facts WHERE resident_id = $1",
+        "UPDATE attendances SET resident_id = NULL WHERE resident_id = $1",
+        "UPDATE invitations SET resident_id = NULL WHERE resident_id = $1",
+        "UPDATE follow_ups SET resident_id = NULL WHERE resident_id = $1",
+        "UPDATE suggestions SET resident_id = NULL WHERE resident_id = $1",
+    ] {
+        sqlx::query(statement)
+            .bind(resident_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+pub struct Attendance {
+    pub event_id: Uuid,
+    pub booking_id: Uuid,
+    pub centre_id: Uuid,
+    pub offering_id: Uuid,
+    pub resident_id: Option<Uuid>,
+    pub category: String,
+    pub attended_at: DateTime<Utc>,
+}
+
+pub async fn record_attendance(tx: &mut PgConnection, a: &Attendance) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO attendances (event_id, booking_id, centre_id, offering_id, resident_id, category, attended_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING",
+    )
+    .bind(a.event_id)
+    .bind(a.booking_id)
+    .bind(a.centre_id)
+    .bind(a.offering_id)
+    .bind(a.resident_id)
+    .bind(&a.category)
+    .bind(a.attended_at)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// The district's satisfaction survey, sent for every delivered service.
+pub const SATISFACTION_TEMPLATE: Uuid = Uuid::from_u128(0x5a7e0000_0000_4000_8000_000000000001);
+pub const AWARENESS_TEMPLATE: Uuid = Uuid::from_u128(0x5a7e0000_0000_4000_8000_000000000002);
+
+pub struct Delivery {
+    pub delivery_id: String,
+    pub centre_id: Uuid,
+    pub resident_id: Option<Uuid>,
+    pub offering_id: Option<Uuid>,
+    pub staff_id: Option<Uuid>,
+    pub delivered_at: DateTime<Utc>,
+}
+
+/// A satisfaction invitation for a delivered service: at most one per delivery.
+pub async fn invite_for_delivery(tx: &mut PgConnection, d: &Delivery) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO invitations (id, centre_id, template_id, resident_id, delivery_id, offering_id, staff_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (delivery_id) DO NOTHING",
+    )
+    .bind(Uuid::new_v4())
+    .bind(d.centre_id)
+    .bind(SATISFACTION_TEMPLATE)
+    .bind(d.resident_id)
+    .bind(&d.delivery_id)
+    .bind(d.offering_id)
+    .bind(d.staff_id)
+    .bind(d.delivered_at)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+pub struct FacilityFact {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub opens: NaiveTime,
+    pub closes: NaiveTime,
+    pub open_days: Vec<i32>,
+    pub time_zone: String,
+}
+
+pub async fn record_facility(tx: &mut PgConnection, f: &FacilityFact) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO facilities (id, centre_id, opens, closes, open_days, time_zone) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (id) DO UPDATE SET opens = EXCLUDED.opens, closes = EXCLUDED.closes,
+             open_days = EXCLUDED.open_days, time_zone = EXCLUDED.time_zone",
+    )
+    .bind(f.id)
+    .bind(f.centre_id)
+    .bind(f.opens)
+    .bind(f.closes)
+    .bind(&f.open_days)
+    .bind(&f.time_zone)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// A hold, or a held range moved (the same hold id again).
+pub async fn record_hold(
+    tx: &mut PgConnection,
+    hold: Uuid,
+    facility: Uuid,
+    centre: Uuid,
+    starts: DateTime<Utc>,
+    ends: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO facility_holds (hold_id, facility_id, centre_id, starts_at, ends_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (hold_id) DO UPDATE SET starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at",
+    )
+    .bind(hold)
+    .bind(facility)
+    .bind(centre)
+    .bind(starts)
+    .bind(ends)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn release_hold(
+    tx: &mut PgConnection,
+    hold: Uuid,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE facility_holds SET released_at = LEAST(COALESCE(released_at, $2), $2) WHERE hold_id = $1")
+        .bind(hold)
+        .bind(at)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Figures
+
 pub async fn count_registered(pool: &PgPool, centre_id: Uuid) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM registered_residents WHERE centre_id = $1")
         .bind(centre_id)
@@ -34,10 +268,663 @@ pub async fn count_registered(pool: &PgPool, centre_id: Uuid) -> Result<i64, sql
         .await
 }
 
-pub async fn forget_resident(tx: &mut PgConnection, resident_id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM registered_residents WHERE resident_id = $1")
-        .bind(resident_id)
+/// The centres evaluation knows, with their zones.
+pub async fn centres(pool: &PgPool) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, time_zone FROM centres ORDER BY id")
+        .fetch_all(pool)
+        .await
+}
+
+pub async fn centre_zone(pool: &PgPool, centre: Uuid) -> Result<chrono_tz::Tz, sqlx::Error> {
+    let zone: Option<String> = sqlx::query_scalar("SELECT time_zone FROM centres WHERE id = $1")
+        .bind(centre)
+        .fetch_optional(pool)
+        .await?;
+    Ok(domain::zone(zone.as_deref().unwrap_or("Asia/Shanghai")))
+}
+
+fn figure((numerator, denominator): (i64, i64)) -> Figure {
+    Figure {
+        numerator,
+        denominator,
+    }
+}
+
+/// One KPI of one centre for one period (bounds in the centre's zone).
+pub async fn kpi_figure(
+    pool: &PgPool,
+    name: &str,
+    centre: Uuid,
+    period: &Period,
+    zone: chrono_tz::Tz,
+) -> Result<Figure, sqlx::Error> {
+    let (from, to) = period.bounds(zone);
+    let pair: (i64, i64) = match name {
+        "satisfaction" => {
+            sqlx::query_as(
+                "SELECT count(*) FILTER (WHERE a.score >= 4), count(*)
+                 FROM answers a JOIN invitations i ON i.id = a.invitation_id
+                 JOIN survey_templates t ON t.id = i.template_id
+                 WHERE i.centre_id = $1 AND t.kind = 'satisfaction' AND a.key = 'satisfaction'
+                   AND a.score IS NOT NULL AND i.answered_at >= $2 AND i.answered_at < $3",
+            )
+            .bind(centre)
+            .bind(from)
+            .bind(to)
+            .fetch_one(pool)
+            .await?
+        }
+        "awareness" => {
+            sqlx::query_as(
+                "SELECT count(*) FILTER (WHERE 'yes' = ANY (a.choices)), count(*)
+                 FROM answers a JOIN invitations i ON i.id = a.invitation_id
+                 JOIN survey_templates t ON t.id = i.template_id
+                 WHERE i.centre_id = $1 AND t.kind = 'awareness' AND a.key = 'knows_services'
+                   AND i.answered_at >= $2 AND i.answered_at < $3",
+            )
+            .bind(centre)
+            .bind(from)
+            .bind(to)
+            .fetch_one(pool)
+            .await?
+        }
+        "participation" => {
+            let attended: i64 = sqlx::query_scalar(
+                "SELECT count(DISTINCT resident_id) FROM attendances
+                 WHERE centre_id = $1 AND attended_at >= $2 AND attended_at < $3 AND resident_id IS NOT NULL",
+            )
+            .bind(centre)
+            .bind(from)
+            .bind(to)
+            .fetch_one(pool)
+            .await?;
+            (
+                attended,
+                active_residents(pool, centre, period, zone).await?,
+            )
+        }
+        "facility_utilisation" => {
+            let booked: i64 = sqlx::query_scalar(
+                "SELECT COALESCE(sum(GREATEST(0, EXTRACT(EPOCH FROM
+                     LEAST(ends_at, COALESCE(released_at, 'infinity'), $3) - GREATEST(starts_at, $2)))), 0)::bigint
+                 FROM facility_holds WHERE centre_id = $1 AND starts_at < $3 AND ends_at > $2",
+            )
+            .bind(centre)
+            .bind(from)
+            .bind(to)
+            .fetch_one(pool)
+            .await?;
+            let facilities: Vec<(NaiveTime, NaiveTime, Vec<i32>)> = sqlx::query_as(
+                "SELECT opens, closes, open_days FROM facilities WHERE centre_id = $1",
+            )
+            .bind(centre)
+            .fetch_all(pool)
+            .await?;
+            let open = facilities
+                .iter()
+                .map(|(opens, closes, days)| {
+                    domain::open_seconds(*opens, *closes, days, period.start, period.end)
+                })
+                .sum();
+            (booked, open)
+        }
+        // Figures from services whose facts evaluation does not receive yet.
+        _ => (0, 0),
+    };
+    Ok(figure(pair))
+}
+
+/// Residents active at some time in the period: registered before it ended and not gone
+/// before it began.
+async fn active_residents(
+    pool: &PgPool,
+    centre: Uuid,
+    period: &Period,
+    zone: chrono_tz::Tz,
+) -> Result<i64, sqlx::Error> {
+    let (_, to) = period.bounds(zone);
+    sqlx::query_scalar(
+        "SELECT count(*) FROM registered_residents
+         WHERE centre_id = $1 AND registered_at < $2 AND (left_on IS NULL OR left_on > $3)",
+    )
+    .bind(centre)
+    .bind(to)
+    .bind(period.start)
+    .fetch_one(pool)
+    .await
+}
+
+/// Quality figures: mean 1–5 scores and the share done on time.
+#[derive(Debug, Default, sqlx::FromRow)]
+pub struct Quality {
+    pub effectiveness: f64,
+    pub professionalism: f64,
+    pub satisfaction: f64,
+    pub responses: i64,
+    pub timeliness: f64,
+}
+
+pub async fn quality(
+    conn: &mut PgConnection,
+    centre: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    offering: Option<Uuid>,
+    staff: Option<Uuid>,
+) -> Result<Quality, sqlx::Error> {
+    let mut q: Quality = sqlx::query_as(
+        "SELECT COALESCE(avg(a.score) FILTER (WHERE a.key = 'effectiveness'), 0)::float8 AS effectiveness,
+                COALESCE(avg(a.score) FILTER (WHERE a.key = 'professionalism'), 0)::float8 AS professionalism,
+                COALESCE(avg(a.score) FILTER (WHERE a.key = 'satisfaction'), 0)::float8 AS satisfaction,
+                count(DISTINCT i.id) AS responses, 0::float8 AS timeliness
+         FROM invitations i JOIN answers a ON a.invitation_id = i.id
+         WHERE i.centre_id = $1 AND i.answered_at >= $2 AND i.answered_at < $3
+           AND ($4::uuid IS NULL OR i.offering_id = $4) AND ($5::uuid IS NULL OR i.staff_id = $5)",
+    )
+    .bind(centre)
+    .bind(from)
+    .bind(to)
+    .bind(offering)
+    .bind(staff)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (on_time, all): (i64, i64) = match (offering, staff) {
+        (_, Some(staff)) => {
+            sqlx::query_as(
+                "SELECT count(*) FILTER (WHERE done_at::date <= due_on), count(*) FROM follow_ups
+                 WHERE centre_id = $1 AND staff_id = $2 AND done_at >= $3 AND done_at < $4",
+            )
+            .bind(centre)
+            .bind(staff)
+            .bind(from)
+            .bind(to)
+            .fetch_one(&mut *conn)
+            .await?
+        }
+        (Some(_), None) => (0, 0),
+        (None, None) => {
+            sqlx::query_as(
+                "SELECT count(*) FILTER (WHERE answered_at - received_at <= interval '5 days'), count(*)
+                 FROM suggestions WHERE centre_id = $1 AND answered_at >= $2 AND answered_at < $3",
+            )
+            .bind(centre)
+            .bind(from)
+            .bind(to)
+            .fetch_one(&mut *conn)
+            .await?
+        }
+    };
+    q.timeliness = if all > 0 {
+        on_time as f64 / all as f64
+    } else {
+        0.0
+    };
+    Ok(q)
+}
+
+// ---------------------------------------------------------------------------------------
+// Surveys
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct TemplateRow {
+    pub id: Uuid,
+    pub centre_id: Option<Uuid>,
+    pub kind: String,
+    pub title: String,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct QuestionRow {
+    pub template_id: Uuid,
+    pub key: String,
+    pub text: String,
+    pub kind: String,
+    pub options: Vec<String>,
+}
+
+pub async fn templates(
+    pool: &PgPool,
+    centre: Uuid,
+) -> Result<(Vec<TemplateRow>, Vec<QuestionRow>), sqlx::Error> {
+    let templates: Vec<TemplateRow> = sqlx::query_as(
+        "SELECT id, centre_id, kind, title FROM survey_templates
+         WHERE centre_id IS NULL OR centre_id = $1 ORDER BY created_at, id",
+    )
+    .bind(centre)
+    .fetch_all(pool)
+    .await?;
+    let ids: Vec<Uuid> = templates.iter().map(|t| t.id).collect();
+    let questions = sqlx::query_as(
+        "SELECT template_id, key, text, kind, options FROM survey_questions
+         WHERE template_id = ANY($1) ORDER BY template_id, position",
+    )
+    .bind(&ids)
+    .fetch_all(pool)
+    .await?;
+    Ok((templates, questions))
+}
+
+pub async fn create_template(
+    pool: &PgPool,
+    template: &TemplateRow,
+    questions: &[QuestionRow],
+) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO survey_templates (id, centre_id, kind, title) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(template.id)
+    .bind(template.centre_id)
+    .bind(&template.kind)
+    .bind(&template.title)
+    .execute(&mut *tx)
+    .await?;
+    for (position, q) in questions.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO survey_questions (template_id, position, key, text, kind, options)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(template.id)
+        .bind(position as i32 + 1)
+        .bind(&q.key)
+        .bind(&q.text)
+        .bind(&q.kind)
+        .bind(&q.options)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct InvitationRow {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub template_id: Uuid,
+    pub resident_id: Option<Uuid>,
+    pub delivery_id: Option<String>,
+    pub offering_id: Option<Uuid>,
+    pub staff_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AnswerRow {
+    pub invitation_id: Uuid,
+    pub key: String,
+    pub score: Option<i32>,
+    pub choices: Vec<String>,
+    pub text: String,
+}
+
+macro_rules! invitation_columns {
+    () => {
+        "id, centre_id, template_id, resident_id, delivery_id, offering_id, staff_id, created_at, answered_at"
+    };
+}
+
+pub async fn find_template(
+    pool: &PgPool,
+    centre: Uuid,
+    id: Uuid,
+) -> Result<Option<TemplateRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, centre_id, kind, title FROM survey_templates WHERE id = $1 AND (centre_id IS NULL OR centre_id = $2)",
+    )
+    .bind(id)
+    .bind(centre)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn create_invitation(pool: &PgPool, row: &InvitationRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO invitations (id, centre_id, template_id, resident_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(row.id)
+    .bind(row.centre_id)
+    .bind(row.template_id)
+    .bind(row.resident_id)
+    .bind(row.created_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn list_invitations(
+    pool: &PgPool,
+    centre: Uuid,
+    resident: Option<Uuid>,
+    delivery: Option<&str>,
+    unanswered_only: bool,
+) -> Result<(Vec<InvitationRow>, Vec<AnswerRow>), sqlx::Error> {
+    let rows: Vec<InvitationRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        invitation_columns!(),
+        " FROM invitations WHERE centre_id = $1 AND ($2::uuid IS NULL OR resident_id = $2)
+           AND ($3::text IS NULL OR delivery_id = $3) AND (NOT $4 OR answered_at IS NULL)
+         ORDER BY created_at DESC, id LIMIT 500"
+    ))
+    .bind(centre)
+    .bind(resident)
+    .bind(delivery)
+    .bind(unanswered_only)
+    .fetch_all(pool)
+    .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let answers = sqlx::query_as(
+        "SELECT invitation_id, key, score, choices, text FROM answers WHERE invitation_id = ANY($1) ORDER BY key",
+    )
+    .bind(&ids)
+    .fetch_all(pool)
+    .await?;
+    Ok((rows, answers))
+}
+
+/// Locks an invitation of the centre for its one response.
+pub async fn lock_invitation(
+    tx: &mut PgConnection,
+    centre: Uuid,
+    id: Uuid,
+) -> Result<Option<InvitationRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        invitation_columns!(),
+        " FROM invitations WHERE centre_id = $1 AND id = $2 FOR UPDATE"
+    ))
+    .bind(centre)
+    .bind(id)
+    .fetch_optional(tx)
+    .await
+}
+
+pub async fn questions_of(
+    tx: &mut PgConnection,
+    template: Uuid,
+) -> Result<Vec<QuestionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT template_id, key, text, kind, options FROM survey_questions WHERE template_id = $1 ORDER BY position",
+    )
+    .bind(template)
+    .fetch_all(tx)
+    .await
+}
+
+pub async fn record_answers(
+    tx: &mut PgConnection,
+    invitation: Uuid,
+    answers: &[AnswerRow],
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    for a in answers {
+        sqlx::query(
+            "INSERT INTO answers (invitation_id, key, score, choices, text) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(invitation)
+        .bind(&a.key)
+        .bind(a.score)
+        .bind(&a.choices)
+        .bind(&a.text)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query("UPDATE invitations SET answered_at = $2 WHERE id = $1")
+        .bind(invitation)
+        .bind(at)
         .execute(tx)
         .await?;
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Follow-ups, inspections, suggestions
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct FollowUpRow {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub resident_id: Option<Uuid>,
+    pub staff_id: Uuid,
+    pub reason: String,
+    pub due_on: NaiveDate,
+    pub status: String,
+    pub outcome: String,
+    pub done_at: Option<DateTime<Utc>>,
+}
+
+macro_rules! follow_up_columns {
+    () => {
+        "id, centre_id, resident_id, staff_id, reason, due_on, status, outcome, done_at"
+    };
+}
+
+pub async fn create_follow_up(pool: &PgPool, row: &FollowUpRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO follow_ups (id, centre_id, resident_id, staff_id, reason, due_on) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(row.id)
+    .bind(row.centre_id)
+    .bind(row.resident_id)
+    .bind(row.staff_id)
+    .bind(&row.reason)
+    .bind(row.due_on)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Closes an open follow-up; one already closed is returned unchanged (`false`).
+pub async fn complete_follow_up(
+    pool: &PgPool,
+    centre: Uuid,
+    id: Uuid,
+    status: &str,
+    outcome: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<(FollowUpRow, bool)>, sqlx::Error> {
+    let updated: Option<FollowUpRow> = sqlx::query_as(concat!(
+        "UPDATE follow_ups SET status = $3, outcome = $4, done_at = $5
+         WHERE centre_id = $1 AND id = $2 AND status = 'open' RETURNING ",
+        follow_up_columns!()
+    ))
+    .bind(centre)
+    .bind(id)
+    .bind(status)
+    .bind(outcome)
+    .bind(at)
+    .fetch_optional(pool)
+    .await?;
+    if let Some(row) = updated {
+        return Ok(Some((row, true)));
+    }
+    let existing: Option<FollowUpRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        follow_up_columns!(),
+        " FROM follow_ups WHERE centre_id = $1 AND id = $2"
+    ))
+    .bind(centre)
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(existing.map(|row| (row, false)))
+}
+
+pub async fn list_follow_ups(
+    pool: &PgPool,
+    centre: Uuid,
+    staff: Option<Uuid>,
+    open_only: bool,
+) -> Result<Vec<FollowUpRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        follow_up_columns!(),
+        " FROM follow_ups WHERE centre_id = $1 AND ($2::uuid IS NULL OR staff_id = $2) AND (NOT $3 OR status = 'open')
+         ORDER BY due_on, id LIMIT 500"
+    ))
+    .bind(centre)
+    .bind(staff)
+    .bind(open_only)
+    .fetch_all(pool)
+    .await
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct InspectionRow {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub inspector: String,
+    pub inspected_on: NaiveDate,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct InspectionItemRow {
+    pub inspection_id: Uuid,
+    pub item: String,
+    pub passed: bool,
+    pub score: i32,
+    pub note: String,
+}
+
+pub async fn record_inspection(
+    pool: &PgPool,
+    row: &InspectionRow,
+    items: &[InspectionItemRow],
+) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO inspections (id, centre_id, inspector, inspected_on) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(row.id)
+    .bind(row.centre_id)
+    .bind(&row.inspector)
+    .bind(row.inspected_on)
+    .execute(&mut *tx)
+    .await?;
+    for (position, item) in items.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO inspection_items (inspection_id, position, item, passed, score, note)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(row.id)
+        .bind(position as i32 + 1)
+        .bind(&item.item)
+        .bind(item.passed)
+        .bind(item.score)
+        .bind(&item.note)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
+pub async fn list_inspections(
+    pool: &PgPool,
+    centre: Uuid,
+) -> Result<(Vec<InspectionRow>, Vec<InspectionItemRow>), sqlx::Error> {
+    let rows: Vec<InspectionRow> = sqlx::query_as(
+        "SELECT id, centre_id, inspector, inspected_on FROM inspections WHERE centre_id = $1
+         ORDER BY inspected_on DESC, id LIMIT 200",
+    )
+    .bind(centre)
+    .fetch_all(pool)
+    .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let items = sqlx::query_as(
+        "SELECT inspection_id, item, passed, score, note FROM inspection_items
+         WHERE inspection_id = ANY($1) ORDER BY inspection_id, position",
+    )
+    .bind(&ids)
+    .fetch_all(pool)
+    .await?;
+    Ok((rows, items))
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SuggestionRow {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub resident_id: Option<Uuid>,
+    pub channel: String,
+    pub text: String,
+    pub status: String,
+    pub reply: String,
+    pub received_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+}
+
+macro_rules! suggestion_columns {
+    () => {
+        "id, centre_id, resident_id, channel, text, status, reply, received_at, answered_at"
+    };
+}
+
+pub async fn create_suggestion(pool: &PgPool, row: &SuggestionRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO suggestions (id, centre_id, resident_id, channel, text, received_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(row.id)
+    .bind(row.centre_id)
+    .bind(row.resident_id)
+    .bind(&row.channel)
+    .bind(&row.text)
+    .bind(row.received_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn lock_suggestion(
+    tx: &mut PgConnection,
+    centre: Uuid,
+    id: Uuid,
+) -> Result<Option<SuggestionRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        suggestion_columns!(),
+        " FROM suggestions WHERE centre_id = $1 AND id = $2 FOR UPDATE"
+    ))
+    .bind(centre)
+    .bind(id)
+    .fetch_optional(tx)
+    .await
+}
+
+pub async fn move_suggestion(
+    tx: &mut PgConnection,
+    id: Uuid,
+    status: &str,
+    reply: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<SuggestionRow, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "UPDATE suggestions SET status = $2, reply = COALESCE($3, reply),
+             answered_at = CASE WHEN $2 = 'answered' THEN $4 ELSE answered_at END,
+             closed_at = CASE WHEN $2 = 'closed' THEN $4 ELSE closed_at END
+         WHERE id = $1 RETURNING ",
+        suggestion_columns!()
+    ))
+    .bind(id)
+    .bind(status)
+    .bind(reply)
+    .bind(at)
+    .fetch_one(tx)
+    .await
+}
+
+pub async fn list_suggestions(
+    pool: &PgPool,
+    centre: Uuid,
+    status: Option<&str>,
+) -> Result<Vec<SuggestionRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        suggestion_columns!(),
+        " FROM suggestions WHERE centre_id = $1 AND ($2::text IS NULL OR status = $2)
+         ORDER BY received_at, id LIMIT 500"
+    ))
+    .bind(centre)
+    .bind(status)
+    .fetch_all(pool)
+    .await
 }

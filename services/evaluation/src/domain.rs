@@ -1,0 +1,317 @@
+//! The rules of evaluation, without I/O: periods in a centre's time zone, the plan's KPIs
+//! and targets, and the suggestion box's status flow.
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use linli_platform::auth::Role;
+
+/// Staff roles that read their centre's figures and instruments.
+pub const READERS: &[Role] = &[
+    Role::DistrictAdmin,
+    Role::CentreManager,
+    Role::FrontDesk,
+    Role::Coordinator,
+    Role::FinanceOfficer,
+    Role::Auditor,
+];
+/// Roles that run surveys, follow-ups, inspections and the suggestion box.
+pub const EVALUATORS: &[Role] = &[
+    Role::DistrictAdmin,
+    Role::CentreManager,
+    Role::FrontDesk,
+    Role::Coordinator,
+];
+
+/// A KPI of the plan: its name, target (0 = reported only) and unit.
+pub struct KpiDefinition {
+    pub name: &'static str,
+    pub target: f64,
+    pub unit: &'static str,
+}
+
+pub const KPIS: [KpiDefinition; 7] = [
+    KpiDefinition {
+        name: "satisfaction",
+        target: 0.80,
+        unit: "answers",
+    },
+    KpiDefinition {
+        name: "awareness",
+        target: 0.85,
+        unit: "respondents",
+    },
+    KpiDefinition {
+        name: "participation",
+        target: 0.30,
+        unit: "residents",
+    },
+    KpiDefinition {
+        name: "volunteer_ratio",
+        target: 0.10,
+        unit: "residents",
+    },
+    KpiDefinition {
+        name: "training_coverage",
+        target: 0.90,
+        unit: "staff",
+    },
+    KpiDefinition {
+        name: "self_sufficiency",
+        target: 0.50,
+        unit: "fen",
+    },
+    KpiDefinition {
+        name: "facility_utilisation",
+        target: 0.0,
+        unit: "seconds",
+    },
+];
+
+pub fn kpi(name: &str) -> Option<&'static KpiDefinition> {
+    KPIS.iter().find(|k| k.name == name)
+}
+
+/// One KPI's figures for a scope and period.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Figure {
+    pub numerator: i64,
+    pub denominator: i64,
+}
+
+impl Figure {
+    pub fn value(&self) -> f64 {
+        if self.denominator > 0 {
+            self.numerator as f64 / self.denominator as f64
+        } else {
+            0.0
+        }
+    }
+
+    /// Met when there is something to measure and the value reaches a set target.
+    pub fn meets(&self, target: f64) -> bool {
+        self.denominator > 0 && target > 0.0 && self.value() >= target
+    }
+
+    pub fn add(&mut self, other: &Figure) {
+        self.numerator += other.numerator;
+        self.denominator += other.denominator;
+    }
+}
+
+/// A reporting period: a month, a quarter or a year, in local dates [start, end).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Period {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    kind: PeriodKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PeriodKind {
+    Month,
+    Quarter,
+    Year,
+}
+
+impl Period {
+    /// Parses "2027-03", "2027-Q1" or "2027".
+    pub fn parse(text: &str) -> Option<Period> {
+        let text = text.trim();
+        if let Some((year, quarter)) = text.split_once("-Q") {
+            let (year, quarter): (i32, u32) = (year.parse().ok()?, quarter.parse().ok()?);
+            if !(1..=4).contains(&quarter) {
+                return None;
+            }
+            let start = NaiveDate::from_ymd_opt(year, 3 * quarter - 2, 1)?;
+            return Some(Period {
+                start,
+                end: add_months(start, 3)?,
+                kind: PeriodKind::Quarter,
+            });
+        }
+        if let Some((year, month)) = text.split_once('-') {
+            let start = NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, 1)?;
+            return Some(Period {
+                start,
+                end: add_months(start, 1)?,
+                kind: PeriodKind::Month,
+            });
+        }
+        let year: i32 = text.parse().ok()?;
+        let start = NaiveDate::from_ymd_opt(year, 1, 1)?;
+        Some(Period {
+            start,
+            end: NaiveDate::from_ymd_opt(year + 1, 1, 1)?,
+            kind: PeriodKind::Year,
+        })
+    }
+
+    /// The month holding `day`.
+    pub fn month_of(day: NaiveDate) -> Period {
+        let start = day.with_day(1).unwrap_or(day);
+        Period {
+            start,
+            end: add_months(start, 1).unwrap_or(start),
+            kind: PeriodKind::Month,
+        }
+    }
+
+    pub fn name(&self) -> String {
+        match self.kind {
+            PeriodKind::Month => self.start.format("%Y-%m").to_string(),
+            PeriodKind::Quarter => {
+                format!("{}-Q{}", self.start.year(), self.start.month().div_ceil(3))
+            }
+            PeriodKind::Year => self.start.year().to_string(),
+        }
+    }
+
+    pub fn next_month(&self) -> Period {
+        Period::month_of(self.end)
+    }
+
+    /// The period's bounds as instants in `zone`: local midnight to local midnight.
+    pub fn bounds(&self, zone: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+        (midnight(zone, self.start), midnight(zone, self.end))
+    }
+}
+
+fn add_months(date: NaiveDate, months: u32) -> Option<NaiveDate> {
+    date.checked_add_months(chrono::Months::new(months))
+}
+
+fn midnight(zone: Tz, day: NaiveDate) -> DateTime<Utc> {
+    zone.from_local_datetime(&day.and_time(NaiveTime::MIN))
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| Utc.from_utc_datetime(&day.and_time(NaiveTime::MIN)))
+}
+
+pub fn zone(text: &str) -> Tz {
+    text.parse().unwrap_or(chrono_tz::Asia::Shanghai)
+}
+
+/// The suggestion box's flow: the next status is the only one allowed.
+pub fn suggestion_move(from: &str, to: &str) -> Result<(), String> {
+    let next = match from {
+        "received" => "in_progress",
+        "in_progress" => "answered",
+        "answered" => "closed",
+        "closed" => return Err("the suggestion is closed; nothing follows".into()),
+        other => return Err(format!("unknown status {other}")),
+    };
+    if to == next {
+        Ok(())
+    } else {
+        Err(format!(
+            "a suggestion goes from {from} to {next}, not to {to}"
+        ))
+    }
+}
+
+/// Open hours of a facility on the local days [from, to).
+pub fn open_seconds(
+    opens: NaiveTime,
+    closes: NaiveTime,
+    days: &[i32],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> i64 {
+    let daily = (closes - opens).num_seconds().max(0);
+    let mut day = from;
+    let mut total = 0;
+    while day < to {
+        if days.contains(&(day.weekday().number_from_monday() as i32)) {
+            total += daily;
+        }
+        day = day.succ_opt().unwrap_or(to);
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_parse_and_bound_in_the_centres_zone() {
+        let march = Period::parse("2027-03").unwrap();
+        assert_eq!(march.name(), "2027-03");
+        let (from, to) = march.bounds(chrono_tz::Asia::Shanghai);
+        assert_eq!(from.to_rfc3339(), "2027-02-28T16:00:00+00:00");
+        assert_eq!(to.to_rfc3339(), "2027-03-31T16:00:00+00:00");
+        let q = Period::parse("2027-Q2").unwrap();
+        assert_eq!(
+            (q.start.to_string(), q.end.to_string()),
+            ("2027-04-01".into(), "2027-07-01".into())
+        );
+        assert_eq!(q.name(), "2027-Q2");
+        assert_eq!(Period::parse("2027").unwrap().end.to_string(), "2028-01-01");
+        assert!(Period::parse("2027-13").is_none());
+        assert!(Period::parse("2027-Q5").is_none());
+        assert!(Period::parse("soon").is_none());
+    }
+
+    #[test]
+    fn suggestions_only_move_forward_one_step() {
+        assert!(suggestion_move("received", "in_progress").is_ok());
+        assert!(suggestion_move("in_progress", "answered").is_ok());
+        assert!(suggestion_move("answered", "closed").is_ok());
+        assert!(
+            suggestion_move("received", "closed")
+                .unwrap_err()
+                .contains("in_progress")
+        );
+        assert!(suggestion_move("closed", "received").is_err());
+    }
+
+    #[test]
+    fn targets_are_met_only_with_data() {
+        assert!(
+            Figure {
+                numerator: 9,
+                denominator: 10
+            }
+            .meets(0.8)
+        );
+        assert!(
+            !Figure {
+                numerator: 7,
+                denominator: 10
+            }
+            .meets(0.8)
+        );
+        assert!(
+            !Figure {
+                numerator: 0,
+                denominator: 0
+            }
+            .meets(0.8)
+        );
+        assert!(
+            !Figure {
+                numerator: 5,
+                denominator: 10
+            }
+            .meets(0.0),
+            "reported KPIs are never 'met'"
+        );
+    }
+
+    #[test]
+    fn open_seconds_count_open_days_only() {
+        let (opens, closes) = (
+            NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+            NaiveTime::from_hms_opt(20, 0, 0).unwrap(),
+        );
+        let monday = NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+        let week = open_seconds(
+            opens,
+            closes,
+            &[1, 2, 3, 4, 5],
+            monday,
+            monday + chrono::Duration::days(7),
+        );
+        assert_eq!(week, 60 * 3600);
+    }
+}
