@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod bookings;
+pub mod evaluation;
 pub mod problem;
 pub mod routes;
 
@@ -55,7 +56,7 @@ pub struct AppState {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Linli", description = "The community service centres of a district: residents, services, volunteers, money and evaluation."),
-    paths(routes::list_centres, routes::create_centre, routes::update_centre, routes::create_resident, routes::get_resident, routes::list_residents, routes::centre_kpis, routes::import_residents, routes::erase_resident, routes::record_consent, routes::get_consents, routes::set_resident_status, routes::export_resident, routes::update_resident),
+    paths(routes::list_centres, routes::create_centre, routes::update_centre, routes::create_resident, routes::get_resident, routes::list_residents, routes::import_residents, routes::erase_resident, routes::record_consent, routes::get_consents, routes::set_resident_status, routes::export_resident, routes::update_resident),
     components(schemas(problem::Problem, problem::FieldError)),
     modifiers(&BearerScheme),
     tags((name = "registry", description = "Centres and residents"), (name = "evaluation", description = "KPIs and quality"))
@@ -66,6 +67,7 @@ pub struct ApiDoc;
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(bookings::BookingsDoc::openapi());
+    doc.merge(evaluation::EvaluationDoc::openapi());
     doc
 }
 
@@ -136,8 +138,8 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
             "/v1/centres/{centre_id}/residents/{resident_id}/export",
             get(routes::export_resident),
         )
-        .route("/v1/centres/{centre_id}/kpis", get(routes::centre_kpis))
         .merge(bookings::routes())
+        .merge(evaluation::routes())
         .route("/openapi.json", get(|| async { axum::Json(openapi()) }))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such route") })
         .with_state(state)

@@ -6,7 +6,6 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, SecondsFormat};
-use linli_proto::evaluation::v1 as evaluation;
 use linli_proto::registry::v1 as registry;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -319,12 +318,6 @@ pub struct ImportReport {
 }
 
 /// The plan's figures for one centre.
-#[derive(Serialize, ToSchema)]
-pub struct CentreKpis {
-    pub centre_id: String,
-    /// Residents registered at the centre.
-    pub registered_residents: i64,
-}
 
 fn resident(r: registry::Resident) -> Resident {
     let gender = match registry::Gender::try_from(r.gender) {
@@ -476,34 +469,6 @@ pub async fn list_residents(
     Ok(Json(ResidentPage {
         residents: reply.residents.into_iter().map(resident).collect(),
         next_page_token: Some(reply.next_page_token).filter(|t| !t.is_empty()),
-    }))
-}
-
-/// The plan's KPIs for a centre.
-#[utoipa::path(get, path = "/v1/centres/{centre_id}/kpis", tag = "evaluation",
-    params(("centre_id" = String, Path)),
-    responses(
-        (status = 200, body = CentreKpis),
-        (status = 403, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn centre_kpis(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path(centre_id): Path<String>,
-) -> Result<Json<CentreKpis>, Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let request = evaluation::GetCentreKpisRequest {
-        centre_id: centre.to_string(),
-    };
-    let reply = state
-        .evaluation
-        .clone()
-        .get_centre_kpis(auth.grpc(request))
-        .await?
-        .into_inner();
-    Ok(Json(CentreKpis {
-        centre_id: reply.centre_id,
-        registered_residents: reply.registered_residents,
     }))
 }
 
