@@ -112,10 +112,13 @@ impl Ports {
 
 /// Every consumer's queue and bindings. Declared by every role before its relay runs and
 /// by `linli migrate`, so no event is published before the queues that want it exist.
-pub const SUBSCRIPTIONS: &[(&str, &[&str])] = &[(
-    linli_evaluation::SERVICE,
-    linli_evaluation::events::BINDINGS,
-)];
+pub const SUBSCRIPTIONS: &[(&str, &[&str])] = &[
+    (
+        linli_evaluation::SERVICE,
+        linli_evaluation::events::BINDINGS,
+    ),
+    (linli_finance::SERVICE, linli_finance::events::BINDINGS),
+];
 
 /// Declares the exchanges and every consumer's queue.
 pub async fn declare_topology(args: &BusArgs) -> anyhow::Result<()> {

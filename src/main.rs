@@ -236,10 +236,26 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("seeding the demo district")?;
             println!("Demo district ready:");
-            for (centre, residents) in centres {
+            for (centre, residents) in &centres {
                 println!(
                     "  {}  {:<10} {}  ({residents} residents)",
                     centre.id, centre.code, centre.name
+                );
+            }
+            let finance = linli_platform::db::connect(
+                &database,
+                linli_finance::SERVICE,
+                &linli_finance::MIGRATOR,
+            )
+            .await?;
+            let ids: Vec<Uuid> = centres.iter().map(|(centre, _)| centre.id).collect();
+            for books in linli_finance::seed::demo(&finance, &vault, &ids, today)
+                .await
+                .context("seeding the demo books")?
+            {
+                println!(
+                    "  {}  books: {} entries, {} donations",
+                    books.centre, books.entries, books.donations
                 );
             }
             Ok(())
