@@ -4,6 +4,7 @@
 //! services.
 
 pub mod auth;
+pub mod finance;
 pub mod problem;
 pub mod routes;
 
@@ -20,6 +21,7 @@ use linli_platform::auth::TokenKeys;
 use linli_platform::metrics::{HTTP_DURATION, HTTP_REQUESTS};
 use linli_platform::telemetry::{self, HeaderExtractor};
 use linli_proto::evaluation::v1::evaluation_client::EvaluationClient;
+use linli_proto::finance::v1::finance_client::FinanceClient;
 use linli_proto::registry::v1::registry_client::RegistryClient;
 use tokio::net::TcpListener;
 use tonic::transport::{Channel, Endpoint};
@@ -47,6 +49,7 @@ pub struct AppState {
     pub keys: TokenKeys,
     pub registry: RegistryClient<Channel>,
     pub evaluation: EvaluationClient<Channel>,
+    pub finance: FinanceClient<Channel>,
 }
 
 #[derive(OpenApi)]
@@ -58,6 +61,13 @@ pub struct AppState {
     tags((name = "registry", description = "Centres and residents"), (name = "evaluation", description = "KPIs and quality"))
 )]
 pub struct ApiDoc;
+
+/// The whole document: the gateway's own paths and each service module's.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(finance::FinanceDoc::openapi());
+    doc
+}
 
 struct BearerScheme;
 
@@ -86,6 +96,7 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
         registry: RegistryClient::new(channel(&config.registry_endpoint)?)
             .max_encoding_message_size(IMPORT_LIMIT),
         evaluation: EvaluationClient::new(channel(&config.evaluation_endpoint)?),
+        finance: FinanceClient::new(channel(&config.finance_endpoint)?),
     };
     let request_id = HeaderName::from_static("x-request-id");
     Ok(Router::new()
@@ -126,10 +137,8 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
             get(routes::export_resident),
         )
         .route("/v1/centres/{centre_id}/kpis", get(routes::centre_kpis))
-        .route(
-            "/openapi.json",
-            get(|| async { axum::Json(ApiDoc::openapi()) }),
-        )
+        .merge(finance::routes())
+        .route("/openapi.json", get(|| async { axum::Json(openapi()) }))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such route") })
         .with_state(state)
         .layer(DefaultBodyLimit::max(config.body_limit))
