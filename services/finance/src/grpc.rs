@@ -7,7 +7,10 @@ use linli_platform::crypto::Vault;
 use linli_platform::error::Violations;
 use linli_proto::finance::v1 as pb;
 use linli_proto::finance::v1::finance_server::Finance;
-use sqlx::PgPool;
+use std::sync::Arc;
+
+use sqlx::{PgPool, Postgres, Transaction};
+use tokio::sync::{Semaphore, SemaphorePermit};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -29,11 +32,30 @@ const DEFAULT_TIME_ZONE: &str = "Asia/Shanghai";
 pub struct FinanceApi {
     pool: PgPool,
     vault: Vault,
+    /// Turns at writing: a burst of writes (a thousand donations at once) queues here,
+    /// bounded only by each caller's deadline, instead of timing out waiting for a pooled
+    /// connection; two connections stay free for reads and the event consumer.
+    writers: Arc<Semaphore>,
 }
 
 impl FinanceApi {
     pub fn new(pool: PgPool, vault: Vault) -> Self {
-        FinanceApi { pool, vault }
+        let connections = pool.options().get_max_connections() as usize;
+        FinanceApi {
+            pool,
+            vault,
+            writers: Arc::new(Semaphore::new(connections.saturating_sub(2).max(1))),
+        }
+    }
+
+    /// Waits for a turn to write, then opens the transaction.
+    async fn begin(&self) -> Result<(SemaphorePermit<'_>, Transaction<'static, Postgres>), Error> {
+        let turn = self
+            .writers
+            .acquire()
+            .await
+            .expect("the writers' semaphore is never closed");
+        Ok((turn, self.pool.begin().await?))
     }
 
     /// The centre's time zone and currency (defaults for a centre finance has not met).
@@ -51,7 +73,7 @@ impl FinanceApi {
 
     /// Posts `entry` in a transaction of its own.
     async fn post(&self, entry: NewEntry, caller: &Caller) -> Result<pb::JournalEntry, Error> {
-        let mut tx = self.pool.begin().await?;
+        let (_turn, mut tx) = self.begin().await?;
         let row = store::post(&mut tx, &entry, &Actor::current(&caller.subject)).await?;
         tx.commit().await?;
         Ok(journal_entry(row))
@@ -274,7 +296,7 @@ impl Finance for FinanceApi {
         let centre = scoped_centre(caller, &body.centre_id, Access::Write, WRITERS)?;
         let id = parse_id("entry_id", &body.entry_id)?;
         let date = parse_date_or("entry_date", &body.entry_date, self.today(centre).await?)?;
-        let mut tx = self.pool.begin().await.map_err(Error::from)?;
+        let (_turn, mut tx) = self.begin().await?;
         let row = store::reverse(
             &mut tx,
             centre,
@@ -336,7 +358,7 @@ impl Finance for FinanceApi {
         if !month.has_ended(self.today(centre).await?) {
             return Err(Violations::one("period", "has not ended yet").into());
         }
-        let mut tx = self.pool.begin().await.map_err(Error::from)?;
+        let (_turn, mut tx) = self.begin().await?;
         let row =
             store::close_period(&mut tx, centre, month, &Actor::current(&caller.subject)).await?;
         tx.commit().await.map_err(Error::from)?;
@@ -394,7 +416,7 @@ impl Finance for FinanceApi {
             )
             .into());
         }
-        let mut tx = self.pool.begin().await.map_err(Error::from)?;
+        let (_turn, mut tx) = self.begin().await?;
         let currency = store::set_budget(
             &mut tx,
             centre,
@@ -443,7 +465,9 @@ impl Finance for FinanceApi {
             "appropriation" => FundingSource::Appropriation,
             "special_fund" => FundingSource::SpecialFund,
             _ => {
-                return Err(Violations::one("kind", "must be appropriation or special_fund").into());
+                return Err(
+                    Violations::one("kind", "must be appropriation or special_fund").into(),
+                );
             }
         };
         let granting_body = required("granting_body", &body.granting_body)?;
@@ -464,7 +488,7 @@ impl Finance for FinanceApi {
             ],
         )?;
         let id = Uuid::new_v4();
-        let mut tx = self.pool.begin().await.map_err(Error::from)?;
+        let (_turn, mut tx) = self.begin().await?;
         let posted = store::record_grant(
             &mut tx,
             id,
@@ -569,7 +593,7 @@ impl Finance for FinanceApi {
             method,
             received_on,
         };
-        let mut tx = self.pool.begin().await.map_err(Error::from)?;
+        let (_turn, mut tx) = self.begin().await?;
         let row =
             store::record_donation(&mut tx, &donation, &entry, &Actor::current(&caller.subject))
                 .await?;
@@ -619,7 +643,7 @@ impl Finance for FinanceApi {
             ],
         )?;
         let id = Uuid::new_v4();
-        let mut tx = self.pool.begin().await.map_err(Error::from)?;
+        let (_turn, mut tx) = self.begin().await?;
         let posted = store::record_partnership(
             &mut tx,
             id,
