@@ -177,7 +177,7 @@ async fn seed_month(
             EntryLine::credit(FundingSource::Appropriation.account(), yuan(11_000 * scale)),
         ],
     )?);
-    if n % 3 == 0 {
+    if n.is_multiple_of(3) {
         entries.push(entry(
             centre,
             &format!("special/{tag}"),
@@ -302,7 +302,7 @@ async fn seed_month(
         if store::donation_exists(pool, donation_id).await? {
             continue;
         }
-        let anonymous = (n + k) % 3 == 0;
+        let anonymous = (n + k).is_multiple_of(3);
         let amount = yuan([200, 500, 1_000, 2_000, 5_000][(n * 3 + k) % 5]);
         let method = if amount >= yuan(1_000) {
             "bank"
