@@ -968,6 +968,25 @@ async fn an_auditor_reads_every_assigned_centre_but_every_write_is_refused_at_th
             tonic::Code::PermissionDenied
         );
     }
+    // The routes are in the served OpenAPI document beside the gateway's own.
+    let doc: Value = platform
+        .http
+        .get(format!("{}/openapi.json", platform.gateway))
+        .send()
+        .await
+        .expect("gateway answers")
+        .json()
+        .await
+        .expect("json");
+    for path in [
+        "/v1/centres",
+        "/v1/centres/{centre_id}/finance/entries",
+        "/v1/centres/{centre_id}/finance/transparency.csv",
+        "/v1/finance/self-sufficiency",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is documented");
+    }
+
     // Nothing the auditor tried reached the books.
     let pool = platform.pool("finance").await;
     let entries: i64 = sqlx::query_scalar("SELECT count(*) FROM journal_entries")
