@@ -118,6 +118,7 @@ pub const SUBSCRIPTIONS: &[(&str, &[&str])] = &[
         linli_evaluation::SERVICE,
         linli_evaluation::events::BINDINGS,
     ),
+    (linli_finance::SERVICE, linli_finance::events::BINDINGS),
 ];
 
 /// Declares the exchanges and every consumer's queue.

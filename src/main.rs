@@ -255,7 +255,7 @@ async fn main() -> anyhow::Result<()> {
                 .context("seeding the demo week of bookings")?;
             bookings.close().await;
             println!("Demo district ready:");
-            for (centre, residents) in centres {
+            for (centre, residents) in &centres {
                 let bookings = booked
                     .iter()
                     .find(|(id, _)| *id == centre.id)
@@ -263,6 +263,22 @@ async fn main() -> anyhow::Result<()> {
                 println!(
                     "  {}  {:<10} {}  ({residents} residents, {bookings} bookings)",
                     centre.id, centre.code, centre.name
+                );
+            }
+            let finance = linli_platform::db::connect(
+                &database,
+                linli_finance::SERVICE,
+                &linli_finance::MIGRATOR,
+            )
+            .await?;
+            let ids: Vec<Uuid> = centres.iter().map(|(centre, _)| centre.id).collect();
+            for books in linli_finance::seed::demo(&finance, &vault, &ids, today)
+                .await
+                .context("seeding the demo books")?
+            {
+                println!(
+                    "  {}  books: {} entries, {} donations",
+                    books.centre, books.entries, books.donations
                 );
             }
             Ok(())

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod bookings;
 pub mod evaluation;
+pub mod finance;
 pub mod problem;
 pub mod routes;
 
@@ -23,6 +24,7 @@ use linli_platform::metrics::{HTTP_DURATION, HTTP_REQUESTS};
 use linli_platform::telemetry::{self, HeaderExtractor};
 use linli_proto::bookings::v1::bookings_client::BookingsClient;
 use linli_proto::evaluation::v1::evaluation_client::EvaluationClient;
+use linli_proto::finance::v1::finance_client::FinanceClient;
 use linli_proto::registry::v1::registry_client::RegistryClient;
 use tokio::net::TcpListener;
 use tonic::transport::{Channel, Endpoint};
@@ -51,6 +53,7 @@ pub struct AppState {
     pub registry: RegistryClient<Channel>,
     pub bookings: BookingsClient<Channel>,
     pub evaluation: EvaluationClient<Channel>,
+    pub finance: FinanceClient<Channel>,
 }
 
 #[derive(OpenApi)]
@@ -68,6 +71,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(bookings::BookingsDoc::openapi());
     doc.merge(evaluation::EvaluationDoc::openapi());
+    doc.merge(finance::FinanceDoc::openapi());
     doc
 }
 
@@ -99,6 +103,7 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
             .max_encoding_message_size(IMPORT_LIMIT),
         bookings: BookingsClient::new(channel(&config.bookings_endpoint)?),
         evaluation: EvaluationClient::new(channel(&config.evaluation_endpoint)?),
+        finance: FinanceClient::new(channel(&config.finance_endpoint)?),
     };
     let request_id = HeaderName::from_static("x-request-id");
     Ok(Router::new()
@@ -140,6 +145,7 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
         )
         .merge(bookings::routes())
         .merge(evaluation::routes())
+        .merge(finance::routes())
         .route("/openapi.json", get(|| async { axum::Json(openapi()) }))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such route") })
         .with_state(state)

@@ -19,6 +19,12 @@ pub mod evaluation {
     }
 }
 
+pub mod finance {
+    pub mod v1 {
+        tonic::include_proto!("linli.finance.v1");
+    }
+}
+
 pub mod events {
     pub mod v1 {
         tonic::include_proto!("linli.events.v1");
@@ -140,4 +146,24 @@ impl Event for events::v1::FacilityReleased {
 impl Event for events::v1::StaffQualityUpdated {
     const ROUTING_KEY: &'static str = "evaluation.staff.quality_updated";
     const TYPE: &'static str = "linli.events.v1.StaffQualityUpdated";
+}
+
+impl Event for events::v1::EntryPosted {
+    const ROUTING_KEY: &'static str = "finance.entry.posted";
+    const TYPE: &'static str = "linli.events.v1.EntryPosted";
+}
+
+impl Event for events::v1::DonationReceived {
+    const ROUTING_KEY: &'static str = "finance.donation.received";
+    const TYPE: &'static str = "linli.events.v1.DonationReceived";
+}
+
+impl Event for events::v1::BudgetThresholdReached {
+    const ROUTING_KEY: &'static str = "finance.budget.threshold_reached";
+    const TYPE: &'static str = "linli.events.v1.BudgetThresholdReached";
+}
+
+impl Event for events::v1::PeriodClosed {
+    const ROUTING_KEY: &'static str = "finance.period.closed";
+    const TYPE: &'static str = "linli.events.v1.PeriodClosed";
 }

@@ -1,9 +1,21 @@
-//! Money: the double-entry ledger, budgets, funding sources, donations, fees, oversight and transparency.
-//!
-//! The role runs on the shared platform today (its own database and migrations, outbox
-//! relay, health, reflection, readiness); its business API arrives with its own issue.
+//! Money: the centres' double-entry ledger, budgets, funding sources, donations with
+//! receipts, service fees, oversight and transparency. Owns the `linli_finance` database,
+//! whose triggers hold the ledger's invariants (balanced, immutable, closed periods stay
+//! closed, an append-only audit trail); publishes `finance.*` events and consumes the fee
+//! events of bookings and the registry's erasures and new centres.
 
+pub mod domain;
+pub mod error;
+pub mod events;
+pub mod grpc;
+pub mod report;
+pub mod seed;
+pub mod store;
+
+use linli_platform::auth::Authenticate;
+use linli_platform::bus::Consumer;
 use linli_platform::service::ServiceContext;
+use linli_proto::finance::v1::finance_server::FinanceServer;
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
@@ -14,8 +26,20 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 
 /// Runs the finance role on `listener` until the context's shutdown.
 pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
-    let started = ctx.start(SERVICE, &MIGRATOR).await?;
+    let mut started = ctx.start(SERVICE, &MIGRATOR).await?;
     started
-        .serve(listener, GRPC_SERVICE, Routes::builder().routes())
-        .await
+        .consume(Consumer::new(
+            SERVICE,
+            started.pool.clone(),
+            started.bus.clone(),
+            events::BINDINGS,
+            events::Books,
+        ))
+        .await?;
+    let api = grpc::FinanceApi::new(started.pool.clone(), ctx.vault.clone());
+    let routes = Routes::new(FinanceServer::with_interceptor(
+        api,
+        Authenticate(ctx.keys.clone()),
+    ));
+    started.serve(listener, GRPC_SERVICE, routes).await
 }

@@ -1,0 +1,142 @@
+//! Days and months as finance counts them: the centre's calendar day, and months as
+//! accounting periods. Fiscal years are calendar years.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use linli_platform::error::Violations;
+
+/// A `YYYY-MM-DD` date.
+pub fn parse_date(field: &str, text: &str) -> Result<NaiveDate, Violations> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| Violations::one(field, "must be a date, YYYY-MM-DD"))
+}
+
+/// An optional date: `default` when empty.
+pub fn parse_date_or(field: &str, text: &str, default: NaiveDate) -> Result<NaiveDate, Violations> {
+    if text.trim().is_empty() {
+        Ok(default)
+    } else {
+        parse_date(field, text)
+    }
+}
+
+/// The calendar day `at` falls on in `time_zone` (Asia/Shanghai when unknown).
+pub fn local_date(at: DateTime<Utc>, time_zone: &str) -> NaiveDate {
+    let zone: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    at.with_timezone(&zone).date_naive()
+}
+
+/// An accounting period: one calendar month.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Month {
+    first: NaiveDate,
+}
+
+impl Month {
+    pub fn parse(field: &str, text: &str) -> Result<Month, Violations> {
+        NaiveDate::parse_from_str(&format!("{}-01", text.trim()), "%Y-%m-%d")
+            .map(|first| Month { first })
+            .map_err(|_| Violations::one(field, "must be a month, YYYY-MM"))
+    }
+
+    pub fn of(date: NaiveDate) -> Month {
+        Month {
+            first: date.with_day(1).expect("day 1 exists in every month"),
+        }
+    }
+
+    pub fn first_day(self) -> NaiveDate {
+        self.first
+    }
+
+    pub fn last_day(self) -> NaiveDate {
+        self.next().first - chrono::Duration::days(1)
+    }
+
+    pub fn next(self) -> Month {
+        let (year, month) = if self.first.month() == 12 {
+            (self.first.year() + 1, 1)
+        } else {
+            (self.first.year(), self.first.month() + 1)
+        };
+        Month {
+            first: NaiveDate::from_ymd_opt(year, month, 1).expect("a valid month"),
+        }
+    }
+
+    pub fn year(self) -> i32 {
+        self.first.year()
+    }
+
+    /// Whether the month is over on `today`: only then may it close.
+    pub fn has_ended(self, today: NaiveDate) -> bool {
+        self.last_day() < today
+    }
+}
+
+impl std::fmt::Display for Month {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.first.format("%Y-%m"))
+    }
+}
+
+/// An inclusive range of months, as reports take them.
+pub fn month_range(from: &str, to: &str) -> Result<(Month, Month), Violations> {
+    let mut violations = Violations::default();
+    let from = Month::parse("from", from)
+        .map_err(|v| violations.0.extend(v.0))
+        .ok();
+    let to = Month::parse("to", to)
+        .map_err(|v| violations.0.extend(v.0))
+        .ok();
+    match (from, to) {
+        (Some(from), Some(to)) if from <= to => Ok((from, to)),
+        (Some(_), Some(_)) => Err(Violations::one("to", "must not be before from")),
+        _ => Err(violations),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        parse_date("d", text).unwrap()
+    }
+
+    #[test]
+    fn a_month_knows_its_days_and_its_successor() {
+        let feb = Month::parse("period", "2024-02").unwrap();
+        assert_eq!(feb.first_day(), date("2024-02-01"));
+        assert_eq!(feb.last_day(), date("2024-02-29"));
+        assert_eq!(
+            Month::parse("p", "2025-12").unwrap().next().to_string(),
+            "2026-01"
+        );
+        assert!(Month::parse("period", "2025-13").is_err());
+    }
+
+    #[test]
+    fn a_month_closes_only_once_it_is_over() {
+        let jan = Month::parse("p", "2026-01").unwrap();
+        assert!(!jan.has_ended(date("2026-01-31")));
+        assert!(jan.has_ended(date("2026-02-01")));
+    }
+
+    #[test]
+    fn a_late_evening_in_shanghai_is_already_the_next_day() {
+        let at = DateTime::parse_from_rfc3339("2026-03-31T17:30:00Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(local_date(at, "Asia/Shanghai"), date("2026-04-01"));
+    }
+
+    #[test]
+    fn ranges_run_forwards() {
+        assert!(month_range("2026-01", "2026-12").is_ok());
+        assert_eq!(
+            month_range("2026-03", "2026-01").unwrap_err().0[0].field,
+            "to"
+        );
+        assert_eq!(month_range("x", "y").unwrap_err().0.len(), 2);
+    }
+}
