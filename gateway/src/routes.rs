@@ -317,8 +317,6 @@ pub struct ImportReport {
     pub errors: Vec<RowError>,
 }
 
-/// The plan's figures for one centre.
-
 fn resident(r: registry::Resident) -> Resident {
     let gender = match registry::Gender::try_from(r.gender) {
         Ok(registry::Gender::Male) => "male",

@@ -255,6 +255,51 @@ impl TestPlatform {
         pool.close().await;
     }
 
+    /// POSTs JSON to the gateway as `token` (with an idempotency key if given); the
+    /// status and the JSON body (`Null` when there is none).
+    pub async fn post_json(
+        &self,
+        token: &str,
+        path: &str,
+        body: &serde_json::Value,
+        idempotency_key: Option<&str>,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.gateway))
+            .bearer_auth(token)
+            .json(body);
+        if let Some(key) = idempotency_key {
+            request = request.header("Idempotency-Key", key);
+        }
+        let response = request.send().await.expect("the gateway answers");
+        let status = response.status();
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// GETs JSON from the gateway as `token`.
+    pub async fn get_json(
+        &self,
+        token: &str,
+        path: &str,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.gateway))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the gateway answers");
+        let status = response.status();
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    }
+
     pub fn vault(&self) -> Vault {
         Vault::new(&self.args.data).expect("test keys are valid")
     }

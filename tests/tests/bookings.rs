@@ -56,31 +56,13 @@ impl Desk {
         body: Value,
         key: Option<&str>,
     ) -> (StatusCode, Value) {
-        let mut request = self
-            .platform
-            .http
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(&body);
-        if let Some(key) = key {
-            request = request.header("Idempotency-Key", key);
-        }
-        let response = request.send().await.expect("gateway answers");
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
+        let path = format!("/v1/centres/{}{path}", self.centre);
+        self.platform.post_json(token, &path, &body, key).await
     }
 
     async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let response = self
-            .platform
-            .http
-            .get(self.url(path))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .expect("gateway answers");
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
+        let path = format!("/v1/centres/{}{path}", self.centre);
+        self.platform.get_json(&self.token, &path).await
     }
 
     /// Registers a resident and waits until bookings knows them.
@@ -93,7 +75,7 @@ impl Desk {
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         let id = body["id"].as_str().expect("resident id").to_owned();
-        self.wait_for_residents(&[id.clone()]).await;
+        self.wait_for_residents(std::slice::from_ref(&id)).await;
         id
     }
 

@@ -161,3 +161,14 @@ CREATE TABLE suggestions (
     CHECK ((status IN ('answered', 'closed')) = (answered_at IS NOT NULL))
 );
 CREATE INDEX suggestions_by_centre ON suggestions (centre_id, status, received_at);
+
+-- From finance.entry.posted: each entry's effect on own income and expenditure, by the
+-- centre's calendar day (reversals carry negative amounts).
+CREATE TABLE ledger_effects (
+    entry_id          uuid   PRIMARY KEY,
+    centre_id         uuid   NOT NULL,
+    entry_date        date   NOT NULL,
+    own_income_minor  bigint NOT NULL,
+    expenditure_minor bigint NOT NULL
+);
+CREATE INDEX ledger_effects_by_centre ON ledger_effects (centre_id, entry_date);

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use linli_platform::bus::{Handler, HandlerError, Incoming};
 use linli_proto::Event;
 use linli_proto::events::v1::{
-    BookingAttended, CentreCreated, FacilityCreated, FacilityHeld, FacilityReleased,
+    BookingAttended, CentreCreated, EntryPosted, FacilityCreated, FacilityHeld, FacilityReleased,
     ResidentDeceased, ResidentErased, ResidentMovedOut, ResidentRegistered, ResidentReturned,
     ServiceDelivered,
 };
@@ -22,6 +22,7 @@ pub const BINDINGS: &[&str] = &[
     "bookings.booking.attended",
     "bookings.service.delivered",
     "bookings.facility.*",
+    "finance.entry.posted",
 ];
 
 /// Logs each fact and applies it to the projection it changes.
@@ -159,6 +160,18 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
                 tx,
                 uuid("hold_id", &e.hold_id)?,
                 instant("released_at", e.released_at.as_ref())?,
+            )
+            .await?;
+        }
+        EntryPosted::ROUTING_KEY => {
+            let e: EntryPosted = event.decode()?;
+            store::record_ledger_effect(
+                tx,
+                uuid("entry_id", &e.entry_id)?,
+                uuid("centre_id", &e.centre_id)?,
+                date("entry_date", &e.entry_date)?,
+                e.own_income_minor,
+                e.expenditure_minor,
             )
             .await?;
         }

@@ -44,7 +44,7 @@ pub struct FactRow {
 
 /// Empties every projection built from facts, inside `tx`, before a replay.
 pub async fn clear_projections(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("TRUNCATE registered_residents, centres, attendances, facilities, facility_holds")
+    sqlx::query("TRUNCATE registered_residents, centres, attendances, facilities, facility_holds, ledger_effects")
         .execute(tx)
         .await?;
     Ok(())
@@ -191,6 +191,28 @@ pub async fn invite_for_delivery(tx: &mut PgConnection, d: &Delivery) -> Result<
     .bind(d.offering_id)
     .bind(d.staff_id)
     .bind(d.delivered_at)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn record_ledger_effect(
+    tx: &mut PgConnection,
+    entry: Uuid,
+    centre: Uuid,
+    day: NaiveDate,
+    own_income: i64,
+    expenditure: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO ledger_effects (entry_id, centre_id, entry_date, own_income_minor, expenditure_minor)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (entry_id) DO NOTHING",
+    )
+    .bind(entry)
+    .bind(centre)
+    .bind(day)
+    .bind(own_income)
+    .bind(expenditure)
     .execute(tx)
     .await?;
     Ok(())
@@ -367,6 +389,17 @@ pub async fn kpi_figure(
                 })
                 .sum();
             (booked, open)
+        }
+        "self_sufficiency" => {
+            sqlx::query_as(
+                "SELECT COALESCE(sum(own_income_minor), 0)::bigint, COALESCE(sum(expenditure_minor), 0)::bigint
+                 FROM ledger_effects WHERE centre_id = $1 AND entry_date >= $2 AND entry_date < $3",
+            )
+            .bind(centre)
+            .bind(period.start)
+            .bind(period.end)
+            .fetch_one(pool)
+            .await?
         }
         // Figures from services whose facts evaluation does not receive yet.
         _ => (0, 0),
