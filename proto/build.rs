@@ -12,8 +12,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "linli/registry/v1/registry.proto",
         "linli/bookings/v1/bookings.proto",
         "linli/evaluation/v1/evaluation.proto",
+        "linli/volunteers/v1/volunteers.proto",
         "linli/events/v1/registry.proto",
         "linli/events/v1/bookings.proto",
+        "linli/events/v1/volunteers.proto",
     ];
     tonic_prost_build::configure()
         .file_descriptor_set_path(out_dir.join("linli_descriptor.bin"))

@@ -1,0 +1,1 @@
+//! Demo data for `linli seed demo` (filled in below).
