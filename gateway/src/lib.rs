@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bookings;
 pub mod problem;
 pub mod routes;
+pub mod volunteers;
 
 use std::time::{Duration, Instant};
 
@@ -23,6 +24,7 @@ use linli_platform::telemetry::{self, HeaderExtractor};
 use linli_proto::bookings::v1::bookings_client::BookingsClient;
 use linli_proto::evaluation::v1::evaluation_client::EvaluationClient;
 use linli_proto::registry::v1::registry_client::RegistryClient;
+use linli_proto::volunteers::v1::volunteers_client::VolunteersClient;
 use tokio::net::TcpListener;
 use tonic::transport::{Channel, Endpoint};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -49,6 +51,7 @@ pub struct AppState {
     pub keys: TokenKeys,
     pub registry: RegistryClient<Channel>,
     pub bookings: BookingsClient<Channel>,
+    pub volunteers: VolunteersClient<Channel>,
     pub evaluation: EvaluationClient<Channel>,
 }
 
@@ -66,6 +69,7 @@ pub struct ApiDoc;
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(bookings::BookingsDoc::openapi());
+    doc.merge(volunteers::VolunteersDoc::openapi());
     doc
 }
 
@@ -96,6 +100,7 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
         registry: RegistryClient::new(channel(&config.registry_endpoint)?)
             .max_encoding_message_size(IMPORT_LIMIT),
         bookings: BookingsClient::new(channel(&config.bookings_endpoint)?),
+        volunteers: VolunteersClient::new(channel(&config.volunteers_endpoint)?),
         evaluation: EvaluationClient::new(channel(&config.evaluation_endpoint)?),
     };
     let request_id = HeaderName::from_static("x-request-id");
@@ -138,6 +143,7 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
         )
         .route("/v1/centres/{centre_id}/kpis", get(routes::centre_kpis))
         .merge(bookings::routes())
+        .merge(volunteers::routes())
         .route("/openapi.json", get(|| async { axum::Json(openapi()) }))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such route") })
         .with_state(state)
