@@ -463,7 +463,7 @@ async fn matching_ranks_the_qualified_and_available_first_and_excludes_the_rest_
     assert!(reasons("ranked", &best).contains(&"available for the whole shift".to_owned()));
     assert!(reasons("ranked", &best).contains(&"has every required skill".to_owned()));
     assert!(
-        reasons("ranked", &loaded).contains(&format!("10.0 verified hours in the last 30 days"))
+        reasons("ranked", &loaded).contains(&"10.0 verified hours in the last 30 days".to_owned())
     );
     assert!(reasons("ranked", &half).contains(&"lacks elderly_care".to_owned()));
     assert!(
