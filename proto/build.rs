@@ -17,6 +17,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "linli/events/v1/bookings.proto",
         "linli/events/v1/evaluation.proto",
         "linli/events/v1/finance.proto",
+        "linli/volunteers/v1/volunteers.proto",
+        "linli/events/v1/volunteers.proto",
     ];
     tonic_prost_build::configure()
         .file_descriptor_set_path(out_dir.join("linli_descriptor.bin"))

@@ -115,6 +115,10 @@ impl Ports {
 pub const SUBSCRIPTIONS: &[(&str, &[&str])] = &[
     (linli_bookings::SERVICE, linli_bookings::events::BINDINGS),
     (
+        linli_volunteers::SERVICE,
+        linli_volunteers::events::BINDINGS,
+    ),
+    (
         linli_evaluation::SERVICE,
         linli_evaluation::events::BINDINGS,
     ),

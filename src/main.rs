@@ -254,6 +254,20 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("seeding the demo week of bookings")?;
             bookings.close().await;
+            let volunteers = linli_platform::db::connect(
+                &database,
+                linli_volunteers::SERVICE,
+                &linli_volunteers::MIGRATOR,
+            )
+            .await?;
+            let zones: Vec<(uuid::Uuid, String)> = centres
+                .iter()
+                .map(|(centre, _)| (centre.id, centre.time_zone.clone()))
+                .collect();
+            let enlisted = linli_volunteers::seed::demo(&volunteers, &zones, &facts, today)
+                .await
+                .context("seeding the demo workforce")?;
+            volunteers.close().await;
             println!("Demo district ready:");
             for (centre, residents) in &centres {
                 let bookings = booked
@@ -280,6 +294,9 @@ async fn main() -> anyhow::Result<()> {
                     "  {}  books: {} entries, {} donations",
                     books.centre, books.entries, books.donations
                 );
+            }
+            for (centre, active, staff) in enlisted {
+                println!("  {centre}  {active} active volunteers, {staff} staff");
             }
             Ok(())
         }

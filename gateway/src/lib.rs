@@ -9,6 +9,7 @@ pub mod evaluation;
 pub mod finance;
 pub mod problem;
 pub mod routes;
+pub mod volunteers;
 
 use std::time::{Duration, Instant};
 
@@ -26,6 +27,7 @@ use linli_proto::bookings::v1::bookings_client::BookingsClient;
 use linli_proto::evaluation::v1::evaluation_client::EvaluationClient;
 use linli_proto::finance::v1::finance_client::FinanceClient;
 use linli_proto::registry::v1::registry_client::RegistryClient;
+use linli_proto::volunteers::v1::volunteers_client::VolunteersClient;
 use tokio::net::TcpListener;
 use tonic::transport::{Channel, Endpoint};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -52,6 +54,7 @@ pub struct AppState {
     pub keys: TokenKeys,
     pub registry: RegistryClient<Channel>,
     pub bookings: BookingsClient<Channel>,
+    pub volunteers: VolunteersClient<Channel>,
     pub evaluation: EvaluationClient<Channel>,
     pub finance: FinanceClient<Channel>,
 }
@@ -72,6 +75,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(bookings::BookingsDoc::openapi());
     doc.merge(evaluation::EvaluationDoc::openapi());
     doc.merge(finance::FinanceDoc::openapi());
+    doc.merge(volunteers::VolunteersDoc::openapi());
     doc
 }
 
@@ -102,6 +106,7 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
         registry: RegistryClient::new(channel(&config.registry_endpoint)?)
             .max_encoding_message_size(IMPORT_LIMIT),
         bookings: BookingsClient::new(channel(&config.bookings_endpoint)?),
+        volunteers: VolunteersClient::new(channel(&config.volunteers_endpoint)?),
         evaluation: EvaluationClient::new(channel(&config.evaluation_endpoint)?),
         finance: FinanceClient::new(channel(&config.finance_endpoint)?),
     };
@@ -146,6 +151,7 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
         .merge(bookings::routes())
         .merge(evaluation::routes())
         .merge(finance::routes())
+        .merge(volunteers::routes())
         .route("/openapi.json", get(|| async { axum::Json(openapi()) }))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such route") })
         .with_state(state)

@@ -25,6 +25,12 @@ pub mod finance {
     }
 }
 
+pub mod volunteers {
+    pub mod v1 {
+        tonic::include_proto!("linli.volunteers.v1");
+    }
+}
+
 pub mod events {
     pub mod v1 {
         tonic::include_proto!("linli.events.v1");
@@ -141,6 +147,51 @@ impl Event for events::v1::FacilityHeld {
 impl Event for events::v1::FacilityReleased {
     const ROUTING_KEY: &'static str = "bookings.facility.released";
     const TYPE: &'static str = "linli.events.v1.FacilityReleased";
+}
+
+impl Event for events::v1::VolunteerRegistered {
+    const ROUTING_KEY: &'static str = "volunteers.volunteer.registered";
+    const TYPE: &'static str = "linli.events.v1.VolunteerRegistered";
+}
+
+impl Event for events::v1::VolunteerDeactivated {
+    const ROUTING_KEY: &'static str = "volunteers.volunteer.deactivated";
+    const TYPE: &'static str = "linli.events.v1.VolunteerDeactivated";
+}
+
+impl Event for events::v1::VolunteerReactivated {
+    const ROUTING_KEY: &'static str = "volunteers.volunteer.reactivated";
+    const TYPE: &'static str = "linli.events.v1.VolunteerReactivated";
+}
+
+impl Event for events::v1::ShiftCompleted {
+    const ROUTING_KEY: &'static str = "volunteers.shift.completed";
+    const TYPE: &'static str = "linli.events.v1.ShiftCompleted";
+}
+
+impl Event for events::v1::HoursMilestoneReached {
+    const ROUTING_KEY: &'static str = "volunteers.hours.milestone_reached";
+    const TYPE: &'static str = "linli.events.v1.HoursMilestoneReached";
+}
+
+impl Event for events::v1::TrainingCompleted {
+    const ROUTING_KEY: &'static str = "volunteers.training.completed";
+    const TYPE: &'static str = "linli.events.v1.TrainingCompleted";
+}
+
+impl Event for events::v1::CertificationExpiring {
+    const ROUTING_KEY: &'static str = "volunteers.certification.expiring";
+    const TYPE: &'static str = "linli.events.v1.CertificationExpiring";
+}
+
+impl Event for events::v1::StaffJoined {
+    const ROUTING_KEY: &'static str = "volunteers.staff.joined";
+    const TYPE: &'static str = "linli.events.v1.StaffJoined";
+}
+
+impl Event for events::v1::StaffLeft {
+    const ROUTING_KEY: &'static str = "volunteers.staff.left";
+    const TYPE: &'static str = "linli.events.v1.StaffLeft";
 }
 
 impl Event for events::v1::StaffQualityUpdated {

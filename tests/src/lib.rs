@@ -110,6 +110,23 @@ impl TestPlatform {
         let name = unique_name();
         let mut args = test_args(&name);
         adjust(&mut args);
+        TestPlatform::launch(name, args).await
+    }
+
+    /// Stops this platform without removing anything, and starts a new one on the same
+    /// databases and broker names: a restart of every role.
+    pub async fn restart(mut self) -> TestPlatform {
+        self.shutdown.cancel();
+        if let Some(running) = self.running.take() {
+            running
+                .await
+                .expect("platform task joins")
+                .expect("platform stops cleanly");
+        }
+        TestPlatform::launch(self.name.clone(), self.args.clone()).await
+    }
+
+    async fn launch(name: String, args: ServeArgs) -> TestPlatform {
         let shutdown = CancellationToken::new();
         let running = linli::start(Role::All, args.clone(), shutdown.clone())
             .await
@@ -298,6 +315,53 @@ impl TestPlatform {
             status,
             response.json().await.unwrap_or(serde_json::Value::Null),
         )
+    }
+
+    /// Adds a centre in `zone` and waits until the volunteers service heard of it.
+    pub async fn volunteering_centre(&self, zone: &str) -> Uuid {
+        let centre = self.bookable_centre(zone).await;
+        let pool = self.pool("volunteers").await;
+        poll(
+            "volunteers to hear of the centre",
+            Duration::from_secs(30),
+            || {
+                let pool = pool.clone();
+                async move {
+                    sqlx::query_scalar::<_, String>("SELECT time_zone FROM centres WHERE id = $1")
+                        .bind(centre)
+                        .fetch_optional(&pool)
+                        .await
+                        .ok()
+                        .flatten()
+                }
+            },
+        )
+        .await;
+        pool.close().await;
+        centre
+    }
+
+    /// Waits until the volunteers service's read model holds every one of `residents`.
+    pub async fn wait_for_residents_in_volunteers(&self, residents: &[Uuid]) {
+        let pool = self.pool("volunteers").await;
+        poll(
+            "volunteers to hear of the residents",
+            Duration::from_secs(60),
+            || {
+                let pool = pool.clone();
+                async move {
+                    let known: i64 =
+                        sqlx::query_scalar("SELECT count(*) FROM residents WHERE id = ANY($1)")
+                            .bind(residents)
+                            .fetch_one(&pool)
+                            .await
+                            .ok()?;
+                    (known == residents.len() as i64).then_some(())
+                }
+            },
+        )
+        .await;
+        pool.close().await;
     }
 
     pub fn vault(&self) -> Vault {

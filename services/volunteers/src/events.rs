@@ -1,0 +1,253 @@
+//! What the volunteers service tells other services, and how it keeps its read models:
+//! the registry's centres and residents, and evaluation's quality figures per staff
+//! member. Events carry ids, dates, hours and kinds, never a name, phone or ID number.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use linli_platform::bus::{Handler, HandlerError, Incoming};
+use linli_proto::Event;
+use linli_proto::events::v1::{
+    CentreCreated, CertificationExpiring, HoursMilestoneReached, ResidentDeceased, ResidentErased,
+    ResidentMovedOut, ResidentRegistered, ResidentReturned, ResidentUpdated, ShiftCompleted,
+    StaffJoined, StaffLeft, StaffQualityUpdated, TrainingCompleted, VolunteerDeactivated,
+    VolunteerReactivated, VolunteerRegistered,
+};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::store::{self, CertificationRow, CompletionRow, HourEntryRow, ShiftRow, StaffRow};
+
+/// The routing keys volunteers subscribes to.
+pub const BINDINGS: &[&str] = &[
+    "registry.resident.*",
+    "registry.centre.created",
+    "evaluation.staff.quality_updated",
+];
+
+pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: at.timestamp_subsec_nanos() as i32,
+    }
+}
+
+fn date(day: NaiveDate) -> String {
+    day.format("%Y-%m-%d").to_string()
+}
+
+pub fn registered(
+    volunteer: Uuid,
+    centre: Uuid,
+    resident: Uuid,
+    now: DateTime<Utc>,
+) -> VolunteerRegistered {
+    VolunteerRegistered {
+        volunteer_id: volunteer.to_string(),
+        centre_id: centre.to_string(),
+        resident_id: resident.to_string(),
+        registered_at: Some(timestamp(now)),
+    }
+}
+
+pub fn deactivated(
+    volunteer: Uuid,
+    centre: Uuid,
+    status: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> VolunteerDeactivated {
+    VolunteerDeactivated {
+        volunteer_id: volunteer.to_string(),
+        centre_id: centre.to_string(),
+        status: status.to_owned(),
+        reason: reason.to_owned(),
+        deactivated_at: Some(timestamp(now)),
+    }
+}
+
+pub fn reactivated(volunteer: Uuid, centre: Uuid, now: DateTime<Utc>) -> VolunteerReactivated {
+    VolunteerReactivated {
+        volunteer_id: volunteer.to_string(),
+        centre_id: centre.to_string(),
+        reactivated_at: Some(timestamp(now)),
+    }
+}
+
+pub fn shift_completed(
+    entry: &HourEntryRow,
+    shift: Option<&ShiftRow>,
+    now: DateTime<Utc>,
+) -> ShiftCompleted {
+    ShiftCompleted {
+        hour_entry_id: entry.id.to_string(),
+        centre_id: entry.centre_id.to_string(),
+        volunteer_id: entry.volunteer_id.to_string(),
+        shift_id: shift.map(|s| s.id.to_string()).unwrap_or_default(),
+        opportunity_id: shift
+            .map(|s| s.opportunity_id.to_string())
+            .unwrap_or_default(),
+        worked_on: date(entry.worked_on),
+        verified_minutes: entry.minutes,
+        verified_at: Some(timestamp(now)),
+    }
+}
+
+pub fn milestone(
+    volunteer: Uuid,
+    centre: Uuid,
+    hours: i32,
+    total: i64,
+    now: DateTime<Utc>,
+) -> HoursMilestoneReached {
+    HoursMilestoneReached {
+        volunteer_id: volunteer.to_string(),
+        centre_id: centre.to_string(),
+        milestone_hours: hours,
+        total_minutes: total,
+        reached_at: Some(timestamp(now)),
+    }
+}
+
+pub fn training_completed(row: &CompletionRow, minutes: i32) -> TrainingCompleted {
+    TrainingCompleted {
+        completion_id: row.id.to_string(),
+        centre_id: row.centre_id.to_string(),
+        course_id: row.course_id.to_string(),
+        person_kind: row.person_kind.clone(),
+        person_id: row.person_id.to_string(),
+        completed_on: date(row.completed_on),
+        course_minutes: minutes,
+    }
+}
+
+pub fn expiring(row: &CertificationRow, days_left: i32) -> CertificationExpiring {
+    CertificationExpiring {
+        certification_id: row.id.to_string(),
+        centre_id: row.centre_id.to_string(),
+        holder_kind: row.holder_kind.clone(),
+        holder_id: row.holder_id.to_string(),
+        kind: row.kind.clone(),
+        expires_on: row.expires_on.map(date).unwrap_or_default(),
+        days_left,
+    }
+}
+
+pub fn staff_joined(row: &StaffRow) -> StaffJoined {
+    StaffJoined {
+        staff_id: row.id.to_string(),
+        centre_id: row.centre_id.to_string(),
+        position: row.position.clone(),
+        employed_from: date(row.employed_from),
+    }
+}
+
+pub fn staff_left(row: &StaffRow) -> StaffLeft {
+    StaffLeft {
+        staff_id: row.id.to_string(),
+        centre_id: row.centre_id.to_string(),
+        position: row.position.clone(),
+        employed_until: row.employed_until.map(date).unwrap_or_default(),
+    }
+}
+
+/// Keeps the read models and reacts to what happens to residents.
+pub struct Facts;
+
+impl Handler for Facts {
+    async fn handle(&self, event: &Incoming, tx: &mut PgConnection) -> Result<(), HandlerError> {
+        let now = Utc::now();
+        match event.routing_key.as_str() {
+            CentreCreated::ROUTING_KEY => {
+                let e: CentreCreated = event.decode()?;
+                store::record_centre(tx, uuid("centre_id", &e.centre_id)?, &e.time_zone).await?;
+            }
+            ResidentRegistered::ROUTING_KEY => {
+                let e: ResidentRegistered = event.decode()?;
+                let (id, centre) = (
+                    uuid("resident_id", &e.resident_id)?,
+                    uuid("centre_id", &e.centre_id)?,
+                );
+                store::record_resident(tx, id, centre, &e.age_band).await?;
+            }
+            ResidentUpdated::ROUTING_KEY => {
+                let e: ResidentUpdated = event.decode()?;
+                let (id, centre) = (
+                    uuid("resident_id", &e.resident_id)?,
+                    uuid("centre_id", &e.centre_id)?,
+                );
+                store::record_resident(tx, id, centre, &e.age_band).await?;
+            }
+            ResidentMovedOut::ROUTING_KEY => {
+                let e: ResidentMovedOut = event.decode()?;
+                leaves(tx, &e.resident_id, "moved_out", &e.since, now).await?;
+            }
+            ResidentDeceased::ROUTING_KEY => {
+                let e: ResidentDeceased = event.decode()?;
+                leaves(tx, &e.resident_id, "deceased", &e.since, now).await?;
+            }
+            ResidentReturned::ROUTING_KEY => {
+                // Active again as a resident; volunteering again is a new registration.
+                let e: ResidentReturned = event.decode()?;
+                let since = NaiveDate::parse_from_str(&e.since, "%Y-%m-%d").ok();
+                store::set_resident_status(
+                    tx,
+                    uuid("resident_id", &e.resident_id)?,
+                    "active",
+                    since,
+                )
+                .await?;
+            }
+            ResidentErased::ROUTING_KEY => {
+                let e: ResidentErased = event.decode()?;
+                store::anonymise_resident(tx, uuid("resident_id", &e.resident_id)?, now).await?;
+            }
+            StaffQualityUpdated::ROUTING_KEY => {
+                let e: StaffQualityUpdated = event.decode()?;
+                let at = e
+                    .updated_at
+                    .and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
+                    .or(event.occurred_at)
+                    .unwrap_or(now);
+                store::record_quality(
+                    tx,
+                    uuid("staff_id", &e.staff_id)?,
+                    uuid("centre_id", &e.centre_id)?,
+                    &e.period,
+                    // Evaluation sends mean 1–5 scores; reviews show them per thousand
+                    // of the best score, satisfaction and the mean of effectiveness and
+                    // professionalism.
+                    permille(e.satisfaction),
+                    permille((e.effectiveness + e.professionalism) / 2.0),
+                    i32::try_from(e.responses).unwrap_or(i32::MAX),
+                    at,
+                )
+                .await?;
+            }
+            // Consent changes do not concern volunteers.
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+async fn leaves(
+    tx: &mut PgConnection,
+    resident: &str,
+    status: &str,
+    since: &str,
+    now: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let resident = uuid("resident_id", resident)?;
+    let since = NaiveDate::parse_from_str(since, "%Y-%m-%d").ok();
+    store::set_resident_status(tx, resident, status, since).await?;
+    store::volunteer_leaves(tx, resident, status, now).await?;
+    Ok(())
+}
+
+fn uuid(field: &str, text: &str) -> Result<Uuid, HandlerError> {
+    Uuid::parse_str(text).map_err(|_| HandlerError::Permanent(format!("{field} is not a UUID")))
+}
+
+/// A mean 1–5 score as thousandths of the best score.
+fn permille(mean: f64) -> i32 {
+    (mean.clamp(0.0, 5.0) * 200.0).round() as i32
+}

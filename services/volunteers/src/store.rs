@@ -1,0 +1,1882 @@
+//! Every SQL statement of the volunteers service. Each change and the events it causes
+//! commit in one transaction (the outbox); the table constraints have the last word on
+//! what concurrency could break: a volunteer's overlapping shifts, a shift's capacity, a
+//! milestone or an expiry notice given twice.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use linli_platform::bus::outbox;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::domain::{self, Held, Window};
+use crate::error::{Error, violates};
+use crate::events;
+
+// ---------------------------------------------------------------------------------------
+// Rows
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct VolunteerRow {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub resident_id: Option<Uuid>,
+    pub display_name: String,
+    pub skills: Vec<String>,
+    pub languages: Vec<String>,
+    pub status: String,
+    pub background_checked: bool,
+    pub background_checked_on: Option<NaiveDate>,
+    pub registered_at: DateTime<Utc>,
+    pub verified_minutes: i64,
+}
+
+macro_rules! volunteer_columns {
+    () => {
+        "v.id, v.centre_id, v.resident_id, v.display_name, v.skills, v.languages, v.status, v.background_checked, v.background_checked_on, v.registered_at, (SELECT coalesce(sum(h.minutes), 0) FROM hour_entries h WHERE h.volunteer_id = v.id AND h.status = 'verified')::bigint AS verified_minutes"
+    };
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct WindowRow {
+    pub volunteer_id: Uuid,
+    pub weekday: i32,
+    pub starts: NaiveTime,
+    pub ends: NaiveTime,
+}
+
+impl WindowRow {
+    pub fn window(&self) -> Window {
+        Window {
+            weekday: self.weekday as u32,
+            starts: self.starts,
+            ends: self.ends,
+        }
+    }
+}
+
+/// What a volunteer's profile says, as a desk gives it.
+#[derive(Clone, Debug)]
+pub struct Profile {
+    pub display_name: String,
+    pub skills: Vec<String>,
+    pub languages: Vec<String>,
+    pub availability: Vec<Window>,
+    pub background_checked: bool,
+    pub background_checked_on: Option<NaiveDate>,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct StaffRow {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub name: String,
+    pub position: String,
+    pub employed_from: NaiveDate,
+    pub employed_until: Option<NaiveDate>,
+}
+
+macro_rules! staff_columns {
+    () => {
+        "id, centre_id, name, position, employed_from, employed_until"
+    };
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct CertificationRow {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub holder_kind: String,
+    pub holder_id: Uuid,
+    pub kind: String,
+    pub issuer: String,
+    pub number: String,
+    pub issued_on: Option<NaiveDate>,
+    pub expires_on: Option<NaiveDate>,
+    pub expiring_announced_at: Option<DateTime<Utc>>,
+}
+
+macro_rules! certification_columns {
+    () => {
+        "id, centre_id, holder_kind, holder_id, kind, issuer, number, issued_on, expires_on, expiring_announced_at"
+    };
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct CourseRow {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub title: String,
+    pub topic: String,
+    pub audience: String,
+    pub minutes: i32,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct TrainingSessionRow {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub course_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub location: String,
+    pub capacity: i32,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct CompletionRow {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub course_id: Uuid,
+    pub session_id: Option<Uuid>,
+    pub person_kind: String,
+    pub person_id: Uuid,
+    pub completed_on: NaiveDate,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct OpportunityRow {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub required_skills: Vec<String>,
+    pub required_certifications: Vec<String>,
+    pub works_with_minors: bool,
+    pub location: String,
+}
+
+macro_rules! opportunity_columns {
+    () => {
+        "id, centre_id, title, description, required_skills, required_certifications, works_with_minors, location"
+    };
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ShiftRow {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub opportunity_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub local_date: NaiveDate,
+    pub capacity: i32,
+    pub signed_up: i32,
+    pub location: String,
+}
+
+macro_rules! shift_columns {
+    () => {
+        "id, centre_id, opportunity_id, starts_at, ends_at, local_date, capacity, signed_up, location"
+    };
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AssignmentRow {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub shift_id: Uuid,
+    pub volunteer_id: Uuid,
+    pub status: String,
+    pub checked_in_at: Option<DateTime<Utc>>,
+    pub checked_out_at: Option<DateTime<Utc>>,
+    pub verified_minutes: i32,
+}
+
+macro_rules! assignment_columns {
+    () => {
+        "a.id, a.centre_id, a.shift_id, a.volunteer_id, a.status, a.checked_in_at, a.checked_out_at, coalesce((SELECT h.minutes FROM hour_entries h WHERE h.assignment_id = a.id AND h.status = 'verified'), 0) AS verified_minutes"
+    };
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct HourEntryRow {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub volunteer_id: Uuid,
+    pub assignment_id: Option<Uuid>,
+    pub source: String,
+    pub worked_on: NaiveDate,
+    pub minutes: i32,
+    pub status: String,
+    pub note: String,
+    pub logged_by: String,
+    pub verified_by: Option<String>,
+}
+
+macro_rules! hour_columns {
+    () => {
+        "id, centre_id, volunteer_id, assignment_id, source, worked_on, minutes, status, note, logged_by, verified_by"
+    };
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct GroupRow {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub description: String,
+    pub support_rooms: Vec<String>,
+    pub support_equipment: Vec<String>,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct MemberRow {
+    pub group_id: Uuid,
+    pub resident_id: Uuid,
+    pub role: String,
+    pub joined_on: NaiveDate,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ReviewRow {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub staff_id: Uuid,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub reviewer: String,
+    pub criteria: Vec<String>,
+    pub scores: Vec<i32>,
+    pub comments: String,
+    pub created_at: DateTime<Utc>,
+    pub quality_period: Option<String>,
+    pub satisfaction_permille: Option<i32>,
+    pub quality_permille: Option<i32>,
+    pub responses: Option<i32>,
+    pub quality_updated_at: Option<DateTime<Utc>>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Read models of the registry
+
+pub async fn record_centre(tx: &mut PgConnection, id: Uuid, zone: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO centres (id, time_zone) VALUES ($1, $2)
+         ON CONFLICT (id) DO UPDATE SET time_zone = EXCLUDED.time_zone",
+    )
+    .bind(id)
+    .bind(zone)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// The centre's time zone; Asia/Shanghai until the registry's event arrived.
+pub async fn centre_zone(
+    conn: &mut PgConnection,
+    centre: Uuid,
+) -> Result<chrono_tz::Tz, sqlx::Error> {
+    let zone: Option<String> = sqlx::query_scalar("SELECT time_zone FROM centres WHERE id = $1")
+        .bind(centre)
+        .fetch_optional(conn)
+        .await?;
+    Ok(domain::parse_zone(
+        zone.as_deref().unwrap_or("Asia/Shanghai"),
+    ))
+}
+
+pub async fn record_resident(
+    tx: &mut PgConnection,
+    id: Uuid,
+    centre: Uuid,
+    age_band: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO residents (id, centre_id, age_band) VALUES ($1, $2, $3)
+         ON CONFLICT (id) DO UPDATE SET centre_id = EXCLUDED.centre_id, age_band = EXCLUDED.age_band",
+    )
+    .bind(id)
+    .bind(centre)
+    .bind(age_band)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_resident_status(
+    tx: &mut PgConnection,
+    id: Uuid,
+    status: &str,
+    since: Option<NaiveDate>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE residents SET status = $2, status_since = $3 WHERE id = $1")
+        .bind(id)
+        .bind(status)
+        .bind(since)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// A resident who moved out, died or was erased stops volunteering: the record is set
+/// to `left`, their future sign-ups are withdrawn, and an active volunteer's
+/// deactivation is published. Returns the volunteer, if there was one.
+pub async fn volunteer_leaves(
+    tx: &mut PgConnection,
+    resident: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    let found: Option<(Uuid, Uuid, String)> = sqlx::query_as(
+        "SELECT id, centre_id, status FROM volunteers WHERE resident_id = $1 FOR UPDATE",
+    )
+    .bind(resident)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((id, centre, before)) = found else {
+        return Ok(None);
+    };
+    if before != "left" {
+        sqlx::query("UPDATE volunteers SET status = 'left', status_changed_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        withdraw_future(tx, id, now).await?;
+    }
+    if before == "active" {
+        outbox::enqueue(
+            tx,
+            Some(centre),
+            &events::deactivated(id, centre, "left", reason, now),
+        )
+        .await?;
+    }
+    Ok(Some(id))
+}
+
+/// The registry erased the resident: the volunteer record stays for the centre's hour
+/// totals, with nothing left that points to the person.
+pub async fn anonymise_resident(
+    tx: &mut PgConnection,
+    resident: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    if let Some(volunteer) = volunteer_leaves(tx, resident, "erased", now).await? {
+        sqlx::query(
+            "UPDATE volunteers SET resident_id = NULL, display_name = '', skills = '{}', languages = '{}',
+                    background_checked_on = NULL, anonymised_at = $2
+             WHERE id = $1",
+        )
+        .bind(volunteer)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM availability WHERE volunteer_id = $1")
+            .bind(volunteer)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE hour_entries SET note = '' WHERE volunteer_id = $1")
+            .bind(volunteer)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE certifications SET number = '-' WHERE holder_id = $1")
+            .bind(volunteer)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("DELETE FROM group_members WHERE resident_id = $1")
+        .bind(resident)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM residents WHERE id = $1")
+        .bind(resident)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// Figures evaluation published for a staff member; an older period never overwrites a
+/// newer one.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_quality(
+    tx: &mut PgConnection,
+    staff: Uuid,
+    centre: Uuid,
+    period: &str,
+    satisfaction: i32,
+    quality: i32,
+    responses: i32,
+    updated_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO staff_quality (staff_id, centre_id, period, satisfaction_permille, quality_permille, responses, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (staff_id) DO UPDATE SET period = EXCLUDED.period,
+             satisfaction_permille = EXCLUDED.satisfaction_permille, quality_permille = EXCLUDED.quality_permille,
+             responses = EXCLUDED.responses, updated_at = EXCLUDED.updated_at
+         WHERE staff_quality.updated_at <= EXCLUDED.updated_at",
+    )
+    .bind(staff)
+    .bind(centre)
+    .bind(period)
+    .bind(satisfaction)
+    .bind(quality)
+    .bind(responses)
+    .bind(updated_at)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Volunteers
+
+async fn insert_windows(
+    tx: &mut PgConnection,
+    volunteer: Uuid,
+    windows: &[Window],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM availability WHERE volunteer_id = $1")
+        .bind(volunteer)
+        .execute(&mut *tx)
+        .await?;
+    let days: Vec<i32> = windows.iter().map(|w| w.weekday as i32).collect();
+    let starts: Vec<NaiveTime> = windows.iter().map(|w| w.starts).collect();
+    let ends: Vec<NaiveTime> = windows.iter().map(|w| w.ends).collect();
+    sqlx::query(
+        "INSERT INTO availability (volunteer_id, weekday, starts, ends)
+         SELECT $1, d, s, e FROM UNNEST($2::int[], $3::time[], $4::time[]) AS w(d, s, e)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(volunteer)
+    .bind(&days)
+    .bind(&starts)
+    .bind(&ends)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Registers a resident as a volunteer of `centre`, once the registry said they live
+/// there and are active; publishes volunteers.volunteer.registered.
+pub async fn register_volunteer(
+    pool: &PgPool,
+    centre: Uuid,
+    resident: Uuid,
+    profile: &Profile,
+    now: DateTime<Utc>,
+) -> Result<VolunteerRow, Error> {
+    let mut tx = pool.begin().await?;
+    let known: Option<(Uuid, String)> =
+        sqlx::query_as("SELECT centre_id, status FROM residents WHERE id = $1 FOR SHARE")
+            .bind(resident)
+            .fetch_optional(&mut *tx)
+            .await?;
+    match known {
+        None => {
+            return Err(Error::Ineligible(
+                "the resident is not (yet) known from the registry".into(),
+            ));
+        }
+        Some((home, _)) if home != centre => {
+            return Err(Error::Ineligible(
+                "the resident is registered at another centre".into(),
+            ));
+        }
+        Some((_, status)) if status != "active" => {
+            return Err(Error::Ineligible(format!(
+                "the resident is no longer active ({status})"
+            )));
+        }
+        Some(_) => {}
+    }
+    let id = Uuid::new_v4();
+    let inserted = sqlx::query(
+        "INSERT INTO volunteers (id, centre_id, resident_id, display_name, skills, languages, background_checked, background_checked_on, registered_at, status_changed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+    )
+    .bind(id)
+    .bind(centre)
+    .bind(resident)
+    .bind(&profile.display_name)
+    .bind(&profile.skills)
+    .bind(&profile.languages)
+    .bind(profile.background_checked)
+    .bind(profile.background_checked_on)
+    .bind(now)
+    .execute(&mut *tx)
+    .await;
+    match inserted {
+        Err(error) if violates(&error, "volunteers_resident_id_key") => {
+            return Err(Error::Conflict(
+                "the resident is already a volunteer".into(),
+            ));
+        }
+        other => {
+            other?;
+        }
+    }
+    insert_windows(&mut tx, id, &profile.availability).await?;
+    outbox::enqueue(
+        &mut tx,
+        Some(centre),
+        &events::registered(id, centre, resident, now),
+    )
+    .await?;
+    let row = find_volunteer(&mut tx, centre, id).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+pub async fn find_volunteer(
+    conn: &mut PgConnection,
+    centre: Uuid,
+    id: Uuid,
+) -> Result<VolunteerRow, Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        volunteer_columns!(),
+        " FROM volunteers v WHERE v.centre_id = $1 AND v.id = $2"
+    ))
+    .bind(centre)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound("volunteer"))
+}
+
+pub async fn list_volunteers(
+    pool: &PgPool,
+    centre: Uuid,
+    status: Option<&str>,
+    skill: Option<&str>,
+) -> Result<Vec<VolunteerRow>, Error> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        volunteer_columns!(),
+        " FROM volunteers v WHERE v.centre_id = $1 AND ($2::text IS NULL OR v.status = $2)
+           AND ($3::text IS NULL OR $3 = ANY (v.skills))
+         ORDER BY v.registered_at, v.id"
+    ))
+    .bind(centre)
+    .bind(status)
+    .bind(skill)
+    .fetch_all(pool)
+    .await?)
+}
+
+pub async fn windows_of(
+    conn: &mut PgConnection,
+    volunteers: &[Uuid],
+) -> Result<Vec<WindowRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT volunteer_id, weekday, starts, ends FROM availability WHERE volunteer_id = ANY($1)
+         ORDER BY volunteer_id, weekday, starts",
+    )
+    .bind(volunteers)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn update_volunteer(
+    pool: &PgPool,
+    centre: Uuid,
+    id: Uuid,
+    profile: &Profile,
+) -> Result<VolunteerRow, Error> {
+    let mut tx = pool.begin().await?;
+    let done = sqlx::query(
+        "UPDATE volunteers SET display_name = $3, skills = $4, languages = $5, background_checked = $6, background_checked_on = $7
+         WHERE centre_id = $1 AND id = $2 AND anonymised_at IS NULL",
+    )
+    .bind(centre)
+    .bind(id)
+    .bind(&profile.display_name)
+    .bind(&profile.skills)
+    .bind(&profile.languages)
+    .bind(profile.background_checked)
+    .bind(profile.background_checked_on)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound("volunteer"));
+    }
+    insert_windows(&mut tx, id, &profile.availability).await?;
+    let row = find_volunteer(&mut tx, centre, id).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Pauses, resumes or ends a volunteer's work; leaving is final. Pausing or leaving
+/// withdraws future sign-ups.
+pub async fn set_volunteer_status(
+    pool: &PgPool,
+    centre: Uuid,
+    id: Uuid,
+    status: &str,
+    now: DateTime<Utc>,
+) -> Result<VolunteerRow, Error> {
+    let mut tx = pool.begin().await?;
+    let before: String = sqlx::query_scalar(
+        "SELECT status FROM volunteers WHERE centre_id = $1 AND id = $2 FOR UPDATE",
+    )
+    .bind(centre)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound("volunteer"))?;
+    if before == status {
+        let row = find_volunteer(&mut tx, centre, id).await?;
+        tx.commit().await?;
+        return Ok(row);
+    }
+    if before == "left" {
+        return Err(Error::State(
+            "the volunteer has left; register again instead".into(),
+        ));
+    }
+    sqlx::query("UPDATE volunteers SET status = $2, status_changed_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(status)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    if status == "active" {
+        outbox::enqueue(&mut tx, Some(centre), &events::reactivated(id, centre, now)).await?;
+    } else {
+        withdraw_future(&mut tx, id, now).await?;
+        if before == "active" {
+            outbox::enqueue(
+                &mut tx,
+                Some(centre),
+                &events::deactivated(id, centre, status, status, now),
+            )
+            .await?;
+        }
+    }
+    let row = find_volunteer(&mut tx, centre, id).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Withdraws a volunteer's sign-ups for shifts that have not started, giving the places
+/// back.
+async fn withdraw_future(
+    tx: &mut PgConnection,
+    volunteer: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let shifts: Vec<Uuid> = sqlx::query_scalar(
+        "UPDATE assignments SET status = 'withdrawn'
+         WHERE volunteer_id = $1 AND status = 'signed_up' AND lower(during) > $2
+         RETURNING shift_id",
+    )
+    .bind(volunteer)
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE shifts s SET signed_up = s.signed_up - n.count
+         FROM (SELECT id, count(*)::int AS count FROM UNNEST($1::uuid[]) AS id GROUP BY id) n
+         WHERE s.id = n.id",
+    )
+    .bind(&shifts)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Staff
+
+pub async fn add_staff(pool: &PgPool, row: &StaffRow) -> Result<StaffRow, Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO staff (id, centre_id, name, position, employed_from) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(row.id)
+    .bind(row.centre_id)
+    .bind(&row.name)
+    .bind(&row.position)
+    .bind(row.employed_from)
+    .execute(&mut *tx)
+    .await?;
+    outbox::enqueue(&mut tx, Some(row.centre_id), &events::staff_joined(row)).await?;
+    tx.commit().await?;
+    Ok(row.clone())
+}
+
+pub async fn end_employment(
+    pool: &PgPool,
+    centre: Uuid,
+    id: Uuid,
+    until: NaiveDate,
+) -> Result<StaffRow, Error> {
+    let mut tx = pool.begin().await?;
+    let row: StaffRow = sqlx::query_as(concat!(
+        "SELECT ",
+        staff_columns!(),
+        " FROM staff WHERE centre_id = $1 AND id = $2 FOR UPDATE"
+    ))
+    .bind(centre)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound("staff member"))?;
+    if row.employed_until.is_some() {
+        return Err(Error::State("the employment has already ended".into()));
+    }
+    if until < row.employed_from {
+        return Err(Error::State(format!(
+            "the employment began on {}; it cannot end before",
+            row.employed_from
+        )));
+    }
+    sqlx::query("UPDATE staff SET employed_until = $2 WHERE id = $1")
+        .bind(id)
+        .bind(until)
+        .execute(&mut *tx)
+        .await?;
+    let row = StaffRow {
+        employed_until: Some(until),
+        ..row
+    };
+    outbox::enqueue(&mut tx, Some(centre), &events::staff_left(&row)).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+pub async fn list_staff(
+    pool: &PgPool,
+    centre: Uuid,
+    active_on: Option<NaiveDate>,
+) -> Result<Vec<StaffRow>, Error> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        staff_columns!(),
+        " FROM staff WHERE centre_id = $1
+           AND ($2::date IS NULL OR (employed_from <= $2 AND (employed_until IS NULL OR employed_until >= $2)))
+         ORDER BY employed_from, id"
+    ))
+    .bind(centre)
+    .bind(active_on)
+    .fetch_all(pool)
+    .await?)
+}
+
+async fn find_staff(
+    conn: &mut PgConnection,
+    centre: Uuid,
+    id: Uuid,
+) -> Result<Option<StaffRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        staff_columns!(),
+        " FROM staff WHERE centre_id = $1 AND id = $2"
+    ))
+    .bind(centre)
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Whether `id` is one of the centre's staff or volunteers.
+pub async fn person_kind(
+    conn: &mut PgConnection,
+    centre: Uuid,
+    id: Uuid,
+) -> Result<&'static str, Error> {
+    let kind: Option<String> = sqlx::query_scalar(
+        "SELECT 'volunteer' FROM volunteers WHERE centre_id = $1 AND id = $2
+         UNION ALL SELECT 'staff' FROM staff WHERE centre_id = $1 AND id = $2",
+    )
+    .bind(centre)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    match kind.as_deref() {
+        Some("volunteer") => Ok("volunteer"),
+        Some(_) => Ok("staff"),
+        None => Err(Error::NotFound("staff member or volunteer")),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Certifications
+
+pub async fn add_certification(
+    pool: &PgPool,
+    row: &CertificationRow,
+) -> Result<CertificationRow, Error> {
+    let mut conn = pool.acquire().await?;
+    let kind = person_kind(&mut conn, row.centre_id, row.holder_id).await?;
+    let row = CertificationRow {
+        holder_kind: kind.to_owned(),
+        ..row.clone()
+    };
+    sqlx::query(
+        "INSERT INTO certifications (id, centre_id, holder_kind, holder_id, kind, issuer, number, issued_on, expires_on)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(row.id)
+    .bind(row.centre_id)
+    .bind(&row.holder_kind)
+    .bind(row.holder_id)
+    .bind(&row.kind)
+    .bind(&row.issuer)
+    .bind(&row.number)
+    .bind(row.issued_on)
+    .bind(row.expires_on)
+    .execute(&mut *conn)
+    .await?;
+    Ok(row)
+}
+
+pub async fn list_certifications(
+    pool: &PgPool,
+    centre: Uuid,
+    holder: Option<Uuid>,
+) -> Result<Vec<CertificationRow>, Error> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        certification_columns!(),
+        " FROM certifications WHERE centre_id = $1 AND ($2::uuid IS NULL OR holder_id = $2)
+         ORDER BY expires_on NULLS LAST, id"
+    ))
+    .bind(centre)
+    .bind(holder)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Certifications held by these people, for the qualification check.
+pub async fn held_by(
+    conn: &mut PgConnection,
+    people: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<Held>>, sqlx::Error> {
+    let rows: Vec<(Uuid, String, Option<NaiveDate>)> = sqlx::query_as(
+        "SELECT holder_id, kind, expires_on FROM certifications WHERE holder_id = ANY($1)",
+    )
+    .bind(people)
+    .fetch_all(conn)
+    .await?;
+    let mut held: HashMap<Uuid, Vec<Held>> = HashMap::new();
+    for (holder, kind, expires_on) in rows {
+        held.entry(holder)
+            .or_default()
+            .push(Held { kind, expires_on });
+    }
+    Ok(held)
+}
+
+/// Announces certifications that expire within `notice_days` of the centre's today:
+/// each row is marked in the same transaction as its outbox row, so a certification is
+/// announced once, whatever restarts or replicas. Returns how many were announced.
+pub async fn announce_expiring(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    notice_days: i64,
+) -> Result<usize, Error> {
+    let mut tx = pool.begin().await?;
+    let utc_today = now.date_naive();
+    let due: Vec<(Uuid, Option<String>)> = sqlx::query_as(
+        "SELECT c.id, z.time_zone FROM certifications c LEFT JOIN centres z ON z.id = c.centre_id
+         WHERE c.expiring_announced_at IS NULL AND c.expires_on BETWEEN $1 AND $2
+         ORDER BY c.expires_on, c.id LIMIT 100 FOR UPDATE OF c SKIP LOCKED",
+    )
+    .bind(utc_today - Duration::days(1))
+    .bind(utc_today + Duration::days(notice_days + 1))
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut announced = 0;
+    for (id, zone) in due {
+        let row: CertificationRow = sqlx::query_as(concat!(
+            "SELECT ",
+            certification_columns!(),
+            " FROM certifications WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let today = domain::local_date(domain::parse_zone(zone.as_deref().unwrap_or("")), now);
+        let Some(expires) = row.expires_on else {
+            continue;
+        };
+        let days_left = (expires - today).num_days();
+        if !(0..=notice_days).contains(&days_left) {
+            continue;
+        }
+        sqlx::query("UPDATE certifications SET expiring_announced_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        outbox::enqueue(
+            &mut tx,
+            Some(row.centre_id),
+            &events::expiring(&row, days_left as i32),
+        )
+        .await?;
+        announced += 1;
+    }
+    tx.commit().await?;
+    Ok(announced)
+}
+
+// ---------------------------------------------------------------------------------------
+// Training
+
+pub async fn create_course(pool: &PgPool, row: &CourseRow) -> Result<CourseRow, Error> {
+    sqlx::query(
+        "INSERT INTO courses (id, centre_id, title, topic, audience, minutes) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(row.id)
+    .bind(row.centre_id)
+    .bind(&row.title)
+    .bind(&row.topic)
+    .bind(&row.audience)
+    .bind(row.minutes)
+    .execute(pool)
+    .await?;
+    Ok(row.clone())
+}
+
+pub async fn list_courses(pool: &PgPool, centre: Uuid) -> Result<Vec<CourseRow>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT id, centre_id, title, topic, audience, minutes FROM courses WHERE centre_id = $1 ORDER BY title, id",
+    )
+    .bind(centre)
+    .fetch_all(pool)
+    .await?)
+}
+
+async fn find_course(conn: &mut PgConnection, centre: Uuid, id: Uuid) -> Result<CourseRow, Error> {
+    sqlx::query_as(
+        "SELECT id, centre_id, title, topic, audience, minutes FROM courses WHERE centre_id = $1 AND id = $2",
+    )
+    .bind(centre)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound("course"))
+}
+
+pub async fn schedule_training(
+    pool: &PgPool,
+    row: &TrainingSessionRow,
+) -> Result<TrainingSessionRow, Error> {
+    let mut conn = pool.acquire().await?;
+    find_course(&mut conn, row.centre_id, row.course_id).await?;
+    sqlx::query(
+        "INSERT INTO training_sessions (id, centre_id, course_id, starts_at, ends_at, location, capacity)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(row.id)
+    .bind(row.centre_id)
+    .bind(row.course_id)
+    .bind(row.starts_at)
+    .bind(row.ends_at)
+    .bind(&row.location)
+    .bind(row.capacity)
+    .execute(&mut *conn)
+    .await?;
+    Ok(row.clone())
+}
+
+/// Records that a person completed a course; the same completion recorded again is
+/// answered with the first, and published once.
+pub async fn record_completion(
+    pool: &PgPool,
+    centre: Uuid,
+    course: Uuid,
+    session: Option<Uuid>,
+    person: Uuid,
+    completed_on: NaiveDate,
+) -> Result<CompletionRow, Error> {
+    let mut tx = pool.begin().await?;
+    let course = find_course(&mut tx, centre, course).await?;
+    let kind = person_kind(&mut tx, centre, person).await?;
+    let allowed = matches!(
+        (course.audience.as_str(), kind),
+        ("all", _) | ("staff", "staff") | ("volunteers", "volunteer")
+    );
+    if !allowed {
+        return Err(Error::State(format!(
+            "the course is for {}, and this is a {kind}",
+            course.audience
+        )));
+    }
+    if let Some(session) = session {
+        let exists: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM training_sessions WHERE id = $1 AND course_id = $2)",
+        )
+        .bind(session)
+        .bind(course.id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if !exists {
+            return Err(Error::NotFound("training session of this course"));
+        }
+    }
+    let inserted: Option<CompletionRow> = sqlx::query_as(
+        "INSERT INTO completions (id, centre_id, course_id, session_id, person_kind, person_id, completed_on)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (course_id, person_id, completed_on) DO NOTHING
+         RETURNING id, centre_id, course_id, session_id, person_kind, person_id, completed_on",
+    )
+    .bind(Uuid::new_v4())
+    .bind(centre)
+    .bind(course.id)
+    .bind(session)
+    .bind(kind)
+    .bind(person)
+    .bind(completed_on)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let row =
+        match inserted {
+            Some(row) => {
+                outbox::enqueue(
+                    &mut tx,
+                    Some(centre),
+                    &events::training_completed(&row, course.minutes),
+                )
+                .await?;
+                row
+            }
+            None => sqlx::query_as(
+                "SELECT id, centre_id, course_id, session_id, person_kind, person_id, completed_on
+                 FROM completions WHERE course_id = $1 AND person_id = $2 AND completed_on = $3",
+            )
+            .bind(course.id)
+            .bind(person)
+            .bind(completed_on)
+            .fetch_one(&mut *tx)
+            .await?,
+        };
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// (active staff on `on`, those of them with a completion in the 12 months up to `on`).
+pub async fn training_coverage(
+    pool: &PgPool,
+    centre: Uuid,
+    on: NaiveDate,
+) -> Result<(i64, i64), Error> {
+    Ok(sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE EXISTS (
+                    SELECT 1 FROM completions c
+                    WHERE c.person_kind = 'staff' AND c.person_id = s.id
+                      AND c.completed_on > ($2::date - interval '12 months')::date AND c.completed_on <= $2))
+         FROM staff s
+         WHERE s.centre_id = $1 AND s.employed_from <= $2 AND (s.employed_until IS NULL OR s.employed_until >= $2)",
+    )
+    .bind(centre)
+    .bind(on)
+    .fetch_one(pool)
+    .await?)
+}
+
+// ---------------------------------------------------------------------------------------
+// Opportunities and shifts
+
+pub async fn create_opportunity(
+    pool: &PgPool,
+    row: &OpportunityRow,
+) -> Result<OpportunityRow, Error> {
+    sqlx::query(
+        "INSERT INTO opportunities (id, centre_id, title, description, required_skills, required_certifications, works_with_minors, location)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(row.id)
+    .bind(row.centre_id)
+    .bind(&row.title)
+    .bind(&row.description)
+    .bind(&row.required_skills)
+    .bind(&row.required_certifications)
+    .bind(row.works_with_minors)
+    .bind(&row.location)
+    .execute(pool)
+    .await?;
+    Ok(row.clone())
+}
+
+pub async fn list_opportunities(pool: &PgPool, centre: Uuid) -> Result<Vec<OpportunityRow>, Error> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        opportunity_columns!(),
+        " FROM opportunities WHERE centre_id = $1 ORDER BY title, id"
+    ))
+    .bind(centre)
+    .fetch_all(pool)
+    .await?)
+}
+
+pub async fn find_opportunity(
+    conn: &mut PgConnection,
+    centre: Uuid,
+    id: Uuid,
+) -> Result<OpportunityRow, Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        opportunity_columns!(),
+        " FROM opportunities WHERE centre_id = $1 AND id = $2"
+    ))
+    .bind(centre)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound("opportunity"))
+}
+
+/// Adds a shift, its local day read in the centre's zone.
+pub async fn create_shift(
+    pool: &PgPool,
+    centre: Uuid,
+    opportunity: Uuid,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    capacity: i32,
+    location: &str,
+) -> Result<ShiftRow, Error> {
+    let mut conn = pool.acquire().await?;
+    let opportunity = find_opportunity(&mut conn, centre, opportunity).await?;
+    let zone = centre_zone(&mut conn, centre).await?;
+    let location = if location.is_empty() {
+        opportunity.location.clone()
+    } else {
+        location.to_owned()
+    };
+    let row = ShiftRow {
+        id: Uuid::new_v4(),
+        centre_id: centre,
+        opportunity_id: opportunity.id,
+        starts_at,
+        ends_at,
+        local_date: domain::local_date(zone, starts_at),
+        capacity,
+        signed_up: 0,
+        location,
+    };
+    sqlx::query(
+        "INSERT INTO shifts (id, centre_id, opportunity_id, starts_at, ends_at, local_date, capacity, location)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(row.id)
+    .bind(row.centre_id)
+    .bind(row.opportunity_id)
+    .bind(row.starts_at)
+    .bind(row.ends_at)
+    .bind(row.local_date)
+    .bind(row.capacity)
+    .bind(&row.location)
+    .execute(&mut *conn)
+    .await?;
+    Ok(row)
+}
+
+pub async fn list_shifts(
+    pool: &PgPool,
+    centre: Uuid,
+    opportunity: Option<Uuid>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Result<Vec<ShiftRow>, Error> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        shift_columns!(),
+        " FROM shifts WHERE centre_id = $1 AND ($2::uuid IS NULL OR opportunity_id = $2)
+           AND ($3::timestamptz IS NULL OR ends_at > $3) AND ($4::timestamptz IS NULL OR starts_at < $4)
+         ORDER BY starts_at, id LIMIT 1000"
+    ))
+    .bind(centre)
+    .bind(opportunity)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?)
+}
+
+pub async fn find_shift(
+    conn: &mut PgConnection,
+    centre: Uuid,
+    id: Uuid,
+) -> Result<ShiftRow, Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        shift_columns!(),
+        " FROM shifts WHERE centre_id = $1 AND id = $2"
+    ))
+    .bind(centre)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound("shift"))
+}
+
+async fn find_assignment(
+    conn: &mut PgConnection,
+    centre: Uuid,
+    id: Uuid,
+    lock: bool,
+) -> Result<AssignmentRow, Error> {
+    let query = if lock {
+        concat!(
+            "SELECT ",
+            assignment_columns!(),
+            " FROM assignments a WHERE a.centre_id = $1 AND a.id = $2 FOR UPDATE OF a"
+        )
+    } else {
+        concat!(
+            "SELECT ",
+            assignment_columns!(),
+            " FROM assignments a WHERE a.centre_id = $1 AND a.id = $2"
+        )
+    };
+    sqlx::query_as(query)
+        .bind(centre)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(Error::NotFound("assignment"))
+}
+
+/// Signs a volunteer up for a shift. Refused, with the reason, when the volunteer is not
+/// active, lacks a certification valid on the shift's day or a background check the work
+/// needs; the database refuses a second overlapping shift and a place past capacity.
+pub async fn sign_up(
+    pool: &PgPool,
+    centre: Uuid,
+    shift: Uuid,
+    volunteer: Uuid,
+    now: DateTime<Utc>,
+) -> Result<AssignmentRow, Error> {
+    let mut tx = pool.begin().await?;
+    let shift: ShiftRow = sqlx::query_as(concat!(
+        "SELECT ",
+        shift_columns!(),
+        " FROM shifts WHERE centre_id = $1 AND id = $2 FOR UPDATE"
+    ))
+    .bind(centre)
+    .bind(shift)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound("shift"))?;
+    if shift.ends_at <= now {
+        return Err(Error::State("the shift is over".into()));
+    }
+    let opportunity = find_opportunity(&mut tx, centre, shift.opportunity_id).await?;
+    let person = find_volunteer(&mut tx, centre, volunteer).await?;
+    if person.status != "active" {
+        return Err(Error::Ineligible(format!(
+            "the volunteer is {}",
+            person.status
+        )));
+    }
+    let held = held_by(&mut tx, &[volunteer]).await?;
+    let reasons = domain::disqualifications(
+        &opportunity.required_certifications,
+        held.get(&volunteer).map(Vec::as_slice).unwrap_or_default(),
+        opportunity.works_with_minors,
+        person.background_checked,
+        shift.local_date,
+    );
+    if !reasons.is_empty() {
+        return Err(Error::Ineligible(reasons.join("; ")));
+    }
+    if shift.signed_up >= shift.capacity {
+        return Err(Error::Conflict("the shift is full".into()));
+    }
+    let id = Uuid::new_v4();
+    let inserted = sqlx::query(
+        "INSERT INTO assignments (id, centre_id, shift_id, volunteer_id, during)
+         VALUES ($1, $2, $3, $4, tstzrange($5, $6))",
+    )
+    .bind(id)
+    .bind(centre)
+    .bind(shift.id)
+    .bind(volunteer)
+    .bind(shift.starts_at)
+    .bind(shift.ends_at)
+    .execute(&mut *tx)
+    .await;
+    if let Err(error) = inserted {
+        return Err(
+            if violates(&error, "volunteer_never_on_overlapping_shifts") {
+                Error::Conflict("the volunteer is already on this or an overlapping shift".into())
+            } else {
+                error.into()
+            },
+        );
+    }
+    let counted = sqlx::query("UPDATE shifts SET signed_up = signed_up + 1 WHERE id = $1")
+        .bind(shift.id)
+        .execute(&mut *tx)
+        .await;
+    if let Err(error) = counted {
+        return Err(if violates(&error, "shifts_within_capacity") {
+            Error::Conflict("the shift is full".into())
+        } else {
+            error.into()
+        });
+    }
+    let row = find_assignment(&mut tx, centre, id, false).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+pub async fn withdraw(pool: &PgPool, centre: Uuid, id: Uuid) -> Result<AssignmentRow, Error> {
+    let mut tx = pool.begin().await?;
+    let row = find_assignment(&mut tx, centre, id, true).await?;
+    match row.status.as_str() {
+        "withdrawn" => {
+            tx.commit().await?;
+            return Ok(row);
+        }
+        "signed_up" => {}
+        other => {
+            return Err(Error::State(format!(
+                "the assignment is {other}; it can no longer be withdrawn"
+            )));
+        }
+    }
+    sqlx::query("UPDATE assignments SET status = 'withdrawn' WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE shifts SET signed_up = signed_up - 1 WHERE id = $1")
+        .bind(row.shift_id)
+        .execute(&mut *tx)
+        .await?;
+    let row = find_assignment(&mut tx, centre, id, false).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+pub async fn check_in(
+    pool: &PgPool,
+    centre: Uuid,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<AssignmentRow, Error> {
+    let mut tx = pool.begin().await?;
+    let row = find_assignment(&mut tx, centre, id, true).await?;
+    match row.status.as_str() {
+        "signed_up" => {}
+        "checked_in" => {
+            tx.commit().await?;
+            return Ok(row);
+        }
+        other => return Err(Error::State(format!("the assignment is {other}"))),
+    }
+    sqlx::query("UPDATE assignments SET status = 'checked_in', checked_in_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+    let row = find_assignment(&mut tx, centre, id, false).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Checks a volunteer out: the desk saw the work, so the hours are verified at once,
+/// published as volunteers.shift.completed, and milestones follow.
+pub async fn check_out(
+    pool: &PgPool,
+    centre: Uuid,
+    id: Uuid,
+    at: DateTime<Utc>,
+    by: &str,
+) -> Result<AssignmentRow, Error> {
+    let mut tx = pool.begin().await?;
+    let row = find_assignment(&mut tx, centre, id, true).await?;
+    let checked_in = match (row.status.as_str(), row.checked_in_at) {
+        ("checked_in", Some(at)) => at,
+        ("completed", _) => {
+            tx.commit().await?;
+            return Ok(row);
+        }
+        (other, _) => {
+            return Err(Error::State(format!(
+                "the assignment is {other}; check in first"
+            )));
+        }
+    };
+    if at <= checked_in {
+        return Err(Error::State(
+            "the check-out must come after the check-in".into(),
+        ));
+    }
+    let minutes = (at - checked_in).num_minutes().clamp(1, 1440) as i32;
+    sqlx::query("UPDATE assignments SET status = 'completed', checked_out_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+    let shift = find_shift(&mut tx, centre, row.shift_id).await?;
+    let entry: HourEntryRow = sqlx::query_as(concat!(
+        "INSERT INTO hour_entries (id, centre_id, volunteer_id, assignment_id, source, worked_on, minutes, status, logged_by, verified_by, verified_at)
+         VALUES ($1, $2, $3, $4, 'check_out', $5, $6, 'verified', $7, $7, $8)
+         RETURNING ",
+        hour_columns!()
+    ))
+    .bind(Uuid::new_v4())
+    .bind(centre)
+    .bind(row.volunteer_id)
+    .bind(id)
+    .bind(shift.local_date)
+    .bind(minutes)
+    .bind(by)
+    .bind(at)
+    .fetch_one(&mut *tx)
+    .await?;
+    hours_verified(&mut tx, &entry, Some(&shift), Utc::now()).await?;
+    let row = find_assignment(&mut tx, centre, id, false).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Publishes verified hours and any milestone they reach. The volunteer's row is locked
+/// so two verifications never both miss (or both claim) a milestone; the milestones
+/// table's key makes each one once.
+async fn hours_verified(
+    tx: &mut PgConnection,
+    entry: &HourEntryRow,
+    shift: Option<&ShiftRow>,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    outbox::enqueue(
+        tx,
+        Some(entry.centre_id),
+        &events::shift_completed(entry, shift, now),
+    )
+    .await?;
+    sqlx::query("SELECT 1 FROM volunteers WHERE id = $1 FOR UPDATE")
+        .bind(entry.volunteer_id)
+        .execute(&mut *tx)
+        .await?;
+    let total: i64 = sqlx::query_scalar(
+        "SELECT coalesce(sum(minutes), 0)::bigint FROM hour_entries WHERE volunteer_id = $1 AND status = 'verified'",
+    )
+    .bind(entry.volunteer_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    for hours in domain::milestones_reached(total) {
+        let new = sqlx::query(
+            "INSERT INTO milestones (volunteer_id, hours, reached_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(entry.volunteer_id)
+        .bind(hours)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if new.rows_affected() == 1 {
+            outbox::enqueue(
+                tx,
+                Some(entry.centre_id),
+                &events::milestone(entry.volunteer_id, entry.centre_id, hours, total, now),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Hours
+
+/// Hours a volunteer logged themself: pending until a coordinator verifies them.
+#[allow(clippy::too_many_arguments)]
+pub async fn log_hours(
+    pool: &PgPool,
+    centre: Uuid,
+    volunteer: Uuid,
+    assignment: Option<Uuid>,
+    worked_on: NaiveDate,
+    minutes: i32,
+    note: &str,
+    by: &str,
+) -> Result<HourEntryRow, Error> {
+    let mut tx = pool.begin().await?;
+    find_volunteer(&mut tx, centre, volunteer).await?;
+    if let Some(assignment) = assignment {
+        let row = find_assignment(&mut tx, centre, assignment, true).await?;
+        if row.volunteer_id != volunteer {
+            return Err(Error::State("the assignment is another volunteer's".into()));
+        }
+    }
+    let inserted = sqlx::query_as(concat!(
+        "INSERT INTO hour_entries (id, centre_id, volunteer_id, assignment_id, source, worked_on, minutes, status, note, logged_by)
+         VALUES ($1, $2, $3, $4, 'self_logged', $5, $6, 'pending', $7, $8)
+         RETURNING ",
+        hour_columns!()
+    ))
+    .bind(Uuid::new_v4())
+    .bind(centre)
+    .bind(volunteer)
+    .bind(assignment)
+    .bind(worked_on)
+    .bind(minutes)
+    .bind(note)
+    .bind(by)
+    .fetch_one(&mut *tx)
+    .await;
+    let row: HourEntryRow = match inserted {
+        Err(error) if violates(&error, "hour_entries_assignment_id_key") => {
+            return Err(Error::Conflict(
+                "hours for this assignment are already recorded".into(),
+            ));
+        }
+        other => other?,
+    };
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// A coordinator verifies (or rejects) logged hours; whoever logged them may not.
+pub async fn verify_hours(
+    pool: &PgPool,
+    centre: Uuid,
+    id: Uuid,
+    approve: bool,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<HourEntryRow, Error> {
+    let mut tx = pool.begin().await?;
+    let entry: HourEntryRow = sqlx::query_as(concat!(
+        "SELECT ",
+        hour_columns!(),
+        " FROM hour_entries WHERE centre_id = $1 AND id = $2 FOR UPDATE"
+    ))
+    .bind(centre)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound("hour entry"))?;
+    if entry.status != "pending" {
+        if (entry.status == "verified") == approve {
+            tx.commit().await?;
+            return Ok(entry);
+        }
+        return Err(Error::State(format!(
+            "the entry is already {}",
+            entry.status
+        )));
+    }
+    if entry.logged_by == by {
+        return Err(Error::State(
+            "hours are verified by someone other than who logged them".into(),
+        ));
+    }
+    let entry: HourEntryRow = sqlx::query_as(concat!(
+        "UPDATE hour_entries SET status = $2, verified_by = $3, verified_at = $4 WHERE id = $1 RETURNING ",
+        hour_columns!()
+    ))
+    .bind(id)
+    .bind(if approve { "verified" } else { "rejected" })
+    .bind(by)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    if approve {
+        let shift = match entry.assignment_id {
+            Some(assignment) => {
+                let a = find_assignment(&mut tx, centre, assignment, false).await?;
+                Some(find_shift(&mut tx, centre, a.shift_id).await?)
+            }
+            None => None,
+        };
+        hours_verified(&mut tx, &entry, shift.as_ref(), now).await?;
+    }
+    tx.commit().await?;
+    Ok(entry)
+}
+
+pub async fn list_hour_entries(
+    pool: &PgPool,
+    centre: Uuid,
+    volunteer: Option<Uuid>,
+    status: Option<&str>,
+) -> Result<Vec<HourEntryRow>, Error> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        hour_columns!(),
+        " FROM hour_entries WHERE centre_id = $1 AND ($2::uuid IS NULL OR volunteer_id = $2)
+           AND ($3::text IS NULL OR status = $3)
+         ORDER BY worked_on DESC, created_at DESC LIMIT 1000"
+    ))
+    .bind(centre)
+    .bind(volunteer)
+    .bind(status)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Per volunteer of the centre: (volunteer, verified minutes, pending minutes, milestones),
+/// over work days in [from, to) when given.
+pub async fn hours_totals(
+    pool: &PgPool,
+    centre: Uuid,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Vec<(Uuid, i64, i64, Vec<i32>)>, Error> {
+    Ok(sqlx::query_as(
+        "SELECT v.id,
+                coalesce(sum(h.minutes) FILTER (WHERE h.status = 'verified'), 0)::bigint,
+                coalesce(sum(h.minutes) FILTER (WHERE h.status = 'pending'), 0)::bigint,
+                coalesce((SELECT array_agg(m.hours ORDER BY m.hours) FROM milestones m WHERE m.volunteer_id = v.id), '{}')
+         FROM volunteers v
+         LEFT JOIN hour_entries h ON h.volunteer_id = v.id
+              AND ($2::date IS NULL OR h.worked_on >= $2) AND ($3::date IS NULL OR h.worked_on < $3)
+         WHERE v.centre_id = $1
+         GROUP BY v.id ORDER BY v.id",
+    )
+    .bind(centre)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?)
+}
+
+// ---------------------------------------------------------------------------------------
+// Matching
+
+/// Everything the ranking of one shift needs, read in one snapshot.
+pub struct MatchInput {
+    pub shift: ShiftRow,
+    pub opportunity: OpportunityRow,
+    pub zone: chrono_tz::Tz,
+    pub volunteers: Vec<VolunteerRow>,
+    pub windows: Vec<WindowRow>,
+    pub held: HashMap<Uuid, Vec<Held>>,
+    /// Volunteers already on this shift or an overlapping one.
+    pub busy: HashMap<Uuid, bool>,
+    pub recent: HashMap<Uuid, i64>,
+}
+
+pub async fn match_input(pool: &PgPool, centre: Uuid, shift: Uuid) -> Result<MatchInput, Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    let shift = find_shift(&mut tx, centre, shift).await?;
+    let opportunity = find_opportunity(&mut tx, centre, shift.opportunity_id).await?;
+    let zone = centre_zone(&mut tx, centre).await?;
+    let volunteers: Vec<VolunteerRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        volunteer_columns!(),
+        " FROM volunteers v WHERE v.centre_id = $1 AND v.status = 'active' ORDER BY v.id"
+    ))
+    .bind(centre)
+    .fetch_all(&mut *tx)
+    .await?;
+    let ids: Vec<Uuid> = volunteers.iter().map(|v| v.id).collect();
+    let windows = windows_of(&mut tx, &ids).await?;
+    let held = held_by(&mut tx, &ids).await?;
+    let busy: Vec<(Uuid, bool)> = sqlx::query_as(
+        "SELECT volunteer_id, bool_or(shift_id = $2) FROM assignments
+         WHERE volunteer_id = ANY($1) AND status <> 'withdrawn' AND during && tstzrange($3, $4)
+         GROUP BY volunteer_id",
+    )
+    .bind(&ids)
+    .bind(shift.id)
+    .bind(shift.starts_at)
+    .bind(shift.ends_at)
+    .fetch_all(&mut *tx)
+    .await?;
+    let recent: Vec<(Uuid, i64)> = sqlx::query_as(
+        "SELECT volunteer_id, sum(minutes)::bigint FROM hour_entries
+         WHERE volunteer_id = ANY($1) AND status = 'verified' AND worked_on > $2 AND worked_on <= $3
+         GROUP BY volunteer_id",
+    )
+    .bind(&ids)
+    .bind(shift.local_date - Duration::days(domain::RECENT_DAYS))
+    .bind(shift.local_date)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(MatchInput {
+        shift,
+        opportunity,
+        zone,
+        volunteers,
+        windows,
+        held,
+        busy: busy.into_iter().collect(),
+        recent: recent.into_iter().collect(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Community groups
+
+pub async fn create_group(pool: &PgPool, row: &GroupRow) -> Result<GroupRow, Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO community_groups (id, centre_id, name, kind, description, support_rooms, support_equipment)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(row.id)
+    .bind(row.centre_id)
+    .bind(&row.name)
+    .bind(&row.kind)
+    .bind(&row.description)
+    .bind(&row.support_rooms)
+    .bind(&row.support_equipment)
+    .execute(pool)
+    .await;
+    match inserted {
+        Err(error) if violates(&error, "community_groups_centre_id_name_key") => Err(
+            Error::Conflict(format!("the centre already has a group named {}", row.name)),
+        ),
+        other => {
+            other?;
+            Ok(row.clone())
+        }
+    }
+}
+
+pub async fn list_groups(
+    pool: &PgPool,
+    centre: Uuid,
+    kind: Option<&str>,
+) -> Result<Vec<(GroupRow, Vec<MemberRow>)>, Error> {
+    let groups: Vec<GroupRow> = sqlx::query_as(
+        "SELECT id, centre_id, name, kind, description, support_rooms, support_equipment
+         FROM community_groups WHERE centre_id = $1 AND ($2::text IS NULL OR kind = $2) ORDER BY name",
+    )
+    .bind(centre)
+    .bind(kind)
+    .fetch_all(pool)
+    .await?;
+    let ids: Vec<Uuid> = groups.iter().map(|g| g.id).collect();
+    let members: Vec<MemberRow> = sqlx::query_as(
+        "SELECT group_id, resident_id, role, joined_on FROM group_members WHERE group_id = ANY($1)
+         ORDER BY role, joined_on, resident_id",
+    )
+    .bind(&ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(groups
+        .into_iter()
+        .map(|g| {
+            let of: Vec<MemberRow> = members
+                .iter()
+                .filter(|m| m.group_id == g.id)
+                .cloned()
+                .collect();
+            (g, of)
+        })
+        .collect())
+}
+
+/// Adds a resident of the centre to a group, or changes their role in it.
+pub async fn add_group_member(
+    pool: &PgPool,
+    centre: Uuid,
+    group: Uuid,
+    resident: Uuid,
+    role: &str,
+    today: NaiveDate,
+) -> Result<(), Error> {
+    let mut tx = pool.begin().await?;
+    let exists: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM community_groups WHERE centre_id = $1 AND id = $2)",
+    )
+    .bind(centre)
+    .bind(group)
+    .fetch_one(&mut *tx)
+    .await?;
+    if !exists {
+        return Err(Error::NotFound("group"));
+    }
+    let status: Option<String> =
+        sqlx::query_scalar("SELECT status FROM residents WHERE id = $1 AND centre_id = $2")
+            .bind(resident)
+            .bind(centre)
+            .fetch_optional(&mut *tx)
+            .await?;
+    match status.as_deref() {
+        Some("active") => {}
+        Some(other) => {
+            return Err(Error::Ineligible(format!(
+                "the resident is no longer active ({other})"
+            )));
+        }
+        None => {
+            return Err(Error::Ineligible(
+                "the resident is not (yet) known at this centre".into(),
+            ));
+        }
+    }
+    sqlx::query(
+        "INSERT INTO group_members (group_id, resident_id, role, joined_on) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (group_id, resident_id) DO UPDATE SET role = EXCLUDED.role",
+    )
+    .bind(group)
+    .bind(resident)
+    .bind(role)
+    .bind(today)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Performance reviews
+
+macro_rules! review_select {
+    () => {
+        "SELECT r.id, r.centre_id, r.staff_id, r.period_start, r.period_end, r.reviewer, r.criteria, r.scores, r.comments, r.created_at,
+                q.period AS quality_period, q.satisfaction_permille, q.quality_permille, q.responses, q.updated_at AS quality_updated_at
+         FROM reviews r LEFT JOIN staff_quality q ON q.staff_id = r.staff_id "
+    };
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn create_review(
+    pool: &PgPool,
+    centre: Uuid,
+    staff: Uuid,
+    period_start: NaiveDate,
+    period_end: NaiveDate,
+    reviewer: &str,
+    criteria: &[String],
+    scores: &[i32],
+    comments: &str,
+) -> Result<ReviewRow, Error> {
+    let mut conn = pool.acquire().await?;
+    find_staff(&mut conn, centre, staff)
+        .await?
+        .ok_or(Error::NotFound("staff member"))?;
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO reviews (id, centre_id, staff_id, period_start, period_end, reviewer, criteria, scores, comments)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id)
+    .bind(centre)
+    .bind(staff)
+    .bind(period_start)
+    .bind(period_end)
+    .bind(reviewer)
+    .bind(criteria)
+    .bind(scores)
+    .bind(comments)
+    .execute(&mut *conn)
+    .await?;
+    Ok(sqlx::query_as(concat!(review_select!(), "WHERE r.id = $1"))
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?)
+}
+
+pub async fn list_reviews(
+    pool: &PgPool,
+    centre: Uuid,
+    staff: Option<Uuid>,
+) -> Result<Vec<ReviewRow>, Error> {
+    Ok(sqlx::query_as(concat!(
+        review_select!(),
+        "WHERE r.centre_id = $1 AND ($2::uuid IS NULL OR r.staff_id = $2) ORDER BY r.period_start DESC, r.id"
+    ))
+    .bind(centre)
+    .bind(staff)
+    .fetch_all(pool)
+    .await?)
+}
