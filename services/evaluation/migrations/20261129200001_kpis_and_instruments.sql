@@ -172,3 +172,31 @@ CREATE TABLE ledger_effects (
     expenditure_minor bigint NOT NULL
 );
 CREATE INDEX ledger_effects_by_centre ON ledger_effects (centre_id, entry_date);
+
+-- From volunteers.volunteer.*: each change of a volunteer between active and not.
+CREATE TABLE volunteer_changes (
+    event_id     uuid        PRIMARY KEY,
+    volunteer_id uuid        NOT NULL,
+    centre_id    uuid        NOT NULL,
+    active       boolean     NOT NULL,
+    changed_at   timestamptz NOT NULL
+);
+CREATE INDEX volunteer_changes_by_centre ON volunteer_changes (centre_id, volunteer_id, changed_at);
+
+-- From volunteers.staff.joined|left.
+CREATE TABLE staff (
+    staff_id       uuid PRIMARY KEY,
+    centre_id      uuid NOT NULL,
+    employed_from  date NOT NULL,
+    employed_until date
+);
+
+-- From volunteers.training.completed.
+CREATE TABLE training_completions (
+    completion_id uuid PRIMARY KEY,
+    centre_id     uuid NOT NULL,
+    person_kind   text NOT NULL,
+    person_id     uuid NOT NULL,
+    completed_on  date NOT NULL
+);
+CREATE INDEX training_completions_by_person ON training_completions (person_id, completed_on);

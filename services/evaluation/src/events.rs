@@ -8,7 +8,8 @@ use linli_proto::Event;
 use linli_proto::events::v1::{
     BookingAttended, CentreCreated, EntryPosted, FacilityCreated, FacilityHeld, FacilityReleased,
     ResidentDeceased, ResidentErased, ResidentMovedOut, ResidentRegistered, ResidentReturned,
-    ServiceDelivered,
+    ServiceDelivered, StaffJoined, StaffLeft, TrainingCompleted, VolunteerDeactivated,
+    VolunteerReactivated, VolunteerRegistered,
 };
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -23,6 +24,9 @@ pub const BINDINGS: &[&str] = &[
     "bookings.service.delivered",
     "bookings.facility.*",
     "finance.entry.posted",
+    "volunteers.volunteer.*",
+    "volunteers.staff.*",
+    "volunteers.training.completed",
 ];
 
 /// Logs each fact and applies it to the projection it changes.
@@ -45,6 +49,7 @@ fn resident_of(event: &Incoming) -> Option<Uuid> {
         ResidentErased::ROUTING_KEY => event.decode::<ResidentErased>().ok()?.resident_id,
         BookingAttended::ROUTING_KEY => event.decode::<BookingAttended>().ok()?.resident_id,
         ServiceDelivered::ROUTING_KEY => event.decode::<ServiceDelivered>().ok()?.resident_id,
+        VolunteerRegistered::ROUTING_KEY => event.decode::<VolunteerRegistered>().ok()?.resident_id,
         _ => return None,
     };
     Uuid::parse_str(&id).ok()
@@ -175,9 +180,69 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
             )
             .await?;
         }
+        VolunteerRegistered::ROUTING_KEY => {
+            let e: VolunteerRegistered = event.decode()?;
+            let at = instant("registered_at", e.registered_at.as_ref())?;
+            volunteer_change(tx, event, &e.volunteer_id, &e.centre_id, true, at).await?;
+        }
+        VolunteerDeactivated::ROUTING_KEY => {
+            let e: VolunteerDeactivated = event.decode()?;
+            let at = instant("deactivated_at", e.deactivated_at.as_ref())?;
+            volunteer_change(tx, event, &e.volunteer_id, &e.centre_id, false, at).await?;
+        }
+        VolunteerReactivated::ROUTING_KEY => {
+            let e: VolunteerReactivated = event.decode()?;
+            let at = instant("reactivated_at", e.reactivated_at.as_ref())?;
+            volunteer_change(tx, event, &e.volunteer_id, &e.centre_id, true, at).await?;
+        }
+        StaffJoined::ROUTING_KEY => {
+            let e: StaffJoined = event.decode()?;
+            store::staff_joined(
+                tx,
+                uuid("staff_id", &e.staff_id)?,
+                uuid("centre_id", &e.centre_id)?,
+                date("employed_from", &e.employed_from)?,
+            )
+            .await?;
+        }
+        StaffLeft::ROUTING_KEY => {
+            let e: StaffLeft = event.decode()?;
+            store::staff_left(
+                tx,
+                uuid("staff_id", &e.staff_id)?,
+                uuid("centre_id", &e.centre_id)?,
+                date("employed_until", &e.employed_until)?,
+            )
+            .await?;
+        }
+        TrainingCompleted::ROUTING_KEY => {
+            let e: TrainingCompleted = event.decode()?;
+            store::record_training(
+                tx,
+                uuid("completion_id", &e.completion_id)?,
+                uuid("centre_id", &e.centre_id)?,
+                &e.person_kind,
+                uuid("person_id", &e.person_id)?,
+                date("completed_on", &e.completed_on)?,
+            )
+            .await?;
+        }
         // Other facts do not change evaluation's figures.
         _ => {}
     }
+    Ok(())
+}
+
+async fn volunteer_change(
+    tx: &mut PgConnection,
+    event: &Incoming,
+    volunteer: &str,
+    centre: &str,
+    active: bool,
+    at: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    let (volunteer, centre) = (uuid("volunteer_id", volunteer)?, uuid("centre_id", centre)?);
+    store::record_volunteer_change(tx, event.id, volunteer, centre, active, at).await?;
     Ok(())
 }
 

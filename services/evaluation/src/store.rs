@@ -44,7 +44,7 @@ pub struct FactRow {
 
 /// Empties every projection built from facts, inside `tx`, before a replay.
 pub async fn clear_projections(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("TRUNCATE registered_residents, centres, attendances, facilities, facility_holds, ledger_effects")
+    sqlx::query("TRUNCATE registered_residents, centres, attendances, facilities, facility_holds, ledger_effects, volunteer_changes, staff, training_completions")
         .execute(tx)
         .await?;
     Ok(())
@@ -213,6 +213,87 @@ pub async fn record_ledger_effect(
     .bind(day)
     .bind(own_income)
     .bind(expenditure)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn record_volunteer_change(
+    tx: &mut PgConnection,
+    event: Uuid,
+    volunteer: Uuid,
+    centre: Uuid,
+    active: bool,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO volunteer_changes (event_id, volunteer_id, centre_id, active, changed_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING",
+    )
+    .bind(event)
+    .bind(volunteer)
+    .bind(centre)
+    .bind(active)
+    .bind(at)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn staff_joined(
+    tx: &mut PgConnection,
+    staff: Uuid,
+    centre: Uuid,
+    from: NaiveDate,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO staff (staff_id, centre_id, employed_from) VALUES ($1, $2, $3)
+         ON CONFLICT (staff_id) DO UPDATE SET employed_from = EXCLUDED.employed_from",
+    )
+    .bind(staff)
+    .bind(centre)
+    .bind(from)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// A staff member left on `until`; a leaving heard before the joining still counts.
+pub async fn staff_left(
+    tx: &mut PgConnection,
+    staff: Uuid,
+    centre: Uuid,
+    until: NaiveDate,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO staff (staff_id, centre_id, employed_from, employed_until) VALUES ($1, $2, $3, $3)
+         ON CONFLICT (staff_id) DO UPDATE SET employed_until = EXCLUDED.employed_until",
+    )
+    .bind(staff)
+    .bind(centre)
+    .bind(until)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn record_training(
+    tx: &mut PgConnection,
+    completion: Uuid,
+    centre: Uuid,
+    kind: &str,
+    person: Uuid,
+    on: NaiveDate,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO training_completions (completion_id, centre_id, person_kind, person_id, completed_on)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (completion_id) DO NOTHING",
+    )
+    .bind(completion)
+    .bind(centre)
+    .bind(kind)
+    .bind(person)
+    .bind(on)
     .execute(tx)
     .await?;
     Ok(())
@@ -401,7 +482,42 @@ pub async fn kpi_figure(
             .fetch_one(pool)
             .await?
         }
-        // Figures from services whose facts evaluation does not receive yet.
+        "volunteer_ratio" => {
+            let at = to.min(Utc::now());
+            let volunteers: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM (
+                     SELECT DISTINCT ON (volunteer_id) active FROM volunteer_changes
+                     WHERE centre_id = $1 AND changed_at < $2
+                     ORDER BY volunteer_id, changed_at DESC, event_id) latest
+                 WHERE active",
+            )
+            .bind(centre)
+            .bind(at)
+            .fetch_one(pool)
+            .await?;
+            (volunteers, active_residents(pool, centre, period, zone).await?)
+        }
+        "training_coverage" => {
+            // As of the period's last day, or today while the period runs.
+            let today = Utc::now().with_timezone(&zone).date_naive();
+            let day = period.end.pred_opt().unwrap_or(period.end).min(today);
+            let year_before = day.checked_sub_months(chrono::Months::new(12)).unwrap_or(day);
+            sqlx::query_as(
+                "SELECT count(*) FILTER (WHERE EXISTS (
+                            SELECT 1 FROM training_completions t
+                            WHERE t.person_id = s.staff_id AND t.person_kind = 'staff'
+                              AND t.completed_on > $3 AND t.completed_on <= $2)),
+                        count(*)
+                 FROM staff s
+                 WHERE s.centre_id = $1 AND s.employed_from <= $2
+                   AND (s.employed_until IS NULL OR s.employed_until >= $2)",
+            )
+            .bind(centre)
+            .bind(day)
+            .bind(year_before)
+            .fetch_one(pool)
+            .await?
+        }
         _ => (0, 0),
     };
     Ok(figure(pair))

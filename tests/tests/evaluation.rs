@@ -1,0 +1,703 @@
+//! Evaluation end to end: KPIs built only from other services' events, compared with
+//! counts taken directly from those services' own records; the instruments; rebuilds and
+//! redeliveries that never move a figure.
+
+use std::time::Duration;
+
+use chrono::Datelike as _;
+
+use linli_platform::auth::Role;
+use linli_proto::Event;
+use linli_proto::events::v1::{BookingAttended, ResidentRegistered};
+use linli_tests::{TestPlatform, poll};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const DEADLINE: Duration = Duration::from_secs(30);
+
+fn this_month() -> String {
+    (chrono::Utc::now() + chrono::Duration::hours(8))
+        .format("%Y-%m")
+        .to_string()
+}
+
+/// A KPI of a report by name.
+fn kpi<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["kpis"]
+        .as_array()
+        .or_else(|| report.as_array())
+        .expect("kpis")
+        .iter()
+        .find(|k| k["name"] == name)
+        .expect("the KPI is reported")
+}
+
+fn pair(k: &Value) -> (i64, i64) {
+    (
+        k["numerator"].as_i64().expect("numerator"),
+        k["denominator"].as_i64().expect("denominator"),
+    )
+}
+
+async fn register(platform: &TestPlatform, token: &str, centre: Uuid, n: usize) -> Vec<Uuid> {
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        let (status, body) = platform
+            .post_json(
+                token,
+                &format!("/v1/centres/{centre}/residents"),
+                &json!({ "name": "赵敏", "gender": "female", "date_of_birth": "1948-03-02" }),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        ids.push(body["id"].as_str().expect("id").parse().expect("uuid"));
+    }
+    platform.wait_for_residents_in_bookings(&ids).await;
+    ids
+}
+
+/// A clinic session running now at `centre`, booked and checked in for `residents`.
+async fn attend(
+    platform: &TestPlatform,
+    token: &str,
+    centre: Uuid,
+    residents: &[Uuid],
+) -> Vec<String> {
+    let at = |path: &str| format!("/v1/centres/{centre}{path}");
+    let (_, offering) = platform
+        .post_json(
+            token,
+            &at("/offerings"),
+            &json!({ "category": "health", "kind": "event", "name": "健康讲座", "capacity": 50 }),
+            None,
+        )
+        .await;
+    let now = chrono::Utc::now();
+    let (_, session) = platform
+        .post_json(
+            token,
+            &at("/sessions"),
+            &json!({ "offering_id": offering["id"], "starts_at": (now - chrono::Duration::minutes(10)).to_rfc3339(),
+                     "ends_at": (now + chrono::Duration::hours(1)).to_rfc3339() }),
+            None,
+        )
+        .await;
+    let mut bookings = Vec::new();
+    for resident in residents {
+        let (status, booking) = platform
+            .post_json(
+                token,
+                &at("/bookings"),
+                &json!({ "offering_id": offering["id"], "resident_id": resident, "session_id": session["id"] }),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{booking}");
+        let id = booking["id"].as_str().expect("id").to_owned();
+        let (status, body) = platform
+            .post_json(
+                token,
+                &at(&format!("/bookings/{id}/check-in")),
+                &json!({}),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        bookings.push(id);
+    }
+    bookings
+}
+
+/// Distinct residents with an attended seat at `centre`, straight from bookings' tables.
+async fn attended_directly(platform: &TestPlatform, centre: Uuid) -> i64 {
+    let pool = platform.pool("bookings").await;
+    let n = sqlx::query_scalar(
+        "SELECT count(DISTINCT b.resident_id) FROM bookings b JOIN seats s ON s.booking_id = b.id
+         WHERE b.centre_id = $1 AND s.state = 'attended'",
+    )
+    .bind(centre)
+    .fetch_one(&pool)
+    .await
+    .expect("bookings readable");
+    pool.close().await;
+    n
+}
+
+/// Active residents of `centre`, straight from the registry's table.
+async fn residents_directly(platform: &TestPlatform, centre: Uuid) -> i64 {
+    let pool = platform.pool("registry").await;
+    let n = sqlx::query_scalar(
+        "SELECT count(*) FROM residents WHERE centre_id = $1 AND status = 'active' AND erased_at IS NULL",
+    )
+    .bind(centre)
+    .fetch_one(&pool)
+    .await
+    .expect("registry readable");
+    pool.close().await;
+    n
+}
+
+async fn kpis(platform: &TestPlatform, token: &str, centre: Uuid, period: &str) -> Value {
+    let (status, report) = platform
+        .get_json(token, &format!("/v1/centres/{centre}/kpis?period={period}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    report
+}
+
+async fn publish(
+    platform: &TestPlatform,
+    routing_key: &str,
+    id: Uuid,
+    message_type: &str,
+    payload: &[u8],
+) {
+    let bus = linli_platform::bus::Bus::new(platform.args.bus.clone(), "test");
+    let channel = bus.channel().await.expect("broker");
+    channel
+        .basic_publish(
+            platform.args.bus.exchange().into(),
+            routing_key.into(),
+            Default::default(),
+            payload,
+            lapin::BasicProperties::default()
+                .with_message_id(id.to_string().into())
+                .with_type(message_type.into()),
+        )
+        .await
+        .expect("published")
+        .await
+        .expect("sent");
+    bus.close().await;
+}
+
+fn duplicates() -> u64 {
+    linli_platform::metrics::EVENTS_CONSUMED
+        .with_label_values(&["evaluation", "duplicate"])
+        .get()
+}
+
+#[tokio::test]
+async fn participation_and_utilisation_equal_direct_counts_for_centres_and_the_district_and_never_move_on_redelivery_or_rebuild()
+ {
+    let platform = TestPlatform::start().await;
+    let (a, b) = (
+        platform.bookable_centre("Asia/Shanghai").await,
+        platform.bookable_centre("Asia/Shanghai").await,
+    );
+    let token = platform.token(&[Role::DistrictAdmin], &[]);
+    let in_a = register(&platform, &token, a, 4).await;
+    let in_b = register(&platform, &token, b, 2).await;
+    attend(&platform, &token, a, &in_a[..2]).await;
+    attend(&platform, &token, b, &in_b[..1]).await;
+
+    // A room at A, booked for two hours in March 2027.
+    let (_, room) = platform
+        .post_json(
+            &token,
+            &format!("/v1/centres/{a}/facilities"),
+            &json!({ "name": "活动室", "opens": "08:00", "closes": "20:00", "open_days": [1, 2, 3, 4, 5] }),
+            None,
+        )
+        .await;
+    let (_, hire) = platform
+        .post_json(
+            &token,
+            &format!("/v1/centres/{a}/offerings"),
+            &json!({ "category": "facilities", "kind": "facility", "name": "活动室预约", "facility_id": room["id"] }),
+            None,
+        )
+        .await;
+    let (status, body) = platform
+        .post_json(
+            &token,
+            &format!("/v1/centres/{a}/bookings"),
+            &json!({ "offering_id": hire["id"], "starts_at": "2027-03-02T10:00:00+08:00", "ends_at": "2027-03-02T12:00:00+08:00" }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let month = this_month();
+    let expected_a = (
+        attended_directly(&platform, a).await,
+        residents_directly(&platform, a).await,
+    );
+    let expected_b = (
+        attended_directly(&platform, b).await,
+        residents_directly(&platform, b).await,
+    );
+    assert_eq!((expected_a, expected_b), ((2, 4), (1, 2)));
+    poll("participation to reach evaluation", DEADLINE, || async {
+        let (ra, rb) = (
+            kpis(&platform, &token, a, &month).await,
+            kpis(&platform, &token, b, &month).await,
+        );
+        (pair(kpi(&ra, "participation")) == expected_a
+            && pair(kpi(&rb, "participation")) == expected_b)
+            .then_some(())
+    })
+    .await;
+    let (status, district) = platform
+        .get_json(&token, &format!("/v1/kpis?period={month}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let district_participation = district["district"]
+        .as_array()
+        .expect("district")
+        .iter()
+        .find(|k| k["name"] == "participation")
+        .expect("participation");
+    let (mut numerator, mut denominator) = (0, 0);
+    for centre in district["centres"].as_array().expect("centres") {
+        let (n, d) = pair(kpi(centre, "participation"));
+        numerator += n;
+        denominator += d;
+    }
+    assert_eq!(pair(district_participation), (numerator, denominator));
+    assert!(
+        numerator >= 3 && denominator >= 6,
+        "both centres are in the roll-up"
+    );
+
+    // Utilisation for March 2027: two booked hours over the room's open hours (23 weekdays
+    // × 12 hours), as bookings' own facility table gives them.
+    let open: i64 = {
+        let pool = platform.pool("bookings").await;
+        let (opens, closes): (chrono::NaiveTime, chrono::NaiveTime) =
+            sqlx::query_as("SELECT opens, closes FROM facilities WHERE centre_id = $1")
+                .bind(a)
+                .fetch_one(&pool)
+                .await
+                .expect("facility");
+        pool.close().await;
+        23 * (closes - opens).num_seconds()
+    };
+    poll("utilisation to reach evaluation", DEADLINE, || async {
+        let report = kpis(&platform, &token, a, "2027-03").await;
+        (pair(kpi(&report, "facility_utilisation")) == (7200, open)).then_some(())
+    })
+    .await;
+
+    // The same attendance delivered again: the figure does not move.
+    let pool = platform.pool("bookings").await;
+    let (id, payload): (Uuid, Vec<u8>) = sqlx::query_as(
+        "SELECT id, payload FROM outbox WHERE routing_key = 'bookings.booking.attended' AND centre_id = $1 LIMIT 1",
+    )
+    .bind(a)
+    .fetch_one(&pool)
+    .await
+    .expect("an attendance event");
+    pool.close().await;
+    let before = duplicates();
+    publish(
+        &platform,
+        BookingAttended::ROUTING_KEY,
+        id,
+        BookingAttended::TYPE,
+        &payload,
+    )
+    .await;
+    poll("the redelivery to be recognised", DEADLINE, || async {
+        (duplicates() > before).then_some(())
+    })
+    .await;
+    assert_eq!(
+        pair(kpi(
+            &kpis(&platform, &token, a, &month).await,
+            "participation"
+        )),
+        expected_a
+    );
+
+    // A rebuild replays the log: the same figures.
+    let (status, rebuilt) = platform
+        .post_json(&token, "/v1/evaluation/rebuild", &json!({}), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{rebuilt}");
+    assert!(rebuilt["facts_replayed"].as_i64().expect("count") > 0);
+    let after = kpis(&platform, &token, a, &month).await;
+    assert_eq!(pair(kpi(&after, "participation")), expected_a);
+    assert_eq!(
+        pair(kpi(
+            &kpis(&platform, &token, a, "2027-03").await,
+            "facility_utilisation"
+        )),
+        (7200, open)
+    );
+    // Only district admins rebuild.
+    let manager = platform.token(&[Role::CentreManager], &[a]);
+    let (status, _) = platform
+        .post_json(&manager, "/v1/evaluation/rebuild", &json!({}), None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    platform.stop().await;
+}
+
+#[tokio::test]
+async fn a_satisfaction_invitation_is_made_once_per_delivered_service_and_its_answers_make_the_kpis()
+ {
+    let platform = TestPlatform::start().await;
+    let centre = platform.bookable_centre("Asia/Shanghai").await;
+    let token = platform.token(&[Role::CentreManager], &[centre]);
+    let residents = register(&platform, &token, centre, 1).await;
+    let booking = attend(&platform, &token, centre, &residents)
+        .await
+        .remove(0);
+    let invitations = format!(
+        "/v1/centres/{centre}/invitations?resident_id={}",
+        residents[0]
+    );
+    let invitation = poll("the satisfaction invitation", DEADLINE, || async {
+        let (_, list) = platform.get_json(&token, &invitations).await;
+        list["invitations"]
+            .as_array()
+            .and_then(|l| l.first().cloned())
+    })
+    .await;
+    assert!(
+        invitation["delivery_id"]
+            .as_str()
+            .expect("delivery")
+            .starts_with(&booking)
+    );
+
+    let pool = platform.pool("bookings").await;
+    let (id, payload): (Uuid, Vec<u8>) = sqlx::query_as(
+        "SELECT id, payload FROM outbox WHERE routing_key = 'bookings.service.delivered' LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("the delivery event");
+    pool.close().await;
+    let before = duplicates();
+    publish(
+        &platform,
+        "bookings.service.delivered",
+        id,
+        "linli.events.v1.ServiceDelivered",
+        &payload,
+    )
+    .await;
+    poll("the redelivery to be recognised", DEADLINE, || async {
+        (duplicates() > before).then_some(())
+    })
+    .await;
+    let (_, list) = platform.get_json(&token, &invitations).await;
+    assert_eq!(
+        list["invitations"].as_array().expect("list").len(),
+        1,
+        "still one invitation"
+    );
+
+    let answer = format!(
+        "/v1/centres/{centre}/invitations/{}/response",
+        invitation["id"].as_str().expect("id")
+    );
+    let answers = json!({ "answers": [
+        { "key": "satisfaction", "score": 5 }, { "key": "effectiveness", "score": 4 }, { "key": "professionalism", "score": 3 } ] });
+    let (status, body) = platform.post_json(&token, &answer, &answers, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = platform.post_json(&token, &answer, &answers, None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "one response per invitation");
+    let (status, bad) = platform
+        .post_json(
+            &token,
+            &answer.replace(
+                invitation["id"].as_str().expect("id"),
+                &Uuid::new_v4().to_string(),
+            ),
+            &answers,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{bad}");
+
+    // An awareness survey, answered "no".
+    let (status, aware) = platform
+        .post_json(
+            &token,
+            &format!("/v1/centres/{centre}/invitations"),
+            &json!({ "template_id": "5a7e0000-0000-4000-8000-000000000002" }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{aware}");
+    let (status, body) = platform
+        .post_json(
+            &token,
+            &format!(
+                "/v1/centres/{centre}/invitations/{}/response",
+                aware["id"].as_str().expect("id")
+            ),
+            &json!({ "answers": [{ "key": "knows_services", "choices": ["maybe"] }] }),
+            None,
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "an answer outside the options: {body}"
+    );
+    let (status, _) = platform
+        .post_json(
+            &token,
+            &format!(
+                "/v1/centres/{centre}/invitations/{}/response",
+                aware["id"].as_str().expect("id")
+            ),
+            &json!({ "answers": [{ "key": "knows_services", "choices": ["no"] }] }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let report = kpis(&platform, &token, centre, &this_month()).await;
+    assert_eq!(pair(kpi(&report, "satisfaction")), (1, 1));
+    assert_eq!(kpi(&report, "satisfaction")["met"], true);
+    assert_eq!(pair(kpi(&report, "awareness")), (0, 1));
+    assert_eq!(kpi(&report, "awareness")["met"], false);
+    let (_, quality) = platform
+        .get_json(&token, &format!("/v1/centres/{centre}/quality"))
+        .await;
+    assert_eq!(
+        (
+            quality["satisfaction"].as_f64(),
+            quality["professionalism"].as_f64()
+        ),
+        (Some(5.0), Some(3.0))
+    );
+    platform.stop().await;
+}
+
+#[tokio::test]
+async fn the_suggestion_box_refuses_illegal_moves_with_a_clear_error() {
+    let platform = TestPlatform::start().await;
+    let centre = platform.bookable_centre("Asia/Shanghai").await;
+    let token = platform.token(&[Role::FrontDesk], &[centre]);
+    let (status, suggestion) = platform
+        .post_json(
+            &token,
+            &format!("/v1/centres/{centre}/suggestions"),
+            &json!({ "text": "希望增加周末的书法课", "channel": "box" }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{suggestion}");
+    assert_eq!(suggestion["status"], "received");
+    let path = format!(
+        "/v1/centres/{centre}/suggestions/{}/status",
+        suggestion["id"].as_str().expect("id")
+    );
+    let step = |body: Value| {
+        let (platform, token, path) = (&platform, &token, &path);
+        async move { platform.post_json(token, path, &body, None).await }
+    };
+    let (status, body) = step(json!({ "status": "closed" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("received to in_progress"),
+        "{body}"
+    );
+    assert_eq!(
+        step(json!({ "status": "in_progress" })).await.0,
+        StatusCode::OK
+    );
+    let (status, body) = step(json!({ "status": "answered" })).await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "an answer needs a reply: {body}"
+    );
+    let (status, body) = step(json!({ "status": "answered", "reply": "下月起周六上午开班" })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["seconds_to_answer"].as_i64().is_some());
+    assert_eq!(step(json!({ "status": "closed" })).await.0, StatusCode::OK);
+    let (status, body) = step(json!({ "status": "in_progress" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body["detail"].as_str().expect("detail").contains("closed"));
+    // Another centre's desk sees none of it.
+    let elsewhere = platform.token(&[Role::FrontDesk], &[Uuid::new_v4()]);
+    let (status, _) = platform
+        .get_json(&elsewhere, &format!("/v1/centres/{centre}/suggestions"))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    platform.stop().await;
+}
+
+#[tokio::test]
+async fn a_month_end_in_the_centres_time_zone_puts_an_attendance_in_the_right_month() {
+    let platform = TestPlatform::start().await;
+    let centre = platform.bookable_centre("Asia/Shanghai").await;
+    let token = platform.token(&[Role::CentreManager], &[centre]);
+    let residents = register(&platform, &token, centre, 2).await;
+    let evaluation = platform.pool("evaluation").await;
+    poll("evaluation to hear of the residents", DEADLINE, || {
+        let evaluation = evaluation.clone();
+        async move {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM registered_residents WHERE centre_id = $1",
+            )
+            .bind(centre)
+            .fetch_one(&evaluation)
+            .await
+            .ok()?;
+            (n == 2).then_some(())
+        }
+    })
+    .await;
+    evaluation.close().await;
+    // 23:30 on 31 March and 00:30 on 1 April in Shanghai: 15:30 and 16:30 UTC on 31 March.
+    for (resident, utc) in [
+        (residents[0], "2027-03-31T15:30:00Z"),
+        (residents[1], "2027-03-31T16:30:00Z"),
+    ] {
+        let at: chrono::DateTime<chrono::Utc> = utc.parse().expect("time");
+        let event = BookingAttended {
+            booking_id: Uuid::new_v4().to_string(),
+            centre_id: centre.to_string(),
+            offering_id: Uuid::new_v4().to_string(),
+            session_id: Uuid::new_v4().to_string(),
+            resident_id: resident.to_string(),
+            category: "health".into(),
+            attended_at: Some(prost_types::Timestamp {
+                seconds: at.timestamp(),
+                nanos: 0,
+            }),
+        };
+        publish(
+            &platform,
+            BookingAttended::ROUTING_KEY,
+            Uuid::new_v4(),
+            BookingAttended::TYPE,
+            &prost::Message::encode_to_vec(&event),
+        )
+        .await;
+    }
+    poll("both attendances in their months", DEADLINE, || async {
+        let march = pair(kpi(
+            &kpis(&platform, &token, centre, "2027-03").await,
+            "participation",
+        ));
+        let april = pair(kpi(
+            &kpis(&platform, &token, centre, "2027-04").await,
+            "participation",
+        ));
+        (march == (1, 2) && april == (1, 2)).then_some(())
+    })
+    .await;
+    let q1 = kpis(&platform, &token, centre, "2027-Q1").await;
+    assert_eq!(pair(kpi(&q1, "participation")), (1, 2));
+    assert_eq!(q1["from"], "2026-12-31T16:00:00Z");
+    let (status, series) = platform
+        .get_json(
+            &token,
+            &format!("/v1/centres/{centre}/kpis/participation/series?from=2027-02&to=2027-05"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{series}");
+    let numerators: Vec<i64> = series["points"]
+        .as_array()
+        .expect("points")
+        .iter()
+        .map(|p| p["kpi"]["numerator"].as_i64().expect("n"))
+        .collect();
+    assert_eq!(numerators, [0, 1, 1, 0]);
+    platform.stop().await;
+}
+
+#[tokio::test]
+async fn self_sufficiency_volunteers_and_training_coverage_follow_the_services_own_figures() {
+    let platform = TestPlatform::start().await;
+    let centre = platform.bookable_centre("Asia/Shanghai").await;
+    let token = platform.token(&[Role::DistrictAdmin], &[]);
+    let residents = register(&platform, &token, centre, 20).await;
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+
+    // A year of books, through finance's own demo path.
+    let finance = platform.pool("finance").await;
+    linli_finance::seed::demo(&finance, &platform.vault(), &[centre], today)
+        .await
+        .expect("the books are seeded");
+    finance.close().await;
+    let last_month = (today.with_day0(0).expect("first") - chrono::Duration::days(1))
+        .format("%Y-%m")
+        .to_string();
+    let (status, own) = platform
+        .get_json(
+            &token,
+            &format!(
+                "/v1/centres/{centre}/finance/self-sufficiency?from={last_month}&to={last_month}"
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{own}");
+    let expected = (
+        own["own_income_minor"].as_i64().expect("income"),
+        own["expenditure_minor"].as_i64().expect("spending"),
+    );
+    assert!(expected.1 > 0, "the seeded month has spending");
+    poll("self-sufficiency to reach evaluation", DEADLINE, || async {
+        let report = kpis(&platform, &token, centre, &last_month).await;
+        (pair(kpi(&report, "self_sufficiency")) == expected).then_some(())
+    })
+    .await;
+
+    // Volunteers and staff, through the volunteers service's own demo path.
+    let facts: Vec<ResidentRegistered> = residents
+        .iter()
+        .map(|id| ResidentRegistered {
+            resident_id: id.to_string(),
+            centre_id: centre.to_string(),
+            age_band: "60-79".into(),
+            categories: vec!["elderly".into()],
+            registered_at: None,
+        })
+        .collect();
+    let volunteers = platform.pool("volunteers").await;
+    linli_volunteers::seed::demo(
+        &volunteers,
+        &[(centre, "Asia/Shanghai".into())],
+        &facts,
+        today,
+    )
+    .await
+    .expect("the workforce is seeded");
+    let active: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM volunteers WHERE centre_id = $1 AND status = 'active'",
+    )
+    .bind(centre)
+    .fetch_one(&volunteers)
+    .await
+    .expect("volunteers readable");
+    volunteers.close().await;
+    assert!(active > 0, "the seed enlists volunteers");
+    let (status, coverage) = platform
+        .get_json(
+            &token,
+            &format!("/v1/centres/{centre}/training-coverage?on={today}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{coverage}");
+    let trained = (
+        coverage["trained_staff"].as_i64().expect("trained"),
+        coverage["active_staff"].as_i64().expect("staff"),
+    );
+    let month = this_month();
+    poll(
+        "volunteers and training to reach evaluation",
+        DEADLINE,
+        || async {
+            let report = kpis(&platform, &token, centre, &month).await;
+            (pair(kpi(&report, "volunteer_ratio")) == (active, 20)
+                && pair(kpi(&report, "training_coverage")) == trained)
+                .then_some(())
+        },
+    )
+    .await;
+    platform.stop().await;
+}
