@@ -43,6 +43,10 @@ async fn registry_health(platform: &TestPlatform) -> ServingStatus {
 
 #[tokio::test]
 async fn services_report_not_serving_while_the_broker_is_unreachable_and_recover_after() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("info,sqlx=warn")
+        .with_test_writer()
+        .try_init();
     let proxy = Proxy::start("127.0.0.1:5672".parse().expect("address")).await;
     let address = proxy.address;
     let platform = TestPlatform::start_with(|args| {

@@ -66,10 +66,14 @@ impl ServiceContext {
 }
 
 impl Started {
-    /// Runs `consumer` until shutdown; its queue is declared before this returns, so no
-    /// event published afterwards can miss it.
+    /// Runs `consumer` until shutdown. Its queue is declared here when the broker answers
+    /// (every role also declares every subscription's queue before it starts, see
+    /// `linli::declare_topology`), and again on every reconnect; a broker that drops
+    /// while a role starts never stops the role.
     pub async fn consume<H: Handler>(&mut self, consumer: Consumer<H>) -> anyhow::Result<()> {
-        consumer.declare().await?;
+        if let Err(error) = consumer.declare().await {
+            tracing::warn!(error = %error, "the broker did not answer; the consumer declares its queue when it connects");
+        }
         self.tasks.spawn(consumer.run(self.shutdown.clone()));
         Ok(())
     }
