@@ -32,7 +32,9 @@ fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-cargo test --workspace --locked "$@" 2>&1 | tee "$log"
+# The fault suite runs `linli serve <role>` as separate processes to kill them.
+cargo build --locked --bin linli 2>&1 | tee "$log" &&
+  cargo test --workspace --locked "$@" 2>&1 | tee -a "$log"
 status=${PIPESTATUS[0]}
 set -e
 # One closing line for the whole workspace (cargo prints one per test binary).

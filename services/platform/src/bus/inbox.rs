@@ -242,20 +242,15 @@ impl<H: Handler> Consumer<H> {
     async fn consume(&self, shutdown: &CancellationToken, attempt: &mut u32) -> anyhow::Result<()> {
         let channel = self.bus.channel().await?;
         let bindings: Vec<&str> = self.bindings.iter().map(String::as_str).collect();
-        self.bus
-            .declare_queue(&channel, &self.name, &bindings)
-            .await?;
-        channel
-            .basic_qos(PREFETCH, BasicQosOptions::default())
-            .await?;
-        let mut deliveries = channel
-            .basic_consume(
-                self.bus.args().queue(&self.name).into(),
-                format!("{}-{}", self.name, Uuid::new_v4()).into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await?;
+        within(self.bus.declare_queue(&channel, &self.name, &bindings)).await?;
+        within(channel.basic_qos(PREFETCH, BasicQosOptions::default())).await?;
+        let mut deliveries = within(channel.basic_consume(
+            self.bus.args().queue(&self.name).into(),
+            format!("{}-{}", self.name, Uuid::new_v4()).into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        ))
+        .await?;
         *attempt = 0;
         tracing::info!(consumer = %self.name, "consuming");
         loop {
@@ -292,10 +287,7 @@ impl<H: Handler> Consumer<H> {
                 EVENTS_CONSUMED
                     .with_label_values(&[&self.name, "dead_lettered"])
                     .inc();
-                delivery
-                    .acker
-                    .reject(BasicRejectOptions { requeue: false })
-                    .await?;
+                within(delivery.acker.reject(BasicRejectOptions { requeue: false })).await?;
                 return Ok(true);
             }
         };
@@ -317,7 +309,7 @@ impl<H: Handler> Consumer<H> {
                     tracing::warn!(parent: &span, consumer = %self.name, %reason, "database unavailable; waiting");
                     tokio::select! {
                         _ = shutdown.cancelled() => {
-                            delivery.acker.nack(BasicNackOptions { requeue: true, ..Default::default() }).await?;
+                            within(delivery.acker.nack(BasicNackOptions { requeue: true, ..Default::default() })).await?;
                             return Ok(false);
                         }
                         _ = tokio::time::sleep(backoff(Duration::from_millis(100), waits, Duration::from_secs(5))) => {}
@@ -344,7 +336,7 @@ impl<H: Handler> Consumer<H> {
                         .with_label_values(&[&self.name])
                         .observe(lag.as_secs_f64());
                 }
-                delivery.acker.ack(BasicAckOptions::default()).await?;
+                within(delivery.acker.ack(BasicAckOptions::default())).await?;
             }
             Outcome::Retry(reason) => {
                 let last = event.delivery_count + 1 >= limit;
@@ -364,26 +356,37 @@ impl<H: Handler> Consumer<H> {
                         _ = tokio::time::sleep(delay) => {}
                     }
                 }
-                delivery
-                    .acker
-                    .nack(BasicNackOptions {
-                        requeue: !last,
-                        ..Default::default()
-                    })
-                    .await?;
+                within(delivery.acker.nack(BasicNackOptions {
+                    requeue: !last,
+                    ..Default::default()
+                }))
+                .await?;
             }
             Outcome::DeadLetter(reason) => {
                 EVENTS_CONSUMED
                     .with_label_values(&[&self.name, "dead_lettered"])
                     .inc();
                 tracing::error!(parent: &span, consumer = %self.name, %reason, "event can never be handled; dead-lettered");
-                delivery
-                    .acker
-                    .reject(BasicRejectOptions { requeue: false })
-                    .await?;
+                within(delivery.acker.reject(BasicRejectOptions { requeue: false })).await?;
             }
             Outcome::Unavailable(_) => unreachable!("waited out above"),
         }
         Ok(true)
     }
+}
+
+/// How long a broker operation may take before the connection is taken for dead.
+const BROKER_ANSWER: Duration = Duration::from_secs(10);
+
+/// A broker operation with a deadline: a connection whose socket died unnoticed would
+/// otherwise hold the consumer forever; the error makes it reconnect.
+async fn within<T>(operation: impl Future<Output = lapin::Result<T>>) -> lapin::Result<T> {
+    tokio::time::timeout(BROKER_ANSWER, operation)
+        .await
+        .unwrap_or_else(|_| {
+            Err(lapin::Error::from(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the broker did not answer in time",
+            )))
+        })
 }

@@ -53,9 +53,11 @@ impl Bus {
         if let Some(connection) = guard.as_ref()
             && connection.status().connected()
         {
-            match connection.create_channel().await {
-                Ok(channel) => return Ok(channel),
-                Err(error) => tracing::warn!(%error, "AMQP channel failed; reconnecting"),
+            // A connection whose socket died unnoticed would never answer: give up on it.
+            match tokio::time::timeout(CONNECT_TIMEOUT, connection.create_channel()).await {
+                Ok(Ok(channel)) => return Ok(channel),
+                Ok(Err(error)) => tracing::warn!(%error, "AMQP channel failed; reconnecting"),
+                Err(_) => tracing::warn!("AMQP channel did not open in time; reconnecting"),
             }
         }
         let properties = ConnectionProperties::default().with_connection_name(LongString::from(
@@ -73,7 +75,14 @@ impl Bus {
                 "connecting to the broker timed out",
             ))
         })??;
-        let channel = connection.create_channel().await?;
+        let channel = tokio::time::timeout(CONNECT_TIMEOUT, connection.create_channel())
+            .await
+            .map_err(|_| {
+                lapin::Error::from(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "opening a channel timed out",
+                ))
+            })??;
         *guard = Some(connection);
         Ok(channel)
     }
