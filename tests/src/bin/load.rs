@@ -146,20 +146,21 @@ async fn run(platform: &TestPlatform, args: &Args) -> anyhow::Result<()> {
     .json()
     .await?;
     let offering = offering["id"].as_str().expect("offering id").to_owned();
-    let series: Value = post(
-        "/series",
-        json!({ "offering_id": offering, "weekdays": [1, 2, 3, 4, 5, 6, 7], "start_time": "09:00",
-                "duration_minutes": 60, "starts_on": "2030-01-01", "count": args.sessions }),
-    )
-    .await?
-    .json()
-    .await?;
-    let sessions: Vec<String> = series["sessions"]
-        .as_array()
-        .expect("sessions")
-        .iter()
-        .map(|s| s["id"].as_str().expect("session id").to_owned())
-        .collect();
+    // Sessions running now, so a booking can be checked in at once.
+    let now = chrono::Utc::now();
+    let mut sessions = Vec::new();
+    for n in 0..args.sessions {
+        let session: Value = post(
+            "/sessions",
+            json!({ "offering_id": offering,
+                    "starts_at": (now - chrono::Duration::minutes(30 + n as i64 % 60)).to_rfc3339(),
+                    "ends_at": (now + chrono::Duration::hours(6)).to_rfc3339() }),
+        )
+        .await?
+        .json()
+        .await?;
+        sessions.push(session["id"].as_str().expect("session id").to_owned());
+    }
     println!("prepared in {:.1} s\n", started.elapsed().as_secs_f64());
 
     let bookings_pool = platform.pool("bookings").await;
@@ -172,49 +173,206 @@ async fn run(platform: &TestPlatform, args: &Args) -> anyhow::Result<()> {
     bookings_pool.close().await;
 
     let counter = Arc::new(AtomicU64::new(0));
+    let work = Work {
+        base: &base,
+        token: &token,
+        http: &http,
+        offering: &offering,
+        sessions: &sessions,
+        residents: &residents,
+        counter: &counter,
+    };
+    let run_started = chrono::Utc::now();
     for &clients in &args.clients {
         let window = Duration::from_secs(args.seconds);
+        println!("clients {clients}, {} s each", args.seconds);
+
+        let alone = work.drive(clients, window, false).await;
+        let floor = floor(platform, clients, args.connections, window).await?;
+        let (booking_rate, line) = alone["book"].line("bookings alone", window);
+        println!("  {line}");
+        let (floor_rate, line) = floor.line("floor: INSERT+outbox tx", window);
+        println!("  {line}");
+        println!(
+            "  ratio bookings/floor: {:.2}",
+            booking_rate / floor_rate.max(1e-9)
+        );
+
+        let mix = work.drive(clients, window, true).await;
+        println!("  the mix (60% book, 30% residents, 10% KPIs; every 4th booking checked in):");
+        let mut total = 0.0;
+        for (op, sample) in &mix {
+            let (rate, line) = sample.line(&format!("  {op}"), window);
+            total += rate;
+            println!("  {line}");
+        }
+        println!("  {:<28} {total:>8.0} /s\n", "  all operations");
+    }
+    let lag = event_lag(platform, run_started).await?;
+    println!(
+        "event lag, check-in commit to evaluation's projection: p50 {:.1} ms, p99 {:.1} ms over {} events",
+        lag.quantile(0.50),
+        lag.quantile(0.99),
+        lag.latencies.len()
+    );
+    Ok(())
+}
+
+/// What the clients work on.
+struct Work<'a> {
+    base: &'a str,
+    token: &'a str,
+    http: &'a reqwest::Client,
+    offering: &'a str,
+    sessions: &'a [String],
+    residents: &'a [Uuid],
+    counter: &'a AtomicU64,
+}
+
+impl Work<'_> {
+    /// `clients` clients for `window`: bookings only, or the mix.
+    async fn drive(
+        &self,
+        clients: usize,
+        window: Duration,
+        mix: bool,
+    ) -> std::collections::BTreeMap<&'static str, Sample> {
         let deadline = Instant::now() + window;
-        let samples = join_all((0..clients).map(|_| {
-            let (counter, residents, sessions, offering) =
-                (counter.clone(), &residents, &sessions, &offering);
-            let post = &post;
-            async move {
-                let mut sample = Sample::default();
-                while Instant::now() < deadline {
-                    let i = counter.fetch_add(1, Ordering::Relaxed) as usize;
-                    // Neighbouring requests go to different sessions, as a district's
-                    // desks would; each pair of resident and session comes up once.
-                    let session = &sessions[i % sessions.len()];
-                    let resident = residents[(i / sessions.len()) % residents.len()];
-                    let began = Instant::now();
-                    let response = post(
-                        "/bookings",
-                        json!({ "offering_id": offering, "resident_id": resident, "session_id": session }),
-                    )
-                    .await;
-                    match response {
-                        Ok(r) if r.status().is_success() => sample.latencies.push(began.elapsed()),
-                        _ => sample.errors += 1,
+        let per_client = join_all((0..clients).map(|c| async move {
+            let mut samples: std::collections::BTreeMap<&'static str, Sample> = Default::default();
+            let mut draws = c;
+            let mut booked = 0;
+            while Instant::now() < deadline {
+                draws += 1;
+                let op = if !mix { "book" } else {
+                    match draws % 10 { 0..=5 => "book", 6 | 7 => "resident", 8 => "residents list", _ => "kpis" }
+                };
+                let began = Instant::now();
+                let ok = match op {
+                    "book" => {
+                        let i = self.counter.fetch_add(1, Ordering::Relaxed) as usize;
+                        // Neighbouring requests go to different sessions, as a district's
+                        // desks would; each pair of resident and session comes up once.
+                        let session = &self.sessions[i % self.sessions.len()];
+                        let resident = self.residents[(i / self.sessions.len()) % self.residents.len()];
+                        let response = self.post("/bookings", json!({ "offering_id": self.offering, "resident_id": resident, "session_id": session })).await;
+                        match response {
+                            Some(body) => {
+                                let elapsed = began.elapsed();
+                                booked += 1;
+                                if mix && booked % 4 == 0 {
+                                    let id = body["id"].as_str().unwrap_or_default().to_owned();
+                                    let checked_at = Instant::now();
+                                    let done = self.post(&format!("/bookings/{id}/check-in"), json!({})).await.is_some();
+                                    record(samples.entry("check-in").or_default(), done, checked_at.elapsed());
+                                }
+                                record(samples.entry(op).or_default(), true, elapsed);
+                                continue;
+                            }
+                            None => false,
+                        }
                     }
-                }
-                sample
+                    "resident" => {
+                        let resident = self.residents[draws % self.residents.len()];
+                        self.get(&format!("/residents/{resident}")).await
+                    }
+                    "residents list" => self.get("/residents?page_size=50").await,
+                    _ => self.get("/kpis").await,
+                };
+                record(samples.entry(op).or_default(), ok, began.elapsed());
             }
+            samples
         }))
         .await;
-        let linli = Sample::merge(samples);
-        let floor = floor(platform, clients, args.connections, window).await?;
-        let (linli_rate, linli_line) = linli.line("bookings via gateway", window);
-        let (floor_rate, floor_line) = floor.line("floor: INSERT+outbox tx", window);
-        println!("clients {clients}, {} s each", args.seconds);
-        println!("  {linli_line}");
-        println!("  {floor_line}");
-        println!(
-            "  ratio linli/floor: {:.2}\n",
-            linli_rate / floor_rate.max(1e-9)
-        );
+        let mut merged: std::collections::BTreeMap<&'static str, Vec<Sample>> = Default::default();
+        for samples in per_client {
+            for (op, sample) in samples {
+                merged.entry(op).or_default().push(sample);
+            }
+        }
+        merged
+            .into_iter()
+            .map(|(op, samples)| (op, Sample::merge(samples)))
+            .collect()
     }
-    Ok(())
+
+    async fn post(&self, path: &str, body: Value) -> Option<Value> {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(self.token)
+            .json(&body)
+            .send()
+            .await
+            .ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        response.json().await.ok()
+    }
+
+    async fn get(&self, path: &str) -> bool {
+        match self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(self.token)
+            .send()
+            .await
+        {
+            Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+            Err(_) => false,
+        }
+    }
+}
+
+fn record(sample: &mut Sample, ok: bool, elapsed: Duration) {
+    if ok {
+        sample.latencies.push(elapsed);
+    } else {
+        sample.errors += 1;
+    }
+}
+
+/// From each check-in's commit (its outbox row) to evaluation applying it (its fact log
+/// row), on the database's one clock.
+async fn event_lag(
+    platform: &TestPlatform,
+    since: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Sample> {
+    let bookings = platform.pool("bookings").await;
+    let evaluation = platform.pool("evaluation").await;
+    let committed: Vec<(Uuid, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+        "SELECT id, occurred_at FROM outbox WHERE routing_key = 'bookings.booking.attended' AND occurred_at >= $1",
+    )
+    .bind(since)
+    .fetch_all(&bookings)
+    .await?;
+    let ids: Vec<Uuid> = committed.iter().map(|(id, _)| *id).collect();
+    // Every one arrives; wait for the last before measuring.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let applied: Vec<(Uuid, chrono::DateTime<chrono::Utc>)> = loop {
+        let applied: Vec<(Uuid, chrono::DateTime<chrono::Utc>)> =
+            sqlx::query_as("SELECT event_id, received_at FROM facts WHERE event_id = ANY($1)")
+                .bind(&ids)
+                .fetch_all(&evaluation)
+                .await?;
+        if applied.len() == ids.len() || Instant::now() > deadline {
+            break applied;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    bookings.close().await;
+    evaluation.close().await;
+    let mut lag = Sample::default();
+    for (id, at) in &applied {
+        if let Some((_, committed_at)) = committed.iter().find(|(c, _)| c == id) {
+            lag.latencies
+                .push((*at - *committed_at).to_std().unwrap_or_default());
+        }
+    }
+    lag.errors = (ids.len() - applied.len()) as u64;
+    lag.latencies.sort();
+    Ok(lag)
 }
 
 /// The same concurrency doing what a booking must do at the very least: one booking row

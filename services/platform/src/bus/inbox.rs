@@ -11,6 +11,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures::FutureExt as _;
 use futures::StreamExt as _;
 use lapin::message::Delivery;
 use lapin::options::{
@@ -28,7 +29,9 @@ use crate::error::{error_chain, is_transient_db_error};
 use crate::metrics::{EVENT_LAG, EVENTS_CONSUMED, EVENTS_REDELIVERED};
 use crate::telemetry;
 
-const PREFETCH: u16 = 32;
+const PREFETCH: u16 = 64;
+/// The most deliveries applied in one transaction.
+const BATCH: usize = 32;
 
 /// One delivered event, read from its AMQP properties.
 #[derive(Clone, Debug)]
@@ -264,11 +267,122 @@ impl<H: Handler> Consumer<H> {
                     None => anyhow::bail!("the consumer stream ended"),
                 },
             };
-            if !self.process(delivery, shutdown).await? {
-                let _ = channel.close(200, "shutting down".into()).await;
-                return Ok(());
+            // Whatever else has already arrived goes into the same transaction: one commit
+            // for many events keeps up with a busy stream.
+            let mut batch = vec![delivery];
+            while batch.len() < BATCH {
+                match deliveries.next().now_or_never() {
+                    Some(Some(delivery)) => batch.push(delivery?),
+                    Some(None) => anyhow::bail!("the consumer stream ended"),
+                    None => break,
+                }
+            }
+            for delivery in self.apply_batch(batch).await? {
+                if !self.process(delivery, shutdown).await? {
+                    let _ = channel.close(200, "shutting down".into()).await;
+                    return Ok(());
+                }
             }
         }
+    }
+
+    /// Applies a batch of deliveries in one transaction, each inside a savepoint, and acks
+    /// those that took effect (or were duplicates) once it commits. Returns the deliveries
+    /// that need the one-by-one path: a handler that failed, an unreadable message, or all
+    /// of them when the transaction itself failed.
+    async fn apply_batch(&self, batch: Vec<Delivery>) -> lapin::Result<Vec<Delivery>> {
+        if batch.len() == 1 {
+            return Ok(batch);
+        }
+        let mut rest = Vec::new();
+        let mut readable = Vec::new();
+        for delivery in batch {
+            match Incoming::from_delivery(&delivery) {
+                Ok(event) => readable.push((delivery, event)),
+                Err(_) => rest.push(delivery),
+            }
+        }
+        let outcome: Result<Vec<Option<&'static str>>, sqlx::Error> = async {
+            let mut tx = self.pool.begin().await?;
+            let mut outcomes = Vec::with_capacity(readable.len());
+            for (_, event) in &readable {
+                let span = tracing::info_span!(
+                    "consume",
+                    otel.name = format!("{} process", event.routing_key),
+                    otel.kind = "consumer",
+                    consumer = %self.name,
+                    event_id = %event.id,
+                    trace_id = tracing::field::Empty,
+                );
+                telemetry::adopt_parent(&span, &event.trace);
+                sqlx::query("SAVEPOINT event").execute(&mut *tx).await?;
+                let applied: Result<&'static str, HandlerError> = async {
+                    let fresh = sqlx::query(
+                        "INSERT INTO inbox (consumer, event_id, routing_key) VALUES ($1, $2, $3)
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(&self.name)
+                    .bind(event.id)
+                    .bind(&event.routing_key)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                        == 1;
+                    if !fresh {
+                        return Ok("duplicate");
+                    }
+                    self.handler.handle(event, &mut tx).await?;
+                    Ok("applied")
+                }
+                .instrument(span)
+                .await;
+                match applied {
+                    Ok(label) => {
+                        sqlx::query("RELEASE SAVEPOINT event")
+                            .execute(&mut *tx)
+                            .await?;
+                        outcomes.push(Some(label));
+                    }
+                    Err(_) => {
+                        sqlx::query("ROLLBACK TO SAVEPOINT event")
+                            .execute(&mut *tx)
+                            .await?;
+                        outcomes.push(None);
+                    }
+                }
+            }
+            tx.commit().await?;
+            Ok(outcomes)
+        }
+        .await;
+        let outcomes = match outcome {
+            Ok(outcomes) => outcomes,
+            Err(error) => {
+                tracing::warn!(consumer = %self.name, error = %error_chain(&error), "batch not applied; one by one instead");
+                rest.extend(readable.into_iter().map(|(delivery, _)| delivery));
+                return Ok(rest);
+            }
+        };
+        for ((delivery, event), outcome) in readable.into_iter().zip(outcomes) {
+            let Some(label) = outcome else {
+                rest.push(delivery);
+                continue;
+            };
+            if delivery.redelivered {
+                EVENTS_REDELIVERED.with_label_values(&[&self.name]).inc();
+            }
+            EVENTS_CONSUMED
+                .with_label_values(&[&self.name, label])
+                .inc();
+            if let Some(occurred) = event.occurred_at {
+                let lag = (Utc::now() - occurred).to_std().unwrap_or_default();
+                EVENT_LAG
+                    .with_label_values(&[&self.name])
+                    .observe(lag.as_secs_f64());
+            }
+            within(delivery.acker.ack(BasicAckOptions::default())).await?;
+        }
+        Ok(rest)
     }
 
     /// Handles one delivery and settles it; false when shutdown interrupted it.
