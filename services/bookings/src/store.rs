@@ -1039,8 +1039,9 @@ pub async fn create_booking(
         sqlx::query_as(concat!(
             "SELECT ",
             session_columns!(),
-            ", EXISTS (SELECT 1 FROM seats x JOIN bookings b ON b.id = x.booking_id
-                       WHERE x.session_id = s.id AND b.resident_id = $3 AND x.state IN ('held', 'waiting')) AS mine
+            ", EXISTS (SELECT 1 FROM bookings b JOIN seats x ON x.booking_id = b.id AND x.session_id = s.id
+                       WHERE b.centre_id = s.centre_id AND b.resident_id = $3
+                         AND x.state IN ('held', 'waiting')) AS mine
              FROM sessions s WHERE s.offering_id = $1 AND s.status = 'scheduled' AND s.ends_at > $2
              ORDER BY s.id FOR UPDATE"
         ))
@@ -1059,8 +1060,9 @@ pub async fn create_booking(
         sqlx::query_as(concat!(
             "SELECT ",
             session_columns!(),
-            ", EXISTS (SELECT 1 FROM seats x JOIN bookings b ON b.id = x.booking_id
-                       WHERE x.session_id = s.id AND b.resident_id = $3 AND x.state IN ('held', 'waiting')) AS mine
+            ", EXISTS (SELECT 1 FROM bookings b JOIN seats x ON x.booking_id = b.id AND x.session_id = s.id
+                       WHERE b.centre_id = s.centre_id AND b.resident_id = $3
+                         AND x.state IN ('held', 'waiting')) AS mine
              FROM sessions s WHERE s.id = $1 AND s.offering_id = $2 FOR UPDATE"
         ))
         .bind(session)
