@@ -17,9 +17,7 @@ pub const LOCK_FOR: Duration = Duration::minutes(15);
 /// A session's default and longest life.
 pub const SESSION_TTL: Duration = Duration::hours(8);
 pub const MAX_SESSION_TTL: Duration = Duration::hours(12);
-/// The identity the gateway's console uses to check passwords and sessions; only a holder
-/// of the token signing key can mint it.
-pub const CONSOLE_SUBJECT: &str = "system:console";
+pub use linli_platform::auth::CONSOLE_SUBJECT;
 /// Roles a console account may hold (partners use mTLS, never the console).
 pub const ACCOUNT_ROLES: [Role; 6] = [
     Role::DistrictAdmin,
