@@ -61,7 +61,14 @@ impl Browser {
         crate::poll("chromedriver to listen", Duration::from_secs(20), || {
             let (http, root) = (http.clone(), root.clone());
             async move {
-                let status: Value = http.get(format!("{root}/status")).send().await.ok()?.json().await.ok()?;
+                let status: Value = http
+                    .get(format!("{root}/status"))
+                    .send()
+                    .await
+                    .ok()?
+                    .json()
+                    .await
+                    .ok()?;
                 (status["value"]["ready"] == true).then_some(())
             }
         })
@@ -167,7 +174,9 @@ impl Browser {
         self.find(css).await.click().await;
         crate::poll("the next page to load", Duration::from_secs(20), || async {
             let done = self
-                .execute("return window.__linliOld === undefined && document.readyState === 'complete';")
+                .execute(
+                    "return window.__linliOld === undefined && document.readyState === 'complete';",
+                )
                 .await;
             (done == Value::Bool(true)).then_some(())
         })
@@ -212,19 +221,31 @@ impl Element<'_> {
 
     pub async fn clear(&self) {
         self.browser
-            .call(reqwest::Method::POST, &format!("/element/{}/clear", self.id), Some(json!({})))
+            .call(
+                reqwest::Method::POST,
+                &format!("/element/{}/clear", self.id),
+                Some(json!({})),
+            )
             .await;
     }
 
     pub async fn click(&self) {
         self.browser
-            .call(reqwest::Method::POST, &format!("/element/{}/click", self.id), Some(json!({})))
+            .call(
+                reqwest::Method::POST,
+                &format!("/element/{}/click", self.id),
+                Some(json!({})),
+            )
             .await;
     }
 
     pub async fn text(&self) -> String {
         self.browser
-            .call(reqwest::Method::GET, &format!("/element/{}/text", self.id), None)
+            .call(
+                reqwest::Method::GET,
+                &format!("/element/{}/text", self.id),
+                None,
+            )
             .await
             .as_str()
             .unwrap_or_default()
@@ -233,7 +254,11 @@ impl Element<'_> {
 
     pub async fn attribute(&self, name: &str) -> String {
         self.browser
-            .call(reqwest::Method::GET, &format!("/element/{}/attribute/{name}", self.id), None)
+            .call(
+                reqwest::Method::GET,
+                &format!("/element/{}/attribute/{name}", self.id),
+                None,
+            )
             .await
             .as_str()
             .unwrap_or_default()

@@ -73,7 +73,10 @@ async fn session_soon(platform: &TestPlatform, centre: Uuid, capacity: i32) -> (
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{session}");
-    (offering, session["id"].as_str().expect("session id").to_owned())
+    (
+        offering,
+        session["id"].as_str().expect("session id").to_owned(),
+    )
 }
 
 fn screenshots() -> PathBuf {
@@ -92,8 +95,15 @@ struct Desk {
 
 fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).map(|i| i + marker.len()).unwrap_or_else(|| panic!("no {name} field in {html}"));
-    html[start..].split('"').next().unwrap_or_default().to_owned()
+    let start = html
+        .find(&marker)
+        .map(|i| i + marker.len())
+        .unwrap_or_else(|| panic!("no {name} field in {html}"));
+    html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 impl Desk {
@@ -122,7 +132,11 @@ impl Desk {
     }
 
     fn cookie_header(&self) -> String {
-        self.cookies.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ")
+        self.cookies
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     async fn get(&mut self, path: &str) -> (StatusCode, String) {
@@ -163,7 +177,15 @@ impl Desk {
         let (_, page) = self.get("/sign-in").await;
         let csrf = hidden(&page, "csrf");
         let (status, _, body) = self
-            .post("/sign-in", &[("csrf", &csrf), ("next", "/dashboard"), ("username", username), ("password", password)])
+            .post(
+                "/sign-in",
+                &[
+                    ("csrf", &csrf),
+                    ("next", "/dashboard"),
+                    ("username", username),
+                    ("password", password),
+                ],
+            )
             .await;
         (status, body)
     }
@@ -176,7 +198,8 @@ impl Desk {
 }
 
 #[tokio::test]
-async fn the_desk_finds_a_resident_by_initials_books_the_last_seat_waitlists_the_next_and_checks_in() {
+async fn the_desk_finds_a_resident_by_initials_books_the_last_seat_waitlists_the_next_and_checks_in()
+ {
     if let Err(missing) = linli_tests::webdriver::browser_paths() {
         panic!("{missing} (deploy/local/test.sh installs them)");
     }
@@ -209,79 +232,152 @@ async fn the_desk_finds_a_resident_by_initials_books_the_last_seat_waitlists_the
     let gw = platform.gateway.clone();
     let browser = Browser::start().await;
     browser.goto(&format!("{gw}/")).await;
-    assert!(browser.url().await.contains("/sign-in"), "an anonymous visit goes to sign-in");
+    assert!(
+        browser.url().await.contains("/sign-in"),
+        "an anonymous visit goes to sign-in"
+    );
     browser.screenshot(&shots.join("01-sign-in.png")).await;
     browser.find("#f-username").await.type_text("desk-a").await;
     browser.find("#f-password").await.type_text(PASSWORD).await;
     browser.click_through("form button[type=submit]").await;
-    assert!(browser.url().await.ends_with(&format!("/c/{centre}/dashboard")), "{}", browser.url().await);
+    assert!(
+        browser
+            .url()
+            .await
+            .ends_with(&format!("/c/{centre}/dashboard")),
+        "{}",
+        browser.url().await
+    );
 
     let participation = |source: String| {
         let marker = "id=\"kpi-participation\" data-numerator=\"";
         let start = source.find(marker).expect("the participation row") + marker.len();
-        source[start..].split('"').next().unwrap_or_default().parse::<i64>().expect("a number")
+        source[start..]
+            .split('"')
+            .next()
+            .unwrap_or_default()
+            .parse::<i64>()
+            .expect("a number")
     };
     let before = participation(browser.source().await);
-    browser.screenshot(&shots.join("02-dashboard-before.png")).await;
+    browser
+        .screenshot(&shots.join("02-dashboard-before.png"))
+        .await;
 
     browser.goto(&format!("{gw}/c/{centre}/residents")).await;
     browser.find("#q").await.type_text("zsf").await;
-    browser.click_through("form.filters button[type=submit]").await;
+    browser
+        .click_through("form.filters button[type=submit]")
+        .await;
     let found = browser.find("#residents tbody").await.text().await;
     assert!(found.contains("张三丰"), "zsf finds 张三丰: {found}");
     assert!(!found.contains("李四"), "and only them: {found}");
-    browser.screenshot(&shots.join("03-residents-search.png")).await;
+    browser
+        .screenshot(&shots.join("03-residents-search.png"))
+        .await;
 
-    browser.goto(&format!("{gw}/c/{centre}/bookings?view=week")).await;
-    browser.screenshot(&shots.join("04-bookings-week.png")).await;
+    browser
+        .goto(&format!("{gw}/c/{centre}/bookings?view=week"))
+        .await;
+    browser
+        .screenshot(&shots.join("04-bookings-week.png"))
+        .await;
     browser.goto(&format!("{gw}/c/{centre}/bookings")).await;
-    browser.click_through(&format!("a[href*=\"/sessions/{session}\"]")).await;
+    browser
+        .click_through(&format!("a[href*=\"/sessions/{session}\"]"))
+        .await;
     assert_eq!(browser.find("#seats").await.text().await, "1 / 2");
     browser.find("#q").await.type_text("zsf").await;
-    browser.click_through("#book form[role=search] button").await;
+    browser
+        .click_through("#book form[role=search] button")
+        .await;
     browser.click_through("button[data-book=\"张三丰\"]").await;
     let notice = browser.find(".notice").await.text().await;
-    assert!(notice.contains("已确认"), "the last seat is 张三丰's: {notice}");
+    assert!(
+        notice.contains("已确认"),
+        "the last seat is 张三丰's: {notice}"
+    );
     assert_eq!(browser.find("#seats").await.text().await, "2 / 2");
 
     browser.find("#q").await.type_text("ls").await;
-    browser.click_through("#book form[role=search] button").await;
+    browser
+        .click_through("#book form[role=search] button")
+        .await;
     browser.click_through("button[data-book=\"李四\"]").await;
     let notice = browser.find(".notice").await.text().await;
-    assert!(notice.contains("候补") && notice.contains('1'), "李四 waits first: {notice}");
-    assert!(browser.find("#waitlist").await.text().await.contains("李四"));
-    browser.screenshot(&shots.join("05-session-waitlist.png")).await;
+    assert!(
+        notice.contains("候补") && notice.contains('1'),
+        "李四 waits first: {notice}"
+    );
+    assert!(
+        browser
+            .find("#waitlist")
+            .await
+            .text()
+            .await
+            .contains("李四")
+    );
+    browser
+        .screenshot(&shots.join("05-session-waitlist.png"))
+        .await;
 
-    browser.click_through("button[data-check-in=\"张三丰\"]").await;
+    browser
+        .click_through("button[data-check-in=\"张三丰\"]")
+        .await;
     assert!(browser.find(".notice").await.text().await.contains("签到"));
-    let row = browser.find("#attendees tr[data-seat=attended]").await.text().await;
+    let row = browser
+        .find("#attendees tr[data-seat=attended]")
+        .await
+        .text()
+        .await;
     assert!(row.contains("张三丰"), "{row}");
-    browser.screenshot(&shots.join("06-session-checked-in.png")).await;
+    browser
+        .screenshot(&shots.join("06-session-checked-in.png"))
+        .await;
 
     let dashboard = format!("{gw}/c/{centre}/dashboard");
-    poll("the participation KPI to count the check-in", Duration::from_secs(60), || {
-        let browser = &browser;
-        let dashboard = dashboard.clone();
-        async move {
-            browser.goto(&dashboard).await;
-            (participation(browser.source().await) > before).then_some(())
-        }
-    })
+    poll(
+        "the participation KPI to count the check-in",
+        Duration::from_secs(60),
+        || {
+            let browser = &browser;
+            let dashboard = dashboard.clone();
+            async move {
+                browser.goto(&dashboard).await;
+                (participation(browser.source().await) > before).then_some(())
+            }
+        },
+    )
     .await;
-    browser.screenshot(&shots.join("07-dashboard-after.png")).await;
+    browser
+        .screenshot(&shots.join("07-dashboard-after.png"))
+        .await;
 
     browser.goto(&format!("{gw}/c/{centre}/finance")).await;
-    assert!(browser.source().await.contains("403"), "the desk may not open finance");
-    browser.screenshot(&shots.join("08-finance-forbidden-for-desk.png")).await;
+    assert!(
+        browser.source().await.contains("403"),
+        "the desk may not open finance"
+    );
+    browser
+        .screenshot(&shots.join("08-finance-forbidden-for-desk.png"))
+        .await;
     browser.goto(&format!("{gw}/language?to=en")).await;
     browser.goto(&format!("{gw}/c/{centre}/bookings")).await;
     assert!(browser.source().await.contains("Bookings and check-in"));
-    browser.screenshot(&shots.join("09-bookings-english.png")).await;
+    browser
+        .screenshot(&shots.join("09-bookings-english.png"))
+        .await;
     browser.goto(&format!("{gw}/language?to=zh")).await;
-    browser.click_through("form[action=\"/sign-out\"] button").await;
+    browser
+        .click_through("form[action=\"/sign-out\"] button")
+        .await;
     assert!(browser.url().await.contains("/sign-in"));
 
-    browser.find("#f-username").await.type_text("manager-a").await;
+    browser
+        .find("#f-username")
+        .await
+        .type_text("manager-a")
+        .await;
     browser.find("#f-password").await.type_text(PASSWORD).await;
     browser.click_through("form button[type=submit]").await;
     for (page, shot) in [
@@ -297,14 +393,22 @@ async fn the_desk_finds_a_resident_by_initials_books_the_last_seat_waitlists_the
         browser.screenshot(&shots.join(shot)).await;
     }
     browser.goto(&format!("{gw}/accounts")).await;
-    assert!(browser.find("#accounts").await.text().await.contains("desk-a"));
+    assert!(
+        browser
+            .find("#accounts")
+            .await
+            .text()
+            .await
+            .contains("desk-a")
+    );
     browser.screenshot(&shots.join("15-accounts.png")).await;
     browser.close().await;
     platform.stop().await;
 }
 
 #[tokio::test]
-async fn five_wrong_passwords_lock_the_account_even_against_the_right_one_and_sign_out_ends_the_session() {
+async fn five_wrong_passwords_lock_the_account_even_against_the_right_one_and_sign_out_ends_the_session()
+ {
     let platform = TestPlatform::start().await;
     let centre = platform.bookable_centre("Asia/Shanghai").await;
     account(&platform, "desk-a", "front_desk", &[centre]).await;
@@ -320,10 +424,17 @@ async fn five_wrong_passwords_lock_the_account_even_against_the_right_one_and_si
     let stolen = desk.cookies.clone();
     let csrf = hidden(&page, "csrf");
     let (status, location, _) = desk.post("/sign-out", &[("csrf", &csrf)]).await;
-    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/sign-in"));
+    assert_eq!(
+        (status, location.as_str()),
+        (StatusCode::SEE_OTHER, "/sign-in")
+    );
     desk.cookies = stolen;
     let (status, _) = desk.get(&format!("/c/{centre}/dashboard")).await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "the old cookie no longer opens anything");
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "the old cookie no longer opens anything"
+    );
 
     let mut guesser = Desk::new(&platform);
     for _ in 0..5 {
@@ -335,7 +446,11 @@ async fn five_wrong_passwords_lock_the_account_even_against_the_right_one_and_si
     assert_eq!(status, StatusCode::LOCKED, "{page}");
     assert!(page.contains("锁定"), "{page}");
     let (status, _) = Desk::new(&platform).sign_in("desk-a", PASSWORD).await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "another account is not locked");
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "another account is not locked"
+    );
     let (status, page) = Desk::new(&platform).sign_in("nobody", PASSWORD).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{page}");
     platform.stop().await;
@@ -351,26 +466,53 @@ async fn roles_and_centres_bound_every_page() {
     resident(&platform, a, "张三丰").await;
 
     let mut desk = Desk::new(&platform);
-    assert_eq!(desk.sign_in("desk-a", PASSWORD).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(
+        desk.sign_in("desk-a", PASSWORD).await.0,
+        StatusCode::SEE_OTHER
+    );
     for page in ["finance", "finance/transparency.csv"] {
         let (status, html) = desk.get(&format!("/c/{a}/{page}")).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
         assert!(html.contains("无权访问"), "a 403 page, not a crash: {html}");
     }
     assert_eq!(desk.get("/accounts").await.0, StatusCode::FORBIDDEN);
-    for page in ["dashboard", "residents", "bookings", "volunteers", "finance", "evaluation", "residents/new"] {
+    for page in [
+        "dashboard",
+        "residents",
+        "bookings",
+        "volunteers",
+        "finance",
+        "evaluation",
+        "residents/new",
+    ] {
         let (status, html) = desk.get(&format!("/c/{b}/{page}")).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{page} of another centre");
         assert!(!html.contains("欧阳娜娜"));
     }
     let (status, html) = desk.get(&format!("/c/{a}/residents/{in_b}")).await;
-    assert!(matches!(status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "{status}");
+    assert!(
+        matches!(status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+        "{status}"
+    );
     assert!(!html.contains("欧阳娜娜"));
-    for page in ["dashboard", "residents", "residents?q=oy", "bookings", "volunteers", "evaluation"] {
+    for page in [
+        "dashboard",
+        "residents",
+        "residents?q=oy",
+        "bookings",
+        "volunteers",
+        "evaluation",
+    ] {
         let (status, html) = desk.get(&format!("/c/{a}/{page}")).await;
         assert_eq!(status, StatusCode::OK, "{page}: {html}");
-        assert!(!html.contains("欧阳娜娜"), "{page} shows nothing of centre B");
-        assert!(!html.contains(&b.to_string()), "{page} does not even name centre B");
+        assert!(
+            !html.contains("欧阳娜娜"),
+            "{page} shows nothing of centre B"
+        );
+        assert!(
+            !html.contains(&b.to_string()),
+            "{page} does not even name centre B"
+        );
     }
     platform.stop().await;
 }
@@ -385,15 +527,29 @@ async fn forms_refuse_bad_input_beside_the_field_and_posts_without_csrf() {
 
     let mut anonymous = Desk::new(&platform);
     let (status, _, _) = anonymous
-        .post("/sign-in", &[("username", "manager-a"), ("password", PASSWORD)])
+        .post(
+            "/sign-in",
+            &[("username", "manager-a"), ("password", PASSWORD)],
+        )
         .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "a sign-in without its CSRF token");
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a sign-in without its CSRF token"
+    );
 
     let mut manager = Desk::new(&platform);
-    assert_eq!(manager.sign_in("manager-a", PASSWORD).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(
+        manager.sign_in("manager-a", PASSWORD).await.0,
+        StatusCode::SEE_OTHER
+    );
     let new_resident = format!("/c/{centre}/residents/new");
     for csrf in [None, Some("forged")] {
-        let mut form = vec![("name", "李四"), ("gender", "male"), ("date_of_birth", "1950-01-01")];
+        let mut form = vec![
+            ("name", "李四"),
+            ("gender", "male"),
+            ("date_of_birth", "1950-01-01"),
+        ];
         if let Some(token) = csrf {
             form.push(("csrf", token));
         }
@@ -403,7 +559,15 @@ async fn forms_refuse_bad_input_beside_the_field_and_posts_without_csrf() {
     let csrf = manager.csrf(&new_resident).await;
 
     let (status, _, html) = manager
-        .post(&new_resident, &[("csrf", &csrf), ("name", ""), ("date_of_birth", "1950-13-40"), ("phone", "123")])
+        .post(
+            &new_resident,
+            &[
+                ("csrf", &csrf),
+                ("name", ""),
+                ("date_of_birth", "1950-13-40"),
+                ("phone", "123"),
+            ],
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     for (field, message) in [
@@ -412,47 +576,107 @@ async fn forms_refuse_bad_input_beside_the_field_and_posts_without_csrf() {
         ("date_of_birth", "请填写出生日期"),
         ("phone", "11 位数字"),
     ] {
-        let at = html.find(&format!("id=\"f-{field}-error\"")).unwrap_or_else(|| panic!("no error beside {field}: {html}"));
-        assert!(html[at..].split("</span>").next().unwrap_or_default().contains(message), "{field}");
+        let at = html
+            .find(&format!("id=\"f-{field}-error\""))
+            .unwrap_or_else(|| panic!("no error beside {field}: {html}"));
+        assert!(
+            html[at..]
+                .split("</span>")
+                .next()
+                .unwrap_or_default()
+                .contains(message),
+            "{field}"
+        );
     }
     // The registry's own refusal lands beside its field too (a national ID that fails its check).
     let (status, _, html) = manager
-        .post(&new_resident, &[("csrf", &csrf), ("name", "李四"), ("gender", "male"), ("date_of_birth", "1950-01-01"), ("national_id", "110105195001010000")])
+        .post(
+            &new_resident,
+            &[
+                ("csrf", &csrf),
+                ("name", "李四"),
+                ("gender", "male"),
+                ("date_of_birth", "1950-01-01"),
+                ("national_id", "110105195001010000"),
+            ],
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
     assert!(html.contains("id=\"f-national_id-error\""), "{html}");
 
     let (status, _, html) = manager
-        .post(&format!("/c/{centre}/residents/{someone}/consents"), &[("csrf", &csrf), ("purpose", ""), ("source", "phone")])
+        .post(
+            &format!("/c/{centre}/residents/{someone}/consents"),
+            &[("csrf", &csrf), ("purpose", ""), ("source", "phone")],
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains("请选择用途"), "{html}");
 
     let (status, _, html) = manager
-        .post(&format!("/c/{centre}/sessions/{session}/bookings"), &[("csrf", &csrf), ("resident_id", "")])
+        .post(
+            &format!("/c/{centre}/sessions/{session}/bookings"),
+            &[("csrf", &csrf), ("resident_id", "")],
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("请先查找并选择居民"), "{html}");
 
     let (status, _, html) = manager
-        .post("/accounts", &[("csrf", &csrf), ("username", "A B"), ("display_name", "x"), ("password", "long-enough-pass"), ("roles", "front_desk"), ("centre_ids", &centre.to_string())])
+        .post(
+            "/accounts",
+            &[
+                ("csrf", &csrf),
+                ("username", "A B"),
+                ("display_name", "x"),
+                ("password", "long-enough-pass"),
+                ("roles", "front_desk"),
+                ("centre_ids", &centre.to_string()),
+            ],
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains("id=\"f-username-error\""), "{html}");
     let (status, _, html) = manager
-        .post("/accounts", &[("csrf", &csrf), ("username", "desk-new"), ("display_name", "新前台"), ("password", "short")])
+        .post(
+            "/accounts",
+            &[
+                ("csrf", &csrf),
+                ("username", "desk-new"),
+                ("display_name", "新前台"),
+                ("password", "short"),
+            ],
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(html.contains("密码至少 10 位") && html.contains("请至少选择一个角色"), "{html}");
+    assert!(
+        html.contains("密码至少 10 位") && html.contains("请至少选择一个角色"),
+        "{html}"
+    );
 
     let (status, _, html) = manager
-        .post(&format!("/c/{centre}/residents/import"), &[("csrf", &csrf), ("file", "姓名,性别,出生日期\n王五,男,1950-01-01\n,女,2999-01-01\n")])
+        .post(
+            &format!("/c/{centre}/residents/import"),
+            &[
+                ("csrf", &csrf),
+                (
+                    "file",
+                    "姓名,性别,出生日期\n王五,男,1950-01-01\n,女,2999-01-01\n",
+                ),
+            ],
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{html}");
-    assert!(html.contains("import-report") && html.contains("<td class=\"num\">3</td>"), "the bad row is reported: {html}");
+    assert!(
+        html.contains("import-report") && html.contains("<td class=\"num\">3</td>"),
+        "the bad row is reported: {html}"
+    );
 
     let (status, _, html) = manager
-        .post(&format!("/c/{centre}/residents/import"), &[("csrf", &csrf), ("file", "")])
+        .post(
+            &format!("/c/{centre}/residents/import"),
+            &[("csrf", &csrf), ("file", "")],
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains("id=\"f-file\""), "{html}");

@@ -8,12 +8,28 @@ use linli_platform::auth::Role;
 use linli_proto::registry::v1 as pb;
 use maud::html;
 
-use super::{FieldErrors, Page, Posted, Section, Staff, csrf, field, general_errors, i18n, instant, is_refusal, notice};
+use super::{
+    FieldErrors, Page, Posted, Section, Staff, csrf, field, general_errors, i18n, instant,
+    is_refusal, notice,
+};
 use crate::AppState;
 
-const ROLES: [&str; 6] = ["front_desk", "coordinator", "finance_officer", "auditor", "centre_manager", "district_admin"];
+const ROLES: [&str; 6] = [
+    "front_desk",
+    "coordinator",
+    "finance_officer",
+    "auditor",
+    "centre_manager",
+    "district_admin",
+];
 
-async fn page(state: &AppState, staff: &Staff, errors: FieldErrors, values: &[(String, String)], created: Option<&str>) -> Page {
+async fn page(
+    state: &AppState,
+    staff: &Staff,
+    errors: FieldErrors,
+    values: &[(String, String)],
+    created: Option<&str>,
+) -> Page {
     staff.require(Section::Accounts)?;
     let lang = staff.lang;
     let accounts = state
@@ -23,10 +39,27 @@ async fn page(state: &AppState, staff: &Staff, errors: FieldErrors, values: &[(S
         .await?
         .into_inner()
         .accounts;
-    let centre_name = |id: &str| staff.centres.iter().find(|c| c.id == id).map(|c| c.name.clone()).unwrap_or_else(|| id.to_owned());
-    let value = |name: &str| values.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let centre_name = |id: &str| {
+        staff
+            .centres
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| id.to_owned())
+    };
+    let value = |name: &str| {
+        values
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
     let chosen = |name: &str, v: &str| values.iter().any(|(k, x)| k == name && x == v);
-    let roles: Vec<&str> = ROLES.iter().copied().filter(|r| *r != "district_admin" || staff.has_role(Role::DistrictAdmin)).collect();
+    let roles: Vec<&str> = ROLES
+        .iter()
+        .copied()
+        .filter(|r| *r != "district_admin" || staff.has_role(Role::DistrictAdmin))
+        .collect();
     let content = html! {
         @if let Some(name) = created { (notice(&format!("{}{name}", lang.pick("已创建账户 ", "Created account ")))) }
         table #accounts {
@@ -65,7 +98,13 @@ async fn page(state: &AppState, staff: &Staff, errors: FieldErrors, values: &[(S
             }
         }
     };
-    let mut response: Response = super::layout(staff, Section::Accounts, None, lang.pick("员工账户", "Staff accounts"), content);
+    let mut response: Response = super::layout(
+        staff,
+        Section::Accounts,
+        None,
+        lang.pick("员工账户", "Staff accounts"),
+        content,
+    );
     if !errors.is_empty() {
         *response.status_mut() = StatusCode::BAD_REQUEST;
     }
@@ -88,10 +127,16 @@ pub async fn create(State(state): State<AppState>, posted: Posted) -> Page {
         errors.push("display_name", lang.pick("请填写姓名", "Enter the name"));
     }
     if posted.get("password").chars().count() < 10 {
-        errors.push("password", lang.pick("密码至少 10 位", "At least 10 characters"));
+        errors.push(
+            "password",
+            lang.pick("密码至少 10 位", "At least 10 characters"),
+        );
     }
     if posted.all("roles").is_empty() {
-        errors.push("roles", lang.pick("请至少选择一个角色", "Choose at least one role"));
+        errors.push(
+            "roles",
+            lang.pick("请至少选择一个角色", "Choose at least one role"),
+        );
     }
     if errors.is_empty() {
         let created = state
@@ -108,12 +153,24 @@ pub async fn create(State(state): State<AppState>, posted: Posted) -> Page {
         match created {
             Ok(account) => {
                 let account = account.into_inner();
-                return page(&state, staff, FieldErrors::default(), &[], Some(&account.username)).await;
+                return page(
+                    &state,
+                    staff,
+                    FieldErrors::default(),
+                    &[],
+                    Some(&account.username),
+                )
+                .await;
             }
             Err(status) if is_refusal(&status) => errors = FieldErrors::from_status(&status, lang),
             Err(status) => return Err(status.into()),
         }
     }
-    let values: Vec<(String, String)> = posted.fields.iter().filter(|(k, _)| k != "password" && k != "csrf").cloned().collect();
+    let values: Vec<(String, String)> = posted
+        .fields
+        .iter()
+        .filter(|(k, _)| k != "password" && k != "csrf")
+        .cloned()
+        .collect();
     page(&state, staff, errors, &values, None).await
 }

@@ -73,7 +73,11 @@ async fn sessions_between(
         .sessions)
 }
 
-async fn offerings(state: &AppState, staff: &Staff, centre: &str) -> Result<HashMap<String, bk::Offering>, Refusal> {
+async fn offerings(
+    state: &AppState,
+    staff: &Staff,
+    centre: &str,
+) -> Result<HashMap<String, bk::Offering>, Refusal> {
     Ok(state
         .bookings
         .clone()
@@ -89,7 +93,11 @@ async fn offerings(state: &AppState, staff: &Staff, centre: &str) -> Result<Hash
         .collect())
 }
 
-async fn rooms(state: &AppState, staff: &Staff, centre: &str) -> Result<HashMap<String, String>, Refusal> {
+async fn rooms(
+    state: &AppState,
+    staff: &Staff,
+    centre: &str,
+) -> Result<HashMap<String, String>, Refusal> {
     Ok(state
         .bookings
         .clone()
@@ -121,7 +129,8 @@ pub async fn calendar(
         day
     };
     let days = if week { 7 } else { 1 };
-    let sessions = sessions_between(&state, &staff, &centre, first, first + Duration::days(days)).await?;
+    let sessions =
+        sessions_between(&state, &staff, &centre, first, first + Duration::days(days)).await?;
     let offerings = offerings(&state, &staff, &centre.id).await?;
     let rooms = rooms(&state, &staff, &centre.id).await?;
     let base = format!("/c/{}/bookings", centre.id);
@@ -183,7 +192,11 @@ pub async fn calendar(
         &staff,
         Section::Bookings,
         Some(&centre),
-        &format!("{} · {}", centre.name, lang.pick("预约与签到", "Bookings and check-in")),
+        &format!(
+            "{} · {}",
+            centre.name,
+            lang.pick("预约与签到", "Bookings and check-in")
+        ),
         content,
     ))
 }
@@ -201,7 +214,10 @@ async fn session_page(
     let on = NaiveDate::parse_from_str(&query.on, "%Y-%m-%d").ok();
     let (from, to) = match on {
         Some(d) => (d - Duration::days(1), d + Duration::days(2)),
-        None => (today(centre) - Duration::days(7), today(centre) + Duration::days(60)),
+        None => (
+            today(centre) - Duration::days(7),
+            today(centre) + Duration::days(60),
+        ),
     };
     let session = sessions_between(state, staff, centre, from, to)
         .await?
@@ -280,7 +296,11 @@ async fn session_page(
     };
     let status_of = |b: &bk::Booking| {
         bk::BookingStatus::try_from(b.status)
-            .map(|s| s.as_str_name().trim_start_matches("BOOKING_STATUS_").to_lowercase())
+            .map(|s| {
+                s.as_str_name()
+                    .trim_start_matches("BOOKING_STATUS_")
+                    .to_lowercase()
+            })
             .unwrap_or_default()
     };
     let seat_state = |b: &bk::Booking| {
@@ -290,21 +310,47 @@ async fn session_page(
             .map(|s| s.state.clone())
             .unwrap_or_default()
     };
-    let mut waitlist: Vec<&bk::Booking> = bookings.iter().filter(|b| status_of(b) == "waitlisted").collect();
+    let mut waitlist: Vec<&bk::Booking> = bookings
+        .iter()
+        .filter(|b| status_of(b) == "waitlisted")
+        .collect();
     waitlist.sort_by_key(|b| b.waitlist_position);
-    let seated: Vec<&bk::Booking> = bookings.iter().filter(|b| !matches!(status_of(b).as_str(), "waitlisted" | "cancelled")).collect();
-    let day = instant(&session.starts_at).map(|t| t.with_timezone(&tz).date_naive()).unwrap_or_else(|| today(centre));
+    let seated: Vec<&bk::Booking> = bookings
+        .iter()
+        .filter(|b| !matches!(status_of(b).as_str(), "waitlisted" | "cancelled"))
+        .collect();
+    let day = instant(&session.starts_at)
+        .map(|t| t.with_timezone(&tz).date_naive())
+        .unwrap_or_else(|| today(centre));
     let here = format!("/c/{}/sessions/{}", centre.id, session.id);
     let writes = staff.may_write();
     let idem = Uuid::new_v4().to_string();
     let notice_text = match query.notice.as_str() {
-        "confirmed" => Some(lang.pick("预约成功，已确认座位。", "Booked: the seat is confirmed.").to_owned()),
+        "confirmed" => Some(
+            lang.pick("预约成功，已确认座位。", "Booked: the seat is confirmed.")
+                .to_owned(),
+        ),
         "checked-in" => Some(lang.pick("已签到。", "Checked in.").to_owned()),
-        "cancelled" => Some(lang.pick("已取消预约。", "The booking was cancelled.").to_owned()),
-        n if n.starts_with("waitlisted-") => Some(format!("{}{}", lang.pick("名额已满，已加入候补，排第 ", "The session is full: waitlisted at position "), &n[11..])),
+        "cancelled" => Some(
+            lang.pick("已取消预约。", "The booking was cancelled.")
+                .to_owned(),
+        ),
+        n if n.starts_with("waitlisted-") => Some(format!(
+            "{}{}",
+            lang.pick(
+                "名额已满，已加入候补，排第 ",
+                "The session is full: waitlisted at position "
+            ),
+            &n[11..]
+        )),
         _ => None,
     };
-    let name_of = |b: &bk::Booking| names.get(&b.resident_id).cloned().unwrap_or_else(|| lang.pick("（已匿名）", "(anonymised)").to_owned());
+    let name_of = |b: &bk::Booking| {
+        names
+            .get(&b.resident_id)
+            .cloned()
+            .unwrap_or_else(|| lang.pick("（已匿名）", "(anonymised)").to_owned())
+    };
     let content = html! {
         @if let Some(text) = notice_text { (notice(&text)) }
         dl.facts #session data-confirmed=(session.confirmed) data-capacity=(session.capacity) {
@@ -413,7 +459,15 @@ pub async fn session(
     Query(query): Query<SessionQuery>,
 ) -> Page {
     let centre = staff.centre(Section::Bookings, &centre)?;
-    session_page(&state, &staff, &centre, &session, &query, FieldErrors::default()).await
+    session_page(
+        &state,
+        &staff,
+        &centre,
+        &session,
+        &query,
+        FieldErrors::default(),
+    )
+    .await
 }
 
 fn back(centre: &pb::Centre, session: &str, on: &str, notice: &str) -> Response {
@@ -440,14 +494,23 @@ pub async fn book(
     };
     let mut errors = FieldErrors::default();
     if Uuid::parse_str(posted.get("resident_id")).is_err() {
-        errors.push("q", lang.pick("请先查找并选择居民", "Find and choose a resident first"));
+        errors.push(
+            "q",
+            lang.pick("请先查找并选择居民", "Find and choose a resident first"),
+        );
         return session_page(&state, staff, &centre, &session, &query, errors).await;
     }
-    let found = sessions_between(&state, staff, &centre, today(&centre) - Duration::days(7), today(&centre) + Duration::days(400))
-        .await?
-        .into_iter()
-        .find(|s| s.id == session)
-        .ok_or_else(Refusal::not_found)?;
+    let found = sessions_between(
+        &state,
+        staff,
+        &centre,
+        today(&centre) - Duration::days(7),
+        today(&centre) + Duration::days(400),
+    )
+    .await?
+    .into_iter()
+    .find(|s| s.id == session)
+    .ok_or_else(Refusal::not_found)?;
     let created = state
         .bookings
         .clone()
@@ -503,7 +566,10 @@ pub async fn check_in(
         Ok(_) => Ok(back(&centre, &session, posted.get("on"), "checked-in")),
         Err(status) if is_refusal(&status) => {
             let errors = FieldErrors::from_status(&status, staff.lang);
-            let query = SessionQuery { on: posted.get("on").to_owned(), ..Default::default() };
+            let query = SessionQuery {
+                on: posted.get("on").to_owned(),
+                ..Default::default()
+            };
             session_page(&state, staff, &centre, &session, &query, errors).await
         }
         Err(status) => Err(status.into()),

@@ -8,7 +8,10 @@ use linli_proto::evaluation::v1 as ev;
 use maud::html;
 use serde::Deserialize;
 
-use super::{FieldErrors, Page, Posted, Section, Staff, csrf, general_errors, i18n, instant, is_refusal, notice, today, when, zone};
+use super::{
+    FieldErrors, Page, Posted, Section, Staff, csrf, general_errors, i18n, instant, is_refusal,
+    notice, today, when, zone,
+};
 use crate::AppState;
 
 #[derive(Deserialize, Default)]
@@ -31,29 +34,55 @@ fn writes(staff: &Staff) -> bool {
     staff.may_write()
 }
 
-async fn page(state: &AppState, staff: &Staff, centre: &linli_proto::registry::v1::Centre, notice_code: &str, errors: FieldErrors) -> Page {
+async fn page(
+    state: &AppState,
+    staff: &Staff,
+    centre: &linli_proto::registry::v1::Centre,
+    notice_code: &str,
+    errors: FieldErrors,
+) -> Page {
     let lang = staff.lang;
     let tz = zone(centre);
     let day = today(centre);
     let period = format!("{:04}-{:02}", day.year(), day.month());
     let mut evaluation = state.evaluation.clone();
     let mut suggestions = evaluation
-        .list_suggestions(staff.grpc(ev::ListSuggestionsRequest { centre_id: centre.id.clone(), status: String::new() }))
+        .list_suggestions(staff.grpc(ev::ListSuggestionsRequest {
+            centre_id: centre.id.clone(),
+            status: String::new(),
+        }))
         .await?
         .into_inner()
         .suggestions;
-    suggestions.sort_by_key(|s| (s.status == "closed", s.status == "answered", instant(&s.received_at)));
+    suggestions.sort_by_key(|s| {
+        (
+            s.status == "closed",
+            s.status == "answered",
+            instant(&s.received_at),
+        )
+    });
     let follow_ups = evaluation
-        .list_follow_ups(staff.grpc(ev::ListFollowUpsRequest { centre_id: centre.id.clone(), open_only: true, ..Default::default() }))
+        .list_follow_ups(staff.grpc(ev::ListFollowUpsRequest {
+            centre_id: centre.id.clone(),
+            open_only: true,
+            ..Default::default()
+        }))
         .await?
         .into_inner()
         .follow_ups;
     let quality = evaluation
-        .get_quality_indicators(staff.grpc(ev::GetQualityIndicatorsRequest { centre_id: centre.id.clone(), period: period.clone(), ..Default::default() }))
+        .get_quality_indicators(staff.grpc(ev::GetQualityIndicatorsRequest {
+            centre_id: centre.id.clone(),
+            period: period.clone(),
+            ..Default::default()
+        }))
         .await?
         .into_inner();
     let kpis = evaluation
-        .get_centre_kpis(staff.grpc(ev::GetCentreKpisRequest { centre_id: centre.id.clone(), period: period.clone() }))
+        .get_centre_kpis(staff.grpc(ev::GetCentreKpisRequest {
+            centre_id: centre.id.clone(),
+            period: period.clone(),
+        }))
         .await?
         .into_inner();
     let content = html! {
@@ -130,25 +159,50 @@ async fn page(state: &AppState, staff: &Staff, centre: &linli_proto::registry::v
             }
         }
     };
-    let mut response = super::layout(staff, Section::Evaluation, Some(centre), &format!("{} · {}", centre.name, lang.pick("评估", "Evaluation")), content);
+    let mut response = super::layout(
+        staff,
+        Section::Evaluation,
+        Some(centre),
+        &format!("{} · {}", centre.name, lang.pick("评估", "Evaluation")),
+        content,
+    );
     if !errors.is_empty() {
         *response.status_mut() = axum::http::StatusCode::BAD_REQUEST;
     }
     Ok(response)
 }
 
-pub async fn overview(State(state): State<AppState>, staff: Staff, Path(centre): Path<String>, Query(query): Query<EvaluationQuery>) -> Page {
+pub async fn overview(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(centre): Path<String>,
+    Query(query): Query<EvaluationQuery>,
+) -> Page {
     let centre = staff.centre(Section::Evaluation, &centre)?;
-    page(&state, &staff, &centre, &query.notice, FieldErrors::default()).await
+    page(
+        &state,
+        &staff,
+        &centre,
+        &query.notice,
+        FieldErrors::default(),
+    )
+    .await
 }
 
-pub async fn move_suggestion(State(state): State<AppState>, Path((centre, suggestion)): Path<(String, String)>, posted: Posted) -> Page {
+pub async fn move_suggestion(
+    State(state): State<AppState>,
+    Path((centre, suggestion)): Path<(String, String)>,
+    posted: Posted,
+) -> Page {
     let staff = &posted.staff;
     let centre = staff.centre(Section::Evaluation, &centre)?;
     let lang = staff.lang;
     let mut errors = FieldErrors::default();
     if posted.get("status") == "answered" && posted.get("reply").is_empty() {
-        errors.push("reply", lang.pick("答复时请填写答复内容", "Write the reply to answer"));
+        errors.push(
+            "reply",
+            lang.pick("答复时请填写答复内容", "Write the reply to answer"),
+        );
     }
     if errors.is_empty() {
         let moved = state
@@ -162,7 +216,12 @@ pub async fn move_suggestion(State(state): State<AppState>, Path((centre, sugges
             }))
             .await;
         match moved {
-            Ok(_) => return Ok(Redirect::to(&format!("/c/{}/evaluation?notice=moved", centre.id)).into_response()),
+            Ok(_) => {
+                return Ok(
+                    Redirect::to(&format!("/c/{}/evaluation?notice=moved", centre.id))
+                        .into_response(),
+                );
+            }
             Err(status) if is_refusal(&status) => errors = FieldErrors::from_status(&status, lang),
             Err(status) => return Err(status.into()),
         }
@@ -170,7 +229,11 @@ pub async fn move_suggestion(State(state): State<AppState>, Path((centre, sugges
     page(&state, staff, &centre, "", errors).await
 }
 
-pub async fn complete_follow_up(State(state): State<AppState>, Path((centre, follow_up)): Path<(String, String)>, posted: Posted) -> Page {
+pub async fn complete_follow_up(
+    State(state): State<AppState>,
+    Path((centre, follow_up)): Path<(String, String)>,
+    posted: Posted,
+) -> Page {
     let staff = &posted.staff;
     let centre = staff.centre(Section::Evaluation, &centre)?;
     let lang = staff.lang;
@@ -185,8 +248,19 @@ pub async fn complete_follow_up(State(state): State<AppState>, Path((centre, fol
         }))
         .await;
     match done {
-        Ok(_) => Ok(Redirect::to(&format!("/c/{}/evaluation?notice=moved", centre.id)).into_response()),
-        Err(status) if is_refusal(&status) => page(&state, staff, &centre, "", FieldErrors::from_status(&status, lang)).await,
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/c/{}/evaluation?notice=moved", centre.id)).into_response())
+        }
+        Err(status) if is_refusal(&status) => {
+            page(
+                &state,
+                staff,
+                &centre,
+                "",
+                FieldErrors::from_status(&status, lang),
+            )
+            .await
+        }
         Err(status) => Err(status.into()),
     }
 }

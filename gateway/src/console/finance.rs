@@ -17,19 +17,39 @@ pub struct YearQuery {
     year: Option<i32>,
 }
 
-async fn report(state: &AppState, staff: &Staff, centre: &str, from: String, to: String) -> Result<fi::TransparencyReport, super::Refusal> {
+async fn report(
+    state: &AppState,
+    staff: &Staff,
+    centre: &str,
+    from: String,
+    to: String,
+) -> Result<fi::TransparencyReport, super::Refusal> {
     Ok(state
         .finance
         .clone()
-        .get_transparency_report(staff.grpc(fi::GetTransparencyReportRequest { centre_id: centre.to_owned(), from, to }))
+        .get_transparency_report(staff.grpc(fi::GetTransparencyReportRequest {
+            centre_id: centre.to_owned(),
+            from,
+            to,
+        }))
         .await?
         .into_inner())
 }
 
 fn range(staff_today: chrono::NaiveDate, year: Option<i32>) -> (i32, String, String) {
-    let year = year.filter(|y| (2000..=2100).contains(y)).unwrap_or(staff_today.year());
-    let last = if year == staff_today.year() { staff_today.month() } else { 12 };
-    (year, format!("{year:04}-01"), format!("{year:04}-{last:02}"))
+    let year = year
+        .filter(|y| (2000..=2100).contains(y))
+        .unwrap_or(staff_today.year());
+    let last = if year == staff_today.year() {
+        staff_today.month()
+    } else {
+        12
+    };
+    (
+        year,
+        format!("{year:04}-01"),
+        format!("{year:04}-{last:02}"),
+    )
 }
 
 pub async fn overview(
@@ -47,7 +67,13 @@ pub async fn overview(
     let rows: Vec<(String, i64, i64)> = budget
         .categories
         .iter()
-        .map(|c| (i18n::term(lang, &c.category), c.budget_minor, c.actual_minor))
+        .map(|c| {
+            (
+                i18n::term(lang, &c.category),
+                c.budget_minor,
+                c.actual_minor,
+            )
+        })
         .collect();
     let income: Vec<(String, i64)> = r
         .income_by_source
@@ -94,7 +120,13 @@ pub async fn overview(
             }
         }
     };
-    Ok(super::layout(&staff, Section::Finance, Some(&centre), &format!("{} · {}", centre.name, lang.pick("财务", "Finance")), content))
+    Ok(super::layout(
+        &staff,
+        Section::Finance,
+        Some(&centre),
+        &format!("{} · {}", centre.name, lang.pick("财务", "Finance")),
+        content,
+    ))
 }
 
 pub async fn transparency_csv(
@@ -111,7 +143,10 @@ pub async fn transparency_csv(
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
         ],
         crate::finance::csv(&r),
     )

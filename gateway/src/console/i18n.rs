@@ -141,7 +141,10 @@ pub fn reason(lang: Lang, reason: &str) -> String {
         ("must be a UUID", "格式不正确"),
         ("is taken", "已被占用"),
         ("must be at least 10 characters", "至少 10 个字符"),
-        ("a centre role needs at least one centre", "中心岗位至少选择一个中心"),
+        (
+            "a centre role needs at least one centre",
+            "中心岗位至少选择一个中心",
+        ),
         ("name at least one role", "请至少选择一个角色"),
     ];
     if let Some((_, zh)) = known.iter().find(|(en, _)| *en == reason) {

@@ -38,31 +38,89 @@ const SCRIPT: &str = include_str!("console.js");
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/dashboard") }))
-        .route("/console.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], STYLE) }))
-        .route("/console.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], SCRIPT) }))
-        .route("/sign-in", get(session::sign_in_page).post(session::sign_in))
+        .route(
+            "/console.css",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+                        (header::CACHE_CONTROL, "max-age=3600"),
+                    ],
+                    STYLE,
+                )
+            }),
+        )
+        .route(
+            "/console.js",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                        (header::CACHE_CONTROL, "max-age=3600"),
+                    ],
+                    SCRIPT,
+                )
+            }),
+        )
+        .route(
+            "/sign-in",
+            get(session::sign_in_page).post(session::sign_in),
+        )
         .route("/sign-out", post(session::sign_out))
         .route("/language", get(session::language))
         .route("/dashboard", get(dashboard::home))
         .route("/c/{centre}/dashboard", get(dashboard::centre))
         .route("/c/{centre}/residents", get(residents::list))
-        .route("/c/{centre}/residents/new", get(residents::new_form).post(residents::create))
-        .route("/c/{centre}/residents/import", get(residents::import_form).post(residents::import))
+        .route(
+            "/c/{centre}/residents/new",
+            get(residents::new_form).post(residents::create),
+        )
+        .route(
+            "/c/{centre}/residents/import",
+            get(residents::import_form).post(residents::import),
+        )
         .route("/c/{centre}/residents/{resident}", get(residents::show))
-        .route("/c/{centre}/residents/{resident}/consents", post(residents::consent))
+        .route(
+            "/c/{centre}/residents/{resident}/consents",
+            post(residents::consent),
+        )
         .route("/c/{centre}/bookings", get(bookings::calendar))
         .route("/c/{centre}/sessions/{session}", get(bookings::session))
-        .route("/c/{centre}/sessions/{session}/bookings", post(bookings::book))
-        .route("/c/{centre}/bookings/{booking}/check-in", post(bookings::check_in))
-        .route("/c/{centre}/bookings/{booking}/cancel", post(bookings::cancel))
+        .route(
+            "/c/{centre}/sessions/{session}/bookings",
+            post(bookings::book),
+        )
+        .route(
+            "/c/{centre}/bookings/{booking}/check-in",
+            post(bookings::check_in),
+        )
+        .route(
+            "/c/{centre}/bookings/{booking}/cancel",
+            post(bookings::cancel),
+        )
         .route("/c/{centre}/volunteers", get(volunteers::week))
-        .route("/c/{centre}/volunteers/shifts/{shift}", get(volunteers::matches))
-        .route("/c/{centre}/volunteers/hours/{entry}", post(volunteers::verify))
+        .route(
+            "/c/{centre}/volunteers/shifts/{shift}",
+            get(volunteers::matches),
+        )
+        .route(
+            "/c/{centre}/volunteers/hours/{entry}",
+            post(volunteers::verify),
+        )
         .route("/c/{centre}/finance", get(finance::overview))
-        .route("/c/{centre}/finance/transparency.csv", get(finance::transparency_csv))
+        .route(
+            "/c/{centre}/finance/transparency.csv",
+            get(finance::transparency_csv),
+        )
         .route("/c/{centre}/evaluation", get(evaluation::overview))
-        .route("/c/{centre}/evaluation/suggestions/{suggestion}", post(evaluation::move_suggestion))
-        .route("/c/{centre}/evaluation/follow-ups/{follow_up}", post(evaluation::complete_follow_up))
+        .route(
+            "/c/{centre}/evaluation/suggestions/{suggestion}",
+            post(evaluation::move_suggestion),
+        )
+        .route(
+            "/c/{centre}/evaluation/follow-ups/{follow_up}",
+            post(evaluation::complete_follow_up),
+        )
         .route("/accounts", get(accounts::list).post(accounts::create))
 }
 
@@ -101,9 +159,13 @@ impl Section {
                 FinanceOfficer,
                 Auditor,
             ],
-            Section::Residents | Section::Bookings | Section::Volunteers => {
-                &[DistrictAdmin, CentreManager, FrontDesk, Coordinator, Auditor]
-            }
+            Section::Residents | Section::Bookings | Section::Volunteers => &[
+                DistrictAdmin,
+                CentreManager,
+                FrontDesk,
+                Coordinator,
+                Auditor,
+            ],
             Section::Finance => &[DistrictAdmin, CentreManager, FinanceOfficer, Auditor],
             Section::Accounts => &[DistrictAdmin, CentreManager],
         }
@@ -179,9 +241,10 @@ impl IntoResponse for Refusal {
             StatusCode::FORBIDDEN => ("无权访问此页面", "You may not open this page"),
             StatusCode::NOT_FOUND => ("找不到此页面", "There is no such page"),
             StatusCode::UNAUTHORIZED => ("请重新登录", "Please sign in again"),
-            StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => {
-                ("服务暂时不可用，请稍后再试", "The service is unavailable; try again shortly")
-            }
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => (
+                "服务暂时不可用，请稍后再试",
+                "The service is unavailable; try again shortly",
+            ),
             StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT => {
                 ("请求未被接受", "The request was not accepted")
             }
@@ -380,7 +443,7 @@ pub fn money(minor: i64) -> String {
     let mut grouped = String::new();
     let digits = yuan.to_string();
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(ch);
@@ -393,7 +456,10 @@ pub fn percent(value: f64) -> String {
 }
 
 pub fn zone(centre: &Centre) -> Tz {
-    centre.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
+    centre
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::Asia::Shanghai)
 }
 
 pub fn instant(ts: &Option<prost_types::Timestamp>) -> Option<DateTime<Utc>> {
@@ -418,7 +484,12 @@ pub fn date(lang: Lang, day: NaiveDate) -> String {
     use chrono::Datelike;
     let weekday = i18n::weekday(lang, day.weekday());
     match lang {
-        Lang::Zh => format!("{}年{}月{}日（{weekday}）", day.year(), day.month(), day.day()),
+        Lang::Zh => format!(
+            "{}年{}月{}日（{weekday}）",
+            day.year(),
+            day.month(),
+            day.day()
+        ),
         Lang::En => format!("{weekday} {}", day.format("%-d %b %Y")),
     }
 }
@@ -431,7 +502,11 @@ pub fn clock(at: DateTime<Utc>, tz: Tz) -> String {
 /// A moment in the centre's zone with its day.
 pub fn when(lang: Lang, at: DateTime<Utc>, tz: Tz) -> String {
     let local = at.with_timezone(&tz);
-    format!("{} {}", date(lang, local.date_naive()), local.format("%H:%M"))
+    format!(
+        "{} {}",
+        date(lang, local.date_naive()),
+        local.format("%H:%M")
+    )
 }
 
 pub fn parse_uuid(text: &str) -> Result<Uuid, Refusal> {

@@ -11,8 +11,8 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{
-    FieldErrors, Lang, Page, Posted, Refusal, Section, Staff, csrf, field, general_errors,
-    i18n, is_refusal, notice, today,
+    FieldErrors, Lang, Page, Posted, Refusal, Section, Staff, csrf, field, general_errors, i18n,
+    is_refusal, notice, today,
 };
 use crate::AppState;
 
@@ -78,11 +78,17 @@ pub async fn list(
     let (residents, next, errors) = match found {
         Ok(found) => {
             let found = found.into_inner();
-            (found.residents, found.next_page_token, FieldErrors::default())
+            (
+                found.residents,
+                found.next_page_token,
+                FieldErrors::default(),
+            )
         }
-        Err(status) if is_refusal(&status) => {
-            (Vec::new(), String::new(), FieldErrors::from_status(&status, lang))
-        }
+        Err(status) if is_refusal(&status) => (
+            Vec::new(),
+            String::new(),
+            FieldErrors::from_status(&status, lang),
+        ),
         Err(status) => return Err(status.into()),
     };
     let on = today(&centre);
@@ -140,7 +146,12 @@ pub async fn list(
             a.button href=(format!("{base}?q={}&category={}&page={next}", urlencode(&query.q), query.category)) { (lang.pick("下一页", "Next page")) }
         }
     };
-    Ok(layout_residents(&staff, &centre, lang.pick("居民", "Residents"), content))
+    Ok(layout_residents(
+        &staff,
+        &centre,
+        lang.pick("居民", "Residents"),
+        content,
+    ))
 }
 
 fn layout_residents(
@@ -189,7 +200,12 @@ struct ResidentValues<'a> {
     categories: Vec<String>,
 }
 
-fn resident_form(staff: &Staff, centre: &pb::Centre, v: &ResidentValues, errors: &FieldErrors) -> Markup {
+fn resident_form(
+    staff: &Staff,
+    centre: &pb::Centre,
+    v: &ResidentValues,
+    errors: &FieldErrors,
+) -> Markup {
     let lang = staff.lang;
     html! {
         form.stack method="post" action=(format!("/c/{}/residents/new", centre.id)) novalidate {
@@ -239,7 +255,12 @@ pub async fn new_form(staff: Staff, Path(centre): Path<String>) -> Page {
         categories: Vec::new(),
     };
     let content = resident_form(&staff, &centre, &values, &FieldErrors::default());
-    Ok(layout_residents(&staff, &centre, staff.lang.pick("登记新居民", "Register a resident"), content))
+    Ok(layout_residents(
+        &staff,
+        &centre,
+        staff.lang.pick("登记新居民", "Register a resident"),
+        content,
+    ))
 }
 
 pub async fn create(
@@ -274,22 +295,36 @@ pub async fn create(
         errors.push("gender", lang.pick("请选择性别", "Choose a gender"));
     }
     match NaiveDate::parse_from_str(values.date_of_birth, "%Y-%m-%d") {
-        Ok(born) if born > today(&centre) => {
-            errors.push("date_of_birth", lang.pick("出生日期不能晚于今天", "Cannot be in the future"))
-        }
+        Ok(born) if born > today(&centre) => errors.push(
+            "date_of_birth",
+            lang.pick("出生日期不能晚于今天", "Cannot be in the future"),
+        ),
         Ok(_) => {}
         Err(_) => errors.push(
             "date_of_birth",
-            lang.pick("请填写出生日期，格式为 年-月-日", "Enter the date of birth as YYYY-MM-DD"),
+            lang.pick(
+                "请填写出生日期，格式为 年-月-日",
+                "Enter the date of birth as YYYY-MM-DD",
+            ),
         ),
     }
-    if !values.phone.is_empty()
-        && !(values.phone.len() == 11 && values.phone.bytes().all(|b| b.is_ascii_digit()) && values.phone.starts_with('1'))
-    {
-        errors.push("phone", lang.pick("手机号须为 1 开头的 11 位数字", "A mobile number is 11 digits starting with 1"));
+    let mobile =
+        |p: &str| p.len() == 11 && p.starts_with('1') && p.bytes().all(|b| b.is_ascii_digit());
+    if !values.phone.is_empty() && !mobile(values.phone) {
+        errors.push(
+            "phone",
+            lang.pick(
+                "手机号须为 1 开头的 11 位数字",
+                "A mobile number is 11 digits starting with 1",
+            ),
+        );
     }
     if errors.is_empty() {
-        let gender = if values.gender == "male" { pb::Gender::Male } else { pb::Gender::Female };
+        let gender = if values.gender == "male" {
+            pb::Gender::Male
+        } else {
+            pb::Gender::Female
+        };
         let created = state
             .registry
             .clone()
@@ -299,7 +334,8 @@ pub async fn create(
                 gender: gender as i32,
                 date_of_birth: values.date_of_birth.to_owned(),
                 phone: (!values.phone.is_empty()).then(|| values.phone.to_owned()),
-                national_id: (!values.national_id.is_empty()).then(|| values.national_id.to_owned()),
+                national_id:
+                    (!values.national_id.is_empty()).then(|| values.national_id.to_owned()),
                 building: values.building.to_owned(),
                 unit: values.unit.to_owned(),
                 room: values.room.to_owned(),
@@ -311,20 +347,35 @@ pub async fn create(
         match created {
             Ok(resident) => {
                 let id = resident.into_inner().id;
-                return Ok(Redirect::to(&format!("/c/{}/residents/{id}?notice=registered", centre.id)).into_response());
+                return Ok(Redirect::to(&format!(
+                    "/c/{}/residents/{id}?notice=registered",
+                    centre.id
+                ))
+                .into_response());
             }
             Err(status) if is_refusal(&status) => {
                 errors = FieldErrors::from_status(&status, lang);
                 if status.code() == tonic::Code::AlreadyExists {
                     errors = FieldErrors::default();
-                    errors.push("national_id", lang.pick("已有居民使用此身份证号登记", "A resident with this national ID is already registered"));
+                    errors.push(
+                        "national_id",
+                        lang.pick(
+                            "已有居民使用此身份证号登记",
+                            "A resident with this national ID is already registered",
+                        ),
+                    );
                 }
             }
             Err(status) => return Err(status.into()),
         }
     }
     let content = resident_form(staff, &centre, &values, &errors);
-    let mut response = layout_residents(staff, &centre, lang.pick("登记新居民", "Register a resident"), content);
+    let mut response = layout_residents(
+        staff,
+        &centre,
+        lang.pick("登记新居民", "Register a resident"),
+        content,
+    );
     *response.status_mut() = StatusCode::BAD_REQUEST;
     Ok(response)
 }
@@ -336,7 +387,15 @@ pub async fn show(
     Query(query): Query<SearchQuery>,
 ) -> Page {
     let centre = staff.centre(Section::Residents, &centre)?;
-    show_page(&state, &staff, &centre, &resident, &query.notice, FieldErrors::default()).await
+    show_page(
+        &state,
+        &staff,
+        &centre,
+        &resident,
+        &query.notice,
+        FieldErrors::default(),
+    )
+    .await
 }
 
 async fn show_page(
@@ -475,7 +534,11 @@ pub async fn consent(
             .await;
         match recorded {
             Ok(_) => {
-                return Ok(Redirect::to(&format!("/c/{}/residents/{resident}?notice=consent", centre.id)).into_response());
+                return Ok(Redirect::to(&format!(
+                    "/c/{}/residents/{resident}?notice=consent",
+                    centre.id
+                ))
+                .into_response());
             }
             Err(status) if is_refusal(&status) => errors = FieldErrors::from_status(&status, lang),
             Err(status) => return Err(status.into()),
@@ -484,7 +547,13 @@ pub async fn consent(
     show_page(&state, staff, &centre, &resident, "", errors).await
 }
 
-fn import_page(staff: &Staff, centre: &pb::Centre, csv_text: &str, errors: &FieldErrors, report: Option<&pb::ImportResidentsReport>) -> Markup {
+fn import_page(
+    staff: &Staff,
+    centre: &pb::Centre,
+    csv_text: &str,
+    errors: &FieldErrors,
+    report: Option<&pb::ImportResidentsReport>,
+) -> Markup {
     let lang = staff.lang;
     html! {
         p { (lang.pick("第一行为表头：姓名,性别,出生日期,手机,身份证号（也可用 name,gender,date_of_birth,phone,national_id）。已登记的行会跳过，重复导入不会重复登记。",
@@ -525,7 +594,12 @@ pub async fn import_form(staff: Staff, Path(centre): Path<String>) -> Page {
         return Err(Refusal::forbidden());
     }
     let content = import_page(&staff, &centre, "", &FieldErrors::default(), None);
-    Ok(layout_residents(&staff, &centre, staff.lang.pick("导入表格", "Import a spreadsheet"), content))
+    Ok(layout_residents(
+        &staff,
+        &centre,
+        staff.lang.pick("导入表格", "Import a spreadsheet"),
+        content,
+    ))
 }
 
 pub async fn import(
@@ -543,7 +617,13 @@ pub async fn import(
     let mut errors = FieldErrors::default();
     let mut report = None;
     if text.lines().filter(|l| !l.trim().is_empty()).count() < 2 {
-        errors.push("file", lang.pick("请提供表头和至少一行居民", "Give a heading row and at least one resident"));
+        errors.push(
+            "file",
+            lang.pick(
+                "请提供表头和至少一行居民",
+                "Give a heading row and at least one resident",
+            ),
+        );
     } else {
         let imported = state
             .registry
@@ -565,10 +645,14 @@ pub async fn import(
         }
     }
     let content = import_page(staff, &centre, &text, &errors, report.as_ref());
-    let mut response = layout_residents(staff, &centre, lang.pick("导入表格", "Import a spreadsheet"), content);
+    let mut response = layout_residents(
+        staff,
+        &centre,
+        lang.pick("导入表格", "Import a spreadsheet"),
+        content,
+    );
     if !errors.is_empty() {
         *response.status_mut() = StatusCode::BAD_REQUEST;
     }
     Ok(response)
 }
-

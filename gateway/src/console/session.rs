@@ -4,11 +4,11 @@
 //! once. Forms carry a CSRF token bound to the session; the sign-in form, before there is
 //! a session, uses a double-submitted cookie.
 
+use axum::Form;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Form;
 use chrono::Utc;
 use linli_platform::auth::{CONSOLE_SUBJECT, Caller, Role};
 use linli_proto::registry::v1 as pb;
@@ -43,7 +43,10 @@ impl Staff {
 
     /// Whether the user's roles open `section`.
     pub fn may(&self, section: Section) -> bool {
-        self.caller.roles.iter().any(|r| section.roles().contains(r))
+        self.caller
+            .roles
+            .iter()
+            .any(|r| section.roles().contains(r))
     }
 
     pub fn require(&self, section: Section) -> Result<(), Refusal> {
@@ -138,7 +141,11 @@ fn csrf_for(session_cookie: &str) -> String {
 }
 
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// A request with the console's own identity, for the registry's password and session
@@ -150,7 +157,10 @@ fn system_request<T>(state: &AppState, message: T) -> tonic::Request<T> {
         &[],
         chrono::Duration::minutes(1),
     );
-    let caller = state.keys.verify(&token).expect("a token just issued verifies");
+    let caller = state
+        .keys
+        .verify(&token)
+        .expect("a token just issued verifies");
     Authenticated::new(caller, token).grpc(message)
 }
 
@@ -192,8 +202,7 @@ impl FromRequestParts<AppState> for Staff {
         let Some((session, token)) = value.split_once('.') else {
             return Err(to_sign_in(parts));
         };
-        let (Ok(session), Ok(caller)) = (Uuid::parse_str(session), state.keys.verify(token))
-        else {
+        let (Ok(session), Ok(caller)) = (Uuid::parse_str(session), state.keys.verify(token)) else {
             return Err(to_sign_in(parts));
         };
         let checked = state
@@ -210,9 +219,7 @@ impl FromRequestParts<AppState> for Staff {
             Ok(found) => {
                 let found = found.into_inner();
                 match found.account {
-                    Some(account) if found.active && account.username == caller.subject => {
-                        account
-                    }
+                    Some(account) if found.active && account.username == caller.subject => account,
                     _ => return Err(to_sign_in(parts)),
                 }
             }
@@ -312,7 +319,10 @@ fn decode(text: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'%' => {
-                match (bytes.get(i + 1).and_then(|b| hex(*b)), bytes.get(i + 2).and_then(|b| hex(*b))) {
+                match (
+                    bytes.get(i + 1).and_then(|b| hex(*b)),
+                    bytes.get(i + 2).and_then(|b| hex(*b)),
+                ) {
                     (Some(high), Some(low)) => {
                         out.push(high * 16 + low);
                         i += 3;
@@ -437,7 +447,11 @@ pub async fn sign_in(
             Ok(session) => {
                 let session = session.into_inner();
                 let account = session.account.unwrap_or_default();
-                let roles: Vec<Role> = account.roles.iter().filter_map(|r| Role::parse(r)).collect();
+                let roles: Vec<Role> = account
+                    .roles
+                    .iter()
+                    .filter_map(|r| Role::parse(r))
+                    .collect();
                 let centres: Vec<Uuid> = account
                     .centre_ids
                     .iter()
@@ -452,9 +466,18 @@ pub async fn sign_in(
                 let headers = response.headers_mut();
                 headers.append(
                     header::SET_COOKIE,
-                    set_cookie(SESSION_COOKIE, &value, ttl.num_seconds().max(0), true, secure),
+                    set_cookie(
+                        SESSION_COOKIE,
+                        &value,
+                        ttl.num_seconds().max(0),
+                        true,
+                        secure,
+                    ),
                 );
-                headers.append(header::SET_COOKIE, set_cookie(PRE_COOKIE, "", 0, true, secure));
+                headers.append(
+                    header::SET_COOKIE,
+                    set_cookie(PRE_COOKIE, "", 0, true, secure),
+                );
                 return response;
             }
             Err(refused) if refused.code() == tonic::Code::FailedPrecondition => {
@@ -522,9 +545,10 @@ pub async fn sign_out(State(state): State<AppState>, posted: Posted) -> Response
         ))
         .await;
     let mut response = Redirect::to("/sign-in").into_response();
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", 0, true, false));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", 0, true, false),
+    );
     response
 }
 
@@ -547,7 +571,13 @@ pub async fn language(parts: Parts) -> Response {
     let mut response = Redirect::to(safe_next(&back)).into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(LANG_COOKIE, lang.code(), 365 * 24 * 3600, false, over_tls(&parts.headers)),
+        set_cookie(
+            LANG_COOKIE,
+            lang.code(),
+            365 * 24 * 3600,
+            false,
+            over_tls(&parts.headers),
+        ),
     );
     response
 }

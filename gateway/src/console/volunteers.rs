@@ -10,7 +10,10 @@ use linli_platform::auth::Role;
 use linli_proto::volunteers::v1 as vo;
 use maud::html;
 
-use super::{Page, Posted, Refusal, Section, Staff, clock, csrf, date, i18n, instant, notice, timestamp, today, zone};
+use super::{
+    Page, Posted, Refusal, Section, Staff, clock, csrf, date, i18n, instant, notice, timestamp,
+    today, zone,
+};
 use crate::AppState;
 
 const EXPIRY_WINDOW_DAYS: i64 = 60;
@@ -45,7 +48,9 @@ pub async fn week(State(state): State<AppState>, staff: Staff, Path(centre): Pat
         .into_inner()
         .shifts;
     let opportunities: HashMap<String, String> = volunteers
-        .list_opportunities(staff.grpc(vo::ListOpportunitiesRequest { centre_id: centre.id.clone() }))
+        .list_opportunities(staff.grpc(vo::ListOpportunitiesRequest {
+            centre_id: centre.id.clone(),
+        }))
         .await?
         .into_inner()
         .opportunities
@@ -53,7 +58,10 @@ pub async fn week(State(state): State<AppState>, staff: Staff, Path(centre): Pat
         .map(|o| (o.id, o.title))
         .collect();
     let people: HashMap<String, String> = volunteers
-        .list_volunteers(staff.grpc(vo::ListVolunteersRequest { centre_id: centre.id.clone(), ..Default::default() }))
+        .list_volunteers(staff.grpc(vo::ListVolunteersRequest {
+            centre_id: centre.id.clone(),
+            ..Default::default()
+        }))
         .await?
         .into_inner()
         .volunteers
@@ -61,7 +69,10 @@ pub async fn week(State(state): State<AppState>, staff: Staff, Path(centre): Pat
         .map(|v| (v.id, v.display_name))
         .collect();
     let staff_names: HashMap<String, String> = volunteers
-        .list_staff(staff.grpc(vo::ListStaffRequest { centre_id: centre.id.clone(), active_only: false }))
+        .list_staff(staff.grpc(vo::ListStaffRequest {
+            centre_id: centre.id.clone(),
+            active_only: false,
+        }))
         .await?
         .into_inner()
         .staff
@@ -79,15 +90,23 @@ pub async fn week(State(state): State<AppState>, staff: Staff, Path(centre): Pat
         .entries;
     let horizon = day + Duration::days(EXPIRY_WINDOW_DAYS);
     let mut expiring: Vec<vo::Certification> = volunteers
-        .list_certifications(staff.grpc(vo::ListCertificationsRequest { centre_id: centre.id.clone(), ..Default::default() }))
+        .list_certifications(staff.grpc(vo::ListCertificationsRequest {
+            centre_id: centre.id.clone(),
+            ..Default::default()
+        }))
         .await?
         .into_inner()
         .certifications
         .into_iter()
-        .filter(|c| NaiveDate::parse_from_str(&c.expires_on, "%Y-%m-%d").is_ok_and(|d| d <= horizon))
+        .filter(|c| {
+            NaiveDate::parse_from_str(&c.expires_on, "%Y-%m-%d").is_ok_and(|d| d <= horizon)
+        })
         .collect();
     expiring.sort_by(|a, b| a.expires_on.cmp(&b.expires_on));
-    let gaps: i32 = shifts.iter().map(|s| (s.capacity - s.signed_up).max(0)).sum();
+    let gaps: i32 = shifts
+        .iter()
+        .map(|s| (s.capacity - s.signed_up).max(0))
+        .sum();
     let content = html! {
         section {
             h2 { (lang.pick("本周班次", "This week's shifts")) " · " (lang.pick("空缺 ", "open places: ")) strong #gaps { (gaps) } }
@@ -156,7 +175,13 @@ pub async fn week(State(state): State<AppState>, staff: Staff, Path(centre): Pat
         }
     };
     let _ = i18n::term;
-    Ok(super::layout(&staff, Section::Volunteers, Some(&centre), &format!("{} · {}", centre.name, lang.pick("志愿者", "Volunteers")), content))
+    Ok(super::layout(
+        &staff,
+        Section::Volunteers,
+        Some(&centre),
+        &format!("{} · {}", centre.name, lang.pick("志愿者", "Volunteers")),
+        content,
+    ))
 }
 
 pub async fn matches(
@@ -193,7 +218,17 @@ pub async fn matches(
             tbody { @for c in &found.excluded { tr { td { (c.display_name) } td { (c.reasons.join("; ")) } } } }
         }
     };
-    Ok(super::layout(&staff, Section::Volunteers, Some(&centre), &format!("{} · {}", centre.name, lang.pick("班次人选", "Shift suggestions")), content))
+    Ok(super::layout(
+        &staff,
+        Section::Volunteers,
+        Some(&centre),
+        &format!(
+            "{} · {}",
+            centre.name,
+            lang.pick("班次人选", "Shift suggestions")
+        ),
+        content,
+    ))
 }
 
 pub async fn verify(

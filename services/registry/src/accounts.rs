@@ -24,10 +24,7 @@ fn account(row: StaffAccountRow, now: DateTime<Utc>) -> pb::StaffAccount {
         roles: row.roles,
         centre_ids: row.centres.iter().map(Uuid::to_string).collect(),
         active: row.active,
-        locked_until: row
-            .locked_until
-            .filter(|until| *until > now)
-            .map(timestamp),
+        locked_until: row.locked_until.filter(|until| *until > now).map(timestamp),
         failed_attempts: row.failed_attempts as u32,
     }
 }
@@ -138,9 +135,10 @@ pub async fn verify_password(
             "the account is locked until {}",
             until.to_rfc3339()
         ));
-        status
-            .metadata_mut()
-            .insert("locked-until", until.timestamp().to_string().parse().expect("digits"));
+        status.metadata_mut().insert(
+            "locked-until",
+            until.timestamp().to_string().parse().expect("digits"),
+        );
         return Err(status);
     }
     let (password, hash) = (req.password, row.password_hash.clone());
@@ -175,7 +173,8 @@ pub async fn verify_password(
 }
 
 fn session_id(text: &str) -> Result<Uuid, Status> {
-    Uuid::parse_str(text).map_err(|_| Error::from(Violations::one("session_id", "must be a UUID")).into())
+    Uuid::parse_str(text)
+        .map_err(|_| Error::from(Violations::one("session_id", "must be a UUID")).into())
 }
 
 pub async fn get_session(

@@ -254,7 +254,12 @@ pub const DEMO_ACCOUNTS: [(&str, &str, &str, &str); 7] = [
     ("admin", "区管理员", "district_admin", ""),
     ("manager-xinhua", "新华中心主任", "centre_manager", "xinhua"),
     ("frontdesk-xinhua", "新华前台", "front_desk", "xinhua"),
-    ("coordinator-xinhua", "新华项目协调员", "coordinator", "xinhua"),
+    (
+        "coordinator-xinhua",
+        "新华项目协调员",
+        "coordinator",
+        "xinhua",
+    ),
     ("finance-xinhua", "新华财务", "finance_officer", "xinhua"),
     ("auditor-xinhua", "新华监督小组", "auditor", "xinhua"),
     ("frontdesk-heping", "和平前台", "front_desk", "heping"),

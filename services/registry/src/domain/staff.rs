@@ -203,7 +203,13 @@ mod tests {
         let error = NewAccount::parse("A B", "", "short", &["wizard".into()], &["x".into()])
             .expect_err("nothing here is valid");
         let fields: Vec<&str> = error.0.iter().map(|v| v.field.as_str()).collect();
-        for field in ["username", "display_name", "password", "roles", "centre_ids"] {
+        for field in [
+            "username",
+            "display_name",
+            "password",
+            "roles",
+            "centre_ids",
+        ] {
             assert!(fields.contains(&field), "{field} missing from {fields:?}");
         }
     }
