@@ -236,6 +236,9 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("seeding the demo district")?;
             let facts = linli_registry::seed::demo_facts(&pool, today).await?;
+            linli_registry::seed::demo_accounts(&pool)
+                .await
+                .context("seeding the demo console accounts")?;
             pool.close().await;
             let bookings = linli_platform::db::connect(
                 &database,
@@ -297,6 +300,13 @@ async fn main() -> anyhow::Result<()> {
             }
             for (centre, active, staff) in enlisted {
                 println!("  {centre}  {active} active volunteers, {staff} staff");
+            }
+            println!(
+                "Console http://127.0.0.1:8080/ accounts (password {}):",
+                linli_registry::seed::DEMO_PASSWORD
+            );
+            for (username, name, role, centre) in linli_registry::seed::DEMO_ACCOUNTS {
+                println!("  {username:<20} {role:<16} {centre:<8} {name}");
             }
             Ok(())
         }

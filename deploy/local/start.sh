@@ -13,6 +13,7 @@ token=$($linli token --role district_admin --ttl 7d)
 cat <<HINT
 
 Linli is starting: gateway http://127.0.0.1:8080, admin http://127.0.0.1:9000/readyz
+Staff console: http://127.0.0.1:8080/ (admin / linli-demo-2026; the seed above lists every account)
 A district admin token (7 days), for example:
 
   export TOKEN=$token

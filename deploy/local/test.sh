@@ -17,6 +17,18 @@ export LINLI_KUBECTL="$PWD/target/k8s-tools/kubectl"
 
 source deploy/local/services.sh
 
+# The console's browser tests drive Debian's headless Chromium through chromedriver; a CJK
+# font makes their screenshots legible.
+browser_missing=()
+command -v chromium >/dev/null 2>&1 || browser_missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || browser_missing+=(chromium-driver)
+fc-list 2>/dev/null | grep -qiE 'cjk|wqy|zenhei' || browser_missing+=(fonts-wqy-zenhei)
+if [ "${#browser_missing[@]}" -gt 0 ]; then
+  echo "linli: installing ${browser_missing[*]} for the console's browser tests"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${browser_missing[@]}"
+fi
+
 # Leftovers of test processes that no longer run: linli_t<pid>x… databases, linli-t<pid>x… queues.
 for db in $(psql "$DATABASE_URL" -Atqc "SELECT datname FROM pg_database WHERE datname ~ '^linli_t[0-9]+x'"); do
   pid=${db#linli_t}; pid=${pid%%x*}

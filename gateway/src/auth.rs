@@ -17,6 +17,11 @@ pub struct Authenticated {
 }
 
 impl Authenticated {
+    /// A caller whose token was verified elsewhere (the console's session cookie).
+    pub fn new(caller: Caller, token: String) -> Self {
+        Authenticated { caller, token }
+    }
+
     /// A gRPC request carrying the caller's token and the current trace context, with the
     /// usual deadline.
     pub fn grpc<T>(&self, message: T) -> tonic::Request<T> {

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod bookings;
+pub mod console;
 pub mod evaluation;
 pub mod finance;
 pub mod problem;
@@ -152,6 +153,7 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
         .merge(evaluation::routes())
         .merge(finance::routes())
         .merge(volunteers::routes())
+        .merge(console::routes())
         .route("/openapi.json", get(|| async { axum::Json(openapi()) }))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such route") })
         .with_state(state)

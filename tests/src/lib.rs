@@ -9,6 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
+pub mod webdriver;
+
 use linli::{Ports, Role, ServeArgs};
 use linli_platform::CancellationToken;
 use linli_platform::auth::{Role as AccessRole, TokenKeys};

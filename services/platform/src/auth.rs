@@ -17,6 +17,10 @@ use crate::config::AuthArgs;
 /// The HMAC key `linli token` and a local `linli serve` share when none is configured.
 pub const LOCAL_SECRET: &str = "linli-local-development-secret-change-me-in-production";
 
+/// The subject of the console's own token, with which the gateway checks staff passwords
+/// and sessions at the registry; only a holder of the signing key can mint it.
+pub const CONSOLE_SUBJECT: &str = "system:console";
+
 /// The roles of the district's people and partners.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

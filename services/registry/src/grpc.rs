@@ -714,6 +714,41 @@ impl Registry for RegistryApi {
                 .collect(),
         }))
     }
+
+    async fn create_staff_account(
+        &self,
+        request: Request<pb::CreateStaffAccountRequest>,
+    ) -> Result<Response<pb::StaffAccount>, Status> {
+        crate::accounts::create(&self.pool, request).await
+    }
+
+    async fn list_staff_accounts(
+        &self,
+        request: Request<pb::ListStaffAccountsRequest>,
+    ) -> Result<Response<pb::ListStaffAccountsResponse>, Status> {
+        crate::accounts::list(&self.pool, request).await
+    }
+
+    async fn verify_staff_password(
+        &self,
+        request: Request<pb::VerifyStaffPasswordRequest>,
+    ) -> Result<Response<pb::StaffSession>, Status> {
+        crate::accounts::verify_password(&self.pool, request).await
+    }
+
+    async fn get_staff_session(
+        &self,
+        request: Request<pb::GetStaffSessionRequest>,
+    ) -> Result<Response<pb::StaffSession>, Status> {
+        crate::accounts::get_session(&self.pool, request).await
+    }
+
+    async fn end_staff_session(
+        &self,
+        request: Request<pb::EndStaffSessionRequest>,
+    ) -> Result<Response<pb::StaffSession>, Status> {
+        crate::accounts::end_session(&self.pool, request).await
+    }
 }
 
 /// The keyset of the last row of a page, opaque to callers.

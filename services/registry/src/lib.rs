@@ -2,6 +2,7 @@
 //! people registered at them. Owns the `linli_registry` database; publishes
 //! `registry.*` events.
 
+pub mod accounts;
 pub mod domain;
 pub mod error;
 pub mod events;

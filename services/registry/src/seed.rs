@@ -245,3 +245,50 @@ pub async fn demo_facts(
     }
     Ok(facts)
 }
+
+/// The demo district's console password, printed by `linli seed demo` and in the README.
+pub const DEMO_PASSWORD: &str = "linli-demo-2026";
+
+/// The demo console accounts: (username, display name, roles, centre codes).
+pub const DEMO_ACCOUNTS: [(&str, &str, &str, &str); 7] = [
+    ("admin", "区管理员", "district_admin", ""),
+    ("manager-xinhua", "新华中心主任", "centre_manager", "xinhua"),
+    ("frontdesk-xinhua", "新华前台", "front_desk", "xinhua"),
+    (
+        "coordinator-xinhua",
+        "新华项目协调员",
+        "coordinator",
+        "xinhua",
+    ),
+    ("finance-xinhua", "新华财务", "finance_officer", "xinhua"),
+    ("auditor-xinhua", "新华监督小组", "auditor", "xinhua"),
+    ("frontdesk-heping", "和平前台", "front_desk", "heping"),
+];
+
+/// Creates the demo console accounts that do not exist yet; returns how many were added.
+pub async fn demo_accounts(pool: &PgPool) -> anyhow::Result<usize> {
+    let mut added = 0;
+    for (username, display_name, role, centre) in DEMO_ACCOUNTS {
+        let centres: Vec<String> = if centre.is_empty() {
+            Vec::new()
+        } else {
+            vec![centre_id(centre).to_string()]
+        };
+        let account = crate::domain::staff::NewAccount::parse(
+            username,
+            display_name,
+            DEMO_PASSWORD,
+            &[role.to_owned()],
+            &centres,
+        )
+        .map_err(|violations| anyhow::anyhow!("demo account invalid: {violations}"))?;
+        let hash = crate::domain::staff::hash_password(DEMO_PASSWORD);
+        if store::create_staff_account(pool, &account, &hash, "seed")
+            .await?
+            .is_some()
+        {
+            added += 1;
+        }
+    }
+    Ok(added)
+}

@@ -900,3 +900,157 @@ pub async fn count_residents(pool: &PgPool, centre_id: Uuid) -> Result<i64, sqlx
         .fetch_one(pool)
         .await
 }
+
+/// A console account as stored.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct StaffAccountRow {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub roles: Vec<String>,
+    pub centres: Vec<Uuid>,
+    pub active: bool,
+    pub failed_attempts: i32,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+macro_rules! account_columns {
+    () => {
+        "id, username, display_name, password_hash, roles, centres, active, failed_attempts, locked_until"
+    };
+}
+
+/// Inserts an account; `None` when the username is taken (whatever its case was).
+pub async fn create_staff_account(
+    pool: &PgPool,
+    account: &crate::domain::staff::NewAccount,
+    password_hash: &str,
+    created_by: &str,
+) -> Result<Option<StaffAccountRow>, sqlx::Error> {
+    let roles: Vec<&str> = account.roles.iter().map(|r| r.as_str()).collect();
+    sqlx::query_as(concat!(
+        "INSERT INTO staff_accounts (id, username, display_name, password_hash, roles, centres, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (username) DO NOTHING RETURNING ",
+        account_columns!()
+    ))
+    .bind(Uuid::new_v4())
+    .bind(&account.username)
+    .bind(&account.display_name)
+    .bind(password_hash)
+    .bind(&roles)
+    .bind(&account.centres)
+    .bind(created_by)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Every account, or those working at one of `centres` (district-wide accounts included
+/// only in the whole list), by username.
+pub async fn list_staff_accounts(
+    pool: &PgPool,
+    centres: Option<&[Uuid]>,
+) -> Result<Vec<StaffAccountRow>, sqlx::Error> {
+    match centres {
+        None => {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                account_columns!(),
+                " FROM staff_accounts ORDER BY username"
+            ))
+            .fetch_all(pool)
+            .await
+        }
+        Some(centres) => {
+            sqlx::query_as(concat!(
+                "SELECT ",
+                account_columns!(),
+                " FROM staff_accounts WHERE centres && $1 ORDER BY username"
+            ))
+            .bind(centres)
+            .fetch_all(pool)
+            .await
+        }
+    }
+}
+
+/// The account with this username, locked for the rest of `tx` so concurrent guesses
+/// count one after another.
+pub async fn staff_account_for_update(
+    tx: &mut PgConnection,
+    username: &str,
+) -> Result<Option<StaffAccountRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM staff_accounts WHERE username = $1 FOR UPDATE"
+    ))
+    .bind(username)
+    .fetch_optional(tx)
+    .await
+}
+
+/// Records the outcome of a password check.
+pub async fn record_sign_in_attempt(
+    tx: &mut PgConnection,
+    account: Uuid,
+    failed_attempts: i32,
+    locked_until: Option<DateTime<Utc>>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE staff_accounts SET failed_attempts = $2, locked_until = $3 WHERE id = $1")
+        .bind(account)
+        .bind(failed_attempts)
+        .bind(locked_until)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn start_staff_session(
+    tx: &mut PgConnection,
+    account: Uuid,
+    expires_at: DateTime<Utc>,
+) -> Result<Uuid, sqlx::Error> {
+    let id = Uuid::new_v4();
+    sqlx::query("INSERT INTO staff_sessions (id, account_id, expires_at) VALUES ($1, $2, $3)")
+        .bind(id)
+        .bind(account)
+        .bind(expires_at)
+        .execute(tx)
+        .await?;
+    Ok(id)
+}
+
+/// A session with its account: (expires_at, ended, account).
+pub async fn find_staff_session(
+    pool: &PgPool,
+    session: Uuid,
+) -> Result<Option<(DateTime<Utc>, bool, StaffAccountRow)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        expires_at: DateTime<Utc>,
+        ended: bool,
+        #[sqlx(flatten)]
+        account: StaffAccountRow,
+    }
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT s.expires_at, s.ended_at IS NOT NULL AS ended,
+                a.id, a.username, a.display_name, a.password_hash, a.roles, a.centres,
+                a.active, a.failed_attempts, a.locked_until
+           FROM staff_sessions s JOIN staff_accounts a ON a.id = s.account_id
+          WHERE s.id = $1",
+    )
+    .bind(session)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| (r.expires_at, r.ended, r.account)))
+}
+
+pub async fn end_staff_session(pool: &PgPool, session: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE staff_sessions SET ended_at = now() WHERE id = $1 AND ended_at IS NULL")
+        .bind(session)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

@@ -7,6 +7,7 @@ pub mod import;
 mod name_search;
 mod national_id;
 mod resident;
+pub mod staff;
 pub mod status;
 
 pub use name_search::{NameQuery, name_keys};

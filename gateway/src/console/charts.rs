@@ -1,0 +1,124 @@
+//! Charts as inline SVG, drawn from numbers on the server: a monthly trend line with its
+//! target, and paired bars (budget against actual). Text in them is escaped like any other.
+
+use maud::{Markup, html};
+
+const WIDTH: f64 = 560.0;
+const HEIGHT: f64 = 180.0;
+const LEFT: f64 = 44.0;
+const BOTTOM: f64 = 28.0;
+const TOP: f64 = 12.0;
+
+/// A monthly trend of a ratio (0..1) with the target as a dashed line; months without data
+/// leave a gap.
+pub fn trend(title: &str, points: &[(String, Option<f64>)], target: f64) -> Markup {
+    let max = points
+        .iter()
+        .filter_map(|(_, v)| *v)
+        .fold(target.max(0.1), f64::max)
+        .min(10.0)
+        * 1.1;
+    let plot_w = WIDTH - LEFT - 8.0;
+    let plot_h = HEIGHT - BOTTOM - TOP;
+    let step = if points.len() > 1 {
+        plot_w / (points.len() - 1) as f64
+    } else {
+        0.0
+    };
+    let x = |i: usize| LEFT + step * i as f64;
+    let y = |v: f64| TOP + plot_h - (v / max) * plot_h;
+    let mut path = String::new();
+    let mut pen_up = true;
+    for (i, (_, value)) in points.iter().enumerate() {
+        match value {
+            Some(v) => {
+                path.push_str(&format!(
+                    "{}{:.1},{:.1} ",
+                    if pen_up { "M" } else { "L" },
+                    x(i),
+                    y(*v)
+                ));
+                pen_up = false;
+            }
+            None => pen_up = true,
+        }
+    }
+    let ticks = [0.0, max / 2.0, max];
+    html! {
+        svg.chart viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-label=(title) {
+            title { (title) }
+            @for t in ticks {
+                line.grid x1=(LEFT) x2=(WIDTH - 8.0) y1=(format!("{:.1}", y(t))) y2=(format!("{:.1}", y(t))) {}
+                text.axis x=(LEFT - 4.0) y=(format!("{:.1}", y(t) + 4.0)) text-anchor="end" { (format!("{:.0}%", t * 100.0)) }
+            }
+            @if target > 0.0 {
+                line.target x1=(LEFT) x2=(WIDTH - 8.0) y1=(format!("{:.1}", y(target))) y2=(format!("{:.1}", y(target))) {}
+            }
+            path.series d=(path) {}
+            @for (i, (label, value)) in points.iter().enumerate() {
+                @if let Some(v) = value {
+                    circle.point cx=(format!("{:.1}", x(i))) cy=(format!("{:.1}", y(*v))) r="3" { title { (label) ": " (format!("{:.1}%", v * 100.0)) } }
+                }
+                @if i % 2 == 0 || points.len() <= 6 {
+                    text.axis x=(format!("{:.1}", x(i))) y=(HEIGHT - 8.0) text-anchor="middle" { (label.get(2..).unwrap_or(label)) }
+                }
+            }
+        }
+    }
+}
+
+/// Horizontal paired bars: for each label, a planned amount and an actual one.
+pub fn paired_bars(
+    title: &str,
+    rows: &[(String, i64, i64)],
+    legend: (&str, &str),
+    format: impl Fn(i64) -> String,
+) -> Markup {
+    let max = rows
+        .iter()
+        .map(|(_, a, b)| (*a).max(*b))
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let label_w = 150.0;
+    let bar_w = WIDTH - label_w - 100.0;
+    let row_h = 34.0;
+    let height = rows.len() as f64 * row_h + 30.0;
+    html! {
+        svg.chart.bars viewBox=(format!("0 0 {WIDTH} {height}")) role="img" aria-label=(title) {
+            title { (title) }
+            rect.planned x=(label_w) y="4" width="12" height="10" {}
+            text.axis x=(label_w + 16.0) y="13" { (legend.0) }
+            rect.actual x=(label_w + 120.0) y="4" width="12" height="10" {}
+            text.axis x=(label_w + 136.0) y="13" { (legend.1) }
+            @for (i, (label, planned, actual)) in rows.iter().enumerate() {
+                @let top = 24.0 + i as f64 * row_h;
+                text.label x=(label_w - 6.0) y=(format!("{:.1}", top + 16.0)) text-anchor="end" { (label) }
+                rect.planned x=(label_w) y=(format!("{:.1}", top + 2.0)) width=(format!("{:.1}", (*planned as f64 / max) * bar_w)) height="12" { title { (legend.0) " " (format(*planned)) } }
+                rect.actual.over[*actual > *planned && *planned > 0] x=(label_w) y=(format!("{:.1}", top + 15.0)) width=(format!("{:.1}", (*actual as f64 / max) * bar_w)) height="12" { title { (legend.1) " " (format(*actual)) } }
+                text.axis x=(format!("{:.1}", label_w + (*planned.max(actual) as f64 / max) * bar_w + 4.0)) y=(format!("{:.1}", top + 24.0)) { (format(*actual)) " / " (format(*planned)) }
+            }
+        }
+    }
+}
+
+/// Single bars for shares of a whole (income by source).
+pub fn bars(title: &str, rows: &[(String, i64)], format: impl Fn(i64) -> String) -> Markup {
+    let rows: Vec<(String, i64, i64)> = rows.iter().map(|(l, v)| (l.clone(), 0, *v)).collect();
+    let max = rows.iter().map(|r| r.2).max().unwrap_or(1).max(1) as f64;
+    let label_w = 150.0;
+    let bar_w = WIDTH - label_w - 110.0;
+    let row_h = 22.0;
+    let height = rows.len() as f64 * row_h + 8.0;
+    html! {
+        svg.chart.bars viewBox=(format!("0 0 {WIDTH} {height}")) role="img" aria-label=(title) {
+            title { (title) }
+            @for (i, (label, _, value)) in rows.iter().enumerate() {
+                @let top = 4.0 + i as f64 * row_h;
+                text.label x=(label_w - 6.0) y=(format!("{:.1}", top + 13.0)) text-anchor="end" { (label) }
+                rect.actual x=(label_w) y=(format!("{:.1}", top + 2.0)) width=(format!("{:.1}", (*value as f64 / max) * bar_w)) height="14" {}
+                text.axis x=(format!("{:.1}", label_w + (*value as f64 / max) * bar_w + 4.0)) y=(format!("{:.1}", top + 13.0)) { (format(*value)) }
+            }
+        }
+    }
+}

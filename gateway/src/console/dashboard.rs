@@ -1,0 +1,248 @@
+//! The dashboard: the plan's KPIs for a centre against their targets with a year of
+//! monthly trends, and for district admins every centre side by side with the roll-up.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect};
+use chrono::{Datelike, Months, NaiveDate};
+use linli_proto::evaluation::v1 as ev;
+use maud::html;
+use serde::Deserialize;
+
+use super::{Page, Refusal, Section, Staff, charts, i18n, layout, percent, today};
+use crate::AppState;
+
+#[derive(Deserialize, Default)]
+pub struct DashboardQuery {
+    centre: Option<String>,
+    period: Option<String>,
+}
+
+const KPI_ORDER: [&str; 7] = [
+    "participation",
+    "satisfaction",
+    "awareness",
+    "volunteer_ratio",
+    "training_coverage",
+    "self_sufficiency",
+    "facility_utilisation",
+];
+
+fn month(day: NaiveDate) -> String {
+    format!("{:04}-{:02}", day.year(), day.month())
+}
+
+fn valid_period(text: &str) -> bool {
+    NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d").is_ok()
+}
+
+fn figure(kpi: &ev::Kpi) -> String {
+    if !kpi.has_data {
+        return "—".into();
+    }
+    percent(kpi.value)
+}
+
+pub async fn home(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(query): Query<DashboardQuery>,
+) -> Page {
+    staff.require(Section::Dashboard)?;
+    if let Some(centre) = query.centre.as_deref().filter(|c| !c.is_empty()) {
+        return Ok(Redirect::to(&format!("/c/{centre}/dashboard")).into_response());
+    }
+    if !staff.caller.is_district_wide() {
+        return match staff.home_centre() {
+            Some(centre) => Ok(Redirect::to(&format!("/c/{centre}/dashboard")).into_response()),
+            None => Err(Refusal::forbidden()),
+        };
+    }
+    let lang = staff.lang;
+    let period = query
+        .period
+        .filter(|p| valid_period(p))
+        .unwrap_or_else(|| month(chrono::Utc::now().date_naive()));
+    let district = state
+        .evaluation
+        .clone()
+        .get_district_kpis(staff.grpc(ev::GetDistrictKpisRequest {
+            period: period.clone(),
+        }))
+        .await?
+        .into_inner();
+    let name_of = |id: &str| {
+        staff
+            .centres
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| id.to_owned())
+    };
+    let find = |kpis: &[ev::Kpi], name: &str| kpis.iter().find(|k| k.name == name).cloned();
+    let participation: Vec<(String, i64)> = district
+        .centres
+        .iter()
+        .map(|c| {
+            let value = find(&c.kpis, "participation").map_or(0.0, |k| k.value);
+            (name_of(&c.centre_id), (value * 1000.0).round() as i64)
+        })
+        .collect();
+    let content = html! {
+        form.filters method="get" action="/dashboard" {
+            label for="period" { (lang.pick("月份", "Month")) }
+            input #period type="month" name="period" value=(period);
+            button type="submit" { (lang.pick("查看", "Show")) }
+        }
+        section {
+            h2 { (lang.pick("各中心与全区汇总", "Centres side by side, and the district")) " · " (period) }
+            div.scroll {
+                table #district-kpis {
+                    thead { tr {
+                        th scope="col" { (lang.pick("中心", "Centre")) }
+                        @for name in KPI_ORDER { th scope="col" { (i18n::kpi(lang, name)) } }
+                    } }
+                    tbody {
+                        @for c in &district.centres {
+                            tr {
+                                th scope="row" { a href=(format!("/c/{}/dashboard?period={period}", c.centre_id)) { (name_of(&c.centre_id)) } }
+                                @for name in KPI_ORDER {
+                                    @let kpi = find(&c.kpis, name);
+                                    td.num.met[kpi.as_ref().is_some_and(|k| k.has_data && k.met)].missed[kpi.as_ref().is_some_and(|k| k.has_data && k.target > 0.0 && !k.met)] {
+                                        (kpi.as_ref().map(figure).unwrap_or_default())
+                                    }
+                                }
+                            }
+                        }
+                        tr.total {
+                            th scope="row" { (lang.pick("全区", "District")) }
+                            @for name in KPI_ORDER {
+                                @let kpi = find(&district.district, name);
+                                td.num { (kpi.as_ref().map(figure).unwrap_or_default()) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section {
+            h2 { (i18n::kpi(lang, "participation")) }
+            (charts::bars(&i18n::kpi(lang, "participation"), &participation, |v| format!("{:.1}%", v as f64 / 10.0)))
+        }
+    };
+    Ok(layout(
+        &staff,
+        Section::Dashboard,
+        None,
+        lang.pick("全区概览", "District dashboard"),
+        content,
+    ))
+}
+
+pub async fn centre(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(centre): Path<String>,
+    Query(query): Query<DashboardQuery>,
+) -> Page {
+    let centre = staff.centre(Section::Dashboard, &centre)?;
+    let lang = staff.lang;
+    let now = today(&centre);
+    let period = query
+        .period
+        .filter(|p| valid_period(p))
+        .unwrap_or_else(|| month(now));
+    let kpis = state
+        .evaluation
+        .clone()
+        .get_centre_kpis(staff.grpc(ev::GetCentreKpisRequest {
+            centre_id: centre.id.clone(),
+            period: period.clone(),
+        }))
+        .await?
+        .into_inner();
+    let first = now
+        .with_day(1)
+        .and_then(|d| d.checked_sub_months(Months::new(11)))
+        .unwrap_or(now);
+    let mut trends = Vec::new();
+    for name in KPI_ORDER {
+        let series = state
+            .evaluation
+            .clone()
+            .get_kpi_series(staff.grpc(ev::GetKpiSeriesRequest {
+                centre_id: centre.id.clone(),
+                kpi: name.into(),
+                from_month: month(first),
+                to_month: month(now),
+            }))
+            .await?
+            .into_inner();
+        let target = kpis
+            .kpis
+            .iter()
+            .find(|k| k.name == name)
+            .map_or(0.0, |k| k.target);
+        let points: Vec<(String, Option<f64>)> = series
+            .points
+            .iter()
+            .map(|p| {
+                let value = p.kpi.as_ref().filter(|k| k.has_data).map(|k| k.value);
+                (p.period.clone(), value)
+            })
+            .collect();
+        trends.push((name, points, target));
+    }
+    let content = html! {
+        form.filters method="get" {
+            label for="period" { (lang.pick("月份", "Month")) }
+            input #period type="month" name="period" value=(period);
+            button type="submit" { (lang.pick("查看", "Show")) }
+        }
+        p { (lang.pick("登记居民", "Registered residents")) ": " strong #registered { (kpis.registered_residents) } }
+        table #kpis {
+            thead { tr {
+                th scope="col" { (lang.pick("指标", "KPI")) }
+                th scope="col" { (lang.pick("本期", "This period")) }
+                th scope="col" { (lang.pick("目标", "Target")) }
+                th scope="col" { (lang.pick("分子 / 分母", "Numerator / denominator")) }
+                th scope="col" { (lang.pick("达标", "Met")) }
+            } }
+            tbody {
+                @for name in KPI_ORDER {
+                    @if let Some(kpi) = kpis.kpis.iter().find(|k| k.name == name) {
+                        tr #(format!("kpi-{name}")) data-numerator=(kpi.numerator) data-denominator=(kpi.denominator) {
+                            th scope="row" { (i18n::kpi(lang, name)) }
+                            td.num.value { (figure(kpi)) }
+                            td.num { @if kpi.target > 0.0 { "≥ " (percent(kpi.target)) } @else { (lang.pick("仅报告", "reported")) } }
+                            td.num.fraction { (kpi.numerator) " / " (kpi.denominator) @if !kpi.unit.is_empty() { " " span.unit { (kpi.unit) } } }
+                            td {
+                                @if !kpi.has_data { span.badge { (lang.pick("暂无数据", "no data")) } }
+                                @else if kpi.target <= 0.0 { }
+                                @else if kpi.met { span.badge.ok { "✓ " (lang.pick("达标", "met")) } }
+                                @else { span.badge.warn { "✗ " (lang.pick("未达标", "below")) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section.trends {
+            h2 { (lang.pick("近十二个月趋势", "The last twelve months")) }
+            div.grid {
+                @for (name, points, target) in &trends {
+                    figure {
+                        figcaption { (i18n::kpi(lang, name)) @if *target > 0.0 { span.unit { " · " (lang.pick("目标", "target")) " " (percent(*target)) } } }
+                        (charts::trend(&i18n::kpi(lang, name), points, *target))
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout(
+        &staff,
+        Section::Dashboard,
+        Some(&centre),
+        &format!("{} · {}", centre.name, lang.pick("概览", "Dashboard")),
+        content,
+    ))
+}

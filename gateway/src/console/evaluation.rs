@@ -1,0 +1,266 @@
+//! Evaluation: the suggestion box's queue with its status changes, phone follow-ups to do,
+//! and what the surveys say (the quality indicators of the month).
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect};
+use chrono::Datelike;
+use linli_proto::evaluation::v1 as ev;
+use maud::html;
+use serde::Deserialize;
+
+use super::{
+    FieldErrors, Page, Posted, Section, Staff, csrf, general_errors, i18n, instant, is_refusal,
+    notice, today, when, zone,
+};
+use crate::AppState;
+
+#[derive(Deserialize, Default)]
+pub struct EvaluationQuery {
+    #[serde(default)]
+    notice: String,
+}
+
+/// The statuses a suggestion may move to next (received → in_progress → answered → closed).
+fn next_statuses(status: &str) -> &'static [&'static str] {
+    match status {
+        "received" => &["in_progress", "answered"],
+        "in_progress" => &["answered"],
+        "answered" => &["closed"],
+        _ => &[],
+    }
+}
+
+fn writes(staff: &Staff) -> bool {
+    staff.may_write()
+}
+
+async fn page(
+    state: &AppState,
+    staff: &Staff,
+    centre: &linli_proto::registry::v1::Centre,
+    notice_code: &str,
+    errors: FieldErrors,
+) -> Page {
+    let lang = staff.lang;
+    let tz = zone(centre);
+    let day = today(centre);
+    let period = format!("{:04}-{:02}", day.year(), day.month());
+    let mut evaluation = state.evaluation.clone();
+    let mut suggestions = evaluation
+        .list_suggestions(staff.grpc(ev::ListSuggestionsRequest {
+            centre_id: centre.id.clone(),
+            status: String::new(),
+        }))
+        .await?
+        .into_inner()
+        .suggestions;
+    suggestions.sort_by_key(|s| {
+        (
+            s.status == "closed",
+            s.status == "answered",
+            instant(&s.received_at),
+        )
+    });
+    let follow_ups = evaluation
+        .list_follow_ups(staff.grpc(ev::ListFollowUpsRequest {
+            centre_id: centre.id.clone(),
+            open_only: true,
+            ..Default::default()
+        }))
+        .await?
+        .into_inner()
+        .follow_ups;
+    let quality = evaluation
+        .get_quality_indicators(staff.grpc(ev::GetQualityIndicatorsRequest {
+            centre_id: centre.id.clone(),
+            period: period.clone(),
+            ..Default::default()
+        }))
+        .await?
+        .into_inner();
+    let kpis = evaluation
+        .get_centre_kpis(staff.grpc(ev::GetCentreKpisRequest {
+            centre_id: centre.id.clone(),
+            period: period.clone(),
+        }))
+        .await?
+        .into_inner();
+    let content = html! {
+        @if notice_code == "moved" { (notice(lang.pick("已更新。", "Updated."))) }
+        (general_errors(&errors, &["reply", "status", "outcome"]))
+        section #survey-results {
+            h2 { (lang.pick("问卷结果", "Survey results")) " · " (period) }
+            dl.facts {
+                dt { (lang.pick("答卷数", "Responses")) } dd { (quality.responses) }
+                dt { (lang.pick("服务效果", "Effectiveness")) } dd { (format!("{:.2} / 5", quality.effectiveness)) }
+                dt { (lang.pick("专业水平", "Professionalism")) } dd { (format!("{:.2} / 5", quality.professionalism)) }
+                dt { (lang.pick("满意程度", "Satisfaction")) } dd { (format!("{:.2} / 5", quality.satisfaction)) }
+                dt { (lang.pick("及时答复率", "Answered on time")) } dd { (format!("{:.0}%", quality.timeliness * 100.0)) }
+                @for k in kpis.kpis.iter().filter(|k| k.name == "satisfaction" || k.name == "awareness") {
+                    dt { (i18n::kpi(lang, &k.name)) } dd { @if k.has_data { (format!("{:.1}%", k.value * 100.0)) " (" (k.numerator) "/" (k.denominator) ")" } @else { "—" } }
+                }
+            }
+        }
+        section {
+            h2 { (lang.pick("意见箱", "Suggestion box")) }
+            table #suggestions {
+                thead { tr { th { (lang.pick("收到", "Received")) } th { (lang.pick("渠道", "Channel")) } th { (lang.pick("内容", "Text")) } th { (lang.pick("状态", "Status")) } th { (lang.pick("处理", "Handle")) } } }
+                tbody {
+                    @for s in &suggestions {
+                        tr data-status=(s.status) {
+                            td { (instant(&s.received_at).map(|t| when(lang, t, tz)).unwrap_or_default()) }
+                            td { (i18n::term(lang, &s.channel)) }
+                            td { (s.text) @if !s.reply.is_empty() { p.reply { (lang.pick("答复：", "Reply: ")) (s.reply) } } }
+                            td { (i18n::term(lang, &s.status)) }
+                            td {
+                                @if writes(staff) && !next_statuses(&s.status).is_empty() {
+                                    form.stack method="post" action=(format!("/c/{}/evaluation/suggestions/{}", centre.id, s.id)) {
+                                        (csrf(staff))
+                                        label for=(format!("status-{}", s.id)) { (lang.pick("改为", "Move to")) }
+                                        select id=(format!("status-{}", s.id)) name="status" {
+                                            @for n in next_statuses(&s.status) { option value=(n) { (i18n::term(lang, n)) } }
+                                        }
+                                        label for=(format!("reply-{}", s.id)) { (lang.pick("答复（答复时必填）", "Reply (needed to answer)")) }
+                                        textarea id=(format!("reply-{}", s.id)) name="reply" rows="2" {}
+                                        button type="submit" { (lang.pick("更新", "Update")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @if suggestions.is_empty() { tr { td colspan="5" { (lang.pick("没有意见。", "No suggestions.")) } } }
+                }
+            }
+        }
+        section {
+            h2 { (lang.pick("待回访", "Follow-ups to do")) }
+            table #follow-ups {
+                thead { tr { th { (lang.pick("到期", "Due")) } th { (lang.pick("原因", "Reason")) } th { (lang.pick("结果", "Outcome")) } } }
+                tbody {
+                    @for f in &follow_ups {
+                        tr {
+                            td { (f.due_on) }
+                            td { (f.reason) }
+                            td {
+                                @if writes(staff) {
+                                    form.inline method="post" action=(format!("/c/{}/evaluation/follow-ups/{}", centre.id, f.id)) {
+                                        (csrf(staff))
+                                        label for=(format!("outcome-{}", f.id)) { (lang.pick("回访情况", "Outcome")) }
+                                        input id=(format!("outcome-{}", f.id)) type="text" name="outcome";
+                                        button type="submit" name="status" value="done" { (lang.pick("已完成", "Done")) }
+                                        button.secondary type="submit" name="status" value="unreachable" { (lang.pick("未联系上", "Unreachable")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @if follow_ups.is_empty() { tr { td colspan="3" { (lang.pick("没有待回访。", "Nothing to do.")) } } }
+                }
+            }
+        }
+    };
+    let mut response = super::layout(
+        staff,
+        Section::Evaluation,
+        Some(centre),
+        &format!("{} · {}", centre.name, lang.pick("评估", "Evaluation")),
+        content,
+    );
+    if !errors.is_empty() {
+        *response.status_mut() = axum::http::StatusCode::BAD_REQUEST;
+    }
+    Ok(response)
+}
+
+pub async fn overview(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(centre): Path<String>,
+    Query(query): Query<EvaluationQuery>,
+) -> Page {
+    let centre = staff.centre(Section::Evaluation, &centre)?;
+    page(
+        &state,
+        &staff,
+        &centre,
+        &query.notice,
+        FieldErrors::default(),
+    )
+    .await
+}
+
+pub async fn move_suggestion(
+    State(state): State<AppState>,
+    Path((centre, suggestion)): Path<(String, String)>,
+    posted: Posted,
+) -> Page {
+    let staff = &posted.staff;
+    let centre = staff.centre(Section::Evaluation, &centre)?;
+    let lang = staff.lang;
+    let mut errors = FieldErrors::default();
+    if posted.get("status") == "answered" && posted.get("reply").is_empty() {
+        errors.push(
+            "reply",
+            lang.pick("答复时请填写答复内容", "Write the reply to answer"),
+        );
+    }
+    if errors.is_empty() {
+        let moved = state
+            .evaluation
+            .clone()
+            .move_suggestion(staff.grpc(ev::MoveSuggestionRequest {
+                centre_id: centre.id.clone(),
+                suggestion_id: suggestion,
+                status: posted.get("status").to_owned(),
+                reply: posted.get("reply").to_owned(),
+            }))
+            .await;
+        match moved {
+            Ok(_) => {
+                return Ok(
+                    Redirect::to(&format!("/c/{}/evaluation?notice=moved", centre.id))
+                        .into_response(),
+                );
+            }
+            Err(status) if is_refusal(&status) => errors = FieldErrors::from_status(&status, lang),
+            Err(status) => return Err(status.into()),
+        }
+    }
+    page(&state, staff, &centre, "", errors).await
+}
+
+pub async fn complete_follow_up(
+    State(state): State<AppState>,
+    Path((centre, follow_up)): Path<(String, String)>,
+    posted: Posted,
+) -> Page {
+    let staff = &posted.staff;
+    let centre = staff.centre(Section::Evaluation, &centre)?;
+    let lang = staff.lang;
+    let done = state
+        .evaluation
+        .clone()
+        .complete_follow_up(staff.grpc(ev::CompleteFollowUpRequest {
+            centre_id: centre.id.clone(),
+            follow_up_id: follow_up,
+            status: posted.get("status").to_owned(),
+            outcome: posted.get("outcome").to_owned(),
+        }))
+        .await;
+    match done {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/c/{}/evaluation?notice=moved", centre.id)).into_response())
+        }
+        Err(status) if is_refusal(&status) => {
+            page(
+                &state,
+                staff,
+                &centre,
+                "",
+                FieldErrors::from_status(&status, lang),
+            )
+            .await
+        }
+        Err(status) => Err(status.into()),
+    }
+}

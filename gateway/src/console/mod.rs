@@ -1,0 +1,519 @@
+//! The staff console: the web pages centre staff and district operators work in, served by
+//! the gateway itself. Pages are rendered on the server (maud) with a little embedded
+//! JavaScript and inline SVG charts, so there is no front-end build and nothing comes from
+//! a CDN. Every page calls the services over gRPC with the signed-in user's own token,
+//! exactly as the JSON API does; the services decide what the user may see.
+
+mod accounts;
+mod bookings;
+mod charts;
+mod dashboard;
+mod evaluation;
+mod finance;
+mod i18n;
+mod residents;
+mod session;
+mod volunteers;
+
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use linli_platform::auth::Role;
+use linli_proto::registry::v1::Centre;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use tonic::Code;
+use uuid::Uuid;
+
+use crate::AppState;
+pub use i18n::Lang;
+pub use session::{Posted, Staff};
+
+const STYLE: &str = include_str!("console.css");
+const SCRIPT: &str = include_str!("console.js");
+
+/// The console's pages, merged into the gateway's router.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/dashboard") }))
+        .route(
+            "/console.css",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+                        (header::CACHE_CONTROL, "max-age=3600"),
+                    ],
+                    STYLE,
+                )
+            }),
+        )
+        .route(
+            "/console.js",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                        (header::CACHE_CONTROL, "max-age=3600"),
+                    ],
+                    SCRIPT,
+                )
+            }),
+        )
+        .route(
+            "/sign-in",
+            get(session::sign_in_page).post(session::sign_in),
+        )
+        .route("/sign-out", post(session::sign_out))
+        .route("/language", get(session::language))
+        .route("/dashboard", get(dashboard::home))
+        .route("/c/{centre}/dashboard", get(dashboard::centre))
+        .route("/c/{centre}/residents", get(residents::list))
+        .route(
+            "/c/{centre}/residents/new",
+            get(residents::new_form).post(residents::create),
+        )
+        .route(
+            "/c/{centre}/residents/import",
+            get(residents::import_form).post(residents::import),
+        )
+        .route("/c/{centre}/residents/{resident}", get(residents::show))
+        .route(
+            "/c/{centre}/residents/{resident}/consents",
+            post(residents::consent),
+        )
+        .route("/c/{centre}/bookings", get(bookings::calendar))
+        .route("/c/{centre}/sessions/{session}", get(bookings::session))
+        .route(
+            "/c/{centre}/sessions/{session}/bookings",
+            post(bookings::book),
+        )
+        .route(
+            "/c/{centre}/bookings/{booking}/check-in",
+            post(bookings::check_in),
+        )
+        .route(
+            "/c/{centre}/bookings/{booking}/cancel",
+            post(bookings::cancel),
+        )
+        .route("/c/{centre}/volunteers", get(volunteers::week))
+        .route(
+            "/c/{centre}/volunteers/shifts/{shift}",
+            get(volunteers::matches),
+        )
+        .route(
+            "/c/{centre}/volunteers/hours/{entry}",
+            post(volunteers::verify),
+        )
+        .route("/c/{centre}/finance", get(finance::overview))
+        .route(
+            "/c/{centre}/finance/transparency.csv",
+            get(finance::transparency_csv),
+        )
+        .route("/c/{centre}/evaluation", get(evaluation::overview))
+        .route(
+            "/c/{centre}/evaluation/suggestions/{suggestion}",
+            post(evaluation::move_suggestion),
+        )
+        .route(
+            "/c/{centre}/evaluation/follow-ups/{follow_up}",
+            post(evaluation::complete_follow_up),
+        )
+        .route("/accounts", get(accounts::list).post(accounts::create))
+}
+
+/// The console's sections, in the order of the menu, and who may open each. The services
+/// check again on every call; this only keeps people away from pages they cannot use.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Section {
+    Dashboard,
+    Residents,
+    Bookings,
+    Volunteers,
+    Finance,
+    Evaluation,
+    Accounts,
+}
+
+impl Section {
+    const MENU: [Section; 7] = [
+        Section::Dashboard,
+        Section::Residents,
+        Section::Bookings,
+        Section::Volunteers,
+        Section::Finance,
+        Section::Evaluation,
+        Section::Accounts,
+    ];
+
+    fn roles(self) -> &'static [Role] {
+        use Role::*;
+        match self {
+            Section::Dashboard | Section::Evaluation => &[
+                DistrictAdmin,
+                CentreManager,
+                FrontDesk,
+                Coordinator,
+                FinanceOfficer,
+                Auditor,
+            ],
+            Section::Residents | Section::Bookings | Section::Volunteers => &[
+                DistrictAdmin,
+                CentreManager,
+                FrontDesk,
+                Coordinator,
+                Auditor,
+            ],
+            Section::Finance => &[DistrictAdmin, CentreManager, FinanceOfficer, Auditor],
+            Section::Accounts => &[DistrictAdmin, CentreManager],
+        }
+    }
+
+    fn title(self, lang: Lang) -> &'static str {
+        match self {
+            Section::Dashboard => lang.pick("概览", "Dashboard"),
+            Section::Residents => lang.pick("居民", "Residents"),
+            Section::Bookings => lang.pick("预约", "Bookings"),
+            Section::Volunteers => lang.pick("志愿者", "Volunteers"),
+            Section::Finance => lang.pick("财务", "Finance"),
+            Section::Evaluation => lang.pick("评估", "Evaluation"),
+            Section::Accounts => lang.pick("账户", "Accounts"),
+        }
+    }
+
+    fn href(self, centre: Option<Uuid>) -> String {
+        let path = match self {
+            Section::Dashboard => "dashboard",
+            Section::Residents => "residents",
+            Section::Bookings => "bookings",
+            Section::Volunteers => "volunteers",
+            Section::Finance => "finance",
+            Section::Evaluation => "evaluation",
+            Section::Accounts => return "/accounts".into(),
+        };
+        match centre {
+            Some(centre) => format!("/c/{centre}/{path}"),
+            None => "/dashboard".into(),
+        }
+    }
+}
+
+/// What a page could not do, shown as a page of its own (never a crash): the user's
+/// language is not known on every path here, so it says it in both.
+#[derive(Debug)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub detail: String,
+}
+
+impl Refusal {
+    pub fn forbidden() -> Self {
+        Refusal {
+            status: StatusCode::FORBIDDEN,
+            detail: String::new(),
+        }
+    }
+
+    pub fn not_found() -> Self {
+        Refusal {
+            status: StatusCode::NOT_FOUND,
+            detail: String::new(),
+        }
+    }
+}
+
+impl From<tonic::Status> for Refusal {
+    fn from(status: tonic::Status) -> Self {
+        let problem = crate::problem::Problem::from(status);
+        Refusal {
+            status: StatusCode::from_u16(problem.status)
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            detail: problem.detail.unwrap_or_default(),
+        }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let (zh, en) = match self.status {
+            StatusCode::FORBIDDEN => ("无权访问此页面", "You may not open this page"),
+            StatusCode::NOT_FOUND => ("找不到此页面", "There is no such page"),
+            StatusCode::UNAUTHORIZED => ("请重新登录", "Please sign in again"),
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => (
+                "服务暂时不可用，请稍后再试",
+                "The service is unavailable; try again shortly",
+            ),
+            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT => {
+                ("请求未被接受", "The request was not accepted")
+            }
+            _ => ("出错了", "Something went wrong"),
+        };
+        let body = html! {
+            (DOCTYPE)
+            html lang="zh-CN" {
+                head { meta charset="utf-8"; meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (self.status.as_u16()) " · 邻里" } link rel="stylesheet" href="/console.css"; }
+                body.refusal {
+                    main {
+                        h1 { (self.status.as_u16()) " " (zh) }
+                        p lang="en" { (en) }
+                        @if !self.detail.is_empty() { p.detail { (self.detail) } }
+                        p { a href="/dashboard" { "返回概览 · Back to the dashboard" } }
+                    }
+                }
+            }
+        };
+        (self.status, Html(body.into_string())).into_response()
+    }
+}
+
+pub type Page = Result<Response, Refusal>;
+
+/// A whole page: the menu for what the user may open, the centre picker, the language
+/// switch and sign-out, around `content`.
+pub fn layout(
+    staff: &Staff,
+    section: Section,
+    centre: Option<&Centre>,
+    title: &str,
+    content: Markup,
+) -> Response {
+    let lang = staff.lang;
+    let centre_id = centre.and_then(|c| Uuid::parse_str(&c.id).ok());
+    let body = html! {
+        (DOCTYPE)
+        html lang=(lang.html()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (lang.pick("邻里社区服务", "Linli")) }
+                link rel="stylesheet" href="/console.css";
+                script src="/console.js" defer {}
+            }
+            body data-section=(format!("{section:?}").to_lowercase()) {
+                a.skip href="#main" { (lang.pick("跳到正文", "Skip to content")) }
+                header.top {
+                    a.brand href="/dashboard" { "邻里 " span { (lang.pick("社区服务中心工作台", "Staff console")) } }
+                    nav aria-label=(lang.pick("主菜单", "Main menu")) {
+                        ul {
+                            @for s in Section::MENU {
+                                @if staff.may(s) {
+                                    li { a href=(s.href(centre_id.or(staff.home_centre()))) aria-current=[(s == section).then_some("page")] { (s.title(lang)) } }
+                                }
+                            }
+                        }
+                    }
+                    div.who {
+                        @if staff.centres.len() > 1 && section != Section::Accounts {
+                            form.picker method="get" action="/dashboard" data-centre-picker {
+                                label for="centre-picker" { (lang.pick("中心", "Centre")) }
+                                select #centre-picker name="centre" {
+                                    @if staff.caller.is_district_wide() { option value="" { (lang.pick("全区", "District")) } }
+                                    @for c in &staff.centres {
+                                        option value=(c.id) selected[centre.is_some_and(|x| x.id == c.id)] { (c.name) }
+                                    }
+                                }
+                                noscript { button type="submit" { (lang.pick("切换", "Go")) } }
+                            }
+                        } @else if let Some(c) = centre {
+                            span.centre { (c.name) }
+                        }
+                        span.user { (staff.display_name) }
+                        a.lang href=(format!("/language?to={}", lang.other().code())) lang=(lang.other().html()) { (lang.pick("English", "中文")) }
+                        form method="post" action="/sign-out" {
+                            input type="hidden" name="csrf" value=(staff.csrf);
+                            button.link type="submit" { (lang.pick("退出", "Sign out")) }
+                        }
+                    }
+                }
+                main #main {
+                    h1 { (title) }
+                    (content)
+                }
+            }
+        }
+    };
+    Html(body.into_string()).into_response()
+}
+
+/// A form's field errors, shown beside each field.
+#[derive(Default, Debug)]
+pub struct FieldErrors(pub Vec<(String, String)>);
+
+impl FieldErrors {
+    pub fn push(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push((field.to_owned(), message.into()));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    /// Errors for fields no input shows.
+    pub fn others<'a>(&'a self, shown: &'a [&str]) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(f, _)| !shown.contains(&f.as_str()))
+            .map(|(_, m)| m.as_str())
+    }
+
+    /// A service's refusal: its field violations by field, in the user's language, or the
+    /// whole message under `general`.
+    pub fn from_status(status: &tonic::Status, lang: Lang) -> Self {
+        let mut errors = FieldErrors::default();
+        for v in linli_platform::error::violations_of(status) {
+            let field = v.field.rsplit('.').next().unwrap_or(&v.field).to_owned();
+            errors.0.push((field, i18n::reason(lang, &v.reason)));
+        }
+        if errors.is_empty() {
+            errors.push("general", i18n::refusal(lang, status));
+        }
+        errors
+    }
+}
+
+/// Whether a refusal is the user's to fix (shown beside the form) rather than a failure.
+pub fn is_refusal(status: &tonic::Status) -> bool {
+    matches!(
+        status.code(),
+        Code::InvalidArgument
+            | Code::FailedPrecondition
+            | Code::AlreadyExists
+            | Code::OutOfRange
+            | Code::NotFound
+            | Code::Aborted
+    )
+}
+
+/// A labelled text input with its error beside it.
+pub fn field(
+    lang: Lang,
+    name: &str,
+    label: &str,
+    kind: &str,
+    value: &str,
+    errors: &FieldErrors,
+    required: bool,
+) -> Markup {
+    let id = format!("f-{name}");
+    let error = errors.get(name);
+    let _ = lang;
+    html! {
+        div.field.invalid[error.is_some()] {
+            label for=(id) { (label) @if required { span.req aria-hidden="true" { " *" } } }
+            input #(id) type=(kind) name=(name) value=(value) required[required]
+                aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| format!("{id}-error"))];
+            @if let Some(message) = error { span.error #(format!("{id}-error")) role="alert" { (message) } }
+        }
+    }
+}
+
+/// An error shown above a form, for what belongs to no one field.
+pub fn general_errors(errors: &FieldErrors, shown: &[&str]) -> Markup {
+    html! {
+        @for message in errors.others(shown) {
+            p.error.general role="alert" { (message) }
+        }
+    }
+}
+
+/// The hidden CSRF field every form carries.
+pub fn csrf(staff: &Staff) -> Markup {
+    html! { input type="hidden" name="csrf" value=(staff.csrf); }
+}
+
+pub fn notice(text: &str) -> Markup {
+    html! { p.notice role="status" { (text) } }
+}
+
+/// Money in fen as the centre shows it: ¥12.50.
+pub fn money(minor: i64) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    let yuan = abs / 100;
+    let mut grouped = String::new();
+    let digits = yuan.to_string();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{sign}¥{grouped}.{:02}", abs % 100)
+}
+
+pub fn percent(value: f64) -> String {
+    format!("{:.1}%", value * 100.0)
+}
+
+pub fn zone(centre: &Centre) -> Tz {
+    centre
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::Asia::Shanghai)
+}
+
+pub fn instant(ts: &Option<prost_types::Timestamp>) -> Option<DateTime<Utc>> {
+    ts.as_ref()
+        .and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
+}
+
+pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: 0,
+    }
+}
+
+/// Today in the centre's zone.
+pub fn today(centre: &Centre) -> NaiveDate {
+    Utc::now().with_timezone(&zone(centre)).date_naive()
+}
+
+/// A date as staff read it: 2026年12月3日（周四） or Thu 3 Dec 2026.
+pub fn date(lang: Lang, day: NaiveDate) -> String {
+    use chrono::Datelike;
+    let weekday = i18n::weekday(lang, day.weekday());
+    match lang {
+        Lang::Zh => format!(
+            "{}年{}月{}日（{weekday}）",
+            day.year(),
+            day.month(),
+            day.day()
+        ),
+        Lang::En => format!("{weekday} {}", day.format("%-d %b %Y")),
+    }
+}
+
+/// A time of day in the centre's zone, 24-hour.
+pub fn clock(at: DateTime<Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz).format("%H:%M").to_string()
+}
+
+/// A moment in the centre's zone with its day.
+pub fn when(lang: Lang, at: DateTime<Utc>, tz: Tz) -> String {
+    let local = at.with_timezone(&tz);
+    format!(
+        "{} {}",
+        date(lang, local.date_naive()),
+        local.format("%H:%M")
+    )
+}
+
+pub fn parse_uuid(text: &str) -> Result<Uuid, Refusal> {
+    Uuid::parse_str(text).map_err(|_| Refusal::not_found())
+}
+
+/// Raw markup from this crate's own constants (charts are built from numbers only).
+pub fn raw(svg: String) -> PreEscaped<String> {
+    PreEscaped(svg)
+}

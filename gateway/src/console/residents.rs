@@ -1,0 +1,658 @@
+//! Residents: search by name or pinyin initials, register, view (masked as the registry
+//! masks it for the user's role), consents, and a spreadsheet import with its per-row
+//! report.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use chrono::NaiveDate;
+use linli_proto::registry::v1 as pb;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::{
+    FieldErrors, Lang, Page, Posted, Refusal, Section, Staff, csrf, field, general_errors, i18n,
+    is_refusal, notice, today,
+};
+use crate::AppState;
+
+#[derive(Deserialize, Default)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    page: String,
+    #[serde(default)]
+    notice: String,
+}
+
+fn gender(lang: Lang, value: i32) -> String {
+    match pb::Gender::try_from(value) {
+        Ok(pb::Gender::Male) => i18n::term(lang, "male"),
+        Ok(pb::Gender::Female) => i18n::term(lang, "female"),
+        _ => "—".into(),
+    }
+}
+
+fn age(born: &str, on: NaiveDate) -> String {
+    NaiveDate::parse_from_str(born, "%Y-%m-%d")
+        .ok()
+        .and_then(|b| on.years_since(b))
+        .map(|a| a.to_string())
+        .unwrap_or_default()
+}
+
+/// 3号楼2单元301室 / Bldg 3, Unit 2, Room 301.
+fn address(lang: Lang, r: &pb::Resident) -> String {
+    if r.building.is_empty() {
+        return String::new();
+    }
+    match lang {
+        Lang::Zh => format!("{}号楼{}单元{}室", r.building, r.unit, r.room),
+        Lang::En => format!("Bldg {}, Unit {}, Room {}", r.building, r.unit, r.room),
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(centre): Path<String>,
+    Query(query): Query<SearchQuery>,
+) -> Page {
+    let centre = staff.centre(Section::Residents, &centre)?;
+    let lang = staff.lang;
+    let found = state
+        .registry
+        .clone()
+        .list_residents(staff.grpc(pb::ListResidentsRequest {
+            centre_id: centre.id.clone(),
+            page_size: 50,
+            page_token: query.page.clone(),
+            q: query.q.trim().to_owned(),
+            category: query.category.clone(),
+            ..Default::default()
+        }))
+        .await;
+    let (residents, next, errors) = match found {
+        Ok(found) => {
+            let found = found.into_inner();
+            (
+                found.residents,
+                found.next_page_token,
+                FieldErrors::default(),
+            )
+        }
+        Err(status) if is_refusal(&status) => (
+            Vec::new(),
+            String::new(),
+            FieldErrors::from_status(&status, lang),
+        ),
+        Err(status) => return Err(status.into()),
+    };
+    let on = today(&centre);
+    let base = format!("/c/{}/residents", centre.id);
+    let content = html! {
+        @if query.notice == "registered" { (notice(lang.pick("已登记。", "Registered."))) }
+        form.filters role="search" method="get" action=(base) {
+            div.field.invalid[errors.get("q").is_some()] {
+                label for="q" { (lang.pick("姓名或拼音首字母", "Name or pinyin initials")) }
+                input #q type="search" name="q" value=(query.q) placeholder=(lang.pick("如：张三 或 zs", "e.g. 张三 or zs")) autofocus;
+                @if let Some(e) = errors.get("q") { span.error role="alert" { (e) } }
+            }
+            div.field {
+                label for="category" { (lang.pick("类别", "Category")) }
+                select #category name="category" {
+                    option value="" { (lang.pick("全部", "All")) }
+                    @for c in ["elderly", "minor", "disability", "low_income", "living_alone"] {
+                        option value=(c) selected[query.category == c] { (i18n::term(lang, c)) }
+                    }
+                }
+            }
+            button type="submit" { (lang.pick("查找", "Search")) }
+            @if staff.may_write() {
+                a.button href=(format!("{base}/new")) { (lang.pick("登记新居民", "Register a resident")) }
+                a.button href=(format!("{base}/import")) { (lang.pick("导入表格", "Import a spreadsheet")) }
+            }
+        }
+        (general_errors(&errors, &["q"]))
+        table #residents {
+            thead { tr {
+                th scope="col" { (lang.pick("姓名", "Name")) }
+                th scope="col" { (lang.pick("性别", "Gender")) }
+                th scope="col" { (lang.pick("年龄", "Age")) }
+                th scope="col" { (lang.pick("手机", "Phone")) }
+                th scope="col" { (lang.pick("住址", "Address")) }
+                th scope="col" { (lang.pick("类别", "Categories")) }
+                th scope="col" { (lang.pick("状态", "Status")) }
+            } }
+            tbody {
+                @for r in &residents {
+                    tr {
+                        td { a href=(format!("{base}/{}", r.id)) { (r.name) } }
+                        td { (gender(lang, r.gender)) }
+                        td.num { (age(&r.date_of_birth, on)) }
+                        td { (r.phone.clone().unwrap_or_default()) }
+                        td { (address(lang, r)) }
+                        td { @for c in &r.categories { span.tag { (i18n::term(lang, c)) } } }
+                        td { (i18n::term(lang, &r.status)) }
+                    }
+                }
+                @if residents.is_empty() { tr { td colspan="7" { (lang.pick("没有找到居民。", "No residents found.")) } } }
+            }
+        }
+        @if !next.is_empty() {
+            a.button href=(format!("{base}?q={}&category={}&page={next}", urlencode(&query.q), query.category)) { (lang.pick("下一页", "Next page")) }
+        }
+    };
+    Ok(layout_residents(
+        &staff,
+        &centre,
+        lang.pick("居民", "Residents"),
+        content,
+    ))
+}
+
+fn layout_residents(
+    staff: &Staff,
+    centre: &pb::Centre,
+    title: &str,
+    content: Markup,
+) -> axum::response::Response {
+    super::layout(
+        staff,
+        Section::Residents,
+        Some(centre),
+        &format!("{} · {title}", centre.name),
+        content,
+    )
+}
+
+pub fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl Staff {
+    /// Whether the user writes residents and bookings (auditors only read).
+    pub fn may_write(&self) -> bool {
+        use linli_platform::auth::Role::*;
+        [DistrictAdmin, CentreManager, FrontDesk, Coordinator]
+            .iter()
+            .any(|r| self.has_role(*r))
+    }
+}
+
+struct ResidentValues<'a> {
+    name: &'a str,
+    gender: &'a str,
+    date_of_birth: &'a str,
+    phone: &'a str,
+    national_id: &'a str,
+    building: &'a str,
+    unit: &'a str,
+    room: &'a str,
+    categories: Vec<String>,
+}
+
+fn resident_form(
+    staff: &Staff,
+    centre: &pb::Centre,
+    v: &ResidentValues,
+    errors: &FieldErrors,
+) -> Markup {
+    let lang = staff.lang;
+    html! {
+        form.stack method="post" action=(format!("/c/{}/residents/new", centre.id)) novalidate {
+            (csrf(staff))
+            (general_errors(errors, &["name", "gender", "date_of_birth", "phone", "national_id", "building", "unit", "room", "categories"]))
+            (field(lang, "name", lang.pick("姓名", "Name"), "text", v.name, errors, true))
+            fieldset.field.invalid[errors.get("gender").is_some()] {
+                legend { (lang.pick("性别", "Gender")) span.req aria-hidden="true" { " *" } }
+                label { input type="radio" name="gender" value="male" checked[v.gender == "male"]; " " (i18n::term(lang, "male")) }
+                label { input type="radio" name="gender" value="female" checked[v.gender == "female"]; " " (i18n::term(lang, "female")) }
+                @if let Some(e) = errors.get("gender") { span.error #f-gender-error role="alert" { (e) } }
+            }
+            (field(lang, "date_of_birth", lang.pick("出生日期", "Date of birth"), "date", v.date_of_birth, errors, true))
+            (field(lang, "phone", lang.pick("手机", "Mobile phone"), "tel", v.phone, errors, false))
+            (field(lang, "national_id", lang.pick("身份证号", "National ID"), "text", v.national_id, errors, false))
+            div.row {
+                (field(lang, "building", lang.pick("楼", "Building"), "text", v.building, errors, false))
+                (field(lang, "unit", lang.pick("单元", "Unit"), "text", v.unit, errors, false))
+                (field(lang, "room", lang.pick("室", "Room"), "text", v.room, errors, false))
+            }
+            fieldset.field.invalid[errors.get("categories").is_some()] {
+                legend { (lang.pick("登记类别", "Recorded categories")) }
+                @for c in ["disability", "low_income", "living_alone"] {
+                    label { input type="checkbox" name="categories" value=(c) checked[v.categories.iter().any(|x| x == c)]; " " (i18n::term(lang, c)) }
+                }
+                @if let Some(e) = errors.get("categories") { span.error role="alert" { (e) } }
+            }
+            button type="submit" { (lang.pick("登记", "Register")) }
+        }
+    }
+}
+
+pub async fn new_form(staff: Staff, Path(centre): Path<String>) -> Page {
+    let centre = staff.centre(Section::Residents, &centre)?;
+    if !staff.may_write() {
+        return Err(Refusal::forbidden());
+    }
+    let values = ResidentValues {
+        name: "",
+        gender: "",
+        date_of_birth: "",
+        phone: "",
+        national_id: "",
+        building: "",
+        unit: "",
+        room: "",
+        categories: Vec::new(),
+    };
+    let content = resident_form(&staff, &centre, &values, &FieldErrors::default());
+    Ok(layout_residents(
+        &staff,
+        &centre,
+        staff.lang.pick("登记新居民", "Register a resident"),
+        content,
+    ))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Path(centre): Path<String>,
+    posted: Posted,
+) -> Page {
+    let staff = &posted.staff;
+    let centre = staff.centre(Section::Residents, &centre)?;
+    if !staff.may_write() {
+        return Err(Refusal::forbidden());
+    }
+    let lang = staff.lang;
+    let values = ResidentValues {
+        name: posted.get("name"),
+        gender: posted.get("gender"),
+        date_of_birth: posted.get("date_of_birth"),
+        phone: posted.get("phone"),
+        national_id: posted.get("national_id"),
+        building: posted.get("building"),
+        unit: posted.get("unit"),
+        room: posted.get("room"),
+        categories: posted.all("categories"),
+    };
+    // The registry checks everything again; these give the common mistakes in the user's
+    // language without a round trip.
+    let mut errors = FieldErrors::default();
+    if values.name.is_empty() {
+        errors.push("name", lang.pick("请填写姓名", "Enter the name"));
+    }
+    if !matches!(values.gender, "male" | "female") {
+        errors.push("gender", lang.pick("请选择性别", "Choose a gender"));
+    }
+    match NaiveDate::parse_from_str(values.date_of_birth, "%Y-%m-%d") {
+        Ok(born) if born > today(&centre) => errors.push(
+            "date_of_birth",
+            lang.pick("出生日期不能晚于今天", "Cannot be in the future"),
+        ),
+        Ok(_) => {}
+        Err(_) => errors.push(
+            "date_of_birth",
+            lang.pick(
+                "请填写出生日期，格式为 年-月-日",
+                "Enter the date of birth as YYYY-MM-DD",
+            ),
+        ),
+    }
+    let mobile =
+        |p: &str| p.len() == 11 && p.starts_with('1') && p.bytes().all(|b| b.is_ascii_digit());
+    if !values.phone.is_empty() && !mobile(values.phone) {
+        errors.push(
+            "phone",
+            lang.pick(
+                "手机号须为 1 开头的 11 位数字",
+                "A mobile number is 11 digits starting with 1",
+            ),
+        );
+    }
+    if errors.is_empty() {
+        let gender = if values.gender == "male" {
+            pb::Gender::Male
+        } else {
+            pb::Gender::Female
+        };
+        let created = state
+            .registry
+            .clone()
+            .create_resident(staff.grpc(pb::CreateResidentRequest {
+                centre_id: centre.id.clone(),
+                name: values.name.to_owned(),
+                gender: gender as i32,
+                date_of_birth: values.date_of_birth.to_owned(),
+                phone: (!values.phone.is_empty()).then(|| values.phone.to_owned()),
+                national_id:
+                    (!values.national_id.is_empty()).then(|| values.national_id.to_owned()),
+                building: values.building.to_owned(),
+                unit: values.unit.to_owned(),
+                room: values.room.to_owned(),
+                categories: values.categories.clone(),
+                skills: Vec::new(),
+                health_note: None,
+            }))
+            .await;
+        match created {
+            Ok(resident) => {
+                let id = resident.into_inner().id;
+                return Ok(Redirect::to(&format!(
+                    "/c/{}/residents/{id}?notice=registered",
+                    centre.id
+                ))
+                .into_response());
+            }
+            Err(status) if is_refusal(&status) => {
+                errors = FieldErrors::from_status(&status, lang);
+                if status.code() == tonic::Code::AlreadyExists {
+                    errors = FieldErrors::default();
+                    errors.push(
+                        "national_id",
+                        lang.pick(
+                            "已有居民使用此身份证号登记",
+                            "A resident with this national ID is already registered",
+                        ),
+                    );
+                }
+            }
+            Err(status) => return Err(status.into()),
+        }
+    }
+    let content = resident_form(staff, &centre, &values, &errors);
+    let mut response = layout_residents(
+        staff,
+        &centre,
+        lang.pick("登记新居民", "Register a resident"),
+        content,
+    );
+    *response.status_mut() = StatusCode::BAD_REQUEST;
+    Ok(response)
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((centre, resident)): Path<(String, String)>,
+    Query(query): Query<SearchQuery>,
+) -> Page {
+    let centre = staff.centre(Section::Residents, &centre)?;
+    show_page(
+        &state,
+        &staff,
+        &centre,
+        &resident,
+        &query.notice,
+        FieldErrors::default(),
+    )
+    .await
+}
+
+async fn show_page(
+    state: &AppState,
+    staff: &Staff,
+    centre: &pb::Centre,
+    resident: &str,
+    notice_code: &str,
+    errors: FieldErrors,
+) -> Page {
+    let lang = staff.lang;
+    let r = state
+        .registry
+        .clone()
+        .get_resident(staff.grpc(pb::GetResidentRequest {
+            centre_id: centre.id.clone(),
+            id: resident.to_owned(),
+            national_id_purpose: String::new(),
+        }))
+        .await?
+        .into_inner();
+    let consents = state
+        .registry
+        .clone()
+        .get_consents(staff.grpc(pb::GetConsentsRequest {
+            centre_id: centre.id.clone(),
+            resident_id: r.id.clone(),
+        }))
+        .await?
+        .into_inner()
+        .consents;
+    let on = today(centre);
+    let content = html! {
+        @if notice_code == "registered" { (notice(lang.pick("已登记。", "Registered."))) }
+        @if notice_code == "consent" { (notice(lang.pick("已记录同意。", "Consent recorded."))) }
+        dl.facts #resident {
+            dt { (lang.pick("姓名", "Name")) } dd { (r.name) }
+            dt { (lang.pick("性别", "Gender")) } dd { (gender(lang, r.gender)) }
+            dt { (lang.pick("出生日期", "Date of birth")) } dd { (r.date_of_birth) " (" (age(&r.date_of_birth, on)) (lang.pick("岁", " years")) ")" }
+            dt { (lang.pick("手机", "Phone")) } dd { (r.phone.clone().unwrap_or_else(|| "—".into())) }
+            dt { (lang.pick("身份证号", "National ID")) } dd { (r.national_id.clone().unwrap_or_else(|| "—".into())) }
+            dt { (lang.pick("住址", "Address")) } dd { (address(lang, &r)) }
+            dt { (lang.pick("类别", "Categories")) } dd { @for c in &r.categories { span.tag { (i18n::term(lang, c)) } } }
+            dt { (lang.pick("状态", "Status")) } dd { (i18n::term(lang, &r.status)) " · " (r.status_since) }
+            @if !r.skills.is_empty() {
+                dt { (lang.pick("特长", "Skills")) } dd { @for s in &r.skills { span.tag { (s.name) } } }
+            }
+            @if let Some(note) = &r.health_note { dt { (lang.pick("健康备注", "Health note")) } dd { (note) } }
+        }
+        p { a href=(format!("/c/{}/bookings?resident={}", centre.id, r.id)) { (lang.pick("为此居民预约服务 →", "Book a service for this resident →")) } }
+        section {
+            h2 { (lang.pick("个人信息使用同意", "Consents")) }
+            table #consents {
+                thead { tr { th { (lang.pick("用途", "Purpose")) } th { (lang.pick("同意", "Granted")) } th { (lang.pick("方式", "How")) } th { (lang.pick("记录人", "Recorded by")) } } }
+                tbody {
+                    @for c in &consents {
+                        tr {
+                            td { (i18n::term(lang, &c.purpose)) }
+                            td { @if c.granted { (lang.pick("同意", "yes")) } @else { (lang.pick("撤回", "withdrawn")) } }
+                            td { (i18n::term(lang, &c.source)) }
+                            td { (c.recorded_by) }
+                        }
+                    }
+                    @if consents.is_empty() { tr { td colspan="4" { (lang.pick("尚无记录。", "None recorded.")) } } }
+                }
+            }
+            @if staff.may_write() {
+                form.inline method="post" action=(format!("/c/{}/residents/{}/consents", centre.id, r.id)) novalidate {
+                    (csrf(staff))
+                    (general_errors(&errors, &["purpose", "source", "guardian_id"]))
+                    div.field.invalid[errors.get("purpose").is_some()] {
+                        label for="purpose" { (lang.pick("用途", "Purpose")) }
+                        select #purpose name="purpose" {
+                            option value="" { "—" }
+                            @for p in ["service_delivery", "activity_contact", "partner_sharing"] { option value=(p) { (i18n::term(lang, p)) } }
+                        }
+                        @if let Some(e) = errors.get("purpose") { span.error role="alert" { (e) } }
+                    }
+                    div.field {
+                        label for="granted" { (lang.pick("决定", "Decision")) }
+                        select #granted name="granted" {
+                            option value="true" { (lang.pick("同意", "grant")) }
+                            option value="false" { (lang.pick("撤回", "withdraw")) }
+                        }
+                    }
+                    div.field.invalid[errors.get("source").is_some()] {
+                        label for="source" { (lang.pick("方式", "How")) }
+                        select #source name="source" {
+                            @for s in ["paper_form", "in_person", "phone", "online"] { option value=(s) { (i18n::term(lang, s)) } }
+                        }
+                        @if let Some(e) = errors.get("source") { span.error role="alert" { (e) } }
+                    }
+                    (field(lang, "guardian_id", lang.pick("监护人（居民编号，未满14岁时）", "Guardian (resident id, under 14s)"), "text", "", &errors, false))
+                    button type="submit" { (lang.pick("记录", "Record")) }
+                }
+            }
+        }
+    };
+    let mut response = super::layout(
+        staff,
+        Section::Residents,
+        Some(centre),
+        &format!("{} · {}", centre.name, r.name),
+        content,
+    );
+    if !errors.is_empty() {
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    Ok(response)
+}
+
+pub async fn consent(
+    State(state): State<AppState>,
+    Path((centre, resident)): Path<(String, String)>,
+    posted: Posted,
+) -> Page {
+    let staff = &posted.staff;
+    let centre = staff.centre(Section::Residents, &centre)?;
+    let lang = staff.lang;
+    let mut errors = FieldErrors::default();
+    if posted.get("purpose").is_empty() {
+        errors.push("purpose", lang.pick("请选择用途", "Choose a purpose"));
+    }
+    if errors.is_empty() {
+        let recorded = state
+            .registry
+            .clone()
+            .record_consent(staff.grpc(pb::RecordConsentRequest {
+                centre_id: centre.id.clone(),
+                resident_id: resident.clone(),
+                purpose: posted.get("purpose").to_owned(),
+                granted: posted.get("granted") != "false",
+                source: posted.get("source").to_owned(),
+                guardian_id: posted.get("guardian_id").to_owned(),
+            }))
+            .await;
+        match recorded {
+            Ok(_) => {
+                return Ok(Redirect::to(&format!(
+                    "/c/{}/residents/{resident}?notice=consent",
+                    centre.id
+                ))
+                .into_response());
+            }
+            Err(status) if is_refusal(&status) => errors = FieldErrors::from_status(&status, lang),
+            Err(status) => return Err(status.into()),
+        }
+    }
+    show_page(&state, staff, &centre, &resident, "", errors).await
+}
+
+fn import_page(
+    staff: &Staff,
+    centre: &pb::Centre,
+    csv_text: &str,
+    errors: &FieldErrors,
+    report: Option<&pb::ImportResidentsReport>,
+) -> Markup {
+    let lang = staff.lang;
+    html! {
+        p { (lang.pick("第一行为表头：姓名,性别,出生日期,手机,身份证号（也可用 name,gender,date_of_birth,phone,national_id）。已登记的行会跳过，重复导入不会重复登记。",
+            "The first row names the columns: 姓名,性别,出生日期,手机,身份证号 (or name,gender,date_of_birth,phone,national_id). Rows already registered are skipped, so importing twice adds nothing.")) }
+        form.stack method="post" action=(format!("/c/{}/residents/import", centre.id)) novalidate {
+            (csrf(staff))
+            (general_errors(errors, &["file", "encoding"]))
+            div.field {
+                label for="pick" { (lang.pick("选择 CSV 文件（UTF-8）", "Choose a CSV file (UTF-8)")) }
+                input #pick type="file" accept=".csv,text/csv" data-fill="f-file";
+            }
+            div.field.invalid[errors.get("file").is_some()] {
+                label for="f-file" { (lang.pick("或粘贴表格内容", "or paste the sheet")) }
+                textarea #f-file name="file" rows="10" aria-invalid=[errors.get("file").map(|_| "true")] { (csv_text) }
+                @if let Some(e) = errors.get("file") { span.error role="alert" { (e) } }
+            }
+            button type="submit" { (lang.pick("导入", "Import")) }
+        }
+        @if let Some(report) = report {
+            section #import-report {
+                h2 { (lang.pick("导入结果", "Import report")) }
+                p { (lang.pick("共", "Rows: ")) (report.rows) (lang.pick(" 行，新登记 ", "; registered: ")) strong { (report.imported) }
+                    (lang.pick(" 人，已登记跳过 ", "; already registered: ")) (report.already_registered.len()) (lang.pick(" 行，有误 ", "; with errors: ")) (report.errors.len()) }
+                @if !report.errors.is_empty() {
+                    table {
+                        thead { tr { th { (lang.pick("行", "Row")) } th { (lang.pick("字段", "Field")) } th { (lang.pick("原因", "Reason")) } } }
+                        tbody { @for e in &report.errors { tr { td.num { (e.row) } td { (e.field) } td { (i18n::reason(lang, &e.reason)) } } } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub async fn import_form(staff: Staff, Path(centre): Path<String>) -> Page {
+    let centre = staff.centre(Section::Residents, &centre)?;
+    if !staff.may_write() {
+        return Err(Refusal::forbidden());
+    }
+    let content = import_page(&staff, &centre, "", &FieldErrors::default(), None);
+    Ok(layout_residents(
+        &staff,
+        &centre,
+        staff.lang.pick("导入表格", "Import a spreadsheet"),
+        content,
+    ))
+}
+
+pub async fn import(
+    State(state): State<AppState>,
+    Path(centre): Path<String>,
+    posted: Posted,
+) -> Page {
+    let staff = &posted.staff;
+    let centre = staff.centre(Section::Residents, &centre)?;
+    if !staff.may_write() {
+        return Err(Refusal::forbidden());
+    }
+    let lang = staff.lang;
+    let text = posted.get("file").to_owned();
+    let mut errors = FieldErrors::default();
+    let mut report = None;
+    if text.lines().filter(|l| !l.trim().is_empty()).count() < 2 {
+        errors.push(
+            "file",
+            lang.pick(
+                "请提供表头和至少一行居民",
+                "Give a heading row and at least one resident",
+            ),
+        );
+    } else {
+        let imported = state
+            .registry
+            .clone()
+            .import_residents(staff.auth.grpc_within(
+                pb::ImportResidentsRequest {
+                    centre_id: centre.id.clone(),
+                    file: text.clone().into_bytes(),
+                    encoding: "utf-8".into(),
+                    mapping: Default::default(),
+                },
+                std::time::Duration::from_secs(120),
+            ))
+            .await;
+        match imported {
+            Ok(done) => report = Some(done.into_inner()),
+            Err(status) if is_refusal(&status) => errors = FieldErrors::from_status(&status, lang),
+            Err(status) => return Err(status.into()),
+        }
+    }
+    let content = import_page(staff, &centre, &text, &errors, report.as_ref());
+    let mut response = layout_residents(
+        staff,
+        &centre,
+        lang.pick("导入表格", "Import a spreadsheet"),
+        content,
+    );
+    if !errors.is_empty() {
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    Ok(response)
+}

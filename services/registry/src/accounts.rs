@@ -1,0 +1,214 @@
+//! The console's staff accounts over gRPC: creating and listing them for the people who
+//! manage them, and, for the console alone, checking passwords and keeping sessions.
+
+use chrono::{DateTime, Utc};
+use linli_platform::auth::{AuthError, Caller, caller};
+use linli_platform::error::Violations;
+use linli_proto::registry::v1 as pb;
+use sqlx::PgPool;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::domain::staff::{
+    self, CONSOLE_SUBJECT, MAX_SESSION_TTL, NewAccount, SESSION_TTL, manages_accounts,
+};
+use crate::error::Error;
+use crate::events::timestamp;
+use crate::store::{self, StaffAccountRow};
+
+fn account(row: StaffAccountRow, now: DateTime<Utc>) -> pb::StaffAccount {
+    pb::StaffAccount {
+        id: row.id.to_string(),
+        username: row.username,
+        display_name: row.display_name,
+        roles: row.roles,
+        centre_ids: row.centres.iter().map(Uuid::to_string).collect(),
+        active: row.active,
+        locked_until: row.locked_until.filter(|until| *until > now).map(timestamp),
+        failed_attempts: row.failed_attempts as u32,
+    }
+}
+
+/// Only the console's own identity checks passwords and sessions.
+fn console_only(caller: &Caller) -> Result<(), Status> {
+    if caller.subject == CONSOLE_SUBJECT && caller.is_district_wide() {
+        Ok(())
+    } else {
+        Err(AuthError::RoleDenied.into())
+    }
+}
+
+pub async fn create(
+    pool: &PgPool,
+    request: Request<pb::CreateStaffAccountRequest>,
+) -> Result<Response<pb::StaffAccount>, Status> {
+    let caller = caller(&request)?.clone();
+    if !manages_accounts(&caller) {
+        return Err(AuthError::RoleDenied.into());
+    }
+    let req = request.into_inner();
+    let new = NewAccount::parse(
+        &req.username,
+        &req.display_name,
+        &req.password,
+        &req.roles,
+        &req.centre_ids,
+    )
+    .map_err(Error::from)?;
+    if !new.may_be_created_by(&caller) {
+        return Err(AuthError::CentreDenied.into());
+    }
+    let password = new.password.clone();
+    let hash = tokio::task::spawn_blocking(move || staff::hash_password(&password))
+        .await
+        .map_err(|_| Status::internal("hashing failed"))?;
+    let row = store::create_staff_account(pool, &new, &hash, &caller.subject)
+        .await
+        .map_err(Error::from)?
+        .ok_or_else(|| Error::from(Violations::one("username", "is taken")))?;
+    tracing::info!(username = %row.username, "staff account created");
+    Ok(Response::new(account(row, Utc::now())))
+}
+
+pub async fn list(
+    pool: &PgPool,
+    request: Request<pb::ListStaffAccountsRequest>,
+) -> Result<Response<pb::ListStaffAccountsResponse>, Status> {
+    let caller = caller(&request)?.clone();
+    if !manages_accounts(&caller) {
+        return Err(AuthError::RoleDenied.into());
+    }
+    let wanted = match request.get_ref().centre_id.as_str() {
+        "" => None,
+        text => {
+            let centre = Uuid::parse_str(text)
+                .map_err(|_| Error::from(Violations::one("centre_id", "must be a UUID")))?;
+            if !caller.covers_centre(centre) {
+                return Err(AuthError::CentreDenied.into());
+            }
+            Some(vec![centre])
+        }
+    };
+    let scope = match (wanted, caller.is_district_wide()) {
+        (Some(centres), _) => Some(centres),
+        (None, true) => None,
+        (None, false) => Some(caller.centres.iter().copied().collect()),
+    };
+    let rows = store::list_staff_accounts(pool, scope.as_deref())
+        .await
+        .map_err(Error::from)?;
+    let now = Utc::now();
+    Ok(Response::new(pb::ListStaffAccountsResponse {
+        accounts: rows.into_iter().map(|row| account(row, now)).collect(),
+    }))
+}
+
+pub async fn verify_password(
+    pool: &PgPool,
+    request: Request<pb::VerifyStaffPasswordRequest>,
+) -> Result<Response<pb::StaffSession>, Status> {
+    console_only(caller(&request)?)?;
+    let req = request.into_inner();
+    let ttl = match req.ttl_seconds {
+        0 => SESSION_TTL,
+        seconds => chrono::Duration::seconds(seconds.into()).min(MAX_SESSION_TTL),
+    };
+    let username = req.username.trim().to_lowercase();
+    let wrong = || Status::unauthenticated("wrong username or password");
+    let mut tx = pool.begin().await.map_err(Error::from)?;
+    let Some(row) = store::staff_account_for_update(&mut tx, &username)
+        .await
+        .map_err(Error::from)?
+    else {
+        // As slow as a real check, so a guess cannot tell which usernames exist.
+        let password = req.password;
+        let _ = tokio::task::spawn_blocking(move || {
+            staff::verify_password(&password, staff::decoy_hash())
+        })
+        .await;
+        return Err(wrong());
+    };
+    let now = Utc::now();
+    if staff::is_locked(row.locked_until, now) {
+        let until = row.locked_until.unwrap_or(now);
+        let mut status = Status::failed_precondition(format!(
+            "the account is locked until {}",
+            until.to_rfc3339()
+        ));
+        status.metadata_mut().insert(
+            "locked-until",
+            until.timestamp().to_string().parse().expect("digits"),
+        );
+        return Err(status);
+    }
+    let (password, hash) = (req.password, row.password_hash.clone());
+    let matches = tokio::task::spawn_blocking(move || staff::verify_password(&password, &hash))
+        .await
+        .map_err(|_| Status::internal("password check failed"))?;
+    if !matches || !row.active {
+        let (failed, locked_until) = staff::after_failure(row.failed_attempts, now);
+        store::record_sign_in_attempt(&mut tx, row.id, failed, locked_until)
+            .await
+            .map_err(Error::from)?;
+        tx.commit().await.map_err(Error::from)?;
+        if locked_until.is_some() {
+            tracing::warn!(username = %row.username, "staff account locked after repeated failures");
+        }
+        return Err(wrong());
+    }
+    store::record_sign_in_attempt(&mut tx, row.id, 0, None)
+        .await
+        .map_err(Error::from)?;
+    let expires_at = now + ttl;
+    let session = store::start_staff_session(&mut tx, row.id, expires_at)
+        .await
+        .map_err(Error::from)?;
+    tx.commit().await.map_err(Error::from)?;
+    Ok(Response::new(pb::StaffSession {
+        id: session.to_string(),
+        account: Some(account(row, now)),
+        expires_at: Some(timestamp(expires_at)),
+        active: true,
+    }))
+}
+
+fn session_id(text: &str) -> Result<Uuid, Status> {
+    Uuid::parse_str(text)
+        .map_err(|_| Error::from(Violations::one("session_id", "must be a UUID")).into())
+}
+
+pub async fn get_session(
+    pool: &PgPool,
+    request: Request<pb::GetStaffSessionRequest>,
+) -> Result<Response<pb::StaffSession>, Status> {
+    console_only(caller(&request)?)?;
+    let id = session_id(&request.get_ref().session_id)?;
+    let (expires_at, ended, row) = store::find_staff_session(pool, id)
+        .await
+        .map_err(Error::from)?
+        .ok_or(Error::NotFound("session"))?;
+    let now = Utc::now();
+    Ok(Response::new(pb::StaffSession {
+        id: id.to_string(),
+        active: !ended && row.active && expires_at > now,
+        account: Some(account(row, now)),
+        expires_at: Some(timestamp(expires_at)),
+    }))
+}
+
+pub async fn end_session(
+    pool: &PgPool,
+    request: Request<pb::EndStaffSessionRequest>,
+) -> Result<Response<pb::StaffSession>, Status> {
+    console_only(caller(&request)?)?;
+    let id = session_id(&request.get_ref().session_id)?;
+    store::end_staff_session(pool, id)
+        .await
+        .map_err(Error::from)?;
+    Ok(Response::new(pb::StaffSession {
+        id: id.to_string(),
+        active: false,
+        account: None,
+        expires_at: None,
+    }))
+}

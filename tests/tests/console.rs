@@ -1,0 +1,686 @@
+//! The staff console end to end: a real browser (headless Chromium through chromedriver)
+//! against the whole platform for the desk's everyday flow, and plain HTTP for sign-in,
+//! lockout, roles, centre scoping, CSRF and field errors.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::Utc;
+use linli_platform::auth::Role;
+use linli_tests::webdriver::Browser;
+use linli_tests::{TestPlatform, poll};
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::json;
+use uuid::Uuid;
+
+const PASSWORD: &str = "correct-horse-battery";
+
+/// Adds a console account straight into the registry's store, as the seed does.
+async fn account(platform: &TestPlatform, username: &str, role: &str, centres: &[Uuid]) {
+    let pool = platform.pool("registry").await;
+    let centres: Vec<String> = centres.iter().map(Uuid::to_string).collect();
+    let new = linli_registry::domain::staff::NewAccount::parse(
+        username,
+        username,
+        PASSWORD,
+        &[role.to_owned()],
+        &centres,
+    )
+    .expect("a valid account");
+    let hash = linli_registry::domain::staff::hash_password(PASSWORD);
+    linli_registry::store::create_staff_account(&pool, &new, &hash, "test")
+        .await
+        .expect("account stored")
+        .expect("a new username");
+    pool.close().await;
+}
+
+async fn resident(platform: &TestPlatform, centre: Uuid, name: &str) -> String {
+    let (status, body) = platform
+        .post_json(
+            &platform.admin_token(),
+            &format!("/v1/centres/{centre}/residents"),
+            &json!({ "name": name, "gender": "male", "date_of_birth": "1950-03-01", "phone": "13812345678" }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["id"].as_str().expect("resident id").to_owned()
+}
+
+/// An event with `capacity` seats starting in an hour (check-in opens two hours ahead).
+async fn session_soon(platform: &TestPlatform, centre: Uuid, capacity: i32) -> (String, String) {
+    let admin = platform.admin_token();
+    let (status, offering) = platform
+        .post_json(
+            &admin,
+            &format!("/v1/centres/{centre}/offerings"),
+            &json!({ "category": "culture_education", "kind": "event", "name": "社区读书会", "capacity": capacity }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{offering}");
+    let offering = offering["id"].as_str().expect("offering id").to_owned();
+    let starts = (Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let ends = (Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
+    let (status, session) = platform
+        .post_json(
+            &admin,
+            &format!("/v1/centres/{centre}/sessions"),
+            &json!({ "offering_id": offering, "starts_at": starts, "ends_at": ends }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{session}");
+    (
+        offering,
+        session["id"].as_str().expect("session id").to_owned(),
+    )
+}
+
+fn screenshots() -> PathBuf {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    target.join("console-screenshots")
+}
+
+/// A browser-less console user: cookies kept by hand, redirects not followed.
+struct Desk {
+    http: reqwest::Client,
+    gateway: String,
+    cookies: Vec<(String, String)>,
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .map(|i| i + marker.len())
+        .unwrap_or_else(|| panic!("no {name} field in {html}"));
+    html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+impl Desk {
+    fn new(platform: &TestPlatform) -> Desk {
+        Desk {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("a client"),
+            gateway: platform.gateway.clone(),
+            cookies: Vec::new(),
+        }
+    }
+
+    fn keep(&mut self, response: &reqwest::Response) {
+        for value in response.headers().get_all(SET_COOKIE) {
+            let text = value.to_str().unwrap_or_default();
+            let pair = text.split(';').next().unwrap_or_default();
+            if let Some((name, value)) = pair.split_once('=') {
+                self.cookies.retain(|(n, _)| n != name);
+                if !text.contains("Max-Age=0") {
+                    self.cookies.push((name.to_owned(), value.to_owned()));
+                }
+            }
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn get(&mut self, path: &str) -> (StatusCode, String) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.gateway))
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await
+            .expect("the gateway answers");
+        self.keep(&response);
+        let status = response.status();
+        (status, response.text().await.unwrap_or_default())
+    }
+
+    /// POSTs a form; the status, the Location if any, and the body.
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.gateway))
+            .header(COOKIE, self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .expect("the gateway answers");
+        self.keep(&response);
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (status, location, response.text().await.unwrap_or_default())
+    }
+
+    async fn sign_in(&mut self, username: &str, password: &str) -> (StatusCode, String) {
+        let (_, page) = self.get("/sign-in").await;
+        let csrf = hidden(&page, "csrf");
+        let (status, _, body) = self
+            .post(
+                "/sign-in",
+                &[
+                    ("csrf", &csrf),
+                    ("next", "/dashboard"),
+                    ("username", username),
+                    ("password", password),
+                ],
+            )
+            .await;
+        (status, body)
+    }
+
+    /// The CSRF token of the signed-in session, from any page's sign-out form.
+    async fn csrf(&mut self, page: &str) -> String {
+        let (_, html) = self.get(page).await;
+        hidden(&html, "csrf")
+    }
+}
+
+#[tokio::test]
+async fn the_desk_finds_a_resident_by_initials_books_the_last_seat_waitlists_the_next_and_checks_in()
+ {
+    if let Err(missing) = linli_tests::webdriver::browser_paths() {
+        panic!("{missing} (deploy/local/test.sh installs them)");
+    }
+    let platform = TestPlatform::start().await;
+    let centre = platform.bookable_centre("Asia/Shanghai").await;
+    account(&platform, "desk-a", "front_desk", &[centre]).await;
+    account(&platform, "manager-a", "centre_manager", &[centre]).await;
+    let zhang = resident(&platform, centre, "张三丰").await;
+    let li = resident(&platform, centre, "李四").await;
+    let wang = resident(&platform, centre, "王五").await;
+    platform
+        .wait_for_residents_in_bookings(&[
+            zhang.parse().expect("uuid"),
+            li.parse().expect("uuid"),
+            wang.parse().expect("uuid"),
+        ])
+        .await;
+    let (offering, session) = session_soon(&platform, centre, 2).await;
+    let (status, body) = platform
+        .post_json(
+            &platform.admin_token(),
+            &format!("/v1/centres/{centre}/bookings"),
+            &json!({ "offering_id": offering, "resident_id": wang, "session_id": session }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let shots = screenshots();
+    let gw = platform.gateway.clone();
+    let browser = Browser::start().await;
+    browser.goto(&format!("{gw}/")).await;
+    assert!(
+        browser.url().await.contains("/sign-in"),
+        "an anonymous visit goes to sign-in"
+    );
+    browser.screenshot(&shots.join("01-sign-in.png")).await;
+    browser.find("#f-username").await.type_text("desk-a").await;
+    browser.find("#f-password").await.type_text(PASSWORD).await;
+    browser.click_through("form button[type=submit]").await;
+    assert!(
+        browser
+            .url()
+            .await
+            .ends_with(&format!("/c/{centre}/dashboard")),
+        "{}",
+        browser.url().await
+    );
+
+    let participation = |source: String| {
+        let marker = "id=\"kpi-participation\" data-numerator=\"";
+        let start = source.find(marker).expect("the participation row") + marker.len();
+        source[start..]
+            .split('"')
+            .next()
+            .unwrap_or_default()
+            .parse::<i64>()
+            .expect("a number")
+    };
+    let before = participation(browser.source().await);
+    browser
+        .screenshot(&shots.join("02-dashboard-before.png"))
+        .await;
+
+    browser.goto(&format!("{gw}/c/{centre}/residents")).await;
+    browser.find("#q").await.type_text("zsf").await;
+    browser
+        .click_through("form.filters button[type=submit]")
+        .await;
+    let found = browser.find("#residents tbody").await.text().await;
+    assert!(found.contains("张三丰"), "zsf finds 张三丰: {found}");
+    assert!(!found.contains("李四"), "and only them: {found}");
+    browser
+        .screenshot(&shots.join("03-residents-search.png"))
+        .await;
+
+    browser
+        .goto(&format!("{gw}/c/{centre}/bookings?view=week"))
+        .await;
+    browser
+        .screenshot(&shots.join("04-bookings-week.png"))
+        .await;
+    browser.goto(&format!("{gw}/c/{centre}/bookings")).await;
+    browser
+        .click_through(&format!("a[href*=\"/sessions/{session}\"]"))
+        .await;
+    assert_eq!(browser.find("#seats").await.text().await, "1 / 2");
+    browser.find("#q").await.type_text("zsf").await;
+    browser
+        .click_through("#book form[role=search] button")
+        .await;
+    browser.click_through("button[data-book=\"张三丰\"]").await;
+    let notice = browser.find(".notice").await.text().await;
+    assert!(
+        notice.contains("已确认"),
+        "the last seat is 张三丰's: {notice}"
+    );
+    assert_eq!(browser.find("#seats").await.text().await, "2 / 2");
+
+    browser.find("#q").await.type_text("ls").await;
+    browser
+        .click_through("#book form[role=search] button")
+        .await;
+    browser.click_through("button[data-book=\"李四\"]").await;
+    let notice = browser.find(".notice").await.text().await;
+    assert!(
+        notice.contains("候补") && notice.contains('1'),
+        "李四 waits first: {notice}"
+    );
+    assert!(
+        browser
+            .find("#waitlist")
+            .await
+            .text()
+            .await
+            .contains("李四")
+    );
+    browser
+        .screenshot(&shots.join("05-session-waitlist.png"))
+        .await;
+
+    browser
+        .click_through("button[data-check-in=\"张三丰\"]")
+        .await;
+    assert!(browser.find(".notice").await.text().await.contains("签到"));
+    let row = browser
+        .find("#attendees tr[data-seat=attended]")
+        .await
+        .text()
+        .await;
+    assert!(row.contains("张三丰"), "{row}");
+    browser
+        .screenshot(&shots.join("06-session-checked-in.png"))
+        .await;
+
+    let dashboard = format!("{gw}/c/{centre}/dashboard");
+    poll(
+        "the participation KPI to count the check-in",
+        Duration::from_secs(60),
+        || {
+            let browser = &browser;
+            let dashboard = dashboard.clone();
+            async move {
+                browser.goto(&dashboard).await;
+                (participation(browser.source().await) > before).then_some(())
+            }
+        },
+    )
+    .await;
+    browser
+        .screenshot(&shots.join("07-dashboard-after.png"))
+        .await;
+
+    browser.goto(&format!("{gw}/c/{centre}/finance")).await;
+    assert!(
+        browser.source().await.contains("403"),
+        "the desk may not open finance"
+    );
+    browser
+        .screenshot(&shots.join("08-finance-forbidden-for-desk.png"))
+        .await;
+    browser.goto(&format!("{gw}/language?to=en")).await;
+    browser.goto(&format!("{gw}/c/{centre}/bookings")).await;
+    assert!(browser.source().await.contains("Bookings and check-in"));
+    browser
+        .screenshot(&shots.join("09-bookings-english.png"))
+        .await;
+    browser.goto(&format!("{gw}/language?to=zh")).await;
+    browser
+        .click_through("form[action=\"/sign-out\"] button")
+        .await;
+    assert!(browser.url().await.contains("/sign-in"));
+
+    browser
+        .find("#f-username")
+        .await
+        .type_text("manager-a")
+        .await;
+    browser.find("#f-password").await.type_text(PASSWORD).await;
+    browser.click_through("form button[type=submit]").await;
+    for (page, shot) in [
+        ("volunteers", "10-volunteers.png"),
+        ("finance", "11-finance.png"),
+        ("evaluation", "12-evaluation.png"),
+        (&format!("residents/{zhang}") as &str, "13-resident.png"),
+        ("residents/new", "14-resident-new.png"),
+    ] {
+        browser.goto(&format!("{gw}/c/{centre}/{page}")).await;
+        let source = browser.source().await;
+        assert!(!source.contains("出错了"), "{page} renders: {source}");
+        browser.screenshot(&shots.join(shot)).await;
+    }
+    browser.goto(&format!("{gw}/accounts")).await;
+    assert!(
+        browser
+            .find("#accounts")
+            .await
+            .text()
+            .await
+            .contains("desk-a")
+    );
+    browser.screenshot(&shots.join("15-accounts.png")).await;
+    browser.close().await;
+    platform.stop().await;
+}
+
+#[tokio::test]
+async fn five_wrong_passwords_lock_the_account_even_against_the_right_one_and_sign_out_ends_the_session()
+ {
+    let platform = TestPlatform::start().await;
+    let centre = platform.bookable_centre("Asia/Shanghai").await;
+    account(&platform, "desk-a", "front_desk", &[centre]).await;
+    account(&platform, "desk-b", "front_desk", &[centre]).await;
+
+    let mut desk = Desk::new(&platform);
+    let (status, _) = desk.sign_in("desk-a", PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _) = desk.get("/dashboard").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "to the centre's dashboard");
+    let (status, page) = desk.get(&format!("/c/{centre}/dashboard")).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let stolen = desk.cookies.clone();
+    let csrf = hidden(&page, "csrf");
+    let (status, location, _) = desk.post("/sign-out", &[("csrf", &csrf)]).await;
+    assert_eq!(
+        (status, location.as_str()),
+        (StatusCode::SEE_OTHER, "/sign-in")
+    );
+    desk.cookies = stolen;
+    let (status, _) = desk.get(&format!("/c/{centre}/dashboard")).await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "the old cookie no longer opens anything"
+    );
+
+    let mut guesser = Desk::new(&platform);
+    for _ in 0..5 {
+        let (status, page) = guesser.sign_in("desk-b", "wrong-password").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(page.contains("用户名或密码不正确"), "{page}");
+    }
+    let (status, page) = guesser.sign_in("desk-b", PASSWORD).await;
+    assert_eq!(status, StatusCode::LOCKED, "{page}");
+    assert!(page.contains("锁定"), "{page}");
+    let (status, _) = Desk::new(&platform).sign_in("desk-a", PASSWORD).await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "another account is not locked"
+    );
+    let (status, page) = Desk::new(&platform).sign_in("nobody", PASSWORD).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{page}");
+    platform.stop().await;
+}
+
+#[tokio::test]
+async fn roles_and_centres_bound_every_page() {
+    let platform = TestPlatform::start().await;
+    let a = platform.bookable_centre("Asia/Shanghai").await;
+    let b = platform.bookable_centre("Asia/Shanghai").await;
+    account(&platform, "desk-a", "front_desk", &[a]).await;
+    let in_b = resident(&platform, b, "欧阳娜娜").await;
+    resident(&platform, a, "张三丰").await;
+
+    let mut desk = Desk::new(&platform);
+    assert_eq!(
+        desk.sign_in("desk-a", PASSWORD).await.0,
+        StatusCode::SEE_OTHER
+    );
+    for page in ["finance", "finance/transparency.csv"] {
+        let (status, html) = desk.get(&format!("/c/{a}/{page}")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
+        assert!(html.contains("无权访问"), "a 403 page, not a crash: {html}");
+    }
+    assert_eq!(desk.get("/accounts").await.0, StatusCode::FORBIDDEN);
+    for page in [
+        "dashboard",
+        "residents",
+        "bookings",
+        "volunteers",
+        "finance",
+        "evaluation",
+        "residents/new",
+    ] {
+        let (status, html) = desk.get(&format!("/c/{b}/{page}")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{page} of another centre");
+        assert!(!html.contains("欧阳娜娜"));
+    }
+    let (status, html) = desk.get(&format!("/c/{a}/residents/{in_b}")).await;
+    assert!(
+        matches!(status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+        "{status}"
+    );
+    assert!(!html.contains("欧阳娜娜"));
+    for page in [
+        "dashboard",
+        "residents",
+        "residents?q=oy",
+        "bookings",
+        "volunteers",
+        "evaluation",
+    ] {
+        let (status, html) = desk.get(&format!("/c/{a}/{page}")).await;
+        assert_eq!(status, StatusCode::OK, "{page}: {html}");
+        assert!(
+            !html.contains("欧阳娜娜"),
+            "{page} shows nothing of centre B"
+        );
+        assert!(
+            !html.contains(&b.to_string()),
+            "{page} does not even name centre B"
+        );
+    }
+    platform.stop().await;
+}
+
+#[tokio::test]
+async fn forms_refuse_bad_input_beside_the_field_and_posts_without_csrf() {
+    let platform = TestPlatform::start().await;
+    let centre = platform.bookable_centre("Asia/Shanghai").await;
+    account(&platform, "manager-a", "centre_manager", &[centre]).await;
+    let someone = resident(&platform, centre, "张三丰").await;
+    let (_, session) = session_soon(&platform, centre, 2).await;
+
+    let mut anonymous = Desk::new(&platform);
+    let (status, _, _) = anonymous
+        .post(
+            "/sign-in",
+            &[("username", "manager-a"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a sign-in without its CSRF token"
+    );
+
+    let mut manager = Desk::new(&platform);
+    assert_eq!(
+        manager.sign_in("manager-a", PASSWORD).await.0,
+        StatusCode::SEE_OTHER
+    );
+    let new_resident = format!("/c/{centre}/residents/new");
+    for csrf in [None, Some("forged")] {
+        let mut form = vec![
+            ("name", "李四"),
+            ("gender", "male"),
+            ("date_of_birth", "1950-01-01"),
+        ];
+        if let Some(token) = csrf {
+            form.push(("csrf", token));
+        }
+        let (status, _, _) = manager.post(&new_resident, &form).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "csrf {csrf:?}");
+    }
+    let csrf = manager.csrf(&new_resident).await;
+
+    let (status, _, html) = manager
+        .post(
+            &new_resident,
+            &[
+                ("csrf", &csrf),
+                ("name", ""),
+                ("date_of_birth", "1950-13-40"),
+                ("phone", "123"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    for (field, message) in [
+        ("name", "请填写姓名"),
+        ("gender", "请选择性别"),
+        ("date_of_birth", "请填写出生日期"),
+        ("phone", "11 位数字"),
+    ] {
+        let at = html
+            .find(&format!("id=\"f-{field}-error\""))
+            .unwrap_or_else(|| panic!("no error beside {field}: {html}"));
+        assert!(
+            html[at..]
+                .split("</span>")
+                .next()
+                .unwrap_or_default()
+                .contains(message),
+            "{field}"
+        );
+    }
+    // The registry's own refusal lands beside its field too (a national ID that fails its check).
+    let (status, _, html) = manager
+        .post(
+            &new_resident,
+            &[
+                ("csrf", &csrf),
+                ("name", "李四"),
+                ("gender", "male"),
+                ("date_of_birth", "1950-01-01"),
+                ("national_id", "110105195001010000"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    assert!(html.contains("id=\"f-national_id-error\""), "{html}");
+
+    let (status, _, html) = manager
+        .post(
+            &format!("/c/{centre}/residents/{someone}/consents"),
+            &[("csrf", &csrf), ("purpose", ""), ("source", "phone")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("请选择用途"), "{html}");
+
+    let (status, _, html) = manager
+        .post(
+            &format!("/c/{centre}/sessions/{session}/bookings"),
+            &[("csrf", &csrf), ("resident_id", "")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("请先查找并选择居民"), "{html}");
+
+    let (status, _, html) = manager
+        .post(
+            "/accounts",
+            &[
+                ("csrf", &csrf),
+                ("username", "A B"),
+                ("display_name", "x"),
+                ("password", "long-enough-pass"),
+                ("roles", "front_desk"),
+                ("centre_ids", &centre.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("id=\"f-username-error\""), "{html}");
+    let (status, _, html) = manager
+        .post(
+            "/accounts",
+            &[
+                ("csrf", &csrf),
+                ("username", "desk-new"),
+                ("display_name", "新前台"),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        html.contains("密码至少 10 位") && html.contains("请至少选择一个角色"),
+        "{html}"
+    );
+
+    let (status, _, html) = manager
+        .post(
+            &format!("/c/{centre}/residents/import"),
+            &[
+                ("csrf", &csrf),
+                (
+                    "file",
+                    "姓名,性别,出生日期\n王五,男,1950-01-01\n,女,2999-01-01\n",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("import-report") && html.contains("<td class=\"num\">3</td>"),
+        "the bad row is reported: {html}"
+    );
+
+    let (status, _, html) = manager
+        .post(
+            &format!("/c/{centre}/residents/import"),
+            &[("csrf", &csrf), ("file", "")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("id=\"f-file\""), "{html}");
+
+    let _ = Role::FrontDesk;
+    platform.stop().await;
+}
