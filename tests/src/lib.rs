@@ -72,6 +72,7 @@ pub fn test_args(name: &str) -> ServeArgs {
             volunteers_port: 0,
             finance_port: 0,
             evaluation_port: 0,
+            partner_port: 0,
             admin_port: 0,
         },
         registry_endpoint: None,
@@ -80,6 +81,8 @@ pub fn test_args(name: &str) -> ServeArgs {
         finance_endpoint: None,
         evaluation_endpoint: None,
         body_limit: 64 * 1024,
+        partner_tls: Default::default(),
+        limits: Default::default(),
     }
 }
 
