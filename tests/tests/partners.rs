@@ -513,3 +513,104 @@ async fn no_unknown_expired_or_revoked_credentials_reach_a_service() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     district.stop().await;
 }
+
+/// A Python with grpcio and grpcio-tools: `target/python-venv`, made and filled with pip
+/// when missing. Fails, never skips, when Python or pip cannot provide it.
+fn python() -> PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let venv = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join("python-venv");
+    let python = venv.join("bin").join("python");
+    let ready = |python: &PathBuf| {
+        std::process::Command::new(python)
+            .args(["-c", "import grpc, grpc_tools"])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if ready(&python) {
+        return python;
+    }
+    let made = std::process::Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .unwrap_or_else(|e| panic!("the Python example needs python3 (with venv): {e}"));
+    assert!(made.success(), "python3 -m venv {} failed", venv.display());
+    let installed = std::process::Command::new(venv.join("bin").join("pip"))
+        .args(["install", "--quiet", "grpcio", "grpcio-tools"])
+        .status()
+        .unwrap_or_else(|e| panic!("the Python example needs pip to install grpcio: {e}"));
+    assert!(
+        installed.success() && ready(&python),
+        "pip could not install grpcio and grpcio-tools into {}",
+        venv.display()
+    );
+    python
+}
+
+#[tokio::test]
+async fn the_python_example_lists_a_partners_bookings_with_its_certificate() {
+    let python = tokio::task::spawn_blocking(python)
+        .await
+        .expect("the venv is made");
+    let district = District::open().await;
+    let a = district.a;
+    let partner = district.partner("康乐家政").await;
+    district
+        .agreement(&partner, a, &["bookings.bookings:read"])
+        .await;
+    let certificate = district.certificate(&partner).await;
+    let resident = district.resident(a, "赵丽").await;
+    district.residents_known_to_bookings(&[&resident]).await;
+    let (own, own_booking) = district.booked(a, Some(&partner), &resident).await;
+    let (_, centres_booking) = district.booked(a, None, &resident).await;
+    let (cert, key) = (district.dir.join("client.pem"), district.dir.join("client.key"));
+    std::fs::write(&cert, &certificate.certificate_pem).expect("written");
+    std::fs::write(&key, &certificate.key_pem).expect("written");
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../deploy/examples/partner_bookings.py");
+    let run = |centre: Uuid| {
+        let mut command = std::process::Command::new(&python);
+        command
+            .arg(&example)
+            .arg("--address")
+            .arg(district.platform.partner.expect("partner port").to_string())
+            .arg("--ca")
+            .arg(district.dir.join("ca.pem"))
+            .arg("--cert")
+            .arg(&cert)
+            .arg("--key")
+            .arg(&key)
+            .arg("--centre")
+            .arg(centre.to_string());
+        async move {
+            tokio::task::spawn_blocking(move || command.output())
+                .await
+                .expect("the example's thread joins")
+        }
+    };
+    let output = run(a).await.expect("the example runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    assert_eq!(lines[0]["id"], own_booking.as_str());
+    assert_eq!(lines[0]["offering_id"], own.as_str());
+    assert!(!stdout.contains(&centres_booking));
+
+    // At a centre without an agreement the example reports the refusal.
+    let output = run(district.b).await.expect("the example runs");
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("PERMISSION_DENIED"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    district.stop().await;
+}
