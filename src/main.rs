@@ -347,12 +347,18 @@ fn partner(what: PartnerCommand) -> anyhow::Result<()> {
             write(dir.join("ca.key"), &key)?;
             write(dir.join("server.pem"), &server.certificate_pem)?;
             write(dir.join("server.key"), &server.key_pem)?;
-            println!("partner CA and listener certificate written to {}", dir.display());
+            println!(
+                "partner CA and listener certificate written to {}",
+                dir.display()
+            );
         }
         PartnerCommand::IssueCert { dir, name, days } => {
             anyhow::ensure!(days > 0, "--days must be positive");
             anyhow::ensure!(
-                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+                !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
                 "--name must be letters, digits, dashes or underscores"
             );
             let read = |file: &str| {

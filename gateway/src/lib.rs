@@ -115,14 +115,12 @@ impl utoipa::Modify for CommonErrors {
         use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder, Type};
 
         let problem = |description: &str| {
-            ResponseBuilder::new()
-                .description(description)
-                .content(
-                    "application/problem+json",
-                    ContentBuilder::new()
-                        .schema(Some(Ref::from_schema_name("Problem")))
-                        .build(),
-                )
+            ResponseBuilder::new().description(description).content(
+                "application/problem+json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
         };
         for (path, item) in openapi.paths.paths.iter_mut() {
             let secured = path.starts_with("/v1/");
@@ -135,15 +133,18 @@ impl utoipa::Modify for CommonErrors {
             ];
             for operation in operations.into_iter().flatten() {
                 let mut errors = vec![
-                    ("429", "Too many requests for this credential (per second or at once); see Retry-After"),
+                    (
+                        "429",
+                        "Too many requests for this credential (per second or at once); see Retry-After",
+                    ),
                     ("500", "An internal error; the trace id says where"),
                     ("503", "A service is unavailable; try again shortly"),
                     ("504", "The request took longer than its deadline"),
                 ];
                 if secured {
-                    operation
-                        .security
-                        .get_or_insert_with(|| vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+                    operation.security.get_or_insert_with(|| {
+                        vec![SecurityRequirement::new("bearer", Vec::<String>::new())]
+                    });
                     errors.extend([
                         ("400", "A field is missing or invalid; `errors` names each"),
                         ("401", "No bearer token, or one that is not valid"),
@@ -163,7 +164,10 @@ impl utoipa::Modify for CommonErrors {
                         response = response.header(
                             "Retry-After",
                             HeaderBuilder::new()
-                                .schema(utoipa::openapi::ObjectBuilder::new().schema_type(Type::Integer))
+                                .schema(
+                                    utoipa::openapi::ObjectBuilder::new()
+                                        .schema_type(Type::Integer),
+                                )
                                 .description(Some("Seconds to wait before trying again"))
                                 .build(),
                         );

@@ -235,7 +235,12 @@ pub async fn list_partners(
         .list_partners(auth.grpc(pb::ListPartnersRequest {}))
         .await?;
     Ok(Json(PartnerList {
-        partners: reply.into_inner().partners.into_iter().map(partner).collect(),
+        partners: reply
+            .into_inner()
+            .partners
+            .into_iter()
+            .map(partner)
+            .collect(),
     }))
 }
 

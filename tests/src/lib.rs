@@ -15,12 +15,12 @@ use linli_platform::auth::{Role as AccessRole, TokenKeys};
 use linli_platform::config::{AuthArgs, BusArgs, DatabaseArgs, PersonalDataArgs};
 use linli_platform::crypto::{LOCAL_DATA_KEY, LOCAL_INDEX_KEY, Vault};
 use linli_platform::partner::{IssuedCertificate, PartnerCa, PartnerTlsArgs};
-use std::path::{Path, PathBuf};
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use sqlx::PgPool;
+use std::path::{Path, PathBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use uuid::Uuid;
 
 pub const SERVICES: [&str; 5] = [
@@ -133,10 +133,7 @@ pub async fn partner_channel(
         .ca_certificate(Certificate::from_pem(ca))
         .domain_name("localhost");
     if let Some(client) = client {
-        tls = tls.identity(Identity::from_pem(
-            &client.certificate_pem,
-            &client.key_pem,
-        ));
+        tls = tls.identity(Identity::from_pem(&client.certificate_pem, &client.key_pem));
     }
     Endpoint::from_shared(format!("https://{address}"))?
         .tls_config(tls)?

@@ -61,9 +61,10 @@ async fn call(
     op: &Operation,
     token: Option<&str>,
 ) -> (StatusCode, String, Value) {
-    let mut request = platform
-        .http
-        .request(op.method.clone(), format!("{}{}", platform.gateway, op.path));
+    let mut request = platform.http.request(
+        op.method.clone(),
+        format!("{}{}", platform.gateway, op.path),
+    );
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
@@ -100,11 +101,22 @@ async fn every_documented_route_answers_as_documented_with_and_without_a_token()
         .expect("the document");
     assert_eq!(response.status(), StatusCode::OK);
     let doc: Value = response.json().await.expect("JSON");
-    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")));
-    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1"))
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
 
     let operations = operations(&doc, centre);
-    assert!(operations.len() > 50, "only {} operations", operations.len());
+    assert!(
+        operations.len() > 50,
+        "only {} operations",
+        operations.len()
+    );
     assert!(operations.iter().any(|op| op.template == "/v1/partners"));
     eprintln!("calling {} documented operations", operations.len());
     let admin = platform.admin_token();
@@ -119,7 +131,9 @@ async fn every_documented_route_answers_as_documented_with_and_without_a_token()
             if status != StatusCode::UNAUTHORIZED
                 || !content_type.starts_with("application/problem+json")
             {
-                failures.push(format!("{name} without a token: {status} {content_type} {body}"));
+                failures.push(format!(
+                    "{name} without a token: {status} {content_type} {body}"
+                ));
             }
             if !op.documented.contains(&401) {
                 failures.push(format!("{name}: 401 is not documented"));
@@ -129,7 +143,9 @@ async fn every_documented_route_answers_as_documented_with_and_without_a_token()
         }
         let (status, content_type, body) = call(&platform, op, Some(&admin)).await;
         if !op.documented.contains(&status.as_u16()) {
-            failures.push(format!("{name} as district admin: {status} is not documented ({body})"));
+            failures.push(format!(
+                "{name} as district admin: {status} is not documented ({body})"
+            ));
         }
         if status.is_server_error() {
             failures.push(format!("{name} as district admin: {status} {body}"));
@@ -137,7 +153,9 @@ async fn every_documented_route_answers_as_documented_with_and_without_a_token()
         if (status.is_client_error() || status.is_server_error())
             && !content_type.starts_with("application/problem+json")
         {
-            failures.push(format!("{name} as district admin: {status} as {content_type}"));
+            failures.push(format!(
+                "{name} as district admin: {status} as {content_type}"
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -152,7 +170,10 @@ async fn every_documented_route_answers_as_documented_with_and_without_a_token()
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.expect("HTML");
     assert!(html.contains("/openapi.json"));
-    assert!(!html.contains("http://") && !html.contains("https://"), "the page fetches from elsewhere");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "the page fetches from elsewhere"
+    );
     platform.stop().await;
 }
 
@@ -163,12 +184,18 @@ async fn a_burst_over_the_rate_limit_gets_429_with_retry_after_while_others_are_
         args.limits.rate_burst = 5;
     })
     .await;
-    let noisy = platform
-        .keys
-        .issue("noisy-system", &[Role::DistrictAdmin], &[], chrono::Duration::hours(1));
-    let quiet = platform
-        .keys
-        .issue("quiet-desk", &[Role::DistrictAdmin], &[], chrono::Duration::hours(1));
+    let noisy = platform.keys.issue(
+        "noisy-system",
+        &[Role::DistrictAdmin],
+        &[],
+        chrono::Duration::hours(1),
+    );
+    let quiet = platform.keys.issue(
+        "quiet-desk",
+        &[Role::DistrictAdmin],
+        &[],
+        chrono::Duration::hours(1),
+    );
     let burst = futures::future::join_all((0..30).map(|_| {
         let request = platform
             .http
@@ -177,7 +204,10 @@ async fn a_burst_over_the_rate_limit_gets_429_with_retry_after_while_others_are_
         async move { request.send().await.expect("the gateway answers") }
     }))
     .await;
-    let answered = burst.iter().filter(|r| r.status() == StatusCode::OK).count();
+    let answered = burst
+        .iter()
+        .filter(|r| r.status() == StatusCode::OK)
+        .count();
     let limited: Vec<_> = burst
         .iter()
         .filter(|r| r.status() == StatusCode::TOO_MANY_REQUESTS)
@@ -191,10 +221,17 @@ async fn a_burst_over_the_rate_limit_gets_429_with_retry_after_while_others_are_
             .parse()
             .expect("whole seconds");
         assert!((1..=5).contains(&wait), "Retry-After {wait}");
-        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
     }
     let (status, _) = platform.get_json(&quiet, "/v1/centres").await;
-    assert_eq!(status, StatusCode::OK, "another credential is still answered");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "another credential is still answered"
+    );
     platform.stop().await;
 }
 
@@ -206,14 +243,20 @@ async fn oversized_bodies_and_pages_are_refused_with_problems() {
     let huge = "长".repeat(100_000);
     let response = platform
         .http
-        .post(format!("{}/v1/centres/{centre}/residents", platform.gateway))
+        .post(format!(
+            "{}/v1/centres/{centre}/residents",
+            platform.gateway
+        ))
         .bearer_auth(&token)
         .json(&json!({ "name": huge }))
         .send()
         .await
         .expect("answered");
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
     for path in [
         format!("/v1/centres/{centre}/residents?page_size=1000"),
         format!("/v1/centres/{centre}/bookings?page_size=1000"),

@@ -51,7 +51,9 @@ impl District {
     }
 
     async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.platform.post_json(&self.admin, path, &body, None).await
+        self.platform
+            .post_json(&self.admin, path, &body, None)
+            .await
     }
 
     async fn created(&self, path: &str, body: Value) -> Value {
@@ -110,8 +112,14 @@ impl District {
 
     /// An event offering at `centre` (the partner's when `partner` is given), a session
     /// tomorrow, and a booking of it for `resident`: the booking's id.
-    async fn booked(&self, centre: Uuid, partner: Option<&str>, resident: &str) -> (String, String) {
-        let mut offering = json!({ "category": "life_services", "kind": "event", "name": "助餐", "capacity": 20 });
+    async fn booked(
+        &self,
+        centre: Uuid,
+        partner: Option<&str>,
+        resident: &str,
+    ) -> (String, String) {
+        let mut offering =
+            json!({ "category": "life_services", "kind": "event", "name": "助餐", "capacity": 20 });
         if let Some(partner) = partner {
             offering["provider"] = json!("partner");
             offering["provider_id"] = json!(partner);
@@ -316,9 +324,7 @@ async fn a_partner_sees_only_residents_who_consented_and_only_masked() {
     let certificate = district.certificate(&partner).await;
     let consenting = district.resident(a, "王秀英").await;
     let silent = district.resident(a, "刘芳").await;
-    let consent = |granted: bool| {
-        json!({ "purpose": "partner_sharing", "granted": granted, "source": "paper_form" })
-    };
+    let consent = |granted: bool| json!({ "purpose": "partner_sharing", "granted": granted, "source": "paper_form" });
     district
         .created(
             &format!("/v1/centres/{a}/residents/{consenting}/consents"),
@@ -478,9 +484,7 @@ async fn no_unknown_expired_or_revoked_credentials_reach_a_service() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 
     // A header claiming to be someone changes nothing: identity is the certificate's.
-    let staff = district
-        .platform
-        .token(&[Role::DistrictAdmin], &[]);
+    let staff = district.platform.token(&[Role::DistrictAdmin], &[]);
     let mut request = tonic::Request::new(list(district.b, ""));
     request
         .metadata_mut()
@@ -566,7 +570,10 @@ async fn the_python_example_lists_a_partners_bookings_with_its_certificate() {
     district.residents_known_to_bookings(&[&resident]).await;
     let (own, own_booking) = district.booked(a, Some(&partner), &resident).await;
     let (_, centres_booking) = district.booked(a, None, &resident).await;
-    let (cert, key) = (district.dir.join("client.pem"), district.dir.join("client.key"));
+    let (cert, key) = (
+        district.dir.join("client.pem"),
+        district.dir.join("client.key"),
+    );
     std::fs::write(&cert, &certificate.certificate_pem).expect("written");
     std::fs::write(&key, &certificate.key_pem).expect("written");
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -868,7 +868,8 @@ impl Bookings for BookingsApi {
         let view = store::find_booking(&self.pool, centre, id).await?;
         if let Some(partner) = partner {
             let mut conn = self.pool.acquire().await.map_err(Error::from)?;
-            let offering = store::find_offering(&mut conn, centre, view.booking.offering_id).await?;
+            let offering =
+                store::find_offering(&mut conn, centre, view.booking.offering_id).await?;
             provided_by(&offering, partner)?;
         }
         Ok(Response::new(booking_to_pb(view)))

@@ -453,8 +453,16 @@ mod tests {
             scope: "bookings.bookings:read".into(),
         });
         assert_eq!(partner.require_scope(own, "bookings.bookings:read"), Ok(()));
-        assert!(partner.require_scope(other, "bookings.bookings:read").is_err());
-        assert!(partner.require_scope(own, "bookings.offerings:write").is_err());
+        assert!(
+            partner
+                .require_scope(other, "bookings.bookings:read")
+                .is_err()
+        );
+        assert!(
+            partner
+                .require_scope(own, "bookings.offerings:write")
+                .is_err()
+        );
         // Named in a role list or not, a partner never passes a role check.
         assert_eq!(
             partner.authorize(own, Access::Write, &[Role::Partner]),

@@ -280,7 +280,9 @@ pub async fn serve(
     tracing::info!(address = %listener.local_addr()?, "partner gRPC listening (mutual TLS)");
     Server::builder()
         .tls_config(tls)?
-        .layer(tower::layer::layer_fn(|inner| crate::grpc::Observe { inner }))
+        .layer(tower::layer::layer_fn(|inner| crate::grpc::Observe {
+            inner,
+        }))
         .layer(tower::layer::layer_fn(move |inner| PartnerAuth {
             inner,
             resolver: resolver.clone(),

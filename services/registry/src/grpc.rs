@@ -765,7 +765,8 @@ impl Registry for RegistryApi {
         request: Request<pb::CreateAgreementRequest>,
     ) -> Result<Response<pb::Agreement>, Status> {
         let caller = caller(&request)?.clone();
-        self.create_agreement_for(&caller, request.into_inner()).await
+        self.create_agreement_for(&caller, request.into_inner())
+            .await
     }
 
     async fn revoke_agreement(
@@ -773,7 +774,8 @@ impl Registry for RegistryApi {
         request: Request<pb::RevokeAgreementRequest>,
     ) -> Result<Response<pb::Agreement>, Status> {
         let caller = caller(&request)?.clone();
-        self.revoke_agreement_for(&caller, request.into_inner()).await
+        self.revoke_agreement_for(&caller, request.into_inner())
+            .await
     }
 
     async fn register_credential(

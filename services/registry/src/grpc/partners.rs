@@ -310,11 +310,9 @@ impl RegistryApi {
         let facts = read_certificate(&req.certificate_pem)
             .map_err(|reason| Error::from(Violations::one("certificate_pem", reason)))?;
         if facts.not_after <= Utc::now() {
-            return Err(Error::from(Violations::one(
-                "certificate_pem",
-                "has expired already",
-            ))
-            .into());
+            return Err(
+                Error::from(Violations::one("certificate_pem", "has expired already")).into(),
+            );
         }
         if store::find_partner(&self.pool, partner)
             .await
@@ -361,10 +359,11 @@ impl RegistryApi {
             .require_role(Access::Read, &[Role::DistrictAdmin])
             .map_err(Error::from)?;
         let fingerprint = req.fingerprint.trim().to_ascii_lowercase();
-        let (partner_id, name) = store::partner_of_certificate(&self.pool, &fingerprint, Utc::now())
-            .await
-            .map_err(Error::from)?
-            .ok_or(Error::NotFound("credential"))?;
+        let (partner_id, name) =
+            store::partner_of_certificate(&self.pool, &fingerprint, Utc::now())
+                .await
+                .map_err(Error::from)?
+                .ok_or(Error::NotFound("credential"))?;
         let grants = store::grants_in_force(&self.pool, partner_id, today())
             .await
             .map_err(Error::from)?;
