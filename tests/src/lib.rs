@@ -85,7 +85,14 @@ pub fn test_args(name: &str) -> ServeArgs {
         evaluation_endpoint: None,
         body_limit: 64 * 1024,
         partner_tls: Default::default(),
-        limits: Default::default(),
+        // The suites fire hundreds of requests at once from one token to test the
+        // services; the gateway's own limits are tested with settings of their own.
+        limits: linli_gateway::Limits {
+            rate_per_second: 1_000_000.0,
+            rate_burst: 1_000_000,
+            concurrency: 100_000,
+            request_timeout_secs: 120,
+        },
     }
 }
 
