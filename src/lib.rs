@@ -10,6 +10,7 @@ use linli_platform::auth::TokenKeys;
 use linli_platform::bus::Bus;
 use linli_platform::config::{AuthArgs, BusArgs, DatabaseArgs, PersonalDataArgs};
 use linli_platform::crypto::Vault;
+use linli_platform::partner::{PartnerRoutes, PartnerTlsArgs, Resolver};
 use linli_platform::service::{Readiness, ServiceContext};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -72,6 +73,11 @@ pub struct ServeArgs {
     /// Largest HTTP request body the gateway accepts, in bytes.
     #[arg(long, env = "LINLI_BODY_LIMIT", default_value_t = 1024 * 1024)]
     pub body_limit: usize,
+    /// The partner listener's certificate, key and client CA.
+    #[command(flatten)]
+    pub partner_tls: PartnerTlsArgs,
+    #[command(flatten)]
+    pub limits: linli_gateway::Limits,
 }
 
 /// Where each role listens. Port 0 takes any free port (tests).
@@ -92,6 +98,9 @@ pub struct Ports {
     pub finance_port: u16,
     #[arg(long, env = "LINLI_EVALUATION_PORT", default_value_t = 50055)]
     pub evaluation_port: u16,
+    /// Partner gRPC with mutual TLS: every service this process runs, for partners.
+    #[arg(long, env = "LINLI_PARTNER_PORT", default_value_t = 50443)]
+    pub partner_port: u16,
     /// `/healthz`, `/readyz` and `/metrics`.
     #[arg(long, env = "LINLI_ADMIN_PORT", default_value_t = 9000)]
     pub admin_port: u16,
@@ -145,6 +154,8 @@ pub struct Running {
     pub volunteers: Option<SocketAddr>,
     pub finance: Option<SocketAddr>,
     pub evaluation: Option<SocketAddr>,
+    /// The partner listener, when its TLS settings were given.
+    pub partner: Option<SocketAddr>,
     pub admin: SocketAddr,
     tasks: JoinSet<(String, anyhow::Result<()>)>,
     shutdown: CancellationToken,
@@ -189,6 +200,7 @@ pub async fn start(
         keys: TokenKeys::new(&args.auth),
         vault: Vault::new(&args.data)?,
         readiness: Readiness::default(),
+        partner: PartnerRoutes::default(),
         shutdown: shutdown.clone(),
     };
 
@@ -217,6 +229,8 @@ pub async fn start(
         });
     }
 
+    let partner = start_partner_listener(role, &args, &ctx, &addresses, &mut tasks).await?;
+
     let mut gateway = None;
     if role.runs(Role::Gateway) {
         let listener = bind(args.ports.gateway_port)
@@ -241,6 +255,7 @@ pub async fn start(
             finance_endpoint: endpoint(&args.finance_endpoint, Role::Finance),
             evaluation_endpoint: endpoint(&args.evaluation_endpoint, Role::Evaluation),
             body_limit: args.body_limit,
+            limits: args.limits.clone(),
         };
         let (keys, shutdown) = (ctx.keys.clone(), shutdown.clone());
         tasks.spawn(async move {
@@ -271,10 +286,56 @@ pub async fn start(
         volunteers: addresses.get(&Role::Volunteers).copied(),
         finance: addresses.get(&Role::Finance).copied(),
         evaluation: addresses.get(&Role::Evaluation).copied(),
+        partner,
         admin: admin_address,
         tasks,
         shutdown,
     })
+}
+
+/// Binds the partner port and serves there, over mutual TLS, every service this process
+/// runs, once each has offered its gRPC server. Not started without TLS settings, or in a
+/// process that runs no service.
+async fn start_partner_listener(
+    role: Role,
+    args: &ServeArgs,
+    ctx: &ServiceContext,
+    addresses: &std::collections::HashMap<Role, SocketAddr>,
+    tasks: &mut JoinSet<(String, anyhow::Result<()>)>,
+) -> anyhow::Result<Option<SocketAddr>> {
+    let services = Role::SERVICES.iter().filter(|s| role.runs(**s)).count();
+    if services == 0 {
+        return Ok(None);
+    }
+    let Some(tls) = args.partner_tls.server_config()? else {
+        tracing::info!(
+            "no partner TLS settings (LINLI_PARTNER_TLS_CERT, _KEY, LINLI_PARTNER_CLIENT_CA): the partner port stays closed"
+        );
+        return Ok(None);
+    };
+    let listener = TcpListener::bind(SocketAddr::new(args.ports.bind, args.ports.partner_port))
+        .await
+        .context("binding the partner port")?;
+    let address = listener.local_addr()?;
+    let registry = args.registry_endpoint.clone().unwrap_or_else(|| {
+        let address = addresses.get(&Role::Registry).copied().unwrap_or_else(|| {
+            SocketAddr::new(loopback_for(args.ports.bind), args.ports.registry_port)
+        });
+        format!(
+            "http://{}",
+            SocketAddr::new(loopback_for(address.ip()), address.port())
+        )
+    });
+    let resolver = Resolver::new(&registry, ctx.keys.clone())?;
+    let (routes, shutdown) = (ctx.partner.clone(), ctx.shutdown.clone());
+    tasks.spawn(async move {
+        (
+            "partner".to_owned(),
+            linli_platform::partner::serve(listener, tls, routes, services, resolver, shutdown)
+                .await,
+        )
+    });
+    Ok(Some(address))
 }
 
 /// A wildcard bind address is not one to dial; dial loopback instead.

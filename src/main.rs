@@ -51,6 +51,11 @@ enum Command {
         #[command(subcommand)]
         what: Import,
     },
+    /// Certificates for the partner gRPC port (mutual TLS), for local use.
+    Partner {
+        #[command(subcommand)]
+        what: PartnerCommand,
+    },
     /// Prints a signed bearer token for local use.
     Token {
         /// district_admin, centre_manager, front_desk, coordinator, finance_officer, auditor, partner.
@@ -79,6 +84,30 @@ enum Seed {
         bus: BusArgs,
         #[command(flatten)]
         data: PersonalDataArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum PartnerCommand {
+    /// Makes a partner CA and the listener's certificate in DIR: ca.pem, ca.key,
+    /// server.pem, server.key. Serve with LINLI_PARTNER_TLS_CERT=DIR/server.pem,
+    /// LINLI_PARTNER_TLS_KEY=DIR/server.key, LINLI_PARTNER_CLIENT_CA=DIR/ca.pem.
+    InitCa {
+        dir: std::path::PathBuf,
+        /// Host names and addresses the listener answers on.
+        #[arg(long = "host", default_values_t = ["localhost".to_owned(), "127.0.0.1".to_owned()])]
+        hosts: Vec<String>,
+    },
+    /// Issues a partner's client certificate from the CA in DIR: NAME.pem and NAME.key.
+    /// Register NAME.pem for the partner (POST /v1/partners/{id}/credentials).
+    IssueCert {
+        dir: std::path::PathBuf,
+        /// The certificate's common name, e.g. the partner's system.
+        #[arg(long)]
+        name: String,
+        /// Days the certificate is valid.
+        #[arg(long, default_value_t = 365)]
+        days: i64,
     },
 }
 
@@ -153,6 +182,7 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Partner { what } => partner(what),
         Command::Serve { role, args } => {
             let _telemetry = linli_platform::telemetry::init(&cli.telemetry)?;
             let shutdown = CancellationToken::new();
@@ -311,6 +341,51 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn partner(what: PartnerCommand) -> anyhow::Result<()> {
+    use linli_platform::partner::PartnerCa;
+    let write = |path: std::path::PathBuf, text: &str| {
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
+    };
+    match what {
+        PartnerCommand::InitCa { dir, hosts } => {
+            std::fs::create_dir_all(&dir)?;
+            let (ca, key) = PartnerCa::generate("Linli partner CA")?;
+            let server = ca.issue_server(&hosts)?;
+            write(dir.join("ca.pem"), &ca.certificate_pem)?;
+            write(dir.join("ca.key"), &key)?;
+            write(dir.join("server.pem"), &server.certificate_pem)?;
+            write(dir.join("server.key"), &server.key_pem)?;
+            println!(
+                "partner CA and listener certificate written to {}",
+                dir.display()
+            );
+        }
+        PartnerCommand::IssueCert { dir, name, days } => {
+            anyhow::ensure!(days > 0, "--days must be positive");
+            anyhow::ensure!(
+                !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+                "--name must be letters, digits, dashes or underscores"
+            );
+            let read = |file: &str| {
+                std::fs::read_to_string(dir.join(file))
+                    .with_context(|| format!("reading {}", dir.join(file).display()))
+            };
+            let ca = PartnerCa::load(&read("ca.pem")?, &read("ca.key")?)?;
+            let issued = ca.issue_client(&name, days)?;
+            write(dir.join(format!("{name}.pem")), &issued.certificate_pem)?;
+            write(dir.join(format!("{name}.key")), &issued.key_pem)?;
+            let facts = linli_platform::partner::read_certificate(&issued.certificate_pem)
+                .map_err(|e| anyhow::anyhow!("the new certificate {e}"))?;
+            println!("{}", dir.join(format!("{name}.pem")).display());
+            println!("fingerprint (SHA-256): {}", facts.fingerprint);
+        }
+    }
+    Ok(())
 }
 
 /// Cancels `shutdown` on Ctrl-C or SIGTERM (what Kubernetes sends).

@@ -8,6 +8,8 @@ pub mod bookings;
 pub mod console;
 pub mod evaluation;
 pub mod finance;
+pub mod limits;
+pub mod partners;
 pub mod problem;
 pub mod routes;
 pub mod volunteers;
@@ -38,6 +40,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
 use crate::problem::Problem;
 
+pub use crate::limits::Limits;
+
 /// Where the gateway finds the services, and its limits.
 #[derive(Clone, Debug)]
 pub struct GatewayConfig {
@@ -48,6 +52,8 @@ pub struct GatewayConfig {
     pub evaluation_endpoint: String,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// Per-credential rate and concurrency, and the request deadline.
+    pub limits: Limits,
 }
 
 #[derive(Clone)]
@@ -63,21 +69,119 @@ pub struct AppState {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Linli", description = "The community service centres of a district: residents, services, volunteers, money and evaluation."),
-    paths(routes::list_centres, routes::create_centre, routes::update_centre, routes::create_resident, routes::get_resident, routes::list_residents, routes::import_residents, routes::erase_resident, routes::record_consent, routes::get_consents, routes::set_resident_status, routes::export_resident, routes::update_resident),
+    paths(routes::list_centres, routes::create_centre, routes::update_centre, routes::create_resident, routes::get_resident, routes::list_residents, routes::import_residents, routes::erase_resident, routes::record_consent, routes::get_consents, routes::set_resident_status, routes::export_resident, routes::update_resident, openapi_document, docs_page),
     components(schemas(problem::Problem, problem::FieldError)),
     modifiers(&BearerScheme),
-    tags((name = "registry", description = "Centres and residents"), (name = "evaluation", description = "KPIs and quality"))
+    tags((name = "registry", description = "Centres and residents"), (name = "evaluation", description = "KPIs and quality"), (name = "api", description = "This document and its page"))
 )]
 pub struct ApiDoc;
 
-/// The whole document: the registry's and evaluation's routes, and each service's own.
+/// The whole document: the registry's and evaluation's routes, and each service's own,
+/// with the errors every route can answer filled in (see [`CommonErrors`]).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(bookings::BookingsDoc::openapi());
     doc.merge(evaluation::EvaluationDoc::openapi());
     doc.merge(finance::FinanceDoc::openapi());
     doc.merge(volunteers::VolunteersDoc::openapi());
+    doc.merge(partners::PartnersDoc::openapi());
+    utoipa::Modify::modify(&CommonErrors, &mut doc);
     doc
+}
+
+/// This OpenAPI 3.1 document.
+#[utoipa::path(get, path = "/openapi.json", tag = "api",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
+pub async fn openapi_document() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(openapi())
+}
+
+/// A page that renders this document, served from the binary (no CDN, no fetch but
+/// `/openapi.json`).
+#[utoipa::path(get, path = "/docs", tag = "api",
+    responses((status = 200, description = "The API reference page", content_type = "text/html")))]
+pub async fn docs_page() -> axum::response::Html<&'static str> {
+    axum::response::Html(include_str!("docs.html"))
+}
+
+/// Every `/v1` route is for bearer tokens, and every route can answer the gateway's own
+/// errors: the document says so once here rather than in each route's attribute, so a new
+/// route is complete by construction.
+struct CommonErrors;
+
+impl utoipa::Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::header::HeaderBuilder;
+        use utoipa::openapi::security::SecurityRequirement;
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder, Type};
+
+        let problem = |description: &str| {
+            ResponseBuilder::new().description(description).content(
+                "application/problem+json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let secured = path.starts_with("/v1/");
+            let operations = [
+                item.get.as_mut(),
+                item.put.as_mut(),
+                item.post.as_mut(),
+                item.delete.as_mut(),
+                item.patch.as_mut(),
+            ];
+            for operation in operations.into_iter().flatten() {
+                let mut errors = vec![
+                    (
+                        "429",
+                        "Too many requests for this credential (per second or at once); see Retry-After",
+                    ),
+                    ("500", "An internal error; the trace id says where"),
+                    ("503", "A service is unavailable; try again shortly"),
+                    ("504", "The request took longer than its deadline"),
+                ];
+                if secured {
+                    operation.security.get_or_insert_with(|| {
+                        vec![SecurityRequirement::new("bearer", Vec::<String>::new())]
+                    });
+                    errors.extend([
+                        ("400", "A field is missing or invalid; `errors` names each"),
+                        ("401", "No bearer token, or one that is not valid"),
+                        ("403", "The caller's role or centres do not cover this"),
+                        ("404", "Nothing with this id, or no such centre"),
+                        ("409", "It conflicts with what is recorded"),
+                        ("422", "A rule of the service refused it"),
+                    ]);
+                }
+                if operation.request_body.is_some() {
+                    errors.push(("413", "The body is larger than the gateway accepts"));
+                    errors.push(("415", "The body is not of the documented media type"));
+                }
+                for (status, description) in errors {
+                    let mut response = problem(description);
+                    if status == "429" {
+                        response = response.header(
+                            "Retry-After",
+                            HeaderBuilder::new()
+                                .schema(
+                                    utoipa::openapi::ObjectBuilder::new()
+                                        .schema_type(Type::Integer),
+                                )
+                                .description(Some("Seconds to wait before trying again"))
+                                .build(),
+                        );
+                    }
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| response.build().into());
+                }
+            }
+        }
+    }
 }
 
 struct BearerScheme;
@@ -112,6 +216,7 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
         finance: FinanceClient::new(channel(&config.finance_endpoint)?),
     };
     let request_id = HeaderName::from_static("x-request-id");
+    let limiter = limits::Limiter::new(config.limits.clone(), state.keys.clone());
     Ok(Router::new()
         .route(
             "/v1/centres",
@@ -153,11 +258,16 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
         .merge(evaluation::routes())
         .merge(finance::routes())
         .merge(volunteers::routes())
+        .merge(partners::routes())
+        .route_layer(middleware::from_fn_with_state(limiter, limits::enforce))
+        // The console signs in with its own session cookie, not a bearer token.
         .merge(console::routes())
-        .route("/openapi.json", get(|| async { axum::Json(openapi()) }))
+        .route("/openapi.json", get(openapi_document))
+        .route("/docs", get(docs_page))
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such route") })
         .with_state(state)
         .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(middleware::from_fn(limits::problems_only))
         .layer(middleware::from_fn(observe))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid)))

@@ -16,10 +16,13 @@ use linli_platform::CancellationToken;
 use linli_platform::auth::{Role as AccessRole, TokenKeys};
 use linli_platform::config::{AuthArgs, BusArgs, DatabaseArgs, PersonalDataArgs};
 use linli_platform::crypto::{LOCAL_DATA_KEY, LOCAL_INDEX_KEY, Vault};
+use linli_platform::partner::{IssuedCertificate, PartnerCa, PartnerTlsArgs};
 use sqlx::PgPool;
+use std::path::{Path, PathBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use uuid::Uuid;
 
 pub const SERVICES: [&str; 5] = [
@@ -74,6 +77,7 @@ pub fn test_args(name: &str) -> ServeArgs {
             volunteers_port: 0,
             finance_port: 0,
             evaluation_port: 0,
+            partner_port: 0,
             admin_port: 0,
         },
         registry_endpoint: None,
@@ -82,7 +86,69 @@ pub fn test_args(name: &str) -> ServeArgs {
         finance_endpoint: None,
         evaluation_endpoint: None,
         body_limit: 64 * 1024,
+        partner_tls: Default::default(),
+        // The suites fire hundreds of requests at once from one token to test the
+        // services; the gateway's own limits are tested with settings of their own.
+        limits: linli_gateway::Limits {
+            rate_per_second: 1_000_000.0,
+            rate_burst: 1_000_000,
+            concurrency: 100_000,
+            request_timeout_secs: 120,
+        },
     }
+}
+
+/// Gives a platform a partner CA of its own and the listener's certificate (in a directory
+/// under the system's temporary one), as `linli partner init-ca` would; the directory,
+/// for issuing client certificates with [`partner_ca`].
+pub fn with_partner_tls(args: &mut ServeArgs) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("linli-partners-{}", unique_name()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let (ca, key) = PartnerCa::generate("test partner CA").expect("a CA");
+    let server = ca
+        .issue_server(&["localhost".into(), "127.0.0.1".into()])
+        .expect("a server certificate");
+    for (file, text) in [
+        ("ca.pem", &ca.certificate_pem),
+        ("ca.key", &key),
+        ("server.pem", &server.certificate_pem),
+        ("server.key", &server.key_pem),
+    ] {
+        std::fs::write(dir.join(file), text).expect("written");
+    }
+    args.partner_tls = PartnerTlsArgs {
+        partner_tls_cert: Some(dir.join("server.pem")),
+        partner_tls_key: Some(dir.join("server.key")),
+        partner_client_ca: Some(dir.join("ca.pem")),
+    };
+    dir
+}
+
+/// The partner CA in `dir`.
+pub fn partner_ca(dir: &Path) -> PartnerCa {
+    let read = |file: &str| std::fs::read_to_string(dir.join(file)).expect("the CA's files");
+    PartnerCa::load(&read("ca.pem"), &read("ca.key")).expect("the CA loads")
+}
+
+/// A channel to the partner port presenting `client` (or no certificate at all).
+pub async fn partner_channel(
+    platform: &TestPlatform,
+    dir: &Path,
+    client: Option<&IssuedCertificate>,
+) -> Result<Channel, tonic::transport::Error> {
+    let address = platform.partner.expect("started with_partner_tls");
+    let ca = std::fs::read_to_string(dir.join("ca.pem")).expect("the CA certificate");
+    let mut tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(ca))
+        .domain_name("localhost");
+    if let Some(client) = client {
+        tls = tls.identity(Identity::from_pem(&client.certificate_pem, &client.key_pem));
+    }
+    Endpoint::from_shared(format!("https://{address}"))?
+        .tls_config(tls)?
+        .connect_timeout(Duration::from_secs(5))
+        .connect()
+        .await
 }
 
 /// `linli serve all`, in this process, on its own databases and bus names.
@@ -95,6 +161,8 @@ pub struct TestPlatform {
     pub volunteers: SocketAddr,
     pub finance: SocketAddr,
     pub evaluation: SocketAddr,
+    /// The partner gRPC port, when started [`with_partner_tls`].
+    pub partner: Option<SocketAddr>,
     pub admin: SocketAddr,
     pub keys: TokenKeys,
     pub http: reqwest::Client,
@@ -143,6 +211,7 @@ impl TestPlatform {
             volunteers: running.volunteers.expect("serve all runs volunteers"),
             finance: running.finance.expect("serve all runs finance"),
             evaluation: running.evaluation.expect("serve all runs evaluation"),
+            partner: running.partner,
             admin: running.admin,
             keys: TokenKeys::new(&args.auth),
             http: reqwest::Client::new(),

@@ -1,7 +1,7 @@
 //! The bookings gRPC surface: requests in, checks, store calls, responses out.
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
-use linli_platform::auth::{Access, caller, scoped_centre};
+use linli_platform::auth::{Access, Caller, caller, partner_centre, scoped_centre};
 use linli_platform::error::Violations;
 use linli_proto::bookings::v1 as pb;
 use linli_proto::bookings::v1::bookings_server::Bookings;
@@ -17,6 +17,11 @@ use crate::store::{
     self, BookingFilter, BookingView, FacilityRow, OfferingRow, SeriesRow, SessionFilter,
     SessionRow,
 };
+
+/// A partner's scopes here: the offerings it provides, and the bookings of them.
+const OFFERINGS_WRITE: &str = "bookings.offerings:write";
+const OFFERINGS_READ: &str = "bookings.offerings:read";
+const BOOKINGS_READ: &str = "bookings.bookings:read";
 
 const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 200;
@@ -308,6 +313,32 @@ fn offering_from(centre: Uuid, o: pb::Offering) -> Result<OfferingRow, Violation
     })
 }
 
+/// For a partner: the centre, once one of `scopes` is granted there, and the partner.
+fn partner_at(caller: &Caller, centre_id: &str, scopes: &[&str]) -> Result<(Uuid, Uuid), Status> {
+    let partner = caller
+        .partner_id()
+        .ok_or_else(|| Status::permission_denied("not a partner"))?;
+    let mut refusal = None;
+    for scope in scopes {
+        match partner_centre(caller, centre_id, scope) {
+            Ok(centre) => return Ok((centre, partner)),
+            Err(status) => refusal = Some(status),
+        }
+    }
+    Err(refusal.unwrap_or_else(|| Status::permission_denied("no scope")))
+}
+
+/// A partner sees only the offerings it provides, and their bookings.
+fn provided_by(row: &OfferingRow, partner: Uuid) -> Result<(), Status> {
+    if row.provider == "partner" && row.provider_id == Some(partner) {
+        Ok(())
+    } else {
+        Err(Status::permission_denied(
+            "the offering is not one this partner provides",
+        ))
+    }
+}
+
 fn scope(scope: i32) -> Result<bool, Violations> {
     match pb::Scope::try_from(scope) {
         Ok(pb::Scope::This) | Ok(pb::Scope::Unspecified) => Ok(false),
@@ -347,16 +378,25 @@ impl Bookings for BookingsApi {
         &self,
         request: Request<pb::CreateOfferingRequest>,
     ) -> Result<Response<pb::Offering>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Write,
-            PLANNERS,
-        )?;
-        let offering = request
+        let who = caller(&request)?;
+        let (centre, partner) = if who.is_partner() {
+            let (centre, partner) =
+                partner_at(who, &request.get_ref().centre_id, &[OFFERINGS_WRITE])?;
+            (centre, Some(partner))
+        } else {
+            let centre = scoped_centre(who, &request.get_ref().centre_id, Access::Write, PLANNERS)?;
+            (centre, None)
+        };
+        let mut offering = request
             .into_inner()
             .offering
             .ok_or_else(|| Violations::one("offering", "is required"))?;
+        // A partner's offering is always its own.
+        if let Some(partner) = partner {
+            offering.provider = "partner".into();
+            offering.provider_id = partner.to_string();
+            offering.staff_id.clear();
+        }
         let row = offering_from(centre, offering)?;
         let created = store::create_offering(&self.pool, &row).await?;
         Ok(Response::new(offering_to_pb(created)))
@@ -366,15 +406,24 @@ impl Bookings for BookingsApi {
         &self,
         request: Request<pb::GetOfferingRequest>,
     ) -> Result<Response<pb::Offering>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let who = caller(&request)?;
+        let (centre, partner) = if who.is_partner() {
+            let (centre, partner) = partner_at(
+                who,
+                &request.get_ref().centre_id,
+                &[OFFERINGS_READ, OFFERINGS_WRITE],
+            )?;
+            (centre, Some(partner))
+        } else {
+            let centre = scoped_centre(who, &request.get_ref().centre_id, Access::Read, READERS)?;
+            (centre, None)
+        };
         let id = parse_id("offering_id", &request.get_ref().offering_id)?;
         let mut conn = self.pool.acquire().await.map_err(Error::from)?;
         let row = store::find_offering(&mut conn, centre, id).await?;
+        if let Some(partner) = partner {
+            provided_by(&row, partner)?;
+        }
         Ok(Response::new(offering_to_pb(row)))
     }
 
@@ -382,18 +431,27 @@ impl Bookings for BookingsApi {
         &self,
         request: Request<pb::ListOfferingsRequest>,
     ) -> Result<Response<pb::ListOfferingsResponse>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let who = caller(&request)?;
+        let (centre, partner) = if who.is_partner() {
+            let (centre, partner) = partner_at(
+                who,
+                &request.get_ref().centre_id,
+                &[OFFERINGS_READ, OFFERINGS_WRITE],
+            )?;
+            (centre, Some(partner))
+        } else {
+            let centre = scoped_centre(who, &request.get_ref().centre_id, Access::Read, READERS)?;
+            (centre, None)
+        };
         let req = request.into_inner();
         let category = (!req.category.is_empty()).then_some(req.category.as_str());
         let kind = kind_of(req.kind).map(Kind::as_str);
-        let rows = store::list_offerings(&self.pool, centre, category, kind)
+        let mut rows = store::list_offerings(&self.pool, centre, category, kind)
             .await
             .map_err(Error::from)?;
+        if let Some(partner) = partner {
+            rows.retain(|row| provided_by(row, partner).is_ok());
+        }
         Ok(Response::new(pb::ListOfferingsResponse {
             offerings: rows.into_iter().map(offering_to_pb).collect(),
         }))
@@ -797,14 +855,23 @@ impl Bookings for BookingsApi {
         &self,
         request: Request<pb::GetBookingRequest>,
     ) -> Result<Response<pb::Booking>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let who = caller(&request)?;
+        let (centre, partner) = if who.is_partner() {
+            let (centre, partner) =
+                partner_at(who, &request.get_ref().centre_id, &[BOOKINGS_READ])?;
+            (centre, Some(partner))
+        } else {
+            let centre = scoped_centre(who, &request.get_ref().centre_id, Access::Read, READERS)?;
+            (centre, None)
+        };
         let id = parse_id("booking_id", &request.get_ref().booking_id)?;
         let view = store::find_booking(&self.pool, centre, id).await?;
+        if let Some(partner) = partner {
+            let mut conn = self.pool.acquire().await.map_err(Error::from)?;
+            let offering =
+                store::find_offering(&mut conn, centre, view.booking.offering_id).await?;
+            provided_by(&offering, partner)?;
+        }
         Ok(Response::new(booking_to_pb(view)))
     }
 
@@ -812,13 +879,23 @@ impl Bookings for BookingsApi {
         &self,
         request: Request<pb::ListBookingsRequest>,
     ) -> Result<Response<pb::ListBookingsResponse>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let who = caller(&request)?;
+        let (centre, partner) = if who.is_partner() {
+            let (centre, partner) =
+                partner_at(who, &request.get_ref().centre_id, &[BOOKINGS_READ])?;
+            (centre, Some(partner))
+        } else {
+            let centre = scoped_centre(who, &request.get_ref().centre_id, Access::Read, READERS)?;
+            (centre, None)
+        };
         let req = request.into_inner();
+        if let Some(partner) = partner
+            && let Some(offering) = optional_id("offering_id", &req.offering_id)?
+        {
+            let mut conn = self.pool.acquire().await.map_err(Error::from)?;
+            let row = store::find_offering(&mut conn, centre, offering).await?;
+            provided_by(&row, partner)?;
+        }
         let size = match req.page_size {
             0 => DEFAULT_PAGE,
             n if n > MAX_PAGE => {
@@ -840,6 +917,7 @@ impl Bookings for BookingsApi {
             status: status_text(req.status).map(str::to_owned),
             before,
             limit: i64::from(size) + 1,
+            provider: partner,
         };
         let mut views = store::list_bookings(&self.pool, &filter).await?;
         let next_page_token = if views.len() > size as usize {

@@ -41,9 +41,10 @@ pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result
         ))
         .await?;
     tokio::spawn(sweep(started.pool.clone(), ctx.shutdown.clone()));
-    let api = grpc::BookingsApi::new(started.pool.clone());
-    let routes = Routes::new(BookingsServer::with_interceptor(
-        api,
+    let server = BookingsServer::new(grpc::BookingsApi::new(started.pool.clone()));
+    ctx.partner.offer(server.clone());
+    let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(
+        server,
         Authenticate(ctx.keys.clone()),
     ));
     started.serve(listener, GRPC_SERVICE, routes).await

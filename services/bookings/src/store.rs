@@ -1403,6 +1403,8 @@ pub struct BookingFilter {
     /// Only bookings that arrived before this one (keyset pagination, newest first).
     pub before: Option<i64>,
     pub limit: i64,
+    /// Only bookings of offerings this partner provides (a partner's list).
+    pub provider: Option<Uuid>,
 }
 
 pub async fn list_bookings(
@@ -1417,6 +1419,8 @@ pub async fn list_bookings(
            AND ($4::uuid IS NULL OR EXISTS (SELECT 1 FROM seats s WHERE s.booking_id = b.id AND s.session_id = $4))
            AND ($5::text IS NULL OR b.status = $5)
            AND ($6::bigint IS NULL OR b.arrival < $6)
+           AND ($8::uuid IS NULL OR EXISTS (SELECT 1 FROM offerings o WHERE o.id = b.offering_id
+                                             AND o.provider = 'partner' AND o.provider_id = $8))
          ORDER BY b.arrival DESC LIMIT $7"))
     .bind(filter.centre)
     .bind(filter.resident)
@@ -1425,6 +1429,7 @@ pub async fn list_bookings(
     .bind(&filter.status)
     .bind(filter.before)
     .bind(filter.limit)
+    .bind(filter.provider)
     .fetch_all(&mut *conn)
     .await?;
     let ids: Vec<Uuid> = rows.iter().map(|b| b.id).collect();

@@ -2,7 +2,7 @@
 //! instruments.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use linli_platform::auth::{Access, Role, caller, scoped_centre};
+use linli_platform::auth::{Access, Caller, Role, caller, partner_centre, scoped_centre};
 use linli_platform::bus::{Incoming, outbox};
 use linli_platform::error::{Violations, internal};
 use linli_proto::evaluation::v1 as pb;
@@ -72,6 +72,16 @@ fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
         seconds: at.timestamp(),
         nanos: at.timestamp_subsec_nanos() as i32,
+    }
+}
+
+/// Staff who read KPIs by role, or a partner whose agreement grants the centre's
+/// published figures (`evaluation.kpis:read`).
+fn kpi_reader(caller: &Caller, centre_id: &str) -> Result<Uuid, Status> {
+    if caller.is_partner() {
+        partner_centre(caller, centre_id, "evaluation.kpis:read")
+    } else {
+        scoped_centre(caller, centre_id, Access::Read, READERS)
     }
 }
 
@@ -205,12 +215,7 @@ impl Evaluation for EvaluationApi {
         &self,
         request: Request<pb::GetCentreKpisRequest>,
     ) -> Result<Response<pb::CentreKpis>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let centre = kpi_reader(caller(&request)?, &request.get_ref().centre_id)?;
         let period = period(&request.get_ref().period)?;
         let (report, _) = self.centre_kpis(centre, &period).await?;
         Ok(Response::new(report))
@@ -254,12 +259,7 @@ impl Evaluation for EvaluationApi {
         &self,
         request: Request<pb::GetKpiSeriesRequest>,
     ) -> Result<Response<pb::KpiSeries>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let centre = kpi_reader(caller(&request)?, &request.get_ref().centre_id)?;
         let req = request.into_inner();
         let mut v = Violations::default();
         if domain::kpi(&req.kpi).is_none() {

@@ -31,8 +31,11 @@ pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result
         ))
         .await?;
     let api = grpc::EvaluationApi::new(started.pool.clone());
-    let routes = Routes::new(EvaluationServer::with_interceptor(
-        api,
+    let server = EvaluationServer::new(api);
+    // Partners reach the same service over mutual TLS; their scopes decide, not roles.
+    ctx.partner.offer(server.clone());
+    let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(
+        server,
         Authenticate(ctx.keys.clone()),
     ));
     started.serve(listener, GRPC_SERVICE, routes).await

@@ -37,8 +37,11 @@ pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result
         ))
         .await?;
     let api = grpc::FinanceApi::new(started.pool.clone(), ctx.vault.clone());
-    let routes = Routes::new(FinanceServer::with_interceptor(
-        api,
+    let server = FinanceServer::new(api);
+    // Partners reach the same service over mutual TLS; their scopes decide, not roles.
+    ctx.partner.offer(server.clone());
+    let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(
+        server,
         Authenticate(ctx.keys.clone()),
     ));
     started.serve(listener, GRPC_SERVICE, routes).await

@@ -2,6 +2,11 @@
 //! forwards it in gRPC metadata, and every service checks it again and asks
 //! [`Caller::authorize`] on every call, so a service is safe when reached directly. Deny by
 //! default: a role not named for an action may not do it, and an auditor never writes.
+//!
+//! Partners are different: they reach the services over mutual TLS (see
+//! [`crate::partner`]), and what they may do comes from their agreements, as [`Grant`]s of
+//! a scope at a centre. A partner never passes a role check; a call a partner may make asks
+//! [`Caller::require_scope`] (or [`partner_centre`]) explicitly.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -90,7 +95,32 @@ pub struct Caller {
     pub subject: String,
     pub roles: BTreeSet<Role>,
     pub centres: BTreeSet<Uuid>,
+    /// A partner's scopes, each at one centre, from the agreements in force at the time of
+    /// the call; empty for staff, whose roles say what they may do.
+    pub scopes: BTreeSet<Grant>,
 }
+
+/// One scope an agreement grants a partner at one centre, e.g. `bookings.bookings:read`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Grant {
+    pub centre: Uuid,
+    pub scope: String,
+}
+
+/// The scopes an agreement can grant. `<service>.<resource>:<read|write>`.
+pub const SCOPES: [&str; 6] = [
+    // The offerings the partner provides at the centre: create and read them.
+    "bookings.offerings:write",
+    "bookings.offerings:read",
+    // Bookings of the partner's own offerings, never anyone else's.
+    "bookings.bookings:read",
+    // The centre's published KPIs.
+    "evaluation.kpis:read",
+    // Residents who consented to sharing with partners, masked.
+    "registry.residents:read",
+    // Hours of the partner's volunteers (a volunteer association's own system).
+    "volunteers.hours:write",
+];
 
 /// Reading or changing data: an auditor may only read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,6 +139,8 @@ pub enum AuthError {
     RoleDenied,
     #[error("the caller may not act for this centre")]
     CentreDenied,
+    #[error("the partner's agreements do not grant {0} at this centre")]
+    ScopeDenied(String),
 }
 
 impl Caller {
@@ -139,14 +171,45 @@ impl Caller {
     }
 
     /// The role half of [`authorize`](Self::authorize), for calls not about one centre.
+    /// A partner never passes it, even when named: partners act through scopes only.
     pub fn require_role(&self, access: Access, allowed: &[Role]) -> Result<(), AuthError> {
         let permitted = self.roles.iter().any(|role| {
-            allowed.contains(role) && !(access == Access::Write && *role == Role::Auditor)
+            allowed.contains(role)
+                && *role != Role::Partner
+                && !(access == Access::Write && *role == Role::Auditor)
         });
         if permitted {
             Ok(())
         } else {
             Err(AuthError::RoleDenied)
+        }
+    }
+
+    /// Whether this is a partner's system calling over mutual TLS.
+    pub fn is_partner(&self) -> bool {
+        self.roles.contains(&Role::Partner)
+    }
+
+    /// The partner organisation's id, for a partner.
+    pub fn partner_id(&self) -> Option<Uuid> {
+        if self.is_partner() {
+            Uuid::parse_str(&self.subject).ok()
+        } else {
+            None
+        }
+    }
+
+    /// Allows a partner's call when an agreement in force grants `scope` at `centre`.
+    pub fn require_scope(&self, centre: Uuid, scope: &str) -> Result<(), AuthError> {
+        let granted = self.is_partner()
+            && self
+                .scopes
+                .iter()
+                .any(|grant| grant.centre == centre && grant.scope == scope);
+        if granted {
+            Ok(())
+        } else {
+            Err(AuthError::ScopeDenied(scope.to_owned()))
         }
     }
 }
@@ -213,10 +276,17 @@ impl TokenKeys {
         if claims.roles.is_empty() {
             return Err(AuthError::Invalid("the token names no role".into()));
         }
+        // A partner's identity comes from its certificate, never from a token.
+        if claims.roles.contains(&Role::Partner) {
+            return Err(AuthError::Invalid(
+                "partners authenticate with a client certificate".into(),
+            ));
+        }
         Ok(Caller {
             subject: claims.sub,
             roles: claims.roles.into_iter().collect(),
             centres: claims.centres.into_iter().collect(),
+            scopes: BTreeSet::new(),
         })
     }
 
@@ -265,7 +335,20 @@ pub fn scoped_centre(
     Ok(centre)
 }
 
-/// The caller the [`Authenticate`] interceptor admitted.
+/// The centre a partner's request names, once an agreement in force grants `scope` there:
+/// the partner's counterpart of [`scoped_centre`].
+pub fn partner_centre(
+    caller: &Caller,
+    centre_id: &str,
+    scope: &str,
+) -> Result<Uuid, tonic::Status> {
+    let centre = Uuid::parse_str(centre_id)
+        .map_err(|_| crate::error::Violations::one("centre_id", "must be a UUID"))?;
+    caller.require_scope(centre, scope)?;
+    Ok(centre)
+}
+
+/// The caller the [`Authenticate`] interceptor (or the partner listener) admitted.
 pub fn caller<T>(request: &tonic::Request<T>) -> Result<&Caller, tonic::Status> {
     request
         .extensions()
@@ -279,7 +362,7 @@ impl From<AuthError> for tonic::Status {
             AuthError::Missing | AuthError::Invalid(_) => {
                 tonic::Status::unauthenticated(error.to_string())
             }
-            AuthError::RoleDenied | AuthError::CentreDenied => {
+            AuthError::RoleDenied | AuthError::CentreDenied | AuthError::ScopeDenied(_) => {
                 tonic::Status::permission_denied(error.to_string())
             }
         }
@@ -303,6 +386,7 @@ mod tests {
             subject: "s".into(),
             roles: roles.iter().copied().collect(),
             centres: centres.iter().copied().collect(),
+            scopes: BTreeSet::new(),
         }
     }
 
@@ -362,6 +446,41 @@ mod tests {
             admin.authorize(other, Access::Write, &[Role::DistrictAdmin]),
             Ok(())
         );
+    }
+
+    #[test]
+    fn a_partner_acts_only_through_a_scope_at_the_centre_its_agreement_names() {
+        let (own, other) = (Uuid::new_v4(), Uuid::new_v4());
+        let mut partner = caller(&[Role::Partner], &[own]);
+        partner.scopes.insert(Grant {
+            centre: own,
+            scope: "bookings.bookings:read".into(),
+        });
+        assert_eq!(partner.require_scope(own, "bookings.bookings:read"), Ok(()));
+        assert!(
+            partner
+                .require_scope(other, "bookings.bookings:read")
+                .is_err()
+        );
+        assert!(
+            partner
+                .require_scope(own, "bookings.offerings:write")
+                .is_err()
+        );
+        // Named in a role list or not, a partner never passes a role check.
+        assert_eq!(
+            partner.authorize(own, Access::Write, &[Role::Partner]),
+            Err(AuthError::RoleDenied)
+        );
+        // Staff hold no scopes.
+        let desk = caller(&[Role::FrontDesk], &[own]);
+        assert!(desk.require_scope(own, "bookings.bookings:read").is_err());
+    }
+
+    #[test]
+    fn a_token_claiming_the_partner_role_is_refused() {
+        let token = keys().issue("p", &[Role::Partner], &[], Duration::hours(1));
+        assert!(matches!(keys().verify(&token), Err(AuthError::Invalid(_))));
     }
 
     #[test]

@@ -79,7 +79,7 @@ async fn report_health(
 /// trace, and request count and duration by method and status code.
 #[derive(Clone)]
 pub struct Observe<S> {
-    inner: S,
+    pub(crate) inner: S,
 }
 
 impl<S, B, R> tower::Service<http::Request<B>> for Observe<S>

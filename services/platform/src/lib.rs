@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod grpc;
 pub mod metrics;
+pub mod partner;
 pub mod service;
 pub mod telemetry;
 

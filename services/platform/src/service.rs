@@ -25,6 +25,8 @@ pub struct ServiceContext {
     pub keys: TokenKeys,
     pub vault: Vault,
     pub readiness: Readiness,
+    /// Where each service offers its gRPC to the partner listener.
+    pub partner: crate::partner::PartnerRoutes,
     /// Cancelled when the process is asked to stop.
     pub shutdown: CancellationToken,
 }

@@ -16,6 +16,8 @@ pub enum Error {
     DuplicateNationalId,
     #[error("another centre has this code")]
     DuplicateCentreCode,
+    #[error("{0}")]
+    Conflict(&'static str),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -46,7 +48,7 @@ impl From<Error> for Status {
             Error::Invalid(violations) => violations.into(),
             Error::Denied(denied) => denied.into(),
             Error::NotFound(what) => Status::not_found(format!("{what} not found")),
-            Error::DuplicateNationalId | Error::DuplicateCentreCode => {
+            Error::DuplicateNationalId | Error::DuplicateCentreCode | Error::Conflict(_) => {
                 Status::already_exists(error.to_string())
             }
             Error::Database(error) => internal(&error),

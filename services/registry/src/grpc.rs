@@ -1,9 +1,11 @@
 //! The registry's gRPC surface: requests in, domain and store calls, responses out.
 
+mod partners;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use linli_platform::auth::{Access, Caller, caller, scoped_centre};
+use linli_platform::auth::{Access, Caller, caller, partner_centre, scoped_centre};
 use linli_platform::crypto::{CryptoError, Vault};
 use linli_platform::error::Violations;
 use linli_proto::registry::v1 as pb;
@@ -22,6 +24,9 @@ use crate::domain::{
 use crate::error::Error;
 use crate::events::timestamp;
 use crate::store::{self, ResidentRow};
+
+/// The scope a partner reads residents with: only those who consented, masked.
+const PARTNER_RESIDENTS: &str = "registry.residents:read";
 
 const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 200;
@@ -234,6 +239,60 @@ fn parse_id(field: &str, text: &str) -> Result<Uuid, Violations> {
     Uuid::parse_str(text).map_err(|_| Violations::one(field, "must be a UUID"))
 }
 
+/// What a partner may learn of a resident who consented to sharing: enough to deliver a
+/// service (the given name's first character, age band by year, building, categories),
+/// never contact details, IDs, rooms, skills or health.
+fn partner_view(resident: pb::Resident) -> pb::Resident {
+    let mut name = resident.name.chars();
+    let masked_name = name
+        .next()
+        .map(|first| std::iter::once(first).chain(name.map(|_| '*')).collect())
+        .unwrap_or_default();
+    pb::Resident {
+        name: masked_name,
+        date_of_birth: resident.date_of_birth.chars().take(4).collect(),
+        phone: None,
+        national_id: None,
+        unit: String::new(),
+        room: String::new(),
+        skills: Vec::new(),
+        health_note: None,
+        ..resident
+    }
+}
+
+impl RegistryApi {
+    /// One resident for a partner: only with the scope at the resident's centre, only if
+    /// the resident consented to sharing with partners, and only the partner's view.
+    async fn partner_resident(
+        &self,
+        caller: &Caller,
+        req: &pb::GetResidentRequest,
+    ) -> Result<Response<pb::Resident>, Status> {
+        let centre_id = partner_centre(caller, &req.centre_id, PARTNER_RESIDENTS)?;
+        if !req.national_id_purpose.trim().is_empty() {
+            return Err(Status::permission_denied(
+                "partners never see a resident's national ID",
+            ));
+        }
+        let id = parse_id("id", &req.id).map_err(Error::from)?;
+        let row = store::find_resident(&self.pool, centre_id, id)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::NotFound("resident"))?;
+        if !store::shares_with_partners(&self.pool, id)
+            .await
+            .map_err(Error::from)?
+        {
+            return Err(Status::permission_denied(
+                "the resident has not consented to sharing with partners",
+            ));
+        }
+        let resident = self.one(row, caller, false).await?;
+        Ok(Response::new(partner_view(resident)))
+    }
+}
+
 fn today() -> chrono::NaiveDate {
     // Ages are a calendar matter for the district, whose centres keep China Standard Time.
     (Utc::now() + chrono::Duration::hours(8)).date_naive()
@@ -327,6 +386,9 @@ impl Registry for RegistryApi {
     ) -> Result<Response<pb::Resident>, Status> {
         let caller = caller(&request)?.clone();
         let req = request.into_inner();
+        if caller.is_partner() {
+            return self.partner_resident(&caller, &req).await;
+        }
         let centre_id = scoped_centre(&caller, &req.centre_id, Access::Read, STAFF_READERS)?;
         let id = parse_id("id", &req.id).map_err(Error::from)?;
         let row = store::find_resident(&self.pool, centre_id, id)
@@ -372,7 +434,11 @@ impl Registry for RegistryApi {
     ) -> Result<Response<pb::ListResidentsResponse>, Status> {
         let caller = caller(&request)?.clone();
         let req = request.into_inner();
-        let centre_id = scoped_centre(&caller, &req.centre_id, Access::Read, STAFF_READERS)?;
+        let centre_id = if caller.is_partner() {
+            partner_centre(&caller, &req.centre_id, PARTNER_RESIDENTS)?
+        } else {
+            scoped_centre(&caller, &req.centre_id, Access::Read, STAFF_READERS)?
+        };
         let size = match req.page_size {
             0 => DEFAULT_PAGE,
             n if n <= MAX_PAGE => n,
@@ -440,6 +506,7 @@ impl Registry for RegistryApi {
             building: Some(req.building.trim().to_owned()).filter(|b| !b.is_empty()),
             status,
             skill: Some(req.skill.trim().to_owned()).filter(|s| !s.is_empty()),
+            partner_sharing: caller.is_partner(),
         };
         let mut rows =
             store::list_residents(&self.pool, centre_id, &filter, after, i64::from(size) + 1)
@@ -453,7 +520,10 @@ impl Registry for RegistryApi {
         } else {
             String::new()
         };
-        let residents = self.residents(rows, &caller, false).await?;
+        let mut residents = self.residents(rows, &caller, false).await?;
+        if caller.is_partner() {
+            residents = residents.into_iter().map(partner_view).collect();
+        }
         Ok(Response::new(pb::ListResidentsResponse {
             residents,
             next_page_token,
@@ -664,6 +734,75 @@ impl Registry for RegistryApi {
             .await
             .map_err(Error::from)?;
         self.consents(resident_id).await
+    }
+
+    async fn create_partner(
+        &self,
+        request: Request<pb::CreatePartnerRequest>,
+    ) -> Result<Response<pb::Partner>, Status> {
+        let caller = caller(&request)?.clone();
+        self.create_partner_for(&caller, request.into_inner()).await
+    }
+
+    async fn get_partner(
+        &self,
+        request: Request<pb::GetPartnerRequest>,
+    ) -> Result<Response<pb::Partner>, Status> {
+        let caller = caller(&request)?.clone();
+        self.get_partner_for(&caller, request.into_inner()).await
+    }
+
+    async fn list_partners(
+        &self,
+        request: Request<pb::ListPartnersRequest>,
+    ) -> Result<Response<pb::ListPartnersResponse>, Status> {
+        let caller = caller(&request)?.clone();
+        self.list_partners_for(&caller).await
+    }
+
+    async fn create_agreement(
+        &self,
+        request: Request<pb::CreateAgreementRequest>,
+    ) -> Result<Response<pb::Agreement>, Status> {
+        let caller = caller(&request)?.clone();
+        self.create_agreement_for(&caller, request.into_inner())
+            .await
+    }
+
+    async fn revoke_agreement(
+        &self,
+        request: Request<pb::RevokeAgreementRequest>,
+    ) -> Result<Response<pb::Agreement>, Status> {
+        let caller = caller(&request)?.clone();
+        self.revoke_agreement_for(&caller, request.into_inner())
+            .await
+    }
+
+    async fn register_credential(
+        &self,
+        request: Request<pb::RegisterCredentialRequest>,
+    ) -> Result<Response<pb::Credential>, Status> {
+        let caller = caller(&request)?.clone();
+        self.register_credential_for(&caller, request.into_inner())
+            .await
+    }
+
+    async fn revoke_credential(
+        &self,
+        request: Request<pb::RevokeCredentialRequest>,
+    ) -> Result<Response<pb::Credential>, Status> {
+        let caller = caller(&request)?.clone();
+        self.revoke_credential_for(&caller, request.into_inner())
+            .await
+    }
+
+    async fn resolve_partner_certificate(
+        &self,
+        request: Request<pb::ResolvePartnerCertificateRequest>,
+    ) -> Result<Response<pb::PartnerAccess>, Status> {
+        let caller = caller(&request)?.clone();
+        self.resolve_partner_certificate_for(&caller, request.into_inner())
+            .await
     }
 
     async fn get_consents(

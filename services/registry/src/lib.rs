@@ -34,6 +34,7 @@ pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result
     let api = grpc::RegistryApi::new(started.pool.clone(), ctx.vault.clone());
     // Spreadsheet imports arrive in one message: allow files of up to 64 MiB.
     let server = RegistryServer::new(api).max_decoding_message_size(IMPORT_LIMIT);
+    ctx.partner.offer(server.clone());
     let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(
         server,
         Authenticate(ctx.keys.clone()),

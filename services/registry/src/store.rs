@@ -11,6 +11,8 @@ use crate::domain::centre::CentreDetails;
 use crate::domain::status::Status;
 use crate::domain::{NameQuery, NewResident, name_keys};
 use crate::events;
+
+pub mod partners;
 use linli_proto::events::v1::{ResidentDeceased, ResidentMovedOut, ResidentReturned};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -788,6 +790,23 @@ pub async fn find_resident(
     .await
 }
 
+/// The latest partner-sharing record of the resident is a grant: a withdrawal hides the
+/// resident from partners at once.
+const CONSENTED_TO_PARTNERS: &str = " AND (SELECT c.granted FROM consents c \
+     WHERE c.resident_id = residents.id AND c.purpose = 'partner_sharing' \
+     ORDER BY c.id DESC LIMIT 1) IS TRUE";
+
+/// Whether the resident's consent to sharing with partners holds now.
+pub async fn shares_with_partners(pool: &PgPool, resident_id: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COALESCE((SELECT granted FROM consents WHERE resident_id = $1 \
+         AND purpose = 'partner_sharing' ORDER BY id DESC LIMIT 1), false)",
+    )
+    .bind(resident_id)
+    .fetch_one(pool)
+    .await
+}
+
 /// Which of a centre's residents a list shows.
 #[derive(Debug, Default)]
 pub struct ResidentFilter {
@@ -800,6 +819,8 @@ pub struct ResidentFilter {
     pub status: Option<String>,
     /// Part of a directory entry: `医` finds 医生 and 中医.
     pub skill: Option<String>,
+    /// Only residents whose consent to sharing with partners holds now (a partner's list).
+    pub partner_sharing: bool,
 }
 
 /// A page of a centre's residents matching `filter`, newest registration first, after the
@@ -854,6 +875,9 @@ pub async fn list_residents(
             .push(" AND EXISTS (SELECT 1 FROM resident_skills s WHERE s.resident_id = residents.id AND strpos(s.name, ")
             .push_bind(skill.clone())
             .push(") > 0)");
+    }
+    if filter.partner_sharing {
+        query.push(CONSENTED_TO_PARTNERS);
     }
     if let Some(date) = filter.born_on_or_after {
         query.push(" AND date_of_birth >= ").push_bind(date);

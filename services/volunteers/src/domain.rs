@@ -27,14 +27,14 @@ pub const DESK: &[Role] = &[
 pub const COORDINATORS: &[Role] = &[Role::DistrictAdmin, Role::CentreManager, Role::Coordinator];
 /// Staff records and performance reviews.
 pub const MANAGERS: &[Role] = &[Role::DistrictAdmin, Role::CentreManager];
-/// Who may log a volunteer's own hours: the desk on their behalf, or a partner volunteer
-/// association's system; a coordinator verifies them either way.
+/// Who may log a volunteer's own hours: the desk on their behalf (a partner volunteer
+/// association's system logs them with the `volunteers.hours:write` scope instead); a
+/// coordinator verifies them either way.
 pub const HOUR_LOGGERS: &[Role] = &[
     Role::DistrictAdmin,
     Role::CentreManager,
     Role::Coordinator,
     Role::FrontDesk,
-    Role::Partner,
 ];
 
 pub const POSITIONS: [&str; 6] = [

@@ -942,12 +942,23 @@ impl Volunteers for VolunteersApi {
     }
 
     async fn log_hours(&self, request: Request<pb::LogHoursRequest>) -> Reply<pb::HourEntry> {
-        let (who, centre) = scope(
-            &request,
-            &request.get_ref().centre_id,
-            Access::Write,
-            HOUR_LOGGERS,
-        )?;
+        // A volunteer association's own system logs hours with its agreement's scope.
+        let (who, centre) = if caller(&request)?.is_partner() {
+            let who = caller(&request)?.clone();
+            let centre = linli_platform::auth::partner_centre(
+                &who,
+                &request.get_ref().centre_id,
+                "volunteers.hours:write",
+            )?;
+            (who, centre)
+        } else {
+            scope(
+                &request,
+                &request.get_ref().centre_id,
+                Access::Write,
+                HOUR_LOGGERS,
+            )?
+        };
         let r = request.into_inner();
         let mut v = Violations::default();
         let volunteer = parse_id("volunteer_id", &r.volunteer_id)

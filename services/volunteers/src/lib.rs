@@ -60,8 +60,11 @@ pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result
         ctx.shutdown.clone(),
     ));
     let api = grpc::VolunteersApi::new(started.pool.clone());
-    let routes = Routes::new(VolunteersServer::with_interceptor(
-        api,
+    let server = VolunteersServer::new(api);
+    // Partners reach the same service over mutual TLS; their scopes decide, not roles.
+    ctx.partner.offer(server.clone());
+    let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(
+        server,
         Authenticate(ctx.keys.clone()),
     ));
     started.serve(listener, GRPC_SERVICE, routes).await

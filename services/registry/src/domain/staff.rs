@@ -221,6 +221,7 @@ mod tests {
             subject: "m".into(),
             roles: [Role::CentreManager].into(),
             centres: [own].into(),
+            scopes: Default::default(),
         };
         let desk = |centre: Uuid| {
             NewAccount::parse(

@@ -1,0 +1,382 @@
+//! Partner organisations over gRPC: registering them and their certificates, agreements at
+//! centres, and the question the partner listener asks on every call.
+
+use chrono::{NaiveDate, Utc};
+use linli_platform::auth::{Access, Caller, Role, SCOPES};
+use linli_platform::error::Violations;
+use linli_platform::partner::read_certificate;
+use linli_proto::registry::v1 as pb;
+use serde::{Deserialize, Serialize};
+use tonic::{Response, Status};
+use uuid::Uuid;
+
+use super::{RegistryApi, parse_id, today};
+use crate::error::Error;
+use crate::events::timestamp;
+use crate::store::partners::{self as store, AgreementRow, CredentialRow, PartnerRow};
+
+/// Who registers partners and their certificates: the district.
+const PARTNER_ADMINS: &[Role] = &[Role::DistrictAdmin];
+/// Who makes agreements at a centre: the district, or the centre's manager.
+const AGREEMENT_MAKERS: &[Role] = &[Role::DistrictAdmin, Role::CentreManager];
+/// Who reads the partner list: those who make agreements, and auditors.
+const PARTNER_READERS: &[Role] = &[Role::DistrictAdmin, Role::CentreManager, Role::Auditor];
+
+pub const KINDS: [&str; 3] = ["government", "enterprise", "social_organisation"];
+
+#[derive(Serialize, Deserialize)]
+struct Contact {
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    email: String,
+}
+
+fn partner_to_pb(
+    row: PartnerRow,
+    agreements: &[AgreementRow],
+    credentials: &[CredentialRow],
+) -> pb::Partner {
+    let contacts: Vec<Contact> = serde_json::from_str(&row.contacts).unwrap_or_default();
+    pb::Partner {
+        id: row.id.to_string(),
+        name: row.name,
+        kind: row.kind,
+        contacts: contacts
+            .into_iter()
+            .map(|c| pb::PartnerContact {
+                name: c.name,
+                role: c.role,
+                phone: c.phone,
+                email: c.email,
+            })
+            .collect(),
+        agreements: agreements
+            .iter()
+            .filter(|a| a.partner_id == row.id)
+            .map(agreement_to_pb)
+            .collect(),
+        credentials: credentials
+            .iter()
+            .filter(|c| c.partner_id == row.id)
+            .map(credential_to_pb)
+            .collect(),
+        created_at: Some(timestamp(row.created_at)),
+    }
+}
+
+fn agreement_to_pb(row: &AgreementRow) -> pb::Agreement {
+    pb::Agreement {
+        id: row.id.to_string(),
+        partner_id: row.partner_id.to_string(),
+        centre_id: row.centre_id.to_string(),
+        provides: row.provides.clone(),
+        scopes: row.scopes.clone(),
+        valid_from: row.valid_from.to_string(),
+        valid_until: row.valid_until.to_string(),
+        revoked_at: row.revoked_at.map(timestamp),
+        revoked_reason: row.revoked_reason.clone(),
+    }
+}
+
+fn credential_to_pb(row: &CredentialRow) -> pb::Credential {
+    pb::Credential {
+        id: row.id.to_string(),
+        partner_id: row.partner_id.to_string(),
+        fingerprint: row.fingerprint.clone(),
+        subject: row.subject.clone(),
+        not_after: Some(timestamp(row.not_after)),
+        revoked_at: row.revoked_at.map(timestamp),
+    }
+}
+
+fn parse_day(field: &str, text: &str, violations: &mut Violations) -> Option<NaiveDate> {
+    match NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+        Ok(day) => Some(day),
+        Err(_) => {
+            violations.push(field, "must be a date, YYYY-MM-DD");
+            None
+        }
+    }
+}
+
+impl From<store::PartnerError> for Error {
+    fn from(error: store::PartnerError) -> Self {
+        match error {
+            store::PartnerError::Duplicate(what) => Error::Conflict(what),
+            store::PartnerError::Database(e) => Error::Database(e),
+        }
+    }
+}
+
+impl RegistryApi {
+    async fn partner(&self, id: Uuid) -> Result<pb::Partner, Error> {
+        let row = store::find_partner(&self.pool, id)
+            .await?
+            .ok_or(Error::NotFound("partner"))?;
+        let agreements = store::agreements_of(&self.pool, &[id]).await?;
+        let credentials = store::credentials_of(&self.pool, &[id]).await?;
+        Ok(partner_to_pb(row, &agreements, &credentials))
+    }
+
+    pub(super) async fn create_partner_for(
+        &self,
+        caller: &Caller,
+        req: pb::CreatePartnerRequest,
+    ) -> Result<Response<pb::Partner>, Status> {
+        caller
+            .require_role(Access::Write, PARTNER_ADMINS)
+            .map_err(Error::from)?;
+        let mut v = Violations::default();
+        let name = req.name.trim();
+        if !(1..=200).contains(&name.chars().count()) {
+            v.push("name", "must be 1 to 200 characters");
+        }
+        if !KINDS.contains(&req.kind.as_str()) {
+            v.push("kind", format!("must be one of {}", KINDS.join(", ")));
+        }
+        for (i, contact) in req.contacts.iter().enumerate() {
+            if contact.name.trim().is_empty() {
+                v.push(format!("contacts[{i}].name"), "is required");
+            }
+        }
+        v.into_result(|| ()).map_err(Error::from)?;
+        let contacts: Vec<Contact> = req
+            .contacts
+            .into_iter()
+            .map(|c| Contact {
+                name: c.name.trim().to_owned(),
+                role: c.role,
+                phone: c.phone,
+                email: c.email,
+            })
+            .collect();
+        let contacts = serde_json::to_string(&contacts).expect("contacts serialise");
+        let row = store::create_partner(&self.pool, name, &req.kind, &contacts)
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(partner_to_pb(row, &[], &[])))
+    }
+
+    pub(super) async fn get_partner_for(
+        &self,
+        caller: &Caller,
+        req: pb::GetPartnerRequest,
+    ) -> Result<Response<pb::Partner>, Status> {
+        caller
+            .require_role(Access::Read, PARTNER_READERS)
+            .map_err(Error::from)?;
+        let id = parse_id("id", &req.id).map_err(Error::from)?;
+        Ok(Response::new(self.partner(id).await?))
+    }
+
+    pub(super) async fn list_partners_for(
+        &self,
+        caller: &Caller,
+    ) -> Result<Response<pb::ListPartnersResponse>, Status> {
+        caller
+            .require_role(Access::Read, PARTNER_READERS)
+            .map_err(Error::from)?;
+        let rows = store::list_partners(&self.pool)
+            .await
+            .map_err(Error::from)?;
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let agreements = store::agreements_of(&self.pool, &ids)
+            .await
+            .map_err(Error::from)?;
+        let credentials = store::credentials_of(&self.pool, &ids)
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(pb::ListPartnersResponse {
+            partners: rows
+                .into_iter()
+                .map(|row| partner_to_pb(row, &agreements, &credentials))
+                .collect(),
+        }))
+    }
+
+    pub(super) async fn create_agreement_for(
+        &self,
+        caller: &Caller,
+        req: pb::CreateAgreementRequest,
+    ) -> Result<Response<pb::Agreement>, Status> {
+        let centre = linli_platform::auth::scoped_centre(
+            caller,
+            &req.centre_id,
+            Access::Write,
+            AGREEMENT_MAKERS,
+        )?;
+        let partner = parse_id("partner_id", &req.partner_id).map_err(Error::from)?;
+        let mut v = Violations::default();
+        let from = parse_day("valid_from", &req.valid_from, &mut v);
+        let until = parse_day("valid_until", &req.valid_until, &mut v);
+        if let (Some(from), Some(until)) = (from, until)
+            && until <= from
+        {
+            v.push("valid_until", "must be after valid_from");
+        }
+        if req.scopes.is_empty() {
+            v.push("scopes", "name at least one scope");
+        }
+        for (i, scope) in req.scopes.iter().enumerate() {
+            if !SCOPES.contains(&scope.as_str()) {
+                v.push(
+                    format!("scopes[{i}]"),
+                    format!("must be one of {}", SCOPES.join(", ")),
+                );
+            }
+        }
+        let provides = req.provides.trim();
+        if !(1..=500).contains(&provides.chars().count()) {
+            v.push("provides", "must be 1 to 500 characters");
+        }
+        let (Some(valid_from), Some(valid_until)) = (from, until) else {
+            return Err(Error::from(v).into());
+        };
+        v.into_result(|| ()).map_err(Error::from)?;
+        if store::find_partner(&self.pool, partner)
+            .await
+            .map_err(Error::from)?
+            .is_none()
+        {
+            return Err(Error::NotFound("partner").into());
+        }
+        if !crate::store::centre_exists(&self.pool, centre)
+            .await
+            .map_err(Error::from)?
+        {
+            return Err(Error::NotFound("centre").into());
+        }
+        let mut scopes = req.scopes.clone();
+        scopes.sort();
+        scopes.dedup();
+        let row = store::create_agreement(
+            &self.pool,
+            &store::NewAgreement {
+                partner_id: partner,
+                centre_id: centre,
+                provides,
+                scopes: &scopes,
+                valid_from,
+                valid_until,
+            },
+        )
+        .await
+        .map_err(Error::from)?;
+        tracing::info!(partner_id = %partner, centre_id = %centre, agreement_id = %row.id, "partner agreement made");
+        Ok(Response::new(agreement_to_pb(&row)))
+    }
+
+    pub(super) async fn revoke_agreement_for(
+        &self,
+        caller: &Caller,
+        req: pb::RevokeAgreementRequest,
+    ) -> Result<Response<pb::Agreement>, Status> {
+        let partner = parse_id("partner_id", &req.partner_id).map_err(Error::from)?;
+        let id = parse_id("agreement_id", &req.agreement_id).map_err(Error::from)?;
+        let reason = req.reason.trim();
+        if !(3..=200).contains(&reason.chars().count()) {
+            return Err(
+                Error::from(Violations::one("reason", "must be 3 to 200 characters")).into(),
+            );
+        }
+        let agreement = store::find_agreement(&self.pool, partner, id)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::NotFound("agreement"))?;
+        caller
+            .authorize(agreement.centre_id, Access::Write, AGREEMENT_MAKERS)
+            .map_err(Error::from)?;
+        let row = store::revoke_agreement(&self.pool, partner, id, reason)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::NotFound("agreement"))?;
+        tracing::info!(partner_id = %partner, agreement_id = %id, "partner agreement revoked");
+        Ok(Response::new(agreement_to_pb(&row)))
+    }
+
+    pub(super) async fn register_credential_for(
+        &self,
+        caller: &Caller,
+        req: pb::RegisterCredentialRequest,
+    ) -> Result<Response<pb::Credential>, Status> {
+        caller
+            .require_role(Access::Write, PARTNER_ADMINS)
+            .map_err(Error::from)?;
+        let partner = parse_id("partner_id", &req.partner_id).map_err(Error::from)?;
+        let facts = read_certificate(&req.certificate_pem)
+            .map_err(|reason| Error::from(Violations::one("certificate_pem", reason)))?;
+        if facts.not_after <= Utc::now() {
+            return Err(
+                Error::from(Violations::one("certificate_pem", "has expired already")).into(),
+            );
+        }
+        if store::find_partner(&self.pool, partner)
+            .await
+            .map_err(Error::from)?
+            .is_none()
+        {
+            return Err(Error::NotFound("partner").into());
+        }
+        let row = store::register_credential(
+            &self.pool,
+            partner,
+            &facts.fingerprint,
+            &facts.subject,
+            facts.not_after,
+        )
+        .await
+        .map_err(Error::from)?;
+        Ok(Response::new(credential_to_pb(&row)))
+    }
+
+    pub(super) async fn revoke_credential_for(
+        &self,
+        caller: &Caller,
+        req: pb::RevokeCredentialRequest,
+    ) -> Result<Response<pb::Credential>, Status> {
+        caller
+            .require_role(Access::Write, PARTNER_ADMINS)
+            .map_err(Error::from)?;
+        let partner = parse_id("partner_id", &req.partner_id).map_err(Error::from)?;
+        let id = parse_id("credential_id", &req.credential_id).map_err(Error::from)?;
+        let row = store::revoke_credential(&self.pool, partner, id)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::NotFound("credential"))?;
+        Ok(Response::new(credential_to_pb(&row)))
+    }
+
+    pub(super) async fn resolve_partner_certificate_for(
+        &self,
+        caller: &Caller,
+        req: pb::ResolvePartnerCertificateRequest,
+    ) -> Result<Response<pb::PartnerAccess>, Status> {
+        caller
+            .require_role(Access::Read, &[Role::DistrictAdmin])
+            .map_err(Error::from)?;
+        let fingerprint = req.fingerprint.trim().to_ascii_lowercase();
+        let (partner_id, name) =
+            store::partner_of_certificate(&self.pool, &fingerprint, Utc::now())
+                .await
+                .map_err(Error::from)?
+                .ok_or(Error::NotFound("credential"))?;
+        let grants = store::grants_in_force(&self.pool, partner_id, today())
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(pb::PartnerAccess {
+            partner_id: partner_id.to_string(),
+            name,
+            grants: grants
+                .into_iter()
+                .map(|(centre, scope)| pb::PartnerGrant {
+                    centre_id: centre.to_string(),
+                    scope,
+                })
+                .collect(),
+        }))
+    }
+}

@@ -1,0 +1,282 @@
+//! Every SQL statement about partners: organisations, agreements, credentials, and the
+//! one query the partner listener asks on every call.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct PartnerRow {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    /// JSON text: `[{"name", "role", "phone", "email"}]`.
+    pub contacts: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct AgreementRow {
+    pub id: Uuid,
+    pub partner_id: Uuid,
+    pub centre_id: Uuid,
+    pub provides: String,
+    pub scopes: Vec<String>,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_reason: String,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct CredentialRow {
+    pub id: Uuid,
+    pub partner_id: Uuid,
+    pub fingerprint: String,
+    pub subject: String,
+    pub not_after: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+macro_rules! partner_columns {
+    () => {
+        "id, name, kind, contacts::text AS contacts, created_at"
+    };
+}
+
+macro_rules! agreement_columns {
+    () => {
+        "id, partner_id, centre_id, provides, scopes, valid_from, valid_until, revoked_at, \
+         revoked_reason"
+    };
+}
+
+macro_rules! credential_columns {
+    () => {
+        "id, partner_id, fingerprint, subject, not_after, revoked_at"
+    };
+}
+
+/// Why a partner or credential was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum PartnerError {
+    #[error("{0}")]
+    Duplicate(&'static str),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+fn unique_violation(error: sqlx::Error, what: &'static str) -> PartnerError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => PartnerError::Duplicate(what),
+        _ => PartnerError::Database(error),
+    }
+}
+
+pub async fn create_partner(
+    pool: &PgPool,
+    name: &str,
+    kind: &str,
+    contacts: &str,
+) -> Result<PartnerRow, PartnerError> {
+    sqlx::query_as(concat!(
+        "INSERT INTO partners (id, name, kind, contacts) VALUES ($1, $2, $3, $4::jsonb) RETURNING ",
+        partner_columns!()
+    ))
+    .bind(Uuid::new_v4())
+    .bind(name)
+    .bind(kind)
+    .bind(contacts)
+    .fetch_one(pool)
+    .await
+    .map_err(|e| unique_violation(e, "a partner with this name is registered"))
+}
+
+pub async fn find_partner(pool: &PgPool, id: Uuid) -> Result<Option<PartnerRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        partner_columns!(),
+        " FROM partners WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn list_partners(pool: &PgPool) -> Result<Vec<PartnerRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        partner_columns!(),
+        " FROM partners ORDER BY name"
+    ))
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn agreements_of(
+    pool: &PgPool,
+    partners: &[Uuid],
+) -> Result<Vec<AgreementRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        agreement_columns!(),
+        " FROM partner_agreements WHERE partner_id = ANY($1) ORDER BY created_at"
+    ))
+    .bind(partners)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn credentials_of(
+    pool: &PgPool,
+    partners: &[Uuid],
+) -> Result<Vec<CredentialRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        credential_columns!(),
+        " FROM partner_credentials WHERE partner_id = ANY($1) ORDER BY created_at"
+    ))
+    .bind(partners)
+    .fetch_all(pool)
+    .await
+}
+
+pub struct NewAgreement<'a> {
+    pub partner_id: Uuid,
+    pub centre_id: Uuid,
+    pub provides: &'a str,
+    pub scopes: &'a [String],
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+}
+
+pub async fn create_agreement(
+    pool: &PgPool,
+    agreement: &NewAgreement<'_>,
+) -> Result<AgreementRow, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "INSERT INTO partner_agreements \
+         (id, partner_id, centre_id, provides, scopes, valid_from, valid_until) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
+        agreement_columns!()
+    ))
+    .bind(Uuid::new_v4())
+    .bind(agreement.partner_id)
+    .bind(agreement.centre_id)
+    .bind(agreement.provides)
+    .bind(agreement.scopes)
+    .bind(agreement.valid_from)
+    .bind(agreement.valid_until)
+    .fetch_one(pool)
+    .await
+}
+
+pub async fn find_agreement(
+    pool: &PgPool,
+    partner_id: Uuid,
+    id: Uuid,
+) -> Result<Option<AgreementRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        agreement_columns!(),
+        " FROM partner_agreements WHERE partner_id = $1 AND id = $2"
+    ))
+    .bind(partner_id)
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Revokes an agreement (a second revocation keeps the first's time and reason).
+pub async fn revoke_agreement(
+    pool: &PgPool,
+    partner_id: Uuid,
+    id: Uuid,
+    reason: &str,
+) -> Result<Option<AgreementRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "UPDATE partner_agreements \
+         SET revoked_at = COALESCE(revoked_at, now()), \
+             revoked_reason = CASE WHEN revoked_at IS NULL THEN $3 ELSE revoked_reason END \
+         WHERE partner_id = $1 AND id = $2 RETURNING ",
+        agreement_columns!()
+    ))
+    .bind(partner_id)
+    .bind(id)
+    .bind(reason)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn register_credential(
+    pool: &PgPool,
+    partner_id: Uuid,
+    fingerprint: &str,
+    subject: &str,
+    not_after: DateTime<Utc>,
+) -> Result<CredentialRow, PartnerError> {
+    sqlx::query_as(concat!(
+        "INSERT INTO partner_credentials (id, partner_id, fingerprint, subject, not_after) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING ",
+        credential_columns!()
+    ))
+    .bind(Uuid::new_v4())
+    .bind(partner_id)
+    .bind(fingerprint)
+    .bind(subject)
+    .bind(not_after)
+    .fetch_one(pool)
+    .await
+    .map_err(|e| unique_violation(e, "this certificate is registered already"))
+}
+
+pub async fn revoke_credential(
+    pool: &PgPool,
+    partner_id: Uuid,
+    id: Uuid,
+) -> Result<Option<CredentialRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "UPDATE partner_credentials SET revoked_at = COALESCE(revoked_at, now()) \
+         WHERE partner_id = $1 AND id = $2 RETURNING ",
+        credential_columns!()
+    ))
+    .bind(partner_id)
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The partner presenting the certificate with this fingerprint (when the credential is
+/// neither revoked nor past its end), with its name.
+pub async fn partner_of_certificate(
+    pool: &PgPool,
+    fingerprint: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(Uuid, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT p.id, p.name FROM partner_credentials c JOIN partners p ON p.id = c.partner_id \
+         WHERE c.fingerprint = $1 AND c.revoked_at IS NULL AND c.not_after > $2",
+    )
+    .bind(fingerprint)
+    .bind(now)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Every (centre, scope) the partner's agreements in force on `today` grant.
+pub async fn grants_in_force(
+    pool: &PgPool,
+    partner_id: Uuid,
+    today: NaiveDate,
+) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT DISTINCT centre_id, unnest(scopes) FROM partner_agreements \
+         WHERE partner_id = $1 AND revoked_at IS NULL \
+           AND valid_from <= $2 AND $2 < valid_until \
+         ORDER BY 1, 2",
+    )
+    .bind(partner_id)
+    .bind(today)
+    .fetch_all(pool)
+    .await
+}

@@ -1,0 +1,623 @@
+//! Partners end to end: organisations, agreements and certificates made through the
+//! gateway; the partner's own system calling the services' gRPC on the partner port over
+//! mutual TLS, where who it is comes from its certificate and what it may do from its
+//! agreements in force at that moment.
+
+use std::path::PathBuf;
+
+use chrono::{Duration, Utc};
+use linli_platform::auth::Role;
+use linli_platform::partner::IssuedCertificate;
+use linli_proto::bookings::v1 as bookings;
+use linli_proto::bookings::v1::bookings_client::BookingsClient;
+use linli_proto::evaluation::v1::evaluation_client::EvaluationClient;
+use linli_proto::finance::v1::finance_client::FinanceClient;
+use linli_proto::registry::v1 as registry;
+use linli_proto::registry::v1::registry_client::RegistryClient;
+use linli_tests::{TestPlatform, partner_ca, partner_channel, with_partner_tls};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tonic::Code;
+use uuid::Uuid;
+
+/// A platform with a partner port, two centres, a partner and helpers over the gateway.
+struct District {
+    platform: TestPlatform,
+    dir: PathBuf,
+    admin: String,
+    a: Uuid,
+    b: Uuid,
+}
+
+impl District {
+    async fn open() -> District {
+        let mut dir = PathBuf::new();
+        let platform = TestPlatform::start_with(|args| dir = with_partner_tls(args)).await;
+        let a = platform.bookable_centre("Asia/Shanghai").await;
+        let b = platform.bookable_centre("Asia/Shanghai").await;
+        let admin = platform.admin_token();
+        District {
+            platform,
+            dir,
+            admin,
+            a,
+            b,
+        }
+    }
+
+    async fn stop(self) {
+        std::fs::remove_dir_all(&self.dir).ok();
+        self.platform.stop().await;
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.platform
+            .post_json(&self.admin, path, &body, None)
+            .await
+    }
+
+    async fn created(&self, path: &str, body: Value) -> Value {
+        let (status, body) = self.post(path, body).await;
+        assert!(status.is_success(), "{path}: {status} {body}");
+        body
+    }
+
+    async fn partner(&self, name: &str) -> String {
+        let body = self
+            .created(
+                "/v1/partners",
+                json!({ "name": name, "kind": "enterprise", "contacts": [{ "name": "王经理", "phone": "13800138000" }] }),
+            )
+            .await;
+        body["id"].as_str().expect("partner id").to_owned()
+    }
+
+    async fn agreement(&self, partner: &str, centre: Uuid, scopes: &[&str]) -> String {
+        let today = (Utc::now() + Duration::hours(8)).date_naive();
+        let body = self
+            .created(
+                &format!("/v1/partners/{partner}/agreements"),
+                json!({
+                    "centre_id": centre, "provides": "送餐服务", "scopes": scopes,
+                    "valid_from": (today - Duration::days(1)).to_string(),
+                    "valid_until": (today + Duration::days(365)).to_string(),
+                }),
+            )
+            .await;
+        body["id"].as_str().expect("agreement id").to_owned()
+    }
+
+    /// A client certificate from the platform's partner CA, registered for `partner`.
+    async fn certificate(&self, partner: &str) -> IssuedCertificate {
+        let issued = partner_ca(&self.dir)
+            .issue_client("partner-system", 30)
+            .expect("a certificate");
+        self.created(
+            &format!("/v1/partners/{partner}/credentials"),
+            json!({ "certificate_pem": issued.certificate_pem }),
+        )
+        .await;
+        issued
+    }
+
+    async fn resident(&self, centre: Uuid, name: &str) -> String {
+        let body = self
+            .created(
+                &format!("/v1/centres/{centre}/residents"),
+                json!({ "name": name, "gender": "female", "date_of_birth": "1950-03-04", "phone": "13912345678", "building": "3", "unit": "2", "room": "301" }),
+            )
+            .await;
+        body["id"].as_str().expect("resident id").to_owned()
+    }
+
+    /// An event offering at `centre` (the partner's when `partner` is given), a session
+    /// tomorrow, and a booking of it for `resident`: the booking's id.
+    async fn booked(
+        &self,
+        centre: Uuid,
+        partner: Option<&str>,
+        resident: &str,
+    ) -> (String, String) {
+        let mut offering =
+            json!({ "category": "life_services", "kind": "event", "name": "助餐", "capacity": 20 });
+        if let Some(partner) = partner {
+            offering["provider"] = json!("partner");
+            offering["provider_id"] = json!(partner);
+        }
+        let offering = self
+            .created(&format!("/v1/centres/{centre}/offerings"), offering)
+            .await["id"]
+            .as_str()
+            .expect("offering id")
+            .to_owned();
+        let starts = Utc::now() + Duration::days(2);
+        let session = self
+            .created(
+                &format!("/v1/centres/{centre}/sessions"),
+                json!({ "offering_id": offering, "starts_at": starts.to_rfc3339(), "ends_at": (starts + Duration::hours(1)).to_rfc3339() }),
+            )
+            .await["id"]
+            .as_str()
+            .expect("session id")
+            .to_owned();
+        let booking = self
+            .created(
+                &format!("/v1/centres/{centre}/bookings"),
+                json!({ "offering_id": offering, "resident_id": resident, "session_id": session }),
+            )
+            .await["id"]
+            .as_str()
+            .expect("booking id")
+            .to_owned();
+        (offering, booking)
+    }
+
+    async fn residents_known_to_bookings(&self, residents: &[&str]) {
+        let ids: Vec<Uuid> = residents.iter().map(|r| r.parse().expect("uuid")).collect();
+        self.platform.wait_for_residents_in_bookings(&ids).await;
+    }
+}
+
+fn list(centre: Uuid, offering: &str) -> bookings::ListBookingsRequest {
+    bookings::ListBookingsRequest {
+        centre_id: centre.to_string(),
+        offering_id: offering.to_owned(),
+        ..Default::default()
+    }
+}
+
+fn denied<T: std::fmt::Debug>(result: Result<tonic::Response<T>, tonic::Status>, what: &str) {
+    match result {
+        Err(status) => assert_eq!(status.code(), Code::PermissionDenied, "{what}: {status:?}"),
+        Ok(reply) => panic!("{what}: answered {reply:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_partner_reads_bookings_of_its_own_offerings_at_its_centre_and_nothing_else() {
+    let district = District::open().await;
+    let (a, b) = (district.a, district.b);
+    let partner = district.partner("幸福超市").await;
+    district
+        .agreement(&partner, a, &["bookings.bookings:read"])
+        .await;
+    let certificate = district.certificate(&partner).await;
+
+    let at_a = district.resident(a, "王秀英").await;
+    let at_b = district.resident(b, "刘芳").await;
+    district.residents_known_to_bookings(&[&at_a, &at_b]).await;
+    let (own, own_booking) = district.booked(a, Some(&partner), &at_a).await;
+    let (centres, centres_booking) = district.booked(a, None, &at_a).await;
+    let (_, own_at_b) = district.booked(b, Some(&partner), &at_b).await;
+
+    let channel = partner_channel(&district.platform, &district.dir, Some(&certificate))
+        .await
+        .expect("the partner port accepts a registered certificate");
+    let mut bookings_api = BookingsClient::new(channel.clone());
+
+    // Its own offering's bookings at A, and only those, with or without a filter.
+    let all = bookings_api
+        .list_bookings(list(a, ""))
+        .await
+        .expect("its bookings at A")
+        .into_inner();
+    let ids: Vec<&str> = all.bookings.iter().map(|b| b.id.as_str()).collect();
+    assert_eq!(ids, [own_booking.as_str()]);
+    let filtered = bookings_api
+        .list_bookings(list(a, &own))
+        .await
+        .expect("filtered by its offering")
+        .into_inner();
+    assert_eq!(filtered.bookings.len(), 1);
+    let one = bookings_api
+        .get_booking(bookings::GetBookingRequest {
+            centre_id: a.to_string(),
+            booking_id: own_booking.clone(),
+        })
+        .await
+        .expect("its booking")
+        .into_inner();
+    assert_eq!(one.offering_id, own);
+
+    // Everything else is refused.
+    denied(
+        bookings_api.list_bookings(list(a, &centres)).await,
+        "another offering's bookings",
+    );
+    denied(
+        bookings_api
+            .get_booking(bookings::GetBookingRequest {
+                centre_id: a.to_string(),
+                booking_id: centres_booking,
+            })
+            .await,
+        "another offering's booking",
+    );
+    denied(
+        bookings_api.list_bookings(list(b, "")).await,
+        "its own offering at a centre without an agreement",
+    );
+    denied(
+        bookings_api
+            .get_booking(bookings::GetBookingRequest {
+                centre_id: b.to_string(),
+                booking_id: own_at_b,
+            })
+            .await,
+        "a booking at another centre",
+    );
+    denied(
+        bookings_api
+            .create_booking(bookings::CreateBookingRequest {
+                centre_id: a.to_string(),
+                offering_id: own.clone(),
+                resident_id: at_a.clone(),
+                ..Default::default()
+            })
+            .await,
+        "a write",
+    );
+    denied(
+        bookings_api
+            .create_offering(bookings::CreateOfferingRequest {
+                centre_id: a.to_string(),
+                offering: Some(bookings::Offering {
+                    category: "life_services".into(),
+                    kind: bookings::OfferingKind::Event as i32,
+                    name: "未授权".into(),
+                    capacity: 5,
+                    ..Default::default()
+                }),
+            })
+            .await,
+        "an offering without bookings.offerings:write",
+    );
+    let mut registry_api = RegistryClient::new(channel.clone());
+    denied(
+        registry_api
+            .list_residents(registry::ListResidentsRequest {
+                centre_id: a.to_string(),
+                ..Default::default()
+            })
+            .await,
+        "residents without registry.residents:read",
+    );
+    denied(
+        registry_api
+            .get_resident(registry::GetResidentRequest {
+                centre_id: a.to_string(),
+                id: at_a.clone(),
+                national_id_purpose: "partner wants it".into(),
+            })
+            .await,
+        "a resident's unmasked data",
+    );
+    denied(
+        FinanceClient::new(channel.clone())
+            .get_budget_report(linli_proto::finance::v1::GetBudgetReportRequest {
+                centre_id: a.to_string(),
+                ..Default::default()
+            })
+            .await,
+        "the centre's books",
+    );
+    denied(
+        EvaluationClient::new(channel)
+            .get_centre_kpis(linli_proto::evaluation::v1::GetCentreKpisRequest {
+                centre_id: a.to_string(),
+                ..Default::default()
+            })
+            .await,
+        "KPIs without evaluation.kpis:read",
+    );
+    district.stop().await;
+}
+
+#[tokio::test]
+async fn a_partner_sees_only_residents_who_consented_and_only_masked() {
+    let district = District::open().await;
+    let a = district.a;
+    let partner = district.partner("阳光志愿者协会").await;
+    district
+        .agreement(&partner, a, &["registry.residents:read"])
+        .await;
+    let certificate = district.certificate(&partner).await;
+    let consenting = district.resident(a, "王秀英").await;
+    let silent = district.resident(a, "刘芳").await;
+    let consent = |granted: bool| json!({ "purpose": "partner_sharing", "granted": granted, "source": "paper_form" });
+    district
+        .created(
+            &format!("/v1/centres/{a}/residents/{consenting}/consents"),
+            consent(true),
+        )
+        .await;
+
+    let channel = partner_channel(&district.platform, &district.dir, Some(&certificate))
+        .await
+        .expect("connected");
+    let mut registry_api = RegistryClient::new(channel);
+    let listed = registry_api
+        .list_residents(registry::ListResidentsRequest {
+            centre_id: a.to_string(),
+            ..Default::default()
+        })
+        .await
+        .expect("consenting residents")
+        .into_inner();
+    assert_eq!(listed.residents.len(), 1, "{listed:?}");
+    let seen = &listed.residents[0];
+    assert_eq!(seen.id, consenting);
+    assert_eq!(seen.name, "王**");
+    assert_eq!(seen.date_of_birth, "1950");
+    assert_eq!(seen.phone, None);
+    assert_eq!(seen.national_id, None);
+    assert!(seen.room.is_empty() && seen.unit.is_empty());
+    denied(
+        registry_api
+            .get_resident(registry::GetResidentRequest {
+                centre_id: a.to_string(),
+                id: silent,
+                national_id_purpose: String::new(),
+            })
+            .await,
+        "a resident who never consented",
+    );
+
+    // Withdrawal hides the resident at once.
+    district
+        .created(
+            &format!("/v1/centres/{a}/residents/{consenting}/consents"),
+            consent(false),
+        )
+        .await;
+    let after = registry_api
+        .list_residents(registry::ListResidentsRequest {
+            centre_id: a.to_string(),
+            ..Default::default()
+        })
+        .await
+        .expect("an empty list")
+        .into_inner();
+    assert!(after.residents.is_empty(), "{after:?}");
+    district.stop().await;
+}
+
+#[tokio::test]
+async fn a_partner_with_the_write_scope_creates_offerings_only_as_its_own() {
+    let district = District::open().await;
+    let a = district.a;
+    let partner = district.partner("新华培训学校").await;
+    district
+        .agreement(&partner, a, &["bookings.offerings:write"])
+        .await;
+    let certificate = district.certificate(&partner).await;
+    let channel = partner_channel(&district.platform, &district.dir, Some(&certificate))
+        .await
+        .expect("connected");
+    let created = BookingsClient::new(channel)
+        .create_offering(bookings::CreateOfferingRequest {
+            centre_id: a.to_string(),
+            offering: Some(bookings::Offering {
+                category: "culture_education".into(),
+                kind: bookings::OfferingKind::Course as i32,
+                name: "电脑入门".into(),
+                capacity: 10,
+                // Claiming to be the centre changes nothing.
+                provider: "centre".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("an offering")
+        .into_inner();
+    assert_eq!(created.provider, "partner");
+    assert_eq!(created.provider_id, partner);
+    district.stop().await;
+}
+
+/// Whether a call through a channel made with `client` is refused, and how.
+async fn refusal(district: &District, client: Option<&IssuedCertificate>) -> String {
+    let channel = match partner_channel(&district.platform, &district.dir, client).await {
+        Ok(channel) => channel,
+        Err(error) => return format!("handshake: {error}"),
+    };
+    match BookingsClient::new(channel)
+        .list_bookings(list(district.a, ""))
+        .await
+    {
+        Ok(_) => panic!("the call was answered"),
+        Err(status) => {
+            assert_ne!(status.code(), Code::Ok);
+            format!("{:?}: {}", status.code(), status.message())
+        }
+    }
+}
+
+#[tokio::test]
+async fn no_unknown_expired_or_revoked_credentials_reach_a_service() {
+    let district = District::open().await;
+    let partner = district.partner("区民政局").await;
+    let agreement = district
+        .agreement(&partner, district.a, &["bookings.bookings:read"])
+        .await;
+    let certificate = district.certificate(&partner).await;
+
+    // The registered certificate is answered (an empty list).
+    let channel = partner_channel(&district.platform, &district.dir, Some(&certificate))
+        .await
+        .expect("connected");
+    BookingsClient::new(channel.clone())
+        .list_bookings(list(district.a, ""))
+        .await
+        .expect("a partner in force is answered");
+
+    // No certificate: the TLS handshake is refused.
+    let none = refusal(&district, None).await;
+    assert!(!none.starts_with("Ok"), "{none}");
+
+    // Signed by the CA but never registered.
+    let unknown = partner_ca(&district.dir)
+        .issue_client("stranger", 30)
+        .expect("a certificate");
+    let refused = refusal(&district, Some(&unknown)).await;
+    assert!(refused.starts_with("Unauthenticated"), "{refused}");
+
+    // Signed by another CA that happens to use the same name.
+    let (other_ca, _) =
+        linli_platform::partner::PartnerCa::generate("test partner CA").expect("a CA");
+    let forged = other_ca.issue_client("partner-system", 30).expect("a cert");
+    let refused = refusal(&district, Some(&forged)).await;
+    assert!(!refused.starts_with("Ok"), "{refused}");
+
+    // Expired: refused in the handshake, and the registry would not take it either.
+    let expired = partner_ca(&district.dir)
+        .issue_client("partner-system", -1)
+        .expect("an expired certificate");
+    let refused = refusal(&district, Some(&expired)).await;
+    assert!(!refused.is_empty());
+    let (status, body) = district
+        .post(
+            &format!("/v1/partners/{partner}/credentials"),
+            json!({ "certificate_pem": expired.certificate_pem }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    // A header claiming to be someone changes nothing: identity is the certificate's.
+    let staff = district.platform.token(&[Role::DistrictAdmin], &[]);
+    let mut request = tonic::Request::new(list(district.b, ""));
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {staff}").parse().unwrap());
+    let refused = BookingsClient::new(channel.clone())
+        .list_bookings(request)
+        .await
+        .expect_err("centre B is not the partner's");
+    assert_eq!(refused.code(), Code::PermissionDenied);
+
+    // Revoking the agreement stops the very next call on the same connection.
+    district
+        .created(
+            &format!("/v1/partners/{partner}/agreements/{agreement}/revocation"),
+            json!({ "reason": "合同终止" }),
+        )
+        .await;
+    let refused = BookingsClient::new(channel)
+        .list_bookings(list(district.a, ""))
+        .await
+        .expect_err("no agreement in force");
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+
+    // Staff tokens claiming the partner role are refused outright.
+    let forged = district.platform.token(&[Role::Partner], &[district.a]);
+    let (status, _) = district
+        .platform
+        .get_json(&forged, &format!("/v1/centres/{}/bookings", district.a))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    district.stop().await;
+}
+
+/// A Python with grpcio and grpcio-tools: `target/python-venv`, made and filled with pip
+/// when missing. Fails, never skips, when Python or pip cannot provide it.
+fn python() -> PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let venv = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join("python-venv");
+    let python = venv.join("bin").join("python");
+    let ready = |python: &PathBuf| {
+        std::process::Command::new(python)
+            .args(["-c", "import grpc, grpc_tools"])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if ready(&python) {
+        return python;
+    }
+    let made = std::process::Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .unwrap_or_else(|e| panic!("the Python example needs python3 (with venv): {e}"));
+    assert!(made.success(), "python3 -m venv {} failed", venv.display());
+    let installed = std::process::Command::new(venv.join("bin").join("pip"))
+        .args(["install", "--quiet", "grpcio", "grpcio-tools"])
+        .status()
+        .unwrap_or_else(|e| panic!("the Python example needs pip to install grpcio: {e}"));
+    assert!(
+        installed.success() && ready(&python),
+        "pip could not install grpcio and grpcio-tools into {}",
+        venv.display()
+    );
+    python
+}
+
+#[tokio::test]
+async fn the_python_example_lists_a_partners_bookings_with_its_certificate() {
+    let python = tokio::task::spawn_blocking(python)
+        .await
+        .expect("the venv is made");
+    let district = District::open().await;
+    let a = district.a;
+    let partner = district.partner("康乐家政").await;
+    district
+        .agreement(&partner, a, &["bookings.bookings:read"])
+        .await;
+    let certificate = district.certificate(&partner).await;
+    let resident = district.resident(a, "赵丽").await;
+    district.residents_known_to_bookings(&[&resident]).await;
+    let (own, own_booking) = district.booked(a, Some(&partner), &resident).await;
+    let (_, centres_booking) = district.booked(a, None, &resident).await;
+    let (cert, key) = (
+        district.dir.join("client.pem"),
+        district.dir.join("client.key"),
+    );
+    std::fs::write(&cert, &certificate.certificate_pem).expect("written");
+    std::fs::write(&key, &certificate.key_pem).expect("written");
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../deploy/examples/partner_bookings.py");
+    let run = |centre: Uuid| {
+        let mut command = std::process::Command::new(&python);
+        command
+            .arg(&example)
+            .arg("--address")
+            .arg(district.platform.partner.expect("partner port").to_string())
+            .arg("--ca")
+            .arg(district.dir.join("ca.pem"))
+            .arg("--cert")
+            .arg(&cert)
+            .arg("--key")
+            .arg(&key)
+            .arg("--centre")
+            .arg(centre.to_string());
+        async move {
+            tokio::task::spawn_blocking(move || command.output())
+                .await
+                .expect("the example's thread joins")
+        }
+    };
+    let output = run(a).await.expect("the example runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    assert_eq!(lines[0]["id"], own_booking.as_str());
+    assert_eq!(lines[0]["offering_id"], own.as_str());
+    assert!(!stdout.contains(&centres_booking));
+
+    // At a centre without an agreement the example reports the refusal.
+    let output = run(district.b).await.expect("the example runs");
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("PERMISSION_DENIED"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    district.stop().await;
+}
