@@ -605,12 +605,14 @@ async fn the_trial_balance_of_a_seeded_year_sums_to_zero_and_the_transparency_re
  {
     let platform = TestPlatform::start().await;
     let centre = platform.create_centre("fin-seed").await;
+    // The demo district has several centres: their books must not collide.
+    let neighbour = platform.create_centre("fin-seed-2").await;
     let pool = platform.pool("finance").await;
     let today = Utc::now().date_naive();
-    let seeded = linli_finance::seed::demo(&pool, &platform.vault(), &[centre], today)
+    let seeded = linli_finance::seed::demo(&pool, &platform.vault(), &[centre, neighbour], today)
         .await
         .expect("seeded");
-    let again = linli_finance::seed::demo(&pool, &platform.vault(), &[centre], today)
+    let again = linli_finance::seed::demo(&pool, &platform.vault(), &[centre, neighbour], today)
         .await
         .expect("seeded again");
     assert!(

@@ -60,7 +60,7 @@ fn entry(
     lines: Vec<EntryLine>,
 ) -> anyhow::Result<NewEntry> {
     let currency = Currency::parse("currency", "").map_err(|v| anyhow::anyhow!("{v}"))?;
-    let source_ref = (source == Source::Fee).then(|| format!("seed-{key}"));
+    let source_ref = (source == Source::Fee).then(|| format!("seed-{centre}-{key}"));
     let mut entry = NewEntry::new(
         centre,
         date,
