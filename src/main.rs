@@ -331,6 +331,23 @@ async fn main() -> anyhow::Result<()> {
             for (centre, active, staff) in enlisted {
                 println!("  {centre}  {active} active volunteers, {staff} staff");
             }
+            let evaluation = linli_platform::db::connect(
+                &database,
+                linli_evaluation::SERVICE,
+                &linli_evaluation::MIGRATOR,
+            )
+            .await?;
+            let people: Vec<(Uuid, Uuid)> = facts
+                .iter()
+                .filter_map(|f| Some((f.resident_id.parse().ok()?, f.centre_id.parse().ok()?)))
+                .collect();
+            let surveyed = linli_evaluation::seed::demo(&evaluation, &ids, &people, today)
+                .await
+                .context("seeding the demo surveys")?;
+            evaluation.close().await;
+            for (centre, answered) in surveyed {
+                println!("  {centre}  {answered} answered surveys");
+            }
             println!(
                 "Console http://127.0.0.1:8080/ accounts (password {}):",
                 linli_registry::seed::DEMO_PASSWORD

@@ -4,6 +4,7 @@
 pub mod domain;
 pub mod events;
 pub mod grpc;
+pub mod seed;
 pub mod store;
 
 use linli_platform::auth::Authenticate;
