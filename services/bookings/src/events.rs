@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use linli_platform::bus::{Handler, HandlerError, Incoming};
+pub use linli_platform::wire::timestamp;
 use linli_proto::Event;
 use linli_proto::events::v1::{
     BookingAttended, BookingCancelled, BookingConfirmed, BookingNoShow, BookingPromoted,
@@ -18,13 +19,6 @@ use crate::store::{self, BookingRow, OfferingRow, SessionRow};
 
 /// The routing keys bookings subscribes to.
 pub const BINDINGS: &[&str] = &["registry.resident.*", "registry.centre.created"];
-
-pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: at.timestamp_subsec_nanos() as i32,
-    }
-}
 
 fn text(id: Option<Uuid>) -> String {
     id.map(|id| id.to_string()).unwrap_or_default()

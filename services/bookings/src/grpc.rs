@@ -1,8 +1,9 @@
 //! The bookings gRPC surface: requests in, checks, store calls, responses out.
 
-use chrono::{DateTime, Duration, NaiveTime, Utc};
+use chrono::{Duration, NaiveTime, Utc};
 use linli_platform::auth::{Access, Caller, caller, partner_centre, scoped_centre};
 use linli_platform::error::Violations;
+use linli_platform::wire::{instant, optional_id, parse_id};
 use linli_proto::bookings::v1 as pb;
 use linli_proto::bookings::v1::bookings_server::Bookings;
 use sha2::{Digest, Sha256};
@@ -33,30 +34,6 @@ pub struct BookingsApi {
 impl BookingsApi {
     pub fn new(pool: PgPool) -> Self {
         BookingsApi { pool }
-    }
-}
-
-fn parse_id(field: &str, text: &str) -> Result<Uuid, Violations> {
-    Uuid::parse_str(text).map_err(|_| Violations::one(field, "must be a UUID"))
-}
-
-fn optional_id(field: &str, text: &str) -> Result<Option<Uuid>, Violations> {
-    if text.is_empty() {
-        Ok(None)
-    } else {
-        parse_id(field, text).map(Some)
-    }
-}
-
-fn instant(
-    field: &str,
-    at: Option<&prost_types::Timestamp>,
-) -> Result<Option<DateTime<Utc>>, Violations> {
-    match at {
-        None => Ok(None),
-        Some(t) => DateTime::<Utc>::from_timestamp(t.seconds, t.nanos.max(0) as u32)
-            .map(Some)
-            .ok_or_else(|| Violations::one(field, "is not a valid time")),
     }
 }
 

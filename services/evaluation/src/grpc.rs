@@ -1,10 +1,11 @@
 //! Evaluation's gRPC surface: KPIs and quality from the projections, and the centre's own
 //! instruments.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use linli_platform::auth::{Access, Caller, Role, caller, partner_centre, scoped_centre};
 use linli_platform::bus::{Incoming, outbox};
 use linli_platform::error::{Violations, internal};
+use linli_platform::wire::{optional_id, parse_id, timestamp};
 use linli_proto::evaluation::v1 as pb;
 use linli_proto::evaluation::v1::evaluation_server::Evaluation;
 use linli_proto::events::v1::StaffQualityUpdated;
@@ -68,13 +69,6 @@ fn db(error: sqlx::Error) -> Status {
     internal(&error)
 }
 
-fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: at.timestamp_subsec_nanos() as i32,
-    }
-}
-
 /// Staff who read KPIs by role, or a partner whose agreement grants the centre's
 /// published figures (`evaluation.kpis:read`).
 fn kpi_reader(caller: &Caller, centre_id: &str) -> Result<Uuid, Status> {
@@ -113,18 +107,6 @@ fn period(text: &str) -> Result<Period, Violations> {
             "must be a month (2027-03), a quarter (2027-Q1) or a year (2027)",
         )
     })
-}
-
-fn parse_id(field: &str, text: &str) -> Result<Uuid, Violations> {
-    Uuid::parse_str(text).map_err(|_| Violations::one(field, "must be a UUID"))
-}
-
-fn optional_id(field: &str, text: &str) -> Result<Option<Uuid>, Violations> {
-    if text.is_empty() {
-        Ok(None)
-    } else {
-        parse_id(field, text).map(Some)
-    }
 }
 
 fn invitation_to_pb(row: InvitationRow, answers: &[AnswerRow]) -> pb::Invitation {

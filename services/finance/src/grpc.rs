@@ -5,6 +5,7 @@ use chrono::{NaiveDate, Utc};
 use linli_platform::auth::{Access, Caller, caller, scoped_centre};
 use linli_platform::crypto::Vault;
 use linli_platform::error::Violations;
+use linli_platform::wire::parse_id;
 use linli_proto::finance::v1 as pb;
 use linli_proto::finance::v1::finance_server::Finance;
 use std::sync::Arc;
@@ -184,10 +185,6 @@ fn journal_entry(row: EntryRow) -> pb::JournalEntry {
         posted_at: Some(timestamp(head.posted_at)),
         posted_by: head.posted_by,
     }
-}
-
-fn parse_id(field: &str, text: &str) -> Result<Uuid, Violations> {
-    Uuid::parse_str(text.trim()).map_err(|_| Violations::one(field, "must be a UUID"))
 }
 
 fn required<'a>(field: &str, text: &'a str) -> Result<&'a str, Violations> {

@@ -6,6 +6,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use linli_platform::bus::enqueue;
 use linli_platform::crypto::Sealed;
 use linli_platform::error::Violations;
+pub use linli_platform::wire::timestamp;
 use linli_proto::events::v1 as events;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -1088,11 +1089,4 @@ pub async fn audit_trail(
     .bind(limit)
     .fetch_all(pool)
     .await
-}
-
-pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: at.timestamp_subsec_nanos() as i32,
-    }
 }

@@ -15,5 +15,6 @@ pub mod metrics;
 pub mod partner;
 pub mod service;
 pub mod telemetry;
+pub mod wire;
 
 pub use tokio_util::sync::CancellationToken;

@@ -2,6 +2,7 @@
 //! band, categories) and never a phone number, national ID or birth date.
 
 use chrono::NaiveDate;
+pub use linli_platform::wire::timestamp;
 use linli_proto::events::v1::{
     CentreCreated, ResidentConsentChanged, ResidentErased, ResidentRegistered, ResidentUpdated,
 };
@@ -21,13 +22,6 @@ pub fn resident_registered(row: &ResidentRow, today: NaiveDate) -> ResidentRegis
             .chain(row.categories.iter().cloned())
             .collect(),
         registered_at: Some(timestamp(row.registered_at)),
-    }
-}
-
-pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: at.timestamp_subsec_nanos() as i32,
     }
 }
 

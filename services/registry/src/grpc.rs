@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use linli_platform::auth::{Access, Caller, caller, partner_centre, scoped_centre};
 use linli_platform::crypto::{CryptoError, Vault};
 use linli_platform::error::Violations;
+use linli_platform::wire::parse_id;
 use linli_proto::registry::v1 as pb;
 use linli_proto::registry::v1::registry_server::Registry;
 use sqlx::PgPool;
@@ -233,10 +234,6 @@ fn max_date(
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
     }
-}
-
-fn parse_id(field: &str, text: &str) -> Result<Uuid, Violations> {
-    Uuid::parse_str(text).map_err(|_| Violations::one(field, "must be a UUID"))
 }
 
 /// What a partner may learn of a resident who consented to sharing: enough to deliver a

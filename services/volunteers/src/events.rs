@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use linli_platform::bus::{Handler, HandlerError, Incoming};
+pub use linli_platform::wire::timestamp;
 use linli_proto::Event;
 use linli_proto::events::v1::{
     CentreCreated, CertificationExpiring, HoursMilestoneReached, ResidentDeceased, ResidentErased,
@@ -22,13 +23,6 @@ pub const BINDINGS: &[&str] = &[
     "registry.centre.created",
     "evaluation.staff.quality_updated",
 ];
-
-pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: at.timestamp_subsec_nanos() as i32,
-    }
-}
 
 fn date(day: NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()

@@ -1,8 +1,9 @@
 //! The volunteers gRPC surface: requests in, checks, store calls, responses out.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use linli_platform::auth::{Access, Caller, caller, scoped_centre};
 use linli_platform::error::Violations;
+use linli_platform::wire::{instant, optional_id, parse_id};
 use linli_proto::volunteers::v1 as pb;
 use linli_proto::volunteers::v1::volunteers_server::Volunteers;
 use sqlx::PgPool;
@@ -32,30 +33,6 @@ impl VolunteersApi {
 }
 
 type Reply<T> = Result<Response<T>, Status>;
-
-fn parse_id(field: &str, text: &str) -> Result<Uuid, Violations> {
-    Uuid::parse_str(text).map_err(|_| Violations::one(field, "must be a UUID"))
-}
-
-fn optional_id(field: &str, text: &str) -> Result<Option<Uuid>, Violations> {
-    if text.is_empty() {
-        Ok(None)
-    } else {
-        parse_id(field, text).map(Some)
-    }
-}
-
-fn instant(
-    field: &str,
-    at: Option<&prost_types::Timestamp>,
-) -> Result<Option<DateTime<Utc>>, Violations> {
-    match at {
-        None => Ok(None),
-        Some(t) => DateTime::<Utc>::from_timestamp(t.seconds, t.nanos.max(0) as u32)
-            .map(Some)
-            .ok_or_else(|| Violations::one(field, "is not a valid time")),
-    }
-}
 
 fn date_text(day: Option<NaiveDate>) -> String {
     day.map(|d| d.format("%Y-%m-%d").to_string())
