@@ -12,6 +12,8 @@ Each file is one overlay rendered by `kubectl kustomize`. Every object is checke
   with no schema there fails;
 - references between objects that no schema can see: a Service, PodDisruptionBudget or
   NetworkPolicy that selects no pod, an autoscaler, Ingress or route aimed at nothing,
+  a Gateway API route that no listener of its Gateway accepts (listener name,
+  protocol, allowed route kinds, hostname),
   a ConfigMap that is not rendered, a Secret that is neither rendered nor one of the
   Secrets deploy/README.md tells the district to create (or an operator generates),
   and any rendered Secret at all (nothing secret is committed).
@@ -45,7 +47,7 @@ EXTERNAL_SECRETS = {
     "linli-db-evaluation",
     "linli-rabbitmq-default-user",  # RabbitMQ Cluster Operator
     "linli-gateway-tls",  # district (or cert-manager): the gateway's certificate
-    "linli-partner-tls",  # district: the partner Gateway's certificate
+    "linli-partner-tls",  # district: the services' partner listener certificate
 }
 # ConfigMaps that are not rendered: the partner CA certificate (not secret, but the
 # district's own).
@@ -162,6 +164,62 @@ def selector_matches(selector, labels):
     return True
 
 
+# Gateway API routes, with the listener protocols each may attach to.
+ROUTE_KINDS = {
+    "HTTPRoute": {"HTTP", "HTTPS"},
+    "GRPCRoute": {"HTTP", "HTTPS"},
+    "TLSRoute": {"TLS"},
+    "TCPRoute": {"TCP", "TLS"},
+}
+
+
+def hostnames_intersect(listener_hostname, route_hostnames):
+    """Whether a route with these hostnames can attach to a listener with that one
+    (Gateway API: an exact match, or one name inside the other's wildcard)."""
+    if not listener_hostname or not route_hostnames:
+        return True
+
+    def covers(wildcard, name):
+        return wildcard.startswith("*.") and name.endswith(wildcard[1:]) and name != wildcard[2:]
+
+    return any(listener_hostname == name or covers(listener_hostname, name)
+               or covers(name, listener_hostname) for name in route_hostnames)
+
+
+def route_problems(route, gateways):
+    """A route whose parent Gateway is not rendered, or none of whose listeners there
+    would accept it (wrong listener name, protocol, route kind or hostname): a route
+    that never attaches fails no schema, and carries no traffic."""
+    problems = []
+    kind = route["kind"]
+    for parent in route["spec"].get("parentRefs", []):
+        if parent.get("kind", "Gateway") != "Gateway" or parent.get("namespace"):
+            continue
+        gateway = gateways.get(parent["name"])
+        if gateway is None:
+            problems.append("parent Gateway %s is not rendered" % parent["name"])
+            continue
+        listeners = gateway["spec"]["listeners"]
+        if parent.get("sectionName"):
+            listeners = [l for l in listeners if l["name"] == parent["sectionName"]]
+            if not listeners:
+                problems.append("Gateway %s has no listener %s" % (parent["name"], parent["sectionName"]))
+                continue
+        if parent.get("port"):
+            listeners = [l for l in listeners if l["port"] == parent["port"]]
+        accepting = [
+            l for l in listeners
+            if l["protocol"] in ROUTE_KINDS[kind]
+            and (not l.get("allowedRoutes", {}).get("kinds")
+                 or kind in {k["kind"] for k in l["allowedRoutes"]["kinds"]})
+            and hostnames_intersect(l.get("hostname"), route["spec"].get("hostnames"))
+        ]
+        if not accepting:
+            problems.append("no listener of Gateway %s accepts it (protocol, allowed kinds, hostname)"
+                            % parent["name"])
+    return problems
+
+
 def check_references(objects):
     """Returns (object, problem) pairs for references that point at nothing."""
     problems = []
@@ -235,19 +293,16 @@ def check_references(objects):
                                      % (backend["name"], port.get("name") or port.get("number"))))
 
     gateways = by_kind.get("Gateway", {})
-    for route in by_kind.get("GRPCRoute", {}).values():
-        for parent in route["spec"].get("parentRefs", []):
-            gateway = gateways.get(parent["name"])
-            if gateway is None:
-                problems.append((route, "parent Gateway %s is not rendered" % parent["name"]))
-            elif parent.get("sectionName") and parent["sectionName"] not in {
-                    listener["name"] for listener in gateway["spec"]["listeners"]}:
-                problems.append((route, "Gateway %s has no listener %s" % (parent["name"], parent["sectionName"])))
-        for rule in route["spec"].get("rules", []):
-            for backend in rule.get("backendRefs", []):
-                if not service_port_exists(backend["name"], port_number=backend.get("port")):
-                    problems.append((route, "backend %s:%s is not a rendered Service port"
-                                     % (backend["name"], backend.get("port"))))
+    for kind in ROUTE_KINDS:
+        for route in by_kind.get(kind, {}).values():
+            problems.extend((route, p) for p in route_problems(route, gateways))
+            for rule in route["spec"].get("rules", []):
+                for backend in rule.get("backendRefs", []):
+                    if backend.get("kind", "Service") != "Service":
+                        continue
+                    if not service_port_exists(backend["name"], port_number=backend.get("port")):
+                        problems.append((route, "backend %s:%s is not a rendered Service port"
+                                         % (backend["name"], backend.get("port"))))
 
     configmaps = set(by_kind.get("ConfigMap", {})) | EXTERNAL_CONFIGMAPS
     secrets = set(by_kind.get("Secret", {})) | EXTERNAL_SECRETS

@@ -76,6 +76,21 @@ fn default_port(flag: &str) -> u16 {
         .expect("a port")
 }
 
+/// The environment variable one of `linli serve`'s flags falls back to, read from the
+/// binary's own flags.
+fn env_name(flag: &str) -> String {
+    let command = <linli_cli::Serve as clap::CommandFactory>::command();
+    let arg = command
+        .get_arguments()
+        .find(|a| a.get_id() == flag)
+        .unwrap_or_else(|| panic!("linli serve has a {flag} flag"));
+    arg.get_env()
+        .unwrap_or_else(|| panic!("{flag} falls back to an environment variable"))
+        .to_str()
+        .expect("text")
+        .to_owned()
+}
+
 /// Every role but `all`, with the port its gRPC (or, for the gateway, HTTP) listener uses.
 fn roles() -> Vec<(String, u16)> {
     linli::Role::value_variants()
@@ -247,5 +262,120 @@ fn no_secret_value_is_committed() {
             !text.contains(linli_platform::crypto::LOCAL_DATA_KEY),
             "{overlay}: the local data key"
         );
+    }
+}
+
+/// Partners reach each service's own mutual-TLS listener, which starts only when its
+/// three PEM files are configured: the district opens the binary's partner port on every
+/// service, sets the three variables the binary reads to files on read-only mounts, and
+/// passes TLS through to that port, one host name per service (passthrough sees no gRPC
+/// method). The gateway runs no service and serves no partner.
+#[test]
+fn district_passes_partner_tls_through_to_each_services_own_listener() {
+    let partner_port = default_port("partner_port");
+    let tls_files = ["partner_tls_cert", "partner_tls_key", "partner_client_ca"].map(env_name);
+    let objects = render("district");
+    let gateway = named(&objects, "Gateway", "linli-partner");
+    let listeners = gateway["spec"]["listeners"].as_array().expect("listeners");
+    assert!(
+        !listeners.is_empty()
+            && listeners
+                .iter()
+                .all(|l| l["protocol"] == "TLS" && l["tls"]["mode"] == "Passthrough"),
+        "the partner Gateway passes TLS through, so the pods see the client certificate: {listeners:?}"
+    );
+    let routes = of_kind(&objects, "TLSRoute");
+    let mut hostnames: Vec<&str> = Vec::new();
+    for (role, _) in roles() {
+        let deployment = named(&objects, "Deployment", &role);
+        let container = containers(&deployment["spec"]["template"]["spec"])
+            .into_iter()
+            .find(|c| c["name"] == "linli")
+            .unwrap_or_else(|| panic!("district: {role} runs a linli container"));
+        let ports: Vec<u64> = container["ports"]
+            .as_array()
+            .expect("ports")
+            .iter()
+            .map(|p| p["containerPort"].as_u64().unwrap())
+            .collect();
+        let env: Vec<&Value> = container["env"].as_array().into_iter().flatten().collect();
+        let value_of = |name: &str| {
+            env.iter()
+                .find(|var| var["name"] == name)
+                .and_then(|var| var["value"].as_str())
+        };
+        if role == "gateway" {
+            assert!(
+                !ports.contains(&u64::from(partner_port))
+                    && tls_files
+                        .iter()
+                        .all(|name| value_of(name.as_str()).is_none()),
+                "district: the gateway serves no partners"
+            );
+            continue;
+        }
+        assert!(
+            ports.contains(&u64::from(partner_port)),
+            "district: {role} opens the partner port {partner_port}: {ports:?}"
+        );
+        let mounts = container["volumeMounts"]
+            .as_array()
+            .unwrap_or_else(|| panic!("district: {role} mounts the partner certificates"));
+        for name in &tls_files {
+            let path =
+                value_of(name.as_str()).unwrap_or_else(|| panic!("district: {role} sets {name}"));
+            assert!(
+                mounts.iter().any(|mount| {
+                    mount["readOnly"] == true
+                        && mount["mountPath"]
+                            .as_str()
+                            .is_some_and(|dir| path.starts_with(&format!("{dir}/")))
+                }),
+                "district: {role}: {name}={path} is a file on a read-only mount"
+            );
+        }
+        let service = named(&objects, "Service", &role);
+        assert!(
+            service["spec"]["ports"]
+                .as_array()
+                .expect("ports")
+                .iter()
+                .any(|p| p["port"] == partner_port),
+            "district: Service {role} exposes {partner_port}"
+        );
+        let to_role: Vec<&Value> = routes
+            .iter()
+            .copied()
+            .filter(|route| {
+                route["spec"]["rules"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|rule| rule["backendRefs"].as_array().into_iter().flatten())
+                    .any(|backend| backend["name"] == role.as_str())
+            })
+            .collect();
+        assert_eq!(to_role.len(), 1, "district: one TLSRoute for {role}");
+        let route = to_role[0];
+        for backend in route["spec"]["rules"][0]["backendRefs"]
+            .as_array()
+            .expect("backends")
+        {
+            assert_eq!(
+                backend["port"], partner_port,
+                "district: the TLSRoute for {role} goes to its partner port"
+            );
+        }
+        let names: Vec<&str> = route["spec"]["hostnames"]
+            .as_array()
+            .expect("hostnames")
+            .iter()
+            .map(|h| h.as_str().expect("a host name"))
+            .collect();
+        assert!(
+            !names.is_empty() && names.iter().all(|name| !hostnames.contains(name)),
+            "district: {role} has host names of its own: {names:?}"
+        );
+        hostnames.extend(names);
     }
 }
