@@ -260,6 +260,13 @@ pub async fn cancel_future_bookings(
 /// Erasure: the resident's bookings stay (they are the centre's history and figures) but
 /// lose every link to the person.
 pub async fn anonymise_resident(tx: &mut PgConnection, resident: Uuid) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "UPDATE seats SET resident_id = NULL
+         WHERE booking_id IN (SELECT id FROM bookings WHERE resident_id = $1)",
+    )
+    .bind(resident)
+    .execute(&mut *tx)
+    .await?;
     let done = sqlx::query(
         "UPDATE bookings SET resident_id = NULL, note = '', anonymised_at = now(), updated_at = now()
          WHERE resident_id = $1",
@@ -1039,9 +1046,8 @@ pub async fn create_booking(
         sqlx::query_as(concat!(
             "SELECT ",
             session_columns!(),
-            ", EXISTS (SELECT 1 FROM bookings b JOIN seats x ON x.booking_id = b.id AND x.session_id = s.id
-                       WHERE b.centre_id = s.centre_id AND b.resident_id = $3
-                         AND x.state IN ('held', 'waiting')) AS mine
+            ", EXISTS (SELECT 1 FROM seats x WHERE x.session_id = s.id AND x.resident_id = $3
+                       AND x.state IN ('held', 'waiting')) AS mine
              FROM sessions s WHERE s.offering_id = $1 AND s.status = 'scheduled' AND s.ends_at > $2
              ORDER BY s.id FOR UPDATE"
         ))
@@ -1060,9 +1066,8 @@ pub async fn create_booking(
         sqlx::query_as(concat!(
             "SELECT ",
             session_columns!(),
-            ", EXISTS (SELECT 1 FROM bookings b JOIN seats x ON x.booking_id = b.id AND x.session_id = s.id
-                       WHERE b.centre_id = s.centre_id AND b.resident_id = $3
-                         AND x.state IN ('held', 'waiting')) AS mine
+            ", EXISTS (SELECT 1 FROM seats x WHERE x.session_id = s.id AND x.resident_id = $3
+                       AND x.state IN ('held', 'waiting')) AS mine
              FROM sessions s WHERE s.id = $1 AND s.offering_id = $2 FOR UPDATE"
         ))
         .bind(session)
@@ -1118,8 +1123,8 @@ pub async fn create_booking(
     // The seats, and (when confirmed) the sessions' counts, in one statement.
     sqlx::query(
         "WITH seated AS (
-             INSERT INTO seats (booking_id, session_id, state, changed_at)
-             SELECT $1, UNNEST($2::uuid[]), $3, $4)
+             INSERT INTO seats (booking_id, session_id, state, changed_at, resident_id)
+             SELECT $1, UNNEST($2::uuid[]), $3, $4, $6)
          UPDATE sessions SET confirmed = confirmed + 1 WHERE id = ANY($2) AND $5",
     )
     .bind(id)
@@ -1127,6 +1132,7 @@ pub async fn create_booking(
     .bind(seat_state)
     .bind(now)
     .bind(room)
+    .bind(new.resident)
     .execute(&mut *tx)
     .await?;
     let first = sessions.iter().min_by_key(|s| s.starts_at);
