@@ -498,3 +498,121 @@ async fn the_openapi_document_describes_the_routes() {
     );
     platform.stop().await;
 }
+
+#[tokio::test]
+async fn a_request_past_its_deadline_is_answered_504_with_a_problem_not_a_hang() {
+    // One second: the gateway's deadline, well under the services' own ten.
+    let platform = TestPlatform::start_with(|args| args.limits.request_timeout_secs = 1).await;
+    let centre = platform.bookable_centre("Asia/Shanghai").await;
+    let token = platform.token(&[Role::CentreManager], &[centre]);
+    let (status, resident) = post(
+        &platform,
+        &token,
+        &format!("/v1/centres/{centre}/residents"),
+        zhang_san(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{resident}");
+    let resident = resident["id"].as_str().expect("resident id").to_owned();
+    platform
+        .wait_for_residents_in_bookings(&[resident.parse().expect("uuid")])
+        .await;
+    let (status, offering) = post(
+        &platform,
+        &token,
+        &format!("/v1/centres/{centre}/offerings"),
+        json!({ "category": "life_services", "kind": "event", "name": "健康讲座", "capacity": 20 }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{offering}");
+    let starts = chrono::Utc::now() + chrono::Duration::days(2);
+    let (status, session) = post(
+        &platform,
+        &token,
+        &format!("/v1/centres/{centre}/sessions"),
+        json!({ "offering_id": offering["id"], "starts_at": starts.to_rfc3339(),
+                "ends_at": (starts + chrono::Duration::hours(1)).to_rfc3339() }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{session}");
+    let session: Uuid = session["id"]
+        .as_str()
+        .expect("session id")
+        .parse()
+        .expect("uuid");
+
+    // Someone else holds the session's row, which a booking locks to take a seat.
+    let bookings = platform.pool("bookings").await;
+    let mut holder = bookings.begin().await.expect("a transaction");
+    sqlx::query("SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE")
+        .bind(session)
+        .execute(&mut *holder)
+        .await
+        .expect("the row is locked");
+
+    let booking =
+        json!({ "offering_id": offering["id"], "resident_id": resident, "session_id": session });
+    let started = std::time::Instant::now();
+    let response = platform
+        .http
+        .post(format!("{}/v1/centres/{centre}/bookings", platform.gateway))
+        .bearer_auth(&token)
+        .json(&booking)
+        // A hang would fail here rather than hold the suite.
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await
+        .expect("the gateway answers");
+    let waited = started.elapsed();
+    assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: Value = response.json().await.expect("a problem document");
+    assert_eq!(problem["status"], 504, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("deadline")),
+        "{problem}"
+    );
+    // The gateway's own deadline answered, not the service's longer one behind it.
+    assert!(
+        waited >= Duration::from_secs(1) && waited < Duration::from_secs(5),
+        "answered after {waited:?}"
+    );
+
+    // Once the row is free, the same request goes through within the deadline, and the
+    // abandoned one left nothing behind: the resident holds one booking, not two.
+    holder.rollback().await.expect("released");
+    let (status, body) = poll(
+        "a booking once the session is free",
+        Duration::from_secs(30),
+        || {
+            let booking = booking.clone();
+            let platform = &platform;
+            let token = &token;
+            async move {
+                let (status, body) = post(
+                    platform,
+                    token,
+                    &format!("/v1/centres/{centre}/bookings"),
+                    booking,
+                )
+                .await;
+                (status != StatusCode::GATEWAY_TIMEOUT).then_some((status, body))
+            }
+        },
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let held: i64 = sqlx::query_scalar("SELECT count(*) FROM bookings WHERE resident_id = $1")
+        .bind(resident.parse::<Uuid>().expect("uuid"))
+        .fetch_one(&bookings)
+        .await
+        .expect("counted");
+    assert_eq!(held, 1);
+    bookings.close().await;
+    platform.stop().await;
+}

@@ -10,11 +10,14 @@ use linli_platform::auth::Role;
 use linli_platform::partner::IssuedCertificate;
 use linli_proto::bookings::v1 as bookings;
 use linli_proto::bookings::v1::bookings_client::BookingsClient;
+use linli_proto::evaluation::v1 as evaluation;
 use linli_proto::evaluation::v1::evaluation_client::EvaluationClient;
 use linli_proto::finance::v1::finance_client::FinanceClient;
 use linli_proto::registry::v1 as registry;
 use linli_proto::registry::v1::registry_client::RegistryClient;
-use linli_tests::{TestPlatform, partner_ca, partner_channel, with_partner_tls};
+use linli_proto::volunteers::v1 as volunteers;
+use linli_proto::volunteers::v1::volunteers_client::VolunteersClient;
+use linli_tests::{TestPlatform, partner_ca, partner_channel, poll, with_partner_tls};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tonic::Code;
@@ -150,6 +153,15 @@ impl District {
             .expect("booking id")
             .to_owned();
         (offering, booking)
+    }
+
+    /// Records the resident's consent to sharing with partners, or its withdrawal.
+    async fn partner_sharing(&self, centre: Uuid, resident: &str, granted: bool) {
+        self.created(
+            &format!("/v1/centres/{centre}/residents/{resident}/consents"),
+            json!({ "purpose": "partner_sharing", "granted": granted, "source": "paper_form" }),
+        )
+        .await;
     }
 
     async fn residents_known_to_bookings(&self, residents: &[&str]) {
@@ -412,6 +424,382 @@ async fn a_partner_with_the_write_scope_creates_offerings_only_as_its_own() {
         .into_inner();
     assert_eq!(created.provider, "partner");
     assert_eq!(created.provider_id, partner);
+    district.stop().await;
+}
+
+fn get(centre: Uuid, booking: &str) -> bookings::GetBookingRequest {
+    bookings::GetBookingRequest {
+        centre_id: centre.to_string(),
+        booking_id: booking.to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn a_partner_sees_its_bookings_without_the_desks_note_and_names_only_residents_who_consented()
+{
+    let district = District::open().await;
+    let a = district.a;
+    let partner = district.partner("幸福超市").await;
+    district
+        .agreement(&partner, a, &["bookings.bookings:read"])
+        .await;
+    let certificate = district.certificate(&partner).await;
+    let consenting = district.resident(a, "王秀英").await;
+    let silent = district.resident(a, "刘芳").await;
+    district.partner_sharing(a, &consenting, true).await;
+    district
+        .residents_known_to_bookings(&[&consenting, &silent])
+        .await;
+
+    // The partner's meal service, with a concession the elderly (both residents) get,
+    // booked by both residents with a remark only the desk should read.
+    let offering = district
+        .created(
+            &format!("/v1/centres/{a}/offerings"),
+            json!({ "category": "life_services", "kind": "event", "name": "助餐", "capacity": 20,
+                    "provider": "partner", "provider_id": partner,
+                    "fee_minor": 1000, "currency": "CNY",
+                    "concessions": [{ "category": "elderly", "price_minor": 500 }] }),
+        )
+        .await["id"]
+        .as_str()
+        .expect("offering id")
+        .to_owned();
+    let starts = Utc::now() + Duration::days(2);
+    let session = district
+        .created(
+            &format!("/v1/centres/{a}/sessions"),
+            json!({ "offering_id": offering, "starts_at": starts.to_rfc3339(), "ends_at": (starts + Duration::hours(1)).to_rfc3339() }),
+        )
+        .await["id"]
+        .as_str()
+        .expect("session id")
+        .to_owned();
+    let note = "糖尿病，低糖饮食；行动不便";
+    let mut booked = Vec::new();
+    for resident in [&consenting, &silent] {
+        let booking = district
+            .created(
+                &format!("/v1/centres/{a}/bookings"),
+                json!({ "offering_id": offering, "resident_id": resident, "session_id": session, "note": note }),
+            )
+            .await;
+        assert_eq!(booking["concession"], "elderly", "{booking}");
+        booked.push(booking["id"].as_str().expect("booking id").to_owned());
+    }
+    let (consenting_booking, silent_booking) = (booked[0].clone(), booked[1].clone());
+
+    let channel = partner_channel(&district.platform, &district.dir, Some(&certificate))
+        .await
+        .expect("connected");
+    let mut bookings_api = BookingsClient::new(channel);
+
+    // Bookings hears of the consent by the registry's event: until then the partner sees
+    // no one, after it the resident who consented.
+    let seen = poll(
+        "the partner to see the consenting resident",
+        std::time::Duration::from_secs(30),
+        || {
+            let mut api = bookings_api.clone();
+            let request = get(a, &consenting_booking);
+            async move {
+                let booking = api.get_booking(request).await.ok()?.into_inner();
+                (!booking.resident_id.is_empty()).then_some(booking)
+            }
+        },
+    )
+    .await;
+    assert_eq!(seen.resident_id, consenting);
+    assert_eq!(seen.note, "", "the desk's note never reaches a partner");
+    assert_eq!(seen.concession, "elderly");
+
+    let hidden = bookings_api
+        .get_booking(get(a, &silent_booking))
+        .await
+        .expect("its offering's booking")
+        .into_inner();
+    assert_eq!(hidden.id, silent_booking);
+    assert_eq!(hidden.resident_id, "", "a resident who never consented");
+    assert_eq!(hidden.note, "");
+    assert_eq!(
+        hidden.concession, "",
+        "a category of a resident who never consented"
+    );
+    assert_eq!(hidden.fee_minor, 500);
+
+    let listed = bookings_api
+        .list_bookings(list(a, &offering))
+        .await
+        .expect("its offering's bookings")
+        .into_inner();
+    let mut rows: Vec<(&str, &str, &str)> = listed
+        .bookings
+        .iter()
+        .map(|b| (b.id.as_str(), b.resident_id.as_str(), b.note.as_str()))
+        .collect();
+    rows.sort();
+    let mut expected = vec![
+        (consenting_booking.as_str(), consenting.as_str(), ""),
+        (silent_booking.as_str(), "", ""),
+    ];
+    expected.sort();
+    assert_eq!(rows, expected);
+
+    // Asking after one resident: the one who consented is found, the other is not even
+    // said to have booked.
+    let by_resident = |resident: &str| bookings::ListBookingsRequest {
+        resident_id: resident.to_owned(),
+        ..list(a, "")
+    };
+    let found = bookings_api
+        .list_bookings(by_resident(&consenting))
+        .await
+        .expect("a list")
+        .into_inner();
+    assert_eq!(found.bookings.len(), 1, "{found:?}");
+    let not_said = bookings_api
+        .list_bookings(by_resident(&silent))
+        .await
+        .expect("a list")
+        .into_inner();
+    assert!(not_said.bookings.is_empty(), "{not_said:?}");
+
+    // The centre's staff still see who booked and the remark, for both.
+    let desk = district.platform.token(&[Role::FrontDesk], &[a]);
+    for (booking, resident) in [
+        (&consenting_booking, &consenting),
+        (&silent_booking, &silent),
+    ] {
+        let (status, body) = district
+            .platform
+            .get_json(&desk, &format!("/v1/centres/{a}/bookings/{booking}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["resident_id"], resident.as_str());
+        assert_eq!(body["note"], note);
+        assert_eq!(body["concession"], "elderly");
+    }
+
+    // A withdrawal hides the resident from the partner again.
+    district.partner_sharing(a, &consenting, false).await;
+    poll(
+        "the withdrawal to hide the resident from the partner",
+        std::time::Duration::from_secs(30),
+        || {
+            let mut api = bookings_api.clone();
+            let request = get(a, &consenting_booking);
+            async move {
+                let booking = api.get_booking(request).await.ok()?.into_inner();
+                booking.resident_id.is_empty().then_some(())
+            }
+        },
+    )
+    .await;
+    district.stop().await;
+}
+
+#[tokio::test]
+async fn a_partner_reads_kpis_only_where_its_agreement_grants_the_published_figures() {
+    let district = District::open().await;
+    let (a, b) = (district.a, district.b);
+    let reader = district.partner("区统计局").await;
+    district
+        .agreement(&reader, a, &["evaluation.kpis:read"])
+        .await;
+    let reader_cert = district.certificate(&reader).await;
+    let other = district.partner("幸福超市").await;
+    district
+        .agreement(&other, a, &["bookings.bookings:read"])
+        .await;
+    let other_cert = district.certificate(&other).await;
+
+    // Evaluation knows both centres, and one resident registered at A.
+    district.resident(a, "王秀英").await;
+    let evaluation_db = district.platform.pool("evaluation").await;
+    poll(
+        "evaluation to hear of both centres",
+        std::time::Duration::from_secs(30),
+        || {
+            let pool = evaluation_db.clone();
+            async move {
+                let known: i64 =
+                    sqlx::query_scalar("SELECT count(*) FROM centres WHERE id = ANY($1)")
+                        .bind([a, b])
+                        .fetch_one(&pool)
+                        .await
+                        .ok()?;
+                (known == 2).then_some(())
+            }
+        },
+    )
+    .await;
+    evaluation_db.close().await;
+
+    let channel = partner_channel(&district.platform, &district.dir, Some(&reader_cert))
+        .await
+        .expect("connected");
+    let mut api = EvaluationClient::new(channel);
+    let centre = |centre: Uuid| evaluation::GetCentreKpisRequest {
+        centre_id: centre.to_string(),
+        ..Default::default()
+    };
+    let figures = poll(
+        "the partner to see A's registered resident in its figures",
+        std::time::Duration::from_secs(30),
+        || {
+            let mut api = api.clone();
+            let request = centre(a);
+            async move {
+                let figures = api.get_centre_kpis(request).await.ok()?.into_inner();
+                (figures.registered_residents == 1).then_some(figures)
+            }
+        },
+    )
+    .await;
+    assert_eq!(figures.centre_id, a.to_string());
+    assert!(!figures.kpis.is_empty(), "{figures:?}");
+    // The district's figures, over the centres its agreements grant them at.
+    let district_figures = api
+        .get_district_kpis(evaluation::GetDistrictKpisRequest::default())
+        .await
+        .expect("the district's KPIs")
+        .into_inner();
+    let centres: Vec<&str> = district_figures
+        .centres
+        .iter()
+        .map(|c| c.centre_id.as_str())
+        .collect();
+    assert_eq!(centres, [a.to_string().as_str()]);
+    assert_eq!(district_figures.district.len(), figures.kpis.len());
+    // (The district's administrators see both centres in the same figures.)
+    let (status, body) = district
+        .platform
+        .get_json(&district.admin, "/v1/kpis")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let all: Vec<&str> = body["centres"]
+        .as_array()
+        .expect("centres")
+        .iter()
+        .filter_map(|c| c["centre_id"].as_str())
+        .collect();
+    assert!(
+        all.contains(&a.to_string().as_str()) && all.contains(&b.to_string().as_str()),
+        "{body}"
+    );
+    denied(
+        api.get_centre_kpis(centre(b)).await,
+        "KPIs of a centre without an agreement",
+    );
+
+    // A partner whose agreement grants something else reads no figures at all.
+    let channel = partner_channel(&district.platform, &district.dir, Some(&other_cert))
+        .await
+        .expect("connected");
+    let mut api = EvaluationClient::new(channel);
+    denied(
+        api.get_centre_kpis(centre(a)).await,
+        "a centre's KPIs without evaluation.kpis:read",
+    );
+    denied(
+        api.get_district_kpis(evaluation::GetDistrictKpisRequest::default())
+            .await,
+        "the district's KPIs without evaluation.kpis:read",
+    );
+    district.stop().await;
+}
+
+#[tokio::test]
+async fn a_volunteer_associations_system_logs_hours_at_its_centre_only_and_a_coordinator_verifies_them()
+ {
+    let district = District::open().await;
+    // A centre the volunteers service knows (its time zone decides "today").
+    let home = district.platform.volunteering_centre("Asia/Shanghai").await;
+    let other = district.b;
+    let association = district.partner("阳光志愿者协会").await;
+    district
+        .agreement(&association, home, &["volunteers.hours:write"])
+        .await;
+    district
+        .agreement(&association, other, &["bookings.bookings:read"])
+        .await;
+    let certificate = district.certificate(&association).await;
+    let resident = district.resident(home, "陈静").await;
+    district
+        .platform
+        .wait_for_residents_in_volunteers(&[resident.parse().expect("uuid")])
+        .await;
+    let volunteer = district
+        .created(
+            &format!("/v1/centres/{home}/volunteers"),
+            json!({ "resident_id": resident, "display_name": "陈静" }),
+        )
+        .await["id"]
+        .as_str()
+        .expect("volunteer id")
+        .to_owned();
+
+    let channel = partner_channel(&district.platform, &district.dir, Some(&certificate))
+        .await
+        .expect("connected");
+    let mut api = VolunteersClient::new(channel);
+    let worked_on = (Utc::now() + Duration::hours(8)).date_naive() - Duration::days(1);
+    let hours = |centre: Uuid| volunteers::LogHoursRequest {
+        centre_id: centre.to_string(),
+        volunteer_id: volunteer.clone(),
+        worked_on: worked_on.to_string(),
+        minutes: 90,
+        note: "社区清洁".into(),
+        ..Default::default()
+    };
+    let entry = api
+        .log_hours(hours(home))
+        .await
+        .expect("hours at its centre")
+        .into_inner();
+    assert_eq!(entry.volunteer_id, volunteer);
+    assert_eq!(entry.minutes, 90);
+    assert_eq!(
+        entry.status, "pending",
+        "logged hours wait for a coordinator"
+    );
+    assert_eq!(entry.logged_by, association, "logged in the partner's name");
+
+    denied(
+        api.log_hours(hours(other)).await,
+        "hours at a centre where its agreement grants something else",
+    );
+    denied(
+        api.verify_hours(volunteers::VerifyHoursRequest {
+            centre_id: home.to_string(),
+            entry_id: entry.id.clone(),
+            approve: true,
+        })
+        .await,
+        "verifying the hours it logged",
+    );
+    denied(
+        api.list_volunteers(volunteers::ListVolunteersRequest {
+            centre_id: home.to_string(),
+            ..Default::default()
+        })
+        .await,
+        "the centre's volunteers",
+    );
+
+    // The centre's coordinator verifies what the association logged.
+    let coordinator = district.platform.token(&[Role::Coordinator], &[home]);
+    let (status, body) = district
+        .platform
+        .post_json(
+            &coordinator,
+            &format!("/v1/centres/{home}/hours/{}/verification", entry.id),
+            &json!({ "approve": true }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "verified");
     district.stop().await;
 }
 

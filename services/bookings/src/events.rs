@@ -8,14 +8,17 @@ use linli_proto::Event;
 use linli_proto::events::v1::{
     BookingAttended, BookingCancelled, BookingConfirmed, BookingNoShow, BookingPromoted,
     BookingWaitlisted, CentreCreated, FacilityCreated, FacilityHeld, FacilityReleased, FeeCharged,
-    FeeRefunded, ResidentDeceased, ResidentErased, ResidentMovedOut, ResidentRegistered,
-    ResidentReturned, ResidentUpdated, ServiceDelivered,
+    FeeRefunded, ResidentConsentChanged, ResidentDeceased, ResidentErased, ResidentMovedOut,
+    ResidentRegistered, ResidentReturned, ResidentUpdated, ServiceDelivered,
 };
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::error::Error;
 use crate::store::{self, BookingRow, OfferingRow, SessionRow};
+
+/// The registry's consent purpose for sharing a resident's data with partners.
+pub const PARTNER_SHARING: &str = "partner_sharing";
 
 /// The routing keys bookings subscribes to.
 pub const BINDINGS: &[&str] = &["registry.resident.*", "registry.centre.created"];
@@ -272,7 +275,29 @@ impl Handler for RegistryFacts {
                 let e: ResidentErased = event.decode()?;
                 store::anonymise_resident(tx, uuid("resident_id", &e.resident_id)?).await?;
             }
-            // Consent changes do not concern bookings.
+            ResidentConsentChanged::ROUTING_KEY => {
+                let e: ResidentConsentChanged = event.decode()?;
+                // Only sharing with partners concerns bookings: it decides whether a
+                // partner reading its offerings' bookings learns who booked.
+                if e.purpose == PARTNER_SHARING {
+                    let recorded_at =
+                        linli_platform::wire::instant("recorded_at", e.recorded_at.as_ref())
+                            .ok()
+                            .flatten()
+                            .ok_or_else(|| {
+                                HandlerError::Permanent(
+                                    "recorded_at is missing or out of range".into(),
+                                )
+                            })?;
+                    store::record_partner_sharing(
+                        tx,
+                        uuid("resident_id", &e.resident_id)?,
+                        e.granted,
+                        recorded_at,
+                    )
+                    .await?;
+                }
+            }
             _ => {}
         }
         Ok(())

@@ -173,6 +173,27 @@ fn booking_to_pb(view: BookingView) -> pb::Booking {
     }
 }
 
+/// What a partner learns of a booking of an offering it provides: never the desk's note
+/// (it may hold health remarks); and who booked, the concession their categories gave
+/// them and why the booking was cancelled (a move, a death) only when the resident
+/// consented to sharing with partners, as the registry's partner view of residents does.
+fn partner_view(booking: pb::Booking, resident_shares: bool) -> pb::Booking {
+    let personal = |value: String| {
+        if resident_shares {
+            value
+        } else {
+            String::new()
+        }
+    };
+    pb::Booking {
+        note: String::new(),
+        resident_id: personal(booking.resident_id),
+        concession: personal(booking.concession),
+        cancel_reason: personal(booking.cancel_reason),
+        ..booking
+    }
+}
+
 /// The offering as a planner described it, checked field by field.
 fn offering_from(centre: Uuid, o: pb::Offering) -> Result<OfferingRow, Violations> {
     let mut v = Violations::default();
@@ -843,13 +864,21 @@ impl Bookings for BookingsApi {
         };
         let id = parse_id("booking_id", &request.get_ref().booking_id)?;
         let view = store::find_booking(&self.pool, centre, id).await?;
-        if let Some(partner) = partner {
-            let mut conn = self.pool.acquire().await.map_err(Error::from)?;
-            let offering =
-                store::find_offering(&mut conn, centre, view.booking.offering_id).await?;
-            provided_by(&offering, partner)?;
-        }
-        Ok(Response::new(booking_to_pb(view)))
+        let Some(partner) = partner else {
+            return Ok(Response::new(booking_to_pb(view)));
+        };
+        let mut conn = self.pool.acquire().await.map_err(Error::from)?;
+        let offering = store::find_offering(&mut conn, centre, view.booking.offering_id).await?;
+        provided_by(&offering, partner)?;
+        drop(conn);
+        let sharing = match view.booking.resident_id {
+            Some(resident) => store::sharing_with_partners(&self.pool, &[resident])
+                .await
+                .map_err(Error::from)?
+                .contains(&resident),
+            None => false,
+        };
+        Ok(Response::new(partner_view(booking_to_pb(view), sharing)))
     }
 
     async fn list_bookings(
@@ -886,9 +915,21 @@ impl Bookings for BookingsApi {
                 Violations::one("page_token", "is not a token this service issued")
             })?),
         };
+        let resident = optional_id("resident_id", &req.resident_id)?;
+        // A partner asking after one resident learns nothing of one who did not consent,
+        // not even that they booked.
+        if partner.is_some()
+            && let Some(resident) = resident
+            && !store::sharing_with_partners(&self.pool, &[resident])
+                .await
+                .map_err(Error::from)?
+                .contains(&resident)
+        {
+            return Ok(Response::new(pb::ListBookingsResponse::default()));
+        }
         let filter = BookingFilter {
             centre,
-            resident: optional_id("resident_id", &req.resident_id)?,
+            resident,
             offering: optional_id("offering_id", &req.offering_id)?,
             session: optional_id("session_id", &req.session_id)?,
             status: status_text(req.status).map(str::to_owned),
@@ -906,8 +947,27 @@ impl Bookings for BookingsApi {
         } else {
             String::new()
         };
+        if partner.is_none() {
+            return Ok(Response::new(pb::ListBookingsResponse {
+                bookings: views.into_iter().map(booking_to_pb).collect(),
+                next_page_token,
+            }));
+        }
+        let residents: Vec<Uuid> = views.iter().filter_map(|v| v.booking.resident_id).collect();
+        let sharing = store::sharing_with_partners(&self.pool, &residents)
+            .await
+            .map_err(Error::from)?;
         Ok(Response::new(pb::ListBookingsResponse {
-            bookings: views.into_iter().map(booking_to_pb).collect(),
+            bookings: views
+                .into_iter()
+                .map(|view| {
+                    let shares = view
+                        .booking
+                        .resident_id
+                        .is_some_and(|resident| sharing.contains(&resident));
+                    partner_view(booking_to_pb(view), shares)
+                })
+                .collect(),
             next_page_token,
         }))
     }

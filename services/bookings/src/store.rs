@@ -3,6 +3,8 @@
 //! and the table checks have the last word: a session's `confirmed` never passes its
 //! capacity and a facility is never held twice at once, whatever the concurrency.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
 use linli_platform::bus::outbox;
@@ -230,6 +232,42 @@ pub async fn set_resident_status(
     Ok(())
 }
 
+/// Records a resident's consent to sharing with partners, or its withdrawal, unless a
+/// later record of it was already heard (events may arrive out of order after a retry).
+pub async fn record_partner_sharing(
+    tx: &mut PgConnection,
+    resident: Uuid,
+    granted: bool,
+    recorded_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO partner_sharing (resident_id, granted, recorded_at) VALUES ($1, $2, $3)
+         ON CONFLICT (resident_id) DO UPDATE
+         SET granted = EXCLUDED.granted, recorded_at = EXCLUDED.recorded_at
+         WHERE partner_sharing.recorded_at <= EXCLUDED.recorded_at",
+    )
+    .bind(resident)
+    .bind(granted)
+    .bind(recorded_at)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Which of `residents` consent to sharing with partners now.
+pub async fn sharing_with_partners(
+    pool: &PgPool,
+    residents: &[Uuid],
+) -> Result<HashSet<Uuid>, sqlx::Error> {
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT resident_id FROM partner_sharing WHERE resident_id = ANY($1) AND granted",
+    )
+    .bind(residents)
+    .fetch_all(pool)
+    .await?;
+    Ok(ids.into_iter().collect())
+}
+
 /// Cancels every booking of the resident that still has a session to come (moved out,
 /// deceased), giving the seats to the waitlist. Returns how many were cancelled.
 pub async fn cancel_future_bookings(
@@ -275,6 +313,10 @@ pub async fn anonymise_resident(tx: &mut PgConnection, resident: Uuid) -> Result
     .execute(&mut *tx)
     .await?;
     sqlx::query("DELETE FROM residents WHERE id = $1")
+        .bind(resident)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM partner_sharing WHERE resident_id = $1")
         .bind(resident)
         .execute(tx)
         .await?;

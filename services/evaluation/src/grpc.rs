@@ -69,11 +69,14 @@ fn db(error: sqlx::Error) -> Status {
     internal(&error)
 }
 
+/// The scope of a partner that reads a centre's published figures.
+const KPIS_READ: &str = "evaluation.kpis:read";
+
 /// Staff who read KPIs by role, or a partner whose agreement grants the centre's
 /// published figures (`evaluation.kpis:read`).
 fn kpi_reader(caller: &Caller, centre_id: &str) -> Result<Uuid, Status> {
     if caller.is_partner() {
-        partner_centre(caller, centre_id, "evaluation.kpis:read")
+        partner_centre(caller, centre_id, KPIS_READ)
     } else {
         scoped_centre(caller, centre_id, Access::Read, READERS)
     }
@@ -208,14 +211,24 @@ impl Evaluation for EvaluationApi {
         request: Request<pb::GetDistrictKpisRequest>,
     ) -> Result<Response<pb::DistrictKpis>, Status> {
         let caller = caller(&request)?;
-        caller.require_role(Access::Read, READERS)?;
+        // Staff read the centres their work covers; a partner, those where its agreements
+        // grant the published figures.
+        let granted = if caller.is_partner() {
+            Some(caller.centres_granting(KPIS_READ)?)
+        } else {
+            caller.require_role(Access::Read, READERS)?;
+            None
+        };
         let period = period(&request.get_ref().period)?;
         let centres: Vec<Uuid> = store::centres(&self.pool)
             .await
             .map_err(db)?
             .into_iter()
             .map(|(id, _)| id)
-            .filter(|id| caller.covers_centre(*id))
+            .filter(|id| match &granted {
+                Some(granted) => granted.contains(id),
+                None => caller.covers_centre(*id),
+            })
             .collect();
         let mut totals = vec![Figure::default(); KPIS.len()];
         let mut reports = Vec::new();

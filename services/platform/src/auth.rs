@@ -212,6 +212,25 @@ impl Caller {
             Err(AuthError::ScopeDenied(scope.to_owned()))
         }
     }
+
+    /// The centres where a partner's agreements in force grant `scope`, for a call that
+    /// reads across centres (the district's figures); refused when there is none.
+    pub fn centres_granting(&self, scope: &str) -> Result<BTreeSet<Uuid>, AuthError> {
+        let centres: BTreeSet<Uuid> = if self.is_partner() {
+            self.scopes
+                .iter()
+                .filter(|grant| grant.scope == scope)
+                .map(|grant| grant.centre)
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
+        if centres.is_empty() {
+            Err(AuthError::ScopeDenied(scope.to_owned()))
+        } else {
+            Ok(centres)
+        }
+    }
 }
 
 /// Signs and verifies tokens. Only HS256 is accepted, so `alg: none` and algorithm
@@ -475,6 +494,33 @@ mod tests {
         // Staff hold no scopes.
         let desk = caller(&[Role::FrontDesk], &[own]);
         assert!(desk.require_scope(own, "bookings.bookings:read").is_err());
+    }
+
+    #[test]
+    fn a_partner_reads_across_only_the_centres_granting_the_scope() {
+        let (one, two, three) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let mut partner = caller(&[Role::Partner], &[one, two, three]);
+        for (centre, scope) in [
+            (one, "evaluation.kpis:read"),
+            (two, "evaluation.kpis:read"),
+            (three, "bookings.bookings:read"),
+        ] {
+            partner.scopes.insert(Grant {
+                centre,
+                scope: scope.into(),
+            });
+        }
+        assert_eq!(
+            partner.centres_granting("evaluation.kpis:read"),
+            Ok([one, two].into_iter().collect())
+        );
+        assert_eq!(
+            partner.centres_granting("volunteers.hours:write"),
+            Err(AuthError::ScopeDenied("volunteers.hours:write".into()))
+        );
+        // Staff hold no scopes, whatever their role.
+        let admin = caller(&[Role::DistrictAdmin], &[]);
+        assert!(admin.centres_granting("evaluation.kpis:read").is_err());
     }
 
     #[test]
