@@ -525,12 +525,11 @@ async fn a_move_out_cancels_future_bookings_once_even_when_the_event_is_redelive
     .await;
     // Nor is the person left on the booking's seats.
     let pool = desk.platform.pool("bookings").await;
-    let left: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM seats WHERE resident_id = $1::uuid")
-            .bind(residents[1])
-            .fetch_one(&pool)
-            .await
-            .expect("seats");
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM seats WHERE resident_id = $1::uuid")
+        .bind(&residents[1])
+        .fetch_one(&pool)
+        .await
+        .expect("seats");
     assert_eq!(left, 0, "the erased resident is still on a seat");
     pool.close().await;
     desk.stop().await;

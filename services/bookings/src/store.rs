@@ -4,6 +4,7 @@
 //! capacity and a facility is never held twice at once, whatever the concurrency.
 
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
@@ -1150,42 +1151,49 @@ pub async fn create_booking(
     } else {
         ("waitlisted", "waiting")
     };
-    let booking = insert_booking(
-        &mut tx,
-        id,
-        new,
-        status,
-        fee,
-        &concession,
-        offering,
-        None,
-        now,
-    )
-    .await?;
-    // The seats, and (when confirmed) the sessions' counts, in one statement.
-    sqlx::query(
-        "WITH seated AS (
-             INSERT INTO seats (booking_id, session_id, state, changed_at, resident_id)
-             SELECT $1, UNNEST($2::uuid[]), $3, $4, $6)
-         UPDATE sessions SET confirmed = confirmed + 1 WHERE id = ANY($2) AND $5",
-    )
-    .bind(id)
-    .bind(&wanted)
-    .bind(seat_state)
-    .bind(now)
-    .bind(room)
-    .bind(new.resident)
-    .execute(&mut *tx)
-    .await?;
     let first = sessions.iter().min_by_key(|s| s.starts_at);
     let mut waitlist_position = 0;
-    if room {
-        confirm_effects(&mut tx, &booking, offering, first, now).await?;
+    let booking = if room {
+        confirm_seated(
+            &mut tx,
+            id,
+            new,
+            fee,
+            &concession,
+            offering,
+            &wanted,
+            first,
+            now,
+        )
+        .await?
     } else {
+        let booking = insert_booking(
+            &mut tx,
+            id,
+            new,
+            status,
+            fee,
+            &concession,
+            offering,
+            None,
+            now,
+        )
+        .await?;
+        sqlx::query(
+            "INSERT INTO seats (booking_id, session_id, state, changed_at, resident_id)
+             SELECT $1, UNNEST($2::uuid[]), 'waiting', $3, $4",
+        )
+        .bind(id)
+        .bind(&wanted)
+        .bind(now)
+        .bind(new.resident)
+        .execute(&mut *tx)
+        .await?;
         waitlist_position = waitlist_position_of(&mut tx, &booking).await?;
         let event = events::waitlisted(&booking, first, waitlist_position as i32, now);
         outbox::enqueue(&mut tx, Some(booking.centre_id), &event).await?;
-    }
+        booking
+    };
     tx.commit().await?;
     let mut seats: Vec<SeatRow> = sessions
         .iter()
@@ -1203,6 +1211,87 @@ pub async fn create_booking(
         seats,
         waitlist_position,
     })
+}
+
+/// A booking of sessions that have room, while they are locked: the booking with its
+/// arrival, its seats, the sessions' counts and its events (confirmed, and the fee charged
+/// when there is one) in one statement, the path nearly every booking takes.
+#[allow(clippy::too_many_arguments)]
+async fn confirm_seated(
+    tx: &mut PgConnection,
+    id: Uuid,
+    new: &NewBooking,
+    fee: i64,
+    concession: &str,
+    offering: &OfferingRow,
+    sessions: &[Uuid],
+    first: Option<&SessionRow>,
+    now: DateTime<Utc>,
+) -> Result<BookingRow, Error> {
+    static STATEMENT: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "WITH booked AS (
+                 INSERT INTO bookings (id, centre_id, offering_id, resident_id, status, arrival,
+                     fee_minor, currency, concession, note, charge_id, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, 'confirmed', nextval('booking_arrival'),
+                     $5, $6, $7, $8, $9, $10, $10)
+                 RETURNING arrival),
+             seated AS (
+                 INSERT INTO seats (booking_id, session_id, state, changed_at, resident_id)
+                 SELECT $1, UNNEST($11::uuid[]), 'held', $10, $4),
+             counted AS (
+                 UPDATE sessions SET confirmed = confirmed + 1 WHERE id = ANY($11)),
+             recorded AS ({})
+             SELECT arrival FROM booked",
+            outbox::Recorded::insert(12)
+        )
+    });
+    let charge_id = (fee != 0).then(Uuid::new_v4);
+    let mut booking = BookingRow {
+        id,
+        centre_id: new.centre,
+        offering_id: offering.id,
+        resident_id: new.resident,
+        status: "confirmed".to_owned(),
+        arrival: 0,
+        facility_id: None,
+        starts_at: None,
+        ends_at: None,
+        fee_minor: fee,
+        currency: offering.currency.clone(),
+        concession: concession.to_owned(),
+        charge_id,
+        refund_id: None,
+        cancel_reason: None,
+        note: new.note.clone(),
+        created_at: now,
+    };
+    let mut recorded = outbox::Recorded::default();
+    recorded.push(
+        Some(new.centre),
+        &events::confirmed(&booking, offering, first, now),
+    );
+    if let Some(charge) = charge_id {
+        recorded.push(
+            Some(new.centre),
+            &events::fee_charged(&booking, charge, offering.fee_minor, now),
+        );
+    }
+    let query = sqlx::query(STATEMENT.as_str())
+        .bind(id)
+        .bind(new.centre)
+        .bind(offering.id)
+        .bind(new.resident)
+        .bind(fee)
+        .bind(&offering.currency)
+        .bind(concession)
+        .bind(&new.note)
+        .bind(charge_id)
+        .bind(now)
+        .bind(sessions);
+    let row = recorded.bind(query).fetch_one(&mut *tx).await?;
+    booking.arrival = sqlx::Row::try_get(&row, 0)?;
+    Ok(booking)
 }
 
 /// A session locked for booking, and whether the resident already has a place in it.

@@ -6,7 +6,7 @@
 //! can never succeed goes to the dead-letter queue at once. While the database is
 //! unreachable the consumer waits and retries in place, so an outage spends no deliveries.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::time::Duration;
 
@@ -286,10 +286,11 @@ impl<H: Handler> Consumer<H> {
         }
     }
 
-    /// Applies a batch of deliveries in one transaction, each inside a savepoint, and acks
-    /// those that took effect (or were duplicates) once it commits. Returns the deliveries
-    /// that need the one-by-one path: a handler that failed, an unreadable message, or all
-    /// of them when the transaction itself failed.
+    /// Applies a batch of deliveries in one transaction and acks them once it commits:
+    /// one statement claims every event id in the inbox, then the handler applies the
+    /// fresh ones. Returns the deliveries that need the one-by-one path: an unreadable
+    /// message, or the whole batch when a handler failed or the transaction did (one
+    /// failure rolls the batch back, so nothing of it is half applied).
     async fn apply_batch(&self, batch: Vec<Delivery>) -> lapin::Result<Vec<Delivery>> {
         if batch.len() == 1 {
             return Ok(batch);
@@ -302,10 +303,32 @@ impl<H: Handler> Consumer<H> {
                 Err(_) => rest.push(delivery),
             }
         }
-        let outcome: Result<Vec<Option<&'static str>>, sqlx::Error> = async {
+        let outcome: Result<Vec<&'static str>, HandlerError> = async {
             let mut tx = self.pool.begin().await?;
+            let ids: Vec<Uuid> = readable.iter().map(|(_, event)| event.id).collect();
+            let keys: Vec<&str> = readable
+                .iter()
+                .map(|(_, event)| event.routing_key.as_str())
+                .collect();
+            let mut fresh: HashSet<Uuid> = sqlx::query_scalar(
+                "INSERT INTO inbox (consumer, event_id, routing_key)
+                 SELECT $1, e.id, e.routing_key FROM UNNEST($2::uuid[], $3::text[]) AS e(id, routing_key)
+                 ON CONFLICT DO NOTHING RETURNING event_id",
+            )
+            .bind(&self.name)
+            .bind(&ids)
+            .bind(&keys)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect();
             let mut outcomes = Vec::with_capacity(readable.len());
             for (_, event) in &readable {
+                // The same event twice in one batch is applied once.
+                if !fresh.remove(&event.id) {
+                    outcomes.push("duplicate");
+                    continue;
+                }
                 let span = tracing::info_span!(
                     "consume",
                     otel.name = format!("{} process", event.routing_key),
@@ -315,41 +338,8 @@ impl<H: Handler> Consumer<H> {
                     trace_id = tracing::field::Empty,
                 );
                 telemetry::adopt_parent(&span, &event.trace);
-                sqlx::query("SAVEPOINT event").execute(&mut *tx).await?;
-                let applied: Result<&'static str, HandlerError> = async {
-                    let fresh = sqlx::query(
-                        "INSERT INTO inbox (consumer, event_id, routing_key) VALUES ($1, $2, $3)
-                         ON CONFLICT DO NOTHING",
-                    )
-                    .bind(&self.name)
-                    .bind(event.id)
-                    .bind(&event.routing_key)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
-                        == 1;
-                    if !fresh {
-                        return Ok("duplicate");
-                    }
-                    self.handler.handle(event, &mut tx).await?;
-                    Ok("applied")
-                }
-                .instrument(span)
-                .await;
-                match applied {
-                    Ok(label) => {
-                        sqlx::query("RELEASE SAVEPOINT event")
-                            .execute(&mut *tx)
-                            .await?;
-                        outcomes.push(Some(label));
-                    }
-                    Err(_) => {
-                        sqlx::query("ROLLBACK TO SAVEPOINT event")
-                            .execute(&mut *tx)
-                            .await?;
-                        outcomes.push(None);
-                    }
-                }
+                self.handler.handle(event, &mut tx).instrument(span).await?;
+                outcomes.push("applied");
             }
             tx.commit().await?;
             Ok(outcomes)
@@ -363,11 +353,7 @@ impl<H: Handler> Consumer<H> {
                 return Ok(rest);
             }
         };
-        for ((delivery, event), outcome) in readable.into_iter().zip(outcomes) {
-            let Some(label) = outcome else {
-                rest.push(delivery);
-                continue;
-            };
+        for ((delivery, event), label) in readable.into_iter().zip(outcomes) {
             if delivery.redelivered {
                 EVENTS_REDELIVERED.with_label_values(&[&self.name]).inc();
             }
