@@ -389,17 +389,19 @@ async fn event_lag(
     }
     lag.errors = (ids.len() - applied.len()) as u64;
     lag.latencies.sort();
-    let mut relayed = Sample::default();
-    relayed.latencies = committed
-        .iter()
-        .filter_map(|(_, committed_at, published_at)| {
-            Some(
-                ((*published_at)? - *committed_at)
-                    .to_std()
-                    .unwrap_or_default(),
-            )
-        })
-        .collect();
+    let mut relayed = Sample {
+        latencies: committed
+            .iter()
+            .filter_map(|(_, committed_at, published_at)| {
+                Some(
+                    ((*published_at)? - *committed_at)
+                        .to_std()
+                        .unwrap_or_default(),
+                )
+            })
+            .collect(),
+        errors: 0,
+    };
     relayed.latencies.sort();
     Ok((lag, relayed))
 }
