@@ -73,35 +73,23 @@ pub async fn enqueue_all<E: Event>(
     tx: &mut PgConnection,
     events: &[(Option<Uuid>, E)],
 ) -> Result<Vec<Uuid>, sqlx::Error> {
-    let ids: Vec<Uuid> = events.iter().map(|_| Uuid::new_v4()).collect();
-    let centres: Vec<Option<Uuid>> = events.iter().map(|(centre, _)| *centre).collect();
-    let payloads: Vec<Vec<u8>> = events
+    static STATEMENT: LazyLock<String> = LazyLock::new(|| Recorded::insert(1));
+    let mut recorded = Recorded::default();
+    let ids = events
         .iter()
-        .map(|(_, event)| event.encode_to_vec())
+        .map(|(centre, event)| recorded.push(*centre, event))
         .collect();
-    let trace = telemetry::current_trace_headers();
-    sqlx::query(
-        "INSERT INTO outbox (id, routing_key, message_type, centre_id, payload, traceparent, tracestate)
-         SELECT e.id, $4, $5, e.centre_id, e.payload, $6, $7
-         FROM UNNEST($1::uuid[], $2::uuid[], $3::bytea[]) WITH ORDINALITY AS e(id, centre_id, payload, n)
-         ORDER BY e.n",
-    )
-    .bind(&ids)
-    .bind(&centres)
-    .bind(&payloads)
-    .bind(E::ROUTING_KEY)
-    .bind(E::TYPE)
-    .bind(trace.get("traceparent"))
-    .bind(trace.get("tracestate"))
-    .execute(tx)
-    .await?;
-    raise(E::ROUTING_KEY);
+    recorded
+        .bind(sqlx::query(STATEMENT.as_str()))
+        .execute(tx)
+        .await?;
     Ok(ids)
 }
 
 /// Events recorded by the very statement that makes the change, as one more CTE of it
 /// (`WITH recorded AS (<Recorded::insert>) ...`): for hot paths, where [`enqueue`]'s round
-/// trip per event counts. Bind with [`Recorded::bind`], which also wakes the relay.
+/// trip per event counts; also [`enqueue_all`]'s one statement. Bind with
+/// [`Recorded::bind`], which also wakes the relay.
 #[derive(Default)]
 pub struct Recorded {
     ids: Vec<Uuid>,
