@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use linli_platform::CancellationToken;
 use linli_platform::auth::Authenticate;
-use linli_platform::bus::Consumer;
 use linli_platform::service::ServiceContext;
 use linli_proto::bookings::v1::bookings_server::BookingsServer;
 use sqlx::PgPool;
@@ -32,14 +31,8 @@ const SWEEP_EVERY: Duration = Duration::from_secs(2);
 pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
     let mut started = ctx.start(SERVICE, &MIGRATOR).await?;
     started
-        .consume(Consumer::new(
-            SERVICE,
-            started.pool.clone(),
-            started.bus.clone(),
-            events::BINDINGS,
-            events::RegistryFacts,
-        ))
-        .await?;
+        .consume(SERVICE, events::BINDINGS, events::RegistryFacts)
+        .await;
     tokio::spawn(sweep(started.pool.clone(), ctx.shutdown.clone()));
     let server = BookingsServer::new(grpc::BookingsApi::new(started.pool.clone()));
     ctx.partner.offer(server.clone());

@@ -8,7 +8,6 @@ pub mod seed;
 pub mod store;
 
 use linli_platform::auth::Authenticate;
-use linli_platform::bus::Consumer;
 use linli_platform::service::ServiceContext;
 use linli_proto::evaluation::v1::evaluation_server::EvaluationServer;
 use sqlx::migrate::Migrator;
@@ -23,14 +22,8 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
     let mut started = ctx.start(SERVICE, &MIGRATOR).await?;
     started
-        .consume(Consumer::new(
-            SERVICE,
-            started.pool.clone(),
-            started.bus.clone(),
-            events::BINDINGS,
-            events::Projections,
-        ))
-        .await?;
+        .consume(SERVICE, events::BINDINGS, events::Projections)
+        .await;
     let api = grpc::EvaluationApi::new(started.pool.clone());
     let server = EvaluationServer::new(api);
     // Partners reach the same service over mutual TLS; their scopes decide, not roles.

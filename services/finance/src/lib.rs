@@ -13,7 +13,6 @@ pub mod seed;
 pub mod store;
 
 use linli_platform::auth::Authenticate;
-use linli_platform::bus::Consumer;
 use linli_platform::service::ServiceContext;
 use linli_proto::finance::v1::finance_server::FinanceServer;
 use sqlx::migrate::Migrator;
@@ -28,14 +27,8 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
     let mut started = ctx.start(SERVICE, &MIGRATOR).await?;
     started
-        .consume(Consumer::new(
-            SERVICE,
-            started.pool.clone(),
-            started.bus.clone(),
-            events::BINDINGS,
-            events::Books,
-        ))
-        .await?;
+        .consume(SERVICE, events::BINDINGS, events::Books)
+        .await;
     let api = grpc::FinanceApi::new(started.pool.clone(), ctx.vault.clone());
     let server = FinanceServer::new(api);
     // Partners reach the same service over mutual TLS; their scopes decide, not roles.

@@ -1,12 +1,14 @@
 //! What a service role is given by the binary ([`ServiceContext`]) and what every service
 //! does at start ([`ServiceContext::start`]): connect and migrate its own database, start
-//! its outbox relay, and report its readiness.
+//! its outbox relay, and report its readiness. The relay and the consumers run on the
+//! bus runtime (see [`crate::bus::runtime`]) with a small pool of their own.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
+use sqlx::postgres::PgPoolOptions;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -31,10 +33,15 @@ pub struct ServiceContext {
     pub shutdown: CancellationToken,
 }
 
+/// Connections of a service's bus pool: its relay's and its consumer's.
+const BUS_CONNECTIONS: u32 = 2;
+
 /// A started service: its pool and bus, and its background tasks.
 pub struct Started {
     pub pool: PgPool,
     pub bus: Bus,
+    /// The relay's and the consumers' pool, on the bus runtime.
+    bus_pool: PgPool,
     probe: Probe,
     relay_stop: CancellationToken,
     tasks: JoinSet<()>,
@@ -53,12 +60,24 @@ impl ServiceContext {
             bus: bus.clone(),
         };
         self.readiness.register(probe.clone());
+        let bus_pool = {
+            // Its housekeeping, and every connection it makes, belong to the bus runtime.
+            let _bus_runtime = crate::bus::runtime().enter();
+            PgPoolOptions::new()
+                .max_connections(BUS_CONNECTIONS)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_lazy_with(pool.connect_options().as_ref().clone())
+        };
         let relay_stop = CancellationToken::new();
         let mut tasks = JoinSet::new();
-        tasks.spawn(Relay::new(pool.clone(), bus.clone(), service).run(relay_stop.clone()));
+        tasks.spawn_on(
+            Relay::new(bus_pool.clone(), bus.clone(), service).run(relay_stop.clone()),
+            crate::bus::runtime(),
+        );
         Ok(Started {
             pool,
             bus,
+            bus_pool,
             probe,
             relay_stop,
             tasks,
@@ -68,16 +87,24 @@ impl ServiceContext {
 }
 
 impl Started {
-    /// Runs `consumer` until shutdown. Its queue is declared here when the broker answers
-    /// (every role also declares every subscription's queue before it starts, see
+    /// Runs the consumer `name` of `bindings` with `handler` until shutdown, on the bus
+    /// runtime. Its queue is declared here when the broker answers (every role also
+    /// declares every subscription's queue before it starts, see
     /// `linli::declare_topology`), and again on every reconnect; a broker that drops
     /// while a role starts never stops the role.
-    pub async fn consume<H: Handler>(&mut self, consumer: Consumer<H>) -> anyhow::Result<()> {
+    pub async fn consume<H: Handler>(&mut self, name: &str, bindings: &[&str], handler: H) {
+        let consumer = Consumer::new(
+            name,
+            self.bus_pool.clone(),
+            self.bus.clone(),
+            bindings,
+            handler,
+        );
         if let Err(error) = consumer.declare().await {
             tracing::warn!(error = %error, "the broker did not answer; the consumer declares its queue when it connects");
         }
-        self.tasks.spawn(consumer.run(self.shutdown.clone()));
-        Ok(())
+        self.tasks
+            .spawn_on(consumer.run(self.shutdown.clone()), crate::bus::runtime());
     }
 
     /// Serves gRPC until shutdown; then, once in-flight calls are done, stops the
@@ -98,6 +125,7 @@ impl Started {
         .await;
         self.relay_stop.cancel();
         while self.tasks.join_next().await.is_some() {}
+        self.bus_pool.close().await;
         self.pool.close().await;
         result
     }

@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use linli_platform::CancellationToken;
 use linli_platform::auth::Authenticate;
-use linli_platform::bus::Consumer;
 use linli_platform::service::ServiceContext;
 use linli_proto::volunteers::v1::volunteers_server::VolunteersServer;
 use sqlx::PgPool;
@@ -46,14 +45,8 @@ pub fn notice_days() -> i64 {
 pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
     let mut started = ctx.start(SERVICE, &MIGRATOR).await?;
     started
-        .consume(Consumer::new(
-            SERVICE,
-            started.pool.clone(),
-            started.bus.clone(),
-            events::BINDINGS,
-            events::Facts,
-        ))
-        .await?;
+        .consume(SERVICE, events::BINDINGS, events::Facts)
+        .await;
     tokio::spawn(sweep(
         started.pool.clone(),
         notice_days(),

@@ -353,7 +353,11 @@ impl<H: Handler> Consumer<H> {
                 return Ok(rest);
             }
         };
-        for ((delivery, event), label) in readable.into_iter().zip(outcomes) {
+        // With nothing of the batch left over, one ack settles it all: this channel's
+        // earlier deliveries are settled already, one by one in this task.
+        let together = rest.is_empty();
+        let count = readable.len();
+        for (n, ((delivery, event), label)) in readable.into_iter().zip(outcomes).enumerate() {
             if delivery.redelivered {
                 EVENTS_REDELIVERED.with_label_values(&[&self.name]).inc();
             }
@@ -366,7 +370,11 @@ impl<H: Handler> Consumer<H> {
                     .with_label_values(&[&self.name])
                     .observe(lag.as_secs_f64());
             }
-            within(delivery.acker.ack(BasicAckOptions::default())).await?;
+            if !together {
+                within(delivery.acker.ack(BasicAckOptions::default())).await?;
+            } else if n + 1 == count {
+                within(delivery.acker.ack(BasicAckOptions { multiple: true })).await?;
+            }
         }
         Ok(rest)
     }

@@ -293,38 +293,31 @@ impl Relay {
     ) -> lapin::Result<(Vec<Uuid>, Vec<Uuid>, Option<String>)> {
         let channel = self.confirmed_channel().await?;
         let exchange = self.bus.args().exchange();
+        // Every publish hands its frames to the connection's I/O thread at its first poll,
+        // in order (which fixes its confirm's number), and then awaits the write. Polled
+        // together, a batch costs one hand-over instead of one per event, which on busy
+        // cores was most of the relay's time.
+        let mut publishes: Vec<_> = rows
+            .iter()
+            .map(|row| futures::future::maybe_done(Box::pin(publish_one(&channel, &exchange, row))))
+            .collect();
+        std::future::poll_fn(|cx| {
+            let mut all = true;
+            for publish in publishes.iter_mut() {
+                all &= std::pin::Pin::new(publish).poll(cx).is_ready();
+            }
+            if all {
+                std::task::Poll::Ready(())
+            } else {
+                std::task::Poll::Pending
+            }
+        })
+        .await;
         let mut pending = Vec::with_capacity(rows.len());
-        for row in rows {
-            let span = tracing::info_span!(
-                "publish",
-                otel.name = format!("{} publish", row.routing_key),
-                otel.kind = "producer",
-                messaging.system = "rabbitmq",
-                messaging.message.id = %row.id,
-                trace_id = tracing::field::Empty,
-            );
-            let mut stored = HashMap::new();
-            if let Some(traceparent) = &row.traceparent {
-                stored.insert("traceparent".to_owned(), traceparent.clone());
-            }
-            if let Some(tracestate) = &row.tracestate {
-                stored.insert("tracestate".to_owned(), tracestate.clone());
-            }
-            telemetry::adopt_parent(&span, &stored);
-            let properties = properties(row, &span);
-            let confirm = channel
-                .basic_publish(
-                    exchange.clone().into(),
-                    row.routing_key.clone().into(),
-                    BasicPublishOptions {
-                        mandatory: true,
-                        ..Default::default()
-                    },
-                    &row.payload,
-                    properties,
-                )
-                .instrument(span)
-                .await?;
+        for (row, mut publish) in rows.iter().zip(publishes) {
+            let confirm = std::pin::Pin::new(&mut publish)
+                .take_output()
+                .expect("every publish finished above")?;
             pending.push((row.id, &row.routing_key, confirm));
         }
 
@@ -480,6 +473,44 @@ impl Relay {
         }
         self.bus.close().await;
     }
+}
+
+/// Publishes one row, under a span of its own that continues the trace it was recorded in.
+async fn publish_one(
+    channel: &Channel,
+    exchange: &str,
+    row: &OutboxRow,
+) -> lapin::Result<lapin::PublisherConfirm> {
+    let span = tracing::info_span!(
+        "publish",
+        otel.name = format!("{} publish", row.routing_key),
+        otel.kind = "producer",
+        messaging.system = "rabbitmq",
+        messaging.message.id = %row.id,
+        trace_id = tracing::field::Empty,
+    );
+    let mut stored = HashMap::new();
+    if let Some(traceparent) = &row.traceparent {
+        stored.insert("traceparent".to_owned(), traceparent.clone());
+    }
+    if let Some(tracestate) = &row.tracestate {
+        stored.insert("tracestate".to_owned(), tracestate.clone());
+    }
+    telemetry::adopt_parent(&span, &stored);
+    let properties = properties(row, &span);
+    channel
+        .basic_publish(
+            exchange.into(),
+            row.routing_key.clone().into(),
+            BasicPublishOptions {
+                mandatory: true,
+                ..Default::default()
+            },
+            &row.payload,
+            properties,
+        )
+        .instrument(span)
+        .await
 }
 
 fn properties(row: &OutboxRow, span: &tracing::Span) -> BasicProperties {
