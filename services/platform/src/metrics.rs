@@ -61,6 +61,18 @@ pub static OUTBOX_BACKLOG: LazyLock<IntGaugeVec> = LazyLock::new(|| {
     .expect("metric names are static and registered once")
 });
 
+/// Outbox relay passes that found events, by part: `pass` (taking the rows to marking
+/// them sent) and `confirms` (publishing them until the broker confirmed every one).
+pub static RELAY_PASS: LazyLock<HistogramVec> = LazyLock::new(|| {
+    register_histogram_vec!(
+        "linli_relay_pass_seconds",
+        "Outbox relay passes that found events: the whole pass, and publishing until confirmed",
+        &["service", "part"],
+        LATENCY_BUCKETS.to_vec()
+    )
+    .expect("metric names are static and registered once")
+});
+
 /// Events the relay published, by outcome: `confirmed`, `unroutable`, `failed`.
 pub static EVENTS_PUBLISHED: LazyLock<IntCounterVec> = LazyLock::new(|| {
     register_int_counter_vec!(

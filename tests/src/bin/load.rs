@@ -207,6 +207,7 @@ async fn run(platform: &TestPlatform, args: &Args) -> anyhow::Result<()> {
         );
 
         let mix_started = chrono::Utc::now();
+        let relay_before = RelayFigures::now("bookings");
         let (finished, checked_in) = tokio::sync::oneshot::channel();
         let (mix, visible) = tokio::join!(
             async {
@@ -214,7 +215,7 @@ async fn run(platform: &TestPlatform, args: &Args) -> anyhow::Result<()> {
                 let _ = finished.send(mix.get("check-in").map_or(0, |s| s.latencies.len()));
                 mix
             },
-            watch_attendances(platform, centre, mix_started, checked_in)
+            watch_attendances(platform, mix_started, checked_in)
         );
         let visible = visible?;
         println!("  the mix (60% book, 30% residents, 10% KPIs; every 4th booking checked in):");
@@ -240,12 +241,53 @@ async fn run(platform: &TestPlatform, args: &Args) -> anyhow::Result<()> {
             lag.latencies.len()
         );
         println!(
-            "    of which recorded to the relay taking it: p50 {:.1} ms, p99 {:.1} ms\n",
+            "    of which recorded to the relay taking it: p50 {:.1} ms, p99 {:.1} ms",
             relayed.quantile(0.50),
             relayed.quantile(0.99)
         );
+        let relay = RelayFigures::now("bookings").since(&relay_before);
+        println!(
+            "    bookings' relay: {} passes with events, {:.1} events a pass, {:.1} ms a pass on average, {:.1} ms of it publishing until confirmed\n",
+            relay.passes,
+            relay.events as f64 / relay.passes.max(1) as f64,
+            relay.pass_seconds * 1000.0 / relay.passes.max(1) as f64,
+            relay.confirm_seconds * 1000.0 / relay.passes.max(1) as f64,
+        );
     }
     Ok(())
+}
+
+/// A service's relay so far, from the process's metrics.
+struct RelayFigures {
+    passes: u64,
+    events: u64,
+    pass_seconds: f64,
+    confirm_seconds: f64,
+}
+
+impl RelayFigures {
+    fn now(service: &str) -> Self {
+        use linli_platform::metrics::{EVENTS_PUBLISHED, RELAY_PASS};
+        let pass = RELAY_PASS.with_label_values(&[service, "pass"]);
+        let confirms = RELAY_PASS.with_label_values(&[service, "confirms"]);
+        RelayFigures {
+            passes: pass.get_sample_count(),
+            events: EVENTS_PUBLISHED
+                .with_label_values(&[service, "confirmed"])
+                .get(),
+            pass_seconds: pass.get_sample_sum(),
+            confirm_seconds: confirms.get_sample_sum(),
+        }
+    }
+
+    fn since(self, before: &RelayFigures) -> Self {
+        RelayFigures {
+            passes: self.passes - before.passes,
+            events: self.events - before.events,
+            pass_seconds: self.pass_seconds - before.pass_seconds,
+            confirm_seconds: self.confirm_seconds - before.confirm_seconds,
+        }
+    }
 }
 
 /// What the clients work on.
@@ -363,59 +405,56 @@ fn record(sample: &mut Sample, ok: bool, elapsed: Duration) {
     }
 }
 
-/// Polls evaluation's attendances, the projection its KPIs count, every 10 ms for the
-/// check-ins since `since`, and times each from its event's recording (the outbox row's
-/// `occurred_at`, written just before the check-in commits, carried with the event) to
-/// the first poll that saw it: an upper bound, by up to the interval. Recent attendances
-/// only while the load lasts, to keep the polling light; then, once `checked_in` says how
-/// many were answered, all of them, until every one is seen or a minute has passed.
+/// Polls evaluation's fact log every 10 ms for new check-in facts (each is logged in the
+/// transaction that adds its attendance, the projection the KPIs count) and times each
+/// from its event's recording (the outbox row's `occurred_at`, written just before the
+/// check-in commits, carried with the event) to the first poll that saw it: an upper
+/// bound, by up to the interval. It reads on from the last `seq` seen: evaluation's one
+/// consumer commits its transactions one after another, so the log grows in `seq` order.
+/// Once `checked_in` says how many check-ins were answered, it waits for all of them, or a
+/// minute.
 async fn watch_attendances(
     platform: &TestPlatform,
-    centre: Uuid,
     since: chrono::DateTime<chrono::Utc>,
     mut checked_in: tokio::sync::oneshot::Receiver<usize>,
 ) -> anyhow::Result<Sample> {
     let evaluation = platform.pool("evaluation").await;
-    let mut seen: std::collections::HashMap<Uuid, Duration> = Default::default();
+    let mut last: i64 = sqlx::query_scalar("SELECT COALESCE(max(seq), 0) FROM facts")
+        .fetch_one(&evaluation)
+        .await?;
+    let mut sample = Sample::default();
     let mut expected: Option<(usize, Instant)> = None;
     let missing = loop {
-        let window = match expected {
-            Some(_) => since,
-            None => (chrono::Utc::now() - chrono::Duration::seconds(1)).max(since),
-        };
-        let rows: Vec<(Uuid, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
-            "SELECT a.event_id, f.occurred_at FROM attendances a JOIN facts f USING (event_id)
-             WHERE a.centre_id = $1 AND a.attended_at >= $2",
+        let rows: Vec<(i64, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+            "SELECT seq, occurred_at FROM facts
+             WHERE seq > $1 AND routing_key = 'bookings.booking.attended' ORDER BY seq",
         )
-        .bind(centre)
-        .bind(window)
+        .bind(last)
         .fetch_all(&evaluation)
         .await?;
         let at = chrono::Utc::now();
-        for (event, recorded_at) in rows {
-            seen.entry(event)
-                .or_insert_with(|| (at - recorded_at).to_std().unwrap_or_default());
+        for (seq, recorded_at) in rows {
+            last = seq;
+            if recorded_at >= since {
+                sample
+                    .latencies
+                    .push((at - recorded_at).to_std().unwrap_or_default());
+            }
         }
-        match expected {
-            None => {
-                if let Ok(answered) = checked_in.try_recv() {
-                    expected = Some((answered, Instant::now() + Duration::from_secs(60)));
-                    continue;
-                }
-            }
-            Some((answered, deadline)) => {
-                if seen.len() >= answered || Instant::now() > deadline {
-                    break answered.saturating_sub(seen.len());
-                }
-            }
+        if expected.is_none()
+            && let Ok(answered) = checked_in.try_recv()
+        {
+            expected = Some((answered, Instant::now() + Duration::from_secs(60)));
+        }
+        if let Some((answered, deadline)) = expected
+            && (sample.latencies.len() >= answered || Instant::now() > deadline)
+        {
+            break answered.saturating_sub(sample.latencies.len());
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
     evaluation.close().await;
-    let mut sample = Sample {
-        latencies: seen.into_values().collect(),
-        errors: missing as u64,
-    };
+    sample.errors = missing as u64;
     sample.latencies.sort();
     Ok(sample)
 }

@@ -12,7 +12,7 @@
 //! committed by another process (a seed, an import) are found by the fallback poll.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
@@ -29,7 +29,7 @@ use uuid::Uuid;
 
 use super::{Bus, backoff};
 use crate::error::error_chain;
-use crate::metrics::{EVENTS_PUBLISHED, OUTBOX_BACKLOG};
+use crate::metrics::{EVENTS_PUBLISHED, OUTBOX_BACKLOG, RELAY_PASS};
 use crate::telemetry;
 
 /// How often the relay looks without being woken: for events another process committed.
@@ -40,6 +40,10 @@ const LOOK_AFTER_WAKE: Duration = Duration::from_millis(500);
 /// The first pause of that looking; each next one is twice as long.
 const FIRST_LOOK: Duration = Duration::from_millis(5);
 const BATCH: i64 = 200;
+/// How far before the last published row the passes between full ones look: rows whose
+/// transaction committed this many events after they were written are found by the next
+/// full pass, within [`FALLBACK_POLL`].
+const RECENT_SLACK: i64 = 10_000;
 const CONFIRM_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Records `event` for publication, inside the caller's transaction. Returns its event id.
@@ -182,6 +186,7 @@ fn raise(routing_key: &str) {
 
 #[derive(sqlx::FromRow)]
 struct OutboxRow {
+    seq: i64,
     id: Uuid,
     routing_key: String,
     message_type: String,
@@ -198,6 +203,10 @@ pub struct Relay {
     bus: Bus,
     service: String,
     channel: Mutex<Option<Channel>>,
+    /// Where the passes between full ones start: the last row published, less the slack.
+    recent_from: AtomicI64,
+    /// Routing keys already logged as having no subscriber.
+    unroutable: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Relay {
@@ -207,6 +216,8 @@ impl Relay {
             bus,
             service: service.to_owned(),
             channel: Mutex::new(None),
+            recent_from: AtomicI64::new(0),
+            unroutable: Mutex::default(),
         }
     }
 
@@ -215,22 +226,37 @@ impl Relay {
     /// publish the same row at once. A nack or a lost connection leaves the row unpublished,
     /// with its attempt counted, and is returned as an error.
     pub async fn relay_once(&self) -> anyhow::Result<usize> {
+        self.pass(0).await
+    }
+
+    /// [`Relay::relay_once`] over the rows after `seq` only.
+    async fn pass(&self, after: i64) -> anyhow::Result<usize> {
+        let began = Instant::now();
         let mut tx = self.pool.begin().await?;
         let rows: Vec<OutboxRow> = sqlx::query_as(
-            "SELECT id, routing_key, message_type, centre_id, payload, traceparent, tracestate, occurred_at
-             FROM outbox WHERE published_at IS NULL
+            "SELECT seq, id, routing_key, message_type, centre_id, payload, traceparent, tracestate, occurred_at
+             FROM outbox WHERE published_at IS NULL AND seq > $2
              ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
         )
         .bind(BATCH)
+        .bind(after)
         .fetch_all(&mut *tx)
         .await?;
         if rows.is_empty() {
             return Ok(0);
         }
+        if let Some(last) = rows.last() {
+            self.recent_from
+                .fetch_max(last.seq - RECENT_SLACK, Ordering::Relaxed);
+        }
 
         // A half-open connection could leave a confirm pending for ever; give up on the
         // batch instead, and let the next pass publish it again.
+        let publishing = Instant::now();
         let published = tokio::time::timeout(CONFIRM_TIMEOUT, self.publish(&rows)).await;
+        RELAY_PASS
+            .with_label_values(&[&self.service, "confirms"])
+            .observe(publishing.elapsed().as_secs_f64());
         let (confirmed, failed, error) = match published {
             Ok(Ok(outcome)) => outcome,
             Ok(Err(error)) => {
@@ -267,6 +293,9 @@ impl Relay {
             .await?;
         }
         tx.commit().await?;
+        RELAY_PASS
+            .with_label_values(&[&self.service, "pass"])
+            .observe(began.elapsed().as_secs_f64());
         EVENTS_PUBLISHED
             .with_label_values(&[&self.service, "confirmed"])
             .inc_by(confirmed.len() as u64);
@@ -327,11 +356,14 @@ impl Relay {
                 Ok(Confirmation::Ack(returned)) => {
                     if returned.is_some() {
                         // Published and confirmed, but no queue is bound for it: nobody
-                        // subscribes to this fact yet. Counted and logged, never silent.
+                        // subscribes to this fact yet. Counted, and logged once per
+                        // routing key, never silent (nor a line for every booking).
                         EVENTS_PUBLISHED
                             .with_label_values(&[&self.service, "unroutable"])
                             .inc();
-                        tracing::warn!(%routing_key, event_id = %id, "event had no subscriber");
+                        if self.unroutable.lock().await.insert(routing_key.to_owned()) {
+                            tracing::warn!(%routing_key, event_id = %id, "event had no subscriber; counted in linli_events_published_total{{outcome=\"unroutable\"}} from now on");
+                        }
                     }
                     confirmed.push(id);
                 }
@@ -374,13 +406,31 @@ impl Relay {
 
     /// Publishes until nothing is left or a pass fails.
     pub async fn drain(&self) -> anyhow::Result<usize> {
+        self.drain_after(0).await
+    }
+
+    async fn drain_after(&self, after: i64) -> anyhow::Result<usize> {
         let mut total = 0;
         loop {
-            match self.relay_once().await? {
+            match self.pass(after).await? {
                 0 => return Ok(total),
                 n => total += n,
             }
         }
+    }
+
+    /// Publishes what was recorded lately: the rows after the last published, less a
+    /// slack for transactions that commit out of order; and every second all of them.
+    /// Marked rows stay in the unpublished index as dead entries until a vacuum, so a
+    /// pass from the first row would walk all the day's events; under load that was most
+    /// of the relay's time.
+    async fn drain_recent(&self, everything: bool) -> anyhow::Result<usize> {
+        let after = if everything {
+            0
+        } else {
+            self.recent_from.load(Ordering::Relaxed)
+        };
+        self.drain_after(after).await
     }
 
     /// Events committed and not yet confirmed.
@@ -401,12 +451,17 @@ impl Relay {
         // While looking after a wake-up: when it came, and the next pause.
         let mut looking: Option<(Instant, Duration)> = Some((Instant::now(), Duration::ZERO));
         let mut backlog_read = Instant::now() - Duration::from_secs(60);
+        let mut full_pass = Instant::now() - FALLBACK_POLL;
         loop {
             // Registered before the pass, so a raise during it is not missed.
             let notified = wake.notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            let published = match self.drain().await {
+            let everything = full_pass.elapsed() >= FALLBACK_POLL;
+            if everything {
+                full_pass = Instant::now();
+            }
+            let published = match self.drain_recent(everything).await {
                 Ok(published) => {
                     failures = 0;
                     published
