@@ -37,6 +37,57 @@ impl Handler for Projections {
         store::log_fact(tx, event, resident_of(event)).await?;
         apply(event, tx).await
     }
+
+    /// In order; a run of check-ins (the busiest stream) is logged and recorded with one
+    /// statement each.
+    async fn handle_batch(
+        &self,
+        events: &[&Incoming],
+        tx: &mut PgConnection,
+    ) -> Result<(), HandlerError> {
+        let mut run: Vec<(&Incoming, store::Attendance)> = Vec::new();
+        for event in events {
+            if event.routing_key == BookingAttended::ROUTING_KEY {
+                run.push((event, attendance(event)?));
+                continue;
+            }
+            record_attendances(tx, &mut run).await?;
+            self.handle(event, tx).await?;
+        }
+        record_attendances(tx, &mut run).await
+    }
+}
+
+/// Logs and records a run of check-ins, and empties it.
+async fn record_attendances(
+    tx: &mut PgConnection,
+    run: &mut Vec<(&Incoming, store::Attendance)>,
+) -> Result<(), HandlerError> {
+    if run.is_empty() {
+        return Ok(());
+    }
+    let facts: Vec<_> = run
+        .iter()
+        .map(|(event, a)| (*event, a.resident_id))
+        .collect();
+    store::log_facts(tx, &facts).await?;
+    let attendances: Vec<store::Attendance> = run.drain(..).map(|(_, a)| a).collect();
+    store::record_attendances(tx, &attendances).await?;
+    Ok(())
+}
+
+/// A check-in as evaluation records it.
+fn attendance(event: &Incoming) -> Result<store::Attendance, HandlerError> {
+    let e: BookingAttended = event.decode()?;
+    Ok(store::Attendance {
+        event_id: event.id,
+        booking_id: uuid("booking_id", &e.booking_id)?,
+        centre_id: uuid("centre_id", &e.centre_id)?,
+        offering_id: uuid("offering_id", &e.offering_id)?,
+        resident_id: optional_uuid("resident_id", &e.resident_id)?,
+        category: e.category,
+        attended_at: instant("attended_at", e.attended_at.as_ref())?,
+    })
 }
 
 /// The resident a fact is about, for erasure.
@@ -102,20 +153,7 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
             store::forget_resident(tx, uuid("resident_id", &e.resident_id)?).await?;
         }
         BookingAttended::ROUTING_KEY => {
-            let e: BookingAttended = event.decode()?;
-            store::record_attendance(
-                tx,
-                &store::Attendance {
-                    event_id: event.id,
-                    booking_id: uuid("booking_id", &e.booking_id)?,
-                    centre_id: uuid("centre_id", &e.centre_id)?,
-                    offering_id: uuid("offering_id", &e.offering_id)?,
-                    resident_id: optional_uuid("resident_id", &e.resident_id)?,
-                    category: e.category,
-                    attended_at: instant("attended_at", e.attended_at.as_ref())?,
-                },
-            )
-            .await?;
+            store::record_attendance(tx, &attendance(event)?).await?;
         }
         ServiceDelivered::ROUTING_KEY => {
             let e: ServiceDelivered = event.decode()?;

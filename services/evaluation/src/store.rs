@@ -32,6 +32,47 @@ pub async fn log_fact(
     Ok(())
 }
 
+/// Logs several facts in one statement, in the order given, each with its resident.
+pub async fn log_facts(
+    tx: &mut PgConnection,
+    facts: &[(&linli_platform::bus::Incoming, Option<Uuid>)],
+) -> Result<(), sqlx::Error> {
+    let mut ids = Vec::with_capacity(facts.len());
+    let mut keys = Vec::with_capacity(facts.len());
+    let mut types = Vec::with_capacity(facts.len());
+    let mut centres = Vec::with_capacity(facts.len());
+    let mut residents = Vec::with_capacity(facts.len());
+    let mut payloads = Vec::with_capacity(facts.len());
+    let mut times = Vec::with_capacity(facts.len());
+    for (event, resident) in facts {
+        ids.push(event.id);
+        keys.push(event.routing_key.as_str());
+        types.push(event.message_type.as_str());
+        centres.push(event.centre_id);
+        residents.push(*resident);
+        payloads.push(event.payload.as_slice());
+        times.push(event.occurred_at.unwrap_or_else(Utc::now));
+    }
+    sqlx::query(
+        "INSERT INTO facts (event_id, routing_key, message_type, centre_id, resident_id, payload, occurred_at)
+         SELECT f.id, f.key, f.type, f.centre, f.resident, f.payload, f.at
+         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::bytea[], $7::timestamptz[])
+              WITH ORDINALITY AS f(id, key, type, centre, resident, payload, at, n)
+         ORDER BY f.n
+         ON CONFLICT (event_id) DO NOTHING",
+    )
+    .bind(ids)
+    .bind(keys)
+    .bind(types)
+    .bind(centres)
+    .bind(residents)
+    .bind(payloads)
+    .bind(times)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
 #[derive(sqlx::FromRow)]
 pub struct FactRow {
     pub event_id: Uuid,
@@ -145,6 +186,28 @@ pub struct Attendance {
     pub resident_id: Option<Uuid>,
     pub category: String,
     pub attended_at: DateTime<Utc>,
+}
+
+/// Records several attendances in one statement.
+pub async fn record_attendances(
+    tx: &mut PgConnection,
+    all: &[Attendance],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO attendances (event_id, booking_id, centre_id, offering_id, resident_id, category, attended_at)
+         SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[], $7::timestamptz[])
+         ON CONFLICT (event_id) DO NOTHING",
+    )
+    .bind(all.iter().map(|a| a.event_id).collect::<Vec<_>>())
+    .bind(all.iter().map(|a| a.booking_id).collect::<Vec<_>>())
+    .bind(all.iter().map(|a| a.centre_id).collect::<Vec<_>>())
+    .bind(all.iter().map(|a| a.offering_id).collect::<Vec<_>>())
+    .bind(all.iter().map(|a| a.resident_id).collect::<Vec<_>>())
+    .bind(all.iter().map(|a| a.category.as_str()).collect::<Vec<_>>())
+    .bind(all.iter().map(|a| a.attended_at).collect::<Vec<_>>())
+    .execute(tx)
+    .await?;
+    Ok(())
 }
 
 pub async fn record_attendance(tx: &mut PgConnection, a: &Attendance) -> Result<(), sqlx::Error> {
