@@ -585,14 +585,18 @@ async fn a_consumer_waits_out_a_database_outage_without_spending_deliveries() {
 
     proxy.restore();
     poll(
-        "the message applied after the outage",
+        "the message applied after the outage, and counted",
         Duration::from_secs(30),
         || async {
             let handled: i64 = sqlx::query_scalar("SELECT count(*) FROM handled")
                 .fetch_one(&direct)
                 .await
                 .expect("count");
-            (handled == 1).then_some(())
+            // The count follows the commit, from the consumer's own task.
+            let counted = EVENTS_CONSUMED
+                .with_label_values(&["outage", "applied"])
+                .get();
+            (handled == 1 && counted == 1).then_some(())
         },
     )
     .await;

@@ -8,7 +8,7 @@
 //!
 //! The bus works on a runtime of its own ([`runtime`]): one thread that the relays and
 //! consumers of every service in the process share, with their own database connections
-//! and the broker connection registered there. Under load a consumer's every round trip
+//! made there (the broker connection has an I/O thread of its own in lapin). Under load a consumer's every round trip
 //! would otherwise wait in the run queue behind the requests in flight, and events would
 //! fall seconds behind; on a thread of its own it waits only for the operating system.
 
@@ -39,9 +39,8 @@ static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
         .expect("the bus runtime starts: it needs only a thread")
 });
 
-/// The process's bus runtime: relays and consumers run here, and what they hold (their
-/// pool's connections, the broker connection) is made here, so none of their I/O waits
-/// for another runtime's threads.
+/// The process's bus runtime: relays and consumers run here, and their pool's connections
+/// are made here, so their database round trips never wait for another runtime's threads.
 pub fn runtime() -> &'static tokio::runtime::Handle {
     RUNTIME.handle()
 }
@@ -85,25 +84,18 @@ impl Bus {
         let properties = ConnectionProperties::default().with_connection_name(LongString::from(
             format!("{}/{}", self.args.prefix, self.name),
         ));
-        // Made on the bus runtime, whoever asks first, so the socket is driven there.
         // A broker behind a dead network would otherwise hold every caller here.
-        let url = self.args.amqp_url.clone();
-        let connect = runtime().spawn(async move {
-            tokio::time::timeout(CONNECT_TIMEOUT, Connection::connect(&url, properties)).await
-        });
-        let connection = connect
-            .await
-            .map_err(|error| {
-                lapin::Error::from(std::io::Error::other(format!(
-                    "connecting to the broker failed: {error}"
-                )))
-            })?
-            .map_err(|_| {
-                lapin::Error::from(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    "connecting to the broker timed out",
-                ))
-            })??;
+        let connection = tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            Connection::connect(&self.args.amqp_url, properties),
+        )
+        .await
+        .map_err(|_| {
+            lapin::Error::from(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "connecting to the broker timed out",
+            ))
+        })??;
         let channel = tokio::time::timeout(CONNECT_TIMEOUT, connection.create_channel())
             .await
             .map_err(|_| {
