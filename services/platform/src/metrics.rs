@@ -107,7 +107,7 @@ pub static EVENTS_REDELIVERED: LazyLock<IntCounterVec> = LazyLock::new(|| {
 pub static EVENT_LAG: LazyLock<HistogramVec> = LazyLock::new(|| {
     register_histogram_vec!(
         "linli_event_lag_seconds",
-        "Time from an event's commit to its effect in a consumer",
+        "Time from an event being recorded (its outbox row, written just before the commit) to its effect in a consumer",
         &["consumer"],
         LATENCY_BUCKETS.to_vec()
     )
