@@ -62,21 +62,36 @@ async fn register(pool: &PgPool, vault: &Vault, centre: Uuid, name: &str) -> sto
 }
 
 /// A queue of the test's own that sees every resident event.
-async fn watcher(bus: &Bus) -> (Channel, String) {
-    let channel = bus.channel().await.expect("broker");
-    bus.declare_queue(&channel, "watcher", &["registry.resident.*"])
+/// A broker call that must answer within ten seconds: a connection that died unnoticed
+/// fails the test with `what` instead of holding it until CI's limit.
+async fn answered<T, E: std::fmt::Debug>(
+    what: &str,
+    call: impl std::future::Future<Output = Result<T, E>>,
+) -> T {
+    tokio::time::timeout(Duration::from_secs(10), call)
         .await
-        .expect("watcher declared");
+        .unwrap_or_else(|_| panic!("{what}: the broker did not answer in 10 s"))
+        .unwrap_or_else(|error| panic!("{what}: {error:?}"))
+}
+
+async fn watcher(bus: &Bus) -> (Channel, String) {
+    let channel = answered("broker", bus.channel()).await;
+    answered(
+        "watcher declared",
+        bus.declare_queue(&channel, "watcher", &["registry.resident.*"]),
+    )
+    .await;
     (channel, bus.args().queue("watcher"))
 }
 
 /// Takes every message now in `queue`, acking each; returns their message ids.
 async fn take_all(channel: &Channel, queue: &str) -> Vec<String> {
     let mut ids = Vec::new();
-    while let Some(message) = channel
-        .basic_get(queue.into(), BasicGetOptions::default())
-        .await
-        .expect("basic.get")
+    while let Some(message) = answered(
+        "basic.get",
+        channel.basic_get(queue.into(), BasicGetOptions::default()),
+    )
+    .await
     {
         let id = message
             .delivery
@@ -85,12 +100,11 @@ async fn take_all(channel: &Channel, queue: &str) -> Vec<String> {
             .as_ref()
             .map(|id| id.to_string())
             .unwrap_or_default();
-        message
-            .delivery
-            .acker
-            .ack(BasicAckOptions::default())
-            .await
-            .expect("ack");
+        answered(
+            "ack",
+            message.delivery.acker.ack(BasicAckOptions::default()),
+        )
+        .await;
         ids.push(id);
     }
     ids
@@ -166,10 +180,11 @@ async fn an_event_committed_while_no_relay_runs_is_published_exactly_once_when_o
         "the event in the watcher queue",
         Duration::from_secs(10),
         || async {
-            channel
-                .basic_get(queue.clone().into(), BasicGetOptions::default())
-                .await
-                .expect("basic.get")
+            answered(
+                "basic.get",
+                channel.basic_get(queue.clone().into(), BasicGetOptions::default()),
+            )
+            .await
         },
     )
     .await;
@@ -476,13 +491,14 @@ async fn a_message_that_always_fails_is_dead_lettered_after_the_delivery_limit_w
         "the poison message in the dead-letter queue",
         Duration::from_secs(20),
         || async {
-            channel
-                .basic_get(
+            answered(
+                "basic.get",
+                channel.basic_get(
                     args.bus.dead_letter_queue("poison").into(),
                     BasicGetOptions::default(),
-                )
-                .await
-                .expect("basic.get")
+                ),
+            )
+            .await
         },
     )
     .await;
