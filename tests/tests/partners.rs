@@ -65,6 +65,19 @@ impl District {
         body
     }
 
+    /// An hour-long session of `offering` at `centre`, two days from now.
+    async fn session(&self, centre: impl std::fmt::Display, offering: &str) -> String {
+        let starts = Utc::now() + Duration::days(2);
+        self.created(
+            &format!("/v1/centres/{centre}/sessions"),
+            json!({ "offering_id": offering, "starts_at": starts.to_rfc3339(), "ends_at": (starts + Duration::hours(1)).to_rfc3339() }),
+        )
+        .await["id"]
+            .as_str()
+            .expect("session id")
+            .to_owned()
+    }
+
     async fn partner(&self, name: &str) -> String {
         let body = self
             .created(
@@ -133,16 +146,7 @@ impl District {
             .as_str()
             .expect("offering id")
             .to_owned();
-        let starts = Utc::now() + Duration::days(2);
-        let session = self
-            .created(
-                &format!("/v1/centres/{centre}/sessions"),
-                json!({ "offering_id": offering, "starts_at": starts.to_rfc3339(), "ends_at": (starts + Duration::hours(1)).to_rfc3339() }),
-            )
-            .await["id"]
-            .as_str()
-            .expect("session id")
-            .to_owned();
+        let session = self.session(centre, &offering).await;
         let booking = self
             .created(
                 &format!("/v1/centres/{centre}/bookings"),
@@ -465,16 +469,7 @@ async fn a_partner_sees_its_bookings_without_the_desks_note_and_names_only_resid
         .as_str()
         .expect("offering id")
         .to_owned();
-    let starts = Utc::now() + Duration::days(2);
-    let session = district
-        .created(
-            &format!("/v1/centres/{a}/sessions"),
-            json!({ "offering_id": offering, "starts_at": starts.to_rfc3339(), "ends_at": (starts + Duration::hours(1)).to_rfc3339() }),
-        )
-        .await["id"]
-        .as_str()
-        .expect("session id")
-        .to_owned();
+    let session = district.session(a, &offering).await;
     let note = "糖尿病，低糖饮食；行动不便";
     let mut booked = Vec::new();
     for resident in [&consenting, &silent] {
