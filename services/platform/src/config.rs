@@ -30,13 +30,17 @@ pub struct DatabaseArgs {
 impl DatabaseArgs {
     /// Connection options for one service's database. `LINLI_<SERVICE>_DATABASE_URL`, when
     /// set, names a whole URL for that service (a separate cluster in production).
+    /// Its connections name the service in `pg_stat_activity` (`linli-<service>`).
     pub fn options_for(&self, service: &str) -> Result<PgConnectOptions, sqlx::Error> {
         let own = format!("LINLI_{}_DATABASE_URL", service.to_ascii_uppercase());
-        if let Ok(url) = std::env::var(own) {
-            return PgConnectOptions::from_str(&url);
-        }
-        let name = format!("{}{}", self.database_prefix, service);
-        Ok(PgConnectOptions::from_str(&self.database_url)?.database(&name))
+        let options = match std::env::var(own) {
+            Ok(url) => PgConnectOptions::from_str(&url)?,
+            Err(_) => {
+                let name = format!("{}{}", self.database_prefix, service);
+                PgConnectOptions::from_str(&self.database_url)?.database(&name)
+            }
+        };
+        Ok(options.application_name(&format!("linli-{service}")))
     }
 }
 

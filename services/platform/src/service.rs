@@ -66,7 +66,12 @@ impl ServiceContext {
             PgPoolOptions::new()
                 .max_connections(BUS_CONNECTIONS)
                 .acquire_timeout(Duration::from_secs(5))
-                .connect_lazy_with(pool.connect_options().as_ref().clone())
+                .connect_lazy_with(
+                    pool.connect_options()
+                        .as_ref()
+                        .clone()
+                        .application_name(&format!("linli-{service}-bus")),
+                )
         };
         let relay_stop = CancellationToken::new();
         let mut tasks = JoinSet::new();
