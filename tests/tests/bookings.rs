@@ -284,6 +284,60 @@ async fn two_hundred_concurrent_requests_for_ten_seats_confirm_ten_and_waitlist_
 }
 
 #[tokio::test]
+async fn one_resident_asking_twenty_times_at_once_gets_one_place_and_nineteen_refusals() {
+    let desk = Desk::open().await;
+    let resident = desk.resident("1950-02-01", &[]).await;
+    let offering = desk.offering(class(10)).await;
+    let session = desk
+        .session(
+            &offering,
+            "2027-03-02T09:00:00+08:00",
+            "2027-03-02T10:00:00+08:00",
+        )
+        .await;
+
+    let results = join_all((0..20).map(|_| desk.book(&offering, &resident, Some(&session)))).await;
+    let created: Vec<&Value> = results
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::CREATED)
+        .map(|(_, body)| body)
+        .collect();
+    assert_eq!(created.len(), 1, "{results:?}");
+    assert_eq!(created[0]["status"], "confirmed");
+    for (status, body) in results.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
+        assert_eq!(*status, StatusCode::CONFLICT, "{body}");
+        assert!(
+            body.to_string().contains("already has a place"),
+            "the refusal names the place held: {body}"
+        );
+    }
+    let (_, sessions) = desk.get(&format!("/sessions?offering_id={offering}")).await;
+    assert_eq!(sessions["sessions"][0]["confirmed"], 1);
+    let booking = created[0]["id"].as_str().expect("id");
+    assert_eq!(
+        desk.outbox_count("bookings.booking.confirmed", booking)
+            .await,
+        1
+    );
+    let pool = desk.platform.pool("bookings").await;
+    let (bookings, events): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM bookings WHERE offering_id = $1),
+                (SELECT count(*) FROM outbox WHERE routing_key = 'bookings.booking.confirmed')",
+    )
+    .bind(offering.parse::<Uuid>().expect("uuid"))
+    .fetch_one(&pool)
+    .await
+    .expect("bookings readable");
+    pool.close().await;
+    assert_eq!(
+        (bookings, events),
+        (1, 1),
+        "one booking, one confirmation recorded"
+    );
+    desk.stop().await;
+}
+
+#[tokio::test]
 async fn fifty_concurrent_overlapping_room_bookings_give_one_room_and_name_the_clash() {
     let desk = Desk::open().await;
     let room = desk.room("多功能活动室").await;

@@ -27,10 +27,28 @@ fn text(id: Option<Uuid>) -> String {
     id.map(|id| id.to_string()).unwrap_or_default()
 }
 
+/// The first session a booking covers, as its confirmation tells it.
+#[derive(Clone, Copy, Debug)]
+pub struct FirstSession {
+    pub id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+impl From<&SessionRow> for FirstSession {
+    fn from(session: &SessionRow) -> Self {
+        FirstSession {
+            id: session.id,
+            starts_at: session.starts_at,
+            ends_at: session.ends_at,
+        }
+    }
+}
+
 pub fn confirmed(
     booking: &BookingRow,
     offering: &OfferingRow,
-    first: Option<&SessionRow>,
+    first: Option<FirstSession>,
     now: DateTime<Utc>,
 ) -> BookingConfirmed {
     BookingConfirmed {

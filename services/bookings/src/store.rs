@@ -965,6 +965,9 @@ pub async fn create_booking(
     new: &NewBooking,
     now: DateTime<Utc>,
 ) -> Result<BookingView, Error> {
+    if let Some(view) = book_at_once(pool, new, now).await? {
+        return Ok(view);
+    }
     let mut tx = pool.begin().await?;
     let id = Uuid::new_v4();
     if let Some(key) = &new.idempotency_key {
@@ -983,23 +986,9 @@ pub async fn create_booking(
             return replay(pool, new, key).await;
         }
     }
-    // The offering and what eligibility needs of the resident, in one round trip.
-    let applying: Applying = sqlx::query_as(concat!(
-        "SELECT ",
-        offering_columns!(),
-        ", r.resident_centre, r.resident_band, r.resident_categories, r.resident_status
-         FROM offerings LEFT JOIN LATERAL (
-             SELECT centre_id AS resident_centre, age_band AS resident_band,
-                    categories AS resident_categories, status AS resident_status
-             FROM residents WHERE id = $3) r ON true
-         WHERE centre_id = $1 AND id = $2"
-    ))
-    .bind(new.centre)
-    .bind(new.offering)
-    .bind(new.resident)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(Error::NotFound("offering"))?;
+    let applying = applying(&mut *tx, new)
+        .await?
+        .ok_or(Error::NotFound("offering"))?;
     let offering = &applying.offering;
     if !offering.active {
         return Err(Error::State("the offering is no longer offered".into()));
@@ -1154,18 +1143,15 @@ pub async fn create_booking(
     let first = sessions.iter().min_by_key(|s| s.starts_at);
     let mut waitlist_position = 0;
     let booking = if room {
-        confirm_seated(
-            &mut tx,
+        let seated = Seated::new(
             id,
             new,
-            fee,
-            &concession,
+            (fee, &concession),
             offering,
-            &wanted,
-            first,
+            first.map(events::FirstSession::from),
             now,
-        )
-        .await?
+        );
+        confirm_seated(&mut tx, seated, &wanted).await?
     } else {
         let booking = insert_booking(
             &mut tx,
@@ -1213,85 +1199,240 @@ pub async fn create_booking(
     })
 }
 
-/// A booking of sessions that have room, while they are locked: the booking with its
-/// arrival, its seats, the sessions' counts and its events (confirmed, and the fee charged
-/// when there is one) in one statement, the path nearly every booking takes.
-#[allow(clippy::too_many_arguments)]
-async fn confirm_seated(
-    tx: &mut PgConnection,
-    id: Uuid,
-    new: &NewBooking,
-    fee: i64,
-    concession: &str,
-    offering: &OfferingRow,
-    sessions: &[Uuid],
-    first: Option<&SessionRow>,
-    now: DateTime<Utc>,
-) -> Result<BookingRow, Error> {
-    static STATEMENT: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "WITH booked AS (
-                 INSERT INTO bookings (id, centre_id, offering_id, resident_id, status, arrival,
-                     fee_minor, currency, concession, note, charge_id, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, 'confirmed', nextval('booking_arrival'),
-                     $5, $6, $7, $8, $9, $10, $10)
-                 RETURNING arrival),
-             seated AS (
-                 INSERT INTO seats (booking_id, session_id, state, changed_at, resident_id)
-                 SELECT $1, UNNEST($11::uuid[]), 'held', $10, $4),
-             counted AS (
-                 UPDATE sessions SET confirmed = confirmed + 1 WHERE id = ANY($11)),
-             recorded AS ({})
-             SELECT arrival FROM booked",
-            outbox::Recorded::insert(12)
-        )
-    });
-    let charge_id = (fee != 0).then(Uuid::new_v4);
-    let mut booking = BookingRow {
-        id,
-        centre_id: new.centre,
-        offering_id: offering.id,
-        resident_id: new.resident,
-        status: "confirmed".to_owned(),
-        arrival: 0,
-        facility_id: None,
-        starts_at: None,
-        ends_at: None,
-        fee_minor: fee,
-        currency: offering.currency.clone(),
-        concession: concession.to_owned(),
-        charge_id,
-        refund_id: None,
-        cancel_reason: None,
-        note: new.note.clone(),
-        created_at: now,
-    };
-    let mut recorded = outbox::Recorded::default();
-    recorded.push(
-        Some(new.centre),
-        &events::confirmed(&booking, offering, first, now),
-    );
-    if let Some(charge) = charge_id {
+/// The statement that seats a booking in sessions known to have room: the booking with
+/// its arrival, its seats, the sessions' counts and its events (confirmed, and the fee
+/// charged when there is one), all in one. `guard` are the CTEs before these, ending
+/// with `go`: the ids of the sessions to seat in, or none to change nothing at all.
+/// Parameters `$1`–`$10` are [`bind_seated`]'s; the events' follow from `$outbox`.
+fn seat_statement(guard: &str, outbox: usize) -> String {
+    format!(
+        "WITH {guard},
+         booked AS (
+             INSERT INTO bookings (id, centre_id, offering_id, resident_id, status, arrival,
+                 fee_minor, currency, concession, note, charge_id, created_at, updated_at)
+             SELECT $1, $2, $3, $4, 'confirmed', nextval('booking_arrival'),
+                 $5, $6, $7, $8, $9, $10, $10
+             WHERE EXISTS (SELECT 1 FROM go)
+             RETURNING arrival),
+         seated AS (
+             INSERT INTO seats (booking_id, session_id, state, changed_at, resident_id)
+             SELECT $1, go.id, 'held', $10, $4 FROM go),
+         counted AS (
+             UPDATE sessions SET confirmed = confirmed + 1 FROM go WHERE sessions.id = go.id),
+         recorded AS ({})
+         SELECT arrival FROM booked",
+        outbox::Recorded::insert_if(outbox, "EXISTS (SELECT 1 FROM go)")
+    )
+}
+
+/// A confirmed booking as [`seat_statement`] stores it (its arrival still to come), and
+/// the events it records.
+struct Seated {
+    booking: BookingRow,
+    recorded: outbox::Recorded,
+}
+
+impl Seated {
+    fn new(
+        id: Uuid,
+        new: &NewBooking,
+        (fee, concession): (i64, &str),
+        offering: &OfferingRow,
+        first: Option<events::FirstSession>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let booking = BookingRow {
+            id,
+            centre_id: new.centre,
+            offering_id: offering.id,
+            resident_id: new.resident,
+            status: "confirmed".to_owned(),
+            arrival: 0,
+            facility_id: None,
+            starts_at: None,
+            ends_at: None,
+            fee_minor: fee,
+            currency: offering.currency.clone(),
+            concession: concession.to_owned(),
+            charge_id: (fee != 0).then(Uuid::new_v4),
+            refund_id: None,
+            cancel_reason: None,
+            note: new.note.clone(),
+            created_at: now,
+        };
+        let mut recorded = outbox::Recorded::default();
         recorded.push(
             Some(new.centre),
-            &events::fee_charged(&booking, charge, offering.fee_minor, now),
+            &events::confirmed(&booking, offering, first, now),
         );
+        if let Some(charge) = booking.charge_id {
+            recorded.push(
+                Some(new.centre),
+                &events::fee_charged(&booking, charge, offering.fee_minor, now),
+            );
+        }
+        Seated { booking, recorded }
     }
-    let query = sqlx::query(STATEMENT.as_str())
-        .bind(id)
-        .bind(new.centre)
-        .bind(offering.id)
-        .bind(new.resident)
-        .bind(fee)
-        .bind(&offering.currency)
-        .bind(concession)
-        .bind(&new.note)
-        .bind(charge_id)
-        .bind(now)
-        .bind(sessions);
-    let row = recorded.bind(query).fetch_one(&mut *tx).await?;
+}
+
+/// Binds [`seat_statement`]'s `$1`–`$10`: the booking's own columns.
+fn bind_seated<'q>(
+    b: &'q BookingRow,
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    query
+        .bind(b.id)
+        .bind(b.centre_id)
+        .bind(b.offering_id)
+        .bind(b.resident_id)
+        .bind(b.fee_minor)
+        .bind(&b.currency)
+        .bind(&b.concession)
+        .bind(&b.note)
+        .bind(b.charge_id)
+        .bind(b.created_at)
+}
+
+/// A booking of sessions that have room, while they are locked.
+async fn confirm_seated(
+    tx: &mut PgConnection,
+    seated: Seated,
+    sessions: &[Uuid],
+) -> Result<BookingRow, Error> {
+    static STATEMENT: LazyLock<String> =
+        LazyLock::new(|| seat_statement("go AS (SELECT UNNEST($11::uuid[]) AS id)", 12));
+    let Seated {
+        mut booking,
+        recorded,
+    } = seated;
+    let row = {
+        let query = bind_seated(&booking, sqlx::query(STATEMENT.as_str())).bind(sessions);
+        recorded.bind(query).fetch_one(&mut *tx).await?
+    };
     booking.arrival = sqlx::Row::try_get(&row, 0)?;
     Ok(booking)
+}
+
+/// The path nearly every booking takes, in two round trips with no transaction held open
+/// between them: read the offering, the resident and the named session; then one
+/// statement that locks the session only while it is still open, unmoved and with room,
+/// claims the idempotency key when one was given, and seats the booking. Anything else (no
+/// room, a place already held, a key used before, a refusal of any kind) changes nothing
+/// and answers None: the full path then decides, and says why.
+async fn book_at_once(
+    pool: &PgPool,
+    new: &NewBooking,
+    now: DateTime<Utc>,
+) -> Result<Option<BookingView>, Error> {
+    static STATEMENT: LazyLock<String> = LazyLock::new(|| {
+        seat_statement(
+            "open AS (
+                 SELECT id FROM sessions
+                 WHERE id = $11 AND offering_id = $3 AND status = 'scheduled' AND ends_at > $10
+                   AND confirmed < capacity AND starts_at = $12 AND ends_at = $13
+                 FOR UPDATE),
+             claimed AS (
+                 INSERT INTO booking_requests (centre_id, idempotency_key, request_hash, booking_id)
+                 SELECT $2, $14, $15, $1 FROM open WHERE $14::text IS NOT NULL
+                 ON CONFLICT DO NOTHING RETURNING booking_id),
+             go AS (SELECT id FROM open WHERE $14::text IS NULL OR EXISTS (SELECT 1 FROM claimed))",
+            16,
+        )
+    });
+    let Some(session) = new.session.filter(|_| new.resident.is_some()) else {
+        return Ok(None);
+    };
+    let Some(applying) = applying(pool, new).await? else {
+        return Ok(None);
+    };
+    let offering = &applying.offering;
+    let kind = offering.kind();
+    let (Some(starts_at), Some(ends_at)) = (applying.session_starts_at, applying.session_ends_at)
+    else {
+        return Ok(None);
+    };
+    if !offering.active || kind == Kind::Facility || kind.enrols() || ends_at <= now {
+        return Ok(None);
+    }
+    let Ok(categories) = applying.eligible() else {
+        return Ok(None);
+    };
+    let (fee, concession) =
+        domain::price_for(offering.fee_minor, &offering.concessions(), &categories);
+    let first = events::FirstSession {
+        id: session,
+        starts_at,
+        ends_at,
+    };
+    let Seated {
+        mut booking,
+        recorded,
+    } = Seated::new(
+        Uuid::new_v4(),
+        new,
+        (fee, &concession),
+        offering,
+        Some(first),
+        now,
+    );
+    let done = {
+        let query = bind_seated(&booking, sqlx::query(STATEMENT.as_str()))
+            .bind(session)
+            .bind(starts_at)
+            .bind(ends_at)
+            .bind(new.idempotency_key.as_deref())
+            .bind(&new.request_hash);
+        recorded.bind(query).fetch_optional(pool).await
+    };
+    let row = match done {
+        Ok(Some(row)) => row,
+        Ok(None) => return Ok(None),
+        // The resident has a place in the session already: the full path says so.
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => return Ok(None),
+        Err(error) => return Err(error.into()),
+    };
+    booking.arrival = sqlx::Row::try_get(&row, 0)?;
+    let seat = SeatRow {
+        booking_id: booking.id,
+        session_id: session,
+        starts_at,
+        ends_at,
+        state: "held".to_owned(),
+    };
+    Ok(Some(BookingView {
+        booking,
+        seats: vec![seat],
+        waitlist_position: 0,
+    }))
+}
+
+/// The offering, what eligibility needs of the resident asking and the named session's
+/// times, in one round trip; None when the centre has no such offering.
+async fn applying<'c>(
+    conn: impl sqlx::PgExecutor<'c>,
+    new: &NewBooking,
+) -> Result<Option<Applying>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        offering_columns!(),
+        ", r.resident_centre, r.resident_band, r.resident_categories, r.resident_status,
+           s.session_starts_at, s.session_ends_at
+         FROM offerings
+         LEFT JOIN LATERAL (
+             SELECT centre_id AS resident_centre, age_band AS resident_band,
+                    categories AS resident_categories, status AS resident_status
+             FROM residents WHERE id = $3) r ON true
+         LEFT JOIN LATERAL (
+             SELECT starts_at AS session_starts_at, ends_at AS session_ends_at
+             FROM sessions WHERE id = $4 AND offering_id = offerings.id) s ON true
+         WHERE centre_id = $1 AND id = $2"
+    ))
+    .bind(new.centre)
+    .bind(new.offering)
+    .bind(new.resident)
+    .bind(new.session)
+    .fetch_optional(conn)
+    .await
 }
 
 /// A session locked for booking, and whether the resident already has a place in it.
@@ -1303,7 +1444,7 @@ struct LockedSession {
 }
 
 /// An offering with what eligibility needs of the resident asking (absent when bookings
-/// has not heard of them).
+/// has not heard of them), and the times of the session named (absent when none is).
 #[derive(sqlx::FromRow)]
 struct Applying {
     #[sqlx(flatten)]
@@ -1312,6 +1453,8 @@ struct Applying {
     resident_band: Option<String>,
     resident_categories: Option<Vec<String>>,
     resident_status: Option<String>,
+    session_starts_at: Option<DateTime<Utc>>,
+    session_ends_at: Option<DateTime<Utc>>,
 }
 
 impl Applying {
@@ -1434,7 +1577,7 @@ async fn confirm_effects(
     tx: &mut PgConnection,
     booking: &BookingRow,
     offering: &OfferingRow,
-    first: Option<&SessionRow>,
+    first: Option<events::FirstSession>,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let event = events::confirmed(booking, offering, first, now);

@@ -118,12 +118,20 @@ impl Recorded {
     /// The `INSERT`, its seven parameters numbered from `first`, in the order
     /// [`Recorded::bind`] binds them. Events keep the order they were pushed in.
     pub fn insert(first: usize) -> String {
+        Self::insert_if(first, "true")
+    }
+
+    /// [`Recorded::insert`], recording the events only when `condition` (SQL, e.g. on
+    /// another CTE of the statement) holds: for a statement that may decide to change
+    /// nothing.
+    pub fn insert_if(first: usize, condition: &str) -> String {
         let p = |n: usize| format!("${}", first + n);
         format!(
             "INSERT INTO outbox (id, routing_key, message_type, centre_id, payload, traceparent, tracestate)
              SELECT e.id, e.routing_key, e.message_type, e.centre_id, e.payload, {}, {}
              FROM UNNEST({}::uuid[], {}::text[], {}::text[], {}::uuid[], {}::bytea[])
                   WITH ORDINALITY AS e(id, routing_key, message_type, centre_id, payload, n)
+             WHERE {condition}
              ORDER BY e.n",
             p(5),
             p(6),
