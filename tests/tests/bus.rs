@@ -223,6 +223,81 @@ async fn an_event_committed_while_no_relay_runs_is_published_exactly_once_when_o
 }
 
 #[tokio::test]
+async fn of_two_relays_of_a_service_one_publishes_and_the_other_takes_over_when_it_goes() {
+    let args = test_args(&unique_name());
+    let (pool, centre) = registry(&args).await;
+    let bus = Bus::new(args.bus.clone(), "test");
+    let (channel, queue) = watcher(&bus).await;
+    let vault = Vault::new(&args.data).expect("keys");
+    let event_of = |resident: Uuid| {
+        let pool = pool.clone();
+        async move {
+            let id: Uuid = sqlx::query_scalar(
+                "SELECT id FROM outbox WHERE routing_key = 'registry.resident.registered'
+                   AND position(convert_to($1, 'UTF8') IN payload) > 0",
+            )
+            .bind(resident.to_string())
+            .fetch_one(&pool)
+            .await
+            .expect("the registration's event");
+            id.to_string()
+        }
+    };
+
+    let first = register(&pool, &vault, centre, "钱七").await;
+    let leader = Relay::new(pool.clone(), bus.clone(), "registry");
+    let standby = Relay::new(pool.clone(), bus.clone(), "registry");
+    // The centre's creation and the registration.
+    assert_eq!(leader.relay_once().await.expect("published"), 2);
+    assert_eq!(standby.relay_once().await.expect("stands by"), 0);
+    assert_eq!(leader.relay_once().await.expect("marked, none left"), 0);
+    assert_eq!(leader.backlog().await.expect("backlog"), 0);
+
+    let second = register(&pool, &vault, centre, "孙八").await;
+    assert_eq!(
+        standby.relay_once().await.expect("stands by"),
+        0,
+        "the lead is held, so the standby publishes nothing even with an event waiting"
+    );
+    assert_eq!(standby.backlog().await.expect("backlog"), 1);
+
+    // The leader goes (its process died): its connection, and with it the lead, go too.
+    drop(leader);
+    poll(
+        "the standby relay taking over",
+        Duration::from_secs(10),
+        || async { (standby.relay_once().await.expect("a pass") == 1).then_some(()) },
+    )
+    .await;
+    assert_eq!(standby.relay_once().await.expect("marked, none left"), 0);
+    assert_eq!(standby.backlog().await.expect("backlog"), 0);
+
+    let expected = vec![event_of(first.id).await, event_of(second.id).await];
+    let seen = Mutex::new(Vec::new());
+    poll(
+        "both registrations delivered",
+        Duration::from_secs(10),
+        || async {
+            let taken = take_all(&channel, &queue).await;
+            let mut seen = seen.lock().expect("not poisoned");
+            seen.extend(taken);
+            (seen.len() >= 2).then_some(())
+        },
+    )
+    .await;
+    assert_eq!(
+        seen.into_inner().expect("not poisoned"),
+        expected,
+        "each once, in the order recorded"
+    );
+    assert!(take_all(&channel, &queue).await.is_empty(), "and no more");
+
+    bus.close().await;
+    pool.close().await;
+    cleanup(&args, &["watcher"]).await;
+}
+
+#[tokio::test]
 async fn events_pending_while_the_broker_is_unreachable_are_all_delivered_after_it_returns() {
     let args = test_args(&unique_name());
     let (pool, centre) = registry(&args).await;

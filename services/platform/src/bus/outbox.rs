@@ -9,7 +9,13 @@
 //! (A `NOTIFY` at commit would reach other processes too, but PostgreSQL serialises every
 //! notifying commit, WAL flush included, on one database-wide lock: a bare booking-plus-
 //! outbox transaction fell from 2,190 to 912 per second at 16 clients with it.) Events
-//! committed by another process (a seed, an import) are found by the fallback poll.
+//! committed by another process (a replica, a seed, an import) are found by the idle poll.
+//!
+//! One relay of a service publishes at a time: it holds the service's relay lock (a
+//! PostgreSQL advisory lock) on a connection of its own, so a replica's relay stands by
+//! until that connection goes: with its process, or on a database error. Holding the lead,
+//! a pass needs no transaction: one statement marks what the previous pass published and
+//! reads the next batch, and a drain of one batch is two round trips.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -32,8 +38,11 @@ use crate::error::error_chain;
 use crate::metrics::{EVENTS_PUBLISHED, OUTBOX_BACKLOG, RELAY_PASS};
 use crate::telemetry;
 
-/// How often the relay looks without being woken: for events another process committed.
+/// How often the relay looks through every unpublished row without being woken.
 const FALLBACK_POLL: Duration = Duration::from_secs(1);
+/// How often it looks at the recent rows without being woken: for events another process
+/// (a replica whose relay stands by, a seed, an import) committed.
+const IDLE_POLL: Duration = Duration::from_millis(100);
 /// After a wake-up, how long the relay keeps looking (at growing intervals) for the events
 /// announced, which become visible only when their transaction commits.
 const LOOK_AFTER_WAKE: Duration = Duration::from_millis(500);
@@ -215,6 +224,18 @@ pub struct Relay {
     recent_from: AtomicI64,
     /// Routing keys already logged as having no subscriber.
     unroutable: Mutex<std::collections::HashSet<String>>,
+    /// The connection this relay publishes through, once made.
+    lead: Mutex<Option<Lead>>,
+}
+
+/// A relay's own connection, outside its pool: it holds the service's relay lock while
+/// leading, so one relay of a service (of all its replicas) publishes at a time, in order;
+/// the lock goes with the connection, when the process dies or the connection breaks.
+struct Lead {
+    conn: PgConnection,
+    leading: bool,
+    /// Confirmed by the broker, to be marked by the next pass's statement.
+    confirmed: Vec<Uuid>,
 }
 
 impl Relay {
@@ -226,13 +247,15 @@ impl Relay {
             channel: Mutex::new(None),
             recent_from: AtomicI64::new(0),
             unroutable: Mutex::default(),
+            lead: Mutex::default(),
         }
     }
 
     /// Publishes one batch of unpublished events, oldest first, and returns how many the
-    /// broker confirmed. Rows are locked while in flight, so several relays (replicas) never
-    /// publish the same row at once. A nack or a lost connection leaves the row unpublished,
-    /// with its attempt counted, and is returned as an error.
+    /// broker confirmed (none while another relay of the service leads). A nack or a lost
+    /// connection leaves the row unpublished, with its attempt counted, and is returned as
+    /// an error. What the broker confirmed is marked sent by the next pass's own statement
+    /// ([`Relay::drain`] always ends with one).
     pub async fn relay_once(&self) -> anyhow::Result<usize> {
         self.pass(0).await
     }
@@ -240,16 +263,29 @@ impl Relay {
     /// [`Relay::relay_once`] over the rows after `seq` only.
     async fn pass(&self, after: i64) -> anyhow::Result<usize> {
         let began = Instant::now();
-        let mut tx = self.pool.begin().await?;
-        let rows: Vec<OutboxRow> = sqlx::query_as(
-            "SELECT seq, id, routing_key, message_type, centre_id, payload, traceparent, tracestate, occurred_at
-             FROM outbox WHERE published_at IS NULL AND seq > $2
-             ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
-        )
-        .bind(BATCH)
-        .bind(after)
-        .fetch_all(&mut *tx)
-        .await?;
+        let mut guard = self.lead.lock().await;
+        let taken = {
+            let lead = match guard.as_mut() {
+                Some(lead) => lead,
+                None => guard.insert(Lead {
+                    conn: self.pool.acquire().await?.detach(),
+                    leading: false,
+                    confirmed: Vec::new(),
+                }),
+            };
+            self.take(lead, after).await
+        };
+        let rows = match taken {
+            Ok(Some(rows)) => rows,
+            // Another relay of the service leads; this one stands by.
+            Ok(None) => return Ok(0),
+            Err(error) => {
+                // Dropping the connection closes it, and with it the lock: whoever leads
+                // next publishes again what was not marked, which the inboxes absorb.
+                *guard = None;
+                return Err(error.into());
+            }
+        };
         if rows.is_empty() {
             return Ok(0);
         }
@@ -282,36 +318,30 @@ impl Relay {
                 )
             }
         };
-        // The mark need not wait for its WAL flush: lost in a crash, it only means these
-        // events are published again, which the consumers' inboxes absorb. The setting is
-        // made by the marking statement itself (for this transaction only), which saves a
-        // round trip on every pass.
-        sqlx::query(
-            "UPDATE outbox SET published_at = now()
-             FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed
-             WHERE id = ANY($1)",
-        )
-        .bind(&confirmed)
-        .execute(&mut *tx)
-        .await?;
+        let confirmed_count = confirmed.len();
+        let lead = guard.as_mut().expect("the lead that took the rows");
+        lead.confirmed = confirmed;
         if !failed.is_empty() {
-            sqlx::query(
+            let counted = sqlx::query(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1)",
             )
             .bind(&failed)
             .bind(error.as_deref().unwrap_or("not confirmed"))
-            .execute(&mut *tx)
-            .await?;
+            .execute(&mut lead.conn)
+            .await;
+            if let Err(error) = counted {
+                *guard = None;
+                return Err(error.into());
+            }
         }
-        tx.commit().await?;
         RELAY_PASS
             .with_label_values(&[&self.service, "pass"])
             .observe(began.elapsed().as_secs_f64());
         EVENTS_PUBLISHED
             .with_label_values(&[&self.service, "confirmed"])
-            .inc_by(confirmed.len() as u64);
+            .inc_by(confirmed_count as u64);
         if failed.is_empty() {
-            Ok(confirmed.len())
+            Ok(confirmed_count)
         } else {
             EVENTS_PUBLISHED
                 .with_label_values(&[&self.service, "failed"])
@@ -323,6 +353,43 @@ impl Relay {
                 error.unwrap_or_else(|| "nacked by the broker".into())
             )
         }
+    }
+
+    /// Takes the lead if no relay of the service holds it (None while one does), then, in
+    /// one statement, marks sent what the last pass published and reads the next batch.
+    /// The mark need not wait for its WAL flush: lost in a crash, it only means these
+    /// events are published again, which the consumers' inboxes absorb; the statement
+    /// makes that setting itself, for its own transaction.
+    async fn take(
+        &self,
+        lead: &mut Lead,
+        after: i64,
+    ) -> Result<Option<Vec<OutboxRow>>, sqlx::Error> {
+        if !lead.leading {
+            lead.leading = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext($1))")
+                .bind(format!("linli relay {}", self.service))
+                .fetch_one(&mut lead.conn)
+                .await?;
+            if !lead.leading {
+                return Ok(None);
+            }
+        }
+        let rows = sqlx::query_as(
+            "WITH marked AS (
+                 UPDATE outbox SET published_at = now()
+                 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed
+                 WHERE id = ANY($3))
+             SELECT seq, id, routing_key, message_type, centre_id, payload, traceparent, tracestate, occurred_at
+             FROM outbox WHERE published_at IS NULL AND seq > $2 AND id <> ALL($3)
+             ORDER BY seq LIMIT $1",
+        )
+        .bind(BATCH)
+        .bind(after)
+        .bind(&lead.confirmed)
+        .fetch_all(&mut lead.conn)
+        .await?;
+        lead.confirmed.clear();
+        Ok(Some(rows))
     }
 
     /// Publishes every row, then awaits every confirm; returns confirmed ids, failed ids and
@@ -513,7 +580,7 @@ impl Relay {
                     }
                     _ => {
                         looking = None;
-                        FALLBACK_POLL
+                        IDLE_POLL
                     }
                 }
             };
