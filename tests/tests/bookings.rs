@@ -809,6 +809,12 @@ async fn attendance_publishes_attended_and_delivered_exactly_once() {
     let (a, b) = tokio::join!(desk.post(&path, json!({})), desk.post(&path, json!({})));
     assert_eq!(a.0, StatusCode::OK, "{}", a.1);
     assert_eq!(b.0, StatusCode::OK, "{}", b.1);
+    // Both answers, the one that checked in and the one that found it done, say so.
+    for (_, body) in [&a, &b] {
+        assert_eq!(body["status"], "attended", "{body}");
+        assert_eq!(body["seats"][0]["session_id"], session.as_str(), "{body}");
+        assert_eq!(body["seats"][0]["state"], "attended", "{body}");
+    }
     let (status, body) = desk.post(&path, json!({})).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["status"], "attended");

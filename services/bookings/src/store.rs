@@ -1951,7 +1951,8 @@ pub async fn check_in(
         tx.commit().await?;
         return find_booking(pool, centre, id).await;
     }
-    let seats = seats_of(&mut tx, &[id]).await?;
+    let mut seats = seats_of(&mut tx, &[id]).await?;
+    let mut attended = None;
     let seat = match session {
         Some(session) => seats
             .iter()
@@ -1976,33 +1977,38 @@ pub async fn check_in(
                     "check-in opens two hours before the session".into(),
                 ));
             }
-            sqlx::query("UPDATE seats SET state = 'attended', changed_at = $3 WHERE booking_id = $1 AND session_id = $2")
+            // The seat, the booking (unless it is an enrolment, with sessions to come) and
+            // both events in one statement, just before the commit.
+            static ATTEND: LazyLock<String> = LazyLock::new(|| {
+                format!(
+                    "WITH seat AS (
+                         UPDATE seats SET state = 'attended', changed_at = $3
+                         WHERE booking_id = $1 AND session_id = $2),
+                     booking AS (
+                         UPDATE bookings SET status = 'attended', updated_at = $3
+                         WHERE id = $1 AND $4),
+                     recorded AS ({})
+                     SELECT 1",
+                    outbox::Recorded::insert(5)
+                )
+            });
+            let whole = !offering.kind().enrols();
+            let mut recorded = outbox::Recorded::default();
+            recorded.push(
+                Some(centre),
+                &events::attended(&booking, &offering, Some(seat.session_id), now),
+            );
+            recorded.push(
+                Some(centre),
+                &events::delivered(&booking, &offering, seat.session_id, now),
+            );
+            let query = sqlx::query(ATTEND.as_str())
                 .bind(id)
                 .bind(seat.session_id)
                 .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            if !offering.kind().enrols() {
-                sqlx::query(
-                    "UPDATE bookings SET status = 'attended', updated_at = $2 WHERE id = $1",
-                )
-                .bind(id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            }
-            outbox::enqueue(
-                &mut tx,
-                Some(centre),
-                &events::attended(&booking, &offering, Some(seat.session_id), now),
-            )
-            .await?;
-            outbox::enqueue(
-                &mut tx,
-                Some(centre),
-                &events::delivered(&booking, &offering, seat.session_id, now),
-            )
-            .await?;
+                .bind(whole);
+            recorded.bind(query).execute(&mut *tx).await?;
+            attended = Some((seat.session_id, whole));
         }
         "no_show" => {
             return Err(Error::State(
@@ -2016,7 +2022,21 @@ pub async fn check_in(
         }
     }
     tx.commit().await?;
-    find_booking(pool, centre, id).await
+    // What was read under the lock, as the statement above left it: no need to read again.
+    let mut booking = booking;
+    if let Some((session, whole)) = attended {
+        if whole {
+            booking.status = "attended".to_owned();
+        }
+        for seat in seats.iter_mut().filter(|s| s.session_id == session) {
+            seat.state = "attended".to_owned();
+        }
+    }
+    Ok(BookingView {
+        booking,
+        seats,
+        waitlist_position: 0,
+    })
 }
 
 /// Marks what happened without anyone: held seats of sessions that ended become no-shows,
