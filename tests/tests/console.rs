@@ -50,7 +50,13 @@ async fn resident(platform: &TestPlatform, centre: Uuid, name: &str) -> String {
 }
 
 /// An event with `capacity` seats starting in an hour (check-in opens two hours ahead).
-async fn session_soon(platform: &TestPlatform, centre: Uuid, capacity: i32) -> (String, String) {
+/// An offering and its one session an hour from now; with the session's day at a centre in
+/// Asia/Shanghai (UTC+8 all year), which is tomorrow when the test runs after 23:00 there.
+async fn session_soon(
+    platform: &TestPlatform,
+    centre: Uuid,
+    capacity: i32,
+) -> (String, String, chrono::NaiveDate) {
     let admin = platform.admin_token();
     let (status, offering) = platform
         .post_json(
@@ -62,8 +68,12 @@ async fn session_soon(platform: &TestPlatform, centre: Uuid, capacity: i32) -> (
         .await;
     assert_eq!(status, StatusCode::CREATED, "{offering}");
     let offering = offering["id"].as_str().expect("offering id").to_owned();
-    let starts = (Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
-    let ends = (Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
+    let starts_at = Utc::now() + chrono::Duration::hours(1);
+    let day = starts_at
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+        .date_naive();
+    let starts = starts_at.to_rfc3339();
+    let ends = (starts_at + chrono::Duration::hours(1)).to_rfc3339();
     let (status, session) = platform
         .post_json(
             &admin,
@@ -76,6 +86,7 @@ async fn session_soon(platform: &TestPlatform, centre: Uuid, capacity: i32) -> (
     (
         offering,
         session["id"].as_str().expect("session id").to_owned(),
+        day,
     )
 }
 
@@ -217,7 +228,7 @@ async fn the_desk_finds_a_resident_by_initials_books_the_last_seat_waitlists_the
             wang.parse().expect("uuid"),
         ])
         .await;
-    let (offering, session) = session_soon(&platform, centre, 2).await;
+    let (offering, session, day) = session_soon(&platform, centre, 2).await;
     let (status, body) = platform
         .post_json(
             &platform.admin_token(),
@@ -282,7 +293,9 @@ async fn the_desk_finds_a_resident_by_initials_books_the_last_seat_waitlists_the
     browser
         .screenshot(&shots.join("04-bookings-week.png"))
         .await;
-    browser.goto(&format!("{gw}/c/{centre}/bookings")).await;
+    browser
+        .goto(&format!("{gw}/c/{centre}/bookings?day={day}"))
+        .await;
     browser
         .click_through(&format!("a[href*=\"/sessions/{session}\"]"))
         .await;
@@ -523,7 +536,7 @@ async fn forms_refuse_bad_input_beside_the_field_and_posts_without_csrf() {
     let centre = platform.bookable_centre("Asia/Shanghai").await;
     account(&platform, "manager-a", "centre_manager", &[centre]).await;
     let someone = resident(&platform, centre, "张三丰").await;
-    let (_, session) = session_soon(&platform, centre, 2).await;
+    let (_, session, _) = session_soon(&platform, centre, 2).await;
 
     let mut anonymous = Desk::new(&platform);
     let (status, _, _) = anonymous
