@@ -1313,12 +1313,14 @@ async fn confirm_seated(
     Ok(booking)
 }
 
-/// The path nearly every booking takes, in two round trips with no transaction held open
-/// between them: read the offering, the resident and the named session; then one
-/// statement that locks the session only while it is still open, unmoved and with room,
-/// claims the idempotency key when one was given, and seats the booking. Anything else (no
-/// room, a place already held, a key used before, a refusal of any kind) changes nothing
-/// and answers None: the full path then decides, and says why.
+/// The path nearly every booking takes: read the offering, the resident and the named
+/// session (no transaction); then one statement that locks the session only while it is
+/// still open, unmoved and with room, claims the idempotency key when one was given, and
+/// seats the booking. Anything else (no room, a place already held, a key used before, a
+/// refusal of any kind) changes nothing and answers None: the full path then decides, and
+/// says why. The statement runs in a transaction of its own, not as one that commits by
+/// itself: a request abandoned while it waits for the session's lock (past its deadline)
+/// is rolled back, never booked behind the caller's back.
 async fn book_at_once(
     pool: &PgPool,
     new: &NewBooking,
@@ -1375,6 +1377,7 @@ async fn book_at_once(
         Some(first),
         now,
     );
+    let mut tx = pool.begin().await?;
     let done = {
         let query = bind_seated(&booking, sqlx::query(STATEMENT.as_str()))
             .bind(session)
@@ -1382,10 +1385,13 @@ async fn book_at_once(
             .bind(ends_at)
             .bind(new.idempotency_key.as_deref())
             .bind(&new.request_hash);
-        recorded.bind(query).fetch_optional(pool).await
+        recorded.bind(query).fetch_optional(&mut *tx).await
     };
     let row = match done {
-        Ok(Some(row)) => row,
+        Ok(Some(row)) => {
+            tx.commit().await?;
+            row
+        }
         Ok(None) => return Ok(None),
         // The resident has a place in the session already: the full path says so.
         Err(sqlx::Error::Database(db)) if db.is_unique_violation() => return Ok(None),
