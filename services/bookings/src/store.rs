@@ -1313,14 +1313,19 @@ async fn confirm_seated(
     Ok(booking)
 }
 
+/// How long [`book_at_once`]'s statement may wait for a lock: well under the shortest
+/// request deadline (the gateway's is whole seconds).
+const AT_ONCE_LOCK_WAIT: &str = "250ms";
+
 /// The path nearly every booking takes: read the offering, the resident and the named
 /// session (no transaction); then one statement that locks the session only while it is
 /// still open, unmoved and with room, claims the idempotency key when one was given, and
 /// seats the booking. Anything else (no room, a place already held, a key used before, a
 /// refusal of any kind) changes nothing and answers None: the full path then decides, and
-/// says why. The statement runs in a transaction of its own, not as one that commits by
-/// itself: a request abandoned while it waits for the session's lock (past its deadline)
-/// is rolled back, never booked behind the caller's back.
+/// says why. Two round trips and no transaction to begin or commit; so that a request
+/// abandoned at its deadline is never booked behind the caller's back, the statement waits
+/// for no lock longer than [`AT_ONCE_LOCK_WAIT`] (far under any deadline) and, refused
+/// one, falls back to the full path, whose transaction rolls back when abandoned.
 async fn book_at_once(
     pool: &PgPool,
     new: &NewBooking,
@@ -1329,16 +1334,18 @@ async fn book_at_once(
     static STATEMENT: LazyLock<String> = LazyLock::new(|| {
         seat_statement(
             "open AS (
-                 SELECT id FROM sessions
-                 WHERE id = $11 AND offering_id = $3 AND status = 'scheduled' AND ends_at > $10
-                   AND confirmed < capacity AND starts_at = $12 AND ends_at = $13
-                 FOR UPDATE),
+                 SELECT s.id FROM sessions s,
+                      (SELECT set_config('lock_timeout', $16, true)) AS bounded
+                 WHERE s.id = $11 AND s.offering_id = $3 AND s.status = 'scheduled'
+                   AND s.ends_at > $10 AND s.confirmed < s.capacity
+                   AND s.starts_at = $12 AND s.ends_at = $13
+                 FOR UPDATE OF s),
              claimed AS (
                  INSERT INTO booking_requests (centre_id, idempotency_key, request_hash, booking_id)
                  SELECT $2, $14, $15, $1 FROM open WHERE $14::text IS NOT NULL
                  ON CONFLICT DO NOTHING RETURNING booking_id),
              go AS (SELECT id FROM open WHERE $14::text IS NULL OR EXISTS (SELECT 1 FROM claimed))",
-            16,
+            17,
         )
     });
     let Some(session) = new.session.filter(|_| new.resident.is_some()) else {
@@ -1377,24 +1384,26 @@ async fn book_at_once(
         Some(first),
         now,
     );
-    let mut tx = pool.begin().await?;
     let done = {
         let query = bind_seated(&booking, sqlx::query(STATEMENT.as_str()))
             .bind(session)
             .bind(starts_at)
             .bind(ends_at)
             .bind(new.idempotency_key.as_deref())
-            .bind(&new.request_hash);
-        recorded.bind(query).fetch_optional(&mut *tx).await
+            .bind(&new.request_hash)
+            .bind(AT_ONCE_LOCK_WAIT);
+        recorded.bind(query).fetch_optional(pool).await
     };
     let row = match done {
-        Ok(Some(row)) => {
-            tx.commit().await?;
-            row
-        }
+        Ok(Some(row)) => row,
         Ok(None) => return Ok(None),
-        // The resident has a place in the session already: the full path says so.
-        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => return Ok(None),
+        // The resident has a place in the session already, or a lock was held longer than
+        // the statement may wait: the full path says so, or waits.
+        Err(sqlx::Error::Database(db))
+            if db.is_unique_violation() || db.code().as_deref() == Some("55P03") =>
+        {
+            return Ok(None);
+        }
         Err(error) => return Err(error.into()),
     };
     booking.arrival = sqlx::Row::try_get(&row, 0)?;
