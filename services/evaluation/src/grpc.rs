@@ -35,18 +35,11 @@ impl EvaluationApi {
         period: &Period,
     ) -> Result<(pb::CentreKpis, Vec<Figure>), Status> {
         let zone = store::centre_zone(&self.pool, centre).await.map_err(db)?;
-        let mut figures = Vec::new();
-        for kpi in &KPIS {
-            figures.push(
-                store::kpi_figure(&self.pool, kpi.name, centre, period, zone)
-                    .await
-                    .map_err(db)?,
-            );
-        }
-        let (from, to) = period.bounds(zone);
-        let registered_residents = store::count_registered(&self.pool, centre)
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        let (figures, registered_residents) = store::kpi_figures(&mut conn, centre, period, zone)
             .await
             .map_err(db)?;
+        let (from, to) = period.bounds(zone);
         Ok((
             pb::CentreKpis {
                 centre_id: centre.to_string(),
@@ -283,12 +276,15 @@ impl Evaluation for EvaluationApi {
             .into());
         }
         let zone = store::centre_zone(&self.pool, centre).await.map_err(db)?;
+        let index = KPIS.iter().position(|k| k.name == req.kpi);
+        let mut conn = self.pool.acquire().await.map_err(db)?;
         let mut points = Vec::new();
         let mut month = first;
         while month.start <= last.start {
-            let figure = store::kpi_figure(&self.pool, &req.kpi, centre, &month, zone)
+            let (mut figures, _) = store::kpi_figures(&mut conn, centre, &month, zone)
                 .await
                 .map_err(db)?;
+            let figure = index.map(|i| figures.swap_remove(i)).unwrap_or_default();
             points.push(pb::KpiPoint {
                 period: month.name(),
                 kpi: Some(kpi_to_pb(&req.kpi, &figure)),

@@ -427,13 +427,6 @@ pub async fn release_hold(
 // ---------------------------------------------------------------------------------------
 // Figures
 
-pub async fn count_registered(pool: &PgPool, centre_id: Uuid) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM registered_residents WHERE centre_id = $1")
-        .bind(centre_id)
-        .fetch_one(pool)
-        .await
-}
-
 /// The centres evaluation knows, with their zones.
 pub async fn centres(pool: &PgPool) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
     sqlx::query_as("SELECT id, time_zone FROM centres ORDER BY id")
@@ -456,154 +449,124 @@ fn figure((numerator, denominator): (i64, i64)) -> Figure {
     }
 }
 
-/// One KPI of one centre for one period (bounds in the centre's zone).
-pub async fn kpi_figure(
-    pool: &PgPool,
-    name: &str,
-    centre: Uuid,
-    period: &Period,
-    zone: chrono_tz::Tz,
-) -> Result<Figure, sqlx::Error> {
-    let (from, to) = period.bounds(zone);
-    let pair: (i64, i64) = match name {
-        "satisfaction" => {
-            sqlx::query_as(
-                "SELECT count(*) FILTER (WHERE a.score >= 4), count(*)
-                 FROM answers a JOIN invitations i ON i.id = a.invitation_id
-                 JOIN survey_templates t ON t.id = i.template_id
-                 WHERE i.centre_id = $1 AND t.kind = 'satisfaction' AND a.key = 'satisfaction'
-                   AND a.score IS NOT NULL AND i.answered_at >= $2 AND i.answered_at < $3",
-            )
-            .bind(centre)
-            .bind(from)
-            .bind(to)
-            .fetch_one(pool)
-            .await?
-        }
-        "awareness" => {
-            sqlx::query_as(
-                "SELECT count(*) FILTER (WHERE 'yes' = ANY (a.choices)), count(*)
-                 FROM answers a JOIN invitations i ON i.id = a.invitation_id
-                 JOIN survey_templates t ON t.id = i.template_id
-                 WHERE i.centre_id = $1 AND t.kind = 'awareness' AND a.key = 'knows_services'
-                   AND i.answered_at >= $2 AND i.answered_at < $3",
-            )
-            .bind(centre)
-            .bind(from)
-            .bind(to)
-            .fetch_one(pool)
-            .await?
-        }
-        "participation" => {
-            let attended: i64 = sqlx::query_scalar(
-                "SELECT count(DISTINCT resident_id) FROM attendances
-                 WHERE centre_id = $1 AND attended_at >= $2 AND attended_at < $3 AND resident_id IS NOT NULL",
-            )
-            .bind(centre)
-            .bind(from)
-            .bind(to)
-            .fetch_one(pool)
-            .await?;
-            (
-                attended,
-                active_residents(pool, centre, period, zone).await?,
-            )
-        }
-        "facility_utilisation" => {
-            let booked: i64 = sqlx::query_scalar(
-                "SELECT COALESCE(sum(GREATEST(0, EXTRACT(EPOCH FROM
-                     LEAST(ends_at, COALESCE(released_at, 'infinity'), $3) - GREATEST(starts_at, $2)))), 0)::bigint
-                 FROM facility_holds WHERE centre_id = $1 AND starts_at < $3 AND ends_at > $2",
-            )
-            .bind(centre)
-            .bind(from)
-            .bind(to)
-            .fetch_one(pool)
-            .await?;
-            let facilities: Vec<(NaiveTime, NaiveTime, Vec<i32>)> = sqlx::query_as(
-                "SELECT opens, closes, open_days FROM facilities WHERE centre_id = $1",
-            )
-            .bind(centre)
-            .fetch_all(pool)
-            .await?;
-            let open = facilities
-                .iter()
-                .map(|(opens, closes, days)| {
-                    domain::open_seconds(*opens, *closes, days, period.start, period.end)
-                })
-                .sum();
-            (booked, open)
-        }
-        "self_sufficiency" => {
-            sqlx::query_as(
-                "SELECT COALESCE(sum(own_income_minor), 0)::bigint, COALESCE(sum(expenditure_minor), 0)::bigint
-                 FROM ledger_effects WHERE centre_id = $1 AND entry_date >= $2 AND entry_date < $3",
-            )
-            .bind(centre)
-            .bind(period.start)
-            .bind(period.end)
-            .fetch_one(pool)
-            .await?
-        }
-        "volunteer_ratio" => {
-            let at = to.min(Utc::now());
-            let volunteers: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM (
-                     SELECT DISTINCT ON (volunteer_id) active FROM volunteer_changes
-                     WHERE centre_id = $1 AND changed_at < $2
-                     ORDER BY volunteer_id, changed_at DESC, event_id) latest
-                 WHERE active",
-            )
-            .bind(centre)
-            .bind(at)
-            .fetch_one(pool)
-            .await?;
-            (volunteers, active_residents(pool, centre, period, zone).await?)
-        }
-        "training_coverage" => {
-            // As of the period's last day, or today while the period runs.
-            let today = Utc::now().with_timezone(&zone).date_naive();
-            let day = period.end.pred_opt().unwrap_or(period.end).min(today);
-            let year_before = day.checked_sub_months(chrono::Months::new(12)).unwrap_or(day);
-            sqlx::query_as(
-                "SELECT count(*) FILTER (WHERE EXISTS (
-                            SELECT 1 FROM training_completions t
-                            WHERE t.person_id = s.staff_id AND t.person_kind = 'staff'
-                              AND t.completed_on > $3 AND t.completed_on <= $2)),
-                        count(*)
-                 FROM staff s
-                 WHERE s.centre_id = $1 AND s.employed_from <= $2
-                   AND (s.employed_until IS NULL OR s.employed_until >= $2)",
-            )
-            .bind(centre)
-            .bind(day)
-            .bind(year_before)
-            .fetch_one(pool)
-            .await?
-        }
-        _ => (0, 0),
-    };
-    Ok(figure(pair))
+/// A centre's figures for one period, counted by one statement (bounds in the centre's
+/// zone), and its facilities' opening hours, which the domain turns into seconds.
+#[derive(sqlx::FromRow)]
+struct Counts {
+    satisfied: i64,
+    satisfaction_answers: i64,
+    aware: i64,
+    awareness_answers: i64,
+    attended: i64,
+    active_residents: i64,
+    active_volunteers: i64,
+    trained_staff: i64,
+    staff: i64,
+    own_income_minor: i64,
+    expenditure_minor: i64,
+    held_seconds: i64,
+    registered: i64,
 }
 
-/// Residents active at some time in the period: registered before it ended and not gone
-/// before it began.
-async fn active_residents(
-    pool: &PgPool,
+/// Every KPI of one centre for one period, in [`domain::KPIS`]' order, and the residents
+/// registered there now. Two statements, whatever the number of KPIs: this is what every
+/// KPI page and the district's overview read.
+pub async fn kpi_figures(
+    conn: &mut PgConnection,
     centre: Uuid,
     period: &Period,
     zone: chrono_tz::Tz,
-) -> Result<i64, sqlx::Error> {
-    let (_, to) = period.bounds(zone);
-    sqlx::query_scalar(
-        "SELECT count(*) FROM registered_residents
-         WHERE centre_id = $1 AND registered_at < $2 AND (left_on IS NULL OR left_on > $3)",
+) -> Result<(Vec<Figure>, i64), sqlx::Error> {
+    let (from, to) = period.bounds(zone);
+    // Volunteers as of the period's end, or now while it runs; training as of its last day,
+    // or today, over the twelve months before.
+    let volunteers_at = to.min(Utc::now());
+    let today = Utc::now().with_timezone(&zone).date_naive();
+    let day = period.end.pred_opt().unwrap_or(period.end).min(today);
+    let year_before = day
+        .checked_sub_months(chrono::Months::new(12))
+        .unwrap_or(day);
+    let counts: Counts = sqlx::query_as(
+        "SELECT satisfaction.satisfied, satisfaction.answers AS satisfaction_answers,
+                awareness.aware, awareness.answers AS awareness_answers,
+                attended.residents AS attended, active.residents AS active_residents,
+                volunteers.active AS active_volunteers, training.trained AS trained_staff,
+                training.staff, money.own_income_minor, money.expenditure_minor,
+                holds.seconds AS held_seconds, registered.residents AS registered
+         FROM (SELECT count(*) FILTER (WHERE a.score >= 4) AS satisfied, count(*) AS answers
+               FROM answers a JOIN invitations i ON i.id = a.invitation_id
+               JOIN survey_templates t ON t.id = i.template_id
+               WHERE i.centre_id = $1 AND t.kind = 'satisfaction' AND a.key = 'satisfaction'
+                 AND a.score IS NOT NULL AND i.answered_at >= $2 AND i.answered_at < $3) satisfaction,
+              (SELECT count(*) FILTER (WHERE 'yes' = ANY (a.choices)) AS aware, count(*) AS answers
+               FROM answers a JOIN invitations i ON i.id = a.invitation_id
+               JOIN survey_templates t ON t.id = i.template_id
+               WHERE i.centre_id = $1 AND t.kind = 'awareness' AND a.key = 'knows_services'
+                 AND i.answered_at >= $2 AND i.answered_at < $3) awareness,
+              (SELECT count(DISTINCT resident_id) AS residents FROM attendances
+               WHERE centre_id = $1 AND attended_at >= $2 AND attended_at < $3
+                 AND resident_id IS NOT NULL) attended,
+              -- Registered before the period ended and not gone before it began.
+              (SELECT count(*) AS residents FROM registered_residents
+               WHERE centre_id = $1 AND registered_at < $3 AND (left_on IS NULL OR left_on > $4)) active,
+              (SELECT count(*) AS active FROM (
+                   SELECT DISTINCT ON (volunteer_id) active FROM volunteer_changes
+                   WHERE centre_id = $1 AND changed_at < $6
+                   ORDER BY volunteer_id, changed_at DESC, event_id) latest
+               WHERE active) volunteers,
+              (SELECT count(*) FILTER (WHERE EXISTS (
+                          SELECT 1 FROM training_completions t
+                          WHERE t.person_id = s.staff_id AND t.person_kind = 'staff'
+                            AND t.completed_on > $8 AND t.completed_on <= $7)) AS trained,
+                      count(*) AS staff
+               FROM staff s
+               WHERE s.centre_id = $1 AND s.employed_from <= $7
+                 AND (s.employed_until IS NULL OR s.employed_until >= $7)) training,
+              (SELECT COALESCE(sum(own_income_minor), 0)::bigint AS own_income_minor,
+                      COALESCE(sum(expenditure_minor), 0)::bigint AS expenditure_minor
+               FROM ledger_effects WHERE centre_id = $1 AND entry_date >= $4 AND entry_date < $5) money,
+              (SELECT COALESCE(sum(GREATEST(0, EXTRACT(EPOCH FROM
+                          LEAST(ends_at, COALESCE(released_at, 'infinity'), $3) - GREATEST(starts_at, $2)))), 0)::bigint AS seconds
+               FROM facility_holds WHERE centre_id = $1 AND starts_at < $3 AND ends_at > $2) holds,
+              (SELECT count(*) AS residents FROM registered_residents WHERE centre_id = $1) registered",
     )
     .bind(centre)
+    .bind(from)
     .bind(to)
     .bind(period.start)
-    .fetch_one(pool)
-    .await
+    .bind(period.end)
+    .bind(volunteers_at)
+    .bind(day)
+    .bind(year_before)
+    .fetch_one(&mut *conn)
+    .await?;
+    let facilities: Vec<(NaiveTime, NaiveTime, Vec<i32>)> =
+        sqlx::query_as("SELECT opens, closes, open_days FROM facilities WHERE centre_id = $1")
+            .bind(centre)
+            .fetch_all(&mut *conn)
+            .await?;
+    let open_seconds = facilities
+        .iter()
+        .map(|(opens, closes, days)| {
+            domain::open_seconds(*opens, *closes, days, period.start, period.end)
+        })
+        .sum();
+    let figures = domain::KPIS
+        .iter()
+        .map(|kpi| {
+            figure(match kpi.name {
+                "satisfaction" => (counts.satisfied, counts.satisfaction_answers),
+                "awareness" => (counts.aware, counts.awareness_answers),
+                "participation" => (counts.attended, counts.active_residents),
+                "volunteer_ratio" => (counts.active_volunteers, counts.active_residents),
+                "training_coverage" => (counts.trained_staff, counts.staff),
+                "self_sufficiency" => (counts.own_income_minor, counts.expenditure_minor),
+                "facility_utilisation" => (counts.held_seconds, open_seconds),
+                _ => (0, 0),
+            })
+        })
+        .collect();
+    Ok((figures, counts.registered))
 }
 
 /// Quality figures: mean 1–5 scores and the share done on time.

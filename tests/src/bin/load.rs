@@ -233,7 +233,7 @@ async fn run(platform: &TestPlatform, args: &Args) -> anyhow::Result<()> {
             visible.latencies.len(),
             visible.errors
         );
-        let (lag, relayed) = event_lag(platform, mix_started).await?;
+        let (lag, relayed, slowest) = event_lag(platform, mix_started).await?;
         println!(
             "    by the database's clock, recorded to evaluation's transaction beginning: p50 {:.1} ms, p99 {:.1} ms over {} events",
             lag.quantile(0.50),
@@ -247,12 +247,21 @@ async fn run(platform: &TestPlatform, args: &Args) -> anyhow::Result<()> {
         );
         let relay = RelayFigures::now("bookings").since(&relay_before);
         println!(
-            "    bookings' relay: {} passes with events, {:.1} events a pass, {:.1} ms a pass on average, {:.1} ms of it publishing until confirmed\n",
+            "    bookings' relay: {} passes with events, {:.1} events a pass, {:.1} ms a pass on average, {:.1} ms of it publishing until confirmed; over 100 ms: {} passes, {} of them publishing",
             relay.passes,
             relay.events as f64 / relay.passes.max(1) as f64,
             relay.pass_seconds * 1000.0 / relay.passes.max(1) as f64,
             relay.confirm_seconds * 1000.0 / relay.passes.max(1) as f64,
+            relay.slow_passes,
+            relay.slow_confirms,
         );
+        println!(
+            "    slowest check-in events (recorded, after the mix began: to the relay's next pass, to evaluation):"
+        );
+        for line in slowest {
+            println!("      {line}");
+        }
+        println!();
     }
     Ok(())
 }
@@ -263,6 +272,9 @@ struct RelayFigures {
     events: u64,
     pass_seconds: f64,
     confirm_seconds: f64,
+    /// Passes, and publishing until confirmed, that took longer than 100 ms.
+    slow_passes: u64,
+    slow_confirms: u64,
 }
 
 impl RelayFigures {
@@ -277,6 +289,8 @@ impl RelayFigures {
                 .get(),
             pass_seconds: pass.get_sample_sum(),
             confirm_seconds: confirms.get_sample_sum(),
+            slow_passes: over(&pass, 0.1),
+            slow_confirms: over(&confirms, 0.1),
         }
     }
 
@@ -286,8 +300,23 @@ impl RelayFigures {
             events: self.events - before.events,
             pass_seconds: self.pass_seconds - before.pass_seconds,
             confirm_seconds: self.confirm_seconds - before.confirm_seconds,
+            slow_passes: self.slow_passes - before.slow_passes,
+            slow_confirms: self.slow_confirms - before.slow_confirms,
         }
     }
+}
+
+/// How many of a histogram's observations were above `seconds` (one of its bucket bounds).
+fn over(histogram: &prometheus::Histogram, seconds: f64) -> u64 {
+    use prometheus::core::Metric;
+    let metric = histogram.metric();
+    let buckets = metric.get_histogram();
+    let within = buckets
+        .get_bucket()
+        .iter()
+        .find(|bucket| bucket.upper_bound() >= seconds)
+        .map_or(0, |bucket| bucket.cumulative_count());
+    buckets.get_sample_count() - within
 }
 
 /// What the clients work on.
@@ -465,7 +494,7 @@ async fn watch_attendances(
 async fn event_lag(
     platform: &TestPlatform,
     since: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<(Sample, Sample)> {
+) -> anyhow::Result<(Sample, Sample, Vec<String>)> {
     let bookings = platform.pool("bookings").await;
     let evaluation = platform.pool("evaluation").await;
     let committed: Vec<(Uuid, chrono::DateTime<chrono::Utc>, Option<chrono::DateTime<chrono::Utc>>)> = sqlx::query_as(
@@ -515,7 +544,30 @@ async fn event_lag(
         errors: 0,
     };
     relayed.latencies.sort();
-    Ok((lag, relayed))
+    // Where the tail sits in the run, and in which part of the way.
+    let millis = |d: chrono::Duration| d.num_microseconds().unwrap_or_default() as f64 / 1000.0;
+    let mut timelines: Vec<(f64, String)> = committed
+        .iter()
+        .filter_map(|(id, committed_at, published_at)| {
+            let applied_at = applied.get(id)?;
+            Some((
+                millis(*applied_at - *committed_at),
+                format!(
+                    "+{:.2} s: relay +{:.0} ms, evaluation +{:.0} ms",
+                    millis(*committed_at - since) / 1000.0,
+                    published_at.map_or(f64::NAN, |at| millis(at - *committed_at)),
+                    millis(*applied_at - *committed_at)
+                ),
+            ))
+        })
+        .collect();
+    timelines.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let slowest = timelines
+        .into_iter()
+        .take(8)
+        .map(|(_, line)| line)
+        .collect();
+    Ok((lag, relayed, slowest))
 }
 
 /// The same concurrency doing what a booking must do at the very least: one booking row
