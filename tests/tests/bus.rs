@@ -438,12 +438,7 @@ async fn the_same_event_delivered_twice_takes_effect_once() {
     };
     assert_eq!(consumer.handle(&incoming).await, Outcome::Applied);
     assert_eq!(consumer.handle(&incoming).await, Outcome::Duplicate);
-    assert_eq!(
-        linli_evaluation::store::count_registered(&pool, centre)
-            .await
-            .expect("count"),
-        1
-    );
+    assert_eq!(registered_in_evaluation(&pool, centre).await, 1);
 
     // Through the broker: the same message published twice.
     consumer.declare().await.expect("queue declared");
@@ -476,12 +471,7 @@ async fn the_same_event_delivered_twice_takes_effect_once() {
         },
     )
     .await;
-    assert_eq!(
-        linli_evaluation::store::count_registered(&pool, centre)
-            .await
-            .expect("count"),
-        2
-    );
+    assert_eq!(registered_in_evaluation(&pool, centre).await, 2);
     let inbox: i64 = sqlx::query_scalar("SELECT count(*) FROM inbox WHERE event_id = $1")
         .bind(Uuid::parse_str(&id).expect("uuid"))
         .fetch_one(&pool)
@@ -724,4 +714,13 @@ async fn a_consumer_waits_out_a_database_outage_without_spending_deliveries() {
     bus.close().await;
     direct.close().await;
     cleanup(&args, &["outage"]).await;
+}
+
+/// Residents evaluation counts as registered at `centre`.
+async fn registered_in_evaluation(pool: &PgPool, centre: Uuid) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM registered_residents WHERE centre_id = $1")
+        .bind(centre)
+        .fetch_one(pool)
+        .await
+        .expect("count")
 }

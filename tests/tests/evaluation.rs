@@ -280,6 +280,31 @@ async fn participation_and_utilisation_equal_direct_counts_for_centres_and_the_d
         (pair(kpi(&report, "facility_utilisation")) == (7200, open)).then_some(())
     })
     .await;
+    // The same figure month by month: March's as above, the months around it empty.
+    let (status, series) = platform
+        .get_json(
+            &token,
+            &format!("/v1/centres/{a}/kpis/facility_utilisation/series?from=2027-02&to=2027-04"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{series}");
+    let points: Vec<(&str, (i64, i64))> = series["points"]
+        .as_array()
+        .expect("points")
+        .iter()
+        .map(|p| (p["period"].as_str().expect("period"), pair(&p["kpi"])))
+        .collect();
+    assert_eq!(points.len(), 3, "{series}");
+    assert_eq!(
+        points.iter().map(|(month, _)| *month).collect::<Vec<_>>(),
+        ["2027-02", "2027-03", "2027-04"]
+    );
+    assert_eq!(points[1].1, (7200, open));
+    assert_eq!((points[0].1.0, points[2].1.0), (0, 0), "{series}");
+    assert!(
+        points[0].1.1 > 0 && points[2].1.1 > 0,
+        "the room is open every month"
+    );
 
     // The same attendance delivered again: the figure does not move.
     let pool = platform.pool("bookings").await;

@@ -23,9 +23,14 @@ pub struct DatabaseArgs {
     pub database_prefix: String,
 
     /// Connections per service pool.
-    #[arg(long, env = "LINLI_DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
+    #[arg(long, env = "LINLI_DATABASE_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
     pub database_max_connections: u32,
 }
+
+/// Connections per service pool unless configured: a few per core of a small database
+/// server; more only queue inside PostgreSQL, where they compete with the event relay and
+/// consumers for the same cores.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 
 impl DatabaseArgs {
     /// Connection options for one service's database. `LINLI_<SERVICE>_DATABASE_URL`, when

@@ -34,8 +34,8 @@ struct Args {
     #[arg(long, default_value_t = 200)]
     sessions: usize,
     /// Database connections per service pool, and for the floor: the same for both, so
-    /// the ratio compares the work, not the pool.
-    #[arg(long, default_value_t = 20)]
+    /// the ratio compares the work, not the pool. The services' own default unless given.
+    #[arg(long, default_value_t = linli_platform::config::DEFAULT_MAX_CONNECTIONS)]
     connections: u32,
 }
 
