@@ -201,6 +201,7 @@ pub async fn start(
         vault: Vault::new(&args.data)?,
         readiness: Readiness::default(),
         partner: PartnerRoutes::default(),
+        in_process: Default::default(),
         shutdown: shutdown.clone(),
     };
 
@@ -237,8 +238,13 @@ pub async fn start(
             .await
             .context("binding the gateway port")?;
         gateway = Some(listener.local_addr()?);
-        let endpoint = |explicit: &Option<String>, service: Role| {
-            explicit.clone().unwrap_or_else(|| {
+        // A service this process runs is called in the process, unless an endpoint for it
+        // was named; any other at its endpoint, by default this host's port for it.
+        let link = |explicit: &Option<String>, service: Role, grpc_service: &'static str| {
+            if explicit.is_none() && role.runs(service) {
+                return Ok(ctx.in_process.link(grpc_service));
+            }
+            let endpoint = explicit.clone().unwrap_or_else(|| {
                 let address = addresses.get(&service).copied().unwrap_or_else(|| {
                     SocketAddr::new(loopback_for(args.ports.bind), args.ports.port(service))
                 });
@@ -246,14 +252,35 @@ pub async fn start(
                     "http://{}",
                     SocketAddr::new(loopback_for(address.ip()), address.port())
                 )
-            })
+            });
+            linli_platform::grpc::remote(&endpoint)
         };
         let config = linli_gateway::GatewayConfig {
-            registry_endpoint: endpoint(&args.registry_endpoint, Role::Registry),
-            bookings_endpoint: endpoint(&args.bookings_endpoint, Role::Bookings),
-            volunteers_endpoint: endpoint(&args.volunteers_endpoint, Role::Volunteers),
-            finance_endpoint: endpoint(&args.finance_endpoint, Role::Finance),
-            evaluation_endpoint: endpoint(&args.evaluation_endpoint, Role::Evaluation),
+            registry: link(
+                &args.registry_endpoint,
+                Role::Registry,
+                linli_registry::GRPC_SERVICE,
+            )?,
+            bookings: link(
+                &args.bookings_endpoint,
+                Role::Bookings,
+                linli_bookings::GRPC_SERVICE,
+            )?,
+            volunteers: link(
+                &args.volunteers_endpoint,
+                Role::Volunteers,
+                linli_volunteers::GRPC_SERVICE,
+            )?,
+            finance: link(
+                &args.finance_endpoint,
+                Role::Finance,
+                linli_finance::GRPC_SERVICE,
+            )?,
+            evaluation: link(
+                &args.evaluation_endpoint,
+                Role::Evaluation,
+                linli_evaluation::GRPC_SERVICE,
+            )?,
             body_limit: args.body_limit,
             limits: args.limits.clone(),
         };

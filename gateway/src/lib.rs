@@ -14,7 +14,7 @@ pub mod problem;
 pub mod routes;
 pub mod volunteers;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -24,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use linli_platform::CancellationToken;
 use linli_platform::auth::TokenKeys;
+use linli_platform::grpc::Link;
 use linli_platform::metrics::{HTTP_DURATION, HTTP_REQUESTS};
 use linli_platform::telemetry::{self, HeaderExtractor};
 use linli_proto::bookings::v1::bookings_client::BookingsClient;
@@ -32,7 +33,6 @@ use linli_proto::finance::v1::finance_client::FinanceClient;
 use linli_proto::registry::v1::registry_client::RegistryClient;
 use linli_proto::volunteers::v1::volunteers_client::VolunteersClient;
 use tokio::net::TcpListener;
-use tonic::transport::{Channel, Endpoint};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tracing::Instrument as _;
 use utoipa::OpenApi;
@@ -45,11 +45,12 @@ pub use crate::limits::Limits;
 /// Where the gateway finds the services, and its limits.
 #[derive(Clone, Debug)]
 pub struct GatewayConfig {
-    pub registry_endpoint: String,
-    pub bookings_endpoint: String,
-    pub volunteers_endpoint: String,
-    pub finance_endpoint: String,
-    pub evaluation_endpoint: String,
+    /// How the gateway reaches each service: over the network, or in this process.
+    pub registry: Link,
+    pub bookings: Link,
+    pub volunteers: Link,
+    pub finance: Link,
+    pub evaluation: Link,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
     /// Per-credential rate and concurrency, and the request deadline.
@@ -59,11 +60,11 @@ pub struct GatewayConfig {
 #[derive(Clone)]
 pub struct AppState {
     pub keys: TokenKeys,
-    pub registry: RegistryClient<Channel>,
-    pub bookings: BookingsClient<Channel>,
-    pub volunteers: VolunteersClient<Channel>,
-    pub evaluation: EvaluationClient<Channel>,
-    pub finance: FinanceClient<Channel>,
+    pub registry: RegistryClient<Link>,
+    pub bookings: BookingsClient<Link>,
+    pub volunteers: VolunteersClient<Link>,
+    pub evaluation: EvaluationClient<Link>,
+    pub finance: FinanceClient<Link>,
 }
 
 #[derive(OpenApi)]
@@ -198,22 +199,16 @@ impl utoipa::Modify for BearerScheme {
 /// Largest spreadsheet import, in bytes; the registry accepts the same.
 const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
 
-fn channel(endpoint: &str) -> anyhow::Result<Channel> {
-    Ok(Endpoint::from_shared(endpoint.to_owned())?
-        .connect_timeout(Duration::from_secs(3))
-        .connect_lazy())
-}
-
 /// The gateway's routes and layers.
 pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router> {
     let state = AppState {
         keys,
-        registry: RegistryClient::new(channel(&config.registry_endpoint)?)
+        registry: RegistryClient::new(config.registry.clone())
             .max_encoding_message_size(IMPORT_LIMIT),
-        bookings: BookingsClient::new(channel(&config.bookings_endpoint)?),
-        volunteers: VolunteersClient::new(channel(&config.volunteers_endpoint)?),
-        evaluation: EvaluationClient::new(channel(&config.evaluation_endpoint)?),
-        finance: FinanceClient::new(channel(&config.finance_endpoint)?),
+        bookings: BookingsClient::new(config.bookings.clone()),
+        volunteers: VolunteersClient::new(config.volunteers.clone()),
+        evaluation: EvaluationClient::new(config.evaluation.clone()),
+        finance: FinanceClient::new(config.finance.clone()),
     };
     let request_id = HeaderName::from_static("x-request-id");
     let limiter = limits::Limiter::new(config.limits.clone(), state.keys.clone());

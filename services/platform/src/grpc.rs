@@ -2,7 +2,9 @@
 //! NOT_SERVING while the database or broker is away), server reflection, a span and
 //! metrics for every call (joining the caller's trace), and graceful shutdown.
 
+use std::collections::HashMap;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -141,5 +143,138 @@ where
             }
             .instrument(span),
         )
+    }
+}
+
+/// How a gRPC client reaches a service: a channel over the network, or, where this process
+/// runs the service too (`linli serve all`), the service's own routes called in the process
+/// ([`InProcess`]).
+pub type Link = tower::util::BoxCloneSyncService<
+    http::Request<tonic::body::Body>,
+    http::Response<tonic::body::Body>,
+    LinkError,
+>;
+
+/// A call that never reached the service (the transport's error, as a type of its own: a
+/// boxed error here would leave the clients' futures' lifetimes unprovable).
+#[derive(Debug)]
+pub struct LinkError(tower::BoxError);
+
+impl std::fmt::Display for LinkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for LinkError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// A link to `endpoint` over the network, connecting on its first call.
+pub fn remote(endpoint: &str) -> anyhow::Result<Link> {
+    let channel = tonic::transport::Endpoint::from_shared(endpoint.to_owned())?
+        .connect_timeout(Duration::from_secs(3))
+        .connect_lazy();
+    Ok(Link::new(tower::ServiceExt::map_err(channel, |error| {
+        LinkError(error.into())
+    })))
+}
+
+/// The services this process runs, by gRPC service name, for the gateway in the same
+/// process to call without the network: the same routes, interceptors, span and metrics
+/// as a call over the network, without HTTP/2 framing and loopback sockets in between.
+/// A service is offered while it serves. Before, and once it stops, a call is answered
+/// `Unavailable`, as a refused connection would be; calls in flight when it stops finish
+/// before its pools close.
+#[derive(Clone, Default)]
+pub struct InProcess {
+    offered: Arc<std::sync::RwLock<HashMap<&'static str, Offered>>>,
+}
+
+#[derive(Clone)]
+struct Offered {
+    routes: Observe<Routes>,
+    /// Held (shared) by every call in flight; taken whole when the service stops.
+    in_flight: Arc<tokio::sync::RwLock<()>>,
+}
+
+impl InProcess {
+    /// A link to `service_name` in this process, whether or not it is offered yet.
+    pub fn link(&self, service_name: &'static str) -> Link {
+        Link::new(Local {
+            services: self.clone(),
+            name: service_name,
+        })
+    }
+
+    /// Offers `routes` as `service_name` until [`InProcess::withdraw`].
+    pub(crate) fn offer(&self, service_name: &'static str, routes: Routes) {
+        let offered = Offered {
+            routes: Observe { inner: routes },
+            in_flight: Arc::default(),
+        };
+        self.offered
+            .write()
+            .expect("no panic while offering")
+            .insert(service_name, offered);
+    }
+
+    /// Stops offering `service_name` and waits for its calls in flight.
+    pub(crate) async fn withdraw(&self, service_name: &'static str) {
+        let offered = self
+            .offered
+            .write()
+            .expect("no panic while offering")
+            .remove(service_name);
+        if let Some(offered) = offered {
+            let _drained = offered.in_flight.write().await;
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Local {
+    services: InProcess,
+    name: &'static str,
+}
+
+impl tower::Service<http::Request<tonic::body::Body>> for Local {
+    type Response = http::Response<tonic::body::Body>;
+    type Error = LinkError;
+    type Future =
+        Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
+        let offered = self
+            .services
+            .offered
+            .read()
+            .expect("no panic while offering")
+            .get(self.name)
+            .cloned();
+        let name = self.name;
+        Box::pin(async move {
+            let unavailable = || {
+                Ok(
+                    tonic::Status::unavailable(format!("{name} is not serving in this process"))
+                        .into_http(),
+                )
+            };
+            let Some(offered) = offered else {
+                return unavailable();
+            };
+            // A service stopping takes the lock whole: no new call starts.
+            let Ok(_in_flight) = offered.in_flight.clone().try_read_owned() else {
+                return unavailable();
+            };
+            let response = tower::ServiceExt::oneshot(offered.routes, request).await;
+            response.map_err(|never| match never {})
+        })
     }
 }

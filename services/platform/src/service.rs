@@ -29,6 +29,8 @@ pub struct ServiceContext {
     pub readiness: Readiness,
     /// Where each service offers its gRPC to the partner listener.
     pub partner: crate::partner::PartnerRoutes,
+    /// Where each service offers its gRPC to a gateway in the same process.
+    pub in_process: crate::grpc::InProcess,
     /// Cancelled when the process is asked to stop.
     pub shutdown: CancellationToken,
 }
@@ -46,6 +48,7 @@ pub struct Started {
     relay_stop: CancellationToken,
     tasks: JoinSet<()>,
     shutdown: CancellationToken,
+    in_process: crate::grpc::InProcess,
 }
 
 impl ServiceContext {
@@ -87,6 +90,7 @@ impl ServiceContext {
             relay_stop,
             tasks,
             shutdown: self.shutdown.clone(),
+            in_process: self.in_process.clone(),
         })
     }
 }
@@ -120,6 +124,7 @@ impl Started {
         service_name: &'static str,
         routes: Routes,
     ) -> anyhow::Result<()> {
+        self.in_process.offer(service_name, routes.clone());
         let result = crate::grpc::serve(
             listener,
             service_name,
@@ -128,6 +133,7 @@ impl Started {
             self.shutdown.clone(),
         )
         .await;
+        self.in_process.withdraw(service_name).await;
         self.relay_stop.cancel();
         while self.tasks.join_next().await.is_some() {}
         self.bus_pool.close().await;
