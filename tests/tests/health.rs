@@ -117,3 +117,32 @@ async fn services_report_not_serving_while_the_broker_is_unreachable_and_recover
     .await;
     platform.stop().await;
 }
+
+/// `serve all`'s gateway calls the services of its own process without the network: a
+/// service answers there only while it is offered (while it serves), and a call before or
+/// after is refused as Unavailable, as a refused connection would be.
+#[tokio::test]
+async fn a_service_called_in_the_process_answers_only_while_it_serves() {
+    let in_process = linli_platform::grpc::InProcess::default();
+    let mut client = HealthClient::new(in_process.link("grpc.health.v1.Health"));
+    let check = || HealthCheckRequest {
+        service: String::new(),
+    };
+    let refused = client
+        .check(check())
+        .await
+        .expect_err("nothing offered yet");
+    assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
+
+    let (reporter, health) = tonic_health::server::health_reporter();
+    reporter
+        .set_service_status("", tonic_health::ServingStatus::Serving)
+        .await;
+    in_process.offer("grpc.health.v1.Health", tonic::service::Routes::new(health));
+    let answer = client.check(check()).await.expect("offered").into_inner();
+    assert_eq!(answer.status(), ServingStatus::Serving);
+
+    in_process.withdraw("grpc.health.v1.Health").await;
+    let refused = client.check(check()).await.expect_err("withdrawn");
+    assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
+}

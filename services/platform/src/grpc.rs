@@ -187,7 +187,8 @@ pub fn remote(endpoint: &str) -> anyhow::Result<Link> {
 /// as a call over the network, without HTTP/2 framing and loopback sockets in between.
 /// A service is offered while it serves. Before, and once it stops, a call is answered
 /// `Unavailable`, as a refused connection would be; calls in flight when it stops finish
-/// before its pools close.
+/// before its pools close (every Linli call is unary: its handler has finished by the time
+/// its answer returns).
 #[derive(Clone, Default)]
 pub struct InProcess {
     offered: Arc<std::sync::RwLock<HashMap<&'static str, Offered>>>,
@@ -210,7 +211,7 @@ impl InProcess {
     }
 
     /// Offers `routes` as `service_name` until [`InProcess::withdraw`].
-    pub(crate) fn offer(&self, service_name: &'static str, routes: Routes) {
+    pub fn offer(&self, service_name: &'static str, routes: Routes) {
         let offered = Offered {
             routes: Observe { inner: routes },
             in_flight: Arc::default(),
@@ -222,7 +223,7 @@ impl InProcess {
     }
 
     /// Stops offering `service_name` and waits for its calls in flight.
-    pub(crate) async fn withdraw(&self, service_name: &'static str) {
+    pub async fn withdraw(&self, service_name: &'static str) {
         let offered = self
             .offered
             .write()
