@@ -119,30 +119,35 @@ async fn services_report_not_serving_while_the_broker_is_unreachable_and_recover
 }
 
 /// `serve all`'s gateway calls the services of its own process without the network: a
-/// service answers there only while it is offered (while it serves), and a call before or
-/// after is refused as Unavailable, as a refused connection would be.
+/// call made while a service starts waits for it (as a connection waits in a bound
+/// listener's backlog), and once the service stops a call is refused as Unavailable, as a
+/// refused connection would be.
 #[tokio::test]
-async fn a_service_called_in_the_process_answers_only_while_it_serves() {
+async fn a_service_called_in_the_process_is_waited_for_while_it_starts_and_refused_once_it_stops() {
     let in_process = linli_platform::grpc::InProcess::default();
-    let mut client = HealthClient::new(in_process.link("grpc.health.v1.Health"));
+    let client = HealthClient::new(in_process.link("grpc.health.v1.Health"));
     let check = || HealthCheckRequest {
         service: String::new(),
     };
-    let refused = client
-        .check(check())
-        .await
-        .expect_err("nothing offered yet");
-    assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
+    let early = tokio::spawn({
+        let mut client = client.clone();
+        async move { client.check(check()).await }
+    });
 
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter
         .set_service_status("", tonic_health::ServingStatus::Serving)
         .await;
     in_process.offer("grpc.health.v1.Health", tonic::service::Routes::new(health));
-    let answer = client.check(check()).await.expect("offered").into_inner();
+    let answer = tokio::time::timeout(Duration::from_secs(10), early)
+        .await
+        .expect("the early call is answered once the service is offered")
+        .expect("the call's task")
+        .expect("answered")
+        .into_inner();
     assert_eq!(answer.status(), ServingStatus::Serving);
 
     in_process.withdraw("grpc.health.v1.Health").await;
-    let refused = client.check(check()).await.expect_err("withdrawn");
+    let refused = client.clone().check(check()).await.expect_err("withdrawn");
     assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
 }

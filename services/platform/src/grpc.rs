@@ -185,13 +185,22 @@ pub fn remote(endpoint: &str) -> anyhow::Result<Link> {
 /// The services this process runs, by gRPC service name, for the gateway in the same
 /// process to call without the network: the same routes, interceptors, span and metrics
 /// as a call over the network, without HTTP/2 framing and loopback sockets in between.
-/// A service is offered while it serves. Before, and once it stops, a call is answered
-/// `Unavailable`, as a refused connection would be; calls in flight when it stops finish
-/// before its pools close (every Linli call is unary: its handler has finished by the time
-/// its answer returns).
+/// A service is offered while it serves. A call made before it is offered waits for it,
+/// as a connection would wait in its bound listener's backlog while the service starts
+/// (the caller's deadline bounds the wait); once it stops, a call is answered
+/// `Unavailable`, as a refused connection would be. Calls in flight when it stops finish
+/// before its pools close (every Linli call is unary: its handler has finished by the
+/// time its answer returns).
 #[derive(Clone, Default)]
 pub struct InProcess {
-    offered: Arc<std::sync::RwLock<HashMap<&'static str, Offered>>>,
+    inner: Arc<Services>,
+}
+
+#[derive(Default)]
+struct Services {
+    offered: std::sync::RwLock<HashMap<&'static str, Option<Offered>>>,
+    /// Woken whenever a service is offered or withdrawn.
+    changed: tokio::sync::Notify,
 }
 
 #[derive(Clone)]
@@ -216,21 +225,44 @@ impl InProcess {
             routes: Observe { inner: routes },
             in_flight: Arc::default(),
         };
-        self.offered
+        self.inner
+            .offered
             .write()
             .expect("no panic while offering")
-            .insert(service_name, offered);
+            .insert(service_name, Some(offered));
+        self.inner.changed.notify_waiters();
     }
 
     /// Stops offering `service_name` and waits for its calls in flight.
     pub async fn withdraw(&self, service_name: &'static str) {
         let offered = self
+            .inner
             .offered
             .write()
             .expect("no panic while offering")
-            .remove(service_name);
-        if let Some(offered) = offered {
+            .insert(service_name, None);
+        self.inner.changed.notify_waiters();
+        if let Some(Some(offered)) = offered {
             let _drained = offered.in_flight.write().await;
+        }
+    }
+
+    /// The service once it is offered; None once it was withdrawn.
+    async fn offered(&self, service_name: &'static str) -> Option<Offered> {
+        loop {
+            let changed = self.inner.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if let Some(offered) = self
+                .inner
+                .offered
+                .read()
+                .expect("no panic while offering")
+                .get(service_name)
+            {
+                return offered.clone();
+            }
+            changed.await;
         }
     }
 }
@@ -252,14 +284,7 @@ impl tower::Service<http::Request<tonic::body::Body>> for Local {
     }
 
     fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
-        let offered = self
-            .services
-            .offered
-            .read()
-            .expect("no panic while offering")
-            .get(self.name)
-            .cloned();
-        let name = self.name;
+        let (services, name) = (self.services.clone(), self.name);
         Box::pin(async move {
             let unavailable = || {
                 Ok(
@@ -267,7 +292,7 @@ impl tower::Service<http::Request<tonic::body::Body>> for Local {
                         .into_http(),
                 )
             };
-            let Some(offered) = offered else {
+            let Some(offered) = services.offered(name).await else {
                 return unavailable();
             };
             // A service stopping takes the lock whole: no new call starts.
