@@ -38,42 +38,75 @@ impl Handler for Projections {
         apply(event, tx).await
     }
 
-    /// In order; a run of check-ins (the busiest stream) is logged and recorded with one
-    /// statement each.
+    /// In order; a run of check-ins and deliveries (the busiest stream: every check-in is
+    /// both) is logged with one statement, and its attendances and invitations recorded
+    /// with one each. Neither touches what the other does, so within a run they need not
+    /// keep their order; anything else ends the run.
     async fn handle_batch(
         &self,
         events: &[&Incoming],
         tx: &mut PgConnection,
     ) -> Result<(), HandlerError> {
-        let mut run: Vec<(&Incoming, store::Attendance)> = Vec::new();
+        let mut run = Run::default();
         for event in events {
-            if event.routing_key == BookingAttended::ROUTING_KEY {
-                run.push((event, attendance(event)?));
-                continue;
+            match event.routing_key.as_str() {
+                BookingAttended::ROUTING_KEY => {
+                    let attended = attendance(event)?;
+                    run.facts.push((event, attended.resident_id));
+                    run.attendances.push(attended);
+                }
+                ServiceDelivered::ROUTING_KEY => {
+                    run.facts.push((event, resident_of(event)));
+                    run.deliveries.push(delivery(event)?);
+                }
+                _ => {
+                    run.record(tx).await?;
+                    self.handle(event, tx).await?;
+                }
             }
-            record_attendances(tx, &mut run).await?;
-            self.handle(event, tx).await?;
         }
-        record_attendances(tx, &mut run).await
+        run.record(tx).await
     }
 }
 
-/// Logs and records a run of check-ins, and empties it.
-async fn record_attendances(
-    tx: &mut PgConnection,
-    run: &mut Vec<(&Incoming, store::Attendance)>,
-) -> Result<(), HandlerError> {
-    if run.is_empty() {
-        return Ok(());
+/// Check-ins and deliveries in a row, to log and record together.
+#[derive(Default)]
+struct Run<'a> {
+    facts: Vec<(&'a Incoming, Option<Uuid>)>,
+    attendances: Vec<store::Attendance>,
+    deliveries: Vec<store::Delivery>,
+}
+
+impl Run<'_> {
+    /// Logs and records the run, and empties it.
+    async fn record(&mut self, tx: &mut PgConnection) -> Result<(), HandlerError> {
+        if !self.facts.is_empty() {
+            store::log_facts(tx, &self.facts).await?;
+            self.facts.clear();
+        }
+        if !self.attendances.is_empty() {
+            store::record_attendances(tx, &self.attendances).await?;
+            self.attendances.clear();
+        }
+        if !self.deliveries.is_empty() {
+            store::invite_for_deliveries(tx, &self.deliveries).await?;
+            self.deliveries.clear();
+        }
+        Ok(())
     }
-    let facts: Vec<_> = run
-        .iter()
-        .map(|(event, a)| (*event, a.resident_id))
-        .collect();
-    store::log_facts(tx, &facts).await?;
-    let attendances: Vec<store::Attendance> = run.drain(..).map(|(_, a)| a).collect();
-    store::record_attendances(tx, &attendances).await?;
-    Ok(())
+}
+
+/// A delivered service as evaluation invites for it.
+fn delivery(event: &Incoming) -> Result<store::Delivery, HandlerError> {
+    let e: ServiceDelivered = event.decode()?;
+    Ok(store::Delivery {
+        delivery_id: e.delivery_id,
+        centre_id: uuid("centre_id", &e.centre_id)?,
+        resident_id: optional_uuid("resident_id", &e.resident_id)?,
+        offering_id: optional_uuid("offering_id", &e.offering_id)?,
+        staff_id: optional_uuid("staff_id", &e.staff_id)?,
+        delivered_at: instant("delivered_at", e.delivered_at.as_ref())?,
+    })
 }
 
 /// A check-in as evaluation records it.
@@ -156,19 +189,7 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
             store::record_attendance(tx, &attendance(event)?).await?;
         }
         ServiceDelivered::ROUTING_KEY => {
-            let e: ServiceDelivered = event.decode()?;
-            store::invite_for_delivery(
-                tx,
-                &store::Delivery {
-                    delivery_id: e.delivery_id,
-                    centre_id: uuid("centre_id", &e.centre_id)?,
-                    resident_id: optional_uuid("resident_id", &e.resident_id)?,
-                    offering_id: optional_uuid("offering_id", &e.offering_id)?,
-                    staff_id: optional_uuid("staff_id", &e.staff_id)?,
-                    delivered_at: instant("delivered_at", e.delivered_at.as_ref())?,
-                },
-            )
-            .await?;
+            store::invite_for_deliveries(tx, &[delivery(event)?]).await?;
         }
         FacilityCreated::ROUTING_KEY => {
             let e: FacilityCreated = event.decode()?;

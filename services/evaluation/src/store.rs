@@ -240,20 +240,27 @@ pub struct Delivery {
     pub delivered_at: DateTime<Utc>,
 }
 
-/// A satisfaction invitation for a delivered service: at most one per delivery.
-pub async fn invite_for_delivery(tx: &mut PgConnection, d: &Delivery) -> Result<(), sqlx::Error> {
+/// A satisfaction invitation for each delivered service: at most one per delivery.
+pub async fn invite_for_deliveries(
+    tx: &mut PgConnection,
+    all: &[Delivery],
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO invitations (id, centre_id, template_id, resident_id, delivery_id, offering_id, staff_id, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (delivery_id) DO NOTHING",
+         SELECT d.id, d.centre, $1, d.resident, d.delivery, d.offering, d.staff, d.at
+         FROM UNNEST($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[], $7::uuid[], $8::timestamptz[])
+              WITH ORDINALITY AS d(id, centre, resident, delivery, offering, staff, at, n)
+         ORDER BY d.n
+         ON CONFLICT (delivery_id) DO NOTHING",
     )
-    .bind(Uuid::new_v4())
-    .bind(d.centre_id)
     .bind(SATISFACTION_TEMPLATE)
-    .bind(d.resident_id)
-    .bind(&d.delivery_id)
-    .bind(d.offering_id)
-    .bind(d.staff_id)
-    .bind(d.delivered_at)
+    .bind(all.iter().map(|_| Uuid::new_v4()).collect::<Vec<_>>())
+    .bind(all.iter().map(|d| d.centre_id).collect::<Vec<_>>())
+    .bind(all.iter().map(|d| d.resident_id).collect::<Vec<_>>())
+    .bind(all.iter().map(|d| d.delivery_id.as_str()).collect::<Vec<_>>())
+    .bind(all.iter().map(|d| d.offering_id).collect::<Vec<_>>())
+    .bind(all.iter().map(|d| d.staff_id).collect::<Vec<_>>())
+    .bind(all.iter().map(|d| d.delivered_at).collect::<Vec<_>>())
     .execute(tx)
     .await?;
     Ok(())
