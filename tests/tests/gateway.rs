@@ -616,3 +616,66 @@ async fn a_request_past_its_deadline_is_answered_504_with_a_problem_not_a_hang()
     bookings.close().await;
     platform.stop().await;
 }
+
+/// A gateway run as a role of its own (as each is in Kubernetes) calls the services over
+/// gRPC at their endpoints, where `serve all` calls them in the process: a resident
+/// registered through it is read back through the platform's own gateway, and another
+/// centre's staff are refused through it as well.
+#[tokio::test]
+async fn a_gateway_run_alone_calls_the_services_over_the_network() {
+    let platform = TestPlatform::start().await;
+    let mut args = platform.args.clone();
+    let at = |address: std::net::SocketAddr| Some(format!("http://{address}"));
+    args.registry_endpoint = at(platform.registry);
+    args.bookings_endpoint = at(platform.bookings);
+    args.volunteers_endpoint = at(platform.volunteers);
+    args.finance_endpoint = at(platform.finance);
+    args.evaluation_endpoint = at(platform.evaluation);
+    let shutdown = linli_platform::CancellationToken::new();
+    let running = linli::start(linli::Role::Gateway, args, shutdown.clone())
+        .await
+        .expect("the gateway role starts");
+    let alone = format!("http://{}", running.gateway.expect("it runs the gateway"));
+    let waiting = tokio::spawn(running.wait());
+
+    let (a, b) = (
+        platform.create_centre("centre-a").await,
+        platform.create_centre("centre-b").await,
+    );
+    let desk = platform.token(&[Role::FrontDesk], &[a]);
+    let response = platform
+        .http
+        .post(format!("{alone}/v1/centres/{a}/residents"))
+        .bearer_auth(&desk)
+        .json(&zhang_san())
+        .send()
+        .await
+        .expect("the lone gateway answers");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let created: Value = response.json().await.expect("a resident");
+    let id = created["id"].as_str().expect("an id");
+    let (status, read) = get(
+        &platform,
+        Some(&desk),
+        &format!("/v1/centres/{a}/residents/{id}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    assert_eq!(read["name"], created["name"]);
+
+    let refused = platform
+        .http
+        .get(format!("{alone}/v1/centres/{b}/residents"))
+        .bearer_auth(&desk)
+        .send()
+        .await
+        .expect("the lone gateway answers");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    shutdown.cancel();
+    waiting
+        .await
+        .expect("the gateway's task")
+        .expect("the gateway stops cleanly");
+    platform.stop().await;
+}
