@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::server::NamedService;
 use tonic::service::{Routes, RoutesBuilder};
 use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
-use tonic::transport::{Certificate, Channel, Endpoint, Identity, Server, ServerTlsConfig};
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use uuid::Uuid;
 
 use crate::auth::{Caller, Grant, Role, TokenKeys};
@@ -166,7 +166,7 @@ impl PartnerRoutes {
 /// Asks the registry who presents a certificate and what its agreements grant now.
 #[derive(Clone)]
 pub struct Resolver {
-    registry: RegistryClient<Channel>,
+    registry: RegistryClient<crate::grpc::Link>,
     keys: TokenKeys,
 }
 
@@ -198,11 +198,8 @@ impl From<Refusal> for tonic::Status {
 
 impl Resolver {
     pub fn new(registry_endpoint: &str, keys: TokenKeys) -> anyhow::Result<Resolver> {
-        let channel = Endpoint::from_shared(registry_endpoint.to_owned())?
-            .connect_timeout(Duration::from_secs(3))
-            .connect_lazy();
         Ok(Resolver {
-            registry: RegistryClient::new(channel),
+            registry: RegistryClient::new(crate::grpc::remote(registry_endpoint)?),
             keys,
         })
     }
