@@ -186,7 +186,7 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
             store::forget_resident(tx, uuid("resident_id", &e.resident_id)?).await?;
         }
         BookingAttended::ROUTING_KEY => {
-            store::record_attendance(tx, &attendance(event)?).await?;
+            store::record_attendances(tx, &[attendance(event)?]).await?;
         }
         ServiceDelivered::ROUTING_KEY => {
             store::invite_for_deliveries(tx, &[delivery(event)?]).await?;

@@ -210,23 +210,6 @@ pub async fn record_attendances(
     Ok(())
 }
 
-pub async fn record_attendance(tx: &mut PgConnection, a: &Attendance) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO attendances (event_id, booking_id, centre_id, offering_id, resident_id, category, attended_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING",
-    )
-    .bind(a.event_id)
-    .bind(a.booking_id)
-    .bind(a.centre_id)
-    .bind(a.offering_id)
-    .bind(a.resident_id)
-    .bind(&a.category)
-    .bind(a.attended_at)
-    .execute(tx)
-    .await?;
-    Ok(())
-}
-
 /// The district's satisfaction survey, sent for every delivered service.
 pub const SATISFACTION_TEMPLATE: Uuid = Uuid::from_u128(0x5a7e0000_0000_4000_8000_000000000001);
 pub const AWARENESS_TEMPLATE: Uuid = Uuid::from_u128(0x5a7e0000_0000_4000_8000_000000000002);
