@@ -1351,7 +1351,10 @@ async fn book_at_once(
     let Some(session) = new.session.filter(|_| new.resident.is_some()) else {
         return Ok(None);
     };
-    let Some(applying) = applying(pool, new).await? else {
+    // One checkout for both statements: the pool tests a connection with a round trip of
+    // its own each time it is given back, so a checkout per statement costs one more.
+    let mut conn = pool.acquire().await?;
+    let Some(applying) = applying(&mut *conn, new).await? else {
         return Ok(None);
     };
     let offering = &applying.offering;
@@ -1392,7 +1395,7 @@ async fn book_at_once(
             .bind(new.idempotency_key.as_deref())
             .bind(&new.request_hash)
             .bind(AT_ONCE_LOCK_WAIT);
-        recorded.bind(query).fetch_optional(pool).await
+        recorded.bind(query).fetch_optional(&mut *conn).await
     };
     let row = match done {
         Ok(Some(row)) => row,
