@@ -731,6 +731,85 @@ async fn an_ineligible_resident_is_refused_with_the_reason() {
     desk.stop().await;
 }
 
+/// Once bookings has read an offering and a session, the next booking of them reads
+/// neither: its one statement tests the resident's row itself. Each refusal below follows
+/// a booking that put the offering and the session back in that memory.
+#[tokio::test]
+async fn a_resident_who_may_not_book_is_refused_when_the_offering_and_session_are_known() {
+    let desk = Desk::open().await;
+    let offering = desk
+        .offering(json!({ "category": "elderly_care", "kind": "event", "name": "长者读书会", "capacity": 50,
+                          "min_age": 60, "eligible_categories": ["living_alone"] }))
+        .await;
+    let session = desk
+        .session(
+            &offering,
+            "2027-03-09T09:00:00+08:00",
+            "2027-03-09T11:00:00+08:00",
+        )
+        .await;
+    let young = desk.resident("1990-06-01", &["living_alone"]).await;
+    let with_family = desk.resident("1950-06-01", &[]).await;
+    let moved = desk.resident("1950-06-01", &["living_alone"]).await;
+    let elsewhere = desk.resident("1950-06-01", &["living_alone"]).await;
+    let pool = desk.platform.pool("bookings").await;
+    // As the registry's events would leave them in bookings' own copy.
+    sqlx::query("UPDATE residents SET status = 'moved_out' WHERE id = $1::uuid")
+        .bind(&moved)
+        .execute(&pool)
+        .await
+        .expect("status");
+    sqlx::query("UPDATE residents SET centre_id = $2 WHERE id = $1::uuid")
+        .bind(&elsewhere)
+        .bind(Uuid::new_v4())
+        .execute(&pool)
+        .await
+        .expect("centre");
+
+    let cases = [
+        (&young, "60 and over"),
+        (&with_family, "living_alone"),
+        (&moved, "moved out"),
+        (&elsewhere, "another centre"),
+    ];
+    for (resident, reason) in cases {
+        let eligible = desk.resident("1950-06-01", &["living_alone"]).await;
+        let (status, body) = desk.book(&offering, &eligible, Some(&session)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (status, body) = desk.book(&offering, resident, Some(&session)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{reason}: {body}");
+        assert!(
+            body["detail"].as_str().expect("detail").contains(reason),
+            "{reason}: {body}"
+        );
+    }
+    let booked: Vec<Uuid> =
+        sqlx::query_scalar("SELECT resident_id FROM bookings WHERE offering_id = $1::uuid")
+            .bind(&offering)
+            .fetch_all(&pool)
+            .await
+            .expect("bookings");
+    assert_eq!(booked.len(), 4, "only the eligible are booked");
+    for (resident, reason) in cases {
+        let resident: Uuid = resident.parse().expect("uuid");
+        assert!(!booked.contains(&resident), "{reason}: booked all the same");
+    }
+    let confirmed: i32 = sqlx::query_scalar("SELECT confirmed FROM sessions WHERE id = $1::uuid")
+        .bind(&session)
+        .fetch_one(&pool)
+        .await
+        .expect("session");
+    assert_eq!(confirmed, 4);
+    // What makes keeping offerings safe: none is changed once written.
+    let changed = sqlx::query("UPDATE offerings SET name = 'renamed' WHERE id = $1::uuid")
+        .bind(&offering)
+        .execute(&pool)
+        .await;
+    assert!(changed.is_err(), "an offering was changed: {changed:?}");
+    pool.close().await;
+    desk.stop().await;
+}
+
 #[tokio::test]
 async fn one_idempotency_key_sent_a_hundred_times_at_once_makes_one_booking_and_one_fee() {
     let desk = Desk::open().await;

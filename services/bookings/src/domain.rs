@@ -156,6 +156,26 @@ pub struct Eligibility<'a> {
     pub categories: &'a [String],
 }
 
+impl Eligibility<'_> {
+    /// The same rule as [`refusal`], as a database statement can test it on the resident's
+    /// row: the age bands admitted (None when the offering has no age limits) and the
+    /// categories of which a resident needs one (none needed when empty). The status must
+    /// be `active`.
+    pub fn as_row_test(&self) -> (Option<Vec<String>>, Vec<String>) {
+        let bands = (self.min_age.is_some() || self.max_age.is_some()).then(|| {
+            AGE_BANDS
+                .iter()
+                .filter(|(_, low, high)| {
+                    self.min_age.is_none_or(|min| *low >= min)
+                        && self.max_age.is_none_or(|max| *high <= max)
+                })
+                .map(|(name, _, _)| (*name).to_owned())
+                .collect()
+        });
+        (bands, self.categories.to_vec())
+    }
+}
+
 /// What eligibility knows of a resident.
 pub struct Applicant<'a> {
     pub age_band: &'a str,
@@ -375,6 +395,60 @@ impl OpeningHours {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_row_test_admits_exactly_whom_refusal_admits() {
+        let limits = [None, Some(0), Some(14), Some(18), Some(60), Some(80)];
+        let maxima = [None, Some(13), Some(17), Some(59), Some(79)];
+        let rule_categories = [
+            strings(&[]),
+            strings(&["elderly"]),
+            strings(&["elderly", "disabled"]),
+        ];
+        let bands = ["0-13", "14-17", "18-59", "60-79", "80+", "unknown"];
+        let resident_categories = [
+            strings(&[]),
+            strings(&["elderly"]),
+            strings(&["disabled", "veteran"]),
+        ];
+        let mut compared = 0;
+        for min_age in limits {
+            for max_age in maxima {
+                for categories in &rule_categories {
+                    let rule = Eligibility {
+                        min_age,
+                        max_age,
+                        categories,
+                    };
+                    let (admitted_bands, needed) = rule.as_row_test();
+                    for band in bands {
+                        for resident in &resident_categories {
+                            for status in ["active", "moved_out", "deceased"] {
+                                let applicant = Applicant {
+                                    age_band: band,
+                                    categories: resident,
+                                    status,
+                                };
+                                let by_row = status == "active"
+                                    && admitted_bands
+                                        .as_ref()
+                                        .is_none_or(|b| b.iter().any(|b| b == band))
+                                    && (needed.is_empty()
+                                        || needed.iter().any(|c| resident.contains(c)));
+                                assert_eq!(
+                                    by_row,
+                                    refusal(&rule, &applicant).is_none(),
+                                    "min {min_age:?} max {max_age:?} needs {categories:?}; {band} {resident:?} {status}"
+                                );
+                                compared += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(compared, 6 * 5 * 3 * 6 * 3 * 3);
+    }
 
     fn strings(items: &[&str]) -> Vec<String> {
         items.iter().map(|s| s.to_string()).collect()

@@ -29,11 +29,15 @@ const MAX_PAGE: u32 = 200;
 
 pub struct BookingsApi {
     pool: PgPool,
+    known: store::Known,
 }
 
 impl BookingsApi {
     pub fn new(pool: PgPool) -> Self {
-        BookingsApi { pool }
+        BookingsApi {
+            pool,
+            known: store::Known::default(),
+        }
     }
 }
 
@@ -844,8 +848,8 @@ impl Bookings for BookingsApi {
             request_hash: hash.finalize().to_vec(),
             note: req.note,
         };
-        let pool = &self.pool;
-        let view = retrying(|| store::create_booking(pool, &new, Utc::now())).await?;
+        let (pool, known) = (&self.pool, &self.known);
+        let view = retrying(|| store::create_booking(pool, known, &new, Utc::now())).await?;
         Ok(Response::new(booking_to_pb(view)))
     }
 

@@ -266,26 +266,34 @@ async fn week(
         .iter()
         .filter_map(|r| r.resident_id.parse().ok())
         .collect();
+    let known = store::Known::default();
     let mut made = 0;
     for resident in elderly.iter().take(24) {
         made += attempt(
-            store::create_booking(pool, &book(calligraphy.id, Some(*resident), None), now).await,
+            store::create_booking(
+                pool,
+                &known,
+                &book(calligraphy.id, Some(*resident), None),
+                now,
+            )
+            .await,
         )?;
     }
     for resident in elderly.iter().rev().take(36) {
         made += attempt(
-            store::create_booking(pool, &book(meals.id, Some(*resident), None), now).await,
+            store::create_booking(pool, &known, &book(meals.id, Some(*resident), None), now).await,
         )?;
     }
     for resident in minors.iter().take(15) {
         made += attempt(
-            store::create_booking(pool, &book(coding.id, Some(*resident), None), now).await,
+            store::create_booking(pool, &known, &book(coding.id, Some(*resident), None), now).await,
         )?;
     }
     for (session, resident) in clinic_sessions.iter().zip(elderly.iter().skip(5)) {
         made += attempt(
             store::create_booking(
                 pool,
+                &known,
                 &book(clinic.id, Some(*resident), Some(session.id)),
                 now,
             )
@@ -297,6 +305,7 @@ async fn week(
             made += attempt(
                 store::create_booking(
                     pool,
+                    &known,
                     &book(window.id, Some(*resident), Some(session.id)),
                     now,
                 )
@@ -309,6 +318,7 @@ async fn week(
             made += attempt(
                 store::create_booking(
                     pool,
+                    &known,
                     &book(lecture.id, Some(*resident), Some(session.id)),
                     now,
                 )
@@ -326,6 +336,7 @@ async fn week(
     made += attempt(
         store::create_booking(
             pool,
+            &known,
             &NewBooking {
                 range: Some((from, until)),
                 note: "舞蹈队排练".into(),

@@ -3,8 +3,8 @@
 //! and the table checks have the last word: a session's `confirmed` never passes its
 //! capacity and a facility is never held twice at once, whatever the concurrency.
 
-use std::collections::HashSet;
-use std::sync::LazyLock;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
@@ -47,6 +47,12 @@ pub struct OfferingRow {
 impl OfferingRow {
     pub fn kind(&self) -> Kind {
         Kind::parse(&self.kind).unwrap_or(Kind::Event)
+    }
+
+    /// Whether what a resident pays depends on who they are: a concession cheaper than
+    /// the fee (see [`domain::price_for`]).
+    fn priced_by_category(&self) -> bool {
+        self.concession_prices.iter().any(|p| *p < self.fee_minor)
     }
 
     pub fn concessions(&self) -> Vec<Concession> {
@@ -962,10 +968,11 @@ pub struct NewBooking {
 /// arrival order after; a facility is held for the range or the clash is named.
 pub async fn create_booking(
     pool: &PgPool,
+    known: &Known,
     new: &NewBooking,
     now: DateTime<Utc>,
 ) -> Result<BookingView, Error> {
-    if let Some(view) = book_at_once(pool, new, now).await? {
+    if let Some(view) = book_at_once(pool, known, new, now).await? {
         return Ok(view);
     }
     let mut tx = pool.begin().await?;
@@ -1313,21 +1320,81 @@ async fn confirm_seated(
     Ok(booking)
 }
 
+/// What [`book_at_once`] keeps from one booking to the next, so that most bookings need
+/// no read before their statement: offerings, which are never changed once written (the
+/// table refuses an update), and the times of sessions booked lately, which the statement
+/// checks are still the session's. Whether the resident may book is never kept: the
+/// statement tests their row as it stands.
+#[derive(Default)]
+pub struct Known {
+    offerings: Mutex<HashMap<(Uuid, Uuid), Arc<OfferingRow>>>,
+    sessions: Mutex<HashMap<Uuid, (DateTime<Utc>, DateTime<Utc>)>>,
+}
+
+/// How many offerings, and sessions, [`Known`] keeps before it starts afresh.
+const KNOWN_AT_MOST: usize = 10_000;
+
+impl Known {
+    fn offering(&self, centre: Uuid, id: Uuid) -> Option<Arc<OfferingRow>> {
+        lock(&self.offerings).get(&(centre, id)).cloned()
+    }
+
+    fn session(&self, id: Uuid) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        lock(&self.sessions).get(&id).copied()
+    }
+
+    fn remember(
+        &self,
+        offering: OfferingRow,
+        session: Uuid,
+        times: (DateTime<Utc>, DateTime<Utc>),
+    ) -> Arc<OfferingRow> {
+        let offering = Arc::new(offering);
+        remember(
+            &self.offerings,
+            (offering.centre_id, offering.id),
+            offering.clone(),
+        );
+        remember(&self.sessions, session, times);
+        offering
+    }
+
+    fn forget_session(&self, id: Uuid) {
+        lock(&self.sessions).remove(&id);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn remember<K: std::hash::Hash + Eq, V>(map: &Mutex<HashMap<K, V>>, key: K, value: V) {
+    let mut map = lock(map);
+    if map.len() >= KNOWN_AT_MOST {
+        map.clear();
+    }
+    map.insert(key, value);
+}
+
 /// How long [`book_at_once`]'s statement may wait for a lock: well under the shortest
 /// request deadline (the gateway's is whole seconds).
 const AT_ONCE_LOCK_WAIT: &str = "250ms";
 
-/// The path nearly every booking takes: read the offering, the resident and the named
-/// session (no transaction); then one statement that locks the session only while it is
-/// still open, unmoved and with room, claims the idempotency key when one was given, and
-/// seats the booking. Anything else (no room, a place already held, a key used before, a
-/// refusal of any kind) changes nothing and answers None: the full path then decides, and
-/// says why. Two round trips and no transaction to begin or commit; so that a request
+/// The path nearly every booking takes: the offering and the named session's times as
+/// [`Known`], or else read with the resident (no transaction); then one statement that
+/// locks the session only while it is still open, unmoved and with room, and the resident
+/// may book it, claims the idempotency key when one was given, and seats the booking.
+/// Anything else (no room, a place already held, a key used before, a refusal of any
+/// kind) changes nothing and answers None: the full path then decides, and says why. One
+/// round trip, or two, and no transaction to begin or commit; so that a request
 /// abandoned at its deadline is never booked behind the caller's back, the statement waits
 /// for no lock longer than [`AT_ONCE_LOCK_WAIT`] (far under any deadline) and, refused
 /// one, falls back to the full path, whose transaction rolls back when abandoned.
 async fn book_at_once(
     pool: &PgPool,
+    known: &Known,
     new: &NewBooking,
     now: DateTime<Utc>,
 ) -> Result<Option<BookingView>, Error> {
@@ -1339,13 +1406,17 @@ async fn book_at_once(
                  WHERE s.id = $11 AND s.offering_id = $3 AND s.status = 'scheduled'
                    AND s.ends_at > $10 AND s.confirmed < s.capacity
                    AND s.starts_at = $12 AND s.ends_at = $13
+                   AND EXISTS (SELECT 1 FROM residents r
+                       WHERE r.id = $4 AND r.centre_id = $2 AND r.status = 'active'
+                         AND ($17::text[] IS NULL OR r.age_band = ANY($17))
+                         AND (cardinality($18::text[]) = 0 OR r.categories && $18))
                  FOR UPDATE OF s),
              claimed AS (
                  INSERT INTO booking_requests (centre_id, idempotency_key, request_hash, booking_id)
                  SELECT $2, $14, $15, $1 FROM open WHERE $14::text IS NOT NULL
                  ON CONFLICT DO NOTHING RETURNING booking_id),
              go AS (SELECT id FROM open WHERE $14::text IS NULL OR EXISTS (SELECT 1 FROM claimed))",
-            17,
+            19,
         )
     });
     let Some(session) = new.session.filter(|_| new.resident.is_some()) else {
@@ -1354,23 +1425,43 @@ async fn book_at_once(
     // One checkout for both statements: the pool tests a connection with a round trip of
     // its own each time it is given back, so a checkout per statement costs one more.
     let mut conn = pool.acquire().await?;
-    let Some(applying) = applying(&mut *conn, new).await? else {
-        return Ok(None);
+    let remembered = known
+        .offering(new.centre, new.offering)
+        .filter(|o| !o.priced_by_category())
+        .zip(known.session(session));
+    let (offering, (starts_at, ends_at), categories) = match remembered {
+        // The statement tests the resident's row itself; their categories do not change
+        // the price.
+        Some((offering, times)) => (offering, times, Vec::new()),
+        None => {
+            let Some(applying) = applying(&mut *conn, new).await? else {
+                return Ok(None);
+            };
+            let (Some(starts_at), Some(ends_at)) =
+                (applying.session_starts_at, applying.session_ends_at)
+            else {
+                return Ok(None);
+            };
+            let Ok(categories) = applying.eligible() else {
+                return Ok(None);
+            };
+            let offering = known.remember(applying.offering, session, (starts_at, ends_at));
+            (offering, (starts_at, ends_at), categories)
+        }
     };
-    let offering = &applying.offering;
     let kind = offering.kind();
-    let (Some(starts_at), Some(ends_at)) = (applying.session_starts_at, applying.session_ends_at)
-    else {
-        return Ok(None);
-    };
     if !offering.active || kind == Kind::Facility || kind.enrols() || ends_at <= now {
         return Ok(None);
     }
-    let Ok(categories) = applying.eligible() else {
-        return Ok(None);
-    };
     let (fee, concession) =
         domain::price_for(offering.fee_minor, &offering.concessions(), &categories);
+    let (bands, needed) = Eligibility {
+        min_age: offering.min_age,
+        max_age: offering.max_age,
+        categories: &offering.eligible_categories,
+    }
+    .as_row_test();
+    let offering = &*offering;
     let first = events::FirstSession {
         id: session,
         starts_at,
@@ -1394,12 +1485,19 @@ async fn book_at_once(
             .bind(ends_at)
             .bind(new.idempotency_key.as_deref())
             .bind(&new.request_hash)
-            .bind(AT_ONCE_LOCK_WAIT);
+            .bind(AT_ONCE_LOCK_WAIT)
+            .bind(&bands)
+            .bind(&needed);
         recorded.bind(query).fetch_optional(&mut *conn).await
     };
     let row = match done {
         Ok(Some(row)) => row,
-        Ok(None) => return Ok(None),
+        // Refused, for whatever reason: the full path reads everything afresh and says why
+        // (and the session's times are read again next time, in case it moved).
+        Ok(None) => {
+            known.forget_session(session);
+            return Ok(None);
+        }
         // The resident has a place in the session already, or a lock was held longer than
         // the statement may wait: the full path says so, or waits.
         Err(sqlx::Error::Database(db))
