@@ -1328,8 +1328,11 @@ async fn confirm_seated(
 #[derive(Default)]
 pub struct Known {
     offerings: Mutex<HashMap<(Uuid, Uuid), Arc<OfferingRow>>>,
-    sessions: Mutex<HashMap<Uuid, (DateTime<Utc>, DateTime<Utc>)>>,
+    sessions: Mutex<HashMap<Uuid, Times>>,
 }
+
+/// When a session starts and ends.
+type Times = (DateTime<Utc>, DateTime<Utc>);
 
 /// How many offerings, and sessions, [`Known`] keeps before it starts afresh.
 const KNOWN_AT_MOST: usize = 10_000;
@@ -1339,16 +1342,11 @@ impl Known {
         lock(&self.offerings).get(&(centre, id)).cloned()
     }
 
-    fn session(&self, id: Uuid) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    fn session(&self, id: Uuid) -> Option<Times> {
         lock(&self.sessions).get(&id).copied()
     }
 
-    fn remember(
-        &self,
-        offering: OfferingRow,
-        session: Uuid,
-        times: (DateTime<Utc>, DateTime<Utc>),
-    ) -> Arc<OfferingRow> {
+    fn remember(&self, offering: OfferingRow, session: Uuid, times: Times) -> Arc<OfferingRow> {
         let offering = Arc::new(offering);
         remember(
             &self.offerings,
