@@ -1,7 +1,8 @@
 //! Personal data never reaches the logs: with every log line captured (at debug level),
 //! registering, reading, revealing, searching and importing residents with national IDs
-//! and phone numbers leaves neither in any line. In its own binary because it installs the
-//! process-wide subscriber.
+//! and phone numbers leaves neither in any line; nor is an event the broker hands back
+//! (no queue subscribes to it) logged with its payload. In its own binary because it
+//! installs the process-wide subscriber.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -99,12 +100,44 @@ async fn national_ids_and_phone_numbers_never_appear_in_the_logs() {
         .send()
         .await
         .expect("answers");
+    // An event nobody subscribes to: the broker hands it back, and that is counted by the
+    // relay, not logged by lapin with its payload.
+    let bus = linli_platform::bus::Bus::new(platform.args.bus.clone(), "logs-test");
+    let channel = bus.channel().await.expect("broker");
+    channel
+        .confirm_select(lapin::options::ConfirmSelectOptions::default())
+        .await
+        .expect("confirms");
+    let confirmation = channel
+        .basic_publish(
+            platform.args.bus.exchange().into(),
+            "nobody.listens.here".into(),
+            lapin::options::BasicPublishOptions {
+                mandatory: true,
+                ..Default::default()
+            },
+            b"unroutable payload",
+            lapin::BasicProperties::default(),
+        )
+        .await
+        .expect("published")
+        .await
+        .expect("confirmed");
+    assert!(
+        matches!(confirmation, lapin::Confirmation::Ack(Some(_))),
+        "the broker handed the message back: {confirmation:?}"
+    );
+    bus.close().await;
     platform.stop().await;
 
     let logs =
         String::from_utf8(captured.0.lock().expect("not poisoned").clone()).expect("UTF-8 logs");
     assert!(logs.contains("resident registered"), "the capture works");
     assert!(logs.contains("residents imported"), "the capture works");
+    assert!(
+        !logs.contains("Server returned us a message"),
+        "lapin logged a returned message"
+    );
     for secret in [
         "高血压",
         "19491231002",

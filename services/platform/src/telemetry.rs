@@ -69,7 +69,7 @@ pub fn install_to(
     global::set_text_map_propagator(TraceContextPropagator::new());
     let tracer = provider.tracer("linli");
     global::set_tracer_provider(provider);
-    let filter = EnvFilter::try_new(filter).context("parsing the log filter")?;
+    let filter = EnvFilter::try_new(quieted(filter)).context("parsing the log filter")?;
     let fmt = if json {
         tracing_subscriber::fmt::layer()
             .json()
@@ -89,6 +89,22 @@ pub fn install_to(
         .with(tracing_opentelemetry::layer().with_tracer(tracer))
         .try_init()
         .context("installing the tracing subscriber")
+}
+
+/// lapin logs every message the broker hands back as unroutable at WARN, payload and all:
+/// a line of kilobytes for every event no queue subscribes to yet (every booking's
+/// confirmation, in the demo seven hundred lines at start). The relay counts those
+/// (`linli_events_published_total{outcome="unroutable"}`) and warns once per routing key,
+/// so lapin's line is left out unless the filter names its target.
+fn quieted(filter: &str) -> String {
+    const RETURNS: &str = "lapin::returned_messages";
+    if filter.contains(RETURNS) {
+        filter.to_owned()
+    } else if filter.trim().is_empty() {
+        format!("{RETURNS}=off")
+    } else {
+        format!("{filter},{RETURNS}=off")
+    }
 }
 
 /// The trace id of a span, as the 32 hex digits W3C uses, for logs and error documents.
