@@ -590,6 +590,109 @@ async fn a_move_out_cancels_future_bookings_once_even_when_the_event_is_redelive
 }
 
 #[tokio::test]
+async fn an_erasure_cancels_future_bookings_promotes_the_waitlist_and_keeps_past_attendance() {
+    let desk = Desk::open().await;
+    let residents = desk.residents(2).await;
+    let (erased, waiting) = (&residents[0], &residents[1]);
+
+    // What the erased resident already did: a check-up they attended.
+    let checkup = desk
+        .offering(json!({ "category": "health", "kind": "appointment", "name": "血压检测", "capacity": 3 }))
+        .await;
+    let now = chrono::Utc::now();
+    let past = desk
+        .session(
+            &checkup,
+            &(now - chrono::Duration::minutes(5)).to_rfc3339(),
+            &(now + chrono::Duration::hours(1)).to_rfc3339(),
+        )
+        .await;
+    let (status, attended) = desk.book(&checkup, erased, Some(&past)).await;
+    assert_eq!(status, StatusCode::CREATED, "{attended}");
+    let attended = attended["id"].as_str().expect("id").to_owned();
+    let (status, body) = desk
+        .post(&format!("/bookings/{attended}/check-in"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // What was still to come: the last seat of a full session, and someone waiting for it.
+    let offering = desk.offering(class(1)).await;
+    let session = desk
+        .session(
+            &offering,
+            "2027-03-08T14:00:00+08:00",
+            "2027-03-08T15:00:00+08:00",
+        )
+        .await;
+    let (_, seat) = desk.book(&offering, erased, Some(&session)).await;
+    let (_, queued) = desk.book(&offering, waiting, Some(&session)).await;
+    assert_eq!(seat["status"], "confirmed", "{seat}");
+    assert_eq!(queued["status"], "waitlisted", "{queued}");
+    let (seat, queued) = (
+        seat["id"].as_str().expect("id").to_owned(),
+        queued["id"].as_str().expect("id").to_owned(),
+    );
+
+    let (status, body) = desk
+        .post(
+            &format!("/residents/{erased}/erasure"),
+            json!({ "reason": "the resident's request" }),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    poll(
+        "the waitlisted resident to get the erased resident's seat",
+        EVENT_DEADLINE,
+        || async {
+            let (_, b) = desk.get(&format!("/bookings/{queued}")).await;
+            (b["status"] == "confirmed").then_some(())
+        },
+    )
+    .await;
+
+    // The seat was given up the way a move-out gives it up, and kept nobody's name.
+    let (_, given_up) = desk.get(&format!("/bookings/{seat}")).await;
+    assert_eq!(given_up["status"], "cancelled", "{given_up}");
+    assert_eq!(given_up["cancel_reason"], "erased", "{given_up}");
+    assert!(given_up["resident_id"].is_null(), "{given_up}");
+    let (_, promoted) = desk.get(&format!("/bookings/{queued}")).await;
+    assert_eq!(promoted["resident_id"], waiting.as_str());
+    assert_eq!(
+        desk.outbox_count("bookings.booking.cancelled", &seat).await,
+        1
+    );
+    assert_eq!(
+        desk.outbox_count("bookings.booking.promoted", &queued)
+            .await,
+        1
+    );
+    let (_, sessions) = desk.get(&format!("/sessions?offering_id={offering}")).await;
+    assert_eq!(sessions["sessions"][0]["confirmed"], 1, "{sessions}");
+    assert_eq!(sessions["sessions"][0]["waitlisted"], 0, "{sessions}");
+
+    // The past stays in the figures, anonymised: the check-up still counts one attendance.
+    let (_, history) = desk
+        .get(&format!("/bookings?session_id={past}&status=attended"))
+        .await;
+    let history = history["bookings"].as_array().expect("bookings").clone();
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert_eq!(history[0]["id"], attended.as_str());
+    assert!(history[0]["resident_id"].is_null(), "{:?}", history[0]);
+    let pool = desk.platform.pool("bookings").await;
+    let left: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM seats WHERE resident_id = $1::uuid)
+              + (SELECT count(*) FROM bookings WHERE resident_id = $1::uuid)",
+    )
+    .bind(erased)
+    .fetch_one(&pool)
+    .await
+    .expect("seats and bookings");
+    assert_eq!(left, 0, "the erased resident is still on a booking or seat");
+    pool.close().await;
+    desk.stop().await;
+}
+
+#[tokio::test]
 async fn a_weekly_series_keeps_its_local_start_across_an_offset_change() {
     let desk = Desk::open_in("Europe/London").await;
     let offering = desk

@@ -787,3 +787,110 @@ async fn an_erased_residents_volunteer_record_is_anonymised_and_deactivated() {
     assert_eq!(events[0].reason, "erased");
     office.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_erasure_withdraws_future_sign_ups_frees_the_place_and_keeps_past_hours() {
+    let office = Office::open().await;
+    let erased = office.volunteer(json!({ "display_name": "陈阿姨" })).await;
+    let waiting = office.volunteer(json!({ "display_name": "王叔叔" })).await;
+    let opportunity = office.opportunity(json!({ "title": "助餐点帮厨" })).await;
+
+    // What the erased volunteer already did: a shift worked this morning, 90 minutes.
+    let now = Utc::now();
+    let worked = office
+        .created(
+            "/shifts",
+            json!({ "opportunity_id": opportunity,
+                "starts_at": (now - Days::hours(2)).to_rfc3339(),
+                "ends_at": (now + Days::hours(1)).to_rfc3339(), "capacity": 2 }),
+        )
+        .await["id"]
+        .as_str()
+        .expect("shift id")
+        .to_owned();
+    let (status, done) = office.sign_up(&worked, &erased).await;
+    assert_eq!(status, StatusCode::CREATED, "{done}");
+    let done = done["id"].as_str().expect("assignment id").to_owned();
+    for (step, at) in [
+        ("check-in", now - Days::minutes(110)),
+        ("check-out", now - Days::minutes(20)),
+    ] {
+        let (status, body) = office
+            .post(
+                &format!("/assignments/{done}/{step}"),
+                json!({ "at": at.to_rfc3339() }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{step}: {body}");
+    }
+    assert_eq!(office.get("/hours-totals").await["verified_minutes"], 90);
+
+    // What was still to come: the only place on next week's shift, someone else turned away.
+    let next_week = office
+        .shift(&opportunity, today() + Days::days(7), "09:00", "11:00", 1)
+        .await;
+    let (status, taken) = office.sign_up(&next_week, &erased).await;
+    assert_eq!(status, StatusCode::CREATED, "{taken}");
+    let taken = taken["id"].as_str().expect("assignment id").to_owned();
+    let (status, body) = office.sign_up(&next_week, &waiting).await;
+    assert_eq!(status, StatusCode::CONFLICT, "the shift is full: {body}");
+
+    let resident = office.get(&format!("/volunteers/{erased}")).await["resident_id"]
+        .as_str()
+        .expect("resident id")
+        .to_owned();
+    let (status, body) = office
+        .post(
+            &format!("/residents/{resident}/erasure"),
+            json!({ "reason": "the resident's request" }),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    poll(
+        "the erased volunteer's place to be given to the other",
+        EVENT_DEADLINE,
+        || async {
+            let (status, _) = office.sign_up(&next_week, &waiting).await;
+            (status == StatusCode::CREATED).then_some(())
+        },
+    )
+    .await;
+
+    let pool = office.platform.pool("volunteers").await;
+    let states: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id::text, status FROM assignments WHERE volunteer_id = $1::uuid ORDER BY id",
+    )
+    .bind(&erased)
+    .fetch_all(&pool)
+    .await
+    .expect("assignments");
+    pool.close().await;
+    let status_of = |id: &str| {
+        states
+            .iter()
+            .find(|(a, _)| a == id)
+            .map(|(_, s)| s.as_str())
+            .unwrap_or("missing")
+    };
+    assert_eq!(status_of(&taken), "withdrawn", "{states:?}");
+    assert_eq!(status_of(&done), "completed", "{states:?}");
+    let shifts = office
+        .get(&format!("/shifts?opportunity_id={opportunity}"))
+        .await;
+    let places = |id: &str| {
+        shifts["shifts"]
+            .as_array()
+            .expect("shifts")
+            .iter()
+            .find(|s| s["id"] == id)
+            .map(|s| s["signed_up"].clone())
+    };
+    assert_eq!(places(&next_week), Some(json!(1)), "{shifts}");
+    assert_eq!(places(&worked), Some(json!(1)), "{shifts}");
+    // The hours stay in the centre's figures, with nothing left that names the person.
+    assert_eq!(office.get("/hours-totals").await["verified_minutes"], 90);
+    let record = office.get(&format!("/volunteers/{erased}")).await;
+    assert!(record["resident_id"].is_null(), "{record}");
+    assert_eq!(record["display_name"], "");
+    office.stop().await;
+}

@@ -290,8 +290,13 @@ impl Handler for RegistryFacts {
                 .await?;
             }
             ResidentErased::ROUTING_KEY => {
+                // The bookings to come are given up exactly as when the resident leaves
+                // (seats freed, the waitlist promoted); what remains is history, kept for
+                // the centre's figures without the person.
                 let e: ResidentErased = event.decode()?;
-                store::anonymise_resident(tx, uuid("resident_id", &e.resident_id)?).await?;
+                let resident = uuid("resident_id", &e.resident_id)?;
+                give_up_future_bookings(tx, resident, "erased", now).await?;
+                store::anonymise_resident(tx, resident).await?;
             }
             ResidentConsentChanged::ROUTING_KEY => {
                 let e: ResidentConsentChanged = event.decode()?;
@@ -323,7 +328,7 @@ impl Handler for RegistryFacts {
 }
 
 /// A resident who moved out or died: no longer eligible, and their bookings to come are
-/// cancelled so the seats go to the waitlist.
+/// given up so the seats go to the waitlist.
 async fn leaves(
     tx: &mut PgConnection,
     resident: &str,
@@ -334,7 +339,19 @@ async fn leaves(
     let resident = uuid("resident_id", resident)?;
     let since = NaiveDate::parse_from_str(since, "%Y-%m-%d").ok();
     store::set_resident_status(tx, resident, status, since).await?;
-    store::cancel_future_bookings(tx, resident, status, now)
+    give_up_future_bookings(tx, resident, status, now).await
+}
+
+/// The one path by which a resident's bookings to come end without them asking: a move
+/// out, a death or an erasure. Each is cancelled with `reason` as a cancellation at the
+/// desk would be, so its seats go to the waitlist and a fee not yet used is refunded.
+async fn give_up_future_bookings(
+    tx: &mut PgConnection,
+    resident: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    store::cancel_future_bookings(tx, resident, reason, now)
         .await
         .map_err(|error| match error {
             Error::Database(error) => HandlerError::Database(error),

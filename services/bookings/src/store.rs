@@ -276,7 +276,7 @@ pub async fn sharing_with_partners(
 }
 
 /// Cancels every booking of the resident that still has a session to come (moved out,
-/// deceased), giving the seats to the waitlist. Returns how many were cancelled.
+/// deceased, erased), giving the seats to the waitlist. Returns how many were cancelled.
 pub async fn cancel_future_bookings(
     tx: &mut PgConnection,
     resident: Uuid,
