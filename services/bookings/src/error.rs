@@ -2,7 +2,7 @@
 //! name offerings, rooms and times, never a resident's personal data.
 
 use linli_platform::auth::AuthError;
-use linli_platform::error::{Violations, internal, is_transient_db_error};
+use linli_platform::error::{Violations, database};
 use tonic::Status;
 
 #[derive(Debug, thiserror::Error)]
@@ -44,10 +44,7 @@ impl From<Error> for Status {
                 Status::failed_precondition(error.to_string())
             }
             Error::Conflict(message) => Status::already_exists(message),
-            Error::Database(error) if is_transient_db_error(&error) => {
-                Status::unavailable("the bookings database is unavailable; try again")
-            }
-            Error::Database(error) => internal(&error),
+            Error::Database(error) => database(&error),
         }
     }
 }

@@ -34,7 +34,10 @@ pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result
         .consume(SERVICE, events::BINDINGS, events::RegistryFacts)
         .await;
     tokio::spawn(sweep(started.pool.clone(), ctx.shutdown.clone()));
-    let server = BookingsServer::new(grpc::BookingsApi::new(started.pool.clone()));
+    // Every string of every request is checked for control characters first.
+    let server = linli_platform::text::Checked::new(BookingsServer::new(grpc::BookingsApi::new(
+        started.pool.clone(),
+    )));
     ctx.partner.offer(server.clone());
     let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(
         server,

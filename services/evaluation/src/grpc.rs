@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, Utc};
 use linli_platform::auth::{Access, Caller, Role, caller, partner_centre, scoped_centre};
 use linli_platform::bus::{Incoming, outbox};
-use linli_platform::error::{Violations, internal};
+use linli_platform::error::{Violations, database};
 use linli_platform::wire::{optional_id, parse_id, timestamp};
 use linli_proto::evaluation::v1 as pb;
 use linli_proto::evaluation::v1::evaluation_server::Evaluation;
@@ -59,7 +59,7 @@ impl EvaluationApi {
 }
 
 fn db(error: sqlx::Error) -> Status {
-    internal(&error)
+    database(&error)
 }
 
 /// The scope of a partner that reads a centre's published figures.

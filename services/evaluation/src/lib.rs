@@ -25,7 +25,8 @@ pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result
         .consume(SERVICE, events::BINDINGS, events::Projections)
         .await;
     let api = grpc::EvaluationApi::new(started.pool.clone());
-    let server = EvaluationServer::new(api);
+    // Every string of every request is checked for control characters first.
+    let server = linli_platform::text::Checked::new(EvaluationServer::new(api));
     // Partners reach the same service over mutual TLS; their scopes decide, not roles.
     ctx.partner.offer(server.clone());
     let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(

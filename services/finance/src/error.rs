@@ -3,7 +3,7 @@
 //! constraint, so the ledger's triggers and the caller's answer agree.
 
 use linli_platform::auth::AuthError;
-use linli_platform::error::{Violations, internal, is_transient_db_error};
+use linli_platform::error::{Violations, database, internal};
 use tonic::Status;
 
 /// SQLSTATEs raised by the ledger's triggers (see the migrations).
@@ -65,11 +65,7 @@ impl From<Error> for Status {
             | Error::AlreadyClosed
             | Error::LedgerRefused(_) => Status::failed_precondition(error.to_string()),
             // Busy or unreachable: nothing was written, and the caller may try again.
-            Error::Database(error) if is_transient_db_error(&error) => {
-                tracing::warn!(error = %linli_platform::error::error_chain(&error), "database busy or unreachable");
-                Status::unavailable("the finance database is busy or unreachable; try again")
-            }
-            Error::Database(error) => internal(&error),
+            Error::Database(error) => database(&error),
             Error::Crypto(error) => internal(&error),
         }
     }

@@ -30,7 +30,8 @@ pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result
         .consume(SERVICE, events::BINDINGS, events::Books)
         .await;
     let api = grpc::FinanceApi::new(started.pool.clone(), ctx.vault.clone());
-    let server = FinanceServer::new(api);
+    // Every string of every request is checked for control characters first.
+    let server = linli_platform::text::Checked::new(FinanceServer::new(api));
     // Partners reach the same service over mutual TLS; their scopes decide, not roles.
     ctx.partner.offer(server.clone());
     let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(

@@ -87,6 +87,27 @@ pub fn internal(error: &(dyn std::error::Error + 'static)) -> Status {
     Status::internal("internal error")
 }
 
+/// A failed database call as its caller should see it: the database busy or unreachable
+/// (a pool that timed out waiting for a connection included) is `Unavailable`, for the
+/// caller to try again; text the database cannot store is `InvalidArgument` (a backstop:
+/// [`crate::text::Checked`] refuses such text before it gets here, naming the field);
+/// anything else is an unexpected failure, logged and answered `Internal`.
+pub fn database(error: &sqlx::Error) -> Status {
+    if is_transient_db_error(error) {
+        tracing::warn!(error = %error_chain(error), "database busy or unreachable");
+        Status::unavailable("the database is busy or unreachable; try again")
+    } else if is_unstorable_text(error) {
+        Status::invalid_argument(format!("text {}", crate::text::REASON))
+    } else {
+        internal(error)
+    }
+}
+
+/// PostgreSQL's "invalid byte sequence" (SQLSTATE 22021): text it cannot store, such as NUL.
+pub fn is_unstorable_text(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.code().as_deref() == Some("22021"))
+}
+
 /// `error: cause: cause`, for logs.
 pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();

@@ -1,7 +1,8 @@
 //! What every Linli service shares, and nothing of any service's business: configuration,
 //! telemetry and metrics, the database pool and migrations, the event bus (outbox relay and
-//! inbox consumer), identity and access checks, personal-data sealing, gRPC and admin
-//! server assembly, and the mapping of errors to gRPC status codes.
+//! inbox consumer), identity and access checks, personal-data sealing, the text rule of
+//! every request, gRPC and admin server assembly, and the mapping of errors to gRPC status
+//! codes.
 
 pub mod admin;
 pub mod auth;
@@ -15,6 +16,7 @@ pub mod metrics;
 pub mod partner;
 pub mod service;
 pub mod telemetry;
+pub mod text;
 pub mod wire;
 
 pub use tokio_util::sync::CancellationToken;

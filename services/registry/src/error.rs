@@ -1,7 +1,7 @@
 //! The registry's errors and their one mapping to gRPC status codes.
 
 use linli_platform::auth::AuthError;
-use linli_platform::error::{Violations, internal};
+use linli_platform::error::{Violations, database, internal};
 use tonic::Status;
 
 #[derive(Debug, thiserror::Error)]
@@ -51,7 +51,7 @@ impl From<Error> for Status {
             Error::DuplicateNationalId | Error::DuplicateCentreCode | Error::Conflict(_) => {
                 Status::already_exists(error.to_string())
             }
-            Error::Database(error) => internal(&error),
+            Error::Database(error) => database(&error),
             Error::Crypto(error) => internal(&error),
         }
     }

@@ -32,8 +32,12 @@ pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result
         tracing::info!(backfilled, "name search keys filled for earlier residents");
     }
     let api = grpc::RegistryApi::new(started.pool.clone(), ctx.vault.clone());
-    // Spreadsheet imports arrive in one message: allow files of up to 64 MiB.
-    let server = RegistryServer::new(api).max_decoding_message_size(IMPORT_LIMIT);
+    // Spreadsheet imports arrive in one message: allow files of up to 64 MiB. Every string
+    // of every request is checked for control characters first.
+    let server = linli_platform::text::Checked::new(
+        RegistryServer::new(api).max_decoding_message_size(IMPORT_LIMIT),
+    )
+    .limit(IMPORT_LIMIT + 5);
     ctx.partner.offer(server.clone());
     let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(
         server,

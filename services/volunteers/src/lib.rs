@@ -53,7 +53,8 @@ pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result
         ctx.shutdown.clone(),
     ));
     let api = grpc::VolunteersApi::new(started.pool.clone());
-    let server = VolunteersServer::new(api);
+    // Every string of every request is checked for control characters first.
+    let server = linli_platform::text::Checked::new(VolunteersServer::new(api));
     // Partners reach the same service over mutual TLS; their scopes decide, not roles.
     ctx.partner.offer(server.clone());
     let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(
