@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgConnection, PgPool};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgConnection, PgPool, Row as _};
 
 use crate::config::DatabaseArgs;
 
@@ -23,9 +23,7 @@ pub async fn connect(
 ) -> anyhow::Result<PgPool> {
     let options = args.options_for(service)?;
     ensure_database(&options).await?;
-    let pool = PgPoolOptions::new()
-        .max_connections(args.database_max_connections)
-        .acquire_timeout(Duration::from_secs(5))
+    let pool = pool_options(args.database_max_connections)
         .connect_with(options)
         .await
         .with_context(|| format!("connecting to the {service} database"))?;
@@ -33,6 +31,72 @@ pub async fn connect(
         .await
         .with_context(|| format!("migrating the {service} database"))?;
     Ok(pool)
+}
+
+/// The options of every pool Linli opens: bounded waits, and a pool that never hands out
+/// a connection still inside a transaction block.
+///
+/// A future dropped while it was inside `BEGIN` (a client that went away, a deadline, a
+/// `select!`) could return its connection to the pool with the server still in the
+/// transaction (sqlx 0.9.0 on PostgreSQL, launchbadge/sqlx#4393, fixed in 0.9.1 by #4394).
+/// The next borrower's statements then ran inside it: a statement that commits by itself
+/// was answered and never committed, and its locks were held until the connection died.
+/// The pin on sqlx 0.9.1 fixes the cause; this guard keeps any such regression from
+/// reaching a borrower. On release a connection sqlx still counts inside a transaction is
+/// closed; on acquire the server itself is asked (in place of sqlx's plain ping, so it
+/// costs no extra round trip), and a connection inside a transaction, or in a failed
+/// one, is closed and another taken.
+pub fn pool_options(max_connections: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(false)
+        .after_release(|conn, _| {
+            Box::pin(async move {
+                if conn.is_in_transaction() {
+                    discarded_inside_transaction("release");
+                    return Ok(false);
+                }
+                Ok(true)
+            })
+        })
+        .before_acquire(|conn, _| {
+            Box::pin(async move {
+                if conn.is_in_transaction() {
+                    discarded_inside_transaction("acquire");
+                    return Ok(false);
+                }
+                // Outside a transaction block every statement is its own transaction, so
+                // its transaction began with it; inside a block it began at `BEGIN`. In a
+                // failed block the statement is refused, and the error closes the
+                // connection just the same.
+                let row = sqlx::raw_sql(OUTSIDE_TRANSACTION)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                let outside: bool = row.try_get(0)?;
+                if !outside {
+                    discarded_inside_transaction("acquire");
+                }
+                Ok(outside)
+            })
+        })
+}
+
+/// True exactly when the statement runs outside a transaction block. Sent as a simple
+/// query: its one message both starts the statement and, outside a block, the
+/// transaction, so the two timestamps are the same instant (in the extended protocol
+/// Bind and Execute stamp the statement apart).
+const OUTSIDE_TRANSACTION: &str =
+    "SELECT pg_catalog.transaction_timestamp() = pg_catalog.statement_timestamp()";
+
+fn discarded_inside_transaction(when: &'static str) {
+    crate::metrics::DISCARDED_CONNECTIONS
+        .with_label_values(&[when])
+        .inc();
+    tracing::warn!(
+        when,
+        "closed a pooled database connection left inside a transaction block"
+    );
 }
 
 /// Applies the platform's migrations, then the service's.

@@ -51,6 +51,28 @@ pub static HTTP_DURATION: LazyLock<HistogramVec> = LazyLock::new(|| {
     .expect("metric names are static and registered once")
 });
 
+/// Whether a role's database and broker answered its last probe (1) or not (0).
+pub static DEPENDENCY_UP: LazyLock<IntGaugeVec> = LazyLock::new(|| {
+    register_int_gauge_vec!(
+        "linli_dependency_up",
+        "Whether the role's database or broker answered its last probe",
+        &["service", "dependency"]
+    )
+    .expect("metric names are static and registered once")
+});
+
+/// Pooled database connections closed because they were found inside a transaction
+/// block (see `db::pool_options`): each one is a cancelled request that would otherwise
+/// have leaked its transaction to the next borrower.
+pub static DISCARDED_CONNECTIONS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "linli_db_connections_discarded_total",
+        "Pooled connections closed because they were inside a transaction block, by when found",
+        &["when"]
+    )
+    .expect("metric names are static and registered once")
+});
+
 /// Outbox rows not yet confirmed by the broker, after the relay's last pass.
 pub static OUTBOX_BACKLOG: LazyLock<IntGaugeVec> = LazyLock::new(|| {
     register_int_gauge_vec!(

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::PgPoolOptions;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -33,6 +32,9 @@ pub struct ServiceContext {
     pub in_process: crate::grpc::InProcess,
     /// Cancelled when the process is asked to stop.
     pub shutdown: CancellationToken,
+    /// Every consumer's queue, declared on each new broker connection before a relay
+    /// publishes on it.
+    pub topology: crate::bus::Subscriptions,
 }
 
 /// Connections of a service's bus pool: its relay's and its consumer's.
@@ -53,29 +55,30 @@ pub struct Started {
 
 impl ServiceContext {
     /// Connects and migrates `service`'s database, starts its outbox relay and registers
-    /// its readiness probe.
+    /// its readiness probe. A database that does not answer yet is waited for, with
+    /// backoff, until it does or the process is asked to stop: a role restarted during
+    /// an outage serves once the database is back, without another restart. Meanwhile
+    /// `/readyz` names it as waiting for its database.
     pub async fn start(&self, service: &str, migrations: &Migrator) -> anyhow::Result<Started> {
-        let pool = crate::db::connect(&self.database, service, migrations).await?;
-        let bus = Bus::new(self.bus.clone(), service);
-        let probe = Probe {
-            name: service.to_owned(),
-            pool: pool.clone(),
-            bus: bus.clone(),
-        };
-        self.readiness.register(probe.clone());
+        self.readiness.starting(service);
+        let pool = self.connect_when_reachable(service, migrations).await?;
+        let bus = Bus::new(self.bus.clone(), service).with_topology(self.topology);
         let bus_pool = {
             // Its housekeeping, and every connection it makes, belong to the bus runtime.
             let _bus_runtime = crate::bus::runtime().enter();
-            PgPoolOptions::new()
-                .max_connections(BUS_CONNECTIONS)
-                .acquire_timeout(Duration::from_secs(5))
-                .connect_lazy_with(
-                    pool.connect_options()
-                        .as_ref()
-                        .clone()
-                        .application_name(&format!("linli-{service}-bus")),
-                )
+            crate::db::pool_options(BUS_CONNECTIONS).connect_lazy_with(
+                pool.connect_options()
+                    .as_ref()
+                    .clone()
+                    .application_name(&format!("linli-{service}-bus")),
+            )
         };
+        let probe = Probe {
+            name: service.to_owned(),
+            bus_pool: bus_pool.clone(),
+            bus: bus.clone(),
+        };
+        self.readiness.register(probe.clone());
         let relay_stop = CancellationToken::new();
         let mut tasks = JoinSet::new();
         tasks.spawn_on(
@@ -93,6 +96,52 @@ impl ServiceContext {
             in_process: self.in_process.clone(),
         })
     }
+
+    async fn connect_when_reachable(
+        &self,
+        service: &str,
+        migrations: &Migrator,
+    ) -> anyhow::Result<PgPool> {
+        let mut attempt = 0;
+        loop {
+            match crate::db::connect(&self.database, service, migrations).await {
+                Ok(pool) => return Ok(pool),
+                // Only an unreachable server is waited for; a failed migration is a bug.
+                Err(error) if is_unreachable(&error) => {
+                    let wait = crate::bus::backoff(
+                        Duration::from_millis(250),
+                        attempt,
+                        Duration::from_secs(10),
+                    );
+                    tracing::warn!(
+                        service,
+                        error = %format!("{error:#}"),
+                        retry_in_ms = wait.as_millis() as u64,
+                        "the database does not answer yet; waiting for it"
+                    );
+                    attempt += 1;
+                    tokio::select! {
+                        _ = self.shutdown.cancelled() => {
+                            anyhow::bail!("stopped before the {service} database answered")
+                        }
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+}
+
+/// Whether a start-up failure means the database server did not answer (as opposed to
+/// a refused statement or a bad migration).
+fn is_unreachable(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<sqlx::Error>()
+            .is_some_and(crate::error::is_unreachable_db_error)
+            || cause.downcast_ref::<std::io::Error>().is_some()
+    })
 }
 
 impl Started {
@@ -146,48 +195,102 @@ impl Started {
 #[derive(Clone)]
 pub struct Probe {
     name: String,
-    pool: PgPool,
+    /// The relay's and consumers' pool: requests never hold its connections, so a burst
+    /// that keeps every request connection busy (or waiting on a lock) is not mistaken
+    /// for a database that does not answer.
+    bus_pool: PgPool,
     bus: Bus,
 }
 
-impl Probe {
-    pub async fn check(&self) -> Result<(), String> {
-        let database = tokio::time::timeout(
-            Duration::from_secs(2),
-            sqlx::query("SELECT 1").execute(&self.pool),
-        )
-        .await;
-        if !matches!(database, Ok(Ok(_))) {
-            return Err("database unreachable".into());
-        }
-        if !self.bus.is_reachable().await {
-            return Err("broker unreachable".into());
-        }
-        Ok(())
+/// What a probe found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Health {
+    pub database: bool,
+    pub broker: bool,
+}
+
+impl Health {
+    /// Whether the role can do its job. Writes go to the outbox, which the relay
+    /// delivers once the broker is back, so only the database decides.
+    pub fn serving(self) -> bool {
+        self.database
     }
 }
 
-/// Every role's probe in this process, for `/readyz`.
+impl Probe {
+    pub async fn check(&self) -> Health {
+        let pool = self.bus_pool.clone();
+        let database = crate::bus::runtime()
+            .spawn(async move {
+                tokio::time::timeout(
+                    Duration::from_secs(2),
+                    sqlx::query("SELECT 1").execute(&pool),
+                )
+                .await
+            })
+            .await;
+        let database = matches!(database, Ok(Ok(Ok(_))));
+        let broker = self.bus.is_reachable().await;
+        for (dependency, up) in [("database", database), ("broker", broker)] {
+            crate::metrics::DEPENDENCY_UP
+                .with_label_values(&[&self.name, dependency])
+                .set(i64::from(up));
+        }
+        Health { database, broker }
+    }
+}
+
+/// Every role's probe in this process, for `/readyz`; a role still waiting for its
+/// database at start has a name and no probe yet.
 #[derive(Clone, Default)]
-pub struct Readiness(Arc<Mutex<Vec<Probe>>>);
+pub struct Readiness(Arc<Mutex<Vec<(String, Option<Probe>)>>>);
+
+/// One role's line in `/readyz`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// Still connecting to its database at start.
+    Starting,
+    Checked(Health),
+}
+
+impl Check {
+    pub fn serving(&self) -> bool {
+        matches!(self, Check::Checked(health) if health.serving())
+    }
+}
 
 impl Readiness {
-    pub fn register(&self, probe: Probe) {
+    fn entries(&self) -> std::sync::MutexGuard<'_, Vec<(String, Option<Probe>)>> {
         self.0
             .lock()
             .expect("readiness lock is never poisoned: no panics under it")
-            .push(probe);
     }
 
-    pub async fn check_all(&self) -> Vec<(String, Result<(), String>)> {
-        let probes = self
-            .0
-            .lock()
-            .expect("readiness lock is never poisoned: no panics under it")
-            .clone();
-        let mut results = Vec::with_capacity(probes.len());
-        for probe in probes {
-            results.push((probe.name.clone(), probe.check().await));
+    /// Names a role that is starting: unready until its probe is registered.
+    pub fn starting(&self, name: &str) {
+        let mut entries = self.entries();
+        if !entries.iter().any(|(n, _)| n == name) {
+            entries.push((name.to_owned(), None));
+        }
+    }
+
+    pub fn register(&self, probe: Probe) {
+        let mut entries = self.entries();
+        match entries.iter_mut().find(|(n, _)| *n == probe.name) {
+            Some(entry) => entry.1 = Some(probe),
+            None => entries.push((probe.name.clone(), Some(probe))),
+        }
+    }
+
+    pub async fn check_all(&self) -> Vec<(String, Check)> {
+        let entries = self.entries().clone();
+        let mut results = Vec::with_capacity(entries.len());
+        for (name, probe) in entries {
+            let check = match probe {
+                Some(probe) => Check::Checked(probe.check().await),
+                None => Check::Starting,
+            };
+            results.push((name, check));
         }
         results
     }
