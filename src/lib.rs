@@ -136,12 +136,9 @@ pub const SUBSCRIPTIONS: &[(&str, &[&str])] = &[
 
 /// Declares the exchanges and every consumer's queue.
 pub async fn declare_topology(args: &BusArgs) -> anyhow::Result<()> {
-    let bus = Bus::new(args.clone(), "topology");
-    let channel = bus.channel().await.context("connecting to the broker")?;
-    bus.declare_exchanges(&channel).await?;
-    for (consumer, bindings) in SUBSCRIPTIONS {
-        bus.declare_queue(&channel, consumer, bindings).await?;
-    }
+    let bus = Bus::new(args.clone(), "topology").with_topology(SUBSCRIPTIONS);
+    // A new connection declares the whole topology before it hands out a channel.
+    bus.channel().await.context("connecting to the broker")?;
     bus.close().await;
     Ok(())
 }
@@ -192,7 +189,9 @@ pub async fn start(
             "using the built-in data keys; set LINLI_DATA_KEY and LINLI_BLIND_INDEX_KEY outside a laptop"
         );
     }
-    declare_topology(&args.bus).await?;
+    // Every service's bus declares the topology on each new connection before its relay
+    // publishes, so a role starts (and accepts writes into its outbox) while the broker
+    // is away; the gateway never needs the broker at all.
     let bind = |port: u16| TcpListener::bind(SocketAddr::new(args.ports.bind, port));
     let ctx = ServiceContext {
         database: args.database.clone(),
@@ -203,6 +202,7 @@ pub async fn start(
         partner: PartnerRoutes::default(),
         in_process: Default::default(),
         shutdown: shutdown.clone(),
+        topology: SUBSCRIPTIONS,
     };
 
     let mut tasks = JoinSet::new();
@@ -217,6 +217,8 @@ pub async fn start(
         addresses.insert(service, listener.local_addr()?);
         let ctx = ctx.clone();
         let name = format!("{service:?}").to_lowercase();
+        // Unready from the start, not only once its task first runs.
+        ctx.readiness.starting(&name);
         tasks.spawn(async move {
             let result = match service {
                 Role::Registry => linli_registry::serve(ctx, listener).await,

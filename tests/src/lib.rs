@@ -197,11 +197,26 @@ impl TestPlatform {
     }
 
     async fn launch(name: String, args: ServeArgs) -> TestPlatform {
+        let platform = TestPlatform::launch_unready(name, args).await;
+        platform.wait_until_ready(Duration::from_secs(30)).await;
+        platform
+    }
+
+    /// Starts with settings adjusted by `adjust` and returns as soon as every listener is
+    /// bound, ready or not: for a start while the database or the broker is away.
+    pub async fn start_unready_with(adjust: impl FnOnce(&mut ServeArgs)) -> TestPlatform {
+        let name = unique_name();
+        let mut args = test_args(&name);
+        adjust(&mut args);
+        TestPlatform::launch_unready(name, args).await
+    }
+
+    async fn launch_unready(name: String, args: ServeArgs) -> TestPlatform {
         let shutdown = CancellationToken::new();
         let running = linli::start(Role::All, args.clone(), shutdown.clone())
             .await
             .expect("the platform starts against the local PostgreSQL and RabbitMQ");
-        let platform = TestPlatform {
+        TestPlatform {
             gateway: format!(
                 "http://{}",
                 running.gateway.expect("serve all runs the gateway")
@@ -219,10 +234,14 @@ impl TestPlatform {
             args,
             shutdown,
             running: Some(tokio::spawn(running.wait())),
-        };
-        let ready = format!("http://{}/readyz", platform.admin);
-        let http = platform.http.clone();
-        poll("every role to be ready", Duration::from_secs(30), || {
+        }
+    }
+
+    /// Waits until `/readyz` says every service role is ready.
+    pub async fn wait_until_ready(&self, deadline: Duration) {
+        let ready = format!("http://{}/readyz", self.admin);
+        let http = self.http.clone();
+        poll("every role to be ready", deadline, || {
             let (http, ready) = (http.clone(), ready.clone());
             async move {
                 let response = http.get(&ready).send().await.ok()?;
@@ -235,7 +254,6 @@ impl TestPlatform {
             }
         })
         .await;
-        platform
     }
 
     /// A token from the same code as `linli token`.

@@ -1,7 +1,9 @@
-//! Health tells the truth: while the broker is unreachable every service reports
-//! NOT_SERVING over the gRPC health protocol and `/readyz` answers 503, and both recover
-//! when it returns. Requests that need only the database keep working meanwhile, and the
-//! events they commit are delivered once the broker is back.
+//! Health tells the truth about what a service can do. A service whose writes go to its
+//! outbox stays SERVING and ready while the broker is away (the broker is reported in
+//! `/readyz`'s body and in metrics), and the events it committed meanwhile are delivered
+//! once the broker is back; only its database makes it unready. A role started while the
+//! broker or the database is away does not exit: it serves once they are back, without a
+//! restart.
 
 use std::time::Duration;
 
@@ -26,23 +28,61 @@ async fn readiness(platform: &TestPlatform) -> (u16, Value) {
 }
 
 async fn registry_health(platform: &TestPlatform) -> ServingStatus {
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", platform.registry))
+    health_of(platform.registry, linli_registry::GRPC_SERVICE).await
+}
+
+async fn health_of(address: std::net::SocketAddr, service: &str) -> ServingStatus {
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
         .expect("a valid endpoint")
         .connect()
         .await
-        .expect("registry answers");
+        .expect("the service answers");
     let mut client = HealthClient::new(channel);
     let reply = client
         .check(HealthCheckRequest {
-            service: linli_registry::GRPC_SERVICE.into(),
+            service: service.into(),
         })
         .await
         .expect("health check answers");
     reply.into_inner().status()
 }
 
+async fn register(platform: &TestPlatform, centre: uuid::Uuid, token: &str) -> u16 {
+    platform
+        .http
+        .post(format!(
+            "{}/v1/centres/{centre}/residents",
+            platform.gateway
+        ))
+        .bearer_auth(token)
+        .json(&json!({ "name": "孙八", "gender": "male", "date_of_birth": "1940-04-04" }))
+        .send()
+        .await
+        .expect("gateway answers")
+        .status()
+        .as_u16()
+}
+
+async fn registered_residents(
+    platform: &TestPlatform,
+    centre: uuid::Uuid,
+    token: &str,
+) -> Option<i64> {
+    let kpis: Value = platform
+        .http
+        .get(format!("{}/v1/centres/{centre}/kpis", platform.gateway))
+        .bearer_auth(token)
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()?;
+    kpis["registered_residents"].as_i64()
+}
+
 #[tokio::test]
-async fn services_report_not_serving_while_the_broker_is_unreachable_and_recover_after() {
+async fn services_stay_ready_and_serving_while_the_broker_is_unreachable_and_deliver_after() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter("info,sqlx=warn")
         .with_test_writer()
@@ -59,59 +99,153 @@ async fn services_report_not_serving_while_the_broker_is_unreachable_and_recover
     .await;
 
     proxy.cut().await;
-    let (_, body) = poll("readyz to answer 503", Duration::from_secs(20), || async {
-        let (status, body) = readiness(&platform).await;
-        (status == 503).then_some((status, body))
-    })
+    let (status, body) = poll(
+        "readyz to report the broker unreachable",
+        Duration::from_secs(20),
+        || async {
+            let (status, body) = readiness(&platform).await;
+            (body["broker"]["bookings"] == "unreachable"
+                && body["broker"]["registry"] == "unreachable")
+                .then_some((status, body))
+        },
+    )
     .await;
-    assert_eq!(body["checks"]["registry"], "broker unreachable");
-    poll("registry NOT_SERVING", Duration::from_secs(20), || async {
-        (registry_health(&platform).await == ServingStatus::NotServing).then_some(())
-    })
-    .await;
+    assert_eq!(
+        status, 200,
+        "a broker outage leaves every role ready: {body}"
+    );
+    assert_eq!(body["ready"], true, "{body}");
+    assert_eq!(body["checks"]["bookings"], "ok", "{body}");
+    assert_eq!(registry_health(&platform).await, ServingStatus::Serving);
+    assert_eq!(
+        health_of(platform.bookings, linli_bookings::GRPC_SERVICE).await,
+        ServingStatus::Serving
+    );
+    let metrics = platform
+        .http
+        .get(format!("http://{}/metrics", platform.admin))
+        .send()
+        .await
+        .expect("admin answers")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains(r#"linli_dependency_up{dependency="broker",service="bookings"} 0"#),
+        "the broker outage is in the metrics"
+    );
 
     // The front desk keeps working: the registration and its event commit together.
     let centre = platform.create_centre("outage").await;
     let desk = platform.token(&[Role::FrontDesk], &[centre]);
-    let response = platform
-        .http
-        .post(format!(
-            "{}/v1/centres/{centre}/residents",
-            platform.gateway
-        ))
-        .bearer_auth(&desk)
-        .json(&json!({ "name": "孙八", "gender": "male", "date_of_birth": "1940-04-04" }))
-        .send()
-        .await
-        .expect("gateway answers");
-    assert_eq!(response.status(), 201);
+    assert_eq!(register(&platform, centre, &desk).await, 201);
+    // Still ready a while into the outage (longer than a readiness probe's period).
+    for _ in 0..3 {
+        assert_eq!(readiness(&platform).await.0, 200);
+    }
 
     proxy.restore();
-    poll("readyz to answer 200", Duration::from_secs(30), || async {
-        (readiness(&platform).await.0 == 200).then_some(())
-    })
-    .await;
     poll(
-        "registry SERVING again",
-        Duration::from_secs(20),
-        || async { (registry_health(&platform).await == ServingStatus::Serving).then_some(()) },
+        "readyz to report the broker back",
+        Duration::from_secs(30),
+        || async { (readiness(&platform).await.1["broker"]["registry"] == "ok").then_some(()) },
     )
     .await;
     poll(
         "the registration counted after the outage",
         Duration::from_secs(30),
         || async {
-            let kpis: Value = platform
-                .http
-                .get(format!("{}/v1/centres/{centre}/kpis", platform.gateway))
-                .bearer_auth(&desk)
-                .send()
-                .await
-                .ok()?
-                .json()
-                .await
-                .ok()?;
-            (kpis["registered_residents"] == 1).then_some(())
+            (registered_residents(&platform, centre, &desk).await == Some(1)).then_some(())
+        },
+    )
+    .await;
+    platform.stop().await;
+}
+
+/// Restarted during a broker outage (a crash, a deployment), every role starts, accepts
+/// writes into its outbox, and delivers them once the broker is back.
+#[tokio::test]
+async fn a_platform_started_while_the_broker_is_down_serves_and_delivers_once_it_is_back() {
+    let proxy = Proxy::start("127.0.0.1:5672".parse().expect("address")).await;
+    proxy.cut().await;
+    let address = proxy.address;
+    let platform = TestPlatform::start_unready_with(|args| {
+        args.bus.amqp_url = format!("amqp://guest:guest@{address}/%2f");
+    })
+    .await;
+    platform.wait_until_ready(Duration::from_secs(30)).await;
+    let (_, body) = readiness(&platform).await;
+    assert_eq!(body["broker"]["bookings"], "unreachable", "{body}");
+
+    let centre = platform.create_centre("cold-broker").await;
+    let desk = platform.token(&[Role::FrontDesk], &[centre]);
+    assert_eq!(register(&platform, centre, &desk).await, 201);
+    assert_eq!(register(&platform, centre, &desk).await, 201);
+
+    proxy.restore();
+    poll(
+        "both registrations counted once the broker is back",
+        Duration::from_secs(60),
+        || async {
+            (registered_residents(&platform, centre, &desk).await == Some(2)).then_some(())
+        },
+    )
+    .await;
+    platform.stop().await;
+}
+
+/// Restarted during a database outage, a role waits for its database instead of exiting:
+/// unready (and NOT_SERVING) meanwhile, and serving once it is back, without a restart.
+#[tokio::test]
+async fn a_platform_started_while_the_database_is_down_serves_once_it_is_back() {
+    let proxy = Proxy::start("127.0.0.1:5432".parse().expect("address")).await;
+    proxy.cut().await;
+    let address = proxy.address;
+    let platform = TestPlatform::start_unready_with(|args| {
+        args.database.database_url = format!("postgres://postgres@{address}/postgres");
+    })
+    .await;
+    let (status, body) = poll(
+        "readyz to name every role waiting",
+        Duration::from_secs(20),
+        || async {
+            let (status, body) = readiness(&platform).await;
+            (body["checks"]
+                .as_object()
+                .is_some_and(|c| c.len() == linli_tests::SERVICES.len()))
+            .then_some((status, body))
+        },
+    )
+    .await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(
+        body["checks"]["bookings"], "starting: waiting for the database",
+        "{body}"
+    );
+    // Longer than a failed start took before: the process is still there, waiting.
+    tokio::time::timeout(Duration::from_secs(3), async {
+        loop {
+            assert_eq!(readiness(&platform).await.0, 503);
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    })
+    .await
+    .expect_err("the admin port keeps answering, unready, while the database is away");
+
+    proxy.restore();
+    platform.wait_until_ready(Duration::from_secs(60)).await;
+    let centre = platform.create_centre("cold-database").await;
+    let desk = platform.token(&[Role::FrontDesk], &[centre]);
+    assert_eq!(register(&platform, centre, &desk).await, 201);
+    assert_eq!(
+        health_of(platform.bookings, linli_bookings::GRPC_SERVICE).await,
+        ServingStatus::Serving
+    );
+    poll(
+        "the registration counted",
+        Duration::from_secs(30),
+        || async {
+            (registered_residents(&platform, centre, &desk).await == Some(1)).then_some(())
         },
     )
     .await;

@@ -1,5 +1,6 @@
 //! The admin port of every process: `/healthz` (the process is alive), `/readyz` (every
-//! role's database and broker are reachable) and `/metrics` (Prometheus text).
+//! role's database is reachable; the broker is reported beside it) and `/metrics`
+//! (Prometheus text).
 
 use axum::Json;
 use axum::Router;
@@ -11,7 +12,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::service::Readiness;
+use crate::service::{Check, Readiness};
 
 pub fn router(readiness: Readiness) -> Router {
     Router::new()
@@ -32,25 +33,41 @@ pub async fn serve(
     Ok(())
 }
 
+/// Ready while every role's database answers. The broker is reported beside it, but a
+/// broker outage leaves a role ready: its writes wait in the outbox and are delivered
+/// when the broker is back, so taking the pod out of its Service would refuse work the
+/// process can do.
 async fn ready(State(readiness): State<Readiness>) -> impl IntoResponse {
     let results = readiness.check_all().await;
-    let ready = results.iter().all(|(_, result)| result.is_ok());
-    let checks: serde_json::Map<String, serde_json::Value> = results
-        .into_iter()
-        .map(|(name, result)| {
-            let value = match result {
-                Ok(()) => json!("ok"),
-                Err(reason) => json!(reason),
-            };
-            (name, value)
-        })
-        .collect();
+    let ready = results.iter().all(|(_, check)| check.serving());
+    let mut checks = serde_json::Map::new();
+    let mut broker = serde_json::Map::new();
+    for (name, check) in results {
+        let (database, reachable) = match check {
+            Check::Starting => ("starting: waiting for the database", None),
+            Check::Checked(health) => (
+                if health.database {
+                    "ok"
+                } else {
+                    "database unreachable"
+                },
+                Some(health.broker),
+            ),
+        };
+        checks.insert(name.clone(), json!(database));
+        if let Some(reachable) = reachable {
+            broker.insert(name, json!(if reachable { "ok" } else { "unreachable" }));
+        }
+    }
     let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, Json(json!({ "ready": ready, "checks": checks })))
+    (
+        status,
+        Json(json!({ "ready": ready, "checks": checks, "broker": broker })),
+    )
 }
 
 async fn metrics() -> impl IntoResponse {

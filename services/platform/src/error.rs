@@ -120,7 +120,24 @@ pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-/// Database errors that mean "unreachable right now", as opposed to a bad statement.
+/// Database errors that mean the server cannot be reached: the connection failed or the
+/// server is shutting down or starting. A busy pool, a deadlock or a serialization failure
+/// is not one of them: the server answered.
+pub fn is_unreachable_db_error(error: &sqlx::Error) -> bool {
+    matches!(
+        error,
+        sqlx::Error::Io(_)
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Tls(_)
+    ) || matches!(error, sqlx::Error::Database(db) if db.code().is_some_and(|code| {
+        code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+    }))
+}
+
+/// Database errors worth answering "try again" (Unavailable) rather than Internal: the
+/// server is unreachable, the pool is busy, or the transaction lost a deadlock or a
+/// serialization conflict.
 pub fn is_transient_db_error(error: &sqlx::Error) -> bool {
     matches!(
         error,

@@ -1,6 +1,7 @@
 //! gRPC server assembly shared by every service: the health checking protocol (reporting
-//! NOT_SERVING while the database or broker is away), server reflection, a span and
-//! metrics for every call (joining the caller's trace), and graceful shutdown.
+//! NOT_SERVING while the database is away; a broker outage is reported, not fatal),
+//! server reflection, a span and metrics for every call (joining the caller's trace), and
+//! graceful shutdown.
 
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -31,16 +32,16 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let (reporter, health) = tonic_health::server::health_reporter();
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(linli_proto::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
     let watcher = tokio::spawn(report_health(
         reporter,
         service_name,
         probe,
         shutdown.clone(),
     ));
-    let routes = routes.add_service(health).add_service(reflection);
+    let routes = crate::reflection::add(
+        routes.add_service(health),
+        &[service_name, crate::reflection::HEALTH],
+    )?;
     let result = Server::builder()
         .layer(tower::layer::layer_fn(|inner| Observe { inner }))
         .add_routes(routes)
@@ -56,14 +57,28 @@ async fn report_health(
     probe: Probe,
     shutdown: CancellationToken,
 ) {
+    let mut last = None;
     loop {
-        let status = match probe.check().await {
-            Ok(()) => ServingStatus::Serving,
-            Err(reason) => {
-                tracing::warn!(service = service_name, %reason, "not serving");
-                ServingStatus::NotServing
-            }
+        let health = probe.check().await;
+        // Only the database decides: writes wait in the outbox while the broker is away.
+        let status = if health.serving() {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
         };
+        if last != Some(health) {
+            match (health.database, health.broker) {
+                (true, true) => tracing::info!(service = service_name, "serving"),
+                (true, false) => tracing::warn!(
+                    service = service_name,
+                    "broker unreachable: serving, events wait in the outbox"
+                ),
+                (false, _) => {
+                    tracing::warn!(service = service_name, "database unreachable: not serving")
+                }
+            }
+            last = Some(health);
+        }
         reporter.set_service_status(service_name, status).await;
         reporter.set_service_status("", status).await;
         tokio::select! {

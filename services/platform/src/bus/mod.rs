@@ -45,6 +45,11 @@ pub fn runtime() -> &'static tokio::runtime::Handle {
     RUNTIME.handle()
 }
 
+/// Every consumer's queue and the routing-key patterns bound to it: what must exist on
+/// the broker before any event is published, or the exchange would drop (return) events
+/// that a consumer is waiting for.
+pub type Subscriptions = &'static [(&'static str, &'static [&'static str])];
+
 /// One AMQP connection for one service in this process, made on first use and made again
 /// after the broker goes away. Channels are cheap; the connection is not.
 #[derive(Clone)]
@@ -52,6 +57,7 @@ pub struct Bus {
     args: Arc<BusArgs>,
     name: String,
     connection: Arc<Mutex<Option<Connection>>>,
+    topology: Subscriptions,
 }
 
 impl Bus {
@@ -61,7 +67,26 @@ impl Bus {
             args: Arc::new(args),
             name: name.to_owned(),
             connection: Arc::new(Mutex::new(None)),
+            topology: &[],
         }
+    }
+
+    /// A bus that declares the exchanges and every queue of `topology` on each new
+    /// connection before it hands out a channel, so a process that started while the
+    /// broker was away (or a broker that lost its definitions) never has an event
+    /// published before the queues that want it exist.
+    pub fn with_topology(mut self, topology: Subscriptions) -> Self {
+        self.topology = topology;
+        self
+    }
+
+    /// Declares the exchanges and every queue of this bus's topology on `channel`.
+    pub async fn declare_topology(&self, channel: &Channel) -> lapin::Result<()> {
+        self.declare_exchanges(channel).await?;
+        for (consumer, bindings) in self.topology {
+            self.declare_queue(channel, consumer, bindings).await?;
+        }
+        Ok(())
     }
 
     pub fn args(&self) -> &BusArgs {
@@ -104,6 +129,22 @@ impl Bus {
                     "opening a channel timed out",
                 ))
             })??;
+        if !self.topology.is_empty() {
+            // Not kept unless declared: the next caller connects and declares again.
+            let declared = tokio::time::timeout(CONNECT_TIMEOUT, self.declare_topology(&channel))
+                .await
+                .map_err(|_| {
+                    lapin::Error::from(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "declaring the topology timed out",
+                    ))
+                })
+                .and_then(|declared| declared);
+            if let Err(error) = declared {
+                let _ = connection.close(200, "topology not declared".into()).await;
+                return Err(error);
+            }
+        }
         *guard = Some(connection);
         Ok(channel)
     }
