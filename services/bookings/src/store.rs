@@ -394,6 +394,21 @@ async fn find_facility(
     .await
 }
 
+/// Takes the facility's row lock for the rest of the transaction. Every path that holds a
+/// facility for a time range takes it before inserting or moving a hold, so concurrent
+/// requests for one facility queue here and each meets the others' committed holds. Left
+/// to the exclusion constraint alone, overlapping inserts wait on each other's
+/// uncommitted index entries and PostgreSQL breaks the cycle as a deadlock: a burst for
+/// one slot on a cold platform deadlocked for tens of seconds with no winner.
+/// `NO KEY UPDATE` leaves foreign-key checks from other tables unblocked.
+async fn lock_facility(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1 FROM facilities WHERE id = $1 FOR NO KEY UPDATE")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn create_offering(pool: &PgPool, row: &OfferingRow) -> Result<OfferingRow, Error> {
     let mut conn = pool.acquire().await?;
     if let Some(facility) = row.facility_id
@@ -510,6 +525,7 @@ pub async fn create_sessions(
     .execute(&mut *tx)
     .await?;
     if let Some(facility) = offering.facility_id {
+        lock_facility(&mut tx, facility).await?;
         let held: Result<Vec<HoldRow>, sqlx::Error> = sqlx::query_as(
             "INSERT INTO facility_holds (id, centre_id, facility_id, during, session_id)
              SELECT gen_random_uuid(), $4, $5, tstzrange(o.starts_at, o.ends_at), o.id
@@ -866,6 +882,7 @@ pub async fn move_sessions(
         ends.push(ends_at);
     }
     if let Some(facility) = target.facility_id {
+        lock_facility(&mut tx, facility).await?;
         let moved: Result<Vec<HoldRow>, sqlx::Error> = sqlx::query_as(
             "UPDATE facility_holds h SET during = tstzrange(m.starts_at, m.ends_at)
              FROM UNNEST($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS m(id, starts_at, ends_at)
@@ -1034,6 +1051,7 @@ pub async fn create_booking(
         let facility = find_facility(&mut tx, new.centre, facility_id)
             .await?
             .ok_or(Error::NotFound("facility"))?;
+        lock_facility(&mut tx, facility_id).await?;
         let zone = centre_zone(&mut tx, new.centre).await?;
         if let Some(reason) = facility.hours().refusal(zone, starts, ends) {
             return Err(Error::State(reason));
