@@ -14,6 +14,7 @@ pub mod error;
 pub mod grpc;
 pub mod metrics;
 pub mod partner;
+pub mod reflection;
 pub mod service;
 pub mod telemetry;
 pub mod text;

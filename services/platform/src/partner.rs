@@ -116,7 +116,8 @@ pub struct PartnerRoutes {
 #[derive(Default)]
 struct Offered {
     builder: RoutesBuilder,
-    count: usize,
+    /// The full gRPC names of the services offered, for reflection to advertise.
+    names: Vec<&'static str>,
 }
 
 impl PartnerRoutes {
@@ -139,14 +140,14 @@ impl PartnerRoutes {
             .lock()
             .expect("partner routes lock is never poisoned: no panics under it");
         offered.builder.add_service(service);
-        offered.count += 1;
+        offered.names.push(S::NAME);
         drop(offered);
         self.changed.notify_waiters();
         self.changed.notify_one();
     }
 
-    /// Waits for `expected` offers, then takes them.
-    async fn take(&self, expected: usize) -> Routes {
+    /// Waits for `expected` offers, then takes them, with their service names.
+    async fn take(&self, expected: usize) -> (Routes, Vec<&'static str>) {
         loop {
             let notified = self.changed.notified();
             {
@@ -154,8 +155,9 @@ impl PartnerRoutes {
                     .inner
                     .lock()
                     .expect("partner routes lock is never poisoned: no panics under it");
-                if offered.count >= expected {
-                    return std::mem::take(&mut offered.builder).routes();
+                if offered.names.len() >= expected {
+                    let offered = std::mem::take(&mut *offered);
+                    return (offered.builder.routes(), offered.names);
                 }
             }
             notified.await;
@@ -266,14 +268,12 @@ pub async fn serve(
     resolver: Resolver,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let routes = tokio::select! {
-        routes = routes.take(expected) => routes,
+    let (routes, names) = tokio::select! {
+        taken = routes.take(expected) => taken,
         _ = shutdown.cancelled() => return Ok(()),
     };
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(linli_proto::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
-    let routes = routes.add_service(reflection);
+    // This listener serves no health service: reflection advertises what it does serve.
+    let routes = crate::reflection::add(routes, &names)?;
     tracing::info!(address = %listener.local_addr()?, "partner gRPC listening (mutual TLS)");
     Server::builder()
         .tls_config(tls)?
