@@ -486,12 +486,14 @@ pub struct CheckInRequest {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OfferingQuery {
     pub category: Option<String>,
     pub kind: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SessionQuery {
     /// RFC 3339; sessions ending after it.
     pub from: Option<String>,
@@ -502,6 +504,7 @@ pub struct SessionQuery {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BookingQuery {
     pub resident_id: Option<String>,
     pub offering_id: Option<String>,
@@ -512,6 +515,7 @@ pub struct BookingQuery {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeriodQuery {
     /// Local date YYYY-MM-DD, inclusive.
     pub from: String,

@@ -140,12 +140,14 @@ pub struct DistrictKpis {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeriodQuery {
     /// "2027-03", "2027-Q1" or "2027"; default the current month.
     pub period: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SeriesQuery {
     /// First month, YYYY-MM.
     pub from: String,
@@ -166,6 +168,7 @@ pub struct KpiSeries {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QualityQuery {
     pub period: Option<String>,
     pub offering_id: Option<String>,
@@ -268,6 +271,7 @@ pub struct InvitationList {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InvitationQuery {
     pub resident_id: Option<String>,
     pub delivery_id: Option<String>,
@@ -319,6 +323,7 @@ pub struct FollowUpList {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FollowUpQuery {
     pub staff_id: Option<String>,
     pub open_only: Option<bool>,
@@ -432,6 +437,7 @@ pub struct SuggestionList {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SuggestionQuery {
     pub status: Option<String>,
 }

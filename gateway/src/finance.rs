@@ -174,6 +174,7 @@ pub struct Reversal {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DateRange {
     /// YYYY-MM-DD, inclusive.
     pub from: Option<String>,
@@ -182,6 +183,7 @@ pub struct DateRange {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MonthRange {
     /// YYYY-MM, inclusive.
     pub from: Option<String>,
@@ -190,17 +192,20 @@ pub struct MonthRange {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AsOf {
     /// YYYY-MM-DD.
     pub as_of: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Limit {
     pub limit: Option<u32>,
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReceiptYear {
     pub receipt_year: Option<i32>,
 }

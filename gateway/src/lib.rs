@@ -73,7 +73,7 @@ pub struct AppState {
     paths(routes::list_centres, routes::create_centre, routes::update_centre, routes::create_resident, routes::get_resident, routes::list_residents, routes::import_residents, routes::erase_resident, routes::record_consent, routes::get_consents, routes::set_resident_status, routes::export_resident, routes::update_resident, openapi_document, docs_page),
     components(schemas(problem::Problem, problem::FieldError)),
     modifiers(&BearerScheme),
-    tags((name = "registry", description = "Centres and residents"), (name = "evaluation", description = "KPIs and quality"), (name = "api", description = "This document and its page"))
+    tags((name = "registry", description = "Centres and residents"), (name = "api", description = "This document and its page"))
 )]
 pub struct ApiDoc;
 

@@ -256,6 +256,7 @@ pub struct Resident {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RevealQuery {
     /// Why the whole national ID is needed; the read is logged. Only the front desk and
     /// centre managers may ask.
@@ -271,6 +272,7 @@ pub struct ResidentPage {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// 1 to 200; default 50.
     pub page_size: Option<u32>,
@@ -290,6 +292,7 @@ pub struct PageQuery {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
     /// `utf-8`, `gbk` or `auto` (default).
     pub encoding: Option<String>,
@@ -716,6 +719,7 @@ pub async fn set_resident_status(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// Why, for the access log.
     pub purpose: Option<String>,

@@ -219,6 +219,7 @@ pub struct StatusChange {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VolunteerQuery {
     pub status: Option<String>,
     pub skill: Option<String>,
@@ -258,6 +259,7 @@ pub struct StaffList {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StaffQuery {
     pub active_only: Option<bool>,
 }
@@ -311,6 +313,7 @@ pub struct CertificationList {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HolderQuery {
     pub holder_id: Option<String>,
 }
@@ -377,6 +380,7 @@ pub struct Completion {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CoverageQuery {
     /// YYYY-MM-DD; default today in the centre's time zone.
     pub on: Option<String>,
@@ -472,6 +476,7 @@ pub struct ShiftList {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ShiftQuery {
     pub opportunity_id: Option<String>,
     /// RFC 3339; shifts ending after it.
@@ -518,6 +523,7 @@ impl From<pb::Assignment> for Assignment {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MatchQuery {
     pub limit: Option<i32>,
 }
@@ -604,6 +610,7 @@ pub struct HourEntryList {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HoursQuery {
     pub volunteer_id: Option<String>,
     pub status: Option<String>,
@@ -616,6 +623,7 @@ pub struct Verification {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeriodQuery {
     /// YYYY-MM-DD, inclusive.
     pub from: Option<String>,
@@ -692,6 +700,7 @@ pub struct GroupList {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GroupQuery {
     pub kind: Option<String>,
 }
@@ -772,6 +781,7 @@ pub struct ReviewList {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReviewQuery {
     pub staff_id: Option<String>,
 }
@@ -1407,6 +1417,7 @@ pub async fn withdraw(
 
 /// Checks a volunteer in for their shift.
 #[utoipa::path(post, path = "/v1/centres/{centre_id}/assignments/{assignment_id}/check-in", tag = "volunteers",
+    operation_id = "check_in_assignment",
     params(("centre_id" = String, Path), ("assignment_id" = String, Path)), request_body = Moment,
     responses((status = 200, body = Assignment), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -1434,6 +1445,7 @@ pub async fn check_in(
 
 /// Checks a volunteer out; the hours are verified at once.
 #[utoipa::path(post, path = "/v1/centres/{centre_id}/assignments/{assignment_id}/check-out", tag = "volunteers",
+    operation_id = "check_out_assignment",
     params(("centre_id" = String, Path), ("assignment_id" = String, Path)), request_body = Moment,
     responses((status = 200, body = Assignment), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
