@@ -380,6 +380,88 @@ async fn posting_into_a_closed_period_is_refused_and_a_reversal_restores_balance
 }
 
 #[tokio::test]
+async fn months_close_in_order_after_the_ledgers_first_month_and_an_early_close_names_the_open_month()
+ {
+    let platform = TestPlatform::start().await;
+    let centre = platform.create_centre("fin-order").await;
+    let officer = platform.token(&[Role::FinanceOfficer], &[centre]);
+    let mut finance = client(&platform).await;
+    // Entries in January and March 2025; nothing posted in February.
+    for date in ["2025-01-10", "2025-03-10"] {
+        post_entry(
+            &mut finance,
+            &officer,
+            centre,
+            date,
+            vec![line("1002", 1_000, 0), line("4001", 0, 1_000)],
+        )
+        .await
+        .expect("posted");
+    }
+    let close = |period: &str| {
+        let (platform, officer) = (&platform, &officer);
+        let path = format!("/v1/centres/{centre}/finance/periods/{period}/close");
+        async move { platform.post_json(officer, &path, &json!({}), None).await }
+    };
+
+    // March cannot close before January, the ledger's first month, nor before February.
+    let (status, problem) = close("2025-03").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(
+        problem["detail"],
+        "2025-01 must be closed before 2025-03: months close in order"
+    );
+    let (status, _) = close("2025-02").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // January is the first month of the ledger: nothing before it to wait for.
+    let (status, closed) = close("2025-01").await;
+    assert_eq!(status, StatusCode::OK, "{closed}");
+    let (status, problem) = close("2025-03").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        problem["detail"],
+        "2025-02 must be closed before 2025-03: months close in order"
+    );
+    // February, though empty, closes in its turn; then March.
+    for period in ["2025-02", "2025-03"] {
+        let (status, closed) = close(period).await;
+        assert_eq!(status, StatusCode::OK, "{period}: {closed}");
+    }
+    let (_, periods) = platform
+        .get_json(&officer, &format!("/v1/centres/{centre}/finance/periods"))
+        .await;
+    let closed: Vec<(&str, bool)> = periods["periods"]
+        .as_array()
+        .expect("periods")
+        .iter()
+        .map(|p| {
+            (
+                p["period"].as_str().expect("period"),
+                p["closed"].as_bool().expect("closed"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        closed,
+        [("2025-01", true), ("2025-02", true), ("2025-03", true)]
+    );
+
+    // A centre with no ledger yet may close any month first: it becomes the first.
+    let fresh = platform.create_centre("fin-order-new").await;
+    let fresh_officer = platform.token(&[Role::FinanceOfficer], &[fresh]);
+    let (status, body) = platform
+        .post_json(
+            &fresh_officer,
+            &format!("/v1/centres/{fresh}/finance/periods/2025-06/close"),
+            &json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    platform.stop().await;
+}
+
+#[tokio::test]
 async fn a_thousand_concurrent_donations_get_receipts_1_to_1000_without_gap_or_duplicate() {
     let platform =
         TestPlatform::start_with(|args| args.database.database_max_connections = 16).await;

@@ -27,6 +27,9 @@ pub enum Error {
     ReversalOfReversal,
     #[error("the period is already closed")]
     AlreadyClosed,
+    /// Months close in order: `first` is open and must close before `month`.
+    #[error("{first} must be closed before {month}: months close in order")]
+    OutOfOrder { month: String, first: String },
     #[error("the ledger refused the change: {0}")]
     LedgerRefused(String),
     #[error("database: {0}")]
@@ -63,6 +66,7 @@ impl From<Error> for Status {
             | Error::AlreadyReversed
             | Error::ReversalOfReversal
             | Error::AlreadyClosed
+            | Error::OutOfOrder { .. }
             | Error::LedgerRefused(_) => Status::failed_precondition(error.to_string()),
             // Busy or unreachable: nothing was written, and the caller may try again.
             Error::Database(error) => database(&error),

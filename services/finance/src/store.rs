@@ -472,6 +472,8 @@ pub struct PeriodRow {
 }
 
 /// Closes `month`: posting waits for nothing and finds it closed from the commit on.
+/// Months close in order ([`crate::domain::calendar::close_first`]): a close waits for no
+/// other, and one racing the close of the month before it is refused until that commits.
 pub async fn close_period(
     tx: &mut PgConnection,
     centre: Uuid,
@@ -479,6 +481,24 @@ pub async fn close_period(
     actor: &Actor,
 ) -> Result<PeriodRow, Error> {
     let books = ensure_centre(tx, centre, None).await?;
+    let (earliest, last_closed): (Option<NaiveDate>, Option<NaiveDate>) = sqlx::query_as(
+        "SELECT min(month), max(month) FILTER (WHERE closed_at IS NOT NULL)
+         FROM periods WHERE centre_id = $1 AND month < $2",
+    )
+    .bind(centre)
+    .bind(month.first_day())
+    .fetch_one(&mut *tx)
+    .await?;
+    if let Some(first) = crate::domain::calendar::close_first(
+        month,
+        earliest.map(Month::of),
+        last_closed.map(Month::of),
+    ) {
+        return Err(Error::OutOfOrder {
+            month: month.to_string(),
+            first: first.to_string(),
+        });
+    }
     sqlx::query("INSERT INTO periods (centre_id, month) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(centre)
         .bind(month.first_day())

@@ -73,6 +73,23 @@ impl Month {
     }
 }
 
+/// Months close in order, each after the one before it. A month may close when the ledger
+/// holds no earlier month (it is the ledger's first: nothing was posted or closed before
+/// it), or when every earlier month of the ledger is closed. Otherwise this is the month
+/// that must close first: the one after the last closed month, or the ledger's first month
+/// when none is closed yet. `earliest` is the ledger's earliest month before `month`, and
+/// `last_closed` its latest closed month before `month` (closing in order keeps the closed
+/// months a run from the first).
+pub fn close_first(
+    month: Month,
+    earliest: Option<Month>,
+    last_closed: Option<Month>,
+) -> Option<Month> {
+    let earliest = earliest.filter(|earliest| *earliest < month)?;
+    let due = last_closed.map_or(earliest, Month::next);
+    (due < month).then_some(due)
+}
+
 impl std::fmt::Display for Month {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.first.format("%Y-%m"))
@@ -120,6 +137,32 @@ mod tests {
         let jan = Month::parse("p", "2026-01").unwrap();
         assert!(!jan.has_ended(date("2026-01-31")));
         assert!(jan.has_ended(date("2026-02-01")));
+    }
+
+    #[test]
+    fn months_close_in_order_from_the_ledgers_first() {
+        let month = |text: &str| Month::parse("p", text).unwrap();
+        let march = month("2026-03");
+        // The ledger's first month closes without a month before it.
+        assert_eq!(close_first(march, None, None), None);
+        // February is open: it closes first, whether or not January was closed.
+        assert_eq!(
+            close_first(march, Some(month("2026-01")), Some(month("2026-01"))),
+            Some(month("2026-02"))
+        );
+        assert_eq!(
+            close_first(march, Some(month("2026-01")), None),
+            Some(month("2026-01"))
+        );
+        // A month with nothing posted still closes in its turn.
+        assert_eq!(
+            close_first(march, Some(month("2025-11")), Some(month("2025-12"))),
+            Some(month("2026-01"))
+        );
+        assert_eq!(
+            close_first(march, Some(month("2026-01")), Some(month("2026-02"))),
+            None
+        );
     }
 
     #[test]
