@@ -520,9 +520,10 @@ where
 /// between it and the server fails.
 pub struct Proxy {
     pub address: SocketAddr,
+    upstream: SocketAddr,
     open: Arc<AtomicBool>,
     connections: Arc<Mutex<Vec<JoinHandle<()>>>>,
-    accept: JoinHandle<()>,
+    accept: std::sync::Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Proxy {
@@ -531,31 +532,35 @@ impl Proxy {
             .await
             .expect("a loopback port is free");
         let address = listener.local_addr().expect("bound");
-        let open = Arc::new(AtomicBool::new(true));
-        let connections: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
-        let accept = {
-            let (open, connections) = (open.clone(), connections.clone());
-            tokio::spawn(async move {
-                while let Ok((mut client, _)) = listener.accept().await {
-                    if !open.load(Ordering::SeqCst) {
-                        continue; // dropped: the connection is refused
-                    }
-                    let Ok(mut server) = TcpStream::connect(upstream).await else {
-                        continue;
-                    };
-                    let copy = tokio::spawn(async move {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                    });
-                    connections.lock().await.push(copy);
-                }
-            })
-        };
-        Proxy {
+        let proxy = Proxy {
             address,
-            open,
-            connections,
-            accept,
-        }
+            upstream,
+            open: Arc::new(AtomicBool::new(true)),
+            connections: Arc::default(),
+            accept: std::sync::Mutex::new(None),
+        };
+        proxy.listen(listener);
+        proxy
+    }
+
+    fn listen(&self, listener: TcpListener) {
+        let (open, connections, upstream) =
+            (self.open.clone(), self.connections.clone(), self.upstream);
+        let accept = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if !open.load(Ordering::SeqCst) {
+                    continue; // dropped: the connection is refused
+                }
+                let Ok(mut server) = TcpStream::connect(upstream).await else {
+                    continue;
+                };
+                let copy = tokio::spawn(async move {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                });
+                connections.lock().await.push(copy);
+            }
+        });
+        *self.accept.lock().expect("not poisoned") = Some(accept);
     }
 
     /// Drops every open connection and refuses new ones.
@@ -566,13 +571,31 @@ impl Proxy {
         }
     }
 
+    /// As [`Proxy::cut`], and stops listening, so a new connection is refused by the
+    /// operating system (`ECONNREFUSED`), as it is by a server that is down.
+    pub async fn stop_listening(&self) {
+        self.cut().await;
+        if let Some(accept) = self.accept.lock().expect("not poisoned").take() {
+            accept.abort();
+            let _ = accept.await;
+        }
+    }
+
     pub fn restore(&self) {
+        if self.accept.lock().expect("not poisoned").is_none() {
+            let listener =
+                std::net::TcpListener::bind(self.address).expect("the proxy's port is free again");
+            listener.set_nonblocking(true).expect("non-blocking");
+            self.listen(TcpListener::from_std(listener).expect("a tokio listener"));
+        }
         self.open.store(true, Ordering::SeqCst);
     }
 }
 
 impl Drop for Proxy {
     fn drop(&mut self) {
-        self.accept.abort();
+        if let Some(accept) = self.accept.lock().expect("not poisoned").take() {
+            accept.abort();
+        }
     }
 }

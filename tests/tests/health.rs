@@ -252,6 +252,66 @@ async fn a_platform_started_while_the_database_is_down_serves_once_it_is_back() 
     platform.stop().await;
 }
 
+/// While the database is away a request is answered 503 with `Retry-After` at once, not
+/// after the pool's whole acquire timeout (5 s) per request; service health says
+/// NOT_SERVING; and once the database is back the same request succeeds.
+#[tokio::test]
+async fn while_the_database_is_away_requests_get_503_with_retry_after_at_once_and_succeed_after() {
+    let proxy = Proxy::start("127.0.0.1:5432".parse().expect("address")).await;
+    let address = proxy.address;
+    let platform = TestPlatform::start_with(|args| {
+        args.database.database_url = format!("postgres://postgres@{address}/postgres");
+    })
+    .await;
+    let centre = platform.create_centre("db-outage").await;
+    let desk = platform.token(&[Role::FrontDesk], &[centre]);
+    assert_eq!(register(&platform, centre, &desk).await, 201);
+
+    proxy.stop_listening().await;
+    poll(
+        "readyz to report the database unreachable",
+        Duration::from_secs(20),
+        || async {
+            let (status, body) = readiness(&platform).await;
+            (status == 503 && body["checks"]["registry"] == "database unreachable").then_some(())
+        },
+    )
+    .await;
+    poll("registry NOT_SERVING", Duration::from_secs(10), || async {
+        (registry_health(&platform).await == ServingStatus::NotServing).then_some(())
+    })
+    .await;
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        let response = platform
+            .http
+            .post(format!(
+                "{}/v1/centres/{centre}/residents",
+                platform.gateway
+            ))
+            .bearer_auth(&desk)
+            .json(&json!({ "name": "孙八", "gender": "male", "date_of_birth": "1940-04-04" }))
+            .send()
+            .await
+            .expect("gateway answers");
+        let waited = started.elapsed();
+        assert_eq!(response.status(), 503);
+        assert!(
+            response.headers().contains_key("retry-after"),
+            "503 says when to try again"
+        );
+        assert!(
+            waited < Duration::from_secs(2),
+            "answered without waiting for the pool's timeout: {waited:?}"
+        );
+    }
+
+    proxy.restore();
+    platform.wait_until_ready(Duration::from_secs(30)).await;
+    assert_eq!(register(&platform, centre, &desk).await, 201);
+    platform.stop().await;
+}
+
 /// `serve all`'s gateway calls the services of its own process without the network: a
 /// call made while a service starts waits for it (as a connection waits in a bound
 /// listener's backlog), and once the service stops a call is refused as Unavailable, as a
@@ -272,7 +332,11 @@ async fn a_service_called_in_the_process_is_waited_for_while_it_starts_and_refus
     reporter
         .set_service_status("", tonic_health::ServingStatus::Serving)
         .await;
-    in_process.offer("grpc.health.v1.Health", tonic::service::Routes::new(health));
+    in_process.offer(
+        "grpc.health.v1.Health",
+        tonic::service::Routes::new(health),
+        std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
+    );
     let answer = tokio::time::timeout(Duration::from_secs(10), early)
         .await
         .expect("the early call is answered once the service is offered")

@@ -1,5 +1,7 @@
-//! One request, one trace: the gateway's span, the registry's span and the evaluation
-//! consumer's span for the same registration share the caller's trace id. In its own test
+//! One request, one trace: the gateway's span, its client span for the gRPC call, the
+//! registry's span and the evaluation consumer's span for the same registration share the
+//! caller's trace id, each under the one that caused it; the broker client's own
+//! connection loop exports nothing. In its own test
 //! binary because it installs the process-wide subscriber with an in-memory exporter.
 
 use std::time::Duration;
@@ -69,6 +71,42 @@ async fn one_trace_covers_the_gateway_the_registry_and_the_evaluation_consumer()
             SpanKind::Server
         ),
         "registry span"
+    );
+    // The gateway's call is a client span: the HTTP span, then the call, then the
+    // registry's server span under it.
+    let named = |name: &str, kind: SpanKind| {
+        spans
+            .iter()
+            .find(|s| {
+                s.name == name
+                    && s.span_kind == kind
+                    && s.span_context.trace_id().to_string() == trace_id
+            })
+            .unwrap_or_else(|| panic!("a {kind:?} span named {name}"))
+    };
+    let http = named("POST /v1/centres/{centre_id}/residents", SpanKind::Server);
+    let call = named(
+        "linli.registry.v1.Registry/CreateResident",
+        SpanKind::Client,
+    );
+    let served = named(
+        "linli.registry.v1.Registry/CreateResident",
+        SpanKind::Server,
+    );
+    assert_eq!(
+        call.parent_span_id,
+        http.span_context.span_id(),
+        "the call under the request"
+    );
+    assert_eq!(
+        served.parent_span_id,
+        call.span_context.span_id(),
+        "the service under the call"
+    );
+    // The broker client's connection loop is no trace of its own.
+    assert!(
+        !spans.iter().any(|s| s.name == "io_loop"),
+        "no io_loop span is exported"
     );
     assert!(
         in_trace("registry.resident.registered publish", SpanKind::Producer),

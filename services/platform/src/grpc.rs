@@ -32,6 +32,7 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let (reporter, health) = tonic_health::server::health_reporter();
+    let database = probe.database_up();
     let watcher = tokio::spawn(report_health(
         reporter,
         service_name,
@@ -44,6 +45,10 @@ pub async fn serve(
     )?;
     let result = Server::builder()
         .layer(tower::layer::layer_fn(|inner| Observe { inner }))
+        .layer(tower::layer::layer_fn(move |inner| DatabaseGate {
+            inner,
+            database: database.clone(),
+        }))
         .add_routes(routes)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.cancelled_owned())
         .await;
@@ -89,6 +94,50 @@ async fn report_health(
             }
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}
         }
+    }
+}
+
+/// Answers a call `Unavailable` at once while the service's last probe found its database
+/// unreachable, instead of letting it wait the pool's whole acquire timeout for a
+/// connection that cannot be made; health and reflection still answer. The gateway turns
+/// `Unavailable` into 503 with `Retry-After`.
+#[derive(Clone)]
+pub struct DatabaseGate<S> {
+    pub(crate) inner: S,
+    pub(crate) database: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl<S, B> tower::Service<http::Request<B>> for DatabaseGate<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future =
+        Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let path = request.uri().path();
+        let always = path.starts_with("/grpc.health.") || path.starts_with("/grpc.reflection.");
+        if !always && !self.database.load(std::sync::atomic::Ordering::Relaxed) {
+            let status = tonic::Status::unavailable(
+                "the service's database is unreachable; try again shortly",
+            );
+            return Box::pin(std::future::ready(Ok(status.into_http())));
+        }
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(async move { inner.call(request).await })
     }
 }
 
@@ -192,9 +241,61 @@ pub fn remote(endpoint: &str) -> anyhow::Result<Link> {
     let channel = tonic::transport::Endpoint::from_shared(endpoint.to_owned())?
         .connect_timeout(Duration::from_secs(3))
         .connect_lazy();
-    Ok(Link::new(tower::ServiceExt::map_err(channel, |error| {
-        LinkError(error.into())
-    })))
+    Ok(Link::new(ClientSpan {
+        inner: tower::ServiceExt::map_err(channel, |error| LinkError(error.into())),
+    }))
+}
+
+/// A client span around every outgoing call, child of the caller's current span (the
+/// gateway's HTTP span), whose context travels in the call's headers: the service's server
+/// span then hangs under the call that made it, as OpenTelemetry's RPC conventions expect.
+#[derive(Clone)]
+struct ClientSpan<S> {
+    inner: S,
+}
+
+impl<S> tower::Service<http::Request<tonic::body::Body>> for ClientSpan<S>
+where
+    S: tower::Service<
+            http::Request<tonic::body::Body>,
+            Response = http::Response<tonic::body::Body>,
+            Error = LinkError,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = LinkError;
+    type Future =
+        Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<tonic::body::Body>) -> Self::Future {
+        let path = request.uri().path().trim_start_matches('/').to_owned();
+        let (service, method) = path.split_once('/').unwrap_or((path.as_str(), ""));
+        let span = tracing::info_span!(
+            "rpc client",
+            otel.name = %path,
+            otel.kind = "client",
+            rpc.system = "grpc",
+            rpc.service = %service,
+            rpc.method = %method,
+        );
+        {
+            use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+            telemetry::inject(
+                &span.context(),
+                &mut telemetry::HeaderCarrier(request.headers_mut()),
+            );
+        }
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(async move { inner.call(request).await }.instrument(span))
+    }
 }
 
 /// The services this process runs, by gRPC service name, for the gateway in the same
@@ -220,7 +321,7 @@ struct Services {
 
 #[derive(Clone)]
 struct Offered {
-    routes: Observe<Routes>,
+    routes: Observe<DatabaseGate<Routes>>,
     /// Held (shared) by every call in flight; taken whole when the service stops.
     in_flight: Arc<tokio::sync::RwLock<()>>,
 }
@@ -228,16 +329,29 @@ struct Offered {
 impl InProcess {
     /// A link to `service_name` in this process, whether or not it is offered yet.
     pub fn link(&self, service_name: &'static str) -> Link {
-        Link::new(Local {
-            services: self.clone(),
-            name: service_name,
+        Link::new(ClientSpan {
+            inner: Local {
+                services: self.clone(),
+                name: service_name,
+            },
         })
     }
 
-    /// Offers `routes` as `service_name` until [`InProcess::withdraw`].
-    pub fn offer(&self, service_name: &'static str, routes: Routes) {
+    /// Offers `routes` as `service_name` until [`InProcess::withdraw`]; calls are refused
+    /// at once while `database` says the service's database is unreachable.
+    pub fn offer(
+        &self,
+        service_name: &'static str,
+        routes: Routes,
+        database: Arc<std::sync::atomic::AtomicBool>,
+    ) {
         let offered = Offered {
-            routes: Observe { inner: routes },
+            routes: Observe {
+                inner: DatabaseGate {
+                    inner: routes,
+                    database,
+                },
+            },
             in_flight: Arc::default(),
         };
         self.inner

@@ -3,6 +3,7 @@
 //! its outbox relay, and report its readiness. The relay and the consumers run on the
 //! bus runtime (see [`crate::bus::runtime`]) with a small pool of their own.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -77,6 +78,7 @@ impl ServiceContext {
             name: service.to_owned(),
             bus_pool: bus_pool.clone(),
             bus: bus.clone(),
+            database_up: Arc::new(AtomicBool::new(true)),
         };
         self.readiness.register(probe.clone());
         let relay_stop = CancellationToken::new();
@@ -173,7 +175,8 @@ impl Started {
         service_name: &'static str,
         routes: Routes,
     ) -> anyhow::Result<()> {
-        self.in_process.offer(service_name, routes.clone());
+        self.in_process
+            .offer(service_name, routes.clone(), self.probe.database_up());
         let result = crate::grpc::serve(
             listener,
             service_name,
@@ -200,6 +203,9 @@ pub struct Probe {
     /// for a database that does not answer.
     bus_pool: PgPool,
     bus: Bus,
+    /// What the last check found of the database, for calls to be refused at once while
+    /// it is unreachable.
+    database_up: Arc<AtomicBool>,
 }
 
 /// What a probe found.
@@ -218,6 +224,11 @@ impl Health {
 }
 
 impl Probe {
+    /// Whether the database answered the last check (true until a check says otherwise).
+    pub fn database_up(&self) -> Arc<AtomicBool> {
+        self.database_up.clone()
+    }
+
     pub async fn check(&self) -> Health {
         let pool = self.bus_pool.clone();
         let database = crate::bus::runtime()
@@ -230,6 +241,7 @@ impl Probe {
             })
             .await;
         let database = matches!(database, Ok(Ok(Ok(_))));
+        self.database_up.store(database, Ordering::Relaxed);
         let broker = self.bus.is_reachable().await;
         for (dependency, up) in [("database", database), ("broker", broker)] {
             crate::metrics::DEPENDENCY_UP
