@@ -9,6 +9,7 @@ pub mod console;
 pub mod evaluation;
 pub mod finance;
 pub mod limits;
+pub mod merge_patch;
 pub mod partners;
 pub mod problem;
 pub mod routes;
@@ -70,7 +71,7 @@ pub struct AppState {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Linli", description = "The community service centres of a district: residents, services, volunteers, money and evaluation."),
-    paths(routes::list_centres, routes::create_centre, routes::update_centre, routes::create_resident, routes::get_resident, routes::list_residents, routes::import_residents, routes::erase_resident, routes::record_consent, routes::get_consents, routes::set_resident_status, routes::export_resident, routes::update_resident, openapi_document, docs_page),
+    paths(routes::list_centres, routes::create_centre, routes::update_centre, routes::create_resident, routes::get_resident, routes::list_residents, routes::import_residents, routes::erase_resident, routes::record_consent, routes::get_consents, routes::set_resident_status, routes::export_resident, routes::update_resident, routes::patch_resident, routes::patch_centre, openapi_document, docs_page),
     components(schemas(problem::Problem, problem::FieldError)),
     modifiers(&BearerScheme),
     tags((name = "registry", description = "Centres and residents"), (name = "api", description = "This document and its page"))
@@ -219,7 +220,7 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
         )
         .route(
             "/v1/centres/{centre_id}",
-            axum::routing::put(routes::update_centre),
+            axum::routing::put(routes::update_centre).patch(routes::patch_centre),
         )
         .route(
             "/v1/centres/{centre_id}/residents",
@@ -227,7 +228,9 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
         )
         .route(
             "/v1/centres/{centre_id}/residents/{resident_id}",
-            get(routes::get_resident).put(routes::update_resident),
+            get(routes::get_resident)
+                .put(routes::update_resident)
+                .patch(routes::patch_resident),
         )
         .route(
             "/v1/centres/{centre_id}/residents/imports",

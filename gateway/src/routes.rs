@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::auth::Authenticated;
+use crate::merge_patch::MergePatch;
 use crate::problem::Problem;
 
 /// A JSON body whose rejections are problem documents.
@@ -119,7 +120,19 @@ pub async fn create_centre(
     Ok((StatusCode::CREATED, Json(reply.into_inner().into())))
 }
 
-/// Corrects a centre's details (district admins).
+/// The members of [`CentreDetails`]: what a correction of a centre can change.
+const CENTRE_FIELDS: [&str; 6] = [
+    "code",
+    "name",
+    "address",
+    "time_zone",
+    "opening_hours",
+    "contact_phone",
+];
+
+/// Corrects a centre's details (district admins): the members sent replace their fields
+/// (null or empty clears one) and the members left out keep theirs; the code never
+/// changes.
 #[utoipa::path(put, path = "/v1/centres/{centre_id}", tag = "registry",
     params(("centre_id" = String, Path)),
     request_body = CentreDetails,
@@ -133,12 +146,49 @@ pub async fn update_centre(
     State(state): State<AppState>,
     auth: Authenticated,
     Path(centre_id): Path<String>,
-    ApiJson(body): ApiJson<CentreDetails>,
+    ApiJson(body): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<Json<Centre>, Problem> {
-    let centre = auth.centre(&centre_id)?;
+    let body = MergePatch(body);
+    let mask = body.mask_of(&CENTRE_FIELDS);
+    correct_centre(state, auth, &centre_id, body, mask).await
+}
+
+/// Corrects only the fields sent (JSON Merge Patch, RFC 7396): a member set to null clears
+/// its field, an absent member keeps it; the code never changes (district admins).
+#[utoipa::path(patch, path = "/v1/centres/{centre_id}", tag = "registry",
+    params(("centre_id" = String, Path)),
+    request_body(content = CentreDetails, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, body = Centre),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json", description = "Not sent as application/merge-patch+json")),
+    security(("bearer" = [])))]
+pub async fn patch_centre(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(centre_id): Path<String>,
+    patch: MergePatch,
+) -> Result<Json<Centre>, Problem> {
+    patch.check(&CENTRE_FIELDS)?;
+    let mask = patch.mask();
+    correct_centre(state, auth, &centre_id, patch, mask).await
+}
+
+async fn correct_centre(
+    state: AppState,
+    auth: Authenticated,
+    centre_id: &str,
+    body: MergePatch,
+    mask: prost_types::FieldMask,
+) -> Result<Json<Centre>, Problem> {
+    let centre = auth.centre(centre_id)?;
+    let details: CentreDetails = body.into_body()?;
     let request = registry::UpdateCentreRequest {
         id: centre.to_string(),
-        centre: Some(body.into()),
+        centre: Some(details.into()),
+        update_mask: Some(mask),
     };
     let reply = state
         .registry
@@ -768,7 +818,26 @@ pub async fn export_resident(
         .into_response())
 }
 
-/// Corrects a resident's details; every field is replaced as given.
+/// The members of [`NewResident`]: what a correction of a resident can change.
+const RESIDENT_FIELDS: [&str; 11] = [
+    "name",
+    "gender",
+    "date_of_birth",
+    "phone",
+    "national_id",
+    "building",
+    "unit",
+    "room",
+    "categories",
+    "skills",
+    "health_note",
+];
+
+/// Replaces a resident's details: every field as given. A field the caller's role does
+/// not see in full (the national ID always; the phone for roles that see it masked; the
+/// health note for roles that do not care for residents) must be sent, null to clear it:
+/// left out, the request is refused with 400 naming it rather than erasing it. To change
+/// some fields only, use PATCH.
 #[utoipa::path(put, path = "/v1/centres/{centre_id}/residents/{resident_id}", tag = "registry",
     params(("centre_id" = String, Path), ("resident_id" = String, Path)),
     request_body = NewResident,
@@ -783,12 +852,62 @@ pub async fn update_resident(
     State(state): State<AppState>,
     auth: Authenticated,
     Path((centre_id, resident_id)): Path<(String, String)>,
-    ApiJson(body): ApiJson<NewResident>,
+    ApiJson(body): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<Json<Resident>, Problem> {
     let centre = auth.centre(&centre_id)?;
+    let body = MergePatch(body);
+    // Null is the caller's choice to clear; absent is not, and the registry refuses
+    // leaving out what the caller cannot see. The request says which by "" and unset.
+    let cleared = |member: &str| body.clears(member).then(String::new);
+    let (phone, national_id, health_note) = (
+        cleared("phone"),
+        cleared("national_id"),
+        cleared("health_note"),
+    );
+    let mut details = body.into_body::<NewResident>()?.into_request(centre);
+    details.phone = details.phone.or(phone);
+    details.national_id = details.national_id.or(national_id);
+    details.health_note = details.health_note.or(health_note);
     let request = registry::UpdateResidentRequest {
         id: resident_id,
-        resident: Some(body.into_request(centre)),
+        resident: Some(details),
+        update_mask: None,
+    };
+    let reply = state
+        .registry
+        .clone()
+        .update_resident(auth.grpc(request))
+        .await?;
+    Ok(Json(resident(reply.into_inner())))
+}
+
+/// Corrects only the fields sent (JSON Merge Patch, RFC 7396): a member set to null clears
+/// its field, an absent member keeps it, including fields the caller cannot see (the
+/// health note for the front desk, the whole national ID).
+#[utoipa::path(patch, path = "/v1/centres/{centre_id}/residents/{resident_id}", tag = "registry",
+    params(("centre_id" = String, Path), ("resident_id" = String, Path)),
+    request_body(content = NewResident, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, body = Resident),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "A field is invalid, cannot be cleared, or is not one a correction changes"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "Another resident holds the national ID"),
+        (status = 415, body = Problem, content_type = "application/problem+json", description = "Not sent as application/merge-patch+json")),
+    security(("bearer" = [])))]
+pub async fn patch_resident(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path((centre_id, resident_id)): Path<(String, String)>,
+    patch: MergePatch,
+) -> Result<Json<Resident>, Problem> {
+    let centre = auth.centre(&centre_id)?;
+    patch.check(&RESIDENT_FIELDS)?;
+    let mask = patch.mask();
+    let request = registry::UpdateResidentRequest {
+        id: resident_id,
+        resident: Some(patch.into_body::<NewResident>()?.into_request(centre)),
+        update_mask: Some(mask),
     };
     let reply = state
         .registry

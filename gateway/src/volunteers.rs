@@ -13,12 +13,13 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::AppState;
 use crate::auth::Authenticated;
+use crate::merge_patch::MergePatch;
 use crate::problem::Problem;
 use crate::routes::ApiJson;
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_volunteers, register_volunteer, get_volunteer, update_volunteer, set_volunteer_status,
+    paths(list_volunteers, register_volunteer, get_volunteer, update_volunteer, patch_volunteer, set_volunteer_status,
         list_staff, add_staff, end_employment, list_certifications, add_certification,
         list_courses, create_course, schedule_training, record_completion, training_coverage,
         list_opportunities, create_opportunity, list_shifts, create_shift, match_volunteers, sign_up,
@@ -38,7 +39,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             &at("/volunteers/{volunteer_id}"),
-            get(get_volunteer).put(update_volunteer),
+            get(get_volunteer)
+                .put(update_volunteer)
+                .patch(patch_volunteer),
         )
         .route(
             &at("/volunteers/{volunteer_id}/status"),
@@ -877,7 +880,20 @@ pub async fn get_volunteer(
     Ok(Json(reply.into()))
 }
 
-/// Replaces a volunteer's skills, languages, availability and background check.
+/// The members of [`VolunteerProfile`] a correction can change (not the resident, nor a
+/// registration's guardian consent).
+const PROFILE_FIELDS: [&str; 6] = [
+    "display_name",
+    "skills",
+    "languages",
+    "availability",
+    "background_checked",
+    "background_checked_on",
+];
+
+/// Corrects a volunteer's skills, languages, availability and background check: the
+/// members sent replace their fields (null or empty clears one) and the members left out
+/// keep theirs.
 #[utoipa::path(put, path = "/v1/centres/{centre_id}/volunteers/{volunteer_id}", tag = "volunteers",
     params(("centre_id" = String, Path), ("volunteer_id" = String, Path)), request_body = VolunteerProfile,
     responses((status = 200, body = Volunteer), (status = 400, body = Problem, content_type = "application/problem+json")),
@@ -886,9 +902,43 @@ pub async fn update_volunteer(
     State(state): State<AppState>,
     auth: Authenticated,
     Path((centre_id, volunteer_id)): Path<(String, String)>,
-    ApiJson(b): ApiJson<VolunteerProfile>,
+    ApiJson(body): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> Found<Volunteer> {
-    let centre_id = auth.centre(&centre_id)?.to_string();
+    let body = MergePatch(body);
+    let mask = body.mask_of(&PROFILE_FIELDS);
+    correct_volunteer(state, auth, &centre_id, volunteer_id, body, mask).await
+}
+
+/// Corrects only the fields sent (JSON Merge Patch, RFC 7396): a member set to null clears
+/// its field, an absent member keeps it.
+#[utoipa::path(patch, path = "/v1/centres/{centre_id}/volunteers/{volunteer_id}", tag = "volunteers",
+    params(("centre_id" = String, Path), ("volunteer_id" = String, Path)),
+    request_body(content = VolunteerProfile, content_type = "application/merge-patch+json"),
+    responses((status = 200, body = Volunteer), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json", description = "Not sent as application/merge-patch+json")),
+    security(("bearer" = [])))]
+pub async fn patch_volunteer(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path((centre_id, volunteer_id)): Path<(String, String)>,
+    patch: MergePatch,
+) -> Found<Volunteer> {
+    patch.check(&PROFILE_FIELDS)?;
+    let mask = patch.mask();
+    correct_volunteer(state, auth, &centre_id, volunteer_id, patch, mask).await
+}
+
+async fn correct_volunteer(
+    state: AppState,
+    auth: Authenticated,
+    centre_id: &str,
+    volunteer_id: String,
+    body: MergePatch,
+    mask: prost_types::FieldMask,
+) -> Found<Volunteer> {
+    let centre_id = auth.centre(centre_id)?.to_string();
+    let b: VolunteerProfile = body.into_body()?;
     let request = pb::UpdateVolunteerRequest {
         centre_id,
         volunteer_id,
@@ -898,6 +948,7 @@ pub async fn update_volunteer(
         availability: windows_to_pb(b.availability),
         background_checked: b.background_checked,
         background_checked_on: b.background_checked_on,
+        update_mask: Some(mask),
     };
     let reply = state
         .volunteers

@@ -761,13 +761,16 @@ async fn a_correction_replaces_the_details_keeps_ids_unique_and_is_published() {
             .json(&body)
     };
 
-    let (status, corrected) = send(put(json!({ "name": "王芳芳", "gender": "female", "date_of_birth": "1949-12-30", "phone": "13812345678" }))).await;
+    // A whole replacement by the front desk says what becomes of what it cannot see in
+    // full (null clears it), or it is refused; see the corrections suite.
+    let (status, corrected) = send(put(json!({ "name": "王芳芳", "gender": "female", "date_of_birth": "1949-12-30", "phone": "13812345678",
+        "national_id": null, "health_note": null }))).await;
     assert_eq!(status, StatusCode::OK, "{corrected}");
     assert_eq!(
         (corrected["name"].as_str(), corrected["phone"].as_str()),
         (Some("王芳芳"), Some("13812345678"))
     );
-    let (status, _) = send(put(json!({ "name": "王芳芳", "gender": "female", "date_of_birth": "1949-12-31", "national_id": ID }))).await;
+    let (status, _) = send(put(json!({ "name": "王芳芳", "gender": "female", "date_of_birth": "1949-12-31", "national_id": ID, "health_note": null }))).await;
     assert_eq!(
         status,
         StatusCode::CONFLICT,
@@ -775,7 +778,7 @@ async fn a_correction_replaces_the_details_keeps_ids_unique_and_is_published() {
         first["id"]
     );
     let (status, problem) = send(put(
-        json!({ "name": "", "gender": "female", "date_of_birth": "1949-12-31" }),
+        json!({ "name": "", "gender": "female", "date_of_birth": "1949-12-31", "national_id": null, "health_note": null }),
     ))
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);

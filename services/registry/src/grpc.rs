@@ -15,12 +15,13 @@ use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::domain::centre::{CentreDetails, CentreForm};
+use crate::domain::centre::{CENTRE_FIELDS, CentreDetails, CentreForm, centre_fields};
+use crate::domain::correction::{self, ResidentDetails, ResidentField};
 use crate::domain::status;
 use crate::domain::{
     CENTRE_ADMINS, DateOfBirth, ERASERS, NATIONAL_ID_READERS, NameQuery, NationalId, NewResident,
-    Phone, RECORDED_CATEGORIES, ResidentForm, STAFF_READERS, STAFF_WRITERS, birth_bounds,
-    categories, consent, reads_health_notes, sees_contact_details,
+    Phone, RECORDED_CATEGORIES, STAFF_READERS, STAFF_WRITERS, birth_bounds, categories, consent,
+    reads_health_notes, sees_contact_details,
 };
 use crate::error::Error;
 use crate::events::timestamp;
@@ -177,43 +178,50 @@ fn centre(row: store::CentreRow) -> pb::Centre {
 }
 
 fn centre_details(details: pb::CentreDetails) -> Result<CentreDetails, Error> {
-    Ok(CentreDetails::parse(&CentreForm {
+    Ok(CentreDetails::parse(&centre_form(&details))?)
+}
+
+fn centre_form(details: &pb::CentreDetails) -> CentreForm<'_> {
+    CentreForm {
         code: &details.code,
         name: &details.name,
         address: &details.address,
         time_zone: &details.time_zone,
         opening_hours: &details.opening_hours,
         contact_phone: &details.contact_phone,
-    })?)
+    }
 }
 
 /// A registration or correction, parsed.
 fn new_resident(req: &pb::CreateResidentRequest) -> Result<NewResident, Error> {
-    let skills: Vec<(String, String)> = req
-        .skills
-        .iter()
-        .map(|s| (s.kind.clone(), s.name.clone()))
-        .collect();
+    Ok(NewResident::parse(&resident_details(req).form(), today())?)
+}
+
+/// A registration or correction as text; an optional field left unset stays `None`.
+fn resident_details(req: &pb::CreateResidentRequest) -> ResidentDetails {
     let gender = match pb::Gender::try_from(req.gender) {
-        Ok(pb::Gender::Male) => Some("male"),
-        Ok(pb::Gender::Female) => Some("female"),
+        Ok(pb::Gender::Male) => Some("male".to_owned()),
+        Ok(pb::Gender::Female) => Some("female".to_owned()),
         _ => None,
     };
-    let form = ResidentForm {
-        centre_id: &req.centre_id,
-        name: &req.name,
+    ResidentDetails {
+        centre_id: req.centre_id.clone(),
+        name: req.name.clone(),
         gender,
-        date_of_birth: &req.date_of_birth,
-        phone: req.phone.as_deref(),
-        national_id: req.national_id.as_deref(),
-        building: &req.building,
-        unit: &req.unit,
-        room: &req.room,
-        categories: &req.categories,
-        skills: &skills,
-        health_note: req.health_note.as_deref(),
-    };
-    Ok(NewResident::parse(&form, today())?)
+        date_of_birth: req.date_of_birth.clone(),
+        phone: req.phone.clone(),
+        national_id: req.national_id.clone(),
+        building: req.building.clone(),
+        unit: req.unit.clone(),
+        room: req.room.clone(),
+        categories: req.categories.clone(),
+        skills: req
+            .skills
+            .iter()
+            .map(|s| (s.kind.clone(), s.name.clone()))
+            .collect(),
+        health_note: req.health_note.clone(),
+    }
 }
 
 fn min_date(
@@ -337,22 +345,19 @@ impl Registry for RegistryApi {
             .map_err(Error::from)?;
         let req = request.into_inner();
         let id = parse_id("id", &req.id).map_err(Error::from)?;
-        let details = centre_details(req.centre.unwrap_or_default())?;
-        let existing = store::find_centre(&self.pool, id)
-            .await
-            .map_err(Error::from)?
-            .ok_or(Error::NotFound("centre"))?;
-        if existing.code != details.code {
-            return Err(Error::from(Violations::one(
-                "code",
-                "never changes once a centre exists",
-            ))
-            .into());
-        }
-        let row = store::update_centre(&self.pool, id, &details)
-            .await
-            .map_err(Error::from)?
-            .ok_or(Error::NotFound("centre"))?;
+        let given = req.centre.unwrap_or_default();
+        // A mask names the fields to change and the rest stay; without one every field
+        // is replaced.
+        let fields = match req.update_mask {
+            Some(mask) => centre_fields(&mask.paths, "update_mask").map_err(Error::from)?,
+            None => CENTRE_FIELDS.to_vec(),
+        };
+        let row = store::correct_centre(&self.pool, id, |recorded| {
+            let form = recorded.form().corrected(centre_form(&given), &fields);
+            CentreDetails::correct(recorded, &form)
+        })
+        .await?
+        .ok_or(Error::NotFound("centre"))?;
         Ok(Response::new(centre(row)))
     }
 
@@ -534,13 +539,28 @@ impl Registry for RegistryApi {
         let caller = caller(&request)?.clone();
         let req = request.into_inner();
         let details = req.resident.unwrap_or_default();
-        scoped_centre(&caller, &details.centre_id, Access::Write, STAFF_WRITERS)?;
+        let centre_id = scoped_centre(&caller, &details.centre_id, Access::Write, STAFF_WRITERS)?;
         let id = parse_id("id", &req.id).map_err(Error::from)?;
-        let resident = new_resident(&details)?;
-        let row = store::update_resident(&self.pool, &self.vault, id, &resident, today())
-            .await
-            .map_err(Error::from)?
-            .ok_or(Error::NotFound("resident"))?;
+        let given = resident_details(&details);
+        // A mask names the fields to change and the rest stay; without one the whole
+        // record is replaced, which must not erase a field the caller never saw in full.
+        let fields = match req.update_mask {
+            Some(mask) => ResidentField::parse_all(&mask.paths, "update_mask"),
+            None => {
+                correction::check_replacement(&caller, &given).map(|()| ResidentField::ALL.to_vec())
+            }
+        }
+        .map_err(Error::from)?;
+        let row = store::correct_resident(
+            &self.pool,
+            &self.vault,
+            centre_id,
+            id,
+            today(),
+            |recorded| NewResident::parse(&recorded.corrected(given, &fields).form(), today()),
+        )
+        .await?
+        .ok_or(Error::NotFound("resident"))?;
         Ok(Response::new(self.one(row, &caller, false).await?))
     }
 

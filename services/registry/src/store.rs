@@ -4,12 +4,15 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use linli_platform::bus::{enqueue, enqueue_all};
 use linli_platform::crypto::{Sealed, Vault};
+use linli_platform::error::Violations;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::domain::centre::CentreDetails;
+use crate::domain::correction::ResidentDetails;
 use crate::domain::status::Status;
 use crate::domain::{NameQuery, NewResident, name_keys};
+use crate::error::Error;
 use crate::events;
 
 pub mod partners;
@@ -171,13 +174,35 @@ pub async fn create_centre(
     Ok(inserted)
 }
 
-/// Replaces a centre's details but its code; `None` when there is no such centre.
-pub async fn update_centre(
+/// Corrects a centre in one transaction: the row is locked, `correct` turns its details
+/// as they stand into the corrected ones, and those are written. `Ok(None)` when there is
+/// no such centre.
+pub async fn correct_centre(
     pool: &PgPool,
     id: Uuid,
-    centre: &CentreDetails,
-) -> Result<Option<CentreRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
+    correct: impl FnOnce(&CentreDetails) -> Result<CentreDetails, Violations>,
+) -> Result<Option<CentreRow>, Error> {
+    let mut tx = pool.begin().await?;
+    let row: Option<CentreRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        centre_columns!(),
+        " FROM centres WHERE id = $1 FOR UPDATE"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let centre = correct(&CentreDetails {
+        code: row.code,
+        name: row.name,
+        address: row.address,
+        time_zone: row.time_zone,
+        opening_hours: row.opening_hours,
+        contact_phone: row.contact_phone,
+    })?;
+    let row = sqlx::query_as(concat!(
         "UPDATE centres SET name = $2, address = $3, time_zone = $4, opening_hours = $5,
              contact_phone = $6, updated_at = now()
          WHERE id = $1 RETURNING ",
@@ -189,8 +214,10 @@ pub async fn update_centre(
     .bind(&centre.time_zone)
     .bind(&centre.opening_hours)
     .bind(&centre.contact_phone)
-    .fetch_optional(pool)
-    .await
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Some(row))
 }
 
 /// Registers a resident and records `registry.resident.registered`, in one transaction.
@@ -531,10 +558,62 @@ pub async fn current_consents(
     .await
 }
 
-/// Replaces a resident's details and records `registry.resident.updated`, together;
-/// `Ok(None)` when there is no such (unerased) resident.
-pub async fn update_resident(
+/// Corrects a resident in one transaction: the row is locked, `correct` turns the record
+/// as it stands (opened) into the corrected resident, and that is written with
+/// `registry.resident.updated`. Corrections of one resident queue on the lock, so one
+/// never undoes another's change to a different field. `Ok(None)` when there is no such
+/// (unerased) resident.
+pub async fn correct_resident(
     pool: &PgPool,
+    vault: &Vault,
+    centre_id: Uuid,
+    id: Uuid,
+    today: NaiveDate,
+    correct: impl FnOnce(ResidentDetails) -> Result<NewResident, Violations>,
+) -> Result<Option<ResidentRow>, Error> {
+    let mut tx = pool.begin().await?;
+    let row: Option<ResidentRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        resident_columns!(),
+        " FROM residents WHERE centre_id = $1 AND id = $2 AND erased_at IS NULL FOR UPDATE"
+    ))
+    .bind(centre_id)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let skills: Vec<(String, String)> = sqlx::query_as(
+        "SELECT kind, name FROM resident_skills WHERE resident_id = $1 ORDER BY kind, name",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let open = |sealed: Option<Sealed>| sealed.map(|s| vault.open(&s)).transpose();
+    let recorded = ResidentDetails {
+        centre_id: row.centre_id.to_string(),
+        phone: open(row.sealed_phone())?,
+        national_id: open(row.sealed_national_id())?,
+        health_note: open(row.sealed_health_note())?,
+        name: row.name,
+        gender: Some(row.gender),
+        date_of_birth: row.date_of_birth.format("%Y-%m-%d").to_string(),
+        building: row.building,
+        unit: row.unit,
+        room: row.room,
+        categories: row.categories,
+        skills,
+    };
+    let resident = correct(recorded)?;
+    let row = write_resident(&mut tx, vault, id, &resident, today).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Writes a resident's details as given, with `registry.resident.updated`.
+async fn write_resident(
+    tx: &mut PgConnection,
     vault: &Vault,
     id: Uuid,
     resident: &NewResident,
@@ -551,7 +630,6 @@ pub async fn update_resident(
         .health_note
         .as_ref()
         .map(|note| vault.seal(note.expose()));
-    let mut tx = pool.begin().await?;
     let row: Option<ResidentRow> = sqlx::query_as(concat!(
         "UPDATE residents SET name = $3, gender = $4, date_of_birth = $5,
              phone_sealed = $6, phone_key_id = $7, phone_index = $8,
@@ -600,15 +678,14 @@ pub async fn update_resident(
             .iter()
             .map(|skill| (row.id, skill))
             .collect();
-        insert_skills(&mut tx, &skills).await?;
+        insert_skills(tx, &skills).await?;
         enqueue(
-            &mut tx,
+            tx,
             Some(row.centre_id),
             &events::resident_updated(row, today),
         )
         .await?;
     }
-    tx.commit().await?;
     Ok(row)
 }
 

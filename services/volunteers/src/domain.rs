@@ -46,6 +46,35 @@ pub const POSITIONS: [&str; 6] = [
     "manager",
 ];
 pub const VOLUNTEER_STATUSES: [&str; 3] = ["active", "paused", "left"];
+/// The fields of a volunteer's profile a correction can name.
+pub const PROFILE_FIELDS: [&str; 6] = [
+    "display_name",
+    "skills",
+    "languages",
+    "availability",
+    "background_checked",
+    "background_checked_on",
+];
+
+/// The profile fields a correction names, from a field mask's paths; an unknown name is
+/// reported under `update_mask`.
+pub fn profile_fields(paths: &[String], v: &mut Violations) -> Vec<&'static str> {
+    let mut fields = Vec::new();
+    for path in paths {
+        match PROFILE_FIELDS.iter().find(|field| **field == path.trim()) {
+            Some(field) if !fields.contains(field) => fields.push(*field),
+            Some(_) => {}
+            None => v.push(
+                "update_mask",
+                format!(
+                    "`{path}` is not a field of a volunteer's profile; the fields are {}",
+                    PROFILE_FIELDS.join(", ")
+                ),
+            ),
+        }
+    }
+    fields
+}
 pub const GROUP_KINDS: [&str; 3] = ["art_team", "volunteer_group", "interest_group"];
 pub const AUDIENCES: [&str; 3] = ["staff", "volunteers", "all"];
 pub const MEMBER_ROLES: [&str; 2] = ["leader", "member"];

@@ -373,11 +373,17 @@ impl Volunteers for VolunteersApi {
             &r.background_checked_on,
             &mut v,
         );
+        // A mask names the fields to change and the rest stay; without one every field
+        // is replaced.
+        let fields = match r.update_mask {
+            Some(mask) => domain::profile_fields(&mask.paths, &mut v),
+            None => domain::PROFILE_FIELDS.to_vec(),
+        };
         let id = v
             .into_result(|| id)
             .map_err(Error::from)?
             .unwrap_or_default();
-        let row = store::update_volunteer(&self.pool, centre, id, &profile).await?;
+        let row = store::update_volunteer(&self.pool, centre, id, &profile, &fields).await?;
         let mut conn = self.pool.acquire().await.map_err(Error::from)?;
         let windows = store::windows_of(&mut conn, &[id])
             .await

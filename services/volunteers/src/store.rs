@@ -67,6 +67,28 @@ pub struct Profile {
     pub background_checked_on: Option<NaiveDate>,
 }
 
+impl Profile {
+    /// This profile with `fields` (of [`domain::PROFILE_FIELDS`]) taken from `change`;
+    /// every other field stays as it is.
+    pub fn corrected(mut self, change: Profile, fields: &[&str]) -> Profile {
+        let mut change = change;
+        for field in fields {
+            match *field {
+                "display_name" => self.display_name = std::mem::take(&mut change.display_name),
+                "skills" => self.skills = std::mem::take(&mut change.skills),
+                "languages" => self.languages = std::mem::take(&mut change.languages),
+                "availability" => self.availability = std::mem::take(&mut change.availability),
+                "background_checked" => self.background_checked = change.background_checked,
+                "background_checked_on" => {
+                    self.background_checked_on = change.background_checked_on
+                }
+                _ => {}
+            }
+        }
+        self
+    }
+}
+
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct StaffRow {
     pub id: Uuid,
@@ -572,16 +594,41 @@ pub async fn windows_of(
     .await
 }
 
+/// Corrects a volunteer's profile in one transaction: the row is locked, the profile as
+/// it stands takes `fields` from `change`, and the result is written. Corrections of one
+/// volunteer queue on the lock, so one never undoes another's change to a different field.
 pub async fn update_volunteer(
     pool: &PgPool,
     centre: Uuid,
     id: Uuid,
-    profile: &Profile,
+    change: &Profile,
+    fields: &[&str],
 ) -> Result<VolunteerRow, Error> {
     let mut tx = pool.begin().await?;
-    let done = sqlx::query(
+    let locked: Option<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM volunteers WHERE centre_id = $1 AND id = $2 AND anonymised_at IS NULL FOR UPDATE",
+    )
+    .bind(centre)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if locked.is_none() {
+        return Err(Error::NotFound("volunteer"));
+    }
+    let row = find_volunteer(&mut tx, centre, id).await?;
+    let windows = windows_of(&mut tx, &[id]).await?;
+    let recorded = Profile {
+        display_name: row.display_name,
+        skills: row.skills,
+        languages: row.languages,
+        availability: windows.iter().map(WindowRow::window).collect(),
+        background_checked: row.background_checked,
+        background_checked_on: row.background_checked_on,
+    };
+    let profile = recorded.corrected(change.clone(), fields);
+    sqlx::query(
         "UPDATE volunteers SET display_name = $3, skills = $4, languages = $5, background_checked = $6, background_checked_on = $7
-         WHERE centre_id = $1 AND id = $2 AND anonymised_at IS NULL",
+         WHERE centre_id = $1 AND id = $2",
     )
     .bind(centre)
     .bind(id)
@@ -592,9 +639,6 @@ pub async fn update_volunteer(
     .bind(profile.background_checked_on)
     .execute(&mut *tx)
     .await?;
-    if done.rows_affected() == 0 {
-        return Err(Error::NotFound("volunteer"));
-    }
     insert_windows(&mut tx, id, &profile.availability).await?;
     let row = find_volunteer(&mut tx, centre, id).await?;
     tx.commit().await?;

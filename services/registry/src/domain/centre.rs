@@ -24,7 +24,79 @@ pub struct CentreForm<'a> {
     pub contact_phone: &'a str,
 }
 
+/// The fields of a centre a correction can name.
+pub const CENTRE_FIELDS: [&str; 6] = [
+    "code",
+    "name",
+    "address",
+    "time_zone",
+    "opening_hours",
+    "contact_phone",
+];
+
+/// The fields a correction names, from a field mask's paths; every unknown name is
+/// reported under `mask_field`.
+pub fn centre_fields(paths: &[String], mask_field: &str) -> Result<Vec<&'static str>, Violations> {
+    let mut violations = Violations::default();
+    let mut fields = Vec::new();
+    for path in paths {
+        match CENTRE_FIELDS.iter().find(|field| **field == path.trim()) {
+            Some(field) if !fields.contains(field) => fields.push(*field),
+            Some(_) => {}
+            None => violations.push(
+                mask_field,
+                format!(
+                    "`{path}` is not a field of a centre; the fields are {}",
+                    CENTRE_FIELDS.join(", ")
+                ),
+            ),
+        }
+    }
+    violations.into_result(|| fields)
+}
+
+impl<'a> CentreForm<'a> {
+    /// This form with `fields` taken from `change`; every other field stays as it is.
+    pub fn corrected(mut self, change: CentreForm<'a>, fields: &[&str]) -> Self {
+        for field in fields {
+            match *field {
+                "code" => self.code = change.code,
+                "name" => self.name = change.name,
+                "address" => self.address = change.address,
+                "time_zone" => self.time_zone = change.time_zone,
+                "opening_hours" => self.opening_hours = change.opening_hours,
+                "contact_phone" => self.contact_phone = change.contact_phone,
+                _ => {}
+            }
+        }
+        self
+    }
+}
+
 impl CentreDetails {
+    /// A correction of `recorded`: the code, if given, must be the one it has.
+    pub fn correct(recorded: &CentreDetails, form: &CentreForm<'_>) -> Result<Self, Violations> {
+        let details = CentreDetails::parse(form)?;
+        if details.code != recorded.code {
+            return Err(Violations::one(
+                "code",
+                "never changes once a centre exists",
+            ));
+        }
+        Ok(details)
+    }
+
+    pub fn form(&self) -> CentreForm<'_> {
+        CentreForm {
+            code: &self.code,
+            name: &self.name,
+            address: &self.address,
+            time_zone: &self.time_zone,
+            opening_hours: &self.opening_hours,
+            contact_phone: &self.contact_phone,
+        }
+    }
+
     pub fn parse(form: &CentreForm<'_>) -> Result<Self, Violations> {
         let mut violations = Violations::default();
         let code = form.code.trim();
@@ -91,6 +163,39 @@ mod tests {
         })
         .expect("valid");
         assert_eq!(centre.time_zone, "Asia/Shanghai");
+    }
+
+    #[test]
+    fn a_correction_changes_only_the_fields_it_names() {
+        let recorded = CentreDetails::parse(&CentreForm {
+            code: "xinhua",
+            name: "新华社区服务中心",
+            address: "新华路 1 号",
+            time_zone: "Asia/Urumqi",
+            contact_phone: "010-1234 5678",
+            ..Default::default()
+        })
+        .expect("valid");
+        let change = CentreForm {
+            opening_hours: "每天 8:00-20:00",
+            ..Default::default()
+        };
+        let fields = centre_fields(&["opening_hours".to_owned()], "update_mask").expect("known");
+        let corrected =
+            CentreDetails::correct(&recorded, &recorded.form().corrected(change, &fields))
+                .expect("valid");
+        assert_eq!(corrected.opening_hours, "每天 8:00-20:00");
+        assert_eq!(corrected.time_zone, "Asia/Urumqi");
+        assert_eq!(corrected.contact_phone, "010-1234 5678");
+        let moved = CentreForm {
+            code: "dongcheng",
+            ..Default::default()
+        };
+        let refused =
+            CentreDetails::correct(&recorded, &recorded.form().corrected(moved, &["code"]))
+                .expect_err("codes never change");
+        assert_eq!(refused.0[0].field, "code");
+        assert!(centre_fields(&["id".to_owned()], "update_mask").is_err());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod centre;
 pub mod consent;
+pub mod correction;
 pub mod import;
 mod name_search;
 mod national_id;

@@ -202,6 +202,16 @@ fn present(text: Option<&str>) -> Option<&str> {
     text.map(str::trim).filter(|t| !t.is_empty())
 }
 
+/// A masked value read back (`138****5678`) is not a new value: say so rather than
+/// report it as malformed.
+fn unmasked(text: &str) -> Result<&str, String> {
+    if text.contains('*') {
+        Err("is the masked value as read back, not the whole one; give the whole value, or leave the field out of a PATCH to keep it".into())
+    } else {
+        Ok(text)
+    }
+}
+
 impl NewResident {
     /// Parses every field, reporting every problem at once. A national ID must agree with
     /// the birth date and gender given beside it.
@@ -226,12 +236,14 @@ impl NewResident {
             .map_err(|e| violations.push("date_of_birth", e))
             .ok();
         let phone = present(form.phone).and_then(|text| {
-            Phone::parse(text)
+            unmasked(text)
+                .and_then(Phone::parse)
                 .map_err(|e| violations.push("phone", e))
                 .ok()
         });
         let national_id = present(form.national_id).and_then(|text| {
-            NationalId::parse(text, today)
+            unmasked(text)
+                .and_then(|text| NationalId::parse(text, today))
                 .map_err(|e| violations.push("national_id", e))
                 .ok()
         });
