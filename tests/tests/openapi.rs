@@ -55,9 +55,17 @@ fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
     }
 }
 
-/// Every operation as (template, method, operation, parameters that apply to it: the path
-/// item's and the operation's own, the latter overriding by name and location).
-fn operations(doc: &Value) -> Vec<(String, &'static str, &Value, Vec<&Value>)> {
+/// One operation of the document.
+struct Operation<'a> {
+    template: String,
+    method: &'static str,
+    op: &'a Value,
+    /// What applies to it: the path item's and the operation's own, the latter
+    /// overriding by name and location.
+    parameters: Vec<&'a Value>,
+}
+
+fn operations(doc: &Value) -> Vec<Operation<'_>> {
     let mut found = Vec::new();
     for (template, item) in doc["paths"].as_object().expect("paths is an object") {
         for method in METHODS {
@@ -73,12 +81,12 @@ fn operations(doc: &Value) -> Vec<(String, &'static str, &Value, Vec<&Value>)> {
                     parameters.insert(key, p);
                 }
             }
-            found.push((
-                template.clone(),
+            found.push(Operation {
+                template: template.clone(),
                 method,
                 op,
-                parameters.into_values().collect(),
-            ));
+                parameters: parameters.into_values().collect(),
+            });
         }
     }
     found
@@ -168,7 +176,13 @@ async fn the_served_document_is_openapi_3_1_with_valid_parameters_and_every_ref_
         "only {} operations",
         operations.len()
     );
-    for (template, method, op, _) in &operations {
+    for Operation {
+        template,
+        method,
+        op,
+        ..
+    } in &operations
+    {
         let name = format!("{} {template}", method.to_uppercase());
         if let Some(id) = op["operationId"].as_str()
             && let Some(other) = operation_ids.insert(id.to_owned(), name.clone())
@@ -239,7 +253,13 @@ async fn the_served_document_is_openapi_3_1_with_valid_parameters_and_every_ref_
 async fn path_parameters_are_exactly_the_placeholders_of_their_path_and_required() {
     let (platform, doc) = served_document().await;
     let mut failures = Vec::new();
-    for (template, method, _, parameters) in operations(&doc) {
+    for Operation {
+        template,
+        method,
+        parameters,
+        ..
+    } in operations(&doc)
+    {
         let name = format!("{} {template}", method.to_uppercase());
         let expected = placeholders(&template);
         let declared: BTreeSet<String> = parameters
