@@ -165,6 +165,10 @@ pub struct VolunteerProfile {
     pub background_checked: bool,
     #[serde(default)]
     pub background_checked_on: String,
+    /// When registering: the desk holds a guardian's consent. Required for a resident aged
+    /// 14 to 17; under 14 nobody volunteers.
+    #[serde(default)]
+    pub guardian_consent: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -847,6 +851,7 @@ pub async fn register_volunteer(
         availability: windows_to_pb(b.availability),
         background_checked: b.background_checked,
         background_checked_on: b.background_checked_on,
+        guardian_consent: b.guardian_consent,
     };
     let reply = state
         .volunteers

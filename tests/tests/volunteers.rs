@@ -716,6 +716,76 @@ async fn training_coverage_equals_a_direct_count_on_seeded_data() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_child_under_14_cannot_volunteer_and_14_to_17_need_a_guardians_consent() {
+    let office = Office::open().await;
+    let today = today();
+    let born_years_ago = |years: i32| {
+        NaiveDate::from_ymd_opt(today.year() - years, 1, 1)
+            .expect("1 January")
+            .to_string()
+    };
+    let mut residents = Vec::new();
+    for (name, years) in [("小明", 8), ("小红", 16), ("小刚", 16), ("张伟", 30)] {
+        let (status, body) = office
+            .post(
+                "/residents",
+                json!({ "name": name, "gender": "male", "date_of_birth": born_years_ago(years) }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        residents.push(body["id"].as_str().expect("resident id").to_owned());
+    }
+    let ids: Vec<Uuid> = residents.iter().map(|r| r.parse().expect("uuid")).collect();
+    office.platform.wait_for_residents_in_volunteers(&ids).await;
+    let (child, teen, teen_with_consent, adult) =
+        (&residents[0], &residents[1], &residents[2], &residents[3]);
+
+    // Eight years old: refused, with or without a guardian's consent.
+    for consent in [false, true] {
+        let (status, problem) = office
+            .post(
+                "/volunteers",
+                json!({ "resident_id": child, "guardian_consent": consent }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+        assert_eq!(
+            problem["errors"],
+            json!([{ "field": "resident_id", "reason": "a resident under 14 cannot volunteer" }])
+        );
+    }
+    // Sixteen: only with the guardian's consent, which is recorded.
+    let (status, problem) = office
+        .post("/volunteers", json!({ "resident_id": teen }))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "guardian_consent");
+    let registered = office
+        .created(
+            "/volunteers",
+            json!({ "resident_id": teen_with_consent, "guardian_consent": true }),
+        )
+        .await;
+    // Thirty: no consent asked.
+    office
+        .created("/volunteers", json!({ "resident_id": adult }))
+        .await;
+
+    let pool = office.platform.pool("volunteers").await;
+    let volunteers: Vec<(Uuid, bool)> = sqlx::query_as(
+        "SELECT resident_id, guardian_consent_at IS NOT NULL FROM volunteers WHERE centre_id = $1 ORDER BY registered_at",
+    )
+    .bind(office.centre)
+    .fetch_all(&pool)
+    .await
+    .expect("volunteers");
+    assert_eq!(volunteers, [(ids[2], true), (ids[3], false)]);
+    assert_eq!(registered["resident_id"], json!(teen_with_consent));
+    pool.close().await;
+    office.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn another_centres_staff_are_refused_and_an_auditor_only_reads() {
     let office = Office::open().await;
     let volunteer = office.volunteer(json!({})).await;

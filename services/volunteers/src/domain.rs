@@ -330,6 +330,26 @@ pub fn coverage(trained: i64, active: i64) -> f64 {
     }
 }
 
+/// Whether a resident of `age_band` (the registry's band: "0-13", "14-17", "18-59", ...)
+/// may register as a volunteer. Under 14 nobody volunteers; 14 to 17 only with a
+/// guardian's consent, which the desk records with the registration (the registry's
+/// consents are per purpose for the resident's data and carry no guardian for 14-17, so
+/// volunteers cannot read one from its events). An unknown band is treated as adult: the
+/// registry sends a band with every resident.
+pub fn may_volunteer(age_band: &str, guardian_consent: bool) -> Result<(), Violations> {
+    match age_band {
+        "0-13" => Err(Violations::one(
+            "resident_id",
+            "a resident under 14 cannot volunteer",
+        )),
+        "14-17" if !guardian_consent => Err(Violations::one(
+            "guardian_consent",
+            "a volunteer aged 14 to 17 needs a guardian's consent",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The calendar day an instant falls on in the centre's zone.
 pub fn local_date(zone: Tz, at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&zone).date_naive()
@@ -349,6 +369,20 @@ mod tests {
             weekday,
             starts: NaiveTime::parse_from_str(from, "%H:%M").unwrap(),
             ends: NaiveTime::parse_from_str(to, "%H:%M").unwrap(),
+        }
+    }
+
+    #[test]
+    fn under_fourteen_never_volunteers_and_under_eighteen_only_with_a_guardians_consent() {
+        for consent in [false, true] {
+            let refused = may_volunteer("0-13", consent).unwrap_err();
+            assert_eq!(refused.0[0].field, "resident_id");
+        }
+        let refused = may_volunteer("14-17", false).unwrap_err();
+        assert_eq!(refused.0[0].field, "guardian_consent");
+        assert!(may_volunteer("14-17", true).is_ok());
+        for adult in ["18-59", "60-79", "80+"] {
+            assert!(may_volunteer(adult, false).is_ok());
         }
     }
 

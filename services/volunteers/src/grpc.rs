@@ -295,8 +295,15 @@ impl Volunteers for VolunteersApi {
         let resident = v.into_result(|| resident).map_err(Error::from)?;
         let resident = resident
             .ok_or_else(|| Error::from(Violations::one("resident_id", "must be a UUID")))?;
-        let row =
-            store::register_volunteer(&self.pool, centre, resident, &profile, Utc::now()).await?;
+        let row = store::register_volunteer(
+            &self.pool,
+            centre,
+            resident,
+            &profile,
+            r.guardian_consent,
+            Utc::now(),
+        )
+        .await?;
         let mut conn = self.pool.acquire().await.map_err(Error::from)?;
         let windows = store::windows_of(&mut conn, &[row.id])
             .await

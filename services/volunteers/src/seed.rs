@@ -201,7 +201,7 @@ async fn workforce(
             background_checked_on: (i % 3 == 0).then_some(today - Duration::days(100)),
         };
         let volunteer =
-            store::register_volunteer(pool, centre, *resident, &profile, Utc::now()).await?;
+            store::register_volunteer(pool, centre, *resident, &profile, false, Utc::now()).await?;
         if i % 4 == 0 {
             store::add_certification(
                 pool,

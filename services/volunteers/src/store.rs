@@ -474,17 +474,20 @@ async fn insert_windows(
 }
 
 /// Registers a resident as a volunteer of `centre`, once the registry said they live
-/// there and are active; publishes volunteers.volunteer.registered.
+/// there and are active and their age band allows it ([`domain::may_volunteer`];
+/// `guardian_consent` is the desk's word that it holds a guardian's consent, recorded with
+/// the registration); publishes volunteers.volunteer.registered.
 pub async fn register_volunteer(
     pool: &PgPool,
     centre: Uuid,
     resident: Uuid,
     profile: &Profile,
+    guardian_consent: bool,
     now: DateTime<Utc>,
 ) -> Result<VolunteerRow, Error> {
     let mut tx = pool.begin().await?;
-    let known: Option<(Uuid, String)> =
-        sqlx::query_as("SELECT centre_id, status FROM residents WHERE id = $1 FOR SHARE")
+    let known: Option<(Uuid, String, String)> =
+        sqlx::query_as("SELECT centre_id, status, age_band FROM residents WHERE id = $1 FOR SHARE")
             .bind(resident)
             .fetch_optional(&mut *tx)
             .await?;
@@ -494,22 +497,22 @@ pub async fn register_volunteer(
                 "the resident is not (yet) known from the registry".into(),
             ));
         }
-        Some((home, _)) if home != centre => {
+        Some((home, _, _)) if home != centre => {
             return Err(Error::Ineligible(
                 "the resident is registered at another centre".into(),
             ));
         }
-        Some((_, status)) if status != "active" => {
+        Some((_, status, _)) if status != "active" => {
             return Err(Error::Ineligible(format!(
                 "the resident is no longer active ({status})"
             )));
         }
-        Some(_) => {}
+        Some((_, _, age_band)) => domain::may_volunteer(&age_band, guardian_consent)?,
     }
     let id = Uuid::new_v4();
     let inserted = sqlx::query(
-        "INSERT INTO volunteers (id, centre_id, resident_id, display_name, skills, languages, background_checked, background_checked_on, registered_at, status_changed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+        "INSERT INTO volunteers (id, centre_id, resident_id, display_name, skills, languages, background_checked, background_checked_on, registered_at, status_changed_at, guardian_consent_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
     )
     .bind(id)
     .bind(centre)
@@ -520,6 +523,7 @@ pub async fn register_volunteer(
     .bind(profile.background_checked)
     .bind(profile.background_checked_on)
     .bind(now)
+    .bind(guardian_consent.then_some(now))
     .execute(&mut *tx)
     .await;
     match inserted {
