@@ -575,7 +575,8 @@ impl Proxy {
     /// operating system (`ECONNREFUSED`), as it is by a server that is down.
     pub async fn stop_listening(&self) {
         self.cut().await;
-        if let Some(accept) = self.accept.lock().expect("not poisoned").take() {
+        let accept = self.accept.lock().expect("not poisoned").take();
+        if let Some(accept) = accept {
             accept.abort();
             let _ = accept.await;
         }

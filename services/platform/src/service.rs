@@ -255,7 +255,10 @@ impl Probe {
 /// Every role's probe in this process, for `/readyz`; a role still waiting for its
 /// database at start has a name and no probe yet.
 #[derive(Clone, Default)]
-pub struct Readiness(Arc<Mutex<Vec<(String, Option<Probe>)>>>);
+pub struct Readiness(Arc<Mutex<Vec<Entry>>>);
+
+/// A role's name, and its probe once it has one.
+type Entry = (String, Option<Probe>);
 
 /// One role's line in `/readyz`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -272,7 +275,7 @@ impl Check {
 }
 
 impl Readiness {
-    fn entries(&self) -> std::sync::MutexGuard<'_, Vec<(String, Option<Probe>)>> {
+    fn entries(&self) -> std::sync::MutexGuard<'_, Vec<Entry>> {
         self.0
             .lock()
             .expect("readiness lock is never poisoned: no panics under it")
