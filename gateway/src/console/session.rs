@@ -480,35 +480,21 @@ pub async fn sign_in(
                 );
                 return response;
             }
-            Err(refused) if refused.code() == tonic::Code::FailedPrecondition => {
-                status = StatusCode::LOCKED;
-                let until = refused
-                    .metadata()
-                    .get("locked-until")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse::<i64>().ok())
-                    .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
-                    .map(|at| {
-                        at.with_timezone(&chrono_tz::Asia::Shanghai)
-                            .format("%H:%M")
-                            .to_string()
-                    })
-                    .unwrap_or_default();
-                errors.push(
-                    "general",
-                    match lang {
-                        Lang::Zh => format!("密码错误次数过多，账户已锁定，请于 {until} 后再试。"),
-                        Lang::En => format!(
-                            "Too many wrong passwords: the account is locked until {until}."
-                        ),
-                    },
-                );
-            }
-            Err(refused) if refused.code() == tonic::Code::Unauthenticated => {
+            // A locked account is answered as a wrong password is, so a guess cannot tell
+            // which usernames exist (the registry still refuses it until the lock ends).
+            Err(refused)
+                if matches!(
+                    refused.code(),
+                    tonic::Code::Unauthenticated | tonic::Code::FailedPrecondition
+                ) =>
+            {
                 status = StatusCode::UNAUTHORIZED;
                 errors.push(
                     "password",
-                    lang.pick("用户名或密码不正确", "Wrong username or password"),
+                    lang.pick(
+                        "用户名或密码不正确。多次输错后账户会暂时锁定，请稍后再试。",
+                        "Wrong username or password. Repeated failures lock the account for a while; try again later.",
+                    ),
                 );
             }
             Err(other) => return Refusal::from(other).into_response(),

@@ -130,6 +130,10 @@ pub async fn verify_password(
     };
     let now = Utc::now();
     if staff::is_locked(row.locked_until, now) {
+        // As slow as a real check: the gateway answers a locked account as it answers a
+        // wrong password, and the time taken must not tell them apart either.
+        let (password, hash) = (req.password, row.password_hash.clone());
+        let _ = tokio::task::spawn_blocking(move || staff::verify_password(&password, &hash)).await;
         let until = row.locked_until.unwrap_or(now);
         let mut status = Status::failed_precondition(format!(
             "the account is locked until {}",
