@@ -485,6 +485,122 @@ async fn five_wrong_passwords_lock_the_account_even_against_the_right_one_answer
     platform.stop().await;
 }
 
+/// A POST whose Origin (or, without one, Referer) names another site is refused before it
+/// is read; pages may run only the console's own script and style, never sit in a frame,
+/// never be cached, and send their address only back to the console.
+#[tokio::test]
+async fn a_post_from_another_site_is_refused_and_pages_forbid_frames_caches_and_foreign_scripts() {
+    let platform = TestPlatform::start().await;
+    let centre = platform.bookable_centre("Asia/Shanghai").await;
+    account(&platform, "desk-a", "front_desk", &[centre]).await;
+    let here = platform.gateway.clone();
+
+    let mut desk = Desk::new(&platform);
+    let response = desk
+        .http
+        .get(format!("{here}/sign-in"))
+        .send()
+        .await
+        .expect("the sign-in page");
+    let headers = response.headers().clone();
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let policy = header("content-security-policy");
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ] {
+        assert!(policy.contains(directive), "{directive} in {policy}");
+    }
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    assert_eq!(header("x-frame-options"), "DENY");
+    assert_eq!(header("cache-control"), "no-store");
+    assert_eq!(header("referrer-policy"), "same-origin");
+    // The page has no inline script or style for the policy to break.
+    let page = response.text().await.expect("html");
+    assert!(
+        !page.contains("<script>") && !page.contains("style="),
+        "{page}"
+    );
+    assert!(!page.contains("<style"), "{page}");
+    // The script and stylesheet keep their own caching.
+    let script = desk
+        .http
+        .get(format!("{here}/console.js"))
+        .send()
+        .await
+        .expect("the script");
+    assert_eq!(script.headers()["cache-control"], "max-age=3600");
+
+    // Signing in from another site: refused; from this one, or saying nothing, as usual.
+    let sign_in = |origin: Option<(&'static str, String)>| {
+        let (desk, platform, here) = (&desk, &platform, &here);
+        async move {
+            let (_, page) = Desk::new(platform).get("/sign-in").await;
+            let csrf = hidden(&page, "csrf");
+            let mut request = desk
+                .http
+                .post(format!("{here}/sign-in"))
+                .header(COOKIE, format!("linli_signin={csrf}"))
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("next", "/dashboard"),
+                    ("username", "desk-a"),
+                    ("password", PASSWORD),
+                ]);
+            if let Some((name, value)) = origin {
+                request = request.header(name, value);
+            }
+            request.send().await.expect("the gateway answers").status()
+        }
+    };
+    assert_eq!(
+        sign_in(Some(("origin", "https://evil.example".into()))).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        sign_in(Some(("referer", "https://evil.example/form".into()))).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        sign_in(Some(("origin", here.clone()))).await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        sign_in(Some(("referer", format!("{here}/sign-in")))).await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(sign_in(None).await, StatusCode::SEE_OTHER);
+
+    // Signed in, a form posted from another site with the right token is still refused,
+    // and the session it tried to end goes on.
+    let (status, _) = desk.sign_in("desk-a", PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = desk.get(&format!("/c/{centre}/dashboard")).await;
+    let csrf = hidden(&page, "csrf");
+    let refused = desk
+        .http
+        .post(format!("{here}/sign-out"))
+        .header(COOKIE, desk.cookie_header())
+        .header("origin", "https://evil.example")
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("the gateway answers");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let (status, _) = desk.get(&format!("/c/{centre}/dashboard")).await;
+    assert_eq!(status, StatusCode::OK, "still signed in");
+    platform.stop().await;
+}
+
 #[tokio::test]
 async fn roles_and_centres_bound_every_page() {
     let platform = TestPlatform::start().await;

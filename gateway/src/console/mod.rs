@@ -11,6 +11,7 @@ mod dashboard;
 mod evaluation;
 mod finance;
 mod i18n;
+mod protect;
 mod residents;
 mod session;
 mod volunteers;
@@ -34,8 +35,13 @@ pub use session::{Posted, Staff};
 const STYLE: &str = include_str!("console.css");
 const SCRIPT: &str = include_str!("console.js");
 
-/// The console's pages, merged into the gateway's router.
+/// The console's pages, merged into the gateway's router, each with the console's
+/// protections ([`protect`]).
 pub fn routes() -> Router<AppState> {
+    protect::protect(pages())
+}
+
+fn pages() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/dashboard") }))
         .route(
