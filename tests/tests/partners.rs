@@ -1004,3 +1004,88 @@ async fn the_python_example_lists_a_partners_bookings_with_its_certificate() {
     );
     district.stop().await;
 }
+
+/// Partner contacts are personal data: sealed at rest (no number in the table), the
+/// district sees them whole, a centre's manager sees a partner's contacts (number masked)
+/// only when it has an agreement at their centre, and only their own centre's agreements;
+/// a centre with no agreement sees neither contacts nor other centres' agreements.
+#[tokio::test]
+async fn partner_contacts_are_sealed_and_each_centre_sees_only_its_own_agreements() {
+    let district = District::open().await;
+    let c = district.platform.create_centre("no-agreement").await;
+    let partner = district.partner("邻里超市").await;
+    let at_a = district
+        .agreement(&partner, district.a, &["bookings.offerings:read"])
+        .await;
+    let at_b = district
+        .agreement(&partner, district.b, &["bookings.offerings:read"])
+        .await;
+
+    let registry = district.platform.pool("registry").await;
+    let stored: String =
+        sqlx::query_scalar("SELECT row_to_json(p)::text FROM partners p WHERE id = $1")
+            .bind(partner.parse::<Uuid>().expect("uuid"))
+            .fetch_one(&registry)
+            .await
+            .expect("partner row");
+    registry.close().await;
+    assert!(
+        !stored.contains("13800138000") && !stored.contains("王经理"),
+        "contacts are sealed at rest: {stored}"
+    );
+
+    let seen = |token: String| {
+        let platform = &district.platform;
+        let partner = partner.clone();
+        async move {
+            let (status, body) = platform
+                .get_json(&token, &format!("/v1/partners/{partner}"))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let (status, list) = platform.get_json(&token, "/v1/partners").await;
+            assert_eq!(status, StatusCode::OK, "{list}");
+            let listed = list["partners"]
+                .as_array()
+                .expect("partners")
+                .iter()
+                .find(|p| p["id"] == partner.as_str())
+                .expect("listed")
+                .clone();
+            assert_eq!(listed, body, "the list and the partner say the same");
+            body
+        }
+    };
+    let agreements = |body: &Value| -> Vec<String> {
+        body["agreements"]
+            .as_array()
+            .expect("agreements")
+            .iter()
+            .map(|a| a["id"].as_str().expect("id").to_owned())
+            .collect()
+    };
+
+    let whole = seen(district.admin.clone()).await;
+    assert_eq!(whole["contacts"][0]["phone"], "13800138000");
+    assert_eq!(whole["contacts"][0]["name"], "王经理");
+    assert_eq!(agreements(&whole).len(), 2);
+
+    let manager_a = district
+        .platform
+        .token(&[Role::CentreManager], &[district.a]);
+    let at_a_view = seen(manager_a).await;
+    assert_eq!(at_a_view["contacts"][0]["phone"], "138****8000");
+    assert_eq!(at_a_view["contacts"][0]["name"], "王经理");
+    assert_eq!(agreements(&at_a_view), vec![at_a.clone()]);
+    assert!(
+        !at_a_view.to_string().contains(&at_b),
+        "not centre B's agreement"
+    );
+    assert_eq!(at_a_view["credentials"], json!([]));
+
+    let manager_c = district.platform.token(&[Role::CentreManager], &[c]);
+    let at_c_view = seen(manager_c).await;
+    assert_eq!(at_c_view["contacts"], json!([]));
+    assert_eq!(at_c_view["agreements"], json!([]));
+    assert_eq!(at_c_view["name"], "邻里超市");
+    district.stop().await;
+}

@@ -31,6 +31,10 @@ pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result
     if backfilled > 0 {
         tracing::info!(backfilled, "name search keys filled for earlier residents");
     }
+    let sealed = store::partners::seal_clear_contacts(&started.pool, &ctx.vault).await?;
+    if sealed > 0 {
+        tracing::info!(sealed, "partner contacts sealed that were kept in clear");
+    }
     let api = grpc::RegistryApi::new(started.pool.clone(), ctx.vault.clone());
     // Spreadsheet imports arrive in one message: allow files of up to 64 MiB. Every string
     // of every request is checked for control characters first.

@@ -3,6 +3,7 @@
 
 use chrono::{NaiveDate, Utc};
 use linli_platform::auth::{Access, Caller, Role, SCOPES};
+use linli_platform::crypto::{CryptoError, Vault};
 use linli_platform::error::Violations;
 use linli_platform::partner::read_certificate;
 use linli_proto::registry::v1 as pb;
@@ -35,36 +36,93 @@ struct Contact {
     email: String,
 }
 
-fn partner_to_pb(
-    row: PartnerRow,
-    agreements: &[AgreementRow],
-    credentials: &[CredentialRow],
-) -> pb::Partner {
-    let contacts: Vec<Contact> = serde_json::from_str(&row.contacts).unwrap_or_default();
-    pb::Partner {
-        id: row.id.to_string(),
-        name: row.name,
-        kind: row.kind,
-        contacts: contacts
-            .into_iter()
-            .map(|c| pb::PartnerContact {
-                name: c.name,
-                role: c.role,
-                phone: c.phone,
-                email: c.email,
-            })
-            .collect(),
-        agreements: agreements
+/// What a caller may see of partners: the district sees everything; a centre's manager
+/// or auditor sees the agreements at their own centres only, and a partner's contacts
+/// (phone numbers masked) only when it has an agreement at one of them. Certificates are
+/// the district's business.
+struct PartnerView<'a> {
+    caller: &'a Caller,
+    vault: &'a Vault,
+}
+
+impl PartnerView<'_> {
+    fn district(&self) -> bool {
+        self.caller.roles.contains(&Role::DistrictAdmin)
+    }
+
+    fn concerns(&self, agreement: &AgreementRow) -> bool {
+        self.district() || self.caller.centres.contains(&agreement.centre_id)
+    }
+
+    fn partner(
+        &self,
+        row: PartnerRow,
+        agreements: &[AgreementRow],
+        credentials: &[CredentialRow],
+    ) -> Result<pb::Partner, Error> {
+        let agreements: Vec<pb::Agreement> = agreements
             .iter()
-            .filter(|a| a.partner_id == row.id)
+            .filter(|a| a.partner_id == row.id && self.concerns(a))
             .map(agreement_to_pb)
-            .collect(),
-        credentials: credentials
-            .iter()
-            .filter(|c| c.partner_id == row.id)
-            .map(credential_to_pb)
-            .collect(),
-        created_at: Some(timestamp(row.created_at)),
+            .collect();
+        let contacts = if self.district() || !agreements.is_empty() {
+            let contacts: Vec<Contact> = match row.sealed_contacts() {
+                Some(sealed) => serde_json::from_str(&self.vault.open(&sealed)?)
+                    .map_err(|_| Error::Crypto(CryptoError::Tampered))?,
+                None => Vec::new(),
+            };
+            contacts
+                .into_iter()
+                .map(|c| pb::PartnerContact {
+                    phone: if self.district() {
+                        c.phone
+                    } else {
+                        mask_phone(&c.phone)
+                    },
+                    name: c.name,
+                    role: c.role,
+                    email: c.email,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let credentials = if self.district() {
+            credentials
+                .iter()
+                .filter(|c| c.partner_id == row.id)
+                .map(credential_to_pb)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(pb::Partner {
+            id: row.id.to_string(),
+            name: row.name,
+            kind: row.kind,
+            contacts,
+            agreements,
+            credentials,
+            created_at: Some(timestamp(row.created_at)),
+        })
+    }
+}
+
+/// A contact number with its middle hidden (`138****5678`, `010****4567`); a short one
+/// shows only its last two digits.
+fn mask_phone(phone: &str) -> String {
+    let chars: Vec<char> = phone.chars().collect();
+    match chars.len() {
+        0 => String::new(),
+        n if n >= 8 => {
+            let head: String = chars[..3].iter().collect();
+            let tail: String = chars[n - 4..].iter().collect();
+            format!("{head}****{tail}")
+        }
+        n => {
+            let tail: String = chars[n.saturating_sub(2)..].iter().collect();
+            format!("****{tail}")
+        }
     }
 }
 
@@ -113,13 +171,20 @@ impl From<store::PartnerError> for Error {
 }
 
 impl RegistryApi {
-    async fn partner(&self, id: Uuid) -> Result<pb::Partner, Error> {
+    fn view<'a>(&'a self, caller: &'a Caller) -> PartnerView<'a> {
+        PartnerView {
+            caller,
+            vault: &self.vault,
+        }
+    }
+
+    async fn partner(&self, caller: &Caller, id: Uuid) -> Result<pb::Partner, Error> {
         let row = store::find_partner(&self.pool, id)
             .await?
             .ok_or(Error::NotFound("partner"))?;
         let agreements = store::agreements_of(&self.pool, &[id]).await?;
         let credentials = store::credentials_of(&self.pool, &[id]).await?;
-        Ok(partner_to_pb(row, &agreements, &credentials))
+        self.view(caller).partner(row, &agreements, &credentials)
     }
 
     pub(super) async fn create_partner_for(
@@ -155,10 +220,10 @@ impl RegistryApi {
             })
             .collect();
         let contacts = serde_json::to_string(&contacts).expect("contacts serialise");
-        let row = store::create_partner(&self.pool, name, &req.kind, &contacts)
+        let row = store::create_partner(&self.pool, name, &req.kind, &self.vault.seal(&contacts))
             .await
             .map_err(Error::from)?;
-        Ok(Response::new(partner_to_pb(row, &[], &[])))
+        Ok(Response::new(self.view(caller).partner(row, &[], &[])?))
     }
 
     pub(super) async fn get_partner_for(
@@ -170,7 +235,7 @@ impl RegistryApi {
             .require_role(Access::Read, PARTNER_READERS)
             .map_err(Error::from)?;
         let id = parse_id("id", &req.id).map_err(Error::from)?;
-        Ok(Response::new(self.partner(id).await?))
+        Ok(Response::new(self.partner(caller, id).await?))
     }
 
     pub(super) async fn list_partners_for(
@@ -190,12 +255,12 @@ impl RegistryApi {
         let credentials = store::credentials_of(&self.pool, &ids)
             .await
             .map_err(Error::from)?;
-        Ok(Response::new(pb::ListPartnersResponse {
-            partners: rows
-                .into_iter()
-                .map(|row| partner_to_pb(row, &agreements, &credentials))
-                .collect(),
-        }))
+        let view = self.view(caller);
+        let partners = rows
+            .into_iter()
+            .map(|row| view.partner(row, &agreements, &credentials))
+            .collect::<Result<_, _>>()?;
+        Ok(Response::new(pb::ListPartnersResponse { partners }))
     }
 
     pub(super) async fn create_agreement_for(

@@ -2,6 +2,7 @@
 //! one query the partner listener asks on every call.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use linli_platform::crypto::{Sealed, Vault};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -10,9 +11,20 @@ pub struct PartnerRow {
     pub id: Uuid,
     pub name: String,
     pub kind: String,
-    /// JSON text: `[{"name", "role", "phone", "email"}]`.
-    pub contacts: String,
+    /// Sealed JSON text: `[{"name", "role", "phone", "email"}]`; none before any contact
+    /// was given.
+    pub contacts_sealed: Option<Vec<u8>>,
+    pub contacts_key_id: Option<String>,
     pub created_at: DateTime<Utc>,
+}
+
+impl PartnerRow {
+    pub fn sealed_contacts(&self) -> Option<Sealed> {
+        Some(Sealed {
+            key_id: self.contacts_key_id.clone()?,
+            bytes: self.contacts_sealed.clone()?,
+        })
+    }
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -40,7 +52,7 @@ pub struct CredentialRow {
 
 macro_rules! partner_columns {
     () => {
-        "id, name, kind, contacts::text AS contacts, created_at"
+        "id, name, kind, contacts_sealed, contacts_key_id, created_at"
     };
 }
 
@@ -77,19 +89,47 @@ pub async fn create_partner(
     pool: &PgPool,
     name: &str,
     kind: &str,
-    contacts: &str,
+    contacts: &Sealed,
 ) -> Result<PartnerRow, PartnerError> {
     sqlx::query_as(concat!(
-        "INSERT INTO partners (id, name, kind, contacts) VALUES ($1, $2, $3, $4::jsonb) RETURNING ",
+        "INSERT INTO partners (id, name, kind, contacts_sealed, contacts_key_id)
+         VALUES ($1, $2, $3, $4, $5) RETURNING ",
         partner_columns!()
     ))
     .bind(Uuid::new_v4())
     .bind(name)
     .bind(kind)
-    .bind(contacts)
+    .bind(&contacts.bytes)
+    .bind(&contacts.key_id)
     .fetch_one(pool)
     .await
     .map_err(|e| unique_violation(e, "a partner with this name is registered"))
+}
+
+/// Seals the contacts of partners registered while they were kept in clear, and empties
+/// the clear column; returns how many were sealed. Run at start: a no-op once done.
+pub async fn seal_clear_contacts(pool: &PgPool, vault: &Vault) -> Result<u64, sqlx::Error> {
+    let clear: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT id, contacts::text FROM partners
+         WHERE contacts_sealed IS NULL AND contacts <> '[]'::jsonb",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut sealed = 0;
+    for (id, contacts) in clear {
+        let value = vault.seal(&contacts);
+        sealed += sqlx::query(
+            "UPDATE partners SET contacts_sealed = $2, contacts_key_id = $3, contacts = '[]'
+             WHERE id = $1 AND contacts_sealed IS NULL",
+        )
+        .bind(id)
+        .bind(&value.bytes)
+        .bind(&value.key_id)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    }
+    Ok(sealed)
 }
 
 pub async fn find_partner(pool: &PgPool, id: Uuid) -> Result<Option<PartnerRow>, sqlx::Error> {
