@@ -13,6 +13,7 @@ pub mod db;
 pub mod error;
 pub mod grpc;
 pub mod metrics;
+pub mod page;
 pub mod partner;
 pub mod reflection;
 pub mod service;
