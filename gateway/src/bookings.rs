@@ -320,6 +320,19 @@ impl From<pb::Session> for Session {
 #[derive(Serialize, ToSchema)]
 pub struct SessionList {
     pub sessions: Vec<Session>,
+    /// Pass as `page_token` for the next page; absent on the last page (and after a move
+    /// or a cancellation, which answer every session changed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_page_token: Option<String>,
+}
+
+impl From<pb::ListSessionsResponse> for SessionList {
+    fn from(reply: pb::ListSessionsResponse) -> Self {
+        SessionList {
+            sessions: reply.sessions.into_iter().map(Session::from).collect(),
+            next_page_token: none_if_empty(reply.next_page_token),
+        }
+    }
 }
 
 /// A session to add to an offering.
@@ -501,6 +514,10 @@ pub struct SessionQuery {
     pub to: Option<String>,
     pub offering_id: Option<String>,
     pub series_id: Option<String>,
+    /// 1 to 200; default 50.
+    pub page_size: Option<u32>,
+    /// The previous page's `next_page_token`.
+    pub page_token: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -757,7 +774,7 @@ pub async fn create_facility(
     Ok((StatusCode::CREATED, Json(reply.into())))
 }
 
-/// Sessions in a time window.
+/// Sessions in a time window, in start order, a page at a time.
 #[utoipa::path(get, path = "/v1/centres/{centre_id}/sessions", tag = "bookings",
     params(("centre_id" = String, Path), SessionQuery),
     responses((status = 200, body = SessionList), (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -777,6 +794,8 @@ pub async fn list_sessions(
         to: optional_timestamp("to", &query.to)?,
         offering_id: query.offering_id.unwrap_or_default(),
         series_id: query.series_id.unwrap_or_default(),
+        page_size: query.page_size.unwrap_or(0),
+        page_token: query.page_token.unwrap_or_default(),
     };
     let reply = state
         .bookings
@@ -784,9 +803,7 @@ pub async fn list_sessions(
         .list_sessions(auth.grpc(request))
         .await?
         .into_inner();
-    Ok(Json(SessionList {
-        sessions: reply.sessions.into_iter().map(Session::from).collect(),
-    }))
+    Ok(Json(reply.into()))
 }
 
 /// Adds one session to an offering.
@@ -897,9 +914,7 @@ pub async fn move_session(
         .move_session(auth.grpc(request))
         .await?
         .into_inner();
-    Ok(Json(SessionList {
-        sessions: reply.sessions.into_iter().map(Session::from).collect(),
-    }))
+    Ok(Json(reply.into()))
 }
 
 /// Cancels a session, or it and every later one of its series.
@@ -928,9 +943,7 @@ pub async fn cancel_session(
         .cancel_session(auth.grpc(request))
         .await?
         .into_inner();
-    Ok(Json(SessionList {
-        sessions: reply.sessions.into_iter().map(Session::from).collect(),
-    }))
+    Ok(Json(reply.into()))
 }
 
 /// Bookings, newest first: a resident's history, an offering's or a session's list.

@@ -15,6 +15,7 @@ use maud::html;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::listing::{PAGE, every_page};
 use super::residents::urlencode;
 use super::{
     FieldErrors, Page, Posted, Refusal, Section, Staff, clock, csrf, date, general_errors, i18n,
@@ -59,18 +60,23 @@ async fn sessions_between(
     to: NaiveDate,
 ) -> Result<Vec<bk::Session>, Refusal> {
     let tz = zone(centre);
-    Ok(state
-        .bookings
-        .clone()
-        .list_sessions(staff.grpc(bk::ListSessionsRequest {
-            centre_id: centre.id.clone(),
-            from: Some(timestamp(start_of(tz, from))),
-            to: Some(timestamp(start_of(tz, to))),
-            ..Default::default()
-        }))
-        .await?
-        .into_inner()
-        .sessions)
+    every_page(|page_token| async move {
+        let reply = state
+            .bookings
+            .clone()
+            .list_sessions(staff.grpc(bk::ListSessionsRequest {
+                centre_id: centre.id.clone(),
+                from: Some(timestamp(start_of(tz, from))),
+                to: Some(timestamp(start_of(tz, to))),
+                page_size: PAGE,
+                page_token,
+                ..Default::default()
+            }))
+            .await?
+            .into_inner();
+        Ok::<_, Refusal>((reply.sessions, reply.next_page_token))
+    })
+    .await
 }
 
 async fn offerings(
@@ -233,18 +239,22 @@ async fn session_page(
         }))
         .await?
         .into_inner();
-    let bookings = state
-        .bookings
-        .clone()
-        .list_bookings(staff.grpc(bk::ListBookingsRequest {
-            centre_id: centre.id.clone(),
-            session_id: session.id.clone(),
-            page_size: 200,
-            ..Default::default()
-        }))
-        .await?
-        .into_inner()
-        .bookings;
+    let bookings = every_page(|page_token| async {
+        let reply = state
+            .bookings
+            .clone()
+            .list_bookings(staff.grpc(bk::ListBookingsRequest {
+                centre_id: centre.id.clone(),
+                session_id: session.id.clone(),
+                page_size: PAGE,
+                page_token,
+                ..Default::default()
+            }))
+            .await?
+            .into_inner();
+        Ok::<_, Refusal>((reply.bookings, reply.next_page_token))
+    })
+    .await?;
     let mut names: HashMap<String, String> = HashMap::new();
     for b in &bookings {
         if b.resident_id.is_empty() || names.contains_key(&b.resident_id) {

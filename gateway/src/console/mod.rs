@@ -11,6 +11,7 @@ mod dashboard;
 mod evaluation;
 mod finance;
 mod i18n;
+mod listing;
 mod protect;
 mod residents;
 mod session;

@@ -3,6 +3,7 @@
 use chrono::{Duration, NaiveTime, Utc};
 use linli_platform::auth::{Access, Caller, caller, partner_centre, scoped_centre};
 use linli_platform::error::Violations;
+use linli_platform::page::{Page, PageRequest};
 use linli_platform::wire::{instant, optional_id, parse_id};
 use linli_proto::bookings::v1 as pb;
 use linli_proto::bookings::v1::bookings_server::Bookings;
@@ -23,9 +24,6 @@ use crate::store::{
 const OFFERINGS_WRITE: &str = "bookings.offerings:write";
 const OFFERINGS_READ: &str = "bookings.offerings:read";
 const BOOKINGS_READ: &str = "bookings.bookings:read";
-
-const DEFAULT_PAGE: u32 = 50;
-const MAX_PAGE: u32 = 200;
 
 pub struct BookingsApi {
     pool: PgPool,
@@ -707,11 +705,16 @@ impl Bookings for BookingsApi {
             offering: optional_id("offering_id", &req.offering_id)?,
             series: optional_id("series_id", &req.series_id)?,
         };
-        let rows = store::list_sessions(&self.pool, &filter)
+        let page = PageRequest::parse("bookings.sessions", req.page_size, &req.page_token)?;
+        let rows = store::list_sessions(&self.pool, &filter, page.after(), page.limit())
             .await
             .map_err(Error::from)?;
+        let page = page
+            .page(rows, |row| (row.starts_at, row.id))
+            .map(session_to_pb);
         Ok(Response::new(pb::ListSessionsResponse {
-            sessions: rows.into_iter().map(session_to_pb).collect(),
+            sessions: page.rows,
+            next_page_token: page.next_page_token,
         }))
     }
 
@@ -741,8 +744,10 @@ impl Bookings for BookingsApi {
         let rows =
             retrying(|| store::move_sessions(pool, centre, session, following, starts, duration))
                 .await?;
+        // Every session changed, whole: a change is not a list to page.
         Ok(Response::new(pb::ListSessionsResponse {
             sessions: rows.into_iter().map(session_to_pb).collect(),
+            next_page_token: String::new(),
         }))
     }
 
@@ -763,8 +768,10 @@ impl Bookings for BookingsApi {
         let rows =
             retrying(|| store::cancel_sessions(pool, centre, session, following, Utc::now()))
                 .await?;
+        // Every session changed, whole: a change is not a list to page.
         Ok(Response::new(pb::ListSessionsResponse {
             sessions: rows.into_iter().map(session_to_pb).collect(),
+            next_page_token: String::new(),
         }))
     }
 
@@ -906,19 +913,7 @@ impl Bookings for BookingsApi {
             let row = store::find_offering(&mut conn, centre, offering).await?;
             provided_by(&row, partner)?;
         }
-        let size = match req.page_size {
-            0 => DEFAULT_PAGE,
-            n if n > MAX_PAGE => {
-                return Err(Violations::one("page_size", "must be at most 200").into());
-            }
-            n => n,
-        };
-        let before = match req.page_token.as_str() {
-            "" => None,
-            token => Some(token.parse::<i64>().map_err(|_| {
-                Violations::one("page_token", "is not a token this service issued")
-            })?),
-        };
+        let page = PageRequest::<i64>::parse("bookings.bookings", req.page_size, &req.page_token)?;
         let resident = optional_id("resident_id", &req.resident_id)?;
         // A partner asking after one resident learns nothing of one who did not consent,
         // not even that they booked.
@@ -937,20 +932,15 @@ impl Bookings for BookingsApi {
             offering: optional_id("offering_id", &req.offering_id)?,
             session: optional_id("session_id", &req.session_id)?,
             status: status_text(req.status).map(str::to_owned),
-            before,
-            limit: i64::from(size) + 1,
+            before: page.after(),
+            limit: page.limit(),
             provider: partner,
         };
-        let mut views = store::list_bookings(&self.pool, &filter).await?;
-        let next_page_token = if views.len() > size as usize {
-            views.truncate(size as usize);
-            views
-                .last()
-                .map(|v| v.booking.arrival.to_string())
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let views = store::list_bookings(&self.pool, &filter).await?;
+        let Page {
+            rows: views,
+            next_page_token,
+        } = page.page(views, |view| view.booking.arrival);
         if partner.is_none() {
             return Ok(Response::new(pb::ListBookingsResponse {
                 bookings: views.into_iter().map(booking_to_pb).collect(),

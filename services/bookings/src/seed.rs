@@ -237,6 +237,8 @@ async fn week(
             offering: Some(lecture.id),
             series: None,
         },
+        None,
+        1,
     )
     .await?;
 

@@ -723,9 +723,13 @@ pub struct SessionFilter {
     pub series: Option<Uuid>,
 }
 
+/// Sessions matching `filter` in start order, after the keyset `after` (start, id), at most
+/// `limit` of them.
 pub async fn list_sessions(
     pool: &PgPool,
     filter: &SessionFilter,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
 ) -> Result<Vec<SessionRow>, sqlx::Error> {
     sqlx::query_as(concat!(
         "SELECT ",
@@ -736,13 +740,17 @@ pub async fn list_sessions(
            AND ($3::timestamptz IS NULL OR s.starts_at < $3)
            AND ($4::uuid IS NULL OR s.offering_id = $4)
            AND ($5::uuid IS NULL OR s.series_id = $5)
-         ORDER BY s.starts_at, s.id LIMIT 1000"
+           AND ($6::timestamptz IS NULL OR (s.starts_at, s.id) > ($6, $7))
+         ORDER BY s.starts_at, s.id LIMIT $8"
     ))
     .bind(filter.centre)
     .bind(filter.from)
     .bind(filter.to)
     .bind(filter.offering)
     .bind(filter.series)
+    .bind(after.map(|(at, _)| at))
+    .bind(after.map(|(_, id)| id))
+    .bind(limit)
     .fetch_all(pool)
     .await
 }

@@ -1,0 +1,172 @@
+//! One paging rule for every list, end to end through the gateway: a list longer than a
+//! page answers `next_page_token` until its last page, and following the tokens yields
+//! every row exactly once, in the list's order, with no cut-off (lists used to stop at
+//! 1,000 rows, or 500, or 200, without saying so); a page size over 200 is refused naming
+//! `page_size`, and a token that was forged or issued for another list naming
+//! `page_token`.
+
+use std::collections::HashSet;
+
+use linli_platform::auth::Role;
+use linli_tests::TestPlatform;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// Every row of a list: follows `next_page_token` from the first page at `page_size`;
+/// the rows (from the array `field` of each page) and how many pages it took.
+async fn every_page(
+    platform: &TestPlatform,
+    token: &str,
+    path: &str,
+    field: &str,
+    page_size: u32,
+) -> (Vec<Value>, usize) {
+    let separator = if path.contains('?') { '&' } else { '?' };
+    let mut rows = Vec::new();
+    let mut pages = 0;
+    let mut page_token = String::new();
+    loop {
+        let mut url = format!("{path}{separator}page_size={page_size}");
+        if !page_token.is_empty() {
+            url.push_str(&format!("&page_token={page_token}"));
+        }
+        let (status, body) = platform.get_json(token, &url).await;
+        assert_eq!(status, StatusCode::OK, "{url}: {body}");
+        let page = body[field].as_array().expect("an array of rows");
+        assert!(
+            page.len() <= page_size as usize,
+            "{} rows on a page of {page_size}",
+            page.len()
+        );
+        rows.extend(page.iter().cloned());
+        pages += 1;
+        match body.get("next_page_token").and_then(Value::as_str) {
+            Some(next) if !next.is_empty() => {
+                assert_eq!(
+                    page.len(),
+                    page_size as usize,
+                    "only a full page has a next one"
+                );
+                page_token = next.to_owned();
+            }
+            _ => return (rows, pages),
+        }
+    }
+}
+
+fn ids(rows: &[Value]) -> Vec<String> {
+    rows.iter()
+        .map(|row| row["id"].as_str().expect("an id").to_owned())
+        .collect()
+}
+
+/// Asserts no id repeats and the ids are exactly `expected`.
+fn assert_each_once(rows: &[Value], expected: &HashSet<String>) {
+    let ids = ids(rows);
+    let unique: HashSet<String> = ids.iter().cloned().collect();
+    assert_eq!(unique.len(), ids.len(), "a row came twice");
+    assert_eq!(&unique, expected, "rows missing or foreign");
+}
+
+/// The refusals every paged list shares: a page over the maximum, a forged token and a
+/// token of another list.
+async fn assert_refuses_bad_paging(
+    platform: &TestPlatform,
+    token: &str,
+    path: &str,
+    foreign_token: &str,
+) {
+    let separator = if path.contains('?') { '&' } else { '?' };
+    let (status, body) = platform
+        .get_json(token, &format!("{path}{separator}page_size=201"))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+    assert_eq!(body["errors"][0]["field"], "page_size", "{path}: {body}");
+    for forged in ["bm90LWEtdG9rZW4", "not%20a%20token", foreign_token] {
+        let (status, body) = platform
+            .get_json(token, &format!("{path}{separator}page_token={forged}"))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {forged}: {body}");
+        assert_eq!(body["errors"][0]["field"], "page_token", "{path}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn twelve_hundred_sessions_of_one_offering_come_back_in_start_order_across_pages_with_none_cut()
+ {
+    let platform = TestPlatform::start().await;
+    let centre = platform.bookable_centre("Asia/Shanghai").await;
+    let token = platform.token(&[Role::CentreManager], &[centre]);
+    let base = format!("/v1/centres/{centre}");
+    let (status, offering) = platform
+        .post_json(
+            &token,
+            &format!("{base}/offerings"),
+            &json!({ "category": "culture_education", "kind": "course", "name": "晨练", "capacity": 30 }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{offering}");
+    let offering = offering["id"].as_str().expect("an id");
+    // Three daily series of 400 (a series holds at most 500), an hour apart: 1,200
+    // sessions, more than the 1,000 the list used to stop at.
+    let mut created = HashSet::new();
+    for start in ["07:00", "08:00", "09:00"] {
+        let (status, series) = platform
+            .post_json(
+                &token,
+                &format!("{base}/series"),
+                &json!({ "offering_id": offering, "weekdays": [1, 2, 3, 4, 5, 6, 7],
+                         "start_time": start, "duration_minutes": 45,
+                         "starts_on": "2027-01-01", "count": 400 }),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{series}");
+        let sessions = series["sessions"].as_array().expect("sessions");
+        assert_eq!(sessions.len(), 400);
+        created.extend(ids(sessions));
+    }
+    assert_eq!(created.len(), 1200);
+
+    let list = format!("{base}/sessions?offering_id={offering}");
+    let (rows, pages) = every_page(&platform, &token, &list, "sessions", 200).await;
+    assert_eq!(rows.len(), 1200, "every session, none cut off");
+    assert_eq!(pages, 6);
+    assert_each_once(&rows, &created);
+    let starts: Vec<&str> = rows
+        .iter()
+        .map(|s| s["starts_at"].as_str().expect("starts_at"))
+        .collect();
+    assert!(
+        starts.windows(2).all(|pair| pair[0] <= pair[1]),
+        "in start order"
+    );
+    // The default page is 50, and says there is more.
+    let (status, first) = platform.get_json(&token, &list).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["sessions"].as_array().map(Vec::len), Some(50));
+    let session_token = first["next_page_token"].as_str().expect("a next page");
+
+    // A bookings token is not a sessions token, and the other way round.
+    let (_, bookings) = platform.get_json(&token, &format!("{base}/bookings")).await;
+    assert!(bookings["next_page_token"].is_null(), "no bookings yet");
+    assert_refuses_bad_paging(&platform, &token, &list, &foreign_token(&platform)).await;
+    assert_refuses_bad_paging(
+        &platform,
+        &token,
+        &format!("{base}/bookings"),
+        session_token,
+    )
+    .await;
+    platform.stop().await;
+}
+
+/// A token the registry's resident list issued, to offer to other lists.
+fn foreign_token(_platform: &TestPlatform) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
+        json!([1, "registry.residents", ["2026-01-01T00:00:00Z", Uuid::nil()]]).to_string(),
+    )
+}
