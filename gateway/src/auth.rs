@@ -1,10 +1,14 @@
 //! Bearer authentication at the gateway. The gateway refuses a bad token early, but the
-//! token itself travels on to the services, which check it again.
+//! token itself travels on to the services, which check it again. A token issued for a
+//! console session (the JWT half of the console's cookie) is good only while the registry
+//! says the session is live: asked on every request, so signing out or a disabled account
+//! closes the API at once, where the services learn of it from the session's event.
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use linli_platform::auth::{AuthError, Caller};
+use linli_platform::auth::{AuthError, CONSOLE_SUBJECT, Caller, Role};
+use linli_proto::registry::v1 as pb;
 use uuid::Uuid;
 
 use crate::AppState;
@@ -14,12 +18,19 @@ use crate::problem::Problem;
 pub struct Authenticated {
     pub caller: Caller,
     token: String,
+    /// A POST's `Idempotency-Key`, forwarded with its calls (the services honour it for
+    /// creates and ignore it otherwise).
+    idempotency_key: Option<String>,
 }
 
 impl Authenticated {
     /// A caller whose token was verified elsewhere (the console's session cookie).
     pub fn new(caller: Caller, token: String) -> Self {
-        Authenticated { caller, token }
+        Authenticated {
+            caller,
+            token,
+            idempotency_key: None,
+        }
     }
 
     /// A gRPC request carrying the caller's token and the current trace context, with the
@@ -36,6 +47,9 @@ impl Authenticated {
             .parse()
             .expect("a token that verified is plain ASCII");
         request.metadata_mut().insert("authorization", bearer);
+        if let Some(key) = &self.idempotency_key {
+            linli_platform::idempotency::attach(request.metadata_mut(), key);
+        }
         linli_platform::telemetry::inject_into_metadata(request.metadata_mut());
         request
     }
@@ -52,6 +66,51 @@ impl Authenticated {
     }
 }
 
+/// A request with the console's own identity, for the registry's password and session
+/// calls.
+pub(crate) fn system_request<T>(state: &AppState, message: T) -> tonic::Request<T> {
+    let token = state.keys.issue(
+        CONSOLE_SUBJECT,
+        &[Role::DistrictAdmin],
+        &[],
+        chrono::Duration::minutes(1),
+    );
+    let caller = state
+        .keys
+        .verify(&token)
+        .expect("a token just issued verifies");
+    Authenticated::new(caller, token).grpc(message)
+}
+
+/// Whether the console `session` a token of `caller` was issued for is still live: not
+/// ended, not expired, its account enabled, and the token's own subject.
+pub(crate) async fn session_is_live(
+    state: &AppState,
+    caller: &Caller,
+    session: Uuid,
+) -> Result<Option<pb::StaffAccount>, tonic::Status> {
+    let checked = state
+        .registry
+        .clone()
+        .get_staff_session(system_request(
+            state,
+            pb::GetStaffSessionRequest {
+                session_id: session.to_string(),
+            },
+        ))
+        .await;
+    match checked {
+        Ok(found) => {
+            let found = found.into_inner();
+            Ok(found
+                .account
+                .filter(|account| found.active && account.username == caller.subject))
+        }
+        Err(status) if status.code() == tonic::Code::NotFound => Ok(None),
+        Err(status) => Err(status),
+    }
+}
+
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = Problem;
 
@@ -65,14 +124,44 @@ impl FromRequestParts<AppState> for Authenticated {
             .and_then(|v| v.to_str().ok());
         match state.keys.verify_bearer(header) {
             Ok(caller) => {
+                if let Some(session) = caller.session
+                    && session_is_live(state, &caller, session).await?.is_none()
+                {
+                    return Err(ended());
+                }
                 let token = header
                     .and_then(|h| h.split_once(' '))
                     .map(|(_, token)| token.trim().to_owned())
                     .unwrap_or_default();
-                Ok(Authenticated { caller, token })
+                let idempotency_key = idempotency_key(parts)?;
+                Ok(Authenticated {
+                    caller,
+                    token,
+                    idempotency_key,
+                })
             }
             Err(AuthError::Missing) => Err(Problem::unauthorized("a bearer token is required")),
+            Err(AuthError::SessionEnded) => Err(ended()),
             Err(_) => Err(Problem::unauthorized("the bearer token is not valid")),
         }
     }
+}
+
+/// A POST's `Idempotency-Key`, checked: every create honours it (see
+/// `linli_platform::idempotency`).
+fn idempotency_key(parts: &Parts) -> Result<Option<String>, Problem> {
+    use linli_platform::idempotency::{HEADER, METADATA, parse_key};
+    match parts.headers.get(METADATA) {
+        Some(value) if parts.method == axum::http::Method::POST => {
+            parse_key(value.as_bytes()).map(Some).map_err(|violations| {
+                let reason = violations.0.first().map_or("", |v| v.reason.as_str());
+                Problem::invalid_field(HEADER, reason)
+            })
+        }
+        _ => Ok(None),
+    }
+}
+
+fn ended() -> Problem {
+    Problem::unauthorized("the session this token was issued for has ended; sign in again")
 }

@@ -89,6 +89,11 @@ impl Event for events::v1::ResidentUpdated {
     const TYPE: &'static str = "linli.events.v1.ResidentUpdated";
 }
 
+impl Event for events::v1::SessionEnded {
+    const ROUTING_KEY: &'static str = "registry.session.ended";
+    const TYPE: &'static str = "linli.events.v1.SessionEnded";
+}
+
 impl Event for events::v1::BookingConfirmed {
     const ROUTING_KEY: &'static str = "bookings.booking.confirmed";
     const TYPE: &'static str = "linli.events.v1.BookingConfirmed";

@@ -1,9 +1,10 @@
-//! Staff accounts: district admins and centre managers see the accounts they manage and
-//! create new ones (the registry decides who may create what).
+//! Staff accounts: district admins and centre managers see the accounts they manage,
+//! create new ones, and disable or enable them (the registry decides who may do what; a
+//! disabled account's sessions end at once, their tokens refused everywhere).
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use linli_platform::auth::Role;
 use linli_proto::registry::v1 as pb;
 use maud::html;
@@ -63,7 +64,7 @@ async fn page(
     let content = html! {
         @if let Some(name) = created { (notice(&format!("{}{name}", lang.pick("已创建账户 ", "Created account ")))) }
         table #accounts {
-            thead { tr { th { (lang.pick("用户名", "Username")) } th { (lang.pick("姓名", "Name")) } th { (lang.pick("角色", "Roles")) } th { (lang.pick("中心", "Centres")) } th { (lang.pick("状态", "State")) } } }
+            thead { tr { th { (lang.pick("用户名", "Username")) } th { (lang.pick("姓名", "Name")) } th { (lang.pick("角色", "Roles")) } th { (lang.pick("中心", "Centres")) } th { (lang.pick("状态", "State")) } th {} } }
             tbody {
                 @for a in &accounts {
                     tr {
@@ -72,6 +73,15 @@ async fn page(
                         td { @for r in &a.roles { span.tag { (i18n::term(lang, r)) } } }
                         td { @for c in &a.centre_ids { span.tag { (centre_name(c)) } } }
                         td { @if let Some(until) = instant(&a.locked_until) { span.badge.warn { (lang.pick("已锁定至 ", "locked until ")) (until.with_timezone(&chrono_tz::Asia::Shanghai).format("%H:%M")) } } @else if a.active { (lang.pick("正常", "active")) } @else { (lang.pick("停用", "disabled")) } }
+                        td {
+                            @if a.username != staff.caller.subject {
+                                form method="post" action=(format!("/accounts/{}/active", a.id)) {
+                                    (csrf(staff))
+                                    input type="hidden" name="active" value=(if a.active { "false" } else { "true" });
+                                    button type="submit" { (if a.active { lang.pick("停用", "Disable") } else { lang.pick("启用", "Enable") }) }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -173,4 +183,24 @@ pub async fn create(State(state): State<AppState>, posted: Posted) -> Page {
         .cloned()
         .collect();
     page(&state, staff, errors, &values, None).await
+}
+
+/// `POST /accounts/{account}/active` with `active=false` (or `true`): disables the account,
+/// ending its sessions, or enables it again.
+pub async fn set_active(
+    State(state): State<AppState>,
+    Path(account): Path<String>,
+    posted: Posted,
+) -> Page {
+    let staff = &posted.staff;
+    staff.require(Section::Accounts)?;
+    state
+        .registry
+        .clone()
+        .set_staff_account_active(staff.grpc(pb::SetStaffAccountActiveRequest {
+            account_id: account,
+            active: posted.get("active") == "true",
+        }))
+        .await?;
+    Ok(Redirect::to("/accounts").into_response())
 }

@@ -129,6 +129,7 @@ fn pages() -> Router<AppState> {
             post(evaluation::complete_follow_up),
         )
         .route("/accounts", get(accounts::list).post(accounts::create))
+        .route("/accounts/{account}/active", post(accounts::set_active))
 }
 
 /// The console's sections, in the order of the menu, and who may open each. The services

@@ -10,7 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Utc;
-use linli_platform::auth::{CONSOLE_SUBJECT, Caller, Role};
+use linli_platform::auth::{Caller, Role};
 use linli_proto::registry::v1 as pb;
 use maud::{DOCTYPE, html};
 use sha2::{Digest, Sha256};
@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::{FieldErrors, Lang, Refusal, Section, field, general_errors, instant};
 use crate::AppState;
-use crate::auth::Authenticated;
+use crate::auth::{Authenticated, session_is_live, system_request};
 
 const SESSION_COOKIE: &str = "linli_session";
 const PRE_COOKIE: &str = "linli_signin";
@@ -148,22 +148,6 @@ fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// A request with the console's own identity, for the registry's password and session
-/// calls.
-fn system_request<T>(state: &AppState, message: T) -> tonic::Request<T> {
-    let token = state.keys.issue(
-        CONSOLE_SUBJECT,
-        &[Role::DistrictAdmin],
-        &[],
-        chrono::Duration::minutes(1),
-    );
-    let caller = state
-        .keys
-        .verify(&token)
-        .expect("a token just issued verifies");
-    Authenticated::new(caller, token).grpc(message)
-}
-
 fn to_sign_in(parts: &Parts) -> Response {
     let next = parts
         .uri
@@ -205,27 +189,13 @@ impl FromRequestParts<AppState> for Staff {
         let (Ok(session), Ok(caller)) = (Uuid::parse_str(session), state.keys.verify(token)) else {
             return Err(to_sign_in(parts));
         };
-        let checked = state
-            .registry
-            .clone()
-            .get_staff_session(system_request(
-                state,
-                pb::GetStaffSessionRequest {
-                    session_id: session.to_string(),
-                },
-            ))
-            .await;
-        let account = match checked {
-            Ok(found) => {
-                let found = found.into_inner();
-                match found.account {
-                    Some(account) if found.active && account.username == caller.subject => account,
-                    _ => return Err(to_sign_in(parts)),
-                }
-            }
-            Err(status) if status.code() == tonic::Code::NotFound => {
-                return Err(to_sign_in(parts));
-            }
+        // The token must be the one issued with this session.
+        if caller.session.is_some_and(|issued_for| issued_for != session) {
+            return Err(to_sign_in(parts));
+        }
+        let account = match session_is_live(state, &caller, session).await {
+            Ok(Some(account)) => account,
+            Ok(None) => return Err(to_sign_in(parts)),
             Err(status) => return Err(Refusal::from(status).into_response()),
         };
         let auth = Authenticated::new(caller.clone(), token.to_owned());
@@ -459,7 +429,17 @@ pub async fn sign_in(
                     .collect();
                 let expires = instant(&session.expires_at).unwrap_or_else(Utc::now);
                 let ttl = expires - Utc::now();
-                let token = state.keys.issue(&account.username, &roles, &centres, ttl);
+                let Ok(session_id) = Uuid::parse_str(&session.id) else {
+                    let odd = tonic::Status::internal("the registry's session id is not a UUID");
+                    return Refusal::from(odd).into_response();
+                };
+                let token = state.keys.issue_for_session(
+                    &account.username,
+                    &roles,
+                    &centres,
+                    session_id,
+                    ttl,
+                );
                 let value = format!("{}.{token}", session.id);
                 let mut response = Redirect::to(safe_next(next)).into_response();
                 let secure = over_tls(&parts.headers);

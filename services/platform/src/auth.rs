@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::config::AuthArgs;
+use crate::revocation::Revocations;
 
 /// The HMAC key `linli token` and a local `linli serve` share when none is configured.
 pub const LOCAL_SECRET: &str = "linli-local-development-secret-change-me-in-production";
@@ -75,6 +76,11 @@ impl fmt::Display for Role {
     }
 }
 
+/// Who may hand a resident their copy of everything Linli holds about them (PIPL art. 45):
+/// the centre's manager and front desk, who see a resident's whole record. Each service
+/// checks its part of the copy against this one list.
+pub const RESIDENT_EXPORTERS: &[Role] = &[Role::CentreManager, Role::FrontDesk];
+
 /// What a token says.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Claims {
@@ -87,6 +93,10 @@ pub struct Claims {
     pub iss: String,
     pub iat: i64,
     pub exp: i64,
+    /// The console session the token was issued for: refused everywhere once the session
+    /// ends (see [`crate::revocation`]). Absent from other tokens, which only expire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
 }
 
 /// The verified identity behind a request.
@@ -98,6 +108,8 @@ pub struct Caller {
     /// A partner's scopes, each at one centre, from the agreements in force at the time of
     /// the call; empty for staff, whose roles say what they may do.
     pub scopes: BTreeSet<Grant>,
+    /// The console session the caller's token was issued for, if any.
+    pub session: Option<Uuid>,
 }
 
 /// One scope an agreement grants a partner at one centre, e.g. `bookings.bookings:read`.
@@ -135,6 +147,8 @@ pub enum AuthError {
     Missing,
     #[error("the bearer token is not valid: {0}")]
     Invalid(String),
+    #[error("the session this token was issued for has ended")]
+    SessionEnded,
     #[error("this role may not do that")]
     RoleDenied,
     #[error("the caller may not act for this centre")]
@@ -246,6 +260,7 @@ struct Keys {
     validation: Validation,
     audience: String,
     issuer: String,
+    revoked: Revocations,
 }
 
 impl TokenKeys {
@@ -262,12 +277,37 @@ impl TokenKeys {
                 validation,
                 audience: args.jwt_audience.clone(),
                 issuer: args.jwt_issuer.clone(),
+                revoked: Revocations::default(),
             }),
         }
     }
 
     /// A token for `subject` with these roles and centres, valid for `ttl`.
     pub fn issue(&self, subject: &str, roles: &[Role], centres: &[Uuid], ttl: Duration) -> String {
+        self.sign(subject, roles, centres, None, ttl)
+    }
+
+    /// A token for a console `session`: the same, and refused everywhere once the session
+    /// ends, before `ttl` is up.
+    pub fn issue_for_session(
+        &self,
+        subject: &str,
+        roles: &[Role],
+        centres: &[Uuid],
+        session: Uuid,
+        ttl: Duration,
+    ) -> String {
+        self.sign(subject, roles, centres, Some(session), ttl)
+    }
+
+    fn sign(
+        &self,
+        subject: &str,
+        roles: &[Role],
+        centres: &[Uuid],
+        sid: Option<Uuid>,
+        ttl: Duration,
+    ) -> String {
         let now = Utc::now();
         let claims = Claims {
             sub: subject.to_owned(),
@@ -277,6 +317,7 @@ impl TokenKeys {
             iss: self.inner.issuer.clone(),
             iat: now.timestamp(),
             exp: (now + ttl).timestamp(),
+            sid,
         };
         jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
@@ -286,7 +327,14 @@ impl TokenKeys {
         .expect("HS256 signing of serialisable claims cannot fail")
     }
 
-    /// Checks signature, algorithm, expiry, audience and issuer.
+    /// The sessions this process knows to have ended, which [`verify`](Self::verify)
+    /// refuses; shared by every clone of these keys.
+    pub fn revocations(&self) -> &Revocations {
+        &self.inner.revoked
+    }
+
+    /// Checks signature, algorithm, expiry, audience, issuer, and that the session the
+    /// token names (if any) has not ended.
     pub fn verify(&self, token: &str) -> Result<Caller, AuthError> {
         let data =
             jsonwebtoken::decode::<Claims>(token, &self.inner.decoding, &self.inner.validation)
@@ -301,11 +349,17 @@ impl TokenKeys {
                 "partners authenticate with a client certificate".into(),
             ));
         }
+        if let Some(session) = claims.sid
+            && self.inner.revoked.is_revoked(session)
+        {
+            return Err(AuthError::SessionEnded);
+        }
         Ok(Caller {
             subject: claims.sub,
             roles: claims.roles.into_iter().collect(),
             centres: claims.centres.into_iter().collect(),
             scopes: BTreeSet::new(),
+            session: claims.sid,
         })
     }
 
@@ -378,7 +432,7 @@ pub fn caller<T>(request: &tonic::Request<T>) -> Result<&Caller, tonic::Status> 
 impl From<AuthError> for tonic::Status {
     fn from(error: AuthError) -> Self {
         match error {
-            AuthError::Missing | AuthError::Invalid(_) => {
+            AuthError::Missing | AuthError::Invalid(_) | AuthError::SessionEnded => {
                 tonic::Status::unauthenticated(error.to_string())
             }
             AuthError::RoleDenied | AuthError::CentreDenied | AuthError::ScopeDenied(_) => {
@@ -406,6 +460,7 @@ mod tests {
             roles: roles.iter().copied().collect(),
             centres: centres.iter().copied().collect(),
             scopes: BTreeSet::new(),
+            session: None,
         }
     }
 
@@ -421,6 +476,29 @@ mod tests {
                 ..caller(&[Role::FrontDesk], &[centre])
             }
         );
+    }
+
+    #[test]
+    fn a_session_token_is_refused_once_its_session_ended_and_other_tokens_are_not() {
+        let keys = keys();
+        let (session, other) = (Uuid::new_v4(), Uuid::new_v4());
+        let token = keys.issue_for_session(
+            "desk-1",
+            &[Role::FrontDesk],
+            &[],
+            session,
+            Duration::hours(8),
+        );
+        let bystander =
+            keys.issue_for_session("desk-2", &[Role::FrontDesk], &[], other, Duration::hours(8));
+        let plain = keys.issue("desk-1", &[Role::FrontDesk], &[], Duration::hours(8));
+        assert_eq!(keys.verify(&token).map(|c| c.session), Ok(Some(session)));
+        keys.clone()
+            .revocations()
+            .revoke(session, Utc::now() + Duration::hours(8));
+        assert_eq!(keys.verify(&token), Err(AuthError::SessionEnded));
+        assert!(keys.verify(&bystander).is_ok());
+        assert_eq!(keys.verify(&plain).map(|c| c.session), Ok(None));
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod page;
 pub mod partner;
 pub mod reflection;
+pub mod revocation;
 pub mod service;
 pub mod telemetry;
 pub mod text;

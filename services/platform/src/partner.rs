@@ -255,6 +255,7 @@ impl Resolver {
             roles: [Role::Partner].into_iter().collect(),
             centres: scopes.iter().map(|grant| grant.centre).collect(),
             scopes,
+            session: None,
         })
     }
 }

@@ -18,6 +18,7 @@ use crate::auth::TokenKeys;
 use crate::bus::{Bus, Consumer, Handler, Relay};
 use crate::config::{BusArgs, DatabaseArgs};
 use crate::crypto::Vault;
+use crate::revocation::Revocations;
 
 /// Shared settings and handles for every role in a process.
 #[derive(Clone)]
@@ -52,6 +53,7 @@ pub struct Started {
     tasks: JoinSet<()>,
     shutdown: CancellationToken,
     in_process: crate::grpc::InProcess,
+    revocations: Revocations,
 }
 
 impl ServiceContext {
@@ -63,6 +65,11 @@ impl ServiceContext {
     pub async fn start(&self, service: &str, migrations: &Migrator) -> anyhow::Result<Started> {
         self.readiness.starting(service);
         let pool = self.connect_when_reachable(service, migrations).await?;
+        // Sessions that ended before this start are refused from the first call on.
+        let revocations = self.keys.revocations().clone();
+        if let Err(error) = revocations.load(&pool).await {
+            tracing::warn!(service, %error, "ended sessions not loaded yet; retrying shortly");
+        }
         let bus = Bus::new(self.bus.clone(), service).with_topology(self.topology);
         let bus_pool = {
             // Its housekeeping, and every connection it makes, belong to the bus runtime.
@@ -87,6 +94,12 @@ impl ServiceContext {
             Relay::new(bus_pool.clone(), bus.clone(), service).run(relay_stop.clone()),
             crate::bus::runtime(),
         );
+        tasks.spawn_on(
+            revocations
+                .clone()
+                .keep_fresh(bus_pool.clone(), relay_stop.clone()),
+            crate::bus::runtime(),
+        );
         Ok(Started {
             pool,
             bus,
@@ -96,6 +109,7 @@ impl ServiceContext {
             tasks,
             shutdown: self.shutdown.clone(),
             in_process: self.in_process.clone(),
+            revocations,
         })
     }
 
@@ -159,7 +173,8 @@ impl Started {
             self.bus.clone(),
             bindings,
             handler,
-        );
+        )
+        .revoking_into(self.revocations.clone());
         if let Err(error) = consumer.declare().await {
             tracing::warn!(error = %error, "the broker did not answer; the consumer declares its queue when it connects");
         }

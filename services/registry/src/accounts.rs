@@ -1,11 +1,17 @@
-//! The console's staff accounts over gRPC: creating and listing them for the people who
-//! manage them, and, for the console alone, checking passwords and keeping sessions.
+//! The console's staff accounts over gRPC: creating, listing, disabling and enabling them
+//! for the people who manage them, and, for the console alone, checking passwords and
+//! keeping sessions. A session that ends early (sign-out, a disabled account) is recorded
+//! as revoked and published as `registry.session.ended` in the same transaction, so every
+//! service refuses the tokens issued for it (see `linli_platform::revocation`).
 
 use chrono::{DateTime, Utc};
-use linli_platform::auth::{AuthError, Caller, caller};
+use linli_platform::auth::{AuthError, Caller, Role, caller};
+use linli_platform::bus::enqueue;
 use linli_platform::error::Violations;
+use linli_platform::revocation::{self, Revocations};
+use linli_platform::wire::parse_id;
 use linli_proto::registry::v1 as pb;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -13,7 +19,7 @@ use crate::domain::staff::{
     self, CONSOLE_SUBJECT, MAX_SESSION_TTL, NewAccount, SESSION_TTL, manages_accounts,
 };
 use crate::error::Error;
-use crate::events::timestamp;
+use crate::events::{self, timestamp};
 use crate::store::{self, StaffAccountRow};
 
 fn account(row: StaffAccountRow, now: DateTime<Utc>) -> pb::StaffAccount {
@@ -57,6 +63,13 @@ pub async fn create(
     .map_err(Error::from)?;
     if !new.may_be_created_by(&caller) {
         return Err(AuthError::CentreDenied.into());
+    }
+    // An account works at centres that exist (centres are never removed).
+    if !store::centres_exist(pool, &new.centres)
+        .await
+        .map_err(Error::from)?
+    {
+        return Err(linli_platform::directory::Error::UnknownCentre("centre_ids").into());
     }
     let password = new.password.clone();
     let hash = tokio::task::spawn_blocking(move || staff::hash_password(&password))
@@ -200,19 +213,106 @@ pub async fn get_session(
     }))
 }
 
+/// Records, in `tx`, that `session` ended before `expires_at`, and publishes it.
+async fn session_ended(
+    tx: &mut PgConnection,
+    session: Uuid,
+    expires_at: DateTime<Utc>,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    revocation::record(tx, session, expires_at).await?;
+    enqueue(
+        tx,
+        None,
+        &events::session_ended(session, expires_at, Utc::now(), reason),
+    )
+    .await?;
+    Ok(())
+}
+
 pub async fn end_session(
     pool: &PgPool,
+    revocations: &Revocations,
     request: Request<pb::EndStaffSessionRequest>,
 ) -> Result<Response<pb::StaffSession>, Status> {
     console_only(caller(&request)?)?;
     let id = session_id(&request.get_ref().session_id)?;
-    store::end_staff_session(pool, id)
+    let mut tx = pool.begin().await.map_err(Error::from)?;
+    let ended = store::end_staff_session(&mut tx, id)
         .await
         .map_err(Error::from)?;
+    if let Some(expires_at) = ended {
+        session_ended(&mut tx, id, expires_at, "signed_out")
+            .await
+            .map_err(Error::from)?;
+    }
+    tx.commit().await.map_err(Error::from)?;
+    if let Some(expires_at) = ended {
+        revocations.revoke(id, expires_at);
+    }
     Ok(Response::new(pb::StaffSession {
         id: id.to_string(),
         active: false,
         account: None,
         expires_at: None,
     }))
+}
+
+/// Disables an account, ending its sessions for every service at once, or enables it
+/// again; allowed to whoever may create such an account, never on one's own.
+pub async fn set_active(
+    pool: &PgPool,
+    revocations: &Revocations,
+    request: Request<pb::SetStaffAccountActiveRequest>,
+) -> Result<Response<pb::StaffAccount>, Status> {
+    let caller = caller(&request)?.clone();
+    if !manages_accounts(&caller) {
+        return Err(AuthError::RoleDenied.into());
+    }
+    let req = request.into_inner();
+    let id = parse_id("account_id", &req.account_id).map_err(Error::from)?;
+    let mut tx = pool.begin().await.map_err(Error::from)?;
+    let row = store::staff_account_by_id_for_update(&mut tx, id)
+        .await
+        .map_err(Error::from)?
+        .ok_or(Error::NotFound("account"))?;
+    let roles: Vec<Role> = row.roles.iter().filter_map(|r| Role::parse(r)).collect();
+    if !staff::may_manage(&caller, &roles, &row.centres) {
+        return Err(AuthError::CentreDenied.into());
+    }
+    if !req.active && row.username == caller.subject {
+        return Err(Error::from(Violations::one(
+            "account_id",
+            "is your own account; another manager disables it",
+        ))
+        .into());
+    }
+    let row = store::set_staff_account_active(&mut tx, id, req.active)
+        .await
+        .map_err(Error::from)?;
+    let ended = if req.active {
+        Vec::new()
+    } else {
+        store::end_staff_sessions_of(&mut tx, id)
+            .await
+            .map_err(Error::from)?
+    };
+    for (session, expires_at) in &ended {
+        session_ended(&mut tx, *session, *expires_at, "account_disabled")
+            .await
+            .map_err(Error::from)?;
+    }
+    tx.commit().await.map_err(Error::from)?;
+    for (session, expires_at) in &ended {
+        revocations.revoke(*session, *expires_at);
+    }
+    tracing::info!(
+        username = %row.username,
+        active = row.active,
+        sessions_ended = ended.len(),
+        by = %caller.subject,
+        "staff account {}",
+        if row.active { "enabled" } else { "disabled" }
+    );
+    Ok(Response::new(account(row, Utc::now())))
 }

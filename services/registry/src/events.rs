@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 pub use linli_platform::wire::timestamp;
 use linli_proto::events::v1::{
     CentreCreated, ResidentConsentChanged, ResidentErased, ResidentRegistered, ResidentUpdated,
+    SessionEnded,
 };
 use uuid::Uuid;
 
@@ -56,6 +57,22 @@ pub fn centre_created(centre: &crate::store::CentreRow) -> CentreCreated {
         code: centre.code.clone(),
         name: centre.name.clone(),
         time_zone: centre.time_zone.clone(),
+    }
+}
+
+/// A console session ended before `expires_at`: `reason` is "signed_out" or
+/// "account_disabled".
+pub fn session_ended(
+    session: Uuid,
+    expires_at: chrono::DateTime<chrono::Utc>,
+    ended_at: chrono::DateTime<chrono::Utc>,
+    reason: &str,
+) -> SessionEnded {
+    SessionEnded {
+        session_id: session.to_string(),
+        expires_at: Some(timestamp(expires_at)),
+        ended_at: Some(timestamp(ended_at)),
+        reason: reason.to_owned(),
     }
 }
 

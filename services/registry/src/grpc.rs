@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use linli_platform::auth::{Access, Caller, caller, partner_centre, scoped_centre};
 use linli_platform::crypto::{CryptoError, Vault};
 use linli_platform::error::Violations;
+use linli_platform::revocation::Revocations;
 use linli_platform::wire::parse_id;
 use linli_proto::registry::v1 as pb;
 use linli_proto::registry::v1::registry_server::Registry;
@@ -36,11 +37,17 @@ const MAX_PAGE: u32 = 200;
 pub struct RegistryApi {
     pool: PgPool,
     vault: Vault,
+    /// Sessions ended here are refused by this process at once.
+    revocations: Revocations,
 }
 
 impl RegistryApi {
-    pub fn new(pool: PgPool, vault: Vault) -> Self {
-        RegistryApi { pool, vault }
+    pub fn new(pool: PgPool, vault: Vault, revocations: Revocations) -> Self {
+        RegistryApi {
+            pool,
+            vault,
+            revocations,
+        }
     }
 
     /// The resident as this caller may see it; `reveal_national_id` only after the caller
@@ -903,7 +910,14 @@ impl Registry for RegistryApi {
         &self,
         request: Request<pb::EndStaffSessionRequest>,
     ) -> Result<Response<pb::StaffSession>, Status> {
-        crate::accounts::end_session(&self.pool, request).await
+        crate::accounts::end_session(&self.pool, &self.revocations, request).await
+    }
+
+    async fn set_staff_account_active(
+        &self,
+        request: Request<pb::SetStaffAccountActiveRequest>,
+    ) -> Result<Response<pb::StaffAccount>, Status> {
+        crate::accounts::set_active(&self.pool, &self.revocations, request).await
     }
 }
 

@@ -35,7 +35,11 @@ pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result
     if sealed > 0 {
         tracing::info!(sealed, "partner contacts sealed that were kept in clear");
     }
-    let api = grpc::RegistryApi::new(started.pool.clone(), ctx.vault.clone());
+    let api = grpc::RegistryApi::new(
+        started.pool.clone(),
+        ctx.vault.clone(),
+        ctx.keys.revocations().clone(),
+    );
     // Spreadsheet imports arrive in one message: allow files of up to 64 MiB. Every string
     // of every request is checked for control characters first.
     let server = linli_platform::text::Checked::new(

@@ -1148,10 +1148,63 @@ pub async fn find_staff_session(
     Ok(row.map(|r| (r.expires_at, r.ended, r.account)))
 }
 
-pub async fn end_staff_session(pool: &PgPool, session: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE staff_sessions SET ended_at = now() WHERE id = $1 AND ended_at IS NULL")
-        .bind(session)
-        .execute(pool)
-        .await?;
-    Ok(())
+/// Ends a session; its expiry when it was still live (ended only now, not expired).
+pub async fn end_staff_session(
+    tx: &mut PgConnection,
+    session: Uuid,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE staff_sessions SET ended_at = now()
+          WHERE id = $1 AND ended_at IS NULL AND expires_at > now()
+         RETURNING expires_at",
+    )
+    .bind(session)
+    .fetch_optional(tx)
+    .await
+}
+
+/// Ends every live session of an account: each one's id and expiry.
+pub async fn end_staff_sessions_of(
+    tx: &mut PgConnection,
+    account: Uuid,
+) -> Result<Vec<(Uuid, DateTime<Utc>)>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE staff_sessions SET ended_at = now()
+          WHERE account_id = $1 AND ended_at IS NULL AND expires_at > now()
+         RETURNING id, expires_at",
+    )
+    .bind(account)
+    .fetch_all(tx)
+    .await
+}
+
+/// The account with this id, locked for the rest of `tx`.
+pub async fn staff_account_by_id_for_update(
+    tx: &mut PgConnection,
+    account: Uuid,
+) -> Result<Option<StaffAccountRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM staff_accounts WHERE id = $1 FOR UPDATE"
+    ))
+    .bind(account)
+    .fetch_optional(tx)
+    .await
+}
+
+/// Disables or enables an account.
+pub async fn set_staff_account_active(
+    tx: &mut PgConnection,
+    account: Uuid,
+    active: bool,
+) -> Result<StaffAccountRow, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "UPDATE staff_accounts SET active = $2 WHERE id = $1 RETURNING ",
+        account_columns!()
+    ))
+    .bind(account)
+    .bind(active)
+    .fetch_one(tx)
+    .await
 }

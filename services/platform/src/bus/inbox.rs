@@ -27,6 +27,7 @@ use uuid::Uuid;
 use super::{Bus, backoff};
 use crate::error::{error_chain, is_transient_db_error};
 use crate::metrics::{EVENT_LAG, EVENTS_CONSUMED, EVENTS_REDELIVERED};
+use crate::revocation::{self, Revocations};
 use crate::telemetry;
 
 const PREFETCH: u16 = 64;
@@ -179,6 +180,8 @@ pub struct Consumer<H> {
     bus: Bus,
     bindings: Vec<String>,
     handler: H,
+    /// Where the sessions this consumer learns have ended are refused at once.
+    revocations: Option<Revocations>,
 }
 
 impl<H: Handler> Consumer<H> {
@@ -191,6 +194,22 @@ impl<H: Handler> Consumer<H> {
             bus,
             bindings: bindings.iter().map(|b| (*b).to_owned()).collect(),
             handler,
+            revocations: None,
+        }
+    }
+
+    /// Also tells `revocations` of each session end it applies, as soon as it commits
+    /// (without, the end is in the table only, for the next [`Revocations::load`]).
+    pub fn revoking_into(mut self, revocations: Revocations) -> Self {
+        self.revocations = Some(revocations);
+        self
+    }
+
+    fn revoke(&self, ended: &[(Uuid, DateTime<Utc>)]) {
+        if let Some(revocations) = &self.revocations {
+            for (session, expires_at) in ended {
+                revocations.revoke(*session, *expires_at);
+            }
         }
     }
 
@@ -223,6 +242,13 @@ impl<H: Handler> Consumer<H> {
                 == 1;
             if !fresh {
                 return Ok(Outcome::Duplicate);
+            }
+            // The platform's own events never reach the service's handler.
+            if revocation::is_platform_event(&event.routing_key) {
+                let ended = revocation::apply(event, &mut tx).await?;
+                tx.commit().await?;
+                self.revoke(&[ended]);
+                return Ok(Outcome::Applied);
             }
             self.handler.handle(event, &mut tx).await?;
             tx.commit().await?;
@@ -362,12 +388,25 @@ impl<H: Handler> Consumer<H> {
                 applying.push(event);
                 outcomes.push("applied");
             }
-            let work = self.handler.handle_batch(&applying, &mut tx);
-            match spans.first() {
-                Some(span) => work.instrument(span.clone()).await?,
-                None => work.await?,
+            // The platform's own events never reach the service's handler.
+            let mut ended = Vec::new();
+            let mut services = Vec::with_capacity(applying.len());
+            for event in applying {
+                if revocation::is_platform_event(&event.routing_key) {
+                    ended.push(revocation::apply(event, &mut tx).await?);
+                } else {
+                    services.push(event);
+                }
+            }
+            if !services.is_empty() {
+                let work = self.handler.handle_batch(&services, &mut tx);
+                match spans.first() {
+                    Some(span) => work.instrument(span.clone()).await?,
+                    None => work.await?,
+                }
             }
             tx.commit().await?;
+            self.revoke(&ended);
             drop(spans);
             Ok(outcomes)
         }

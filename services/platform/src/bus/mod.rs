@@ -184,9 +184,11 @@ impl Bus {
             .await
     }
 
-    /// Declares `consumer`'s quorum queue bound to `bindings` (routing-key patterns), with
-    /// its delivery limit and its dead-letter queue. Dead-lettering is at-least-once, so a
-    /// poison message reaches the dead-letter queue even if the broker fails meanwhile.
+    /// Declares `consumer`'s quorum queue bound to `bindings` (routing-key patterns) and to
+    /// the platform's own routing keys (see [`crate::revocation`], applied by every
+    /// consumer without its service's handler), with its delivery limit and its
+    /// dead-letter queue. Dead-lettering is at-least-once, so a poison message reaches the
+    /// dead-letter queue even if the broker fails meanwhile.
     pub async fn declare_queue(
         &self,
         channel: &Channel,
@@ -232,7 +234,7 @@ impl Bus {
         channel
             .queue_declare(queue.clone().into(), durable, args)
             .await?;
-        for binding in bindings {
+        for binding in bindings.iter().chain(crate::revocation::BINDINGS) {
             channel
                 .queue_bind(
                     queue.clone().into(),

@@ -203,6 +203,7 @@ mod tests {
             roles: roles.iter().copied().collect(),
             centres: Default::default(),
             scopes: Default::default(),
+            session: None,
         }
     }
 

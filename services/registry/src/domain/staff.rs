@@ -108,13 +108,20 @@ impl NewAccount {
     /// Whether `caller` may create this account: a district admin any; a centre manager
     /// only accounts within their own centres, and never a district admin.
     pub fn may_be_created_by(&self, caller: &Caller) -> bool {
-        if caller.is_district_wide() {
-            return true;
-        }
-        caller.roles.contains(&Role::CentreManager)
-            && !self.roles.contains(&Role::DistrictAdmin)
-            && self.centres.iter().all(|c| caller.centres.contains(c))
+        may_manage(caller, &self.roles, &self.centres)
     }
+}
+
+/// Whether `caller` may create, disable or enable an account with these roles and
+/// centres: a district admin any; a centre manager only accounts within their own
+/// centres, and never a district admin.
+pub fn may_manage(caller: &Caller, roles: &[Role], centres: &[Uuid]) -> bool {
+    if caller.is_district_wide() {
+        return true;
+    }
+    caller.roles.contains(&Role::CentreManager)
+        && !roles.contains(&Role::DistrictAdmin)
+        && centres.iter().all(|c| caller.centres.contains(c))
 }
 
 /// Whether `caller` manages accounts at all.
@@ -222,6 +229,7 @@ mod tests {
             roles: [Role::CentreManager].into(),
             centres: [own].into(),
             scopes: Default::default(),
+            session: None,
         };
         let desk = |centre: Uuid| {
             NewAccount::parse(
