@@ -270,6 +270,32 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("seeding the demo console accounts")?;
             pool.close().await;
+            // Every service's directory learns the district now, as the registry's events
+            // will tell it once the platform runs.
+            let announced: Vec<linli_platform::directory::Centre> = centres
+                .iter()
+                .map(|(centre, _)| {
+                    Ok(linli_platform::directory::Centre {
+                        id: centre.id,
+                        code: centre.code.clone(),
+                        name: centre.name.clone(),
+                        time_zone: linli_platform::directory::parse_zone(&centre.time_zone)
+                            .context("a demo centre's time zone")?,
+                    })
+                })
+                .collect::<anyhow::Result<_>>()?;
+            for (service, migrator) in [
+                (linli_bookings::SERVICE, &linli_bookings::MIGRATOR),
+                (linli_volunteers::SERVICE, &linli_volunteers::MIGRATOR),
+                (linli_finance::SERVICE, &linli_finance::MIGRATOR),
+                (linli_evaluation::SERVICE, &linli_evaluation::MIGRATOR),
+            ] {
+                let pool = linli_platform::db::connect(&database, service, migrator).await?;
+                linli_platform::directory::record_announced(&pool, &announced, &facts)
+                    .await
+                    .with_context(|| format!("filling the {service} directory"))?;
+                pool.close().await;
+            }
             let bookings = linli_platform::db::connect(
                 &database,
                 linli_bookings::SERVICE,
@@ -278,10 +304,7 @@ async fn main() -> anyhow::Result<()> {
             .await?;
             let demo_centres: Vec<linli_bookings::seed::DemoCentre> = centres
                 .iter()
-                .map(|(centre, _)| linli_bookings::seed::DemoCentre {
-                    id: centre.id,
-                    time_zone: centre.time_zone.clone(),
-                })
+                .map(|(centre, _)| linli_bookings::seed::DemoCentre { id: centre.id })
                 .collect();
             let booked = linli_bookings::seed::demo(&bookings, &demo_centres, &facts, today)
                 .await
@@ -293,11 +316,8 @@ async fn main() -> anyhow::Result<()> {
                 &linli_volunteers::MIGRATOR,
             )
             .await?;
-            let zones: Vec<(uuid::Uuid, String)> = centres
-                .iter()
-                .map(|(centre, _)| (centre.id, centre.time_zone.clone()))
-                .collect();
-            let enlisted = linli_volunteers::seed::demo(&volunteers, &zones, &facts, today)
+            let ids: Vec<Uuid> = centres.iter().map(|(centre, _)| centre.id).collect();
+            let enlisted = linli_volunteers::seed::demo(&volunteers, &ids, &facts, today)
                 .await
                 .context("seeding the demo workforce")?;
             volunteers.close().await;
@@ -318,7 +338,6 @@ async fn main() -> anyhow::Result<()> {
                 &linli_finance::MIGRATOR,
             )
             .await?;
-            let ids: Vec<Uuid> = centres.iter().map(|(centre, _)| centre.id).collect();
             for books in linli_finance::seed::demo(&finance, &vault, &ids, today)
                 .await
                 .context("seeding the demo books")?

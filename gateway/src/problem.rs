@@ -89,17 +89,18 @@ impl From<tonic::Status> for Problem {
             Code::DeadlineExceeded | Code::Cancelled => StatusCode::GATEWAY_TIMEOUT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        if http == StatusCode::BAD_REQUEST {
-            let errors = violations_of(&status)
-                .into_iter()
-                .map(|v| FieldError {
-                    field: v.field,
-                    reason: v.reason,
-                })
-                .collect::<Vec<_>>();
-            if !errors.is_empty() {
-                return Problem::invalid(errors);
-            }
+        // A bad request names its fields; so does a refusal of a write that names a centre,
+        // resident, staff member or partner the service's directory does not know (404,
+        // 422): the field is named whatever the status.
+        let errors = violations_of(&status)
+            .into_iter()
+            .map(|v| FieldError {
+                field: v.field,
+                reason: v.reason,
+            })
+            .collect::<Vec<_>>();
+        if http == StatusCode::BAD_REQUEST && !errors.is_empty() {
+            return Problem::invalid(errors);
         }
         let detail = match http {
             StatusCode::INTERNAL_SERVER_ERROR => {
@@ -111,7 +112,10 @@ impl From<tonic::Status> for Problem {
             }
             _ => status.message().to_owned(),
         };
-        Problem::new(http, detail)
+        Problem {
+            errors,
+            ..Problem::new(http, detail)
+        }
     }
 }
 

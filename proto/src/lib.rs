@@ -94,6 +94,21 @@ impl Event for events::v1::SessionEnded {
     const TYPE: &'static str = "linli.events.v1.SessionEnded";
 }
 
+impl Event for events::v1::CentreUpdated {
+    const ROUTING_KEY: &'static str = "registry.centre.updated";
+    const TYPE: &'static str = "linli.events.v1.CentreUpdated";
+}
+
+impl Event for events::v1::PartnerAgreementSigned {
+    const ROUTING_KEY: &'static str = "registry.partner.agreement_signed";
+    const TYPE: &'static str = "linli.events.v1.PartnerAgreementSigned";
+}
+
+impl Event for events::v1::PartnerAgreementRevoked {
+    const ROUTING_KEY: &'static str = "registry.partner.agreement_revoked";
+    const TYPE: &'static str = "linli.events.v1.PartnerAgreementRevoked";
+}
+
 impl Event for events::v1::BookingConfirmed {
     const ROUTING_KEY: &'static str = "bookings.booking.confirmed";
     const TYPE: &'static str = "linli.events.v1.BookingConfirmed";

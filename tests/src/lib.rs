@@ -278,8 +278,17 @@ impl TestPlatform {
             .expect("the test database accepts connections")
     }
 
-    /// Adds a centre to the registry (centre administration has no API yet).
+    /// Adds a centre to the registry and waits until every service's directory knows it,
+    /// so writes for it are accepted everywhere.
     pub async fn create_centre(&self, code: &str) -> Uuid {
+        let centre = self.create_centre_in_registry(code).await;
+        self.wait_in_directories("centres", &[centre]).await;
+        centre
+    }
+
+    /// Adds a centre to the registry only: the services hear of it when its event reaches
+    /// them (for a test that runs while the broker is away).
+    pub async fn create_centre_in_registry(&self, code: &str) -> Uuid {
         let pool = self.pool("registry").await;
         let details = linli_registry::domain::centre::CentreDetails::parse(
             &linli_registry::domain::centre::CentreForm {
@@ -297,8 +306,8 @@ impl TestPlatform {
         centre.id
     }
 
-    /// Adds a centre in `zone` and waits until bookings heard of it (through the
-    /// registry's event), so sessions can be planned in its time zone.
+    /// Adds a centre in `zone` and waits until every service's directory heard of it
+    /// (through the registry's event), so sessions can be planned in its time zone.
     pub async fn bookable_centre(&self, zone: &str) -> Uuid {
         let pool = self.pool("registry").await;
         let code = format!("c{}", &Uuid::new_v4().simple().to_string()[..8]);
@@ -317,43 +326,46 @@ impl TestPlatform {
             .expect("a new centre")
             .id;
         pool.close().await;
-        let bookings = self.pool("bookings").await;
-        poll(
-            "bookings to hear of the centre",
-            Duration::from_secs(30),
-            || {
-                let bookings = bookings.clone();
-                async move {
-                    sqlx::query_scalar::<_, String>("SELECT time_zone FROM centres WHERE id = $1")
-                        .bind(centre)
-                        .fetch_optional(&bookings)
-                        .await
-                        .ok()
-                        .flatten()
-                }
-            },
-        )
-        .await;
-        bookings.close().await;
+        self.wait_in_directories("centres", &[centre]).await;
         centre
     }
 
-    /// Waits until bookings' read model holds every one of `residents`.
+    /// Waits until bookings' directory holds every one of `residents`.
     pub async fn wait_for_residents_in_bookings(&self, residents: &[Uuid]) {
-        let pool = self.pool("bookings").await;
+        self.wait_in_directory("bookings", "residents", residents)
+            .await;
+    }
+
+    /// Waits until every service's directory holds every one of `residents`.
+    pub async fn wait_for_residents(&self, residents: &[Uuid]) {
+        self.wait_in_directories("residents", residents).await;
+    }
+
+    /// Waits until the directory of every service that keeps one (all but the registry)
+    /// holds each of `ids` in `table` (`centres`, `residents`, `staff`,
+    /// `partner_agreements`).
+    pub async fn wait_in_directories(&self, table: &str, ids: &[Uuid]) {
+        for service in SERVICES.into_iter().filter(|s| *s != "registry") {
+            self.wait_in_directory(service, table, ids).await;
+        }
+    }
+
+    /// Waits until `service`'s directory holds each of `ids` in `table`.
+    pub async fn wait_in_directory(&self, service: &str, table: &str, ids: &[Uuid]) {
+        let pool = self.pool(service).await;
+        let count = format!("SELECT count(*) FROM directory.{table} WHERE id = ANY($1)");
         poll(
-            "bookings to hear of the residents",
+            &format!("{service}'s directory to hear of the {table}"),
             Duration::from_secs(60),
             || {
-                let pool = pool.clone();
+                let (pool, count) = (pool.clone(), count.clone());
                 async move {
-                    let known: i64 =
-                        sqlx::query_scalar("SELECT count(*) FROM residents WHERE id = ANY($1)")
-                            .bind(residents)
-                            .fetch_one(&pool)
-                            .await
-                            .ok()?;
-                    (known == residents.len() as i64).then_some(())
+                    let known: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count))
+                        .bind(ids)
+                        .fetch_one(&pool)
+                        .await
+                        .ok()?;
+                    (known == ids.len() as i64).then_some(())
                 }
             },
         )
@@ -406,51 +418,16 @@ impl TestPlatform {
         )
     }
 
-    /// Adds a centre in `zone` and waits until the volunteers service heard of it.
+    /// Adds a centre in `zone` and waits until every service heard of it (as
+    /// [`TestPlatform::bookable_centre`] does).
     pub async fn volunteering_centre(&self, zone: &str) -> Uuid {
-        let centre = self.bookable_centre(zone).await;
-        let pool = self.pool("volunteers").await;
-        poll(
-            "volunteers to hear of the centre",
-            Duration::from_secs(30),
-            || {
-                let pool = pool.clone();
-                async move {
-                    sqlx::query_scalar::<_, String>("SELECT time_zone FROM centres WHERE id = $1")
-                        .bind(centre)
-                        .fetch_optional(&pool)
-                        .await
-                        .ok()
-                        .flatten()
-                }
-            },
-        )
-        .await;
-        pool.close().await;
-        centre
+        self.bookable_centre(zone).await
     }
 
-    /// Waits until the volunteers service's read model holds every one of `residents`.
+    /// Waits until the volunteers service's directory holds every one of `residents`.
     pub async fn wait_for_residents_in_volunteers(&self, residents: &[Uuid]) {
-        let pool = self.pool("volunteers").await;
-        poll(
-            "volunteers to hear of the residents",
-            Duration::from_secs(60),
-            || {
-                let pool = pool.clone();
-                async move {
-                    let known: i64 =
-                        sqlx::query_scalar("SELECT count(*) FROM residents WHERE id = ANY($1)")
-                            .bind(residents)
-                            .fetch_one(&pool)
-                            .await
-                            .ok()?;
-                    (known == residents.len() as i64).then_some(())
-                }
-            },
-        )
-        .await;
-        pool.close().await;
+        self.wait_in_directory("volunteers", "residents", residents)
+            .await;
     }
 
     pub fn vault(&self) -> Vault {

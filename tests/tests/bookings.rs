@@ -954,12 +954,12 @@ async fn a_resident_who_may_not_book_is_refused_when_the_offering_and_session_ar
     let elsewhere = desk.resident("1950-06-01", &["living_alone"]).await;
     let pool = desk.platform.pool("bookings").await;
     // As the registry's events would leave them in bookings' own copy.
-    sqlx::query("UPDATE residents SET status = 'moved_out' WHERE id = $1::uuid")
+    sqlx::query("UPDATE directory.residents SET status = 'moved_out' WHERE id = $1::uuid")
         .bind(&moved)
         .execute(&pool)
         .await
         .expect("status");
-    sqlx::query("UPDATE residents SET centre_id = $2 WHERE id = $1::uuid")
+    sqlx::query("UPDATE directory.residents SET centre_id = $2 WHERE id = $1::uuid")
         .bind(&elsewhere)
         .bind(Uuid::new_v4())
         .execute(&pool)
@@ -970,7 +970,7 @@ async fn a_resident_who_may_not_book_is_refused_when_the_offering_and_session_ar
         (&young, "60 and over"),
         (&with_family, "living_alone"),
         (&moved, "moved out"),
-        (&elsewhere, "another centre"),
+        (&elsewhere, "not a resident of this centre"),
     ];
     for (resident, reason) in cases {
         let eligible = desk.resident("1950-06-01", &["living_alone"]).await;

@@ -718,7 +718,7 @@ async fn a_consumer_waits_out_a_database_outage_without_spending_deliveries() {
 
 /// Residents evaluation counts as registered at `centre`.
 async fn registered_in_evaluation(pool: &PgPool, centre: Uuid) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM registered_residents WHERE centre_id = $1")
+    sqlx::query_scalar("SELECT count(*) FROM directory.residents WHERE centre_id = $1")
         .bind(centre)
         .fetch_one(pool)
         .await

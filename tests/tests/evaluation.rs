@@ -565,7 +565,7 @@ async fn a_month_end_in_the_centres_time_zone_puts_an_attendance_in_the_right_mo
         let evaluation = evaluation.clone();
         async move {
             let n: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM registered_residents WHERE centre_id = $1",
+                "SELECT count(*) FROM directory.residents WHERE centre_id = $1",
             )
             .bind(centre)
             .fetch_one(&evaluation)

@@ -136,7 +136,7 @@ async fn services_stay_ready_and_serving_while_the_broker_is_unreachable_and_del
     );
 
     // The front desk keeps working: the registration and its event commit together.
-    let centre = platform.create_centre("outage").await;
+    let centre = platform.create_centre_in_registry("outage").await;
     let desk = platform.token(&[Role::FrontDesk], &[centre]);
     assert_eq!(register(&platform, centre, &desk).await, 201);
     // Still ready a while into the outage (longer than a readiness probe's period).
@@ -177,7 +177,7 @@ async fn a_platform_started_while_the_broker_is_down_serves_and_delivers_once_it
     let (_, body) = readiness(&platform).await;
     assert_eq!(body["broker"]["bookings"], "unreachable", "{body}");
 
-    let centre = platform.create_centre("cold-broker").await;
+    let centre = platform.create_centre_in_registry("cold-broker").await;
     let desk = platform.token(&[Role::FrontDesk], &[centre]);
     assert_eq!(register(&platform, centre, &desk).await, 201);
     assert_eq!(register(&platform, centre, &desk).await, 201);

@@ -618,7 +618,7 @@ async fn a_partner_reads_kpis_only_where_its_agreement_grants_the_published_figu
             let pool = evaluation_db.clone();
             async move {
                 let known: i64 =
-                    sqlx::query_scalar("SELECT count(*) FROM centres WHERE id = ANY($1)")
+                    sqlx::query_scalar("SELECT count(*) FROM directory.centres WHERE id = ANY($1)")
                         .bind([a, b])
                         .fetch_one(&pool)
                         .await

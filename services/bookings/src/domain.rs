@@ -251,10 +251,6 @@ pub fn parse_date(field: &str, text: &str, violations: &mut Violations) -> Optio
     }
 }
 
-pub fn parse_zone(text: &str) -> Tz {
-    text.parse().unwrap_or(chrono_tz::Asia::Shanghai)
-}
-
 /// The instant a wall-clock time names in `zone`. In a gap (clocks jump forward) the
 /// session starts when the clock shows the time after the jump; in an overlap (clocks go
 /// back) at the first of the two.

@@ -22,6 +22,9 @@ pub enum Error {
     /// The thing is not in a state that allows this.
     #[error("{0}")]
     State(String),
+    /// A centre, resident, staff member or partner the directory does not know here.
+    #[error(transparent)]
+    Directory(#[from] linli_platform::directory::Error),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -44,6 +47,7 @@ impl From<Error> for Status {
                 Status::failed_precondition(error.to_string())
             }
             Error::Conflict(message) => Status::already_exists(message),
+            Error::Directory(error) => error.into(),
             Error::Database(error) => database(&error),
         }
     }

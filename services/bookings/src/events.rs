@@ -1,15 +1,16 @@
-//! What bookings tells other services, and how it keeps its read models of the registry.
+//! What bookings tells other services, and how it reacts to what happens to residents
+//! (the directory, its read model of the registry, is the platform's).
 //! Events carry ids, times and categories, never a resident's name or contact.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use linli_platform::bus::{Handler, HandlerError, Incoming};
+use linli_platform::directory;
 pub use linli_platform::wire::timestamp;
 use linli_proto::Event;
 use linli_proto::events::v1::{
     BookingAttended, BookingCancelled, BookingConfirmed, BookingNoShow, BookingPromoted,
-    BookingWaitlisted, CentreCreated, FacilityCreated, FacilityHeld, FacilityReleased, FeeCharged,
-    FeeRefunded, ResidentConsentChanged, ResidentDeceased, ResidentErased, ResidentMovedOut,
-    ResidentRegistered, ResidentReturned, ResidentUpdated, ServiceDelivered,
+    BookingWaitlisted, FacilityCreated, FacilityHeld, FacilityReleased, FeeCharged, FeeRefunded,
+    ResidentConsentChanged, ResidentDeceased, ResidentErased, ResidentMovedOut, ServiceDelivered,
 };
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -20,8 +21,9 @@ use crate::store::{self, BookingRow, OfferingRow, SessionRow};
 /// The registry's consent purpose for sharing a resident's data with partners.
 pub const PARTNER_SHARING: &str = "partner_sharing";
 
-/// The routing keys bookings subscribes to.
-pub const BINDINGS: &[&str] = &["registry.resident.*", "registry.centre.created"];
+/// The routing keys bookings reacts to, beside the directory's (see
+/// [`linli_platform::directory::BINDINGS`]).
+pub const BINDINGS: &[&str] = &["registry.resident.*"];
 
 fn text(id: Option<Uuid>) -> String {
     id.map(|id| id.to_string()).unwrap_or_default()
@@ -243,51 +245,23 @@ pub fn facility_released(
     }
 }
 
-/// Keeps the registry read models and reacts to what happens to residents.
+/// Keeps the directory and reacts to what happens to residents.
 pub struct RegistryFacts;
 
 impl Handler for RegistryFacts {
     async fn handle(&self, event: &Incoming, tx: &mut PgConnection) -> Result<(), HandlerError> {
+        directory::apply(event, tx).await?;
         let now = Utc::now();
         match event.routing_key.as_str() {
-            CentreCreated::ROUTING_KEY => {
-                let e: CentreCreated = event.decode()?;
-                store::record_centre(tx, uuid("centre_id", &e.centre_id)?, &e.time_zone).await?;
-            }
-            ResidentRegistered::ROUTING_KEY => {
-                let e: ResidentRegistered = event.decode()?;
-                let (id, centre) = (
-                    uuid("resident_id", &e.resident_id)?,
-                    uuid("centre_id", &e.centre_id)?,
-                );
-                store::record_resident(tx, id, centre, &e.age_band, &e.categories).await?;
-            }
-            ResidentUpdated::ROUTING_KEY => {
-                let e: ResidentUpdated = event.decode()?;
-                let (id, centre) = (
-                    uuid("resident_id", &e.resident_id)?,
-                    uuid("centre_id", &e.centre_id)?,
-                );
-                store::record_resident(tx, id, centre, &e.age_band, &e.categories).await?;
-            }
             ResidentMovedOut::ROUTING_KEY => {
                 let e: ResidentMovedOut = event.decode()?;
-                leaves(tx, &e.resident_id, "moved_out", &e.since, now).await?;
+                give_up_future_bookings(tx, uuid("resident_id", &e.resident_id)?, "moved_out", now)
+                    .await?;
             }
             ResidentDeceased::ROUTING_KEY => {
                 let e: ResidentDeceased = event.decode()?;
-                leaves(tx, &e.resident_id, "deceased", &e.since, now).await?;
-            }
-            ResidentReturned::ROUTING_KEY => {
-                let e: ResidentReturned = event.decode()?;
-                let since = NaiveDate::parse_from_str(&e.since, "%Y-%m-%d").ok();
-                store::set_resident_status(
-                    tx,
-                    uuid("resident_id", &e.resident_id)?,
-                    "active",
-                    since,
-                )
-                .await?;
+                give_up_future_bookings(tx, uuid("resident_id", &e.resident_id)?, "deceased", now)
+                    .await?;
             }
             ResidentErased::ROUTING_KEY => {
                 // The bookings to come are given up exactly as when the resident leaves
@@ -325,21 +299,6 @@ impl Handler for RegistryFacts {
         }
         Ok(())
     }
-}
-
-/// A resident who moved out or died: no longer eligible, and their bookings to come are
-/// given up so the seats go to the waitlist.
-async fn leaves(
-    tx: &mut PgConnection,
-    resident: &str,
-    status: &str,
-    since: &str,
-    now: DateTime<Utc>,
-) -> Result<(), HandlerError> {
-    let resident = uuid("resident_id", resident)?;
-    let since = NaiveDate::parse_from_str(since, "%Y-%m-%d").ok();
-    store::set_resident_status(tx, resident, status, since).await?;
-    give_up_future_bookings(tx, resident, status, now).await
 }
 
 /// The one path by which a resident's bookings to come end without them asking: a move

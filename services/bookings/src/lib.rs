@@ -1,6 +1,7 @@
 //! Service bookings: the catalogue, facilities, sessions, capacity and waitlists,
 //! attendance and fees. Owns the `linli_bookings` database; publishes `bookings.*` events
-//! and keeps a read model of the registry's centres and residents for eligibility.
+//! and keeps the platform's directory of the registry's centres and residents for
+//! eligibility.
 
 pub mod domain;
 pub mod error;
@@ -31,7 +32,11 @@ const SWEEP_EVERY: Duration = Duration::from_secs(2);
 pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
     let mut started = ctx.start(SERVICE, &MIGRATOR).await?;
     started
-        .consume(SERVICE, events::BINDINGS, events::RegistryFacts)
+        .consume(
+            SERVICE,
+            &linli_platform::directory::with_bindings(events::BINDINGS),
+            events::RegistryFacts,
+        )
         .await;
     tokio::spawn(sweep(started.pool.clone(), ctx.shutdown.clone()));
     // Every string of every request is checked for control characters first.

@@ -12,10 +12,9 @@ use uuid::Uuid;
 use crate::domain::{self, WeeklyRule};
 use crate::store::{self, FacilityRow, NewBooking, OfferingRow, SeriesRow};
 
-/// A demo centre: its id and time zone.
+/// A demo centre, as the directory knows it.
 pub struct DemoCentre {
     pub id: Uuid,
-    pub time_zone: String,
 }
 
 /// Seeds each centre that has no offerings yet; returns each centre's booking count.
@@ -25,17 +24,8 @@ pub async fn demo(
     residents: &[ResidentRegistered],
     today: NaiveDate,
 ) -> anyhow::Result<Vec<(Uuid, i64)>> {
-    let mut tx = pool.begin().await?;
-    for centre in centres {
-        store::record_centre(&mut tx, centre.id, &centre.time_zone).await?;
-    }
-    // The read model the registry's events will confirm once the platform runs.
-    for r in residents {
-        let (id, centre) = (r.resident_id.parse()?, r.centre_id.parse()?);
-        store::record_resident(&mut tx, id, centre, &r.age_band, &r.categories).await?;
-    }
-    tx.commit().await?;
-
+    // The directory holds the centres and residents already (see
+    // `linli_platform::directory::record_announced`).
     let mut counts = Vec::new();
     for centre in centres {
         let existing = store::list_offerings(pool, centre.id, None, None).await?;
@@ -67,7 +57,7 @@ async fn week(
     people: &[&ResidentRegistered],
     today: NaiveDate,
 ) -> anyhow::Result<()> {
-    let zone = domain::parse_zone(&centre.time_zone);
+    let zone = store::zone_of(pool, centre.id).await?;
     let start = today + Duration::days(1);
     let room = |name: &str, kind: &str| FacilityRow {
         id: Uuid::new_v4(),
@@ -188,7 +178,7 @@ async fn week(
                 starts_on: start,
                 until: None,
                 count: Some(count as i32),
-                time_zone: centre.time_zone.clone(),
+                time_zone: zone.name().to_owned(),
             };
             (rule.occurrences(zone), row)
         };

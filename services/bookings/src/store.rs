@@ -9,6 +9,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
 use linli_platform::bus::outbox;
+use linli_platform::directory;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -176,67 +177,12 @@ pub struct BookingView {
 }
 
 // ---------------------------------------------------------------------------------------
-// Read models of the registry
+// Read models of the registry: the directory (centres, residents) is the platform's;
+// consent to sharing with partners is bookings' own.
 
-pub async fn record_centre(tx: &mut PgConnection, id: Uuid, zone: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO centres (id, time_zone) VALUES ($1, $2)
-         ON CONFLICT (id) DO UPDATE SET time_zone = EXCLUDED.time_zone",
-    )
-    .bind(id)
-    .bind(zone)
-    .execute(tx)
-    .await?;
-    Ok(())
-}
-
-/// The centre's time zone, once the registry told this service about the centre.
+/// The centre's time zone, once the directory knows the centre.
 pub async fn centre_zone(conn: &mut PgConnection, centre: Uuid) -> Result<Tz, Error> {
-    let zone: Option<String> = sqlx::query_scalar("SELECT time_zone FROM centres WHERE id = $1")
-        .bind(centre)
-        .fetch_optional(conn)
-        .await?;
-    zone.map(|z| domain::parse_zone(&z)).ok_or_else(|| {
-        Error::State(
-            "this centre is not yet known to bookings (its registration is still arriving); try again shortly"
-                .into(),
-        )
-    })
-}
-
-pub async fn record_resident(
-    tx: &mut PgConnection,
-    id: Uuid,
-    centre: Uuid,
-    age_band: &str,
-    categories: &[String],
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO residents (id, centre_id, age_band, categories) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (id) DO UPDATE SET age_band = EXCLUDED.age_band, categories = EXCLUDED.categories",
-    )
-    .bind(id)
-    .bind(centre)
-    .bind(age_band)
-    .bind(categories)
-    .execute(tx)
-    .await?;
-    Ok(())
-}
-
-pub async fn set_resident_status(
-    tx: &mut PgConnection,
-    id: Uuid,
-    status: &str,
-    since: Option<NaiveDate>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE residents SET status = $2, status_since = $3 WHERE id = $1")
-        .bind(id)
-        .bind(status)
-        .bind(since)
-        .execute(tx)
-        .await?;
-    Ok(())
+    Ok(directory::time_zone(conn, centre).await?)
 }
 
 /// Records a resident's consent to sharing with partners, or its withdrawal, unless a
@@ -319,10 +265,6 @@ pub async fn anonymise_resident(tx: &mut PgConnection, resident: Uuid) -> Result
     .bind(resident)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("DELETE FROM residents WHERE id = $1")
-        .bind(resident)
-        .execute(&mut *tx)
-        .await?;
     sqlx::query("DELETE FROM partner_sharing WHERE resident_id = $1")
         .bind(resident)
         .execute(tx)
@@ -1430,7 +1372,7 @@ async fn book_at_once(
                  WHERE s.id = $11 AND s.offering_id = $3 AND s.status = 'scheduled'
                    AND s.ends_at > $10 AND s.confirmed < s.capacity
                    AND s.starts_at = $12 AND s.ends_at = $13
-                   AND EXISTS (SELECT 1 FROM residents r
+                   AND EXISTS (SELECT 1 FROM directory.residents r
                        WHERE r.id = $4 AND r.centre_id = $2 AND r.status = 'active'
                          AND ($17::text[] IS NULL OR r.age_band = ANY($17))
                          AND (cardinality($18::text[]) = 0 OR r.categories && $18))
@@ -1561,7 +1503,7 @@ async fn applying<'c>(
          LEFT JOIN LATERAL (
              SELECT centre_id AS resident_centre, age_band AS resident_band,
                     categories AS resident_categories, status AS resident_status
-             FROM residents WHERE id = $3) r ON true
+             FROM directory.residents WHERE id = $3) r ON true
          LEFT JOIN LATERAL (
              SELECT starts_at AS session_starts_at, ends_at AS session_ends_at
              FROM sessions WHERE id = $4 AND offering_id = offerings.id) s ON true
@@ -1606,15 +1548,12 @@ impl Applying {
             &self.resident_categories,
             &self.resident_status,
         ) else {
-            return Err(Error::State(
-                "the resident is not known to bookings yet (a new registration may still be arriving); try again shortly"
-                    .into(),
-            ));
+            // Unknown here: never registered, erased, or not yet heard of (a registration
+            // a moment ago may still be arriving).
+            return Err(directory::Error::not_a_resident("resident_id").into());
         };
         if centre != self.offering.centre_id {
-            return Err(Error::Ineligible(
-                "the resident is registered at another centre".into(),
-            ));
+            return Err(directory::Error::not_a_resident("resident_id").into());
         }
         let rule = Eligibility {
             min_age: self.offering.min_age,
@@ -2001,7 +1940,7 @@ async fn promote(tx: &mut PgConnection, freed: &[Uuid], now: DateTime<Utc>) -> R
             continue;
         }
         let active: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM residents WHERE id = $1 AND status = 'active')",
+            "SELECT EXISTS (SELECT 1 FROM directory.residents WHERE id = $1 AND status = 'active')",
         )
         .bind(booking.resident_id)
         .fetch_one(&mut *tx)

@@ -187,10 +187,6 @@ fn midnight(zone: Tz, day: NaiveDate) -> DateTime<Utc> {
         .unwrap_or_else(|| Utc.from_utc_datetime(&day.and_time(NaiveTime::MIN)))
 }
 
-pub fn zone(text: &str) -> Tz {
-    text.parse().unwrap_or(chrono_tz::Asia::Shanghai)
-}
-
 /// The suggestion box's flow: the next status is the only one allowed.
 pub fn suggestion_move(from: &str, to: &str) -> Result<(), String> {
     let next = match from {

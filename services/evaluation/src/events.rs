@@ -4,28 +4,28 @@
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use linli_platform::bus::{Handler, HandlerError, Incoming};
+use linli_platform::directory;
 use linli_proto::Event;
 use linli_proto::events::v1::{
-    BookingAttended, CentreCreated, EntryPosted, FacilityCreated, FacilityHeld, FacilityReleased,
+    BookingAttended, EntryPosted, FacilityCreated, FacilityHeld, FacilityReleased,
     ResidentDeceased, ResidentErased, ResidentMovedOut, ResidentRegistered, ResidentReturned,
-    ServiceDelivered, StaffJoined, StaffLeft, TrainingCompleted, VolunteerDeactivated,
-    VolunteerReactivated, VolunteerRegistered,
+    ServiceDelivered, TrainingCompleted, VolunteerDeactivated, VolunteerReactivated,
+    VolunteerRegistered,
 };
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::store;
 
-/// The routing keys evaluation subscribes to.
+/// The routing keys evaluation logs and reacts to, beside the directory's (see
+/// [`linli_platform::directory::BINDINGS`], which it logs as well, for rebuilding).
 pub const BINDINGS: &[&str] = &[
     "registry.resident.*",
-    "registry.centre.created",
     "bookings.booking.attended",
     "bookings.service.delivered",
     "bookings.facility.*",
     "finance.entry.posted",
     "volunteers.volunteer.*",
-    "volunteers.staff.*",
     "volunteers.training.completed",
 ];
 
@@ -141,46 +141,9 @@ fn resident_of(event: &Incoming) -> Option<Uuid> {
 
 /// Applies one fact to the projections: what the consumer does, and what a rebuild replays.
 pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), HandlerError> {
+    // Centres, residents (registered, left, returned, erased) and staff: the directory.
+    directory::apply(event, tx).await?;
     match event.routing_key.as_str() {
-        CentreCreated::ROUTING_KEY => {
-            let e: CentreCreated = event.decode()?;
-            store::record_centre(tx, uuid("centre_id", &e.centre_id)?, &e.time_zone).await?;
-        }
-        ResidentRegistered::ROUTING_KEY => {
-            let e: ResidentRegistered = event.decode()?;
-            let registered_at = instant("registered_at", e.registered_at.as_ref())?;
-            store::record_registration(
-                tx,
-                uuid("resident_id", &e.resident_id)?,
-                uuid("centre_id", &e.centre_id)?,
-                &e.age_band,
-                &e.categories,
-                registered_at,
-            )
-            .await?;
-        }
-        ResidentMovedOut::ROUTING_KEY => {
-            let e: ResidentMovedOut = event.decode()?;
-            store::resident_left(
-                tx,
-                uuid("resident_id", &e.resident_id)?,
-                date("since", &e.since)?,
-            )
-            .await?;
-        }
-        ResidentDeceased::ROUTING_KEY => {
-            let e: ResidentDeceased = event.decode()?;
-            store::resident_left(
-                tx,
-                uuid("resident_id", &e.resident_id)?,
-                date("since", &e.since)?,
-            )
-            .await?;
-        }
-        ResidentReturned::ROUTING_KEY => {
-            let e: ResidentReturned = event.decode()?;
-            store::resident_returned(tx, uuid("resident_id", &e.resident_id)?).await?;
-        }
         ResidentErased::ROUTING_KEY => {
             let e: ResidentErased = event.decode()?;
             store::forget_resident(tx, uuid("resident_id", &e.resident_id)?).await?;
@@ -253,26 +216,6 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
             let e: VolunteerReactivated = event.decode()?;
             let at = instant("reactivated_at", e.reactivated_at.as_ref())?;
             volunteer_change(tx, event, &e.volunteer_id, &e.centre_id, true, at).await?;
-        }
-        StaffJoined::ROUTING_KEY => {
-            let e: StaffJoined = event.decode()?;
-            store::staff_joined(
-                tx,
-                uuid("staff_id", &e.staff_id)?,
-                uuid("centre_id", &e.centre_id)?,
-                date("employed_from", &e.employed_from)?,
-            )
-            .await?;
-        }
-        StaffLeft::ROUTING_KEY => {
-            let e: StaffLeft = event.decode()?;
-            store::staff_left(
-                tx,
-                uuid("staff_id", &e.staff_id)?,
-                uuid("centre_id", &e.centre_id)?,
-                date("employed_until", &e.employed_until)?,
-            )
-            .await?;
         }
         TrainingCompleted::ROUTING_KEY => {
             let e: TrainingCompleted = event.decode()?;

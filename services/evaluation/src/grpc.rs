@@ -34,7 +34,7 @@ impl EvaluationApi {
         centre: Uuid,
         period: &Period,
     ) -> Result<(pb::CentreKpis, Vec<Figure>), Status> {
-        let zone = store::centre_zone(&self.pool, centre).await.map_err(db)?;
+        let zone = store::centre_zone(&self.pool, centre).await?;
         let mut conn = self.pool.acquire().await.map_err(db)?;
         let (figures, registered_residents) = store::kpi_figures(&mut conn, centre, period, zone)
             .await
@@ -217,7 +217,7 @@ impl Evaluation for EvaluationApi {
             .await
             .map_err(db)?
             .into_iter()
-            .map(|(id, _)| id)
+            .map(|centre| centre.id)
             .filter(|id| match &granted {
                 Some(granted) => granted.contains(id),
                 None => caller.covers_centre(*id),
@@ -275,7 +275,7 @@ impl Evaluation for EvaluationApi {
             )
             .into());
         }
-        let zone = store::centre_zone(&self.pool, centre).await.map_err(db)?;
+        let zone = store::centre_zone(&self.pool, centre).await?;
         let index = KPIS.iter().position(|k| k.name == req.kpi);
         let mut conn = self.pool.acquire().await.map_err(db)?;
         let mut points = Vec::new();
@@ -312,7 +312,7 @@ impl Evaluation for EvaluationApi {
         let period = period(&req.period)?;
         let offering = optional_id("offering_id", &req.offering_id)?;
         let staff = optional_id("staff_id", &req.staff_id)?;
-        let zone = store::centre_zone(&self.pool, centre).await.map_err(db)?;
+        let zone = store::centre_zone(&self.pool, centre).await?;
         let (from, to) = period.bounds(zone);
         let mut conn = self.pool.acquire().await.map_err(db)?;
         let q = store::quality(&mut conn, centre, from, to, offering, staff)
@@ -623,7 +623,7 @@ impl Evaluation for EvaluationApi {
             .map_err(db)?;
         if let Some(staff) = invitation.staff_id {
             // The staff member's figures for this month, for their reviews.
-            let zone = store::centre_zone(&self.pool, centre).await.map_err(db)?;
+            let zone = store::centre_zone(&self.pool, centre).await?;
             let month = Period::month_of(now.with_timezone(&zone).date_naive());
             let (from, to) = month.bounds(zone);
             let q = store::quality(&mut tx, centre, from, to, None, Some(staff))

@@ -2,6 +2,7 @@
 //! facts (and their log, for rebuilding), the KPI figures, and the instruments.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use linli_platform::directory;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -85,7 +86,7 @@ pub struct FactRow {
 
 /// Empties every projection built from facts, inside `tx`, before a replay.
 pub async fn clear_projections(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("TRUNCATE registered_residents, centres, attendances, facilities, facility_holds, ledger_effects, volunteer_changes, staff, training_completions")
+    sqlx::query("TRUNCATE attendances, facilities, facility_holds, ledger_effects, volunteer_changes, training_completions")
         .execute(tx)
         .await?;
     Ok(())
@@ -99,70 +100,10 @@ pub async fn facts_in_order(tx: &mut PgConnection) -> Result<Vec<FactRow>, sqlx:
     .await
 }
 
-pub async fn record_centre(tx: &mut PgConnection, id: Uuid, zone: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO centres (id, time_zone) VALUES ($1, $2)
-         ON CONFLICT (id) DO UPDATE SET time_zone = EXCLUDED.time_zone",
-    )
-    .bind(id)
-    .bind(zone)
-    .execute(tx)
-    .await?;
-    Ok(())
-}
-
-/// Adds a resident to the projection; a resident already there is left as it is.
-pub async fn record_registration(
-    tx: &mut PgConnection,
-    resident_id: Uuid,
-    centre_id: Uuid,
-    age_band: &str,
-    categories: &[String],
-    registered_at: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO registered_residents (resident_id, centre_id, age_band, categories, registered_at)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (resident_id) DO NOTHING",
-    )
-    .bind(resident_id)
-    .bind(centre_id)
-    .bind(age_band)
-    .bind(categories)
-    .bind(registered_at)
-    .execute(tx)
-    .await?;
-    Ok(())
-}
-
-/// A move out or a death: the resident counts in periods before `since`, not after.
-pub async fn resident_left(
-    tx: &mut PgConnection,
-    resident: Uuid,
-    since: NaiveDate,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE registered_residents SET left_on = $2 WHERE resident_id = $1")
-        .bind(resident)
-        .bind(since)
-        .execute(tx)
-        .await?;
-    Ok(())
-}
-
-pub async fn resident_returned(tx: &mut PgConnection, resident: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE registered_residents SET left_on = NULL WHERE resident_id = $1")
-        .bind(resident)
-        .execute(tx)
-        .await?;
-    Ok(())
-}
-
-/// Erasure: the resident leaves the register count, and every answer, attendance,
-/// follow-up and suggestion loses its link to them (the figures keep the answers).
+/// Erasure: every answer, attendance, follow-up and suggestion loses its link to the
+/// resident (the figures keep the answers); the directory forgets them itself, which
+/// takes them out of the register count.
 pub async fn forget_resident(tx: &mut PgConnection, resident_id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM registered_residents WHERE resident_id = $1")
-        .bind(resident_id)
-        .execute(&mut *tx)
-        .await?;
     for statement in [
         "DELETE FROM facts WHERE resident_id = $1",
         "UPDATE attendances SET resident_id = NULL WHERE resident_id = $1",
@@ -293,43 +234,6 @@ pub async fn record_volunteer_change(
     Ok(())
 }
 
-pub async fn staff_joined(
-    tx: &mut PgConnection,
-    staff: Uuid,
-    centre: Uuid,
-    from: NaiveDate,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO staff (staff_id, centre_id, employed_from) VALUES ($1, $2, $3)
-         ON CONFLICT (staff_id) DO UPDATE SET employed_from = EXCLUDED.employed_from",
-    )
-    .bind(staff)
-    .bind(centre)
-    .bind(from)
-    .execute(tx)
-    .await?;
-    Ok(())
-}
-
-/// A staff member left on `until`; a leaving heard before the joining still counts.
-pub async fn staff_left(
-    tx: &mut PgConnection,
-    staff: Uuid,
-    centre: Uuid,
-    until: NaiveDate,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO staff (staff_id, centre_id, employed_from, employed_until) VALUES ($1, $2, $3, $3)
-         ON CONFLICT (staff_id) DO UPDATE SET employed_until = EXCLUDED.employed_until",
-    )
-    .bind(staff)
-    .bind(centre)
-    .bind(until)
-    .execute(tx)
-    .await?;
-    Ok(())
-}
-
 pub async fn record_training(
     tx: &mut PgConnection,
     completion: Uuid,
@@ -417,19 +321,16 @@ pub async fn release_hold(
 // ---------------------------------------------------------------------------------------
 // Figures
 
-/// The centres evaluation knows, with their zones.
-pub async fn centres(pool: &PgPool) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT id, time_zone FROM centres ORDER BY id")
-        .fetch_all(pool)
-        .await
+/// The centres evaluation knows.
+pub async fn centres(pool: &PgPool) -> Result<Vec<directory::Centre>, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    directory::centres(&mut conn).await
 }
 
-pub async fn centre_zone(pool: &PgPool, centre: Uuid) -> Result<chrono_tz::Tz, sqlx::Error> {
-    let zone: Option<String> = sqlx::query_scalar("SELECT time_zone FROM centres WHERE id = $1")
-        .bind(centre)
-        .fetch_optional(pool)
-        .await?;
-    Ok(domain::zone(zone.as_deref().unwrap_or("Asia/Shanghai")))
+/// The centre's time zone, once the directory knows the centre.
+pub async fn centre_zone(pool: &PgPool, centre: Uuid) -> Result<chrono_tz::Tz, directory::Error> {
+    let mut conn = pool.acquire().await?;
+    directory::time_zone(&mut conn, centre).await
 }
 
 fn figure((numerator, denominator): (i64, i64)) -> Figure {
@@ -497,8 +398,9 @@ pub async fn kpi_figures(
                WHERE centre_id = $1 AND attended_at >= $2 AND attended_at < $3
                  AND resident_id IS NOT NULL) attended,
               -- Registered before the period ended and not gone before it began.
-              (SELECT count(*) AS residents FROM registered_residents
-               WHERE centre_id = $1 AND registered_at < $3 AND (left_on IS NULL OR left_on > $4)) active,
+              (SELECT count(*) AS residents FROM directory.residents
+               WHERE centre_id = $1 AND registered_at < $3
+                 AND (status = 'active' OR status_since > $4)) active,
               (SELECT count(*) AS active FROM (
                    SELECT DISTINCT ON (volunteer_id) active FROM volunteer_changes
                    WHERE centre_id = $1 AND changed_at < $6
@@ -506,10 +408,10 @@ pub async fn kpi_figures(
                WHERE active) volunteers,
               (SELECT count(*) FILTER (WHERE EXISTS (
                           SELECT 1 FROM training_completions t
-                          WHERE t.person_id = s.staff_id AND t.person_kind = 'staff'
+                          WHERE t.person_id = s.id AND t.person_kind = 'staff'
                             AND t.completed_on > $8 AND t.completed_on <= $7)) AS trained,
                       count(*) AS staff
-               FROM staff s
+               FROM directory.staff s
                WHERE s.centre_id = $1 AND s.employed_from <= $7
                  AND (s.employed_until IS NULL OR s.employed_until >= $7)) training,
               (SELECT COALESCE(sum(own_income_minor), 0)::bigint AS own_income_minor,
@@ -518,7 +420,7 @@ pub async fn kpi_figures(
               (SELECT COALESCE(sum(GREATEST(0, EXTRACT(EPOCH FROM
                           LEAST(ends_at, COALESCE(released_at, 'infinity'), $3) - GREATEST(starts_at, $2)))), 0)::bigint AS seconds
                FROM facility_holds WHERE centre_id = $1 AND starts_at < $3 AND ends_at > $2) holds,
-              (SELECT count(*) AS residents FROM registered_residents WHERE centre_id = $1) registered",
+              (SELECT count(*) AS residents FROM directory.residents WHERE centre_id = $1) registered",
     )
     .bind(centre)
     .bind(from)

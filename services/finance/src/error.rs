@@ -36,6 +36,9 @@ pub enum Error {
     Database(sqlx::Error),
     #[error(transparent)]
     Crypto(#[from] linli_platform::crypto::CryptoError),
+    /// A centre, resident or partner the directory does not know here.
+    #[error(transparent)]
+    Directory(#[from] linli_platform::directory::Error),
 }
 
 impl From<sqlx::Error> for Error {
@@ -71,6 +74,7 @@ impl From<Error> for Status {
             // Busy or unreachable: nothing was written, and the caller may try again.
             Error::Database(error) => database(&error),
             Error::Crypto(error) => internal(&error),
+            Error::Directory(error) => error.into(),
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use linli_platform::bus::{Handler, HandlerError, Incoming};
+use linli_platform::directory;
 use linli_proto::Event;
 use linli_proto::events::v1::{CentreCreated, FeeCharged, FeeRefunded, ResidentErased};
 use sqlx::PgConnection;
@@ -16,7 +17,8 @@ use crate::domain::{Currency, EntryLine, NewEntry, Source};
 use crate::error::Error;
 use crate::store::{self, Actor};
 
-/// The routing keys finance subscribes to.
+/// The routing keys finance reacts to, beside the directory's (see
+/// [`linli_platform::directory::BINDINGS`]).
 pub const BINDINGS: &[&str] = &[
     "bookings.fee.charged",
     "bookings.fee.refunded",
@@ -29,6 +31,7 @@ pub struct Books;
 
 impl Handler for Books {
     async fn handle(&self, event: &Incoming, tx: &mut PgConnection) -> Result<(), HandlerError> {
+        directory::apply(event, tx).await?;
         let actor = Actor::current(&format!("event:{}", event.routing_key));
         match event.routing_key.as_str() {
             FeeCharged::ROUTING_KEY => fee_charged(event.decode()?, tx, &actor).await,
@@ -40,10 +43,12 @@ impl Handler for Books {
                 Ok(())
             }
             CentreCreated::ROUTING_KEY => {
+                // The directory has it now: its books are opened.
                 let created: CentreCreated = event.decode()?;
                 let centre = parse_uuid("centre_id", &created.centre_id)?;
-                let zone = (!created.time_zone.is_empty()).then_some(created.time_zone.as_str());
-                store::ensure_centre(tx, centre, zone).await?;
+                store::ensure_centre(tx, centre)
+                    .await
+                    .map_err(handler_error)?;
                 Ok(())
             }
             _ => Ok(()),
@@ -64,10 +69,16 @@ fn at(
         .ok_or_else(|| HandlerError::Permanent(format!("{field} is missing")))
 }
 
-/// A store error as the consumer sees it: the database may recover, bad data never will.
+/// A store error as the consumer sees it: the database may recover, and a centre not yet
+/// in the directory may arrive (its registration travels on its own); bad data never will.
 fn handler_error(error: Error) -> HandlerError {
     match error {
-        Error::Database(error) => HandlerError::Database(error),
+        Error::Database(error) | Error::Directory(directory::Error::Database(error)) => {
+            HandlerError::Database(error)
+        }
+        Error::Directory(directory::Error::UnknownCentre(_)) => {
+            HandlerError::Transient("the centre is not in the directory yet".into())
+        }
         other => HandlerError::Permanent(other.to_string()),
     }
 }
@@ -92,8 +103,10 @@ async fn fee_charged(
     }
     let currency = Currency::parse("currency", &event.currency)
         .map_err(|v| HandlerError::Permanent(v.to_string()))?;
-    let books = store::ensure_centre(tx, centre, None).await?;
-    let date = store::open_date(tx, centre, local_date(charged_at, &books.time_zone)).await?;
+    let books = store::ensure_centre(tx, centre)
+        .await
+        .map_err(handler_error)?;
+    let date = store::open_date(tx, centre, local_date(charged_at, books.time_zone)).await?;
     let description = if event.concession.is_empty() {
         format!("Service fee, booking {}", event.booking_id)
     } else {
@@ -147,8 +160,10 @@ async fn fee_refunded(
             "the refund exceeds what is left of the charge".into(),
         ));
     }
-    let books = store::ensure_centre(tx, centre, None).await?;
-    let date = store::open_date(tx, centre, local_date(refunded_at, &books.time_zone)).await?;
+    let books = store::ensure_centre(tx, centre)
+        .await
+        .map_err(handler_error)?;
+    let date = store::open_date(tx, centre, local_date(refunded_at, books.time_zone)).await?;
     if event.amount_minor == charge.amount_minor {
         let reason = format!("fee refunded ({})", event.refund_id);
         store::reverse(tx, centre, charge.entry_id, date, &reason, actor)

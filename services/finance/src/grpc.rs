@@ -28,7 +28,6 @@ use crate::store::{self, Actor, EntryRow, timestamp};
 
 const DEFAULT_LIMIT: u32 = 100;
 const MAX_LIMIT: u32 = 1000;
-const DEFAULT_TIME_ZONE: &str = "Asia/Shanghai";
 
 pub struct FinanceApi {
     pool: PgPool,
@@ -59,17 +58,16 @@ impl FinanceApi {
         Ok((turn, self.pool.begin().await?))
     }
 
-    /// The centre's time zone and currency (defaults for a centre finance has not met).
-    async fn books(&self, centre: Uuid) -> Result<(String, String), Error> {
-        Ok(match store::find_centre(&self.pool, centre).await? {
-            Some(books) => (books.time_zone, books.currency),
-            None => (DEFAULT_TIME_ZONE.to_owned(), Currency::DEFAULT.to_owned()),
-        })
+    /// The centre's time zone and currency (the default currency for a centre finance
+    /// has not met); a centre the directory does not know is refused.
+    async fn books(&self, centre: Uuid) -> Result<(chrono_tz::Tz, String), Error> {
+        let books = store::find_centre(&self.pool, centre).await?;
+        Ok((books.time_zone, books.currency))
     }
 
     async fn today(&self, centre: Uuid) -> Result<NaiveDate, Error> {
         let (zone, _) = self.books(centre).await?;
-        Ok(local_date(Utc::now(), &zone))
+        Ok(local_date(Utc::now(), zone))
     }
 
     /// Posts `entry` in a transaction of its own.

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use linli_platform::bus::enqueue;
 use linli_platform::crypto::Sealed;
+use linli_platform::directory;
 use linli_platform::error::Violations;
 pub use linli_platform::wire::timestamp;
 use linli_proto::events::v1 as events;
@@ -34,25 +35,24 @@ impl Actor {
     }
 }
 
-#[derive(Clone, Debug, sqlx::FromRow)]
+/// A centre's books: the time zone its days are read in (the directory's) and the
+/// currency every entry is in.
+#[derive(Clone, Debug)]
 pub struct CentreBooks {
     pub id: Uuid,
-    pub time_zone: String,
+    pub time_zone: chrono_tz::Tz,
     pub currency: String,
 }
 
-/// The books of `centre`, opened with the default chart when finance first meets it.
-pub async fn ensure_centre(
-    tx: &mut PgConnection,
-    centre: Uuid,
-    time_zone: Option<&str>,
-) -> Result<CentreBooks, sqlx::Error> {
+/// The books of `centre`, opened with the default chart when finance first meets it. The
+/// centre must be one the directory knows: a write for any other is refused here, before
+/// anything of it is written, so no books are ever opened for a centre that does not exist.
+pub async fn ensure_centre(tx: &mut PgConnection, centre: Uuid) -> Result<CentreBooks, Error> {
+    let known = directory::require_centre(tx, centre).await?;
     let inserted: Option<Uuid> = sqlx::query_scalar(
-        "INSERT INTO centres (id, time_zone) VALUES ($1, coalesce($2, 'Asia/Shanghai'))
-         ON CONFLICT (id) DO NOTHING RETURNING id",
+        "INSERT INTO centres (id) VALUES ($1) ON CONFLICT (id) DO NOTHING RETURNING id",
     )
     .bind(centre)
-    .bind(time_zone)
     .fetch_optional(&mut *tx)
     .await?;
     if inserted.is_some() {
@@ -80,30 +80,41 @@ pub async fn ensure_centre(
         .bind(&categories)
         .execute(&mut *tx)
         .await?;
-    } else if let Some(zone) = time_zone {
-        sqlx::query("UPDATE centres SET time_zone = $2 WHERE id = $1 AND time_zone <> $2")
-            .bind(centre)
-            .bind(zone)
-            .execute(&mut *tx)
-            .await?;
     }
-    sqlx::query_as("SELECT id, time_zone, currency FROM centres WHERE id = $1")
+    let currency: String = sqlx::query_scalar("SELECT currency FROM centres WHERE id = $1")
         .bind(centre)
         .fetch_one(&mut *tx)
-        .await
+        .await?;
+    Ok(CentreBooks {
+        id: centre,
+        time_zone: known.time_zone,
+        currency,
+    })
 }
 
-pub async fn find_centre(pool: &PgPool, centre: Uuid) -> Result<Option<CentreBooks>, sqlx::Error> {
-    sqlx::query_as("SELECT id, time_zone, currency FROM centres WHERE id = $1")
+/// The books of a centre the directory knows, as they would be opened if finance has not
+/// met it yet (no entry, the default currency).
+pub async fn find_centre(pool: &PgPool, centre: Uuid) -> Result<CentreBooks, Error> {
+    let mut conn = pool.acquire().await?;
+    let known = directory::require_centre(&mut conn, centre).await?;
+    let currency: Option<String> = sqlx::query_scalar("SELECT currency FROM centres WHERE id = $1")
         .bind(centre)
-        .fetch_optional(pool)
-        .await
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(CentreBooks {
+        id: centre,
+        time_zone: known.time_zone,
+        currency: currency.unwrap_or_else(|| crate::domain::Currency::DEFAULT.to_owned()),
+    })
 }
 
+/// The centres finance keeps books for, among those the directory knows.
 pub async fn known_centres(pool: &PgPool) -> Result<Vec<Uuid>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM centres ORDER BY id")
-        .fetch_all(pool)
-        .await
+    sqlx::query_scalar(
+        "SELECT c.id FROM centres c JOIN directory.centres d ON d.id = c.id ORDER BY c.id",
+    )
+    .fetch_all(pool)
+    .await
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -161,7 +172,7 @@ pub async fn post(
     entry: &NewEntry,
     actor: &Actor,
 ) -> Result<EntryRow, Error> {
-    let centre = ensure_centre(tx, entry.centre_id, None).await?;
+    let centre = ensure_centre(tx, entry.centre_id).await?;
     if entry.currency.as_str() != centre.currency {
         return Err(Violations::one(
             "currency",
@@ -480,7 +491,7 @@ pub async fn close_period(
     month: Month,
     actor: &Actor,
 ) -> Result<PeriodRow, Error> {
-    let books = ensure_centre(tx, centre, None).await?;
+    let books = ensure_centre(tx, centre).await?;
     let (earliest, last_closed): (Option<NaiveDate>, Option<NaiveDate>) = sqlx::query_as(
         "SELECT min(month), max(month) FILTER (WHERE closed_at IS NOT NULL)
          FROM periods WHERE centre_id = $1 AND month < $2",
@@ -564,7 +575,7 @@ pub async fn set_budget(
     amount_minor: i64,
     actor: &Actor,
 ) -> Result<String, Error> {
-    let books = ensure_centre(tx, centre, None).await?;
+    let books = ensure_centre(tx, centre).await?;
     sqlx::query(
         "INSERT INTO budgets (centre_id, fiscal_year, category, amount_minor, currency)
          VALUES ($1, $2, $3, $4, $5)

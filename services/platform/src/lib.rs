@@ -1,8 +1,9 @@
 //! What every Linli service shares, and nothing of any service's business: configuration,
-//! telemetry and metrics, the database pool and migrations, the event bus (outbox relay and
-//! inbox consumer), identity and access checks, personal-data sealing, the text rule of
-//! every request, gRPC and admin server assembly, and the mapping of errors to gRPC status
-//! codes.
+//! telemetry and metrics, the database pool and migrations, the directory (each service's
+//! read model of the district's centres, residents, staff and partners), the event bus
+//! (outbox relay and inbox consumer), identity and access checks, personal-data sealing,
+//! the text rule of every request, gRPC and admin server assembly, and the mapping of
+//! errors to gRPC status codes.
 
 pub mod admin;
 pub mod auth;
@@ -10,6 +11,7 @@ pub mod bus;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod directory;
 pub mod error;
 pub mod grpc;
 pub mod metrics;

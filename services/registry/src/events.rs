@@ -4,8 +4,8 @@
 use chrono::NaiveDate;
 pub use linli_platform::wire::timestamp;
 use linli_proto::events::v1::{
-    CentreCreated, ResidentConsentChanged, ResidentErased, ResidentRegistered, ResidentUpdated,
-    SessionEnded,
+    CentreCreated, CentreUpdated, PartnerAgreementRevoked, PartnerAgreementSigned,
+    ResidentConsentChanged, ResidentErased, ResidentRegistered, ResidentUpdated, SessionEnded,
 };
 use uuid::Uuid;
 
@@ -83,5 +83,36 @@ pub fn resident_updated(row: &ResidentRow, today: NaiveDate) -> ResidentUpdated 
         centre_id: registered.centre_id,
         age_band: registered.age_band,
         categories: registered.categories,
+    }
+}
+
+/// A centre's corrected details, for every service's directory.
+pub fn centre_updated(centre: &crate::store::CentreRow) -> CentreUpdated {
+    CentreUpdated {
+        centre_id: centre.id.to_string(),
+        code: centre.code.clone(),
+        name: centre.name.clone(),
+        time_zone: centre.time_zone.clone(),
+    }
+}
+
+/// A partner's agreement with a centre: what makes it one of the centre's partners in
+/// every service's directory.
+pub fn agreement_signed(row: &crate::store::partners::AgreementRow) -> PartnerAgreementSigned {
+    PartnerAgreementSigned {
+        agreement_id: row.id.to_string(),
+        partner_id: row.partner_id.to_string(),
+        centre_id: row.centre_id.to_string(),
+        valid_from: row.valid_from.format("%Y-%m-%d").to_string(),
+        valid_until: row.valid_until.format("%Y-%m-%d").to_string(),
+    }
+}
+
+pub fn agreement_revoked(row: &crate::store::partners::AgreementRow) -> PartnerAgreementRevoked {
+    PartnerAgreementRevoked {
+        agreement_id: row.id.to_string(),
+        partner_id: row.partner_id.to_string(),
+        centre_id: row.centre_id.to_string(),
+        revoked_at: row.revoked_at.map(timestamp),
     }
 }

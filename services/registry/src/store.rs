@@ -219,6 +219,8 @@ pub async fn correct_centre(
     tx.commit().await?;
     Ok(Some(row))
 }
+    // Every service's directory takes the corrected details (the time zone among them).
+    enqueue(&mut tx, Some(id), &events::centre_updated(&row)).await?;
 
 /// Registers a resident and records `registry.resident.registered`, in one transaction.
 pub async fn register_resident(
@@ -1088,6 +1090,16 @@ pub async fn staff_account_for_update(
         " FROM staff_accounts WHERE username = $1 FOR UPDATE"
     ))
     .bind(username)
+/// Whether every one of `centres` is a centre of the district.
+pub async fn centres_exist(pool: &PgPool, centres: &[Uuid]) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT NOT EXISTS (SELECT unnest($1::uuid[]) EXCEPT SELECT id FROM centres)",
+    )
+    .bind(centres)
+    .fetch_one(pool)
+    .await
+}
+
     .fetch_optional(tx)
     .await
 }

@@ -1,28 +1,26 @@
 //! What the volunteers service tells other services, and how it keeps its read models:
-//! the registry's centres and residents, and evaluation's quality figures per staff
-//! member. Events carry ids, dates, hours and kinds, never a name, phone or ID number.
+//! the platform's directory (the registry's centres and residents), and evaluation's
+//! quality figures per staff member. Events carry ids, dates, hours and kinds, never a
+//! name, phone or ID number.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use linli_platform::bus::{Handler, HandlerError, Incoming};
+use linli_platform::directory;
 pub use linli_platform::wire::timestamp;
 use linli_proto::Event;
 use linli_proto::events::v1::{
-    CentreCreated, CertificationExpiring, HoursMilestoneReached, ResidentDeceased, ResidentErased,
-    ResidentMovedOut, ResidentRegistered, ResidentReturned, ResidentUpdated, ShiftCompleted,
-    StaffJoined, StaffLeft, StaffQualityUpdated, TrainingCompleted, VolunteerDeactivated,
-    VolunteerReactivated, VolunteerRegistered,
+    CertificationExpiring, HoursMilestoneReached, ResidentDeceased, ResidentErased,
+    ResidentMovedOut, ShiftCompleted, StaffJoined, StaffLeft, StaffQualityUpdated,
+    TrainingCompleted, VolunteerDeactivated, VolunteerReactivated, VolunteerRegistered,
 };
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::store::{self, CertificationRow, CompletionRow, HourEntryRow, ShiftRow, StaffRow};
 
-/// The routing keys volunteers subscribes to.
-pub const BINDINGS: &[&str] = &[
-    "registry.resident.*",
-    "registry.centre.created",
-    "evaluation.staff.quality_updated",
-];
+/// The routing keys volunteers reacts to, beside the directory's (see
+/// [`linli_platform::directory::BINDINGS`]).
+pub const BINDINGS: &[&str] = &["registry.resident.*", "evaluation.staff.quality_updated"];
 
 fn date(day: NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()
@@ -143,53 +141,23 @@ pub fn staff_left(row: &StaffRow) -> StaffLeft {
     }
 }
 
-/// Keeps the read models and reacts to what happens to residents.
+/// Keeps the directory and the quality figures, and reacts to what happens to residents.
 pub struct Facts;
 
 impl Handler for Facts {
     async fn handle(&self, event: &Incoming, tx: &mut PgConnection) -> Result<(), HandlerError> {
+        directory::apply(event, tx).await?;
         let now = Utc::now();
         match event.routing_key.as_str() {
-            CentreCreated::ROUTING_KEY => {
-                let e: CentreCreated = event.decode()?;
-                store::record_centre(tx, uuid("centre_id", &e.centre_id)?, &e.time_zone).await?;
-            }
-            ResidentRegistered::ROUTING_KEY => {
-                let e: ResidentRegistered = event.decode()?;
-                let (id, centre) = (
-                    uuid("resident_id", &e.resident_id)?,
-                    uuid("centre_id", &e.centre_id)?,
-                );
-                store::record_resident(tx, id, centre, &e.age_band).await?;
-            }
-            ResidentUpdated::ROUTING_KEY => {
-                let e: ResidentUpdated = event.decode()?;
-                let (id, centre) = (
-                    uuid("resident_id", &e.resident_id)?,
-                    uuid("centre_id", &e.centre_id)?,
-                );
-                store::record_resident(tx, id, centre, &e.age_band).await?;
-            }
             ResidentMovedOut::ROUTING_KEY => {
                 let e: ResidentMovedOut = event.decode()?;
-                leaves(tx, &e.resident_id, "moved_out", &e.since, now).await?;
+                leaves(tx, &e.resident_id, "moved_out", now).await?;
             }
             ResidentDeceased::ROUTING_KEY => {
                 let e: ResidentDeceased = event.decode()?;
-                leaves(tx, &e.resident_id, "deceased", &e.since, now).await?;
+                leaves(tx, &e.resident_id, "deceased", now).await?;
             }
-            ResidentReturned::ROUTING_KEY => {
-                // Active again as a resident; volunteering again is a new registration.
-                let e: ResidentReturned = event.decode()?;
-                let since = NaiveDate::parse_from_str(&e.since, "%Y-%m-%d").ok();
-                store::set_resident_status(
-                    tx,
-                    uuid("resident_id", &e.resident_id)?,
-                    "active",
-                    since,
-                )
-                .await?;
-            }
+            // A resident active again (returned) volunteers again by a new registration.
             ResidentErased::ROUTING_KEY => {
                 let e: ResidentErased = event.decode()?;
                 store::anonymise_resident(tx, uuid("resident_id", &e.resident_id)?, now).await?;
@@ -227,13 +195,9 @@ async fn leaves(
     tx: &mut PgConnection,
     resident: &str,
     status: &str,
-    since: &str,
     now: DateTime<Utc>,
 ) -> Result<(), HandlerError> {
-    let resident = uuid("resident_id", resident)?;
-    let since = NaiveDate::parse_from_str(since, "%Y-%m-%d").ok();
-    store::set_resident_status(tx, resident, status, since).await?;
-    store::volunteer_leaves(tx, resident, status, now).await?;
+    store::volunteer_leaves(tx, uuid("resident_id", resident)?, status, now).await?;
     Ok(())
 }
 

@@ -45,7 +45,11 @@ pub fn notice_days() -> i64 {
 pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
     let mut started = ctx.start(SERVICE, &MIGRATOR).await?;
     started
-        .consume(SERVICE, events::BINDINGS, events::Facts)
+        .consume(
+            SERVICE,
+            &linli_platform::directory::with_bindings(events::BINDINGS),
+            events::Facts,
+        )
         .await;
     tokio::spawn(sweep(
         started.pool.clone(),

@@ -11,7 +11,7 @@ use linli_proto::events::v1::ResidentRegistered;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::domain::{self, Window};
+use crate::domain::Window;
 use crate::store::{
     self, CertificationRow, CourseRow, GroupRow, OpportunityRow, Profile, StaffRow,
 };
@@ -19,31 +19,16 @@ use crate::store::{
 /// What was seeded for one centre: (centre, volunteers, staff).
 pub type Seeded = (Uuid, i64, i64);
 
-/// Seeds each centre (id, time zone) that has no staff yet; returns its counts.
+/// Seeds each centre that has no staff yet; returns its counts. The directory holds the
+/// centres and residents already (see `linli_platform::directory::record_announced`).
 pub async fn demo(
     pool: &PgPool,
-    centres: &[(Uuid, String)],
+    centres: &[Uuid],
     residents: &[ResidentRegistered],
     today: NaiveDate,
 ) -> anyhow::Result<Vec<Seeded>> {
-    let mut tx = pool.begin().await?;
-    for (centre, zone) in centres {
-        store::record_centre(&mut tx, *centre, zone).await?;
-    }
-    // The read model the registry's events will confirm once the platform runs.
-    for r in residents {
-        store::record_resident(
-            &mut tx,
-            r.resident_id.parse()?,
-            r.centre_id.parse()?,
-            &r.age_band,
-        )
-        .await?;
-    }
-    tx.commit().await?;
-
     let mut counts = Vec::new();
-    for (centre, zone) in centres {
+    for centre in centres {
         if store::list_staff(pool, *centre, None).await?.is_empty() {
             let people: Vec<Uuid> = residents
                 .iter()
@@ -54,7 +39,7 @@ pub async fn demo(
                 })
                 .filter_map(|r| r.resident_id.parse().ok())
                 .collect();
-            workforce(pool, *centre, zone, &people, today)
+            workforce(pool, *centre, &people, today)
                 .await
                 .with_context(|| format!("seeding the demo workforce of centre {centre}"))?;
         }
@@ -74,11 +59,13 @@ fn time(h: u32, m: u32) -> NaiveTime {
 async fn workforce(
     pool: &PgPool,
     centre: Uuid,
-    zone: &str,
     people: &[Uuid],
     today: NaiveDate,
 ) -> anyhow::Result<()> {
-    let tz = domain::parse_zone(zone);
+    let tz = {
+        let mut conn = pool.acquire().await?;
+        store::centre_zone(&mut conn, centre).await?
+    };
     let names = ["王主任", "李护士", "张医生", "刘老师", "陈社工", "赵窗口"];
     let positions = [
         "manager",

@@ -225,11 +225,12 @@ pub struct HourEntryRow {
     pub note: String,
     pub logged_by: String,
     pub verified_by: Option<String>,
+    pub created_at: DateTime<Utc>,
 }
 
 macro_rules! hour_columns {
     () => {
-        "id, centre_id, volunteer_id, assignment_id, source, worked_on, minutes, status, note, logged_by, verified_by"
+        "id, centre_id, volunteer_id, assignment_id, source, worked_on, minutes, status, note, logged_by, verified_by, created_at"
     };
 }
 
@@ -565,22 +566,30 @@ pub async fn find_volunteer(
     .ok_or(Error::NotFound("volunteer"))
 }
 
+/// A centre's volunteers in order of registration, after the keyset `after`
+/// (registered_at, id), at most `limit`.
 pub async fn list_volunteers(
     pool: &PgPool,
     centre: Uuid,
     status: Option<&str>,
     skill: Option<&str>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
 ) -> Result<Vec<VolunteerRow>, Error> {
     Ok(sqlx::query_as(concat!(
         "SELECT ",
         volunteer_columns!(),
         " FROM volunteers v WHERE v.centre_id = $1 AND ($2::text IS NULL OR v.status = $2)
            AND ($3::text IS NULL OR $3 = ANY (v.skills))
-         ORDER BY v.registered_at, v.id"
+           AND ($4::timestamptz IS NULL OR (v.registered_at, v.id) > ($4, $5))
+         ORDER BY v.registered_at, v.id LIMIT $6"
     ))
     .bind(centre)
     .bind(status)
     .bind(skill)
+    .bind(after.map(|(at, _)| at))
+    .bind(after.map(|(_, id)| id))
+    .bind(limit)
     .fetch_all(pool)
     .await?)
 }
@@ -788,20 +797,28 @@ pub async fn end_employment(
     Ok(row)
 }
 
+/// A centre's staff (those employed on `active_on` when given) in order of employment,
+/// after the keyset `after` (employed_from, id), at most `limit`.
 pub async fn list_staff(
     pool: &PgPool,
     centre: Uuid,
     active_on: Option<NaiveDate>,
+    after: Option<(NaiveDate, Uuid)>,
+    limit: i64,
 ) -> Result<Vec<StaffRow>, Error> {
     Ok(sqlx::query_as(concat!(
         "SELECT ",
         staff_columns!(),
         " FROM staff WHERE centre_id = $1
            AND ($2::date IS NULL OR (employed_from <= $2 AND (employed_until IS NULL OR employed_until >= $2)))
-         ORDER BY employed_from, id"
+           AND ($3::date IS NULL OR (employed_from, id) > ($3, $4))
+         ORDER BY employed_from, id LIMIT $5"
     ))
     .bind(centre)
     .bind(active_on)
+    .bind(after.map(|(from, _)| from))
+    .bind(after.map(|(_, id)| id))
+    .bind(limit)
     .fetch_all(pool)
     .await?)
 }
@@ -874,19 +891,30 @@ pub async fn add_certification(
     Ok(row)
 }
 
+/// A centre's certifications (one holder's when given), soonest expiry first and those that
+/// never expire last, after the keyset `after` (expiry, id), at most `limit`.
 pub async fn list_certifications(
     pool: &PgPool,
     centre: Uuid,
     holder: Option<Uuid>,
+    after: Option<(Option<NaiveDate>, Uuid)>,
+    limit: i64,
 ) -> Result<Vec<CertificationRow>, Error> {
+    // No expiry sorts as 'infinity', after every date: the order of NULLS LAST, as a
+    // keyset a row comparison can follow.
     Ok(sqlx::query_as(concat!(
         "SELECT ",
         certification_columns!(),
         " FROM certifications WHERE centre_id = $1 AND ($2::uuid IS NULL OR holder_id = $2)
-         ORDER BY expires_on NULLS LAST, id"
+           AND ($4::uuid IS NULL OR (coalesce(expires_on, 'infinity'::date), id)
+                                     > (coalesce($3::date, 'infinity'::date), $4))
+         ORDER BY coalesce(expires_on, 'infinity'::date), id LIMIT $5"
     ))
     .bind(centre)
     .bind(holder)
+    .bind(after.and_then(|(expires, _)| expires))
+    .bind(after.map(|(_, id)| id))
+    .bind(limit)
     .fetch_all(pool)
     .await?)
 }
@@ -1144,13 +1172,25 @@ pub async fn create_opportunity(
     Ok(row.clone())
 }
 
-pub async fn list_opportunities(pool: &PgPool, centre: Uuid) -> Result<Vec<OpportunityRow>, Error> {
+/// A centre's opportunities by title, after the keyset `after` (title, id), at most `limit`.
+pub async fn list_opportunities(
+    pool: &PgPool,
+    centre: Uuid,
+    after: Option<(String, Uuid)>,
+    limit: i64,
+) -> Result<Vec<OpportunityRow>, Error> {
+    let (title, id) = after.unzip();
     Ok(sqlx::query_as(concat!(
         "SELECT ",
         opportunity_columns!(),
-        " FROM opportunities WHERE centre_id = $1 ORDER BY title, id"
+        " FROM opportunities WHERE centre_id = $1
+           AND ($3::uuid IS NULL OR (title, id) > ($2, $3))
+         ORDER BY title, id LIMIT $4"
     ))
     .bind(centre)
+    .bind(title)
+    .bind(id)
+    .bind(limit)
     .fetch_all(pool)
     .await?)
 }
@@ -1218,24 +1258,32 @@ pub async fn create_shift(
     Ok(row)
 }
 
+/// A centre's shifts in start order, after the keyset `after` (starts_at, id), at most
+/// `limit`.
 pub async fn list_shifts(
     pool: &PgPool,
     centre: Uuid,
     opportunity: Option<Uuid>,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
 ) -> Result<Vec<ShiftRow>, Error> {
     Ok(sqlx::query_as(concat!(
         "SELECT ",
         shift_columns!(),
         " FROM shifts WHERE centre_id = $1 AND ($2::uuid IS NULL OR opportunity_id = $2)
            AND ($3::timestamptz IS NULL OR ends_at > $3) AND ($4::timestamptz IS NULL OR starts_at < $4)
-         ORDER BY starts_at, id LIMIT 1000"
+           AND ($5::timestamptz IS NULL OR (starts_at, id) > ($5, $6))
+         ORDER BY starts_at, id LIMIT $7"
     ))
     .bind(centre)
     .bind(opportunity)
     .bind(from)
     .bind(to)
+    .bind(after.map(|(at, _)| at))
+    .bind(after.map(|(_, id)| id))
+    .bind(limit)
     .fetch_all(pool)
     .await?)
 }
@@ -1635,22 +1683,31 @@ pub async fn verify_hours(
     Ok(entry)
 }
 
+/// A centre's hour entries, the latest day worked first (the latest logged first within a
+/// day), after the keyset `after` (worked_on, created_at, id), at most `limit`.
 pub async fn list_hour_entries(
     pool: &PgPool,
     centre: Uuid,
     volunteer: Option<Uuid>,
     status: Option<&str>,
+    after: Option<(NaiveDate, DateTime<Utc>, Uuid)>,
+    limit: i64,
 ) -> Result<Vec<HourEntryRow>, Error> {
     Ok(sqlx::query_as(concat!(
         "SELECT ",
         hour_columns!(),
         " FROM hour_entries WHERE centre_id = $1 AND ($2::uuid IS NULL OR volunteer_id = $2)
            AND ($3::text IS NULL OR status = $3)
-         ORDER BY worked_on DESC, created_at DESC LIMIT 1000"
+           AND ($4::date IS NULL OR (worked_on, created_at, id) < ($4, $5, $6))
+         ORDER BY worked_on DESC, created_at DESC, id DESC LIMIT $7"
     ))
     .bind(centre)
     .bind(volunteer)
     .bind(status)
+    .bind(after.map(|(on, _, _)| on))
+    .bind(after.map(|(_, at, _)| at))
+    .bind(after.map(|(_, _, id)| id))
+    .bind(limit)
     .fetch_all(pool)
     .await?)
 }
@@ -1914,17 +1971,26 @@ pub async fn create_review(
         .await?)
 }
 
+/// A centre's reviews, the latest period first, after the keyset `after` (period_start,
+/// id), at most `limit`.
 pub async fn list_reviews(
     pool: &PgPool,
     centre: Uuid,
     staff: Option<Uuid>,
+    after: Option<(NaiveDate, Uuid)>,
+    limit: i64,
 ) -> Result<Vec<ReviewRow>, Error> {
     Ok(sqlx::query_as(concat!(
         review_select!(),
-        "WHERE r.centre_id = $1 AND ($2::uuid IS NULL OR r.staff_id = $2) ORDER BY r.period_start DESC, r.id"
+        "WHERE r.centre_id = $1 AND ($2::uuid IS NULL OR r.staff_id = $2)
+           AND ($3::date IS NULL OR (r.period_start, r.id) < ($3, $4))
+         ORDER BY r.period_start DESC, r.id DESC LIMIT $5"
     ))
     .bind(centre)
     .bind(staff)
+    .bind(after.map(|(start, _)| start))
+    .bind(after.map(|(_, id)| id))
+    .bind(limit)
     .fetch_all(pool)
     .await?)
 }

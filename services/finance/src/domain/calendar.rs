@@ -19,9 +19,8 @@ pub fn parse_date_or(field: &str, text: &str, default: NaiveDate) -> Result<Naiv
     }
 }
 
-/// The calendar day `at` falls on in `time_zone` (Asia/Shanghai when unknown).
-pub fn local_date(at: DateTime<Utc>, time_zone: &str) -> NaiveDate {
-    let zone: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+/// The calendar day `at` falls on in `zone`.
+pub fn local_date(at: DateTime<Utc>, zone: chrono_tz::Tz) -> NaiveDate {
     at.with_timezone(&zone).date_naive()
 }
 
@@ -170,7 +169,10 @@ mod tests {
         let at = DateTime::parse_from_rfc3339("2026-03-31T17:30:00Z")
             .unwrap()
             .to_utc();
-        assert_eq!(local_date(at, "Asia/Shanghai"), date("2026-04-01"));
+        assert_eq!(
+            local_date(at, chrono_tz::Asia::Shanghai),
+            date("2026-04-01")
+        );
     }
 
     #[test]

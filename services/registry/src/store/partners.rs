@@ -2,6 +2,7 @@
 //! one query the partner listener asks on every call.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use linli_platform::bus::enqueue;
 use linli_platform::crypto::{Sealed, Vault};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -194,7 +195,8 @@ pub async fn create_agreement(
     pool: &PgPool,
     agreement: &NewAgreement<'_>,
 ) -> Result<AgreementRow, sqlx::Error> {
-    sqlx::query_as(concat!(
+    let mut tx = pool.begin().await?;
+    let row: AgreementRow = sqlx::query_as(concat!(
         "INSERT INTO partner_agreements \
          (id, partner_id, centre_id, provides, scopes, valid_from, valid_until) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
@@ -207,8 +209,17 @@ pub async fn create_agreement(
     .bind(agreement.scopes)
     .bind(agreement.valid_from)
     .bind(agreement.valid_until)
-    .fetch_one(pool)
-    .await
+    .fetch_one(&mut *tx)
+    .await?;
+    // Every service's directory learns the partner works with the centre.
+    enqueue(
+        &mut tx,
+        Some(row.centre_id),
+        &crate::events::agreement_signed(&row),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row)
 }
 
 pub async fn find_agreement(
@@ -227,14 +238,16 @@ pub async fn find_agreement(
     .await
 }
 
-/// Revokes an agreement (a second revocation keeps the first's time and reason).
+/// Revokes an agreement (a second revocation keeps the first's time and reason), and
+/// tells every service's directory.
 pub async fn revoke_agreement(
     pool: &PgPool,
     partner_id: Uuid,
     id: Uuid,
     reason: &str,
 ) -> Result<Option<AgreementRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
+    let mut tx = pool.begin().await?;
+    let row: Option<AgreementRow> = sqlx::query_as(concat!(
         "UPDATE partner_agreements \
          SET revoked_at = COALESCE(revoked_at, now()), \
              revoked_reason = CASE WHEN revoked_at IS NULL THEN $3 ELSE revoked_reason END \
@@ -244,8 +257,18 @@ pub async fn revoke_agreement(
     .bind(partner_id)
     .bind(id)
     .bind(reason)
-    .fetch_optional(pool)
-    .await
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(row) = &row {
+        enqueue(
+            &mut tx,
+            Some(row.centre_id),
+            &crate::events::agreement_revoked(row),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(row)
 }
 
 pub async fn register_credential(
