@@ -141,7 +141,10 @@ impl utoipa::Modify for CommonErrors {
                         "Too many requests for this credential (per second or at once); see Retry-After",
                     ),
                     ("500", "An internal error; the trace id says where"),
-                    ("503", "A service is unavailable; try again shortly"),
+                    (
+                        "503",
+                        "A service is unavailable or busy; try again after Retry-After",
+                    ),
                     ("504", "The request took longer than its deadline"),
                 ];
                 if secured {
@@ -163,7 +166,7 @@ impl utoipa::Modify for CommonErrors {
                 }
                 for (status, description) in errors {
                     let mut response = problem(description);
-                    if status == "429" {
+                    if status == "429" || status == "503" {
                         response = response.header(
                             "Retry-After",
                             HeaderBuilder::new()

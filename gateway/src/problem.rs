@@ -119,6 +119,10 @@ impl From<tonic::Status> for Problem {
     }
 }
 
+/// How long a caller waits before trying again when a service is unavailable (a busy pool,
+/// a database restarting): long enough for a pool to free, short enough for a person.
+pub const RETRY_UNAVAILABLE_AFTER: &str = "2";
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -127,6 +131,12 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_UNAVAILABLE_AFTER),
+            );
+        }
         response
     }
 }

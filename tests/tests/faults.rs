@@ -46,7 +46,7 @@ async fn stage(platform: &TestPlatform) -> Stage {
             .post_json(
                 &token,
                 &at("/residents"),
-                &json!({ "name": "钱进", "gender": "male", "date_of_birth": "1955-05-05" }),
+                &json!({ "name": "钱进", "gender": "male", "date_of_birth": "1955-05-05", "confirm_not_duplicate": true }),
                 None,
             )
             .await;
@@ -640,5 +640,106 @@ async fn a_graceful_shutdown_under_load_finishes_in_flight_work_and_loses_nothin
     let tally = settle(&platform, &stage, &acknowledged).await;
     no_dead_letters(&platform).await;
     report("graceful shutdown and restart", &tally, failures);
+    platform.stop().await;
+}
+
+/// Each service with a request pool of one connection, held by a request that waits on a
+/// table the test has locked: the next request waits out the pool's acquire timeout and is
+/// answered 503 with `Retry-After` (a busy pool means "try again", never a 500), and once
+/// the lock is gone the service answers again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_exhausted_pool_answers_503_with_retry_after_in_every_service() {
+    let platform =
+        TestPlatform::start_with(|args| args.database.database_max_connections = 1).await;
+    let centre = platform.create_centre("one-connection").await;
+    let token = platform.token(&[Role::CentreManager], &[centre]);
+    let cases = [
+        ("registry", "residents", "/residents"),
+        ("bookings", "offerings", "/offerings"),
+        ("volunteers", "opportunities", "/opportunities"),
+        ("finance", "accounts", "/finance/accounts"),
+        ("evaluation", "suggestions", "/suggestions"),
+    ];
+    let outcomes = join_all(cases.map(|(service, table, path)| {
+        let (platform, token) = (&platform, &token);
+        let path = format!("/v1/centres/{centre}{path}");
+        async move {
+            let pool = platform.pool(service).await;
+            let mut lock = pool.begin().await.expect("a transaction");
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"
+            )))
+            .execute(&mut *lock)
+            .await
+            .expect("the table locked");
+            // The first request takes the pool's one connection and waits on the lock.
+            let first = tokio::spawn({
+                let (http, url, token) = (
+                    platform.http.clone(),
+                    format!("{}{path}", platform.gateway),
+                    token.clone(),
+                );
+                async move {
+                    http.get(url)
+                        .bearer_auth(token)
+                        .send()
+                        .await
+                        .expect("the gateway answers")
+                        .status()
+                }
+            });
+            poll(
+                &format!("a {service} request waiting on the lock"),
+                Duration::from_secs(30),
+                || {
+                    let pool = pool.clone();
+                    async move {
+                        let waiting: i64 = sqlx::query_scalar(
+                            "SELECT count(*) FROM pg_stat_activity
+                             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                        )
+                        .fetch_one(&pool)
+                        .await
+                        .ok()?;
+                        (waiting > 0).then_some(())
+                    }
+                },
+            )
+            .await;
+            let response = platform
+                .http
+                .get(format!("{}{path}", platform.gateway))
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("the gateway answers");
+            let busy = (
+                response.status(),
+                response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
+            );
+            lock.rollback().await.expect("the lock released");
+            let first = first.await.expect("the first request");
+            let (after, _) = platform.get_json(token, &path).await;
+            pool.close().await;
+            (service, busy, first, after)
+        }
+    }))
+    .await;
+    for (service, busy, first, after) in outcomes {
+        assert_eq!(
+            busy,
+            (StatusCode::SERVICE_UNAVAILABLE, Some("2".to_owned())),
+            "{service}: a request that found the pool busy"
+        );
+        assert!(
+            first == StatusCode::OK || first == StatusCode::SERVICE_UNAVAILABLE,
+            "{service}: the request that waited on the lock: {first}"
+        );
+        assert_eq!(after, StatusCode::OK, "{service}: once the lock is gone");
+    }
     platform.stop().await;
 }

@@ -273,7 +273,14 @@ impl IntoResponse for Refusal {
                 }
             }
         };
-        (self.status, Html(body.into_string())).into_response()
+        let mut response = (self.status, Html(body.into_string())).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static(crate::problem::RETRY_UNAVAILABLE_AFTER),
+            );
+        }
+        response
     }
 }
 
