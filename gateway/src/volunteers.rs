@@ -217,6 +217,9 @@ impl From<pb::Volunteer> for Volunteer {
 #[derive(Serialize, ToSchema)]
 pub struct VolunteerList {
     pub volunteers: Vec<Volunteer>,
+    /// Pass as `page_token` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_page_token: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -230,6 +233,10 @@ pub struct StatusChange {
 pub struct VolunteerQuery {
     pub status: Option<String>,
     pub skill: Option<String>,
+    /// 1 to 200; default 50.
+    pub page_size: Option<u32>,
+    /// The previous page's `next_page_token`.
+    pub page_token: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -263,12 +270,19 @@ impl From<pb::StaffMember> for StaffMember {
 #[derive(Serialize, ToSchema)]
 pub struct StaffList {
     pub staff: Vec<StaffMember>,
+    /// Pass as `page_token` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_page_token: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StaffQuery {
     pub active_only: Option<bool>,
+    /// 1 to 200; default 50.
+    pub page_size: Option<u32>,
+    /// The previous page's `next_page_token`.
+    pub page_token: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -317,12 +331,28 @@ impl From<pb::Certification> for Certification {
 #[derive(Serialize, ToSchema)]
 pub struct CertificationList {
     pub certifications: Vec<Certification>,
+    /// Pass as `page_token` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_page_token: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct HolderQuery {
     pub holder_id: Option<String>,
+    /// 1 to 200; default 50.
+    pub page_size: Option<u32>,
+    /// The previous page's `next_page_token`.
+    pub page_token: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OpportunityQuery {
+    /// 1 to 200; default 50.
+    pub page_size: Option<u32>,
+    /// The previous page's `next_page_token`.
+    pub page_token: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -436,6 +466,9 @@ impl From<pb::Opportunity> for Opportunity {
 #[derive(Serialize, ToSchema)]
 pub struct OpportunityList {
     pub opportunities: Vec<Opportunity>,
+    /// Pass as `page_token` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_page_token: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -480,6 +513,9 @@ impl From<pb::Shift> for Shift {
 #[derive(Serialize, ToSchema)]
 pub struct ShiftList {
     pub shifts: Vec<Shift>,
+    /// Pass as `page_token` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_page_token: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -490,6 +526,10 @@ pub struct ShiftQuery {
     pub from: Option<String>,
     /// RFC 3339; shifts starting before it.
     pub to: Option<String>,
+    /// 1 to 200; default 50.
+    pub page_size: Option<u32>,
+    /// The previous page's `next_page_token`.
+    pub page_token: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -614,6 +654,9 @@ impl From<pb::HourEntry> for HourEntry {
 #[derive(Serialize, ToSchema)]
 pub struct HourEntryList {
     pub entries: Vec<HourEntry>,
+    /// Pass as `page_token` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_page_token: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -621,6 +664,10 @@ pub struct HourEntryList {
 pub struct HoursQuery {
     pub volunteer_id: Option<String>,
     pub status: Option<String>,
+    /// 1 to 200; default 50.
+    pub page_size: Option<u32>,
+    /// The previous page's `next_page_token`.
+    pub page_token: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -785,12 +832,19 @@ impl From<pb::Review> for Review {
 #[derive(Serialize, ToSchema)]
 pub struct ReviewList {
     pub reviews: Vec<Review>,
+    /// Pass as `page_token` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_page_token: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReviewQuery {
     pub staff_id: Option<String>,
+    /// 1 to 200; default 50.
+    pub page_size: Option<u32>,
+    /// The previous page's `next_page_token`.
+    pub page_token: Option<String>,
 }
 
 type Created<T> = Result<(StatusCode, Json<T>), Problem>;
@@ -815,6 +869,8 @@ pub async fn list_volunteers(
         centre_id,
         status: q.status.unwrap_or_default(),
         skill: q.skill.unwrap_or_default(),
+        page_size: q.page_size.unwrap_or(0),
+        page_token: q.page_token.unwrap_or_default(),
     };
     let reply = state
         .volunteers
@@ -824,6 +880,7 @@ pub async fn list_volunteers(
         .into_inner();
     Ok(Json(VolunteerList {
         volunteers: reply.volunteers.into_iter().map(Volunteer::from).collect(),
+        next_page_token: none_if_empty(reply.next_page_token),
     }))
 }
 
@@ -1003,6 +1060,8 @@ pub async fn list_staff(
     let request = pb::ListStaffRequest {
         centre_id,
         active_only: q.active_only.unwrap_or(false),
+        page_size: q.page_size.unwrap_or(0),
+        page_token: q.page_token.unwrap_or_default(),
     };
     let reply = state
         .volunteers
@@ -1012,6 +1071,7 @@ pub async fn list_staff(
         .into_inner();
     Ok(Json(StaffList {
         staff: reply.staff.into_iter().map(StaffMember::from).collect(),
+        next_page_token: none_if_empty(reply.next_page_token),
     }))
 }
 
@@ -1081,6 +1141,8 @@ pub async fn list_certifications(
     let request = pb::ListCertificationsRequest {
         centre_id,
         holder_id: q.holder_id.unwrap_or_default(),
+        page_size: q.page_size.unwrap_or(0),
+        page_token: q.page_token.unwrap_or_default(),
     };
     let reply = state
         .volunteers
@@ -1094,6 +1156,7 @@ pub async fn list_certifications(
             .into_iter()
             .map(Certification::from)
             .collect(),
+        next_page_token: none_if_empty(reply.next_page_token),
     }))
 }
 
@@ -1283,17 +1346,23 @@ pub async fn training_coverage(
 
 /// Volunteer opportunities.
 #[utoipa::path(get, path = "/v1/centres/{centre_id}/opportunities", tag = "volunteers",
-    params(("centre_id" = String, Path)), responses((status = 200, body = OpportunityList)), security(("bearer" = [])))]
+    params(("centre_id" = String, Path), OpportunityQuery), responses((status = 200, body = OpportunityList)), security(("bearer" = [])))]
 pub async fn list_opportunities(
     State(state): State<AppState>,
     auth: Authenticated,
     Path(centre_id): Path<String>,
+    Query(q): Query<OpportunityQuery>,
 ) -> Found<OpportunityList> {
     let centre_id = auth.centre(&centre_id)?.to_string();
+    let request = pb::ListOpportunitiesRequest {
+        centre_id,
+        page_size: q.page_size.unwrap_or(0),
+        page_token: q.page_token.unwrap_or_default(),
+    };
     let reply = state
         .volunteers
         .clone()
-        .list_opportunities(auth.grpc(pb::ListOpportunitiesRequest { centre_id }))
+        .list_opportunities(auth.grpc(request))
         .await?
         .into_inner();
     Ok(Json(OpportunityList {
@@ -1302,6 +1371,7 @@ pub async fn list_opportunities(
             .into_iter()
             .map(Opportunity::from)
             .collect(),
+        next_page_token: none_if_empty(reply.next_page_token),
     }))
 }
 
@@ -1350,6 +1420,8 @@ pub async fn list_shifts(
         opportunity_id: q.opportunity_id.unwrap_or_default(),
         from: optional_timestamp("from", &q.from)?,
         to: optional_timestamp("to", &q.to)?,
+        page_size: q.page_size.unwrap_or(0),
+        page_token: q.page_token.unwrap_or_default(),
     };
     let reply = state
         .volunteers
@@ -1359,6 +1431,7 @@ pub async fn list_shifts(
         .into_inner();
     Ok(Json(ShiftList {
         shifts: reply.shifts.into_iter().map(Shift::from).collect(),
+        next_page_token: none_if_empty(reply.next_page_token),
     }))
 }
 
@@ -1541,6 +1614,8 @@ pub async fn list_hours(
         centre_id,
         volunteer_id: q.volunteer_id.unwrap_or_default(),
         status: q.status.unwrap_or_default(),
+        page_size: q.page_size.unwrap_or(0),
+        page_token: q.page_token.unwrap_or_default(),
     };
     let reply = state
         .volunteers
@@ -1550,6 +1625,7 @@ pub async fn list_hours(
         .into_inner();
     Ok(Json(HourEntryList {
         entries: reply.entries.into_iter().map(HourEntry::from).collect(),
+        next_page_token: none_if_empty(reply.next_page_token),
     }))
 }
 
@@ -1739,6 +1815,8 @@ pub async fn list_reviews(
     let request = pb::ListReviewsRequest {
         centre_id,
         staff_id: q.staff_id.unwrap_or_default(),
+        page_size: q.page_size.unwrap_or(0),
+        page_token: q.page_token.unwrap_or_default(),
     };
     let reply = state
         .volunteers
@@ -1748,6 +1826,7 @@ pub async fn list_reviews(
         .into_inner();
     Ok(Json(ReviewList {
         reviews: reply.reviews.into_iter().map(Review::from).collect(),
+        next_page_token: none_if_empty(reply.next_page_token),
     }))
 }
 

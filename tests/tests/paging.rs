@@ -7,6 +7,7 @@
 
 use std::collections::HashSet;
 
+use futures::future::join_all;
 use linli_platform::auth::Role;
 use linli_tests::TestPlatform;
 use reqwest::StatusCode;
@@ -167,6 +168,110 @@ async fn twelve_hundred_sessions_of_one_offering_come_back_in_start_order_across
 fn foreign_token(_platform: &TestPlatform) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
-        json!([1, "registry.residents", ["2026-01-01T00:00:00Z", Uuid::nil()]]).to_string(),
+        json!([
+            1,
+            "registry.residents",
+            ["2026-01-01T00:00:00Z", Uuid::nil()]
+        ])
+        .to_string(),
     )
+}
+
+#[tokio::test]
+async fn shifts_and_hour_entries_past_one_page_come_back_whole_each_in_its_order() {
+    let platform = TestPlatform::start().await;
+    let centre = platform.volunteering_centre("Asia/Shanghai").await;
+    let token = platform.token(&[Role::CentreManager], &[centre]);
+    let base = format!("/v1/centres/{centre}");
+    let created = |path: &'static str, body: Value| {
+        let (platform, token, base) = (&platform, &token, &base);
+        async move {
+            let (status, reply) = platform
+                .post_json(token, &format!("{base}{path}"), &body, None)
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{path}: {reply}");
+            reply["id"].as_str().expect("an id").to_owned()
+        }
+    };
+    let opportunity = created(
+        "/opportunities",
+        json!({ "title": "助餐", "description": "午餐送餐" }),
+    )
+    .await;
+    // 230 shifts, two a day: more than the largest page.
+    let shifts: HashSet<String> = join_all((0..230).map(|n| {
+        let day = chrono::NaiveDate::from_ymd_opt(2027, 1, 1).expect("a day")
+            + chrono::Duration::days(n / 2);
+        let hour = if n % 2 == 0 { "09" } else { "14" };
+        created(
+            "/shifts",
+            json!({ "opportunity_id": opportunity, "capacity": 3,
+                    "starts_at": format!("{day}T{hour}:00:00+08:00"),
+                    "ends_at": format!("{day}T{hour}:45:00+08:00") }),
+        )
+    }))
+    .await
+    .into_iter()
+    .collect();
+    let list = format!("{base}/shifts?opportunity_id={opportunity}");
+    let (rows, pages) = every_page(&platform, &token, &list, "shifts", 200).await;
+    assert_eq!((rows.len(), pages), (230, 2));
+    assert_each_once(&rows, &shifts);
+    let starts: Vec<&str> = rows
+        .iter()
+        .map(|s| s["starts_at"].as_str().expect("starts_at"))
+        .collect();
+    assert!(starts.windows(2).all(|w| w[0] < w[1]), "in start order");
+    let (_, first) = platform.get_json(&token, &list).await;
+    let shifts_token = first["next_page_token"].as_str().expect("a next page");
+
+    // 230 hour entries of one volunteer, on 115 days: the latest day first.
+    let (status, resident) = platform
+        .post_json(
+            &token,
+            &format!("{base}/residents"),
+            &json!({ "name": "陈静", "gender": "female", "date_of_birth": "1975-04-01" }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{resident}");
+    let resident = resident["id"].as_str().expect("an id").to_owned();
+    platform
+        .wait_for_residents_in_volunteers(&[resident.parse().expect("a uuid")])
+        .await;
+    let volunteer = created("/volunteers", json!({ "resident_id": resident })).await;
+    let yesterday = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
+    let entries: HashSet<String> = join_all((0..230).map(|n| {
+        let day = yesterday - chrono::Duration::days(n / 2);
+        created(
+            "/hours",
+            json!({ "volunteer_id": volunteer, "worked_on": day.to_string(), "minutes": 30 }),
+        )
+    }))
+    .await
+    .into_iter()
+    .collect();
+    let list = format!("{base}/hours?volunteer_id={volunteer}");
+    let (rows, pages) = every_page(&platform, &token, &list, "entries", 200).await;
+    assert_eq!((rows.len(), pages), (230, 2));
+    assert_each_once(&rows, &entries);
+    let days: Vec<&str> = rows
+        .iter()
+        .map(|e| e["worked_on"].as_str().expect("worked_on"))
+        .collect();
+    assert!(days.windows(2).all(|w| w[0] >= w[1]), "latest day first");
+    // The same list in pages of 7 (a page boundary inside a day) is the same list.
+    let (small, pages) = every_page(&platform, &token, &list, "entries", 7).await;
+    assert_eq!(pages, 33);
+    assert_eq!(ids(&small), ids(&rows));
+
+    assert_refuses_bad_paging(&platform, &token, &list, shifts_token).await;
+    assert_refuses_bad_paging(
+        &platform,
+        &token,
+        &format!("{base}/shifts"),
+        &foreign_token(&platform),
+    )
+    .await;
+    platform.stop().await;
 }

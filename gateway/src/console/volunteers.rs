@@ -10,6 +10,7 @@ use linli_platform::auth::Role;
 use linli_proto::volunteers::v1 as vo;
 use maud::html;
 
+use super::listing::{PAGE, every_page};
 use super::{
     Page, Posted, Refusal, Section, Staff, clock, csrf, date, i18n, instant, notice, timestamp,
     today, zone,
@@ -36,73 +37,119 @@ pub async fn week(State(state): State<AppState>, staff: Staff, Path(centre): Pat
             .map(|t| t.with_timezone(&chrono::Utc))
             .unwrap_or_default()
     };
-    let mut volunteers = state.volunteers.clone();
-    let shifts = volunteers
-        .list_shifts(staff.grpc(vo::ListShiftsRequest {
-            centre_id: centre.id.clone(),
-            from: Some(timestamp(start(monday))),
-            to: Some(timestamp(start(monday + Duration::days(7)))),
-            ..Default::default()
-        }))
-        .await?
-        .into_inner()
-        .shifts;
-    let opportunities: HashMap<String, String> = volunteers
-        .list_opportunities(staff.grpc(vo::ListOpportunitiesRequest {
-            centre_id: centre.id.clone(),
-        }))
-        .await?
-        .into_inner()
-        .opportunities
-        .into_iter()
-        .map(|o| (o.id, o.title))
-        .collect();
-    let people: HashMap<String, String> = volunteers
-        .list_volunteers(staff.grpc(vo::ListVolunteersRequest {
-            centre_id: centre.id.clone(),
-            ..Default::default()
-        }))
-        .await?
-        .into_inner()
-        .volunteers
-        .into_iter()
-        .map(|v| (v.id, v.display_name))
-        .collect();
-    let staff_names: HashMap<String, String> = volunteers
-        .list_staff(staff.grpc(vo::ListStaffRequest {
-            centre_id: centre.id.clone(),
-            active_only: false,
-        }))
-        .await?
-        .into_inner()
-        .staff
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect();
-    let pending = volunteers
-        .list_hour_entries(staff.grpc(vo::ListHourEntriesRequest {
-            centre_id: centre.id.clone(),
-            status: "pending".into(),
-            ..Default::default()
-        }))
-        .await?
-        .into_inner()
-        .entries;
+    // The week's shifts, the hours waiting and the names they mention, each whole.
+    let shifts = every_page(|page_token| async {
+        let reply = state
+            .volunteers
+            .clone()
+            .list_shifts(staff.grpc(vo::ListShiftsRequest {
+                centre_id: centre.id.clone(),
+                from: Some(timestamp(start(monday))),
+                to: Some(timestamp(start(monday + Duration::days(7)))),
+                page_size: PAGE,
+                page_token,
+                ..Default::default()
+            }))
+            .await?
+            .into_inner();
+        Ok::<_, Refusal>((reply.shifts, reply.next_page_token))
+    })
+    .await?;
+    let opportunities: HashMap<String, String> = every_page(|page_token| async {
+        let reply = state
+            .volunteers
+            .clone()
+            .list_opportunities(staff.grpc(vo::ListOpportunitiesRequest {
+                centre_id: centre.id.clone(),
+                page_size: PAGE,
+                page_token,
+            }))
+            .await?
+            .into_inner();
+        Ok::<_, Refusal>((reply.opportunities, reply.next_page_token))
+    })
+    .await?
+    .into_iter()
+    .map(|o| (o.id, o.title))
+    .collect();
+    let people: HashMap<String, String> = every_page(|page_token| async {
+        let reply = state
+            .volunteers
+            .clone()
+            .list_volunteers(staff.grpc(vo::ListVolunteersRequest {
+                centre_id: centre.id.clone(),
+                page_size: PAGE,
+                page_token,
+                ..Default::default()
+            }))
+            .await?
+            .into_inner();
+        Ok::<_, Refusal>((reply.volunteers, reply.next_page_token))
+    })
+    .await?
+    .into_iter()
+    .map(|v| (v.id, v.display_name))
+    .collect();
+    let staff_names: HashMap<String, String> = every_page(|page_token| async {
+        let reply = state
+            .volunteers
+            .clone()
+            .list_staff(staff.grpc(vo::ListStaffRequest {
+                centre_id: centre.id.clone(),
+                active_only: false,
+                page_size: PAGE,
+                page_token,
+            }))
+            .await?
+            .into_inner();
+        Ok::<_, Refusal>((reply.staff, reply.next_page_token))
+    })
+    .await?
+    .into_iter()
+    .map(|s| (s.id, s.name))
+    .collect();
+    let pending = every_page(|page_token| async {
+        let reply = state
+            .volunteers
+            .clone()
+            .list_hour_entries(staff.grpc(vo::ListHourEntriesRequest {
+                centre_id: centre.id.clone(),
+                status: "pending".into(),
+                page_size: PAGE,
+                page_token,
+                ..Default::default()
+            }))
+            .await?
+            .into_inner();
+        Ok::<_, Refusal>((reply.entries, reply.next_page_token))
+    })
+    .await?;
     let horizon = day + Duration::days(EXPIRY_WINDOW_DAYS);
-    let mut expiring: Vec<vo::Certification> = volunteers
-        .list_certifications(staff.grpc(vo::ListCertificationsRequest {
-            centre_id: centre.id.clone(),
-            ..Default::default()
-        }))
-        .await?
-        .into_inner()
-        .certifications
-        .into_iter()
-        .filter(|c| {
+    // Soonest expiry first: the pages stop at the first certification past the horizon.
+    let mut expiring: Vec<vo::Certification> = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let reply = state
+            .volunteers
+            .clone()
+            .list_certifications(staff.grpc(vo::ListCertificationsRequest {
+                centre_id: centre.id.clone(),
+                page_size: PAGE,
+                page_token,
+                ..Default::default()
+            }))
+            .await?
+            .into_inner();
+        let within = |c: &vo::Certification| {
             NaiveDate::parse_from_str(&c.expires_on, "%Y-%m-%d").is_ok_and(|d| d <= horizon)
-        })
-        .collect();
-    expiring.sort_by(|a, b| a.expires_on.cmp(&b.expires_on));
+        };
+        let past_horizon = reply.certifications.iter().any(|c| !within(c));
+        expiring.extend(reply.certifications.into_iter().filter(within));
+        if past_horizon || reply.next_page_token.is_empty() {
+            break;
+        }
+        page_token = reply.next_page_token;
+    }
     let gaps: i32 = shifts
         .iter()
         .map(|s| (s.capacity - s.signed_up).max(0))

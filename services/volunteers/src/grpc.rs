@@ -3,6 +3,7 @@
 use chrono::{NaiveDate, Utc};
 use linli_platform::auth::{Access, Caller, caller, scoped_centre};
 use linli_platform::error::Violations;
+use linli_platform::page::PageRequest;
 use linli_platform::wire::{instant, optional_id, parse_id};
 use linli_proto::volunteers::v1 as pb;
 use linli_proto::volunteers::v1::volunteers_server::Volunteers;
@@ -346,18 +347,27 @@ impl Volunteers for VolunteersApi {
             one_of("status", status, &domain::VOLUNTEER_STATUSES, &mut v);
         }
         v.into_result(|| ()).map_err(Error::from)?;
-        let rows =
-            store::list_volunteers(&self.pool, centre, filter(&r.status), filter(&r.skill)).await?;
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let page = PageRequest::parse("volunteers.volunteers", r.page_size, &r.page_token)
+            .map_err(Error::from)?;
+        let rows = store::list_volunteers(
+            &self.pool,
+            centre,
+            filter(&r.status),
+            filter(&r.skill),
+            page.after(),
+            page.limit(),
+        )
+        .await?;
+        let page = page.page(rows, |row| (row.registered_at, row.id));
+        let ids: Vec<Uuid> = page.rows.iter().map(|r| r.id).collect();
         let mut conn = self.pool.acquire().await.map_err(Error::from)?;
         let windows = store::windows_of(&mut conn, &ids)
             .await
             .map_err(Error::from)?;
+        let page = page.map(|row| volunteer_to_pb(row, &windows));
         Ok(Response::new(pb::ListVolunteersResponse {
-            volunteers: rows
-                .into_iter()
-                .map(|row| volunteer_to_pb(row, &windows))
-                .collect(),
+            volunteers: page.rows,
+            next_page_token: page.next_page_token,
         }))
     }
 
@@ -489,14 +499,19 @@ impl Volunteers for VolunteersApi {
             Access::Read,
             READERS,
         )?;
+        let r = request.into_inner();
+        let page = PageRequest::parse("volunteers.staff", r.page_size, &r.page_token)
+            .map_err(Error::from)?;
         let today = self.today(centre).await?;
-        let active_on = request.get_ref().active_only.then_some(today);
-        let rows = store::list_staff(&self.pool, centre, active_on).await?;
+        let active_on = r.active_only.then_some(today);
+        let rows =
+            store::list_staff(&self.pool, centre, active_on, page.after(), page.limit()).await?;
+        let page = page
+            .page(rows, |row| (row.employed_from, row.id))
+            .map(|row| staff_to_pb(row, today));
         Ok(Response::new(pb::ListStaffResponse {
-            staff: rows
-                .into_iter()
-                .map(|row| staff_to_pb(row, today))
-                .collect(),
+            staff: page.rows,
+            next_page_token: page.next_page_token,
         }))
     }
 
@@ -555,10 +570,19 @@ impl Volunteers for VolunteersApi {
             Access::Read,
             READERS,
         )?;
-        let holder = optional_id("holder_id", &request.get_ref().holder_id).map_err(Error::from)?;
-        let rows = store::list_certifications(&self.pool, centre, holder).await?;
+        let r = request.into_inner();
+        let holder = optional_id("holder_id", &r.holder_id).map_err(Error::from)?;
+        let page = PageRequest::parse("volunteers.certifications", r.page_size, &r.page_token)
+            .map_err(Error::from)?;
+        let rows =
+            store::list_certifications(&self.pool, centre, holder, page.after(), page.limit())
+                .await?;
+        let page = page
+            .page(rows, |row| (row.expires_on, row.id))
+            .map(certification_to_pb);
         Ok(Response::new(pb::ListCertificationsResponse {
-            certifications: rows.into_iter().map(certification_to_pb).collect(),
+            certifications: page.rows,
+            next_page_token: page.next_page_token,
         }))
     }
 
@@ -784,9 +808,17 @@ impl Volunteers for VolunteersApi {
             Access::Read,
             READERS,
         )?;
-        let rows = store::list_opportunities(&self.pool, centre).await?;
+        let r = request.into_inner();
+        let page = PageRequest::parse("volunteers.opportunities", r.page_size, &r.page_token)
+            .map_err(Error::from)?;
+        let rows =
+            store::list_opportunities(&self.pool, centre, page.after(), page.limit()).await?;
+        let page = page
+            .page(rows, |row| (row.title.clone(), row.id))
+            .map(opportunity_to_pb);
         Ok(Response::new(pb::ListOpportunitiesResponse {
-            opportunities: rows.into_iter().map(opportunity_to_pb).collect(),
+            opportunities: page.rows,
+            next_page_token: page.next_page_token,
         }))
     }
 
@@ -851,9 +883,24 @@ impl Volunteers for VolunteersApi {
         let opportunity = optional_id("opportunity_id", &r.opportunity_id).map_err(Error::from)?;
         let from = instant("from", r.from.as_ref()).map_err(Error::from)?;
         let to = instant("to", r.to.as_ref()).map_err(Error::from)?;
-        let rows = store::list_shifts(&self.pool, centre, opportunity, from, to).await?;
+        let page = PageRequest::parse("volunteers.shifts", r.page_size, &r.page_token)
+            .map_err(Error::from)?;
+        let rows = store::list_shifts(
+            &self.pool,
+            centre,
+            opportunity,
+            from,
+            to,
+            page.after(),
+            page.limit(),
+        )
+        .await?;
+        let page = page
+            .page(rows, |row| (row.starts_at, row.id))
+            .map(shift_to_pb);
         Ok(Response::new(pb::ListShiftsResponse {
-            shifts: rows.into_iter().map(shift_to_pb).collect(),
+            shifts: page.rows,
+            next_page_token: page.next_page_token,
         }))
     }
 
@@ -1010,10 +1057,23 @@ impl Volunteers for VolunteersApi {
         )?;
         let r = request.into_inner();
         let volunteer = optional_id("volunteer_id", &r.volunteer_id).map_err(Error::from)?;
-        let rows =
-            store::list_hour_entries(&self.pool, centre, volunteer, filter(&r.status)).await?;
+        let page = PageRequest::parse("volunteers.hour_entries", r.page_size, &r.page_token)
+            .map_err(Error::from)?;
+        let rows = store::list_hour_entries(
+            &self.pool,
+            centre,
+            volunteer,
+            filter(&r.status),
+            page.after(),
+            page.limit(),
+        )
+        .await?;
+        let page = page
+            .page(rows, |row| (row.worked_on, row.created_at, row.id))
+            .map(entry_to_pb);
         Ok(Response::new(pb::ListHourEntriesResponse {
-            entries: rows.into_iter().map(entry_to_pb).collect(),
+            entries: page.rows,
+            next_page_token: page.next_page_token,
         }))
     }
 
@@ -1198,10 +1258,18 @@ impl Volunteers for VolunteersApi {
             Access::Read,
             MANAGERS_AND_AUDITORS,
         )?;
-        let staff = optional_id("staff_id", &request.get_ref().staff_id).map_err(Error::from)?;
-        let rows = store::list_reviews(&self.pool, centre, staff).await?;
+        let r = request.into_inner();
+        let staff = optional_id("staff_id", &r.staff_id).map_err(Error::from)?;
+        let page = PageRequest::parse("volunteers.reviews", r.page_size, &r.page_token)
+            .map_err(Error::from)?;
+        let rows =
+            store::list_reviews(&self.pool, centre, staff, page.after(), page.limit()).await?;
+        let page = page
+            .page(rows, |row| (row.period_start, row.id))
+            .map(review_to_pb);
         Ok(Response::new(pb::ListReviewsResponse {
-            reviews: rows.into_iter().map(review_to_pb).collect(),
+            reviews: page.rows,
+            next_page_token: page.next_page_token,
         }))
     }
 }

@@ -29,7 +29,10 @@ pub async fn demo(
 ) -> anyhow::Result<Vec<Seeded>> {
     let mut counts = Vec::new();
     for centre in centres {
-        if store::list_staff(pool, *centre, None).await?.is_empty() {
+        if store::list_staff(pool, *centre, None, None, 1)
+            .await?
+            .is_empty()
+        {
             let people: Vec<Uuid> = residents
                 .iter()
                 .filter(|r| {
@@ -43,10 +46,12 @@ pub async fn demo(
                 .await
                 .with_context(|| format!("seeding the demo workforce of centre {centre}"))?;
         }
-        let volunteers = store::list_volunteers(pool, *centre, Some("active"), None)
+        let volunteers = store::list_volunteers(pool, *centre, Some("active"), None, None, i64::MAX)
             .await?
             .len() as i64;
-        let staff = store::list_staff(pool, *centre, Some(today)).await?.len() as i64;
+        let staff = store::list_staff(pool, *centre, Some(today), None, i64::MAX)
+            .await?
+            .len() as i64;
         counts.push((*centre, volunteers, staff));
     }
     Ok(counts)
@@ -273,7 +278,8 @@ async fn workforce(
         "",
     )
     .await?;
-    let shifts = store::list_shifts(pool, centre, Some(meals.id), None, None).await?;
+    let shifts =
+        store::list_shifts(pool, centre, Some(meals.id), None, None, None, i64::MAX).await?;
     // Sign-ups through the same rules as the desk's: the unqualified are simply refused.
     for (volunteer, shift) in volunteers.iter().zip(shifts.iter().cycle()) {
         let _ = store::sign_up(pool, centre, shift.id, volunteer.id, Utc::now()).await;
