@@ -1,7 +1,9 @@
 //! The bookings gRPC surface: requests in, checks, store calls, responses out.
 
 use chrono::{Duration, NaiveTime, Utc};
-use linli_platform::auth::{Access, Caller, caller, partner_centre, scoped_centre};
+use linli_platform::auth::{
+    Access, Caller, RESIDENT_EXPORTERS, caller, partner_centre, scoped_centre,
+};
 use linli_platform::error::Violations;
 use linli_platform::page::{Page, PageRequest};
 use linli_platform::wire::{instant, optional_id, parse_id};
@@ -1055,6 +1057,44 @@ impl Bookings for BookingsApi {
             from: from.to_string(),
             to: to.to_string(),
             facilities: report,
+        }))
+    }
+
+    async fn export_resident(
+        &self,
+        request: Request<pb::ExportResidentRequest>,
+    ) -> Result<Response<pb::ResidentExport>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Read,
+            RESIDENT_EXPORTERS,
+        )?;
+        let resident = parse_id("resident_id", &request.get_ref().resident_id)?;
+        // Every booking, however many: a copy cut at a page would be silently partial.
+        let filter = BookingFilter {
+            centre,
+            resident: Some(resident),
+            offering: None,
+            session: None,
+            status: None,
+            before: None,
+            limit: i64::MAX,
+            provider: None,
+        };
+        let views = store::list_bookings(&self.pool, &filter).await?;
+        let booked: std::collections::BTreeSet<Uuid> =
+            views.iter().map(|v| v.booking.offering_id).collect();
+        let offerings = store::list_offerings(&self.pool, centre, None, None)
+            .await
+            .map_err(Error::from)?
+            .into_iter()
+            .filter(|o| booked.contains(&o.id))
+            .map(offering_to_pb)
+            .collect();
+        Ok(Response::new(pb::ResidentExport {
+            bookings: views.into_iter().map(booking_to_pb).collect(),
+            offerings,
         }))
     }
 }

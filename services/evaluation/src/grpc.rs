@@ -2,7 +2,9 @@
 //! instruments.
 
 use chrono::{NaiveDate, Utc};
-use linli_platform::auth::{Access, Caller, Role, caller, partner_centre, scoped_centre};
+use linli_platform::auth::{
+    Access, Caller, RESIDENT_EXPORTERS, Role, caller, partner_centre, scoped_centre,
+};
 use linli_platform::bus::{Incoming, outbox};
 use linli_platform::error::{Violations, database};
 use linli_platform::wire::{optional_id, parse_id, timestamp};
@@ -125,6 +127,25 @@ fn invitation_to_pb(row: InvitationRow, answers: &[AnswerRow]) -> pb::Invitation
                 score: a.score,
                 choices: a.choices.clone(),
                 text: a.text.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn template_to_pb(t: TemplateRow, questions: &[QuestionRow]) -> pb::SurveyTemplate {
+    pb::SurveyTemplate {
+        id: t.id.to_string(),
+        centre_id: t.centre_id.map(|c| c.to_string()).unwrap_or_default(),
+        kind: t.kind,
+        title: t.title,
+        questions: questions
+            .iter()
+            .filter(|q| q.template_id == t.id)
+            .map(|q| pb::Question {
+                key: q.key.clone(),
+                text: q.text.clone(),
+                kind: q.kind.clone(),
+                options: q.options.clone(),
             })
             .collect(),
     }
@@ -381,22 +402,7 @@ impl Evaluation for EvaluationApi {
         Ok(Response::new(pb::ListSurveyTemplatesResponse {
             templates: templates
                 .into_iter()
-                .map(|t| pb::SurveyTemplate {
-                    id: t.id.to_string(),
-                    centre_id: t.centre_id.map(|c| c.to_string()).unwrap_or_default(),
-                    kind: t.kind,
-                    title: t.title,
-                    questions: questions
-                        .iter()
-                        .filter(|q| q.template_id == t.id)
-                        .map(|q| pb::Question {
-                            key: q.key.clone(),
-                            text: q.text.clone(),
-                            kind: q.kind.clone(),
-                            options: q.options.clone(),
-                        })
-                        .collect(),
-                })
+                .map(|t| template_to_pb(t, &questions))
                 .collect(),
         }))
     }
@@ -934,6 +940,39 @@ impl Evaluation for EvaluationApi {
             .map_err(db)?;
         Ok(Response::new(pb::ListSuggestionsResponse {
             suggestions: rows.into_iter().map(suggestion_to_pb).collect(),
+        }))
+    }
+
+    async fn export_resident(
+        &self,
+        request: Request<pb::ExportResidentRequest>,
+    ) -> Result<Response<pb::ResidentExport>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Read,
+            RESIDENT_EXPORTERS,
+        )?;
+        let resident = parse_id("resident_id", &request.get_ref().resident_id)?;
+        let data = store::resident_data(&self.pool, centre, resident)
+            .await
+            .map_err(db)?;
+        let invited: std::collections::BTreeSet<Uuid> =
+            data.invitations.iter().map(|i| i.template_id).collect();
+        let (templates, questions) = store::templates(&self.pool, centre).await.map_err(db)?;
+        Ok(Response::new(pb::ResidentExport {
+            invitations: data
+                .invitations
+                .into_iter()
+                .map(|row| invitation_to_pb(row, &data.answers))
+                .collect(),
+            templates: templates
+                .into_iter()
+                .filter(|t| invited.contains(&t.id))
+                .map(|t| template_to_pb(t, &questions))
+                .collect(),
+            follow_ups: data.follow_ups.into_iter().map(follow_up_to_pb).collect(),
+            suggestions: data.suggestions.into_iter().map(suggestion_to_pb).collect(),
         }))
     }
 }

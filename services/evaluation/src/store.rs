@@ -995,3 +995,64 @@ pub async fn list_suggestions(
     .fetch_all(pool)
     .await
 }
+
+// ---------------------------------------------------------------------------------------
+// A resident's copy of their data
+
+/// Everything evaluation holds about one resident at a centre.
+pub struct ResidentData {
+    pub invitations: Vec<InvitationRow>,
+    pub answers: Vec<AnswerRow>,
+    pub follow_ups: Vec<FollowUpRow>,
+    pub suggestions: Vec<SuggestionRow>,
+}
+
+/// Reads all of it, whole: a copy cut at a page would be silently partial.
+pub async fn resident_data(
+    pool: &PgPool,
+    centre: Uuid,
+    resident: Uuid,
+) -> Result<ResidentData, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    let invitations: Vec<InvitationRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        invitation_columns!(),
+        " FROM invitations WHERE centre_id = $1 AND resident_id = $2 ORDER BY created_at, id"
+    ))
+    .bind(centre)
+    .bind(resident)
+    .fetch_all(&mut *conn)
+    .await?;
+    let ids: Vec<Uuid> = invitations.iter().map(|i| i.id).collect();
+    let answers = sqlx::query_as(
+        "SELECT invitation_id, key, score, choices, text FROM answers
+         WHERE invitation_id = ANY($1) ORDER BY invitation_id, key",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    let follow_ups = sqlx::query_as(concat!(
+        "SELECT ",
+        follow_up_columns!(),
+        " FROM follow_ups WHERE centre_id = $1 AND resident_id = $2 ORDER BY due_on, id"
+    ))
+    .bind(centre)
+    .bind(resident)
+    .fetch_all(&mut *conn)
+    .await?;
+    let suggestions = sqlx::query_as(concat!(
+        "SELECT ",
+        suggestion_columns!(),
+        " FROM suggestions WHERE centre_id = $1 AND resident_id = $2 ORDER BY received_at, id"
+    ))
+    .bind(centre)
+    .bind(resident)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(ResidentData {
+        invitations,
+        answers,
+        follow_ups,
+        suggestions,
+    })
+}

@@ -2,7 +2,7 @@
 //! request into domain values, and runs one store transaction. No SQL, no rules here.
 
 use chrono::{NaiveDate, Utc};
-use linli_platform::auth::{Access, Caller, caller, scoped_centre};
+use linli_platform::auth::{Access, Caller, RESIDENT_EXPORTERS, caller, scoped_centre};
 use linli_platform::crypto::Vault;
 use linli_platform::error::Violations;
 use linli_platform::wire::parse_id;
@@ -594,6 +594,28 @@ impl Finance for FinanceApi {
                 .await?;
         tx.commit().await.map_err(Error::from)?;
         Ok(Response::new(self.donation(row)?))
+    }
+
+    async fn export_resident(
+        &self,
+        request: Request<pb::ExportResidentRequest>,
+    ) -> Result<Response<pb::ResidentExport>, Status> {
+        let body = request.get_ref();
+        let centre = scoped_centre(
+            caller(&request)?,
+            &body.centre_id,
+            Access::Read,
+            RESIDENT_EXPORTERS,
+        )?;
+        let resident = parse_id("resident_id", &body.resident_id)?;
+        let rows = store::donations_of_resident(&self.pool, centre, resident)
+            .await
+            .map_err(Error::from)?;
+        let donations = rows
+            .into_iter()
+            .map(|row| self.donation(row))
+            .collect::<Result<_, _>>()?;
+        Ok(Response::new(pb::ResidentExport { donations }))
     }
 
     async fn list_donations(

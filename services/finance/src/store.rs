@@ -901,6 +901,24 @@ pub async fn donations(
     .await
 }
 
+/// Every donation a resident made at the centre, for their copy of their data.
+pub async fn donations_of_resident(
+    pool: &PgPool,
+    centre: Uuid,
+    resident: Uuid,
+) -> Result<Vec<DonationRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        donation_columns!(),
+        " FROM donations WHERE centre_id = $1 AND donor_resident_id = $2
+         ORDER BY receipt_year, receipt_number"
+    ))
+    .bind(centre)
+    .bind(resident)
+    .fetch_all(pool)
+    .await
+}
+
 /// An erased resident's name leaves every donation they made; the amounts stay, as the
 /// books must.
 pub async fn forget_donor(

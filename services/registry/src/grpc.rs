@@ -5,7 +5,9 @@ mod partners;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use linli_platform::auth::{Access, Caller, caller, partner_centre, scoped_centre};
+use linli_platform::auth::{
+    Access, Caller, RESIDENT_EXPORTERS, caller, partner_centre, scoped_centre,
+};
 use linli_platform::crypto::{CryptoError, Vault};
 use linli_platform::error::Violations;
 use linli_platform::revocation::Revocations;
@@ -605,7 +607,7 @@ impl Registry for RegistryApi {
     ) -> Result<Response<pb::ExportResidentResponse>, Status> {
         let caller = caller(&request)?.clone();
         let req = request.into_inner();
-        let centre_id = scoped_centre(&caller, &req.centre_id, Access::Read, NATIONAL_ID_READERS)?;
+        let centre_id = scoped_centre(&caller, &req.centre_id, Access::Read, RESIDENT_EXPORTERS)?;
         let id = parse_id("id", &req.id).map_err(Error::from)?;
         let purpose = req.purpose.trim();
         if !(3..=200).contains(&purpose.chars().count()) {

@@ -1,7 +1,7 @@
 //! The volunteers gRPC surface: requests in, checks, store calls, responses out.
 
 use chrono::{NaiveDate, Utc};
-use linli_platform::auth::{Access, Caller, caller, scoped_centre};
+use linli_platform::auth::{Access, Caller, RESIDENT_EXPORTERS, caller, scoped_centre};
 use linli_platform::error::Violations;
 use linli_platform::page::PageRequest;
 use linli_platform::wire::{instant, optional_id, parse_id};
@@ -151,6 +151,18 @@ fn course_to_pb(row: store::CourseRow) -> pb::Course {
         topic: row.topic,
         audience: row.audience,
         minutes: row.minutes,
+    }
+}
+
+fn completion_to_pb(row: store::CompletionRow) -> pb::Completion {
+    pb::Completion {
+        id: row.id.to_string(),
+        centre_id: row.centre_id.to_string(),
+        course_id: row.course_id.to_string(),
+        session_id: row.session_id.map(|id| id.to_string()).unwrap_or_default(),
+        person_kind: row.person_kind,
+        person_id: row.person_id.to_string(),
+        completed_on: date_text(Some(row.completed_on)),
     }
 }
 
@@ -725,15 +737,7 @@ impl Volunteers for VolunteersApi {
             on,
         )
         .await?;
-        Ok(Response::new(pb::Completion {
-            id: row.id.to_string(),
-            centre_id: row.centre_id.to_string(),
-            course_id: row.course_id.to_string(),
-            session_id: row.session_id.map(|id| id.to_string()).unwrap_or_default(),
-            person_kind: row.person_kind,
-            person_id: row.person_id.to_string(),
-            completed_on: date_text(Some(row.completed_on)),
-        }))
+        Ok(Response::new(completion_to_pb(row)))
     }
 
     async fn get_training_coverage(
@@ -1270,6 +1274,53 @@ impl Volunteers for VolunteersApi {
         Ok(Response::new(pb::ListReviewsResponse {
             reviews: page.rows,
             next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn export_resident(
+        &self,
+        request: Request<pb::ExportResidentRequest>,
+    ) -> Reply<pb::ResidentExport> {
+        let (_, centre) = scope(
+            &request,
+            &request.get_ref().centre_id,
+            Access::Read,
+            RESIDENT_EXPORTERS,
+        )?;
+        let resident =
+            parse_id("resident_id", &request.get_ref().resident_id).map_err(Error::from)?;
+        let data = store::resident_data(&self.pool, centre, resident).await?;
+        Ok(Response::new(pb::ResidentExport {
+            volunteer: data
+                .volunteer
+                .map(|row| volunteer_to_pb(row, &data.windows)),
+            guardian_consent_at: data.guardian_consent_at.map(timestamp),
+            assignments: data.assignments.into_iter().map(assignment_to_pb).collect(),
+            shifts: data.shifts.into_iter().map(shift_to_pb).collect(),
+            opportunities: data
+                .opportunities
+                .into_iter()
+                .map(opportunity_to_pb)
+                .collect(),
+            hour_entries: data.hours.into_iter().map(entry_to_pb).collect(),
+            certifications: data
+                .certifications
+                .into_iter()
+                .map(certification_to_pb)
+                .collect(),
+            completions: data.completions.into_iter().map(completion_to_pb).collect(),
+            courses: data.courses.into_iter().map(course_to_pb).collect(),
+            groups: data
+                .groups
+                .into_iter()
+                .map(|(id, name, kind, role, joined_on)| pb::GroupMembership {
+                    group_id: id.to_string(),
+                    group_name: name,
+                    kind,
+                    role,
+                    joined_on: date_text(Some(joined_on)),
+                })
+                .collect(),
         }))
     }
 }

@@ -1994,3 +1994,128 @@ pub async fn list_reviews(
     .fetch_all(pool)
     .await?)
 }
+
+// ---------------------------------------------------------------------------------------
+// A resident's copy of their data
+
+/// Everything this service holds about one resident at a centre.
+#[derive(Default)]
+pub struct ResidentData {
+    pub volunteer: Option<VolunteerRow>,
+    pub windows: Vec<WindowRow>,
+    pub guardian_consent_at: Option<DateTime<Utc>>,
+    pub assignments: Vec<AssignmentRow>,
+    pub shifts: Vec<ShiftRow>,
+    pub opportunities: Vec<OpportunityRow>,
+    pub hours: Vec<HourEntryRow>,
+    pub certifications: Vec<CertificationRow>,
+    pub completions: Vec<CompletionRow>,
+    pub courses: Vec<CourseRow>,
+    /// (group id, name, kind, role, joined on).
+    pub groups: Vec<(Uuid, String, String, String, NaiveDate)>,
+}
+
+/// Reads all of it, whole: a copy cut at a page would be silently partial.
+pub async fn resident_data(
+    pool: &PgPool,
+    centre: Uuid,
+    resident: Uuid,
+) -> Result<ResidentData, Error> {
+    let mut conn = pool.acquire().await?;
+    let mut data = ResidentData {
+        groups: sqlx::query_as(
+            "SELECT g.id, g.name, g.kind, m.role, m.joined_on
+             FROM group_members m JOIN community_groups g ON g.id = m.group_id
+             WHERE g.centre_id = $1 AND m.resident_id = $2 ORDER BY m.joined_on, g.name",
+        )
+        .bind(centre)
+        .bind(resident)
+        .fetch_all(&mut *conn)
+        .await?,
+        ..ResidentData::default()
+    };
+    let found: Option<VolunteerRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        volunteer_columns!(),
+        " FROM volunteers v WHERE v.centre_id = $1 AND v.resident_id = $2"
+    ))
+    .bind(centre)
+    .bind(resident)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(volunteer) = found else {
+        return Ok(data);
+    };
+    let id = volunteer.id;
+    data.windows = windows_of(&mut conn, &[id]).await?;
+    data.guardian_consent_at =
+        sqlx::query_scalar("SELECT guardian_consent_at FROM volunteers WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+    data.assignments = sqlx::query_as(concat!(
+        "SELECT ",
+        assignment_columns!(),
+        " FROM assignments a WHERE a.centre_id = $1 AND a.volunteer_id = $2
+         ORDER BY lower(a.during), a.id"
+    ))
+    .bind(centre)
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let shifts: Vec<Uuid> = data.assignments.iter().map(|a| a.shift_id).collect();
+    data.shifts = sqlx::query_as(concat!(
+        "SELECT ",
+        shift_columns!(),
+        " FROM shifts WHERE id = ANY($1) ORDER BY starts_at, id"
+    ))
+    .bind(&shifts)
+    .fetch_all(&mut *conn)
+    .await?;
+    let opportunities: Vec<Uuid> = data.shifts.iter().map(|s| s.opportunity_id).collect();
+    data.opportunities = sqlx::query_as(concat!(
+        "SELECT ",
+        opportunity_columns!(),
+        " FROM opportunities WHERE id = ANY($1) ORDER BY title, id"
+    ))
+    .bind(&opportunities)
+    .fetch_all(&mut *conn)
+    .await?;
+    data.hours = sqlx::query_as(concat!(
+        "SELECT ",
+        hour_columns!(),
+        " FROM hour_entries WHERE centre_id = $1 AND volunteer_id = $2
+         ORDER BY worked_on DESC, created_at DESC"
+    ))
+    .bind(centre)
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    data.certifications = sqlx::query_as(concat!(
+        "SELECT ",
+        certification_columns!(),
+        " FROM certifications WHERE centre_id = $1 AND holder_id = $2 ORDER BY issued_on, id"
+    ))
+    .bind(centre)
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    data.completions = sqlx::query_as(
+        "SELECT id, centre_id, course_id, session_id, person_kind, person_id, completed_on
+         FROM completions WHERE centre_id = $1 AND person_id = $2 ORDER BY completed_on, id",
+    )
+    .bind(centre)
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let courses: Vec<Uuid> = data.completions.iter().map(|c| c.course_id).collect();
+    data.courses = sqlx::query_as(
+        "SELECT id, centre_id, title, topic, audience, minutes FROM courses
+         WHERE id = ANY($1) ORDER BY title, id",
+    )
+    .bind(&courses)
+    .fetch_all(&mut *conn)
+    .await?;
+    data.volunteer = Some(volunteer);
+    Ok(data)
+}
