@@ -104,12 +104,20 @@ pub async fn facts_in_order(tx: &mut PgConnection) -> Result<Vec<FactRow>, sqlx:
 /// resident (the figures keep the answers); the directory forgets them itself, which
 /// takes them out of the register count.
 pub async fn forget_resident(tx: &mut PgConnection, resident_id: Uuid) -> Result<(), sqlx::Error> {
+    // The rows stay for the KPIs (responses, suggestions answered, follow-ups done), without
+    // the link to the person or any text that holds their words or their name.
     for statement in [
         "DELETE FROM facts WHERE resident_id = $1",
         "UPDATE attendances SET resident_id = NULL WHERE resident_id = $1",
+        "UPDATE answers SET text = ''
+         WHERE invitation_id IN (SELECT id FROM invitations WHERE resident_id = $1)",
         "UPDATE invitations SET resident_id = NULL WHERE resident_id = $1",
-        "UPDATE follow_ups SET resident_id = NULL WHERE resident_id = $1",
-        "UPDATE suggestions SET resident_id = NULL WHERE resident_id = $1",
+        "UPDATE follow_ups SET resident_id = NULL, reason = '', outcome = '',
+                erased_at = coalesce(erased_at, now())
+         WHERE resident_id = $1",
+        "UPDATE suggestions SET resident_id = NULL, text = '', reply = '',
+                erased_at = coalesce(erased_at, now())
+         WHERE resident_id = $1",
     ] {
         sqlx::query(statement)
             .bind(resident_id)
