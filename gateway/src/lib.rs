@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bookings;
 pub mod console;
 pub mod evaluation;
+pub mod export;
 pub mod finance;
 pub mod limits;
 pub mod merge_patch;

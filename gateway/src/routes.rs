@@ -775,15 +775,20 @@ pub struct ExportQuery {
     pub purpose: Option<String>,
 }
 
-/// Everything the registry holds about a resident, as a JSON document (the resident's
-/// right of access); the read is logged with its purpose.
+/// Everything Linli holds about a resident, as one JSON document (the resident's right to
+/// a copy): the registry's part (the resident, consents, reads of their national ID) and a
+/// section from each other service: bookings with attendance, the volunteer profile with
+/// shifts and hours, donations, survey answers, follow-ups and suggestions. Every service
+/// is asked at once; when one does not answer the export fails (503) rather than leave its
+/// part out. The export is logged with its purpose.
 #[utoipa::path(get, path = "/v1/centres/{centre_id}/residents/{resident_id}/export", tag = "registry",
     params(("centre_id" = String, Path), ("resident_id" = String, Path), ExportQuery),
     responses(
-        (status = 200, description = "The resident's data", content_type = "application/json"),
+        (status = 200, description = "Everything held about the resident", content_type = "application/json"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "A service did not answer; no partial copy is given", body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn export_resident(
     State(state): State<AppState>,
@@ -793,17 +798,8 @@ pub async fn export_resident(
 ) -> Result<axum::response::Response, Problem> {
     use axum::response::IntoResponse as _;
     let centre = auth.centre(&centre_id)?;
-    let request = registry::ExportResidentRequest {
-        centre_id: centre.to_string(),
-        id: resident_id.clone(),
-        purpose: query.purpose.unwrap_or_default(),
-    };
-    let reply = state
-        .registry
-        .clone()
-        .export_resident(auth.grpc(request))
-        .await?
-        .into_inner();
+    let purpose = query.purpose.unwrap_or_default();
+    let copy = crate::export::gather(&state, &auth, centre, &resident_id, &purpose).await?;
     let disposition = format!("attachment; filename=\"resident-{resident_id}.json\"");
     Ok((
         [
@@ -813,7 +809,7 @@ pub async fn export_resident(
             ),
             (axum::http::header::CONTENT_DISPOSITION, disposition),
         ],
-        reply.json,
+        copy.document().to_string(),
     )
         .into_response())
 }

@@ -9,6 +9,7 @@ mod bookings;
 mod charts;
 mod dashboard;
 mod evaluation;
+mod export;
 mod finance;
 mod i18n;
 mod listing;
@@ -90,6 +91,11 @@ fn pages() -> Router<AppState> {
         .route(
             "/c/{centre}/residents/{resident}/consents",
             post(residents::consent),
+        )
+        .route("/c/{centre}/residents/{resident}/copy", get(export::page))
+        .route(
+            "/c/{centre}/residents/{resident}/copy.json",
+            get(export::file),
         )
         .route("/c/{centre}/bookings", get(bookings::calendar))
         .route("/c/{centre}/sessions/{session}", get(bookings::session))

@@ -446,6 +446,12 @@ async fn show_page(
             @if let Some(note) = &r.health_note { dt { (lang.pick("健康备注", "Health note")) } dd { (note) } }
         }
         p { a href=(format!("/c/{}/bookings?resident={}", centre.id, r.id)) { (lang.pick("为此居民预约服务 →", "Book a service for this resident →")) } }
+        @if super::export::may_export(staff) {
+            section {
+                h2 { (lang.pick("个人信息副本", "Copy of personal data")) }
+                (super::export::purpose_form(lang, &centre.id, &r.id, &FieldErrors::default()))
+            }
+        }
         section {
             h2 { (lang.pick("个人信息使用同意", "Consents")) }
             table #consents {
