@@ -107,37 +107,41 @@ pub async fn gather(
     })?;
     Ok(ResidentCopy {
         registry: registry_document,
-        bookings: part("bookings", bookings_part)?,
-        volunteers: part("volunteers", volunteers_part)?,
-        finance: part("finance", finance_part)?,
-        evaluation: part("evaluation", evaluation_part)?,
+        bookings: bookings_part
+            .map_err(|status| no_part("bookings", status))?
+            .into_inner(),
+        volunteers: volunteers_part
+            .map_err(|status| no_part("volunteers", status))?
+            .into_inner(),
+        finance: finance_part
+            .map_err(|status| no_part("finance", status))?
+            .into_inner(),
+        evaluation: evaluation_part
+            .map_err(|status| no_part("evaluation", status))?
+            .into_inner(),
     })
 }
 
-/// One service's part, or why there is no copy: a refusal (role, centre, input) is passed
-/// on as it is; a service that did not answer makes the whole export unavailable.
-fn part<T>(service: &str, answer: Result<tonic::Response<T>, tonic::Status>) -> Result<T, Problem> {
-    match answer {
-        Ok(reply) => Ok(reply.into_inner()),
-        Err(status) => match status.code() {
-            Code::InvalidArgument
-            | Code::NotFound
-            | Code::PermissionDenied
-            | Code::Unauthenticated => Err(Problem::from(status)),
-            code => {
-                tracing::warn!(
-                    service,
-                    ?code,
-                    "a service did not give its part of an export"
-                );
-                Err(Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    format!(
-                        "{service} did not answer, and a copy without its part would be incomplete; try again shortly"
-                    ),
-                ))
-            }
-        },
+/// Why there is no copy when a service gave no part: its refusal (role, centre, input) is
+/// passed on as it is; a service that did not answer makes the whole export unavailable.
+fn no_part(service: &str, status: tonic::Status) -> Problem {
+    match status.code() {
+        Code::InvalidArgument | Code::NotFound | Code::PermissionDenied | Code::Unauthenticated => {
+            Problem::from(status)
+        }
+        code => {
+            tracing::warn!(
+                service,
+                ?code,
+                "a service did not give its part of an export"
+            );
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "{service} did not answer, and a copy without its part would be incomplete; try again shortly"
+                ),
+            )
+        }
     }
 }
 
