@@ -153,6 +153,9 @@ impl From<pb::JournalEntry> for JournalEntry {
 #[derive(Serialize, ToSchema)]
 pub struct EntryList {
     pub entries: Vec<JournalEntry>,
+    /// Pass as `page_token` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_page_token: Option<String>,
 }
 
 /// A journal entry posted by hand.
@@ -179,7 +182,12 @@ pub struct DateRange {
     /// YYYY-MM-DD, inclusive.
     pub from: Option<String>,
     pub to: Option<String>,
+    /// The older name of `page_size`.
     pub limit: Option<u32>,
+    /// 1 to 200; default 50.
+    pub page_size: Option<u32>,
+    /// The previous page's `next_page_token`.
+    pub page_token: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -201,13 +209,22 @@ pub struct AsOf {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Limit {
+    /// The older name of `page_size`.
     pub limit: Option<u32>,
+    /// 1 to 200; default 50.
+    pub page_size: Option<u32>,
+    /// The previous page's `next_page_token`.
+    pub page_token: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReceiptYear {
     pub receipt_year: Option<i32>,
+    /// 1 to 200; default 50.
+    pub page_size: Option<u32>,
+    /// The previous page's `next_page_token`.
+    pub page_token: Option<String>,
 }
 
 /// The centre's chart of accounts.
@@ -262,6 +279,8 @@ pub async fn list_entries(
         from: range.from.unwrap_or_default(),
         to: range.to.unwrap_or_default(),
         limit: range.limit.unwrap_or_default(),
+        page_size: range.page_size.unwrap_or(0),
+        page_token: range.page_token.unwrap_or_default(),
     };
     let reply = state
         .finance
@@ -271,6 +290,7 @@ pub async fn list_entries(
         .into_inner();
     Ok(Json(EntryList {
         entries: reply.entries.into_iter().map(Into::into).collect(),
+        next_page_token: Some(reply.next_page_token).filter(|t| !t.is_empty()),
     }))
 }
 
@@ -679,6 +699,9 @@ impl From<pb::Donation> for Donation {
 #[derive(Serialize, ToSchema)]
 pub struct DonationList {
     pub donations: Vec<Donation>,
+    /// Pass as `page_token` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_page_token: Option<String>,
 }
 
 #[utoipa::path(get, path = "/v1/centres/{centre_id}/finance/donations", tag = "finance",
@@ -695,6 +718,8 @@ pub async fn list_donations(
     let request = pb::ListDonationsRequest {
         centre_id: centre.to_string(),
         receipt_year: query.receipt_year.unwrap_or_default(),
+        page_size: query.page_size.unwrap_or(0),
+        page_token: query.page_token.unwrap_or_default(),
     };
     let reply = state
         .finance
@@ -704,6 +729,7 @@ pub async fn list_donations(
         .into_inner();
     Ok(Json(DonationList {
         donations: reply.donations.into_iter().map(Into::into).collect(),
+        next_page_token: Some(reply.next_page_token).filter(|t| !t.is_empty()),
     }))
 }
 
@@ -1152,6 +1178,9 @@ pub struct AuditRecord {
 #[derive(Serialize, ToSchema)]
 pub struct AuditTrail {
     pub records: Vec<AuditRecord>,
+    /// Pass as `page_token` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_page_token: Option<String>,
 }
 
 /// Every change made in the centre's finance, newest first.
@@ -1169,6 +1198,8 @@ pub async fn audit_trail(
     let request = pb::ListAuditTrailRequest {
         centre_id: centre.to_string(),
         limit: query.limit.unwrap_or_default(),
+        page_size: query.page_size.unwrap_or(0),
+        page_token: query.page_token.unwrap_or_default(),
     };
     let reply = state
         .finance
@@ -1190,5 +1221,6 @@ pub async fn audit_trail(
                 trace_id: r.trace_id,
             })
             .collect(),
+        next_page_token: Some(reply.next_page_token).filter(|t| !t.is_empty()),
     }))
 }

@@ -1204,6 +1204,7 @@ async fn budget_thresholds_are_announced_once_each_and_an_erased_donor_loses_the
                     pb::ListDonationsRequest {
                         centre_id: centre.to_string(),
                         receipt_year: 2025,
+                        ..Default::default()
                     },
                 ))
                 .await

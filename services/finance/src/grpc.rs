@@ -4,7 +4,8 @@
 use chrono::{NaiveDate, Utc};
 use linli_platform::auth::{Access, Caller, RESIDENT_EXPORTERS, caller, scoped_centre};
 use linli_platform::crypto::Vault;
-use linli_platform::error::Violations;
+use linli_platform::error::{FieldViolation, Violations};
+use linli_platform::page::{Keyset, PageRequest};
 use linli_platform::wire::parse_id;
 use linli_proto::finance::v1 as pb;
 use linli_proto::finance::v1::finance_server::Finance;
@@ -25,9 +26,6 @@ use crate::domain::{
 use crate::error::Error;
 use crate::report::Figures;
 use crate::store::{self, Actor, EntryRow, timestamp};
-
-const DEFAULT_LIMIT: u32 = 100;
-const MAX_LIMIT: u32 = 1000;
 
 pub struct FinanceApi {
     pool: PgPool,
@@ -205,11 +203,29 @@ fn fiscal_year(year: i32) -> Result<i32, Violations> {
     }
 }
 
-fn limit(requested: u32) -> i64 {
-    i64::from(if requested == 0 {
-        DEFAULT_LIMIT
-    } else {
-        requested.min(MAX_LIMIT)
+/// A list's page by the platform's rule; `limit`, the older name of `page_size`, counts
+/// when `page_size` is 0, and a refusal then names it.
+fn paging<K: Keyset>(
+    list: &'static str,
+    page_size: u32,
+    limit: u32,
+    page_token: &str,
+) -> Result<PageRequest<K>, Violations> {
+    let (size, field) = match page_size {
+        0 if limit > 0 => (limit, "limit"),
+        _ => (page_size, "page_size"),
+    };
+    PageRequest::parse(list, size, page_token).map_err(|violations| {
+        Violations(
+            violations
+                .0
+                .into_iter()
+                .map(|v| match v.field.as_str() {
+                    "page_size" => FieldViolation::new(field, v.reason),
+                    _ => v,
+                })
+                .collect(),
+        )
     })
 }
 
@@ -334,11 +350,23 @@ impl Finance for FinanceApi {
             }
         };
         let (from, to) = (bound("from", &body.from)?, bound("to", &body.to)?);
-        let rows = store::list_entries(&self.pool, centre, from, to, limit(body.limit))
+        let page = paging(
+            "finance.entries",
+            body.page_size,
+            body.limit,
+            &body.page_token,
+        )?;
+        let rows = store::list_entries(&self.pool, centre, from, to, page.after(), page.limit())
             .await
             .map_err(Error::from)?;
+        let page = page
+            .page(rows, |row| {
+                (row.head.entry_date, row.head.posted_at, row.head.id)
+            })
+            .map(journal_entry);
         Ok(Response::new(pb::ListEntriesResponse {
-            entries: rows.into_iter().map(journal_entry).collect(),
+            entries: page.rows,
+            next_page_token: page.next_page_token,
         }))
     }
 
@@ -625,14 +653,20 @@ impl Finance for FinanceApi {
         let body = request.get_ref();
         let centre = scoped_centre(caller(&request)?, &body.centre_id, Access::Read, READERS)?;
         let year = (body.receipt_year != 0).then_some(body.receipt_year);
-        let rows = store::donations(&self.pool, centre, year)
+        let page = PageRequest::parse("finance.donations", body.page_size, &body.page_token)?;
+        let rows = store::donations(&self.pool, centre, year, page.after(), page.limit())
             .await
             .map_err(Error::from)?;
-        let donations = rows
+        let page = page.page(rows, |row| (row.receipt_year, row.receipt_number));
+        let donations = page
+            .rows
             .into_iter()
             .map(|row| self.donation(row))
             .collect::<Result<_, _>>()?;
-        Ok(Response::new(pb::ListDonationsResponse { donations }))
+        Ok(Response::new(pb::ListDonationsResponse {
+            donations,
+            next_page_token: page.next_page_token,
+        }))
     }
 
     async fn record_partnership_income(
@@ -843,11 +877,20 @@ impl Finance for FinanceApi {
     ) -> Result<Response<pb::ListAuditTrailResponse>, Status> {
         let body = request.get_ref();
         let centre = scoped_centre(caller(&request)?, &body.centre_id, Access::Read, READERS)?;
-        let rows = store::audit_trail(&self.pool, centre, limit(body.limit))
+        let page = paging(
+            "finance.audit_trail",
+            body.page_size,
+            body.limit,
+            &body.page_token,
+        )?;
+        let rows = store::audit_trail(&self.pool, centre, page.after(), page.limit())
             .await
             .map_err(Error::from)?;
+        let page = page.page(rows, |row| row.seq);
         Ok(Response::new(pb::ListAuditTrailResponse {
-            records: rows
+            next_page_token: page.next_page_token,
+            records: page
+                .rows
                 .into_iter()
                 .map(|r| pb::AuditRecord {
                     seq: r.seq,

@@ -383,11 +383,14 @@ pub async fn find_entry(
     }
 }
 
+/// A centre's entries dated `from`..=`to`, by date and then by posting, after the keyset
+/// `after` (entry_date, posted_at, id), at most `limit`.
 pub async fn list_entries(
     pool: &PgPool,
     centre: Uuid,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
+    after: Option<(NaiveDate, DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> Result<Vec<EntryRow>, sqlx::Error> {
     let mut conn = pool.acquire().await?;
@@ -396,12 +399,16 @@ pub async fn list_entries(
         entry_columns!(),
         " FROM journal_entries e WHERE e.centre_id = $1
            AND ($2::date IS NULL OR e.entry_date >= $2) AND ($3::date IS NULL OR e.entry_date <= $3)
+           AND ($5::date IS NULL OR (e.entry_date, e.posted_at, e.id) > ($5, $6, $7))
          ORDER BY e.entry_date, e.posted_at, e.id LIMIT $4"
     ))
     .bind(centre)
     .bind(from)
     .bind(to)
     .bind(limit)
+    .bind(after.map(|(date, _, _)| date))
+    .bind(after.map(|(_, at, _)| at))
+    .bind(after.map(|(_, _, id)| id))
     .fetch_all(&mut *conn)
     .await?;
     let ids: Vec<Uuid> = heads.iter().map(|h| h.id).collect();
@@ -884,19 +891,27 @@ pub async fn donation_exists(pool: &PgPool, id: Uuid) -> Result<bool, sqlx::Erro
         .await
 }
 
+/// A centre's donations (of one receipt year when given) by receipt, after the keyset
+/// `after` (receipt year, number), at most `limit`.
 pub async fn donations(
     pool: &PgPool,
     centre: Uuid,
     year: Option<i32>,
+    after: Option<(i32, i32)>,
+    limit: i64,
 ) -> Result<Vec<DonationRow>, sqlx::Error> {
     sqlx::query_as(concat!(
         "SELECT ",
         donation_columns!(),
         " FROM donations WHERE centre_id = $1 AND ($2::int IS NULL OR receipt_year = $2)
-         ORDER BY receipt_year, receipt_number"
+           AND ($3::int IS NULL OR (receipt_year, receipt_number) > ($3, $4))
+         ORDER BY receipt_year, receipt_number LIMIT $5"
     ))
     .bind(centre)
     .bind(year)
+    .bind(after.map(|(year, _)| year))
+    .bind(after.map(|(_, number)| number))
+    .bind(limit)
     .fetch_all(pool)
     .await
 }
@@ -1125,17 +1140,21 @@ pub struct AuditRow {
     pub trace_id: Option<String>,
 }
 
+/// A centre's audit trail, newest first, before the record `before` (its seq), at most
+/// `limit`.
 pub async fn audit_trail(
     pool: &PgPool,
     centre: Uuid,
+    before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<AuditRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT seq, at, actor, action, subject, details::text AS details, trace_id FROM audit_trail
-         WHERE centre_id = $1 ORDER BY seq DESC LIMIT $2",
+         WHERE centre_id = $1 AND ($3::bigint IS NULL OR seq < $3) ORDER BY seq DESC LIMIT $2",
     )
     .bind(centre)
     .bind(limit)
+    .bind(before)
     .fetch_all(pool)
     .await
 }

@@ -28,6 +28,12 @@ const VERSION: u8 = 1;
 const NOT_ISSUED: &str = "is not a page token this service issued";
 const OTHER_LIST: &str = "was issued for another list";
 
+/// What a keyset is made of: plain values (instants, dates, ids, numbers, text, and tuples
+/// of them) that travel inside a token.
+pub trait Keyset: Serialize + DeserializeOwned + Clone {}
+
+impl<K: Serialize + DeserializeOwned + Clone> Keyset for K {}
+
 /// A list request's paging, checked: how many rows to send, and the keyset `K` of the last
 /// row already sent (none for the first page).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,7 +43,7 @@ pub struct PageRequest<K> {
     after: Option<K>,
 }
 
-impl<K: Serialize + DeserializeOwned + Clone> PageRequest<K> {
+impl<K: Keyset> PageRequest<K> {
     /// Reads a request's `page_size` (0 for the default) and `page_token` (empty for the
     /// first page) for the list named `list` (e.g. `bookings.sessions`; tokens of one list
     /// are refused by every other).
