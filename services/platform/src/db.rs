@@ -99,6 +99,18 @@ fn discarded_inside_transaction(when: &'static str) {
     );
 }
 
+/// Begins a write transaction. When the request being served carries an
+/// `Idempotency-Key` (see [`crate::idempotency`]), the key's claim is the transaction's
+/// first statement, so the claim commits with what the transaction applies, or neither
+/// does; a duplicate sent at the same time fails here, before it applies anything.
+pub async fn begin(
+    pool: &PgPool,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    crate::idempotency::claim(&mut tx).await?;
+    Ok(tx)
+}
+
 /// Applies the platform's migrations, then the service's.
 pub async fn migrate(pool: &PgPool, migrations: &Migrator) -> anyhow::Result<()> {
     let mut platform = Migrator::with_migrations(PLATFORM_MIGRATIONS.iter().cloned().collect());

@@ -68,6 +68,34 @@ impl From<Violations> for Status {
     }
 }
 
+/// A refusal with a stable machine code (`reason`, snake_case) and its parameters, carried
+/// as a `google.rpc.ErrorInfo` detail, for the gateway's problem document (`code`,
+/// `params`): what a page needs to say it in the reader's language and to link to what the
+/// parameters name. Parameters are ids and values, never personal data.
+pub fn refusal(
+    code: Code,
+    message: impl Into<String>,
+    reason: &str,
+    params: &[(&str, String)],
+) -> Status {
+    let params: std::collections::HashMap<String, String> = params
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), value.clone()))
+        .collect();
+    Status::with_error_details(
+        code,
+        message,
+        ErrorDetails::with_error_info(reason, "linli", params),
+    )
+}
+
+/// The code and parameters of a [`refusal`], if the status carries them.
+pub fn refusal_of(status: &Status) -> Option<(String, std::collections::BTreeMap<String, String>)> {
+    status
+        .get_details_error_info()
+        .map(|info| (info.reason, info.metadata.into_iter().collect()))
+}
+
 /// The field violations inside an `InvalidArgument` status, for the gateway to show.
 pub fn violations_of(status: &Status) -> Vec<FieldViolation> {
     status
@@ -93,7 +121,10 @@ pub fn internal(error: &(dyn std::error::Error + 'static)) -> Status {
 /// [`crate::text::Checked`] refuses such text before it gets here, naming the field);
 /// anything else is an unexpected failure, logged and answered `Internal`.
 pub fn database(error: &sqlx::Error) -> Status {
-    if is_transient_db_error(error) {
+    if crate::idempotency::is_claim_taken(error) {
+        // Never what the caller sees: the idempotency layer answers with the first answer.
+        Status::aborted("another request with this Idempotency-Key was applied first")
+    } else if is_transient_db_error(error) {
         tracing::warn!(error = %error_chain(error), "database busy or unreachable");
         Status::unavailable("the database is busy or unreachable; try again")
     } else if is_unstorable_text(error) {
@@ -156,6 +187,21 @@ pub fn is_transient_db_error(error: &sqlx::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_carries_its_code_and_parameters() {
+        let status = refusal(
+            Code::AlreadyExists,
+            "already registered",
+            "resident_probably_registered",
+            &[("resident_id", "r-1".to_owned())],
+        );
+        assert_eq!(status.code(), Code::AlreadyExists);
+        let (code, params) = refusal_of(&status).expect("an ErrorInfo");
+        assert_eq!(code, "resident_probably_registered");
+        assert_eq!(params["resident_id"], "r-1");
+        assert!(refusal_of(&Status::not_found("x")).is_none());
+    }
 
     #[test]
     fn violations_travel_inside_invalid_argument() {

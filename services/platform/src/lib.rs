@@ -14,6 +14,7 @@ pub mod db;
 pub mod directory;
 pub mod error;
 pub mod grpc;
+pub mod idempotency;
 pub mod metrics;
 pub mod page;
 pub mod partner;
