@@ -268,6 +268,9 @@ impl From<pb::Invitation> for Invitation {
 #[derive(Serialize, ToSchema)]
 pub struct InvitationList {
     pub invitations: Vec<Invitation>,
+    /// Pass as `page_token` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_page_token: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -276,6 +279,10 @@ pub struct InvitationQuery {
     pub resident_id: Option<String>,
     pub delivery_id: Option<String>,
     pub unanswered_only: Option<bool>,
+    /// 1 to 200; default 50.
+    pub page_size: Option<u32>,
+    /// The previous page's `next_page_token`.
+    pub page_token: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -320,6 +327,9 @@ impl From<pb::FollowUp> for FollowUp {
 #[derive(Serialize, ToSchema)]
 pub struct FollowUpList {
     pub follow_ups: Vec<FollowUp>,
+    /// Pass as `page_token` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_page_token: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -327,6 +337,10 @@ pub struct FollowUpList {
 pub struct FollowUpQuery {
     pub staff_id: Option<String>,
     pub open_only: Option<bool>,
+    /// 1 to 200; default 50.
+    pub page_size: Option<u32>,
+    /// The previous page's `next_page_token`.
+    pub page_token: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -390,6 +404,18 @@ impl From<pb::Inspection> for Inspection {
 #[derive(Serialize, ToSchema)]
 pub struct InspectionList {
     pub inspections: Vec<Inspection>,
+    /// Pass as `page_token` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_page_token: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InspectionQuery {
+    /// 1 to 200; default 50.
+    pub page_size: Option<u32>,
+    /// The previous page's `next_page_token`.
+    pub page_token: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -434,12 +460,19 @@ impl From<pb::Suggestion> for Suggestion {
 #[derive(Serialize, ToSchema)]
 pub struct SuggestionList {
     pub suggestions: Vec<Suggestion>,
+    /// Pass as `page_token` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_page_token: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SuggestionQuery {
     pub status: Option<String>,
+    /// 1 to 200; default 50.
+    pub page_size: Option<u32>,
+    /// The previous page's `next_page_token`.
+    pub page_token: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -735,6 +768,8 @@ pub async fn list_invitations(
         resident_id: query.resident_id.unwrap_or_default(),
         delivery_id: query.delivery_id.unwrap_or_default(),
         unanswered_only: query.unanswered_only.unwrap_or(false),
+        page_size: query.page_size.unwrap_or(0),
+        page_token: query.page_token.unwrap_or_default(),
     };
     let reply = state
         .evaluation
@@ -748,6 +783,7 @@ pub async fn list_invitations(
             .into_iter()
             .map(Invitation::from)
             .collect(),
+        next_page_token: none_if_empty(reply.next_page_token),
     }))
 }
 
@@ -837,6 +873,8 @@ pub async fn list_follow_ups(
         centre_id: centre.to_string(),
         staff_id: query.staff_id.unwrap_or_default(),
         open_only: query.open_only.unwrap_or(false),
+        page_size: query.page_size.unwrap_or(0),
+        page_token: query.page_token.unwrap_or_default(),
     };
     let reply = state
         .evaluation
@@ -846,6 +884,7 @@ pub async fn list_follow_ups(
         .into_inner();
     Ok(Json(FollowUpList {
         follow_ups: reply.follow_ups.into_iter().map(FollowUp::from).collect(),
+        next_page_token: none_if_empty(reply.next_page_token),
     }))
 }
 
@@ -912,7 +951,7 @@ pub async fn complete_follow_up(
 
 /// On-site inspections, newest first.
 #[utoipa::path(get, path = "/v1/centres/{centre_id}/inspections", tag = "evaluation",
-    params(("centre_id" = String, Path)),
+    params(("centre_id" = String, Path), InspectionQuery),
     responses((status = 200, body = InspectionList), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -920,10 +959,13 @@ pub async fn list_inspections(
     State(state): State<AppState>,
     auth: Authenticated,
     Path(centre_id): Path<String>,
+    Query(query): Query<InspectionQuery>,
 ) -> Result<Json<InspectionList>, Problem> {
     let centre = auth.centre(&centre_id)?;
     let request = pb::ListInspectionsRequest {
         centre_id: centre.to_string(),
+        page_size: query.page_size.unwrap_or(0),
+        page_token: query.page_token.unwrap_or_default(),
     };
     let reply = state
         .evaluation
@@ -937,6 +979,7 @@ pub async fn list_inspections(
             .into_iter()
             .map(Inspection::from)
             .collect(),
+        next_page_token: none_if_empty(reply.next_page_token),
     }))
 }
 
@@ -994,6 +1037,8 @@ pub async fn list_suggestions(
     let request = pb::ListSuggestionsRequest {
         centre_id: centre.to_string(),
         status: query.status.unwrap_or_default(),
+        page_size: query.page_size.unwrap_or(0),
+        page_token: query.page_token.unwrap_or_default(),
     };
     let reply = state
         .evaluation
@@ -1007,6 +1052,7 @@ pub async fn list_suggestions(
             .into_iter()
             .map(Suggestion::from)
             .collect(),
+        next_page_token: none_if_empty(reply.next_page_token),
     }))
 }
 

@@ -8,6 +8,8 @@ use linli_proto::evaluation::v1 as ev;
 use maud::html;
 use serde::Deserialize;
 
+use super::Refusal;
+use super::listing::{PAGE, every_page};
 use super::{
     FieldErrors, Page, Posted, Section, Staff, csrf, general_errors, i18n, instant, is_refusal,
     notice, today, when, zone,
@@ -46,14 +48,22 @@ async fn page(
     let day = today(centre);
     let period = format!("{:04}-{:02}", day.year(), day.month());
     let mut evaluation = state.evaluation.clone();
-    let mut suggestions = evaluation
-        .list_suggestions(staff.grpc(ev::ListSuggestionsRequest {
-            centre_id: centre.id.clone(),
-            status: String::new(),
-        }))
-        .await?
-        .into_inner()
-        .suggestions;
+    // The whole box and every open follow-up, page after page.
+    let mut suggestions = every_page(|page_token| async {
+        let reply = state
+            .evaluation
+            .clone()
+            .list_suggestions(staff.grpc(ev::ListSuggestionsRequest {
+                centre_id: centre.id.clone(),
+                page_size: PAGE,
+                page_token,
+                ..Default::default()
+            }))
+            .await?
+            .into_inner();
+        Ok::<_, Refusal>((reply.suggestions, reply.next_page_token))
+    })
+    .await?;
     suggestions.sort_by_key(|s| {
         (
             s.status == "closed",
@@ -61,15 +71,22 @@ async fn page(
             instant(&s.received_at),
         )
     });
-    let follow_ups = evaluation
-        .list_follow_ups(staff.grpc(ev::ListFollowUpsRequest {
-            centre_id: centre.id.clone(),
-            open_only: true,
-            ..Default::default()
-        }))
-        .await?
-        .into_inner()
-        .follow_ups;
+    let follow_ups = every_page(|page_token| async {
+        let reply = state
+            .evaluation
+            .clone()
+            .list_follow_ups(staff.grpc(ev::ListFollowUpsRequest {
+                centre_id: centre.id.clone(),
+                open_only: true,
+                page_size: PAGE,
+                page_token,
+                ..Default::default()
+            }))
+            .await?
+            .into_inner();
+        Ok::<_, Refusal>((reply.follow_ups, reply.next_page_token))
+    })
+    .await?;
     let quality = evaluation
         .get_quality_indicators(staff.grpc(ev::GetQualityIndicatorsRequest {
             centre_id: centre.id.clone(),

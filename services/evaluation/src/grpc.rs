@@ -7,6 +7,7 @@ use linli_platform::auth::{
 };
 use linli_platform::bus::{Incoming, outbox};
 use linli_platform::error::{Violations, database};
+use linli_platform::page::PageRequest;
 use linli_platform::wire::{optional_id, parse_id, timestamp};
 use linli_proto::evaluation::v1 as pb;
 use linli_proto::evaluation::v1::evaluation_server::Evaluation;
@@ -545,15 +546,24 @@ impl Evaluation for EvaluationApi {
         let req = request.into_inner();
         let resident = optional_id("resident_id", &req.resident_id)?;
         let delivery = (!req.delivery_id.is_empty()).then_some(req.delivery_id.as_str());
-        let (rows, answers) =
-            store::list_invitations(&self.pool, centre, resident, delivery, req.unanswered_only)
-                .await
-                .map_err(db)?;
+        let page = PageRequest::parse("evaluation.invitations", req.page_size, &req.page_token)?;
+        let (rows, answers) = store::list_invitations(
+            &self.pool,
+            centre,
+            resident,
+            delivery,
+            req.unanswered_only,
+            page.after(),
+            page.limit(),
+        )
+        .await
+        .map_err(db)?;
+        let page = page
+            .page(rows, |row| (row.created_at, row.id))
+            .map(|row| invitation_to_pb(row, &answers));
         Ok(Response::new(pb::ListInvitationsResponse {
-            invitations: rows
-                .into_iter()
-                .map(|r| invitation_to_pb(r, &answers))
-                .collect(),
+            invitations: page.rows,
+            next_page_token: page.next_page_token,
         }))
     }
 
@@ -754,11 +764,23 @@ impl Evaluation for EvaluationApi {
         )?;
         let req = request.into_inner();
         let staff = optional_id("staff_id", &req.staff_id)?;
-        let rows = store::list_follow_ups(&self.pool, centre, staff, req.open_only)
-            .await
-            .map_err(db)?;
+        let page = PageRequest::parse("evaluation.follow_ups", req.page_size, &req.page_token)?;
+        let rows = store::list_follow_ups(
+            &self.pool,
+            centre,
+            staff,
+            req.open_only,
+            page.after(),
+            page.limit(),
+        )
+        .await
+        .map_err(db)?;
+        let page = page
+            .page(rows, |row| (row.due_on, row.id))
+            .map(follow_up_to_pb);
         Ok(Response::new(pb::ListFollowUpsResponse {
-            follow_ups: rows.into_iter().map(follow_up_to_pb).collect(),
+            follow_ups: page.rows,
+            next_page_token: page.next_page_token,
         }))
     }
 
@@ -827,14 +849,17 @@ impl Evaluation for EvaluationApi {
             Access::Read,
             READERS,
         )?;
-        let (rows, items) = store::list_inspections(&self.pool, centre)
+        let req = request.into_inner();
+        let page = PageRequest::parse("evaluation.inspections", req.page_size, &req.page_token)?;
+        let (rows, items) = store::list_inspections(&self.pool, centre, page.after(), page.limit())
             .await
             .map_err(db)?;
+        let page = page
+            .page(rows, |row| (row.inspected_on, row.id))
+            .map(|row| inspection_to_pb(row, &items));
         Ok(Response::new(pb::ListInspectionsResponse {
-            inspections: rows
-                .into_iter()
-                .map(|r| inspection_to_pb(r, &items))
-                .collect(),
+            inspections: page.rows,
+            next_page_token: page.next_page_token,
         }))
     }
 
@@ -933,13 +958,18 @@ impl Evaluation for EvaluationApi {
             Access::Read,
             READERS,
         )?;
-        let status =
-            (!request.get_ref().status.is_empty()).then_some(request.get_ref().status.as_str());
-        let rows = store::list_suggestions(&self.pool, centre, status)
+        let req = request.into_inner();
+        let status = (!req.status.is_empty()).then_some(req.status.as_str());
+        let page = PageRequest::parse("evaluation.suggestions", req.page_size, &req.page_token)?;
+        let rows = store::list_suggestions(&self.pool, centre, status, page.after(), page.limit())
             .await
             .map_err(db)?;
+        let page = page
+            .page(rows, |row| (row.received_at, row.id))
+            .map(suggestion_to_pb);
         Ok(Response::new(pb::ListSuggestionsResponse {
-            suggestions: rows.into_iter().map(suggestion_to_pb).collect(),
+            suggestions: page.rows,
+            next_page_token: page.next_page_token,
         }))
     }
 

@@ -23,7 +23,7 @@ pub async fn demo(
     let now = Utc::now();
     let mut seeded = Vec::new();
     for &centre in centres {
-        if !store::list_suggestions(pool, centre, None)
+        if !store::list_suggestions(pool, centre, None, None, 1)
             .await?
             .is_empty()
         {

@@ -667,24 +667,32 @@ pub async fn create_invitation(pool: &PgPool, row: &InvitationRow) -> Result<(),
     Ok(())
 }
 
+/// A centre's survey invitations (and their answers), newest first, after the keyset
+/// `after` (created_at, id), at most `limit`.
 pub async fn list_invitations(
     pool: &PgPool,
     centre: Uuid,
     resident: Option<Uuid>,
     delivery: Option<&str>,
     unanswered_only: bool,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
 ) -> Result<(Vec<InvitationRow>, Vec<AnswerRow>), sqlx::Error> {
     let rows: Vec<InvitationRow> = sqlx::query_as(concat!(
         "SELECT ",
         invitation_columns!(),
         " FROM invitations WHERE centre_id = $1 AND ($2::uuid IS NULL OR resident_id = $2)
            AND ($3::text IS NULL OR delivery_id = $3) AND (NOT $4 OR answered_at IS NULL)
-         ORDER BY created_at DESC, id LIMIT 500"
+           AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6))
+         ORDER BY created_at DESC, id DESC LIMIT $7"
     ))
     .bind(centre)
     .bind(resident)
     .bind(delivery)
     .bind(unanswered_only)
+    .bind(after.map(|(at, _)| at))
+    .bind(after.map(|(_, id)| id))
+    .bind(limit)
     .fetch_all(pool)
     .await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
@@ -825,21 +833,29 @@ pub async fn complete_follow_up(
     Ok(existing.map(|row| (row, false)))
 }
 
+/// A centre's follow-ups, the soonest due first, after the keyset `after` (due_on, id), at
+/// most `limit`.
 pub async fn list_follow_ups(
     pool: &PgPool,
     centre: Uuid,
     staff: Option<Uuid>,
     open_only: bool,
+    after: Option<(NaiveDate, Uuid)>,
+    limit: i64,
 ) -> Result<Vec<FollowUpRow>, sqlx::Error> {
     sqlx::query_as(concat!(
         "SELECT ",
         follow_up_columns!(),
         " FROM follow_ups WHERE centre_id = $1 AND ($2::uuid IS NULL OR staff_id = $2) AND (NOT $3 OR status = 'open')
-         ORDER BY due_on, id LIMIT 500"
+           AND ($4::date IS NULL OR (due_on, id) > ($4, $5))
+         ORDER BY due_on, id LIMIT $6"
     ))
     .bind(centre)
     .bind(staff)
     .bind(open_only)
+    .bind(after.map(|(due, _)| due))
+    .bind(after.map(|(_, id)| id))
+    .bind(limit)
     .fetch_all(pool)
     .await
 }
@@ -893,15 +909,23 @@ pub async fn record_inspection(
     tx.commit().await
 }
 
+/// A centre's inspections (and their items), the latest first, after the keyset `after`
+/// (inspected_on, id), at most `limit`.
 pub async fn list_inspections(
     pool: &PgPool,
     centre: Uuid,
+    after: Option<(NaiveDate, Uuid)>,
+    limit: i64,
 ) -> Result<(Vec<InspectionRow>, Vec<InspectionItemRow>), sqlx::Error> {
     let rows: Vec<InspectionRow> = sqlx::query_as(
         "SELECT id, centre_id, inspector, inspected_on FROM inspections WHERE centre_id = $1
-         ORDER BY inspected_on DESC, id LIMIT 200",
+           AND ($2::date IS NULL OR (inspected_on, id) < ($2, $3))
+         ORDER BY inspected_on DESC, id DESC LIMIT $4",
     )
     .bind(centre)
+    .bind(after.map(|(on, _)| on))
+    .bind(after.map(|(_, id)| id))
+    .bind(limit)
     .fetch_all(pool)
     .await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
@@ -987,19 +1011,27 @@ pub async fn move_suggestion(
     .await
 }
 
+/// A centre's suggestions in the order received, after the keyset `after` (received_at,
+/// id), at most `limit`.
 pub async fn list_suggestions(
     pool: &PgPool,
     centre: Uuid,
     status: Option<&str>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
 ) -> Result<Vec<SuggestionRow>, sqlx::Error> {
     sqlx::query_as(concat!(
         "SELECT ",
         suggestion_columns!(),
         " FROM suggestions WHERE centre_id = $1 AND ($2::text IS NULL OR status = $2)
-         ORDER BY received_at, id LIMIT 500"
+           AND ($3::timestamptz IS NULL OR (received_at, id) > ($3, $4))
+         ORDER BY received_at, id LIMIT $5"
     ))
     .bind(centre)
     .bind(status)
+    .bind(after.map(|(at, _)| at))
+    .bind(after.map(|(_, id)| id))
+    .bind(limit)
     .fetch_all(pool)
     .await
 }
