@@ -2,14 +2,13 @@
 
 mod partners;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use linli_platform::auth::{
     Access, Caller, RESIDENT_EXPORTERS, caller, partner_centre, scoped_centre,
 };
 use linli_platform::crypto::{CryptoError, Vault};
 use linli_platform::error::Violations;
+use linli_platform::page::{Page, PageRequest};
 use linli_platform::revocation::Revocations;
 use linli_platform::wire::parse_id;
 use linli_proto::registry::v1 as pb;
@@ -32,9 +31,6 @@ use crate::store::{self, ResidentRow};
 
 /// The scope a partner reads residents with: only those who consented, masked.
 const PARTNER_RESIDENTS: &str = "registry.residents:read";
-
-const DEFAULT_PAGE: u32 = 50;
-const MAX_PAGE: u32 = 200;
 
 pub struct RegistryApi {
     pool: PgPool,
@@ -450,21 +446,8 @@ impl Registry for RegistryApi {
         } else {
             scoped_centre(&caller, &req.centre_id, Access::Read, STAFF_READERS)?
         };
-        let size = match req.page_size {
-            0 => DEFAULT_PAGE,
-            n if n <= MAX_PAGE => n,
-            _ => {
-                return Err(Error::from(Violations::one(
-                    "page_size",
-                    format!("must be at most {MAX_PAGE}"),
-                ))
-                .into());
-            }
-        };
-        let after = match req.page_token.as_str() {
-            "" => None,
-            token => Some(decode_page_token(token).map_err(Error::from)?),
-        };
+        let page = PageRequest::parse("registry.residents", req.page_size, &req.page_token)
+            .map_err(Error::from)?;
         let name =
             NameQuery::parse(&req.q).map_err(|reason| Error::from(Violations::one("q", reason)))?;
         let (born_on_or_after, born_on_or_before) =
@@ -519,18 +502,14 @@ impl Registry for RegistryApi {
             skill: Some(req.skill.trim().to_owned()).filter(|s| !s.is_empty()),
             partner_sharing: caller.is_partner(),
         };
-        let mut rows =
-            store::list_residents(&self.pool, centre_id, &filter, after, i64::from(size) + 1)
+        let rows =
+            store::list_residents(&self.pool, centre_id, &filter, page.after(), page.limit())
                 .await
                 .map_err(Error::from)?;
-        let next_page_token = if rows.len() > size as usize {
-            rows.truncate(size as usize);
-            rows.last()
-                .map(|last| encode_page_token(last.registered_at, last.id))
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let Page {
+            rows,
+            next_page_token,
+        } = page.page(rows, |row| (row.registered_at, row.id));
         let mut residents = self.residents(rows, &caller, false).await?;
         if caller.is_partner() {
             residents = residents.into_iter().map(partner_view).collect();
@@ -920,33 +899,5 @@ impl Registry for RegistryApi {
         request: Request<pb::SetStaffAccountActiveRequest>,
     ) -> Result<Response<pb::StaffAccount>, Status> {
         crate::accounts::set_active(&self.pool, &self.revocations, request).await
-    }
-}
-
-/// The keyset of the last row of a page, opaque to callers.
-fn encode_page_token(registered_at: DateTime<Utc>, id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}|{id}", registered_at.timestamp_micros()))
-}
-
-fn decode_page_token(token: &str) -> Result<(DateTime<Utc>, Uuid), Violations> {
-    let invalid = || Violations::one("page_token", "is not a token this service issued");
-    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let (micros, id) = text.split_once('|').ok_or_else(invalid)?;
-    let micros: i64 = micros.parse().map_err(|_| invalid())?;
-    let at = DateTime::from_timestamp_micros(micros).ok_or_else(invalid)?;
-    Ok((at, Uuid::parse_str(id).map_err(|_| invalid())?))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn page_tokens_round_trip_and_refuse_forgeries() {
-        let at = DateTime::from_timestamp_micros(1_764_000_000_123_456).expect("valid");
-        let id = Uuid::new_v4();
-        assert_eq!(decode_page_token(&encode_page_token(at, id)), Ok((at, id)));
-        assert!(decode_page_token("not-a-token").is_err());
     }
 }
