@@ -2,7 +2,7 @@
 //! utilisation report, as JSON over the bookings service's gRPC.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, SecondsFormat};
@@ -1010,17 +1010,9 @@ pub async fn create_booking(
     State(state): State<AppState>,
     auth: Authenticated,
     Path(centre_id): Path<String>,
-    headers: HeaderMap,
     ApiJson(body): ApiJson<NewBooking>,
 ) -> Result<(StatusCode, Json<Booking>), Problem> {
     let centre = auth.centre(&centre_id)?;
-    let idempotency_key = match headers.get("idempotency-key") {
-        None => String::new(),
-        Some(value) => value
-            .to_str()
-            .map_err(|_| Problem::invalid_field("Idempotency-Key", "must be visible ASCII"))?
-            .to_owned(),
-    };
     let request = pb::CreateBookingRequest {
         centre_id: centre.to_string(),
         offering_id: body.offering_id,
@@ -1028,7 +1020,6 @@ pub async fn create_booking(
         session_id: body.session_id.unwrap_or_default(),
         starts_at: optional_timestamp("starts_at", &body.starts_at)?,
         ends_at: optional_timestamp("ends_at", &body.ends_at)?,
-        idempotency_key,
         note: body.note.unwrap_or_default(),
     };
     let reply = state

@@ -521,18 +521,20 @@ pub async fn book(
     .into_iter()
     .find(|s| s.id == session)
     .ok_or_else(Refusal::not_found)?;
-    let created = state
-        .bookings
-        .clone()
-        .create_booking(staff.grpc(bk::CreateBookingRequest {
-            centre_id: centre.id.clone(),
-            offering_id: found.offering_id.clone(),
-            resident_id: posted.get("resident_id").to_owned(),
-            session_id: session.clone(),
-            idempotency_key: posted.get("idempotency_key").to_owned(),
-            ..Default::default()
-        }))
-        .await;
+    let mut request = staff.grpc(bk::CreateBookingRequest {
+        centre_id: centre.id.clone(),
+        offering_id: found.offering_id.clone(),
+        resident_id: posted.get("resident_id").to_owned(),
+        session_id: session.clone(),
+        ..Default::default()
+    });
+    // The form's key makes a second click (or a resent form) book once.
+    if let Ok(key) =
+        linli_platform::idempotency::parse_key(posted.get("idempotency_key").as_bytes())
+    {
+        linli_platform::idempotency::attach(request.metadata_mut(), &key);
+    }
+    let created = state.bookings.clone().create_booking(request).await;
     match created {
         Ok(booking) => {
             let booking = booking.into_inner();

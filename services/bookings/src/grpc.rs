@@ -9,7 +9,6 @@ use linli_platform::page::{Page, PageRequest};
 use linli_platform::wire::{instant, optional_id, parse_id};
 use linli_proto::bookings::v1 as pb;
 use linli_proto::bookings::v1::bookings_server::Bookings;
-use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -824,28 +823,11 @@ impl Bookings for BookingsApi {
                 None
             }
         };
-        if req.idempotency_key.len() > 200 {
-            v.push("idempotency_key", "must be at most 200 characters");
-        }
         if req.note.chars().count() > 500 {
             v.push("note", "must be at most 500 characters");
         }
         if !v.is_empty() {
             return Err(v.into());
-        }
-        let mut hash = Sha256::new();
-        for part in [
-            &req.offering_id,
-            &req.resident_id,
-            &req.session_id,
-            &req.note,
-        ] {
-            hash.update(part.as_bytes());
-            hash.update([0]);
-        }
-        if let Some((s, e)) = range {
-            hash.update(s.timestamp_micros().to_be_bytes());
-            hash.update(e.timestamp_micros().to_be_bytes());
         }
         let new = store::NewBooking {
             centre,
@@ -853,8 +835,6 @@ impl Bookings for BookingsApi {
             resident,
             session,
             range,
-            idempotency_key: (!req.idempotency_key.is_empty()).then_some(req.idempotency_key),
-            request_hash: hash.finalize().to_vec(),
             note: req.note,
         };
         let (pool, known) = (&self.pool, &self.known);

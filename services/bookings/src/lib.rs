@@ -39,10 +39,15 @@ pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result
         )
         .await;
     tokio::spawn(sweep(started.pool.clone(), ctx.shutdown.clone()));
-    // Every string of every request is checked for control characters first.
-    let server = linli_platform::text::Checked::new(BookingsServer::new(grpc::BookingsApi::new(
+    // Every string of every request is checked for control characters first, and a create
+    // sent again with its Idempotency-Key is answered as the first time, never applied twice.
+    let server = linli_platform::idempotency::Idempotent::new(
+        linli_platform::text::Checked::new(BookingsServer::new(grpc::BookingsApi::new(
+            started.pool.clone(),
+        ))),
         started.pool.clone(),
-    )));
+        ctx.vault.clone(),
+    );
     ctx.partner.offer(server.clone());
     let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(
         server,

@@ -240,8 +240,6 @@ async fn week(
         resident,
         session,
         range: None,
-        idempotency_key: None,
-        request_hash: Vec::new(),
         note: String::new(),
     };
     let elderly: Vec<Uuid> = people

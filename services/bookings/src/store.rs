@@ -276,7 +276,7 @@ pub async fn anonymise_resident(tx: &mut PgConnection, resident: Uuid) -> Result
 // Catalogue
 
 pub async fn create_facility(pool: &PgPool, row: &FacilityRow) -> Result<FacilityRow, Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = linli_platform::db::begin(pool).await?;
     let zone = centre_zone(&mut tx, row.centre_id).await?;
     let result = sqlx::query(
         "INSERT INTO facilities (id, centre_id, name, kind, opens, closes, open_days)
@@ -352,9 +352,9 @@ async fn lock_facility(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Er
 }
 
 pub async fn create_offering(pool: &PgPool, row: &OfferingRow) -> Result<OfferingRow, Error> {
-    let mut conn = pool.acquire().await?;
+    let mut tx = linli_platform::db::begin(pool).await?;
     if let Some(facility) = row.facility_id
-        && find_facility(&mut conn, row.centre_id, facility)
+        && find_facility(&mut tx, row.centre_id, facility)
             .await?
             .is_none()
     {
@@ -388,8 +388,9 @@ pub async fn create_offering(pool: &PgPool, row: &OfferingRow) -> Result<Offerin
     .bind(row.capacity)
     .bind(row.facility_id)
     .bind(row.staff_id)
-    .execute(&mut *conn)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(row.clone())
 }
 
@@ -441,7 +442,7 @@ pub async fn create_sessions(
     occurrences: &[Occurrence],
     capacity: i32,
 ) -> Result<Vec<SessionRow>, Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = linli_platform::db::begin(pool).await?;
     let zone = centre_zone(&mut tx, offering.centre_id).await?;
     if let Some(series) = series {
         insert_series(&mut tx, series).await?;
@@ -926,8 +927,6 @@ pub struct NewBooking {
     pub resident: Option<Uuid>,
     pub session: Option<Uuid>,
     pub range: Option<(DateTime<Utc>, DateTime<Utc>)>,
-    pub idempotency_key: Option<String>,
-    pub request_hash: Vec<u8>,
     pub note: String,
 }
 
@@ -942,24 +941,9 @@ pub async fn create_booking(
     if let Some(view) = book_at_once(pool, known, new, now).await? {
         return Ok(view);
     }
-    let mut tx = pool.begin().await?;
+    // A request sent with an Idempotency-Key claims it here, with the booking.
+    let mut tx = linli_platform::db::begin(pool).await?;
     let id = Uuid::new_v4();
-    if let Some(key) = &new.idempotency_key {
-        let claimed: Option<Uuid> = sqlx::query_scalar(
-            "INSERT INTO booking_requests (centre_id, idempotency_key, request_hash, booking_id)
-             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING booking_id",
-        )
-        .bind(new.centre)
-        .bind(key)
-        .bind(&new.request_hash)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if claimed.is_none() {
-            drop(tx);
-            return replay(pool, new, key).await;
-        }
-    }
     let applying = applying(&mut *tx, new)
         .await?
         .ok_or(Error::NotFound("offering"))?;
@@ -1378,11 +1362,11 @@ async fn book_at_once(
                          AND (cardinality($18::text[]) = 0 OR r.categories && $18))
                  FOR UPDATE OF s),
              claimed AS (
-                 INSERT INTO booking_requests (centre_id, idempotency_key, request_hash, booking_id)
-                 SELECT $2, $14, $15, $1 FROM open WHERE $14::text IS NOT NULL
-                 ON CONFLICT DO NOTHING RETURNING booking_id),
+                 INSERT INTO idempotency_keys (subject, method, key, request_hash, attempt)
+                 SELECT $19, $20, $14, $15, $21 FROM open WHERE $14::text IS NOT NULL
+                 ON CONFLICT DO NOTHING RETURNING attempt),
              go AS (SELECT id FROM open WHERE $14::text IS NULL OR EXISTS (SELECT 1 FROM claimed))",
-            19,
+            22,
         )
     });
     let Some(session) = new.session.filter(|_| new.resident.is_some()) else {
@@ -1444,16 +1428,23 @@ async fn book_at_once(
         Some(first),
         now,
     );
+    // The request's Idempotency-Key, when it carries one, is claimed by the statement
+    // itself (the platform's claim, as `linli_platform::db::begin` takes it in the full
+    // path's transaction): the claim and the booking commit together or not at all.
+    let claim = linli_platform::idempotency::pending();
     let done = {
         let query = bind_seated(&booking, sqlx::query(STATEMENT.as_str()))
             .bind(session)
             .bind(starts_at)
             .bind(ends_at)
-            .bind(new.idempotency_key.as_deref())
-            .bind(&new.request_hash)
+            .bind(claim.as_ref().map(|c| c.key.as_str()))
+            .bind(claim.as_ref().map(|c| c.request_hash.as_slice()))
             .bind(AT_ONCE_LOCK_WAIT)
             .bind(&bands)
-            .bind(&needed);
+            .bind(&needed)
+            .bind(claim.as_ref().map(|c| c.subject.as_str()))
+            .bind(claim.as_ref().map(|c| c.method.as_str()))
+            .bind(claim.as_ref().map(|c| c.attempt));
         recorded.bind(query).fetch_optional(&mut *conn).await
     };
     let row = match done {
@@ -1570,26 +1561,6 @@ impl Applying {
             None => Ok(categories.clone()),
         }
     }
-}
-
-/// The answer to a create sent again with a key already used: the same booking, or a
-/// refusal when the request differs.
-async fn replay(pool: &PgPool, new: &NewBooking, key: &str) -> Result<BookingView, Error> {
-    let (hash, booking): (Vec<u8>, Uuid) = sqlx::query_as(
-        "SELECT request_hash, booking_id FROM booking_requests WHERE centre_id = $1 AND idempotency_key = $2",
-    )
-    .bind(new.centre)
-    .bind(key)
-    .fetch_one(pool)
-    .await?;
-    if hash != new.request_hash {
-        return Err(linli_platform::error::Violations::one(
-            "idempotency_key",
-            "was already used for a different booking request; use a new key for a new request",
-        )
-        .into());
-    }
-    find_booking(pool, new.centre, booking).await
 }
 
 /// Inserts the booking, its arrival taken now (while its sessions are locked), and a

@@ -580,7 +580,7 @@ impl Evaluation for EvaluationApi {
         let req = request.into_inner();
         let id = parse_id("invitation_id", &req.invitation_id)?;
         let now = Utc::now();
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = linli_platform::db::begin(&self.pool).await.map_err(db)?;
         let invitation = store::lock_invitation(&mut tx, centre, id)
             .await
             .map_err(db)?

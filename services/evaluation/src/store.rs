@@ -584,7 +584,7 @@ pub async fn create_template(
     template: &TemplateRow,
     questions: &[QuestionRow],
 ) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = linli_platform::db::begin(pool).await?;
     sqlx::query(
         "INSERT INTO survey_templates (id, centre_id, kind, title) VALUES ($1, $2, $3, $4)",
     )
@@ -654,6 +654,7 @@ pub async fn find_template(
 }
 
 pub async fn create_invitation(pool: &PgPool, row: &InvitationRow) -> Result<(), sqlx::Error> {
+    let mut tx = linli_platform::db::begin(pool).await?;
     sqlx::query(
         "INSERT INTO invitations (id, centre_id, template_id, resident_id, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -662,9 +663,9 @@ pub async fn create_invitation(pool: &PgPool, row: &InvitationRow) -> Result<(),
     .bind(row.template_id)
     .bind(row.resident_id)
     .bind(row.created_at)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    tx.commit().await
 }
 
 /// A centre's survey invitations (and their answers), newest first, after the keyset
@@ -783,6 +784,7 @@ macro_rules! follow_up_columns {
 }
 
 pub async fn create_follow_up(pool: &PgPool, row: &FollowUpRow) -> Result<(), sqlx::Error> {
+    let mut tx = linli_platform::db::begin(pool).await?;
     sqlx::query(
         "INSERT INTO follow_ups (id, centre_id, resident_id, staff_id, reason, due_on) VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -792,9 +794,9 @@ pub async fn create_follow_up(pool: &PgPool, row: &FollowUpRow) -> Result<(), sq
     .bind(row.staff_id)
     .bind(&row.reason)
     .bind(row.due_on)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    tx.commit().await
 }
 
 /// Closes an open follow-up; one already closed is returned unchanged (`false`).
@@ -882,7 +884,7 @@ pub async fn record_inspection(
     row: &InspectionRow,
     items: &[InspectionItemRow],
 ) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = linli_platform::db::begin(pool).await?;
     sqlx::query(
         "INSERT INTO inspections (id, centre_id, inspector, inspected_on) VALUES ($1, $2, $3, $4)",
     )
@@ -959,6 +961,7 @@ macro_rules! suggestion_columns {
 }
 
 pub async fn create_suggestion(pool: &PgPool, row: &SuggestionRow) -> Result<(), sqlx::Error> {
+    let mut tx = linli_platform::db::begin(pool).await?;
     sqlx::query(
         "INSERT INTO suggestions (id, centre_id, resident_id, channel, text, received_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -968,9 +971,9 @@ pub async fn create_suggestion(pool: &PgPool, row: &SuggestionRow) -> Result<(),
     .bind(&row.channel)
     .bind(&row.text)
     .bind(row.received_at)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    tx.commit().await
 }
 
 pub async fn lock_suggestion(

@@ -53,7 +53,7 @@ impl FinanceApi {
             .acquire()
             .await
             .expect("the writers' semaphore is never closed");
-        Ok((turn, self.pool.begin().await?))
+        Ok((turn, linli_platform::db::begin(&self.pool).await?))
     }
 
     /// The centre's time zone and currency (the default currency for a centre finance

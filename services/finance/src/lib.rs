@@ -34,8 +34,13 @@ pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result
         )
         .await;
     let api = grpc::FinanceApi::new(started.pool.clone(), ctx.vault.clone());
-    // Every string of every request is checked for control characters first.
-    let server = linli_platform::text::Checked::new(FinanceServer::new(api));
+    // Every string of every request is checked for control characters first, and a create
+    // sent again with its Idempotency-Key is answered as the first time, never applied twice.
+    let server = linli_platform::idempotency::Idempotent::new(
+        linli_platform::text::Checked::new(FinanceServer::new(api)),
+        started.pool.clone(),
+        ctx.vault.clone(),
+    );
     // Partners reach the same service over mutual TLS; their scopes decide, not roles.
     ctx.partner.offer(server.clone());
     let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(

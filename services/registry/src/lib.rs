@@ -41,11 +41,16 @@ pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result
         ctx.keys.revocations().clone(),
     );
     // Spreadsheet imports arrive in one message: allow files of up to 64 MiB. Every string
-    // of every request is checked for control characters first.
-    let server = linli_platform::text::Checked::new(
-        RegistryServer::new(api).max_decoding_message_size(IMPORT_LIMIT),
-    )
-    .limit(IMPORT_LIMIT + 5);
+    // of every request is checked for control characters first, and a create sent again
+    // with its Idempotency-Key is answered as the first time, never applied twice.
+    let server = linli_platform::idempotency::Idempotent::new(
+        linli_platform::text::Checked::new(
+            RegistryServer::new(api).max_decoding_message_size(IMPORT_LIMIT),
+        )
+        .limit(IMPORT_LIMIT + 5),
+        started.pool.clone(),
+        ctx.vault.clone(),
+    );
     ctx.partner.offer(server.clone());
     let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(
         server,

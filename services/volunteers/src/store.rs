@@ -486,7 +486,7 @@ pub async fn register_volunteer(
     guardian_consent: bool,
     now: DateTime<Utc>,
 ) -> Result<VolunteerRow, Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = linli_platform::db::begin(pool).await?;
     let known: Option<(Uuid, String, String)> =
         sqlx::query_as("SELECT centre_id, status, age_band FROM residents WHERE id = $1 FOR SHARE")
             .bind(resident)
@@ -741,7 +741,7 @@ async fn withdraw_future(
 // Staff
 
 pub async fn add_staff(pool: &PgPool, row: &StaffRow) -> Result<StaffRow, Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = linli_platform::db::begin(pool).await?;
     sqlx::query(
         "INSERT INTO staff (id, centre_id, name, position, employed_from) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -867,8 +867,8 @@ pub async fn add_certification(
     pool: &PgPool,
     row: &CertificationRow,
 ) -> Result<CertificationRow, Error> {
-    let mut conn = pool.acquire().await?;
-    let kind = person_kind(&mut conn, row.centre_id, row.holder_id).await?;
+    let mut tx = linli_platform::db::begin(pool).await?;
+    let kind = person_kind(&mut tx, row.centre_id, row.holder_id).await?;
     let row = CertificationRow {
         holder_kind: kind.to_owned(),
         ..row.clone()
@@ -886,8 +886,9 @@ pub async fn add_certification(
     .bind(&row.number)
     .bind(row.issued_on)
     .bind(row.expires_on)
-    .execute(&mut *conn)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(row)
 }
 
@@ -997,6 +998,7 @@ pub async fn announce_expiring(
 // Training
 
 pub async fn create_course(pool: &PgPool, row: &CourseRow) -> Result<CourseRow, Error> {
+    let mut tx = linli_platform::db::begin(pool).await?;
     sqlx::query(
         "INSERT INTO courses (id, centre_id, title, topic, audience, minutes) VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -1006,8 +1008,9 @@ pub async fn create_course(pool: &PgPool, row: &CourseRow) -> Result<CourseRow, 
     .bind(&row.topic)
     .bind(&row.audience)
     .bind(row.minutes)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(row.clone())
 }
 
@@ -1063,7 +1066,7 @@ pub async fn record_completion(
     person: Uuid,
     completed_on: NaiveDate,
 ) -> Result<CompletionRow, Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = linli_platform::db::begin(pool).await?;
     let course = find_course(&mut tx, centre, course).await?;
     let kind = person_kind(&mut tx, centre, person).await?;
     let allowed = matches!(
@@ -1155,6 +1158,7 @@ pub async fn create_opportunity(
     pool: &PgPool,
     row: &OpportunityRow,
 ) -> Result<OpportunityRow, Error> {
+    let mut tx = linli_platform::db::begin(pool).await?;
     sqlx::query(
         "INSERT INTO opportunities (id, centre_id, title, description, required_skills, required_certifications, works_with_minors, location)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -1167,8 +1171,9 @@ pub async fn create_opportunity(
     .bind(&row.required_certifications)
     .bind(row.works_with_minors)
     .bind(&row.location)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(row.clone())
 }
 
@@ -1222,9 +1227,9 @@ pub async fn create_shift(
     capacity: i32,
     location: &str,
 ) -> Result<ShiftRow, Error> {
-    let mut conn = pool.acquire().await?;
-    let opportunity = find_opportunity(&mut conn, centre, opportunity).await?;
-    let zone = centre_zone(&mut conn, centre).await?;
+    let mut tx = linli_platform::db::begin(pool).await?;
+    let opportunity = find_opportunity(&mut tx, centre, opportunity).await?;
+    let zone = centre_zone(&mut tx, centre).await?;
     let location = if location.is_empty() {
         opportunity.location.clone()
     } else {
@@ -1253,8 +1258,9 @@ pub async fn create_shift(
     .bind(row.local_date)
     .bind(row.capacity)
     .bind(&row.location)
-    .execute(&mut *conn)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(row)
 }
 
@@ -1588,7 +1594,7 @@ pub async fn log_hours(
     note: &str,
     by: &str,
 ) -> Result<HourEntryRow, Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = linli_platform::db::begin(pool).await?;
     find_volunteer(&mut tx, centre, volunteer).await?;
     if let Some(assignment) = assignment {
         let row = find_assignment(&mut tx, centre, assignment, true).await?;
@@ -1811,6 +1817,7 @@ pub async fn match_input(pool: &PgPool, centre: Uuid, shift: Uuid) -> Result<Mat
 // Community groups
 
 pub async fn create_group(pool: &PgPool, row: &GroupRow) -> Result<GroupRow, Error> {
+    let mut tx = linli_platform::db::begin(pool).await?;
     let inserted = sqlx::query(
         "INSERT INTO community_groups (id, centre_id, name, kind, description, support_rooms, support_equipment)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -1822,7 +1829,7 @@ pub async fn create_group(pool: &PgPool, row: &GroupRow) -> Result<GroupRow, Err
     .bind(&row.description)
     .bind(&row.support_rooms)
     .bind(&row.support_equipment)
-    .execute(pool)
+    .execute(&mut *tx)
     .await;
     match inserted {
         Err(error) if violates(&error, "community_groups_centre_id_name_key") => Err(
@@ -1830,6 +1837,7 @@ pub async fn create_group(pool: &PgPool, row: &GroupRow) -> Result<GroupRow, Err
         ),
         other => {
             other?;
+            tx.commit().await?;
             Ok(row.clone())
         }
     }
@@ -1878,7 +1886,7 @@ pub async fn add_group_member(
     role: &str,
     today: NaiveDate,
 ) -> Result<(), Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = linli_platform::db::begin(pool).await?;
     let exists: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM community_groups WHERE centre_id = $1 AND id = $2)",
     )
@@ -1945,8 +1953,8 @@ pub async fn create_review(
     scores: &[i32],
     comments: &str,
 ) -> Result<ReviewRow, Error> {
-    let mut conn = pool.acquire().await?;
-    find_staff(&mut conn, centre, staff)
+    let mut tx = linli_platform::db::begin(pool).await?;
+    find_staff(&mut tx, centre, staff)
         .await?
         .ok_or(Error::NotFound("staff member"))?;
     let id = Uuid::new_v4();
@@ -1963,12 +1971,14 @@ pub async fn create_review(
     .bind(criteria)
     .bind(scores)
     .bind(comments)
-    .execute(&mut *conn)
+    .execute(&mut *tx)
     .await?;
-    Ok(sqlx::query_as(concat!(review_select!(), "WHERE r.id = $1"))
+    let row = sqlx::query_as(concat!(review_select!(), "WHERE r.id = $1"))
         .bind(id)
-        .fetch_one(&mut *conn)
-        .await?)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(row)
 }
 
 /// A centre's reviews, the latest period first, after the keyset `after` (period_start,

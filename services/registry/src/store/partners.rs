@@ -92,7 +92,8 @@ pub async fn create_partner(
     kind: &str,
     contacts: &Sealed,
 ) -> Result<PartnerRow, PartnerError> {
-    sqlx::query_as(concat!(
+    let mut tx = linli_platform::db::begin(pool).await?;
+    let row = sqlx::query_as(concat!(
         "INSERT INTO partners (id, name, kind, contacts_sealed, contacts_key_id)
          VALUES ($1, $2, $3, $4, $5) RETURNING ",
         partner_columns!()
@@ -102,9 +103,11 @@ pub async fn create_partner(
     .bind(kind)
     .bind(&contacts.bytes)
     .bind(&contacts.key_id)
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await
-    .map_err(|e| unique_violation(e, "a partner with this name is registered"))
+    .map_err(|e| unique_violation(e, "a partner with this name is registered"))?;
+    tx.commit().await?;
+    Ok(row)
 }
 
 /// Seals the contacts of partners registered while they were kept in clear, and empties
@@ -195,7 +198,7 @@ pub async fn create_agreement(
     pool: &PgPool,
     agreement: &NewAgreement<'_>,
 ) -> Result<AgreementRow, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = linli_platform::db::begin(pool).await?;
     let row: AgreementRow = sqlx::query_as(concat!(
         "INSERT INTO partner_agreements \
          (id, partner_id, centre_id, provides, scopes, valid_from, valid_until) \
@@ -278,7 +281,8 @@ pub async fn register_credential(
     subject: &str,
     not_after: DateTime<Utc>,
 ) -> Result<CredentialRow, PartnerError> {
-    sqlx::query_as(concat!(
+    let mut tx = linli_platform::db::begin(pool).await?;
+    let row = sqlx::query_as(concat!(
         "INSERT INTO partner_credentials (id, partner_id, fingerprint, subject, not_after) \
          VALUES ($1, $2, $3, $4, $5) RETURNING ",
         credential_columns!()
@@ -288,9 +292,11 @@ pub async fn register_credential(
     .bind(fingerprint)
     .bind(subject)
     .bind(not_after)
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await
-    .map_err(|e| unique_violation(e, "this certificate is registered already"))
+    .map_err(|e| unique_violation(e, "this certificate is registered already"))?;
+    tx.commit().await?;
+    Ok(row)
 }
 
 pub async fn revoke_credential(
