@@ -22,9 +22,24 @@ pub struct Problem {
     /// For a bad request: each field that is wrong, and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// `code` and `params`, where the service gives them (boxed: most problems have none,
+    /// and every handler's error carries a Problem).
+    #[serde(flatten)]
+    pub refusal: Option<Box<Refusal>>,
     /// The trace this request belongs to, for support.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
+}
+
+/// A refusal's stable machine code and its parameters.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Refusal {
+    /// A stable machine code (e.g. `resident_probably_registered`), for pages to say it in
+    /// the reader's language.
+    pub code: String,
+    /// Its parameters, by name (e.g. `resident_id`: the resident it names).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub params: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize, ToSchema, PartialEq, Eq)]
@@ -41,6 +56,7 @@ impl Problem {
             status: status.as_u16(),
             detail: Some(detail.into()),
             errors: Vec::new(),
+            refusal: None,
             trace_id: linli_platform::telemetry::trace_id(&tracing::Span::current()),
         }
     }
@@ -112,8 +128,11 @@ impl From<tonic::Status> for Problem {
             }
             _ => status.message().to_owned(),
         };
+        let refusal = linli_platform::error::refusal_of(&status)
+            .map(|(code, params)| Box::new(Refusal { code, params }));
         Problem {
             errors,
+            refusal,
             ..Problem::new(http, detail)
         }
     }

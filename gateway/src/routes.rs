@@ -234,6 +234,18 @@ pub struct NewResident {
     pub health_note: Option<String>,
 }
 
+/// A registration at the front desk: the resident, and whether the desk has checked that
+/// a resident of the centre with the same name, date of birth and phone is someone else.
+#[derive(Deserialize, ToSchema)]
+pub struct Registration {
+    #[serde(flatten)]
+    pub resident: NewResident,
+    /// Registers the person even though the centre has a resident with the same name,
+    /// date of birth and phone (refused with 409 naming that resident otherwise).
+    #[serde(default)]
+    pub confirm_not_duplicate: bool,
+}
+
 /// A directory entry.
 #[derive(Deserialize, Serialize, ToSchema)]
 pub struct Skill {
@@ -271,6 +283,7 @@ impl NewResident {
                 })
                 .collect(),
             health_note: self.health_note,
+            confirm_not_duplicate: false,
         }
     }
 }
@@ -432,11 +445,11 @@ pub async fn list_centres(
 /// Registers a resident at a centre.
 #[utoipa::path(post, path = "/v1/centres/{centre_id}/residents", tag = "registry",
     params(("centre_id" = String, Path, description = "The centre's id")),
-    request_body = NewResident,
+    request_body = Registration,
     responses(
         (status = 201, body = Resident),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "A field is missing or invalid"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "The national ID is already registered"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "The national ID is already registered; or a resident of the centre has the same name, date of birth and phone (code `resident_probably_registered`, its id in params.resident_id): send confirm_not_duplicate to register this person anyway"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -444,10 +457,13 @@ pub async fn create_resident(
     State(state): State<AppState>,
     auth: Authenticated,
     Path(centre_id): Path<String>,
-    ApiJson(body): ApiJson<NewResident>,
+    ApiJson(body): ApiJson<Registration>,
 ) -> Result<(StatusCode, Json<Resident>), Problem> {
     let centre = auth.centre(&centre_id)?;
-    let request = body.into_request(centre);
+    let request = registry::CreateResidentRequest {
+        confirm_not_duplicate: body.confirm_not_duplicate,
+        ..body.resident.into_request(centre)
+    };
     let reply = state
         .registry
         .clone()

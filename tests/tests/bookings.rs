@@ -74,7 +74,7 @@ impl Desk {
         let (status, body) = self
             .post(
                 "/residents",
-                json!({ "name": "李明", "gender": "male", "date_of_birth": born, "categories": categories }),
+                json!({ "name": "李明", "gender": "male", "date_of_birth": born, "categories": categories, "confirm_not_duplicate": true }),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -89,7 +89,7 @@ impl Desk {
             let (status, body) = self
                 .post(
                     "/residents",
-                    json!({ "name": "张伟", "gender": "female", "date_of_birth": "1980-05-01" }),
+                    json!({ "name": "张伟", "gender": "female", "date_of_birth": "1980-05-01", "confirm_not_duplicate": true }),
                 )
                 .await;
             assert_eq!(status, StatusCode::CREATED, "{body}");

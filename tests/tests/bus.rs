@@ -56,7 +56,7 @@ async fn register(pool: &PgPool, vault: &Vault, centre: Uuid, name: &str) -> sto
         ..Default::default()
     };
     let resident = NewResident::parse(&form, today()).expect("a valid resident");
-    store::register_resident(pool, vault, &resident, today())
+    store::register_resident(pool, vault, &resident, true, today())
         .await
         .expect("registered")
 }

@@ -113,7 +113,7 @@ async fn bookings_dropped_mid_flight_leave_no_connection_in_a_transaction_and_ev
 
     let (residents_path, adult) = (
         format!("{base}/residents"),
-        json!({ "name": "张伟", "gender": "female", "date_of_birth": "1980-05-01" }),
+        json!({ "name": "张伟", "gender": "female", "date_of_birth": "1980-05-01", "confirm_not_duplicate": true }),
     );
     let residents: Vec<String> = futures::future::join_all(
         (0..240).map(|_| platform.post_json(&token, &residents_path, &adult, None)),

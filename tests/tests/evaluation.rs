@@ -47,7 +47,7 @@ async fn register(platform: &TestPlatform, token: &str, centre: Uuid, n: usize) 
             .post_json(
                 token,
                 &format!("/v1/centres/{centre}/residents"),
-                &json!({ "name": "赵敏", "gender": "female", "date_of_birth": "1948-03-02" }),
+                &json!({ "name": "赵敏", "gender": "female", "date_of_birth": "1948-03-02", "confirm_not_duplicate": true }),
                 None,
             )
             .await;

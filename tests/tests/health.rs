@@ -55,7 +55,7 @@ async fn register(platform: &TestPlatform, centre: uuid::Uuid, token: &str) -> u
             platform.gateway
         ))
         .bearer_auth(token)
-        .json(&json!({ "name": "孙八", "gender": "male", "date_of_birth": "1940-04-04" }))
+        .json(&json!({ "name": "孙八", "gender": "male", "date_of_birth": "1940-04-04", "confirm_not_duplicate": true }))
         .send()
         .await
         .expect("gateway answers")
@@ -290,7 +290,7 @@ async fn while_the_database_is_away_requests_get_503_with_retry_after_at_once_an
                 platform.gateway
             ))
             .bearer_auth(&desk)
-            .json(&json!({ "name": "孙八", "gender": "male", "date_of_birth": "1940-04-04" }))
+            .json(&json!({ "name": "孙八", "gender": "male", "date_of_birth": "1940-04-04", "confirm_not_duplicate": true }))
             .send()
             .await
             .expect("gateway answers");

@@ -107,7 +107,7 @@ impl Office {
         let (status, body) = self
             .post(
                 "/residents",
-                json!({ "name": "陈静", "gender": "female", "date_of_birth": "1975-04-01" }),
+                json!({ "name": "陈静", "gender": "female", "date_of_birth": "1975-04-01", "confirm_not_duplicate": true }),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");

@@ -198,6 +198,10 @@ struct ResidentValues<'a> {
     unit: &'a str,
     room: &'a str,
     categories: Vec<String>,
+    /// The resident of the centre this registration probably duplicates, once the
+    /// registry said so; the form then asks the desk to confirm it is someone else.
+    duplicate_of: Option<String>,
+    confirm_not_duplicate: bool,
 }
 
 fn resident_form(
@@ -210,7 +214,15 @@ fn resident_form(
     html! {
         form.stack method="post" action=(format!("/c/{}/residents/new", centre.id)) novalidate {
             (csrf(staff))
-            (general_errors(errors, &["name", "gender", "date_of_birth", "phone", "national_id", "building", "unit", "room", "categories"]))
+            (general_errors(errors, &["name", "gender", "date_of_birth", "phone", "national_id", "building", "unit", "room", "categories", "confirm_not_duplicate"]))
+            @if let Some(existing) = &v.duplicate_of {
+                fieldset.field.invalid {
+                    legend { (lang.pick("可能重复登记", "Possibly registered already")) }
+                    @if let Some(e) = errors.get("confirm_not_duplicate") { span.error #f-confirm_not_duplicate-error role="alert" { (e) } }
+                    p { a href=(format!("/c/{}/residents/{existing}", centre.id)) { (lang.pick("查看已登记的居民", "See the resident registered")) } }
+                    label { input type="checkbox" name="confirm_not_duplicate" value="yes" checked[v.confirm_not_duplicate]; " " (lang.pick("已核实，这是另一个人，仍然登记", "Checked: this is someone else; register anyway")) }
+                }
+            }
             (field(lang, "name", lang.pick("姓名", "Name"), "text", v.name, errors, true))
             fieldset.field.invalid[errors.get("gender").is_some()] {
                 legend { (lang.pick("性别", "Gender")) span.req aria-hidden="true" { " *" } }
@@ -253,6 +265,8 @@ pub async fn new_form(staff: Staff, Path(centre): Path<String>) -> Page {
         unit: "",
         room: "",
         categories: Vec::new(),
+        duplicate_of: None,
+        confirm_not_duplicate: false,
     };
     let content = resident_form(&staff, &centre, &values, &FieldErrors::default());
     Ok(layout_residents(
@@ -274,7 +288,7 @@ pub async fn create(
         return Err(Refusal::forbidden());
     }
     let lang = staff.lang;
-    let values = ResidentValues {
+    let mut values = ResidentValues {
         name: posted.get("name"),
         gender: posted.get("gender"),
         date_of_birth: posted.get("date_of_birth"),
@@ -284,6 +298,8 @@ pub async fn create(
         unit: posted.get("unit"),
         room: posted.get("room"),
         categories: posted.all("categories"),
+        duplicate_of: None,
+        confirm_not_duplicate: posted.get("confirm_not_duplicate") == "yes",
     };
     // The registry checks everything again; these give the common mistakes in the user's
     // language without a round trip.
@@ -342,6 +358,7 @@ pub async fn create(
                 categories: values.categories.clone(),
                 skills: Vec::new(),
                 health_note: None,
+                confirm_not_duplicate: values.confirm_not_duplicate,
             }))
             .await;
         match created {
@@ -355,7 +372,22 @@ pub async fn create(
             }
             Err(status) if is_refusal(&status) => {
                 errors = FieldErrors::from_status(&status, lang);
-                if status.code() == tonic::Code::AlreadyExists {
+                let refusal = linli_platform::error::refusal_of(&status);
+                if let Some((_, params)) = refusal
+                    .as_ref()
+                    .filter(|(code, _)| code == "resident_probably_registered")
+                {
+                    errors = FieldErrors::default();
+                    errors.push(
+                        "confirm_not_duplicate",
+                        lang.pick(
+                            "本中心已有姓名、出生日期和手机号都相同的居民，可能是同一人。请先查看；如确为另一人，勾选下方确认后再登记。",
+                            "A resident of this centre has the same name, date of birth and phone: probably the same person. Look first; if this is someone else, tick the box below and register again.",
+                        ),
+                    );
+                    values.duplicate_of = params.get("resident_id").cloned();
+                    values.confirm_not_duplicate = false;
+                } else if status.code() == tonic::Code::AlreadyExists {
                     errors = FieldErrors::default();
                     errors.push(
                         "national_id",

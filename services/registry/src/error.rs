@@ -14,6 +14,11 @@ pub enum Error {
     NotFound(&'static str),
     #[error("a resident with this national ID is already registered")]
     DuplicateNationalId,
+    /// The centre has a resident who is probably the one being registered.
+    #[error(
+        "resident {0} of this centre has the same name, date of birth and phone; if this is someone else, register again with confirm_not_duplicate"
+    )]
+    ProbablyRegistered(uuid::Uuid),
     #[error("another centre has this code")]
     DuplicateCentreCode,
     #[error("{0}")]
@@ -28,6 +33,7 @@ impl From<crate::store::RegisterError> for Error {
     fn from(error: crate::store::RegisterError) -> Self {
         match error {
             crate::store::RegisterError::DuplicateNationalId => Error::DuplicateNationalId,
+            crate::store::RegisterError::ProbablyRegistered(id) => Error::ProbablyRegistered(id),
             crate::store::RegisterError::Database(e) => Error::Database(e),
         }
     }
@@ -48,6 +54,12 @@ impl From<Error> for Status {
             Error::Invalid(violations) => violations.into(),
             Error::Denied(denied) => denied.into(),
             Error::NotFound(what) => Status::not_found(format!("{what} not found")),
+            Error::ProbablyRegistered(id) => linli_platform::error::refusal(
+                tonic::Code::AlreadyExists,
+                error.to_string(),
+                "resident_probably_registered",
+                &[("resident_id", id.to_string())],
+            ),
             Error::DuplicateNationalId | Error::DuplicateCentreCode | Error::Conflict(_) => {
                 Status::already_exists(error.to_string())
             }

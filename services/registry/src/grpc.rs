@@ -380,9 +380,15 @@ impl Registry for RegistryApi {
         {
             return Err(Error::from(Violations::one("centre_id", "no centre has this id")).into());
         }
-        let row = store::register_resident(&self.pool, &self.vault, &resident, today())
-            .await
-            .map_err(Error::from)?;
+        let row = store::register_resident(
+            &self.pool,
+            &self.vault,
+            &resident,
+            req.confirm_not_duplicate,
+            today(),
+        )
+        .await
+        .map_err(Error::from)?;
         tracing::info!(resident_id = %row.id, centre_id = %row.centre_id, "resident registered");
         Ok(Response::new(self.one(row, &caller, false).await?))
     }

@@ -69,7 +69,8 @@ pub async fn demo(
             for n in 0..RESIDENTS_PER_CENTRE {
                 let serial = seeded.len() * RESIDENTS_PER_CENTRE + n;
                 let resident = demo_resident(&mut random, centre.id, serial, today)?;
-                let row = store::register_resident(pool, vault, &resident, today).await?;
+                // Demo people are distinct by construction (their serial).
+                let row = store::register_resident(pool, vault, &resident, true, today).await?;
                 demo_history(pool, &row, n, today).await?;
             }
         }

@@ -88,6 +88,9 @@ fn sealed(key_id: &Option<String>, bytes: &Option<Vec<u8>>) -> Option<Sealed> {
 pub enum RegisterError {
     #[error("a resident with this national ID is already registered")]
     DuplicateNationalId,
+    /// The centre has a resident who is probably this person (see [`same_person!`]).
+    #[error("a resident of this centre has the same name, date of birth and phone")]
+    ProbablyRegistered(Uuid),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -145,7 +148,7 @@ pub async fn create_centre(
     id: Uuid,
     centre: &CentreDetails,
 ) -> Result<Option<CentreRow>, CentreError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = linli_platform::db::begin(pool).await?;
     let inserted: Option<CentreRow> = sqlx::query_as(concat!(
         "INSERT INTO centres (id, code, name, address, time_zone, opening_hours, contact_phone)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -223,13 +226,22 @@ pub async fn correct_centre(
     enqueue(&mut tx, Some(id), &events::centre_updated(&row)).await?;
 
 /// Registers a resident and records `registry.resident.registered`, in one transaction.
+/// Refused when the national ID is registered already, and, unless the desk confirmed
+/// this is someone else (`confirmed_not_duplicate`), when the centre has a resident who
+/// is probably this person ([`same_person!`], the rule an import skips rows by).
 pub async fn register_resident(
     pool: &PgPool,
     vault: &Vault,
     resident: &NewResident,
+    confirmed_not_duplicate: bool,
     today: NaiveDate,
 ) -> Result<ResidentRow, RegisterError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = linli_platform::db::begin(pool).await?;
+    if !confirmed_not_duplicate
+        && let Some(existing) = probably_registered(&mut tx, vault, resident).await?
+    {
+        return Err(RegisterError::ProbablyRegistered(existing));
+    }
     let row = insert_residents(&mut tx, vault, &[resident], Duplicates::ByNationalId)
         .await?
         .pop()
@@ -263,14 +275,69 @@ fn seal(vault: &Vault, purpose: &str, value: Option<&str>) -> Option<SealedColum
     })
 }
 
+/// Whether resident `x` is the person registration `r` describes, as far as the registry
+/// can tell without comparing national IDs: the same centre, name and date of birth, and
+/// the same phone (by its blind index) or neither has one, unless both carry a national
+/// ID (those decide alone). One rule for the desk, whose registration of such a person is
+/// refused naming the resident found (unless the desk confirms it is someone else), and
+/// for a spreadsheet import, which skips such a row as already registered (so importing a
+/// sheet twice adds nothing). `r` has the columns `centre_id`, `name`, `date_of_birth`,
+/// `phone_index` and `national_id_index`.
+macro_rules! same_person {
+    () => {
+        "x.centre_id = r.centre_id AND x.name = r.name AND x.date_of_birth = r.date_of_birth
+         AND x.phone_index IS NOT DISTINCT FROM r.phone_index
+         AND (x.national_id_index IS NULL OR r.national_id_index IS NULL)
+         AND x.erased_at IS NULL"
+    };
+}
+
+/// The resident of the centre who is probably the person `resident` describes
+/// ([`same_person!`]), the earliest registered if several. Registrations of one name and
+/// date of birth at a centre take turns for the rest of `tx`, so two desks registering the
+/// same person at once cannot both miss the other.
+async fn probably_registered(
+    tx: &mut PgConnection,
+    vault: &Vault,
+    resident: &NewResident,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(format!(
+            "registry.resident:{}:{}:{}",
+            resident.centre_id,
+            resident.date_of_birth.date(),
+            resident.name.as_str()
+        ))
+        .execute(&mut *tx)
+        .await?;
+    let index = |purpose: &str, value: Option<&str>| value.map(|v| vault.blind_index(purpose, v));
+    sqlx::query_scalar(concat!(
+        "SELECT x.id FROM residents x,
+             (SELECT $1::uuid AS centre_id, $2::text AS name, $3::date AS date_of_birth,
+                     $4::bytea AS phone_index, $5::bytea AS national_id_index) r
+         WHERE ",
+        same_person!(),
+        " ORDER BY x.registered_at, x.id LIMIT 1"
+    ))
+    .bind(resident.centre_id)
+    .bind(resident.name.as_str())
+    .bind(resident.date_of_birth.date())
+    .bind(index("phone", resident.phone.as_ref().map(|p| p.expose())))
+    .bind(index(
+        "national_id",
+        resident.national_id.as_ref().map(|id| id.expose()),
+    ))
+    .fetch_optional(&mut *tx)
+    .await
+}
+
 /// What counts as a resident already registered.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Duplicates {
     /// The same national ID anywhere in the district.
     ByNationalId,
-    /// That, or, for a row without a national ID, the same name and birth date at the same
-    /// centre: what makes re-importing a sheet harmless.
-    ByNationalIdOrNameAndBirth,
+    /// That, or probably the same person at the same centre ([`same_person!`]).
+    ByNationalIdOrSamePerson,
 }
 
 /// Inserts the residents not already registered: for each input, its row, or `None` when
@@ -372,10 +439,9 @@ async fn insert_residents(
              AS r(id, centre_id, name, gender, date_of_birth, phone_sealed, phone_key_id, phone_index,
                   national_id_sealed, national_id_key_id, national_id_index, name_pinyin, name_initials,
                   building, unit, room, categories, health_note_sealed, health_note_key_id, n)
-         WHERE NOT ($14 AND r.national_id_index IS NULL AND EXISTS (
-             SELECT 1 FROM residents x
-             WHERE x.centre_id = r.centre_id AND x.name = r.name
-               AND x.date_of_birth = r.date_of_birth AND x.national_id_index IS NULL))
+         WHERE NOT ($14 AND EXISTS (SELECT 1 FROM residents x WHERE ",
+        same_person!(),
+        "))
          ORDER BY r.n
          ON CONFLICT (national_id_index) WHERE national_id_index IS NOT NULL DO NOTHING
          RETURNING ",
@@ -394,7 +460,7 @@ async fn insert_residents(
     .bind(&id_index)
     .bind(&pinyins)
     .bind(&initials)
-    .bind(duplicates == Duplicates::ByNationalIdOrNameAndBirth)
+    .bind(duplicates == Duplicates::ByNationalIdOrSamePerson)
     .bind(&buildings)
     .bind(&units)
     .bind(&rooms)
@@ -441,7 +507,7 @@ pub async fn import_residents(
             &mut tx,
             vault,
             &residents,
-            Duplicates::ByNationalIdOrNameAndBirth,
+            Duplicates::ByNationalIdOrSamePerson,
         )
         .await?;
         let events: Vec<_> = inserted
@@ -528,7 +594,7 @@ pub struct NewConsent<'a> {
 
 /// Records a consent or withdrawal and `registry.resident.consent_changed`, together.
 pub async fn record_consent(pool: &PgPool, consent: &NewConsent<'_>) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = linli_platform::db::begin(pool).await?;
     let recorded_at: DateTime<Utc> = sqlx::query_scalar(
         "INSERT INTO consents (resident_id, purpose, granted, source, guardian_id, recorded_by)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING recorded_at",
@@ -1032,7 +1098,8 @@ pub async fn create_staff_account(
     created_by: &str,
 ) -> Result<Option<StaffAccountRow>, sqlx::Error> {
     let roles: Vec<&str> = account.roles.iter().map(|r| r.as_str()).collect();
-    sqlx::query_as(concat!(
+    let mut tx = linli_platform::db::begin(pool).await?;
+    let row = sqlx::query_as(concat!(
         "INSERT INTO staff_accounts (id, username, display_name, password_hash, roles, centres, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (username) DO NOTHING RETURNING ",
@@ -1045,8 +1112,10 @@ pub async fn create_staff_account(
     .bind(&roles)
     .bind(&account.centres)
     .bind(created_by)
-    .fetch_optional(pool)
-    .await
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(row)
 }
 
 /// Every account, or those working at one of `centres` (district-wide accounts included
