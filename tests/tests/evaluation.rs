@@ -564,13 +564,12 @@ async fn a_month_end_in_the_centres_time_zone_puts_an_attendance_in_the_right_mo
     poll("evaluation to hear of the residents", DEADLINE, || {
         let evaluation = evaluation.clone();
         async move {
-            let n: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM directory.residents WHERE centre_id = $1",
-            )
-            .bind(centre)
-            .fetch_one(&evaluation)
-            .await
-            .ok()?;
+            let n: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM directory.residents WHERE centre_id = $1")
+                    .bind(centre)
+                    .fetch_one(&evaluation)
+                    .await
+                    .ok()?;
             (n == 2).then_some(())
         }
     })
@@ -684,14 +683,13 @@ async fn self_sufficiency_volunteers_and_training_coverage_follow_the_services_o
         })
         .collect();
     let volunteers = platform.pool("volunteers").await;
-    linli_volunteers::seed::demo(
-        &volunteers,
-        &[(centre, "Asia/Shanghai".into())],
-        &facts,
-        today,
-    )
-    .await
-    .expect("the workforce is seeded");
+    // As `linli seed demo` does, the directory holds the residents first.
+    linli_platform::directory::record_announced(&volunteers, &[], &facts)
+        .await
+        .expect("the directory takes the residents");
+    linli_volunteers::seed::demo(&volunteers, &[centre], &facts, today)
+        .await
+        .expect("the workforce is seeded");
     let active: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM volunteers WHERE centre_id = $1 AND status = 'active'",
     )

@@ -22,7 +22,7 @@ use crate::store::{self, BookingRow, OfferingRow, SessionRow};
 pub const PARTNER_SHARING: &str = "partner_sharing";
 
 /// The routing keys bookings reacts to, beside the directory's (see
-/// [`linli_platform::directory::BINDINGS`]).
+/// [`linli_platform::directory::BINDINGS`], which the platform binds to every queue).
 pub const BINDINGS: &[&str] = &["registry.resident.*"];
 
 fn text(id: Option<Uuid>) -> String {

@@ -399,7 +399,7 @@ impl Bookings for BookingsApi {
             offering.staff_id.clear();
         }
         let row = offering_from(centre, offering)?;
-        let created = store::create_offering(&self.pool, &row).await?;
+        let created = store::create_offering(&self.pool, &row, partner).await?;
         Ok(Response::new(offering_to_pb(created)))
     }
 

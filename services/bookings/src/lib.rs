@@ -32,11 +32,7 @@ const SWEEP_EVERY: Duration = Duration::from_secs(2);
 pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
     let mut started = ctx.start(SERVICE, &MIGRATOR).await?;
     started
-        .consume(
-            SERVICE,
-            &linli_platform::directory::with_bindings(events::BINDINGS),
-            events::RegistryFacts,
-        )
+        .consume(SERVICE, events::BINDINGS, events::RegistryFacts)
         .await;
     tokio::spawn(sweep(started.pool.clone(), ctx.shutdown.clone()));
     // Every string of every request is checked for control characters first, and a create

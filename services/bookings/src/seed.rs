@@ -105,6 +105,7 @@ async fn week(
             description: "老年大学书法班，每周一、三上午，共八次课".into(),
             ..offering("culture_education", "course", "老年大学·书法班", 20)
         },
+        None,
     )
     .await?;
     let coding = store::create_offering(
@@ -114,6 +115,7 @@ async fn week(
             facility_id: Some(hall.id),
             ..offering("youth", "course", "青少年编程兴趣班", 15)
         },
+        None,
     )
     .await?;
     let clinic = store::create_offering(
@@ -122,11 +124,13 @@ async fn week(
             facility_id: Some(therapy.id),
             ..offering("health", "appointment", "中医义诊", 1)
         },
+        None,
     )
     .await?;
     let window = store::create_offering(
         pool,
         &offering("government_affairs", "appointment", "社保政策咨询", 2),
+        None,
     )
     .await?;
     let meals = store::create_offering(
@@ -139,6 +143,7 @@ async fn week(
             description: "工作日午间助餐，低保户免费".into(),
             ..offering("elderly_care", "recurring_care", "老年助餐", 40)
         },
+        None,
     )
     .await?;
     let lecture = store::create_offering(
@@ -147,6 +152,7 @@ async fn week(
             facility_id: Some(hall.id),
             ..offering("culture_education", "event", "社区健康科普讲座", 60)
         },
+        None,
     )
     .await?;
     let hire = store::create_offering(
@@ -155,6 +161,7 @@ async fn week(
             facility_id: Some(hall.id),
             ..offering("facilities", "facility", "活动室预约", 0)
         },
+        None,
     )
     .await?;
 

@@ -351,8 +351,22 @@ async fn lock_facility(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Er
     Ok(())
 }
 
-pub async fn create_offering(pool: &PgPool, row: &OfferingRow) -> Result<OfferingRow, Error> {
+/// Adds an offering of a centre the directory knows. The staff member it names, and the
+/// partner providing it, must be the centre's; a partner adding its own offering (`by`)
+/// was already found to have an agreement in force there, as it called.
+pub async fn create_offering(
+    pool: &PgPool,
+    row: &OfferingRow,
+    by: Option<Uuid>,
+) -> Result<OfferingRow, Error> {
     let mut tx = linli_platform::db::begin(pool).await?;
+    directory::require_centre(&mut tx, row.centre_id).await?;
+    if let Some(partner) = row.provider_id.filter(|p| Some(*p) != by) {
+        directory::require_partner(&mut tx, row.centre_id, partner, "offering.provider_id").await?;
+    }
+    if let Some(staff) = row.staff_id {
+        directory::require_staff(&mut tx, row.centre_id, staff, "offering.staff_id").await?;
+    }
     if let Some(facility) = row.facility_id
         && find_facility(&mut tx, row.centre_id, facility)
             .await?

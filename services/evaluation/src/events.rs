@@ -18,7 +18,8 @@ use uuid::Uuid;
 use crate::store;
 
 /// The routing keys evaluation logs and reacts to, beside the directory's (see
-/// [`linli_platform::directory::BINDINGS`], which it logs as well, for rebuilding).
+/// [`linli_platform::directory::BINDINGS`], which the platform binds to every queue;
+/// evaluation logs those too, for rebuilding).
 pub const BINDINGS: &[&str] = &[
     "registry.resident.*",
     "bookings.booking.attended",

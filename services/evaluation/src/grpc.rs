@@ -6,6 +6,7 @@ use linli_platform::auth::{
     Access, Caller, RESIDENT_EXPORTERS, Role, caller, partner_centre, scoped_centre,
 };
 use linli_platform::bus::{Incoming, outbox};
+use linli_platform::directory;
 use linli_platform::error::{Violations, database};
 use linli_platform::page::PageRequest;
 use linli_platform::wire::{optional_id, parse_id, timestamp};
@@ -29,6 +30,28 @@ pub struct EvaluationApi {
 impl EvaluationApi {
     pub fn new(pool: PgPool) -> Self {
         EvaluationApi { pool }
+    }
+
+    /// A write for `centre` must name a centre the directory knows, and the resident and
+    /// staff member it names must be that centre's (refused naming `resident_id` or
+    /// `staff_id` otherwise).
+    async fn require_known(
+        &self,
+        centre: Uuid,
+        resident: Option<Uuid>,
+        staff: Option<Uuid>,
+    ) -> Result<(), Status> {
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        if let Some(resident) = resident {
+            directory::require_resident(&mut conn, centre, resident, "resident_id").await?;
+        }
+        if let Some(staff) = staff {
+            directory::require_staff(&mut conn, centre, staff, "staff_id").await?;
+        }
+        if resident.is_none() && staff.is_none() {
+            directory::require_centre(&mut conn, centre).await?;
+        }
+        Ok(())
     }
 
     /// Every KPI of one centre for `period`.
@@ -484,6 +507,7 @@ impl Evaluation for EvaluationApi {
                 options: q.options.clone(),
             })
             .collect();
+        self.require_known(centre, None, None).await?;
         store::create_template(&self.pool, &row, &questions)
             .await
             .map_err(db)?;
@@ -509,6 +533,7 @@ impl Evaluation for EvaluationApi {
         let req = request.into_inner();
         let template = parse_id("template_id", &req.template_id)?;
         let resident = optional_id("resident_id", &req.resident_id)?;
+        self.require_known(centre, resident, None).await?;
         if store::find_template(&self.pool, centre, template)
             .await
             .map_err(db)?
@@ -697,6 +722,7 @@ impl Evaluation for EvaluationApi {
         let (Some(staff), Some(due), true) = (staff, due, v.is_empty()) else {
             return Err(v.into());
         };
+        self.require_known(centre, resident, Some(staff)).await?;
         let row = FollowUpRow {
             id: Uuid::new_v4(),
             centre_id: centre,
@@ -833,6 +859,7 @@ impl Evaluation for EvaluationApi {
                 note: i.note.clone(),
             })
             .collect();
+        self.require_known(centre, None, None).await?;
         store::record_inspection(&self.pool, &row, &items)
             .await
             .map_err(db)?;
@@ -893,6 +920,7 @@ impl Evaluation for EvaluationApi {
         if !v.is_empty() {
             return Err(v.into());
         }
+        self.require_known(centre, resident, None).await?;
         let row = SuggestionRow {
             id: Uuid::new_v4(),
             centre_id: centre,

@@ -22,11 +22,7 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
     let mut started = ctx.start(SERVICE, &MIGRATOR).await?;
     started
-        .consume(
-            SERVICE,
-            &linli_platform::directory::with_bindings(events::BINDINGS),
-            events::Projections,
-        )
+        .consume(SERVICE, events::BINDINGS, events::Projections)
         .await;
     let api = grpc::EvaluationApi::new(started.pool.clone());
     // Every string of every request is checked for control characters first, and a create

@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::store::{self, Actor};
 
 /// The routing keys finance reacts to, beside the directory's (see
-/// [`linli_platform::directory::BINDINGS`]).
+/// [`linli_platform::directory::BINDINGS`], which the platform binds to every queue).
 pub const BINDINGS: &[&str] = &[
     "bookings.fee.charged",
     "bookings.fee.refunded",

@@ -796,13 +796,14 @@ impl Finance for FinanceApi {
         caller.require_role(Access::Read, READERS)?;
         let body = request.get_ref();
         let (from, to) = month_range(&body.from, &body.to)?;
-        let centres: Vec<Uuid> = if caller.is_district_wide() {
-            store::known_centres(&self.pool)
-                .await
-                .map_err(Error::from)?
-        } else {
-            caller.centres.iter().copied().collect()
-        };
+        // The centres the directory knows (a token may name others: none of them is
+        // counted, nor refused), of those the caller covers.
+        let centres: Vec<Uuid> = store::known_centres(&self.pool)
+            .await
+            .map_err(Error::from)?
+            .into_iter()
+            .filter(|centre| caller.is_district_wide() || caller.centres.contains(centre))
+            .collect();
         let mut rows = Vec::with_capacity(centres.len());
         let mut total = Figures::default();
         for centre in centres {

@@ -27,11 +27,7 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
     let mut started = ctx.start(SERVICE, &MIGRATOR).await?;
     started
-        .consume(
-            SERVICE,
-            &linli_platform::directory::with_bindings(events::BINDINGS),
-            events::Books,
-        )
+        .consume(SERVICE, events::BINDINGS, events::Books)
         .await;
     let api = grpc::FinanceApi::new(started.pool.clone(), ctx.vault.clone());
     // Every string of every request is checked for control characters first, and a create

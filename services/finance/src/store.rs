@@ -825,6 +825,10 @@ pub async fn record_donation(
     entry: &NewEntry,
     actor: &Actor,
 ) -> Result<DonationRow, Error> {
+    // A donor who is a resident is one of this centre's.
+    if let Some(resident) = donation.donor_resident_id {
+        directory::require_resident(tx, donation.centre_id, resident, "donor_resident_id").await?;
+    }
     let posted = post(tx, entry, actor).await?;
     let year = donation.received_on.year();
     let number = next_receipt_number(tx, donation.centre_id, year).await?;
@@ -1009,6 +1013,8 @@ pub async fn record_partnership(
     entry: &NewEntry,
     actor: &Actor,
 ) -> Result<EntryRow, Error> {
+    // The partner pays as one of this centre's partners (an agreement with it).
+    directory::require_partner(tx, entry.centre_id, partner, "partner_id").await?;
     let posted = post(tx, entry, actor).await?;
     sqlx::query(
         "INSERT INTO partnership_income (id, centre_id, partner_id, description, amount_minor, currency, received_on, entry_id)

@@ -35,24 +35,14 @@ use uuid::Uuid;
 
 use crate::bus::{HandlerError, Incoming};
 
-/// The routing keys the directory is kept from; every consuming service binds them.
+/// The routing keys the directory is kept from: bound to every consumer's queue by the
+/// platform (see [`crate::bus::Bus::declare_queue`]), so no service lists them.
 pub const BINDINGS: &[&str] = &[
     "registry.centre.*",
     "registry.resident.*",
     "registry.partner.*",
     "volunteers.staff.*",
 ];
-
-/// The routing keys `bindings` names, and the directory's, for a consumer's queue.
-pub fn with_bindings<'a>(bindings: &[&'a str]) -> Vec<&'a str> {
-    let mut all: Vec<&'a str> = BINDINGS.to_vec();
-    for binding in bindings {
-        if !all.contains(binding) {
-            all.push(binding);
-        }
-    }
-    all
-}
 
 /// Why a write naming something of the directory is refused.
 #[derive(Debug, thiserror::Error)]
@@ -684,12 +674,5 @@ mod tests {
         assert_eq!(parse_zone("Asia/Urumqi"), Some(chrono_tz::Asia::Urumqi));
         assert_eq!(parse_zone("Mars/Olympus"), None);
         assert_eq!(parse_zone(""), None);
-    }
-
-    #[test]
-    fn the_directory_bindings_come_first_and_once() {
-        let all = with_bindings(&["registry.resident.*", "bookings.fee.charged"]);
-        assert_eq!(&all[..BINDINGS.len()], BINDINGS);
-        assert_eq!(all.len(), BINDINGS.len() + 1);
     }
 }

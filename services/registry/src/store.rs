@@ -219,11 +219,11 @@ pub async fn correct_centre(
     .bind(&centre.contact_phone)
     .fetch_one(&mut *tx)
     .await?;
+    // Every service's directory takes the corrected details (the time zone among them).
+    enqueue(&mut tx, Some(id), &events::centre_updated(&row)).await?;
     tx.commit().await?;
     Ok(Some(row))
 }
-    // Every service's directory takes the corrected details (the time zone among them).
-    enqueue(&mut tx, Some(id), &events::centre_updated(&row)).await?;
 
 /// Registers a resident and records `registry.resident.registered`, in one transaction.
 /// Refused when the national ID is registered already, and, unless the desk confirmed
@@ -1090,6 +1090,16 @@ macro_rules! account_columns {
     };
 }
 
+/// Whether every one of `centres` is a centre of the district.
+pub async fn centres_exist(pool: &PgPool, centres: &[Uuid]) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT NOT EXISTS (SELECT unnest($1::uuid[]) EXCEPT SELECT id FROM centres)",
+    )
+    .bind(centres)
+    .fetch_one(pool)
+    .await
+}
+
 /// Inserts an account; `None` when the username is taken (whatever its case was).
 pub async fn create_staff_account(
     pool: &PgPool,
@@ -1159,16 +1169,6 @@ pub async fn staff_account_for_update(
         " FROM staff_accounts WHERE username = $1 FOR UPDATE"
     ))
     .bind(username)
-/// Whether every one of `centres` is a centre of the district.
-pub async fn centres_exist(pool: &PgPool, centres: &[Uuid]) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT NOT EXISTS (SELECT unnest($1::uuid[]) EXCEPT SELECT id FROM centres)",
-    )
-    .bind(centres)
-    .fetch_one(pool)
-    .await
-}
-
     .fetch_optional(tx)
     .await
 }

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::store::{self, CertificationRow, CompletionRow, HourEntryRow, ShiftRow, StaffRow};
 
 /// The routing keys volunteers reacts to, beside the directory's (see
-/// [`linli_platform::directory::BINDINGS`]).
+/// [`linli_platform::directory::BINDINGS`], which the platform binds to every queue).
 pub const BINDINGS: &[&str] = &["registry.resident.*", "evaluation.staff.quality_updated"];
 
 fn date(day: NaiveDate) -> String {

@@ -45,11 +45,7 @@ pub fn notice_days() -> i64 {
 pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
     let mut started = ctx.start(SERVICE, &MIGRATOR).await?;
     started
-        .consume(
-            SERVICE,
-            &linli_platform::directory::with_bindings(events::BINDINGS),
-            events::Facts,
-        )
+        .consume(SERVICE, events::BINDINGS, events::Facts)
         .await;
     tokio::spawn(sweep(
         started.pool.clone(),

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use linli_platform::bus::outbox;
+use linli_platform::directory;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -273,65 +274,11 @@ pub struct ReviewRow {
 }
 
 // ---------------------------------------------------------------------------------------
-// Read models of the registry
+// The registry's centres and residents: the platform's directory
 
-pub async fn record_centre(tx: &mut PgConnection, id: Uuid, zone: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO centres (id, time_zone) VALUES ($1, $2)
-         ON CONFLICT (id) DO UPDATE SET time_zone = EXCLUDED.time_zone",
-    )
-    .bind(id)
-    .bind(zone)
-    .execute(tx)
-    .await?;
-    Ok(())
-}
-
-/// The centre's time zone; Asia/Shanghai until the registry's event arrived.
-pub async fn centre_zone(
-    conn: &mut PgConnection,
-    centre: Uuid,
-) -> Result<chrono_tz::Tz, sqlx::Error> {
-    let zone: Option<String> = sqlx::query_scalar("SELECT time_zone FROM centres WHERE id = $1")
-        .bind(centre)
-        .fetch_optional(conn)
-        .await?;
-    Ok(domain::parse_zone(
-        zone.as_deref().unwrap_or("Asia/Shanghai"),
-    ))
-}
-
-pub async fn record_resident(
-    tx: &mut PgConnection,
-    id: Uuid,
-    centre: Uuid,
-    age_band: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO residents (id, centre_id, age_band) VALUES ($1, $2, $3)
-         ON CONFLICT (id) DO UPDATE SET centre_id = EXCLUDED.centre_id, age_band = EXCLUDED.age_band",
-    )
-    .bind(id)
-    .bind(centre)
-    .bind(age_band)
-    .execute(tx)
-    .await?;
-    Ok(())
-}
-
-pub async fn set_resident_status(
-    tx: &mut PgConnection,
-    id: Uuid,
-    status: &str,
-    since: Option<NaiveDate>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE residents SET status = $2, status_since = $3 WHERE id = $1")
-        .bind(id)
-        .bind(status)
-        .bind(since)
-        .execute(tx)
-        .await?;
-    Ok(())
+/// The centre's time zone, once the directory knows the centre.
+pub async fn centre_zone(conn: &mut PgConnection, centre: Uuid) -> Result<chrono_tz::Tz, Error> {
+    Ok(directory::time_zone(conn, centre).await?)
 }
 
 /// A resident who moved out, died or was erased stops volunteering: the record is set
@@ -402,10 +349,6 @@ pub async fn anonymise_resident(
             .await?;
     }
     sqlx::query("DELETE FROM group_members WHERE resident_id = $1")
-        .bind(resident)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM residents WHERE id = $1")
         .bind(resident)
         .execute(tx)
         .await?;
@@ -487,29 +430,15 @@ pub async fn register_volunteer(
     now: DateTime<Utc>,
 ) -> Result<VolunteerRow, Error> {
     let mut tx = linli_platform::db::begin(pool).await?;
-    let known: Option<(Uuid, String, String)> =
-        sqlx::query_as("SELECT centre_id, status, age_band FROM residents WHERE id = $1 FOR SHARE")
-            .bind(resident)
-            .fetch_optional(&mut *tx)
-            .await?;
-    match known {
-        None => {
-            return Err(Error::Ineligible(
-                "the resident is not (yet) known from the registry".into(),
-            ));
-        }
-        Some((home, _, _)) if home != centre => {
-            return Err(Error::Ineligible(
-                "the resident is registered at another centre".into(),
-            ));
-        }
-        Some((_, status, _)) if status != "active" => {
-            return Err(Error::Ineligible(format!(
-                "the resident is no longer active ({status})"
-            )));
-        }
-        Some((_, _, age_band)) => domain::may_volunteer(&age_band, guardian_consent)?,
+    // Held until commit, so a move out heard meanwhile waits and then finds the volunteer.
+    let known = directory::hold_resident(&mut tx, centre, resident, "resident_id").await?;
+    if known.status != "active" {
+        return Err(Error::Ineligible(format!(
+            "the resident is no longer active ({})",
+            known.status
+        )));
     }
+    domain::may_volunteer(&known.age_band, guardian_consent)?;
     let id = Uuid::new_v4();
     let inserted = sqlx::query(
         "INSERT INTO volunteers (id, centre_id, resident_id, display_name, skills, languages, background_checked, background_checked_on, registered_at, status_changed_at, guardian_consent_at)
@@ -742,6 +671,7 @@ async fn withdraw_future(
 
 pub async fn add_staff(pool: &PgPool, row: &StaffRow) -> Result<StaffRow, Error> {
     let mut tx = linli_platform::db::begin(pool).await?;
+    directory::require_centre(&mut tx, row.centre_id).await?;
     sqlx::query(
         "INSERT INTO staff (id, centre_id, name, position, employed_from) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -950,8 +880,8 @@ pub async fn announce_expiring(
 ) -> Result<usize, Error> {
     let mut tx = pool.begin().await?;
     let utc_today = now.date_naive();
-    let due: Vec<(Uuid, Option<String>)> = sqlx::query_as(
-        "SELECT c.id, z.time_zone FROM certifications c LEFT JOIN centres z ON z.id = c.centre_id
+    let due: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT c.id, z.time_zone FROM certifications c JOIN directory.centres z ON z.id = c.centre_id
          WHERE c.expiring_announced_at IS NULL AND c.expires_on BETWEEN $1 AND $2
          ORDER BY c.expires_on, c.id LIMIT 100 FOR UPDATE OF c SKIP LOCKED",
     )
@@ -969,7 +899,10 @@ pub async fn announce_expiring(
         .bind(id)
         .fetch_one(&mut *tx)
         .await?;
-        let today = domain::local_date(domain::parse_zone(zone.as_deref().unwrap_or("")), now);
+        let Some(zone) = directory::parse_zone(&zone) else {
+            continue;
+        };
+        let today = domain::local_date(zone, now);
         let Some(expires) = row.expires_on else {
             continue;
         };
@@ -999,6 +932,7 @@ pub async fn announce_expiring(
 
 pub async fn create_course(pool: &PgPool, row: &CourseRow) -> Result<CourseRow, Error> {
     let mut tx = linli_platform::db::begin(pool).await?;
+    directory::require_centre(&mut tx, row.centre_id).await?;
     sqlx::query(
         "INSERT INTO courses (id, centre_id, title, topic, audience, minutes) VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -1159,6 +1093,7 @@ pub async fn create_opportunity(
     row: &OpportunityRow,
 ) -> Result<OpportunityRow, Error> {
     let mut tx = linli_platform::db::begin(pool).await?;
+    directory::require_centre(&mut tx, row.centre_id).await?;
     sqlx::query(
         "INSERT INTO opportunities (id, centre_id, title, description, required_skills, required_certifications, works_with_minors, location)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -1818,6 +1753,7 @@ pub async fn match_input(pool: &PgPool, centre: Uuid, shift: Uuid) -> Result<Mat
 
 pub async fn create_group(pool: &PgPool, row: &GroupRow) -> Result<GroupRow, Error> {
     let mut tx = linli_platform::db::begin(pool).await?;
+    directory::require_centre(&mut tx, row.centre_id).await?;
     let inserted = sqlx::query(
         "INSERT INTO community_groups (id, centre_id, name, kind, description, support_rooms, support_equipment)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -1897,24 +1833,12 @@ pub async fn add_group_member(
     if !exists {
         return Err(Error::NotFound("group"));
     }
-    let status: Option<String> =
-        sqlx::query_scalar("SELECT status FROM residents WHERE id = $1 AND centre_id = $2")
-            .bind(resident)
-            .bind(centre)
-            .fetch_optional(&mut *tx)
-            .await?;
-    match status.as_deref() {
-        Some("active") => {}
-        Some(other) => {
-            return Err(Error::Ineligible(format!(
-                "the resident is no longer active ({other})"
-            )));
-        }
-        None => {
-            return Err(Error::Ineligible(
-                "the resident is not (yet) known at this centre".into(),
-            ));
-        }
+    let member = directory::resident_of(&mut tx, centre, resident, "resident_id").await?;
+    if member.status != "active" {
+        return Err(Error::Ineligible(format!(
+            "the resident is no longer active ({})",
+            member.status
+        )));
     }
     sqlx::query(
         "INSERT INTO group_members (group_id, resident_id, role, joined_on) VALUES ($1, $2, $3, $4)

@@ -184,11 +184,12 @@ impl Bus {
             .await
     }
 
-    /// Declares `consumer`'s quorum queue bound to `bindings` (routing-key patterns) and to
+    /// Declares `consumer`'s quorum queue bound to `bindings` (routing-key patterns), to
     /// the platform's own routing keys (see [`crate::revocation`], applied by every
-    /// consumer without its service's handler), with its delivery limit and its
-    /// dead-letter queue. Dead-lettering is at-least-once, so a poison message reaches the
-    /// dead-letter queue even if the broker fails meanwhile.
+    /// consumer without its service's handler) and to the directory's (see
+    /// [`crate::directory`], which every consuming service keeps), with its delivery limit
+    /// and its dead-letter queue. Dead-lettering is at-least-once, so a poison message
+    /// reaches the dead-letter queue even if the broker fails meanwhile.
     pub async fn declare_queue(
         &self,
         channel: &Channel,
@@ -234,7 +235,10 @@ impl Bus {
         channel
             .queue_declare(queue.clone().into(), durable, args)
             .await?;
-        for binding in bindings.iter().chain(crate::revocation::BINDINGS) {
+        let platform = crate::revocation::BINDINGS
+            .iter()
+            .chain(crate::directory::BINDINGS);
+        for binding in bindings.iter().chain(platform) {
             channel
                 .queue_bind(
                     queue.clone().into(),

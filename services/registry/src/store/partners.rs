@@ -249,7 +249,7 @@ pub async fn revoke_agreement(
     id: Uuid,
     reason: &str,
 ) -> Result<Option<AgreementRow>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = linli_platform::db::begin(pool).await?;
     let row: Option<AgreementRow> = sqlx::query_as(concat!(
         "UPDATE partner_agreements \
          SET revoked_at = COALESCE(revoked_at, now()), \
