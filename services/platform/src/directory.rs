@@ -562,21 +562,7 @@ pub async fn resident_of(
     resident: Uuid,
     field: &'static str,
 ) -> Result<Resident, Error> {
-    let row: Option<Resident> = sqlx::query_as(
-        "SELECT id, centre_id, age_band, categories, status, status_since
-         FROM directory.residents WHERE id = $1 AND centre_id = $2",
-    )
-    .bind(resident)
-    .bind(centre)
-    .fetch_optional(&mut *conn)
-    .await?;
-    match row {
-        Some(resident) => Ok(resident),
-        None => {
-            require_centre(conn, centre).await?;
-            Err(Error::not_a_resident(field))
-        }
-    }
+    find_resident(conn, centre, resident, field, RESIDENT_OF).await
 }
 
 /// [`resident_of`], with the resident's row share-locked until the transaction ends, so
@@ -587,14 +573,27 @@ pub async fn hold_resident(
     resident: Uuid,
     field: &'static str,
 ) -> Result<Resident, Error> {
-    let row: Option<Resident> = sqlx::query_as(
-        "SELECT id, centre_id, age_band, categories, status, status_since
-         FROM directory.residents WHERE id = $1 AND centre_id = $2 FOR SHARE",
-    )
-    .bind(resident)
-    .bind(centre)
-    .fetch_optional(&mut *conn)
-    .await?;
+    find_resident(conn, centre, resident, field, HOLD_RESIDENT).await
+}
+
+const RESIDENT_OF: &str = "SELECT id, centre_id, age_band, categories, status, status_since
+     FROM directory.residents WHERE id = $1 AND centre_id = $2";
+
+const HOLD_RESIDENT: &str = "SELECT id, centre_id, age_band, categories, status, status_since
+     FROM directory.residents WHERE id = $1 AND centre_id = $2 FOR SHARE";
+
+async fn find_resident(
+    conn: &mut PgConnection,
+    centre: Uuid,
+    resident: Uuid,
+    field: &'static str,
+    sql: &'static str,
+) -> Result<Resident, Error> {
+    let row: Option<Resident> = sqlx::query_as(sql)
+        .bind(resident)
+        .bind(centre)
+        .fetch_optional(&mut *conn)
+        .await?;
     match row {
         Some(resident) => Ok(resident),
         None => {
