@@ -996,8 +996,7 @@ pub async fn list_bookings(
 
 /// Books for a resident: confirmed while there is room, waitlisted after.
 #[utoipa::path(post, path = "/v1/centres/{centre_id}/bookings", tag = "bookings",
-    params(("centre_id" = String, Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "The same key returns the same booking")),
+    params(("centre_id" = String, Path)),
     request_body = NewBooking,
     responses((status = 201, body = Booking), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),

@@ -128,6 +128,9 @@ impl utoipa::Modify for CommonErrors {
         };
         for (path, item) in openapi.paths.paths.iter_mut() {
             let secured = path.starts_with("/v1/");
+            if let Some(create) = item.post.as_mut().filter(|_| secured) {
+                idempotency_key(create);
+            }
             let operations = [
                 item.get.as_mut(),
                 item.put.as_mut(),
@@ -188,6 +191,44 @@ impl utoipa::Modify for CommonErrors {
             }
         }
     }
+}
+
+/// Declares the `Idempotency-Key` header on a create (an operation named like the services'
+/// create-like calls, `create_…`, `record_…`, `register_…`, `post_…`, `log_…`, `submit_…`,
+/// `add_…`): the gateway forwards it and the service answers a retry as the first time.
+fn idempotency_key(operation: &mut utoipa::openapi::path::Operation) {
+    use linli_platform::idempotency::{CREATE_PREFIXES, HEADER, MAX_KEY_LEN};
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{ObjectBuilder, Required, Type};
+
+    let creates = operation.operation_id.as_deref().is_some_and(|id| {
+        CREATE_PREFIXES
+            .iter()
+            .any(|prefix| id.starts_with(&format!("{}_", prefix.to_ascii_lowercase())))
+    });
+    if !creates {
+        return;
+    }
+    let parameters = operation.parameters.get_or_insert_with(Vec::new);
+    if parameters.iter().any(|p| p.name == HEADER) {
+        return;
+    }
+    parameters.push(
+        ParameterBuilder::new()
+            .name(HEADER)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(
+                "Makes a retry safe: the same key with the same body answers what the first request answered and applies nothing again; with another body, 422. Keys are the caller's own.",
+            ))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(MAX_KEY_LEN)),
+            ))
+            .build(),
+    );
 }
 
 struct BearerScheme;
