@@ -212,15 +212,18 @@ where
         // The clone is ready only if polled; take the ready one and leave the clone.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let path = request.uri().path();
-        let key = request.headers().get(METADATA).cloned();
-        let subject = request
-            .extensions()
-            .get::<Caller>()
-            .map(|caller| caller.subject.clone());
         // Other methods ignore the key; a request without a caller is refused by the
         // handler itself.
-        let (Some(key), Some(subject), true) = (key, subject, is_create(path)) else {
+        let keyed = request
+            .headers()
+            .get(METADATA)
+            .cloned()
+            .filter(|_| is_create(request.uri().path()));
+        let subject = keyed.as_ref().and_then(|_| {
+            let caller = request.extensions().get::<Caller>()?;
+            Some(caller.subject.clone())
+        });
+        let (Some(key), Some(subject)) = (keyed, subject) else {
             return Box::pin(inner.call(request));
         };
         let keeper = self.keeper.clone();
