@@ -477,6 +477,8 @@ impl From<pb::Booking> for Booking {
 #[derive(Serialize, ToSchema)]
 pub struct BookingPage {
     pub bookings: Vec<Booking>,
+    /// Pass as `page_token` for the next page; absent on the last page (it was `null`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_token: Option<String>,
 }
 
@@ -527,7 +529,9 @@ pub struct BookingQuery {
     pub offering_id: Option<String>,
     pub session_id: Option<String>,
     pub status: Option<String>,
+    /// 1 to 200; default 50.
     pub page_size: Option<u32>,
+    /// The previous page's `next_page_token`.
     pub page_token: Option<String>,
 }
 
