@@ -2,9 +2,9 @@
 //! that the JSON API takes as a bearer token; once its user signs out, or their account is
 //! disabled, the gateway refuses it at once and every service refuses it when reached
 //! directly, as soon as the registry's `registry.session.ended` has reached it, and still
-//! after a restart. Each service other than the registry also runs here a second time as a
-//! role of its own (as each does in Kubernetes): with keys and memory of its own, it can
-//! only learn of the end through the bus and its own database.
+//! after a restart. Bookings and finance also run here a second time as roles of their own
+//! (as each does in Kubernetes): with keys and memory of their own, they can only learn of
+//! the end through the bus and their own databases.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -277,8 +277,9 @@ async fn direct(service: &str, address: SocketAddr, centre: Uuid, token: &str) -
     }
 }
 
-/// The services other than the registry, each started again as a role of its own on the
-/// platform's databases and bus names.
+/// Bookings and finance, each started again as a role of its own on the platform's
+/// databases and bus names (two, not four: each role holds database connections, and the
+/// suite's tests run side by side).
 struct Alone {
     services: Vec<(&'static str, SocketAddr)>,
     shutdown: CancellationToken,
@@ -292,18 +293,14 @@ impl Alone {
         let mut running = Vec::new();
         for (name, role) in [
             ("bookings", ServiceRole::Bookings),
-            ("volunteers", ServiceRole::Volunteers),
             ("finance", ServiceRole::Finance),
-            ("evaluation", ServiceRole::Evaluation),
         ] {
             let started = linli::start(role, platform.args.clone(), shutdown.clone())
                 .await
                 .unwrap_or_else(|error| panic!("{name} starts alone: {error:#}"));
             let address = match role {
                 ServiceRole::Bookings => started.bookings,
-                ServiceRole::Volunteers => started.volunteers,
-                ServiceRole::Finance => started.finance,
-                _ => started.evaluation,
+                _ => started.finance,
             };
             services.push((name, address.expect("the role's own port")));
             running.push(tokio::spawn(started.wait()));
@@ -326,7 +323,7 @@ impl Alone {
     }
 }
 
-/// Every service's answer to `token`: the platform's five, then the four run alone.
+/// Every service's answer to `token`: the platform's five, then the two run alone.
 async fn answers(
     platform: &TestPlatform,
     alone: &Alone,
