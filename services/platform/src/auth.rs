@@ -81,11 +81,6 @@ impl fmt::Display for Role {
 /// checks its part of the copy against this one list.
 pub const RESIDENT_EXPORTERS: &[Role] = &[Role::CentreManager, Role::FrontDesk];
 
-/// Who may hand a resident their copy of everything Linli holds about them (PIPL art. 45):
-/// the centre's manager and front desk, who see a resident's whole record. Each service
-/// checks its part of the copy against this one list.
-pub const RESIDENT_EXPORTERS: &[Role] = &[Role::CentreManager, Role::FrontDesk];
-
 /// What a token says.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Claims {
