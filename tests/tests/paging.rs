@@ -153,7 +153,13 @@ async fn twelve_hundred_sessions_of_one_offering_come_back_in_start_order_across
     // A bookings token is not a sessions token, and the other way round.
     let (_, bookings) = platform.get_json(&token, &format!("{base}/bookings")).await;
     assert!(bookings["next_page_token"].is_null(), "no bookings yet");
-    assert_refuses_bad_paging(&platform, &token, &list, &foreign_token(&platform)).await;
+    assert_refuses_bad_paging(
+        &platform,
+        &token,
+        &list,
+        &residents_token(&platform, centre).await,
+    )
+    .await;
     assert_refuses_bad_paging(
         &platform,
         &token,
@@ -162,19 +168,6 @@ async fn twelve_hundred_sessions_of_one_offering_come_back_in_start_order_across
     )
     .await;
     platform.stop().await;
-}
-
-/// A token the registry's resident list issued, to offer to other lists.
-fn foreign_token(_platform: &TestPlatform) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
-        json!([
-            1,
-            "registry.residents",
-            ["2026-01-01T00:00:00Z", Uuid::nil()]
-        ])
-        .to_string(),
-    )
 }
 
 #[tokio::test]
@@ -270,7 +263,232 @@ async fn shifts_and_hour_entries_past_one_page_come_back_whole_each_in_its_order
         &platform,
         &token,
         &format!("{base}/shifts"),
-        &foreign_token(&platform),
+        &residents_token(&platform, centre).await,
+    )
+    .await;
+    platform.stop().await;
+}
+
+#[tokio::test]
+async fn finance_entries_and_the_audit_trail_past_one_page_come_back_whole_each_in_its_order() {
+    let platform = TestPlatform::start().await;
+    let centre = platform.bookable_centre("Asia/Shanghai").await;
+    let officer = platform.token(&[Role::FinanceOfficer], &[centre]);
+    let base = format!("/v1/centres/{centre}/finance");
+    // 205 entries on 41 days.
+    let posted: HashSet<String> = join_all((0..205).map(|n| {
+        let day = chrono::NaiveDate::from_ymd_opt(2025, 3, 1).expect("a day")
+            + chrono::Duration::days(40 - n % 41);
+        let (platform, officer, base) = (&platform, &officer, &base);
+        async move {
+            let (status, entry) = platform
+                .post_json(
+                    officer,
+                    &format!("{base}/entries"),
+                    &json!({ "entry_date": day.to_string(), "description": format!("第{n}笔"),
+                             "lines": [{ "account_code": "1001", "debit_minor": 100 + n },
+                                       { "account_code": "4004", "credit_minor": 100 + n }] }),
+                    None,
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{entry}");
+            entry["id"].as_str().expect("an id").to_owned()
+        }
+    }))
+    .await
+    .into_iter()
+    .collect();
+    let list = format!("{base}/entries?from=2025-01-01");
+    let (rows, pages) = every_page(&platform, &officer, &list, "entries", 200).await;
+    assert_eq!((rows.len(), pages), (205, 2), "none cut off");
+    assert_each_once(&rows, &posted);
+    let dates: Vec<&str> = rows
+        .iter()
+        .map(|e| e["entry_date"].as_str().expect("entry_date"))
+        .collect();
+    assert!(dates.windows(2).all(|w| w[0] <= w[1]), "by date");
+    let (small, pages) = every_page(&platform, &officer, &list, "entries", 9).await;
+    assert_eq!(pages, 23);
+    assert_eq!(ids(&small), ids(&rows), "the same list in smaller pages");
+    // `limit`, the older name of page_size, pages too, and is refused by its own name.
+    let (status, body) = platform
+        .get_json(&officer, &format!("{list}&limit=5"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["entries"].as_array().map(Vec::len), Some(5));
+    assert!(body["next_page_token"].is_string(), "{body}");
+    let (status, body) = platform
+        .get_json(&officer, &format!("{list}&limit=1000"))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["errors"][0]["field"], "limit", "{body}");
+    let entries_token = body_token(&platform, &officer, &list).await;
+
+    // Each posting is on the audit trail: newest first, every record once.
+    let trail = format!("{base}/audit-trail");
+    let (records, _) = every_page(&platform, &officer, &trail, "records", 200).await;
+    assert!(records.len() >= 205, "{} records", records.len());
+    let seqs: Vec<i64> = records
+        .iter()
+        .map(|r| r["seq"].as_i64().expect("seq"))
+        .collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] > w[1]),
+        "newest first, none twice"
+    );
+
+    assert_refuses_bad_paging(&platform, &officer, &trail, &entries_token).await;
+    assert_refuses_bad_paging(
+        &platform,
+        &officer,
+        &list,
+        &residents_token(&platform, centre).await,
+    )
+    .await;
+    platform.stop().await;
+}
+
+/// The `next_page_token` of a list's first page of one row.
+async fn body_token(platform: &TestPlatform, token: &str, path: &str) -> String {
+    let separator = if path.contains('?') { '&' } else { '?' };
+    let (status, body) = platform
+        .get_json(token, &format!("{path}{separator}page_size=1"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    body["next_page_token"]
+        .as_str()
+        .expect("more than one row")
+        .to_owned()
+}
+
+/// A token of the registry's resident list (a centre with two residents), to offer to other
+/// lists.
+async fn residents_token(platform: &TestPlatform, centre: Uuid) -> String {
+    let admin = platform.admin_token();
+    let path = format!("/v1/centres/{centre}/residents");
+    for name in ["王芳", "李强"] {
+        let (status, body) = platform
+            .post_json(
+                &admin,
+                &path,
+                &json!({ "name": name, "gender": "female", "date_of_birth": "1950-01-01" }),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    body_token(platform, &admin, &path).await
+}
+
+#[tokio::test]
+async fn residents_past_one_page_come_back_newest_first_each_once() {
+    let platform = TestPlatform::start().await;
+    let centre = platform.create_centre("paging-residents").await;
+    let token = platform.token(&[Role::CentreManager], &[centre]);
+    let path = format!("/v1/centres/{centre}/residents");
+    let registered: HashSet<String> = join_all((0..230).map(|n| {
+        let (platform, token, path) = (&platform, &token, &path);
+        async move {
+            let (status, body) = platform
+                .post_json(
+                    token,
+                    path,
+                    &json!({ "name": format!("居民{n}"), "gender": "male", "date_of_birth": "1948-06-01" }),
+                    None,
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            body["id"].as_str().expect("an id").to_owned()
+        }
+    }))
+    .await
+    .into_iter()
+    .collect();
+    let (rows, pages) = every_page(&platform, &token, &path, "residents", 200).await;
+    assert_eq!((rows.len(), pages), (230, 2));
+    assert_each_once(&rows, &registered);
+    let (small, _) = every_page(
+        &platform,
+        &token,
+        &format!("{path}?min_age=60"),
+        "residents",
+        13,
+    )
+    .await;
+    assert_eq!(
+        ids(&small),
+        ids(&rows),
+        "the same list in pages of 13, filtered"
+    );
+    // A suggestions token is not a residents token.
+    let (status, _) = platform
+        .post_json(
+            &token,
+            &format!("/v1/centres/{centre}/suggestions"),
+            &json!({ "text": "开放时间延长" }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    platform
+        .post_json(
+            &token,
+            &format!("/v1/centres/{centre}/suggestions"),
+            &json!({ "text": "增加书架" }),
+            None,
+        )
+        .await;
+    let suggestions = body_token(
+        &platform,
+        &token,
+        &format!("/v1/centres/{centre}/suggestions"),
+    )
+    .await;
+    assert_refuses_bad_paging(&platform, &token, &path, &suggestions).await;
+    platform.stop().await;
+}
+
+#[tokio::test]
+async fn suggestions_past_one_page_come_back_in_the_order_received_each_once() {
+    let platform = TestPlatform::start().await;
+    let centre = platform.create_centre("paging-suggestions").await;
+    let token = platform.token(&[Role::CentreManager], &[centre]);
+    let path = format!("/v1/centres/{centre}/suggestions");
+    let submitted: HashSet<String> = join_all((0..230).map(|n| {
+        let (platform, token, path) = (&platform, &token, &path);
+        async move {
+            let (status, body) = platform
+                .post_json(token, path, &json!({ "text": format!("建议{n}") }), None)
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            body["id"].as_str().expect("an id").to_owned()
+        }
+    }))
+    .await
+    .into_iter()
+    .collect();
+    let (rows, pages) = every_page(&platform, &token, &path, "suggestions", 200).await;
+    assert_eq!(
+        (rows.len(), pages),
+        (230, 2),
+        "none cut off (the list stopped at 500)"
+    );
+    assert_each_once(&rows, &submitted);
+    let received: Vec<&str> = rows
+        .iter()
+        .map(|s| s["received_at"].as_str().expect("received_at"))
+        .collect();
+    assert!(
+        received.windows(2).all(|w| w[0] <= w[1]),
+        "in the order received"
+    );
+    let (small, _) = every_page(&platform, &token, &path, "suggestions", 11).await;
+    assert_eq!(ids(&small), ids(&rows), "the same list in pages of 11");
+    assert_refuses_bad_paging(
+        &platform,
+        &token,
+        &path,
+        &residents_token(&platform, centre).await,
     )
     .await;
     platform.stop().await;
