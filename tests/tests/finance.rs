@@ -1160,7 +1160,13 @@ async fn budget_thresholds_are_announced_once_each_and_an_erased_donor_loses_the
     );
 
     // A donation from a resident who is later erased keeps its amount and loses the name.
+    // The resident as the registry's registration leaves them in finance's directory.
     let resident = Uuid::new_v4();
+    let mut conn = pool.acquire().await.expect("a connection");
+    linli_platform::directory::record_resident(&mut conn, resident, centre, "60-79", &[], None)
+        .await
+        .expect("the directory takes the resident");
+    drop(conn);
     let donation = finance
         .record_donation(call(
             &officer,

@@ -6,7 +6,7 @@
 --
 -- Books opened before this change by a write naming a centre the registry never announced
 -- (a "ghost" centre, on the default zone) come along too: finance alone cannot tell them
--- from real ones. Compare the directory's centres with the registry's to find any.
+-- from the registry's own. Compare the directory's centres with the registry's to find any.
 
 INSERT INTO directory.centres (id, time_zone)
 SELECT id, time_zone FROM centres
