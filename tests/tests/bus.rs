@@ -81,7 +81,26 @@ async fn watcher(bus: &Bus) -> (Channel, String) {
         bus.declare_queue(&channel, "watcher", &["registry.resident.*"]),
     )
     .await;
-    (channel, bus.args().queue("watcher"))
+    // Every queue the bus declares also hears the platform's own keys (sessions ended,
+    // the directory's); the watcher follows registrations only.
+    let queue = bus.args().queue("watcher");
+    for key in linli_platform::revocation::BINDINGS
+        .iter()
+        .chain(linli_platform::directory::BINDINGS)
+        .filter(|key| **key != "registry.resident.*")
+    {
+        answered(
+            "platform key unbound from the watcher",
+            channel.queue_unbind(
+                queue.clone().into(),
+                bus.args().exchange().into(),
+                (*key).into(),
+                lapin::types::FieldTable::default(),
+            ),
+        )
+        .await;
+    }
+    (channel, queue)
 }
 
 /// Takes every message now in `queue`, acking each; returns their message ids.
