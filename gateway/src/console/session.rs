@@ -190,7 +190,10 @@ impl FromRequestParts<AppState> for Staff {
             return Err(to_sign_in(parts));
         };
         // The token must be the one issued with this session.
-        if caller.session.is_some_and(|issued_for| issued_for != session) {
+        if caller
+            .session
+            .is_some_and(|issued_for| issued_for != session)
+        {
             return Err(to_sign_in(parts));
         }
         let account = match session_is_live(state, &caller, session).await {
