@@ -46,7 +46,7 @@ trap 'rm -f "$log"' EXIT
 set +e
 # The fault suite runs `linli serve <role>` as separate processes to kill them.
 cargo build --locked --bin linli 2>&1 | tee "$log" &&
-  cargo test --workspace --locked "$@" 2>&1 | tee -a "$log"
+  cargo test --workspace --locked --no-fail-fast "$@" 2>&1 | tee -a "$log"
 status=${PIPESTATUS[0]}
 set -e
 # One closing line for the whole workspace (cargo prints one per test binary).

@@ -100,7 +100,13 @@ impl District {
                 }),
             )
             .await;
-        body["id"].as_str().expect("agreement id").to_owned()
+        let id = body["id"].as_str().expect("agreement id").to_owned();
+        // The other services hear of the agreement through its event; a write that
+        // names the partner is refused until they have.
+        self.platform
+            .wait_in_directories("partner_agreements", &[id.parse().expect("uuid")])
+            .await;
+        id
     }
 
     /// A client certificate from the platform's partner CA, registered for `partner`.
