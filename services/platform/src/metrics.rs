@@ -4,12 +4,14 @@
 use std::sync::LazyLock;
 
 use prometheus::{
-    Encoder, HistogramVec, IntCounterVec, IntGaugeVec, TextEncoder, register_histogram_vec,
-    register_int_counter_vec, register_int_gauge_vec,
+    Encoder, GaugeVec, HistogramVec, IntCounterVec, IntGaugeVec, TextEncoder, register_gauge_vec,
+    register_histogram_vec, register_int_counter_vec, register_int_gauge_vec,
 };
 
+/// Bucket bounds include the SLO thresholds (k8s/components/alerts): 0.2 s for booking
+/// latency and 2 s for event lag, so each SLO's good events are one bucket's count.
 const LATENCY_BUCKETS: &[f64] = &[
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0,
 ];
 
 /// gRPC requests by service, method and status code.
@@ -79,6 +81,58 @@ pub static OUTBOX_BACKLOG: LazyLock<IntGaugeVec> = LazyLock::new(|| {
         "linli_outbox_backlog",
         "Events committed but not yet confirmed by the broker",
         &["service"]
+    )
+    .expect("metric names are static and registered once")
+});
+
+/// Age of the oldest outbox row not yet confirmed by the broker (0 when there is none),
+/// after the relay's last look: a stuck relay shows here long before the backlog is large.
+pub static OUTBOX_OLDEST_AGE: LazyLock<GaugeVec> = LazyLock::new(|| {
+    register_gauge_vec!(
+        "linli_outbox_oldest_unpublished_age_seconds",
+        "Age of the oldest event committed but not yet confirmed by the broker",
+        &["service"]
+    )
+    .expect("metric names are static and registered once")
+});
+
+/// A service's request pool, by state (`in_use`, `idle`), at its last readiness probe.
+pub static DB_POOL_CONNECTIONS: LazyLock<IntGaugeVec> = LazyLock::new(|| {
+    register_int_gauge_vec!(
+        "linli_db_pool_connections",
+        "Connections of the service's database pool, by state (in_use, idle)",
+        &["service", "state"]
+    )
+    .expect("metric names are static and registered once")
+});
+
+pub static DB_POOL_MAX: LazyLock<IntGaugeVec> = LazyLock::new(|| {
+    register_int_gauge_vec!(
+        "linli_db_pool_max_connections",
+        "The most connections the service's database pool opens",
+        &["service"]
+    )
+    .expect("metric names are static and registered once")
+});
+
+/// Times a role's readiness (its database answering) changed: a flapping pod is taken
+/// out of and put back into its Service again and again.
+pub static READINESS_CHANGES: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "linli_readiness_changes_total",
+        "Times the role's readiness (its database answering its probe) changed",
+        &["service"]
+    )
+    .expect("metric names are static and registered once")
+});
+
+/// When the partner listener's certificates stop being valid (Unix seconds): its own
+/// (`listener`) and the CA's that signs partners' certificates (`client_ca`).
+pub static PARTNER_CERT_EXPIRY: LazyLock<IntGaugeVec> = LazyLock::new(|| {
+    register_int_gauge_vec!(
+        "linli_partner_tls_certificate_expiry_timestamp_seconds",
+        "When the partner listener's certificate or its client CA's expires, Unix seconds",
+        &["certificate"]
     )
     .expect("metric names are static and registered once")
 });

@@ -60,10 +60,20 @@ impl PartnerTlsArgs {
         let read = |path: &PathBuf| {
             std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))
         };
+        let (cert, ca) = (read(cert)?, read(ca)?);
+        // For the expiry alert: the first certificate of each file (the listener's own,
+        // and the client CA's), as the process read them.
+        for (name, pem) in [("listener", &cert), ("client_ca", &ca)] {
+            if let Ok(facts) = read_certificate(&String::from_utf8_lossy(pem)) {
+                crate::metrics::PARTNER_CERT_EXPIRY
+                    .with_label_values(&[name])
+                    .set(facts.not_after.timestamp());
+            }
+        }
         Ok(Some(
             ServerTlsConfig::new()
-                .identity(Identity::from_pem(read(cert)?, read(key)?))
-                .client_ca_root(Certificate::from_pem(read(ca)?))
+                .identity(Identity::from_pem(cert, read(key)?))
+                .client_ca_root(Certificate::from_pem(ca))
                 .client_auth_optional(false)
                 .timeout(Duration::from_secs(10)),
         ))

@@ -83,6 +83,7 @@ impl ServiceContext {
         };
         let probe = Probe {
             name: service.to_owned(),
+            pool: pool.clone(),
             bus_pool: bus_pool.clone(),
             bus: bus.clone(),
             database_up: Arc::new(AtomicBool::new(true)),
@@ -213,6 +214,8 @@ impl Started {
 #[derive(Clone)]
 pub struct Probe {
     name: String,
+    /// The requests' pool, whose use each check records (`linli_db_pool_connections`).
+    pool: PgPool,
     /// The relay's and consumers' pool: requests never hold its connections, so a burst
     /// that keeps every request connection busy (or waiting on a lock) is not mistaken
     /// for a database that does not answer.
@@ -256,7 +259,12 @@ impl Probe {
             })
             .await;
         let database = matches!(database, Ok(Ok(Ok(_))));
-        self.database_up.store(database, Ordering::Relaxed);
+        // Made at the first check, so a role that never flaps reports 0 rather than nothing.
+        let changes = crate::metrics::READINESS_CHANGES.with_label_values(&[&self.name]);
+        if self.database_up.swap(database, Ordering::Relaxed) != database {
+            changes.inc();
+        }
+        self.record_pool();
         let broker = self.bus.is_reachable().await;
         for (dependency, up) in [("database", database), ("broker", broker)] {
             crate::metrics::DEPENDENCY_UP
@@ -264,6 +272,20 @@ impl Probe {
                 .set(i64::from(up));
         }
         Health { database, broker }
+    }
+
+    /// How much of the requests' pool is in use, for the pool-saturation alert.
+    fn record_pool(&self) {
+        let size = i64::from(self.pool.size());
+        let idle = i64::try_from(self.pool.num_idle()).unwrap_or(i64::MAX);
+        let gauge = &crate::metrics::DB_POOL_CONNECTIONS;
+        gauge
+            .with_label_values(&[&self.name, "in_use"])
+            .set((size - idle).max(0));
+        gauge.with_label_values(&[&self.name, "idle"]).set(idle);
+        crate::metrics::DB_POOL_MAX
+            .with_label_values(&[&self.name])
+            .set(i64::from(self.pool.options().get_max_connections()));
     }
 }
 

@@ -35,7 +35,7 @@ use uuid::Uuid;
 
 use super::{Bus, backoff};
 use crate::error::error_chain;
-use crate::metrics::{EVENTS_PUBLISHED, OUTBOX_BACKLOG, RELAY_PASS};
+use crate::metrics::{EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, RELAY_PASS};
 use crate::telemetry;
 
 /// How often the relay looks through every unpublished row, for the rare event committed
@@ -522,6 +522,17 @@ impl Relay {
             .await
     }
 
+    /// The backlog, and the age in seconds of its oldest event (0 when it is empty).
+    async fn backlog_and_age(&self) -> Result<(i64, f64), sqlx::Error> {
+        sqlx::query_as(
+            "SELECT count(*),
+                    coalesce(extract(epoch FROM clock_timestamp() - min(occurred_at)), 0)::float8
+             FROM outbox WHERE published_at IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await
+    }
+
     /// Runs until `shutdown`: drains whenever its service enqueues (looking again at
     /// growing intervals until the transactions announced have had time to commit), every
     /// [`IDLE_POLL`] regardless, backs off while the broker or database is away, and
@@ -556,10 +567,13 @@ impl Relay {
             };
             if backlog_read.elapsed() >= Duration::from_secs(1) {
                 backlog_read = Instant::now();
-                if let Ok(backlog) = self.backlog().await {
+                if let Ok((backlog, oldest)) = self.backlog_and_age().await {
                     OUTBOX_BACKLOG
                         .with_label_values(&[&self.service])
                         .set(backlog);
+                    OUTBOX_OLDEST_AGE
+                        .with_label_values(&[&self.service])
+                        .set(oldest);
                 }
             }
 
