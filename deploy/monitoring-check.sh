@@ -38,7 +38,7 @@ check() { # check DESCRIPTION COMMAND...
   local what=$1; shift
   if "$@" >"$work/out" 2>&1; then
     passed=$((passed + 1))
-    tail -n 1 "$work/out" | sed "s/^ */ok   $what: /"
+    echo "ok   $what: $(grep -v '^\s*$' "$work/out" | tail -n 1 | sed 's/^ *//')"
   else
     failed=$((failed + 1))
     echo "FAIL $what:"

@@ -11,6 +11,11 @@ cd "$(dirname "$0")/../.."
 set +e
 deploy/k8s-check.sh
 k8s_status=$?
+# The alerting rules and dashboards, offline, with promtool (installed when missing): the
+# rules parse, their unit tests pass, every alert has a runbook, every panel's query
+# parses (prints `monitoring: N checks passed, M failed`).
+deploy/monitoring-check.sh
+monitoring_status=$?
 set -e
 # The Rust test that reads the rendered overlays uses the same kubectl.
 export LINLI_KUBECTL="$PWD/target/k8s-tools/kubectl"
@@ -53,5 +58,8 @@ set -e
 awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' "$log"
 if [ "$status" -eq 0 ] && [ "$k8s_status" -ne 0 ]; then
   status=$k8s_status
+fi
+if [ "$status" -eq 0 ] && [ "$monitoring_status" -ne 0 ]; then
+  status=$monitoring_status
 fi
 exit "$status"
