@@ -6,10 +6,10 @@ use std::net::{IpAddr, SocketAddr};
 
 use anyhow::Context as _;
 use linli_platform::CancellationToken;
-use linli_platform::auth::TokenKeys;
-use linli_platform::bus::Bus;
-use linli_platform::config::{AuthArgs, BusArgs, DatabaseArgs, PersonalDataArgs};
-use linli_platform::crypto::Vault;
+use linli_platform::auth::{AuthArgs, TokenKeys};
+use linli_platform::bus::{Bus, BusArgs};
+use linli_platform::crypto::{PersonalDataArgs, Vault};
+use linli_platform::db::DatabaseArgs;
 use linli_platform::partner::{PartnerRoutes, PartnerTlsArgs, Resolver};
 use linli_platform::service::{Readiness, ServiceContext};
 use tokio::net::TcpListener;

@@ -5,9 +5,11 @@ use chrono::Duration;
 use clap::{Parser, Subcommand};
 use linli::{Role, ServeArgs};
 use linli_platform::CancellationToken;
-use linli_platform::auth::{Role as AccessRole, TokenKeys};
-use linli_platform::config::{AuthArgs, BusArgs, DatabaseArgs, PersonalDataArgs, TelemetryArgs};
-use linli_platform::crypto::Vault;
+use linli_platform::auth::{AuthArgs, Role as AccessRole, TokenKeys};
+use linli_platform::bus::BusArgs;
+use linli_platform::crypto::{PersonalDataArgs, Vault};
+use linli_platform::db::DatabaseArgs;
+use linli_platform::telemetry::TelemetryArgs;
 use uuid::Uuid;
 
 #[derive(Parser)]

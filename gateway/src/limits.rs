@@ -204,7 +204,7 @@ pub async fn problems_only(request: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use linli_platform::config::AuthArgs;
+    use linli_platform::auth::AuthArgs;
 
     fn limiter(rate: f64, burst: u32, concurrency: u32) -> Limiter {
         Limiter::new(

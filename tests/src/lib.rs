@@ -13,9 +13,10 @@ pub mod webdriver;
 
 use linli::{Ports, Role, ServeArgs};
 use linli_platform::CancellationToken;
-use linli_platform::auth::{Role as AccessRole, TokenKeys};
-use linli_platform::config::{AuthArgs, BusArgs, DatabaseArgs, PersonalDataArgs};
-use linli_platform::crypto::{LOCAL_DATA_KEY, LOCAL_INDEX_KEY, Vault};
+use linli_platform::auth::{AuthArgs, Role as AccessRole, TokenKeys};
+use linli_platform::bus::BusArgs;
+use linli_platform::crypto::{LOCAL_DATA_KEY, LOCAL_INDEX_KEY, PersonalDataArgs, Vault};
+use linli_platform::db::DatabaseArgs;
 use linli_platform::partner::{IssuedCertificate, PartnerCa, PartnerTlsArgs};
 use sqlx::PgPool;
 use std::path::{Path, PathBuf};

@@ -193,7 +193,7 @@ async fn requests_without_a_valid_token_are_refused_with_401() {
             engine.encode(r#"{"alg":"none","typ":"JWT"}"#)
         )
     };
-    let wrong_audience = linli_platform::auth::TokenKeys::new(&linli_platform::config::AuthArgs {
+    let wrong_audience = linli_platform::auth::TokenKeys::new(&linli_platform::auth::AuthArgs {
         jwt_audience: "someone-else".into(),
         ..platform.args.auth.clone()
     })

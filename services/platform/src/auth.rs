@@ -17,8 +17,32 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::config::AuthArgs;
 use crate::revocation::Revocations;
+
+/// Signing and checking of the bearer tokens staff and operators carry.
+#[derive(clap::Args, Clone, Debug)]
+pub struct AuthArgs {
+    /// HMAC key (HS256) for bearer tokens. The default is for local use only.
+    #[arg(
+        long = "jwt-secret",
+        env = "LINLI_JWT_SECRET",
+        default_value = crate::auth::LOCAL_SECRET,
+        hide_default_value = true
+    )]
+    pub jwt_secret: String,
+
+    /// Audience every token must name.
+    #[arg(
+        long = "jwt-audience",
+        env = "LINLI_JWT_AUDIENCE",
+        default_value = "linli"
+    )]
+    pub jwt_audience: String,
+
+    /// Issuer every token must name.
+    #[arg(long = "jwt-issuer", env = "LINLI_JWT_ISSUER", default_value = "linli")]
+    pub jwt_issuer: String,
+}
 
 /// The HMAC key `linli token` and a local `linli serve` share when none is configured.
 pub const LOCAL_SECRET: &str = "linli-local-development-secret-change-me-in-production";

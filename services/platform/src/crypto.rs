@@ -10,7 +10,35 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::config::PersonalDataArgs;
+/// Keys that seal personal data at rest.
+#[derive(clap::Args, Clone, Debug)]
+pub struct PersonalDataArgs {
+    /// AES-256-GCM key, 32 bytes in base64. The default is for local use only.
+    #[arg(
+        long = "data-key",
+        env = "LINLI_DATA_KEY",
+        default_value = crate::crypto::LOCAL_DATA_KEY,
+        hide_default_value = true
+    )]
+    pub data_key: String,
+
+    /// Identifier stored beside every sealed value, so keys can be rotated.
+    #[arg(
+        long = "data-key-id",
+        env = "LINLI_DATA_KEY_ID",
+        default_value = "local-1"
+    )]
+    pub data_key_id: String,
+
+    /// HMAC-SHA256 key for blind indexes (exact lookups), 32 bytes in base64.
+    #[arg(
+        long = "blind-index-key",
+        env = "LINLI_BLIND_INDEX_KEY",
+        default_value = crate::crypto::LOCAL_INDEX_KEY,
+        hide_default_value = true
+    )]
+    pub blind_index_key: String,
+}
 
 /// Local-only keys, used when none are configured; `serve` warns when they are in use.
 pub const LOCAL_DATA_KEY: &str = "bGlubGktbG9jYWwtZGF0YS1rZXktMzItYnl0ZXMhISE=";

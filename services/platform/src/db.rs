@@ -3,6 +3,7 @@
 //! their own history table, `_linli_platform_migrations`, beside the service's
 //! `_sqlx_migrations`, so the platform and each service evolve their schemas apart.
 
+use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -10,7 +11,48 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgConnection, PgPool, Row as _};
 
-use crate::config::DatabaseArgs;
+/// Where each service's PostgreSQL database lives.
+#[derive(clap::Args, Clone, Debug)]
+pub struct DatabaseArgs {
+    /// PostgreSQL server; each service uses its own database on it, named
+    /// `<prefix><service>`. A database named in the URL is ignored.
+    #[arg(
+        long = "database-url",
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    pub database_url: String,
+
+    /// Prefix of every service database name.
+    #[arg(long, env = "LINLI_DATABASE_PREFIX", default_value = "linli_")]
+    pub database_prefix: String,
+
+    /// Connections per service pool.
+    #[arg(long, env = "LINLI_DATABASE_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub database_max_connections: u32,
+}
+
+/// Connections per service pool unless configured: a few per core of a small database
+/// server; more only queue inside PostgreSQL, where they compete with the event relay and
+/// consumers for the same cores.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
+
+impl DatabaseArgs {
+    /// Connection options for one service's database. `LINLI_<SERVICE>_DATABASE_URL`, when
+    /// set, names a whole URL for that service (a separate cluster in production).
+    /// Its connections name the service in `pg_stat_activity` (`linli-<service>`).
+    pub fn options_for(&self, service: &str) -> Result<PgConnectOptions, sqlx::Error> {
+        let own = format!("LINLI_{}_DATABASE_URL", service.to_ascii_uppercase());
+        let options = match std::env::var(own) {
+            Ok(url) => PgConnectOptions::from_str(&url)?,
+            Err(_) => {
+                let name = format!("{}{}", self.database_prefix, service);
+                PgConnectOptions::from_str(&self.database_url)?.database(&name)
+            }
+        };
+        Ok(options.application_name(&format!("linli-{service}")))
+    }
+}
 
 static PLATFORM_MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
 

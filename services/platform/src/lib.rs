@@ -8,7 +8,6 @@
 pub mod admin;
 pub mod auth;
 pub mod bus;
-pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod directory;

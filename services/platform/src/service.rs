@@ -15,9 +15,10 @@ use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 
 use crate::auth::TokenKeys;
+use crate::bus::BusArgs;
 use crate::bus::{Bus, Consumer, Handler, Relay};
-use crate::config::{BusArgs, DatabaseArgs};
 use crate::crypto::Vault;
+use crate::db::DatabaseArgs;
 use crate::revocation::Revocations;
 
 /// Shared settings and handles for every role in a process.

@@ -20,7 +20,29 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
-use crate::config::TelemetryArgs;
+/// Where traces go.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct TelemetryArgs {
+    /// OTLP/gRPC collector; spans are exported only when set.
+    #[arg(long = "otlp-endpoint", env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+
+    /// Service name reported with every span.
+    #[arg(
+        long = "otel-service-name",
+        env = "OTEL_SERVICE_NAME",
+        default_value = "linli"
+    )]
+    pub service_name: String,
+
+    /// Log filter, e.g. `info` or `linli=debug,sqlx=warn`.
+    #[arg(
+        long = "log",
+        env = "RUST_LOG",
+        default_value = "info,sqlx::postgres::notice=warn"
+    )]
+    pub log: String,
+}
 
 /// Keeps the tracer provider alive; dropping it flushes the spans still buffered.
 pub struct Telemetry {

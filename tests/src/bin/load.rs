@@ -35,7 +35,7 @@ struct Args {
     sessions: usize,
     /// Database connections per service pool, and for the floor: the same for both, so
     /// the ratio compares the work, not the pool. The services' own default unless given.
-    #[arg(long, default_value_t = linli_platform::config::DEFAULT_MAX_CONNECTIONS)]
+    #[arg(long, default_value_t = linli_platform::db::DEFAULT_MAX_CONNECTIONS)]
     connections: u32,
 }
 

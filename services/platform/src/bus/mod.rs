@@ -23,10 +23,51 @@ use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{Channel, Connection, ConnectionProperties, ExchangeKind};
 use tokio::sync::Mutex;
 
-use crate::config::BusArgs;
-
 pub use inbox::{Consumer, Handler, HandlerError, Incoming, Outcome};
 pub use outbox::{Relay, enqueue, enqueue_all};
+
+/// The RabbitMQ broker and the names used on it.
+#[derive(clap::Args, Clone, Debug)]
+pub struct BusArgs {
+    /// AMQP 0-9-1 URL of the broker.
+    #[arg(
+        long = "amqp-url",
+        env = "AMQP_URL",
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f"
+    )]
+    pub amqp_url: String,
+
+    /// Prefix of every exchange and queue name (`<prefix>.events`, `<prefix>.<consumer>`),
+    /// so parallel test runs never share them.
+    #[arg(long = "bus-prefix", env = "LINLI_BUS_PREFIX", default_value = "linli")]
+    pub prefix: String,
+
+    /// Deliveries of one message before the broker dead-letters it.
+    #[arg(long, env = "LINLI_DELIVERY_LIMIT", default_value_t = 5)]
+    pub delivery_limit: u32,
+
+    /// First retry delay, in milliseconds, after a handler fails; doubles per delivery.
+    #[arg(long, env = "LINLI_RETRY_BASE_MS", default_value_t = 200)]
+    pub retry_base_ms: u64,
+}
+
+impl BusArgs {
+    pub fn exchange(&self) -> String {
+        format!("{}.events", self.prefix)
+    }
+
+    pub fn dead_letter_exchange(&self) -> String {
+        format!("{}.dead", self.prefix)
+    }
+
+    pub fn queue(&self, consumer: &str) -> String {
+        format!("{}.{consumer}", self.prefix)
+    }
+
+    pub fn dead_letter_queue(&self, consumer: &str) -> String {
+        format!("{}.{consumer}.dead", self.prefix)
+    }
+}
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
