@@ -829,3 +829,296 @@ async fn forms_refuse_bad_input_beside_the_field_and_posts_without_csrf() {
     let _ = Role::FrontDesk;
     platform.stop().await;
 }
+
+/// Puts JSON to the gateway as the platform's administrator.
+async fn put_json(platform: &TestPlatform, path: &str, body: &serde_json::Value) {
+    let response = platform
+        .http
+        .put(format!("{}{path}", platform.gateway))
+        .bearer_auth(platform.admin_token())
+        .json(body)
+        .send()
+        .await
+        .expect("the gateway answers");
+    let status = response.status();
+    assert!(
+        status.is_success(),
+        "{path}: {status} {}",
+        response.text().await.unwrap_or_default()
+    );
+}
+
+async fn created(
+    platform: &TestPlatform,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let (status, reply) = platform
+        .post_json(&platform.admin_token(), path, &body, None)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{path}: {reply}");
+    reply
+}
+
+/// A centre with something on every page: residents with addresses stored both ways, a
+/// session with a booking, a volunteer with skills and a certification about to expire,
+/// a shift short of people, hours waiting, a budget, an expense and a donation in the
+/// plan's categories, and a suggestion.
+async fn busy_centre(platform: &TestPlatform) -> Uuid {
+    let centre = platform.bookable_centre("Asia/Shanghai").await;
+    let base = format!("/v1/centres/{centre}");
+    let zhang = created(
+        platform,
+        &format!("{base}/residents"),
+        json!({ "name": "张三丰", "gender": "male", "date_of_birth": "1950-03-01", "phone": "13812345678",
+                "building": "1号楼", "unit": "3单元", "room": "403室", "categories": ["living_alone"] }),
+    )
+    .await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let li = created(
+        platform,
+        &format!("{base}/residents"),
+        json!({ "name": "李四", "gender": "female", "date_of_birth": "1970-05-01", "phone": "13912345678",
+                "building": "2", "unit": "1", "room": "201" }),
+    )
+    .await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    platform
+        .wait_for_residents(&[zhang.parse().expect("uuid"), li.parse().expect("uuid")])
+        .await;
+    let (offering, session, _) = session_soon(platform, centre, 5).await;
+    created(
+        platform,
+        &format!("{base}/bookings"),
+        json!({ "offering_id": offering, "resident_id": zhang, "session_id": session }),
+    )
+    .await;
+
+    let volunteer = created(
+        platform,
+        &format!("{base}/volunteers"),
+        json!({ "resident_id": li, "display_name": "李四", "skills": ["first_aid", "elderly_care"] }),
+    )
+    .await["id"]
+        .as_str()
+        .expect("volunteer id")
+        .to_owned();
+    let today = Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+        .date_naive();
+    created(
+        platform,
+        &format!("{base}/certifications"),
+        json!({ "holder_id": volunteer, "kind": "first_aid", "issuer": "区红十字会", "number": "RC-0001",
+                "expires_on": (today + chrono::Days::new(10)).to_string() }),
+    )
+    .await;
+    let opportunity = created(
+        platform,
+        &format!("{base}/opportunities"),
+        json!({ "title": "健康讲座急救员", "required_skills": ["first_aid", "cooking"], "required_certifications": ["first_aid"] }),
+    )
+    .await["id"]
+        .as_str()
+        .expect("opportunity id")
+        .to_owned();
+    created(
+        platform,
+        &format!("{base}/shifts"),
+        json!({ "opportunity_id": opportunity, "starts_at": format!("{today}T14:00:00+08:00"),
+                "ends_at": format!("{today}T16:00:00+08:00"), "capacity": 2 }),
+    )
+    .await;
+    created(
+        platform,
+        &format!("{base}/hours"),
+        json!({ "volunteer_id": volunteer, "worked_on": today.to_string(), "minutes": 90 }),
+    )
+    .await;
+
+    let year = chrono::Datelike::year(&today);
+    put_json(
+        platform,
+        &format!("{base}/finance/budgets/{year}/equipment_purchase"),
+        &json!({ "amount_minor": 500_000 }),
+    )
+    .await;
+    created(
+        platform,
+        &format!("{base}/finance/expenses"),
+        json!({ "category": "equipment_purchase", "amount_minor": 151_000, "description": "购买血压计", "spent_on": today.to_string() }),
+    )
+    .await;
+    created(
+        platform,
+        &format!("{base}/finance/donations"),
+        json!({ "donor_name": "王大爷", "amount_minor": 151_000, "purpose": "助老" }),
+    )
+    .await;
+    created(
+        platform,
+        &format!("{base}/suggestions"),
+        json!({ "channel": "box", "text": "希望增加书法课" }),
+    )
+    .await;
+    centre
+}
+
+/// What a person would object to in the visible text of the page the browser shows: an
+/// English sentence (three English words in a row), a raw code (a word_with_underscores,
+/// or a unit such as fen or seconds), a UUID, an address with its words doubled, or a
+/// JSON document instead of a page. Also a page that failed (出错了).
+const OBJECTIONS: &str = r#"
+const text = document.body ? document.body.innerText : '';
+const found = [];
+const add = (what, re) => { for (const m of text.matchAll(re)) found.push(what + ': ' + m[0]); };
+add('UUID', /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi);
+add('code', /\b[a-z]+(?:_[a-z]+)+\b/g);
+add('unit', /\b(?:fen|seconds|minutes|answers|respondents)\b/g);
+add('English', /[A-Za-z]{2,}(?:[ ,:;'’]+[A-Za-z]{2,}){2,}/g);
+add('doubled', /号楼号楼|单元单元|室室/g);
+if (/^\s*[\[{]/.test(text)) found.push('JSON: ' + text.slice(0, 80));
+const heading = document.querySelector('h1');
+if (heading && /出错了|服务暂时不可用/.test(heading.innerText)) found.push('failed: ' + heading.innerText);
+return found;
+"#;
+
+/// The links of the page the browser shows that lead to another console page (not a
+/// download, not the language switch).
+const LINKS: &str = r#"
+return Array.from(document.querySelectorAll('a[href]'))
+  .filter(a => !a.hasAttribute('download') && a.origin === location.origin)
+  .map(a => a.href)
+  .filter(h => !/\/language|\/sign-out|\.csv|\.json/.test(h));
+"#;
+
+/// Every page reachable by links from `start`, each kind of page once (the same path with
+/// the same query names: a calendar's next day is the same page as today's), at most
+/// `limit`; what was objected to on each.
+async fn crawl(browser: &Browser, start: &str, limit: usize) -> Vec<(String, Vec<String>)> {
+    let kind = |url: &str| {
+        let (path, query) = url.split_once('?').unwrap_or((url, ""));
+        let mut names: Vec<&str> = query
+            .split('&')
+            .filter_map(|p| p.split('=').next())
+            .filter(|n| !n.is_empty())
+            .collect();
+        names.sort();
+        format!(
+            "{}?{}",
+            path.split('#').next().unwrap_or(path),
+            names.join("&")
+        )
+    };
+    let mut seen = std::collections::HashSet::from([kind(start)]);
+    let mut queue = std::collections::VecDeque::from([start.to_owned()]);
+    let mut visited = Vec::new();
+    while let Some(url) = queue.pop_front() {
+        if visited.len() >= limit {
+            break;
+        }
+        browser.goto(&url).await;
+        let objections: Vec<String> = serde_json::from_value(browser.execute(OBJECTIONS).await)
+            .expect("a list of objections");
+        let links: Vec<String> =
+            serde_json::from_value(browser.execute(LINKS).await).expect("a list of links");
+        for link in links {
+            if seen.insert(kind(&link)) {
+                queue.push_back(link);
+            }
+        }
+        visited.push((url, objections));
+    }
+    visited
+}
+
+async fn sign_in_browser(browser: &Browser, gateway: &str, username: &str) {
+    browser.goto(&format!("{gateway}/sign-in")).await;
+    browser.find("#f-username").await.type_text(username).await;
+    browser.find("#f-password").await.type_text(PASSWORD).await;
+    browser.click_through("form button[type=submit]").await;
+}
+
+async fn sign_out_browser(browser: &Browser) {
+    browser
+        .click_through("form[action=\"/sign-out\"] button")
+        .await;
+}
+
+#[tokio::test]
+async fn every_console_page_as_every_role_shows_chinese_words_never_english_sentences_codes_or_ids()
+{
+    if let Err(missing) = linli_tests::webdriver::browser_paths() {
+        panic!("{missing} (deploy/local/test.sh installs them)");
+    }
+    let platform = TestPlatform::start().await;
+    let centre = busy_centre(&platform).await;
+    let roles = [
+        ("district-a", "district_admin"),
+        ("manager-a", "centre_manager"),
+        ("desk-a", "front_desk"),
+        ("coordinator-a", "coordinator"),
+        ("finance-a", "finance_officer"),
+        ("auditor-a", "auditor"),
+    ];
+    for (username, role) in roles {
+        let centres: &[Uuid] = if role == "district_admin" {
+            &[]
+        } else {
+            &[centre]
+        };
+        account(&platform, username, role, centres).await;
+    }
+    let gw = platform.gateway.clone();
+    let browser = Browser::start().await;
+    let mut objections = Vec::new();
+    let mut pages = 0;
+    for (username, _) in roles {
+        sign_in_browser(&browser, &gw, username).await;
+        let start = format!("{gw}/dashboard");
+        let visited = crawl(&browser, &start, 80).await;
+        assert!(
+            visited.len() >= 3,
+            "{username} reached too few pages: {visited:?}"
+        );
+        pages += visited.len();
+        for (url, found) in visited {
+            if !found.is_empty() {
+                objections.push(format!("{username} {url}: {found:?}"));
+            }
+        }
+        // Addresses that do not exist and values that do not fit: a Chinese page each.
+        let stranger = Uuid::new_v4();
+        for bad in [
+            format!("/c/{centre}/no-such-page"),
+            format!("/c/{centre}/finance?year=abc"),
+            format!("/c/{centre}/residents/{stranger}"),
+            format!("/c/{centre}/sessions/{stranger}"),
+            "/c/not-a-centre/dashboard".to_owned(),
+            format!("/c/{stranger}/residents"),
+            "/accounts/nothing/here".to_owned(),
+        ] {
+            browser.goto(&format!("{gw}{bad}")).await;
+            let found: Vec<String> =
+                serde_json::from_value(browser.execute(OBJECTIONS).await).expect("a list");
+            let page = browser.source().await;
+            if !found.is_empty() || !page.contains("lang=\"zh-CN\"") {
+                objections.push(format!("{username} {bad}: {found:?}"));
+            }
+        }
+        browser.goto(&format!("{gw}/dashboard")).await;
+        sign_out_browser(&browser).await;
+    }
+    browser.close().await;
+    platform.stop().await;
+    assert!(
+        objections.is_empty(),
+        "{} of {pages} pages show what a person should not read:\n{}",
+        objections.len(),
+        objections.join("\n")
+    );
+}

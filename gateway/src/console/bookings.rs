@@ -5,7 +5,8 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use super::Query;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};

@@ -1,7 +1,8 @@
 //! The dashboard: the plan's KPIs for a centre against their targets with a year of
 //! monthly trends, and for district admins every centre side by side with the roll-up.
 
-use axum::extract::{Path, Query, State};
+use super::Query;
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use chrono::{Datelike, Months, NaiveDate};
 use linli_proto::evaluation::v1 as ev;
@@ -214,7 +215,7 @@ pub async fn centre(
                             th scope="row" { (i18n::kpi(lang, name)) }
                             td.num.value { (figure(kpi)) }
                             td.num { @if kpi.target > 0.0 { "≥ " (percent(kpi.target)) } @else { (lang.pick("仅报告", "reported")) } }
-                            td.num.fraction { (kpi.numerator) " / " (kpi.denominator) @if !kpi.unit.is_empty() { " " span.unit { (kpi.unit) } } }
+                            td.num.fraction { (i18n::kpi_amount(lang, &kpi.unit, kpi.numerator)) " / " (i18n::kpi_amount(lang, &kpi.unit, kpi.denominator)) }
                             td {
                                 @if !kpi.has_data { span.badge { (lang.pick("暂无数据", "no data")) } }
                                 @else if kpi.target <= 0.0 { }

@@ -1,7 +1,8 @@
 //! Evaluation: the suggestion box's queue with its status changes, phone follow-ups to do,
 //! and what the surveys say (the quality indicators of the month).
 
-use axum::extract::{Path, Query, State};
+use super::Query;
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use chrono::Datelike;
 use linli_proto::evaluation::v1 as ev;

@@ -5,7 +5,8 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use super::Query;
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -110,7 +111,7 @@ pub async fn page(
         Err(problem) => Err(Refusal {
             status: StatusCode::from_u16(problem.status)
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            detail: problem.detail.unwrap_or_default(),
+            detail: String::new(),
         }),
     }
 }
@@ -132,7 +133,7 @@ pub async fn file(
         .map_err(|problem| Refusal {
             status: StatusCode::from_u16(problem.status)
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            detail: problem.detail.unwrap_or_default(),
+            detail: String::new(),
         })?;
     let disposition = format!("attachment; filename=\"resident-{resident}.json\"");
     Ok((
@@ -218,18 +219,6 @@ fn cancel_reason(lang: Lang, reason: &str) -> String {
         "session_cancelled" => ("活动取消", "the session was cancelled"),
         "waitlist_closed" => ("候补截止", "the waitlist closed"),
         _ => ("其他原因", "other"),
-    };
-    lang.pick(zh, en).to_owned()
-}
-
-fn certification(lang: Lang, kind: &str) -> String {
-    let (zh, en) = match kind {
-        "first_aid" => ("急救证", "first aid"),
-        "medical_licence" => ("医师执业证书", "medical licence"),
-        "nursing_licence" => ("护士执业证书", "nursing licence"),
-        "teacher_certificate" => ("教师资格证", "teacher's certificate"),
-        "social_worker" => ("社会工作者证书", "social worker"),
-        _ => ("资格证书", "certificate"),
     };
     lang.pick(zh, en).to_owned()
 }
@@ -467,7 +456,7 @@ fn volunteers_part(
                             tbody {
                                 @for c in &part.certifications {
                                     tr {
-                                        td { (certification(lang, &c.kind)) }
+                                        td { (i18n::certification(lang, &c.kind)) }
                                         td { (c.issuer) }
                                         td { (c.number) }
                                         td { @if c.expires_on.is_empty() { (lang.pick("长期", "never")) } @else { (day(lang, &c.expires_on)) } }

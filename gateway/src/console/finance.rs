@@ -1,7 +1,8 @@
 //! Finance: budget against actual per category as a chart, income by funding source,
 //! self-sufficiency against the plan's target, and the transparency report as CSV.
 
-use axum::extract::{Path, Query, State};
+use super::Query;
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use chrono::Datelike;

@@ -111,7 +111,17 @@ pub fn term(lang: Lang, code: &str) -> String {
         "personnel" => ("人员经费", "personnel"),
         "service_costs" => ("服务费用", "service costs"),
         "equipment" => ("设备购置与维护", "equipment"),
-        "office" => ("办公费用", "office costs"),
+        "equipment_purchase" => ("设备购置", "equipment purchase"),
+        "equipment_maintenance" => ("设备维护", "equipment maintenance"),
+        "office" | "office_costs" => ("办公费用", "office costs"),
+        "manual" => ("手工记账", "manual"),
+        "expense" => ("支出", "expense"),
+        "grant" => ("拨款", "grant"),
+        "fee" => ("服务收费", "fee"),
+        "refund" => ("退款", "refund"),
+        "reversal" => ("冲销", "reversal"),
+        "staff" => ("工作人员", "staff"),
+        "volunteer" => ("志愿者", "volunteer"),
         "received" => ("已收到", "received"),
         "in_progress" => ("处理中", "in progress"),
         "answered" => ("已答复", "answered"),
@@ -142,9 +152,123 @@ pub fn term(lang: Lang, code: &str) -> String {
         "interest_group" => ("兴趣小组", "interest group"),
         "cash" => ("现金", "cash"),
         "bank" => ("银行转账", "bank transfer"),
+        other => return skill(lang, other),
+    };
+    lang.pick(zh, en).to_owned()
+}
+
+/// A volunteer's skill or an opportunity's required skill, as staff call it.
+pub fn skill(lang: Lang, code: &str) -> String {
+    let (zh, en) = match code {
+        "elderly_care" => ("照护老人", "elderly care"),
+        "cooking" => ("烹饪", "cooking"),
+        "tutoring" => ("课业辅导", "tutoring"),
+        "reading" => ("读书陪伴", "reading"),
+        "first_aid" => ("急救", "first aid"),
+        "dance" => ("舞蹈", "dance"),
+        "music" => ("音乐", "music"),
+        "computer" => ("电脑教学", "computer skills"),
+        "sign_language" => ("手语", "sign language"),
+        "calligraphy" => ("书法", "calligraphy"),
+        "haircut" | "hairdressing" => ("理发", "hairdressing"),
+        "repair" | "repairs" => ("维修", "repairs"),
+        "driving" => ("驾驶", "driving"),
+        "nursing" => ("护理", "nursing"),
+        "counselling" | "counseling" => ("心理疏导", "counselling"),
+        "photography" => ("摄影", "photography"),
+        "law" | "legal_advice" => ("法律咨询", "legal advice"),
         other => (other, other),
     };
     lang.pick(zh, en).to_owned()
+}
+
+/// A kind of certification, as staff call it.
+pub fn certification(lang: Lang, kind: &str) -> String {
+    let (zh, en) = match kind {
+        "first_aid" => ("急救证", "first aid"),
+        "medical_licence" => ("医师执业证书", "medical licence"),
+        "nursing_licence" => ("护士执业证书", "nursing licence"),
+        "teacher_certificate" => ("教师资格证", "teacher's certificate"),
+        "social_worker" => ("社会工作者证书", "social worker"),
+        "background_check" => ("无犯罪记录证明", "background check"),
+        _ => ("资格证书", "certificate"),
+    };
+    lang.pick(zh, en).to_owned()
+}
+
+/// Minutes as hours, the way staff count volunteer time: 2.5 小时.
+pub fn hours(lang: Lang, minutes: i64) -> String {
+    let hours = minutes as f64 / 60.0;
+    let figure = if minutes % 60 == 0 {
+        format!("{}", minutes / 60)
+    } else {
+        format!("{hours:.1}")
+    };
+    format!("{figure}{}", lang.pick(" 小时", " h"))
+}
+
+/// A KPI's numerator or denominator in its unit, as a person reads it: money in yuan,
+/// time in hours, people and answers counted.
+pub fn kpi_amount(lang: Lang, unit: &str, value: i64) -> String {
+    match unit {
+        "fen" => super::money(value),
+        "seconds" => {
+            let hours = value as f64 / 3600.0;
+            if value % 3600 == 0 {
+                format!("{}{}", value / 3600, lang.pick(" 小时", " h"))
+            } else {
+                format!("{hours:.1}{}", lang.pick(" 小时", " h"))
+            }
+        }
+        "answers" => format!("{value}{}", lang.pick(" 份", " answers")),
+        "respondents" | "residents" | "staff" => format!("{value}{}", lang.pick(" 人", "")),
+        _ => value.to_string(),
+    }
+}
+
+/// A reason the volunteers service gives for a match (or against one), in the user's
+/// language: the service speaks in a handful of fixed English sentences.
+pub fn match_reason(lang: Lang, reason: &str) -> String {
+    if lang == Lang::En {
+        return reason.to_owned();
+    }
+    let reason = reason.trim();
+    let fixed = match reason {
+        "available for the whole shift" => Some("整个班次都有空"),
+        "available for part of the shift" => Some("只有部分时间有空"),
+        "no availability window at this time" => Some("这个时段没有登记空闲时间"),
+        "has every required skill" => Some("具备全部所需技能"),
+        "works with minors and has no background check on record" => {
+            Some("岗位涉及未成年人，但没有无犯罪记录证明")
+        }
+        _ => None,
+    };
+    if let Some(zh) = fixed {
+        return zh.to_owned();
+    }
+    if let Some(missing) = reason.strip_prefix("lacks ") {
+        let names: Vec<String> = missing.split(", ").map(|s| skill(lang, s)).collect();
+        return format!("缺少技能：{}", names.join("、"));
+    }
+    if let Some(kind) = reason
+        .strip_prefix("needs a ")
+        .and_then(|r| r.strip_suffix(" certification and holds none"))
+    {
+        return format!("需要{}，但没有", certification(lang, kind));
+    }
+    if let Some((kind, rest)) = reason.split_once(" certification expired on ") {
+        if let Some((last, day)) = rest.split_once(", before the shift on ") {
+            return format!(
+                "{}已于 {last} 过期，早于班次日期 {day}",
+                certification(lang, kind)
+            );
+        }
+    }
+    if let Some((hours, rest)) = reason.split_once(" verified hours in the last ") {
+        let days = rest.trim_end_matches(" days");
+        return format!("近 {days} 天已核实服务 {hours} 小时");
+    }
+    "其他原因".to_owned()
 }
 
 /// A field violation's reason in the user's language: the services speak English, so the
@@ -182,9 +306,31 @@ pub fn reason(lang: Lang, reason: &str) -> String {
         ("characters", "长度不符合要求"),
         ("unknown", "无法识别的值"),
     ];
-    match patterns.iter().find(|(en, _)| reason.contains(en)) {
-        Some((_, zh)) => format!("{zh}（{reason}）"),
-        None => reason.to_owned(),
+    let more: &[(&str, &str)] = &[
+        ("positive amount", "请填写大于零的金额"),
+        ("must not be negative", "金额不能为负数"),
+        ("must be a month", "请填写月份，格式为 年-月"),
+        ("has not ended yet", "该月尚未结束，不能结账"),
+        ("closed", "该月已结账，不能再记账"),
+        ("anonymous donation names no donor", "匿名捐赠不填写捐赠人"),
+        (
+            "unless the donation is anonymous",
+            "请填写捐赠人姓名，或选择匿名捐赠",
+        ),
+        ("at most", "内容过长"),
+        ("must be cash or bank", "请选择现金或银行转账"),
+        ("must be personnel", "请选择预算类别"),
+        ("ISO 4217", "币种不正确"),
+        ("balance", "借贷不平衡"),
+        ("out of range", "超出允许范围"),
+    ];
+    match patterns
+        .iter()
+        .chain(more.iter())
+        .find(|(en, _)| reason.contains(en))
+    {
+        Some((_, zh)) => (*zh).to_owned(),
+        None => "填写有误，请检查".to_owned(),
     }
 }
 
@@ -204,5 +350,36 @@ pub fn refusal(lang: Lang, status: &tonic::Status) -> String {
         Code::Unavailable => "服务暂时不可用，请稍后再试",
         _ => "未被接受",
     };
-    format!("{lead}：{message}")
+    // The services explain in English; the common explanations are said again in Chinese
+    // and any other is left out rather than shown in English on a Chinese page.
+    let why: Option<String> = if let Some(age) = message
+        .split("ages ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .filter(|_| message.contains("not eligible"))
+    {
+        Some(
+            if message.contains("and over") || message.contains("or over") {
+                format!("本项目限 {age} 岁及以上居民参加")
+            } else {
+                format!("本项目有年龄限制（{age} 岁）")
+            },
+        )
+    } else if message.contains("not eligible") && message.contains("categor") {
+        Some("本项目只面向特定类别的居民".into())
+    } else if message.contains("check-in opens") {
+        Some("活动开始前两小时才能签到".into())
+    } else if message.contains("check character") || message.contains("check digit") {
+        Some("身份证号校验位不正确".into())
+    } else if message.contains("closed") && message.contains("period") {
+        Some("该月已结账，不能再记账".into())
+    } else if message.contains("already") {
+        Some("已经办理过".into())
+    } else {
+        None
+    };
+    match why {
+        Some(why) => format!("{lead}：{why}"),
+        None => lead.to_owned(),
+    }
 }

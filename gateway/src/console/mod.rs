@@ -136,6 +136,44 @@ fn pages() -> Router<AppState> {
         )
         .route("/accounts", get(accounts::list).post(accounts::create))
         .route("/accounts/{account}/active", post(accounts::set_active))
+        // Any other address under the console's own prefixes is a page that does not
+        // exist: said on a page in Chinese, never as the JSON API's problem document.
+        // (The router cannot hold a catch-all beside these routes, so each depth is named.)
+        .route("/c/{centre}", get(no_such_page))
+        .route("/c/{centre}/{b}", get(no_such_page))
+        .route("/c/{centre}/{b}/{c}", get(no_such_page))
+        .route("/c/{centre}/{b}/{c}/{d}", get(no_such_page))
+        .route("/c/{centre}/{b}/{c}/{d}/{e}", get(no_such_page))
+        .route("/accounts/{account}", get(no_such_page))
+        .route("/accounts/{account}/{b}", get(no_such_page))
+        .route("/accounts/{account}/{b}/{c}", get(no_such_page))
+        .route("/dashboard/{a}", get(no_such_page))
+}
+
+async fn no_such_page() -> Refusal {
+    Refusal::not_found()
+}
+
+/// The query of a console page. A value that does not fit (a year of "abc") is answered
+/// with the console's own error page in Chinese, not axum's English plain text.
+pub struct Query<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Query<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Refusal;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Refusal> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Query(value))
+            .map_err(|_| Refusal::bad_query())
+    }
 }
 
 /// The console's sections, in the order of the menu, and who may open each. The services
@@ -214,8 +252,10 @@ impl Section {
     }
 }
 
-/// What a page could not do, shown as a page of its own (never a crash): the user's
-/// language is not known on every path here, so it says it in both.
+/// What a page could not do, shown as a page of its own (never a crash), in Chinese: the
+/// user's language is not known on every path here, and a Chinese page carries no English
+/// sentence. `detail`, when set, is already in Chinese; a service's own explanation (in
+/// English) is never shown.
 #[derive(Debug)]
 pub struct Refusal {
     pub status: StatusCode,
@@ -236,33 +276,38 @@ impl Refusal {
             detail: String::new(),
         }
     }
+
+    pub fn bad_query() -> Self {
+        Refusal {
+            status: StatusCode::BAD_REQUEST,
+            detail: "网址中的参数不正确，请从菜单重新进入此页面。".into(),
+        }
+    }
 }
 
 impl From<tonic::Status> for Refusal {
     fn from(status: tonic::Status) -> Self {
-        let problem = crate::problem::Problem::from(status);
+        let code = crate::problem::Problem::from(status).status;
         Refusal {
-            status: StatusCode::from_u16(problem.status)
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            detail: problem.detail.unwrap_or_default(),
+            status: StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            detail: String::new(),
         }
     }
 }
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        let (zh, en) = match self.status {
-            StatusCode::FORBIDDEN => ("无权访问此页面", "You may not open this page"),
-            StatusCode::NOT_FOUND => ("找不到此页面", "There is no such page"),
-            StatusCode::UNAUTHORIZED => ("请重新登录", "Please sign in again"),
-            StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => (
-                "服务暂时不可用，请稍后再试",
-                "The service is unavailable; try again shortly",
-            ),
-            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT => {
-                ("请求未被接受", "The request was not accepted")
+        let zh = match self.status {
+            StatusCode::FORBIDDEN => "无权访问此页面",
+            StatusCode::NOT_FOUND => "找不到此页面",
+            StatusCode::UNAUTHORIZED => "请重新登录",
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => {
+                "服务暂时不可用，请稍后再试"
             }
-            _ => ("出错了", "Something went wrong"),
+            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT => {
+                "请求未被接受"
+            }
+            _ => "出错了",
         };
         let body = html! {
             (DOCTYPE)
@@ -271,10 +316,10 @@ impl IntoResponse for Refusal {
                     title { (self.status.as_u16()) " · 邻里" } link rel="stylesheet" href="/console.css"; }
                 body.refusal {
                     main {
-                        h1 { (self.status.as_u16()) " " (zh) }
-                        p lang="en" { (en) }
+                        h1 { (zh) }
+                        p.muted { "错误代码 " (self.status.as_u16()) }
                         @if !self.detail.is_empty() { p.detail { (self.detail) } }
-                        p { a href="/dashboard" { "返回概览 · Back to the dashboard" } }
+                        p { a href="/dashboard" { "返回概览" } }
                     }
                 }
             }

@@ -50,7 +50,7 @@ async fn same_origin_posts(request: Request, next: Next) -> Response {
     if request.method() == Method::POST && !sent_from_here(request.headers()) {
         return Refusal {
             status: StatusCode::FORBIDDEN,
-            detail: "the form was sent from another site".into(),
+            detail: "表单来自其他网站，已拒绝。".into(),
         }
         .into_response();
     }

@@ -2,7 +2,8 @@
 //! masks it for the user's role), consents, and a spreadsheet import with its per-row
 //! report.
 
-use axum::extract::{Path, Query, State};
+use super::Query;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use chrono::NaiveDate;
@@ -44,14 +45,54 @@ fn age(born: &str, on: NaiveDate) -> String {
         .unwrap_or_default()
 }
 
-/// 3号楼2单元301室 / Bldg 3, Unit 2, Room 301.
+/// A building, unit or room as typed or stored, without the word that names it: "3号楼",
+/// "3栋", "3 号楼" and "3" are all building 3; "2单元" unit 2; "301室" room 301. Stored
+/// addresses come both ways (the seed and imports write "3号楼"), so the page adds the
+/// words back once.
+pub fn bare(text: &str, words: &[&str]) -> String {
+    let mut text = text.trim();
+    loop {
+        let before = text;
+        for word in words {
+            text = text.strip_suffix(word).unwrap_or(text).trim_end();
+        }
+        if text == before {
+            return text.to_owned();
+        }
+    }
+}
+
+const BUILDING: &[&str] = &["号楼", "栋", "幢", "楼", "号"];
+const UNIT: &[&str] = &["单元"];
+const ROOM: &[&str] = &["室", "号", "房"];
+
+/// 3号楼2单元301室 / Bldg 3, Unit 2, Room 301: each part once, however it was stored.
 fn address(lang: Lang, r: &pb::Resident) -> String {
-    if r.building.is_empty() {
+    let (building, unit, room) = (
+        bare(&r.building, BUILDING),
+        bare(&r.unit, UNIT),
+        bare(&r.room, ROOM),
+    );
+    if building.is_empty() && unit.is_empty() && room.is_empty() {
         return String::new();
     }
+    let part = |value: &str, zh: &str, en: &str| match (value.is_empty(), lang) {
+        (true, _) => String::new(),
+        (false, Lang::Zh) => format!("{value}{zh}"),
+        (false, Lang::En) => format!("{en} {value}"),
+    };
+    let parts = [
+        part(&building, "号楼", "Bldg"),
+        part(&unit, "单元", "Unit"),
+        part(&room, "室", "Room"),
+    ];
     match lang {
-        Lang::Zh => format!("{}号楼{}单元{}室", r.building, r.unit, r.room),
-        Lang::En => format!("Bldg {}, Unit {}, Room {}", r.building, r.unit, r.room),
+        Lang::Zh => parts.concat(),
+        Lang::En => parts
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join(", "),
     }
 }
 
@@ -352,9 +393,9 @@ pub async fn create(
                 phone: (!values.phone.is_empty()).then(|| values.phone.to_owned()),
                 national_id:
                     (!values.national_id.is_empty()).then(|| values.national_id.to_owned()),
-                building: values.building.to_owned(),
-                unit: values.unit.to_owned(),
-                room: values.room.to_owned(),
+                building: bare(values.building, BUILDING),
+                unit: bare(values.unit, UNIT),
+                room: bare(values.room, ROOM),
                 categories: values.categories.clone(),
                 skills: Vec::new(),
                 health_note: None,
@@ -594,7 +635,7 @@ fn import_page(
 ) -> Markup {
     let lang = staff.lang;
     html! {
-        p { (lang.pick("第一行为表头：姓名,性别,出生日期,手机,身份证号（也可用 name,gender,date_of_birth,phone,national_id）。已登记的行会跳过，重复导入不会重复登记。",
+        p { (lang.pick("第一行为表头：姓名,性别,出生日期,手机,身份证号。已登记的行会跳过，重复导入不会重复登记。",
             "The first row names the columns: 姓名,性别,出生日期,手机,身份证号 (or name,gender,date_of_birth,phone,national_id). Rows already registered are skipped, so importing twice adds nothing.")) }
         form.stack method="post" action=(format!("/c/{}/residents/import", centre.id)) novalidate {
             (csrf(staff))
@@ -618,12 +659,29 @@ fn import_page(
                 @if !report.errors.is_empty() {
                     table {
                         thead { tr { th { (lang.pick("行", "Row")) } th { (lang.pick("字段", "Field")) } th { (lang.pick("原因", "Reason")) } } }
-                        tbody { @for e in &report.errors { tr { td.num { (e.row) } td { (e.field) } td { (i18n::reason(lang, &e.reason)) } } } }
+                        tbody { @for e in &report.errors { tr { td.num { (e.row) } td { (import_field(lang, &e.field)) } td { (i18n::reason(lang, &e.reason)) } } } }
                     }
                 }
             }
         }
     }
+}
+
+/// A column the import report names, as the sheet's heading says it.
+fn import_field(lang: Lang, field: &str) -> String {
+    let (zh, en) = match field {
+        "name" => ("姓名", "name"),
+        "gender" => ("性别", "gender"),
+        "date_of_birth" => ("出生日期", "date of birth"),
+        "phone" => ("手机", "phone"),
+        "national_id" => ("身份证号", "national ID"),
+        "building" => ("楼", "building"),
+        "unit" => ("单元", "unit"),
+        "room" => ("室", "room"),
+        "categories" => ("类别", "categories"),
+        _ => ("其他", "other"),
+    };
+    lang.pick(zh, en).to_owned()
 }
 
 pub async fn import_form(staff: Staff, Path(centre): Path<String>) -> Page {
@@ -693,4 +751,33 @@ pub async fn import(
         *response.status_mut() = StatusCode::BAD_REQUEST;
     }
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_names_each_part_once_however_it_was_typed() {
+        let resident = |building: &str, unit: &str, room: &str| pb::Resident {
+            building: building.into(),
+            unit: unit.into(),
+            room: room.into(),
+            ..Default::default()
+        };
+        for (b, u, r) in [
+            ("1号楼", "3单元", "403室"),
+            ("1", "3", "403"),
+            (" 1 号楼", "3 单元", "403"),
+            ("1栋", "3单元", "403号"),
+        ] {
+            assert_eq!(address(Lang::Zh, &resident(b, u, r)), "1号楼3单元403室");
+        }
+        assert_eq!(
+            address(Lang::En, &resident("1号楼", "3单元", "403室")),
+            "Bldg 1, Unit 3, Room 403"
+        );
+        assert_eq!(address(Lang::Zh, &resident("", "", "")), "");
+        assert_eq!(bare("3号楼", BUILDING), "3");
+    }
 }

@@ -257,7 +257,13 @@ impl FromRequest<AppState> for Posted {
         let request = Request::from_parts(parts, body);
         let Form(fields) = Form::<Vec<(String, String)>>::from_request(request, state)
             .await
-            .map_err(|rejection| rejection.into_response())?;
+            .map_err(|_| {
+                Refusal {
+                    status: StatusCode::BAD_REQUEST,
+                    detail: "表单内容无法读取，请刷新页面后重试。".into(),
+                }
+                .into_response()
+            })?;
         let sent = fields
             .iter()
             .find(|(k, _)| k == "csrf")
@@ -266,7 +272,7 @@ impl FromRequest<AppState> for Posted {
         if !same(sent, &staff.csrf) {
             return Err(Refusal {
                 status: StatusCode::FORBIDDEN,
-                detail: "CSRF token missing or wrong; reload the page and try again".into(),
+                detail: "页面已过期，请刷新页面后重试。".into(),
             }
             .into_response());
         }
@@ -391,7 +397,7 @@ pub async fn sign_in(
     if expected.is_empty() || !same(get("csrf"), expected) {
         return Refusal {
             status: StatusCode::FORBIDDEN,
-            detail: "CSRF token missing or wrong; reload the sign-in page".into(),
+            detail: "登录页面已过期，请刷新后重新登录。".into(),
         }
         .into_response();
     }

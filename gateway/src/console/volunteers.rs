@@ -184,7 +184,7 @@ pub async fn week(State(state): State<AppState>, staff: Staff, Path(centre): Pat
                         tr {
                             td { (people.get(&e.volunteer_id).cloned().unwrap_or_default()) }
                             td { (e.worked_on) }
-                            td.num { (e.minutes / 60) (lang.pick(" 小时 ", " h ")) (e.minutes % 60) (lang.pick(" 分", " min")) }
+                            td.num { (i18n::hours(lang, e.minutes.into())) }
                             td { (e.note) }
                             td {
                                 @if verifies(&staff) {
@@ -211,7 +211,7 @@ pub async fn week(State(state): State<AppState>, staff: Staff, Path(centre): Pat
                         @let expired = NaiveDate::parse_from_str(&c.expires_on, "%Y-%m-%d").is_ok_and(|d| d < day);
                         tr.missed[expired] {
                             td { (holder.cloned().unwrap_or_default()) }
-                            td { (c.kind) }
+                            td { (i18n::certification(lang, &c.kind)) }
                             td { (c.issuer) }
                             td { (c.expires_on) @if expired { " " span.badge.warn { (lang.pick("已过期", "expired")) } } }
                         }
@@ -221,7 +221,6 @@ pub async fn week(State(state): State<AppState>, staff: Staff, Path(centre): Pat
             }
         }
     };
-    let _ = i18n::term;
     Ok(super::layout(
         &staff,
         Section::Volunteers,
@@ -252,17 +251,17 @@ pub async fn matches(
         p { a href=(format!("/c/{}/volunteers", centre.id)) { "← " (lang.pick("返回本周班次", "Back to this week's shifts")) } }
         h2 { (lang.pick("推荐", "Suggested")) }
         table #ranked {
-            thead { tr { th { (lang.pick("志愿者", "Volunteer")) } th { (lang.pick("得分", "Score")) } th { (lang.pick("技能匹配", "Skill fit")) } th { (lang.pick("近30天时长（分）", "Minutes, last 30 days")) } th { (lang.pick("理由", "Why")) } } }
+            thead { tr { th { (lang.pick("志愿者", "Volunteer")) } th { (lang.pick("得分", "Score")) } th { (lang.pick("技能匹配", "Skill fit")) } th { (lang.pick("近30天服务时长", "Hours, last 30 days")) } th { (lang.pick("理由", "Why")) } } }
             tbody {
                 @for c in &found.ranked {
-                    tr { td { (c.display_name) } td.num { (format!("{:.2}", c.score)) } td.num { (format!("{:.0}%", c.skill_fit * 100.0)) } td.num { (c.recent_minutes) } td { (c.reasons.join("; ")) } }
+                    tr { td { (c.display_name) } td.num { (format!("{:.2}", c.score)) } td.num { (format!("{:.0}%", c.skill_fit * 100.0)) } td.num { (i18n::hours(lang, c.recent_minutes)) } td { (c.reasons.iter().map(|r| i18n::match_reason(lang, r)).collect::<Vec<_>>().join(lang.pick("；", "; "))) } }
                 }
                 @if found.ranked.is_empty() { tr { td colspan="5" { (lang.pick("没有合适人选。", "Nobody fits.")) } } }
             }
         }
         h2 { (lang.pick("不适合", "Not suitable")) }
         table #excluded {
-            tbody { @for c in &found.excluded { tr { td { (c.display_name) } td { (c.reasons.join("; ")) } } } }
+            tbody { @for c in &found.excluded { tr { td { (c.display_name) } td { (c.reasons.iter().map(|r| i18n::match_reason(lang, r)).collect::<Vec<_>>().join(lang.pick("；", "; "))) } } } }
         }
     };
     Ok(super::layout(
