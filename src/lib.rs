@@ -1,6 +1,7 @@
 //! The roles of the one `linli` binary, assembled: which listeners a role needs, which
 //! services it runs, and the bus topology every role declares before it publishes. The
-//! binary (`main.rs`) only parses the command line and calls [`start`].
+//! binary (`main.rs`) only parses the command line and calls [`start`], [`migrate`],
+//! [`seed::demo`] or [`import::residents`].
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -14,6 +15,9 @@ use linli_platform::partner::{PartnerRoutes, PartnerTlsArgs, Resolver};
 use linli_platform::service::{Readiness, ServiceContext};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
+
+pub mod import;
+pub mod seed;
 
 /// What one process runs.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
