@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use anyhow::Context as _;
-use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::propagation::{Extractor, Injector};
 use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
 use opentelemetry::{Context, global};
 use opentelemetry_otlp::WithExportConfig;
@@ -215,9 +215,4 @@ pub fn inject_into_metadata(metadata: &mut tonic::metadata::MetadataMap) {
             metadata.insert(key, value);
         }
     }
-}
-
-/// A propagator that reads exactly what `current_trace_headers` wrote.
-pub fn context_from_map(map: &HashMap<String, String>) -> Context {
-    TraceContextPropagator::new().extract(map)
 }
