@@ -1122,3 +1122,80 @@ async fn every_console_page_as_every_role_shows_chinese_words_never_english_sent
         objections.join("\n")
     );
 }
+
+/// A district admin works in a centre: the menu's centre sections ask which centre first
+/// (they used to lead back to the district dashboard), and once in one, every section of
+/// the menu and the picker stay in a centre.
+#[tokio::test]
+async fn a_district_admin_chooses_a_centre_and_every_section_of_the_menu_works_in_it() {
+    if let Err(missing) = linli_tests::webdriver::browser_paths() {
+        panic!("{missing} (deploy/local/test.sh installs them)");
+    }
+    let platform = TestPlatform::start().await;
+    let a = platform.bookable_centre("Asia/Shanghai").await;
+    let b = platform.bookable_centre("Asia/Shanghai").await;
+    let in_a = resident(&platform, a, "张三丰").await;
+    account(&platform, "district-a", "district_admin", &[]).await;
+    let gw = platform.gateway.clone();
+    let shots = screenshots();
+    let browser = Browser::start().await;
+    sign_in_browser(&browser, &gw, "district-a").await;
+    assert!(browser.url().await.ends_with("/dashboard"));
+
+    browser
+        .click_through("header nav a[href*=\"to=residents\"]")
+        .await;
+    assert!(
+        browser.url().await.contains("/centres?to=residents"),
+        "居民 asks which centre: {}",
+        browser.url().await
+    );
+    browser
+        .screenshot(&shots.join("20-district-choose-centre.png"))
+        .await;
+    browser
+        .click_through(&format!("#centres a[href=\"/c/{a}/residents\"]"))
+        .await;
+    assert!(browser.url().await.ends_with(&format!("/c/{a}/residents")));
+    let rows = browser.find("#residents tbody").await.text().await;
+    assert!(rows.contains("张三丰"), "centre A's residents: {rows}");
+    let _ = in_a;
+
+    for (section, marker) in [
+        ("bookings", "div.calendar"),
+        ("volunteers", "#shifts"),
+        ("finance", "#budget"),
+        ("evaluation", "#suggestions"),
+        ("residents", "#residents"),
+        ("dashboard", "#kpis"),
+    ] {
+        browser
+            .click_through(&format!("header nav a[href=\"/c/{a}/{section}\"]"))
+            .await;
+        assert!(
+            browser.url().await.ends_with(&format!("/c/{a}/{section}")),
+            "{section} stays in centre A: {}",
+            browser.url().await
+        );
+        browser.find(marker).await;
+    }
+    // The picker moves to the same section of another centre.
+    browser
+        .click_through(&format!("header nav a[href=\"/c/{a}/finance\"]"))
+        .await;
+    browser
+        .click_through(&format!("#centre-picker option[value=\"{b}\"]"))
+        .await;
+    assert!(
+        browser.url().await.ends_with(&format!("/c/{b}/finance")),
+        "the picker keeps the section: {}",
+        browser.url().await
+    );
+    browser
+        .screenshot(&shots.join("21-district-in-centre.png"))
+        .await;
+    browser.goto(&format!("{gw}/dashboard")).await;
+    sign_out_browser(&browser).await;
+    browser.close().await;
+    platform.stop().await;
+}

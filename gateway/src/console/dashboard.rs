@@ -8,6 +8,7 @@ use chrono::{Datelike, Months, NaiveDate};
 use linli_proto::evaluation::v1 as ev;
 use maud::html;
 use serde::Deserialize;
+use uuid::Uuid;
 
 use super::{Page, Refusal, Section, Staff, charts, i18n, layout, percent, today};
 use crate::AppState;
@@ -16,6 +17,46 @@ use crate::AppState;
 pub struct DashboardQuery {
     centre: Option<String>,
     period: Option<String>,
+    /// The section to open in the chosen centre (the picker keeps the one the user was in).
+    to: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ChooseQuery {
+    #[serde(default)]
+    to: String,
+}
+
+/// `/centres?to=residents`: which centre to work in, for a user who sees several and has
+/// not chosen one yet (a district admin opening 居民 from the district's pages).
+pub async fn choose_centre(staff: Staff, Query(query): Query<ChooseQuery>) -> Page {
+    let section = Section::from_path(&query.to).unwrap_or(Section::Dashboard);
+    staff.require(section)?;
+    let lang = staff.lang;
+    let path = section.path().unwrap_or("dashboard");
+    if let (Some(centre), false) = (staff.home_centre(), staff.caller.is_district_wide()) {
+        return Ok(Redirect::to(&format!("/c/{centre}/{path}")).into_response());
+    }
+    let content = html! {
+        p { (lang.pick("请选择要进入的中心：", "Choose the centre to work in:")) }
+        ul.centres #centres {
+            @for c in &staff.centres {
+                li { a.button href=(format!("/c/{}/{path}", c.id)) { (c.name) } }
+            }
+            @if staff.centres.is_empty() { li { (lang.pick("没有可进入的中心。", "No centres.")) } }
+        }
+    };
+    Ok(layout(
+        &staff,
+        section,
+        None,
+        &format!(
+            "{} · {}",
+            lang.pick("选择中心", "Choose a centre"),
+            section.title(lang)
+        ),
+        content,
+    ))
 }
 
 const KPI_ORDER: [&str; 7] = [
@@ -50,7 +91,14 @@ pub async fn home(
 ) -> Page {
     staff.require(Section::Dashboard)?;
     if let Some(centre) = query.centre.as_deref().filter(|c| !c.is_empty()) {
-        return Ok(Redirect::to(&format!("/c/{centre}/dashboard")).into_response());
+        let centre = Uuid::parse_str(centre).map_err(|_| Refusal::bad_query())?;
+        let path = query
+            .to
+            .as_deref()
+            .and_then(Section::from_path)
+            .and_then(Section::path)
+            .unwrap_or("dashboard");
+        return Ok(Redirect::to(&format!("/c/{centre}/{path}")).into_response());
     }
     if !staff.caller.is_district_wide() {
         return match staff.home_centre() {

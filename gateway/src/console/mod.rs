@@ -77,6 +77,7 @@ fn pages() -> Router<AppState> {
         .route("/sign-out", post(session::sign_out))
         .route("/language", get(session::language))
         .route("/dashboard", get(dashboard::home))
+        .route("/centres", get(dashboard::choose_centre))
         .route("/c/{centre}/dashboard", get(dashboard::centre))
         .route("/c/{centre}/residents", get(residents::list))
         .route(
@@ -235,19 +236,36 @@ impl Section {
         }
     }
 
+    /// The section's page under `/c/{centre}/`; none for the accounts, which belong to no
+    /// one centre.
+    fn path(self) -> Option<&'static str> {
+        match self {
+            Section::Dashboard => Some("dashboard"),
+            Section::Residents => Some("residents"),
+            Section::Bookings => Some("bookings"),
+            Section::Volunteers => Some("volunteers"),
+            Section::Finance => Some("finance"),
+            Section::Evaluation => Some("evaluation"),
+            Section::Accounts => None,
+        }
+    }
+
+    /// The section a `to=` names, for the centre chooser and the picker.
+    pub fn from_path(path: &str) -> Option<Section> {
+        Section::MENU.into_iter().find(|s| s.path() == Some(path))
+    }
+
+    /// Where the menu item leads: the section of the centre being worked in; with none
+    /// chosen yet (a district admin on the district's pages), the district dashboard, or
+    /// for a centre's section the chooser that asks which centre first.
     fn href(self, centre: Option<Uuid>) -> String {
-        let path = match self {
-            Section::Dashboard => "dashboard",
-            Section::Residents => "residents",
-            Section::Bookings => "bookings",
-            Section::Volunteers => "volunteers",
-            Section::Finance => "finance",
-            Section::Evaluation => "evaluation",
-            Section::Accounts => return "/accounts".into(),
+        let Some(path) = self.path() else {
+            return "/accounts".into();
         };
-        match centre {
-            Some(centre) => format!("/c/{centre}/{path}"),
-            None => "/dashboard".into(),
+        match (centre, self) {
+            (Some(centre), _) => format!("/c/{centre}/{path}"),
+            (None, Section::Dashboard) => "/dashboard".into(),
+            (None, _) => format!("/centres?to={path}"),
         }
     }
 }
@@ -373,7 +391,8 @@ pub fn layout(
                     }
                     div.who {
                         @if staff.centres.len() > 1 && section != Section::Accounts {
-                            form.picker method="get" action="/dashboard" data-centre-picker {
+                            form.picker method="get" action="/dashboard" data-centre-picker data-section=[section.path()] {
+                                @if let Some(path) = section.path() { input type="hidden" name="to" value=(path); }
                                 label for="centre-picker" { (lang.pick("中心", "Centre")) }
                                 select #centre-picker name="centre" {
                                     @if staff.caller.is_district_wide() { option value="" { (lang.pick("全区", "District")) } }
