@@ -364,8 +364,11 @@ async fn observe(request: Request, next: Next) -> Response {
     HTTP_REQUESTS
         .with_label_values(&[&method, &route, &status.to_string()])
         .inc();
-    HTTP_DURATION
-        .with_label_values(&[&method, &route])
-        .observe(started.elapsed().as_secs_f64());
+    linli_platform::metrics::observe_traced(
+        &HTTP_DURATION,
+        &[&method, &route],
+        started.elapsed().as_secs_f64(),
+        &span,
+    );
     response.into_response()
 }

@@ -1,11 +1,11 @@
 //! The admin port of every process: `/healthz` (the process is alive), `/readyz` (every
 //! role's database is reachable; the broker is reported beside it) and `/metrics`
-//! (Prometheus text).
+//! (Prometheus text, or OpenMetrics with exemplars when asked).
 
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use serde_json::json;
@@ -70,12 +70,29 @@ async fn ready(State(readiness): State<Readiness>) -> impl IntoResponse {
     )
 }
 
-async fn metrics() -> impl IntoResponse {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        crate::metrics::render(),
-    )
+/// OpenMetrics (with exemplars) when the scraper lists it in `Accept`, as Prometheus
+/// does; the Prometheus text format otherwise.
+async fn metrics(headers: HeaderMap) -> impl IntoResponse {
+    let openmetrics = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| value.contains("application/openmetrics-text"));
+    if openmetrics {
+        (
+            [(
+                header::CONTENT_TYPE,
+                crate::metrics::OPENMETRICS_CONTENT_TYPE,
+            )],
+            crate::metrics::render_openmetrics(),
+        )
+    } else {
+        (
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            crate::metrics::render(),
+        )
+    }
 }

@@ -200,9 +200,12 @@ where
                 RPC_REQUESTS
                     .with_label_values(&[&service, &method, &code_label])
                     .inc();
-                RPC_DURATION
-                    .with_label_values(&[&service, &method])
-                    .observe(started.elapsed().as_secs_f64());
+                crate::metrics::observe_traced(
+                    &RPC_DURATION,
+                    &[&service, &method],
+                    started.elapsed().as_secs_f64(),
+                    &tracing::Span::current(),
+                );
                 result
             }
             .instrument(span),

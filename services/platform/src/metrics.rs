@@ -1,7 +1,19 @@
-//! Prometheus metrics for every process, served as text at `/metrics` on the admin port.
-//! One registry per process: `serve all` reports every role's series with a `service` label.
+//! Prometheus metrics for every process, served at `/metrics` on the admin port: the
+//! Prometheus text format, or OpenMetrics when the scraper asks for it, where the
+//! request-duration histograms carry the trace id of a request in each bucket as an
+//! exemplar (so a slow bucket on a chart links to its trace). One registry per process:
+//! `serve all` reports every role's series with a `service` label.
 
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::{LazyLock, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use opentelemetry::trace::TraceContextExt as _;
+use prometheus::core::Collector as _;
+use prometheus::proto::MetricType;
+use tracing::Span;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use prometheus::{
     Encoder, GaugeVec, HistogramVec, IntCounterVec, IntGaugeVec, TextEncoder, register_gauge_vec,
@@ -67,12 +79,17 @@ pub static DEPENDENCY_UP: LazyLock<IntGaugeVec> = LazyLock::new(|| {
 /// block (see `db::pool_options`): each one is a cancelled request that would otherwise
 /// have leaked its transaction to the next borrower.
 pub static DISCARDED_CONNECTIONS: LazyLock<IntCounterVec> = LazyLock::new(|| {
-    register_int_counter_vec!(
+    let counter = register_int_counter_vec!(
         "linli_db_connections_discarded_total",
         "Pooled connections closed because they were inside a transaction block, by when found",
         &["when"]
     )
-    .expect("metric names are static and registered once")
+    .expect("metric names are static and registered once");
+    // Reported as 0 from the start, so a rate of this rare event is never "no data".
+    for when in ["acquire", "release"] {
+        counter.with_label_values(&[when]);
+    }
+    counter
 });
 
 /// Outbox rows not yet confirmed by the broker, after the relay's last pass.
@@ -159,6 +176,18 @@ pub static EVENTS_PUBLISHED: LazyLock<IntCounterVec> = LazyLock::new(|| {
     .expect("metric names are static and registered once")
 });
 
+/// Events the broker confirmed that name a centre, by routing key and centre: what each
+/// centre of the district does (bookings confirmed, cancelled, attended), for the
+/// district dashboard. A district has tens of centres, so the series stay few.
+pub static CENTRE_EVENTS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "linli_centre_events_total",
+        "Events published that name a centre, by routing key and centre id",
+        &["routing_key", "centre"]
+    )
+    .expect("metric names are static and registered once")
+});
+
 /// Deliveries a consumer handled, by outcome: `applied`, `duplicate`, `retried`,
 /// `dead_lettered`.
 pub static EVENTS_CONSUMED: LazyLock<IntCounterVec> = LazyLock::new(|| {
@@ -190,8 +219,185 @@ pub static EVENT_LAG: LazyLock<HistogramVec> = LazyLock::new(|| {
     .expect("metric names are static and registered once")
 });
 
+/// The last sampled observation in one bucket of one series: its trace, value and time.
+struct Exemplar {
+    trace_id: String,
+    value: f64,
+    at: f64,
+}
+
+/// Exemplars by histogram series (its name and its labels, sorted by name, as the
+/// registry reports them) and bucket index (the bucket count is the `+Inf` bucket).
+type ExemplarKey = (String, Vec<(String, String)>, usize);
+
+static EXEMPLARS: LazyLock<Mutex<HashMap<ExemplarKey, Exemplar>>> = LazyLock::new(Mutex::default);
+
+/// Observes `seconds` in `histogram`'s series for `labels`, and keeps the trace `span`
+/// belongs to as that bucket's exemplar when the trace is sampled (an unsampled trace is
+/// stored nowhere, so it would link to nothing). The request-duration histograms use this.
+pub fn observe_traced(histogram: &HistogramVec, labels: &[&str], seconds: f64, span: &Span) {
+    histogram.with_label_values(labels).observe(seconds);
+    let context = span.context();
+    let span_context = context.span().span_context().clone();
+    if !span_context.is_valid() || !span_context.is_sampled() {
+        return;
+    }
+    let Some(desc) = histogram.desc().into_iter().next() else {
+        return;
+    };
+    let mut series: Vec<(String, String)> = desc
+        .const_label_pairs
+        .iter()
+        .map(|pair| (pair.name().to_owned(), pair.value().to_owned()))
+        .chain(
+            desc.variable_labels
+                .iter()
+                .zip(labels)
+                .map(|(name, value)| (name.clone(), (*value).to_owned())),
+        )
+        .collect();
+    series.sort();
+    let bucket = LATENCY_BUCKETS
+        .iter()
+        .position(|bound| seconds <= *bound)
+        .unwrap_or(LATENCY_BUCKETS.len());
+    let at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |since| since.as_secs_f64());
+    let exemplar = Exemplar {
+        trace_id: span_context.trace_id().to_string(),
+        value: seconds,
+        at,
+    };
+    EXEMPLARS
+        .lock()
+        .expect("the exemplar lock is never poisoned: no panics under it")
+        .insert((desc.fq_name.clone(), series, bucket), exemplar);
+}
+
+/// The media type of [`render_openmetrics`]'s output.
+pub const OPENMETRICS_CONTENT_TYPE: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Every registered metric in the OpenMetrics text format, with the request-duration
+/// histograms' exemplars. `le` bounds are written as in the Prometheus text format
+/// (`0.2`, `2`), so the recording rules' `le="0.2"` and `le="2"` match either way.
+pub fn render_openmetrics() -> String {
+    LazyLock::force(&DISCARDED_CONNECTIONS);
+    let exemplars = EXEMPLARS
+        .lock()
+        .expect("the exemplar lock is never poisoned: no panics under it");
+    let mut out = String::new();
+    for family in prometheus::gather() {
+        let name = family.name();
+        let (kind, family_name) = match family.get_field_type() {
+            MetricType::COUNTER => match name.strip_suffix("_total") {
+                Some(stem) => ("counter", stem),
+                None => ("unknown", name),
+            },
+            MetricType::GAUGE => ("gauge", name),
+            MetricType::HISTOGRAM => ("histogram", name),
+            _ => ("unknown", name),
+        };
+        let _ = writeln!(out, "# TYPE {family_name} {kind}");
+        let _ = writeln!(out, "# HELP {family_name} {}", escape(family.help(), false));
+        for metric in family.get_metric() {
+            let labels: Vec<(String, String)> = metric
+                .get_label()
+                .iter()
+                .map(|pair| (pair.name().to_owned(), pair.value().to_owned()))
+                .collect();
+            match family.get_field_type() {
+                MetricType::COUNTER => {
+                    let value = metric.get_counter().get_value();
+                    let _ = writeln!(out, "{name}{} {value}", label_text(&labels, None));
+                }
+                MetricType::GAUGE => {
+                    let value = metric.get_gauge().get_value();
+                    let _ = writeln!(out, "{name}{} {value}", label_text(&labels, None));
+                }
+                MetricType::HISTOGRAM => {
+                    let histogram = metric.get_histogram();
+                    let mut sorted = labels.clone();
+                    sorted.sort();
+                    let key = (name.to_owned(), sorted, 0);
+                    let buckets = histogram.get_bucket();
+                    let bounds = buckets
+                        .iter()
+                        .map(|b| (b.upper_bound().to_string(), b.cumulative_count()))
+                        .chain([("+Inf".to_owned(), histogram.get_sample_count())]);
+                    for (index, (bound, count)) in bounds.enumerate() {
+                        let _ = write!(
+                            out,
+                            "{name}_bucket{} {count}",
+                            label_text(&labels, Some(&bound))
+                        );
+                        if let Some(exemplar) =
+                            exemplars.get(&(key.0.clone(), key.1.clone(), index))
+                        {
+                            let _ = write!(
+                                out,
+                                " # {{trace_id=\"{}\"}} {} {:.3}",
+                                exemplar.trace_id, exemplar.value, exemplar.at
+                            );
+                        }
+                        out.push('\n');
+                    }
+                    let _ = writeln!(
+                        out,
+                        "{name}_sum{} {}",
+                        label_text(&labels, None),
+                        histogram.get_sample_sum()
+                    );
+                    let _ = writeln!(
+                        out,
+                        "{name}_count{} {}",
+                        label_text(&labels, None),
+                        histogram.get_sample_count()
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+    out.push_str("# EOF\n");
+    out
+}
+
+/// `{a="1",b="2"}` (with `le` last when given), or nothing for no labels.
+fn label_text(labels: &[(String, String)], le: Option<&str>) -> String {
+    let mut pairs: Vec<String> = labels
+        .iter()
+        .map(|(name, value)| format!("{name}=\"{}\"", escape(value, true)))
+        .collect();
+    if let Some(le) = le {
+        pairs.push(format!("le=\"{le}\""));
+    }
+    if pairs.is_empty() {
+        String::new()
+    } else {
+        format!("{{{}}}", pairs.join(","))
+    }
+}
+
+/// Escapes a label value (backslash, quote, newline) or a help text (backslash, newline).
+fn escape(text: &str, quotes: bool) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => escaped.push_str("\\\\"),
+            '\n' => escaped.push_str("\\n"),
+            '"' if quotes => escaped.push_str("\\\""),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
 /// Every registered metric in the Prometheus text format.
 pub fn render() -> String {
+    // Registered (with its zeroes) before the first scrape, not at the first discard.
+    LazyLock::force(&DISCARDED_CONNECTIONS);
     let mut buffer = Vec::new();
     TextEncoder::new()
         .encode(&prometheus::gather(), &mut buffer)

@@ -298,6 +298,9 @@ impl<H: Handler> Consumer<H> {
         .await?;
         *attempt = 0;
         tracing::info!(consumer = %self.name, "consuming");
+        // Reported as 0 from the start: redeliveries are rare, and a rate of a series that
+        // does not exist yet is "no data" on the dashboards, not 0.
+        EVENTS_REDELIVERED.with_label_values(&[&self.name]);
         loop {
             let delivery = tokio::select! {
                 _ = shutdown.cancelled() => {

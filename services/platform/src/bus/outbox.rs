@@ -35,7 +35,9 @@ use uuid::Uuid;
 
 use super::{Bus, backoff};
 use crate::error::error_chain;
-use crate::metrics::{EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, RELAY_PASS};
+use crate::metrics::{
+    CENTRE_EVENTS, EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, RELAY_PASS,
+};
 use crate::telemetry;
 
 /// How often the relay looks through every unpublished row, for the rare event committed
@@ -428,13 +430,18 @@ impl Relay {
             let confirm = std::pin::Pin::new(&mut publish)
                 .take_output()
                 .expect("every publish finished above")?;
-            pending.push((row.id, &row.routing_key, confirm));
+            pending.push((row.id, &row.routing_key, row.centre_id, confirm));
         }
 
         let (mut confirmed, mut failed, mut first_error) = (Vec::new(), Vec::new(), None);
-        for (id, routing_key, confirm) in pending {
+        for (id, routing_key, centre, confirm) in pending {
             match confirm.await {
                 Ok(Confirmation::Ack(returned)) => {
+                    if let Some(centre) = centre {
+                        CENTRE_EVENTS
+                            .with_label_values(&[routing_key.as_str(), &centre.to_string()])
+                            .inc();
+                    }
                     if returned.is_some() {
                         // Published and confirmed, but no queue is bound for it: nobody
                         // subscribes to this fact yet. Counted, and logged once per
