@@ -3,20 +3,18 @@
 //! integer minor units (`*_minor`, fen) with a currency, never as a decimal number. The
 //! transparency report is also served as CSV, ready to publish.
 
-use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{Path, Query};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use chrono::{DateTime, SecondsFormat};
 use linli_proto::finance::v1 as pb;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use crate::AppState;
-use crate::auth::Authenticated;
+use crate::json::{Grpc, Reply, micros};
 use crate::problem::Problem;
-use crate::routes::ApiJson;
+use crate::{AppState, call, forward, reply};
 
 /// Finance's part of the OpenAPI document.
 #[derive(OpenApi)]
@@ -30,132 +28,90 @@ use crate::routes::ApiJson;
 pub struct FinanceDoc;
 
 pub fn routes() -> Router<AppState> {
-    let centre = "/v1/centres/{centre_id}/finance";
+    let centre = |rest: &str| format!("/v1/centres/{{centre_id}}/finance/{rest}");
     Router::new()
-        .route(&format!("{centre}/accounts"), get(list_accounts))
+        .route(&centre("accounts"), get(list_accounts))
+        .route(&centre("entries"), get(list_entries).post(post_entry))
+        .route(&centre("entries/{entry_id}"), get(get_entry))
+        .route(&centre("entries/{entry_id}/reversal"), post(reverse_entry))
+        .route(&centre("periods"), get(list_periods))
+        .route(&centre("periods/{period}/close"), post(close_period))
+        .route(&centre("budgets/{fiscal_year}"), get(budget_report))
+        .route(&centre("budgets/{fiscal_year}/{category}"), put(set_budget))
+        .route(&centre("grants"), post(record_grant))
         .route(
-            &format!("{centre}/entries"),
-            get(list_entries).post(post_entry),
-        )
-        .route(&format!("{centre}/entries/{{entry_id}}"), get(get_entry))
-        .route(
-            &format!("{centre}/entries/{{entry_id}}/reversal"),
-            post(reverse_entry),
-        )
-        .route(&format!("{centre}/periods"), get(list_periods))
-        .route(
-            &format!("{centre}/periods/{{period}}/close"),
-            post(close_period),
-        )
-        .route(
-            &format!("{centre}/budgets/{{fiscal_year}}"),
-            get(budget_report),
-        )
-        .route(
-            &format!("{centre}/budgets/{{fiscal_year}}/{{category}}"),
-            put(set_budget),
-        )
-        .route(&format!("{centre}/grants"), post(record_grant))
-        .route(
-            &format!("{centre}/donations"),
+            &centre("donations"),
             get(list_donations).post(record_donation),
         )
         .route(
-            &format!("{centre}/partnership-income"),
+            &centre("partnership-income"),
             post(record_partnership_income),
         )
-        .route(&format!("{centre}/expenses"), post(record_expense))
-        .route(&format!("{centre}/trial-balance"), get(trial_balance))
-        .route(&format!("{centre}/self-sufficiency"), get(self_sufficiency))
-        .route(&format!("{centre}/transparency"), get(transparency_report))
-        .route(&format!("{centre}/transparency.csv"), get(transparency_csv))
-        .route(&format!("{centre}/audit-trail"), get(audit_trail))
+        .route(&centre("expenses"), post(record_expense))
+        .route(&centre("trial-balance"), get(trial_balance))
+        .route(&centre("self-sufficiency"), get(self_sufficiency))
+        .route(&centre("transparency"), get(transparency_report))
+        .route(&centre("transparency.csv"), get(transparency_csv))
+        .route(&centre("audit-trail"), get(audit_trail))
         .route(
             "/v1/finance/self-sufficiency",
             get(district_self_sufficiency),
         )
 }
 
-fn time(at: Option<prost_types::Timestamp>) -> Option<String> {
-    at.and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
-        .map(|t| t.to_rfc3339_opts(SecondsFormat::Micros, true))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Account {
-    pub code: String,
-    pub name: String,
-    /// `asset`, `liability`, `net_assets`, `income` or `expenditure`.
-    pub kind: String,
-    pub funding_source: String,
-    pub budget_category: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AccountList {
-    pub accounts: Vec<Account>,
-}
-
-/// One line of an entry: exactly one of the two amounts is positive.
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct Line {
-    #[schema(example = "1002")]
-    pub account_code: String,
-    #[serde(default)]
-    pub debit_minor: i64,
-    #[serde(default)]
-    pub credit_minor: i64,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct JournalEntry {
-    pub id: String,
-    pub centre_id: String,
-    pub entry_date: String,
-    pub description: String,
-    pub source: String,
-    /// The entry this one reverses ("" if none).
-    pub reverses: String,
-    /// The entry that reversed this one ("" if none).
-    pub reversed_by: String,
-    pub currency: String,
-    pub lines: Vec<Line>,
-    pub posted_at: Option<String>,
-    pub posted_by: String,
-}
-
-impl From<pb::JournalEntry> for JournalEntry {
-    fn from(e: pb::JournalEntry) -> Self {
-        JournalEntry {
-            id: e.id,
-            centre_id: e.centre_id,
-            entry_date: e.entry_date,
-            description: e.description,
-            source: e.source,
-            reverses: e.reverses,
-            reversed_by: e.reversed_by,
-            currency: e.currency,
-            lines: e
-                .lines
-                .into_iter()
-                .map(|l| Line {
-                    account_code: l.account_code,
-                    debit_minor: l.debit_minor,
-                    credit_minor: l.credit_minor,
-                })
-                .collect(),
-            posted_at: time(e.posted_at),
-            posted_by: e.posted_by,
-        }
+reply! {
+    pub struct Account from pb::Account as a {
+        pub code: String,
+        pub name: String,
+        /// `asset`, `liability`, `net_assets`, `income` or `expenditure`.
+        pub kind: String,
+        pub funding_source: String,
+        pub budget_category: String,
     }
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct EntryList {
-    pub entries: Vec<JournalEntry>,
-    /// Pass as `page_token` for the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_page_token: Option<String>,
+reply! {
+    pub struct AccountList from pb::ListAccountsResponse as r { pub accounts: Vec<Account> }
+}
+
+reply! {
+    /// One line of an entry: exactly one of the two amounts is positive.
+    #[derive(Deserialize)]
+    pub struct Line from pb::Line as l {
+        #[schema(example = "1002")]
+        pub account_code: String,
+        #[serde(default)]
+        pub debit_minor: i64,
+        #[serde(default)]
+        pub credit_minor: i64,
+    }
+}
+
+reply! {
+    pub struct JournalEntry from pb::JournalEntry as e {
+        pub id: String,
+        pub centre_id: String,
+        pub entry_date: String,
+        pub description: String,
+        pub source: String,
+        /// The entry this one reverses ("" if none).
+        pub reverses: String,
+        /// The entry that reversed this one ("" if none).
+        pub reversed_by: String,
+        pub currency: String,
+        pub lines: Vec<Line>,
+        pub posted_at: Option<String> = micros(e.posted_at),
+        pub posted_by: String,
+    }
+}
+
+reply! {
+    pub struct EntryList from pb::ListEntriesResponse as r {
+        pub entries: Vec<JournalEntry>,
+        /// Pass as `page_token` for the next page; absent on the last page.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub next_page_token: Option<String>,
+    }
 }
 
 /// A journal entry posted by hand.
@@ -227,227 +183,18 @@ pub struct ReceiptYear {
     pub page_token: Option<String>,
 }
 
-/// The centre's chart of accounts.
-#[utoipa::path(get, path = "/v1/centres/{centre_id}/finance/accounts", tag = "finance",
-    params(("centre_id" = String, Path)),
-    responses((status = 200, body = AccountList), (status = 403, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn list_accounts(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path(centre_id): Path<String>,
-) -> Result<Json<AccountList>, Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let request = pb::ListAccountsRequest {
-        centre_id: centre.to_string(),
-    };
-    let reply = state
-        .finance
-        .clone()
-        .list_accounts(auth.grpc(request))
-        .await?
-        .into_inner();
-    Ok(Json(AccountList {
-        accounts: reply
-            .accounts
-            .into_iter()
-            .map(|a| Account {
-                code: a.code,
-                name: a.name,
-                kind: a.kind,
-                funding_source: a.funding_source,
-                budget_category: a.budget_category,
-            })
-            .collect(),
-    }))
-}
-
-/// Journal entries, by date.
-#[utoipa::path(get, path = "/v1/centres/{centre_id}/finance/entries", tag = "finance",
-    params(("centre_id" = String, Path), DateRange),
-    responses((status = 200, body = EntryList), (status = 403, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn list_entries(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path(centre_id): Path<String>,
-    Query(range): Query<DateRange>,
-) -> Result<Json<EntryList>, Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let request = pb::ListEntriesRequest {
-        centre_id: centre.to_string(),
-        from: range.from.unwrap_or_default(),
-        to: range.to.unwrap_or_default(),
-        limit: range.limit.unwrap_or_default(),
-        page_size: range.page_size.unwrap_or(0),
-        page_token: range.page_token.unwrap_or_default(),
-    };
-    let reply = state
-        .finance
-        .clone()
-        .list_entries(auth.grpc(request))
-        .await?
-        .into_inner();
-    Ok(Json(EntryList {
-        entries: reply.entries.into_iter().map(Into::into).collect(),
-        next_page_token: Some(reply.next_page_token).filter(|t| !t.is_empty()),
-    }))
-}
-
-/// Posts a balanced entry (finance officers, centre managers, district admins).
-#[utoipa::path(post, path = "/v1/centres/{centre_id}/finance/entries", tag = "finance",
-    params(("centre_id" = String, Path)),
-    request_body = NewEntry,
-    responses(
-        (status = 201, body = JournalEntry),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json", description = "Auditors and other roles never write"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "The period is closed")),
-    security(("bearer" = [])))]
-pub async fn post_entry(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path(centre_id): Path<String>,
-    ApiJson(body): ApiJson<NewEntry>,
-) -> Result<(StatusCode, Json<JournalEntry>), Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let request = pb::PostEntryRequest {
-        centre_id: centre.to_string(),
-        entry_date: body.entry_date.unwrap_or_default(),
-        description: body.description.unwrap_or_default(),
-        currency: body.currency.unwrap_or_default(),
-        lines: body
-            .lines
-            .unwrap_or_default()
-            .into_iter()
-            .map(|l| pb::Line {
-                account_code: l.account_code,
-                debit_minor: l.debit_minor,
-                credit_minor: l.credit_minor,
-            })
-            .collect(),
-    };
-    let reply = state.finance.clone().post_entry(auth.grpc(request)).await?;
-    Ok((StatusCode::CREATED, Json(reply.into_inner().into())))
-}
-
-#[utoipa::path(get, path = "/v1/centres/{centre_id}/finance/entries/{entry_id}", tag = "finance",
-    params(("centre_id" = String, Path), ("entry_id" = String, Path)),
-    responses((status = 200, body = JournalEntry), (status = 404, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn get_entry(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path((centre_id, entry_id)): Path<(String, String)>,
-) -> Result<Json<JournalEntry>, Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let request = pb::GetEntryRequest {
-        centre_id: centre.to_string(),
-        entry_id,
-    };
-    let reply = state.finance.clone().get_entry(auth.grpc(request)).await?;
-    Ok(Json(reply.into_inner().into()))
-}
-
-/// Corrects an entry by posting its mirror image, which points back at it.
-#[utoipa::path(post, path = "/v1/centres/{centre_id}/finance/entries/{entry_id}/reversal", tag = "finance",
-    params(("centre_id" = String, Path), ("entry_id" = String, Path)),
-    request_body = Reversal,
-    responses(
-        (status = 201, body = JournalEntry),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "Already reversed, or the date's period is closed")),
-    security(("bearer" = [])))]
-pub async fn reverse_entry(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path((centre_id, entry_id)): Path<(String, String)>,
-    ApiJson(body): ApiJson<Reversal>,
-) -> Result<(StatusCode, Json<JournalEntry>), Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let request = pb::ReverseEntryRequest {
-        centre_id: centre.to_string(),
-        entry_id,
-        reason: body.reason.unwrap_or_default(),
-        entry_date: body.entry_date.unwrap_or_default(),
-    };
-    let reply = state
-        .finance
-        .clone()
-        .reverse_entry(auth.grpc(request))
-        .await?;
-    Ok((StatusCode::CREATED, Json(reply.into_inner().into())))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Period {
-    /// YYYY-MM
-    pub period: String,
-    pub closed: bool,
-    pub closed_at: Option<String>,
-    pub closed_by: String,
-}
-
-impl From<pb::Period> for Period {
-    fn from(p: pb::Period) -> Self {
-        Period {
-            period: p.period,
-            closed: p.closed,
-            closed_at: time(p.closed_at),
-            closed_by: p.closed_by,
-        }
+reply! {
+    pub struct Period from pb::Period as p {
+        /// YYYY-MM
+        pub period: String,
+        pub closed: bool,
+        pub closed_at: Option<String> = micros(p.closed_at),
+        pub closed_by: String,
     }
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct PeriodList {
-    pub periods: Vec<Period>,
-}
-
-#[utoipa::path(get, path = "/v1/centres/{centre_id}/finance/periods", tag = "finance",
-    params(("centre_id" = String, Path)),
-    responses((status = 200, body = PeriodList)),
-    security(("bearer" = [])))]
-pub async fn list_periods(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path(centre_id): Path<String>,
-) -> Result<Json<PeriodList>, Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let request = pb::ListPeriodsRequest {
-        centre_id: centre.to_string(),
-    };
-    let reply = state
-        .finance
-        .clone()
-        .list_periods(auth.grpc(request))
-        .await?
-        .into_inner();
-    Ok(Json(PeriodList {
-        periods: reply.periods.into_iter().map(Into::into).collect(),
-    }))
-}
-
-/// Closes a month that has ended; nothing posts into it afterwards.
-#[utoipa::path(post, path = "/v1/centres/{centre_id}/finance/periods/{period}/close", tag = "finance",
-    params(("centre_id" = String, Path), ("period" = String, Path, description = "YYYY-MM")),
-    responses((status = 200, body = Period), (status = 422, body = Problem, content_type = "application/problem+json", description = "Already closed")),
-    security(("bearer" = [])))]
-pub async fn close_period(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path((centre_id, period)): Path<(String, String)>,
-) -> Result<Json<Period>, Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let request = pb::ClosePeriodRequest {
-        centre_id: centre.to_string(),
-        period,
-    };
-    let reply = state
-        .finance
-        .clone()
-        .close_period(auth.grpc(request))
-        .await?;
-    Ok(Json(reply.into_inner().into()))
+reply! {
+    pub struct PeriodList from pb::ListPeriodsResponse as r { pub periods: Vec<Period> }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -456,120 +203,35 @@ pub struct BudgetAmount {
     pub currency: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct BudgetLine {
-    pub fiscal_year: i32,
-    pub category: String,
-    pub amount_minor: i64,
-    pub currency: String,
-}
-
-/// Sets one category's budget for a fiscal year.
-#[utoipa::path(put, path = "/v1/centres/{centre_id}/finance/budgets/{fiscal_year}/{category}", tag = "finance",
-    params(("centre_id" = String, Path), ("fiscal_year" = i32, Path), ("category" = String, Path)),
-    request_body = BudgetAmount,
-    responses((status = 200, body = BudgetLine), (status = 400, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn set_budget(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path((centre_id, fiscal_year, category)): Path<(String, String, String)>,
-    ApiJson(body): ApiJson<BudgetAmount>,
-) -> Result<Json<BudgetLine>, Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let fiscal_year = fiscal_year
-        .parse()
-        .map_err(|_| Problem::invalid_field("fiscal_year", "must be a year"))?;
-    let request = pb::SetBudgetRequest {
-        centre_id: centre.to_string(),
-        fiscal_year,
-        category,
-        amount_minor: body.amount_minor.unwrap_or(-1),
-        currency: body.currency.unwrap_or_default(),
-    };
-    let reply = state
-        .finance
-        .clone()
-        .set_budget(auth.grpc(request))
-        .await?
-        .into_inner();
-    Ok(Json(BudgetLine {
-        fiscal_year: reply.fiscal_year,
-        category: reply.category,
-        amount_minor: reply.amount_minor,
-        currency: reply.currency,
-    }))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct BudgetExecution {
-    pub category: String,
-    pub budget_minor: i64,
-    pub actual_minor: i64,
-    pub remaining_minor: i64,
-    /// actual / budget, in basis points (10000 = 100%).
-    pub executed_basis_points: i64,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct BudgetReport {
-    pub fiscal_year: i32,
-    pub as_of: String,
-    pub currency: String,
-    pub categories: Vec<BudgetExecution>,
-    pub budget_total_minor: i64,
-    pub actual_total_minor: i64,
-}
-
-impl From<pb::BudgetReport> for BudgetReport {
-    fn from(r: pb::BudgetReport) -> Self {
-        BudgetReport {
-            fiscal_year: r.fiscal_year,
-            as_of: r.as_of,
-            currency: r.currency,
-            categories: r
-                .categories
-                .into_iter()
-                .map(|c| BudgetExecution {
-                    category: c.category,
-                    budget_minor: c.budget_minor,
-                    actual_minor: c.actual_minor,
-                    remaining_minor: c.remaining_minor,
-                    executed_basis_points: c.executed_basis_points,
-                })
-                .collect(),
-            budget_total_minor: r.budget_total_minor,
-            actual_total_minor: r.actual_total_minor,
-        }
+reply! {
+    pub struct BudgetLine from pb::BudgetLine as b {
+        pub fiscal_year: i32,
+        pub category: String,
+        pub amount_minor: i64,
+        pub currency: String,
     }
 }
 
-/// Budget against actual, per category, up to a date.
-#[utoipa::path(get, path = "/v1/centres/{centre_id}/finance/budgets/{fiscal_year}", tag = "finance",
-    params(("centre_id" = String, Path), ("fiscal_year" = i32, Path), AsOf),
-    responses((status = 200, body = BudgetReport)),
-    security(("bearer" = [])))]
-pub async fn budget_report(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path((centre_id, fiscal_year)): Path<(String, String)>,
-    Query(query): Query<AsOf>,
-) -> Result<Json<BudgetReport>, Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let fiscal_year = fiscal_year
-        .parse()
-        .map_err(|_| Problem::invalid_field("fiscal_year", "must be a year"))?;
-    let request = pb::GetBudgetReportRequest {
-        centre_id: centre.to_string(),
-        fiscal_year,
-        as_of: query.as_of.unwrap_or_default(),
-    };
-    let reply = state
-        .finance
-        .clone()
-        .get_budget_report(auth.grpc(request))
-        .await?;
-    Ok(Json(reply.into_inner().into()))
+reply! {
+    pub struct BudgetExecution from pb::BudgetExecution as b {
+        pub category: String,
+        pub budget_minor: i64,
+        pub actual_minor: i64,
+        pub remaining_minor: i64,
+        /// actual / budget, in basis points (10000 = 100%).
+        pub executed_basis_points: i64,
+    }
+}
+
+reply! {
+    pub struct BudgetReport from pb::BudgetReport as r {
+        pub fiscal_year: i32,
+        pub as_of: String,
+        pub currency: String,
+        pub categories: Vec<BudgetExecution>,
+        pub budget_total_minor: i64,
+        pub actual_total_minor: i64,
+    }
 }
 
 /// A government appropriation or special fund received.
@@ -585,58 +247,17 @@ pub struct NewGrant {
     pub received_on: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct Grant {
-    pub id: String,
-    pub kind: String,
-    pub granting_body: String,
-    pub purpose: String,
-    pub amount_minor: i64,
-    pub currency: String,
-    pub received_on: String,
-    pub entry_id: String,
-}
-
-#[utoipa::path(post, path = "/v1/centres/{centre_id}/finance/grants", tag = "finance",
-    params(("centre_id" = String, Path)),
-    request_body = NewGrant,
-    responses((status = 201, body = Grant), (status = 400, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn record_grant(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path(centre_id): Path<String>,
-    ApiJson(body): ApiJson<NewGrant>,
-) -> Result<(StatusCode, Json<Grant>), Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let request = pb::RecordGrantRequest {
-        centre_id: centre.to_string(),
-        kind: body.kind.unwrap_or_default(),
-        granting_body: body.granting_body.unwrap_or_default(),
-        purpose: body.purpose.unwrap_or_default(),
-        amount_minor: body.amount_minor.unwrap_or_default(),
-        currency: body.currency.unwrap_or_default(),
-        received_on: body.received_on.unwrap_or_default(),
-    };
-    let g = state
-        .finance
-        .clone()
-        .record_grant(auth.grpc(request))
-        .await?
-        .into_inner();
-    Ok((
-        StatusCode::CREATED,
-        Json(Grant {
-            id: g.id,
-            kind: g.kind,
-            granting_body: g.granting_body,
-            purpose: g.purpose,
-            amount_minor: g.amount_minor,
-            currency: g.currency,
-            received_on: g.received_on,
-            entry_id: g.entry_id,
-        }),
-    ))
+reply! {
+    pub struct Grant from pb::Grant as g {
+        pub id: String,
+        pub kind: String,
+        pub granting_body: String,
+        pub purpose: String,
+        pub amount_minor: i64,
+        pub currency: String,
+        pub received_on: String,
+        pub entry_id: String,
+    }
 }
 
 /// A donation as the finance officer records it.
@@ -657,112 +278,33 @@ pub struct NewDonation {
     pub method: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct Donation {
-    pub id: String,
-    /// e.g. 2026-000042: gap-free per centre and year.
-    pub receipt: String,
-    pub receipt_year: i32,
-    pub receipt_number: i32,
-    pub anonymous: bool,
-    /// Empty when anonymous, or once an erased resident's name is gone.
-    pub donor_name: String,
-    pub donor_resident_id: String,
-    pub amount_minor: i64,
-    pub currency: String,
-    pub purpose: String,
-    pub received_on: String,
-    pub method: String,
-    pub entry_id: String,
-}
-
-impl From<pb::Donation> for Donation {
-    fn from(d: pb::Donation) -> Self {
-        Donation {
-            id: d.id,
-            receipt: d.receipt,
-            receipt_year: d.receipt_year,
-            receipt_number: d.receipt_number,
-            anonymous: d.anonymous,
-            donor_name: d.donor_name,
-            donor_resident_id: d.donor_resident_id,
-            amount_minor: d.amount_minor,
-            currency: d.currency,
-            purpose: d.purpose,
-            received_on: d.received_on,
-            method: d.method,
-            entry_id: d.entry_id,
-        }
+reply! {
+    pub struct Donation from pb::Donation as d {
+        pub id: String,
+        /// e.g. 2026-000042: gap-free per centre and year.
+        pub receipt: String,
+        pub receipt_year: i32,
+        pub receipt_number: i32,
+        pub anonymous: bool,
+        /// Empty when anonymous, or once an erased resident's name is gone.
+        pub donor_name: String,
+        pub donor_resident_id: String,
+        pub amount_minor: i64,
+        pub currency: String,
+        pub purpose: String,
+        pub received_on: String,
+        pub method: String,
+        pub entry_id: String,
     }
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct DonationList {
-    pub donations: Vec<Donation>,
-    /// Pass as `page_token` for the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_page_token: Option<String>,
-}
-
-#[utoipa::path(get, path = "/v1/centres/{centre_id}/finance/donations", tag = "finance",
-    params(("centre_id" = String, Path), ReceiptYear),
-    responses((status = 200, body = DonationList)),
-    security(("bearer" = [])))]
-pub async fn list_donations(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path(centre_id): Path<String>,
-    Query(query): Query<ReceiptYear>,
-) -> Result<Json<DonationList>, Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let request = pb::ListDonationsRequest {
-        centre_id: centre.to_string(),
-        receipt_year: query.receipt_year.unwrap_or_default(),
-        page_size: query.page_size.unwrap_or(0),
-        page_token: query.page_token.unwrap_or_default(),
-    };
-    let reply = state
-        .finance
-        .clone()
-        .list_donations(auth.grpc(request))
-        .await?
-        .into_inner();
-    Ok(Json(DonationList {
-        donations: reply.donations.into_iter().map(Into::into).collect(),
-        next_page_token: Some(reply.next_page_token).filter(|t| !t.is_empty()),
-    }))
-}
-
-/// Records a donation and issues its receipt number.
-#[utoipa::path(post, path = "/v1/centres/{centre_id}/finance/donations", tag = "finance",
-    params(("centre_id" = String, Path)),
-    request_body = NewDonation,
-    responses((status = 201, body = Donation), (status = 400, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn record_donation(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path(centre_id): Path<String>,
-    ApiJson(body): ApiJson<NewDonation>,
-) -> Result<(StatusCode, Json<Donation>), Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let request = pb::RecordDonationRequest {
-        centre_id: centre.to_string(),
-        anonymous: body.anonymous,
-        donor_name: body.donor_name.unwrap_or_default(),
-        donor_resident_id: body.donor_resident_id.unwrap_or_default(),
-        amount_minor: body.amount_minor.unwrap_or_default(),
-        currency: body.currency.unwrap_or_default(),
-        purpose: body.purpose.unwrap_or_default(),
-        received_on: body.received_on.unwrap_or_default(),
-        method: body.method.unwrap_or_default(),
-    };
-    let reply = state
-        .finance
-        .clone()
-        .record_donation(auth.grpc(request))
-        .await?;
-    Ok((StatusCode::CREATED, Json(reply.into_inner().into())))
+reply! {
+    pub struct DonationList from pb::ListDonationsResponse as r {
+        pub donations: Vec<Donation>,
+        /// Pass as `page_token` for the next page; absent on the last page.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub next_page_token: Option<String>,
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -775,55 +317,16 @@ pub struct NewPartnershipIncome {
     pub received_on: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct PartnershipIncome {
-    pub id: String,
-    pub partner_id: String,
-    pub description: String,
-    pub amount_minor: i64,
-    pub currency: String,
-    pub received_on: String,
-    pub entry_id: String,
-}
-
-#[utoipa::path(post, path = "/v1/centres/{centre_id}/finance/partnership-income", tag = "finance",
-    params(("centre_id" = String, Path)),
-    request_body = NewPartnershipIncome,
-    responses((status = 201, body = PartnershipIncome), (status = 400, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn record_partnership_income(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path(centre_id): Path<String>,
-    ApiJson(body): ApiJson<NewPartnershipIncome>,
-) -> Result<(StatusCode, Json<PartnershipIncome>), Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let request = pb::RecordPartnershipIncomeRequest {
-        centre_id: centre.to_string(),
-        partner_id: body.partner_id.unwrap_or_default(),
-        description: body.description.unwrap_or_default(),
-        amount_minor: body.amount_minor.unwrap_or_default(),
-        currency: body.currency.unwrap_or_default(),
-        received_on: body.received_on.unwrap_or_default(),
-    };
-    let p = state
-        .finance
-        .clone()
-        .record_partnership_income(auth.grpc(request))
-        .await?
-        .into_inner();
-    Ok((
-        StatusCode::CREATED,
-        Json(PartnershipIncome {
-            id: p.id,
-            partner_id: p.partner_id,
-            description: p.description,
-            amount_minor: p.amount_minor,
-            currency: p.currency,
-            received_on: p.received_on,
-            entry_id: p.entry_id,
-        }),
-    ))
+reply! {
+    pub struct PartnershipIncome from pb::PartnershipIncome as p {
+        pub id: String,
+        pub partner_id: String,
+        pub description: String,
+        pub amount_minor: i64,
+        pub currency: String,
+        pub received_on: String,
+        pub entry_id: String,
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -838,280 +341,314 @@ pub struct NewExpense {
     pub paid_from: Option<String>,
 }
 
-#[utoipa::path(post, path = "/v1/centres/{centre_id}/finance/expenses", tag = "finance",
-    params(("centre_id" = String, Path)),
-    request_body = NewExpense,
-    responses((status = 201, body = JournalEntry), (status = 400, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn record_expense(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path(centre_id): Path<String>,
-    ApiJson(body): ApiJson<NewExpense>,
-) -> Result<(StatusCode, Json<JournalEntry>), Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let request = pb::RecordExpenseRequest {
-        centre_id: centre.to_string(),
-        category: body.category.unwrap_or_default(),
-        amount_minor: body.amount_minor.unwrap_or_default(),
-        currency: body.currency.unwrap_or_default(),
-        description: body.description.unwrap_or_default(),
-        spent_on: body.spent_on.unwrap_or_default(),
-        paid_from: body.paid_from.unwrap_or_default(),
-    };
-    let reply = state
-        .finance
-        .clone()
-        .record_expense(auth.grpc(request))
-        .await?;
-    Ok((StatusCode::CREATED, Json(reply.into_inner().into())))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct TrialBalanceRow {
-    pub account_code: String,
-    pub account_name: String,
-    pub kind: String,
-    pub debit_minor: i64,
-    pub credit_minor: i64,
-    pub balance_minor: i64,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct TrialBalance {
-    pub as_of: String,
-    pub currency: String,
-    pub rows: Vec<TrialBalanceRow>,
-    pub debit_total_minor: i64,
-    pub credit_total_minor: i64,
-}
-
-#[utoipa::path(get, path = "/v1/centres/{centre_id}/finance/trial-balance", tag = "finance",
-    params(("centre_id" = String, Path), AsOf),
-    responses((status = 200, body = TrialBalance)),
-    security(("bearer" = [])))]
-pub async fn trial_balance(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path(centre_id): Path<String>,
-    Query(query): Query<AsOf>,
-) -> Result<Json<TrialBalance>, Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let request = pb::GetTrialBalanceRequest {
-        centre_id: centre.to_string(),
-        as_of: query.as_of.unwrap_or_default(),
-    };
-    let t = state
-        .finance
-        .clone()
-        .get_trial_balance(auth.grpc(request))
-        .await?
-        .into_inner();
-    Ok(Json(TrialBalance {
-        as_of: t.as_of,
-        currency: t.currency,
-        rows: t
-            .rows
-            .into_iter()
-            .map(|r| TrialBalanceRow {
-                account_code: r.account_code,
-                account_name: r.account_name,
-                kind: r.kind,
-                debit_minor: r.debit_minor,
-                credit_minor: r.credit_minor,
-                balance_minor: r.balance_minor,
-            })
-            .collect(),
-        debit_total_minor: t.debit_total_minor,
-        credit_total_minor: t.credit_total_minor,
-    }))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct SelfSufficiency {
-    /// Empty for a district total.
-    pub centre_id: String,
-    pub from: String,
-    pub to: String,
-    pub currency: String,
-    pub own_income_minor: i64,
-    pub expenditure_minor: i64,
-    /// Own income / expenditure in basis points (10000 = 100%).
-    pub ratio_basis_points: i64,
-    /// The plan's target is 50% or more.
-    pub meets_target: bool,
-}
-
-impl From<pb::SelfSufficiency> for SelfSufficiency {
-    fn from(s: pb::SelfSufficiency) -> Self {
-        SelfSufficiency {
-            centre_id: s.centre_id,
-            from: s.from,
-            to: s.to,
-            currency: s.currency,
-            own_income_minor: s.own_income_minor,
-            expenditure_minor: s.expenditure_minor,
-            ratio_basis_points: s.ratio_basis_points,
-            meets_target: s.meets_target,
-        }
+reply! {
+    pub struct TrialBalanceRow from pb::TrialBalanceRow as r {
+        pub account_code: String,
+        pub account_name: String,
+        pub kind: String,
+        pub debit_minor: i64,
+        pub credit_minor: i64,
+        pub balance_minor: i64,
     }
 }
 
-#[utoipa::path(get, path = "/v1/centres/{centre_id}/finance/self-sufficiency", tag = "finance",
-    params(("centre_id" = String, Path), MonthRange),
-    responses((status = 200, body = SelfSufficiency)),
-    security(("bearer" = [])))]
-pub async fn self_sufficiency(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path(centre_id): Path<String>,
-    Query(range): Query<MonthRange>,
-) -> Result<Json<SelfSufficiency>, Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let request = pb::GetSelfSufficiencyRequest {
-        centre_id: centre.to_string(),
-        from: range.from.unwrap_or_default(),
-        to: range.to.unwrap_or_default(),
-    };
-    let reply = state
-        .finance
-        .clone()
-        .get_self_sufficiency(auth.grpc(request))
-        .await?;
-    Ok(Json(reply.into_inner().into()))
+reply! {
+    pub struct TrialBalance from pb::TrialBalance as t {
+        pub as_of: String,
+        pub currency: String,
+        pub rows: Vec<TrialBalanceRow>,
+        pub debit_total_minor: i64,
+        pub credit_total_minor: i64,
+    }
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct DistrictSelfSufficiency {
-    pub centres: Vec<SelfSufficiency>,
-    pub total: Option<SelfSufficiency>,
+reply! {
+    pub struct SelfSufficiency from pb::SelfSufficiency as s {
+        /// Empty for a district total.
+        pub centre_id: String,
+        pub from: String,
+        pub to: String,
+        pub currency: String,
+        pub own_income_minor: i64,
+        pub expenditure_minor: i64,
+        /// Own income / expenditure in basis points (10000 = 100%).
+        pub ratio_basis_points: i64,
+        /// The plan's target is 50% or more.
+        pub meets_target: bool,
+    }
+}
+
+reply! {
+    pub struct DistrictSelfSufficiency from pb::DistrictSelfSufficiency as d {
+        pub centres: Vec<SelfSufficiency>,
+        pub total: Option<SelfSufficiency>,
+    }
+}
+
+reply! {
+    pub struct AmountBy from pb::AmountBy as a { pub key: String, pub amount_minor: i64 }
+}
+
+reply! {
+    pub struct TransparencyReport from pb::TransparencyReport as r {
+        pub centre_id: String,
+        pub from: String,
+        pub to: String,
+        pub currency: String,
+        pub income_by_source: Vec<AmountBy>,
+        pub expenditure_by_category: Vec<AmountBy>,
+        pub income_total_minor: i64,
+        pub expenditure_total_minor: i64,
+        pub budget_execution: Option<BudgetReport>,
+        pub self_sufficiency: Option<SelfSufficiency>,
+    }
+}
+
+reply! {
+    pub struct AuditRecord from pb::AuditRecord as r {
+        pub seq: i64,
+        pub at: Option<String> = micros(r.at),
+        pub actor: String,
+        pub action: String,
+        pub subject: String,
+        /// JSON text; never personal data.
+        pub details: String,
+        pub trace_id: String,
+    }
+}
+
+reply! {
+    pub struct AuditTrail from pb::ListAuditTrailResponse as r {
+        pub records: Vec<AuditRecord>,
+        /// Pass as `page_token` for the next page; absent on the last page.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub next_page_token: Option<String>,
+    }
+}
+
+fn fiscal_year(text: &str) -> Result<i32, Problem> {
+    text.parse()
+        .map_err(|_| Problem::invalid_field("fiscal_year", "must be a year"))
+}
+
+forward! { tag = "finance";
+    /// The centre's chart of accounts.
+    get "/v1/centres/{centre_id}/finance/accounts" => list_accounts(g, centre) -> 200 AccountList {
+        call!(g.finance.list_accounts(pb::ListAccountsRequest { centre_id: g.centre(&centre)? }))
+    }
+
+    /// Journal entries, by date.
+    get "/v1/centres/{centre_id}/finance/entries" => list_entries(g, centre; query range: DateRange) -> 200 EntryList {
+        call!(g.finance.list_entries(pb::ListEntriesRequest {
+            centre_id: g.centre(&centre)?,
+            from: range.from.unwrap_or_default(),
+            to: range.to.unwrap_or_default(),
+            limit: range.limit.unwrap_or_default(),
+            page_size: range.page_size.unwrap_or(0),
+            page_token: range.page_token.unwrap_or_default(),
+        }))
+    }
+
+    /// Posts a balanced entry (finance officers, centre managers, district admins).
+    post "/v1/centres/{centre_id}/finance/entries" => post_entry(g, centre; body e: NewEntry) -> 201 JournalEntry,
+        (403, "Auditors and other roles never write"), (422, "The period is closed") {
+        let lines = e.lines.unwrap_or_default().into_iter();
+        call!(g.finance.post_entry(pb::PostEntryRequest {
+            centre_id: g.centre(&centre)?,
+            entry_date: e.entry_date.unwrap_or_default(),
+            description: e.description.unwrap_or_default(),
+            currency: e.currency.unwrap_or_default(),
+            lines: lines
+                .map(|l| pb::Line { account_code: l.account_code, debit_minor: l.debit_minor, credit_minor: l.credit_minor })
+                .collect(),
+        }))
+    }
+
+    get "/v1/centres/{centre_id}/finance/entries/{entry_id}" => get_entry(g, centre, entry_id) -> 200 JournalEntry {
+        call!(g.finance.get_entry(pb::GetEntryRequest { centre_id: g.centre(&centre)?, entry_id }))
+    }
+
+    /// Corrects an entry by posting its mirror image, which points back at it.
+    post "/v1/centres/{centre_id}/finance/entries/{entry_id}/reversal"
+        => reverse_entry(g, centre, entry_id; body r: Reversal) -> 201 JournalEntry,
+        (422, "Already reversed, or the date's period is closed") {
+        call!(g.finance.reverse_entry(pb::ReverseEntryRequest {
+            centre_id: g.centre(&centre)?,
+            entry_id,
+            reason: r.reason.unwrap_or_default(),
+            entry_date: r.entry_date.unwrap_or_default(),
+        }))
+    }
+
+    get "/v1/centres/{centre_id}/finance/periods" => list_periods(g, centre) -> 200 PeriodList {
+        call!(g.finance.list_periods(pb::ListPeriodsRequest { centre_id: g.centre(&centre)? }))
+    }
+
+    /// Closes a month that has ended; nothing posts into it afterwards.
+    post "/v1/centres/{centre_id}/finance/periods/{period}/close"
+        params(("period" = String, Path, description = "YYYY-MM"))
+        => close_period(g, centre, period) -> 200 Period, (422, "Already closed") {
+        call!(g.finance.close_period(pb::ClosePeriodRequest { centre_id: g.centre(&centre)?, period }))
+    }
+
+    /// Sets one category's budget for a fiscal year.
+    put "/v1/centres/{centre_id}/finance/budgets/{fiscal_year}/{category}"
+        params(("fiscal_year" = i32, Path))
+        => set_budget(g, centre, year, category; body b: BudgetAmount) -> 200 BudgetLine {
+        call!(g.finance.set_budget(pb::SetBudgetRequest {
+            centre_id: g.centre(&centre)?,
+            fiscal_year: fiscal_year(&year)?,
+            category,
+            amount_minor: b.amount_minor.unwrap_or(-1),
+            currency: b.currency.unwrap_or_default(),
+        }))
+    }
+
+    /// Budget against actual, per category, up to a date.
+    get "/v1/centres/{centre_id}/finance/budgets/{fiscal_year}" params(("fiscal_year" = i32, Path))
+        => budget_report(g, centre, year; query q: AsOf) -> 200 BudgetReport {
+        call!(g.finance.get_budget_report(pb::GetBudgetReportRequest {
+            centre_id: g.centre(&centre)?,
+            fiscal_year: fiscal_year(&year)?,
+            as_of: q.as_of.unwrap_or_default(),
+        }))
+    }
+
+    post "/v1/centres/{centre_id}/finance/grants" => record_grant(g, centre; body grant: NewGrant) -> 201 Grant {
+        call!(g.finance.record_grant(pb::RecordGrantRequest {
+            centre_id: g.centre(&centre)?,
+            kind: grant.kind.unwrap_or_default(),
+            granting_body: grant.granting_body.unwrap_or_default(),
+            purpose: grant.purpose.unwrap_or_default(),
+            amount_minor: grant.amount_minor.unwrap_or_default(),
+            currency: grant.currency.unwrap_or_default(),
+            received_on: grant.received_on.unwrap_or_default(),
+        }))
+    }
+
+    get "/v1/centres/{centre_id}/finance/donations" => list_donations(g, centre; query q: ReceiptYear) -> 200 DonationList {
+        call!(g.finance.list_donations(pb::ListDonationsRequest {
+            centre_id: g.centre(&centre)?,
+            receipt_year: q.receipt_year.unwrap_or_default(),
+            page_size: q.page_size.unwrap_or(0),
+            page_token: q.page_token.unwrap_or_default(),
+        }))
+    }
+
+    /// Records a donation and issues its receipt number.
+    post "/v1/centres/{centre_id}/finance/donations" => record_donation(g, centre; body d: NewDonation) -> 201 Donation {
+        call!(g.finance.record_donation(pb::RecordDonationRequest {
+            centre_id: g.centre(&centre)?,
+            anonymous: d.anonymous,
+            donor_name: d.donor_name.unwrap_or_default(),
+            donor_resident_id: d.donor_resident_id.unwrap_or_default(),
+            amount_minor: d.amount_minor.unwrap_or_default(),
+            currency: d.currency.unwrap_or_default(),
+            purpose: d.purpose.unwrap_or_default(),
+            received_on: d.received_on.unwrap_or_default(),
+            method: d.method.unwrap_or_default(),
+        }))
+    }
+
+    post "/v1/centres/{centre_id}/finance/partnership-income"
+        => record_partnership_income(g, centre; body p: NewPartnershipIncome) -> 201 PartnershipIncome {
+        call!(g.finance.record_partnership_income(pb::RecordPartnershipIncomeRequest {
+            centre_id: g.centre(&centre)?,
+            partner_id: p.partner_id.unwrap_or_default(),
+            description: p.description.unwrap_or_default(),
+            amount_minor: p.amount_minor.unwrap_or_default(),
+            currency: p.currency.unwrap_or_default(),
+            received_on: p.received_on.unwrap_or_default(),
+        }))
+    }
+
+    post "/v1/centres/{centre_id}/finance/expenses" => record_expense(g, centre; body e: NewExpense) -> 201 JournalEntry {
+        call!(g.finance.record_expense(pb::RecordExpenseRequest {
+            centre_id: g.centre(&centre)?,
+            category: e.category.unwrap_or_default(),
+            amount_minor: e.amount_minor.unwrap_or_default(),
+            currency: e.currency.unwrap_or_default(),
+            description: e.description.unwrap_or_default(),
+            spent_on: e.spent_on.unwrap_or_default(),
+            paid_from: e.paid_from.unwrap_or_default(),
+        }))
+    }
+
+    get "/v1/centres/{centre_id}/finance/trial-balance" => trial_balance(g, centre; query q: AsOf) -> 200 TrialBalance {
+        let as_of = q.as_of.unwrap_or_default();
+        call!(g.finance.get_trial_balance(pb::GetTrialBalanceRequest { centre_id: g.centre(&centre)?, as_of }))
+    }
+
+    get "/v1/centres/{centre_id}/finance/self-sufficiency"
+        => self_sufficiency(g, centre; query range: MonthRange) -> 200 SelfSufficiency {
+        call!(g.finance.get_self_sufficiency(pb::GetSelfSufficiencyRequest {
+            centre_id: g.centre(&centre)?,
+            from: range.from.unwrap_or_default(),
+            to: range.to.unwrap_or_default(),
+        }))
+    }
+
+    /// Income by source, expenditure by category and budget execution for a span of months.
+    get "/v1/centres/{centre_id}/finance/transparency"
+        => transparency_report(g, centre; query range: MonthRange) -> 200 TransparencyReport {
+        transparency(&g, &centre, range).await?
+    }
+
+    /// Every change made in the centre's finance, newest first.
+    get "/v1/centres/{centre_id}/finance/audit-trail" => audit_trail(g, centre; query q: Limit) -> 200 AuditTrail {
+        call!(g.finance.list_audit_trail(pb::ListAuditTrailRequest {
+            centre_id: g.centre(&centre)?,
+            limit: q.limit.unwrap_or_default(),
+            page_size: q.page_size.unwrap_or(0),
+            page_token: q.page_token.unwrap_or_default(),
+        }))
+    }
 }
 
 /// Self-sufficiency of every centre the caller sees, and their total.
 #[utoipa::path(get, path = "/v1/finance/self-sufficiency", tag = "finance",
-    params(MonthRange),
-    responses((status = 200, body = DistrictSelfSufficiency)),
-    security(("bearer" = [])))]
+    params(MonthRange), responses((status = 200, body = DistrictSelfSufficiency)))]
 pub async fn district_self_sufficiency(
-    State(state): State<AppState>,
-    auth: Authenticated,
+    g: Grpc,
     Query(range): Query<MonthRange>,
-) -> Result<Json<DistrictSelfSufficiency>, Problem> {
+) -> Reply<DistrictSelfSufficiency> {
     let request = pb::GetDistrictSelfSufficiencyRequest {
         from: range.from.unwrap_or_default(),
         to: range.to.unwrap_or_default(),
     };
-    let reply = state
-        .finance
-        .clone()
-        .get_district_self_sufficiency(auth.grpc(request))
-        .await?
-        .into_inner();
-    Ok(Json(DistrictSelfSufficiency {
-        centres: reply.centres.into_iter().map(Into::into).collect(),
-        total: reply.total.map(Into::into),
-    }))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AmountBy {
-    pub key: String,
-    pub amount_minor: i64,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct TransparencyReport {
-    pub centre_id: String,
-    pub from: String,
-    pub to: String,
-    pub currency: String,
-    pub income_by_source: Vec<AmountBy>,
-    pub expenditure_by_category: Vec<AmountBy>,
-    pub income_total_minor: i64,
-    pub expenditure_total_minor: i64,
-    pub budget_execution: Option<BudgetReport>,
-    pub self_sufficiency: Option<SelfSufficiency>,
-}
-
-impl From<pb::TransparencyReport> for TransparencyReport {
-    fn from(r: pb::TransparencyReport) -> Self {
-        let amounts = |list: Vec<pb::AmountBy>| {
-            list.into_iter()
-                .map(|a| AmountBy {
-                    key: a.key,
-                    amount_minor: a.amount_minor,
-                })
-                .collect()
-        };
-        TransparencyReport {
-            centre_id: r.centre_id,
-            from: r.from,
-            to: r.to,
-            currency: r.currency,
-            income_by_source: amounts(r.income_by_source),
-            expenditure_by_category: amounts(r.expenditure_by_category),
-            income_total_minor: r.income_total_minor,
-            expenditure_total_minor: r.expenditure_total_minor,
-            budget_execution: r.budget_execution.map(Into::into),
-            self_sufficiency: r.self_sufficiency.map(Into::into),
-        }
-    }
+    Ok(Json(
+        call!(g.finance.get_district_self_sufficiency(request)).into(),
+    ))
 }
 
 async fn transparency(
-    state: &AppState,
-    auth: &Authenticated,
-    centre_id: &str,
+    g: &Grpc,
+    centre: &str,
     range: MonthRange,
-) -> Result<TransparencyReport, Problem> {
-    let centre = auth.centre(centre_id)?;
+) -> Result<pb::TransparencyReport, Problem> {
     let request = pb::GetTransparencyReportRequest {
-        centre_id: centre.to_string(),
+        centre_id: g.centre(centre)?,
         from: range.from.unwrap_or_default(),
         to: range.to.unwrap_or_default(),
     };
-    let reply = state
-        .finance
-        .clone()
-        .get_transparency_report(auth.grpc(request))
-        .await?;
-    Ok(reply.into_inner().into())
-}
-
-/// Income by source, expenditure by category and budget execution for a span of months.
-#[utoipa::path(get, path = "/v1/centres/{centre_id}/finance/transparency", tag = "finance",
-    params(("centre_id" = String, Path), MonthRange),
-    responses((status = 200, body = TransparencyReport)),
-    security(("bearer" = [])))]
-pub async fn transparency_report(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path(centre_id): Path<String>,
-    Query(range): Query<MonthRange>,
-) -> Result<Json<TransparencyReport>, Problem> {
-    Ok(Json(transparency(&state, &auth, &centre_id, range).await?))
+    Ok(call!(g.finance.get_transparency_report(request)))
 }
 
 /// The same report as CSV: `section,item,amount_minor,budget_minor,currency`.
 #[utoipa::path(get, path = "/v1/centres/{centre_id}/finance/transparency.csv", tag = "finance",
-    params(("centre_id" = String, Path), MonthRange),
-    responses((status = 200, content_type = "text/csv", body = String)),
-    security(("bearer" = [])))]
+    params(MonthRange), responses((status = 200, content_type = "text/csv", body = String)))]
 pub async fn transparency_csv(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path(centre_id): Path<String>,
+    g: Grpc,
+    Path(centre): Path<String>,
     Query(range): Query<MonthRange>,
 ) -> Result<Response, Problem> {
-    let report = transparency(&state, &auth, &centre_id, range).await?;
+    let report: TransparencyReport = transparency(&g, &centre, range).await?.into();
     let filename = format!("transparency-{}-{}.csv", report.from, report.to);
+    let disposition = format!("attachment; filename=\"{filename}\"");
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
+            (header::CONTENT_DISPOSITION, disposition),
         ],
         csv(&report),
     )
@@ -1161,66 +698,4 @@ pub fn csv(report: &TransparencyReport) -> String {
         ));
     }
     out
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AuditRecord {
-    pub seq: i64,
-    pub at: Option<String>,
-    pub actor: String,
-    pub action: String,
-    pub subject: String,
-    /// JSON text; never personal data.
-    pub details: String,
-    pub trace_id: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AuditTrail {
-    pub records: Vec<AuditRecord>,
-    /// Pass as `page_token` for the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_page_token: Option<String>,
-}
-
-/// Every change made in the centre's finance, newest first.
-#[utoipa::path(get, path = "/v1/centres/{centre_id}/finance/audit-trail", tag = "finance",
-    params(("centre_id" = String, Path), Limit),
-    responses((status = 200, body = AuditTrail)),
-    security(("bearer" = [])))]
-pub async fn audit_trail(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path(centre_id): Path<String>,
-    Query(query): Query<Limit>,
-) -> Result<Json<AuditTrail>, Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let request = pb::ListAuditTrailRequest {
-        centre_id: centre.to_string(),
-        limit: query.limit.unwrap_or_default(),
-        page_size: query.page_size.unwrap_or(0),
-        page_token: query.page_token.unwrap_or_default(),
-    };
-    let reply = state
-        .finance
-        .clone()
-        .list_audit_trail(auth.grpc(request))
-        .await?
-        .into_inner();
-    Ok(Json(AuditTrail {
-        records: reply
-            .records
-            .into_iter()
-            .map(|r| AuditRecord {
-                seq: r.seq,
-                at: time(r.at),
-                actor: r.actor,
-                action: r.action,
-                subject: r.subject,
-                details: r.details,
-                trace_id: r.trace_id,
-            })
-            .collect(),
-        next_page_token: Some(reply.next_page_token).filter(|t| !t.is_empty()),
-    }))
 }

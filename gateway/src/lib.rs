@@ -9,11 +9,12 @@ pub mod console;
 pub mod evaluation;
 pub mod export;
 pub mod finance;
+pub mod json;
 pub mod limits;
 pub mod merge_patch;
 pub mod partners;
 pub mod problem;
-pub mod routes;
+pub mod registry;
 pub mod volunteers;
 
 use std::time::Instant;
@@ -23,7 +24,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use linli_platform::CancellationToken;
 use linli_platform::auth::TokenKeys;
 use linli_platform::grpc::Link;
@@ -72,7 +73,10 @@ pub struct AppState {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Linli", description = "The community service centres of a district: residents, services, volunteers, money and evaluation."),
-    paths(routes::list_centres, routes::create_centre, routes::update_centre, routes::create_resident, routes::get_resident, routes::list_residents, routes::import_residents, routes::erase_resident, routes::record_consent, routes::get_consents, routes::set_resident_status, routes::export_resident, routes::update_resident, routes::patch_resident, routes::patch_centre, openapi_document, docs_page),
+    paths(registry::list_centres, registry::create_centre, registry::update_centre, registry::create_resident,
+        registry::get_resident, registry::list_residents, registry::import_residents, registry::erase_resident,
+        registry::record_consent, registry::get_consents, registry::set_resident_status, registry::export_resident,
+        registry::update_resident, registry::patch_resident, registry::patch_centre, openapi_document, docs_page),
     components(schemas(problem::Problem, problem::FieldError)),
     modifiers(&BearerScheme),
     tags((name = "registry", description = "Centres and residents"), (name = "api", description = "This document and its page"))
@@ -128,6 +132,7 @@ impl utoipa::Modify for CommonErrors {
         };
         for (path, item) in openapi.paths.paths.iter_mut() {
             let secured = path.starts_with("/v1/");
+            path_parameters(path, item);
             if let Some(create) = item.post.as_mut().filter(|_| secured) {
                 idempotency_key(create);
             }
@@ -193,6 +198,48 @@ impl utoipa::Modify for CommonErrors {
     }
 }
 
+/// Declares each `{placeholder}` of the path as a required text path parameter, in the
+/// template's order and before the rest, where the route's attribute does not declare it
+/// with more to say (a type, a description): the path is the one place that names them.
+fn path_parameters(path: &str, item: &mut utoipa::openapi::PathItem) {
+    use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{ObjectBuilder, Required, Type};
+
+    let names: Vec<&str> = path
+        .split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+        .collect();
+    let operations = [
+        item.get.as_mut(),
+        item.put.as_mut(),
+        item.post.as_mut(),
+        item.delete.as_mut(),
+        item.patch.as_mut(),
+    ];
+    for operation in operations.into_iter().flatten() {
+        let mut rest = operation.parameters.take().unwrap_or_default();
+        let mut parameters: Vec<Parameter> = names
+            .iter()
+            .map(|name| {
+                let declared = rest
+                    .iter()
+                    .position(|p| p.name == *name && matches!(p.parameter_in, ParameterIn::Path));
+                declared.map(|at| rest.remove(at)).unwrap_or_else(|| {
+                    ParameterBuilder::new()
+                        .name(*name)
+                        .parameter_in(ParameterIn::Path)
+                        .required(Required::True)
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                        .build()
+                })
+            })
+            .collect();
+        parameters.append(&mut rest);
+        operation.parameters = Some(parameters).filter(|p| !p.is_empty());
+    }
+}
+
 /// Declares the `Idempotency-Key` header on a create (an operation named like the services'
 /// create-like calls, `create_…`, `record_…`, `register_…`, `post_…`, `log_…`, `submit_…`,
 /// `add_…`): the gateway forwards it and the service answers a retry as the first time.
@@ -243,7 +290,7 @@ impl utoipa::Modify for BearerScheme {
 }
 
 /// Largest spreadsheet import, in bytes; the registry accepts the same.
-const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
+pub(crate) const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
 
 /// The gateway's routes and layers.
 pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router> {
@@ -259,44 +306,7 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
     let request_id = HeaderName::from_static("x-request-id");
     let limiter = limits::Limiter::new(config.limits.clone(), state.keys.clone());
     Ok(Router::new()
-        .route(
-            "/v1/centres",
-            get(routes::list_centres).post(routes::create_centre),
-        )
-        .route(
-            "/v1/centres/{centre_id}",
-            axum::routing::put(routes::update_centre).patch(routes::patch_centre),
-        )
-        .route(
-            "/v1/centres/{centre_id}/residents",
-            get(routes::list_residents).post(routes::create_resident),
-        )
-        .route(
-            "/v1/centres/{centre_id}/residents/{resident_id}",
-            get(routes::get_resident)
-                .put(routes::update_resident)
-                .patch(routes::patch_resident),
-        )
-        .route(
-            "/v1/centres/{centre_id}/residents/imports",
-            post(routes::import_residents).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
-        )
-        .route(
-            "/v1/centres/{centre_id}/residents/{resident_id}/erasure",
-            post(routes::erase_resident),
-        )
-        .route(
-            "/v1/centres/{centre_id}/residents/{resident_id}/consents",
-            get(routes::get_consents).post(routes::record_consent),
-        )
-        .route(
-            "/v1/centres/{centre_id}/residents/{resident_id}/status",
-            post(routes::set_resident_status),
-        )
-        .route(
-            "/v1/centres/{centre_id}/residents/{resident_id}/export",
-            get(routes::export_resident),
-        )
+        .merge(registry::routes())
         .merge(bookings::routes())
         .merge(evaluation::routes())
         .merge(finance::routes())

@@ -1,70 +1,30 @@
-//! The HTTP routes: JSON in, a gRPC call to the owning service, JSON out. No business
-//! rules here; the services decide, the gateway translates.
+//! The registry's routes: centres, residents (registration, search, imports, corrections,
+//! status, erasure, the resident's copy) and consents. JSON in, a gRPC call to the
+//! registry, JSON out; no business rules here.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
-use chrono::{DateTime, SecondsFormat};
 use linli_proto::registry::v1 as registry;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::AppState;
-use crate::auth::Authenticated;
+use crate::json::{ApiJson, Grpc, Reply, micros};
 use crate::merge_patch::MergePatch;
 use crate::problem::Problem;
+use crate::{call, forward, reply};
 
-/// A JSON body whose rejections are problem documents.
-pub struct ApiJson<T>(pub T);
-
-impl<T, S> FromRequest<S> for ApiJson<T>
-where
-    Json<T>: FromRequest<S, Rejection = JsonRejection>,
-    S: Send + Sync,
-{
-    type Rejection = Problem;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(request, state).await {
-            Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => {
-                let detail = match &rejection {
-                    JsonRejection::JsonSyntaxError(_) => {
-                        format!("malformed JSON: {}", rejection.body_text())
-                    }
-                    _ => rejection.body_text(),
-                };
-                Err(Problem::new(rejection.status(), detail))
-            }
-        }
-    }
-}
-
-/// A centre of the district.
-#[derive(Serialize, ToSchema)]
-pub struct Centre {
-    pub id: String,
-    pub code: String,
-    pub name: String,
-    pub address: String,
-    /// IANA time zone.
-    pub time_zone: String,
-    pub opening_hours: String,
-    pub contact_phone: String,
-}
-
-impl From<registry::Centre> for Centre {
-    fn from(c: registry::Centre) -> Self {
-        Centre {
-            id: c.id,
-            code: c.code,
-            name: c.name,
-            address: c.address,
-            time_zone: c.time_zone,
-            opening_hours: c.opening_hours,
-            contact_phone: c.contact_phone,
-        }
+reply! {
+    /// A centre of the district.
+    pub struct Centre from registry::Centre as c {
+        pub id: String,
+        pub code: String,
+        pub name: String,
+        pub address: String,
+        /// IANA time zone.
+        pub time_zone: String,
+        pub opening_hours: String,
+        pub contact_phone: String,
     }
 }
 
@@ -95,31 +55,6 @@ impl From<CentreDetails> for registry::CentreDetails {
     }
 }
 
-/// Adds a centre to the district (district admins).
-#[utoipa::path(post, path = "/v1/centres", tag = "registry",
-    request_body = CentreDetails,
-    responses(
-        (status = 201, body = Centre),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "The code is taken")),
-    security(("bearer" = [])))]
-pub async fn create_centre(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    ApiJson(body): ApiJson<CentreDetails>,
-) -> Result<(StatusCode, Json<Centre>), Problem> {
-    let request = registry::CreateCentreRequest {
-        centre: Some(body.into()),
-    };
-    let reply = state
-        .registry
-        .clone()
-        .create_centre(auth.grpc(request))
-        .await?;
-    Ok((StatusCode::CREATED, Json(reply.into_inner().into())))
-}
-
 /// The members of [`CentreDetails`]: what a correction of a centre can change.
 const CENTRE_FIELDS: [&str; 6] = [
     "code",
@@ -130,77 +65,8 @@ const CENTRE_FIELDS: [&str; 6] = [
     "contact_phone",
 ];
 
-/// Corrects a centre's details (district admins): the members sent replace their fields
-/// (null or empty clears one) and the members left out keep theirs; the code never
-/// changes.
-#[utoipa::path(put, path = "/v1/centres/{centre_id}", tag = "registry",
-    params(("centre_id" = String, Path)),
-    request_body = CentreDetails,
-    responses(
-        (status = 200, body = Centre),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn update_centre(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path(centre_id): Path<String>,
-    ApiJson(body): ApiJson<serde_json::Map<String, serde_json::Value>>,
-) -> Result<Json<Centre>, Problem> {
-    let body = MergePatch(body);
-    let mask = body.mask_of(&CENTRE_FIELDS);
-    correct_centre(state, auth, &centre_id, body, mask).await
-}
-
-/// Corrects only the fields sent (JSON Merge Patch, RFC 7396): a member set to null clears
-/// its field, an absent member keeps it; the code never changes (district admins).
-#[utoipa::path(patch, path = "/v1/centres/{centre_id}", tag = "registry",
-    params(("centre_id" = String, Path)),
-    request_body(content = CentreDetails, content_type = "application/merge-patch+json"),
-    responses(
-        (status = 200, body = Centre),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json", description = "Not sent as application/merge-patch+json")),
-    security(("bearer" = [])))]
-pub async fn patch_centre(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path(centre_id): Path<String>,
-    patch: MergePatch,
-) -> Result<Json<Centre>, Problem> {
-    patch.check(&CENTRE_FIELDS)?;
-    let mask = patch.mask();
-    correct_centre(state, auth, &centre_id, patch, mask).await
-}
-
-async fn correct_centre(
-    state: AppState,
-    auth: Authenticated,
-    centre_id: &str,
-    body: MergePatch,
-    mask: prost_types::FieldMask,
-) -> Result<Json<Centre>, Problem> {
-    let centre = auth.centre(centre_id)?;
-    let details: CentreDetails = body.into_body()?;
-    let request = registry::UpdateCentreRequest {
-        id: centre.to_string(),
-        centre: Some(details.into()),
-        update_mask: Some(mask),
-    };
-    let reply = state
-        .registry
-        .clone()
-        .update_centre(auth.grpc(request))
-        .await?;
-    Ok(Json(reply.into_inner().into()))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct CentreList {
-    pub centres: Vec<Centre>,
+reply! {
+    pub struct CentreList from registry::ListCentresResponse as r { pub centres: Vec<Centre> }
 }
 
 /// A registration as the front desk writes it.
@@ -246,13 +112,15 @@ pub struct Registration {
     pub confirm_not_duplicate: bool,
 }
 
-/// A directory entry.
-#[derive(Deserialize, Serialize, ToSchema)]
-pub struct Skill {
-    /// `profession`, `skill` or `hobby`.
-    pub kind: String,
-    #[schema(example = "医生")]
-    pub name: String,
+reply! {
+    /// A directory entry.
+    #[derive(Deserialize)]
+    pub struct Skill from registry::Skill as s {
+        /// `profession`, `skill` or `hobby`.
+        pub kind: String,
+        #[schema(example = "医生")]
+        pub name: String,
+    }
 }
 
 impl NewResident {
@@ -288,34 +156,44 @@ impl NewResident {
     }
 }
 
-/// A registered resident. The phone number is masked unless the caller's role needs it.
-#[derive(Serialize, ToSchema)]
-pub struct Resident {
-    pub id: String,
-    pub centre_id: String,
-    pub name: String,
-    pub gender: String,
-    pub date_of_birth: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    /// Masked (110105********002X) unless read with a purpose by a role that may see it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub national_id: Option<String>,
-    /// RFC 3339, UTC.
-    pub registered_at: String,
-    /// `active`, `moved_out` or `deceased`.
-    pub status: String,
-    /// The day the status took effect.
-    pub status_since: String,
-    pub building: String,
-    pub unit: String,
-    pub room: String,
-    /// Recorded and age-derived categories.
-    pub categories: Vec<String>,
-    pub skills: Vec<Skill>,
-    /// Present only for care roles (centre manager, coordinator).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub health_note: Option<String>,
+fn gender(number: i32) -> String {
+    match registry::Gender::try_from(number) {
+        Ok(registry::Gender::Male) => "male",
+        Ok(registry::Gender::Female) => "female",
+        _ => "unspecified",
+    }
+    .into()
+}
+
+reply! {
+    /// A registered resident. The phone number is masked unless the caller's role needs it.
+    pub struct Resident from registry::Resident as r {
+        pub id: String,
+        pub centre_id: String,
+        pub name: String,
+        pub gender: String = gender(r.gender),
+        pub date_of_birth: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub phone: Option<String>,
+        /// Masked (110105********002X) unless read with a purpose by a role that may see it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub national_id: Option<String>,
+        /// RFC 3339, UTC.
+        pub registered_at: String = micros(r.registered_at).unwrap_or_default(),
+        /// `active`, `moved_out` or `deceased`.
+        pub status: String,
+        /// The day the status took effect.
+        pub status_since: String,
+        pub building: String,
+        pub unit: String,
+        pub room: String,
+        /// Recorded and age-derived categories.
+        pub categories: Vec<String>,
+        pub skills: Vec<Skill>,
+        /// Present only for care roles (centre manager, coordinator).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub health_note: Option<String>,
+    }
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -326,12 +204,13 @@ pub struct RevealQuery {
     pub national_id_purpose: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct ResidentPage {
-    pub residents: Vec<Resident>,
-    /// Pass as `page_token` for the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_page_token: Option<String>,
+reply! {
+    pub struct ResidentPage from registry::ListResidentsResponse as r {
+        pub residents: Vec<Resident>,
+        /// Pass as `page_token` for the next page; absent on the last page.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub next_page_token: Option<String>,
+    }
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -364,273 +243,31 @@ pub struct ImportQuery {
     pub map: Option<String>,
 }
 
-/// One row an import refused.
-#[derive(Serialize, ToSchema)]
-pub struct RowError {
-    /// The row's line in the sheet; the heading row is 1.
-    pub row: u32,
-    pub field: String,
-    pub reason: String,
-}
-
-/// What an import did with every row.
-#[derive(Serialize, ToSchema)]
-pub struct ImportReport {
-    pub rows: u32,
-    pub imported: u32,
-    /// Rows skipped because the resident is already registered.
-    pub already_registered: Vec<u32>,
-    pub errors: Vec<RowError>,
-}
-
-fn resident(r: registry::Resident) -> Resident {
-    let gender = match registry::Gender::try_from(r.gender) {
-        Ok(registry::Gender::Male) => "male",
-        Ok(registry::Gender::Female) => "female",
-        _ => "unspecified",
-    };
-    Resident {
-        id: r.id,
-        centre_id: r.centre_id,
-        name: r.name,
-        gender: gender.into(),
-        date_of_birth: r.date_of_birth,
-        phone: r.phone,
-        national_id: r.national_id,
-        status: r.status,
-        status_since: r.status_since,
-        building: r.building,
-        unit: r.unit,
-        room: r.room,
-        categories: r.categories,
-        skills: r
-            .skills
-            .into_iter()
-            .map(|s| Skill {
-                kind: s.kind,
-                name: s.name,
-            })
-            .collect(),
-        health_note: r.health_note,
-        registered_at: r
-            .registered_at
-            .and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
-            .map(|t| t.to_rfc3339_opts(SecondsFormat::Micros, true))
-            .unwrap_or_default(),
+reply! {
+    /// One row an import refused.
+    pub struct RowError from registry::RowError as e {
+        /// The row's line in the sheet; the heading row is 1.
+        pub row: u32,
+        pub field: String,
+        pub reason: String,
     }
 }
 
-/// The centres the caller may see.
-#[utoipa::path(get, path = "/v1/centres", tag = "registry",
-    responses((status = 200, body = CentreList), (status = 401, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn list_centres(
-    State(state): State<AppState>,
-    auth: Authenticated,
-) -> Result<Json<CentreList>, Problem> {
-    let reply = state
-        .registry
-        .clone()
-        .list_centres(auth.grpc(registry::ListCentresRequest {}))
-        .await?;
-    let centres = reply
-        .into_inner()
-        .centres
-        .into_iter()
-        .map(Centre::from)
-        .collect();
-    Ok(Json(CentreList { centres }))
-}
-
-/// Registers a resident at a centre.
-#[utoipa::path(post, path = "/v1/centres/{centre_id}/residents", tag = "registry",
-    params(("centre_id" = String, Path, description = "The centre's id")),
-    request_body = Registration,
-    responses(
-        (status = 201, body = Resident),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "A field is missing or invalid"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "The national ID is already registered; or a resident of the centre has the same name, date of birth and phone (code `resident_probably_registered`, its id in params.resident_id): send confirm_not_duplicate to register this person anyway"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn create_resident(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path(centre_id): Path<String>,
-    ApiJson(body): ApiJson<Registration>,
-) -> Result<(StatusCode, Json<Resident>), Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let request = registry::CreateResidentRequest {
-        confirm_not_duplicate: body.confirm_not_duplicate,
-        ..body.resident.into_request(centre)
-    };
-    let reply = state
-        .registry
-        .clone()
-        .create_resident(auth.grpc(request))
-        .await?;
-    Ok((StatusCode::CREATED, Json(resident(reply.into_inner()))))
-}
-
-/// One resident of a centre.
-#[utoipa::path(get, path = "/v1/centres/{centre_id}/residents/{resident_id}", tag = "registry",
-    params(("centre_id" = String, Path), ("resident_id" = String, Path), RevealQuery),
-    responses(
-        (status = 200, body = Resident),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn get_resident(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path((centre_id, resident_id)): Path<(String, String)>,
-    Query(reveal): Query<RevealQuery>,
-) -> Result<Json<Resident>, Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let request = registry::GetResidentRequest {
-        centre_id: centre.to_string(),
-        id: resident_id,
-        national_id_purpose: reveal.national_id_purpose.unwrap_or_default(),
-    };
-    let reply = state
-        .registry
-        .clone()
-        .get_resident(auth.grpc(request))
-        .await?;
-    Ok(Json(resident(reply.into_inner())))
-}
-
-/// A centre's residents, newest registration first.
-#[utoipa::path(get, path = "/v1/centres/{centre_id}/residents", tag = "registry",
-    params(("centre_id" = String, Path), PageQuery),
-    responses(
-        (status = 200, body = ResidentPage),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn list_residents(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path(centre_id): Path<String>,
-    Query(page): Query<PageQuery>,
-) -> Result<Json<ResidentPage>, Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let request = registry::ListResidentsRequest {
-        centre_id: centre.to_string(),
-        page_size: page.page_size.unwrap_or(0),
-        page_token: page.page_token.unwrap_or_default(),
-        q: page.q.unwrap_or_default(),
-        min_age: page.min_age,
-        max_age: page.max_age,
-        category: page.category.unwrap_or_default(),
-        building: page.building.unwrap_or_default(),
-        status: page.status.unwrap_or_default(),
-        skill: page.skill.unwrap_or_default(),
-    };
-    let reply = state
-        .registry
-        .clone()
-        .list_residents(auth.grpc(request))
-        .await?
-        .into_inner();
-    Ok(Json(ResidentPage {
-        residents: reply.residents.into_iter().map(resident).collect(),
-        next_page_token: Some(reply.next_page_token).filter(|t| !t.is_empty()),
-    }))
-}
-
-/// Registers the residents of a spreadsheet (CSV in UTF-8 or GBK, as the body).
-#[utoipa::path(post, path = "/v1/centres/{centre_id}/residents/imports", tag = "registry",
-    params(("centre_id" = String, Path), ImportQuery),
-    request_body(content = String, content_type = "text/csv"),
-    responses(
-        (status = 200, body = ImportReport, description = "Good rows imported; every bad row reported"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn import_residents(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path(centre_id): Path<String>,
-    Query(query): Query<ImportQuery>,
-    file: axum::body::Bytes,
-) -> Result<Json<ImportReport>, Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let mut mapping = std::collections::HashMap::new();
-    for pair in query
-        .map
-        .as_deref()
-        .unwrap_or_default()
-        .split(',')
-        .filter(|p| !p.trim().is_empty())
-    {
-        let (field, heading) = pair.split_once(':').ok_or_else(|| {
-            Problem::invalid_field("map", "must be field:heading pairs separated by commas")
-        })?;
-        mapping.insert(field.trim().to_owned(), heading.trim().to_owned());
+reply! {
+    /// What an import did with every row.
+    pub struct ImportReport from registry::ImportResidentsReport as r {
+        pub rows: u32,
+        pub imported: u32,
+        /// Rows skipped because the resident is already registered.
+        pub already_registered: Vec<u32>,
+        pub errors: Vec<RowError>,
     }
-    let request = registry::ImportResidentsRequest {
-        centre_id: centre.to_string(),
-        file: file.to_vec(),
-        encoding: query.encoding.unwrap_or_default(),
-        mapping,
-    };
-    let deadline = std::time::Duration::from_secs(300);
-    let report = state
-        .registry
-        .clone()
-        .import_residents(auth.grpc_within(request, deadline))
-        .await?
-        .into_inner();
-    Ok(Json(ImportReport {
-        rows: report.rows,
-        imported: report.imported,
-        already_registered: report.already_registered,
-        errors: report
-            .errors
-            .into_iter()
-            .map(|e| RowError {
-                row: e.row,
-                field: e.field,
-                reason: e.reason,
-            })
-            .collect(),
-    }))
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct Erasure {
     /// Why, for the record.
     pub reason: Option<String>,
-}
-
-/// Erases a resident's personal data for good; every service erases its copy.
-#[utoipa::path(post, path = "/v1/centres/{centre_id}/residents/{resident_id}/erasure", tag = "registry",
-    params(("centre_id" = String, Path), ("resident_id" = String, Path)),
-    request_body = Erasure,
-    responses(
-        (status = 204, description = "Erased"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json", description = "No such resident, or already erased")),
-    security(("bearer" = [])))]
-pub async fn erase_resident(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path((centre_id, resident_id)): Path<(String, String)>,
-    ApiJson(body): ApiJson<Erasure>,
-) -> Result<StatusCode, Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let request = registry::EraseResidentRequest {
-        centre_id: centre.to_string(),
-        id: resident_id,
-        reason: body.reason.unwrap_or_default(),
-    };
-    state
-        .registry
-        .clone()
-        .erase_resident(auth.grpc(request))
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A consent given or withdrawn.
@@ -645,103 +282,24 @@ pub struct ConsentChange {
     pub guardian_id: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct Consent {
-    pub purpose: String,
-    pub granted: bool,
-    pub source: String,
-    pub recorded_at: String,
-    pub recorded_by: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub guardian_id: Option<String>,
-}
-
-/// A resident's current consent per purpose; a purpose not listed is not granted.
-#[derive(Serialize, ToSchema)]
-pub struct Consents {
-    pub resident_id: String,
-    pub consents: Vec<Consent>,
-}
-
-fn consents(reply: registry::Consents) -> Consents {
-    Consents {
-        resident_id: reply.resident_id,
-        consents: reply
-            .consents
-            .into_iter()
-            .map(|c| Consent {
-                purpose: c.purpose,
-                granted: c.granted,
-                source: c.source,
-                recorded_at: c
-                    .recorded_at
-                    .and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
-                    .map(|t| t.to_rfc3339_opts(SecondsFormat::Micros, true))
-                    .unwrap_or_default(),
-                recorded_by: c.recorded_by,
-                guardian_id: Some(c.guardian_id).filter(|g| !g.is_empty()),
-            })
-            .collect(),
+reply! {
+    pub struct Consent from registry::Consent as c {
+        pub purpose: String,
+        pub granted: bool,
+        pub source: String,
+        pub recorded_at: String = micros(c.recorded_at).unwrap_or_default(),
+        pub recorded_by: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub guardian_id: Option<String>,
     }
 }
 
-/// Records a consent or its withdrawal (which takes effect at once).
-#[utoipa::path(post, path = "/v1/centres/{centre_id}/residents/{resident_id}/consents", tag = "registry",
-    params(("centre_id" = String, Path), ("resident_id" = String, Path)),
-    request_body = ConsentChange,
-    responses(
-        (status = 200, body = Consents),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "e.g. a child under 14 without a guardian"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn record_consent(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path((centre_id, resident_id)): Path<(String, String)>,
-    ApiJson(body): ApiJson<ConsentChange>,
-) -> Result<Json<Consents>, Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let granted = body
-        .granted
-        .ok_or_else(|| Problem::invalid_field("granted", "is required (true or false)"))?;
-    let request = registry::RecordConsentRequest {
-        centre_id: centre.to_string(),
-        resident_id,
-        purpose: body.purpose.unwrap_or_default(),
-        granted,
-        source: body.source.unwrap_or_default(),
-        guardian_id: body.guardian_id.unwrap_or_default(),
-    };
-    let reply = state
-        .registry
-        .clone()
-        .record_consent(auth.grpc(request))
-        .await?;
-    Ok(Json(consents(reply.into_inner())))
-}
-
-/// A resident's current consents.
-#[utoipa::path(get, path = "/v1/centres/{centre_id}/residents/{resident_id}/consents", tag = "registry",
-    params(("centre_id" = String, Path), ("resident_id" = String, Path)),
-    responses((status = 200, body = Consents), (status = 404, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn get_consents(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path((centre_id, resident_id)): Path<(String, String)>,
-) -> Result<Json<Consents>, Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let request = registry::GetConsentsRequest {
-        centre_id: centre.to_string(),
-        resident_id,
-    };
-    let reply = state
-        .registry
-        .clone()
-        .get_consents(auth.grpc(request))
-        .await?;
-    Ok(Json(consents(reply.into_inner())))
+reply! {
+    /// A resident's current consent per purpose; a purpose not listed is not granted.
+    pub struct Consents from registry::Consents as r {
+        pub resident_id: String,
+        pub consents: Vec<Consent>,
+    }
 }
 
 /// A change of a resident's status.
@@ -753,81 +311,11 @@ pub struct StatusChange {
     pub since: Option<String>,
 }
 
-/// Records a move out, a death or a return.
-#[utoipa::path(post, path = "/v1/centres/{centre_id}/residents/{resident_id}/status", tag = "registry",
-    params(("centre_id" = String, Path), ("resident_id" = String, Path)),
-    request_body = StatusChange,
-    responses(
-        (status = 200, body = Resident),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn set_resident_status(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path((centre_id, resident_id)): Path<(String, String)>,
-    ApiJson(body): ApiJson<StatusChange>,
-) -> Result<Json<Resident>, Problem> {
-    let centre = auth.centre(&centre_id)?;
-    let request = registry::SetResidentStatusRequest {
-        centre_id: centre.to_string(),
-        id: resident_id,
-        status: body.status.unwrap_or_default(),
-        since: body.since.unwrap_or_default(),
-    };
-    let reply = state
-        .registry
-        .clone()
-        .set_resident_status(auth.grpc(request))
-        .await?;
-    Ok(Json(resident(reply.into_inner())))
-}
-
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// Why, for the access log.
     pub purpose: Option<String>,
-}
-
-/// Everything Linli holds about a resident, as one JSON document (the resident's right to
-/// a copy): the registry's part (the resident, consents, reads of their national ID) and a
-/// section from each other service: bookings with attendance, the volunteer profile with
-/// shifts and hours, donations, survey answers, follow-ups and suggestions. Every service
-/// is asked at once; when one does not answer the export fails (503) rather than leave its
-/// part out. The export is logged with its purpose.
-#[utoipa::path(get, path = "/v1/centres/{centre_id}/residents/{resident_id}/export", tag = "registry",
-    params(("centre_id" = String, Path), ("resident_id" = String, Path), ExportQuery),
-    responses(
-        (status = 200, description = "Everything held about the resident", content_type = "application/json"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "A service did not answer; no partial copy is given", body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-pub async fn export_resident(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path((centre_id, resident_id)): Path<(String, String)>,
-    Query(query): Query<ExportQuery>,
-) -> Result<axum::response::Response, Problem> {
-    use axum::response::IntoResponse as _;
-    let centre = auth.centre(&centre_id)?;
-    let purpose = query.purpose.unwrap_or_default();
-    let copy = crate::export::gather(&state, &auth, centre, &resident_id, &purpose).await?;
-    let disposition = format!("attachment; filename=\"resident-{resident_id}.json\"");
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/json".to_owned(),
-            ),
-            (axum::http::header::CONTENT_DISPOSITION, disposition),
-        ],
-        copy.document().to_string(),
-    )
-        .into_response())
 }
 
 /// The members of [`NewResident`]: what a correction of a resident can change.
@@ -845,28 +333,227 @@ const RESIDENT_FIELDS: [&str; 11] = [
     "health_note",
 ];
 
+forward! { tag = "registry";
+    /// The centres the caller may see.
+    get "/v1/centres" => list_centres(g) -> 200 CentreList {
+        call!(g.registry.list_centres(registry::ListCentresRequest {}))
+    }
+
+    /// Adds a centre to the district (district admins).
+    post "/v1/centres" => create_centre(g; body c: CentreDetails) -> 201 Centre, (409, "The code is taken") {
+        call!(g.registry.create_centre(registry::CreateCentreRequest { centre: Some(c.into()) }))
+    }
+
+    /// Registers a resident at a centre.
+    post "/v1/centres/{centre_id}/residents" params(("centre_id" = String, Path, description = "The centre's id"))
+        => create_resident(g, centre; body r: Registration) -> 201 Resident,
+        (409, "The national ID is already registered; or a resident of the centre has the same name, date of birth and phone (code `resident_probably_registered`, its id in params.resident_id): send confirm_not_duplicate to register this person anyway") {
+        let centre = g.auth.centre(&centre)?;
+        let request = registry::CreateResidentRequest {
+            confirm_not_duplicate: r.confirm_not_duplicate,
+            ..r.resident.into_request(centre)
+        };
+        call!(g.registry.create_resident(request))
+    }
+
+    /// One resident of a centre.
+    get "/v1/centres/{centre_id}/residents/{resident_id}"
+        => get_resident(g, centre, id; query reveal: RevealQuery) -> 200 Resident {
+        let national_id_purpose = reveal.national_id_purpose.unwrap_or_default();
+        let request = registry::GetResidentRequest { centre_id: g.centre(&centre)?, id, national_id_purpose };
+        call!(g.registry.get_resident(request))
+    }
+
+    /// A centre's residents, newest registration first.
+    get "/v1/centres/{centre_id}/residents" => list_residents(g, centre; query page: PageQuery) -> 200 ResidentPage {
+        call!(g.registry.list_residents(registry::ListResidentsRequest {
+            centre_id: g.centre(&centre)?,
+            page_size: page.page_size.unwrap_or(0),
+            page_token: page.page_token.unwrap_or_default(),
+            q: page.q.unwrap_or_default(),
+            min_age: page.min_age,
+            max_age: page.max_age,
+            category: page.category.unwrap_or_default(),
+            building: page.building.unwrap_or_default(),
+            status: page.status.unwrap_or_default(),
+            skill: page.skill.unwrap_or_default(),
+        }))
+    }
+
+    /// Records a consent or its withdrawal (which takes effect at once).
+    post "/v1/centres/{centre_id}/residents/{resident_id}/consents"
+        => record_consent(g, centre, resident_id; body c: ConsentChange) -> 200 Consents,
+        (400, "e.g. a child under 14 without a guardian") {
+        let centre_id = g.centre(&centre)?;
+        let granted = (c.granted)
+            .ok_or_else(|| Problem::invalid_field("granted", "is required (true or false)"))?;
+        call!(g.registry.record_consent(registry::RecordConsentRequest {
+            centre_id,
+            resident_id,
+            purpose: c.purpose.unwrap_or_default(),
+            granted,
+            source: c.source.unwrap_or_default(),
+            guardian_id: c.guardian_id.unwrap_or_default(),
+        }))
+    }
+
+    /// A resident's current consents.
+    get "/v1/centres/{centre_id}/residents/{resident_id}/consents"
+        => get_consents(g, centre, resident_id) -> 200 Consents {
+        let request = registry::GetConsentsRequest { centre_id: g.centre(&centre)?, resident_id };
+        call!(g.registry.get_consents(request))
+    }
+
+    /// Records a move out, a death or a return.
+    post "/v1/centres/{centre_id}/residents/{resident_id}/status"
+        => set_resident_status(g, centre, id; body s: StatusChange) -> 200 Resident {
+        call!(g.registry.set_resident_status(registry::SetResidentStatusRequest {
+            centre_id: g.centre(&centre)?,
+            id,
+            status: s.status.unwrap_or_default(),
+            since: s.since.unwrap_or_default(),
+        }))
+    }
+}
+
+/// Corrects a centre's details (district admins): the members sent replace their fields
+/// (null or empty clears one) and the members left out keep theirs; the code never
+/// changes.
+#[utoipa::path(put, path = "/v1/centres/{centre_id}", tag = "registry",
+    request_body = CentreDetails, responses((status = 200, body = Centre)))]
+pub async fn update_centre(
+    g: Grpc,
+    Path(centre): Path<String>,
+    ApiJson(body): ApiJson<serde_json::Map<String, serde_json::Value>>,
+) -> Reply<Centre> {
+    let body = MergePatch(body);
+    let mask = body.mask_of(&CENTRE_FIELDS);
+    correct_centre(g, &centre, body, mask).await
+}
+
+/// Corrects only the fields sent (JSON Merge Patch, RFC 7396): a member set to null clears
+/// its field, an absent member keeps it; the code never changes (district admins).
+#[utoipa::path(patch, path = "/v1/centres/{centre_id}", tag = "registry",
+    request_body(content = CentreDetails, content_type = "application/merge-patch+json"),
+    responses((status = 200, body = Centre),
+        (status = 415, body = Problem, content_type = "application/problem+json", description = "Not sent as application/merge-patch+json")))]
+pub async fn patch_centre(g: Grpc, Path(centre): Path<String>, patch: MergePatch) -> Reply<Centre> {
+    patch.check(&CENTRE_FIELDS)?;
+    let mask = patch.mask();
+    correct_centre(g, &centre, patch, mask).await
+}
+
+async fn correct_centre(
+    g: Grpc,
+    centre: &str,
+    body: MergePatch,
+    mask: prost_types::FieldMask,
+) -> Reply<Centre> {
+    let id = g.centre(centre)?;
+    let details: CentreDetails = body.into_body()?;
+    let request = registry::UpdateCentreRequest {
+        id,
+        centre: Some(details.into()),
+        update_mask: Some(mask),
+    };
+    Ok(Json(call!(g.registry.update_centre(request)).into()))
+}
+
+/// Registers the residents of a spreadsheet (CSV in UTF-8 or GBK, as the body).
+#[utoipa::path(post, path = "/v1/centres/{centre_id}/residents/imports", tag = "registry",
+    params(ImportQuery), request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportReport, description = "Good rows imported; every bad row reported")))]
+pub async fn import_residents(
+    g: Grpc,
+    Path(centre): Path<String>,
+    Query(query): Query<ImportQuery>,
+    file: axum::body::Bytes,
+) -> Reply<ImportReport> {
+    let centre_id = g.centre(&centre)?;
+    let mut mapping = std::collections::HashMap::new();
+    for pair in
+        (query.map.as_deref().unwrap_or_default().split(',')).filter(|p| !p.trim().is_empty())
+    {
+        let (field, heading) = pair.split_once(':').ok_or_else(|| {
+            Problem::invalid_field("map", "must be field:heading pairs separated by commas")
+        })?;
+        mapping.insert(field.trim().to_owned(), heading.trim().to_owned());
+    }
+    let request = registry::ImportResidentsRequest {
+        centre_id,
+        file: file.to_vec(),
+        encoding: query.encoding.unwrap_or_default(),
+        mapping,
+    };
+    let deadline = std::time::Duration::from_secs(300);
+    let request = g.auth.grpc_within(request, deadline);
+    let report = g.state.registry.clone().import_residents(request).await?;
+    Ok(Json(report.into_inner().into()))
+}
+
+/// Erases a resident's personal data for good; every service erases its copy.
+#[utoipa::path(post, path = "/v1/centres/{centre_id}/residents/{resident_id}/erasure", tag = "registry",
+    request_body = Erasure,
+    responses((status = 204, description = "Erased"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "No such resident, or already erased")))]
+pub async fn erase_resident(
+    g: Grpc,
+    Path((centre, id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<Erasure>,
+) -> Result<StatusCode, Problem> {
+    let (centre_id, reason) = (g.centre(&centre)?, body.reason.unwrap_or_default());
+    call!(g.registry.erase_resident(registry::EraseResidentRequest {
+        centre_id,
+        id,
+        reason
+    }));
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Everything Linli holds about a resident, as one JSON document (the resident's right to
+/// a copy): the registry's part (the resident, consents, reads of their national ID) and a
+/// section from each other service: bookings with attendance, the volunteer profile with
+/// shifts and hours, donations, survey answers, follow-ups and suggestions. Every service
+/// is asked at once; when one does not answer the export fails (503) rather than leave its
+/// part out. The export is logged with its purpose.
+#[utoipa::path(get, path = "/v1/centres/{centre_id}/residents/{resident_id}/export", tag = "registry",
+    params(ExportQuery),
+    responses(
+        (status = 200, description = "Everything held about the resident", content_type = "application/json"),
+        (status = 503, description = "A service did not answer; no partial copy is given", body = Problem, content_type = "application/problem+json")))]
+pub async fn export_resident(
+    g: Grpc,
+    Path((centre, resident_id)): Path<(String, String)>,
+    Query(query): Query<ExportQuery>,
+) -> Result<axum::response::Response, Problem> {
+    use axum::response::IntoResponse as _;
+    let centre = g.auth.centre(&centre)?;
+    let purpose = query.purpose.unwrap_or_default();
+    let copy = crate::export::gather(&g.state, &g.auth, centre, &resident_id, &purpose).await?;
+    let disposition = format!("attachment; filename=\"resident-{resident_id}.json\"");
+    let headers = [
+        (
+            axum::http::header::CONTENT_TYPE,
+            "application/json".to_owned(),
+        ),
+        (axum::http::header::CONTENT_DISPOSITION, disposition),
+    ];
+    Ok((headers, copy.document().to_string()).into_response())
+}
+
 /// Replaces a resident's details: every field as given. A field the caller's role does
 /// not see in full (the national ID always; the phone for roles that see it masked; the
 /// health note for roles that do not care for residents) must be sent, null to clear it:
 /// left out, the request is refused with 400 naming it rather than erasing it. To change
 /// some fields only, use PATCH.
 #[utoipa::path(put, path = "/v1/centres/{centre_id}/residents/{resident_id}", tag = "registry",
-    params(("centre_id" = String, Path), ("resident_id" = String, Path)),
-    request_body = NewResident,
-    responses(
-        (status = 200, body = Resident),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
+    request_body = NewResident, responses((status = 200, body = Resident)))]
 pub async fn update_resident(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path((centre_id, resident_id)): Path<(String, String)>,
+    g: Grpc,
+    Path((centre, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<serde_json::Map<String, serde_json::Value>>,
-) -> Result<Json<Resident>, Problem> {
-    let centre = auth.centre(&centre_id)?;
+) -> Reply<Resident> {
+    let centre = g.auth.centre(&centre)?;
     let body = MergePatch(body);
     // Null is the caller's choice to clear; absent is not, and the registry refuses
     // leaving out what the caller cannot see. The request says which by "" and unset.
@@ -881,50 +568,67 @@ pub async fn update_resident(
     details.national_id = details.national_id.or(national_id);
     details.health_note = details.health_note.or(health_note);
     let request = registry::UpdateResidentRequest {
-        id: resident_id,
+        id,
         resident: Some(details),
         update_mask: None,
     };
-    let reply = state
-        .registry
-        .clone()
-        .update_resident(auth.grpc(request))
-        .await?;
-    Ok(Json(resident(reply.into_inner())))
+    Ok(Json(call!(g.registry.update_resident(request)).into()))
 }
 
 /// Corrects only the fields sent (JSON Merge Patch, RFC 7396): a member set to null clears
 /// its field, an absent member keeps it, including fields the caller cannot see (the
 /// health note for the front desk, the whole national ID).
 #[utoipa::path(patch, path = "/v1/centres/{centre_id}/residents/{resident_id}", tag = "registry",
-    params(("centre_id" = String, Path), ("resident_id" = String, Path)),
     request_body(content = NewResident, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, body = Resident),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "A field is invalid, cannot be cleared, or is not one a correction changes"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "Another resident holds the national ID"),
-        (status = 415, body = Problem, content_type = "application/problem+json", description = "Not sent as application/merge-patch+json")),
-    security(("bearer" = [])))]
+        (status = 415, body = Problem, content_type = "application/problem+json", description = "Not sent as application/merge-patch+json")))]
 pub async fn patch_resident(
-    State(state): State<AppState>,
-    auth: Authenticated,
-    Path((centre_id, resident_id)): Path<(String, String)>,
+    g: Grpc,
+    Path((centre, id)): Path<(String, String)>,
     patch: MergePatch,
-) -> Result<Json<Resident>, Problem> {
-    let centre = auth.centre(&centre_id)?;
+) -> Reply<Resident> {
+    let centre = g.auth.centre(&centre)?;
     patch.check(&RESIDENT_FIELDS)?;
     let mask = patch.mask();
     let request = registry::UpdateResidentRequest {
-        id: resident_id,
+        id,
         resident: Some(patch.into_body::<NewResident>()?.into_request(centre)),
         update_mask: Some(mask),
     };
-    let reply = state
-        .registry
-        .clone()
-        .update_resident(auth.grpc(request))
-        .await?;
-    Ok(Json(resident(reply.into_inner())))
+    Ok(Json(call!(g.registry.update_resident(request)).into()))
+}
+
+pub fn routes() -> axum::Router<crate::AppState> {
+    use axum::extract::DefaultBodyLimit;
+    use axum::routing::{get, post, put};
+    let resident =
+        |rest: &str| format!("/v1/centres/{{centre_id}}/residents/{{resident_id}}{rest}");
+    axum::Router::new()
+        .route("/v1/centres", get(list_centres).post(create_centre))
+        .route(
+            "/v1/centres/{centre_id}",
+            put(update_centre).patch(patch_centre),
+        )
+        .route(
+            "/v1/centres/{centre_id}/residents",
+            get(list_residents).post(create_resident),
+        )
+        .route(
+            &resident(""),
+            get(get_resident).put(update_resident).patch(patch_resident),
+        )
+        .route(
+            "/v1/centres/{centre_id}/residents/imports",
+            post(import_residents).layer(DefaultBodyLimit::max(crate::IMPORT_LIMIT)),
+        )
+        .route(&resident("/erasure"), post(erase_resident))
+        .route(
+            &resident("/consents"),
+            get(get_consents).post(record_consent),
+        )
+        .route(&resident("/status"), post(set_resident_status))
+        .route(&resident("/export"), get(export_resident))
 }

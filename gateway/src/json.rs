@@ -1,0 +1,271 @@
+//! What every JSON route shares: the body extractor whose rejections are problem
+//! documents, the [`Grpc`] extractor (the caller and the services' clients), the
+//! [`call!`](crate::call) forwarder, the [`reply!`](crate::reply) reply types with their
+//! conversion from the services' messages, and the one rule for times on the wire
+//! (RFC 3339, UTC). A route is then its OpenAPI attribute, the gRPC request it builds, and
+//! the reply type it answers.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use chrono::{DateTime, SecondsFormat};
+use prost_types::Timestamp;
+
+use crate::AppState;
+use crate::auth::Authenticated;
+use crate::problem::Problem;
+
+/// A route's answer: 200 with a JSON body, or a problem document.
+pub type Reply<T> = Result<Json<T>, Problem>;
+/// A create's answer: 201 with the created thing.
+pub type Created<T> = Result<(StatusCode, Json<T>), Problem>;
+
+pub fn created<T>(value: T) -> Created<T> {
+    Ok((StatusCode::CREATED, Json(value)))
+}
+
+/// A JSON body whose rejections are problem documents.
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => {
+                let detail = match &rejection {
+                    JsonRejection::JsonSyntaxError(_) => {
+                        format!("malformed JSON: {}", rejection.body_text())
+                    }
+                    _ => rejection.body_text(),
+                };
+                Err(Problem::new(rejection.status(), detail))
+            }
+        }
+    }
+}
+
+/// An authenticated request's way to the services: the verified caller (whose token every
+/// call carries) and the services' clients.
+pub struct Grpc {
+    pub state: AppState,
+    pub auth: Authenticated,
+}
+
+impl FromRequestParts<AppState> for Grpc {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        let auth = Authenticated::from_request_parts(parts, state).await?;
+        Ok(Grpc {
+            state: state.clone(),
+            auth,
+        })
+    }
+}
+
+impl Grpc {
+    /// The centre named in the path, as the services take it, if the caller's work covers
+    /// it.
+    pub fn centre(&self, text: &str) -> Result<String, Problem> {
+        self.auth.centre(text).map(|centre| centre.to_string())
+    }
+}
+
+/// Calls a service as the caller and answers its reply, or returns the service's refusal
+/// as a problem: `call!(grpc.bookings.get_booking(request))`.
+#[macro_export]
+macro_rules! call {
+    ($grpc:ident . $service:ident . $method:ident ($request:expr)) => {
+        $grpc
+            .state
+            .$service
+            .clone()
+            .$method($grpc.auth.grpc($request))
+            .await?
+            .into_inner()
+    };
+}
+
+/// A reply type and its conversion from the service's message (`From`, and [`FromPb`] so
+/// lists and nested messages convert too). Each field is taken from the message's field
+/// of the same name by [`FromPb`], or given by the expression after `=`, which sees the
+/// message by the name after `as`.
+#[macro_export]
+macro_rules! reply {
+    ($(#[$attr:meta])* pub struct $name:ident from $pb:ty as $p:ident {
+        $($(#[$fattr:meta])* pub $field:ident: $ty:ty $(= $conv:expr)?),* $(,)?
+    }) => {
+        $(#[$attr])*
+        #[derive(serde::Serialize, utoipa::ToSchema)]
+        pub struct $name { $($(#[$fattr])* pub $field: $ty),* }
+
+        impl From<$pb> for $name {
+            #[allow(unused_variables)]
+            fn from($p: $pb) -> Self {
+                $name { $($field: $crate::reply!(@field $p, $field $(, $conv)?)),* }
+            }
+        }
+
+        impl $crate::json::FromPb<$pb> for $name {
+            fn from_pb(message: $pb) -> Self {
+                message.into()
+            }
+        }
+    };
+    (@field $p:ident, $field:ident) => { $crate::json::FromPb::from_pb($p.$field) };
+    (@field $p:ident, $field:ident, $conv:expr) => { $conv };
+}
+
+/// How a field of a service's message becomes a field of a reply: as it is, a list or an
+/// optional message member by member, an empty text as absent, a time as RFC 3339 text.
+pub trait FromPb<P> {
+    fn from_pb(message: P) -> Self;
+}
+
+macro_rules! as_it_is {
+    ($($t:ty),*) => {
+        $(impl FromPb<$t> for $t {
+            fn from_pb(message: $t) -> Self {
+                message
+            }
+        })*
+    };
+}
+
+as_it_is!(String, bool, i32, i64, u32, u64, f64);
+
+impl<P, J: FromPb<P>> FromPb<Vec<P>> for Vec<J> {
+    fn from_pb(message: Vec<P>) -> Self {
+        message.into_iter().map(J::from_pb).collect()
+    }
+}
+
+impl<P, J: FromPb<P>> FromPb<Option<P>> for Option<J> {
+    fn from_pb(message: Option<P>) -> Self {
+        message.map(J::from_pb)
+    }
+}
+
+impl FromPb<String> for Option<String> {
+    fn from_pb(message: String) -> Self {
+        none_if_empty(message)
+    }
+}
+
+/// A time to the second (the services' times for people: sessions, shifts, answers).
+impl FromPb<Timestamp> for String {
+    fn from_pb(message: Timestamp) -> Self {
+        rfc3339(message, SecondsFormat::Secs)
+    }
+}
+
+fn rfc3339(t: Timestamp, format: SecondsFormat) -> String {
+    DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32)
+        .map(|t| t.to_rfc3339_opts(format, true))
+        .unwrap_or_default()
+}
+
+/// A time to the microsecond (records: registrations, consents, journal entries).
+pub fn micros(t: Option<Timestamp>) -> Option<String> {
+    t.map(|t| rfc3339(t, SecondsFormat::Micros))
+}
+
+pub fn none_if_empty(text: String) -> Option<String> {
+    Some(text).filter(|t| !t.is_empty())
+}
+
+/// A count or position that the service sends as 0 for none.
+pub fn positive(n: i32) -> Option<i32> {
+    Some(n).filter(|n| *n > 0)
+}
+
+/// An RFC 3339 time a client sent in `field`.
+pub fn timestamp(field: &str, text: &str) -> Result<Timestamp, Problem> {
+    let at = DateTime::parse_from_rfc3339(text).map_err(|_| {
+        Problem::invalid_field(
+            field,
+            "must be an RFC 3339 time, e.g. 2027-03-01T09:00:00+08:00",
+        )
+    })?;
+    Ok(Timestamp {
+        seconds: at.timestamp(),
+        nanos: at.timestamp_subsec_nanos() as i32,
+    })
+}
+
+pub fn optional_timestamp(
+    field: &str,
+    text: &Option<String>,
+) -> Result<Option<Timestamp>, Problem> {
+    text.as_deref().map(|t| timestamp(field, t)).transpose()
+}
+
+/// A name from a fixed list of a service's enum, both ways: `(name, value)` pairs.
+pub fn enum_name<E: Copy + Into<i32>>(names: &[(&str, E)], number: i32) -> String {
+    names
+        .iter()
+        .find(|(_, e)| (*e).into() == number)
+        .map(|(name, _)| (*name).to_owned())
+        .unwrap_or_default()
+}
+
+/// The number of a name a client sent in `field`, or 400 listing the names.
+pub fn enum_number<E: Copy + Into<i32>>(
+    names: &[(&str, E)],
+    field: &str,
+    text: &str,
+) -> Result<i32, Problem> {
+    names
+        .iter()
+        .find(|(name, _)| *name == text)
+        .map(|(_, e)| (*e).into())
+        .ok_or_else(|| {
+            let all: Vec<&str> = names.iter().map(|(name, _)| *name).collect();
+            let (last, rest) = all.split_last().expect("an enum has names");
+            Problem::invalid_field(field, &format!("must be {} or {last}", rest.join(", ")))
+        })
+}
+
+/// Routes of the common shape: the caller's token checked, a gRPC request built from the
+/// path, the query or the body, the call, its reply as the JSON reply type. Each item is
+/// the route's documentation, method and path (its placeholders are declared by
+/// `lib.rs`'s modifier, `params(..)` only for one with more to say), the handler's name and
+/// what it binds (the [`Grpc`], the path's values in order, then `; query name: Type`
+/// and/or `; body name: Type`), the status and reply type, any refusal worth its own
+/// words as `(status, "description")`, and a block that answers the service's reply.
+/// Everything the modifier in `lib.rs` adds (bearer security, the common problems) is
+/// left out.
+#[macro_export]
+macro_rules! forward {
+    (tag = $tag:literal; $(
+        $(#[$doc:meta])*
+        $method:ident $path:literal $(params($($param:tt)*))? => $name:ident($grpc:ident $(, $arg:ident)*
+            $(; query $query:ident: $Query:ty)? $(; body $body:ident: $Body:ty)?)
+            -> $status:literal $Out:ty $(, ($error:literal, $words:literal))* $call:block
+    )*) => {$(
+        $(#[$doc])*
+        #[utoipa::path($method, path = $path, tag = $tag, params($($($param)*,)? $($Query)?)
+            $(, request_body = $Body)?, responses((status = $status, body = $Out)
+            $(, (status = $error, body = $crate::problem::Problem,
+                content_type = "application/problem+json", description = $words))*))]
+        pub async fn $name(
+            $grpc: $crate::json::Grpc,
+            axum::extract::Path(($($arg,)*)): axum::extract::Path<($($crate::forward!(@text $arg),)*)>,
+            $(axum::extract::Query($query): axum::extract::Query<$Query>,)?
+            $($crate::json::ApiJson($body): $crate::json::ApiJson<$Body>,)?
+        ) -> Result<(axum::http::StatusCode, axum::Json<$Out>), $crate::problem::Problem> {
+            let reply = $call;
+            let status = axum::http::StatusCode::from_u16($status).expect("a status code");
+            Ok((status, axum::Json(<$Out>::from(reply))))
+        }
+    )*};
+    (@text $arg:ident) => { String };
+}
