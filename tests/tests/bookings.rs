@@ -1272,3 +1272,146 @@ async fn another_centres_staff_cannot_read_or_book_here() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     desk.stop().await;
 }
+
+/// The fast path books with one statement that tests the resident's row itself; the full
+/// path loads the resident and asks the domain's `decide`. Both must admit the same
+/// people, or tightening a rule in one would let the other book whom it refuses. Residents
+/// of every age band (and one the registry does not publish), several sets of categories
+/// and every status, at this centre and another, are written to bookings' directory; for
+/// each offering rule (every age limit, several category requirements) the statement's
+/// test of their rows, run by PostgreSQL, admits exactly those `decide` admits.
+#[tokio::test]
+async fn the_fast_paths_statement_admits_exactly_whom_decide_admits() {
+    use linli_bookings::domain::booking::{self, SessionState, Terms, Wanted, Who};
+    use linli_bookings::domain::eligibility::{self, Applicant, Eligibility};
+    use linli_bookings::domain::ids::{CentreId, OfferingId, SessionId};
+    use linli_bookings::domain::{Kind, SessionStatus};
+
+    let desk = Desk::open().await;
+    let pool = desk.platform.pool("bookings").await;
+    let elsewhere = Uuid::new_v4();
+    let bands = ["0-13", "14-17", "18-59", "60-79", "80+", "unknown"];
+    let resident_categories: [&[&str]; 4] = [
+        &[],
+        &["elderly"],
+        &["disabled", "veteran"],
+        &["low_income", "elderly"],
+    ];
+    let mut residents = Vec::new();
+    for centre in [desk.centre, elsewhere] {
+        for band in bands {
+            for categories in resident_categories {
+                for status in eligibility::RESIDENT_STATUSES {
+                    let id = Uuid::new_v4();
+                    sqlx::query(
+                        "INSERT INTO directory.residents (id, centre_id, age_band, categories, status, registered_at)
+                         VALUES ($1, $2, $3, $4, $5, now())",
+                    )
+                    .bind(id)
+                    .bind(centre)
+                    .bind(band)
+                    .bind(categories)
+                    .bind(status.as_str())
+                    .execute(&pool)
+                    .await
+                    .expect("resident written to the directory");
+                    residents.push(id);
+                }
+            }
+        }
+    }
+    // Each resident as the full path loads them.
+    let loaded: Vec<(Uuid, Uuid, String, Vec<String>, String)> = sqlx::query_as(
+        "SELECT id, centre_id, age_band, categories, status FROM directory.residents
+         WHERE id = ANY($1) ORDER BY id",
+    )
+    .bind(&residents)
+    .fetch_all(&pool)
+    .await
+    .expect("residents read back");
+    assert_eq!(loaded.len(), 2 * 6 * 4 * 3);
+
+    let now = chrono::Utc::now();
+    let open = [SessionState {
+        id: SessionId::new(),
+        status: SessionStatus::Scheduled,
+        starts_at: now + chrono::Duration::days(1),
+        ends_at: now + chrono::Duration::days(1) + chrono::Duration::hours(1),
+        local_start: (now + chrono::Duration::days(1)).naive_utc(),
+        capacity: 10,
+        confirmed: 0,
+        mine: false,
+    }];
+    let wanted = Wanted::Sessions {
+        named: Some(open[0].id),
+        locked: &open,
+    };
+    let minima = [None, Some(0), Some(14), Some(18), Some(60), Some(80)];
+    let maxima = [None, Some(13), Some(17), Some(59), Some(79)];
+    let needed: [Vec<String>; 4] = [
+        vec![],
+        vec!["elderly".into()],
+        vec!["elderly".into(), "disabled".into()],
+        vec!["low_income".into()],
+    ];
+    let (mut compared, mut admitted) = (0, 0);
+    for min_age in minima {
+        for max_age in maxima {
+            for categories in &needed {
+                let eligibility = Eligibility {
+                    min_age,
+                    max_age,
+                    categories,
+                };
+                let terms = Terms {
+                    id: OfferingId::new(),
+                    centre: CentreId::from(desk.centre),
+                    kind: Kind::Event,
+                    active: true,
+                    eligibility,
+                    fee_minor: 0,
+                    concessions: &[],
+                    facility: None,
+                };
+                let by_decide: Vec<Uuid> = loaded
+                    .iter()
+                    .filter(|(_, centre, band, categories, status)| {
+                        let who = Who::Resident {
+                            centre: CentreId::from(*centre),
+                            applicant: Applicant {
+                                age_band: band,
+                                categories,
+                                status: eligibility::resident_status(status)
+                                    .expect("a status the directory keeps"),
+                            },
+                        };
+                        booking::decide(&terms, &who, &wanted, now).is_ok()
+                    })
+                    .map(|(id, ..)| *id)
+                    .collect();
+                let by_statement = linli_bookings::store::admitted_by_row_test(
+                    &pool,
+                    desk.centre,
+                    &residents,
+                    &eligibility.row_test(),
+                )
+                .await
+                .expect("the row test runs");
+                assert_eq!(
+                    by_statement, by_decide,
+                    "ages {min_age:?}–{max_age:?}, needs one of {categories:?}"
+                );
+                compared += loaded.len();
+                admitted += by_decide.len();
+            }
+        }
+    }
+    assert_eq!(compared, 6 * 5 * 4 * 144);
+    // Not a vacuous agreement: some rules admit some residents, and most are refused.
+    assert!(
+        admitted > 0 && admitted < compared / 2,
+        "{admitted} of {compared}"
+    );
+    pool.close().await;
+    desk.stop().await;
+}

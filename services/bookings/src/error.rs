@@ -5,6 +5,8 @@ use linli_platform::auth::AuthError;
 use linli_platform::error::{Violations, database};
 use tonic::Status;
 
+use crate::domain::booking::Refusal;
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
@@ -34,6 +36,21 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         matches!(self, Error::Database(sqlx::Error::Database(db))
             if db.code().is_some_and(|code| matches!(code.as_ref(), "40001" | "40P01")))
+    }
+}
+
+impl From<Refusal> for Error {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Invalid { field, reason } => Violations::one(field, reason).into(),
+            Refusal::NotFound(what) => Error::NotFound(what),
+            Refusal::NotAResident(field) => {
+                linli_platform::directory::Error::not_a_resident(field).into()
+            }
+            Refusal::Ineligible(reason) => Error::Ineligible(reason),
+            Refusal::State(reason) => Error::State(reason),
+            Refusal::Conflict(reason) => Error::Conflict(reason),
+        }
     }
 }
 

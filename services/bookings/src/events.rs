@@ -15,6 +15,7 @@ use linli_proto::events::v1::{
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::domain::booking::FirstSession;
 use crate::error::Error;
 use crate::store::{self, BookingRow, OfferingRow, SessionRow};
 
@@ -25,26 +26,8 @@ pub const PARTNER_SHARING: &str = "partner_sharing";
 /// [`linli_platform::directory::BINDINGS`], which the platform binds to every queue).
 pub const BINDINGS: &[&str] = &["registry.resident.*"];
 
-fn text(id: Option<Uuid>) -> String {
+fn text(id: Option<impl std::fmt::Display>) -> String {
     id.map(|id| id.to_string()).unwrap_or_default()
-}
-
-/// The first session a booking covers, as its confirmation tells it.
-#[derive(Clone, Copy, Debug)]
-pub struct FirstSession {
-    pub id: Uuid,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-}
-
-impl From<&SessionRow> for FirstSession {
-    fn from(session: &SessionRow) -> Self {
-        FirstSession {
-            id: session.id,
-            starts_at: session.starts_at,
-            ends_at: session.ends_at,
-        }
-    }
 }
 
 pub fn confirmed(
@@ -72,7 +55,7 @@ pub fn confirmed(
 
 pub fn waitlisted(
     booking: &BookingRow,
-    first: Option<&SessionRow>,
+    first: Option<Uuid>,
     position: i32,
     now: DateTime<Utc>,
 ) -> BookingWaitlisted {
@@ -80,7 +63,7 @@ pub fn waitlisted(
         booking_id: booking.id.to_string(),
         centre_id: booking.centre_id.to_string(),
         offering_id: booking.offering_id.to_string(),
-        session_id: text(first.map(|s| s.id)),
+        session_id: text(first),
         resident_id: text(booking.resident_id),
         position,
         waitlisted_at: Some(timestamp(now)),

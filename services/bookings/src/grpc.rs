@@ -13,7 +13,7 @@ use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::domain::{self, CATEGORIES, DESK, Kind, PLANNERS, READERS, WeeklyRule};
+use crate::domain::{self, CATEGORIES, DESK, Kind, PLANNERS, READERS, WeeklyRule, limits};
 use crate::error::{Error, retrying};
 use crate::events::timestamp;
 use crate::store::{
@@ -214,9 +214,7 @@ fn offering_from(centre: Uuid, o: pb::Offering) -> Result<OfferingRow, Violation
         );
     }
     let name = o.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 100 {
-        v.push("offering.name", "must be 1 to 100 characters");
-    }
+    limits::check_name("offering.name", &name, &mut v);
     let provider = if o.provider.is_empty() {
         "centre".to_owned()
     } else {
@@ -250,12 +248,7 @@ fn offering_from(centre: Uuid, o: pb::Offering) -> Result<OfferingRow, Violation
     } else {
         o.currency
     };
-    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
-        v.push(
-            "offering.currency",
-            "must be a three-letter ISO code such as CNY",
-        );
-    }
+    limits::check_currency(&currency, &mut v);
     if o.concessions
         .iter()
         .any(|c| c.price_minor < 0 || c.category.is_empty())
@@ -265,15 +258,7 @@ fn offering_from(centre: Uuid, o: pb::Offering) -> Result<OfferingRow, Violation
             "each needs a category and a price that is not negative",
         );
     }
-    if o.capacity < 0 || o.capacity > 10_000 {
-        v.push("offering.capacity", "must be between 0 and 10000");
-    }
-    if kind.is_some_and(|k| k != Kind::Facility) && o.capacity == 0 {
-        v.push(
-            "offering.capacity",
-            "must be at least 1 for an offering with sessions",
-        );
-    }
+    limits::check_offering_capacity(kind, o.capacity, &mut v);
     let facility_id = match optional_id("offering.facility_id", &o.facility_id) {
         Ok(id) => id,
         Err(e) => {
@@ -474,17 +459,13 @@ impl Bookings for BookingsApi {
             .ok_or_else(|| Violations::one("facility", "is required"))?;
         let mut v = Violations::default();
         let name = f.name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 100 {
-            v.push("facility.name", "must be 1 to 100 characters");
-        }
+        limits::check_name("facility.name", &name, &mut v);
         let kind = if f.kind.is_empty() {
             "room".to_owned()
         } else {
             f.kind
         };
-        if kind != "room" && kind != "equipment" {
-            v.push("facility.kind", "must be room or equipment");
-        }
+        limits::check_facility_kind(&kind, &mut v);
         let opens = domain::parse_time(
             "facility.opens",
             if f.opens.is_empty() {
@@ -513,12 +494,7 @@ impl Bookings for BookingsApi {
         } else {
             f.open_days
         };
-        if days.iter().any(|d| !(1..=7).contains(d)) {
-            v.push(
-                "facility.open_days",
-                "must be ISO weekdays 1 (Monday) to 7 (Sunday)",
-            );
-        }
+        limits::check_open_days(&days, &mut v);
         let row = v.into_result(|| FacilityRow {
             id: Uuid::new_v4(),
             centre_id: centre,
@@ -566,24 +542,13 @@ impl Bookings for BookingsApi {
             .ok_or_else(|| Violations::one("starts_at", "is required"))?;
         let ends = instant("ends_at", req.ends_at.as_ref())?
             .ok_or_else(|| Violations::one("ends_at", "is required"))?;
-        if ends <= starts || ends - starts > Duration::hours(24) {
-            return Err(
-                Violations::one("ends_at", "must be after starts_at, within 24 hours").into(),
-            );
-        }
-        if req.capacity.is_some_and(|c| !(1..=10_000).contains(&c)) {
-            return Err(Violations::one("capacity", "must be between 1 and 10000").into());
-        }
+        limits::check_session_times(starts, ends)?;
+        limits::check_session_capacity(req.capacity)?;
         let mut conn = self.pool.acquire().await.map_err(Error::from)?;
         let offering = store::find_offering(&mut conn, centre, offering_id).await?;
         let zone = store::centre_zone(&mut conn, centre).await?;
         drop(conn);
-        if offering.kind() == Kind::Facility {
-            return Err(Error::State(
-                "a facility offering is booked by time range, without sessions".into(),
-            )
-            .into());
-        }
+        limits::has_sessions(offering.kind()).map_err(Error::from)?;
         let occurrence = (domain::to_local(zone, starts), starts, ends);
         let capacity = req.capacity.unwrap_or(offering.capacity);
         let mut sessions =
@@ -639,12 +604,7 @@ impl Bookings for BookingsApi {
         let offering = store::find_offering(&mut conn, centre, offering_id).await?;
         let zone = store::centre_zone(&mut conn, centre).await?;
         drop(conn);
-        if offering.kind() == Kind::Facility {
-            return Err(Error::State(
-                "a facility offering is booked by time range, without sessions".into(),
-            )
-            .into());
-        }
+        limits::has_sessions(offering.kind()).map_err(Error::from)?;
         let occurrences = rule.occurrences(zone);
         if occurrences.is_empty() {
             return Err(Violations::one(
@@ -734,12 +694,7 @@ impl Bookings for BookingsApi {
         let following = scope(req.scope)?;
         let starts = instant("starts_at", req.starts_at.as_ref())?
             .ok_or_else(|| Violations::one("starts_at", "is required"))?;
-        if req
-            .duration_minutes
-            .is_some_and(|d| !(1..=1440).contains(&d))
-        {
-            return Err(Violations::one("duration_minutes", "must be between 1 and 1440").into());
-        }
+        limits::check_duration_minutes(req.duration_minutes)?;
         let duration = req.duration_minutes.map(|d| Duration::minutes(d.into()));
         let pool = &self.pool;
         let rows =
@@ -823,9 +778,7 @@ impl Bookings for BookingsApi {
                 None
             }
         };
-        if req.note.chars().count() > 500 {
-            v.push("note", "must be at most 500 characters");
-        }
+        limits::check_note(&req.note, &mut v);
         if !v.is_empty() {
             return Err(v.into());
         }
@@ -999,9 +952,7 @@ impl Bookings for BookingsApi {
         let (Some(from), Some(to)) = (from, to) else {
             return Err(v.into());
         };
-        if to <= from || to - from > Duration::days(366) {
-            return Err(Violations::one("to", "must be after from, within a year").into());
-        }
+        limits::check_report_days(from, to)?;
         let zone = store::zone_of(&self.pool, centre).await?;
         let from_at = domain::to_instant(zone, from.and_time(NaiveTime::MIN));
         let to_at = domain::to_instant(zone, to.and_time(NaiveTime::MIN));

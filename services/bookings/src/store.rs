@@ -13,14 +13,18 @@ use linli_platform::directory;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::domain::{self, Applicant, Concession, Eligibility, Kind, OpeningHours};
+use crate::domain::booking::{
+    self, CHECK_IN_OPENS, Decision, Event, FACILITY_GRACE, Fee, FirstSession, Seats, SessionState,
+    Terms, Wanted, Who,
+};
+use crate::domain::eligibility::{self, Applicant, Eligibility, RowTest};
+use crate::domain::ids::{FacilityId, SessionId};
+use crate::domain::{
+    self, BookingStatus, Concession, Kind, OpeningHours, SeatState, SessionStatus,
+    priced_by_category,
+};
 use crate::error::Error;
 use crate::events;
-
-/// How long after its start an unclaimed facility booking is released as a no-show.
-pub const FACILITY_GRACE: Duration = Duration::minutes(15);
-/// How early before a session the desk may check someone in.
-pub const CHECK_IN_OPENS: Duration = Duration::hours(2);
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct OfferingRow {
@@ -50,10 +54,22 @@ impl OfferingRow {
         Kind::parse(&self.kind).unwrap_or(Kind::Event)
     }
 
-    /// Whether what a resident pays depends on who they are: a concession cheaper than
-    /// the fee (see [`domain::price_for`]).
-    fn priced_by_category(&self) -> bool {
-        self.concession_prices.iter().any(|p| *p < self.fee_minor)
+    /// What deciding a booking needs of the offering.
+    pub fn terms<'a>(&'a self, concessions: &'a [Concession]) -> Terms<'a> {
+        Terms {
+            id: self.id.into(),
+            centre: self.centre_id.into(),
+            kind: self.kind(),
+            active: self.active,
+            eligibility: Eligibility {
+                min_age: self.min_age,
+                max_age: self.max_age,
+                categories: &self.eligible_categories,
+            },
+            fee_minor: self.fee_minor,
+            concessions,
+            facility: self.facility_id.map(FacilityId::from),
+        }
     }
 
     pub fn concessions(&self) -> Vec<Concession> {
@@ -944,8 +960,10 @@ pub struct NewBooking {
     pub note: String,
 }
 
-/// Creates a booking: confirmed while every session it needs has a seat, waitlisted in
-/// arrival order after; a facility is held for the range or the clash is named.
+/// Creates a booking as the domain decides it ([`booking::decide`]): the store loads the
+/// offering, the resident and what is wanted (the facility under its lock, or the
+/// sessions, locked in id order), and persists the decision with its events; a facility
+/// clash is the exclusion constraint's to find, and is named.
 pub async fn create_booking(
     pool: &PgPool,
     known: &Known,
@@ -962,81 +980,84 @@ pub async fn create_booking(
         .await?
         .ok_or(Error::NotFound("offering"))?;
     let offering = &applying.offering;
-    if !offering.active {
-        return Err(Error::State("the offering is no longer offered".into()));
-    }
-    let kind = offering.kind();
-    let (fee, concession) = match new.resident {
-        Some(_) => {
-            let categories = applying.eligible()?;
-            domain::price_for(offering.fee_minor, &offering.concessions(), &categories)
-        }
-        None if kind == Kind::Facility => (offering.fee_minor, String::new()),
-        None => {
-            return Err(linli_platform::error::Violations::one(
-                "resident_id",
-                "is required except when the centre books a facility itself",
-            )
-            .into());
-        }
-    };
+    let concessions = offering.concessions();
+    let terms = offering.terms(&concessions);
+    let who = applying.who(new)?;
 
-    if kind == Kind::Facility {
-        let (starts, ends) = new.range.ok_or_else(|| {
-            linli_platform::error::Violations::one(
-                "starts_at",
-                "a facility booking needs starts_at and ends_at",
-            )
-        })?;
-        if starts < now - Duration::minutes(5) {
-            return Err(linli_platform::error::Violations::one(
-                "starts_at",
-                "must not be in the past",
-            )
-            .into());
+    if terms.kind == Kind::Facility {
+        let facility = match offering.facility_id {
+            Some(facility) => find_facility(&mut tx, new.centre, facility).await?,
+            None => None,
+        };
+        if let Some(facility) = &facility {
+            lock_facility(&mut tx, facility.id).await?;
         }
-        let facility_id = offering.facility_id.ok_or(Error::NotFound("facility"))?;
-        let facility = find_facility(&mut tx, new.centre, facility_id)
-            .await?
-            .ok_or(Error::NotFound("facility"))?;
-        lock_facility(&mut tx, facility_id).await?;
         let zone = centre_zone(&mut tx, new.centre).await?;
-        if let Some(reason) = facility.hours().refusal(zone, starts, ends) {
-            return Err(Error::State(reason));
-        }
+        let hours = facility.as_ref().map(FacilityRow::hours);
+        let wanted = Wanted::Facility {
+            range: new.range,
+            facility: facility
+                .as_ref()
+                .zip(hours.as_ref())
+                .map(|(f, hours)| (FacilityId::from(f.id), hours)),
+            zone,
+        };
+        let decision = booking::decide(&terms, &who, &wanted, now)?;
+        let Seats::Facility {
+            id: facility_id,
+            starts_at,
+            ends_at,
+        } = decision.seats
+        else {
+            return Err(Error::State("the offering is booked by time range".into()));
+        };
+        let facility_id = facility_id.uuid();
         let booking = insert_booking(
             &mut tx,
             id,
             new,
-            "confirmed",
-            fee,
-            &concession,
+            decision.status,
+            &decision.fee,
             offering,
-            Some((facility_id, starts, ends)),
+            Some((facility_id, starts_at, ends_at)),
             now,
         )
         .await?;
-        let held: Result<HoldRow, sqlx::Error> = sqlx::query_as(
-            "INSERT INTO facility_holds (id, centre_id, facility_id, during, booking_id)
-             VALUES ($1, $2, $3, tstzrange($4, $5), $6)
-             RETURNING id, facility_id, centre_id, lower(during) AS starts_at, upper(during) AS ends_at",
-        )
-        .bind(Uuid::new_v4())
-        .bind(new.centre)
-        .bind(facility_id)
-        .bind(starts)
-        .bind(ends)
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await;
-        match held {
-            Ok(hold) => announce_held(&mut tx, &[hold]).await?,
-            Err(error) => {
-                drop(tx);
-                return Err(clash_or(pool, error, facility_id, &[starts], &[ends], zone).await);
+        for event in &decision.events {
+            match event {
+                Event::FacilityHeld => {
+                    let held: Result<HoldRow, sqlx::Error> = sqlx::query_as(
+                        "INSERT INTO facility_holds (id, centre_id, facility_id, during, booking_id)
+                         VALUES ($1, $2, $3, tstzrange($4, $5), $6)
+                         RETURNING id, facility_id, centre_id, lower(during) AS starts_at, upper(during) AS ends_at",
+                    )
+                    .bind(Uuid::new_v4())
+                    .bind(new.centre)
+                    .bind(facility_id)
+                    .bind(starts_at)
+                    .bind(ends_at)
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await;
+                    match held {
+                        Ok(hold) => announce_held(&mut tx, &[hold]).await?,
+                        Err(error) => {
+                            drop(tx);
+                            return Err(clash_or(
+                                pool,
+                                error,
+                                facility_id,
+                                &[starts_at],
+                                &[ends_at],
+                                zone,
+                            )
+                            .await);
+                        }
+                    }
+                }
+                event => record(&mut tx, &booking, offering, &decision, event, 0, now).await?,
             }
         }
-        confirm_effects(&mut tx, &booking, offering, None, now).await?;
         tx.commit().await?;
         return Ok(BookingView {
             booking,
@@ -1047,7 +1068,7 @@ pub async fn create_booking(
 
     // Lock the sessions wanted, in id order: the one named, or every upcoming one for an
     // enrolment; and see whether the resident already has a place in any of them.
-    let locked: Vec<LockedSession> = if kind.enrols() {
+    let locked: Vec<LockedSession> = if terms.kind.enrols() {
         sqlx::query_as(concat!(
             "SELECT ",
             session_columns!(),
@@ -1061,13 +1082,7 @@ pub async fn create_booking(
         .bind(new.resident)
         .fetch_all(&mut *tx)
         .await?
-    } else {
-        let session = new.session.ok_or_else(|| {
-            linli_platform::error::Violations::one(
-                "session_id",
-                "is required for an appointment or event",
-            )
-        })?;
+    } else if let Some(session) = new.session {
         sqlx::query_as(concat!(
             "SELECT ",
             session_columns!(),
@@ -1080,88 +1095,76 @@ pub async fn create_booking(
         .bind(new.resident)
         .fetch_all(&mut *tx)
         .await?
-    };
-    if locked.is_empty() {
-        return Err(if kind.enrols() {
-            Error::State("the offering has no upcoming sessions".into())
-        } else {
-            Error::NotFound("session")
-        });
-    }
-    if let Some(l) = locked.iter().find(|l| l.session.status != "scheduled") {
-        return Err(Error::State(format!(
-            "the session at {} is cancelled",
-            l.session.local_start.format("%Y-%m-%d %H:%M")
-        )));
-    }
-    if let Some(l) = locked.iter().find(|l| l.session.ends_at <= now) {
-        return Err(Error::State(format!(
-            "the session at {} is over",
-            l.session.local_start.format("%Y-%m-%d %H:%M")
-        )));
-    }
-    if locked.iter().any(|l| l.mine) {
-        return Err(Error::Conflict(
-            "the resident already has a place (or a waitlist place) in this session".into(),
-        ));
-    }
-    let sessions: Vec<SessionRow> = locked.into_iter().map(|l| l.session).collect();
-    let wanted: Vec<Uuid> = sessions.iter().map(|s| s.id).collect();
-    let room = sessions.iter().all(|s| s.confirmed < s.capacity);
-    let (status, seat_state) = if room {
-        ("confirmed", "held")
     } else {
-        ("waitlisted", "waiting")
+        Vec::new()
     };
-    let first = sessions.iter().min_by_key(|s| s.starts_at);
+    let states = locked
+        .iter()
+        .map(LockedSession::state)
+        .collect::<Result<Vec<_>, _>>()?;
+    let wanted = Wanted::Sessions {
+        named: new.session.map(SessionId::from),
+        locked: &states,
+    };
+    let decision = booking::decide(&terms, &who, &wanted, now)?;
+    let Seats::Sessions { ids, state } = &decision.seats else {
+        return Err(Error::State("the offering is booked by session".into()));
+    };
+    let wanted: Vec<Uuid> = ids.iter().map(|id| id.uuid()).collect();
     let mut waitlist_position = 0;
-    let booking = if room {
-        let seated = Seated::new(
-            id,
-            new,
-            (fee, &concession),
-            offering,
-            first.map(events::FirstSession::from),
-            now,
-        );
-        confirm_seated(&mut tx, seated, &wanted).await?
-    } else {
-        let booking = insert_booking(
-            &mut tx,
-            id,
-            new,
-            status,
-            fee,
-            &concession,
-            offering,
-            None,
-            now,
-        )
-        .await?;
-        sqlx::query(
-            "INSERT INTO seats (booking_id, session_id, state, changed_at, resident_id)
-             SELECT $1, UNNEST($2::uuid[]), 'waiting', $3, $4",
-        )
-        .bind(id)
-        .bind(&wanted)
-        .bind(now)
-        .bind(new.resident)
-        .execute(&mut *tx)
-        .await?;
-        waitlist_position = waitlist_position_of(&mut tx, &booking).await?;
-        let event = events::waitlisted(&booking, first, waitlist_position as i32, now);
-        outbox::enqueue(&mut tx, Some(booking.centre_id), &event).await?;
-        booking
+    let booking = match decision.status {
+        BookingStatus::Confirmed => {
+            let seated = Seated::new(id, new, &decision, offering, now);
+            confirm_seated(&mut tx, seated, &wanted).await?
+        }
+        _ => {
+            let booking = insert_booking(
+                &mut tx,
+                id,
+                new,
+                decision.status,
+                &decision.fee,
+                offering,
+                None,
+                now,
+            )
+            .await?;
+            sqlx::query(
+                "INSERT INTO seats (booking_id, session_id, state, changed_at, resident_id)
+                 SELECT $1, UNNEST($2::uuid[]), $5, $3, $4",
+            )
+            .bind(id)
+            .bind(&wanted)
+            .bind(now)
+            .bind(new.resident)
+            .bind(state.as_str())
+            .execute(&mut *tx)
+            .await?;
+            waitlist_position = waitlist_position_of(&mut tx, &booking).await?;
+            for event in &decision.events {
+                record(
+                    &mut tx,
+                    &booking,
+                    offering,
+                    &decision,
+                    event,
+                    waitlist_position,
+                    now,
+                )
+                .await?;
+            }
+            booking
+        }
     };
     tx.commit().await?;
-    let mut seats: Vec<SeatRow> = sessions
+    let mut seats: Vec<SeatRow> = locked
         .iter()
-        .map(|s| SeatRow {
+        .map(|l| SeatRow {
             booking_id: id,
-            session_id: s.id,
-            starts_at: s.starts_at,
-            ends_at: s.ends_at,
-            state: seat_state.to_owned(),
+            session_id: l.session.id,
+            starts_at: l.session.starts_at,
+            ends_at: l.session.ends_at,
+            state: state.as_str().to_owned(),
         })
         .collect();
     seats.sort_by_key(|s| s.starts_at);
@@ -1170,6 +1173,38 @@ pub async fn create_booking(
         seats,
         waitlist_position,
     })
+}
+
+/// Records one event of a decision about `booking` in the outbox (a fee charged makes its
+/// charge id). A facility's hold is recorded where it is taken.
+async fn record(
+    tx: &mut PgConnection,
+    booking: &BookingRow,
+    offering: &OfferingRow,
+    decision: &Decision,
+    event: &Event,
+    waitlist_position: i64,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let centre = Some(booking.centre_id);
+    match event {
+        Event::Confirmed { first } => {
+            let event = events::confirmed(booking, offering, *first, now);
+            outbox::enqueue(&mut *tx, centre, &event).await?;
+        }
+        Event::FeeCharged => charge(tx, booking, decision.fee.list_minor, now).await?,
+        Event::Waitlisted { first } => {
+            let event = events::waitlisted(
+                booking,
+                first.map(SessionId::uuid),
+                waitlist_position as i32,
+                now,
+            );
+            outbox::enqueue(&mut *tx, centre, &event).await?;
+        }
+        Event::FacilityHeld => {}
+    }
+    Ok(())
 }
 
 /// The statement that seats a booking in sessions known to have room: the booking with
@@ -1206,43 +1241,54 @@ struct Seated {
 }
 
 impl Seated {
+    /// The booking a confirmed decision makes, with its events rendered for the outbox in
+    /// the decision's order (a charge id made for the fee when it is charged).
     fn new(
         id: Uuid,
         new: &NewBooking,
-        (fee, concession): (i64, &str),
+        decision: &Decision,
         offering: &OfferingRow,
-        first: Option<events::FirstSession>,
         now: DateTime<Utc>,
     ) -> Self {
+        let charged = decision.events.contains(&Event::FeeCharged);
         let booking = BookingRow {
             id,
             centre_id: new.centre,
             offering_id: offering.id,
             resident_id: new.resident,
-            status: "confirmed".to_owned(),
+            status: decision.status.as_str().to_owned(),
             arrival: 0,
             facility_id: None,
             starts_at: None,
             ends_at: None,
-            fee_minor: fee,
+            fee_minor: decision.fee.amount_minor,
             currency: offering.currency.clone(),
-            concession: concession.to_owned(),
-            charge_id: (fee != 0).then(Uuid::new_v4),
+            concession: decision.fee.concession.clone(),
+            charge_id: charged.then(Uuid::new_v4),
             refund_id: None,
             cancel_reason: None,
             note: new.note.clone(),
             created_at: now,
         };
         let mut recorded = outbox::Recorded::default();
-        recorded.push(
-            Some(new.centre),
-            &events::confirmed(&booking, offering, first, now),
-        );
-        if let Some(charge) = booking.charge_id {
-            recorded.push(
-                Some(new.centre),
-                &events::fee_charged(&booking, charge, offering.fee_minor, now),
-            );
+        for event in &decision.events {
+            match event {
+                Event::Confirmed { first } => {
+                    recorded.push(
+                        Some(new.centre),
+                        &events::confirmed(&booking, offering, *first, now),
+                    );
+                }
+                Event::FeeCharged => {
+                    if let Some(charge) = booking.charge_id {
+                        recorded.push(
+                            Some(new.centre),
+                            &events::fee_charged(&booking, charge, decision.fee.list_minor, now),
+                        );
+                    }
+                }
+                Event::Waitlisted { .. } | Event::FacilityHeld => {}
+            }
         }
         Seated { booking, recorded }
     }
@@ -1364,22 +1410,23 @@ async fn book_at_once(
 ) -> Result<Option<BookingView>, Error> {
     static STATEMENT: LazyLock<String> = LazyLock::new(|| {
         seat_statement(
-            "open AS (
+            &format!(
+                "open AS (
                  SELECT s.id FROM sessions s,
                       (SELECT set_config('lock_timeout', $16, true)) AS bounded
                  WHERE s.id = $11 AND s.offering_id = $3 AND s.status = 'scheduled'
                    AND s.ends_at > $10 AND s.confirmed < s.capacity
                    AND s.starts_at = $12 AND s.ends_at = $13
                    AND EXISTS (SELECT 1 FROM directory.residents r
-                       WHERE r.id = $4 AND r.centre_id = $2 AND r.status = 'active'
-                         AND ($17::text[] IS NULL OR r.age_band = ANY($17))
-                         AND (cardinality($18::text[]) = 0 OR r.categories && $18))
+                       WHERE r.id = $4 AND {})
                  FOR UPDATE OF s),
              claimed AS (
                  INSERT INTO idempotency_keys (subject, method, key, request_hash, attempt)
                  SELECT $19, $20, $14, $15, $21 FROM open WHERE $14::text IS NOT NULL
                  ON CONFLICT DO NOTHING RETURNING attempt),
              go AS (SELECT id FROM open WHERE $14::text IS NULL OR EXISTS (SELECT 1 FROM claimed))",
+                row_test_sql("$2", "$17", "$18")
+            ),
             22,
         )
     });
@@ -1391,7 +1438,7 @@ async fn book_at_once(
     let mut conn = pool.acquire().await?;
     let remembered = known
         .offering(new.centre, new.offering)
-        .filter(|o| !o.priced_by_category())
+        .filter(|o| !priced_by_category(o.fee_minor, &o.concessions()))
         .zip(known.session(session));
     let (offering, (starts_at, ends_at), categories) = match remembered {
         // The statement tests the resident's row itself; their categories do not change
@@ -1406,42 +1453,29 @@ async fn book_at_once(
             else {
                 return Ok(None);
             };
-            let Ok(categories) = applying.eligible() else {
+            let Some(categories) = applying.admitted_categories(new) else {
                 return Ok(None);
             };
             let offering = known.remember(applying.offering, session, (starts_at, ends_at));
             (offering, (starts_at, ends_at), categories)
         }
     };
-    let kind = offering.kind();
-    if !offering.active || kind == Kind::Facility || kind.enrols() || ends_at <= now {
-        return Ok(None);
-    }
-    let (fee, concession) =
-        domain::price_for(offering.fee_minor, &offering.concessions(), &categories);
-    let (bands, needed) = Eligibility {
-        min_age: offering.min_age,
-        max_age: offering.max_age,
-        categories: &offering.eligible_categories,
-    }
-    .as_row_test();
     let offering = &*offering;
-    let first = events::FirstSession {
-        id: session,
+    let concessions = offering.concessions();
+    let first = FirstSession {
+        id: session.into(),
         starts_at,
         ends_at,
+    };
+    let Some((decision, row_test)) =
+        booking::at_once(&offering.terms(&concessions), &categories, first, now)
+    else {
+        return Ok(None);
     };
     let Seated {
         mut booking,
         recorded,
-    } = Seated::new(
-        Uuid::new_v4(),
-        new,
-        (fee, &concession),
-        offering,
-        Some(first),
-        now,
-    );
+    } = Seated::new(Uuid::new_v4(), new, &decision, offering, now);
     // The request's Idempotency-Key, when it carries one, is claimed by the statement
     // itself (the platform's claim, as `linli_platform::db::begin` takes it in the full
     // path's transaction): the claim and the booking commit together or not at all.
@@ -1454,8 +1488,8 @@ async fn book_at_once(
             .bind(claim.as_ref().map(|c| c.key.as_str()))
             .bind(claim.as_ref().map(|c| c.request_hash.as_slice()))
             .bind(AT_ONCE_LOCK_WAIT)
-            .bind(&bands)
-            .bind(&needed)
+            .bind(&row_test.bands)
+            .bind(&row_test.categories)
             .bind(claim.as_ref().map(|c| c.subject.as_str()))
             .bind(claim.as_ref().map(|c| c.method.as_str()))
             .bind(claim.as_ref().map(|c| c.attempt));
@@ -1484,7 +1518,7 @@ async fn book_at_once(
         session_id: session,
         starts_at,
         ends_at,
-        state: "held".to_owned(),
+        state: SeatState::Held.as_str().to_owned(),
     };
     Ok(Some(BookingView {
         booking,
@@ -1530,6 +1564,74 @@ struct LockedSession {
     mine: bool,
 }
 
+impl LockedSession {
+    /// The session as deciding a booking sees it.
+    fn state(&self) -> Result<SessionState, Error> {
+        let s = &self.session;
+        Ok(SessionState {
+            id: s.id.into(),
+            status: SessionStatus::try_from(s.status.clone())
+                .map_err(|e| sqlx::Error::Decode(e.into()))?,
+            starts_at: s.starts_at,
+            ends_at: s.ends_at,
+            local_start: s.local_start,
+            capacity: s.capacity,
+            confirmed: s.confirmed,
+            mine: self.mine,
+        })
+    }
+}
+
+impl From<&SessionRow> for FirstSession {
+    fn from(session: &SessionRow) -> Self {
+        FirstSession {
+            id: session.id.into(),
+            starts_at: session.starts_at,
+            ends_at: session.ends_at,
+        }
+    }
+}
+
+/// The fast path's test of a resident's row `r` (see [`RowTest`]): of the centre bound at
+/// `centre`, of a standing the domain lets book (written in), of a band bound at `bands`
+/// (any when null) and, when `categories` binds any, of one of them. The domain's
+/// eligibility rule as PostgreSQL evaluates it; `tests/tests/bookings.rs` holds the two to
+/// the same answers for every band, category and status.
+fn row_test_sql(centre: &str, bands: &str, categories: &str) -> String {
+    let statuses: Vec<String> = eligibility::admitted_statuses()
+        .map(|s| format!("'{s}'"))
+        .collect();
+    format!(
+        "r.centre_id = {centre} AND r.status IN ({statuses})
+         AND ({bands}::text[] IS NULL OR r.age_band = ANY({bands}))
+         AND (cardinality({categories}::text[]) = 0 OR r.categories && {categories})",
+        statuses = statuses.join(", ")
+    )
+}
+
+/// Which of `residents` the fast path's statement would let book an offering whose rule
+/// reads as `test`, in `centre`: its test of the resident's row ([`row_test_sql`]) alone.
+pub async fn admitted_by_row_test(
+    pool: &PgPool,
+    centre: Uuid,
+    residents: &[Uuid],
+    test: &RowTest,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    static STATEMENT: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT r.id FROM directory.residents r WHERE r.id = ANY($1) AND {} ORDER BY r.id",
+            row_test_sql("$2", "$3", "$4")
+        )
+    });
+    sqlx::query_scalar(STATEMENT.as_str())
+        .bind(residents)
+        .bind(centre)
+        .bind(&test.bands)
+        .bind(&test.categories)
+        .fetch_all(pool)
+        .await
+}
+
 /// An offering with what eligibility needs of the resident asking (absent when bookings
 /// has not heard of them), and the times of the session named (absent when none is).
 #[derive(sqlx::FromRow)]
@@ -1545,34 +1647,44 @@ struct Applying {
 }
 
 impl Applying {
-    /// The resident's categories, once they may book the offering.
-    fn eligible(&self) -> Result<Vec<String>, Error> {
+    /// Who the booking is for, as the directory knows them.
+    fn who(&self, new: &NewBooking) -> Result<Who<'_>, Error> {
+        if new.resident.is_none() {
+            return Ok(Who::Centre);
+        }
         let (Some(centre), Some(band), Some(categories), Some(status)) = (
             self.resident_centre,
             &self.resident_band,
             &self.resident_categories,
             &self.resident_status,
         ) else {
-            // Unknown here: never registered, erased, or not yet heard of (a registration
-            // a moment ago may still be arriving).
-            return Err(directory::Error::not_a_resident("resident_id").into());
+            return Ok(Who::Unknown);
         };
-        if centre != self.offering.centre_id {
-            return Err(directory::Error::not_a_resident("resident_id").into());
-        }
-        let rule = Eligibility {
-            min_age: self.offering.min_age,
-            max_age: self.offering.max_age,
-            categories: &self.offering.eligible_categories,
-        };
-        let applicant = Applicant {
-            age_band: band,
-            categories,
-            status,
-        };
-        match domain::refusal(&rule, &applicant) {
-            Some(reason) => Err(Error::Ineligible(reason)),
-            None => Ok(categories.clone()),
+        let status = eligibility::resident_status(status).ok_or_else(|| {
+            sqlx::Error::Decode(
+                format!("a resident's status {status:?} is not one the directory keeps").into(),
+            )
+        })?;
+        Ok(Who::Resident {
+            centre: centre.into(),
+            applicant: Applicant {
+                age_band: band,
+                categories,
+                status,
+            },
+        })
+    }
+
+    /// The resident's categories (to price them), once the domain admits them to the
+    /// offering; None when it does not, or no resident is known.
+    fn admitted_categories(&self, new: &NewBooking) -> Option<Vec<String>> {
+        let concessions = self.offering.concessions();
+        let terms = self.offering.terms(&concessions);
+        let who = self.who(new).ok()?;
+        booking::admit(&terms, &who).ok()?;
+        match who {
+            Who::Resident { applicant, .. } => Some(applicant.categories.to_vec()),
+            Who::Centre | Who::Unknown => None,
         }
     }
 }
@@ -1584,9 +1696,8 @@ async fn insert_booking(
     tx: &mut PgConnection,
     id: Uuid,
     new: &NewBooking,
-    status: &str,
-    fee: i64,
-    concession: &str,
+    status: BookingStatus,
+    fee: &Fee,
     offering: &OfferingRow,
     facility: Option<(Uuid, DateTime<Utc>, DateTime<Utc>)>,
     now: DateTime<Utc>,
@@ -1603,13 +1714,13 @@ async fn insert_booking(
     .bind(new.centre)
     .bind(offering.id)
     .bind(new.resident)
-    .bind(status)
+    .bind(status.as_str())
     .bind(facility.map(|f| f.0))
     .bind(facility.map(|f| f.1))
     .bind(facility.map(|f| f.2))
-    .bind(fee)
+    .bind(fee.amount_minor)
     .bind(&offering.currency)
-    .bind(concession)
+    .bind(&fee.concession)
     .bind(&new.note)
     .bind(now)
     .fetch_one(tx)
@@ -1619,34 +1730,20 @@ async fn insert_booking(
         centre_id: new.centre,
         offering_id: offering.id,
         resident_id: new.resident,
-        status: status.to_owned(),
+        status: status.as_str().to_owned(),
         arrival,
         facility_id: facility.map(|f| f.0),
         starts_at: facility.map(|f| f.1),
         ends_at: facility.map(|f| f.2),
-        fee_minor: fee,
+        fee_minor: fee.amount_minor,
         currency: offering.currency.clone(),
-        concession: concession.to_owned(),
+        concession: fee.concession.clone(),
         charge_id: None,
         refund_id: None,
         cancel_reason: None,
         note: new.note.clone(),
         created_at: now,
     })
-}
-
-/// What a confirmation (or a promotion) sets off: the confirmed event and, when there is
-/// something to pay, the fee charge.
-async fn confirm_effects(
-    tx: &mut PgConnection,
-    booking: &BookingRow,
-    offering: &OfferingRow,
-    first: Option<events::FirstSession>,
-    now: DateTime<Utc>,
-) -> Result<(), Error> {
-    let event = events::confirmed(booking, offering, first, now);
-    outbox::enqueue(&mut *tx, Some(booking.centre_id), &event).await?;
-    charge(tx, booking, offering.fee_minor, now).await
 }
 
 async fn charge(

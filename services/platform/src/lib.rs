@@ -13,6 +13,7 @@ pub mod db;
 pub mod directory;
 pub mod error;
 pub mod grpc;
+pub mod id;
 pub mod idempotency;
 pub mod metrics;
 pub mod page;
