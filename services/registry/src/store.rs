@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::domain::centre::CentreDetails;
 use crate::domain::correction::ResidentDetails;
 use crate::domain::status::Status;
-use crate::domain::{NameQuery, NewResident, name_keys};
+use crate::domain::{NAME_KEYS_VERSION, NameQuery, NewResident, name_keys};
 use crate::error::Error;
 use crate::events;
 
@@ -367,7 +367,6 @@ async fn insert_residents(
         Vec::with_capacity(n),
         Vec::with_capacity(n),
     );
-    let (mut pinyins, mut initials) = (Vec::with_capacity(n), Vec::with_capacity(n));
     let (mut notes_sealed, mut notes_key) = (Vec::with_capacity(n), Vec::with_capacity(n));
     let (mut buildings, mut units, mut rooms, mut categories) = (
         Vec::with_capacity(n),
@@ -404,9 +403,6 @@ async fn insert_residents(
                 }
             }
         }
-        let (full, first_letters) = name_keys(resident.name.as_str());
-        pinyins.push(full);
-        initials.push(first_letters);
         buildings.push(resident.address.building.clone());
         units.push(resident.address.unit.clone());
         rooms.push(resident.address.room.clone());
@@ -423,23 +419,22 @@ async fn insert_residents(
         "INSERT INTO residents (id, centre_id, name, gender, date_of_birth,
              phone_sealed, phone_key_id, phone_index,
              national_id_sealed, national_id_key_id, national_id_index,
-             name_pinyin, name_initials, building, unit, room, categories,
-             health_note_sealed, health_note_key_id)
+             building, unit, room, categories, health_note_sealed, health_note_key_id)
          SELECT r.id, r.centre_id, r.name, r.gender, r.date_of_birth,
              r.phone_sealed, r.phone_key_id, r.phone_index,
              r.national_id_sealed, r.national_id_key_id, r.national_id_index,
-             r.name_pinyin, r.name_initials, r.building, r.unit, r.room,
+             r.building, r.unit, r.room,
              coalesce(string_to_array(nullif(r.categories, ''), ','), '{}'),
              r.health_note_sealed, r.health_note_key_id
          FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::date[],
                      $6::bytea[], $7::text[], $8::bytea[], $9::bytea[], $10::text[], $11::bytea[],
-                     $12::text[], $13::text[], $15::text[], $16::text[], $17::text[], $18::text[],
-                     $19::bytea[], $20::text[])
+                     $13::text[], $14::text[], $15::text[], $16::text[],
+                     $17::bytea[], $18::text[])
              WITH ORDINALITY
              AS r(id, centre_id, name, gender, date_of_birth, phone_sealed, phone_key_id, phone_index,
-                  national_id_sealed, national_id_key_id, national_id_index, name_pinyin, name_initials,
+                  national_id_sealed, national_id_key_id, national_id_index,
                   building, unit, room, categories, health_note_sealed, health_note_key_id, n)
-         WHERE NOT ($14 AND EXISTS (SELECT 1 FROM residents x WHERE ",
+         WHERE NOT ($12 AND EXISTS (SELECT 1 FROM residents x WHERE ",
         same_person!(),
         "))
          ORDER BY r.n
@@ -458,8 +453,6 @@ async fn insert_residents(
     .bind(&id_sealed)
     .bind(&id_key)
     .bind(&id_index)
-    .bind(&pinyins)
-    .bind(&initials)
     .bind(duplicates == Duplicates::ByNationalIdOrSamePerson)
     .bind(&buildings)
     .bind(&units)
@@ -480,6 +473,11 @@ async fn insert_residents(
         .flat_map(|(id, resident)| resident.skills.iter().map(move |skill| (*id, skill)))
         .collect();
     insert_skills(tx, &skills).await?;
+    let names: Vec<(Uuid, Uuid, &str)> = inserted
+        .values()
+        .map(|row| (row.id, row.centre_id, row.name.as_str()))
+        .collect();
+    index_names(tx, &names).await?;
     Ok(ids.iter().map(|id| inserted.remove(id)).collect())
 }
 
@@ -539,7 +537,7 @@ pub async fn erase_resident(
     let mut tx = pool.begin().await?;
     let erased: Option<DateTime<Utc>> = sqlx::query_scalar(
         "UPDATE residents SET
-             name = '（已删除）', name_pinyin = NULL, name_initials = NULL,
+             name = '（已删除）',
              date_of_birth = date_trunc('year', date_of_birth)::date,
              phone_sealed = NULL, phone_key_id = NULL, phone_index = NULL,
              national_id_sealed = NULL, national_id_key_id = NULL, national_id_index = NULL,
@@ -558,6 +556,10 @@ pub async fn erase_resident(
         return Ok(false);
     };
     sqlx::query("DELETE FROM resident_skills WHERE resident_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM resident_name_keys WHERE resident_id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;
@@ -693,7 +695,6 @@ async fn write_resident(
         "national_id",
         resident.national_id.as_ref().map(|n| n.expose()),
     );
-    let (pinyin, initials) = name_keys(resident.name.as_str());
     let note = resident
         .health_note
         .as_ref()
@@ -702,9 +703,8 @@ async fn write_resident(
         "UPDATE residents SET name = $3, gender = $4, date_of_birth = $5,
              phone_sealed = $6, phone_key_id = $7, phone_index = $8,
              national_id_sealed = $9, national_id_key_id = $10, national_id_index = $11,
-             name_pinyin = $12, name_initials = $13,
-             building = $14, unit = $15, room = $16, categories = $17,
-             health_note_sealed = $18, health_note_key_id = $19
+             building = $12, unit = $13, room = $14, categories = $15,
+             health_note_sealed = $16, health_note_key_id = $17
          WHERE centre_id = $1 AND id = $2 AND erased_at IS NULL
          RETURNING ",
         resident_columns!()
@@ -720,8 +720,6 @@ async fn write_resident(
     .bind(national_id.as_ref().map(|s| s.bytes.clone()))
     .bind(national_id.as_ref().map(|s| s.key_id.clone()))
     .bind(national_id.as_ref().map(|s| s.index.clone()))
-    .bind(&pinyin)
-    .bind(&initials)
     .bind(&resident.address.building)
     .bind(&resident.address.unit)
     .bind(&resident.address.room)
@@ -747,6 +745,7 @@ async fn write_resident(
             .map(|skill| (row.id, skill))
             .collect();
         insert_skills(tx, &skills).await?;
+        index_names(tx, &[(row.id, row.centre_id, row.name.as_str())]).await?;
         enqueue(
             tx,
             Some(row.centre_id),
@@ -994,10 +993,9 @@ pub async fn list_residents(
             // NameQuery holds only ASCII letters and digits: nothing here is a LIKE wildcard.
             let prefix = format!("{letters}%");
             query
-                .push(" AND (name_pinyin LIKE ")
-                .push_bind(prefix.clone());
-            query
-                .push(" OR name_initials LIKE ")
+                .push(" AND id IN (SELECT resident_id FROM resident_name_keys WHERE centre_id = ")
+                .push_bind(centre_id)
+                .push(" AND key LIKE ")
                 .push_bind(prefix)
                 .push(")");
         }
@@ -1044,23 +1042,70 @@ pub async fn list_residents(
     query.build_query_as().fetch_all(pool).await
 }
 
-/// Fills the name search keys of rows registered before they existed; returns how many.
-pub async fn backfill_name_keys(pool: &PgPool) -> Result<usize, sqlx::Error> {
-    let rows: Vec<(Uuid, String)> = sqlx::query_as(
-        "SELECT id, name FROM residents WHERE name_pinyin IS NULL AND erased_at IS NULL",
-    )
-    .fetch_all(pool)
-    .await?;
-    for (id, name) in &rows {
-        let (full, initials) = name_keys(name);
-        sqlx::query("UPDATE residents SET name_pinyin = $2, name_initials = $3 WHERE id = $1")
-            .bind(id)
-            .bind(full)
-            .bind(initials)
-            .execute(pool)
-            .await?;
+/// Replaces the search keys of each `(resident, centre, name)` by those the current rule
+/// computes, and records that rule on the resident.
+async fn index_names(
+    tx: &mut PgConnection,
+    names: &[(Uuid, Uuid, &str)],
+) -> Result<(), sqlx::Error> {
+    let ids: Vec<Uuid> = names.iter().map(|(id, _, _)| *id).collect();
+    let (mut key_ids, mut key_centres, mut keys) = (Vec::new(), Vec::new(), Vec::new());
+    for (id, centre_id, name) in names {
+        for key in name_keys(name) {
+            key_ids.push(*id);
+            key_centres.push(*centre_id);
+            keys.push(key);
+        }
     }
-    Ok(rows.len())
+    sqlx::query("DELETE FROM resident_name_keys WHERE resident_id = ANY($1)")
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO resident_name_keys (resident_id, centre_id, key)
+         SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[])",
+    )
+    .bind(&key_ids)
+    .bind(&key_centres)
+    .bind(&keys)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE residents SET name_keys_version = $2 WHERE id = ANY($1)")
+        .bind(&ids)
+        .bind(NAME_KEYS_VERSION)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Indexes again the names of residents whose keys an earlier rule computed (or none, for
+/// rows older than search keys), a batch per transaction; returns how many. Rows a newer
+/// rule indexed (a newer registry beside this one) are left as they are.
+pub async fn backfill_name_keys(pool: &PgPool) -> Result<usize, sqlx::Error> {
+    const BATCH: i64 = 1000;
+    let mut done = 0;
+    loop {
+        let mut tx = pool.begin().await?;
+        let rows: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
+            "SELECT id, centre_id, name FROM residents
+             WHERE name_keys_version < $1 AND erased_at IS NULL
+             LIMIT $2 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(NAME_KEYS_VERSION)
+        .bind(BATCH)
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            return Ok(done);
+        }
+        let names: Vec<(Uuid, Uuid, &str)> = rows
+            .iter()
+            .map(|(id, centre_id, name)| (*id, *centre_id, name.as_str()))
+            .collect();
+        index_names(&mut tx, &names).await?;
+        tx.commit().await?;
+        done += rows.len();
+    }
 }
 
 pub async fn count_residents(pool: &PgPool, centre_id: Uuid) -> Result<i64, sqlx::Error> {
