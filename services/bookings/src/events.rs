@@ -3,7 +3,7 @@
 //! Events carry ids, times and categories, never a resident's name or contact.
 
 use chrono::{DateTime, Utc};
-use linli_platform::bus::{Handler, HandlerError, Incoming};
+use linli_platform::bus::{Handler, HandlerError, Incoming, field};
 use linli_platform::directory;
 pub use linli_platform::wire::timestamp;
 use linli_proto::Event;
@@ -238,20 +238,30 @@ impl Handler for RegistryFacts {
         match event.routing_key.as_str() {
             ResidentMovedOut::ROUTING_KEY => {
                 let e: ResidentMovedOut = event.decode()?;
-                give_up_future_bookings(tx, uuid("resident_id", &e.resident_id)?, "moved_out", now)
-                    .await?;
+                give_up_future_bookings(
+                    tx,
+                    field::id("resident_id", &e.resident_id)?,
+                    "moved_out",
+                    now,
+                )
+                .await?;
             }
             ResidentDeceased::ROUTING_KEY => {
                 let e: ResidentDeceased = event.decode()?;
-                give_up_future_bookings(tx, uuid("resident_id", &e.resident_id)?, "deceased", now)
-                    .await?;
+                give_up_future_bookings(
+                    tx,
+                    field::id("resident_id", &e.resident_id)?,
+                    "deceased",
+                    now,
+                )
+                .await?;
             }
             ResidentErased::ROUTING_KEY => {
                 // The bookings to come are given up exactly as when the resident leaves
                 // (seats freed, the waitlist promoted); what remains is history, kept for
                 // the centre's figures without the person.
                 let e: ResidentErased = event.decode()?;
-                let resident = uuid("resident_id", &e.resident_id)?;
+                let resident = field::id("resident_id", &e.resident_id)?;
                 give_up_future_bookings(tx, resident, "erased", now).await?;
                 store::anonymise_resident(tx, resident).await?;
             }
@@ -271,7 +281,7 @@ impl Handler for RegistryFacts {
                             })?;
                     store::record_partner_sharing(
                         tx,
-                        uuid("resident_id", &e.resident_id)?,
+                        field::id("resident_id", &e.resident_id)?,
                         e.granted,
                         recorded_at,
                     )
@@ -300,8 +310,4 @@ async fn give_up_future_bookings(
             other => HandlerError::Transient(other.to_string()),
         })?;
     Ok(())
-}
-
-fn uuid(field: &str, text: &str) -> Result<Uuid, HandlerError> {
-    Uuid::parse_str(text).map_err(|_| HandlerError::Permanent(format!("{field} is not a UUID")))
 }

@@ -2,8 +2,8 @@
 //! applied to the projections inside the consumer's transaction, so a redelivery changes
 //! nothing.
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use linli_platform::bus::{Handler, HandlerError, Incoming};
+use chrono::{DateTime, NaiveTime, Utc};
+use linli_platform::bus::{Handler, HandlerError, Incoming, field};
 use linli_platform::directory;
 use linli_proto::Event;
 use linli_proto::events::v1::{
@@ -102,11 +102,11 @@ fn delivery(event: &Incoming) -> Result<store::Delivery, HandlerError> {
     let e: ServiceDelivered = event.decode()?;
     Ok(store::Delivery {
         delivery_id: e.delivery_id,
-        centre_id: uuid("centre_id", &e.centre_id)?,
-        resident_id: optional_uuid("resident_id", &e.resident_id)?,
-        offering_id: optional_uuid("offering_id", &e.offering_id)?,
-        staff_id: optional_uuid("staff_id", &e.staff_id)?,
-        delivered_at: instant("delivered_at", e.delivered_at.as_ref())?,
+        centre_id: field::id("centre_id", &e.centre_id)?,
+        resident_id: field::optional_id("resident_id", &e.resident_id)?,
+        offering_id: field::optional_id("offering_id", &e.offering_id)?,
+        staff_id: field::optional_id("staff_id", &e.staff_id)?,
+        delivered_at: field::instant("delivered_at", e.delivered_at.as_ref())?,
     })
 }
 
@@ -115,12 +115,12 @@ fn attendance(event: &Incoming) -> Result<store::Attendance, HandlerError> {
     let e: BookingAttended = event.decode()?;
     Ok(store::Attendance {
         event_id: event.id,
-        booking_id: uuid("booking_id", &e.booking_id)?,
-        centre_id: uuid("centre_id", &e.centre_id)?,
-        offering_id: uuid("offering_id", &e.offering_id)?,
-        resident_id: optional_uuid("resident_id", &e.resident_id)?,
+        booking_id: field::id("booking_id", &e.booking_id)?,
+        centre_id: field::id("centre_id", &e.centre_id)?,
+        offering_id: field::id("offering_id", &e.offering_id)?,
+        resident_id: field::optional_id("resident_id", &e.resident_id)?,
         category: e.category,
-        attended_at: instant("attended_at", e.attended_at.as_ref())?,
+        attended_at: field::instant("attended_at", e.attended_at.as_ref())?,
     })
 }
 
@@ -147,7 +147,7 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
     match event.routing_key.as_str() {
         ResidentErased::ROUTING_KEY => {
             let e: ResidentErased = event.decode()?;
-            store::forget_resident(tx, uuid("resident_id", &e.resident_id)?).await?;
+            store::forget_resident(tx, field::id("resident_id", &e.resident_id)?).await?;
         }
         BookingAttended::ROUTING_KEY => {
             store::record_attendances(tx, &[attendance(event)?]).await?;
@@ -160,8 +160,8 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
             store::record_facility(
                 tx,
                 &store::FacilityFact {
-                    id: uuid("facility_id", &e.facility_id)?,
-                    centre_id: uuid("centre_id", &e.centre_id)?,
+                    id: field::id("facility_id", &e.facility_id)?,
+                    centre_id: field::id("centre_id", &e.centre_id)?,
                     opens: time("opens", &e.opens)?,
                     closes: time("closes", &e.closes)?,
                     open_days: e.open_days,
@@ -174,11 +174,11 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
             let e: FacilityHeld = event.decode()?;
             store::record_hold(
                 tx,
-                uuid("hold_id", &e.hold_id)?,
-                uuid("facility_id", &e.facility_id)?,
-                uuid("centre_id", &e.centre_id)?,
-                instant("starts_at", e.starts_at.as_ref())?,
-                instant("ends_at", e.ends_at.as_ref())?,
+                field::id("hold_id", &e.hold_id)?,
+                field::id("facility_id", &e.facility_id)?,
+                field::id("centre_id", &e.centre_id)?,
+                field::instant("starts_at", e.starts_at.as_ref())?,
+                field::instant("ends_at", e.ends_at.as_ref())?,
             )
             .await?;
         }
@@ -186,8 +186,8 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
             let e: FacilityReleased = event.decode()?;
             store::release_hold(
                 tx,
-                uuid("hold_id", &e.hold_id)?,
-                instant("released_at", e.released_at.as_ref())?,
+                field::id("hold_id", &e.hold_id)?,
+                field::instant("released_at", e.released_at.as_ref())?,
             )
             .await?;
         }
@@ -195,9 +195,9 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
             let e: EntryPosted = event.decode()?;
             store::record_ledger_effect(
                 tx,
-                uuid("entry_id", &e.entry_id)?,
-                uuid("centre_id", &e.centre_id)?,
-                date("entry_date", &e.entry_date)?,
+                field::id("entry_id", &e.entry_id)?,
+                field::id("centre_id", &e.centre_id)?,
+                field::date("entry_date", &e.entry_date)?,
                 e.own_income_minor,
                 e.expenditure_minor,
             )
@@ -205,28 +205,28 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
         }
         VolunteerRegistered::ROUTING_KEY => {
             let e: VolunteerRegistered = event.decode()?;
-            let at = instant("registered_at", e.registered_at.as_ref())?;
+            let at = field::instant("registered_at", e.registered_at.as_ref())?;
             volunteer_change(tx, event, &e.volunteer_id, &e.centre_id, true, at).await?;
         }
         VolunteerDeactivated::ROUTING_KEY => {
             let e: VolunteerDeactivated = event.decode()?;
-            let at = instant("deactivated_at", e.deactivated_at.as_ref())?;
+            let at = field::instant("deactivated_at", e.deactivated_at.as_ref())?;
             volunteer_change(tx, event, &e.volunteer_id, &e.centre_id, false, at).await?;
         }
         VolunteerReactivated::ROUTING_KEY => {
             let e: VolunteerReactivated = event.decode()?;
-            let at = instant("reactivated_at", e.reactivated_at.as_ref())?;
+            let at = field::instant("reactivated_at", e.reactivated_at.as_ref())?;
             volunteer_change(tx, event, &e.volunteer_id, &e.centre_id, true, at).await?;
         }
         TrainingCompleted::ROUTING_KEY => {
             let e: TrainingCompleted = event.decode()?;
             store::record_training(
                 tx,
-                uuid("completion_id", &e.completion_id)?,
-                uuid("centre_id", &e.centre_id)?,
+                field::id("completion_id", &e.completion_id)?,
+                field::id("centre_id", &e.centre_id)?,
                 &e.person_kind,
-                uuid("person_id", &e.person_id)?,
-                date("completed_on", &e.completed_on)?,
+                field::id("person_id", &e.person_id)?,
+                field::date("completed_on", &e.completed_on)?,
             )
             .await?;
         }
@@ -244,34 +244,12 @@ async fn volunteer_change(
     active: bool,
     at: DateTime<Utc>,
 ) -> Result<(), HandlerError> {
-    let (volunteer, centre) = (uuid("volunteer_id", volunteer)?, uuid("centre_id", centre)?);
+    let (volunteer, centre) = (
+        field::id("volunteer_id", volunteer)?,
+        field::id("centre_id", centre)?,
+    );
     store::record_volunteer_change(tx, event.id, volunteer, centre, active, at).await?;
     Ok(())
-}
-
-fn uuid(field: &str, text: &str) -> Result<Uuid, HandlerError> {
-    Uuid::parse_str(text).map_err(|_| HandlerError::Permanent(format!("{field} is not a UUID")))
-}
-
-fn optional_uuid(field: &str, text: &str) -> Result<Option<Uuid>, HandlerError> {
-    if text.is_empty() {
-        Ok(None)
-    } else {
-        uuid(field, text).map(Some)
-    }
-}
-
-fn instant(
-    field: &str,
-    at: Option<&prost_types::Timestamp>,
-) -> Result<DateTime<Utc>, HandlerError> {
-    at.and_then(|t| DateTime::<Utc>::from_timestamp(t.seconds, t.nanos.max(0) as u32))
-        .ok_or_else(|| HandlerError::Permanent(format!("{field} is missing")))
-}
-
-fn date(field: &str, text: &str) -> Result<NaiveDate, HandlerError> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| HandlerError::Permanent(format!("{field} is not a date")))
 }
 
 fn time(field: &str, text: &str) -> Result<NaiveTime, HandlerError> {

@@ -3,13 +3,11 @@
 //! receivable and fee income, a refund takes it back, an erased resident's name leaves the
 //! donor records, and a new centre gets its books.
 
-use chrono::{DateTime, Utc};
-use linli_platform::bus::{Handler, HandlerError, Incoming};
+use linli_platform::bus::{Handler, HandlerError, Incoming, field};
 use linli_platform::directory;
 use linli_proto::Event;
 use linli_proto::events::v1::{CentreCreated, FeeCharged, FeeRefunded, ResidentErased};
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use crate::domain::calendar::local_date;
 use crate::domain::chart::{FundingSource, RECEIVABLES};
@@ -38,14 +36,14 @@ impl Handler for Books {
             FeeRefunded::ROUTING_KEY => fee_refunded(event.decode()?, tx, &actor).await,
             ResidentErased::ROUTING_KEY => {
                 let erased: ResidentErased = event.decode()?;
-                let resident = parse_uuid("resident_id", &erased.resident_id)?;
+                let resident = field::id("resident_id", &erased.resident_id)?;
                 store::forget_donor(tx, resident, &actor).await?;
                 Ok(())
             }
             CentreCreated::ROUTING_KEY => {
                 // The directory has it now: its books are opened.
                 let created: CentreCreated = event.decode()?;
-                let centre = parse_uuid("centre_id", &created.centre_id)?;
+                let centre = field::id("centre_id", &created.centre_id)?;
                 store::ensure_centre(tx, centre)
                     .await
                     .map_err(handler_error)?;
@@ -54,19 +52,6 @@ impl Handler for Books {
             _ => Ok(()),
         }
     }
-}
-
-fn parse_uuid(field: &str, text: &str) -> Result<Uuid, HandlerError> {
-    Uuid::parse_str(text).map_err(|_| HandlerError::Permanent(format!("{field} is not a UUID")))
-}
-
-fn at(
-    field: &str,
-    timestamp: Option<prost_types::Timestamp>,
-) -> Result<DateTime<Utc>, HandlerError> {
-    timestamp
-        .and_then(|t| DateTime::<Utc>::from_timestamp(t.seconds, t.nanos.max(0) as u32))
-        .ok_or_else(|| HandlerError::Permanent(format!("{field} is missing")))
 }
 
 /// A store error as the consumer sees it: the database may recover, and a centre not yet
@@ -88,8 +73,8 @@ async fn fee_charged(
     tx: &mut PgConnection,
     actor: &Actor,
 ) -> Result<(), HandlerError> {
-    let centre = parse_uuid("centre_id", &event.centre_id)?;
-    let charged_at = at("charged_at", event.charged_at)?;
+    let centre = field::id("centre_id", &event.centre_id)?;
+    let charged_at = field::instant("charged_at", event.charged_at.as_ref())?;
     if event.amount_minor <= 0 {
         // Bookings never charges zero; a full concession leaves nothing to book.
         return Ok(());
@@ -145,8 +130,8 @@ async fn fee_refunded(
     tx: &mut PgConnection,
     actor: &Actor,
 ) -> Result<(), HandlerError> {
-    let centre = parse_uuid("centre_id", &event.centre_id)?;
-    let refunded_at = at("refunded_at", event.refunded_at)?;
+    let centre = field::id("centre_id", &event.centre_id)?;
+    let refunded_at = field::instant("refunded_at", event.refunded_at.as_ref())?;
     let charge = store::fee_charge_for_refund(tx, &event.charge_id)
         .await?
         .ok_or_else(|| HandlerError::Transient("the charge is not booked yet".into()))?;

@@ -33,7 +33,7 @@ use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 use uuid::Uuid;
 
-use crate::bus::{HandlerError, Incoming};
+use crate::bus::{HandlerError, Incoming, field};
 
 /// The routing keys the directory is kept from: bound to every consumer's queue by the
 /// platform (see [`crate::bus::Bus::declare_queue`]), so no service lists them.
@@ -159,8 +159,8 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
                 .and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32));
             record_resident(
                 tx,
-                uuid("resident_id", &e.resident_id)?,
-                uuid("centre_id", &e.centre_id)?,
+                field::id("resident_id", &e.resident_id)?,
+                field::id("centre_id", &e.centre_id)?,
                 &e.age_band,
                 &e.categories,
                 registered_at,
@@ -171,8 +171,8 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
             let e: ResidentUpdated = event.decode()?;
             record_resident(
                 tx,
-                uuid("resident_id", &e.resident_id)?,
-                uuid("centre_id", &e.centre_id)?,
+                field::id("resident_id", &e.resident_id)?,
+                field::id("centre_id", &e.centre_id)?,
                 &e.age_band,
                 &e.categories,
                 None,
@@ -181,30 +181,30 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
         }
         ResidentMovedOut::ROUTING_KEY => {
             let e: ResidentMovedOut = event.decode()?;
-            let resident = uuid("resident_id", &e.resident_id)?;
+            let resident = field::id("resident_id", &e.resident_id)?;
             set_resident_status(tx, resident, ResidentStatus::MovedOut, day(&e.since)).await?;
         }
         ResidentDeceased::ROUTING_KEY => {
             let e: ResidentDeceased = event.decode()?;
-            let resident = uuid("resident_id", &e.resident_id)?;
+            let resident = field::id("resident_id", &e.resident_id)?;
             set_resident_status(tx, resident, ResidentStatus::Deceased, day(&e.since)).await?;
         }
         ResidentReturned::ROUTING_KEY => {
             let e: ResidentReturned = event.decode()?;
-            let resident = uuid("resident_id", &e.resident_id)?;
+            let resident = field::id("resident_id", &e.resident_id)?;
             set_resident_status(tx, resident, ResidentStatus::Active, day(&e.since)).await?;
         }
         ResidentErased::ROUTING_KEY => {
             let e: ResidentErased = event.decode()?;
-            forget_resident(tx, uuid("resident_id", &e.resident_id)?).await?;
+            forget_resident(tx, field::id("resident_id", &e.resident_id)?).await?;
         }
         StaffJoined::ROUTING_KEY => {
             let e: StaffJoined = event.decode()?;
             record_staff(
                 tx,
-                uuid("staff_id", &e.staff_id)?,
-                uuid("centre_id", &e.centre_id)?,
-                date("employed_from", &e.employed_from)?,
+                field::id("staff_id", &e.staff_id)?,
+                field::id("centre_id", &e.centre_id)?,
+                field::date("employed_from", &e.employed_from)?,
                 None,
             )
             .await?;
@@ -213,11 +213,11 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
             let e: StaffLeft = event.decode()?;
             record_staff(
                 tx,
-                uuid("staff_id", &e.staff_id)?,
-                uuid("centre_id", &e.centre_id)?,
+                field::id("staff_id", &e.staff_id)?,
+                field::id("centre_id", &e.centre_id)?,
                 // A leaving heard of before the joining keeps its last day as the first.
-                date("employed_until", &e.employed_until)?,
-                Some(date("employed_until", &e.employed_until)?),
+                field::date("employed_until", &e.employed_until)?,
+                Some(field::date("employed_until", &e.employed_until)?),
             )
             .await?;
         }
@@ -226,11 +226,11 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
             record_agreement(
                 tx,
                 &Agreement {
-                    id: uuid("agreement_id", &e.agreement_id)?,
-                    partner_id: uuid("partner_id", &e.partner_id)?,
-                    centre_id: uuid("centre_id", &e.centre_id)?,
-                    valid_from: date("valid_from", &e.valid_from)?,
-                    valid_until: date("valid_until", &e.valid_until)?,
+                    id: field::id("agreement_id", &e.agreement_id)?,
+                    partner_id: field::id("partner_id", &e.partner_id)?,
+                    centre_id: field::id("centre_id", &e.centre_id)?,
+                    valid_from: field::date("valid_from", &e.valid_from)?,
+                    valid_until: field::date("valid_until", &e.valid_until)?,
                 },
             )
             .await?;
@@ -242,7 +242,7 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
                 .and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
                 .or(event.occurred_at)
                 .unwrap_or_else(Utc::now);
-            revoke_agreement(tx, uuid("agreement_id", &e.agreement_id)?, at).await?;
+            revoke_agreement(tx, field::id("agreement_id", &e.agreement_id)?, at).await?;
         }
         _ => {}
     }
@@ -251,22 +251,13 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
 
 fn announced(id: &str, code: String, name: String, zone: &str) -> Result<Centre, HandlerError> {
     Ok(Centre {
-        id: uuid("centre_id", id)?,
+        id: field::id("centre_id", id)?,
         code,
         name,
         time_zone: parse_zone(zone).ok_or_else(|| {
             HandlerError::Permanent(format!("time_zone {zone:?} is not an IANA time zone"))
         })?,
     })
-}
-
-fn uuid(field: &str, text: &str) -> Result<Uuid, HandlerError> {
-    Uuid::parse_str(text).map_err(|_| HandlerError::Permanent(format!("{field} is not a UUID")))
-}
-
-fn date(field: &str, text: &str) -> Result<NaiveDate, HandlerError> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| HandlerError::Permanent(format!("{field} is not a date")))
 }
 
 fn day(text: &str) -> Option<NaiveDate> {

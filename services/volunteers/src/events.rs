@@ -4,7 +4,7 @@
 //! name, phone or ID number.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use linli_platform::bus::{Handler, HandlerError, Incoming};
+use linli_platform::bus::{Handler, HandlerError, Incoming, field};
 use linli_platform::directory;
 pub use linli_platform::wire::timestamp;
 use linli_proto::Event;
@@ -160,7 +160,8 @@ impl Handler for Facts {
             // A resident active again (returned) volunteers again by a new registration.
             ResidentErased::ROUTING_KEY => {
                 let e: ResidentErased = event.decode()?;
-                store::anonymise_resident(tx, uuid("resident_id", &e.resident_id)?, now).await?;
+                store::anonymise_resident(tx, field::id("resident_id", &e.resident_id)?, now)
+                    .await?;
             }
             StaffQualityUpdated::ROUTING_KEY => {
                 let e: StaffQualityUpdated = event.decode()?;
@@ -171,8 +172,8 @@ impl Handler for Facts {
                     .unwrap_or(now);
                 store::record_quality(
                     tx,
-                    uuid("staff_id", &e.staff_id)?,
-                    uuid("centre_id", &e.centre_id)?,
+                    field::id("staff_id", &e.staff_id)?,
+                    field::id("centre_id", &e.centre_id)?,
                     &e.period,
                     // Evaluation sends mean 1–5 scores; reviews show them per thousand
                     // of the best score, satisfaction and the mean of effectiveness and
@@ -197,12 +198,8 @@ async fn leaves(
     status: &str,
     now: DateTime<Utc>,
 ) -> Result<(), HandlerError> {
-    store::volunteer_leaves(tx, uuid("resident_id", resident)?, status, now).await?;
+    store::volunteer_leaves(tx, field::id("resident_id", resident)?, status, now).await?;
     Ok(())
-}
-
-fn uuid(field: &str, text: &str) -> Result<Uuid, HandlerError> {
-    Uuid::parse_str(text).map_err(|_| HandlerError::Permanent(format!("{field} is not a UUID")))
 }
 
 /// A mean 1–5 score as thousandths of the best score.

@@ -12,6 +12,7 @@
 //! would otherwise wait in the run queue behind the requests in flight, and events would
 //! fall seconds behind; on a thread of its own it waits only for the operating system.
 
+pub mod field;
 pub mod inbox;
 pub mod outbox;
 
