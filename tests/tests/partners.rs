@@ -210,7 +210,18 @@ async fn a_partner_reads_bookings_of_its_own_offerings_at_its_centre_and_nothing
     district.residents_known_to_bookings(&[&at_a, &at_b]).await;
     let (own, own_booking) = district.booked(a, Some(&partner), &at_a).await;
     let (centres, centres_booking) = district.booked(a, None, &at_a).await;
+    // An offering of its own at B, from an agreement B has since revoked: a centre
+    // names as provider only a partner it has an agreement with.
+    let at_b_agreement = district
+        .agreement(&partner, b, &["bookings.bookings:read"])
+        .await;
     let (_, own_at_b) = district.booked(b, Some(&partner), &at_b).await;
+    district
+        .created(
+            &format!("/v1/partners/{partner}/agreements/{at_b_agreement}/revocation"),
+            json!({ "reason": "合作结束" }),
+        )
+        .await;
 
     let channel = partner_channel(&district.platform, &district.dir, Some(&certificate))
         .await
