@@ -2,19 +2,20 @@
 //! rules (k8s/components/alerts) and the Grafana dashboards (k8s/components/dashboards)
 //! name is in the `/metrics` of a running platform that has served a booking, except the
 //! operators' own exporters' metrics, listed here one by one; and `/metrics` served as
-//! OpenMetrics carries a request's trace id as an exemplar of its duration's bucket.
+//! OpenMetrics carries a request's trace id as an exemplar of its duration's bucket; and
+//! the services keep a caller's sampling decision (parent-based sampling).
 //! (promtool parses the same expressions: deploy/monitoring-check.sh.) In its own test
 //! binary because it installs the process-wide subscriber, without which no span has a
 //! trace id.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::Once;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use linli_platform::auth::Role;
 use linli_tests::{TestPlatform, poll, with_partner_tls};
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use serde::Deserialize as _;
 use serde_json::{Value, json};
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
@@ -37,19 +38,26 @@ fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-fn install_tracing() {
-    static INSTALLED: Once = Once::new();
-    INSTALLED.call_once(|| {
-        // No exporter: spans get trace ids and are sampled (parent-based, always on at
-        // the root), which is all an exemplar needs.
-        linli_platform::telemetry::install_to(
-            SdkTracerProvider::builder().build(),
-            "info,sqlx=warn",
-            false,
-            BoxMakeWriter::new(std::io::sink),
-        )
-        .expect("subscriber installs");
-    });
+/// Installs the process's subscriber once, exporting to memory with the SDK's default
+/// sampler (parent-based, always on at a root: what the services run with), and returns
+/// the exporter.
+fn install_tracing() -> InMemorySpanExporter {
+    static EXPORTER: OnceLock<InMemorySpanExporter> = OnceLock::new();
+    EXPORTER
+        .get_or_init(|| {
+            let exporter = InMemorySpanExporter::default();
+            linli_platform::telemetry::install_to(
+                SdkTracerProvider::builder()
+                    .with_simple_exporter(exporter.clone())
+                    .build(),
+                "info,sqlx=warn",
+                false,
+                BoxMakeWriter::new(std::io::sink),
+            )
+            .expect("subscriber installs");
+            exporter
+        })
+        .clone()
 }
 
 /// Every PromQL expression of the alerting rules and the dashboards, with where it is.
@@ -427,5 +435,77 @@ async fn a_request_leaves_its_trace_id_as_an_openmetrics_exemplar() {
         "{content_type}"
     );
     assert!(!plain.contains(&exemplar));
+    platform.stop().await;
+}
+
+#[tokio::test]
+async fn a_callers_sampling_decision_is_kept_and_a_booking_is_a_handful_of_spans() {
+    let exporter = install_tracing();
+    let platform = TestPlatform::start().await;
+    let (centre, token, booking) = bookable_session(&platform).await;
+    let spans_of = |trace_id: &str| {
+        exporter
+            .get_finished_spans()
+            .expect("spans")
+            .into_iter()
+            .filter(|span| span.span_context.trace_id().to_string() == trace_id)
+            .collect::<Vec<_>>()
+    };
+
+    // A caller that did not sample its trace (flags 00): nothing of it is recorded.
+    let unsampled = Uuid::new_v4().simple().to_string();
+    let response = platform
+        .http
+        .get(format!("{}/v1/centres/{centre}/bookings", platform.gateway))
+        .bearer_auth(&token)
+        .header("traceparent", format!("00-{unsampled}-00f067aa0ba902b7-00"))
+        .send()
+        .await
+        .expect("the gateway answers");
+    assert_eq!(response.status(), 200);
+
+    // A caller that sampled it (flags 01), making a booking: the gateway, the bookings
+    // service and the relay's publish are in its trace.
+    let sampled = Uuid::new_v4().simple().to_string();
+    let response = platform
+        .http
+        .post(format!("{}/v1/centres/{centre}/bookings", platform.gateway))
+        .bearer_auth(&token)
+        .header("traceparent", format!("00-{sampled}-00f067aa0ba902b7-01"))
+        .json(&booking)
+        .send()
+        .await
+        .expect("the gateway answers");
+    assert_eq!(response.status(), 201);
+    let spans = poll(
+        "the booking's event published in its trace",
+        Duration::from_secs(15),
+        || async {
+            let spans = spans_of(&sampled);
+            spans
+                .iter()
+                .any(|span| span.name == "bookings.booking.confirmed publish")
+                .then_some(spans)
+        },
+    )
+    .await;
+    let names: BTreeSet<String> = spans.iter().map(|span| span.name.to_string()).collect();
+    assert!(
+        names.contains("POST /v1/centres/{centre_id}/bookings")
+            && names.contains("linli.bookings.v1.Bookings/CreateBooking"),
+        "{names:?}"
+    );
+    // deploy/README.md's trace budget counts this (the test prints it with --nocapture).
+    println!("a booking's trace: {} spans: {names:?}", spans.len());
+    assert!(
+        spans.len() <= 12,
+        "a booking is {} spans: {names:?}",
+        spans.len()
+    );
+    // Recorded after the unsampled request ended, so that one had its chance too.
+    assert!(
+        spans_of(&unsampled).is_empty(),
+        "an unsampled caller's trace was recorded"
+    );
     platform.stop().await;
 }
