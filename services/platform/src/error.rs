@@ -1,10 +1,92 @@
 //! The one way services turn failures into gRPC status codes. Bad input becomes
 //! `InvalidArgument` carrying a `BadRequest` detail that names each field and why; an
 //! unexpected failure is logged here with its cause and leaves as a bare `Internal`, so
-//! nothing internal (or personal) reaches the caller.
+//! nothing internal (or personal) reaches the caller. [`Error`] is the error of a service
+//! whose refusals are the common ones (bookings, volunteers), with its one mapping.
 
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::auth::AuthError;
+use crate::crypto::CryptoError;
+
+/// What a service call can fail with, when the service has no refusal of its own kind.
+/// Messages name things, times and rules, never a person's name, phone or ID number.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Invalid(#[from] Violations),
+    #[error(transparent)]
+    Denied(#[from] AuthError),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The person may not take this on (a rule of eligibility or qualification); the words,
+    /// which the service begins with what it calls it ("not eligible: …", "not qualified:
+    /// …"), are for the desk to read out.
+    #[error("{0}")]
+    Ineligible(String),
+    /// A clash with something already recorded, named.
+    #[error("{0}")]
+    Conflict(String),
+    /// The thing is not in a state that allows this.
+    #[error("{0}")]
+    State(String),
+    /// A centre, resident, staff member or partner the directory does not know here.
+    #[error(transparent)]
+    Directory(#[from] crate::directory::Error),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+}
+
+impl Error {
+    /// A deadlock or serialization failure: the whole transaction may simply run again.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Error::Database(sqlx::Error::Database(db))
+            if db.code().is_some_and(|code| matches!(code.as_ref(), "40001" | "40P01")))
+    }
+}
+
+impl From<Error> for Status {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Invalid(violations) => violations.into(),
+            Error::Denied(denied) => denied.into(),
+            Error::NotFound(what) => Status::not_found(format!("{what} not found")),
+            Error::Ineligible(message) | Error::State(message) => {
+                Status::failed_precondition(message)
+            }
+            Error::Conflict(message) => Status::already_exists(message),
+            Error::Directory(error) => error.into(),
+            Error::Database(error) => database(&error),
+            Error::Crypto(error) => internal(&error),
+        }
+    }
+}
+
+/// Runs `attempt` again (a few times) when the database chose it as a deadlock victim.
+pub async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Error>>,
+{
+    let mut tries = 0;
+    loop {
+        match attempt().await {
+            Err(error) if error.is_retryable() && tries < 8 => {
+                tries += 1;
+                tracing::debug!(tries, "transaction retried after a deadlock");
+            }
+            result => return result,
+        }
+    }
+}
+
+/// Whether `error` is the violation of the named table constraint.
+pub fn violates(error: &sqlx::Error, constraint: &str) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.constraint() == Some(constraint))
+}
 
 /// One field of a request that cannot be accepted, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]

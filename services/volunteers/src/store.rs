@@ -434,7 +434,7 @@ pub async fn register_volunteer(
     let known = directory::hold_resident(&mut tx, centre, resident, "resident_id").await?;
     if known.status != "active" {
         return Err(Error::Ineligible(format!(
-            "the resident is no longer active ({})",
+            "not qualified: the resident is no longer active ({})",
             known.status
         )));
     }
@@ -1301,7 +1301,7 @@ pub async fn sign_up(
     let person = find_volunteer(&mut tx, centre, volunteer).await?;
     if person.status != "active" {
         return Err(Error::Ineligible(format!(
-            "the volunteer is {}",
+            "not qualified: the volunteer is {}",
             person.status
         )));
     }
@@ -1314,7 +1314,10 @@ pub async fn sign_up(
         shift.local_date,
     );
     if !reasons.is_empty() {
-        return Err(Error::Ineligible(reasons.join("; ")));
+        return Err(Error::Ineligible(format!(
+            "not qualified: {}",
+            reasons.join("; ")
+        )));
     }
     if shift.signed_up >= shift.capacity {
         return Err(Error::Conflict("the shift is full".into()));
@@ -1836,7 +1839,7 @@ pub async fn add_group_member(
     let member = directory::resident_of(&mut tx, centre, resident, "resident_id").await?;
     if member.status != "active" {
         return Err(Error::Ineligible(format!(
-            "the resident is no longer active ({})",
+            "not qualified: the resident is no longer active ({})",
             member.status
         )));
     }
