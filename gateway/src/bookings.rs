@@ -3,7 +3,7 @@
 
 use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::post;
 use axum::{Json, Router};
 use linli_proto::bookings::v1 as pb;
 use serde::Deserialize;
@@ -15,41 +15,14 @@ use crate::{AppState, call, forward, reply};
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_categories, list_offerings, create_offering, get_offering, list_facilities, create_facility,
-        list_sessions, create_session, create_series, move_session, cancel_session, list_bookings,
-        create_booking, get_booking, cancel_booking, check_in, utilisation),
+    paths(check_in),
     tags((name = "bookings", description = "Catalogue, facilities, sessions and bookings"))
 )]
 pub struct BookingsDoc;
 
 pub fn routes() -> Router<AppState> {
-    let centre = |rest: &str| format!("/v1/centres/{{centre_id}}/{rest}");
-    Router::new()
-        .route(&centre("service-categories"), get(list_categories))
-        .route(
-            &centre("offerings"),
-            get(list_offerings).post(create_offering),
-        )
-        .route(&centre("offerings/{offering_id}"), get(get_offering))
-        .route(
-            &centre("facilities"),
-            get(list_facilities).post(create_facility),
-        )
-        .route(&centre("sessions"), get(list_sessions).post(create_session))
-        .route(&centre("series"), post(create_series))
-        .route(&centre("sessions/{session_id}/move"), post(move_session))
-        .route(
-            &centre("sessions/{session_id}/cancel"),
-            post(cancel_session),
-        )
-        .route(&centre("bookings"), get(list_bookings).post(create_booking))
-        .route(&centre("bookings/{booking_id}"), get(get_booking))
-        .route(
-            &centre("bookings/{booking_id}/cancel"),
-            post(cancel_booking),
-        )
-        .route(&centre("bookings/{booking_id}/check-in"), post(check_in))
-        .route(&centre("utilisation"), get(utilisation))
+    let check_in_at = "/v1/centres/{centre_id}/bookings/{booking_id}/check-in";
+    forwarded().route(check_in_at, post(check_in))
 }
 
 const KINDS: [(&str, pb::OfferingKind); 5] = [

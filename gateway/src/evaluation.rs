@@ -14,53 +14,15 @@ use crate::{AppState, call, forward, reply};
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(centre_kpis, district_kpis, kpi_series, quality, rebuild, list_templates, create_template,
-        list_invitations, create_invitation, submit_response, list_follow_ups, create_follow_up,
-        complete_follow_up, list_inspections, record_inspection, list_suggestions, submit_suggestion,
-        move_suggestion),
+    paths(district_kpis, rebuild),
     tags((name = "evaluation", description = "KPIs, quality, surveys, follow-ups, inspections and suggestions"))
 )]
 pub struct EvaluationDoc;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/centres/{centre_id}/kpis", get(centre_kpis))
+    forwarded()
         .route("/v1/kpis", get(district_kpis))
-        .route("/v1/centres/{centre_id}/kpis/{kpi}/series", get(kpi_series))
-        .route("/v1/centres/{centre_id}/quality", get(quality))
         .route("/v1/evaluation/rebuild", post(rebuild))
-        .route(
-            "/v1/centres/{centre_id}/survey-templates",
-            get(list_templates).post(create_template),
-        )
-        .route(
-            "/v1/centres/{centre_id}/invitations",
-            get(list_invitations).post(create_invitation),
-        )
-        .route(
-            "/v1/centres/{centre_id}/invitations/{invitation_id}/response",
-            post(submit_response),
-        )
-        .route(
-            "/v1/centres/{centre_id}/follow-ups",
-            get(list_follow_ups).post(create_follow_up),
-        )
-        .route(
-            "/v1/centres/{centre_id}/follow-ups/{follow_up_id}/completion",
-            post(complete_follow_up),
-        )
-        .route(
-            "/v1/centres/{centre_id}/inspections",
-            get(list_inspections).post(record_inspection),
-        )
-        .route(
-            "/v1/centres/{centre_id}/suggestions",
-            get(list_suggestions).post(submit_suggestion),
-        )
-        .route(
-            "/v1/centres/{centre_id}/suggestions/{suggestion_id}/status",
-            post(move_suggestion),
-        )
 }
 
 reply! {

@@ -6,7 +6,7 @@
 use axum::extract::{Path, Query};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::get;
 use axum::{Json, Router};
 use linli_proto::finance::v1 as pb;
 use serde::Deserialize;
@@ -19,43 +19,20 @@ use crate::{AppState, call, forward, reply};
 /// Finance's part of the OpenAPI document.
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_accounts, list_entries, post_entry, get_entry, reverse_entry, list_periods,
-        close_period, set_budget, budget_report, record_grant, list_donations, record_donation,
-        record_partnership_income, record_expense, trial_balance, self_sufficiency,
-        district_self_sufficiency, transparency_report, transparency_csv, audit_trail),
+    paths(district_self_sufficiency, transparency_csv),
     tags((name = "finance", description = "Ledger, budgets, funding, donations, oversight and transparency"))
 )]
 pub struct FinanceDoc;
 
 pub fn routes() -> Router<AppState> {
-    let centre = |rest: &str| format!("/v1/centres/{{centre_id}}/finance/{rest}");
-    Router::new()
-        .route(&centre("accounts"), get(list_accounts))
-        .route(&centre("entries"), get(list_entries).post(post_entry))
-        .route(&centre("entries/{entry_id}"), get(get_entry))
-        .route(&centre("entries/{entry_id}/reversal"), post(reverse_entry))
-        .route(&centre("periods"), get(list_periods))
-        .route(&centre("periods/{period}/close"), post(close_period))
-        .route(&centre("budgets/{fiscal_year}"), get(budget_report))
-        .route(&centre("budgets/{fiscal_year}/{category}"), put(set_budget))
-        .route(&centre("grants"), post(record_grant))
-        .route(
-            &centre("donations"),
-            get(list_donations).post(record_donation),
-        )
-        .route(
-            &centre("partnership-income"),
-            post(record_partnership_income),
-        )
-        .route(&centre("expenses"), post(record_expense))
-        .route(&centre("trial-balance"), get(trial_balance))
-        .route(&centre("self-sufficiency"), get(self_sufficiency))
-        .route(&centre("transparency"), get(transparency_report))
-        .route(&centre("transparency.csv"), get(transparency_csv))
-        .route(&centre("audit-trail"), get(audit_trail))
+    forwarded()
         .route(
             "/v1/finance/self-sufficiency",
             get(district_self_sufficiency),
+        )
+        .route(
+            "/v1/centres/{centre_id}/finance/transparency.csv",
+            get(transparency_csv),
         )
 }
 

@@ -242,7 +242,9 @@ pub fn enum_number<E: Copy + Into<i32>>(
 /// and/or `; body name: Type`), the status and reply type, any refusal worth its own
 /// words as `(status, "description")`, and a block that answers the service's reply.
 /// Everything the modifier in `lib.rs` adds (bearer security, the common problems) is
-/// left out.
+/// left out. One invocation per module: it also defines `forwarded()`, the routes'
+/// router, and `Forwarded`, their part of the OpenAPI document, so a route's method and
+/// path are written once.
 #[macro_export]
 macro_rules! forward {
     (tag = $tag:literal; $(
@@ -266,6 +268,17 @@ macro_rules! forward {
             let status = axum::http::StatusCode::from_u16($status).expect("a status code");
             Ok((status, axum::Json(<$Out>::from(reply))))
         }
-    )*};
+    )*
+
+        /// The routes above, each at its documented path and method.
+        pub fn forwarded() -> axum::Router<$crate::AppState> {
+            axum::Router::new()$(.route($path, axum::routing::$method($name)))*
+        }
+
+        /// The routes above, for the OpenAPI document.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($name),*))]
+        pub struct Forwarded;
+    };
     (@text $arg:ident) => { String };
 }

@@ -73,10 +73,9 @@ pub struct AppState {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Linli", description = "The community service centres of a district: residents, services, volunteers, money and evaluation."),
-    paths(registry::list_centres, registry::create_centre, registry::update_centre, registry::create_resident,
-        registry::get_resident, registry::list_residents, registry::import_residents, registry::erase_resident,
-        registry::record_consent, registry::get_consents, registry::set_resident_status, registry::export_resident,
-        registry::update_resident, registry::patch_resident, registry::patch_centre, openapi_document, docs_page),
+    paths(registry::update_centre, registry::patch_centre, registry::import_residents,
+        registry::erase_resident, registry::export_resident, registry::update_resident,
+        registry::patch_resident, openapi_document, docs_page),
     components(schemas(problem::Problem, problem::FieldError)),
     modifiers(&BearerScheme),
     tags((name = "registry", description = "Centres and residents"), (name = "api", description = "This document and its page"))
@@ -87,11 +86,17 @@ pub struct ApiDoc;
 /// with the errors every route can answer filled in (see [`CommonErrors`]).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
+    doc.merge(registry::Forwarded::openapi());
     doc.merge(bookings::BookingsDoc::openapi());
+    doc.merge(bookings::Forwarded::openapi());
     doc.merge(evaluation::EvaluationDoc::openapi());
+    doc.merge(evaluation::Forwarded::openapi());
     doc.merge(finance::FinanceDoc::openapi());
+    doc.merge(finance::Forwarded::openapi());
     doc.merge(volunteers::VolunteersDoc::openapi());
+    doc.merge(volunteers::Forwarded::openapi());
     doc.merge(partners::PartnersDoc::openapi());
+    doc.merge(partners::Forwarded::openapi());
     utoipa::Modify::modify(&CommonErrors, &mut doc);
     doc
 }

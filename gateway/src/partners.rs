@@ -3,7 +3,6 @@
 //! the client certificates those systems present on the partner gRPC port.
 
 use axum::Router;
-use axum::routing::{get, post};
 use linli_proto::registry::v1 as pb;
 use serde::Deserialize;
 use utoipa::{OpenApi, ToSchema};
@@ -12,26 +11,12 @@ use crate::{AppState, call, forward, reply};
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(create_partner, list_partners, get_partner, create_agreement, revoke_agreement, register_credential, revoke_credential),
     tags((name = "partners", description = "Partner organisations, agreements and certificates"))
 )]
 pub struct PartnersDoc;
 
 pub fn routes() -> Router<AppState> {
-    let partner = |rest: &str| format!("/v1/partners/{{partner_id}}{rest}");
-    Router::new()
-        .route("/v1/partners", get(list_partners).post(create_partner))
-        .route(&partner(""), get(get_partner))
-        .route(&partner("/agreements"), post(create_agreement))
-        .route(
-            &partner("/agreements/{agreement_id}/revocation"),
-            post(revoke_agreement),
-        )
-        .route(&partner("/credentials"), post(register_credential))
-        .route(
-            &partner("/credentials/{credential_id}/revocation"),
-            post(revoke_credential),
-        )
+    forwarded()
 }
 
 reply! {

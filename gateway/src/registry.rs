@@ -604,31 +604,15 @@ pub async fn patch_resident(
 pub fn routes() -> axum::Router<crate::AppState> {
     use axum::extract::DefaultBodyLimit;
     use axum::routing::{get, post, put};
-    let resident =
-        |rest: &str| format!("/v1/centres/{{centre_id}}/residents/{{resident_id}}{rest}");
-    axum::Router::new()
-        .route("/v1/centres", get(list_centres).post(create_centre))
+    let resident = "/v1/centres/{centre_id}/residents/{resident_id}";
+    let import = post(import_residents).layer(DefaultBodyLimit::max(crate::IMPORT_LIMIT));
+    forwarded()
         .route(
             "/v1/centres/{centre_id}",
             put(update_centre).patch(patch_centre),
         )
-        .route(
-            "/v1/centres/{centre_id}/residents",
-            get(list_residents).post(create_resident),
-        )
-        .route(
-            &resident(""),
-            get(get_resident).put(update_resident).patch(patch_resident),
-        )
-        .route(
-            "/v1/centres/{centre_id}/residents/imports",
-            post(import_residents).layer(DefaultBodyLimit::max(crate::IMPORT_LIMIT)),
-        )
-        .route(&resident("/erasure"), post(erase_resident))
-        .route(
-            &resident("/consents"),
-            get(get_consents).post(record_consent),
-        )
-        .route(&resident("/status"), post(set_resident_status))
-        .route(&resident("/export"), get(export_resident))
+        .route(resident, put(update_resident).patch(patch_resident))
+        .route("/v1/centres/{centre_id}/residents/imports", import)
+        .route(&format!("{resident}/erasure"), post(erase_resident))
+        .route(&format!("{resident}/export"), get(export_resident))
 }

@@ -4,7 +4,7 @@
 
 use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{post, put};
 use axum::{Json, Router};
 use linli_proto::volunteers::v1 as pb;
 use serde::Deserialize;
@@ -17,69 +17,21 @@ use crate::{AppState, call, forward, reply};
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_volunteers, register_volunteer, get_volunteer, update_volunteer, patch_volunteer, set_volunteer_status,
-        list_staff, add_staff, end_employment, list_certifications, add_certification,
-        list_courses, create_course, schedule_training, record_completion, training_coverage,
-        list_opportunities, create_opportunity, list_shifts, create_shift, match_volunteers, sign_up,
-        withdraw, check_in, check_out, list_hours, log_hours, verify_hours, hours_totals,
-        list_groups, create_group, add_group_member, list_reviews, create_review),
+    paths(update_volunteer, patch_volunteer, check_in, check_out),
     tags((name = "volunteers", description = "Volunteers, staff, certifications, training, shifts, hours, groups and reviews"))
 )]
 pub struct VolunteersDoc;
 
 pub fn routes() -> Router<AppState> {
-    let base = "/v1/centres/{centre_id}";
-    let at = |path: &str| format!("{base}{path}");
-    Router::new()
+    let assignment =
+        |rest: &str| format!("/v1/centres/{{centre_id}}/assignments/{{assignment_id}}{rest}");
+    forwarded()
         .route(
-            &at("/volunteers"),
-            get(list_volunteers).post(register_volunteer),
+            "/v1/centres/{centre_id}/volunteers/{volunteer_id}",
+            put(update_volunteer).patch(patch_volunteer),
         )
-        .route(
-            &at("/volunteers/{volunteer_id}"),
-            get(get_volunteer)
-                .put(update_volunteer)
-                .patch(patch_volunteer),
-        )
-        .route(
-            &at("/volunteers/{volunteer_id}/status"),
-            post(set_volunteer_status),
-        )
-        .route(&at("/staff"), get(list_staff).post(add_staff))
-        .route(&at("/staff/{staff_id}/end"), post(end_employment))
-        .route(
-            &at("/certifications"),
-            get(list_certifications).post(add_certification),
-        )
-        .route(&at("/courses"), get(list_courses).post(create_course))
-        .route(
-            &at("/courses/{course_id}/sessions"),
-            post(schedule_training),
-        )
-        .route(
-            &at("/courses/{course_id}/completions"),
-            post(record_completion),
-        )
-        .route(&at("/training-coverage"), get(training_coverage))
-        .route(
-            &at("/opportunities"),
-            get(list_opportunities).post(create_opportunity),
-        )
-        .route(&at("/shifts"), get(list_shifts).post(create_shift))
-        .route(&at("/shifts/{shift_id}/matches"), get(match_volunteers))
-        .route(&at("/shifts/{shift_id}/sign-ups"), post(sign_up))
-        .route(&at("/assignments/{assignment_id}/withdraw"), post(withdraw))
-        .route(&at("/assignments/{assignment_id}/check-in"), post(check_in))
-        .route(
-            &at("/assignments/{assignment_id}/check-out"),
-            post(check_out),
-        )
-        .route(&at("/hours"), get(list_hours).post(log_hours))
-        .route(&at("/hours/{entry_id}/verification"), post(verify_hours))
-        .route(&at("/hours-totals"), get(hours_totals))
-        .route(&at("/groups"), get(list_groups).post(create_group))
-        .route(&at("/groups/{group_id}/members"), post(add_group_member))
-        .route(&at("/reviews"), get(list_reviews).post(create_review))
+        .route(&assignment("/check-in"), post(check_in))
+        .route(&assignment("/check-out"), post(check_out))
 }
 
 /// An optional body: empty means now.
