@@ -183,6 +183,16 @@ impl Browser {
         .await;
     }
 
+    /// Resizes the window, to see a page as a laptop (1366) or a tablet (1024) shows it.
+    pub async fn window_size(&self, width: u32, height: u32) {
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        )
+        .await;
+    }
+
     /// Saves a PNG of the viewport.
     pub async fn screenshot(&self, path: &Path) {
         let data = self.call(reqwest::Method::GET, "/screenshot", None).await;

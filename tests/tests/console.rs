@@ -1199,3 +1199,244 @@ async fn a_district_admin_chooses_a_centre_and_every_section_of_the_menu_works_i
     browser.close().await;
     platform.stop().await;
 }
+
+/// Types `text` into the field `css` after clearing what is there.
+async fn retype(browser: &Browser, css: &str, text: &str) {
+    let input = browser.find(css).await;
+    input.clear().await;
+    input.type_text(text).await;
+}
+
+/// Screenshots of the page the browser shows at a laptop's width and a tablet's.
+async fn shots_at_both_widths(browser: &Browser, name: &str) {
+    let dir = screenshots();
+    browser.window_size(1366, 900).await;
+    browser
+        .screenshot(&dir.join(format!("{name}-1366.png")))
+        .await;
+    browser.window_size(1024, 900).await;
+    browser
+        .screenshot(&dir.join(format!("{name}-1024.png")))
+        .await;
+    browser.window_size(1366, 900).await;
+}
+
+/// The finance officer's writing, by clicking only: a donation (an amount that is not one
+/// refused beside its field, the donor's name kept), its numbered receipt with the amount
+/// in capitals; an expense (a missing amount refused, the rest kept); a month that has not
+/// ended refused and the last one closed. Each checked through the API.
+#[tokio::test]
+async fn the_finance_officer_records_a_donation_prints_its_receipt_records_an_expense_and_closes_a_month()
+ {
+    if let Err(missing) = linli_tests::webdriver::browser_paths() {
+        panic!("{missing} (deploy/local/test.sh installs them)");
+    }
+    let platform = TestPlatform::start().await;
+    let centre = platform.bookable_centre("Asia/Shanghai").await;
+    account(&platform, "finance-a", "finance_officer", &[centre]).await;
+    let admin = platform.admin_token();
+    let api = format!("/v1/centres/{centre}/finance");
+    let gw = platform.gateway.clone();
+    let browser = Browser::start().await;
+    sign_in_browser(&browser, &gw, "finance-a").await;
+    browser
+        .click_through(&format!("header nav a[href=\"/c/{centre}/finance\"]"))
+        .await;
+    shots_at_both_widths(&browser, "30-finance").await;
+
+    // A donation, with a mistake first.
+    browser.click_through("#new-donation").await;
+    browser
+        .find("#f-donor_name")
+        .await
+        .type_text("王大爷")
+        .await;
+    browser.find("#f-amount").await.type_text("一千五").await;
+    browser.find("#f-purpose").await.type_text("助老餐桌").await;
+    browser.click_through("#donation button[type=submit]").await;
+    let error = browser.find("#f-amount-error").await.text().await;
+    assert!(
+        error.contains("金额格式不正确"),
+        "beside the amount: {error}"
+    );
+    assert_eq!(
+        browser.find("#f-donor_name").await.attribute("value").await,
+        "王大爷",
+        "what was typed is kept"
+    );
+    assert!(
+        !browser.url().await.contains("/donations/new")
+            || browser.source().await.contains("f-amount-error"),
+    );
+    shots_at_both_widths(&browser, "31-donation-error").await;
+    let (_, none) = platform.get_json(&admin, &format!("{api}/donations")).await;
+    assert_eq!(
+        none["donations"].as_array().map(Vec::len),
+        Some(0),
+        "{none}"
+    );
+    retype(&browser, "#f-amount", "1,510").await;
+    browser.click_through("#donation button[type=submit]").await;
+    assert!(
+        browser.url().await.contains("/receipt"),
+        "the receipt follows: {}",
+        browser.url().await
+    );
+    let (status, donations) = platform.get_json(&admin, &format!("{api}/donations")).await;
+    assert_eq!(status, StatusCode::OK, "{donations}");
+    let donation = &donations["donations"][0];
+    assert_eq!(donation["amount_minor"], 151_000, "{donations}");
+    assert_eq!(donation["donor_name"], "王大爷");
+    assert_eq!(donation["purpose"], "助老餐桌");
+    let number = donation["receipt"].as_str().expect("a receipt number");
+    let receipt = browser.find("#receipt").await.text().await;
+    for part in [
+        "测试社区服务中心",
+        "壹仟伍佰壹拾元整",
+        "¥1,510.00",
+        number,
+        "王大爷",
+        "助老餐桌",
+    ] {
+        assert!(receipt.contains(part), "{part} on the receipt: {receipt}");
+    }
+    let received = donation["received_on"].as_str().expect("a date");
+    let (y, rest) = received.split_once('-').expect("YYYY-MM-DD");
+    let (m, d) = rest.split_once('-').expect("MM-DD");
+    let day = format!(
+        "{y}年{}月{}日",
+        m.trim_start_matches('0'),
+        d.trim_start_matches('0')
+    );
+    assert!(receipt.contains(&day), "{day} on the receipt: {receipt}");
+    shots_at_both_widths(&browser, "32-receipt").await;
+
+    // An expense, with the amount forgotten first.
+    browser
+        .click_through(&format!("a[href=\"/c/{centre}/finance\"]"))
+        .await;
+    browser.click_through("#new-expense").await;
+    browser
+        .find("#f-category option[value=equipment_purchase]")
+        .await
+        .click()
+        .await;
+    browser
+        .find("#f-description")
+        .await
+        .type_text("购买血压计两台")
+        .await;
+    browser.click_through("#expense button[type=submit]").await;
+    let error = browser.find("#f-amount-error").await.text().await;
+    assert!(error.contains("请填写金额"), "{error}");
+    assert_eq!(
+        browser
+            .find("#f-description")
+            .await
+            .attribute("value")
+            .await,
+        "购买血压计两台"
+    );
+    let chosen: serde_json::Value = browser
+        .execute("return document.getElementById('f-category').value;")
+        .await;
+    assert_eq!(chosen, "equipment_purchase", "the chosen category is kept");
+    shots_at_both_widths(&browser, "33-expense-error").await;
+    browser.find("#f-amount").await.type_text("320.50").await;
+    browser.click_through("#expense button[type=submit]").await;
+    assert!(
+        browser
+            .find(".notice")
+            .await
+            .text()
+            .await
+            .contains("已登记支出"),
+        "a notice on the finance page"
+    );
+    let year = browser.find("#year").await.attribute("value").await;
+    let (_, budget) = platform
+        .get_json(&admin, &format!("{api}/budgets/{year}"))
+        .await;
+    let spent = budget["categories"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["category"] == "equipment_purchase"))
+        .map(|c| c["actual_minor"].clone());
+    assert_eq!(spent, Some(json!(32_050)), "{budget}");
+    let page = browser.find("#budget").await.text().await;
+    assert!(
+        page.contains("设备购置") && page.contains("¥320.50"),
+        "{page}"
+    );
+    shots_at_both_widths(&browser, "34-finance-after").await;
+
+    // Closing: this month has not ended; last month closes once confirmed.
+    browser.click_through("#periods-link").await;
+    let this_month: String = serde_json::from_value(
+        browser
+            .execute("return document.querySelector('#f-period option').value;")
+            .await,
+    )
+    .expect("a month");
+    browser
+        .find(&format!("#f-period option[value=\"{this_month}\"]"))
+        .await
+        .click()
+        .await;
+    browser
+        .click_through("#close-period button[type=submit]")
+        .await;
+    let error = browser.find("#f-confirm-error").await.text().await;
+    assert!(
+        error.contains("确认"),
+        "closing asks to be confirmed: {error}"
+    );
+    browser.find("#f-confirm").await.click().await;
+    browser
+        .click_through("#close-period button[type=submit]")
+        .await;
+    let error = browser.find("#f-period-error").await.text().await;
+    assert!(error.contains("尚未结束"), "{error}");
+    let kept: serde_json::Value = browser
+        .execute("return [document.getElementById('f-period').value, document.getElementById('f-confirm').checked];")
+        .await;
+    assert_eq!(kept, json!([this_month, true]), "the choices are kept");
+    shots_at_both_widths(&browser, "35-close-error").await;
+    let last_month: String = serde_json::from_value(
+        browser
+            .execute("return document.querySelectorAll('#f-period option')[1].value;")
+            .await,
+    )
+    .expect("a month");
+    browser
+        .find(&format!("#f-period option[value=\"{last_month}\"]"))
+        .await
+        .click()
+        .await;
+    browser
+        .click_through("#close-period button[type=submit]")
+        .await;
+    assert!(
+        browser
+            .find(".notice")
+            .await
+            .text()
+            .await
+            .contains("已结账"),
+        "{}",
+        browser.source().await
+    );
+    let (_, periods) = platform.get_json(&admin, &format!("{api}/periods")).await;
+    let closed: Vec<&str> = periods["periods"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["closed"] == true)
+        .filter_map(|p| p["period"].as_str())
+        .collect();
+    assert_eq!(closed, [last_month.as_str()], "{periods}");
+    shots_at_both_widths(&browser, "36-periods").await;
+
+    sign_out_browser(&browser).await;
+    browser.close().await;
+    platform.stop().await;
+}

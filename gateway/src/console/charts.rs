@@ -81,8 +81,10 @@ pub fn paired_bars(
         .unwrap_or(1)
         .max(1) as f64;
     let label_w = 150.0;
-    let bar_w = WIDTH - label_w - 100.0;
-    let row_h = 34.0;
+    let bar_w = WIDTH - label_w - 20.0;
+    // Each row: the two bars, then their figures on a line of their own under them, so a
+    // long figure beside a full bar is never cut off at the edge.
+    let row_h = 48.0;
     let height = rows.len() as f64 * row_h + 30.0;
     html! {
         svg.chart.bars viewBox=(format!("0 0 {WIDTH} {height}")) role="img" aria-label=(title) {
@@ -96,7 +98,7 @@ pub fn paired_bars(
                 text.label x=(label_w - 6.0) y=(format!("{:.1}", top + 16.0)) text-anchor="end" { (label) }
                 rect.planned x=(label_w) y=(format!("{:.1}", top + 2.0)) width=(format!("{:.1}", (*planned as f64 / max) * bar_w)) height="12" { title { (legend.0) " " (format(*planned)) } }
                 rect.actual.over[*actual > *planned && *planned > 0] x=(label_w) y=(format!("{:.1}", top + 15.0)) width=(format!("{:.1}", (*actual as f64 / max) * bar_w)) height="12" { title { (legend.1) " " (format(*actual)) } }
-                text.axis x=(format!("{:.1}", label_w + (*planned.max(actual) as f64 / max) * bar_w + 4.0)) y=(format!("{:.1}", top + 24.0)) { (format(*actual)) " / " (format(*planned)) }
+                text.axis x=(label_w) y=(format!("{:.1}", top + 40.0)) { (legend.1) " " (format(*actual)) " · " (legend.0) " " (format(*planned)) }
             }
         }
     }

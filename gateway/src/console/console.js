@@ -9,6 +9,9 @@ document.addEventListener("DOMContentLoaded", () => {
       location.href = select.value ? `/c/${select.value}/${section}` : "/dashboard";
     });
   }
+  for (const button of document.querySelectorAll("button[data-print]")) {
+    button.addEventListener("click", () => window.print());
+  }
   for (const input of document.querySelectorAll("input[type=file][data-fill]")) {
     input.addEventListener("change", async () => {
       const file = input.files[0];

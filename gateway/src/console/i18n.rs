@@ -256,13 +256,14 @@ pub fn match_reason(lang: Lang, reason: &str) -> String {
     {
         return format!("需要{}，但没有", certification(lang, kind));
     }
-    if let Some((kind, rest)) = reason.split_once(" certification expired on ") {
-        if let Some((last, day)) = rest.split_once(", before the shift on ") {
-            return format!(
-                "{}已于 {last} 过期，早于班次日期 {day}",
-                certification(lang, kind)
-            );
-        }
+    if let Some((kind, (last, day))) = reason
+        .split_once(" certification expired on ")
+        .and_then(|(kind, rest)| Some((kind, rest.split_once(", before the shift on ")?)))
+    {
+        return format!(
+            "{}已于 {last} 过期，早于班次日期 {day}",
+            certification(lang, kind)
+        );
     }
     if let Some((hours, rest)) = reason.split_once(" verified hours in the last ") {
         let days = rest.trim_end_matches(" days");

@@ -126,6 +126,23 @@ fn pages() -> Router<AppState> {
             "/c/{centre}/finance/transparency.csv",
             get(finance::transparency_csv),
         )
+        .route(
+            "/c/{centre}/finance/donations/new",
+            get(finance::new_donation).post(finance::record_donation),
+        )
+        .route(
+            "/c/{centre}/finance/donations/{donation}/receipt",
+            get(finance::receipt),
+        )
+        .route(
+            "/c/{centre}/finance/expenses/new",
+            get(finance::new_expense).post(finance::record_expense),
+        )
+        .route("/c/{centre}/finance/periods", get(finance::periods))
+        .route(
+            "/c/{centre}/finance/periods/close",
+            post(finance::close_period),
+        )
         .route("/c/{centre}/evaluation", get(evaluation::overview))
         .route(
             "/c/{centre}/evaluation/suggestions/{suggestion}",
