@@ -5,7 +5,8 @@
 - Writes the rule groups of every PrometheusRule in ALERTS_DIR/*.yaml to
   WORK/rules/<file name>, as promtool reads rule files.
 - Checks that every alert has `summary`, `description` and `runbook_url` annotations,
-  that its runbook_url ends in `/<alert>.md`, and that RUNBOOKS_DIR/<alert>.md exists.
+  that its runbook_url ends in `/<alert>.md`, and that RUNBOOKS_DIR/<alert>.md exists
+  with every section in both languages.
 - Writes every Grafana dashboard's panel expressions (DASHBOARDS_DIR/*.json, rows'
   panels included) to WORK/dashboards/<dashboard>.yaml as recording rules, so that
   `promtool check rules` parses each one; Grafana's variables are replaced first
@@ -23,6 +24,12 @@ import sys
 import yaml
 
 REQUIRED_ANNOTATIONS = ("summary", "description", "runbook_url")
+# What every runbook says, in English and in Simplified Chinese.
+RUNBOOK_HEADINGS = (
+    "## English", "### What it means", "### How to confirm it", "### What to do",
+    "### When to escalate",
+    "## 简体中文", "### 含义", "### 如何确认", "### 如何处理", "### 何时升级",
+)
 
 
 def panels_of(container):
@@ -70,8 +77,15 @@ def main():
             with open(os.path.join(work, "rules", name), "w") as f:
                 yaml.safe_dump({"groups": groups}, f, sort_keys=False)
     for alert in sorted(alerts):
-        if not os.path.exists(os.path.join(runbooks_dir, alert + ".md")):
-            problems.append("%s: no runbook %s/%s.md" % (alert, runbooks_dir, alert))
+        runbook = os.path.join(runbooks_dir, alert + ".md")
+        if not os.path.exists(runbook):
+            problems.append("%s: no runbook %s" % (alert, runbook))
+            continue
+        with open(runbook) as f:
+            text = f.read()
+        for heading in RUNBOOK_HEADINGS:
+            if "\n%s\n" % heading not in text:
+                problems.append("%s: runbook has no '%s'" % (alert, heading))
 
     panels = 0
     dashboards = 0
