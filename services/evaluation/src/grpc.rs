@@ -5,9 +5,10 @@ use chrono::{NaiveDate, Utc};
 use linli_platform::auth::{
     Access, Caller, RESIDENT_EXPORTERS, Role, caller, partner_centre, scoped_centre,
 };
-use linli_platform::bus::{Incoming, outbox};
+use linli_platform::bus::{HandlerError, outbox};
+use linli_platform::db::transaction;
 use linli_platform::directory;
-use linli_platform::error::{Violations, database};
+use linli_platform::error::{Error, Violations, database};
 use linli_platform::page::PageRequest;
 use linli_platform::wire::{optional_id, parse_id, timestamp};
 use linli_proto::evaluation::v1 as pb;
@@ -381,31 +382,12 @@ impl Evaluation for EvaluationApi {
         request: Request<pb::RebuildProjectionsRequest>,
     ) -> Result<Response<pb::RebuildProjectionsResponse>, Status> {
         caller(&request)?.require_role(Access::Write, &[Role::DistrictAdmin])?;
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        // One rebuild at a time; consumers wait on the same lock while it runs.
-        sqlx::query("LOCK TABLE facts IN EXCLUSIVE MODE")
-            .execute(&mut *tx)
+        let replayed = store::rebuild_projections(&self.pool, crate::events::apply)
             .await
-            .map_err(db)?;
-        store::clear_projections(&mut tx).await.map_err(db)?;
-        let facts = store::facts_in_order(&mut tx).await.map_err(db)?;
-        let replayed = facts.len() as i64;
-        for fact in facts {
-            let event = Incoming {
-                id: fact.event_id,
-                routing_key: fact.routing_key,
-                message_type: fact.message_type,
-                centre_id: fact.centre_id,
-                occurred_at: Some(fact.occurred_at),
-                payload: fact.payload,
-                delivery_count: 0,
-                trace: Default::default(),
-            };
-            crate::events::apply(&event, &mut tx)
-                .await
-                .map_err(|e| Status::internal(format!("a fact could not be replayed: {e}")))?;
-        }
-        tx.commit().await.map_err(db)?;
+            .map_err(|e| match e {
+                HandlerError::Database(error) => db(error),
+                other => Status::internal(format!("a fact could not be replayed: {other}")),
+            })?;
         tracing::info!(replayed, "projections rebuilt");
         Ok(Response::new(pb::RebuildProjectionsResponse {
             facts_replayed: replayed,
@@ -605,86 +587,79 @@ impl Evaluation for EvaluationApi {
         let req = request.into_inner();
         let id = parse_id("invitation_id", &req.invitation_id)?;
         let now = Utc::now();
-        let mut tx = linli_platform::db::begin(&self.pool).await.map_err(db)?;
-        let invitation = store::lock_invitation(&mut tx, centre, id)
-            .await
-            .map_err(db)?
-            .ok_or_else(|| Status::not_found("invitation not found"))?;
-        if invitation.answered_at.is_some() {
-            return Err(Status::already_exists(
-                "this invitation was already answered; one response per invitation",
-            ));
-        }
-        let questions = store::questions_of(&mut tx, invitation.template_id)
-            .await
-            .map_err(db)?;
-        let mut v = Violations::default();
-        let mut answers = Vec::new();
-        for (n, a) in req.answers.iter().enumerate() {
-            let field = |what: &str| format!("answers[{n}].{what}");
-            let Some(q) = questions.iter().find(|q| q.key == a.key) else {
-                v.push(field("key"), "is not a question of this survey");
-                continue;
-            };
-            match q.kind.as_str() {
-                "scale" if !a.score.is_some_and(|s| (1..=5).contains(&s)) => {
-                    v.push(field("score"), "must be 1 to 5")
-                }
-                "single" if a.choices.len() != 1 || !q.options.contains(&a.choices[0]) => {
-                    v.push(field("choices"), "must be one of the question's options")
-                }
-                "multiple" if a.choices.iter().any(|c| !q.options.contains(c)) => {
-                    v.push(field("choices"), "must be among the question's options")
-                }
-                "text" if a.text.chars().count() > 2000 => {
-                    v.push(field("text"), "must be at most 2000 characters")
-                }
-                _ => {}
+        let (invitation, answers) = transaction(&self.pool, async |tx| -> Result<_, Error> {
+            let invitation = store::lock_invitation(tx, centre, id)
+                .await?
+                .ok_or(Error::NotFound("invitation"))?;
+            if invitation.answered_at.is_some() {
+                return Err(Error::Conflict(
+                    "this invitation was already answered; one response per invitation".into(),
+                ));
             }
-            answers.push(AnswerRow {
-                invitation_id: id,
-                key: a.key.clone(),
-                score: if q.kind == "scale" { a.score } else { None },
-                choices: a.choices.clone(),
-                text: a.text.clone(),
-            });
-        }
-        let mut seen = std::collections::HashSet::new();
-        if answers.iter().any(|a| !seen.insert(a.key.clone())) {
-            v.push("answers", "answer each question at most once");
-        }
-        if answers.is_empty() {
-            v.push("answers", "give at least one answer");
-        }
-        if !v.is_empty() {
-            return Err(v.into());
-        }
-        store::record_answers(&mut tx, id, &answers, now)
-            .await
-            .map_err(db)?;
-        if let Some(staff) = invitation.staff_id {
-            // The staff member's figures for this month, for their reviews.
-            let zone = store::centre_zone(&self.pool, centre).await?;
-            let month = Period::month_of(now.with_timezone(&zone).date_naive());
-            let (from, to) = month.bounds(zone);
-            let q = store::quality(&mut tx, centre, from, to, None, Some(staff))
-                .await
-                .map_err(db)?;
-            let event = StaffQualityUpdated {
-                staff_id: staff.to_string(),
-                centre_id: centre.to_string(),
-                period: month.name(),
-                satisfaction: q.satisfaction,
-                effectiveness: q.effectiveness,
-                professionalism: q.professionalism,
-                responses: q.responses,
-                updated_at: Some(timestamp(now)),
-            };
-            outbox::enqueue(&mut tx, Some(centre), &event)
-                .await
-                .map_err(db)?;
-        }
-        tx.commit().await.map_err(db)?;
+            let questions = store::questions_of(tx, invitation.template_id).await?;
+            let mut v = Violations::default();
+            let mut answers = Vec::new();
+            for (n, a) in req.answers.iter().enumerate() {
+                let field = |what: &str| format!("answers[{n}].{what}");
+                let Some(q) = questions.iter().find(|q| q.key == a.key) else {
+                    v.push(field("key"), "is not a question of this survey");
+                    continue;
+                };
+                match q.kind.as_str() {
+                    "scale" if !a.score.is_some_and(|s| (1..=5).contains(&s)) => {
+                        v.push(field("score"), "must be 1 to 5")
+                    }
+                    "single" if a.choices.len() != 1 || !q.options.contains(&a.choices[0]) => {
+                        v.push(field("choices"), "must be one of the question's options")
+                    }
+                    "multiple" if a.choices.iter().any(|c| !q.options.contains(c)) => {
+                        v.push(field("choices"), "must be among the question's options")
+                    }
+                    "text" if a.text.chars().count() > 2000 => {
+                        v.push(field("text"), "must be at most 2000 characters")
+                    }
+                    _ => {}
+                }
+                answers.push(AnswerRow {
+                    invitation_id: id,
+                    key: a.key.clone(),
+                    score: if q.kind == "scale" { a.score } else { None },
+                    choices: a.choices.clone(),
+                    text: a.text.clone(),
+                });
+            }
+            let mut seen = std::collections::HashSet::new();
+            if answers.iter().any(|a| !seen.insert(a.key.clone())) {
+                v.push("answers", "answer each question at most once");
+            }
+            if answers.is_empty() {
+                v.push("answers", "give at least one answer");
+            }
+            if !v.is_empty() {
+                return Err(v.into());
+            }
+            store::record_answers(tx, id, &answers, now).await?;
+            if let Some(staff) = invitation.staff_id {
+                // The staff member's figures for this month, for their reviews.
+                let zone = store::centre_zone(&self.pool, centre).await?;
+                let month = Period::month_of(now.with_timezone(&zone).date_naive());
+                let (from, to) = month.bounds(zone);
+                let q = store::quality(tx, centre, from, to, None, Some(staff)).await?;
+                let event = StaffQualityUpdated {
+                    staff_id: staff.to_string(),
+                    centre_id: centre.to_string(),
+                    period: month.name(),
+                    satisfaction: q.satisfaction,
+                    effectiveness: q.effectiveness,
+                    professionalism: q.professionalism,
+                    responses: q.responses,
+                    updated_at: Some(timestamp(now)),
+                };
+                outbox::enqueue(tx, Some(centre), &event).await?;
+            }
+            Ok((invitation, answers))
+        })
+        .await?;
         Ok(Response::new(invitation_to_pb(
             InvitationRow {
                 answered_at: Some(now),
@@ -961,18 +936,15 @@ impl Evaluation for EvaluationApi {
         if req.reply.chars().count() > 2000 {
             return Err(Violations::one("reply", "must be at most 2000 characters").into());
         }
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let current = store::lock_suggestion(&mut tx, centre, id)
-            .await
-            .map_err(db)?
-            .ok_or_else(|| Status::not_found("suggestion not found"))?;
-        domain::suggestion_move(&current.status, &req.status)
-            .map_err(Status::failed_precondition)?;
-        let reply = (req.status == "answered").then_some(req.reply.trim());
-        let row = store::move_suggestion(&mut tx, id, &req.status, reply, Utc::now())
-            .await
-            .map_err(db)?;
-        tx.commit().await.map_err(db)?;
+        let row = transaction(&self.pool, async |tx| -> Result<_, Error> {
+            let current = store::lock_suggestion(tx, centre, id)
+                .await?
+                .ok_or(Error::NotFound("suggestion"))?;
+            domain::suggestion_move(&current.status, &req.status).map_err(Error::State)?;
+            let reply = (req.status == "answered").then_some(req.reply.trim());
+            Ok(store::move_suggestion(tx, id, &req.status, reply, Utc::now()).await?)
+        })
+        .await?;
         Ok(Response::new(suggestion_to_pb(row)))
     }
 

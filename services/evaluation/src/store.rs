@@ -2,6 +2,7 @@
 //! facts (and their log, for rebuilding), the KPI figures, and the instruments.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use linli_platform::bus::{HandlerError, Incoming};
 use linli_platform::directory;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -82,6 +83,38 @@ pub struct FactRow {
     pub centre_id: Option<Uuid>,
     pub payload: Vec<u8>,
     pub occurred_at: DateTime<Utc>,
+}
+
+/// Replays every fact, in the order it arrived, into emptied projections through `replay`
+/// (the consumer's own handling), in one transaction; returns how many it replayed. The
+/// facts are locked meanwhile: one rebuild at a time, and consumers wait on the same lock.
+pub async fn rebuild_projections(
+    pool: &PgPool,
+    replay: impl AsyncFn(&Incoming, &mut PgConnection) -> Result<(), HandlerError>,
+) -> Result<i64, HandlerError> {
+    linli_platform::db::transaction(pool, async |tx| {
+        sqlx::query("LOCK TABLE facts IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await?;
+        clear_projections(tx).await?;
+        let facts = facts_in_order(tx).await?;
+        let replayed = facts.len() as i64;
+        for fact in facts {
+            let event = Incoming {
+                id: fact.event_id,
+                routing_key: fact.routing_key,
+                message_type: fact.message_type,
+                centre_id: fact.centre_id,
+                occurred_at: Some(fact.occurred_at),
+                payload: fact.payload,
+                delivery_count: 0,
+                trace: Default::default(),
+            };
+            replay(&event, tx).await?;
+        }
+        Ok(replayed)
+    })
+    .await
 }
 
 /// Empties every projection built from facts, inside `tx`, before a replay.

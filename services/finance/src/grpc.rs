@@ -4,6 +4,7 @@
 use chrono::{NaiveDate, Utc};
 use linli_platform::auth::{Access, Caller, RESIDENT_EXPORTERS, caller, scoped_centre};
 use linli_platform::crypto::Vault;
+use linli_platform::db::transaction;
 use linli_platform::error::{FieldViolation, Violations};
 use linli_platform::page::{Keyset, PageRequest};
 use linli_platform::wire::parse_id;
@@ -11,7 +12,7 @@ use linli_proto::finance::v1 as pb;
 use linli_proto::finance::v1::finance_server::Finance;
 use std::sync::Arc;
 
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::PgPool;
 use tokio::sync::{Semaphore, SemaphorePermit};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -46,14 +47,12 @@ impl FinanceApi {
         }
     }
 
-    /// Waits for a turn to write, then opens the transaction.
-    async fn begin(&self) -> Result<(SemaphorePermit<'_>, Transaction<'static, Postgres>), Error> {
-        let turn = self
-            .writers
+    /// Waits for a turn to write.
+    async fn turn(&self) -> SemaphorePermit<'_> {
+        self.writers
             .acquire()
             .await
-            .expect("the writers' semaphore is never closed");
-        Ok((turn, linli_platform::db::begin(&self.pool).await?))
+            .expect("the writers' semaphore is never closed")
     }
 
     /// The centre's time zone and currency (the default currency for a centre finance
@@ -70,9 +69,11 @@ impl FinanceApi {
 
     /// Posts `entry` in a transaction of its own.
     async fn post(&self, entry: NewEntry, caller: &Caller) -> Result<pb::JournalEntry, Error> {
-        let (_turn, mut tx) = self.begin().await?;
-        let row = store::post(&mut tx, &entry, &Actor::current(&caller.subject)).await?;
-        tx.commit().await?;
+        let _turn = self.turn().await;
+        let row = transaction(&self.pool, async |tx| {
+            store::post(tx, &entry, &Actor::current(&caller.subject)).await
+        })
+        .await?;
         Ok(journal_entry(row))
     }
 
@@ -307,17 +308,19 @@ impl Finance for FinanceApi {
         let centre = scoped_centre(caller, &body.centre_id, Access::Write, WRITERS)?;
         let id = parse_id("entry_id", &body.entry_id)?;
         let date = parse_date_or("entry_date", &body.entry_date, self.today(centre).await?)?;
-        let (_turn, mut tx) = self.begin().await?;
-        let row = store::reverse(
-            &mut tx,
-            centre,
-            id,
-            date,
-            &body.reason,
-            &Actor::current(&caller.subject),
-        )
+        let _turn = self.turn().await;
+        let row = transaction(&self.pool, async |tx| {
+            store::reverse(
+                tx,
+                centre,
+                id,
+                date,
+                &body.reason,
+                &Actor::current(&caller.subject),
+            )
+            .await
+        })
         .await?;
-        tx.commit().await.map_err(Error::from)?;
         Ok(Response::new(journal_entry(row)))
     }
 
@@ -381,10 +384,11 @@ impl Finance for FinanceApi {
         if !month.has_ended(self.today(centre).await?) {
             return Err(Violations::one("period", "has not ended yet").into());
         }
-        let (_turn, mut tx) = self.begin().await?;
-        let row =
-            store::close_period(&mut tx, centre, month, &Actor::current(&caller.subject)).await?;
-        tx.commit().await.map_err(Error::from)?;
+        let _turn = self.turn().await;
+        let row = transaction(&self.pool, async |tx| {
+            store::close_period(tx, centre, month, &Actor::current(&caller.subject)).await
+        })
+        .await?;
         Ok(Response::new(period(centre, row)))
     }
 
@@ -439,17 +443,19 @@ impl Finance for FinanceApi {
             )
             .into());
         }
-        let (_turn, mut tx) = self.begin().await?;
-        let currency = store::set_budget(
-            &mut tx,
-            centre,
-            year,
-            category,
-            body.amount_minor,
-            &Actor::current(&caller.subject),
-        )
+        let _turn = self.turn().await;
+        let currency = transaction(&self.pool, async |tx| {
+            store::set_budget(
+                tx,
+                centre,
+                year,
+                category,
+                body.amount_minor,
+                &Actor::current(&caller.subject),
+            )
+            .await
+        })
         .await?;
-        tx.commit().await.map_err(Error::from)?;
         Ok(Response::new(pb::BudgetLine {
             centre_id: centre.to_string(),
             fiscal_year: year,
@@ -511,18 +517,20 @@ impl Finance for FinanceApi {
             ],
         )?;
         let id = Uuid::new_v4();
-        let (_turn, mut tx) = self.begin().await?;
-        let posted = store::record_grant(
-            &mut tx,
-            id,
-            kind,
-            granting_body,
-            purpose,
-            &entry,
-            &Actor::current(&caller.subject),
-        )
+        let _turn = self.turn().await;
+        let posted = transaction(&self.pool, async |tx| {
+            store::record_grant(
+                tx,
+                id,
+                kind,
+                granting_body,
+                purpose,
+                &entry,
+                &Actor::current(&caller.subject),
+            )
+            .await
+        })
         .await?;
-        tx.commit().await.map_err(Error::from)?;
         Ok(Response::new(pb::Grant {
             id: id.to_string(),
             centre_id: centre.to_string(),
@@ -616,11 +624,11 @@ impl Finance for FinanceApi {
             method,
             received_on,
         };
-        let (_turn, mut tx) = self.begin().await?;
-        let row =
-            store::record_donation(&mut tx, &donation, &entry, &Actor::current(&caller.subject))
-                .await?;
-        tx.commit().await.map_err(Error::from)?;
+        let _turn = self.turn().await;
+        let row = transaction(&self.pool, async |tx| {
+            store::record_donation(tx, &donation, &entry, &Actor::current(&caller.subject)).await
+        })
+        .await?;
         Ok(Response::new(self.donation(row)?))
     }
 
@@ -694,16 +702,12 @@ impl Finance for FinanceApi {
             ],
         )?;
         let id = Uuid::new_v4();
-        let (_turn, mut tx) = self.begin().await?;
-        let posted = store::record_partnership(
-            &mut tx,
-            id,
-            partner,
-            &entry,
-            &Actor::current(&caller.subject),
-        )
+        let _turn = self.turn().await;
+        let posted = transaction(&self.pool, async |tx| {
+            store::record_partnership(tx, id, partner, &entry, &Actor::current(&caller.subject))
+                .await
+        })
         .await?;
-        tx.commit().await.map_err(Error::from)?;
         Ok(Response::new(pb::PartnershipIncome {
             id: id.to_string(),
             centre_id: centre.to_string(),

@@ -153,6 +153,22 @@ pub async fn begin(
     Ok(tx)
 }
 
+/// Runs `work` in a write transaction of its own ([`begin`]): committed when it succeeds,
+/// rolled back when it fails, so a handler holds no transaction and cannot leave one open
+/// or forget its commit.
+pub async fn transaction<T, E>(
+    pool: &PgPool,
+    work: impl AsyncFnOnce(&mut PgConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<sqlx::Error>,
+{
+    let mut tx = begin(pool).await?;
+    let done = work(&mut tx).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
 /// Applies the platform's migrations, then the service's.
 pub async fn migrate(pool: &PgPool, migrations: &Migrator) -> anyhow::Result<()> {
     let mut platform = Migrator::with_migrations(PLATFORM_MIGRATIONS.iter().cloned().collect());
