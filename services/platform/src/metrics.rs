@@ -102,8 +102,8 @@ pub static OUTBOX_BACKLOG: LazyLock<IntGaugeVec> = LazyLock::new(|| {
     .expect("metric names are static and registered once")
 });
 
-/// Age of the oldest outbox row not yet confirmed by the broker (0 when there is none),
-/// after the relay's last look: a stuck relay shows here long before the backlog is large.
+/// Age of the oldest outbox row not yet confirmed by the broker, as of each scrape: from
+/// [`outbox_looked`], so a relay that stops looking shows as a growing age too.
 pub static OUTBOX_OLDEST_AGE: LazyLock<GaugeVec> = LazyLock::new(|| {
     register_gauge_vec!(
         "linli_outbox_oldest_unpublished_age_seconds",
@@ -112,6 +112,39 @@ pub static OUTBOX_OLDEST_AGE: LazyLock<GaugeVec> = LazyLock::new(|| {
     )
     .expect("metric names are static and registered once")
 });
+
+/// Per service, since when (Unix seconds) its outbox has waited, as the relay last saw it.
+static OUTBOX_WAITING_SINCE: LazyLock<Mutex<HashMap<String, f64>>> = LazyLock::new(Mutex::default);
+
+/// What the relay of `service` found: when the oldest event not yet confirmed was
+/// recorded, or none. With none, it waits since now: were the relay to stop looking (a
+/// pass that hangs), the age grows from here and the alert on it fires all the same.
+pub fn outbox_looked(service: &str, oldest_unpublished: Option<f64>) {
+    let since = oldest_unpublished.unwrap_or_else(unix_now);
+    OUTBOX_WAITING_SINCE
+        .lock()
+        .expect("the outbox lock is never poisoned: no panics under it")
+        .insert(service.to_owned(), since);
+}
+
+/// Sets every service's outbox age for this scrape.
+fn refresh_outbox_ages() {
+    let now = unix_now();
+    let waiting = OUTBOX_WAITING_SINCE
+        .lock()
+        .expect("the outbox lock is never poisoned: no panics under it");
+    for (service, since) in waiting.iter() {
+        OUTBOX_OLDEST_AGE
+            .with_label_values(&[service])
+            .set((now - since).max(0.0));
+    }
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |since| since.as_secs_f64())
+}
 
 /// A service's request pool, by state (`in_use`, `idle`), at its last readiness probe.
 pub static DB_POOL_CONNECTIONS: LazyLock<IntGaugeVec> = LazyLock::new(|| {
@@ -261,13 +294,10 @@ pub fn observe_traced(histogram: &HistogramVec, labels: &[&str], seconds: f64, s
         .iter()
         .position(|bound| seconds <= *bound)
         .unwrap_or(LATENCY_BUCKETS.len());
-    let at = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |since| since.as_secs_f64());
     let exemplar = Exemplar {
         trace_id: span_context.trace_id().to_string(),
         value: seconds,
-        at,
+        at: unix_now(),
     };
     EXEMPLARS
         .lock()
@@ -284,6 +314,7 @@ pub const OPENMETRICS_CONTENT_TYPE: &str =
 /// (`0.2`, `2`), so the recording rules' `le="0.2"` and `le="2"` match either way.
 pub fn render_openmetrics() -> String {
     LazyLock::force(&DISCARDED_CONNECTIONS);
+    refresh_outbox_ages();
     let exemplars = EXEMPLARS
         .lock()
         .expect("the exemplar lock is never poisoned: no panics under it");
@@ -398,6 +429,7 @@ fn escape(text: &str, quotes: bool) -> String {
 pub fn render() -> String {
     // Registered (with its zeroes) before the first scrape, not at the first discard.
     LazyLock::force(&DISCARDED_CONNECTIONS);
+    refresh_outbox_ages();
     let mut buffer = Vec::new();
     TextEncoder::new()
         .encode(&prometheus::gather(), &mut buffer)

@@ -35,9 +35,7 @@ use uuid::Uuid;
 
 use super::{Bus, backoff};
 use crate::error::error_chain;
-use crate::metrics::{
-    CENTRE_EVENTS, EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, RELAY_PASS,
-};
+use crate::metrics::{CENTRE_EVENTS, EVENTS_PUBLISHED, OUTBOX_BACKLOG, RELAY_PASS};
 use crate::telemetry;
 
 /// How often the relay looks through every unpublished row, for the rare event committed
@@ -529,11 +527,11 @@ impl Relay {
             .await
     }
 
-    /// The backlog, and the age in seconds of its oldest event (0 when it is empty).
-    async fn backlog_and_age(&self) -> Result<(i64, f64), sqlx::Error> {
+    /// The backlog, and when its oldest event was recorded (Unix seconds; none when the
+    /// backlog is empty).
+    async fn backlog_and_oldest(&self) -> Result<(i64, Option<f64>), sqlx::Error> {
         sqlx::query_as(
-            "SELECT count(*),
-                    coalesce(extract(epoch FROM clock_timestamp() - min(occurred_at)), 0)::float8
+            "SELECT count(*), extract(epoch FROM min(occurred_at))::float8
              FROM outbox WHERE published_at IS NULL",
         )
         .fetch_one(&self.pool)
@@ -574,13 +572,11 @@ impl Relay {
             };
             if backlog_read.elapsed() >= Duration::from_secs(1) {
                 backlog_read = Instant::now();
-                if let Ok((backlog, oldest)) = self.backlog_and_age().await {
+                if let Ok((backlog, oldest)) = self.backlog_and_oldest().await {
                     OUTBOX_BACKLOG
                         .with_label_values(&[&self.service])
                         .set(backlog);
-                    OUTBOX_OLDEST_AGE
-                        .with_label_values(&[&self.service])
-                        .set(oldest);
+                    crate::metrics::outbox_looked(&self.service, oldest);
                 }
             }
 
