@@ -14,9 +14,10 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::domain::booking::{
-    self, CHECK_IN_OPENS, Decision, Event, FACILITY_GRACE, Fee, FirstSession, Seats, SessionState,
-    Terms, Wanted, Who,
+    self, Decision, Event, FACILITY_GRACE, Fee, FirstSession, Seats, SessionState, Terms, Wanted,
+    Who,
 };
+use crate::domain::changes::{self, CheckIn, Seat};
 use crate::domain::eligibility::{self, Applicant, Eligibility, RowTest};
 use crate::domain::ids::{FacilityId, SessionId};
 use crate::domain::{
@@ -761,9 +762,10 @@ async fn lock_sessions_from(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(Error::NotFound("session"))?;
-    if target.status != "scheduled" {
-        return Err(Error::State("the session is cancelled".into()));
-    }
+    changes::may_change_session(
+        SessionStatus::try_from(target.status.clone())
+            .map_err(|e| sqlx::Error::Decode(e.into()))?,
+    )?;
     if !following {
         return Ok(vec![target]);
     }
@@ -926,13 +928,17 @@ pub async fn cancel_sessions(
     touched.dedup();
     for booking in touched {
         let row = lock_booking(&mut tx, None, booking).await?;
-        let left: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM seats WHERE booking_id = $1 AND state IN ('held', 'waiting', 'attended'))",
-        )
-        .bind(booking)
-        .fetch_one(&mut *tx)
-        .await?;
-        if !left {
+        let states: Vec<String> =
+            sqlx::query_scalar("SELECT state FROM seats WHERE booking_id = $1")
+                .bind(booking)
+                .fetch_all(&mut *tx)
+                .await?;
+        let states = states
+            .into_iter()
+            .map(SeatState::try_from)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| sqlx::Error::Decode(e.into()))?;
+        if changes::left_with_nothing(&states) {
             cancel_in(&mut tx, &row, "session_cancelled", now).await?;
         }
     }
@@ -1752,7 +1758,7 @@ async fn charge(
     list_price: i64,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    if booking.fee_minor == 0 || booking.charge_id.is_some() {
+    if !changes::charge_due(booking.fee_minor, booking.charge_id.is_some()) {
         return Ok(());
     }
     let charge_id = Uuid::new_v4();
@@ -1822,6 +1828,43 @@ pub async fn find_booking(pool: &PgPool, centre: Uuid, id: Uuid) -> Result<Booki
         seats,
         waitlist_position,
     })
+}
+
+/// A booking's status as the domain reads it.
+fn booking_status(booking: &BookingRow) -> Result<BookingStatus, Error> {
+    BookingStatus::try_from(booking.status.clone())
+        .map_err(|e| Error::Database(sqlx::Error::Decode(e.into())))
+}
+
+/// A booking's seats as the domain's changes read them, each with its session's status,
+/// first session first.
+async fn seat_views(
+    conn: &mut PgConnection,
+    booking: Uuid,
+) -> Result<Vec<(Seat, SessionStatus)>, Error> {
+    /// Session, seat state, the session's start, end and status.
+    type SeatLine = (Uuid, String, DateTime<Utc>, DateTime<Utc>, String);
+    let rows: Vec<SeatLine> = sqlx::query_as(
+        "SELECT s.session_id, s.state, x.starts_at, x.ends_at, x.status
+         FROM seats s JOIN sessions x ON x.id = s.session_id
+         WHERE s.booking_id = $1 ORDER BY x.starts_at",
+    )
+    .bind(booking)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|(session, state, starts_at, ends_at, status)| {
+            let seat = Seat {
+                session: session.into(),
+                state: SeatState::try_from(state).map_err(|e| sqlx::Error::Decode(e.into()))?,
+                starts_at,
+                ends_at,
+            };
+            let status =
+                SessionStatus::try_from(status).map_err(|e| sqlx::Error::Decode(e.into()))?;
+            Ok((seat, status))
+        })
+        .collect()
 }
 
 async fn seats_of(conn: &mut PgConnection, bookings: &[Uuid]) -> Result<Vec<SeatRow>, sqlx::Error> {
@@ -1914,15 +1957,9 @@ async fn cancel_in(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    match booking.status.as_str() {
-        "cancelled" => return Ok(()),
-        "attended" => {
-            return Err(Error::State(
-                "the booking was attended and can no longer be cancelled".into(),
-            ));
-        }
-        "no_show" => return Err(Error::State("the booking was marked as a no-show".into())),
-        _ => {}
+    let status = booking_status(booking)?;
+    if !changes::may_cancel(status)? {
+        return Ok(());
     }
     // Lock the sessions first, in id order, as a new booking would.
     let freed: Vec<Uuid> = sqlx::query_scalar(
@@ -1947,38 +1984,37 @@ async fn cancel_in(
     .execute(&mut *tx)
     .await?;
     release_holds_of(tx, booking.id, now).await?;
-    let begun: bool = sqlx::query_scalar(
-        "SELECT COALESCE(lower($2::tstzrange) <= $3, false)
-             OR EXISTS (SELECT 1 FROM seats s JOIN sessions x ON x.id = s.session_id
-                        WHERE s.booking_id = $1 AND (s.state = 'attended' OR (x.starts_at <= $3 AND x.status = 'scheduled' AND s.state <> 'waiting')))",
-    )
-    .bind(booking.id)
-    .bind(booking.starts_at.zip(booking.ends_at).map(|(s, e)| sqlx::postgres::types::PgRange::from(s..e)))
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
-    let refund_id =
-        (booking.charge_id.is_some() && booking.refund_id.is_none() && !begun).then(Uuid::new_v4);
+    let seats = seat_views(tx, booking.id).await?;
+    let cancellation = changes::cancellation(
+        status,
+        booking.charge_id.is_some(),
+        booking.refund_id.is_some(),
+        booking.starts_at,
+        &seats,
+        !freed.is_empty(),
+        now,
+    );
+    let refund_id = cancellation.refund.then(Uuid::new_v4);
     sqlx::query(
-        "UPDATE bookings SET status = 'cancelled', cancel_reason = $2, refund_id = COALESCE($3, refund_id), updated_at = $4
+        "UPDATE bookings SET status = $5, cancel_reason = $2, refund_id = COALESCE($3, refund_id), updated_at = $4
          WHERE id = $1",
     )
     .bind(booking.id)
     .bind(reason)
     .bind(refund_id)
     .bind(now)
+    .bind(BookingStatus::Cancelled.as_str())
     .execute(&mut *tx)
-    .await?;
-    let first: Option<Uuid> = sqlx::query_scalar(
-        "SELECT s.session_id FROM seats s JOIN sessions x ON x.id = s.session_id WHERE s.booking_id = $1 ORDER BY x.starts_at LIMIT 1",
-    )
-    .bind(booking.id)
-    .fetch_optional(&mut *tx)
     .await?;
     outbox::enqueue(
         &mut *tx,
         Some(booking.centre_id),
-        &events::cancelled(booking, first, reason, now),
+        &events::cancelled(
+            booking,
+            cancellation.first.map(SessionId::uuid),
+            reason,
+            now,
+        ),
     )
     .await?;
     if let (Some(refund), Some(charge)) = (refund_id, booking.charge_id) {
@@ -1989,7 +2025,7 @@ async fn cancel_in(
         )
         .await?;
     }
-    if booking.status == "confirmed" && !freed.is_empty() {
+    if cancellation.promote {
         promote(tx, &freed, now).await?;
     }
     Ok(())
@@ -2018,16 +2054,13 @@ async fn promote(tx: &mut PgConnection, freed: &[Uuid], now: DateTime<Utc>) -> R
             break;
         }
         let booking = lock_booking(tx, None, candidate).await?;
-        if booking.status != "waitlisted" {
-            continue;
-        }
-        let active: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM directory.residents WHERE id = $1 AND status = 'active')",
-        )
-        .bind(booking.resident_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if !active {
+        let standing: Option<String> =
+            sqlx::query_scalar("SELECT status FROM directory.residents WHERE id = $1")
+                .bind(booking.resident_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let standing = standing.as_deref().and_then(eligibility::resident_status);
+        if !changes::may_promote(booking_status(&booking)?, standing) {
             continue;
         }
         let sessions: Vec<SessionRow> = sqlx::query_as(concat!("SELECT ", session_columns!(), " FROM sessions s JOIN seats w ON w.session_id = s.id
@@ -2037,7 +2070,8 @@ async fn promote(tx: &mut PgConnection, freed: &[Uuid], now: DateTime<Utc>) -> R
         .bind(now)
         .fetch_all(&mut *tx)
         .await?;
-        if sessions.is_empty() || sessions.iter().any(|s| s.confirmed >= s.capacity) {
+        let counts: Vec<(i32, i32)> = sessions.iter().map(|s| (s.confirmed, s.capacity)).collect();
+        if !changes::has_room(&counts) {
             continue;
         }
         let ids: Vec<Uuid> = sessions.iter().map(|s| s.id).collect();
@@ -2083,23 +2117,39 @@ pub async fn check_in(
     let mut tx = pool.begin().await?;
     let booking = lock_booking(&mut tx, Some(centre), id).await?;
     let offering = find_offering(&mut tx, centre, booking.offering_id).await?;
-    match booking.status.as_str() {
-        "cancelled" => return Err(Error::State("the booking is cancelled".into())),
-        "waitlisted" => return Err(Error::State("the booking is still on the waitlist".into())),
-        "no_show" => return Err(Error::State("the booking was marked as a no-show".into())),
-        _ => {}
-    }
-    if let Some(starts) = booking.starts_at {
-        // A facility booking.
-        if booking.status == "confirmed" {
-            if starts > now + CHECK_IN_OPENS {
-                return Err(Error::State(
-                    "check-in opens two hours before the booking".into(),
-                ));
-            }
-            sqlx::query("UPDATE bookings SET status = 'attended', updated_at = $2 WHERE id = $1")
+    let mut seats = if booking.starts_at.is_some() {
+        Vec::new()
+    } else {
+        seats_of(&mut tx, &[id]).await?
+    };
+    let views = seats
+        .iter()
+        .map(|s| {
+            Ok(Seat {
+                session: s.session_id.into(),
+                state: SeatState::try_from(s.state.clone())
+                    .map_err(|e| sqlx::Error::Decode(e.into()))?,
+                starts_at: s.starts_at,
+                ends_at: s.ends_at,
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let decided = changes::check_in(
+        offering.kind(),
+        booking_status(&booking)?,
+        booking.starts_at,
+        &views,
+        session.map(SessionId::from),
+        now,
+    )?;
+    let mut booking = booking;
+    match decided {
+        CheckIn::Nothing => {}
+        CheckIn::Facility => {
+            sqlx::query("UPDATE bookings SET status = $3, updated_at = $2 WHERE id = $1")
                 .bind(id)
                 .bind(now)
+                .bind(BookingStatus::Attended.as_str())
                 .execute(&mut *tx)
                 .await?;
             outbox::enqueue(
@@ -2109,35 +2159,8 @@ pub async fn check_in(
             )
             .await?;
         }
-        tx.commit().await?;
-        return find_booking(pool, centre, id).await;
-    }
-    let mut seats = seats_of(&mut tx, &[id]).await?;
-    let mut attended = None;
-    let seat = match session {
-        Some(session) => seats
-            .iter()
-            .find(|s| s.session_id == session)
-            .ok_or(Error::NotFound("session of this booking"))?,
-        None if seats.len() == 1 => &seats[0],
-        None => seats
-            .iter()
-            .filter(|s| s.state == "held" && s.ends_at > now && s.starts_at <= now + CHECK_IN_OPENS)
-            .min_by_key(|s| s.starts_at)
-            .ok_or_else(|| {
-                Error::State(
-                    "no session of this booking is open for check-in now; name the session".into(),
-                )
-            })?,
-    };
-    match seat.state.as_str() {
-        "attended" => {}
-        "held" => {
-            if seat.starts_at > now + CHECK_IN_OPENS {
-                return Err(Error::State(
-                    "check-in opens two hours before the session".into(),
-                ));
-            }
+        CheckIn::Seat { session, whole } => {
+            let session = session.uuid();
             // The seat, the booking (unless it is an enrolment, with sessions to come) and
             // both events in one statement, just before the commit.
             static ATTEND: LazyLock<String> = LazyLock::new(|| {
@@ -2153,45 +2176,34 @@ pub async fn check_in(
                     outbox::Recorded::insert(5)
                 )
             });
-            let whole = !offering.kind().enrols();
             let mut recorded = outbox::Recorded::default();
             recorded.push(
                 Some(centre),
-                &events::attended(&booking, &offering, Some(seat.session_id), now),
+                &events::attended(&booking, &offering, Some(session), now),
             );
             recorded.push(
                 Some(centre),
-                &events::delivered(&booking, &offering, seat.session_id, now),
+                &events::delivered(&booking, &offering, session, now),
             );
             let query = sqlx::query(ATTEND.as_str())
                 .bind(id)
-                .bind(seat.session_id)
+                .bind(session)
                 .bind(now)
                 .bind(whole);
             recorded.bind(query).execute(&mut *tx).await?;
-            attended = Some((seat.session_id, whole));
-        }
-        "no_show" => {
-            return Err(Error::State(
-                "the session was already marked as a no-show".into(),
-            ));
-        }
-        _ => {
-            return Err(Error::State(
-                "the booking has no place in that session".into(),
-            ));
+            // What was read under the lock, as the statement above left it: no need to
+            // read again.
+            if whole {
+                booking.status = BookingStatus::Attended.as_str().to_owned();
+            }
+            for seat in seats.iter_mut().filter(|s| s.session_id == session) {
+                seat.state = SeatState::Attended.as_str().to_owned();
+            }
         }
     }
     tx.commit().await?;
-    // What was read under the lock, as the statement above left it: no need to read again.
-    let mut booking = booking;
-    if let Some((session, whole)) = attended {
-        if whole {
-            booking.status = "attended".to_owned();
-        }
-        for seat in seats.iter_mut().filter(|s| s.session_id == session) {
-            seat.state = "attended".to_owned();
-        }
+    if booking.starts_at.is_some() {
+        return find_booking(pool, centre, id).await;
     }
     Ok(BookingView {
         booking,
@@ -2225,7 +2237,7 @@ pub async fn sweep(pool: &PgPool, now: DateTime<Utc>) -> Result<usize, Error> {
         for (booking_id, session_id) in &no_shows {
             let booking = lock_booking(&mut tx, None, *booking_id).await?;
             let offering = find_offering(&mut tx, booking.centre_id, booking.offering_id).await?;
-            if !offering.kind().enrols() && booking.status == "confirmed" {
+            if changes::no_show_ends_booking(offering.kind(), booking_status(&booking)?) {
                 sqlx::query(
                     "UPDATE bookings SET status = 'no_show', updated_at = $2 WHERE id = $1",
                 )
@@ -2262,7 +2274,7 @@ pub async fn sweep(pool: &PgPool, now: DateTime<Utc>) -> Result<usize, Error> {
             .bind(booking_id)
             .fetch_one(&mut *tx)
             .await?;
-            if booking.status == "waitlisted" && !waiting {
+            if changes::waitlist_closed(booking_status(&booking)?, waiting) {
                 cancel_in(&mut tx, &booking, "waitlist_closed", now).await?;
             }
         }

@@ -5,6 +5,7 @@
 //! statuses the rest of the service deals in ([`ids`], [`status`]).
 
 pub mod booking;
+pub mod changes;
 pub mod eligibility;
 pub mod ids;
 pub mod limits;
