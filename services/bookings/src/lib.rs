@@ -13,13 +13,12 @@ pub mod store;
 use std::time::Duration;
 
 use linli_platform::CancellationToken;
-use linli_platform::auth::Authenticate;
 use linli_platform::service::ServiceContext;
+use linli_platform::text::Checked;
 use linli_proto::bookings::v1::bookings_server::BookingsServer;
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
-use tonic::service::Routes;
 
 pub const SERVICE: &str = "bookings";
 pub const GRPC_SERVICE: &str = "linli.bookings.v1.Bookings";
@@ -35,21 +34,15 @@ pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result
         .consume(SERVICE, events::BINDINGS, events::RegistryFacts)
         .await;
     tokio::spawn(sweep(started.pool.clone(), ctx.shutdown.clone()));
-    // Every string of every request is checked for control characters first, and a create
-    // sent again with its Idempotency-Key is answered as the first time, never applied twice.
-    let server = linli_platform::idempotency::Idempotent::new(
-        linli_platform::text::Checked::new(BookingsServer::new(grpc::BookingsApi::new(
-            started.pool.clone(),
-        ))),
-        started.pool.clone(),
-        ctx.vault.clone(),
-    );
-    ctx.partner.offer(server.clone());
-    let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(
-        server,
-        Authenticate(ctx.keys.clone()),
-    ));
-    started.serve(listener, GRPC_SERVICE, routes).await
+    let api = grpc::BookingsApi::new(started.pool.clone());
+    started
+        .serve_api(
+            listener,
+            GRPC_SERVICE,
+            &ctx,
+            Checked::new(BookingsServer::new(api)),
+        )
+        .await
 }
 
 /// No-shows and lapsed waitlist places are marked by the service itself: nothing to

@@ -12,12 +12,11 @@ pub mod report;
 pub mod seed;
 pub mod store;
 
-use linli_platform::auth::Authenticate;
 use linli_platform::service::ServiceContext;
+use linli_platform::text::Checked;
 use linli_proto::finance::v1::finance_server::FinanceServer;
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
-use tonic::service::Routes;
 
 pub const SERVICE: &str = "finance";
 pub const GRPC_SERVICE: &str = "linli.finance.v1.Finance";
@@ -30,18 +29,12 @@ pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result
         .consume(SERVICE, events::BINDINGS, events::Books)
         .await;
     let api = grpc::FinanceApi::new(started.pool.clone(), ctx.vault.clone());
-    // Every string of every request is checked for control characters first, and a create
-    // sent again with its Idempotency-Key is answered as the first time, never applied twice.
-    let server = linli_platform::idempotency::Idempotent::new(
-        linli_platform::text::Checked::new(FinanceServer::new(api)),
-        started.pool.clone(),
-        ctx.vault.clone(),
-    );
-    // Partners reach the same service over mutual TLS; their scopes decide, not roles.
-    ctx.partner.offer(server.clone());
-    let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(
-        server,
-        Authenticate(ctx.keys.clone()),
-    ));
-    started.serve(listener, GRPC_SERVICE, routes).await
+    started
+        .serve_api(
+            listener,
+            GRPC_SERVICE,
+            &ctx,
+            Checked::new(FinanceServer::new(api)),
+        )
+        .await
 }

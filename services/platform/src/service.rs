@@ -3,6 +3,7 @@
 //! its outbox relay, and report its readiness. The relay and the consumers run on the
 //! bus runtime (see [`crate::bus::runtime`]) with a small pool of their own.
 
+use std::convert::Infallible;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,14 +13,18 @@ use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tonic::server::NamedService;
 use tonic::service::Routes;
+use tonic::service::interceptor::InterceptedService;
 
-use crate::auth::TokenKeys;
+use crate::auth::{Authenticate, TokenKeys};
 use crate::bus::BusArgs;
 use crate::bus::{Bus, Consumer, Handler, Relay};
 use crate::crypto::Vault;
 use crate::db::DatabaseArgs;
+use crate::idempotency::Idempotent;
 use crate::revocation::Revocations;
+use crate::text::Checked;
 
 /// Shared settings and handles for every role in a process.
 #[derive(Clone)]
@@ -163,6 +168,40 @@ fn is_unreachable(error: &anyhow::Error) -> bool {
 }
 
 impl Started {
+    /// Serves the service's gRPC API as every service does: `api`, its request strings
+    /// checked ([`Checked`]), answers a create sent again with its Idempotency-Key as the
+    /// first time, never applying it twice ([`Idempotent`]); partners reach the same
+    /// service over mutual TLS, where their scopes decide, not roles; every other caller's
+    /// bearer token is checked ([`Authenticate`]).
+    pub async fn serve_api<S>(
+        self,
+        listener: TcpListener,
+        service_name: &'static str,
+        ctx: &ServiceContext,
+        api: Checked<S>,
+    ) -> anyhow::Result<()>
+    where
+        Idempotent<Checked<S>>: tower::Service<
+                http::Request<tonic::body::Body>,
+                Error = Infallible,
+                Response = http::Response<tonic::body::Body>,
+            > + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        <Idempotent<Checked<S>> as tower::Service<http::Request<tonic::body::Body>>>::Future:
+            Send + 'static,
+    {
+        let server = Idempotent::new(api, self.pool.clone(), ctx.vault.clone());
+        ctx.partner.offer(server.clone());
+        let routes = Routes::new(InterceptedService::new(
+            server,
+            Authenticate(ctx.keys.clone()),
+        ));
+        self.serve(listener, service_name, routes).await
+    }
+
     /// Runs the consumer `name` of `bindings` with `handler` until shutdown, on the bus
     /// runtime. Its queue is declared here when the broker answers (every role also
     /// declares every subscription's queue before it starts, see

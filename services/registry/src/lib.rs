@@ -11,12 +11,11 @@ pub mod import;
 pub mod seed;
 pub mod store;
 
-use linli_platform::auth::Authenticate;
 use linli_platform::service::ServiceContext;
+use linli_platform::text::Checked;
 use linli_proto::registry::v1::registry_server::RegistryServer;
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
-use tonic::service::Routes;
 
 pub const SERVICE: &str = "registry";
 pub const GRPC_SERVICE: &str = "linli.registry.v1.Registry";
@@ -40,21 +39,14 @@ pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result
         ctx.vault.clone(),
         ctx.keys.revocations().clone(),
     );
-    // Spreadsheet imports arrive in one message: allow files of up to 64 MiB. Every string
-    // of every request is checked for control characters first, and a create sent again
-    // with its Idempotency-Key is answered as the first time, never applied twice.
-    let server = linli_platform::idempotency::Idempotent::new(
-        linli_platform::text::Checked::new(
-            RegistryServer::new(api).max_decoding_message_size(IMPORT_LIMIT),
+    // Spreadsheet imports arrive in one message: allow files of up to 64 MiB.
+    started
+        .serve_api(
+            listener,
+            GRPC_SERVICE,
+            &ctx,
+            Checked::new(RegistryServer::new(api).max_decoding_message_size(IMPORT_LIMIT))
+                .limit(IMPORT_LIMIT + 5),
         )
-        .limit(IMPORT_LIMIT + 5),
-        started.pool.clone(),
-        ctx.vault.clone(),
-    );
-    ctx.partner.offer(server.clone());
-    let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(
-        server,
-        Authenticate(ctx.keys.clone()),
-    ));
-    started.serve(listener, GRPC_SERVICE, routes).await
+        .await
 }

@@ -14,13 +14,12 @@ pub mod store;
 use std::time::Duration;
 
 use linli_platform::CancellationToken;
-use linli_platform::auth::Authenticate;
 use linli_platform::service::ServiceContext;
+use linli_platform::text::Checked;
 use linli_proto::volunteers::v1::volunteers_server::VolunteersServer;
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
-use tonic::service::Routes;
 
 pub const SERVICE: &str = "volunteers";
 pub const GRPC_SERVICE: &str = "linli.volunteers.v1.Volunteers";
@@ -53,20 +52,14 @@ pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result
         ctx.shutdown.clone(),
     ));
     let api = grpc::VolunteersApi::new(started.pool.clone());
-    // Every string of every request is checked for control characters first, and a create
-    // sent again with its Idempotency-Key is answered as the first time, never applied twice.
-    let server = linli_platform::idempotency::Idempotent::new(
-        linli_platform::text::Checked::new(VolunteersServer::new(api)),
-        started.pool.clone(),
-        ctx.vault.clone(),
-    );
-    // Partners reach the same service over mutual TLS; their scopes decide, not roles.
-    ctx.partner.offer(server.clone());
-    let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(
-        server,
-        Authenticate(ctx.keys.clone()),
-    ));
-    started.serve(listener, GRPC_SERVICE, routes).await
+    started
+        .serve_api(
+            listener,
+            GRPC_SERVICE,
+            &ctx,
+            Checked::new(VolunteersServer::new(api)),
+        )
+        .await
 }
 
 /// Expiry notices are given by the service itself; each certification's notice is
