@@ -193,6 +193,17 @@ impl Browser {
         .await;
     }
 
+    /// Shows pages as they print (`@media print`) or, with `false`, as on screen again.
+    pub async fn print_media(&self, print: bool) {
+        self.call(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            Some(json!({ "cmd": "Emulation.setEmulatedMedia",
+                         "params": { "media": if print { "print" } else { "" } } })),
+        )
+        .await;
+    }
+
     /// Saves a PNG of the viewport.
     pub async fn screenshot(&self, path: &Path) {
         let data = self.call(reqwest::Method::GET, "/screenshot", None).await;

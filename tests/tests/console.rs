@@ -1091,6 +1091,24 @@ async fn every_console_page_as_every_role_shows_chinese_words_never_english_sent
                 objections.push(format!("{username} {url}: {found:?}"));
             }
         }
+        // The pages this crawl guards, as people see them on a laptop and a tablet.
+        let shots: &[(&str, &str)] = match username {
+            "manager-a" => &[
+                ("dashboard", "40-dashboard"),
+                ("residents", "41-residents"),
+                ("volunteers", "42-volunteers"),
+                ("evaluation", "43-evaluation"),
+            ],
+            _ => &[],
+        };
+        for (page, name) in shots {
+            browser.goto(&format!("{gw}/c/{centre}/{page}")).await;
+            shots_at_both_widths(&browser, name).await;
+        }
+        if username == "district-a" {
+            browser.goto(&format!("{gw}/dashboard")).await;
+            shots_at_both_widths(&browser, "44-district-dashboard").await;
+        }
         // Addresses that do not exist and values that do not fit: a Chinese page each.
         let stranger = Uuid::new_v4();
         for bad in [
@@ -1310,6 +1328,36 @@ async fn the_finance_officer_records_a_donation_prints_its_receipt_records_an_ex
     );
     assert!(receipt.contains(&day), "{day} on the receipt: {receipt}");
     shots_at_both_widths(&browser, "32-receipt").await;
+    // As printed: an A5 sheet, landscape (210 × 148 mm, 794 × 559 px at 96 dpi, 8 mm
+    // margins), holds the receipt alone, without the console's menu or buttons.
+    browser.print_media(true).await;
+    browser.window_size(794, 559).await;
+    let printed: serde_json::Value = browser
+        .execute(
+            "const shown = s => { const e = document.querySelector(s); return !!e && e.getClientRects().length > 0; };
+             return { height: document.getElementById('receipt').getBoundingClientRect().height,
+                      width: document.getElementById('receipt').getBoundingClientRect().width,
+                      menu: shown('header.top'), buttons: shown('#print') };",
+        )
+        .await;
+    assert_eq!(printed["menu"], false, "{printed}");
+    assert_eq!(printed["buttons"], false, "{printed}");
+    let (height, width) = (
+        printed["height"].as_f64().unwrap_or(f64::MAX),
+        printed["width"].as_f64().unwrap_or(f64::MAX),
+    );
+    assert!(
+        height <= 559.0 - 2.0 * 30.0 && width <= 794.0,
+        "the receipt fits one A5 sheet: {printed}"
+    );
+    // (A taller window for the picture: headless Chromium's viewport is shorter than its
+    // window, and the picture should show the whole sheet.)
+    browser.window_size(794, 760).await;
+    browser
+        .screenshot(&screenshots().join("32-receipt-printed-a5.png"))
+        .await;
+    browser.print_media(false).await;
+    browser.window_size(1366, 900).await;
 
     // An expense, with the amount forgotten first.
     browser

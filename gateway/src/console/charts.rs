@@ -4,20 +4,34 @@
 use maud::{Markup, html};
 
 const WIDTH: f64 = 560.0;
-const HEIGHT: f64 = 180.0;
-const LEFT: f64 = 44.0;
-const BOTTOM: f64 = 28.0;
-const TOP: f64 = 12.0;
+const HEIGHT: f64 = 200.0;
+const LEFT: f64 = 62.0;
+const BOTTOM: f64 = 34.0;
+const TOP: f64 = 14.0;
 
 /// A monthly trend of a ratio (0..1) with the target as a dashed line; months without data
-/// leave a gap.
+/// leave a gap. The scale runs from 0 to 100% (further, in whole steps of 50%, only for a
+/// ratio past 100% such as self-sufficiency); a trend with a single month of data is that
+/// month's figure, not a lonely dot.
 pub fn trend(title: &str, points: &[(String, Option<f64>)], target: f64) -> Markup {
-    let max = points
+    let known: Vec<(&String, f64)> = points
         .iter()
-        .filter_map(|(_, v)| *v)
-        .fold(target.max(0.1), f64::max)
-        .min(10.0)
-        * 1.1;
+        .filter_map(|(label, v)| v.map(|v| (label, v)))
+        .collect();
+    if let [(label, value)] = known.as_slice() {
+        return html! {
+            p.single-figure role="img" aria-label=(title) {
+                strong { (format!("{:.1}%", value * 100.0)) }
+                " " span.unit { (label.split_once('-').map(|(y, _)| format!("{y}年{}", month_label(label))).unwrap_or_else(|| (*label).clone())) }
+            }
+        };
+    }
+    let max = known
+        .iter()
+        .map(|(_, v)| *v)
+        .fold(target.max(1.0), f64::max)
+        .min(10.0);
+    let max = (max * 2.0).ceil() / 2.0;
     let plot_w = WIDTH - LEFT - 8.0;
     let plot_h = HEIGHT - BOTTOM - TOP;
     let step = if points.len() > 1 {
@@ -49,7 +63,7 @@ pub fn trend(title: &str, points: &[(String, Option<f64>)], target: f64) -> Mark
             title { (title) }
             @for t in ticks {
                 line.grid x1=(LEFT) x2=(WIDTH - 8.0) y1=(format!("{:.1}", y(t))) y2=(format!("{:.1}", y(t))) {}
-                text.axis x=(LEFT - 4.0) y=(format!("{:.1}", y(t) + 4.0)) text-anchor="end" { (format!("{:.0}%", t * 100.0)) }
+                text.axis x=(LEFT - 6.0) y=(format!("{:.1}", y(t) + 6.0)) text-anchor="end" { (format!("{:.0}%", t * 100.0)) }
             }
             @if target > 0.0 {
                 line.target x1=(LEFT) x2=(WIDTH - 8.0) y1=(format!("{:.1}", y(target))) y2=(format!("{:.1}", y(target))) {}
@@ -60,11 +74,19 @@ pub fn trend(title: &str, points: &[(String, Option<f64>)], target: f64) -> Mark
                     circle.point cx=(format!("{:.1}", x(i))) cy=(format!("{:.1}", y(*v))) r="3" { title { (label) ": " (format!("{:.1}%", v * 100.0)) } }
                 }
                 @if i % 2 == 0 || points.len() <= 6 {
-                    text.axis x=(format!("{:.1}", x(i))) y=(HEIGHT - 8.0) text-anchor="middle" { (label.get(2..).unwrap_or(label)) }
+                    text.axis x=(format!("{:.1}", x(i))) y=(HEIGHT - 8.0) text-anchor="middle" { (month_label(label)) }
                 }
             }
         }
     }
+}
+
+/// "2026-03" on an axis: 3月.
+fn month_label(period: &str) -> String {
+    period
+        .split_once('-')
+        .map(|(_, m)| format!("{}月", m.trim_start_matches('0')))
+        .unwrap_or_else(|| period.to_owned())
 }
 
 /// Horizontal paired bars: for each label, a planned amount and an actual one.

@@ -73,6 +73,27 @@ fn month(day: NaiveDate) -> String {
     format!("{:04}-{:02}", day.year(), day.month())
 }
 
+/// The month to show, chosen from the last two years by name (2026年12月): a month input
+/// shows its value in the browser's language, which need not be the page's.
+fn month_choice(lang: super::Lang, period: &str, today: NaiveDate) -> maud::Markup {
+    let months: Vec<NaiveDate> = (0..24)
+        .filter_map(|back| today.with_day(1)?.checked_sub_months(Months::new(back)))
+        .collect();
+    html! {
+        select #period name="period" {
+            @for m in &months {
+                @let value = month(*m);
+                option value=(value) selected[value == period] {
+                    (match lang {
+                        super::Lang::Zh => format!("{}年{}月", m.year(), m.month()),
+                        super::Lang::En => m.format("%B %Y").to_string(),
+                    })
+                }
+            }
+        }
+    }
+}
+
 fn valid_period(text: &str) -> bool {
     NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d").is_ok()
 }
@@ -139,7 +160,7 @@ pub async fn home(
     let content = html! {
         form.filters method="get" action="/dashboard" {
             label for="period" { (lang.pick("月份", "Month")) }
-            input #period type="month" name="period" value=(period);
+            (month_choice(lang, &period, chrono::Utc::now().date_naive()))
             button type="submit" { (lang.pick("查看", "Show")) }
         }
         section {
@@ -244,7 +265,7 @@ pub async fn centre(
     let content = html! {
         form.filters method="get" {
             label for="period" { (lang.pick("月份", "Month")) }
-            input #period type="month" name="period" value=(period);
+            (month_choice(lang, &period, chrono::Utc::now().date_naive()))
             button type="submit" { (lang.pick("查看", "Show")) }
         }
         p { (lang.pick("登记居民", "Registered residents")) ": " strong #registered { (kpis.registered_residents) } }
