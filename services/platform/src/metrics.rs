@@ -436,3 +436,36 @@ pub fn render() -> String {
         .expect("encoding metrics into a Vec cannot fail");
     String::from_utf8(buffer).expect("the Prometheus text format is UTF-8")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openmetrics_names_counter_families_without_total_escapes_labels_and_ends_with_eof() {
+        HTTP_REQUESTS
+            .with_label_values(&["GET", "/a\"b\\c", "200"])
+            .inc();
+        let text = render_openmetrics();
+        assert!(
+            text.contains("# TYPE linli_http_requests counter\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"linli_http_requests_total{method="GET",route="/a\"b\\c",status="200"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(text.ends_with("# EOF\n"));
+        assert_eq!(text.matches("# EOF").count(), 1);
+    }
+
+    #[test]
+    fn an_untraced_observation_leaves_no_exemplar() {
+        observe_traced(&RELAY_PASS, &["test", "pass"], 0.3, &Span::none());
+        let text = render_openmetrics();
+        let bucket = r#"linli_relay_pass_seconds_bucket{part="pass",service="test",le="0.5"} 1"#;
+        assert!(text.lines().any(|line| line == bucket), "{text}");
+    }
+}
