@@ -21,6 +21,9 @@ pub enum Error {
     ProbablyRegistered(uuid::Uuid),
     #[error("another centre has this code")]
     DuplicateCentreCode,
+    /// The address has a household already: place the resident into it instead.
+    #[error("household {0} is at this address already")]
+    HouseholdExists(uuid::Uuid),
     #[error("{0}")]
     Conflict(&'static str),
     #[error(transparent)]
@@ -59,6 +62,12 @@ impl From<Error> for Status {
                 error.to_string(),
                 "resident_probably_registered",
                 &[("resident_id", id.to_string())],
+            ),
+            Error::HouseholdExists(id) => linli_platform::error::refusal(
+                tonic::Code::AlreadyExists,
+                error.to_string(),
+                "household_exists",
+                &[("household_id", id.to_string())],
             ),
             Error::DuplicateNationalId | Error::DuplicateCentreCode | Error::Conflict(_) => {
                 Status::already_exists(error.to_string())

@@ -1,5 +1,6 @@
 //! The registry's gRPC surface: requests in, domain and store calls, responses out.
 
+mod households;
 mod partners;
 
 use chrono::Utc;
@@ -108,6 +109,11 @@ impl RegistryApi {
             room: row.room,
             skills: Vec::new(),
             health_note,
+            household_id: row
+                .household_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+            relationship: row.relationship.unwrap_or_default(),
         })
     }
 
@@ -267,6 +273,8 @@ fn partner_view(resident: pb::Resident) -> pb::Resident {
         room: String::new(),
         skills: Vec::new(),
         health_note: None,
+        household_id: String::new(),
+        relationship: String::new(),
         ..resident
     }
 }
@@ -813,6 +821,41 @@ impl Registry for RegistryApi {
     ) -> Result<Response<pb::PartnerAccess>, Status> {
         let caller = caller(&request)?.clone();
         self.resolve_partner_certificate_for(&caller, request.into_inner())
+            .await
+    }
+
+    async fn create_household(
+        &self,
+        request: Request<pb::CreateHouseholdRequest>,
+    ) -> Result<Response<pb::Household>, Status> {
+        let caller = caller(&request)?.clone();
+        self.create_household_for(&caller, request.into_inner())
+            .await
+    }
+
+    async fn get_household(
+        &self,
+        request: Request<pb::GetHouseholdRequest>,
+    ) -> Result<Response<pb::Household>, Status> {
+        let caller = caller(&request)?.clone();
+        self.get_household_for(&caller, request.into_inner()).await
+    }
+
+    async fn register_household_member(
+        &self,
+        request: Request<pb::RegisterHouseholdMemberRequest>,
+    ) -> Result<Response<pb::Resident>, Status> {
+        let caller = caller(&request)?.clone();
+        self.register_household_member_for(&caller, request.into_inner())
+            .await
+    }
+
+    async fn place_in_household(
+        &self,
+        request: Request<pb::PlaceInHouseholdRequest>,
+    ) -> Result<Response<pb::Resident>, Status> {
+        let caller = caller(&request)?.clone();
+        self.place_in_household_for(&caller, request.into_inner())
             .await
     }
 

@@ -50,6 +50,14 @@ pub async fn import(
     let outcome = store::import_residents(pool, vault, &good, today).await?;
     report.imported = outcome.imported;
     report.already_registered = outcome.already_registered;
+    report
+        .errors
+        .extend(outcome.second_heads.into_iter().map(|row| RowError {
+            row,
+            field: "relationship".into(),
+            reason: "the household at this address has a head already".into(),
+        }));
+    report.errors.sort_by_key(|error| error.row);
     tracing::info!(
         %centre_id,
         rows = report.rows,

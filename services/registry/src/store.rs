@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::domain::centre::CentreDetails;
 use crate::domain::correction::ResidentDetails;
+use crate::domain::import::ImportedRow;
 use crate::domain::status::Status;
 use crate::domain::{NAME_KEYS_VERSION, NameQuery, NewResident, name_keys};
 use crate::error::Error;
@@ -57,6 +58,9 @@ pub struct ResidentRow {
     pub categories: Vec<String>,
     pub health_note_sealed: Option<Vec<u8>>,
     pub health_note_key_id: Option<String>,
+    pub household_id: Option<Uuid>,
+    /// The relationship to the household's head; set exactly when `household_id` is.
+    pub relationship: Option<String>,
 }
 
 impl ResidentRow {
@@ -100,7 +104,8 @@ macro_rules! resident_columns {
     () => {
         "id, centre_id, name, gender, date_of_birth, phone_sealed, phone_key_id, \
          national_id_sealed, national_id_key_id, registered_at, status, status_since, \
-         building, unit, room, categories, health_note_sealed, health_note_key_id"
+         building, unit, room, categories, health_note_sealed, health_note_key_id, \
+         household_id, relationship"
     };
 }
 
@@ -237,23 +242,35 @@ pub async fn register_resident(
     today: NaiveDate,
 ) -> Result<ResidentRow, RegisterError> {
     let mut tx = linli_platform::db::begin(pool).await?;
+    let row = register_in(&mut tx, vault, resident, confirmed_not_duplicate, today).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// [`register_resident`] within `tx`.
+async fn register_in(
+    tx: &mut PgConnection,
+    vault: &Vault,
+    resident: &NewResident,
+    confirmed_not_duplicate: bool,
+    today: NaiveDate,
+) -> Result<ResidentRow, RegisterError> {
     if !confirmed_not_duplicate
-        && let Some(existing) = probably_registered(&mut tx, vault, resident).await?
+        && let Some(existing) = probably_registered(&mut *tx, vault, resident).await?
     {
         return Err(RegisterError::ProbablyRegistered(existing));
     }
-    let row = insert_residents(&mut tx, vault, &[resident], Duplicates::ByNationalId)
+    let row = insert_residents(&mut *tx, vault, &[resident], Duplicates::ByNationalId)
         .await?
         .pop()
         .flatten()
         .ok_or(RegisterError::DuplicateNationalId)?;
     enqueue(
-        &mut tx,
+        &mut *tx,
         Some(row.centre_id),
         &events::resident_registered(&row, today),
     )
     .await?;
-    tx.commit().await?;
     Ok(row)
 }
 
@@ -481,47 +498,71 @@ async fn insert_residents(
     Ok(ids.iter().map(|id| inserted.remove(id)).collect())
 }
 
-/// What an import did: rows registered, and row numbers skipped as already registered.
+/// What an import did: rows registered, row numbers skipped as already registered, and
+/// row numbers refused because their household has a head already.
 #[derive(Debug, Default)]
 pub struct ImportOutcome {
     pub imported: u32,
     pub already_registered: Vec<u32>,
+    pub second_heads: Vec<u32>,
 }
 
 /// Registers every row not already registered, each with its event, a batch of rows per
 /// transaction so a crash loses at most the batch in flight (and a rerun completes it).
+/// A row with a relationship joins the household at its address (made if there is
+/// none); a row that would be a second head is left out, and its batch done again
+/// without it.
 pub async fn import_residents(
     pool: &PgPool,
     vault: &Vault,
-    rows: &[(u32, NewResident)],
+    rows: &[(u32, ImportedRow)],
     today: NaiveDate,
 ) -> Result<ImportOutcome, sqlx::Error> {
     const BATCH: usize = 500;
     let mut outcome = ImportOutcome::default();
     for batch in rows.chunks(BATCH) {
-        let residents: Vec<&NewResident> = batch.iter().map(|(_, resident)| resident).collect();
-        let mut tx = pool.begin().await?;
-        let inserted = insert_residents(
-            &mut tx,
-            vault,
-            &residents,
-            Duplicates::ByNationalIdOrSamePerson,
-        )
-        .await?;
-        let events: Vec<_> = inserted
-            .iter()
-            .flatten()
-            .map(|row| (Some(row.centre_id), events::resident_registered(row, today)))
-            .collect();
-        enqueue_all(&mut tx, &events).await?;
-        tx.commit().await?;
-        for ((row_number, _), row) in batch.iter().zip(&inserted) {
-            match row {
-                Some(_) => outcome.imported += 1,
-                None => outcome.already_registered.push(*row_number),
+        let mut batch: Vec<&(u32, ImportedRow)> = batch.iter().collect();
+        loop {
+            let residents: Vec<&NewResident> = batch.iter().map(|(_, row)| &row.resident).collect();
+            let mut tx = pool.begin().await?;
+            let inserted = insert_residents(
+                &mut tx,
+                vault,
+                &residents,
+                Duplicates::ByNationalIdOrSamePerson,
+            )
+            .await?;
+            let mut second_heads = Vec::new();
+            for ((row_number, row), resident) in batch.iter().map(|r| (r.0, &r.1)).zip(&inserted) {
+                if let (Some(resident), Some(relationship)) = (resident, row.relationship)
+                    && !households::join_at_address(&mut tx, resident, relationship).await?
+                {
+                    second_heads.push(row_number);
+                }
             }
+            if !second_heads.is_empty() {
+                tx.rollback().await?;
+                batch.retain(|(row_number, _)| !second_heads.contains(row_number));
+                outcome.second_heads.extend(second_heads);
+                continue;
+            }
+            let events: Vec<_> = inserted
+                .iter()
+                .flatten()
+                .map(|row| (Some(row.centre_id), events::resident_registered(row, today)))
+                .collect();
+            enqueue_all(&mut tx, &events).await?;
+            tx.commit().await?;
+            for ((row_number, _), row) in batch.iter().map(|r| (r.0, &r.1)).zip(&inserted) {
+                match row {
+                    Some(_) => outcome.imported += 1,
+                    None => outcome.already_registered.push(row_number),
+                }
+            }
+            break;
         }
     }
+    outcome.second_heads.sort_unstable();
     Ok(outcome)
 }
 
@@ -543,6 +584,7 @@ pub async fn erase_resident(
              national_id_sealed = NULL, national_id_key_id = NULL, national_id_index = NULL,
              health_note_sealed = NULL, health_note_key_id = NULL,
              building = '', unit = '', room = '', categories = '{}',
+             household_id = NULL, relationship = NULL,
              erased_at = now(), erasure_reason = $3
          WHERE centre_id = $1 AND id = $2 AND erased_at IS NULL
          RETURNING erased_at",
@@ -704,7 +746,12 @@ async fn write_resident(
              phone_sealed = $6, phone_key_id = $7, phone_index = $8,
              national_id_sealed = $9, national_id_key_id = $10, national_id_index = $11,
              building = $12, unit = $13, room = $14, categories = $15,
-             health_note_sealed = $16, health_note_key_id = $17
+             health_note_sealed = $16, health_note_key_id = $17,
+             -- a member's address is the household's: one who moves leaves it
+             household_id = CASE WHEN (building, unit, room) = ($12, $13, $14)
+                                 THEN household_id END,
+             relationship = CASE WHEN (building, unit, room) = ($12, $13, $14)
+                                 THEN relationship END
          WHERE centre_id = $1 AND id = $2 AND erased_at IS NULL
          RETURNING ",
         resident_columns!()
@@ -1334,3 +1381,5 @@ pub async fn set_staff_account_active(
     .fetch_one(tx)
     .await
 }
+
+pub mod households;

@@ -6,6 +6,7 @@
 use chrono::NaiveDate;
 use linli_platform::error::Violations;
 
+use super::household::Relationship;
 use super::{NewResident, ResidentForm};
 
 /// The text encodings an import accepts.
@@ -50,7 +51,7 @@ pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<String, String> {
 }
 
 /// The registry fields an import fills, and the headings a sheet commonly uses for each.
-const FIELDS: [(&str, &[&str]); 5] = [
+const FIELDS: [(&str, &[&str]); FIELD_COUNT] = [
     ("name", &["姓名", "name"]),
     ("gender", &["性别", "gender"]),
     (
@@ -62,16 +63,65 @@ const FIELDS: [(&str, &[&str]); 5] = [
         "national_id",
         &["身份证号", "身份证号码", "公民身份号码", "national_id"],
     ),
+    ("building", &["楼栋", "楼号", "楼", "栋", "building"]),
+    ("unit", &["单元", "单元号", "unit"]),
+    ("room", &["房号", "室", "房间号", "门牌号", "room"]),
+    (
+        "categories",
+        &["类别", "人员类别", "特殊群体", "categories"],
+    ),
+    ("skills", &["技能", "特长", "skills"]),
+    ("professions", &["职业", "professions"]),
+    ("hobbies", &["爱好", "兴趣爱好", "hobbies"]),
+    ("relationship", &["与户主关系", "户主关系", "relationship"]),
 ];
+const FIELD_COUNT: usize = 13;
+
+/// The column of each field, in the order of [`FIELDS`].
+type Columns = [Option<usize>; FIELD_COUNT];
+
+/// The words sheets use for the recorded categories.
+const CATEGORY_WORDS: [(&str, &[&str]); 3] = [
+    ("disability", &["残疾", "残疾人", "残障"]),
+    ("low_income", &["低保", "低保户", "低收入", "困难"]),
+    ("living_alone", &["独居", "独居老人", "空巢"]),
+];
+
+/// One cell's list: items separated by 、 ， , ； ; / or spaces.
+fn items(cell: Option<&str>) -> Vec<&str> {
+    cell.unwrap_or_default()
+        .split(['、', '，', ',', '；', ';', '/', ' ', '\u{3000}'])
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .collect()
+}
+
+/// A category as the registry names it, from its code or a sheet's word for it (an
+/// unknown word is kept, and refused by the registration's own check).
+fn category(word: &str) -> String {
+    CATEGORY_WORDS
+        .iter()
+        .find(|(code, words)| *code == word || words.contains(&word))
+        .map(|(code, _)| (*code).to_owned())
+        .unwrap_or_else(|| word.to_owned())
+}
+
+/// A good row: the resident, and their relationship to the head of the household at
+/// their address when the sheet gives one.
+#[derive(Debug)]
+pub struct ImportedRow {
+    pub resident: NewResident,
+    pub relationship: Option<Relationship>,
+}
 
 /// Which column holds which field. `explicit` pairs (`field=heading`) override the
 /// common headings.
 pub fn column_mapping(
     headings: &[String],
     explicit: &[(String, String)],
-) -> Result<[Option<usize>; 5], Violations> {
+) -> Result<Columns, Violations> {
     let mut violations = Violations::default();
-    let mut columns = [None; 5];
+    let mut columns = [None; FIELD_COUNT];
     for (field, _) in explicit {
         if !FIELDS.iter().any(|(known, _)| known == field) {
             violations.push("mapping", format!("`{field}` is not an importable field"));
@@ -107,7 +157,7 @@ pub struct RowError {
 }
 
 /// One data row's line number and its registration, or what is wrong with it.
-pub type ParsedRow = (u32, Result<NewResident, Vec<RowError>>);
+pub type ParsedRow = (u32, Result<ImportedRow, Vec<RowError>>);
 
 /// Every data row: a registration, or what is wrong with it.
 pub fn parse_rows(
@@ -158,6 +208,15 @@ pub fn parse_rows(
             other => other,
         });
         let date_of_birth = cell(2).map(normalise_date).unwrap_or_default();
+        let categories: Vec<String> = items(cell(8)).into_iter().map(category).collect();
+        let skills: Vec<(String, String)> = [(9, "skill"), (10, "profession"), (11, "hobby")]
+            .into_iter()
+            .flat_map(|(column, kind)| {
+                items(cell(column))
+                    .into_iter()
+                    .map(move |name| (kind.to_owned(), name.to_owned()))
+            })
+            .collect();
         let form = ResidentForm {
             centre_id,
             name: cell(0).unwrap_or_default(),
@@ -165,19 +224,48 @@ pub fn parse_rows(
             date_of_birth: &date_of_birth,
             phone: cell(3),
             national_id: cell(4),
+            building: cell(5).unwrap_or_default(),
+            unit: cell(6).unwrap_or_default(),
+            room: cell(7).unwrap_or_default(),
+            categories: &categories,
+            skills: &skills,
             ..Default::default()
         };
-        let parsed = NewResident::parse(&form, today).map_err(|violations| {
-            violations
-                .0
-                .into_iter()
-                .map(|v| RowError {
-                    row,
-                    field: v.field,
-                    reason: v.reason,
-                })
-                .collect()
+        let mut errors: Vec<RowError> = Vec::new();
+        let resident = NewResident::parse(&form, today).map_err(|violations| {
+            errors.extend(violations.0.into_iter().map(|v| RowError {
+                row,
+                field: v.field,
+                reason: v.reason,
+            }))
         });
+        let relationship = cell(12)
+            .map(Relationship::parse)
+            .transpose()
+            .map_err(|reason| {
+                errors.push(RowError {
+                    row,
+                    field: "relationship".into(),
+                    reason,
+                })
+            });
+        if let (Ok(resident), Ok(Some(_))) = (&resident, &relationship)
+            && resident.address.building.is_empty()
+            && resident.address.room.is_empty()
+        {
+            errors.push(RowError {
+                row,
+                field: "relationship".into(),
+                reason: "needs the household's address (building or room)".into(),
+            });
+        }
+        let parsed = match (resident, relationship) {
+            (Ok(resident), Ok(relationship)) if errors.is_empty() => Ok(ImportedRow {
+                resident,
+                relationship,
+            }),
+            _ => Err(errors),
+        };
         rows.push((row, parsed));
     }
     Ok(rows)
@@ -236,6 +324,51 @@ mod tests {
         assert!(rows[0].1.is_ok());
         let missing = parse_rows(sheet, &[], CENTRE, today()).expect_err("no name column");
         assert_eq!(missing.0[0].field, "mapping");
+    }
+
+    #[test]
+    fn address_categories_skills_and_relationship_are_read_from_their_columns() {
+        let sheet = "姓名,性别,出生日期,楼栋,单元,房号,类别,特长,职业,爱好,与户主关系\n\
+                     张三,男,1950-03-01,1号楼,3单元,403,独居、低保,急救,医生,书法；太极,户主\n\
+                     李四,女,1952-03-01,1号楼,3单元,403,,,,,配偶\n\
+                     王五,男,1960-01-01,,,,,,,,户主\n\
+                     赵六,男,1960-01-01,2号楼,,101,富裕,,,,邻居\n";
+        let rows = parse_rows(sheet, &[], CENTRE, today()).expect("headings found");
+        let head = rows[0].1.as_ref().expect("row 2 is good");
+        assert_eq!(head.relationship, Some(Relationship::Head));
+        assert_eq!(
+            (
+                head.resident.address.building.as_str(),
+                head.resident.address.unit.as_str(),
+                head.resident.address.room.as_str()
+            ),
+            ("1号楼", "3单元", "403")
+        );
+        assert_eq!(head.resident.categories, ["living_alone", "low_income"]);
+        let mut skills = head.resident.skills.clone();
+        skills.sort();
+        assert_eq!(
+            skills,
+            [
+                ("hobby".to_owned(), "书法".to_owned()),
+                ("hobby".to_owned(), "太极".to_owned()),
+                ("profession".to_owned(), "医生".to_owned()),
+                ("skill".to_owned(), "急救".to_owned()),
+            ]
+        );
+        let spouse = rows[1].1.as_ref().expect("row 3 is good");
+        assert_eq!(spouse.relationship, Some(Relationship::Spouse));
+        let errors = |i: usize| -> Vec<String> {
+            rows[i]
+                .1
+                .as_ref()
+                .expect_err("a bad row")
+                .iter()
+                .map(|e| e.field.clone())
+                .collect()
+        };
+        assert_eq!(errors(2), ["relationship"], "a head needs an address");
+        assert_eq!(errors(3), ["categories", "relationship"]);
     }
 
     #[test]

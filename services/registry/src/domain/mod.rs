@@ -4,6 +4,7 @@
 pub mod centre;
 pub mod consent;
 pub mod correction;
+pub mod household;
 pub mod import;
 mod name_search;
 mod national_id;
