@@ -3,26 +3,23 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::Query;
-use axum::routing::{get, post};
+use axum::routing::post;
 use linli_proto::evaluation::v1 as pb;
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::json::{FromPb, Grpc, Reply};
-use crate::{AppState, call, forward, reply};
+use crate::{AppState, call, forward, page, reply};
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(district_kpis, rebuild),
+    paths(rebuild),
     tags((name = "evaluation", description = "KPIs, quality, surveys, follow-ups, inspections and suggestions"))
 )]
 pub struct EvaluationDoc;
 
 pub fn routes() -> Router<AppState> {
-    forwarded()
-        .route("/v1/kpis", get(district_kpis))
-        .route("/v1/evaluation/rebuild", post(rebuild))
+    forwarded().route("/v1/evaluation/rebuild", post(rebuild))
 }
 
 reply! {
@@ -166,14 +163,7 @@ reply! {
     }
 }
 
-reply! {
-    pub struct InvitationList from pb::ListInvitationsResponse as r {
-        pub invitations: Vec<Invitation>,
-        /// Pass as `page_token` for the next page; absent on the last page.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub next_page_token: Option<String>,
-    }
-}
+page!(pub struct InvitationList from pb::ListInvitationsResponse { pub invitations: Vec<Invitation> });
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -212,14 +202,7 @@ reply! {
     }
 }
 
-reply! {
-    pub struct FollowUpList from pb::ListFollowUpsResponse as r {
-        pub follow_ups: Vec<FollowUp>,
-        /// Pass as `page_token` for the next page; absent on the last page.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub next_page_token: Option<String>,
-    }
-}
+page!(pub struct FollowUpList from pb::ListFollowUpsResponse { pub follow_ups: Vec<FollowUp> });
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -272,14 +255,7 @@ reply! {
     }
 }
 
-reply! {
-    pub struct InspectionList from pb::ListInspectionsResponse as r {
-        pub inspections: Vec<Inspection>,
-        /// Pass as `page_token` for the next page; absent on the last page.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub next_page_token: Option<String>,
-    }
-}
+page!(pub struct InspectionList from pb::ListInspectionsResponse { pub inspections: Vec<Inspection> });
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -313,14 +289,7 @@ reply! {
     }
 }
 
-reply! {
-    pub struct SuggestionList from pb::ListSuggestionsResponse as r {
-        pub suggestions: Vec<Suggestion>,
-        /// Pass as `page_token` for the next page; absent on the last page.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub next_page_token: Option<String>,
-    }
-}
+page!(pub struct SuggestionList from pb::ListSuggestionsResponse { pub suggestions: Vec<Suggestion> });
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -349,20 +318,6 @@ pub struct SuggestionMove {
     pub reply: Option<String>,
 }
 
-/// Every centre the caller covers, side by side, with the district roll-up.
-#[utoipa::path(get, path = "/v1/kpis", tag = "evaluation", params(PeriodQuery),
-    responses((status = 200, body = DistrictKpis)))]
-pub async fn district_kpis(g: Grpc, Query(query): Query<PeriodQuery>) -> Reply<DistrictKpis> {
-    let period = query.period.unwrap_or_default();
-    Ok(Json(
-        call!(
-            g.evaluation
-                .get_district_kpis(pb::GetDistrictKpisRequest { period })
-        )
-        .into(),
-    ))
-}
-
 /// Rebuilds evaluation's projections from its fact log (district admins).
 #[utoipa::path(post, path = "/v1/evaluation/rebuild", tag = "evaluation",
     responses((status = 200, body = Rebuilt)))]
@@ -381,6 +336,11 @@ pub async fn rebuild(g: Grpc) -> Reply<Rebuilt> {
 }
 
 forward! { tag = "evaluation";
+    /// Every centre the caller covers, side by side, with the district roll-up.
+    get "/v1/kpis" => district_kpis(g; query q: PeriodQuery) -> 200 DistrictKpis {
+        call!(g.evaluation.get_district_kpis(pb::GetDistrictKpisRequest { period: q.period.unwrap_or_default() }))
+    }
+
     /// The plan's KPIs for a centre and period.
     get "/v1/centres/{centre_id}/kpis" => centre_kpis(g, centre; query q: PeriodQuery) -> 200 CentreKpis {
         let period = q.period.unwrap_or_default();

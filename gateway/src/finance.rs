@@ -3,37 +3,32 @@
 //! integer minor units (`*_minor`, fen) with a currency, never as a decimal number. The
 //! transparency report is also served as CSV, ready to publish.
 
+use axum::Router;
 use axum::extract::{Path, Query};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
 use linli_proto::finance::v1 as pb;
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use crate::json::{Grpc, Reply, micros};
+use crate::json::{Grpc, micros};
 use crate::problem::Problem;
-use crate::{AppState, call, forward, reply};
+use crate::{AppState, call, forward, page, reply};
 
 /// Finance's part of the OpenAPI document.
 #[derive(OpenApi)]
 #[openapi(
-    paths(district_self_sufficiency, transparency_csv),
+    paths(transparency_csv),
     tags((name = "finance", description = "Ledger, budgets, funding, donations, oversight and transparency"))
 )]
 pub struct FinanceDoc;
 
 pub fn routes() -> Router<AppState> {
-    forwarded()
-        .route(
-            "/v1/finance/self-sufficiency",
-            get(district_self_sufficiency),
-        )
-        .route(
-            "/v1/centres/{centre_id}/finance/transparency.csv",
-            get(transparency_csv),
-        )
+    forwarded().route(
+        "/v1/centres/{centre_id}/finance/transparency.csv",
+        get(transparency_csv),
+    )
 }
 
 reply! {
@@ -82,14 +77,7 @@ reply! {
     }
 }
 
-reply! {
-    pub struct EntryList from pb::ListEntriesResponse as r {
-        pub entries: Vec<JournalEntry>,
-        /// Pass as `page_token` for the next page; absent on the last page.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub next_page_token: Option<String>,
-    }
-}
+page!(pub struct EntryList from pb::ListEntriesResponse { pub entries: Vec<JournalEntry> });
 
 /// A journal entry posted by hand.
 #[derive(Deserialize, ToSchema)]
@@ -275,14 +263,7 @@ reply! {
     }
 }
 
-reply! {
-    pub struct DonationList from pb::ListDonationsResponse as r {
-        pub donations: Vec<Donation>,
-        /// Pass as `page_token` for the next page; absent on the last page.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub next_page_token: Option<String>,
-    }
-}
+page!(pub struct DonationList from pb::ListDonationsResponse { pub donations: Vec<Donation> });
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewPartnershipIncome {
@@ -394,14 +375,7 @@ reply! {
     }
 }
 
-reply! {
-    pub struct AuditTrail from pb::ListAuditTrailResponse as r {
-        pub records: Vec<AuditRecord>,
-        /// Pass as `page_token` for the next page; absent on the last page.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub next_page_token: Option<String>,
-    }
-}
+page!(pub struct AuditTrail from pb::ListAuditTrailResponse { pub records: Vec<AuditRecord> });
 
 fn fiscal_year(text: &str) -> Result<i32, Problem> {
     text.parse()
@@ -409,6 +383,15 @@ fn fiscal_year(text: &str) -> Result<i32, Problem> {
 }
 
 forward! { tag = "finance";
+    /// Self-sufficiency of every centre the caller sees, and their total.
+    get "/v1/finance/self-sufficiency" => district_self_sufficiency(g; query range: MonthRange)
+        -> 200 DistrictSelfSufficiency {
+        call!(g.finance.get_district_self_sufficiency(pb::GetDistrictSelfSufficiencyRequest {
+            from: range.from.unwrap_or_default(),
+            to: range.to.unwrap_or_default(),
+        }))
+    }
+
     /// The centre's chart of accounts.
     get "/v1/centres/{centre_id}/finance/accounts" => list_accounts(g, centre) -> 200 AccountList {
         call!(g.finance.list_accounts(pb::ListAccountsRequest { centre_id: g.centre(&centre)? }))
@@ -580,22 +563,6 @@ forward! { tag = "finance";
             page_token: q.page_token.unwrap_or_default(),
         }))
     }
-}
-
-/// Self-sufficiency of every centre the caller sees, and their total.
-#[utoipa::path(get, path = "/v1/finance/self-sufficiency", tag = "finance",
-    params(MonthRange), responses((status = 200, body = DistrictSelfSufficiency)))]
-pub async fn district_self_sufficiency(
-    g: Grpc,
-    Query(range): Query<MonthRange>,
-) -> Reply<DistrictSelfSufficiency> {
-    let request = pb::GetDistrictSelfSufficiencyRequest {
-        from: range.from.unwrap_or_default(),
-        to: range.to.unwrap_or_default(),
-    };
-    Ok(Json(
-        call!(g.finance.get_district_self_sufficiency(request)).into(),
-    ))
 }
 
 async fn transparency(

@@ -282,3 +282,18 @@ macro_rules! forward {
     };
     (@text $arg:ident) => { String };
 }
+
+/// A page of a list: its items and, on every page but the last, the token of the next.
+#[macro_export]
+macro_rules! page {
+    (pub struct $name:ident from $pb:ty { pub $items:ident: Vec<$item:ty> }) => {
+        $crate::reply! {
+            pub struct $name from $pb as page {
+                pub $items: Vec<$item>,
+                /// Pass as `page_token` for the next page; absent on the last page.
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub next_page_token: Option<String>,
+            }
+        }
+    };
+}

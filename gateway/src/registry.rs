@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::json::{ApiJson, Grpc, Reply, micros};
 use crate::merge_patch::MergePatch;
 use crate::problem::Problem;
-use crate::{call, forward, reply};
+use crate::{call, forward, page, reply};
 
 reply! {
     /// A centre of the district.
@@ -204,14 +204,7 @@ pub struct RevealQuery {
     pub national_id_purpose: Option<String>,
 }
 
-reply! {
-    pub struct ResidentPage from registry::ListResidentsResponse as r {
-        pub residents: Vec<Resident>,
-        /// Pass as `page_token` for the next page; absent on the last page.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub next_page_token: Option<String>,
-    }
-}
+page!(pub struct ResidentPage from registry::ListResidentsResponse { pub residents: Vec<Resident> });
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -13,7 +13,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use crate::json::{ApiJson, FromPb, Grpc, Reply, optional_timestamp, timestamp};
 use crate::merge_patch::MergePatch;
 use crate::problem::Problem;
-use crate::{AppState, call, forward, reply};
+use crate::{AppState, call, forward, page, reply};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -108,14 +108,7 @@ reply! {
     }
 }
 
-reply! {
-    pub struct VolunteerList from pb::ListVolunteersResponse as r {
-        pub volunteers: Vec<Volunteer>,
-        /// Pass as `page_token` for the next page; absent on the last page.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub next_page_token: Option<String>,
-    }
-}
+page!(pub struct VolunteerList from pb::ListVolunteersResponse { pub volunteers: Vec<Volunteer> });
 
 #[derive(Deserialize, ToSchema)]
 pub struct StatusChange {
@@ -151,14 +144,7 @@ reply! {
     }
 }
 
-reply! {
-    pub struct StaffList from pb::ListStaffResponse as r {
-        pub staff: Vec<StaffMember>,
-        /// Pass as `page_token` for the next page; absent on the last page.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub next_page_token: Option<String>,
-    }
-}
+page!(pub struct StaffList from pb::ListStaffResponse { pub staff: Vec<StaffMember> });
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -199,14 +185,7 @@ reply! {
     }
 }
 
-reply! {
-    pub struct CertificationList from pb::ListCertificationsResponse as r {
-        pub certifications: Vec<Certification>,
-        /// Pass as `page_token` for the next page; absent on the last page.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub next_page_token: Option<String>,
-    }
-}
+page!(pub struct CertificationList from pb::ListCertificationsResponse { pub certifications: Vec<Certification> });
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -316,14 +295,7 @@ reply! {
     }
 }
 
-reply! {
-    pub struct OpportunityList from pb::ListOpportunitiesResponse as r {
-        pub opportunities: Vec<Opportunity>,
-        /// Pass as `page_token` for the next page; absent on the last page.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub next_page_token: Option<String>,
-    }
-}
+page!(pub struct OpportunityList from pb::ListOpportunitiesResponse { pub opportunities: Vec<Opportunity> });
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewShift {
@@ -350,14 +322,7 @@ reply! {
     }
 }
 
-reply! {
-    pub struct ShiftList from pb::ListShiftsResponse as r {
-        pub shifts: Vec<Shift>,
-        /// Pass as `page_token` for the next page; absent on the last page.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub next_page_token: Option<String>,
-    }
-}
+page!(pub struct ShiftList from pb::ListShiftsResponse { pub shifts: Vec<Shift> });
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -451,14 +416,7 @@ reply! {
     }
 }
 
-reply! {
-    pub struct HourEntryList from pb::ListHourEntriesResponse as r {
-        pub entries: Vec<HourEntry>,
-        /// Pass as `page_token` for the next page; absent on the last page.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub next_page_token: Option<String>,
-    }
-}
+page!(pub struct HourEntryList from pb::ListHourEntriesResponse { pub entries: Vec<HourEntry> });
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -588,14 +546,7 @@ reply! {
     }
 }
 
-reply! {
-    pub struct ReviewList from pb::ListReviewsResponse as r {
-        pub reviews: Vec<Review>,
-        /// Pass as `page_token` for the next page; absent on the last page.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub next_page_token: Option<String>,
-    }
-}
+page!(pub struct ReviewList from pb::ListReviewsResponse { pub reviews: Vec<Review> });
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
