@@ -269,6 +269,23 @@ async fn a_household_is_one_address_with_one_head_and_members_registered_or_plac
     );
     let read = desk.resident(centre, &spouse.id).await;
     assert_eq!(read.relationship, "spouse");
+    // The resident's own copy of what the registry holds names their household too.
+    let request = desk.request(registry::ExportResidentRequest {
+        centre_id: centre.to_string(),
+        id: spouse.id.clone(),
+        purpose: "resident's request at the desk".into(),
+    });
+    let export = desk
+        .client
+        .clone()
+        .export_resident(request)
+        .await
+        .expect("exported")
+        .into_inner();
+    let document: serde_json::Value =
+        serde_json::from_slice(&export.json).expect("the export is JSON");
+    assert_eq!(document["resident"]["household_id"], household.id.as_str());
+    assert_eq!(document["resident"]["relationship"], "spouse");
 
     // Another centre's desk sees none of it.
     let other = platform.create_centre("households-other").await;

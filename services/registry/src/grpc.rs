@@ -654,6 +654,8 @@ impl Registry for RegistryApi {
                 "building": resident.building,
                 "unit": resident.unit,
                 "room": resident.room,
+                "household_id": resident.household_id,
+                "relationship": resident.relationship,
                 "categories": resident.categories,
                 "skills": resident.skills.iter().map(|s| serde_json::json!({ "kind": s.kind, "name": s.name })).collect::<Vec<_>>(),
                 "health_note": resident.health_note,
