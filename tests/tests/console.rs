@@ -1022,8 +1022,15 @@ async fn crawl(browser: &Browser, start: &str, limit: usize) -> Vec<(String, Vec
             break;
         }
         browser.goto(&url).await;
-        let objections: Vec<String> = serde_json::from_value(browser.execute(OBJECTIONS).await)
+        let mut objections: Vec<String> = serde_json::from_value(browser.execute(OBJECTIONS).await)
             .expect("a list of objections");
+        // A service that timed out on a loaded test machine says so (服务暂时不可用) and is
+        // asked once more; a page that fails twice is reported.
+        if objections.iter().any(|o| o.contains("服务暂时不可用")) {
+            browser.goto(&url).await;
+            objections = serde_json::from_value(browser.execute(OBJECTIONS).await)
+                .expect("a list of objections");
+        }
         let links: Vec<String> =
             serde_json::from_value(browser.execute(LINKS).await).expect("a list of links");
         for link in links {
