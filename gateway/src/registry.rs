@@ -193,7 +193,60 @@ reply! {
         /// Present only for care roles (centre manager, coordinator).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub health_note: Option<String>,
+        /// The resident's household; absent when none.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub household_id: Option<String>,
+        /// Relationship to the head of household: `head`, `spouse`, `child`, `parent`,
+        /// `grandchild`, `grandparent`, `sibling`, `other_relative` or `other`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub relationship: Option<String>,
     }
+}
+
+reply! {
+    /// A member of a household.
+    pub struct HouseholdMember from registry::HouseholdMember as m {
+        pub resident_id: String,
+        pub name: String,
+        pub relationship: String,
+    }
+}
+
+reply! {
+    /// A household (户): one address of a centre, its members and their relationship to the
+    /// head of household (户主).
+    pub struct Household from registry::Household as h {
+        pub id: String,
+        pub centre_id: String,
+        pub building: String,
+        pub unit: String,
+        pub room: String,
+        /// The head first, then by relationship, then in registration order.
+        pub members: Vec<HouseholdMember>,
+    }
+}
+
+/// A household made for its head, at the head's address.
+#[derive(Deserialize, ToSchema)]
+pub struct NewHousehold {
+    pub head_resident_id: Option<String>,
+}
+
+/// A resident registered straight into a household, at its address.
+#[derive(Deserialize, ToSchema)]
+pub struct NewMember {
+    #[serde(flatten)]
+    pub registration: Registration,
+    /// As `Resident.relationship`, or the household register's word (户主, 配偶, 子女, …).
+    pub relationship: Option<String>,
+}
+
+/// A registered resident placed into a household (its address becomes theirs).
+#[derive(Deserialize, ToSchema)]
+pub struct Placement {
+    pub household_id: Option<String>,
+    /// As `Resident.relationship`, or the household register's word (户主, 配偶, 子女, …).
+    pub relationship: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -395,6 +448,50 @@ forward! { tag = "registry";
         => get_consents(g, centre, resident_id) -> 200 Consents {
         let request = registry::GetConsentsRequest { centre_id: g.centre(&centre)?, resident_id };
         call!(g.registry.get_consents(request))
+    }
+
+    /// Makes a resident the head of a new household at their address.
+    post "/v1/centres/{centre_id}/households"
+        => create_household(g, centre; body h: NewHousehold) -> 201 Household,
+        (409, "The address has a household already (code `household_exists`, its id in params.household_id): place the resident into it") {
+        call!(g.registry.create_household(registry::CreateHouseholdRequest {
+            centre_id: g.centre(&centre)?,
+            head_resident_id: h.head_resident_id.unwrap_or_default(),
+        }))
+    }
+
+    /// A household with its members.
+    get "/v1/centres/{centre_id}/households/{household_id}"
+        => get_household(g, centre, id) -> 200 Household {
+        call!(g.registry.get_household(registry::GetHouseholdRequest { centre_id: g.centre(&centre)?, id }))
+    }
+
+    /// Registers a resident straight into a household, at its address.
+    post "/v1/centres/{centre_id}/households/{household_id}/members"
+        => register_household_member(g, centre, household_id; body m: NewMember) -> 201 Resident,
+        (400, "e.g. a second head of household (naming relationship)") {
+        let centre = g.auth.centre(&centre)?;
+        let resident = registry::CreateResidentRequest {
+            confirm_not_duplicate: m.registration.confirm_not_duplicate,
+            ..m.registration.resident.into_request(centre)
+        };
+        call!(g.registry.register_household_member(registry::RegisterHouseholdMemberRequest {
+            resident: Some(resident),
+            household_id,
+            relationship: m.relationship.unwrap_or_default(),
+        }))
+    }
+
+    /// Places a registered resident into a household, or changes their relationship in it.
+    put "/v1/centres/{centre_id}/residents/{resident_id}/household"
+        => place_in_household(g, centre, resident_id; body p: Placement) -> 200 Resident,
+        (400, "e.g. a second head of household (naming relationship)") {
+        call!(g.registry.place_in_household(registry::PlaceInHouseholdRequest {
+            centre_id: g.centre(&centre)?,
+            resident_id,
+            household_id: p.household_id.unwrap_or_default(),
+            relationship: p.relationship.unwrap_or_default(),
+        }))
     }
 
     /// Records a move out, a death or a return.

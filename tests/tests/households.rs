@@ -8,6 +8,8 @@ use linli_platform::error::{refusal_of, violations_of};
 use linli_proto::registry::v1 as registry;
 use linli_proto::registry::v1::registry_client::RegistryClient;
 use linli_tests::TestPlatform;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
 use tonic::transport::Channel;
 use uuid::Uuid;
 
@@ -282,8 +284,7 @@ async fn a_household_is_one_address_with_one_head_and_members_registered_or_plac
         .await
         .expect("exported")
         .into_inner();
-    let document: serde_json::Value =
-        serde_json::from_slice(&export.json).expect("the export is JSON");
+    let document: Value = serde_json::from_slice(&export.json).expect("the export is JSON");
     assert_eq!(document["resident"]["household_id"], household.id.as_str());
     assert_eq!(document["resident"]["relationship"], "spouse");
 
@@ -456,5 +457,119 @@ async fn an_import_carries_address_categories_skills_and_households_and_a_reimpo
             .all(|e| violations_of(e)[0].field == "relationship")
     );
     pool.close().await;
+    platform.stop().await;
+}
+
+/// The same through the gateway: what the console and other clients call.
+#[tokio::test]
+async fn the_gateway_makes_households_registers_and_places_members_and_refuses_a_second_head() {
+    let platform = TestPlatform::start().await;
+    let centre = platform.create_centre("household-http").await;
+    let desk = platform.token(&[Role::FrontDesk], &[centre]);
+    let base = format!("{}/v1/centres/{centre}", platform.gateway);
+    let send = |method: reqwest::Method, path: String, body: Value| {
+        let request = platform
+            .http
+            .request(method, format!("{base}{path}"))
+            .bearer_auth(&desk)
+            .json(&body);
+        async move {
+            let response = request.send().await.expect("the gateway answers");
+            let status = response.status();
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let post = |path: &str, body: Value| send(reqwest::Method::POST, path.to_owned(), body);
+
+    let (status, head) = post(
+        "/residents",
+        json!({ "name": "孙立", "gender": "male", "date_of_birth": "1948-04-04",
+                "building": "5号楼", "unit": "2单元", "room": "602" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{head}");
+    assert!(head.get("household_id").is_none(), "{head}");
+    let (status, household) = post("/households", json!({ "head_resident_id": head["id"] })).await;
+    assert_eq!(status, StatusCode::CREATED, "{household}");
+    let household_id = household["id"].as_str().expect("id").to_owned();
+    let (status, problem) = post("/households", json!({ "head_resident_id": head["id"] })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "head_resident_id");
+
+    let (status, member) = post(
+        &format!("/households/{household_id}/members"),
+        json!({ "name": "孙小梅", "gender": "female", "date_of_birth": "2015-09-09",
+                "relationship": "孙女" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{member}");
+    assert_eq!(member["household_id"], household_id.as_str());
+    assert_eq!(member["relationship"], "grandchild");
+    assert_eq!(member["room"], "602");
+    let (status, problem) = post(
+        &format!("/households/{household_id}/members"),
+        json!({ "name": "孙二", "gender": "male", "date_of_birth": "1950-01-01",
+                "relationship": "户主" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "relationship");
+
+    let (status, neighbour) = post(
+        "/residents",
+        json!({ "name": "钱芳", "gender": "female", "date_of_birth": "1950-02-02",
+                "building": "5号楼", "unit": "2单元", "room": "602" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{neighbour}");
+    let (status, problem) = post(
+        "/households",
+        json!({ "head_resident_id": neighbour["id"] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(problem["code"], "household_exists");
+    assert_eq!(problem["params"]["household_id"], household_id.as_str());
+    let (status, placed) = send(
+        reqwest::Method::PUT,
+        format!(
+            "/residents/{}/household",
+            neighbour["id"].as_str().expect("id")
+        ),
+        json!({ "household_id": household_id, "relationship": "other" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{placed}");
+    assert_eq!(placed["relationship"], "other");
+
+    let (status, household) = send(
+        reqwest::Method::GET,
+        format!("/households/{household_id}"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{household}");
+    let members: Vec<(&str, &str)> = household["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|m| {
+            (
+                m["name"].as_str().expect("name"),
+                m["relationship"].as_str().expect("relationship"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        members,
+        [
+            ("孙立", "head"),
+            ("孙小梅", "grandchild"),
+            ("钱芳", "other")
+        ]
+    );
     platform.stop().await;
 }
