@@ -1166,6 +1166,13 @@ async fn a_district_admin_chooses_a_centre_and_every_section_of_the_menu_works_i
     let browser = Browser::start().await;
     sign_in_browser(&browser, &gw, "district-a").await;
     assert!(browser.url().await.ends_with("/dashboard"));
+    let charts = browser
+        .execute("return document.querySelectorAll('#district-charts figure svg').length;")
+        .await;
+    assert_eq!(charts, json!(7), "every KPI compared across the centres");
+    browser
+        .screenshot(&shots.join("22-district-dashboard.png"))
+        .await;
 
     browser
         .click_through("header nav a[href*=\"to=residents\"]")

@@ -128,20 +128,39 @@ pub fn paired_bars(
 
 /// Single bars for shares of a whole (income by source).
 pub fn bars(title: &str, rows: &[(String, i64)], format: impl Fn(i64) -> String) -> Markup {
+    scaled_bars(title, rows, 1, format)
+}
+
+/// Single bars on a scale that reaches at least `floor`: ratios in per mille on a scale of
+/// 0 to 100% (`floor` 1000), so a 0.9% bar is a sliver and not the whole width.
+pub fn scaled_bars(
+    title: &str,
+    rows: &[(String, i64)],
+    floor: i64,
+    format: impl Fn(i64) -> String,
+) -> Markup {
     let rows: Vec<(String, i64, i64)> = rows.iter().map(|(l, v)| (l.clone(), 0, *v)).collect();
-    let max = rows.iter().map(|r| r.2).max().unwrap_or(1).max(1) as f64;
-    let label_w = 150.0;
-    let bar_w = WIDTH - label_w - 110.0;
-    let row_h = 22.0;
+    let max = rows
+        .iter()
+        .map(|r| r.2)
+        .max()
+        .unwrap_or(1)
+        .max(floor)
+        .max(1) as f64;
+    let label_w = 190.0;
+    let bar_w = WIDTH - label_w - 120.0;
+    let row_h = 30.0;
     let height = rows.len() as f64 * row_h + 8.0;
+    // A negative value is a figure not known (no data): no bar, and `format` says so.
+    let width = |value: i64| (value.max(0) as f64 / max) * bar_w;
     html! {
         svg.chart.bars viewBox=(format!("0 0 {WIDTH} {height}")) role="img" aria-label=(title) {
             title { (title) }
             @for (i, (label, _, value)) in rows.iter().enumerate() {
                 @let top = 4.0 + i as f64 * row_h;
-                text.label x=(label_w - 6.0) y=(format!("{:.1}", top + 13.0)) text-anchor="end" { (label) }
-                rect.actual x=(label_w) y=(format!("{:.1}", top + 2.0)) width=(format!("{:.1}", (*value as f64 / max) * bar_w)) height="14" {}
-                text.axis x=(format!("{:.1}", label_w + (*value as f64 / max) * bar_w + 4.0)) y=(format!("{:.1}", top + 13.0)) { (format(*value)) }
+                text.label x=(label_w - 8.0) y=(format!("{:.1}", top + 19.0)) text-anchor="end" { (label) }
+                rect.actual x=(label_w) y=(format!("{:.1}", top + 4.0)) width=(format!("{:.1}", width(*value))) height="20" {}
+                text.axis x=(format!("{:.1}", label_w + width(*value) + 6.0)) y=(format!("{:.1}", top + 19.0)) { (format(*value)) }
             }
         }
     }

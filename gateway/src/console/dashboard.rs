@@ -149,12 +149,22 @@ pub async fn home(
             .unwrap_or_else(|| id.to_owned())
     };
     let find = |kpis: &[ev::Kpi], name: &str| kpis.iter().find(|k| k.name == name).cloned();
-    let participation: Vec<(String, i64)> = district
-        .centres
+    // Every KPI across the centres, each on a scale of 0 to 100% (further only for a ratio
+    // past 100%, such as self-sufficiency), in per mille.
+    let compared: Vec<(&str, Vec<(String, i64)>)> = KPI_ORDER
         .iter()
-        .map(|c| {
-            let value = find(&c.kpis, "participation").map_or(0.0, |k| k.value);
-            (name_of(&c.centre_id), (value * 1000.0).round() as i64)
+        .map(|name| {
+            let rows = district
+                .centres
+                .iter()
+                .map(|c| {
+                    let value = find(&c.kpis, name)
+                        .filter(|k| k.has_data)
+                        .map_or(-1, |k| (k.value * 1000.0).round() as i64);
+                    (name_of(&c.centre_id), value)
+                })
+                .collect();
+            (*name, rows)
         })
         .collect();
     let content = html! {
@@ -194,9 +204,16 @@ pub async fn home(
                 }
             }
         }
-        section {
-            h2 { (i18n::kpi(lang, "participation")) }
-            (charts::bars(&i18n::kpi(lang, "participation"), &participation, |v| format!("{:.1}%", v as f64 / 10.0)))
+        section #district-charts {
+            h2 { (lang.pick("各中心对比", "Centres compared")) }
+            div.grid {
+                @for (name, rows) in &compared {
+                    figure {
+                        figcaption { (i18n::kpi(lang, name)) }
+                        (charts::scaled_bars(&i18n::kpi(lang, name), rows, 1000, |v| if v < 0 { lang.pick("暂无数据", "no data").to_owned() } else { format!("{:.1}%", v as f64 / 10.0) }))
+                    }
+                }
+            }
         }
     };
     Ok(layout(
