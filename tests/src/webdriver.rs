@@ -2,6 +2,7 @@
 //! Debian's chromedriver driving headless Chromium. (A crate such as fantoccini would
 //! bring a second HTTP stack into the workspace for the same dozen calls.)
 
+use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -50,10 +51,13 @@ impl Browser {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
+        // In a process group of its own, which the browser it starts joins: a test that
+        // panics before it closes the session still ends both (see Drop).
         let driver = Command::new(driver_path)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .expect("chromedriver starts");
         let http = reqwest::Client::new();
@@ -223,6 +227,11 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // The whole group: killing chromedriver alone left Chromium running whenever a test
+        // failed before `close`.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
