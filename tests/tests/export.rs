@@ -132,7 +132,8 @@ async fn leave_traces(platform: &TestPlatform, admin: &str, centre: Uuid) -> Tra
     let resident = id(&created(
         at("/residents"),
         json!({ "name": NAME, "gender": "female", "date_of_birth": "1949-12-31",
-                "phone": "13812345678", "national_id": "11010519491231002X" }),
+                "phone": "13812345678", "national_id": "11010519491231002X",
+                "building": "1号楼", "unit": "3单元", "room": "403" }),
     )
     .await);
     let consent = created(
@@ -479,9 +480,12 @@ async fn a_residents_copy_holds_every_services_data_in_json_and_in_chinese_and_e
         "王秀英独居，每周回访",
         "王秀英说身体很好",
         "已完成",
+        // The address as an import stores it ("1号楼", "3单元"), each word once.
+        "1号楼3单元403室",
     ] {
         assert!(text.contains(shown), "the page shows {shown}: {text}");
     }
+    assert!(!text.contains("号楼号楼"), "an address word twice: {text}");
     assert_eq!(uuids(&text), Vec::<String>::new(), "no ids on the page");
     for code in [
         "attended",

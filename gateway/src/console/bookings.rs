@@ -401,7 +401,7 @@ async fn session_page(
                                 input type="hidden" name="resident_id" value=(r.id);
                                 input type="hidden" name="on" value=(day.to_string());
                                 input type="hidden" name="idempotency_key" value=(format!("{idem}-{}", r.id));
-                                span.name { (r.name) } " " span.muted { (r.date_of_birth) " " (r.building) (if r.building.is_empty() { "" } else { lang.pick("号楼", "") }) }
+                                span.name { (r.name) } " " span.muted { (r.date_of_birth) " " (super::residents::address_of(lang, &r.building, &r.unit, &r.room)) }
                                 " " button type="submit" data-book=(r.name) { (lang.pick("预约", "Book")) " " (r.name) }
                             }
                         }

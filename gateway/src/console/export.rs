@@ -258,23 +258,16 @@ fn registry_part(lang: Lang, tz: Tz, document: &Value) -> Markup {
     let r = &document["resident"];
     let empty = Vec::new();
     let list = |key: &str| document[key].as_array().unwrap_or(&empty).clone();
-    let address = if text(&r["building"]).is_empty() {
+    let address = super::residents::address_of(
+        lang,
+        text(&r["building"]),
+        text(&r["unit"]),
+        text(&r["room"]),
+    );
+    let address = if address.is_empty() {
         "—".to_owned()
     } else {
-        match lang {
-            Lang::Zh => format!(
-                "{}号楼{}单元{}室",
-                text(&r["building"]),
-                text(&r["unit"]),
-                text(&r["room"])
-            ),
-            Lang::En => format!(
-                "Bldg {}, Unit {}, Room {}",
-                text(&r["building"]),
-                text(&r["unit"]),
-                text(&r["room"])
-            ),
-        }
+        address
     };
     let registered = r["registered_at"]
         .as_i64()

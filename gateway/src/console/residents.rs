@@ -66,13 +66,14 @@ const BUILDING: &[&str] = &["号楼", "栋", "幢", "楼", "号"];
 const UNIT: &[&str] = &["单元"];
 const ROOM: &[&str] = &["室", "号", "房"];
 
-/// 3号楼2单元301室 / Bldg 3, Unit 2, Room 301: each part once, however it was stored.
 fn address(lang: Lang, r: &pb::Resident) -> String {
-    let (building, unit, room) = (
-        bare(&r.building, BUILDING),
-        bare(&r.unit, UNIT),
-        bare(&r.room, ROOM),
-    );
+    address_of(lang, &r.building, &r.unit, &r.room)
+}
+
+/// 3号楼2单元301室 / Bldg 3, Unit 2, Room 301: each part once, however it was stored
+/// (empty when nothing is). Every console page that shows an address writes it here.
+pub fn address_of(lang: Lang, building: &str, unit: &str, room: &str) -> String {
+    let (building, unit, room) = (bare(building, BUILDING), bare(unit, UNIT), bare(room, ROOM));
     if building.is_empty() && unit.is_empty() && room.is_empty() {
         return String::new();
     }
