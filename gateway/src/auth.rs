@@ -123,6 +123,8 @@ impl FromRequestParts<AppState> for Authenticated {
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
         match state.keys.verify_bearer(header) {
+            // A resident's token is for the residents' site (`/r/`), never a staff route.
+            Ok(caller) if caller.is_resident() => Err(Problem::forbidden()),
             Ok(caller) => {
                 if let Some(session) = caller.session
                     && session_is_live(state, &caller, session).await?.is_none()

@@ -7,6 +7,12 @@
 //! [`crate::partner`]), and what they may do comes from their agreements, as [`Grant`]s of
 //! a scope at a centre. A partner never passes a role check; a call a partner may make asks
 //! [`Caller::require_scope`] (or [`partner_centre`]) explicitly.
+//!
+//! Residents are a caller kind of their own ([`Role::Resident`]): a token whose subject is
+//! the resident, naming their one centre and the residents they act for (a guardian's
+//! children). A resident never passes a role check either; a call a resident may make asks
+//! [`Caller::require_resident`] (or [`resident_centre`]) explicitly, so every staff call
+//! refuses them by default.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -64,6 +70,10 @@ pub enum Role {
     /// Reads what it is assigned; never writes.
     Auditor,
     Partner,
+    /// A resident signed in on the residents' site: themselves (and those they act for)
+    /// only. Not in [`Role::ALL`]: no staff account or `linli token` can carry it; only a
+    /// sign-in with a one-time code mints it ([`TokenKeys::issue_resident`]).
+    Resident,
 }
 
 impl Role {
@@ -86,6 +96,7 @@ impl Role {
             Role::FinanceOfficer => "finance_officer",
             Role::Auditor => "auditor",
             Role::Partner => "partner",
+            Role::Resident => "resident",
         }
     }
 
@@ -121,6 +132,10 @@ pub struct Claims {
     /// ends (see [`crate::revocation`]). Absent from other tokens, which only expire.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<Uuid>,
+    /// A resident's token: the residents they act for besides themselves (a guardian's
+    /// children). Empty for every other token.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acts_for: Vec<Uuid>,
 }
 
 /// The verified identity behind a request.
@@ -134,6 +149,8 @@ pub struct Caller {
     pub scopes: BTreeSet<Grant>,
     /// The console session the caller's token was issued for, if any.
     pub session: Option<Uuid>,
+    /// For a resident, the residents they act for besides themselves; empty otherwise.
+    pub acts_for: BTreeSet<Uuid>,
 }
 
 /// One scope an agreement grants a partner at one centre, e.g. `bookings.bookings:read`.
@@ -179,6 +196,8 @@ pub enum AuthError {
     CentreDenied,
     #[error("the partner's agreements do not grant {0} at this centre")]
     ScopeDenied(String),
+    #[error("a resident acts only for themselves and those they act for")]
+    ResidentDenied,
 }
 
 impl Caller {
@@ -214,12 +233,49 @@ impl Caller {
         let permitted = self.roles.iter().any(|role| {
             allowed.contains(role)
                 && *role != Role::Partner
+                && *role != Role::Resident
                 && !(access == Access::Write && *role == Role::Auditor)
         });
         if permitted {
             Ok(())
         } else {
             Err(AuthError::RoleDenied)
+        }
+    }
+
+    /// Whether this is a resident signed in on the residents' site.
+    pub fn is_resident(&self) -> bool {
+        self.roles.contains(&Role::Resident)
+    }
+
+    /// The resident a resident's token was issued to.
+    pub fn resident_id(&self) -> Option<Uuid> {
+        if self.is_resident() {
+            Uuid::parse_str(&self.subject).ok()
+        } else {
+            None
+        }
+    }
+
+    /// The resident's one centre, for a resident.
+    pub fn resident_centre(&self) -> Option<Uuid> {
+        if self.is_resident() {
+            self.centres.iter().next().copied()
+        } else {
+            None
+        }
+    }
+
+    /// Allows a resident's call about `resident` at `centre`: themselves or one they act
+    /// for, at their own centre. Staff and partners never pass it (they have roles and
+    /// scopes).
+    pub fn require_resident(&self, centre: Uuid, resident: Uuid) -> Result<(), AuthError> {
+        let own = self.resident_id().is_some_and(|me| me == resident)
+            || (self.is_resident() && self.acts_for.contains(&resident));
+        if own && self.resident_centre() == Some(centre) {
+            Ok(())
+        } else {
+            Err(AuthError::ResidentDenied)
         }
     }
 
@@ -311,6 +367,35 @@ impl TokenKeys {
         self.sign(subject, roles, centres, None, ttl)
     }
 
+    /// A resident's token: subject the resident, their one centre, and the residents they
+    /// act for. Refused everywhere but the calls that ask [`Caller::require_resident`].
+    pub fn issue_resident(
+        &self,
+        resident: Uuid,
+        centre: Uuid,
+        acts_for: &[Uuid],
+        ttl: Duration,
+    ) -> String {
+        let now = Utc::now();
+        let claims = Claims {
+            sub: resident.to_string(),
+            roles: vec![Role::Resident],
+            centres: vec![centre],
+            aud: self.inner.audience.clone(),
+            iss: self.inner.issuer.clone(),
+            iat: now.timestamp(),
+            exp: (now + ttl).timestamp(),
+            sid: None,
+            acts_for: acts_for.to_vec(),
+        };
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.inner.encoding,
+        )
+        .expect("HS256 signing of serialisable claims cannot fail")
+    }
+
     /// A token for a console `session`: the same, and refused everywhere once the session
     /// ends, before `ttl` is up.
     pub fn issue_for_session(
@@ -342,6 +427,7 @@ impl TokenKeys {
             iat: now.timestamp(),
             exp: (now + ttl).timestamp(),
             sid,
+            acts_for: Vec::new(),
         };
         jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
@@ -373,6 +459,20 @@ impl TokenKeys {
                 "partners authenticate with a client certificate".into(),
             ));
         }
+        // A resident's token is a resident's alone: no staff role beside it, one centre,
+        // a resident's id as subject. Anything else claiming to act for residents is forged
+        // or broken.
+        let resident = claims.roles.contains(&Role::Resident);
+        if resident
+            && (claims.roles.len() != 1
+                || claims.centres.len() != 1
+                || Uuid::parse_str(&claims.sub).is_err())
+        {
+            return Err(AuthError::Invalid("a resident's token is malformed".into()));
+        }
+        if !resident && !claims.acts_for.is_empty() {
+            return Err(AuthError::Invalid("only residents act for others".into()));
+        }
         if let Some(session) = claims.sid
             && self.inner.revoked.is_revoked(session)
         {
@@ -384,6 +484,7 @@ impl TokenKeys {
             centres: claims.centres.into_iter().collect(),
             scopes: BTreeSet::new(),
             session: claims.sid,
+            acts_for: claims.acts_for.into_iter().collect(),
         })
     }
 
@@ -427,7 +528,7 @@ pub fn scoped_centre(
     allowed: &[Role],
 ) -> Result<Uuid, tonic::Status> {
     let centre = Uuid::parse_str(centre_id)
-        .map_err(|_| crate::error::Violations::one("centre_id", "must be a UUID"))?;
+        .map_err(|_| crate::error::Violations::one("centre_id", crate::error::Reason::uuid()))?;
     caller.authorize(centre, access, allowed)?;
     Ok(centre)
 }
@@ -440,9 +541,21 @@ pub fn partner_centre(
     scope: &str,
 ) -> Result<Uuid, tonic::Status> {
     let centre = Uuid::parse_str(centre_id)
-        .map_err(|_| crate::error::Violations::one("centre_id", "must be a UUID"))?;
+        .map_err(|_| crate::error::Violations::one("centre_id", crate::error::Reason::uuid()))?;
     caller.require_scope(centre, scope)?;
     Ok(centre)
+}
+
+/// The centre a resident's request names, once it is the resident's own: for a resident's
+/// reads of what their centre offers everyone (the catalogue, its sessions).
+pub fn resident_centre(caller: &Caller, centre_id: &str) -> Result<Uuid, tonic::Status> {
+    let centre = Uuid::parse_str(centre_id)
+        .map_err(|_| crate::error::Violations::one("centre_id", crate::error::Reason::uuid()))?;
+    if caller.resident_centre() == Some(centre) {
+        Ok(centre)
+    } else {
+        Err(AuthError::ResidentDenied.into())
+    }
 }
 
 /// The caller the [`Authenticate`] interceptor (or the partner listener) admitted.
@@ -459,9 +572,10 @@ impl From<AuthError> for tonic::Status {
             AuthError::Missing | AuthError::Invalid(_) | AuthError::SessionEnded => {
                 tonic::Status::unauthenticated(error.to_string())
             }
-            AuthError::RoleDenied | AuthError::CentreDenied | AuthError::ScopeDenied(_) => {
-                tonic::Status::permission_denied(error.to_string())
-            }
+            AuthError::RoleDenied
+            | AuthError::CentreDenied
+            | AuthError::ScopeDenied(_)
+            | AuthError::ResidentDenied => tonic::Status::permission_denied(error.to_string()),
         }
     }
 }
@@ -485,6 +599,7 @@ mod tests {
             centres: centres.iter().copied().collect(),
             scopes: BTreeSet::new(),
             session: None,
+            acts_for: BTreeSet::new(),
         }
     }
 
@@ -629,6 +744,57 @@ mod tests {
     fn a_token_claiming_the_partner_role_is_refused() {
         let token = keys().issue("p", &[Role::Partner], &[], Duration::hours(1));
         assert!(matches!(keys().verify(&token), Err(AuthError::Invalid(_))));
+    }
+
+    #[test]
+    fn a_resident_acts_for_themselves_and_their_children_at_their_centre_only() {
+        let keys = keys();
+        let (centre, other_centre) = (Uuid::new_v4(), Uuid::new_v4());
+        let (me, child, neighbour) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let token = keys.issue_resident(me, centre, &[child], Duration::minutes(30));
+        let resident = keys.verify(&token).expect("a resident's token verifies");
+        assert!(resident.is_resident());
+        assert_eq!(resident.require_resident(centre, me), Ok(()));
+        assert_eq!(resident.require_resident(centre, child), Ok(()));
+        assert_eq!(
+            resident.require_resident(centre, neighbour),
+            Err(AuthError::ResidentDenied)
+        );
+        assert_eq!(
+            resident.require_resident(other_centre, me),
+            Err(AuthError::ResidentDenied)
+        );
+        // Named in a role list or not, a resident never passes a staff check.
+        for role in Role::ALL {
+            assert_eq!(
+                resident.authorize(centre, Access::Read, &[role, Role::Resident]),
+                Err(AuthError::RoleDenied)
+            );
+        }
+        // Staff are not residents, whatever they cover.
+        let admin = caller(&[Role::DistrictAdmin], &[]);
+        assert!(admin.require_resident(centre, me).is_err());
+    }
+
+    #[test]
+    fn a_resident_token_beside_a_staff_role_or_staff_acting_for_others_is_refused() {
+        let keys = keys();
+        let centre = Uuid::new_v4();
+        let mixed = keys.issue(
+            &Uuid::new_v4().to_string(),
+            &[Role::Resident, Role::FrontDesk],
+            &[centre],
+            Duration::hours(1),
+        );
+        assert!(matches!(keys.verify(&mixed), Err(AuthError::Invalid(_))));
+        let two_centres = keys.issue(
+            &Uuid::new_v4().to_string(),
+            &[Role::Resident],
+            &[centre, Uuid::new_v4()],
+            Duration::hours(1),
+        );
+        assert!(matches!(keys.verify(&two_centres), Err(AuthError::Invalid(_))));
+        assert_eq!(Role::parse("resident"), None);
     }
 
     #[test]

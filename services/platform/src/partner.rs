@@ -266,6 +266,7 @@ impl Resolver {
             centres: scopes.iter().map(|grant| grant.centre).collect(),
             scopes,
             session: None,
+            acts_for: Default::default(),
         })
     }
 }

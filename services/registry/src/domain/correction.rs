@@ -204,6 +204,7 @@ mod tests {
             centres: Default::default(),
             scopes: Default::default(),
             session: None,
+            acts_for: Default::default(),
         }
     }
 

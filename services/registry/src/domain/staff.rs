@@ -230,6 +230,7 @@ mod tests {
             centres: [own].into(),
             scopes: Default::default(),
             session: None,
+            acts_for: Default::default(),
         };
         let desk = |centre: Uuid| {
             NewAccount::parse(
