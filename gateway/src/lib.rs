@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod bookings;
+pub mod catalogue;
 pub mod console;
 pub mod evaluation;
 pub mod export;
@@ -322,7 +323,9 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
         .merge(console::routes())
         .route("/openapi.json", get(openapi_document))
         .route("/docs", get(docs_page))
-        .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "no such route") })
+        .fallback(|| async {
+            Problem::new(StatusCode::NOT_FOUND, "no such route").with_code("route_not_found")
+        })
         .with_state(state)
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(middleware::from_fn(limits::problems_only))
@@ -334,6 +337,9 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
 /// Serves the gateway on `listener` until `shutdown`, letting in-flight requests finish.
 pub async fn serve(
     listener: TcpListener,
+        // Outside every layer that answers with a problem, so each is said in the language
+        // the request asks for.
+        .layer(middleware::from_fn(problem::negotiate_language))
     config: GatewayConfig,
     keys: TokenKeys,
     shutdown: CancellationToken,

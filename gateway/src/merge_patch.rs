@@ -59,12 +59,15 @@ impl MergePatch {
             .0
             .keys()
             .filter(|member| !fields.contains(&member.as_str()))
-            .map(|member| FieldError {
-                field: member.clone(),
-                reason: format!(
-                    "cannot be changed by a correction; the fields are {}",
-                    fields.join(", ")
-                ),
+            .map(|member| {
+                FieldError::coded(
+                    member.clone(),
+                    "not_correctable",
+                    format!(
+                        "cannot be changed by a correction; the fields are {}",
+                        fields.join(", ")
+                    ),
+                )
             })
             .collect();
         if errors.is_empty() {

@@ -1,49 +1,12 @@
 //! The console's two languages: Simplified Chinese by default, English on request (the
 //! `linli_lang` cookie, or `?lang=en` for one page). Words live beside their use as
-//! `lang.pick("中文", "English")`; this module holds the shared vocabularies and the
-//! translation of the services' refusals.
+//! `lang.pick("中文", "English")`; this module holds the shared vocabularies, and says the
+//! services' refusals by their codes through the gateway's [`catalogue`](crate::catalogue).
 
 use chrono::Weekday;
 use tonic::Code;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Lang {
-    #[default]
-    Zh,
-    En,
-}
-
-impl Lang {
-    pub fn parse(text: &str) -> Option<Lang> {
-        match text {
-            "zh" | "zh-CN" | "zh-cn" => Some(Lang::Zh),
-            "en" | "en-GB" | "en-US" => Some(Lang::En),
-            _ => None,
-        }
-    }
-
-    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
-        match self {
-            Lang::Zh => zh,
-            Lang::En => en,
-        }
-    }
-
-    pub fn code(self) -> &'static str {
-        self.pick("zh", "en")
-    }
-
-    pub fn html(self) -> &'static str {
-        self.pick("zh-CN", "en")
-    }
-
-    pub fn other(self) -> Lang {
-        match self {
-            Lang::Zh => Lang::En,
-            Lang::En => Lang::Zh,
-        }
-    }
-}
+pub use crate::catalogue::Lang;
 
 pub fn weekday(lang: Lang, day: Weekday) -> &'static str {
     let (zh, en) = match day {
@@ -272,8 +235,9 @@ pub fn match_reason(lang: Lang, reason: &str) -> String {
     "其他原因".to_owned()
 }
 
-/// A field violation's reason in the user's language: the services speak English, so the
-/// common reasons are translated and any other is shown as it came.
+/// A reason the service gave only in English words (code `invalid`: not yet given a code
+/// of its own), in the user's language: the common words are translated, any other is said
+/// as a plain "check this". Everything with a code goes through the catalogue instead.
 pub fn reason(lang: Lang, reason: &str) -> String {
     if lang == Lang::En {
         return reason.to_owned();
@@ -335,52 +299,25 @@ pub fn reason(lang: Lang, reason: &str) -> String {
     }
 }
 
-/// A service's refusal that names no field, in the user's language, keeping the service's
-/// own explanation (which says why: the age limit, the category, the seat count).
+/// A service's refusal that names no field, in the user's language: its code through the
+/// catalogue; without a code, what kind of refusal it is (never the service's English on a
+/// Chinese page).
 pub fn refusal(lang: Lang, status: &tonic::Status) -> String {
-    let message = status.message();
-    if lang == Lang::En {
-        return message.to_owned();
+    if let Some((code, params)) = linli_platform::error::refusal_of(status)
+        && let Some(said) = crate::catalogue::message(lang, &code, &params)
+    {
+        return said;
     }
-    let lead = match status.code() {
-        Code::FailedPrecondition if message.starts_with("not eligible") => "不符合参加条件",
+    if lang == Lang::En {
+        return status.message().to_owned();
+    }
+    match status.code() {
         Code::FailedPrecondition => "无法办理",
         Code::AlreadyExists => "已存在",
         Code::NotFound => "找不到",
         Code::PermissionDenied => "无权办理",
         Code::Unavailable => "服务暂时不可用，请稍后再试",
         _ => "未被接受",
-    };
-    // The services explain in English; the common explanations are said again in Chinese
-    // and any other is left out rather than shown in English on a Chinese page.
-    let why: Option<String> = if let Some(age) = message
-        .split("ages ")
-        .nth(1)
-        .and_then(|rest| rest.split(' ').next())
-        .filter(|_| message.contains("not eligible"))
-    {
-        Some(
-            if message.contains("and over") || message.contains("or over") {
-                format!("本项目限 {age} 岁及以上居民参加")
-            } else {
-                format!("本项目有年龄限制（{age} 岁）")
-            },
-        )
-    } else if message.contains("not eligible") && message.contains("categor") {
-        Some("本项目只面向特定类别的居民".into())
-    } else if message.contains("check-in opens") {
-        Some("活动开始前两小时才能签到".into())
-    } else if message.contains("check character") || message.contains("check digit") {
-        Some("身份证号校验位不正确".into())
-    } else if message.contains("closed") && message.contains("period") {
-        Some("该月已结账，不能再记账".into())
-    } else if message.contains("already") {
-        Some("已经办理过".into())
-    } else {
-        None
-    };
-    match why {
-        Some(why) => format!("{lead}：{why}"),
-        None => lead.to_owned(),
     }
+    .to_owned()
 }

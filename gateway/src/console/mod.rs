@@ -11,7 +11,7 @@ mod dashboard;
 mod evaluation;
 mod export;
 mod finance;
-mod i18n;
+pub(crate) mod i18n;
 mod listing;
 mod protect;
 mod residents;
@@ -468,13 +468,16 @@ impl FieldErrors {
             .map(|(_, m)| m.as_str())
     }
 
-    /// A service's refusal: its field violations by field, in the user's language, or the
-    /// whole message under `general`.
+    /// A service's refusal: its field violations by field (a bad request's, or the field a
+    /// refusal names, such as the resident who may not book), each said by its code in the
+    /// user's language, or the whole refusal under `general`.
     pub fn from_status(status: &tonic::Status, lang: Lang) -> Self {
         let mut errors = FieldErrors::default();
         for v in linli_platform::error::violations_of(status) {
             let field = v.field.rsplit('.').next().unwrap_or(&v.field).to_owned();
-            errors.0.push((field, i18n::reason(lang, &v.reason)));
+            errors
+                .0
+                .push((field, crate::catalogue::field_message(lang, &v)));
         }
         if errors.is_empty() {
             errors.push("general", i18n::refusal(lang, status));

@@ -15,7 +15,13 @@ impl From<Refusal> for Error {
             Refusal::NotAResident(field) => {
                 linli_platform::directory::Error::not_a_resident(field).into()
             }
-            Refusal::Ineligible(reason) => Error::Ineligible(format!("not eligible: {reason}")),
+            Refusal::Ineligible(mut reason) => {
+                reason.english = format!("not eligible: {}", reason.english);
+                Error::Ineligible {
+                    field: "resident_id",
+                    reason,
+                }
+            }
             Refusal::State(reason) => Error::State(reason),
             Refusal::Conflict(reason) => Error::Conflict(reason),
         }

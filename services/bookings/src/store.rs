@@ -26,6 +26,7 @@ use crate::domain::{
 };
 use crate::error::Error;
 use crate::events;
+use linli_platform::error::Reason;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct OfferingRow {
@@ -311,9 +312,9 @@ pub async fn create_facility(pool: &PgPool, row: &FacilityRow) -> Result<Facilit
     match result {
         Ok(_) => {}
         Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-            return Err(Error::Conflict(format!(
-                "the centre already has a facility named «{}»",
-                row.name
+            return Err(Error::Conflict(Reason::new(
+                "facility.name_taken",
+                format!("the centre already has a facility named «{}»", row.name),
             )));
         }
         Err(error) => return Err(error.into()),
@@ -624,10 +625,11 @@ async fn clash_or(
         return error.into();
     }
     match describe_clash(pool, facility, starts, ends, zone).await {
-        Ok(Some(text)) => Error::Conflict(text),
-        Ok(None) => Error::Conflict(
-            "the facility was booked for an overlapping time by another request just now".into(),
-        ),
+        Ok(Some(reason)) => Error::Conflict(reason),
+        Ok(None) => Error::Conflict(Reason::new(
+            "facility.taken",
+            "the facility was booked for an overlapping time by another request just now",
+        )),
         Err(error) => error.into(),
     }
 }
@@ -647,7 +649,7 @@ async fn describe_clash(
     starts: &[DateTime<Utc>],
     ends: &[DateTime<Utc>],
     zone: Tz,
-) -> Result<Option<String>, sqlx::Error> {
+) -> Result<Option<Reason>, sqlx::Error> {
     let clash: Option<Clash> = sqlx::query_as(
         "SELECT f.name AS facility, lower(h.during) AS held_from, upper(h.during) AS held_until,
                 w.starts_at AS wanted_from,
@@ -667,14 +669,20 @@ async fn describe_clash(
     .await?;
     Ok(clash.map(|c| {
         let local = |at| domain::to_local(zone, at);
-        format!(
-            "«{}» is already held {}–{} by {} (clash with the time wanted from {})",
-            c.facility,
-            local(c.held_from).format("%Y-%m-%d %H:%M"),
-            local(c.held_until).format("%H:%M"),
-            c.what,
-            local(c.wanted_from).format("%Y-%m-%d %H:%M"),
+        let held_from = local(c.held_from).format("%Y-%m-%d %H:%M").to_string();
+        let held_until = local(c.held_until).format("%H:%M").to_string();
+        Reason::new(
+            "facility.held",
+            format!(
+                "«{}» is already held {held_from}–{held_until} by {} (clash with the time wanted from {})",
+                c.facility,
+                c.what,
+                local(c.wanted_from).format("%Y-%m-%d %H:%M"),
+            ),
         )
+        .with("facility", &c.facility)
+        .with("held_from", held_from)
+        .with("held_until", held_until)
     }))
 }
 
@@ -1015,7 +1023,10 @@ pub async fn create_booking(
             ends_at,
         } = decision.seats
         else {
-            return Err(Error::State("the offering is booked by time range".into()));
+            return Err(Error::State(Reason::new(
+                "offering.booked_by_range",
+                "the offering is booked by time range",
+            )));
         };
         let facility_id = facility_id.uuid();
         let booking = insert_booking(
@@ -1114,7 +1125,10 @@ pub async fn create_booking(
     };
     let decision = booking::decide(&terms, &who, &wanted, now)?;
     let Seats::Sessions { ids, state } = &decision.seats else {
-        return Err(Error::State("the offering is booked by session".into()));
+        return Err(Error::State(Reason::new(
+            "offering.booked_by_session",
+            "the offering is booked by session",
+        )));
     };
     let wanted: Vec<Uuid> = ids.iter().map(|id| id.uuid()).collect();
     let mut waitlist_position = 0;

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use linli_platform::auth::Role;
+use linli_platform::error::Reason;
 
 /// Staff roles that read their centre's figures and instruments.
 pub const READERS: &[Role] = &[
@@ -188,20 +189,35 @@ fn midnight(zone: Tz, day: NaiveDate) -> DateTime<Utc> {
 }
 
 /// The suggestion box's flow: the next status is the only one allowed.
-pub fn suggestion_move(from: &str, to: &str) -> Result<(), String> {
+pub fn suggestion_move(from: &str, to: &str) -> Result<(), Reason> {
     let next = match from {
         "received" => "in_progress",
         "in_progress" => "answered",
         "answered" => "closed",
-        "closed" => return Err("the suggestion is closed; nothing follows".into()),
-        other => return Err(format!("unknown status {other}")),
+        "closed" => {
+            return Err(Reason::new(
+                "suggestion.closed",
+                "the suggestion is closed; nothing follows",
+            ));
+        }
+        other => {
+            return Err(Reason::new(
+                "suggestion.unknown_status",
+                format!("unknown status {other}"),
+            )
+            .with("status", other));
+        }
     };
     if to == next {
         Ok(())
     } else {
-        Err(format!(
-            "a suggestion goes from {from} to {next}, not to {to}"
-        ))
+        Err(Reason::new(
+            "suggestion.out_of_order",
+            format!("a suggestion goes from {from} to {next}, not to {to}"),
+        )
+        .with("from", from)
+        .with("next", next)
+        .with("to", to))
     }
 }
 
@@ -256,6 +272,7 @@ mod tests {
         assert!(
             suggestion_move("received", "closed")
                 .unwrap_err()
+                .english
                 .contains("in_progress")
         );
         assert!(suggestion_move("closed", "received").is_err());

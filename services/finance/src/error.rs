@@ -1,10 +1,12 @@
-//! Finance's errors and their one mapping to gRPC status codes. The database's own refusals
-//! (a closed period, a second reversal) are recognised here by their SQLSTATE or
-//! constraint, so the ledger's triggers and the caller's answer agree.
+//! Finance's errors and their one mapping to gRPC status codes, each refusal with its
+//! stable code (the platform's [`Reason`]). The database's own refusals (a closed period, a
+//! second reversal) are recognised here by their SQLSTATE or constraint, so the ledger's
+//! triggers and the caller's answer agree; that recognition (a `From<sqlx::Error>` of its
+//! own) is why finance keeps this enum beside the platform's `Error`.
 
 use linli_platform::auth::AuthError;
-use linli_platform::error::{Violations, database, internal};
-use tonic::Status;
+use linli_platform::error::{Reason, Violations, database, internal, not_found};
+use tonic::{Code, Status};
 
 /// SQLSTATEs raised by the ledger's triggers (see the migrations).
 pub const UNBALANCED: &str = "LN001";
@@ -64,13 +66,35 @@ impl From<Error> for Status {
         match error {
             Error::Invalid(violations) => violations.into(),
             Error::Denied(denied) => denied.into(),
-            Error::NotFound(what) => Status::not_found(format!("{what} not found")),
-            Error::PeriodClosed(_)
-            | Error::AlreadyReversed
-            | Error::ReversalOfReversal
-            | Error::AlreadyClosed
-            | Error::OutOfOrder { .. }
-            | Error::LedgerRefused(_) => Status::failed_precondition(error.to_string()),
+            Error::NotFound(what) => not_found(what),
+            Error::PeriodClosed(ref message) => {
+                // The trigger names the month: "the period 2026-11 is closed".
+                let month = message
+                    .split_whitespace()
+                    .find(|word| word.len() == 7 && word.as_bytes()[4] == b'-')
+                    .unwrap_or_default()
+                    .to_owned();
+                Reason::new("period.closed", error.to_string())
+                    .with("period", month)
+                    .into_status(Code::FailedPrecondition)
+            }
+            Error::AlreadyReversed => Reason::new("entry.already_reversed", error.to_string())
+                .into_status(Code::FailedPrecondition),
+            Error::ReversalOfReversal => {
+                Reason::new("entry.reversal_of_reversal", error.to_string())
+                    .into_status(Code::FailedPrecondition)
+            }
+            Error::AlreadyClosed => Reason::new("period.already_closed", error.to_string())
+                .into_status(Code::FailedPrecondition),
+            Error::OutOfOrder {
+                ref month,
+                ref first,
+            } => Reason::new("period.out_of_order", error.to_string())
+                .with("period", month)
+                .with("first_open", first)
+                .into_status(Code::FailedPrecondition),
+            Error::LedgerRefused(_) => Reason::new("ledger.refused", error.to_string())
+                .into_status(Code::FailedPrecondition),
             // Busy or unreachable: nothing was written, and the caller may try again.
             Error::Database(error) => database(&error),
             Error::Crypto(error) => internal(&error),

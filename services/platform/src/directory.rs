@@ -30,7 +30,6 @@ use linli_proto::events::v1::{
 };
 use sqlx::PgConnection;
 use tonic::{Code, Status};
-use tonic_types::{ErrorDetails, StatusExt};
 use uuid::Uuid;
 
 use crate::bus::{HandlerError, Incoming, field};
@@ -86,9 +85,22 @@ impl From<Error> for Status {
             Error::NotOfCentre { field, reason } => (Code::FailedPrecondition, field, reason),
             Error::Database(error) => return crate::error::database(&error),
         };
-        let mut details = ErrorDetails::new();
-        details.add_bad_request_violation(field, reason);
-        Status::with_error_details(code, format!("{field} {reason}"), details)
+        let machine = match reason {
+            CENTRE_UNKNOWN => "directory.unknown_centre",
+            NOT_A_RESIDENT => "directory.not_a_resident",
+            NOT_STAFF => "directory.not_staff",
+            _ => "directory.not_a_partner",
+        };
+        crate::error::with_fields(
+            code,
+            format!("{field} {reason}"),
+            machine,
+            Default::default(),
+            &[crate::error::FieldViolation::new(
+                field,
+                crate::error::Reason::new(machine, reason),
+            )],
+        )
     }
 }
 

@@ -1,14 +1,148 @@
-//! The one way services turn failures into gRPC status codes. Bad input becomes
-//! `InvalidArgument` carrying a `BadRequest` detail that names each field and why; an
-//! unexpected failure is logged here with its cause and leaves as a bare `Internal`, so
-//! nothing internal (or personal) reaches the caller. [`Error`] is the error of a service
-//! whose refusals are the common ones (bookings, volunteers), with its one mapping.
+//! The one way services turn failures into gRPC status codes. Every refusal carries a
+//! stable machine code and its parameters ([`Reason`]), so the gateway can say it in the
+//! reader's language; the English words stay for gRPC clients. Bad input becomes
+//! `InvalidArgument` carrying a `BadRequest` detail that names each field, its code
+//! (`FieldViolation.reason`) and English description, with each field's parameters in the
+//! status's `ErrorInfo` metadata as `field_violations[i].name`; a refusal that is not about
+//! a field's form carries its code as `ErrorInfo.reason` and its parameters as the
+//! metadata. An unexpected failure is logged here with its cause and leaves as a bare
+//! `Internal`, so nothing internal (or personal) reaches the caller. [`Error`] is the error
+//! of a service whose refusals are the common ones (bookings, volunteers), with its one
+//! mapping.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::auth::AuthError;
 use crate::crypto::CryptoError;
+
+/// The `ErrorInfo.domain` of Linli's refusals.
+pub const DOMAIN: &str = "linli";
+
+/// The code of a bad request as a whole (its fields carry their own codes).
+pub const INVALID_REQUEST: &str = "invalid_request";
+
+/// The code of a reason given only as English words (not yet given a code of its own).
+pub const UNCODED: &str = "invalid";
+
+/// Why something was refused: a stable machine code (lower snake case, dotted by area,
+/// e.g. `ineligible.min_age`), its parameters by name (ids, numbers, dates, codes; never a
+/// person's name, phone or ID number), and the English words gRPC clients read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reason {
+    pub code: Cow<'static, str>,
+    pub params: BTreeMap<String, String>,
+    pub english: String,
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.english)
+    }
+}
+
+/// Words with no code yet: code [`UNCODED`]. Give a refusal a code with [`Reason::new`].
+impl From<&str> for Reason {
+    fn from(english: &str) -> Self {
+        Reason::new(UNCODED, english)
+    }
+}
+
+impl From<String> for Reason {
+    fn from(english: String) -> Self {
+        Reason::new(UNCODED, english)
+    }
+}
+
+impl Reason {
+    pub fn new(code: &'static str, english: impl Into<String>) -> Self {
+        Reason {
+            code: Cow::Borrowed(code),
+            params: BTreeMap::new(),
+            english: english.into(),
+        }
+    }
+
+    /// The same reason with one more parameter.
+    pub fn with(mut self, name: &str, value: impl ToString) -> Self {
+        self.params.insert(name.to_owned(), value.to_string());
+        self
+    }
+
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str)
+    }
+
+    // The reasons every service gives about a field's form.
+
+    pub fn required() -> Self {
+        Reason::new("required", "is required")
+    }
+
+    pub fn uuid() -> Self {
+        Reason::new("uuid", "must be a UUID")
+    }
+
+    pub fn date() -> Self {
+        Reason::new("date", "must be a date as YYYY-MM-DD")
+    }
+
+    pub fn month() -> Self {
+        Reason::new("month", "must be a month, YYYY-MM")
+    }
+
+    pub fn time_of_day() -> Self {
+        Reason::new("time_of_day", "must be a time as HH:MM")
+    }
+
+    pub fn instant() -> Self {
+        Reason::new("instant", "is not a valid time")
+    }
+
+    /// Text of `min` to `max` characters.
+    pub fn length(min: usize, max: usize) -> Self {
+        Reason::new("length", format!("must be {min} to {max} characters"))
+            .with("min", min)
+            .with("max", max)
+    }
+
+    pub fn too_long(max: usize) -> Self {
+        Reason::new("too_long", format!("must be at most {max} characters")).with("max", max)
+    }
+
+    /// A number from `min` to `max`.
+    pub fn between(min: i64, max: i64) -> Self {
+        Reason::new("out_of_range", format!("must be between {min} and {max}"))
+            .with("min", min)
+            .with("max", max)
+    }
+
+    /// One of the listed codes (the list is a parameter, comma-separated).
+    pub fn one_of(allowed: &[&str]) -> Self {
+        let list = allowed.join(", ");
+        Reason::new("one_of", format!("must be one of {list}")).with("allowed", list)
+    }
+
+    pub fn not_negative() -> Self {
+        Reason::new("negative", "must not be negative")
+    }
+
+    pub fn positive() -> Self {
+        Reason::new("not_positive", "must be a positive amount")
+    }
+
+    /// A time or date that must come after the one `other` names.
+    pub fn after(other: &str) -> Self {
+        Reason::new("not_after", format!("must be after {other}")).with("other", other)
+    }
+
+    pub fn not_in_future() -> Self {
+        Reason::new("in_future", "must not be in the future")
+    }
+}
 
 /// What a service call can fail with, when the service has no refusal of its own kind.
 /// Messages name things, times and rules, never a person's name, phone or ID number.
@@ -20,17 +154,17 @@ pub enum Error {
     Denied(#[from] AuthError),
     #[error("{0} not found")]
     NotFound(&'static str),
-    /// The person may not take this on (a rule of eligibility or qualification); the words,
-    /// which the service begins with what it calls it ("not eligible: …", "not qualified:
-    /// …"), are for the desk to read out.
-    #[error("{0}")]
-    Ineligible(String),
+    /// The person `field` names may not take this on (a rule of eligibility or
+    /// qualification); the English words begin with what the service calls it ("not
+    /// eligible: …", "not qualified: …").
+    #[error("{reason}")]
+    Ineligible { field: &'static str, reason: Reason },
     /// A clash with something already recorded, named.
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Reason),
     /// The thing is not in a state that allows this.
     #[error("{0}")]
-    State(String),
+    State(Reason),
     /// A centre, resident, staff member or partner the directory does not know here.
     #[error(transparent)]
     Directory(#[from] crate::directory::Error),
@@ -53,11 +187,12 @@ impl From<Error> for Status {
         match error {
             Error::Invalid(violations) => violations.into(),
             Error::Denied(denied) => denied.into(),
-            Error::NotFound(what) => Status::not_found(format!("{what} not found")),
-            Error::Ineligible(message) | Error::State(message) => {
-                Status::failed_precondition(message)
+            Error::NotFound(what) => not_found(what),
+            Error::Ineligible { field, reason } => {
+                refusal_at(Code::FailedPrecondition, field, reason)
             }
-            Error::Conflict(message) => Status::already_exists(message),
+            Error::State(reason) => reason.into_status(Code::FailedPrecondition),
+            Error::Conflict(reason) => reason.into_status(Code::AlreadyExists),
             Error::Directory(error) => error.into(),
             Error::Database(error) => database(&error),
             Error::Crypto(error) => internal(&error),
@@ -88,18 +223,24 @@ pub fn violates(error: &sqlx::Error, constraint: &str) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.constraint() == Some(constraint))
 }
 
-/// One field of a request that cannot be accepted, and why.
+/// One field of a request that cannot be accepted, and why: the English words
+/// (`reason`), the machine code and its parameters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldViolation {
     pub field: String,
     pub reason: String,
+    pub code: String,
+    pub params: BTreeMap<String, String>,
 }
 
 impl FieldViolation {
-    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<String>, reason: impl Into<Reason>) -> Self {
+        let reason = reason.into();
         FieldViolation {
             field: field.into(),
-            reason: reason.into(),
+            reason: reason.english,
+            code: reason.code.into_owned(),
+            params: reason.params,
         }
     }
 }
@@ -118,11 +259,11 @@ fn describe(violations: &[FieldViolation]) -> String {
 }
 
 impl Violations {
-    pub fn one(field: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn one(field: impl Into<String>, reason: impl Into<Reason>) -> Self {
         Violations(vec![FieldViolation::new(field, reason)])
     }
 
-    pub fn push(&mut self, field: impl Into<String>, reason: impl Into<String>) {
+    pub fn push(&mut self, field: impl Into<String>, reason: impl Into<Reason>) {
         self.0.push(FieldViolation::new(field, reason));
     }
 
@@ -142,12 +283,78 @@ impl Violations {
 
 impl From<Violations> for Status {
     fn from(violations: Violations) -> Self {
-        let mut details = ErrorDetails::new();
-        for violation in &violations.0 {
-            details.add_bad_request_violation(violation.field.clone(), violation.reason.clone());
-        }
-        Status::with_error_details(Code::InvalidArgument, violations.to_string(), details)
+        with_fields(
+            Code::InvalidArgument,
+            violations.to_string(),
+            INVALID_REQUEST,
+            BTreeMap::new(),
+            &violations.0,
+        )
     }
+}
+
+/// A status whose `BadRequest` names `fields` (each with its code as the violation's
+/// `reason`) and whose `ErrorInfo` carries `code`, `params` and each field's parameters
+/// (`field_violations[i].name`).
+pub fn with_fields(
+    code: Code,
+    message: String,
+    reason: &str,
+    params: BTreeMap<String, String>,
+    fields: &[FieldViolation],
+) -> Status {
+    let mut metadata: HashMap<String, String> = params.into_iter().collect();
+    let mut violations = Vec::with_capacity(fields.len());
+    for (i, v) in fields.iter().enumerate() {
+        for (name, value) in &v.params {
+            metadata.insert(format!("field_violations[{i}].{name}"), value.clone());
+        }
+        violations.push(tonic_types::FieldViolation {
+            field: v.field.clone(),
+            description: v.reason.clone(),
+            reason: v.code.clone(),
+            localized_message: None,
+        });
+    }
+    let mut details = ErrorDetails::with_bad_request(violations);
+    details.set_error_info(reason, DOMAIN, metadata);
+    Status::with_error_details(code, message, details)
+}
+
+impl Reason {
+    /// This reason as a status of `code`: the English words as the message, the code and
+    /// parameters as its `ErrorInfo`.
+    pub fn into_status(self, code: Code) -> Status {
+        let metadata: HashMap<String, String> = self.params.into_iter().collect();
+        Status::with_error_details(
+            code,
+            self.english,
+            ErrorDetails::with_error_info(self.code, DOMAIN, metadata),
+        )
+    }
+}
+
+/// A refusal about what `field` names (a resident who may not book, a volunteer who may
+/// not take a shift): the code and parameters as for [`Reason::into_status`], and the
+/// field named with the same code, so a form can say it beside that field.
+pub fn refusal_at(code: Code, field: &str, reason: Reason) -> Status {
+    let message = reason.english.clone();
+    let violation = FieldViolation::new(field, reason.clone());
+    with_fields(
+        code,
+        message,
+        &reason.code,
+        reason.params,
+        std::slice::from_ref(&violation),
+    )
+}
+
+/// `NOT_FOUND` for the thing named (`offering`, `session`, …): code `not_found`, parameter
+/// `what`.
+pub fn not_found(what: &str) -> Status {
+    Reason::new("not_found", format!("{what} not found"))
+        .with("what", what)
+        .into_status(Code::NotFound)
 }
 
 /// A refusal with a stable machine code (`reason`, snake_case) and its parameters, carried
@@ -157,38 +364,64 @@ impl From<Violations> for Status {
 pub fn refusal(
     code: Code,
     message: impl Into<String>,
-    reason: &str,
+    reason: &'static str,
     params: &[(&str, String)],
 ) -> Status {
-    let params: std::collections::HashMap<String, String> = params
-        .iter()
-        .map(|(name, value)| ((*name).to_owned(), value.clone()))
-        .collect();
-    Status::with_error_details(
-        code,
-        message,
-        ErrorDetails::with_error_info(reason, "linli", params),
-    )
+    let mut refusal = Reason::new(reason, message);
+    for (name, value) in params {
+        refusal = refusal.with(name, value);
+    }
+    refusal.into_status(code)
 }
 
-/// The code and parameters of a [`refusal`], if the status carries them.
-pub fn refusal_of(status: &Status) -> Option<(String, std::collections::BTreeMap<String, String>)> {
-    status
-        .get_details_error_info()
-        .map(|info| (info.reason, info.metadata.into_iter().collect()))
+/// The code and parameters of a refusal, if the status carries them (the parameters of
+/// its fields left out: [`violations_of`] gives those).
+pub fn refusal_of(status: &Status) -> Option<(String, BTreeMap<String, String>)> {
+    status.get_details_error_info().map(|info| {
+        let params = info
+            .metadata
+            .into_iter()
+            .filter(|(name, _)| !name.starts_with("field_violations["))
+            .collect();
+        (info.reason, params)
+    })
 }
 
-/// The field violations inside an `InvalidArgument` status, for the gateway to show.
+/// The field violations inside a status (a bad request's, or a refusal naming its field),
+/// each with its code and parameters, for the gateway to show.
 pub fn violations_of(status: &Status) -> Vec<FieldViolation> {
-    status
-        .get_details_bad_request()
-        .map(|bad| {
-            bad.field_violations
-                .into_iter()
-                .map(|v| FieldViolation::new(v.field, v.description))
-                .collect()
+    let Some(bad) = status.get_details_bad_request() else {
+        return Vec::new();
+    };
+    let metadata = status
+        .get_details_error_info()
+        .map(|info| info.metadata)
+        .unwrap_or_default();
+    bad.field_violations
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let prefix = format!("field_violations[{i}].");
+            let params = metadata
+                .iter()
+                .filter_map(|(name, value)| {
+                    name.strip_prefix(&prefix)
+                        .map(|name| (name.to_owned(), value.clone()))
+                })
+                .collect();
+            FieldViolation {
+                field: v.field,
+                reason: v.description,
+                // A status from before codes (or from elsewhere) names none.
+                code: if v.reason.is_empty() {
+                    UNCODED.to_owned()
+                } else {
+                    v.reason
+                },
+                params,
+            }
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 /// An unexpected failure: logged with its cause, answered without it.
@@ -210,7 +443,9 @@ pub fn database(error: &sqlx::Error) -> Status {
         tracing::warn!(error = %error_chain(error), "database busy or unreachable");
         Status::unavailable("the database is busy or unreachable; try again")
     } else if is_unstorable_text(error) {
-        Status::invalid_argument(format!("text {}", crate::text::REASON))
+        let mut reason = crate::text::reason();
+        reason.english = format!("text {}", crate::text::REASON);
+        reason.into_status(Code::InvalidArgument)
     } else {
         internal(error)
     }
@@ -287,10 +522,36 @@ mod tests {
 
     #[test]
     fn violations_travel_inside_invalid_argument() {
-        let mut violations = Violations::one("name", "is required");
+        let mut violations = Violations::one("name", Reason::required());
+        violations.push("note", Reason::too_long(500));
         violations.push("date_of_birth", "must be YYYY-MM-DD");
         let status = Status::from(violations.clone());
         assert_eq!(status.code(), Code::InvalidArgument);
-        assert_eq!(violations_of(&status), violations.0);
+        let back = violations_of(&status);
+        assert_eq!(back, violations.0);
+        assert_eq!(back[1].code, "too_long");
+        assert_eq!(back[1].params["max"], "500");
+        assert_eq!(back[2].code, UNCODED);
+        let (code, params) = refusal_of(&status).expect("an ErrorInfo");
+        assert_eq!(code, INVALID_REQUEST);
+        assert!(params.is_empty(), "field parameters stay with their field");
+    }
+
+    #[test]
+    fn a_refusal_about_a_field_names_it_with_its_code() {
+        let status = Status::from(Error::Ineligible {
+            field: "resident_id",
+            reason: Reason::new("ineligible.min_age", "not eligible: ages 60 and over")
+                .with("min_age", 60),
+        });
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        assert_eq!(status.message(), "not eligible: ages 60 and over");
+        let (code, params) = refusal_of(&status).expect("an ErrorInfo");
+        assert_eq!(code, "ineligible.min_age");
+        assert_eq!(params["min_age"], "60");
+        let fields = violations_of(&status);
+        assert_eq!(fields[0].field, "resident_id");
+        assert_eq!(fields[0].code, "ineligible.min_age");
+        assert_eq!(fields[0].params["min_age"], "60");
     }
 }

@@ -83,7 +83,10 @@ pub fn parse_key(bytes: &[u8]) -> Result<String, Violations> {
         }
         _ => Err(Violations::one(
             HEADER,
-            "must be 1 to 200 printable ASCII characters",
+            crate::error::Reason::new(
+                "idempotency_key.invalid",
+                "must be 1 to 200 printable ASCII characters",
+            ),
         )),
     }
 }

@@ -53,7 +53,14 @@ impl<K: Keyset> PageRequest<K> {
             0 => DEFAULT_PAGE_SIZE,
             n if n <= MAX_PAGE_SIZE => n,
             _ => {
-                violations.push("page_size", format!("must be at most {MAX_PAGE_SIZE}"));
+                violations.push(
+                    "page_size",
+                    crate::error::Reason::new(
+                        "page_size.too_large",
+                        format!("must be at most {MAX_PAGE_SIZE}"),
+                    )
+                    .with("max", MAX_PAGE_SIZE),
+                );
                 0
             }
         };
@@ -62,7 +69,10 @@ impl<K: Keyset> PageRequest<K> {
             token => match decode(list, token) {
                 Ok(keyset) => Some(keyset),
                 Err(reason) => {
-                    violations.push("page_token", reason);
+                    violations.push(
+                        "page_token",
+                        crate::error::Reason::new("page_token.invalid", reason),
+                    );
                     None
                 }
             },

@@ -20,6 +20,11 @@ use crate::error::Violations;
 /// Why a text field was refused.
 pub const REASON: &str = "must not contain control characters other than tab and line breaks";
 
+/// [`REASON`] with its code.
+pub fn reason() -> crate::error::Reason {
+    crate::error::Reason::new("text.control_characters", REASON)
+}
+
 /// Whether `text` holds only characters a person writes: any control character but tab,
 /// line feed and carriage return (forms send line breaks as CR LF) is refused.
 pub fn is_clean(text: &str) -> bool {
@@ -33,7 +38,7 @@ pub fn check(field: &str, text: &str) -> Result<(), Violations> {
     if is_clean(text) {
         Ok(())
     } else {
-        Err(Violations::one(field, REASON))
+        Err(Violations::one(field, reason()))
     }
 }
 
@@ -257,7 +262,7 @@ impl Schema {
                         FieldKind::Text => {
                             let clean = std::str::from_utf8(value).map_or(true, is_clean);
                             if !clean && !out.0.iter().any(|v| v.field == path) {
-                                out.push(path, REASON);
+                                out.push(path, reason());
                             }
                         }
                         FieldKind::Message(nested) => self.walk(nested, value, &path, out),

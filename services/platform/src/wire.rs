@@ -4,11 +4,11 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::error::Violations;
+use crate::error::{Reason, Violations};
 
 /// A required id.
 pub fn parse_id(field: &str, text: &str) -> Result<Uuid, Violations> {
-    Uuid::parse_str(text.trim()).map_err(|_| Violations::one(field, "must be a UUID"))
+    Uuid::parse_str(text.trim()).map_err(|_| Violations::one(field, Reason::uuid()))
 }
 
 /// An id that may be left empty.
@@ -29,7 +29,7 @@ pub fn instant(
         None => Ok(None),
         Some(t) => DateTime::<Utc>::from_timestamp(t.seconds, t.nanos.max(0) as u32)
             .map(Some)
-            .ok_or_else(|| Violations::one(field, "is not a valid time")),
+            .ok_or_else(|| Violations::one(field, Reason::instant())),
     }
 }
 

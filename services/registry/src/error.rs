@@ -1,8 +1,10 @@
-//! The registry's errors and their one mapping to gRPC status codes.
+//! The registry's errors and their one mapping to gRPC status codes, each refusal with its
+//! stable code (the platform's [`Reason`]); the store's own refusals of a registration or
+//! a centre become these.
 
 use linli_platform::auth::AuthError;
-use linli_platform::error::{Violations, database, internal};
-use tonic::Status;
+use linli_platform::error::{Reason, Violations, database, internal, not_found, refusal_at};
+use tonic::{Code, Status};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -56,7 +58,7 @@ impl From<Error> for Status {
         match error {
             Error::Invalid(violations) => violations.into(),
             Error::Denied(denied) => denied.into(),
-            Error::NotFound(what) => Status::not_found(format!("{what} not found")),
+            Error::NotFound(what) => not_found(what),
             Error::ProbablyRegistered(id) => linli_platform::error::refusal(
                 tonic::Code::AlreadyExists,
                 error.to_string(),
@@ -69,9 +71,17 @@ impl From<Error> for Status {
                 "household_exists",
                 &[("household_id", id.to_string())],
             ),
-            Error::DuplicateNationalId | Error::DuplicateCentreCode | Error::Conflict(_) => {
-                Status::already_exists(error.to_string())
-            }
+            Error::DuplicateNationalId => refusal_at(
+                Code::AlreadyExists,
+                "national_id",
+                Reason::new("national_id.registered", error.to_string()),
+            ),
+            Error::DuplicateCentreCode => refusal_at(
+                Code::AlreadyExists,
+                "code",
+                Reason::new("centre.code_taken", error.to_string()),
+            ),
+            Error::Conflict(what) => Reason::new("conflict", what).into_status(Code::AlreadyExists),
             Error::Database(error) => database(&error),
             Error::Crypto(error) => internal(&error),
         }

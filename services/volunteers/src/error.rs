@@ -3,4 +3,4 @@
 //! never a person's name, phone or ID number; a refusal of who may take a shift on begins
 //! "not qualified:".
 
-pub use linli_platform::error::{Error, violates};
+pub use linli_platform::error::{Error, Reason, violates};

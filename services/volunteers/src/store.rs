@@ -12,7 +12,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::domain::{self, Held, Window};
-use crate::error::{Error, violates};
+use crate::error::{Error, Reason, violates};
 use crate::events;
 
 // ---------------------------------------------------------------------------------------
@@ -433,10 +433,17 @@ pub async fn register_volunteer(
     // Held until commit, so a move out heard meanwhile waits and then finds the volunteer.
     let known = directory::hold_resident(&mut tx, centre, resident, "resident_id").await?;
     if known.status != "active" {
-        return Err(Error::Ineligible(format!(
-            "not qualified: the resident is no longer active ({})",
-            known.status
-        )));
+        return Err(Error::Ineligible {
+            field: "resident_id",
+            reason: Reason::new(
+                "volunteer.resident_inactive",
+                format!(
+                    "not qualified: the resident is no longer active ({})",
+                    known.status
+                ),
+            )
+            .with("status", &known.status),
+        });
     }
     domain::may_volunteer(&known.age_band, guardian_consent)?;
     let id = Uuid::new_v4();
@@ -458,9 +465,10 @@ pub async fn register_volunteer(
     .await;
     match inserted {
         Err(error) if violates(&error, "volunteers_resident_id_key") => {
-            return Err(Error::Conflict(
-                "the resident is already a volunteer".into(),
-            ));
+            return Err(Error::Conflict(Reason::new(
+                "volunteer.already_registered",
+                "the resident is already a volunteer",
+            )));
         }
         other => {
             other?;
@@ -611,9 +619,10 @@ pub async fn set_volunteer_status(
         return Ok(row);
     }
     if before == "left" {
-        return Err(Error::State(
-            "the volunteer has left; register again instead".into(),
-        ));
+        return Err(Error::State(Reason::new(
+            "volunteer.left",
+            "the volunteer has left; register again instead",
+        )));
     }
     sqlx::query("UPDATE volunteers SET status = $2, status_changed_at = $3 WHERE id = $1")
         .bind(id)
@@ -705,13 +714,22 @@ pub async fn end_employment(
     .await?
     .ok_or(Error::NotFound("staff member"))?;
     if row.employed_until.is_some() {
-        return Err(Error::State("the employment has already ended".into()));
+        return Err(Error::State(Reason::new(
+            "staff.employment_ended",
+            "the employment has already ended",
+        )));
     }
     if until < row.employed_from {
-        return Err(Error::State(format!(
-            "the employment began on {}; it cannot end before",
-            row.employed_from
-        )));
+        return Err(Error::State(
+            Reason::new(
+                "staff.ends_before_start",
+                format!(
+                    "the employment began on {}; it cannot end before",
+                    row.employed_from
+                ),
+            )
+            .with("employed_from", row.employed_from),
+        ));
     }
     sqlx::query("UPDATE staff SET employed_until = $2 WHERE id = $1")
         .bind(id)
@@ -1008,10 +1026,17 @@ pub async fn record_completion(
         ("all", _) | ("staff", "staff") | ("volunteers", "volunteer")
     );
     if !allowed {
-        return Err(Error::State(format!(
-            "the course is for {}, and this is a {kind}",
-            course.audience
-        )));
+        return Err(Error::State(
+            Reason::new(
+                "training.wrong_audience",
+                format!(
+                    "the course is for {}, and this is a {kind}",
+                    course.audience
+                ),
+            )
+            .with("audience", &course.audience)
+            .with("kind", kind),
+        ));
     }
     if let Some(session) = session {
         let exists: bool = sqlx::query_scalar(
@@ -1295,15 +1320,19 @@ pub async fn sign_up(
     .await?
     .ok_or(Error::NotFound("shift"))?;
     if shift.ends_at <= now {
-        return Err(Error::State("the shift is over".into()));
+        return Err(Error::State(Reason::new("shift.over", "the shift is over")));
     }
     let opportunity = find_opportunity(&mut tx, centre, shift.opportunity_id).await?;
     let person = find_volunteer(&mut tx, centre, volunteer).await?;
     if person.status != "active" {
-        return Err(Error::Ineligible(format!(
-            "not qualified: the volunteer is {}",
-            person.status
-        )));
+        return Err(Error::Ineligible {
+            field: "volunteer_id",
+            reason: Reason::new(
+                "volunteer.not_active",
+                format!("not qualified: the volunteer is {}", person.status),
+            )
+            .with("status", &person.status),
+        });
     }
     let held = held_by(&mut tx, &[volunteer]).await?;
     let reasons = domain::disqualifications(
@@ -1314,13 +1343,19 @@ pub async fn sign_up(
         shift.local_date,
     );
     if !reasons.is_empty() {
-        return Err(Error::Ineligible(format!(
-            "not qualified: {}",
-            reasons.join("; ")
-        )));
+        return Err(Error::Ineligible {
+            field: "volunteer_id",
+            reason: Reason::new(
+                "volunteer.not_qualified",
+                format!("not qualified: {}", reasons.join("; ")),
+            ),
+        });
     }
     if shift.signed_up >= shift.capacity {
-        return Err(Error::Conflict("the shift is full".into()));
+        return Err(Error::Conflict(Reason::new(
+            "shift.full",
+            "the shift is full",
+        )));
     }
     let id = Uuid::new_v4();
     let inserted = sqlx::query(
@@ -1338,7 +1373,10 @@ pub async fn sign_up(
     if let Err(error) = inserted {
         return Err(
             if violates(&error, "volunteer_never_on_overlapping_shifts") {
-                Error::Conflict("the volunteer is already on this or an overlapping shift".into())
+                Error::Conflict(Reason::new(
+                    "shift.overlapping",
+                    "the volunteer is already on this or an overlapping shift",
+                ))
             } else {
                 error.into()
             },
@@ -1350,7 +1388,7 @@ pub async fn sign_up(
         .await;
     if let Err(error) = counted {
         return Err(if violates(&error, "shifts_within_capacity") {
-            Error::Conflict("the shift is full".into())
+            Error::Conflict(Reason::new("shift.full", "the shift is full"))
         } else {
             error.into()
         });
@@ -1370,9 +1408,13 @@ pub async fn withdraw(pool: &PgPool, centre: Uuid, id: Uuid) -> Result<Assignmen
         }
         "signed_up" => {}
         other => {
-            return Err(Error::State(format!(
-                "the assignment is {other}; it can no longer be withdrawn"
-            )));
+            return Err(Error::State(
+                Reason::new(
+                    "assignment.not_withdrawable",
+                    format!("the assignment is {other}; it can no longer be withdrawn"),
+                )
+                .with("status", other),
+            ));
         }
     }
     sqlx::query("UPDATE assignments SET status = 'withdrawn' WHERE id = $1")
@@ -1402,7 +1444,12 @@ pub async fn check_in(
             tx.commit().await?;
             return Ok(row);
         }
-        other => return Err(Error::State(format!("the assignment is {other}"))),
+        other => {
+            return Err(Error::State(
+                Reason::new("assignment.status", format!("the assignment is {other}"))
+                    .with("status", other),
+            ));
+        }
     }
     sqlx::query("UPDATE assignments SET status = 'checked_in', checked_in_at = $2 WHERE id = $1")
         .bind(id)
@@ -1432,15 +1479,20 @@ pub async fn check_out(
             return Ok(row);
         }
         (other, _) => {
-            return Err(Error::State(format!(
-                "the assignment is {other}; check in first"
-            )));
+            return Err(Error::State(
+                Reason::new(
+                    "assignment.not_checked_in",
+                    format!("the assignment is {other}; check in first"),
+                )
+                .with("status", other),
+            ));
         }
     };
     if at <= checked_in {
-        return Err(Error::State(
-            "the check-out must come after the check-in".into(),
-        ));
+        return Err(Error::State(Reason::new(
+            "assignment.check_out_before_check_in",
+            "the check-out must come after the check-in",
+        )));
     }
     let minutes = (at - checked_in).num_minutes().clamp(1, 1440) as i32;
     sqlx::query("UPDATE assignments SET status = 'completed', checked_out_at = $2 WHERE id = $1")
@@ -1537,7 +1589,10 @@ pub async fn log_hours(
     if let Some(assignment) = assignment {
         let row = find_assignment(&mut tx, centre, assignment, true).await?;
         if row.volunteer_id != volunteer {
-            return Err(Error::State("the assignment is another volunteer's".into()));
+            return Err(Error::State(Reason::new(
+                "assignment.other_volunteer",
+                "the assignment is another volunteer's",
+            )));
         }
     }
     let inserted = sqlx::query_as(concat!(
@@ -1558,9 +1613,10 @@ pub async fn log_hours(
     .await;
     let row: HourEntryRow = match inserted {
         Err(error) if violates(&error, "hour_entries_assignment_id_key") => {
-            return Err(Error::Conflict(
-                "hours for this assignment are already recorded".into(),
-            ));
+            return Err(Error::Conflict(Reason::new(
+                "hours.already_recorded",
+                "hours for this assignment are already recorded",
+            )));
         }
         other => other?,
     };
@@ -1593,15 +1649,19 @@ pub async fn verify_hours(
             tx.commit().await?;
             return Ok(entry);
         }
-        return Err(Error::State(format!(
-            "the entry is already {}",
-            entry.status
-        )));
+        return Err(Error::State(
+            Reason::new(
+                "hours.already_decided",
+                format!("the entry is already {}", entry.status),
+            )
+            .with("status", &entry.status),
+        ));
     }
     if entry.logged_by == by {
-        return Err(Error::State(
-            "hours are verified by someone other than who logged them".into(),
-        ));
+        return Err(Error::State(Reason::new(
+            "hours.self_verification",
+            "hours are verified by someone other than who logged them",
+        )));
     }
     let entry: HourEntryRow = sqlx::query_as(concat!(
         "UPDATE hour_entries SET status = $2, verified_by = $3, verified_at = $4 WHERE id = $1 RETURNING ",
@@ -1771,9 +1831,12 @@ pub async fn create_group(pool: &PgPool, row: &GroupRow) -> Result<GroupRow, Err
     .execute(&mut *tx)
     .await;
     match inserted {
-        Err(error) if violates(&error, "community_groups_centre_id_name_key") => Err(
-            Error::Conflict(format!("the centre already has a group named {}", row.name)),
-        ),
+        Err(error) if violates(&error, "community_groups_centre_id_name_key") => {
+            Err(Error::Conflict(Reason::new(
+                "group.name_taken",
+                format!("the centre already has a group named {}", row.name),
+            )))
+        }
         other => {
             other?;
             tx.commit().await?;
@@ -1838,10 +1901,17 @@ pub async fn add_group_member(
     }
     let member = directory::resident_of(&mut tx, centre, resident, "resident_id").await?;
     if member.status != "active" {
-        return Err(Error::Ineligible(format!(
-            "not qualified: the resident is no longer active ({})",
-            member.status
-        )));
+        return Err(Error::Ineligible {
+            field: "resident_id",
+            reason: Reason::new(
+                "volunteer.resident_inactive",
+                format!(
+                    "not qualified: the resident is no longer active ({})",
+                    member.status
+                ),
+            )
+            .with("status", &member.status),
+        });
     }
     sqlx::query(
         "INSERT INTO group_members (group_id, resident_id, role, joined_on) VALUES ($1, $2, $3, $4)

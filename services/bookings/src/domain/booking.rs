@@ -16,6 +16,7 @@ use super::ids::{CentreId, FacilityId, OfferingId, SessionId};
 use super::price::{Concession, price_for};
 use super::status::{BookingStatus, SeatState, SessionStatus};
 use super::time::OpeningHours;
+use linli_platform::error::Reason;
 
 /// How long after its start an unclaimed facility booking is released as a no-show.
 pub const FACILITY_GRACE: Duration = Duration::minutes(15);
@@ -30,20 +31,20 @@ pub enum Refusal {
     /// A field of the request, and what it must be.
     Invalid {
         field: &'static str,
-        reason: &'static str,
+        reason: Reason,
     },
     NotFound(&'static str),
     /// The field names no resident of this centre the directory knows.
     NotAResident(&'static str),
     /// The resident may not book the offering; the reason is for the desk to read out.
-    Ineligible(String),
+    Ineligible(Reason),
     /// The thing is not in a state that allows this.
-    State(String),
+    State(Reason),
     /// A clash with something already there.
-    Conflict(String),
+    Conflict(Reason),
 }
 
-fn invalid(field: &'static str, reason: &'static str) -> Refusal {
+fn invalid(field: &'static str, reason: Reason) -> Refusal {
     Refusal::Invalid { field, reason }
 }
 
@@ -203,7 +204,10 @@ pub fn admit(terms: &Terms<'_>, who: &Who<'_>) -> Result<Fee, Refusal> {
         Who::Centre if terms.kind == Kind::Facility => Ok(list(terms.fee_minor, String::new())),
         Who::Centre => Err(invalid(
             "resident_id",
-            "is required except when the centre books a facility itself",
+            Reason::new(
+                "booking.resident_required",
+                "is required except when the centre books a facility itself",
+            ),
         )),
     }
 }
@@ -219,7 +223,10 @@ pub fn decide(
     now: DateTime<Utc>,
 ) -> Result<Decision, Refusal> {
     if !terms.active {
-        return Err(Refusal::State("the offering is no longer offered".into()));
+        return Err(Refusal::State(Reason::new(
+            "offering.inactive",
+            "the offering is no longer offered",
+        )));
     }
     let fee = admit(terms, who)?;
     match *wanted {
@@ -230,10 +237,16 @@ pub fn decide(
         } => {
             let (starts_at, ends_at) = range.ok_or(invalid(
                 "starts_at",
-                "a facility booking needs starts_at and ends_at",
+                Reason::new(
+                    "facility.range_required",
+                    "a facility booking needs starts_at and ends_at",
+                ),
             ))?;
             if starts_at < now - FACILITY_LATE_START {
-                return Err(invalid("starts_at", "must not be in the past"));
+                return Err(invalid(
+                    "starts_at",
+                    Reason::new("in_past", "must not be in the past"),
+                ));
             }
             let (id, hours) = facility.ok_or(Refusal::NotFound("facility"))?;
             if let Some(reason) = hours.refusal(zone, starts_at, ends_at) {
@@ -259,30 +272,40 @@ pub fn decide(
             if !enrols && named.is_none() {
                 return Err(invalid(
                     "session_id",
-                    "is required for an appointment or event",
+                    Reason::new("required", "is required for an appointment or event"),
                 ));
             }
             if locked.is_empty() {
                 return Err(if enrols {
-                    Refusal::State("the offering has no upcoming sessions".into())
+                    Refusal::State(Reason::new(
+                        "offering.no_upcoming_sessions",
+                        "the offering has no upcoming sessions",
+                    ))
                 } else {
                     Refusal::NotFound("session")
                 });
             }
             let at = |s: &SessionState| s.local_start.format("%Y-%m-%d %H:%M");
             if let Some(s) = locked.iter().find(|s| s.status != SessionStatus::Scheduled) {
-                return Err(Refusal::State(format!(
-                    "the session at {} is cancelled",
-                    at(s)
-                )));
+                return Err(Refusal::State(
+                    Reason::new(
+                        "session.cancelled",
+                        format!("the session at {} is cancelled", at(s)),
+                    )
+                    .with("starts_at", at(s)),
+                ));
             }
             if let Some(s) = locked.iter().find(|s| s.ends_at <= now) {
-                return Err(Refusal::State(format!("the session at {} is over", at(s))));
+                return Err(Refusal::State(
+                    Reason::new("session.over", format!("the session at {} is over", at(s)))
+                        .with("starts_at", at(s)),
+                ));
             }
             if locked.iter().any(|s| s.mine) {
-                return Err(Refusal::Conflict(
-                    "the resident already has a place (or a waitlist place) in this session".into(),
-                ));
+                return Err(Refusal::Conflict(Reason::new(
+                    "booking.already_booked",
+                    "the resident already has a place (or a waitlist place) in this session",
+                )));
             }
             let ids = locked.iter().map(|s| s.id).collect();
             let first = locked.iter().min_by_key(|s| s.starts_at);
@@ -493,7 +516,7 @@ mod tests {
         ));
         assert!(matches!(
             decide(&offering, &resident("60-79", &[]), &wanted, now()),
-            Err(Refusal::State(reason)) if reason.contains("over")
+            Err(Refusal::State(reason)) if reason.code == "session.over"
         ));
         assert_eq!(
             decide(&offering, &Who::Unknown, &wanted, now()),

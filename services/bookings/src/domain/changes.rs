@@ -10,6 +10,7 @@ use super::booking::{CHECK_IN_OPENS, Refusal};
 use super::eligibility::{ResidentStatus, may_book};
 use super::ids::SessionId;
 use super::status::{BookingStatus, SeatState, SessionStatus};
+use linli_platform::error::Reason;
 
 /// A seat of a booking as it stands, with its session's times.
 #[derive(Clone, Copy, Debug)]
@@ -25,10 +26,11 @@ pub struct Seat {
 pub fn may_cancel(status: BookingStatus) -> Result<bool, Refusal> {
     match status {
         BookingStatus::Cancelled => Ok(false),
-        BookingStatus::Attended => Err(Refusal::State(
-            "the booking was attended and can no longer be cancelled".into(),
-        )),
-        BookingStatus::NoShow => Err(Refusal::State("the booking was marked as a no-show".into())),
+        BookingStatus::Attended => Err(Refusal::State(Reason::new(
+            "booking.attended",
+            "the booking was attended and can no longer be cancelled",
+        ))),
+        BookingStatus::NoShow => Err(Refusal::State(no_show())),
         BookingStatus::Confirmed | BookingStatus::Waitlisted => Ok(true),
     }
 }
@@ -113,14 +115,20 @@ pub fn check_in(
     now: DateTime<Utc>,
 ) -> Result<CheckIn, Refusal> {
     match status {
-        BookingStatus::Cancelled => return Err(Refusal::State("the booking is cancelled".into())),
+        BookingStatus::Cancelled => {
+            return Err(Refusal::State(Reason::new(
+                "booking.cancelled",
+                "the booking is cancelled",
+            )));
+        }
         BookingStatus::Waitlisted => {
-            return Err(Refusal::State(
-                "the booking is still on the waitlist".into(),
-            ));
+            return Err(Refusal::State(Reason::new(
+                "booking.waitlisted",
+                "the booking is still on the waitlist",
+            )));
         }
         BookingStatus::NoShow => {
-            return Err(Refusal::State("the booking was marked as a no-show".into()));
+            return Err(Refusal::State(no_show()));
         }
         BookingStatus::Confirmed | BookingStatus::Attended => {}
     }
@@ -129,9 +137,10 @@ pub fn check_in(
             return Ok(CheckIn::Nothing);
         }
         if starts > now + CHECK_IN_OPENS {
-            return Err(Refusal::State(
-                "check-in opens two hours before the booking".into(),
-            ));
+            return Err(Refusal::State(check_in_not_open(
+                starts,
+                "check-in opens two hours before the booking",
+            )));
         }
         return Ok(CheckIn::Facility);
     }
@@ -148,27 +157,45 @@ pub fn check_in(
             })
             .min_by_key(|s| s.starts_at)
             .ok_or_else(|| {
-                Refusal::State(
-                    "no session of this booking is open for check-in now; name the session".into(),
-                )
+                Refusal::State(Reason::new(
+                    "checkin.no_open_session",
+                    "no session of this booking is open for check-in now; name the session",
+                ))
             })?,
     };
     match seat.state {
         SeatState::Attended => Ok(CheckIn::Nothing),
-        SeatState::Held if seat.starts_at > now + CHECK_IN_OPENS => Err(Refusal::State(
-            "check-in opens two hours before the session".into(),
-        )),
+        SeatState::Held if seat.starts_at > now + CHECK_IN_OPENS => {
+            Err(Refusal::State(check_in_not_open(
+                seat.starts_at,
+                "check-in opens two hours before the session",
+            )))
+        }
         SeatState::Held => Ok(CheckIn::Seat {
             session: seat.session,
             whole: !kind.enrols(),
         }),
-        SeatState::NoShow => Err(Refusal::State(
-            "the session was already marked as a no-show".into(),
-        )),
-        SeatState::Waiting | SeatState::Released => Err(Refusal::State(
-            "the booking has no place in that session".into(),
-        )),
+        SeatState::NoShow => Err(Refusal::State(Reason::new(
+            "checkin.session_no_show",
+            "the session was already marked as a no-show",
+        ))),
+        SeatState::Waiting | SeatState::Released => Err(Refusal::State(Reason::new(
+            "checkin.no_place",
+            "the booking has no place in that session",
+        ))),
     }
+}
+
+fn no_show() -> Reason {
+    Reason::new("booking.no_show", "the booking was marked as a no-show")
+}
+
+/// Check-in is not open yet: it opens [`CHECK_IN_OPENS`] before `starts` (parameters
+/// `opens_at`, RFC 3339, and `hours_before`).
+fn check_in_not_open(starts: DateTime<Utc>, english: &str) -> Reason {
+    Reason::new("checkin.not_open", english)
+        .with("opens_at", (starts - CHECK_IN_OPENS).to_rfc3339())
+        .with("hours_before", CHECK_IN_OPENS.num_hours())
 }
 
 /// Whether a promoted (or confirmed) booking's fee is still to be charged: there is one,
@@ -181,7 +208,10 @@ pub fn charge_due(fee_minor: i64, charged: bool) -> bool {
 pub fn may_change_session(status: SessionStatus) -> Result<(), Refusal> {
     match status {
         SessionStatus::Scheduled => Ok(()),
-        SessionStatus::Cancelled => Err(Refusal::State("the session is cancelled".into())),
+        SessionStatus::Cancelled => Err(Refusal::State(Reason::new(
+            "session.cancelled",
+            "the session is cancelled",
+        ))),
     }
 }
 

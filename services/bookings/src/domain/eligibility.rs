@@ -7,7 +7,7 @@
 //! one of those tightens both readings.
 
 pub use linli_platform::directory::ResidentStatus;
-use linli_platform::error::Violations;
+use linli_platform::error::{Reason, Violations};
 
 /// The registry's age bands as inclusive ranges.
 const AGE_BANDS: &[(&str, i32, i32)] = &[
@@ -142,13 +142,24 @@ impl Eligibility<'_> {
         }
     }
 
-    /// Why a resident may not book, in words the desk can read out; `None` when they may.
-    pub fn refusal(&self, resident: &Applicant<'_>) -> Option<String> {
+    /// Why a resident may not book (its code, parameters and words the desk can read out);
+    /// `None` when they may.
+    pub fn refusal(&self, resident: &Applicant<'_>) -> Option<Reason> {
         if !may_book(resident.status) {
             return Some(match resident.status {
-                ResidentStatus::MovedOut => "the resident has moved out of the community".into(),
-                ResidentStatus::Deceased => "the resident is recorded as deceased".into(),
-                other => format!("the resident's status is {}", other.as_str()),
+                ResidentStatus::MovedOut => Reason::new(
+                    "ineligible.moved_out",
+                    "the resident has moved out of the community",
+                ),
+                ResidentStatus::Deceased => Reason::new(
+                    "ineligible.deceased",
+                    "the resident is recorded as deceased",
+                ),
+                other => Reason::new(
+                    "ineligible.status",
+                    format!("the resident's status is {}", other.as_str()),
+                )
+                .with("status", other.as_str()),
             });
         }
         if let Some(bands) = self.admitted_bands()
@@ -158,18 +169,33 @@ impl Eligibility<'_> {
                 .iter()
                 .find(|(name, _, _)| *name == resident.age_band);
             let Some((_, low, _)) = band else {
-                return Some("the resident's age band is unknown".into());
+                return Some(Reason::new(
+                    "ineligible.age_unknown",
+                    "the resident's age band is unknown",
+                ));
             };
             return Some(match self.min_age {
-                Some(min) if *low < min => format!(
-                    "the offering is for ages {min} and over; the resident is {}",
-                    resident.age_band
-                ),
-                _ => format!(
-                    "the offering is for ages up to {}; the resident is {}",
-                    self.max_age.unwrap_or_default(),
-                    resident.age_band
-                ),
+                Some(min) if *low < min => Reason::new(
+                    "ineligible.min_age",
+                    format!(
+                        "the offering is for ages {min} and over; the resident is {}",
+                        resident.age_band
+                    ),
+                )
+                .with("min_age", min)
+                .with("age_band", resident.age_band),
+                _ => {
+                    let max = self.max_age.unwrap_or_default();
+                    Reason::new(
+                        "ineligible.max_age",
+                        format!(
+                            "the offering is for ages up to {max}; the resident is {}",
+                            resident.age_band
+                        ),
+                    )
+                    .with("max_age", max)
+                    .with("age_band", resident.age_band)
+                }
             });
         }
         if !self.categories.is_empty()
@@ -178,10 +204,16 @@ impl Eligibility<'_> {
                 .iter()
                 .any(|c| resident.categories.contains(c))
         {
-            return Some(format!(
-                "the offering is for residents who are {}; the resident is not",
-                self.categories.join(" or ")
-            ));
+            return Some(
+                Reason::new(
+                    "ineligible.category",
+                    format!(
+                        "the offering is for residents who are {}; the resident is not",
+                        self.categories.join(" or ")
+                    ),
+                )
+                .with("categories", self.categories.join(",")),
+            );
         }
         None
     }
@@ -260,19 +292,20 @@ mod tests {
             categories: &[],
             status: ResidentStatus::Active,
         };
-        assert!(
-            elderly_only
-                .refusal(&young)
-                .unwrap()
-                .contains("60 and over")
-        );
+        let refused = elderly_only.refusal(&young).unwrap();
+        assert!(refused.english.contains("60 and over"));
+        assert_eq!(refused.code, "ineligible.min_age");
+        assert_eq!(refused.param("min_age"), Some("60"));
         assert_eq!(elderly_only.refusal(&old), None);
         let children = Eligibility {
             min_age: None,
             max_age: Some(13),
             categories: &[],
         };
-        assert!(children.refusal(&young).unwrap().contains("up to 13"));
+        let refused = children.refusal(&young).unwrap();
+        assert!(refused.english.contains("up to 13"));
+        assert_eq!(refused.code, "ineligible.max_age");
+        assert_eq!(refused.param("max_age"), Some("13"));
 
         let categories = strings(&["low_income"]);
         let needs = Eligibility {
@@ -280,13 +313,18 @@ mod tests {
             max_age: None,
             categories: &categories,
         };
-        assert!(needs.refusal(&old).unwrap().contains("low_income"));
+        let refused = needs.refusal(&old).unwrap();
+        assert!(refused.english.contains("low_income"));
+        assert_eq!(refused.code, "ineligible.category");
+        assert_eq!(refused.param("categories"), Some("low_income"));
         let moved = Applicant {
             age_band: "80+",
             categories: &categories,
             status: ResidentStatus::MovedOut,
         };
-        assert!(needs.refusal(&moved).unwrap().contains("moved out"));
+        let refused = needs.refusal(&moved).unwrap();
+        assert!(refused.english.contains("moved out"));
+        assert_eq!(refused.code, "ineligible.moved_out");
     }
 
     #[test]

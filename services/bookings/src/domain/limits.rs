@@ -115,7 +115,10 @@ pub fn check_report_days(from: chrono::NaiveDate, to: chrono::NaiveDate) -> Resu
 pub fn has_sessions(kind: Kind) -> Result<(), super::booking::Refusal> {
     if kind == Kind::Facility {
         return Err(super::booking::Refusal::State(
-            "a facility offering is booked by time range, without sessions".into(),
+            linli_platform::error::Reason::new(
+                "offering.facility_has_no_sessions",
+                "a facility offering is booked by time range, without sessions",
+            ),
         ));
     }
     Ok(())

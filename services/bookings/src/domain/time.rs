@@ -5,7 +5,7 @@ use chrono::{
     DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
 };
 use chrono_tz::Tz;
-use linli_platform::error::Violations;
+use linli_platform::error::{Reason, Violations};
 
 /// Parses "HH:MM".
 pub fn parse_time(field: &str, text: &str, violations: &mut Violations) -> Option<NaiveTime> {
@@ -134,20 +134,28 @@ pub struct OpeningHours {
 impl OpeningHours {
     /// Why [starts, ends) cannot be booked, or `None`: within one local day, on an open
     /// day, between opening and closing.
-    pub fn refusal(&self, zone: Tz, starts: DateTime<Utc>, ends: DateTime<Utc>) -> Option<String> {
+    pub fn refusal(&self, zone: Tz, starts: DateTime<Utc>, ends: DateTime<Utc>) -> Option<Reason> {
         let (from, to) = (to_local(zone, starts), to_local(zone, ends));
         if !self.days.contains(&from.weekday().number_from_monday()) {
-            return Some(format!(
-                "the facility is closed on {}",
-                from.format("%A %Y-%m-%d")
-            ));
+            return Some(
+                Reason::new(
+                    "facility.closed_day",
+                    format!("the facility is closed on {}", from.format("%A %Y-%m-%d")),
+                )
+                .with("date", from.format("%Y-%m-%d"))
+                .with("weekday", from.weekday().number_from_monday()),
+            );
         }
         if from.date() != to.date() || from.time() < self.opens || to.time() > self.closes {
-            return Some(format!(
-                "the facility is open {}–{} on one day",
-                self.opens.format("%H:%M"),
-                self.closes.format("%H:%M")
-            ));
+            let (opens, closes) = (self.opens.format("%H:%M"), self.closes.format("%H:%M"));
+            return Some(
+                Reason::new(
+                    "facility.outside_hours",
+                    format!("the facility is open {opens}–{closes} on one day"),
+                )
+                .with("opens", opens)
+                .with("closes", closes),
+            );
         }
         None
     }
@@ -221,12 +229,11 @@ mod tests {
         assert_eq!(hours.refusal(zone, at(1), at(2)), None);
         assert!(hours.refusal(zone, at(11), at(13)).is_some());
         let sunday = Utc.with_ymd_and_hms(2027, 2, 28, 1, 0, 0).unwrap();
-        assert!(
-            hours
-                .refusal(zone, sunday, sunday + Duration::hours(1))
-                .unwrap()
-                .contains("closed")
-        );
+        let refused = hours
+            .refusal(zone, sunday, sunday + Duration::hours(1))
+            .unwrap();
+        assert!(refused.english.contains("closed"));
+        assert_eq!(refused.code, "facility.closed_day");
         let week = NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
         assert_eq!(hours.open_hours(week, week + Duration::days(7)), 60.0);
     }

@@ -8,6 +8,7 @@
 //! holder's card does not show.
 
 use chrono::NaiveDate;
+use linli_platform::error::Reason;
 
 use super::Gender;
 
@@ -26,27 +27,41 @@ pub struct NationalId(String);
 impl NationalId {
     /// Validates format, region, birth date (a real date, not after `today`) and check
     /// character. The reason never repeats the number.
-    pub fn parse(text: &str, today: NaiveDate) -> Result<Self, String> {
+    pub fn parse(text: &str, today: NaiveDate) -> Result<Self, Reason> {
         let id: String = text.trim().to_ascii_uppercase();
         if id.len() == 15 && id.chars().all(|c| c.is_ascii_digit()) {
-            return Err(
-                "is an old 15-digit number; enter the 18-digit number on the current card".into(),
-            );
+            return Err(Reason::new(
+                "national_id.old_form",
+                "is an old 15-digit number; enter the 18-digit number on the current card",
+            ));
         }
         let (body, check) = id.split_at(id.len().min(17));
         if id.len() != 18
             || !body.chars().all(|c| c.is_ascii_digit())
             || !matches!(check.as_bytes(), [b'0'..=b'9' | b'X'])
         {
-            return Err("must be 18 characters: 17 digits and a check digit or X".into());
+            return Err(Reason::new(
+                "national_id.length",
+                "must be 18 characters: 17 digits and a check digit or X",
+            ));
         }
         if !PROVINCES.contains(&&id[..2]) {
-            return Err("does not begin with a valid region code".into());
+            return Err(Reason::new(
+                "national_id.region",
+                "does not begin with a valid region code",
+            ));
         }
-        let birth = NaiveDate::parse_from_str(&id[6..14], "%Y%m%d")
-            .map_err(|_| "does not contain a real birth date".to_owned())?;
+        let birth = NaiveDate::parse_from_str(&id[6..14], "%Y%m%d").map_err(|_| {
+            Reason::new(
+                "national_id.birth_date",
+                "does not contain a real birth date",
+            )
+        })?;
         if birth > today || birth < NaiveDate::from_ymd_opt(1890, 1, 1).expect("a valid date") {
-            return Err("contains a birth date that is impossible".into());
+            return Err(Reason::new(
+                "national_id.birth_date",
+                "contains a birth date that is impossible",
+            ));
         }
         let sum: u32 = body
             .bytes()
@@ -54,7 +69,10 @@ impl NationalId {
             .map(|(digit, weight)| u32::from(digit - b'0') * weight)
             .sum();
         if CHECK[(sum % 11) as usize] != check.as_bytes()[0] {
-            return Err("has a wrong check character; please re-check the number".into());
+            return Err(Reason::new(
+                "national_id.check_character",
+                "has a wrong check character; please re-check the number",
+            ));
         }
         Ok(NationalId(id))
     }
@@ -130,40 +148,39 @@ mod tests {
 
     #[test]
     fn a_wrong_check_character_is_refused() {
+        let refused = NationalId::parse("110105194912310021", today()).expect_err("refused");
+        assert_eq!(refused.code, "national_id.check_character");
         assert_eq!(
-            NationalId::parse("110105194912310021", today()),
-            Err("has a wrong check character; please re-check the number".into())
+            refused.english,
+            "has a wrong check character; please re-check the number"
         );
     }
 
     #[test]
     fn an_impossible_birth_date_is_refused() {
         let feb_30 = with_check("11010519490230002");
-        assert_eq!(
-            NationalId::parse(&feb_30, today()),
-            Err("does not contain a real birth date".into())
-        );
+        let refused = NationalId::parse(&feb_30, today()).expect_err("refused");
+        assert_eq!(refused.english, "does not contain a real birth date");
+        assert_eq!(refused.code, "national_id.birth_date");
         let future = with_check("11010520300101002");
-        assert_eq!(
-            NationalId::parse(&future, today()),
-            Err("contains a birth date that is impossible".into())
-        );
+        let refused = NationalId::parse(&future, today()).expect_err("refused");
+        assert_eq!(refused.english, "contains a birth date that is impossible");
     }
 
     #[test]
     fn the_old_fifteen_digit_form_is_refused_with_a_clear_message() {
         let error = NationalId::parse("110105491231002", today()).expect_err("refused");
-        assert!(error.contains("18-digit"), "{error}");
+        assert!(error.english.contains("18-digit"), "{error}");
+        assert_eq!(error.code, "national_id.old_form");
     }
 
     #[test]
     fn malformed_and_unknown_region_numbers_are_refused() {
         assert!(NationalId::parse("11010519491231002Y", today()).is_err());
         assert!(NationalId::parse("1101051949", today()).is_err());
-        assert_eq!(
-            NationalId::parse(&with_check("99010519491231002"), today()),
-            Err("does not begin with a valid region code".into())
-        );
+        let refused =
+            NationalId::parse(&with_check("99010519491231002"), today()).expect_err("refused");
+        assert_eq!(refused.code, "national_id.region");
     }
 
     #[test]
@@ -176,6 +193,6 @@ mod tests {
     #[test]
     fn errors_never_repeat_the_number() {
         let error = NationalId::parse("110105194912310021", today()).expect_err("refused");
-        assert!(!error.contains("1101051949"));
+        assert!(!error.to_string().contains("1101051949"));
     }
 }

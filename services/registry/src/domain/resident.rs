@@ -2,7 +2,7 @@
 //! a type that cannot hold a bad value.
 
 use chrono::{Datelike, NaiveDate};
-use linli_platform::error::Violations;
+use linli_platform::error::{Reason, Violations};
 
 use super::NationalId;
 use uuid::Uuid;
@@ -13,16 +13,16 @@ use uuid::Uuid;
 pub struct ResidentName(String);
 
 impl ResidentName {
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, Reason> {
         let name = text.trim();
         if name.is_empty() {
-            return Err("is required".into());
+            return Err(Reason::required());
         }
         if name.chars().count() > 64 {
-            return Err("must be at most 64 characters".into());
+            return Err(Reason::too_long(64));
         }
         if name.chars().any(char::is_control) {
-            return Err("must not contain control characters".into());
+            return Err(linli_platform::text::reason());
         }
         Ok(ResidentName(name.to_owned()))
     }
@@ -46,11 +46,11 @@ impl Gender {
         }
     }
 
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, Reason> {
         match text {
             "male" => Ok(Gender::Male),
             "female" => Ok(Gender::Female),
-            _ => Err("must be `male` or `female`".into()),
+            _ => Err(gender_required()),
         }
     }
 }
@@ -60,17 +60,20 @@ impl Gender {
 pub struct DateOfBirth(NaiveDate);
 
 impl DateOfBirth {
-    pub fn parse(text: &str, today: NaiveDate) -> Result<Self, String> {
+    pub fn parse(text: &str, today: NaiveDate) -> Result<Self, Reason> {
         if text.trim().is_empty() {
-            return Err("is required".into());
+            return Err(Reason::required());
         }
         let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-            .map_err(|_| "must be a calendar date written YYYY-MM-DD".to_owned())?;
+            .map_err(|_| Reason::new("date", "must be a calendar date written YYYY-MM-DD"))?;
         if date > today {
-            return Err("must not be in the future".into());
+            return Err(Reason::not_in_future());
         }
         if today.year() - date.year() > 130 {
-            return Err("must be within the last 130 years".into());
+            return Err(Reason::new(
+                "date_of_birth.too_old",
+                "must be within the last 130 years",
+            ));
         }
         Ok(DateOfBirth(date))
     }
@@ -95,7 +98,7 @@ impl DateOfBirth {
 pub struct Phone(String);
 
 impl Phone {
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, Reason> {
         let digits: String = text.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
         let digits = digits.strip_prefix("+86").unwrap_or(&digits);
         let valid = digits.len() == 11
@@ -105,7 +108,10 @@ impl Phone {
         if valid {
             Ok(Phone(digits.to_owned()))
         } else {
-            Err("must be an 11-digit mainland mobile number, e.g. 13812345678".into())
+            Err(Reason::new(
+                "phone.mobile",
+                "must be an 11-digit mainland mobile number, e.g. 13812345678",
+            ))
         }
     }
 
@@ -150,10 +156,10 @@ pub struct ResidentForm<'a> {
 pub struct HealthNote(String);
 
 impl HealthNote {
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, Reason> {
         let text = text.trim();
         if text.chars().count() > 500 {
-            return Err("must be at most 500 characters".into());
+            return Err(Reason::too_long(500));
         }
         Ok(HealthNote(text.to_owned()))
     }
@@ -204,12 +210,19 @@ fn present(text: Option<&str>) -> Option<&str> {
 
 /// A masked value read back (`138****5678`) is not a new value: say so rather than
 /// report it as malformed.
-fn unmasked(text: &str) -> Result<&str, String> {
+fn unmasked<'a>(text: &'a str, code: &'static str) -> Result<&'a str, Reason> {
     if text.contains('*') {
-        Err("is the masked value as read back, not the whole one; give the whole value, or leave the field out of a PATCH to keep it".into())
+        Err(Reason::new(
+            code,
+            "is the masked value as read back, not the whole one; give the whole value, or leave the field out of a PATCH to keep it",
+        ))
     } else {
         Ok(text)
     }
+}
+
+fn gender_required() -> Reason {
+    Reason::new("gender", "must be `male` or `female`")
 }
 
 impl NewResident {
@@ -218,7 +231,7 @@ impl NewResident {
     pub fn parse(form: &ResidentForm<'_>, today: NaiveDate) -> Result<Self, Violations> {
         let mut violations = Violations::default();
         let centre_id = Uuid::parse_str(form.centre_id)
-            .map_err(|_| violations.push("centre_id", "must be a UUID"))
+            .map_err(|_| violations.push("centre_id", Reason::uuid()))
             .ok();
         let name = ResidentName::parse(form.name)
             .map_err(|e| violations.push("name", e))
@@ -228,7 +241,7 @@ impl NewResident {
                 .map_err(|e| violations.push("gender", e))
                 .ok(),
             None => {
-                violations.push("gender", "must be `male` or `female`");
+                violations.push("gender", gender_required());
                 None
             }
         };
@@ -236,23 +249,32 @@ impl NewResident {
             .map_err(|e| violations.push("date_of_birth", e))
             .ok();
         let phone = present(form.phone).and_then(|text| {
-            unmasked(text)
+            unmasked(text, "phone.masked")
                 .and_then(Phone::parse)
                 .map_err(|e| violations.push("phone", e))
                 .ok()
         });
         let national_id = present(form.national_id).and_then(|text| {
-            unmasked(text)
+            unmasked(text, "national_id.masked")
                 .and_then(|text| NationalId::parse(text, today))
                 .map_err(|e| violations.push("national_id", e))
                 .ok()
         });
         if let Some(id) = &national_id {
             if date_of_birth.is_some_and(|dob| dob.date() != id.birth_date()) {
-                violations.push("national_id", "does not match date_of_birth");
+                violations.push(
+                    "national_id",
+                    Reason::new(
+                        "national_id.date_of_birth_mismatch",
+                        "does not match date_of_birth",
+                    ),
+                );
             }
             if gender.is_some_and(|g| g != id.gender()) {
-                violations.push("national_id", "does not match gender");
+                violations.push(
+                    "national_id",
+                    Reason::new("national_id.gender_mismatch", "does not match gender"),
+                );
             }
         }
         let health_note = present(form.health_note).and_then(|text| {
@@ -268,7 +290,7 @@ impl NewResident {
         ] {
             let value = value.trim();
             if value.chars().count() > 16 || value.chars().any(char::is_control) {
-                violations.push(field, "must be at most 16 characters");
+                violations.push(field, Reason::too_long(16));
             }
             *slot = value.to_owned();
         }
@@ -480,7 +502,7 @@ mod tests {
     fn a_birth_date_in_the_future_is_refused() {
         assert_eq!(
             DateOfBirth::parse("2027-01-01", today()),
-            Err("must not be in the future".to_owned())
+            Err(Reason::not_in_future())
         );
     }
 
