@@ -194,7 +194,10 @@ fn no_show() -> Reason {
 /// `opens_at`, RFC 3339, and `hours_before`).
 fn check_in_not_open(starts: DateTime<Utc>, english: &str) -> Reason {
     Reason::new("checkin.not_open", english)
-        .with("opens_at", (starts - CHECK_IN_OPENS).to_rfc3339())
+        .with(
+            "opens_at",
+            (starts - CHECK_IN_OPENS).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        )
         .with("hours_before", CHECK_IN_OPENS.num_hours())
 }
 
