@@ -509,7 +509,7 @@ forward! { tag = "bookings";
 
     /// Cancels a booking; the first waitlisted booking takes the seat.
     post "/v1/centres/{centre_id}/bookings/{booking_id}/cancel" => cancel_booking(g, centre, booking_id) -> 200 Booking {
-        call!(g.bookings.cancel_booking(pb::CancelBookingRequest { centre_id: g.centre(&centre)?, booking_id }))
+        call!(g.bookings.cancel_booking(pb::CancelBookingRequest { centre_id: g.centre(&centre)?, booking_id, reason: String::new() }))
     }
 
     /// Booked hours against open hours per facility.

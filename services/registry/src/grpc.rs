@@ -515,6 +515,7 @@ impl Registry for RegistryApi {
             status,
             skill: Some(req.skill.trim().to_owned()).filter(|s| !s.is_empty()),
             partner_sharing: caller.is_partner(),
+            ids: resident_ids(&req.ids)?,
         };
         let rows =
             store::list_residents(&self.pool, centre_id, &filter, page.after(), page.limit())
