@@ -82,6 +82,9 @@ pub struct ServeArgs {
     pub partner_tls: PartnerTlsArgs,
     #[command(flatten)]
     pub limits: linli_gateway::Limits,
+    /// Where residents' sign-in codes are sent.
+    #[command(flatten)]
+    pub sms: linli_gateway::residents_site::SmsArgs,
 }
 
 /// Where each role listens. Port 0 takes any free port (tests).
@@ -289,6 +292,7 @@ pub async fn start(
             )?,
             body_limit: args.body_limit,
             limits: args.limits.clone(),
+            sms: args.sms.clone(),
         };
         let (keys, shutdown) = (ctx.keys.clone(), shutdown.clone());
         tasks.spawn(async move {

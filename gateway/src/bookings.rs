@@ -372,7 +372,7 @@ forward! { tag = "bookings";
         -> 200 OfferingList {
         let kind = q.kind.map(|kind| enum_number(&KINDS, "kind", &kind)).transpose()?;
         let category = q.category.unwrap_or_default();
-        let request = pb::ListOfferingsRequest { centre_id: g.centre(&centre)?, category, kind: kind.unwrap_or(0) };
+        let request = pb::ListOfferingsRequest { centre_id: g.centre(&centre)?, category, kind: kind.unwrap_or(0), ..Default::default() };
         call!(g.bookings.list_offerings(request))
     }
 

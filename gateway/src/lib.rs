@@ -16,6 +16,7 @@ pub mod merge_patch;
 pub mod partners;
 pub mod problem;
 pub mod registry;
+pub mod residents_site;
 pub mod volunteers;
 
 use std::time::Instant;
@@ -59,6 +60,8 @@ pub struct GatewayConfig {
     pub body_limit: usize,
     /// Per-credential rate and concurrency, and the request deadline.
     pub limits: Limits,
+    /// Where residents' sign-in codes are sent (an SMS provider, or the front desk).
+    pub sms: residents_site::SmsArgs,
 }
 
 #[derive(Clone)]
@@ -69,6 +72,8 @@ pub struct AppState {
     pub volunteers: VolunteersClient<Link>,
     pub evaluation: EvaluationClient<Link>,
     pub finance: FinanceClient<Link>,
+    /// The residents' site's code sender and the codes waiting at the desks.
+    pub site: residents_site::Site,
 }
 
 #[derive(OpenApi)]
@@ -308,6 +313,7 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
         volunteers: VolunteersClient::new(config.volunteers.clone()),
         evaluation: EvaluationClient::new(config.evaluation.clone()),
         finance: FinanceClient::new(config.finance.clone()),
+        site: residents_site::Site::new(&config.sms),
     };
     let request_id = HeaderName::from_static("x-request-id");
     let limiter = limits::Limiter::new(config.limits.clone(), state.keys.clone());
@@ -321,6 +327,8 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
         .route_layer(middleware::from_fn_with_state(limiter, limits::enforce))
         // The console signs in with its own session cookie, not a bearer token.
         .merge(console::routes())
+        // The residents' site signs in with a one-time code and a cookie of its own.
+        .merge(residents_site::routes())
         .route("/openapi.json", get(openapi_document))
         .route("/docs", get(docs_page))
         .fallback(|| async {
@@ -346,9 +354,13 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let app = router(&config, keys)?;
     tracing::info!(address = %listener.local_addr()?, "gateway listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await?;
+    // The peer's address is the residents' sign-in's per-client limit.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.cancelled_owned())
+    .await?;
     Ok(())
 }
 

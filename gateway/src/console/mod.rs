@@ -13,9 +13,10 @@ mod export;
 mod finance;
 pub(crate) mod i18n;
 mod listing;
-mod protect;
+pub(crate) mod protect;
 mod residents;
-mod session;
+pub(crate) mod session;
+mod sign_in_codes;
 mod volunteers;
 
 use axum::Router;
@@ -88,6 +89,7 @@ fn pages() -> Router<AppState> {
             "/c/{centre}/residents/import",
             get(residents::import_form).post(residents::import),
         )
+        .route("/c/{centre}/sign-in-codes", get(sign_in_codes::page))
         .route("/c/{centre}/residents/{resident}", get(residents::show))
         .route(
             "/c/{centre}/residents/{resident}/consents",

@@ -1,5 +1,7 @@
 //! The bookings gRPC surface: requests in, checks, store calls, responses out.
 
+mod residents;
+
 use chrono::{Duration, NaiveTime, Utc};
 use linli_platform::auth::{
     Access, Caller, RESIDENT_EXPORTERS, caller, partner_centre, scoped_centre,
@@ -401,7 +403,7 @@ impl Bookings for BookingsApi {
             )?;
             (centre, Some(partner))
         } else {
-            let centre = scoped_centre(who, &request.get_ref().centre_id, Access::Read, READERS)?;
+            let centre = residents::reading_centre(who, &request.get_ref().centre_id)?;
             (centre, None)
         };
         let id = parse_id("offering_id", &request.get_ref().offering_id)?;
@@ -426,8 +428,23 @@ impl Bookings for BookingsApi {
             )?;
             (centre, Some(partner))
         } else {
-            let centre = scoped_centre(who, &request.get_ref().centre_id, Access::Read, READERS)?;
+            let centre = residents::reading_centre(who, &request.get_ref().centre_id)?;
             (centre, None)
+        };
+        // A resident sees only what they (or the one they name, whom they act for) may
+        // book: the same rule the booking path tests.
+        let eligible_for = match request.get_ref().eligible_for.as_str() {
+            "" if who.is_resident() => {
+                return Err(linli_platform::auth::AuthError::ResidentDenied.into());
+            }
+            "" => None,
+            text => {
+                let resident = parse_id("eligible_for", text)?;
+                if who.is_resident() {
+                    who.require_resident(centre, resident)?;
+                }
+                Some(resident)
+            }
         };
         let req = request.into_inner();
         let category = (!req.category.is_empty()).then_some(req.category.as_str());
@@ -437,6 +454,9 @@ impl Bookings for BookingsApi {
             .map_err(Error::from)?;
         if let Some(partner) = partner {
             rows.retain(|row| provided_by(row, partner).is_ok());
+        }
+        if let Some(resident) = eligible_for {
+            rows = residents::eligible_only(&self.pool, centre, resident, rows).await?;
         }
         Ok(Response::new(pb::ListOfferingsResponse {
             offerings: rows.into_iter().map(offering_to_pb).collect(),
@@ -652,12 +672,7 @@ impl Bookings for BookingsApi {
         &self,
         request: Request<pb::ListSessionsRequest>,
     ) -> Result<Response<pb::ListSessionsResponse>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let centre = residents::reading_centre(caller(&request)?, &request.get_ref().centre_id)?;
         let req = request.into_inner();
         let filter = SessionFilter {
             centre,
@@ -735,11 +750,10 @@ impl Bookings for BookingsApi {
         &self,
         request: Request<pb::CreateBookingRequest>,
     ) -> Result<Response<pb::Booking>, Status> {
-        let centre = scoped_centre(
+        let centre = residents::booking_centre(
             caller(&request)?,
             &request.get_ref().centre_id,
-            Access::Write,
-            DESK,
+            &request.get_ref().resident_id,
         )?;
         let req = request.into_inner();
         let mut v = Violations::default();
@@ -805,7 +819,15 @@ impl Bookings for BookingsApi {
                 partner_at(who, &request.get_ref().centre_id, &[BOOKINGS_READ])?;
             (centre, Some(partner))
         } else {
-            let centre = scoped_centre(who, &request.get_ref().centre_id, Access::Read, READERS)?;
+            let centre = residents::booking_owner_centre(
+                &self.pool,
+                who,
+                &request.get_ref().centre_id,
+                &request.get_ref().booking_id,
+                Access::Read,
+                READERS,
+            )
+            .await?;
             (centre, None)
         };
         let id = parse_id("booking_id", &request.get_ref().booking_id)?;
@@ -837,7 +859,11 @@ impl Bookings for BookingsApi {
                 partner_at(who, &request.get_ref().centre_id, &[BOOKINGS_READ])?;
             (centre, Some(partner))
         } else {
-            let centre = scoped_centre(who, &request.get_ref().centre_id, Access::Read, READERS)?;
+            let centre = residents::listing_centre(
+                who,
+                &request.get_ref().centre_id,
+                &request.get_ref().resident_id,
+            )?;
             (centre, None)
         };
         let req = request.into_inner();
@@ -905,12 +931,15 @@ impl Bookings for BookingsApi {
         &self,
         request: Request<pb::CancelBookingRequest>,
     ) -> Result<Response<pb::Booking>, Status> {
-        let centre = scoped_centre(
+        let centre = residents::booking_owner_centre(
+            &self.pool,
             caller(&request)?,
             &request.get_ref().centre_id,
+            &request.get_ref().booking_id,
             Access::Write,
             DESK,
-        )?;
+        )
+        .await?;
         let id = parse_id("booking_id", &request.get_ref().booking_id)?;
         let pool = &self.pool;
         let view =

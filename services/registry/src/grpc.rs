@@ -410,6 +410,20 @@ impl Registry for RegistryApi {
         if caller.is_partner() {
             return self.partner_resident(&caller, &req).await;
         }
+        // A resident reads themselves and those they act for (the residents' site names
+        // them), masked as any reader without a desk's role sees them.
+        if caller.is_resident() {
+            let centre_id = linli_platform::auth::resident_centre(&caller, &req.centre_id)?;
+            let id = parse_id("id", &req.id).map_err(Error::from)?;
+            caller
+                .require_resident(centre_id, id)
+                .map_err(Error::from)?;
+            let row = store::find_resident(&self.pool, centre_id, id)
+                .await
+                .map_err(Error::from)?
+                .ok_or(Error::NotFound("resident"))?;
+            return Ok(Response::new(self.resident(row, &caller, false)?));
+        }
         let centre_id = scoped_centre(&caller, &req.centre_id, Access::Read, STAFF_READERS)?;
         let id = parse_id("id", &req.id).map_err(Error::from)?;
         let row = store::find_resident(&self.pool, centre_id, id)
@@ -951,5 +965,19 @@ impl Registry for RegistryApi {
         request: Request<pb::SetStaffAccountActiveRequest>,
     ) -> Result<Response<pb::StaffAccount>, Status> {
         crate::accounts::set_active(&self.pool, &self.revocations, request).await
+    }
+
+    async fn issue_sign_in_code(
+        &self,
+        request: Request<pb::IssueSignInCodeRequest>,
+    ) -> Result<Response<pb::SignInCode>, Status> {
+        crate::signin::issue(&self.pool, &self.vault, request).await
+    }
+
+    async fn verify_sign_in_code(
+        &self,
+        request: Request<pb::VerifySignInCodeRequest>,
+    ) -> Result<Response<pb::ResidentSignIn>, Status> {
+        crate::signin::verify(&self.pool, &self.vault, request).await
     }
 }

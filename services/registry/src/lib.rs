@@ -9,6 +9,7 @@ pub mod events;
 pub mod grpc;
 pub mod import;
 pub mod seed;
+pub mod signin;
 pub mod store;
 
 use linli_platform::service::ServiceContext;

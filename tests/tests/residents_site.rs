@@ -1,0 +1,790 @@
+//! The residents' own site at `/r/`: signing in with a mobile number and a one-time code
+//! sent through a real SMS provider stand-in (an HTTP server on loopback), the limits and
+//! refusals of sign-in, a resident's token kept out of every staff route and off every
+//! other resident, and, in Chromium at phone width, a resident booking a session and
+//! cancelling it.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Json;
+use axum::http::{HeaderMap, StatusCode as HttpStatus};
+use linli_gateway::residents_site::SmsArgs;
+use linli_platform::auth::Role;
+use linli_proto::bookings::v1 as bk;
+use linli_proto::bookings::v1::bookings_client::BookingsClient;
+use linli_proto::registry::v1 as pb;
+use linli_proto::registry::v1::registry_client::RegistryClient;
+use linli_tests::webdriver::Browser;
+use linli_tests::{TestPlatform, poll};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const KEY: &str = "sms-test-key";
+
+/// One message the stand-in was asked to send.
+#[derive(Clone, Debug)]
+struct Sms {
+    phone: String,
+    message: String,
+}
+
+/// A small SMS provider on loopback: it takes `{"phone", "message"}` with the right key
+/// and keeps what it was asked to send.
+struct SmsProvider {
+    url: String,
+    sent: Arc<Mutex<Vec<Sms>>>,
+    refused_keys: Arc<Mutex<usize>>,
+}
+
+impl SmsProvider {
+    async fn start() -> SmsProvider {
+        let sent: Arc<Mutex<Vec<Sms>>> = Arc::default();
+        let refused_keys: Arc<Mutex<usize>> = Arc::default();
+        let (kept, refused) = (sent.clone(), refused_keys.clone());
+        let app = axum::Router::new().route(
+            "/v1/sms",
+            axum::routing::post(move |headers: HeaderMap, Json(body): Json<Value>| {
+                let (kept, refused) = (kept.clone(), refused.clone());
+                async move {
+                    let authorised = headers
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        == Some(&format!("Bearer {KEY}"));
+                    if !authorised {
+                        *refused.lock().expect("lock") += 1;
+                        return HttpStatus::UNAUTHORIZED;
+                    }
+                    kept.lock().expect("lock").push(Sms {
+                        phone: body["phone"].as_str().unwrap_or_default().to_owned(),
+                        message: body["message"].as_str().unwrap_or_default().to_owned(),
+                    });
+                    HttpStatus::OK
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        let address = listener.local_addr().expect("an address");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        SmsProvider {
+            url: format!("http://{address}/v1/sms"),
+            sent,
+            refused_keys,
+        }
+    }
+
+    fn args(&self) -> SmsArgs {
+        SmsArgs {
+            url: Some(self.url.clone()),
+            key: Some(KEY.into()),
+            template: "【邻里】验证码 {code}，{minutes} 分钟内有效".into(),
+        }
+    }
+
+    fn sent_to(&self, phone: &str) -> Vec<String> {
+        self.sent
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|sms| sms.phone == phone)
+            .map(|sms| sms.message.clone())
+            .collect()
+    }
+
+    /// The code of the `n`th message (from 1) to `phone`, once it has come.
+    async fn code(&self, phone: &str, n: usize) -> String {
+        poll("the SMS provider to be asked", Duration::from_secs(20), || async {
+            let sent = self.sent_to(phone);
+            let message = sent.get(n - 1)?;
+            let code: String = message
+                .split("验证码 ")
+                .nth(1)?
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            (code.len() == 6).then_some(code)
+        })
+        .await
+    }
+}
+
+/// A phone's browser without a browser: cookies kept by hand, redirects not followed.
+struct Phone {
+    http: reqwest::Client,
+    gateway: String,
+    cookie: Option<String>,
+}
+
+impl Phone {
+    fn new(platform: &TestPlatform) -> Phone {
+        Phone {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("a client"),
+            gateway: platform.gateway.clone(),
+            cookie: None,
+        }
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.gateway))
+            .form(form);
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.expect("the gateway answers");
+        let status = response.status();
+        for value in response.headers().get_all("set-cookie") {
+            let text = value.to_str().expect("ascii");
+            if let Some(rest) = text.strip_prefix("linli_resident=") {
+                let token = rest.split(';').next().unwrap_or_default();
+                self.cookie = (!token.is_empty()).then(|| format!("linli_resident={token}"));
+            }
+        }
+        (status, response.text().await.unwrap_or_default())
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, String) {
+        let mut request = self.http.get(format!("{}{path}", self.gateway));
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.expect("the gateway answers");
+        (response.status(), response.text().await.unwrap_or_default())
+    }
+
+    fn token(&self) -> String {
+        self.cookie
+            .as_deref()
+            .and_then(|c| c.strip_prefix("linli_resident="))
+            .expect("signed in")
+            .to_owned()
+    }
+}
+
+/// A centre with residents registered through the API, their phone numbers on record.
+struct Centre {
+    platform: TestPlatform,
+    sms: SmsProvider,
+    centre: Uuid,
+    manager: String,
+}
+
+impl Centre {
+    async fn open() -> Centre {
+        let sms = SmsProvider::start().await;
+        let args = sms.args();
+        let platform = TestPlatform::start_with(|serve| serve.sms = args).await;
+        let centre = platform.bookable_centre("Asia/Shanghai").await;
+        let manager = platform.token(&[Role::CentreManager], &[centre]);
+        Centre {
+            platform,
+            sms,
+            centre,
+            manager,
+        }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let path = format!("/v1/centres/{}{path}", self.centre);
+        let (status, body) = self
+            .platform
+            .post_json(&self.manager, &path, &body, None)
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{path}: {body}");
+        body
+    }
+
+    async fn resident(&self, name: &str, born: &str, phone: &str) -> Uuid {
+        let body = self
+            .post(
+                "/residents",
+                json!({ "name": name, "gender": "female", "date_of_birth": born, "phone": phone, "confirm_not_duplicate": true }),
+            )
+            .await;
+        let id: Uuid = body["id"].as_str().expect("an id").parse().expect("uuid");
+        self.platform.wait_for_residents_in_bookings(&[id]).await;
+        id
+    }
+
+    /// A session of a new offering, tomorrow at 09:30 Beijing time.
+    async fn session(&self, name: &str, capacity: i32, extra: Value) -> (String, String) {
+        let mut offering = json!({ "category": "culture_education", "kind": "event", "name": name, "capacity": capacity });
+        if let (Some(body), Some(extra)) = (offering.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
+        let offering = self.post("/offerings", offering).await["id"]
+            .as_str()
+            .expect("an offering")
+            .to_owned();
+        let day = (chrono::Utc::now() + chrono::Duration::days(1)).date_naive();
+        let session = self
+            .post(
+                "/sessions",
+                json!({ "offering_id": offering, "starts_at": format!("{day}T01:30:00Z"), "ends_at": format!("{day}T03:00:00Z") }),
+            )
+            .await["id"]
+            .as_str()
+            .expect("a session")
+            .to_owned();
+        (offering, session)
+    }
+
+    /// Signs `phone` in through the site with the code the SMS provider was sent.
+    async fn sign_in(&self, phone: &str) -> Phone {
+        let mut browser = Phone::new(&self.platform);
+        let before = self.sms.sent_to(phone).len();
+        let (status, _) = browser.post("/r/sign-in/code", &[("phone", phone)]).await;
+        assert_eq!(status, StatusCode::OK);
+        let code = self.sms.code(phone, before + 1).await;
+        let (status, _) = browser
+            .post("/r/sign-in", &[("phone", phone), ("code", &code)])
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "a right code signs in");
+        browser
+    }
+}
+
+#[tokio::test]
+async fn a_resident_signs_in_with_the_code_the_sms_provider_was_sent_and_sees_their_centre() {
+    let c = Centre::open().await;
+    c.resident("王秀英", "1950-03-02", "13812345678").await;
+    let mut phone = Phone::new(&c.platform);
+
+    let (status, page) = phone.get("/r/").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "home asks for sign-in first: {page}");
+
+    let (status, page) = phone
+        .post("/r/sign-in/code", &[("phone", "138 1234 5678")])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("5 分钟内有效"), "{page}");
+    assert!(page.contains("value=\"13812345678\""), "the number is kept: {page}");
+    let code = c.sms.code("13812345678", 1).await;
+    assert_eq!(*c.sms.refused_keys.lock().expect("lock"), 0, "the key was sent");
+    assert!(c.sms.sent_to("13812345678")[0].contains("5 分钟内有效"));
+
+    let (status, _) = phone
+        .post("/r/sign-in", &[("phone", "13812345678"), ("code", &code)])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, home) = phone.get("/r/").await;
+    assert_eq!(status, StatusCode::OK, "{home}");
+    assert!(home.contains("测试社区服务中心"), "{home}");
+    assert!(home.contains("本周活动") && home.contains("通知公告"), "{home}");
+
+    // The registry keeps neither the number nor the code in clear.
+    let pool = c.platform.pool("registry").await;
+    let rows: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> =
+        sqlx::query_as("SELECT phone_index, client_index, code_hash FROM sign_in_codes")
+            .fetch_all(&pool)
+            .await
+            .expect("codes");
+    assert_eq!(rows.len(), 1);
+    for (phone_index, client_index, hash) in &rows {
+        for bytes in [phone_index, client_index, hash] {
+            assert!(!bytes.windows(11).any(|w| w == b"13812345678"));
+            assert!(!bytes.windows(6).any(|w| w == code.as_bytes()));
+        }
+    }
+    pool.close().await;
+    c.platform.stop().await;
+}
+
+#[tokio::test]
+async fn a_wrong_a_used_and_an_expired_code_are_refused_in_chinese_with_the_number_kept() {
+    let c = Centre::open().await;
+    c.resident("王秀英", "1950-03-02", "13812345678").await;
+    let mut phone = Phone::new(&c.platform);
+    phone
+        .post("/r/sign-in/code", &[("phone", "13812345678")])
+        .await;
+    let code = c.sms.code("13812345678", 1).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+
+    let (status, page) = phone
+        .post("/r/sign-in", &[("phone", "13812345678"), ("code", wrong)])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("验证码不对"), "{page}");
+    assert!(page.contains("value=\"13812345678\""), "{page}");
+    let (status, page) = phone
+        .post("/r/sign-in", &[("phone", "13812345678"), ("code", "12ab")])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("验证码是 6 位数字"), "{page}");
+
+    // The right code once; then it is used.
+    let (status, _) = phone
+        .post("/r/sign-in", &[("phone", "13812345678"), ("code", &code)])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, page) = Phone::new(&c.platform)
+        .post("/r/sign-in", &[("phone", "13812345678"), ("code", &code)])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("已过期或已经用过"), "{page}");
+
+    // A new code that outlives its five minutes.
+    let mut late = Phone::new(&c.platform);
+    late.post("/r/sign-in/code", &[("phone", "13812345678")])
+        .await;
+    let code = c.sms.code("13812345678", 2).await;
+    let pool = c.platform.pool("registry").await;
+    sqlx::query("UPDATE sign_in_codes SET expires_at = now() - interval '1 second' WHERE used_at IS NULL")
+        .execute(&pool)
+        .await
+        .expect("aged");
+    pool.close().await;
+    let (status, page) = late
+        .post("/r/sign-in", &[("phone", "13812345678"), ("code", &code)])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("已过期或已经用过"), "{page}");
+    assert!(late.cookie.is_none(), "no sign-in");
+
+    // Five wrong tries kill a code, even the right one after them.
+    let mut guesser = Phone::new(&c.platform);
+    guesser
+        .post("/r/sign-in/code", &[("phone", "13812345678")])
+        .await;
+    let code = c.sms.code("13812345678", 3).await;
+    for _ in 0..5 {
+        let (status, _) = guesser
+            .post("/r/sign-in", &[("phone", "13812345678"), ("code", wrong)])
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+    let (status, page) = guesser
+        .post("/r/sign-in", &[("phone", "13812345678"), ("code", &code)])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("输错次数太多"), "{page}");
+    c.platform.stop().await;
+}
+
+#[tokio::test]
+async fn codes_are_limited_per_number_and_per_client_and_a_number_nobody_has_answers_the_same() {
+    let c = Centre::open().await;
+    c.resident("王秀英", "1950-03-02", "13812345678").await;
+    let mut phone = Phone::new(&c.platform);
+
+    let (status, registered) = phone
+        .post("/r/sign-in/code", &[("phone", "13812345678")])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, unknown) = phone
+        .post("/r/sign-in/code", &[("phone", "13900000001")])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        registered.replace("13812345678", "N"),
+        unknown.replace("13900000001", "N"),
+        "the page is the same for a number nobody has"
+    );
+    c.sms.code("13812345678", 1).await;
+    // A number nobody has is sent nothing, and refused like a wrong code.
+    let (status, page) = phone
+        .post("/r/sign-in", &[("phone", "13900000001"), ("code", "123456")])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("验证码不对"), "{page}");
+    assert!(c.sms.sent_to("13900000001").is_empty());
+
+    // Five codes an hour for a number, then a Chinese refusal beside the number.
+    for n in 2..=5 {
+        let (status, _) = phone
+            .post("/r/sign-in/code", &[("phone", "13812345678")])
+            .await;
+        assert_eq!(status, StatusCode::OK, "code {n}");
+    }
+    let (status, page) = phone
+        .post("/r/sign-in/code", &[("phone", "13812345678")])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("次数太多了"), "{page}");
+    assert!(page.contains("value=\"13812345678\""), "{page}");
+    // The same for a number nobody has: the limit does not tell them apart.
+    for _ in 2..=5 {
+        phone
+            .post("/r/sign-in/code", &[("phone", "13900000001")])
+            .await;
+    }
+    let (status, page) = phone
+        .post("/r/sign-in/code", &[("phone", "13900000001")])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("次数太多了"), "{page}");
+
+    // Twenty an hour from one client, whatever the numbers (12 were asked for so far,
+    // two of them refused and not counted).
+    let mut refused_at = None;
+    for n in 0..20 {
+        let number = format!("1370000{n:04}");
+        let (status, _) = phone.post("/r/sign-in/code", &[("phone", &number)]).await;
+        if status != StatusCode::OK {
+            refused_at = Some(n);
+            break;
+        }
+    }
+    assert_eq!(refused_at, Some(10), "10 codes before, 10 more, then refused");
+    c.platform.stop().await;
+}
+
+/// Every operation of the gateway's OpenAPI document, its path filled with ids of
+/// another resident (and their centre's), as a resident signed in on the site.
+#[tokio::test]
+async fn a_residents_token_reaches_no_staff_route_and_no_other_resident() {
+    let c = Centre::open().await;
+    let me = c.resident("王秀英", "1950-03-02", "13812345678").await;
+    let neighbour = c.resident("李桂兰", "1948-07-09", "13987654321").await;
+    let (offering, session) = c.session("书法班", 10, json!({})).await;
+    let theirs = c
+        .post(
+            "/bookings",
+            json!({ "offering_id": offering, "resident_id": neighbour, "session_id": session }),
+        )
+        .await["id"]
+        .as_str()
+        .expect("a booking")
+        .to_owned();
+    let phone = c.sign_in("13812345678").await;
+    let token = phone.token();
+
+    let (status, document) = c.platform.get_json(&c.manager, "/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    let mut operations = 0;
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        if !path.starts_with("/v1/") {
+            continue;
+        }
+        let filled = path
+            .replace("{centre_id}", &c.centre.to_string())
+            .replace("{resident_id}", &neighbour.to_string())
+            .replace("{booking_id}", &theirs)
+            .replace("{offering_id}", &offering)
+            .replace("{session_id}", &session);
+        let filled: String = filled
+            .split('/')
+            .map(|part| {
+                if part.starts_with('{') {
+                    Uuid::new_v4().to_string()
+                } else {
+                    part.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if item.get(method).is_none() {
+                continue;
+            }
+            operations += 1;
+            let request = c
+                .platform
+                .http
+                .request(
+                    method.to_uppercase().parse().expect("a method"),
+                    format!("{}{filled}", c.platform.gateway),
+                )
+                .bearer_auth(&token)
+                .header("content-type", "application/json")
+                .body("{}");
+            let status = request.send().await.expect("an answer").status();
+            assert_eq!(
+                status,
+                StatusCode::FORBIDDEN,
+                "{method} {path} answered a resident's token"
+            );
+        }
+    }
+    assert!(operations > 50, "only {operations} operations in the document");
+
+    // Straight to the services over gRPC, with the same token: their own checks.
+    fn as_resident<T>(token: &str, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        request.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("ascii"),
+        );
+        request
+    }
+    let mut bookings = BookingsClient::connect(format!("http://{}", c.platform.bookings))
+        .await
+        .expect("bookings");
+    let mut registry = RegistryClient::connect(format!("http://{}", c.platform.registry))
+        .await
+        .expect("registry");
+    let centre = c.centre.to_string();
+    let denied = bookings
+        .create_booking(as_resident(&token, bk::CreateBookingRequest {
+            centre_id: centre.clone(),
+            offering_id: offering.clone(),
+            resident_id: neighbour.to_string(),
+            session_id: session.clone(),
+            ..Default::default()
+        }))
+        .await
+        .expect_err("booking for a neighbour");
+    assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+    let denied = bookings
+        .list_bookings(as_resident(&token, bk::ListBookingsRequest {
+            centre_id: centre.clone(),
+            resident_id: neighbour.to_string(),
+            ..Default::default()
+        }))
+        .await
+        .expect_err("a neighbour's bookings");
+    assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+    let denied = bookings
+        .list_bookings(as_resident(&token, bk::ListBookingsRequest {
+            centre_id: centre.clone(),
+            ..Default::default()
+        }))
+        .await
+        .expect_err("the centre's bookings");
+    assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+    for hidden in [
+        bookings
+            .get_booking(as_resident(&token, bk::GetBookingRequest {
+                centre_id: centre.clone(),
+                booking_id: theirs.clone(),
+            }))
+            .await
+            .expect_err("a neighbour's booking"),
+        bookings
+            .cancel_booking(as_resident(&token, bk::CancelBookingRequest {
+                centre_id: centre.clone(),
+                booking_id: theirs.clone(),
+                ..Default::default()
+            }))
+            .await
+            .expect_err("cancelling a neighbour's booking"),
+    ] {
+        assert_eq!(hidden.code(), tonic::Code::NotFound);
+    }
+    let denied = registry
+        .get_resident(as_resident(&token, pb::GetResidentRequest {
+            centre_id: centre.clone(),
+            id: neighbour.to_string(),
+            ..Default::default()
+        }))
+        .await
+        .expect_err("a neighbour's record");
+    assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+    let denied = registry
+        .list_residents(as_resident(&token, pb::ListResidentsRequest {
+            centre_id: centre.clone(),
+            ..Default::default()
+        }))
+        .await
+        .expect_err("the centre's residents");
+    assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+    // Their own record, and their own booking, they may have.
+    let own = registry
+        .get_resident(as_resident(&token, pb::GetResidentRequest {
+            centre_id: centre.clone(),
+            id: me.to_string(),
+            ..Default::default()
+        }))
+        .await
+        .expect("their own record")
+        .into_inner();
+    assert_eq!(own.name, "王秀英");
+    assert_eq!(own.phone.as_deref(), Some("138****5678"), "masked, as for any reader");
+    let booked = bookings
+        .create_booking(as_resident(&token, bk::CreateBookingRequest {
+            centre_id: centre.clone(),
+            offering_id: offering.clone(),
+            resident_id: me.to_string(),
+            session_id: session.clone(),
+            ..Default::default()
+        }))
+        .await
+        .expect("booking for themselves")
+        .into_inner();
+    assert_eq!(booked.resident_id, me.to_string());
+    // The neighbour's booking is still there, untouched.
+    let (status, body) = c
+        .platform
+        .get_json(
+            &c.manager,
+            &format!("/v1/centres/{}/bookings/{theirs}", c.centre),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "confirmed", "{body}");
+    c.platform.stop().await;
+}
+
+fn screenshots() -> PathBuf {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let dir = target.join("residents-screenshots");
+    std::fs::create_dir_all(&dir).expect("a screenshot directory");
+    dir
+}
+
+/// A resident on a phone (375 px wide): signs in with the code from the SMS provider,
+/// finds this week's session on home, books it, sees it under 我的预约, cancels it;
+/// is refused a course for children in Chinese; and switches to the age-friendly mode,
+/// which stays on. Checked through the API and in screenshots.
+#[tokio::test]
+async fn a_resident_on_a_phone_books_a_session_and_cancels_it() {
+    let c = Centre::open().await;
+    let me = c.resident("王秀英", "1950-03-02", "13812345678").await;
+    let (offering, session) = c
+        .session(
+            "太极拳晨练",
+            12,
+            json!({ "description": "社区广场，请穿运动鞋。", "fee_minor": 1000, "concessions": [{ "category": "elderly", "price_minor": 0 }] }),
+        )
+        .await;
+    let (_, youth) = c
+        .session("青少年科技营", 20, json!({ "max_age": 17 }))
+        .await;
+
+    let shots = screenshots();
+    let gw = c.platform.gateway.clone();
+    let browser = Browser::start().await;
+    browser.window_size(375, 812).await;
+    browser.goto(&format!("{gw}/r/")).await;
+    assert!(browser.url().await.ends_with("/r/sign-in"));
+    browser.screenshot(&shots.join("01-sign-in.png")).await;
+    browser.find("#f-phone").await.type_text("13812345678").await;
+    browser.click_through("form button[type=submit]").await;
+    let code = c.sms.code("13812345678", 1).await;
+    browser.find("#f-code").await.type_text(&code).await;
+    browser.screenshot(&shots.join("02-code.png")).await;
+    browser
+        .click_through("form[action='/r/sign-in'] button[type=submit]")
+        .await;
+    assert!(browser.url().await.ends_with("/r/"), "{}", browser.url().await);
+    let home = browser.source().await;
+    assert!(home.contains("太极拳晨练"), "this week's session is on home");
+    assert!(
+        !home.contains("青少年科技营"),
+        "a session the resident may not book is not offered"
+    );
+    browser.screenshot(&shots.join("03-home.png")).await;
+    let overflow = browser
+        .execute("return document.documentElement.scrollWidth > window.innerWidth;")
+        .await;
+    assert_eq!(overflow, Value::Bool(false), "nothing runs off a phone's screen");
+    let small = browser
+        .execute(
+            "return [...document.querySelectorAll('a, button, input')].filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height < 44; }).map(e => e.outerHTML.slice(0, 80));",
+        )
+        .await;
+    assert_eq!(small, json!([]), "every tap target is at least 44 px tall");
+
+    browser.click_through("li.card a.card-link").await;
+    browser.screenshot(&shots.join("04-session.png")).await;
+    let page = browser.source().await;
+    assert!(page.contains("免费") || page.contains("¥10.00"), "{page}");
+    let shown = visible_text(&browser).await;
+    assert!(!shown.contains(&me.to_string()) && !shown.contains(&session), "no ids on a page");
+    browser.click_through("main form button[type=submit]").await;
+    assert!(browser.url().await.contains("/r/bookings"), "{}", browser.url().await);
+    let mine = visible_text(&browser).await;
+    assert!(mine.contains("预约已提交") && mine.contains("太极拳晨练") && mine.contains("已预约"), "{mine}");
+    browser.screenshot(&shots.join("05-my-bookings.png")).await;
+
+    // Booked through the desk's own path: the desk sees it, with the elderly concession.
+    let (status, listed) = c
+        .platform
+        .get_json(
+            &c.manager,
+            &format!("/v1/centres/{}/bookings?resident_id={me}", c.centre),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let booking = &listed["bookings"][0];
+    assert_eq!(booking["offering_id"], offering.as_str());
+    assert_eq!(booking["status"], "confirmed");
+    assert_eq!(booking["fee_minor"], 0, "the concession the desk would give: {booking}");
+    assert_eq!(booking["seats"][0]["session_id"], session.as_str(), "{booking}");
+
+    browser.click_through("li.card.booking form button").await;
+    let mine = visible_text(&browser).await;
+    assert!(mine.contains("已取消预约") && mine.contains("已取消"), "{mine}");
+    browser.screenshot(&shots.join("06-cancelled.png")).await;
+    let (_, listed) = c
+        .platform
+        .get_json(
+            &c.manager,
+            &format!("/v1/centres/{}/bookings?resident_id={me}", c.centre),
+        )
+        .await;
+    assert_eq!(listed["bookings"][0]["status"], "cancelled", "{listed}");
+
+    // A session the resident may not book, reached by its address: refused in Chinese.
+    let youth_offering = {
+        let (_, sessions) = c
+            .platform
+            .get_json(&c.manager, &format!("/v1/centres/{}/sessions", c.centre))
+            .await;
+        sessions["sessions"]
+            .as_array()
+            .and_then(|all| all.iter().find(|s| s["id"] == youth.as_str()))
+            .and_then(|s| s["offering_id"].as_str())
+            .map(str::to_owned)
+            .expect("the youth session")
+    };
+    browser
+        .goto(&format!("{gw}/r/sessions/{youth}?offering={youth_offering}"))
+        .await;
+    browser.click_through("main form button[type=submit]").await;
+    let refused = visible_text(&browser).await;
+    assert!(refused.contains("不符合参加条件"), "{refused}");
+    browser.screenshot(&shots.join("07-refused.png")).await;
+
+    // The age-friendly mode: larger text, kept on the next page.
+    browser.goto(&format!("{gw}/r/")).await;
+    let before = browser
+        .execute("return parseFloat(getComputedStyle(document.body).fontSize);")
+        .await;
+    browser.click_through("a.switch").await;
+    browser.goto(&format!("{gw}/r/book")).await;
+    let after = browser
+        .execute("return parseFloat(getComputedStyle(document.body).fontSize);")
+        .await;
+    assert!(
+        after.as_f64() > before.as_f64().map(|b| b * 1.2),
+        "{before} then {after}"
+    );
+    browser.screenshot(&shots.join("08-large-book.png")).await;
+    browser.goto(&format!("{gw}/r/")).await;
+    browser.screenshot(&shots.join("09-large-home.png")).await;
+    let overflow = browser
+        .execute("return document.documentElement.scrollWidth > window.innerWidth;")
+        .await;
+    assert_eq!(overflow, Value::Bool(false), "large text still fits a phone");
+
+    let text = visible_text(&browser).await;
+    let latin: BTreeSet<&str> = text
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| w.len() > 2)
+        .collect();
+    assert!(latin.is_empty(), "English on a resident's page: {latin:?}");
+    browser.close().await;
+    c.platform.stop().await;
+}
+
+async fn visible_text(browser: &Browser) -> String {
+    browser
+        .execute("return document.body.innerText;")
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
