@@ -423,6 +423,7 @@ forward! { tag = "registry";
             building: page.building.unwrap_or_default(),
             status: page.status.unwrap_or_default(),
             skill: page.skill.unwrap_or_default(),
+            ids: Vec::new(),
         }))
     }
 

@@ -1502,3 +1502,480 @@ async fn the_finance_officer_records_a_donation_prints_its_receipt_records_an_ex
     browser.close().await;
     platform.stop().await;
 }
+
+/// An offering named `name` with one session starting `starts_in` from now (an hour long)
+/// and `capacity` seats; its id, the session's and the session's day in Asia/Shanghai.
+async fn session_in(
+    platform: &TestPlatform,
+    centre: Uuid,
+    name: &str,
+    capacity: i32,
+    starts_in: chrono::Duration,
+) -> (String, String, chrono::NaiveDate) {
+    let admin = platform.admin_token();
+    let (status, offering) = platform
+        .post_json(
+            &admin,
+            &format!("/v1/centres/{centre}/offerings"),
+            &json!({ "category": "culture_education", "kind": "event", "name": name, "capacity": capacity }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{offering}");
+    let offering = offering["id"].as_str().expect("offering id").to_owned();
+    let starts_at = Utc::now() + starts_in;
+    let day = starts_at
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+        .date_naive();
+    let (status, session) = platform
+        .post_json(
+            &admin,
+            &format!("/v1/centres/{centre}/sessions"),
+            &json!({
+                "offering_id": offering,
+                "starts_at": starts_at.to_rfc3339(),
+                "ends_at": (starts_at + chrono::Duration::hours(1)).to_rfc3339(),
+            }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{session}");
+    (
+        offering,
+        session["id"].as_str().expect("session id").to_owned(),
+        day,
+    )
+}
+
+/// Books `resident` on the session through the API; the booking's id.
+async fn book_through_api(
+    platform: &TestPlatform,
+    centre: Uuid,
+    offering: &str,
+    session: &str,
+    resident: &str,
+) -> String {
+    let (status, body) = platform
+        .post_json(
+            &platform.admin_token(),
+            &format!("/v1/centres/{centre}/bookings"),
+            &json!({ "offering_id": offering, "resident_id": resident, "session_id": session }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["id"].as_str().expect("booking id").to_owned()
+}
+
+async fn booking_json(platform: &TestPlatform, centre: Uuid, booking: &str) -> serde_json::Value {
+    let (status, body) = platform
+        .get_json(
+            &platform.admin_token(),
+            &format!("/v1/centres/{centre}/bookings/{booking}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+/// The desk's page of one resident: every booking and waitlist place, to come and past,
+/// with check-in where it is open, when it opens where it is not, and cancellation asked
+/// first with a reason (a missing reason said beside the field, on the form's own address).
+#[tokio::test]
+async fn a_residents_page_lists_every_booking_and_waitlist_place_checks_in_and_cancels_with_a_reason()
+ {
+    if let Err(missing) = linli_tests::webdriver::browser_paths() {
+        panic!("{missing} (deploy/local/test.sh installs them)");
+    }
+    let platform = TestPlatform::start().await;
+    let centre = platform.bookable_centre("Asia/Shanghai").await;
+    account(&platform, "desk-r", "front_desk", &[centre]).await;
+    let zhang = resident(&platform, centre, "张三丰").await;
+    let li = resident(&platform, centre, "李四").await;
+    platform
+        .wait_for_residents_in_bookings(&[zhang.parse().expect("uuid"), li.parse().expect("uuid")])
+        .await;
+    let (reading, reading_session, _) =
+        session_in(&platform, centre, "社区读书会", 5, chrono::Duration::hours(1)).await;
+    let (choir, choir_session, _) =
+        session_in(&platform, centre, "合唱团排练", 5, chrono::Duration::hours(26)).await;
+    let (tea, tea_session, _) =
+        session_in(&platform, centre, "茶话会", 1, chrono::Duration::hours(30)).await;
+    let (film, film_session, _) =
+        session_in(&platform, centre, "露天电影", 5, chrono::Duration::hours(50)).await;
+    let reading_booking =
+        book_through_api(&platform, centre, &reading, &reading_session, &zhang).await;
+    let choir_booking = book_through_api(&platform, centre, &choir, &choir_session, &zhang).await;
+    book_through_api(&platform, centre, &tea, &tea_session, &li).await;
+    let tea_booking = book_through_api(&platform, centre, &tea, &tea_session, &zhang).await;
+    let film_booking = book_through_api(&platform, centre, &film, &film_session, &zhang).await;
+    let (status, body) = platform
+        .post_json(
+            &platform.admin_token(),
+            &format!("/v1/centres/{centre}/bookings/{film_booking}/cancel"),
+            &json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let gw = platform.gateway.clone();
+    let browser = Browser::start().await;
+    sign_in_browser(&browser, &gw, "desk-r").await;
+    browser
+        .click_through(&format!("header nav a[href=\"/c/{centre}/residents\"]"))
+        .await;
+    browser.find("#q").await.type_text("zsf").await;
+    browser
+        .click_through("form.filters button[type=submit]")
+        .await;
+    browser
+        .click_through(&format!("#residents a[href*=\"{zhang}\"]"))
+        .await;
+    let coming = browser.find("#bookings-to-come").await.text().await;
+    for name in ["社区读书会", "合唱团排练", "茶话会"] {
+        assert!(coming.contains(name), "{name} is to come: {coming}");
+    }
+    assert!(
+        coming.contains("候补，排第 1"),
+        "the waitlist place and its position: {coming}"
+    );
+    let past = browser.find("#bookings-past").await.text().await;
+    assert!(
+        past.contains("露天电影") && past.contains("已取消") && past.contains("居民本人取消"),
+        "the cancelled booking is in the past, with why: {past}"
+    );
+    let choir_row = browser
+        .find(&format!("tr[data-booking=\"{choir_booking}\"]"))
+        .await
+        .text()
+        .await;
+    assert!(
+        choir_row.contains("签到于") && choir_row.contains("开放"),
+        "tomorrow's session says when check-in opens: {choir_row}"
+    );
+    assert!(
+        browser
+            .execute(&format!(
+                "return document.querySelector('tr[data-booking=\"{choir_booking}\"] button[data-check-in]') === null;"
+            ))
+            .await
+            == serde_json::Value::Bool(true),
+        "and has no check-in button"
+    );
+    shots_at_both_widths(&browser, "40-resident-bookings").await;
+
+    // Check in from the resident's page: the session an hour away is open.
+    browser
+        .click_through(&format!(
+            "tr[data-booking=\"{reading_booking}\"] button[data-check-in]"
+        ))
+        .await;
+    assert!(browser.url().await.contains(&format!("/residents/{zhang}")));
+    assert!(browser.find(".notice").await.text().await.contains("已签到"));
+    let booking = booking_json(&platform, centre, &reading_booking).await;
+    assert_eq!(booking["seats"][0]["state"], "attended", "{booking}");
+
+    // Cancel tomorrow's choir: asked first; no reason is said beside the field.
+    browser
+        .click_through(&format!(
+            "tr[data-booking=\"{choir_booking}\"] a[data-cancel]"
+        ))
+        .await;
+    assert!(
+        browser.find("#booking").await.text().await.contains("合唱团排练"),
+        "the confirmation names the booking"
+    );
+    let form_url = browser.url().await;
+    browser.click_through("#confirm-cancel").await;
+    let error = browser.find("#f-reason-error").await.text().await;
+    assert!(error.contains("原因"), "beside the reason: {error}");
+    assert_eq!(browser.url().await, form_url, "the form's own address");
+    assert_eq!(
+        booking_json(&platform, centre, &choir_booking).await["status"],
+        "confirmed",
+        "nothing is cancelled without a reason"
+    );
+    browser.find("#f-reason").await.type_text("身体不适").await;
+    browser.click_through("#confirm-cancel").await;
+    assert!(browser.url().await.contains(&format!("/residents/{zhang}")));
+    assert!(browser.find(".notice").await.text().await.contains("已取消预约"));
+    let booking = booking_json(&platform, centre, &choir_booking).await;
+    assert_eq!(booking["status"], "cancelled", "{booking}");
+    assert_eq!(booking["cancel_reason"], "身体不适", "{booking}");
+    assert!(
+        browser
+            .find("#bookings-past")
+            .await
+            .text()
+            .await
+            .contains("身体不适")
+    );
+
+    // Give up the waitlist place the same way.
+    browser
+        .click_through(&format!("tr[data-booking=\"{tea_booking}\"] a[data-cancel]"))
+        .await;
+    browser.find("#f-reason").await.type_text("时间冲突").await;
+    browser.click_through("#confirm-cancel").await;
+    assert!(browser.find(".notice").await.text().await.contains("已移出候补"));
+    assert_eq!(
+        booking_json(&platform, centre, &tea_booking).await["status"],
+        "cancelled"
+    );
+    browser.close().await;
+    platform.stop().await;
+}
+
+/// The waitlist at the desk: someone is removed from it (asked first, with a reason), and
+/// when a seat is cancelled the notice names who the waitlist gave it to; both checked
+/// through the API.
+#[tokio::test]
+async fn the_desk_removes_someone_from_a_waitlist_and_a_cancellation_names_who_was_promoted() {
+    if let Err(missing) = linli_tests::webdriver::browser_paths() {
+        panic!("{missing} (deploy/local/test.sh installs them)");
+    }
+    let platform = TestPlatform::start().await;
+    let centre = platform.bookable_centre("Asia/Shanghai").await;
+    account(&platform, "desk-w", "front_desk", &[centre]).await;
+    let wang = resident(&platform, centre, "王五").await;
+    let li = resident(&platform, centre, "李四").await;
+    let zhao = resident(&platform, centre, "赵六").await;
+    platform
+        .wait_for_residents_in_bookings(&[
+            wang.parse().expect("uuid"),
+            li.parse().expect("uuid"),
+            zhao.parse().expect("uuid"),
+        ])
+        .await;
+    let (offering, session, day) =
+        session_in(&platform, centre, "太极拳", 1, chrono::Duration::hours(1)).await;
+    let wang_booking = book_through_api(&platform, centre, &offering, &session, &wang).await;
+    let li_booking = book_through_api(&platform, centre, &offering, &session, &li).await;
+    let zhao_booking = book_through_api(&platform, centre, &offering, &session, &zhao).await;
+
+    let gw = platform.gateway.clone();
+    let browser = Browser::start().await;
+    sign_in_browser(&browser, &gw, "desk-w").await;
+    browser
+        .goto(&format!("{gw}/c/{centre}/bookings?day={day}"))
+        .await;
+    browser
+        .click_through(&format!("a[href*=\"/sessions/{session}\"]"))
+        .await;
+    let waiting = browser.find("#waitlist").await.text().await;
+    assert!(
+        waiting.find("李四") < waiting.find("赵六") && waiting.contains("赵六"),
+        "李四 waits before 赵六: {waiting}"
+    );
+
+    browser.click_through("a[data-remove=\"赵六\"]").await;
+    assert!(browser.find("#who").await.text().await.contains("赵六"));
+    browser.find("#f-reason").await.type_text("本人不再需要").await;
+    browser.click_through("#confirm-cancel").await;
+    assert!(
+        browser.url().await.contains(&format!("/sessions/{session}")),
+        "back on the roster: {}",
+        browser.url().await
+    );
+    assert!(browser.find(".notice").await.text().await.contains("已移出候补名单"));
+    assert!(!browser.find("#waitlist").await.text().await.contains("赵六"));
+    let zhao_now = booking_json(&platform, centre, &zhao_booking).await;
+    assert_eq!(zhao_now["status"], "cancelled", "{zhao_now}");
+    assert_eq!(zhao_now["cancel_reason"], "本人不再需要");
+
+    browser.click_through("a[data-cancel=\"王五\"]").await;
+    browser.find("#f-reason").await.type_text("家中有事").await;
+    browser.click_through("#confirm-cancel").await;
+    let notice = browser.find(".notice").await.text().await;
+    assert!(
+        notice.contains("已取消预约") && notice.contains("李四"),
+        "the notice names who took the seat: {notice}"
+    );
+    assert_eq!(
+        booking_json(&platform, centre, &wang_booking).await["status"],
+        "cancelled"
+    );
+    assert_eq!(
+        booking_json(&platform, centre, &li_booking).await["status"],
+        "confirmed",
+        "李四 was promoted"
+    );
+    assert!(
+        browser
+            .find("#attendees")
+            .await
+            .text()
+            .await
+            .contains("李四")
+    );
+    browser
+        .screenshot(&screenshots().join("41-waitlist-promoted.png"))
+        .await;
+    browser.close().await;
+    platform.stop().await;
+}
+
+/// A session's roster: every name shown (asked of the registry in one call), in pinyin
+/// order, found by characters, pinyin or initials; a large check-in toggle per row and
+/// cancellation a separate action; pictures at 1366 and 1024 px.
+#[tokio::test]
+async fn a_sessions_roster_is_in_pinyin_order_searchable_by_name_or_pinyin_with_a_large_check_in()
+ {
+    if let Err(missing) = linli_tests::webdriver::browser_paths() {
+        panic!("{missing} (deploy/local/test.sh installs them)");
+    }
+    let platform = TestPlatform::start().await;
+    let centre = platform.bookable_centre("Asia/Shanghai").await;
+    account(&platform, "desk-s", "front_desk", &[centre]).await;
+    // Registered in no order; read in pinyin order an, chen, li, liu, sun, wang, zhang, zhao.
+    let names = [
+        "张三丰", "李四", "赵六", "安大妈", "王五", "孙丽", "陈小红", "刘洋",
+    ];
+    let mut ids = Vec::new();
+    for name in names {
+        ids.push(resident(&platform, centre, name).await);
+    }
+    let uuids: Vec<Uuid> = ids.iter().map(|id| id.parse().expect("uuid")).collect();
+    platform.wait_for_residents_in_bookings(&uuids).await;
+    let (offering, session, day) =
+        session_in(&platform, centre, "健康讲座", 20, chrono::Duration::hours(1)).await;
+    let mut bookings = Vec::new();
+    for id in &ids {
+        bookings.push(book_through_api(&platform, centre, &offering, &session, id).await);
+    }
+
+    let gw = platform.gateway.clone();
+    let browser = Browser::start().await;
+    sign_in_browser(&browser, &gw, "desk-s").await;
+    browser
+        .goto(&format!("{gw}/c/{centre}/bookings?day={day}"))
+        .await;
+    browser
+        .click_through(&format!("a[href*=\"/sessions/{session}\"]"))
+        .await;
+    let shown = browser
+        .execute("return [...document.querySelectorAll('#attendees tbody td.name')].map(td => td.textContent.trim());")
+        .await;
+    assert_eq!(
+        shown,
+        json!([
+            "安大妈", "陈小红", "李四", "刘洋", "孙丽", "王五", "张三丰", "赵六"
+        ]),
+        "every name, in pinyin order"
+    );
+    let toggles = browser
+        .execute("return document.querySelectorAll('#attendees button.toggle[data-check-in]').length;")
+        .await;
+    assert_eq!(toggles, json!(8), "a check-in toggle on every row");
+    let height = browser
+        .execute("return document.querySelector('#attendees button.toggle').getBoundingClientRect().height;")
+        .await
+        .as_f64()
+        .expect("a height");
+    assert!(height >= 44.0, "a large target: {height} px");
+    let cancel_is_a_form = browser
+        .execute("return document.querySelector('#attendees form[action$=\"/cancel\"]') !== null;")
+        .await;
+    assert_eq!(
+        cancel_is_a_form,
+        json!(false),
+        "cancelling is a separate, confirmed step"
+    );
+    shots_at_both_widths(&browser, "42-roster").await;
+
+    for (typed, expect) in [("zs", "张三丰"), ("liu", "刘洋"), ("李", "李四")] {
+        retype(&browser, "#find", typed).await;
+        browser
+            .click_through("#roster form[role=search] button")
+            .await;
+        let shown = browser
+            .execute("return [...document.querySelectorAll('#attendees tbody td.name')].map(td => td.textContent.trim());")
+            .await;
+        assert_eq!(shown, json!([expect]), "{typed} finds {expect}");
+        assert_eq!(
+            browser.find("#find").await.attribute("value").await,
+            typed,
+            "what was typed is kept"
+        );
+    }
+    shots_at_both_widths(&browser, "43-roster-found").await;
+
+    browser.click_through("button[data-check-in=\"李四\"]").await;
+    assert!(browser.find(".notice").await.text().await.contains("已签到"));
+    let row = browser
+        .find("#attendees tr[data-seat=attended]")
+        .await
+        .text()
+        .await;
+    assert!(row.contains("李四") && row.contains("已签到"), "{row}");
+    assert_eq!(
+        booking_json(&platform, centre, &bookings[1]).await["seats"][0]["state"],
+        "attended"
+    );
+    browser.close().await;
+    platform.stop().await;
+}
+
+/// Check-in only while it is open: a session five hours away shows no 签到 button but
+/// the day and time (in the centre's zone) it opens, two hours before the start.
+#[tokio::test]
+async fn the_check_in_button_appears_only_when_check_in_is_open_otherwise_the_page_says_when() {
+    if let Err(missing) = linli_tests::webdriver::browser_paths() {
+        panic!("{missing} (deploy/local/test.sh installs them)");
+    }
+    use chrono::{Datelike, Timelike};
+    let platform = TestPlatform::start().await;
+    let centre = platform.bookable_centre("Asia/Shanghai").await;
+    account(&platform, "desk-c", "front_desk", &[centre]).await;
+    let zhang = resident(&platform, centre, "张三丰").await;
+    platform
+        .wait_for_residents_in_bookings(&[zhang.parse().expect("uuid")])
+        .await;
+    let later = chrono::Duration::hours(5);
+    let (offering, session, day) = session_in(&platform, centre, "书法课", 5, later).await;
+    let booking = book_through_api(&platform, centre, &offering, &session, &zhang).await;
+    let (_, body) = platform
+        .get_json(
+            &platform.admin_token(),
+            &format!("/v1/centres/{centre}/bookings/{booking}"),
+        )
+        .await;
+    let starts: chrono::DateTime<Utc> = body["seats"][0]["starts_at"]
+        .as_str()
+        .expect("starts_at")
+        .parse()
+        .expect("a time");
+    let opens = (starts - chrono::Duration::hours(2))
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"));
+    let weekday = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
+        [opens.weekday().num_days_from_monday() as usize];
+    let expected = format!(
+        "签到于 {}月{}日（{weekday}）{:02}:{:02} 开放",
+        opens.month(),
+        opens.day(),
+        opens.hour(),
+        opens.minute()
+    );
+
+    let gw = platform.gateway.clone();
+    let browser = Browser::start().await;
+    sign_in_browser(&browser, &gw, "desk-c").await;
+    browser
+        .goto(&format!("{gw}/c/{centre}/sessions/{session}?on={day}"))
+        .await;
+    let row = browser.find("#attendees tbody tr").await.text().await;
+    assert!(row.contains(&expected), "{expected} in {row}");
+    assert_eq!(
+        browser
+            .execute("return document.querySelectorAll('button[data-check-in]').length;")
+            .await,
+        json!(0),
+        "no 签到 button before it opens"
+    );
+    browser
+        .screenshot(&screenshots().join("44-check-in-not-yet.png"))
+        .await;
+    browser.close().await;
+    platform.stop().await;
+}

@@ -1,7 +1,11 @@
 //! Bookings at the desk: the day's or week's sessions as a list or calendar, a session's
-//! bookings and waitlist, booking a seat for a resident (with the service's reason when it
-//! refuses), check-in and cancellation. No-shows are marked by the bookings service itself
-//! once a session ends; the session page lists them.
+//! roster (sorted by pinyin, searchable by name or pinyin, every name asked of the registry
+//! in one call) and waitlist, booking a seat for a resident (with the service's reason when
+//! it refuses), check-in while it is open, and cancellation or removal from a waitlist,
+//! confirmed on a page of its own with a reason, naming who took the freed seat. A
+//! resident's bookings, past and to come, are listed on their page from here too. No-shows
+//! are marked by the bookings service itself once a session ends; the session page lists
+//! them.
 
 use std::collections::HashMap;
 
@@ -9,18 +13,18 @@ use super::Query;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use linli_proto::bookings::v1 as bk;
 use linli_proto::registry::v1 as pb;
-use maud::html;
+use maud::{Markup, html};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::listing::{PAGE, every_page};
 use super::residents::urlencode;
 use super::{
-    FieldErrors, Page, Posted, Refusal, Section, Staff, clock, csrf, date, general_errors, i18n,
-    instant, is_refusal, money, notice, timestamp, today, zone,
+    FieldErrors, Lang, Page, Posted, Refusal, Section, Staff, clock, csrf, date, general_errors,
+    i18n, instant, is_refusal, money, notice, timestamp, today, when, zone,
 };
 use crate::AppState;
 
@@ -44,6 +48,12 @@ pub struct SessionQuery {
     resident: String,
     #[serde(default)]
     notice: String,
+    /// The roster's search: a name, or its pinyin or initials.
+    #[serde(default)]
+    find: String,
+    /// After a cancellation: the residents promoted from the waitlist.
+    #[serde(default)]
+    promoted: String,
 }
 
 fn start_of(tz: chrono_tz::Tz, day: NaiveDate) -> chrono::DateTime<Utc> {
@@ -256,24 +266,37 @@ async fn session_page(
         Ok::<_, Refusal>((reply.bookings, reply.next_page_token))
     })
     .await?;
-    let mut names: HashMap<String, String> = HashMap::new();
-    for b in &bookings {
-        if b.resident_id.is_empty() || names.contains_key(&b.resident_id) {
-            continue;
+    let ids: Vec<String> = bookings.iter().map(|b| b.resident_id.clone()).collect();
+    let names = names_of(state, staff, &centre.id, &ids, "").await?;
+    let mut errors = errors;
+    let find = query.find.trim();
+    // The roster's search asks the registry which of these residents the words match, so
+    // pinyin and initials find names exactly as the residents page does.
+    let found = if find.is_empty() {
+        None
+    } else {
+        match names_of(state, staff, &centre.id, &ids, find).await {
+            Ok(found) => Some(found),
+            Err(refusal) if refusal.status == StatusCode::BAD_REQUEST => {
+                errors.push(
+                    "find",
+                    lang.pick(
+                        "请输入姓名、拼音或拼音首字母",
+                        "Type a name, its pinyin or initials",
+                    ),
+                );
+                None
+            }
+            Err(refusal) => return Err(refusal),
         }
-        let name = state
-            .registry
-            .clone()
-            .get_resident(staff.grpc(pb::GetResidentRequest {
-                centre_id: centre.id.clone(),
-                id: b.resident_id.clone(),
-                national_id_purpose: String::new(),
-            }))
-            .await
-            .map(|r| r.into_inner().name)
-            .unwrap_or_else(|_| "—".into());
-        names.insert(b.resident_id.clone(), name);
-    }
+    };
+    let promoted: Vec<String> = query
+        .promoted
+        .split(',')
+        .filter(|id| Uuid::parse_str(id).is_ok())
+        .map(str::to_owned)
+        .collect();
+    let promoted_names = names_of(state, staff, &centre.id, &promoted, "").await?;
     let candidates = if query.q.trim().is_empty() {
         Vec::new()
     } else {
@@ -326,14 +349,26 @@ async fn session_page(
         .filter(|b| status_of(b) == "waitlisted")
         .collect();
     waitlist.sort_by_key(|b| b.waitlist_position);
-    let seated: Vec<&bk::Booking> = bookings
+    let mut seated: Vec<&bk::Booking> = bookings
         .iter()
         .filter(|b| !matches!(status_of(b).as_str(), "waitlisted" | "cancelled"))
         .collect();
+    let everyone = seated.len();
+    if let Some(found) = &found {
+        seated.retain(|b| found.contains_key(&b.resident_id));
+    }
+    seated.sort_by_cached_key(|b| {
+        names
+            .get(&b.resident_id)
+            .map(|n| sort_key(n))
+            .unwrap_or_else(|| "~".into())
+    });
     let day = instant(&session.starts_at)
         .map(|t| t.with_timezone(&tz).date_naive())
         .unwrap_or_else(|| today(centre));
     let here = format!("/c/{}/sessions/{}", centre.id, session.id);
+    let back_here = format!("{here}?on={day}");
+    let now = Utc::now();
     let writes = staff.may_write();
     let idem = Uuid::new_v4().to_string();
     let notice_text = match query.notice.as_str() {
@@ -342,10 +377,12 @@ async fn session_page(
                 .to_owned(),
         ),
         "checked-in" => Some(lang.pick("已签到。", "Checked in.").to_owned()),
-        "cancelled" => Some(
-            lang.pick("已取消预约。", "The booking was cancelled.")
-                .to_owned(),
-        ),
+        "cancelled" | "removed" => Some(cancel_notice(
+            lang,
+            &query.notice,
+            &promoted,
+            &promoted_names,
+        )),
         n if n.starts_with("waitlisted-") => Some(format!(
             "{}{}",
             lang.pick(
@@ -363,6 +400,7 @@ async fn session_page(
             .unwrap_or_else(|| lang.pick("（已匿名）", "(anonymised)").to_owned())
     };
     let content = html! {
+        (page_url(&back_here))
         @if let Some(text) = notice_text { (notice(&text)) }
         dl.facts #session data-confirmed=(session.confirmed) data-capacity=(session.capacity) {
             dt { (lang.pick("时间", "When")) } dd { (date(lang, day)) " " (instant(&session.starts_at).map(|t| clock(t, tz)).unwrap_or_default()) "–" (instant(&session.ends_at).map(|t| clock(t, tz)).unwrap_or_default()) }
@@ -381,7 +419,8 @@ async fn session_page(
         @if writes && session.status != "cancelled" {
             section #book {
                 h2 { (lang.pick("为居民预约", "Book for a resident")) }
-                (general_errors(&errors, &["q"]))
+                // A refusal about the chosen resident (not eligible, …) is said beside them.
+                (general_errors(&errors, if preselected.is_some() { &["q", "resident_id"] } else { &["q"] }))
                 form.inline role="search" method="get" action=(here) {
                     input type="hidden" name="on" value=(day.to_string());
                     div.field.invalid[errors.get("q").is_some()] {
@@ -391,7 +430,7 @@ async fn session_page(
                     }
                     button type="submit" { (lang.pick("查找居民", "Find resident")) }
                 }
-                @let choices: Vec<&pb::Resident> = preselected.iter().chain(candidates.iter()).collect();
+                @let choices: Vec<&pb::Resident> = preselected.iter().chain(candidates.iter().filter(|c| preselected.as_ref().is_none_or(|p| p.id != c.id))).collect();
                 @if !query.q.is_empty() && candidates.is_empty() { p.empty { (lang.pick("没有找到居民。", "No residents found.")) } }
                 ul.choices #candidates {
                     @for r in choices {
@@ -400,52 +439,85 @@ async fn session_page(
                                 (csrf(staff))
                                 input type="hidden" name="resident_id" value=(r.id);
                                 input type="hidden" name="on" value=(day.to_string());
+                                input type="hidden" name="q" value=(query.q);
                                 input type="hidden" name="idempotency_key" value=(format!("{idem}-{}", r.id));
                                 span.name { (r.name) } " " span.muted { (r.date_of_birth) " " (super::residents::address_of(lang, &r.building, &r.unit, &r.room)) }
                                 " " button type="submit" data-book=(r.name) { (lang.pick("预约", "Book")) " " (r.name) }
+                                @if r.id == query.resident && let Some(e) = errors.get("resident_id") { " " span.error #f-resident_id-error role="alert" { (e) } }
                             }
                         }
                     }
                 }
             }
         }
-        section {
-            h2 { (lang.pick("签到名单", "Check-in list")) }
+        section #roster {
+            h2 { (lang.pick("签到名单", "Check-in list")) " " span.muted { (lang.pick("（按姓名拼音排序）", "(by name)")) } }
+            form.inline.filters role="search" method="get" action=(here) {
+                input type="hidden" name="on" value=(day.to_string());
+                div.field.invalid[errors.get("find").is_some()] {
+                    label for="find" { (lang.pick("在名单中查找（姓名或拼音）", "Find on the list (name or pinyin)")) }
+                    input #find type="search" name="find" value=(query.find);
+                    @if let Some(e) = errors.get("find") { span.error role="alert" { (e) } }
+                }
+                button type="submit" { (lang.pick("查找", "Find")) }
+                @if found.is_some() {
+                    " " a.button.secondary href=(format!("{here}?on={day}")) { (lang.pick("显示全部", "Show everyone")) }
+                    " " span.muted #found { (lang.pick("找到 ", "Found ")) (seated.len()) (lang.pick(" 人，共 ", " of ")) (everyone) (lang.pick(" 人", "")) }
+                }
+            }
             table #attendees {
-                thead { tr { th { (lang.pick("居民", "Resident")) } th { (lang.pick("状态", "Status")) } th { (lang.pick("费用", "Fee")) } th { span.sr { (lang.pick("操作", "Actions")) } } } }
+                thead { tr { th { (lang.pick("居民", "Resident")) } th { (lang.pick("签到", "Check-in")) } th.num { (lang.pick("费用", "Fee")) } th { span.sr { (lang.pick("其他操作", "Other actions")) } } } }
                 tbody {
                     @for b in &seated {
                         @let seat = seat_state(b);
+                        @let window = b.seats.iter().find(|s| s.session_id == session.id).map(|s| check_in_window(s, now)).unwrap_or(Window::Over);
                         tr data-status=(status_of(b)) data-seat=(seat) {
                             td.name { (name_of(b)) }
-                            td.status { (i18n::term(lang, &if seat == "attended" { "attended".to_owned() } else if seat == "no_show" { "no_show".to_owned() } else { status_of(b) })) }
+                            td.check-in {
+                                @if seat == "attended" {
+                                    span.toggle.on { "✓ " (i18n::term(lang, "attended")) }
+                                } @else if seat == "no_show" {
+                                    span.badge.warn { (i18n::term(lang, "no_show")) }
+                                } @else if seat == "held" {
+                                    @match window {
+                                        Window::Open if writes => {
+                                            form.inline method="post" action=(format!("/c/{}/bookings/{}/check-in", centre.id, b.id)) {
+                                                (csrf(staff))
+                                                input type="hidden" name="session_id" value=(session.id);
+                                                input type="hidden" name="on" value=(day.to_string());
+                                                button.toggle type="submit" data-check-in=(name_of(b)) { "○ " (lang.pick("签到", "Check in")) }
+                                            }
+                                        }
+                                        Window::NotYet(opens) => { span.muted.opens { (opens_text(lang, opens, tz)) } }
+                                        _ => { (i18n::term(lang, "confirmed")) }
+                                    }
+                                } @else {
+                                    (i18n::term(lang, &status_of(b)))
+                                }
+                            }
                             td.num { (money(b.fee_minor)) @if !b.concession.is_empty() { " " span.tag { (i18n::term(lang, &b.concession)) } } }
                             td {
                                 @if writes && seat == "held" {
-                                    form.inline method="post" action=(format!("/c/{}/bookings/{}/check-in", centre.id, b.id)) {
-                                        (csrf(staff))
-                                        input type="hidden" name="session_id" value=(session.id);
-                                        input type="hidden" name="on" value=(day.to_string());
-                                        button type="submit" data-check-in=(name_of(b)) { (lang.pick("签到", "Check in")) }
-                                    }
-                                    form.inline method="post" action=(format!("/c/{}/bookings/{}/cancel", centre.id, b.id)) {
-                                        (csrf(staff))
-                                        input type="hidden" name="session_id" value=(session.id);
-                                        input type="hidden" name="on" value=(day.to_string());
-                                        button.secondary type="submit" { (lang.pick("取消", "Cancel")) }
-                                    }
+                                    a.button.secondary href=(cancel_link(centre, b, &session.id, &back_here)) data-cancel=(name_of(b)) { (lang.pick("取消预约…", "Cancel…")) }
                                 }
                             }
                         }
                     }
-                    @if seated.is_empty() { tr { td colspan="4" { (lang.pick("尚无预约。", "No bookings yet.")) } } }
+                    @if seated.is_empty() {
+                        tr { td colspan="4" { @if found.is_some() { (lang.pick("名单中没有符合的居民。", "Nobody on the list matches.")) } @else { (lang.pick("尚无预约。", "No bookings yet.")) } } }
+                    }
                 }
             }
         }
         section {
             h2 { (lang.pick("候补名单", "Waitlist")) }
             ol #waitlist {
-                @for b in &waitlist { li data-position=(b.waitlist_position) { (name_of(b)) } }
+                @for b in &waitlist {
+                    li data-position=(b.waitlist_position) {
+                        span.name { (name_of(b)) }
+                        @if writes { " " a.button.secondary href=(cancel_link(centre, b, &session.id, &back_here)) data-remove=(name_of(b)) { (lang.pick("移出候补…", "Remove…")) } }
+                    }
+                }
             }
             @if waitlist.is_empty() { p.empty { (lang.pick("无人候补。", "Nobody is waiting.")) } }
         }
@@ -552,6 +624,13 @@ pub async fn book(
                 errors = FieldErrors::default();
                 errors.push("general", i18n::refusal(lang, &status));
             }
+            // The page comes back as the desk left it: the search typed and the resident
+            // chosen, with the refusal beside them.
+            let query = SessionQuery {
+                q: posted.get("q").to_owned(),
+                resident: posted.get("resident_id").to_owned(),
+                ..query
+            };
             session_page(&state, staff, &centre, &session, &query, errors).await
         }
         Err(status) => Err(status.into()),
@@ -575,6 +654,16 @@ pub async fn check_in(
             session_id: session.clone(),
         }))
         .await;
+    // From a resident's page the desk goes back there, with the outcome as a notice.
+    if let Some(back) = back_to(&centre, posted.get("back")) {
+        return match done {
+            Ok(_) => Ok(Redirect::to(&with_notice(&back, "checked-in")).into_response()),
+            Err(status) if is_refusal(&status) => {
+                Ok(Redirect::to(&with_notice(&back, "check-in-refused")).into_response())
+            }
+            Err(status) => Err(status.into()),
+        };
+    }
     match done {
         Ok(_) => Ok(back(&centre, &session, posted.get("on"), "checked-in")),
         Err(status) if is_refusal(&status) => {
@@ -589,6 +678,132 @@ pub async fn check_in(
     }
 }
 
+#[derive(Deserialize, Default)]
+pub struct CancelQuery {
+    /// The page to return to: the session's roster or the resident's page.
+    #[serde(default)]
+    back: String,
+    /// The session the desk came from (a course booking has many).
+    #[serde(default)]
+    session: String,
+}
+
+/// Asks before a booking is cancelled (or a waitlist place given up), and why.
+pub async fn cancel_form(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((centre, booking)): Path<(String, String)>,
+    Query(query): Query<CancelQuery>,
+) -> Page {
+    let centre = staff.centre(Section::Bookings, &centre)?;
+    if !staff.may_write() {
+        return Err(Refusal::forbidden());
+    }
+    cancel_page(
+        &state,
+        &staff,
+        &centre,
+        &booking,
+        &query,
+        "",
+        FieldErrors::default(),
+    )
+    .await
+}
+
+async fn cancel_page(
+    state: &AppState,
+    staff: &Staff,
+    centre: &pb::Centre,
+    booking: &str,
+    query: &CancelQuery,
+    reason: &str,
+    errors: FieldErrors,
+) -> Page {
+    let lang = staff.lang;
+    let tz = zone(centre);
+    let b = state
+        .bookings
+        .clone()
+        .get_booking(staff.grpc(bk::GetBookingRequest {
+            centre_id: centre.id.clone(),
+            booking_id: booking.to_owned(),
+        }))
+        .await?
+        .into_inner();
+    let offering = state
+        .bookings
+        .clone()
+        .get_offering(staff.grpc(bk::GetOfferingRequest {
+            centre_id: centre.id.clone(),
+            offering_id: b.offering_id.clone(),
+        }))
+        .await?
+        .into_inner();
+    let names = names_of(state, staff, &centre.id, std::slice::from_ref(&b.resident_id), "").await?;
+    let name = names
+        .get(&b.resident_id)
+        .cloned()
+        .unwrap_or_else(|| lang.pick("（已匿名）", "(anonymised)").to_owned());
+    let waitlisted = b.status == bk::BookingStatus::Waitlisted as i32;
+    let back = back_to(centre, &query.back)
+        .unwrap_or_else(|| format!("/c/{}/bookings", centre.id));
+    let starts = b
+        .seats
+        .iter()
+        .find(|s| s.session_id == query.session)
+        .map(|s| &s.starts_at)
+        .or_else(|| next_seat(&b, Utc::now()).map(|s| &s.starts_at))
+        .unwrap_or(&b.starts_at);
+    let title = if waitlisted {
+        lang.pick("移出候补名单", "Remove from the waitlist")
+    } else {
+        lang.pick("取消预约", "Cancel the booking")
+    };
+    let content = html! {
+        (page_url(&format!("/c/{}/bookings/{}/cancel?back={}&session={}", centre.id, b.id, super::residents::urlencode(&back), super::residents::urlencode(&query.session))))
+        dl.facts #booking {
+            dt { (lang.pick("居民", "Resident")) } dd #who { (name) }
+            dt { (lang.pick("服务", "Service")) } dd { (offering.name) }
+            @if let Some(at) = instant(starts) { dt { (lang.pick("时间", "When")) } dd { (when(lang, at, tz)) } }
+            dt { (lang.pick("状态", "Status")) } dd {
+                (i18n::term(lang, &status_name(&b)))
+                @if waitlisted { (lang.pick("，排第 ", ", position ")) (b.waitlist_position) }
+            }
+        }
+        @if matches!(status_name(&b).as_str(), "confirmed" | "waitlisted") {
+            form.stack method="post" novalidate {
+                (csrf(staff))
+                input type="hidden" name="back" value=(back);
+                input type="hidden" name="session" value=(query.session);
+                p.warn { @if waitlisted { (lang.pick("确定将此人移出候补名单吗？移出后不能恢复，需要时请重新预约。", "Remove them from the waitlist? This cannot be undone.")) } @else { (lang.pick("确定取消这条预约吗？取消后座位会让给候补的居民，不能恢复。", "Cancel this booking? The seat goes to the waitlist; this cannot be undone.")) } }
+                (general_errors(&errors, &["reason"]))
+                div.field.invalid[errors.get("reason").is_some()] {
+                    label for="f-reason" { (lang.pick("原因", "Reason")) span.req aria-hidden="true" { " *" } }
+                    input #f-reason type="text" name="reason" value=(reason) list="reasons" maxlength="200" required
+                        aria-invalid=[errors.get("reason").map(|_| "true")];
+                    datalist #reasons {
+                        @for r in [lang.pick("本人有事来不了", "Cannot come"), lang.pick("身体不适", "Unwell"), lang.pick("时间冲突", "Clashes with something else"), lang.pick("家属代为取消", "Cancelled by family")] { option value=(r) {} }
+                    }
+                    @if let Some(e) = errors.get("reason") { span.error #f-reason-error role="alert" { (e) } }
+                }
+                div.actions {
+                    button #confirm-cancel type="submit" { @if waitlisted { (lang.pick("确认移出候补", "Remove from the waitlist")) } @else { (lang.pick("确认取消预约", "Cancel the booking")) } }
+                    " " a.button.secondary href=(back) { (lang.pick("不取消，返回", "Keep it and go back")) }
+                }
+            }
+        } @else {
+            p { (lang.pick("这条预约已不能取消。", "This booking can no longer be cancelled.")) }
+            p { a href=(back) { (lang.pick("返回", "Go back")) } }
+        }
+    };
+    let mut response = super::layout(staff, Section::Bookings, Some(centre), title, content);
+    if !errors.is_empty() {
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
 pub async fn cancel(
     State(state): State<AppState>,
     Path((centre, booking)): Path<(String, String)>,
@@ -596,14 +811,378 @@ pub async fn cancel(
 ) -> Page {
     let staff = &posted.staff;
     let centre = staff.centre(Section::Bookings, &centre)?;
-    let session = posted.get("session_id").to_owned();
-    state
-        .bookings
-        .clone()
-        .cancel_booking(staff.grpc(bk::CancelBookingRequest {
-            centre_id: centre.id.clone(),
-            booking_id: booking,
-        }))
-        .await?;
-    Ok(back(&centre, &session, posted.get("on"), "cancelled"))
+    let lang = staff.lang;
+    let query = CancelQuery {
+        back: posted.get("back").to_owned(),
+        session: posted.get("session").to_owned(),
+    };
+    let reason = posted.get("reason").trim().to_owned();
+    let mut errors = FieldErrors::default();
+    if reason.is_empty() {
+        errors.push(
+            "reason",
+            lang.pick("请填写取消的原因", "Say why it is cancelled"),
+        );
+    } else {
+        let before = state
+            .bookings
+            .clone()
+            .get_booking(staff.grpc(bk::GetBookingRequest {
+                centre_id: centre.id.clone(),
+                booking_id: booking.clone(),
+            }))
+            .await?
+            .into_inner();
+        let done = state
+            .bookings
+            .clone()
+            .cancel_booking(staff.grpc(bk::CancelBookingRequest {
+                centre_id: centre.id.clone(),
+                booking_id: booking.clone(),
+                reason: reason.clone(),
+            }))
+            .await;
+        match done {
+            Ok(cancelled) => {
+                let cancelled = cancelled.into_inner();
+                let back = back_to(&centre, &query.back)
+                    .unwrap_or_else(|| format!("/c/{}/bookings", centre.id));
+                let what = if before.status == bk::BookingStatus::Waitlisted as i32 {
+                    "removed"
+                } else {
+                    "cancelled"
+                };
+                let mut to = with_notice(&back, what);
+                if !cancelled.promoted_resident_ids.is_empty() {
+                    to.push_str("&promoted=");
+                    to.push_str(&cancelled.promoted_resident_ids.join(","));
+                }
+                return Ok(Redirect::to(&to).into_response());
+            }
+            Err(status) if is_refusal(&status) => errors = FieldErrors::from_status(&status, lang),
+            Err(status) => return Err(status.into()),
+        }
+    }
+    cancel_page(&state, staff, &centre, &booking, &query, &reason, errors).await
+}
+
+/// Residents' names by id, asked of the registry in one call per 200 ids (a roster's
+/// worth), never one call per booking; with `q`, only those whose name matches it (by
+/// characters, pinyin or initials, as the residents page searches). Erased residents and
+/// empty ids are left out. A `q` the registry cannot read is a 400 refusal.
+pub async fn names_of(
+    state: &AppState,
+    staff: &Staff,
+    centre: &str,
+    ids: &[String],
+    q: &str,
+) -> Result<HashMap<String, String>, Refusal> {
+    let mut wanted: Vec<String> = ids.iter().filter(|id| !id.is_empty()).cloned().collect();
+    wanted.sort();
+    wanted.dedup();
+    let mut names = HashMap::new();
+    for chunk in wanted.chunks(200) {
+        let reply = state
+            .registry
+            .clone()
+            .list_residents(staff.grpc(pb::ListResidentsRequest {
+                centre_id: centre.to_owned(),
+                page_size: 200,
+                q: q.to_owned(),
+                ids: chunk.to_vec(),
+                ..Default::default()
+            }))
+            .await?
+            .into_inner();
+        names.extend(reply.residents.into_iter().map(|r| (r.id, r.name)));
+    }
+    Ok(names)
+}
+
+/// The order of a roster: by the name's pinyin, as a Chinese list is read.
+fn sort_key(name: &str) -> String {
+    use pinyin::ToPinyin;
+    name.chars()
+        .map(|c| {
+            c.to_pinyin()
+                .map(|p| format!("{} ", p.plain()))
+                .unwrap_or_else(|| c.to_lowercase().collect())
+        })
+        .collect()
+}
+
+/// Where check-in stands for a seat (or a facility booking) at `now`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Window {
+    /// It opens then (the service says when: ahead of the start).
+    NotYet(DateTime<Utc>),
+    Open,
+    Over,
+}
+
+fn check_in_window(seat: &bk::Seat, now: DateTime<Utc>) -> Window {
+    window(&seat.check_in_opens_at, &seat.ends_at, now)
+}
+
+fn window(
+    opens: &Option<prost_types::Timestamp>,
+    ends: &Option<prost_types::Timestamp>,
+    now: DateTime<Utc>,
+) -> Window {
+    match (instant(opens), instant(ends)) {
+        (_, Some(ends)) if ends <= now => Window::Over,
+        (Some(opens), _) if opens > now => Window::NotYet(opens),
+        (Some(_), Some(_)) => Window::Open,
+        _ => Window::Over,
+    }
+}
+
+/// "签到于 12月5日（周六）14:00 开放", in the centre's zone.
+fn opens_text(lang: Lang, opens: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
+    let local = opens.with_timezone(&tz);
+    match lang {
+        Lang::Zh => format!(
+            "签到于 {}月{}日（{}）{} 开放",
+            local.month(),
+            local.day(),
+            i18n::weekday(lang, local.weekday()),
+            local.format("%H:%M")
+        ),
+        Lang::En => format!("Check-in opens {}", when(lang, opens, tz)),
+    }
+}
+
+/// The seat of a booking the desk deals with next: the first held or waiting one not over.
+fn next_seat(b: &bk::Booking, now: DateTime<Utc>) -> Option<&bk::Seat> {
+    b.seats
+        .iter()
+        .filter(|s| {
+            matches!(s.state.as_str(), "held" | "waiting")
+                && instant(&s.ends_at).is_some_and(|t| t > now)
+        })
+        .min_by_key(|s| instant(&s.starts_at))
+}
+
+fn status_name(b: &bk::Booking) -> String {
+    bk::BookingStatus::try_from(b.status)
+        .map(|s| {
+            s.as_str_name()
+                .trim_start_matches("BOOKING_STATUS_")
+                .to_lowercase()
+        })
+        .unwrap_or_default()
+}
+
+/// Why a booking was cancelled, in words: the service's own reasons by name, the desk's as
+/// typed.
+fn cancel_reason(lang: Lang, reason: &str) -> String {
+    let (zh, en) = match reason {
+        "resident" => ("居民本人取消", "the resident asked"),
+        "session_cancelled" => ("场次取消", "the session was cancelled"),
+        "waitlist_closed" => ("候补未轮到", "the waitlist closed"),
+        "moved_out" => ("居民已迁出", "moved out"),
+        "deceased" => ("居民已故", "deceased"),
+        "erased" => ("个人信息已删除", "erased"),
+        typed => return typed.to_owned(),
+    };
+    lang.pick(zh, en).to_owned()
+}
+
+/// The notice after a cancellation or a removal from the waitlist, naming whoever the
+/// waitlist gave the freed seat to.
+fn cancel_notice(
+    lang: Lang,
+    what: &str,
+    promoted: &[String],
+    names: &HashMap<String, String>,
+) -> String {
+    let mut text = if what == "removed" {
+        lang.pick("已移出候补名单。", "Removed from the waitlist.")
+            .to_owned()
+    } else {
+        lang.pick("已取消预约。", "The booking was cancelled.")
+            .to_owned()
+    };
+    let who: Vec<&str> = promoted
+        .iter()
+        .filter_map(|id| names.get(id).map(String::as_str))
+        .collect();
+    if !who.is_empty() {
+        text.push_str(&match lang {
+            Lang::Zh => format!("空出的座位已由候补的 {} 补上。", who.join("、")),
+            Lang::En => format!(" The seat went to {} from the waitlist.", who.join(", ")),
+        });
+    }
+    text
+}
+
+/// A page of this centre to return to, as a form carried it; anything else is ignored.
+fn back_to(centre: &pb::Centre, text: &str) -> Option<String> {
+    let prefix = format!("/c/{}/", centre.id);
+    (text.starts_with(&prefix)
+        && !text.contains("//")
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/-_?=&.%".contains(c)))
+    .then(|| text.to_owned())
+}
+
+/// `back` with the outcome to show, replacing any earlier one.
+fn with_notice(back: &str, what: &str) -> String {
+    let (path, query) = back.split_once('?').unwrap_or((back, ""));
+    let mut kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| {
+            !p.is_empty()
+                && !p.starts_with("notice=")
+                && !p.starts_with("promoted=")
+                && !p.starts_with("find=")
+        })
+        .collect();
+    let notice = format!("notice={what}");
+    kept.push(&notice);
+    format!("{path}?{}", kept.join("&"))
+}
+
+fn cancel_link(centre: &pb::Centre, b: &bk::Booking, session: &str, back: &str) -> String {
+    format!(
+        "/c/{}/bookings/{}/cancel?session={session}&back={}",
+        centre.id,
+        b.id,
+        super::residents::urlencode(back)
+    )
+}
+
+/// The page's own address, for the console's script to show in place of a form's POST
+/// address when the page answers a form with an error (so a reload does not post again).
+fn page_url(url: &str) -> Markup {
+    html! { span hidden data-page-url=(url) {} }
+}
+
+/// A resident's bookings and waitlist places, those to come first (soonest first), then
+/// the past (latest first), each with check-in while it is open and cancellation.
+pub async fn of_resident(
+    state: &AppState,
+    staff: &Staff,
+    centre: &pb::Centre,
+    resident: &str,
+    notice_code: &str,
+    promoted: &str,
+) -> Result<Markup, Refusal> {
+    let lang = staff.lang;
+    let tz = zone(centre);
+    let now = Utc::now();
+    let bookings = every_page(|page_token| async {
+        let reply = state
+            .bookings
+            .clone()
+            .list_bookings(staff.grpc(bk::ListBookingsRequest {
+                centre_id: centre.id.clone(),
+                resident_id: resident.to_owned(),
+                page_size: PAGE,
+                page_token,
+                ..Default::default()
+            }))
+            .await?
+            .into_inner();
+        Ok::<_, Refusal>((reply.bookings, reply.next_page_token))
+    })
+    .await?;
+    let offerings = offerings(state, staff, &centre.id).await?;
+    let promoted: Vec<String> = promoted
+        .split(',')
+        .filter(|id| Uuid::parse_str(id).is_ok())
+        .map(str::to_owned)
+        .collect();
+    let promoted_names = names_of(state, staff, &centre.id, &promoted, "").await?;
+    // When each booking is: its next seat to come, else its last; a facility's range.
+    let at = |b: &bk::Booking| -> Option<DateTime<Utc>> {
+        instant(&b.starts_at)
+            .or_else(|| next_seat(b, now).and_then(|s| instant(&s.starts_at)))
+            .or_else(|| b.seats.iter().filter_map(|s| instant(&s.starts_at)).max())
+    };
+    let ends = |b: &bk::Booking| -> Option<DateTime<Utc>> {
+        instant(&b.ends_at)
+            .or_else(|| next_seat(b, now).and_then(|s| instant(&s.ends_at)))
+            .or_else(|| b.seats.iter().filter_map(|s| instant(&s.ends_at)).max())
+    };
+    let (mut coming, mut past): (Vec<&bk::Booking>, Vec<&bk::Booking>) =
+        bookings.iter().partition(|b| {
+            matches!(status_name(b).as_str(), "confirmed" | "waitlisted")
+                && ends(b).is_some_and(|t| t > now)
+        });
+    coming.sort_by_key(|b| at(b));
+    past.sort_by_key(|b| std::cmp::Reverse(at(b)));
+    let back = format!("/c/{}/residents/{resident}", centre.id);
+    let writes = staff.may_write();
+    let row = |b: &bk::Booking, to_come: bool| {
+        let status = status_name(b);
+        let seat = next_seat(b, now);
+        let window = match (seat, b.facility_id.is_empty()) {
+            (Some(s), true) if s.state == "held" => check_in_window(s, now),
+            (_, false) if status == "confirmed" => window(&b.check_in_opens_at, &b.ends_at, now),
+            _ => Window::Over,
+        };
+        let name = offerings
+            .get(&b.offering_id)
+            .map(|o| o.name.clone())
+            .unwrap_or_else(|| lang.pick("（已停用的服务）", "(withdrawn service)").to_owned());
+        html! {
+            tr data-booking=(b.id) data-status=(status) {
+                td { (name) }
+                td { @if let Some(t) = at(b) { (when(lang, t, tz)) } }
+                td {
+                    (i18n::term(lang, &status))
+                    @if status == "waitlisted" { (lang.pick("，排第 ", ", position ")) (b.waitlist_position) }
+                    @if status == "cancelled" && !b.cancel_reason.is_empty() { span.muted { (lang.pick("（", " (")) (cancel_reason(lang, &b.cancel_reason)) (lang.pick("）", ")")) } }
+                }
+                td {
+                    @if to_come && writes { div.row-actions {
+                        @match window {
+                            Window::Open => {
+                                form.inline method="post" action=(format!("/c/{}/bookings/{}/check-in", centre.id, b.id)) {
+                                    (csrf(staff))
+                                    input type="hidden" name="session_id" value=(seat.map(|s| s.session_id.as_str()).unwrap_or_default());
+                                    input type="hidden" name="back" value=(back);
+                                    button.toggle type="submit" data-check-in=(name) { "○ " (lang.pick("签到", "Check in")) }
+                                }
+                            }
+                            Window::NotYet(opens) if status == "confirmed" => { span.muted.opens { (opens_text(lang, opens, tz)) } " " }
+                            _ => {}
+                        }
+                        " " a.button.secondary href=(cancel_link(centre, b, seat.map(|s| s.session_id.as_str()).unwrap_or_default(), &back)) data-cancel=(name) {
+                            @if status == "waitlisted" { (lang.pick("移出候补…", "Remove…")) } @else { (lang.pick("取消预约…", "Cancel…")) }
+                        }
+                    } }
+                }
+            }
+        }
+    };
+    Ok(html! {
+        @match notice_code {
+            "cancelled" | "removed" => { (notice(&cancel_notice(lang, notice_code, &promoted, &promoted_names))) }
+            "checked-in" => { (notice(lang.pick("已签到。", "Checked in."))) }
+            "check-in-refused" => { p.error.general role="alert" { (lang.pick("签到未成功：现在不在签到时间内，或此预约已签到、已取消。", "Check-in failed: it is not open now, or the booking was checked in or cancelled.")) } }
+            _ => {}
+        }
+        section #resident-bookings {
+            h2 { (lang.pick("预约与候补", "Bookings and waitlists")) }
+            h3 { (lang.pick("即将参加", "To come")) }
+            table #bookings-to-come {
+                thead { tr { th { (lang.pick("服务", "Service")) } th { (lang.pick("时间", "When")) } th { (lang.pick("状态", "Status")) } th { span.sr { (lang.pick("操作", "Actions")) } } } }
+                tbody {
+                    @for b in &coming { (row(b, true)) }
+                    @if coming.is_empty() { tr { td colspan="4" { (lang.pick("没有即将参加的预约。", "Nothing booked to come.")) } } }
+                }
+            }
+            h3 { (lang.pick("以往记录", "Past")) }
+            table #bookings-past {
+                thead { tr { th { (lang.pick("服务", "Service")) } th { (lang.pick("时间", "When")) } th { (lang.pick("状态", "Status")) } th { span.sr { (lang.pick("操作", "Actions")) } } } }
+                tbody {
+                    @for b in &past { (row(b, false)) }
+                    @if past.is_empty() { tr { td colspan="4" { (lang.pick("没有以往的预约。", "No past bookings.")) } } }
+                }
+            }
+        }
+    })
 }

@@ -112,7 +112,7 @@ fn pages() -> Router<AppState> {
         )
         .route(
             "/c/{centre}/bookings/{booking}/cancel",
-            post(bookings::cancel),
+            get(bookings::cancel_form).post(bookings::cancel),
         )
         .route("/c/{centre}/volunteers", get(volunteers::week))
         .route(

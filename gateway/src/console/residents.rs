@@ -27,6 +27,9 @@ pub struct SearchQuery {
     page: String,
     #[serde(default)]
     notice: String,
+    /// After a cancellation: the residents the waitlist gave the seat to.
+    #[serde(default)]
+    promoted: String,
 }
 
 fn gender(lang: Lang, value: i32) -> String {
@@ -466,7 +469,7 @@ pub async fn show(
         &staff,
         &centre,
         &resident,
-        &query.notice,
+        &query,
         FieldErrors::default(),
     )
     .await
@@ -477,9 +480,10 @@ async fn show_page(
     staff: &Staff,
     centre: &pb::Centre,
     resident: &str,
-    notice_code: &str,
+    query: &SearchQuery,
     errors: FieldErrors,
 ) -> Page {
+    let notice_code = query.notice.as_str();
     let lang = staff.lang;
     let r = state
         .registry
@@ -502,6 +506,22 @@ async fn show_page(
         .into_inner()
         .consents;
     let on = today(centre);
+    // Bookings are the desk's: a role that may not open them sees the resident without.
+    let bookings = if staff.may(Section::Bookings) {
+        Some(
+            super::bookings::of_resident(
+                state,
+                staff,
+                centre,
+                &r.id,
+                notice_code,
+                &query.promoted,
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
     let content = html! {
         @if notice_code == "registered" { (notice(lang.pick("已登记。", "Registered."))) }
         @if notice_code == "consent" { (notice(lang.pick("已记录同意。", "Consent recorded."))) }
@@ -520,6 +540,7 @@ async fn show_page(
             @if let Some(note) = &r.health_note { dt { (lang.pick("健康备注", "Health note")) } dd { (note) } }
         }
         p { a href=(format!("/c/{}/bookings?resident={}", centre.id, r.id)) { (lang.pick("为此居民预约服务 →", "Book a service for this resident →")) } }
+        @if let Some(bookings) = bookings { (bookings) }
         @if super::export::may_export(staff) {
             section {
                 h2 { (lang.pick("个人信息副本", "Copy of personal data")) }
@@ -624,7 +645,15 @@ pub async fn consent(
             Err(status) => return Err(status.into()),
         }
     }
-    show_page(&state, staff, &centre, &resident, "", errors).await
+    show_page(
+        &state,
+        staff,
+        &centre,
+        &resident,
+        &SearchQuery::default(),
+        errors,
+    )
+    .await
 }
 
 fn import_page(

@@ -164,6 +164,7 @@ fn booking_to_pb(view: BookingView) -> pb::Booking {
                 starts_at: Some(timestamp(s.starts_at)),
                 ends_at: Some(timestamp(s.ends_at)),
                 state: s.state,
+                check_in_opens_at: Some(timestamp(s.starts_at - domain::CHECK_IN_OPENS)),
             })
             .collect(),
         facility_id: b.facility_id.map(|id| id.to_string()).unwrap_or_default(),
@@ -175,6 +176,8 @@ fn booking_to_pb(view: BookingView) -> pb::Booking {
         cancel_reason: b.cancel_reason.unwrap_or_default(),
         created_at: Some(timestamp(b.created_at)),
         note: b.note,
+        check_in_opens_at: b.starts_at.map(|t| timestamp(t - domain::CHECK_IN_OPENS)),
+        promoted_resident_ids: Vec::new(),
     }
 }
 
@@ -941,10 +944,24 @@ impl Bookings for BookingsApi {
         )
         .await?;
         let id = parse_id("booking_id", &request.get_ref().booking_id)?;
+        let reason = match request.get_ref().reason.trim() {
+            "" => "resident",
+            text if text.chars().count() > domain::CANCEL_REASON_MAX => {
+                return Err(Error::from(Violations::one(
+                    "reason",
+                    "must be at most 200 characters",
+                ))
+                .into());
+            }
+            text => text,
+        };
         let pool = &self.pool;
-        let view =
-            retrying(|| store::cancel_booking(pool, centre, id, "resident", Utc::now())).await?;
-        Ok(Response::new(booking_to_pb(view)))
+        let (view, promoted) =
+            retrying(|| store::cancel_booking(pool, centre, id, reason, Utc::now())).await?;
+        Ok(Response::new(pb::Booking {
+            promoted_resident_ids: promoted.iter().map(Uuid::to_string).collect(),
+            ..booking_to_pb(view)
+        }))
     }
 
     async fn check_in(

@@ -1948,32 +1948,33 @@ pub async fn list_bookings(
 }
 
 /// Cancels a booking; cancelling one already cancelled changes nothing and tells no one.
+/// Answers the booking and the residents whose waitlisted bookings took its seats.
 pub async fn cancel_booking(
     pool: &PgPool,
     centre: Uuid,
     id: Uuid,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<BookingView, Error> {
+) -> Result<(BookingView, Vec<Uuid>), Error> {
     let mut tx = pool.begin().await?;
     let booking = lock_booking(&mut tx, Some(centre), id).await?;
-    cancel_in(&mut tx, &booking, reason, now).await?;
+    let promoted = cancel_in(&mut tx, &booking, reason, now).await?;
     tx.commit().await?;
-    find_booking(pool, centre, id).await
+    Ok((find_booking(pool, centre, id).await?, promoted))
 }
 
 /// Cancels a locked booking inside `tx`: frees its seats of sessions not yet over and its
 /// facility, refunds a fee charged for something that has not begun, and promotes the
-/// waitlist into the freed seats.
+/// waitlist into the freed seats. Answers the residents promoted.
 async fn cancel_in(
     tx: &mut PgConnection,
     booking: &BookingRow,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<(), Error> {
+) -> Result<Vec<Uuid>, Error> {
     let status = booking_status(booking)?;
     if !changes::may_cancel(status)? {
-        return Ok(());
+        return Ok(Vec::new());
     }
     // Lock the sessions first, in id order, as a new booking would.
     let freed: Vec<Uuid> = sqlx::query_scalar(
@@ -2040,14 +2041,20 @@ async fn cancel_in(
         .await?;
     }
     if cancellation.promote {
-        promote(tx, &freed, now).await?;
+        return promote(tx, &freed, now).await;
     }
-    Ok(())
+    Ok(Vec::new())
 }
 
 /// Gives freed seats to the waitlist, first come first served: a waitlisted booking is
 /// promoted when every session it waits for has room and its resident may still book.
-async fn promote(tx: &mut PgConnection, freed: &[Uuid], now: DateTime<Utc>) -> Result<(), Error> {
+/// Answers the residents promoted, in order.
+async fn promote(
+    tx: &mut PgConnection,
+    freed: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<Vec<Uuid>, Error> {
+    let mut promoted = Vec::new();
     let candidates: Vec<Uuid> = sqlx::query_scalar(
         "SELECT b.id FROM bookings b
          WHERE b.status = 'waitlisted'
@@ -2115,8 +2122,9 @@ async fn promote(tx: &mut PgConnection, freed: &[Uuid], now: DateTime<Utc>) -> R
             .await?
             .fee_minor;
         charge(tx, &booking, list_price, now).await?;
+        promoted.extend(booking.resident_id);
     }
-    Ok(())
+    Ok(promoted)
 }
 
 /// Checks a booking in for one session (or its facility). A second check-in for the same

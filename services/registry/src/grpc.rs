@@ -981,3 +981,18 @@ impl Registry for RegistryApi {
         crate::signin::verify(&self.pool, &self.vault, request).await
     }
 }
+
+/// The residents a list is limited to (`ids`): none means no limit; at most a page's worth.
+fn resident_ids(ids: &[String]) -> Result<Option<Vec<Uuid>>, Status> {
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    if ids.len() > 200 {
+        return Err(Error::from(Violations::one("ids", "must name at most 200 residents")).into());
+    }
+    ids.iter()
+        .map(|id| Uuid::parse_str(id.trim()))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+        .map_err(|_| Error::from(Violations::one("ids", "must be resident ids")).into())
+}

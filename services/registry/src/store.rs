@@ -1012,6 +1012,8 @@ pub struct ResidentFilter {
     pub skill: Option<String>,
     /// Only residents whose consent to sharing with partners holds now (a partner's list).
     pub partner_sharing: bool,
+    /// Only these residents (a roster naming its people in one call).
+    pub ids: Option<Vec<Uuid>>,
 }
 
 /// A page of a centre's residents matching `filter`, newest registration first, after the
@@ -1068,6 +1070,9 @@ pub async fn list_residents(
     }
     if filter.partner_sharing {
         query.push(CONSENTED_TO_PARTNERS);
+    }
+    if let Some(ids) = &filter.ids {
+        query.push(" AND id = ANY(").push_bind(ids.clone()).push(")");
     }
     if let Some(date) = filter.born_on_or_after {
         query.push(" AND date_of_birth >= ").push_bind(date);

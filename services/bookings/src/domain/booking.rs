@@ -22,6 +22,8 @@ use linli_platform::error::Reason;
 pub const FACILITY_GRACE: Duration = Duration::minutes(15);
 /// How early before a session (or a facility booking) the desk may check someone in.
 pub const CHECK_IN_OPENS: Duration = Duration::hours(2);
+/// The longest reason the desk may give for cancelling a booking, in characters.
+pub const CANCEL_REASON_MAX: usize = 200;
 /// How far in the past a facility booking may start: a room booked at its door.
 pub const FACILITY_LATE_START: Duration = Duration::minutes(5);
 

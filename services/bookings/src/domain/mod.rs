@@ -13,7 +13,7 @@ pub mod price;
 pub mod status;
 pub mod time;
 
-pub use booking::{CHECK_IN_OPENS, FACILITY_GRACE};
+pub use booking::{CANCEL_REASON_MAX, CHECK_IN_OPENS, FACILITY_GRACE};
 pub use eligibility::{Applicant, Eligibility, RowTest, check_age_limits};
 pub use price::{Concession, price_for, priced_by_category};
 pub use status::{BookingStatus, SeatState, SessionStatus};
