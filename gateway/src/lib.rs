@@ -337,6 +337,9 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
         .with_state(state)
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(middleware::from_fn(limits::problems_only))
+        // Outside every layer that answers with a problem, so each is said in the language
+        // the request asks for.
+        .layer(middleware::from_fn(problem::negotiate_language))
         .layer(middleware::from_fn(observe))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid)))
@@ -345,9 +348,6 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
 /// Serves the gateway on `listener` until `shutdown`, letting in-flight requests finish.
 pub async fn serve(
     listener: TcpListener,
-        // Outside every layer that answers with a problem, so each is said in the language
-        // the request asks for.
-        .layer(middleware::from_fn(problem::negotiate_language))
     config: GatewayConfig,
     keys: TokenKeys,
     shutdown: CancellationToken,
