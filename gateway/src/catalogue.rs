@@ -219,6 +219,11 @@ pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Opt
             "出生日期须在近 130 年内".into(),
             "must be within the last 130 years".into(),
         ),
+        "consent.guardian_required" => (
+            format!("未满 {} 岁的居民须由监护人同意", p("age")),
+            format!("a resident under {} needs a guardian's consent", p("age")),
+        ),
+        "consent.guardian_minor" => ("监护人须已成年".into(), "the guardian must be an adult".into()),
         "resident_probably_registered" => (
             "本中心已有姓名、出生日期和手机号都相同的居民，可能是同一人".into(),
             "a resident of this centre has the same name, date of birth and phone".into(),
@@ -230,6 +235,28 @@ pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Opt
         "centre.code_taken" => (
             "已有服务中心使用这个编号".into(),
             "another centre has this code".into(),
+        ),
+
+        // Residents' sign-in (the residents' site).
+        "sign_in.too_many_codes" => (
+            "获取验证码的次数太多了，请一小时后再试，或到服务中心前台办理".into(),
+            "too many codes were asked for; try again in an hour, or at the centre's desk".into(),
+        ),
+        "sign_in.code_wrong" => (
+            "验证码不对，请再看一下短信".into(),
+            "the code is not right; check the message again".into(),
+        ),
+        "sign_in.code_expired" => (
+            "验证码已过期或已经用过，请重新获取验证码".into(),
+            "the code has expired or was used; ask for a new one".into(),
+        ),
+        "sign_in.too_many_tries" => (
+            "验证码输错次数太多，请重新获取验证码".into(),
+            "too many wrong tries; ask for a new code".into(),
+        ),
+        "sign_in.code_format" => (
+            "验证码是 6 位数字，请再看一下短信".into(),
+            "the code is 6 digits".into(),
         ),
 
         // Bookings.
@@ -377,6 +404,14 @@ pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Opt
             format!("该居民已不在册（{}）", status("status")),
             format!("not qualified: the resident is no longer active ({})", status("status")),
         ),
+        "volunteer.under_14" => (
+            "未满 14 岁的居民不能登记为志愿者".into(),
+            "a resident under 14 cannot volunteer".into(),
+        ),
+        "volunteer.guardian_consent" => (
+            "14 至 17 岁的志愿者须有监护人同意".into(),
+            "a volunteer aged 14 to 17 needs a guardian's consent".into(),
+        ),
         "volunteer.already_registered" => (
             "该居民已经是志愿者".into(),
             "the resident is already a volunteer".into(),
@@ -505,6 +540,23 @@ pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Opt
             "对应关系中有无法导入的项目".into(),
             format!("`{}` is not an importable field", p("field")),
         ),
+        "import.mapping.required" => (
+            format!("表格中缺少「{}」这一列", field_name(lang, p("field"))),
+            format!("no column for `{}`", p("field")),
+        ),
+        "import.row.csv" => ("这一行不是有效的表格行".into(), "is not a valid CSV row".into()),
+        "import.row.relationship" => (
+            "与户主关系填写有误".into(),
+            "is not a relationship the household register uses".into(),
+        ),
+        "import.row.household_address" => (
+            "填写了与户主关系，但缺少住址（楼栋或房号）".into(),
+            "needs the household's address (building or room)".into(),
+        ),
+        "import.row.second_head" => (
+            "这个住址的户已有户主".into(),
+            "the household at this address has a head already".into(),
+        ),
         "import.mapping.no_column" => (
             format!("表格中没有「{}」这一列", p("column")),
             format!("no column is headed `{}`", p("column")),
@@ -537,8 +589,13 @@ pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Opt
 /// A field violation in `lang`: its code through the catalogue; an uncoded reason (words
 /// only) translated where its words are known, else said as a plain "check this".
 pub fn field_message(lang: Lang, violation: &FieldViolation) -> String {
-    message(lang, &violation.code, &violation.params)
-        .unwrap_or_else(|| translate_reason(lang, &violation.reason))
+    said(lang, &violation.code, &violation.params, &violation.reason)
+}
+
+/// A reason given as code, parameters and English words (a field violation's, an import
+/// row's), in `lang`.
+pub fn said(lang: Lang, code: &str, params: &BTreeMap<String, String>, english: &str) -> String {
+    message(lang, code, params).unwrap_or_else(|| translate_reason(lang, english))
 }
 
 /// What an HTTP status means, when the problem has no code the catalogue knows.
@@ -605,6 +662,9 @@ fn field_name(lang: Lang, field: &str) -> String {
         "from" => ("开始日期", "from"),
         "opens" => ("开放时间", "opens"),
         "period_start" => ("开始日期", "period_start"),
+        "name" => ("姓名", "name"),
+        "gender" => ("性别", "gender"),
+        "date_of_birth" => ("出生日期", "date_of_birth"),
         other => ("前一项", other),
     };
     lang.pick(zh, en).to_owned()

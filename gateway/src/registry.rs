@@ -295,7 +295,12 @@ reply! {
         /// The row's line in the sheet; the heading row is 1.
         pub row: u32,
         pub field: String,
+        /// Why, in English.
         pub reason: String,
+        /// Why, as a stable code (e.g. `national_id.check_character`).
+        pub code: String,
+        /// The code's parameters.
+        pub params: std::collections::BTreeMap<String, String> = e.params.into_iter().collect(),
     }
 }
 

@@ -350,7 +350,7 @@ async fn bad_input_is_answered_400_naming_the_field() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         problem["errors"],
-        json!([{ "field": "name", "reason": "is required" }])
+        json!([{ "field": "name", "reason": "is required", "code": "required", "message": "is required" }])
     );
 
     let (status, problem) = post(
@@ -403,7 +403,13 @@ async fn bad_input_is_answered_400_naming_the_field() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         problem["errors"],
-        json!([{ "field": "centre_id", "reason": "no centre has this id" }])
+        json!([{
+            "field": "centre_id",
+            "reason": "no centre has this id",
+            "code": "not_found",
+            "params": { "what": "centre" },
+            "message": "centre not found",
+        }])
     );
 
     let (status, problem) = post(

@@ -55,7 +55,12 @@ async fn national_ids_are_validated_sealed_unique_and_masked_unless_revealed_for
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         problem["errors"],
-        json!([{ "field": "national_id", "reason": "does not match date_of_birth" }])
+        json!([{
+            "field": "national_id",
+            "reason": "does not match date_of_birth",
+            "code": "national_id.date_of_birth_mismatch",
+            "message": "does not match date_of_birth",
+        }])
     );
 
     let (status, created) = send(post(&desk_a, a, resident(ID))).await;
@@ -476,7 +481,13 @@ async fn a_child_under_fourteen_is_consented_for_by_a_guardian_and_withdrawal_is
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         problem["errors"],
-        json!([{ "field": "guardian_id", "reason": "a resident under 14 needs a guardian's consent" }])
+        json!([{
+            "field": "guardian_id",
+            "reason": "a resident under 14 needs a guardian's consent",
+            "code": "consent.guardian_required",
+            "params": { "age": "14" },
+            "message": "a resident under 14 needs a guardian's consent",
+        }])
     );
 
     let (status, given) = send(consent(json!({ "purpose": "activity_contact", "granted": true, "source": "paper_form", "guardian_id": parent }))).await;

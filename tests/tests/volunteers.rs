@@ -751,7 +751,12 @@ async fn a_child_under_14_cannot_volunteer_and_14_to_17_need_a_guardians_consent
         assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
         assert_eq!(
             problem["errors"],
-            json!([{ "field": "resident_id", "reason": "a resident under 14 cannot volunteer" }])
+            json!([{
+                "field": "resident_id",
+                "reason": "a resident under 14 cannot volunteer",
+                "code": "volunteer.under_14",
+                "message": "a resident under 14 cannot volunteer",
+            }])
         );
     }
     // Sixteen: only with the guardian's consent, which is recorded.

@@ -689,7 +689,7 @@ fn import_page(
                 @if !report.errors.is_empty() {
                     table {
                         thead { tr { th { (lang.pick("行", "Row")) } th { (lang.pick("字段", "Field")) } th { (lang.pick("原因", "Reason")) } } }
-                        tbody { @for e in &report.errors { tr { td.num { (e.row) } td { (import_field(lang, &e.field)) } td { (i18n::reason(lang, &e.reason)) } } } }
+                        tbody { @for e in &report.errors { tr { td.num { (e.row) } td { (import_field(lang, &e.field)) } td { (crate::catalogue::said(lang, &e.code, &e.params.iter().map(|(k, v)| (k.clone(), v.clone())).collect(), &e.reason)) } } } }
                     }
                 }
             }

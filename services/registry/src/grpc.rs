@@ -386,7 +386,12 @@ impl Registry for RegistryApi {
             .await
             .map_err(Error::from)?
         {
-            return Err(Error::from(Violations::one("centre_id", "no centre has this id")).into());
+            return Err(Error::from(Violations::one(
+                "centre_id",
+                linli_platform::error::Reason::new("not_found", "no centre has this id")
+                    .with("what", "centre"),
+            ))
+            .into());
         }
         let row = store::register_resident(
             &self.pool,
@@ -920,6 +925,8 @@ impl Registry for RegistryApi {
                     row: e.row,
                     field: e.field,
                     reason: e.reason,
+                    code: e.code,
+                    params: e.params.into_iter().collect(),
                 })
                 .collect(),
         }))

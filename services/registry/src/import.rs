@@ -33,7 +33,12 @@ pub async fn import(
         Encoding::parse(encoding).map_err(|reason| Violations::one("encoding", reason))?;
     let text = decode(file, encoding).map_err(|reason| Violations::one("file", reason))?;
     if !store::centre_exists(pool, centre_id).await? {
-        return Err(Violations::one("centre_id", "no centre has this id").into());
+        return Err(Violations::one(
+            "centre_id",
+            linli_platform::error::Reason::new("not_found", "no centre has this id")
+                .with("what", "centre"),
+        )
+        .into());
     }
     let parsed = parse_rows(&text, mapping, &centre_id.to_string(), today)?;
     let mut report = ImportReport {
@@ -52,10 +57,15 @@ pub async fn import(
     report.already_registered = outcome.already_registered;
     report
         .errors
-        .extend(outcome.second_heads.into_iter().map(|row| RowError {
-            row,
-            field: "relationship".into(),
-            reason: "the household at this address has a head already".into(),
+        .extend(outcome.second_heads.into_iter().map(|row| {
+            RowError::new(
+                row,
+                "relationship",
+                linli_platform::error::Reason::new(
+                    "import.row.second_head",
+                    "the household at this address has a head already",
+                ),
+            )
         }));
     report.errors.sort_by_key(|error| error.row);
     tracing::info!(

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use linli_platform::auth::Role;
-use linli_platform::error::Violations;
+use linli_platform::error::{Reason, Violations};
 
 /// Read volunteers, staff, training, shifts and groups.
 pub const READERS: &[Role] = &[
@@ -336,11 +336,14 @@ pub fn may_volunteer(age_band: &str, guardian_consent: bool) -> Result<(), Viola
     match age_band {
         "0-13" => Err(Violations::one(
             "resident_id",
-            "a resident under 14 cannot volunteer",
+            Reason::new("volunteer.under_14", "a resident under 14 cannot volunteer"),
         )),
         "14-17" if !guardian_consent => Err(Violations::one(
             "guardian_consent",
-            "a volunteer aged 14 to 17 needs a guardian's consent",
+            Reason::new(
+                "volunteer.guardian_consent",
+                "a volunteer aged 14 to 17 needs a guardian's consent",
+            ),
         )),
         _ => Ok(()),
     }

@@ -3,7 +3,7 @@
 //! (an adult registered resident), never by the child.
 
 use chrono::NaiveDate;
-use linli_platform::error::Violations;
+use linli_platform::error::{Reason, Violations};
 
 use super::DateOfBirth;
 
@@ -24,20 +24,25 @@ pub fn check(
 ) -> Result<(), Violations> {
     let mut violations = Violations::default();
     if !PURPOSES.contains(&purpose) {
-        violations.push("purpose", format!("must be one of {}", PURPOSES.join(", ")));
+        violations.push("purpose", Reason::one_of(&PURPOSES));
     }
     if !SOURCES.contains(&source) {
-        violations.push("source", format!("must be one of {}", SOURCES.join(", ")));
+        violations.push("source", Reason::one_of(&SOURCES));
     }
     if granted && resident_birth.age_on(today) < GUARDIAN_AGE {
         match guardian_birth {
             None => violations.push(
                 "guardian_id",
-                "a resident under 14 needs a guardian's consent",
+                Reason::new(
+                    "consent.guardian_required",
+                    "a resident under 14 needs a guardian's consent",
+                )
+                .with("age", GUARDIAN_AGE),
             ),
-            Some(guardian) if guardian.age_on(today) < 18 => {
-                violations.push("guardian_id", "the guardian must be an adult")
-            }
+            Some(guardian) if guardian.age_on(today) < 18 => violations.push(
+                "guardian_id",
+                Reason::new("consent.guardian_minor", "the guardian must be an adult"),
+            ),
             Some(_) => {}
         }
     }

@@ -4,7 +4,7 @@
 //! is reported by number, field and reason while the good rows go in.
 
 use chrono::NaiveDate;
-use linli_platform::error::Violations;
+use linli_platform::error::{Reason, Violations};
 
 use super::household::Relationship;
 use super::{NewResident, ResidentForm};
@@ -19,18 +19,21 @@ pub enum Encoding {
 }
 
 impl Encoding {
-    pub fn parse(text: &str) -> Result<Encoding, String> {
+    pub fn parse(text: &str) -> Result<Encoding, Reason> {
         match text.trim().to_ascii_lowercase().as_str() {
             "" | "auto" => Ok(Encoding::Auto),
             "utf-8" | "utf8" => Ok(Encoding::Utf8),
             "gbk" | "gb18030" | "gb2312" => Ok(Encoding::Gbk),
-            _ => Err("must be `utf-8`, `gbk` or `auto`".into()),
+            _ => Err(Reason::new(
+                "import.encoding",
+                "must be `utf-8`, `gbk` or `auto`",
+            )),
         }
     }
 }
 
 /// The file as text.
-pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<String, String> {
+pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<String, Reason> {
     let utf8 = || {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         std::str::from_utf8(bytes).map(str::to_owned)
@@ -38,13 +41,14 @@ pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<String, String> {
     let gbk = || {
         let (text, _, malformed) = encoding_rs::GB18030.decode(bytes);
         if malformed {
-            Err("is not valid GBK text".to_owned())
+            Err(Reason::new("import.unreadable", "is not valid GBK text"))
         } else {
             Ok(text.into_owned())
         }
     };
     match encoding {
-        Encoding::Utf8 => utf8().map_err(|_| "is not valid UTF-8 text".to_owned()),
+        Encoding::Utf8 => utf8()
+            .map_err(|_| Reason::new("import.unreadable", "is not valid UTF-8 text")),
         Encoding::Gbk => gbk(),
         Encoding::Auto => utf8().or_else(|_| gbk()),
     }
@@ -124,7 +128,14 @@ pub fn column_mapping(
     let mut columns = [None; FIELD_COUNT];
     for (field, _) in explicit {
         if !FIELDS.iter().any(|(known, _)| known == field) {
-            violations.push("mapping", format!("`{field}` is not an importable field"));
+            violations.push(
+                "mapping",
+                Reason::new(
+                    "import.mapping.unknown_field",
+                    format!("`{field}` is not an importable field"),
+                )
+                .with("field", field),
+            );
         }
     }
     for (slot, (field, common)) in columns.iter_mut().zip(FIELDS) {
@@ -134,26 +145,54 @@ pub fn column_mapping(
         };
         *slot = headings.iter().position(|h| wanted.contains(&h.trim()));
         if slot.is_none() && explicit.iter().any(|(f, _)| f == field) {
-            violations.push("mapping", format!("no column is headed `{}`", wanted[0]));
+            violations.push(
+                "mapping",
+                Reason::new(
+                    "import.mapping.no_column",
+                    format!("no column is headed `{}`", wanted[0]),
+                )
+                .with("column", wanted[0]),
+            );
         }
     }
     for (slot, field) in columns.iter().zip(["name", "gender", "date_of_birth"]) {
         if slot.is_none() && violations.is_empty() {
             violations.push(
                 "mapping",
-                format!("no column for `{field}`; map one with {field}=<heading>"),
+                Reason::new(
+                    "import.mapping.required",
+                    format!("no column for `{field}`; map one with {field}=<heading>"),
+                )
+                .with("field", field),
             );
         }
     }
     violations.into_result(|| columns)
 }
 
-/// One row's problem: 1-based data row number (the heading row is row 1), field, reason.
+/// One row's problem: 1-based data row number (the heading row is row 1), field, and why:
+/// the English words, the code and its parameters (a row's field refusals are the
+/// registration's own, `national_id.check_character` …; the import's are `import.row.*`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RowError {
     pub row: u32,
     pub field: String,
     pub reason: String,
+    pub code: String,
+    pub params: std::collections::BTreeMap<String, String>,
+}
+
+impl RowError {
+    pub fn new(row: u32, field: impl Into<String>, reason: impl Into<Reason>) -> Self {
+        let reason = reason.into();
+        RowError {
+            row,
+            field: field.into(),
+            reason: reason.english,
+            code: reason.code.into_owned(),
+            params: reason.params,
+        }
+    }
 }
 
 /// One data row's line number and its registration, or what is wrong with it.
@@ -172,7 +211,15 @@ pub fn parse_rows(
         .from_reader(text.as_bytes());
     let headings: Vec<String> = reader
         .headers()
-        .map_err(|e| Violations::one("file", format!("has no readable heading row: {e}")))?
+        .map_err(|e| {
+            Violations::one(
+                "file",
+                Reason::new(
+                    "import.no_heading",
+                    format!("has no readable heading row: {e}"),
+                ),
+            )
+        })?
         .iter()
         .map(str::to_owned)
         .collect();
@@ -185,11 +232,11 @@ pub fn parse_rows(
             Err(e) => {
                 rows.push((
                     row,
-                    Err(vec![RowError {
+                    Err(vec![RowError::new(
                         row,
-                        field: "row".into(),
-                        reason: format!("is not valid CSV: {e}"),
-                    }]),
+                        "row",
+                        Reason::new("import.row.csv", format!("is not valid CSV: {e}")),
+                    )]),
                 ));
                 continue;
             }
@@ -237,27 +284,32 @@ pub fn parse_rows(
                 row,
                 field: v.field,
                 reason: v.reason,
+                code: v.code,
+                params: v.params,
             }))
         });
         let relationship = cell(12)
             .map(Relationship::parse)
             .transpose()
             .map_err(|reason| {
-                errors.push(RowError {
+                errors.push(RowError::new(
                     row,
-                    field: "relationship".into(),
-                    reason,
-                })
+                    "relationship",
+                    Reason::new("import.row.relationship", reason),
+                ))
             });
         if let (Ok(resident), Ok(Some(_))) = (&resident, &relationship)
             && resident.address.building.is_empty()
             && resident.address.room.is_empty()
         {
-            errors.push(RowError {
+            errors.push(RowError::new(
                 row,
-                field: "relationship".into(),
-                reason: "needs the household's address (building or room)".into(),
-            });
+                "relationship",
+                Reason::new(
+                    "import.row.household_address",
+                    "needs the household's address (building or room)",
+                ),
+            ));
         }
         let parsed = match (resident, relationship) {
             (Ok(resident), Ok(relationship)) if errors.is_empty() => Ok(ImportedRow {
