@@ -50,9 +50,7 @@ impl SmsProvider {
             axum::routing::post(move |headers: HeaderMap, Json(body): Json<Value>| {
                 let (kept, refused) = (kept.clone(), refused.clone());
                 async move {
-                    let authorised = headers
-                        .get("authorization")
-                        .and_then(|v| v.to_str().ok())
+                    let authorised = headers.get("authorization").and_then(|v| v.to_str().ok())
                         == Some(&format!("Bearer {KEY}"));
                     if !authorised {
                         *refused.lock().expect("lock") += 1;
@@ -98,17 +96,21 @@ impl SmsProvider {
 
     /// The code of the `n`th message (from 1) to `phone`, once it has come.
     async fn code(&self, phone: &str, n: usize) -> String {
-        poll("the SMS provider to be asked", Duration::from_secs(20), || async {
-            let sent = self.sent_to(phone);
-            let message = sent.get(n - 1)?;
-            let code: String = message
-                .split("验证码 ")
-                .nth(1)?
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            (code.len() == 6).then_some(code)
-        })
+        poll(
+            "the SMS provider to be asked",
+            Duration::from_secs(20),
+            || async {
+                let sent = self.sent_to(phone);
+                let message = sent.get(n - 1)?;
+                let code: String = message
+                    .split("验证码 ")
+                    .nth(1)?
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                (code.len() == 6).then_some(code)
+            },
+        )
         .await
     }
 }
@@ -133,10 +135,7 @@ impl Phone {
     }
 
     async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-        let mut request = self
-            .http
-            .post(format!("{}{path}", self.gateway))
-            .form(form);
+        let mut request = self.http.post(format!("{}{path}", self.gateway)).form(form);
         if let Some(cookie) = &self.cookie {
             request = request.header("cookie", cookie);
         }
@@ -260,16 +259,27 @@ async fn a_resident_signs_in_with_the_code_the_sms_provider_was_sent_and_sees_th
     let mut phone = Phone::new(&c.platform);
 
     let (status, page) = phone.get("/r/").await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "home asks for sign-in first: {page}");
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "home asks for sign-in first: {page}"
+    );
 
     let (status, page) = phone
         .post("/r/sign-in/code", &[("phone", "138 1234 5678")])
         .await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("5 分钟内有效"), "{page}");
-    assert!(page.contains("value=\"13812345678\""), "the number is kept: {page}");
+    assert!(
+        page.contains("value=\"13812345678\""),
+        "the number is kept: {page}"
+    );
     let code = c.sms.code("13812345678", 1).await;
-    assert_eq!(*c.sms.refused_keys.lock().expect("lock"), 0, "the key was sent");
+    assert_eq!(
+        *c.sms.refused_keys.lock().expect("lock"),
+        0,
+        "the key was sent"
+    );
     assert!(c.sms.sent_to("13812345678")[0].contains("5 分钟内有效"));
 
     let (status, _) = phone
@@ -279,7 +289,10 @@ async fn a_resident_signs_in_with_the_code_the_sms_provider_was_sent_and_sees_th
     let (status, home) = phone.get("/r/").await;
     assert_eq!(status, StatusCode::OK, "{home}");
     assert!(home.contains("测试社区服务中心"), "{home}");
-    assert!(home.contains("本周活动") && home.contains("通知公告"), "{home}");
+    assert!(
+        home.contains("本周活动") && home.contains("通知公告"),
+        "{home}"
+    );
 
     // The registry keeps neither the number nor the code in clear.
     let pool = c.platform.pool("registry").await;
@@ -339,10 +352,12 @@ async fn a_wrong_a_used_and_an_expired_code_are_refused_in_chinese_with_the_numb
         .await;
     let code = c.sms.code("13812345678", 2).await;
     let pool = c.platform.pool("registry").await;
-    sqlx::query("UPDATE sign_in_codes SET expires_at = now() - interval '1 second' WHERE used_at IS NULL")
-        .execute(&pool)
-        .await
-        .expect("aged");
+    sqlx::query(
+        "UPDATE sign_in_codes SET expires_at = now() - interval '1 second' WHERE used_at IS NULL",
+    )
+    .execute(&pool)
+    .await
+    .expect("aged");
     pool.close().await;
     let (status, page) = late
         .post("/r/sign-in", &[("phone", "13812345678"), ("code", &code)])
@@ -393,7 +408,10 @@ async fn codes_are_limited_per_number_and_per_client_and_a_number_nobody_has_ans
     c.sms.code("13812345678", 1).await;
     // A number nobody has is sent nothing, and refused like a wrong code.
     let (status, page) = phone
-        .post("/r/sign-in", &[("phone", "13900000001"), ("code", "123456")])
+        .post(
+            "/r/sign-in",
+            &[("phone", "13900000001"), ("code", "123456")],
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains("验证码不对"), "{page}");
@@ -435,7 +453,11 @@ async fn codes_are_limited_per_number_and_per_client_and_a_number_nobody_has_ans
             break;
         }
     }
-    assert_eq!(refused_at, Some(10), "10 codes before, 10 more, then refused");
+    assert_eq!(
+        refused_at,
+        Some(10),
+        "10 codes before, 10 more, then refused"
+    );
     c.platform.stop().await;
 }
 
@@ -506,7 +528,10 @@ async fn a_residents_token_reaches_no_staff_route_and_no_other_resident() {
             );
         }
     }
-    assert!(operations > 50, "only {operations} operations in the document");
+    assert!(
+        operations > 50,
+        "only {operations} operations in the document"
+    );
 
     // Straight to the services over gRPC, with the same token: their own checks.
     fn as_resident<T>(token: &str, message: T) -> tonic::Request<T> {
@@ -525,89 +550,120 @@ async fn a_residents_token_reaches_no_staff_route_and_no_other_resident() {
         .expect("registry");
     let centre = c.centre.to_string();
     let denied = bookings
-        .create_booking(as_resident(&token, bk::CreateBookingRequest {
-            centre_id: centre.clone(),
-            offering_id: offering.clone(),
-            resident_id: neighbour.to_string(),
-            session_id: session.clone(),
-            ..Default::default()
-        }))
+        .create_booking(as_resident(
+            &token,
+            bk::CreateBookingRequest {
+                centre_id: centre.clone(),
+                offering_id: offering.clone(),
+                resident_id: neighbour.to_string(),
+                session_id: session.clone(),
+                ..Default::default()
+            },
+        ))
         .await
         .expect_err("booking for a neighbour");
     assert_eq!(denied.code(), tonic::Code::PermissionDenied);
     let denied = bookings
-        .list_bookings(as_resident(&token, bk::ListBookingsRequest {
-            centre_id: centre.clone(),
-            resident_id: neighbour.to_string(),
-            ..Default::default()
-        }))
+        .list_bookings(as_resident(
+            &token,
+            bk::ListBookingsRequest {
+                centre_id: centre.clone(),
+                resident_id: neighbour.to_string(),
+                ..Default::default()
+            },
+        ))
         .await
         .expect_err("a neighbour's bookings");
     assert_eq!(denied.code(), tonic::Code::PermissionDenied);
     let denied = bookings
-        .list_bookings(as_resident(&token, bk::ListBookingsRequest {
-            centre_id: centre.clone(),
-            ..Default::default()
-        }))
+        .list_bookings(as_resident(
+            &token,
+            bk::ListBookingsRequest {
+                centre_id: centre.clone(),
+                ..Default::default()
+            },
+        ))
         .await
         .expect_err("the centre's bookings");
     assert_eq!(denied.code(), tonic::Code::PermissionDenied);
     for hidden in [
         bookings
-            .get_booking(as_resident(&token, bk::GetBookingRequest {
-                centre_id: centre.clone(),
-                booking_id: theirs.clone(),
-            }))
+            .get_booking(as_resident(
+                &token,
+                bk::GetBookingRequest {
+                    centre_id: centre.clone(),
+                    booking_id: theirs.clone(),
+                },
+            ))
             .await
             .expect_err("a neighbour's booking"),
         bookings
-            .cancel_booking(as_resident(&token, bk::CancelBookingRequest {
-                centre_id: centre.clone(),
-                booking_id: theirs.clone(),
-                ..Default::default()
-            }))
+            .cancel_booking(as_resident(
+                &token,
+                bk::CancelBookingRequest {
+                    centre_id: centre.clone(),
+                    booking_id: theirs.clone(),
+                    ..Default::default()
+                },
+            ))
             .await
             .expect_err("cancelling a neighbour's booking"),
     ] {
         assert_eq!(hidden.code(), tonic::Code::NotFound);
     }
     let denied = registry
-        .get_resident(as_resident(&token, pb::GetResidentRequest {
-            centre_id: centre.clone(),
-            id: neighbour.to_string(),
-            ..Default::default()
-        }))
+        .get_resident(as_resident(
+            &token,
+            pb::GetResidentRequest {
+                centre_id: centre.clone(),
+                id: neighbour.to_string(),
+                ..Default::default()
+            },
+        ))
         .await
         .expect_err("a neighbour's record");
     assert_eq!(denied.code(), tonic::Code::PermissionDenied);
     let denied = registry
-        .list_residents(as_resident(&token, pb::ListResidentsRequest {
-            centre_id: centre.clone(),
-            ..Default::default()
-        }))
+        .list_residents(as_resident(
+            &token,
+            pb::ListResidentsRequest {
+                centre_id: centre.clone(),
+                ..Default::default()
+            },
+        ))
         .await
         .expect_err("the centre's residents");
     assert_eq!(denied.code(), tonic::Code::PermissionDenied);
     // Their own record, and their own booking, they may have.
     let own = registry
-        .get_resident(as_resident(&token, pb::GetResidentRequest {
-            centre_id: centre.clone(),
-            id: me.to_string(),
-            ..Default::default()
-        }))
+        .get_resident(as_resident(
+            &token,
+            pb::GetResidentRequest {
+                centre_id: centre.clone(),
+                id: me.to_string(),
+                ..Default::default()
+            },
+        ))
         .await
         .expect("their own record")
         .into_inner();
     assert_eq!(own.name, "王秀英");
-    assert_eq!(own.phone.as_deref(), Some("138****5678"), "masked, as for any reader");
+    assert_eq!(
+        own.phone.as_deref(),
+        Some("138****5678"),
+        "masked, as for any reader"
+    );
     let booked = bookings
-        .create_booking(as_resident(&token, bk::CreateBookingRequest {
-            centre_id: centre.clone(),
-            offering_id: offering.clone(),
-            resident_id: me.to_string(),
-            session_id: session.clone(),
-            ..Default::default()
-        }))
+        .create_booking(as_resident(
+            &token,
+            bk::CreateBookingRequest {
+                centre_id: centre.clone(),
+                offering_id: offering.clone(),
+                resident_id: me.to_string(),
+                session_id: session.clone(),
+                ..Default::default()
+            },
+        ))
         .await
         .expect("booking for themselves")
         .into_inner();
@@ -660,7 +716,11 @@ async fn a_resident_on_a_phone_books_a_session_and_cancels_it() {
     browser.goto(&format!("{gw}/r/")).await;
     assert!(browser.url().await.ends_with("/r/sign-in"));
     browser.screenshot(&shots.join("01-sign-in.png")).await;
-    browser.find("#f-phone").await.type_text("13812345678").await;
+    browser
+        .find("#f-phone")
+        .await
+        .type_text("13812345678")
+        .await;
     browser.click_through("form button[type=submit]").await;
     let code = c.sms.code("13812345678", 1).await;
     browser.find("#f-code").await.type_text(&code).await;
@@ -668,9 +728,16 @@ async fn a_resident_on_a_phone_books_a_session_and_cancels_it() {
     browser
         .click_through("form[action='/r/sign-in'] button[type=submit]")
         .await;
-    assert!(browser.url().await.ends_with("/r/"), "{}", browser.url().await);
+    assert!(
+        browser.url().await.ends_with("/r/"),
+        "{}",
+        browser.url().await
+    );
     let home = browser.source().await;
-    assert!(home.contains("太极拳晨练"), "this week's session is on home");
+    assert!(
+        home.contains("太极拳晨练"),
+        "this week's session is on home"
+    );
     assert!(
         !home.contains("青少年科技营"),
         "a session the resident may not book is not offered"
@@ -679,7 +746,11 @@ async fn a_resident_on_a_phone_books_a_session_and_cancels_it() {
     let overflow = browser
         .execute("return document.documentElement.scrollWidth > window.innerWidth;")
         .await;
-    assert_eq!(overflow, Value::Bool(false), "nothing runs off a phone's screen");
+    assert_eq!(
+        overflow,
+        Value::Bool(false),
+        "nothing runs off a phone's screen"
+    );
     let small = browser
         .execute(
             "return [...document.querySelectorAll('a, button, input')].filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height < 44; }).map(e => e.outerHTML.slice(0, 80));",
@@ -692,11 +763,21 @@ async fn a_resident_on_a_phone_books_a_session_and_cancels_it() {
     let page = browser.source().await;
     assert!(page.contains("免费") || page.contains("¥10.00"), "{page}");
     let shown = visible_text(&browser).await;
-    assert!(!shown.contains(&me.to_string()) && !shown.contains(&session), "no ids on a page");
+    assert!(
+        !shown.contains(&me.to_string()) && !shown.contains(&session),
+        "no ids on a page"
+    );
     browser.click_through("main form button[type=submit]").await;
-    assert!(browser.url().await.contains("/r/bookings"), "{}", browser.url().await);
+    assert!(
+        browser.url().await.contains("/r/bookings"),
+        "{}",
+        browser.url().await
+    );
     let mine = visible_text(&browser).await;
-    assert!(mine.contains("预约已提交") && mine.contains("太极拳晨练") && mine.contains("已预约"), "{mine}");
+    assert!(
+        mine.contains("预约已提交") && mine.contains("太极拳晨练") && mine.contains("已预约"),
+        "{mine}"
+    );
     browser.screenshot(&shots.join("05-my-bookings.png")).await;
 
     // Booked through the desk's own path: the desk sees it, with the elderly concession.
@@ -711,12 +792,22 @@ async fn a_resident_on_a_phone_books_a_session_and_cancels_it() {
     let booking = &listed["bookings"][0];
     assert_eq!(booking["offering_id"], offering.as_str());
     assert_eq!(booking["status"], "confirmed");
-    assert_eq!(booking["fee_minor"], 0, "the concession the desk would give: {booking}");
-    assert_eq!(booking["seats"][0]["session_id"], session.as_str(), "{booking}");
+    assert_eq!(
+        booking["fee_minor"], 0,
+        "the concession the desk would give: {booking}"
+    );
+    assert_eq!(
+        booking["seats"][0]["session_id"],
+        session.as_str(),
+        "{booking}"
+    );
 
     browser.click_through("li.card.booking form button").await;
     let mine = visible_text(&browser).await;
-    assert!(mine.contains("已取消预约") && mine.contains("已取消"), "{mine}");
+    assert!(
+        mine.contains("已取消预约") && mine.contains("已取消"),
+        "{mine}"
+    );
     browser.screenshot(&shots.join("06-cancelled.png")).await;
     let (_, listed) = c
         .platform
@@ -741,11 +832,35 @@ async fn a_resident_on_a_phone_books_a_session_and_cancels_it() {
             .expect("the youth session")
     };
     browser
-        .goto(&format!("{gw}/r/sessions/{youth}?offering={youth_offering}"))
+        .goto(&format!(
+            "{gw}/r/sessions/{youth}?offering={youth_offering}"
+        ))
         .await;
-    browser.click_through("main form button[type=submit]").await;
     let refused = visible_text(&browser).await;
-    assert!(refused.contains("不符合参加条件"), "{refused}");
+    assert!(
+        refused.contains("不符合参加条件"),
+        "said before any tap: {refused}"
+    );
+    assert!(
+        !refused.contains("确认预约"),
+        "no button to press in vain: {refused}"
+    );
+    browser.screenshot(&shots.join("07-not-eligible.png")).await;
+    // Posted all the same (an old page, a second tab): the booking path refuses it, with
+    // the desk's reason in Chinese beside where the button was.
+    browser
+        .execute(&format!(
+            "const f = document.createElement('form'); f.method = 'post'; f.action = '/r/sessions/{youth}'; \
+             f.innerHTML = '<input name=offering value={youth_offering}><input name=for value={me}><button id=force>go</button>'; \
+             document.querySelector('main').appendChild(f);"
+        ))
+        .await;
+    browser.click_through("#force").await;
+    let refused = visible_text(&browser).await;
+    assert!(
+        refused.contains("不符合参加条件") && refused.contains("17"),
+        "{refused}"
+    );
     browser.screenshot(&shots.join("07-refused.png")).await;
 
     // The age-friendly mode: larger text, kept on the next page.
@@ -768,7 +883,11 @@ async fn a_resident_on_a_phone_books_a_session_and_cancels_it() {
     let overflow = browser
         .execute("return document.documentElement.scrollWidth > window.innerWidth;")
         .await;
-    assert_eq!(overflow, Value::Bool(false), "large text still fits a phone");
+    assert_eq!(
+        overflow,
+        Value::Bool(false),
+        "large text still fits a phone"
+    );
 
     let text = visible_text(&browser).await;
     let latin: BTreeSet<&str> = text

@@ -124,7 +124,13 @@ pub(crate) fn over_tls(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("https"))
 }
 
-pub(crate) fn set_cookie(name: &str, value: &str, max_age: i64, http_only: bool, secure: bool) -> HeaderValue {
+pub(crate) fn set_cookie(
+    name: &str,
+    value: &str,
+    max_age: i64,
+    http_only: bool,
+    secure: bool,
+) -> HeaderValue {
     let mut text = format!("{name}={value}; Path=/; Max-Age={max_age}; SameSite=Strict");
     if http_only {
         text.push_str("; HttpOnly");

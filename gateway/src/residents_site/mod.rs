@@ -240,7 +240,10 @@ struct LargeQuery {
 }
 
 /// The age-friendly switch: kept for a year.
-async fn large_text(headers: HeaderMap, axum::extract::Query(q): axum::extract::Query<LargeQuery>) -> Response {
+async fn large_text(
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<LargeQuery>,
+) -> Response {
     let on = q.on.as_deref() == Some("1");
     let back = q
         .back
@@ -345,34 +348,30 @@ fn client_of(parts: &Parts) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// What a field's refusal means, in Chinese.
+/// Which field a sign-in refusal belongs beside, and what it says (the catalogue's words
+/// for its code).
 fn sign_in_message(status: &tonic::Status) -> (&'static str, String) {
     if let Some(violation) = violations_of(status).first() {
-        return match violation.field.as_str() {
-            "code" => ("code", "验证码是 6 位数字，请再看一下短信".into()),
-            _ => ("phone", "请填写 11 位手机号，例如 13812345678".into()),
+        let field = if violation.field == "code" {
+            "code"
+        } else {
+            "phone"
         };
+        return (field, crate::catalogue::field_message(Lang::Zh, violation));
     }
-    let code = refusal_of(status).map(|(code, _)| code).unwrap_or_default();
-    match code.as_str() {
-        "sign_in.too_many_codes" => (
-            "phone",
-            "获取验证码的次数太多了，请一小时后再试，或到服务中心前台办理".into(),
-        ),
-        "sign_in.code_expired" => (
-            "code",
-            "验证码已过期或已经用过，请点“重新获取验证码”".into(),
-        ),
-        "sign_in.too_many_tries" => (
-            "code",
-            "验证码输错次数太多，请点“重新获取验证码”".into(),
-        ),
-        "sign_in.code_wrong" => ("code", "验证码不对，请再看一下短信".into()),
-        _ if status.code() == Code::Unavailable || status.code() == Code::DeadlineExceeded => {
-            ("phone", "服务暂时不可用，请稍后再试".into())
+    let (code, params) = refusal_of(status).unwrap_or_default();
+    let field = match code.as_str() {
+        "sign_in.code_wrong" | "sign_in.code_expired" | "sign_in.too_many_tries" => "code",
+        _ => "phone",
+    };
+    let said = crate::catalogue::message(Lang::Zh, &code, &params).unwrap_or_else(|| {
+        match status.code() {
+            Code::Unavailable | Code::DeadlineExceeded => "服务暂时不可用，请稍后再试",
+            _ => "暂时无法登录，请稍后再试",
         }
-        _ => ("phone", "暂时无法登录，请稍后再试".into()),
-    }
+        .into()
+    });
+    (field, said)
 }
 
 /// Asks the registry for a code and sends it when someone has the number; the page says
@@ -384,7 +383,11 @@ async fn ask_for_code(
     Form(form): Form<SignInForm>,
 ) -> Response {
     let large = large_of(&parts.headers);
-    let phone: String = form.phone.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    let phone: String = form
+        .phone
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
     let asked = state
         .registry
         .clone()
@@ -422,15 +425,26 @@ async fn ask_for_code(
         Err(status) => {
             let (field, message) = sign_in_message(&status);
             let errors = BTreeMap::from([(field, message)]);
-            (StatusCode::BAD_REQUEST, sign_in_view(large, &form.phone, false, &errors))
+            (
+                StatusCode::BAD_REQUEST,
+                sign_in_view(large, &form.phone, false, &errors),
+            )
                 .into_response()
         }
     }
 }
 
-async fn sign_in(State(state): State<AppState>, parts: Parts, Form(form): Form<SignInForm>) -> Response {
+async fn sign_in(
+    State(state): State<AppState>,
+    parts: Parts,
+    Form(form): Form<SignInForm>,
+) -> Response {
     let large = large_of(&parts.headers);
-    let phone: String = form.phone.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    let phone: String = form
+        .phone
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
     let checked = state
         .registry
         .clone()
@@ -455,7 +469,9 @@ async fn sign_in(State(state): State<AppState>, parts: Parts, Form(form): Form<S
     });
     match (signed_in, ids) {
         (Ok(_), Some((me, centre, acts_for))) => {
-            let token = state.keys.issue_resident(me, centre, &acts_for, SIGNED_IN_FOR);
+            let token = state
+                .keys
+                .issue_resident(me, centre, &acts_for, SIGNED_IN_FOR);
             let mut response = Redirect::to("/r/").into_response();
             response.headers_mut().append(
                 header::SET_COOKIE,
@@ -472,7 +488,11 @@ async fn sign_in(State(state): State<AppState>, parts: Parts, Form(form): Form<S
         (Err(status), _) => {
             let (field, message) = sign_in_message(&status);
             let errors = BTreeMap::from([(field, message)]);
-            (StatusCode::BAD_REQUEST, sign_in_view(large, &form.phone, true, &errors)).into_response()
+            (
+                StatusCode::BAD_REQUEST,
+                sign_in_view(large, &form.phone, true, &errors),
+            )
+                .into_response()
         }
         (Ok(_), None) => Trouble(StatusCode::INTERNAL_SERVER_ERROR).into_response(),
     }
@@ -575,7 +595,11 @@ async fn sessions(
             }))
             .await?
             .into_inner();
-        all.extend(page.sessions.into_iter().filter(|s| s.status == "scheduled"));
+        all.extend(
+            page.sessions
+                .into_iter()
+                .filter(|s| s.status == "scheduled"),
+        );
         if page.next_page_token.is_empty() || all.len() > 500 {
             break;
         }
@@ -584,18 +608,36 @@ async fn sessions(
     Ok(all)
 }
 
-fn session_time(session: &bk::Session, zone: Tz) -> String {
+/// A day as a resident says it: 今天 / 明天 / 后天 before the date, the year only when it
+/// is not this year's.
+fn day(at: DateTime<Utc>, zone: Tz) -> String {
+    use chrono::Datelike;
+    let local = at.with_timezone(&zone).date_naive();
+    let today = Utc::now().with_timezone(&zone).date_naive();
+    let near = match (local - today).num_days() {
+        0 => "今天 ",
+        1 => "明天 ",
+        2 => "后天 ",
+        _ => "",
+    };
+    let weekday = i18n::weekday(Lang::Zh, local.weekday());
+    if local.year() == today.year() {
+        format!("{near}{}月{}日（{weekday}）", local.month(), local.day())
+    } else {
+        format!("{near}{}", date(Lang::Zh, local))
+    }
+}
+
+/// When a session is: its day, and its hours on a line of their own.
+fn session_time(session: &bk::Session, zone: Tz) -> Markup {
     match (instant(&session.starts_at), instant(&session.ends_at)) {
-        (Some(start), Some(end)) => {
-            let (start, end) = (start.with_timezone(&zone), end.with_timezone(&zone));
-            format!(
-                "{} {}–{}",
-                date(Lang::Zh, start.date_naive()),
-                start.format("%H:%M"),
-                end.format("%H:%M")
-            )
-        }
-        _ => String::new(),
+        (Some(start), Some(end)) => html! {
+            span.day { (day(start, zone)) }
+            span.hours {
+                (start.with_timezone(&zone).format("%H:%M")) " 至 " (end.with_timezone(&zone).format("%H:%M"))
+            }
+        },
+        _ => html! {},
     }
 }
 
@@ -610,14 +652,24 @@ fn places(session: &bk::Session) -> String {
     }
 }
 
+fn price(minor: i64) -> String {
+    if minor == 0 {
+        "免费".into()
+    } else {
+        money(minor)
+    }
+}
+
+/// What an offering costs, and who pays less (the desk's concessions, which booking
+/// applies by itself).
 fn fee(offering: &bk::Offering) -> Markup {
     html! {
         @if offering.fee_minor == 0 {
             span.fee { "免费" }
         } @else {
-            span.fee { "费用 " (money(offering.fee_minor)) }
+            span.fee { (money(offering.fee_minor)) }
             @for c in &offering.concessions {
-                span.concession { (i18n::term(Lang::Zh, &c.category)) "优惠价 " (money(c.price_minor)) }
+                span.concession { (i18n::term(Lang::Zh, &c.category)) "：" (price(c.price_minor)) }
             }
         }
     }
@@ -720,7 +772,11 @@ async fn catalogue(
     let now = Utc::now();
     let coming = sessions(&state, &visit, None, now, now + Duration::days(28)).await?;
     let zone = centre.zone;
-    let for_query = if who == visit.me { String::new() } else { format!("&for={who}") };
+    let for_query = if who == visit.me {
+        String::new()
+    } else {
+        format!("&for={who}")
+    };
     Ok(page(
         visit.large,
         "可以预约的服务",
@@ -734,7 +790,7 @@ async fn catalogue(
                 section.offering {
                     h2 { (offering.name) }
                     @if !offering.description.is_empty() { p { (offering.description) } }
-                    p.fees { (fee(offering)) }
+                    p.fees { "费用：" (fee(offering)) }
                     @let own: Vec<&bk::Session> = coming.iter().filter(|s| s.offering_id == offering.id).take(6).collect();
                     @if own.is_empty() {
                         p.empty { "近期没有安排场次，请留意通知。" }
@@ -792,19 +848,40 @@ async fn session_view(
         .await?
         .into_inner();
     let now = Utc::now();
-    let session = sessions(state, visit, Some(offering_id), now - Duration::hours(12), now + Duration::days(120))
-        .await?
-        .into_iter()
-        .find(|s| s.id == session_id)
-        .ok_or(Trouble(StatusCode::NOT_FOUND))?;
+    let session = sessions(
+        state,
+        visit,
+        Some(offering_id),
+        now - Duration::hours(12),
+        now + Duration::days(120),
+    )
+    .await?
+    .into_iter()
+    .find(|s| s.id == session_id)
+    .ok_or(Trouble(StatusCode::NOT_FOUND))?;
     let people = names(state, visit).await?;
+    // Whether the one booked for may book it at all, by the service's own rule: if not,
+    // the page says so and offers no button to press in vain.
+    let may_book = eligible(state, visit, who)
+        .await?
+        .iter()
+        .any(|o| o.id == offering.id);
+    let refused = error.is_some() || !may_book;
+    let error = error.or_else(|| {
+        (!may_book)
+            .then(|| "这项活动不符合参加条件（年龄或居民类别不符），请看看其他活动。".to_owned())
+    });
     let name = people
         .iter()
         .find(|(id, _)| *id == who)
         .map(|(_, name)| name.clone())
         .unwrap_or_default();
     let action = format!("/r/sessions/{}", session.id);
-    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     let body = page(
         visit.large,
         &offering.name,
@@ -825,12 +902,18 @@ async fn session_view(
                     @if let Some(error) = &error {
                         p.error #book-error role="alert" { (error) }
                     }
-                    button.primary type="submit" aria-describedby=[error.as_ref().map(|_| "book-error")] {
-                        @if session.capacity - session.confirmed > 0 { "确认预约" } @else { "排队候补" }
+                    @if !refused {
+                        button.primary type="submit" {
+                            @if session.capacity - session.confirmed > 0 { "确认预约" } @else { "排队候补" }
+                        }
                     }
                 }
             }
-            a.button.secondary href="/r/book" { "返回" }
+            @if refused {
+                a.button.primary href="/r/book" { "看看其他活动" }
+            } @else {
+                a.button.secondary href="/r/book" { "返回" }
+            }
         },
     );
     Ok((status, body).into_response())
@@ -878,7 +961,12 @@ async fn book(
         .await;
     match made {
         Ok(_) => Ok(Redirect::to("/r/bookings?done=booked").into_response()),
-        Err(status) if matches!(status.code(), Code::Unavailable | Code::DeadlineExceeded | Code::Internal | Code::Unauthenticated) => {
+        Err(status)
+            if matches!(
+                status.code(),
+                Code::Unavailable | Code::DeadlineExceeded | Code::Internal | Code::Unauthenticated
+            ) =>
+        {
             Err(Trouble::from(status))
         }
         Err(status) => {
@@ -975,7 +1063,7 @@ async fn my_bookings(
                     li.card.booking {
                         span.name { (offerings.get(&booking.offering_id).map(String::as_str).unwrap_or("")) }
                         @if let Some(start) = start {
-                            span.when { (date(Lang::Zh, start.with_timezone(&zone).date_naive())) " " (start.with_timezone(&zone).format("%H:%M")) }
+                            span.when { span.day { (day(start, zone)) } span.hours { (start.with_timezone(&zone).format("%H:%M")) " 开始" } }
                         }
                         @if people.len() > 1 { span.for-whom { (name) } }
                         span.state { (booking_state(booking)) }
@@ -992,11 +1080,7 @@ async fn my_bookings(
     .into_response())
 }
 
-async fn cancel(
-    State(state): State<AppState>,
-    visit: Visit,
-    Path(booking): Path<String>,
-) -> Page {
+async fn cancel(State(state): State<AppState>, visit: Visit, Path(booking): Path<String>) -> Page {
     state
         .bookings
         .clone()

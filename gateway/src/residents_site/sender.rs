@@ -31,7 +31,8 @@ pub struct SmsArgs {
 }
 
 /// The message sent when no template is configured.
-pub const SMS_TEMPLATE: &str = "【邻里】您的登录验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人。";
+pub const SMS_TEMPLATE: &str =
+    "【邻里】您的登录验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人。";
 
 impl Default for SmsArgs {
     /// No provider: codes go to the front desk.
@@ -157,7 +158,10 @@ impl DeskCodes {
     /// The codes still valid at `centre`, newest first.
     pub fn at(&self, centre: Uuid) -> Vec<DeskCode> {
         let now = Utc::now();
-        let mut codes = self.codes.lock().expect("desk codes lock is never poisoned");
+        let mut codes = self
+            .codes
+            .lock()
+            .expect("desk codes lock is never poisoned");
         codes.retain(|c| c.expires_at > now);
         codes
             .iter()
@@ -179,7 +183,10 @@ pub fn mask(phone: &str) -> String {
 impl CodeSender for DeskCodes {
     fn send<'a>(&'a self, delivery: &'a Delivery) -> Sending<'a> {
         Box::pin(async move {
-            let mut codes = self.codes.lock().expect("desk codes lock is never poisoned");
+            let mut codes = self
+                .codes
+                .lock()
+                .expect("desk codes lock is never poisoned");
             let now = Utc::now();
             codes.retain(|c| c.expires_at > now);
             // A new code for the same number replaces the one before (only the latest works).
@@ -227,7 +234,9 @@ mod tests {
                 centre: here,
                 expires_at: later,
             };
-            desk.send(&delivery).await.expect("the desk always takes a code");
+            desk.send(&delivery)
+                .await
+                .expect("the desk always takes a code");
         }
         let shown = desk.at(here);
         assert_eq!(shown.len(), 1);

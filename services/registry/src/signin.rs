@@ -13,7 +13,7 @@
 use chrono::{DateTime, Duration, Utc};
 use linli_platform::auth::{AuthError, CONSOLE_SUBJECT, Caller, caller};
 use linli_platform::crypto::Vault;
-use linli_platform::error::{Violations, refusal};
+use linli_platform::error::{Reason, Violations, refusal};
 use linli_proto::registry::v1 as pb;
 use rand::Rng as _;
 use sqlx::PgPool;
@@ -63,8 +63,7 @@ fn gateway_only(caller: &Caller) -> Result<(), Status> {
 }
 
 fn phone(text: &str) -> Result<Phone, Status> {
-    Phone::parse(text)
-        .map_err(|reason| Status::from(Error::from(Violations::one("phone", reason))))
+    Phone::parse(text).map_err(|reason| Status::from(Error::from(Violations::one("phone", reason))))
 }
 
 fn refused(code: &'static str, english: &str) -> Status {
@@ -145,6 +144,16 @@ pub async fn issue(
     }))
 }
 
+/// A number's latest code as kept.
+#[derive(sqlx::FromRow)]
+struct CodeRow {
+    id: Uuid,
+    code_hash: Vec<u8>,
+    expires_at: DateTime<Utc>,
+    used_at: Option<DateTime<Utc>>,
+    wrong_tries: i32,
+}
+
 pub async fn verify(
     pool: &PgPool,
     vault: &Vault,
@@ -155,21 +164,31 @@ pub async fn verify(
     let phone = phone(&req.phone)?;
     let typed = req.code.trim();
     if typed.len() != 6 || !typed.chars().all(|c| c.is_ascii_digit()) {
-        return Err(Error::from(Violations::one("code", "must be 6 digits")).into());
+        return Err(Error::from(Violations::one(
+            "code",
+            Reason::new("sign_in.code_format", "must be 6 digits"),
+        ))
+        .into());
     }
     let phone_index = vault.blind_index("phone", phone.expose());
     let now = Utc::now();
     let mut tx = pool.begin().await.map_err(Error::from)?;
-    let latest: Option<(Uuid, Vec<u8>, DateTime<Utc>, Option<DateTime<Utc>>, i32)> =
-        sqlx::query_as(
-            "SELECT id, code_hash, expires_at, used_at, wrong_tries FROM sign_in_codes
+    let latest: Option<CodeRow> = sqlx::query_as(
+        "SELECT id, code_hash, expires_at, used_at, wrong_tries FROM sign_in_codes
               WHERE phone_index = $1 ORDER BY created_at DESC LIMIT 1 FOR UPDATE",
-        )
-        .bind(&phone_index)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(Error::from)?;
-    let Some((id, hash, expires_at, used_at, tries)) = latest else {
+    )
+    .bind(&phone_index)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(Error::from)?;
+    let Some(CodeRow {
+        id,
+        code_hash: hash,
+        expires_at,
+        used_at,
+        wrong_tries: tries,
+    }) = latest
+    else {
         return Err(refused("sign_in.code_wrong", "the code is not right"));
     };
     if used_at.is_some() || expires_at <= now {
@@ -273,8 +292,16 @@ mod tests {
     #[test]
     fn codes_are_six_digits_and_vary() {
         let codes: std::collections::BTreeSet<String> = (0..50).map(|_| new_code()).collect();
-        assert!(codes.iter().all(|c| c.len() == 6 && c.chars().all(|d| d.is_ascii_digit())));
-        assert!(codes.len() > 40, "50 codes drawn, only {} differ", codes.len());
+        assert!(
+            codes
+                .iter()
+                .all(|c| c.len() == 6 && c.chars().all(|d| d.is_ascii_digit()))
+        );
+        assert!(
+            codes.len() > 40,
+            "50 codes drawn, only {} differ",
+            codes.len()
+        );
     }
 
     #[test]
