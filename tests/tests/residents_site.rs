@@ -907,3 +907,221 @@ async fn visible_text(browser: &Browser) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+/// A guardian's number signs them in acting for their child under 14 (who shares it):
+/// the site offers the child's own catalogue and books for the child through the same
+/// path, and refuses a child the guardian does not act for.
+#[tokio::test]
+async fn a_guardian_books_for_their_child_and_for_no_other_child() {
+    let c = Centre::open().await;
+    let parent = c.resident("张丽", "1985-04-10", "13811112222").await;
+    let child = c.resident("张小明", "2018-09-01", "13811112222").await;
+    let other = c.resident("赵小红", "2017-02-03", "13933334444").await;
+    let (offering, session) = c.session("少儿绘画", 8, json!({ "max_age": 13 })).await;
+    let mut phone = c.sign_in("13811112222").await;
+
+    let (status, own) = phone.get("/r/book").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!own.contains("少儿绘画"), "not for the parent: {own}");
+    assert!(
+        own.contains("张小明"),
+        "the child is offered as someone to book for"
+    );
+    let (status, theirs) = phone.get(&format!("/r/book?for={child}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(theirs.contains("少儿绘画"), "{theirs}");
+
+    let path = format!("/r/sessions/{session}");
+    let (status, _) = phone
+        .post(
+            &path,
+            &[("offering", &offering), ("for", &child.to_string())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "booked for the child");
+    let (status, refused) = phone
+        .post(
+            &path,
+            &[("offering", &offering), ("for", &other.to_string())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+
+    for (resident, expected) in [(child, 1), (other, 0), (parent, 0)] {
+        let (status, listed) = c
+            .platform
+            .get_json(
+                &c.manager,
+                &format!("/v1/centres/{}/bookings?resident_id={resident}", c.centre),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            listed["bookings"].as_array().map(Vec::len),
+            Some(expected),
+            "{resident}: {listed}"
+        );
+    }
+    let (_, mine) = phone.get("/r/bookings").await;
+    assert!(
+        mine.contains("少儿绘画") && mine.contains("张小明"),
+        "{mine}"
+    );
+    c.platform.stop().await;
+}
+
+const PASSWORD: &str = "correct-horse-battery";
+
+/// Adds a console account straight into the registry's store, as the seed does.
+async fn account(platform: &TestPlatform, username: &str, role: &str, centre: Uuid) {
+    let pool = platform.pool("registry").await;
+    let new = linli_registry::domain::staff::NewAccount::parse(
+        username,
+        username,
+        PASSWORD,
+        &[role.to_owned()],
+        &[centre.to_string()],
+    )
+    .expect("a valid account");
+    let hash = linli_registry::domain::staff::hash_password(PASSWORD);
+    linli_registry::store::create_staff_account(&pool, &new, &hash, "test")
+        .await
+        .expect("account stored")
+        .expect("a new username");
+    pool.close().await;
+}
+
+/// A console user without a browser, signed in with their password.
+async fn console_user(platform: &TestPlatform, username: &str) -> (reqwest::Client, String) {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    let page = http
+        .get(format!("{}/sign-in", platform.gateway))
+        .send()
+        .await
+        .expect("sign-in page");
+    let mut cookies: Vec<String> = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
+        .collect();
+    let html = page.text().await.unwrap_or_default();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a csrf field")
+        .to_owned();
+    let signed = http
+        .post(format!("{}/sign-in", platform.gateway))
+        .header("cookie", cookies.join("; "))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("next", "/dashboard"),
+            ("username", username),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("signed in");
+    assert_eq!(signed.status(), StatusCode::SEE_OTHER);
+    cookies.extend(
+        signed
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned)),
+    );
+    (http, cookies.join("; "))
+}
+
+async fn console_page(
+    platform: &TestPlatform,
+    user: &(reqwest::Client, String),
+    path: &str,
+) -> (StatusCode, String) {
+    let response = user
+        .0
+        .get(format!("{}{path}", platform.gateway))
+        .header("cookie", &user.1)
+        .send()
+        .await
+        .expect("a page");
+    (response.status(), response.text().await.unwrap_or_default())
+}
+
+/// Without an SMS provider, a code waits on the console page 验证码发放 of the resident's
+/// own centre, for its front desk (and manager) only, masked but for the code; the
+/// resident signs in with the code the desk reads out.
+#[tokio::test]
+async fn without_an_sms_provider_the_code_waits_at_the_residents_own_desk() {
+    let platform = TestPlatform::start().await;
+    let here = platform.bookable_centre("Asia/Shanghai").await;
+    let there = platform.bookable_centre("Asia/Shanghai").await;
+    let manager = platform.token(&[Role::CentreManager], &[here]);
+    let (status, body) = platform
+        .post_json(
+            &manager,
+            &format!("/v1/centres/{here}/residents"),
+            &json!({ "name": "王秀英", "gender": "female", "date_of_birth": "1950-03-02", "phone": "13812345678" }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    account(&platform, "desk-here", "front_desk", here).await;
+    account(&platform, "desk-there", "front_desk", there).await;
+    account(&platform, "coordinator-here", "coordinator", here).await;
+
+    let mut phone = Phone::new(&platform);
+    let (status, _) = phone
+        .post("/r/sign-in/code", &[("phone", "13812345678")])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let desk = console_user(&platform, "desk-here").await;
+    let codes_here = format!("/c/{here}/sign-in-codes");
+    let page = poll("the code at the desk", Duration::from_secs(20), || async {
+        let (status, page) = console_page(&platform, &desk, &codes_here).await;
+        (status == StatusCode::OK && page.contains("138****5678")).then_some(page)
+    })
+    .await;
+    assert!(page.contains("验证码发放"), "{page}");
+    assert!(
+        !page.contains("13812345678"),
+        "the number is masked: {page}"
+    );
+    let code: String = page
+        .split("<strong>")
+        .nth(1)
+        .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect())
+        .expect("a code on the page");
+    assert_eq!(code.len(), 6, "{page}");
+
+    let elsewhere = console_user(&platform, "desk-there").await;
+    let (status, _) = console_page(&platform, &elsewhere, &codes_here).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "another centre's desk");
+    let (status, theirs) =
+        console_page(&platform, &elsewhere, &format!("/c/{there}/sign-in-codes")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!theirs.contains("138****5678") && !theirs.contains(&code));
+    let coordinator = console_user(&platform, "coordinator-here").await;
+    let (status, _) = console_page(&platform, &coordinator, &codes_here).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "only the desk and the manager"
+    );
+
+    let (status, _) = phone
+        .post("/r/sign-in", &[("phone", "13812345678"), ("code", &code)])
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "the code the desk read out signs in"
+    );
+    platform.stop().await;
+}

@@ -947,7 +947,12 @@ async fn book(
     Path(session): Path<String>,
     Form(form): Form<BookForm>,
 ) -> Page {
-    let who = acting_for(&visit, Some(&form.who));
+    // Booking for someone the resident does not act for is refused, never quietly made
+    // for the resident instead.
+    let who = Uuid::parse_str(&form.who)
+        .ok()
+        .filter(|id| visit.people().contains(id))
+        .ok_or(Trouble(StatusCode::FORBIDDEN))?;
     let made = state
         .bookings
         .clone()
