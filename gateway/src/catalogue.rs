@@ -116,6 +116,84 @@ pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Opt
             "请从可选项中选择".into(),
             format!("must be one of {}", p("allowed")),
         ),
+        "too_short" => (
+            format!("至少 {} 个字", p("min")),
+            format!("must be at least {} characters", p("min")),
+        ),
+        "too_small" => (
+            format!("不能小于 {}", p("min")),
+            format!("must be at least {}", p("min")),
+        ),
+        "too_large" => (
+            format!("不能大于 {}", p("max")),
+            format!("must be at most {}", p("max")),
+        ),
+        "too_many" => (
+            format!("最多 {} 项", p("max")),
+            format!("must name at most {}", p("max")),
+        ),
+        "count" => (
+            format!("须有 {} 到 {} 项", p("min"), p("max")),
+            format!("must hold {} to {}", p("min"), p("max")),
+        ),
+        "below" => (
+            format!("不能小于{}", field_name(lang, p("other"))),
+            format!("must not be below {}", p("other")),
+        ),
+        "before" => (
+            format!("不能早于{}", field_name(lang, p("other"))),
+            format!("must not be before {}", p("other")),
+        ),
+        "before_birth" => ("不能早于出生日期".into(), "must not be before the resident was born".into()),
+        "age_band_limit" => (
+            "年龄限制须与登记的年龄段一致（如 14、18、60、80 岁）".into(),
+            "must lie on the registry's age bands".into(),
+        ),
+        "invalid_value" => ("超出允许范围".into(), "out of range".into()),
+        "roles.required" => ("请至少选择一个角色".into(), "name at least one role".into()),
+        "roles.centre_required" => (
+            "中心岗位至少选择一个中心".into(),
+            "a centre role needs at least one centre".into(),
+        ),
+        "scopes.required" => ("请至少选择一项授权范围".into(), "name at least one scope".into()),
+        "username.taken" => ("用户名已被占用".into(), "is taken".into()),
+        "certificate.expired" => ("证书已过期".into(), "has expired already".into()),
+        "range.both" => (
+            "请同时填写开始和结束时间，或都不填".into(),
+            "give both starts_at and ends_at, or neither".into(),
+        ),
+        "range.within_year" => (
+            "结束日期须晚于开始日期，且相隔不超过一年".into(),
+            "must be after from, within a year".into(),
+        ),
+        "series.end" => (
+            "请填写结束日期或次数，二选一".into(),
+            "give an end date or a count, not both".into(),
+        ),
+        "series.too_long" => (
+            "结束日期须在开始后三年以内".into(),
+            "must be within three years of starts_on".into(),
+        ),
+        "shift.too_long" => ("一个班次最长 24 小时".into(), "a shift lasts at most 24 hours".into()),
+        "household.has_head" => ("这一户已有户主".into(), "the household has a head already".into()),
+        "household.member_elsewhere" => (
+            "该居民已属于另一户".into(),
+            "already belongs to a household".into(),
+        ),
+        "suggestion.reply_required" => ("答复时请填写答复内容".into(), "an answer needs a reply".into()),
+        "donation.anonymous_with_donor" => (
+            "匿名捐赠不填写捐赠人".into(),
+            "an anonymous donation names no donor".into(),
+        ),
+        "donation.donor_required" => (
+            "请填写捐赠人姓名，或选择匿名捐赠".into(),
+            "is required unless the donation is anonymous".into(),
+        ),
+        "survey.no_answer" => ("请至少回答一题".into(), "give at least one answer".into()),
+        "survey.duplicate_answer" => ("每题只能回答一次".into(), "answer each question at most once".into()),
+        "review.no_score" => ("请至少为一项打分".into(), "at least one criterion is scored".into()),
+        "review.duplicate_score" => ("每项只能打一次分".into(), "each criterion is scored once".into()),
+        "entry.two_lines" => ("一笔分录至少要有两行".into(), "an entry needs at least two lines".into()),
         "negative" => ("不能为负数".into(), "must not be negative".into()),
         "not_positive" => ("请填写大于零的金额".into(), "must be a positive amount".into()),
         "not_after" => (
@@ -662,6 +740,8 @@ fn field_name(lang: Lang, field: &str) -> String {
         "from" => ("开始日期", "from"),
         "opens" => ("开放时间", "opens"),
         "period_start" => ("开始日期", "period_start"),
+        "min_age" => ("最低年龄", "min_age"),
+        "starts_on" => ("开始日期", "starts_on"),
         "name" => ("姓名", "name"),
         "gender" => ("性别", "gender"),
         "date_of_birth" => ("出生日期", "date_of_birth"),

@@ -22,6 +22,7 @@ use crate::store::{
     self, BookingFilter, BookingView, FacilityRow, OfferingRow, SeriesRow, SessionFilter,
     SessionRow,
 };
+use linli_platform::error::Reason;
 
 /// A partner's scopes here: the offerings it provides, and the bookings of them.
 const OFFERINGS_WRITE: &str = "bookings.offerings:write";
@@ -215,7 +216,10 @@ fn offering_from(centre: Uuid, o: pb::Offering) -> Result<OfferingRow, Violation
     if kind.is_none() {
         v.push(
             "offering.kind",
-            "must be appointment, facility, course, event or recurring_care",
+            Reason::new(
+                "one_of",
+                "must be appointment, facility, course, event or recurring_care",
+            ),
         );
     }
     let name = o.name.trim().to_owned();
@@ -242,11 +246,14 @@ fn offering_from(centre: Uuid, o: pb::Offering) -> Result<OfferingRow, Violation
             "offering.provider_id",
             "must be empty when the centre provides the offering",
         ),
-        _ => v.push("offering.provider", "must be centre or partner"),
+        _ => v.push(
+            "offering.provider",
+            Reason::new("one_of", "must be centre or partner"),
+        ),
     }
     domain::check_age_limits(o.min_age, o.max_age, &mut v);
     if o.fee_minor < 0 {
-        v.push("offering.fee_minor", "must not be negative");
+        v.push("offering.fee_minor", Reason::not_negative());
     }
     let currency = if o.currency.is_empty() {
         "CNY".to_owned()
@@ -336,7 +343,7 @@ fn scope(scope: i32) -> Result<bool, Violations> {
         Ok(pb::Scope::ThisAndFollowing) => Ok(true),
         Err(_) => Err(Violations::one(
             "scope",
-            "must be this or this_and_following",
+            Reason::new("one_of", "must be this or this_and_following"),
         )),
     }
 }
@@ -381,7 +388,7 @@ impl Bookings for BookingsApi {
         let mut offering = request
             .into_inner()
             .offering
-            .ok_or_else(|| Violations::one("offering", "is required"))?;
+            .ok_or_else(|| Violations::one("offering", Reason::required()))?;
         // A partner's offering is always its own.
         if let Some(partner) = partner {
             offering.provider = "partner".into();
@@ -479,7 +486,7 @@ impl Bookings for BookingsApi {
         let f = request
             .into_inner()
             .facility
-            .ok_or_else(|| Violations::one("facility", "is required"))?;
+            .ok_or_else(|| Violations::one("facility", Reason::required()))?;
         let mut v = Violations::default();
         let name = f.name.trim().to_owned();
         limits::check_name("facility.name", &name, &mut v);
@@ -510,7 +517,7 @@ impl Bookings for BookingsApi {
         if let (Some(o), Some(c)) = (opens, closes)
             && c <= o
         {
-            v.push("facility.closes", "must be after opens");
+            v.push("facility.closes", Reason::after("opens"));
         }
         let days = if f.open_days.is_empty() {
             vec![1, 2, 3, 4, 5, 6, 7]
@@ -562,9 +569,9 @@ impl Bookings for BookingsApi {
         let req = request.into_inner();
         let offering_id = parse_id("offering_id", &req.offering_id)?;
         let starts = instant("starts_at", req.starts_at.as_ref())?
-            .ok_or_else(|| Violations::one("starts_at", "is required"))?;
+            .ok_or_else(|| Violations::one("starts_at", Reason::required()))?;
         let ends = instant("ends_at", req.ends_at.as_ref())?
-            .ok_or_else(|| Violations::one("ends_at", "is required"))?;
+            .ok_or_else(|| Violations::one("ends_at", Reason::required()))?;
         limits::check_session_times(starts, ends)?;
         limits::check_session_capacity(req.capacity)?;
         let mut conn = self.pool.acquire().await.map_err(Error::from)?;
@@ -607,7 +614,7 @@ impl Bookings for BookingsApi {
             (offering_id, start_time, starts_on)
         else {
             if offering_id.is_none() && !v.0.iter().any(|f| f.field == "offering_id") {
-                v.push("offering_id", "is required");
+                v.push("offering_id", Reason::required());
             }
             return Err(v.into());
         };
@@ -711,7 +718,7 @@ impl Bookings for BookingsApi {
         let session = parse_id("session_id", &req.session_id)?;
         let following = scope(req.scope)?;
         let starts = instant("starts_at", req.starts_at.as_ref())?
-            .ok_or_else(|| Violations::one("starts_at", "is required"))?;
+            .ok_or_else(|| Violations::one("starts_at", Reason::required()))?;
         limits::check_duration_minutes(req.duration_minutes)?;
         let duration = req.duration_minutes.map(|d| Duration::minutes(d.into()));
         let pool = &self.pool;
@@ -765,7 +772,7 @@ impl Bookings for BookingsApi {
             None
         });
         if offering.is_none() && req.offering_id.is_empty() {
-            v.push("offering_id", "is required");
+            v.push("offering_id", Reason::required());
         }
         let resident = optional_id("resident_id", &req.resident_id).unwrap_or_else(|e| {
             v.0.extend(e.0);
@@ -786,12 +793,15 @@ impl Bookings for BookingsApi {
         let range = match (starts, ends) {
             (Some(s), Some(e)) if e > s => Some((s, e)),
             (Some(_), Some(_)) => {
-                v.push("ends_at", "must be after starts_at");
+                v.push("ends_at", Reason::after("starts_at"));
                 None
             }
             (None, None) => None,
             _ => {
-                v.push("ends_at", "give both starts_at and ends_at, or neither");
+                v.push(
+                    "ends_at",
+                    Reason::new("range.both", "give both starts_at and ends_at, or neither"),
+                );
                 None
             }
         };
@@ -947,11 +957,7 @@ impl Bookings for BookingsApi {
         let reason = match request.get_ref().reason.trim() {
             "" => "resident",
             text if text.chars().count() > domain::CANCEL_REASON_MAX => {
-                return Err(Error::from(Violations::one(
-                    "reason",
-                    "must be at most 200 characters",
-                ))
-                .into());
+                return Err(Error::from(Violations::one("reason", Reason::too_long(200))).into());
             }
             text => text,
         };

@@ -23,6 +23,7 @@ use crate::store::{
     self, AnswerRow, FollowUpRow, InspectionItemRow, InspectionRow, InvitationRow, QuestionRow,
     SuggestionRow, TemplateRow,
 };
+use linli_platform::error::Reason;
 
 pub struct EvaluationApi {
     pool: PgPool,
@@ -297,12 +298,12 @@ impl Evaluation for EvaluationApi {
         let req = request.into_inner();
         let mut v = Violations::default();
         if domain::kpi(&req.kpi).is_none() {
-            v.push("kpi", "must be one of satisfaction, awareness, participation, volunteer_ratio, training_coverage, self_sufficiency, facility_utilisation");
+            v.push("kpi", Reason::new("one_of", "must be one of satisfaction, awareness, participation, volunteer_ratio, training_coverage, self_sufficiency, facility_utilisation"));
         }
         let month = |field: &str, text: &str, v: &mut Violations| {
             let p = Period::parse(text).filter(|p| p.name().len() == 7);
             if p.is_none() {
-                v.push(field, "must be a month as YYYY-MM");
+                v.push(field, Reason::new("month", "must be a month as YYYY-MM"));
             }
             p
         };
@@ -426,19 +427,24 @@ impl Evaluation for EvaluationApi {
         let template = request
             .into_inner()
             .template
-            .ok_or_else(|| Violations::one("template", "is required"))?;
+            .ok_or_else(|| Violations::one("template", Reason::required()))?;
         let mut v = Violations::default();
         if !["satisfaction", "awareness", "periodic"].contains(&template.kind.as_str()) {
             v.push(
                 "template.kind",
-                "must be satisfaction, awareness or periodic",
+                Reason::new("one_of", "must be satisfaction, awareness or periodic"),
             );
         }
         if template.title.trim().is_empty() || template.title.chars().count() > 200 {
-            v.push("template.title", "must be 1 to 200 characters");
+            v.push("template.title", Reason::length(1, 200));
         }
         if template.questions.is_empty() || template.questions.len() > 50 {
-            v.push("template.questions", "must hold 1 to 50 questions");
+            v.push(
+                "template.questions",
+                Reason::new("count", "must hold 1 to 50 questions")
+                    .with("min", 1)
+                    .with("max", 50),
+            );
         }
         let mut keys = std::collections::HashSet::new();
         for (n, q) in template.questions.iter().enumerate() {
@@ -456,7 +462,7 @@ impl Evaluation for EvaluationApi {
             if !["scale", "single", "multiple", "text"].contains(&q.kind.as_str()) {
                 v.push(
                     format!("template.questions[{n}].kind"),
-                    "must be scale, single, multiple or text",
+                    Reason::new("one_of", "must be scale, single, multiple or text"),
                 );
             }
             if matches!(q.kind.as_str(), "single" | "multiple") && q.options.is_empty() {
@@ -466,7 +472,7 @@ impl Evaluation for EvaluationApi {
                 );
             }
             if q.text.trim().is_empty() {
-                v.push(format!("template.questions[{n}].text"), "is required");
+                v.push(format!("template.questions[{n}].text"), Reason::required());
             }
         }
         if !v.is_empty() {
@@ -630,10 +636,19 @@ impl Evaluation for EvaluationApi {
             }
             let mut seen = std::collections::HashSet::new();
             if answers.iter().any(|a| !seen.insert(a.key.clone())) {
-                v.push("answers", "answer each question at most once");
+                v.push(
+                    "answers",
+                    Reason::new(
+                        "survey.duplicate_answer",
+                        "answer each question at most once",
+                    ),
+                );
             }
             if answers.is_empty() {
-                v.push("answers", "give at least one answer");
+                v.push(
+                    "answers",
+                    Reason::new("survey.no_answer", "give at least one answer"),
+                );
             }
             if !v.is_empty() {
                 return Err(v.into());
@@ -689,10 +704,10 @@ impl Evaluation for EvaluationApi {
             .map_err(|e| v.0.extend(e.0))
             .ok();
         if req.reason.trim().is_empty() || req.reason.chars().count() > 500 {
-            v.push("reason", "must be 1 to 500 characters");
+            v.push("reason", Reason::length(1, 500));
         }
         let due = NaiveDate::parse_from_str(&req.due_on, "%Y-%m-%d")
-            .map_err(|_| v.push("due_on", "must be a date as YYYY-MM-DD"))
+            .map_err(|_| v.push("due_on", Reason::date()))
             .ok();
         let (Some(staff), Some(due), true) = (staff, due, v.is_empty()) else {
             return Err(v.into());
@@ -728,10 +743,14 @@ impl Evaluation for EvaluationApi {
         let req = request.into_inner();
         let id = parse_id("follow_up_id", &req.follow_up_id)?;
         if req.status != "done" && req.status != "unreachable" {
-            return Err(Violations::one("status", "must be done or unreachable").into());
+            return Err(Violations::one(
+                "status",
+                Reason::new("one_of", "must be done or unreachable"),
+            )
+            .into());
         }
         if req.outcome.chars().count() > 2000 {
-            return Err(Violations::one("outcome", "must be at most 2000 characters").into());
+            return Err(Violations::one("outcome", Reason::too_long(2000)).into());
         }
         let (row, changed) = store::complete_follow_up(
             &self.pool,
@@ -798,17 +817,22 @@ impl Evaluation for EvaluationApi {
         let req = request.into_inner();
         let mut v = Violations::default();
         if req.inspector.trim().is_empty() || req.inspector.chars().count() > 100 {
-            v.push("inspector", "must be 1 to 100 characters");
+            v.push("inspector", Reason::length(1, 100));
         }
         let day = NaiveDate::parse_from_str(&req.inspected_on, "%Y-%m-%d")
-            .map_err(|_| v.push("inspected_on", "must be a date as YYYY-MM-DD"))
+            .map_err(|_| v.push("inspected_on", Reason::date()))
             .ok();
         if req.items.is_empty() || req.items.len() > 100 {
-            v.push("items", "an inspection needs 1 to 100 checklist items");
+            v.push(
+                "items",
+                Reason::new("count", "an inspection needs 1 to 100 checklist items")
+                    .with("min", 1)
+                    .with("max", 100),
+            );
         }
         for (n, item) in req.items.iter().enumerate() {
             if item.item.trim().is_empty() || item.item.chars().count() > 200 {
-                v.push(format!("items[{n}].item"), "must be 1 to 200 characters");
+                v.push(format!("items[{n}].item"), Reason::length(1, 200));
             }
             if !(0..=10).contains(&item.score) {
                 v.push(format!("items[{n}].score"), "must be 0 to 10");
@@ -887,10 +911,13 @@ impl Evaluation for EvaluationApi {
             req.channel
         };
         if !["box", "phone", "online", "in_person"].contains(&channel.as_str()) {
-            v.push("channel", "must be box, phone, online or in_person");
+            v.push(
+                "channel",
+                Reason::new("one_of", "must be box, phone, online or in_person"),
+            );
         }
         if req.text.trim().is_empty() || req.text.chars().count() > 2000 {
-            v.push("text", "must be 1 to 2000 characters");
+            v.push("text", Reason::length(1, 2000));
         }
         if !v.is_empty() {
             return Err(v.into());
@@ -926,15 +953,21 @@ impl Evaluation for EvaluationApi {
         let req = request.into_inner();
         let id = parse_id("suggestion_id", &req.suggestion_id)?;
         if !["received", "in_progress", "answered", "closed"].contains(&req.status.as_str()) {
-            return Err(
-                Violations::one("status", "must be in_progress, answered or closed").into(),
-            );
+            return Err(Violations::one(
+                "status",
+                Reason::new("one_of", "must be in_progress, answered or closed"),
+            )
+            .into());
         }
         if req.status == "answered" && req.reply.trim().is_empty() {
-            return Err(Violations::one("reply", "an answer needs a reply").into());
+            return Err(Violations::one(
+                "reply",
+                Reason::new("suggestion.reply_required", "an answer needs a reply"),
+            )
+            .into());
         }
         if req.reply.chars().count() > 2000 {
-            return Err(Violations::one("reply", "must be at most 2000 characters").into());
+            return Err(Violations::one("reply", Reason::too_long(2000)).into());
         }
         let row = transaction(&self.pool, async |tx| -> Result<_, Error> {
             let current = store::lock_suggestion(tx, centre, id)

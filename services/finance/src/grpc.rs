@@ -27,6 +27,7 @@ use crate::domain::{
 use crate::error::Error;
 use crate::report::Figures;
 use crate::store::{self, Actor, EntryRow, timestamp};
+use linli_platform::error::Reason;
 
 pub struct FinanceApi {
     pool: PgPool,
@@ -83,8 +84,9 @@ impl FinanceApi {
         year: i32,
         as_of: NaiveDate,
     ) -> Result<pb::BudgetReport, Error> {
-        let first = NaiveDate::from_ymd_opt(year, 1, 1)
-            .ok_or_else(|| Violations::one("fiscal_year", "out of range"))?;
+        let first = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| {
+            Violations::one("fiscal_year", Reason::new("invalid_value", "out of range"))
+        })?;
         let totals = store::account_totals(&self.pool, centre, Some(first), as_of).await?;
         let figures = Figures::of(&totals);
         let budgets = store::budgets(&self.pool, centre, year).await?;
@@ -187,7 +189,7 @@ fn journal_entry(row: EntryRow) -> pb::JournalEntry {
 fn required<'a>(field: &str, text: &'a str) -> Result<&'a str, Violations> {
     let text = text.trim();
     if text.is_empty() {
-        Err(Violations::one(field, "is required"))
+        Err(Violations::one(field, Reason::required()))
     } else {
         Ok(text)
     }
@@ -382,7 +384,11 @@ impl Finance for FinanceApi {
         let centre = scoped_centre(caller, &body.centre_id, Access::Write, WRITERS)?;
         let month = Month::parse("period", &body.period)?;
         if !month.has_ended(self.today(centre).await?) {
-            return Err(Violations::one("period", "has not ended yet").into());
+            return Err(Violations::one(
+                "period",
+                Reason::new("period.not_ended", "has not ended yet"),
+            )
+            .into());
         }
         let _turn = self.turn().await;
         let row = transaction(&self.pool, async |tx| {
@@ -425,7 +431,7 @@ impl Finance for FinanceApi {
             .map_err(|v| violations.0.extend(v.0))
             .ok();
         if body.amount_minor < 0 {
-            violations.push("amount_minor", "must not be negative");
+            violations.push("amount_minor", Reason::not_negative());
         }
         let currency = Currency::parse("currency", &body.currency)
             .map_err(|v| violations.0.extend(v.0))
@@ -494,9 +500,11 @@ impl Finance for FinanceApi {
             "appropriation" => FundingSource::Appropriation,
             "special_fund" => FundingSource::SpecialFund,
             _ => {
-                return Err(
-                    Violations::one("kind", "must be appropriation or special_fund").into(),
-                );
+                return Err(Violations::one(
+                    "kind",
+                    Reason::new("one_of", "must be appropriation or special_fund"),
+                )
+                .into());
             }
         };
         let granting_body = required("granting_body", &body.granting_body)?;
@@ -561,12 +569,24 @@ impl Finance for FinanceApi {
                 .ok()
         };
         if body.anonymous && (!name.is_empty() || resident.is_some()) {
-            violations.push("anonymous", "an anonymous donation names no donor");
+            violations.push(
+                "anonymous",
+                Reason::new(
+                    "donation.anonymous_with_donor",
+                    "an anonymous donation names no donor",
+                ),
+            );
         }
         if !body.anonymous && name.is_empty() {
-            violations.push("donor_name", "is required unless the donation is anonymous");
+            violations.push(
+                "donor_name",
+                Reason::new(
+                    "donation.donor_required",
+                    "is required unless the donation is anonymous",
+                ),
+            );
         } else if name.chars().count() > 200 {
-            violations.push("donor_name", "must be at most 200 characters");
+            violations.push("donor_name", Reason::too_long(200));
         }
         let amount = parse_amount("amount_minor", body.amount_minor)
             .map_err(|v| violations.0.extend(v.0))

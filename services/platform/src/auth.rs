@@ -793,7 +793,10 @@ mod tests {
             &[centre, Uuid::new_v4()],
             Duration::hours(1),
         );
-        assert!(matches!(keys.verify(&two_centres), Err(AuthError::Invalid(_))));
+        assert!(matches!(
+            keys.verify(&two_centres),
+            Err(AuthError::Invalid(_))
+        ));
         assert_eq!(Role::parse("resident"), None);
     }
 

@@ -524,7 +524,7 @@ mod tests {
     fn violations_travel_inside_invalid_argument() {
         let mut violations = Violations::one("name", Reason::required());
         violations.push("note", Reason::too_long(500));
-        violations.push("date_of_birth", "must be YYYY-MM-DD");
+        violations.push("date_of_birth", "looks wrong");
         let status = Status::from(violations.clone());
         assert_eq!(status.code(), Code::InvalidArgument);
         let back = violations_of(&status);

@@ -21,6 +21,7 @@ use crate::domain::staff::{
 use crate::error::Error;
 use crate::events::{self, timestamp};
 use crate::store::{self, StaffAccountRow};
+use linli_platform::error::Reason;
 
 fn account(row: StaffAccountRow, now: DateTime<Utc>) -> pb::StaffAccount {
     pb::StaffAccount {
@@ -78,7 +79,12 @@ pub async fn create(
     let row = store::create_staff_account(pool, &new, &hash, &caller.subject)
         .await
         .map_err(Error::from)?
-        .ok_or_else(|| Error::from(Violations::one("username", "is taken")))?;
+        .ok_or_else(|| {
+            Error::from(Violations::one(
+                "username",
+                Reason::new("username.taken", "is taken"),
+            ))
+        })?;
     tracing::info!(username = %row.username, "staff account created");
     Ok(Response::new(account(row, Utc::now())))
 }
@@ -95,7 +101,7 @@ pub async fn list(
         "" => None,
         text => {
             let centre = Uuid::parse_str(text)
-                .map_err(|_| Error::from(Violations::one("centre_id", "must be a UUID")))?;
+                .map_err(|_| Error::from(Violations::one("centre_id", Reason::uuid())))?;
             if !caller.covers_centre(centre) {
                 return Err(AuthError::CentreDenied.into());
             }
@@ -191,7 +197,7 @@ pub async fn verify_password(
 
 fn session_id(text: &str) -> Result<Uuid, Status> {
     Uuid::parse_str(text)
-        .map_err(|_| Error::from(Violations::one("session_id", "must be a UUID")).into())
+        .map_err(|_| Error::from(Violations::one("session_id", Reason::uuid())).into())
 }
 
 pub async fn get_session(

@@ -29,6 +29,7 @@ use crate::domain::{
 use crate::error::Error;
 use crate::events::timestamp;
 use crate::store::{self, ResidentRow};
+use linli_platform::error::Reason;
 
 /// The scope a partner reads residents with: only those who consented, masked.
 const PARTNER_RESIDENTS: &str = "registry.residents:read";
@@ -444,7 +445,7 @@ impl Registry for RegistryApi {
             if !(3..=200).contains(&purpose.chars().count()) {
                 return Err(Error::from(Violations::one(
                     "national_id_purpose",
-                    "must be 3 to 200 characters",
+                    Reason::length(3, 200),
                 ))
                 .into());
             }
@@ -506,7 +507,10 @@ impl Registry for RegistryApi {
             _ => {
                 return Err(Error::from(Violations::one(
                     "category",
-                    "must be elderly, minor, disability, low_income or living_alone",
+                    Reason::new(
+                        "one_of",
+                        "must be elderly, minor, disability, low_income or living_alone",
+                    ),
                 ))
                 .into());
             }
@@ -518,7 +522,7 @@ impl Registry for RegistryApi {
                     .ok_or_else(|| {
                         Error::from(Violations::one(
                             "status",
-                            "must be active, moved_out or deceased",
+                            Reason::new("one_of", "must be active, moved_out or deceased"),
                         ))
                     })?
                     .as_str()
@@ -624,9 +628,7 @@ impl Registry for RegistryApi {
         let id = parse_id("id", &req.id).map_err(Error::from)?;
         let purpose = req.purpose.trim();
         if !(3..=200).contains(&purpose.chars().count()) {
-            return Err(
-                Error::from(Violations::one("purpose", "must be 3 to 200 characters")).into(),
-            );
+            return Err(Error::from(Violations::one("purpose", Reason::length(3, 200))).into());
         }
         let row = store::find_resident(&self.pool, centre_id, id)
             .await
@@ -708,9 +710,7 @@ impl Registry for RegistryApi {
         let id = parse_id("id", &req.id).map_err(Error::from)?;
         let reason = req.reason.trim();
         if !(3..=200).contains(&reason.chars().count()) {
-            return Err(
-                Error::from(Violations::one("reason", "must be 3 to 200 characters")).into(),
-            );
+            return Err(Error::from(Violations::one("reason", Reason::length(3, 200))).into());
         }
         if !store::erase_resident(&self.pool, centre_id, id, reason)
             .await
@@ -995,11 +995,21 @@ fn resident_ids(ids: &[String]) -> Result<Option<Vec<Uuid>>, Status> {
         return Ok(None);
     }
     if ids.len() > 200 {
-        return Err(Error::from(Violations::one("ids", "must name at most 200 residents")).into());
+        return Err(Error::from(Violations::one(
+            "ids",
+            Reason::new("too_many", "must name at most 200 residents").with("max", 200),
+        ))
+        .into());
     }
     ids.iter()
         .map(|id| Uuid::parse_str(id.trim()))
         .collect::<Result<Vec<_>, _>>()
         .map(Some)
-        .map_err(|_| Error::from(Violations::one("ids", "must be resident ids")).into())
+        .map_err(|_| {
+            Error::from(Violations::one(
+                "ids",
+                Reason::new("uuid", "must be resident ids"),
+            ))
+            .into()
+        })
 }

@@ -89,7 +89,7 @@ pub fn parse_date(field: &str, text: &str, v: &mut Violations) -> Option<NaiveDa
     match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         Ok(date) => Some(date),
         Err(_) => {
-            v.push(field, "must be a date YYYY-MM-DD");
+            v.push(field, Reason::new("date", "must be a date YYYY-MM-DD"));
             None
         }
     }
@@ -158,11 +158,14 @@ impl Window {
                 ends,
             }),
             (Some(_), Some(_)) => {
-                v.push(format!("{field}.ends"), "must be after starts");
+                v.push(format!("{field}.ends"), Reason::after("starts"));
                 None
             }
             _ => {
-                v.push(field, "starts and ends must be HH:MM");
+                v.push(
+                    field,
+                    Reason::new("time_of_day", "starts and ends must be HH:MM"),
+                );
                 None
             }
         }

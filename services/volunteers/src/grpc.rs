@@ -15,6 +15,7 @@ use crate::domain::{self, COORDINATORS, DESK, HOUR_LOGGERS, MANAGERS, READERS, W
 use crate::error::Error;
 use crate::events::timestamp;
 use crate::store::{self, Profile};
+use linli_platform::error::Reason;
 
 pub struct VolunteersApi {
     pool: PgPool,
@@ -49,7 +50,7 @@ fn one_of(field: &str, value: &str, allowed: &[&str], v: &mut Violations) {
 fn text(field: &str, value: &str, max: usize, required: bool, v: &mut Violations) -> String {
     let value = value.trim();
     if required && value.is_empty() {
-        v.push(field, "is required");
+        v.push(field, Reason::required());
     } else if value.chars().count() > max {
         v.push(field, format!("must be at most {max} characters"));
     }
@@ -306,8 +307,8 @@ impl Volunteers for VolunteersApi {
             &mut v,
         );
         let resident = v.into_result(|| resident).map_err(Error::from)?;
-        let resident = resident
-            .ok_or_else(|| Error::from(Violations::one("resident_id", "must be a UUID")))?;
+        let resident =
+            resident.ok_or_else(|| Error::from(Violations::one("resident_id", Reason::uuid())))?;
         let row = store::register_volunteer(
             &self.pool,
             centre,
@@ -550,7 +551,7 @@ impl Volunteers for VolunteersApi {
         if let (Some(issued), Some(expires)) = (issued_on, expires_on)
             && expires <= issued
         {
-            v.push("expires_on", "must be after issued_on");
+            v.push("expires_on", Reason::after("issued_on"));
         }
         let holder = v
             .into_result(|| holder)
@@ -611,7 +612,10 @@ impl Volunteers for VolunteersApi {
         let topic = text("topic", &r.topic, 200, false, &mut v);
         one_of("audience", &r.audience, &domain::AUDIENCES, &mut v);
         if !(1..=100_000).contains(&r.minutes) {
-            v.push("minutes", "must be a positive number of minutes");
+            v.push(
+                "minutes",
+                Reason::new("not_positive", "must be a positive number of minutes"),
+            );
         }
         v.into_result(|| ()).map_err(Error::from)?;
         let row = store::CourseRow {
@@ -667,13 +671,16 @@ impl Volunteers for VolunteersApi {
             .ok()
             .flatten();
         match (starts, ends) {
-            (Some(s), Some(e)) if e <= s => v.push("ends_at", "must be after starts_at"),
-            (None, _) => v.push("starts_at", "is required"),
-            (_, None) => v.push("ends_at", "is required"),
+            (Some(s), Some(e)) if e <= s => v.push("ends_at", Reason::after("starts_at")),
+            (None, _) => v.push("starts_at", Reason::required()),
+            (_, None) => v.push("ends_at", Reason::required()),
             _ => {}
         }
         if r.capacity < 1 {
-            v.push("capacity", "must be at least 1");
+            v.push(
+                "capacity",
+                Reason::new("too_small", "must be at least 1").with("min", 1),
+            );
         }
         let location = text("location", &r.location, 200, false, &mut v);
         v.into_result(|| ()).map_err(Error::from)?;
@@ -725,7 +732,7 @@ impl Volunteers for VolunteersApi {
         let on = on.unwrap_or_default();
         if on > self.today(centre).await? {
             return Err(
-                Error::from(Violations::one("completed_on", "must not be in the future")).into(),
+                Error::from(Violations::one("completed_on", Reason::not_in_future())).into(),
             );
         }
         let row = store::record_completion(
@@ -847,16 +854,20 @@ impl Volunteers for VolunteersApi {
             .ok()
             .flatten();
         match (starts, ends) {
-            (Some(s), Some(e)) if e <= s => v.push("ends_at", "must be after starts_at"),
-            (Some(s), Some(e)) if e - s > chrono::Duration::hours(24) => {
-                v.push("ends_at", "a shift lasts at most 24 hours")
-            }
-            (None, _) => v.push("starts_at", "is required"),
-            (_, None) => v.push("ends_at", "is required"),
+            (Some(s), Some(e)) if e <= s => v.push("ends_at", Reason::after("starts_at")),
+            (Some(s), Some(e)) if e - s > chrono::Duration::hours(24) => v.push(
+                "ends_at",
+                Reason::new("shift.too_long", "a shift lasts at most 24 hours"),
+            ),
+            (None, _) => v.push("starts_at", Reason::required()),
+            (_, None) => v.push("ends_at", Reason::required()),
             _ => {}
         }
         if !(1..=10_000).contains(&r.capacity) {
-            v.push("capacity", "must be at least 1");
+            v.push(
+                "capacity",
+                Reason::new("too_small", "must be at least 1").with("min", 1),
+            );
         }
         let location = text("location", &r.location, 200, false, &mut v);
         v.into_result(|| ()).map_err(Error::from)?;
@@ -1017,9 +1028,7 @@ impl Volunteers for VolunteersApi {
         v.into_result(|| ()).map_err(Error::from)?;
         let worked_on = worked_on.unwrap_or_default();
         if worked_on > self.today(centre).await? {
-            return Err(
-                Error::from(Violations::one("worked_on", "must not be in the future")).into(),
-            );
+            return Err(Error::from(Violations::one("worked_on", Reason::not_in_future())).into());
         }
         let row = store::log_hours(
             &self.pool,
@@ -1214,10 +1223,17 @@ impl Volunteers for VolunteersApi {
         if let (Some(s), Some(e)) = (start, end)
             && e < s
         {
-            v.push("period_end", "must not be before period_start");
+            v.push(
+                "period_end",
+                Reason::new("before", "must not be before period_start")
+                    .with("other", "period_start"),
+            );
         }
         if r.scores.is_empty() {
-            v.push("scores", "at least one criterion is scored");
+            v.push(
+                "scores",
+                Reason::new("review.no_score", "at least one criterion is scored"),
+            );
         }
         let mut criteria = Vec::new();
         let mut scores = Vec::new();
@@ -1233,7 +1249,10 @@ impl Volunteers for VolunteersApi {
             scores.push(s.score);
         }
         if criteria.len() != scores.len() && v.is_empty() {
-            v.push("scores", "each criterion is scored once");
+            v.push(
+                "scores",
+                Reason::new("review.duplicate_score", "each criterion is scored once"),
+            );
         }
         let comments = text("comments", &r.comments, 4000, false, &mut v);
         v.into_result(|| ()).map_err(Error::from)?;

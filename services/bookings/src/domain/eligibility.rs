@@ -56,7 +56,10 @@ pub fn check_age_limits(min_age: Option<i32>, max_age: Option<i32>, violations: 
     {
         violations.push(
             "min_age",
-            "must be one of 0, 14, 18, 60, 80 (the registry's age bands)",
+            Reason::new(
+                "age_band_limit",
+                "must be one of 0, 14, 18, 60, 80 (the registry's age bands)",
+            ),
         );
     }
     if let Some(max) = max_age
@@ -66,13 +69,19 @@ pub fn check_age_limits(min_age: Option<i32>, max_age: Option<i32>, violations: 
     {
         violations.push(
             "max_age",
-            "must be one of 13, 17, 59, 79 (the registry's age bands)",
+            Reason::new(
+                "age_band_limit",
+                "must be one of 13, 17, 59, 79 (the registry's age bands)",
+            ),
         );
     }
     if let (Some(min), Some(max)) = (min_age, max_age)
         && min > max
     {
-        violations.push("max_age", "must not be below min_age");
+        violations.push(
+            "max_age",
+            Reason::new("below", "must not be below min_age").with("other", "min_age"),
+        );
     }
 }
 

@@ -3,6 +3,7 @@
 //! and names the field the caller sent.
 
 use chrono::{DateTime, Duration, Utc};
+use linli_platform::error::Reason;
 use linli_platform::error::Violations;
 
 use super::Kind;
@@ -23,13 +24,13 @@ pub const FACILITY_KINDS: [&str; 2] = ["room", "equipment"];
 /// A name of 1 to [`NAME_MAX`] characters (already trimmed).
 pub fn check_name(field: &'static str, name: &str, v: &mut Violations) {
     if name.is_empty() || name.chars().count() > NAME_MAX {
-        v.push(field, "must be 1 to 100 characters");
+        v.push(field, Reason::length(1, 100));
     }
 }
 
 pub fn check_note(note: &str, v: &mut Violations) {
     if note.chars().count() > NOTE_MAX {
-        v.push("note", "must be at most 500 characters");
+        v.push("note", Reason::too_long(500));
     }
 }
 
@@ -37,7 +38,7 @@ pub fn check_note(note: &str, v: &mut Violations) {
 /// for anything with sessions.
 pub fn check_offering_capacity(kind: Option<Kind>, capacity: i32, v: &mut Violations) {
     if !(0..=CAPACITY_MAX).contains(&capacity) {
-        v.push("offering.capacity", "must be between 0 and 10000");
+        v.push("offering.capacity", Reason::between(0, 10000));
     }
     if kind.is_some_and(|k| k != Kind::Facility) && capacity == 0 {
         v.push(
@@ -50,7 +51,7 @@ pub fn check_offering_capacity(kind: Option<Kind>, capacity: i32, v: &mut Violat
 /// A session's own capacity, when it differs from its offering's.
 pub fn check_session_capacity(capacity: Option<i32>) -> Result<(), Violations> {
     if capacity.is_some_and(|c| !(1..=CAPACITY_MAX).contains(&c)) {
-        return Err(Violations::one("capacity", "must be between 1 and 10000"));
+        return Err(Violations::one("capacity", Reason::between(1, 10000)));
     }
     Ok(())
 }
@@ -71,7 +72,7 @@ pub fn check_duration_minutes(minutes: Option<i32>) -> Result<(), Violations> {
     if minutes.is_some_and(|d| !(1..=SESSION_LONGEST.num_minutes() as i32).contains(&d)) {
         return Err(Violations::one(
             "duration_minutes",
-            "must be between 1 and 1440",
+            Reason::between(1, 1440),
         ));
     }
     Ok(())
@@ -99,14 +100,20 @@ pub fn check_open_days(days: &[i32], v: &mut Violations) {
 
 pub fn check_facility_kind(kind: &str, v: &mut Violations) {
     if !FACILITY_KINDS.contains(&kind) {
-        v.push("facility.kind", "must be room or equipment");
+        v.push(
+            "facility.kind",
+            Reason::new("one_of", "must be room or equipment"),
+        );
     }
 }
 
 /// A report's days [from, to): forward, within [`REPORT_LONGEST`].
 pub fn check_report_days(from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<(), Violations> {
     if to <= from || to - from > REPORT_LONGEST {
-        return Err(Violations::one("to", "must be after from, within a year"));
+        return Err(Violations::one(
+            "to",
+            Reason::new("range.within_year", "must be after from, within a year"),
+        ));
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ pub fn parse_time(field: &str, text: &str, violations: &mut Violations) -> Optio
     match NaiveTime::parse_from_str(text, "%H:%M") {
         Ok(time) => Some(time),
         Err(_) => {
-            violations.push(field, "must be a time as HH:MM");
+            violations.push(field, Reason::time_of_day());
             None
         }
     }
@@ -23,7 +23,7 @@ pub fn parse_date(field: &str, text: &str, violations: &mut Violations) -> Optio
     match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         Ok(date) => Some(date),
         Err(_) => {
-            violations.push(field, "must be a date as YYYY-MM-DD");
+            violations.push(field, Reason::date());
             None
         }
     }
@@ -79,23 +79,33 @@ impl WeeklyRule {
             );
         }
         if self.duration <= Duration::zero() || self.duration > Duration::hours(24) {
-            violations.push("duration_minutes", "must be between 1 and 1440");
+            violations.push("duration_minutes", Reason::between(1, 1440));
         }
         match (self.until, self.count) {
-            (None, None) => violations.push("until", "give an end date or a count"),
-            (Some(_), Some(_)) => violations.push("count", "give an end date or a count, not both"),
-            (Some(until), None) if until < self.starts_on => {
-                violations.push("until", "must not be before starts_on")
-            }
+            (None, None) => violations.push(
+                "until",
+                Reason::new("series.end", "give an end date or a count"),
+            ),
+            (Some(_), Some(_)) => violations.push(
+                "count",
+                Reason::new("series.end", "give an end date or a count, not both"),
+            ),
+            (Some(until), None) if until < self.starts_on => violations.push(
+                "until",
+                Reason::new("before", "must not be before starts_on").with("other", "starts_on"),
+            ),
             (None, Some(count)) if count == 0 || count as usize > MAX_SERIES_SESSIONS => {
-                violations.push("count", "must be between 1 and 500")
+                violations.push("count", Reason::between(1, 500))
             }
             _ => {}
         }
         if let Some(until) = self.until
             && until > self.starts_on + Duration::days(3 * 366)
         {
-            violations.push("until", "must be within three years of starts_on");
+            violations.push(
+                "until",
+                Reason::new("series.too_long", "must be within three years of starts_on"),
+            );
         }
     }
 

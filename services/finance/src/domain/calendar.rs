@@ -2,12 +2,13 @@
 //! accounting periods. Fiscal years are calendar years.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use linli_platform::error::Reason;
 use linli_platform::error::Violations;
 
 /// A `YYYY-MM-DD` date.
 pub fn parse_date(field: &str, text: &str) -> Result<NaiveDate, Violations> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| Violations::one(field, "must be a date, YYYY-MM-DD"))
+        .map_err(|_| Violations::one(field, Reason::new("date", "must be a date, YYYY-MM-DD")))
 }
 
 /// An optional date: `default` when empty.
@@ -34,7 +35,7 @@ impl Month {
     pub fn parse(field: &str, text: &str) -> Result<Month, Violations> {
         NaiveDate::parse_from_str(&format!("{}-01", text.trim()), "%Y-%m-%d")
             .map(|first| Month { first })
-            .map_err(|_| Violations::one(field, "must be a month, YYYY-MM"))
+            .map_err(|_| Violations::one(field, Reason::month()))
     }
 
     pub fn of(date: NaiveDate) -> Month {
@@ -106,7 +107,10 @@ pub fn month_range(from: &str, to: &str) -> Result<(Month, Month), Violations> {
         .ok();
     match (from, to) {
         (Some(from), Some(to)) if from <= to => Ok((from, to)),
-        (Some(_), Some(_)) => Err(Violations::one("to", "must not be before from")),
+        (Some(_), Some(_)) => Err(Violations::one(
+            "to",
+            Reason::new("before", "must not be before from").with("other", "from"),
+        )),
         _ => Err(violations),
     }
 }

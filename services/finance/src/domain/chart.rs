@@ -1,6 +1,7 @@
 //! The default chart of accounts every centre starts with: assets and liabilities, income
 //! by the plan's funding sources, and expenditure by the plan's budget categories.
 
+use linli_platform::error::Reason;
 use linli_platform::error::Violations;
 
 /// Where income comes from [资金筹集].
@@ -92,7 +93,7 @@ impl BudgetCategory {
             .ok_or_else(|| {
                 Violations::one(
                     field,
-                    "must be personnel, service_costs, equipment_purchase, equipment_maintenance or office_costs",
+                    Reason::new("one_of", "must be personnel, service_costs, equipment_purchase, equipment_maintenance or office_costs"),
                 )
             })
     }
@@ -117,7 +118,10 @@ pub fn money_account(field: &str, method: &str) -> Result<&'static str, Violatio
     match method {
         "" | "bank" => Ok(BANK),
         "cash" => Ok(CASH),
-        _ => Err(Violations::one(field, "must be cash or bank")),
+        _ => Err(Violations::one(
+            field,
+            Reason::new("one_of", "must be cash or bank"),
+        )),
     }
 }
 

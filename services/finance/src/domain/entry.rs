@@ -3,6 +3,7 @@
 //! commit; this check names the field for the caller first.
 
 use chrono::NaiveDate;
+use linli_platform::error::Reason;
 use linli_platform::error::Violations;
 use uuid::Uuid;
 
@@ -101,20 +102,26 @@ impl NewEntry {
         let mut violations = Violations::default();
         let description = description.trim();
         if description.is_empty() {
-            violations.push("description", "is required");
+            violations.push("description", Reason::required());
         } else if description.chars().count() > DESCRIPTION_LIMIT {
-            violations.push("description", "must be at most 500 characters");
+            violations.push("description", Reason::too_long(500));
         }
         if lines.len() < 2 {
-            violations.push("lines", "an entry needs at least two lines");
+            violations.push(
+                "lines",
+                Reason::new("entry.two_lines", "an entry needs at least two lines"),
+            );
         }
         let (mut debits, mut credits) = (0i128, 0i128);
         for (i, line) in lines.iter().enumerate() {
             if line.account_code.trim().is_empty() {
-                violations.push(format!("lines[{i}].account_code"), "is required");
+                violations.push(format!("lines[{i}].account_code"), Reason::required());
             }
             if line.debit_minor < 0 || line.credit_minor < 0 {
-                violations.push(format!("lines[{i}]"), "amounts are never negative");
+                violations.push(
+                    format!("lines[{i}]"),
+                    Reason::new("negative", "amounts are never negative"),
+                );
             } else if (line.debit_minor > 0) == (line.credit_minor > 0) {
                 violations.push(
                     format!("lines[{i}]"),
@@ -154,7 +161,10 @@ impl NewEntry {
     ) -> Result<NewEntry, Violations> {
         let reason = reason.trim();
         if reason.is_empty() {
-            return Err(Violations::one("reason", "say why the entry is reversed"));
+            return Err(Violations::one(
+                "reason",
+                Reason::new("required", "say why the entry is reversed"),
+            ));
         }
         let mut entry = NewEntry::new(
             centre_id,

@@ -1,5 +1,6 @@
 //! A centre as a district admin describes it: each field checked once, at the edge.
 
+use linli_platform::error::Reason;
 use linli_platform::error::Violations;
 
 /// A centre's details, every field valid.
@@ -126,7 +127,7 @@ impl CentreDetails {
         }
         let opening_hours = form.opening_hours.trim();
         if opening_hours.chars().count() > 200 {
-            violations.push("opening_hours", "must be at most 200 characters");
+            violations.push("opening_hours", Reason::too_long(200));
         }
         let contact_phone = form.contact_phone.trim();
         let phone_ok = contact_phone.len() <= 32

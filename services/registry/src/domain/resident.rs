@@ -359,13 +359,19 @@ pub fn birth_bounds(
     let mut violations = Violations::default();
     for (field, age) in [("min_age", min_age), ("max_age", max_age)] {
         if age.is_some_and(|a| a > 130) {
-            violations.push(field, "must be at most 130");
+            violations.push(
+                field,
+                Reason::new("too_large", "must be at most 130").with("max", 130),
+            );
         }
     }
     if let (Some(min), Some(max)) = (min_age, max_age)
         && min > max
     {
-        violations.push("max_age", "must not be below min_age");
+        violations.push(
+            "max_age",
+            Reason::new("below", "must not be below min_age").with("other", "min_age"),
+        );
     }
     let years_ago = |years: u32| today.checked_sub_months(chrono::Months::new(years * 12));
     violations.into_result(|| {

@@ -7,6 +7,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use chrono::{DateTime, Duration, Utc};
 use linli_platform::auth::{Caller, Role};
+use linli_platform::error::Reason;
 use linli_platform::error::Violations;
 use uuid::Uuid;
 
@@ -65,10 +66,13 @@ impl NewAccount {
         }
         let display_name = display_name.trim().to_owned();
         if display_name.is_empty() || display_name.chars().count() > 64 {
-            v.push("display_name", "must be 1 to 64 characters");
+            v.push("display_name", Reason::length(1, 64));
         }
         if password.chars().count() < MIN_PASSWORD {
-            v.push("password", "must be at least 10 characters");
+            v.push(
+                "password",
+                Reason::new("too_short", "must be at least 10 characters").with("min", 10),
+            );
         }
         let mut parsed_roles = Vec::new();
         for role in roles {
@@ -82,19 +86,28 @@ impl NewAccount {
             }
         }
         if roles.is_empty() {
-            v.push("roles", "name at least one role");
+            v.push(
+                "roles",
+                Reason::new("roles.required", "name at least one role"),
+            );
         }
         let mut parsed_centres = Vec::new();
         for centre in centres {
             match Uuid::parse_str(centre.trim()) {
                 Ok(id) if !parsed_centres.contains(&id) => parsed_centres.push(id),
                 Ok(_) => {}
-                Err(_) => v.push("centre_ids", "must be UUIDs"),
+                Err(_) => v.push("centre_ids", Reason::new("uuid", "must be UUIDs")),
             }
         }
         let district_wide = parsed_roles.contains(&Role::DistrictAdmin);
         if !district_wide && parsed_centres.is_empty() && !parsed_roles.is_empty() {
-            v.push("centre_ids", "a centre role needs at least one centre");
+            v.push(
+                "centre_ids",
+                Reason::new(
+                    "roles.centre_required",
+                    "a centre role needs at least one centre",
+                ),
+            );
         }
         v.into_result(|| NewAccount {
             username,

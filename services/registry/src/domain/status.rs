@@ -3,6 +3,7 @@
 //! in the future nor before the resident was born.
 
 use chrono::NaiveDate;
+use linli_platform::error::Reason;
 use linli_platform::error::Violations;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,7 +43,10 @@ pub fn change(
     let mut violations = Violations::default();
     let status = Status::parse(wanted.trim());
     match status {
-        None => violations.push("status", "must be `active`, `moved_out` or `deceased`"),
+        None => violations.push(
+            "status",
+            Reason::new("one_of", "must be `active`, `moved_out` or `deceased`"),
+        ),
         Some(s) if s == current => {
             violations.push("status", format!("is already `{}`", s.as_str()))
         }
@@ -55,16 +59,22 @@ pub fn change(
         "" => Some(today),
         text => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
             Ok(day) if day > today => {
-                violations.push("since", "must not be in the future");
+                violations.push("since", Reason::not_in_future());
                 None
             }
             Ok(day) if day < born => {
-                violations.push("since", "must not be before the resident was born");
+                violations.push(
+                    "since",
+                    Reason::new("before_birth", "must not be before the resident was born"),
+                );
                 None
             }
             Ok(day) => Some(day),
             Err(_) => {
-                violations.push("since", "must be a calendar date written YYYY-MM-DD");
+                violations.push(
+                    "since",
+                    Reason::new("date", "must be a calendar date written YYYY-MM-DD"),
+                );
                 None
             }
         },

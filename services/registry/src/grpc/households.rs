@@ -11,6 +11,7 @@ use crate::domain::household::Relationship;
 use crate::domain::{STAFF_READERS, STAFF_WRITERS};
 use crate::error::Error;
 use crate::store::households::{self as store, HouseholdRow, MemberRow};
+use linli_platform::error::Reason;
 
 fn relationship(text: &str) -> Result<Relationship, Error> {
     Relationship::parse(text).map_err(|reason| Violations::one("relationship", reason).into())
@@ -76,7 +77,7 @@ impl RegistryApi {
     ) -> Result<Response<pb::Resident>, Status> {
         let registration = req
             .resident
-            .ok_or_else(|| Error::from(Violations::one("resident", "is required")))?;
+            .ok_or_else(|| Error::from(Violations::one("resident", Reason::required())))?;
         let centre_id = scoped_centre(
             caller,
             &registration.centre_id,

@@ -15,6 +15,7 @@ use super::{RegistryApi, parse_id, today};
 use crate::error::Error;
 use crate::events::timestamp;
 use crate::store::partners::{self as store, AgreementRow, CredentialRow, PartnerRow};
+use linli_platform::error::Reason;
 
 /// Who registers partners and their certificates: the district.
 const PARTNER_ADMINS: &[Role] = &[Role::DistrictAdmin];
@@ -155,7 +156,7 @@ fn parse_day(field: &str, text: &str, violations: &mut Violations) -> Option<Nai
     match NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
         Ok(day) => Some(day),
         Err(_) => {
-            violations.push(field, "must be a date, YYYY-MM-DD");
+            violations.push(field, Reason::new("date", "must be a date, YYYY-MM-DD"));
             None
         }
     }
@@ -198,14 +199,14 @@ impl RegistryApi {
         let mut v = Violations::default();
         let name = req.name.trim();
         if !(1..=200).contains(&name.chars().count()) {
-            v.push("name", "must be 1 to 200 characters");
+            v.push("name", Reason::length(1, 200));
         }
         if !KINDS.contains(&req.kind.as_str()) {
             v.push("kind", format!("must be one of {}", KINDS.join(", ")));
         }
         for (i, contact) in req.contacts.iter().enumerate() {
             if contact.name.trim().is_empty() {
-                v.push(format!("contacts[{i}].name"), "is required");
+                v.push(format!("contacts[{i}].name"), Reason::required());
             }
         }
         v.into_result(|| ()).map_err(Error::from)?;
@@ -281,10 +282,13 @@ impl RegistryApi {
         if let (Some(from), Some(until)) = (from, until)
             && until <= from
         {
-            v.push("valid_until", "must be after valid_from");
+            v.push("valid_until", Reason::after("valid_from"));
         }
         if req.scopes.is_empty() {
-            v.push("scopes", "name at least one scope");
+            v.push(
+                "scopes",
+                Reason::new("scopes.required", "name at least one scope"),
+            );
         }
         for (i, scope) in req.scopes.iter().enumerate() {
             if !SCOPES.contains(&scope.as_str()) {
@@ -296,7 +300,7 @@ impl RegistryApi {
         }
         let provides = req.provides.trim();
         if !(1..=500).contains(&provides.chars().count()) {
-            v.push("provides", "must be 1 to 500 characters");
+            v.push("provides", Reason::length(1, 500));
         }
         let (Some(valid_from), Some(valid_until)) = (from, until) else {
             return Err(Error::from(v).into());
@@ -344,9 +348,7 @@ impl RegistryApi {
         let id = parse_id("agreement_id", &req.agreement_id).map_err(Error::from)?;
         let reason = req.reason.trim();
         if !(3..=200).contains(&reason.chars().count()) {
-            return Err(
-                Error::from(Violations::one("reason", "must be 3 to 200 characters")).into(),
-            );
+            return Err(Error::from(Violations::one("reason", Reason::length(3, 200))).into());
         }
         let agreement = store::find_agreement(&self.pool, partner, id)
             .await
@@ -375,9 +377,11 @@ impl RegistryApi {
         let facts = read_certificate(&req.certificate_pem)
             .map_err(|reason| Error::from(Violations::one("certificate_pem", reason)))?;
         if facts.not_after <= Utc::now() {
-            return Err(
-                Error::from(Violations::one("certificate_pem", "has expired already")).into(),
-            );
+            return Err(Error::from(Violations::one(
+                "certificate_pem",
+                Reason::new("certificate.expired", "has expired already"),
+            ))
+            .into());
         }
         if store::find_partner(&self.pool, partner)
             .await

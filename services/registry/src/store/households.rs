@@ -10,6 +10,7 @@ use crate::domain::NewResident;
 use crate::domain::household::Relationship;
 use crate::error::Error;
 use linli_platform::crypto::Vault;
+use linli_platform::error::Reason;
 use linli_platform::error::Violations;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -46,7 +47,14 @@ pub async fn create_household(
     .await?;
     let head = head.ok_or(Error::NotFound("resident"))?;
     if head.household_id.is_some() {
-        return Err(Violations::one("head_resident_id", "already belongs to a household").into());
+        return Err(Violations::one(
+            "head_resident_id",
+            Reason::new(
+                "household.member_elsewhere",
+                "already belongs to a household",
+            ),
+        )
+        .into());
     }
     if head.building.is_empty() && head.room.is_empty() {
         return Err(Violations::one(
@@ -173,7 +181,12 @@ async fn lock(
     .fetch_optional(&mut *tx)
     .await?;
     household.ok_or_else(|| {
-        Violations::one("household_id", "the centre has no household with this id").into()
+        Violations::one(
+            "household_id",
+            Reason::new("not_found", "the centre has no household with this id")
+                .with("what", "household"),
+        )
+        .into()
     })
 }
 
@@ -186,7 +199,11 @@ async fn place(
     relationship: Relationship,
 ) -> Result<ResidentRow, Error> {
     if relationship == Relationship::Head && has_other_head(tx, household.id, resident_id).await? {
-        return Err(Violations::one("relationship", "the household has a head already").into());
+        return Err(Violations::one(
+            "relationship",
+            Reason::new("household.has_head", "the household has a head already"),
+        )
+        .into());
     }
     let row: Option<ResidentRow> = sqlx::query_as(concat!(
         "UPDATE residents SET household_id = $3, relationship = $4,
