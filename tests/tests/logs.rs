@@ -42,7 +42,9 @@ async fn national_ids_and_phone_numbers_never_appear_in_the_logs() {
     )
     .expect("subscriber installs");
 
-    let platform = TestPlatform::start().await;
+    let sms = linli_tests::sms::SmsProvider::start().await;
+    let sms_args = sms.args();
+    let platform = TestPlatform::start_with(|args| args.sms = sms_args).await;
     let centre = platform.create_centre("logs").await;
     let desk = platform.token(&[Role::FrontDesk], &[centre]);
     let url = format!("{}/v1/centres/{centre}/residents", platform.gateway);
@@ -100,6 +102,38 @@ async fn national_ids_and_phone_numbers_never_appear_in_the_logs() {
         .send()
         .await
         .expect("answers");
+    // The resident signs in on their own site: a code asked for, a wrong one, the right
+    // one; and a number nobody has.
+    let site = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    let site_post = |path: &str, form: Vec<(&'static str, String)>| {
+        site.post(format!("{}{path}", platform.gateway))
+            .form(&form)
+            .send()
+    };
+    site_post("/r/sign-in/code", vec![("phone", "13912345678".into())])
+        .await
+        .expect("answers");
+    site_post("/r/sign-in/code", vec![("phone", "13600001111".into())])
+        .await
+        .expect("answers");
+    let code = sms.code("13912345678", 1).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    site_post(
+        "/r/sign-in",
+        vec![("phone", "13912345678".into()), ("code", wrong.into())],
+    )
+    .await
+    .expect("answers");
+    let signed = site_post(
+        "/r/sign-in",
+        vec![("phone", "13912345678".into()), ("code", code.clone())],
+    )
+    .await
+    .expect("answers");
+    assert_eq!(signed.status(), reqwest::StatusCode::SEE_OTHER);
     // An event nobody subscribes to: the broker hands it back, and that is counted by the
     // relay, not logged by lapin with its payload.
     let bus = linli_platform::bus::Bus::new(platform.args.bus.clone(), "logs-test");
@@ -134,11 +168,25 @@ async fn national_ids_and_phone_numbers_never_appear_in_the_logs() {
         String::from_utf8(captured.0.lock().expect("not poisoned").clone()).expect("UTF-8 logs");
     assert!(logs.contains("resident registered"), "the capture works");
     assert!(logs.contains("residents imported"), "the capture works");
+    assert!(logs.contains("resident signed in"), "the capture works");
     assert!(
         !logs.contains("Server returned us a message"),
         "lapin logged a returned message"
     );
+    // The code as a word of its own (six digits also turn up inside hex ids by chance).
+    let hex = |c: Option<char>| c.is_some_and(|c| c.is_ascii_hexdigit());
+    let standalone = logs.match_indices(code.as_str()).find(|(at, _)| {
+        !hex(logs[..*at].chars().next_back()) && !hex(logs[at + code.len()..].chars().next())
+    });
+    assert!(
+        standalone.is_none(),
+        "the sign-in code was logged: {}",
+        logs.lines()
+            .find(|l| l.contains(code.as_str()))
+            .unwrap_or_default()
+    );
     for secret in [
+        "13600001111",
         "高血压",
         "19491231002",
         "13912345678",
