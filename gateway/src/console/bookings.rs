@@ -63,7 +63,7 @@ fn start_of(tz: chrono_tz::Tz, day: NaiveDate) -> chrono::DateTime<Utc> {
         .unwrap_or_else(|| Utc.from_utc_datetime(&day.and_time(NaiveTime::MIN)))
 }
 
-async fn sessions_between(
+pub(super) async fn sessions_between(
     state: &AppState,
     staff: &Staff,
     centre: &pb::Centre,
@@ -169,6 +169,7 @@ pub async fn calendar(
             a.button href=(link(today(&centre), week)) { (lang.pick("今天", "Today")) }
             a.button href=(link(day + Duration::days(step), week)) { (lang.pick("下一", "Next ")) (if week { lang.pick("周", "week") } else { lang.pick("天", "day") }) " →" }
             @if week { a.button href=(link(day, false)) { (lang.pick("按天", "Day view")) } } @else { a.button href=(link(day, true)) { (lang.pick("按周", "Week view")) } }
+            a.button.secondary #rooms-link href=(format!("/c/{}/rooms?day={day}", centre.id)) { (lang.pick("活动室预约", "Rooms")) }
             form.inline method="get" action=(base) {
                 label for="day" { (lang.pick("日期", "Date")) }
                 input #day type="date" name="day" value=(day.to_string());
@@ -740,14 +741,20 @@ async fn cancel_page(
         }))
         .await?
         .into_inner();
-    let names = names_of(state, staff, &centre.id, std::slice::from_ref(&b.resident_id), "").await?;
+    let names = names_of(
+        state,
+        staff,
+        &centre.id,
+        std::slice::from_ref(&b.resident_id),
+        "",
+    )
+    .await?;
     let name = names
         .get(&b.resident_id)
         .cloned()
         .unwrap_or_else(|| lang.pick("（已匿名）", "(anonymised)").to_owned());
     let waitlisted = b.status == bk::BookingStatus::Waitlisted as i32;
-    let back = back_to(centre, &query.back)
-        .unwrap_or_else(|| format!("/c/{}/bookings", centre.id));
+    let back = back_to(centre, &query.back).unwrap_or_else(|| format!("/c/{}/bookings", centre.id));
     let starts = b
         .seats
         .iter()
@@ -1126,7 +1133,10 @@ pub async fn of_resident(
         let name = offerings
             .get(&b.offering_id)
             .map(|o| o.name.clone())
-            .unwrap_or_else(|| lang.pick("（已停用的服务）", "(withdrawn service)").to_owned());
+            .unwrap_or_else(|| {
+                lang.pick("（已停用的服务）", "(withdrawn service)")
+                    .to_owned()
+            });
         html! {
             tr data-booking=(b.id) data-status=(status) {
                 td { (name) }

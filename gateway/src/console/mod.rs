@@ -15,6 +15,7 @@ pub(crate) mod i18n;
 mod listing;
 pub(crate) mod protect;
 mod residents;
+mod rooms;
 pub(crate) mod session;
 mod sign_in_codes;
 mod volunteers;
@@ -101,6 +102,11 @@ fn pages() -> Router<AppState> {
             get(export::file),
         )
         .route("/c/{centre}/bookings", get(bookings::calendar))
+        .route("/c/{centre}/rooms", get(rooms::grid))
+        .route(
+            "/c/{centre}/rooms/reserve",
+            get(rooms::reserve_form).post(rooms::reserve),
+        )
         .route("/c/{centre}/sessions/{session}", get(bookings::session))
         .route(
             "/c/{centre}/sessions/{session}/bookings",

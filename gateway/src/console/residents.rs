@@ -509,15 +509,8 @@ async fn show_page(
     // Bookings are the desk's: a role that may not open them sees the resident without.
     let bookings = if staff.may(Section::Bookings) {
         Some(
-            super::bookings::of_resident(
-                state,
-                staff,
-                centre,
-                &r.id,
-                notice_code,
-                &query.promoted,
-            )
-            .await?,
+            super::bookings::of_resident(state, staff, centre, &r.id, notice_code, &query.promoted)
+                .await?,
         )
     } else {
         None
