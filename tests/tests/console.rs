@@ -2234,3 +2234,169 @@ async fn the_room_grid_shows_who_holds_each_hour_and_a_free_hour_is_reserved_for
     browser.close().await;
     platform.stop().await;
 }
+
+/// The text of the error span with `id`, or a panic showing the page.
+fn error_beside(html: &str, id: &str) -> String {
+    let at = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id} on the page: {html}"));
+    let text = &html[at..];
+    let start = text.find('>').map(|i| i + 1).unwrap_or_default();
+    text[start..]
+        .split("</span>")
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The services' refusals reach the desk in Chinese beside what they are about, by their
+/// codes (never the service's English), and the page comes back as the desk left it: a
+/// resident too young for an offering (beside that resident, the search still typed), and
+/// a national ID whose check character is wrong (beside the field, every value typed kept).
+#[tokio::test]
+async fn a_services_refusal_is_said_in_chinese_beside_its_field_with_what_was_typed_kept() {
+    let platform = TestPlatform::start().await;
+    let centre = platform.bookable_centre("Asia/Shanghai").await;
+    account(&platform, "desk-refusals", "front_desk", &[centre]).await;
+    let admin = platform.admin_token();
+    let (status, young) = platform
+        .post_json(
+            &admin,
+            &format!("/v1/centres/{centre}/residents"),
+            &json!({ "name": "周小明", "gender": "male", "date_of_birth": "1990-06-01" }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{young}");
+    let young = young["id"].as_str().expect("resident id").to_owned();
+    platform
+        .wait_for_residents_in_bookings(&[young.parse().expect("uuid")])
+        .await;
+    let (status, offering) = platform
+        .post_json(
+            &admin,
+            &format!("/v1/centres/{centre}/offerings"),
+            &json!({ "category": "elderly_care", "kind": "event", "name": "重阳节联欢", "capacity": 20, "min_age": 60 }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{offering}");
+    // In three days, on its day at the centre (UTC+8).
+    let starts = Utc::now() + chrono::Duration::days(3);
+    let on = starts
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+        .date_naive()
+        .to_string();
+    let (status, session) = platform
+        .post_json(
+            &admin,
+            &format!("/v1/centres/{centre}/sessions"),
+            &json!({ "offering_id": offering["id"], "starts_at": starts.to_rfc3339(), "ends_at": (starts + chrono::Duration::hours(2)).to_rfc3339() }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{session}");
+    let session = session["id"].as_str().expect("session id").to_owned();
+
+    let mut desk = Desk::new(&platform);
+    assert_eq!(
+        desk.sign_in("desk-refusals", PASSWORD).await.0,
+        StatusCode::SEE_OTHER
+    );
+    let page = format!("/c/{centre}/sessions/{session}?on={on}&q=zxm");
+    let csrf = desk.csrf(&page).await;
+    let (status, _, html) = desk
+        .post(
+            &format!("/c/{centre}/sessions/{session}/bookings"),
+            &[
+                ("csrf", &csrf),
+                ("resident_id", &young),
+                ("on", &on),
+                ("q", "zxm"),
+            ],
+        )
+        .await;
+    assert!(status.is_client_error(), "{status}: {html}");
+    assert_eq!(
+        error_beside(&html, "f-resident_id-error"),
+        "不符合参加条件：本项目限 60 岁及以上居民参加"
+    );
+    // Beside the resident it is about: inside the row that books them.
+    let row = html
+        .split("<li>")
+        .find(|li| li.contains("f-resident_id-error"))
+        .expect("the error sits in a resident's row");
+    assert!(
+        row.contains(&format!("value=\"{young}\"")) && row.contains("周小明"),
+        "{row}"
+    );
+    assert!(
+        html.contains("name=\"q\" value=\"zxm\""),
+        "the search stays typed"
+    );
+    assert!(!html.contains("not eligible"), "no English: {html}");
+
+    let new_resident = format!("/c/{centre}/residents/new");
+    let (status, _, html) = desk
+        .post(
+            &new_resident,
+            &[
+                ("csrf", &csrf),
+                ("name", "赵强"),
+                ("gender", "male"),
+                ("date_of_birth", "1949-12-31"),
+                ("phone", "13812345678"),
+                ("national_id", "110105194912310021"),
+                ("building", "3号楼"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    assert_eq!(
+        error_beside(&html, "f-national_id-error"),
+        "身份证号校验位不正确，请再核对一遍号码"
+    );
+    for kept in [
+        "value=\"赵强\"",
+        "value=\"1949-12-31\"",
+        "value=\"13812345678\"",
+        "value=\"110105194912310021\"",
+    ] {
+        assert!(html.contains(kept), "{kept} is kept: {html}");
+    }
+    assert!(!html.contains("check character"), "no English: {html}");
+
+    // The same by clicking, as the desk sees it.
+    let browser = Browser::start().await;
+    sign_in_browser(&browser, &platform.gateway, "desk-refusals").await;
+    browser.goto(&format!("{}{page}", platform.gateway)).await;
+    browser.click_through("button[data-book]").await;
+    let beside = browser.find("#f-resident_id-error").await.text().await;
+    assert_eq!(beside, "不符合参加条件：本项目限 60 岁及以上居民参加");
+    assert_eq!(browser.find("#q").await.attribute("value").await, "zxm");
+    shots_at_both_widths(&browser, "refusal-ineligible").await;
+    browser
+        .goto(&format!("{}{new_resident}", platform.gateway))
+        .await;
+    retype(&browser, "#f-name", "赵强").await;
+    retype(&browser, "#f-national_id", "110105194912310021").await;
+    // A date input and a radio button, set as a person's picking would leave them.
+    browser
+        .execute(
+            "document.querySelector('#f-date_of_birth').value = '1949-12-31';
+             document.querySelector('[name=gender][value=male]').checked = true;",
+        )
+        .await;
+    browser.click_through("main form button[type=submit]").await;
+    assert_eq!(
+        browser.find("#f-national_id-error").await.text().await,
+        "身份证号校验位不正确，请再核对一遍号码"
+    );
+    assert_eq!(
+        browser.find("#f-national_id").await.attribute("value").await,
+        "110105194912310021"
+    );
+    shots_at_both_widths(&browser, "refusal-national-id").await;
+    browser.close().await;
+    platform.stop().await;
+}
