@@ -19,7 +19,8 @@ pub async fn residents(
     database: &DatabaseArgs,
     data: &PersonalDataArgs,
 ) -> anyhow::Result<()> {
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    // Read as the import goes, never whole: memory stays flat with the file's size.
+    let file = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
     let pool =
         linli_platform::db::connect(database, linli_registry::SERVICE, &linli_registry::MIGRATOR)
             .await?;
@@ -29,7 +30,7 @@ pub async fn residents(
         &pool,
         &Vault::new(data)?,
         centre,
-        &bytes,
+        std::io::BufReader::with_capacity(256 * 1024, file),
         encoding,
         mapping,
         today,

@@ -908,7 +908,7 @@ impl Registry for RegistryApi {
             &self.pool,
             &self.vault,
             centre_id,
-            &req.file,
+            std::io::Cursor::new(req.file),
             &req.encoding,
             &mapping,
             today(),

@@ -1,5 +1,10 @@
 //! A spreadsheet import from start to end, shared by `linli import residents` and the
 //! `ImportResidents` call: decode, map columns, parse every row, register the good ones.
+//! The sheet is read as it comes, a part at a time, on a thread of its own while the
+//! previous part is written, so memory stays flat with the file's size (only the report
+//! grows, by the rows it names).
+
+use std::io::Read;
 
 use chrono::NaiveDate;
 use linli_platform::crypto::Vault;
@@ -7,7 +12,7 @@ use linli_platform::error::Violations;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::domain::import::{Encoding, RowError, decode, parse_rows};
+use crate::domain::import::{Encoding, ParsedRow, RowError, next_rows, open_sheet, text_reader};
 use crate::error::Error;
 use crate::store;
 
@@ -20,18 +25,23 @@ pub struct ImportReport {
     pub errors: Vec<RowError>,
 }
 
+/// Rows parsed ahead of the writes: enough to keep a transaction's worth ready.
+const PART: usize = 2000;
+
+/// Imports `file` at `centre_id`, reporting every row.
 pub async fn import(
     pool: &PgPool,
     vault: &Vault,
     centre_id: Uuid,
-    file: &[u8],
+    file: impl Read + Send + 'static,
     encoding: &str,
     mapping: &[(String, String)],
     today: NaiveDate,
 ) -> Result<ImportReport, Error> {
     let encoding =
         Encoding::parse(encoding).map_err(|reason| Violations::one("encoding", reason))?;
-    let text = decode(file, encoding).map_err(|reason| Violations::one("file", reason))?;
+    let text = text_reader(file, encoding)
+        .map_err(|error| Violations::one("file", format!("could not be read: {error}")))?;
     if !store::centre_exists(pool, centre_id).await? {
         return Err(Violations::one(
             "centre_id",
@@ -40,19 +50,47 @@ pub async fn import(
         )
         .into());
     }
-    let parsed = parse_rows(&text, mapping, &centre_id.to_string(), today)?;
-    let mut report = ImportReport {
-        rows: parsed.len() as u32,
-        ..Default::default()
-    };
-    let mut good = Vec::with_capacity(parsed.len());
-    for (row, result) in parsed {
-        match result {
-            Ok(resident) => good.push((row, resident)),
-            Err(errors) => report.errors.extend(errors),
+    let mut sheet = open_sheet(text, mapping, &centre_id.to_string(), today)?;
+    let (parts, mut parsed) = tokio::sync::mpsc::channel::<Vec<ParsedRow>>(2);
+    let reader = tokio::task::spawn_blocking(move || {
+        loop {
+            let part = next_rows(&mut sheet, PART);
+            if part.is_empty() || parts.blocking_send(part).is_err() {
+                return;
+            }
+        }
+    });
+    let mut report = ImportReport::default();
+    let mut outcome = store::ImportOutcome::default();
+    // The statistics are refreshed whenever the import has doubled the residents they
+    // counted, and at the end, so the import's own lookups keep their indexes.
+    let mut analyzed = store::residents_as_analyzed(pool).await?;
+    let mut imported_then = 0;
+    while let Some(part) = parsed.recv().await {
+        report.rows += part.len() as u32;
+        let mut good = Vec::with_capacity(part.len());
+        for (row, result) in part {
+            match result {
+                Ok(resident) => good.push((row, resident)),
+                Err(errors) => report.errors.extend(errors),
+            }
+        }
+        store::import_residents(pool, vault, &good, today, &mut outcome).await?;
+        if f64::from(outcome.imported - imported_then) >= analyzed.max(20_000.0) {
+            store::analyze_after_import(pool).await?;
+            analyzed = store::residents_as_analyzed(pool).await?;
+            imported_then = outcome.imported;
         }
     }
-    let outcome = store::import_residents(pool, vault, &good, today).await?;
+    // A reader that panicked must not pass for a sheet read to its end.
+    if let Err(error) = reader.await
+        && error.is_panic()
+    {
+        std::panic::resume_unwind(error.into_panic());
+    }
+    if outcome.imported > imported_then {
+        store::analyze_after_import(pool).await?;
+    }
     report.imported = outcome.imported;
     report.already_registered = outcome.already_registered;
     report

@@ -3,6 +3,8 @@
 //! registry's fields, and every row parsed like a front-desk registration, so each bad row
 //! is reported by number, field and reason while the good rows go in.
 
+use std::io::Read;
+
 use chrono::NaiveDate;
 use linli_platform::error::{Reason, Violations};
 
@@ -32,7 +34,8 @@ impl Encoding {
     }
 }
 
-/// The file as text.
+/// The file as text, whole (the import reads it as it comes: [`text_reader`]).
+#[cfg(test)]
 pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<String, Reason> {
     let utf8 = || {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
@@ -47,10 +50,106 @@ pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<String, Reason> {
         }
     };
     match encoding {
-        Encoding::Utf8 => utf8()
-            .map_err(|_| Reason::new("import.unreadable", "is not valid UTF-8 text")),
+        Encoding::Utf8 => {
+            utf8().map_err(|_| Reason::new("import.unreadable", "is not valid UTF-8 text"))
+        }
         Encoding::Gbk => gbk(),
         Encoding::Auto => utf8().or_else(|_| gbk()),
+    }
+}
+
+/// Reads `file` as UTF-8 text as it comes, in bounded memory. `Auto` decides by the first
+/// 64 KiB (GBK text is not valid UTF-8 beyond a few bytes, and a sheet's heading row is in
+/// them). A UTF-8 byte order mark is dropped. Bytes that are not valid text in the
+/// encoding reach the sheet as invalid UTF-8, so the row holding them is refused
+/// (`is not valid CSV: invalid utf-8`) while the other rows go in; a heading row of such
+/// bytes refuses the file.
+pub fn text_reader<R: Read + Send + 'static>(
+    mut file: R,
+    encoding: Encoding,
+) -> std::io::Result<Box<dyn Read + Send>> {
+    const SNIFF: u64 = 64 * 1024;
+    let mut head = Vec::new();
+    (&mut file).take(SNIFF).read_to_end(&mut head)?;
+    let is_utf8 = match encoding {
+        Encoding::Utf8 => true,
+        Encoding::Gbk => false,
+        Encoding::Auto => match std::str::from_utf8(&head) {
+            Ok(_) => true,
+            // Cut short inside a character at the end of the 64 KiB: still UTF-8.
+            Err(e) => e.error_len().is_none() && head.len() as u64 == SNIFF,
+        },
+    };
+    if is_utf8 {
+        let start = if head.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        head.drain(..start);
+        Ok(Box::new(std::io::Cursor::new(head).chain(file)))
+    } else {
+        Ok(Box::new(GbkReader {
+            file: std::io::Cursor::new(head).chain(file),
+            decoder: encoding_rs::GB18030.new_decoder_without_bom_handling(),
+            input: vec![0; 16 * 1024],
+            input_range: (0, 0),
+            end_of_file: false,
+            output: Vec::with_capacity(32 * 1024),
+            output_start: 0,
+        }))
+    }
+}
+
+/// GBK (GB18030) bytes as UTF-8, decoded a buffer at a time.
+struct GbkReader<R> {
+    file: R,
+    decoder: encoding_rs::Decoder,
+    input: Vec<u8>,
+    input_range: (usize, usize),
+    end_of_file: bool,
+    output: Vec<u8>,
+    output_start: usize,
+}
+
+impl<R: Read> Read for GbkReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use encoding_rs::DecoderResult;
+        loop {
+            if self.output_start < self.output.len() {
+                let n = buf.len().min(self.output.len() - self.output_start);
+                buf[..n].copy_from_slice(&self.output[self.output_start..self.output_start + n]);
+                self.output_start += n;
+                return Ok(n);
+            }
+            let (start, end) = self.input_range;
+            if start == end {
+                if self.end_of_file {
+                    return Ok(0);
+                }
+                let n = self.file.read(&mut self.input)?;
+                self.input_range = (0, n);
+                self.end_of_file = n == 0;
+            }
+            let (start, end) = self.input_range;
+            self.output.clear();
+            self.output.resize(self.output.capacity(), 0);
+            let (result, read, written) = self.decoder.decode_to_utf8_without_replacement(
+                &self.input[start..end],
+                &mut self.output,
+                self.end_of_file,
+            );
+            self.output.truncate(written);
+            self.output_start = 0;
+            self.input_range = (start + read, end);
+            if let DecoderResult::Malformed(..) = result {
+                // Not GBK: invalid UTF-8 in its place, which refuses the row.
+                self.output.push(0xFF);
+            }
+            if self.end_of_file && self.output.is_empty() && start + read == end {
+                return Ok(0);
+            }
+        }
     }
 }
 
@@ -198,17 +297,39 @@ impl RowError {
 /// One data row's line number and its registration, or what is wrong with it.
 pub type ParsedRow = (u32, Result<ImportedRow, Vec<RowError>>);
 
-/// Every data row: a registration, or what is wrong with it.
+/// Every data row of `text`: a registration, or what is wrong with it.
+#[cfg(test)]
 pub fn parse_rows(
     text: &str,
     explicit: &[(String, String)],
     centre_id: &str,
     today: NaiveDate,
 ) -> Result<Vec<ParsedRow>, Violations> {
+    let mut sheet = open_sheet(text.as_bytes(), explicit, centre_id, today)?;
+    Ok(next_rows(&mut sheet, usize::MAX))
+}
+
+/// A sheet being read: its columns found, its rows read as they are asked for.
+pub struct Sheet<R> {
+    reader: csv::Reader<R>,
+    columns: Columns,
+    centre_id: String,
+    today: NaiveDate,
+    /// Records read so far, blank ones included (row numbers count them).
+    read: u32,
+}
+
+/// Reads the heading row of `text` (UTF-8, see [`text_reader`]) and maps its columns.
+pub fn open_sheet<R: Read>(
+    text: R,
+    explicit: &[(String, String)],
+    centre_id: &str,
+    today: NaiveDate,
+) -> Result<Sheet<R>, Violations> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
+        .from_reader(text);
     let headings: Vec<String> = reader
         .headers()
         .map_err(|e| {
@@ -224,9 +345,23 @@ pub fn parse_rows(
         .map(str::to_owned)
         .collect();
     let columns = column_mapping(&headings, explicit)?;
+    Ok(Sheet {
+        reader,
+        columns,
+        centre_id: centre_id.to_owned(),
+        today,
+        read: 0,
+    })
+}
+
+/// Up to `max` more data rows of `sheet`, each a registration or what is wrong with it;
+/// none when the sheet is read to its end.
+pub fn next_rows<R: Read>(sheet: &mut Sheet<R>, max: usize) -> Vec<ParsedRow> {
+    let (columns, centre_id, today) = (sheet.columns, sheet.centre_id.as_str(), sheet.today);
     let mut rows = Vec::new();
-    for (index, record) in reader.records().enumerate() {
-        let row = index as u32 + 2;
+    for (index, record) in (sheet.read..).zip(sheet.reader.records().take(max)) {
+        sheet.read = index + 1;
+        let row = index + 2;
         let record = match record {
             Ok(record) => record,
             Err(e) => {
@@ -320,7 +455,7 @@ pub fn parse_rows(
         };
         rows.push((row, parsed));
     }
-    Ok(rows)
+    rows
 }
 
 /// `1950/3/1`, `1950.03.01` and `19500301` as `1950-03-01`; anything else unchanged (and
@@ -421,6 +556,36 @@ mod tests {
         };
         assert_eq!(errors(2), ["relationship"], "a head needs an address");
         assert_eq!(errors(3), ["categories", "relationship"]);
+    }
+
+    fn read_all(file: &'static [u8], encoding: Encoding) -> Vec<ParsedRow> {
+        let text = text_reader(file, encoding).expect("readable");
+        let mut sheet = open_sheet(text, &[], CENTRE, today()).expect("headings found");
+        let mut rows = Vec::new();
+        loop {
+            let batch = next_rows(&mut sheet, 2);
+            if batch.is_empty() {
+                return rows;
+            }
+            rows.extend(batch);
+        }
+    }
+
+    #[test]
+    fn a_sheet_read_as_it_comes_numbers_its_rows_across_batches_and_refuses_only_bad_bytes() {
+        let sheet = "\u{feff}姓名,性别,出生日期\n张三,男,1950-03-01\n\n李四,女,1960-01-01\n王五,男,1970-01-01\n";
+        let rows = read_all(sheet.as_bytes(), Encoding::Auto);
+        let numbers: Vec<u32> = rows.iter().map(|(row, _)| *row).collect();
+        assert_eq!(numbers, [2, 3, 4], "a blank line is no row");
+        assert!(rows.iter().all(|(_, r)| r.is_ok()));
+        let (gbk, _, _) = encoding_rs::GBK.encode(sheet.trim_start_matches('\u{feff}'));
+        let mut gbk = gbk.into_owned();
+        let at = gbk.len() - 8;
+        gbk.insert(at, 0x81); // a lead byte that no trail byte follows: row 4 is not GBK
+        let rows = read_all(Box::leak(gbk.into_boxed_slice()), Encoding::Auto);
+        assert!(rows[0].1.is_ok() && rows[1].1.is_ok(), "{rows:?}");
+        let errors = rows[2].1.as_ref().expect_err("row 4 is refused");
+        assert_eq!((errors[0].row, errors[0].field.as_str()), (4, "row"));
     }
 
     #[test]
