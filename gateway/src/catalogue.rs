@@ -640,6 +640,24 @@ pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Opt
             format!("no column is headed `{}`", p("column")),
         ),
 
+        "follow_up.already_decided" => (
+            format!("这次回访已{}", status("status")),
+            format!("the follow-up is already {}", p("status")),
+        ),
+        "idempotency.applied" => (
+            "这个请求已经办理过，请查看结果，不要重复提交".into(),
+            "the request with this Idempotency-Key was applied already".into(),
+        ),
+        "idempotency.answer_lost" => (
+            "这个请求已经办理过，请查看结果，不要重复提交".into(),
+            "the request with this Idempotency-Key was applied already, but its answer was lost".into(),
+        ),
+        "idempotency.key_reused" => (
+            "请求编号已用于另一项请求，请重新提交".into(),
+            "this Idempotency-Key was already used for a different request".into(),
+        ),
+        "request.too_large" => ("提交的内容太大或不完整".into(), "the request is too large or was not received whole".into()),
+
         // The gateway's own.
         "unauthenticated" => ("请先登录".into(), "sign in first".into()),
         "forbidden" => ("无权办理此事".into(), "the caller may not do this".into()),
@@ -725,6 +743,7 @@ fn thing(lang: Lang, what: &str) -> String {
         "suggestion" => ("建议", "suggestion"),
         "follow-up" | "follow_up" => ("回访", "follow-up"),
         "inspection" => ("检查记录", "inspection"),
+        "survey template" | "template" => ("问卷模板", "survey template"),
         "" => ("记录", "record"),
         other => ("记录", other),
     };

@@ -8,7 +8,7 @@ use linli_platform::auth::{
 use linli_platform::bus::{HandlerError, outbox};
 use linli_platform::db::transaction;
 use linli_platform::directory;
-use linli_platform::error::{Error, Violations, database};
+use linli_platform::error::{Error, Reason, Violations, database};
 use linli_platform::page::PageRequest;
 use linli_platform::wire::{optional_id, parse_id, timestamp};
 use linli_proto::evaluation::v1 as pb;
@@ -23,7 +23,6 @@ use crate::store::{
     self, AnswerRow, FollowUpRow, InspectionItemRow, InspectionRow, InvitationRow, QuestionRow,
     SuggestionRow, TemplateRow,
 };
-use linli_platform::error::Reason;
 
 pub struct EvaluationApi {
     pool: PgPool,
@@ -527,7 +526,7 @@ impl Evaluation for EvaluationApi {
             .map_err(db)?
             .is_none()
         {
-            return Err(Status::not_found("survey template not found"));
+            return Err(linli_platform::error::not_found("survey template"));
         }
         let row = InvitationRow {
             id: Uuid::new_v4(),
@@ -762,12 +761,14 @@ impl Evaluation for EvaluationApi {
         )
         .await
         .map_err(db)?
-        .ok_or_else(|| Status::not_found("follow-up not found"))?;
+        .ok_or_else(|| linli_platform::error::not_found("follow-up"))?;
         if !changed && row.status != req.status {
-            return Err(Status::failed_precondition(format!(
-                "the follow-up is already {}",
-                row.status
-            )));
+            return Err(Reason::new(
+                "follow_up.already_decided",
+                format!("the follow-up is already {}", row.status),
+            )
+            .with("status", &row.status)
+            .into_status(tonic::Code::FailedPrecondition));
         }
         Ok(Response::new(follow_up_to_pb(row)))
     }

@@ -240,9 +240,11 @@ where
             {
                 Ok(bytes) => bytes,
                 Err(_) => {
-                    return Ok(Status::out_of_range(
+                    return Ok(crate::error::Reason::new(
+                        "request.too_large",
                         "the request is too large or was not received whole",
                     )
+                    .into_status(tonic::Code::OutOfRange)
                     .into_http());
                 }
             };
@@ -426,15 +428,24 @@ impl Keeper {
                 };
             }
             if record.answered {
-                return Status::already_exists(format!(
-                    "the request with this {HEADER} was applied already; its answer is kept for {ANSWER_KEPT_HOURS} hours only. Look the result up instead of sending it again"
-                ))
+                return crate::error::Reason::new(
+                    "idempotency.applied",
+                    format!(
+                        "the request with this {HEADER} was applied already; its answer is kept for {ANSWER_KEPT_HOURS} hours only. Look the result up instead of sending it again"
+                    ),
+                )
+                .with("hours", ANSWER_KEPT_HOURS)
+                .into_status(tonic::Code::AlreadyExists)
                 .into_http();
             }
             if record.lost {
-                return Status::already_exists(format!(
-                    "the request with this {HEADER} was applied already, but its answer was lost. Look the result up instead of sending it again"
-                ))
+                return crate::error::Reason::new(
+                    "idempotency.answer_lost",
+                    format!(
+                        "the request with this {HEADER} was applied already, but its answer was lost. Look the result up instead of sending it again"
+                    ),
+                )
+                .into_status(tonic::Code::AlreadyExists)
                 .into_http();
             }
             if Instant::now() >= until {
@@ -501,9 +512,13 @@ enum Kept {
 
 /// 422 at the gateway: the key was used for another request.
 fn key_reused() -> Status {
-    Status::failed_precondition(format!(
-        "{HEADER}: this key was already used for a different request; send a new key for a new request"
-    ))
+    crate::error::Reason::new(
+        "idempotency.key_reused",
+        format!(
+            "{HEADER}: this key was already used for a different request; send a new key for a new request"
+        ),
+    )
+    .into_status(tonic::Code::FailedPrecondition)
 }
 
 /// Requests with one key in this process, one at a time.

@@ -103,9 +103,11 @@ where
             let bytes = match axum::body::to_bytes(axum::body::Body::new(body), limit).await {
                 Ok(bytes) => bytes,
                 Err(_) => {
-                    return Ok(Status::out_of_range(
+                    return Ok(crate::error::Reason::new(
+                        "request.too_large",
                         "the request is too large or was not received whole",
                     )
+                    .into_status(tonic::Code::OutOfRange)
                     .into_http());
                 }
             };
