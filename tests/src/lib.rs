@@ -325,6 +325,32 @@ impl TestPlatform {
         centre.id
     }
 
+    /// Adds a console account straight into the registry's store, as the seed does.
+    pub async fn staff_account(
+        &self,
+        username: &str,
+        role: &str,
+        centres: &[Uuid],
+        password: &str,
+    ) {
+        let pool = self.pool("registry").await;
+        let centres: Vec<String> = centres.iter().map(Uuid::to_string).collect();
+        let new = linli_registry::domain::staff::NewAccount::parse(
+            username,
+            username,
+            password,
+            &[role.to_owned()],
+            &centres,
+        )
+        .expect("a valid account");
+        let hash = linli_registry::domain::staff::hash_password(password);
+        linli_registry::store::create_staff_account(&pool, &new, &hash, "test")
+            .await
+            .expect("account stored")
+            .expect("a new username");
+        pool.close().await;
+    }
+
     /// Adds a centre in `zone` and waits until every service's directory heard of it
     /// (through the registry's event), so sessions can be planned in its time zone.
     pub async fn bookable_centre(&self, zone: &str) -> Uuid {

@@ -877,25 +877,6 @@ async fn a_guardian_books_for_their_child_and_for_no_other_child() {
 
 const PASSWORD: &str = "correct-horse-battery";
 
-/// Adds a console account straight into the registry's store, as the seed does.
-async fn account(platform: &TestPlatform, username: &str, role: &str, centre: Uuid) {
-    let pool = platform.pool("registry").await;
-    let new = linli_registry::domain::staff::NewAccount::parse(
-        username,
-        username,
-        PASSWORD,
-        &[role.to_owned()],
-        &[centre.to_string()],
-    )
-    .expect("a valid account");
-    let hash = linli_registry::domain::staff::hash_password(PASSWORD);
-    linli_registry::store::create_staff_account(&pool, &new, &hash, "test")
-        .await
-        .expect("account stored")
-        .expect("a new username");
-    pool.close().await;
-}
-
 /// A console user without a browser, signed in with their password.
 async fn console_user(platform: &TestPlatform, username: &str) -> (reqwest::Client, String) {
     let http = reqwest::Client::builder()
@@ -976,9 +957,15 @@ async fn without_an_sms_provider_the_code_waits_at_the_residents_own_desk() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    account(&platform, "desk-here", "front_desk", here).await;
-    account(&platform, "desk-there", "front_desk", there).await;
-    account(&platform, "coordinator-here", "coordinator", here).await;
+    platform
+        .staff_account("desk-here", "front_desk", &[here], PASSWORD)
+        .await;
+    platform
+        .staff_account("desk-there", "front_desk", &[there], PASSWORD)
+        .await;
+    platform
+        .staff_account("coordinator-here", "coordinator", &[here], PASSWORD)
+        .await;
 
     let mut phone = Phone::new(&platform);
     let (status, _) = phone

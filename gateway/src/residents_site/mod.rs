@@ -374,6 +374,25 @@ fn sign_in_message(status: &tonic::Status) -> (&'static str, String) {
     (field, said)
 }
 
+/// A number as typed (`138 1234 5678`, `138-1234-5678`) without its spaces and dashes.
+fn digits_of(typed: &str) -> String {
+    typed
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect()
+}
+
+/// The sign-in page again with the refusal beside its field and what was typed kept.
+fn refused(large: bool, typed_phone: &str, asked: bool, status: &tonic::Status) -> Response {
+    let (field, message) = sign_in_message(status);
+    let errors = BTreeMap::from([(field, message)]);
+    (
+        StatusCode::BAD_REQUEST,
+        sign_in_view(large, typed_phone, asked, &errors),
+    )
+        .into_response()
+}
+
 /// Asks the registry for a code and sends it when someone has the number; the page says
 /// the same either way, and sending happens after the answer, so neither the words nor the
 /// time taken tells whether the number is registered.
@@ -383,11 +402,7 @@ async fn ask_for_code(
     Form(form): Form<SignInForm>,
 ) -> Response {
     let large = large_of(&parts.headers);
-    let phone: String = form
-        .phone
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .collect();
+    let phone = digits_of(&form.phone);
     let asked = state
         .registry
         .clone()
@@ -422,15 +437,7 @@ async fn ask_for_code(
             }
             sign_in_view(large, &phone, true, &BTreeMap::new()).into_response()
         }
-        Err(status) => {
-            let (field, message) = sign_in_message(&status);
-            let errors = BTreeMap::from([(field, message)]);
-            (
-                StatusCode::BAD_REQUEST,
-                sign_in_view(large, &form.phone, false, &errors),
-            )
-                .into_response()
-        }
+        Err(status) => refused(large, &form.phone, false, &status),
     }
 }
 
@@ -440,11 +447,7 @@ async fn sign_in(
     Form(form): Form<SignInForm>,
 ) -> Response {
     let large = large_of(&parts.headers);
-    let phone: String = form
-        .phone
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .collect();
+    let phone = digits_of(&form.phone);
     let checked = state
         .registry
         .clone()
@@ -485,15 +488,7 @@ async fn sign_in(
             );
             response
         }
-        (Err(status), _) => {
-            let (field, message) = sign_in_message(&status);
-            let errors = BTreeMap::from([(field, message)]);
-            (
-                StatusCode::BAD_REQUEST,
-                sign_in_view(large, &form.phone, true, &errors),
-            )
-                .into_response()
-        }
+        (Err(status), _) => refused(large, &form.phone, true, &status),
         (Ok(_), None) => Trouble(StatusCode::INTERNAL_SERVER_ERROR).into_response(),
     }
 }
