@@ -1721,6 +1721,7 @@ async fn a_residents_page_lists_every_booking_and_waitlist_place_checks_in_and_c
     let error = browser.find("#f-reason-error").await.text().await;
     assert!(error.contains("原因"), "beside the reason: {error}");
     assert_eq!(browser.url().await, form_url, "the form's own address");
+    shots_at_both_widths(&browser, "46-cancel-confirm").await;
     assert_eq!(
         booking_json(&platform, centre, &choir_booking).await["status"],
         "confirmed",

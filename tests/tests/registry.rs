@@ -1200,3 +1200,84 @@ async fn surnames_are_found_by_their_surname_reading_full_and_by_initials_also_a
     );
     platform.stop().await;
 }
+
+/// A page that names many residents at once (a session's roster) asks for them by id in one
+/// call: the list answers exactly those of the centre, leaves out another centre's, narrows
+/// by a name search like any list, and refuses more than a page's worth naming `ids`.
+#[tokio::test]
+async fn a_list_by_ids_answers_those_residents_of_the_centre_and_no_others() {
+    use linli_proto::registry::v1 as pb;
+    use linli_proto::registry::v1::registry_client::RegistryClient;
+    let platform = TestPlatform::start().await;
+    let centre = platform.create_centre("roster").await;
+    let other = platform.create_centre("elsewhere").await;
+    let admin = platform.admin_token();
+    let register = |centre: Uuid, name: &'static str| {
+        let request = platform
+            .http
+            .post(format!(
+                "{}/v1/centres/{centre}/residents",
+                platform.gateway
+            ))
+            .bearer_auth(&admin)
+            .json(&json!({ "name": name, "gender": "female", "date_of_birth": "1950-03-01" }));
+        async move {
+            let (status, body) = send(request).await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            body["id"].as_str().expect("id").to_owned()
+        }
+    };
+    let zhang = register(centre, "张三").await;
+    let li = register(centre, "李四").await;
+    let _wang = register(centre, "王五").await;
+    let stranger = register(other, "赵六").await;
+
+    let desk = platform.token(&[Role::FrontDesk], &[centre]);
+    let mut client = RegistryClient::connect(format!("http://{}", platform.registry))
+        .await
+        .expect("registry answers");
+    let list = |ids: Vec<String>, q: &str| {
+        let mut request = tonic::Request::new(pb::ListResidentsRequest {
+            centre_id: centre.to_string(),
+            page_size: 200,
+            q: q.to_owned(),
+            ids,
+            ..Default::default()
+        });
+        request.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {desk}").parse().expect("ascii"),
+        );
+        request
+    };
+    let names = |reply: pb::ListResidentsResponse| {
+        let mut names: Vec<String> = reply.residents.into_iter().map(|r| r.name).collect();
+        names.sort();
+        names
+    };
+    let reply = client
+        .list_residents(list(vec![zhang.clone(), li.clone(), stranger.clone()], ""))
+        .await
+        .expect("listed")
+        .into_inner();
+    assert_eq!(
+        names(reply),
+        vec!["张三", "李四"],
+        "those named, of this centre only"
+    );
+    let reply = client
+        .list_residents(list(vec![zhang.clone(), li.clone()], "ls"))
+        .await
+        .expect("listed")
+        .into_inner();
+    assert_eq!(names(reply), vec!["李四"], "narrowed by initials");
+    let too_many: Vec<String> = (0..201).map(|_| Uuid::new_v4().to_string()).collect();
+    let refused = client
+        .list_residents(list(too_many, ""))
+        .await
+        .expect_err("more than a page's worth");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    let violations = linli_platform::error::violations_of(&refused);
+    assert_eq!(violations[0].field, "ids", "{violations:?}");
+    platform.stop().await;
+}
