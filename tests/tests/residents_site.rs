@@ -974,6 +974,11 @@ async fn without_an_sms_provider_the_code_waits_at_the_residents_own_desk() {
     assert_eq!(status, StatusCode::OK);
 
     let desk = console_user(&platform, "desk-here").await;
+    let (_, residents) = console_page(&platform, &desk, &format!("/c/{here}/residents")).await;
+    assert!(
+        residents.contains(&format!("href=\"/c/{here}/sign-in-codes\"")),
+        "the desk finds the page from its residents page"
+    );
     let codes_here = format!("/c/{here}/sign-in-codes");
     let page = poll("the code at the desk", Duration::from_secs(20), || async {
         let (status, page) = console_page(&platform, &desk, &codes_here).await;

@@ -160,6 +160,10 @@ pub async fn list(
                 a.button href=(format!("{base}/new")) { (lang.pick("登记新居民", "Register a resident")) }
                 a.button href=(format!("{base}/import")) { (lang.pick("导入表格", "Import a spreadsheet")) }
             }
+            // The residents' site's sign-in codes waiting at this desk (no SMS provider).
+            @if staff.has_role(linli_platform::auth::Role::FrontDesk) || staff.has_role(linli_platform::auth::Role::CentreManager) {
+                a.button href=(format!("/c/{}/sign-in-codes", centre.id)) { (lang.pick("验证码发放", "Sign-in codes")) }
+            }
         }
         (general_errors(&errors, &["q"]))
         table #residents {
