@@ -193,6 +193,29 @@ pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Opt
         "survey.duplicate_answer" => ("每题只能回答一次".into(), "answer each question at most once".into()),
         "review.no_score" => ("请至少为一项打分".into(), "at least one criterion is scored".into()),
         "review.duplicate_score" => ("每项只能打一次分".into(), "each criterion is scored once".into()),
+        "period.format" => (
+            "请填写月份（2027-03）、季度（2027-Q1）或年份（2027）".into(),
+            "must be a month (2027-03), a quarter (2027-Q1) or a year (2027)".into(),
+        ),
+        "range.within_36_months" => (
+            "结束月份不能早于开始月份，且相隔不超过 36 个月".into(),
+            "must not be before from_month, within 36 months".into(),
+        ),
+        "question.key" => (
+            "题目编号须为不重复的小写英文，如 satisfaction".into(),
+            "must be a unique lower-case key such as satisfaction".into(),
+        ),
+        "question.options" => ("选择题须有选项".into(), "a choice question needs options".into()),
+        "status.final" => ("已故居民的状态不能再改".into(), "a deceased resident's status is final".into()),
+        "status.unchanged" => (
+            format!("状态已经是{}", status("status")),
+            format!("is already {}", p("status")),
+        ),
+        "currency" => ("币种不正确".into(), "must be a three-letter ISO 4217 code such as CNY".into()),
+        "currency.centre" => (
+            "币种须与本中心的记账币种一致".into(),
+            format!("must be {}, the centre's currency", p("currency")),
+        ),
         "entry.two_lines" => ("一笔分录至少要有两行".into(), "an entry needs at least two lines".into()),
         "negative" => ("不能为负数".into(), "must not be negative".into()),
         "not_positive" => ("请填写大于零的金额".into(), "must be a positive amount".into()),
@@ -603,6 +626,10 @@ pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Opt
             ),
         ),
         "suggestion.unknown_status" => ("状态不正确".into(), "unknown status".into()),
+        "notice.session_without_offering" => (
+            "选择场次前请先选择服务项目".into(),
+            "a session to book needs its offering".into(),
+        ),
 
         // Imports.
         "import.encoding" => (
@@ -741,6 +768,7 @@ fn thing(lang: Lang, what: &str) -> String {
         "agreement" => ("合作协议", "agreement"),
         "survey" => ("问卷", "survey"),
         "suggestion" => ("建议", "suggestion"),
+        "notice" => ("通知", "notice"),
         "follow-up" | "follow_up" => ("回访", "follow-up"),
         "inspection" => ("检查记录", "inspection"),
         "survey template" | "template" => ("问卷模板", "survey template"),
@@ -764,6 +792,7 @@ fn field_name(lang: Lang, field: &str) -> String {
         "name" => ("姓名", "name"),
         "gender" => ("性别", "gender"),
         "date_of_birth" => ("出生日期", "date_of_birth"),
+        "publish_from" => ("开始显示时间", "publish_from"),
         other => ("前一项", other),
     };
     lang.pick(zh, en).to_owned()

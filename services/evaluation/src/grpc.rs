@@ -127,7 +127,10 @@ fn period(text: &str) -> Result<Period, Violations> {
     Period::parse(text).ok_or_else(|| {
         Violations::one(
             "period",
-            "must be a month (2027-03), a quarter (2027-Q1) or a year (2027)",
+            Reason::new(
+                "period.format",
+                "must be a month (2027-03), a quarter (2027-Q1) or a year (2027)",
+            ),
         )
     })
 }
@@ -317,7 +320,10 @@ impl Evaluation for EvaluationApi {
         if last.start < first.start || (last.start - first.start).num_days() > 36 * 31 {
             return Err(Violations::one(
                 "to_month",
-                "must not be before from_month, within 36 months",
+                Reason::new(
+                    "range.within_36_months",
+                    "must not be before from_month, within 36 months",
+                ),
             )
             .into());
         }
@@ -455,7 +461,10 @@ impl Evaluation for EvaluationApi {
             if !valid_key || !keys.insert(q.key.clone()) {
                 v.push(
                     format!("template.questions[{n}].key"),
-                    "must be a unique lower-case key such as satisfaction",
+                    Reason::new(
+                        "question.key",
+                        "must be a unique lower-case key such as satisfaction",
+                    ),
                 );
             }
             if !["scale", "single", "multiple", "text"].contains(&q.kind.as_str()) {
@@ -467,7 +476,7 @@ impl Evaluation for EvaluationApi {
             if matches!(q.kind.as_str(), "single" | "multiple") && q.options.is_empty() {
                 v.push(
                     format!("template.questions[{n}].options"),
-                    "a choice question needs options",
+                    Reason::new("question.options", "a choice question needs options"),
                 );
             }
             if q.text.trim().is_empty() {
@@ -836,7 +845,12 @@ impl Evaluation for EvaluationApi {
                 v.push(format!("items[{n}].item"), Reason::length(1, 200));
             }
             if !(0..=10).contains(&item.score) {
-                v.push(format!("items[{n}].score"), "must be 0 to 10");
+                v.push(
+                    format!("items[{n}].score"),
+                    Reason::new("out_of_range", "must be 0 to 10")
+                        .with("min", 0)
+                        .with("max", 10),
+                );
             }
         }
         let (Some(day), true) = (day, v.is_empty()) else {

@@ -201,7 +201,9 @@ fn fiscal_year(year: i32) -> Result<i32, Violations> {
     } else {
         Err(Violations::one(
             "fiscal_year",
-            "must be a year between 2000 and 2100",
+            Reason::new("out_of_range", "must be a year between 2000 and 2100")
+                .with("min", 2000)
+                .with("max", 2100),
         ))
     }
 }
@@ -445,7 +447,11 @@ impl Finance for FinanceApi {
         if currency.as_str() != centre_currency {
             return Err(Violations::one(
                 "currency",
-                format!("must be {centre_currency}, the centre's currency"),
+                Reason::new(
+                    "currency.centre",
+                    format!("must be {centre_currency}, the centre's currency"),
+                )
+                .with("currency", &centre_currency),
             )
             .into());
         }

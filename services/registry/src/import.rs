@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::domain::import::{Encoding, ParsedRow, RowError, next_rows, open_sheet, text_reader};
 use crate::error::Error;
 use crate::store;
+use linli_platform::error::Reason;
 
 /// What happened to every row of a sheet.
 #[derive(Debug, Default)]
@@ -40,8 +41,12 @@ pub async fn import(
 ) -> Result<ImportReport, Error> {
     let encoding =
         Encoding::parse(encoding).map_err(|reason| Violations::one("encoding", reason))?;
-    let text = text_reader(file, encoding)
-        .map_err(|error| Violations::one("file", format!("could not be read: {error}")))?;
+    let text = text_reader(file, encoding).map_err(|error| {
+        Violations::one(
+            "file",
+            Reason::new("import.unreadable", format!("could not be read: {error}")),
+        )
+    })?;
     if !store::centre_exists(pool, centre_id).await? {
         return Err(Violations::one(
             "centre_id",

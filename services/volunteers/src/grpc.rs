@@ -1022,7 +1022,12 @@ impl Volunteers for VolunteersApi {
             .flatten();
         let worked_on = domain::parse_date("worked_on", &r.worked_on, &mut v);
         if !(1..=1440).contains(&r.minutes) {
-            v.push("minutes", "must be 1 to 1440");
+            v.push(
+                "minutes",
+                Reason::new("out_of_range", "must be 1 to 1440")
+                    .with("min", 1)
+                    .with("max", 1440),
+            );
         }
         let note = text("note", &r.note, 500, false, &mut v);
         v.into_result(|| ()).map_err(Error::from)?;
@@ -1244,7 +1249,12 @@ impl Volunteers for VolunteersApi {
                 &mut v,
             ));
             if !(1..=5).contains(&s.score) {
-                v.push(format!("scores[{i}].score"), "must be 1 to 5");
+                v.push(
+                    format!("scores[{i}].score"),
+                    Reason::new("out_of_range", "must be 1 to 5")
+                        .with("min", 1)
+                        .with("max", 5),
+                );
             }
             scores.push(s.score);
         }

@@ -1,5 +1,6 @@
 //! Money as it enters: integer minor units (fen) and an ISO 4217 currency code.
 
+use linli_platform::error::Reason;
 use linli_platform::error::Violations;
 
 /// A three-letter currency code; `CNY` when none is given.
@@ -19,7 +20,10 @@ impl Currency {
         } else {
             Err(Violations::one(
                 field,
-                "must be a three-letter ISO 4217 code such as CNY",
+                Reason::new(
+                    "currency",
+                    "must be a three-letter ISO 4217 code such as CNY",
+                ),
             ))
         }
     }
@@ -36,7 +40,10 @@ pub fn parse_amount(field: &str, minor: i64) -> Result<i64, Violations> {
     } else {
         Err(Violations::one(
             field,
-            "must be a positive amount in minor units (fen)",
+            Reason::new(
+                "not_positive",
+                "must be a positive amount in minor units (fen)",
+            ),
         ))
     }
 }

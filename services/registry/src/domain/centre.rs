@@ -113,7 +113,12 @@ impl CentreDetails {
         }
         let name = form.name.trim();
         if name.is_empty() || name.chars().count() > 100 {
-            violations.push("name", "is required, at most 100 characters");
+            violations.push(
+                "name",
+                Reason::new("length", "is required, at most 100 characters")
+                    .with("min", 1)
+                    .with("max", 100),
+            );
         }
         let time_zone = match form.time_zone.trim() {
             "" => "Asia/Shanghai",

@@ -311,7 +311,10 @@ impl NewResident {
         }
         let mut skills: Vec<(String, String)> = Vec::new();
         if form.skills.len() > MAX_SKILLS {
-            violations.push("skills", format!("at most {MAX_SKILLS}"));
+            violations.push(
+                "skills",
+                Reason::new("too_many", format!("at most {MAX_SKILLS}")).with("max", MAX_SKILLS),
+            );
         }
         for (kind, skill) in form.skills {
             let (kind, skill) = (kind.trim(), skill.trim());
@@ -321,7 +324,12 @@ impl NewResident {
                     format!("kind must be one of {}", SKILL_KINDS.join(", ")),
                 );
             } else if skill.is_empty() || skill.chars().count() > 40 {
-                violations.push("skills", "each name must be 1 to 40 characters");
+                violations.push(
+                    "skills",
+                    Reason::new("length", "each name must be 1 to 40 characters")
+                        .with("min", 1)
+                        .with("max", 40),
+                );
             } else if !skills.iter().any(|(k, n)| k == kind && n == skill) {
                 skills.push((kind.to_owned(), skill.to_owned()));
             }

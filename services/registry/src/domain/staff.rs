@@ -82,7 +82,10 @@ impl NewAccount {
                         parsed_roles.push(role)
                     }
                 }
-                _ => v.push("roles", format!("unknown role {role:?}")),
+                _ => v.push(
+                    "roles",
+                    Reason::new("one_of", format!("unknown role {role:?}")),
+                ),
             }
         }
         if roles.is_empty() {

@@ -47,12 +47,15 @@ pub fn change(
             "status",
             Reason::new("one_of", "must be `active`, `moved_out` or `deceased`"),
         ),
-        Some(s) if s == current => {
-            violations.push("status", format!("is already `{}`", s.as_str()))
-        }
-        Some(_) if current == Status::Deceased => {
-            violations.push("status", "a deceased resident's status is final")
-        }
+        Some(s) if s == current => violations.push(
+            "status",
+            Reason::new("status.unchanged", format!("is already `{}`", s.as_str()))
+                .with("status", s.as_str()),
+        ),
+        Some(_) if current == Status::Deceased => violations.push(
+            "status",
+            Reason::new("status.final", "a deceased resident's status is final"),
+        ),
         Some(_) => {}
     }
     let since = match since.trim() {

@@ -202,7 +202,7 @@ impl RegistryApi {
             v.push("name", Reason::length(1, 200));
         }
         if !KINDS.contains(&req.kind.as_str()) {
-            v.push("kind", format!("must be one of {}", KINDS.join(", ")));
+            v.push("kind", Reason::one_of(&KINDS));
         }
         for (i, contact) in req.contacts.iter().enumerate() {
             if contact.name.trim().is_empty() {
