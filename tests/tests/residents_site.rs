@@ -648,23 +648,11 @@ async fn a_resident_on_a_phone_books_a_session_and_cancels_it() {
         "a session the resident may not book is not offered"
     );
     browser.screenshot(&shots.join("03-home.png")).await;
-    let overflow = browser
-        .execute("return document.documentElement.scrollWidth > window.innerWidth;")
-        .await;
-    assert_eq!(
-        overflow,
-        Value::Bool(false),
-        "nothing runs off a phone's screen"
-    );
-    let small = browser
-        .execute(
-            "return [...document.querySelectorAll('a, button, input')].filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height < 44; }).map(e => e.outerHTML.slice(0, 80));",
-        )
-        .await;
-    assert_eq!(small, json!([]), "every tap target is at least 44 px tall");
+    fits_a_phone(&browser, "home").await;
 
     browser.click_through("li.card a.card-link").await;
     browser.screenshot(&shots.join("04-session.png")).await;
+    fits_a_phone(&browser, "session").await;
     let page = browser.source().await;
     assert!(page.contains("免费") || page.contains("¥10.00"), "{page}");
     let shown = visible_text(&browser).await;
@@ -684,6 +672,7 @@ async fn a_resident_on_a_phone_books_a_session_and_cancels_it() {
         "{mine}"
     );
     browser.screenshot(&shots.join("05-my-bookings.png")).await;
+    fits_a_phone(&browser, "my bookings").await;
 
     // Booked through the desk's own path: the desk sees it, with the elderly concession.
     let (status, listed) = c
@@ -783,16 +772,10 @@ async fn a_resident_on_a_phone_books_a_session_and_cancels_it() {
         "{before} then {after}"
     );
     browser.screenshot(&shots.join("08-large-book.png")).await;
+    fits_a_phone(&browser, "large catalogue").await;
     browser.goto(&format!("{gw}/r/")).await;
     browser.screenshot(&shots.join("09-large-home.png")).await;
-    let overflow = browser
-        .execute("return document.documentElement.scrollWidth > window.innerWidth;")
-        .await;
-    assert_eq!(
-        overflow,
-        Value::Bool(false),
-        "large text still fits a phone"
-    );
+    fits_a_phone(&browser, "large home").await;
 
     let text = visible_text(&browser).await;
     let latin: BTreeSet<&str> = text
@@ -802,6 +785,25 @@ async fn a_resident_on_a_phone_books_a_session_and_cancels_it() {
     assert!(latin.is_empty(), "English on a resident's page: {latin:?}");
     browser.close().await;
     c.platform.stop().await;
+}
+
+/// Nothing runs off the side of a 375 px screen, and every link, button and field is at
+/// least 44 px tall and wide (the age-friendly guideline's tap target).
+async fn fits_a_phone(browser: &Browser, page: &str) {
+    let overflow = browser
+        .execute("return document.documentElement.scrollWidth > window.innerWidth;")
+        .await;
+    assert_eq!(
+        overflow,
+        Value::Bool(false),
+        "{page} runs off a phone's screen"
+    );
+    let small = browser
+        .execute(
+            "return [...document.querySelectorAll('a, button, input:not([type=hidden])')].filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && (r.height < 44 || r.width < 44); }).map(e => e.outerHTML.slice(0, 80));",
+        )
+        .await;
+    assert_eq!(small, json!([]), "tap targets under 44 px on {page}");
 }
 
 async fn visible_text(browser: &Browser) -> String {
@@ -1021,4 +1023,78 @@ async fn without_an_sms_provider_the_code_waits_at_the_residents_own_desk() {
         "the code the desk read out signs in"
     );
     platform.stop().await;
+}
+
+/// A full session queues the resident (the same waitlist as the desk's) and 我的预约 says
+/// their place; when the desk cancels the seat holder, they are promoted and the page
+/// says so. A cancel posted from another site is refused before it reaches anything.
+#[tokio::test]
+async fn a_full_session_queues_the_resident_and_shows_their_place_until_promoted() {
+    let c = Centre::open().await;
+    let first = c.resident("李桂兰", "1948-07-09", "13987654321").await;
+    let me = c.resident("王秀英", "1950-03-02", "13812345678").await;
+    let (offering, session) = c.session("八段锦", 1, json!({})).await;
+    let seat = c
+        .post(
+            "/bookings",
+            json!({ "offering_id": offering, "resident_id": first, "session_id": session }),
+        )
+        .await["id"]
+        .as_str()
+        .expect("a booking")
+        .to_owned();
+    let mut phone = c.sign_in("13812345678").await;
+
+    let page = format!("/r/sessions/{session}?offering={offering}");
+    let (_, full) = phone.get(&page).await;
+    assert!(full.contains("已满") && full.contains("排队候补"), "{full}");
+    let (status, _) = phone
+        .post(
+            &format!("/r/sessions/{session}"),
+            &[("offering", &offering), ("for", &me.to_string())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, mine) = phone.get("/r/bookings").await;
+    assert!(mine.contains("候补第 1 位"), "{mine}");
+    let (_, listed) = c
+        .platform
+        .get_json(
+            &c.manager,
+            &format!("/v1/centres/{}/bookings?resident_id={me}", c.centre),
+        )
+        .await;
+    let queued = &listed["bookings"][0];
+    assert_eq!(queued["status"], "waitlisted", "{listed}");
+    assert_eq!(queued["waitlist_position"], 1, "{listed}");
+
+    // Another site's form cannot cancel it, even with the resident's cookie.
+    let booking = queued["id"].as_str().expect("an id").to_owned();
+    let forged = phone
+        .http
+        .post(format!("{}/r/bookings/{booking}/cancel", phone.gateway))
+        .header("cookie", phone.cookie.clone().expect("signed in"))
+        .header("origin", "http://elsewhere.example")
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+
+    // The desk cancels the seat holder: the resident moves up, as at the desk.
+    let (status, body) = c
+        .platform
+        .post_json(
+            &c.manager,
+            &format!("/v1/centres/{}/bookings/{seat}/cancel", c.centre),
+            &json!({}),
+            None,
+        )
+        .await;
+    assert!(status.is_success(), "{status}: {body}");
+    let (_, mine) = phone.get("/r/bookings").await;
+    assert!(
+        mine.contains("已预约") && !mine.contains("候补第"),
+        "{mine}"
+    );
+    c.platform.stop().await;
 }
