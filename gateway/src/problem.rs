@@ -53,6 +53,21 @@ pub struct Problem {
     /// What went wrong, for a person, in the language asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// `code` and `params` (boxed: every handler's error carries a Problem, and most are
+    /// never made).
+    #[serde(flatten)]
+    pub refusal: Box<Refusal>,
+    /// For a bad request: each field that is wrong, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// The trace this request belongs to, for support.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
+}
+
+/// A problem's stable machine code and its parameters.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Refusal {
     /// A stable machine code (e.g. `ineligible.min_age`, `not_found`), for clients to act
     /// on and to say in their reader's language.
     #[schema(value_type = String)]
@@ -61,12 +76,6 @@ pub struct Problem {
     /// names).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub params: BTreeMap<String, String>,
-    /// For a bad request: each field that is wrong, and why.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
-    /// The trace this request belongs to, for support.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub trace_id: Option<String>,
 }
 
 /// One field that is wrong.
@@ -121,8 +130,10 @@ impl Problem {
             title: status.canonical_reason().unwrap_or("Error"),
             status: status.as_u16(),
             detail: Some(detail.into()),
-            code: Cow::Borrowed(catalogue::code_of_status(status.as_u16())),
-            params: BTreeMap::new(),
+            refusal: Box::new(Refusal {
+                code: Cow::Borrowed(catalogue::code_of_status(status.as_u16())),
+                params: BTreeMap::new(),
+            }),
             errors: Vec::new(),
             trace_id: linli_platform::telemetry::trace_id(&tracing::Span::current()),
         }
@@ -130,7 +141,7 @@ impl Problem {
 
     /// The same problem with a code of its own.
     pub fn with_code(mut self, code: &'static str) -> Self {
-        self.code = Cow::Borrowed(code);
+        self.refusal.code = Cow::Borrowed(code);
         self
     }
 
@@ -164,7 +175,7 @@ impl Problem {
     /// the gateway's) own words stay, being the most precise. Field messages come from the
     /// catalogue in both.
     pub fn localise(&mut self, lang: Lang) {
-        let said = catalogue::message(lang, &self.code, &self.params);
+        let said = catalogue::message(lang, &self.refusal.code, &self.refusal.params);
         match lang {
             Lang::Zh => {
                 self.detail =
@@ -238,8 +249,10 @@ impl From<tonic::Status> for Problem {
             StatusCode::INTERNAL_SERVER_ERROR | StatusCode::SERVICE_UNAVAILABLE
         ) && let Some((code, params)) = linli_platform::error::refusal_of(&status)
         {
-            problem.code = Cow::Owned(code);
-            problem.params = params;
+            *problem.refusal = Refusal {
+                code: Cow::Owned(code),
+                params,
+            };
         }
         problem
     }
