@@ -15,14 +15,17 @@ use crate::{AppState, call, forward, reply};
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(check_in),
+    paths(check_in, cancel_booking),
     tags((name = "bookings", description = "Catalogue, facilities, sessions and bookings"))
 )]
 pub struct BookingsDoc;
 
 pub fn routes() -> Router<AppState> {
     let check_in_at = "/v1/centres/{centre_id}/bookings/{booking_id}/check-in";
-    forwarded().route(check_in_at, post(check_in))
+    let cancel_at = "/v1/centres/{centre_id}/bookings/{booking_id}/cancel";
+    forwarded()
+        .route(check_in_at, post(check_in))
+        .route(cancel_at, post(cancel_booking))
 }
 
 const KINDS: [(&str, pb::OfferingKind); 5] = [
@@ -269,6 +272,9 @@ reply! {
         pub cancel_reason: Option<String>,
         pub created_at: Option<String>,
         pub note: String,
+        /// Only in the reply to a cancellation: the residents the waitlist gave its seats.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        pub promoted_resident_ids: Vec<String>,
     }
 }
 
@@ -297,6 +303,12 @@ pub struct NewBooking {
 pub struct CheckInRequest {
     /// The session, when the booking has several.
     pub session_id: Option<String>,
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+pub struct BookingCancellation {
+    /// Why, in the desk's words (at most 200 characters); absent means the resident asked.
+    pub reason: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -507,11 +519,6 @@ forward! { tag = "bookings";
         call!(g.bookings.get_booking(pb::GetBookingRequest { centre_id: g.centre(&centre)?, booking_id }))
     }
 
-    /// Cancels a booking; the first waitlisted booking takes the seat.
-    post "/v1/centres/{centre_id}/bookings/{booking_id}/cancel" => cancel_booking(g, centre, booking_id) -> 200 Booking {
-        call!(g.bookings.cancel_booking(pb::CancelBookingRequest { centre_id: g.centre(&centre)?, booking_id, reason: String::new() }))
-    }
-
     /// Booked hours against open hours per facility.
     get "/v1/centres/{centre_id}/utilisation" => utilisation(g, centre; query q: PeriodQuery) -> 200 UtilisationReport {
         let request = pb::GetUtilisationRequest { centre_id: g.centre(&centre)?, from: q.from, to: q.to };
@@ -529,12 +536,7 @@ pub async fn check_in(
 ) -> Reply<Booking> {
     let centre_id = g.centre(&centre)?;
     // The body is optional: an empty one checks in for the booking's session today.
-    let body: CheckInRequest = if body.is_empty() {
-        CheckInRequest::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")))?
-    };
+    let body: CheckInRequest = optional_body(&body)?;
     let session_id = body.session_id.unwrap_or_default();
     let request = pb::CheckInRequest {
         centre_id,
@@ -542,4 +544,33 @@ pub async fn check_in(
         session_id,
     };
     Ok(Json(call!(g.bookings.check_in(request)).into()))
+}
+
+/// Cancels a booking; the first waitlisted booking takes the seat, and the reply names the
+/// residents the waitlist gave the freed seats (`promoted_resident_ids`).
+#[utoipa::path(post, path = "/v1/centres/{centre_id}/bookings/{booking_id}/cancel", tag = "bookings",
+    request_body = BookingCancellation, responses((status = 200, body = Booking)))]
+pub async fn cancel_booking(
+    g: Grpc,
+    Path((centre, booking_id)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Reply<Booking> {
+    let centre_id = g.centre(&centre)?;
+    // The body is optional: an empty one cancels because the resident asked.
+    let body: BookingCancellation = optional_body(&body)?;
+    let request = pb::CancelBookingRequest {
+        centre_id,
+        booking_id,
+        reason: body.reason.unwrap_or_default(),
+    };
+    Ok(Json(call!(g.bookings.cancel_booking(request)).into()))
+}
+
+/// A JSON body that may be left out (empty means every field absent).
+fn optional_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, Problem> {
+    if body.is_empty() {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")))
 }

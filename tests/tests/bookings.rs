@@ -1415,3 +1415,62 @@ async fn the_fast_paths_statement_admits_exactly_whom_decide_admits() {
     pool.close().await;
     desk.stop().await;
 }
+
+/// A cancellation over HTTP says why (kept as the booking's reason; none means the
+/// resident asked), and its reply names whom the waitlist gave the seat; a reason longer
+/// than 200 characters is refused naming it, and nothing is cancelled.
+#[tokio::test]
+async fn a_cancellation_keeps_its_reason_and_its_reply_names_the_resident_promoted() {
+    let desk = Desk::open().await;
+    let first = desk.resident("1950-01-01", &[]).await;
+    let second = desk.resident("1951-01-01", &[]).await;
+    let offering = desk
+        .offering(json!({ "category": "culture_education", "kind": "event", "name": "剪纸课", "capacity": 1 }))
+        .await;
+    let session = desk
+        .session(
+            &offering,
+            "2027-03-02T10:00:00+08:00",
+            "2027-03-02T11:00:00+08:00",
+        )
+        .await;
+    let (status, held) = desk.book(&offering, &first, Some(&session)).await;
+    assert_eq!(status, StatusCode::CREATED, "{held}");
+    let (status, waiting) = desk.book(&offering, &second, Some(&session)).await;
+    assert_eq!(status, StatusCode::CREATED, "{waiting}");
+    let held = held["id"].as_str().expect("id").to_owned();
+
+    let (status, problem) = desk
+        .post(
+            &format!("/bookings/{held}/cancel"),
+            json!({ "reason": "长".repeat(201) }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert!(problem.to_string().contains("reason"), "{problem}");
+    let (_, still) = desk.get(&format!("/bookings/{held}")).await;
+    assert_eq!(still["status"], "confirmed", "nothing was cancelled");
+
+    let (status, cancelled) = desk
+        .post(
+            &format!("/bookings/{held}/cancel"),
+            json!({ "reason": "家中有事" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(cancelled["cancel_reason"], "家中有事");
+    assert_eq!(
+        cancelled["promoted_resident_ids"],
+        json!([second]),
+        "the reply names whom the waitlist gave the seat"
+    );
+    let (_, promoted) = desk
+        .get(&format!(
+            "/bookings/{}",
+            waiting["id"].as_str().expect("id")
+        ))
+        .await;
+    assert_eq!(promoted["status"], "confirmed");
+    desk.stop().await;
+}
