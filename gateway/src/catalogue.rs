@@ -630,6 +630,10 @@ pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Opt
             "选择场次前请先选择服务项目".into(),
             "a session to book needs its offering".into(),
         ),
+        "notice.session_without_offering" => (
+            "选择场次前请先选择服务项目".into(),
+            "a session to book needs its offering".into(),
+        ),
 
         // Imports.
         "import.encoding" => (
@@ -769,6 +773,7 @@ fn thing(lang: Lang, what: &str) -> String {
         "survey" => ("问卷", "survey"),
         "suggestion" => ("建议", "suggestion"),
         "notice" => ("通知", "notice"),
+        "notice" => ("通知", "notice"),
         "follow-up" | "follow_up" => ("回访", "follow-up"),
         "inspection" => ("检查记录", "inspection"),
         "survey template" | "template" => ("问卷模板", "survey template"),
@@ -792,6 +797,7 @@ fn field_name(lang: Lang, field: &str) -> String {
         "name" => ("姓名", "name"),
         "gender" => ("性别", "gender"),
         "date_of_birth" => ("出生日期", "date_of_birth"),
+        "publish_from" => ("开始显示时间", "publish_from"),
         "publish_from" => ("开始显示时间", "publish_from"),
         other => ("前一项", other),
     };

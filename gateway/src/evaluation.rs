@@ -493,6 +493,7 @@ forward! { tag = "evaluation";
             resident_id: s.resident_id.unwrap_or_default(),
             channel: s.channel.unwrap_or_default(),
             text: s.text,
+            anonymous: false,
         }))
     }
 

@@ -14,6 +14,7 @@ pub mod json;
 pub mod limits;
 pub mod merge_patch;
 pub mod partners;
+pub mod participation;
 pub mod problem;
 pub mod registry;
 pub mod residents_site;
@@ -97,6 +98,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(bookings::Forwarded::openapi());
     doc.merge(evaluation::EvaluationDoc::openapi());
     doc.merge(evaluation::Forwarded::openapi());
+    doc.merge(participation::ParticipationDoc::openapi());
+    doc.merge(participation::Forwarded::openapi());
     doc.merge(finance::FinanceDoc::openapi());
     doc.merge(finance::Forwarded::openapi());
     doc.merge(volunteers::VolunteersDoc::openapi());
@@ -321,6 +324,7 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
         .merge(registry::routes())
         .merge(bookings::routes())
         .merge(evaluation::routes())
+        .merge(participation::forwarded())
         .merge(finance::routes())
         .merge(volunteers::routes())
         .merge(partners::routes())

@@ -219,6 +219,11 @@ impl Event for events::v1::StaffQualityUpdated {
     const TYPE: &'static str = "linli.events.v1.StaffQualityUpdated";
 }
 
+impl Event for events::v1::NoticePublished {
+    const ROUTING_KEY: &'static str = "evaluation.notice.published";
+    const TYPE: &'static str = "linli.events.v1.NoticePublished";
+}
+
 impl Event for events::v1::EntryPosted {
     const ROUTING_KEY: &'static str = "finance.entry.posted";
     const TYPE: &'static str = "linli.events.v1.EntryPosted";

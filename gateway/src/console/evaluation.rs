@@ -105,6 +105,7 @@ async fn page(
         .into_inner();
     let content = html! {
         @if notice_code == "moved" { (notice(lang.pick("已更新。", "Updated."))) }
+        p { a href=(format!("/c/{}/notices", centre.id)) { (lang.pick("通知公告：发布、置顶、定时 ›", "Notices: issue, pin, schedule ›")) } }
         (general_errors(&errors, &["reply", "status", "outcome"]))
         section #survey-results {
             h2 { (lang.pick("问卷结果", "Survey results")) " · " (period) }

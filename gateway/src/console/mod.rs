@@ -13,6 +13,7 @@ mod export;
 mod finance;
 pub(crate) mod i18n;
 mod listing;
+mod notices;
 pub(crate) mod protect;
 mod residents;
 mod rooms;
@@ -152,6 +153,11 @@ fn pages() -> Router<AppState> {
             post(finance::close_period),
         )
         .route("/c/{centre}/evaluation", get(evaluation::overview))
+        .route(
+            "/c/{centre}/notices",
+            get(notices::list).post(notices::create),
+        )
+        .route("/c/{centre}/notices/{notice}/pin", post(notices::pin))
         .route(
             "/c/{centre}/evaluation/suggestions/{suggestion}",
             post(evaluation::move_suggestion),

@@ -8,6 +8,7 @@
 //! Big text, high contrast, tap targets of at least 48 px; an age-friendly (适老化) switch
 //! makes the text larger still and the contrast starker, and is kept in a cookie.
 
+mod notices;
 pub mod sender;
 
 use std::collections::BTreeMap;
@@ -89,7 +90,8 @@ pub fn routes() -> Router<AppState> {
             .route("/r/book", get(catalogue))
             .route("/r/sessions/{session}", get(session_page).post(book))
             .route("/r/bookings", get(my_bookings))
-            .route("/r/bookings/{booking}/cancel", post(cancel)),
+            .route("/r/bookings/{booking}/cancel", post(cancel))
+            .merge(notices::routes()),
     )
 }
 
@@ -697,15 +699,13 @@ async fn home(State(state): State<AppState>, visit: Visit) -> Page {
         .take(30)
         .collect();
     let zone = centre.zone;
+    let board = notices::section(&state, &visit, zone).await?;
     Ok(page(
         visit.large,
         &centre.name,
         Some(Tab::Home),
         html! {
-            section aria-labelledby="notices" {
-                h2 #notices { "通知公告" }
-                p.empty { "暂时没有新的通知。" }
-            }
+            (board)
             section aria-labelledby="week" {
                 h2 #week { "本周活动" }
                 @if bookable.is_empty() {

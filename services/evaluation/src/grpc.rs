@@ -3,25 +3,26 @@
 
 use chrono::{NaiveDate, Utc};
 use linli_platform::auth::{
-    Access, Caller, RESIDENT_EXPORTERS, Role, caller, partner_centre, scoped_centre,
+    Access, AuthError, Caller, RESIDENT_EXPORTERS, Role, caller, partner_centre, resident_centre,
+    scoped_centre,
 };
 use linli_platform::bus::{HandlerError, outbox};
 use linli_platform::db::transaction;
 use linli_platform::directory;
 use linli_platform::error::{Error, Reason, Violations, database};
 use linli_platform::page::PageRequest;
-use linli_platform::wire::{optional_id, parse_id, timestamp};
+use linli_platform::wire::{instant, optional_id, parse_id, timestamp};
 use linli_proto::evaluation::v1 as pb;
 use linli_proto::evaluation::v1::evaluation_server::Evaluation;
-use linli_proto::events::v1::StaffQualityUpdated;
+use linli_proto::events::v1::{NoticePublished, StaffQualityUpdated};
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::domain::{self, EVALUATORS, Figure, KPIS, Period, READERS};
 use crate::store::{
-    self, AnswerRow, FollowUpRow, InspectionItemRow, InspectionRow, InvitationRow, QuestionRow,
-    SuggestionRow, TemplateRow,
+    self, AnswerRow, FollowUpRow, InspectionItemRow, InspectionRow, InvitationRow, NoticeRow,
+    QuestionRow, SuggestionRow, TemplateRow,
 };
 
 pub struct EvaluationApi {
@@ -908,6 +909,9 @@ impl Evaluation for EvaluationApi {
         &self,
         request: Request<pb::SubmitSuggestionRequest>,
     ) -> Result<Response<pb::Suggestion>, Status> {
+        if caller(&request)?.is_resident() {
+            return self.submit_own_suggestion(request).await;
+        }
         let centre = scoped_centre(
             caller(&request)?,
             &request.get_ref().centre_id,
@@ -1000,6 +1004,9 @@ impl Evaluation for EvaluationApi {
         &self,
         request: Request<pb::ListSuggestionsRequest>,
     ) -> Result<Response<pb::ListSuggestionsResponse>, Status> {
+        if caller(&request)?.is_resident() {
+            return self.own_suggestions(request).await;
+        }
         let centre = scoped_centre(
             caller(&request)?,
             &request.get_ref().centre_id,
@@ -1052,5 +1059,253 @@ impl Evaluation for EvaluationApi {
             follow_ups: data.follow_ups.into_iter().map(follow_up_to_pb).collect(),
             suggestions: data.suggestions.into_iter().map(suggestion_to_pb).collect(),
         }))
+    }
+
+    async fn create_notice(
+        &self,
+        request: Request<pb::CreateNoticeRequest>,
+    ) -> Result<Response<pb::Notice>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Write,
+            EVALUATORS,
+        )?;
+        let now = Utc::now();
+        let draft = notice_draft(request.into_inner().notice.unwrap_or_default(), now)?;
+        self.require_known(centre, None, None).await?;
+        let row = transaction(&self.pool, async |tx| -> Result<_, Error> {
+            let row = store::create_notice(tx, centre, &draft, now).await?;
+            outbox::enqueue(tx, Some(centre), &notice_published(&row, now)).await?;
+            Ok(row)
+        })
+        .await?;
+        Ok(Response::new(notice_to_pb(row, now)))
+    }
+
+    async fn update_notice(
+        &self,
+        request: Request<pb::UpdateNoticeRequest>,
+    ) -> Result<Response<pb::Notice>, Status> {
+        let centre = scoped_centre(
+            caller(&request)?,
+            &request.get_ref().centre_id,
+            Access::Write,
+            EVALUATORS,
+        )?;
+        let req = request.into_inner();
+        let id = parse_id("notice_id", &req.notice_id)?;
+        let now = Utc::now();
+        let draft = notice_draft(req.notice.unwrap_or_default(), now)?;
+        let row = transaction(&self.pool, async |tx| -> Result<_, Error> {
+            let row = store::update_notice(tx, centre, id, &draft, now)
+                .await?
+                .ok_or(Error::NotFound("notice"))?;
+            outbox::enqueue(tx, Some(centre), &notice_published(&row, now)).await?;
+            Ok(row)
+        })
+        .await?;
+        Ok(Response::new(notice_to_pb(row, now)))
+    }
+
+    async fn list_notices(
+        &self,
+        request: Request<pb::ListNoticesRequest>,
+    ) -> Result<Response<pb::ListNoticesResponse>, Status> {
+        let who = caller(&request)?;
+        let req = request.get_ref();
+        let page = PageRequest::<store::NoticeKey>::parse(
+            "evaluation.notices",
+            req.page_size,
+            &req.page_token,
+        )?;
+        let now = Utc::now();
+        let rows = if who.is_resident() {
+            // A resident reads the notices shown now and meant for them, whatever else
+            // the request asks.
+            let centre = resident_centre(who, &req.centre_id)?;
+            let me = who.resident_id().ok_or(AuthError::ResidentDenied)?;
+            store::notices_for_resident(&self.pool, centre, me, now, page.after(), page.limit())
+                .await
+                .map_err(db)?
+        } else {
+            let centre = scoped_centre(who, &req.centre_id, Access::Read, READERS)?;
+            let state = match req.state.as_str() {
+                "" => None,
+                s @ ("scheduled" | "published" | "ended") => Some(s),
+                _ => {
+                    return Err(Violations::one(
+                        "state",
+                        Reason::one_of(&["scheduled", "published", "ended"]),
+                    )
+                    .into());
+                }
+            };
+            store::list_notices(&self.pool, centre, state, now, page.after(), page.limit())
+                .await
+                .map_err(db)?
+        };
+        let page = page
+            .page(rows, |row| (row.pinned, row.publish_from, row.id))
+            .map(|row| notice_to_pb(row, now));
+        Ok(Response::new(pb::ListNoticesResponse {
+            notices: page.rows,
+            next_page_token: page.next_page_token,
+        }))
+    }
+}
+
+impl EvaluationApi {
+    /// A resident's own suggestion, sent through the residents' site: always `online`,
+    /// from themselves only (they are `submitted_by`, and `resident_id` unless anonymous).
+    async fn submit_own_suggestion(
+        &self,
+        request: Request<pb::SubmitSuggestionRequest>,
+    ) -> Result<Response<pb::Suggestion>, Status> {
+        let who = caller(&request)?;
+        let centre = resident_centre(who, &request.get_ref().centre_id)?;
+        let me = who.resident_id().ok_or(AuthError::ResidentDenied)?;
+        let req = request.get_ref();
+        if !req.resident_id.is_empty() && req.resident_id != me.to_string() {
+            return Err(AuthError::ResidentDenied.into());
+        }
+        let text = req.text.trim();
+        if text.is_empty() || text.chars().count() > 2000 {
+            return Err(Violations::one("text", Reason::length(1, 2000)).into());
+        }
+        let row = SuggestionRow {
+            id: Uuid::new_v4(),
+            centre_id: centre,
+            resident_id: (!req.anonymous).then_some(me),
+            channel: "online".into(),
+            text: text.to_owned(),
+            status: "received".into(),
+            reply: String::new(),
+            received_at: Utc::now(),
+            answered_at: None,
+        };
+        self.require_known(centre, Some(me), None).await?;
+        store::create_own_suggestion(&self.pool, &row, me)
+            .await
+            .map_err(db)?;
+        Ok(Response::new(suggestion_to_pb(row)))
+    }
+
+    /// The suggestions a resident sent themselves, named or anonymous, with the replies.
+    async fn own_suggestions(
+        &self,
+        request: Request<pb::ListSuggestionsRequest>,
+    ) -> Result<Response<pb::ListSuggestionsResponse>, Status> {
+        let who = caller(&request)?;
+        let centre = resident_centre(who, &request.get_ref().centre_id)?;
+        let me = who.resident_id().ok_or(AuthError::ResidentDenied)?;
+        let req = request.get_ref();
+        let page = PageRequest::parse("evaluation.suggestions", req.page_size, &req.page_token)?;
+        let rows = store::own_suggestions(&self.pool, centre, me, page.after(), page.limit())
+            .await
+            .map_err(db)?;
+        let page = page
+            .page(rows, |row| (row.received_at, row.id))
+            .map(suggestion_to_pb);
+        Ok(Response::new(pb::ListSuggestionsResponse {
+            suggestions: page.rows,
+            next_page_token: page.next_page_token,
+        }))
+    }
+}
+
+/// A notice draft from the wire, checked: ids and times read, then the domain's rules.
+/// No publish_from means now.
+fn notice_draft(
+    draft: pb::NoticeDraft,
+    now: chrono::DateTime<Utc>,
+) -> Result<domain::NoticeDraft, Status> {
+    let mut v = Violations::default();
+    let mut take = |result: Result<Option<Uuid>, Violations>| {
+        result.unwrap_or_else(|e| {
+            v.0.extend(e.0);
+            None
+        })
+    };
+    let offering_id = take(optional_id("offering_id", &draft.offering_id));
+    let session_id = take(optional_id("session_id", &draft.session_id));
+    let publish_from = instant("publish_from", draft.publish_from.as_ref()).unwrap_or_else(|e| {
+        v.0.extend(e.0);
+        None
+    });
+    let publish_until =
+        instant("publish_until", draft.publish_until.as_ref()).unwrap_or_else(|e| {
+            v.0.extend(e.0);
+            None
+        });
+    let checked = domain::NoticeDraft {
+        title: draft.title.trim().to_owned(),
+        body: draft.body.trim().to_owned(),
+        kind: if draft.kind.is_empty() {
+            "notice".into()
+        } else {
+            draft.kind
+        },
+        publish_from: publish_from.unwrap_or(now),
+        publish_until,
+        pinned: draft.pinned,
+        audience_categories: dedup(draft.audience_categories),
+        audience_age_bands: dedup(draft.audience_age_bands),
+        offering_id,
+        session_id,
+    };
+    for (field, reason) in checked.refusals() {
+        v.push(field, reason);
+    }
+    if v.is_empty() {
+        Ok(checked)
+    } else {
+        Err(v.into())
+    }
+}
+
+fn dedup(mut list: Vec<String>) -> Vec<String> {
+    list.sort();
+    list.dedup();
+    list
+}
+
+fn notice_to_pb(row: NoticeRow, now: chrono::DateTime<Utc>) -> pb::Notice {
+    pb::Notice {
+        id: row.id.to_string(),
+        centre_id: row.centre_id.to_string(),
+        state: domain::notice_state(row.publish_from, row.publish_until, now).into(),
+        created_at: Some(timestamp(row.created_at)),
+        updated_at: Some(timestamp(row.updated_at)),
+        draft: Some(pb::NoticeDraft {
+            title: row.title,
+            body: row.body,
+            kind: row.kind,
+            publish_from: Some(timestamp(row.publish_from)),
+            publish_until: row.publish_until.map(timestamp),
+            pinned: row.pinned,
+            audience_categories: row.audience_categories,
+            audience_age_bands: row.audience_age_bands,
+            offering_id: row.offering_id.map(|id| id.to_string()).unwrap_or_default(),
+            session_id: row.session_id.map(|id| id.to_string()).unwrap_or_default(),
+        }),
+    }
+}
+
+/// The fact of a notice issued (new or changed), for the outbox.
+fn notice_published(row: &NoticeRow, now: chrono::DateTime<Utc>) -> NoticePublished {
+    NoticePublished {
+        notice_id: row.id.to_string(),
+        centre_id: row.centre_id.to_string(),
+        title: row.title.clone(),
+        kind: row.kind.clone(),
+        publish_from: Some(timestamp(row.publish_from)),
+        publish_until: row.publish_until.map(timestamp),
+        pinned: row.pinned,
+        audience_categories: row.audience_categories.clone(),
+        audience_age_bands: row.audience_age_bands.clone(),
+        offering_id: row.offering_id.map(|id| id.to_string()).unwrap_or_default(),
+        session_id: row.session_id.map(|id| id.to_string()).unwrap_or_default(),
+        published_at: Some(timestamp(now)),
     }
 }

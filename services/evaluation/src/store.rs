@@ -7,7 +7,7 @@ use linli_platform::directory;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::domain::{self, Figure, Period};
+use crate::domain::{self, Figure, NoticeDraft, Period};
 
 // ---------------------------------------------------------------------------------------
 // The fact log and projections
@@ -148,9 +148,9 @@ pub async fn forget_resident(tx: &mut PgConnection, resident_id: Uuid) -> Result
         "UPDATE follow_ups SET resident_id = NULL, reason = '', outcome = '',
                 erased_at = coalesce(erased_at, now())
          WHERE resident_id = $1",
-        "UPDATE suggestions SET resident_id = NULL, text = '', reply = '',
+        "UPDATE suggestions SET resident_id = NULL, submitted_by = NULL, text = '', reply = '',
                 erased_at = coalesce(erased_at, now())
-         WHERE resident_id = $1",
+         WHERE resident_id = $1 OR submitted_by = $1",
     ] {
         sqlx::query(statement)
             .bind(resident_id)
@@ -1131,4 +1131,213 @@ pub async fn resident_data(
         follow_ups,
         suggestions,
     })
+}
+
+// ---------------------------------------------------------------------------------------
+// Notices, and the suggestions a resident sent themselves
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct NoticeRow {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub title: String,
+    pub body: String,
+    pub kind: String,
+    pub publish_from: DateTime<Utc>,
+    pub publish_until: Option<DateTime<Utc>>,
+    pub pinned: bool,
+    pub audience_categories: Vec<String>,
+    pub audience_age_bands: Vec<String>,
+    pub offering_id: Option<Uuid>,
+    pub session_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The order notices are listed in, and their keyset: pinned first, then the latest to
+/// show first.
+pub type NoticeKey = (bool, DateTime<Utc>, Uuid);
+
+macro_rules! notice_columns {
+    () => {
+        "id, centre_id, title, body, kind, publish_from, publish_until, pinned,
+         audience_categories, audience_age_bands, offering_id, session_id, created_at, updated_at"
+    };
+}
+
+/// Stores a new notice (its event is enqueued by the caller in the same transaction).
+pub async fn create_notice(
+    tx: &mut PgConnection,
+    centre: Uuid,
+    draft: &NoticeDraft,
+    now: DateTime<Utc>,
+) -> Result<NoticeRow, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "INSERT INTO notices (id, centre_id, title, body, kind, publish_from, publish_until, pinned,
+             audience_categories, audience_age_bands, offering_id, session_id, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING ",
+        notice_columns!()
+    ))
+    .bind(Uuid::new_v4())
+    .bind(centre)
+    .bind(&draft.title)
+    .bind(&draft.body)
+    .bind(&draft.kind)
+    .bind(draft.publish_from)
+    .bind(draft.publish_until)
+    .bind(draft.pinned)
+    .bind(&draft.audience_categories)
+    .bind(&draft.audience_age_bands)
+    .bind(draft.offering_id)
+    .bind(draft.session_id)
+    .bind(now)
+    .fetch_one(tx)
+    .await
+}
+
+/// Replaces what staff wrote on one of the centre's notices; `None` when there is no such
+/// notice.
+pub async fn update_notice(
+    tx: &mut PgConnection,
+    centre: Uuid,
+    id: Uuid,
+    draft: &NoticeDraft,
+    now: DateTime<Utc>,
+) -> Result<Option<NoticeRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "UPDATE notices SET title = $3, body = $4, kind = $5, publish_from = $6,
+             publish_until = $7, pinned = $8, audience_categories = $9,
+             audience_age_bands = $10, offering_id = $11, session_id = $12, updated_at = $13
+         WHERE centre_id = $1 AND id = $2 RETURNING ",
+        notice_columns!()
+    ))
+    .bind(centre)
+    .bind(id)
+    .bind(&draft.title)
+    .bind(&draft.body)
+    .bind(&draft.kind)
+    .bind(draft.publish_from)
+    .bind(draft.publish_until)
+    .bind(draft.pinned)
+    .bind(&draft.audience_categories)
+    .bind(&draft.audience_age_bands)
+    .bind(draft.offering_id)
+    .bind(draft.session_id)
+    .bind(now)
+    .fetch_optional(tx)
+    .await
+}
+
+/// A centre's notices for staff, in `state` at `now` (or all), after `after`.
+pub async fn list_notices(
+    pool: &PgPool,
+    centre: Uuid,
+    state: Option<&str>,
+    now: DateTime<Utc>,
+    after: Option<NoticeKey>,
+    limit: i64,
+) -> Result<Vec<NoticeRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        notice_columns!(),
+        " FROM notices WHERE centre_id = $1
+           AND CASE $2::text
+                 WHEN 'scheduled' THEN publish_from > $3
+                 WHEN 'published' THEN publish_from <= $3 AND (publish_until IS NULL OR publish_until > $3)
+                 WHEN 'ended' THEN publish_until <= $3
+                 ELSE true END
+           AND ($4::boolean IS NULL OR (pinned, publish_from, id) < ($4, $5, $6))
+         ORDER BY pinned DESC, publish_from DESC, id DESC LIMIT $7"
+    ))
+    .bind(centre)
+    .bind(state)
+    .bind(now)
+    .bind(after.map(|k| k.0))
+    .bind(after.map(|k| k.1))
+    .bind(after.map(|k| k.2))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// The notices of `centre` shown at `now` to `resident` (by the directory's age band and
+/// categories, with the rule of `domain::in_audience`), after `after`. A resident the
+/// directory does not hold sees nothing.
+pub async fn notices_for_resident(
+    pool: &PgPool,
+    centre: Uuid,
+    resident: Uuid,
+    now: DateTime<Utc>,
+    after: Option<NoticeKey>,
+    limit: i64,
+) -> Result<Vec<NoticeRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT n.* FROM notices n
+           JOIN directory.residents r ON r.id = $2 AND r.centre_id = n.centre_id
+         WHERE n.centre_id = $1 AND n.publish_from <= $3
+           AND (n.publish_until IS NULL OR n.publish_until > $3)
+           AND ((cardinality(n.audience_categories) = 0 AND cardinality(n.audience_age_bands) = 0)
+                OR r.age_band = ANY (n.audience_age_bands)
+                OR r.categories && n.audience_categories)
+           AND ($4::boolean IS NULL OR (n.pinned, n.publish_from, n.id) < ($4, $5, $6))
+         ORDER BY n.pinned DESC, n.publish_from DESC, n.id DESC LIMIT $7",
+    )
+    .bind(centre)
+    .bind(resident)
+    .bind(now)
+    .bind(after.map(|k| k.0))
+    .bind(after.map(|k| k.1))
+    .bind(after.map(|k| k.2))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// Records a suggestion a resident sent themselves: `submitted_by` is them; `resident_id`
+/// too unless they asked to stay anonymous.
+pub async fn create_own_suggestion(
+    pool: &PgPool,
+    row: &SuggestionRow,
+    submitted_by: Uuid,
+) -> Result<(), sqlx::Error> {
+    let mut tx = linli_platform::db::begin(pool).await?;
+    sqlx::query(
+        "INSERT INTO suggestions (id, centre_id, resident_id, channel, text, received_at, submitted_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(row.id)
+    .bind(row.centre_id)
+    .bind(row.resident_id)
+    .bind(&row.channel)
+    .bind(&row.text)
+    .bind(row.received_at)
+    .bind(submitted_by)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+/// The suggestions `resident` sent through the residents' site (named or not), in the
+/// order received, after `after`.
+pub async fn own_suggestions(
+    pool: &PgPool,
+    centre: Uuid,
+    resident: Uuid,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<SuggestionRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        suggestion_columns!(),
+        " FROM suggestions WHERE centre_id = $1 AND submitted_by = $2
+           AND ($3::timestamptz IS NULL OR (received_at, id) > ($3, $4))
+         ORDER BY received_at, id LIMIT $5"
+    ))
+    .bind(centre)
+    .bind(resident)
+    .bind(after.map(|(at, _)| at))
+    .bind(after.map(|(_, id)| id))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
 }

@@ -113,6 +113,18 @@ pub struct Centre {
     pub time_zone: Tz,
 }
 
+/// The age bands the registry tells other services instead of a birth date.
+pub const AGE_BANDS: [&str; 5] = ["0-13", "14-17", "18-59", "60-79", "80+"];
+/// The categories a resident may be in: by age (elderly from 60, minor under 18) and as
+/// recorded (disability, low income, living alone).
+pub const RESIDENT_CATEGORIES: [&str; 5] = [
+    "elderly",
+    "minor",
+    "disability",
+    "low_income",
+    "living_alone",
+];
+
 /// Where a resident stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ResidentStatus {

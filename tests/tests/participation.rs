@@ -1,0 +1,529 @@
+//! The participation part (evaluation's notices and suggestion box) through the gateway:
+//! notices shown only from their publish-from and only to their audience, each issue
+//! published as `evaluation.notice.published`, a resident's own suggestion answered by
+//! staff in the console and read back by the resident, and, in Chromium at phone width,
+//! a resident reading a notice on home and booking the session it links to.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lapin::options::{BasicAckOptions, BasicGetOptions};
+use linli_platform::auth::Role;
+use linli_platform::bus::Bus;
+use linli_proto::events::v1::NoticePublished;
+use linli_tests::sms::SmsProvider;
+use linli_tests::webdriver::Browser;
+use linli_tests::{TestPlatform, poll};
+use prost::Message;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const DEADLINE: Duration = Duration::from_secs(20);
+const PASSWORD: &str = "correct-horse-battery";
+
+/// A phone's browser without a browser: the resident's cookie kept by hand.
+struct Phone {
+    http: reqwest::Client,
+    gateway: String,
+    cookie: Option<String>,
+}
+
+impl Phone {
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+        let mut request = self.http.post(format!("{}{path}", self.gateway)).form(form);
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.expect("the gateway answers");
+        let status = response.status();
+        for value in response.headers().get_all("set-cookie") {
+            let text = value.to_str().expect("ascii");
+            if let Some(rest) = text.strip_prefix("linli_resident=") {
+                let token = rest.split(';').next().unwrap_or_default();
+                self.cookie = (!token.is_empty()).then(|| format!("linli_resident={token}"));
+            }
+        }
+        (status, response.text().await.unwrap_or_default())
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, String) {
+        let mut request = self.http.get(format!("{}{path}", self.gateway));
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.expect("the gateway answers");
+        (response.status(), response.text().await.unwrap_or_default())
+    }
+}
+
+struct Centre {
+    platform: TestPlatform,
+    sms: SmsProvider,
+    centre: Uuid,
+    manager: String,
+}
+
+impl Centre {
+    async fn open() -> Centre {
+        let sms = SmsProvider::start().await;
+        let args = sms.args();
+        let platform = TestPlatform::start_with(|serve| serve.sms = args).await;
+        let centre = platform.bookable_centre("Asia/Shanghai").await;
+        let manager = platform.token(&[Role::CentreManager], &[centre]);
+        Centre {
+            platform,
+            sms,
+            centre,
+            manager,
+        }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let path = format!("/v1/centres/{}{path}", self.centre);
+        let (status, body) = self
+            .platform
+            .post_json(&self.manager, &path, &body, None)
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{path}: {body}");
+        body
+    }
+
+    async fn put(&self, path: &str, body: Value) -> Value {
+        let response = self
+            .platform
+            .http
+            .put(format!(
+                "{}/v1/centres/{}{path}",
+                self.platform.gateway, self.centre
+            ))
+            .bearer_auth(&self.manager)
+            .json(&body)
+            .send()
+            .await
+            .expect("the gateway answers");
+        let status = response.status();
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    async fn resident(&self, name: &str, born: &str, phone: &str) -> Uuid {
+        let body = self
+            .post(
+                "/residents",
+                json!({ "name": name, "gender": "female", "date_of_birth": born, "phone": phone, "confirm_not_duplicate": true }),
+            )
+            .await;
+        let id: Uuid = body["id"].as_str().expect("an id").parse().expect("uuid");
+        self.platform.wait_for_residents_in_bookings(&[id]).await;
+        self.platform
+            .wait_in_directory("evaluation", "residents", &[id])
+            .await;
+        id
+    }
+
+    /// A session of a new offering, tomorrow at 09:30 Beijing time.
+    async fn session(&self, name: &str) -> (String, String) {
+        let offering = self
+            .post(
+                "/offerings",
+                json!({ "category": "culture_education", "kind": "event", "name": name, "capacity": 10 }),
+            )
+            .await["id"]
+            .as_str()
+            .expect("an offering")
+            .to_owned();
+        let day = (chrono::Utc::now() + chrono::Duration::days(1)).date_naive();
+        let session = self
+            .post(
+                "/sessions",
+                json!({ "offering_id": offering, "starts_at": format!("{day}T01:30:00Z"), "ends_at": format!("{day}T03:00:00Z") }),
+            )
+            .await["id"]
+            .as_str()
+            .expect("a session")
+            .to_owned();
+        (offering, session)
+    }
+
+    async fn sign_in(&self, phone: &str) -> Phone {
+        let mut browser = Phone {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("a client"),
+            gateway: self.platform.gateway.clone(),
+            cookie: None,
+        };
+        let before = self.sms.sent_to(phone).len();
+        let (status, _) = browser.post("/r/sign-in/code", &[("phone", phone)]).await;
+        assert_eq!(status, StatusCode::OK);
+        let code = self.sms.code(phone, before + 1).await;
+        let (status, _) = browser
+            .post("/r/sign-in", &[("phone", phone), ("code", &code)])
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "a right code signs in");
+        browser
+    }
+}
+
+/// A notice for the elderly shows to a resident of 76 and not to one of 36; one for
+/// everyone whose publish-from is an hour ahead shows to nobody until it is moved to now;
+/// a pinned one comes first; markup in a notice is shown as text.
+#[tokio::test]
+async fn a_notice_shows_only_to_its_audience_and_only_from_its_publish_from() {
+    let c = Centre::open().await;
+    c.resident("王秀英", "1950-03-02", "13812345678").await;
+    c.resident("李明", "1990-05-06", "13912345678").await;
+    let now = chrono::Utc::now();
+
+    c.post(
+        "/notices",
+        json!({ "title": "老年人免费体检", "body": "请带身份证。<script>alert('x')</script>", "audience_categories": ["elderly"] }),
+    )
+    .await;
+    let later = c
+        .post(
+            "/notices",
+            json!({ "title": "停水通知", "body": "周六上午停水。", "publish_from": (now + chrono::Duration::hours(1)).to_rfc3339() }),
+        )
+        .await;
+    assert_eq!(later["state"], "scheduled", "{later}");
+    c.post(
+        "/notices",
+        json!({ "title": "中心开放时间调整", "body": "每天 8 点开门。", "pinned": true }),
+    )
+    .await;
+    // Refusals name the field.
+    let (status, refused) = c
+        .platform
+        .post_json(
+            &c.manager,
+            &format!("/v1/centres/{}/notices", c.centre),
+            &json!({ "title": "x", "body": "y", "audience_age_bands": ["60+"] }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(refused["errors"][0]["field"], "audience_age_bands", "{refused}");
+
+    let elder = c.sign_in("13812345678").await;
+    let adult = c.sign_in("13912345678").await;
+    let (status, home) = elder.get("/r/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(home.contains("老年人免费体检"), "{home}");
+    assert!(
+        home.contains("&lt;script&gt;") && !home.contains("<script>alert"),
+        "markup is shown as text: {home}"
+    );
+    assert!(!home.contains("停水通知"), "not before its publish-from");
+    let pinned = home.find("中心开放时间调整").expect("the pinned notice");
+    assert!(pinned < home.find("老年人免费体检").expect("the elderly's"));
+    let (_, home) = adult.get("/r/").await;
+    assert!(home.contains("中心开放时间调整"), "{home}");
+    assert!(!home.contains("老年人免费体检"), "only the elderly's: {home}");
+    assert!(!home.contains("停水通知"));
+
+    // Staff see all three, the later one as scheduled.
+    let (_, listed) = c
+        .platform
+        .get_json(
+            &c.manager,
+            &format!("/v1/centres/{}/notices?state=scheduled", c.centre),
+        )
+        .await;
+    let titles: Vec<&str> = listed["notices"]
+        .as_array()
+        .expect("notices")
+        .iter()
+        .filter_map(|n| n["title"].as_str())
+        .collect();
+    assert_eq!(titles, ["停水通知"]);
+
+    // Moved to now, it shows to both.
+    let id = later["id"].as_str().expect("an id");
+    c.put(
+        &format!("/notices/{id}"),
+        json!({ "title": "停水通知", "body": "周六上午停水。" }),
+    )
+    .await;
+    for phone in [&elder, &adult] {
+        let (_, home) = phone.get("/r/").await;
+        assert!(home.contains("停水通知"), "{home}");
+    }
+    c.platform.stop().await;
+}
+
+/// Issuing a notice publishes `evaluation.notice.published` through the outbox, with who
+/// it is for and what to book.
+#[tokio::test]
+async fn issuing_a_notice_publishes_it_on_the_bus() {
+    let c = Centre::open().await;
+    let bus = Bus::new(c.platform.args.bus.clone(), "test");
+    let channel = bus.channel().await.expect("broker");
+    bus.declare_queue(&channel, "notice-watcher", &["evaluation.notice.published"])
+        .await
+        .expect("a watcher queue");
+    let queue = bus.args().queue("notice-watcher");
+    let (offering, session) = c.session("重阳节茶话会").await;
+    let notice = c
+        .post(
+            "/notices",
+            json!({ "title": "重阳节茶话会", "body": "欢迎长者参加。", "kind": "activity",
+                    "audience_age_bands": ["60-79", "80+"], "offering_id": offering, "session_id": session }),
+        )
+        .await;
+    let event = poll("the notice's event on the bus", DEADLINE, || async {
+        let message = channel
+            .basic_get(queue.clone().into(), BasicGetOptions::default())
+            .await
+            .expect("basic.get")?;
+        message
+            .delivery
+            .ack(BasicAckOptions::default())
+            .await
+            .expect("ack");
+        let event = NoticePublished::decode(message.delivery.data.as_slice()).expect("a notice");
+        (event.notice_id == notice["id"].as_str().unwrap_or_default()).then_some(event)
+    })
+    .await;
+    assert_eq!(event.centre_id, c.centre.to_string());
+    assert_eq!(event.kind, "activity");
+    assert_eq!(event.audience_age_bands, ["60-79", "80+"]);
+    assert_eq!(event.session_id, session);
+    bus.close().await;
+    c.platform.stop().await;
+}
+
+/// A console user without a browser, signed in with their password.
+async fn console_user(platform: &TestPlatform, username: &str) -> (reqwest::Client, String) {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    let page = http
+        .get(format!("{}/sign-in", platform.gateway))
+        .send()
+        .await
+        .expect("sign-in page");
+    let mut cookies: Vec<String> = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
+        .collect();
+    let html = page.text().await.unwrap_or_default();
+    let csrf = csrf_of(&html);
+    let signed = http
+        .post(format!("{}/sign-in", platform.gateway))
+        .header("cookie", cookies.join("; "))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("next", "/dashboard"),
+            ("username", username),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("signed in");
+    assert_eq!(signed.status(), StatusCode::SEE_OTHER);
+    cookies.extend(
+        signed
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned)),
+    );
+    (http, cookies.join("; "))
+}
+
+fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a csrf field")
+        .to_owned()
+}
+
+/// A resident sends a suggestion anonymously on the site (an over-long one is refused in
+/// Chinese with the text kept); staff see it without a name, answer it in the console,
+/// and the resident reads the reply; a neighbour sees none of it.
+#[tokio::test]
+async fn a_residents_suggestion_answered_in_the_console_shows_its_reply_to_them_only() {
+    let c = Centre::open().await;
+    c.resident("王秀英", "1950-03-02", "13812345678").await;
+    c.resident("李明", "1990-05-06", "13912345678").await;
+    let mut me = c.sign_in("13812345678").await;
+    let neighbour = c.sign_in("13912345678").await;
+
+    let long = "长".repeat(2001);
+    let (status, page) = me
+        .post("/r/suggestions", &[("text", long.as_str()), ("anonymous", "1")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("最多 2000 个字"), "{page}");
+    assert!(page.contains(&long), "the text is kept");
+
+    let text = "希望<b>周末</b>也开放阅览室";
+    let (status, _) = me
+        .post("/r/suggestions", &[("text", text), ("anonymous", "1")])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = me.get("/r/suggestions").await;
+    assert!(page.contains("希望&lt;b&gt;周末&lt;/b&gt;也开放阅览室"), "{page}");
+    assert!(page.contains("已收到") && page.contains("匿名"), "{page}");
+
+    // Staff see it, without a name.
+    let (_, listed) = c
+        .platform
+        .get_json(&c.manager, &format!("/v1/centres/{}/suggestions", c.centre))
+        .await;
+    let suggestion = &listed["suggestions"][0];
+    assert_eq!(suggestion["text"], text);
+    assert_eq!(suggestion["channel"], "online");
+    assert!(suggestion["resident_id"].is_null(), "{suggestion}");
+    let id = suggestion["id"].as_str().expect("an id");
+
+    // Answered in the console.
+    c.platform
+        .staff_account("desk", "front_desk", &[c.centre], PASSWORD)
+        .await;
+    let desk = console_user(&c.platform, "desk").await;
+    let page = desk
+        .0
+        .get(format!(
+            "{}/c/{}/evaluation",
+            c.platform.gateway, c.centre
+        ))
+        .header("cookie", &desk.1)
+        .send()
+        .await
+        .expect("the evaluation page")
+        .text()
+        .await
+        .expect("html");
+    for (status, reply) in [("in_progress", ""), ("answered", "从下月起周六上午开放。")] {
+        let moved = desk
+            .0
+            .post(format!(
+                "{}/c/{}/evaluation/suggestions/{id}",
+                c.platform.gateway, c.centre
+            ))
+            .header("cookie", &desk.1)
+            .form(&[
+                ("csrf", csrf_of(&page).as_str()),
+                ("status", status),
+                ("reply", reply),
+            ])
+            .send()
+            .await
+            .expect("moved");
+        assert_eq!(moved.status(), StatusCode::SEE_OTHER, "to {status}");
+        if status == "in_progress" {
+            let (_, page) = me.get("/r/suggestions").await;
+            assert!(page.contains("处理中"), "{page}");
+        }
+    }
+
+    let (_, page) = me.get("/r/suggestions").await;
+    assert!(
+        page.contains("已答复") && page.contains("从下月起周六上午开放。"),
+        "{page}"
+    );
+    let (_, page) = neighbour.get("/r/suggestions").await;
+    assert!(!page.contains("阅览室"), "{page}");
+    assert!(page.contains("您还没有提过建议"), "{page}");
+    c.platform.stop().await;
+}
+
+fn screenshots() -> PathBuf {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let dir = target.join("participation-screenshots");
+    std::fs::create_dir_all(&dir).expect("a screenshot directory");
+    dir
+}
+
+/// On a phone (375 px), a resident reads an activity notice on home and books the session
+/// it links to, through the desk's booking path.
+#[tokio::test]
+async fn a_resident_on_a_phone_reads_a_notice_and_books_its_session() {
+    let c = Centre::open().await;
+    let me = c.resident("王秀英", "1950-03-02", "13812345678").await;
+    let (offering, session) = c.session("重阳节茶话会").await;
+    c.post(
+        "/notices",
+        json!({ "title": "重阳节茶话会报名开始", "body": "本周六下午两点，社区活动室。\n欢迎长者参加，名额有限。",
+                "kind": "activity", "pinned": true, "audience_categories": ["elderly"],
+                "offering_id": offering, "session_id": session }),
+    )
+    .await;
+    c.post(
+        "/notices",
+        json!({ "title": "燃气安全检查", "body": "下周一至周三入户检查，请家中留人。" }),
+    )
+    .await;
+
+    let shots = screenshots();
+    let gw = c.platform.gateway.clone();
+    let browser = Browser::start().await;
+    browser.window_size(375, 812).await;
+    browser.goto(&format!("{gw}/r/sign-in")).await;
+    browser
+        .find("#f-phone")
+        .await
+        .type_text("13812345678")
+        .await;
+    browser.click_through("form button[type=submit]").await;
+    let code = c.sms.code("13812345678", 1).await;
+    browser.find("#f-code").await.type_text(&code).await;
+    browser
+        .click_through("form[action='/r/sign-in'] button[type=submit]")
+        .await;
+    assert!(browser.url().await.ends_with("/r/"), "{}", browser.url().await);
+    let home = browser.source().await;
+    assert!(home.contains("重阳节茶话会报名开始") && home.contains("燃气安全检查"));
+    browser.screenshot(&shots.join("01-home-notices.png")).await;
+    let overflow = browser
+        .execute("return document.documentElement.scrollWidth > window.innerWidth;")
+        .await;
+    assert_eq!(overflow, Value::Bool(false), "nothing runs off a phone's screen");
+    let small = browser
+        .execute(
+            "return [...document.querySelectorAll('a, button, input')].filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height < 44; }).map(e => e.outerHTML.slice(0, 80));",
+        )
+        .await;
+    assert_eq!(small, json!([]), "every tap target is at least 44 px tall");
+
+    browser.click_through("li.card.notice a.button").await;
+    assert!(
+        browser.url().await.contains(&format!("/r/sessions/{session}")),
+        "{}",
+        browser.url().await
+    );
+    browser.screenshot(&shots.join("02-notice-session.png")).await;
+    browser.click_through("main form button[type=submit]").await;
+    assert!(browser.url().await.contains("/r/bookings"), "{}", browser.url().await);
+    browser.screenshot(&shots.join("03-booked.png")).await;
+
+    let (status, listed) = c
+        .platform
+        .get_json(
+            &c.manager,
+            &format!("/v1/centres/{}/bookings?resident_id={me}", c.centre),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let booking = &listed["bookings"][0];
+    assert_eq!(booking["offering_id"], offering.as_str(), "{booking}");
+    assert_eq!(booking["seats"][0]["session_id"], session.as_str(), "{booking}");
+    assert_eq!(booking["status"], "confirmed");
+
+    browser.click_through("a[href='/r/']").await;
+    browser.click_through("p.participate a").await;
+    browser.screenshot(&shots.join("04-suggestions.png")).await;
+    browser.close().await;
+    c.platform.stop().await;
+}
