@@ -379,3 +379,147 @@ fn district_passes_partner_tls_through_to_each_services_own_listener() {
         hostnames.extend(names);
     }
 }
+
+/// A container's setting: its own environment first, then the `linli-settings`
+/// ConfigMap every pod reads.
+fn setting<'a>(container: &'a Value, settings: &'a Value, name: &str) -> Option<&'a str> {
+    container["env"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|var| var["name"] == name)
+        .and_then(|var| var["value"].as_str())
+        .or_else(|| settings[name].as_str())
+}
+
+/// The most pods a Deployment can run at once: its autoscaler's maximum (or its replicas)
+/// and the surge a rolling update adds.
+fn most_pods(objects: &[Value], deployment: &Value) -> u64 {
+    let name = &deployment["metadata"]["name"];
+    let replicas = of_kind(objects, "HorizontalPodAutoscaler")
+        .into_iter()
+        .find(|hpa| &hpa["spec"]["scaleTargetRef"]["name"] == name)
+        .map(|hpa| hpa["spec"]["maxReplicas"].as_u64().expect("maxReplicas"))
+        .unwrap_or_else(|| deployment["spec"]["replicas"].as_u64().unwrap_or(1));
+    let surge = match &deployment["spec"]["strategy"]["rollingUpdate"]["maxSurge"] {
+        Value::Number(n) => n.as_u64().expect("a count"),
+        Value::String(percent) => {
+            let p: u64 = percent.trim_end_matches('%').parse().expect("a percentage");
+            (replicas * p).div_ceil(100)
+        }
+        _ => replicas.div_ceil(4),
+    };
+    replicas + surge
+}
+
+/// The connection budget: for every overlay, the most pods of each role at once (the
+/// autoscaler's maximum plus a rolling update's surge) times the connections each holds
+/// at most (its request pool, `LINLI_<SERVICE>_DATABASE_MAX_CONNECTIONS` or
+/// `LINLI_DATABASE_MAX_CONNECTIONS`, the bus pool and the relay's lock), plus one for each
+/// migration Job,
+/// stay within the role's connection limit, and all roles together within the server's
+/// `max_connections` less the superuser's reserve. No pooler sits between the services
+/// and PostgreSQL (docs/performance.md says why), so this sum is what the server sees.
+#[test]
+fn every_overlay_keeps_each_roles_connections_within_its_limit_and_the_servers() {
+    let bus = u64::from(linli_platform::service::CONNECTIONS_BESIDE_THE_POOL);
+    for overlay in ["dev", "district"] {
+        let objects = render(overlay);
+        let settings = &of_kind(&objects, "ConfigMap")
+            .into_iter()
+            .find(|c| {
+                c["metadata"]["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("linli-settings"))
+            })
+            .expect("the linli-settings ConfigMap")["data"];
+        let cluster = named(&objects, "Cluster", "linli-pg");
+        let parameters = &cluster["spec"]["postgresql"]["parameters"];
+        let number = |value: &Value| -> Option<u64> { value.as_str()?.parse().ok() };
+        let server = number(&parameters["max_connections"]).expect("max_connections is set")
+            - number(&parameters["superuser_reserved_connections"]).unwrap_or(3);
+        let mut limits: std::collections::BTreeMap<String, u64> =
+            cluster["spec"]["managed"]["roles"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|role| {
+                    Some((
+                        role["name"].as_str()?.to_owned(),
+                        role["connectionLimit"].as_i64()?,
+                    ))
+                })
+                .filter(|(_, limit)| *limit >= 0)
+                .map(|(name, limit)| (name, limit as u64))
+                .collect();
+        for sql in cluster["spec"]["bootstrap"]["initdb"]["postInitApplicationSQL"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            let words: Vec<&str> = sql.split_whitespace().collect();
+            if let ["ALTER", "ROLE", role, "CONNECTION", "LIMIT", limit] = words[..] {
+                limits.insert(role.to_owned(), limit.parse().expect("a limit"));
+            }
+        }
+        let mut used: std::collections::BTreeMap<String, u64> = Default::default();
+        for workload in of_kind(&objects, "Deployment")
+            .into_iter()
+            .chain(of_kind(&objects, "Job"))
+        {
+            let Some(container) = containers(&workload["spec"]["template"]["spec"])
+                .into_iter()
+                .find(|c| c["name"] == "linli")
+            else {
+                continue;
+            };
+            // The database a container reaches names its service (and so its role).
+            let Some(service) = container["env"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|var| var["name"].as_str())
+                .find_map(|name| {
+                    name.strip_prefix("LINLI_")?
+                        .strip_suffix("_DATABASE_URL")
+                        .map(str::to_ascii_lowercase)
+                })
+            else {
+                continue;
+            };
+            let connections = if workload["kind"] == "Job" {
+                1
+            } else {
+                let own = format!("LINLI_{}_DATABASE_MAX_CONNECTIONS", service.to_uppercase());
+                let pool: u64 = setting(container, settings, &own)
+                    .or_else(|| setting(container, settings, "LINLI_DATABASE_MAX_CONNECTIONS"))
+                    .map(|n| n.parse().expect("a pool size"))
+                    .unwrap_or(u64::from(linli_platform::db::DEFAULT_MAX_CONNECTIONS));
+                let pods = most_pods(&objects, workload);
+                println!(
+                    "{overlay}: {service}: {pods} pods × ({pool} + {bus}) = {}",
+                    pods * (pool + bus)
+                );
+                pods * (pool + bus)
+            };
+            *used.entry(format!("linli_{service}")).or_default() += connections;
+        }
+        assert!(!used.is_empty(), "{overlay}: some role connects");
+        for (role, connections) in &used {
+            let limit = limits
+                .get(role)
+                .unwrap_or_else(|| panic!("{overlay}: role {role} has a connection limit"));
+            assert!(
+                connections <= limit,
+                "{overlay}: {role} may open {connections} connections, over its limit of {limit}"
+            );
+        }
+        let total: u64 = used.values().sum();
+        println!("{overlay}: {total} of the server's {server}");
+        assert!(
+            total <= server,
+            "{overlay}: the roles may open {total} connections, over the server's {server} ({used:?})"
+        );
+    }
+}

@@ -27,7 +27,8 @@ pub struct DatabaseArgs {
     #[arg(long, env = "LINLI_DATABASE_PREFIX", default_value = "linli_")]
     pub database_prefix: String,
 
-    /// Connections per service pool.
+    /// Connections per service pool; `LINLI_<SERVICE>_DATABASE_MAX_CONNECTIONS`, when
+    /// set, sizes one service's pool (the connection budget: replicas × pool per role).
     #[arg(long, env = "LINLI_DATABASE_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
     pub database_max_connections: u32,
 }
@@ -37,7 +38,25 @@ pub struct DatabaseArgs {
 /// consumers for the same cores.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 
+/// How long a pooled connection may sit unused before the pool closes it. An idle
+/// process gives its connections back to the server within this time (sqlx's default
+/// kept them ten minutes: an idle `serve all` held about 30), and a busy one keeps them.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
 impl DatabaseArgs {
+    /// The size of `service`'s request pool: its own setting, else every service's.
+    pub fn max_connections_for(&self, service: &str) -> u32 {
+        let own = format!(
+            "LINLI_{}_DATABASE_MAX_CONNECTIONS",
+            service.to_ascii_uppercase()
+        );
+        std::env::var(own)
+            .ok()
+            .and_then(|value| value.trim().parse().ok())
+            .filter(|&n: &u32| n > 0)
+            .unwrap_or(self.database_max_connections)
+    }
+
     /// Connection options for one service's database. `LINLI_<SERVICE>_DATABASE_URL`, when
     /// set, names a whole URL for that service (a separate cluster in production).
     /// Its connections name the service in `pg_stat_activity` (`linli-<service>`).
@@ -65,7 +84,7 @@ pub async fn connect(
 ) -> anyhow::Result<PgPool> {
     let options = args.options_for(service)?;
     ensure_database(&options).await?;
-    let pool = pool_options(args.database_max_connections)
+    let pool = pool_options(args.max_connections_for(service))
         .connect_with(options)
         .await
         .with_context(|| format!("connecting to the {service} database"))?;
@@ -91,6 +110,8 @@ pub async fn connect(
 pub fn pool_options(max_connections: u32) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(max_connections)
+        .min_connections(0)
+        .idle_timeout(IDLE_TIMEOUT)
         .acquire_timeout(Duration::from_secs(5))
         .test_before_acquire(false)
         .after_release(|conn, _| {

@@ -45,8 +45,13 @@ pub struct ServiceContext {
     pub topology: crate::bus::Subscriptions,
 }
 
-/// Connections of a service's bus pool: its relay's and its consumer's.
-const BUS_CONNECTIONS: u32 = 2;
+/// Connections of a service's bus pool: its relay's and its consumer's. Counted in the
+/// connection budget the Kubernetes manifests are checked against (tests/tests/k8s.rs).
+pub const BUS_CONNECTIONS: u32 = 2;
+
+/// Connections a service holds beside its request pool: the bus pool, and the relay's own
+/// connection holding the relay lock (see `bus::outbox`).
+pub const CONNECTIONS_BESIDE_THE_POOL: u32 = BUS_CONNECTIONS + 1;
 
 /// A started service: its pool and bus, and its background tasks.
 pub struct Started {
