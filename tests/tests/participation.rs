@@ -206,7 +206,10 @@ async fn a_notice_shows_only_to_its_audience_and_only_from_its_publish_from() {
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
-    assert_eq!(refused["errors"][0]["field"], "audience_age_bands", "{refused}");
+    assert_eq!(
+        refused["errors"][0]["field"], "audience_age_bands",
+        "{refused}"
+    );
 
     let elder = c.sign_in("13812345678").await;
     let adult = c.sign_in("13912345678").await;
@@ -222,7 +225,10 @@ async fn a_notice_shows_only_to_its_audience_and_only_from_its_publish_from() {
     assert!(pinned < home.find("老年人免费体检").expect("the elderly's"));
     let (_, home) = adult.get("/r/").await;
     assert!(home.contains("中心开放时间调整"), "{home}");
-    assert!(!home.contains("老年人免费体检"), "only the elderly's: {home}");
+    assert!(
+        !home.contains("老年人免费体检"),
+        "only the elderly's: {home}"
+    );
     assert!(!home.contains("停水通知"));
 
     // Staff see all three, the later one as scheduled.
@@ -359,7 +365,10 @@ async fn a_residents_suggestion_answered_in_the_console_shows_its_reply_to_them_
 
     let long = "长".repeat(2001);
     let (status, page) = me
-        .post("/r/suggestions", &[("text", long.as_str()), ("anonymous", "1")])
+        .post(
+            "/r/suggestions",
+            &[("text", long.as_str()), ("anonymous", "1")],
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("最多 2000 个字"), "{page}");
@@ -371,7 +380,10 @@ async fn a_residents_suggestion_answered_in_the_console_shows_its_reply_to_them_
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, page) = me.get("/r/suggestions").await;
-    assert!(page.contains("希望&lt;b&gt;周末&lt;/b&gt;也开放阅览室"), "{page}");
+    assert!(
+        page.contains("希望&lt;b&gt;周末&lt;/b&gt;也开放阅览室"),
+        "{page}"
+    );
     assert!(page.contains("已收到") && page.contains("匿名"), "{page}");
 
     // Staff see it, without a name.
@@ -392,10 +404,7 @@ async fn a_residents_suggestion_answered_in_the_console_shows_its_reply_to_them_
     let desk = console_user(&c.platform, "desk").await;
     let page = desk
         .0
-        .get(format!(
-            "{}/c/{}/evaluation",
-            c.platform.gateway, c.centre
-        ))
+        .get(format!("{}/c/{}/evaluation", c.platform.gateway, c.centre))
         .header("cookie", &desk.1)
         .send()
         .await
@@ -403,7 +412,8 @@ async fn a_residents_suggestion_answered_in_the_console_shows_its_reply_to_them_
         .text()
         .await
         .expect("html");
-    for (status, reply) in [("in_progress", ""), ("answered", "从下月起周六上午开放。")] {
+    for (status, reply) in [("in_progress", ""), ("answered", "从下月起周六上午开放。")]
+    {
         let moved = desk
             .0
             .post(format!(
@@ -482,14 +492,22 @@ async fn a_resident_on_a_phone_reads_a_notice_and_books_its_session() {
     browser
         .click_through("form[action='/r/sign-in'] button[type=submit]")
         .await;
-    assert!(browser.url().await.ends_with("/r/"), "{}", browser.url().await);
+    assert!(
+        browser.url().await.ends_with("/r/"),
+        "{}",
+        browser.url().await
+    );
     let home = browser.source().await;
     assert!(home.contains("重阳节茶话会报名开始") && home.contains("燃气安全检查"));
     browser.screenshot(&shots.join("01-home-notices.png")).await;
     let overflow = browser
         .execute("return document.documentElement.scrollWidth > window.innerWidth;")
         .await;
-    assert_eq!(overflow, Value::Bool(false), "nothing runs off a phone's screen");
+    assert_eq!(
+        overflow,
+        Value::Bool(false),
+        "nothing runs off a phone's screen"
+    );
     let small = browser
         .execute(
             "return [...document.querySelectorAll('a, button, input')].filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height < 44; }).map(e => e.outerHTML.slice(0, 80));",
@@ -499,13 +517,22 @@ async fn a_resident_on_a_phone_reads_a_notice_and_books_its_session() {
 
     browser.click_through("li.card.notice a.button").await;
     assert!(
-        browser.url().await.contains(&format!("/r/sessions/{session}")),
+        browser
+            .url()
+            .await
+            .contains(&format!("/r/sessions/{session}")),
         "{}",
         browser.url().await
     );
-    browser.screenshot(&shots.join("02-notice-session.png")).await;
+    browser
+        .screenshot(&shots.join("02-notice-session.png"))
+        .await;
     browser.click_through("main form button[type=submit]").await;
-    assert!(browser.url().await.contains("/r/bookings"), "{}", browser.url().await);
+    assert!(
+        browser.url().await.contains("/r/bookings"),
+        "{}",
+        browser.url().await
+    );
     browser.screenshot(&shots.join("03-booked.png")).await;
 
     let (status, listed) = c
@@ -518,12 +545,33 @@ async fn a_resident_on_a_phone_reads_a_notice_and_books_its_session() {
     assert_eq!(status, StatusCode::OK, "{listed}");
     let booking = &listed["bookings"][0];
     assert_eq!(booking["offering_id"], offering.as_str(), "{booking}");
-    assert_eq!(booking["seats"][0]["session_id"], session.as_str(), "{booking}");
+    assert_eq!(
+        booking["seats"][0]["session_id"],
+        session.as_str(),
+        "{booking}"
+    );
     assert_eq!(booking["status"], "confirmed");
 
-    browser.click_through("a[href='/r/']").await;
-    browser.click_through("p.participate a").await;
+    // Home's way to the suggestion box (below the fold, under the tab bar: followed, not
+    // tapped), and the box with a suggestion typed.
+    browser.goto(&format!("{gw}/r/")).await;
+    let href = browser
+        .find("p.participate a")
+        .await
+        .attribute("href")
+        .await;
+    browser.goto(&format!("{gw}{href}")).await;
+    browser
+        .find("#text")
+        .await
+        .type_text("希望周末也开放阅览室")
+        .await;
     browser.screenshot(&shots.join("04-suggestions.png")).await;
+    browser.click_through("main form button[type=submit]").await;
+    assert!(browser.url().await.ends_with("/r/suggestions?done=1"));
+    browser
+        .screenshot(&shots.join("05-suggestion-sent.png"))
+        .await;
     browser.close().await;
     c.platform.stop().await;
 }

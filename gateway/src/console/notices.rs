@@ -19,8 +19,8 @@ use serde::Deserialize;
 
 use super::listing::{PAGE, every_page};
 use super::{
-    FieldErrors, Page, Posted, Query, Refusal, Section, Staff, csrf, general_errors, i18n,
-    instant, is_refusal, notice, timestamp, today, when, zone,
+    FieldErrors, Page, Posted, Query, Refusal, Section, Staff, csrf, general_errors, i18n, instant,
+    is_refusal, notice, timestamp, today, when, zone,
 };
 use crate::AppState;
 use crate::catalogue::Lang;

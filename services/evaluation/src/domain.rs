@@ -280,7 +280,10 @@ impl NoticeDraft {
         if !NOTICE_KINDS.contains(&self.kind.as_str()) {
             refused.push(("kind", Reason::one_of(&NOTICE_KINDS)));
         }
-        if self.publish_until.is_some_and(|until| until <= self.publish_from) {
+        if self
+            .publish_until
+            .is_some_and(|until| until <= self.publish_from)
+        {
             refused.push(("publish_until", Reason::after("publish_from")));
         }
         if (self.audience_categories.iter())
@@ -442,10 +445,19 @@ mod tests {
     fn a_notice_is_scheduled_then_published_then_ended() {
         let from = Utc.with_ymd_and_hms(2027, 10, 1, 0, 0, 0).unwrap();
         let until = Some(from + chrono::Duration::days(3));
-        assert_eq!(notice_state(from, until, from - chrono::Duration::seconds(1)), "scheduled");
+        assert_eq!(
+            notice_state(from, until, from - chrono::Duration::seconds(1)),
+            "scheduled"
+        );
         assert_eq!(notice_state(from, until, from), "published");
-        assert_eq!(notice_state(from, until, from + chrono::Duration::days(3)), "ended");
-        assert_eq!(notice_state(from, None, from + chrono::Duration::days(3000)), "published");
+        assert_eq!(
+            notice_state(from, until, from + chrono::Duration::days(3)),
+            "ended"
+        );
+        assert_eq!(
+            notice_state(from, None, from + chrono::Duration::days(3000)),
+            "published"
+        );
     }
 
     #[test]
@@ -459,7 +471,10 @@ mod tests {
 
     #[test]
     fn a_draft_is_refused_field_by_field() {
-        assert!(draft().refusals().is_empty(), "markup is text, not a refusal");
+        assert!(
+            draft().refusals().is_empty(),
+            "markup is text, not a refusal"
+        );
         let mut bad = draft();
         bad.title = "题".repeat(NOTICE_TITLE_MAX + 1);
         bad.publish_until = Some(bad.publish_from);
@@ -469,7 +484,13 @@ mod tests {
         let fields: Vec<&str> = bad.refusals().iter().map(|(f, _)| *f).collect();
         assert_eq!(
             fields,
-            ["title", "publish_until", "audience_categories", "audience_age_bands", "session_id"]
+            [
+                "title",
+                "publish_until",
+                "audience_categories",
+                "audience_age_bands",
+                "session_id"
+            ]
         );
     }
 }
