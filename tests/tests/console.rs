@@ -2176,6 +2176,7 @@ async fn the_room_grid_shows_who_holds_each_hour_and_a_free_hour_is_reserved_for
     browser.click_through("#confirm-reserve").await;
     let error = browser.find("#f-note-error").await.text().await;
     assert!(error.contains("用途"), "beside the purpose: {error}");
+    shots_at_both_widths(&browser, "47-room-reserve").await;
     assert!(
         browser.url().await.contains("/rooms/reserve?facility="),
         "the form's own address: {}",
