@@ -575,3 +575,122 @@ async fn a_resident_on_a_phone_reads_a_notice_and_books_its_session() {
     browser.close().await;
     c.platform.stop().await;
 }
+
+/// The console's 通知公告: a refused notice keeps what was typed with the message beside
+/// the field; a notice scheduled for tomorrow evening (the centre's time) for the elderly
+/// with a session attached is saved as such; pinning it from the list pins it.
+#[tokio::test]
+async fn staff_write_schedule_target_and_pin_a_notice_in_the_console() {
+    let c = Centre::open().await;
+    let (offering, session) = c.session("重阳节茶话会").await;
+    c.platform
+        .staff_account("coordinator", "coordinator", &[c.centre], PASSWORD)
+        .await;
+    let user = console_user(&c.platform, "coordinator").await;
+    let url = format!("{}/c/{}/notices", c.platform.gateway, c.centre);
+    let get = |url: String| {
+        let user = &user;
+        async move {
+            let response = user
+                .0
+                .get(url)
+                .header("cookie", &user.1)
+                .send()
+                .await
+                .expect("a page");
+            (response.status(), response.text().await.expect("html"))
+        }
+    };
+    let (status, page) = get(url.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("发布通知") && page.contains("重阳节茶话会"),
+        "{page}"
+    );
+    let csrf = csrf_of(&page);
+    let attach = format!("{offering}:{session}");
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).date_naive();
+    let from = format!("{tomorrow}T18:00");
+
+    let long_title = "题".repeat(101);
+    let refused = user
+        .0
+        .post(&url)
+        .header("cookie", &user.1)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("title", long_title.as_str()),
+            ("kind", "activity"),
+            ("body", "欢迎长者参加。"),
+            ("publish_from", from.as_str()),
+            ("category", "elderly"),
+            ("attach", attach.as_str()),
+        ])
+        .send()
+        .await
+        .expect("posted");
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let page = refused.text().await.expect("html");
+    assert!(page.contains("1 到 100") || page.contains("100"), "{page}");
+    assert!(
+        page.contains("欢迎长者参加。") && page.contains(&long_title),
+        "typed kept"
+    );
+
+    let saved = user
+        .0
+        .post(&url)
+        .header("cookie", &user.1)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("title", "重阳节茶话会报名"),
+            ("kind", "activity"),
+            ("body", "欢迎长者参加。"),
+            ("publish_from", from.as_str()),
+            ("category", "elderly"),
+            ("band", "80+"),
+            ("attach", attach.as_str()),
+        ])
+        .send()
+        .await
+        .expect("posted");
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let (_, listed) = c
+        .platform
+        .get_json(&c.manager, &format!("/v1/centres/{}/notices", c.centre))
+        .await;
+    let notice = &listed["notices"][0];
+    assert_eq!(notice["state"], "scheduled", "{notice}");
+    assert_eq!(notice["audience_categories"], json!(["elderly"]));
+    assert_eq!(notice["audience_age_bands"], json!(["80+"]));
+    assert_eq!(notice["session_id"], session.as_str());
+    assert_eq!(
+        notice["publish_from"],
+        format!("{tomorrow}T10:00:00Z"),
+        "18:00 in Shanghai"
+    );
+    assert_eq!(notice["pinned"], false);
+    let (_, page) = get(format!("{url}?notice=created")).await;
+    assert!(
+        page.contains("待发布") && page.contains("老年人、80 岁及以上"),
+        "{page}"
+    );
+
+    let id = notice["id"].as_str().expect("an id");
+    let pinned = user
+        .0
+        .post(format!("{url}/{id}/pin"))
+        .header("cookie", &user.1)
+        .form(&[("csrf", csrf.as_str()), ("pinned", "on")])
+        .send()
+        .await
+        .expect("posted");
+    assert_eq!(pinned.status(), StatusCode::SEE_OTHER);
+    let (_, listed) = c
+        .platform
+        .get_json(&c.manager, &format!("/v1/centres/{}/notices", c.centre))
+        .await;
+    assert_eq!(listed["notices"][0]["pinned"], true);
+    assert_eq!(listed["notices"][0]["session_id"], session.as_str());
+    c.platform.stop().await;
+}
