@@ -998,6 +998,29 @@ async fn without_an_sms_provider_the_code_waits_at_the_residents_own_desk() {
         .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect())
         .expect("a code on the page");
     assert_eq!(code.len(), 6, "{page}");
+    // As the desk sees it, to read out.
+    let browser = Browser::start().await;
+    browser.window_size(1366, 768).await;
+    browser.goto(&format!("{}/sign-in", platform.gateway)).await;
+    browser
+        .find("#f-username")
+        .await
+        .type_text("desk-here")
+        .await;
+    browser.find("#f-password").await.type_text(PASSWORD).await;
+    browser.click_through("form button[type=submit]").await;
+    browser
+        .goto(&format!("{}{codes_here}", platform.gateway))
+        .await;
+    let shown = visible_text(&browser).await;
+    assert!(
+        shown.contains(&code) && shown.contains("138****5678"),
+        "{shown}"
+    );
+    browser
+        .screenshot(&screenshots().join("10-desk-codes-1366.png"))
+        .await;
+    browser.close().await;
 
     let elsewhere = console_user(&platform, "desk-there").await;
     let (status, _) = console_page(&platform, &elsewhere, &codes_here).await;

@@ -41,7 +41,10 @@ pub async fn page(State(state): State<AppState>, staff: Staff, Path(centre): Pat
                         tr {
                             td { (code.masked_phone) }
                             td.code { strong { (code.code) } }
-                            td { (clock(code.expires_at, tz)) " (" ((code.expires_at - now).num_minutes().max(0) + 1) (lang.pick(" 分钟内", " min")) ")" }
+                            td {
+                                (clock(code.expires_at, tz))
+                                (lang.pick("（还剩 ", " (")) ((code.expires_at - now).num_minutes().max(0) + 1) (lang.pick(" 分钟）", " min left)"))
+                            }
                         }
                     }
                 }
