@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use linli_platform::error::FieldViolation;
 
-use crate::console::i18n::{reason as translate_reason, term};
+use crate::console::i18n::{certification, reason as translate_reason, skill, term};
 
 /// The two languages people read: Simplified Chinese by default, English on request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -525,10 +525,67 @@ pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Opt
             format!("该志愿者目前{}，不能报名", status("status")),
             format!("not qualified: the volunteer is {}", status("status")),
         ),
-        "volunteer.not_qualified" => (
-            "该志愿者不符合岗位要求（技能或证书）".into(),
-            "not qualified for the shift (skills or certifications)".into(),
+        "volunteer.not_qualified" => {
+            let mut zh = "该志愿者不符合岗位要求".to_owned();
+            let mut missing: Vec<String> = p("certifications")
+                .split(',')
+                .filter(|k| !k.is_empty())
+                .map(|k| certification(Lang::Zh, k))
+                .collect();
+            if p("background_check") == "missing" {
+                missing.push("无犯罪记录证明".into());
+            }
+            if !missing.is_empty() {
+                zh.push_str(&format!("：缺少或已过期的{}", missing.join("、")));
+            }
+            (zh, "not qualified for the shift".into())
+        }
+        "match.available_whole" => ("整个班次都有空".into(), "available for the whole shift".into()),
+        "match.available_part" => ("只有部分时间有空".into(), "available for part of the shift".into()),
+        "match.not_available" => (
+            "这个时段没有登记空闲时间".into(),
+            "no availability window at this time".into(),
         ),
+        "match.has_skills" => ("具备全部所需技能".into(), "has every required skill".into()),
+        "match.lacks_skills" => (
+            format!(
+                "缺少技能：{}",
+                p("skills")
+                    .split(',')
+                    .map(|s| skill(Lang::Zh, s))
+                    .collect::<Vec<_>>()
+                    .join("、")
+            ),
+            format!("lacks {}", p("skills").replace(',', ", ")),
+        ),
+        "match.certification_missing" => (
+            format!("需要{}，但没有", certification(Lang::Zh, p("kind"))),
+            format!("needs a {} certification and holds none", p("kind")),
+        ),
+        "match.certification_expired" => (
+            format!(
+                "{}已于 {} 过期，早于班次日期 {}",
+                certification(Lang::Zh, p("kind")),
+                p("expired_on"),
+                p("shift_on")
+            ),
+            format!(
+                "{} certification expired on {}, before the shift on {}",
+                p("kind"),
+                p("expired_on"),
+                p("shift_on")
+            ),
+        ),
+        "match.no_background_check" => (
+            "岗位涉及未成年人，但没有无犯罪记录证明".into(),
+            "works with minors and has no background check on record".into(),
+        ),
+        "match.recent_hours" => (
+            format!("近 {} 天已核实服务 {} 小时", p("days"), p("hours")),
+            format!("{} verified hours in the last {} days", p("hours"), p("days")),
+        ),
+        "match.already_signed_up" => ("已报名这个班次".into(), "already signed up for this shift".into()),
+        "match.overlapping" => ("已报名时间重叠的班次".into(), "already on an overlapping shift".into()),
         "shift.over" => ("该班次已结束".into(), "the shift is over".into()),
         "shift.full" => ("该班次已满".into(), "the shift is full".into()),
         "shift.overlapping" => (
@@ -626,10 +683,6 @@ pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Opt
             ),
         ),
         "suggestion.unknown_status" => ("状态不正确".into(), "unknown status".into()),
-        "notice.session_without_offering" => (
-            "选择场次前请先选择服务项目".into(),
-            "a session to book needs its offering".into(),
-        ),
         "notice.session_without_offering" => (
             "选择场次前请先选择服务项目".into(),
             "a session to book needs its offering".into(),
@@ -773,7 +826,6 @@ fn thing(lang: Lang, what: &str) -> String {
         "survey" => ("问卷", "survey"),
         "suggestion" => ("建议", "suggestion"),
         "notice" => ("通知", "notice"),
-        "notice" => ("通知", "notice"),
         "follow-up" | "follow_up" => ("回访", "follow-up"),
         "inspection" => ("检查记录", "inspection"),
         "survey template" | "template" => ("问卷模板", "survey template"),
@@ -797,7 +849,6 @@ fn field_name(lang: Lang, field: &str) -> String {
         "name" => ("姓名", "name"),
         "gender" => ("性别", "gender"),
         "date_of_birth" => ("出生日期", "date_of_birth"),
-        "publish_from" => ("开始显示时间", "publish_from"),
         "publish_from" => ("开始显示时间", "publish_from"),
         other => ("前一项", other),
     };
@@ -864,6 +915,23 @@ mod tests {
     }
 
     #[test]
+    fn a_match_reason_names_skills_and_certifications_in_chinese() {
+        let p = params(&[("skills", "first_aid,cooking")]);
+        assert_eq!(
+            message(Lang::Zh, "match.lacks_skills", &p).unwrap(),
+            "缺少技能：急救、烹饪"
+        );
+        let p = params(&[
+            ("certifications", "first_aid"),
+            ("background_check", "missing"),
+        ]);
+        assert_eq!(
+            message(Lang::Zh, "volunteer.not_qualified", &p).unwrap(),
+            "该志愿者不符合岗位要求：缺少或已过期的急救证、无犯罪记录证明"
+        );
+    }
+
+    #[test]
     fn no_chinese_message_shows_a_raw_code_or_english_word() {
         // Every code the catalogue knows, with typical parameters: the Chinese words hold
         // no ASCII letters but the units and names a parameter carries.
@@ -880,6 +948,12 @@ mod tests {
             ("period", "2026-11"),
             ("first_open", "2026-10"),
             ("other", "starts_at"),
+            ("skills", "first_aid,cooking"),
+            ("kind", "first_aid"),
+            ("days", "30"),
+            ("hours", "2.5"),
+            ("certifications", "first_aid"),
+            ("background_check", "missing"),
         ]);
         for code in [
             "required",
@@ -896,6 +970,10 @@ mod tests {
             "volunteer.not_active",
             "not_after",
             "national_id.check_character",
+            "match.lacks_skills",
+            "match.certification_missing",
+            "match.recent_hours",
+            "volunteer.not_qualified",
         ] {
             let zh = message(Lang::Zh, code, &p).expect(code);
             assert!(!zh.chars().any(|c| c.is_ascii_alphabetic()), "{code}: {zh}");

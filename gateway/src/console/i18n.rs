@@ -189,50 +189,26 @@ pub fn kpi_amount(lang: Lang, unit: &str, value: i64) -> String {
     }
 }
 
-/// A reason the volunteers service gives for a match (or against one), in the user's
-/// language: the service speaks in a handful of fixed English sentences.
-pub fn match_reason(lang: Lang, reason: &str) -> String {
-    if lang == Lang::En {
-        return reason.to_owned();
-    }
-    let reason = reason.trim();
-    let fixed = match reason {
-        "available for the whole shift" => Some("整个班次都有空"),
-        "available for part of the shift" => Some("只有部分时间有空"),
-        "no availability window at this time" => Some("这个时段没有登记空闲时间"),
-        "has every required skill" => Some("具备全部所需技能"),
-        "works with minors and has no background check on record" => {
-            Some("岗位涉及未成年人，但没有无犯罪记录证明")
-        }
-        _ => None,
-    };
-    if let Some(zh) = fixed {
-        return zh.to_owned();
-    }
-    if let Some(missing) = reason.strip_prefix("lacks ") {
-        let names: Vec<String> = missing.split(", ").map(|s| skill(lang, s)).collect();
-        return format!("缺少技能：{}", names.join("、"));
-    }
-    if let Some(kind) = reason
-        .strip_prefix("needs a ")
-        .and_then(|r| r.strip_suffix(" certification and holds none"))
-    {
-        return format!("需要{}，但没有", certification(lang, kind));
-    }
-    if let Some((kind, (last, day))) = reason
-        .split_once(" certification expired on ")
-        .and_then(|(kind, rest)| Some((kind, rest.split_once(", before the shift on ")?)))
-    {
-        return format!(
-            "{}已于 {last} 过期，早于班次日期 {day}",
-            certification(lang, kind)
-        );
-    }
-    if let Some((hours, rest)) = reason.split_once(" verified hours in the last ") {
-        let days = rest.trim_end_matches(" days");
-        return format!("近 {days} 天已核实服务 {hours} 小时");
-    }
-    "其他原因".to_owned()
+/// A candidate's reasons for a match (or against one), in the user's language: each by its
+/// code through the catalogue.
+pub fn match_reasons(
+    lang: Lang,
+    reasons: &[String],
+    explanations: &[linli_proto::volunteers::v1::Explanation],
+) -> String {
+    let said: Vec<String> = explanations
+        .iter()
+        .zip(reasons)
+        .map(|(e, english)| {
+            let params = e
+                .params
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            crate::catalogue::said(lang, &e.code, &params, english)
+        })
+        .collect();
+    said.join(lang.pick("；", "; "))
 }
 
 /// A reason the service gave only in English words (code `invalid`: not yet given a code

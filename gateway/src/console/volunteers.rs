@@ -254,14 +254,14 @@ pub async fn matches(
             thead { tr { th { (lang.pick("志愿者", "Volunteer")) } th { (lang.pick("得分", "Score")) } th { (lang.pick("技能匹配", "Skill fit")) } th { (lang.pick("近30天服务时长", "Hours, last 30 days")) } th { (lang.pick("理由", "Why")) } } }
             tbody {
                 @for c in &found.ranked {
-                    tr { td { (c.display_name) } td.num { (format!("{:.2}", c.score)) } td.num { (format!("{:.0}%", c.skill_fit * 100.0)) } td.num { (i18n::hours(lang, c.recent_minutes)) } td { (c.reasons.iter().map(|r| i18n::match_reason(lang, r)).collect::<Vec<_>>().join(lang.pick("；", "; "))) } }
+                    tr { td { (c.display_name) } td.num { (format!("{:.2}", c.score)) } td.num { (format!("{:.0}%", c.skill_fit * 100.0)) } td.num { (i18n::hours(lang, c.recent_minutes)) } td { (i18n::match_reasons(lang, &c.reasons, &c.explanations)) } }
                 }
                 @if found.ranked.is_empty() { tr { td colspan="5" { (lang.pick("没有合适人选。", "Nobody fits.")) } } }
             }
         }
         h2 { (lang.pick("不适合", "Not suitable")) }
         table #excluded {
-            tbody { @for c in &found.excluded { tr { td { (c.display_name) } td { (c.reasons.iter().map(|r| i18n::match_reason(lang, r)).collect::<Vec<_>>().join(lang.pick("；", "; "))) } } } }
+            tbody { @for c in &found.excluded { tr { td { (c.display_name) } td { (i18n::match_reasons(lang, &c.reasons, &c.explanations)) } } } }
         }
     };
     Ok(super::layout(

@@ -222,23 +222,32 @@ pub struct Held {
 }
 
 /// Why a volunteer may not take a shift on `day`, if they may not: each missing or
-/// expired certification, and a missing background check for work with minors. Empty
-/// when qualified.
+/// expired certification, and a missing background check for work with minors (each with
+/// its code, `match.*`, and parameters). Empty when qualified.
 pub fn disqualifications(
     required: &[String],
     held: &[Held],
     works_with_minors: bool,
     background_checked: bool,
     day: NaiveDate,
-) -> Vec<String> {
+) -> Vec<Reason> {
     let mut reasons = Vec::new();
     if works_with_minors && !background_checked {
-        reasons.push("works with minors and has no background check on record".to_owned());
+        reasons.push(Reason::new(
+            "match.no_background_check",
+            "works with minors and has no background check on record",
+        ));
     }
     for kind in required {
         let of_kind: Vec<&Held> = held.iter().filter(|h| &h.kind == kind).collect();
         if of_kind.is_empty() {
-            reasons.push(format!("needs a {kind} certification and holds none"));
+            reasons.push(
+                Reason::new(
+                    "match.certification_missing",
+                    format!("needs a {kind} certification and holds none"),
+                )
+                .with("kind", kind),
+            );
             continue;
         }
         let valid = of_kind
@@ -247,9 +256,17 @@ pub fn disqualifications(
         if !valid {
             let last = of_kind.iter().filter_map(|h| h.expires_on).max();
             if let Some(last) = last {
-                reasons.push(format!(
-                    "{kind} certification expired on {last}, before the shift on {day}"
-                ));
+                reasons.push(
+                    Reason::new(
+                        "match.certification_expired",
+                        format!(
+                            "{kind} certification expired on {last}, before the shift on {day}"
+                        ),
+                    )
+                    .with("kind", kind)
+                    .with("expired_on", last)
+                    .with("shift_on", day),
+                );
             }
         }
     }
@@ -285,13 +302,14 @@ pub fn score(p: &Prospect) -> f64 {
     available * 10.0 + p.skill_fit * 3.0 + load
 }
 
-/// The reasons behind a candidate's place, in words a coordinator reads.
-pub fn reasons(p: &Prospect, required: &[String], held: &[String]) -> Vec<String> {
+/// The reasons behind a candidate's place, each with its code (`match.*`) and parameters
+/// and in words a coordinator reads.
+pub fn reasons(p: &Prospect, required: &[String], held: &[String]) -> Vec<Reason> {
     let mut out = Vec::new();
     out.push(match p.fit {
-        Fit::Whole => "available for the whole shift".to_owned(),
-        Fit::Part => "available for part of the shift".to_owned(),
-        Fit::None => "no availability window at this time".to_owned(),
+        Fit::Whole => Reason::new("match.available_whole", "available for the whole shift"),
+        Fit::Part => Reason::new("match.available_part", "available for part of the shift"),
+        Fit::None => Reason::new("match.not_available", "no availability window at this time"),
     });
     if !required.is_empty() {
         let missing: Vec<&str> = required
@@ -300,15 +318,26 @@ pub fn reasons(p: &Prospect, required: &[String], held: &[String]) -> Vec<String
             .map(String::as_str)
             .collect();
         if missing.is_empty() {
-            out.push("has every required skill".to_owned());
+            out.push(Reason::new("match.has_skills", "has every required skill"));
         } else {
-            out.push(format!("lacks {}", missing.join(", ")));
+            out.push(
+                Reason::new(
+                    "match.lacks_skills",
+                    format!("lacks {}", missing.join(", ")),
+                )
+                .with("skills", missing.join(",")),
+            );
         }
     }
-    out.push(format!(
-        "{:.1} verified hours in the last {RECENT_DAYS} days",
-        p.recent_minutes as f64 / 60.0
-    ));
+    let hours = format!("{:.1}", p.recent_minutes as f64 / 60.0);
+    out.push(
+        Reason::new(
+            "match.recent_hours",
+            format!("{hours} verified hours in the last {RECENT_DAYS} days"),
+        )
+        .with("hours", hours)
+        .with("days", RECENT_DAYS),
+    );
     out
 }
 
@@ -396,10 +425,13 @@ mod tests {
         }];
         let reasons =
             disqualifications(&["first_aid".into()], &held, false, true, day("2027-03-02"));
+        let english: Vec<&str> = reasons.iter().map(|r| r.english.as_str()).collect();
         assert_eq!(
-            reasons,
+            english,
             ["first_aid certification expired on 2027-03-01, before the shift on 2027-03-02"]
         );
+        assert_eq!(reasons[0].code, "match.certification_expired");
+        assert_eq!(reasons[0].param("expired_on"), Some("2027-03-01"));
         assert!(
             disqualifications(&["first_aid".into()], &held, false, true, day("2027-03-01"))
                 .is_empty()
@@ -410,7 +442,10 @@ mod tests {
     fn a_missing_certification_and_background_check_are_both_named() {
         let reasons = disqualifications(&["first_aid".into()], &[], true, false, day("2027-03-02"));
         assert_eq!(reasons.len(), 2);
-        assert!(reasons[1].contains("holds none"));
+        assert!(reasons[1].english.contains("holds none"));
+        assert_eq!(reasons[0].code, "match.no_background_check");
+        assert_eq!(reasons[1].code, "match.certification_missing");
+        assert_eq!(reasons[1].param("kind"), Some("first_aid"));
     }
 
     #[test]

@@ -1395,14 +1395,26 @@ fn rank(input: store::MatchInput, limit: usize) -> pb::MatchVolunteersResponse {
             input.shift.local_date,
         );
         match input.busy.get(&volunteer.id) {
-            Some(true) => why_not.push("already signed up for this shift".to_owned()),
-            Some(false) => why_not.push("already on an overlapping shift".to_owned()),
+            Some(true) => why_not.push(Reason::new(
+                "match.already_signed_up",
+                "already signed up for this shift",
+            )),
+            Some(false) => why_not.push(Reason::new(
+                "match.overlapping",
+                "already on an overlapping shift",
+            )),
             None => {}
         }
+        let qualified = why_not.is_empty();
+        let explained = if qualified {
+            domain::reasons(&prospect, &opportunity.required_skills, &volunteer.skills)
+        } else {
+            why_not
+        };
         let candidate = pb::Candidate {
             volunteer_id: volunteer.id.to_string(),
             display_name: volunteer.display_name.clone(),
-            score: if why_not.is_empty() {
+            score: if qualified {
                 domain::score(&prospect)
             } else {
                 0.0
@@ -1410,11 +1422,14 @@ fn rank(input: store::MatchInput, limit: usize) -> pb::MatchVolunteersResponse {
             skill_fit: prospect.skill_fit,
             available: prospect.fit == domain::Fit::Whole,
             recent_minutes: prospect.recent_minutes,
-            reasons: if why_not.is_empty() {
-                domain::reasons(&prospect, &opportunity.required_skills, &volunteer.skills)
-            } else {
-                why_not
-            },
+            reasons: explained.iter().map(|r| r.english.clone()).collect(),
+            explanations: explained
+                .into_iter()
+                .map(|r| pb::Explanation {
+                    code: r.code.into_owned(),
+                    params: r.params.into_iter().collect(),
+                })
+                .collect(),
         };
         if candidate.score > 0.0 {
             ranked.push(candidate);

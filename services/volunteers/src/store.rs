@@ -1343,12 +1343,24 @@ pub async fn sign_up(
         shift.local_date,
     );
     if !reasons.is_empty() {
+        let english: Vec<&str> = reasons.iter().map(|r| r.english.as_str()).collect();
+        let certifications: Vec<&str> = reasons.iter().filter_map(|r| r.param("kind")).collect();
+        let mut refused = Reason::new(
+            "volunteer.not_qualified",
+            format!("not qualified: {}", english.join("; ")),
+        );
+        if !certifications.is_empty() {
+            refused = refused.with("certifications", certifications.join(","));
+        }
+        if reasons
+            .iter()
+            .any(|r| r.code == "match.no_background_check")
+        {
+            refused = refused.with("background_check", "missing");
+        }
         return Err(Error::Ineligible {
             field: "volunteer_id",
-            reason: Reason::new(
-                "volunteer.not_qualified",
-                format!("not qualified: {}", reasons.join("; ")),
-            ),
+            reason: refused,
         });
     }
     if shift.signed_up >= shift.capacity {
