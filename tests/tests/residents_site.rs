@@ -628,6 +628,33 @@ async fn a_resident_on_a_phone_books_a_session_and_cancels_it() {
         .await;
     browser.click_through("form button[type=submit]").await;
     let code = c.sms.code("13812345678", 1).await;
+    // A slip of the finger first: said beside the code, the number kept.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    browser.find("#f-code").await.type_text(wrong).await;
+    browser
+        .click_through("form[action='/r/sign-in'] button[type=submit]")
+        .await;
+    let said = visible_text(&browser).await;
+    assert!(said.contains("验证码不对"), "{said}");
+    assert_eq!(
+        browser.find("#f-phone").await.attribute("value").await,
+        "13812345678"
+    );
+    assert_eq!(
+        browser.find("#f-code").await.attribute("value").await,
+        wrong
+    );
+    browser.screenshot(&shots.join("02-wrong-code.png")).await;
+    fits_a_phone(&browser, "sign-in with an error").await;
+    let message_top = browser
+        .execute("return document.querySelector('p.error').getBoundingClientRect().bottom <= window.innerHeight;")
+        .await;
+    assert_eq!(
+        message_top,
+        Value::Bool(true),
+        "the message shows without scrolling"
+    );
+    browser.find("#f-code").await.clear().await;
     browser.find("#f-code").await.type_text(&code).await;
     browser.screenshot(&shots.join("02-code.png")).await;
     browser

@@ -277,9 +277,12 @@ struct SignInForm {
 }
 
 /// The sign-in page: the number first, then (once a code was asked for) the code.
+/// With an error, the explanations give way so the message stands beside its field on
+/// the first screen, with what was typed in both fields.
 fn sign_in_view(
     large: bool,
     phone: &str,
+    code: &str,
     asked: bool,
     errors: &BTreeMap<&str, String>,
 ) -> Html<String> {
@@ -288,21 +291,25 @@ fn sign_in_view(
         "登录",
         None,
         html! {
-            p.lead { "用您在服务中心登记的手机号登录，可以查看活动、预约和取消。" }
+            @if errors.is_empty() {
+                p.lead { "用您在服务中心登记的手机号登录，可以查看活动、预约和取消。" }
+            }
             @if !asked {
                 form method="post" action="/r/sign-in/code" novalidate {
                     (input_field("phone", "手机号", "tel", "numeric", "tel", phone, errors.get("phone")))
                     button.primary type="submit" { "获取验证码" }
                 }
-            } @else {
+            } @else if errors.is_empty() {
                 p.notice role="status" {
                     "如果这个手机号已在服务中心登记，验证码已经发到这个手机上，5 分钟内有效。"
                     br;
                     "收不到短信的，请到服务中心前台领取验证码。"
                 }
+            }
+            @if asked {
                 form method="post" action="/r/sign-in" novalidate {
                     (input_field("phone", "手机号", "tel", "numeric", "tel", phone, errors.get("phone")))
-                    (input_field("code", "验证码（6 位数字）", "text", "numeric", "one-time-code", "", errors.get("code")))
+                    (input_field("code", "验证码（6 位数字）", "text", "numeric", "one-time-code", code, errors.get("code")))
                     button.primary type="submit" { "登录" }
                 }
                 form method="post" action="/r/sign-in/code" {
@@ -338,7 +345,7 @@ fn input_field(
 }
 
 async fn sign_in_page(headers: HeaderMap) -> Response {
-    sign_in_view(large_of(&headers), "", false, &BTreeMap::new()).into_response()
+    sign_in_view(large_of(&headers), "", "", false, &BTreeMap::new()).into_response()
 }
 
 /// The client's address as this gateway sees it (its peer): the per-client limit's key.
@@ -385,12 +392,18 @@ fn digits_of(typed: &str) -> String {
 }
 
 /// The sign-in page again with the refusal beside its field and what was typed kept.
-fn refused(large: bool, typed_phone: &str, asked: bool, status: &tonic::Status) -> Response {
+fn refused(
+    large: bool,
+    typed_phone: &str,
+    typed_code: &str,
+    asked: bool,
+    status: &tonic::Status,
+) -> Response {
     let (field, message) = sign_in_message(status);
     let errors = BTreeMap::from([(field, message)]);
     (
         StatusCode::BAD_REQUEST,
-        sign_in_view(large, typed_phone, asked, &errors),
+        sign_in_view(large, typed_phone, typed_code, asked, &errors),
     )
         .into_response()
 }
@@ -437,9 +450,9 @@ async fn ask_for_code(
                     }
                 });
             }
-            sign_in_view(large, &phone, true, &BTreeMap::new()).into_response()
+            sign_in_view(large, &phone, "", true, &BTreeMap::new()).into_response()
         }
-        Err(status) => refused(large, &form.phone, false, &status),
+        Err(status) => refused(large, &form.phone, "", false, &status),
     }
 }
 
@@ -490,7 +503,7 @@ async fn sign_in(
             );
             response
         }
-        (Err(status), _) => refused(large, &form.phone, true, &status),
+        (Err(status), _) => refused(large, &form.phone, &form.code, true, &status),
         (Ok(_), None) => Trouble(StatusCode::INTERNAL_SERVER_ERROR).into_response(),
     }
 }
