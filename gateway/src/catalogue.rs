@@ -193,6 +193,60 @@ pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Opt
         "survey.duplicate_answer" => ("每题只能回答一次".into(), "answer each question at most once".into()),
         "review.no_score" => ("请至少为一项打分".into(), "at least one criterion is scored".into()),
         "review.duplicate_score" => ("每项只能打一次分".into(), "each criterion is scored once".into()),
+        "range.within_day" => (
+            "结束时间须晚于开始时间，且在 24 小时以内".into(),
+            "must be after starts_at, within 24 hours".into(),
+        ),
+        "weekdays" => ("请选择星期一到星期日".into(), "must be weekdays 1 (Monday) to 7 (Sunday)".into()),
+        "series.empty" => (
+            "按这个规则，开始和结束日期之间没有场次".into(),
+            "the rule gives no session between starts_on and until".into(),
+        ),
+        "offering.provider_id_not_allowed" => (
+            "由本中心提供时不填写合作方".into(),
+            "must be empty when the centre provides the offering".into(),
+        ),
+        "offering.concessions" => (
+            "每项优惠须有类别和不为负数的价格".into(),
+            "each needs a category and a price that is not negative".into(),
+        ),
+        "session.not_in_series" => (
+            "该场次不属于系列活动，只能单独修改".into(),
+            "this and following needs a session that belongs to a series".into(),
+        ),
+        "survey.unknown_question" => ("问卷中没有这道题".into(), "is not a question of this survey".into()),
+        "survey.not_an_option" => ("请从题目的选项中选择".into(), "must be among the question's options".into()),
+        "entry.line_side" => (
+            "每行只能填借方或贷方其中一个，且须大于零".into(),
+            "exactly one of debit_minor and credit_minor must be positive".into(),
+        ),
+        "entry.unbalanced" => ("借贷不平衡".into(), "debits must equal credits".into()),
+        "account.unknown" => ("本中心的科目表中没有这个科目".into(), "is not an account of the centre's chart".into()),
+        "account.own" => (
+            "不能停用自己的账号，请由另一位主任办理".into(),
+            "is your own account; another manager disables it".into(),
+        ),
+        "centre.code_fixed" => ("服务中心编号登记后不能修改".into(), "never changes once a centre exists".into()),
+        "mask.unknown_field" => ("要修改的项目不正确".into(), "is not a field that can be changed".into()),
+        "code.format" => (
+            "只能用小写字母、数字和连字符".into(),
+            "must be lower-case letters, digits or dashes".into(),
+        ),
+        "username.format" => (
+            "用户名须为 2 到 32 个小写字母、数字或 . _ -".into(),
+            "must be 2 to 32 lower-case letters, digits, '.', '_' or '-'".into(),
+        ),
+        "time_zone" => ("时区不正确".into(), "must be an IANA time zone such as Asia/Shanghai".into()),
+        "phone.format" => ("电话号码格式不正确".into(), "must be digits, spaces, dashes, brackets or +".into()),
+        "correction.whole_replacement" => (
+            "您无法看到这一项的完整内容，整体替换时不能省略它".into(),
+            "is not shown to your role in full, so a whole replacement must not leave it out".into(),
+        ),
+        "resident.changed" => ("居民资料刚被修改过，请重新打开后再改".into(), "changed meanwhile; read the resident again".into()),
+        "household.no_address" => (
+            "居民没有住址（楼栋或房号），不能建户".into(),
+            "has no address (a building or a room) for the household".into(),
+        ),
         "period.format" => (
             "请填写月份（2027-03）、季度（2027-Q1）或年份（2027）".into(),
             "must be a month (2027-03), a quarter (2027-Q1) or a year (2027)".into(),

@@ -262,3 +262,118 @@ async fn refusals_carry_code_and_params_and_speak_chinese_unless_english_is_aske
 
     caller.platform.stop().await;
 }
+
+/// The services' Rust sources outside their test modules, by path.
+fn service_sources() -> Vec<(std::path::PathBuf, String)> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, String)>) {
+        for entry in std::fs::read_dir(dir).expect("readable") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("readable");
+                // Unit tests sit at the end of a file, after #[cfg(test)].
+                let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+                out.push((path, code.to_owned()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../services"),
+        &mut out,
+    );
+    assert!(out.len() > 50, "the services' sources are found");
+    out
+}
+
+/// Every code a service gives with `Reason::new("…")` is in the gateway's catalogue in
+/// both languages, so a person never reads a code, and a new code without words fails
+/// here rather than on a page.
+#[test]
+fn every_code_the_services_give_is_in_the_catalogue() {
+    use linli_gateway::catalogue::{Lang, message};
+    let mut codes = std::collections::BTreeSet::new();
+    for (_, code) in service_sources() {
+        for (at, _) in code.match_indices("Reason::new(") {
+            let rest = code[at + "Reason::new(".len()..].trim_start();
+            if let Some(quoted) = rest.strip_prefix('"') {
+                codes.insert(quoted.split('"').next().unwrap_or_default().to_owned());
+            }
+        }
+    }
+    // The platform's own constructors and the directory's, named here once.
+    codes.extend(
+        [
+            "required",
+            "uuid",
+            "date",
+            "month",
+            "time_of_day",
+            "instant",
+            "length",
+            "too_long",
+            "out_of_range",
+            "one_of",
+            "negative",
+            "not_positive",
+            "not_after",
+            "in_future",
+            "directory.unknown_centre",
+            "directory.not_a_resident",
+            "directory.not_staff",
+            "directory.not_a_partner",
+            "resident_probably_registered",
+            "household_exists",
+        ]
+        .map(str::to_owned),
+    );
+    assert!(codes.len() > 100, "the codes are found: {codes:?}");
+    let params = std::collections::BTreeMap::new();
+    let missing: Vec<&String> = codes
+        .iter()
+        .filter(|code| {
+            message(Lang::Zh, code, &params).is_none() || message(Lang::En, code, &params).is_none()
+        })
+        .collect();
+    assert!(missing.is_empty(), "codes without words: {missing:?}");
+}
+
+/// No service refuses a field with bare English words (which travel as code `invalid`):
+/// every `Violations::one(field, …)` and `violations.push(field, …)` gives a `Reason`.
+#[test]
+fn no_service_refuses_a_field_with_bare_words() {
+    let mut bare = Vec::new();
+    for (path, code) in service_sources() {
+        for call in ["Violations::one(", ".push("] {
+            for (at, _) in code.match_indices(call) {
+                let args = &code[at + call.len()..];
+                // The second argument: after the first comma outside brackets and quotes.
+                let (mut depth, mut quoted, mut second) = (0i32, false, None);
+                for (i, c) in args.char_indices() {
+                    match c {
+                        '"' => quoted = !quoted,
+                        _ if quoted => {}
+                        '(' | '[' | '{' => depth += 1,
+                        ')' | ']' | '}' if depth == 0 => break,
+                        ')' | ']' | '}' => depth -= 1,
+                        ',' if depth == 0 => {
+                            second = Some(args[i + 1..].trim_start());
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                // A certificate's distinguished name is pushed the same way; it is no refusal.
+                if let Some(second) = second
+                    && (second.starts_with('"') || second.starts_with("format!"))
+                    && !second.starts_with("\"linli partner gRPC\"")
+                {
+                    let line = code[..at].lines().count();
+                    bare.push(format!("{}:{line}", path.display()));
+                }
+            }
+        }
+    }
+    assert!(bare.is_empty(), "field refusals without a code: {bare:#?}");
+}

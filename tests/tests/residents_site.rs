@@ -614,6 +614,14 @@ async fn a_resident_on_a_phone_books_a_session_and_cancels_it() {
         .session("青少年科技营", 20, json!({ "max_age": 17 }))
         .await;
 
+    // The centre announces the session, for the elderly.
+    c.post(
+        "/notices",
+        json!({ "title": "太极拳晨练开课啦", "body": "每周日上午在社区广场，欢迎老年朋友参加。", "kind": "activity",
+                "audience_categories": ["elderly"], "offering_id": offering, "session_id": session }),
+    )
+    .await;
+
     let shots = screenshots();
     let gw = c.platform.gateway.clone();
     let browser = Browser::start().await;
@@ -677,7 +685,14 @@ async fn a_resident_on_a_phone_books_a_session_and_cancels_it() {
     browser.screenshot(&shots.join("03-home.png")).await;
     fits_a_phone(&browser, "home").await;
 
-    browser.click_through("li.card a.card-link").await;
+    assert!(
+        home.contains("太极拳晨练开课啦"),
+        "the announcement is on home"
+    );
+    // Read the notice and book the session it announces.
+    browser
+        .click_through("li.card.notice a.button.primary")
+        .await;
     browser.screenshot(&shots.join("04-session.png")).await;
     fits_a_phone(&browser, "session").await;
     let page = browser.source().await;

@@ -209,7 +209,10 @@ fn offering_from(centre: Uuid, o: pb::Offering) -> Result<OfferingRow, Violation
     if !domain::is_category(&o.category) {
         v.push(
             "offering.category",
-            "must be one of the plan's categories (see ListCategories)",
+            Reason::new(
+                "one_of",
+                "must be one of the plan's categories (see ListCategories)",
+            ),
         );
     }
     let kind = kind_of(o.kind);
@@ -240,11 +243,17 @@ fn offering_from(centre: Uuid, o: pb::Offering) -> Result<OfferingRow, Violation
         ("centre", None) | ("partner", Some(_)) => {}
         ("partner", None) => v.push(
             "offering.provider_id",
-            "is required when a partner provides the offering",
+            Reason::new(
+                "required",
+                "is required when a partner provides the offering",
+            ),
         ),
         ("centre", Some(_)) => v.push(
             "offering.provider_id",
-            "must be empty when the centre provides the offering",
+            Reason::new(
+                "offering.provider_id_not_allowed",
+                "must be empty when the centre provides the offering",
+            ),
         ),
         _ => v.push(
             "offering.provider",
@@ -267,7 +276,10 @@ fn offering_from(centre: Uuid, o: pb::Offering) -> Result<OfferingRow, Violation
     {
         v.push(
             "offering.concessions",
-            "each needs a category and a price that is not negative",
+            Reason::new(
+                "offering.concessions",
+                "each needs a category and a price that is not negative",
+            ),
         );
     }
     limits::check_offering_capacity(kind, o.capacity, &mut v);
@@ -281,7 +293,7 @@ fn offering_from(centre: Uuid, o: pb::Offering) -> Result<OfferingRow, Violation
     if kind == Some(Kind::Facility) && facility_id.is_none() {
         v.push(
             "offering.facility_id",
-            "is required for a facility offering",
+            Reason::new("required", "is required for a facility offering"),
         );
     }
     let staff_id = optional_id("offering.staff_id", &o.staff_id).unwrap_or_else(|e| {
@@ -639,7 +651,10 @@ impl Bookings for BookingsApi {
         if occurrences.is_empty() {
             return Err(Violations::one(
                 "weekdays",
-                "the rule gives no session between starts_on and until",
+                Reason::new(
+                    "series.empty",
+                    "the rule gives no session between starts_on and until",
+                ),
             )
             .into());
         }

@@ -392,7 +392,7 @@ pub async fn create_offering(
     {
         return Err(linli_platform::error::Violations::one(
             "facility_id",
-            "is not a facility of this centre",
+            Reason::new("not_found", "is not a facility of this centre").with("what", "facility"),
         )
         .into());
     }
@@ -780,7 +780,10 @@ async fn lock_sessions_from(
     let Some(series) = target.series_id else {
         return Err(linli_platform::error::Violations::one(
             "scope",
-            "this and following needs a session that belongs to a series",
+            Reason::new(
+                "session.not_in_series",
+                "this and following needs a session that belongs to a series",
+            ),
         )
         .into());
     };

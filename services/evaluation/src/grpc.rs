@@ -617,22 +617,42 @@ impl Evaluation for EvaluationApi {
             for (n, a) in req.answers.iter().enumerate() {
                 let field = |what: &str| format!("answers[{n}].{what}");
                 let Some(q) = questions.iter().find(|q| q.key == a.key) else {
-                    v.push(field("key"), "is not a question of this survey");
+                    v.push(
+                        field("key"),
+                        Reason::new(
+                            "survey.unknown_question",
+                            "is not a question of this survey",
+                        ),
+                    );
                     continue;
                 };
                 match q.kind.as_str() {
-                    "scale" if !a.score.is_some_and(|s| (1..=5).contains(&s)) => {
-                        v.push(field("score"), "must be 1 to 5")
-                    }
-                    "single" if a.choices.len() != 1 || !q.options.contains(&a.choices[0]) => {
-                        v.push(field("choices"), "must be one of the question's options")
-                    }
-                    "multiple" if a.choices.iter().any(|c| !q.options.contains(c)) => {
-                        v.push(field("choices"), "must be among the question's options")
-                    }
-                    "text" if a.text.chars().count() > 2000 => {
-                        v.push(field("text"), "must be at most 2000 characters")
-                    }
+                    "scale" if !a.score.is_some_and(|s| (1..=5).contains(&s)) => v.push(
+                        field("score"),
+                        Reason::new("out_of_range", "must be 1 to 5")
+                            .with("min", 1)
+                            .with("max", 5),
+                    ),
+                    "single" if a.choices.len() != 1 || !q.options.contains(&a.choices[0]) => v
+                        .push(
+                            field("choices"),
+                            Reason::new(
+                                "survey.not_an_option",
+                                "must be one of the question's options",
+                            ),
+                        ),
+                    "multiple" if a.choices.iter().any(|c| !q.options.contains(c)) => v.push(
+                        field("choices"),
+                        Reason::new(
+                            "survey.not_an_option",
+                            "must be among the question's options",
+                        ),
+                    ),
+                    "text" if a.text.chars().count() > 2000 => v.push(
+                        field("text"),
+                        Reason::new("too_long", "must be at most 2000 characters")
+                            .with("max", 2000),
+                    ),
                     _ => {}
                 }
                 answers.push(AnswerRow {

@@ -16,6 +16,7 @@ use crate::domain::chart::{DEFAULT_CHART, FundingSource};
 use crate::domain::figures::{THRESHOLDS, threshold_reached};
 use crate::domain::{BudgetCategory, EntryLine, Month, NewEntry};
 use crate::error::Error;
+use linli_platform::error::Reason;
 
 /// Who made a change, for the audit trail: the caller's subject (or the event that caused
 /// it) and the trace the change belongs to.
@@ -176,7 +177,10 @@ pub async fn post(
     if entry.currency.as_str() != centre.currency {
         return Err(Violations::one(
             "currency",
-            format!("must be {}, the centre's currency", centre.currency),
+            Reason::new(
+                "currency.centre",
+                format!("must be {}, the centre's currency", centre.currency),
+            ),
         )
         .into());
     }
@@ -198,7 +202,7 @@ pub async fn post(
         if !known.iter().any(|a| a.code == *code) {
             violations.push(
                 format!("lines[{i}].account_code"),
-                "is not an account of the centre's chart",
+                Reason::new("account.unknown", "is not an account of the centre's chart"),
             );
         }
     }

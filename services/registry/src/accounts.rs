@@ -289,7 +289,10 @@ pub async fn set_active(
     if !req.active && row.username == caller.subject {
         return Err(Error::from(Violations::one(
             "account_id",
-            "is your own account; another manager disables it",
+            Reason::new(
+                "account.own",
+                "is your own account; another manager disables it",
+            ),
         ))
         .into());
     }

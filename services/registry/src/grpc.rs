@@ -612,7 +612,10 @@ impl Registry for RegistryApi {
             .ok_or_else(|| {
                 Error::from(Violations::one(
                     "status",
-                    "changed meanwhile; read the resident again",
+                    Reason::new(
+                        "resident.changed",
+                        "changed meanwhile; read the resident again",
+                    ),
                 ))
             })?;
         Ok(Response::new(self.one(row, &caller, false).await?))
@@ -745,7 +748,10 @@ impl Registry for RegistryApi {
                     .ok_or_else(|| {
                         Error::from(Violations::one(
                             "guardian_id",
-                            "is not another resident of this centre",
+                            Reason::new(
+                                "directory.not_a_resident",
+                                "is not another resident of this centre",
+                            ),
                         ))
                     })?;
                 Some(guardian)

@@ -66,9 +66,12 @@ pub fn profile_fields(paths: &[String], v: &mut Violations) -> Vec<&'static str>
             Some(_) => {}
             None => v.push(
                 "update_mask",
-                format!(
-                    "`{path}` is not a field of a volunteer's profile; the fields are {}",
-                    PROFILE_FIELDS.join(", ")
+                Reason::new(
+                    "mask.unknown_field",
+                    format!(
+                        "`{path}` is not a field of a volunteer's profile; the fields are {}",
+                        PROFILE_FIELDS.join(", ")
+                    ),
                 ),
             ),
         }
@@ -117,7 +120,10 @@ pub fn tags(field: &str, values: &[String], v: &mut Violations) -> Vec<String> {
         if !ok {
             v.push(
                 format!("{field}[{i}]"),
-                "must be 2 to 50 lower-case letters, digits, _ or -",
+                Reason::new(
+                    "code.format",
+                    "must be 2 to 50 lower-case letters, digits, _ or -",
+                ),
             );
         } else if !out.contains(&value) {
             out.push(value);
@@ -147,7 +153,7 @@ impl Window {
         if !(1..=7).contains(&weekday) {
             v.push(
                 format!("{field}.weekday"),
-                "must be 1 (Monday) to 7 (Sunday)",
+                Reason::new("weekdays", "must be 1 (Monday) to 7 (Sunday)"),
             );
             return None;
         }

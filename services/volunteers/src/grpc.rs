@@ -43,7 +43,10 @@ fn date_text(day: Option<NaiveDate>) -> String {
 
 fn one_of(field: &str, value: &str, allowed: &[&str], v: &mut Violations) {
     if !allowed.contains(&value) {
-        v.push(field, format!("must be one of {}", allowed.join(", ")));
+        v.push(
+            field,
+            Reason::new("one_of", format!("must be one of {}", allowed.join(", "))),
+        );
     }
 }
 
@@ -52,7 +55,10 @@ fn text(field: &str, value: &str, max: usize, required: bool, v: &mut Violations
     if required && value.is_empty() {
         v.push(field, Reason::required());
     } else if value.chars().count() > max {
-        v.push(field, format!("must be at most {max} characters"));
+        v.push(
+            field,
+            Reason::new("too_long", format!("must be at most {max} characters")).with("max", max),
+        );
     }
     value.to_owned()
 }

@@ -43,7 +43,11 @@ pub fn check_offering_capacity(kind: Option<Kind>, capacity: i32, v: &mut Violat
     if kind.is_some_and(|k| k != Kind::Facility) && capacity == 0 {
         v.push(
             "offering.capacity",
-            "must be at least 1 for an offering with sessions",
+            Reason::new(
+                "too_small",
+                "must be at least 1 for an offering with sessions",
+            )
+            .with("min", 1),
         );
     }
 }
@@ -61,7 +65,10 @@ pub fn check_session_times(starts: DateTime<Utc>, ends: DateTime<Utc>) -> Result
     if ends <= starts || ends - starts > SESSION_LONGEST {
         return Err(Violations::one(
             "ends_at",
-            "must be after starts_at, within 24 hours",
+            Reason::new(
+                "range.within_day",
+                "must be after starts_at, within 24 hours",
+            ),
         ));
     }
     Ok(())
@@ -83,7 +90,7 @@ pub fn check_currency(currency: &str, v: &mut Violations) {
     if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
         v.push(
             "offering.currency",
-            "must be a three-letter ISO code such as CNY",
+            Reason::new("currency", "must be a three-letter ISO code such as CNY"),
         );
     }
 }
@@ -93,7 +100,7 @@ pub fn check_open_days(days: &[i32], v: &mut Violations) {
     if days.iter().any(|d| !(1..=7).contains(d)) {
         v.push(
             "facility.open_days",
-            "must be ISO weekdays 1 (Monday) to 7 (Sunday)",
+            Reason::new("weekdays", "must be ISO weekdays 1 (Monday) to 7 (Sunday)"),
         );
     }
 }

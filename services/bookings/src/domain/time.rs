@@ -75,7 +75,10 @@ impl WeeklyRule {
         if self.weekdays.is_empty() || self.weekdays.iter().any(|d| !(1..=7).contains(d)) {
             violations.push(
                 "weekdays",
-                "must name ISO weekdays 1 (Monday) to 7 (Sunday)",
+                Reason::new(
+                    "weekdays",
+                    "must name ISO weekdays 1 (Monday) to 7 (Sunday)",
+                ),
             );
         }
         if self.duration <= Duration::zero() || self.duration > Duration::hours(24) {

@@ -125,7 +125,10 @@ impl NewEntry {
             } else if (line.debit_minor > 0) == (line.credit_minor > 0) {
                 violations.push(
                     format!("lines[{i}]"),
-                    "exactly one of debit_minor and credit_minor must be positive",
+                    Reason::new(
+                        "entry.line_side",
+                        "exactly one of debit_minor and credit_minor must be positive",
+                    ),
                 );
             }
             debits += i128::from(line.debit_minor);
@@ -134,7 +137,10 @@ impl NewEntry {
         if lines.len() >= 2 && debits != credits {
             violations.push(
                 "lines",
-                format!("debits ({debits}) must equal credits ({credits})"),
+                Reason::new(
+                    "entry.unbalanced",
+                    format!("debits ({debits}) must equal credits ({credits})"),
+                ),
             );
         }
         violations.into_result(|| NewEntry {

@@ -46,9 +46,12 @@ pub fn centre_fields(paths: &[String], mask_field: &str) -> Result<Vec<&'static 
             Some(_) => {}
             None => violations.push(
                 mask_field,
-                format!(
-                    "`{path}` is not a field of a centre; the fields are {}",
-                    CENTRE_FIELDS.join(", ")
+                Reason::new(
+                    "mask.unknown_field",
+                    format!(
+                        "`{path}` is not a field of a centre; the fields are {}",
+                        CENTRE_FIELDS.join(", ")
+                    ),
                 ),
             ),
         }
@@ -81,7 +84,7 @@ impl CentreDetails {
         if details.code != recorded.code {
             return Err(Violations::one(
                 "code",
-                "never changes once a centre exists",
+                Reason::new("centre.code_fixed", "never changes once a centre exists"),
             ));
         }
         Ok(details)
@@ -108,7 +111,10 @@ impl CentreDetails {
         if !code_ok {
             violations.push(
                 "code",
-                "must be 2 to 32 lower-case letters, digits or dashes",
+                Reason::new(
+                    "code.format",
+                    "must be 2 to 32 lower-case letters, digits or dashes",
+                ),
             );
         }
         let name = form.name.trim();
@@ -127,7 +133,10 @@ impl CentreDetails {
         if time_zone.parse::<chrono_tz::Tz>().is_err() {
             violations.push(
                 "time_zone",
-                "must be an IANA time zone such as Asia/Shanghai",
+                Reason::new(
+                    "time_zone",
+                    "must be an IANA time zone such as Asia/Shanghai",
+                ),
             );
         }
         let opening_hours = form.opening_hours.trim();
@@ -142,7 +151,10 @@ impl CentreDetails {
         if !phone_ok {
             violations.push(
                 "contact_phone",
-                "must be digits, spaces, dashes, brackets or +, at most 32",
+                Reason::new(
+                    "phone.format",
+                    "must be digits, spaces, dashes, brackets or +, at most 32",
+                ),
             );
         }
         violations.into_result(|| CentreDetails {

@@ -4,6 +4,7 @@
 //! leave out a field the caller never saw in full, or it would erase it unseen.
 
 use linli_platform::auth::Caller;
+use linli_platform::error::Reason;
 use linli_platform::error::Violations;
 
 use super::{ResidentForm, reads_health_notes, sees_contact_details};
@@ -73,10 +74,10 @@ impl ResidentField {
                 Some(_) => {}
                 None => violations.push(
                     mask_field,
-                    format!(
+                    Reason::new("mask.unknown_field", format!(
                         "`{path}` is not a field of a resident that can be corrected; the fields are {}",
                         ResidentField::ALL.map(ResidentField::as_str).join(", ")
-                    ),
+                    )),
                 ),
             }
         }
@@ -184,8 +185,8 @@ pub fn check_replacement(caller: &Caller, given: &ResidentDetails) -> Result<(),
         if !present {
             violations.push(
                 field.as_str(),
-                "is not shown to your role in full, so a whole replacement must not leave it out: \
-                 give it (empty or null clears it), or send only the fields to change with PATCH",
+                Reason::new("correction.whole_replacement", "is not shown to your role in full, so a whole replacement must not leave it out: \
+                 give it (empty or null clears it), or send only the fields to change with PATCH"),
             );
         }
     }

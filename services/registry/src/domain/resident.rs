@@ -300,9 +300,12 @@ impl NewResident {
             if !RECORDED_CATEGORIES.contains(&category) {
                 violations.push(
                     "categories",
-                    format!(
-                        "`{category}` is not one of {}",
-                        RECORDED_CATEGORIES.join(", ")
+                    Reason::new(
+                        "one_of",
+                        format!(
+                            "`{category}` is not one of {}",
+                            RECORDED_CATEGORIES.join(", ")
+                        ),
                     ),
                 );
             } else if !categories.iter().any(|c| c == category) {
@@ -321,7 +324,10 @@ impl NewResident {
             if !SKILL_KINDS.contains(&kind) {
                 violations.push(
                     "skills",
-                    format!("kind must be one of {}", SKILL_KINDS.join(", ")),
+                    Reason::new(
+                        "one_of",
+                        format!("kind must be one of {}", SKILL_KINDS.join(", ")),
+                    ),
                 );
             } else if skill.is_empty() || skill.chars().count() > 40 {
                 violations.push(

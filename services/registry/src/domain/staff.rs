@@ -61,7 +61,10 @@ impl NewAccount {
         if !valid_name {
             v.push(
                 "username",
-                "must be 2 to 32 lower-case letters, digits, '.', '_' or '-'",
+                Reason::new(
+                    "username.format",
+                    "must be 2 to 32 lower-case letters, digits, '.', '_' or '-'",
+                ),
             );
         }
         let display_name = display_name.trim().to_owned();

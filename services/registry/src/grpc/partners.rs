@@ -294,7 +294,7 @@ impl RegistryApi {
             if !SCOPES.contains(&scope.as_str()) {
                 v.push(
                     format!("scopes[{i}]"),
-                    format!("must be one of {}", SCOPES.join(", ")),
+                    Reason::new("one_of", format!("must be one of {}", SCOPES.join(", "))),
                 );
             }
         }

@@ -59,7 +59,10 @@ pub async fn create_household(
     if head.building.is_empty() && head.room.is_empty() {
         return Err(Violations::one(
             "head_resident_id",
-            "has no address (a building or a room) for the household",
+            Reason::new(
+                "household.no_address",
+                "has no address (a building or a room) for the household",
+            ),
         )
         .into());
     }
