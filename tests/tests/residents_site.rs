@@ -866,6 +866,18 @@ async fn a_guardian_books_for_their_child_and_for_no_other_child() {
     let parent = c.resident("张丽", "1985-04-10", "13811112222").await;
     let child = c.resident("张小明", "2018-09-01", "13811112222").await;
     let other = c.resident("赵小红", "2017-02-03", "13933334444").await;
+    // A second child with a number of their own, whose consent the parent gave as guardian.
+    let ward = c.resident("张小华", "2019-05-20", "13755556666").await;
+    let (status, body) = c
+        .platform
+        .post_json(
+            &c.manager,
+            &format!("/v1/centres/{}/residents/{ward}/consents", c.centre),
+            &json!({ "purpose": "activity_contact", "granted": true, "source": "paper_form", "guardian_id": parent }),
+            None,
+        )
+        .await;
+    assert!(status.is_success(), "{status}: {body}");
     let (offering, session) = c.session("少儿绘画", 8, json!({ "max_age": 13 })).await;
     let mut phone = c.sign_in("13811112222").await;
 
@@ -876,6 +888,11 @@ async fn a_guardian_books_for_their_child_and_for_no_other_child() {
         own.contains("张小明"),
         "the child is offered as someone to book for"
     );
+    assert!(
+        own.contains("张小华"),
+        "the child by guardian's consent too: {own}"
+    );
+    assert!(!own.contains("赵小红"), "never a neighbour's child");
     let (status, theirs) = phone.get(&format!("/r/book?for={child}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(theirs.contains("少儿绘画"), "{theirs}");
