@@ -2402,3 +2402,213 @@ async fn a_services_refusal_is_said_in_chinese_beside_its_field_with_what_was_ty
     browser.close().await;
     platform.stop().await;
 }
+
+/// The coordinator's day on the volunteers pages, by clicking only: 指派 on a shift's
+/// suggestion signs the volunteer up; one who took an overlapping shift meanwhile is refused
+/// in Chinese beside their row, on the page's own address; hours typed as "abc" are refused
+/// beside the field with the note kept, then 1.5 hours are logged as 90 minutes; hours
+/// another logged are verified with a notice. Each checked through the API.
+#[tokio::test]
+async fn the_coordinator_assigns_from_the_suggestions_logs_hours_and_verifies_them() {
+    use chrono::Datelike;
+    if let Err(missing) = linli_tests::webdriver::browser_paths() {
+        panic!("{missing} (deploy/local/test.sh installs them)");
+    }
+    let platform = TestPlatform::start().await;
+    let centre = platform.volunteering_centre("Asia/Shanghai").await;
+    account(&platform, "coord-a", "coordinator", &[centre]).await;
+    let base = format!("/v1/centres/{centre}");
+    let mut volunteers = Vec::new();
+    for name in ["王芳", "刘洋"] {
+        let resident = resident(&platform, centre, name).await;
+        platform
+            .wait_for_residents_in_volunteers(&[resident.parse().expect("uuid")])
+            .await;
+        let body = created(
+            &platform,
+            &format!("{base}/volunteers"),
+            json!({ "resident_id": resident, "display_name": name, "skills": ["cooking"] }),
+        )
+        .await;
+        volunteers.push(body["id"].as_str().expect("volunteer id").to_owned());
+    }
+    let (wang, liu) = (volunteers[0].clone(), volunteers[1].clone());
+    let opportunity = created(
+        &platform,
+        &format!("{base}/opportunities"),
+        json!({ "title": "助餐点帮厨", "location": "一楼食堂" }),
+    )
+    .await["id"]
+        .as_str()
+        .expect("opportunity id")
+        .to_owned();
+    let today = Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+        .date_naive();
+    let day = today + chrono::Duration::days(1);
+    let shift = |from: &str, to: &str| {
+        json!({ "opportunity_id": opportunity, "capacity": 2,
+            "starts_at": format!("{day}T{from}:00+08:00"), "ends_at": format!("{day}T{to}:00+08:00") })
+    };
+    let kitchen = created(
+        &platform,
+        &format!("{base}/shifts"),
+        shift("09:00", "11:00"),
+    )
+    .await;
+    let kitchen = kitchen["id"].as_str().expect("shift id").to_owned();
+    let other = created(
+        &platform,
+        &format!("{base}/shifts"),
+        shift("10:00", "12:00"),
+    )
+    .await;
+    let other = other["id"].as_str().expect("shift id").to_owned();
+
+    let gw = platform.gateway.clone();
+    let browser = Browser::start().await;
+    sign_in_browser(&browser, &gw, "coord-a").await;
+    browser
+        .click_through(&format!("header nav a[href=\"/c/{centre}/volunteers\"]"))
+        .await;
+    let matches = format!("/c/{centre}/volunteers/shifts/{kitchen}");
+    if today.weekday() == chrono::Weekday::Sun {
+        // Tomorrow is next week's: the week page does not list it.
+        browser.goto(&format!("{gw}{matches}")).await;
+    } else {
+        browser
+            .click_through(&format!("#shifts a[href=\"{matches}\"]"))
+            .await;
+    }
+    browser.find("tr[data-volunteer=\"王芳\"]").await;
+    // Meanwhile 刘洋 takes the overlapping shift: 指派 is refused beside his row.
+    let (status, body) = platform
+        .post_json(
+            &platform.admin_token(),
+            &format!("{base}/shifts/{other}/sign-ups"),
+            &json!({ "volunteer_id": liu }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    browser
+        .click_through("tr[data-volunteer=\"刘洋\"] button[type=submit]")
+        .await;
+    let refusal = browser
+        .find("tr[data-volunteer=\"刘洋\"] .error")
+        .await
+        .text()
+        .await;
+    assert!(refusal.contains("重叠"), "said beside the row: {refusal}");
+    assert!(
+        browser.url().await.ends_with(&matches),
+        "the page's own address after a refusal: {}",
+        browser.url().await
+    );
+    shots_at_both_widths(&browser, "50-volunteer-matches-refused").await;
+    browser
+        .click_through("tr[data-volunteer=\"王芳\"] button[type=submit]")
+        .await;
+    let said = browser.find(".notice").await.text().await;
+    assert!(said.contains("已指派 王芳"), "{said}");
+    let (status, body) = platform
+        .get_json(
+            &platform.admin_token(),
+            &format!(
+                "{base}/shifts?opportunity_id={opportunity}&from={}&to={}",
+                urlencode_time(day, "00:00"),
+                urlencode_time(day, "23:59")
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let kitchen_now = body["shifts"]
+        .as_array()
+        .expect("shifts")
+        .iter()
+        .find(|s| s["id"] == kitchen.as_str())
+        .expect("the shift listed")
+        .clone();
+    assert_eq!(kitchen_now["signed_up"], 1, "{kitchen_now}");
+
+    // Hours: a bad figure is refused beside the field, the note kept; then 1.5 hours.
+    browser
+        .click_through(&format!("a[href=\"/c/{centre}/volunteers\"]"))
+        .await;
+    browser
+        .find(&format!("#f-volunteer_id option[value=\"{wang}\"]"))
+        .await
+        .click()
+        .await;
+    browser.find("#f-hours").await.type_text("abc").await;
+    browser.find("#f-note").await.type_text("帮厨备餐").await;
+    browser.click_through("#log-hours-submit").await;
+    let error = browser.find("#f-hours-error").await.text().await;
+    assert!(error.contains("小时"), "beside the hours: {error}");
+    assert_eq!(
+        browser.find("#f-note").await.attribute("value").await,
+        "帮厨备餐"
+    );
+    assert!(
+        browser
+            .url()
+            .await
+            .ends_with(&format!("/c/{centre}/volunteers")),
+        "{}",
+        browser.url().await
+    );
+    shots_at_both_widths(&browser, "51-volunteer-hours-refused").await;
+    retype(&browser, "#f-hours", "1.5").await;
+    browser.click_through("#log-hours-submit").await;
+    let said = browser.find(".notice").await.text().await;
+    assert!(said.contains("已登记"), "{said}");
+    let (status, body) = platform
+        .get_json(
+            &platform.admin_token(),
+            &format!("{base}/hours?volunteer_id={wang}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["entries"][0]["minutes"], 90, "{body}");
+    assert_eq!(body["entries"][0]["status"], "pending", "{body}");
+    assert_eq!(body["entries"][0]["note"], "帮厨备餐", "{body}");
+
+    // Hours the desk logged for 刘洋 are verified here.
+    let entry = created(
+        &platform,
+        &format!("{base}/hours"),
+        json!({ "volunteer_id": liu, "worked_on": today.to_string(), "minutes": 120 }),
+    )
+    .await;
+    let entry = entry["id"].as_str().expect("entry id").to_owned();
+    browser
+        .click_through(&format!("a[href=\"/c/{centre}/volunteers\"]"))
+        .await;
+    browser
+        .click_through("#pending-hours tr[data-volunteer=\"刘洋\"] button[value=\"true\"]")
+        .await;
+    let said = browser.find(".notice").await.text().await;
+    assert!(said.contains("已核实"), "{said}");
+    let (status, body) = platform
+        .get_json(
+            &platform.admin_token(),
+            &format!("{base}/hours?volunteer_id={liu}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let verified = body["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|e| e["id"] == entry.as_str())
+        .expect("the entry")
+        .clone();
+    assert_eq!(verified["status"], "verified", "{verified}");
+    browser.close().await;
+    platform.stop().await;
+}
+
+/// A time on `day` in UTC+8, written for a query string.
+fn urlencode_time(day: chrono::NaiveDate, at: &str) -> String {
+    format!("{day}T{at}:00%2B08:00")
+}

@@ -127,6 +127,11 @@ fn pages() -> Router<AppState> {
             get(volunteers::matches),
         )
         .route(
+            "/c/{centre}/volunteers/shifts/{shift}/sign-ups",
+            post(volunteers::assign),
+        )
+        .route("/c/{centre}/volunteers/hours", post(volunteers::log_hours))
+        .route(
             "/c/{centre}/volunteers/hours/{entry}",
             post(volunteers::verify),
         )

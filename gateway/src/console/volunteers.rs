@@ -11,9 +11,11 @@ use linli_proto::volunteers::v1 as vo;
 use maud::html;
 
 use super::listing::{PAGE, every_page};
+use linli_proto::registry::v1 as pb;
+
 use super::{
-    Page, Posted, Refusal, Section, Staff, clock, csrf, date, i18n, instant, notice, timestamp,
-    today, zone,
+    FieldErrors, Page, Posted, Query, Refusal, Section, Staff, clock, csrf, date, field,
+    general_errors, i18n, instant, is_refusal, notice, timestamp, today, zone,
 };
 use crate::AppState;
 
@@ -25,8 +27,51 @@ fn verifies(staff: &Staff) -> bool {
         .any(|r| staff.has_role(*r))
 }
 
-pub async fn week(State(state): State<AppState>, staff: Staff, Path(centre): Path<String>) -> Page {
+#[derive(serde::Deserialize, Default)]
+pub struct WeekQuery {
+    #[serde(default)]
+    notice: String,
+}
+
+/// What was typed into the hours form, kept when it is refused.
+#[derive(Default)]
+struct HoursForm {
+    volunteer_id: String,
+    worked_on: String,
+    hours: String,
+    note: String,
+}
+
+pub async fn week(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(centre): Path<String>,
+    Query(query): Query<WeekQuery>,
+) -> Page {
     let centre = staff.centre(Section::Volunteers, &centre)?;
+    let form = HoursForm {
+        worked_on: today(&centre).to_string(),
+        ..Default::default()
+    };
+    week_page(
+        &state,
+        &staff,
+        centre,
+        form,
+        FieldErrors::default(),
+        &query.notice,
+    )
+    .await
+}
+
+async fn week_page(
+    state: &AppState,
+    staff: &Staff,
+    centre: pb::Centre,
+    form: HoursForm,
+    errors: FieldErrors,
+    said: &str,
+) -> Page {
     let lang = staff.lang;
     let tz = zone(&centre);
     let day = today(&centre);
@@ -90,6 +135,8 @@ pub async fn week(State(state): State<AppState>, staff: Staff, Path(centre): Pat
     .into_iter()
     .map(|v| (v.id, v.display_name))
     .collect();
+    let mut by_name: Vec<(&String, &String)> = people.iter().collect();
+    by_name.sort_by(|a, b| a.1.cmp(b.1));
     let staff_names: HashMap<String, String> = every_page(|page_token| async {
         let reply = state
             .volunteers
@@ -154,7 +201,19 @@ pub async fn week(State(state): State<AppState>, staff: Staff, Path(centre): Pat
         .iter()
         .map(|s| (s.capacity - s.signed_up).max(0))
         .sum();
+    let notice_text = match said {
+        "verified" => Some(lang.pick("已核实该时长。", "The hours are verified.")),
+        "rejected" => Some(lang.pick("已驳回该时长。", "The hours are rejected.")),
+        "logged" => Some(lang.pick(
+            "已登记服务时长，等待核实。",
+            "The hours are logged, waiting to be verified.",
+        )),
+        _ => None,
+    };
+    let here = format!("/c/{}/volunteers", centre.id);
     let content = html! {
+        @if !errors.is_empty() { span hidden data-page-url=(here) {} }
+        @if let Some(text) = notice_text { (notice(text)) }
         section {
             h2 { (lang.pick("本周班次", "This week's shifts")) " · " (lang.pick("空缺 ", "open places: ")) strong #gaps { (gaps) } }
             table #shifts {
@@ -181,15 +240,16 @@ pub async fn week(State(state): State<AppState>, staff: Staff, Path(centre): Pat
                 thead { tr { th { (lang.pick("志愿者", "Volunteer")) } th { (lang.pick("日期", "Day")) } th { (lang.pick("时长", "Time")) } th { (lang.pick("备注", "Note")) } th { span.sr { (lang.pick("操作", "Actions")) } } } }
                 tbody {
                     @for e in &pending {
-                        tr {
-                            td { (people.get(&e.volunteer_id).cloned().unwrap_or_default()) }
+                        @let name = people.get(&e.volunteer_id).cloned().unwrap_or_default();
+                        tr data-volunteer=(name) {
+                            td { (name) }
                             td { (e.worked_on) }
                             td.num { (i18n::hours(lang, e.minutes.into())) }
                             td { (e.note) }
                             td {
-                                @if verifies(&staff) {
+                                @if verifies(staff) {
                                     form.inline method="post" action=(format!("/c/{}/volunteers/hours/{}", centre.id, e.id)) {
-                                        (csrf(&staff))
+                                        (csrf(staff))
                                         button type="submit" name="approve" value="true" { (lang.pick("核实", "Verify")) }
                                         button.secondary type="submit" name="approve" value="false" { (lang.pick("驳回", "Reject")) }
                                     }
@@ -198,6 +258,29 @@ pub async fn week(State(state): State<AppState>, staff: Staff, Path(centre): Pat
                         }
                     }
                     @if pending.is_empty() { tr { td colspan="5" { (lang.pick("没有待核实的时长。", "Nothing waiting.")) } } }
+                }
+            }
+        }
+        @if verifies(staff) {
+            section #log-hours {
+                h2 { (lang.pick("登记服务时长", "Log hours")) }
+                form method="post" action=(format!("{here}/hours")) {
+                    (csrf(staff))
+                    (general_errors(&errors, &["volunteer_id", "worked_on", "hours", "note"]))
+                    div.field.invalid[errors.get("volunteer_id").is_some()] {
+                        label for="f-volunteer_id" { (lang.pick("志愿者", "Volunteer")) span.req aria-hidden="true" { " *" } }
+                        select #f-volunteer_id name="volunteer_id" required {
+                            option value="" { (lang.pick("请选择", "Choose")) }
+                            @for (id, name) in &by_name {
+                                option value=(id) selected[**id == form.volunteer_id] { (name) }
+                            }
+                        }
+                        @if let Some(message) = errors.get("volunteer_id") { span.error #f-volunteer_id-error role="alert" { (message) } }
+                    }
+                    (field(lang, "worked_on", lang.pick("服务日期", "Day worked"), "date", &form.worked_on, &errors, true))
+                    (field(lang, "hours", lang.pick("时长（小时，如 2 或 1.5）", "Hours (e.g. 2 or 1.5)"), "text", &form.hours, &errors, true))
+                    (field(lang, "note", lang.pick("备注", "Note"), "text", &form.note, &errors, false))
+                    button #log-hours-submit type="submit" { (lang.pick("登记", "Log")) }
                 }
             }
         }
@@ -222,7 +305,7 @@ pub async fn week(State(state): State<AppState>, staff: Staff, Path(centre): Pat
         }
     };
     Ok(super::layout(
-        &staff,
+        staff,
         Section::Volunteers,
         Some(&centre),
         &format!("{} · {}", centre.name, lang.pick("志愿者", "Volunteers")),
@@ -230,13 +313,35 @@ pub async fn week(State(state): State<AppState>, staff: Staff, Path(centre): Pat
     ))
 }
 
+#[derive(serde::Deserialize, Default)]
+pub struct MatchesQuery {
+    #[serde(default)]
+    assigned: String,
+}
+
 pub async fn matches(
     State(state): State<AppState>,
     staff: Staff,
     Path((centre, shift)): Path<(String, String)>,
+    Query(query): Query<MatchesQuery>,
 ) -> Page {
     let centre = staff.centre(Section::Volunteers, &centre)?;
+    matches_page(&state, &staff, &centre, shift, None, &query.assigned).await
+}
+
+/// A shift's suggestions, each ranked row with its 指派 button; `refused` is the volunteer
+/// whose sign-up the service refused and why (said beside their row), `assigned` the one
+/// just signed up.
+async fn matches_page(
+    state: &AppState,
+    staff: &Staff,
+    centre: &pb::Centre,
+    shift: String,
+    refused: Option<(String, String)>,
+    assigned: &str,
+) -> Page {
     let lang = staff.lang;
+    let here = format!("/c/{}/volunteers/shifts/{}", centre.id, shift);
     let found = state
         .volunteers
         .clone()
@@ -247,27 +352,60 @@ pub async fn matches(
         }))
         .await?
         .into_inner();
+    let assigned_name = found
+        .ranked
+        .iter()
+        .chain(&found.excluded)
+        .find(|c| !assigned.is_empty() && c.volunteer_id == assigned)
+        .map(|c| c.display_name.clone());
     let content = html! {
+        @if refused.is_some() { span hidden data-page-url=(here) {} }
+        @if let Some(name) = &assigned_name { (notice(&format!("{}{}{}", lang.pick("已指派 ", "Assigned "), name, lang.pick(" 到本班次。", " to this shift.")))) }
         p { a href=(format!("/c/{}/volunteers", centre.id)) { "← " (lang.pick("返回本周班次", "Back to this week's shifts")) } }
         h2 { (lang.pick("推荐", "Suggested")) }
+        p.hint { (lang.pick("得分越高越合适：全程有空计 10 分，技能匹配最多 3 分，近 30 天服务越少加分越多。", "A higher score fits better: 10 for being free the whole shift, up to 3 for skills, more for fewer recent hours.")) }
         table #ranked {
-            thead { tr { th { (lang.pick("志愿者", "Volunteer")) } th { (lang.pick("得分", "Score")) } th { (lang.pick("技能匹配", "Skill fit")) } th { (lang.pick("近30天服务时长", "Hours, last 30 days")) } th { (lang.pick("理由", "Why")) } } }
+            thead { tr { th { (lang.pick("志愿者", "Volunteer")) } th { (lang.pick("得分", "Score")) } th { (lang.pick("技能匹配", "Skill fit")) } th { (lang.pick("近30天服务时长", "Hours, last 30 days")) } th { (lang.pick("理由", "Why")) } th { span.sr { (lang.pick("操作", "Actions")) } } } }
             tbody {
                 @for c in &found.ranked {
-                    tr { td { (c.display_name) } td.num { (format!("{:.2}", c.score)) } td.num { (format!("{:.0}%", c.skill_fit * 100.0)) } td.num { (i18n::hours(lang, c.recent_minutes)) } td { (i18n::match_reasons(lang, &c.reasons, &c.explanations)) } }
+                    @let error = refused.as_ref().filter(|(v, _)| *v == c.volunteer_id).map(|(_, m)| m);
+                    tr.invalid[error.is_some()] data-volunteer=(c.display_name) {
+                        td { (c.display_name) }
+                        td.num { (format!("{:.2}", c.score)) }
+                        td.num { (format!("{:.0}%", c.skill_fit * 100.0)) }
+                        td.num { (i18n::hours(lang, c.recent_minutes)) }
+                        td { (reasons(lang, c)) }
+                        td {
+                            form.inline method="post" action=(format!("{here}/sign-ups")) {
+                                (csrf(staff))
+                                input type="hidden" name="volunteer_id" value=(c.volunteer_id);
+                                button type="submit" { (lang.pick("指派", "Assign")) }
+                            }
+                            @if let Some(message) = error { span.error role="alert" { (message) } }
+                        }
+                    }
                 }
-                @if found.ranked.is_empty() { tr { td colspan="5" { (lang.pick("没有合适人选。", "Nobody fits.")) } } }
+                @if found.ranked.is_empty() { tr { td colspan="6" { (lang.pick("没有合适人选。", "Nobody fits.")) } } }
             }
         }
         h2 { (lang.pick("不适合", "Not suitable")) }
         table #excluded {
-            tbody { @for c in &found.excluded { tr { td { (c.display_name) } td { (i18n::match_reasons(lang, &c.reasons, &c.explanations)) } } } }
+            tbody {
+                @for c in &found.excluded {
+                    // One refused a moment ago has moved here: the refusal stays beside them.
+                    @let error = refused.as_ref().filter(|(v, _)| *v == c.volunteer_id).map(|(_, m)| m);
+                    tr.invalid[error.is_some()] data-volunteer=(c.display_name) {
+                        td { (c.display_name) }
+                        td { (reasons(lang, c)) @if let Some(message) = error { " " span.error role="alert" { (message) } } }
+                    }
+                }
+            }
         }
     };
     Ok(super::layout(
-        &staff,
+        staff,
         Section::Volunteers,
-        Some(&centre),
+        Some(centre),
         &format!(
             "{} · {}",
             centre.name,
@@ -275,6 +413,61 @@ pub async fn matches(
         ),
         content,
     ))
+}
+
+/// 指派 on a suggestion: signs the volunteer up for the shift; a refusal (not qualified,
+/// an overlapping shift, the shift full) is said beside the volunteer's row.
+pub async fn assign(
+    State(state): State<AppState>,
+    Path((centre, shift)): Path<(String, String)>,
+    posted: Posted,
+) -> Page {
+    let staff = &posted.staff;
+    let centre = staff.centre(Section::Volunteers, &centre)?;
+    if !verifies(staff) {
+        return Err(Refusal::forbidden());
+    }
+    let volunteer = posted.get("volunteer_id").to_owned();
+    match state
+        .volunteers
+        .clone()
+        .sign_up(staff.grpc(vo::SignUpRequest {
+            centre_id: centre.id.clone(),
+            shift_id: shift.clone(),
+            volunteer_id: volunteer.clone(),
+        }))
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/c/{}/volunteers/shifts/{shift}?assigned={volunteer}",
+            centre.id
+        ))
+        .into_response()),
+        Err(status) if is_refusal(&status) => {
+            let errors = FieldErrors::from_status(&status, staff.lang);
+            let message = errors
+                .0
+                .into_iter()
+                .map(|(_, m)| m)
+                .collect::<Vec<_>>()
+                .join("；");
+            matches_page(
+                &state,
+                staff,
+                &centre,
+                shift,
+                Some((volunteer, message)),
+                "",
+            )
+            .await
+        }
+        Err(status) => Err(status.into()),
+    }
+}
+
+/// Why a candidate ranks where they do, in the reader's words.
+fn reasons(lang: i18n::Lang, c: &vo::Candidate) -> String {
+    i18n::match_reasons(lang, &c.reasons, &c.explanations)
 }
 
 pub async fn verify(
@@ -296,6 +489,87 @@ pub async fn verify(
             approve: posted.get("approve") == "true",
         }))
         .await?;
-    let _ = notice;
-    Ok(Redirect::to(&format!("/c/{}/volunteers", centre.id)).into_response())
+    let approve = posted.get("approve") == "true";
+    Ok(Redirect::to(&format!(
+        "/c/{}/volunteers?notice={}",
+        centre.id,
+        if approve { "verified" } else { "rejected" }
+    ))
+    .into_response())
+}
+
+/// Hours logged for a volunteer by a coordinator, waiting for another to verify them. The
+/// time is typed in hours (2 or 1.5); a refusal is said beside its field, the rest kept.
+pub async fn log_hours(
+    State(state): State<AppState>,
+    Path(centre): Path<String>,
+    posted: Posted,
+) -> Page {
+    let staff = &posted.staff;
+    let centre = staff.centre(Section::Volunteers, &centre)?;
+    if !verifies(staff) {
+        return Err(Refusal::forbidden());
+    }
+    let lang = staff.lang;
+    let form = HoursForm {
+        volunteer_id: posted.get("volunteer_id").to_owned(),
+        worked_on: posted.get("worked_on").to_owned(),
+        hours: posted.get("hours").trim().to_owned(),
+        note: posted.get("note").to_owned(),
+    };
+    let mut errors = FieldErrors::default();
+    if form.volunteer_id.is_empty() {
+        errors.push(
+            "volunteer_id",
+            lang.pick("请选择志愿者", "Choose a volunteer"),
+        );
+    }
+    let minutes = form
+        .hours
+        .replace('，', ".")
+        .parse::<f64>()
+        .ok()
+        .filter(|h| h.is_finite() && *h > 0.0 && *h <= 24.0)
+        .map(|h| (h * 60.0).round() as i32);
+    if minutes.is_none() {
+        errors.push(
+            "hours",
+            lang.pick(
+                "请填写 0 到 24 之间的小时数，例如 2 或 1.5",
+                "Give the hours between 0 and 24, such as 2 or 1.5",
+            ),
+        );
+    }
+    if errors.is_empty() {
+        match state
+            .volunteers
+            .clone()
+            .log_hours(staff.grpc(vo::LogHoursRequest {
+                centre_id: centre.id.clone(),
+                volunteer_id: form.volunteer_id.clone(),
+                worked_on: form.worked_on.clone(),
+                minutes: minutes.unwrap_or_default(),
+                note: form.note.clone(),
+                ..Default::default()
+            }))
+            .await
+        {
+            Ok(_) => {
+                return Ok(
+                    Redirect::to(&format!("/c/{}/volunteers?notice=logged", centre.id))
+                        .into_response(),
+                );
+            }
+            Err(status) if is_refusal(&status) => {
+                errors = FieldErrors::from_status(&status, lang);
+                for (field, _) in &mut errors.0 {
+                    if field == "minutes" {
+                        *field = "hours".into();
+                    }
+                }
+            }
+            Err(status) => return Err(status.into()),
+        }
+    }
+    week_page(&state, staff, centre, form, errors, "").await
 }
