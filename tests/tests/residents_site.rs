@@ -846,6 +846,13 @@ async fn fits_a_phone(browser: &Browser, page: &str) {
         )
         .await;
     assert_eq!(small, json!([]), "tap targets under 44 px on {page}");
+    // Chinese only: no English word, no id.
+    let text = visible_text(browser).await;
+    let latin: BTreeSet<&str> = text
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+        .filter(|w| w.chars().filter(char::is_ascii_alphabetic).count() > 2)
+        .collect();
+    assert!(latin.is_empty(), "English or an id on {page}: {latin:?}");
 }
 
 async fn visible_text(browser: &Browser) -> String {
