@@ -692,5 +692,33 @@ async fn staff_write_schedule_target_and_pin_a_notice_in_the_console() {
         .await;
     assert_eq!(listed["notices"][0]["pinned"], true);
     assert_eq!(listed["notices"][0]["session_id"], session.as_str());
+
+    // As the coordinator sees it at a desk's 1366 px.
+    let browser = Browser::start().await;
+    browser.window_size(1366, 900).await;
+    browser.goto(&format!("{}/", c.platform.gateway)).await;
+    browser
+        .find("#f-username")
+        .await
+        .type_text("coordinator")
+        .await;
+    browser.find("#f-password").await.type_text(PASSWORD).await;
+    browser.click_through("form button[type=submit]").await;
+    browser.goto(&url).await;
+    browser
+        .find("#f-title")
+        .await
+        .type_text("燃气安全检查")
+        .await;
+    browser
+        .screenshot(&screenshots().join("10-console-notices.png"))
+        .await;
+    let shown = browser.execute("return document.body.innerText;").await;
+    let shown = shown.as_str().unwrap_or_default();
+    assert!(
+        !shown.contains(&session) && !shown.contains(&offering) && !shown.contains(id),
+        "no ids on the page"
+    );
+    browser.close().await;
     c.platform.stop().await;
 }
