@@ -693,6 +693,26 @@ async fn staff_write_schedule_target_and_pin_a_notice_in_the_console() {
     assert_eq!(listed["notices"][0]["pinned"], true);
     assert_eq!(listed["notices"][0]["session_id"], session.as_str());
 
+    // Shown at once, then ended.
+    for (when, state) in [("publish_now", "published"), ("end_now", "ended")] {
+        let changed = user
+            .0
+            .post(format!("{url}/{id}/schedule"))
+            .header("cookie", &user.1)
+            .form(&[("csrf", csrf.as_str()), ("when", when)])
+            .send()
+            .await
+            .expect("posted");
+        let status = changed.status();
+        let body = changed.text().await.unwrap_or_default();
+        assert_eq!(status, StatusCode::SEE_OTHER, "{when}: {body}");
+        let (_, listed) = c
+            .platform
+            .get_json(&c.manager, &format!("/v1/centres/{}/notices", c.centre))
+            .await;
+        assert_eq!(listed["notices"][0]["state"], state, "after {when}");
+    }
+
     // As the coordinator sees it at a desk's 1366 px.
     let browser = Browser::start().await;
     browser.window_size(1366, 900).await;

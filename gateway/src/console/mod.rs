@@ -19,6 +19,7 @@ mod residents;
 mod rooms;
 pub(crate) mod session;
 mod sign_in_codes;
+mod volunteer_profiles;
 mod volunteers;
 
 use axum::Router;
@@ -132,6 +133,22 @@ fn pages() -> Router<AppState> {
         )
         .route("/c/{centre}/volunteers/hours", post(volunteers::log_hours))
         .route(
+            "/c/{centre}/volunteers/new",
+            get(volunteer_profiles::new_form),
+        )
+        .route(
+            "/c/{centre}/volunteers/register",
+            post(volunteer_profiles::register),
+        )
+        .route(
+            "/c/{centre}/volunteers/profile/{volunteer}",
+            get(volunteer_profiles::profile),
+        )
+        .route(
+            "/c/{centre}/volunteers/profile/{volunteer}/save",
+            post(volunteer_profiles::save),
+        )
+        .route(
             "/c/{centre}/volunteers/hours/{entry}",
             post(volunteers::verify),
         )
@@ -162,7 +179,8 @@ fn pages() -> Router<AppState> {
             "/c/{centre}/notices",
             get(notices::list).post(notices::create),
         )
-        .route("/c/{centre}/notices/{notice}/pin", post(notices::pin))
+        .route("/c/{centre}/notices/{notice}/pin", post(notices::change))
+        .route("/c/{centre}/notices/{notice}/schedule", post(notices::change))
         .route(
             "/c/{centre}/evaluation/suggestions/{suggestion}",
             post(evaluation::move_suggestion),

@@ -174,6 +174,8 @@ async fn page(
     let content = html! {
         @if flash == "created" { (notice(lang.pick("通知已保存。", "The notice is saved."))) }
         @if flash == "pinned" { (notice(lang.pick("已更新置顶。", "Pinning updated."))) }
+        @if flash == "published" { (notice(lang.pick("通知已开始显示。", "The notice shows now."))) }
+        @if flash == "ended" { (notice(lang.pick("通知已停止显示。", "The notice no longer shows."))) }
         (general_errors(&errors, &["title", "body", "kind", "publish_from", "publish_until", "audience_categories", "audience_age_bands", "attach", "session_id", "offering_id"]))
         @if writes {
             section #new-notice {
@@ -248,7 +250,19 @@ async fn page(
                                 (instant(&d.publish_until).map(|t| when(lang, t, tz)).unwrap_or_else(|| lang.pick("长期", "no end").into()))
                             }
                             td { (audience_words(lang, &d.audience_categories, &d.audience_age_bands)) }
-                            td { (state_words(lang, &n.state)) }
+                            td {
+                                (state_words(lang, &n.state))
+                                @if writes && n.state != "ended" {
+                                    form.inline method="post" action=(format!("/c/{}/notices/{}/schedule", centre.id, n.id)) {
+                                        (csrf(staff))
+                                        @if n.state == "scheduled" {
+                                            button.secondary type="submit" name="when" value="publish_now" { (lang.pick("立即显示", "Show now")) }
+                                        } @else {
+                                            button.secondary type="submit" name="when" value="end_now" { (lang.pick("停止显示", "End now")) }
+                                        }
+                                    }
+                                }
+                            }
                             td {
                                 @if writes {
                                     form.inline method="post" action=(format!("/c/{}/notices/{}/pin", centre.id, n.id)) {
@@ -381,8 +395,9 @@ pub async fn create(
     page(&state, staff, &centre, "", typed, errors).await
 }
 
-/// Pins or unpins a notice: the rest of it is sent back as it is.
-pub async fn pin(
+/// Pins or unpins a notice (`pinned`: on / off), or shows it now or ends it now (`when`:
+/// publish_now / end_now): the rest of it is sent back as it is.
+pub async fn change(
     State(state): State<AppState>,
     Path((centre, id)): Path<(String, String)>,
     posted: Posted,
@@ -395,7 +410,24 @@ pub async fn pin(
         .find(|n| n.id == id)
         .ok_or_else(Refusal::not_found)?;
     let mut draft = current.draft.unwrap_or_default();
-    draft.pinned = posted.get("pinned") == "on";
+    // To the microsecond (the console's `timestamp` keeps whole seconds): a notice shown
+    // and ended within one second still ends after it began.
+    let now = Some(linli_platform::wire::timestamp(Utc::now()));
+    let flash = match (posted.get("pinned"), posted.get("when")) {
+        ("on" | "off", _) => {
+            draft.pinned = posted.get("pinned") == "on";
+            "pinned"
+        }
+        (_, "publish_now") => {
+            draft.publish_from = now;
+            "published"
+        }
+        (_, "end_now") => {
+            draft.publish_until = now;
+            "ended"
+        }
+        _ => return Err(Refusal::bad_query()),
+    };
     let updated = state
         .evaluation
         .clone()
@@ -407,7 +439,7 @@ pub async fn pin(
         .await;
     match updated {
         Ok(_) => {
-            Ok(Redirect::to(&format!("/c/{}/notices?notice=pinned", centre.id)).into_response())
+            Ok(Redirect::to(&format!("/c/{}/notices?notice={flash}", centre.id)).into_response())
         }
         Err(status) if is_refusal(&status) => {
             let errors = FieldErrors::from_status(&status, staff.lang);
