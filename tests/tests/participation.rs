@@ -742,3 +742,153 @@ async fn staff_write_schedule_target_and_pin_a_notice_in_the_console() {
     browser.close().await;
     c.platform.stop().await;
 }
+
+/// Straight to evaluation over gRPC with a resident's token: they read only their own
+/// centre's notices meant for them and their own suggestions, send a suggestion only as
+/// themselves, and reach no staff call of the participation part.
+#[tokio::test]
+async fn a_residents_token_reaches_only_their_own_participation() {
+    use linli_proto::evaluation::v1 as ev;
+    use linli_proto::evaluation::v1::evaluation_client::EvaluationClient;
+
+    let c = Centre::open().await;
+    let me = c.resident("王秀英", "1950-03-02", "13812345678").await;
+    let neighbour = c.resident("李明", "1990-05-06", "13912345678").await;
+    let elsewhere = c.platform.bookable_centre("Asia/Shanghai").await;
+    let notice = c
+        .post(
+            "/notices",
+            json!({ "title": "停水通知", "body": "周六停水。" }),
+        )
+        .await;
+    let phone = c.sign_in("13812345678").await;
+    let token = phone
+        .cookie
+        .as_deref()
+        .and_then(|c| c.strip_prefix("linli_resident="))
+        .expect("signed in")
+        .to_owned();
+    let neighbours = c.sign_in("13912345678").await;
+    neighbours.get("/r/").await;
+    let mut neighbour_phone = neighbours;
+    neighbour_phone
+        .post("/r/suggestions", &[("text", "楼道灯坏了")])
+        .await;
+
+    fn as_resident<T>(token: &str, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        request.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("ascii"),
+        );
+        request
+    }
+    let mut evaluation = EvaluationClient::connect(format!("http://{}", c.platform.evaluation))
+        .await
+        .expect("evaluation");
+    let centre = c.centre.to_string();
+
+    let mine = evaluation
+        .list_suggestions(as_resident(
+            &token,
+            ev::ListSuggestionsRequest {
+                centre_id: centre.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("their own list")
+        .into_inner();
+    assert!(mine.suggestions.is_empty(), "not the neighbour's: {mine:?}");
+    let denied = evaluation
+        .submit_suggestion(as_resident(
+            &token,
+            ev::SubmitSuggestionRequest {
+                centre_id: centre.clone(),
+                resident_id: neighbour.to_string(),
+                text: "冒名".into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect_err("a suggestion in a neighbour's name");
+    assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+    let sent = evaluation
+        .submit_suggestion(as_resident(
+            &token,
+            ev::SubmitSuggestionRequest {
+                centre_id: centre.clone(),
+                channel: "phone".into(),
+                text: "多些书法课".into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("their own")
+        .into_inner();
+    assert_eq!(sent.resident_id, me.to_string());
+    assert_eq!(sent.channel, "online", "a resident's own is online");
+
+    let denied = evaluation
+        .list_notices(as_resident(
+            &token,
+            ev::ListNoticesRequest {
+                centre_id: elsewhere.to_string(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect_err("another centre's notices");
+    assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+    let denied = evaluation
+        .create_notice(as_resident(
+            &token,
+            ev::CreateNoticeRequest {
+                centre_id: centre.clone(),
+                notice: Some(ev::NoticeDraft {
+                    title: "假通知".into(),
+                    body: "x".into(),
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .expect_err("a resident writing a notice");
+    assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+    let denied = evaluation
+        .update_notice(as_resident(
+            &token,
+            ev::UpdateNoticeRequest {
+                centre_id: centre.clone(),
+                notice_id: notice["id"].as_str().expect("an id").to_owned(),
+                notice: Some(ev::NoticeDraft {
+                    title: "改".into(),
+                    body: "x".into(),
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .expect_err("a resident changing a notice");
+    assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+    let denied = evaluation
+        .move_suggestion(as_resident(
+            &token,
+            ev::MoveSuggestionRequest {
+                centre_id: centre.clone(),
+                suggestion_id: sent.id.clone(),
+                status: "in_progress".into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect_err("a resident moving a suggestion");
+    assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+    // And a staff list through the gateway is 403 with their cookie's token.
+    let (status, _) = c
+        .platform
+        .get_json(&token, &format!("/v1/centres/{centre}/notices"))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    c.platform.stop().await;
+}
