@@ -1187,3 +1187,61 @@ async fn a_full_session_queues_the_resident_and_shows_their_place_until_promoted
     );
     c.platform.stop().await;
 }
+
+/// Signing out on the site ends the token's session everywhere: the old cookie is sent
+/// back to sign-in, and the services refuse the token once the registry's event reached
+/// them (a phone shared in a family, or a centre's tablet, can be handed on).
+#[tokio::test]
+async fn signing_out_ends_the_residents_token_at_the_site_and_in_every_service() {
+    let c = Centre::open().await;
+    c.resident("王秀英", "1950-03-02", "13812345678").await;
+    let mut phone = c.sign_in("13812345678").await;
+    let token = phone.token();
+    let cookie = phone.cookie.clone().expect("signed in");
+    let mut bookings = BookingsClient::connect(format!("http://{}", c.platform.bookings))
+        .await
+        .expect("bookings");
+    let sessions = |token: &str| {
+        let mut request = tonic::Request::new(bk::ListSessionsRequest {
+            centre_id: c.centre.to_string(),
+            ..Default::default()
+        });
+        request.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("ascii"),
+        );
+        request
+    };
+    bookings
+        .list_sessions(sessions(&token))
+        .await
+        .expect("the resident reads their centre's sessions while signed in");
+
+    let (status, _) = phone.post("/r/sign-out", &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(phone.cookie.is_none(), "the cookie is forgotten");
+
+    let mut stale = Phone::new(&c.platform);
+    stale.cookie = Some(cookie);
+    let (status, _) = stale.get("/r/").await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "the old cookie signs in no more"
+    );
+    poll(
+        "bookings to refuse the ended session's token",
+        Duration::from_secs(30),
+        || {
+            let (mut bookings, request) = (bookings.clone(), sessions(&token));
+            async move {
+                match bookings.list_sessions(request).await {
+                    Err(status) if status.code() == tonic::Code::Unauthenticated => Some(()),
+                    _ => None,
+                }
+            }
+        },
+    )
+    .await;
+    c.platform.stop().await;
+}

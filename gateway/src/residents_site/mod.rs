@@ -487,9 +487,11 @@ async fn sign_in(
     });
     match (signed_in, ids) {
         (Ok(_), Some((me, centre, acts_for))) => {
-            let token = state
-                .keys
-                .issue_resident(me, centre, &acts_for, SIGNED_IN_FOR);
+            // A session of its own, so signing out ends this token everywhere.
+            let token =
+                state
+                    .keys
+                    .issue_resident(me, centre, &acts_for, Uuid::new_v4(), SIGNED_IN_FOR);
             let mut response = Redirect::to("/r/").into_response();
             response.headers_mut().append(
                 header::SET_COOKIE,
@@ -508,7 +510,35 @@ async fn sign_in(
     }
 }
 
-async fn sign_out(headers: HeaderMap) -> Response {
+/// Forgets the cookie and ends the token's session for every service (a phone shared in
+/// a family, or the centre's tablet, is safe to hand on). If the registry cannot be
+/// reached the resident is told so rather than told they are out while the token lives.
+async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let token = cookie(&headers, TOKEN_COOKIE).unwrap_or_default();
+    let session = state
+        .keys
+        .verify(token)
+        .ok()
+        .filter(Caller::is_resident)
+        .and_then(|caller| caller.session);
+    if let Some(session) = session {
+        let expires_at = Utc::now() + SIGNED_IN_FOR;
+        let ended = state
+            .registry
+            .clone()
+            .end_resident_session(system_request(
+                &state,
+                pb::EndResidentSessionRequest {
+                    session_id: session.to_string(),
+                    expires_at: Some(timestamp(expires_at)),
+                },
+            ))
+            .await;
+        if let Err(status) = ended {
+            return Trouble::from(status).into_response();
+        }
+        state.keys.revocations().revoke(session, expires_at);
+    }
     let mut response = Redirect::to("/r/sign-in").into_response();
     response.headers_mut().append(
         header::SET_COOKIE,

@@ -368,12 +368,14 @@ impl TokenKeys {
     }
 
     /// A resident's token: subject the resident, their one centre, and the residents they
-    /// act for. Refused everywhere but the calls that ask [`Caller::require_resident`].
+    /// act for, for a sign-in `session` (refused everywhere once it ends). Refused
+    /// everywhere but the calls that ask [`Caller::require_resident`].
     pub fn issue_resident(
         &self,
         resident: Uuid,
         centre: Uuid,
         acts_for: &[Uuid],
+        session: Uuid,
         ttl: Duration,
     ) -> String {
         let now = Utc::now();
@@ -385,7 +387,7 @@ impl TokenKeys {
             iss: self.inner.issuer.clone(),
             iat: now.timestamp(),
             exp: (now + ttl).timestamp(),
-            sid: None,
+            sid: Some(session),
             acts_for: acts_for.to_vec(),
         };
         jsonwebtoken::encode(
@@ -751,7 +753,8 @@ mod tests {
         let keys = keys();
         let (centre, other_centre) = (Uuid::new_v4(), Uuid::new_v4());
         let (me, child, neighbour) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
-        let token = keys.issue_resident(me, centre, &[child], Duration::minutes(30));
+        let token =
+            keys.issue_resident(me, centre, &[child], Uuid::new_v4(), Duration::minutes(30));
         let resident = keys.verify(&token).expect("a resident's token verifies");
         assert!(resident.is_resident());
         assert_eq!(resident.require_resident(centre, me), Ok(()));

@@ -993,6 +993,13 @@ impl Registry for RegistryApi {
     ) -> Result<Response<pb::ResidentSignIn>, Status> {
         crate::signin::verify(&self.pool, &self.vault, request).await
     }
+
+    async fn end_resident_session(
+        &self,
+        request: Request<pb::EndResidentSessionRequest>,
+    ) -> Result<Response<pb::ResidentSessionEnded>, Status> {
+        crate::signin::end_session(&self.pool, &self.revocations, request).await
+    }
 }
 
 /// The residents a list is limited to (`ids`): none means no limit; at most a page's worth.

@@ -12,8 +12,11 @@
 
 use chrono::{DateTime, Duration, Utc};
 use linli_platform::auth::{AuthError, CONSOLE_SUBJECT, Caller, caller};
+use linli_platform::bus::enqueue;
 use linli_platform::crypto::Vault;
 use linli_platform::error::{Reason, Violations, refusal};
+use linli_platform::revocation::{self, Revocations};
+use linli_platform::wire::parse_id;
 use linli_proto::registry::v1 as pb;
 use rand::Rng as _;
 use sqlx::PgPool;
@@ -22,7 +25,7 @@ use uuid::Uuid;
 
 use crate::domain::Phone;
 use crate::error::Error;
-use crate::events::timestamp;
+use crate::events::{self, timestamp};
 
 /// How long a code may be used.
 pub const CODE_TTL: Duration = Duration::minutes(5);
@@ -34,6 +37,8 @@ pub const PER_CLIENT: i64 = 20;
 pub const WINDOW: Duration = Duration::hours(1);
 /// Wrong tries after which a code is dead.
 pub const MAX_TRIES: i32 = 5;
+/// Longest a resident's sign-in lasts (the gateway's token for it).
+pub const SESSION_TTL: Duration = Duration::hours(24);
 /// Age under which a resident is signed in for by a guardian.
 const GUARDED_UNDER: i32 = 14;
 
@@ -142,6 +147,39 @@ pub async fn issue(
             centre_id: String::new(),
         },
     }))
+}
+
+/// Ends a resident's session at once everywhere: recorded as revoked and published as
+/// `registry.session.ended` in one transaction, as a console sign-out is.
+pub async fn end_session(
+    pool: &PgPool,
+    revocations: &Revocations,
+    request: Request<pb::EndResidentSessionRequest>,
+) -> Result<Response<pb::ResidentSessionEnded>, Status> {
+    gateway_only(caller(&request)?)?;
+    let req = request.into_inner();
+    let session = parse_id("session_id", &req.session_id).map_err(Error::from)?;
+    let now = Utc::now();
+    // A token lives at most a day: a later expiry asked for is not kept longer.
+    let expires_at = req
+        .expires_at
+        .and_then(|t| DateTime::from_timestamp(t.seconds, 0))
+        .unwrap_or(now + SESSION_TTL)
+        .clamp(now, now + SESSION_TTL);
+    let mut tx = pool.begin().await.map_err(Error::from)?;
+    revocation::record(&mut tx, session, expires_at)
+        .await
+        .map_err(Error::from)?;
+    enqueue(
+        &mut tx,
+        None,
+        &events::session_ended(session, expires_at, now, "signed_out"),
+    )
+    .await
+    .map_err(Error::from)?;
+    tx.commit().await.map_err(Error::from)?;
+    revocations.revoke(session, expires_at);
+    Ok(Response::new(pb::ResidentSessionEnded {}))
 }
 
 /// A number's latest code as kept.
