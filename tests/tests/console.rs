@@ -2612,3 +2612,148 @@ async fn the_coordinator_assigns_from_the_suggestions_logs_hours_and_verifies_th
 fn urlencode_time(day: chrono::NaiveDate, at: &str) -> String {
     format!("{day}T{at}:00%2B08:00")
 }
+
+/// The coordinator registers a volunteer by clicking only: the resident found by pinyin
+/// initials, skills ticked by their Chinese words, a weekly window chosen from half hours;
+/// a half-filled window is refused beside its row with the resident, skills and other row
+/// kept, on the form's own address. Then the skills and window are edited on the profile.
+/// Each checked through the API.
+#[tokio::test]
+async fn the_coordinator_registers_a_resident_found_by_pinyin_and_edits_skills_and_availability() {
+    if let Err(missing) = linli_tests::webdriver::browser_paths() {
+        panic!("{missing} (deploy/local/test.sh installs them)");
+    }
+    let platform = TestPlatform::start().await;
+    let centre = platform.volunteering_centre("Asia/Shanghai").await;
+    account(&platform, "coord-b", "coordinator", &[centre]).await;
+    let zhao = resident(&platform, centre, "赵丽华").await;
+    platform
+        .wait_for_residents_in_volunteers(&[zhao.parse().expect("uuid")])
+        .await;
+    let gw = platform.gateway.clone();
+    let browser = Browser::start().await;
+    sign_in_browser(&browser, &gw, "coord-b").await;
+    browser
+        .click_through(&format!("header nav a[href=\"/c/{centre}/volunteers\"]"))
+        .await;
+    browser.click_through("#register-volunteer").await;
+    browser.find("#q").await.type_text("zlh").await;
+    browser.click_through("form[role=search] button").await;
+    browser
+        .find("input[data-resident=\"赵丽华\"]")
+        .await
+        .click()
+        .await;
+    browser
+        .find("#skills input[value=\"cooking\"]")
+        .await
+        .click()
+        .await;
+    let pick = |select: &'static str, value: &'static str| {
+        let browser = &browser;
+        async move {
+            browser
+                .find(&format!("select[name={select}] option[value=\"{value}\"]"))
+                .await
+                .click()
+                .await;
+        }
+    };
+    pick("day0", "2").await;
+    pick("from0", "09:00").await;
+    pick("to0", "11:30").await;
+    // A second window with a day and no times.
+    pick("day1", "5").await;
+    browser.click_through("#register").await;
+    let error = browser
+        .find("div[data-window=\"1\"] .error")
+        .await
+        .text()
+        .await;
+    assert!(error.contains("开始"), "beside the row: {error}");
+    assert_eq!(
+        browser
+            .find("input[data-resident=\"赵丽华\"]")
+            .await
+            .attribute("checked")
+            .await,
+        "true",
+        "the resident stays chosen"
+    );
+    assert_eq!(
+        browser
+            .find("#skills input[value=\"cooking\"]")
+            .await
+            .attribute("checked")
+            .await,
+        "true"
+    );
+    assert_eq!(
+        browser
+            .find("select[name=to0] option[value=\"11:30\"]")
+            .await
+            .attribute("selected")
+            .await,
+        "true"
+    );
+    assert!(
+        browser.url().await.ends_with("/volunteers/new?q=zlh"),
+        "the form's own address: {}",
+        browser.url().await
+    );
+    shots_at_both_widths(&browser, "52-volunteer-register-refused").await;
+    pick("day1", "").await;
+    browser.click_through("#register").await;
+    let said = browser.find(".notice").await.text().await;
+    assert!(said.contains("已登记为志愿者"), "{said}");
+    assert_eq!(browser.find("#volunteer-name").await.text().await, "赵丽华");
+    let registered = || async {
+        let (status, body) = platform
+            .get_json(
+                &platform.admin_token(),
+                &format!("/v1/centres/{centre}/volunteers"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["volunteers"]
+            .as_array()
+            .expect("volunteers")
+            .iter()
+            .find(|v| v["resident_id"] == zhao.as_str())
+            .expect("the resident is a volunteer")
+            .clone()
+    };
+    let volunteer = registered().await;
+    assert_eq!(volunteer["display_name"], "赵丽华", "{volunteer}");
+    assert_eq!(volunteer["skills"], json!(["cooking"]), "{volunteer}");
+    assert_eq!(
+        volunteer["availability"],
+        json!([{ "weekday": 2, "starts": "09:00", "ends": "11:30" }]),
+        "{volunteer}"
+    );
+
+    browser
+        .find("#skills input[value=\"cooking\"]")
+        .await
+        .click()
+        .await;
+    browser
+        .find("#skills input[value=\"reading\"]")
+        .await
+        .click()
+        .await;
+    pick("to0", "12:00").await;
+    browser.click_through("#save-profile").await;
+    let said = browser.find(".notice").await.text().await;
+    assert!(said.contains("已保存"), "{said}");
+    shots_at_both_widths(&browser, "53-volunteer-profile").await;
+    let volunteer = registered().await;
+    assert_eq!(volunteer["skills"], json!(["reading"]), "{volunteer}");
+    assert_eq!(
+        volunteer["availability"],
+        json!([{ "weekday": 2, "starts": "09:00", "ends": "12:00" }]),
+        "{volunteer}"
+    );
+    browser.close().await;
+    platform.stop().await;
+}

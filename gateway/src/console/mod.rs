@@ -19,6 +19,7 @@ mod residents;
 mod rooms;
 pub(crate) mod session;
 mod sign_in_codes;
+mod volunteer_profiles;
 mod volunteers;
 
 use axum::Router;
@@ -131,6 +132,22 @@ fn pages() -> Router<AppState> {
             post(volunteers::assign),
         )
         .route("/c/{centre}/volunteers/hours", post(volunteers::log_hours))
+        .route(
+            "/c/{centre}/volunteers/new",
+            get(volunteer_profiles::new_form),
+        )
+        .route(
+            "/c/{centre}/volunteers/register",
+            post(volunteer_profiles::register),
+        )
+        .route(
+            "/c/{centre}/volunteers/profile/{volunteer}",
+            get(volunteer_profiles::profile),
+        )
+        .route(
+            "/c/{centre}/volunteers/profile/{volunteer}/save",
+            post(volunteer_profiles::save),
+        )
         .route(
             "/c/{centre}/volunteers/hours/{entry}",
             post(volunteers::verify),

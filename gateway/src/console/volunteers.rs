@@ -214,6 +214,7 @@ async fn week_page(
     let content = html! {
         @if !errors.is_empty() { span hidden data-page-url=(here) {} }
         @if let Some(text) = notice_text { (notice(text)) }
+        @if verifies(staff) { p { a #register-volunteer href=(format!("{here}/new")) { (lang.pick("＋ 登记志愿者", "+ Register a volunteer")) } } }
         section {
             h2 { (lang.pick("本周班次", "This week's shifts")) " · " (lang.pick("空缺 ", "open places: ")) strong #gaps { (gaps) } }
             table #shifts {
@@ -282,6 +283,15 @@ async fn week_page(
                     (field(lang, "note", lang.pick("备注", "Note"), "text", &form.note, &errors, false))
                     button #log-hours-submit type="submit" { (lang.pick("登记", "Log")) }
                 }
+            }
+        }
+        section {
+            h2 { (lang.pick("志愿者名册", "Volunteers")) }
+            ul.roster #volunteers {
+                @for (id, name) in &by_name {
+                    li { a href=(format!("{here}/profile/{id}")) { (name) } }
+                }
+                @if by_name.is_empty() { li { (lang.pick("还没有志愿者。", "No volunteers yet.")) } }
             }
         }
         section {
