@@ -2757,3 +2757,127 @@ async fn the_coordinator_registers_a_resident_found_by_pinyin_and_edits_skills_a
     browser.close().await;
     platform.stop().await;
 }
+
+/// The coordinator creates an opportunity (skills and a certification ticked by their
+/// Chinese words) and a shift of it, by clicking only: times the wrong way round are
+/// refused beside the time with the places typed kept, on the page's own address. Each
+/// checked through the API.
+#[tokio::test]
+async fn the_coordinator_creates_an_opportunity_and_its_shift() {
+    if let Err(missing) = linli_tests::webdriver::browser_paths() {
+        panic!("{missing} (deploy/local/test.sh installs them)");
+    }
+    let platform = TestPlatform::start().await;
+    let centre = platform.volunteering_centre("Asia/Shanghai").await;
+    account(&platform, "coord-c", "coordinator", &[centre]).await;
+    let gw = platform.gateway.clone();
+    let browser = Browser::start().await;
+    sign_in_browser(&browser, &gw, "coord-c").await;
+    browser
+        .click_through(&format!("header nav a[href=\"/c/{centre}/volunteers\"]"))
+        .await;
+    browser.click_through("#opportunities-link").await;
+    browser.find("#f-title").await.type_text("长者助浴").await;
+    browser
+        .find("#f-opportunity_location")
+        .await
+        .type_text("二楼护理间")
+        .await;
+    browser
+        .find("#required-skills input[value=\"elderly_care\"]")
+        .await
+        .click()
+        .await;
+    browser
+        .find("#required-certifications input[value=\"first_aid\"]")
+        .await
+        .click()
+        .await;
+    browser.click_through("#create-opportunity").await;
+    let said = browser.find(".notice").await.text().await;
+    assert!(said.contains("已新建岗位"), "{said}");
+    let row = browser
+        .find("tr[data-opportunity=\"长者助浴\"]")
+        .await
+        .text()
+        .await;
+    assert!(
+        row.contains("照护老人") && row.contains("急救证"),
+        "skills and certifications in words: {row}"
+    );
+    let (status, body) = platform
+        .get_json(
+            &platform.admin_token(),
+            &format!("/v1/centres/{centre}/opportunities"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let opportunity = body["opportunities"][0].clone();
+    assert_eq!(opportunity["title"], "长者助浴", "{body}");
+    assert_eq!(opportunity["location"], "二楼护理间", "{body}");
+    assert_eq!(opportunity["required_skills"], json!(["elderly_care"]));
+    assert_eq!(opportunity["required_certifications"], json!(["first_aid"]));
+    let id = opportunity["id"]
+        .as_str()
+        .expect("opportunity id")
+        .to_owned();
+
+    let pick = |css: String| {
+        let browser = &browser;
+        async move { browser.find(&css).await.click().await }
+    };
+    pick(format!("#f-opportunity_id option[value=\"{id}\"]")).await;
+    pick("#f-from option[value=\"10:00\"]".into()).await;
+    pick("#f-to option[value=\"09:00\"]".into()).await;
+    retype(&browser, "#f-capacity", "3").await;
+    browser.click_through("#add-shift").await;
+    let error = browser.find("#f-time-error").await.text().await;
+    assert!(error.contains("晚于"), "beside the time: {error}");
+    assert_eq!(
+        browser.find("#f-capacity").await.attribute("value").await,
+        "3"
+    );
+    assert!(
+        browser
+            .url()
+            .await
+            .ends_with(&format!("/c/{centre}/volunteers/opportunities")),
+        "{}",
+        browser.url().await
+    );
+    shots_at_both_widths(&browser, "54-volunteer-shift-refused").await;
+    pick("#f-to option[value=\"11:30\"]".into()).await;
+    browser.click_through("#add-shift").await;
+    let said = browser.find(".notice").await.text().await;
+    assert!(said.contains("已添加班次"), "{said}");
+    let tomorrow = Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+        .date_naive()
+        + chrono::Duration::days(1);
+    let (status, body) = platform
+        .get_json(
+            &platform.admin_token(),
+            &format!("/v1/centres/{centre}/shifts?opportunity_id={id}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let shift = body["shifts"][0].clone();
+    let time = |field: &str| {
+        shift[field]
+            .as_str()
+            .expect("a time")
+            .parse::<chrono::DateTime<Utc>>()
+            .expect("RFC 3339")
+    };
+    let expected = |at: &str| {
+        format!("{tomorrow}T{at}:00+08:00")
+            .parse::<chrono::DateTime<Utc>>()
+            .expect("RFC 3339")
+    };
+    assert_eq!(time("starts_at"), expected("10:00"), "{shift}");
+    assert_eq!(time("ends_at"), expected("11:30"), "{shift}");
+    assert_eq!(shift["capacity"], 3, "{shift}");
+    assert_eq!(shift["location"], "二楼护理间", "{shift}");
+    browser.close().await;
+    platform.stop().await;
+}

@@ -14,6 +14,7 @@ mod finance;
 pub(crate) mod i18n;
 mod listing;
 mod notices;
+mod opportunities;
 pub(crate) mod protect;
 mod residents;
 mod rooms;
@@ -132,6 +133,18 @@ fn pages() -> Router<AppState> {
             post(volunteers::assign),
         )
         .route("/c/{centre}/volunteers/hours", post(volunteers::log_hours))
+        .route(
+            "/c/{centre}/volunteers/opportunities",
+            get(opportunities::page),
+        )
+        .route(
+            "/c/{centre}/volunteers/opportunities/create",
+            post(opportunities::create),
+        )
+        .route(
+            "/c/{centre}/volunteers/shifts",
+            post(opportunities::add_shift),
+        )
         .route(
             "/c/{centre}/volunteers/new",
             get(volunteer_profiles::new_form),

@@ -18,7 +18,7 @@ use super::{
 use crate::AppState;
 
 /// The skills a coordinator ticks, by their codes (said in Chinese by [`i18n::skill`]).
-const SKILLS: [&str; 16] = [
+pub(super) const SKILLS: [&str; 16] = [
     "elderly_care",
     "cooking",
     "tutoring",
@@ -129,7 +129,7 @@ fn shown<'a>(also: &[&'a str]) -> Vec<&'a str> {
     also.iter().copied().chain(ROWS).collect()
 }
 
-fn may_coordinate(staff: &Staff) -> bool {
+pub(super) fn may_coordinate(staff: &Staff) -> bool {
     use linli_platform::auth::Role::*;
     [DistrictAdmin, CentreManager, Coordinator]
         .iter()
@@ -147,7 +147,7 @@ const WEEKDAYS: [Weekday; 7] = [
 ];
 
 /// Half hours from 06:00 to 22:00.
-fn half_hours() -> impl Iterator<Item = String> {
+pub(super) fn half_hours() -> impl Iterator<Item = String> {
     (12..=44).map(|h| format!("{:02}:{:02}", h / 2, (h % 2) * 30))
 }
 

@@ -214,7 +214,7 @@ async fn week_page(
     let content = html! {
         @if !errors.is_empty() { span hidden data-page-url=(here) {} }
         @if let Some(text) = notice_text { (notice(text)) }
-        @if verifies(staff) { p { a #register-volunteer href=(format!("{here}/new")) { (lang.pick("＋ 登记志愿者", "+ Register a volunteer")) } } }
+        @if verifies(staff) { p { a #register-volunteer href=(format!("{here}/new")) { (lang.pick("＋ 登记志愿者", "+ Register a volunteer")) } " · " a #opportunities-link href=(format!("{here}/opportunities")) { (lang.pick("岗位与班次", "Opportunities and shifts")) } } }
         section {
             h2 { (lang.pick("本周班次", "This week's shifts")) " · " (lang.pick("空缺 ", "open places: ")) strong #gaps { (gaps) } }
             table #shifts {
