@@ -737,6 +737,10 @@ pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Opt
             ),
         ),
         "suggestion.unknown_status" => ("状态不正确".into(), "unknown status".into()),
+        "forum.locked" => (
+            "这个话题已关闭，不能再回复".into(),
+            "the thread is locked; no more replies".into(),
+        ),
         "notice.session_without_offering" => (
             "选择场次前请先选择服务项目".into(),
             "a session to book needs its offering".into(),
@@ -880,6 +884,8 @@ fn thing(lang: Lang, what: &str) -> String {
         "survey" => ("问卷", "survey"),
         "suggestion" => ("建议", "suggestion"),
         "notice" => ("通知", "notice"),
+        "thread" => ("话题", "thread"),
+        "post" => ("帖子", "post"),
         "follow-up" | "follow_up" => ("回访", "follow-up"),
         "inspection" => ("检查记录", "inspection"),
         "survey template" | "template" => ("问卷模板", "survey template"),

@@ -12,7 +12,7 @@ use crate::{call, forward, page, reply};
 
 /// The routes' tag, declared once.
 #[derive(OpenApi)]
-#[openapi(tags((name = "participation", description = "Notices and activity announcements for a centre's residents")))]
+#[openapi(tags((name = "participation", description = "Notices and activity announcements for a centre's residents, and the moderation of their forum")))]
 pub struct ParticipationDoc;
 
 reply! {
@@ -98,6 +98,43 @@ impl NoticeDraft {
     }
 }
 
+reply! {
+    /// A forum post (a thread's opening post has a title and no thread_id).
+    pub struct ForumPost from pb::ForumPost as p {
+        pub id: String,
+        pub thread_id: Option<String>,
+        pub title: String,
+        /// Shown as text.
+        pub body: String,
+        /// The resident who wrote it; absent once erased.
+        pub author_id: Option<String>,
+        pub hidden: bool,
+        pub pinned: bool,
+        pub locked: bool,
+        /// Residents who reported it.
+        pub reports: i32,
+        pub replies: i32,
+        pub created_at: Option<String>,
+    }
+}
+
+page!(pub struct ForumPostList from pb::ListForumPostsResponse { pub posts: Vec<ForumPost> });
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ForumQuery {
+    /// 1 to 200; default 50.
+    pub page_size: Option<u32>,
+    /// The previous page's `next_page_token`.
+    pub page_token: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct Moderation {
+    /// hide, restore, pin, unpin, lock or unlock (pin and lock: a thread only).
+    pub action: String,
+}
+
 forward! { tag = "participation";
     /// The centre's notices, pinned first, then the latest to show first.
     get "/v1/centres/{centre_id}/notices" => list_notices(g, centre; query q: NoticeQuery) -> 200 NoticeList {
@@ -115,6 +152,39 @@ forward! { tag = "participation";
         call!(g.evaluation.create_notice(pb::CreateNoticeRequest {
             centre_id: g.centre(&centre)?,
             notice: Some(n.into_pb()?),
+        }))
+    }
+
+    /// The forum's threads, hidden ones too, pinned first, then the latest activity.
+    get "/v1/centres/{centre_id}/forum/threads" => list_forum_threads(g, centre; query q: ForumQuery) -> 200 ForumPostList {
+        call!(g.evaluation.list_forum_threads(pb::ListForumThreadsRequest {
+            centre_id: g.centre(&centre)?,
+            page_size: q.page_size.unwrap_or(0),
+            page_token: q.page_token.unwrap_or_default(),
+        }))
+    }
+
+    /// A thread with every reply, hidden ones too.
+    get "/v1/centres/{centre_id}/forum/threads/{thread_id}" => get_forum_thread(g, centre, thread_id) -> 200 ForumPostList {
+        call!(g.evaluation.get_forum_thread(pb::GetForumThreadRequest { centre_id: g.centre(&centre)?, thread_id }))
+    }
+
+    /// Posts residents reported and staff have not hidden, the most reported first.
+    get "/v1/centres/{centre_id}/forum/reported" => list_reported_forum_posts(g, centre; query q: ForumQuery) -> 200 ForumPostList {
+        call!(g.evaluation.list_reported_forum_posts(pb::ListReportedForumPostsRequest {
+            centre_id: g.centre(&centre)?,
+            page_size: q.page_size.unwrap_or(0),
+            page_token: q.page_token.unwrap_or_default(),
+        }))
+    }
+
+    /// Hides, restores, pins or locks a post.
+    post "/v1/centres/{centre_id}/forum/posts/{post_id}/moderation"
+        => moderate_forum_post(g, centre, post_id; body m: Moderation) -> 200 ForumPost {
+        call!(g.evaluation.moderate_forum_post(pb::ModerateForumPostRequest {
+            centre_id: g.centre(&centre)?,
+            post_id,
+            action: m.action,
         }))
     }
 

@@ -892,3 +892,123 @@ async fn a_residents_token_reaches_only_their_own_participation() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     c.platform.stop().await;
 }
+
+/// 居民议事: a resident starts a thread (an over-long title refused in Chinese, the text
+/// kept; markup shown as text), a neighbour replies and reports it; staff find it in the
+/// reported queue with its author, lock it (a reply is then refused in Chinese), hide it
+/// (residents no longer see it), restore and pin it.
+#[tokio::test]
+async fn residents_talk_in_the_forum_and_staff_moderate_what_they_report() {
+    let c = Centre::open().await;
+    let author = c.resident("王秀英", "1950-03-02", "13812345678").await;
+    c.resident("李明", "1990-05-06", "13912345678").await;
+    let mut me = c.sign_in("13812345678").await;
+    let mut neighbour = c.sign_in("13912345678").await;
+
+    let long = "吵".repeat(61);
+    let (status, page) = me
+        .post(
+            "/r/forum",
+            &[("title", long.as_str()), ("body", "晚上九点以后")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("标题最多 60 个字"), "{page}");
+    assert!(
+        page.contains(&long) && page.contains("晚上九点以后"),
+        "kept"
+    );
+
+    let (status, _) = me
+        .post(
+            "/r/forum",
+            &[
+                ("title", "广场舞音量"),
+                ("body", "<img src=x onerror=alert(1)>晚上九点以后请小声"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, list) = neighbour.get("/r/forum").await;
+    assert!(list.contains("广场舞音量"), "{list}");
+    let thread = list
+        .split("href=\"/r/forum/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a thread link")
+        .to_owned();
+    let (_, page) = neighbour.get(&format!("/r/forum/{thread}")).await;
+    assert!(
+        page.contains("&lt;img src=x onerror=alert(1)&gt;") && !page.contains("<img src=x"),
+        "{page}"
+    );
+    let (status, _) = neighbour
+        .post(
+            &format!("/r/forum/{thread}"),
+            &[("body", "同意，八点半就好")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _) = neighbour
+        .post(
+            &format!("/r/forum/posts/{thread}/report"),
+            &[("thread", thread.as_str())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = me.get(&format!("/r/forum/{thread}")).await;
+    assert!(page.contains("同意，八点半就好"), "{page}");
+
+    let forum = format!("/v1/centres/{}/forum", c.centre);
+    let (_, reported) = c
+        .platform
+        .get_json(&c.manager, &format!("{forum}/reported"))
+        .await;
+    assert_eq!(reported["posts"][0]["id"], thread.as_str(), "{reported}");
+    assert_eq!(reported["posts"][0]["reports"], 1);
+    assert_eq!(reported["posts"][0]["author_id"], author.to_string());
+
+    let moderate = |action: &'static str| {
+        let c = &c;
+        let path = format!("{forum}/posts/{thread}/moderation");
+        async move {
+            let (status, body) = c
+                .platform
+                .post_json(&c.manager, &path, &json!({ "action": action }), None)
+                .await;
+            assert_eq!(status, StatusCode::OK, "{action}: {body}");
+            body
+        }
+    };
+    moderate("lock").await;
+    let (status, page) = neighbour
+        .post(&format!("/r/forum/{thread}"), &[("body", "再说一句")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("这个话题已关闭"), "{page}");
+
+    moderate("hide").await;
+    let (_, list) = neighbour.get("/r/forum").await;
+    assert!(!list.contains("广场舞音量"), "hidden: {list}");
+    let (status, _) = neighbour.get(&format!("/r/forum/{thread}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, reported) = c
+        .platform
+        .get_json(&c.manager, &format!("{forum}/reported"))
+        .await;
+    assert_eq!(
+        reported["posts"],
+        json!([]),
+        "a hidden post leaves the queue"
+    );
+
+    moderate("restore").await;
+    let pinned = moderate("pin").await;
+    assert_eq!(pinned["pinned"], true);
+    let (_, list) = neighbour.get("/r/forum").await;
+    assert!(
+        list.contains("广场舞音量") && list.contains("置顶"),
+        "{list}"
+    );
+    c.platform.stop().await;
+}

@@ -8,6 +8,7 @@
 //! Big text, high contrast, tap targets of at least 48 px; an age-friendly (适老化) switch
 //! makes the text larger still and the contrast starker, and is kept in a cookie.
 
+mod forum;
 mod notices;
 pub mod sender;
 

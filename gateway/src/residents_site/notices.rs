@@ -23,7 +23,9 @@ use crate::console::instant;
 const SUGGESTION_MAX: usize = 2000;
 
 pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/r/suggestions", get(suggestions).post(suggest))
+    Router::new()
+        .route("/r/suggestions", get(suggestions).post(suggest))
+        .merge(super::forum::routes())
 }
 
 /// Where a notice's reader books what it announces: its session, or the catalogue for an
@@ -79,6 +81,7 @@ pub(super) async fn section(state: &AppState, visit: &Visit, zone: Tz) -> Result
             }
             p.participate {
                 a.button.secondary href="/r/suggestions" { "我要提建议 · 看答复" }
+                a.button.secondary href="/r/forum" { "居民议事" }
             }
         }
     })

@@ -339,6 +339,39 @@ pub fn in_audience(
         || audience_categories.iter().any(|c| categories.contains(c))
 }
 
+// ---------------------------------------------------------------------------------------
+// The forum (居民议事)
+
+pub const FORUM_TITLE_MAX: usize = 60;
+pub const FORUM_BODY_MAX: usize = 1000;
+pub const MODERATIONS: [&str; 6] = ["hide", "restore", "pin", "unpin", "lock", "unlock"];
+
+/// The flag a moderation action sets, and to what.
+pub fn moderation(action: &str) -> Option<(&'static str, bool)> {
+    Some(match action {
+        "hide" => ("hidden", true),
+        "restore" => ("hidden", false),
+        "pin" => ("pinned", true),
+        "unpin" => ("pinned", false),
+        "lock" => ("locked", true),
+        "unlock" => ("locked", false),
+        _ => return None,
+    })
+}
+
+/// What is wrong with a post: a thread needs a title, a reply has none; the text is
+/// 1 to [`FORUM_BODY_MAX`] characters (markup is text, not a refusal).
+pub fn forum_post_refusals(reply: bool, title: &str, body: &str) -> Vec<(&'static str, Reason)> {
+    let mut refused = Vec::new();
+    if !reply && !(1..=FORUM_TITLE_MAX).contains(&title.chars().count()) {
+        refused.push(("title", Reason::length(1, FORUM_TITLE_MAX)));
+    }
+    if !(1..=FORUM_BODY_MAX).contains(&body.chars().count()) {
+        refused.push(("body", Reason::length(1, FORUM_BODY_MAX)));
+    }
+    refused
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,8 +21,8 @@ use uuid::Uuid;
 
 use crate::domain::{self, EVALUATORS, Figure, KPIS, Period, READERS};
 use crate::store::{
-    self, AnswerRow, FollowUpRow, InspectionItemRow, InspectionRow, InvitationRow, NoticeRow,
-    QuestionRow, SuggestionRow, TemplateRow,
+    self, AnswerRow, FollowUpRow, ForumPostRow, InspectionItemRow, InspectionRow, InvitationRow,
+    NoticeRow, QuestionRow, SuggestionRow, TemplateRow,
 };
 
 pub struct EvaluationApi {
@@ -1173,6 +1173,181 @@ impl Evaluation for EvaluationApi {
             next_page_token: page.next_page_token,
         }))
     }
+
+    async fn post_to_forum(
+        &self,
+        request: Request<pb::PostToForumRequest>,
+    ) -> Result<Response<pb::ForumPost>, Status> {
+        let who = caller(&request)?.clone();
+        let who = &who;
+        let centre = resident_centre(who, &request.get_ref().centre_id)?;
+        let me = who.resident_id().ok_or(AuthError::ResidentDenied)?;
+        let req = request.into_inner();
+        let thread = optional_id("thread_id", &req.thread_id)?;
+        let (title, body) = (req.title.trim(), req.body.trim());
+        let mut v = Violations::default();
+        for (field, reason) in domain::forum_post_refusals(thread.is_some(), title, body) {
+            v.push(field, reason);
+        }
+        if !v.is_empty() {
+            return Err(v.into());
+        }
+        let title = if thread.is_some() { "" } else { title };
+        let now = Utc::now();
+        let id = transaction(&self.pool, async |tx| -> Result<_, Error> {
+            if let Some(thread) = thread {
+                match store::lock_thread(tx, centre, thread).await? {
+                    Some((false, false)) => {}
+                    Some((false, true)) => {
+                        return Err(Error::State(Reason::new(
+                            "forum.locked",
+                            "the thread is locked; no more replies",
+                        )));
+                    }
+                    _ => return Err(Error::NotFound("thread")),
+                }
+            }
+            Ok(store::insert_forum_post(tx, centre, thread, me, title, body, now).await?)
+        })
+        .await?;
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        let row = store::forum_post(&mut conn, centre, id)
+            .await
+            .map_err(db)?
+            .ok_or(Error::NotFound("post"))?;
+        Ok(Response::new(forum_post_to_pb(row, who)))
+    }
+
+    async fn list_forum_threads(
+        &self,
+        request: Request<pb::ListForumThreadsRequest>,
+    ) -> Result<Response<pb::ListForumPostsResponse>, Status> {
+        let who = caller(&request)?;
+        let req = request.get_ref();
+        let centre = forum_reader(who, &req.centre_id)?;
+        let page = PageRequest::<store::ThreadKey>::parse(
+            "evaluation.forum",
+            req.page_size,
+            &req.page_token,
+        )?;
+        let rows = store::forum_threads(
+            &self.pool,
+            centre,
+            !who.is_resident(),
+            page.after(),
+            page.limit(),
+        )
+        .await
+        .map_err(db)?;
+        let page = page
+            .page(rows, |row| (row.pinned, row.last_activity_at, row.id))
+            .map(|row| forum_post_to_pb(row, who));
+        Ok(Response::new(pb::ListForumPostsResponse {
+            posts: page.rows,
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn get_forum_thread(
+        &self,
+        request: Request<pb::GetForumThreadRequest>,
+    ) -> Result<Response<pb::ListForumPostsResponse>, Status> {
+        let who = caller(&request)?;
+        let req = request.get_ref();
+        let centre = forum_reader(who, &req.centre_id)?;
+        let thread = parse_id("thread_id", &req.thread_id)?;
+        let rows = store::forum_thread(&self.pool, centre, thread, !who.is_resident())
+            .await
+            .map_err(db)?;
+        if rows.first().is_none_or(|first| first.id != thread) {
+            return Err(Error::NotFound("thread").into());
+        }
+        Ok(Response::new(pb::ListForumPostsResponse {
+            posts: rows
+                .into_iter()
+                .map(|row| forum_post_to_pb(row, who))
+                .collect(),
+            next_page_token: String::new(),
+        }))
+    }
+
+    async fn moderate_forum_post(
+        &self,
+        request: Request<pb::ModerateForumPostRequest>,
+    ) -> Result<Response<pb::ForumPost>, Status> {
+        let who = caller(&request)?;
+        let centre = scoped_centre(who, &request.get_ref().centre_id, Access::Write, EVALUATORS)?;
+        let req = request.get_ref();
+        let id = parse_id("post_id", &req.post_id)?;
+        let (flag, value) = domain::moderation(&req.action).ok_or_else(|| {
+            Status::from(Violations::one(
+                "action",
+                Reason::one_of(&domain::MODERATIONS),
+            ))
+        })?;
+        transaction(&self.pool, async |tx| -> Result<_, Error> {
+            if store::moderate_forum_post(tx, centre, id, flag, value).await? == 0 {
+                return Err(Error::NotFound("thread"));
+            }
+            Ok(())
+        })
+        .await?;
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        let row = store::forum_post(&mut conn, centre, id)
+            .await
+            .map_err(db)?
+            .ok_or(Error::NotFound("post"))?;
+        Ok(Response::new(forum_post_to_pb(row, who)))
+    }
+
+    async fn report_forum_post(
+        &self,
+        request: Request<pb::ReportForumPostRequest>,
+    ) -> Result<Response<pb::ForumPost>, Status> {
+        let who = caller(&request)?;
+        let centre = resident_centre(who, &request.get_ref().centre_id)?;
+        let me = who.resident_id().ok_or(AuthError::ResidentDenied)?;
+        let id = parse_id("post_id", &request.get_ref().post_id)?;
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        match store::forum_post(&mut conn, centre, id).await.map_err(db)? {
+            Some(row) if !row.hidden => {}
+            _ => return Err(Error::NotFound("post").into()),
+        }
+        drop(conn);
+        store::report_forum_post(&self.pool, id, me, Utc::now())
+            .await
+            .map_err(db)?;
+        let mut conn = self.pool.acquire().await.map_err(db)?;
+        let row = store::forum_post(&mut conn, centre, id)
+            .await
+            .map_err(db)?
+            .ok_or(Error::NotFound("post"))?;
+        Ok(Response::new(forum_post_to_pb(row, who)))
+    }
+
+    async fn list_reported_forum_posts(
+        &self,
+        request: Request<pb::ListReportedForumPostsRequest>,
+    ) -> Result<Response<pb::ListForumPostsResponse>, Status> {
+        let who = caller(&request)?;
+        let req = request.get_ref();
+        let centre = scoped_centre(who, &req.centre_id, Access::Read, READERS)?;
+        let page = PageRequest::<(i32, chrono::DateTime<Utc>, Uuid)>::parse(
+            "evaluation.forum_reports",
+            req.page_size,
+            &req.page_token,
+        )?;
+        let rows = store::reported_forum_posts(&self.pool, centre, page.after(), page.limit())
+            .await
+            .map_err(db)?;
+        let page = page
+            .page(rows, |row| (row.reports, row.created_at, row.id))
+            .map(|row| forum_post_to_pb(row, who));
+        Ok(Response::new(pb::ListForumPostsResponse {
+            posts: page.rows,
+            next_page_token: page.next_page_token,
+        }))
+    }
 }
 
 impl EvaluationApi {
@@ -1327,5 +1502,38 @@ fn notice_published(row: &NoticeRow, now: chrono::DateTime<Utc>) -> NoticePublis
         offering_id: row.offering_id.map(|id| id.to_string()).unwrap_or_default(),
         session_id: row.session_id.map(|id| id.to_string()).unwrap_or_default(),
         published_at: Some(timestamp(now)),
+    }
+}
+
+/// The centre whose forum a caller reads: a resident's own, or one a staff role covers.
+fn forum_reader(who: &Caller, centre_id: &str) -> Result<Uuid, Status> {
+    if who.is_resident() {
+        resident_centre(who, centre_id)
+    } else {
+        scoped_centre(who, centre_id, Access::Read, READERS)
+    }
+}
+
+/// A post as `who` may see it: a resident learns whether they wrote it, never who did.
+fn forum_post_to_pb(row: ForumPostRow, who: &Caller) -> pb::ForumPost {
+    let mine = who.resident_id().is_some() && row.author_id == who.resident_id();
+    pb::ForumPost {
+        id: row.id.to_string(),
+        centre_id: row.centre_id.to_string(),
+        thread_id: row.thread_id.map(|id| id.to_string()).unwrap_or_default(),
+        title: row.title,
+        body: row.body,
+        mine,
+        author_id: if who.is_resident() {
+            String::new()
+        } else {
+            row.author_id.map(|id| id.to_string()).unwrap_or_default()
+        },
+        hidden: row.hidden,
+        pinned: row.pinned,
+        locked: row.locked,
+        reports: if who.is_resident() { 0 } else { row.reports },
+        replies: row.replies,
+        created_at: Some(timestamp(row.created_at)),
     }
 }

@@ -151,6 +151,9 @@ pub async fn forget_resident(tx: &mut PgConnection, resident_id: Uuid) -> Result
         "UPDATE suggestions SET resident_id = NULL, submitted_by = NULL, text = '', reply = '',
                 erased_at = coalesce(erased_at, now())
          WHERE resident_id = $1 OR submitted_by = $1",
+        // A post keeps its place in its thread, without the person or their words.
+        "UPDATE forum_posts SET author_id = NULL, body = '—', hidden = true WHERE author_id = $1",
+        "DELETE FROM forum_reports WHERE reporter_id = $1",
     ] {
         sqlx::query(statement)
             .bind(resident_id)
@@ -1337,6 +1340,223 @@ pub async fn own_suggestions(
     .bind(resident)
     .bind(after.map(|(at, _)| at))
     .bind(after.map(|(_, id)| id))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+// ---------------------------------------------------------------------------------------
+// The forum
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ForumPostRow {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub thread_id: Option<Uuid>,
+    pub author_id: Option<Uuid>,
+    pub title: String,
+    pub body: String,
+    pub hidden: bool,
+    pub pinned: bool,
+    pub locked: bool,
+    pub created_at: DateTime<Utc>,
+    pub last_activity_at: DateTime<Utc>,
+    pub reports: i32,
+    pub replies: i32,
+}
+
+/// The keyset of the thread list: pinned first, then the latest activity.
+pub type ThreadKey = (bool, DateTime<Utc>, Uuid);
+
+macro_rules! forum_columns {
+    () => {
+        "p.id, p.centre_id, p.thread_id, p.author_id, p.title, p.body, p.hidden, p.pinned,
+         p.locked, p.created_at, p.last_activity_at,
+         (SELECT count(*)::int FROM forum_reports r WHERE r.post_id = p.id) AS reports,
+         (SELECT count(*)::int FROM forum_posts c WHERE c.thread_id = p.id AND NOT c.hidden) AS replies"
+    };
+}
+
+/// One post of the centre, row-locked when `lock`.
+pub async fn forum_post(
+    conn: &mut PgConnection,
+    centre: Uuid,
+    id: Uuid,
+) -> Result<Option<ForumPostRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        forum_columns!(),
+        " FROM forum_posts p WHERE p.centre_id = $1 AND p.id = $2"
+    ))
+    .bind(centre)
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Locks a thread (its row) while a reply is added, so a lock by staff and a reply do not
+/// cross.
+pub async fn lock_thread(
+    tx: &mut PgConnection,
+    centre: Uuid,
+    id: Uuid,
+) -> Result<Option<(bool, bool)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT hidden, locked FROM forum_posts
+         WHERE centre_id = $1 AND id = $2 AND thread_id IS NULL FOR UPDATE",
+    )
+    .bind(centre)
+    .bind(id)
+    .fetch_optional(tx)
+    .await
+}
+
+pub async fn insert_forum_post(
+    tx: &mut PgConnection,
+    centre: Uuid,
+    thread: Option<Uuid>,
+    author: Uuid,
+    title: &str,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Result<Uuid, sqlx::Error> {
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO forum_posts (id, centre_id, thread_id, author_id, title, body, created_at, last_activity_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+    )
+    .bind(id)
+    .bind(centre)
+    .bind(thread)
+    .bind(author)
+    .bind(title)
+    .bind(body)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if let Some(thread) = thread {
+        sqlx::query("UPDATE forum_posts SET last_activity_at = $2 WHERE id = $1")
+            .bind(thread)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(id)
+}
+
+/// A centre's threads (with the hidden ones for staff), after `after`.
+pub async fn forum_threads(
+    pool: &PgPool,
+    centre: Uuid,
+    with_hidden: bool,
+    after: Option<ThreadKey>,
+    limit: i64,
+) -> Result<Vec<ForumPostRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        forum_columns!(),
+        " FROM forum_posts p WHERE p.centre_id = $1 AND p.thread_id IS NULL
+           AND ($2 OR NOT p.hidden)
+           AND ($3::boolean IS NULL OR (p.pinned, p.last_activity_at, p.id) < ($3, $4, $5))
+         ORDER BY p.pinned DESC, p.last_activity_at DESC, p.id DESC LIMIT $6"
+    ))
+    .bind(centre)
+    .bind(with_hidden)
+    .bind(after.map(|k| k.0))
+    .bind(after.map(|k| k.1))
+    .bind(after.map(|k| k.2))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// A thread's opening post and its replies in order (with the hidden ones for staff).
+pub async fn forum_thread(
+    pool: &PgPool,
+    centre: Uuid,
+    thread: Uuid,
+    with_hidden: bool,
+) -> Result<Vec<ForumPostRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        forum_columns!(),
+        " FROM forum_posts p WHERE p.centre_id = $1 AND (p.id = $2 OR p.thread_id = $2)
+           AND ($3 OR NOT p.hidden)
+         ORDER BY p.thread_id IS NOT NULL, p.created_at, p.id"
+    ))
+    .bind(centre)
+    .bind(thread)
+    .bind(with_hidden)
+    .fetch_all(pool)
+    .await
+}
+
+/// Sets a moderation flag (`hidden`, `pinned` or `locked`) of one post.
+pub async fn moderate_forum_post(
+    tx: &mut PgConnection,
+    centre: Uuid,
+    id: Uuid,
+    flag: &str,
+    value: bool,
+) -> Result<u64, sqlx::Error> {
+    let sql = match flag {
+        "hidden" => "UPDATE forum_posts SET hidden = $3 WHERE centre_id = $1 AND id = $2",
+        "pinned" => {
+            "UPDATE forum_posts SET pinned = $3 WHERE centre_id = $1 AND id = $2 AND thread_id IS NULL"
+        }
+        _ => {
+            "UPDATE forum_posts SET locked = $3 WHERE centre_id = $1 AND id = $2 AND thread_id IS NULL"
+        }
+    };
+    Ok(sqlx::query(sql)
+        .bind(centre)
+        .bind(id)
+        .bind(value)
+        .execute(tx)
+        .await?
+        .rows_affected())
+}
+
+/// Records one resident's report of a post (a second report by them changes nothing).
+pub async fn report_forum_post(
+    pool: &PgPool,
+    post: Uuid,
+    reporter: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let mut tx = linli_platform::db::begin(pool).await?;
+    sqlx::query(
+        "INSERT INTO forum_reports (post_id, reporter_id, reported_at) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(post)
+    .bind(reporter)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+/// The reported posts still shown, the most reported first (then the newest), after the
+/// keyset (reports, created_at, id).
+pub async fn reported_forum_posts(
+    pool: &PgPool,
+    centre: Uuid,
+    after: Option<(i32, DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<ForumPostRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT * FROM (SELECT ",
+        forum_columns!(),
+        " FROM forum_posts p WHERE p.centre_id = $1 AND NOT p.hidden) q
+         WHERE q.reports > 0
+           AND ($2::int IS NULL OR (q.reports, q.created_at, q.id) < ($2, $3, $4))
+         ORDER BY q.reports DESC, q.created_at DESC, q.id DESC LIMIT $5"
+    ))
+    .bind(centre)
+    .bind(after.map(|k| k.0))
+    .bind(after.map(|k| k.1))
+    .bind(after.map(|k| k.2))
     .bind(limit)
     .fetch_all(pool)
     .await
