@@ -2881,3 +2881,74 @@ async fn the_coordinator_creates_an_opportunity_and_its_shift() {
     browser.close().await;
     platform.stop().await;
 }
+
+/// A follow-up names whom to call, with their number as the role may read it and a link to
+/// their record: the coordinator sees the whole number as a tel: link and follows the name
+/// to the resident's page; an auditor sees it masked. Checked against the registry's API.
+#[tokio::test]
+async fn a_follow_up_shows_the_residents_name_and_phone_masked_per_role_with_a_link_to_the_record()
+{
+    if let Err(missing) = linli_tests::webdriver::browser_paths() {
+        panic!("{missing} (deploy/local/test.sh installs them)");
+    }
+    let platform = TestPlatform::start().await;
+    let centre = platform.volunteering_centre("Asia/Shanghai").await;
+    account(&platform, "coord-d", "coordinator", &[centre]).await;
+    account(&platform, "auditor-d", "auditor", &[centre]).await;
+    let wu = resident(&platform, centre, "吴秀兰").await;
+    let due = Utc::now().date_naive() + chrono::Duration::days(2);
+    let caller = created(
+        &platform,
+        &format!("/v1/centres/{centre}/staff"),
+        json!({ "name": "李社工", "position": "social_worker", "employed_from": "2026-01-05" }),
+    )
+    .await["id"]
+        .as_str()
+        .expect("staff id")
+        .to_owned();
+    // Evaluation learns of the staff member and the resident through the bus.
+    poll("evaluation to take the follow-up", Duration::from_secs(30), || async {
+        let (status, _) = platform
+            .post_json(
+                &platform.admin_token(),
+                &format!("/v1/centres/{centre}/follow-ups"),
+                &json!({ "resident_id": wu, "staff_id": caller, "reason": "出院后回访", "due_on": due.to_string() }),
+                None,
+            )
+            .await;
+        (status == StatusCode::CREATED).then_some(())
+    })
+    .await;
+
+    let gw = platform.gateway.clone();
+    let browser = Browser::start().await;
+    sign_in_browser(&browser, &gw, "coord-d").await;
+    browser
+        .click_through(&format!("header nav a[href=\"/c/{centre}/evaluation\"]"))
+        .await;
+    let row = "#follow-ups tr[data-resident=\"吴秀兰\"]";
+    let phone = browser.find(&format!("{row} td.phone a")).await;
+    assert_eq!(phone.text().await, "13812345678");
+    assert_eq!(phone.attribute("href").await, "tel:13812345678");
+    assert!(browser.find(row).await.text().await.contains("出院后回访"));
+    shots_at_both_widths(&browser, "55-follow-ups").await;
+    browser
+        .click_through(&format!("{row} a[href=\"/c/{centre}/residents/{wu}\"]"))
+        .await;
+    assert!(
+        browser
+            .url()
+            .await
+            .ends_with(&format!("/c/{centre}/residents/{wu}")),
+        "{}",
+        browser.url().await
+    );
+    sign_out_browser(&browser).await;
+
+    sign_in_browser(&browser, &gw, "auditor-d").await;
+    browser.goto(&format!("{gw}/c/{centre}/evaluation")).await;
+    let masked = browser.find(&format!("{row} td.phone")).await.text().await;
+    assert_eq!(masked, "138****5678", "masked for an auditor");
+    browser.close().await;
+    platform.stop().await;
+}

@@ -884,6 +884,22 @@ pub async fn names_of(
     ids: &[String],
     q: &str,
 ) -> Result<HashMap<String, String>, Refusal> {
+    Ok(residents_of(state, staff, centre, ids, q)
+        .await?
+        .into_iter()
+        .map(|(id, r)| (id, r.name))
+        .collect())
+}
+
+/// The residents themselves, as [`names_of`] finds them (their phone masked as the
+/// caller's role reads it).
+pub async fn residents_of(
+    state: &AppState,
+    staff: &Staff,
+    centre: &str,
+    ids: &[String],
+    q: &str,
+) -> Result<HashMap<String, pb::Resident>, Refusal> {
     let mut wanted: Vec<String> = ids.iter().filter(|id| !id.is_empty()).cloned().collect();
     wanted.sort();
     wanted.dedup();
@@ -901,7 +917,7 @@ pub async fn names_of(
             }))
             .await?
             .into_inner();
-        names.extend(reply.residents.into_iter().map(|r| (r.id, r.name)));
+        names.extend(reply.residents.into_iter().map(|r| (r.id.clone(), r)));
     }
     Ok(names)
 }

@@ -88,6 +88,9 @@ async fn page(
         Ok::<_, Refusal>((reply.follow_ups, reply.next_page_token))
     })
     .await?;
+    // Who each follow-up calls, with the number as this role may read it.
+    let ids: Vec<String> = follow_ups.iter().map(|f| f.resident_id.clone()).collect();
+    let callees = super::bookings::residents_of(state, staff, &centre.id, &ids, "").await?;
     let quality = evaluation
         .get_quality_indicators(staff.grpc(ev::GetQualityIndicatorsRequest {
             centre_id: centre.id.clone(),
@@ -154,11 +157,15 @@ async fn page(
         section {
             h2 { (lang.pick("待回访", "Follow-ups to do")) }
             table #follow-ups {
-                thead { tr { th { (lang.pick("到期", "Due")) } th { (lang.pick("原因", "Reason")) } th { (lang.pick("结果", "Outcome")) } } }
+                thead { tr { th { (lang.pick("到期", "Due")) } th { (lang.pick("居民", "Resident")) } th { (lang.pick("电话", "Phone")) } th { (lang.pick("原因", "Reason")) } th { (lang.pick("结果", "Outcome")) } } }
                 tbody {
                     @for f in &follow_ups {
-                        tr {
+                        @let callee = callees.get(&f.resident_id);
+                        @let phone = callee.and_then(|r| r.phone.clone()).unwrap_or_default();
+                        tr data-resident=(callee.map(|r| r.name.as_str()).unwrap_or_default()) {
                             td { (f.due_on) }
+                            td { @if let Some(r) = callee { a href=(format!("/c/{}/residents/{}", centre.id, r.id)) { (r.name) } } @else { (lang.pick("（已删除）", "(erased)")) } }
+                            td.phone { @if phone.is_empty() { "—" } @else if phone.contains('*') { (phone) } @else { a href=(format!("tel:{phone}")) { (phone) } } }
                             td { (f.reason) }
                             td {
                                 @if writes(staff) {
@@ -173,7 +180,7 @@ async fn page(
                             }
                         }
                     }
-                    @if follow_ups.is_empty() { tr { td colspan="3" { (lang.pick("没有待回访。", "Nothing to do.")) } } }
+                    @if follow_ups.is_empty() { tr { td colspan="5" { (lang.pick("没有待回访。", "Nothing to do.")) } } }
                 }
             }
         }
