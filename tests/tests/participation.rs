@@ -1003,6 +1003,44 @@ async fn residents_talk_in_the_forum_and_staff_moderate_what_they_report() {
     );
 
     moderate("restore").await;
+
+    // The console's 居民议事: the reported post in the queue again (restored), and pinned
+    // from there.
+    c.platform
+        .staff_account("desk", "front_desk", &[c.centre], PASSWORD)
+        .await;
+    let desk = console_user(&c.platform, "desk").await;
+    let page = desk
+        .0
+        .get(format!("{}/c/{}/forum", c.platform.gateway, c.centre))
+        .header("cookie", &desk.1)
+        .send()
+        .await
+        .expect("the forum page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("被举报的帖子") && page.contains("广场舞音量") && page.contains("&lt;img"),
+        "{page}"
+    );
+    let pinned = desk
+        .0
+        .post(format!(
+            "{}/c/{}/forum/posts/{thread}",
+            c.platform.gateway, c.centre
+        ))
+        .header("cookie", &desk.1)
+        .form(&[("csrf", csrf_of(&page).as_str()), ("action", "pin")])
+        .send()
+        .await
+        .expect("pinned");
+    assert_eq!(pinned.status(), StatusCode::SEE_OTHER);
+    let (_, thread_now) = c
+        .platform
+        .get_json(&c.manager, &format!("{forum}/threads/{thread}"))
+        .await;
+    assert_eq!(thread_now["posts"][0]["pinned"], true, "{thread_now}");
     let pinned = moderate("pin").await;
     assert_eq!(pinned["pinned"], true);
     let (_, list) = neighbour.get("/r/forum").await;

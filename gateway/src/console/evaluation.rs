@@ -109,6 +109,7 @@ async fn page(
     let content = html! {
         @if notice_code == "moved" { (notice(lang.pick("已更新。", "Updated."))) }
         p { a href=(format!("/c/{}/notices", centre.id)) { (lang.pick("通知公告：发布、置顶、定时 ›", "Notices: issue, pin, schedule ›")) } }
+        p { a href=(format!("/c/{}/forum", centre.id)) { (lang.pick("居民议事：被举报的帖子、隐藏、置顶、关闭 ›", "Forum: reported posts, hide, pin, lock ›")) } }
         (general_errors(&errors, &["reply", "status", "outcome"]))
         section #survey-results {
             h2 { (lang.pick("问卷结果", "Survey results")) " · " (period) }

@@ -11,6 +11,7 @@ mod dashboard;
 mod evaluation;
 mod export;
 mod finance;
+mod forum;
 pub(crate) mod i18n;
 mod listing;
 mod notices;
@@ -194,6 +195,8 @@ fn pages() -> Router<AppState> {
         )
         .route("/c/{centre}/notices/{notice}/pin", post(notices::change))
         .route("/c/{centre}/notices/{notice}/schedule", post(notices::change))
+        .route("/c/{centre}/forum", get(forum::overview))
+        .route("/c/{centre}/forum/posts/{post}", post(forum::moderate))
         .route(
             "/c/{centre}/evaluation/suggestions/{suggestion}",
             post(evaluation::move_suggestion),
