@@ -572,6 +572,31 @@ async fn a_resident_on_a_phone_reads_a_notice_and_books_its_session() {
     browser
         .screenshot(&shots.join("05-suggestion-sent.png"))
         .await;
+
+    // 居民议事: a thread started on the phone, then read.
+    browser.goto(&format!("{gw}/r/forum")).await;
+    browser.find("#title").await.type_text("广场舞音量").await;
+    browser
+        .find("#body")
+        .await
+        .type_text("晚上九点以后请小声一些，谢谢大家。")
+        .await;
+    // Scrolled to the middle, as a thumb does: the fixed tab bar covers the page's foot.
+    browser
+        .execute("document.querySelector('main form button[type=submit]').scrollIntoView({block: 'center'});")
+        .await;
+    browser.screenshot(&shots.join("06-forum.png")).await;
+    browser.click_through("main form button[type=submit]").await;
+    assert!(
+        browser.url().await.contains("/r/forum/"),
+        "{}",
+        browser.url().await
+    );
+    browser.screenshot(&shots.join("07-forum-thread.png")).await;
+    let overflow = browser
+        .execute("return document.documentElement.scrollWidth > window.innerWidth;")
+        .await;
+    assert_eq!(overflow, Value::Bool(false), "the thread fits a phone");
     browser.close().await;
     c.platform.stop().await;
 }
