@@ -194,7 +194,10 @@ fn pages() -> Router<AppState> {
             get(notices::list).post(notices::create),
         )
         .route("/c/{centre}/notices/{notice}/pin", post(notices::change))
-        .route("/c/{centre}/notices/{notice}/schedule", post(notices::change))
+        .route(
+            "/c/{centre}/notices/{notice}/schedule",
+            post(notices::change),
+        )
         .route("/c/{centre}/forum", get(forum::overview))
         .route("/c/{centre}/forum/posts/{post}", post(forum::moderate))
         .route(
