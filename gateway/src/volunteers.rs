@@ -413,6 +413,8 @@ reply! {
         pub note: String,
         pub logged_by: String,
         pub verified_by: Option<String>,
+        /// Why the hours were rejected; empty unless rejected.
+        pub rejection_reason: String,
     }
 }
 
@@ -433,6 +435,9 @@ pub struct HoursQuery {
 pub struct Verification {
     /// true verifies, false rejects.
     pub approve: bool,
+    /// Why the hours are rejected: required when rejecting, at most 200 characters.
+    #[serde(default)]
+    pub reason: String,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -803,8 +808,8 @@ forward! { tag = "volunteers";
     /// A coordinator verifies or rejects logged hours.
     post "/v1/centres/{centre_id}/hours/{entry_id}/verification"
         => verify_hours(g, centre, entry_id; body b: Verification) -> 200 HourEntry {
-        let (centre_id, approve) = (g.centre(&centre)?, b.approve);
-        call!(g.volunteers.verify_hours(pb::VerifyHoursRequest { centre_id, entry_id, approve }))
+        let (centre_id, approve, reason) = (g.centre(&centre)?, b.approve, b.reason);
+        call!(g.volunteers.verify_hours(pb::VerifyHoursRequest { centre_id, entry_id, approve, reason }))
     }
 
     /// Verified and pending minutes per volunteer and for the centre.

@@ -2604,6 +2604,66 @@ async fn the_coordinator_assigns_from_the_suggestions_logs_hours_and_verifies_th
         .expect("the entry")
         .clone();
     assert_eq!(verified["status"], "verified", "{verified}");
+
+    // A rejection asks why: none is refused beside the reason; 王芳's hours, logged by this
+    // coordinator, are refused by the service (someone else verifies), the reason kept.
+    browser
+        .click_through("#pending-hours tr[data-volunteer=\"王芳\"] a.button")
+        .await;
+    browser.click_through("#confirm-reject").await;
+    let error = browser.find("#f-reason-error").await.text().await;
+    assert!(error.contains("原因"), "beside the reason: {error}");
+    browser.find("#f-reason").await.type_text("日期填错").await;
+    browser.click_through("#confirm-reject").await;
+    let error = browser
+        .find("#f-reason-error, .error.general")
+        .await
+        .text()
+        .await;
+    assert!(
+        error.contains("登记"),
+        "the service's refusal in Chinese: {error}"
+    );
+    assert_eq!(browser.find("#f-reason").await.text().await, "日期填错");
+    assert!(
+        browser.url().await.ends_with("/reject"),
+        "the page's own address: {}",
+        browser.url().await
+    );
+    shots_at_both_widths(&browser, "56-volunteer-hours-reject-refused").await;
+    let entry = created(
+        &platform,
+        &format!("{base}/hours"),
+        json!({ "volunteer_id": liu, "worked_on": today.to_string(), "minutes": 60 }),
+    )
+    .await;
+    let entry = entry["id"].as_str().expect("entry id").to_owned();
+    browser
+        .click_through(&format!("a[href=\"/c/{centre}/volunteers\"]"))
+        .await;
+    browser
+        .click_through("#pending-hours tr[data-volunteer=\"刘洋\"] a.button")
+        .await;
+    browser
+        .find("#f-reason")
+        .await
+        .type_text("当天未到岗")
+        .await;
+    browser.click_through("#confirm-reject").await;
+    let said = browser.find(".notice").await.text().await;
+    assert!(said.contains("已驳回"), "{said}");
+    let (status, body) = platform
+        .get_json(
+            &platform.admin_token(),
+            &format!("{base}/hours?volunteer_id={liu}&status=rejected"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["entries"][0]["id"], entry.as_str(), "{body}");
+    assert_eq!(
+        body["entries"][0]["rejection_reason"], "当天未到岗",
+        "{body}"
+    );
     browser.close().await;
     platform.stop().await;
 }

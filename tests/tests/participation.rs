@@ -447,6 +447,20 @@ async fn a_residents_suggestion_answered_in_the_console_shows_its_reply_to_them_
     c.platform.stop().await;
 }
 
+/// Nothing runs off a phone's screen and every tap target is at least 44 px tall.
+async fn fits_a_phone(browser: &Browser, what: &str) {
+    let overflow = browser
+        .execute("return document.documentElement.scrollWidth > window.innerWidth;")
+        .await;
+    assert_eq!(overflow, Value::Bool(false), "{what} runs off the screen");
+    let small = browser
+        .execute(
+            "return [...document.querySelectorAll('a, button, input, textarea')].filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height < 44; }).map(e => e.outerHTML.slice(0, 80));",
+        )
+        .await;
+    assert_eq!(small, json!([]), "{what}: a tap target under 44 px");
+}
+
 fn screenshots() -> PathBuf {
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -567,6 +581,7 @@ async fn a_resident_on_a_phone_reads_a_notice_and_books_its_session() {
         .type_text("希望周末也开放阅览室")
         .await;
     browser.screenshot(&shots.join("04-suggestions.png")).await;
+    fits_a_phone(&browser, "the suggestion box").await;
     browser.click_through("main form button[type=submit]").await;
     assert!(browser.url().await.ends_with("/r/suggestions?done=1"));
     browser
@@ -593,6 +608,13 @@ async fn a_resident_on_a_phone_reads_a_notice_and_books_its_session() {
         browser.url().await
     );
     browser.screenshot(&shots.join("07-forum-thread.png")).await;
+    fits_a_phone(&browser, "a forum thread").await;
+    // The age-friendly mode on home, with the notices.
+    browser
+        .goto(&format!("{gw}/r/large-text?on=1&back=/r/"))
+        .await;
+    browser.screenshot(&shots.join("08-home-large.png")).await;
+    fits_a_phone(&browser, "home in large text").await;
     let overflow = browser
         .execute("return document.documentElement.scrollWidth > window.innerWidth;")
         .await;

@@ -786,6 +786,7 @@ async fn a_volunteer_associations_system_logs_hours_at_its_centre_only_and_a_coo
             centre_id: home.to_string(),
             entry_id: entry.id.clone(),
             approve: true,
+            ..Default::default()
         })
         .await,
         "verifying the hours it logged",

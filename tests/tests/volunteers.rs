@@ -969,3 +969,36 @@ async fn an_erasure_withdraws_future_sign_ups_frees_the_place_and_keeps_past_hou
     assert_eq!(record["display_name"], "");
     office.stop().await;
 }
+
+#[tokio::test]
+async fn rejecting_hours_needs_a_reason_and_the_entry_keeps_it() {
+    let office = Office::open().await;
+    let volunteer = office.volunteer(json!({})).await;
+    let entry = office
+        .created(
+            "/hours",
+            json!({ "volunteer_id": volunteer, "worked_on": today().to_string(), "minutes": 60 }),
+        )
+        .await;
+    let path = format!(
+        "/hours/{}/verification",
+        entry["id"].as_str().expect("entry id")
+    );
+    let (status, body) = office
+        .post_as(&office.verifier, &path, json!({ "approve": false }))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["errors"][0]["field"], "reason", "{body}");
+    assert_eq!(body["errors"][0]["code"], "required", "{body}");
+    let (status, body) = office
+        .post_as(
+            &office.verifier,
+            &path,
+            json!({ "approve": false, "reason": "当天未到岗" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "rejected");
+    assert_eq!(body["rejection_reason"], "当天未到岗");
+    office.stop().await;
+}

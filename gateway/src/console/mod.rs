@@ -166,6 +166,10 @@ fn pages() -> Router<AppState> {
             "/c/{centre}/volunteers/hours/{entry}",
             post(volunteers::verify),
         )
+        .route(
+            "/c/{centre}/volunteers/hours/{entry}/reject",
+            get(volunteers::reject_form),
+        )
         .route("/c/{centre}/finance", get(finance::overview))
         .route(
             "/c/{centre}/finance/transparency.csv",

@@ -244,7 +244,7 @@ async fn week_page(
                         @let name = people.get(&e.volunteer_id).cloned().unwrap_or_default();
                         tr data-volunteer=(name) {
                             td { (name) }
-                            td { (e.worked_on) }
+                            td { (NaiveDate::parse_from_str(&e.worked_on, "%Y-%m-%d").map(|d| date(lang, d)).unwrap_or_default()) }
                             td.num { (i18n::hours(lang, e.minutes.into())) }
                             td { (e.note) }
                             td {
@@ -252,7 +252,7 @@ async fn week_page(
                                     form.inline method="post" action=(format!("/c/{}/volunteers/hours/{}", centre.id, e.id)) {
                                         (csrf(staff))
                                         button type="submit" name="approve" value="true" { (lang.pick("核实", "Verify")) }
-                                        button.secondary type="submit" name="approve" value="false" { (lang.pick("驳回", "Reject")) }
+                                        a.button.secondary href=(format!("/c/{}/volunteers/hours/{}/reject", centre.id, e.id)) { (lang.pick("驳回…", "Reject…")) }
                                     }
                                 }
                             }
@@ -480,6 +480,8 @@ fn reasons(lang: i18n::Lang, c: &vo::Candidate) -> String {
     i18n::match_reasons(lang, &c.reasons, &c.explanations)
 }
 
+/// Verifies hours, or rejects them with the reason typed on the rejection page; an empty
+/// reason or a refusal is said there, beside the reason, with what was typed kept.
 pub async fn verify(
     State(state): State<AppState>,
     Path((centre, entry)): Path<(String, String)>,
@@ -490,22 +492,133 @@ pub async fn verify(
     if !verifies(staff) {
         return Err(Refusal::forbidden());
     }
-    state
+    let lang = staff.lang;
+    let approve = posted.get("approve") == "true";
+    let reason = posted.get("reason").trim().to_owned();
+    let mut errors = FieldErrors::default();
+    if !approve && reason.is_empty() {
+        errors.push(
+            "reason",
+            lang.pick(
+                "请写明驳回的原因，志愿者会看到",
+                "Say why the hours are rejected; the volunteer is told",
+            ),
+        );
+    }
+    if errors.is_empty() {
+        match state
+            .volunteers
+            .clone()
+            .verify_hours(staff.grpc(vo::VerifyHoursRequest {
+                centre_id: centre.id.clone(),
+                entry_id: entry.clone(),
+                approve,
+                reason: reason.clone(),
+            }))
+            .await
+        {
+            Ok(_) => {
+                return Ok(Redirect::to(&format!(
+                    "/c/{}/volunteers?notice={}",
+                    centre.id,
+                    if approve { "verified" } else { "rejected" }
+                ))
+                .into_response());
+            }
+            Err(status) if !approve && is_refusal(&status) => {
+                errors = FieldErrors::from_status(&status, lang);
+            }
+            Err(status) => return Err(status.into()),
+        }
+    }
+    reject_page(&state, staff, &centre, &entry, &reason, errors).await
+}
+
+pub async fn reject_form(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((centre, entry)): Path<(String, String)>,
+) -> Page {
+    let centre = staff.centre(Section::Volunteers, &centre)?;
+    if !verifies(&staff) {
+        return Err(Refusal::forbidden());
+    }
+    reject_page(&state, &staff, &centre, &entry, "", FieldErrors::default()).await
+}
+
+/// Asks why hours waiting for verification are rejected.
+async fn reject_page(
+    state: &AppState,
+    staff: &Staff,
+    centre: &pb::Centre,
+    entry: &str,
+    reason: &str,
+    errors: FieldErrors,
+) -> Page {
+    let lang = staff.lang;
+    let pending = every_page(|page_token| async {
+        let reply = state
+            .volunteers
+            .clone()
+            .list_hour_entries(staff.grpc(vo::ListHourEntriesRequest {
+                centre_id: centre.id.clone(),
+                status: "pending".into(),
+                page_size: PAGE,
+                page_token,
+                ..Default::default()
+            }))
+            .await?
+            .into_inner();
+        Ok::<_, Refusal>((reply.entries, reply.next_page_token))
+    })
+    .await?;
+    let Some(found) = pending.into_iter().find(|e| e.id == entry) else {
+        return Ok(Redirect::to(&format!("/c/{}/volunteers", centre.id)).into_response());
+    };
+    let who = state
         .volunteers
         .clone()
-        .verify_hours(staff.grpc(vo::VerifyHoursRequest {
+        .get_volunteer(staff.grpc(vo::GetVolunteerRequest {
             centre_id: centre.id.clone(),
-            entry_id: entry,
-            approve: posted.get("approve") == "true",
+            volunteer_id: found.volunteer_id.clone(),
         }))
-        .await?;
-    let approve = posted.get("approve") == "true";
-    Ok(Redirect::to(&format!(
-        "/c/{}/volunteers?notice={}",
-        centre.id,
-        if approve { "verified" } else { "rejected" }
+        .await?
+        .into_inner()
+        .display_name;
+    let here = format!("/c/{}/volunteers/hours/{}", centre.id, found.id);
+    let error = errors.get("reason");
+    let content = html! {
+        @if !errors.is_empty() { span hidden data-page-url=(format!("{here}/reject")) {} }
+        p { a href=(format!("/c/{}/volunteers", centre.id)) { "← " (lang.pick("返回志愿者", "Back to volunteers")) } }
+        dl.facts #entry {
+            dt { (lang.pick("志愿者", "Volunteer")) } dd { (who) }
+            dt { (lang.pick("日期", "Day")) } dd { (NaiveDate::parse_from_str(&found.worked_on, "%Y-%m-%d").map(|d| date(lang, d)).unwrap_or_default()) }
+            dt { (lang.pick("时长", "Time")) } dd { (i18n::hours(lang, found.minutes.into())) }
+            @if !found.note.is_empty() { dt { (lang.pick("备注", "Note")) } dd { (found.note) } }
+        }
+        form method="post" action=(here) {
+            (csrf(staff))
+            input type="hidden" name="approve" value="false";
+            (general_errors(&errors, &["reason"]))
+            div.field.invalid[error.is_some()] {
+                label for="f-reason" { (lang.pick("驳回原因", "Why")) span.req aria-hidden="true" { " *" } }
+                textarea #f-reason name="reason" rows="3" maxlength="200" aria-invalid=[error.map(|_| "true")] { (reason) }
+                @if let Some(message) = error { span.error #f-reason-error role="alert" { (message) } }
+            }
+            button #confirm-reject type="submit" { (lang.pick("确认驳回", "Reject")) }
+        }
+    };
+    Ok(super::layout(
+        staff,
+        Section::Volunteers,
+        Some(centre),
+        &format!(
+            "{} · {}",
+            centre.name,
+            lang.pick("驳回服务时长", "Reject hours")
+        ),
+        content,
     ))
-    .into_response())
 }
 
 /// Hours logged for a volunteer by a coordinator, waiting for another to verify them. The

@@ -229,6 +229,7 @@ fn entry_to_pb(row: store::HourEntryRow) -> pb::HourEntry {
         note: row.note,
         logged_by: row.logged_by,
         verified_by: row.verified_by.unwrap_or_default(),
+        rejection_reason: row.rejection_reason,
     }
 }
 
@@ -1064,8 +1065,19 @@ impl Volunteers for VolunteersApi {
         )?;
         let r = request.into_inner();
         let id = parse_id("entry_id", &r.entry_id).map_err(Error::from)?;
-        let row = store::verify_hours(&self.pool, centre, id, r.approve, &who.subject, Utc::now())
-            .await?;
+        let mut v = Violations::default();
+        let reason = text("reason", &r.reason, 200, !r.approve, &mut v);
+        v.into_result(|| ()).map_err(Error::from)?;
+        let row = store::verify_hours(
+            &self.pool,
+            centre,
+            id,
+            r.approve,
+            &reason,
+            &who.subject,
+            Utc::now(),
+        )
+        .await?;
         Ok(Response::new(entry_to_pb(row)))
     }
 

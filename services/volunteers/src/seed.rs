@@ -299,7 +299,7 @@ async fn workforce(
                 "seed-desk",
             )
             .await?;
-            store::verify_hours(pool, centre, entry.id, true, "seed-coordinator", Utc::now())
+            store::verify_hours(pool, centre, entry.id, true, "", "seed-coordinator", Utc::now())
                 .await?;
         }
     }

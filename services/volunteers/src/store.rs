@@ -226,12 +226,13 @@ pub struct HourEntryRow {
     pub note: String,
     pub logged_by: String,
     pub verified_by: Option<String>,
+    pub rejection_reason: String,
     pub created_at: DateTime<Utc>,
 }
 
 macro_rules! hour_columns {
     () => {
-        "id, centre_id, volunteer_id, assignment_id, source, worked_on, minutes, status, note, logged_by, verified_by, created_at"
+        "id, centre_id, volunteer_id, assignment_id, source, worked_on, minutes, status, note, logged_by, verified_by, rejection_reason, created_at"
     };
 }
 
@@ -339,7 +340,9 @@ pub async fn anonymise_resident(
             .bind(volunteer)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE hour_entries SET note = '' WHERE volunteer_id = $1")
+        sqlx::query(
+            "UPDATE hour_entries SET note = '', rejection_reason = '' WHERE volunteer_id = $1",
+        )
             .bind(volunteer)
             .execute(&mut *tx)
             .await?;
@@ -1636,12 +1639,15 @@ pub async fn log_hours(
     Ok(row)
 }
 
-/// A coordinator verifies (or rejects) logged hours; whoever logged them may not.
+/// A coordinator verifies (or rejects, saying why in `reason`) logged hours; whoever
+/// logged them may not.
+#[allow(clippy::too_many_arguments)]
 pub async fn verify_hours(
     pool: &PgPool,
     centre: Uuid,
     id: Uuid,
     approve: bool,
+    reason: &str,
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<HourEntryRow, Error> {
@@ -1676,13 +1682,14 @@ pub async fn verify_hours(
         )));
     }
     let entry: HourEntryRow = sqlx::query_as(concat!(
-        "UPDATE hour_entries SET status = $2, verified_by = $3, verified_at = $4 WHERE id = $1 RETURNING ",
+        "UPDATE hour_entries SET status = $2, verified_by = $3, verified_at = $4, rejection_reason = $5 WHERE id = $1 RETURNING ",
         hour_columns!()
     ))
     .bind(id)
     .bind(if approve { "verified" } else { "rejected" })
     .bind(by)
     .bind(now)
+    .bind(if approve { "" } else { reason })
     .fetch_one(&mut *tx)
     .await?;
     if approve {
