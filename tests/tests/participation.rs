@@ -1095,5 +1095,43 @@ async fn residents_talk_in_the_forum_and_staff_moderate_what_they_report() {
         list.contains("广场舞音量") && list.contains("置顶"),
         "{list}"
     );
+
+    // The author's erasure: their posts stay in place, hidden, without them or their words;
+    // their anonymous suggestion no longer knows who sent it.
+    me.post(
+        "/r/suggestions",
+        &[("text", "多些书法课"), ("anonymous", "1")],
+    )
+    .await;
+    let (status, body) = c
+        .platform
+        .post_json(
+            &c.manager,
+            &format!("/v1/centres/{}/residents/{author}/erasure", c.centre),
+            &json!({ "reason": "the resident's request" }),
+            None,
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    let pool = c.platform.pool("evaluation").await;
+    poll("the erasure in evaluation", DEADLINE, || async {
+        let left: i64 = sqlx::query_scalar(
+            "SELECT (SELECT count(*) FROM forum_posts WHERE author_id = $1 OR body LIKE '%九点%')
+                  + (SELECT count(*) FROM suggestions WHERE submitted_by = $1)",
+        )
+        .bind(author)
+        .fetch_one(&pool)
+        .await
+        .expect("counted");
+        (left == 0).then_some(())
+    })
+    .await;
+    let hidden: bool = sqlx::query_scalar("SELECT hidden FROM forum_posts WHERE id = $1::uuid")
+        .bind(&thread)
+        .fetch_one(&pool)
+        .await
+        .expect("the thread stays");
+    assert!(hidden);
+    pool.close().await;
     c.platform.stop().await;
 }
