@@ -2419,7 +2419,8 @@ async fn the_coordinator_assigns_from_the_suggestions_logs_hours_and_verifies_th
     account(&platform, "coord-a", "coordinator", &[centre]).await;
     let base = format!("/v1/centres/{centre}");
     let mut volunteers = Vec::new();
-    for name in ["王芳", "刘洋"] {
+    // 王芳 was registered (as the demo seeds do) under a placeholder: pages use her name.
+    for (name, display) in [("王芳", "志愿者007"), ("刘洋", "刘洋")] {
         let resident = resident(&platform, centre, name).await;
         platform
             .wait_for_residents_in_volunteers(&[resident.parse().expect("uuid")])
@@ -2427,7 +2428,7 @@ async fn the_coordinator_assigns_from_the_suggestions_logs_hours_and_verifies_th
         let body = created(
             &platform,
             &format!("{base}/volunteers"),
-            json!({ "resident_id": resident, "display_name": name, "skills": ["cooking"] }),
+            json!({ "resident_id": resident, "display_name": display, "skills": ["cooking"] }),
         )
         .await;
         volunteers.push(body["id"].as_str().expect("volunteer id").to_owned());
@@ -2481,6 +2482,10 @@ async fn the_coordinator_assigns_from_the_suggestions_logs_hours_and_verifies_th
             .await;
     }
     browser.find("tr[data-volunteer=\"王芳\"]").await;
+    assert!(
+        !browser.source().await.contains("志愿者007"),
+        "volunteers are shown by name"
+    );
     // Meanwhile 刘洋 takes the overlapping shift: 指派 is refused beside his row.
     let (status, body) = platform
         .post_json(
@@ -2558,6 +2563,10 @@ async fn the_coordinator_assigns_from_the_suggestions_logs_hours_and_verifies_th
         browser.url().await
     );
     shots_at_both_widths(&browser, "51-volunteer-hours-refused").await;
+    assert!(
+        !browser.source().await.contains("志愿者007"),
+        "volunteers are shown by name"
+    );
     retype(&browser, "#f-hours", "1.5").await;
     browser.click_through("#log-hours-submit").await;
     let said = browser.find(".notice").await.text().await;

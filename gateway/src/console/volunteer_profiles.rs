@@ -395,7 +395,7 @@ async fn get(
     volunteer: &str,
 ) -> Result<vo::Volunteer, Refusal> {
     super::parse_uuid(volunteer)?;
-    Ok(state
+    let mut found = state
         .volunteers
         .clone()
         .get_volunteer(staff.grpc(vo::GetVolunteerRequest {
@@ -403,7 +403,16 @@ async fn get(
             volunteer_id: volunteer.to_owned(),
         }))
         .await?
-        .into_inner())
+        .into_inner();
+    // Shown by the resident's own name, not a placeholder display name.
+    let ids = [found.resident_id.clone()];
+    if let Some(name) = super::bookings::names_of(state, staff, &centre.id, &ids, "")
+        .await?
+        .remove(&found.resident_id)
+    {
+        found.display_name = name;
+    }
+    Ok(found)
 }
 
 fn profile_page(

@@ -117,24 +117,7 @@ async fn week_page(
     .into_iter()
     .map(|o| (o.id, o.title))
     .collect();
-    let people: HashMap<String, String> = every_page(|page_token| async {
-        let reply = state
-            .volunteers
-            .clone()
-            .list_volunteers(staff.grpc(vo::ListVolunteersRequest {
-                centre_id: centre.id.clone(),
-                page_size: PAGE,
-                page_token,
-                ..Default::default()
-            }))
-            .await?
-            .into_inner();
-        Ok::<_, Refusal>((reply.volunteers, reply.next_page_token))
-    })
-    .await?
-    .into_iter()
-    .map(|v| (v.id, v.display_name))
-    .collect();
+    let people = names(state, staff, &centre.id).await?;
     let mut by_name: Vec<(&String, &String)> = people.iter().collect();
     by_name.sort_by(|a, b| a.1.cmp(b.1));
     let staff_names: HashMap<String, String> = every_page(|page_token| async {
@@ -362,12 +345,19 @@ async fn matches_page(
         }))
         .await?
         .into_inner();
+    let people = names(state, staff, &centre.id).await?;
+    let name = |c: &vo::Candidate| {
+        people
+            .get(&c.volunteer_id)
+            .cloned()
+            .unwrap_or_else(|| c.display_name.clone())
+    };
     let assigned_name = found
         .ranked
         .iter()
         .chain(&found.excluded)
         .find(|c| !assigned.is_empty() && c.volunteer_id == assigned)
-        .map(|c| c.display_name.clone());
+        .map(name);
     let content = html! {
         @if refused.is_some() { span hidden data-page-url=(here) {} }
         @if let Some(name) = &assigned_name { (notice(&format!("{}{}{}", lang.pick("已指派 ", "Assigned "), name, lang.pick(" 到本班次。", " to this shift.")))) }
@@ -379,8 +369,9 @@ async fn matches_page(
             tbody {
                 @for c in &found.ranked {
                     @let error = refused.as_ref().filter(|(v, _)| *v == c.volunteer_id).map(|(_, m)| m);
-                    tr.invalid[error.is_some()] data-volunteer=(c.display_name) {
-                        td { (c.display_name) }
+                    @let who = name(c);
+                    tr.invalid[error.is_some()] data-volunteer=(who) {
+                        td { (who) }
                         td.num { (format!("{:.2}", c.score)) }
                         td.num { (format!("{:.0}%", c.skill_fit * 100.0)) }
                         td.num { (i18n::hours(lang, c.recent_minutes)) }
@@ -404,8 +395,9 @@ async fn matches_page(
                 @for c in &found.excluded {
                     // One refused a moment ago has moved here: the refusal stays beside them.
                     @let error = refused.as_ref().filter(|(v, _)| *v == c.volunteer_id).map(|(_, m)| m);
-                    tr.invalid[error.is_some()] data-volunteer=(c.display_name) {
-                        td { (c.display_name) }
+                    @let who = name(c);
+                    tr.invalid[error.is_some()] data-volunteer=(who) {
+                        td { (who) }
                         td { (reasons(lang, c)) @if let Some(message) = error { " " span.error role="alert" { (message) } } }
                     }
                 }
@@ -473,6 +465,40 @@ pub async fn assign(
         }
         Err(status) => Err(status.into()),
     }
+}
+
+/// Volunteers by id, each by the resident's own name (the registry's; a volunteer service
+/// holds only a display name, which may be a placeholder such as 志愿者007), or the display
+/// name when the resident was erased. The names come in one registry call per 200.
+pub(super) async fn names(
+    state: &AppState,
+    staff: &Staff,
+    centre: &str,
+) -> Result<HashMap<String, String>, Refusal> {
+    let volunteers = every_page(|page_token| async {
+        let reply = state
+            .volunteers
+            .clone()
+            .list_volunteers(staff.grpc(vo::ListVolunteersRequest {
+                centre_id: centre.to_owned(),
+                page_size: PAGE,
+                page_token,
+                ..Default::default()
+            }))
+            .await?
+            .into_inner();
+        Ok::<_, Refusal>((reply.volunteers, reply.next_page_token))
+    })
+    .await?;
+    let residents: Vec<String> = volunteers.iter().map(|v| v.resident_id.clone()).collect();
+    let known = super::bookings::names_of(state, staff, centre, &residents, "").await?;
+    Ok(volunteers
+        .into_iter()
+        .map(|v| {
+            let name = known.get(&v.resident_id).cloned().unwrap_or(v.display_name);
+            (v.id, name)
+        })
+        .collect())
 }
 
 /// Why a candidate ranks where they do, in the reader's words.
@@ -575,16 +601,10 @@ async fn reject_page(
     let Some(found) = pending.into_iter().find(|e| e.id == entry) else {
         return Ok(Redirect::to(&format!("/c/{}/volunteers", centre.id)).into_response());
     };
-    let who = state
-        .volunteers
-        .clone()
-        .get_volunteer(staff.grpc(vo::GetVolunteerRequest {
-            centre_id: centre.id.clone(),
-            volunteer_id: found.volunteer_id.clone(),
-        }))
+    let who = names(state, staff, &centre.id)
         .await?
-        .into_inner()
-        .display_name;
+        .remove(&found.volunteer_id)
+        .unwrap_or_default();
     let here = format!("/c/{}/volunteers/hours/{}", centre.id, found.id);
     let error = errors.get("reason");
     let content = html! {
