@@ -11,6 +11,7 @@ use lapin::options::{BasicAckOptions, BasicGetOptions};
 use linli_platform::auth::Role;
 use linli_platform::bus::Bus;
 use linli_proto::events::v1::NoticePublished;
+use linli_tests::phone::{Phone, console_user, csrf_of};
 use linli_tests::sms::SmsProvider;
 use linli_tests::webdriver::Browser;
 use linli_tests::{TestPlatform, poll};
@@ -21,41 +22,6 @@ use uuid::Uuid;
 
 const DEADLINE: Duration = Duration::from_secs(20);
 const PASSWORD: &str = "correct-horse-battery";
-
-/// A phone's browser without a browser: the resident's cookie kept by hand.
-struct Phone {
-    http: reqwest::Client,
-    gateway: String,
-    cookie: Option<String>,
-}
-
-impl Phone {
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-        let mut request = self.http.post(format!("{}{path}", self.gateway)).form(form);
-        if let Some(cookie) = &self.cookie {
-            request = request.header("cookie", cookie);
-        }
-        let response = request.send().await.expect("the gateway answers");
-        let status = response.status();
-        for value in response.headers().get_all("set-cookie") {
-            let text = value.to_str().expect("ascii");
-            if let Some(rest) = text.strip_prefix("linli_resident=") {
-                let token = rest.split(';').next().unwrap_or_default();
-                self.cookie = (!token.is_empty()).then(|| format!("linli_resident={token}"));
-            }
-        }
-        (status, response.text().await.unwrap_or_default())
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, String) {
-        let mut request = self.http.get(format!("{}{path}", self.gateway));
-        if let Some(cookie) = &self.cookie {
-            request = request.header("cookie", cookie);
-        }
-        let response = request.send().await.expect("the gateway answers");
-        (response.status(), response.text().await.unwrap_or_default())
-    }
-}
 
 struct Centre {
     platform: TestPlatform,
@@ -148,23 +114,7 @@ impl Centre {
     }
 
     async fn sign_in(&self, phone: &str) -> Phone {
-        let mut browser = Phone {
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("a client"),
-            gateway: self.platform.gateway.clone(),
-            cookie: None,
-        };
-        let before = self.sms.sent_to(phone).len();
-        let (status, _) = browser.post("/r/sign-in/code", &[("phone", phone)]).await;
-        assert_eq!(status, StatusCode::OK);
-        let code = self.sms.code(phone, before + 1).await;
-        let (status, _) = browser
-            .post("/r/sign-in", &[("phone", phone), ("code", &code)])
-            .await;
-        assert_eq!(status, StatusCode::SEE_OTHER, "a right code signs in");
-        browser
+        Phone::signed_in(&self.platform, &self.sms, phone).await
     }
 }
 
@@ -302,56 +252,6 @@ async fn issuing_a_notice_publishes_it_on_the_bus() {
     c.platform.stop().await;
 }
 
-/// A console user without a browser, signed in with their password.
-async fn console_user(platform: &TestPlatform, username: &str) -> (reqwest::Client, String) {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("a client");
-    let page = http
-        .get(format!("{}/sign-in", platform.gateway))
-        .send()
-        .await
-        .expect("sign-in page");
-    let mut cookies: Vec<String> = page
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
-        .collect();
-    let html = page.text().await.unwrap_or_default();
-    let csrf = csrf_of(&html);
-    let signed = http
-        .post(format!("{}/sign-in", platform.gateway))
-        .header("cookie", cookies.join("; "))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("next", "/dashboard"),
-            ("username", username),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .expect("signed in");
-    assert_eq!(signed.status(), StatusCode::SEE_OTHER);
-    cookies.extend(
-        signed
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned)),
-    );
-    (http, cookies.join("; "))
-}
-
-fn csrf_of(html: &str) -> String {
-    html.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a csrf field")
-        .to_owned()
-}
-
 /// A resident sends a suggestion anonymously on the site (an over-long one is refused in
 /// Chinese with the text kept); staff see it without a name, answer it in the console,
 /// and the resident reads the reply; a neighbour sees none of it.
@@ -401,7 +301,7 @@ async fn a_residents_suggestion_answered_in_the_console_shows_its_reply_to_them_
     c.platform
         .staff_account("desk", "front_desk", &[c.centre], PASSWORD)
         .await;
-    let desk = console_user(&c.platform, "desk").await;
+    let desk = console_user(&c.platform, "desk", PASSWORD).await;
     let page = desk
         .0
         .get(format!("{}/c/{}/evaluation", c.platform.gateway, c.centre))
@@ -633,7 +533,7 @@ async fn staff_write_schedule_target_and_pin_a_notice_in_the_console() {
     c.platform
         .staff_account("coordinator", "coordinator", &[c.centre], PASSWORD)
         .await;
-    let user = console_user(&c.platform, "coordinator").await;
+    let user = console_user(&c.platform, "coordinator", PASSWORD).await;
     let url = format!("{}/c/{}/notices", c.platform.gateway, c.centre);
     let get = |url: String| {
         let user = &user;
@@ -809,12 +709,7 @@ async fn a_residents_token_reaches_only_their_own_participation() {
         )
         .await;
     let phone = c.sign_in("13812345678").await;
-    let token = phone
-        .cookie
-        .as_deref()
-        .and_then(|c| c.strip_prefix("linli_resident="))
-        .expect("signed in")
-        .to_owned();
+    let token = phone.token();
     let neighbours = c.sign_in("13912345678").await;
     neighbours.get("/r/").await;
     let mut neighbour_phone = neighbours;
@@ -1056,7 +951,7 @@ async fn residents_talk_in_the_forum_and_staff_moderate_what_they_report() {
     c.platform
         .staff_account("desk", "front_desk", &[c.centre], PASSWORD)
         .await;
-    let desk = console_user(&c.platform, "desk").await;
+    let desk = console_user(&c.platform, "desk", PASSWORD).await;
     let page = desk
         .0
         .get(format!("{}/c/{}/forum", c.platform.gateway, c.centre))
