@@ -2558,7 +2558,7 @@ async fn the_coordinator_assigns_from_the_suggestions_logs_hours_and_verifies_th
         browser
             .url()
             .await
-            .ends_with(&format!("/c/{centre}/volunteers")),
+            .ends_with(&format!("/c/{centre}/volunteers#log-hours")),
         "{}",
         browser.url().await
     );

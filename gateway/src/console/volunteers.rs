@@ -195,7 +195,7 @@ async fn week_page(
     };
     let here = format!("/c/{}/volunteers", centre.id);
     let content = html! {
-        @if !errors.is_empty() { span hidden data-page-url=(here) {} }
+        @if !errors.is_empty() { span hidden data-page-url=(format!("{here}#log-hours")) {} }
         @if let Some(text) = notice_text { (notice(text)) }
         @if verifies(staff) { p { a #register-volunteer href=(format!("{here}/new")) { (lang.pick("＋ 登记志愿者", "+ Register a volunteer")) } " · " a #opportunities-link href=(format!("{here}/opportunities")) { (lang.pick("岗位与班次", "Opportunities and shifts")) } } }
         section {
@@ -248,7 +248,7 @@ async fn week_page(
         @if verifies(staff) {
             section #log-hours {
                 h2 { (lang.pick("登记服务时长", "Log hours")) }
-                form method="post" action=(format!("{here}/hours")) {
+                form method="post" action=(format!("{here}/hours#log-hours")) {
                     (csrf(staff))
                     (general_errors(&errors, &["volunteer_id", "worked_on", "hours", "note"]))
                     div.field.invalid[errors.get("volunteer_id").is_some()] {
