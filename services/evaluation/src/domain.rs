@@ -526,4 +526,18 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn a_forum_post_needs_a_title_only_to_open_a_thread_and_keeps_to_its_length() {
+        assert!(forum_post_refusals(false, "广场舞音量", "<b>请小声</b>").is_empty());
+        assert!(forum_post_refusals(true, "", "同意").is_empty());
+        let fields =
+            |r: Vec<(&'static str, Reason)>| r.into_iter().map(|(f, _)| f).collect::<Vec<_>>();
+        assert_eq!(fields(forum_post_refusals(false, "", "x")), ["title"]);
+        let long = "吵".repeat(FORUM_BODY_MAX + 1);
+        assert_eq!(fields(forum_post_refusals(true, "", &long)), ["body"]);
+        assert_eq!(moderation("lock"), Some(("locked", true)));
+        assert_eq!(moderation("restore"), Some(("hidden", false)));
+        assert_eq!(moderation("delete"), None);
+    }
 }
