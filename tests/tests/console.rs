@@ -2420,7 +2420,8 @@ async fn the_coordinator_assigns_from_the_suggestions_logs_hours_and_verifies_th
     let base = format!("/v1/centres/{centre}");
     let mut volunteers = Vec::new();
     // 王芳 was registered (as the demo seeds do) under a placeholder: pages use her name.
-    for (name, display) in [("王芳", "志愿者007"), ("刘洋", "刘洋")] {
+    for (name, display) in [("王芳", "志愿者007"), ("刘洋", "刘洋"), ("阿丽", "阿丽")]
+    {
         let resident = resident(&platform, centre, name).await;
         platform
             .wait_for_residents_in_volunteers(&[resident.parse().expect("uuid")])
@@ -2563,6 +2564,13 @@ async fn the_coordinator_assigns_from_the_suggestions_logs_hours_and_verifies_th
         browser.url().await
     );
     shots_at_both_widths(&browser, "51-volunteer-hours-refused").await;
+    let roster = browser.find("#volunteers").await.text().await;
+    let roster: Vec<&str> = roster.split_whitespace().collect();
+    assert_eq!(
+        roster,
+        ["阿丽", "刘洋", "王芳"],
+        "the roster in pinyin order"
+    );
     assert!(
         !browser.source().await.contains("志愿者007"),
         "volunteers are shown by name"

@@ -923,7 +923,7 @@ pub async fn residents_of(
 }
 
 /// The order of a roster: by the name's pinyin, as a Chinese list is read.
-fn sort_key(name: &str) -> String {
+pub(super) fn sort_key(name: &str) -> String {
     use pinyin::ToPinyin;
     name.chars()
         .map(|c| {

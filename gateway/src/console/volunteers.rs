@@ -119,7 +119,7 @@ async fn week_page(
     .collect();
     let people = names(state, staff, &centre.id).await?;
     let mut by_name: Vec<(&String, &String)> = people.iter().collect();
-    by_name.sort_by(|a, b| a.1.cmp(b.1));
+    by_name.sort_by_cached_key(|(_, name)| super::bookings::sort_key(name));
     let staff_names: HashMap<String, String> = every_page(|page_token| async {
         let reply = state
             .volunteers
