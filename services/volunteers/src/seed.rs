@@ -299,8 +299,16 @@ async fn workforce(
                 "seed-desk",
             )
             .await?;
-            store::verify_hours(pool, centre, entry.id, true, "", "seed-coordinator", Utc::now())
-                .await?;
+            store::verify_hours(
+                pool,
+                centre,
+                entry.id,
+                true,
+                "",
+                "seed-coordinator",
+                Utc::now(),
+            )
+            .await?;
         }
     }
 

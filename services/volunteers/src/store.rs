@@ -343,9 +343,9 @@ pub async fn anonymise_resident(
         sqlx::query(
             "UPDATE hour_entries SET note = '', rejection_reason = '' WHERE volunteer_id = $1",
         )
-            .bind(volunteer)
-            .execute(&mut *tx)
-            .await?;
+        .bind(volunteer)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("UPDATE certifications SET number = '-' WHERE holder_id = $1")
             .bind(volunteer)
             .execute(&mut *tx)
