@@ -2395,7 +2395,11 @@ async fn a_services_refusal_is_said_in_chinese_beside_its_field_with_what_was_ty
         "身份证号校验位不正确，请再核对一遍号码"
     );
     assert_eq!(
-        browser.find("#f-national_id").await.attribute("value").await,
+        browser
+            .find("#f-national_id")
+            .await
+            .attribute("value")
+            .await,
         "110105194912310021"
     );
     shots_at_both_widths(&browser, "refusal-national-id").await;

@@ -176,7 +176,8 @@ async fn a_character_search_reads_the_name_gram_index_and_misses_no_name() {
     .await
     .expect("a plan");
     assert!(
-        plan.iter().any(|line| line.contains("residents_by_name_grams")),
+        plan.iter()
+            .any(|line| line.contains("residents_by_name_grams")),
         "{plan:#?}"
     );
     tx.rollback().await.expect("rollback");
