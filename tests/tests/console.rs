@@ -3033,3 +3033,64 @@ async fn a_follow_up_shows_the_residents_name_and_phone_masked_per_role_with_a_l
     browser.close().await;
     platform.stop().await;
 }
+
+/// The manager answers a suggestion on the evaluation page in the steps the service allows
+/// (received → 处理中 → 已答复): a received one offers 处理中 only, since 已答复 there only
+/// earned the service's refusal, and the reply typed at the second step reaches the API.
+#[tokio::test]
+async fn the_manager_answers_a_suggestion_in_the_steps_the_service_allows() {
+    if let Err(missing) = linli_tests::webdriver::browser_paths() {
+        panic!("{missing} (deploy/local/test.sh installs them)");
+    }
+    let platform = TestPlatform::start().await;
+    let centre = platform.bookable_centre("Asia/Shanghai").await;
+    account(&platform, "manager-s", "centre_manager", &[centre]).await;
+    let suggestion = created(
+        &platform,
+        &format!("/v1/centres/{centre}/suggestions"),
+        json!({ "channel": "box", "text": "希望增加书法课" }),
+    )
+    .await;
+    let id = suggestion["id"].as_str().expect("suggestion id").to_owned();
+
+    let gw = platform.gateway.clone();
+    let browser = Browser::start().await;
+    sign_in_browser(&browser, &gw, "manager-s").await;
+    let script = format!(
+        "return Array.from(document.querySelectorAll('#status-{id} option')).map(o => o.value);"
+    );
+    browser.goto(&format!("{gw}/c/{centre}/evaluation")).await;
+    assert_eq!(browser.execute(&script).await, json!(["in_progress"]));
+    browser
+        .click_through(&format!("form[action$=\"/suggestions/{id}\"] button"))
+        .await;
+    browser.goto(&format!("{gw}/c/{centre}/evaluation")).await;
+    assert_eq!(browser.execute(&script).await, json!(["answered"]));
+    browser
+        .find(&format!("#reply-{id}"))
+        .await
+        .type_text("下月起周六上午开班")
+        .await;
+    browser
+        .click_through(&format!("form[action$=\"/suggestions/{id}\"] button"))
+        .await;
+    browser.close().await;
+
+    let (status, body) = platform
+        .get_json(
+            &platform.admin_token(),
+            &format!("/v1/centres/{centre}/suggestions"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let answered = body["suggestions"]
+        .as_array()
+        .expect("suggestions")
+        .iter()
+        .find(|s| s["id"] == id.as_str())
+        .expect("the suggestion listed")
+        .clone();
+    assert_eq!(answered["status"], "answered", "{answered}");
+    assert_eq!(answered["reply"], "下月起周六上午开班", "{answered}");
+    platform.stop().await;
+}

@@ -23,10 +23,12 @@ pub struct EvaluationQuery {
     notice: String,
 }
 
-/// The statuses a suggestion may move to next (received → in_progress → answered → closed).
+/// The statuses a suggestion may move to next (received → in_progress → answered → closed),
+/// as the service's `suggestion_move` allows: offering 已答复 on a received one only earned
+/// the service's refusal.
 fn next_statuses(status: &str) -> &'static [&'static str] {
     match status {
-        "received" => &["in_progress", "answered"],
+        "received" => &["in_progress"],
         "in_progress" => &["answered"],
         "answered" => &["closed"],
         _ => &[],
