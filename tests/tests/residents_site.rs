@@ -13,66 +13,13 @@ use linli_proto::bookings::v1 as bk;
 use linli_proto::bookings::v1::bookings_client::BookingsClient;
 use linli_proto::registry::v1 as pb;
 use linli_proto::registry::v1::registry_client::RegistryClient;
+use linli_tests::phone::Phone;
 use linli_tests::sms::SmsProvider;
 use linli_tests::webdriver::Browser;
 use linli_tests::{TestPlatform, poll};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-/// A phone's browser without a browser: cookies kept by hand, redirects not followed.
-struct Phone {
-    http: reqwest::Client,
-    gateway: String,
-    cookie: Option<String>,
-}
-
-impl Phone {
-    fn new(platform: &TestPlatform) -> Phone {
-        Phone {
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("a client"),
-            gateway: platform.gateway.clone(),
-            cookie: None,
-        }
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-        let mut request = self.http.post(format!("{}{path}", self.gateway)).form(form);
-        if let Some(cookie) = &self.cookie {
-            request = request.header("cookie", cookie);
-        }
-        let response = request.send().await.expect("the gateway answers");
-        let status = response.status();
-        for value in response.headers().get_all("set-cookie") {
-            let text = value.to_str().expect("ascii");
-            if let Some(rest) = text.strip_prefix("linli_resident=") {
-                let token = rest.split(';').next().unwrap_or_default();
-                self.cookie = (!token.is_empty()).then(|| format!("linli_resident={token}"));
-            }
-        }
-        (status, response.text().await.unwrap_or_default())
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, String) {
-        let mut request = self.http.get(format!("{}{path}", self.gateway));
-        if let Some(cookie) = &self.cookie {
-            request = request.header("cookie", cookie);
-        }
-        let response = request.send().await.expect("the gateway answers");
-        (response.status(), response.text().await.unwrap_or_default())
-    }
-
-    fn token(&self) -> String {
-        self.cookie
-            .as_deref()
-            .and_then(|c| c.strip_prefix("linli_resident="))
-            .expect("signed in")
-            .to_owned()
-    }
-}
 
 /// A centre with residents registered through the API, their phone numbers on record.
 struct Centre {
@@ -144,16 +91,7 @@ impl Centre {
 
     /// Signs `phone` in through the site with the code the SMS provider was sent.
     async fn sign_in(&self, phone: &str) -> Phone {
-        let mut browser = Phone::new(&self.platform);
-        let before = self.sms.sent_to(phone).len();
-        let (status, _) = browser.post("/r/sign-in/code", &[("phone", phone)]).await;
-        assert_eq!(status, StatusCode::OK);
-        let code = self.sms.code(phone, before + 1).await;
-        let (status, _) = browser
-            .post("/r/sign-in", &[("phone", phone), ("code", &code)])
-            .await;
-        assert_eq!(status, StatusCode::SEE_OTHER, "a right code signs in");
-        browser
+        Phone::signed_in(&self.platform, &self.sms, phone).await
     }
 }
 
@@ -947,49 +885,7 @@ const PASSWORD: &str = "correct-horse-battery";
 
 /// A console user without a browser, signed in with their password.
 async fn console_user(platform: &TestPlatform, username: &str) -> (reqwest::Client, String) {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("a client");
-    let page = http
-        .get(format!("{}/sign-in", platform.gateway))
-        .send()
-        .await
-        .expect("sign-in page");
-    let mut cookies: Vec<String> = page
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
-        .collect();
-    let html = page.text().await.unwrap_or_default();
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a csrf field")
-        .to_owned();
-    let signed = http
-        .post(format!("{}/sign-in", platform.gateway))
-        .header("cookie", cookies.join("; "))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("next", "/dashboard"),
-            ("username", username),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .expect("signed in");
-    assert_eq!(signed.status(), StatusCode::SEE_OTHER);
-    cookies.extend(
-        signed
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned)),
-    );
-    (http, cookies.join("; "))
+    linli_tests::phone::console_user(platform, username, PASSWORD).await
 }
 
 async fn console_page(
