@@ -1,7 +1,10 @@
 //! A resident's phone and a clerk's desk without a browser: HTTP clients that keep their
 //! cookies by hand and do not follow redirects, so a suite reads each answer as it came.
 
+use linli_platform::auth::Role;
 use reqwest::StatusCode;
+use serde_json::{Value, json};
+use uuid::Uuid;
 
 use crate::TestPlatform;
 use crate::sms::SmsProvider;
@@ -128,4 +131,105 @@ pub async fn console_user(
             .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned)),
     );
     (http, cookies.join("; "))
+}
+
+/// A centre for the residents' suites: a platform whose codes go to a loopback SMS
+/// provider, one centre, its manager's token, and residents registered through the API
+/// with their phone numbers on record.
+pub struct SiteCentre {
+    pub platform: TestPlatform,
+    pub sms: SmsProvider,
+    pub centre: Uuid,
+    pub manager: String,
+}
+
+impl SiteCentre {
+    pub async fn open() -> SiteCentre {
+        let sms = SmsProvider::start().await;
+        let args = sms.args();
+        let platform = TestPlatform::start_with(|serve| serve.sms = args).await;
+        let centre = platform.bookable_centre("Asia/Shanghai").await;
+        let manager = platform.token(&[Role::CentreManager], &[centre]);
+        SiteCentre {
+            platform,
+            sms,
+            centre,
+            manager,
+        }
+    }
+
+    /// POSTs to the centre's `path` as its manager, expecting 201.
+    pub async fn post(&self, path: &str, body: Value) -> Value {
+        let path = format!("/v1/centres/{}{path}", self.centre);
+        let (status, body) = self
+            .platform
+            .post_json(&self.manager, &path, &body, None)
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{path}: {body}");
+        body
+    }
+
+    /// PUTs to the centre's `path` as its manager, expecting 200.
+    pub async fn put(&self, path: &str, body: Value) -> Value {
+        let response = self
+            .platform
+            .http
+            .put(format!(
+                "{}/v1/centres/{}{path}",
+                self.platform.gateway, self.centre
+            ))
+            .bearer_auth(&self.manager)
+            .json(&body)
+            .send()
+            .await
+            .expect("the gateway answers");
+        let status = response.status();
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    /// A resident registered with `phone`, once bookings and evaluation know of them.
+    pub async fn resident(&self, name: &str, born: &str, phone: &str) -> Uuid {
+        let body = self
+            .post(
+                "/residents",
+                json!({ "name": name, "gender": "female", "date_of_birth": born, "phone": phone, "confirm_not_duplicate": true }),
+            )
+            .await;
+        let id: Uuid = body["id"].as_str().expect("an id").parse().expect("uuid");
+        self.platform.wait_for_residents_in_bookings(&[id]).await;
+        self.platform
+            .wait_in_directory("evaluation", "residents", &[id])
+            .await;
+        id
+    }
+
+    /// A session of a new offering (its body `extra` added), tomorrow at 09:30 Beijing time.
+    pub async fn session(&self, name: &str, capacity: i32, extra: Value) -> (String, String) {
+        let mut offering = json!({ "category": "culture_education", "kind": "event", "name": name, "capacity": capacity });
+        if let (Some(body), Some(extra)) = (offering.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
+        let offering = self.post("/offerings", offering).await["id"]
+            .as_str()
+            .expect("an offering")
+            .to_owned();
+        let day = (chrono::Utc::now() + chrono::Duration::days(1)).date_naive();
+        let session = self
+            .post(
+                "/sessions",
+                json!({ "offering_id": offering, "starts_at": format!("{day}T01:30:00Z"), "ends_at": format!("{day}T03:00:00Z") }),
+            )
+            .await["id"]
+            .as_str()
+            .expect("a session")
+            .to_owned();
+        (offering, session)
+    }
+
+    /// Signs `phone` in through the site with the code the SMS provider was sent.
+    pub async fn sign_in(&self, phone: &str) -> Phone {
+        Phone::signed_in(&self.platform, &self.sms, phone).await
+    }
 }

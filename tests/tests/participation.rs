@@ -8,115 +8,19 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use lapin::options::{BasicAckOptions, BasicGetOptions};
-use linli_platform::auth::Role;
 use linli_platform::bus::Bus;
 use linli_proto::events::v1::NoticePublished;
-use linli_tests::phone::{Phone, console_user, csrf_of};
-use linli_tests::sms::SmsProvider;
+use linli_tests::phone::{console_user, csrf_of};
+use linli_tests::poll;
 use linli_tests::webdriver::Browser;
-use linli_tests::{TestPlatform, poll};
 use prost::Message;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 const DEADLINE: Duration = Duration::from_secs(20);
 const PASSWORD: &str = "correct-horse-battery";
 
-struct Centre {
-    platform: TestPlatform,
-    sms: SmsProvider,
-    centre: Uuid,
-    manager: String,
-}
-
-impl Centre {
-    async fn open() -> Centre {
-        let sms = SmsProvider::start().await;
-        let args = sms.args();
-        let platform = TestPlatform::start_with(|serve| serve.sms = args).await;
-        let centre = platform.bookable_centre("Asia/Shanghai").await;
-        let manager = platform.token(&[Role::CentreManager], &[centre]);
-        Centre {
-            platform,
-            sms,
-            centre,
-            manager,
-        }
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Value {
-        let path = format!("/v1/centres/{}{path}", self.centre);
-        let (status, body) = self
-            .platform
-            .post_json(&self.manager, &path, &body, None)
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{path}: {body}");
-        body
-    }
-
-    async fn put(&self, path: &str, body: Value) -> Value {
-        let response = self
-            .platform
-            .http
-            .put(format!(
-                "{}/v1/centres/{}{path}",
-                self.platform.gateway, self.centre
-            ))
-            .bearer_auth(&self.manager)
-            .json(&body)
-            .send()
-            .await
-            .expect("the gateway answers");
-        let status = response.status();
-        let body: Value = response.json().await.expect("json");
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body
-    }
-
-    async fn resident(&self, name: &str, born: &str, phone: &str) -> Uuid {
-        let body = self
-            .post(
-                "/residents",
-                json!({ "name": name, "gender": "female", "date_of_birth": born, "phone": phone, "confirm_not_duplicate": true }),
-            )
-            .await;
-        let id: Uuid = body["id"].as_str().expect("an id").parse().expect("uuid");
-        self.platform.wait_for_residents_in_bookings(&[id]).await;
-        self.platform
-            .wait_in_directory("evaluation", "residents", &[id])
-            .await;
-        id
-    }
-
-    /// A session of a new offering, tomorrow at 09:30 Beijing time.
-    async fn session(&self, name: &str) -> (String, String) {
-        let offering = self
-            .post(
-                "/offerings",
-                json!({ "category": "culture_education", "kind": "event", "name": name, "capacity": 10 }),
-            )
-            .await["id"]
-            .as_str()
-            .expect("an offering")
-            .to_owned();
-        let day = (chrono::Utc::now() + chrono::Duration::days(1)).date_naive();
-        let session = self
-            .post(
-                "/sessions",
-                json!({ "offering_id": offering, "starts_at": format!("{day}T01:30:00Z"), "ends_at": format!("{day}T03:00:00Z") }),
-            )
-            .await["id"]
-            .as_str()
-            .expect("a session")
-            .to_owned();
-        (offering, session)
-    }
-
-    async fn sign_in(&self, phone: &str) -> Phone {
-        Phone::signed_in(&self.platform, &self.sms, phone).await
-    }
-}
+use linli_tests::phone::SiteCentre as Centre;
 
 /// A notice for the elderly shows to a resident of 76 and not to one of 36; one for
 /// everyone whose publish-from is an hour ahead shows to nobody until it is moved to now;
@@ -222,7 +126,7 @@ async fn issuing_a_notice_publishes_it_on_the_bus() {
         .await
         .expect("a watcher queue");
     let queue = bus.args().queue("notice-watcher");
-    let (offering, session) = c.session("重阳节茶话会").await;
+    let (offering, session) = c.session("重阳节茶话会", 10, json!({})).await;
     let notice = c
         .post(
             "/notices",
@@ -376,7 +280,7 @@ fn screenshots() -> PathBuf {
 async fn a_resident_on_a_phone_reads_a_notice_and_books_its_session() {
     let c = Centre::open().await;
     let me = c.resident("王秀英", "1950-03-02", "13812345678").await;
-    let (offering, session) = c.session("重阳节茶话会").await;
+    let (offering, session) = c.session("重阳节茶话会", 10, json!({})).await;
     c.post(
         "/notices",
         json!({ "title": "重阳节茶话会报名开始", "body": "本周六下午两点，社区活动室。\n欢迎长者参加，名额有限。",
@@ -529,7 +433,7 @@ async fn a_resident_on_a_phone_reads_a_notice_and_books_its_session() {
 #[tokio::test]
 async fn staff_write_schedule_target_and_pin_a_notice_in_the_console() {
     let c = Centre::open().await;
-    let (offering, session) = c.session("重阳节茶话会").await;
+    let (offering, session) = c.session("重阳节茶话会", 10, json!({})).await;
     c.platform
         .staff_account("coordinator", "coordinator", &[c.centre], PASSWORD)
         .await;

@@ -14,86 +14,13 @@ use linli_proto::bookings::v1::bookings_client::BookingsClient;
 use linli_proto::registry::v1 as pb;
 use linli_proto::registry::v1::registry_client::RegistryClient;
 use linli_tests::phone::Phone;
-use linli_tests::sms::SmsProvider;
 use linli_tests::webdriver::Browser;
 use linli_tests::{TestPlatform, poll};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-/// A centre with residents registered through the API, their phone numbers on record.
-struct Centre {
-    platform: TestPlatform,
-    sms: SmsProvider,
-    centre: Uuid,
-    manager: String,
-}
-
-impl Centre {
-    async fn open() -> Centre {
-        let sms = SmsProvider::start().await;
-        let args = sms.args();
-        let platform = TestPlatform::start_with(|serve| serve.sms = args).await;
-        let centre = platform.bookable_centre("Asia/Shanghai").await;
-        let manager = platform.token(&[Role::CentreManager], &[centre]);
-        Centre {
-            platform,
-            sms,
-            centre,
-            manager,
-        }
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Value {
-        let path = format!("/v1/centres/{}{path}", self.centre);
-        let (status, body) = self
-            .platform
-            .post_json(&self.manager, &path, &body, None)
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{path}: {body}");
-        body
-    }
-
-    async fn resident(&self, name: &str, born: &str, phone: &str) -> Uuid {
-        let body = self
-            .post(
-                "/residents",
-                json!({ "name": name, "gender": "female", "date_of_birth": born, "phone": phone, "confirm_not_duplicate": true }),
-            )
-            .await;
-        let id: Uuid = body["id"].as_str().expect("an id").parse().expect("uuid");
-        self.platform.wait_for_residents_in_bookings(&[id]).await;
-        id
-    }
-
-    /// A session of a new offering, tomorrow at 09:30 Beijing time.
-    async fn session(&self, name: &str, capacity: i32, extra: Value) -> (String, String) {
-        let mut offering = json!({ "category": "culture_education", "kind": "event", "name": name, "capacity": capacity });
-        if let (Some(body), Some(extra)) = (offering.as_object_mut(), extra.as_object()) {
-            body.extend(extra.clone());
-        }
-        let offering = self.post("/offerings", offering).await["id"]
-            .as_str()
-            .expect("an offering")
-            .to_owned();
-        let day = (chrono::Utc::now() + chrono::Duration::days(1)).date_naive();
-        let session = self
-            .post(
-                "/sessions",
-                json!({ "offering_id": offering, "starts_at": format!("{day}T01:30:00Z"), "ends_at": format!("{day}T03:00:00Z") }),
-            )
-            .await["id"]
-            .as_str()
-            .expect("a session")
-            .to_owned();
-        (offering, session)
-    }
-
-    /// Signs `phone` in through the site with the code the SMS provider was sent.
-    async fn sign_in(&self, phone: &str) -> Phone {
-        Phone::signed_in(&self.platform, &self.sms, phone).await
-    }
-}
+use linli_tests::phone::SiteCentre as Centre;
 
 #[tokio::test]
 async fn a_resident_signs_in_with_the_code_the_sms_provider_was_sent_and_sees_their_centre() {
