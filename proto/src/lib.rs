@@ -64,6 +64,11 @@ impl Event for events::v1::ResidentConsentChanged {
     const TYPE: &'static str = "linli.events.v1.ResidentConsentChanged";
 }
 
+impl Event for events::v1::ResidentCorrectionRequested {
+    const ROUTING_KEY: &'static str = "registry.resident.correction_requested";
+    const TYPE: &'static str = "linli.events.v1.ResidentCorrectionRequested";
+}
+
 impl Event for events::v1::CentreCreated {
     const ROUTING_KEY: &'static str = "registry.centre.created";
     const TYPE: &'static str = "linli.events.v1.CentreCreated";
