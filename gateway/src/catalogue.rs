@@ -83,59 +83,10 @@ impl Lang {
 pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Option<String> {
     let p = |name: &str| params.get(name).map(String::as_str).unwrap_or_default();
     let status = |name: &str| term(lang, p(name));
+    if let Some(said) = plain(lang, code, p) {
+        return Some(said);
+    }
     let (zh, en): (String, String) = match code {
-        // The form of a field.
-        "required" => ("必填".into(), "is required".into()),
-        "uuid" => ("选择有误，请重新选择".into(), "must be a UUID".into()),
-        "date" => (
-            "请填写日期，格式为 年-月-日".into(),
-            "must be a date as YYYY-MM-DD".into(),
-        ),
-        "month" => (
-            "请填写月份，格式为 年-月".into(),
-            "must be a month, YYYY-MM".into(),
-        ),
-        "time_of_day" => (
-            "请填写时间，格式为 时:分".into(),
-            "must be a time as HH:MM".into(),
-        ),
-        "instant" => ("时间不正确".into(), "is not a valid time".into()),
-        "length" => (
-            format!("请填写 {} 到 {} 个字", p("min"), p("max")),
-            format!("must be {} to {} characters", p("min"), p("max")),
-        ),
-        "too_long" => (
-            format!("最多 {} 个字", p("max")),
-            format!("must be at most {} characters", p("max")),
-        ),
-        "out_of_range" => (
-            format!("须在 {} 到 {} 之间", p("min"), p("max")),
-            format!("must be between {} and {}", p("min"), p("max")),
-        ),
-        "one_of" => (
-            "请从可选项中选择".into(),
-            format!("must be one of {}", p("allowed")),
-        ),
-        "too_short" => (
-            format!("至少 {} 个字", p("min")),
-            format!("must be at least {} characters", p("min")),
-        ),
-        "too_small" => (
-            format!("不能小于 {}", p("min")),
-            format!("must be at least {}", p("min")),
-        ),
-        "too_large" => (
-            format!("不能大于 {}", p("max")),
-            format!("must be at most {}", p("max")),
-        ),
-        "too_many" => (
-            format!("最多 {} 项", p("max")),
-            format!("must name at most {}", p("max")),
-        ),
-        "count" => (
-            format!("须有 {} 到 {} 项", p("min"), p("max")),
-            format!("must hold {} to {}", p("min"), p("max")),
-        ),
         "below" => (
             format!("不能小于{}", field_name(lang, p("other"))),
             format!("must not be below {}", p("other")),
@@ -144,290 +95,17 @@ pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Opt
             format!("不能早于{}", field_name(lang, p("other"))),
             format!("must not be before {}", p("other")),
         ),
-        "before_birth" => ("不能早于出生日期".into(), "must not be before the resident was born".into()),
-        "age_band_limit" => (
-            "年龄限制须与登记的年龄段一致（如 14、18、60、80 岁）".into(),
-            "must lie on the registry's age bands".into(),
-        ),
-        "invalid_value" => ("超出允许范围".into(), "out of range".into()),
-        "roles.required" => ("请至少选择一个角色".into(), "name at least one role".into()),
-        "roles.centre_required" => (
-            "中心岗位至少选择一个中心".into(),
-            "a centre role needs at least one centre".into(),
-        ),
-        "scopes.required" => ("请至少选择一项授权范围".into(), "name at least one scope".into()),
-        "username.taken" => ("用户名已被占用".into(), "is taken".into()),
-        "certificate.expired" => ("证书已过期".into(), "has expired already".into()),
-        "range.both" => (
-            "请同时填写开始和结束时间，或都不填".into(),
-            "give both starts_at and ends_at, or neither".into(),
-        ),
-        "range.within_year" => (
-            "结束日期须晚于开始日期，且相隔不超过一年".into(),
-            "must be after from, within a year".into(),
-        ),
-        "series.end" => (
-            "请填写结束日期或次数，二选一".into(),
-            "give an end date or a count, not both".into(),
-        ),
-        "series.too_long" => (
-            "结束日期须在开始后三年以内".into(),
-            "must be within three years of starts_on".into(),
-        ),
-        "shift.too_long" => ("一个班次最长 24 小时".into(), "a shift lasts at most 24 hours".into()),
-        "household.has_head" => ("这一户已有户主".into(), "the household has a head already".into()),
-        "household.member_elsewhere" => (
-            "该居民已属于另一户".into(),
-            "already belongs to a household".into(),
-        ),
-        "suggestion.reply_required" => ("答复时请填写答复内容".into(), "an answer needs a reply".into()),
-        "donation.anonymous_with_donor" => (
-            "匿名捐赠不填写捐赠人".into(),
-            "an anonymous donation names no donor".into(),
-        ),
-        "donation.donor_required" => (
-            "请填写捐赠人姓名，或选择匿名捐赠".into(),
-            "is required unless the donation is anonymous".into(),
-        ),
-        "survey.no_answer" => ("请至少回答一题".into(), "give at least one answer".into()),
-        "survey.duplicate_answer" => ("每题只能回答一次".into(), "answer each question at most once".into()),
-        "review.no_score" => ("请至少为一项打分".into(), "at least one criterion is scored".into()),
-        "review.duplicate_score" => ("每项只能打一次分".into(), "each criterion is scored once".into()),
-        "range.within_day" => (
-            "结束时间须晚于开始时间，且在 24 小时以内".into(),
-            "must be after starts_at, within 24 hours".into(),
-        ),
-        "weekdays" => ("请选择星期一到星期日".into(), "must be weekdays 1 (Monday) to 7 (Sunday)".into()),
-        "series.empty" => (
-            "按这个规则，开始和结束日期之间没有场次".into(),
-            "the rule gives no session between starts_on and until".into(),
-        ),
-        "offering.provider_id_not_allowed" => (
-            "由本中心提供时不填写合作方".into(),
-            "must be empty when the centre provides the offering".into(),
-        ),
-        "offering.concessions" => (
-            "每项优惠须有类别和不为负数的价格".into(),
-            "each needs a category and a price that is not negative".into(),
-        ),
-        "session.not_in_series" => (
-            "该场次不属于系列活动，只能单独修改".into(),
-            "this and following needs a session that belongs to a series".into(),
-        ),
-        "survey.unknown_question" => ("问卷中没有这道题".into(), "is not a question of this survey".into()),
-        "survey.not_an_option" => ("请从题目的选项中选择".into(), "must be among the question's options".into()),
-        "entry.line_side" => (
-            "每行只能填借方或贷方其中一个，且须大于零".into(),
-            "exactly one of debit_minor and credit_minor must be positive".into(),
-        ),
-        "entry.unbalanced" => ("借贷不平衡".into(), "debits must equal credits".into()),
-        "account.unknown" => ("本中心的科目表中没有这个科目".into(), "is not an account of the centre's chart".into()),
-        "account.own" => (
-            "不能停用自己的账号，请由另一位主任办理".into(),
-            "is your own account; another manager disables it".into(),
-        ),
-        "centre.code_fixed" => ("服务中心编号登记后不能修改".into(), "never changes once a centre exists".into()),
-        "mask.unknown_field" => ("要修改的项目不正确".into(), "is not a field that can be changed".into()),
-        "code.format" => (
-            "只能用小写字母、数字和连字符".into(),
-            "must be lower-case letters, digits or dashes".into(),
-        ),
-        "username.format" => (
-            "用户名须为 2 到 32 个小写字母、数字或 . _ -".into(),
-            "must be 2 to 32 lower-case letters, digits, '.', '_' or '-'".into(),
-        ),
-        "time_zone" => ("时区不正确".into(), "must be an IANA time zone such as Asia/Shanghai".into()),
-        "phone.format" => ("电话号码格式不正确".into(), "must be digits, spaces, dashes, brackets or +".into()),
-        "correction.whole_replacement" => (
-            "您无法看到这一项的完整内容，整体替换时不能省略它".into(),
-            "is not shown to your role in full, so a whole replacement must not leave it out".into(),
-        ),
-        "resident.changed" => ("居民资料刚被修改过，请重新打开后再改".into(), "changed meanwhile; read the resident again".into()),
-        "household.no_address" => (
-            "居民没有住址（楼栋或房号），不能建户".into(),
-            "has no address (a building or a room) for the household".into(),
-        ),
-        "period.format" => (
-            "请填写月份（2027-03）、季度（2027-Q1）或年份（2027）".into(),
-            "must be a month (2027-03), a quarter (2027-Q1) or a year (2027)".into(),
-        ),
-        "range.within_36_months" => (
-            "结束月份不能早于开始月份，且相隔不超过 36 个月".into(),
-            "must not be before from_month, within 36 months".into(),
-        ),
-        "question.key" => (
-            "题目编号须为不重复的小写英文，如 satisfaction".into(),
-            "must be a unique lower-case key such as satisfaction".into(),
-        ),
-        "question.options" => ("选择题须有选项".into(), "a choice question needs options".into()),
-        "status.final" => ("已故居民的状态不能再改".into(), "a deceased resident's status is final".into()),
         "status.unchanged" => (
             format!("状态已经是{}", status("status")),
             format!("is already {}", p("status")),
         ),
-        "currency" => ("币种不正确".into(), "must be a three-letter ISO 4217 code such as CNY".into()),
-        "currency.centre" => (
-            "币种须与本中心的记账币种一致".into(),
-            format!("must be {}, the centre's currency", p("currency")),
-        ),
-        "entry.two_lines" => ("一笔分录至少要有两行".into(), "an entry needs at least two lines".into()),
-        "negative" => ("不能为负数".into(), "must not be negative".into()),
-        "not_positive" => ("请填写大于零的金额".into(), "must be a positive amount".into()),
         "not_after" => (
             format!("须晚于{}", field_name(lang, p("other"))),
             format!("must be after {}", p("other")),
         ),
-        "in_future" => ("不能晚于今天".into(), "must not be in the future".into()),
-        "in_past" => ("不能早于现在".into(), "must not be in the past".into()),
-        "text.control_characters" => (
-            "含有无法识别的控制字符，请重新输入".into(),
-            "must not contain control characters other than tab and line breaks".into(),
-        ),
-        "page_size.too_large" => (
-            format!("每页最多 {} 条", p("max")),
-            format!("must be at most {}", p("max")),
-        ),
-        "page_token.invalid" => (
-            "翻页参数已失效，请从第一页重新查看".into(),
-            "is not a page token of this list".into(),
-        ),
-        "idempotency_key.invalid" => (
-            "请求编号格式不正确".into(),
-            "must be 1 to 200 printable ASCII characters".into(),
-        ),
-
-        // A request as a whole, and what it names.
-        "invalid_request" => (
-            "填写的内容有误，请按提示修改".into(),
-            "the request has invalid fields".into(),
-        ),
         "not_found" => (
             format!("找不到该{}", thing(Lang::Zh, p("what"))),
             format!("{} not found", thing(Lang::En, p("what"))),
-        ),
-        "not_correctable" => (
-            "这一项不能通过更正修改".into(),
-            "cannot be changed by a correction".into(),
-        ),
-        "route_not_found" => ("没有这个地址".into(), "no such route".into()),
-        "conflict" => ("与已有记录冲突".into(), "conflicts with an existing record".into()),
-        "directory.unknown_centre" => (
-            "找不到该服务中心（或其登记尚未同步）".into(),
-            "is not a centre of the district (or its registration has not reached this service yet)".into(),
-        ),
-        "directory.not_a_resident" => (
-            "不是本中心的居民".into(),
-            "is not a resident of this centre".into(),
-        ),
-        "directory.not_staff" => (
-            "不是本中心的工作人员".into(),
-            "is not a staff member of this centre".into(),
-        ),
-        "directory.not_a_partner" => (
-            "不是本中心的合作方".into(),
-            "is not a partner of this centre".into(),
-        ),
-
-        // Residents.
-        "national_id.length" => (
-            "身份证号应为 18 位：17 位数字加 1 位校验码（数字或 X）".into(),
-            "must be 18 characters: 17 digits and a check digit or X".into(),
-        ),
-        "national_id.old_form" => (
-            "这是旧的 15 位号码，请填写现行身份证上的 18 位号码".into(),
-            "is an old 15-digit number; enter the 18-digit number on the current card".into(),
-        ),
-        "national_id.region" => (
-            "身份证号开头的地区码不正确".into(),
-            "does not begin with a valid region code".into(),
-        ),
-        "national_id.birth_date" => (
-            "身份证号中的出生日期不正确".into(),
-            "contains a birth date that is impossible".into(),
-        ),
-        "national_id.check_character" => (
-            "身份证号校验位不正确，请再核对一遍号码".into(),
-            "has a wrong check character; please re-check the number".into(),
-        ),
-        "national_id.masked" | "phone.masked" => (
-            "这是遮挡后的号码，请填写完整号码".into(),
-            "is the masked value as read back, not the whole one".into(),
-        ),
-        "national_id.date_of_birth_mismatch" => (
-            "与身份证号中的出生日期不符".into(),
-            "does not match date_of_birth".into(),
-        ),
-        "national_id.gender_mismatch" => (
-            "与身份证号中的性别不符".into(),
-            "does not match gender".into(),
-        ),
-        "national_id.registered" => (
-            "已有居民使用此身份证号登记".into(),
-            "a resident with this national ID is already registered".into(),
-        ),
-        "phone.mobile" => (
-            "手机号须为 11 位数字，例如 13812345678".into(),
-            "must be an 11-digit mainland mobile number, e.g. 13812345678".into(),
-        ),
-        "gender" => ("请选择性别".into(), "must be `male` or `female`".into()),
-        "date_of_birth.too_old" => (
-            "出生日期须在近 130 年内".into(),
-            "must be within the last 130 years".into(),
-        ),
-        "consent.guardian_required" => (
-            format!("未满 {} 岁的居民须由监护人同意", p("age")),
-            format!("a resident under {} needs a guardian's consent", p("age")),
-        ),
-        "consent.guardian_minor" => ("监护人须已成年".into(), "the guardian must be an adult".into()),
-        "resident_probably_registered" => (
-            "本中心已有姓名、出生日期和手机号都相同的居民，可能是同一人".into(),
-            "a resident of this centre has the same name, date of birth and phone".into(),
-        ),
-        "household_exists" => (
-            "这个地址已有一户，请把居民加入该户".into(),
-            "a household is at this address already".into(),
-        ),
-        "centre.code_taken" => (
-            "已有服务中心使用这个编号".into(),
-            "another centre has this code".into(),
-        ),
-
-        // Residents' sign-in (the residents' site).
-        "sign_in.too_many_codes" => (
-            "获取验证码的次数太多了，请一小时后再试，或到服务中心前台办理".into(),
-            "too many codes were asked for; try again in an hour, or at the centre's desk".into(),
-        ),
-        "sign_in.code_wrong" => (
-            "验证码不对，请再看一下短信".into(),
-            "the code is not right; check the message again".into(),
-        ),
-        "sign_in.code_expired" => (
-            "验证码已过期或已经用过，请重新获取验证码".into(),
-            "the code has expired or was used; ask for a new one".into(),
-        ),
-        "sign_in.too_many_tries" => (
-            "验证码输错次数太多，请重新获取验证码".into(),
-            "too many wrong tries; ask for a new code".into(),
-        ),
-        "sign_in.code_format" => (
-            "验证码是 6 位数字，请再看一下短信".into(),
-            "the code is 6 digits".into(),
-        ),
-
-        // Bookings.
-        "ineligible.min_age" => (
-            format!("不符合参加条件：本项目限 {} 岁及以上居民参加", p("min_age")),
-            format!(
-                "not eligible: the offering is for ages {} and over",
-                p("min_age")
-            ),
-        ),
-        "ineligible.max_age" => (
-            format!("不符合参加条件：本项目限 {} 岁及以下居民参加", p("max_age")),
-            format!(
-                "not eligible: the offering is for ages up to {}",
-                p("max_age")
-            ),
         ),
         "ineligible.category" => (
             format!(
@@ -443,137 +121,16 @@ pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Opt
                 p("categories").replace(',', " or ")
             ),
         ),
-        "ineligible.moved_out" => (
-            "不符合参加条件：该居民已迁出本社区".into(),
-            "not eligible: the resident has moved out of the community".into(),
-        ),
-        "ineligible.deceased" => (
-            "不符合参加条件：该居民已登记为已故".into(),
-            "not eligible: the resident is recorded as deceased".into(),
-        ),
         "ineligible.status" => (
             format!("不符合参加条件：该居民状态为{}", status("status")),
             format!("not eligible: the resident is {}", status("status")),
         ),
-        "ineligible.age_unknown" => (
-            "不符合参加条件：该居民的年龄段未知".into(),
-            "not eligible: the resident's age band is unknown".into(),
-        ),
-        "booking.resident_required" => (
-            "请选择居民（只有中心自用场地时可以不选）".into(),
-            "is required except when the centre books a facility itself".into(),
-        ),
-        "booking.already_booked" => (
-            "该居民已预约（或已在候补名单上）".into(),
-            "the resident already has a place (or a waitlist place) in this session".into(),
-        ),
-        "booking.attended" => (
-            "该预约已签到，不能再取消".into(),
-            "the booking was attended and can no longer be cancelled".into(),
-        ),
-        "booking.no_show" => (
-            "该预约已记为未到".into(),
-            "the booking was marked as a no-show".into(),
-        ),
-        "booking.cancelled" => ("该预约已取消".into(), "the booking is cancelled".into()),
-        "booking.waitlisted" => (
-            "该预约仍在候补，尚未确认".into(),
-            "the booking is still on the waitlist".into(),
-        ),
-        "checkin.not_open" => (
-            format!("签到尚未开始：活动开始前 {} 小时才能签到", p("hours_before")),
-            format!(
-                "check-in opens {} hours before the session",
-                p("hours_before")
-            ),
-        ),
-        "checkin.no_open_session" => (
-            "这个预约现在没有可以签到的场次，请选择场次".into(),
-            "no session of this booking is open for check-in now; name the session".into(),
-        ),
-        "checkin.session_no_show" => (
-            "该场次已记为未到".into(),
-            "the session was already marked as a no-show".into(),
-        ),
-        "checkin.no_place" => (
-            "该预约在这个场次没有名额".into(),
-            "the booking has no place in that session".into(),
-        ),
-        "offering.inactive" => ("该项目已停止提供".into(), "the offering is no longer offered".into()),
-        "offering.no_upcoming_sessions" => (
-            "该项目没有即将开始的场次".into(),
-            "the offering has no upcoming sessions".into(),
-        ),
-        "offering.facility_has_no_sessions" | "offering.booked_by_range" => (
-            "场地按时间段预约，没有场次".into(),
-            "the offering is booked by time range".into(),
-        ),
-        "offering.booked_by_session" => (
-            "该项目按场次预约".into(),
-            "the offering is booked by session".into(),
-        ),
-        "offering.full" => ("名额已满".into(), "the offering is full".into()),
-        "session.cancelled" => ("该场次已取消".into(), "the session is cancelled".into()),
-        "session.over" => ("该场次已结束".into(), "the session is over".into()),
-        "facility.range_required" => (
-            "请选择开始和结束时间".into(),
-            "a facility booking needs starts_at and ends_at".into(),
-        ),
-        "facility.closed_day" => (
-            format!("场地 {} 不开放", p("date")),
-            format!("the facility is closed on {}", p("date")),
-        ),
-        "facility.outside_hours" => (
-            format!("场地开放时间为 {}–{}，须在同一天内", p("opens"), p("closes")),
-            format!(
-                "the facility is open {}–{} on one day",
-                p("opens"),
-                p("closes")
-            ),
-        ),
-        "facility.held" => (
-            format!(
-                "「{}」在 {}–{} 已被占用",
-                p("facility"),
-                p("held_from"),
-                p("held_until")
-            ),
-            format!(
-                "«{}» is already held {}–{}",
-                p("facility"),
-                p("held_from"),
-                p("held_until")
-            ),
-        ),
-        "facility.taken" => (
-            "该时段刚被其他人预约，请换一个时段".into(),
-            "the facility was booked for an overlapping time by another request just now".into(),
-        ),
-        "facility.name_taken" => (
-            "本中心已有同名场地".into(),
-            "the centre already has a facility with this name".into(),
-        ),
-
-        // Volunteers.
         "volunteer.resident_inactive" => (
             format!("该居民已不在册（{}）", status("status")),
-            format!("not qualified: the resident is no longer active ({})", status("status")),
-        ),
-        "volunteer.under_14" => (
-            "未满 14 岁的居民不能登记为志愿者".into(),
-            "a resident under 14 cannot volunteer".into(),
-        ),
-        "volunteer.guardian_consent" => (
-            "14 至 17 岁的志愿者须有监护人同意".into(),
-            "a volunteer aged 14 to 17 needs a guardian's consent".into(),
-        ),
-        "volunteer.already_registered" => (
-            "该居民已经是志愿者".into(),
-            "the resident is already a volunteer".into(),
-        ),
-        "volunteer.left" => (
-            "该志愿者已退出，请重新登记".into(),
-            "the volunteer has left; register again instead".into(),
+            format!(
+                "not qualified: the resident is no longer active ({})",
+                status("status")
+            ),
         ),
         "volunteer.not_active" => (
             format!("该志愿者目前{}，不能报名", status("status")),
@@ -594,13 +151,6 @@ pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Opt
             }
             (zh, "not qualified for the shift".into())
         }
-        "match.available_whole" => ("整个班次都有空".into(), "available for the whole shift".into()),
-        "match.available_part" => ("只有部分时间有空".into(), "available for part of the shift".into()),
-        "match.not_available" => (
-            "这个时段没有登记空闲时间".into(),
-            "no availability window at this time".into(),
-        ),
-        "match.has_skills" => ("具备全部所需技能".into(), "has every required skill".into()),
         "match.lacks_skills" => (
             format!(
                 "缺少技能：{}",
@@ -630,78 +180,25 @@ pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Opt
                 p("shift_on")
             ),
         ),
-        "match.no_background_check" => (
-            "岗位涉及未成年人，但没有无犯罪记录证明".into(),
-            "works with minors and has no background check on record".into(),
-        ),
-        "match.recent_hours" => (
-            format!("近 {} 天已核实服务 {} 小时", p("days"), p("hours")),
-            format!("{} verified hours in the last {} days", p("hours"), p("days")),
-        ),
-        "match.already_signed_up" => ("已报名这个班次".into(), "already signed up for this shift".into()),
-        "match.overlapping" => ("已报名时间重叠的班次".into(), "already on an overlapping shift".into()),
-        "shift.over" => ("该班次已结束".into(), "the shift is over".into()),
-        "shift.full" => ("该班次已满".into(), "the shift is full".into()),
-        "shift.overlapping" => (
-            "该志愿者已报名这个或时间重叠的班次".into(),
-            "the volunteer is already on this or an overlapping shift".into(),
-        ),
         "assignment.not_withdrawable" => (
             format!("该报名{}，不能再退出", status("status")),
-            format!("the assignment is {}; it can no longer be withdrawn", status("status")),
+            format!(
+                "the assignment is {}; it can no longer be withdrawn",
+                status("status")
+            ),
         ),
         "assignment.status" => (
             format!("该报名{}", status("status")),
             format!("the assignment is {}", status("status")),
         ),
-        "assignment.not_checked_in" => (
-            "请先签到再签退".into(),
-            "check in first".into(),
-        ),
-        "assignment.check_out_before_check_in" => (
-            "签退时间须晚于签到时间".into(),
-            "the check-out must come after the check-in".into(),
-        ),
-        "assignment.other_volunteer" => (
-            "该报名属于另一位志愿者".into(),
-            "the assignment is another volunteer's".into(),
-        ),
-        "hours.already_recorded" => (
-            "这次服务的时长已经登记过".into(),
-            "hours for this assignment are already recorded".into(),
-        ),
         "hours.already_decided" => (
             format!("这条时长记录{}", status("status")),
             format!("the entry is already {}", status("status")),
         ),
-        "hours.self_verification" => (
-            "服务时长须由登记人以外的人核实".into(),
-            "hours are verified by someone other than who logged them".into(),
-        ),
-        "staff.employment_ended" => ("聘用已结束".into(), "the employment has already ended".into()),
-        "staff.ends_before_start" => (
-            format!("聘用开始于 {}，结束日期不能更早", p("employed_from")),
-            format!(
-                "the employment began on {}; it cannot end before",
-                p("employed_from")
-            ),
-        ),
-        "training.wrong_audience" => (
-            "这门培训不面向这类人员".into(),
-            "the course is for another audience".into(),
-        ),
-        "group.name_taken" => (
-            "本中心已有同名团队".into(),
-            "the centre already has a group with this name".into(),
-        ),
-
-        // Money.
         "period.closed" => (
             format!("{} 已结账，不能再记账", month_words(lang, p("period"))),
             format!("the period {} is closed", p("period")),
         ),
-        "period.already_closed" => ("该月已经结账".into(), "the period is already closed".into()),
-        "period.not_ended" => ("该月尚未结束，不能结账".into(), "has not ended yet".into()),
         "period.out_of_order" => (
             format!(
                 "须先结 {} 的账：按月份顺序结账",
@@ -713,115 +210,234 @@ pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Opt
                 p("period")
             ),
         ),
-        "entry.already_reversed" => (
-            "该分录已经冲销过".into(),
-            "the entry has already been reversed".into(),
-        ),
-        "entry.reversal_of_reversal" => (
-            "冲销分录不能再冲销，请另记一笔".into(),
-            "a reversal cannot itself be reversed; post a new entry instead".into(),
-        ),
-        "ledger.refused" => ("账簿拒绝了这次修改".into(), "the ledger refused the change".into()),
-
-        // Evaluation.
-        "suggestion.closed" => (
-            "该建议已关闭".into(),
-            "the suggestion is closed; nothing follows".into(),
-        ),
         "suggestion.out_of_order" => (
             format!("该建议下一步只能是「{}」", status("next")),
-            format!(
-                "a suggestion goes from {} to {}",
-                p("from"),
-                p("next")
-            ),
-        ),
-        "suggestion.unknown_status" => ("状态不正确".into(), "unknown status".into()),
-        "forum.locked" => (
-            "这个话题已关闭，不能再回复".into(),
-            "the thread is locked; no more replies".into(),
-        ),
-        "notice.session_without_offering" => (
-            "选择场次前请先选择服务项目".into(),
-            "a session to book needs its offering".into(),
-        ),
-
-        // Imports.
-        "import.encoding" => (
-            "无法识别文件编码，请选择 UTF-8 或 GBK".into(),
-            "is not an encoding the import reads (UTF-8 or GBK)".into(),
-        ),
-        "import.unreadable" => (
-            "无法读取文件，请确认是 CSV 表格".into(),
-            "cannot be read as a CSV sheet".into(),
-        ),
-        "import.no_heading" => ("表格没有标题行".into(), "has no readable heading row".into()),
-        "import.mapping.unknown_field" => (
-            "对应关系中有无法导入的项目".into(),
-            format!("`{}` is not an importable field", p("field")),
+            format!("a suggestion goes from {} to {}", p("from"), p("next")),
         ),
         "import.mapping.required" => (
             format!("表格中缺少「{}」这一列", field_name(lang, p("field"))),
             format!("no column for `{}`", p("field")),
         ),
-        "import.row.csv" => ("这一行不是有效的表格行".into(), "is not a valid CSV row".into()),
-        "import.row.relationship" => (
-            "与户主关系填写有误".into(),
-            "is not a relationship the household register uses".into(),
-        ),
-        "import.row.household_address" => (
-            "填写了与户主关系，但缺少住址（楼栋或房号）".into(),
-            "needs the household's address (building or room)".into(),
-        ),
-        "import.row.second_head" => (
-            "这个住址的户已有户主".into(),
-            "the household at this address has a head already".into(),
-        ),
-        "import.mapping.no_column" => (
-            format!("表格中没有「{}」这一列", p("column")),
-            format!("no column is headed `{}`", p("column")),
-        ),
-
         "follow_up.already_decided" => (
             format!("这次回访已{}", status("status")),
             format!("the follow-up is already {}", p("status")),
         ),
-        "idempotency.applied" => (
-            "这个请求已经办理过，请查看结果，不要重复提交".into(),
-            "the request with this Idempotency-Key was applied already".into(),
-        ),
-        "idempotency.answer_lost" => (
-            "这个请求已经办理过，请查看结果，不要重复提交".into(),
-            "the request with this Idempotency-Key was applied already, but its answer was lost".into(),
-        ),
-        "idempotency.key_reused" => (
-            "请求编号已用于另一项请求，请重新提交".into(),
-            "this Idempotency-Key was already used for a different request".into(),
-        ),
-        "request.too_large" => ("提交的内容太大或不完整".into(), "the request is too large or was not received whole".into()),
-
-        // The gateway's own.
-        "unauthenticated" => ("请先登录".into(), "sign in first".into()),
-        "forbidden" => ("无权办理此事".into(), "the caller may not do this".into()),
-        "rate_limited" => ("请求过于频繁，请稍后再试".into(), "too many requests; try again shortly".into()),
-        "unavailable" => (
-            "服务暂时不可用，请稍后再试".into(),
-            "the service is unavailable; try again shortly".into(),
-        ),
-        "timeout" => ("服务响应超时，请稍后再试".into(), "the service took too long".into()),
-        "internal" => ("系统出错，请稍后再试".into(), "internal error".into()),
-        "payload_too_large" => ("上传的内容太大".into(), "the request body is too large".into()),
-        "unsupported_media_type" => (
-            "请求格式不正确".into(),
-            "the request body's type is not accepted".into(),
-        ),
-        "refused" => ("无法办理".into(), "the request was refused".into()),
         _ => return None,
     };
     Some(match lang {
         Lang::Zh => zh,
         Lang::En => en,
     })
+}
+
+/// The codes whose words need nothing but their parameters: `code | 中文 | English`, a
+/// parameter as `{name}`.
+const PLAIN: &str = r#"
+required | 必填 | is required
+uuid | 选择有误，请重新选择 | must be a UUID
+date | 请填写日期，格式为 年-月-日 | must be a date as YYYY-MM-DD
+month | 请填写月份，格式为 年-月 | must be a month, YYYY-MM
+time_of_day | 请填写时间，格式为 时:分 | must be a time as HH:MM
+instant | 时间不正确 | is not a valid time
+length | 请填写 {min} 到 {max} 个字 | must be {min} to {max} characters
+too_long | 最多 {max} 个字 | must be at most {max} characters
+out_of_range | 须在 {min} 到 {max} 之间 | must be between {min} and {max}
+one_of | 请从可选项中选择 | must be one of {allowed}
+too_short | 至少 {min} 个字 | must be at least {min} characters
+too_small | 不能小于 {min} | must be at least {min}
+too_large | 不能大于 {max} | must be at most {max}
+too_many | 最多 {max} 项 | must name at most {max}
+count | 须有 {min} 到 {max} 项 | must hold {min} to {max}
+before_birth | 不能早于出生日期 | must not be before the resident was born
+age_band_limit | 年龄限制须与登记的年龄段一致（如 14、18、60、80 岁） | must lie on the registry's age bands
+invalid_value | 超出允许范围 | out of range
+roles.required | 请至少选择一个角色 | name at least one role
+roles.centre_required | 中心岗位至少选择一个中心 | a centre role needs at least one centre
+scopes.required | 请至少选择一项授权范围 | name at least one scope
+username.taken | 用户名已被占用 | is taken
+certificate.expired | 证书已过期 | has expired already
+range.both | 请同时填写开始和结束时间，或都不填 | give both starts_at and ends_at, or neither
+range.within_year | 结束日期须晚于开始日期，且相隔不超过一年 | must be after from, within a year
+series.end | 请填写结束日期或次数，二选一 | give an end date or a count, not both
+series.too_long | 结束日期须在开始后三年以内 | must be within three years of starts_on
+shift.too_long | 一个班次最长 24 小时 | a shift lasts at most 24 hours
+household.has_head | 这一户已有户主 | the household has a head already
+household.member_elsewhere | 该居民已属于另一户 | already belongs to a household
+suggestion.reply_required | 答复时请填写答复内容 | an answer needs a reply
+donation.anonymous_with_donor | 匿名捐赠不填写捐赠人 | an anonymous donation names no donor
+donation.donor_required | 请填写捐赠人姓名，或选择匿名捐赠 | is required unless the donation is anonymous
+survey.no_answer | 请至少回答一题 | give at least one answer
+survey.duplicate_answer | 每题只能回答一次 | answer each question at most once
+review.no_score | 请至少为一项打分 | at least one criterion is scored
+review.duplicate_score | 每项只能打一次分 | each criterion is scored once
+range.within_day | 结束时间须晚于开始时间，且在 24 小时以内 | must be after starts_at, within 24 hours
+weekdays | 请选择星期一到星期日 | must be weekdays 1 (Monday) to 7 (Sunday)
+series.empty | 按这个规则，开始和结束日期之间没有场次 | the rule gives no session between starts_on and until
+offering.provider_id_not_allowed | 由本中心提供时不填写合作方 | must be empty when the centre provides the offering
+offering.concessions | 每项优惠须有类别和不为负数的价格 | each needs a category and a price that is not negative
+session.not_in_series | 该场次不属于系列活动，只能单独修改 | this and following needs a session that belongs to a series
+survey.unknown_question | 问卷中没有这道题 | is not a question of this survey
+survey.not_an_option | 请从题目的选项中选择 | must be among the question's options
+entry.line_side | 每行只能填借方或贷方其中一个，且须大于零 | exactly one of debit_minor and credit_minor must be positive
+entry.unbalanced | 借贷不平衡 | debits must equal credits
+account.unknown | 本中心的科目表中没有这个科目 | is not an account of the centre's chart
+account.own | 不能停用自己的账号，请由另一位主任办理 | is your own account; another manager disables it
+centre.code_fixed | 服务中心编号登记后不能修改 | never changes once a centre exists
+mask.unknown_field | 要修改的项目不正确 | is not a field that can be changed
+code.format | 只能用小写字母、数字和连字符 | must be lower-case letters, digits or dashes
+username.format | 用户名须为 2 到 32 个小写字母、数字或 . _ - | must be 2 to 32 lower-case letters, digits, '.', '_' or '-'
+time_zone | 时区不正确 | must be an IANA time zone such as Asia/Shanghai
+phone.format | 电话号码格式不正确 | must be digits, spaces, dashes, brackets or +
+correction.whole_replacement | 您无法看到这一项的完整内容，整体替换时不能省略它 | is not shown to your role in full, so a whole replacement must not leave it out
+resident.changed | 居民资料刚被修改过，请重新打开后再改 | changed meanwhile; read the resident again
+household.no_address | 居民没有住址（楼栋或房号），不能建户 | has no address (a building or a room) for the household
+period.format | 请填写月份（2027-03）、季度（2027-Q1）或年份（2027） | must be a month (2027-03), a quarter (2027-Q1) or a year (2027)
+range.within_36_months | 结束月份不能早于开始月份，且相隔不超过 36 个月 | must not be before from_month, within 36 months
+question.key | 题目编号须为不重复的小写英文，如 satisfaction | must be a unique lower-case key such as satisfaction
+question.options | 选择题须有选项 | a choice question needs options
+status.final | 已故居民的状态不能再改 | a deceased resident's status is final
+currency | 币种不正确 | must be a three-letter ISO 4217 code such as CNY
+currency.centre | 币种须与本中心的记账币种一致 | must be {currency}, the centre's currency
+entry.two_lines | 一笔分录至少要有两行 | an entry needs at least two lines
+negative | 不能为负数 | must not be negative
+not_positive | 请填写大于零的金额 | must be a positive amount
+in_future | 不能晚于今天 | must not be in the future
+in_past | 不能早于现在 | must not be in the past
+text.control_characters | 含有无法识别的控制字符，请重新输入 | must not contain control characters other than tab and line breaks
+page_size.too_large | 每页最多 {max} 条 | must be at most {max}
+page_token.invalid | 翻页参数已失效，请从第一页重新查看 | is not a page token of this list
+idempotency_key.invalid | 请求编号格式不正确 | must be 1 to 200 printable ASCII characters
+invalid_request | 填写的内容有误，请按提示修改 | the request has invalid fields
+not_correctable | 这一项不能通过更正修改 | cannot be changed by a correction
+route_not_found | 没有这个地址 | no such route
+conflict | 与已有记录冲突 | conflicts with an existing record
+directory.unknown_centre | 找不到该服务中心（或其登记尚未同步） | is not a centre of the district (or its registration has not reached this service yet)
+directory.not_a_resident | 不是本中心的居民 | is not a resident of this centre
+directory.not_staff | 不是本中心的工作人员 | is not a staff member of this centre
+directory.not_a_partner | 不是本中心的合作方 | is not a partner of this centre
+national_id.length | 身份证号应为 18 位：17 位数字加 1 位校验码（数字或 X） | must be 18 characters: 17 digits and a check digit or X
+national_id.old_form | 这是旧的 15 位号码，请填写现行身份证上的 18 位号码 | is an old 15-digit number; enter the 18-digit number on the current card
+national_id.region | 身份证号开头的地区码不正确 | does not begin with a valid region code
+national_id.birth_date | 身份证号中的出生日期不正确 | contains a birth date that is impossible
+national_id.check_character | 身份证号校验位不正确，请再核对一遍号码 | has a wrong check character; please re-check the number
+national_id.masked | 这是遮挡后的号码，请填写完整号码 | is the masked value as read back, not the whole one
+phone.masked | 这是遮挡后的号码，请填写完整号码 | is the masked value as read back, not the whole one
+national_id.date_of_birth_mismatch | 与身份证号中的出生日期不符 | does not match date_of_birth
+national_id.gender_mismatch | 与身份证号中的性别不符 | does not match gender
+national_id.registered | 已有居民使用此身份证号登记 | a resident with this national ID is already registered
+phone.mobile | 手机号须为 11 位数字，例如 13812345678 | must be an 11-digit mainland mobile number, e.g. 13812345678
+gender | 请选择性别 | must be `male` or `female`
+date_of_birth.too_old | 出生日期须在近 130 年内 | must be within the last 130 years
+consent.guardian_required | 未满 {age} 岁的居民须由监护人同意 | a resident under {age} needs a guardian's consent
+consent.guardian_minor | 监护人须已成年 | the guardian must be an adult
+resident_probably_registered | 本中心已有姓名、出生日期和手机号都相同的居民，可能是同一人 | a resident of this centre has the same name, date of birth and phone
+household_exists | 这个地址已有一户，请把居民加入该户 | a household is at this address already
+centre.code_taken | 已有服务中心使用这个编号 | another centre has this code
+sign_in.too_many_codes | 获取验证码的次数太多了，请一小时后再试，或到服务中心前台办理 | too many codes were asked for; try again in an hour, or at the centre's desk
+sign_in.code_wrong | 验证码不对，请再看一下短信 | the code is not right; check the message again
+sign_in.code_expired | 验证码已过期或已经用过，请重新获取验证码 | the code has expired or was used; ask for a new one
+sign_in.too_many_tries | 验证码输错次数太多，请重新获取验证码 | too many wrong tries; ask for a new code
+sign_in.code_format | 验证码是 6 位数字，请再看一下短信 | the code is 6 digits
+ineligible.min_age | 不符合参加条件：本项目限 {min_age} 岁及以上居民参加 | not eligible: the offering is for ages {min_age} and over
+ineligible.max_age | 不符合参加条件：本项目限 {max_age} 岁及以下居民参加 | not eligible: the offering is for ages up to {max_age}
+ineligible.moved_out | 不符合参加条件：该居民已迁出本社区 | not eligible: the resident has moved out of the community
+ineligible.deceased | 不符合参加条件：该居民已登记为已故 | not eligible: the resident is recorded as deceased
+ineligible.age_unknown | 不符合参加条件：该居民的年龄段未知 | not eligible: the resident's age band is unknown
+booking.resident_required | 请选择居民（只有中心自用场地时可以不选） | is required except when the centre books a facility itself
+booking.already_booked | 该居民已预约（或已在候补名单上） | the resident already has a place (or a waitlist place) in this session
+booking.attended | 该预约已签到，不能再取消 | the booking was attended and can no longer be cancelled
+booking.no_show | 该预约已记为未到 | the booking was marked as a no-show
+booking.cancelled | 该预约已取消 | the booking is cancelled
+booking.waitlisted | 该预约仍在候补，尚未确认 | the booking is still on the waitlist
+checkin.not_open | 签到尚未开始：活动开始前 {hours_before} 小时才能签到 | check-in opens {hours_before} hours before the session
+checkin.no_open_session | 这个预约现在没有可以签到的场次，请选择场次 | no session of this booking is open for check-in now; name the session
+checkin.session_no_show | 该场次已记为未到 | the session was already marked as a no-show
+checkin.no_place | 该预约在这个场次没有名额 | the booking has no place in that session
+offering.inactive | 该项目已停止提供 | the offering is no longer offered
+offering.no_upcoming_sessions | 该项目没有即将开始的场次 | the offering has no upcoming sessions
+offering.facility_has_no_sessions | 场地按时间段预约，没有场次 | the offering is booked by time range
+offering.booked_by_range | 场地按时间段预约，没有场次 | the offering is booked by time range
+offering.booked_by_session | 该项目按场次预约 | the offering is booked by session
+offering.full | 名额已满 | the offering is full
+session.cancelled | 该场次已取消 | the session is cancelled
+session.over | 该场次已结束 | the session is over
+facility.range_required | 请选择开始和结束时间 | a facility booking needs starts_at and ends_at
+facility.closed_day | 场地 {date} 不开放 | the facility is closed on {date}
+facility.outside_hours | 场地开放时间为 {opens}–{closes}，须在同一天内 | the facility is open {opens}–{closes} on one day
+facility.held | 「{facility}」在 {held_from}–{held_until} 已被占用 | «{facility}» is already held {held_from}–{held_until}
+facility.taken | 该时段刚被其他人预约，请换一个时段 | the facility was booked for an overlapping time by another request just now
+facility.name_taken | 本中心已有同名场地 | the centre already has a facility with this name
+volunteer.under_14 | 未满 14 岁的居民不能登记为志愿者 | a resident under 14 cannot volunteer
+volunteer.guardian_consent | 14 至 17 岁的志愿者须有监护人同意 | a volunteer aged 14 to 17 needs a guardian's consent
+volunteer.already_registered | 该居民已经是志愿者 | the resident is already a volunteer
+volunteer.left | 该志愿者已退出，请重新登记 | the volunteer has left; register again instead
+match.available_whole | 整个班次都有空 | available for the whole shift
+match.available_part | 只有部分时间有空 | available for part of the shift
+match.not_available | 这个时段没有登记空闲时间 | no availability window at this time
+match.has_skills | 具备全部所需技能 | has every required skill
+match.no_background_check | 岗位涉及未成年人，但没有无犯罪记录证明 | works with minors and has no background check on record
+match.recent_hours | 近 {days} 天已核实服务 {hours} 小时 | {hours} verified hours in the last {days} days
+match.already_signed_up | 已报名这个班次 | already signed up for this shift
+match.overlapping | 已报名时间重叠的班次 | already on an overlapping shift
+shift.over | 该班次已结束 | the shift is over
+shift.full | 该班次已满 | the shift is full
+shift.overlapping | 该志愿者已报名这个或时间重叠的班次 | the volunteer is already on this or an overlapping shift
+assignment.not_checked_in | 请先签到再签退 | check in first
+assignment.check_out_before_check_in | 签退时间须晚于签到时间 | the check-out must come after the check-in
+assignment.other_volunteer | 该报名属于另一位志愿者 | the assignment is another volunteer's
+hours.already_recorded | 这次服务的时长已经登记过 | hours for this assignment are already recorded
+hours.self_verification | 服务时长须由登记人以外的人核实 | hours are verified by someone other than who logged them
+staff.employment_ended | 聘用已结束 | the employment has already ended
+staff.ends_before_start | 聘用开始于 {employed_from}，结束日期不能更早 | the employment began on {employed_from}; it cannot end before
+training.wrong_audience | 这门培训不面向这类人员 | the course is for another audience
+group.name_taken | 本中心已有同名团队 | the centre already has a group with this name
+period.already_closed | 该月已经结账 | the period is already closed
+period.not_ended | 该月尚未结束，不能结账 | has not ended yet
+entry.already_reversed | 该分录已经冲销过 | the entry has already been reversed
+entry.reversal_of_reversal | 冲销分录不能再冲销，请另记一笔 | a reversal cannot itself be reversed; post a new entry instead
+ledger.refused | 账簿拒绝了这次修改 | the ledger refused the change
+suggestion.closed | 该建议已关闭 | the suggestion is closed; nothing follows
+suggestion.unknown_status | 状态不正确 | unknown status
+forum.locked | 这个话题已关闭，不能再回复 | the thread is locked; no more replies
+notice.session_without_offering | 选择场次前请先选择服务项目 | a session to book needs its offering
+import.encoding | 无法识别文件编码，请选择 UTF-8 或 GBK | is not an encoding the import reads (UTF-8 or GBK)
+import.unreadable | 无法读取文件，请确认是 CSV 表格 | cannot be read as a CSV sheet
+import.no_heading | 表格没有标题行 | has no readable heading row
+import.mapping.unknown_field | 对应关系中有无法导入的项目 | `{field}` is not an importable field
+import.row.csv | 这一行不是有效的表格行 | is not a valid CSV row
+import.row.relationship | 与户主关系填写有误 | is not a relationship the household register uses
+import.row.household_address | 填写了与户主关系，但缺少住址（楼栋或房号） | needs the household's address (building or room)
+import.row.second_head | 这个住址的户已有户主 | the household at this address has a head already
+import.mapping.no_column | 表格中没有「{column}」这一列 | no column is headed `{column}`
+idempotency.applied | 这个请求已经办理过，请查看结果，不要重复提交 | the request with this Idempotency-Key was applied already
+idempotency.answer_lost | 这个请求已经办理过，请查看结果，不要重复提交 | the request with this Idempotency-Key was applied already, but its answer was lost
+idempotency.key_reused | 请求编号已用于另一项请求，请重新提交 | this Idempotency-Key was already used for a different request
+request.too_large | 提交的内容太大或不完整 | the request is too large or was not received whole
+unauthenticated | 请先登录 | sign in first
+forbidden | 无权办理此事 | the caller may not do this
+rate_limited | 请求过于频繁，请稍后再试 | too many requests; try again shortly
+unavailable | 服务暂时不可用，请稍后再试 | the service is unavailable; try again shortly
+timeout | 服务响应超时，请稍后再试 | the service took too long
+internal | 系统出错，请稍后再试 | internal error
+payload_too_large | 上传的内容太大 | the request body is too large
+unsupported_media_type | 请求格式不正确 | the request body's type is not accepted
+refused | 无法办理 | the request was refused
+"#;
+
+/// A code of [`PLAIN`] in `lang`, its parameters filled in by `p`.
+fn plain<'a>(lang: Lang, code: &str, p: impl Fn(&str) -> &'a str) -> Option<String> {
+    let line = PLAIN
+        .lines()
+        .find_map(|l| l.strip_prefix(code)?.strip_prefix(" | "))?;
+    let (zh, en) = line.split_once(" | ")?;
+    let mut pieces = lang.pick(zh, en).split('{');
+    let mut said = pieces.next().unwrap_or_default().to_owned();
+    for piece in pieces {
+        let (name, rest) = piece.split_once('}').unwrap_or((piece, ""));
+        said.push_str(p(name));
+        said.push_str(rest);
+    }
+    Some(said)
 }
 
 /// A field violation in `lang`: its code through the catalogue; an uncoded reason (words
