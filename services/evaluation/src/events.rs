@@ -8,9 +8,9 @@ use linli_platform::directory;
 use linli_proto::Event;
 use linli_proto::events::v1::{
     BookingAttended, EntryPosted, FacilityCreated, FacilityHeld, FacilityReleased,
-    ResidentDeceased, ResidentErased, ResidentMovedOut, ResidentRegistered, ResidentReturned,
-    ServiceDelivered, TrainingCompleted, VolunteerDeactivated, VolunteerReactivated,
-    VolunteerRegistered,
+    ResidentCorrectionRequested, ResidentDeceased, ResidentErased, ResidentMovedOut,
+    ResidentRegistered, ResidentReturned, ServiceDelivered, TrainingCompleted,
+    VolunteerDeactivated, VolunteerReactivated, VolunteerRegistered,
 };
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -28,6 +28,10 @@ pub const BINDINGS: &[&str] = &[
     "finance.entry.posted",
     "volunteers.volunteer.*",
     "volunteers.training.completed",
+    // What the alerts inbox keeps (crate::alerts).
+    "finance.budget.threshold_reached",
+    "volunteers.certification.expiring",
+    "volunteers.hours.milestone_reached",
 ];
 
 /// Logs each fact and applies it to the projection it changes.
@@ -135,6 +139,12 @@ fn resident_of(event: &Incoming) -> Option<Uuid> {
         BookingAttended::ROUTING_KEY => event.decode::<BookingAttended>().ok()?.resident_id,
         ServiceDelivered::ROUTING_KEY => event.decode::<ServiceDelivered>().ok()?.resident_id,
         VolunteerRegistered::ROUTING_KEY => event.decode::<VolunteerRegistered>().ok()?.resident_id,
+        ResidentCorrectionRequested::ROUTING_KEY => {
+            event
+                .decode::<ResidentCorrectionRequested>()
+                .ok()?
+                .resident_id
+        }
         _ => return None,
     };
     Uuid::parse_str(&id).ok()
@@ -144,6 +154,8 @@ fn resident_of(event: &Incoming) -> Option<Uuid> {
 pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), HandlerError> {
     // Centres, residents (registered, left, returned, erased) and staff: the directory.
     directory::apply(event, tx).await?;
+    // What needs a person: the alerts inbox.
+    crate::alerts::apply(event, tx).await?;
     match event.routing_key.as_str() {
         ResidentErased::ROUTING_KEY => {
             let e: ResidentErased = event.decode()?;

@@ -1048,6 +1048,20 @@ impl Evaluation for EvaluationApi {
         }))
     }
 
+    async fn list_alerts(
+        &self,
+        request: Request<pb::ListAlertsRequest>,
+    ) -> Result<Response<pb::ListAlertsResponse>, Status> {
+        crate::alerts::list(&self.pool, request).await
+    }
+
+    async fn acknowledge_alert(
+        &self,
+        request: Request<pb::AcknowledgeAlertRequest>,
+    ) -> Result<Response<pb::Alert>, Status> {
+        crate::alerts::acknowledge(&self.pool, request).await
+    }
+
     async fn export_resident(
         &self,
         request: Request<pb::ExportResidentRequest>,
