@@ -174,6 +174,34 @@ pub enum Error {
     Crypto(#[from] CryptoError),
 }
 
+/// A rule's refusal, decided over values without I/O: what a service's domain answers
+/// when it says no (bookings keeps its own, with the directory's refusals). The caller's
+/// `?` makes it an [`Error`], with that one mapping to gRPC status codes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// A field of the request, and what it must be.
+    Invalid { field: &'static str, reason: Reason },
+    NotFound(&'static str),
+    /// The person `field` names may not take this on.
+    Ineligible { field: &'static str, reason: Reason },
+    /// The thing is not in a state that allows this.
+    State(Reason),
+    /// A clash with something already recorded.
+    Conflict(Reason),
+}
+
+impl From<Refusal> for Error {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Invalid { field, reason } => Violations::one(field, reason).into(),
+            Refusal::NotFound(what) => Error::NotFound(what),
+            Refusal::Ineligible { field, reason } => Error::Ineligible { field, reason },
+            Refusal::State(reason) => Error::State(reason),
+            Refusal::Conflict(reason) => Error::Conflict(reason),
+        }
+    }
+}
+
 impl Error {
     /// A deadlock or serialization failure: the whole transaction may simply run again.
     pub fn is_retryable(&self) -> bool {

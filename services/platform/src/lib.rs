@@ -24,5 +24,6 @@ pub mod service;
 pub mod telemetry;
 pub mod text;
 pub mod wire;
+pub mod words;
 
 pub use tokio_util::sync::CancellationToken;

@@ -11,7 +11,9 @@ use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::domain::{self, COORDINATORS, DESK, HOUR_LOGGERS, MANAGERS, READERS, Window};
+use crate::domain::{
+    self, COORDINATORS, DESK, HOUR_LOGGERS, MANAGERS, READERS, VolunteerStatus, Window,
+};
 use crate::error::Error;
 use crate::events::timestamp;
 use crate::store::{self, Profile};
@@ -113,7 +115,7 @@ fn volunteer_to_pb(row: store::VolunteerRow, windows: &[store::WindowRow]) -> pb
                 ends: w.ends.format("%H:%M").to_string(),
             })
             .collect(),
-        status: row.status,
+        status: row.status.to_string(),
         background_checked: row.background_checked,
         background_checked_on: date_text(row.background_checked_on),
         registered_at: Some(timestamp(row.registered_at)),
@@ -206,7 +208,7 @@ fn assignment_to_pb(row: store::AssignmentRow) -> pb::Assignment {
         centre_id: row.centre_id.to_string(),
         shift_id: row.shift_id.to_string(),
         volunteer_id: row.volunteer_id.to_string(),
-        status: row.status,
+        status: row.status.to_string(),
         checked_in_at: row.checked_in_at.map(timestamp),
         checked_out_at: row.checked_out_at.map(timestamp),
         verified_minutes: row.verified_minutes,
@@ -225,7 +227,7 @@ fn entry_to_pb(row: store::HourEntryRow) -> pb::HourEntry {
         source: row.source,
         worked_on: date_text(Some(row.worked_on)),
         minutes: row.minutes,
-        status: row.status,
+        status: row.status.to_string(),
         note: row.note,
         logged_by: row.logged_by,
         verified_by: row.verified_by.unwrap_or_default(),
@@ -318,8 +320,8 @@ impl Volunteers for VolunteersApi {
             resident.ok_or_else(|| Error::from(Violations::one("resident_id", Reason::uuid())))?;
         let row = store::register_volunteer(
             &self.pool,
-            centre,
-            resident,
+            centre.into(),
+            resident.into(),
             &profile,
             r.guardian_consent,
             Utc::now(),
@@ -436,15 +438,17 @@ impl Volunteers for VolunteersApi {
         let r = request.into_inner();
         let mut v = Violations::default();
         one_of("status", &r.status, &domain::VOLUNTEER_STATUSES, &mut v);
+        let status = VolunteerStatus::parse(&r.status);
         let id = parse_id("volunteer_id", &r.volunteer_id)
             .map_err(|e| v.0.extend(e.0))
             .ok();
-        let id = v
-            .into_result(|| id)
+        let (id, status) = v
+            .into_result(|| id.zip(status))
             .map_err(Error::from)?
-            .unwrap_or_default();
+            .unwrap_or((Uuid::nil(), VolunteerStatus::Active));
         let row =
-            store::set_volunteer_status(&self.pool, centre, id, &r.status, Utc::now()).await?;
+            store::set_volunteer_status(&self.pool, centre.into(), id.into(), status, Utc::now())
+                .await?;
         let mut conn = self.pool.acquire().await.map_err(Error::from)?;
         let windows = store::windows_of(&mut conn, &[id])
             .await
@@ -939,9 +943,9 @@ impl Volunteers for VolunteersApi {
         v.into_result(|| ()).map_err(Error::from)?;
         let row = store::sign_up(
             &self.pool,
-            centre,
-            shift.unwrap_or_default(),
-            volunteer.unwrap_or_default(),
+            centre.into(),
+            shift.unwrap_or_default().into(),
+            volunteer.unwrap_or_default().into(),
             Utc::now(),
         )
         .await?;
@@ -953,7 +957,7 @@ impl Volunteers for VolunteersApi {
         let id =
             parse_id("assignment_id", &request.get_ref().assignment_id).map_err(Error::from)?;
         Ok(Response::new(assignment_to_pb(
-            store::withdraw(&self.pool, centre, id).await?,
+            store::withdraw(&self.pool, centre.into(), id.into()).await?,
         )))
     }
 
@@ -984,7 +988,7 @@ impl Volunteers for VolunteersApi {
             .map_err(Error::from)?
             .unwrap_or_else(Utc::now);
         Ok(Response::new(assignment_to_pb(
-            store::check_in(&self.pool, centre, id, at).await?,
+            store::check_in(&self.pool, centre.into(), id.into(), at).await?,
         )))
     }
 
@@ -996,7 +1000,7 @@ impl Volunteers for VolunteersApi {
             .map_err(Error::from)?
             .unwrap_or_else(Utc::now);
         Ok(Response::new(assignment_to_pb(
-            store::check_out(&self.pool, centre, id, at, &who.subject).await?,
+            store::check_out(&self.pool, centre.into(), id.into(), at, &who.subject).await?,
         )))
     }
 
@@ -1044,9 +1048,9 @@ impl Volunteers for VolunteersApi {
         }
         let row = store::log_hours(
             &self.pool,
-            centre,
-            volunteer.unwrap_or_default(),
-            assignment,
+            centre.into(),
+            volunteer.unwrap_or_default().into(),
+            assignment.map(Into::into),
             worked_on,
             r.minutes,
             &note,
@@ -1070,8 +1074,8 @@ impl Volunteers for VolunteersApi {
         v.into_result(|| ()).map_err(Error::from)?;
         let row = store::verify_hours(
             &self.pool,
-            centre,
-            id,
+            centre.into(),
+            id.into(),
             r.approve,
             &reason,
             &who.subject,

@@ -192,8 +192,15 @@ async fn workforce(
             background_checked: i % 3 == 0,
             background_checked_on: (i % 3 == 0).then_some(today - Duration::days(100)),
         };
-        let volunteer =
-            store::register_volunteer(pool, centre, *resident, &profile, false, Utc::now()).await?;
+        let volunteer = store::register_volunteer(
+            pool,
+            centre.into(),
+            (*resident).into(),
+            &profile,
+            false,
+            Utc::now(),
+        )
+        .await?;
         if i % 4 == 0 {
             store::add_certification(
                 pool,
@@ -282,16 +289,17 @@ async fn workforce(
         store::list_shifts(pool, centre, Some(meals.id), None, None, None, i64::MAX).await?;
     // Sign-ups through the same rules as the desk's: the unqualified are simply refused.
     for (volunteer, shift) in volunteers.iter().zip(shifts.iter().cycle()) {
-        let _ = store::sign_up(pool, centre, shift.id, volunteer.id, Utc::now()).await;
-        let _ = store::sign_up(pool, centre, talk.id, volunteer.id, Utc::now()).await;
+        let (centre, volunteer) = (centre.into(), volunteer.id.into());
+        let _ = store::sign_up(pool, centre, shift.id.into(), volunteer, Utc::now()).await;
+        let _ = store::sign_up(pool, centre, talk.id.into(), volunteer, Utc::now()).await;
     }
     // Last month's work, logged and verified.
     for (i, volunteer) in volunteers.iter().enumerate() {
         for week in 0..(i % 5) as i64 {
             let entry = store::log_hours(
                 pool,
-                centre,
-                volunteer.id,
+                centre.into(),
+                volunteer.id.into(),
                 None,
                 today - Duration::days(3 + 7 * week),
                 180,
@@ -301,8 +309,8 @@ async fn workforce(
             .await?;
             store::verify_hours(
                 pool,
-                centre,
-                entry.id,
+                centre.into(),
+                entry.id.into(),
                 true,
                 "",
                 "seed-coordinator",

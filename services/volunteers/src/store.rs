@@ -1,7 +1,9 @@
-//! Every SQL statement of the volunteers service. Each change and the events it causes
-//! commit in one transaction (the outbox); the table constraints have the last word on
-//! what concurrency could break: a volunteer's overlapping shifts, a shift's capacity, a
-//! milestone or an expiry notice given twice.
+//! Every SQL statement of the volunteers service. The store loads what a change needs
+//! (locking what it must), asks the domain ([`crate::domain`]) to decide, and persists the
+//! decision: the change and the events the domain chose commit in one transaction (the
+//! outbox). It keeps no rule; the table constraints have the last word on what
+//! concurrency could break (a volunteer's overlapping shifts, a shift's capacity, a
+//! milestone or an expiry notice given twice), answered with the domain's refusals.
 
 use std::collections::HashMap;
 
@@ -11,9 +13,17 @@ use linli_platform::directory;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::domain::{self, Held, Window};
+use crate::domain::hours::{HoursEvent, Verification};
+use crate::domain::ids::{AssignmentId, CentreId, HourEntryId, ResidentId, ShiftId, VolunteerId};
+use crate::domain::staff::StaffEvent;
+use crate::domain::volunteer::VolunteerEvent;
+use crate::domain::{
+    self, AssignmentStatus, Held, HourStatus, PersonKind, VolunteerStatus, Window, certification,
+    hours, shift, staff, volunteer,
+};
 use crate::error::{Error, Reason, violates};
 use crate::events;
+use linli_platform::words::UnknownWord;
 
 // ---------------------------------------------------------------------------------------
 // Rows
@@ -26,7 +36,8 @@ pub struct VolunteerRow {
     pub display_name: String,
     pub skills: Vec<String>,
     pub languages: Vec<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: VolunteerStatus,
     pub background_checked: bool,
     pub background_checked_on: Option<NaiveDate>,
     pub registered_at: DateTime<Utc>,
@@ -201,7 +212,8 @@ pub struct AssignmentRow {
     pub centre_id: Uuid,
     pub shift_id: Uuid,
     pub volunteer_id: Uuid,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: AssignmentStatus,
     pub checked_in_at: Option<DateTime<Utc>>,
     pub checked_out_at: Option<DateTime<Utc>>,
     pub verified_minutes: i32,
@@ -222,7 +234,8 @@ pub struct HourEntryRow {
     pub source: String,
     pub worked_on: NaiveDate,
     pub minutes: i32,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: HourStatus,
     pub note: String,
     pub logged_by: String,
     pub verified_by: Option<String>,
@@ -282,9 +295,10 @@ pub async fn centre_zone(conn: &mut PgConnection, centre: Uuid) -> Result<chrono
     Ok(directory::time_zone(conn, centre).await?)
 }
 
-/// A resident who moved out, died or was erased stops volunteering: the record is set
-/// to `left`, their future sign-ups are withdrawn, and an active volunteer's
-/// deactivation is published. Returns the volunteer, if there was one.
+/// A resident who moved out, died or was erased stops volunteering
+/// ([`volunteer::resident_gone`]): the record is set to `left`, their future sign-ups are
+/// withdrawn, and what the domain decided is published. Returns the volunteer, if there
+/// was one.
 pub async fn volunteer_leaves(
     tx: &mut PgConnection,
     resident: Uuid,
@@ -300,23 +314,71 @@ pub async fn volunteer_leaves(
     let Some((id, centre, before)) = found else {
         return Ok(None);
     };
-    if before != "left" {
-        sqlx::query("UPDATE volunteers SET status = 'left', status_changed_at = $2 WHERE id = $1")
-            .bind(id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        withdraw_future(tx, id, now).await?;
-    }
-    if before == "active" {
-        outbox::enqueue(
-            tx,
-            Some(centre),
-            &events::deactivated(id, centre, "left", reason, now),
-        )
-        .await?;
+    if let Some(change) = volunteer::resident_gone(word(before)?, reason) {
+        change_volunteer_status(tx, id, centre, &change, now).await?;
     }
     Ok(Some(id))
+}
+
+/// A status the table keeps, read: any other word is a bug the table's check prevents.
+fn word<W: TryFrom<String, Error = UnknownWord>>(text: String) -> Result<W, sqlx::Error> {
+    W::try_from(text).map_err(|e| sqlx::Error::Decode(e.into()))
+}
+
+/// Persists a status change the domain decided, with its withdrawals and events.
+async fn change_volunteer_status(
+    tx: &mut PgConnection,
+    id: Uuid,
+    centre: Uuid,
+    change: &volunteer::StatusChange,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE volunteers SET status = $2, status_changed_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(change.status.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    if change.withdraw_future {
+        withdraw_future(tx, id, now).await?;
+    }
+    record_volunteer_events(tx, id, centre, None, &change.events, now).await
+}
+
+/// Writes the events a volunteer's registration or status change set off to the outbox.
+async fn record_volunteer_events(
+    tx: &mut PgConnection,
+    id: Uuid,
+    centre: Uuid,
+    resident: Option<Uuid>,
+    decided: &[VolunteerEvent],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    for event in decided {
+        match event {
+            VolunteerEvent::Registered => {
+                let resident = resident.unwrap_or_default();
+                outbox::enqueue(
+                    tx,
+                    Some(centre),
+                    &events::registered(id, centre, resident, now),
+                )
+                .await?;
+            }
+            VolunteerEvent::Deactivated { status, reason } => {
+                outbox::enqueue(
+                    tx,
+                    Some(centre),
+                    &events::deactivated(id, centre, status.as_str(), reason, now),
+                )
+                .await?;
+            }
+            VolunteerEvent::Reactivated => {
+                outbox::enqueue(tx, Some(centre), &events::reactivated(id, centre, now)).await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The registry erased the resident: the volunteer record stays for the centre's hour
@@ -420,35 +482,23 @@ async fn insert_windows(
     Ok(())
 }
 
-/// Registers a resident as a volunteer of `centre`, once the registry said they live
-/// there and are active and their age band allows it ([`domain::may_volunteer`];
-/// `guardian_consent` is the desk's word that it holds a guardian's consent, recorded with
-/// the registration); publishes volunteers.volunteer.registered.
+/// Registers a resident as a volunteer of `centre`, as the domain decides
+/// ([`volunteer::register`]: the registry says they live there and are active, and their
+/// age band allows it; `guardian_consent` is the desk's word that it holds a guardian's
+/// consent, recorded with the registration); publishes what it decided.
 pub async fn register_volunteer(
     pool: &PgPool,
-    centre: Uuid,
-    resident: Uuid,
+    centre: CentreId,
+    resident: ResidentId,
     profile: &Profile,
     guardian_consent: bool,
     now: DateTime<Utc>,
 ) -> Result<VolunteerRow, Error> {
+    let (centre, resident) = (centre.uuid(), resident.uuid());
     let mut tx = linli_platform::db::begin(pool).await?;
     // Held until commit, so a move out heard meanwhile waits and then finds the volunteer.
     let known = directory::hold_resident(&mut tx, centre, resident, "resident_id").await?;
-    if known.status != "active" {
-        return Err(Error::Ineligible {
-            field: "resident_id",
-            reason: Reason::new(
-                "volunteer.resident_inactive",
-                format!(
-                    "not qualified: the resident is no longer active ({})",
-                    known.status
-                ),
-            )
-            .with("status", &known.status),
-        });
-    }
-    domain::may_volunteer(&known.age_band, guardian_consent)?;
+    let decided = volunteer::register(&known.status, &known.age_band, guardian_consent)?;
     let id = Uuid::new_v4();
     let inserted = sqlx::query(
         "INSERT INTO volunteers (id, centre_id, resident_id, display_name, skills, languages, background_checked, background_checked_on, registered_at, status_changed_at, guardian_consent_at)
@@ -468,22 +518,14 @@ pub async fn register_volunteer(
     .await;
     match inserted {
         Err(error) if violates(&error, "volunteers_resident_id_key") => {
-            return Err(Error::Conflict(Reason::new(
-                "volunteer.already_registered",
-                "the resident is already a volunteer",
-            )));
+            return Err(volunteer::already_registered().into());
         }
         other => {
             other?;
         }
     }
     insert_windows(&mut tx, id, &profile.availability).await?;
-    outbox::enqueue(
-        &mut tx,
-        Some(centre),
-        &events::registered(id, centre, resident, now),
-    )
-    .await?;
+    record_volunteer_events(&mut tx, id, centre, Some(resident), &decided, now).await?;
     let row = find_volunteer(&mut tx, centre, id).await?;
     tx.commit().await?;
     Ok(row)
@@ -598,15 +640,16 @@ pub async fn update_volunteer(
     Ok(row)
 }
 
-/// Pauses, resumes or ends a volunteer's work; leaving is final. Pausing or leaving
-/// withdraws future sign-ups.
+/// Pauses, resumes or ends a volunteer's work, as the domain decides
+/// ([`volunteer::change_status`]).
 pub async fn set_volunteer_status(
     pool: &PgPool,
-    centre: Uuid,
-    id: Uuid,
-    status: &str,
+    centre: CentreId,
+    id: VolunteerId,
+    status: VolunteerStatus,
     now: DateTime<Utc>,
 ) -> Result<VolunteerRow, Error> {
+    let (centre, id) = (centre.uuid(), id.uuid());
     let mut tx = pool.begin().await?;
     let before: String = sqlx::query_scalar(
         "SELECT status FROM volunteers WHERE centre_id = $1 AND id = $2 FOR UPDATE",
@@ -616,35 +659,8 @@ pub async fn set_volunteer_status(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(Error::NotFound("volunteer"))?;
-    if before == status {
-        let row = find_volunteer(&mut tx, centre, id).await?;
-        tx.commit().await?;
-        return Ok(row);
-    }
-    if before == "left" {
-        return Err(Error::State(Reason::new(
-            "volunteer.left",
-            "the volunteer has left; register again instead",
-        )));
-    }
-    sqlx::query("UPDATE volunteers SET status = $2, status_changed_at = $3 WHERE id = $1")
-        .bind(id)
-        .bind(status)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    if status == "active" {
-        outbox::enqueue(&mut tx, Some(centre), &events::reactivated(id, centre, now)).await?;
-    } else {
-        withdraw_future(&mut tx, id, now).await?;
-        if before == "active" {
-            outbox::enqueue(
-                &mut tx,
-                Some(centre),
-                &events::deactivated(id, centre, status, status, now),
-            )
-            .await?;
-        }
+    if let Some(change) = volunteer::change_status(word(before)?, status)? {
+        change_volunteer_status(&mut tx, id, centre, &change, now).await?;
     }
     let row = find_volunteer(&mut tx, centre, id).await?;
     tx.commit().await?;
@@ -716,24 +732,7 @@ pub async fn end_employment(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(Error::NotFound("staff member"))?;
-    if row.employed_until.is_some() {
-        return Err(Error::State(Reason::new(
-            "staff.employment_ended",
-            "the employment has already ended",
-        )));
-    }
-    if until < row.employed_from {
-        return Err(Error::State(
-            Reason::new(
-                "staff.ends_before_start",
-                format!(
-                    "the employment began on {}; it cannot end before",
-                    row.employed_from
-                ),
-            )
-            .with("employed_from", row.employed_from),
-        ));
-    }
+    let decided = staff::end_employment(row.employed_from, row.employed_until, until)?;
     sqlx::query("UPDATE staff SET employed_until = $2 WHERE id = $1")
         .bind(id)
         .bind(until)
@@ -743,7 +742,13 @@ pub async fn end_employment(
         employed_until: Some(until),
         ..row
     };
-    outbox::enqueue(&mut tx, Some(centre), &events::staff_left(&row)).await?;
+    for event in decided {
+        match event {
+            StaffEvent::Left => {
+                outbox::enqueue(&mut tx, Some(centre), &events::staff_left(&row)).await?;
+            }
+        }
+    }
     tx.commit().await?;
     Ok(row)
 }
@@ -795,7 +800,7 @@ pub async fn person_kind(
     conn: &mut PgConnection,
     centre: Uuid,
     id: Uuid,
-) -> Result<&'static str, Error> {
+) -> Result<PersonKind, Error> {
     let kind: Option<String> = sqlx::query_scalar(
         "SELECT 'volunteer' FROM volunteers WHERE centre_id = $1 AND id = $2
          UNION ALL SELECT 'staff' FROM staff WHERE centre_id = $1 AND id = $2",
@@ -804,11 +809,8 @@ pub async fn person_kind(
     .bind(id)
     .fetch_optional(conn)
     .await?;
-    match kind.as_deref() {
-        Some("volunteer") => Ok("volunteer"),
-        Some(_) => Ok("staff"),
-        None => Err(Error::NotFound("staff member or volunteer")),
-    }
+    let found = kind.map(word).transpose()?;
+    Ok(certification::holder(found)?)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -821,7 +823,7 @@ pub async fn add_certification(
     let mut tx = linli_platform::db::begin(pool).await?;
     let kind = person_kind(&mut tx, row.centre_id, row.holder_id).await?;
     let row = CertificationRow {
-        holder_kind: kind.to_owned(),
+        holder_kind: kind.as_str().to_owned(),
         ..row.clone()
     };
     sqlx::query(
@@ -891,9 +893,10 @@ pub async fn held_by(
     Ok(held)
 }
 
-/// Announces certifications that expire within `notice_days` of the centre's today:
-/// each row is marked in the same transaction as its outbox row, so a certification is
-/// announced once, whatever restarts or replicas. Returns how many were announced.
+/// Announces certifications that expire within `notice_days` of the centre's today, as
+/// the domain decides ([`certification::expiry_notice`]): each row is marked in the same
+/// transaction as its outbox row, so a certification is announced once, whatever restarts
+/// or replicas. Returns how many were announced.
 pub async fn announce_expiring(
     pool: &PgPool,
     now: DateTime<Utc>,
@@ -901,6 +904,7 @@ pub async fn announce_expiring(
 ) -> Result<usize, Error> {
     let mut tx = pool.begin().await?;
     let utc_today = now.date_naive();
+    // Those a day either side of the UTC window: the centre's own today decides.
     let due: Vec<(Uuid, String)> = sqlx::query_as(
         "SELECT c.id, z.time_zone FROM certifications c JOIN directory.centres z ON z.id = c.centre_id
          WHERE c.expiring_announced_at IS NULL AND c.expires_on BETWEEN $1 AND $2
@@ -923,14 +927,14 @@ pub async fn announce_expiring(
         let Some(zone) = directory::parse_zone(&zone) else {
             continue;
         };
-        let today = domain::local_date(zone, now);
-        let Some(expires) = row.expires_on else {
+        let Some(notice) = certification::expiry_notice(
+            row.expires_on,
+            row.expiring_announced_at.is_some(),
+            domain::local_date(zone, now),
+            notice_days,
+        ) else {
             continue;
         };
-        let days_left = (expires - today).num_days();
-        if !(0..=notice_days).contains(&days_left) {
-            continue;
-        }
         sqlx::query("UPDATE certifications SET expiring_announced_at = $2 WHERE id = $1")
             .bind(id)
             .bind(now)
@@ -939,7 +943,7 @@ pub async fn announce_expiring(
         outbox::enqueue(
             &mut tx,
             Some(row.centre_id),
-            &events::expiring(&row, days_left as i32),
+            &events::expiring(&row, notice.days_left),
         )
         .await?;
         announced += 1;
@@ -1011,8 +1015,9 @@ pub async fn schedule_training(
     Ok(row.clone())
 }
 
-/// Records that a person completed a course; the same completion recorded again is
-/// answered with the first, and published once.
+/// Records that a person completed a course, when it is for them
+/// ([`staff::may_complete`]); the same completion recorded again is answered with the
+/// first, and published once.
 pub async fn record_completion(
     pool: &PgPool,
     centre: Uuid,
@@ -1024,23 +1029,7 @@ pub async fn record_completion(
     let mut tx = linli_platform::db::begin(pool).await?;
     let course = find_course(&mut tx, centre, course).await?;
     let kind = person_kind(&mut tx, centre, person).await?;
-    let allowed = matches!(
-        (course.audience.as_str(), kind),
-        ("all", _) | ("staff", "staff") | ("volunteers", "volunteer")
-    );
-    if !allowed {
-        return Err(Error::State(
-            Reason::new(
-                "training.wrong_audience",
-                format!(
-                    "the course is for {}, and this is a {kind}",
-                    course.audience
-                ),
-            )
-            .with("audience", &course.audience)
-            .with("kind", kind),
-        ));
-    }
+    staff::may_complete(word(course.audience.clone())?, kind)?;
     if let Some(session) = session {
         let exists: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM training_sessions WHERE id = $1 AND course_id = $2)",
@@ -1063,7 +1052,7 @@ pub async fn record_completion(
     .bind(centre)
     .bind(course.id)
     .bind(session)
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(person)
     .bind(completed_on)
     .fetch_optional(&mut *tx)
@@ -1301,18 +1290,21 @@ async fn find_assignment(
         .ok_or(Error::NotFound("assignment"))
 }
 
-/// Signs a volunteer up for a shift. Refused, with the reason, when the volunteer is not
-/// active, lacks a certification valid on the shift's day or a background check the work
-/// needs; the database refuses a second overlapping shift and a place past capacity.
+/// Signs a volunteer up for a shift, as the domain decides ([`shift::sign_up`]) over the
+/// shift (locked), its opportunity's requirements, the volunteer, their certifications and
+/// the places they hold around the shift's time. The table's constraints stay the last
+/// word under concurrency (two sign-ups of one volunteer at once), answered with the same
+/// refusals.
 pub async fn sign_up(
     pool: &PgPool,
-    centre: Uuid,
-    shift: Uuid,
-    volunteer: Uuid,
+    centre: CentreId,
+    shift: ShiftId,
+    volunteer: VolunteerId,
     now: DateTime<Utc>,
 ) -> Result<AssignmentRow, Error> {
+    let centre = centre.uuid();
     let mut tx = pool.begin().await?;
-    let shift: ShiftRow = sqlx::query_as(concat!(
+    let row: ShiftRow = sqlx::query_as(concat!(
         "SELECT ",
         shift_columns!(),
         " FROM shifts WHERE centre_id = $1 AND id = $2 FOR UPDATE"
@@ -1322,56 +1314,47 @@ pub async fn sign_up(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(Error::NotFound("shift"))?;
-    if shift.ends_at <= now {
-        return Err(Error::State(Reason::new("shift.over", "the shift is over")));
-    }
-    let opportunity = find_opportunity(&mut tx, centre, shift.opportunity_id).await?;
-    let person = find_volunteer(&mut tx, centre, volunteer).await?;
-    if person.status != "active" {
-        return Err(Error::Ineligible {
-            field: "volunteer_id",
-            reason: Reason::new(
-                "volunteer.not_active",
-                format!("not qualified: the volunteer is {}", person.status),
-            )
-            .with("status", &person.status),
-        });
-    }
-    let held = held_by(&mut tx, &[volunteer]).await?;
-    let reasons = domain::disqualifications(
-        &opportunity.required_certifications,
-        held.get(&volunteer).map(Vec::as_slice).unwrap_or_default(),
-        opportunity.works_with_minors,
-        person.background_checked,
-        shift.local_date,
-    );
-    if !reasons.is_empty() {
-        let english: Vec<&str> = reasons.iter().map(|r| r.english.as_str()).collect();
-        let certifications: Vec<&str> = reasons.iter().filter_map(|r| r.param("kind")).collect();
-        let mut refused = Reason::new(
-            "volunteer.not_qualified",
-            format!("not qualified: {}", english.join("; ")),
-        );
-        if !certifications.is_empty() {
-            refused = refused.with("certifications", certifications.join(","));
-        }
-        if reasons
-            .iter()
-            .any(|r| r.code == "match.no_background_check")
-        {
-            refused = refused.with("background_check", "missing");
-        }
-        return Err(Error::Ineligible {
-            field: "volunteer_id",
-            reason: refused,
-        });
-    }
-    if shift.signed_up >= shift.capacity {
-        return Err(Error::Conflict(Reason::new(
-            "shift.full",
-            "the shift is full",
-        )));
-    }
+    let locked = shift::Shift {
+        id: shift,
+        starts_at: row.starts_at,
+        ends_at: row.ends_at,
+        local_date: row.local_date,
+        capacity: row.capacity,
+        signed_up: row.signed_up,
+    };
+    let opportunity = find_opportunity(&mut tx, centre, row.opportunity_id).await?;
+    let person = find_volunteer(&mut tx, centre, volunteer.uuid()).await?;
+    let held = held_by(&mut tx, &[volunteer.uuid()]).await?;
+    let commitments: Vec<(Uuid, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT shift_id, lower(during), upper(during) FROM assignments
+         WHERE volunteer_id = $1 AND status <> 'withdrawn' AND upper(during) > $2",
+    )
+    .bind(volunteer)
+    .bind(locked.starts_at)
+    .fetch_all(&mut *tx)
+    .await?;
+    let commitments: Vec<shift::Commitment> = commitments
+        .into_iter()
+        .map(|(shift, starts_at, ends_at)| shift::Commitment {
+            shift: shift.into(),
+            starts_at,
+            ends_at,
+        })
+        .collect();
+    let decided = shift::sign_up(
+        &locked,
+        &shift::Requirements {
+            certifications: &opportunity.required_certifications,
+            works_with_minors: opportunity.works_with_minors,
+        },
+        &shift::Candidate {
+            status: person.status,
+            background_checked: person.background_checked,
+            held: held.get(&person.id).map(Vec::as_slice).unwrap_or_default(),
+            commitments: &commitments,
+        },
+        now,
+    )?;
     let id = Uuid::new_v4();
     let inserted = sqlx::query(
         "INSERT INTO assignments (id, centre_id, shift_id, volunteer_id, during)
@@ -1379,31 +1362,28 @@ pub async fn sign_up(
     )
     .bind(id)
     .bind(centre)
-    .bind(shift.id)
+    .bind(decided.shift)
     .bind(volunteer)
-    .bind(shift.starts_at)
-    .bind(shift.ends_at)
+    .bind(decided.during.0)
+    .bind(decided.during.1)
     .execute(&mut *tx)
     .await;
     if let Err(error) = inserted {
         return Err(
             if violates(&error, "volunteer_never_on_overlapping_shifts") {
-                Error::Conflict(Reason::new(
-                    "shift.overlapping",
-                    "the volunteer is already on this or an overlapping shift",
-                ))
+                shift::overlapping().into()
             } else {
                 error.into()
             },
         );
     }
     let counted = sqlx::query("UPDATE shifts SET signed_up = signed_up + 1 WHERE id = $1")
-        .bind(shift.id)
+        .bind(decided.shift)
         .execute(&mut *tx)
         .await;
     if let Err(error) = counted {
         return Err(if violates(&error, "shifts_within_capacity") {
-            Error::Conflict(Reason::new("shift.full", "the shift is full"))
+            shift::full().into()
         } else {
             error.into()
         });
@@ -1413,27 +1393,21 @@ pub async fn sign_up(
     Ok(row)
 }
 
-pub async fn withdraw(pool: &PgPool, centre: Uuid, id: Uuid) -> Result<AssignmentRow, Error> {
+pub async fn withdraw(
+    pool: &PgPool,
+    centre: CentreId,
+    id: AssignmentId,
+) -> Result<AssignmentRow, Error> {
+    let (centre, id) = (centre.uuid(), id.uuid());
     let mut tx = pool.begin().await?;
     let row = find_assignment(&mut tx, centre, id, true).await?;
-    match row.status.as_str() {
-        "withdrawn" => {
-            tx.commit().await?;
-            return Ok(row);
-        }
-        "signed_up" => {}
-        other => {
-            return Err(Error::State(
-                Reason::new(
-                    "assignment.not_withdrawable",
-                    format!("the assignment is {other}; it can no longer be withdrawn"),
-                )
-                .with("status", other),
-            ));
-        }
+    if !shift::withdraw(row.status)? {
+        tx.commit().await?;
+        return Ok(row);
     }
-    sqlx::query("UPDATE assignments SET status = 'withdrawn' WHERE id = $1")
+    sqlx::query("UPDATE assignments SET status = $2 WHERE id = $1")
         .bind(id)
+        .bind(AssignmentStatus::Withdrawn.as_str())
         .execute(&mut *tx)
         .await?;
     sqlx::query("UPDATE shifts SET signed_up = signed_up - 1 WHERE id = $1")
@@ -1447,28 +1421,21 @@ pub async fn withdraw(pool: &PgPool, centre: Uuid, id: Uuid) -> Result<Assignmen
 
 pub async fn check_in(
     pool: &PgPool,
-    centre: Uuid,
-    id: Uuid,
+    centre: CentreId,
+    id: AssignmentId,
     at: DateTime<Utc>,
 ) -> Result<AssignmentRow, Error> {
+    let (centre, id) = (centre.uuid(), id.uuid());
     let mut tx = pool.begin().await?;
     let row = find_assignment(&mut tx, centre, id, true).await?;
-    match row.status.as_str() {
-        "signed_up" => {}
-        "checked_in" => {
-            tx.commit().await?;
-            return Ok(row);
-        }
-        other => {
-            return Err(Error::State(
-                Reason::new("assignment.status", format!("the assignment is {other}"))
-                    .with("status", other),
-            ));
-        }
+    if !shift::check_in(row.status)? {
+        tx.commit().await?;
+        return Ok(row);
     }
-    sqlx::query("UPDATE assignments SET status = 'checked_in', checked_in_at = $2 WHERE id = $1")
+    sqlx::query("UPDATE assignments SET status = $3, checked_in_at = $2 WHERE id = $1")
         .bind(id)
         .bind(at)
+        .bind(AssignmentStatus::CheckedIn.as_str())
         .execute(&mut *tx)
         .await?;
     let row = find_assignment(&mut tx, centre, id, false).await?;
@@ -1476,49 +1443,32 @@ pub async fn check_in(
     Ok(row)
 }
 
-/// Checks a volunteer out: the desk saw the work, so the hours are verified at once,
-/// published as volunteers.shift.completed, and milestones follow.
+/// Checks a volunteer out: the desk saw the work, so the hours are verified at once
+/// ([`shift::check_out`]), and the events the domain chose, milestones included, follow.
 pub async fn check_out(
     pool: &PgPool,
-    centre: Uuid,
-    id: Uuid,
+    centre: CentreId,
+    id: AssignmentId,
     at: DateTime<Utc>,
     by: &str,
 ) -> Result<AssignmentRow, Error> {
+    let (centre, id) = (centre.uuid(), id.uuid());
     let mut tx = pool.begin().await?;
     let row = find_assignment(&mut tx, centre, id, true).await?;
-    let checked_in = match (row.status.as_str(), row.checked_in_at) {
-        ("checked_in", Some(at)) => at,
-        ("completed", _) => {
-            tx.commit().await?;
-            return Ok(row);
-        }
-        (other, _) => {
-            return Err(Error::State(
-                Reason::new(
-                    "assignment.not_checked_in",
-                    format!("the assignment is {other}; check in first"),
-                )
-                .with("status", other),
-            ));
-        }
+    let Some(decided) = shift::check_out(row.status, row.checked_in_at, at)? else {
+        tx.commit().await?;
+        return Ok(row);
     };
-    if at <= checked_in {
-        return Err(Error::State(Reason::new(
-            "assignment.check_out_before_check_in",
-            "the check-out must come after the check-in",
-        )));
-    }
-    let minutes = (at - checked_in).num_minutes().clamp(1, 1440) as i32;
-    sqlx::query("UPDATE assignments SET status = 'completed', checked_out_at = $2 WHERE id = $1")
+    sqlx::query("UPDATE assignments SET status = $3, checked_out_at = $2 WHERE id = $1")
         .bind(id)
         .bind(at)
+        .bind(AssignmentStatus::Completed.as_str())
         .execute(&mut *tx)
         .await?;
     let shift = find_shift(&mut tx, centre, row.shift_id).await?;
     let entry: HourEntryRow = sqlx::query_as(concat!(
         "INSERT INTO hour_entries (id, centre_id, volunteer_id, assignment_id, source, worked_on, minutes, status, logged_by, verified_by, verified_at)
-         VALUES ($1, $2, $3, $4, 'check_out', $5, $6, 'verified', $7, $7, $8)
+         VALUES ($1, $2, $3, $4, 'check_out', $5, $6, $7, $8, $8, $9)
          RETURNING ",
         hour_columns!()
     ))
@@ -1527,58 +1477,81 @@ pub async fn check_out(
     .bind(row.volunteer_id)
     .bind(id)
     .bind(shift.local_date)
-    .bind(minutes)
+    .bind(decided.minutes)
+    .bind(HourStatus::Verified.as_str())
     .bind(by)
     .bind(at)
     .fetch_one(&mut *tx)
     .await?;
-    hours_verified(&mut tx, &entry, Some(&shift), Utc::now()).await?;
+    record_hours_events(&mut tx, &entry, Some(&shift), &decided.events, Utc::now()).await?;
     let row = find_assignment(&mut tx, centre, id, false).await?;
     tx.commit().await?;
     Ok(row)
 }
 
-/// Publishes verified hours and any milestone they reach. The volunteer's row is locked
-/// so two verifications never both miss (or both claim) a milestone; the milestones
-/// table's key makes each one once.
-async fn hours_verified(
+/// Writes the events verified hours set off, then the milestones the volunteer's new
+/// total reaches ([`hours::new_milestones`]). The volunteer's row is locked so two
+/// verifications never both miss (or both claim) a milestone; the milestones table's key
+/// makes each one once.
+async fn record_hours_events(
     tx: &mut PgConnection,
     entry: &HourEntryRow,
     shift: Option<&ShiftRow>,
+    decided: &[HoursEvent],
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    outbox::enqueue(
-        tx,
-        Some(entry.centre_id),
-        &events::shift_completed(entry, shift, now),
-    )
-    .await?;
+    if decided.is_empty() {
+        return Ok(());
+    }
     sqlx::query("SELECT 1 FROM volunteers WHERE id = $1 FOR UPDATE")
         .bind(entry.volunteer_id)
         .execute(&mut *tx)
         .await?;
-    let total: i64 = sqlx::query_scalar(
-        "SELECT coalesce(sum(minutes), 0)::bigint FROM hour_entries WHERE volunteer_id = $1 AND status = 'verified'",
+    let (total, recorded): (i64, Vec<i32>) = sqlx::query_as(
+        "SELECT (SELECT coalesce(sum(minutes), 0)::bigint FROM hour_entries WHERE volunteer_id = $1 AND status = 'verified'),
+                coalesce((SELECT array_agg(hours) FROM milestones WHERE volunteer_id = $1), '{}')",
     )
     .bind(entry.volunteer_id)
     .fetch_one(&mut *tx)
     .await?;
-    for hours in domain::milestones_reached(total) {
-        let new = sqlx::query(
-            "INSERT INTO milestones (volunteer_id, hours, reached_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        )
-        .bind(entry.volunteer_id)
-        .bind(hours)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if new.rows_affected() == 1 {
-            outbox::enqueue(
-                tx,
-                Some(entry.centre_id),
-                &events::milestone(entry.volunteer_id, entry.centre_id, hours, total, now),
-            )
-            .await?;
+    let milestones = hours::new_milestones(total, &recorded);
+    for event in decided.iter().chain(&milestones) {
+        match event {
+            HoursEvent::Verified => {
+                outbox::enqueue(
+                    tx,
+                    Some(entry.centre_id),
+                    &events::shift_completed(entry, shift, now),
+                )
+                .await?;
+            }
+            HoursEvent::Milestone {
+                hours,
+                total_minutes,
+            } => {
+                let new = sqlx::query(
+                    "INSERT INTO milestones (volunteer_id, hours, reached_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                )
+                .bind(entry.volunteer_id)
+                .bind(hours)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                if new.rows_affected() == 1 {
+                    outbox::enqueue(
+                        tx,
+                        Some(entry.centre_id),
+                        &events::milestone(
+                            entry.volunteer_id,
+                            entry.centre_id,
+                            *hours,
+                            *total_minutes,
+                            now,
+                        ),
+                    )
+                    .await?;
+                }
+            }
         }
     }
     Ok(())
@@ -1587,32 +1560,33 @@ async fn hours_verified(
 // ---------------------------------------------------------------------------------------
 // Hours
 
-/// Hours a volunteer logged themself: pending until a coordinator verifies them.
+/// Hours a volunteer logged themself: pending until a coordinator verifies them; against
+/// a place on a shift only the volunteer's own ([`hours::may_log`]).
 #[allow(clippy::too_many_arguments)]
 pub async fn log_hours(
     pool: &PgPool,
-    centre: Uuid,
-    volunteer: Uuid,
-    assignment: Option<Uuid>,
+    centre: CentreId,
+    volunteer: VolunteerId,
+    assignment: Option<AssignmentId>,
     worked_on: NaiveDate,
     minutes: i32,
     note: &str,
     by: &str,
 ) -> Result<HourEntryRow, Error> {
+    let centre = centre.uuid();
     let mut tx = linli_platform::db::begin(pool).await?;
-    find_volunteer(&mut tx, centre, volunteer).await?;
-    if let Some(assignment) = assignment {
-        let row = find_assignment(&mut tx, centre, assignment, true).await?;
-        if row.volunteer_id != volunteer {
-            return Err(Error::State(Reason::new(
-                "assignment.other_volunteer",
-                "the assignment is another volunteer's",
-            )));
+    find_volunteer(&mut tx, centre, volunteer.uuid()).await?;
+    let assignment_of = match assignment {
+        Some(assignment) => {
+            let row = find_assignment(&mut tx, centre, assignment.uuid(), true).await?;
+            Some(VolunteerId::from(row.volunteer_id))
         }
-    }
+        None => None,
+    };
+    hours::may_log(volunteer, assignment_of)?;
     let inserted = sqlx::query_as(concat!(
         "INSERT INTO hour_entries (id, centre_id, volunteer_id, assignment_id, source, worked_on, minutes, status, note, logged_by)
-         VALUES ($1, $2, $3, $4, 'self_logged', $5, $6, 'pending', $7, $8)
+         VALUES ($1, $2, $3, $4, 'self_logged', $5, $6, $7, $8, $9)
          RETURNING ",
         hour_columns!()
     ))
@@ -1622,16 +1596,14 @@ pub async fn log_hours(
     .bind(assignment)
     .bind(worked_on)
     .bind(minutes)
+    .bind(HourStatus::Pending.as_str())
     .bind(note)
     .bind(by)
     .fetch_one(&mut *tx)
     .await;
     let row: HourEntryRow = match inserted {
         Err(error) if violates(&error, "hour_entries_assignment_id_key") => {
-            return Err(Error::Conflict(Reason::new(
-                "hours.already_recorded",
-                "hours for this assignment are already recorded",
-            )));
+            return Err(hours::already_recorded().into());
         }
         other => other?,
     };
@@ -1639,18 +1611,19 @@ pub async fn log_hours(
     Ok(row)
 }
 
-/// A coordinator verifies (or rejects, saying why in `reason`) logged hours; whoever
-/// logged them may not.
+/// A coordinator verifies (or rejects, saying why in `reason`) logged hours, as the
+/// domain decides ([`hours::verify`]); the events it chose are written with the change.
 #[allow(clippy::too_many_arguments)]
 pub async fn verify_hours(
     pool: &PgPool,
-    centre: Uuid,
-    id: Uuid,
+    centre: CentreId,
+    id: HourEntryId,
     approve: bool,
     reason: &str,
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<HourEntryRow, Error> {
+    let (centre, id) = (centre.uuid(), id.uuid());
     let mut tx = pool.begin().await?;
     let entry: HourEntryRow = sqlx::query_as(concat!(
         "SELECT ",
@@ -1662,46 +1635,34 @@ pub async fn verify_hours(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(Error::NotFound("hour entry"))?;
-    if entry.status != "pending" {
-        if (entry.status == "verified") == approve {
-            tx.commit().await?;
-            return Ok(entry);
-        }
-        return Err(Error::State(
-            Reason::new(
-                "hours.already_decided",
-                format!("the entry is already {}", entry.status),
-            )
-            .with("status", &entry.status),
-        ));
-    }
-    if entry.logged_by == by {
-        return Err(Error::State(Reason::new(
-            "hours.self_verification",
-            "hours are verified by someone other than who logged them",
-        )));
-    }
+    let Verification::Decided {
+        status,
+        rejection_reason,
+        events: decided,
+    } = hours::verify(entry.status, &entry.logged_by, by, approve, reason)?
+    else {
+        tx.commit().await?;
+        return Ok(entry);
+    };
     let entry: HourEntryRow = sqlx::query_as(concat!(
         "UPDATE hour_entries SET status = $2, verified_by = $3, verified_at = $4, rejection_reason = $5 WHERE id = $1 RETURNING ",
         hour_columns!()
     ))
     .bind(id)
-    .bind(if approve { "verified" } else { "rejected" })
+    .bind(status.as_str())
     .bind(by)
     .bind(now)
-    .bind(if approve { "" } else { reason })
+    .bind(&rejection_reason)
     .fetch_one(&mut *tx)
     .await?;
-    if approve {
-        let shift = match entry.assignment_id {
-            Some(assignment) => {
-                let a = find_assignment(&mut tx, centre, assignment, false).await?;
-                Some(find_shift(&mut tx, centre, a.shift_id).await?)
-            }
-            None => None,
-        };
-        hours_verified(&mut tx, &entry, shift.as_ref(), now).await?;
-    }
+    let shift = match entry.assignment_id.filter(|_| !decided.is_empty()) {
+        Some(assignment) => {
+            let a = find_assignment(&mut tx, centre, assignment, false).await?;
+            Some(find_shift(&mut tx, centre, a.shift_id).await?)
+        }
+        None => None,
+    };
+    record_hours_events(&mut tx, &entry, shift.as_ref(), &decided, now).await?;
     tx.commit().await?;
     Ok(entry)
 }
@@ -1919,19 +1880,7 @@ pub async fn add_group_member(
         return Err(Error::NotFound("group"));
     }
     let member = directory::resident_of(&mut tx, centre, resident, "resident_id").await?;
-    if member.status != "active" {
-        return Err(Error::Ineligible {
-            field: "resident_id",
-            reason: Reason::new(
-                "volunteer.resident_inactive",
-                format!(
-                    "not qualified: the resident is no longer active ({})",
-                    member.status
-                ),
-            )
-            .with("status", &member.status),
-        });
-    }
+    volunteer::resident_active(&member.status)?;
     sqlx::query(
         "INSERT INTO group_members (group_id, resident_id, role, joined_on) VALUES ($1, $2, $3, $4)
          ON CONFLICT (group_id, resident_id) DO UPDATE SET role = EXCLUDED.role",

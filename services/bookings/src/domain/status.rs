@@ -1,6 +1,6 @@
 //! Where a booking, a seat and a session stand: the words the tables keep, as types.
 
-use std::fmt;
+use linli_platform::words;
 
 /// Where a booking stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -30,49 +30,6 @@ pub enum SeatState {
 pub enum SessionStatus {
     Scheduled,
     Cancelled,
-}
-
-/// A word the tables keep that no status has: the table's check makes it a bug.
-#[derive(Debug, thiserror::Error)]
-#[error("{what} {text:?} is not one of the words bookings keeps")]
-pub struct UnknownWord {
-    what: &'static str,
-    text: String,
-}
-
-macro_rules! words {
-    ($type:ident, $what:literal, $($variant:ident => $text:literal),+ $(,)?) => {
-        impl $type {
-            pub const ALL: &[$type] = &[$($type::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($type::$variant => $text),+
-                }
-            }
-
-            pub fn parse(text: &str) -> Option<$type> {
-                match text {
-                    $($text => Some($type::$variant),)+
-                    _ => None,
-                }
-            }
-        }
-
-        impl fmt::Display for $type {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl TryFrom<String> for $type {
-            type Error = UnknownWord;
-
-            fn try_from(text: String) -> Result<Self, UnknownWord> {
-                $type::parse(&text).ok_or(UnknownWord { what: $what, text })
-            }
-        }
-    };
 }
 
 words!(BookingStatus, "booking status",
