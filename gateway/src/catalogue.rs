@@ -278,6 +278,7 @@ offering.concessions | 每项优惠须有类别和不为负数的价格 | each n
 session.not_in_series | 该场次不属于系列活动，只能单独修改 | this and following needs a session that belongs to a series
 survey.unknown_question | 问卷中没有这道题 | is not a question of this survey
 survey.not_an_option | 请从题目的选项中选择 | must be among the question's options
+survey.already_answered | 这份问卷已经回答过了，每份只能回答一次 | this invitation was already answered; one response per invitation
 entry.line_side | 每行只能填借方或贷方其中一个，且须大于零 | exactly one of debit_minor and credit_minor must be positive
 entry.unbalanced | 借贷不平衡 | debits must equal credits
 account.unknown | 本中心的科目表中没有这个科目 | is not an account of the centre's chart

@@ -1068,3 +1068,585 @@ async fn signing_out_ends_the_residents_token_at_the_site_and_in_every_service()
     .await;
     c.platform.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------
+// 我的信息: a resident's own data, consents, corrections; and their surveys.
+
+/// Satisfaction survey of the district (the migration's fixed id).
+const SATISFACTION: &str = "5a7e0000-0000-4000-8000-000000000001";
+
+fn as_resident<T>(token: &str, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("ascii"),
+    );
+    request
+}
+
+/// Two neighbours, each with a booking and a suggestion: the data page and the download
+/// of one hold their own and nothing of the other's, and every service refuses the one's
+/// token the other's copy.
+#[tokio::test]
+async fn a_residents_data_page_and_download_hold_only_their_own_data() {
+    use linli_proto::evaluation::v1 as ev;
+    use linli_proto::evaluation::v1::evaluation_client::EvaluationClient;
+    use linli_proto::finance::v1 as fi;
+    use linli_proto::finance::v1::finance_client::FinanceClient;
+    use linli_proto::volunteers::v1 as vo;
+    use linli_proto::volunteers::v1::volunteers_client::VolunteersClient;
+
+    let c = Centre::open().await;
+    let me = c.resident("王秀英", "1950-03-02", "13812345678").await;
+    let neighbour = c.resident("李桂兰", "1948-07-09", "13987654321").await;
+    let (mine_offering, mine_session) = c.session("书法班", 10, json!({})).await;
+    let (their_offering, their_session) = c.session("合唱团", 10, json!({})).await;
+    for (who, offering, session) in [
+        (me, &mine_offering, &mine_session),
+        (neighbour, &their_offering, &their_session),
+    ] {
+        c.post(
+            "/bookings",
+            json!({ "offering_id": offering, "resident_id": who, "session_id": session }),
+        )
+        .await;
+    }
+    let mut phone = c.sign_in("13812345678").await;
+    let mut theirs = c.sign_in("13987654321").await;
+    let (status, _) = phone
+        .post("/r/suggestions", &[("text", "希望多办书法班")])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _) = theirs
+        .post("/r/suggestions", &[("text", "楼道灯坏了请修理")])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+
+    let (status, page) = phone.get("/r/me").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    for own in [
+        "王秀英",
+        "书法班",
+        "希望多办书法班",
+        "138****5678",
+        "已预约",
+    ] {
+        assert!(
+            page.contains(own),
+            "{own} missing from the data page: {page}"
+        );
+    }
+    for other in [
+        "李桂兰",
+        "合唱团",
+        "楼道灯坏了",
+        "13812345678",
+        "139****4321",
+        &neighbour.to_string(),
+    ] {
+        assert!(!page.contains(other), "{other} on the resident's data page");
+    }
+    // Naming the neighbour in the address shows the resident's own page, never theirs.
+    let (status, page) = phone.get(&format!("/r/me?for={neighbour}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("王秀英") && !page.contains("李桂兰"),
+        "{page}"
+    );
+
+    // The download: the same copy, as a file.
+    let response = phone
+        .http
+        .get(format!("{}/r/me/download", c.platform.gateway))
+        .header("cookie", phone.cookie.clone().expect("signed in"))
+        .send()
+        .await
+        .expect("a download");
+    assert_eq!(response.status(), StatusCode::OK);
+    let disposition = response
+        .headers()
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(disposition.starts_with("attachment"), "{disposition}");
+    let text = response.text().await.expect("a body");
+    assert!(
+        !text.contains("李桂兰") && !text.contains("合唱团"),
+        "{text}"
+    );
+    let copy: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(copy["resident"]["name"], "王秀英");
+    assert_eq!(copy["resident"]["phone"], "138****5678", "masked: {copy}");
+    assert_eq!(
+        copy["bookings"]["bookings"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(
+        copy["evaluation"]["suggestions"][0]["text"], "希望多办书法班",
+        "{copy}"
+    );
+    // Looking at one's own data reads no national ID: nothing new in the access log.
+    assert_eq!(copy["national_id_reads"], json!([]), "{copy}");
+
+    // Straight to each service with the resident's token: the neighbour's copy is refused.
+    let token = phone.token();
+    let centre = c.centre.to_string();
+    let other = neighbour.to_string();
+    let mut registry = RegistryClient::connect(format!("http://{}", c.platform.registry))
+        .await
+        .expect("registry");
+    let mut bookings = BookingsClient::connect(format!("http://{}", c.platform.bookings))
+        .await
+        .expect("bookings");
+    let mut volunteers = VolunteersClient::connect(format!("http://{}", c.platform.volunteers))
+        .await
+        .expect("volunteers");
+    let mut finance = FinanceClient::connect(format!("http://{}", c.platform.finance))
+        .await
+        .expect("finance");
+    let mut evaluation = EvaluationClient::connect(format!("http://{}", c.platform.evaluation))
+        .await
+        .expect("evaluation");
+    let refused = [
+        registry
+            .export_resident(as_resident(
+                &token,
+                pb::ExportResidentRequest {
+                    centre_id: centre.clone(),
+                    id: other.clone(),
+                    purpose: "看看邻居".into(),
+                },
+            ))
+            .await
+            .map(|_| ()),
+        registry
+            .get_consents(as_resident(
+                &token,
+                pb::GetConsentsRequest {
+                    centre_id: centre.clone(),
+                    resident_id: other.clone(),
+                },
+            ))
+            .await
+            .map(|_| ()),
+        registry
+            .record_consent(as_resident(
+                &token,
+                pb::RecordConsentRequest {
+                    centre_id: centre.clone(),
+                    resident_id: other.clone(),
+                    purpose: "partner_sharing".into(),
+                    granted: true,
+                    ..Default::default()
+                },
+            ))
+            .await
+            .map(|_| ()),
+        registry
+            .request_correction(as_resident(
+                &token,
+                pb::RequestCorrectionRequest {
+                    centre_id: centre.clone(),
+                    resident_id: other.clone(),
+                    fields: vec!["name".into()],
+                    details: "改名".into(),
+                },
+            ))
+            .await
+            .map(|_| ()),
+        bookings
+            .export_resident(as_resident(
+                &token,
+                bk::ExportResidentRequest {
+                    centre_id: centre.clone(),
+                    resident_id: other.clone(),
+                },
+            ))
+            .await
+            .map(|_| ()),
+        volunteers
+            .export_resident(as_resident(
+                &token,
+                vo::ExportResidentRequest {
+                    centre_id: centre.clone(),
+                    resident_id: other.clone(),
+                },
+            ))
+            .await
+            .map(|_| ()),
+        finance
+            .export_resident(as_resident(
+                &token,
+                fi::ExportResidentRequest {
+                    centre_id: centre.clone(),
+                    resident_id: other.clone(),
+                },
+            ))
+            .await
+            .map(|_| ()),
+        evaluation
+            .export_resident(as_resident(
+                &token,
+                ev::ExportResidentRequest {
+                    centre_id: centre.clone(),
+                    resident_id: other.clone(),
+                },
+            ))
+            .await
+            .map(|_| ()),
+        evaluation
+            .list_invitations(as_resident(
+                &token,
+                ev::ListInvitationsRequest {
+                    centre_id: centre.clone(),
+                    resident_id: other.clone(),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .map(|_| ()),
+        evaluation
+            .list_invitations(as_resident(
+                &token,
+                ev::ListInvitationsRequest {
+                    centre_id: centre.clone(),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .map(|_| ()),
+    ];
+    for (n, answer) in refused.into_iter().enumerate() {
+        let status = answer.expect_err("a neighbour's data");
+        assert_eq!(status.code(), tonic::Code::PermissionDenied, "call {n}");
+    }
+    // Their own part they may have.
+    let own = evaluation
+        .export_resident(as_resident(
+            &token,
+            ev::ExportResidentRequest {
+                centre_id: centre.clone(),
+                resident_id: me.to_string(),
+            },
+        ))
+        .await
+        .expect("their own part")
+        .into_inner();
+    assert_eq!(own.suggestions.len(), 1);
+    c.platform.stop().await;
+}
+
+/// 同意 and 撤回同意 on the data page: the registry records it from the resident (source
+/// online) and the page says it; a guardian does the same for their child, recorded with
+/// them as the guardian; and a correction request names its fields, is kept, and goes on
+/// the bus naming the fields only.
+#[tokio::test]
+async fn a_resident_withdraws_a_consent_asks_for_a_correction_and_a_guardian_acts_for_a_child() {
+    let c = Centre::open().await;
+    let me = c.resident("王秀英", "1950-03-02", "13812345678").await;
+    let (status, body) = c
+        .platform
+        .post_json(
+            &c.manager,
+            &format!("/v1/centres/{}/residents/{me}/consents", c.centre),
+            &json!({ "purpose": "activity_contact", "granted": true, "source": "paper_form" }),
+            None,
+        )
+        .await;
+    assert!(status.is_success(), "{status}: {body}");
+    let mut phone = c.sign_in("13812345678").await;
+    let (_, page) = phone.get("/r/me").await;
+    assert!(page.contains("撤回同意"), "{page}");
+    let me_text = me.to_string();
+    let (status, _) = phone
+        .post(
+            "/r/me/consents",
+            &[
+                ("purpose", "activity_contact"),
+                ("granted", "0"),
+                ("for", &me_text),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = phone.get("/r/me?done=consent").await;
+    assert!(
+        page.contains("已记录您的选择") && page.contains("已撤回"),
+        "{page}"
+    );
+    let (status, consents) = c
+        .platform
+        .get_json(
+            &c.manager,
+            &format!("/v1/centres/{}/residents/{me}/consents", c.centre),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{consents}");
+    let contact = consents["consents"]
+        .as_array()
+        .and_then(|all| all.iter().find(|x| x["purpose"] == "activity_contact"))
+        .cloned()
+        .expect("the consent");
+    assert_eq!(contact["granted"], false, "{consents}");
+    assert_eq!(contact["source"], "online", "{consents}");
+
+    // A correction: nothing chosen, then too many words, each said beside its field with
+    // what was typed kept; then a good one.
+    let (status, page) = phone
+        .post(
+            "/r/me/correction",
+            &[("for", &me_text), ("details", "名字应为王秀瑛")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("请选出哪一项不对") && page.contains("名字应为王秀瑛"),
+        "{page}"
+    );
+    let long = "字".repeat(501);
+    let (status, page) = phone
+        .post(
+            "/r/me/correction",
+            &[("for", &me_text), ("fields", "name"), ("details", &long)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("最多 500 个字"), "{page}");
+    assert!(page.contains(&long), "the words kept");
+    assert!(
+        page.contains("value=\"name\" checked"),
+        "the choice kept: {page}"
+    );
+    let (status, _) = phone
+        .post(
+            "/r/me/correction",
+            &[
+                ("for", &me_text),
+                ("fields", "name"),
+                ("fields", "phone"),
+                ("details", "名字应为王秀瑛，手机号换成 13900001111"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = phone.get("/r/me?done=correction").await;
+    assert!(
+        page.contains("已收到您的更正申请")
+            && page.contains("待处理")
+            && page.contains("姓名、手机号"),
+        "{page}"
+    );
+    // Kept sealed, and published with the field names only.
+    let pool = c.platform.pool("registry").await;
+    let (fields, sealed): (Vec<String>, Vec<u8>) = sqlx::query_as(
+        "SELECT fields, details_sealed FROM correction_requests WHERE resident_id = $1",
+    )
+    .bind(me)
+    .fetch_one(&pool)
+    .await
+    .expect("the request");
+    assert_eq!(fields, ["name", "phone"]);
+    assert!(
+        !String::from_utf8_lossy(&sealed).contains("13900001111"),
+        "the words are sealed"
+    );
+    let (payload,): (Vec<u8>,) = poll(
+        "the correction's event in the outbox",
+        Duration::from_secs(10),
+        || async {
+            sqlx::query_as(
+                "SELECT payload FROM outbox WHERE routing_key = 'registry.resident.correction_requested'",
+            )
+            .fetch_optional(&pool)
+            .await
+            .expect("outbox")
+        },
+    )
+    .await;
+    let event = <linli_proto::events::v1::ResidentCorrectionRequested as prost::Message>::decode(
+        payload.as_slice(),
+    )
+    .expect("the event");
+    assert_eq!(event.resident_id, me.to_string());
+    assert_eq!(event.centre_id, c.centre.to_string());
+    assert_eq!(event.fields, ["name", "phone"]);
+    let raw = String::from_utf8_lossy(&payload);
+    assert!(
+        !raw.contains("13900001111") && !raw.contains("王秀瑛"),
+        "no values in the event"
+    );
+
+    // A guardian: the child's data and consents, from the parent's phone.
+    let parent = c.resident("张丽", "1985-04-10", "13811112222").await;
+    let child = c.resident("张小明", "2018-09-01", "13811112222").await;
+    let mut guardian = c.sign_in("13811112222").await;
+    let (_, page) = guardian.get("/r/me").await;
+    assert!(
+        page.contains("查看谁的信息") && page.contains("张小明"),
+        "{page}"
+    );
+    let (status, page) = guardian.get(&format!("/r/me?for={child}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("张小明的信息"), "{page}");
+    let child_text = child.to_string();
+    let (status, _) = guardian
+        .post(
+            "/r/me/consents",
+            &[
+                ("purpose", "activity_contact"),
+                ("granted", "1"),
+                ("for", &child_text),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, consents) = c
+        .platform
+        .get_json(
+            &c.manager,
+            &format!("/v1/centres/{}/residents/{child}/consents", c.centre),
+        )
+        .await;
+    let given = consents["consents"]
+        .as_array()
+        .and_then(|all| all.iter().find(|x| x["purpose"] == "activity_contact"))
+        .cloned()
+        .expect("the child's consent");
+    assert_eq!(given["granted"], true, "{consents}");
+    assert_eq!(given["guardian_id"], parent.to_string(), "{consents}");
+    // The parent may not do it for a resident they do not act for.
+    let (status, _) = guardian
+        .post(
+            "/r/me/consents",
+            &[
+                ("purpose", "activity_contact"),
+                ("granted", "0"),
+                ("for", &me_text),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    c.platform.stop().await;
+}
+
+/// A satisfaction invitation the desk made for the resident is answered on the site, once:
+/// a second answer is refused in Chinese; a neighbour's invitation is not found; and the
+/// awareness survey is the resident's to answer once a month.
+#[tokio::test]
+async fn a_resident_answers_their_invitation_once_and_the_awareness_survey() {
+    let c = Centre::open().await;
+    let me = c.resident("王秀英", "1950-03-02", "13812345678").await;
+    let neighbour = c.resident("李桂兰", "1948-07-09", "13987654321").await;
+    let invite = |who: Uuid| {
+        let c = &c;
+        async move {
+            c.post(
+                "/invitations",
+                json!({ "template_id": SATISFACTION, "resident_id": who }),
+            )
+            .await["id"]
+                .as_str()
+                .expect("an invitation")
+                .to_owned()
+        }
+    };
+    let mine = invite(me).await;
+    let theirs = invite(neighbour).await;
+    let mut phone = c.sign_in("13812345678").await;
+    let (_, list) = phone.get("/r/surveys").await;
+    assert!(
+        list.contains("服务满意度回访") && list.contains(&format!("/r/surveys/{mine}")),
+        "{list}"
+    );
+    assert!(!list.contains(&theirs), "{list}");
+    let (status, _) = phone.get(&format!("/r/surveys/{theirs}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a neighbour's invitation");
+    let path = format!("/r/surveys/{mine}");
+    let (status, page) = phone.post(&path, &[("q_comment", "")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("请至少回答一题"), "{page}");
+    let (status, _) = phone
+        .post(
+            &path,
+            &[
+                ("q_satisfaction", "5"),
+                ("q_effectiveness", "4"),
+                ("q_comment", "老师很耐心"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, again) = phone.post(&path, &[("q_satisfaction", "1")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.contains("已经回答过了"), "{again}");
+    let (_, listed) = c
+        .platform
+        .get_json(
+            &c.manager,
+            &format!("/v1/centres/{}/invitations?resident_id={me}", c.centre),
+        )
+        .await;
+    let answered = &listed["invitations"][0];
+    assert_eq!(answered["answered"], true, "{listed}");
+    let scores: Vec<Value> = answered["answers"]
+        .as_array()
+        .map(|a| a.iter().map(|x| x["score"].clone()).collect())
+        .unwrap_or_default();
+    assert!(
+        scores.contains(&json!(5)),
+        "the first answer stands: {listed}"
+    );
+    assert!(!scores.contains(&json!(1)), "{listed}");
+
+    // The awareness survey: asked for, answered, and the same invitation the second time.
+    let (status, _) = phone.post("/r/surveys/awareness", &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, listed) = c
+        .platform
+        .get_json(
+            &c.manager,
+            &format!(
+                "/v1/centres/{}/invitations?resident_id={me}&unanswered_only=true",
+                c.centre
+            ),
+        )
+        .await;
+    let aware = listed["invitations"][0]["id"]
+        .as_str()
+        .expect("the awareness invitation")
+        .to_owned();
+    let (_, page) = phone.get(&format!("/r/surveys/{aware}")).await;
+    assert!(
+        page.contains("社区服务知晓度调查") && page.contains("养老服务"),
+        "{page}"
+    );
+    let (status, _) = phone
+        .post(
+            &format!("/r/surveys/{aware}"),
+            &[
+                ("q_knows_services", "yes"),
+                ("q_used_services", "health"),
+                ("q_used_services", "elderly_care"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _) = phone.post("/r/surveys/awareness", &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = phone.get(&format!("/r/surveys/{aware}")).await;
+    assert!(page.contains("已经填写过了"), "{page}");
+    let (_, listed) = c
+        .platform
+        .get_json(
+            &c.manager,
+            &format!("/v1/centres/{}/invitations?resident_id={me}", c.centre),
+        )
+        .await;
+    assert_eq!(
+        listed["invitations"].as_array().map(Vec::len),
+        Some(2),
+        "one awareness invitation this month: {listed}"
+    );
+    c.platform.stop().await;
+}

@@ -9,8 +9,10 @@
 //! makes the text larger still and the contrast starker, and is kept in a cookie.
 
 mod forum;
+mod mine;
 mod notices;
 pub mod sender;
+mod surveys;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -92,7 +94,9 @@ pub fn routes() -> Router<AppState> {
             .route("/r/sessions/{session}", get(session_page).post(book))
             .route("/r/bookings", get(my_bookings))
             .route("/r/bookings/{booking}/cancel", post(cancel))
-            .merge(notices::routes()),
+            .merge(notices::routes())
+            .merge(mine::routes())
+            .merge(surveys::routes()),
     )
 }
 
@@ -194,6 +198,8 @@ enum Tab {
     Home,
     Book,
     Mine,
+    /// 我的信息, and the surveys reached from it.
+    Me,
 }
 
 fn page(large: bool, title: &str, tab: Option<Tab>, content: Markup) -> Html<String> {
@@ -201,6 +207,7 @@ fn page(large: bool, title: &str, tab: Option<Tab>, content: Markup) -> Html<Str
         Some(Tab::Home) | None => "/r/",
         Some(Tab::Book) => "/r/book",
         Some(Tab::Mine) => "/r/bookings",
+        Some(Tab::Me) => "/r/me",
     };
     let body = html! {
         (DOCTYPE)
@@ -228,6 +235,7 @@ fn page(large: bool, title: &str, tab: Option<Tab>, content: Markup) -> Html<Str
                         a href="/r/" aria-current=[(tab == Tab::Home).then_some("page")] { "首页" }
                         a href="/r/book" aria-current=[(tab == Tab::Book).then_some("page")] { "预约" }
                         a href="/r/bookings" aria-current=[(tab == Tab::Mine).then_some("page")] { "我的预约" }
+                        a href="/r/me" aria-current=[(tab == Tab::Me).then_some("page")] { "我的信息" }
                     }
                 }
             }
@@ -785,10 +793,20 @@ fn acting_for(visit: &Visit, named: Option<&str>) -> Uuid {
 }
 
 fn who_picker(people: &[(Uuid, String)], chosen: Uuid, href: impl Fn(Uuid) -> String) -> Markup {
+    who_picker_named(people, chosen, "为谁预约", href)
+}
+
+/// The resident and those they act for, as chips: `label` says what the choice is for.
+fn who_picker_named(
+    people: &[(Uuid, String)],
+    chosen: Uuid,
+    label: &str,
+    href: impl Fn(Uuid) -> String,
+) -> Markup {
     html! {
         @if people.len() > 1 {
-            nav.who aria-label="为谁预约" {
-                span { "为谁预约：" }
+            nav.who aria-label=(label) {
+                span { (label) "：" }
                 @for (i, (id, name)) in people.iter().enumerate() {
                     a.chip href=(href(*id)) aria-current=[(*id == chosen).then_some("true")] {
                         (name) @if i == 0 { "（本人）" }

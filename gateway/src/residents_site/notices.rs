@@ -88,7 +88,7 @@ pub(super) async fn section(state: &AppState, visit: &Visit, zone: Tz) -> Result
 }
 
 /// A suggestion's status as a resident reads it.
-fn status_words(status: &str) -> String {
+pub(super) fn status_words(status: &str) -> String {
     match status {
         "received" => "已收到".into(),
         "in_progress" => "处理中".into(),

@@ -1062,13 +1062,15 @@ impl Bookings for BookingsApi {
         &self,
         request: Request<pb::ExportResidentRequest>,
     ) -> Result<Response<pb::ResidentExport>, Status> {
-        let centre = scoped_centre(
+        // The centre's exporters, or the resident themselves (the residents' site's 我的信息).
+        let resident = parse_id("resident_id", &request.get_ref().resident_id)?;
+        let centre = linli_platform::auth::own_or_scoped_centre(
             caller(&request)?,
             &request.get_ref().centre_id,
+            resident,
             Access::Read,
             RESIDENT_EXPORTERS,
         )?;
-        let resident = parse_id("resident_id", &request.get_ref().resident_id)?;
         // Every booking, however many: a copy cut at a page would be silently partial.
         let filter = BookingFilter {
             centre,

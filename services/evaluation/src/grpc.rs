@@ -405,12 +405,14 @@ impl Evaluation for EvaluationApi {
         &self,
         request: Request<pb::ListSurveyTemplatesRequest>,
     ) -> Result<Response<pb::ListSurveyTemplatesResponse>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        // A resident reads their centre's surveys to answer them (a survey's questions
+        // are no one's data); staff by role.
+        let who = caller(&request)?;
+        let centre = if who.is_resident() {
+            resident_centre(who, &request.get_ref().centre_id)?
+        } else {
+            scoped_centre(who, &request.get_ref().centre_id, Access::Read, READERS)?
+        };
         let (templates, questions) = store::templates(&self.pool, centre).await.map_err(db)?;
         Ok(Response::new(pb::ListSurveyTemplatesResponse {
             templates: templates
@@ -521,6 +523,9 @@ impl Evaluation for EvaluationApi {
         &self,
         request: Request<pb::CreateInvitationRequest>,
     ) -> Result<Response<pb::Invitation>, Status> {
+        if caller(&request)?.is_resident() {
+            return self.own_awareness_invitation(request).await;
+        }
         let centre = scoped_centre(
             caller(&request)?,
             &request.get_ref().centre_id,
@@ -559,14 +564,25 @@ impl Evaluation for EvaluationApi {
         &self,
         request: Request<pb::ListInvitationsRequest>,
     ) -> Result<Response<pb::ListInvitationsResponse>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        // A resident lists their own invitations (and those of one they act for), naming
+        // them; staff by role, anyone's.
+        let who = caller(&request)?;
+        let resident = optional_id("resident_id", &request.get_ref().resident_id)?;
+        let centre = if who.is_resident() {
+            let Some(resident) = resident else {
+                return Err(AuthError::ResidentDenied.into());
+            };
+            linli_platform::auth::own_or_scoped_centre(
+                who,
+                &request.get_ref().centre_id,
+                resident,
+                Access::Read,
+                READERS,
+            )?
+        } else {
+            scoped_centre(who, &request.get_ref().centre_id, Access::Read, READERS)?
+        };
         let req = request.into_inner();
-        let resident = optional_id("resident_id", &req.resident_id)?;
         let delivery = (!req.delivery_id.is_empty()).then_some(req.delivery_id.as_str());
         let page = PageRequest::parse("evaluation.invitations", req.page_size, &req.page_token)?;
         let (rows, answers) = store::list_invitations(
@@ -593,23 +609,37 @@ impl Evaluation for EvaluationApi {
         &self,
         request: Request<pb::SubmitResponseRequest>,
     ) -> Result<Response<pb::Invitation>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Write,
-            EVALUATORS,
-        )?;
+        // A resident answers invitations made for them (or one they act for) on their own
+        // site; anyone else's is not found for them. Staff record answers by role.
+        let who = caller(&request)?.clone();
+        let centre = if who.is_resident() {
+            resident_centre(&who, &request.get_ref().centre_id)?
+        } else {
+            scoped_centre(
+                &who,
+                &request.get_ref().centre_id,
+                Access::Write,
+                EVALUATORS,
+            )?
+        };
         let req = request.into_inner();
         let id = parse_id("invitation_id", &req.invitation_id)?;
         let now = Utc::now();
         let (invitation, answers) = transaction(&self.pool, async |tx| -> Result<_, Error> {
             let invitation = store::lock_invitation(tx, centre, id)
                 .await?
+                .filter(|invitation| {
+                    !who.is_resident()
+                        || invitation
+                            .resident_id
+                            .is_some_and(|r| who.require_resident(centre, r).is_ok())
+                })
                 .ok_or(Error::NotFound("invitation"))?;
             if invitation.answered_at.is_some() {
-                return Err(Error::Conflict(
-                    "this invitation was already answered; one response per invitation".into(),
-                ));
+                return Err(Error::Conflict(Reason::new(
+                    "survey.already_answered",
+                    "this invitation was already answered; one response per invitation",
+                )));
             }
             let questions = store::questions_of(tx, invitation.template_id).await?;
             let mut v = Violations::default();
@@ -1066,13 +1096,15 @@ impl Evaluation for EvaluationApi {
         &self,
         request: Request<pb::ExportResidentRequest>,
     ) -> Result<Response<pb::ResidentExport>, Status> {
-        let centre = scoped_centre(
+        // The centre's exporters, or the resident themselves (the residents' site's 我的信息).
+        let resident = parse_id("resident_id", &request.get_ref().resident_id)?;
+        let centre = linli_platform::auth::own_or_scoped_centre(
             caller(&request)?,
             &request.get_ref().centre_id,
+            resident,
             Access::Read,
             RESIDENT_EXPORTERS,
         )?;
-        let resident = parse_id("resident_id", &request.get_ref().resident_id)?;
         let data = store::resident_data(&self.pool, centre, resident)
             .await
             .map_err(db)?;
@@ -1398,6 +1430,56 @@ impl EvaluationApi {
             .await
             .map_err(db)?;
         Ok(Response::new(suggestion_to_pb(row)))
+    }
+
+    /// A resident asks to answer their centre's awareness survey (知晓度调查): the
+    /// invitation for them of the last 30 days, answered or not, or a new one. So each
+    /// resident answers it at most once a month, as the awareness figure counts them.
+    async fn own_awareness_invitation(
+        &self,
+        request: Request<pb::CreateInvitationRequest>,
+    ) -> Result<Response<pb::Invitation>, Status> {
+        let who = caller(&request)?.clone();
+        let req = request.into_inner();
+        let resident = parse_id("resident_id", &req.resident_id)?;
+        let centre = linli_platform::auth::own_or_scoped_centre(
+            &who,
+            &req.centre_id,
+            resident,
+            Access::Write,
+            &[],
+        )?;
+        let template = parse_id("template_id", &req.template_id)?;
+        let found = store::find_template(&self.pool, centre, template)
+            .await
+            .map_err(db)?
+            .filter(|t| t.kind == "awareness")
+            .ok_or_else(|| linli_platform::error::not_found("survey template"))?;
+        let now = Utc::now();
+        let (rows, answers) =
+            store::list_invitations(&self.pool, centre, Some(resident), None, false, None, 50)
+                .await
+                .map_err(db)?;
+        if let Some(row) = rows.into_iter().find(|row| {
+            row.template_id == found.id && row.created_at > now - chrono::Duration::days(30)
+        }) {
+            return Ok(Response::new(invitation_to_pb(row, &answers)));
+        }
+        let row = InvitationRow {
+            id: Uuid::new_v4(),
+            centre_id: centre,
+            template_id: found.id,
+            resident_id: Some(resident),
+            delivery_id: None,
+            offering_id: None,
+            staff_id: None,
+            created_at: now,
+            answered_at: None,
+        };
+        store::create_invitation(&self.pool, &row)
+            .await
+            .map_err(db)?;
+        Ok(Response::new(invitation_to_pb(row, &[])))
     }
 
     /// The suggestions a resident sent themselves, named or anonymous, with the replies.

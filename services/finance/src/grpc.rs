@@ -663,13 +663,15 @@ impl Finance for FinanceApi {
         request: Request<pb::ExportResidentRequest>,
     ) -> Result<Response<pb::ResidentExport>, Status> {
         let body = request.get_ref();
-        let centre = scoped_centre(
+        // The centre's exporters, or the resident themselves (the residents' site's 我的信息).
+        let resident = parse_id("resident_id", &body.resident_id)?;
+        let centre = linli_platform::auth::own_or_scoped_centre(
             caller(&request)?,
             &body.centre_id,
+            resident,
             Access::Read,
             RESIDENT_EXPORTERS,
         )?;
-        let resident = parse_id("resident_id", &body.resident_id)?;
         let rows = store::donations_of_resident(&self.pool, centre, resident)
             .await
             .map_err(Error::from)?;

@@ -560,6 +560,27 @@ pub fn resident_centre(caller: &Caller, centre_id: &str) -> Result<Uuid, tonic::
     }
 }
 
+/// The centre of a call about one resident's own data that staff with `allowed` roles may
+/// make and the resident may make for themselves (and those they act for): their copy
+/// (PIPL art. 45), their consents, their corrections. A resident's token passes for
+/// `resident` at their own centre only; anyone else is checked by role and centre as by
+/// [`scoped_centre`].
+pub fn own_or_scoped_centre(
+    caller: &Caller,
+    centre_id: &str,
+    resident: Uuid,
+    access: Access,
+    allowed: &[Role],
+) -> Result<Uuid, tonic::Status> {
+    if caller.is_resident() {
+        let centre = resident_centre(caller, centre_id)?;
+        caller.require_resident(centre, resident)?;
+        Ok(centre)
+    } else {
+        scoped_centre(caller, centre_id, access, allowed)
+    }
+}
+
 /// The caller the [`Authenticate`] interceptor (or the partner listener) admitted.
 pub fn caller<T>(request: &tonic::Request<T>) -> Result<&Caller, tonic::Status> {
     request

@@ -627,8 +627,18 @@ impl Registry for RegistryApi {
     ) -> Result<Response<pb::ExportResidentResponse>, Status> {
         let caller = caller(&request)?.clone();
         let req = request.into_inner();
-        let centre_id = scoped_centre(&caller, &req.centre_id, Access::Read, RESIDENT_EXPORTERS)?;
         let id = parse_id("id", &req.id).map_err(Error::from)?;
+        // The centre's exporters, or the resident themselves (the residents' site's 我的信息,
+        // where their national ID and phone stay masked as for any reader without a desk's
+        // role, and the health note is said to be held, not shown on a phone).
+        let centre_id = linli_platform::auth::own_or_scoped_centre(
+            &caller,
+            &req.centre_id,
+            id,
+            Access::Read,
+            RESIDENT_EXPORTERS,
+        )?;
+        let own = caller.is_resident();
         let purpose = req.purpose.trim();
         if !(3..=200).contains(&purpose.chars().count()) {
             return Err(Error::from(Violations::one("purpose", Reason::length(3, 200))).into());
@@ -640,30 +650,39 @@ impl Registry for RegistryApi {
         let roles: Vec<String> = caller.roles.iter().map(|r| r.as_str().to_owned()).collect();
         let trace_id = linli_platform::telemetry::trace_id(&tracing::Span::current());
         let purpose = format!("export: {purpose}");
-        store::log_national_id_read(
-            &self.pool,
-            id,
-            centre_id,
-            &caller.subject,
-            &roles,
-            &purpose,
-            trace_id.as_deref(),
-        )
-        .await
-        .map_err(Error::from)?;
+        // The resident's own look shows their ID masked: no read of it to log.
+        if !own {
+            store::log_national_id_read(
+                &self.pool,
+                id,
+                centre_id,
+                &caller.subject,
+                &roles,
+                &purpose,
+                trace_id.as_deref(),
+            )
+            .await
+            .map_err(Error::from)?;
+        }
         let consents = store::consent_history(&self.pool, id)
             .await
             .map_err(Error::from)?;
         let reads = store::national_id_reads(&self.pool, id)
             .await
             .map_err(Error::from)?;
+        let corrections =
+            crate::correction_requests::of_resident(&self.pool, &self.vault, id).await?;
         // The export is for the resident: it holds their health note whoever hands it over.
-        let health_note = row
-            .sealed_health_note()
-            .map(|sealed| self.vault.open(&sealed))
-            .transpose()
-            .map_err(Error::from)?;
-        let mut resident = self.one(row, &caller, true).await?;
+        let health_note_held = row.sealed_health_note().is_some();
+        let health_note = if own {
+            None
+        } else {
+            row.sealed_health_note()
+                .map(|sealed| self.vault.open(&sealed))
+                .transpose()
+                .map_err(Error::from)?
+        };
+        let mut resident = self.one(row, &caller, !own).await?;
         resident.health_note = health_note;
         let document = serde_json::json!({
             "resident": {
@@ -684,6 +703,7 @@ impl Registry for RegistryApi {
                 "categories": resident.categories,
                 "skills": resident.skills.iter().map(|s| serde_json::json!({ "kind": s.kind, "name": s.name })).collect::<Vec<_>>(),
                 "health_note": resident.health_note,
+                "health_note_held": health_note_held,
                 "registered_at": resident.registered_at.map(|t| t.seconds),
             },
             "consents": consents.iter().map(|c| serde_json::json!({
@@ -693,6 +713,12 @@ impl Registry for RegistryApi {
                 "guardian_id": c.guardian_id,
                 "recorded_by": c.recorded_by,
                 "recorded_at": c.recorded_at.to_rfc3339(),
+            })).collect::<Vec<_>>(),
+            "correction_requests": corrections.iter().map(|c| serde_json::json!({
+                "fields": c.fields,
+                "details": c.details,
+                "status": c.status,
+                "requested_at": c.requested_at.map(|t| t.seconds),
             })).collect::<Vec<_>>(),
             "national_id_reads": reads.iter().map(|(reader, purpose, at)| serde_json::json!({
                 "reader": reader, "purpose": purpose, "read_at": at.to_rfc3339(),
@@ -730,9 +756,25 @@ impl Registry for RegistryApi {
         request: Request<pb::RecordConsentRequest>,
     ) -> Result<Response<pb::Consents>, Status> {
         let caller = caller(&request)?.clone();
-        let req = request.into_inner();
-        let centre_id = scoped_centre(&caller, &req.centre_id, Access::Write, STAFF_WRITERS)?;
+        let mut req = request.into_inner();
         let resident_id = parse_id("resident_id", &req.resident_id).map_err(Error::from)?;
+        let centre_id = linli_platform::auth::own_or_scoped_centre(
+            &caller,
+            &req.centre_id,
+            resident_id,
+            Access::Write,
+            STAFF_WRITERS,
+        )?;
+        // A resident gives or withdraws their own consent on the residents' site, and a
+        // guardian their child's: the source is theirs, never what the request claims.
+        if let Some(me) = caller.resident_id() {
+            req.source = "online".into();
+            req.guardian_id = if me == resident_id {
+                String::new()
+            } else {
+                me.to_string()
+            };
+        }
         let resident = store::find_resident(&self.pool, centre_id, resident_id)
             .await
             .map_err(Error::from)?
@@ -893,8 +935,14 @@ impl Registry for RegistryApi {
     ) -> Result<Response<pb::Consents>, Status> {
         let caller = caller(&request)?.clone();
         let req = request.into_inner();
-        let centre_id = scoped_centre(&caller, &req.centre_id, Access::Read, STAFF_READERS)?;
         let resident_id = parse_id("resident_id", &req.resident_id).map_err(Error::from)?;
+        let centre_id = linli_platform::auth::own_or_scoped_centre(
+            &caller,
+            &req.centre_id,
+            resident_id,
+            Access::Read,
+            STAFF_READERS,
+        )?;
         store::find_resident(&self.pool, centre_id, resident_id)
             .await
             .map_err(Error::from)?
@@ -999,6 +1047,13 @@ impl Registry for RegistryApi {
         request: Request<pb::EndResidentSessionRequest>,
     ) -> Result<Response<pb::ResidentSessionEnded>, Status> {
         crate::signin::end_session(&self.pool, &self.revocations, request).await
+    }
+
+    async fn request_correction(
+        &self,
+        request: Request<pb::RequestCorrectionRequest>,
+    ) -> Result<Response<pb::CorrectionRequest>, Status> {
+        crate::correction_requests::request(&self.pool, &self.vault, request).await
     }
 }
 

@@ -3,6 +3,7 @@
 //! `registry.*` events.
 
 pub mod accounts;
+pub mod correction_requests;
 pub mod domain;
 pub mod error;
 pub mod events;

@@ -628,6 +628,11 @@ pub async fn erase_resident(
         .bind(id)
         .execute(&mut *tx)
         .await?;
+    // A correction request's words are about the person: they go with the record.
+    sqlx::query("DELETE FROM correction_requests WHERE resident_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     enqueue(
         &mut tx,
         Some(centre_id),

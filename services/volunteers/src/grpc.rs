@@ -1332,14 +1332,16 @@ impl Volunteers for VolunteersApi {
         &self,
         request: Request<pb::ExportResidentRequest>,
     ) -> Reply<pb::ResidentExport> {
-        let (_, centre) = scope(
-            &request,
+        // The centre's exporters, or the resident themselves (the residents' site's 我的信息).
+        let resident =
+            parse_id("resident_id", &request.get_ref().resident_id).map_err(Error::from)?;
+        let centre = linli_platform::auth::own_or_scoped_centre(
+            caller(&request)?,
             &request.get_ref().centre_id,
+            resident,
             Access::Read,
             RESIDENT_EXPORTERS,
         )?;
-        let resident =
-            parse_id("resident_id", &request.get_ref().resident_id).map_err(Error::from)?;
         let data = store::resident_data(&self.pool, centre, resident).await?;
         Ok(Response::new(pb::ResidentExport {
             volunteer: data
