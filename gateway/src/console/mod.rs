@@ -5,6 +5,7 @@
 //! exactly as the JSON API does; the services decide what the user may see.
 
 mod accounts;
+mod alerts;
 mod bookings;
 mod charts;
 mod dashboard;
@@ -201,6 +202,11 @@ fn pages() -> Router<AppState> {
         .route(
             "/c/{centre}/notices/{notice}/schedule",
             post(notices::change),
+        )
+        .route("/c/{centre}/alerts", get(alerts::inbox))
+        .route(
+            "/c/{centre}/alerts/{alert}/acknowledge",
+            post(alerts::acknowledge),
         )
         .route("/c/{centre}/forum", get(forum::overview))
         .route("/c/{centre}/forum/posts/{post}", post(forum::moderate))
@@ -482,6 +488,7 @@ pub fn layout(
                         } @else if let Some(c) = centre {
                             span.centre { (c.name) }
                         }
+                        @if let Some(badge) = &staff.alerts { (alerts::header_link(lang, badge)) }
                         span.user { (staff.display_name) }
                         a.lang href=(format!("/language?to={}", lang.other().code())) lang=(lang.other().html()) { (lang.pick("English", "中文")) }
                         form method="post" action="/sign-out" {

@@ -34,6 +34,8 @@ pub struct Staff {
     pub session: Uuid,
     /// The centres the user may see, from the registry.
     pub centres: Vec<pb::Centre>,
+    /// The header's 提醒 (n): the alerts waiting at the centre of the page.
+    pub alerts: Option<super::alerts::Badge>,
 }
 
 impl Staff {
@@ -216,7 +218,9 @@ impl FromRequestParts<AppState> for Staff {
             .map_err(|status| Refusal::from(status).into_response())?
             .into_inner()
             .centres;
+        let alerts = super::alerts::badge(state, &auth, &caller, parts.uri.path()).await;
         Ok(Staff {
+            alerts,
             lang: lang_of(parts),
             csrf: csrf_for(&value),
             display_name: account.display_name,
