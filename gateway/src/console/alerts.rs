@@ -50,11 +50,13 @@ pub struct Badge {
     pub count: Option<u32>,
 }
 
-/// Hours entries waiting for verification at `centre` (at most a page's worth counted).
+/// Hours entries waiting for verification at `centre`, at most `up_to` counted, and
+/// whether there are more.
 async fn hours_waiting(
     state: &AppState,
     auth: &Authenticated,
     centre: Uuid,
+    up_to: u32,
 ) -> Result<(usize, bool), tonic::Status> {
     let reply = state
         .volunteers
@@ -62,7 +64,7 @@ async fn hours_waiting(
         .list_hour_entries(auth.grpc(vo::ListHourEntriesRequest {
             centre_id: centre.to_string(),
             status: "pending".into(),
-            page_size: PAGE,
+            page_size: up_to,
             ..Default::default()
         }))
         .await?
@@ -91,23 +93,29 @@ pub async fn badge(
             .then(|| caller.centres.first().copied())
             .flatten()
     })?;
-    let alerts = state
-        .evaluation
-        .clone()
-        .list_alerts(auth.grpc(ev::ListAlertsRequest {
-            centre_id: centre.to_string(),
-            page_size: 1,
-            page_token: String::new(),
-        }))
-        .await
-        .map(|r| r.into_inner().open_count);
-    let hours = if has_any(caller, &VERIFIERS) {
-        hours_waiting(state, auth, centre)
+    // Both at once: this runs before every page.
+    let alerts = async {
+        state
+            .evaluation
+            .clone()
+            .list_alerts(auth.grpc(ev::ListAlertsRequest {
+                centre_id: centre.to_string(),
+                page_size: 1,
+                page_token: String::new(),
+            }))
             .await
-            .map(|(n, _)| u32::from(n > 0))
-    } else {
-        Ok(0)
+            .map(|r| r.into_inner().open_count)
     };
+    let hours = async {
+        if has_any(caller, &VERIFIERS) {
+            hours_waiting(state, auth, centre, 1)
+                .await
+                .map(|(n, _)| u32::from(n > 0))
+        } else {
+            Ok(0)
+        }
+    };
+    let (alerts, hours) = tokio::join!(alerts, hours);
     Some(Badge {
         centre,
         count: match (alerts, hours) {
@@ -386,7 +394,7 @@ async fn page(state: &AppState, staff: &Staff, centre: &Centre, said: &str) -> P
         .collect();
     let centre_id = Uuid::parse_str(&centre.id).map_err(|_| Refusal::not_found())?;
     if has_any(&staff.caller, &VERIFIERS) {
-        let (waiting, more) = hours_waiting(state, &staff.auth, centre_id).await?;
+        let (waiting, more) = hours_waiting(state, &staff.auth, centre_id, PAGE).await?;
         if waiting > 0 {
             let figure = if more {
                 format!("{waiting}+")
