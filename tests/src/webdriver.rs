@@ -187,6 +187,16 @@ impl Browser {
         .await;
     }
 
+    /// The value of the browser's cookie `name` (HttpOnly ones too), to fetch what a link
+    /// downloads as this browser would.
+    pub async fn cookie(&self, name: &str) -> String {
+        self.call(reqwest::Method::GET, &format!("/cookie/{name}"), None)
+            .await["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     /// Resizes the window, to see a page as a laptop (1366) or a tablet (1024) shows it.
     pub async fn window_size(&self, width: u32, height: u32) {
         self.call(

@@ -1650,3 +1650,336 @@ async fn a_resident_answers_their_invitation_once_and_the_awareness_survey() {
     );
     c.platform.stop().await;
 }
+
+/// In Chromium at phone width: a resident answers the satisfaction survey the desk made
+/// for them (the second try refused in Chinese), opens 我的信息, downloads it, withdraws
+/// a consent, asks for a correction (refused first with nothing chosen, the words kept);
+/// then a guardian opens their child's data and books for the child. Each page fits the
+/// phone with 44 px targets, in Chinese with no ids, within three taps of home.
+#[tokio::test]
+async fn a_resident_on_a_phone_answers_a_survey_and_manages_their_data() {
+    let c = Centre::open().await;
+    let me = c.resident("王秀英", "1950-03-02", "13812345678").await;
+    let (status, body) = c
+        .platform
+        .post_json(
+            &c.manager,
+            &format!("/v1/centres/{}/residents/{me}/consents", c.centre),
+            &json!({ "purpose": "activity_contact", "granted": true, "source": "paper_form" }),
+            None,
+        )
+        .await;
+    assert!(status.is_success(), "{status}: {body}");
+    let (offering, session) = c.session("书法班", 10, json!({})).await;
+    c.post(
+        "/bookings",
+        json!({ "offering_id": offering, "resident_id": me, "session_id": session }),
+    )
+    .await;
+    // A talk she attended (checked in at the desk): evaluation invites her to say how it was.
+    let talk = c
+        .post(
+            "/offerings",
+            json!({ "category": "health", "kind": "event", "name": "健康讲座", "capacity": 50 }),
+        )
+        .await;
+    let now = chrono::Utc::now();
+    let held = c
+        .post(
+            "/sessions",
+            json!({ "offering_id": talk["id"], "starts_at": (now - chrono::Duration::minutes(10)).to_rfc3339(),
+                    "ends_at": (now + chrono::Duration::hours(1)).to_rfc3339() }),
+        )
+        .await;
+    let attended = c
+        .post(
+            "/bookings",
+            json!({ "offering_id": talk["id"], "resident_id": me, "session_id": held["id"] }),
+        )
+        .await;
+    let (status, body) = c
+        .platform
+        .post_json(
+            &c.manager,
+            &format!(
+                "/v1/centres/{}/bookings/{}/check-in",
+                c.centre,
+                attended["id"].as_str().expect("a booking")
+            ),
+            &json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    poll(
+        "the satisfaction invitation after the talk",
+        Duration::from_secs(20),
+        || async {
+            let (_, list) = c
+                .platform
+                .get_json(
+                    &c.manager,
+                    &format!("/v1/centres/{}/invitations?resident_id={me}", c.centre),
+                )
+                .await;
+            list["invitations"]
+                .as_array()
+                .and_then(|l| l.first().cloned())
+        },
+    )
+    .await;
+
+    let shots = screenshots();
+    let gw = c.platform.gateway.clone();
+    let browser = Browser::start().await;
+    browser.window_size(375, 812).await;
+    sign_in_browser(&browser, &c, &gw, "13812345678").await;
+
+    // Home → 我的信息 (tab) → 填写问卷 → the invitation: three taps.
+    tap(&browser, "nav.tabs a[href='/r/me']").await;
+    tap(&browser, "nav.actions a[href='/r/surveys']").await;
+    tap(&browser, "li.card a.card-link").await;
+    assert!(browser.url().await.contains("/r/surveys/"));
+    let survey_url = browser.url().await;
+    let said = visible_text(&browser).await;
+    assert!(said.contains("关于您参加的 健康讲座"), "{said}");
+    browser.screenshot(&shots.join("20-survey.png")).await;
+    fits_a_phone(&browser, "survey").await;
+    // Nothing chosen: said on the page, nothing lost.
+    tap(&browser, "main form button[type=submit]").await;
+    let said = visible_text(&browser).await;
+    assert!(said.contains("请至少回答一题"), "{said}");
+    tick(&browser, "input[name=q_satisfaction][value='5']").await;
+    tick(&browser, "input[name=q_effectiveness][value='4']").await;
+    tick(&browser, "input[name=q_professionalism][value='5']").await;
+    browser
+        .find("textarea[name=q_comment]")
+        .await
+        .type_text("老师很耐心")
+        .await;
+    browser
+        .screenshot(&shots.join("21-survey-filled.png"))
+        .await;
+    tap(&browser, "main form button[type=submit]").await;
+    let said = visible_text(&browser).await;
+    assert!(
+        said.contains("谢谢您的回答") && said.contains("已填写"),
+        "{said}"
+    );
+    browser
+        .screenshot(&shots.join("22-survey-thanks.png"))
+        .await;
+    // The same invitation again (a second tab, the back button): refused in Chinese.
+    browser
+        .execute(&format!(
+            "const f = document.createElement('form'); f.method = 'post'; f.action = '{}'; \
+             f.innerHTML = '<input name=q_satisfaction value=1><button id=again>go</button>'; \
+             document.querySelector('main').appendChild(f);",
+            survey_url.trim_start_matches(&gw)
+        ))
+        .await;
+    tap(&browser, "#again").await;
+    let said = visible_text(&browser).await;
+    assert!(said.contains("已经回答过了"), "{said}");
+    browser.screenshot(&shots.join("23-survey-again.png")).await;
+
+    // 我的信息: everything, in words.
+    browser.goto(&format!("{gw}/r/")).await;
+    tap(&browser, "nav.tabs a[href='/r/me']").await;
+    let page = visible_text(&browser).await;
+    for shown in [
+        "王秀英",
+        "138****5678",
+        "书法班",
+        "已预约",
+        "服务满意度回访",
+        "已填写",
+        "接收活动通知",
+        "已同意",
+    ] {
+        assert!(page.contains(shown), "{shown} missing: {page}");
+    }
+    assert!(!page.contains(&me.to_string()), "no ids on the page");
+    browser.screenshot(&shots.join("24-my-data.png")).await;
+    fits_a_phone(&browser, "my data").await;
+
+    // The download: the link the page offers, fetched with the browser's own cookie.
+    let href = browser
+        .find("nav.actions a[download]")
+        .await
+        .attribute("href")
+        .await;
+    let cookie = browser.cookie("linli_resident").await;
+    let response = c
+        .platform
+        .http
+        .get(format!("{gw}{href}"))
+        .header("cookie", format!("linli_resident={cookie}"))
+        .send()
+        .await
+        .expect("the download");
+    let disposition = response
+        .headers()
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(disposition.starts_with("attachment"), "{disposition}");
+    let copy: Value = response.json().await.expect("JSON");
+    assert_eq!(copy["resident"]["name"], "王秀英");
+    assert_eq!(
+        copy["evaluation"]["invitations"][0]["answered"], true,
+        "{copy}"
+    );
+
+    // Withdraw a consent: one tap from the page.
+    tap(
+        &browser,
+        "li.card.consent form:has(input[value=activity_contact]) button",
+    )
+    .await;
+    let page = visible_text(&browser).await;
+    assert!(
+        page.contains("已记录您的选择") && page.contains("已撤回"),
+        "{page}"
+    );
+    browser
+        .screenshot(&shots.join("25-consent-withdrawn.png"))
+        .await;
+
+    // Ask for a correction: nothing chosen first.
+    tap(&browser, "nav.actions a[href^='/r/me/correction']").await;
+    browser
+        .find("#details")
+        .await
+        .type_text("出生日期应为1950年3月12日")
+        .await;
+    tap(&browser, "main form button[type=submit]").await;
+    let page = visible_text(&browser).await;
+    assert!(page.contains("请选出哪一项不对"), "{page}");
+    assert_eq!(
+        browser.find("#details").await.text().await.trim(),
+        "出生日期应为1950年3月12日",
+        "the words kept"
+    );
+    browser
+        .screenshot(&shots.join("26-correction-error.png"))
+        .await;
+    fits_a_phone(&browser, "correction with an error").await;
+    tick(&browser, "input[name=fields][value=date_of_birth]").await;
+    tap(&browser, "main form button[type=submit]").await;
+    let page = visible_text(&browser).await;
+    assert!(
+        page.contains("已收到您的更正申请") && page.contains("出生日期"),
+        "{page}"
+    );
+    browser
+        .screenshot(&shots.join("27-correction-sent.png"))
+        .await;
+
+    // The age-friendly mode on the data page.
+    tap(&browser, "a.switch").await;
+    browser
+        .screenshot(&shots.join("28-large-my-data.png"))
+        .await;
+    fits_a_phone(&browser, "large my data").await;
+    browser.goto(&survey_url).await;
+    browser
+        .screenshot(&shots.join("29-large-survey-done.png"))
+        .await;
+    browser.goto(&format!("{gw}/r/surveys")).await;
+    fits_a_phone(&browser, "large surveys").await;
+    browser.close().await;
+
+    // A guardian on their phone: the child's data, and a booking for the child.
+    let parent = c.resident("张丽", "1985-04-10", "13811112222").await;
+    let child = c.resident("张小明", "2018-09-01", "13811112222").await;
+    let (kids_offering, _) = c.session("少儿绘画", 8, json!({ "max_age": 13 })).await;
+    let browser = Browser::start().await;
+    browser.window_size(375, 812).await;
+    sign_in_browser(&browser, &c, &gw, "13811112222").await;
+    tap(&browser, "nav.tabs a[href='/r/me']").await;
+    tap(&browser, &format!("nav.who a[href='/r/me?for={child}']")).await;
+    let page = visible_text(&browser).await;
+    assert!(
+        page.contains("张小明的信息") && page.contains("监护人"),
+        "{page}"
+    );
+    browser.screenshot(&shots.join("30-child-data.png")).await;
+    fits_a_phone(&browser, "child's data").await;
+    tap(&browser, "nav.tabs a[href='/r/book']").await;
+    tap(&browser, &format!("nav.who a[href='/r/book?for={child}']")).await;
+    tap(
+        &browser,
+        &format!("a.card-link[href*='offering={kids_offering}']"),
+    )
+    .await;
+    let page = visible_text(&browser).await;
+    assert!(page.contains("为 张小明 预约"), "{page}");
+    tap(&browser, "main form button[type=submit]").await;
+    let page = visible_text(&browser).await;
+    assert!(
+        page.contains("预约已提交") && page.contains("少儿绘画"),
+        "{page}"
+    );
+    browser.screenshot(&shots.join("31-child-booked.png")).await;
+    let (_, listed) = c
+        .platform
+        .get_json(
+            &c.manager,
+            &format!("/v1/centres/{}/bookings?resident_id={child}", c.centre),
+        )
+        .await;
+    assert_eq!(listed["bookings"][0]["status"], "confirmed", "{listed}");
+    let (_, listed) = c
+        .platform
+        .get_json(
+            &c.manager,
+            &format!("/v1/centres/{}/bookings?resident_id={parent}", c.centre),
+        )
+        .await;
+    assert_eq!(listed["bookings"], json!([]), "{listed}");
+    browser.close().await;
+    c.platform.stop().await;
+}
+
+/// Signs `phone` in on the browser with the code the SMS stand-in was sent.
+async fn sign_in_browser(browser: &Browser, c: &Centre, gw: &str, phone: &str) {
+    let before = c.sms.sent_to(phone).len();
+    browser.goto(&format!("{gw}/r/sign-in")).await;
+    browser.find("#f-phone").await.type_text(phone).await;
+    browser.click_through("form button[type=submit]").await;
+    let code = c.sms.code(phone, before + 1).await;
+    browser.find("#f-code").await.type_text(&code).await;
+    browser
+        .click_through("form[action='/r/sign-in'] button[type=submit]")
+        .await;
+    assert!(
+        browser.url().await.ends_with("/r/"),
+        "{}",
+        browser.url().await
+    );
+}
+
+/// Taps what `css` finds, scrolled to the middle of the screen first (the tab bar stays
+/// over the bottom of a phone's screen, as a finger would scroll past it), and waits for
+/// the page it leads to.
+async fn tap(browser: &Browser, css: &str) {
+    centre_on(browser, css).await;
+    browser.click_through(css).await;
+}
+
+/// Ticks a box or a choice (no page follows), scrolled to the middle first.
+async fn tick(browser: &Browser, css: &str) {
+    centre_on(browser, css).await;
+    browser.find(css).await.click().await;
+}
+
+async fn centre_on(browser: &Browser, css: &str) {
+    browser
+        .execute(&format!(
+            "document.querySelector({}).scrollIntoView({{block: 'center'}});",
+            serde_json::to_string(css).expect("a selector")
+        ))
+        .await;
+}

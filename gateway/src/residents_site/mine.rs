@@ -110,9 +110,15 @@ fn shown(value: &Value) -> String {
     }
 }
 
+/// A date as a resident writes it, without the weekday: 1950年3月2日.
+fn plain_date(day: NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{}年{}月{}日", day.year(), day.month(), day.day())
+}
+
 fn birth(value: &Value) -> String {
     NaiveDate::parse_from_str(text(value), "%Y-%m-%d")
-        .map(|d| crate::console::date(Lang::Zh, d))
+        .map(plain_date)
         .unwrap_or_else(|_| "未登记".into())
 }
 
@@ -139,8 +145,18 @@ fn address(resident: &Value) -> String {
     }
 }
 
-fn when(at: Option<DateTime<Utc>>, zone: Tz) -> String {
-    at.map(|at| day(at, zone)).unwrap_or_default()
+/// When something was recorded, shortly: 今天, 昨天, or the date.
+fn since(at: Option<DateTime<Utc>>, zone: Tz) -> String {
+    let Some(at) = at else {
+        return String::new();
+    };
+    let local = at.with_timezone(&zone).date_naive();
+    let today = Utc::now().with_timezone(&zone).date_naive();
+    match (today - local).num_days() {
+        0 => "今天".into(),
+        1 => "昨天".into(),
+        _ => plain_date(local),
+    }
 }
 
 fn field_words(field: &str) -> &str {
@@ -192,10 +208,17 @@ fn record_part(copy: &ResidentCopy) -> Markup {
     }
 }
 
-fn consents_part(visit: &Visit, who: Uuid, consents: &pb::Consents, zone: Tz) -> Markup {
+fn consents_part(
+    visit: &Visit,
+    who: Uuid,
+    consents: &pb::Consents,
+    zone: Tz,
+    done: bool,
+) -> Markup {
     html! {
         section #consents aria-labelledby="consents-h" {
             h2 #consents-h { "我的同意" }
+            @if done { p.notice role="status" { "已记录您的选择。" } }
             ul.cards {
                 @for (purpose, title, meaning) in CONSENTS {
                     @let now = consents.consents.iter().find(|c| c.purpose == purpose);
@@ -205,8 +228,8 @@ fn consents_part(visit: &Visit, who: Uuid, consents: &pb::Consents, zone: Tz) ->
                         span.meaning { (meaning) }
                         span.state {
                             @match now {
-                                Some(c) if c.granted => { "已同意（" (when(instant(&c.recorded_at), zone)) "）" }
-                                Some(c) => { "已撤回（" (when(instant(&c.recorded_at), zone)) "）" }
+                                Some(c) if c.granted => { "已同意 · " (since(instant(&c.recorded_at), zone)) }
+                                Some(c) => { "已撤回 · " (since(instant(&c.recorded_at), zone)) }
                                 None => { "未同意" }
                             }
                         }
@@ -274,7 +297,7 @@ fn activity_part(copy: &ResidentCopy, suggestions: &[ev::Suggestion], zone: Tz) 
                         li.card.booking {
                             span.name { (survey_title(copy, &i.template_id)) }
                             span.state {
-                                @if i.answered { "已填写（" (when(instant(&i.answered_at), zone)) "）" } @else { "待填写" }
+                                @if i.answered { "已填写 · " (since(instant(&i.answered_at), zone)) } @else { "待填写" }
                             }
                         }
                     }
@@ -319,7 +342,7 @@ fn activity_part(copy: &ResidentCopy, suggestions: &[ev::Suggestion], zone: Tz) 
                     @for d in &copy.finance.donations {
                         li.card.booking {
                             span.name { (money(d.amount_minor)) }
-                            span.when { (NaiveDate::parse_from_str(&d.received_on, "%Y-%m-%d").map(|d| crate::console::date(Lang::Zh, d)).unwrap_or_default()) }
+                            span.when { (NaiveDate::parse_from_str(&d.received_on, "%Y-%m-%d").map(plain_date).unwrap_or_default()) }
                         }
                     }
                 }
@@ -393,7 +416,6 @@ async fn mine(
     };
     let zone = centre.zone;
     let done = match q.done.as_deref() {
-        Some("consent") => Some("已记录您的选择。"),
         Some("correction") => {
             Some("已收到您的更正申请。服务中心工作人员核实后会为您修改，必要时会联系您。")
         }
@@ -426,7 +448,7 @@ async fn mine(
                 a.button.secondary href="/r/surveys" { "填写问卷" }
             }
             (record_part(&copy))
-            (consents_part(&visit, who, &consents, zone))
+            (consents_part(&visit, who, &consents, zone, q.done.as_deref() == Some("consent")))
             (activity_part(&copy, &suggestions, zone))
             (corrections_part(&copy))
         },

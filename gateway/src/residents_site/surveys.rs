@@ -88,6 +88,28 @@ async fn invitations_of(
         .invitations)
 }
 
+/// The service an invitation asks about, by name: none when it asks about none (or the
+/// catalogue no longer has it).
+async fn about(state: &AppState, visit: &Visit, invitation: &ev::Invitation) -> Option<String> {
+    if invitation.offering_id.is_empty() {
+        return None;
+    }
+    state
+        .bookings
+        .clone()
+        .get_offering(
+            visit
+                .auth
+                .grpc(linli_proto::bookings::v1::GetOfferingRequest {
+                    centre_id: visit.centre.to_string(),
+                    offering_id: invitation.offering_id.clone(),
+                }),
+        )
+        .await
+        .ok()
+        .map(|offering| offering.into_inner().name)
+}
+
 #[derive(Deserialize)]
 struct DoneQuery {
     done: Option<String>,
@@ -115,7 +137,8 @@ async fn list(
             if invitation.answered {
                 answered.push((name.clone(), invitation));
             } else {
-                open.push((name.clone(), invitation));
+                let service = about(&state, &visit, &invitation).await;
+                open.push((name.clone(), invitation, service));
             }
         }
     }
@@ -133,10 +156,11 @@ async fn list(
                     p.empty { "现在没有要填写的服务回访问卷。" }
                 } @else {
                     ul.cards {
-                        @for (name, i) in &open {
+                        @for (name, i, service) in &open {
                             li.card {
                                 a.card-link href=(format!("/r/surveys/{}", i.id)) {
                                     span.name { (title(&i.template_id)) }
+                                    @if let Some(service) = service { span.about { "关于：" (service) } }
                                     @if people.len() > 1 { span.for-whom { "为 " (name) " 填写" } }
                                     @if let Some(at) = instant(&i.created_at) { span.when { (day(at, zone)) " 邀请" } }
                                     span.go { "开始填写 ›" }
@@ -274,6 +298,7 @@ async fn view(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let general = errors.get("answers");
+    let service = about(state, visit, &invitation).await;
     let body = page(
         visit.large,
         &template.title,
@@ -291,6 +316,7 @@ async fn view(
                 }
                 a.button.primary href="/r/surveys" { "返回问卷" }
             } @else {
+                @if let Some(service) = &service { p.about { "关于您参加的 " strong { (service) } } }
                 @if people.len() > 1 { p.for-whom { "为 " strong { (name) } " 填写" } }
                 p.lead { "每题选一个最符合的答案，不想答的题可以不答。" }
                 form method="post" action=(format!("/r/surveys/{}", invitation.id)) novalidate {
