@@ -114,7 +114,7 @@ pub async fn demo(
             let mut tx = pool.begin().await?;
             match store::close_period(&mut tx, centre, *month, &actor).await {
                 Ok(_) => tx.commit().await?,
-                Err(Error::AlreadyClosed) => {}
+                Err(Error::State(reason)) if reason.code == "period.already_closed" => {}
                 Err(error) => return Err(error.into()),
             }
         }

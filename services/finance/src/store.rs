@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::domain::chart::{DEFAULT_CHART, FundingSource};
 use crate::domain::figures::{THRESHOLDS, threshold_reached};
 use crate::domain::{BudgetCategory, EntryLine, Month, NewEntry};
-use crate::error::Error;
+use crate::error::{Error, ledger};
 use linli_platform::error::Reason;
 
 /// Who made a change, for the audit trail: the caller's subject (or the event that caused
@@ -225,7 +225,8 @@ pub async fn post(
     .bind(entry.currency.as_str())
     .bind(&actor.subject)
     .fetch_one(&mut *tx)
-    .await?;
+    .await
+    .map_err(ledger)?;
     let numbers: Vec<i32> = (1..=entry.lines.len() as i32).collect();
     let debits: Vec<i64> = entry.lines.iter().map(|l| l.debit_minor).collect();
     let credits: Vec<i64> = entry.lines.iter().map(|l| l.credit_minor).collect();
@@ -240,7 +241,8 @@ pub async fn post(
     .bind(&debits)
     .bind(&credits)
     .execute(&mut *tx)
-    .await?;
+    .await
+    .map_err(ledger)?;
 
     let account = |code: &str| {
         known
@@ -441,12 +443,7 @@ pub async fn reverse(
     let original = find_entry(tx, centre, id)
         .await?
         .ok_or(Error::NotFound("entry"))?;
-    if original.head.reverses.is_some() {
-        return Err(Error::ReversalOfReversal);
-    }
-    if original.head.reversed_by.is_some() {
-        return Err(Error::AlreadyReversed);
-    }
+    crate::domain::entry::may_reverse(original.head.reverses, original.head.reversed_by)?;
     let lines: Vec<EntryLine> = original
         .lines
         .iter()
@@ -516,10 +513,7 @@ pub async fn close_period(
         earliest.map(Month::of),
         last_closed.map(Month::of),
     ) {
-        return Err(Error::OutOfOrder {
-            month: month.to_string(),
-            first: first.to_string(),
-        });
+        return Err(crate::domain::calendar::out_of_order(month, first).into());
     }
     sqlx::query("INSERT INTO periods (centre_id, month) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(centre)
@@ -536,7 +530,7 @@ pub async fn close_period(
     .bind(&actor.subject)
     .fetch_optional(&mut *tx)
     .await?;
-    let closed = closed.ok_or(Error::AlreadyClosed)?;
+    let closed = closed.ok_or_else(crate::domain::calendar::already_closed)?;
     let totals =
         account_totals(&mut *tx, centre, Some(month.first_day()), month.last_day()).await?;
     let figures = crate::report::Figures::of(&totals);

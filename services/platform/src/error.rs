@@ -7,8 +7,8 @@
 //! a field's form carries its code as `ErrorInfo.reason` and its parameters as the
 //! metadata. An unexpected failure is logged here with its cause and leaves as a bare
 //! `Internal`, so nothing internal (or personal) reaches the caller. [`Error`] is the error
-//! of a service whose refusals are the common ones (bookings, volunteers), with its one
-//! mapping.
+//! of every service, with its one mapping; a service's own refusals are its domain's (or
+//! the platform's [`Refusal`]), each a [`Reason`] with its code, made into one of these.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -162,6 +162,10 @@ pub enum Error {
     /// A clash with something already recorded, named.
     #[error("{0}")]
     Conflict(Reason),
+    /// The value of `field` is already another's (a national ID, a centre's code): a clash
+    /// said beside the field.
+    #[error("{reason}")]
+    Taken { field: &'static str, reason: Reason },
     /// The thing is not in a state that allows this.
     #[error("{0}")]
     State(Reason),
@@ -180,10 +184,16 @@ pub enum Error {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refusal {
     /// A field of the request, and what it must be.
-    Invalid { field: &'static str, reason: Reason },
+    Invalid {
+        field: &'static str,
+        reason: Reason,
+    },
     NotFound(&'static str),
     /// The person `field` names may not take this on.
-    Ineligible { field: &'static str, reason: Reason },
+    Ineligible {
+        field: &'static str,
+        reason: Reason,
+    },
     /// The thing is not in a state that allows this.
     State(Reason),
     /// A clash with something already recorded.
@@ -221,6 +231,7 @@ impl From<Error> for Status {
             }
             Error::State(reason) => reason.into_status(Code::FailedPrecondition),
             Error::Conflict(reason) => reason.into_status(Code::AlreadyExists),
+            Error::Taken { field, reason } => refusal_at(Code::AlreadyExists, field, reason),
             Error::Directory(error) => error.into(),
             Error::Database(error) => database(&error),
             Error::Crypto(error) => internal(&error),

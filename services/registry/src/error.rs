@@ -1,89 +1,76 @@
-//! The registry's errors and their one mapping to gRPC status codes, each refusal with its
-//! stable code (the platform's [`Reason`]); the store's own refusals of a registration or
-//! a centre become these.
+//! The registry's errors are the platform's ([`linli_platform::error::Error`], with its one
+//! mapping to gRPC status codes); here the store's refusals of a registration, a centre, a
+//! household and a partner become them, each with its stable code.
 
-use linli_platform::auth::AuthError;
-use linli_platform::error::{Reason, Violations, database, internal, not_found, refusal_at};
-use tonic::{Code, Status};
+pub use linli_platform::error::Error;
+use linli_platform::error::Reason;
+use uuid::Uuid;
 
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error(transparent)]
-    Invalid(#[from] Violations),
-    #[error(transparent)]
-    Denied(#[from] AuthError),
-    #[error("{0} not found")]
-    NotFound(&'static str),
-    #[error("a resident with this national ID is already registered")]
-    DuplicateNationalId,
-    /// The centre has a resident who is probably the one being registered.
-    #[error(
-        "resident {0} of this centre has the same name, date of birth and phone; if this is someone else, register again with confirm_not_duplicate"
-    )]
-    ProbablyRegistered(uuid::Uuid),
-    #[error("another centre has this code")]
-    DuplicateCentreCode,
-    /// The address has a household already: place the resident into it instead.
-    #[error("household {0} is at this address already")]
-    HouseholdExists(uuid::Uuid),
-    #[error("{0}")]
-    Conflict(&'static str),
-    #[error(transparent)]
-    Database(#[from] sqlx::Error),
-    #[error(transparent)]
-    Crypto(#[from] linli_platform::crypto::CryptoError),
+use crate::store::{CentreError, RegisterError};
+
+/// A resident with this national ID is already registered: said beside the field.
+pub fn national_id_registered() -> Error {
+    Error::Taken {
+        field: "national_id",
+        reason: Reason::new(
+            "national_id.registered",
+            "a resident with this national ID is already registered",
+        ),
+    }
 }
 
-impl From<crate::store::RegisterError> for Error {
-    fn from(error: crate::store::RegisterError) -> Self {
+/// The centre has a resident who is probably the one being registered.
+pub fn probably_registered(resident: Uuid) -> Error {
+    Error::Conflict(
+        Reason::new(
+            "resident_probably_registered",
+            format!(
+                "resident {resident} of this centre has the same name, date of birth and phone; if this is someone else, register again with confirm_not_duplicate"
+            ),
+        )
+        .with("resident_id", resident),
+    )
+}
+
+/// Another centre has the code: said beside the field.
+pub fn centre_code_taken() -> Error {
+    Error::Taken {
+        field: "code",
+        reason: Reason::new("centre.code_taken", "another centre has this code"),
+    }
+}
+
+/// The address has a household already: place the resident into it instead.
+pub fn household_exists(household: Uuid) -> Error {
+    Error::Conflict(
+        Reason::new(
+            "household_exists",
+            format!("household {household} is at this address already"),
+        )
+        .with("household_id", household),
+    )
+}
+
+/// A clash the registry names in words only (code `conflict`).
+pub fn conflict(what: &'static str) -> Error {
+    Error::Conflict(Reason::new("conflict", what))
+}
+
+impl From<RegisterError> for Error {
+    fn from(error: RegisterError) -> Self {
         match error {
-            crate::store::RegisterError::DuplicateNationalId => Error::DuplicateNationalId,
-            crate::store::RegisterError::ProbablyRegistered(id) => Error::ProbablyRegistered(id),
-            crate::store::RegisterError::Database(e) => Error::Database(e),
+            RegisterError::DuplicateNationalId => national_id_registered(),
+            RegisterError::ProbablyRegistered(id) => probably_registered(id),
+            RegisterError::Database(e) => Error::Database(e),
         }
     }
 }
 
-impl From<crate::store::CentreError> for Error {
-    fn from(error: crate::store::CentreError) -> Self {
+impl From<CentreError> for Error {
+    fn from(error: CentreError) -> Self {
         match error {
-            crate::store::CentreError::DuplicateCode => Error::DuplicateCentreCode,
-            crate::store::CentreError::Database(e) => Error::Database(e),
-        }
-    }
-}
-
-impl From<Error> for Status {
-    fn from(error: Error) -> Self {
-        match error {
-            Error::Invalid(violations) => violations.into(),
-            Error::Denied(denied) => denied.into(),
-            Error::NotFound(what) => not_found(what),
-            Error::ProbablyRegistered(id) => linli_platform::error::refusal(
-                tonic::Code::AlreadyExists,
-                error.to_string(),
-                "resident_probably_registered",
-                &[("resident_id", id.to_string())],
-            ),
-            Error::HouseholdExists(id) => linli_platform::error::refusal(
-                tonic::Code::AlreadyExists,
-                error.to_string(),
-                "household_exists",
-                &[("household_id", id.to_string())],
-            ),
-            Error::DuplicateNationalId => refusal_at(
-                Code::AlreadyExists,
-                "national_id",
-                Reason::new("national_id.registered", error.to_string()),
-            ),
-            Error::DuplicateCentreCode => refusal_at(
-                Code::AlreadyExists,
-                "code",
-                Reason::new("centre.code_taken", error.to_string()),
-            ),
-            Error::Conflict(what) => Reason::new("conflict", what).into_status(Code::AlreadyExists),
-            Error::Database(error) => database(&error),
-            Error::Crypto(error) => internal(&error),
+            CentreError::DuplicateCode => centre_code_taken(),
+            CentreError::Database(e) => Error::Database(e),
         }
     }
 }

@@ -345,7 +345,7 @@ impl Registry for RegistryApi {
         let row = store::create_centre(&self.pool, Uuid::new_v4(), &details)
             .await
             .map_err(Error::from)?
-            .ok_or(Error::DuplicateCentreCode)?;
+            .ok_or_else(crate::error::centre_code_taken)?;
         tracing::info!(centre_id = %row.id, code = %row.code, "centre created");
         Ok(Response::new(centre(row)))
     }

@@ -2,8 +2,8 @@
 //! accounting periods. Fiscal years are calendar years.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use linli_platform::error::Reason;
 use linli_platform::error::Violations;
+use linli_platform::error::{Reason, Refusal};
 
 /// A `YYYY-MM-DD` date.
 pub fn parse_date(field: &str, text: &str) -> Result<NaiveDate, Violations> {
@@ -88,6 +88,26 @@ pub fn close_first(
     let earliest = earliest.filter(|earliest| *earliest < month)?;
     let due = last_closed.map_or(earliest, Month::next);
     (due < month).then_some(due)
+}
+
+/// The refusal of closing `month` while `first` is open ([`close_first`]).
+pub fn out_of_order(month: Month, first: Month) -> Refusal {
+    Refusal::State(
+        Reason::new(
+            "period.out_of_order",
+            format!("{first} must be closed before {month}: months close in order"),
+        )
+        .with("period", month)
+        .with("first_open", first),
+    )
+}
+
+/// A month closes once.
+pub fn already_closed() -> Refusal {
+    Refusal::State(Reason::new(
+        "period.already_closed",
+        "the period is already closed",
+    ))
 }
 
 impl std::fmt::Display for Month {

@@ -3,8 +3,8 @@
 //! commit; this check names the field for the caller first.
 
 use chrono::NaiveDate;
-use linli_platform::error::Reason;
 use linli_platform::error::Violations;
+use linli_platform::error::{Reason, Refusal};
 use uuid::Uuid;
 
 use super::money::Currency;
@@ -156,7 +156,7 @@ impl NewEntry {
         })
     }
 
-    /// The entry that undoes `original` exactly, dated `entry_date`.
+    /// The entry that undoes `original` exactly, dated `entry_date`; see [`may_reverse`].
     pub fn reversal_of(
         original_id: Uuid,
         centre_id: Uuid,
@@ -190,9 +190,74 @@ impl NewEntry {
     }
 }
 
+/// Whether an entry may be reversed: not when it is itself a reversal (`reverses`), nor
+/// once reversed (`reversed_by`).
+pub fn may_reverse(reverses: Option<Uuid>, reversed_by: Option<Uuid>) -> Result<(), Refusal> {
+    if reverses.is_some() {
+        return Err(Refusal::State(Reason::new(
+            "entry.reversal_of_reversal",
+            "a reversal cannot itself be reversed; post a new entry instead",
+        )));
+    }
+    if reversed_by.is_some() {
+        return Err(already_reversed());
+    }
+    Ok(())
+}
+
+/// An entry is reversed once (the ledger's unique index says so too).
+pub fn already_reversed() -> Refusal {
+    Refusal::State(Reason::new(
+        "entry.already_reversed",
+        "the entry has already been reversed",
+    ))
+}
+
+/// The ledger's triggers refuse a posting into a closed month with words that name it
+/// ("the period 2026-11 is closed"): the refusal, the month as its parameter.
+pub fn period_closed(words: &str) -> Refusal {
+    let month = words
+        .split_whitespace()
+        .find(|word| word.len() == 7 && word.as_bytes()[4] == b'-')
+        .unwrap_or_default()
+        .to_owned();
+    Refusal::State(Reason::new("period.closed", words).with("period", month))
+}
+
+/// Any other refusal of the ledger's triggers (an unbalanced entry, a change to what is
+/// posted), in their words.
+pub fn ledger_refused(words: &str) -> Refusal {
+    Refusal::State(Reason::new(
+        "ledger.refused",
+        format!("the ledger refused the change: {words}"),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reversal_is_not_reversed_and_an_entry_is_reversed_once() {
+        let id = Some(Uuid::new_v4());
+        assert_eq!(may_reverse(None, None), Ok(()));
+        let code = |refused: Result<(), Refusal>| match refused {
+            Err(Refusal::State(reason)) => reason.code.into_owned(),
+            other => panic!("unexpected {other:?}"),
+        };
+        assert_eq!(code(may_reverse(id, None)), "entry.reversal_of_reversal");
+        assert_eq!(code(may_reverse(None, id)), "entry.already_reversed");
+    }
+
+    #[test]
+    fn a_closed_period_is_named_from_the_ledgers_words() {
+        let Refusal::State(reason) = period_closed("the period 2026-11 is closed") else {
+            panic!("a state refusal");
+        };
+        assert_eq!(reason.code, "period.closed");
+        assert_eq!(reason.param("period"), Some("2026-11"));
+        assert_eq!(reason.english, "the period 2026-11 is closed");
+    }
 
     fn cny() -> Currency {
         Currency::parse("currency", "").unwrap()

@@ -165,7 +165,7 @@ fn parse_day(field: &str, text: &str, violations: &mut Violations) -> Option<Nai
 impl From<store::PartnerError> for Error {
     fn from(error: store::PartnerError) -> Self {
         match error {
-            store::PartnerError::Duplicate(what) => Error::Conflict(what),
+            store::PartnerError::Duplicate(what) => crate::error::conflict(what),
             store::PartnerError::Database(e) => Error::Database(e),
         }
     }

@@ -90,7 +90,7 @@ pub async fn create_household(
         .bind(&head.room)
         .fetch_one(&mut *tx)
         .await?;
-        return Err(Error::HouseholdExists(existing));
+        return Err(crate::error::household_exists(existing));
     };
     sqlx::query("UPDATE residents SET household_id = $2, relationship = 'head' WHERE id = $1")
         .bind(head_id)
