@@ -388,6 +388,145 @@ async fn a_gbk_sheet_of_ten_thousand_rows_imports_the_good_rows_reports_the_bad_
     platform.stop().await;
 }
 
+/// A valid national ID for someone born on `born`, told apart by `n`.
+fn national_id(born: chrono::NaiveDate, n: u32) -> String {
+    let body = format!("110105{}{:03}", born.format("%Y%m%d"), n % 1000);
+    let check = linli_registry::domain::check_character(&body).expect("17 digits");
+    format!("{body}{check}")
+}
+
+#[tokio::test]
+async fn a_sheet_larger_than_the_old_64_mib_body_streams_and_reports_exactly_its_duplicates_and_bad_rows()
+ {
+    let platform = TestPlatform::start().await;
+    let centre = platform.create_centre("import-large").await;
+    let desk = platform.token(&[Role::FrontDesk], &[centre]);
+    let create = platform
+        .http
+        .post(format!(
+            "{}/v1/centres/{centre}/residents",
+            platform.gateway
+        ))
+        .bearer_auth(&desk)
+        .json(&resident(ID));
+    assert_eq!(send(create).await.0, StatusCode::CREATED);
+
+    // Good rows, with duplicates and bad rows in the middle and after 65 MiB of blank
+    // rows (the route used to refuse a body over 64 MiB whole; now it streams it).
+    let mut text = String::from("姓名,性别,出生日期,手机,身份证号\n");
+    let (mut row, mut good) = (1u32, 0u32);
+    let (mut already, mut bad) = (Vec::new(), Vec::new());
+    let mut push = |text: &mut String, line: String| {
+        text.push_str(&line);
+        text.push('\n');
+        row += 1;
+        row
+    };
+    let born = |n: u32| {
+        chrono::NaiveDate::from_ymd_opt(1940, 1, 1).expect("date")
+            + chrono::Duration::days(i64::from(n % 15_000))
+    };
+    let good_row = |n: u32| {
+        let b = born(n);
+        let gender = if n % 2 == 1 { "男" } else { "女" };
+        format!(
+            "居民{n},{gender},{},,{}",
+            b.format("%Y-%m-%d"),
+            national_id(b, n)
+        )
+    };
+    let first_id = national_id(born(0), 0);
+    for n in 0..3000 {
+        push(&mut text, good_row(n));
+        good += 1;
+    }
+    // Someone without a national ID, by name, birth and phone.
+    push(&mut text, "张三丰,男,1950-05-05,13900001111,".into());
+    good += 1;
+    for n in 3000..6000 {
+        push(&mut text, good_row(n));
+        good += 1;
+    }
+    let first_born = born(0).format("%Y-%m-%d");
+    already.push(push(&mut text, format!("李四,女,{first_born},,{first_id}")));
+    bad.push(push(&mut text, "王五,男,1950-02-30,,".into()));
+    already.push(push(&mut text, "张三丰,男,1950-05-05,13900001111,".into()));
+    let mut wrong = national_id(born(7), 99_999);
+    wrong.replace_range(17..18, if wrong.ends_with('0') { "1" } else { "0" });
+    let wrong_born = born(7).format("%Y-%m-%d");
+    bad.push(push(&mut text, format!("赵六,男,{wrong_born},,{wrong}")));
+    already.push(push(&mut text, format!("王芳,女,1949-12-31,,{ID}")));
+    for n in 6000..7000 {
+        push(&mut text, good_row(n));
+        good += 1;
+    }
+    let blank = ",".repeat(8191);
+    while text.len() < 65 * 1024 * 1024 {
+        push(&mut text, blank.clone());
+    }
+    bad.push(push(
+        &mut text,
+        format!("钱七,女,1950-01-01,,{}", &first_id[..17]),
+    ));
+    already.push(push(&mut text, good_row(4321)));
+    for n in 7000..8000 {
+        push(&mut text, good_row(n));
+        good += 1;
+    }
+    let rows = 8000 + 1 + 7;
+
+    let started = std::time::Instant::now();
+    let (status, report) = send(
+        platform
+            .http
+            .post(format!(
+                "{}/v1/centres/{centre}/residents/imports",
+                platform.gateway
+            ))
+            .bearer_auth(&desk)
+            .header("content-type", "text/csv")
+            .body(text),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["rows"], rows, "blank rows are not counted");
+    assert_eq!(report["imported"], good, "{report}");
+    assert_eq!(report["already_registered"], json!(already));
+    let refused: Vec<(u64, &str)> = report["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| (e["row"].as_u64().unwrap(), e["field"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        refused,
+        vec![
+            (u64::from(bad[0]), "date_of_birth"),
+            (u64::from(bad[1]), "national_id"),
+            (u64::from(bad[2]), "national_id"),
+        ],
+        "each bad row once, by its line in the sheet"
+    );
+    let pool = platform.pool("registry").await;
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM residents WHERE centre_id = $1")
+        .bind(centre)
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(
+        count,
+        i64::from(good) + 1,
+        "the rows imported and the desk's one"
+    );
+    eprintln!(
+        "{rows} rows in a {} MiB body imported in {:.1} s",
+        65,
+        started.elapsed().as_secs_f64()
+    );
+    pool.close().await;
+    platform.stop().await;
+}
+
 #[tokio::test]
 async fn erasure_leaves_nothing_personal_and_is_published_exactly_once() {
     let platform = TestPlatform::start().await;

@@ -99,6 +99,9 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let limit = self.limit;
         Box::pin(async move {
+            if SCHEMA.streamed.contains(request.uri().path()) {
+                return inner.call(request).await;
+            }
             let (parts, body) = request.into_parts();
             let bytes = match axum::body::to_bytes(axum::body::Body::new(body), limit).await {
                 Ok(bytes) => bytes,
@@ -125,6 +128,9 @@ where
 /// string and message fields by number.
 struct Schema {
     inputs: HashMap<String, String>,
+    /// Methods whose requests are a stream (a file sent in parts): passed on as they come,
+    /// never read whole, so their handlers check their own text.
+    streamed: std::collections::HashSet<String>,
     messages: HashMap<String, HashMap<u32, Field>>,
 }
 
@@ -149,16 +155,18 @@ impl Schema {
     fn of(set: &prost_types::FileDescriptorSet) -> Self {
         let mut schema = Schema {
             inputs: HashMap::new(),
+            streamed: Default::default(),
             messages: HashMap::new(),
         };
         for file in &set.file {
             let package = file.package();
             for service in &file.service {
                 for method in &service.method {
-                    schema.inputs.insert(
-                        format!("/{package}.{}/{}", service.name(), method.name()),
-                        method.input_type().to_owned(),
-                    );
+                    let path = format!("/{package}.{}/{}", service.name(), method.name());
+                    if method.client_streaming() {
+                        schema.streamed.insert(path.clone());
+                    }
+                    schema.inputs.insert(path, method.input_type().to_owned());
                 }
             }
             for message in &file.message_type {

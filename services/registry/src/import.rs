@@ -39,14 +39,111 @@ pub async fn import(
     mapping: &[(String, String)],
     today: NaiveDate,
 ) -> Result<ImportReport, Error> {
+    import_parts(pool, vault, centre_id, file, None, encoding, mapping, today).await
+}
+
+/// A file that arrives in parts (a client-streaming call), read as [`Read`] on the
+/// import's reading thread. At most [`Incoming::HELD`] parts wait to be read, so a sender
+/// faster than the import waits for it.
+pub struct Incoming {
+    parts: tokio::sync::mpsc::Receiver<Vec<u8>>,
+    part: std::io::Cursor<Vec<u8>>,
+}
+
+/// Where the parts of an [`Incoming`] file are sent; [`IncomingSender::cut_short`] when
+/// the sender will not send the rest (the call was cancelled or broke).
+pub struct IncomingSender {
+    parts: tokio::sync::mpsc::Sender<Vec<u8>>,
+    cut_short: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Incoming {
+    pub const HELD: usize = 4;
+
+    /// A file to be sent in parts, the sender, and the flag [`import_parts`] watches.
+    pub fn channel() -> (
+        IncomingSender,
+        Incoming,
+        std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) {
+        let (tx, rx) = tokio::sync::mpsc::channel(Self::HELD);
+        let cut_short = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        (
+            IncomingSender {
+                parts: tx,
+                cut_short: cut_short.clone(),
+            },
+            Incoming {
+                parts: rx,
+                part: std::io::Cursor::new(Vec::new()),
+            },
+            cut_short,
+        )
+    }
+}
+
+impl IncomingSender {
+    /// Sends the file's next bytes; false when the import no longer reads them.
+    pub async fn send(&self, bytes: Vec<u8>) -> bool {
+        self.parts.send(bytes).await.is_ok()
+    }
+
+    /// Marks the file as cut short, before the reader can see its end: the import writes
+    /// nothing it reads from then on (a row cut in two must not pass for a whole one).
+    pub fn cut_short(self) {
+        self.cut_short
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Read for Incoming {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let n = self.part.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            match self.parts.blocking_recv() {
+                Some(part) => self.part = std::io::Cursor::new(part),
+                None => return Ok(0),
+            }
+        }
+    }
+}
+
+/// [`import`] of a file that may be cut short: once `cut_short` is set, nothing read
+/// after is written and the import answers an error (the rows written before stay, as
+/// after a crash; importing the file again adds only the rest).
+#[allow(clippy::too_many_arguments)]
+pub async fn import_parts(
+    pool: &PgPool,
+    vault: &Vault,
+    centre_id: Uuid,
+    file: impl Read + Send + 'static,
+    cut_short: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    encoding: &str,
+    mapping: &[(String, String)],
+    today: NaiveDate,
+) -> Result<ImportReport, Error> {
+    let is_cut_short = move || {
+        cut_short
+            .as_ref()
+            .is_some_and(|flag| flag.load(std::sync::atomic::Ordering::SeqCst))
+    };
     let encoding =
         Encoding::parse(encoding).map_err(|reason| Violations::one("encoding", reason))?;
-    let text = text_reader(file, encoding).map_err(|error| {
-        Violations::one(
-            "file",
-            Reason::new("import.unreadable", format!("could not be read: {error}")),
-        )
-    })?;
+    // The file's first bytes are read on a thread of their own, as the rest: a file that
+    // arrives in parts waits for them.
+    let text = tokio::task::spawn_blocking(move || text_reader(file, encoding))
+        .await
+        .map_err(|error| std::panic::resume_unwind(error.into_panic()))
+        .and_then(|text| text)
+        .map_err(|error| {
+            Violations::one(
+                "file",
+                Reason::new("import.unreadable", format!("could not be read: {error}")),
+            )
+        })?;
     if !store::centre_exists(pool, centre_id).await? {
         return Err(Violations::one(
             "centre_id",
@@ -55,7 +152,14 @@ pub async fn import(
         )
         .into());
     }
-    let mut sheet = open_sheet(text, mapping, &centre_id.to_string(), today)?;
+    let (owned_mapping, centre) = (mapping.to_vec(), centre_id.to_string());
+    let mut sheet =
+        tokio::task::spawn_blocking(move || open_sheet(text, &owned_mapping, &centre, today))
+            .await
+            .unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()))?;
+    if is_cut_short() {
+        return Err(cut_short_error());
+    }
     let (parts, mut parsed) = tokio::sync::mpsc::channel::<Vec<ParsedRow>>(2);
     let reader = tokio::task::spawn_blocking(move || {
         loop {
@@ -72,6 +176,10 @@ pub async fn import(
     let mut analyzed = store::residents_as_analyzed(pool).await?;
     let mut imported_then = 0;
     while let Some(part) = parsed.recv().await {
+        // Read after the file was cut short: possibly a row cut in two.
+        if is_cut_short() {
+            return Err(cut_short_error());
+        }
         report.rows += part.len() as u32;
         let mut good = Vec::with_capacity(part.len());
         for (row, result) in part {
@@ -92,6 +200,9 @@ pub async fn import(
         && error.is_panic()
     {
         std::panic::resume_unwind(error.into_panic());
+    }
+    if is_cut_short() {
+        return Err(cut_short_error());
     }
     if outcome.imported > imported_then {
         store::analyze_after_import(pool).await?;
@@ -120,4 +231,17 @@ pub async fn import(
         "residents imported"
     );
     Ok(report)
+}
+
+/// The answer to an import whose file stopped before its end.
+fn cut_short_error() -> Error {
+    Violations::one(
+        "file",
+        // The rows before were imported; importing the file again adds only the rest.
+        Reason::new(
+            "request.too_large",
+            "the request is too large or was not received whole",
+        ),
+    )
+    .into()
 }

@@ -355,11 +355,17 @@ pub fn open_sheet<R: Read>(
 }
 
 /// Up to `max` more data rows of `sheet`, each a registration or what is wrong with it;
-/// none when the sheet is read to its end.
+/// none when the sheet is read to its end. Blank rows are passed over and not counted, so
+/// however many follow each other they never look like the end.
 pub fn next_rows<R: Read>(sheet: &mut Sheet<R>, max: usize) -> Vec<ParsedRow> {
     let (columns, centre_id, today) = (sheet.columns, sheet.centre_id.as_str(), sheet.today);
     let mut rows = Vec::new();
-    for (index, record) in (sheet.read..).zip(sheet.reader.records().take(max)) {
+    let mut records = sheet.reader.records();
+    while rows.len() < max {
+        let Some(record) = records.next() else {
+            break;
+        };
+        let index = sheet.read;
         sheet.read = index + 1;
         let row = index + 2;
         let record = match record {
@@ -586,6 +592,19 @@ mod tests {
         assert!(rows[0].1.is_ok() && rows[1].1.is_ok(), "{rows:?}");
         let errors = rows[2].1.as_ref().expect_err("row 4 is refused");
         assert_eq!((errors[0].row, errors[0].field.as_str()), (4, "row"));
+    }
+
+    #[test]
+    fn more_blank_rows_in_a_row_than_a_part_holds_are_not_the_end_of_the_sheet() {
+        let sheet =
+            "姓名,性别,出生日期\n张三,男,1950-03-01\n,,\n,,\n,,\n,,\n,,\n李四,女,1960-01-01\n";
+        let rows = read_all(sheet.as_bytes(), Encoding::Utf8);
+        let numbers: Vec<u32> = rows.iter().map(|(row, _)| *row).collect();
+        assert_eq!(
+            numbers,
+            [2, 8],
+            "five rows of empty cells, each numbered, none a row"
+        );
     }
 
     #[test]
