@@ -519,6 +519,58 @@ pub async fn cleanup(args: &ServeArgs) {
     bus.close().await;
 }
 
+/// A gRPC request carrying `token` as its bearer, as the gateway forwards one.
+pub fn bearer<T>(token: &str, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("ascii"),
+    );
+    request
+}
+
+impl TestPlatform {
+    /// Publishes a payload straight to the platform's exchange through the real broker,
+    /// as a service's relay would (message id `id`, type `message_type`): for a redelivery,
+    /// or a fact from a publisher the test does not drive.
+    pub async fn publish_raw(
+        &self,
+        routing_key: &str,
+        id: Uuid,
+        message_type: &str,
+        payload: &[u8],
+    ) {
+        let bus = linli_platform::bus::Bus::new(self.args.bus.clone(), "test");
+        let channel = bus.channel().await.expect("broker");
+        channel
+            .basic_publish(
+                self.args.bus.exchange().into(),
+                routing_key.into(),
+                Default::default(),
+                payload,
+                lapin::BasicProperties::default()
+                    .with_message_id(id.to_string().into())
+                    .with_type(message_type.into()),
+            )
+            .await
+            .expect("published")
+            .await
+            .expect("sent");
+        bus.close().await;
+    }
+
+    /// Publishes `event` under its own routing key and type, with the event id `id`.
+    pub async fn publish<E: linli_proto::Event>(&self, event: &E, id: Uuid) {
+        self.publish_raw(
+            E::ROUTING_KEY,
+            id,
+            E::TYPE,
+            &prost::Message::encode_to_vec(event),
+        )
+        .await;
+    }
+}
+
 /// Calls `probe` until it returns `Some`, failing the test after `deadline`.
 pub async fn poll<T, F, Fut>(what: &str, deadline: Duration, mut probe: F) -> T
 where

@@ -16,23 +16,13 @@ use linli_proto::finance::v1::finance_client::FinanceClient;
 use linli_proto::registry::v1 as re;
 use linli_proto::registry::v1::registry_client::RegistryClient;
 use linli_tests::webdriver::Browser;
-use linli_tests::{TestPlatform, poll};
+use linli_tests::{TestPlatform, bearer, poll};
 use reqwest::StatusCode;
 use serde_json::json;
 use tonic::transport::Channel;
 use uuid::Uuid;
 
 const DEADLINE: Duration = Duration::from_secs(30);
-
-/// `message` with the bearer token.
-fn call<T>(token: &str, message: T) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    request.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {token}").parse().expect("ascii"),
-    );
-    request
-}
 
 async fn evaluation(platform: &TestPlatform) -> EvaluationClient<Channel> {
     EvaluationClient::connect(format!("http://{}", platform.evaluation))
@@ -51,7 +41,7 @@ async fn alerts(
     let (mut all, mut page_token, mut count) = (Vec::new(), String::new(), None);
     loop {
         let page = client
-            .list_alerts(call(
+            .list_alerts(bearer(
                 token,
                 ev::ListAlertsRequest {
                     centre_id: centre.to_string(),
@@ -104,46 +94,11 @@ async fn redeliver(platform: &TestPlatform, service: &str, routing_key: &str, ce
     .expect("outbox readable");
     pool.close().await;
     assert!(!rows.is_empty(), "{service} published {routing_key}");
-    let bus = linli_platform::bus::Bus::new(platform.args.bus.clone(), "test");
-    let channel = bus.channel().await.expect("broker");
     for (id, message_type, payload) in rows {
-        channel
-            .basic_publish(
-                platform.args.bus.exchange().into(),
-                routing_key.into(),
-                Default::default(),
-                &payload,
-                lapin::BasicProperties::default()
-                    .with_message_id(id.to_string().into())
-                    .with_type(message_type.into()),
-            )
-            .await
-            .expect("published")
-            .await
-            .expect("sent");
+        platform
+            .publish_raw(routing_key, id, &message_type, &payload)
+            .await;
     }
-    bus.close().await;
-}
-
-/// Publishes `event` through the real broker under its own routing key and `id`.
-async fn publish<E: linli_proto::Event>(platform: &TestPlatform, event: &E, id: Uuid) {
-    let bus = linli_platform::bus::Bus::new(platform.args.bus.clone(), "test");
-    let channel = bus.channel().await.expect("broker");
-    channel
-        .basic_publish(
-            platform.args.bus.exchange().into(),
-            E::ROUTING_KEY.into(),
-            Default::default(),
-            &prost::Message::encode_to_vec(event),
-            lapin::BasicProperties::default()
-                .with_message_id(id.to_string().into())
-                .with_type(E::TYPE.into()),
-        )
-        .await
-        .expect("published")
-        .await
-        .expect("sent");
-    bus.close().await;
 }
 
 fn duplicates() -> u64 {
@@ -176,7 +131,7 @@ async fn raise_three(platform: &TestPlatform, a: Uuid, manager: &str) -> Raised 
         .await
         .expect("finance answers");
     finance
-        .set_budget(call(
+        .set_budget(bearer(
             &officer,
             fi::SetBudgetRequest {
                 centre_id: a.to_string(),
@@ -189,7 +144,7 @@ async fn raise_three(platform: &TestPlatform, a: Uuid, manager: &str) -> Raised 
         .await
         .expect("budget set");
     finance
-        .record_expense(call(
+        .record_expense(bearer(
             &officer,
             fi::RecordExpenseRequest {
                 centre_id: a.to_string(),
@@ -252,7 +207,7 @@ async fn raise_three(platform: &TestPlatform, a: Uuid, manager: &str) -> Raised 
     RegistryClient::connect(format!("http://{}", platform.registry))
         .await
         .expect("registry answers")
-        .request_correction(call(
+        .request_correction(bearer(
             &resident_token,
             re::RequestCorrectionRequest {
                 centre_id: a.to_string(),
@@ -389,7 +344,7 @@ async fn threshold_certification_and_correction_each_become_one_alert_for_their_
     assert_eq!(denied.code(), tonic::Code::PermissionDenied);
     let mut client = evaluation(&platform).await;
     let acknowledge = |token: &str, centre: Uuid, id: &str| {
-        call(
+        bearer(
             token,
             ev::AcknowledgeAlertRequest {
                 centre_id: centre.to_string(),
@@ -450,7 +405,7 @@ async fn threshold_certification_and_correction_each_become_one_alert_for_their_
     let id = Uuid::new_v4();
     let before = duplicates();
     for _ in 0..2 {
-        publish(&platform, &milestone, id).await;
+        platform.publish(&milestone, id).await;
     }
     let (list, count) = poll("the milestone at the coordinator's", DEADLINE, || async {
         let (list, count) = alerts(&platform, &coordinator, a).await.ok()?;
@@ -492,7 +447,7 @@ async fn a_suggestion_unanswered_past_its_target_is_an_alert_for_the_manager_unt
     let mut client = evaluation(&platform).await;
     let mut submit = async |text: &str| {
         client
-            .submit_suggestion(call(
+            .submit_suggestion(bearer(
                 &manager,
                 ev::SubmitSuggestionRequest {
                     centre_id: centre.to_string(),
@@ -535,7 +490,7 @@ async fn a_suggestion_unanswered_past_its_target_is_an_alert_for_the_manager_unt
     assert!(list.is_empty(), "suggestions are the manager's: {list:?}");
     // A standing alert is not acknowledged: it leaves when the suggestion is answered.
     let denied = client
-        .acknowledge_alert(call(
+        .acknowledge_alert(bearer(
             &manager,
             ev::AcknowledgeAlertRequest {
                 centre_id: centre.to_string(),
@@ -547,7 +502,7 @@ async fn a_suggestion_unanswered_past_its_target_is_an_alert_for_the_manager_unt
     assert_eq!(denied.code(), tonic::Code::NotFound);
     for (status, reply) in [("in_progress", ""), ("answered", "已报修，本周内修好。")] {
         client
-            .move_suggestion(call(
+            .move_suggestion(bearer(
                 &manager,
                 ev::MoveSuggestionRequest {
                     centre_id: centre.to_string(),
@@ -615,7 +570,7 @@ async fn the_managers_header_counts_the_alerts_and_the_inbox_links_each_and_ackn
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let suggestion = evaluation(&platform)
         .await
-        .submit_suggestion(call(
+        .submit_suggestion(bearer(
             &manager,
             ev::SubmitSuggestionRequest {
                 centre_id: a.to_string(),
