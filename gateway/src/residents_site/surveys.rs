@@ -345,10 +345,10 @@ async fn answer(
 ) -> Page {
     let mut typed = Typed::new();
     for (name, value) in form {
-        if let Some(key) = name.strip_prefix("q_") {
-            if !value.trim().is_empty() {
-                typed.entry(key.to_owned()).or_default().push(value);
-            }
+        if let Some(key) = name.strip_prefix("q_")
+            && !value.trim().is_empty()
+        {
+            typed.entry(key.to_owned()).or_default().push(value);
         }
     }
     let template = {
