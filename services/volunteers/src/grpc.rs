@@ -1385,69 +1385,57 @@ const MANAGERS_AND_AUDITORS: &[linli_platform::auth::Role] = &[
     linli_platform::auth::Role::Auditor,
 ];
 
-/// Splits the centre's active volunteers into the ranked and the excluded for a shift.
+/// Splits the centre's active volunteers into the ranked and the excluded for a shift, as
+/// the domain judges them ([`domain::matching::judge`]).
 fn rank(input: store::MatchInput, limit: usize) -> pb::MatchVolunteersResponse {
     let opportunity = &input.opportunity;
+    let opening = domain::matching::Opening {
+        required_skills: &opportunity.required_skills,
+        required_certifications: &opportunity.required_certifications,
+        works_with_minors: opportunity.works_with_minors,
+        zone: input.zone,
+        starts_at: input.shift.starts_at,
+        ends_at: input.shift.ends_at,
+        local_date: input.shift.local_date,
+    };
     let mut ranked = Vec::new();
     let mut excluded = Vec::new();
-    for volunteer in input.volunteers {
+    for volunteer in &input.volunteers {
         let windows: Vec<Window> = input
             .windows
             .iter()
             .filter(|w| w.volunteer_id == volunteer.id)
             .map(store::WindowRow::window)
             .collect();
-        let prospect = domain::Prospect {
-            skill_fit: domain::skill_fit(&opportunity.required_skills, &volunteer.skills),
-            fit: domain::availability(
-                &windows,
-                input.zone,
-                input.shift.starts_at,
-                input.shift.ends_at,
-            ),
-            recent_minutes: input.recent.get(&volunteer.id).copied().unwrap_or_default(),
-        };
-        let mut why_not = domain::disqualifications(
-            &opportunity.required_certifications,
-            input
-                .held
-                .get(&volunteer.id)
-                .map(Vec::as_slice)
-                .unwrap_or_default(),
-            opportunity.works_with_minors,
-            volunteer.background_checked,
-            input.shift.local_date,
+        let judged = domain::matching::judge(
+            &opening,
+            &domain::matching::Applicant {
+                skills: &volunteer.skills,
+                windows: &windows,
+                held: input
+                    .held
+                    .get(&volunteer.id)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
+                background_checked: volunteer.background_checked,
+                recent_minutes: input.recent.get(&volunteer.id).copied().unwrap_or_default(),
+                busy: match input.busy.get(&volunteer.id) {
+                    Some(true) => domain::matching::Busy::OnThisShift,
+                    Some(false) => domain::matching::Busy::Overlapping,
+                    None => domain::matching::Busy::Free,
+                },
+            },
         );
-        match input.busy.get(&volunteer.id) {
-            Some(true) => why_not.push(Reason::new(
-                "match.already_signed_up",
-                "already signed up for this shift",
-            )),
-            Some(false) => why_not.push(Reason::new(
-                "match.overlapping",
-                "already on an overlapping shift",
-            )),
-            None => {}
-        }
-        let qualified = why_not.is_empty();
-        let explained = if qualified {
-            domain::reasons(&prospect, &opportunity.required_skills, &volunteer.skills)
-        } else {
-            why_not
-        };
         let candidate = pb::Candidate {
             volunteer_id: volunteer.id.to_string(),
             display_name: volunteer.display_name.clone(),
-            score: if qualified {
-                domain::score(&prospect)
-            } else {
-                0.0
-            },
-            skill_fit: prospect.skill_fit,
-            available: prospect.fit == domain::Fit::Whole,
-            recent_minutes: prospect.recent_minutes,
-            reasons: explained.iter().map(|r| r.english.clone()).collect(),
-            explanations: explained
+            score: judged.score,
+            skill_fit: judged.prospect.skill_fit,
+            available: judged.prospect.fit == domain::Fit::Whole,
+            recent_minutes: judged.prospect.recent_minutes,
+            reasons: judged.reasons.iter().map(|r| r.english.clone()).collect(),
+            explanations: judged
+                .reasons
                 .into_iter()
                 .map(|r| pb::Explanation {
                     code: r.code.into_owned(),
@@ -1455,7 +1443,7 @@ fn rank(input: store::MatchInput, limit: usize) -> pb::MatchVolunteersResponse {
                 })
                 .collect(),
         };
-        if candidate.score > 0.0 {
+        if judged.score > 0.0 {
             ranked.push(candidate);
         } else {
             excluded.push(candidate);

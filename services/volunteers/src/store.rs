@@ -21,7 +21,7 @@ use crate::domain::{
     self, AssignmentStatus, Held, HourStatus, PersonKind, VolunteerStatus, Window, certification,
     hours, shift, staff, volunteer,
 };
-use crate::error::{Error, Reason, violates};
+use crate::error::{Error, violates};
 use crate::events;
 use linli_platform::words::UnknownWord;
 
@@ -710,7 +710,7 @@ pub async fn add_staff(pool: &PgPool, row: &StaffRow) -> Result<StaffRow, Error>
     .bind(row.employed_from)
     .execute(&mut *tx)
     .await?;
-    outbox::enqueue(&mut tx, Some(row.centre_id), &events::staff_joined(row)).await?;
+    record_staff_events(&mut tx, row, &staff::join()).await?;
     tx.commit().await?;
     Ok(row.clone())
 }
@@ -742,15 +742,25 @@ pub async fn end_employment(
         employed_until: Some(until),
         ..row
     };
-    for event in decided {
-        match event {
-            StaffEvent::Left => {
-                outbox::enqueue(&mut tx, Some(centre), &events::staff_left(&row)).await?;
-            }
-        }
-    }
+    record_staff_events(&mut tx, &row, &decided).await?;
     tx.commit().await?;
     Ok(row)
+}
+
+/// Writes the events a staff change set off to the outbox.
+async fn record_staff_events(
+    tx: &mut PgConnection,
+    row: &StaffRow,
+    decided: &[StaffEvent],
+) -> Result<(), sqlx::Error> {
+    for event in decided {
+        let centre = Some(row.centre_id);
+        match event {
+            StaffEvent::Joined => outbox::enqueue(tx, centre, &events::staff_joined(row)).await?,
+            StaffEvent::Left => outbox::enqueue(tx, centre, &events::staff_left(row)).await?,
+        };
+    }
+    Ok(())
 }
 
 /// A centre's staff (those employed on `active_on` when given) in order of employment,
@@ -1749,9 +1759,10 @@ pub async fn match_input(pool: &PgPool, centre: Uuid, shift: Uuid) -> Result<Mat
     let volunteers: Vec<VolunteerRow> = sqlx::query_as(concat!(
         "SELECT ",
         volunteer_columns!(),
-        " FROM volunteers v WHERE v.centre_id = $1 AND v.status = 'active' ORDER BY v.id"
+        " FROM volunteers v WHERE v.centre_id = $1 AND v.status = $2 ORDER BY v.id"
     ))
     .bind(centre)
+    .bind(VolunteerStatus::Active.as_str())
     .fetch_all(&mut *tx)
     .await?;
     let ids: Vec<Uuid> = volunteers.iter().map(|v| v.id).collect();
@@ -1812,10 +1823,7 @@ pub async fn create_group(pool: &PgPool, row: &GroupRow) -> Result<GroupRow, Err
     .await;
     match inserted {
         Err(error) if violates(&error, "community_groups_centre_id_name_key") => {
-            Err(Error::Conflict(Reason::new(
-                "group.name_taken",
-                format!("the centre already has a group named {}", row.name),
-            )))
+            Err(domain::group_name_taken(&row.name).into())
         }
         other => {
             other?;

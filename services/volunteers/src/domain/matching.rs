@@ -3,9 +3,11 @@
 //! lighter recent load. Skills rank; they never refuse a sign-up (certifications and the
 //! background check do: [`super::qualification`]).
 
-use chrono::{DateTime, Datelike, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use linli_platform::error::{Reason, Violations};
+
+use super::qualification::{Held, disqualifications};
 
 /// How far back "recent load" looks when ranking candidates.
 pub const RECENT_DAYS: i64 = 30;
@@ -166,6 +168,100 @@ pub fn reasons(p: &Prospect, required: &[String], held: &[String]) -> Vec<Reason
     out
 }
 
+/// Where a volunteer already is at a shift's time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Busy {
+    Free,
+    /// Signed up for this very shift.
+    OnThisShift,
+    /// On another shift that meets its time.
+    Overlapping,
+}
+
+/// A shift as matching reads it: what its opportunity needs, and when it is.
+#[derive(Clone, Copy, Debug)]
+pub struct Opening<'a> {
+    pub required_skills: &'a [String],
+    pub required_certifications: &'a [String],
+    pub works_with_minors: bool,
+    pub zone: Tz,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub local_date: NaiveDate,
+}
+
+/// One active volunteer as matching reads them.
+#[derive(Clone, Copy, Debug)]
+pub struct Applicant<'a> {
+    pub skills: &'a [String],
+    pub windows: &'a [Window],
+    pub held: &'a [Held],
+    pub background_checked: bool,
+    pub recent_minutes: i64,
+    pub busy: Busy,
+}
+
+/// A volunteer judged for a shift: ranked (a score above 0, with the reasons for their
+/// place) or excluded (score 0, with every reason they cannot take it).
+#[derive(Clone, Debug)]
+pub struct Judged {
+    pub prospect: Prospect,
+    pub score: f64,
+    pub reasons: Vec<Reason>,
+}
+
+impl Judged {
+    pub fn ranked(&self) -> bool {
+        self.score > 0.0
+    }
+}
+
+/// Judges one volunteer for a shift: excluded when not qualified on its day
+/// ([`disqualifications`]) or already busy at its time, otherwise scored ([`score`]).
+pub fn judge(opening: &Opening<'_>, applicant: &Applicant<'_>) -> Judged {
+    let prospect = Prospect {
+        skill_fit: skill_fit(opening.required_skills, applicant.skills),
+        fit: availability(
+            applicant.windows,
+            opening.zone,
+            opening.starts_at,
+            opening.ends_at,
+        ),
+        recent_minutes: applicant.recent_minutes,
+    };
+    let mut why_not = disqualifications(
+        opening.required_certifications,
+        applicant.held,
+        opening.works_with_minors,
+        applicant.background_checked,
+        opening.local_date,
+    );
+    match applicant.busy {
+        Busy::OnThisShift => why_not.push(Reason::new(
+            "match.already_signed_up",
+            "already signed up for this shift",
+        )),
+        Busy::Overlapping => why_not.push(Reason::new(
+            "match.overlapping",
+            "already on an overlapping shift",
+        )),
+        Busy::Free => {}
+    }
+    if why_not.is_empty() {
+        Judged {
+            score: score(&prospect),
+            reasons: reasons(&prospect, opening.required_skills, applicant.skills),
+            prospect,
+        }
+    } else {
+        Judged {
+            score: 0.0,
+            reasons: why_not,
+            prospect,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,5 +347,47 @@ mod tests {
         );
         assert_eq!(why[1].param("skills"), Some("sign_language"));
         assert_eq!(why[2].param("hours"), Some("1.5"));
+    }
+
+    #[test]
+    fn the_unqualified_and_the_busy_are_excluded_with_every_reason() {
+        let zone = chrono_tz::Asia::Shanghai;
+        let opening = Opening {
+            required_skills: &[],
+            required_certifications: &["first_aid".to_owned()],
+            works_with_minors: false,
+            zone,
+            starts_at: Utc.with_ymd_and_hms(2027, 3, 2, 1, 0, 0).unwrap(),
+            ends_at: Utc.with_ymd_and_hms(2027, 3, 2, 3, 0, 0).unwrap(),
+            local_date: NaiveDate::from_ymd_opt(2027, 3, 2).unwrap(),
+        };
+        let windows = [window(2, "08:00", "12:00")];
+        let held = [Held {
+            kind: "first_aid".into(),
+            expires_on: None,
+        }];
+        let applicant = Applicant {
+            skills: &[],
+            windows: &windows,
+            held: &held,
+            background_checked: false,
+            recent_minutes: 0,
+            busy: Busy::Free,
+        };
+        let judged = judge(&opening, &applicant);
+        assert!(judged.ranked());
+        assert_eq!(judged.prospect.fit, Fit::Whole);
+        assert_eq!(judged.reasons[0].code, "match.available_whole");
+        let busy = judge(
+            &opening,
+            &Applicant {
+                busy: Busy::Overlapping,
+                held: &[],
+                ..applicant
+            },
+        );
+        assert!(!busy.ranked());
+        let codes: Vec<&str> = busy.reasons.iter().map(|r| r.code.as_ref()).collect();
+        assert_eq!(codes, ["match.certification_missing", "match.overlapping"]);
     }
 }

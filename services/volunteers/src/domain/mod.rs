@@ -103,6 +103,14 @@ pub fn profile_fields(paths: &[String], v: &mut Violations) -> Vec<&'static str>
 pub const GROUP_KINDS: [&str; 3] = ["art_team", "volunteer_group", "interest_group"];
 pub const MEMBER_ROLES: [&str; 2] = ["leader", "member"];
 
+/// A centre's groups have names of their own (the table's key says so; this is its answer).
+pub fn group_name_taken(name: &str) -> Refusal {
+    Refusal::Conflict(Reason::new(
+        "group.name_taken",
+        format!("the centre already has a group named {name}"),
+    ))
+}
+
 /// The words of [`VolunteerStatus`], for a request's field.
 pub const VOLUNTEER_STATUSES: [&str; 3] = ["active", "paused", "left"];
 /// The words of [`Audience`], for a request's field.

@@ -12,7 +12,13 @@ pub const COVERAGE_TARGET: f64 = 0.9;
 /// An event a staff change sets off.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StaffEvent {
+    Joined,
     Left,
+}
+
+/// A staff member joins: published.
+pub fn join() -> Vec<StaffEvent> {
+    vec![StaffEvent::Joined]
 }
 
 /// An employment ends once, on or after the day it began; the departure is published.
