@@ -1,6 +1,48 @@
 //! Compiles every contract in `linli/` with a vendored protoc, so a fresh machine needs no
 //! system protobuf compiler.
 
+/// The messages the gateway answers as they are, in JSON and in its OpenAPI document; `+`
+/// when a request body takes it too. Each field is as the message has it, but: `-` left
+/// out, `=` optional in a body, `?` text given as null when empty (and taken as empty
+/// from null), `@` a time as RFC 3339 text in UTC to the second (null when absent). A
+/// list's `next_page_token` is left out on the last page.
+const JSON: &str = "
+volunteers.v1.AvailabilityWindow+
+volunteers.v1.Volunteer -centre_id ?resident_id ?background_checked_on @registered_at
+volunteers.v1.ListVolunteersResponse
+volunteers.v1.StaffMember+ -centre_id =id ?employed_until =active
+volunteers.v1.ListStaffResponse
+volunteers.v1.Certification+ -centre_id =id =holder_kind ?issued_on ?expires_on =expiring_announced
+volunteers.v1.ListCertificationsResponse
+volunteers.v1.Course+ -centre_id =id =topic
+volunteers.v1.ListCoursesResponse
+volunteers.v1.Completion -centre_id ?session_id
+volunteers.v1.TrainingCoverage -centre_id
+volunteers.v1.Opportunity+ -centre_id =id =description =required_skills =required_certifications =works_with_minors =location
+volunteers.v1.ListOpportunitiesResponse
+volunteers.v1.Shift -centre_id @starts_at @ends_at
+volunteers.v1.ListShiftsResponse
+volunteers.v1.Assignment -centre_id @checked_in_at @checked_out_at
+volunteers.v1.Candidate -explanations
+volunteers.v1.MatchVolunteersResponse
+volunteers.v1.HourEntry -centre_id ?assignment_id ?verified_by
+volunteers.v1.ListHourEntriesResponse
+volunteers.v1.VolunteerHours
+volunteers.v1.HoursTotals -centre_id
+volunteers.v1.GroupMember+ =joined_on
+volunteers.v1.CommunityGroup+ -centre_id =id =description =support_rooms =support_equipment =members
+volunteers.v1.ListGroupsResponse
+volunteers.v1.Score+
+volunteers.v1.QualityFigures @updated_at
+volunteers.v1.Review -centre_id @created_at
+volunteers.v1.ListReviewsResponse
+";
+
+const NEXT_PAGE: &str =
+    r#"#[serde(skip_serializing_if = "String::is_empty")] #[schema(value_type = Option<String>)]"#;
+const EMPTY_AS_NULL: &str = r#"#[serde(default, with = "crate::json::empty_as_null")] #[schema(value_type = Option<String>)]"#;
+const TIME: &str = r#"#[serde(with = "crate::json::time")] #[schema(value_type = Option<String>)]"#;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protoc = protoc_bin_vendored::protoc_bin_path()?;
     // SAFETY: build scripts are single-threaded; nothing else reads the environment here.
@@ -20,15 +62,42 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "linli/volunteers/v1/volunteers.proto",
         "linli/events/v1/volunteers.proto",
     ];
-    tonic_prost_build::configure()
-        .file_descriptor_set_path(out_dir.join("linli_descriptor.bin"))
-        .compile_protos(
-            &protos,
-            &[
-                ".",
-                include.to_str().ok_or("protoc include path is not UTF-8")?,
-            ],
-        )?;
+    let mut build = tonic_prost_build::configure()
+        .file_descriptor_set_path(out_dir.join("linli_descriptor.bin"));
+    for line in JSON.lines().filter(|l| !l.is_empty()) {
+        let (message, fields) = line.split_once(' ').unwrap_or((line, ""));
+        let (message, body) = message
+            .strip_suffix('+')
+            .map_or((message, false), |m| (m, true));
+        let path = format!(".linli.{message}");
+        let derive = if body {
+            "serde::Serialize, serde::Deserialize"
+        } else {
+            "serde::Serialize"
+        };
+        build = build.type_attribute(&path, format!("#[derive({derive}, utoipa::ToSchema)]"));
+        if path.ends_with("Response") {
+            build = build.field_attribute(format!("{path}.next_page_token"), NEXT_PAGE);
+        }
+        for rule in fields.split_whitespace() {
+            let (kind, field) = rule.split_at(1);
+            let attribute = match kind {
+                "-" => "#[serde(skip)]",
+                "=" => "#[serde(default)]",
+                "?" => EMPTY_AS_NULL,
+                "@" => TIME,
+                _ => panic!("{message}: unknown rule {rule}"),
+            };
+            build = build.field_attribute(format!("{path}.{field}"), attribute);
+        }
+    }
+    build.compile_protos(
+        &protos,
+        &[
+            ".",
+            include.to_str().ok_or("protoc include path is not UTF-8")?,
+        ],
+    )?;
     for proto in protos {
         println!("cargo:rerun-if-changed={proto}");
     }

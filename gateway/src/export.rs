@@ -174,18 +174,18 @@ impl ResidentCopy {
         sections.insert(
             "volunteers".into(),
             json!({
-                "volunteer": v.volunteer.clone().map(crate::volunteers::Volunteer::from).map(json_of),
+                "volunteer": v.volunteer.clone().map(json_of),
                 "guardian_consent_at": time_text(v.guardian_consent_at),
-                "assignments": v.assignments.iter().cloned().map(crate::volunteers::Assignment::from).map(json_of).collect::<Vec<_>>(),
-                "shifts": v.shifts.iter().cloned().map(crate::volunteers::Shift::from).map(json_of).collect::<Vec<_>>(),
-                "opportunities": v.opportunities.iter().cloned().map(crate::volunteers::Opportunity::from).map(json_of).collect::<Vec<_>>(),
-                "hour_entries": v.hour_entries.iter().cloned().map(crate::volunteers::HourEntry::from).map(json_of).collect::<Vec<_>>(),
-                "certifications": v.certifications.iter().cloned().map(crate::volunteers::Certification::from).map(json_of).collect::<Vec<_>>(),
+                "assignments": v.assignments.iter().cloned().map(json_of).collect::<Vec<_>>(),
+                "shifts": v.shifts.iter().cloned().map(json_of).collect::<Vec<_>>(),
+                "opportunities": v.opportunities.iter().cloned().map(json_of).collect::<Vec<_>>(),
+                "hour_entries": v.hour_entries.iter().cloned().map(json_of).collect::<Vec<_>>(),
+                "certifications": v.certifications.iter().cloned().map(json_of).collect::<Vec<_>>(),
                 "completions": v.completions.iter().map(|c| json!({
                     "id": c.id, "course_id": c.course_id, "session_id": c.session_id,
                     "completed_on": c.completed_on,
                 })).collect::<Vec<_>>(),
-                "courses": v.courses.iter().cloned().map(crate::volunteers::Course::from).map(json_of).collect::<Vec<_>>(),
+                "courses": v.courses.iter().cloned().map(json_of).collect::<Vec<_>>(),
                 "groups": v.groups.iter().map(|g| json!({
                     "group_id": g.group_id, "name": g.group_name, "kind": g.kind,
                     "role": g.role, "joined_on": g.joined_on,

@@ -13,7 +13,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use crate::json::{ApiJson, FromPb, Grpc, Reply, optional_timestamp, timestamp};
 use crate::merge_patch::MergePatch;
 use crate::problem::Problem;
-use crate::{AppState, call, forward, page, reply};
+use crate::{AppState, call, forward, reply};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,36 +34,14 @@ pub fn routes() -> Router<AppState> {
         .route(&assignment("/check-out"), post(check_out))
 }
 
-/// An optional body: empty means now.
-fn moment(body: &[u8]) -> Result<Moment, Problem> {
-    if body.is_empty() {
-        return Ok(Moment::default());
-    }
-    serde_json::from_slice(body)
-        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")))
-}
-
-reply! {
-    /// A weekly window in the centre's time zone.
-    #[derive(Deserialize)]
-    pub struct Window from pb::AvailabilityWindow as w {
-        /// ISO weekday, 1 = Monday.
-        pub weekday: i32,
-        #[schema(example = "09:00")]
-        pub starts: String,
-        #[schema(example = "12:00")]
-        pub ends: String,
-    }
-}
-
-fn windows_to_pb(windows: Vec<Window>) -> Vec<pb::AvailabilityWindow> {
-    (windows.into_iter())
-        .map(|w| pb::AvailabilityWindow {
-            weekday: w.weekday,
-            starts: w.starts,
-            ends: w.ends,
-        })
-        .collect()
+/// An optional body's time: empty means now.
+fn moment(body: &[u8]) -> Result<Option<prost_types::Timestamp>, Problem> {
+    let moment: Moment = match body {
+        [] => Moment::default(),
+        body => serde_json::from_slice(body)
+            .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")))?,
+    };
+    optional_timestamp("at", &moment.at)
 }
 
 /// A volunteer's profile, as registered or updated.
@@ -79,7 +57,7 @@ pub struct VolunteerProfile {
     #[serde(default)]
     pub languages: Vec<String>,
     #[serde(default)]
-    pub availability: Vec<Window>,
+    pub availability: Vec<pb::AvailabilityWindow>,
     #[serde(default)]
     pub background_checked: bool,
     #[serde(default)]
@@ -89,26 +67,6 @@ pub struct VolunteerProfile {
     #[serde(default)]
     pub guardian_consent: bool,
 }
-
-reply! {
-    pub struct Volunteer from pb::Volunteer as v {
-        pub id: String,
-        /// Absent once the resident was erased.
-        pub resident_id: Option<String>,
-        pub display_name: String,
-        pub skills: Vec<String>,
-        pub languages: Vec<String>,
-        pub availability: Vec<Window>,
-        /// active, paused or left.
-        pub status: String,
-        pub background_checked: bool,
-        pub background_checked_on: Option<String>,
-        pub registered_at: Option<String>,
-        pub verified_minutes: i64,
-    }
-}
-
-page!(pub struct VolunteerList from pb::ListVolunteersResponse { pub volunteers: Vec<Volunteer> });
 
 #[derive(Deserialize, ToSchema)]
 pub struct StatusChange {
@@ -127,25 +85,6 @@ pub struct VolunteerQuery {
     pub page_token: Option<String>,
 }
 
-reply! {
-    #[derive(Deserialize)]
-    pub struct StaffMember from pb::StaffMember as s {
-        #[serde(default)]
-        pub id: String,
-        pub name: String,
-        /// government_affairs_clerk, nurse, doctor, teacher, social_worker or manager.
-        pub position: String,
-        #[schema(example = "2025-09-01")]
-        pub employed_from: String,
-        #[serde(default)]
-        pub employed_until: Option<String>,
-        #[serde(default)]
-        pub active: bool,
-    }
-}
-
-page!(pub struct StaffList from pb::ListStaffResponse { pub staff: Vec<StaffMember> });
-
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StaffQuery {
@@ -161,31 +100,6 @@ pub struct EmploymentEnd {
     /// The last day worked.
     pub employed_until: String,
 }
-
-reply! {
-    #[derive(Deserialize)]
-    pub struct Certification from pb::Certification as c {
-        #[serde(default)]
-        pub id: String,
-        /// A volunteer's or a staff member's id.
-        pub holder_id: String,
-        /// staff or volunteer.
-        #[serde(default)]
-        pub holder_kind: String,
-        #[schema(example = "first_aid")]
-        pub kind: String,
-        pub issuer: String,
-        pub number: String,
-        #[serde(default)]
-        pub issued_on: Option<String>,
-        #[serde(default)]
-        pub expires_on: Option<String>,
-        #[serde(default)]
-        pub expiring_announced: bool,
-    }
-}
-
-page!(pub struct CertificationList from pb::ListCertificationsResponse { pub certifications: Vec<Certification> });
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -204,24 +118,6 @@ pub struct OpportunityQuery {
     pub page_size: Option<u32>,
     /// The previous page's `next_page_token`.
     pub page_token: Option<String>,
-}
-
-reply! {
-    #[derive(Deserialize)]
-    pub struct Course from pb::Course as c {
-        #[serde(default)]
-        pub id: String,
-        pub title: String,
-        #[serde(default)]
-        pub topic: String,
-        /// staff, volunteers or all.
-        pub audience: String,
-        pub minutes: i32,
-    }
-}
-
-reply! {
-    pub struct CourseList from pb::ListCoursesResponse as r { pub courses: Vec<Course> }
 }
 
 reply! {
@@ -248,54 +144,12 @@ pub struct NewCompletion {
     pub session_id: Option<String>,
 }
 
-reply! {
-    pub struct Completion from pb::Completion as c {
-        pub id: String,
-        pub course_id: String,
-        pub session_id: Option<String>,
-        pub person_kind: String,
-        pub person_id: String,
-        pub completed_on: String,
-    }
-}
-
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CoverageQuery {
     /// YYYY-MM-DD; default today in the centre's time zone.
     pub on: Option<String>,
 }
-
-reply! {
-    pub struct TrainingCoverage from pb::TrainingCoverage as c {
-        pub on: String,
-        pub active_staff: i64,
-        pub trained_staff: i64,
-        pub coverage: f64,
-        pub target: f64,
-    }
-}
-
-reply! {
-    #[derive(Deserialize)]
-    pub struct Opportunity from pb::Opportunity as o {
-        #[serde(default)]
-        pub id: String,
-        pub title: String,
-        #[serde(default)]
-        pub description: String,
-        #[serde(default)]
-        pub required_skills: Vec<String>,
-        #[serde(default)]
-        pub required_certifications: Vec<String>,
-        #[serde(default)]
-        pub works_with_minors: bool,
-        #[serde(default)]
-        pub location: String,
-    }
-}
-
-page!(pub struct OpportunityList from pb::ListOpportunitiesResponse { pub opportunities: Vec<Opportunity> });
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewShift {
@@ -308,21 +162,6 @@ pub struct NewShift {
     #[serde(default)]
     pub location: String,
 }
-
-reply! {
-    pub struct Shift from pb::Shift as s {
-        pub id: String,
-        pub opportunity_id: String,
-        pub starts_at: Option<String>,
-        pub ends_at: Option<String>,
-        pub local_date: String,
-        pub capacity: i32,
-        pub signed_up: i32,
-        pub location: String,
-    }
-}
-
-page!(pub struct ShiftList from pb::ListShiftsResponse { pub shifts: Vec<Shift> });
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -349,44 +188,10 @@ pub struct Moment {
     pub at: Option<String>,
 }
 
-reply! {
-    pub struct Assignment from pb::Assignment as a {
-        pub id: String,
-        pub shift_id: String,
-        pub volunteer_id: String,
-        /// signed_up, withdrawn, checked_in or completed.
-        pub status: String,
-        pub checked_in_at: Option<String>,
-        pub checked_out_at: Option<String>,
-        pub verified_minutes: i32,
-    }
-}
-
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct MatchQuery {
     pub limit: Option<i32>,
-}
-
-reply! {
-    pub struct Candidate from pb::Candidate as c {
-        pub volunteer_id: String,
-        pub display_name: String,
-        pub score: f64,
-        pub skill_fit: f64,
-        pub available: bool,
-        pub recent_minutes: i64,
-        pub reasons: Vec<String>,
-    }
-}
-
-reply! {
-    pub struct Matches from pb::MatchVolunteersResponse as r {
-        /// Best first.
-        pub ranked: Vec<Candidate>,
-        /// Not qualified or not free, each with why.
-        pub excluded: Vec<Candidate>,
-    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -398,27 +203,6 @@ pub struct NewHours {
     pub note: String,
     pub assignment_id: Option<String>,
 }
-
-reply! {
-    pub struct HourEntry from pb::HourEntry as h {
-        pub id: String,
-        pub volunteer_id: String,
-        pub assignment_id: Option<String>,
-        /// check_out or self_logged.
-        pub source: String,
-        pub worked_on: String,
-        pub minutes: i32,
-        /// pending, verified or rejected.
-        pub status: String,
-        pub note: String,
-        pub logged_by: String,
-        pub verified_by: Option<String>,
-        /// Why the hours were rejected; empty unless rejected.
-        pub rejection_reason: String,
-    }
-}
-
-page!(pub struct HourEntryList from pb::ListHourEntriesResponse { pub entries: Vec<HourEntry> });
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -449,81 +233,10 @@ pub struct PeriodQuery {
     pub to: Option<String>,
 }
 
-reply! {
-    pub struct VolunteerHours from pb::VolunteerHours as v {
-        pub volunteer_id: String,
-        pub verified_minutes: i64,
-        pub pending_minutes: i64,
-        pub milestones: Vec<i32>,
-    }
-}
-
-reply! {
-    pub struct HoursTotals from pb::HoursTotals as t {
-        pub verified_minutes: i64,
-        pub pending_minutes: i64,
-        pub volunteers: Vec<VolunteerHours>,
-    }
-}
-
-reply! {
-    #[derive(Deserialize)]
-    pub struct GroupMember from pb::GroupMember as m {
-        pub resident_id: String,
-        /// leader or member.
-        pub role: String,
-        #[serde(default)]
-        pub joined_on: String,
-    }
-}
-
-reply! {
-    #[derive(Deserialize)]
-    pub struct CommunityGroup from pb::CommunityGroup as g {
-        #[serde(default)]
-        pub id: String,
-        pub name: String,
-        /// art_team, volunteer_group or interest_group.
-        pub kind: String,
-        #[serde(default)]
-        pub description: String,
-        #[serde(default)]
-        pub support_rooms: Vec<String>,
-        #[serde(default)]
-        pub support_equipment: Vec<String>,
-        #[serde(default)]
-        pub members: Vec<GroupMember>,
-    }
-}
-
-reply! {
-    pub struct GroupList from pb::ListGroupsResponse as r { pub groups: Vec<CommunityGroup> }
-}
-
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct GroupQuery {
     pub kind: Option<String>,
-}
-
-reply! {
-    #[derive(Deserialize)]
-    pub struct Score from pb::Score as s {
-        #[schema(example = "professionalism")]
-        pub criterion: String,
-        /// 1 to 5.
-        pub score: i32,
-    }
-}
-
-reply! {
-    pub struct QualityFigures from pb::QualityFigures as q {
-        pub period: String,
-        pub satisfaction_permille: i32,
-        pub quality_permille: i32,
-        pub responses: i32,
-        pub updated_at: Option<String>,
-    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -531,27 +244,10 @@ pub struct NewReview {
     pub staff_id: String,
     pub period_start: String,
     pub period_end: String,
-    pub scores: Vec<Score>,
+    pub scores: Vec<pb::Score>,
     #[serde(default)]
     pub comments: String,
 }
-
-reply! {
-    pub struct Review from pb::Review as r {
-        pub id: String,
-        pub staff_id: String,
-        pub period_start: String,
-        pub period_end: String,
-        pub reviewer: String,
-        pub scores: Vec<Score>,
-        pub comments: String,
-        pub created_at: Option<String>,
-        /// What evaluation published for this staff member; absent until it has.
-        pub quality: Option<QualityFigures>,
-    }
-}
-
-page!(pub struct ReviewList from pb::ListReviewsResponse { pub reviews: Vec<Review> });
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -576,7 +272,7 @@ const PROFILE_FIELDS: [&str; 6] = [
 
 forward! { tag = "volunteers";
     /// The centre's volunteers.
-    get "/v1/centres/{centre_id}/volunteers" => list_volunteers(g, centre; query q: VolunteerQuery) -> 200 VolunteerList {
+    get "/v1/centres/{centre_id}/volunteers" => list_volunteers(g, centre; query q: VolunteerQuery) -> 200 pb::ListVolunteersResponse {
         call!(g.volunteers.list_volunteers(pb::ListVolunteersRequest {
             centre_id: g.centre(&centre)?,
             status: q.status.unwrap_or_default(),
@@ -587,7 +283,7 @@ forward! { tag = "volunteers";
     }
 
     /// Registers a resident of the centre as a volunteer.
-    post "/v1/centres/{centre_id}/volunteers" => register_volunteer(g, centre; body b: VolunteerProfile) -> 201 Volunteer,
+    post "/v1/centres/{centre_id}/volunteers" => register_volunteer(g, centre; body b: VolunteerProfile) -> 201 pb::Volunteer,
         (409, "Already a volunteer"), (422, "The resident is unknown or no longer active") {
         call!(g.volunteers.register_volunteer(pb::RegisterVolunteerRequest {
             centre_id: g.centre(&centre)?,
@@ -595,7 +291,7 @@ forward! { tag = "volunteers";
             display_name: b.display_name,
             skills: b.skills,
             languages: b.languages,
-            availability: windows_to_pb(b.availability),
+            availability: b.availability,
             background_checked: b.background_checked,
             background_checked_on: b.background_checked_on,
             guardian_consent: b.guardian_consent,
@@ -603,19 +299,19 @@ forward! { tag = "volunteers";
     }
 
     /// One volunteer.
-    get "/v1/centres/{centre_id}/volunteers/{volunteer_id}" => get_volunteer(g, centre, volunteer_id) -> 200 Volunteer {
+    get "/v1/centres/{centre_id}/volunteers/{volunteer_id}" => get_volunteer(g, centre, volunteer_id) -> 200 pb::Volunteer {
         call!(g.volunteers.get_volunteer(pb::GetVolunteerRequest { centre_id: g.centre(&centre)?, volunteer_id }))
     }
 
     /// Pauses, resumes or ends a volunteer's work.
     post "/v1/centres/{centre_id}/volunteers/{volunteer_id}/status"
-        => set_volunteer_status(g, centre, volunteer_id; body b: StatusChange) -> 200 Volunteer {
+        => set_volunteer_status(g, centre, volunteer_id; body b: StatusChange) -> 200 pb::Volunteer {
         let request = pb::SetVolunteerStatusRequest { centre_id: g.centre(&centre)?, volunteer_id, status: b.status };
         call!(g.volunteers.set_volunteer_status(request))
     }
 
     /// The centre's staff.
-    get "/v1/centres/{centre_id}/staff" => list_staff(g, centre; query q: StaffQuery) -> 200 StaffList {
+    get "/v1/centres/{centre_id}/staff" => list_staff(g, centre; query q: StaffQuery) -> 200 pb::ListStaffResponse {
         call!(g.volunteers.list_staff(pb::ListStaffRequest {
             centre_id: g.centre(&centre)?,
             active_only: q.active_only.unwrap_or(false),
@@ -625,7 +321,7 @@ forward! { tag = "volunteers";
     }
 
     /// A staff member joins the centre.
-    post "/v1/centres/{centre_id}/staff" => add_staff(g, centre; body b: StaffMember) -> 201 StaffMember {
+    post "/v1/centres/{centre_id}/staff" => add_staff(g, centre; body b: pb::StaffMember) -> 201 pb::StaffMember {
         call!(g.volunteers.add_staff(pb::AddStaffRequest {
             centre_id: g.centre(&centre)?,
             name: b.name,
@@ -636,14 +332,14 @@ forward! { tag = "volunteers";
 
     /// A staff member's employment ends.
     post "/v1/centres/{centre_id}/staff/{staff_id}/end"
-        => end_employment(g, centre, staff_id; body b: EmploymentEnd) -> 200 StaffMember {
+        => end_employment(g, centre, staff_id; body b: EmploymentEnd) -> 200 pb::StaffMember {
         let (centre_id, employed_until) = (g.centre(&centre)?, b.employed_until);
         call!(g.volunteers.end_employment(pb::EndEmploymentRequest { centre_id, staff_id, employed_until }))
     }
 
     /// Certifications held by the centre's staff and volunteers.
     get "/v1/centres/{centre_id}/certifications" => list_certifications(g, centre; query q: HolderQuery)
-        -> 200 CertificationList {
+        -> 200 pb::ListCertificationsResponse {
         call!(g.volunteers.list_certifications(pb::ListCertificationsRequest {
             centre_id: g.centre(&centre)?,
             holder_id: q.holder_id.unwrap_or_default(),
@@ -653,26 +349,26 @@ forward! { tag = "volunteers";
     }
 
     /// Records a certification (licence, certificate, first aid) for a staff member or volunteer.
-    post "/v1/centres/{centre_id}/certifications" => add_certification(g, centre; body b: Certification)
-        -> 201 Certification {
+    post "/v1/centres/{centre_id}/certifications" => add_certification(g, centre; body b: pb::Certification)
+        -> 201 pb::Certification {
         call!(g.volunteers.add_certification(pb::AddCertificationRequest {
             centre_id: g.centre(&centre)?,
             holder_id: b.holder_id,
             kind: b.kind,
             issuer: b.issuer,
             number: b.number,
-            issued_on: b.issued_on.unwrap_or_default(),
-            expires_on: b.expires_on.unwrap_or_default(),
+            issued_on: b.issued_on,
+            expires_on: b.expires_on,
         }))
     }
 
     /// Training courses.
-    get "/v1/centres/{centre_id}/courses" => list_courses(g, centre) -> 200 CourseList {
+    get "/v1/centres/{centre_id}/courses" => list_courses(g, centre) -> 200 pb::ListCoursesResponse {
         call!(g.volunteers.list_courses(pb::ListCoursesRequest { centre_id: g.centre(&centre)? }))
     }
 
     /// Adds a training course.
-    post "/v1/centres/{centre_id}/courses" => create_course(g, centre; body b: Course) -> 201 Course {
+    post "/v1/centres/{centre_id}/courses" => create_course(g, centre; body b: pb::Course) -> 201 pb::Course {
         call!(g.volunteers.create_course(pb::CreateCourseRequest {
             centre_id: g.centre(&centre)?,
             title: b.title,
@@ -697,7 +393,7 @@ forward! { tag = "volunteers";
 
     /// Records that a staff member or volunteer completed the course.
     post "/v1/centres/{centre_id}/courses/{course_id}/completions"
-        => record_completion(g, centre, course_id; body b: NewCompletion) -> 201 Completion {
+        => record_completion(g, centre, course_id; body b: NewCompletion) -> 201 pb::Completion {
         call!(g.volunteers.record_completion(pb::RecordCompletionRequest {
             centre_id: g.centre(&centre)?,
             course_id,
@@ -709,14 +405,14 @@ forward! { tag = "volunteers";
 
     /// Staff with a completed training in the last 12 months / active staff.
     get "/v1/centres/{centre_id}/training-coverage" => training_coverage(g, centre; query q: CoverageQuery)
-        -> 200 TrainingCoverage {
+        -> 200 pb::TrainingCoverage {
         let request = pb::GetTrainingCoverageRequest { centre_id: g.centre(&centre)?, on: q.on.unwrap_or_default() };
         call!(g.volunteers.get_training_coverage(request))
     }
 
     /// Volunteer opportunities.
     get "/v1/centres/{centre_id}/opportunities" => list_opportunities(g, centre; query q: OpportunityQuery)
-        -> 200 OpportunityList {
+        -> 200 pb::ListOpportunitiesResponse {
         call!(g.volunteers.list_opportunities(pb::ListOpportunitiesRequest {
             centre_id: g.centre(&centre)?,
             page_size: q.page_size.unwrap_or(0),
@@ -725,7 +421,7 @@ forward! { tag = "volunteers";
     }
 
     /// Adds an opportunity with its required skills and certifications.
-    post "/v1/centres/{centre_id}/opportunities" => create_opportunity(g, centre; body b: Opportunity) -> 201 Opportunity {
+    post "/v1/centres/{centre_id}/opportunities" => create_opportunity(g, centre; body b: pb::Opportunity) -> 201 pb::Opportunity {
         call!(g.volunteers.create_opportunity(pb::CreateOpportunityRequest {
             centre_id: g.centre(&centre)?,
             title: b.title,
@@ -738,7 +434,7 @@ forward! { tag = "volunteers";
     }
 
     /// Shifts in a window.
-    get "/v1/centres/{centre_id}/shifts" => list_shifts(g, centre; query q: ShiftQuery) -> 200 ShiftList {
+    get "/v1/centres/{centre_id}/shifts" => list_shifts(g, centre; query q: ShiftQuery) -> 200 pb::ListShiftsResponse {
         call!(g.volunteers.list_shifts(pb::ListShiftsRequest {
             centre_id: g.centre(&centre)?,
             opportunity_id: q.opportunity_id.unwrap_or_default(),
@@ -750,7 +446,7 @@ forward! { tag = "volunteers";
     }
 
     /// Adds a shift of an opportunity.
-    post "/v1/centres/{centre_id}/shifts" => create_shift(g, centre; body b: NewShift) -> 201 Shift {
+    post "/v1/centres/{centre_id}/shifts" => create_shift(g, centre; body b: NewShift) -> 201 pb::Shift {
         call!(g.volunteers.create_shift(pb::CreateShiftRequest {
             centre_id: g.centre(&centre)?,
             opportunity_id: b.opportunity_id,
@@ -763,14 +459,14 @@ forward! { tag = "volunteers";
 
     /// The centre's volunteers ranked for a shift, with reasons; the unqualified apart, with why.
     get "/v1/centres/{centre_id}/shifts/{shift_id}/matches"
-        => match_volunteers(g, centre, shift_id; query q: MatchQuery) -> 200 Matches {
+        => match_volunteers(g, centre, shift_id; query q: MatchQuery) -> 200 pb::MatchVolunteersResponse {
         let (centre_id, limit) = (g.centre(&centre)?, q.limit.unwrap_or_default());
         call!(g.volunteers.match_volunteers(pb::MatchVolunteersRequest { centre_id, shift_id, limit }))
     }
 
     /// Signs a volunteer up for a shift.
     post "/v1/centres/{centre_id}/shifts/{shift_id}/sign-ups" => sign_up(g, centre, shift_id; body b: NewSignUp)
-        -> 201 Assignment, (409, "Full, or the volunteer is on an overlapping shift"),
+        -> 201 pb::Assignment, (409, "Full, or the volunteer is on an overlapping shift"),
         (422, "Not qualified: the reason names the certification or check") {
         let (centre_id, volunteer_id) = (g.centre(&centre)?, b.volunteer_id);
         call!(g.volunteers.sign_up(pb::SignUpRequest { centre_id, shift_id, volunteer_id }))
@@ -778,12 +474,12 @@ forward! { tag = "volunteers";
 
     /// Withdraws a sign-up; the place goes back to the shift.
     post "/v1/centres/{centre_id}/assignments/{assignment_id}/withdraw"
-        => withdraw(g, centre, assignment_id) -> 200 Assignment {
+        => withdraw(g, centre, assignment_id) -> 200 pb::Assignment {
         call!(g.volunteers.withdraw(pb::WithdrawRequest { centre_id: g.centre(&centre)?, assignment_id }))
     }
 
     /// Hour entries.
-    get "/v1/centres/{centre_id}/hours" => list_hours(g, centre; query q: HoursQuery) -> 200 HourEntryList {
+    get "/v1/centres/{centre_id}/hours" => list_hours(g, centre; query q: HoursQuery) -> 200 pb::ListHourEntriesResponse {
         call!(g.volunteers.list_hour_entries(pb::ListHourEntriesRequest {
             centre_id: g.centre(&centre)?,
             volunteer_id: q.volunteer_id.unwrap_or_default(),
@@ -794,7 +490,7 @@ forward! { tag = "volunteers";
     }
 
     /// Hours a volunteer logged themself; they count once a coordinator verifies them.
-    post "/v1/centres/{centre_id}/hours" => log_hours(g, centre; body b: NewHours) -> 201 HourEntry {
+    post "/v1/centres/{centre_id}/hours" => log_hours(g, centre; body b: NewHours) -> 201 pb::HourEntry {
         call!(g.volunteers.log_hours(pb::LogHoursRequest {
             centre_id: g.centre(&centre)?,
             volunteer_id: b.volunteer_id,
@@ -807,13 +503,13 @@ forward! { tag = "volunteers";
 
     /// A coordinator verifies or rejects logged hours.
     post "/v1/centres/{centre_id}/hours/{entry_id}/verification"
-        => verify_hours(g, centre, entry_id; body b: Verification) -> 200 HourEntry {
+        => verify_hours(g, centre, entry_id; body b: Verification) -> 200 pb::HourEntry {
         let (centre_id, approve, reason) = (g.centre(&centre)?, b.approve, b.reason);
         call!(g.volunteers.verify_hours(pb::VerifyHoursRequest { centre_id, entry_id, approve, reason }))
     }
 
     /// Verified and pending minutes per volunteer and for the centre.
-    get "/v1/centres/{centre_id}/hours-totals" => hours_totals(g, centre; query q: PeriodQuery) -> 200 HoursTotals {
+    get "/v1/centres/{centre_id}/hours-totals" => hours_totals(g, centre; query q: PeriodQuery) -> 200 pb::HoursTotals {
         call!(g.volunteers.get_hours_totals(pb::GetHoursTotalsRequest {
             centre_id: g.centre(&centre)?,
             from: q.from.unwrap_or_default(),
@@ -822,13 +518,13 @@ forward! { tag = "volunteers";
     }
 
     /// Community groups.
-    get "/v1/centres/{centre_id}/groups" => list_groups(g, centre; query q: GroupQuery) -> 200 GroupList {
+    get "/v1/centres/{centre_id}/groups" => list_groups(g, centre; query q: GroupQuery) -> 200 pb::ListGroupsResponse {
         let request = pb::ListGroupsRequest { centre_id: g.centre(&centre)?, kind: q.kind.unwrap_or_default() };
         call!(g.volunteers.list_groups(request))
     }
 
     /// Adds a community group with the centre's support.
-    post "/v1/centres/{centre_id}/groups" => create_group(g, centre; body b: CommunityGroup) -> 201 CommunityGroup {
+    post "/v1/centres/{centre_id}/groups" => create_group(g, centre; body b: pb::CommunityGroup) -> 201 pb::CommunityGroup {
         call!(g.volunteers.create_group(pb::CreateGroupRequest {
             centre_id: g.centre(&centre)?,
             name: b.name,
@@ -841,7 +537,7 @@ forward! { tag = "volunteers";
 
     /// Adds a resident to a group as leader or member.
     post "/v1/centres/{centre_id}/groups/{group_id}/members"
-        => add_group_member(g, centre, group_id; body b: GroupMember) -> 200 CommunityGroup {
+        => add_group_member(g, centre, group_id; body b: pb::GroupMember) -> 200 pb::CommunityGroup {
         call!(g.volunteers.add_group_member(pb::AddGroupMemberRequest {
             centre_id: g.centre(&centre)?,
             group_id,
@@ -851,7 +547,7 @@ forward! { tag = "volunteers";
     }
 
     /// Staff performance reviews, with evaluation's figures.
-    get "/v1/centres/{centre_id}/reviews" => list_reviews(g, centre; query q: ReviewQuery) -> 200 ReviewList {
+    get "/v1/centres/{centre_id}/reviews" => list_reviews(g, centre; query q: ReviewQuery) -> 200 pb::ListReviewsResponse {
         call!(g.volunteers.list_reviews(pb::ListReviewsRequest {
             centre_id: g.centre(&centre)?,
             staff_id: q.staff_id.unwrap_or_default(),
@@ -861,16 +557,13 @@ forward! { tag = "volunteers";
     }
 
     /// Records a staff member's performance review; the reviewer is the caller.
-    post "/v1/centres/{centre_id}/reviews" => create_review(g, centre; body b: NewReview) -> 201 Review {
-        let scores = (b.scores.into_iter())
-            .map(|s| pb::Score { criterion: s.criterion, score: s.score })
-            .collect();
+    post "/v1/centres/{centre_id}/reviews" => create_review(g, centre; body b: NewReview) -> 201 pb::Review {
         call!(g.volunteers.create_review(pb::CreateReviewRequest {
             centre_id: g.centre(&centre)?,
             staff_id: b.staff_id,
             period_start: b.period_start,
             period_end: b.period_end,
-            scores,
+            scores: b.scores,
             comments: b.comments,
         }))
     }
@@ -880,18 +573,16 @@ forward! { tag = "volunteers";
 /// members sent replace their fields (null or empty clears one) and the members left out
 /// keep theirs.
 #[utoipa::path(put, path = "/v1/centres/{centre_id}/volunteers/{volunteer_id}", tag = "volunteers",
-    request_body = VolunteerProfile, responses((status = 200, body = Volunteer)))]
+    request_body = VolunteerProfile, responses((status = 200, body = pb::Volunteer)))]
 pub async fn update_volunteer(
     g: Grpc,
     Path((centre, volunteer_id)): Path<(String, String)>,
     ApiJson(body): ApiJson<serde_json::Map<String, serde_json::Value>>,
-) -> Reply<Volunteer> {
+) -> Reply<pb::Volunteer> {
     let body = MergePatch(body);
     let mask = body.mask_of(&PROFILE_FIELDS);
     Ok(Json(
-        correct_volunteer(&g, &centre, volunteer_id, body, mask)
-            .await?
-            .into(),
+        correct_volunteer(&g, &centre, volunteer_id, body, mask).await?,
     ))
 }
 
@@ -899,19 +590,17 @@ pub async fn update_volunteer(
 /// its field, an absent member keeps it.
 #[utoipa::path(patch, path = "/v1/centres/{centre_id}/volunteers/{volunteer_id}", tag = "volunteers",
     request_body(content = VolunteerProfile, content_type = "application/merge-patch+json"),
-    responses((status = 200, body = Volunteer),
+    responses((status = 200, body = pb::Volunteer),
         (status = 415, body = Problem, content_type = "application/problem+json", description = "Not sent as application/merge-patch+json")))]
 pub async fn patch_volunteer(
     g: Grpc,
     Path((centre, volunteer_id)): Path<(String, String)>,
     patch: MergePatch,
-) -> Reply<Volunteer> {
+) -> Reply<pb::Volunteer> {
     patch.check(&PROFILE_FIELDS)?;
     let mask = patch.mask();
     Ok(Json(
-        correct_volunteer(&g, &centre, volunteer_id, patch, mask)
-            .await?
-            .into(),
+        correct_volunteer(&g, &centre, volunteer_id, patch, mask).await?,
     ))
 }
 
@@ -931,7 +620,7 @@ async fn correct_volunteer(
             display_name: b.display_name,
             skills: b.skills,
             languages: b.languages,
-            availability: windows_to_pb(b.availability),
+            availability: b.availability,
             background_checked: b.background_checked,
             background_checked_on: b.background_checked_on,
             update_mask: Some(mask),
@@ -941,36 +630,32 @@ async fn correct_volunteer(
 
 /// Checks a volunteer in for their shift.
 #[utoipa::path(post, path = "/v1/centres/{centre_id}/assignments/{assignment_id}/check-in", tag = "volunteers",
-    operation_id = "check_in_assignment", request_body = Moment, responses((status = 200, body = Assignment)))]
+    operation_id = "check_in_assignment", request_body = Moment, responses((status = 200, body = pb::Assignment)))]
 pub async fn check_in(
     g: Grpc,
     Path((centre, assignment_id)): Path<(String, String)>,
     body: axum::body::Bytes,
-) -> Reply<Assignment> {
-    let centre_id = g.centre(&centre)?;
-    let at = optional_timestamp("at", &moment(&body)?.at)?;
-    let request = pb::CheckInRequest {
+) -> Reply<pb::Assignment> {
+    let (centre_id, at) = (g.centre(&centre)?, moment(&body)?);
+    Ok(Json(call!(g.volunteers.check_in(pb::CheckInRequest {
         centre_id,
         assignment_id,
-        at,
-    };
-    Ok(Json(call!(g.volunteers.check_in(request)).into()))
+        at
+    }))))
 }
 
 /// Checks a volunteer out; the hours are verified at once.
 #[utoipa::path(post, path = "/v1/centres/{centre_id}/assignments/{assignment_id}/check-out", tag = "volunteers",
-    operation_id = "check_out_assignment", request_body = Moment, responses((status = 200, body = Assignment)))]
+    operation_id = "check_out_assignment", request_body = Moment, responses((status = 200, body = pb::Assignment)))]
 pub async fn check_out(
     g: Grpc,
     Path((centre, assignment_id)): Path<(String, String)>,
     body: axum::body::Bytes,
-) -> Reply<Assignment> {
-    let centre_id = g.centre(&centre)?;
-    let at = optional_timestamp("at", &moment(&body)?.at)?;
-    let request = pb::CheckOutRequest {
+) -> Reply<pb::Assignment> {
+    let (centre_id, at) = (g.centre(&centre)?, moment(&body)?);
+    Ok(Json(call!(g.volunteers.check_out(pb::CheckOutRequest {
         centre_id,
         assignment_id,
-        at,
-    };
-    Ok(Json(call!(g.volunteers.check_out(request)).into()))
+        at
+    }))))
 }

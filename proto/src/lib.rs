@@ -31,6 +31,8 @@ pub mod volunteers {
     }
 }
 
+pub mod json;
+
 pub mod events {
     pub mod v1 {
         tonic::include_proto!("linli.events.v1");
