@@ -720,3 +720,76 @@ async fn the_managers_header_counts_the_alerts_and_the_inbox_links_each_and_ackn
     );
     platform.stop().await;
 }
+
+/// Erasure leaves nothing about the resident in the inbox: their correction request's
+/// alert goes with them (and the fact it came from).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_erased_residents_correction_request_leaves_the_inbox() {
+    let platform = TestPlatform::start().await;
+    let centre = platform.bookable_centre("Asia/Shanghai").await;
+    let manager = platform.token(&[Role::CentreManager], &[centre]);
+    let (status, body) = platform
+        .post_json(
+            &manager,
+            &format!("/v1/centres/{centre}/residents"),
+            &json!({ "name": "王秀英", "gender": "female", "date_of_birth": "1950-03-02", "confirm_not_duplicate": true }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let resident: Uuid = body["id"].as_str().expect("id").parse().expect("uuid");
+    let token = platform.keys.issue_resident(
+        resident,
+        centre,
+        &[],
+        Uuid::new_v4(),
+        chrono::Duration::hours(1),
+    );
+    RegistryClient::connect(format!("http://{}", platform.registry))
+        .await
+        .expect("registry answers")
+        .request_correction(bearer(
+            &token,
+            re::RequestCorrectionRequest {
+                centre_id: centre.to_string(),
+                resident_id: resident.to_string(),
+                fields: vec!["phone".into(), "name".into()],
+                details: "电话换了".into(),
+            },
+        ))
+        .await
+        .expect("correction requested");
+    let alert = poll("the correction request's alert", DEADLINE, || async {
+        let (list, _) = alerts(&platform, &manager, centre).await.ok()?;
+        list.into_iter().find(|a| a.kind == "correction_requested")
+    })
+    .await;
+    assert_eq!(alert.details["fields"], "name,phone");
+
+    let (status, body) = platform
+        .post_json(
+            &manager,
+            &format!("/v1/centres/{centre}/residents/{resident}/erasure"),
+            &json!({ "reason": "本人申请" }),
+            None,
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    poll("the alert to go with the resident", DEADLINE, || async {
+        let (list, count) = alerts(&platform, &manager, centre).await.ok()?;
+        (list.is_empty() && count == 0).then_some(())
+    })
+    .await;
+    let pool = platform.pool("evaluation").await;
+    let left: (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM alerts WHERE subject_id = $1),
+                (SELECT count(*) FROM facts WHERE routing_key = 'registry.resident.correction_requested')",
+    )
+    .bind(resident.to_string())
+    .fetch_one(&pool)
+    .await
+    .expect("evaluation readable");
+    pool.close().await;
+    assert_eq!(left, (0, 0));
+    platform.stop().await;
+}
