@@ -179,8 +179,8 @@ pub enum Error {
 }
 
 /// A rule's refusal, decided over values without I/O: what a service's domain answers
-/// when it says no (bookings keeps its own, with the directory's refusals). The caller's
-/// `?` makes it an [`Error`], with that one mapping to gRPC status codes.
+/// when it says no. The caller's `?` makes it an [`Error`], with that one mapping to gRPC
+/// status codes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refusal {
     /// A field of the request, and what it must be.
@@ -189,6 +189,8 @@ pub enum Refusal {
         reason: Reason,
     },
     NotFound(&'static str),
+    /// The field names no resident of this centre the directory knows.
+    NotAResident(&'static str),
     /// The person `field` names may not take this on.
     Ineligible {
         field: &'static str,
@@ -205,6 +207,7 @@ impl From<Refusal> for Error {
         match refusal {
             Refusal::Invalid { field, reason } => Violations::one(field, reason).into(),
             Refusal::NotFound(what) => Error::NotFound(what),
+            Refusal::NotAResident(field) => crate::directory::Error::not_a_resident(field).into(),
             Refusal::Ineligible { field, reason } => Error::Ineligible { field, reason },
             Refusal::State(reason) => Error::State(reason),
             Refusal::Conflict(reason) => Error::Conflict(reason),

@@ -27,23 +27,17 @@ pub const CANCEL_REASON_MAX: usize = 200;
 /// How far in the past a facility booking may start: a room booked at its door.
 pub const FACILITY_LATE_START: Duration = Duration::minutes(5);
 
-/// Why a booking (or a change to one) is refused.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Refusal {
-    /// A field of the request, and what it must be.
-    Invalid {
-        field: &'static str,
-        reason: Reason,
-    },
-    NotFound(&'static str),
-    /// The field names no resident of this centre the directory knows.
-    NotAResident(&'static str),
-    /// The resident may not book the offering; the reason is for the desk to read out.
-    Ineligible(Reason),
-    /// The thing is not in a state that allows this.
-    State(Reason),
-    /// A clash with something already there.
-    Conflict(Reason),
+/// Why a booking (or a change to one) is refused: the platform's refusals.
+pub use linli_platform::error::Refusal;
+
+/// The resident may not book the offering; the reason is for the desk to read out, and
+/// says so ("not eligible: …").
+fn not_eligible(mut reason: Reason) -> Refusal {
+    reason.english = format!("not eligible: {}", reason.english);
+    Refusal::Ineligible {
+        field: "resident_id",
+        reason,
+    }
 }
 
 fn invalid(field: &'static str, reason: Reason) -> Refusal {
@@ -196,7 +190,7 @@ pub fn admit(terms: &Terms<'_>, who: &Who<'_>) -> Result<Fee, Refusal> {
     match who {
         Who::Resident { centre, applicant } if *centre == terms.centre => {
             if let Some(reason) = terms.eligibility.refusal(applicant) {
-                return Err(Refusal::Ineligible(reason));
+                return Err(not_eligible(reason));
             }
             let (amount, concession) =
                 price_for(terms.fee_minor, terms.concessions, applicant.categories);
@@ -514,7 +508,7 @@ mod tests {
         // Eligibility before the session's state.
         assert!(matches!(
             decide(&offering, &resident("18-59", &[]), &wanted, now()),
-            Err(Refusal::Ineligible(_))
+            Err(Refusal::Ineligible { .. })
         ));
         assert!(matches!(
             decide(&offering, &resident("60-79", &[]), &wanted, now()),
