@@ -1527,6 +1527,25 @@ async fn a_resident_withdraws_a_consent_asks_for_a_correction_and_a_guardian_act
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // An erasure takes the correction request's words with the record.
+    let (status, body) = c
+        .platform
+        .post_json(
+            &c.manager,
+            &format!("/v1/centres/{}/residents/{me}/erasure", c.centre),
+            &json!({ "reason": "the resident's request" }),
+            None,
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    let left: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM correction_requests WHERE resident_id = $1")
+            .bind(me)
+            .fetch_one(&pool)
+            .await
+            .expect("a count");
+    assert_eq!(left, 0, "the request went with the erasure");
     c.platform.stop().await;
 }
 
