@@ -304,14 +304,6 @@ async fn a_residents_token_reaches_no_staff_route_and_no_other_resident() {
     );
 
     // Straight to the services over gRPC, with the same token: their own checks.
-    fn as_resident<T>(token: &str, message: T) -> tonic::Request<T> {
-        let mut request = tonic::Request::new(message);
-        request.metadata_mut().insert(
-            "authorization",
-            format!("Bearer {token}").parse().expect("ascii"),
-        );
-        request
-    }
     let mut bookings = BookingsClient::connect(format!("http://{}", c.platform.bookings))
         .await
         .expect("bookings");
@@ -1075,6 +1067,7 @@ async fn signing_out_ends_the_residents_token_at_the_site_and_in_every_service()
 /// Satisfaction survey of the district (the migration's fixed id).
 const SATISFACTION: &str = "5a7e0000-0000-4000-8000-000000000001";
 
+/// A gRPC request carrying a resident's token, as the gateway sends it.
 fn as_resident<T>(token: &str, message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     request.metadata_mut().insert(
