@@ -146,7 +146,7 @@ fn address(resident: &Value) -> String {
 }
 
 /// When something was recorded, shortly: 今天, 昨天, or the date.
-fn since(at: Option<DateTime<Utc>>, zone: Tz) -> String {
+pub(super) fn since(at: Option<DateTime<Utc>>, zone: Tz) -> String {
     let Some(at) = at else {
         return String::new();
     };
@@ -364,12 +364,13 @@ fn corrections_part(copy: &ResidentCopy) -> Markup {
                     @for c in &asked {
                         li.card.suggestion {
                             p.label {
-                                span.state { (if text(&c["status"]) == "done" { "已处理" } else { "待处理" }) }
+                                span.state { (match text(&c["status"]) { "done" => "已处理", "declined" => "未予更正", _ => "待处理" }) }
                                 span.kind {
                                     (c["fields"].as_array().map(|f| f.iter().map(|f| field_words(text(f))).collect::<Vec<_>>().join("、")).unwrap_or_default())
                                 }
                             }
                             p.body { (text(&c["details"])) }
+                            @if !text(&c["decline_reason"]).is_empty() { p.reply { "原因：" (text(&c["decline_reason"])) } }
                         }
                     }
                 }

@@ -186,7 +186,7 @@ async fn list(
                         @for (_, i) in &answered {
                             li.card.booking {
                                 span.name { (title(&i.template_id)) }
-                                span.state { "已填写" @if let Some(at) = instant(&i.answered_at) { "（" (day(at, zone)) "）" } }
+                                span.state { "已填写 · " (super::mine::since(instant(&i.answered_at), zone)) }
                             }
                         }
                     }
@@ -309,9 +309,7 @@ async fn view(
                     p.error role="alert" { (error) }
                 } @else {
                     p.notice role="status" {
-                        "这份问卷已经填写过了"
-                        @if let Some(at) = instant(&invitation.answered_at) { "（" (day(at, centre.zone)) "）" }
-                        "，谢谢您！"
+                        "这份问卷已经填写过了（" (super::mine::since(instant(&invitation.answered_at), centre.zone)) "），谢谢您！"
                     }
                 }
                 a.button.primary href="/r/surveys" { "返回问卷" }
