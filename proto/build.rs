@@ -4,7 +4,8 @@
 /// The messages the gateway answers as they are, in JSON and in its OpenAPI document; `+`
 /// when a request body takes it too. Each field is as the message has it, but: `-` left
 /// out, `=` optional in a body, `?` text given as null when empty (and taken as empty
-/// from null), `@` a time as RFC 3339 text in UTC to the second (null when absent). A
+/// from null), `@` a time as RFC 3339 text in UTC to the second (null when absent), `%`
+/// the same to the microsecond (records: entries, consents, journals). A
 /// list's `next_page_token` is left out on the last page.
 const JSON: &str = "
 volunteers.v1.AvailabilityWindow+
@@ -36,11 +37,35 @@ volunteers.v1.Score+
 volunteers.v1.QualityFigures @updated_at
 volunteers.v1.Review -centre_id @created_at
 volunteers.v1.ListReviewsResponse
+finance.v1.Account
+finance.v1.ListAccountsResponse
+finance.v1.Line+ =debit_minor =credit_minor
+finance.v1.JournalEntry %posted_at
+finance.v1.ListEntriesResponse
+finance.v1.Period -centre_id %closed_at
+finance.v1.ListPeriodsResponse
+finance.v1.BudgetLine -centre_id
+finance.v1.BudgetExecution
+finance.v1.BudgetReport -centre_id
+finance.v1.Grant -centre_id
+finance.v1.Donation -centre_id
+finance.v1.ListDonationsResponse
+finance.v1.PartnershipIncome -centre_id
+finance.v1.TrialBalanceRow
+finance.v1.TrialBalance -centre_id
+finance.v1.SelfSufficiency
+finance.v1.DistrictSelfSufficiency
+finance.v1.AmountBy
+finance.v1.TransparencyReport
+finance.v1.AuditRecord %at
+finance.v1.ListAuditTrailResponse
 ";
 
 const NEXT_PAGE: &str =
     r#"#[serde(skip_serializing_if = "String::is_empty")] #[schema(value_type = Option<String>)]"#;
 const EMPTY_AS_NULL: &str = r#"#[serde(default, with = "crate::json::empty_as_null")] #[schema(value_type = Option<String>)]"#;
+const MICROS: &str =
+    r#"#[serde(with = "crate::json::micros")] #[schema(value_type = Option<String>)]"#;
 const TIME: &str = r#"#[serde(with = "crate::json::time")] #[schema(value_type = Option<String>)]"#;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -86,6 +111,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "=" => "#[serde(default)]",
                 "?" => EMPTY_AS_NULL,
                 "@" => TIME,
+                "%" => MICROS,
                 _ => panic!("{message}: unknown rule {rule}"),
             };
             build = build.field_attribute(format!("{path}.{field}"), attribute);

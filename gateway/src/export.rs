@@ -195,7 +195,7 @@ impl ResidentCopy {
         sections.insert(
             "finance".into(),
             json!({
-                "donations": self.finance.donations.iter().cloned().map(crate::finance::Donation::from).map(json_of).collect::<Vec<_>>(),
+                "donations": self.finance.donations.iter().cloned().map(json_of).collect::<Vec<_>>(),
             }),
         );
         let e = &self.evaluation;

@@ -12,9 +12,9 @@ use linli_proto::finance::v1 as pb;
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use crate::json::{Grpc, micros};
+use crate::json::Grpc;
 use crate::problem::Problem;
-use crate::{AppState, call, forward, page, reply};
+use crate::{AppState, call, forward};
 
 /// Finance's part of the OpenAPI document.
 #[derive(OpenApi)]
@@ -31,54 +31,6 @@ pub fn routes() -> Router<AppState> {
     )
 }
 
-reply! {
-    pub struct Account from pb::Account as a {
-        pub code: String,
-        pub name: String,
-        /// `asset`, `liability`, `net_assets`, `income` or `expenditure`.
-        pub kind: String,
-        pub funding_source: String,
-        pub budget_category: String,
-    }
-}
-
-reply! {
-    pub struct AccountList from pb::ListAccountsResponse as r { pub accounts: Vec<Account> }
-}
-
-reply! {
-    /// One line of an entry: exactly one of the two amounts is positive.
-    #[derive(Deserialize)]
-    pub struct Line from pb::Line as l {
-        #[schema(example = "1002")]
-        pub account_code: String,
-        #[serde(default)]
-        pub debit_minor: i64,
-        #[serde(default)]
-        pub credit_minor: i64,
-    }
-}
-
-reply! {
-    pub struct JournalEntry from pb::JournalEntry as e {
-        pub id: String,
-        pub centre_id: String,
-        pub entry_date: String,
-        pub description: String,
-        pub source: String,
-        /// The entry this one reverses ("" if none).
-        pub reverses: String,
-        /// The entry that reversed this one ("" if none).
-        pub reversed_by: String,
-        pub currency: String,
-        pub lines: Vec<Line>,
-        pub posted_at: Option<String> = micros(e.posted_at),
-        pub posted_by: String,
-    }
-}
-
-page!(pub struct EntryList from pb::ListEntriesResponse { pub entries: Vec<JournalEntry> });
-
 /// A journal entry posted by hand.
 #[derive(Deserialize, ToSchema)]
 pub struct NewEntry {
@@ -87,7 +39,7 @@ pub struct NewEntry {
     pub description: Option<String>,
     /// Default CNY.
     pub currency: Option<String>,
-    pub lines: Option<Vec<Line>>,
+    pub lines: Option<Vec<pb::Line>>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -148,55 +100,10 @@ pub struct ReceiptYear {
     pub page_token: Option<String>,
 }
 
-reply! {
-    pub struct Period from pb::Period as p {
-        /// YYYY-MM
-        pub period: String,
-        pub closed: bool,
-        pub closed_at: Option<String> = micros(p.closed_at),
-        pub closed_by: String,
-    }
-}
-
-reply! {
-    pub struct PeriodList from pb::ListPeriodsResponse as r { pub periods: Vec<Period> }
-}
-
 #[derive(Deserialize, ToSchema)]
 pub struct BudgetAmount {
     pub amount_minor: Option<i64>,
     pub currency: Option<String>,
-}
-
-reply! {
-    pub struct BudgetLine from pb::BudgetLine as b {
-        pub fiscal_year: i32,
-        pub category: String,
-        pub amount_minor: i64,
-        pub currency: String,
-    }
-}
-
-reply! {
-    pub struct BudgetExecution from pb::BudgetExecution as b {
-        pub category: String,
-        pub budget_minor: i64,
-        pub actual_minor: i64,
-        pub remaining_minor: i64,
-        /// actual / budget, in basis points (10000 = 100%).
-        pub executed_basis_points: i64,
-    }
-}
-
-reply! {
-    pub struct BudgetReport from pb::BudgetReport as r {
-        pub fiscal_year: i32,
-        pub as_of: String,
-        pub currency: String,
-        pub categories: Vec<BudgetExecution>,
-        pub budget_total_minor: i64,
-        pub actual_total_minor: i64,
-    }
 }
 
 /// A government appropriation or special fund received.
@@ -210,19 +117,6 @@ pub struct NewGrant {
     pub amount_minor: Option<i64>,
     pub currency: Option<String>,
     pub received_on: Option<String>,
-}
-
-reply! {
-    pub struct Grant from pb::Grant as g {
-        pub id: String,
-        pub kind: String,
-        pub granting_body: String,
-        pub purpose: String,
-        pub amount_minor: i64,
-        pub currency: String,
-        pub received_on: String,
-        pub entry_id: String,
-    }
 }
 
 /// A donation as the finance officer records it.
@@ -243,28 +137,6 @@ pub struct NewDonation {
     pub method: Option<String>,
 }
 
-reply! {
-    pub struct Donation from pb::Donation as d {
-        pub id: String,
-        /// e.g. 2026-000042: gap-free per centre and year.
-        pub receipt: String,
-        pub receipt_year: i32,
-        pub receipt_number: i32,
-        pub anonymous: bool,
-        /// Empty when anonymous, or once an erased resident's name is gone.
-        pub donor_name: String,
-        pub donor_resident_id: String,
-        pub amount_minor: i64,
-        pub currency: String,
-        pub purpose: String,
-        pub received_on: String,
-        pub method: String,
-        pub entry_id: String,
-    }
-}
-
-page!(pub struct DonationList from pb::ListDonationsResponse { pub donations: Vec<Donation> });
-
 #[derive(Deserialize, ToSchema)]
 pub struct NewPartnershipIncome {
     /// The partner organisation.
@@ -273,18 +145,6 @@ pub struct NewPartnershipIncome {
     pub amount_minor: Option<i64>,
     pub currency: Option<String>,
     pub received_on: Option<String>,
-}
-
-reply! {
-    pub struct PartnershipIncome from pb::PartnershipIncome as p {
-        pub id: String,
-        pub partner_id: String,
-        pub description: String,
-        pub amount_minor: i64,
-        pub currency: String,
-        pub received_on: String,
-        pub entry_id: String,
-    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -299,84 +159,6 @@ pub struct NewExpense {
     pub paid_from: Option<String>,
 }
 
-reply! {
-    pub struct TrialBalanceRow from pb::TrialBalanceRow as r {
-        pub account_code: String,
-        pub account_name: String,
-        pub kind: String,
-        pub debit_minor: i64,
-        pub credit_minor: i64,
-        pub balance_minor: i64,
-    }
-}
-
-reply! {
-    pub struct TrialBalance from pb::TrialBalance as t {
-        pub as_of: String,
-        pub currency: String,
-        pub rows: Vec<TrialBalanceRow>,
-        pub debit_total_minor: i64,
-        pub credit_total_minor: i64,
-    }
-}
-
-reply! {
-    pub struct SelfSufficiency from pb::SelfSufficiency as s {
-        /// Empty for a district total.
-        pub centre_id: String,
-        pub from: String,
-        pub to: String,
-        pub currency: String,
-        pub own_income_minor: i64,
-        pub expenditure_minor: i64,
-        /// Own income / expenditure in basis points (10000 = 100%).
-        pub ratio_basis_points: i64,
-        /// The plan's target is 50% or more.
-        pub meets_target: bool,
-    }
-}
-
-reply! {
-    pub struct DistrictSelfSufficiency from pb::DistrictSelfSufficiency as d {
-        pub centres: Vec<SelfSufficiency>,
-        pub total: Option<SelfSufficiency>,
-    }
-}
-
-reply! {
-    pub struct AmountBy from pb::AmountBy as a { pub key: String, pub amount_minor: i64 }
-}
-
-reply! {
-    pub struct TransparencyReport from pb::TransparencyReport as r {
-        pub centre_id: String,
-        pub from: String,
-        pub to: String,
-        pub currency: String,
-        pub income_by_source: Vec<AmountBy>,
-        pub expenditure_by_category: Vec<AmountBy>,
-        pub income_total_minor: i64,
-        pub expenditure_total_minor: i64,
-        pub budget_execution: Option<BudgetReport>,
-        pub self_sufficiency: Option<SelfSufficiency>,
-    }
-}
-
-reply! {
-    pub struct AuditRecord from pb::AuditRecord as r {
-        pub seq: i64,
-        pub at: Option<String> = micros(r.at),
-        pub actor: String,
-        pub action: String,
-        pub subject: String,
-        /// JSON text; never personal data.
-        pub details: String,
-        pub trace_id: String,
-    }
-}
-
-page!(pub struct AuditTrail from pb::ListAuditTrailResponse { pub records: Vec<AuditRecord> });
-
 fn fiscal_year(text: &str) -> Result<i32, Problem> {
     text.parse()
         .map_err(|_| Problem::invalid_field("fiscal_year", "must be a year"))
@@ -385,7 +167,7 @@ fn fiscal_year(text: &str) -> Result<i32, Problem> {
 forward! { tag = "finance";
     /// Self-sufficiency of every centre the caller sees, and their total.
     get "/v1/finance/self-sufficiency" => district_self_sufficiency(g; query range: MonthRange)
-        -> 200 DistrictSelfSufficiency {
+        -> 200 pb::DistrictSelfSufficiency {
         call!(g.finance.get_district_self_sufficiency(pb::GetDistrictSelfSufficiencyRequest {
             from: range.from.unwrap_or_default(),
             to: range.to.unwrap_or_default(),
@@ -393,12 +175,12 @@ forward! { tag = "finance";
     }
 
     /// The centre's chart of accounts.
-    get "/v1/centres/{centre_id}/finance/accounts" => list_accounts(g, centre) -> 200 AccountList {
+    get "/v1/centres/{centre_id}/finance/accounts" => list_accounts(g, centre) -> 200 pb::ListAccountsResponse {
         call!(g.finance.list_accounts(pb::ListAccountsRequest { centre_id: g.centre(&centre)? }))
     }
 
     /// Journal entries, by date.
-    get "/v1/centres/{centre_id}/finance/entries" => list_entries(g, centre; query range: DateRange) -> 200 EntryList {
+    get "/v1/centres/{centre_id}/finance/entries" => list_entries(g, centre; query range: DateRange) -> 200 pb::ListEntriesResponse {
         call!(g.finance.list_entries(pb::ListEntriesRequest {
             centre_id: g.centre(&centre)?,
             from: range.from.unwrap_or_default(),
@@ -410,27 +192,24 @@ forward! { tag = "finance";
     }
 
     /// Posts a balanced entry (finance officers, centre managers, district admins).
-    post "/v1/centres/{centre_id}/finance/entries" => post_entry(g, centre; body e: NewEntry) -> 201 JournalEntry,
+    post "/v1/centres/{centre_id}/finance/entries" => post_entry(g, centre; body e: NewEntry) -> 201 pb::JournalEntry,
         (403, "Auditors and other roles never write"), (422, "The period is closed") {
-        let lines = e.lines.unwrap_or_default().into_iter();
         call!(g.finance.post_entry(pb::PostEntryRequest {
             centre_id: g.centre(&centre)?,
             entry_date: e.entry_date.unwrap_or_default(),
             description: e.description.unwrap_or_default(),
             currency: e.currency.unwrap_or_default(),
-            lines: lines
-                .map(|l| pb::Line { account_code: l.account_code, debit_minor: l.debit_minor, credit_minor: l.credit_minor })
-                .collect(),
+            lines: e.lines.unwrap_or_default(),
         }))
     }
 
-    get "/v1/centres/{centre_id}/finance/entries/{entry_id}" => get_entry(g, centre, entry_id) -> 200 JournalEntry {
+    get "/v1/centres/{centre_id}/finance/entries/{entry_id}" => get_entry(g, centre, entry_id) -> 200 pb::JournalEntry {
         call!(g.finance.get_entry(pb::GetEntryRequest { centre_id: g.centre(&centre)?, entry_id }))
     }
 
     /// Corrects an entry by posting its mirror image, which points back at it.
     post "/v1/centres/{centre_id}/finance/entries/{entry_id}/reversal"
-        => reverse_entry(g, centre, entry_id; body r: Reversal) -> 201 JournalEntry,
+        => reverse_entry(g, centre, entry_id; body r: Reversal) -> 201 pb::JournalEntry,
         (422, "Already reversed, or the date's period is closed") {
         call!(g.finance.reverse_entry(pb::ReverseEntryRequest {
             centre_id: g.centre(&centre)?,
@@ -440,21 +219,21 @@ forward! { tag = "finance";
         }))
     }
 
-    get "/v1/centres/{centre_id}/finance/periods" => list_periods(g, centre) -> 200 PeriodList {
+    get "/v1/centres/{centre_id}/finance/periods" => list_periods(g, centre) -> 200 pb::ListPeriodsResponse {
         call!(g.finance.list_periods(pb::ListPeriodsRequest { centre_id: g.centre(&centre)? }))
     }
 
     /// Closes a month that has ended; nothing posts into it afterwards.
     post "/v1/centres/{centre_id}/finance/periods/{period}/close"
         params(("period" = String, Path, description = "YYYY-MM"))
-        => close_period(g, centre, period) -> 200 Period, (422, "Already closed") {
+        => close_period(g, centre, period) -> 200 pb::Period, (422, "Already closed") {
         call!(g.finance.close_period(pb::ClosePeriodRequest { centre_id: g.centre(&centre)?, period }))
     }
 
     /// Sets one category's budget for a fiscal year.
     put "/v1/centres/{centre_id}/finance/budgets/{fiscal_year}/{category}"
         params(("fiscal_year" = i32, Path))
-        => set_budget(g, centre, year, category; body b: BudgetAmount) -> 200 BudgetLine {
+        => set_budget(g, centre, year, category; body b: BudgetAmount) -> 200 pb::BudgetLine {
         call!(g.finance.set_budget(pb::SetBudgetRequest {
             centre_id: g.centre(&centre)?,
             fiscal_year: fiscal_year(&year)?,
@@ -466,7 +245,7 @@ forward! { tag = "finance";
 
     /// Budget against actual, per category, up to a date.
     get "/v1/centres/{centre_id}/finance/budgets/{fiscal_year}" params(("fiscal_year" = i32, Path))
-        => budget_report(g, centre, year; query q: AsOf) -> 200 BudgetReport {
+        => budget_report(g, centre, year; query q: AsOf) -> 200 pb::BudgetReport {
         call!(g.finance.get_budget_report(pb::GetBudgetReportRequest {
             centre_id: g.centre(&centre)?,
             fiscal_year: fiscal_year(&year)?,
@@ -474,7 +253,7 @@ forward! { tag = "finance";
         }))
     }
 
-    post "/v1/centres/{centre_id}/finance/grants" => record_grant(g, centre; body grant: NewGrant) -> 201 Grant {
+    post "/v1/centres/{centre_id}/finance/grants" => record_grant(g, centre; body grant: NewGrant) -> 201 pb::Grant {
         call!(g.finance.record_grant(pb::RecordGrantRequest {
             centre_id: g.centre(&centre)?,
             kind: grant.kind.unwrap_or_default(),
@@ -486,7 +265,7 @@ forward! { tag = "finance";
         }))
     }
 
-    get "/v1/centres/{centre_id}/finance/donations" => list_donations(g, centre; query q: ReceiptYear) -> 200 DonationList {
+    get "/v1/centres/{centre_id}/finance/donations" => list_donations(g, centre; query q: ReceiptYear) -> 200 pb::ListDonationsResponse {
         call!(g.finance.list_donations(pb::ListDonationsRequest {
             centre_id: g.centre(&centre)?,
             receipt_year: q.receipt_year.unwrap_or_default(),
@@ -496,7 +275,7 @@ forward! { tag = "finance";
     }
 
     /// Records a donation and issues its receipt number.
-    post "/v1/centres/{centre_id}/finance/donations" => record_donation(g, centre; body d: NewDonation) -> 201 Donation {
+    post "/v1/centres/{centre_id}/finance/donations" => record_donation(g, centre; body d: NewDonation) -> 201 pb::Donation {
         call!(g.finance.record_donation(pb::RecordDonationRequest {
             centre_id: g.centre(&centre)?,
             anonymous: d.anonymous,
@@ -511,7 +290,7 @@ forward! { tag = "finance";
     }
 
     post "/v1/centres/{centre_id}/finance/partnership-income"
-        => record_partnership_income(g, centre; body p: NewPartnershipIncome) -> 201 PartnershipIncome {
+        => record_partnership_income(g, centre; body p: NewPartnershipIncome) -> 201 pb::PartnershipIncome {
         call!(g.finance.record_partnership_income(pb::RecordPartnershipIncomeRequest {
             centre_id: g.centre(&centre)?,
             partner_id: p.partner_id.unwrap_or_default(),
@@ -522,7 +301,7 @@ forward! { tag = "finance";
         }))
     }
 
-    post "/v1/centres/{centre_id}/finance/expenses" => record_expense(g, centre; body e: NewExpense) -> 201 JournalEntry {
+    post "/v1/centres/{centre_id}/finance/expenses" => record_expense(g, centre; body e: NewExpense) -> 201 pb::JournalEntry {
         call!(g.finance.record_expense(pb::RecordExpenseRequest {
             centre_id: g.centre(&centre)?,
             category: e.category.unwrap_or_default(),
@@ -534,13 +313,13 @@ forward! { tag = "finance";
         }))
     }
 
-    get "/v1/centres/{centre_id}/finance/trial-balance" => trial_balance(g, centre; query q: AsOf) -> 200 TrialBalance {
+    get "/v1/centres/{centre_id}/finance/trial-balance" => trial_balance(g, centre; query q: AsOf) -> 200 pb::TrialBalance {
         let as_of = q.as_of.unwrap_or_default();
         call!(g.finance.get_trial_balance(pb::GetTrialBalanceRequest { centre_id: g.centre(&centre)?, as_of }))
     }
 
     get "/v1/centres/{centre_id}/finance/self-sufficiency"
-        => self_sufficiency(g, centre; query range: MonthRange) -> 200 SelfSufficiency {
+        => self_sufficiency(g, centre; query range: MonthRange) -> 200 pb::SelfSufficiency {
         call!(g.finance.get_self_sufficiency(pb::GetSelfSufficiencyRequest {
             centre_id: g.centre(&centre)?,
             from: range.from.unwrap_or_default(),
@@ -550,12 +329,12 @@ forward! { tag = "finance";
 
     /// Income by source, expenditure by category and budget execution for a span of months.
     get "/v1/centres/{centre_id}/finance/transparency"
-        => transparency_report(g, centre; query range: MonthRange) -> 200 TransparencyReport {
+        => transparency_report(g, centre; query range: MonthRange) -> 200 pb::TransparencyReport {
         transparency(&g, &centre, range).await?
     }
 
     /// Every change made in the centre's finance, newest first.
-    get "/v1/centres/{centre_id}/finance/audit-trail" => audit_trail(g, centre; query q: Limit) -> 200 AuditTrail {
+    get "/v1/centres/{centre_id}/finance/audit-trail" => audit_trail(g, centre; query q: Limit) -> 200 pb::ListAuditTrailResponse {
         call!(g.finance.list_audit_trail(pb::ListAuditTrailRequest {
             centre_id: g.centre(&centre)?,
             limit: q.limit.unwrap_or_default(),
@@ -586,7 +365,7 @@ pub async fn transparency_csv(
     Path(centre): Path<String>,
     Query(range): Query<MonthRange>,
 ) -> Result<Response, Problem> {
-    let report: TransparencyReport = transparency(&g, &centre, range).await?.into();
+    let report = transparency(&g, &centre, range).await?;
     let filename = format!("transparency-{}-{}.csv", report.from, report.to);
     let disposition = format!("attachment; filename=\"{filename}\"");
     Ok((
@@ -600,7 +379,7 @@ pub async fn transparency_csv(
 }
 
 /// Every value is a code, a number or a currency: nothing that needs quoting.
-pub fn csv(report: &TransparencyReport) -> String {
+pub fn csv(report: &pb::TransparencyReport) -> String {
     let currency = &report.currency;
     let mut out = String::from("section,item,amount_minor,budget_minor,currency\n");
     for a in &report.income_by_source {

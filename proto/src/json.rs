@@ -25,6 +25,19 @@ pub mod time {
     }
 }
 
+/// A time to the microsecond (records: registrations, consents, journal entries); null
+/// when absent.
+pub mod micros {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&rfc3339(t, SecondsFormat::Micros)),
+            None => s.serialize_none(),
+        }
+    }
+}
+
 /// Text the API gives as null when it is empty, and takes as empty from null.
 pub mod empty_as_null {
     use super::*;

@@ -192,7 +192,6 @@ pub async fn transparency_csv(
     let (_, from, to) = range(today(&centre), query.year);
     let r = report(&state, &staff, &centre.id, from, to).await?;
     let filename = format!("transparency-{}-{}.csv", r.from, r.to);
-    let r: crate::finance::TransparencyReport = r.into();
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
