@@ -331,6 +331,9 @@ gender | 请选择性别 | must be `male` or `female`
 date_of_birth.too_old | 出生日期须在近 130 年内 | must be within the last 130 years
 consent.guardian_required | 未满 {age} 岁的居民须由监护人同意 | a resident under {age} needs a guardian's consent
 consent.guardian_minor | 监护人须已成年 | the guardian must be an adult
+family.no_match | 没有找到这位家人：请核对手机号和姓名是否与在服务中心登记的一致 | no resident of this centre has this mobile number and name
+family.minor | 年满 {age} 周岁才能委托家人代办 | a resident under {age} cannot let someone act for them
+family.own_only | 只有本人才能委托或取消家人代办 | only the resident themselves lets a family member act for them
 resident_probably_registered | 本中心已有姓名、出生日期和手机号都相同的居民，可能是同一人 | a resident of this centre has the same name, date of birth and phone
 household_exists | 这个地址已有一户，请把居民加入该户 | a household is at this address already
 centre.code_taken | 已有服务中心使用这个编号 | another centre has this code
@@ -339,6 +342,7 @@ sign_in.code_wrong | 验证码不对，请再看一下短信 | the code is not r
 sign_in.code_expired | 验证码已过期或已经用过，请重新获取验证码 | the code has expired or was used; ask for a new one
 sign_in.too_many_tries | 验证码输错次数太多，请重新获取验证码 | too many wrong tries; ask for a new code
 sign_in.code_format | 验证码是 6 位数字，请再看一下短信 | the code is 6 digits
+correction.closed | 这条更正申请已经处理过了，请刷新页面查看结果 | the correction request was closed already
 ineligible.min_age | 不符合参加条件：本项目限 {min_age} 岁及以上居民参加 | not eligible: the offering is for ages {min_age} and over
 ineligible.max_age | 不符合参加条件：本项目限 {max_age} 岁及以下居民参加 | not eligible: the offering is for ages up to {max_age}
 ineligible.moved_out | 不符合参加条件：该居民已迁出本社区 | not eligible: the resident has moved out of the community

@@ -71,6 +71,11 @@ impl Event for events::v1::ResidentCorrectionRequested {
     const TYPE: &'static str = "linli.events.v1.ResidentCorrectionRequested";
 }
 
+impl Event for events::v1::ResidentCorrectionClosed {
+    const ROUTING_KEY: &'static str = "registry.resident.correction_closed";
+    const TYPE: &'static str = "linli.events.v1.ResidentCorrectionClosed";
+}
+
 impl Event for events::v1::CentreCreated {
     const ROUTING_KEY: &'static str = "registry.centre.created";
     const TYPE: &'static str = "linli.events.v1.CentreCreated";

@@ -8,6 +8,7 @@ mod accounts;
 mod alerts;
 mod bookings;
 mod charts;
+mod corrections;
 mod dashboard;
 mod evaluation;
 mod export;
@@ -100,6 +101,10 @@ fn pages() -> Router<AppState> {
         .route(
             "/c/{centre}/residents/{resident}/consents",
             post(residents::consent),
+        )
+        .route(
+            "/c/{centre}/residents/{resident}/corrections/{request}",
+            post(corrections::close_form),
         )
         .route("/c/{centre}/residents/{resident}/copy", get(export::page))
         .route(

@@ -475,8 +475,33 @@ pub async fn show(
         &resident,
         &query,
         FieldErrors::default(),
+        None,
     )
     .await
+}
+
+/// The resident's page again after a refused correction request's form, what was typed
+/// kept and the errors beside it.
+pub async fn show_with(
+    state: &AppState,
+    staff: &Staff,
+    centre: &pb::Centre,
+    resident: &str,
+    typed: &super::corrections::Typed,
+) -> Page {
+    let errors = FieldErrors::default();
+    let mut response = show_page(
+        state,
+        staff,
+        centre,
+        resident,
+        &SearchQuery::default(),
+        errors,
+        Some(typed),
+    )
+    .await?;
+    *response.status_mut() = StatusCode::BAD_REQUEST;
+    Ok(response)
 }
 
 async fn show_page(
@@ -486,6 +511,7 @@ async fn show_page(
     resident: &str,
     query: &SearchQuery,
     errors: FieldErrors,
+    typed: Option<&super::corrections::Typed>,
 ) -> Page {
     let notice_code = query.notice.as_str();
     let lang = staff.lang;
@@ -519,9 +545,12 @@ async fn show_page(
     } else {
         None
     };
+    let corrections = super::corrections::section(state, staff, centre, &r, typed).await?;
     let content = html! {
         @if notice_code == "registered" { (notice(lang.pick("已登记。", "Registered."))) }
         @if notice_code == "consent" { (notice(lang.pick("已记录同意。", "Consent recorded."))) }
+        @if notice_code == "corrected" { (notice("已按居民的申请更正，居民会看到“已处理”。")) }
+        @if notice_code == "declined" { (notice("已记录不予更正及原因，居民会看到。")) }
         dl.facts #resident {
             dt { (lang.pick("姓名", "Name")) } dd { (r.name) }
             dt { (lang.pick("性别", "Gender")) } dd { (gender(lang, r.gender)) }
@@ -536,6 +565,8 @@ async fn show_page(
             }
             @if let Some(note) = &r.health_note { dt { (lang.pick("健康备注", "Health note")) } dd { (note) } }
         }
+        // What the resident asked to have corrected, beside what is recorded.
+        (corrections)
         p { a href=(format!("/c/{}/bookings?resident={}", centre.id, r.id)) { (lang.pick("为此居民预约服务 →", "Book a service for this resident →")) } }
         @if let Some(bookings) = bookings { (bookings) }
         @if super::export::may_export(staff) {
@@ -628,6 +659,7 @@ pub async fn consent(
                 granted: posted.get("granted") != "false",
                 source: posted.get("source").to_owned(),
                 guardian_id: posted.get("guardian_id").to_owned(),
+                ..Default::default()
             }))
             .await;
         match recorded {
@@ -649,6 +681,7 @@ pub async fn consent(
         &resident,
         &SearchQuery::default(),
         errors,
+        None,
     )
     .await
 }

@@ -13,7 +13,7 @@ use linli_platform::wire::{parse_id, timestamp};
 use linli_proto::Event;
 use linli_proto::evaluation::v1 as pb;
 use linli_proto::events::v1::{
-    BudgetThresholdReached, CertificationExpiring, HoursMilestoneReached,
+    BudgetThresholdReached, CertificationExpiring, HoursMilestoneReached, ResidentCorrectionClosed,
     ResidentCorrectionRequested, ResidentErased,
 };
 use sqlx::{PgConnection, PgPool};
@@ -143,9 +143,34 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
                 kind: "correction_requested",
                 subject_kind: "resident",
                 subject_id: field::id("resident_id", &e.resident_id)?.to_string(),
-                details: vec![format!("fields={}", fields.join(","))],
+                details: vec![
+                    format!("fields={}", fields.join(",")),
+                    format!("request_id={}", field::id("request_id", &e.request_id)?),
+                ],
                 at: field::instant("requested_at", e.requested_at.as_ref()).unwrap_or(occurred),
             }
+        }
+        ResidentCorrectionClosed::ROUTING_KEY => {
+            // The desk closed the request in the registry: its alert is handled, by whoever
+            // closed it and when (the first acknowledgement is kept, so a redelivery or a
+            // replay changes nothing).
+            let e: ResidentCorrectionClosed = event.decode()?;
+            let request = field::id("request_id", &e.request_id)?;
+            let at = field::instant("closed_at", e.closed_at.as_ref()).unwrap_or(occurred);
+            sqlx::query(
+                "UPDATE alerts
+                    SET acknowledged_at = COALESCE(acknowledged_at, $3),
+                        acknowledged_by = COALESCE(acknowledged_by, $4)
+                  WHERE kind = 'correction_requested' AND centre_id = $1
+                    AND $2 = ANY(details)",
+            )
+            .bind(field::id("centre_id", &e.centre_id)?)
+            .bind(format!("request_id={request}"))
+            .bind(at)
+            .bind(&e.closed_by)
+            .execute(&mut *tx)
+            .await?;
+            return Ok(());
         }
         ResidentErased::ROUTING_KEY => {
             let e: ResidentErased = event.decode()?;

@@ -168,6 +168,8 @@ impl RegistryApi {
                 recorded_at: Some(timestamp(c.recorded_at)),
                 recorded_by: c.recorded_by,
                 guardian_id: c.guardian_id.map(|g| g.to_string()).unwrap_or_default(),
+                delegate_id: c.delegate_id.map(|d| d.to_string()).unwrap_or_default(),
+                delegate_name: c.delegate_name.unwrap_or_default(),
             })
             .collect();
         Ok(Response::new(pb::Consents {
@@ -718,6 +720,7 @@ impl Registry for RegistryApi {
                 "fields": c.fields,
                 "details": c.details,
                 "status": c.status,
+                "decline_reason": c.decline_reason,
                 "requested_at": c.requested_at.map(|t| t.seconds),
             })).collect::<Vec<_>>(),
             "national_id_reads": reads.iter().map(|(reader, purpose, at)| serde_json::json!({
@@ -765,6 +768,19 @@ impl Registry for RegistryApi {
             Access::Write,
             STAFF_WRITERS,
         )?;
+        if req.purpose == crate::family::PURPOSE {
+            crate::family::record(
+                &self.pool,
+                &self.vault,
+                &caller,
+                centre_id,
+                resident_id,
+                &req,
+                today(),
+            )
+            .await?;
+            return self.consents(resident_id).await;
+        }
         // A resident gives or withdraws their own consent on the residents' site, and a
         // guardian their child's: the source is theirs, never what the request claims.
         if let Some(me) = caller.resident_id() {
@@ -818,6 +834,7 @@ impl Registry for RegistryApi {
             source: &req.source,
             guardian_id: guardian.map(|g| g.id),
             recorded_by: &caller.subject,
+            delegate_id: None,
         };
         store::record_consent(&self.pool, &record)
             .await
@@ -1090,6 +1107,20 @@ impl Registry for RegistryApi {
         request: Request<pb::RequestCorrectionRequest>,
     ) -> Result<Response<pb::CorrectionRequest>, Status> {
         crate::correction_requests::request(&self.pool, &self.vault, request).await
+    }
+
+    async fn list_correction_requests(
+        &self,
+        request: Request<pb::ListCorrectionRequestsRequest>,
+    ) -> Result<Response<pb::ListCorrectionRequestsResponse>, Status> {
+        crate::correction_requests::list(&self.pool, &self.vault, request).await
+    }
+
+    async fn close_correction_request(
+        &self,
+        request: Request<pb::CloseCorrectionRequestRequest>,
+    ) -> Result<Response<pb::CorrectionRequest>, Status> {
+        crate::correction_requests::close(&self.pool, &self.vault, request).await
     }
 }
 
