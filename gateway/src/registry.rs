@@ -446,6 +446,7 @@ forward! { tag = "registry";
             granted,
             source: c.source.unwrap_or_default(),
             guardian_id: c.guardian_id.unwrap_or_default(),
+            ..Default::default()
         }))
     }
 

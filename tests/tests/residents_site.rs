@@ -1995,3 +1995,143 @@ async fn centre_on(browser: &Browser, css: &str) {
         ))
         .await;
 }
+
+/// The delegate ids in the withdraw forms of `/r/me/family` (hidden, never shown).
+fn delegates_on(page: &str) -> Vec<String> {
+    page.split("name=\"delegate\" value=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_adult_lets_a_family_member_act_for_them_and_takes_it_back() {
+    let c = Centre::open().await;
+    let mother = c.resident("王秀英", "1948-03-02", "13900001111").await;
+    let son = c.resident("李建国", "1975-06-01", "13900002222").await;
+    let teen = c.resident("李小雨", "2010-01-05", "13900003333").await;
+    let (offering, session) = c.session("老年太极", 10, json!({})).await;
+    let mut her = c.sign_in("13900001111").await;
+
+    let (status, page) = her.get("/r/me/family").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("委托一位家人") && page.contains("您还没有委托家人"),
+        "{page}"
+    );
+    let (_, me) = her.get("/r/me").await;
+    assert!(me.contains("/r/me/family"), "我的信息 links to 家人代办");
+
+    // A stranger's number, and the son's number with another name: one neutral answer,
+    // beside the field, with what was typed kept.
+    let neutral = "没有找到这位家人";
+    for (phone, name) in [("13900009999", "李建国"), ("13900002222", "李建军")] {
+        let (status, refused) = her
+            .post("/r/me/family", &[("phone", phone), ("name", name)])
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+        assert!(refused.contains(neutral), "{refused}");
+        assert!(
+            refused.contains(phone) && refused.contains(name),
+            "typed kept"
+        );
+    }
+    // A child is not someone to act for an adult either, and gets the same words.
+    let (_, refused) = her
+        .post(
+            "/r/me/family",
+            &[("phone", "13900003333"), ("name", "李小雨")],
+        )
+        .await;
+    assert!(refused.contains(neutral), "{refused}");
+    let (status, empty) = her
+        .post("/r/me/family", &[("phone", ""), ("name", "")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.contains("请填写家人的手机号") && empty.contains("请填写家人的姓名"));
+
+    let (status, _) = her
+        .post(
+            "/r/me/family",
+            &[("phone", "139 0000 2222"), ("name", "李建国")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "granted");
+    let (_, page) = her.get("/r/me/family").await;
+    assert!(
+        page.contains("李建国") && page.contains("取消委托"),
+        "{page}"
+    );
+    assert!(!page.contains(&son.to_string().to_uppercase()));
+    let ids = delegates_on(&page);
+    assert_eq!(ids, [son.to_string()]);
+
+    // The son's next sign-in acts for her: her data, and a booking for her.
+    let mut his = c.sign_in("13900002222").await;
+    let (status, hers) = his.get(&format!("/r/me?for={mother}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(hers.contains("王秀英的信息"), "{hers}");
+    let path = format!("/r/sessions/{session}");
+    let (status, booked) = his
+        .post(
+            &path,
+            &[("offering", &offering), ("for", &mother.to_string())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{booked}");
+    let (_, listed) = c
+        .platform
+        .get_json(
+            &c.manager,
+            &format!("/v1/centres/{}/bookings?resident_id={mother}", c.centre),
+        )
+        .await;
+    assert_eq!(
+        listed["bookings"].as_array().map(Vec::len),
+        Some(1),
+        "{listed}"
+    );
+    // He cannot pass the leave on: his own family page is his, and the registry refuses
+    // a grant for her made with his token.
+    let registry_refusal = {
+        let mut registry = RegistryClient::connect(format!("http://{}", c.platform.registry))
+            .await
+            .expect("registry");
+        let request = as_resident(
+            &his.token(),
+            pb::RecordConsentRequest {
+                centre_id: c.centre.to_string(),
+                resident_id: mother.to_string(),
+                purpose: "family_delegate".into(),
+                granted: true,
+                delegate_phone: "13900003333".into(),
+                delegate_name: "李小雨".into(),
+                ..Default::default()
+            },
+        );
+        registry.record_consent(request).await.expect_err("refused")
+    };
+    assert_eq!(registry_refusal.code(), tonic::Code::FailedPrecondition);
+    let _ = teen;
+
+    // She takes it back: his live session stops acting for her at once.
+    let (status, _) = her
+        .post("/r/me/family/withdraw", &[("delegate", &ids[0])])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = her.get("/r/me/family").await;
+    assert!(page.contains("您还没有委托家人"), "{page}");
+    let (_, hers) = his.get(&format!("/r/me?for={mother}")).await;
+    assert!(!hers.contains("王秀英"), "{hers}");
+    let (status, _) = his
+        .post(
+            &path,
+            &[("offering", &offering), ("for", &mother.to_string())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no longer books for her");
+    let again = c.sign_in("13900002222").await;
+    let (_, book) = again.get("/r/book").await;
+    assert!(!book.contains("王秀英"), "not in his next token: {book}");
+    c.platform.stop().await;
+}

@@ -247,7 +247,7 @@ fn consents_part(
                 }
             }
             @if who != visit.me {
-                p.small { "您作为监护人，为孩子同意或撤回。" }
+                p.small { "您代家人同意或撤回。" }
             }
         }
     }
@@ -442,11 +442,12 @@ async fn mine(
             (super::who_picker_named(&people, who, "查看谁的信息", |id| {
                 if id == visit.me { "/r/me".to_owned() } else { format!("/r/me?for={id}") }
             }))
-            p.lead { "这里是服务中心保存的关于" (if who == visit.me { "您" } else { "孩子" }) "的全部信息。" }
+            p.lead { "这里是服务中心保存的关于" (if who == visit.me { "您" } else { title.trim_end_matches("的信息") }) "的全部信息。" }
             nav.actions aria-label="我的信息" {
                 a.button.primary href=(format!("/r/me/download{more}")) download { "下载全部信息" }
                 a.button.secondary href=(format!("/r/me/correction{more}")) { "信息有误，申请更正" }
                 a.button.secondary href="/r/surveys" { "填写问卷" }
+                @if who == visit.me { a.button.secondary href="/r/me/family" { "家人代办" } }
             }
             (record_part(&copy))
             (consents_part(&visit, who, &consents, zone, q.done.as_deref() == Some("consent")))

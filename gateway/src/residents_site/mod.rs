@@ -8,6 +8,7 @@
 //! Big text, high contrast, tap targets of at least 48 px; an age-friendly (适老化) switch
 //! makes the text larger still and the contrast starker, and is kept in a cookie.
 
+mod family;
 mod forum;
 mod mine;
 mod notices;
@@ -96,6 +97,7 @@ pub fn routes() -> Router<AppState> {
             .route("/r/bookings/{booking}/cancel", post(cancel))
             .merge(notices::routes())
             .merge(mine::routes())
+            .merge(family::routes())
             .merge(surveys::routes()),
     )
 }
@@ -145,8 +147,29 @@ impl FromRequestParts<AppState> for Visit {
             }
             return Err(response);
         };
+        let mut auth = Authenticated::new(caller.clone(), token.to_owned());
+        let mut caller = caller;
+        // A family member's leave may have been taken back since the token was made: the
+        // page acts only for those who still let them, with a token for this request
+        // alone that says so, so the services refuse the rest too.
+        if !caller.acts_for.is_empty() {
+            let kept = family::still_acting(state, &caller, &auth, me, centre)
+                .await
+                .map_err(|status| Trouble::from(status).into_response())?;
+            if kept.len() != caller.acts_for.len() {
+                let narrowed = state.keys.issue_resident(
+                    me,
+                    centre,
+                    &kept,
+                    caller.session.unwrap_or_else(Uuid::new_v4),
+                    Duration::minutes(5),
+                );
+                caller.acts_for = kept.into_iter().collect();
+                auth = Authenticated::new(caller.clone(), narrowed);
+            }
+        }
         Ok(Visit {
-            auth: Authenticated::new(caller.clone(), token.to_owned()),
+            auth,
             caller,
             me,
             centre,

@@ -48,6 +48,10 @@ pub fn consent_changed(
         purpose: consent.purpose.to_owned(),
         granted: consent.granted,
         recorded_at: Some(timestamp(at)),
+        delegate_id: consent
+            .delegate_id
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod correction_requests;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod family;
 pub mod grpc;
 pub mod import;
 pub mod seed;

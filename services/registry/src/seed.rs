@@ -179,6 +179,7 @@ async fn demo_history(
                     granted: true,
                     source: "paper_form",
                     guardian_id: None,
+                    delegate_id: None,
                     recorded_by: "demo",
                 };
                 store::record_consent(pool, &consent).await?;

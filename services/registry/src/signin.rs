@@ -269,9 +269,13 @@ pub async fn verify(
 
 /// The resident a number signs in, if any: the earliest registered active resident of 14
 /// or over with the number (a number shared by a household signs in whoever registered
-/// it first; the others act through the desk), their centre, and the children under 14
-/// at the same centre they are guardian of (by a guardian's consent, or by sharing the
-/// number).
+/// it first; the others act through the desk), their centre, the children under 14 at
+/// the same centre they are guardian of (by a guardian's consent, or by sharing the
+/// number), and then the adults of the same centre who let them act for them (a
+/// "family_delegate" consent naming them whose latest record is a grant, see
+/// [`crate::family`]). The list is read here, at sign-in: a withdrawal takes the adult
+/// out of the member's next token, and the residents' site asks again on each page
+/// meanwhile (see the gateway's `residents_site::family`).
 async fn signs_in(
     conn: &mut sqlx::PgConnection,
     phone_index: &[u8],
@@ -306,11 +310,42 @@ async fn signs_in(
     .fetch_all(&mut *conn)
     .await
     .map_err(Error::from)?;
+    let family = family_of(&mut *conn, resident, centre).await?;
     Ok(Some(pb::ResidentSignIn {
         resident_id: resident.to_string(),
         centre_id: centre.to_string(),
-        acts_for: children.into_iter().map(|(id,)| id.to_string()).collect(),
+        acts_for: children
+            .into_iter()
+            .map(|(id,)| id)
+            .chain(family)
+            .map(|id| id.to_string())
+            .collect(),
     }))
+}
+
+/// The adults of `centre` whose leave for `member` to act for them holds now, by name.
+pub async fn family_of(
+    conn: &mut sqlx::PgConnection,
+    member: Uuid,
+    centre: Uuid,
+) -> Result<Vec<Uuid>, Status> {
+    let adults: Vec<(Uuid,)> = sqlx::query_as(
+        "SELECT r.id FROM residents r
+          WHERE r.centre_id = $2 AND r.id <> $1 AND r.erased_at IS NULL AND r.status = 'active'
+            AND r.date_of_birth <= (current_date - make_interval(years => $3))::date
+            AND (SELECT c.granted FROM consents c
+                  WHERE c.resident_id = r.id AND c.purpose = 'family_delegate'
+                    AND c.delegate_id = $1
+                  ORDER BY c.id DESC LIMIT 1) IS TRUE
+          ORDER BY r.registered_at, r.id",
+    )
+    .bind(member)
+    .bind(centre)
+    .bind(crate::family::ADULT as i32)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(Error::from)?;
+    Ok(adults.into_iter().map(|(id,)| id).collect())
 }
 
 #[cfg(test)]

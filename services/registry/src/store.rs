@@ -651,6 +651,11 @@ pub struct ConsentRow {
     pub guardian_id: Option<Uuid>,
     pub recorded_by: String,
     pub recorded_at: DateTime<Utc>,
+    /// With purpose "family_delegate": the family member, and their name.
+    #[sqlx(default)]
+    pub delegate_id: Option<Uuid>,
+    #[sqlx(default)]
+    pub delegate_name: Option<String>,
 }
 
 /// A consent to record, already checked.
@@ -662,14 +667,17 @@ pub struct NewConsent<'a> {
     pub source: &'a str,
     pub guardian_id: Option<Uuid>,
     pub recorded_by: &'a str,
+    /// With purpose "family_delegate": the family member let act for the resident.
+    pub delegate_id: Option<Uuid>,
 }
 
 /// Records a consent or withdrawal and `registry.resident.consent_changed`, together.
 pub async fn record_consent(pool: &PgPool, consent: &NewConsent<'_>) -> Result<(), sqlx::Error> {
     let mut tx = linli_platform::db::begin(pool).await?;
     let recorded_at: DateTime<Utc> = sqlx::query_scalar(
-        "INSERT INTO consents (resident_id, purpose, granted, source, guardian_id, recorded_by)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING recorded_at",
+        "INSERT INTO consents (resident_id, purpose, granted, source, guardian_id, recorded_by,
+                               delegate_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING recorded_at",
     )
     .bind(consent.resident_id)
     .bind(consent.purpose)
@@ -677,6 +685,7 @@ pub async fn record_consent(pool: &PgPool, consent: &NewConsent<'_>) -> Result<(
     .bind(consent.source)
     .bind(consent.guardian_id)
     .bind(consent.recorded_by)
+    .bind(consent.delegate_id)
     .fetch_one(&mut *tx)
     .await?;
     let event = events::consent_changed(consent, recorded_at);
@@ -684,14 +693,19 @@ pub async fn record_consent(pool: &PgPool, consent: &NewConsent<'_>) -> Result<(
     tx.commit().await
 }
 
-/// The consent that holds now for each purpose ever recorded.
+/// The consent that holds now for each purpose ever recorded (and for "family_delegate",
+/// for each family member ever named, with their name).
 pub async fn current_consents(
     pool: &PgPool,
     resident_id: Uuid,
 ) -> Result<Vec<ConsentRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT DISTINCT ON (purpose) purpose, granted, source, guardian_id, recorded_by, recorded_at
-         FROM consents WHERE resident_id = $1 ORDER BY purpose, id DESC",
+        "SELECT c.*, d.name AS delegate_name FROM (
+             SELECT DISTINCT ON (purpose, delegate_id) purpose, granted, source, guardian_id,
+                    recorded_by, recorded_at, delegate_id
+               FROM consents WHERE resident_id = $1 ORDER BY purpose, delegate_id, id DESC) c
+           LEFT JOIN residents d ON d.id = c.delegate_id AND d.erased_at IS NULL
+          ORDER BY c.purpose, c.recorded_at",
     )
     .bind(resident_id)
     .fetch_all(pool)
