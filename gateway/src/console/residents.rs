@@ -513,6 +513,33 @@ async fn show_page(
     errors: FieldErrors,
     typed: Option<&super::corrections::Typed>,
 ) -> Page {
+    show_consenting(state, staff, centre, resident, query, errors, typed, None).await
+}
+
+/// What the desk typed into the consent form, kept through a refusal, and the residents
+/// its guardian search found when it found more than one.
+#[derive(Default)]
+struct ConsentTyped {
+    purpose: String,
+    granted: String,
+    source: String,
+    guardian_q: String,
+    guardians: Vec<pb::Resident>,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn show_consenting(
+    state: &AppState,
+    staff: &Staff,
+    centre: &pb::Centre,
+    resident: &str,
+    query: &SearchQuery,
+    errors: FieldErrors,
+    typed: Option<&super::corrections::Typed>,
+    consent: Option<&ConsentTyped>,
+) -> Page {
+    let blank = ConsentTyped::default();
+    let consent = consent.unwrap_or(&blank);
     let notice_code = query.notice.as_str();
     let lang = staff.lang;
     let r = state
@@ -594,12 +621,13 @@ async fn show_page(
             @if staff.may_write() {
                 form.inline method="post" action=(format!("/c/{}/residents/{}/consents", centre.id, r.id)) novalidate {
                     (csrf(staff))
-                    (general_errors(&errors, &["purpose", "source", "guardian_id"]))
+                    @if !errors.is_empty() { span hidden data-page-url=(format!("/c/{}/residents/{}#consents", centre.id, r.id)) {} }
+                    (general_errors(&errors, &["purpose", "source", "guardian_id", "guardian_q"]))
                     div.field.invalid[errors.get("purpose").is_some()] {
                         label for="purpose" { (lang.pick("用途", "Purpose")) }
                         select #purpose name="purpose" {
                             option value="" { "—" }
-                            @for p in ["service_delivery", "activity_contact", "partner_sharing"] { option value=(p) { (i18n::term(lang, p)) } }
+                            @for p in ["service_delivery", "activity_contact", "partner_sharing"] { option value=(p) selected[consent.purpose == p] { (i18n::term(lang, p)) } }
                         }
                         @if let Some(e) = errors.get("purpose") { span.error role="alert" { (e) } }
                     }
@@ -607,17 +635,38 @@ async fn show_page(
                         label for="granted" { (lang.pick("决定", "Decision")) }
                         select #granted name="granted" {
                             option value="true" { (lang.pick("同意", "grant")) }
-                            option value="false" { (lang.pick("撤回", "withdraw")) }
+                            option value="false" selected[consent.granted == "false"] { (lang.pick("撤回", "withdraw")) }
                         }
                     }
                     div.field.invalid[errors.get("source").is_some()] {
                         label for="source" { (lang.pick("方式", "How")) }
                         select #source name="source" {
-                            @for s in ["paper_form", "in_person", "phone", "online"] { option value=(s) { (i18n::term(lang, s)) } }
+                            @for s in ["paper_form", "in_person", "phone", "online"] { option value=(s) selected[consent.source == s] { (i18n::term(lang, s)) } }
                         }
                         @if let Some(e) = errors.get("source") { span.error role="alert" { (e) } }
                     }
-                    (field(lang, "guardian_id", lang.pick("监护人（居民编号，未满14岁时）", "Guardian (resident id, under 14s)"), "text", "", &errors, false))
+                    // The guardian found by name or pinyin initials, never typed as an id.
+                    @let guardian_error = errors.get("guardian_q").or(errors.get("guardian_id"));
+                    div.field.invalid[guardian_error.is_some()] {
+                        label for="f-guardian_q" { (lang.pick("监护人（未满14岁时填写）：姓名或拼音首字母", "Guardian (under 14s): name or pinyin initials")) }
+                        input #f-guardian_q type="search" name="guardian_q" value=(consent.guardian_q) placeholder=(lang.pick("如：王建国 或 wjg", "e.g. 王建国 or wjg"))
+                            aria-invalid=[guardian_error.map(|_| "true")] aria-describedby=[guardian_error.map(|_| "f-guardian_q-error")];
+                        @if let Some(e) = guardian_error { span.error #f-guardian_q-error role="alert" { (e) } }
+                    }
+                    @if !consent.guardians.is_empty() {
+                        fieldset.field #guardians {
+                            legend { (lang.pick("请选择监护人", "Choose the guardian")) }
+                            @for g in &consent.guardians {
+                                label {
+                                    input type="radio" name="guardian_id" value=(g.id);
+                                    " " (g.name) " · " (age(&g.date_of_birth, on)) (lang.pick("岁", " years"))
+                                    @let at = address(lang, g);
+                                    @if !at.is_empty() { " · " (at) }
+                                    @if let Some(p) = &g.phone { " · " (p) }
+                                }
+                            }
+                        }
+                    }
                     button type="submit" { (lang.pick("记录", "Record")) }
                 }
             }
@@ -644,9 +693,64 @@ pub async fn consent(
     let staff = &posted.staff;
     let centre = staff.centre(Section::Residents, &centre)?;
     let lang = staff.lang;
+    let mut typed = ConsentTyped {
+        purpose: posted.get("purpose").to_owned(),
+        granted: posted.get("granted").to_owned(),
+        source: posted.get("source").to_owned(),
+        guardian_q: posted.get("guardian_q").to_owned(),
+        guardians: Vec::new(),
+    };
     let mut errors = FieldErrors::default();
-    if posted.get("purpose").is_empty() {
+    if typed.purpose.is_empty() {
         errors.push("purpose", lang.pick("请选择用途", "Choose a purpose"));
+    }
+    // The guardian: the one chosen from a search's list, else the one the search finds.
+    let mut guardian = posted.get("guardian_id").to_owned();
+    if errors.is_empty() && guardian.is_empty() && !typed.guardian_q.is_empty() {
+        let found = state
+            .registry
+            .clone()
+            .list_residents(staff.grpc(pb::ListResidentsRequest {
+                centre_id: centre.id.clone(),
+                page_size: 20,
+                q: typed.guardian_q.clone(),
+                ..Default::default()
+            }))
+            .await;
+        let found: Vec<pb::Resident> = match found {
+            Ok(found) => found.into_inner().residents,
+            Err(status) if is_refusal(&status) => {
+                for (_, message) in FieldErrors::from_status(&status, lang).0 {
+                    errors.push("guardian_q", message);
+                }
+                Vec::new()
+            }
+            Err(status) => return Err(status.into()),
+        }
+        .into_iter()
+        .filter(|r| r.id != resident)
+        .collect();
+        match found.len() {
+            _ if !errors.is_empty() => {}
+            0 => errors.push(
+                "guardian_q",
+                lang.pick(
+                    "没有找到这位居民，请换个写法再找",
+                    "No resident found; try another spelling",
+                ),
+            ),
+            1 => guardian = found[0].id.clone(),
+            _ => {
+                errors.push(
+                    "guardian_q",
+                    lang.pick(
+                        "找到多位居民，请在下面选择一位",
+                        "Several residents found; choose one below",
+                    ),
+                );
+                typed.guardians = found;
+            }
+        }
     }
     if errors.is_empty() {
         let recorded = state
@@ -655,10 +759,10 @@ pub async fn consent(
             .record_consent(staff.grpc(pb::RecordConsentRequest {
                 centre_id: centre.id.clone(),
                 resident_id: resident.clone(),
-                purpose: posted.get("purpose").to_owned(),
-                granted: posted.get("granted") != "false",
-                source: posted.get("source").to_owned(),
-                guardian_id: posted.get("guardian_id").to_owned(),
+                purpose: typed.purpose.clone(),
+                granted: typed.granted != "false",
+                source: typed.source.clone(),
+                guardian_id: guardian,
                 ..Default::default()
             }))
             .await;
@@ -674,7 +778,7 @@ pub async fn consent(
             Err(status) => return Err(status.into()),
         }
     }
-    show_page(
+    show_consenting(
         &state,
         staff,
         &centre,
@@ -682,6 +786,7 @@ pub async fn consent(
         &SearchQuery::default(),
         errors,
         None,
+        Some(&typed),
     )
     .await
 }
