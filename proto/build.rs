@@ -59,6 +59,24 @@ finance.v1.AmountBy
 finance.v1.TransparencyReport
 finance.v1.AuditRecord %at
 finance.v1.ListAuditTrailResponse
+evaluation.v1.Kpi
+evaluation.v1.CentreKpis @from @to
+evaluation.v1.DistrictKpis
+evaluation.v1.KpiPoint
+evaluation.v1.KpiSeries -centre_id
+evaluation.v1.QualityIndicators -centre_id -offering_id -staff_id
+evaluation.v1.RebuildProjectionsResponse
+evaluation.v1.Question+ =options
+evaluation.v1.SurveyTemplate+ =id -centre_id
+evaluation.v1.ListSurveyTemplatesResponse
+evaluation.v1.Answer+ =choices =text
+evaluation.v1.Invitation -centre_id ?resident_id ?delivery_id ?offering_id ?staff_id @created_at @answered_at
+evaluation.v1.ListInvitationsResponse
+evaluation.v1.FollowUp -centre_id ?resident_id @done_at
+evaluation.v1.ListFollowUpsResponse
+evaluation.v1.InspectionItem+ =note
+evaluation.v1.Inspection -centre_id
+evaluation.v1.ListInspectionsResponse
 ";
 
 const NEXT_PAGE: &str =

@@ -22,45 +22,6 @@ pub fn routes() -> Router<AppState> {
     forwarded().route("/v1/evaluation/rebuild", post(rebuild))
 }
 
-reply! {
-    /// One KPI: numerator over denominator, against the plan's target.
-    pub struct Kpi from pb::Kpi as k {
-        #[schema(example = "participation")]
-        pub name: String,
-        pub numerator: i64,
-        pub denominator: i64,
-        pub value: f64,
-        /// 0 when the KPI is only reported.
-        pub target: f64,
-        pub met: bool,
-        /// False while there is nothing to measure.
-        pub has_data: bool,
-        pub unit: String,
-    }
-}
-
-reply! {
-    /// A centre's KPIs for a period.
-    pub struct CentreKpis from pb::CentreKpis as c {
-        pub centre_id: String,
-        /// Residents registered at the centre (all time).
-        pub registered_residents: i64,
-        pub period: String,
-        pub from: Option<String>,
-        pub to: Option<String>,
-        pub kpis: Vec<Kpi>,
-    }
-}
-
-reply! {
-    pub struct DistrictKpis from pb::DistrictKpis as d {
-        pub period: String,
-        pub centres: Vec<CentreKpis>,
-        /// Numerators and denominators summed over the centres.
-        pub district: Vec<Kpi>,
-    }
-}
-
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PeriodQuery {
@@ -77,14 +38,6 @@ pub struct SeriesQuery {
     pub to: String,
 }
 
-reply! {
-    pub struct KpiPoint from pb::KpiPoint as p { pub period: String, pub kpi: Option<Kpi> }
-}
-
-reply! {
-    pub struct KpiSeries from pb::KpiSeries as s { pub kpi: String, pub points: Vec<KpiPoint> }
-}
-
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct QualityQuery {
@@ -92,78 +45,6 @@ pub struct QualityQuery {
     pub offering_id: Option<String>,
     pub staff_id: Option<String>,
 }
-
-reply! {
-    pub struct QualityIndicators from pb::QualityIndicators as q {
-        pub period: String,
-        pub effectiveness: f64,
-        pub professionalism: f64,
-        pub satisfaction: f64,
-        pub timeliness: f64,
-        pub responses: i64,
-    }
-}
-
-reply! {
-    pub struct Rebuilt from pb::RebuildProjectionsResponse as r { pub facts_replayed: i64 }
-}
-
-reply! {
-    #[derive(Deserialize)]
-    pub struct Question from pb::Question as q {
-        pub key: String,
-        pub text: String,
-        /// scale (1–5), single, multiple or text.
-        pub kind: String,
-        #[serde(default)]
-        pub options: Vec<String>,
-    }
-}
-
-reply! {
-    #[derive(Deserialize)]
-    pub struct SurveyTemplate from pb::SurveyTemplate as t {
-        #[serde(default)]
-        pub id: String,
-        /// satisfaction, awareness or periodic.
-        pub kind: String,
-        pub title: String,
-        pub questions: Vec<Question>,
-    }
-}
-
-reply! {
-    pub struct TemplateList from pb::ListSurveyTemplatesResponse as r { pub templates: Vec<SurveyTemplate> }
-}
-
-reply! {
-    #[derive(Deserialize)]
-    pub struct Answer from pb::Answer as a {
-        pub key: String,
-        pub score: Option<i32>,
-        #[serde(default)]
-        pub choices: Vec<String>,
-        #[serde(default)]
-        pub text: String,
-    }
-}
-
-reply! {
-    pub struct Invitation from pb::Invitation as i {
-        pub id: String,
-        pub template_id: String,
-        pub resident_id: Option<String>,
-        pub delivery_id: Option<String>,
-        pub offering_id: Option<String>,
-        pub staff_id: Option<String>,
-        pub created_at: Option<String>,
-        pub answered: bool,
-        pub answered_at: Option<String>,
-        pub answers: Vec<Answer>,
-    }
-}
-
-page!(pub struct InvitationList from pb::ListInvitationsResponse { pub invitations: Vec<Invitation> });
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -185,24 +66,8 @@ pub struct NewInvitation {
 
 #[derive(Deserialize, ToSchema)]
 pub struct Response {
-    pub answers: Vec<Answer>,
+    pub answers: Vec<pb::Answer>,
 }
-
-reply! {
-    pub struct FollowUp from pb::FollowUp as f {
-        pub id: String,
-        pub resident_id: Option<String>,
-        pub staff_id: String,
-        pub reason: String,
-        pub due_on: String,
-        /// open, done or unreachable.
-        pub status: String,
-        pub outcome: String,
-        pub done_at: Option<String>,
-    }
-}
-
-page!(pub struct FollowUpList from pb::ListFollowUpsResponse { pub follow_ups: Vec<FollowUp> });
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -232,31 +97,6 @@ pub struct FollowUpCompletion {
     pub outcome: String,
 }
 
-reply! {
-    #[derive(Deserialize)]
-    pub struct InspectionItem from pb::InspectionItem as i {
-        pub item: String,
-        pub passed: bool,
-        /// 0–10.
-        pub score: i32,
-        #[serde(default)]
-        pub note: String,
-    }
-}
-
-reply! {
-    pub struct Inspection from pb::Inspection as i {
-        pub id: String,
-        pub inspector: String,
-        pub inspected_on: String,
-        pub items: Vec<InspectionItem>,
-        /// 0–100.
-        pub score: i32,
-    }
-}
-
-page!(pub struct InspectionList from pb::ListInspectionsResponse { pub inspections: Vec<Inspection> });
-
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct InspectionQuery {
@@ -271,7 +111,7 @@ pub struct NewInspection {
     pub inspector: String,
     /// YYYY-MM-DD.
     pub inspected_on: String,
-    pub items: Vec<InspectionItem>,
+    pub items: Vec<pb::InspectionItem>,
 }
 
 reply! {
@@ -320,8 +160,8 @@ pub struct SuggestionMove {
 
 /// Rebuilds evaluation's projections from its fact log (district admins).
 #[utoipa::path(post, path = "/v1/evaluation/rebuild", tag = "evaluation",
-    responses((status = 200, body = Rebuilt)))]
-pub async fn rebuild(g: Grpc) -> Reply<Rebuilt> {
+    responses((status = 200, body = pb::RebuildProjectionsResponse)))]
+pub async fn rebuild(g: Grpc) -> Reply<pb::RebuildProjectionsResponse> {
     let deadline = std::time::Duration::from_secs(120);
     let request = g
         .auth
@@ -332,23 +172,23 @@ pub async fn rebuild(g: Grpc) -> Reply<Rebuilt> {
         .clone()
         .rebuild_projections(request)
         .await?;
-    Ok(Json(reply.into_inner().into()))
+    Ok(Json(reply.into_inner()))
 }
 
 forward! { tag = "evaluation";
     /// Every centre the caller covers, side by side, with the district roll-up.
-    get "/v1/kpis" => district_kpis(g; query q: PeriodQuery) -> 200 DistrictKpis {
+    get "/v1/kpis" => district_kpis(g; query q: PeriodQuery) -> 200 pb::DistrictKpis {
         call!(g.evaluation.get_district_kpis(pb::GetDistrictKpisRequest { period: q.period.unwrap_or_default() }))
     }
 
     /// The plan's KPIs for a centre and period.
-    get "/v1/centres/{centre_id}/kpis" => centre_kpis(g, centre; query q: PeriodQuery) -> 200 CentreKpis {
+    get "/v1/centres/{centre_id}/kpis" => centre_kpis(g, centre; query q: PeriodQuery) -> 200 pb::CentreKpis {
         let period = q.period.unwrap_or_default();
         call!(g.evaluation.get_centre_kpis(pb::GetCentreKpisRequest { centre_id: g.centre(&centre)?, period }))
     }
 
     /// One KPI month by month, for charts.
-    get "/v1/centres/{centre_id}/kpis/{kpi}/series" => kpi_series(g, centre, kpi; query q: SeriesQuery) -> 200 KpiSeries {
+    get "/v1/centres/{centre_id}/kpis/{kpi}/series" => kpi_series(g, centre, kpi; query q: SeriesQuery) -> 200 pb::KpiSeries {
         call!(g.evaluation.get_kpi_series(pb::GetKpiSeriesRequest {
             centre_id: g.centre(&centre)?,
             kpi,
@@ -358,7 +198,7 @@ forward! { tag = "evaluation";
     }
 
     /// Quality indicators for the centre, an offering or a staff member.
-    get "/v1/centres/{centre_id}/quality" => quality(g, centre; query q: QualityQuery) -> 200 QualityIndicators {
+    get "/v1/centres/{centre_id}/quality" => quality(g, centre; query q: QualityQuery) -> 200 pb::QualityIndicators {
         call!(g.evaluation.get_quality_indicators(pb::GetQualityIndicatorsRequest {
             centre_id: g.centre(&centre)?,
             period: q.period.unwrap_or_default(),
@@ -368,28 +208,23 @@ forward! { tag = "evaluation";
     }
 
     /// The survey templates a centre may use.
-    get "/v1/centres/{centre_id}/survey-templates" => list_templates(g, centre) -> 200 TemplateList {
+    get "/v1/centres/{centre_id}/survey-templates" => list_templates(g, centre) -> 200 pb::ListSurveyTemplatesResponse {
         let centre_id = g.centre(&centre)?;
         call!(g.evaluation.list_survey_templates(pb::ListSurveyTemplatesRequest { centre_id }))
     }
 
     /// Adds a survey template for the centre.
-    post "/v1/centres/{centre_id}/survey-templates" => create_template(g, centre; body t: SurveyTemplate)
-        -> 201 SurveyTemplate {
+    post "/v1/centres/{centre_id}/survey-templates" => create_template(g, centre; body t: pb::SurveyTemplate)
+        -> 201 pb::SurveyTemplate {
         let centre_id = g.centre(&centre)?;
-        let questions = (t.questions.into_iter())
-            .map(|q| pb::Question { key: q.key, text: q.text, kind: q.kind, options: q.options })
-            .collect();
-        let template = pb::SurveyTemplate {
-            id: String::new(), centre_id: centre_id.clone(), kind: t.kind, title: t.title, questions,
-        };
+        let template = pb::SurveyTemplate { id: String::new(), centre_id: centre_id.clone(), ..t };
         let request = pb::CreateSurveyTemplateRequest { centre_id, template: Some(template) };
         call!(g.evaluation.create_survey_template(request))
     }
 
     /// Survey invitations, newest first.
     get "/v1/centres/{centre_id}/invitations" => list_invitations(g, centre; query q: InvitationQuery)
-        -> 200 InvitationList {
+        -> 200 pb::ListInvitationsResponse {
         call!(g.evaluation.list_invitations(pb::ListInvitationsRequest {
             centre_id: g.centre(&centre)?,
             resident_id: q.resident_id.unwrap_or_default(),
@@ -401,7 +236,7 @@ forward! { tag = "evaluation";
     }
 
     /// Invites a resident (or anyone, anonymously) to answer a survey.
-    post "/v1/centres/{centre_id}/invitations" => create_invitation(g, centre; body i: NewInvitation) -> 201 Invitation {
+    post "/v1/centres/{centre_id}/invitations" => create_invitation(g, centre; body i: NewInvitation) -> 201 pb::Invitation {
         call!(g.evaluation.create_invitation(pb::CreateInvitationRequest {
             centre_id: g.centre(&centre)?,
             template_id: i.template_id,
@@ -411,16 +246,13 @@ forward! { tag = "evaluation";
 
     /// Records the one response to an invitation.
     post "/v1/centres/{centre_id}/invitations/{invitation_id}/response"
-        => submit_response(g, centre, invitation_id; body r: Response) -> 200 Invitation, (409, "Already answered") {
-        let answers = (r.answers.into_iter())
-            .map(|a| pb::Answer { key: a.key, score: a.score, choices: a.choices, text: a.text })
-            .collect();
-        let request = pb::SubmitResponseRequest { centre_id: g.centre(&centre)?, invitation_id, answers };
+        => submit_response(g, centre, invitation_id; body r: Response) -> 200 pb::Invitation, (409, "Already answered") {
+        let request = pb::SubmitResponseRequest { centre_id: g.centre(&centre)?, invitation_id, answers: r.answers };
         call!(g.evaluation.submit_response(request))
     }
 
     /// Phone follow-up tasks.
-    get "/v1/centres/{centre_id}/follow-ups" => list_follow_ups(g, centre; query q: FollowUpQuery) -> 200 FollowUpList {
+    get "/v1/centres/{centre_id}/follow-ups" => list_follow_ups(g, centre; query q: FollowUpQuery) -> 200 pb::ListFollowUpsResponse {
         call!(g.evaluation.list_follow_ups(pb::ListFollowUpsRequest {
             centre_id: g.centre(&centre)?,
             staff_id: q.staff_id.unwrap_or_default(),
@@ -431,7 +263,7 @@ forward! { tag = "evaluation";
     }
 
     /// Assigns a phone follow-up to a staff member.
-    post "/v1/centres/{centre_id}/follow-ups" => create_follow_up(g, centre; body f: NewFollowUp) -> 201 FollowUp {
+    post "/v1/centres/{centre_id}/follow-ups" => create_follow_up(g, centre; body f: NewFollowUp) -> 201 pb::FollowUp {
         call!(g.evaluation.create_follow_up(pb::CreateFollowUpRequest {
             centre_id: g.centre(&centre)?,
             resident_id: f.resident_id.unwrap_or_default(),
@@ -443,7 +275,7 @@ forward! { tag = "evaluation";
 
     /// Records a follow-up's outcome.
     post "/v1/centres/{centre_id}/follow-ups/{follow_up_id}/completion"
-        => complete_follow_up(g, centre, follow_up_id; body c: FollowUpCompletion) -> 200 FollowUp {
+        => complete_follow_up(g, centre, follow_up_id; body c: FollowUpCompletion) -> 200 pb::FollowUp {
         call!(g.evaluation.complete_follow_up(pb::CompleteFollowUpRequest {
             centre_id: g.centre(&centre)?,
             follow_up_id,
@@ -454,7 +286,7 @@ forward! { tag = "evaluation";
 
     /// On-site inspections, newest first.
     get "/v1/centres/{centre_id}/inspections" => list_inspections(g, centre; query q: InspectionQuery)
-        -> 200 InspectionList {
+        -> 200 pb::ListInspectionsResponse {
         call!(g.evaluation.list_inspections(pb::ListInspectionsRequest {
             centre_id: g.centre(&centre)?,
             page_size: q.page_size.unwrap_or(0),
@@ -463,15 +295,12 @@ forward! { tag = "evaluation";
     }
 
     /// Records an on-site inspection with its checklist.
-    post "/v1/centres/{centre_id}/inspections" => record_inspection(g, centre; body i: NewInspection) -> 201 Inspection {
-        let items = (i.items.into_iter())
-            .map(|x| pb::InspectionItem { item: x.item, passed: x.passed, score: x.score, note: x.note })
-            .collect();
+    post "/v1/centres/{centre_id}/inspections" => record_inspection(g, centre; body i: NewInspection) -> 201 pb::Inspection {
         call!(g.evaluation.record_inspection(pb::RecordInspectionRequest {
             centre_id: g.centre(&centre)?,
             inspector: i.inspector,
             inspected_on: i.inspected_on,
-            items,
+            items: i.items,
         }))
     }
 

@@ -202,14 +202,14 @@ impl ResidentCopy {
         sections.insert(
             "evaluation".into(),
             json!({
-                "invitations": e.invitations.iter().cloned().map(crate::evaluation::Invitation::from).map(json_of).collect::<Vec<_>>(),
+                "invitations": e.invitations.iter().cloned().map(json_of).collect::<Vec<_>>(),
                 "surveys": e.templates.iter().map(|t| json!({
                     "id": t.id, "kind": t.kind, "title": t.title,
                     "questions": t.questions.iter().map(|q| json!({
                         "key": q.key, "text": q.text, "kind": q.kind, "options": q.options,
                     })).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
-                "follow_ups": e.follow_ups.iter().cloned().map(crate::evaluation::FollowUp::from).map(json_of).collect::<Vec<_>>(),
+                "follow_ups": e.follow_ups.iter().cloned().map(json_of).collect::<Vec<_>>(),
                 "suggestions": e.suggestions.iter().cloned().map(crate::evaluation::Suggestion::from).map(json_of).collect::<Vec<_>>(),
             }),
         );
