@@ -3,6 +3,11 @@
 //! import alone, without building the rest of the binary:
 //!
 //! LINLI_DATABASE_PREFIX=scale25_ cargo run --release -p linli-registry --example import_file -- FILE
+//!
+//! `LINLI_DATABASE_URL` names another server (the default is the local one on 5432);
+//! `STREAMED=1` sends the file through the parts a client-streaming `ImportResidentsStream`
+//! call reads from ([`linli_registry::import::Incoming`], 64 KiB at a time), as the HTTP
+//! route's imports arrive.
 
 use linli_platform::crypto::{LOCAL_DATA_KEY, LOCAL_INDEX_KEY, PersonalDataArgs, Vault};
 use linli_platform::db::DatabaseArgs;
@@ -12,7 +17,8 @@ use linli_registry::domain::centre::CentreDetails;
 async fn main() -> anyhow::Result<()> {
     let file = std::env::args().nth(1).expect("a CSV file");
     let database = DatabaseArgs {
-        database_url: "postgres://postgres@127.0.0.1:5432/postgres".into(),
+        database_url: std::env::var("LINLI_DATABASE_URL")
+            .unwrap_or("postgres://postgres@127.0.0.1:5432/postgres".into()),
         database_prefix: std::env::var("LINLI_DATABASE_PREFIX").unwrap_or("scale25_".into()),
         database_max_connections: 4,
     };
@@ -44,11 +50,36 @@ async fn main() -> anyhow::Result<()> {
     .await
     .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let started = std::time::Instant::now();
-    let file = std::io::BufReader::with_capacity(256 * 1024, std::fs::File::open(&file)?);
+    let mut file = std::io::BufReader::with_capacity(256 * 1024, std::fs::File::open(&file)?);
     let today = chrono::Utc::now().date_naive();
-    let report = linli_registry::import::import(&pool, &vault, centre, file, "auto", &[], today)
+    let report = if std::env::var("STREAMED").is_ok() {
+        let (sender, parts, cut_short) = linli_registry::import::Incoming::channel();
+        tokio::spawn(async move {
+            use std::io::Read as _;
+            loop {
+                let mut part = vec![0; 64 * 1024];
+                let n = file.read(&mut part).expect("readable");
+                part.truncate(n);
+                if n == 0 || !sender.send(part).await {
+                    return;
+                }
+            }
+        });
+        linli_registry::import::import_parts(
+            &pool,
+            &vault,
+            centre,
+            parts,
+            Some(cut_short),
+            "auto",
+            &[],
+            today,
+        )
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    } else {
+        linli_registry::import::import(&pool, &vault, centre, file, "auto", &[], today).await
+    }
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let elapsed = started.elapsed().as_secs_f64();
     println!(
         "{} rows: {} imported, {} already registered, {} refused ({elapsed:.1} s, {:.0} rows/s)",
