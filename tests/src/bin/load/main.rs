@@ -6,6 +6,11 @@
 //! It prints figures and never fails on a time.
 //!
 //! cargo run --release -p linli-tests --bin load -- --clients 16,64 --seconds 10
+//!
+//! `--mode residents` drives the residents' site instead: sign-ins with a one-time code
+//! and home page reads (see `residents.rs`).
+//!
+//! cargo run --release -p linli-tests --bin load -- --mode residents --clients 64 --seconds 10
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,9 +23,15 @@ use linli_tests::TestPlatform;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+mod residents;
+
 #[derive(Parser, Debug)]
 #[command(about = "Booking throughput and latency through the gateway, against the database floor")]
 struct Args {
+    /// What to drive: `bookings` (the desk's bookings, the floor and the mix) or
+    /// `residents` (the residents' site: sign-ins and home page reads).
+    #[arg(long, default_value = "bookings", value_parser = ["bookings", "residents"])]
+    mode: String,
     /// Concurrent clients, one run per value.
     #[arg(long, value_delimiter = ',', default_value = "16,64")]
     clients: Vec<usize>,
@@ -95,11 +106,19 @@ fn main() -> anyhow::Result<()> {
         .thread_name("load")
         .enable_all()
         .build()?;
+    // The loopback SMS provider stand-in, on the server's runtime (the residents' mode reads
+    // the codes it was sent).
+    let sms = server.block_on(linli_tests::sms::SmsProvider::start());
     let platform = server.block_on(TestPlatform::start_with(|serve| {
         serve.database.database_max_connections = args.connections;
         serve.body_limit = 1024 * 1024;
+        serve.sms = sms.args();
     }));
-    let result = clients.block_on(run(&platform, &args));
+    let result = if args.mode == "residents" {
+        clients.block_on(residents::run(&platform, &sms, &args))
+    } else {
+        clients.block_on(run(&platform, &args))
+    };
     server.block_on(platform.stop());
     result
 }
