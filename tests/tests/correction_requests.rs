@@ -408,5 +408,33 @@ async fn a_decline_needs_a_reason_and_only_the_centres_desk_reads_and_closes() {
     let phone = c.sign_in("13912340000").await;
     let (_, page) = phone.get("/r/me").await;
     assert!(page.contains("未予更正") && page.contains(reason), "{page}");
+
+    // Erasure leaves evaluation no fact of the request, its closing included (both kept
+    // until then).
+    let facts = async || -> i64 {
+        let pool = platform.pool("evaluation").await;
+        let left = sqlx::query_scalar(
+            "SELECT count(*) FROM facts WHERE routing_key LIKE 'registry.resident.correction_%'",
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("evaluation readable");
+        pool.close().await;
+        left
+    };
+    assert_eq!(facts().await, 2);
+    let (status, body) = platform
+        .post_json(
+            &c.manager,
+            &format!("/v1/centres/{a}/residents/{me}/erasure"),
+            &json!({ "reason": "本人申请" }),
+            None,
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    poll("the facts to go with the resident", DEADLINE, || async {
+        (facts().await == 0).then_some(())
+    })
+    .await;
     c.platform.stop().await;
 }

@@ -8,8 +8,8 @@ use linli_platform::directory;
 use linli_proto::Event;
 use linli_proto::events::v1::{
     BookingAttended, EntryPosted, FacilityCreated, FacilityHeld, FacilityReleased,
-    ResidentCorrectionRequested, ResidentDeceased, ResidentErased, ResidentMovedOut,
-    ResidentRegistered, ResidentReturned, ServiceDelivered, TrainingCompleted,
+    ResidentCorrectionClosed, ResidentCorrectionRequested, ResidentDeceased, ResidentErased,
+    ResidentMovedOut, ResidentRegistered, ResidentReturned, ServiceDelivered, TrainingCompleted,
     VolunteerDeactivated, VolunteerReactivated, VolunteerRegistered,
 };
 use sqlx::PgConnection;
@@ -144,6 +144,9 @@ fn resident_of(event: &Incoming) -> Option<Uuid> {
                 .decode::<ResidentCorrectionRequested>()
                 .ok()?
                 .resident_id
+        }
+        ResidentCorrectionClosed::ROUTING_KEY => {
+            event.decode::<ResidentCorrectionClosed>().ok()?.resident_id
         }
         _ => return None,
     };
