@@ -2135,3 +2135,50 @@ async fn an_adult_lets_a_family_member_act_for_them_and_takes_it_back() {
     assert!(!book.contains("王秀英"), "not in his next token: {book}");
     c.platform.stop().await;
 }
+
+/// In Chromium at phone width: 我的信息 → 家人代办, a stranger's number answered beside the
+/// field with what was typed kept, then the son named and listed by name, no id shown.
+#[tokio::test]
+async fn on_a_phone_an_adult_names_a_family_member_and_sees_them_listed() {
+    let c = Centre::open().await;
+    c.resident("王秀英", "1948-03-02", "13900001111").await;
+    c.resident("李建国", "1975-06-01", "13900002222").await;
+    let shots = screenshots();
+    let gw = c.platform.gateway.clone();
+    let browser = Browser::start().await;
+    browser.window_size(375, 812).await;
+    sign_in_browser(&browser, &c, &gw, "13900001111").await;
+    browser.goto(&format!("{gw}/r/me")).await;
+    tap(&browser, "a[href='/r/me/family']").await;
+    assert!(browser.url().await.ends_with("/r/me/family"));
+    fits_a_phone(&browser, "家人代办").await;
+
+    browser.find("#phone").await.type_text("13900009999").await;
+    browser.find("#name").await.type_text("李建国").await;
+    tap(&browser, "form[action='/r/me/family'] button[type=submit]").await;
+    browser
+        .screenshot(&shots.join("20-family-no-match.png"))
+        .await;
+    fits_a_phone(&browser, "家人代办 with an error").await;
+    let text = visible_text(&browser).await;
+    assert!(text.contains("没有找到这位家人"), "{text}");
+    let kept = browser
+        .execute("return [document.querySelector('#phone').value, document.querySelector('#name').value, document.querySelector('#name-error') !== null];")
+        .await;
+    assert_eq!(kept, json!(["13900009999", "李建国", true]));
+
+    let phone = browser.find("#phone").await;
+    phone.clear().await;
+    phone.type_text("13900002222").await;
+    tap(&browser, "form[action='/r/me/family'] button[type=submit]").await;
+    browser
+        .screenshot(&shots.join("21-family-granted.png"))
+        .await;
+    fits_a_phone(&browser, "家人代办 with a member").await;
+    let text = visible_text(&browser).await;
+    assert!(
+        text.contains("已委托") && text.contains("李建国") && text.contains("取消委托"),
+        "{text}"
+    );
+    c.platform.stop().await;
+}

@@ -106,66 +106,74 @@ async fn view(
     let error = |field: &str| errors.get(field);
     let phone_error = error("phone");
     let name_error = error("name");
+    let lead = html! {
+        p.lead { "您可以委托一位家人（例如子女）代您查看信息、预约、取消预约和填写问卷。这位家人也要在本服务中心登记过手机号。您随时可以取消委托。" }
+    };
+    let delegates = html! {
+        section #delegates aria-labelledby="delegates-h" {
+            h2 #delegates-h { "已委托的家人" }
+            @if granted.is_empty() {
+                p.empty { "您还没有委托家人。" }
+            } @else {
+                ul.cards {
+                    @for c in &granted {
+                        li.card.consent {
+                            span.name { (c.delegate_name) }
+                            span.state { "可以代您办理 · " (since(instant(&c.recorded_at), centre.zone)) "委托" }
+                            form method="post" action="/r/me/family/withdraw" {
+                                input type="hidden" name="delegate" value=(c.delegate_id);
+                                button.secondary type="submit" { "取消委托" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let grant = html! {
+        section #grant aria-labelledby="grant-h" {
+            h2 #grant-h { "委托一位家人" }
+            @if !adult {
+                p.empty { "年满 " (ADULT) " 周岁才能委托家人代办。" }
+            } @else {
+                @if let Some(error) = error("form") {
+                    p.error role="alert" { (error) }
+                }
+                form method="post" action="/r/me/family" novalidate {
+                    div.field.invalid[phone_error.is_some()] {
+                        label for="phone" { "家人的手机号" }
+                        input #phone type="tel" name="phone" inputmode="numeric" autocomplete="off"
+                            maxlength="20" value=(typed.phone)
+                            aria-invalid=[phone_error.map(|_| "true")]
+                            aria-describedby=[phone_error.map(|_| "phone-error")];
+                        @if let Some(error) = phone_error {
+                            p.error #phone-error role="alert" { (error) }
+                        }
+                    }
+                    div.field.invalid[name_error.is_some()] {
+                        label for="name" { "家人的姓名" }
+                        input #name type="text" name="name" autocomplete="off" maxlength="64"
+                            value=(typed.name)
+                            aria-invalid=[name_error.map(|_| "true")]
+                            aria-describedby=[name_error.map(|_| "name-error")];
+                        @if let Some(error) = name_error {
+                            p.error #name-error role="alert" { (error) }
+                        }
+                        p.small { "请填写这位家人在服务中心登记的手机号和姓名。" }
+                    }
+                    button.primary type="submit" { "委托这位家人" }
+                }
+            }
+        }
+    };
     let body = page(
         visit.large,
         "家人代办",
         Some(Tab::Me),
         html! {
             @if let Some(done) = done { p.notice role="status" { (done) } }
-            p.lead { "您可以委托一位家人（例如子女）代您查看信息、预约、取消预约和填写问卷。这位家人也要在本服务中心登记过手机号。您随时可以取消委托。" }
-            section #delegates aria-labelledby="delegates-h" {
-                h2 #delegates-h { "已委托的家人" }
-                @if granted.is_empty() {
-                    p.empty { "您还没有委托家人。" }
-                } @else {
-                    ul.cards {
-                        @for c in &granted {
-                            li.card.consent {
-                                span.name { (c.delegate_name) }
-                                span.state { "可以代您办理 · 委托于" (since(instant(&c.recorded_at), centre.zone)) }
-                                form method="post" action="/r/me/family/withdraw" {
-                                    input type="hidden" name="delegate" value=(c.delegate_id);
-                                    button.secondary type="submit" { "取消委托" }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            section #grant aria-labelledby="grant-h" {
-                h2 #grant-h { "委托一位家人" }
-                @if !adult {
-                    p.empty { "年满 " (ADULT) " 周岁才能委托家人代办。" }
-                } @else {
-                    @if let Some(error) = error("form") {
-                        p.error role="alert" { (error) }
-                    }
-                    form method="post" action="/r/me/family" novalidate {
-                        div.field.invalid[phone_error.is_some()] {
-                            label for="phone" { "家人的手机号" }
-                            input #phone type="tel" name="phone" inputmode="numeric" autocomplete="off"
-                                maxlength="20" value=(typed.phone)
-                                aria-invalid=[phone_error.map(|_| "true")]
-                                aria-describedby=[phone_error.map(|_| "phone-error")];
-                            @if let Some(error) = phone_error {
-                                p.error #phone-error role="alert" { (error) }
-                            }
-                        }
-                        div.field.invalid[name_error.is_some()] {
-                            label for="name" { "家人的姓名" }
-                            input #name type="text" name="name" autocomplete="off" maxlength="64"
-                                value=(typed.name)
-                                aria-invalid=[name_error.map(|_| "true")]
-                                aria-describedby=[name_error.map(|_| "name-error")];
-                            @if let Some(error) = name_error {
-                                p.error #name-error role="alert" { (error) }
-                            }
-                            p.small { "请填写这位家人在服务中心登记的手机号和姓名。" }
-                        }
-                        button.primary type="submit" { "委托这位家人" }
-                    }
-                }
-            }
+            // Refused: the form first, so its words are on a phone's screen unscrolled.
+            @if errors.is_empty() { (lead) (delegates) (grant) } @else { (grant) (lead) (delegates) }
             a.button.secondary href="/r/me" { "返回我的信息" }
         },
     );
