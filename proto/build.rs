@@ -77,6 +77,11 @@ evaluation.v1.ListFollowUpsResponse
 evaluation.v1.InspectionItem+ =note
 evaluation.v1.Inspection -centre_id
 evaluation.v1.ListInspectionsResponse
+registry.v1.PartnerContact+ =role =phone =email
+registry.v1.Partner @created_at
+registry.v1.ListPartnersResponse
+registry.v1.Agreement @revoked_at
+registry.v1.Credential @not_after @revoked_at
 ";
 
 const NEXT_PAGE: &str =

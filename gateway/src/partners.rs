@@ -7,7 +7,7 @@ use linli_proto::registry::v1 as pb;
 use serde::Deserialize;
 use utoipa::{OpenApi, ToSchema};
 
-use crate::{AppState, call, forward, reply};
+use crate::{AppState, call, forward};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -19,64 +19,6 @@ pub fn routes() -> Router<AppState> {
     forwarded()
 }
 
-reply! {
-    #[derive(Deserialize)]
-    pub struct Contact from pb::PartnerContact as c {
-        pub name: String,
-        #[serde(default)]
-        pub role: String,
-        #[serde(default)]
-        pub phone: String,
-        #[serde(default)]
-        pub email: String,
-    }
-}
-
-reply! {
-    /// A partner organisation with its agreements and certificates.
-    pub struct Partner from pb::Partner as p {
-        pub id: String,
-        pub name: String,
-        /// government, enterprise or social_organisation.
-        pub kind: String,
-        pub contacts: Vec<Contact>,
-        pub agreements: Vec<Agreement>,
-        pub credentials: Vec<Credential>,
-        pub created_at: Option<String>,
-    }
-}
-
-reply! {
-    pub struct PartnerList from pb::ListPartnersResponse as r { pub partners: Vec<Partner> }
-}
-
-reply! {
-    /// An agreement at one centre; valid from (inclusive) until (exclusive), unless revoked.
-    pub struct Agreement from pb::Agreement as a {
-        pub id: String,
-        pub partner_id: String,
-        pub centre_id: String,
-        pub provides: String,
-        pub scopes: Vec<String>,
-        pub valid_from: String,
-        pub valid_until: String,
-        pub revoked_at: Option<String>,
-        pub revoked_reason: String,
-    }
-}
-
-reply! {
-    /// A client certificate registered for a partner, known by its SHA-256 fingerprint.
-    pub struct Credential from pb::Credential as c {
-        pub id: String,
-        pub partner_id: String,
-        pub fingerprint: String,
-        pub subject: String,
-        pub not_after: Option<String>,
-        pub revoked_at: Option<String>,
-    }
-}
-
 #[derive(Deserialize, ToSchema)]
 pub struct NewPartner {
     #[schema(example = "幸福超市")]
@@ -84,7 +26,7 @@ pub struct NewPartner {
     #[schema(example = "enterprise")]
     pub kind: Option<String>,
     #[serde(default)]
-    pub contacts: Vec<Contact>,
+    pub contacts: Vec<pb::PartnerContact>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -116,26 +58,23 @@ pub struct NewCredential {
 
 forward! { tag = "partners";
     /// Registers a partner organisation (district admins).
-    post "/v1/partners" => create_partner(g; body p: NewPartner) -> 201 Partner, (409, "A partner has this name") {
-        let contacts = (p.contacts.into_iter())
-            .map(|c| pb::PartnerContact { name: c.name, role: c.role, phone: c.phone, email: c.email })
-            .collect();
+    post "/v1/partners" => create_partner(g; body p: NewPartner) -> 201 pb::Partner, (409, "A partner has this name") {
         let (name, kind) = (p.name.unwrap_or_default(), p.kind.unwrap_or_default());
-        call!(g.registry.create_partner(pb::CreatePartnerRequest { name, kind, contacts }))
+        call!(g.registry.create_partner(pb::CreatePartnerRequest { name, kind, contacts: p.contacts }))
     }
 
     /// Every partner, with agreements and certificates.
-    get "/v1/partners" => list_partners(g) -> 200 PartnerList {
+    get "/v1/partners" => list_partners(g) -> 200 pb::ListPartnersResponse {
         call!(g.registry.list_partners(pb::ListPartnersRequest {}))
     }
 
     /// One partner.
-    get "/v1/partners/{partner_id}" => get_partner(g, id) -> 200 Partner {
+    get "/v1/partners/{partner_id}" => get_partner(g, id) -> 200 pb::Partner {
         call!(g.registry.get_partner(pb::GetPartnerRequest { id }))
     }
 
     /// Makes an agreement at a centre (its manager, or a district admin).
-    post "/v1/partners/{partner_id}/agreements" => create_agreement(g, partner_id; body a: NewAgreement) -> 201 Agreement {
+    post "/v1/partners/{partner_id}/agreements" => create_agreement(g, partner_id; body a: NewAgreement) -> 201 pb::Agreement {
         call!(g.registry.create_agreement(pb::CreateAgreementRequest {
             partner_id,
             centre_id: a.centre_id.unwrap_or_default(),
@@ -148,21 +87,21 @@ forward! { tag = "partners";
 
     /// Revokes an agreement at once: the partner's next call no longer has its scopes.
     post "/v1/partners/{partner_id}/agreements/{agreement_id}/revocation"
-        => revoke_agreement(g, partner_id, agreement_id; body r: Revocation) -> 200 Agreement {
+        => revoke_agreement(g, partner_id, agreement_id; body r: Revocation) -> 200 pb::Agreement {
         let reason = r.reason.unwrap_or_default();
         call!(g.registry.revoke_agreement(pb::RevokeAgreementRequest { partner_id, agreement_id, reason }))
     }
 
     /// Registers a partner's client certificate (district admins).
     post "/v1/partners/{partner_id}/credentials" => register_credential(g, partner_id; body c: NewCredential)
-        -> 201 Credential, (409, "The certificate is registered already") {
+        -> 201 pb::Credential, (409, "The certificate is registered already") {
         let certificate_pem = c.certificate_pem.unwrap_or_default();
         call!(g.registry.register_credential(pb::RegisterCredentialRequest { partner_id, certificate_pem }))
     }
 
     /// Revokes a certificate (district admins).
     post "/v1/partners/{partner_id}/credentials/{credential_id}/revocation"
-        => revoke_credential(g, partner_id, credential_id) -> 200 Credential {
+        => revoke_credential(g, partner_id, credential_id) -> 200 pb::Credential {
         call!(g.registry.revoke_credential(pb::RevokeCredentialRequest { partner_id, credential_id }))
     }
 }
