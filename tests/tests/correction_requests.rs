@@ -187,6 +187,14 @@ async fn the_desk_reads_what_the_resident_asked_applies_it_and_the_resident_sees
     browser
         .screenshot(&dir.join("resident-corrections-1366.png"))
         .await;
+    browser.window_size(1024, 900).await;
+    browser
+        .execute("document.querySelector('#corrections').scrollIntoView();")
+        .await;
+    browser
+        .screenshot(&dir.join("resident-corrections-1024.png"))
+        .await;
+    browser.window_size(1366, 900).await;
 
     // 不予更正 without a reason: said beside the field, what was typed kept.
     browser.find("#c1-room").await.clear().await;

@@ -314,13 +314,13 @@ fn form_fields(
             (input(prefix, "national_id", "身份证号（不改请留空）", "text", &value("national_id", ""), errors))
         }
         @if asked("address") {
+            @let recorded = address_of(Lang::Zh, &r.building, &r.unit, &r.room);
+            p.hint { "现登记住址：" (if recorded.is_empty() { "未登记".to_owned() } else { recorded }) }
             div.row {
                 (input(prefix, "building", "楼", "text", &value("building", &bare(&r.building, &["号楼", "栋", "幢", "楼", "号"])), errors))
                 (input(prefix, "unit", "单元", "text", &value("unit", &bare(&r.unit, &["单元"])), errors))
                 (input(prefix, "room", "室", "text", &value("room", &bare(&r.room, &["室", "号", "房"])), errors))
             }
-            @let recorded = address_of(Lang::Zh, &r.building, &r.unit, &r.room);
-            p.hint { "现登记住址：" (if recorded.is_empty() { "未登记".to_owned() } else { recorded }) }
         }
         @if asked("categories") {
             fieldset.field.invalid[errors.get("categories").is_some()] {
