@@ -2070,7 +2070,10 @@ async fn an_adult_lets_a_family_member_act_for_them_and_takes_it_back() {
     let mut his = c.sign_in("13900002222").await;
     let (status, hers) = his.get(&format!("/r/me?for={mother}")).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(hers.contains("王秀英的信息"), "{hers}");
+    assert!(
+        hers.contains("王秀英的信息") && hers.contains("受家人委托"),
+        "{hers}"
+    );
     let path = format!("/r/sessions/{session}");
     let (status, booked) = his
         .post(

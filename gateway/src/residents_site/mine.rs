@@ -214,6 +214,7 @@ fn consents_part(
     consents: &pb::Consents,
     zone: Tz,
     done: bool,
+    child: bool,
 ) -> Markup {
     html! {
         section #consents aria-labelledby="consents-h" {
@@ -247,7 +248,7 @@ fn consents_part(
                 }
             }
             @if who != visit.me {
-                p.small { "您代家人同意或撤回。" }
+                p.small { (if child { "您作为监护人，为孩子同意或撤回。" } else { "您受家人委托，代家人同意或撤回。" }) }
             }
         }
     }
@@ -433,6 +434,16 @@ async fn mine(
         format!("{name}的信息")
     };
     let more = for_query(&visit, who, true);
+    // Someone acted for is a child by guardianship, or an adult who named this resident.
+    let child = NaiveDate::parse_from_str(
+        text(&copy.registry["resident"]["date_of_birth"]),
+        "%Y-%m-%d",
+    )
+    .is_ok_and(|born| {
+        let today = Utc::now().with_timezone(&zone).date_naive();
+        born.checked_add_months(chrono::Months::new(14 * 12))
+            .is_some_and(|fourteen| fourteen > today)
+    });
     Ok(page(
         visit.large,
         &title,
@@ -450,7 +461,7 @@ async fn mine(
                 @if who == visit.me { a.button.secondary href="/r/me/family" { "家人代办" } }
             }
             (record_part(&copy))
-            (consents_part(&visit, who, &consents, zone, q.done.as_deref() == Some("consent")))
+            (consents_part(&visit, who, &consents, zone, q.done.as_deref() == Some("consent"), child))
             (activity_part(&copy, &suggestions, zone))
             (corrections_part(&copy))
         },
