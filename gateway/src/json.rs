@@ -1,9 +1,10 @@
 //! What every JSON route shares: the body extractor whose rejections are problem
 //! documents, the [`Grpc`] extractor (the caller and the services' clients), the
 //! [`call!`](crate::call) forwarder, the [`reply!`](crate::reply) reply types with their
-//! conversion from the services' messages, and the one rule for times on the wire
-//! (RFC 3339, UTC). A route is then its OpenAPI attribute, the gRPC request it builds, and
-//! the reply type it answers.
+//! conversion from the services' messages (for the replies that are not the messages
+//! themselves, see `proto/build.rs`), and times on the wire by the one rule,
+//! `linli_proto::json::rfc3339` (RFC 3339, UTC). A route is then its OpenAPI attribute,
+//! the gRPC request it builds, and the reply type it answers.
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -11,6 +12,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use chrono::{DateTime, SecondsFormat};
+use linli_proto::json::rfc3339;
 use prost_types::Timestamp;
 
 use crate::AppState;
@@ -163,19 +165,13 @@ impl FromPb<String> for Option<String> {
 /// A time to the second (the services' times for people: sessions, shifts, answers).
 impl FromPb<Timestamp> for String {
     fn from_pb(message: Timestamp) -> Self {
-        rfc3339(message, SecondsFormat::Secs)
+        rfc3339(&message, SecondsFormat::Secs)
     }
-}
-
-fn rfc3339(t: Timestamp, format: SecondsFormat) -> String {
-    DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32)
-        .map(|t| t.to_rfc3339_opts(format, true))
-        .unwrap_or_default()
 }
 
 /// A time to the microsecond (records: registrations, consents, journal entries).
 pub fn micros(t: Option<Timestamp>) -> Option<String> {
-    t.map(|t| rfc3339(t, SecondsFormat::Micros))
+    t.map(|t| rfc3339(&t, SecondsFormat::Micros))
 }
 
 pub fn none_if_empty(text: String) -> Option<String> {
