@@ -61,6 +61,7 @@ pub fn term(lang: Lang, code: &str) -> String {
         "service_delivery" => ("提供服务", "service delivery"),
         "activity_contact" => ("活动通知", "activity contact"),
         "partner_sharing" => ("与合作方共享", "partner sharing"),
+        "family_delegate" => ("委托家人代办", "a family member acts for them"),
         "paper_form" => ("纸质表格", "paper form"),
         "in_person" => ("当面", "in person"),
         "phone" => ("电话", "phone"),
