@@ -2115,6 +2115,21 @@ async fn an_adult_lets_a_family_member_act_for_them_and_takes_it_back() {
         registry.record_consent(request).await.expect_err("refused")
     };
     assert_eq!(registry_refusal.code(), tonic::Code::FailedPrecondition);
+    // A resident under 18 is told so and cannot grant it, even by posting the form.
+    let mut young = c.sign_in("13900003333").await;
+    let (_, page) = young.get("/r/me/family").await;
+    assert!(
+        page.contains("年满 18 周岁才能委托家人代办") && !page.contains("name=\"phone\""),
+        "{page}"
+    );
+    let (status, refused) = young
+        .post(
+            "/r/me/family",
+            &[("phone", "13900002222"), ("name", "李建国")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused.contains("您还没有委托家人"), "{refused}");
     let _ = teen;
 
     // She takes it back: his live session stops acting for her at once.
@@ -2136,6 +2151,34 @@ async fn an_adult_lets_a_family_member_act_for_them_and_takes_it_back() {
     let again = c.sign_in("13900002222").await;
     let (_, book) = again.get("/r/book").await;
     assert!(!book.contains("王秀英"), "not in his next token: {book}");
+    // Each change was published with the member named, in the registry's outbox.
+    let pool = c.platform.pool("registry").await;
+    let events: Vec<Vec<u8>> = sqlx::query_scalar(
+        "SELECT payload FROM outbox WHERE routing_key = 'registry.resident.consent_changed' ORDER BY seq",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("events");
+    let changes: Vec<(String, String, bool, String)> = events
+        .iter()
+        .map(|payload| {
+            let e = <linli_proto::events::v1::ResidentConsentChanged as prost::Message>::decode(
+                payload.as_slice(),
+            )
+            .expect("an event");
+            (e.resident_id, e.purpose, e.granted, e.delegate_id)
+        })
+        .collect();
+    let (m, s) = (mother.to_string(), son.to_string());
+    assert_eq!(
+        changes,
+        [
+            (m.clone(), "family_delegate".into(), true, s.clone()),
+            (m, "family_delegate".into(), false, s)
+        ],
+        "one event per change, none for a refusal"
+    );
+    pool.close().await;
     c.platform.stop().await;
 }
 
