@@ -3094,3 +3094,118 @@ async fn the_manager_answers_a_suggestion_in_the_steps_the_service_allows() {
     assert_eq!(answered["reply"], "下月起周六上午开班", "{answered}");
     platform.stop().await;
 }
+
+/// An answer refused in the evaluation page's form is said beside its reply, in Chinese, with
+/// the choice of 已答复 and what was typed still there: an empty reply gets the service's
+/// "答复时请填写答复内容", a reply over 2000 characters its limit with the text kept; then the
+/// same form, fixed, answers it (checked through the API). The old page hid both refusals
+/// and emptied the reply.
+#[tokio::test]
+async fn a_refused_answer_is_said_beside_the_reply_with_the_typing_kept() {
+    if let Err(missing) = linli_tests::webdriver::browser_paths() {
+        panic!("{missing} (deploy/local/test.sh installs them)");
+    }
+    let platform = TestPlatform::start().await;
+    let centre = platform.bookable_centre("Asia/Shanghai").await;
+    account(&platform, "manager-r", "centre_manager", &[centre]).await;
+    let id = created(
+        &platform,
+        &format!("/v1/centres/{centre}/suggestions"),
+        json!({ "channel": "box", "text": "走廊灯太暗，晚上看不清" }),
+    )
+    .await["id"]
+        .as_str()
+        .expect("suggestion id")
+        .to_owned();
+    let (status, body) = platform
+        .post_json(
+            &platform.admin_token(),
+            &format!("/v1/centres/{centre}/suggestions/{id}/status"),
+            &json!({ "status": "in_progress" }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let gw = platform.gateway.clone();
+    let browser = Browser::start().await;
+    sign_in_browser(&browser, &gw, "manager-r").await;
+    browser.goto(&format!("{gw}/c/{centre}/evaluation")).await;
+    let form = format!("form[action$=\"/suggestions/{id}\"]");
+    browser.click_through(&format!("{form} button")).await;
+    let error = browser
+        .find(&format!("{form} #reply-{id} ~ .error"))
+        .await
+        .text()
+        .await;
+    assert_eq!(error, "答复时请填写答复内容");
+    assert_eq!(
+        browser
+            .execute(&format!(
+                "return document.querySelector('#status-{id}').value;"
+            ))
+            .await,
+        json!("answered")
+    );
+    assert!(
+        browser
+            .url()
+            .await
+            .ends_with(&format!("/c/{centre}/evaluation")),
+        "the page's own address after the error: {}",
+        browser.url().await
+    );
+    shots_at_both_widths(&browser, "58-suggestion-reply-required").await;
+
+    // Too long: the text stays, to be shortened rather than typed again.
+    let long = "灯".repeat(2001);
+    browser
+        .execute(&format!(
+            "document.querySelector('#reply-{id}').value = '{long}'; return null;"
+        ))
+        .await;
+    browser.click_through(&format!("{form} button")).await;
+    let error = browser
+        .find(&format!("{form} #reply-{id} ~ .error"))
+        .await
+        .text()
+        .await;
+    assert_eq!(error, "最多 2000 个字");
+    assert_eq!(
+        browser
+            .execute(&format!(
+                "return document.querySelector('#reply-{id}').value;"
+            ))
+            .await,
+        json!(long)
+    );
+    browser
+        .execute(&format!(
+            "document.querySelector('#reply-{id}').value = '已换亮一些的灯'; return null;"
+        ))
+        .await;
+    browser.click_through(&format!("{form} button")).await;
+    assert!(
+        browser.source().await.contains("已更新。"),
+        "the notice after answering"
+    );
+    browser.close().await;
+
+    let (status, body) = platform
+        .get_json(
+            &platform.admin_token(),
+            &format!("/v1/centres/{centre}/suggestions"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let answered = body["suggestions"]
+        .as_array()
+        .expect("suggestions")
+        .iter()
+        .find(|s| s["id"] == id.as_str())
+        .expect("the suggestion listed")
+        .clone();
+    assert_eq!(answered["status"], "answered", "{answered}");
+    assert_eq!(answered["reply"], "已换亮一些的灯", "{answered}");
+    platform.stop().await;
+}

@@ -39,12 +39,22 @@ fn writes(staff: &Staff) -> bool {
     staff.may_write()
 }
 
+/// What was sent in one suggestion's form and refused: shown again in that form, with the
+/// refusal beside its field, so nothing typed is lost.
+#[derive(Default)]
+struct Typed<'a> {
+    suggestion: &'a str,
+    status: &'a str,
+    reply: &'a str,
+}
+
 async fn page(
     state: &AppState,
     staff: &Staff,
     centre: &linli_proto::registry::v1::Centre,
     notice_code: &str,
     errors: FieldErrors,
+    typed: Typed<'_>,
 ) -> Page {
     let lang = staff.lang;
     let tz = zone(centre);
@@ -109,10 +119,12 @@ async fn page(
         .await?
         .into_inner();
     let content = html! {
+        span hidden data-page-url=(format!("/c/{}/evaluation", centre.id)) {}
         @if notice_code == "moved" { (notice(lang.pick("已更新。", "Updated."))) }
         p { a href=(format!("/c/{}/notices", centre.id)) { (lang.pick("通知公告：发布、置顶、定时 ›", "Notices: issue, pin, schedule ›")) } }
         p { a href=(format!("/c/{}/forum", centre.id)) { (lang.pick("居民议事：被举报的帖子、隐藏、置顶、关闭 ›", "Forum: reported posts, hide, pin, lock ›")) } }
-        (general_errors(&errors, &["reply", "status", "outcome"]))
+        // A suggestion's refusal is shown beside its field in its own form; the rest up here.
+        (general_errors(&errors, if typed.suggestion.is_empty() { &[] } else { &["reply", "status"] }))
         section #survey-results {
             h2 { (lang.pick("问卷结果", "Survey results")) " · " (period) }
             dl.facts {
@@ -139,14 +151,26 @@ async fn page(
                             td { (i18n::term(lang, &s.status)) }
                             td {
                                 @if writes(staff) && !next_statuses(&s.status).is_empty() {
+                                    @let this = typed.suggestion == s.id;
+                                    @let status_error = errors.get("status").filter(|_| this);
+                                    @let reply_error = errors.get("reply").filter(|_| this);
                                     form.stack method="post" action=(format!("/c/{}/evaluation/suggestions/{}", centre.id, s.id)) {
                                         (csrf(staff))
-                                        label for=(format!("status-{}", s.id)) { (lang.pick("改为", "Move to")) }
-                                        select id=(format!("status-{}", s.id)) name="status" {
-                                            @for n in next_statuses(&s.status) { option value=(n) { (i18n::term(lang, n)) } }
+                                        div.field.invalid[status_error.is_some()] {
+                                            label for=(format!("status-{}", s.id)) { (lang.pick("改为", "Move to")) }
+                                            select id=(format!("status-{}", s.id)) name="status" aria-invalid=[status_error.map(|_| "true")] {
+                                                @for n in next_statuses(&s.status) { option value=(n) selected[this && typed.status == *n] { (i18n::term(lang, n)) } }
+                                            }
+                                            @if let Some(e) = status_error { span.error role="alert" { (e) } }
                                         }
-                                        label for=(format!("reply-{}", s.id)) { (lang.pick("答复（答复时必填）", "Reply (needed to answer)")) }
-                                        textarea id=(format!("reply-{}", s.id)) name="reply" rows="2" {}
+                                        div.field.invalid[reply_error.is_some()] {
+                                            label for=(format!("reply-{}", s.id)) { (lang.pick("答复（答复时必填）", "Reply (needed to answer)")) }
+                                            textarea id=(format!("reply-{}", s.id)) name="reply" rows="2" autofocus[reply_error.is_some()]
+                                                aria-invalid=[reply_error.map(|_| "true")] aria-describedby=[reply_error.map(|_| format!("reply-{}-error", s.id))] {
+                                                @if this { (typed.reply) }
+                                            }
+                                            @if let Some(e) = reply_error { span.error id=(format!("reply-{}-error", s.id)) role="alert" { (e) } }
+                                        }
                                         button type="submit" { (lang.pick("更新", "Update")) }
                                     }
                                 }
@@ -214,6 +238,7 @@ pub async fn overview(
         &centre,
         &query.notice,
         FieldErrors::default(),
+        Typed::default(),
     )
     .await
 }
@@ -226,36 +251,33 @@ pub async fn move_suggestion(
     let staff = &posted.staff;
     let centre = staff.centre(Section::Evaluation, &centre)?;
     let lang = staff.lang;
-    let mut errors = FieldErrors::default();
-    if posted.get("status") == "answered" && posted.get("reply").is_empty() {
-        errors.push(
-            "reply",
-            lang.pick("答复时请填写答复内容", "Write the reply to answer"),
-        );
-    }
-    if errors.is_empty() {
-        let moved = state
-            .evaluation
-            .clone()
-            .move_suggestion(staff.grpc(ev::MoveSuggestionRequest {
-                centre_id: centre.id.clone(),
-                suggestion_id: suggestion,
-                status: posted.get("status").to_owned(),
-                reply: posted.get("reply").to_owned(),
-            }))
-            .await;
-        match moved {
-            Ok(_) => {
-                return Ok(
-                    Redirect::to(&format!("/c/{}/evaluation?notice=moved", centre.id))
-                        .into_response(),
-                );
-            }
-            Err(status) if is_refusal(&status) => errors = FieldErrors::from_status(&status, lang),
-            Err(status) => return Err(status.into()),
+    // The service says what is missing (an answer without a reply: suggestion.reply_required),
+    // shown beside the reply in this suggestion's form with what was typed.
+    let moved = state
+        .evaluation
+        .clone()
+        .move_suggestion(staff.grpc(ev::MoveSuggestionRequest {
+            centre_id: centre.id.clone(),
+            suggestion_id: suggestion.clone(),
+            status: posted.get("status").to_owned(),
+            reply: posted.get("reply").to_owned(),
+        }))
+        .await;
+    let errors = match moved {
+        Ok(_) => {
+            return Ok(
+                Redirect::to(&format!("/c/{}/evaluation?notice=moved", centre.id)).into_response(),
+            );
         }
-    }
-    page(&state, staff, &centre, "", errors).await
+        Err(status) if is_refusal(&status) => FieldErrors::from_status(&status, lang),
+        Err(status) => return Err(status.into()),
+    };
+    let typed = Typed {
+        suggestion: &suggestion,
+        status: posted.get("status"),
+        reply: posted.get("reply"),
+    };
+    page(&state, staff, &centre, "", errors, typed).await
 }
 
 pub async fn complete_follow_up(
@@ -287,6 +309,7 @@ pub async fn complete_follow_up(
                 &centre,
                 "",
                 FieldErrors::from_status(&status, lang),
+                Typed::default(),
             )
             .await
         }
