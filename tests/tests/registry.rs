@@ -1421,3 +1421,61 @@ async fn a_list_by_ids_answers_those_residents_of_the_centre_and_no_others() {
     assert_eq!(violations[0].field, "ids", "{violations:?}");
     platform.stop().await;
 }
+
+#[tokio::test]
+async fn two_rows_of_one_person_without_a_national_id_in_one_batch_register_once() {
+    let platform = TestPlatform::start().await;
+    let centre = platform.create_centre("import-same-person").await;
+    let desk = platform.token(&[Role::FrontDesk], &[centre]);
+    let born = chrono::NaiveDate::from_ymd_opt(1950, 3, 1).expect("a date");
+    // Rows 2 and 4 are one person (no national ID, no phone); row 5 shares the name only;
+    // row 6 is row 2's person again with a national ID (same_person!: one of the two has
+    // none); row 7 has row 3's phone but not its name. All in one part and one batch.
+    let sheet = format!(
+        "姓名,性别,出生日期,手机,身份证号\n\
+         张秀兰,女,1950-03-01,,\n\
+         李建国,男,1948-07-02,13812345678,\n\
+         张秀兰,女,1950-03-01,,\n\
+         张秀兰,女,1951-03-01,,\n\
+         张秀兰,女,1950-03-01,,{}\n\
+         王建国,男,1948-07-02,13812345678,\n",
+        national_id(born, 8)
+    );
+    let import = || {
+        platform
+            .http
+            .post(format!(
+                "{}/v1/centres/{centre}/residents/imports",
+                platform.gateway
+            ))
+            .bearer_auth(&desk)
+            .header("content-type", "text/csv")
+            .body(sheet.clone())
+    };
+    let (status, report) = send(import()).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["rows"], 6, "{report}");
+    assert_eq!(report["errors"], json!([]), "{report}");
+    assert_eq!(
+        report["already_registered"],
+        json!([4, 6]),
+        "the later rows of row 2's person are reported as registered already"
+    );
+    assert_eq!(report["imported"], 4, "{report}");
+    let pool = platform.pool("registry").await;
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM residents WHERE centre_id = $1")
+        .bind(centre)
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(count, 4, "row 2's person is registered once");
+    let (status, again) = send(import()).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(
+        again["imported"], 0,
+        "a second import adds nothing: {again}"
+    );
+    assert_eq!(again["already_registered"], json!([2, 3, 4, 5, 6, 7]));
+    pool.close().await;
+    platform.stop().await;
+}

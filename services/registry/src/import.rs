@@ -12,7 +12,9 @@ use linli_platform::error::Violations;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::domain::import::{Encoding, ParsedRow, RowError, next_rows, open_sheet, text_reader};
+use crate::domain::import::{
+    Encoding, ImportedRow, ParsedRow, RowError, next_rows, open_sheet, text_reader,
+};
 use crate::error::Error;
 use crate::store;
 use linli_platform::error::Reason;
@@ -188,7 +190,15 @@ pub async fn import_parts(
                 Err(errors) => report.errors.extend(errors),
             }
         }
-        store::import_residents(pool, vault, &good, today, &mut outcome).await?;
+        // Rows of one part that are probably the same person as an earlier row of it wait
+        // for a later round, whose check then sees the earlier row in the table (one
+        // statement cannot see the rows it adds itself).
+        let mut pending = good;
+        while !pending.is_empty() {
+            let (now, later) = first_of_each_person(pending);
+            store::import_residents(pool, vault, &now, today, &mut outcome).await?;
+            pending = later;
+        }
         if f64::from(outcome.imported - imported_then) >= analyzed.max(20_000.0) {
             store::analyze_after_import(pool).await?;
             analyzed = store::residents_as_analyzed(pool).await?;
@@ -209,6 +219,8 @@ pub async fn import_parts(
     }
     report.imported = outcome.imported;
     report.already_registered = outcome.already_registered;
+    // A row that waited for an earlier one is reported after the rows that did not.
+    report.already_registered.sort_unstable();
     report
         .errors
         .extend(outcome.second_heads.into_iter().map(|row| {
@@ -231,6 +243,50 @@ pub async fn import_parts(
         "residents imported"
     );
     Ok(report)
+}
+
+/// Good rows by their row numbers.
+type Rows = Vec<(u32, ImportedRow)>;
+
+/// `rows` split into those no earlier row of `rows` describes as the same person (as
+/// `same_person!` in store.rs decides: the same centre, name, date of birth and phone, or
+/// neither has a phone, unless both carry a national ID), in their order, and the rest.
+fn first_of_each_person(rows: Rows) -> (Rows, Rows) {
+    /// Whether a row of the person was taken, and one without a national ID.
+    #[derive(Default)]
+    struct Taken {
+        any: bool,
+        without_national_id: bool,
+    }
+    let mut taken: std::collections::HashMap<(Uuid, String, NaiveDate, Option<String>), Taken> =
+        std::collections::HashMap::with_capacity(rows.len());
+    let (mut now, mut later) = (Vec::with_capacity(rows.len()), Vec::new());
+    for (row, imported) in rows {
+        let resident = &imported.resident;
+        // Phones compare as their blind indexes do: the same number, the same index.
+        let person = taken
+            .entry((
+                resident.centre_id,
+                resident.name.as_str().to_owned(),
+                resident.date_of_birth.date(),
+                resident.phone.as_ref().map(|p| p.expose().to_owned()),
+            ))
+            .or_default();
+        let has_national_id = resident.national_id.is_some();
+        let same = if has_national_id {
+            person.without_national_id
+        } else {
+            person.any
+        };
+        if same {
+            later.push((row, imported));
+        } else {
+            person.any = true;
+            person.without_national_id |= !has_national_id;
+            now.push((row, imported));
+        }
+    }
+    (now, later)
 }
 
 /// The answer to an import whose file stopped before its end.
