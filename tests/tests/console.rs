@@ -3209,3 +3209,114 @@ async fn a_refused_answer_is_said_beside_the_reply_with_the_typing_kept() {
     assert_eq!(answered["reply"], "已换亮一些的灯", "{answered}");
     platform.stop().await;
 }
+
+/// The room grid also shows a week (rooms × the seven days, Monday to Sunday): each day's
+/// cell lists who holds the room then and when, a day the room is shut says 不开放, and a
+/// day's 空闲 link leads to that day's hourly grid to reserve from.
+#[tokio::test]
+async fn the_room_grid_shows_a_week_with_who_holds_each_room_each_day() {
+    if let Err(missing) = linli_tests::webdriver::browser_paths() {
+        panic!("{missing} (deploy/local/test.sh installs them)");
+    }
+    let platform = TestPlatform::start().await;
+    let centre = platform.bookable_centre("Asia/Shanghai").await;
+    account(&platform, "desk-w", "front_desk", &[centre]).await;
+    let li = resident(&platform, centre, "李四").await;
+    platform
+        .wait_for_residents_in_bookings(&[li.parse().expect("uuid")])
+        .await;
+    let admin = platform.admin_token();
+    let mut rooms = Vec::new();
+    // The calligraphy room is shut at weekends.
+    for (name, days) in [
+        ("多功能活动室", json!([1, 2, 3, 4, 5, 6, 7])),
+        ("书画室", json!([1, 2, 3, 4, 5])),
+    ] {
+        let (status, body) = platform
+            .post_json(
+                &admin,
+                &format!("/v1/centres/{centre}/facilities"),
+                &json!({ "name": name, "kind": "room", "opens": "08:00", "closes": "21:00", "open_days": days }),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let room = body["id"].as_str().expect("room id").to_owned();
+        let (status, body) = platform
+            .post_json(
+                &admin,
+                &format!("/v1/centres/{centre}/offerings"),
+                &json!({ "category": "facilities", "kind": "facility", "name": format!("{name}预约"), "facility_id": room }),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        rooms.push(body["id"].as_str().expect("offering id").to_owned());
+    }
+    let tomorrow = (Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+        .date_naive())
+        + chrono::Duration::days(1);
+    let (status, body) = platform
+        .post_json(
+            &admin,
+            &format!("/v1/centres/{centre}/bookings"),
+            &json!({
+                "offering_id": rooms[0], "resident_id": li,
+                "starts_at": format!("{tomorrow}T10:00:00+08:00"), "ends_at": format!("{tomorrow}T12:00:00+08:00"),
+            }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    use chrono::Datelike;
+    let saturday = tomorrow
+        - chrono::Duration::days(i64::from(tomorrow.weekday().num_days_from_monday()))
+        + chrono::Duration::days(5);
+
+    let gw = platform.gateway.clone();
+    let browser = Browser::start().await;
+    sign_in_browser(&browser, &gw, "desk-w").await;
+    browser
+        .goto(&format!("{gw}/c/{centre}/rooms?day={tomorrow}"))
+        .await;
+    browser.click_through("#week-view").await;
+    let words = |text: String| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let days = browser
+        .execute("return Array.from(document.querySelectorAll('#room-week th.day')).map(d => d.dataset.day);")
+        .await;
+    assert_eq!(days.as_array().map(Vec::len), Some(7), "{days}");
+    let held = browser
+        .find(&format!(
+            "tr[data-room=\"多功能活动室\"] td[data-day=\"{tomorrow}\"] div.hold"
+        ))
+        .await;
+    assert_eq!(words(held.text().await), "10:00–12:00 李四");
+    let shut = browser
+        .find(&format!(
+            "tr[data-room=\"书画室\"] td[data-day=\"{saturday}\"]"
+        ))
+        .await;
+    assert_eq!(words(shut.text().await), "不开放");
+    shots_at_both_widths(&browser, "59-room-week").await;
+
+    browser
+        .click_through(&format!(
+            "tr[data-room=\"多功能活动室\"] td[data-day=\"{tomorrow}\"] a.free"
+        ))
+        .await;
+    let taken = browser
+        .find("tr[data-room=\"多功能活动室\"] td.taken[data-hour=\"10\"]")
+        .await;
+    assert_eq!(words(taken.text().await), "李四 10:00–12:00");
+    assert!(
+        browser
+            .url()
+            .await
+            .ends_with(&format!("/rooms?day={tomorrow}")),
+        "{}",
+        browser.url().await
+    );
+    browser.close().await;
+    platform.stop().await;
+}

@@ -3,6 +3,8 @@
 //! group), taken (naming who holds it: the resident, the group's purpose, or the session
 //! held there), closed or past. Reserving books the room's facility offering through the
 //! same CreateBooking the API uses; the service keeps rooms from being double-booked.
+//! `?view=week` shows the week (Monday to Sunday) around the day instead: each room's holds
+//! per day and how many hours are free, a day leading to its hourly grid to reserve from.
 
 use std::collections::HashMap;
 
@@ -29,6 +31,9 @@ use crate::AppState;
 pub struct GridQuery {
     #[serde(default)]
     day: String,
+    /// `week`: the seven days (Monday to Sunday) around `day`, each room's holds by day.
+    #[serde(default)]
+    view: String,
     #[serde(default)]
     notice: String,
 }
@@ -103,6 +108,17 @@ pub async fn grid(
     let lang = staff.lang;
     let tz = zone(&centre);
     let day = NaiveDate::parse_from_str(&query.day, "%Y-%m-%d").unwrap_or_else(|_| today(&centre));
+    let week = query.view == "week";
+    // The days shown: the one day, or its week from Monday.
+    let (from_day, days) = if week {
+        (
+            day - Duration::days(i64::from(day.weekday().num_days_from_monday())),
+            7,
+        )
+    } else {
+        (day, 1)
+    };
+    let to_day = from_day + Duration::days(days);
     let facilities = state
         .bookings
         .clone()
@@ -126,10 +142,10 @@ pub async fn grid(
         .map(|o| (o.id.clone(), o))
         .collect();
     let (start, end) = (
-        local(tz, day, NaiveTime::MIN),
-        local(tz, day + Duration::days(1), NaiveTime::MIN),
+        local(tz, from_day, NaiveTime::MIN),
+        local(tz, to_day, NaiveTime::MIN),
     );
-    // Who holds each room: its reservations of the day, and the sessions held in it.
+    // Who holds each room: its reservations of the days shown, and the sessions held in it.
     let mut holds: HashMap<String, Vec<Hold>> = HashMap::new();
     let mut reservations = Vec::new();
     for facility in &facilities {
@@ -177,7 +193,7 @@ pub async fn grid(
             key: b.id.clone(),
         });
     }
-    let sessions = sessions_between(&state, &staff, &centre, day, day + Duration::days(1)).await?;
+    let sessions = sessions_between(&state, &staff, &centre, from_day, to_day).await?;
     for s in sessions
         .iter()
         .filter(|s| !s.facility_id.is_empty() && s.status != "cancelled")
@@ -192,6 +208,10 @@ pub async fn grid(
             who: name,
             key: s.id.clone(),
         });
+    }
+    // In order of time, as the week's cells list them.
+    for held in holds.values_mut() {
+        held.sort_by_key(|x| x.from);
     }
     // The grid's hours: from the earliest opening to the latest closing of the rooms.
     let first = facilities
@@ -214,11 +234,14 @@ pub async fn grid(
         .unwrap_or(20)
         .max(first + 1);
     let now = Utc::now();
-    let weekday = day.weekday().number_from_monday() as i32;
-    let cells = |f: &bk::Facility| -> Vec<Cell> {
+    let open_on = |f: &bk::Facility, day: NaiveDate| -> bool {
+        let weekday = day.weekday().number_from_monday() as i32;
+        f.open_days.is_empty() || f.open_days.contains(&weekday)
+    };
+    let cells = |f: &bk::Facility, day: NaiveDate| -> Vec<Cell> {
         let opens = hour_of(&f.opens).unwrap_or(NaiveTime::MIN);
         let closes = hour_of(&f.closes).unwrap_or(NaiveTime::MIN);
-        let open_today = f.open_days.is_empty() || f.open_days.contains(&weekday);
+        let open_today = open_on(f, day);
         let held = holds.get(&f.id);
         (first..last)
             .map(|h| {
@@ -240,6 +263,66 @@ pub async fn grid(
             .collect()
     };
     let base = format!("/c/{}/rooms", centre.id);
+    if week {
+        let content = html! {
+            nav.pager aria-label=(lang.pick("日期", "Dates")) {
+                a.button href=(format!("{base}?view=week&day={}", from_day - Duration::days(7))) { "← " (lang.pick("上一周", "Previous week")) }
+                a.button href=(format!("{base}?view=week&day={}", today(&centre))) { (lang.pick("本周", "This week")) }
+                a.button #next-week href=(format!("{base}?view=week&day={to_day}")) { (lang.pick("下一周", "Next week")) " →" }
+                a.button.secondary #day-view href=(format!("{base}?day={day}")) { (lang.pick("按日查看", "By day")) }
+            }
+            h2 { (date(lang, from_day)) " – " (date(lang, to_day - Duration::days(1))) }
+            @if facilities.is_empty() { p.empty { (lang.pick("本中心还没有登记活动室。", "The centre has no rooms yet.")) } }
+            @else {
+                p.muted.legend { (lang.pick("每格列出当天的使用人和时间；点击", "Each cell lists who holds the room that day; click ")) span.slot.free { (lang.pick("空闲", "free")) } (lang.pick("进入当天，按小时预约。", " to reserve by the hour on that day.")) }
+                div.grid-scroll {
+                    table #room-week {
+                        thead { tr {
+                            th.room scope="col" { (lang.pick("活动室", "Room")) }
+                            @for d in (0..days).map(|i| from_day + Duration::days(i)) {
+                                th.day.today[d == today(&centre)] scope="col" data-day=(d.to_string()) {
+                                    a href=(format!("{base}?day={d}")) {
+                                        span.weekday { (super::i18n::weekday(lang, d.weekday())) } br;
+                                        (lang.pick(&format!("{}月{}日", d.month(), d.day()), &d.format("%-d %b").to_string()))
+                                    }
+                                }
+                            }
+                        } }
+                        tbody {
+                            @for f in &facilities {
+                                tr data-room=(f.name) {
+                                    th.room scope="row" { (f.name) br; span.muted { (f.opens) "–" (f.closes) } }
+                                    @for d in (0..days).map(|i| from_day + Duration::days(i)) {
+                                        @let (day_start, day_end) = (local(tz, d, NaiveTime::MIN), local(tz, d + Duration::days(1), NaiveTime::MIN));
+                                        @let held: Vec<&Hold> = holds.get(&f.id).map(|hs| hs.iter().filter(|x| x.from < day_end && x.to > day_start).collect()).unwrap_or_default();
+                                        @let free = cells(f, d).iter().filter(|c| matches!(c, Cell::Free)).count();
+                                        td.week-day.closed[!open_on(f, d)] data-day=(d.to_string()) {
+                                            @for x in &held {
+                                                div.hold { span.during { (clock(x.from.max(day_start), tz)) "–" (clock(x.to.min(day_end), tz)) } " " span.who { (x.who) } }
+                                            }
+                                            @if !open_on(f, d) { span.muted { (lang.pick("不开放", "closed")) } }
+                                            @else if free > 0 {
+                                                a.free href=(format!("{base}?day={d}")) { (lang.pick("空闲", "free")) " " (free) (lang.pick(" 小时", " h")) }
+                                            }
+                                            @else if local(tz, d, NaiveTime::from_hms_opt(last.min(23), 0, 0).unwrap_or(NaiveTime::MIN)) <= now { span.muted { (lang.pick("已过", "past")) } }
+                                            @else { span.muted { (lang.pick("已约满", "full")) } }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        return Ok(super::layout(
+            &staff,
+            Section::Bookings,
+            Some(&centre),
+            &format!("{} · {}", centre.name, lang.pick("活动室预约", "Rooms")),
+            content,
+        ));
+    }
     let content = html! {
         @if query.notice == "reserved" { (notice(lang.pick("已预约活动室。", "The room is reserved."))) }
         nav.pager aria-label=(lang.pick("日期", "Dates")) {
@@ -251,6 +334,7 @@ pub async fn grid(
                 input #day type="date" name="day" value=(day.to_string());
                 button type="submit" { (lang.pick("前往", "Go")) }
             }
+            a.button.secondary #week-view href=(format!("{base}?view=week&day={day}")) { (lang.pick("按周查看", "By week")) }
             a.button.secondary href=(format!("/c/{}/bookings?day={day}", centre.id)) { (lang.pick("场次与签到", "Sessions")) }
         }
         h2 { (date(lang, day)) }
@@ -265,7 +349,7 @@ pub async fn grid(
                     } }
                     tbody {
                         @for f in &facilities {
-                            @let row = cells(f);
+                            @let row = cells(f, day);
                             // Free hours are links only where the room can be reserved by this user.
                             @let reserve = (hire_of(&offerings, &f.id).is_some() && staff.may_write()).then(|| format!("{base}/reserve?facility={}&day={day}", f.id));
                             tr data-room=(f.name) {
