@@ -5,8 +5,10 @@
 /// when a request body takes it too. Each field is as the message has it, but: `-` left
 /// out, `=` optional in a body, `?` text given as null when empty (and taken as empty
 /// from null), `@` a time as RFC 3339 text in UTC to the second (null when absent), `%`
-/// the same to the microsecond (records: entries, consents, journals). A
-/// list's `next_page_token` is left out on the last page.
+/// the same to the microsecond (records: entries, consents, journals), `!field:Enum` the
+/// enum's value as its lower-case name (`recurring_care`; empty when unspecified), `#` a
+/// number given as null when 0, `~` a list left out when empty. A list's
+/// `next_page_token` is left out on the last page.
 const JSON: &str = "
 volunteers.v1.AvailabilityWindow+
 volunteers.v1.Volunteer -centre_id ?resident_id ?background_checked_on @registered_at
@@ -82,6 +84,21 @@ registry.v1.Partner @created_at
 registry.v1.ListPartnersResponse
 registry.v1.Agreement @revoked_at
 registry.v1.Credential @not_after @revoked_at
+bookings.v1.Category
+bookings.v1.ListCategoriesResponse
+bookings.v1.Concession+
+bookings.v1.Offering+ -centre_id =id !kind:OfferingKind =description =provider =provider_id =eligible_categories =fee_minor =currency =concessions =capacity =facility_id =staff_id =active
+bookings.v1.ListOfferingsResponse
+bookings.v1.Facility+ -centre_id =id =kind =opens =closes =open_days
+bookings.v1.ListFacilitiesResponse
+bookings.v1.Session -centre_id ?series_id @starts_at @ends_at ?facility_id
+bookings.v1.ListSessionsResponse
+bookings.v1.Series -centre_id ?until #count
+bookings.v1.Seat @starts_at @ends_at -check_in_opens_at
+bookings.v1.Booking -centre_id ?resident_id !status:BookingStatus #waitlist_position ?facility_id @starts_at @ends_at ?concession ?cancel_reason @created_at -check_in_opens_at ~promoted_resident_ids
+bookings.v1.ListBookingsResponse
+bookings.v1.FacilityUtilisation
+bookings.v1.UtilisationReport -centre_id
 ";
 
 const NEXT_PAGE: &str =
@@ -89,6 +106,9 @@ const NEXT_PAGE: &str =
 const EMPTY_AS_NULL: &str = r#"#[serde(default, with = "crate::json::empty_as_null")] #[schema(value_type = Option<String>)]"#;
 const MICROS: &str =
     r#"#[serde(with = "crate::json::micros")] #[schema(value_type = Option<String>)]"#;
+const ZERO_AS_NULL: &str =
+    r#"#[serde(with = "crate::json::zero_as_null")] #[schema(value_type = Option<i32>)]"#;
+const LEFT_OUT_WHEN_EMPTY: &str = r#"#[serde(skip_serializing_if = "Vec::is_empty")]"#;
 const TIME: &str = r#"#[serde(with = "crate::json::time")] #[schema(value_type = Option<String>)]"#;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -135,6 +155,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "?" => EMPTY_AS_NULL,
                 "@" => TIME,
                 "%" => MICROS,
+                "#" => ZERO_AS_NULL,
+                "~" => LEFT_OUT_WHEN_EMPTY,
+                "!" => {
+                    let (field, enumeration) = field.split_once(':').expect("!field:Enum");
+                    let package = message.rsplit_once('.').map_or("", |(p, _)| p);
+                    let e = format!("crate::{}::{enumeration}", package.replace('.', "::"));
+                    let named = format!(
+                        r#"#[serde(serialize_with = "crate::json::lower::serialize::<{e}, _>", deserialize_with = "crate::json::lower::deserialize::<{e}, _>")] #[schema(value_type = String)]"#
+                    );
+                    build = build.field_attribute(format!("{path}.{field}"), &named);
+                    continue;
+                }
                 _ => panic!("{message}: unknown rule {rule}"),
             };
             build = build.field_attribute(format!("{path}.{field}"), attribute);

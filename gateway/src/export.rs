@@ -166,8 +166,8 @@ impl ResidentCopy {
         sections.insert(
             "bookings".into(),
             json!({
-                "bookings": b.bookings.iter().cloned().map(crate::bookings::Booking::from).map(json_of).collect::<Vec<_>>(),
-                "offerings": b.offerings.iter().cloned().map(crate::bookings::Offering::from).map(json_of).collect::<Vec<_>>(),
+                "bookings": b.bookings.iter().map(json_of).collect::<Vec<_>>(),
+                "offerings": b.offerings.iter().map(json_of).collect::<Vec<_>>(),
             }),
         );
         let v = &self.volunteers;

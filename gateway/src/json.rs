@@ -12,7 +12,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use chrono::{DateTime, SecondsFormat};
-use linli_proto::json::rfc3339;
+use linli_proto::json::{Named, lower_names, number_of, rfc3339};
 use prost_types::Timestamp;
 
 use crate::AppState;
@@ -178,11 +178,6 @@ pub fn none_if_empty(text: String) -> Option<String> {
     Some(text).filter(|t| !t.is_empty())
 }
 
-/// A count or position that the service sends as 0 for none.
-pub fn positive(n: i32) -> Option<i32> {
-    Some(n).filter(|n| *n > 0)
-}
-
 /// An RFC 3339 time a client sent in `field`.
 pub fn timestamp(field: &str, text: &str) -> Result<Timestamp, Problem> {
     let at = DateTime::parse_from_rfc3339(text).map_err(|_| {
@@ -204,30 +199,22 @@ pub fn optional_timestamp(
     text.as_deref().map(|t| timestamp(field, t)).transpose()
 }
 
-/// A name from a fixed list of a service's enum, both ways: `(name, value)` pairs.
-pub fn enum_name<E: Copy + Into<i32>>(names: &[(&str, E)], number: i32) -> String {
-    names
-        .iter()
-        .find(|(_, e)| (*e).into() == number)
-        .map(|(name, _)| (*name).to_owned())
-        .unwrap_or_default()
+/// The number of an enum's value a client sent by name in `field` (see
+/// `linli_proto::json::Named`), or 400 listing the names.
+pub fn named<E: Named>(field: &str, text: &str) -> Result<i32, Problem> {
+    known::<E>(field, number_of::<E>(text))
 }
 
-/// The number of a name a client sent in `field`, or 400 listing the names.
-pub fn enum_number<E: Copy + Into<i32>>(
-    names: &[(&str, E)],
-    field: &str,
-    text: &str,
-) -> Result<i32, Problem> {
-    names
-        .iter()
-        .find(|(name, _)| *name == text)
-        .map(|(_, e)| (*e).into())
-        .ok_or_else(|| {
-            let all: Vec<&str> = names.iter().map(|(name, _)| *name).collect();
-            let (last, rest) = all.split_last().expect("an enum has names");
-            Problem::invalid_field(field, &format!("must be {} or {last}", rest.join(", ")))
-        })
+/// `number` when it is one of the enum's values but the unspecified one (what a name the
+/// enum lacks was read as), or 400 listing the names.
+pub fn known<E: Named>(field: &str, number: i32) -> Result<i32, Problem> {
+    if number != 0 && E::try_from(number).is_ok() {
+        return Ok(number);
+    }
+    let all = lower_names::<E>();
+    let (last, rest) = all.split_last().expect("an enum has names");
+    let words = format!("must be {} or {last}", rest.join(", "));
+    Err(Problem::invalid_field(field, &words))
 }
 
 /// Routes of the common shape: the caller's token checked, a gRPC request built from the

@@ -53,3 +53,157 @@ pub mod empty_as_null {
         Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
     }
 }
+
+/// A number the services send as 0 for none (a waitlist place, a series' count), given as
+/// null then, and taken as 0 from null.
+pub mod zero_as_null {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(n: &i32, s: S) -> Result<S::Ok, S::Error> {
+        match n {
+            0 => s.serialize_none(),
+            n => s.serialize_i32(*n),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
+        Ok(Option::<i32>::deserialize(d)?.unwrap_or_default())
+    }
+}
+
+/// A service's enum whose values travel as their lower-case names: the value's name
+/// without the enum's prefix (`OFFERING_KIND_RECURRING_CARE` is `recurring_care`).
+pub trait Named: Sized + TryFrom<i32> + Into<i32> {
+    const PREFIX: &'static str;
+    fn upper(self) -> &'static str;
+    fn from_upper(name: &str) -> Option<Self>;
+}
+
+macro_rules! named {
+    ($($e:ty = $prefix:literal),* $(,)?) => {$(
+        impl Named for $e {
+            const PREFIX: &'static str = $prefix;
+            fn upper(self) -> &'static str {
+                self.as_str_name()
+            }
+            fn from_upper(name: &str) -> Option<Self> {
+                Self::from_str_name(name)
+            }
+        }
+    )*};
+}
+
+named!(
+    crate::bookings::v1::OfferingKind = "OFFERING_KIND_",
+    crate::bookings::v1::BookingStatus = "BOOKING_STATUS_",
+);
+
+/// The name of `number`; empty for the unspecified value (0) and any the enum lacks.
+pub fn lower_name<E: Named>(number: i32) -> String {
+    match E::try_from(number) {
+        Ok(e) if number != 0 => (e.upper().strip_prefix(E::PREFIX))
+            .unwrap_or_default()
+            .to_ascii_lowercase(),
+        _ => String::new(),
+    }
+}
+
+/// The number of a lower-case `name`; 0 (unspecified) for one the enum lacks, which the
+/// caller refuses in its own words.
+pub fn number_of<E: Named>(name: &str) -> i32 {
+    if name.is_empty() || name.bytes().any(|b| b.is_ascii_uppercase()) {
+        return 0;
+    }
+    let upper = format!("{}{}", E::PREFIX, name.to_ascii_uppercase());
+    E::from_upper(&upper).map_or(0, Into::into)
+}
+
+/// Every name of the enum but the unspecified one, in number order.
+pub fn lower_names<E: Named>() -> Vec<String> {
+    (1..)
+        .map_while(|n| E::try_from(n).ok().map(|_| lower_name::<E>(n)))
+        .collect()
+}
+
+/// An enum field as its name (see [`Named`]).
+pub mod lower {
+    use super::*;
+
+    pub fn serialize<E: Named, S: Serializer>(n: &i32, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&lower_name::<E>(*n))
+    }
+
+    pub fn deserialize<'de, E: Named, D: Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
+        Ok(number_of::<E>(&String::deserialize(d)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bookings::v1::{Booking, BookingStatus, OfferingKind, Seat};
+    use serde_json::json;
+
+    #[test]
+    fn enums_travel_as_their_lower_case_names() {
+        assert_eq!(lower_name::<OfferingKind>(5), "recurring_care");
+        assert_eq!(lower_name::<BookingStatus>(0), "");
+        assert_eq!(lower_name::<BookingStatus>(99), "");
+        assert_eq!(number_of::<BookingStatus>("no_show"), 5);
+        assert_eq!(number_of::<BookingStatus>("NO_SHOW"), 0);
+        assert_eq!(number_of::<BookingStatus>("unspecified"), 0);
+        assert_eq!(
+            lower_names::<OfferingKind>(),
+            [
+                "appointment",
+                "facility",
+                "course",
+                "event",
+                "recurring_care"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_booking_reads_as_the_api_always_gave_it() {
+        let at = |seconds| Some(Timestamp { seconds, nanos: 5 });
+        let seat = Seat {
+            session_id: "s".into(),
+            starts_at: at(1_800_000_000),
+            state: "held".into(),
+            check_in_opens_at: at(1),
+            ..Default::default()
+        };
+        let booking = Booking {
+            id: "b".into(),
+            centre_id: "c".into(),
+            status: BookingStatus::Waitlisted as i32,
+            seats: vec![seat],
+            fee_minor: 2000,
+            created_at: at(1_800_000_000),
+            check_in_opens_at: at(1),
+            ..Default::default()
+        };
+        let expected = json!({
+            "id": "b", "offering_id": "", "resident_id": null, "status": "waitlisted",
+            "waitlist_position": null, "facility_id": null, "starts_at": null, "ends_at": null,
+            "fee_minor": 2000, "currency": "", "concession": null, "cancel_reason": null,
+            "created_at": "2027-01-15T08:00:00Z", "note": "",
+            "seats": [{ "session_id": "s", "starts_at": "2027-01-15T08:00:00Z", "ends_at": null, "state": "held" }],
+        });
+        assert_eq!(serde_json::to_value(&booking).unwrap(), expected);
+        let promoted = Booking {
+            waitlist_position: 2,
+            promoted_resident_ids: vec!["r".into()],
+            ..booking
+        };
+        let value = serde_json::to_value(&promoted).unwrap();
+        assert_eq!(
+            (
+                value["waitlist_position"].clone(),
+                value["promoted_resident_ids"].clone()
+            ),
+            (json!(2), json!(["r"]))
+        );
+    }
+}
