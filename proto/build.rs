@@ -79,6 +79,10 @@ evaluation.v1.ListFollowUpsResponse
 evaluation.v1.InspectionItem+ =note
 evaluation.v1.Inspection -centre_id
 evaluation.v1.ListInspectionsResponse
+registry.v1.Centre
+registry.v1.ListCentresResponse
+registry.v1.HouseholdMember
+registry.v1.Household
 registry.v1.PartnerContact+ =role =phone =email
 registry.v1.Partner @created_at
 registry.v1.ListPartnersResponse

@@ -14,20 +14,6 @@ use crate::merge_patch::MergePatch;
 use crate::problem::Problem;
 use crate::{call, forward, page, reply};
 
-reply! {
-    /// A centre of the district.
-    pub struct Centre from registry::Centre as c {
-        pub id: String,
-        pub code: String,
-        pub name: String,
-        pub address: String,
-        /// IANA time zone.
-        pub time_zone: String,
-        pub opening_hours: String,
-        pub contact_phone: String,
-    }
-}
-
 /// A centre as a district admin creates or corrects it; the code never changes.
 #[derive(Deserialize, ToSchema)]
 pub struct CentreDetails {
@@ -64,10 +50,6 @@ const CENTRE_FIELDS: [&str; 6] = [
     "opening_hours",
     "contact_phone",
 ];
-
-reply! {
-    pub struct CentreList from registry::ListCentresResponse as r { pub centres: Vec<Centre> }
-}
 
 /// A registration as the front desk writes it.
 #[derive(Deserialize, ToSchema)]
@@ -200,29 +182,6 @@ reply! {
         /// `grandchild`, `grandparent`, `sibling`, `other_relative` or `other`.
         #[serde(skip_serializing_if = "Option::is_none")]
         pub relationship: Option<String>,
-    }
-}
-
-reply! {
-    /// A member of a household.
-    pub struct HouseholdMember from registry::HouseholdMember as m {
-        pub resident_id: String,
-        pub name: String,
-        pub relationship: String,
-    }
-}
-
-reply! {
-    /// A household (户): one address of a centre, its members and their relationship to the
-    /// head of household (户主).
-    pub struct Household from registry::Household as h {
-        pub id: String,
-        pub centre_id: String,
-        pub building: String,
-        pub unit: String,
-        pub room: String,
-        /// The head first, then by relationship, then in registration order.
-        pub members: Vec<HouseholdMember>,
     }
 }
 
@@ -386,12 +345,12 @@ const RESIDENT_FIELDS: [&str; 11] = [
 
 forward! { tag = "registry";
     /// The centres the caller may see.
-    get "/v1/centres" => list_centres(g) -> 200 CentreList {
+    get "/v1/centres" => list_centres(g) -> 200 registry::ListCentresResponse {
         call!(g.registry.list_centres(registry::ListCentresRequest {}))
     }
 
     /// Adds a centre to the district (district admins).
-    post "/v1/centres" => create_centre(g; body c: CentreDetails) -> 201 Centre, (409, "The code is taken") {
+    post "/v1/centres" => create_centre(g; body c: CentreDetails) -> 201 registry::Centre, (409, "The code is taken") {
         call!(g.registry.create_centre(registry::CreateCentreRequest { centre: Some(c.into()) }))
     }
 
@@ -459,7 +418,7 @@ forward! { tag = "registry";
 
     /// Makes a resident the head of a new household at their address.
     post "/v1/centres/{centre_id}/households"
-        => create_household(g, centre; body h: NewHousehold) -> 201 Household,
+        => create_household(g, centre; body h: NewHousehold) -> 201 registry::Household,
         (409, "The address has a household already (code `household_exists`, its id in params.household_id): place the resident into it") {
         call!(g.registry.create_household(registry::CreateHouseholdRequest {
             centre_id: g.centre(&centre)?,
@@ -469,7 +428,7 @@ forward! { tag = "registry";
 
     /// A household with its members.
     get "/v1/centres/{centre_id}/households/{household_id}"
-        => get_household(g, centre, id) -> 200 Household {
+        => get_household(g, centre, id) -> 200 registry::Household {
         call!(g.registry.get_household(registry::GetHouseholdRequest { centre_id: g.centre(&centre)?, id }))
     }
 
@@ -517,12 +476,12 @@ forward! { tag = "registry";
 /// (null or empty clears one) and the members left out keep theirs; the code never
 /// changes.
 #[utoipa::path(put, path = "/v1/centres/{centre_id}", tag = "registry",
-    request_body = CentreDetails, responses((status = 200, body = Centre)))]
+    request_body = CentreDetails, responses((status = 200, body = registry::Centre)))]
 pub async fn update_centre(
     g: Grpc,
     Path(centre): Path<String>,
     ApiJson(body): ApiJson<serde_json::Map<String, serde_json::Value>>,
-) -> Reply<Centre> {
+) -> Reply<registry::Centre> {
     let body = MergePatch(body);
     let mask = body.mask_of(&CENTRE_FIELDS);
     correct_centre(g, &centre, body, mask).await
@@ -532,9 +491,13 @@ pub async fn update_centre(
 /// its field, an absent member keeps it; the code never changes (district admins).
 #[utoipa::path(patch, path = "/v1/centres/{centre_id}", tag = "registry",
     request_body(content = CentreDetails, content_type = "application/merge-patch+json"),
-    responses((status = 200, body = Centre),
+    responses((status = 200, body = registry::Centre),
         (status = 415, body = Problem, content_type = "application/problem+json", description = "Not sent as application/merge-patch+json")))]
-pub async fn patch_centre(g: Grpc, Path(centre): Path<String>, patch: MergePatch) -> Reply<Centre> {
+pub async fn patch_centre(
+    g: Grpc,
+    Path(centre): Path<String>,
+    patch: MergePatch,
+) -> Reply<registry::Centre> {
     patch.check(&CENTRE_FIELDS)?;
     let mask = patch.mask();
     correct_centre(g, &centre, patch, mask).await
@@ -545,7 +508,7 @@ async fn correct_centre(
     centre: &str,
     body: MergePatch,
     mask: prost_types::FieldMask,
-) -> Reply<Centre> {
+) -> Reply<registry::Centre> {
     let id = g.centre(centre)?;
     let details: CentreDetails = body.into_body()?;
     let request = registry::UpdateCentreRequest {
@@ -553,7 +516,7 @@ async fn correct_centre(
         centre: Some(details.into()),
         update_mask: Some(mask),
     };
-    Ok(Json(call!(g.registry.update_centre(request)).into()))
+    Ok(Json(call!(g.registry.update_centre(request))))
 }
 
 /// Largest spreadsheet the import route takes, in bytes (about 12 million rows of ten
