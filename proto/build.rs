@@ -79,6 +79,7 @@ evaluation.v1.ListFollowUpsResponse
 evaluation.v1.InspectionItem+ =note
 evaluation.v1.Inspection -centre_id
 evaluation.v1.ListInspectionsResponse
+registry.v1.Skill+
 registry.v1.Centre
 registry.v1.ListCentresResponse
 registry.v1.HouseholdMember

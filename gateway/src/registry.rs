@@ -77,7 +77,7 @@ pub struct NewResident {
     /// Recorded categories: `disability`, `low_income`, `living_alone`.
     pub categories: Option<Vec<String>>,
     /// The resident's professions, skills and hobbies.
-    pub skills: Option<Vec<Skill>>,
+    pub skills: Option<Vec<registry::Skill>>,
     /// Sensitive; shown back only to care roles.
     pub health_note: Option<String>,
 }
@@ -92,17 +92,6 @@ pub struct Registration {
     /// date of birth and phone (refused with 409 naming that resident otherwise).
     #[serde(default)]
     pub confirm_not_duplicate: bool,
-}
-
-reply! {
-    /// A directory entry.
-    #[derive(Deserialize)]
-    pub struct Skill from registry::Skill as s {
-        /// `profession`, `skill` or `hobby`.
-        pub kind: String,
-        #[schema(example = "医生")]
-        pub name: String,
-    }
 }
 
 impl NewResident {
@@ -123,15 +112,7 @@ impl NewResident {
             unit: self.unit.unwrap_or_default(),
             room: self.room.unwrap_or_default(),
             categories: self.categories.unwrap_or_default(),
-            skills: self
-                .skills
-                .unwrap_or_default()
-                .into_iter()
-                .map(|s| registry::Skill {
-                    kind: s.kind,
-                    name: s.name,
-                })
-                .collect(),
+            skills: self.skills.unwrap_or_default(),
             health_note: self.health_note,
             confirm_not_duplicate: false,
         }
@@ -171,7 +152,7 @@ reply! {
         pub room: String,
         /// Recorded and age-derived categories.
         pub categories: Vec<String>,
-        pub skills: Vec<Skill>,
+        pub skills: Vec<registry::Skill> = r.skills,
         /// Present only for care roles (centre manager, coordinator).
         #[serde(skip_serializing_if = "Option::is_none")]
         pub health_note: Option<String>,
