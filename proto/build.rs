@@ -61,6 +61,10 @@ finance.v1.AmountBy
 finance.v1.TransparencyReport
 finance.v1.AuditRecord %at
 finance.v1.ListAuditTrailResponse
+finance.v1.Payment -centre_id ?resident_id ?reference %recorded_at
+finance.v1.PaymentRefund
+finance.v1.Receivable ?resident_id
+finance.v1.ListReceivablesResponse
 evaluation.v1.Kpi
 evaluation.v1.CentreKpis @from @to
 evaluation.v1.DistrictKpis

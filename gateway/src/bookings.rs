@@ -28,6 +28,15 @@ pub fn routes() -> Router<AppState> {
         .route(cancel_at, post(cancel_booking))
 }
 
+/// What changes in an offering, for bookings made from then on; at least one.
+#[derive(Deserialize, ToSchema)]
+pub struct OfferingChange {
+    /// The new fee in minor units (fen); 0 is free.
+    pub fee_minor: Option<i64>,
+    /// The new seats per session.
+    pub capacity: Option<i32>,
+}
+
 /// A session to add to an offering.
 #[derive(Deserialize, ToSchema)]
 pub struct NewSession {
@@ -178,6 +187,25 @@ forward! { tag = "bookings";
     /// One offering.
     get "/v1/centres/{centre_id}/offerings/{offering_id}" => get_offering(g, centre, offering_id) -> 200 pb::Offering {
         call!(g.bookings.get_offering(pb::GetOfferingRequest { centre_id: g.centre(&centre)?, offering_id }))
+    }
+
+    /// Changes an offering's fee or capacity for bookings made from then on: bookings made
+    /// before keep their fee; sessions not yet started take the new capacity (never below
+    /// their confirmed seats). A retired offering is not changed (offering.inactive).
+    patch "/v1/centres/{centre_id}/offerings/{offering_id}" => update_offering(g, centre, offering_id; body change: OfferingChange)
+        -> 200 pb::Offering, (422, "The offering is retired (offering.inactive)") {
+        call!(g.bookings.update_offering(pb::UpdateOfferingRequest {
+            centre_id: g.centre(&centre)?,
+            offering_id,
+            fee_minor: change.fee_minor,
+            capacity: change.capacity,
+        }))
+    }
+
+    /// Retires an offering: no new bookings (offering.inactive), existing ones kept; it
+    /// stays readable with `active` false. Retiring twice is harmless.
+    post "/v1/centres/{centre_id}/offerings/{offering_id}/retire" => retire_offering(g, centre, offering_id) -> 200 pb::Offering {
+        call!(g.bookings.retire_offering(pb::RetireOfferingRequest { centre_id: g.centre(&centre)?, offering_id }))
     }
 
     /// A centre's rooms and equipment.

@@ -121,6 +121,20 @@ pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Opt
                 p("categories").replace(',', " or ")
             ),
         ),
+        "payment.exceeds_outstanding" => {
+            let owed = crate::console::money(p("outstanding_minor").parse().unwrap_or(0));
+            (
+                format!("收款金额超过尚欠金额：这笔费用还欠 {owed}"),
+                format!("is more than the {owed} outstanding on the fee"),
+            )
+        }
+        "payment.refund_exceeds_payment" => {
+            let left = crate::console::money(p("left_minor").parse().unwrap_or(0));
+            (
+                format!("退款金额超过这笔收款可退的 {left}"),
+                format!("is more than the {left} left of the payment"),
+            )
+        }
         "ineligible.status" => (
             format!("不符合参加条件：该居民状态为{}", status("status")),
             format!("not eligible: the resident is {}", status("status")),
@@ -364,6 +378,8 @@ offering.facility_has_no_sessions | 场地按时间段预约，没有场次 | th
 offering.booked_by_range | 场地按时间段预约，没有场次 | the offering is booked by time range
 offering.booked_by_session | 该项目按场次预约 | the offering is booked by session
 offering.full | 名额已满 | the offering is full
+offering.nothing_to_change | 请填写新的收费或名额 | give a fee or a capacity
+payment.reference_required | 银行转账、微信支付或支付宝须填写交易单号 | is required for a bank transfer, WeChat Pay or Alipay
 session.cancelled | 该场次已取消 | the session is cancelled
 session.over | 该场次已结束 | the session is over
 facility.range_required | 请选择开始和结束时间 | a facility booking needs starts_at and ends_at
@@ -488,6 +504,8 @@ fn thing(lang: Lang, what: &str) -> String {
         "resident" => ("居民", "resident"),
         "household" => ("户", "household"),
         "offering" => ("服务项目", "offering"),
+        "fee charge" => ("应收费用", "fee charge"),
+        "payment" => ("收款记录", "payment"),
         "session" | "session of this booking" => ("场次", "session"),
         "booking" => ("预约", "booking"),
         "facility" => ("场地", "facility"),

@@ -15,6 +15,7 @@ pub mod limits;
 pub mod merge_patch;
 pub mod participation;
 pub mod partners;
+pub mod payments;
 pub mod problem;
 pub mod registry;
 pub mod residents_site;
@@ -102,6 +103,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(participation::Forwarded::openapi());
     doc.merge(finance::FinanceDoc::openapi());
     doc.merge(finance::Forwarded::openapi());
+    doc.merge(payments::Forwarded::openapi());
     doc.merge(volunteers::VolunteersDoc::openapi());
     doc.merge(volunteers::Forwarded::openapi());
     doc.merge(partners::PartnersDoc::openapi());
@@ -326,6 +328,7 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
         .merge(evaluation::routes())
         .merge(participation::forwarded())
         .merge(finance::routes())
+        .merge(payments::routes())
         .merge(volunteers::routes())
         .merge(partners::routes())
         .route_layer(middleware::from_fn_with_state(limiter, limits::enforce))

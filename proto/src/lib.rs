@@ -181,6 +181,26 @@ impl Event for events::v1::FacilityReleased {
     const TYPE: &'static str = "linli.events.v1.FacilityReleased";
 }
 
+impl Event for events::v1::OfferingUpdated {
+    const ROUTING_KEY: &'static str = "bookings.offering.updated";
+    const TYPE: &'static str = "linli.events.v1.OfferingUpdated";
+}
+
+impl Event for events::v1::OfferingRetired {
+    const ROUTING_KEY: &'static str = "bookings.offering.retired";
+    const TYPE: &'static str = "linli.events.v1.OfferingRetired";
+}
+
+impl Event for events::v1::PaymentReceived {
+    const ROUTING_KEY: &'static str = "finance.payment.received";
+    const TYPE: &'static str = "linli.events.v1.PaymentReceived";
+}
+
+impl Event for events::v1::PaymentRefunded {
+    const ROUTING_KEY: &'static str = "finance.payment.refunded";
+    const TYPE: &'static str = "linli.events.v1.PaymentRefunded";
+}
+
 impl Event for events::v1::VolunteerRegistered {
     const ROUTING_KEY: &'static str = "volunteers.volunteer.registered";
     const TYPE: &'static str = "linli.events.v1.VolunteerRegistered";

@@ -10,7 +10,8 @@ use linli_proto::Event;
 use linli_proto::events::v1::{
     BookingAttended, BookingCancelled, BookingConfirmed, BookingNoShow, BookingPromoted,
     BookingWaitlisted, FacilityCreated, FacilityHeld, FacilityReleased, FeeCharged, FeeRefunded,
-    ResidentConsentChanged, ResidentDeceased, ResidentErased, ResidentMovedOut, ServiceDelivered,
+    OfferingRetired, OfferingUpdated, ResidentConsentChanged, ResidentDeceased, ResidentErased,
+    ResidentMovedOut, ServiceDelivered,
 };
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -50,6 +51,32 @@ pub fn confirmed(
         ends_at: booking.ends_at.or(first.map(|s| s.ends_at)).map(timestamp),
         confirmed_at: Some(timestamp(now)),
         category: offering.category.clone(),
+    }
+}
+
+/// An offering's new fee or capacity; `previous` is (fee, capacity) before the change.
+pub fn offering_updated(
+    offering: &OfferingRow,
+    previous: (i64, i32),
+    now: DateTime<Utc>,
+) -> OfferingUpdated {
+    OfferingUpdated {
+        offering_id: offering.id.to_string(),
+        centre_id: offering.centre_id.to_string(),
+        fee_minor: offering.fee_minor,
+        currency: offering.currency.clone(),
+        capacity: offering.capacity,
+        previous_fee_minor: previous.0,
+        previous_capacity: previous.1,
+        updated_at: Some(timestamp(now)),
+    }
+}
+
+pub fn offering_retired(offering: &OfferingRow, now: DateTime<Utc>) -> OfferingRetired {
+    OfferingRetired {
+        offering_id: offering.id.to_string(),
+        centre_id: offering.centre_id.to_string(),
+        retired_at: Some(timestamp(now)),
     }
 }
 

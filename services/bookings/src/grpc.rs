@@ -43,6 +43,29 @@ impl BookingsApi {
     }
 }
 
+impl BookingsApi {
+    /// The centre and offering a change names, once the caller may change it: a planner
+    /// of the centre, or the partner that provides the offering (with its write scope).
+    async fn offering_writer<T>(
+        &self,
+        request: &Request<T>,
+        names: impl Fn(&T) -> (&String, &String),
+    ) -> Result<(Uuid, Uuid), Status> {
+        let who = caller(request)?;
+        let (centre_id, offering_id) = names(request.get_ref());
+        let id = parse_id("offering_id", offering_id)?;
+        if who.is_partner() {
+            let (centre, partner) = partner_at(who, centre_id, &[OFFERINGS_WRITE])?;
+            let mut conn = self.pool.acquire().await.map_err(Error::from)?;
+            let row = store::find_offering(&mut conn, centre, id).await?;
+            provided_by(&row, partner)?;
+            Ok((centre, id))
+        } else {
+            Ok((scoped_centre(who, centre_id, Access::Write, PLANNERS)?, id))
+        }
+    }
+}
+
 fn kind_of(kind: i32) -> Option<Kind> {
     match pb::OfferingKind::try_from(kind).ok()? {
         pb::OfferingKind::Appointment => Some(Kind::Appointment),
@@ -320,6 +343,7 @@ fn offering_from(centre: Uuid, o: pb::Offering) -> Result<OfferingRow, Violation
         facility_id,
         staff_id,
         active: true,
+        revision: 0,
     })
 }
 
@@ -434,6 +458,49 @@ impl Bookings for BookingsApi {
         if let Some(partner) = partner {
             provided_by(&row, partner)?;
         }
+        Ok(Response::new(offering_to_pb(row)))
+    }
+
+    async fn update_offering(
+        &self,
+        request: Request<pb::UpdateOfferingRequest>,
+    ) -> Result<Response<pb::Offering>, Status> {
+        let (centre, id) = self
+            .offering_writer(&request, |r| (&r.centre_id, &r.offering_id))
+            .await?;
+        let req = request.into_inner();
+        let change = domain::offering::Change {
+            fee_minor: req.fee_minor,
+            capacity: req.capacity,
+        };
+        let row = store::revise_offering(
+            &self.pool,
+            centre,
+            id,
+            |current| domain::offering::revise(current, change),
+            Utc::now(),
+        )
+        .await?;
+        self.known.forget_offering(centre, id);
+        Ok(Response::new(offering_to_pb(row)))
+    }
+
+    async fn retire_offering(
+        &self,
+        request: Request<pb::RetireOfferingRequest>,
+    ) -> Result<Response<pb::Offering>, Status> {
+        let (centre, id) = self
+            .offering_writer(&request, |r| (&r.centre_id, &r.offering_id))
+            .await?;
+        let row = store::revise_offering(
+            &self.pool,
+            centre,
+            id,
+            |current| Ok(domain::offering::retire(current)),
+            Utc::now(),
+        )
+        .await?;
+        self.known.forget_offering(centre, id);
         Ok(Response::new(offering_to_pb(row)))
     }
 

@@ -93,6 +93,7 @@ async fn week(
         facility_id: None,
         staff_id: None,
         active: true,
+        revision: 0,
     };
     let calligraphy = store::create_offering(
         pool,

@@ -20,6 +20,7 @@ use crate::domain::booking::{
 use crate::domain::changes::{self, CheckIn, Seat};
 use crate::domain::eligibility::{self, Applicant, Eligibility, RowTest};
 use crate::domain::ids::{FacilityId, SessionId};
+use crate::domain::offering;
 use crate::domain::{
     self, BookingStatus, Concession, Kind, OpeningHours, SeatState, SessionStatus,
     priced_by_category,
@@ -49,6 +50,9 @@ pub struct OfferingRow {
     pub facility_id: Option<Uuid>,
     pub staff_id: Option<Uuid>,
     pub active: bool,
+    /// Raised by each change (fee, capacity, retirement), so a booking from memory
+    /// ([`Known`]) is made only at the offering's current terms.
+    pub revision: i32,
 }
 
 impl OfferingRow {
@@ -88,7 +92,7 @@ impl OfferingRow {
 
 macro_rules! offering_columns {
     () => {
-        "id, centre_id, category, kind, name, description, provider, provider_id, min_age, max_age, eligible_categories, fee_minor, currency, concession_categories, concession_prices, capacity, facility_id, staff_id, active"
+        "id, centre_id, category, kind, name, description, provider, provider_id, min_age, max_age, eligible_categories, fee_minor, currency, concession_categories, concession_prices, capacity, facility_id, staff_id, active, revision"
     };
 }
 
@@ -457,6 +461,80 @@ pub async fn list_offerings(
     .bind(kind)
     .fetch_all(pool)
     .await
+}
+
+/// Changes an offering as `decide` answers over its current terms (read under its row
+/// lock): the row at a higher revision, the capacity of its sessions not yet started
+/// (never below the seats they have confirmed), and the decision's event in the outbox,
+/// all in one transaction. Bookings already made are not touched: they keep their fee.
+pub async fn revise_offering(
+    pool: &PgPool,
+    centre: Uuid,
+    id: Uuid,
+    decide: impl FnOnce(&offering::Current) -> Result<offering::Revised, linli_platform::error::Refusal>,
+    now: DateTime<Utc>,
+) -> Result<OfferingRow, Error> {
+    let mut tx = linli_platform::db::begin(pool).await?;
+    let mut row: OfferingRow = sqlx::query_as(concat!(
+        "SELECT ",
+        offering_columns!(),
+        " FROM offerings WHERE centre_id = $1 AND id = $2 FOR UPDATE"
+    ))
+    .bind(centre)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound("offering"))?;
+    let current = offering::Current {
+        kind: row.kind(),
+        active: row.active,
+        fee_minor: row.fee_minor,
+        capacity: row.capacity,
+        revision: row.revision,
+    };
+    let revised = decide(&current)?;
+    let Some(event) = revised.event else {
+        return Ok(row);
+    };
+    let previous = (row.fee_minor, row.capacity);
+    sqlx::query(
+        "UPDATE offerings SET fee_minor = $2, capacity = $3, active = $4, revision = $5
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(revised.fee_minor)
+    .bind(revised.capacity)
+    .bind(revised.active)
+    .bind(revised.revision)
+    .execute(&mut *tx)
+    .await?;
+    row.fee_minor = revised.fee_minor;
+    row.capacity = revised.capacity;
+    row.active = revised.active;
+    row.revision = revised.revision;
+    match event {
+        offering::OfferingEvent::Updated => {
+            if revised.capacity != previous.1 {
+                sqlx::query(
+                    "UPDATE sessions SET capacity = GREATEST($2, confirmed)
+                     WHERE offering_id = $1 AND status = 'scheduled' AND starts_at > $3",
+                )
+                .bind(id)
+                .bind(revised.capacity)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let event = events::offering_updated(&row, previous, now);
+            outbox::enqueue(&mut *tx, Some(centre), &event).await?;
+        }
+        offering::OfferingEvent::Retired => {
+            let event = events::offering_retired(&row, now);
+            outbox::enqueue(&mut *tx, Some(centre), &event).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(row)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1356,8 +1434,8 @@ async fn confirm_seated(
 }
 
 /// What [`book_at_once`] keeps from one booking to the next, so that most bookings need
-/// no read before their statement: offerings, which are never changed once written (the
-/// table refuses an update), and the times of sessions booked lately, which the statement
+/// no read before their statement: offerings, whose statement checks the revision kept is
+/// still the row's (a change raises it, and the table refuses a change that does not), and the times of sessions booked lately, which the statement
 /// checks are still the session's. Whether the resident may book is never kept: the
 /// statement tests their row as it stands.
 #[derive(Default)]
@@ -1394,6 +1472,12 @@ impl Known {
 
     fn forget_session(&self, id: Uuid) {
         lock(&self.sessions).remove(&id);
+    }
+
+    /// Reads the offering afresh next time: it changed (here, or on another replica,
+    /// which the booking statement's revision check found).
+    pub fn forget_offering(&self, centre: Uuid, id: Uuid) {
+        lock(&self.offerings).remove(&(centre, id));
     }
 }
 
@@ -1440,6 +1524,8 @@ async fn book_at_once(
                  WHERE s.id = $11 AND s.offering_id = $3 AND s.status = 'scheduled'
                    AND s.ends_at > $10 AND s.confirmed < s.capacity
                    AND s.starts_at = $12 AND s.ends_at = $13
+                   AND EXISTS (SELECT 1 FROM offerings o
+                       WHERE o.id = $3 AND o.active AND o.revision = $22)
                    AND EXISTS (SELECT 1 FROM directory.residents r
                        WHERE r.id = $4 AND {})
                  FOR UPDATE OF s),
@@ -1450,7 +1536,7 @@ async fn book_at_once(
              go AS (SELECT id FROM open WHERE $14::text IS NULL OR EXISTS (SELECT 1 FROM claimed))",
                 row_test_sql("$2", "$17", "$18")
             ),
-            22,
+            23,
         )
     });
     let Some(session) = new.session.filter(|_| new.resident.is_some()) else {
@@ -1515,7 +1601,8 @@ async fn book_at_once(
             .bind(&row_test.categories)
             .bind(claim.as_ref().map(|c| c.subject.as_str()))
             .bind(claim.as_ref().map(|c| c.method.as_str()))
-            .bind(claim.as_ref().map(|c| c.attempt));
+            .bind(claim.as_ref().map(|c| c.attempt))
+            .bind(offering.revision);
         recorded.bind(query).fetch_optional(&mut *conn).await
     };
     let row = match done {
@@ -1524,6 +1611,7 @@ async fn book_at_once(
         // (and the session's times are read again next time, in case it moved).
         Ok(None) => {
             known.forget_session(session);
+            known.forget_offering(new.centre, new.offering);
             return Ok(None);
         }
         // The resident has a place in the session already, or a lock was held longer than

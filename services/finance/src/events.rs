@@ -116,6 +116,7 @@ async fn fee_charged(
     let fee = store::FeeCharge {
         charge_id: &event.charge_id,
         booking_id: &event.booking_id,
+        resident_id: event.resident_id.parse().ok(),
         list_price_minor: event.list_price_minor.max(event.amount_minor),
         concession: &event.concession,
     };

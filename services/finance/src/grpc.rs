@@ -29,6 +29,8 @@ use crate::report::Figures;
 use crate::store::{self, Actor, EntryRow, timestamp};
 use linli_platform::error::Reason;
 
+mod payments;
+
 pub struct FinanceApi {
     pool: PgPool,
     vault: Vault,
@@ -680,6 +682,34 @@ impl Finance for FinanceApi {
             .map(|row| self.donation(row))
             .collect::<Result<_, _>>()?;
         Ok(Response::new(pb::ResidentExport { donations }))
+    }
+
+    async fn record_payment(
+        &self,
+        request: Request<pb::RecordPaymentRequest>,
+    ) -> Result<Response<pb::Payment>, Status> {
+        Ok(Response::new(self.payment_recorded(request).await?))
+    }
+
+    async fn refund_payment(
+        &self,
+        request: Request<pb::RefundPaymentRequest>,
+    ) -> Result<Response<pb::Payment>, Status> {
+        Ok(Response::new(self.payment_refunded(request).await?))
+    }
+
+    async fn get_payment(
+        &self,
+        request: Request<pb::GetPaymentRequest>,
+    ) -> Result<Response<pb::Payment>, Status> {
+        Ok(Response::new(self.payment(request).await?))
+    }
+
+    async fn list_receivables(
+        &self,
+        request: Request<pb::ListReceivablesRequest>,
+    ) -> Result<Response<pb::ListReceivablesResponse>, Status> {
+        Ok(Response::new(self.receivables(request).await?))
     }
 
     async fn list_donations(

@@ -286,6 +286,7 @@ async fn seed_month(
             let fee = store::FeeCharge {
                 charge_id: &charge,
                 booking_id: "seed",
+                resident_id: None,
                 list_price_minor: entry.total_minor(),
                 concession: "",
             };

@@ -18,6 +18,8 @@ use crate::domain::{BudgetCategory, EntryLine, Month, NewEntry};
 use crate::error::{Error, ledger};
 use linli_platform::error::Reason;
 
+pub mod payments;
+
 /// Who made a change, for the audit trail: the caller's subject (or the event that caused
 /// it) and the trace the change belongs to.
 #[derive(Clone, Debug)]
@@ -1043,6 +1045,8 @@ pub async fn record_partnership(
 pub struct FeeCharge<'a> {
     pub charge_id: &'a str,
     pub booking_id: &'a str,
+    /// The resident charged, when the event names one.
+    pub resident_id: Option<Uuid>,
     pub list_price_minor: i64,
     pub concession: &'a str,
 }
@@ -1056,8 +1060,8 @@ pub async fn record_fee(
 ) -> Result<(), Error> {
     post(tx, entry, actor).await?;
     sqlx::query(
-        "INSERT INTO fee_charges (charge_id, centre_id, booking_id, amount_minor, list_price_minor, concession, currency, entry_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO fee_charges (charge_id, centre_id, booking_id, amount_minor, list_price_minor, concession, currency, entry_id, resident_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(fee.charge_id)
     .bind(entry.centre_id)
@@ -1067,6 +1071,7 @@ pub async fn record_fee(
     .bind(fee.concession)
     .bind(entry.currency.as_str())
     .bind(entry.id)
+    .bind(fee.resident_id)
     .execute(&mut *tx)
     .await?;
     Ok(())

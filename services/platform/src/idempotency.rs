@@ -45,8 +45,9 @@ pub const HEADER: &str = "Idempotency-Key";
 /// The longest key accepted, in characters.
 pub const MAX_KEY_LEN: usize = 200;
 /// What a method's name starts with when it creates something.
-pub const CREATE_PREFIXES: [&str; 7] = [
-    "Create", "Record", "Register", "Post", "Log", "Submit", "Add",
+/// (`Refund`: a refund moves money once, whatever the retries.)
+pub const CREATE_PREFIXES: [&str; 8] = [
+    "Create", "Record", "Register", "Post", "Log", "Submit", "Add", "Refund",
 ];
 /// SQLSTATE raised by `linli_claim_idempotency_key` when another request holds the claim.
 pub const CLAIM_TAKEN: &str = "LI409";

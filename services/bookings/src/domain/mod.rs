@@ -9,6 +9,7 @@ pub mod changes;
 pub mod eligibility;
 pub mod ids;
 pub mod limits;
+pub mod offering;
 pub mod price;
 pub mod status;
 pub mod time;

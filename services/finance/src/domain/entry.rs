@@ -20,6 +20,10 @@ pub enum Source {
     Fee,
     Refund,
     Reversal,
+    /// Money that arrived for a fee (issue 24).
+    Payment,
+    /// A payment given back.
+    PaymentRefund,
 }
 
 impl Source {
@@ -33,6 +37,8 @@ impl Source {
             Source::Fee => "fee",
             Source::Refund => "refund",
             Source::Reversal => "reversal",
+            Source::Payment => "payment",
+            Source::PaymentRefund => "payment_refund",
         }
     }
 }

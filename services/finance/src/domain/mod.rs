@@ -7,6 +7,7 @@ pub mod chart;
 pub mod entry;
 pub mod figures;
 pub mod money;
+pub mod payment;
 
 use linli_platform::auth::Role;
 
@@ -29,4 +30,21 @@ pub const WRITERS: &[Role] = &[
     Role::DistrictAdmin,
     Role::CentreManager,
     Role::FinanceOfficer,
+];
+
+/// Who takes a payment at the desk: the writers and the front desk, where residents pay.
+pub const PAYMENT_TAKERS: &[Role] = &[
+    Role::DistrictAdmin,
+    Role::CentreManager,
+    Role::FinanceOfficer,
+    Role::FrontDesk,
+];
+
+/// Who reads what is owed: the readers and the front desk, which collects it.
+pub const RECEIVABLE_READERS: &[Role] = &[
+    Role::DistrictAdmin,
+    Role::CentreManager,
+    Role::FinanceOfficer,
+    Role::Auditor,
+    Role::FrontDesk,
 ];
