@@ -30,6 +30,8 @@ volunteers.v1.Candidate -explanations
 volunteers.v1.MatchVolunteersResponse
 volunteers.v1.HourEntry -centre_id ?assignment_id ?verified_by
 volunteers.v1.ListHourEntriesResponse
+volunteers.v1.StaffAssignment -centre_id @starts_at @ends_at @assigned_at
+volunteers.v1.ListStaffAssignmentsResponse
 volunteers.v1.VolunteerHours
 volunteers.v1.HoursTotals -centre_id
 volunteers.v1.GroupMember+ =joined_on

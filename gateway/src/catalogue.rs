@@ -165,6 +165,32 @@ pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Opt
             }
             (zh, "not qualified for the shift".into())
         }
+        "staff.not_licensed" => {
+            let licence = match p("licence") {
+                "medical_licence" => "医师/护士执业证书".to_owned(),
+                other => certification(Lang::Zh, other),
+            };
+            let zh = match p("expired_on") {
+                "" => format!("该员工没有{licence}，不能安排提供此项服务"),
+                expired => format!(
+                    "该员工的{licence}已于 {expired} 过期，早于场次日期 {}，不能安排",
+                    p("session_on")
+                ),
+            };
+            let en = match p("expired_on") {
+                "" => format!("not licensed: holds no {}", p("licence")),
+                expired => format!(
+                    "not licensed: the {} expired on {expired}, before the session on {}",
+                    p("licence"),
+                    p("session_on")
+                ),
+            };
+            (zh, en)
+        }
+        "staff.not_employed" => (
+            format!("该员工在 {} 不在职，不能安排", p("session_on")),
+            format!("the staff member is not employed on {}", p("session_on")),
+        ),
         "match.lacks_skills" => (
             format!(
                 "缺少技能：{}",

@@ -567,6 +567,85 @@ forward! { tag = "volunteers";
             comments: b.comments,
         }))
     }
+
+    /// Puts a staff member on a session of the offering. A nurse or doctor needs a medical
+    /// licence, a teacher a teacher's certificate, valid on the session's day: otherwise
+    /// refused (422 staff.not_licensed, naming the licence and the day it expired).
+    post "/v1/centres/{centre_id}/offerings/{offering_id}/sessions/{session_id}/staff"
+        => assign_staff(g, centre, offering_id, session_id; body b: NewStaffAssignment) -> 201 pb::StaffAssignment,
+        (404, "No such session of the offering, or no such staff member"),
+        (422, "Not licensed on the session's day, not employed then, or the session is cancelled") {
+        let centre_id = g.centre(&centre)?;
+        let session = session_of(&g, &centre_id, &offering_id, &session_id).await?;
+        call!(g.volunteers.assign_staff(pb::AssignStaffRequest {
+            centre_id,
+            staff_id: b.staff_id,
+            offering_id,
+            session_id,
+            starts_at: session.starts_at,
+            ends_at: session.ends_at,
+        }))
+    }
+
+    /// The staff on the centre's sessions (one session's, one staff member's), earliest first.
+    get "/v1/centres/{centre_id}/staff-assignments"
+        => list_staff_assignments(g, centre; query q: StaffAssignmentQuery) -> 200 pb::ListStaffAssignmentsResponse {
+        call!(g.volunteers.list_staff_assignments(pb::ListStaffAssignmentsRequest {
+            centre_id: g.centre(&centre)?,
+            session_id: q.session_id.unwrap_or_default(),
+            staff_id: q.staff_id.unwrap_or_default(),
+        }))
+    }
+}
+
+/// Who is put on a session.
+#[derive(Deserialize, ToSchema)]
+pub struct NewStaffAssignment {
+    pub staff_id: String,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StaffAssignmentQuery {
+    pub session_id: Option<String>,
+    pub staff_id: Option<String>,
+}
+
+/// The session of the offering, as bookings keeps it (its times are what the licence is
+/// checked against): 404 when the offering has no such session, 422 when it is cancelled.
+async fn session_of(
+    g: &Grpc,
+    centre_id: &str,
+    offering_id: &str,
+    session_id: &str,
+) -> Result<linli_proto::bookings::v1::Session, Problem> {
+    use linli_proto::bookings::v1 as bookings;
+    let mut page_token = String::new();
+    // An offering's sessions, 200 a page: a year of daily sessions is two pages.
+    for _ in 0..20 {
+        let page = call!(g.bookings.list_sessions(bookings::ListSessionsRequest {
+            centre_id: centre_id.to_owned(),
+            offering_id: offering_id.to_owned(),
+            page_size: 200,
+            page_token: page_token.clone(),
+            ..Default::default()
+        }));
+        if let Some(session) = page.sessions.into_iter().find(|s| s.id == session_id) {
+            if session.status == "cancelled" {
+                return Err(Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "the session is cancelled",
+                )
+                .with_code("session.cancelled"));
+            }
+            return Ok(session);
+        }
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    Err(Problem::new(StatusCode::NOT_FOUND, "session not found"))
 }
 
 /// Corrects a volunteer's skills, languages, availability and background check: the

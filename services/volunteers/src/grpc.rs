@@ -1376,6 +1376,101 @@ impl Volunteers for VolunteersApi {
                 .collect(),
         }))
     }
+
+    async fn assign_staff(
+        &self,
+        request: Request<pb::AssignStaffRequest>,
+    ) -> Reply<pb::StaffAssignment> {
+        let (who, centre) = scope(
+            &request,
+            &request.get_ref().centre_id,
+            Access::Write,
+            COORDINATORS,
+        )?;
+        let r = request.into_inner();
+        let mut v = Violations::default();
+        let mut id = |field: &str, text: &str| {
+            parse_id(field, text)
+                .map_err(|e| v.0.extend(e.0))
+                .ok()
+                .unwrap_or_default()
+        };
+        let (staff, offering, session) = (
+            id("staff_id", &r.staff_id),
+            id("offering_id", &r.offering_id),
+            id("session_id", &r.session_id),
+        );
+        let starts = instant("starts_at", r.starts_at.as_ref())
+            .map_err(|e| v.0.extend(e.0))
+            .ok()
+            .flatten();
+        let ends = instant("ends_at", r.ends_at.as_ref())
+            .map_err(|e| v.0.extend(e.0))
+            .ok()
+            .flatten();
+        if starts.is_none() {
+            v.push("starts_at", Reason::required());
+        }
+        if ends.is_none() {
+            v.push("ends_at", Reason::required());
+        }
+        if let (Some(starts), Some(ends)) = (starts, ends)
+            && ends <= starts
+        {
+            v.push("ends_at", Reason::after("starts_at"));
+        }
+        v.into_result(|| ()).map_err(Error::from)?;
+        let row = store::StaffAssignmentRow {
+            id: Uuid::new_v4(),
+            centre_id: centre,
+            staff_id: staff,
+            offering_id: offering,
+            session_id: session,
+            starts_at: starts.unwrap_or_default(),
+            ends_at: ends.unwrap_or_default(),
+            session_on: NaiveDate::default(),
+            licence: String::new(),
+            assigned_by: who.subject.clone(),
+            assigned_at: Utc::now(),
+        };
+        let row = store::assign_staff(&self.pool, &row).await?;
+        Ok(Response::new(staff_assignment_to_pb(row)))
+    }
+
+    async fn list_staff_assignments(
+        &self,
+        request: Request<pb::ListStaffAssignmentsRequest>,
+    ) -> Reply<pb::ListStaffAssignmentsResponse> {
+        let (_, centre) = scope(
+            &request,
+            &request.get_ref().centre_id,
+            Access::Read,
+            READERS,
+        )?;
+        let r = request.into_inner();
+        let session = optional_id("session_id", &r.session_id).map_err(Error::from)?;
+        let staff = optional_id("staff_id", &r.staff_id).map_err(Error::from)?;
+        let rows = store::list_staff_assignments(&self.pool, centre, session, staff).await?;
+        Ok(Response::new(pb::ListStaffAssignmentsResponse {
+            assignments: rows.into_iter().map(staff_assignment_to_pb).collect(),
+        }))
+    }
+}
+
+fn staff_assignment_to_pb(row: store::StaffAssignmentRow) -> pb::StaffAssignment {
+    pb::StaffAssignment {
+        id: row.id.to_string(),
+        centre_id: row.centre_id.to_string(),
+        staff_id: row.staff_id.to_string(),
+        offering_id: row.offering_id.to_string(),
+        session_id: row.session_id.to_string(),
+        starts_at: Some(timestamp(row.starts_at)),
+        ends_at: Some(timestamp(row.ends_at)),
+        session_on: date_text(Some(row.session_on)),
+        licence: row.licence,
+        assigned_by: row.assigned_by,
+        assigned_at: Some(timestamp(row.assigned_at)),
+    }
 }
 
 /// Reviews are read by managers and auditors only.

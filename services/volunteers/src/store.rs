@@ -2102,3 +2102,112 @@ pub async fn resident_data(
     data.volunteer = Some(volunteer);
     Ok(data)
 }
+
+// ---------------------------------------------------------------------------------------
+// Staff on sessions
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct StaffAssignmentRow {
+    pub id: Uuid,
+    pub centre_id: Uuid,
+    pub staff_id: Uuid,
+    pub offering_id: Uuid,
+    pub session_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub session_on: NaiveDate,
+    pub licence: String,
+    pub assigned_by: String,
+    pub assigned_at: DateTime<Utc>,
+}
+
+macro_rules! staff_assignment_columns {
+    () => {
+        "id, centre_id, staff_id, offering_id, session_id, starts_at, ends_at, session_on, licence, assigned_by, assigned_at"
+    };
+}
+
+/// Puts a staff member on a session, as the domain's licence rule allows
+/// ([`domain::licence`]): the staff row is locked so the employment cannot end meanwhile,
+/// and a second assignment of the same person to the session answers the first.
+pub async fn assign_staff(
+    pool: &PgPool,
+    row: &StaffAssignmentRow,
+) -> Result<StaffAssignmentRow, Error> {
+    let mut tx = linli_platform::db::begin(pool).await?;
+    let zone = centre_zone(&mut tx, row.centre_id).await?;
+    let staff: StaffRow = sqlx::query_as(concat!(
+        "SELECT ",
+        staff_columns!(),
+        " FROM staff WHERE centre_id = $1 AND id = $2 FOR SHARE"
+    ))
+    .bind(row.centre_id)
+    .bind(row.staff_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound("staff member"))?;
+    let session_on = domain::local_date(zone, row.starts_at);
+    domain::licence::employed_on(staff.employed_from, staff.employed_until, session_on)?;
+    let held = held_by(&mut tx, &[staff.id]).await?;
+    domain::licence::may_deliver(
+        &staff.position,
+        held.get(&staff.id).map(Vec::as_slice).unwrap_or_default(),
+        session_on,
+    )?;
+    let licence = domain::licence::required(&staff.position).unwrap_or_default();
+    let inserted: Option<StaffAssignmentRow> = sqlx::query_as(concat!(
+        "INSERT INTO staff_assignments (id, centre_id, staff_id, offering_id, session_id, starts_at, ends_at, session_on, licence, assigned_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (session_id, staff_id) DO NOTHING RETURNING ",
+        staff_assignment_columns!()
+    ))
+    .bind(row.id)
+    .bind(row.centre_id)
+    .bind(row.staff_id)
+    .bind(row.offering_id)
+    .bind(row.session_id)
+    .bind(row.starts_at)
+    .bind(row.ends_at)
+    .bind(session_on)
+    .bind(licence)
+    .bind(&row.assigned_by)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let assigned =
+        match inserted {
+            Some(row) => row,
+            None => sqlx::query_as(concat!(
+                "SELECT ",
+                staff_assignment_columns!(),
+                " FROM staff_assignments WHERE session_id = $1 AND staff_id = $2 AND centre_id = $3"
+            ))
+            .bind(row.session_id)
+            .bind(row.staff_id)
+            .bind(row.centre_id)
+            .fetch_one(&mut *tx)
+            .await?,
+        };
+    tx.commit().await?;
+    Ok(assigned)
+}
+
+/// The centre's staff on sessions (one session's, one staff member's), earliest first.
+pub async fn list_staff_assignments(
+    pool: &PgPool,
+    centre: Uuid,
+    session: Option<Uuid>,
+    staff: Option<Uuid>,
+) -> Result<Vec<StaffAssignmentRow>, Error> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        staff_assignment_columns!(),
+        " FROM staff_assignments WHERE centre_id = $1
+           AND ($2::uuid IS NULL OR session_id = $2) AND ($3::uuid IS NULL OR staff_id = $3)
+         ORDER BY starts_at, id LIMIT 500"
+    ))
+    .bind(centre)
+    .bind(session)
+    .bind(staff)
+    .fetch_all(pool)
+    .await?)
+}

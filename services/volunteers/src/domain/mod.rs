@@ -4,13 +4,15 @@
 //! platform's [`Refusal`]): who may sign up for a shift ([`shift`], with
 //! [`qualification`]), registering a volunteer and their status ([`volunteer`]), logged
 //! and verified hours and milestones ([`hours`]), certifications' expiry notices
-//! ([`certification`]), staff employment and training ([`staff`]). How candidates for a
+//! ([`certification`]), staff employment and training ([`staff`]), the licences staff need to
+//! deliver a session ([`licence`]). How candidates for a
 //! shift are ranked is [`matching`]; the typed ids and statuses the rest of the service
 //! deals in are [`ids`] and [`status`]. Here too: who may do what, and the vocabularies.
 
 pub mod certification;
 pub mod hours;
 pub mod ids;
+pub mod licence;
 pub mod matching;
 pub mod qualification;
 pub mod shift;
