@@ -39,6 +39,14 @@ impl Authenticated {
         self.grpc_within(message, std::time::Duration::from_secs(10))
     }
 
+    /// A secret for `purpose` that only this token's holder and the gateway know (the
+    /// console's token lives in an HttpOnly cookie): SHA-256 of the purpose and the token.
+    /// The console seals what a page carries between two requests with it.
+    pub fn secret_for(&self, purpose: &str) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(format!("{purpose}:{}", self.token).as_bytes()).into()
+    }
+
     /// The same, with a deadline of its own (long-running calls such as imports).
     pub fn grpc_within<T>(&self, message: T, deadline: std::time::Duration) -> tonic::Request<T> {
         let mut request = tonic::Request::new(message);

@@ -10,10 +10,12 @@ mod bookings;
 mod charts;
 mod corrections;
 mod dashboard;
+mod erase;
 mod evaluation;
 mod export;
 mod finance;
 mod forum;
+mod import;
 pub(crate) mod i18n;
 mod listing;
 mod notices;
@@ -94,7 +96,19 @@ fn pages() -> Router<AppState> {
         )
         .route(
             "/c/{centre}/residents/import",
-            get(residents::import_form).post(residents::import),
+            get(import::form).post(residents::import),
+        )
+        .route(
+            "/c/{centre}/residents/import/preview",
+            post(import::preview),
+        )
+        .route(
+            "/c/{centre}/residents/import/confirm",
+            post(import::confirm),
+        )
+        .route(
+            "/c/{centre}/residents/{resident}/erase",
+            get(erase::page).post(erase::erase),
         )
         .route("/c/{centre}/sign-in-codes", get(sign_in_codes::page))
         .route("/c/{centre}/residents/{resident}", get(residents::show))

@@ -140,6 +140,7 @@ pub async fn list(
     let base = format!("/c/{}/residents", centre.id);
     let content = html! {
         @if query.notice == "registered" { (notice(lang.pick("已登记。", "Registered."))) }
+        @if query.notice == "erased" { (notice(lang.pick("已删除该居民的个人信息，所有页面上不再显示其姓名。", "The resident's personal data is erased; their name shows on no page."))) }
         form.filters role="search" method="get" action=(base) {
             div.field.invalid[errors.get("q").is_some()] {
                 label for="q" { (lang.pick("姓名或拼音首字母", "Name or pinyin initials")) }
@@ -602,6 +603,7 @@ async fn show_consenting(
                 (super::export::purpose_form(lang, &centre.id, &r.id, &FieldErrors::default()))
             }
         }
+        (super::erase::action(staff, &centre.id, &r.id))
         section {
             h2 { (lang.pick("个人信息使用同意", "Consents")) }
             table #consents {
@@ -847,20 +849,6 @@ fn import_field(lang: Lang, field: &str) -> String {
         _ => ("其他", "other"),
     };
     lang.pick(zh, en).to_owned()
-}
-
-pub async fn import_form(staff: Staff, Path(centre): Path<String>) -> Page {
-    let centre = staff.centre(Section::Residents, &centre)?;
-    if !staff.may_write() {
-        return Err(Refusal::forbidden());
-    }
-    let content = import_page(&staff, &centre, "", &FieldErrors::default(), None);
-    Ok(layout_residents(
-        &staff,
-        &centre,
-        staff.lang.pick("导入表格", "Import a spreadsheet"),
-        content,
-    ))
 }
 
 pub async fn import(
