@@ -47,7 +47,7 @@ async fn report(
         .into_inner())
 }
 
-fn range(staff_today: chrono::NaiveDate, year: Option<i32>) -> (i32, String, String) {
+pub(super) fn range(staff_today: chrono::NaiveDate, year: Option<i32>) -> (i32, String, String) {
     let year = year
         .filter(|y| (2000..=2100).contains(y))
         .unwrap_or(staff_today.year());
@@ -108,13 +108,25 @@ pub async fn overview(
     .await?;
     let base = format!("/c/{}/finance", centre.id);
     let content = html! {
-        @if query.notice == "expense" { (notice(lang.pick("已登记支出。", "Expense recorded."))) }
+        @match query.notice.as_str() {
+            "expense" => { (notice(lang.pick("已登记支出。", "Expense recorded."))) }
+            "grant" => { (notice(lang.pick("已登记拨款。", "Grant recorded."))) }
+            "partnership" => { (notice(lang.pick("已登记项目合作收入。", "Partnership income recorded."))) }
+            _ => {}
+        }
         @if writes(&staff) {
             nav.actions aria-label=(lang.pick("记账", "Bookkeeping")) {
                 a.button #new-donation href=(format!("{base}/donations/new")) { (lang.pick("登记捐赠", "Record a donation")) }
                 a.button #new-expense href=(format!("{base}/expenses/new")) { (lang.pick("登记支出", "Record an expense")) }
+                a.button #new-grant href=(format!("{base}/grants/new")) { (lang.pick("登记拨款", "Record a grant")) }
+                a.button #new-partnership href=(format!("{base}/partnership/new")) { (lang.pick("登记合作收入", "Record partnership income")) }
+                a.button.secondary #new-entry-link href=(format!("{base}/entries/new")) { (lang.pick("手工记账", "Post an entry")) }
                 a.button.secondary #periods-link href=(format!("{base}/periods")) { (lang.pick("月末结账", "Close a month")) }
             }
+        }
+        nav.actions aria-label=(lang.pick("账簿", "Books")) {
+            a.button.secondary #budget-link href=(format!("{base}/budget?year={year}")) { (lang.pick("预算设置与执行", "Budget")) }
+            a.button.secondary #entries-link href=(format!("{base}/entries")) { (lang.pick("账目与冲销", "Journal entries")) }
         }
         form.filters method="get" {
             label for="year" { (lang.pick("年度", "Year")) }
@@ -200,7 +212,10 @@ pub async fn transparency_csv(
                 format!("attachment; filename=\"{filename}\""),
             ),
         ],
-        crate::finance::csv(&r),
+        super::ledger::transparency_csv(staff.lang, &r).map_err(|_| Refusal {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            detail: String::new(),
+        })?,
     )
         .into_response())
 }
@@ -208,7 +223,7 @@ pub async fn transparency_csv(
 // ---- Writing: donations with their receipts, expenses, and closing a month. ----
 
 /// Whether the user records money (auditors and the other roles only read).
-fn writes(staff: &Staff) -> bool {
+pub(super) fn writes(staff: &Staff) -> bool {
     [
         Role::DistrictAdmin,
         Role::CentreManager,
@@ -326,7 +341,7 @@ pub fn capitals(minor: i64) -> String {
 }
 
 /// A service's refusal on a money form, with the service's field names as the form's.
-fn money_errors(status: &tonic::Status, lang: Lang) -> FieldErrors {
+pub(super) fn money_errors(status: &tonic::Status, lang: Lang) -> FieldErrors {
     let mut errors = FieldErrors::from_status(status, lang);
     for (field, _) in errors.0.iter_mut() {
         if field == "amount_minor" {
@@ -336,7 +351,7 @@ fn money_errors(status: &tonic::Status, lang: Lang) -> FieldErrors {
     errors
 }
 
-fn finance_page(
+pub(super) fn finance_page(
     staff: &Staff,
     centre: &pb::Centre,
     title: &str,
@@ -356,7 +371,7 @@ fn finance_page(
     response
 }
 
-fn radio(name: &str, value: &str, label: &str, chosen: &str) -> Markup {
+pub(super) fn radio(name: &str, value: &str, label: &str, chosen: &str) -> Markup {
     html! { label { input type="radio" name=(name) value=(value) checked[chosen == value]; " " (label) } }
 }
 
@@ -587,7 +602,7 @@ fn receipt_date(lang: Lang, day: NaiveDate) -> String {
     }
 }
 
-const CATEGORIES: [&str; 5] = [
+pub(super) const CATEGORIES: [&str; 5] = [
     "personnel",
     "service_costs",
     "equipment_purchase",

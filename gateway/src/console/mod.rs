@@ -17,6 +17,7 @@ mod finance;
 mod forum;
 mod import;
 pub(crate) mod i18n;
+mod ledger;
 mod listing;
 mod notices;
 mod opportunities;
@@ -206,6 +207,25 @@ fn pages() -> Router<AppState> {
         .route(
             "/c/{centre}/finance/expenses/new",
             get(finance::new_expense).post(finance::record_expense),
+        )
+        .route(
+            "/c/{centre}/finance/grants/new",
+            get(ledger::new_grant).post(ledger::record_grant),
+        )
+        .route(
+            "/c/{centre}/finance/partnership/new",
+            get(ledger::new_partnership).post(ledger::record_partnership),
+        )
+        .route("/c/{centre}/finance/budget", get(ledger::budget))
+        .route("/c/{centre}/finance/budget/set", post(ledger::set_budget))
+        .route("/c/{centre}/finance/entries", get(ledger::entries))
+        .route(
+            "/c/{centre}/finance/entries/new",
+            get(ledger::new_entry).post(ledger::post_entry),
+        )
+        .route(
+            "/c/{centre}/finance/entries/{entry}/reverse",
+            get(ledger::reverse_form).post(ledger::reverse),
         )
         .route("/c/{centre}/finance/periods", get(finance::periods))
         .route(

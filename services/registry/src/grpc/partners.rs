@@ -21,8 +21,15 @@ use linli_platform::error::Reason;
 const PARTNER_ADMINS: &[Role] = &[Role::DistrictAdmin];
 /// Who makes agreements at a centre: the district, or the centre's manager.
 const AGREEMENT_MAKERS: &[Role] = &[Role::DistrictAdmin, Role::CentreManager];
-/// Who reads the partner list: those who make agreements, and auditors.
-const PARTNER_READERS: &[Role] = &[Role::DistrictAdmin, Role::CentreManager, Role::Auditor];
+/// Who reads the partner list: those who make agreements, auditors, and finance officers,
+/// who choose by name the partner whose income they record (a partner's contact numbers
+/// are masked for all but district admins, and only the centre's agreements are shown).
+const PARTNER_READERS: &[Role] = &[
+    Role::DistrictAdmin,
+    Role::CentreManager,
+    Role::FinanceOfficer,
+    Role::Auditor,
+];
 
 pub const KINDS: [&str; 3] = ["government", "enterprise", "social_organisation"];
 
