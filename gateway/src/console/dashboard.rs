@@ -98,6 +98,18 @@ fn valid_period(text: &str) -> bool {
     NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d").is_ok()
 }
 
+/// What a KPI's counts are in, in words: 人, 份, 小时, 元; none for a unit not known.
+fn unit_words(lang: super::Lang, unit: &str) -> Option<&'static str> {
+    Some(match unit {
+        "fen" => lang.pick("元", "yuan"),
+        "seconds" => lang.pick("小时", "hours"),
+        "answers" => lang.pick("份问卷", "answers"),
+        "respondents" | "residents" | "staff" => lang.pick("人", "people"),
+        "visits" | "bookings" | "attendances" => lang.pick("人次", "visits"),
+        _ => return None,
+    })
+}
+
 fn figure(kpi: &ev::Kpi) -> String {
     if !kpi.has_data {
         return "—".into();
@@ -149,22 +161,51 @@ pub async fn home(
             .unwrap_or_else(|| id.to_owned())
     };
     let find = |kpis: &[ev::Kpi], name: &str| kpis.iter().find(|k| k.name == name).cloned();
-    // Every KPI across the centres, each on a scale of 0 to 100% (further only for a ratio
-    // past 100%, such as self-sufficiency), in per mille.
-    let compared: Vec<(&str, Vec<(String, i64)>)> = KPI_ORDER
+    // Every KPI the evaluation service returns (the district's list, in the plan's order
+    // first), each compared across the centres on a scale of 0 to 100% (further only for a
+    // ratio past 100%, such as self-sufficiency), with its target and its unit in words.
+    let mut names: Vec<String> = KPI_ORDER
+        .iter()
+        .filter(|n| district.district.iter().any(|k| k.name == **n))
+        .map(|n| (*n).to_owned())
+        .collect();
+    for c in std::iter::once(&district.district).chain(district.centres.iter().map(|c| &c.kpis)) {
+        for k in c {
+            if !names.contains(&k.name) {
+                names.push(k.name.clone());
+            }
+        }
+    }
+    let compared: Vec<(String, f64, String, Vec<charts::Compared>)> = names
         .iter()
         .map(|name| {
+            let any = find(&district.district, name)
+                .or_else(|| district.centres.iter().find_map(|c| find(&c.kpis, name)));
+            let target = any.as_ref().map_or(0.0, |k| k.target);
+            let unit = any.as_ref().map_or("", |k| k.unit.as_str()).to_owned();
             let rows = district
                 .centres
                 .iter()
                 .map(|c| {
-                    let value = find(&c.kpis, name)
-                        .filter(|k| k.has_data)
-                        .map_or(-1, |k| (k.value * 1000.0).round() as i64);
-                    (name_of(&c.centre_id), value)
+                    let kpi = find(&c.kpis, name);
+                    charts::Compared {
+                        label: name_of(&c.centre_id),
+                        value: kpi.as_ref().filter(|k| k.has_data).map(|k| k.value),
+                        detail: kpi
+                            .as_ref()
+                            .filter(|k| k.has_data)
+                            .map(|k| {
+                                format!(
+                                    "{} / {}",
+                                    i18n::kpi_amount(lang, &k.unit, k.numerator),
+                                    i18n::kpi_amount(lang, &k.unit, k.denominator)
+                                )
+                            })
+                            .unwrap_or_default(),
+                    }
                 })
                 .collect();
-            (*name, rows)
+            (name.clone(), target, unit, rows)
         })
         .collect();
     let content = html! {
@@ -206,11 +247,16 @@ pub async fn home(
         }
         section #district-charts {
             h2 { (lang.pick("各中心对比", "Centres compared")) }
-            div.grid {
-                @for (name, rows) in &compared {
-                    figure {
-                        figcaption { (i18n::kpi(lang, name)) }
-                        (charts::scaled_bars(&i18n::kpi(lang, name), rows, 1000, |v| if v < 0 { lang.pick("暂无数据", "no data").to_owned() } else { format!("{:.1}%", v as f64 / 10.0) }))
+            p.muted { (lang.pick("每项指标一张图：横条为各中心的百分比，虚线为目标，条下为计算所用的数量。", "One chart per KPI: each centre's percentage as a bar, the target as a dashed line, and the counts under each bar.")) }
+            div.grid.charts {
+                @for (name, target, unit, rows) in &compared {
+                    figure data-kpi=(name) {
+                        figcaption {
+                            span.title { (i18n::kpi(lang, name)) }
+                            span.unit { " · " (lang.pick("单位", "unit")) " %" @if let Some(words) = unit_words(lang, unit) { (lang.pick("，按", ", counted in ")) (words) (lang.pick("计", "")) } }
+                            @if *target > 0.0 { span.unit { " · " (lang.pick("目标", "target")) " ≥ " (percent(*target)) } } @else { span.unit { " · " (lang.pick("仅报告，无目标", "reported, no target")) } }
+                        }
+                        (charts::compare(&i18n::kpi(lang, name), rows, *target, lang.pick("暂无数据", "no data")))
                     }
                 }
             }
@@ -315,7 +361,7 @@ pub async fn centre(
         }
         section.trends {
             h2 { (lang.pick("近十二个月趋势", "The last twelve months")) }
-            div.grid {
+            div.grid.charts {
                 @for (name, points, target) in &trends {
                     figure {
                         figcaption { (i18n::kpi(lang, name)) @if *target > 0.0 { span.unit { " · " (lang.pick("目标", "target")) " " (percent(*target)) } } }

@@ -21,6 +21,7 @@ mod ledger;
 mod listing;
 mod notices;
 mod opportunities;
+mod partners;
 pub(crate) mod protect;
 mod residents;
 mod rooms;
@@ -259,6 +260,24 @@ fn pages() -> Router<AppState> {
         )
         .route("/accounts", get(accounts::list).post(accounts::create))
         .route("/accounts/{account}/active", post(accounts::set_active))
+        .route("/partners", get(partners::list).post(partners::create))
+        .route("/partners/{partner}", get(partners::show))
+        .route(
+            "/partners/{partner}/agreements",
+            post(partners::create_agreement),
+        )
+        .route(
+            "/partners/{partner}/agreements/{agreement}/revoke",
+            get(partners::revoke_form).post(partners::revoke),
+        )
+        .route(
+            "/partners/{partner}/credentials",
+            post(partners::register_credential),
+        )
+        .route(
+            "/partners/{partner}/credentials/{credential}/revoke",
+            get(partners::revoke_credential_form).post(partners::revoke_credential),
+        )
         // Any other address under the console's own prefixes is a page that does not
         // exist: said on a page in Chinese, never as the JSON API's problem document.
         // (The router cannot hold a catch-all beside these routes, so each depth is named.)
@@ -271,6 +290,8 @@ fn pages() -> Router<AppState> {
         .route("/accounts/{account}/{b}", get(no_such_page))
         .route("/accounts/{account}/{b}/{c}", get(no_such_page))
         .route("/dashboard/{a}", get(no_such_page))
+        .route("/partners/{partner}/{b}", get(no_such_page))
+        .route("/partners/{partner}/{b}/{c}", get(no_such_page))
 }
 
 async fn no_such_page() -> Refusal {
@@ -310,10 +331,11 @@ pub enum Section {
     Finance,
     Evaluation,
     Accounts,
+    Partners,
 }
 
 impl Section {
-    const MENU: [Section; 7] = [
+    const MENU: [Section; 8] = [
         Section::Dashboard,
         Section::Residents,
         Section::Bookings,
@@ -321,6 +343,7 @@ impl Section {
         Section::Finance,
         Section::Evaluation,
         Section::Accounts,
+        Section::Partners,
     ];
 
     fn roles(self) -> &'static [Role] {
@@ -343,6 +366,7 @@ impl Section {
             ],
             Section::Finance => &[DistrictAdmin, CentreManager, FinanceOfficer, Auditor],
             Section::Accounts => &[DistrictAdmin, CentreManager],
+            Section::Partners => &[DistrictAdmin],
         }
     }
 
@@ -355,6 +379,7 @@ impl Section {
             Section::Finance => lang.pick("财务", "Finance"),
             Section::Evaluation => lang.pick("评估", "Evaluation"),
             Section::Accounts => lang.pick("账户", "Accounts"),
+            Section::Partners => lang.pick("合作单位", "Partners"),
         }
     }
 
@@ -368,7 +393,7 @@ impl Section {
             Section::Volunteers => Some("volunteers"),
             Section::Finance => Some("finance"),
             Section::Evaluation => Some("evaluation"),
-            Section::Accounts => None,
+            Section::Accounts | Section::Partners => None,
         }
     }
 
@@ -382,7 +407,10 @@ impl Section {
     /// for a centre's section the chooser that asks which centre first.
     fn href(self, centre: Option<Uuid>) -> String {
         let Some(path) = self.path() else {
-            return "/accounts".into();
+            return match self {
+                Section::Partners => "/partners".into(),
+                _ => "/accounts".into(),
+            };
         };
         match (centre, self) {
             (Some(centre), _) => format!("/c/{centre}/{path}"),
@@ -512,7 +540,7 @@ pub fn layout(
                         }
                     }
                     div.who {
-                        @if staff.centres.len() > 1 && section != Section::Accounts {
+                        @if staff.centres.len() > 1 && section.path().is_some() {
                             form.picker method="get" action="/dashboard" data-centre-picker data-section=[section.path()] {
                                 @if let Some(path) = section.path() { input type="hidden" name="to" value=(path); }
                                 label for="centre-picker" { (lang.pick("中心", "Centre")) }
