@@ -6,6 +6,7 @@
 use linli_platform::auth::Role;
 use linli_tests::TestPlatform;
 use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -127,6 +128,82 @@ impl Desk {
             .filter(|p| p.windows(id.len()).any(|w| w == id.as_bytes()))
             .count()
     }
+}
+
+const PASSWORD: &str = "correct-horse-battery";
+
+/// A console manager of the centre, signed in over HTTP: a client and its cookies.
+async fn console_manager(platform: &TestPlatform, centre: Uuid) -> (reqwest::Client, String) {
+    let pool = platform.pool("registry").await;
+    let username = format!("m{}", &Uuid::new_v4().simple().to_string()[..8]);
+    let new = linli_registry::domain::staff::NewAccount::parse(
+        &username,
+        &username,
+        PASSWORD,
+        &["centre_manager".to_owned()],
+        &[centre.to_string()],
+    )
+    .expect("a valid account");
+    let hash = linli_registry::domain::staff::hash_password(PASSWORD);
+    linli_registry::store::create_staff_account(&pool, &new, &hash, "test")
+        .await
+        .expect("account stored")
+        .expect("a new username");
+    pool.close().await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    let cookies = |response: &reqwest::Response| -> Vec<String> {
+        response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter(|v| !v.contains("Max-Age=0"))
+            .filter_map(|v| v.split(';').next().map(str::to_owned))
+            .collect()
+    };
+    let page = http
+        .get(format!("{}/sign-in", platform.gateway))
+        .send()
+        .await
+        .expect("the sign-in page");
+    let pre = cookies(&page).join("; ");
+    let html = page.text().await.expect("a page");
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("a CSRF field") + marker.len();
+    let csrf = html[start..].split('"').next().expect("a token").to_owned();
+    let signed = http
+        .post(format!("{}/sign-in", platform.gateway))
+        .header(COOKIE, pre)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("next", "/dashboard"),
+            ("username", username.as_str()),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("signed in");
+    assert!(signed.headers().get(LOCATION).is_some(), "signed in");
+    (http, cookies(&signed).join("; "))
+}
+
+async fn console_page(
+    platform: &TestPlatform,
+    console: &(reqwest::Client, String),
+    path: &str,
+) -> String {
+    let response = console
+        .0
+        .get(format!("{}{path}", platform.gateway))
+        .header(COOKIE, &console.1)
+        .send()
+        .await
+        .expect("a page");
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    response.text().await.expect("html")
 }
 
 /// A new fee (and capacity) applies to the bookings made after it; the booking made
@@ -261,6 +338,14 @@ async fn a_retired_offering_refuses_new_bookings_in_chinese_and_keeps_existing_o
     let offering = desk.offering(1000, 10).await;
     let session = desk.session(&offering).await;
     let kept = desk.booked(&offering, &people[0], &session).await;
+    let console = console_manager(&desk.platform, desk.centre).await;
+    let session_page = format!("/c/{}/sessions/{session}?on=2027-03-09", desk.centre);
+    let day_page = format!("/c/{}/bookings?day=2027-03-09", desk.centre);
+    let before = console_page(&desk.platform, &console, &session_page).await;
+    assert!(
+        before.contains("id=\"book\""),
+        "the booking form while offered"
+    );
 
     for _ in 0..2 {
         let (status, retired) = desk
@@ -310,6 +395,21 @@ async fn a_retired_offering_refuses_new_bookings_in_chinese_and_keeps_existing_o
         .find(|o| o["id"] == offering.as_str())
         .expect("a retired offering stays in the catalogue's history");
     assert_eq!(listed["active"], false);
+
+    // The console's session page offers no booking form for it and says why; the day's
+    // calendar marks it; the booking made before is still on the session's list.
+    let after = console_page(&desk.platform, &console, &session_page).await;
+    assert!(
+        !after.contains("id=\"book\""),
+        "no booking form once retired"
+    );
+    assert!(
+        after.contains("id=\"retired\""),
+        "the page says it is retired"
+    );
+    assert!(after.contains("该服务项目已停止提供"), "in Chinese");
+    let day = console_page(&desk.platform, &console, &day_page).await;
+    assert!(day.contains("已停止提供"), "the calendar marks it");
 
     // A retired offering's fee is not changed.
     let (status, body) = desk

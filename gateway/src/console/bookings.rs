@@ -199,6 +199,7 @@ pub async fn calendar(
                                 " " span.seats { (s.confirmed) "/" (s.capacity) (lang.pick(" 人", " seats")) }
                                 @if s.waitlisted > 0 { " " span.badge.warn { (lang.pick("候补 ", "waitlist ")) (s.waitlisted) } }
                                 @if s.status == "cancelled" { " " span.badge { (i18n::term(lang, "cancelled")) } }
+                                @if o.is_some_and(|o| !o.active) { " " span.badge { (lang.pick("已停止提供", "retired")) } }
                             }
                         }
                     }
@@ -417,7 +418,10 @@ async fn session_page(
                 }
             }
         }
-        @if writes && session.status != "cancelled" {
+        @if !offering.active {
+            p.notice #retired role="status" { (lang.pick("该服务项目已停止提供，不再接受新的预约；已有的预约照常有效。", "This offering is retired: no new bookings; existing bookings stand.")) }
+        }
+        @if writes && session.status != "cancelled" && offering.active {
             section #book {
                 h2 { (lang.pick("为居民预约", "Book for a resident")) }
                 // A refusal about the chosen resident (not eligible, …) is said beside them.

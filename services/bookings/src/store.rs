@@ -526,11 +526,11 @@ pub async fn revise_offering(
                 .await?;
             }
             let event = events::offering_updated(&row, previous, now);
-            outbox::enqueue(&mut *tx, Some(centre), &event).await?;
+            outbox::enqueue(&mut tx, Some(centre), &event).await?;
         }
         offering::OfferingEvent::Retired => {
             let event = events::offering_retired(&row, now);
-            outbox::enqueue(&mut *tx, Some(centre), &event).await?;
+            outbox::enqueue(&mut tx, Some(centre), &event).await?;
         }
     }
     tx.commit().await?;
