@@ -667,7 +667,7 @@ fn report_page(staff: &Staff, centre: &pb::Centre, report: &pb::ImportResidentsR
                     tbody {
                         @for e in &report.errors {
                             tr {
-                                td.num { (lang.pick("第 ", "")) (e.row) (lang.pick(" 行", "")) }
+                                td.line { (lang.pick("第 ", "")) (e.row) (lang.pick(" 行", "")) }
                                 td { (field_words(lang, &e.field)) }
                                 td { (crate::catalogue::said(lang, &e.code, &e.params.iter().map(|(k, v)| (k.clone(), v.clone())).collect(), &e.reason)) }
                             }
