@@ -55,6 +55,25 @@ async fn value_of(browser: &Browser, css: &str) -> Value {
         .await
 }
 
+/// What a person should not read on the page the browser shows (as the crawl in
+/// console.rs objects): an English sentence, a raw code, a unit, a UUID, a failed page.
+const OBJECTIONS: &str = r#"
+const text = document.body ? document.body.innerText : '';
+const found = [];
+const add = (what, re) => { for (const m of text.matchAll(re)) found.push(what + ': ' + m[0]); };
+add('UUID', /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi);
+add('code', /\b[a-z]+(?:_[a-z]+)+\b/g);
+add('unit', /\b(?:fen|seconds|minutes)\b/g);
+add('English', /[A-Za-z]{2,}(?:[ ,:;'’]+[A-Za-z]{2,}){2,}/g);
+const heading = document.querySelector('h1');
+if (heading && /出错了|服务暂时不可用|无权访问/.test(heading.innerText)) found.push('failed: ' + heading.innerText);
+return found;
+"#;
+
+async fn objections(browser: &Browser) -> Vec<String> {
+    serde_json::from_value(browser.execute(OBJECTIONS).await).expect("a list of objections")
+}
+
 async fn created(platform: &TestPlatform, path: &str, body: Value) -> Value {
     let (status, reply) = platform
         .post_json(&platform.admin_token(), path, &body, None)
@@ -415,6 +434,10 @@ async fn the_finance_officer_records_a_grant_and_partnership_income_sets_the_bud
     retype(&browser, "#f-credit_1", "300").await;
     let balance = browser.find("#balance").await.text().await;
     assert!(balance.contains("借贷平衡"), "{balance}");
+    let stale: Value = browser
+        .execute("return document.getElementById('f-lines-error').getClientRects().length;")
+        .await;
+    assert_eq!(stale, 0, "the refusal leaves once the lines balance");
     assert_eq!(browser.find("#credit-total").await.text().await, "¥300.00");
     shots_at_both_widths(&browser, "62-manual-entry-balanced").await;
     browser
@@ -551,6 +574,50 @@ async fn the_finance_officer_records_a_grant_and_partnership_income_sets_the_bud
         !csv.contains("_minor") && !csv.contains("special_fund") && !csv.contains("460000"),
         "{csv}"
     );
+
+    // Every new page as the finance officer, then as the auditor, who reads them without a
+    // form or an action; each in Chinese words only.
+    let pages = [
+        format!("/c/{centre}/finance"),
+        format!("/c/{centre}/finance/budget"),
+        format!("/c/{centre}/finance/entries"),
+        format!("/c/{centre}/finance/entries/{entry}/reverse"),
+        format!("/c/{centre}/finance/entries/{reversal}/reverse"),
+        format!("/c/{centre}/finance/entries/new"),
+        format!("/c/{centre}/finance/grants/new"),
+        format!("/c/{centre}/finance/partnership/new"),
+    ];
+    for page in &pages {
+        browser.goto(&format!("{gw}{page}")).await;
+        let found = objections(&browser).await;
+        assert!(found.is_empty(), "finance-a {page}: {found:?}");
+        if page.ends_with("/entries") {
+            shots_at_both_widths(&browser, "64-entries").await;
+        }
+    }
+    browser
+        .click_through("form[action=\"/sign-out\"] button")
+        .await;
+    platform
+        .staff_account("auditor-a", "auditor", &[centre], PASSWORD)
+        .await;
+    sign_in_browser(&browser, &gw, "auditor-a").await;
+    for page in &pages[..4] {
+        browser.goto(&format!("{gw}{page}")).await;
+        let found = objections(&browser).await;
+        assert!(found.is_empty(), "auditor-a {page}: {found:?}");
+        let writable: Value = browser
+            .execute(
+                "return Array.from(document.querySelectorAll('main form[method=post], a.reverse, #new-entry, #new-grant, #new-partnership')).map(e => e.id || e.className);",
+            )
+            .await;
+        assert_eq!(writable, json!([]), "auditor-a {page} reads only");
+    }
+    for page in &pages[5..] {
+        browser.goto(&format!("{gw}{page}")).await;
+        let heading = browser.find("h1").await.text().await;
+        assert_eq!(heading, "无权访问此页面", "auditor-a {page}");
+    }
 
     browser.close().await;
     platform.stop().await;

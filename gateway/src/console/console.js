@@ -40,6 +40,12 @@ document.addEventListener("DOMContentLoaded", () => {
       balance.textContent = even ? balance.dataset.balanced : balance.dataset.unbalanced + yuan(Math.abs(debits - credits));
       balance.classList.toggle("ok", even && debits > 0);
       balance.classList.toggle("off", !even);
+      // The server's refusal of the lines stays only while they are still out of balance.
+      const refused = form.querySelector("#f-lines-error");
+      if (refused) {
+        refused.hidden = even && debits > 0;
+        form.querySelector("fieldset.lines").classList.toggle("unbalanced", !refused.hidden);
+      }
     };
     form.addEventListener("input", update);
     // 再加一行: another line like the last, empty, numbered on (the server reads up to 20).

@@ -571,7 +571,14 @@ fn entry_words(lang: Lang, e: &fi::JournalEntry) -> String {
             format!("{}{reason}", lang.pick("冲销，原因：", "Reversal: "))
         }
         "grant" => match d.split_once(": ") {
-            Some((kind, rest)) => format!("{}：{rest}", i18n::term(lang, kind)),
+            Some((kind, rest)) => match lang {
+                Lang::Zh => format!(
+                    "{}：{}",
+                    i18n::term(lang, kind),
+                    rest.replacen(", ", "，", 1)
+                ),
+                Lang::En => format!("{}: {rest}", i18n::term(lang, kind)),
+            },
             None => d.to_owned(),
         },
         "donation" => {
@@ -1254,7 +1261,7 @@ mod tests {
         assert_eq!(said, "冲销，原因：金额记错");
         assert_eq!(
             entry_words(Lang::Zh, &entry("grant", "special_fund: 区民政局, 专项")),
-            "社区建设专项资金：区民政局, 专项"
+            "社区建设专项资金：区民政局，专项"
         );
         assert_eq!(
             entry_words(Lang::Zh, &entry("donation", "Donation (general)")),
