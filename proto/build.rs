@@ -95,6 +95,10 @@ registry.v1.Partner @created_at
 registry.v1.ListPartnersResponse
 registry.v1.Agreement @revoked_at
 registry.v1.Credential @not_after @revoked_at
+registry.v1.AgreementWebhook @updated_at
+registry.v1.WebhookDelivery @next_attempt_at @delivered_at @created_at
+registry.v1.ListWebhookDeliveriesResponse
+registry.v1.ReplayWebhookDeliveriesResponse
 bookings.v1.Category
 bookings.v1.ListCategoriesResponse
 bookings.v1.Concession+

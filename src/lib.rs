@@ -139,6 +139,11 @@ pub const SUBSCRIPTIONS: &[(&str, &[&str])] = &[
         linli_evaluation::events::BINDINGS,
     ),
     (linli_finance::SERVICE, linli_finance::events::BINDINGS),
+    // Partners' webhooks, in the registry (services/registry/src/webhooks.rs).
+    (
+        linli_registry::webhooks::CONSUMER,
+        linli_registry::webhooks::BINDINGS,
+    ),
 ];
 
 /// Declares the exchanges and every consumer's queue.

@@ -296,6 +296,11 @@ roles.centre_required | 中心岗位至少选择一个中心 | a centre role nee
 scopes.required | 请至少选择一项授权范围 | name at least one scope
 username.taken | 用户名已被占用 | is taken
 certificate.expired | 证书已过期 | has expired already
+webhook.url | 请填写以 http:// 或 https:// 开头的接收地址 | must be an http:// or https:// address
+webhook.event_types_required | 请至少选择一种事件 | name at least one event type
+webhook.event_type_not_covered | 该协议的授权范围不包含这种事件 | is not an event type the agreement's scopes cover
+webhook.replay_what | 请选择要重发的推送，或填写从何时起重发 | name a delivery, or a time to replay every delivery since
+agreement.revoked | 该协议已终止 | the agreement is revoked
 range.both | 请同时填写开始和结束时间，或都不填 | give both starts_at and ends_at, or neither
 range.within_year | 结束日期须晚于开始日期，且相隔不超过一年 | must be after from, within a year
 series.end | 请填写结束日期或次数，二选一 | give an end date or a count, not both

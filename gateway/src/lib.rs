@@ -20,6 +20,7 @@ pub mod problem;
 pub mod registry;
 pub mod residents_site;
 pub mod volunteers;
+pub mod webhooks;
 
 use std::time::Instant;
 
@@ -108,6 +109,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(volunteers::Forwarded::openapi());
     doc.merge(partners::PartnersDoc::openapi());
     doc.merge(partners::Forwarded::openapi());
+    doc.merge(webhooks::WebhooksDoc::openapi());
+    doc.merge(webhooks::Forwarded::openapi());
     utoipa::Modify::modify(&CommonErrors, &mut doc);
     doc
 }
@@ -331,12 +334,14 @@ pub fn router(config: &GatewayConfig, keys: TokenKeys) -> anyhow::Result<Router>
         .merge(payments::routes())
         .merge(volunteers::routes())
         .merge(partners::routes())
+        .merge(webhooks::routes())
         .route_layer(middleware::from_fn_with_state(limiter, limits::enforce))
         // The console signs in with its own session cookie, not a bearer token.
         .merge(console::routes())
         // The residents' site signs in with a one-time code and a cookie of its own.
         .merge(residents_site::routes())
         .route("/openapi.json", get(openapi_document))
+        .route("/asyncapi.json", get(webhooks::asyncapi_document))
         .route("/docs", get(docs_page))
         .fallback(|| async {
             Problem::new(StatusCode::NOT_FOUND, "no such route").with_code("route_not_found")

@@ -12,6 +12,7 @@ use std::time::Duration;
 pub mod phone;
 pub mod sms;
 pub mod webdriver;
+pub mod webhook_receiver;
 
 use linli::{Ports, Role, ServeArgs};
 use linli_platform::CancellationToken;
@@ -61,6 +62,8 @@ pub fn test_args(name: &str) -> ServeArgs {
             prefix: format!("linli-{name}"),
             delivery_limit: 3,
             retry_base_ms: 10,
+            webhook_retry_base_ms: 20,
+            webhook_retry_cap_ms: 400,
         },
         auth: AuthArgs {
             jwt_secret: format!("secret-{name}"),

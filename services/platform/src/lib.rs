@@ -23,6 +23,7 @@ pub mod revocation;
 pub mod service;
 pub mod telemetry;
 pub mod text;
+pub mod webhook;
 pub mod wire;
 pub mod words;
 

@@ -2,6 +2,7 @@
 
 mod households;
 mod partners;
+mod webhooks;
 
 use chrono::Utc;
 use linli_platform::auth::{
@@ -881,6 +882,33 @@ impl Registry for RegistryApi {
     ) -> Result<Response<pb::Agreement>, Status> {
         let caller = caller(&request)?.clone();
         self.revoke_agreement_for(&caller, request.into_inner())
+            .await
+    }
+
+    async fn set_agreement_webhook(
+        &self,
+        request: Request<pb::SetAgreementWebhookRequest>,
+    ) -> Result<Response<pb::AgreementWebhook>, Status> {
+        let caller = caller(&request)?.clone();
+        self.set_agreement_webhook_for(&caller, request.into_inner())
+            .await
+    }
+
+    async fn list_webhook_deliveries(
+        &self,
+        request: Request<pb::ListWebhookDeliveriesRequest>,
+    ) -> Result<Response<pb::ListWebhookDeliveriesResponse>, Status> {
+        let caller = caller(&request)?.clone();
+        self.list_webhook_deliveries_for(&caller, request.into_inner())
+            .await
+    }
+
+    async fn replay_webhook_deliveries(
+        &self,
+        request: Request<pb::ReplayWebhookDeliveriesRequest>,
+    ) -> Result<Response<pb::ReplayWebhookDeliveriesResponse>, Status> {
+        let caller = caller(&request)?.clone();
+        self.replay_webhook_deliveries_for(&caller, request.into_inner())
             .await
     }
 

@@ -13,6 +13,7 @@ pub mod import;
 pub mod seed;
 pub mod signin;
 pub mod store;
+pub mod webhooks;
 
 use linli_platform::service::ServiceContext;
 use linli_platform::text::Checked;
@@ -28,7 +29,17 @@ pub const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Runs the registry on `listener` until the context's shutdown.
 pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result<()> {
-    let started = ctx.start(SERVICE, &MIGRATOR).await?;
+    let mut started = ctx.start(SERVICE, &MIGRATOR).await?;
+    // Partners' webhooks: every event through the inbox into delivery rows, and a sender.
+    started
+        .consume(webhooks::CONSUMER, webhooks::BINDINGS, webhooks::Deliveries)
+        .await;
+    tokio::spawn(webhooks::send(
+        started.pool.clone(),
+        ctx.vault.clone(),
+        webhooks::Backoff::from_bus(&ctx.bus),
+        ctx.shutdown.clone(),
+    ));
     let backfilled = store::backfill_name_keys(&started.pool).await?;
     if backfilled > 0 {
         tracing::info!(backfilled, "name search keys filled for earlier residents");

@@ -50,6 +50,15 @@ pub struct BusArgs {
     /// First retry delay, in milliseconds, after a handler fails; doubles per delivery.
     #[arg(long, env = "LINLI_RETRY_BASE_MS", default_value_t = 200)]
     pub retry_base_ms: u64,
+
+    /// First delay, in milliseconds, before a webhook delivery that failed is sent again;
+    /// doubles per attempt up to `webhook_retry_cap_ms`.
+    #[arg(long, env = "LINLI_WEBHOOK_RETRY_BASE_MS", default_value_t = 5_000)]
+    pub webhook_retry_base_ms: u64,
+
+    /// The longest delay, in milliseconds, between two attempts of a webhook delivery.
+    #[arg(long, env = "LINLI_WEBHOOK_RETRY_CAP_MS", default_value_t = 3_600_000)]
+    pub webhook_retry_cap_ms: u64,
 }
 
 impl BusArgs {
