@@ -134,6 +134,25 @@ async fn illegible_at_both_widths(browser: &Browser) -> Vec<String> {
     found
 }
 
+/// What a person would object to in the visible text (as console.rs's crawl): an English
+/// sentence, a raw code, a UUID, a JSON document, or a failed page.
+const OBJECTIONS: &str = r#"
+const text = document.body ? document.body.innerText : '';
+const found = [];
+const add = (what, re) => { for (const m of text.matchAll(re)) found.push(what + ': ' + m[0]); };
+add('UUID', /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi);
+add('code', /\b[a-z]+(?:[_.:][a-z]+)+\b/g);
+add('English', /[A-Za-z]{2,}(?:[ ,:;'’]+[A-Za-z]{2,}){2,}/g);
+if (/^\s*[\[{]/.test(text)) found.push('JSON: ' + text.slice(0, 80));
+const heading = document.querySelector('h1');
+if (heading && /出错了|服务暂时不可用/.test(heading.innerText)) found.push('failed: ' + heading.innerText);
+return found;
+"#;
+
+async fn objections(browser: &Browser) -> Vec<String> {
+    serde_json::from_value(browser.execute(OBJECTIONS).await).expect("a list")
+}
+
 fn this_month() -> String {
     Utc::now().format("%Y-%m").to_string()
 }
@@ -298,7 +317,7 @@ async fn the_district_comparison_charts_every_kpi_the_api_returns_legibly_at_bot
         browser
             .execute(
                 "const svg = document.querySelector('#district-charts figure[data-kpi=\"volunteer_ratio\"] svg');
-                 const bar = svg.querySelector('rect.actual');
+                 const bar = Array.from(svg.querySelectorAll('rect.actual')).find(r => r.textContent.includes('东湖'));
                  const grid = Array.from(svg.querySelectorAll('line.grid')).map(l => parseFloat(l.getAttribute('x1')));
                  return (parseFloat(bar.getAttribute('width'))) / (Math.max(...grid) - Math.min(...grid));",
             )
@@ -311,6 +330,8 @@ async fn the_district_comparison_charts_every_kpi_the_api_returns_legibly_at_bot
     );
     let illegible = illegible_at_both_widths(&browser).await;
     assert!(illegible.is_empty(), "{illegible:#?}");
+    let said = objections(&browser).await;
+    assert!(said.is_empty(), "the district comparison: {said:?}");
     shots_at_both_widths(&browser, "70-district-comparison").await;
     browser
         .execute("document.getElementById('district-charts').scrollIntoView();")
@@ -472,6 +493,8 @@ async fn the_district_admin_adds_a_partner_makes_an_agreement_and_revokes_it_by_
     shots_at_both_widths(&browser, "74-partner-agreement").await;
     let cramped = illegible_at_both_widths(&browser).await;
     assert!(cramped.is_empty(), "{cramped:#?}");
+    let said = objections(&browser).await;
+    assert!(said.is_empty(), "the partner's page: {said:?}");
     let (_, partner) = platform
         .get_json(&platform.admin_token(), &format!("/v1/partners/{id}"))
         .await;
@@ -517,6 +540,8 @@ async fn the_district_admin_adds_a_partner_makes_an_agreement_and_revokes_it_by_
     browser
         .screenshot(&shots.join("75-revoke-agreement.png"))
         .await;
+    let said = objections(&browser).await;
+    assert!(said.is_empty(), "the revoking page: {said:?}");
     browser
         .find("#f-reason")
         .await
@@ -552,6 +577,8 @@ async fn the_district_admin_adds_a_partner_makes_an_agreement_and_revokes_it_by_
     );
     let cramped = illegible_at_both_widths(&browser).await;
     assert!(cramped.is_empty(), "{cramped:#?}");
+    let said = objections(&browser).await;
+    assert!(said.is_empty(), "the partner list: {said:?}");
     shots_at_both_widths(&browser, "76-partners").await;
     sign_out_browser(&browser).await;
 

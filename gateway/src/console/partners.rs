@@ -189,7 +189,7 @@ async fn list_page(
                     }
                     @if let Some(e) = errors.get("kind") { span.error #f-kind-error role="alert" { (e) } }
                 }
-                h3 { "联系人（可不填）" }
+                p { strong { "联系人" } span.muted { "（可不填）" } }
                 (field(staff.lang, "contact_name", "联系人姓名", "text", &typed.get("contact_name"), errors, false))
                 (field(staff.lang, "contact_role", "职务", "text", &typed.get("contact_role"), errors, false))
                 (field(staff.lang, "contact_phone", "电话", "tel", &typed.get("contact_phone"), errors, false))
@@ -243,7 +243,6 @@ pub async fn create(State(state): State<AppState>, posted: Posted) -> Page {
                 name: name.to_owned(),
                 kind: kind.to_owned(),
                 contacts,
-                ..Default::default()
             }))
             .await;
         match created {
