@@ -214,7 +214,11 @@ fn row(
                     ),
                 },
                 (
-                    format!("/c/{c}/finance#budget"),
+                    // The budget page of the alert's year, with the category's meter.
+                    match detail(alert, "fiscal_year").parse::<i32>() {
+                        Ok(year) => format!("/c/{c}/finance/budget?year={year}"),
+                        Err(_) => format!("/c/{c}/finance/budget"),
+                    },
                     lang.pick("查看预算执行", "See the budget"),
                 ),
             )
