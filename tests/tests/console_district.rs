@@ -332,6 +332,13 @@ async fn the_district_comparison_charts_every_kpi_the_api_returns_legibly_at_bot
     assert!(illegible.is_empty(), "{illegible:#?}");
     let said = objections(&browser).await;
     assert!(said.is_empty(), "the district comparison: {said:?}");
+    let (year, month_no) = month.split_once('-').expect("YYYY-MM");
+    let said_month = format!("{year}年{}月", month_no.trim_start_matches('0'));
+    let body = browser.find("main").await.text().await;
+    assert!(
+        body.contains(&said_month) && !body.contains(&format!("· {month}")),
+        "the month in words"
+    );
     shots_at_both_widths(&browser, "70-district-comparison").await;
     browser
         .execute("document.getElementById('district-charts').scrollIntoView();")

@@ -94,6 +94,17 @@ fn month_choice(lang: super::Lang, period: &str, today: NaiveDate) -> maud::Mark
     }
 }
 
+/// "2026-12" as people say it: 2026年12月 (December 2026).
+fn month_words(lang: super::Lang, period: &str) -> String {
+    match NaiveDate::parse_from_str(&format!("{period}-01"), "%Y-%m-%d") {
+        Ok(m) => match lang {
+            super::Lang::Zh => format!("{}年{}月", m.year(), m.month()),
+            super::Lang::En => m.format("%B %Y").to_string(),
+        },
+        Err(_) => period.to_owned(),
+    }
+}
+
 fn valid_period(text: &str) -> bool {
     NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d").is_ok()
 }
@@ -215,7 +226,7 @@ pub async fn home(
             button type="submit" { (lang.pick("查看", "Show")) }
         }
         section {
-            h2 { (lang.pick("各中心与全区汇总", "Centres side by side, and the district")) " · " (period) }
+            h2 { (lang.pick("各中心与全区汇总", "Centres side by side, and the district")) " · " (month_words(lang, &period)) }
             div.scroll {
                 table #district-kpis {
                     thead { tr {
