@@ -82,6 +82,19 @@ evaluation.v1.Invitation -centre_id ?resident_id ?delivery_id ?offering_id ?staf
 evaluation.v1.ListInvitationsResponse
 evaluation.v1.FollowUp -centre_id ?resident_id @done_at
 evaluation.v1.ListFollowUpsResponse
+evaluation.v1.BoardMember+ -centre_id =id ?resident_id ?partner_id =role =committees ?ended_on ?staff_username =auditor =current
+evaluation.v1.ListBoardMembersResponse
+evaluation.v1.BoardAuditEntry @at
+evaluation.v1.ListBoardAuditResponse
+evaluation.v1.BoardDecision+ =id =meeting_id ?done_on =done =overdue
+evaluation.v1.BoardMeeting+ -centre_id =id =title =agenda =minutes =attendee_ids =decisions =recorded_by
+evaluation.v1.ListBoardMeetingsResponse
+evaluation.v1.ListBoardDecisionsResponse
+evaluation.v1.ChecklistItem+ =measure
+evaluation.v1.ReviewChecklist+
+evaluation.v1.OrgReviewItem ?follow_up_due_on
+evaluation.v1.OrgReview -centre_id @started_at
+evaluation.v1.ListOrgReviewsResponse
 evaluation.v1.InspectionItem+ =note
 evaluation.v1.Inspection -centre_id
 evaluation.v1.ListInspectionsResponse

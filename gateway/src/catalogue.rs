@@ -361,6 +361,13 @@ directory.unknown_centre | 找不到该服务中心（或其登记尚未同步�
 directory.not_a_resident | 不是本中心的居民 | is not a resident of this centre
 directory.not_staff | 不是本中心的工作人员 | is not a staff member of this centre
 directory.not_a_partner | 不是本中心的合作方 | is not a partner of this centre
+board.membership_ended | 该理事会成员已于 {ended_on} 卸任，不能再更改 | the membership ended on {ended_on}
+board.outside_term | 须在任期内（{term_from} 至 {term_until}） | must be within the term, {term_from} to {term_until}
+board.decision_done | 该决议已于 {done_on} 办结 | the decision was done on {done_on}
+board.not_a_member | 不是本中心理事会的成员 | is not a member of this centre's board
+board.resident_sector | 居民代表的界别须为"居民" | a resident sits for the residents: sector must be resident
+review.exists | 本中心 {period} 的运营管理评估已经开始，请在原评估中继续 | the centre's review for {period} has begun already
+checklist.key_repeated | 与前面的评估项目编号重复 | is the key of an earlier item
 national_id.length | 身份证号应为 18 位：17 位数字加 1 位校验码（数字或 X） | must be 18 characters: 17 digits and a check digit or X
 national_id.old_form | 这是旧的 15 位号码，请填写现行身份证上的 18 位号码 | is an old 15-digit number; enter the 18-digit number on the current card
 national_id.region | 身份证号开头的地区码不正确 | does not begin with a valid region code
@@ -546,6 +553,10 @@ fn thing(lang: Lang, what: &str) -> String {
         "assignment" => ("报名", "assignment"),
         "hour entry" | "hours" => ("时长记录", "hour entry"),
         "staff member" | "staff" => ("工作人员", "staff member"),
+        "board member" => ("理事会成员", "board member"),
+        "board decision" => ("理事会决议", "board decision"),
+        "review" => ("运营管理评估", "review"),
+        "review item" => ("评估项目", "review item"),
         "group" => ("团队", "group"),
         "entry" | "journal entry" => ("分录", "journal entry"),
         "account" => ("账号", "account"),

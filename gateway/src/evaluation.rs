@@ -337,4 +337,185 @@ forward! { tag = "evaluation";
             reply: m.reply.unwrap_or_default(),
         }))
     }
+
+    /// The centre's board (理事会): its members with their terms and committees (current
+    /// ones only with `current_only=true`).
+    get "/v1/centres/{centre_id}/board/members"
+        => list_board_members(g, centre; query q: BoardMemberQuery) -> 200 pb::ListBoardMembersResponse {
+        call!(g.evaluation.list_board_members(pb::ListBoardMembersRequest {
+            centre_id: g.centre(&centre)?,
+            current_only: q.current_only.unwrap_or_default(),
+        }))
+    }
+
+    /// Adds a board member: a resident of the centre (sector resident, `resident_id`), or
+    /// someone from government, business or an NGO (a partner's contact with `partner_id`).
+    /// Members of the finance oversight group (`finance_oversight`) are the centre's auditors.
+    post "/v1/centres/{centre_id}/board/members" => add_board_member(g, centre; body b: pb::BoardMember)
+        -> 201 pb::BoardMember, (422, "The resident or partner is not the centre's") {
+        call!(g.evaluation.add_board_member(pb::AddBoardMemberRequest {
+            centre_id: g.centre(&centre)?,
+            member: Some(b),
+        }))
+    }
+
+    /// Sets a member's committees; joining and leaving are each audited.
+    post "/v1/centres/{centre_id}/board/members/{member_id}/committees"
+        => set_board_committees(g, centre, member_id; body b: BoardCommittees) -> 200 pb::BoardMember,
+        (422, "The membership has ended") {
+        call!(g.evaluation.set_board_committees(pb::SetBoardCommitteesRequest {
+            centre_id: g.centre(&centre)?,
+            member_id,
+            committees: b.committees,
+        }))
+    }
+
+    /// Ends a membership (on `ended_on`, default today), leaving every committee.
+    post "/v1/centres/{centre_id}/board/members/{member_id}/end"
+        => end_board_membership(g, centre, member_id; body b: BoardMembershipEnd) -> 200 pb::BoardMember,
+        (422, "The membership has already ended") {
+        call!(g.evaluation.end_board_membership(pb::EndBoardMembershipRequest {
+            centre_id: g.centre(&centre)?,
+            member_id,
+            ended_on: b.ended_on.unwrap_or_default(),
+        }))
+    }
+
+    /// Every membership change, the latest first.
+    get "/v1/centres/{centre_id}/board/audit"
+        => list_board_audit(g, centre; query q: BoardAuditQuery) -> 200 pb::ListBoardAuditResponse {
+        call!(g.evaluation.list_board_audit(pb::ListBoardAuditRequest {
+            centre_id: g.centre(&centre)?,
+            member_id: q.member_id.unwrap_or_default(),
+        }))
+    }
+
+    /// The board's meetings, the latest first, each with its decisions.
+    get "/v1/centres/{centre_id}/board/meetings" => list_board_meetings(g, centre) -> 200 pb::ListBoardMeetingsResponse {
+        call!(g.evaluation.list_board_meetings(pb::ListBoardMeetingsRequest { centre_id: g.centre(&centre)? }))
+    }
+
+    /// Records a meeting held: date, attendance, agenda, minutes and decisions (each with
+    /// an owner among the members and a due date).
+    post "/v1/centres/{centre_id}/board/meetings" => record_board_meeting(g, centre; body b: pb::BoardMeeting)
+        -> 201 pb::BoardMeeting {
+        call!(g.evaluation.record_board_meeting(pb::RecordBoardMeetingRequest {
+            centre_id: g.centre(&centre)?,
+            meeting: Some(b),
+        }))
+    }
+
+    /// The board's decisions, soonest due first (`open_only=true`: those not yet done).
+    get "/v1/centres/{centre_id}/board/decisions"
+        => list_board_decisions(g, centre; query q: BoardDecisionQuery) -> 200 pb::ListBoardDecisionsResponse {
+        call!(g.evaluation.list_board_decisions(pb::ListBoardDecisionsRequest {
+            centre_id: g.centre(&centre)?,
+            open_only: q.open_only.unwrap_or_default(),
+        }))
+    }
+
+    /// Marks a decision done (on `done_on`, default today); once.
+    post "/v1/centres/{centre_id}/board/decisions/{decision_id}/done"
+        => complete_board_decision(g, centre, decision_id; body b: BoardDecisionDone) -> 200 pb::BoardDecision,
+        (422, "Already done") {
+        call!(g.evaluation.complete_board_decision(pb::CompleteBoardDecisionRequest {
+            centre_id: g.centre(&centre)?,
+            decision_id,
+            done_on: b.done_on.unwrap_or_default(),
+        }))
+    }
+
+    /// The district's checklist for the organisation review (运营管理评估).
+    get "/v1/review-checklist" => get_review_checklist(g) -> 200 pb::ReviewChecklist {
+        call!(g.evaluation.get_review_checklist(pb::GetReviewChecklistRequest {}))
+    }
+
+    /// Replaces the checklist (the district admin); reviews begun keep their copy.
+    put "/v1/review-checklist" => set_review_checklist(g; body b: pb::ReviewChecklist) -> 200 pb::ReviewChecklist {
+        call!(g.evaluation.set_review_checklist(pb::SetReviewChecklistRequest { items: b.items }))
+    }
+
+    /// The centre's organisation reviews, the latest first.
+    get "/v1/centres/{centre_id}/org-reviews" => list_org_reviews(g, centre) -> 200 pb::ListOrgReviewsResponse {
+        call!(g.evaluation.list_org_reviews(pb::ListOrgReviewsRequest { centre_id: g.centre(&centre)? }))
+    }
+
+    /// Begins the centre's review for a period: the checklist, with the items Linli
+    /// measures pre-filled from its figures for the period.
+    post "/v1/centres/{centre_id}/org-reviews" => start_org_review(g, centre; body b: NewOrgReview)
+        -> 201 pb::OrgReview, (409, "The centre's review for the period has begun already") {
+        call!(g.evaluation.start_org_review(pb::StartOrgReviewRequest {
+            centre_id: g.centre(&centre)?,
+            period: b.period,
+        }))
+    }
+
+    /// Scores one item, with the evidence and a follow-up action.
+    put "/v1/centres/{centre_id}/org-reviews/{review_id}/items/{item_key}"
+        => score_org_review_item(g, centre, review_id, item_key; body b: OrgReviewScore) -> 200 pb::OrgReview {
+        call!(g.evaluation.score_org_review_item(pb::ScoreOrgReviewItemRequest {
+            centre_id: g.centre(&centre)?,
+            review_id,
+            item_key,
+            score: b.score,
+            evidence: b.evidence,
+            follow_up: b.follow_up,
+            follow_up_due_on: b.follow_up_due_on.unwrap_or_default(),
+        }))
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewOrgReview {
+    /// "2027", "2027-Q1" or "2027-03".
+    pub period: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct OrgReviewScore {
+    /// 0 to the item's max_score.
+    pub score: i32,
+    #[serde(default)]
+    pub evidence: String,
+    #[serde(default)]
+    pub follow_up: String,
+    /// YYYY-MM-DD.
+    pub follow_up_due_on: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BoardMemberQuery {
+    pub current_only: Option<bool>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BoardAuditQuery {
+    pub member_id: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BoardDecisionQuery {
+    pub open_only: Option<bool>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct BoardCommittees {
+    /// finance_oversight (财务监督小组); empty to leave every committee.
+    #[serde(default)]
+    pub committees: Vec<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct BoardMembershipEnd {
+    /// YYYY-MM-DD; default the centre's today.
+    pub ended_on: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct BoardDecisionDone {
+    /// YYYY-MM-DD; default the centre's today.
+    pub done_on: Option<String>,
 }

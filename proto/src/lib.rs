@@ -256,6 +256,11 @@ impl Event for events::v1::NoticePublished {
     const TYPE: &'static str = "linli.events.v1.NoticePublished";
 }
 
+impl Event for events::v1::BoardMembershipChanged {
+    const ROUTING_KEY: &'static str = "evaluation.board.membership_changed";
+    const TYPE: &'static str = "linli.events.v1.BoardMembershipChanged";
+}
+
 impl Event for events::v1::EntryPosted {
     const ROUTING_KEY: &'static str = "finance.entry.posted";
     const TYPE: &'static str = "linli.events.v1.EntryPosted";

@@ -1394,6 +1394,104 @@ impl Evaluation for EvaluationApi {
             next_page_token: page.next_page_token,
         }))
     }
+
+    async fn add_board_member(
+        &self,
+        request: Request<pb::AddBoardMemberRequest>,
+    ) -> Result<Response<pb::BoardMember>, Status> {
+        crate::board::add_member(&self.pool, request).await
+    }
+
+    async fn set_board_committees(
+        &self,
+        request: Request<pb::SetBoardCommitteesRequest>,
+    ) -> Result<Response<pb::BoardMember>, Status> {
+        crate::board::set_committees(&self.pool, request).await
+    }
+
+    async fn end_board_membership(
+        &self,
+        request: Request<pb::EndBoardMembershipRequest>,
+    ) -> Result<Response<pb::BoardMember>, Status> {
+        crate::board::end_membership(&self.pool, request).await
+    }
+
+    async fn list_board_members(
+        &self,
+        request: Request<pb::ListBoardMembersRequest>,
+    ) -> Result<Response<pb::ListBoardMembersResponse>, Status> {
+        crate::board::list_members(&self.pool, request).await
+    }
+
+    async fn list_board_audit(
+        &self,
+        request: Request<pb::ListBoardAuditRequest>,
+    ) -> Result<Response<pb::ListBoardAuditResponse>, Status> {
+        crate::board::list_audit(&self.pool, request).await
+    }
+
+    async fn record_board_meeting(
+        &self,
+        request: Request<pb::RecordBoardMeetingRequest>,
+    ) -> Result<Response<pb::BoardMeeting>, Status> {
+        crate::board::record_meeting(&self.pool, request).await
+    }
+
+    async fn list_board_meetings(
+        &self,
+        request: Request<pb::ListBoardMeetingsRequest>,
+    ) -> Result<Response<pb::ListBoardMeetingsResponse>, Status> {
+        crate::board::list_meetings(&self.pool, request).await
+    }
+
+    async fn list_board_decisions(
+        &self,
+        request: Request<pb::ListBoardDecisionsRequest>,
+    ) -> Result<Response<pb::ListBoardDecisionsResponse>, Status> {
+        crate::board::list_decisions(&self.pool, request).await
+    }
+
+    async fn complete_board_decision(
+        &self,
+        request: Request<pb::CompleteBoardDecisionRequest>,
+    ) -> Result<Response<pb::BoardDecision>, Status> {
+        crate::board::complete_decision(&self.pool, request).await
+    }
+
+    async fn get_review_checklist(
+        &self,
+        request: Request<pb::GetReviewChecklistRequest>,
+    ) -> Result<Response<pb::ReviewChecklist>, Status> {
+        crate::reviews::get_checklist(&self.pool, request).await
+    }
+
+    async fn set_review_checklist(
+        &self,
+        request: Request<pb::SetReviewChecklistRequest>,
+    ) -> Result<Response<pb::ReviewChecklist>, Status> {
+        crate::reviews::set_checklist(&self.pool, request).await
+    }
+
+    async fn start_org_review(
+        &self,
+        request: Request<pb::StartOrgReviewRequest>,
+    ) -> Result<Response<pb::OrgReview>, Status> {
+        crate::reviews::start(&self.pool, request).await
+    }
+
+    async fn score_org_review_item(
+        &self,
+        request: Request<pb::ScoreOrgReviewItemRequest>,
+    ) -> Result<Response<pb::OrgReview>, Status> {
+        crate::reviews::score(&self.pool, request).await
+    }
+
+    async fn list_org_reviews(
+        &self,
+        request: Request<pb::ListOrgReviewsRequest>,
+    ) -> Result<Response<pb::ListOrgReviewsResponse>, Status> {
+        crate::reviews::list(&self.pool, request).await
+    }
 }
 
 impl EvaluationApi {
