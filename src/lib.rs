@@ -144,6 +144,11 @@ pub const SUBSCRIPTIONS: &[(&str, &[&str])] = &[
         linli_registry::webhooks::CONSUMER,
         linli_registry::webhooks::BINDINGS,
     ),
+    // The finance oversight group's auditors, in the registry (board_auditors.rs).
+    (
+        linli_registry::board_auditors::CONSUMER,
+        linli_registry::board_auditors::BINDINGS,
+    ),
 ];
 
 /// Declares the exchanges and every consumer's queue.
@@ -368,7 +373,10 @@ async fn start_partner_listener(
             SocketAddr::new(loopback_for(address.ip()), address.port())
         )
     });
-    let resolver = Resolver::new(&registry, ctx.keys.clone())?;
+    // A partner whose agreements set no rate has the default per-credential one.
+    let resolver = Resolver::new(&registry, ctx.keys.clone())?.with_default_rate(
+        linli_platform::rate::Rate::per_second(args.limits.rate_per_second, args.limits.rate_burst),
+    );
     let (routes, shutdown) = (ctx.partner.clone(), ctx.shutdown.clone());
     tasks.spawn(async move {
         (

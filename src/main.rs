@@ -5,7 +5,7 @@ use chrono::Duration;
 use clap::{Parser, Subcommand};
 use linli::{Role, ServeArgs};
 use linli_platform::CancellationToken;
-use linli_platform::auth::{AuthArgs, Role as AccessRole, TokenKeys};
+use linli_platform::auth::{AuthArgs, RateClaim, Role as AccessRole, TokenKeys};
 use linli_platform::bus::BusArgs;
 use linli_platform::crypto::PersonalDataArgs;
 use linli_platform::db::DatabaseArgs;
@@ -71,6 +71,13 @@ enum Command {
         ttl: Duration,
         #[arg(long, default_value = "local-user")]
         subject: String,
+        /// The credential's own rate at the gateway, requests per minute (a kiosk's or an
+        /// integration's, above or below the default LINLI_RATE_LIMIT).
+        #[arg(long)]
+        rate_per_minute: Option<u32>,
+        /// Requests at once above that rate (default: two seconds' worth).
+        #[arg(long, default_value_t = 0, requires = "rate_per_minute")]
+        burst: u32,
         #[command(flatten)]
         auth: AuthArgs,
     },
@@ -173,15 +180,25 @@ async fn main() -> anyhow::Result<()> {
             centres,
             ttl,
             subject,
+            rate_per_minute,
+            burst,
             auth,
         } => {
             if centres.is_empty() && !roles.contains(&AccessRole::DistrictAdmin) {
                 anyhow::bail!("--centre is required unless the token is for district_admin");
             }
-            println!(
-                "{}",
-                TokenKeys::new(&auth).issue(&subject, &roles, &centres, ttl)
-            );
+            let keys = TokenKeys::new(&auth);
+            let token = match rate_per_minute {
+                Some(per_minute) => keys.issue_with_rate(
+                    &subject,
+                    &roles,
+                    &centres,
+                    ttl,
+                    RateClaim { per_minute, burst },
+                ),
+                None => keys.issue(&subject, &roles, &centres, ttl),
+            };
+            println!("{token}");
             Ok(())
         }
         Command::Partner { what } => partner(what),

@@ -390,6 +390,7 @@ resident_probably_registered | 本中心已有姓名、出生日期和手机号�
 household_exists | 这个地址已有一户，请把居民加入该户 | a household is at this address already
 centre.code_taken | 已有服务中心使用这个编号 | another centre has this code
 sign_in.too_many_codes | 获取验证码的次数太多了，请一小时后再试，或到服务中心前台办理 | too many codes were asked for; try again in an hour, or at the centre's desk
+sign_in.too_many_requests | 操作太频繁了，请过几分钟再试，或到服务中心前台办理 | too many sign-in requests from here; try again in a few minutes, or at the centre's desk
 sign_in.code_wrong | 验证码不对，请再看一下短信 | the code is not right; check the message again
 sign_in.code_expired | 验证码已过期或已经用过，请重新获取验证码 | the code has expired or was used; ask for a new one
 sign_in.too_many_tries | 验证码输错次数太多，请重新获取验证码 | too many wrong tries; ask for a new code

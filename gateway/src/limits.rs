@@ -3,17 +3,24 @@
 //! both 429 with `Retry-After`; a deadline per request (504); and every error response the
 //! framework itself writes (a body over the limit, 413; a malformed JSON body, 400; a
 //! wrong method, 405) rewritten as `application/problem+json`.
+//!
+//! The rate is `governor`'s (through [`linli_platform::rate`]): a staff token has the
+//! default (`LINLI_RATE_LIMIT` a second, `LINLI_RATE_BURST` at once); a token that carries
+//! a rate of its own (`linli token --rate-per-minute N [--burst M]`: a kiosk's, an
+//! integration's) has that one. Partners' rates are their agreements' (the partner
+//! listener), and residents' sign-in has limits of its own (`residents_site::throttle`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use linli_platform::auth::TokenKeys;
+use linli_platform::auth::{RateClaim, TokenKeys};
+use linli_platform::rate::{Limiters, Rate, retry_after_secs};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::problem::Problem;
@@ -21,7 +28,8 @@ use crate::problem::Problem;
 /// Per-credential limits and the request deadline.
 #[derive(clap::Args, Clone, Debug)]
 pub struct Limits {
-    /// Requests per second one credential may make, on average.
+    /// Requests per second one credential may make, on average (fractions allowed); also a
+    /// partner's whose agreements set no rate.
     #[arg(long, env = "LINLI_RATE_LIMIT", default_value_t = 50.0)]
     pub rate_per_second: f64,
     /// Requests one credential may make at once above the average (the bucket's size).
@@ -50,67 +58,55 @@ impl Default for Limits {
 /// Long-running routes whose deadline is the configured one plus five minutes.
 const LONG_ROUTES: [&str; 2] = ["/residents/imports", "/rebuild"];
 const LONG_EXTRA: Duration = Duration::from_secs(300);
-/// Past this many credentials tracked, idle ones are forgotten.
+/// Past this many credentials with permits tracked, idle ones are forgotten.
 const TRACKED: usize = 10_000;
 
-/// The state of every credential's bucket and permits.
+/// Every credential's rate (governor's keyed limiters, swept every minute) and permits.
 #[derive(Clone)]
 pub struct Limiter {
     limits: Limits,
     keys: TokenKeys,
-    credentials: Arc<Mutex<HashMap<String, Credential>>>,
-}
-
-struct Credential {
-    tokens: f64,
-    updated: Instant,
-    in_flight: Arc<Semaphore>,
+    default_rate: Rate,
+    rates: Limiters<String>,
+    in_flight: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
 }
 
 impl Limiter {
     pub fn new(limits: Limits, keys: TokenKeys) -> Self {
         Limiter {
+            default_rate: Rate::per_second(limits.rate_per_second, limits.rate_burst),
             limits,
             keys,
-            credentials: Arc::default(),
+            rates: Limiters::default(),
+            in_flight: Arc::default(),
         }
     }
 
-    /// Takes a token and a permit for `subject`, or says how long to wait.
-    fn admit(&self, subject: &str) -> Result<OwnedSemaphorePermit, Duration> {
-        let now = Instant::now();
-        let rate = self.limits.rate_per_second.max(0.001);
-        let burst = f64::from(self.limits.rate_burst.max(1));
-        let mut credentials = self
-            .credentials
+    /// Takes a request of `subject`'s rate (its token's own, or the default) and a permit,
+    /// or says how long to wait.
+    fn admit(
+        &self,
+        subject: &str,
+        own: Option<RateClaim>,
+    ) -> Result<OwnedSemaphorePermit, Duration> {
+        let rate = own.map_or(self.default_rate, |own| {
+            Rate::per_minute(own.per_minute, own.burst)
+        });
+        self.rates.check(&subject.to_owned(), rate)?;
+        let concurrency = self.limits.concurrency.max(1) as usize;
+        let mut in_flight = self
+            .in_flight
             .lock()
             .expect("limiter lock is never poisoned: no panics under it");
-        if credentials.len() > TRACKED {
-            credentials.retain(|_, c| {
-                c.tokens + now.duration_since(c.updated).as_secs_f64() * rate < burst
-                    || c.in_flight.available_permits() < self.limits.concurrency as usize
-            });
+        if in_flight.len() > TRACKED {
+            in_flight.retain(|_, permits| permits.available_permits() < concurrency);
         }
-        let credential = credentials
+        in_flight
             .entry(subject.to_owned())
-            .or_insert_with(|| Credential {
-                tokens: burst,
-                updated: now,
-                in_flight: Arc::new(Semaphore::new(self.limits.concurrency.max(1) as usize)),
-            });
-        let elapsed = now.duration_since(credential.updated).as_secs_f64();
-        credential.tokens = (credential.tokens + elapsed * rate).min(burst);
-        credential.updated = now;
-        if credential.tokens < 1.0 {
-            return Err(Duration::from_secs_f64((1.0 - credential.tokens) / rate));
-        }
-        let permit = credential
-            .in_flight
+            .or_insert_with(|| Arc::new(Semaphore::new(concurrency)))
             .clone()
             .try_acquire_owned()
-            .map_err(|_| Duration::from_secs(1))?;
-        credential.tokens -= 1.0;
-        Ok(permit)
+            .map_err(|_| Duration::from_secs(1))
     }
 }
 
@@ -129,10 +125,10 @@ pub async fn enforce(State(limiter): State<Limiter>, request: Request, next: Nex
         .headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|header| limiter.keys.verify_bearer(Some(header)).ok())
-        .map(|caller| caller.subject);
+        .and_then(|header| limiter.keys.verify_bearer_with_rate(Some(header)).ok())
+        .map(|(caller, rate)| (caller.subject, rate));
     let _permit = match subject {
-        Some(subject) => match limiter.admit(&subject) {
+        Some((subject, rate)) => match limiter.admit(&subject, rate) {
             Ok(permit) => Some(permit),
             Err(wait) => return too_many(wait),
         },
@@ -152,7 +148,7 @@ pub async fn enforce(State(limiter): State<Limiter>, request: Request, next: Nex
 }
 
 fn too_many(wait: Duration) -> Response {
-    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+    let seconds = retry_after_secs(wait);
     let mut response = Problem::new(
         StatusCode::TOO_MANY_REQUESTS,
         format!("too many requests for this credential; try again in {seconds} s"),
@@ -226,21 +222,38 @@ mod tests {
     fn a_burst_past_the_bucket_waits_and_other_credentials_do_not() {
         let limiter = limiter(1.0, 3, 100);
         let permits: Vec<_> = (0..3)
-            .map(|_| limiter.admit("a").expect("within the burst"))
+            .map(|_| limiter.admit("a", None).expect("within the burst"))
             .collect();
-        let wait = limiter.admit("a").expect_err("past the burst");
+        let wait = limiter.admit("a", None).expect_err("past the burst");
         assert!(wait <= Duration::from_secs(1));
-        assert!(limiter.admit("b").is_ok());
+        assert!(limiter.admit("b", None).is_ok());
         drop(permits);
+    }
+
+    #[test]
+    fn a_token_with_its_own_rate_is_held_to_it() {
+        let limiter = limiter(1.0, 3, 100);
+        let kiosk = RateClaim {
+            per_minute: 1,
+            burst: 10,
+        };
+        for _ in 0..10 {
+            drop(
+                limiter
+                    .admit("kiosk", Some(kiosk))
+                    .expect("within its own burst"),
+            );
+        }
+        assert!(limiter.admit("kiosk", Some(kiosk)).is_err());
     }
 
     #[test]
     fn requests_in_flight_are_capped_per_credential() {
         let limiter = limiter(1000.0, 1000, 2);
-        let first = limiter.admit("a").expect("one");
-        let _second = limiter.admit("a").expect("two");
-        assert!(limiter.admit("a").is_err());
+        let first = limiter.admit("a", None).expect("one");
+        let _second = limiter.admit("a", None).expect("two");
+        assert!(limiter.admit("a", None).is_err());
         drop(first);
-        assert!(limiter.admit("a").is_ok());
+        assert!(limiter.admit("a", None).is_ok());
     }
 }

@@ -42,6 +42,13 @@ pub struct NewAgreement {
     pub valid_from: Option<String>,
     #[schema(example = "2027-01-01")]
     pub valid_until: Option<String>,
+    /// The partner's own rate on the partner gRPC port, requests per minute; leave out
+    /// for the default per-credential rate.
+    #[schema(example = 6000)]
+    pub rate_per_minute: Option<u32>,
+    /// Requests at once above that rate; leave out for two seconds' worth.
+    #[schema(example = 200)]
+    pub rate_burst: Option<u32>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -82,6 +89,8 @@ forward! { tag = "partners";
             scopes: a.scopes,
             valid_from: a.valid_from.unwrap_or_default(),
             valid_until: a.valid_until.unwrap_or_default(),
+            rate_per_minute: a.rate_per_minute.unwrap_or_default(),
+            rate_burst: a.rate_burst.unwrap_or_default(),
         }))
     }
 

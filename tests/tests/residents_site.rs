@@ -197,7 +197,7 @@ async fn codes_are_limited_per_number_and_per_client_and_a_number_nobody_has_ans
     let (status, page) = phone
         .post("/r/sign-in/code", &[("phone", "13812345678")])
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert!(page.contains("次数太多了"), "{page}");
     assert!(page.contains("value=\"13812345678\""), "{page}");
     // The same for a number nobody has: the limit does not tell them apart.
@@ -209,7 +209,7 @@ async fn codes_are_limited_per_number_and_per_client_and_a_number_nobody_has_ans
     let (status, page) = phone
         .post("/r/sign-in/code", &[("phone", "13900000001")])
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert!(page.contains("次数太多了"), "{page}");
 
     // Twenty an hour from one client, whatever the numbers (12 were asked for so far,

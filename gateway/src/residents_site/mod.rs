@@ -14,6 +14,7 @@ mod mine;
 mod notices;
 pub mod sender;
 mod surveys;
+pub mod throttle;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -56,6 +57,8 @@ pub struct Site {
     pub sender: Arc<dyn CodeSender>,
     /// The codes waiting at the front desks (shown on the console's 验证码发放 page).
     pub desk: DeskCodes,
+    /// Sign-in posts per client address ([`throttle`]).
+    pub throttle: throttle::SignInLimits,
 }
 
 impl Site {
@@ -64,6 +67,7 @@ impl Site {
         Site {
             sender: sender::from_args(args, &desk),
             desk,
+            throttle: throttle::SignInLimits::default(),
         }
     }
 }
@@ -423,7 +427,9 @@ fn digits_of(typed: &str) -> String {
         .collect()
 }
 
-/// The sign-in page again with the refusal beside its field and what was typed kept.
+/// The sign-in page again with the refusal beside its field and what was typed kept. A
+/// limit the registry met (too many codes for the number or the address within its hour)
+/// is 429 with `Retry-After`: until the oldest code counted leaves the registry's hour.
 fn refused(
     large: bool,
     typed_phone: &str,
@@ -433,11 +439,42 @@ fn refused(
 ) -> Response {
     let (field, message) = sign_in_message(status);
     let errors = BTreeMap::from([(field, message)]);
-    (
-        StatusCode::BAD_REQUEST,
+    let page = sign_in_view(large, typed_phone, typed_code, asked, &errors);
+    if status.code() == Code::ResourceExhausted {
+        let seconds = refusal_of(status)
+            .and_then(|(_, params)| params.get("retry_after")?.parse().ok())
+            .unwrap_or(3600);
+        return too_many(page, std::time::Duration::from_secs(seconds));
+    }
+    (StatusCode::BAD_REQUEST, page).into_response()
+}
+
+/// A page answered 429 with `Retry-After` in whole seconds.
+fn too_many(page: Html<String>, wait: std::time::Duration) -> Response {
+    let seconds = linli_platform::rate::retry_after_secs(wait);
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, page).into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+    response
+}
+
+/// The sign-in page for a post past the gateway's own limits ([`throttle`]), what was
+/// typed kept, and nothing asked of the registry.
+fn throttled(
+    large: bool,
+    typed_phone: &str,
+    typed_code: &str,
+    asked: bool,
+    wait: std::time::Duration,
+) -> Response {
+    let said = crate::catalogue::message(Lang::Zh, "sign_in.too_many_requests", &BTreeMap::new())
+        .unwrap_or_else(|| "操作太频繁了，请过几分钟再试".into());
+    let errors = BTreeMap::from([("phone", said)]);
+    too_many(
         sign_in_view(large, typed_phone, typed_code, asked, &errors),
+        wait,
     )
-        .into_response()
 }
 
 /// Asks the registry for a code and sends it when someone has the number; the page says
@@ -450,6 +487,10 @@ async fn ask_for_code(
 ) -> Response {
     let large = large_of(&parts.headers);
     let phone = digits_of(&form.phone);
+    let client = client_of(&parts);
+    if let Err(wait) = state.site.throttle.admit(&client) {
+        return throttled(large, &form.phone, "", false, wait);
+    }
     let asked = state
         .registry
         .clone()
@@ -457,7 +498,7 @@ async fn ask_for_code(
             &state,
             pb::IssueSignInCodeRequest {
                 phone: phone.clone(),
-                client: client_of(&parts),
+                client,
             },
         ))
         .await;
@@ -495,6 +536,9 @@ async fn sign_in(
 ) -> Response {
     let large = large_of(&parts.headers);
     let phone = digits_of(&form.phone);
+    if let Err(wait) = state.site.throttle.admit(&client_of(&parts)) {
+        return throttled(large, &form.phone, &form.code, true, wait);
+    }
     let checked = state
         .registry
         .clone()

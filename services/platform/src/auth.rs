@@ -136,6 +136,19 @@ pub struct Claims {
     /// children). Empty for every other token.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub acts_for: Vec<Uuid>,
+    /// A credential's own rate at the gateway (a kiosk's, an integration's), in place of
+    /// the default per-credential one; absent from other tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<RateClaim>,
+}
+
+/// Requests per minute on average and at once, signed into a token by `linli token
+/// --rate-per-minute N [--burst M]` (a burst of 0: two seconds' worth).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateClaim {
+    pub per_minute: u32,
+    #[serde(default)]
+    pub burst: u32,
 }
 
 /// The verified identity behind a request.
@@ -389,6 +402,7 @@ impl TokenKeys {
             exp: (now + ttl).timestamp(),
             sid: Some(session),
             acts_for: acts_for.to_vec(),
+            rate: None,
         };
         jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
@@ -411,6 +425,19 @@ impl TokenKeys {
         self.sign(subject, roles, centres, Some(session), ttl)
     }
 
+    /// A token like [`issue`](Self::issue) that carries its own rate at the gateway: a
+    /// kiosk's or an integration's credential given more (or less) than the default.
+    pub fn issue_with_rate(
+        &self,
+        subject: &str,
+        roles: &[Role],
+        centres: &[Uuid],
+        ttl: Duration,
+        rate: RateClaim,
+    ) -> String {
+        self.sign_claims(subject, roles, centres, None, ttl, Some(rate))
+    }
+
     fn sign(
         &self,
         subject: &str,
@@ -418,6 +445,18 @@ impl TokenKeys {
         centres: &[Uuid],
         sid: Option<Uuid>,
         ttl: Duration,
+    ) -> String {
+        self.sign_claims(subject, roles, centres, sid, ttl, None)
+    }
+
+    fn sign_claims(
+        &self,
+        subject: &str,
+        roles: &[Role],
+        centres: &[Uuid],
+        sid: Option<Uuid>,
+        ttl: Duration,
+        rate: Option<RateClaim>,
     ) -> String {
         let now = Utc::now();
         let claims = Claims {
@@ -430,6 +469,7 @@ impl TokenKeys {
             exp: (now + ttl).timestamp(),
             sid,
             acts_for: Vec::new(),
+            rate,
         };
         jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
@@ -448,6 +488,11 @@ impl TokenKeys {
     /// Checks signature, algorithm, expiry, audience, issuer, and that the session the
     /// token names (if any) has not ended.
     pub fn verify(&self, token: &str) -> Result<Caller, AuthError> {
+        self.verify_with_rate(token).map(|(caller, _)| caller)
+    }
+
+    /// [`verify`](Self::verify), and the token's own rate when it carries one.
+    pub fn verify_with_rate(&self, token: &str) -> Result<(Caller, Option<RateClaim>), AuthError> {
         let data =
             jsonwebtoken::decode::<Claims>(token, &self.inner.decoding, &self.inner.validation)
                 .map_err(|error| AuthError::Invalid(error.to_string()))?;
@@ -480,14 +525,28 @@ impl TokenKeys {
         {
             return Err(AuthError::SessionEnded);
         }
-        Ok(Caller {
+        let caller = Caller {
             subject: claims.sub,
             roles: claims.roles.into_iter().collect(),
             centres: claims.centres.into_iter().collect(),
             scopes: BTreeSet::new(),
             session: claims.sid,
             acts_for: claims.acts_for.into_iter().collect(),
-        })
+        };
+        Ok((caller, claims.rate))
+    }
+
+    /// [`verify_bearer`](Self::verify_bearer), and the token's own rate when it carries one.
+    pub fn verify_bearer_with_rate(
+        &self,
+        value: Option<&str>,
+    ) -> Result<(Caller, Option<RateClaim>), AuthError> {
+        let value = value.ok_or(AuthError::Missing)?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .ok_or_else(|| AuthError::Invalid("expected `Bearer <token>`".into()))?;
+        self.verify_with_rate(token.trim())
     }
 
     /// Reads `authorization: Bearer …` from headers.

@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod metrics;
 pub mod page;
 pub mod partner;
+pub mod rate;
 pub mod reflection;
 pub mod revocation;
 pub mod service;

@@ -31,6 +31,7 @@ use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use uuid::Uuid;
 
 use crate::auth::{Caller, Grant, Role, TokenKeys};
+use crate::rate::{Limiters, Rate};
 
 /// The partner listener's certificate and the CA whose client certificates it accepts.
 /// Without all three the listener is not started.
@@ -175,11 +176,14 @@ impl PartnerRoutes {
     }
 }
 
-/// Asks the registry who presents a certificate and what its agreements grant now.
+/// Asks the registry who presents a certificate and what its agreements grant now, and
+/// holds each partner to its agreements' rate (or the default one).
 #[derive(Clone)]
 pub struct Resolver {
     registry: RegistryClient<crate::grpc::Link>,
     keys: TokenKeys,
+    default_rate: Rate,
+    limiters: Limiters<String>,
 }
 
 /// Why a partner's call was refused before it reached a service.
@@ -189,6 +193,8 @@ pub enum Refusal {
     Unknown,
     NoAgreement,
     Unavailable(String),
+    /// Past the partner's rate: how long until a call would pass.
+    TooMany(Duration),
 }
 
 impl From<Refusal> for tonic::Status {
@@ -204,6 +210,23 @@ impl From<Refusal> for tonic::Status {
                 tonic::Status::permission_denied("the partner has no agreement in force")
             }
             Refusal::Unavailable(reason) => tonic::Status::unavailable(reason),
+            Refusal::TooMany(wait) => {
+                let seconds = crate::rate::retry_after_secs(wait);
+                let mut status = crate::error::refusal(
+                    tonic::Code::ResourceExhausted,
+                    format!("too many requests for this partner; try again in {seconds} s"),
+                    "rate_limited",
+                    &[("retry_after", seconds.to_string())],
+                );
+                status.metadata_mut().insert(
+                    "retry-after",
+                    seconds
+                        .to_string()
+                        .parse()
+                        .expect("digits are valid metadata"),
+                );
+                status
+            }
         }
     }
 }
@@ -213,11 +236,34 @@ impl Resolver {
         Ok(Resolver {
             registry: RegistryClient::new(crate::grpc::remote(registry_endpoint)?),
             keys,
+            default_rate: Rate::per_second(50.0, 100),
+            limiters: Limiters::default(),
         })
+    }
+
+    /// The rate of a partner whose agreements set none (the gateway's per-credential
+    /// default, `LINLI_RATE_LIMIT` and `LINLI_RATE_BURST`, in `linli serve`).
+    pub fn with_default_rate(mut self, rate: Rate) -> Resolver {
+        self.default_rate = rate;
+        self
+    }
+
+    /// The caller behind a certificate, once its rate lets this call through.
+    async fn admit(&self, der: &[u8]) -> Result<Caller, Refusal> {
+        let (caller, rate) = self.resolve_with_rate(der).await?;
+        self.limiters
+            .check(&caller.subject, rate.unwrap_or(self.default_rate))
+            .map_err(Refusal::TooMany)?;
+        Ok(caller)
     }
 
     /// The caller behind a certificate: role `partner`, its id as subject, and its grants.
     pub async fn resolve(&self, der: &[u8]) -> Result<Caller, Refusal> {
+        self.resolve_with_rate(der).await.map(|(caller, _)| caller)
+    }
+
+    /// [`resolve`](Self::resolve), and the rate its agreements in force set, if any.
+    async fn resolve_with_rate(&self, der: &[u8]) -> Result<(Caller, Option<Rate>), Refusal> {
         let mut request = tonic::Request::new(registry::ResolvePartnerCertificateRequest {
             fingerprint: fingerprint(der),
         });
@@ -260,14 +306,17 @@ impl Resolver {
         if scopes.is_empty() {
             return Err(Refusal::NoAgreement);
         }
-        Ok(Caller {
+        let rate = (access.rate_per_minute > 0)
+            .then(|| Rate::per_minute(access.rate_per_minute, access.rate_burst));
+        let caller = Caller {
             subject: access.partner_id,
             roles: [Role::Partner].into_iter().collect(),
             centres: scopes.iter().map(|grant| grant.centre).collect(),
             scopes,
             session: None,
             acts_for: Default::default(),
-        })
+        };
+        Ok((caller, rate))
     }
 }
 
@@ -343,7 +392,7 @@ where
         Box::pin(async move {
             let resolved = match certificate {
                 None => Err(Refusal::NoCertificate),
-                Some(der) => resolver.resolve(&der).await,
+                Some(der) => resolver.admit(&der).await,
             };
             match resolved {
                 Ok(caller) => {

@@ -100,9 +100,16 @@ pub async fn issue(
         .execute(&mut *tx)
         .await
         .map_err(Error::from)?;
-    let (by_number, by_client): (i64, i64) = sqlx::query_as(
+    let (by_number, by_client, number_since, client_since): (
+        i64,
+        i64,
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+    ) = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE phone_index = $1),
-                count(*) FILTER (WHERE client_index = $2)
+                count(*) FILTER (WHERE client_index = $2),
+                min(created_at) FILTER (WHERE phone_index = $1),
+                min(created_at) FILTER (WHERE client_index = $2)
            FROM sign_in_codes
           WHERE created_at > $3 AND (phone_index = $1 OR client_index = $2)",
     )
@@ -113,11 +120,23 @@ pub async fn issue(
     .await
     .map_err(Error::from)?;
     if by_number >= PER_NUMBER || by_client >= PER_CLIENT {
+        // When the oldest code that counts leaves the window: the gateway's Retry-After.
+        let since = [
+            (by_number >= PER_NUMBER).then_some(number_since).flatten(),
+            (by_client >= PER_CLIENT).then_some(client_since).flatten(),
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(now);
+        let retry_after = (since + WINDOW - now)
+            .num_seconds()
+            .clamp(1, WINDOW.num_seconds());
         return Err(refusal(
             Code::ResourceExhausted,
             "too many codes were asked for; try again later",
             "sign_in.too_many_codes",
-            &[],
+            &[("retry_after", retry_after.to_string())],
         ));
     }
     sqlx::query(

@@ -145,8 +145,14 @@ fn agreement_to_pb(row: &AgreementRow) -> pb::Agreement {
         valid_until: row.valid_until.to_string(),
         revoked_at: row.revoked_at.map(timestamp),
         revoked_reason: row.revoked_reason.clone(),
+        rate_per_minute: row.rate_per_minute.max(0) as u32,
+        rate_burst: row.rate_burst.max(0) as u32,
     }
 }
+
+/// Highest rate (per minute) and burst an agreement may give: 10,000 a second.
+const MAX_RATE_PER_MINUTE: u32 = 600_000;
+const MAX_RATE_BURST: u32 = 100_000;
 
 fn credential_to_pb(row: &CredentialRow) -> pb::Credential {
     pb::Credential {
@@ -309,6 +315,15 @@ impl RegistryApi {
         if !(1..=500).contains(&provides.chars().count()) {
             v.push("provides", Reason::length(1, 500));
         }
+        if req.rate_per_minute > MAX_RATE_PER_MINUTE {
+            v.push(
+                "rate_per_minute",
+                Reason::between(0, i64::from(MAX_RATE_PER_MINUTE)),
+            );
+        }
+        if req.rate_burst > MAX_RATE_BURST {
+            v.push("rate_burst", Reason::between(0, i64::from(MAX_RATE_BURST)));
+        }
         let (Some(valid_from), Some(valid_until)) = (from, until) else {
             return Err(Error::from(v).into());
         };
@@ -338,6 +353,8 @@ impl RegistryApi {
                 scopes: &scopes,
                 valid_from,
                 valid_until,
+                rate_per_minute: req.rate_per_minute.min(MAX_RATE_PER_MINUTE) as i32,
+                rate_burst: req.rate_burst.min(MAX_RATE_BURST) as i32,
             },
         )
         .await
@@ -443,9 +460,14 @@ impl RegistryApi {
         let grants = store::grants_in_force(&self.pool, partner_id, today())
             .await
             .map_err(Error::from)?;
+        let (rate_per_minute, rate_burst) = store::rate_in_force(&self.pool, partner_id, today())
+            .await
+            .map_err(Error::from)?;
         Ok(Response::new(pb::PartnerAccess {
             partner_id: partner_id.to_string(),
             name,
+            rate_per_minute: rate_per_minute.max(0) as u32,
+            rate_burst: rate_burst.max(0) as u32,
             grants: grants
                 .into_iter()
                 .map(|(centre, scope)| pb::PartnerGrant {

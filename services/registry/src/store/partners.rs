@@ -39,6 +39,8 @@ pub struct AgreementRow {
     pub valid_until: NaiveDate,
     pub revoked_at: Option<DateTime<Utc>>,
     pub revoked_reason: String,
+    pub rate_per_minute: i32,
+    pub rate_burst: i32,
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -60,7 +62,7 @@ macro_rules! partner_columns {
 macro_rules! agreement_columns {
     () => {
         "id, partner_id, centre_id, provides, scopes, valid_from, valid_until, revoked_at, \
-         revoked_reason"
+         revoked_reason, rate_per_minute, rate_burst"
     };
 }
 
@@ -192,6 +194,9 @@ pub struct NewAgreement<'a> {
     pub scopes: &'a [String],
     pub valid_from: NaiveDate,
     pub valid_until: NaiveDate,
+    /// Requests per minute and at once on the partner port; 0 for the default.
+    pub rate_per_minute: i32,
+    pub rate_burst: i32,
 }
 
 pub async fn create_agreement(
@@ -201,8 +206,9 @@ pub async fn create_agreement(
     let mut tx = linli_platform::db::begin(pool).await?;
     let row: AgreementRow = sqlx::query_as(concat!(
         "INSERT INTO partner_agreements \
-         (id, partner_id, centre_id, provides, scopes, valid_from, valid_until) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
+         (id, partner_id, centre_id, provides, scopes, valid_from, valid_until, \
+          rate_per_minute, rate_burst) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ",
         agreement_columns!()
     ))
     .bind(Uuid::new_v4())
@@ -212,6 +218,8 @@ pub async fn create_agreement(
     .bind(agreement.scopes)
     .bind(agreement.valid_from)
     .bind(agreement.valid_until)
+    .bind(agreement.rate_per_minute)
+    .bind(agreement.rate_burst)
     .fetch_one(&mut *tx)
     .await?;
     // Every service's directory learns the partner works with the centre.
@@ -347,5 +355,24 @@ pub async fn grants_in_force(
     .bind(partner_id)
     .bind(today)
     .fetch_all(pool)
+    .await
+}
+
+/// The highest rate and burst (requests per minute, at once) of the partner's agreements
+/// in force on `today`; 0 where none sets one.
+pub async fn rate_in_force(
+    pool: &PgPool,
+    partner_id: Uuid,
+    today: NaiveDate,
+) -> Result<(i32, i32), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT COALESCE(max(rate_per_minute), 0), COALESCE(max(rate_burst), 0) \
+           FROM partner_agreements \
+          WHERE partner_id = $1 AND revoked_at IS NULL \
+            AND valid_from <= $2 AND $2 < valid_until",
+    )
+    .bind(partner_id)
+    .bind(today)
+    .fetch_one(pool)
     .await
 }
