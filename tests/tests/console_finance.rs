@@ -205,6 +205,7 @@ async fn the_finance_officer_records_a_grant_and_partnership_income_sets_the_bud
         .await;
     assert_eq!(kind, "special_fund", "the chosen kind is kept");
     assert!(of_source(&entries(&platform, centre).await, "grant").is_empty());
+    shots_at_both_widths(&browser, "65-grant-error").await;
     retype(&browser, "#f-amount", "50,000").await;
     browser.click_through("#grant button[type=submit]").await;
     let said = browser.find(".notice").await.text().await;
@@ -480,6 +481,7 @@ async fn the_finance_officer_records_a_grant_and_partnership_income_sets_the_bud
         .execute("return document.getElementById('f-confirm').checked;")
         .await;
     assert_eq!(kept, true, "the confirmation is kept");
+    shots_at_both_widths(&browser, "66-reverse-error").await;
     let (_, still) = platform
         .get_json(&admin, &format!("{api}/entries/{entry}"))
         .await;
