@@ -275,15 +275,28 @@ async fn a_fee_is_owed_paid_by_wechat_with_a_receipt_and_refunded_back() {
         "a reason is required: {refused}"
     );
 
-    // Refunded: back the same way, and owed again.
-    let (status, refunded) = c
-        .post(
-            &c.manager,
-            &format!("/finance/payments/{payment}/refund"),
-            json!({ "reason": "活动取消，退还费用" }),
-        )
-        .await;
+    // Refunded: back the same way, and owed again. Sent twice with its key, it is given
+    // back once (the second answer is the first).
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        answers.push(
+            c.post_keyed(
+                &c.manager,
+                &format!("/finance/payments/{payment}/refund"),
+                json!({ "reason": "活动取消，退还费用" }),
+                "manager-refund-1",
+            )
+            .await,
+        );
+    }
+    let (status, refunded) = answers.remove(0);
     assert_eq!(status, StatusCode::OK, "{refunded}");
+    assert_eq!(
+        answers[0],
+        (StatusCode::OK, refunded.clone()),
+        "the same refund"
+    );
+    assert_eq!(refunded["refunds"].as_array().map(Vec::len), Some(1));
     assert_eq!(refunded["refunded_minor"], 3000, "{refunded}");
     assert_eq!(refunded["refunds"][0]["reason"], "活动取消，退还费用");
     assert_eq!(c.balance(BANK).await, 0);
