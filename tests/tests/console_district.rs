@@ -526,6 +526,51 @@ async fn the_district_admin_adds_a_partner_makes_an_agreement_and_revokes_it_by_
     assert!(agreement["revoked_at"].is_null());
     let _ = west;
 
+    // The partner's system's certificate: pasted text that is not one is said beside the
+    // field and kept; the real one is listed by its name, then stopped after a confirmation.
+    let (ca, _) = linli_platform::partner::PartnerCa::generate("test partner CA").expect("a CA");
+    let issued = ca.issue_client("xingfu", 30).expect("a client certificate");
+    browser
+        .find("#f-certificate_pem")
+        .await
+        .type_text("这不是证书")
+        .await;
+    browser
+        .click_through("#credentials button[type=submit]")
+        .await;
+    assert_eq!(
+        browser.find("#f-certificate_pem-error").await.text().await,
+        "不是有效的证书文本，请粘贴对方提供的完整证书"
+    );
+    assert!(browser.url().await.ends_with(&format!("/partners/{id}")));
+    let pem = browser.find("#f-certificate_pem").await;
+    pem.clear().await;
+    pem.type_text(&issued.certificate_pem).await;
+    browser
+        .click_through("#credentials button[type=submit]")
+        .await;
+    let listed = browser.find("#credentials table").await.text().await;
+    assert!(
+        listed.contains("xingfu") && listed.contains("可用"),
+        "{listed}"
+    );
+    let said = objections(&browser).await;
+    assert!(said.is_empty(), "the certificates: {said:?}");
+    browser.click_through("#credentials a.button").await;
+    browser
+        .click_through("form.stack button[type=submit]")
+        .await;
+    let listed = browser.find("#credentials table").await.text().await;
+    assert!(listed.contains("已停用"), "{listed}");
+    let (_, partner) = platform
+        .get_json(&platform.admin_token(), &format!("/v1/partners/{id}"))
+        .await;
+    assert_eq!(partner["credentials"].as_array().map(Vec::len), Some(1));
+    assert!(
+        partner["credentials"][0]["revoked_at"].is_string(),
+        "{partner}"
+    );
+
     // Revoking asks first, and wants a reason.
     browser.click_through("#agreements a.button").await;
     assert!(browser.url().await.ends_with("/revoke"));

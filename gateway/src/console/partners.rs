@@ -666,12 +666,20 @@ pub async fn register_credential(
                 errors.push("certificate_pem", "这张证书已经登记过了");
             }
             Err(status) if is_refusal(&status) => {
-                errors = FieldErrors::default();
-                let said = FieldErrors::from_status(&status, staff.lang);
-                // Whatever the registry objects to, it is about the pasted certificate.
-                for (_, message) in said.0 {
-                    errors.push("certificate_pem", message);
-                }
+                // Whatever the registry objects to is about the pasted text: an expired
+                // certificate by its code, anything else (the parser's English) as text
+                // that is not a certificate.
+                let expired = linli_platform::error::violations_of(&status)
+                    .iter()
+                    .any(|v| v.code == "certificate.expired");
+                errors.push(
+                    "certificate_pem",
+                    if expired {
+                        "这张证书已过期，请向对方索取新证书"
+                    } else {
+                        "不是有效的证书文本，请粘贴对方提供的完整证书"
+                    },
+                );
             }
             Err(status) => return Err(status.into()),
         }
