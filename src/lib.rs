@@ -144,6 +144,11 @@ pub const SUBSCRIPTIONS: &[(&str, &[&str])] = &[
         linli_registry::webhooks::CONSUMER,
         linli_registry::webhooks::BINDINGS,
     ),
+    // The finance oversight group's auditors, in the registry (board_auditors.rs).
+    (
+        linli_registry::board_auditors::CONSUMER,
+        linli_registry::board_auditors::BINDINGS,
+    ),
 ];
 
 /// Declares the exchanges and every consumer's queue.

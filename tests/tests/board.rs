@@ -5,10 +5,14 @@
 //! decisions tracked to done. The centre's manager writes, other staff read, another
 //! centre sees nothing. Every call through the gateway.
 
+use std::time::Duration;
+
 use chrono::{Days, NaiveDate, Utc};
 use linli_platform::auth::Role;
 use linli_proto::events::v1::BoardMembershipChanged;
-use linli_tests::TestPlatform;
+use linli_proto::registry::v1 as re;
+use linli_proto::registry::v1::registry_client::RegistryClient;
+use linli_tests::{TestPlatform, bearer, poll};
 use prost::Message;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -403,5 +407,112 @@ async fn a_meeting_keeps_attendance_agenda_minutes_and_decisions_tracked_to_done
         .post_as(&auditor, &format!("/board/decisions/{id}/done"), json!({}))
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    board.platform.stop().await;
+}
+
+/// The roles of each of the centre's console accounts, by username, as the registry
+/// answers the district.
+async fn roles(board: &Board) -> Vec<(String, Vec<String>)> {
+    let mut client = RegistryClient::connect(format!("http://{}", board.platform.registry))
+        .await
+        .expect("registry answers");
+    let mut accounts: Vec<(String, Vec<String>)> = client
+        .list_staff_accounts(bearer(
+            &board.platform.admin_token(),
+            re::ListStaffAccountsRequest {
+                centre_id: board.centre.to_string(),
+            },
+        ))
+        .await
+        .expect("accounts")
+        .into_inner()
+        .accounts
+        .into_iter()
+        .map(|a| {
+            let mut roles = a.roles;
+            roles.sort();
+            (a.username, roles)
+        })
+        .collect();
+    accounts.sort();
+    accounts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_member_of_the_finance_oversight_group_gets_the_auditor_role_for_their_centre_while_sitting()
+ {
+    let board = Board::open().await;
+    let elsewhere = board.platform.bookable_centre("Asia/Shanghai").await;
+    // A coordinator of this centre alone, and one who also works at another centre.
+    board
+        .platform
+        .staff_account("zhao.xz", "coordinator", &[board.centre], "correct horse 1")
+        .await;
+    board
+        .platform
+        .staff_account(
+            "qian.gz",
+            "coordinator",
+            &[board.centre, elsewhere],
+            "correct horse 2",
+        )
+        .await;
+    let term = |name: &str, username: &str| {
+        json!({ "name": name, "sector": "ngo", "committees": ["finance_oversight"], "staff_username": username,
+                "term_from": "2026-01-01", "term_until": "2028-12-31" })
+    };
+    let zhao = board.member(term("赵小正", "zhao.xz")).await;
+    board.member(term("钱国正", "qian.gz")).await;
+    let expected = |zhao: &[&str]| {
+        vec![
+            ("qian.gz".to_owned(), vec!["coordinator".to_owned()]),
+            (
+                "zhao.xz".to_owned(),
+                zhao.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+            ),
+        ]
+    };
+    // The account of this centre alone gets the role; the other is only recorded (its
+    // roles hold at every centre it covers).
+    let want = expected(&["auditor", "coordinator"]);
+    poll(
+        "the auditor role given",
+        Duration::from_secs(30),
+        || async { (roles(&board).await == want).then_some(()) },
+    )
+    .await;
+    let pool = board.platform.pool("registry").await;
+    let mut outcomes: Vec<(String,)> =
+        sqlx::query_as("SELECT outcome FROM board_auditor_grants WHERE centre_id = $1")
+            .bind(board.centre)
+            .fetch_all(&pool)
+            .await
+            .expect("grants readable");
+    outcomes.sort();
+    assert_eq!(
+        outcomes,
+        [
+            ("covers_other_centres".to_owned(),),
+            ("granted".to_owned(),)
+        ]
+    );
+    pool.close().await;
+
+    // Leaving the group takes back what it gave.
+    let id = zhao["id"].as_str().unwrap();
+    let (status, body) = board
+        .post(
+            &format!("/board/members/{id}/committees"),
+            json!({ "committees": [] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let want = expected(&["coordinator"]);
+    poll(
+        "the auditor role taken back",
+        Duration::from_secs(30),
+        || async { (roles(&board).await == want).then_some(()) },
+    )
+    .await;
     board.platform.stop().await;
 }

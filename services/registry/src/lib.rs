@@ -3,6 +3,7 @@
 //! `registry.*` events.
 
 pub mod accounts;
+pub mod board_auditors;
 pub mod correction_requests;
 pub mod domain;
 pub mod error;
@@ -40,6 +41,14 @@ pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result
         webhooks::Backoff::from_bus(&ctx.bus),
         ctx.shutdown.clone(),
     ));
+    // The finance oversight group's members: their accounts' auditor role for the centre.
+    started
+        .consume(
+            board_auditors::CONSUMER,
+            board_auditors::BINDINGS,
+            board_auditors::BoardAuditors,
+        )
+        .await;
     let backfilled = store::backfill_name_keys(&started.pool).await?;
     if backfilled > 0 {
         tracing::info!(backfilled, "name search keys filled for earlier residents");
