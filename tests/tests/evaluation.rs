@@ -592,6 +592,7 @@ async fn a_month_end_in_the_centres_time_zone_puts_an_attendance_in_the_right_mo
                 seconds: at.timestamp(),
                 nanos: 0,
             }),
+            provider_id: String::new(),
         };
         publish(
             &platform,

@@ -30,6 +30,28 @@ struct Scene {
     agreement: String,
 }
 
+/// An agreement of `partner` at `centre` letting it read bookings of its own offerings;
+/// its id.
+async fn agree(platform: &TestPlatform, admin: &str, partner: &str, centre: Uuid) -> String {
+    let today = chrono::Utc::now().date_naive();
+    let (status, agreement) = platform
+        .post_json(
+            admin,
+            &format!("/v1/partners/{partner}/agreements"),
+            &json!({
+                "centre_id": centre,
+                "provides": "上门助餐",
+                "scopes": ["bookings.bookings:read"],
+                "valid_from": (today - chrono::Days::new(1)).to_string(),
+                "valid_until": (today + chrono::Days::new(365)).to_string(),
+            }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{agreement}");
+    agreement["id"].as_str().expect("agreement id").to_owned()
+}
+
 impl Scene {
     async fn open() -> Scene {
         let platform = TestPlatform::start().await;
@@ -46,23 +68,7 @@ impl Scene {
             .await;
         assert_eq!(status, StatusCode::CREATED, "{partner}");
         let partner = partner["id"].as_str().expect("partner id").to_owned();
-        let today = chrono::Utc::now().date_naive();
-        let (status, agreement) = platform
-            .post_json(
-                &admin,
-                &format!("/v1/partners/{partner}/agreements"),
-                &json!({
-                    "centre_id": here,
-                    "provides": "上门助餐",
-                    "scopes": ["bookings.bookings:read"],
-                    "valid_from": (today - chrono::Days::new(1)).to_string(),
-                    "valid_until": (today + chrono::Days::new(365)).to_string(),
-                }),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{agreement}");
-        let agreement = agreement["id"].as_str().expect("agreement id").to_owned();
+        let agreement = agree(&platform, &admin, &partner, here).await;
         Scene {
             platform,
             here,
@@ -95,12 +101,12 @@ impl Scene {
         (status, response.json().await.expect("JSON"))
     }
 
-    /// The webhook, set to `url` for confirmed and cancelled bookings; its secret.
+    /// The webhook, set to `url` for confirmed and attended bookings; its secret.
     async fn webhook(&self, url: &str) -> String {
         let (status, body) = self
             .set_webhook(
                 url,
-                &["bookings.booking.confirmed", "bookings.booking.cancelled"],
+                &["bookings.booking.confirmed", "bookings.booking.attended"],
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
@@ -159,19 +165,29 @@ impl Scene {
         id.to_string()
     }
 
-    /// A session of a class of `capacity` seats at `centre`: (offering, session).
-    async fn class(&self, centre: Uuid, capacity: i32) -> (String, String) {
+    /// A session of a class of `capacity` seats at `centre`, the partner's own offering
+    /// or (`partners: false`) the centre's: (offering, session).
+    async fn class(&self, centre: Uuid, capacity: i32, partners: bool) -> (String, String) {
         let token = self.platform.token(&[Role::CentreManager], &[centre]);
-        let (status, offering) = self
-            .platform
-            .post_json(
-                &token,
-                &format!("/v1/centres/{centre}/offerings"),
-                &json!({ "category": "culture_education", "kind": "event", "name": "社区读书会", "capacity": capacity }),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{offering}");
+        let mut body = json!({ "category": "culture_education", "kind": "event", "name": "社区读书会", "capacity": capacity });
+        if partners {
+            body["provider"] = json!("partner");
+            body["provider_id"] = json!(self.partner);
+        }
+        // The partner is the centre's once bookings has heard of the agreement.
+        let offering = poll("the offering made", DEADLINE, || async {
+            let (status, offering) = self
+                .platform
+                .post_json(
+                    &token,
+                    &format!("/v1/centres/{centre}/offerings"),
+                    &body,
+                    None,
+                )
+                .await;
+            (status == StatusCode::CREATED).then_some(offering)
+        })
+        .await;
         let offering = offering["id"].as_str().expect("offering id").to_owned();
         let (status, session) = self
             .platform
@@ -268,7 +284,7 @@ async fn a_signature_that_does_not_match_is_refused_by_the_example_receiver() {
     // The receiver holds another secret: every delivery is refused, and recorded so.
     receiver.trust("whsec_not_the_agreements");
     let resident = scene.resident(scene.here, "13800000001").await;
-    let class = scene.class(scene.here, 5).await;
+    let class = scene.class(scene.here, 5, true).await;
     let (booking, _) = scene.book(scene.here, &class, &resident).await;
     let failing = poll("a delivery refused by the receiver", DEADLINE, || async {
         scene
@@ -350,7 +366,7 @@ async fn a_receiver_that_was_down_gets_every_event_exactly_once_when_it_is_back(
     let secret = scene
         .webhook(&format!("http://127.0.0.1:{port}/events"))
         .await;
-    let class = scene.class(scene.here, 10).await;
+    let class = scene.class(scene.here, 10, true).await;
     let mut bookings = HashSet::new();
     for n in 0..3 {
         let resident = scene.resident(scene.here, &format!("1390000000{n}")).await;
@@ -423,6 +439,17 @@ async fn nothing_outside_the_agreement_is_ever_sent() {
     assert_eq!(errors[0]["code"], "webhook.event_type_not_covered");
     assert_eq!(errors[0]["field"], "event_types[1]");
     let (status, refused) = scene
+        .set_webhook(
+            "http://127.0.0.1:9/events",
+            &["bookings.booking.waitlisted"],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(
+        refused["errors"][0]["code"],
+        "webhook.event_type_not_covered"
+    );
+    let (status, refused) = scene
         .set_webhook("ftp://127.0.0.1/events", &["bookings.booking.confirmed"])
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
@@ -431,15 +458,20 @@ async fn nothing_outside_the_agreement_is_ever_sent() {
     let receiver = Receiver::start().await;
     let secret = scene.webhook(&receiver.url()).await;
     receiver.trust(&secret);
-    // At the other centre: a confirmed booking (a covered type, not the agreement's centre).
+    // At the other centre, where the partner has an agreement without a webhook: a
+    // confirmed booking of its own offering (a covered type, not the webhook's centre).
+    agree(&scene.platform, &scene.admin, &scene.partner, scene.there).await;
     let elsewhere = scene.resident(scene.there, "13700000001").await;
-    let other_class = scene.class(scene.there, 5).await;
+    let other_class = scene.class(scene.there, 5, true).await;
     scene.book(scene.there, &other_class, &elsewhere).await;
-    // Here: a resident registered (no scope covers it) and a waitlisted booking (the scope
-    // covers it, the webhook does not ask for it), then one confirmed booking.
+    // Here: a resident registered (no scope covers it), a confirmed booking of the
+    // centre's own offering (not the partner's), and a waitlisted booking (not a covered
+    // type), beside one confirmed booking of the partner's offering.
     let first = scene.resident(scene.here, "13700000002").await;
     let second = scene.resident(scene.here, "13700000003").await;
-    let class = scene.class(scene.here, 1).await;
+    let centres_own = scene.class(scene.here, 5, false).await;
+    scene.book(scene.here, &centres_own, &second).await;
+    let class = scene.class(scene.here, 1, true).await;
     let (confirmed, status) = scene.book(scene.here, &class, &first).await;
     assert_eq!(status, "confirmed");
     let (_, status) = scene.book(scene.here, &class, &second).await;
@@ -457,6 +489,7 @@ async fn nothing_outside_the_agreement_is_ever_sent() {
     assert_eq!(accepted[0].event_type, "bookings.booking.confirmed");
     assert_eq!(accepted[0].body["data"]["booking_id"], confirmed);
     assert_eq!(accepted[0].body["centre_id"], scene.here.to_string());
+    assert_eq!(accepted[0].body["data"]["provider_id"], scene.partner);
     scene.stop().await;
 }
 
@@ -467,7 +500,7 @@ async fn a_replay_sends_a_delivered_event_again() {
     let secret = scene.webhook(&receiver.url()).await;
     receiver.trust(&secret);
     let resident = scene.resident(scene.here, "13600000001").await;
-    let class = scene.class(scene.here, 5).await;
+    let class = scene.class(scene.here, 5, true).await;
     scene.book(scene.here, &class, &resident).await;
     let delivered = poll("the delivery delivered", DEADLINE, || async {
         scene

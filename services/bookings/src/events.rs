@@ -51,6 +51,7 @@ pub fn confirmed(
         ends_at: booking.ends_at.or(first.map(|s| s.ends_at)).map(timestamp),
         confirmed_at: Some(timestamp(now)),
         category: offering.category.clone(),
+        provider_id: text(offering.provider_id),
     }
 }
 
@@ -143,6 +144,7 @@ pub fn attended(
         resident_id: text(booking.resident_id),
         category: offering.category.clone(),
         attended_at: Some(timestamp(now)),
+        provider_id: text(offering.provider_id),
     }
 }
 
@@ -162,6 +164,7 @@ pub fn delivered(
         category: offering.category.clone(),
         staff_id: text(offering.staff_id),
         delivered_at: Some(timestamp(now)),
+        provider_id: text(offering.provider_id),
     }
 }
 

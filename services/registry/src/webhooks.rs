@@ -31,28 +31,19 @@ pub const CONSUMER: &str = "webhooks";
 pub const BINDINGS: &[&str] = &["#"];
 
 /// The event types (routing keys) each scope lets a webhook cover. A partner learns by
-/// webhook only what its scopes would let it read.
-pub const COVERED: &[(&str, &[&str])] = &[
-    (
-        "bookings.bookings:read",
-        &[
-            ev::BookingConfirmed::ROUTING_KEY,
-            ev::BookingWaitlisted::ROUTING_KEY,
-            ev::BookingCancelled::ROUTING_KEY,
-            ev::BookingPromoted::ROUTING_KEY,
-            ev::BookingAttended::ROUTING_KEY,
-            ev::BookingNoShow::ROUTING_KEY,
-            ev::ServiceDelivered::ROUTING_KEY,
-        ],
-    ),
-    (
-        "volunteers.hours:write",
-        &[
-            ev::ShiftCompleted::ROUTING_KEY,
-            ev::HoursMilestoneReached::ROUTING_KEY,
-        ],
-    ),
-];
+/// webhook only what its scopes would let it read: `bookings.bookings:read` is bookings of
+/// the partner's own offerings, so only the booking events that name the offering's
+/// provider (`provider_id`) are covered, and each is sent only to agreements of that
+/// partner. Events that do not name whose they are (a waitlisting, a cancellation, a
+/// volunteer's hours) are not covered until they do.
+pub const COVERED: &[(&str, &[&str])] = &[(
+    "bookings.bookings:read",
+    &[
+        ev::BookingConfirmed::ROUTING_KEY,
+        ev::BookingAttended::ROUTING_KEY,
+        ev::ServiceDelivered::ROUTING_KEY,
+    ],
+)];
 
 /// Whether an agreement with `scopes` may have `event_type` sent to it.
 pub fn covers(scopes: &[String], event_type: &str) -> bool {
@@ -70,8 +61,8 @@ impl Handler for Deliveries {
         let Some(centre) = event.centre_id else {
             return Ok(());
         };
-        let agreements: Vec<Uuid> = sqlx::query_scalar(
-            "SELECT w.agreement_id FROM agreement_webhooks w
+        let agreements: Vec<(Uuid, Uuid)> = sqlx::query_as(
+            "SELECT w.agreement_id, a.partner_id FROM agreement_webhooks w
              JOIN partner_agreements a ON a.id = w.agreement_id
              WHERE a.centre_id = $1 AND a.revoked_at IS NULL
                AND a.valid_from <= current_date AND current_date < a.valid_until
@@ -81,6 +72,18 @@ impl Handler for Deliveries {
         .bind(&event.routing_key)
         .fetch_all(&mut *tx)
         .await?;
+        if agreements.is_empty() {
+            return Ok(());
+        }
+        // Only the provider's own: an event that names no provider goes to no one.
+        let data = webhook::payload_json(&event.message_type, &event.payload)
+            .map_err(HandlerError::Permanent)?;
+        let provider = data["provider_id"].as_str().unwrap_or_default();
+        let agreements: Vec<Uuid> = agreements
+            .into_iter()
+            .filter(|(_, partner)| partner.to_string() == provider)
+            .map(|(agreement, _)| agreement)
+            .collect();
         if agreements.is_empty() {
             return Ok(());
         }
@@ -275,7 +278,7 @@ async fn record(
             sqlx::query(
                 "UPDATE webhook_deliveries
                  SET status = 'delivered', attempts = attempts + 1, last_http_status = $2,
-                     last_error = '', delivered_at = now()
+                     last_error = '', delivered_at = now(), next_attempt_at = now()
                  WHERE id = $1",
             )
             .bind(id)
