@@ -652,7 +652,9 @@ async fn the_managers_header_counts_the_alerts_and_the_inbox_links_each_and_ackn
         "{budget:?}"
     );
     assert!(
-        budget.2.starts_with(&format!("/c/{a}/finance/budget?year=")),
+        budget
+            .2
+            .starts_with(&format!("/c/{a}/finance/budget?year=")),
         "the alert leads to the budget page of its year: {budget:?}"
     );
     let certificate = find("证书到期");
