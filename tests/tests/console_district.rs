@@ -339,11 +339,11 @@ async fn the_district_comparison_charts_every_kpi_the_api_returns_legibly_at_bot
         body.contains(&said_month) && !body.contains(&format!("· {month}")),
         "the month in words"
     );
-    shots_at_both_widths(&browser, "70-district-comparison").await;
+    shots_at_both_widths(&browser, "district-70-comparison").await;
     browser
         .execute("document.getElementById('district-charts').scrollIntoView();")
         .await;
-    shots_at_both_widths(&browser, "71-district-charts").await;
+    shots_at_both_widths(&browser, "district-71-charts").await;
 
     // A centre's own dashboard: trends drawn at their size too.
     browser
@@ -351,7 +351,7 @@ async fn the_district_comparison_charts_every_kpi_the_api_returns_legibly_at_bot
         .await;
     let illegible = illegible_at_both_widths(&browser).await;
     assert!(illegible.is_empty(), "{illegible:#?}");
-    shots_at_both_widths(&browser, "72-centre-dashboard").await;
+    shots_at_both_widths(&browser, "district-72-centre-dashboard").await;
     // Finance's bars (their labels were cut off at the left edge).
     browser.goto(&format!("{gw}/c/{east}/finance")).await;
     let illegible = illegible_at_both_widths(&browser).await;
@@ -414,7 +414,7 @@ async fn the_district_admin_adds_a_partner_makes_an_agreement_and_revokes_it_by_
         "the page's own address after the error"
     );
     browser
-        .screenshot(&shots.join("73-partner-kind-missing.png"))
+        .screenshot(&shots.join("district-73-partner-kind-missing.png"))
         .await;
     browser
         .find("#new-partner input[name=kind][value=enterprise]")
@@ -497,7 +497,7 @@ async fn the_district_admin_adds_a_partner_makes_an_agreement_and_revokes_it_by_
         "{rows}"
     );
     assert!(!rows.contains("bookings."), "no raw scope: {rows}");
-    shots_at_both_widths(&browser, "74-partner-agreement").await;
+    shots_at_both_widths(&browser, "district-74-partner-agreement").await;
     let cramped = illegible_at_both_widths(&browser).await;
     assert!(cramped.is_empty(), "{cramped:#?}");
     let said = objections(&browser).await;
@@ -590,7 +590,7 @@ async fn the_district_admin_adds_a_partner_makes_an_agreement_and_revokes_it_by_
         .await;
     assert!(partner["agreements"][0]["revoked_at"].is_null(), "not yet");
     browser
-        .screenshot(&shots.join("75-revoke-agreement.png"))
+        .screenshot(&shots.join("district-75-revoke-agreement.png"))
         .await;
     let said = objections(&browser).await;
     assert!(said.is_empty(), "the revoking page: {said:?}");
@@ -631,7 +631,7 @@ async fn the_district_admin_adds_a_partner_makes_an_agreement_and_revokes_it_by_
     assert!(cramped.is_empty(), "{cramped:#?}");
     let said = objections(&browser).await;
     assert!(said.is_empty(), "the partner list: {said:?}");
-    shots_at_both_widths(&browser, "76-partners").await;
+    shots_at_both_widths(&browser, "district-76-partners").await;
     sign_out_browser(&browser).await;
 
     // A centre's manager has no partner pages: no menu item, and the console's 403.
