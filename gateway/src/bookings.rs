@@ -15,7 +15,7 @@ use crate::{AppState, call, forward};
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(check_in, cancel_booking),
+    paths(check_in, undo_check_in, cancel_booking),
     tags((name = "bookings", description = "Catalogue, facilities, sessions and bookings"))
 )]
 pub struct BookingsDoc;
@@ -23,8 +23,10 @@ pub struct BookingsDoc;
 pub fn routes() -> Router<AppState> {
     let check_in_at = "/v1/centres/{centre_id}/bookings/{booking_id}/check-in";
     let cancel_at = "/v1/centres/{centre_id}/bookings/{booking_id}/cancel";
+    let undo_at = "/v1/centres/{centre_id}/bookings/{booking_id}/undo-check-in";
     forwarded()
         .route(check_in_at, post(check_in))
+        .route(undo_at, post(undo_check_in))
         .route(cancel_at, post(cancel_booking))
 }
 
@@ -340,6 +342,31 @@ pub async fn check_in(
         session_id,
     };
     Ok(Json(call!(g.bookings.check_in(request))))
+}
+
+/// Takes back a check-in made by mistake: the booking is confirmed again for the session
+/// (and evaluation no longer counts the attendance). Front desk and centre manager only,
+/// on the session's own day in the centre's time zone and before the session ends
+/// (`checkin.undo_other_day`, `checkin.undo_ended` otherwise). A booking not checked in
+/// is answered as it is, so a retry is harmless.
+#[utoipa::path(post, path = "/v1/centres/{centre_id}/bookings/{booking_id}/undo-check-in", tag = "bookings",
+    request_body = CheckInRequest, responses((status = 200, body = pb::Booking),
+        (status = 403, description = "Not the desk or the centre manager of the centre"),
+        (status = 409, description = "Another day, the session ended, or the booking is cancelled")))]
+pub async fn undo_check_in(
+    g: Grpc,
+    Path((centre, booking_id)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Reply<pb::Booking> {
+    let centre_id = g.centre(&centre)?;
+    // The body is optional: an empty one takes back today's check-in of the booking.
+    let body: CheckInRequest = optional_body(&body)?;
+    let request = pb::UndoCheckInRequest {
+        centre_id,
+        booking_id,
+        session_id: body.session_id.unwrap_or_default(),
+    };
+    Ok(Json(call!(g.bookings.undo_check_in(request))))
 }
 
 /// Cancels a booking; the first waitlisted booking takes the seat, and the reply names the

@@ -411,6 +411,8 @@ checkin.not_open | 签到尚未开始：活动开始前 {hours_before} 小时才
 checkin.no_open_session | 这个预约现在没有可以签到的场次，请选择场次 | no session of this booking is open for check-in now; name the session
 checkin.session_no_show | 该场次已记为未到 | the session was already marked as a no-show
 checkin.no_place | 该预约在这个场次没有名额 | the booking has no place in that session
+checkin.undo_other_day | 只能在活动当天撤销签到，这次签到已不能撤销 | a check-in can be taken back only on the day of the session
+checkin.undo_ended | 活动已经结束，不能再撤销签到 | the session has ended; its check-in can no longer be taken back
 offering.inactive | 该项目已停止提供 | the offering is no longer offered
 offering.no_upcoming_sessions | 该项目没有即将开始的场次 | the offering has no upcoming sessions
 offering.facility_has_no_sessions | 场地按时间段预约，没有场次 | the offering is booked by time range
@@ -468,6 +470,7 @@ import.row.csv | 这一行不是有效的表格行 | is not a valid CSV row
 import.row.relationship | 与户主关系填写有误 | is not a relationship the household register uses
 import.row.household_address | 填写了与户主关系，但缺少住址（楼栋或房号） | needs the household's address (building or room)
 import.row.second_head | 这个住址的户已有户主 | the household at this address has a head already
+import.row.category | 人群类别「{word}」无法识别，可填：残疾、低保、独居 | `{word}` is not a category the registry records (disability, low-income, living alone)
 import.mapping.no_column | 表格中没有「{column}」这一列 | no column is headed `{column}`
 idempotency.applied | 这个请求已经办理过，请查看结果，不要重复提交 | the request with this Idempotency-Key was applied already
 idempotency.answer_lost | 这个请求已经办理过，请查看结果，不要重复提交 | the request with this Idempotency-Key was applied already, but its answer was lost
@@ -705,6 +708,8 @@ mod tests {
             "ineligible.category",
             "ineligible.status",
             "checkin.not_open",
+            "checkin.undo_other_day",
+            "checkin.undo_ended",
             "not_found",
             "period.closed",
             "period.out_of_order",

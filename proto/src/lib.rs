@@ -146,6 +146,11 @@ impl Event for events::v1::BookingAttended {
     const TYPE: &'static str = "linli.events.v1.BookingAttended";
 }
 
+impl Event for events::v1::BookingCheckInUndone {
+    const ROUTING_KEY: &'static str = "bookings.booking.check_in_undone";
+    const TYPE: &'static str = "linli.events.v1.BookingCheckInUndone";
+}
+
 impl Event for events::v1::BookingNoShow {
     const ROUTING_KEY: &'static str = "bookings.booking.no_show";
     const TYPE: &'static str = "linli.events.v1.BookingNoShow";

@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use linli_proto::bookings::v1 as bk;
 use linli_proto::registry::v1 as pb;
+use linli_platform::auth::Role;
 use maud::{Markup, html};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -54,6 +55,9 @@ pub struct SessionQuery {
     /// After a cancellation: the residents promoted from the waitlist.
     #[serde(default)]
     promoted: String,
+    /// The booking whose undone check-in was refused: the reason is said on its row.
+    #[serde(default)]
+    refused: String,
 }
 
 fn start_of(tz: chrono_tz::Tz, day: NaiveDate) -> chrono::DateTime<Utc> {
@@ -372,6 +376,10 @@ async fn session_page(
     let back_here = format!("{here}?on={day}");
     let now = Utc::now();
     let writes = staff.may_write();
+    // Taking a check-in back is the desk's and the manager's (as the service allows).
+    let may_undo = [Role::FrontDesk, Role::CentreManager]
+        .iter()
+        .any(|r| staff.has_role(*r));
     let idem = Uuid::new_v4().to_string();
     let notice_text = match query.notice.as_str() {
         "confirmed" => Some(
@@ -379,6 +387,13 @@ async fn session_page(
                 .to_owned(),
         ),
         "checked-in" => Some(lang.pick("已签到。", "Checked in.").to_owned()),
+        "check-in-undone" => Some(
+            lang.pick(
+                "已撤销签到，该居民恢复为已确认，可以重新签到。",
+                "Check-in undone: the booking is confirmed again and may be checked in again.",
+            )
+            .to_owned(),
+        ),
         "cancelled" | "removed" => Some(cancel_notice(
             lang,
             &query.notice,
@@ -481,6 +496,22 @@ async fn session_page(
                             td.check-in {
                                 @if seat == "attended" {
                                     span.toggle.on { "✓ " (i18n::term(lang, "attended")) }
+                                    @if may_undo && b.seats.iter().any(|s| s.session_id == session.id && undo_open(s, tz, now)) {
+                                        // Taken back only after a second, explicit click.
+                                        details.undo {
+                                            summary data-undo=(name_of(b)) { (lang.pick("撤销签到", "Undo check-in")) }
+                                            form.inline method="post" action=(format!("/c/{}/bookings/{}/undo-check-in", centre.id, b.id)) {
+                                                (csrf(staff))
+                                                input type="hidden" name="session_id" value=(session.id);
+                                                input type="hidden" name="on" value=(day.to_string());
+                                                span { (lang.pick("确定撤销", "Undo the check-in of ")) (name_of(b)) (lang.pick(" 的签到吗？", "?")) }
+                                                " " button.danger type="submit" data-confirm-undo=(name_of(b)) { (lang.pick("确定撤销", "Undo")) }
+                                            }
+                                        }
+                                    }
+                                    @if query.refused == b.id {
+                                        @for (_, message) in &errors.0 { " " span.error.undo-refused role="alert" { (message) } }
+                                    }
                                 } @else if seat == "no_show" {
                                     span.badge.warn { (i18n::term(lang, "no_show")) }
                                 } @else if seat == "held" {
@@ -680,6 +711,52 @@ pub async fn check_in(
             session_page(&state, staff, &centre, &session, &query, errors).await
         }
         Err(status) => Err(status.into()),
+    }
+}
+
+/// Takes back a check-in made by mistake (the roster's 撤销签到, confirmed first); back to
+/// the roster with a notice, or the refusal said on the row.
+pub async fn undo_check_in(
+    State(state): State<AppState>,
+    Path((centre, booking)): Path<(String, String)>,
+    posted: Posted,
+) -> Page {
+    let staff = &posted.staff;
+    let centre = staff.centre(Section::Bookings, &centre)?;
+    let session = posted.get("session_id").to_owned();
+    let done = state
+        .bookings
+        .clone()
+        .undo_check_in(staff.grpc(bk::UndoCheckInRequest {
+            centre_id: centre.id.clone(),
+            booking_id: booking.clone(),
+            session_id: session.clone(),
+        }))
+        .await;
+    match done {
+        Ok(_) => Ok(back(&centre, &session, posted.get("on"), "check-in-undone")),
+        Err(status) if is_refusal(&status) || status.code() == tonic::Code::PermissionDenied => {
+            let errors = FieldErrors::from_status(&status, staff.lang);
+            let query = SessionQuery {
+                on: posted.get("on").to_owned(),
+                refused: booking,
+                ..Default::default()
+            };
+            session_page(&state, staff, &centre, &session, &query, errors).await
+        }
+        Err(status) => Err(status.into()),
+    }
+}
+
+/// Whether a check-in may still be taken back: the session's own day in the centre's
+/// zone, before it ends (as the bookings service decides).
+fn undo_open(seat: &bk::Seat, tz: chrono_tz::Tz, now: DateTime<Utc>) -> bool {
+    match (instant(&seat.starts_at), instant(&seat.ends_at)) {
+        (Some(starts), Some(ends)) => {
+            starts.with_timezone(&tz).date_naive() == now.with_timezone(&tz).date_naive()
+                && now < ends
+        }
+        _ => false,
     }
 }
 

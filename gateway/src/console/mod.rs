@@ -143,6 +143,10 @@ fn pages() -> Router<AppState> {
             post(bookings::check_in),
         )
         .route(
+            "/c/{centre}/bookings/{booking}/undo-check-in",
+            post(bookings::undo_check_in),
+        )
+        .route(
             "/c/{centre}/bookings/{booking}/cancel",
             get(bookings::cancel_form).post(bookings::cancel),
         )

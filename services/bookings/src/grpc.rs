@@ -1069,6 +1069,26 @@ impl Bookings for BookingsApi {
         Ok(Response::new(booking_to_pb(view)))
     }
 
+    async fn undo_check_in(
+        &self,
+        request: Request<pb::UndoCheckInRequest>,
+    ) -> Result<Response<pb::Booking>, Status> {
+        let who = caller(&request)?;
+        let centre = scoped_centre(
+            who,
+            &request.get_ref().centre_id,
+            Access::Write,
+            domain::undo::UNDOERS,
+        )?;
+        let by = who.subject.clone();
+        let id = parse_id("booking_id", &request.get_ref().booking_id)?;
+        let session = optional_id("session_id", &request.get_ref().session_id)?;
+        let pool = &self.pool;
+        let view =
+            retrying(|| store::undo_check_in(pool, centre, id, session, &by, Utc::now())).await?;
+        Ok(Response::new(booking_to_pb(view)))
+    }
+
     async fn get_utilisation(
         &self,
         request: Request<pb::GetUtilisationRequest>,

@@ -29,6 +29,9 @@ use crate::error::Error;
 use crate::events;
 use linli_platform::error::Reason;
 
+mod undo;
+pub use undo::undo_check_in;
+
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct OfferingRow {
     pub id: Uuid,

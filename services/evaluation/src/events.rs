@@ -7,10 +7,10 @@ use linli_platform::bus::{Handler, HandlerError, Incoming, field};
 use linli_platform::directory;
 use linli_proto::Event;
 use linli_proto::events::v1::{
-    BookingAttended, EntryPosted, FacilityCreated, FacilityHeld, FacilityReleased,
-    ResidentCorrectionClosed, ResidentCorrectionRequested, ResidentDeceased, ResidentErased,
-    ResidentMovedOut, ResidentRegistered, ResidentReturned, ServiceDelivered, TrainingCompleted,
-    VolunteerDeactivated, VolunteerReactivated, VolunteerRegistered,
+    BookingAttended, BookingCheckInUndone, EntryPosted, FacilityCreated, FacilityHeld,
+    FacilityReleased, ResidentCorrectionClosed, ResidentCorrectionRequested, ResidentDeceased,
+    ResidentErased, ResidentMovedOut, ResidentRegistered, ResidentReturned, ServiceDelivered,
+    TrainingCompleted, VolunteerDeactivated, VolunteerReactivated, VolunteerRegistered,
 };
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -23,6 +23,7 @@ use crate::store;
 pub const BINDINGS: &[&str] = &[
     "registry.resident.*",
     "bookings.booking.attended",
+    "bookings.booking.check_in_undone",
     "bookings.service.delivered",
     "bookings.facility.*",
     "finance.entry.posted",
@@ -125,6 +126,7 @@ fn attendance(event: &Incoming) -> Result<store::Attendance, HandlerError> {
         resident_id: field::optional_id("resident_id", &e.resident_id)?,
         category: e.category,
         attended_at: field::instant("attended_at", e.attended_at.as_ref())?,
+        session_id: field::optional_id("session_id", &e.session_id)?,
     })
 }
 
@@ -138,6 +140,9 @@ fn resident_of(event: &Incoming) -> Option<Uuid> {
         ResidentErased::ROUTING_KEY => event.decode::<ResidentErased>().ok()?.resident_id,
         BookingAttended::ROUTING_KEY => event.decode::<BookingAttended>().ok()?.resident_id,
         ServiceDelivered::ROUTING_KEY => event.decode::<ServiceDelivered>().ok()?.resident_id,
+        BookingCheckInUndone::ROUTING_KEY => {
+            event.decode::<BookingCheckInUndone>().ok()?.resident_id
+        }
         VolunteerRegistered::ROUTING_KEY => event.decode::<VolunteerRegistered>().ok()?.resident_id,
         ResidentCorrectionRequested::ROUTING_KEY => {
             event
@@ -169,6 +174,20 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
         }
         ServiceDelivered::ROUTING_KEY => {
             store::invite_for_deliveries(tx, &[delivery(event)?]).await?;
+        }
+        BookingCheckInUndone::ROUTING_KEY => {
+            let e: BookingCheckInUndone = event.decode()?;
+            store::undo_check_in(
+                tx,
+                &store::UndoneCheckIn {
+                    booking_id: field::id("booking_id", &e.booking_id)?,
+                    centre_id: field::id("centre_id", &e.centre_id)?,
+                    session_id: field::optional_id("session_id", &e.session_id)?,
+                    delivery_id: Some(e.delivery_id).filter(|d| !d.is_empty()),
+                    undone_at: field::instant("undone_at", e.undone_at.as_ref())?,
+                },
+            )
+            .await?;
         }
         FacilityCreated::ROUTING_KEY => {
             let e: FacilityCreated = event.decode()?;

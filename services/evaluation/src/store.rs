@@ -171,6 +171,8 @@ pub struct Attendance {
     pub resident_id: Option<Uuid>,
     pub category: String,
     pub attended_at: DateTime<Utc>,
+    /// None for a facility booking.
+    pub session_id: Option<Uuid>,
 }
 
 /// Records several attendances in one statement.
@@ -179,8 +181,8 @@ pub async fn record_attendances(
     all: &[Attendance],
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO attendances (event_id, booking_id, centre_id, offering_id, resident_id, category, attended_at)
-         SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[], $7::timestamptz[])
+        "INSERT INTO attendances (event_id, booking_id, centre_id, offering_id, resident_id, category, attended_at, session_id)
+         SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[], $7::timestamptz[], $8::uuid[])
          ON CONFLICT (event_id) DO NOTHING",
     )
     .bind(all.iter().map(|a| a.event_id).collect::<Vec<_>>())
@@ -190,8 +192,55 @@ pub async fn record_attendances(
     .bind(all.iter().map(|a| a.resident_id).collect::<Vec<_>>())
     .bind(all.iter().map(|a| a.category.as_str()).collect::<Vec<_>>())
     .bind(all.iter().map(|a| a.attended_at).collect::<Vec<_>>())
+    .bind(all.iter().map(|a| a.session_id).collect::<Vec<_>>())
     .execute(tx)
     .await?;
+    Ok(())
+}
+
+/// A check-in taken back at the desk (`bookings.booking.check_in_undone`).
+pub struct UndoneCheckIn {
+    pub booking_id: Uuid,
+    pub centre_id: Uuid,
+    /// None for a facility booking.
+    pub session_id: Option<Uuid>,
+    /// The delivery the check-in told of; None for a facility booking.
+    pub delivery_id: Option<String>,
+    pub undone_at: DateTime<Utc>,
+}
+
+/// Removes what the check-in recorded: its attendance (of that booking and session,
+/// recorded at or before the undo, so a later check-in of the same session still counts)
+/// and the satisfaction invitation of its delivery while unanswered (an answer given is
+/// kept, with its invitation). Doing it twice removes nothing more.
+pub async fn undo_check_in(
+    tx: &mut PgConnection,
+    undone: &UndoneCheckIn,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM attendances
+         WHERE booking_id = $1 AND centre_id = $2 AND session_id IS NOT DISTINCT FROM $3
+           AND attended_at <= $4",
+    )
+    .bind(undone.booking_id)
+    .bind(undone.centre_id)
+    .bind(undone.session_id)
+    .bind(undone.undone_at)
+    .execute(&mut *tx)
+    .await?;
+    if let Some(delivery) = &undone.delivery_id {
+        sqlx::query(
+            "DELETE FROM invitations
+             WHERE delivery_id = $1 AND centre_id = $2 AND answered_at IS NULL
+               AND created_at <= $3
+               AND NOT EXISTS (SELECT 1 FROM answers WHERE invitation_id = invitations.id)",
+        )
+        .bind(delivery)
+        .bind(undone.centre_id)
+        .bind(undone.undone_at)
+        .execute(&mut *tx)
+        .await?;
+    }
     Ok(())
 }
 

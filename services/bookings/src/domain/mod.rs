@@ -13,6 +13,7 @@ pub mod offering;
 pub mod price;
 pub mod status;
 pub mod time;
+pub mod undo;
 
 pub use booking::{CANCEL_REASON_MAX, CHECK_IN_OPENS, FACILITY_GRACE};
 pub use eligibility::{Applicant, Eligibility, RowTest, check_age_limits};
