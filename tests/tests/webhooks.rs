@@ -540,6 +540,29 @@ async fn a_replay_sends_a_delivered_event_again() {
     let (status, body) = scene.replay(json!({})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["errors"][0]["code"], "webhook.replay_what");
+
+    // Erasing the resident removes the deliveries that name them: nothing left to replay.
+    let token = scene.platform.token(&[Role::CentreManager], &[scene.here]);
+    let (status, body) = scene
+        .platform
+        .post_json(
+            &token,
+            &format!("/v1/centres/{}/residents/{resident}/erasure", scene.here),
+            &json!({ "reason": "the resident's request" }),
+            None,
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    poll(
+        "the erased resident's deliveries gone",
+        DEADLINE,
+        || async { scene.deliveries().await.is_empty().then_some(()) },
+    )
+    .await;
+    let (status, _) = scene
+        .replay(json!({ "delivery_id": delivered["id"] }))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     scene.stop().await;
 }
 

@@ -57,6 +57,20 @@ pub struct Deliveries;
 
 impl Handler for Deliveries {
     async fn handle(&self, event: &Incoming, tx: &mut PgConnection) -> Result<(), HandlerError> {
+        // An erased resident's deliveries go with the rest of their data: none is kept
+        // (or sent, or replayed) that names them.
+        if event.routing_key == ev::ResidentErased::ROUTING_KEY {
+            let erased: ev::ResidentErased = event.decode()?;
+            let names = format!("\"resident_id\":\"{}\"", erased.resident_id.trim());
+            sqlx::query(
+                "DELETE FROM webhook_deliveries WHERE centre_id::text = $1 AND strpos(body, $2) > 0",
+            )
+            .bind(erased.centre_id.trim())
+            .bind(&names)
+            .execute(&mut *tx)
+            .await?;
+            return Ok(());
+        }
         // An event that names no centre concerns no agreement.
         let Some(centre) = event.centre_id else {
             return Ok(());
