@@ -516,3 +516,43 @@ async fn a_member_of_the_finance_oversight_group_gets_the_auditor_role_for_their
     .await;
     board.platform.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_resident_members_erasure_takes_their_name_and_link_and_keeps_the_seats_history() {
+    let board = Board::open().await;
+    let resident = board.resident("周敏").await;
+    let member = board
+        .member(json!({ "name": "周敏", "sector": "resident", "resident_id": resident,
+                        "committees": ["finance_oversight"], "term_from": "2026-01-01", "term_until": "2028-12-31" }))
+        .await;
+    let id = member["id"].as_str().unwrap().to_owned();
+    let (status, body) = board
+        .post(
+            &format!("/residents/{resident}/erasure"),
+            json!({ "reason": "本人申请" }),
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    let erased = poll(
+        "the board to hear of the erasure",
+        Duration::from_secs(30),
+        || async {
+            let (_, list) = board.get_as(&board.manager, "/board/members").await;
+            let member = list["members"]
+                .as_array()?
+                .iter()
+                .find(|m| m["id"] == id.as_str())?
+                .clone();
+            (member["name"] == "").then_some(member)
+        },
+    )
+    .await;
+    assert_eq!(erased["resident_id"], Value::Null);
+    assert_eq!(erased["sector"], "resident");
+    assert_eq!(erased["committees"], json!(["finance_oversight"]));
+    let (_, audit) = board
+        .get_as(&board.manager, &format!("/board/audit?member_id={id}"))
+        .await;
+    assert_eq!(audit["entries"].as_array().unwrap().len(), 2, "{audit}");
+    board.platform.stop().await;
+}

@@ -305,6 +305,20 @@ async fn audit(
     Ok(())
 }
 
+/// A resident's erasure: a resident member's name and their link to the resident go; the
+/// seat (sector, term, committees) and its audit stay. Minutes and decisions are the
+/// board's own words and are not searched.
+pub async fn forget_resident(tx: &mut PgConnection, resident: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE board_members SET name = '', resident_id = NULL, erased_at = now()
+          WHERE resident_id = $1",
+    )
+    .bind(resident)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------
 // Requests
 

@@ -167,7 +167,9 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
     match event.routing_key.as_str() {
         ResidentErased::ROUTING_KEY => {
             let e: ResidentErased = event.decode()?;
-            store::forget_resident(tx, field::id("resident_id", &e.resident_id)?).await?;
+            let resident = field::id("resident_id", &e.resident_id)?;
+            store::forget_resident(tx, resident).await?;
+            crate::board::forget_resident(tx, resident).await?;
         }
         BookingAttended::ROUTING_KEY => {
             store::record_attendances(tx, &[attendance(event)?]).await?;
