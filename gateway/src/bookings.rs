@@ -352,7 +352,7 @@ pub async fn check_in(
 #[utoipa::path(post, path = "/v1/centres/{centre_id}/bookings/{booking_id}/undo-check-in", tag = "bookings",
     request_body = CheckInRequest, responses((status = 200, body = pb::Booking),
         (status = 403, description = "Not the desk or the centre manager of the centre"),
-        (status = 409, description = "Another day, the session ended, or the booking is cancelled")))]
+        (status = 422, description = "Another day, the session ended, or the booking is cancelled")))]
 pub async fn undo_check_in(
     g: Grpc,
     Path((centre, booking_id)): Path<(String, String)>,

@@ -14,9 +14,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use linli_platform::auth::Role;
 use linli_proto::bookings::v1 as bk;
 use linli_proto::registry::v1 as pb;
-use linli_platform::auth::Role;
 use maud::{Markup, html};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -504,7 +504,7 @@ async fn session_page(
                                                 (csrf(staff))
                                                 input type="hidden" name="session_id" value=(session.id);
                                                 input type="hidden" name="on" value=(day.to_string());
-                                                span { (lang.pick("确定撤销", "Undo the check-in of ")) (name_of(b)) (lang.pick(" 的签到吗？", "?")) }
+                                                span { (lang.pick("确定撤销", "Undo the check-in of ")) (name_of(b)) (lang.pick("的签到吗？撤销后可重新签到。", "? It may be checked in again.")) }
                                                 " " button.danger type="submit" data-confirm-undo=(name_of(b)) { (lang.pick("确定撤销", "Undo")) }
                                             }
                                         }
