@@ -207,16 +207,19 @@ async fn console_page(
 }
 
 /// A new fee (and capacity) applies to the bookings made after it; the booking made
-/// before keeps its fee, and the session not yet started takes the new capacity.
+/// before keeps its fee, and the session not yet started takes the new capacity, its
+/// waitlist first.
 #[tokio::test]
 async fn a_new_fee_applies_to_later_bookings_and_an_earlier_booking_keeps_its_fee() {
     let desk = Desk::open().await;
     let people = desk.residents(4).await;
-    let offering = desk.offering(2000, 2).await;
+    let offering = desk.offering(2000, 1).await;
     let session = desk.session(&offering).await;
 
     let before = desk.booked(&offering, &people[0], &session).await;
     assert_eq!(before["fee_minor"], 2000, "{before}");
+    let waiting = desk.booked(&offering, &people[1], &session).await;
+    assert_eq!(waiting["status"], "waitlisted", "{waiting}");
 
     let (status, changed) = desk
         .patch(
@@ -229,13 +232,17 @@ async fn a_new_fee_applies_to_later_bookings_and_an_earlier_booking_keeps_its_fe
     assert_eq!(changed["capacity"], 3, "{changed}");
     assert_eq!(changed["active"], true, "{changed}");
 
-    let after = desk.booked(&offering, &people[1], &session).await;
+    // The session, made when the capacity was 1, now seats 3: the one waiting is
+    // confirmed at the fee it was given, the next booking pays the new fee, and the
+    // fourth waits.
+    let waited = waiting["id"].as_str().expect("id");
+    let (status, promoted) = desk.get(&format!("/bookings/{waited}")).await;
+    assert_eq!(status, StatusCode::OK, "{promoted}");
+    assert_eq!(promoted["status"], "confirmed", "promoted: {promoted}");
+    assert_eq!(promoted["fee_minor"], 2000, "{promoted}");
+    let after = desk.booked(&offering, &people[2], &session).await;
     assert_eq!(after["fee_minor"], 3500, "the new fee: {after}");
     assert_eq!(after["status"], "confirmed", "{after}");
-    // The session, made when the capacity was 2, now seats 3: the third is confirmed and
-    // the fourth waits.
-    let third = desk.booked(&offering, &people[2], &session).await;
-    assert_eq!(third["status"], "confirmed", "{third}");
     let fourth = desk.booked(&offering, &people[3], &session).await;
     assert_eq!(fourth["status"], "waitlisted", "{fourth}");
 

@@ -468,8 +468,8 @@ pub async fn list_offerings(
 
 /// Changes an offering as `decide` answers over its current terms (read under its row
 /// lock): the row at a higher revision, the capacity of its sessions not yet started
-/// (never below the seats they have confirmed), and the decision's event in the outbox,
-/// all in one transaction. Bookings already made are not touched: they keep their fee.
+/// (never below the seats they have confirmed; seats added go to the waitlist), and the
+/// decision's event in the outbox, all in one transaction. Bookings already made are not touched: they keep their fee.
 pub async fn revise_offering(
     pool: &PgPool,
     centre: Uuid,
@@ -518,15 +518,27 @@ pub async fn revise_offering(
     match event {
         offering::OfferingEvent::Updated => {
             if revised.capacity != previous.1 {
-                sqlx::query(
-                    "UPDATE sessions SET capacity = GREATEST($2, confirmed)
-                     WHERE offering_id = $1 AND status = 'scheduled' AND starts_at > $3",
+                // Locked in id order, as every booking locks sessions, so the two never wait
+                // on each other in a cycle.
+                let changed: Vec<Uuid> = sqlx::query_scalar(
+                    "WITH locked AS (
+                         SELECT id FROM sessions
+                         WHERE offering_id = $1 AND status = 'scheduled' AND starts_at > $3
+                         ORDER BY id FOR UPDATE)
+                     UPDATE sessions s SET capacity = GREATEST($2, s.confirmed)
+                     FROM locked WHERE s.id = locked.id
+                     RETURNING s.id",
                 )
                 .bind(id)
                 .bind(revised.capacity)
                 .bind(now)
-                .execute(&mut *tx)
+                .fetch_all(&mut *tx)
                 .await?;
+                // More seats: the waitlist takes them, first come first served, as after a
+                // cancellation (each promoted booking keeps the fee it was given).
+                if revised.capacity > previous.1 {
+                    promote(&mut tx, &changed, now).await?;
+                }
             }
             let event = events::offering_updated(&row, previous, now);
             outbox::enqueue(&mut tx, Some(centre), &event).await?;
