@@ -119,7 +119,11 @@ async fn the_issues_names_are_found_by_surname_reading_u_as_v_or_u_and_after_rei
             .await
             .is_empty()
     );
-    assert!(search(&platform, centre, &desk, "chouxiaomei").await.is_empty());
+    assert!(
+        search(&platform, centre, &desk, "chouxiaomei")
+            .await
+            .is_empty()
+    );
 
     // Residents indexed by an older rule (here none at all) are indexed again at start.
     let pool = platform.pool("registry").await;
