@@ -235,6 +235,14 @@ reply! {
         /// The row's line in the sheet; the heading row is 1.
         pub row: u32,
         pub field: String,
+        /// Why, for a person, in the language `Accept-Language` asks for (Chinese by
+        /// default), from the code and its parameters.
+        pub message: String = crate::catalogue::said(
+            crate::problem::request_lang(),
+            &e.code,
+            &e.params.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            &e.reason,
+        ),
         /// Why, in English.
         pub reason: String,
         /// Why, as a stable code (e.g. `national_id.check_character`).

@@ -101,7 +101,14 @@ const FIELDS: [(&str, &str, &str, &[&str]); 13] = [
         "categories",
         "类别",
         "Categories",
-        &["类别", "人员类别", "特殊群体", "categories"],
+        &[
+            "类别",
+            "人群类别",
+            "人员类别",
+            "人群分类",
+            "特殊群体",
+            "categories",
+        ],
     ),
     ("skills", "特长", "Skills", &["特长", "技能", "skills"]),
     (

@@ -171,7 +171,14 @@ const FIELDS: [(&str, &[&str]); FIELD_COUNT] = [
     ("room", &["房号", "室", "房间号", "门牌号", "room"]),
     (
         "categories",
-        &["类别", "人员类别", "特殊群体", "categories"],
+        &[
+            "类别",
+            "人群类别",
+            "人员类别",
+            "人群分类",
+            "特殊群体",
+            "categories",
+        ],
     ),
     ("skills", &["技能", "特长", "skills"]),
     ("professions", &["职业", "professions"]),
@@ -199,14 +206,14 @@ fn items(cell: Option<&str>) -> Vec<&str> {
         .collect()
 }
 
-/// A category as the registry names it, from its code or a sheet's word for it (an
-/// unknown word is kept, and refused by the registration's own check).
-fn category(word: &str) -> String {
+/// A category as the registry names it, from its code or a sheet's word for it; `None`
+/// for a word the registry does not record (the row is refused with
+/// `import.row.category`, naming the word).
+fn category(word: &str) -> Option<String> {
     CATEGORY_WORDS
         .iter()
         .find(|(code, words)| *code == word || words.contains(&word))
         .map(|(code, _)| (*code).to_owned())
-        .unwrap_or_else(|| word.to_owned())
 }
 
 /// A good row: the resident, and their relationship to the head of the household at
@@ -396,7 +403,22 @@ pub fn next_rows<R: Read>(sheet: &mut Sheet<R>, max: usize) -> Vec<ParsedRow> {
             other => other,
         });
         let date_of_birth = cell(2).map(normalise_date).unwrap_or_default();
-        let categories: Vec<String> = items(cell(8)).into_iter().map(category).collect();
+        let mut errors: Vec<RowError> = Vec::new();
+        let mut categories: Vec<String> = Vec::new();
+        for word in items(cell(8)) {
+            match category(word) {
+                Some(code) => categories.push(code),
+                None => errors.push(RowError::new(
+                    row,
+                    "categories",
+                    Reason::new(
+                        "import.row.category",
+                        format!("`{word}` is not a category the registry records"),
+                    )
+                    .with("word", word),
+                )),
+            }
+        }
         let skills: Vec<(String, String)> = [(9, "skill"), (10, "profession"), (11, "hobby")]
             .into_iter()
             .flat_map(|(column, kind)| {
@@ -419,7 +441,6 @@ pub fn next_rows<R: Read>(sheet: &mut Sheet<R>, max: usize) -> Vec<ParsedRow> {
             skills: &skills,
             ..Default::default()
         };
-        let mut errors: Vec<RowError> = Vec::new();
         let resident = NewResident::parse(&form, today).map_err(|violations| {
             errors.extend(violations.0.into_iter().map(|v| RowError {
                 row,
