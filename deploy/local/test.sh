@@ -23,11 +23,13 @@ export LINLI_KUBECTL="$PWD/target/k8s-tools/kubectl"
 source deploy/local/services.sh
 
 # The console's browser tests drive Debian's headless Chromium through chromedriver; a CJK
-# font makes their screenshots legible.
+# font makes their screenshots legible, chromium-l10n makes it speak Chinese.
 browser_missing=()
 command -v chromium >/dev/null 2>&1 || browser_missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || browser_missing+=(chromium-driver)
 fc-list 2>/dev/null | grep -qiE 'cjk|wqy|zenhei' || browser_missing+=(fonts-wqy-zenhei)
+# Without its zh-CN locale Chromium falls back to English: a date input reads 12/06/2026.
+[ -e /usr/lib/chromium/locales/zh-CN.pak ] || browser_missing+=(chromium-l10n)
 if [ "${#browser_missing[@]}" -gt 0 ]; then
   echo "linli: installing ${browser_missing[*]} for the console's browser tests"
   as_root apt-get update -q

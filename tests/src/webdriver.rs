@@ -53,8 +53,12 @@ impl Browser {
             .port();
         // In a process group of its own, which the browser it starts joins: a test that
         // panics before it closes the session still ends both (see Drop).
+        // Chinese as a clerk's browser speaks it, down to a date input's 2026/12/06: on Linux
+        // Chromium takes its locale from LANGUAGE (its --lang switch only sets
+        // navigator.language), and needs Debian's chromium-l10n for the zh-CN one.
         let driver = Command::new(driver_path)
             .arg(format!("--port={port}"))
+            .env("LANGUAGE", "zh_CN")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .process_group(0)
@@ -85,7 +89,8 @@ impl Browser {
                 "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
                          "--disable-dev-shm-usage", "--window-size=1366,768", "--lang=zh-CN",
-                         format!("--user-data-dir={}", profile.display())]
+                         format!("--user-data-dir={}", profile.display())],
+                "prefs": { "intl.accept_languages": "zh-CN,zh" }
             }
         } } });
         let created: Value = http

@@ -970,8 +970,9 @@ async fn busy_centre(platform: &TestPlatform) -> Uuid {
 
 /// What a person would object to in the visible text of the page the browser shows: an
 /// English sentence (three English words in a row), a raw code (a word_with_underscores,
-/// or a unit such as fen or seconds), a UUID, an address with its words doubled, or a
-/// JSON document instead of a page. Also a page that failed (出错了).
+/// or a unit such as fen or seconds), a UUID, an address with its words doubled, a day
+/// written as ISO 2026-12-06 rather than 2026年12月6日, or a JSON document instead of a
+/// page. Also a page that failed (出错了), and a page not marked lang="zh-CN".
 const OBJECTIONS: &str = r#"
 const text = document.body ? document.body.innerText : '';
 const found = [];
@@ -981,6 +982,8 @@ add('code', /\b[a-z]+(?:_[a-z]+)+\b/g);
 add('unit', /\b(?:fen|seconds|minutes|answers|respondents)\b/g);
 add('English', /[A-Za-z]{2,}(?:[ ,:;'’]+[A-Za-z]{2,}){2,}/g);
 add('doubled', /号楼号楼|单元单元|室室/g);
+add('ISO date', /\b\d{4}-\d{2}-\d{2}\b/g);
+if (document.documentElement.lang !== 'zh-CN') found.push('lang: ' + document.documentElement.lang);
 if (/^\s*[\[{]/.test(text)) found.push('JSON: ' + text.slice(0, 80));
 const heading = document.querySelector('h1');
 if (heading && /出错了|服务暂时不可用/.test(heading.innerText)) found.push('failed: ' + heading.innerText);

@@ -458,9 +458,20 @@ async fn the_finance_officer_records_a_grant_and_partnership_income_sets_the_bud
         ]
     );
     let entry = manual[0]["id"].as_str().expect("entry id").to_owned();
+    // Its day as a reader says it (2026年12月6日), never the ISO the API sends.
+    let iso = manual[0]["entry_date"]
+        .as_str()
+        .expect("entry date")
+        .to_owned();
+    let day = chrono::NaiveDate::parse_from_str(&iso, "%Y-%m-%d").expect("an ISO day");
+    let in_words = day.format("%Y年%-m月%-d日").to_string();
 
     // Reversing it: the reason forgotten first.
     let list = browser.find("#entries").await.text().await;
+    assert!(
+        list.contains(&in_words) && !list.contains(&iso),
+        "{in_words} in the entries, not {iso}: {list}"
+    );
     for words in [
         "购买打印纸",
         "手工记账",
@@ -473,6 +484,11 @@ async fn the_finance_officer_records_a_grant_and_partnership_income_sets_the_bud
     browser
         .click_through(&format!("tr[data-entry=\"{entry}\"] a.reverse"))
         .await;
+    let asked = browser.find("main").await.text().await;
+    assert!(
+        asked.contains(&in_words) && !asked.contains(&iso),
+        "{in_words} on the reversal page, not {iso}: {asked}"
+    );
     browser.find("#f-confirm").await.click().await;
     browser.click_through("#reverse button[type=submit]").await;
     let error = browser.find("#f-reason-error").await.text().await;

@@ -461,7 +461,7 @@ async fn session_page(
                                 input type="hidden" name="on" value=(day.to_string());
                                 input type="hidden" name="q" value=(query.q);
                                 input type="hidden" name="idempotency_key" value=(format!("{idem}-{}", r.id));
-                                span.name { (r.name) } " " span.muted { (r.date_of_birth) " " (super::residents::address_of(lang, &r.building, &r.unit, &r.room)) }
+                                span.name { (r.name) } " " span.muted { (super::i18n::iso_day(lang, &r.date_of_birth)) " " (super::residents::address_of(lang, &r.building, &r.unit, &r.room)) }
                                 " " button type="submit" data-book=(r.name) { (lang.pick("预约", "Book")) " " (r.name) }
                                 @if r.id == query.resident && let Some(e) = errors.get("resident_id") { " " span.error #f-resident_id-error role="alert" { (e) } }
                             }

@@ -190,7 +190,7 @@ async fn page(
                         @let callee = callees.get(&f.resident_id);
                         @let phone = callee.and_then(|r| r.phone.clone()).unwrap_or_default();
                         tr data-resident=(callee.map(|r| r.name.as_str()).unwrap_or_default()) {
-                            td { (f.due_on) }
+                            td { (super::i18n::iso_day(lang, &f.due_on)) }
                             td { @if let Some(r) = callee { a href=(format!("/c/{}/residents/{}", centre.id, r.id)) { (r.name) } } @else { (lang.pick("（已删除）", "(erased)")) } }
                             td.phone { @if phone.is_empty() { "—" } @else if phone.contains('*') { (phone) } @else { a href=(format!("tel:{phone}")) { (phone) } } }
                             td { (f.reason) }

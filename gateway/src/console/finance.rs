@@ -174,7 +174,7 @@ pub async fn overview(
                     @for d in donations.iter().rev() {
                         tr {
                             td { (d.receipt) }
-                            td { (d.received_on) }
+                            td { (super::i18n::iso_day(lang, &d.received_on)) }
                             td { @if d.anonymous || d.donor_name.is_empty() { (lang.pick("匿名", "Anonymous")) } @else { (d.donor_name) } }
                             td.num { (money(d.amount_minor)) }
                             td { a href=(format!("{base}/donations/{}/receipt?year={}", d.id, d.receipt_year)) { (lang.pick("查看或打印收据", "Receipt")) } }
@@ -575,7 +575,7 @@ pub async fn receipt(
                     tr { th { (lang.pick("金额（大写）", "In words")) } td #receipt-capitals { (lang.pick("人民币", "RMB ")) (capitals(d.amount_minor)) } }
                     tr { th { (lang.pick("用途", "Purpose")) } td { (purpose) } }
                     tr { th { (lang.pick("收款方式", "Received as")) } td { (i18n::term(lang, &d.method)) } }
-                    tr { th { (lang.pick("收款日期", "Date")) } td #receipt-date { (received.map(|r| receipt_date(lang, r)).unwrap_or_else(|| d.received_on.clone())) } }
+                    tr { th { (lang.pick("收款日期", "Date")) } td #receipt-date { (received.map(|r| super::i18n::day(lang, r)).unwrap_or_else(|| d.received_on.clone())) } }
                 }
             }
             p.thanks { (lang.pick("衷心感谢您对社区服务事业的支持！", "Thank you for supporting the community.")) }
@@ -592,14 +592,6 @@ pub async fn receipt(
         content,
         false,
     ))
-}
-
-/// A receipt's date, without the weekday a working page shows: 2026年12月5日.
-fn receipt_date(lang: Lang, day: NaiveDate) -> String {
-    match lang {
-        Lang::Zh => format!("{}年{}月{}日", day.year(), day.month(), day.day()),
-        Lang::En => day.format("%-d %B %Y").to_string(),
-    }
 }
 
 pub(super) const CATEGORIES: [&str; 5] = [

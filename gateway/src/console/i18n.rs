@@ -3,7 +3,7 @@
 //! `lang.pick("中文", "English")`; this module holds the shared vocabularies, and says the
 //! services' refusals by their codes through the gateway's [`catalogue`](crate::catalogue).
 
-use chrono::Weekday;
+use chrono::{Datelike, NaiveDate, Weekday};
 use tonic::Code;
 
 pub use crate::catalogue::Lang;
@@ -19,6 +19,27 @@ pub fn weekday(lang: Lang, day: Weekday) -> &'static str {
         Weekday::Sun => ("周日", "Sun"),
     };
     lang.pick(zh, en)
+}
+
+/// A day in words, without the weekday: 2026年12月6日 or 6 December 2026. For a day that is
+/// read as a date rather than planned around (a ledger entry, a birthday, an expiry, a
+/// receipt); [`super::date`] adds the weekday for the days of a working week. Form values
+/// and addresses stay ISO.
+pub fn day(lang: Lang, day: NaiveDate) -> String {
+    match lang {
+        Lang::Zh => format!("{}年{}月{}日", day.year(), day.month(), day.day()),
+        Lang::En => day.format("%-d %B %Y").to_string(),
+    }
+}
+
+/// A day the services send as ISO text (2026-12-06), in words as [`day`] says it; "—" for
+/// none, and text that is not a day as it came.
+pub fn iso_day(lang: Lang, text: &str) -> String {
+    match NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+        Ok(d) => day(lang, d),
+        Err(_) if text.trim().is_empty() => "—".into(),
+        Err(_) => text.to_owned(),
+    }
 }
 
 pub fn kpi(lang: Lang, name: &str) -> String {
@@ -302,4 +323,18 @@ pub fn refusal(lang: Lang, status: &tonic::Status) -> String {
         _ => "未被接受",
     }
     .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_iso_day_is_said_in_words() {
+        assert_eq!(iso_day(Lang::Zh, "2026-12-06"), "2026年12月6日");
+        assert_eq!(iso_day(Lang::Zh, "1950-03-08"), "1950年3月8日");
+        assert_eq!(iso_day(Lang::En, "2026-12-06"), "6 December 2026");
+        assert_eq!(iso_day(Lang::Zh, ""), "—");
+        assert_eq!(iso_day(Lang::Zh, "长期"), "长期");
+    }
 }

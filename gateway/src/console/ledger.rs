@@ -669,7 +669,7 @@ pub async fn entries(
             tbody {
                 @for e in &list {
                     tr data-entry=(e.id) {
-                        td { (e.entry_date) }
+                        td { (super::i18n::iso_day(lang, &e.entry_date)) }
                         td.description { (entry_words(lang, e)) }
                         td { (i18n::term(lang, &e.source)) }
                         td.accounts {
@@ -1008,7 +1008,7 @@ async fn reverse_page(
         p { a href=(format!("/c/{}/finance/entries", centre.id)) { "← " (lang.pick("返回账目", "Back to the entries")) } }
         section #entry {
             h2 { (lang.pick("要冲销的账目", "The entry")) }
-            p { (e.entry_date) " · " (entry_words(lang, &e)) " · " (i18n::term(lang, &e.source)) }
+            p { (super::i18n::iso_day(lang, &e.entry_date)) " · " (entry_words(lang, &e)) " · " (i18n::term(lang, &e.source)) }
             table #entry-lines {
                 thead { tr { th { (lang.pick("科目", "Account")) } th.num { (lang.pick("借方", "Debit")) } th.num { (lang.pick("贷方", "Credit")) } } }
                 tbody {

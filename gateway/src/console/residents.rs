@@ -582,12 +582,12 @@ async fn show_consenting(
         dl.facts #resident {
             dt { (lang.pick("姓名", "Name")) } dd { (r.name) }
             dt { (lang.pick("性别", "Gender")) } dd { (gender(lang, r.gender)) }
-            dt { (lang.pick("出生日期", "Date of birth")) } dd { (r.date_of_birth) " (" (age(&r.date_of_birth, on)) (lang.pick("岁", " years")) ")" }
+            dt { (lang.pick("出生日期", "Date of birth")) } dd { (super::i18n::iso_day(lang, &r.date_of_birth)) " (" (age(&r.date_of_birth, on)) (lang.pick("岁", " years")) ")" }
             dt { (lang.pick("手机", "Phone")) } dd { (r.phone.clone().unwrap_or_else(|| "—".into())) }
             dt { (lang.pick("身份证号", "National ID")) } dd { (r.national_id.clone().unwrap_or_else(|| "—".into())) }
             dt { (lang.pick("住址", "Address")) } dd { (address(lang, &r)) }
             dt { (lang.pick("类别", "Categories")) } dd { @for c in &r.categories { span.tag { (i18n::term(lang, c)) } } }
-            dt { (lang.pick("状态", "Status")) } dd { (i18n::term(lang, &r.status)) " · " (r.status_since) }
+            dt { (lang.pick("状态", "Status")) } dd { (i18n::term(lang, &r.status)) " · " (super::i18n::iso_day(lang, &r.status_since)) }
             @if !r.skills.is_empty() {
                 dt { (lang.pick("特长", "Skills")) } dd { @for s in &r.skills { span.tag { (s.name) } } }
             }

@@ -529,7 +529,7 @@ async fn reserve_page(
                     label.choice { input type="radio" name="resident_id" value=(chosen) checked; " " (name) }
                 }
                 @for r in candidates.iter().filter(|r| r.id != chosen) {
-                    label.choice { input type="radio" name="resident_id" value=(r.id) data-resident=(r.name); " " (r.name) " " span.muted { (r.date_of_birth) } }
+                    label.choice { input type="radio" name="resident_id" value=(r.id) data-resident=(r.name); " " (r.name) " " span.muted { (super::i18n::iso_day(lang, &r.date_of_birth)) } }
                 }
                 label.choice { input type="radio" name="resident_id" value="" checked[chosen_name.is_none()]; " " (lang.pick("团体或中心使用（请在用途中写明）", "A group or the centre (say which under purpose)")) }
                 @if let Some(e) = errors.get("resident_id") { span.error role="alert" { (e) } }

@@ -289,7 +289,7 @@ async fn week_page(
                             td { (holder.cloned().unwrap_or_default()) }
                             td { (i18n::certification(lang, &c.kind)) }
                             td { (c.issuer) }
-                            td { (c.expires_on) @if expired { " " span.badge.warn { (lang.pick("已过期", "expired")) } } }
+                            td { (super::i18n::iso_day(lang, &c.expires_on)) @if expired { " " span.badge.warn { (lang.pick("已过期", "expired")) } } }
                         }
                     }
                     @if expiring.is_empty() { tr { td colspan="4" { (lang.pick("没有即将到期的证书。", "None.")) } } }
