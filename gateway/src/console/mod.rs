@@ -5,6 +5,7 @@
 //! exactly as the JSON API does; the services decide what the user may see.
 
 mod accounts;
+mod board;
 mod alerts;
 mod bookings;
 mod charts;
@@ -238,6 +239,17 @@ fn pages() -> Router<AppState> {
             post(finance::close_period),
         )
         .route("/c/{centre}/evaluation", get(evaluation::overview))
+        .route("/c/{centre}/board", get(board::overview))
+        .route("/c/{centre}/board/members", post(board::add_member))
+        .route(
+            "/c/{centre}/board/members/{member}/end",
+            post(board::end_member),
+        )
+        .route("/c/{centre}/board/meetings", post(board::record_meeting))
+        .route(
+            "/c/{centre}/board/decisions/{decision}/done",
+            post(board::complete_decision),
+        )
         .route(
             "/c/{centre}/notices",
             get(notices::list).post(notices::create),
@@ -334,18 +346,20 @@ pub enum Section {
     Volunteers,
     Finance,
     Evaluation,
+    Board,
     Accounts,
     Partners,
 }
 
 impl Section {
-    const MENU: [Section; 8] = [
+    const MENU: [Section; 9] = [
         Section::Dashboard,
         Section::Residents,
         Section::Bookings,
         Section::Volunteers,
         Section::Finance,
         Section::Evaluation,
+        Section::Board,
         Section::Accounts,
         Section::Partners,
     ];
@@ -353,7 +367,7 @@ impl Section {
     fn roles(self) -> &'static [Role] {
         use Role::*;
         match self {
-            Section::Dashboard | Section::Evaluation => &[
+            Section::Dashboard | Section::Evaluation | Section::Board => &[
                 DistrictAdmin,
                 CentreManager,
                 FrontDesk,
@@ -382,6 +396,7 @@ impl Section {
             Section::Volunteers => lang.pick("志愿者", "Volunteers"),
             Section::Finance => lang.pick("财务", "Finance"),
             Section::Evaluation => lang.pick("评估", "Evaluation"),
+            Section::Board => lang.pick("理事会", "Board"),
             Section::Accounts => lang.pick("账户", "Accounts"),
             Section::Partners => lang.pick("合作单位", "Partners"),
         }
@@ -397,6 +412,7 @@ impl Section {
             Section::Volunteers => Some("volunteers"),
             Section::Finance => Some("finance"),
             Section::Evaluation => Some("evaluation"),
+            Section::Board => Some("board"),
             Section::Accounts | Section::Partners => None,
         }
     }
