@@ -301,6 +301,7 @@ webhook.event_types_required | 请至少选择一种事件 | name at least one e
 webhook.event_type_not_covered | 该协议的授权范围不包含这种事件 | is not an event type the agreement's scopes cover
 webhook.replay_what | 请选择要重发的推送，或填写从何时起重发 | name a delivery, or a time to replay every delivery since
 agreement.revoked | 该协议已终止 | the agreement is revoked
+partner.not_own_offering | 该项目不是本单位提供的 | the offering is not one this partner provides
 range.both | 请同时填写开始和结束时间，或都不填 | give both starts_at and ends_at, or neither
 range.within_year | 结束日期须晚于开始日期，且相隔不超过一年 | must be after from, within a year
 series.end | 请填写结束日期或次数，二选一 | give an end date or a count, not both

@@ -27,10 +27,11 @@ pub const KINDS: [(&str, &str); 3] = [
 ];
 
 /// What an agreement may grant, as the platform names it, and in words.
-pub const GRANTS: [(&str, &str); 6] = [
+pub const GRANTS: [(&str, &str); 7] = [
     ("bookings.offerings:write", "在中心开设服务项目"),
     ("bookings.offerings:read", "查看本单位的服务项目"),
     ("bookings.bookings:read", "查看本单位项目的预约"),
+    ("bookings.attendance:write", "登记本单位项目的签到"),
     ("evaluation.kpis:read", "查看中心公开的考核指标"),
     (
         "registry.residents:read",

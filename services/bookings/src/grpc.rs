@@ -28,6 +28,8 @@ use linli_platform::error::Reason;
 const OFFERINGS_WRITE: &str = "bookings.offerings:write";
 const OFFERINGS_READ: &str = "bookings.offerings:read";
 const BOOKINGS_READ: &str = "bookings.bookings:read";
+/// A partner records who came to the sessions of its own offerings (check-in).
+const ATTENDANCE_WRITE: &str = "bookings.attendance:write";
 
 pub struct BookingsApi {
     pool: PgPool,
@@ -367,9 +369,11 @@ fn provided_by(row: &OfferingRow, partner: Uuid) -> Result<(), Status> {
     if row.provider == "partner" && row.provider_id == Some(partner) {
         Ok(())
     } else {
-        Err(Status::permission_denied(
+        Err(Reason::new(
+            "partner.not_own_offering",
             "the offering is not one this partner provides",
-        ))
+        )
+        .into_status(tonic::Code::PermissionDenied))
     }
 }
 
@@ -639,12 +643,16 @@ impl Bookings for BookingsApi {
         &self,
         request: Request<pb::CreateSessionRequest>,
     ) -> Result<Response<pb::Session>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Write,
-            PLANNERS,
-        )?;
+        // A partner adds sessions only to the offerings it provides, with its write scope.
+        let who = caller(&request)?;
+        let (centre, partner) = if who.is_partner() {
+            let (centre, partner) =
+                partner_at(who, &request.get_ref().centre_id, &[OFFERINGS_WRITE])?;
+            (centre, Some(partner))
+        } else {
+            let centre = scoped_centre(who, &request.get_ref().centre_id, Access::Write, PLANNERS)?;
+            (centre, None)
+        };
         let req = request.into_inner();
         let offering_id = parse_id("offering_id", &req.offering_id)?;
         let starts = instant("starts_at", req.starts_at.as_ref())?
@@ -655,6 +663,9 @@ impl Bookings for BookingsApi {
         limits::check_session_capacity(req.capacity)?;
         let mut conn = self.pool.acquire().await.map_err(Error::from)?;
         let offering = store::find_offering(&mut conn, centre, offering_id).await?;
+        if let Some(partner) = partner {
+            provided_by(&offering, partner)?;
+        }
         let zone = store::centre_zone(&mut conn, centre).await?;
         drop(conn);
         limits::has_sessions(offering.kind()).map_err(Error::from)?;
@@ -1056,16 +1067,38 @@ impl Bookings for BookingsApi {
         &self,
         request: Request<pb::CheckInRequest>,
     ) -> Result<Response<pb::Booking>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Write,
-            DESK,
-        )?;
+        // A partner records attendance only at sessions of the offerings it provides, with
+        // its attendance scope; the check-in is the desk's, under the same rules.
+        let who = caller(&request)?;
+        let (centre, partner) = if who.is_partner() {
+            let (centre, partner) =
+                partner_at(who, &request.get_ref().centre_id, &[ATTENDANCE_WRITE])?;
+            (centre, Some(partner))
+        } else {
+            let centre = scoped_centre(who, &request.get_ref().centre_id, Access::Write, DESK)?;
+            (centre, None)
+        };
         let id = parse_id("booking_id", &request.get_ref().booking_id)?;
         let session = optional_id("session_id", &request.get_ref().session_id)?;
+        if let Some(partner) = partner {
+            let booking = store::find_booking(&self.pool, centre, id).await?;
+            let mut conn = self.pool.acquire().await.map_err(Error::from)?;
+            let offering =
+                store::find_offering(&mut conn, centre, booking.booking.offering_id).await?;
+            provided_by(&offering, partner)?;
+        }
         let pool = &self.pool;
         let view = retrying(|| store::check_in(pool, centre, id, session, Utc::now())).await?;
+        if partner.is_some() {
+            let sharing = match view.booking.resident_id {
+                Some(resident) => store::sharing_with_partners(&self.pool, &[resident])
+                    .await
+                    .map_err(Error::from)?
+                    .contains(&resident),
+                None => false,
+            };
+            return Ok(Response::new(partner_view(booking_to_pb(view), sharing)));
+        }
         Ok(Response::new(booking_to_pb(view)))
     }
 

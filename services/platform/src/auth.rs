@@ -174,12 +174,15 @@ pub struct Grant {
 }
 
 /// The scopes an agreement can grant. `<service>.<resource>:<read|write>`.
-pub const SCOPES: [&str; 6] = [
-    // The offerings the partner provides at the centre: create and read them.
+pub const SCOPES: [&str; 7] = [
+    // The offerings the partner provides at the centre: create and read them, and add
+    // their sessions.
     "bookings.offerings:write",
     "bookings.offerings:read",
     // Bookings of the partner's own offerings, never anyone else's.
     "bookings.bookings:read",
+    // Who came to the sessions of the partner's own offerings: their check-in.
+    "bookings.attendance:write",
     // The centre's published KPIs.
     "evaluation.kpis:read",
     // Residents who consented to sharing with partners, masked.
