@@ -224,6 +224,50 @@ async fn page(
                     @if members.is_empty() { tr { td colspan="7" { (lang.pick("尚无成员。", "No members yet.")) } } }
                 }
             }
+        }
+        section #meetings {
+            h2 { (lang.pick("理事会会议", "Meetings")) }
+            @for m in &meetings {
+                article.meeting data-held-on=(m.held_on) {
+                    h3 { (day(lang, &m.held_on)) @if !m.title.is_empty() { " · " (m.title) } }
+                    dl.facts {
+                        dt { (lang.pick("出席", "Present")) }
+                        dd { (m.attendee_ids.len()) (lang.pick(" 人：", " : ")) (m.attendee_ids.iter().map(|a| name_of(a)).collect::<Vec<_>>().join("、")) }
+                        dt { (lang.pick("议程", "Agenda")) }
+                        dd { @if m.agenda.is_empty() { "—" } @else { ol { @for a in &m.agenda { li { (a) } } } } }
+                        dt { (lang.pick("会议纪要", "Minutes")) }
+                        dd { @if m.minutes.is_empty() { "—" } @else { (m.minutes) } }
+                    }
+                    table.decisions {
+                        thead { tr { th { (lang.pick("决议", "Decision")) } th { (lang.pick("负责人", "Owner")) } th { (lang.pick("完成期限", "Due")) } th { (lang.pick("状态", "Status")) } } }
+                        tbody {
+                            @for d in &m.decisions {
+                                tr data-decision=(d.text) {
+                                    td { (d.text) }
+                                    td { (name_of(&d.owner_member_id)) }
+                                    td { (day(lang, &d.due_on)) }
+                                    td {
+                                        @if d.done { (lang.pick("已于", "Done ")) (day(lang, &d.done_on)) (lang.pick("办结", "")) }
+                                        @else {
+                                            @if d.overdue { span.tag.overdue { (lang.pick("逾期", "Overdue")) } " " } @else { (lang.pick("进行中", "Open")) " " }
+                                            @if writes(staff) {
+                                                form.inline method="post" action=(format!("/c/{}/board/decisions/{}/done", centre.id, d.id)) {
+                                                    (csrf(staff))
+                                                    button type="submit" { (lang.pick("标记完成", "Mark done")) }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            @if m.decisions.is_empty() { tr { td colspan="4" { (lang.pick("本次会议没有决议。", "No decisions.")) } } }
+                        }
+                    }
+                }
+            }
+            @if meetings.is_empty() { p { (lang.pick("尚无会议记录。", "No meetings recorded.")) } }
+        }
+        section #board-forms {
             @if writes(staff) {
                 form.stack #new-member method="post" action=(format!("/c/{}/board/members", centre.id)) novalidate {
                     (csrf(staff))
@@ -271,48 +315,6 @@ async fn page(
                     button type="submit" { (lang.pick("添加", "Add")) }
                 }
             }
-        }
-        section #meetings {
-            h2 { (lang.pick("理事会会议", "Meetings")) }
-            @for m in &meetings {
-                article.meeting data-held-on=(m.held_on) {
-                    h3 { (day(lang, &m.held_on)) @if !m.title.is_empty() { " · " (m.title) } }
-                    dl.facts {
-                        dt { (lang.pick("出席", "Present")) }
-                        dd { (m.attendee_ids.len()) (lang.pick(" 人：", " : ")) (m.attendee_ids.iter().map(|a| name_of(a)).collect::<Vec<_>>().join("、")) }
-                        dt { (lang.pick("议程", "Agenda")) }
-                        dd { @if m.agenda.is_empty() { "—" } @else { ol { @for a in &m.agenda { li { (a) } } } } }
-                        dt { (lang.pick("会议纪要", "Minutes")) }
-                        dd { @if m.minutes.is_empty() { "—" } @else { (m.minutes) } }
-                    }
-                    table.decisions {
-                        thead { tr { th { (lang.pick("决议", "Decision")) } th { (lang.pick("负责人", "Owner")) } th { (lang.pick("完成期限", "Due")) } th { (lang.pick("状态", "Status")) } } }
-                        tbody {
-                            @for d in &m.decisions {
-                                tr data-decision=(d.text) {
-                                    td { (d.text) }
-                                    td { (name_of(&d.owner_member_id)) }
-                                    td { (day(lang, &d.due_on)) }
-                                    td {
-                                        @if d.done { (lang.pick("已于", "Done ")) (day(lang, &d.done_on)) (lang.pick("办结", "")) }
-                                        @else {
-                                            @if d.overdue { span.tag.overdue { (lang.pick("逾期", "Overdue")) } " " } @else { (lang.pick("进行中", "Open")) " " }
-                                            @if writes(staff) {
-                                                form.inline method="post" action=(format!("/c/{}/board/decisions/{}/done", centre.id, d.id)) {
-                                                    (csrf(staff))
-                                                    button type="submit" { (lang.pick("标记完成", "Mark done")) }
-                                                }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                            @if m.decisions.is_empty() { tr { td colspan="4" { (lang.pick("本次会议没有决议。", "No decisions.")) } } }
-                        }
-                    }
-                }
-            }
-            @if meetings.is_empty() { p { (lang.pick("尚无会议记录。", "No meetings recorded.")) } }
             @if writes(staff) {
                 form.stack #new-meeting method="post" action=(format!("/c/{}/board/meetings", centre.id)) novalidate {
                     (csrf(staff))
@@ -604,24 +606,26 @@ pub async fn record_meeting(
         let recorded = state
             .evaluation
             .clone()
-            .record_board_meeting(staff.grpc(ev::RecordBoardMeetingRequest {
-                centre_id: centre.id.clone(),
-                meeting: Some(ev::BoardMeeting {
-                    held_on: typed.held_on.clone(),
-                    title: typed.title.trim().to_owned(),
-                    agenda: typed
-                        .agenda
-                        .lines()
-                        .map(str::trim)
-                        .filter(|l| !l.is_empty())
-                        .map(str::to_owned)
-                        .collect(),
-                    minutes: typed.minutes.trim().to_owned(),
-                    attendee_ids: typed.attendees.clone(),
-                    decisions,
-                    ..Default::default()
+            .record_board_meeting(
+                staff.grpc(ev::RecordBoardMeetingRequest {
+                    centre_id: centre.id.clone(),
+                    meeting: Some(ev::BoardMeeting {
+                        held_on: typed.held_on.clone(),
+                        title: typed.title.trim().to_owned(),
+                        agenda: typed
+                            .agenda
+                            .lines()
+                            .map(str::trim)
+                            .filter(|l| !l.is_empty())
+                            .map(str::to_owned)
+                            .collect(),
+                        minutes: typed.minutes.trim().to_owned(),
+                        attendee_ids: typed.attendees.clone(),
+                        decisions,
+                        ..Default::default()
+                    }),
                 }),
-            }))
+            )
             .await;
         match recorded {
             Ok(_) => return done(&centre, "recorded"),
