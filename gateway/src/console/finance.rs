@@ -127,6 +127,7 @@ pub async fn overview(
         nav.actions aria-label=(lang.pick("账簿", "Books")) {
             a.button.secondary #budget-link href=(format!("{base}/budget?year={year}")) { (lang.pick("预算设置与执行", "Budget")) }
             a.button.secondary #entries-link href=(format!("{base}/entries")) { (lang.pick("账目与冲销", "Journal entries")) }
+            a.button.secondary #receivables-link href=(format!("{base}/receivables")) { (lang.pick("应收款", "Receivables")) }
         }
         form.filters method="get" {
             label for="year" { (lang.pick("年度", "Year")) }

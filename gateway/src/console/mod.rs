@@ -5,8 +5,8 @@
 //! exactly as the JSON API does; the services decide what the user may see.
 
 mod accounts;
-mod board;
 mod alerts;
+mod board;
 mod bookings;
 mod charts;
 mod corrections;
@@ -16,13 +16,14 @@ mod evaluation;
 mod export;
 mod finance;
 mod forum;
-mod import;
 pub(crate) mod i18n;
+mod import;
 mod ledger;
 mod listing;
 mod notices;
 mod opportunities;
 mod partners;
+mod payments;
 pub(crate) mod protect;
 mod residents;
 mod rooms;
@@ -198,6 +199,16 @@ fn pages() -> Router<AppState> {
             get(volunteers::reject_form),
         )
         .route("/c/{centre}/finance", get(finance::overview))
+        .route("/c/{centre}/finance/receivables", get(payments::list))
+        .route(
+            "/c/{centre}/payments/new",
+            get(payments::new_payment).post(payments::record_payment),
+        )
+        .route("/c/{centre}/payments/{payment}", get(payments::receipt))
+        .route(
+            "/c/{centre}/payments/{payment}/refund",
+            post(payments::refund),
+        )
         .route(
             "/c/{centre}/finance/transparency.csv",
             get(finance::transparency_csv),
@@ -240,6 +251,7 @@ fn pages() -> Router<AppState> {
         )
         .route("/c/{centre}/evaluation", get(evaluation::overview))
         .route("/c/{centre}/board", get(board::overview))
+        .route("/c/{centre}/board/reviews", get(board::reviews))
         .route("/c/{centre}/board/members", post(board::add_member))
         .route(
             "/c/{centre}/board/members/{member}/end",

@@ -574,6 +574,7 @@ async fn show_consenting(
         None
     };
     let corrections = super::corrections::section(state, staff, centre, &r, typed).await?;
+    let charges = super::payments::section(state, staff, centre, &r.id).await?;
     let content = html! {
         @if notice_code == "registered" { (notice(lang.pick("已登记。", "Registered."))) }
         @if notice_code == "consent" { (notice(lang.pick("已记录同意。", "Consent recorded."))) }
@@ -597,6 +598,7 @@ async fn show_consenting(
         (corrections)
         p { a href=(format!("/c/{}/bookings?resident={}", centre.id, r.id)) { (lang.pick("为此居民预约服务 →", "Book a service for this resident →")) } }
         @if let Some(bookings) = bookings { (bookings) }
+        (charges)
         @if super::export::may_export(staff) {
             section {
                 h2 { (lang.pick("个人信息副本", "Copy of personal data")) }
