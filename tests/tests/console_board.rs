@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use linli_tests::TestPlatform;
 use linli_tests::webdriver::Browser;
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 const PASSWORD: &str = "correct-horse-battery";
@@ -56,6 +56,18 @@ async fn centre(platform: &TestPlatform, name: &str) -> Uuid {
     pool.close().await;
     platform.wait_in_directories("centres", &[id]).await;
     id
+}
+
+async fn put(platform: &TestPlatform, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+    let response = reqwest::Client::new()
+        .put(format!("{}{path}", platform.gateway))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .expect("the gateway answers");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 fn screenshots() -> PathBuf {
@@ -244,6 +256,41 @@ async fn the_manager_adds_a_resident_to_the_finance_group_records_a_meeting_and_
     assert!(row.contains("办结"), "{row}");
     browser
         .screenshot(&shots.join("board-83-decision-done.png"))
+        .await;
+
+    // The organisation review begun and one item scored through the API, read on its page.
+    let (status, review) = platform
+        .post_json(
+            &admin,
+            &format!("/v1/centres/{east}/org-reviews"),
+            &json!({ "period": "2026-Q4" }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{review}");
+    let review_id = review["id"].as_str().unwrap();
+    let (status, scored) = put(
+        &platform,
+        &admin,
+        &format!("/v1/centres/{east}/org-reviews/{review_id}/items/governance"),
+        json!({ "score": 12, "evidence": "理事会章程及会议纪要", "follow_up": "补充财务公示制度" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{scored}");
+    browser.click_through("#to-reviews").await;
+    let page = browser.source().await;
+    assert!(page.contains("2026年第四季度"), "the period in words");
+    assert!(page.contains("理事会章程及会议纪要") && page.contains("12 / 15"));
+    assert!(
+        page.contains("未评分（满分 15）"),
+        "the items not yet scored"
+    );
+    assert!(
+        page.contains("已自动填入：参与率"),
+        "a measured item with its figure"
+    );
+    browser
+        .screenshot(&shots.join("board-84-reviews.png"))
         .await;
     sign_out_browser(&browser).await;
 

@@ -188,6 +188,7 @@ async fn page(
         @if notice_code == "recorded" { (notice(lang.pick("已记录会议。", "Meeting recorded."))) }
         @if notice_code == "done" { (notice(lang.pick("已标记完成。", "Marked done."))) }
         @if matches!(typed, Typed::Row) { (general_errors(&errors, &[])) }
+        p { a #to-reviews href=(format!("/c/{}/board/reviews", centre.id)) { (lang.pick("运营管理评估 ›", "Organisation reviews ›")) } }
         section #members {
             h2 { (lang.pick("理事会成员", "Board members")) }
             table #board-members {
@@ -668,4 +669,116 @@ pub async fn complete_decision(
         }
         Err(status) => Err(status.into()),
     }
+}
+
+fn review_section(lang: Lang, code: &str) -> &'static str {
+    match code {
+        "organisation" => lang.pick("组织建设", "Organisation"),
+        "staffing_training" => lang.pick("人员与培训", "Staffing and training"),
+        "facilities_use" => lang.pick("场地设施使用", "Use of facilities"),
+        "partner_resources" => lang.pick("社会资源与合作", "Partners and resources"),
+        "finance" => lang.pick("财务管理", "Finance"),
+        "participation" => lang.pick("居民参与", "Participation"),
+        _ => lang.pick("其他", "Other"),
+    }
+}
+
+/// "2027" → 2027年, "2027-Q1" → 2027年第一季度, "2027-03" → 2027年3月.
+fn review_period(lang: Lang, period: &str) -> String {
+    let (year, rest) = period.split_once('-').unwrap_or((period, ""));
+    if lang == Lang::En {
+        return period.to_owned();
+    }
+    match rest {
+        "" => format!("{year}年"),
+        q if q.starts_with('Q') => {
+            let n = match q {
+                "Q1" => "一",
+                "Q2" => "二",
+                "Q3" => "三",
+                _ => "四",
+            };
+            format!("{year}年第{n}季度")
+        }
+        m => format!("{year}年{}月", m.trim_start_matches('0')),
+    }
+}
+
+fn measure_name(lang: Lang, measure: &str) -> String {
+    match measure {
+        "utilisation" => super::i18n::kpi(lang, "facility_utilisation"),
+        "partner_income" => lang.pick("合作收入", "Partner income").to_owned(),
+        other => super::i18n::kpi(lang, other),
+    }
+}
+
+/// The centre's organisation reviews (运营管理评估), the latest first, each with its items:
+/// score, evidence and follow-up; the items Linli measures show the figure they were
+/// pre-filled with. Read here; scoring is through the API for now.
+pub async fn reviews(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(centre): Path<String>,
+) -> Page {
+    let centre = staff.centre(Section::Board, &centre)?;
+    let lang = staff.lang;
+    let reviews = state
+        .evaluation
+        .clone()
+        .list_org_reviews(staff.grpc(ev::ListOrgReviewsRequest {
+            centre_id: centre.id.clone(),
+        }))
+        .await?
+        .into_inner()
+        .reviews;
+    let content = html! {
+        p { a href=(format!("/c/{}/board", centre.id)) { (lang.pick("‹ 返回理事会", "‹ Back to the board")) } }
+        @for r in &reviews {
+            section.review data-period=(r.period) {
+                h2 { (review_period(lang, &r.period)) " · " (lang.pick("得分", "Score")) " " (r.total_score) " / " (r.max_total) }
+                table.review-items {
+                    thead { tr {
+                        th { (lang.pick("部分", "Part")) } th { (lang.pick("评估项目", "Item")) } th { (lang.pick("系统数据", "Measured")) }
+                        th { (lang.pick("得分", "Score")) } th { (lang.pick("佐证材料", "Evidence")) } th { (lang.pick("改进措施", "Follow-up")) }
+                    } }
+                    tbody {
+                        @for i in &r.items {
+                            tr {
+                                td { (review_section(lang, &i.section)) }
+                                td { (i.title) }
+                                td {
+                                    @if i.measured {
+                                        (lang.pick("已自动填入：", "Pre-filled: ")) (measure_name(lang, &i.measure)) " "
+                                        (super::percent(i.measured_value)) "（" (i.measured_numerator) " / " (i.measured_denominator) "）"
+                                    } @else if !i.measure.is_empty() {
+                                        (measure_name(lang, &i.measure)) (lang.pick("：本期尚无数据", ": no figure for the period"))
+                                    } @else { "—" }
+                                }
+                                td { @if i.scored { (i.score) " / " (i.max_score) } @else { (lang.pick("未评分", "Not scored")) (lang.pick("（满分 ", " (out of ")) (i.max_score) (lang.pick("）", ")")) } }
+                                td { @if i.evidence.is_empty() { "—" } @else { (i.evidence) } }
+                                td {
+                                    @if i.follow_up.is_empty() { "—" } @else {
+                                        (i.follow_up)
+                                        @if !i.follow_up_due_on.is_empty() { "（" (lang.pick("期限 ", "due ")) (day(lang, &i.follow_up_due_on)) "）" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if reviews.is_empty() { p { (lang.pick("本中心尚未开始运营管理评估。", "No review has begun at this centre.")) } }
+    };
+    Ok(super::layout(
+        &staff,
+        Section::Board,
+        Some(&centre),
+        &format!(
+            "{} · {}",
+            centre.name,
+            lang.pick("运营管理评估", "Organisation review")
+        ),
+        content,
+    ))
 }
