@@ -442,6 +442,41 @@ async fn the_desk_takes_back_a_check_in_on_the_roster_after_confirming() {
     browser
         .screenshot(&screenshots().join("check-in-undo-asked-1366.png"))
         .await;
+    // While the question is open the session is moved to tomorrow: the refusal is said in
+    // Chinese on the row, and the address is the roster's again.
+    let pool = platform.pool("bookings").await;
+    sqlx::query(
+        "UPDATE sessions SET starts_at = starts_at + interval '1 day', ends_at = ends_at + interval '1 day'
+         WHERE id = $1",
+    )
+    .bind(session.parse::<Uuid>().expect("uuid"))
+    .execute(&pool)
+    .await
+    .expect("session moved");
+    pool.close().await;
+    browser
+        .click_through("#attendees button[data-confirm-undo=\"周建华\"]")
+        .await;
+    let refused = browser.find("#attendees .undo-refused").await.text().await;
+    assert!(refused.contains("只能在活动当天撤销签到"), "{refused}");
+    assert_eq!(
+        browser
+            .source()
+            .await
+            .matches("只能在活动当天撤销签到")
+            .count(),
+        1,
+        "said on the row only"
+    );
+    let url = browser.url().await;
+    assert!(!url.contains("undo-check-in"), "{url}");
+    assert_eq!(
+        seat_state(&booking_status(&platform, &admin, centre, &id).await),
+        "attended"
+    );
+    browser
+        .screenshot(&screenshots().join("check-in-undo-refused-1366.png"))
+        .await;
     browser.close().await;
     platform.stop().await;
 }

@@ -381,6 +381,13 @@ async fn session_page(
         .iter()
         .any(|r| staff.has_role(*r));
     let idem = Uuid::new_v4().to_string();
+    // A refused undo is said on its row only, not above the booking form.
+    let no_errors = FieldErrors::default();
+    let book_errors = if query.refused.is_empty() {
+        &errors
+    } else {
+        &no_errors
+    };
     let notice_text = match query.notice.as_str() {
         "confirmed" => Some(
             lang.pick("预约成功，已确认座位。", "Booked: the seat is confirmed.")
@@ -440,7 +447,7 @@ async fn session_page(
             section #book {
                 h2 { (lang.pick("为居民预约", "Book for a resident")) }
                 // A refusal about the chosen resident (not eligible, …) is said beside them.
-                (general_errors(&errors, if preselected.is_some() { &["q", "resident_id"] } else { &["q"] }))
+                (general_errors(book_errors, if preselected.is_some() { &["q", "resident_id"] } else { &["q"] }))
                 form.inline role="search" method="get" action=(here) {
                     input type="hidden" name="on" value=(day.to_string());
                     div.field.invalid[errors.get("q").is_some()] {
