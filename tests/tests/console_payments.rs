@@ -200,9 +200,9 @@ async fn the_desk_takes_a_wechat_payment_prints_the_receipt_and_finance_refunds_
         3500,
         "nothing taken yet"
     );
-    retype(&browser, "#f-amount", "35").await;
     assert_eq!(objections(&browser).await, Vec::<String>::new());
     shots_at_both_widths(&browser, "payment-form").await;
+    retype(&browser, "#f-amount", "35").await;
     browser.click_through("#pay button[type=submit]").await;
 
     // The receipt.
@@ -239,7 +239,7 @@ async fn the_desk_takes_a_wechat_payment_prints_the_receipt_and_finance_refunds_
         "paid"
     );
     // Back on the resident's page nothing is owed.
-    browser.click_through("p.no-print a.button.secondary").await;
+    browser.click_through("#back").await;
     let owed = browser.find("#charges").await.text().await;
     assert!(owed.contains("没有未缴的费用"), "{owed}");
     browser.close().await;
@@ -280,6 +280,11 @@ async fn the_desk_takes_a_wechat_payment_prints_the_receipt_and_finance_refunds_
     assert!(page.contains("活动取消，退还费用"), "{page}");
     assert_eq!(objections(&browser).await, Vec::<String>::new(), "{page}");
     shots_at_both_widths(&browser, "payment-refunded").await;
+    assert_eq!(
+        browser.find("#back").await.text().await,
+        "返回应收款",
+        "finance goes back to the receivables, not a resident's page it may not open"
+    );
     let owed = receivables(&platform, centre, &resident).await;
     assert_eq!(
         owed["outstanding_minor"], 3500,

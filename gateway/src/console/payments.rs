@@ -243,7 +243,7 @@ async fn pay_page(
     let method = value("method", String::new());
     let reference = value("reference", String::new());
     let amount = value("amount", yuan(charge.outstanding_minor));
-    let back = if charge.resident_id.is_empty() {
+    let back = if charge.resident_id.is_empty() || !staff.may(Section::Residents) {
         format!("/c/{}/finance/receivables", centre.id)
     } else {
         format!("/c/{}/residents/{}", centre.id, charge.resident_id)
@@ -475,10 +475,23 @@ async fn receipt_page(
     let reason = posted
         .map(|x| x.get("reason").to_owned())
         .unwrap_or_default();
-    let back = if p.resident_id.is_empty() {
-        format!("/c/{}/dashboard", centre.id)
+    // Back to the resident for the desk; to the receivables for finance, which does not
+    // open residents' pages.
+    let (back, back_text) = if !p.resident_id.is_empty() && staff.may(Section::Residents) {
+        (
+            format!("/c/{}/residents/{}", centre.id, p.resident_id),
+            lang.pick("返回居民", "Back to the resident"),
+        )
+    } else if staff.may(Section::Finance) {
+        (
+            format!("/c/{}/finance/receivables", centre.id),
+            lang.pick("返回应收款", "Back to receivables"),
+        )
     } else {
-        format!("/c/{}/residents/{}", centre.id, p.resident_id)
+        (
+            format!("/c/{}/dashboard", centre.id),
+            lang.pick("返回概览", "Back to the dashboard"),
+        )
     };
     let content = html! {
         @if notice_code == "recorded" { (notice(lang.pick("已收款。请打印收据交给居民。", "Payment recorded. Print the receipt."))) }
@@ -486,7 +499,7 @@ async fn receipt_page(
         p.no-print {
             button #print type="button" data-print { (lang.pick("打印收据", "Print the receipt")) }
             " "
-            a.button.secondary href=(back) { (lang.pick("返回居民", "Back to the resident")) }
+            a.button.secondary #back href=(back) { (back_text) }
         }
         article.receipt #receipt {
             header {
