@@ -671,7 +671,7 @@ pub async fn complete_decision(
     }
 }
 
-fn review_section(lang: Lang, code: &str) -> &'static str {
+pub(super) fn review_section(lang: Lang, code: &str) -> &'static str {
     match code {
         "organisation" => lang.pick("组织建设", "Organisation"),
         "staffing_training" => lang.pick("人员与培训", "Staffing and training"),
@@ -684,7 +684,7 @@ fn review_section(lang: Lang, code: &str) -> &'static str {
 }
 
 /// "2027" → 2027年, "2027-Q1" → 2027年第一季度, "2027-03" → 2027年3月.
-fn review_period(lang: Lang, period: &str) -> String {
+pub(super) fn review_period(lang: Lang, period: &str) -> String {
     let (year, rest) = period.split_once('-').unwrap_or((period, ""));
     if lang == Lang::En {
         return period.to_owned();
@@ -747,7 +747,10 @@ pub async fn reviews(
                                 td { (review_section(lang, &i.section)) }
                                 td { (i.title) }
                                 td {
-                                    @if i.measured {
+                                    @if i.measured && i.measure == "partner_income" {
+                                        (lang.pick("已自动填入：", "Pre-filled: ")) (measure_name(lang, &i.measure)) " "
+                                        (super::money(i.measured_amount_minor))
+                                    } @else if i.measured {
                                         (lang.pick("已自动填入：", "Pre-filled: ")) (measure_name(lang, &i.measure)) " "
                                         (super::percent(i.measured_value)) "（" (i.measured_numerator) " / " (i.measured_denominator) "）"
                                     } @else if !i.measure.is_empty() {

@@ -236,6 +236,8 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
                 field::date("entry_date", &e.entry_date)?,
                 e.own_income_minor,
                 e.expenditure_minor,
+                e.partnership_income_minor,
+                &e.currency,
             )
             .await?;
         }

@@ -5,7 +5,10 @@
 //! begun; it records a score per item, the evidence and a follow-up action. Items Linli
 //! measures are pre-filled with evaluation's own figures for the period, the same the
 //! KPIs show: training coverage, facility utilisation, self-sufficiency and participation.
-//! Partner income is not among evaluation's figures yet: such an item begins unmeasured.
+//! Partner income is an amount, not a ratio: the partnership income finance posted for the
+//! centre in the period, which evaluation keeps per entry from finance.entry.posted
+//! (`ledger_effects`, reversals negative); an item measuring it begins with that sum when
+//! finance posted anything for the centre in the period, else unmeasured.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use linli_platform::auth::{Access, Role, caller, scoped_centre};
@@ -91,6 +94,8 @@ struct ItemRow {
     evidence: String,
     follow_up: String,
     follow_up_due_on: Option<NaiveDate>,
+    measured_amount_minor: i64,
+    measured_currency: String,
 }
 
 fn checklist_to_pb(rows: Vec<ChecklistRow>) -> pb::ReviewChecklist {
@@ -139,6 +144,8 @@ fn review_to_pb(review: ReviewRow, items: Vec<ItemRow>) -> pb::OrgReview {
                     .follow_up_due_on
                     .map(|d| d.format("%Y-%m-%d").to_string())
                     .unwrap_or_default(),
+                measured_amount_minor: i.measured_amount_minor,
+                measured_currency: i.measured_currency,
             })
             .collect(),
         total_score,
@@ -159,7 +166,8 @@ async fn checklist(conn: &mut PgConnection) -> Result<Vec<ChecklistRow>, sqlx::E
 async fn items_of(conn: &mut PgConnection, reviews: &[Uuid]) -> Result<Vec<ItemRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT review_id, key, section, title, max_score, measure, measured, measured_numerator,
-                measured_denominator, score, evidence, follow_up, follow_up_due_on
+                measured_denominator, score, evidence, follow_up, follow_up_due_on,
+                measured_amount_minor, measured_currency
            FROM org_review_items WHERE review_id = ANY($1) ORDER BY position, key",
     )
     .bind(reviews)
@@ -305,6 +313,7 @@ pub async fn start(
             ));
         }
         let (figures, _) = store::kpi_figures(tx, centre, &period, zone).await?;
+        let partner_income = partner_income(tx, centre, &period).await?;
         sqlx::query(
             "INSERT INTO org_reviews (id, centre_id, period, reviewer) VALUES ($1, $2, $3, $4)",
         )
@@ -321,10 +330,14 @@ pub async fn start(
                     .and_then(|at| figures.get(at))
                     .filter(|f| f.denominator > 0)
             });
+            let amount = (item.measure == "partner_income")
+                .then_some(partner_income.as_ref())
+                .flatten();
             sqlx::query(
                 "INSERT INTO org_review_items (review_id, key, position, section, title, max_score,
-                                               measure, measured, measured_numerator, measured_denominator)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                                               measure, measured, measured_numerator, measured_denominator,
+                                               measured_amount_minor, measured_currency)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             )
             .bind(id)
             .bind(&item.key)
@@ -333,9 +346,11 @@ pub async fn start(
             .bind(&item.title)
             .bind(item.max_score)
             .bind(&item.measure)
-            .bind(figure.is_some())
+            .bind(figure.is_some() || amount.is_some())
             .bind(figure.map(|f| f.numerator).unwrap_or_default())
             .bind(figure.map(|f| f.denominator).unwrap_or_default())
+            .bind(amount.map(|a| a.0).unwrap_or_default())
+            .bind(amount.map(|a| a.1.as_str()).unwrap_or_default())
             .execute(&mut *tx)
             .await?;
         }
@@ -343,6 +358,25 @@ pub async fn start(
     })
     .await?;
     Ok(Response::new(review))
+}
+
+/// The partnership income finance posted for the centre in the period (the centre's
+/// calendar days), with its currency; None when finance posted nothing for the centre then.
+async fn partner_income(
+    conn: &mut PgConnection,
+    centre: Uuid,
+    period: &Period,
+) -> Result<Option<(i64, String)>, sqlx::Error> {
+    let row: (i64, Option<i64>, Option<String>) = sqlx::query_as(
+        "SELECT count(*), sum(partnership_income_minor)::bigint, min(currency)
+           FROM ledger_effects WHERE centre_id = $1 AND entry_date >= $2 AND entry_date < $3",
+    )
+    .bind(centre)
+    .bind(period.start)
+    .bind(period.end)
+    .fetch_one(conn)
+    .await?;
+    Ok((row.0 > 0).then(|| (row.1.unwrap_or_default(), row.2.unwrap_or_else(|| "CNY".into()))))
 }
 
 pub async fn score(

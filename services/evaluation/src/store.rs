@@ -290,16 +290,21 @@ pub async fn record_ledger_effect(
     day: NaiveDate,
     own_income: i64,
     expenditure: i64,
+    partnership: i64,
+    currency: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO ledger_effects (entry_id, centre_id, entry_date, own_income_minor, expenditure_minor)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (entry_id) DO NOTHING",
+        "INSERT INTO ledger_effects (entry_id, centre_id, entry_date, own_income_minor, expenditure_minor,
+                                     partnership_income_minor, currency)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (entry_id) DO NOTHING",
     )
     .bind(entry)
     .bind(centre)
     .bind(day)
     .bind(own_income)
     .bind(expenditure)
+    .bind(partnership)
+    .bind(if currency.is_empty() { "CNY" } else { currency })
     .execute(tx)
     .await?;
     Ok(())

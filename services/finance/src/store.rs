@@ -253,6 +253,7 @@ pub async fn post(
             .expect("checked above")
     };
     let (mut own_income, mut expenditure) = (0i64, 0i64);
+    let mut partnership = 0i64;
     let mut categories = Vec::new();
     let mut posted_lines = Vec::with_capacity(entry.lines.len());
     for line in &entry.lines {
@@ -264,6 +265,9 @@ pub async fn post(
             .is_some_and(FundingSource::is_own_income)
         {
             own_income += line.credit_minor - line.debit_minor;
+        }
+        if account.funding_source.as_deref() == Some(FundingSource::Partnership.as_str()) {
+            partnership += line.credit_minor - line.debit_minor;
         }
         if account.kind == "expenditure" {
             expenditure += line.debit_minor - line.credit_minor;
@@ -294,6 +298,7 @@ pub async fn post(
             own_income_minor: own_income,
             expenditure_minor: expenditure,
             posted_at: Some(timestamp(posted_at)),
+            partnership_income_minor: partnership,
         },
     )
     .await?;
