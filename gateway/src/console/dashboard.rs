@@ -219,6 +219,11 @@ pub async fn home(
             (name.clone(), target, unit, rows)
         })
         .collect();
+    // Each centre's latest organisation review, for the comparison below the KPIs.
+    let mut reviews = Vec::new();
+    for c in &staff.centres {
+        reviews.push((c.clone(), latest_review(&state, &staff, &c.id).await?));
+    }
     let content = html! {
         form.filters method="get" action="/dashboard" {
             label for="period" { (lang.pick("月份", "Month")) }
@@ -272,6 +277,7 @@ pub async fn home(
                 }
             }
         }
+        (review_comparison(lang, &reviews))
     };
     Ok(layout(
         &staff,
@@ -336,6 +342,7 @@ pub async fn centre(
             .collect();
         trends.push((name, points, target));
     }
+    let review = latest_review(&state, &staff, &centre.id).await?;
     let content = html! {
         form.filters method="get" {
             label for="period" { (lang.pick("月份", "Month")) }
@@ -381,6 +388,7 @@ pub async fn centre(
                 }
             }
         }
+        (review_summary(lang, &centre, review.as_ref()))
     };
     Ok(layout(
         &staff,
@@ -389,4 +397,171 @@ pub async fn centre(
         &format!("{} · {}", centre.name, lang.pick("概览", "Dashboard")),
         content,
     ))
+}
+
+/// The centre's latest organisation review (运营管理评估), or None when it has none or the
+/// caller may not read reviews.
+async fn latest_review(
+    state: &AppState,
+    staff: &Staff,
+    centre_id: &str,
+) -> Result<Option<ev::OrgReview>, tonic::Status> {
+    match state
+        .evaluation
+        .clone()
+        .list_org_reviews(staff.grpc(ev::ListOrgReviewsRequest {
+            centre_id: centre_id.to_owned(),
+        }))
+        .await
+    {
+        // The latest first.
+        Ok(list) => Ok(list.into_inner().reviews.into_iter().next()),
+        Err(status) if status.code() == tonic::Code::PermissionDenied => Ok(None),
+        Err(status) => Err(status),
+    }
+}
+
+/// The day a review began, in the centre's time zone, in words (2026年12月5日).
+fn review_day(lang: super::Lang, review: &ev::OrgReview, zone: chrono_tz::Tz) -> String {
+    review
+        .started_at
+        .as_ref()
+        .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
+        .map(|t| i18n::day(lang, t.with_timezone(&zone).date_naive()))
+        .unwrap_or_default()
+}
+
+/// A review's score per part of the checklist, in the checklist's order: the part, the
+/// score of its scored items (None when none is scored yet) and its maximum.
+fn review_sections(review: &ev::OrgReview) -> Vec<(String, Option<i32>, i32)> {
+    let mut parts: Vec<(String, Option<i32>, i32)> = Vec::new();
+    for item in &review.items {
+        let at = match parts.iter().position(|p| p.0 == item.section) {
+            Some(at) => at,
+            None => {
+                parts.push((item.section.clone(), None, 0));
+                parts.len() - 1
+            }
+        };
+        let part = &mut parts[at];
+        part.2 += item.max_score;
+        if item.scored {
+            part.1 = Some(part.1.unwrap_or_default() + item.score);
+        }
+    }
+    parts
+}
+
+/// The centre page's 运营管理评估: the latest review's period and day in words, its total
+/// score and each part's, linked to the review page.
+fn review_summary(
+    lang: super::Lang,
+    centre: &linli_proto::registry::v1::Centre,
+    review: Option<&ev::OrgReview>,
+) -> maud::Markup {
+    html! {
+        section #org-review {
+            h2 { (lang.pick("运营管理评估", "Organisation review")) }
+            @match review {
+                None => p.muted { (lang.pick("本中心尚未开始运营管理评估。", "The centre has no organisation review yet.")) }
+                Some(r) => {
+                    p {
+                        (lang.pick("最近一次：", "Latest: ")) (super::board::review_period(lang, &r.period))
+                        (lang.pick("，", ", begun ")) (review_day(lang, r, super::zone(centre))) (lang.pick("开始", ""))
+                    }
+                    p { (lang.pick("总分：", "Total score: ")) strong #org-review-total { (r.total_score) " / " (r.max_total) } (lang.pick(" 分", "")) }
+                    table #org-review-sections {
+                        thead { tr {
+                            th scope="col" { (lang.pick("部分", "Part")) }
+                            th scope="col" { (lang.pick("得分", "Score")) }
+                        } }
+                        tbody {
+                            @for (section, score, max) in review_sections(r) {
+                                tr {
+                                    th scope="row" { (super::board::review_section(lang, &section)) }
+                                    td.num {
+                                        @match score {
+                                            Some(s) => { (s) " / " (max) }
+                                            None => { (lang.pick("未评分", "Not scored")) (lang.pick("（满分 ", " (out of ")) (max) (lang.pick("）", ")")) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    p { a href=(format!("/c/{}/board/reviews", centre.id)) { (lang.pick("查看评估详情", "See the review")) } }
+                }
+            }
+        }
+    }
+}
+
+/// The district page's comparison of the centres' latest organisation reviews: a bar each
+/// for the share of the maximum scored so far, the score, period and day under it, and a
+/// table of the same.
+fn review_comparison(
+    lang: super::Lang,
+    reviews: &[(linli_proto::registry::v1::Centre, Option<ev::OrgReview>)],
+) -> maud::Markup {
+    let title = lang.pick("运营管理评估 · 各中心最近一次得分", "Organisation review: each centre's latest score");
+    let rows: Vec<charts::Compared> = reviews
+        .iter()
+        .map(|(c, r)| charts::Compared {
+            label: c.name.clone(),
+            value: r
+                .as_ref()
+                .filter(|r| r.max_total > 0)
+                .map(|r| r.total_score as f64 / r.max_total as f64),
+            detail: r
+                .as_ref()
+                .map(|r| {
+                    format!(
+                        "{} {} / {}{} · {}",
+                        lang.pick("得分", "score"),
+                        r.total_score,
+                        r.max_total,
+                        lang.pick(" 分", ""),
+                        super::board::review_period(lang, &r.period)
+                    )
+                })
+                .unwrap_or_default(),
+        })
+        .collect();
+    html! {
+        section #district-reviews {
+            h2 { (title) }
+            p.muted { (lang.pick("横条为得分占满分的百分比，条下为得分与评估期间；尚未评估的中心注明“暂无评估”。", "Each bar is the score as a share of the maximum, with the score and period under it.")) }
+            div.grid.charts {
+                figure data-kpi="org_review" {
+                    figcaption { span.title { (lang.pick("运营管理评估得分", "Organisation review score")) } span.unit { " · " (lang.pick("单位", "unit")) " %" } }
+                    (charts::compare(title, &rows, 0.0, lang.pick("暂无评估", "no review")))
+                }
+            }
+            div.scroll {
+                table #district-review-scores {
+                    thead { tr {
+                        th scope="col" { (lang.pick("中心", "Centre")) }
+                        th scope="col" { (lang.pick("评估期间", "Period")) }
+                        th scope="col" { (lang.pick("开始日期", "Begun")) }
+                        th scope="col" { (lang.pick("总分", "Total")) }
+                    } }
+                    tbody {
+                        @for (c, r) in reviews {
+                            tr {
+                                th scope="row" { a href=(format!("/c/{}/board/reviews", c.id)) { (c.name) } }
+                                @match r {
+                                    Some(r) => {
+                                        td { (super::board::review_period(lang, &r.period)) }
+                                        td { (review_day(lang, r, super::zone(c))) }
+                                        td.num { (r.total_score) " / " (r.max_total) }
+                                    }
+                                    None => { td colspan="3" { (lang.pick("暂无评估", "No review yet")) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
