@@ -70,6 +70,33 @@ async fn put(platform: &TestPlatform, token: &str, path: &str, body: Value) -> (
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// What a person would object to in the visible text of the page the browser shows: an
+/// English sentence (three English words in a row), a raw code (a word_with_underscores,
+/// or a unit such as fen or seconds), a UUID, an address with its words doubled, a day
+/// written as ISO 2026-12-06 rather than 2026年12月6日, or a JSON document instead of a
+/// page. Also a page that failed (出错了), and a page not marked lang="zh-CN".
+/// (copied from tests/tests/console.rs, the crawl of every page)
+const OBJECTIONS: &str = r#"
+const text = document.body ? document.body.innerText : '';
+const found = [];
+const add = (what, re) => { for (const m of text.matchAll(re)) found.push(what + ': ' + m[0]); };
+add('UUID', /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi);
+add('code', /\b[a-z]+(?:_[a-z]+)+\b/g);
+add('unit', /\b(?:fen|seconds|minutes|answers|respondents)\b/g);
+add('English', /[A-Za-z]{2,}(?:[ ,:;'’]+[A-Za-z]{2,}){2,}/g);
+add('doubled', /号楼号楼|单元单元|室室/g);
+add('ISO date', /\b\d{4}-\d{2}-\d{2}\b/g);
+if (document.documentElement.lang !== 'zh-CN') found.push('lang: ' + document.documentElement.lang);
+if (/^\s*[\[{]/.test(text)) found.push('JSON: ' + text.slice(0, 80));
+const heading = document.querySelector('h1');
+if (heading && /出错了|服务暂时不可用/.test(heading.innerText)) found.push('failed: ' + heading.innerText);
+return found;
+"#;
+
+async fn objections(browser: &Browser) -> Vec<String> {
+    serde_json::from_value(browser.execute(OBJECTIONS).await).expect("a list of objections")
+}
+
 fn screenshots() -> PathBuf {
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -153,6 +180,7 @@ async fn the_manager_adds_a_resident_to_the_finance_group_records_a_meeting_and_
     browser
         .screenshot(&shots.join("board-81-resident-not-found.png"))
         .await;
+    assert_eq!(objections(&browser).await, Vec::<String>::new());
 
     // Found by pinyin initials, into the finance oversight group.
     browser.find("#f-resident_q").await.clear().await;
@@ -226,6 +254,7 @@ async fn the_manager_adds_a_resident_to_the_finance_group_records_a_meeting_and_
     assert_eq!(meeting["decisions"][0]["text"], "每月公示收支");
     assert_eq!(meeting["decisions"][0]["owner_member_id"], member_id);
     assert_ne!(meeting["decisions"][0]["done"], json!(true));
+    assert_eq!(objections(&browser).await, Vec::<String>::new());
 
     let dir = shots.clone();
     browser.window_size(1366, 900).await;
@@ -292,6 +321,33 @@ async fn the_manager_adds_a_resident_to_the_finance_group_records_a_meeting_and_
     browser
         .screenshot(&shots.join("board-84-reviews.png"))
         .await;
+    assert_eq!(objections(&browser).await, Vec::<String>::new());
+
+    // 结束任期 asks first; then she has left the board and its finance group.
+    browser
+        .click_through(&format!("header nav a[href=\"{board}\"]"))
+        .await;
+    browser
+        .find("#board-members details summary")
+        .await
+        .click()
+        .await;
+    browser
+        .click_through("#board-members details button[type=submit]")
+        .await;
+    assert!(browser.source().await.contains("已结束该成员的任期"));
+    let (_, members) = platform
+        .get_json(&admin, &format!("/v1/centres/{east}/board/members"))
+        .await;
+    let member = &members["members"][0];
+    assert!(
+        member["ended_on"].as_str().is_some_and(|d| !d.is_empty()),
+        "{member}"
+    );
+    assert!(
+        member["committees"].as_array().is_none_or(|c| c.is_empty()),
+        "{member}"
+    );
     sign_out_browser(&browser).await;
 
     // The front desk reads the board without its forms.

@@ -213,9 +213,14 @@ async fn page(
                             @if writes(staff) {
                                 td {
                                     @if m.ended_on.is_empty() {
-                                        form.inline method="post" action=(format!("/c/{}/board/members/{}/end", centre.id, m.id)) {
-                                            (csrf(staff))
-                                            button.secondary type="submit" { (lang.pick("结束任期", "End term")) }
+                                        // Ended only after a second, explicit click.
+                                        details.undo {
+                                            summary { (lang.pick("结束任期", "End term")) }
+                                            form.inline method="post" action=(format!("/c/{}/board/members/{}/end", centre.id, m.id)) {
+                                                (csrf(staff))
+                                                span { (lang.pick("确定今天结束", "End the term of ")) (m.name) (lang.pick("的任期吗？同时退出所有小组。", " today? They leave every committee.")) }
+                                                " " button.danger type="submit" { (lang.pick("确定结束", "End")) }
+                                            }
                                         }
                                     }
                                 }
