@@ -437,3 +437,240 @@ async fn attendance_needs_the_attendance_scope() {
     }
     district.stop().await;
 }
+
+/// The partner's registry client on the partner port (mutual TLS).
+async fn partner_registry(
+    district: &District,
+    certificate: &IssuedCertificate,
+) -> linli_proto::registry::v1::registry_client::RegistryClient<tonic::transport::Channel> {
+    linli_proto::registry::v1::registry_client::RegistryClient::new(
+        partner_channel(&district.platform, &district.dir, Some(certificate))
+            .await
+            .expect("connected"),
+    )
+}
+
+impl District {
+    /// Records the resident's consent to sharing with partners, or its withdrawal.
+    async fn sharing(&self, resident: &str, granted: bool) {
+        self.created(
+            &format!("/v1/centres/{}/residents/{resident}/consents", self.a),
+            json!({ "purpose": "partner_sharing", "granted": granted, "source": "paper_form" }),
+        )
+        .await;
+    }
+
+    /// A session of `offering` tomorrow, booked by staff for `resident`: the booking's id.
+    async fn booked(&self, offering: &str, resident: &str) -> String {
+        let a = self.a;
+        let starts = Utc::now() + Duration::days(1);
+        let session = self
+            .created(
+                &format!("/v1/centres/{a}/sessions"),
+                json!({ "offering_id": offering, "starts_at": starts.to_rfc3339(), "ends_at": (starts + Duration::hours(1)).to_rfc3339() }),
+            )
+            .await["id"]
+            .as_str()
+            .expect("session id")
+            .to_owned();
+        self.created(
+            &format!("/v1/centres/{a}/bookings"),
+            json!({ "offering_id": offering, "resident_id": resident, "session_id": session }),
+        )
+        .await["id"]
+            .as_str()
+            .expect("booking id")
+            .to_owned()
+    }
+}
+
+/// The partner's list of residents at the centre.
+async fn partner_list(
+    api: &mut linli_proto::registry::v1::registry_client::RegistryClient<tonic::transport::Channel>,
+    centre: Uuid,
+) -> Vec<linli_proto::registry::v1::Resident> {
+    api.list_residents(linli_proto::registry::v1::ListResidentsRequest {
+        centre_id: centre.to_string(),
+        ..Default::default()
+    })
+    .await
+    .expect("the partner's list")
+    .into_inner()
+    .residents
+}
+
+#[tokio::test]
+async fn a_partner_sees_the_name_and_phone_of_consenting_residents_who_booked_it() {
+    let district = District::open().await;
+    let a = district.a;
+    let partner = district.partner("幸福超市").await;
+    let other = district.partner("康乐家政").await;
+    district
+        .agreement(
+            &partner,
+            a,
+            &["registry.residents:read", "bookings.offerings:write"],
+        )
+        .await;
+    district
+        .agreement(&other, a, &["bookings.offerings:write"])
+        .await;
+    let certificate = district.certificate(&partner).await;
+    // 王秀英 consents and books the partner's offering; 刘芳 books it without consenting;
+    // 陈静 consents but booked only the other partner's and the centre's own offerings.
+    let booker = district.resident(a, "王秀英").await;
+    let silent = district.resident(a, "刘芳").await;
+    let elsewhere = district.resident(a, "陈静").await;
+    district.sharing(&booker, true).await;
+    district.sharing(&elsewhere, true).await;
+    district
+        .platform
+        .wait_for_residents_in_bookings(
+            &[&booker, &silent, &elsewhere].map(|r| r.parse().expect("uuid")),
+        )
+        .await;
+    let own = district.offering(a, Some(&partner)).await;
+    let others = district.offering(a, Some(&other)).await;
+    let centres = district.offering(a, None).await;
+    // The other bookings first, so that by the time the partner's booker is known to the
+    // registry, so are they (one queue, in order).
+    district.booked(&others, &elsewhere).await;
+    district.booked(&centres, &elsewhere).await;
+    district.booked(&own, &silent).await;
+    district.booked(&own, &booker).await;
+    let mut api = partner_registry(&district, &certificate).await;
+
+    let listed = poll("the booker's name in the partner's list", DEADLINE, || {
+        let mut api = api.clone();
+        let booker = booker.clone();
+        async move {
+            let listed = partner_list(&mut api, a).await;
+            listed
+                .iter()
+                .any(|r| r.id == booker && r.name == "王秀英")
+                .then_some(listed)
+        }
+    })
+    .await;
+    assert_eq!(listed.len(), 2, "only the two who consented: {listed:?}");
+    let seen = listed.iter().find(|r| r.id == booker).expect("the booker");
+    assert_eq!(seen.phone.as_deref(), Some("13912345678"));
+    assert_eq!(seen.national_id, None);
+    assert_eq!(seen.health_note, None);
+    assert!(seen.room.is_empty() && seen.unit.is_empty());
+    // Consenting, but booked only with others: the masked view.
+    let masked = listed.iter().find(|r| r.id == elsewhere).expect("陈静");
+    assert_eq!(masked.name, "陈*");
+    assert_eq!(masked.phone, None);
+    // One by one, the same.
+    let one = |id: &str| linli_proto::registry::v1::GetResidentRequest {
+        centre_id: a.to_string(),
+        id: id.to_owned(),
+        national_id_purpose: String::new(),
+    };
+    let got = api
+        .get_resident(one(&booker))
+        .await
+        .expect("the booker")
+        .into_inner();
+    assert_eq!(
+        (got.name.as_str(), got.phone.as_deref()),
+        ("王秀英", Some("13912345678"))
+    );
+    let got = api
+        .get_resident(one(&elsewhere))
+        .await
+        .expect("a consenting resident")
+        .into_inner();
+    assert_eq!((got.name.as_str(), got.phone), ("陈*", None));
+    // Booked the partner's offering without consenting: not given at all.
+    let (code, _) = refused(api.get_resident(one(&silent)).await, "no consent");
+    assert_eq!(code, Code::PermissionDenied);
+    // Never the national ID, even for its booker.
+    let mut asked = one(&booker);
+    asked.national_id_purpose = "核对身份".to_owned();
+    let (code, _) = refused(api.get_resident(asked).await, "a national ID");
+    assert_eq!(code, Code::PermissionDenied);
+
+    // Each full read was recorded in the registry.
+    let registry = district.platform.pool("registry").await;
+    let reads: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM partner_contact_reads WHERE partner_id = $1 AND resident_id = $2",
+    )
+    .bind(partner.parse::<Uuid>().expect("uuid"))
+    .bind(booker.parse::<Uuid>().expect("uuid"))
+    .fetch_one(&registry)
+    .await
+    .expect("the reads");
+    assert!(reads >= 2, "reads recorded: {reads}");
+    registry.close().await;
+    district.stop().await;
+}
+
+#[tokio::test]
+async fn withdrawal_or_cancellation_takes_the_name_and_phone_back() {
+    let district = District::open().await;
+    let a = district.a;
+    let partner = district.partner("幸福超市").await;
+    district
+        .agreement(
+            &partner,
+            a,
+            &["registry.residents:read", "bookings.offerings:write"],
+        )
+        .await;
+    let certificate = district.certificate(&partner).await;
+    let booker = district.resident(a, "王秀英").await;
+    district.sharing(&booker, true).await;
+    district
+        .platform
+        .wait_for_residents_in_bookings(&[booker.parse().expect("uuid")])
+        .await;
+    let own = district.offering(a, Some(&partner)).await;
+    let booking = district.booked(&own, &booker).await;
+    let mut api = partner_registry(&district, &certificate).await;
+    let one = || linli_proto::registry::v1::GetResidentRequest {
+        centre_id: a.to_string(),
+        id: booker.clone(),
+        national_id_purpose: String::new(),
+    };
+    let probe = api.clone();
+    let full = || {
+        let mut api = probe.clone();
+        let request = one();
+        async move {
+            let got = api.get_resident(request).await.ok()?.into_inner();
+            Some((got.name, got.phone))
+        }
+    };
+    poll("the booker given in full", DEADLINE, || async {
+        full().await.filter(|(name, _)| name == "王秀英")
+    })
+    .await;
+
+    // Withdrawn: at once not given at all.
+    district.sharing(&booker, false).await;
+    let (code, _) = refused(api.get_resident(one()).await, "withdrawn");
+    assert_eq!(code, Code::PermissionDenied);
+    assert!(partner_list(&mut api, a).await.is_empty());
+
+    // Consent again: in full again while the booking stands; cancelled, masked.
+    district.sharing(&booker, true).await;
+    let again = api.get_resident(one()).await.expect("again").into_inner();
+    assert_eq!(
+        (again.name.as_str(), again.phone.as_deref()),
+        ("王秀英", Some("13912345678"))
+    );
+    district
+        .created(
+            &format!("/v1/centres/{a}/bookings/{booking}/cancel"),
+            json!({}),
+        )
+        .await;
+    let masked = poll("the cancelled booker masked", DEADLINE, || async {
+        full().await.filter(|(name, _)| name == "王**")
+    })
+    .await;
+    assert_eq!(masked.1, None);
+    district.stop().await;
+}

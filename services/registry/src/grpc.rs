@@ -1,5 +1,6 @@
 //! The registry's gRPC surface: requests in, domain and store calls, responses out.
 
+mod bookers;
 mod households;
 mod partners;
 mod webhooks;
@@ -32,7 +33,8 @@ use crate::events::timestamp;
 use crate::store::{self, ResidentRow};
 use linli_platform::error::Reason;
 
-/// The scope a partner reads residents with: only those who consented, masked.
+/// The scope a partner reads residents with: only those who consented, masked, except
+/// those holding a booking of one of its offerings (name and phone; `grpc::bookers`).
 const PARTNER_RESIDENTS: &str = "registry.residents:read";
 
 pub struct RegistryApi {
@@ -310,8 +312,8 @@ impl RegistryApi {
                 "the resident has not consented to sharing with partners",
             ));
         }
-        let resident = self.one(row, caller, false).await?;
-        Ok(Response::new(partner_view(resident)))
+        let mut residents = self.partner_residents(vec![row], caller, centre_id).await?;
+        Ok(Response::new(residents.remove(0)))
     }
 }
 
@@ -551,10 +553,11 @@ impl Registry for RegistryApi {
             rows,
             next_page_token,
         } = page.page(rows, |row| (row.registered_at, row.id));
-        let mut residents = self.residents(rows, &caller, false).await?;
-        if caller.is_partner() {
-            residents = residents.into_iter().map(partner_view).collect();
-        }
+        let residents = if caller.is_partner() {
+            self.partner_residents(rows, &caller, centre_id).await?
+        } else {
+            self.residents(rows, &caller, false).await?
+        };
         Ok(Response::new(pb::ListResidentsResponse {
             residents,
             next_page_token,

@@ -11,6 +11,7 @@ pub mod events;
 pub mod family;
 pub mod grpc;
 pub mod import;
+pub mod partner_bookers;
 pub mod seed;
 pub mod signin;
 pub mod store;
@@ -47,6 +48,14 @@ pub async fn serve(ctx: ServiceContext, listener: TcpListener) -> anyhow::Result
             board_auditors::CONSUMER,
             board_auditors::BINDINGS,
             board_auditors::BoardAuditors,
+        )
+        .await;
+    // Who booked which partner's offerings: a partner's consenting bookers' names and phones.
+    started
+        .consume(
+            partner_bookers::CONSUMER,
+            partner_bookers::BINDINGS,
+            partner_bookers::PartnerBookers,
         )
         .await;
     let backfilled = store::backfill_name_keys(&started.pool).await?;

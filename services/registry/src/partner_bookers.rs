@@ -1,0 +1,140 @@
+//! Who booked which partner's offerings (issue 24, partners who deliver). The bookings
+//! service keeps no personal data and the registry keeps no bookings; to give a partner
+//! the name and phone of a consenting resident who booked one of its offerings, the
+//! registry learns from `bookings.booking.confirmed` / `.attended` (which carry the
+//! offering's `provider_id`) who holds a booking of which partner's offering, through its
+//! inbox into `partner_bookers`. `bookings.booking.cancelled` and
+//! `registry.resident.erased` remove the rows. Consent is not copied: it is read from the
+//! registry's own `consents` at the moment of every partner read.
+
+use linli_platform::bus::{Handler, HandlerError, Incoming, field};
+use linli_proto::Event;
+use linli_proto::events::v1::{
+    BookingAttended, BookingCancelled, BookingConfirmed, ResidentErased,
+};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+/// The consumer's name: its queue is `<prefix>.partner-bookers`.
+pub const CONSUMER: &str = "partner-bookers";
+pub const BINDINGS: &[&str] = &[
+    BookingConfirmed::ROUTING_KEY,
+    BookingAttended::ROUTING_KEY,
+    BookingCancelled::ROUTING_KEY,
+    ResidentErased::ROUTING_KEY,
+];
+
+/// Keeps `partner_bookers` as the events say, inside the inbox's transaction.
+pub struct PartnerBookers;
+
+impl Handler for PartnerBookers {
+    async fn handle(&self, event: &Incoming, tx: &mut PgConnection) -> Result<(), HandlerError> {
+        let key = event.routing_key.as_str();
+        if key == BookingConfirmed::ROUTING_KEY {
+            let e: BookingConfirmed = event.decode()?;
+            link(
+                tx,
+                &e.booking_id,
+                &e.provider_id,
+                &e.offering_id,
+                &e.resident_id,
+                &e.centre_id,
+            )
+            .await?;
+        } else if key == BookingAttended::ROUTING_KEY {
+            let e: BookingAttended = event.decode()?;
+            link(
+                tx,
+                &e.booking_id,
+                &e.provider_id,
+                &e.offering_id,
+                &e.resident_id,
+                &e.centre_id,
+            )
+            .await?;
+        } else if key == BookingCancelled::ROUTING_KEY {
+            let e: BookingCancelled = event.decode()?;
+            let booking = field::id("booking_id", &e.booking_id)?;
+            sqlx::query("DELETE FROM partner_bookers WHERE booking_id = $1")
+                .bind(booking)
+                .execute(&mut *tx)
+                .await?;
+        } else if key == ResidentErased::ROUTING_KEY {
+            let e: ResidentErased = event.decode()?;
+            let resident = field::id("resident_id", &e.resident_id)?;
+            sqlx::query("DELETE FROM partner_bookers WHERE resident_id = $1")
+                .bind(resident)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Records that the resident holds `booking` of the partner's offering; nothing for the
+/// centre's own offerings (no provider) or a facility booking (no resident).
+async fn link(
+    tx: &mut PgConnection,
+    booking: &str,
+    provider: &str,
+    offering: &str,
+    resident: &str,
+    centre: &str,
+) -> Result<(), HandlerError> {
+    let (Some(partner), Some(resident)) = (
+        field::optional_id("provider_id", provider)?,
+        field::optional_id("resident_id", resident)?,
+    ) else {
+        return Ok(());
+    };
+    sqlx::query(
+        "INSERT INTO partner_bookers (booking_id, partner_id, offering_id, resident_id, centre_id)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (booking_id) DO NOTHING",
+    )
+    .bind(field::id("booking_id", booking)?)
+    .bind(partner)
+    .bind(field::id("offering_id", offering)?)
+    .bind(resident)
+    .bind(field::id("centre_id", centre)?)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Which of `residents` hold a booking of one of `partner`'s offerings.
+pub async fn booked(
+    pool: &PgPool,
+    partner: Uuid,
+    residents: &[Uuid],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT resident_id FROM partner_bookers
+          WHERE partner_id = $1 AND resident_id = ANY($2)",
+    )
+    .bind(partner)
+    .bind(residents)
+    .fetch_all(pool)
+    .await
+}
+
+/// Records that `partner` was given these residents' names and phones.
+pub async fn record_reads(
+    pool: &PgPool,
+    partner: Uuid,
+    centre: Uuid,
+    residents: &[Uuid],
+) -> Result<(), sqlx::Error> {
+    if residents.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO partner_contact_reads (partner_id, resident_id, centre_id)
+         SELECT $1, r, $2 FROM unnest($3::uuid[]) AS r",
+    )
+    .bind(partner)
+    .bind(centre)
+    .bind(residents)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
