@@ -169,6 +169,10 @@ async fn the_desk_takes_a_wechat_payment_prints_the_receipt_and_finance_refunds_
     assert!(owed.contains("2027年3月9日"), "the session's day: {owed}");
     assert!(owed.contains("¥35.00"), "{owed}");
     assert_eq!(objections(&browser).await, Vec::<String>::new(), "{owed}");
+    browser
+        .execute("document.querySelector('#charges').scrollIntoView(); return null;")
+        .await;
+    shots_at_both_widths(&browser, "resident-charges").await;
 
     // 收费: the amount is prefilled; WeChat Pay without a reference is refused beside it.
     browser.click_through("#charges a.button").await;
