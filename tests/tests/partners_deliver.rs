@@ -674,3 +674,83 @@ async fn withdrawal_or_cancellation_takes_the_name_and_phone_back() {
     assert_eq!(masked.1, None);
     district.stop().await;
 }
+
+#[tokio::test]
+async fn a_waitlisted_booker_is_given_once_promoted() {
+    let district = District::open().await;
+    let a = district.a;
+    let partner = district.partner("幸福超市").await;
+    district
+        .agreement(
+            &partner,
+            a,
+            &["registry.residents:read", "bookings.offerings:write"],
+        )
+        .await;
+    let certificate = district.certificate(&partner).await;
+    let first = district.resident(a, "赵敏").await;
+    let waiting = district.resident(a, "王秀英").await;
+    district.sharing(&waiting, true).await;
+    district
+        .platform
+        .wait_for_residents_in_bookings(&[&first, &waiting].map(|r| r.parse().expect("uuid")))
+        .await;
+    let own = district.offering(a, Some(&partner)).await;
+    // One seat: 赵敏 takes it, 王秀英 waits.
+    let starts = Utc::now() + Duration::days(1);
+    let session = district
+        .created(
+            &format!("/v1/centres/{a}/sessions"),
+            json!({ "offering_id": own, "starts_at": starts.to_rfc3339(), "ends_at": (starts + Duration::hours(1)).to_rfc3339(), "capacity": 1 }),
+        )
+        .await["id"]
+        .as_str()
+        .expect("session id")
+        .to_owned();
+    let book = |resident: &str| json!({ "offering_id": own, "resident_id": resident, "session_id": session });
+    let taken = district
+        .created(&format!("/v1/centres/{a}/bookings"), book(&first))
+        .await["id"]
+        .as_str()
+        .expect("booking id")
+        .to_owned();
+    let waitlisted = district
+        .created(&format!("/v1/centres/{a}/bookings"), book(&waiting))
+        .await;
+    assert_eq!(waitlisted["status"], "waitlisted", "{waitlisted}");
+    let mut api = partner_registry(&district, &certificate).await;
+    let one = linli_proto::registry::v1::GetResidentRequest {
+        centre_id: a.to_string(),
+        id: waiting.clone(),
+        national_id_purpose: String::new(),
+    };
+    let got = api
+        .get_resident(one.clone())
+        .await
+        .expect("a consenting resident")
+        .into_inner();
+    assert_eq!(
+        (got.name.as_str(), got.phone),
+        ("王**", None),
+        "waiting only"
+    );
+
+    // The seat is freed: 王秀英 is promoted, and the partner is given her name and phone.
+    district
+        .created(
+            &format!("/v1/centres/{a}/bookings/{taken}/cancel"),
+            json!({}),
+        )
+        .await;
+    let got = poll("the promoted booker given in full", DEADLINE, || {
+        let mut api = api.clone();
+        let request = one.clone();
+        async move {
+            let got = api.get_resident(request).await.ok()?.into_inner();
+            (got.name == "王秀英").then_some(got)
+        }
+    })
+    .await;
+    assert_eq!(got.phone.as_deref(), Some("13912345678"));
+    district.stop().await;
+}

@@ -117,6 +117,7 @@ pub fn cancelled(
 
 pub fn promoted(
     booking: &BookingRow,
+    offering: &OfferingRow,
     first: Option<&SessionRow>,
     now: DateTime<Utc>,
 ) -> BookingPromoted {
@@ -127,6 +128,7 @@ pub fn promoted(
         session_id: text(first.map(|s| s.id)),
         resident_id: text(booking.resident_id),
         promoted_at: Some(timestamp(now)),
+        provider_id: text(offering.provider_id),
     }
 }
 

@@ -2218,15 +2218,14 @@ async fn promote(
             .execute(&mut *tx)
             .await?;
         let first = sessions.iter().min_by_key(|s| s.starts_at);
+        let offering = find_offering(tx, booking.centre_id, booking.offering_id).await?;
         outbox::enqueue(
             &mut *tx,
             Some(booking.centre_id),
-            &events::promoted(&booking, first, now),
+            &events::promoted(&booking, &offering, first, now),
         )
         .await?;
-        let list_price = find_offering(tx, booking.centre_id, booking.offering_id)
-            .await?
-            .fee_minor;
+        let list_price = offering.fee_minor;
         charge(tx, &booking, list_price, now).await?;
         promoted.extend(booking.resident_id);
     }

@@ -1,7 +1,7 @@
 //! Who booked which partner's offerings (issue 24, partners who deliver). The bookings
 //! service keeps no personal data and the registry keeps no bookings; to give a partner
 //! the name and phone of a consenting resident who booked one of its offerings, the
-//! registry learns from `bookings.booking.confirmed` / `.attended` (which carry the
+//! registry learns from `bookings.booking.confirmed` / `.promoted` / `.attended` (which carry the
 //! offering's `provider_id`) who holds a booking of which partner's offering, through its
 //! inbox into `partner_bookers`. `bookings.booking.cancelled` and
 //! `registry.resident.erased` remove the rows. Consent is not copied: it is read from the
@@ -10,7 +10,7 @@
 use linli_platform::bus::{Handler, HandlerError, Incoming, field};
 use linli_proto::Event;
 use linli_proto::events::v1::{
-    BookingAttended, BookingCancelled, BookingConfirmed, ResidentErased,
+    BookingAttended, BookingCancelled, BookingConfirmed, BookingPromoted, ResidentErased,
 };
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -19,6 +19,7 @@ use uuid::Uuid;
 pub const CONSUMER: &str = "partner-bookers";
 pub const BINDINGS: &[&str] = &[
     BookingConfirmed::ROUTING_KEY,
+    BookingPromoted::ROUTING_KEY,
     BookingAttended::ROUTING_KEY,
     BookingCancelled::ROUTING_KEY,
     ResidentErased::ROUTING_KEY,
@@ -32,6 +33,17 @@ impl Handler for PartnerBookers {
         let key = event.routing_key.as_str();
         if key == BookingConfirmed::ROUTING_KEY {
             let e: BookingConfirmed = event.decode()?;
+            link(
+                tx,
+                &e.booking_id,
+                &e.provider_id,
+                &e.offering_id,
+                &e.resident_id,
+                &e.centre_id,
+            )
+            .await?;
+        } else if key == BookingPromoted::ROUTING_KEY {
+            let e: BookingPromoted = event.decode()?;
             link(
                 tx,
                 &e.booking_id,
