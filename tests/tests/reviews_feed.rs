@@ -253,7 +253,10 @@ async fn the_latest_review_score_shows_on_the_centre_dashboard_and_in_the_distri
         .goto(&format!("{}/c/{east}/dashboard", platform.gateway))
         .await;
     let page = browser.source().await;
-    assert!(page.contains("id=\"org-review\""), "no 运营管理评估 on {page}");
+    assert!(
+        page.contains("id=\"org-review\""),
+        "no 运营管理评估 on {page}"
+    );
     let section = browser.find("#org-review").await.text().await;
     browser.window_size(1366, 900).await;
     browser

@@ -503,7 +503,10 @@ fn review_comparison(
     lang: super::Lang,
     reviews: &[(linli_proto::registry::v1::Centre, Option<ev::OrgReview>)],
 ) -> maud::Markup {
-    let title = lang.pick("运营管理评估 · 各中心最近一次得分", "Organisation review: each centre's latest score");
+    let title = lang.pick(
+        "运营管理评估 · 各中心最近一次得分",
+        "Organisation review: each centre's latest score",
+    );
     let rows: Vec<charts::Compared> = reviews
         .iter()
         .map(|(c, r)| charts::Compared {

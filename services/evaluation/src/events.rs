@@ -231,13 +231,15 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
             let e: EntryPosted = event.decode()?;
             store::record_ledger_effect(
                 tx,
-                field::id("entry_id", &e.entry_id)?,
-                field::id("centre_id", &e.centre_id)?,
-                field::date("entry_date", &e.entry_date)?,
-                e.own_income_minor,
-                e.expenditure_minor,
-                e.partnership_income_minor,
-                &e.currency,
+                &store::LedgerEffect {
+                    entry: field::id("entry_id", &e.entry_id)?,
+                    centre: field::id("centre_id", &e.centre_id)?,
+                    day: field::date("entry_date", &e.entry_date)?,
+                    own_income: e.own_income_minor,
+                    expenditure: e.expenditure_minor,
+                    partnership: e.partnership_income_minor,
+                    currency: &e.currency,
+                },
             )
             .await?;
         }

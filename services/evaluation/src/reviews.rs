@@ -376,7 +376,12 @@ async fn partner_income(
     .bind(period.end)
     .fetch_one(conn)
     .await?;
-    Ok((row.0 > 0).then(|| (row.1.unwrap_or_default(), row.2.unwrap_or_else(|| "CNY".into()))))
+    Ok((row.0 > 0).then(|| {
+        (
+            row.1.unwrap_or_default(),
+            row.2.unwrap_or_else(|| "CNY".into()),
+        )
+    }))
 }
 
 pub async fn score(

@@ -283,28 +283,37 @@ pub async fn invite_for_deliveries(
     Ok(())
 }
 
+/// An entry's effect on evaluation's money figures, from finance.entry.posted.
+pub struct LedgerEffect<'a> {
+    pub entry: Uuid,
+    pub centre: Uuid,
+    pub day: NaiveDate,
+    pub own_income: i64,
+    pub expenditure: i64,
+    pub partnership: i64,
+    pub currency: &'a str,
+}
+
 pub async fn record_ledger_effect(
     tx: &mut PgConnection,
-    entry: Uuid,
-    centre: Uuid,
-    day: NaiveDate,
-    own_income: i64,
-    expenditure: i64,
-    partnership: i64,
-    currency: &str,
+    effect: &LedgerEffect<'_>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO ledger_effects (entry_id, centre_id, entry_date, own_income_minor, expenditure_minor,
                                      partnership_income_minor, currency)
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (entry_id) DO NOTHING",
     )
-    .bind(entry)
-    .bind(centre)
-    .bind(day)
-    .bind(own_income)
-    .bind(expenditure)
-    .bind(partnership)
-    .bind(if currency.is_empty() { "CNY" } else { currency })
+    .bind(effect.entry)
+    .bind(effect.centre)
+    .bind(effect.day)
+    .bind(effect.own_income)
+    .bind(effect.expenditure)
+    .bind(effect.partnership)
+    .bind(if effect.currency.is_empty() {
+        "CNY"
+    } else {
+        effect.currency
+    })
     .execute(tx)
     .await?;
     Ok(())
