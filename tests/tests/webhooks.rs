@@ -236,10 +236,18 @@ impl Scene {
         let mut published: Vec<Uuid> = Vec::new();
         for service in ["bookings", "registry"] {
             let pool = self.platform.pool(service).await;
-            let ids: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM outbox")
-                .fetch_all(&pool)
-                .await
-                .expect("outbox readable");
+            // The consumer is bound to the types a webhook may cover (and the erasure),
+            // so those are the events it must have considered.
+            let bound: Vec<String> = linli_registry::webhooks::BINDINGS
+                .iter()
+                .map(|key| key.to_string())
+                .collect();
+            let ids: Vec<Uuid> =
+                sqlx::query_scalar("SELECT id FROM outbox WHERE routing_key = ANY($1)")
+                    .bind(&bound)
+                    .fetch_all(&pool)
+                    .await
+                    .expect("outbox readable");
             pool.close().await;
             published.extend(ids);
         }

@@ -27,8 +27,16 @@ use uuid::Uuid;
 
 /// The consumer's name: its queue is `<prefix>.webhooks`.
 pub const CONSUMER: &str = "webhooks";
-/// Every event: which ones leave is decided per agreement.
-pub const BINDINGS: &[&str] = &["#"];
+/// The events a webhook may cover (every type in [`COVERED`]) and the erasure that takes
+/// their deliveries. Not `#`: a consumer bound to everything would make every routing key
+/// routable, so the relay's `mandatory` publish could no longer catch an event nobody
+/// consumes, and the registry would keep an inbox row for every event of the district.
+pub const BINDINGS: &[&str] = &[
+    ev::BookingConfirmed::ROUTING_KEY,
+    ev::BookingAttended::ROUTING_KEY,
+    ev::ServiceDelivered::ROUTING_KEY,
+    ev::ResidentErased::ROUTING_KEY,
+];
 
 /// The event types (routing keys) each scope lets a webhook cover. A partner learns by
 /// webhook only what its scopes would let it read: `bookings.bookings:read` is bookings of
@@ -422,4 +430,20 @@ pub async fn replay(
     .execute(pool)
     .await?
     .rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_a_webhook_may_cover_is_bound_and_the_erasure_too() {
+        for (_, types) in COVERED {
+            for kind in *types {
+                assert!(BINDINGS.contains(kind), "{kind} is not bound");
+            }
+        }
+        assert!(BINDINGS.contains(&ev::ResidentErased::ROUTING_KEY));
+        assert!(!BINDINGS.contains(&"#"), "bound to every event");
+    }
 }
