@@ -149,6 +149,11 @@ pub const SUBSCRIPTIONS: &[(&str, &[&str])] = &[
         linli_registry::board_auditors::CONSUMER,
         linli_registry::board_auditors::BINDINGS,
     ),
+    // Who booked which partner's offerings, in the registry (partner_bookers.rs).
+    (
+        linli_registry::partner_bookers::CONSUMER,
+        linli_registry::partner_bookers::BINDINGS,
+    ),
 ];
 
 /// Declares the exchanges and every consumer's queue.
