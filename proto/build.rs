@@ -2,7 +2,9 @@
 //! system protobuf compiler.
 
 /// The messages the gateway answers as they are, in JSON and in its OpenAPI document; `+`
-/// when a request body takes it too. Each field is as the message has it, but: `-` left
+/// when a request body takes it too; `<` a request message the gateway takes as a route's
+/// JSON body, `?` as its query string (every member optional; the fields the path gives
+/// left out with `-`). Each field is as the message has it, but: `-` left
 /// out, `=` optional in a body, `?` text given as null when empty (and taken as empty
 /// from null), `@` a time as RFC 3339 text in UTC to the second (null when absent), `%`
 /// the same to the microsecond (records: entries, consents, journals), `!field:Enum` the
@@ -41,6 +43,33 @@ volunteers.v1.Score+
 volunteers.v1.QualityFigures @updated_at
 volunteers.v1.Review -centre_id @created_at
 volunteers.v1.ListReviewsResponse
+volunteers.v1.RegisterVolunteerRequest< -centre_id
+volunteers.v1.UpdateVolunteerRequest< -centre_id -volunteer_id -update_mask
+volunteers.v1.SetVolunteerStatusRequest< -centre_id -volunteer_id
+volunteers.v1.AddStaffRequest< -centre_id
+volunteers.v1.EndEmploymentRequest< -centre_id -staff_id
+volunteers.v1.AddCertificationRequest< -centre_id
+volunteers.v1.CreateCourseRequest< -centre_id
+volunteers.v1.RecordCompletionRequest< -centre_id -course_id
+volunteers.v1.CreateOpportunityRequest< -centre_id
+volunteers.v1.SignUpRequest< -centre_id -shift_id
+volunteers.v1.LogHoursRequest< -centre_id
+volunteers.v1.VerifyHoursRequest< -centre_id -entry_id
+volunteers.v1.CreateGroupRequest< -centre_id
+volunteers.v1.AddGroupMemberRequest< -centre_id -group_id
+volunteers.v1.CreateReviewRequest< -centre_id
+volunteers.v1.AssignStaffRequest< -centre_id -offering_id -session_id -starts_at -ends_at
+volunteers.v1.ListVolunteersRequest? -centre_id
+volunteers.v1.ListStaffRequest? -centre_id
+volunteers.v1.ListCertificationsRequest? -centre_id
+volunteers.v1.GetTrainingCoverageRequest? -centre_id
+volunteers.v1.ListOpportunitiesRequest? -centre_id
+volunteers.v1.MatchVolunteersRequest? -centre_id -shift_id
+volunteers.v1.ListHourEntriesRequest? -centre_id
+volunteers.v1.GetHoursTotalsRequest? -centre_id
+volunteers.v1.ListGroupsRequest? -centre_id
+volunteers.v1.ListReviewsRequest? -centre_id
+volunteers.v1.ListStaffAssignmentsRequest? -centre_id
 finance.v1.Account
 finance.v1.ListAccountsResponse
 finance.v1.Line+ =debit_minor =credit_minor
@@ -162,16 +191,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .file_descriptor_set_path(out_dir.join("linli_descriptor.bin"));
     for line in JSON.lines().filter(|l| !l.is_empty()) {
         let (message, fields) = line.split_once(' ').unwrap_or((line, ""));
-        let (message, body) = message
-            .strip_suffix('+')
-            .map_or((message, false), |m| (m, true));
-        let path = format!(".linli.{message}");
-        let derive = if body {
-            "serde::Serialize, serde::Deserialize"
-        } else {
-            "serde::Serialize"
+        let (message, derive) = match message.split_at(message.len() - 1) {
+            (m, "+") => (m, "serde::Serialize, serde::Deserialize, utoipa::ToSchema)]"),
+            (m, "<") => (m, "serde::Deserialize, utoipa::ToSchema)] #[serde(default)]"),
+            (m, "?") => (
+                m,
+                "serde::Deserialize, utoipa::IntoParams)] #[serde(default)] #[into_params(parameter_in = Query)]",
+            ),
+            _ => (message, "serde::Serialize, utoipa::ToSchema)]"),
         };
-        build = build.type_attribute(&path, format!("#[derive({derive}, utoipa::ToSchema)]"));
+        let path = format!(".linli.{message}");
+        build = build.type_attribute(&path, format!("#[derive({derive}"));
         if path.ends_with("Response") {
             build = build.field_attribute(format!("{path}.next_page_token"), NEXT_PAGE);
         }

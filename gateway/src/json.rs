@@ -54,6 +54,26 @@ where
     }
 }
 
+/// A JSON body that is a service's request message (see `proto/build.rs`): a member
+/// left out or null is the field's default, as the service reads it; other rejections as
+/// [`ApiJson`]'s.
+pub struct Message<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for Message<T> {
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let ApiJson(mut value) = ApiJson::<serde_json::Value>::from_request(request, state).await?;
+        if let Some(members) = value.as_object_mut() {
+            members.retain(|_, member| !member.is_null());
+        }
+        serde_json::from_value(value).map(Message).map_err(|e| {
+            let detail = format!("Failed to deserialize the JSON body into the target type: {e}");
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail)
+        })
+    }
+}
+
 /// An authenticated request's way to the services: the verified caller (whose token every
 /// call carries) and the services' clients.
 pub struct Grpc {
@@ -223,7 +243,10 @@ pub fn known<E: Named>(field: &str, number: i32) -> Result<i32, Problem> {
 /// `lib.rs`'s modifier, `params(..)` only for one with more to say), the handler's name and
 /// what it binds (the [`Grpc`], the path's values in order, then `; query name: Type`
 /// and/or `; body name: Type`), the status and reply type, any refusal worth its own
-/// words as `(status, "description")`, and a block that answers the service's reply.
+/// words as `(status, "description")`, and either a block that answers the service's
+/// reply or `= service.method`: then the query or body is the service's request message
+/// itself (see `proto/build.rs`), the path's values are its fields of the names bound (the
+/// centre checked against the caller's), and the call is made as it is.
 /// Everything the modifier in `lib.rs` adds (bearer security, the common problems) is
 /// left out. One invocation per module: it also defines `forwarded()`, the routes'
 /// router, and `Forwarded`, their part of the OpenAPI document, so a route's method and
@@ -234,7 +257,8 @@ macro_rules! forward {
         $(#[$doc:meta])*
         $method:ident $path:literal $(params($($param:tt)*))? => $name:ident($grpc:ident $(, $arg:ident)*
             $(; query $query:ident: $Query:ty)? $(; body $body:ident: $Body:ty)?)
-            -> $status:literal $Out:ty $(, ($error:literal, $words:literal))* $call:block
+            -> $status:literal $Out:ty $(, ($error:literal, $words:literal))*
+            $(= $service:ident . $rpc:ident)? $($call:block)?
     )*) => {$(
         $(#[$doc])*
         #[utoipa::path($method, path = $path, tag = $tag, params($($($param)*,)? $($Query)?)
@@ -245,9 +269,10 @@ macro_rules! forward {
             $grpc: $crate::json::Grpc,
             axum::extract::Path(($($arg,)*)): axum::extract::Path<($($crate::forward!(@text $arg),)*)>,
             $(axum::extract::Query($query): axum::extract::Query<$Query>,)?
-            $($crate::json::ApiJson($body): $crate::json::ApiJson<$Body>,)?
+            $($crate::json::Message($body): $crate::json::Message<$Body>,)?
         ) -> Result<(axum::http::StatusCode, axum::Json<$Out>), $crate::problem::Problem> {
-            let reply = $call;
+            let reply = $crate::forward!(@call $grpc [$($arg),*] [$($query)? $($body)?]
+                [$($service . $rpc)?] $($call)?);
             let status = axum::http::StatusCode::from_u16($status).expect("a status code");
             Ok((status, axum::Json(<$Out>::from(reply))))
         }
@@ -264,6 +289,22 @@ macro_rules! forward {
         pub struct Forwarded;
     };
     (@text $arg:ident) => { String };
+    (@call $g:ident [$($arg:ident),*] [$($input:ident)?] [] $call:block) => { $call };
+    (@call $g:ident [$($arg:ident),*] [$input:ident] [$service:ident . $rpc:ident]) => {{
+        #[allow(unused_mut)]
+        let mut request = $input;
+        $crate::forward!(@path $g request $($arg $arg)*);
+        $crate::call!($g.$service.$rpc(request))
+    }};
+    (@path $g:ident $r:ident) => {};
+    (@path $g:ident $r:ident centre_id $c:ident $($rest:ident)*) => {
+        $r.$c = $g.centre(&$c)?;
+        $crate::forward!(@path $g $r $($rest)*);
+    };
+    (@path $g:ident $r:ident $other:ident $field:ident $($rest:ident)*) => {
+        $r.$field = $field;
+        $crate::forward!(@path $g $r $($rest)*);
+    };
 }
 
 /// A page of a list: its items and, on every page but the last, the token of the next.

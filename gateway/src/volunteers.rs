@@ -44,82 +44,6 @@ fn moment(body: &[u8]) -> Result<Option<prost_types::Timestamp>, Problem> {
     optional_timestamp("at", &moment.at)
 }
 
-/// A volunteer's profile, as registered or updated.
-#[derive(Deserialize, ToSchema)]
-pub struct VolunteerProfile {
-    /// Required when registering.
-    #[serde(default)]
-    pub resident_id: String,
-    #[serde(default)]
-    pub display_name: String,
-    #[serde(default)]
-    pub skills: Vec<String>,
-    #[serde(default)]
-    pub languages: Vec<String>,
-    #[serde(default)]
-    pub availability: Vec<pb::AvailabilityWindow>,
-    #[serde(default)]
-    pub background_checked: bool,
-    #[serde(default)]
-    pub background_checked_on: String,
-    /// When registering: the desk holds a guardian's consent. Required for a resident aged
-    /// 14 to 17; under 14 nobody volunteers.
-    #[serde(default)]
-    pub guardian_consent: bool,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct StatusChange {
-    /// active, paused or left.
-    pub status: String,
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct VolunteerQuery {
-    pub status: Option<String>,
-    pub skill: Option<String>,
-    /// 1 to 200; default 50.
-    pub page_size: Option<u32>,
-    /// The previous page's `next_page_token`.
-    pub page_token: Option<String>,
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct StaffQuery {
-    pub active_only: Option<bool>,
-    /// 1 to 200; default 50.
-    pub page_size: Option<u32>,
-    /// The previous page's `next_page_token`.
-    pub page_token: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct EmploymentEnd {
-    /// The last day worked.
-    pub employed_until: String,
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct HolderQuery {
-    pub holder_id: Option<String>,
-    /// 1 to 200; default 50.
-    pub page_size: Option<u32>,
-    /// The previous page's `next_page_token`.
-    pub page_token: Option<String>,
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct OpportunityQuery {
-    /// 1 to 200; default 50.
-    pub page_size: Option<u32>,
-    /// The previous page's `next_page_token`.
-    pub page_token: Option<String>,
-}
-
 reply! {
     #[derive(Deserialize)]
     pub struct TrainingSession from pb::TrainingSession as s {
@@ -133,22 +57,6 @@ reply! {
         pub location: String,
         pub capacity: i32,
     }
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct NewCompletion {
-    /// A staff member's or a volunteer's id.
-    pub person_id: String,
-    #[schema(example = "2027-03-01")]
-    pub completed_on: String,
-    pub session_id: Option<String>,
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct CoverageQuery {
-    /// YYYY-MM-DD; default today in the centre's time zone.
-    pub on: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -177,89 +85,13 @@ pub struct ShiftQuery {
     pub page_token: Option<String>,
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct NewSignUp {
-    pub volunteer_id: String,
-}
-
 #[derive(Deserialize, Default, ToSchema)]
 pub struct Moment {
     /// RFC 3339; default now.
     pub at: Option<String>,
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct MatchQuery {
-    pub limit: Option<i32>,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct NewHours {
-    pub volunteer_id: String,
-    pub worked_on: String,
-    pub minutes: i32,
-    #[serde(default)]
-    pub note: String,
-    pub assignment_id: Option<String>,
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct HoursQuery {
-    pub volunteer_id: Option<String>,
-    pub status: Option<String>,
-    /// 1 to 200; default 50.
-    pub page_size: Option<u32>,
-    /// The previous page's `next_page_token`.
-    pub page_token: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct Verification {
-    /// true verifies, false rejects.
-    pub approve: bool,
-    /// Why the hours are rejected: required when rejecting, at most 200 characters.
-    #[serde(default)]
-    pub reason: String,
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PeriodQuery {
-    /// YYYY-MM-DD, inclusive.
-    pub from: Option<String>,
-    /// YYYY-MM-DD, exclusive.
-    pub to: Option<String>,
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct GroupQuery {
-    pub kind: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct NewReview {
-    pub staff_id: String,
-    pub period_start: String,
-    pub period_end: String,
-    pub scores: Vec<pb::Score>,
-    #[serde(default)]
-    pub comments: String,
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ReviewQuery {
-    pub staff_id: Option<String>,
-    /// 1 to 200; default 50.
-    pub page_size: Option<u32>,
-    /// The previous page's `next_page_token`.
-    pub page_token: Option<String>,
-}
-
-/// The members of [`VolunteerProfile`] a correction can change (not the resident, nor a
+/// The members of a volunteer's profile a correction can change (not the resident, nor a
 /// registration's guardian consent).
 const PROFILE_FIELDS: [&str; 6] = [
     "display_name",
@@ -272,31 +104,13 @@ const PROFILE_FIELDS: [&str; 6] = [
 
 forward! { tag = "volunteers";
     /// The centre's volunteers.
-    get "/v1/centres/{centre_id}/volunteers" => list_volunteers(g, centre; query q: VolunteerQuery) -> 200 pb::ListVolunteersResponse {
-        call!(g.volunteers.list_volunteers(pb::ListVolunteersRequest {
-            centre_id: g.centre(&centre)?,
-            status: q.status.unwrap_or_default(),
-            skill: q.skill.unwrap_or_default(),
-            page_size: q.page_size.unwrap_or(0),
-            page_token: q.page_token.unwrap_or_default(),
-        }))
-    }
+    get "/v1/centres/{centre_id}/volunteers" => list_volunteers(g, centre_id; query q: pb::ListVolunteersRequest)
+        -> 200 pb::ListVolunteersResponse = volunteers.list_volunteers
 
     /// Registers a resident of the centre as a volunteer.
-    post "/v1/centres/{centre_id}/volunteers" => register_volunteer(g, centre; body b: VolunteerProfile) -> 201 pb::Volunteer,
-        (409, "Already a volunteer"), (422, "The resident is unknown or no longer active") {
-        call!(g.volunteers.register_volunteer(pb::RegisterVolunteerRequest {
-            centre_id: g.centre(&centre)?,
-            resident_id: b.resident_id,
-            display_name: b.display_name,
-            skills: b.skills,
-            languages: b.languages,
-            availability: b.availability,
-            background_checked: b.background_checked,
-            background_checked_on: b.background_checked_on,
-            guardian_consent: b.guardian_consent,
-        }))
-    }
+    post "/v1/centres/{centre_id}/volunteers" => register_volunteer(g, centre_id; body b: pb::RegisterVolunteerRequest)
+        -> 201 pb::Volunteer, (409, "Already a volunteer"), (422, "The resident is unknown or no longer active")
+        = volunteers.register_volunteer
 
     /// One volunteer.
     get "/v1/centres/{centre_id}/volunteers/{volunteer_id}" => get_volunteer(g, centre, volunteer_id) -> 200 pb::Volunteer {
@@ -305,62 +119,29 @@ forward! { tag = "volunteers";
 
     /// Pauses, resumes or ends a volunteer's work.
     post "/v1/centres/{centre_id}/volunteers/{volunteer_id}/status"
-        => set_volunteer_status(g, centre, volunteer_id; body b: StatusChange) -> 200 pb::Volunteer {
-        let request = pb::SetVolunteerStatusRequest { centre_id: g.centre(&centre)?, volunteer_id, status: b.status };
-        call!(g.volunteers.set_volunteer_status(request))
-    }
+        => set_volunteer_status(g, centre_id, volunteer_id; body b: pb::SetVolunteerStatusRequest) -> 200 pb::Volunteer
+        = volunteers.set_volunteer_status
 
     /// The centre's staff.
-    get "/v1/centres/{centre_id}/staff" => list_staff(g, centre; query q: StaffQuery) -> 200 pb::ListStaffResponse {
-        call!(g.volunteers.list_staff(pb::ListStaffRequest {
-            centre_id: g.centre(&centre)?,
-            active_only: q.active_only.unwrap_or(false),
-            page_size: q.page_size.unwrap_or(0),
-            page_token: q.page_token.unwrap_or_default(),
-        }))
-    }
+    get "/v1/centres/{centre_id}/staff" => list_staff(g, centre_id; query q: pb::ListStaffRequest)
+        -> 200 pb::ListStaffResponse = volunteers.list_staff
 
     /// A staff member joins the centre.
-    post "/v1/centres/{centre_id}/staff" => add_staff(g, centre; body b: pb::StaffMember) -> 201 pb::StaffMember {
-        call!(g.volunteers.add_staff(pb::AddStaffRequest {
-            centre_id: g.centre(&centre)?,
-            name: b.name,
-            position: b.position,
-            employed_from: b.employed_from,
-        }))
-    }
+    post "/v1/centres/{centre_id}/staff" => add_staff(g, centre_id; body b: pb::AddStaffRequest)
+        -> 201 pb::StaffMember = volunteers.add_staff
 
     /// A staff member's employment ends.
     post "/v1/centres/{centre_id}/staff/{staff_id}/end"
-        => end_employment(g, centre, staff_id; body b: EmploymentEnd) -> 200 pb::StaffMember {
-        let (centre_id, employed_until) = (g.centre(&centre)?, b.employed_until);
-        call!(g.volunteers.end_employment(pb::EndEmploymentRequest { centre_id, staff_id, employed_until }))
-    }
+        => end_employment(g, centre_id, staff_id; body b: pb::EndEmploymentRequest) -> 200 pb::StaffMember
+        = volunteers.end_employment
 
     /// Certifications held by the centre's staff and volunteers.
-    get "/v1/centres/{centre_id}/certifications" => list_certifications(g, centre; query q: HolderQuery)
-        -> 200 pb::ListCertificationsResponse {
-        call!(g.volunteers.list_certifications(pb::ListCertificationsRequest {
-            centre_id: g.centre(&centre)?,
-            holder_id: q.holder_id.unwrap_or_default(),
-            page_size: q.page_size.unwrap_or(0),
-            page_token: q.page_token.unwrap_or_default(),
-        }))
-    }
+    get "/v1/centres/{centre_id}/certifications" => list_certifications(g, centre_id; query q: pb::ListCertificationsRequest)
+        -> 200 pb::ListCertificationsResponse = volunteers.list_certifications
 
     /// Records a certification (licence, certificate, first aid) for a staff member or volunteer.
-    post "/v1/centres/{centre_id}/certifications" => add_certification(g, centre; body b: pb::Certification)
-        -> 201 pb::Certification {
-        call!(g.volunteers.add_certification(pb::AddCertificationRequest {
-            centre_id: g.centre(&centre)?,
-            holder_id: b.holder_id,
-            kind: b.kind,
-            issuer: b.issuer,
-            number: b.number,
-            issued_on: b.issued_on,
-            expires_on: b.expires_on,
-        }))
-    }
+    post "/v1/centres/{centre_id}/certifications" => add_certification(g, centre_id; body b: pb::AddCertificationRequest)
+        -> 201 pb::Certification = volunteers.add_certification
 
     /// Training courses.
     get "/v1/centres/{centre_id}/courses" => list_courses(g, centre) -> 200 pb::ListCoursesResponse {
@@ -368,15 +149,8 @@ forward! { tag = "volunteers";
     }
 
     /// Adds a training course.
-    post "/v1/centres/{centre_id}/courses" => create_course(g, centre; body b: pb::Course) -> 201 pb::Course {
-        call!(g.volunteers.create_course(pb::CreateCourseRequest {
-            centre_id: g.centre(&centre)?,
-            title: b.title,
-            topic: b.topic,
-            audience: b.audience,
-            minutes: b.minutes,
-        }))
-    }
+    post "/v1/centres/{centre_id}/courses" => create_course(g, centre_id; body b: pb::CreateCourseRequest)
+        -> 201 pb::Course = volunteers.create_course
 
     /// Schedules a session of a course.
     post "/v1/centres/{centre_id}/courses/{course_id}/sessions"
@@ -393,45 +167,20 @@ forward! { tag = "volunteers";
 
     /// Records that a staff member or volunteer completed the course.
     post "/v1/centres/{centre_id}/courses/{course_id}/completions"
-        => record_completion(g, centre, course_id; body b: NewCompletion) -> 201 pb::Completion {
-        call!(g.volunteers.record_completion(pb::RecordCompletionRequest {
-            centre_id: g.centre(&centre)?,
-            course_id,
-            session_id: b.session_id.unwrap_or_default(),
-            person_id: b.person_id,
-            completed_on: b.completed_on,
-        }))
-    }
+        => record_completion(g, centre_id, course_id; body b: pb::RecordCompletionRequest) -> 201 pb::Completion
+        = volunteers.record_completion
 
     /// Staff with a completed training in the last 12 months / active staff.
-    get "/v1/centres/{centre_id}/training-coverage" => training_coverage(g, centre; query q: CoverageQuery)
-        -> 200 pb::TrainingCoverage {
-        let request = pb::GetTrainingCoverageRequest { centre_id: g.centre(&centre)?, on: q.on.unwrap_or_default() };
-        call!(g.volunteers.get_training_coverage(request))
-    }
+    get "/v1/centres/{centre_id}/training-coverage" => training_coverage(g, centre_id; query q: pb::GetTrainingCoverageRequest)
+        -> 200 pb::TrainingCoverage = volunteers.get_training_coverage
 
     /// Volunteer opportunities.
-    get "/v1/centres/{centre_id}/opportunities" => list_opportunities(g, centre; query q: OpportunityQuery)
-        -> 200 pb::ListOpportunitiesResponse {
-        call!(g.volunteers.list_opportunities(pb::ListOpportunitiesRequest {
-            centre_id: g.centre(&centre)?,
-            page_size: q.page_size.unwrap_or(0),
-            page_token: q.page_token.unwrap_or_default(),
-        }))
-    }
+    get "/v1/centres/{centre_id}/opportunities" => list_opportunities(g, centre_id; query q: pb::ListOpportunitiesRequest)
+        -> 200 pb::ListOpportunitiesResponse = volunteers.list_opportunities
 
     /// Adds an opportunity with its required skills and certifications.
-    post "/v1/centres/{centre_id}/opportunities" => create_opportunity(g, centre; body b: pb::Opportunity) -> 201 pb::Opportunity {
-        call!(g.volunteers.create_opportunity(pb::CreateOpportunityRequest {
-            centre_id: g.centre(&centre)?,
-            title: b.title,
-            description: b.description,
-            required_skills: b.required_skills,
-            required_certifications: b.required_certifications,
-            works_with_minors: b.works_with_minors,
-            location: b.location,
-        }))
-    }
+    post "/v1/centres/{centre_id}/opportunities" => create_opportunity(g, centre_id; body b: pb::CreateOpportunityRequest)
+        -> 201 pb::Opportunity = volunteers.create_opportunity
 
     /// Shifts in a window.
     get "/v1/centres/{centre_id}/shifts" => list_shifts(g, centre; query q: ShiftQuery) -> 200 pb::ListShiftsResponse {
@@ -459,18 +208,13 @@ forward! { tag = "volunteers";
 
     /// The centre's volunteers ranked for a shift, with reasons; the unqualified apart, with why.
     get "/v1/centres/{centre_id}/shifts/{shift_id}/matches"
-        => match_volunteers(g, centre, shift_id; query q: MatchQuery) -> 200 pb::MatchVolunteersResponse {
-        let (centre_id, limit) = (g.centre(&centre)?, q.limit.unwrap_or_default());
-        call!(g.volunteers.match_volunteers(pb::MatchVolunteersRequest { centre_id, shift_id, limit }))
-    }
+        => match_volunteers(g, centre_id, shift_id; query q: pb::MatchVolunteersRequest) -> 200 pb::MatchVolunteersResponse
+        = volunteers.match_volunteers
 
     /// Signs a volunteer up for a shift.
-    post "/v1/centres/{centre_id}/shifts/{shift_id}/sign-ups" => sign_up(g, centre, shift_id; body b: NewSignUp)
+    post "/v1/centres/{centre_id}/shifts/{shift_id}/sign-ups" => sign_up(g, centre_id, shift_id; body b: pb::SignUpRequest)
         -> 201 pb::Assignment, (409, "Full, or the volunteer is on an overlapping shift"),
-        (422, "Not qualified: the reason names the certification or check") {
-        let (centre_id, volunteer_id) = (g.centre(&centre)?, b.volunteer_id);
-        call!(g.volunteers.sign_up(pb::SignUpRequest { centre_id, shift_id, volunteer_id }))
-    }
+        (422, "Not qualified: the reason names the certification or check") = volunteers.sign_up
 
     /// Withdraws a sign-up; the place goes back to the shift.
     post "/v1/centres/{centre_id}/assignments/{assignment_id}/withdraw"
@@ -479,136 +223,61 @@ forward! { tag = "volunteers";
     }
 
     /// Hour entries.
-    get "/v1/centres/{centre_id}/hours" => list_hours(g, centre; query q: HoursQuery) -> 200 pb::ListHourEntriesResponse {
-        call!(g.volunteers.list_hour_entries(pb::ListHourEntriesRequest {
-            centre_id: g.centre(&centre)?,
-            volunteer_id: q.volunteer_id.unwrap_or_default(),
-            status: q.status.unwrap_or_default(),
-            page_size: q.page_size.unwrap_or(0),
-            page_token: q.page_token.unwrap_or_default(),
-        }))
-    }
+    get "/v1/centres/{centre_id}/hours" => list_hours(g, centre_id; query q: pb::ListHourEntriesRequest)
+        -> 200 pb::ListHourEntriesResponse = volunteers.list_hour_entries
 
     /// Hours a volunteer logged themself; they count once a coordinator verifies them.
-    post "/v1/centres/{centre_id}/hours" => log_hours(g, centre; body b: NewHours) -> 201 pb::HourEntry {
-        call!(g.volunteers.log_hours(pb::LogHoursRequest {
-            centre_id: g.centre(&centre)?,
-            volunteer_id: b.volunteer_id,
-            worked_on: b.worked_on,
-            minutes: b.minutes,
-            note: b.note,
-            assignment_id: b.assignment_id.unwrap_or_default(),
-        }))
-    }
+    post "/v1/centres/{centre_id}/hours" => log_hours(g, centre_id; body b: pb::LogHoursRequest)
+        -> 201 pb::HourEntry = volunteers.log_hours
 
     /// A coordinator verifies or rejects logged hours.
     post "/v1/centres/{centre_id}/hours/{entry_id}/verification"
-        => verify_hours(g, centre, entry_id; body b: Verification) -> 200 pb::HourEntry {
-        let (centre_id, approve, reason) = (g.centre(&centre)?, b.approve, b.reason);
-        call!(g.volunteers.verify_hours(pb::VerifyHoursRequest { centre_id, entry_id, approve, reason }))
-    }
+        => verify_hours(g, centre_id, entry_id; body b: pb::VerifyHoursRequest) -> 200 pb::HourEntry
+        = volunteers.verify_hours
 
     /// Verified and pending minutes per volunteer and for the centre.
-    get "/v1/centres/{centre_id}/hours-totals" => hours_totals(g, centre; query q: PeriodQuery) -> 200 pb::HoursTotals {
-        call!(g.volunteers.get_hours_totals(pb::GetHoursTotalsRequest {
-            centre_id: g.centre(&centre)?,
-            from: q.from.unwrap_or_default(),
-            to: q.to.unwrap_or_default(),
-        }))
-    }
+    get "/v1/centres/{centre_id}/hours-totals" => hours_totals(g, centre_id; query q: pb::GetHoursTotalsRequest)
+        -> 200 pb::HoursTotals = volunteers.get_hours_totals
 
     /// Community groups.
-    get "/v1/centres/{centre_id}/groups" => list_groups(g, centre; query q: GroupQuery) -> 200 pb::ListGroupsResponse {
-        let request = pb::ListGroupsRequest { centre_id: g.centre(&centre)?, kind: q.kind.unwrap_or_default() };
-        call!(g.volunteers.list_groups(request))
-    }
+    get "/v1/centres/{centre_id}/groups" => list_groups(g, centre_id; query q: pb::ListGroupsRequest)
+        -> 200 pb::ListGroupsResponse = volunteers.list_groups
 
     /// Adds a community group with the centre's support.
-    post "/v1/centres/{centre_id}/groups" => create_group(g, centre; body b: pb::CommunityGroup) -> 201 pb::CommunityGroup {
-        call!(g.volunteers.create_group(pb::CreateGroupRequest {
-            centre_id: g.centre(&centre)?,
-            name: b.name,
-            kind: b.kind,
-            description: b.description,
-            support_rooms: b.support_rooms,
-            support_equipment: b.support_equipment,
-        }))
-    }
+    post "/v1/centres/{centre_id}/groups" => create_group(g, centre_id; body b: pb::CreateGroupRequest)
+        -> 201 pb::CommunityGroup = volunteers.create_group
 
     /// Adds a resident to a group as leader or member.
     post "/v1/centres/{centre_id}/groups/{group_id}/members"
-        => add_group_member(g, centre, group_id; body b: pb::GroupMember) -> 200 pb::CommunityGroup {
-        call!(g.volunteers.add_group_member(pb::AddGroupMemberRequest {
-            centre_id: g.centre(&centre)?,
-            group_id,
-            resident_id: b.resident_id,
-            role: b.role,
-        }))
-    }
+        => add_group_member(g, centre_id, group_id; body b: pb::AddGroupMemberRequest) -> 200 pb::CommunityGroup
+        = volunteers.add_group_member
 
     /// Staff performance reviews, with evaluation's figures.
-    get "/v1/centres/{centre_id}/reviews" => list_reviews(g, centre; query q: ReviewQuery) -> 200 pb::ListReviewsResponse {
-        call!(g.volunteers.list_reviews(pb::ListReviewsRequest {
-            centre_id: g.centre(&centre)?,
-            staff_id: q.staff_id.unwrap_or_default(),
-            page_size: q.page_size.unwrap_or(0),
-            page_token: q.page_token.unwrap_or_default(),
-        }))
-    }
+    get "/v1/centres/{centre_id}/reviews" => list_reviews(g, centre_id; query q: pb::ListReviewsRequest)
+        -> 200 pb::ListReviewsResponse = volunteers.list_reviews
 
     /// Records a staff member's performance review; the reviewer is the caller.
-    post "/v1/centres/{centre_id}/reviews" => create_review(g, centre; body b: NewReview) -> 201 pb::Review {
-        call!(g.volunteers.create_review(pb::CreateReviewRequest {
-            centre_id: g.centre(&centre)?,
-            staff_id: b.staff_id,
-            period_start: b.period_start,
-            period_end: b.period_end,
-            scores: b.scores,
-            comments: b.comments,
-        }))
-    }
+    post "/v1/centres/{centre_id}/reviews" => create_review(g, centre_id; body b: pb::CreateReviewRequest)
+        -> 201 pb::Review = volunteers.create_review
 
     /// Puts a staff member on a session of the offering. A nurse or doctor needs a medical
     /// licence, a teacher a teacher's certificate, valid on the session's day: otherwise
     /// refused (422 staff.not_licensed, naming the licence and the day it expired).
     post "/v1/centres/{centre_id}/offerings/{offering_id}/sessions/{session_id}/staff"
-        => assign_staff(g, centre, offering_id, session_id; body b: NewStaffAssignment) -> 201 pb::StaffAssignment,
+        => assign_staff(g, centre, offering_id, session_id; body b: pb::AssignStaffRequest) -> 201 pb::StaffAssignment,
         (404, "No such session of the offering, or no such staff member"),
         (422, "Not licensed on the session's day, not employed then, or the session is cancelled") {
         let centre_id = g.centre(&centre)?;
         let session = session_of(&g, &centre_id, &offering_id, &session_id).await?;
-        call!(g.volunteers.assign_staff(pb::AssignStaffRequest {
-            centre_id,
-            staff_id: b.staff_id,
-            offering_id,
-            session_id,
-            starts_at: session.starts_at,
-            ends_at: session.ends_at,
-        }))
+        let (starts_at, ends_at) = (session.starts_at, session.ends_at);
+        let request = pb::AssignStaffRequest { centre_id, offering_id, session_id, starts_at, ends_at, ..b };
+        call!(g.volunteers.assign_staff(request))
     }
 
     /// The staff on the centre's sessions (one session's, one staff member's), earliest first.
     get "/v1/centres/{centre_id}/staff-assignments"
-        => list_staff_assignments(g, centre; query q: StaffAssignmentQuery) -> 200 pb::ListStaffAssignmentsResponse {
-        call!(g.volunteers.list_staff_assignments(pb::ListStaffAssignmentsRequest {
-            centre_id: g.centre(&centre)?,
-            session_id: q.session_id.unwrap_or_default(),
-            staff_id: q.staff_id.unwrap_or_default(),
-        }))
-    }
-}
-
-/// Who is put on a session.
-#[derive(Deserialize, ToSchema)]
-pub struct NewStaffAssignment {
-    pub staff_id: String,
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct StaffAssignmentQuery {
-    pub session_id: Option<String>,
-    pub staff_id: Option<String>,
+        => list_staff_assignments(g, centre_id; query q: pb::ListStaffAssignmentsRequest)
+        -> 200 pb::ListStaffAssignmentsResponse = volunteers.list_staff_assignments
 }
 
 /// The session of the offering, as bookings keeps it (its times are what the licence is
@@ -652,7 +321,7 @@ async fn session_of(
 /// members sent replace their fields (null or empty clears one) and the members left out
 /// keep theirs.
 #[utoipa::path(put, path = "/v1/centres/{centre_id}/volunteers/{volunteer_id}", tag = "volunteers",
-    request_body = VolunteerProfile, responses((status = 200, body = pb::Volunteer)))]
+    request_body = pb::UpdateVolunteerRequest, responses((status = 200, body = pb::Volunteer)))]
 pub async fn update_volunteer(
     g: Grpc,
     Path((centre, volunteer_id)): Path<(String, String)>,
@@ -668,7 +337,7 @@ pub async fn update_volunteer(
 /// Corrects only the fields sent (JSON Merge Patch, RFC 7396): a member set to null clears
 /// its field, an absent member keeps it.
 #[utoipa::path(patch, path = "/v1/centres/{centre_id}/volunteers/{volunteer_id}", tag = "volunteers",
-    request_body(content = VolunteerProfile, content_type = "application/merge-patch+json"),
+    request_body(content = pb::UpdateVolunteerRequest, content_type = "application/merge-patch+json"),
     responses((status = 200, body = pb::Volunteer),
         (status = 415, body = Problem, content_type = "application/problem+json", description = "Not sent as application/merge-patch+json")))]
 pub async fn patch_volunteer(
@@ -690,21 +359,13 @@ async fn correct_volunteer(
     body: MergePatch,
     mask: prost_types::FieldMask,
 ) -> Result<pb::Volunteer, Problem> {
-    let centre_id = g.centre(centre)?;
-    let b: VolunteerProfile = body.into_body()?;
-    Ok(call!(g.volunteers.update_volunteer(
-        pb::UpdateVolunteerRequest {
-            centre_id,
-            volunteer_id,
-            display_name: b.display_name,
-            skills: b.skills,
-            languages: b.languages,
-            availability: b.availability,
-            background_checked: b.background_checked,
-            background_checked_on: b.background_checked_on,
-            update_mask: Some(mask),
-        }
-    )))
+    let request = pb::UpdateVolunteerRequest {
+        centre_id: g.centre(centre)?,
+        volunteer_id,
+        update_mask: Some(mask),
+        ..body.into_body()?
+    };
+    Ok(call!(g.volunteers.update_volunteer(request)))
 }
 
 /// Checks a volunteer in for their shift.
