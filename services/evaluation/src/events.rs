@@ -169,7 +169,7 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
             let e: ResidentErased = event.decode()?;
             let resident = field::id("resident_id", &e.resident_id)?;
             store::forget_resident(tx, resident).await?;
-            crate::board::forget_resident(tx, resident).await?;
+            store::board::forget_resident(tx, resident).await?;
         }
         BookingAttended::ROUTING_KEY => {
             store::record_attendances(tx, &[attendance(event)?]).await?;

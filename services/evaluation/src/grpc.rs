@@ -25,6 +25,8 @@ use crate::store::{
     NoticeRow, QuestionRow, SuggestionRow, TemplateRow,
 };
 
+mod board;
+
 pub struct EvaluationApi {
     pool: PgPool,
 }
@@ -1399,63 +1401,63 @@ impl Evaluation for EvaluationApi {
         &self,
         request: Request<pb::AddBoardMemberRequest>,
     ) -> Result<Response<pb::BoardMember>, Status> {
-        crate::board::add_member(&self.pool, request).await
+        board::add_member(&self.pool, request).await
     }
 
     async fn set_board_committees(
         &self,
         request: Request<pb::SetBoardCommitteesRequest>,
     ) -> Result<Response<pb::BoardMember>, Status> {
-        crate::board::set_committees(&self.pool, request).await
+        board::set_committees(&self.pool, request).await
     }
 
     async fn end_board_membership(
         &self,
         request: Request<pb::EndBoardMembershipRequest>,
     ) -> Result<Response<pb::BoardMember>, Status> {
-        crate::board::end_membership(&self.pool, request).await
+        board::end_membership(&self.pool, request).await
     }
 
     async fn list_board_members(
         &self,
         request: Request<pb::ListBoardMembersRequest>,
     ) -> Result<Response<pb::ListBoardMembersResponse>, Status> {
-        crate::board::list_members(&self.pool, request).await
+        board::list_members(&self.pool, request).await
     }
 
     async fn list_board_audit(
         &self,
         request: Request<pb::ListBoardAuditRequest>,
     ) -> Result<Response<pb::ListBoardAuditResponse>, Status> {
-        crate::board::list_audit(&self.pool, request).await
+        board::list_audit(&self.pool, request).await
     }
 
     async fn record_board_meeting(
         &self,
         request: Request<pb::RecordBoardMeetingRequest>,
     ) -> Result<Response<pb::BoardMeeting>, Status> {
-        crate::board::record_meeting(&self.pool, request).await
+        board::record_meeting(&self.pool, request).await
     }
 
     async fn list_board_meetings(
         &self,
         request: Request<pb::ListBoardMeetingsRequest>,
     ) -> Result<Response<pb::ListBoardMeetingsResponse>, Status> {
-        crate::board::list_meetings(&self.pool, request).await
+        board::list_meetings(&self.pool, request).await
     }
 
     async fn list_board_decisions(
         &self,
         request: Request<pb::ListBoardDecisionsRequest>,
     ) -> Result<Response<pb::ListBoardDecisionsResponse>, Status> {
-        crate::board::list_decisions(&self.pool, request).await
+        board::list_decisions(&self.pool, request).await
     }
 
     async fn complete_board_decision(
         &self,
         request: Request<pb::CompleteBoardDecisionRequest>,
     ) -> Result<Response<pb::BoardDecision>, Status> {
-        crate::board::complete_decision(&self.pool, request).await
+        board::complete_decision(&self.pool, request).await
     }
 
     async fn get_review_checklist(

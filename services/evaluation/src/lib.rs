@@ -2,7 +2,6 @@
 //! projections built only from other services' events; it never reads their databases.
 
 pub mod alerts;
-pub mod board;
 pub mod domain;
 pub mod events;
 pub mod grpc;

@@ -1,6 +1,8 @@
 //! Every SQL statement of the evaluation service: the projections of other services'
 //! facts (and their log, for rebuilding), the KPI figures, and the instruments.
 
+pub mod board;
+
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use linli_platform::bus::{HandlerError, Incoming};
 use linli_platform::directory;
