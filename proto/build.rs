@@ -127,6 +127,34 @@ evaluation.v1.ListOrgReviewsResponse
 evaluation.v1.InspectionItem+ =note
 evaluation.v1.Inspection -centre_id
 evaluation.v1.ListInspectionsResponse
+evaluation.v1.ForumPost -centre_id ?thread_id -mine ?author_id @created_at
+evaluation.v1.ListForumPostsResponse
+evaluation.v1.CreateInvitationRequest< -centre_id
+evaluation.v1.SubmitResponseRequest< -centre_id -invitation_id
+evaluation.v1.CreateFollowUpRequest< -centre_id
+evaluation.v1.CompleteFollowUpRequest< -centre_id -follow_up_id
+evaluation.v1.RecordInspectionRequest< -centre_id
+evaluation.v1.SubmitSuggestionRequest< -centre_id -anonymous
+evaluation.v1.MoveSuggestionRequest< -centre_id -suggestion_id
+evaluation.v1.SetBoardCommitteesRequest< -centre_id -member_id
+evaluation.v1.EndBoardMembershipRequest< -centre_id -member_id
+evaluation.v1.CompleteBoardDecisionRequest< -centre_id -decision_id
+evaluation.v1.StartOrgReviewRequest< -centre_id
+evaluation.v1.ScoreOrgReviewItemRequest< -centre_id -review_id -item_key
+evaluation.v1.ModerateForumPostRequest< -centre_id -post_id
+evaluation.v1.GetDistrictKpisRequest?
+evaluation.v1.GetCentreKpisRequest? -centre_id
+evaluation.v1.GetQualityIndicatorsRequest? -centre_id
+evaluation.v1.ListInvitationsRequest? -centre_id
+evaluation.v1.ListFollowUpsRequest? -centre_id
+evaluation.v1.ListInspectionsRequest? -centre_id
+evaluation.v1.ListSuggestionsRequest? -centre_id
+evaluation.v1.ListBoardMembersRequest? -centre_id
+evaluation.v1.ListBoardAuditRequest? -centre_id
+evaluation.v1.ListBoardDecisionsRequest? -centre_id
+evaluation.v1.ListNoticesRequest? -centre_id
+evaluation.v1.ListForumThreadsRequest? -centre_id
+evaluation.v1.ListReportedForumPostsRequest? -centre_id
 registry.v1.Skill+
 registry.v1.Centre
 registry.v1.ListCentresResponse
@@ -192,8 +220,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for line in JSON.lines().filter(|l| !l.is_empty()) {
         let (message, fields) = line.split_once(' ').unwrap_or((line, ""));
         let (message, derive) = match message.split_at(message.len() - 1) {
-            (m, "+") => (m, "serde::Serialize, serde::Deserialize, utoipa::ToSchema)]"),
-            (m, "<") => (m, "serde::Deserialize, utoipa::ToSchema)] #[serde(default)]"),
+            (m, "+") => (
+                m,
+                "serde::Serialize, serde::Deserialize, utoipa::ToSchema)]",
+            ),
+            (m, "<") => (
+                m,
+                "serde::Deserialize, utoipa::ToSchema)] #[serde(default)]",
+            ),
             (m, "?") => (
                 m,
                 "serde::Deserialize, utoipa::IntoParams)] #[serde(default)] #[into_params(parameter_in = Query)]",

@@ -4,7 +4,7 @@
 
 use linli_proto::evaluation::v1 as pb;
 use serde::Deserialize;
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::{OpenApi, ToSchema};
 
 use crate::json::{FromPb, optional_timestamp};
 use crate::problem::Problem;
@@ -44,17 +44,6 @@ fn draft(notice: &pb::Notice) -> pb::NoticeDraft {
 }
 
 page!(pub struct NoticeList from pb::ListNoticesResponse { pub notices: Vec<Notice> });
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct NoticeQuery {
-    /// scheduled, published or ended; all when absent.
-    pub state: Option<String>,
-    /// 1 to 200; default 50.
-    pub page_size: Option<u32>,
-    /// The previous page's `next_page_token`.
-    pub page_token: Option<String>,
-}
 
 /// What staff write on a notice; a change sends the whole of it again.
 #[derive(Deserialize, ToSchema)]
@@ -98,53 +87,10 @@ impl NoticeDraft {
     }
 }
 
-reply! {
-    /// A forum post (a thread's opening post has a title and no thread_id).
-    pub struct ForumPost from pb::ForumPost as p {
-        pub id: String,
-        pub thread_id: Option<String>,
-        pub title: String,
-        /// Shown as text.
-        pub body: String,
-        /// The resident who wrote it; absent once erased.
-        pub author_id: Option<String>,
-        pub hidden: bool,
-        pub pinned: bool,
-        pub locked: bool,
-        /// Residents who reported it.
-        pub reports: i32,
-        pub replies: i32,
-        pub created_at: Option<String>,
-    }
-}
-
-page!(pub struct ForumPostList from pb::ListForumPostsResponse { pub posts: Vec<ForumPost> });
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ForumQuery {
-    /// 1 to 200; default 50.
-    pub page_size: Option<u32>,
-    /// The previous page's `next_page_token`.
-    pub page_token: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct Moderation {
-    /// hide, restore, pin, unpin, lock or unlock (pin and lock: a thread only).
-    pub action: String,
-}
-
 forward! { tag = "participation";
     /// The centre's notices, pinned first, then the latest to show first.
-    get "/v1/centres/{centre_id}/notices" => list_notices(g, centre; query q: NoticeQuery) -> 200 NoticeList {
-        call!(g.evaluation.list_notices(pb::ListNoticesRequest {
-            centre_id: g.centre(&centre)?,
-            state: q.state.unwrap_or_default(),
-            page_size: q.page_size.unwrap_or(0),
-            page_token: q.page_token.unwrap_or_default(),
-        }))
-    }
+    get "/v1/centres/{centre_id}/notices" => list_notices(g, centre_id; query q: pb::ListNoticesRequest)
+        -> 200 NoticeList = evaluation.list_notices
 
     /// Issues a notice: shown to its audience from publish_from until publish_until, and
     /// published as the event evaluation.notice.published.
@@ -156,37 +102,23 @@ forward! { tag = "participation";
     }
 
     /// The forum's threads, hidden ones too, pinned first, then the latest activity.
-    get "/v1/centres/{centre_id}/forum/threads" => list_forum_threads(g, centre; query q: ForumQuery) -> 200 ForumPostList {
-        call!(g.evaluation.list_forum_threads(pb::ListForumThreadsRequest {
-            centre_id: g.centre(&centre)?,
-            page_size: q.page_size.unwrap_or(0),
-            page_token: q.page_token.unwrap_or_default(),
-        }))
-    }
+    get "/v1/centres/{centre_id}/forum/threads" => list_forum_threads(g, centre_id; query q: pb::ListForumThreadsRequest)
+        -> 200 pb::ListForumPostsResponse = evaluation.list_forum_threads
 
     /// A thread with every reply, hidden ones too.
-    get "/v1/centres/{centre_id}/forum/threads/{thread_id}" => get_forum_thread(g, centre, thread_id) -> 200 ForumPostList {
+    get "/v1/centres/{centre_id}/forum/threads/{thread_id}" => get_forum_thread(g, centre, thread_id) -> 200 pb::ListForumPostsResponse {
         call!(g.evaluation.get_forum_thread(pb::GetForumThreadRequest { centre_id: g.centre(&centre)?, thread_id }))
     }
 
     /// Posts residents reported and staff have not hidden, the most reported first.
-    get "/v1/centres/{centre_id}/forum/reported" => list_reported_forum_posts(g, centre; query q: ForumQuery) -> 200 ForumPostList {
-        call!(g.evaluation.list_reported_forum_posts(pb::ListReportedForumPostsRequest {
-            centre_id: g.centre(&centre)?,
-            page_size: q.page_size.unwrap_or(0),
-            page_token: q.page_token.unwrap_or_default(),
-        }))
-    }
+    get "/v1/centres/{centre_id}/forum/reported"
+        => list_reported_forum_posts(g, centre_id; query q: pb::ListReportedForumPostsRequest)
+        -> 200 pb::ListForumPostsResponse = evaluation.list_reported_forum_posts
 
     /// Hides, restores, pins or locks a post.
     post "/v1/centres/{centre_id}/forum/posts/{post_id}/moderation"
-        => moderate_forum_post(g, centre, post_id; body m: Moderation) -> 200 ForumPost {
-        call!(g.evaluation.moderate_forum_post(pb::ModerateForumPostRequest {
-            centre_id: g.centre(&centre)?,
-            post_id,
-            action: m.action,
-        }))
-    }
+        => moderate_forum_post(g, centre_id, post_id; body m: pb::ModerateForumPostRequest) -> 200 pb::ForumPost
+        = evaluation.moderate_forum_post
 
     /// Replaces a notice's text, schedule, pin, audience and what to book (published
     /// again as an event).
