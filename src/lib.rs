@@ -16,6 +16,7 @@ use linli_platform::service::{Readiness, ServiceContext};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
+pub mod district;
 pub mod import;
 pub mod seed;
 
