@@ -709,84 +709,10 @@ pub(super) fn review_period(lang: Lang, period: &str) -> String {
     }
 }
 
-fn measure_name(lang: Lang, measure: &str) -> String {
+pub(super) fn measure_name(lang: Lang, measure: &str) -> String {
     match measure {
         "utilisation" => super::i18n::kpi(lang, "facility_utilisation"),
         "partner_income" => lang.pick("合作收入", "Partner income").to_owned(),
         other => super::i18n::kpi(lang, other),
     }
-}
-
-/// The centre's organisation reviews (运营管理评估), the latest first, each with its items:
-/// score, evidence and follow-up; the items Linli measures show the figure they were
-/// pre-filled with. Read here; scoring is through the API for now.
-pub async fn reviews(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path(centre): Path<String>,
-) -> Page {
-    let centre = staff.centre(Section::Board, &centre)?;
-    let lang = staff.lang;
-    let reviews = state
-        .evaluation
-        .clone()
-        .list_org_reviews(staff.grpc(ev::ListOrgReviewsRequest {
-            centre_id: centre.id.clone(),
-        }))
-        .await?
-        .into_inner()
-        .reviews;
-    let content = html! {
-        p { a href=(format!("/c/{}/board", centre.id)) { (lang.pick("‹ 返回理事会", "‹ Back to the board")) } }
-        @for r in &reviews {
-            section.review data-period=(r.period) {
-                h2 { (review_period(lang, &r.period)) " · " (lang.pick("得分", "Score")) " " (r.total_score) " / " (r.max_total) }
-                table.review-items {
-                    thead { tr {
-                        th { (lang.pick("部分", "Part")) } th { (lang.pick("评估项目", "Item")) } th { (lang.pick("系统数据", "Measured")) }
-                        th { (lang.pick("得分", "Score")) } th { (lang.pick("佐证材料", "Evidence")) } th { (lang.pick("改进措施", "Follow-up")) }
-                    } }
-                    tbody {
-                        @for i in &r.items {
-                            tr {
-                                td { (review_section(lang, &i.section)) }
-                                td { (i.title) }
-                                td {
-                                    @if i.measured && i.measure == "partner_income" {
-                                        (lang.pick("已自动填入：", "Pre-filled: ")) (measure_name(lang, &i.measure)) " "
-                                        (super::money(i.measured_amount_minor))
-                                    } @else if i.measured {
-                                        (lang.pick("已自动填入：", "Pre-filled: ")) (measure_name(lang, &i.measure)) " "
-                                        (super::percent(i.measured_value)) "（" (i.measured_numerator) " / " (i.measured_denominator) "）"
-                                    } @else if !i.measure.is_empty() {
-                                        (measure_name(lang, &i.measure)) (lang.pick("：本期尚无数据", ": no figure for the period"))
-                                    } @else { "—" }
-                                }
-                                td { @if i.scored { (i.score) " / " (i.max_score) } @else { (lang.pick("未评分", "Not scored")) (lang.pick("（满分 ", " (out of ")) (i.max_score) (lang.pick("）", ")")) } }
-                                td { @if i.evidence.is_empty() { "—" } @else { (i.evidence) } }
-                                td {
-                                    @if i.follow_up.is_empty() { "—" } @else {
-                                        (i.follow_up)
-                                        @if !i.follow_up_due_on.is_empty() { "（" (lang.pick("期限 ", "due ")) (day(lang, &i.follow_up_due_on)) "）" }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        @if reviews.is_empty() { p { (lang.pick("本中心尚未开始运营管理评估。", "No review has begun at this centre.")) } }
-    };
-    Ok(super::layout(
-        &staff,
-        Section::Board,
-        Some(&centre),
-        &format!(
-            "{} · {}",
-            centre.name,
-            lang.pick("运营管理评估", "Organisation review")
-        ),
-        content,
-    ))
 }

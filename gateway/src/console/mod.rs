@@ -26,6 +26,7 @@ mod partners;
 mod payments;
 pub(crate) mod protect;
 mod residents;
+mod reviews;
 mod rooms;
 pub(crate) mod session;
 mod sign_in_codes;
@@ -251,7 +252,18 @@ fn pages() -> Router<AppState> {
         )
         .route("/c/{centre}/evaluation", get(evaluation::overview))
         .route("/c/{centre}/board", get(board::overview))
-        .route("/c/{centre}/board/reviews", get(board::reviews))
+        .route(
+            "/c/{centre}/board/reviews",
+            get(reviews::list).post(reviews::start),
+        )
+        .route(
+            "/c/{centre}/board/reviews/checklist",
+            get(reviews::checklist).post(reviews::save_checklist),
+        )
+        .route(
+            "/c/{centre}/board/reviews/{review}/items/{item}",
+            get(reviews::item_form).post(reviews::score),
+        )
         .route("/c/{centre}/board/members", post(board::add_member))
         .route(
             "/c/{centre}/board/members/{member}/end",
