@@ -26,6 +26,7 @@ use crate::store::{
 };
 
 mod board;
+mod reviews;
 
 pub struct EvaluationApi {
     pool: PgPool,
@@ -127,15 +128,7 @@ fn period(text: &str) -> Result<Period, Violations> {
             (Utc::now() + chrono::Duration::hours(8)).date_naive(),
         ));
     }
-    Period::parse(text).ok_or_else(|| {
-        Violations::one(
-            "period",
-            Reason::new(
-                "period.format",
-                "must be a month (2027-03), a quarter (2027-Q1) or a year (2027)",
-            ),
-        )
-    })
+    Period::field(text)
 }
 
 fn invitation_to_pb(row: InvitationRow, answers: &[AnswerRow]) -> pb::Invitation {
@@ -1464,35 +1457,35 @@ impl Evaluation for EvaluationApi {
         &self,
         request: Request<pb::GetReviewChecklistRequest>,
     ) -> Result<Response<pb::ReviewChecklist>, Status> {
-        crate::reviews::get_checklist(&self.pool, request).await
+        reviews::get_checklist(&self.pool, request).await
     }
 
     async fn set_review_checklist(
         &self,
         request: Request<pb::SetReviewChecklistRequest>,
     ) -> Result<Response<pb::ReviewChecklist>, Status> {
-        crate::reviews::set_checklist(&self.pool, request).await
+        reviews::set_checklist(&self.pool, request).await
     }
 
     async fn start_org_review(
         &self,
         request: Request<pb::StartOrgReviewRequest>,
     ) -> Result<Response<pb::OrgReview>, Status> {
-        crate::reviews::start(&self.pool, request).await
+        reviews::start(&self.pool, request).await
     }
 
     async fn score_org_review_item(
         &self,
         request: Request<pb::ScoreOrgReviewItemRequest>,
     ) -> Result<Response<pb::OrgReview>, Status> {
-        crate::reviews::score(&self.pool, request).await
+        reviews::score(&self.pool, request).await
     }
 
     async fn list_org_reviews(
         &self,
         request: Request<pb::ListOrgReviewsRequest>,
     ) -> Result<Response<pb::ListOrgReviewsResponse>, Status> {
-        crate::reviews::list(&self.pool, request).await
+        reviews::list(&self.pool, request).await
     }
 }
 

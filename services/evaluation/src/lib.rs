@@ -5,7 +5,6 @@ pub mod alerts;
 pub mod domain;
 pub mod events;
 pub mod grpc;
-pub mod reviews;
 pub mod seed;
 pub mod store;
 

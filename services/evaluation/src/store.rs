@@ -2,6 +2,7 @@
 //! facts (and their log, for rebuilding), the KPI figures, and the instruments.
 
 pub mod board;
+pub mod reviews;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use linli_platform::bus::{HandlerError, Incoming};

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod kpi;
 pub mod notice;
 pub mod period;
+pub mod review;
 pub mod suggestion;
 
 pub use forum::{FORUM_BODY_MAX, FORUM_TITLE_MAX, MODERATIONS, forum_post_refusals, moderation};

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
+use linli_platform::error::{Reason, Violations};
 
 /// A reporting period: a month, a quarter or a year, in local dates [start, end).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,6 +20,19 @@ enum PeriodKind {
 }
 
 impl Period {
+    /// The period a request's `period` field names, refused with the formats it may take.
+    pub fn field(text: &str) -> Result<Period, Violations> {
+        Period::parse(text).ok_or_else(|| {
+            Violations::one(
+                "period",
+                Reason::new(
+                    "period.format",
+                    "must be a month (2027-03), a quarter (2027-Q1) or a year (2027)",
+                ),
+            )
+        })
+    }
+
     /// Parses "2027-03", "2027-Q1" or "2027".
     pub fn parse(text: &str) -> Option<Period> {
         let text = text.trim();
