@@ -163,7 +163,7 @@ pub async fn apply(event: &Incoming, tx: &mut PgConnection) -> Result<(), Handle
     // Centres, residents (registered, left, returned, erased) and staff: the directory.
     directory::apply(event, tx).await?;
     // What needs a person: the alerts inbox.
-    crate::alerts::apply(event, tx).await?;
+    store::alerts::apply(event, tx).await?;
     match event.routing_key.as_str() {
         ResidentErased::ROUTING_KEY => {
             let e: ResidentErased = event.decode()?;

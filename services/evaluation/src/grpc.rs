@@ -25,6 +25,7 @@ use crate::store::{
     NoticeRow, QuestionRow, SuggestionRow, TemplateRow,
 };
 
+mod alerts;
 mod board;
 mod reviews;
 
@@ -1077,14 +1078,14 @@ impl Evaluation for EvaluationApi {
         &self,
         request: Request<pb::ListAlertsRequest>,
     ) -> Result<Response<pb::ListAlertsResponse>, Status> {
-        crate::alerts::list(&self.pool, request).await
+        alerts::list(&self.pool, request).await
     }
 
     async fn acknowledge_alert(
         &self,
         request: Request<pb::AcknowledgeAlertRequest>,
     ) -> Result<Response<pb::Alert>, Status> {
-        crate::alerts::acknowledge(&self.pool, request).await
+        alerts::acknowledge(&self.pool, request).await
     }
 
     async fn export_resident(

@@ -1,7 +1,6 @@
 //! Evaluation: how well the centres do against the plan's targets. Its figures are
 //! projections built only from other services' events; it never reads their databases.
 
-pub mod alerts;
 pub mod domain;
 pub mod events;
 pub mod grpc;

@@ -1,6 +1,7 @@
 //! Every SQL statement of the evaluation service: the projections of other services'
 //! facts (and their log, for rebuilding), the KPI figures, and the instruments.
 
+pub mod alerts;
 pub mod board;
 pub mod reviews;
 

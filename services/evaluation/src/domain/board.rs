@@ -221,7 +221,10 @@ pub fn members_named(named: &[(String, MemberId)], known: &[MemberId]) -> Result
         if !known.contains(id) {
             v.push(
                 field.clone(),
-                Reason::new("board.not_a_member", "is not a member of this centre's board"),
+                Reason::new(
+                    "board.not_a_member",
+                    "is not a member of this centre's board",
+                ),
             );
         }
     }

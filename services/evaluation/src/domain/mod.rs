@@ -5,6 +5,7 @@
 //! raise an alert and who reads it ([`alert`]), and the typed ids ([`ids`]). The store
 //! loads and persists what these decide; the gRPC surface parses, authorises and maps.
 
+pub mod alert;
 pub mod board;
 pub mod forum;
 pub mod ids;

@@ -180,7 +180,10 @@ pub fn not_begun(taken: bool, period: &Period) -> Result<(), Error> {
         return Err(Error::Conflict(
             Reason::new(
                 "review.exists",
-                format!("the centre's review for {} has begun already", period.name()),
+                format!(
+                    "the centre's review for {} has begun already",
+                    period.name()
+                ),
             )
             .with("period", period.name()),
         ));
@@ -329,7 +332,10 @@ mod tests {
     fn a_review_begins_once_with_what_linli_measured_for_the_period() {
         let period = Period::parse("2027").unwrap();
         let mut figures = vec![Figure::default(); KPIS.len()];
-        let at = KPIS.iter().position(|k| k.name == "self_sufficiency").unwrap();
+        let at = KPIS
+            .iter()
+            .position(|k| k.name == "self_sufficiency")
+            .unwrap();
         figures[at] = Figure {
             numerator: 3,
             denominator: 4,
@@ -356,7 +362,11 @@ mod tests {
         );
         assert_eq!(review.period, "2027");
         let measured: Vec<bool> = items.iter().map(|i| i.measured).collect();
-        assert_eq!(measured, [true, false, true, false], "nothing to count: unmeasured");
+        assert_eq!(
+            measured,
+            [true, false, true, false],
+            "nothing to count: unmeasured"
+        );
         assert_eq!(items[0].measured_value(), 0.75);
         assert_eq!(items[2].measured_amount_minor, 1_234_500);
         assert_eq!(totals(&items), (0, 60));

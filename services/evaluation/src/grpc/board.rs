@@ -13,8 +13,7 @@ use tonic::{Request, Response, Status};
 
 use crate::domain::READERS;
 use crate::domain::board::{
-    self, Decision, Meeting, MeetingAsked, Member, MemberAsked, WRITERS, committees,
-    optional_date,
+    self, Decision, Meeting, MeetingAsked, Member, MemberAsked, WRITERS, committees, optional_date,
 };
 use crate::domain::ids::{CentreId, DecisionId, MemberId};
 use crate::store::board as store;
@@ -160,7 +159,10 @@ pub async fn list_members(
     let centre = reader(&request, &request.get_ref().centre_id)?;
     let (members, today) = store::members(pool, centre, request.get_ref().current_only).await?;
     Ok(Response::new(pb::ListBoardMembersResponse {
-        members: members.into_iter().map(|m| member_to_pb(m, today)).collect(),
+        members: members
+            .into_iter()
+            .map(|m| member_to_pb(m, today))
+            .collect(),
     }))
 }
 

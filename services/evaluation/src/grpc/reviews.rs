@@ -69,7 +69,9 @@ pub async fn get_checklist(
     request: Request<pb::GetReviewChecklistRequest>,
 ) -> Result<Response<pb::ReviewChecklist>, Status> {
     caller(&request)?.require_role(Access::Read, READERS)?;
-    Ok(Response::new(checklist_to_pb(store::checklist(pool).await?)))
+    Ok(Response::new(checklist_to_pb(
+        store::checklist(pool).await?,
+    )))
 }
 
 pub async fn set_checklist(
