@@ -83,8 +83,20 @@ pub async fn seed(
         "national IDs run out at 9 million residents"
     );
     let vault = Vault::new(data)?;
+    // A shared server may be out of connections for a moment: try for a minute.
     let connect = async |service: &str, migrator| {
-        linli_platform::db::connect(database, service, migrator).await
+        let mut tries = 0;
+        loop {
+            match linli_platform::db::connect(database, service, migrator).await {
+                Ok(pool) => return Ok::<_, anyhow::Error>(pool),
+                Err(error) if tries < 60 => {
+                    tries += 1;
+                    tracing::warn!(service, error = %error, "connecting again in a second");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+                Err(error) => return Err(error),
+            }
+        }
     };
     let registry = connect(linli_registry::SERVICE, &linli_registry::MIGRATOR).await?;
     let parallel = district.parallel.max(1);
@@ -562,8 +574,9 @@ async fn year_of_bookings(
             continue;
         }
         let resident = &people[j % people.len()];
-        // The same resident's rounds fall on different weeks.
-        let session = &sessions[(j % people.len() * 13 + j / people.len()) % sessions.len()];
+        // Residents spread over the weeks, and the same resident's rounds fall on
+        // different weeks (7 is prime to 52).
+        let session = &sessions[(j % people.len() + 7 * (j / people.len())) % sessions.len()];
         let view = store::create_booking(
             pool,
             known,

@@ -98,13 +98,12 @@ enum Seed {
     /// (N × M in all), households, a year of bookings and check-ins, volunteers with
     /// hours and a year of books, through the services' own code; the same --seed makes
     /// the same district, and a rerun adds nothing.
+    /// Each database is migrated as the seeding reaches it; the broker is not needed.
     District {
         #[command(flatten)]
         district: linli::district::District,
         #[command(flatten)]
         database: DatabaseArgs,
-        #[command(flatten)]
-        bus: BusArgs,
         #[command(flatten)]
         data: PersonalDataArgs,
     },
@@ -260,14 +259,11 @@ async fn main() -> anyhow::Result<()> {
                 Seed::District {
                     district,
                     database,
-                    bus,
                     data,
                 },
         } => {
             let _telemetry = linli_platform::telemetry::init(&cli.telemetry)?;
             let started = std::time::Instant::now();
-            linli::migrate(Role::All, &database, &bus).await?;
-            println!("migrated in {:.1} s", started.elapsed().as_secs_f64());
             linli::district::seed(&database, &data, &district, linli::district::today()).await?;
             println!("seeded in {:.1} s", started.elapsed().as_secs_f64());
             Ok(())
