@@ -897,6 +897,15 @@ impl Registry for RegistryApi {
             .await
     }
 
+    async fn get_agreement_webhook(
+        &self,
+        request: Request<pb::GetAgreementWebhookRequest>,
+    ) -> Result<Response<pb::AgreementWebhook>, Status> {
+        let caller = caller(&request)?.clone();
+        self.get_agreement_webhook_for(&caller, request.into_inner())
+            .await
+    }
+
     async fn list_webhook_deliveries(
         &self,
         request: Request<pb::ListWebhookDeliveriesRequest>,

@@ -371,6 +371,17 @@ pub async fn set(
     .await
 }
 
+/// An agreement's webhook, when one is set.
+pub async fn get(pool: &PgPool, agreement_id: Uuid) -> Result<Option<WebhookRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT agreement_id, url, event_types, updated_at FROM agreement_webhooks
+          WHERE agreement_id = $1",
+    )
+    .bind(agreement_id)
+    .fetch_optional(pool)
+    .await
+}
+
 #[derive(sqlx::FromRow)]
 pub struct DeliveryRow {
     pub id: Uuid,

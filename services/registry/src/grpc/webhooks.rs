@@ -153,6 +153,38 @@ impl RegistryApi {
         }))
     }
 
+    pub(super) async fn get_agreement_webhook_for(
+        &self,
+        caller: &Caller,
+        req: pb::GetAgreementWebhookRequest,
+    ) -> Result<Response<pb::AgreementWebhook>, Status> {
+        let agreement = self
+            .agreement(
+                caller,
+                &req.partner_id,
+                &req.agreement_id,
+                Access::Read,
+                WEBHOOK_READERS,
+            )
+            .await?;
+        let row = store::get(&self.pool, agreement.id)
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(match row {
+            Some(row) => pb::AgreementWebhook {
+                agreement_id: row.agreement_id.to_string(),
+                url: row.url,
+                event_types: row.event_types,
+                secret: String::new(),
+                updated_at: Some(timestamp(row.updated_at)),
+            },
+            None => pb::AgreementWebhook {
+                agreement_id: agreement.id.to_string(),
+                ..Default::default()
+            },
+        }))
+    }
+
     pub(super) async fn list_webhook_deliveries_for(
         &self,
         caller: &Caller,
