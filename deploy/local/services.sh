@@ -35,7 +35,15 @@ wait_for 60 PostgreSQL port_open 5432
 
 if ! port_open 5672; then
   echo "linli: starting RabbitMQ"
-  as_root rabbitmq-server -detached || as_root service rabbitmq-server start
+  # With as many descriptors as the system allows it: `su` gives the rabbitmq user a soft
+  # limit of 1,024, which a run of the suites (each test's connections and quorum queues)
+  # can exhaust, and a broker out of descriptors stops accepting and closing connections.
+  if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] && id rabbitmq >/dev/null 2>&1; then
+    as_root su rabbitmq -s /bin/sh -c \
+      'ulimit -n "$(ulimit -Hn)"; cd /var/lib/rabbitmq && exec /usr/lib/rabbitmq/bin/rabbitmq-server -detached'
+  else
+    as_root rabbitmq-server -detached || as_root service rabbitmq-server start
+  fi
 fi
 wait_for 120 RabbitMQ port_open 5672
 
