@@ -1,7 +1,7 @@
 //! Evaluation's gRPC surface: KPIs and quality from the projections, and the centre's own
 //! instruments.
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use linli_platform::auth::{
     Access, AuthError, Caller, RESIDENT_EXPORTERS, Role, caller, partner_centre, resident_centre,
     scoped_centre,
@@ -14,11 +14,14 @@ use linli_platform::page::PageRequest;
 use linli_platform::wire::{instant, optional_id, parse_id, timestamp};
 use linli_proto::evaluation::v1 as pb;
 use linli_proto::evaluation::v1::evaluation_server::Evaluation;
-use linli_proto::events::v1::{NoticePublished, StaffQualityUpdated};
+use linli_proto::events::v1::NoticePublished;
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
+use crate::domain::follow_up::{self, InspectionItem};
+use crate::domain::suggestion;
+use crate::domain::survey::{self, Given, Question};
 use crate::domain::{self, EVALUATORS, Figure, KPIS, Period, READERS};
 use crate::store::{
     self, AnswerRow, FollowUpRow, ForumPostRow, InspectionItemRow, InspectionRow, InvitationRow,
@@ -432,59 +435,15 @@ impl Evaluation for EvaluationApi {
             .into_inner()
             .template
             .ok_or_else(|| Violations::one("template", Reason::required()))?;
-        let mut v = Violations::default();
-        if !["satisfaction", "awareness", "periodic"].contains(&template.kind.as_str()) {
-            v.push(
-                "template.kind",
-                Reason::new("one_of", "must be satisfaction, awareness or periodic"),
-            );
-        }
-        if template.title.trim().is_empty() || template.title.chars().count() > 200 {
-            v.push("template.title", Reason::length(1, 200));
-        }
-        if template.questions.is_empty() || template.questions.len() > 50 {
-            v.push(
-                "template.questions",
-                Reason::new("count", "must hold 1 to 50 questions")
-                    .with("min", 1)
-                    .with("max", 50),
-            );
-        }
-        let mut keys = std::collections::HashSet::new();
-        for (n, q) in template.questions.iter().enumerate() {
-            let valid_key = q.key.len() <= 40
-                && q.key.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-                && q.key
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-            if !valid_key || !keys.insert(q.key.clone()) {
-                v.push(
-                    format!("template.questions[{n}].key"),
-                    Reason::new(
-                        "question.key",
-                        "must be a unique lower-case key such as satisfaction",
-                    ),
-                );
-            }
-            if !["scale", "single", "multiple", "text"].contains(&q.kind.as_str()) {
-                v.push(
-                    format!("template.questions[{n}].kind"),
-                    Reason::new("one_of", "must be scale, single, multiple or text"),
-                );
-            }
-            if matches!(q.kind.as_str(), "single" | "multiple") && q.options.is_empty() {
-                v.push(
-                    format!("template.questions[{n}].options"),
-                    Reason::new("question.options", "a choice question needs options"),
-                );
-            }
-            if q.text.trim().is_empty() {
-                v.push(format!("template.questions[{n}].text"), Reason::required());
-            }
-        }
-        if !v.is_empty() {
-            return Err(v.into());
-        }
+        let questions: Vec<Question<'_>> = (template.questions.iter())
+            .map(|q| Question {
+                key: &q.key,
+                text: &q.text,
+                kind: &q.kind,
+                options: &q.options,
+            })
+            .collect();
+        survey::template(&template.kind, &template.title, &questions)?;
         let row = TemplateRow {
             id: Uuid::new_v4(),
             centre_id: Some(centre),
@@ -620,123 +579,22 @@ impl Evaluation for EvaluationApi {
         };
         let req = request.into_inner();
         let id = parse_id("invitation_id", &req.invitation_id)?;
-        let now = Utc::now();
-        let (invitation, answers) = transaction(&self.pool, async |tx| -> Result<_, Error> {
-            let invitation = store::lock_invitation(tx, centre, id)
-                .await?
-                .filter(|invitation| {
-                    !who.is_resident()
-                        || invitation
-                            .resident_id
-                            .is_some_and(|r| who.require_resident(centre, r).is_ok())
-                })
-                .ok_or(Error::NotFound("invitation"))?;
-            if invitation.answered_at.is_some() {
-                return Err(Error::Conflict(Reason::new(
-                    "survey.already_answered",
-                    "this invitation was already answered; one response per invitation",
-                )));
-            }
-            let questions = store::questions_of(tx, invitation.template_id).await?;
-            let mut v = Violations::default();
-            let mut answers = Vec::new();
-            for (n, a) in req.answers.iter().enumerate() {
-                let field = |what: &str| format!("answers[{n}].{what}");
-                let Some(q) = questions.iter().find(|q| q.key == a.key) else {
-                    v.push(
-                        field("key"),
-                        Reason::new(
-                            "survey.unknown_question",
-                            "is not a question of this survey",
-                        ),
-                    );
-                    continue;
-                };
-                match q.kind.as_str() {
-                    "scale" if !a.score.is_some_and(|s| (1..=5).contains(&s)) => v.push(
-                        field("score"),
-                        Reason::new("out_of_range", "must be 1 to 5")
-                            .with("min", 1)
-                            .with("max", 5),
-                    ),
-                    "single" if a.choices.len() != 1 || !q.options.contains(&a.choices[0]) => v
-                        .push(
-                            field("choices"),
-                            Reason::new(
-                                "survey.not_an_option",
-                                "must be one of the question's options",
-                            ),
-                        ),
-                    "multiple" if a.choices.iter().any(|c| !q.options.contains(c)) => v.push(
-                        field("choices"),
-                        Reason::new(
-                            "survey.not_an_option",
-                            "must be among the question's options",
-                        ),
-                    ),
-                    "text" if a.text.chars().count() > 2000 => v.push(
-                        field("text"),
-                        Reason::new("too_long", "must be at most 2000 characters")
-                            .with("max", 2000),
-                    ),
-                    _ => {}
-                }
-                answers.push(AnswerRow {
-                    invitation_id: id,
-                    key: a.key.clone(),
-                    score: if q.kind == "scale" { a.score } else { None },
-                    choices: a.choices.clone(),
-                    text: a.text.clone(),
-                });
-            }
-            let mut seen = std::collections::HashSet::new();
-            if answers.iter().any(|a| !seen.insert(a.key.clone())) {
-                v.push(
-                    "answers",
-                    Reason::new(
-                        "survey.duplicate_answer",
-                        "answer each question at most once",
-                    ),
-                );
-            }
-            if answers.is_empty() {
-                v.push(
-                    "answers",
-                    Reason::new("survey.no_answer", "give at least one answer"),
-                );
-            }
-            if !v.is_empty() {
-                return Err(v.into());
-            }
-            store::record_answers(tx, id, &answers, now).await?;
-            if let Some(staff) = invitation.staff_id {
-                // The staff member's figures for this month, for their reviews.
-                let zone = store::centre_zone(&self.pool, centre).await?;
-                let month = Period::month_of(now.with_timezone(&zone).date_naive());
-                let (from, to) = month.bounds(zone);
-                let q = store::quality(tx, centre, from, to, None, Some(staff)).await?;
-                let event = StaffQualityUpdated {
-                    staff_id: staff.to_string(),
-                    centre_id: centre.to_string(),
-                    period: month.name(),
-                    satisfaction: q.satisfaction,
-                    effectiveness: q.effectiveness,
-                    professionalism: q.professionalism,
-                    responses: q.responses,
-                    updated_at: Some(timestamp(now)),
-                };
-                outbox::enqueue(tx, Some(centre), &event).await?;
-            }
-            Ok((invitation, answers))
-        })
-        .await?;
-        Ok(Response::new(invitation_to_pb(
-            InvitationRow {
-                answered_at: Some(now),
-                ..invitation
-            },
-            &answers,
-        )))
+        let given: Vec<Given<'_>> = (req.answers.iter())
+            .map(|a| Given {
+                key: &a.key,
+                score: a.score,
+                choices: &a.choices,
+                text: &a.text,
+            })
+            .collect();
+        // A resident answers only invitations made for them (or one they act for).
+        let visible = |invitation: &InvitationRow| {
+            !who.is_resident()
+                || (invitation.resident_id).is_some_and(|r| who.require_resident(centre, r).is_ok())
+        };
+        let (invitation, answers) =
+            store::respond(&self.pool, centre, id, visible, &given, Utc::now()).await?;
+        Ok(Response::new(invitation_to_pb(invitation, &answers)))
     }
 
     async fn create_follow_up(
@@ -758,12 +616,7 @@ impl Evaluation for EvaluationApi {
         let staff = parse_id("staff_id", &req.staff_id)
             .map_err(|e| v.0.extend(e.0))
             .ok();
-        if req.reason.trim().is_empty() || req.reason.chars().count() > 500 {
-            v.push("reason", Reason::length(1, 500));
-        }
-        let due = NaiveDate::parse_from_str(&req.due_on, "%Y-%m-%d")
-            .map_err(|_| v.push("due_on", Reason::date()))
-            .ok();
+        let (reason, due) = follow_up::new_follow_up(&req.reason, &req.due_on, &mut v);
         let (Some(staff), Some(due), true) = (staff, due, v.is_empty()) else {
             return Err(v.into());
         };
@@ -773,7 +626,7 @@ impl Evaluation for EvaluationApi {
             centre_id: centre,
             resident_id: resident,
             staff_id: staff,
-            reason: req.reason.trim().to_owned(),
+            reason,
             due_on: due,
             status: "open".into(),
             outcome: String::new(),
@@ -797,16 +650,7 @@ impl Evaluation for EvaluationApi {
         )?;
         let req = request.into_inner();
         let id = parse_id("follow_up_id", &req.follow_up_id)?;
-        if req.status != "done" && req.status != "unreachable" {
-            return Err(Violations::one(
-                "status",
-                Reason::new("one_of", "must be done or unreachable"),
-            )
-            .into());
-        }
-        if req.outcome.chars().count() > 2000 {
-            return Err(Violations::one("outcome", Reason::too_long(2000)).into());
-        }
+        follow_up::outcome(&req.status, &req.outcome)?;
         let (row, changed) = store::complete_follow_up(
             &self.pool,
             centre,
@@ -818,14 +662,7 @@ impl Evaluation for EvaluationApi {
         .await
         .map_err(db)?
         .ok_or_else(|| linli_platform::error::not_found("follow-up"))?;
-        if !changed && row.status != req.status {
-            return Err(Reason::new(
-                "follow_up.already_decided",
-                format!("the follow-up is already {}", row.status),
-            )
-            .with("status", &row.status)
-            .into_status(tonic::Code::FailedPrecondition));
-        }
+        follow_up::decided_once(changed, &row.status, &req.status)?;
         Ok(Response::new(follow_up_to_pb(row)))
     }
 
@@ -872,37 +709,13 @@ impl Evaluation for EvaluationApi {
             EVALUATORS,
         )?;
         let req = request.into_inner();
-        let mut v = Violations::default();
-        if req.inspector.trim().is_empty() || req.inspector.chars().count() > 100 {
-            v.push("inspector", Reason::length(1, 100));
-        }
-        let day = NaiveDate::parse_from_str(&req.inspected_on, "%Y-%m-%d")
-            .map_err(|_| v.push("inspected_on", Reason::date()))
-            .ok();
-        if req.items.is_empty() || req.items.len() > 100 {
-            v.push(
-                "items",
-                Reason::new("count", "an inspection needs 1 to 100 checklist items")
-                    .with("min", 1)
-                    .with("max", 100),
-            );
-        }
-        for (n, item) in req.items.iter().enumerate() {
-            if item.item.trim().is_empty() || item.item.chars().count() > 200 {
-                v.push(format!("items[{n}].item"), Reason::length(1, 200));
-            }
-            if !(0..=10).contains(&item.score) {
-                v.push(
-                    format!("items[{n}].score"),
-                    Reason::new("out_of_range", "must be 0 to 10")
-                        .with("min", 0)
-                        .with("max", 10),
-                );
-            }
-        }
-        let (Some(day), true) = (day, v.is_empty()) else {
-            return Err(v.into());
-        };
+        let asked: Vec<InspectionItem<'_>> = (req.items.iter())
+            .map(|i| InspectionItem {
+                item: &i.item,
+                score: i.score,
+            })
+            .collect();
+        let day = follow_up::inspection(&req.inspector, &req.inspected_on, &asked)?;
         let row = InspectionRow {
             id: Uuid::new_v4(),
             centre_id: centre,
@@ -970,20 +783,8 @@ impl Evaluation for EvaluationApi {
             v.0.extend(e.0);
             None
         });
-        let channel = if req.channel.is_empty() {
-            "box".to_owned()
-        } else {
-            req.channel
-        };
-        if !["box", "phone", "online", "in_person"].contains(&channel.as_str()) {
-            v.push(
-                "channel",
-                Reason::new("one_of", "must be box, phone, online or in_person"),
-            );
-        }
-        if req.text.trim().is_empty() || req.text.chars().count() > 2000 {
-            v.push("text", Reason::length(1, 2000));
-        }
+        let channel = suggestion::channel(&req.channel, &mut v);
+        let text = suggestion::text(&req.text, &mut v);
         if !v.is_empty() {
             return Err(v.into());
         }
@@ -993,7 +794,7 @@ impl Evaluation for EvaluationApi {
             centre_id: centre,
             resident_id: resident,
             channel,
-            text: req.text.trim().to_owned(),
+            text,
             status: "received".into(),
             reply: String::new(),
             received_at: Utc::now(),
@@ -1017,32 +818,9 @@ impl Evaluation for EvaluationApi {
         )?;
         let req = request.into_inner();
         let id = parse_id("suggestion_id", &req.suggestion_id)?;
-        if !["received", "in_progress", "answered", "closed"].contains(&req.status.as_str()) {
-            return Err(Violations::one(
-                "status",
-                Reason::new("one_of", "must be in_progress, answered or closed"),
-            )
-            .into());
-        }
-        if req.status == "answered" && req.reply.trim().is_empty() {
-            return Err(Violations::one(
-                "reply",
-                Reason::new("suggestion.reply_required", "an answer needs a reply"),
-            )
-            .into());
-        }
-        if req.reply.chars().count() > 2000 {
-            return Err(Violations::one("reply", Reason::too_long(2000)).into());
-        }
-        let row = transaction(&self.pool, async |tx| -> Result<_, Error> {
-            let current = store::lock_suggestion(tx, centre, id)
-                .await?
-                .ok_or(Error::NotFound("suggestion"))?;
-            domain::suggestion_move(&current.status, &req.status).map_err(Error::State)?;
-            let reply = (req.status == "answered").then_some(req.reply.trim());
-            Ok(store::move_suggestion(tx, id, &req.status, reply, Utc::now()).await?)
-        })
-        .await?;
+        let reply = suggestion::asked_move(&req.status, &req.reply)?;
+        let row =
+            store::move_suggestion(&self.pool, centre, id, &req.status, reply, Utc::now()).await?;
         Ok(Response::new(suggestion_to_pb(row)))
     }
 
@@ -1504,16 +1282,15 @@ impl EvaluationApi {
         if !req.resident_id.is_empty() && req.resident_id != me.to_string() {
             return Err(AuthError::ResidentDenied.into());
         }
-        let text = req.text.trim();
-        if text.is_empty() || text.chars().count() > 2000 {
-            return Err(Violations::one("text", Reason::length(1, 2000)).into());
-        }
+        let mut v = Violations::default();
+        let text = suggestion::text(&req.text, &mut v);
+        v.into_result(|| ())?;
         let row = SuggestionRow {
             id: Uuid::new_v4(),
             centre_id: centre,
             resident_id: (!req.anonymous).then_some(me),
             channel: "online".into(),
-            text: text.to_owned(),
+            text,
             status: "received".into(),
             reply: String::new(),
             received_at: Utc::now(),

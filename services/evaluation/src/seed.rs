@@ -95,28 +95,16 @@ pub async fn demo(
                 answered_at: None,
             };
             store::create_suggestion(pool, &row).await?;
-            let mut tx = pool.begin().await?;
+            // Through the suggestion's own flow, as staff would move it.
             if status != "received" {
-                store::move_suggestion(
-                    &mut tx,
-                    row.id,
-                    "in_progress",
-                    None,
-                    now - Duration::days(2),
-                )
-                .await?;
+                let at = now - Duration::days(2);
+                store::move_suggestion(pool, centre, row.id, "in_progress", None, at).await?;
             }
             if status == "answered" {
-                store::move_suggestion(
-                    &mut tx,
-                    row.id,
-                    "answered",
-                    Some("已联系维修，下周更换"),
-                    now - Duration::days(1),
-                )
-                .await?;
+                let reply = Some("已联系维修，下周更换");
+                let at = now - Duration::days(1);
+                store::move_suggestion(pool, centre, row.id, "answered", reply, at).await?;
             }
-            tx.commit().await?;
         }
         for (n, resident) in people.iter().take(2).enumerate() {
             store::create_follow_up(

@@ -11,6 +11,13 @@ use linli_platform::directory;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use linli_platform::bus::outbox;
+use linli_platform::db::transaction;
+use linli_platform::error::Error;
+use linli_platform::wire::timestamp;
+use linli_proto::events::v1::StaffQualityUpdated;
+
+use crate::domain::survey::{self, Given, Question};
 use crate::domain::{self, Figure, NoticeDraft, Period};
 
 // ---------------------------------------------------------------------------------------
@@ -864,6 +871,69 @@ pub async fn record_answers(
     Ok(())
 }
 
+/// Records the one response to an invitation of the centre that `visible` admits (any
+/// other is not found): the answers [`survey::answers`] keeps, and when a staff member
+/// delivered the service, their month's figures republished ([`survey::quality_update`],
+/// `evaluation.staff.quality_updated` in the outbox), in one transaction.
+pub async fn respond(
+    pool: &PgPool,
+    centre: Uuid,
+    id: Uuid,
+    visible: impl Fn(&InvitationRow) -> bool,
+    given: &[Given<'_>],
+    now: DateTime<Utc>,
+) -> Result<(InvitationRow, Vec<AnswerRow>), Error> {
+    transaction(pool, async |tx| -> Result<_, Error> {
+        let invitation = (lock_invitation(tx, centre, id).await?)
+            .filter(|invitation| visible(invitation))
+            .ok_or(Error::NotFound("invitation"))?;
+        survey::not_answered(invitation.answered_at)?;
+        let rows = questions_of(tx, invitation.template_id).await?;
+        let questions: Vec<Question<'_>> = (rows.iter())
+            .map(|q| Question {
+                key: &q.key,
+                text: &q.text,
+                kind: &q.kind,
+                options: &q.options,
+            })
+            .collect();
+        let answers: Vec<AnswerRow> = (survey::answers(&questions, given)?.into_iter())
+            .map(|a| AnswerRow {
+                invitation_id: id,
+                key: a.key,
+                score: a.score,
+                choices: a.choices,
+                text: a.text,
+            })
+            .collect();
+        record_answers(tx, id, &answers, now).await?;
+        if invitation.staff_id.is_some() {
+            let zone = centre_zone(pool, centre).await?;
+            if let Some((staff, month)) = survey::quality_update(invitation.staff_id, now, zone) {
+                let (from, to) = month.bounds(zone);
+                let q = quality(tx, centre, from, to, None, Some(staff)).await?;
+                let event = StaffQualityUpdated {
+                    staff_id: staff.to_string(),
+                    centre_id: centre.to_string(),
+                    period: month.name(),
+                    satisfaction: q.satisfaction,
+                    effectiveness: q.effectiveness,
+                    professionalism: q.professionalism,
+                    responses: q.responses,
+                    updated_at: Some(timestamp(now)),
+                };
+                outbox::enqueue(tx, Some(centre), &event).await?;
+            }
+        }
+        let answered = InvitationRow {
+            answered_at: Some(now),
+            ..invitation
+        };
+        Ok((answered, answers))
+    })
+    .await
+}
+
 // ---------------------------------------------------------------------------------------
 // Follow-ups, inspections, suggestions
 
@@ -1079,41 +1149,40 @@ pub async fn create_suggestion(pool: &PgPool, row: &SuggestionRow) -> Result<(),
     tx.commit().await
 }
 
-pub async fn lock_suggestion(
-    tx: &mut PgConnection,
+/// Moves one of the centre's suggestions to `to` when its flow allows
+/// ([`domain::suggestion_move`]), with the reply of an answer, in one transaction.
+pub async fn move_suggestion(
+    pool: &PgPool,
     centre: Uuid,
     id: Uuid,
-) -> Result<Option<SuggestionRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        suggestion_columns!(),
-        " FROM suggestions WHERE centre_id = $1 AND id = $2 FOR UPDATE"
-    ))
-    .bind(centre)
-    .bind(id)
-    .fetch_optional(tx)
-    .await
-}
-
-pub async fn move_suggestion(
-    tx: &mut PgConnection,
-    id: Uuid,
-    status: &str,
+    to: &str,
     reply: Option<&str>,
     at: DateTime<Utc>,
-) -> Result<SuggestionRow, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "UPDATE suggestions SET status = $2, reply = COALESCE($3, reply),
-             answered_at = CASE WHEN $2 = 'answered' THEN $4 ELSE answered_at END,
-             closed_at = CASE WHEN $2 = 'closed' THEN $4 ELSE closed_at END
-         WHERE id = $1 RETURNING ",
-        suggestion_columns!()
-    ))
-    .bind(id)
-    .bind(status)
-    .bind(reply)
-    .bind(at)
-    .fetch_one(tx)
+) -> Result<SuggestionRow, Error> {
+    transaction(pool, async |tx| -> Result<_, Error> {
+        let (current,): (String,) = sqlx::query_as(
+            "SELECT status FROM suggestions WHERE centre_id = $1 AND id = $2 FOR UPDATE",
+        )
+        .bind(centre)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound("suggestion"))?;
+        domain::suggestion_move(&current, to).map_err(Error::State)?;
+        Ok(sqlx::query_as(concat!(
+            "UPDATE suggestions SET status = $2, reply = COALESCE($3, reply),
+                 answered_at = CASE WHEN $2 = 'answered' THEN $4 ELSE answered_at END,
+                 closed_at = CASE WHEN $2 = 'closed' THEN $4 ELSE closed_at END
+             WHERE id = $1 RETURNING ",
+            suggestion_columns!()
+        ))
+        .bind(id)
+        .bind(to)
+        .bind(reply)
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await?)
+    })
     .await
 }
 

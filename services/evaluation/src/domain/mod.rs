@@ -7,6 +7,7 @@
 
 pub mod alert;
 pub mod board;
+pub mod follow_up;
 pub mod forum;
 pub mod ids;
 pub mod kpi;
@@ -14,6 +15,7 @@ pub mod notice;
 pub mod period;
 pub mod review;
 pub mod suggestion;
+pub mod survey;
 
 pub use forum::{FORUM_BODY_MAX, FORUM_TITLE_MAX, MODERATIONS, forum_post_refusals, moderation};
 pub use kpi::{Figure, KPIS, KpiDefinition, kpi, open_seconds};
