@@ -30,6 +30,7 @@ mod reviews;
 mod rooms;
 pub(crate) mod session;
 mod sign_in_codes;
+mod staffing;
 mod volunteer_profiles;
 mod volunteers;
 
@@ -199,6 +200,9 @@ fn pages() -> Router<AppState> {
             "/c/{centre}/volunteers/hours/{entry}/reject",
             get(volunteers::reject_form),
         )
+        .route("/c/{centre}/staff", get(staffing::overview))
+        .route("/c/{centre}/staff/assign", post(staffing::assign))
+        .route("/c/{centre}/staff/licences", post(staffing::add_licence))
         .route("/c/{centre}/finance", get(finance::overview))
         .route("/c/{centre}/finance/receivables", get(payments::list))
         .route(

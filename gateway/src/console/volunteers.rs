@@ -197,7 +197,7 @@ async fn week_page(
     let content = html! {
         @if !errors.is_empty() { span hidden data-page-url=(format!("{here}#log-hours")) {} }
         @if let Some(text) = notice_text { (notice(text)) }
-        @if verifies(staff) { p { a #register-volunteer href=(format!("{here}/new")) { (lang.pick("＋ 登记志愿者", "+ Register a volunteer")) } " · " a #opportunities-link href=(format!("{here}/opportunities")) { (lang.pick("岗位与班次", "Opportunities and shifts")) } } }
+        @if verifies(staff) { p { a #register-volunteer href=(format!("{here}/new")) { (lang.pick("＋ 登记志愿者", "+ Register a volunteer")) } " · " a #opportunities-link href=(format!("{here}/opportunities")) { (lang.pick("岗位与班次", "Opportunities and shifts")) } " · " a #staffing-link href=(format!("/c/{}/staff", centre.id)) { (lang.pick("工作人员安排与执照", "Staff on sessions and licences")) } } }
         section {
             h2 { (lang.pick("本周班次", "This week's shifts")) " · " (lang.pick("空缺 ", "open places: ")) strong #gaps { (gaps) } }
             table #shifts {
