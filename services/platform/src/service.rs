@@ -212,7 +212,16 @@ impl Started {
     /// declares every subscription's queue before it starts, see
     /// `linli::declare_topology`), and again on every reconnect; a broker that drops
     /// while a role starts never stops the role.
+    ///
+    /// # Panics
+    /// When the process's topology (`linli::SUBSCRIPTIONS`) does not declare `name` with
+    /// these `bindings`: a wiring mistake that would lose every event published before
+    /// the consumer first connects, stopped at start, in every suite.
     pub async fn consume<H: Handler>(&mut self, name: &str, bindings: &[&str], handler: H) {
+        assert!(
+            self.bus.declares(name, bindings),
+            "the consumer {name} is not in the topology (linli::SUBSCRIPTIONS) with these bindings"
+        );
         let consumer = Consumer::new(
             name,
             self.bus_pool.clone(),

@@ -131,6 +131,23 @@ impl Bus {
         self
     }
 
+    /// Whether this bus's topology declares the queue `consumer` with exactly `bindings`
+    /// (in any order). A bus without a topology (a unit test's) knows of no queue and
+    /// answers yes. A consumer missing from the topology would have its queue declared
+    /// only when it first connects, so events published before that are lost.
+    pub fn declares(&self, consumer: &str, bindings: &[&str]) -> bool {
+        if self.topology.is_empty() {
+            return true;
+        }
+        let mut wanted: Vec<&str> = bindings.to_vec();
+        wanted.sort_unstable();
+        self.topology.iter().any(|(name, declared)| {
+            let mut declared: Vec<&str> = declared.to_vec();
+            declared.sort_unstable();
+            *name == consumer && declared == wanted
+        })
+    }
+
     /// Declares the exchanges and every queue of this bus's topology on `channel`.
     pub async fn declare_topology(&self, channel: &Channel) -> lapin::Result<()> {
         self.declare_exchanges(channel).await?;
@@ -322,4 +339,44 @@ pub fn backoff(base: Duration, attempt: u32, cap: Duration) -> Duration {
     let capped = exponential.min(cap);
     let jitter = capped.mul_f64(rand::random::<f64>() * 0.25);
     capped + jitter
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOPOLOGY: Subscriptions = &[
+        ("bookings", &["registry.resident.#", "registry.centre.#"]),
+        ("finance", &["bookings.booking.confirmed"]),
+    ];
+
+    fn bus(topology: Subscriptions) -> Bus {
+        let args = BusArgs {
+            amqp_url: "amqp://127.0.0.1:1/%2f".into(),
+            prefix: "linli-unit".into(),
+            delivery_limit: 3,
+            retry_base_ms: 10,
+            webhook_retry_base_ms: 20,
+            webhook_retry_cap_ms: 400,
+        };
+        Bus::new(args, "unit").with_topology(topology)
+    }
+
+    #[test]
+    fn a_consumer_is_declared_only_with_its_own_name_and_all_its_bindings() {
+        let bus = bus(TOPOLOGY);
+        assert!(bus.declares("bookings", &["registry.centre.#", "registry.resident.#"]));
+        assert!(bus.declares("finance", &["bookings.booking.confirmed"]));
+        assert!(!bus.declares("evaluation", &["bookings.booking.confirmed"]));
+        assert!(!bus.declares("bookings", &["registry.resident.#"]));
+        assert!(!bus.declares(
+            "finance",
+            &["bookings.booking.confirmed", "bookings.booking.cancelled"]
+        ));
+    }
+
+    #[test]
+    fn a_bus_without_a_topology_knows_of_no_queue_to_hold_against_a_consumer() {
+        assert!(bus(&[]).declares("anything", &["#"]));
+    }
 }
