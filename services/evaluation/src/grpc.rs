@@ -6,15 +6,13 @@ use linli_platform::auth::{
     Access, AuthError, Caller, RESIDENT_EXPORTERS, Role, caller, partner_centre, resident_centre,
     scoped_centre,
 };
-use linli_platform::bus::{HandlerError, outbox};
-use linli_platform::db::transaction;
+use linli_platform::bus::HandlerError;
 use linli_platform::directory;
 use linli_platform::error::{Error, Reason, Violations, database};
 use linli_platform::page::PageRequest;
 use linli_platform::wire::{instant, optional_id, parse_id, timestamp};
 use linli_proto::evaluation::v1 as pb;
 use linli_proto::evaluation::v1::evaluation_server::Evaluation;
-use linli_proto::events::v1::NoticePublished;
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -914,12 +912,7 @@ impl Evaluation for EvaluationApi {
         let now = Utc::now();
         let draft = notice_draft(request.into_inner().notice.unwrap_or_default(), now)?;
         self.require_known(centre, None, None).await?;
-        let row = transaction(&self.pool, async |tx| -> Result<_, Error> {
-            let row = store::create_notice(tx, centre, &draft, now).await?;
-            outbox::enqueue(tx, Some(centre), &notice_published(&row, now)).await?;
-            Ok(row)
-        })
-        .await?;
+        let row = store::create_notice(&self.pool, centre, &draft, now).await?;
         Ok(Response::new(notice_to_pb(row, now)))
     }
 
@@ -937,14 +930,7 @@ impl Evaluation for EvaluationApi {
         let id = parse_id("notice_id", &req.notice_id)?;
         let now = Utc::now();
         let draft = notice_draft(req.notice.unwrap_or_default(), now)?;
-        let row = transaction(&self.pool, async |tx| -> Result<_, Error> {
-            let row = store::update_notice(tx, centre, id, &draft, now)
-                .await?
-                .ok_or(Error::NotFound("notice"))?;
-            outbox::enqueue(tx, Some(centre), &notice_published(&row, now)).await?;
-            Ok(row)
-        })
-        .await?;
+        let row = store::update_notice(&self.pool, centre, id, &draft, now).await?;
         Ok(Response::new(notice_to_pb(row, now)))
     }
 
@@ -1013,28 +999,8 @@ impl Evaluation for EvaluationApi {
             return Err(v.into());
         }
         let title = if thread.is_some() { "" } else { title };
-        let now = Utc::now();
-        let id = transaction(&self.pool, async |tx| -> Result<_, Error> {
-            if let Some(thread) = thread {
-                match store::lock_thread(tx, centre, thread).await? {
-                    Some((false, false)) => {}
-                    Some((false, true)) => {
-                        return Err(Error::State(Reason::new(
-                            "forum.locked",
-                            "the thread is locked; no more replies",
-                        )));
-                    }
-                    _ => return Err(Error::NotFound("thread")),
-                }
-            }
-            Ok(store::insert_forum_post(tx, centre, thread, me, title, body, now).await?)
-        })
-        .await?;
-        let mut conn = self.pool.acquire().await.map_err(db)?;
-        let row = store::forum_post(&mut conn, centre, id)
-            .await
-            .map_err(db)?
-            .ok_or(Error::NotFound("post"))?;
+        let row =
+            store::post_to_forum(&self.pool, centre, thread, me, title, body, Utc::now()).await?;
         Ok(Response::new(forum_post_to_pb(row, who)))
     }
 
@@ -1105,18 +1071,7 @@ impl Evaluation for EvaluationApi {
                 Reason::one_of(&domain::MODERATIONS),
             ))
         })?;
-        transaction(&self.pool, async |tx| -> Result<_, Error> {
-            if store::moderate_forum_post(tx, centre, id, flag, value).await? == 0 {
-                return Err(Error::NotFound("thread"));
-            }
-            Ok(())
-        })
-        .await?;
-        let mut conn = self.pool.acquire().await.map_err(db)?;
-        let row = store::forum_post(&mut conn, centre, id)
-            .await
-            .map_err(db)?
-            .ok_or(Error::NotFound("post"))?;
+        let row = store::moderate_forum_post(&self.pool, centre, id, flag, value).await?;
         Ok(Response::new(forum_post_to_pb(row, who)))
     }
 
@@ -1451,24 +1406,6 @@ fn notice_to_pb(row: NoticeRow, now: chrono::DateTime<Utc>) -> pb::Notice {
             offering_id: row.offering_id.map(|id| id.to_string()).unwrap_or_default(),
             session_id: row.session_id.map(|id| id.to_string()).unwrap_or_default(),
         }),
-    }
-}
-
-/// The fact of a notice issued (new or changed), for the outbox.
-fn notice_published(row: &NoticeRow, now: chrono::DateTime<Utc>) -> NoticePublished {
-    NoticePublished {
-        notice_id: row.id.to_string(),
-        centre_id: row.centre_id.to_string(),
-        title: row.title.clone(),
-        kind: row.kind.clone(),
-        publish_from: Some(timestamp(row.publish_from)),
-        publish_until: row.publish_until.map(timestamp),
-        pinned: row.pinned,
-        audience_categories: row.audience_categories.clone(),
-        audience_age_bands: row.audience_age_bands.clone(),
-        offering_id: row.offering_id.map(|id| id.to_string()).unwrap_or_default(),
-        session_id: row.session_id.map(|id| id.to_string()).unwrap_or_default(),
-        published_at: Some(timestamp(now)),
     }
 }
 

@@ -15,7 +15,7 @@ use linli_platform::bus::outbox;
 use linli_platform::db::transaction;
 use linli_platform::error::Error;
 use linli_platform::wire::timestamp;
-use linli_proto::events::v1::StaffQualityUpdated;
+use linli_proto::events::v1::{NoticePublished, StaffQualityUpdated};
 
 use crate::domain::survey::{self, Given, Question};
 use crate::domain::{self, Figure, NoticeDraft, Period};
@@ -1304,14 +1304,15 @@ macro_rules! notice_columns {
     };
 }
 
-/// Stores a new notice (its event is enqueued by the caller in the same transaction).
+/// Stores a new notice and publishes it, in one transaction.
 pub async fn create_notice(
-    tx: &mut PgConnection,
+    pool: &PgPool,
     centre: Uuid,
     draft: &NoticeDraft,
     now: DateTime<Utc>,
-) -> Result<NoticeRow, sqlx::Error> {
-    sqlx::query_as(concat!(
+) -> Result<NoticeRow, Error> {
+    transaction(pool, async |tx| -> Result<_, Error> {
+    let row: NoticeRow = sqlx::query_as(concat!(
         "INSERT INTO notices (id, centre_id, title, body, kind, publish_from, publish_until, pinned,
              audience_categories, audience_age_bands, offering_id, session_id, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING ",
@@ -1330,41 +1331,77 @@ pub async fn create_notice(
     .bind(draft.offering_id)
     .bind(draft.session_id)
     .bind(now)
-    .fetch_one(tx)
+    .fetch_one(&mut *tx)
+    .await?;
+    publish_notice(tx, &row, now).await?;
+    Ok(row)
+    })
     .await
 }
 
 /// Replaces what staff wrote on one of the centre's notices; `None` when there is no such
 /// notice.
 pub async fn update_notice(
-    tx: &mut PgConnection,
+    pool: &PgPool,
     centre: Uuid,
     id: Uuid,
     draft: &NoticeDraft,
     now: DateTime<Utc>,
-) -> Result<Option<NoticeRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "UPDATE notices SET title = $3, body = $4, kind = $5, publish_from = $6,
+) -> Result<NoticeRow, Error> {
+    transaction(pool, async |tx| -> Result<_, Error> {
+        let row: NoticeRow = sqlx::query_as(concat!(
+            "UPDATE notices SET title = $3, body = $4, kind = $5, publish_from = $6,
              publish_until = $7, pinned = $8, audience_categories = $9,
              audience_age_bands = $10, offering_id = $11, session_id = $12, updated_at = $13
          WHERE centre_id = $1 AND id = $2 RETURNING ",
-        notice_columns!()
-    ))
-    .bind(centre)
-    .bind(id)
-    .bind(&draft.title)
-    .bind(&draft.body)
-    .bind(&draft.kind)
-    .bind(draft.publish_from)
-    .bind(draft.publish_until)
-    .bind(draft.pinned)
-    .bind(&draft.audience_categories)
-    .bind(&draft.audience_age_bands)
-    .bind(draft.offering_id)
-    .bind(draft.session_id)
-    .bind(now)
-    .fetch_optional(tx)
+            notice_columns!()
+        ))
+        .bind(centre)
+        .bind(id)
+        .bind(&draft.title)
+        .bind(&draft.body)
+        .bind(&draft.kind)
+        .bind(draft.publish_from)
+        .bind(draft.publish_until)
+        .bind(draft.pinned)
+        .bind(&draft.audience_categories)
+        .bind(&draft.audience_age_bands)
+        .bind(draft.offering_id)
+        .bind(draft.session_id)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound("notice"))?;
+        publish_notice(tx, &row, now).await?;
+        Ok(row)
+    })
     .await
+}
+
+/// A notice issued, and every change to one, is published (`evaluation.notice.published`
+/// in the outbox, in the change's transaction): the residents' site and the other
+/// services learn of it whatever changed.
+async fn publish_notice(
+    tx: &mut PgConnection,
+    row: &NoticeRow,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let event = NoticePublished {
+        notice_id: row.id.to_string(),
+        centre_id: row.centre_id.to_string(),
+        title: row.title.clone(),
+        kind: row.kind.clone(),
+        publish_from: Some(timestamp(row.publish_from)),
+        publish_until: row.publish_until.map(timestamp),
+        pinned: row.pinned,
+        audience_categories: row.audience_categories.clone(),
+        audience_age_bands: row.audience_age_bands.clone(),
+        offering_id: row.offering_id.map(|id| id.to_string()).unwrap_or_default(),
+        session_id: row.session_id.map(|id| id.to_string()).unwrap_or_default(),
+        published_at: Some(timestamp(now)),
+    };
+    outbox::enqueue(tx, Some(row.centre_id), &event).await?;
+    Ok(())
 }
 
 /// A centre's notices for staff, in `state` at `now` (or all), after `after`.
@@ -1532,7 +1569,7 @@ pub async fn forum_post(
 
 /// Locks a thread (its row) while a reply is added, so a lock by staff and a reply do not
 /// cross.
-pub async fn lock_thread(
+async fn lock_thread(
     tx: &mut PgConnection,
     centre: Uuid,
     id: Uuid,
@@ -1547,7 +1584,29 @@ pub async fn lock_thread(
     .await
 }
 
-pub async fn insert_forum_post(
+pub async fn post_to_forum(
+    pool: &PgPool,
+    centre: Uuid,
+    thread: Option<Uuid>,
+    author: Uuid,
+    title: &str,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Result<ForumPostRow, Error> {
+    let id = transaction(pool, async |tx| -> Result<_, Error> {
+        if let Some(thread) = thread {
+            domain::forum::may_reply(lock_thread(tx, centre, thread).await?)?;
+        }
+        Ok(insert_forum_post(tx, centre, thread, author, title, body, now).await?)
+    })
+    .await?;
+    let mut conn = pool.acquire().await?;
+    forum_post(&mut conn, centre, id)
+        .await?
+        .ok_or(Error::NotFound("post"))
+}
+
+async fn insert_forum_post(
     tx: &mut PgConnection,
     centre: Uuid,
     thread: Option<Uuid>,
@@ -1629,12 +1688,12 @@ pub async fn forum_thread(
 
 /// Sets a moderation flag (`hidden`, `pinned` or `locked`) of one post.
 pub async fn moderate_forum_post(
-    tx: &mut PgConnection,
+    pool: &PgPool,
     centre: Uuid,
     id: Uuid,
     flag: &str,
     value: bool,
-) -> Result<u64, sqlx::Error> {
+) -> Result<ForumPostRow, Error> {
     let sql = match flag {
         "hidden" => "UPDATE forum_posts SET hidden = $3 WHERE centre_id = $1 AND id = $2",
         "pinned" => {
@@ -1644,13 +1703,20 @@ pub async fn moderate_forum_post(
             "UPDATE forum_posts SET locked = $3 WHERE centre_id = $1 AND id = $2 AND thread_id IS NULL"
         }
     };
-    Ok(sqlx::query(sql)
+    let changed = sqlx::query(sql)
         .bind(centre)
         .bind(id)
         .bind(value)
-        .execute(tx)
+        .execute(pool)
         .await?
-        .rows_affected())
+        .rows_affected();
+    if changed == 0 {
+        return Err(Error::NotFound("thread"));
+    }
+    let mut conn = pool.acquire().await?;
+    forum_post(&mut conn, centre, id)
+        .await?
+        .ok_or(Error::NotFound("post"))
 }
 
 /// Records one resident's report of a post (a second report by them changes nothing).

@@ -1,6 +1,6 @@
 //! The forum (居民议事): what a post may be, and what moderation sets.
 
-use linli_platform::error::Reason;
+use linli_platform::error::{Error, Reason};
 
 pub const FORUM_TITLE_MAX: usize = 60;
 pub const FORUM_BODY_MAX: usize = 1000;
@@ -32,6 +32,19 @@ pub fn forum_post_refusals(reply: bool, title: &str, body: &str) -> Vec<(&'stati
     refused
 }
 
+/// A reply goes to a thread shown and open: `thread` is its (hidden, locked) flags, None
+/// when the centre has no such thread.
+pub fn may_reply(thread: Option<(bool, bool)>) -> Result<(), Error> {
+    match thread {
+        Some((false, false)) => Ok(()),
+        Some((false, true)) => Err(Error::State(Reason::new(
+            "forum.locked",
+            "the thread is locked; no more replies",
+        ))),
+        _ => Err(Error::NotFound("thread")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,5 +61,19 @@ mod tests {
         assert_eq!(moderation("lock"), Some(("locked", true)));
         assert_eq!(moderation("restore"), Some(("hidden", false)));
         assert_eq!(moderation("delete"), None);
+    }
+
+    #[test]
+    fn a_reply_goes_only_to_a_shown_open_thread() {
+        assert!(may_reply(Some((false, false))).is_ok());
+        assert!(matches!(
+            may_reply(Some((false, true))),
+            Err(Error::State(r)) if r.code == "forum.locked"
+        ));
+        assert!(matches!(
+            may_reply(Some((true, false))),
+            Err(Error::NotFound(_))
+        ));
+        assert!(matches!(may_reply(None), Err(Error::NotFound(_))));
     }
 }
