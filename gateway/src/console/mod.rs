@@ -33,6 +33,7 @@ mod sign_in_codes;
 mod staffing;
 mod volunteer_profiles;
 mod volunteers;
+mod webhooks;
 
 use axum::Router;
 use axum::http::{StatusCode, header};
@@ -306,6 +307,14 @@ fn pages() -> Router<AppState> {
         .route("/accounts/{account}/active", post(accounts::set_active))
         .route("/partners", get(partners::list).post(partners::create))
         .route("/partners/{partner}", get(partners::show))
+        .route(
+            "/partners/{partner}/agreements/{agreement}/webhook",
+            get(webhooks::show).post(webhooks::set),
+        )
+        .route(
+            "/partners/{partner}/agreements/{agreement}/webhook/replay",
+            post(webhooks::replay),
+        )
         .route(
             "/partners/{partner}/agreements",
             post(partners::create_agreement),

@@ -358,6 +358,8 @@ async fn partner_page(
                                         }
                                     }
                                     td {
+                                        a.webhook-link href=(format!("/partners/{}/agreements/{}/webhook", partner.id, a.id)) { "推送设置" }
+                                        " "
                                         @if a.revoked_at.is_none() && class != "ended" {
                                             a.button.secondary href=(format!("/partners/{}/agreements/{}/revoke", partner.id, a.id)) { "撤销" }
                                         }
