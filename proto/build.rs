@@ -8,8 +8,9 @@
 /// out, `=` optional in a body, `?` text given as null when empty (and taken as empty
 /// from null), `@` a time as RFC 3339 text in UTC to the second (null when absent), `%`
 /// the same to the microsecond (records: entries, consents, journals), `!field:Enum` the
-/// enum's value as its lower-case name (`recurring_care`; empty when unspecified), `#` a
-/// number given as null when 0, `~` a list left out when empty. A list's
+/// enum's value as its lower-case name (`recurring_care`; empty when unspecified),
+/// `&field:module` as that module of `linli_proto::json` says (text in the document), `#` a
+/// number given as null when 0, `~` left out when empty (a list, a text) or absent. A list's
 /// `next_page_token` is left out on the last page.
 const JSON: &str = "
 volunteers.v1.AvailabilityWindow+
@@ -96,6 +97,21 @@ finance.v1.Payment -centre_id ?resident_id ?reference %recorded_at
 finance.v1.PaymentRefund
 finance.v1.Receivable ?resident_id
 finance.v1.ListReceivablesResponse
+finance.v1.PostEntryRequest< -centre_id
+finance.v1.ReverseEntryRequest< -centre_id -entry_id
+finance.v1.RecordGrantRequest< -centre_id
+finance.v1.RecordDonationRequest< -centre_id
+finance.v1.RecordPartnershipIncomeRequest< -centre_id
+finance.v1.RecordExpenseRequest< -centre_id
+finance.v1.RecordPaymentRequest< -centre_id
+finance.v1.RefundPaymentRequest< -centre_id -payment_id
+finance.v1.GetDistrictSelfSufficiencyRequest?
+finance.v1.ListEntriesRequest? -centre_id
+finance.v1.ListDonationsRequest? -centre_id
+finance.v1.GetTrialBalanceRequest? -centre_id
+finance.v1.GetSelfSufficiencyRequest? -centre_id
+finance.v1.ListAuditTrailRequest? -centre_id
+finance.v1.ListReceivablesRequest? -centre_id
 evaluation.v1.Kpi
 evaluation.v1.CentreKpis @from @to
 evaluation.v1.DistrictKpis
@@ -169,6 +185,24 @@ registry.v1.AgreementWebhook @updated_at
 registry.v1.WebhookDelivery @next_attempt_at @delivered_at @created_at
 registry.v1.ListWebhookDeliveriesResponse
 registry.v1.ReplayWebhookDeliveriesResponse
+registry.v1.Resident &gender:crate::json::gender %registered_at ~phone ~national_id ~health_note ~household_id ~relationship
+registry.v1.ListResidentsResponse
+registry.v1.Consent %recorded_at ~guardian_id -delegate_id -delegate_name
+registry.v1.Consents
+registry.v1.CentreDetails<
+registry.v1.CreateResidentRequest< -centre_id &gender:crate::json::gender
+registry.v1.CreateHouseholdRequest< -centre_id
+registry.v1.PlaceInHouseholdRequest< -centre_id -resident_id
+registry.v1.SetResidentStatusRequest< -centre_id -id
+registry.v1.GetResidentRequest? -centre_id -id
+registry.v1.ListResidentsRequest? -centre_id -ids
+registry.v1.CreatePartnerRequest<
+registry.v1.CreateAgreementRequest< -partner_id
+registry.v1.RevokeAgreementRequest< -partner_id -agreement_id
+registry.v1.RegisterCredentialRequest< -partner_id
+registry.v1.SetAgreementWebhookRequest< -partner_id -agreement_id
+registry.v1.ReplayWebhookDeliveriesRequest< -partner_id -agreement_id
+registry.v1.ListWebhookDeliveriesRequest? -partner_id -agreement_id
 bookings.v1.Category
 bookings.v1.ListCategoriesResponse
 bookings.v1.Concession+
@@ -193,7 +227,7 @@ const MICROS: &str =
     r#"#[serde(with = "crate::json::micros")] #[schema(value_type = Option<String>)]"#;
 const ZERO_AS_NULL: &str =
     r#"#[serde(with = "crate::json::zero_as_null")] #[schema(value_type = Option<i32>)]"#;
-const LEFT_OUT_WHEN_EMPTY: &str = r#"#[serde(skip_serializing_if = "Vec::is_empty")]"#;
+const LEFT_OUT_WHEN_EMPTY: &str = r#"#[serde(skip_serializing_if = "crate::json::absent")]"#;
 const TIME: &str = r#"#[serde(with = "crate::json::time")] #[schema(value_type = Option<String>)]"#;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -249,6 +283,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "%" => MICROS,
                 "#" => ZERO_AS_NULL,
                 "~" => LEFT_OUT_WHEN_EMPTY,
+                "&" => {
+                    let (field, module) = field.split_once(':').expect("&field:module");
+                    let with = format!(r#"#[serde(with = "{module}")] #[schema(value_type = String)]"#);
+                    build = build.field_attribute(format!("{path}.{field}"), &with);
+                    continue;
+                }
                 "!" => {
                     let (field, enumeration) = field.split_once(':').expect("!field:Enum");
                     let package = message.rsplit_once('.').map_or("", |(p, _)| p);

@@ -4,11 +4,10 @@
 
 use axum::Router;
 use linli_proto::registry::v1 as pb;
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::OpenApi;
 
-use crate::{AppState, call, forward};
+use crate::{AppState, forward};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,67 +22,22 @@ pub fn routes() -> Router<AppState> {
     forwarded()
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct NewWebhook {
-    /// Where events are POSTed: an http:// or https:// address.
-    #[schema(example = "https://partner.example/linli/events")]
-    pub url: Option<String>,
-    /// Routing keys the agreement's scopes cover, e.g. `bookings.booking.confirmed`.
-    #[serde(default)]
-    pub event_types: Vec<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct Replay {
-    /// One delivery to send again; or leave out and give `since`.
-    pub delivery_id: Option<String>,
-    /// RFC 3339: every delivery recorded since then is sent again.
-    pub since: Option<String>,
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct DeliveryQuery {
-    /// 1 to 200; default 50.
-    pub page_size: Option<u32>,
-    /// The previous page's `next_page_token`.
-    pub page_token: Option<String>,
-}
-
 forward! { tag = "webhooks";
     /// Sets the agreement's webhook (its centre's manager, or a district admin). Each call
     /// makes a new signing secret, answered this once only.
     put "/v1/partners/{partner_id}/agreements/{agreement_id}/webhook"
-        => set_agreement_webhook(g, partner_id, agreement_id; body w: NewWebhook) -> 200 pb::AgreementWebhook {
-        call!(g.registry.set_agreement_webhook(pb::SetAgreementWebhookRequest {
-            partner_id,
-            agreement_id,
-            url: w.url.unwrap_or_default(),
-            event_types: w.event_types,
-        }))
-    }
+        => set_agreement_webhook(g, partner_id, agreement_id; body w: pb::SetAgreementWebhookRequest)
+        -> 200 pb::AgreementWebhook = registry.set_agreement_webhook
 
     /// What was sent to the agreement's webhook, latest first, with each delivery's status.
     get "/v1/partners/{partner_id}/agreements/{agreement_id}/webhook/deliveries"
-        => list_webhook_deliveries(g, partner_id, agreement_id; query q: DeliveryQuery) -> 200 pb::ListWebhookDeliveriesResponse {
-        call!(g.registry.list_webhook_deliveries(pb::ListWebhookDeliveriesRequest {
-            partner_id,
-            agreement_id,
-            page_size: q.page_size.unwrap_or_default(),
-            page_token: q.page_token.unwrap_or_default(),
-        }))
-    }
+        => list_webhook_deliveries(g, partner_id, agreement_id; query q: pb::ListWebhookDeliveriesRequest)
+        -> 200 pb::ListWebhookDeliveriesResponse = registry.list_webhook_deliveries
 
     /// Sends one delivery again, or every delivery since a time.
     post "/v1/partners/{partner_id}/agreements/{agreement_id}/webhook/replay"
-        => replay_webhook_deliveries(g, partner_id, agreement_id; body r: Replay) -> 200 pb::ReplayWebhookDeliveriesResponse {
-        call!(g.registry.replay_webhook_deliveries(pb::ReplayWebhookDeliveriesRequest {
-            partner_id,
-            agreement_id,
-            delivery_id: r.delivery_id.unwrap_or_default(),
-            since: r.since.unwrap_or_default(),
-        }))
-    }
+        => replay_webhook_deliveries(g, partner_id, agreement_id; body r: pb::ReplayWebhookDeliveriesRequest)
+        -> 200 pb::ReplayWebhookDeliveriesResponse = registry.replay_webhook_deliveries
 }
 
 /// Where the routing keys are named: the contracts' `Event` impls, each a routing key and

@@ -71,6 +71,52 @@ pub mod zero_as_null {
     }
 }
 
+/// Whether a member holds nothing (an empty text or list, an absent value): such members
+/// are left out of the JSON (`~` in `build.rs`).
+pub fn absent<T: Absent>(value: &T) -> bool {
+    value.absent()
+}
+
+pub trait Absent {
+    fn absent(&self) -> bool;
+}
+
+impl Absent for String {
+    fn absent(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl<T> Absent for Vec<T> {
+    fn absent(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl<T> Absent for Option<T> {
+    fn absent(&self) -> bool {
+        self.is_none()
+    }
+}
+
+/// A resident's gender as `male` or `female` (`unspecified` for neither), and taken from
+/// those names (anything else is unspecified, which the registry refuses in its words).
+pub mod gender {
+    use super::*;
+    use crate::registry::v1::Gender;
+
+    pub fn serialize<S: Serializer>(n: &i32, s: S) -> Result<S::Ok, S::Error> {
+        match lower_name::<Gender>(*n) {
+            name if name.is_empty() => s.serialize_str("unspecified"),
+            name => s.serialize_str(&name),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
+        Ok(number_of::<Gender>(&String::deserialize(d)?))
+    }
+}
+
 /// A service's enum whose values travel as their lower-case names: the value's name
 /// without the enum's prefix (`OFFERING_KIND_RECURRING_CARE` is `recurring_care`).
 pub trait Named: Sized + TryFrom<i32> + Into<i32> {
@@ -96,6 +142,7 @@ macro_rules! named {
 named!(
     crate::bookings::v1::OfferingKind = "OFFERING_KIND_",
     crate::bookings::v1::BookingStatus = "BOOKING_STATUS_",
+    crate::registry::v1::Gender = "GENDER_",
 );
 
 /// The name of `number`; empty for the unspecified value (0) and any the enum lacks.
