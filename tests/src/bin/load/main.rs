@@ -11,6 +11,11 @@
 //! and home page reads (see `residents.rs`).
 //!
 //! cargo run --release -p linli-tests --bin load -- --mode residents --clients 64 --seconds 10
+//!
+//! `--mode scale` measures the reads of a district that `linli seed district` made in the
+//! databases `--prefix` names, and evaluation's rebuild (see `scale.rs`).
+//!
+//! cargo run --release -p linli-tests --bin load -- --mode scale --prefix scale25_ --clients 16,64 --seconds 5
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,14 +29,24 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 mod residents;
+mod scale;
 
 #[derive(Parser, Debug)]
 #[command(about = "Booking throughput and latency through the gateway, against the database floor")]
 struct Args {
-    /// What to drive: `bookings` (the desk's bookings, the floor and the mix) or
-    /// `residents` (the residents' site: sign-ins and home page reads).
-    #[arg(long, default_value = "bookings", value_parser = ["bookings", "residents"])]
+    /// What to drive: `bookings` (the desk's bookings, the floor and the mix),
+    /// `residents` (the residents' site: sign-ins and home page reads) or `scale` (the
+    /// reads of a seeded district, and evaluation's rebuild).
+    #[arg(long, default_value = "bookings", value_parser = ["bookings", "residents", "scale"])]
     mode: String,
+    /// `scale`: the database prefix the district was seeded under (LINLI_DATABASE_PREFIX of
+    /// `linli seed district`); its databases are kept.
+    #[arg(long, default_value = "scale25_")]
+    prefix: String,
+    /// `scale`: the key id the district's personal data was sealed under (`linli`'s
+    /// default unless LINLI_DATA_KEY_ID said otherwise).
+    #[arg(long, default_value = "local-1")]
+    data_key_id: String,
     /// Concurrent clients, one run per value.
     #[arg(long, value_delimiter = ',', default_value = "16,64")]
     clients: Vec<usize>,
@@ -113,7 +128,16 @@ fn main() -> anyhow::Result<()> {
         serve.database.database_max_connections = args.connections;
         serve.body_limit = 1024 * 1024;
         serve.sms = sms.args();
+        if args.mode == "scale" {
+            serve.database.database_prefix = args.prefix.clone();
+            serve.data.data_key_id = args.data_key_id.clone();
+        }
     }));
+    if args.mode == "scale" {
+        let result = clients.block_on(scale::run(&platform, &args));
+        server.block_on(platform.stop_keeping_databases());
+        return result;
+    }
     let result = if args.mode == "residents" {
         clients.block_on(residents::run(&platform, &sms, &args))
     } else {
