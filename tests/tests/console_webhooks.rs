@@ -82,12 +82,6 @@ async fn sign_in_browser(browser: &Browser, gateway: &str, username: &str) {
     browser.click_through("form button[type=submit]").await;
 }
 
-async fn sign_out_browser(browser: &Browser) {
-    browser
-        .click_through("form[action=\"/sign-out\"] button")
-        .await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_district_admin_sets_a_partners_push_and_sends_a_failed_delivery_again_by_clicking() {
     if let Err(missing) = linli_tests::webdriver::browser_paths() {
