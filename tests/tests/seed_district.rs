@@ -171,7 +171,11 @@ async fn a_seeded_district_is_made_the_same_twice_adds_nothing_when_rerun_and_pa
             .expect("sessions");
     assert_eq!(lectures, 3 * 52, "a lecture a week for a year");
     let booked = weeks(&bookings, &ids).await;
-    assert_eq!(booked.len(), 3 * 40, "each centre's 40 residents on 40 weeks");
+    assert_eq!(
+        booked.len(),
+        3 * 40,
+        "each centre's 40 residents on 40 weeks"
+    );
     assert_eq!(weeks(&bookings2, &ids).await, booked, "the same weeks");
     registry2.close().await;
     bookings2.close().await;
