@@ -123,16 +123,6 @@ fn kpi_to_pb(name: &str, figure: &Figure) -> pb::Kpi {
     }
 }
 
-/// The period asked for, or the current month in Shanghai.
-fn period(text: &str) -> Result<Period, Violations> {
-    if text.is_empty() {
-        return Ok(Period::month_of(
-            (Utc::now() + chrono::Duration::hours(8)).date_naive(),
-        ));
-    }
-    Period::field(text)
-}
-
 fn invitation_to_pb(row: InvitationRow, answers: &[AnswerRow]) -> pb::Invitation {
     pb::Invitation {
         id: row.id.to_string(),
@@ -241,7 +231,7 @@ impl Evaluation for EvaluationApi {
         request: Request<pb::GetCentreKpisRequest>,
     ) -> Result<Response<pb::CentreKpis>, Status> {
         let centre = kpi_reader(caller(&request)?, &request.get_ref().centre_id)?;
-        let period = period(&request.get_ref().period)?;
+        let period = Period::field_or_this_month(&request.get_ref().period, Utc::now())?;
         let (report, _) = self.centre_kpis(centre, &period).await?;
         Ok(Response::new(report))
     }
@@ -259,7 +249,7 @@ impl Evaluation for EvaluationApi {
             caller.require_role(Access::Read, READERS)?;
             None
         };
-        let period = period(&request.get_ref().period)?;
+        let period = Period::field_or_this_month(&request.get_ref().period, Utc::now())?;
         let centres: Vec<Uuid> = store::centres(&self.pool)
             .await
             .map_err(db)?
@@ -359,7 +349,7 @@ impl Evaluation for EvaluationApi {
             READERS,
         )?;
         let req = request.into_inner();
-        let period = period(&req.period)?;
+        let period = Period::field_or_this_month(&req.period, Utc::now())?;
         let offering = optional_id("offering_id", &req.offering_id)?;
         let staff = optional_id("staff_id", &req.staff_id)?;
         let zone = store::centre_zone(&self.pool, centre).await?;
@@ -1279,16 +1269,16 @@ impl EvaluationApi {
         let found = store::find_template(&self.pool, centre, template)
             .await
             .map_err(db)?
-            .filter(|t| t.kind == "awareness")
+            .filter(|t| survey::resident_may_ask(&t.kind))
             .ok_or_else(|| linli_platform::error::not_found("survey template"))?;
         let now = Utc::now();
         let (rows, answers) =
             store::list_invitations(&self.pool, centre, Some(resident), None, false, None, 50)
                 .await
                 .map_err(db)?;
-        if let Some(row) = rows.into_iter().find(|row| {
-            row.template_id == found.id && row.created_at > now - chrono::Duration::days(30)
-        }) {
+        if let Some(row) = (rows.into_iter())
+            .find(|row| row.template_id == found.id && survey::still_stands(row.created_at, now))
+        {
             return Ok(Response::new(invitation_to_pb(row, &answers)));
         }
         let row = InvitationRow {

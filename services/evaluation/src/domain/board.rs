@@ -118,18 +118,25 @@ pub fn is_auditor(committees: &[String], ended: bool) -> bool {
     !ended && committees.iter().any(|c| c == FINANCE_OVERSIGHT)
 }
 
-/// A membership that ended changes no more.
-pub fn still_sitting(ended_on: Option<NaiveDate>) -> Result<(), Error> {
-    match ended_on {
+/// Something that happened once (ended, done) refuses to happen again: `code`, saying
+/// `what` happened on the day, kept as `param`.
+fn once(day: Option<NaiveDate>, code: &'static str, what: &str, param: &str) -> Result<(), Error> {
+    match day {
         None => Ok(()),
         Some(day) => Err(Error::State(
-            Reason::new(
-                "board.membership_ended",
-                format!("the membership ended on {day}"),
-            )
-            .with("ended_on", day),
+            Reason::new(code, format!("{what} on {day}")).with(param, day),
         )),
     }
+}
+
+/// A membership that ended changes no more.
+pub fn still_sitting(ended_on: Option<NaiveDate>) -> Result<(), Error> {
+    once(
+        ended_on,
+        "board.membership_ended",
+        "the membership ended",
+        "ended_on",
+    )
 }
 
 /// A membership ends within its term.
@@ -155,16 +162,12 @@ pub fn ends_within_term(
 
 /// A decision is done once.
 pub fn not_done(done_on: Option<NaiveDate>) -> Result<(), Error> {
-    match done_on {
-        None => Ok(()),
-        Some(day) => Err(Error::State(
-            Reason::new(
-                "board.decision_done",
-                format!("the decision was done on {day}"),
-            )
-            .with("done_on", day),
-        )),
-    }
+    once(
+        done_on,
+        "board.decision_done",
+        "the decision was done",
+        "done_on",
+    )
 }
 
 // ---------------------------------------------------------------------------------------

@@ -33,6 +33,17 @@ impl Period {
         })
     }
 
+    /// The period a request names, or when it names none the month it is now in China
+    /// (UTC+8, the plan's default for district-wide figures).
+    pub fn field_or_this_month(text: &str, now: DateTime<Utc>) -> Result<Period, Violations> {
+        if text.is_empty() {
+            return Ok(Period::month_of(
+                (now + chrono::Duration::hours(8)).date_naive(),
+            ));
+        }
+        Period::field(text)
+    }
+
     /// Parses "2027-03", "2027-Q1" or "2027".
     pub fn parse(text: &str) -> Option<Period> {
         let text = text.trim();
@@ -127,5 +138,14 @@ mod tests {
         assert!(Period::parse("2027-13").is_none());
         assert!(Period::parse("2027-Q5").is_none());
         assert!(Period::parse("soon").is_none());
+        let late = Utc.with_ymd_and_hms(2027, 3, 31, 17, 0, 0).unwrap();
+        assert_eq!(
+            Period::field_or_this_month("", late).unwrap().name(),
+            "2027-04"
+        );
+        assert_eq!(
+            Period::field_or_this_month("2027-13", late).unwrap_err().0[0].code,
+            "period.format"
+        );
     }
 }

@@ -178,6 +178,18 @@ pub fn answers(questions: &[Question<'_>], given: &[Given<'_>]) -> Result<Vec<An
     v.into_result(|| answers)
 }
 
+/// A resident asks for an awareness survey only (知晓度调查); the others come to them.
+pub fn resident_may_ask(kind: &str) -> bool {
+    kind == "awareness"
+}
+
+/// A resident's awareness invitation stands for 30 days: asking again meanwhile gives the
+/// same one, answered or not, so each resident answers at most once a month, as the
+/// awareness figure counts them.
+pub fn still_stands(created_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    created_at > now - chrono::Duration::days(30)
+}
+
 /// What a response sets off: the figures of the staff member who delivered the service
 /// for the month it was answered in (in the centre's zone), republished for their reviews.
 /// A response to an invitation no staff member delivered sets off nothing.
@@ -199,10 +211,9 @@ mod tests {
         vec!["是".into(), "否".into()]
     }
 
-    #[test]
-    fn a_template_is_refused_field_by_field() {
-        let opts = options();
-        let good = [
+    /// A scale question and a single choice among `options`.
+    fn questions(options: &[String]) -> [Question<'_>; 2] {
+        [
             Question {
                 key: "satisfaction",
                 text: "满意吗",
@@ -213,9 +224,15 @@ mod tests {
                 key: "again",
                 text: "还来吗",
                 kind: "single",
-                options: &opts,
+                options,
             },
-        ];
+        ]
+    }
+
+    #[test]
+    fn a_template_is_refused_field_by_field() {
+        let opts = options();
+        let good = questions(&opts);
         assert!(template("satisfaction", "服务满意度", &good).is_ok());
         let bad = [
             Question {
@@ -246,20 +263,7 @@ mod tests {
     #[test]
     fn answers_keep_to_their_questions_once_each() {
         let opts = options();
-        let questions = [
-            Question {
-                key: "satisfaction",
-                text: "满意吗",
-                kind: "scale",
-                options: &[],
-            },
-            Question {
-                key: "again",
-                text: "还来吗",
-                kind: "single",
-                options: &opts,
-            },
-        ];
+        let questions = questions(&opts);
         let yes = vec!["是".to_owned()];
         let given = |key, score, choices: &'static [String]| Given {
             key,
@@ -311,6 +315,14 @@ mod tests {
             not_answered(Some(Utc::now())),
             Err(Error::Conflict(_))
         ));
+    }
+
+    #[test]
+    fn a_resident_asks_for_the_awareness_survey_once_a_month() {
+        let now = Utc.with_ymd_and_hms(2027, 3, 31, 0, 0, 0).unwrap();
+        assert!(resident_may_ask("awareness") && !resident_may_ask("satisfaction"));
+        assert!(still_stands(now - chrono::Duration::days(29), now));
+        assert!(!still_stands(now - chrono::Duration::days(30), now));
     }
 
     #[test]

@@ -131,7 +131,10 @@ pub async fn set_committees(
         return Err(v.into());
     };
     let (member, today) =
-        store::set_committees(pool, centre, id, after, &who.subject, Utc::now()).await?;
+        store::change_member(pool, centre, id, &who.subject, Utc::now(), |m, _| {
+            board::set_committees(m, after)
+        })
+        .await?;
     Ok(Response::new(member_to_pb(member, today)))
 }
 
@@ -148,7 +151,10 @@ pub async fn end_membership(
         return Err(v.into());
     };
     let (member, today) =
-        store::end_membership(pool, centre, id, day, &who.subject, Utc::now()).await?;
+        store::change_member(pool, centre, id, &who.subject, Utc::now(), |m, today| {
+            board::end(m, day, today)
+        })
+        .await?;
     Ok(Response::new(member_to_pb(member, today)))
 }
 

@@ -229,45 +229,24 @@ pub async fn add_member(
     .await
 }
 
-/// A member's committees become `after` ([`board::set_committees`]).
-pub async fn set_committees(
+/// Changes a sitting member as `decide` says ([`board::set_committees`], [`board::end`]):
+/// the member locked, decided on with the centre's day, its committees and end kept, and
+/// each change decided audited and published.
+pub async fn change_member(
     pool: &PgPool,
     centre: CentreId,
     id: MemberId,
-    after: Vec<String>,
     actor: &str,
     now: DateTime<Utc>,
+    decide: impl FnOnce(&mut Member, NaiveDate) -> Result<Vec<Change>, Error>,
 ) -> Result<(Member, NaiveDate), Error> {
     transaction(pool, async |tx| -> Result<_, Error> {
         let today = today(tx, centre).await?;
         let mut member = lock_member(tx, centre, id).await?;
-        let changes = board::set_committees(&mut member, after)?;
-        sqlx::query("UPDATE board_members SET committees = $2 WHERE id = $1")
+        let changes = decide(&mut member, today)?;
+        sqlx::query("UPDATE board_members SET committees = $2, ended_on = $3 WHERE id = $1")
             .bind(id)
             .bind(&member.committees)
-            .execute(&mut *tx)
-            .await?;
-        audit(tx, &member, &changes, actor, now).await?;
-        Ok((member, today))
-    })
-    .await
-}
-
-/// A membership ends on `day` or today ([`board::end`]).
-pub async fn end_membership(
-    pool: &PgPool,
-    centre: CentreId,
-    id: MemberId,
-    day: Option<NaiveDate>,
-    actor: &str,
-    now: DateTime<Utc>,
-) -> Result<(Member, NaiveDate), Error> {
-    transaction(pool, async |tx| -> Result<_, Error> {
-        let today = today(tx, centre).await?;
-        let mut member = lock_member(tx, centre, id).await?;
-        let changes = board::end(&mut member, day, today)?;
-        sqlx::query("UPDATE board_members SET ended_on = $2, committees = '{}' WHERE id = $1")
-            .bind(id)
             .bind(member.ended_on)
             .execute(&mut *tx)
             .await?;
