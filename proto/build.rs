@@ -218,6 +218,12 @@ bookings.v1.Booking -centre_id ?resident_id !status:BookingStatus #waitlist_posi
 bookings.v1.ListBookingsResponse
 bookings.v1.FacilityUtilisation
 bookings.v1.UtilisationReport -centre_id
+bookings.v1.UpdateOfferingRequest< -centre_id -offering_id
+bookings.v1.CreateSeriesRequest< -centre_id
+bookings.v1.CheckInRequest< -centre_id -booking_id
+bookings.v1.UndoCheckInRequest< -centre_id -booking_id
+bookings.v1.CancelBookingRequest< -centre_id -booking_id
+bookings.v1.GetUtilisationRequest? -centre_id
 ";
 
 const NEXT_PAGE: &str =

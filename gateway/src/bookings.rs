@@ -1,42 +1,22 @@
 //! The bookings routes: the catalogue, facilities, sessions, bookings, check-in and the
 //! utilisation report, as JSON over the bookings service's gRPC.
 
-use axum::extract::Path;
-use axum::http::StatusCode;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Router;
 use linli_proto::bookings::v1 as pb;
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use crate::json::{Grpc, Reply, known, named, optional_timestamp, timestamp};
-use crate::problem::Problem;
+use crate::json::{known, named, optional_timestamp, timestamp};
 use crate::{AppState, call, forward};
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(check_in, undo_check_in, cancel_booking),
     tags((name = "bookings", description = "Catalogue, facilities, sessions and bookings"))
 )]
 pub struct BookingsDoc;
 
 pub fn routes() -> Router<AppState> {
-    let check_in_at = "/v1/centres/{centre_id}/bookings/{booking_id}/check-in";
-    let cancel_at = "/v1/centres/{centre_id}/bookings/{booking_id}/cancel";
-    let undo_at = "/v1/centres/{centre_id}/bookings/{booking_id}/undo-check-in";
     forwarded()
-        .route(check_in_at, post(check_in))
-        .route(undo_at, post(undo_check_in))
-        .route(cancel_at, post(cancel_booking))
-}
-
-/// What changes in an offering, for bookings made from then on; at least one.
-#[derive(Deserialize, ToSchema)]
-pub struct OfferingChange {
-    /// The new fee in minor units (fen); 0 is free.
-    pub fee_minor: Option<i64>,
-    /// The new seats per session.
-    pub capacity: Option<i32>,
 }
 
 /// A session to add to an offering.
@@ -49,22 +29,6 @@ pub struct NewSession {
     pub ends_at: String,
     /// Overrides the offering's capacity.
     pub capacity: Option<i32>,
-}
-
-/// A weekly rule in the centre's time zone.
-#[derive(Deserialize, ToSchema)]
-pub struct NewSeries {
-    pub offering_id: String,
-    /// ISO weekdays, 1 = Monday.
-    pub weekdays: Vec<i32>,
-    #[schema(example = "09:30")]
-    pub start_time: String,
-    pub duration_minutes: i32,
-    #[schema(example = "2027-03-01")]
-    pub starts_on: String,
-    /// Last day (inclusive); or give count.
-    pub until: Option<String>,
-    pub count: Option<i32>,
 }
 
 /// Which sessions a change touches.
@@ -107,18 +71,6 @@ pub struct NewBooking {
     pub note: Option<String>,
 }
 
-#[derive(Deserialize, Default, ToSchema)]
-pub struct CheckInRequest {
-    /// The session, when the booking has several.
-    pub session_id: Option<String>,
-}
-
-#[derive(Deserialize, Default, ToSchema)]
-pub struct BookingCancellation {
-    /// Why, in the desk's words (at most 200 characters); absent means the resident asked.
-    pub reason: Option<String>,
-}
-
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OfferingQuery {
@@ -154,15 +106,6 @@ pub struct BookingQuery {
     pub page_token: Option<String>,
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PeriodQuery {
-    /// Local date YYYY-MM-DD, inclusive.
-    pub from: String,
-    /// Local date YYYY-MM-DD, exclusive.
-    pub to: String,
-}
-
 forward! { tag = "bookings";
     /// The plan's service categories.
     get "/v1/centres/{centre_id}/service-categories" => list_categories(g, centre) -> 200 pb::ListCategoriesResponse {
@@ -194,15 +137,9 @@ forward! { tag = "bookings";
     /// Changes an offering's fee or capacity for bookings made from then on: bookings made
     /// before keep their fee; sessions not yet started take the new capacity (never below
     /// their confirmed seats). A retired offering is not changed (offering.inactive).
-    patch "/v1/centres/{centre_id}/offerings/{offering_id}" => update_offering(g, centre, offering_id; body change: OfferingChange)
-        -> 200 pb::Offering, (422, "The offering is retired (offering.inactive)") {
-        call!(g.bookings.update_offering(pb::UpdateOfferingRequest {
-            centre_id: g.centre(&centre)?,
-            offering_id,
-            fee_minor: change.fee_minor,
-            capacity: change.capacity,
-        }))
-    }
+    patch "/v1/centres/{centre_id}/offerings/{offering_id}"
+        => update_offering(g, centre_id, offering_id; body change: pb::UpdateOfferingRequest) -> 200 pb::Offering,
+        (422, "The offering is retired (offering.inactive)") = bookings.update_offering
 
     /// Retires an offering: no new bookings (offering.inactive), existing ones kept; it
     /// stays readable with `active` false. Retiring twice is harmless.
@@ -248,19 +185,8 @@ forward! { tag = "bookings";
     }
 
     /// Adds a weekly series of sessions; refused whole when any instance clashes.
-    post "/v1/centres/{centre_id}/series" => create_series(g, centre; body s: NewSeries) -> 201 pb::Series,
-        (409, "An instance clashes with its room's other holds") {
-        call!(g.bookings.create_series(pb::CreateSeriesRequest {
-            centre_id: g.centre(&centre)?,
-            offering_id: s.offering_id,
-            weekdays: s.weekdays,
-            start_time: s.start_time,
-            duration_minutes: s.duration_minutes,
-            starts_on: s.starts_on,
-            until: s.until.unwrap_or_default(),
-            count: s.count.unwrap_or(0),
-        }))
-    }
+    post "/v1/centres/{centre_id}/series" => create_series(g, centre_id; body s: pb::CreateSeriesRequest) -> 201 pb::Series,
+        (409, "An instance clashes with its room's other holds") = bookings.create_series
 
     /// Moves a session, or it and every later one of its series.
     post "/v1/centres/{centre_id}/sessions/{session_id}/move"
@@ -318,82 +244,28 @@ forward! { tag = "bookings";
     }
 
     /// Booked hours against open hours per facility.
-    get "/v1/centres/{centre_id}/utilisation" => utilisation(g, centre; query q: PeriodQuery) -> 200 pb::UtilisationReport {
-        let request = pb::GetUtilisationRequest { centre_id: g.centre(&centre)?, from: q.from, to: q.to };
-        call!(g.bookings.get_utilisation(request))
-    }
-}
+    get "/v1/centres/{centre_id}/utilisation" => utilisation(g, centre_id; query q: pb::GetUtilisationRequest)
+        -> 200 pb::UtilisationReport = bookings.get_utilisation
 
-/// Checks the resident in at the desk.
-#[utoipa::path(post, path = "/v1/centres/{centre_id}/bookings/{booking_id}/check-in", tag = "bookings",
-    request_body = CheckInRequest, responses((status = 200, body = pb::Booking)))]
-pub async fn check_in(
-    g: Grpc,
-    Path((centre, booking_id)): Path<(String, String)>,
-    body: axum::body::Bytes,
-) -> Reply<pb::Booking> {
-    let centre_id = g.centre(&centre)?;
-    // The body is optional: an empty one checks in for the booking's session today.
-    let body: CheckInRequest = optional_body(&body)?;
-    let session_id = body.session_id.unwrap_or_default();
-    let request = pb::CheckInRequest {
-        centre_id,
-        booking_id,
-        session_id,
-    };
-    Ok(Json(call!(g.bookings.check_in(request))))
-}
+    /// Checks the resident in at the desk (the body may be left out: the booking's session
+    /// today).
+    post "/v1/centres/{centre_id}/bookings/{booking_id}/check-in"
+        => check_in(g, centre_id, booking_id; body b: pb::CheckInRequest) -> 200 pb::Booking = bookings.check_in
 
-/// Takes back a check-in made by mistake: the booking is confirmed again for the session
-/// (and evaluation no longer counts the attendance). Front desk and centre manager only,
-/// on the session's own day in the centre's time zone and before the session ends
-/// (`checkin.undo_other_day`, `checkin.undo_ended` otherwise). A booking not checked in
-/// is answered as it is, so a retry is harmless.
-#[utoipa::path(post, path = "/v1/centres/{centre_id}/bookings/{booking_id}/undo-check-in", tag = "bookings",
-    request_body = CheckInRequest, responses((status = 200, body = pb::Booking),
-        (status = 403, description = "Not the desk or the centre manager of the centre"),
-        (status = 422, description = "Another day, the session ended, or the booking is cancelled")))]
-pub async fn undo_check_in(
-    g: Grpc,
-    Path((centre, booking_id)): Path<(String, String)>,
-    body: axum::body::Bytes,
-) -> Reply<pb::Booking> {
-    let centre_id = g.centre(&centre)?;
-    // The body is optional: an empty one takes back today's check-in of the booking.
-    let body: CheckInRequest = optional_body(&body)?;
-    let request = pb::UndoCheckInRequest {
-        centre_id,
-        booking_id,
-        session_id: body.session_id.unwrap_or_default(),
-    };
-    Ok(Json(call!(g.bookings.undo_check_in(request))))
-}
+    /// Takes back a check-in made by mistake: the booking is confirmed again for the session
+    /// (and evaluation no longer counts the attendance). Front desk and centre manager only,
+    /// on the session's own day in the centre's time zone and before the session ends
+    /// (`checkin.undo_other_day`, `checkin.undo_ended` otherwise). A booking not checked in
+    /// is answered as it is, so a retry is harmless. The body may be left out.
+    post "/v1/centres/{centre_id}/bookings/{booking_id}/undo-check-in"
+        => undo_check_in(g, centre_id, booking_id; body b: pb::UndoCheckInRequest) -> 200 pb::Booking,
+        (403, "Not the desk or the centre manager of the centre"),
+        (422, "Another day, the session ended, or the booking is cancelled") = bookings.undo_check_in
 
-/// Cancels a booking; the first waitlisted booking takes the seat, and the reply names the
-/// residents the waitlist gave the freed seats (`promoted_resident_ids`).
-#[utoipa::path(post, path = "/v1/centres/{centre_id}/bookings/{booking_id}/cancel", tag = "bookings",
-    request_body = BookingCancellation, responses((status = 200, body = pb::Booking)))]
-pub async fn cancel_booking(
-    g: Grpc,
-    Path((centre, booking_id)): Path<(String, String)>,
-    body: axum::body::Bytes,
-) -> Reply<pb::Booking> {
-    let centre_id = g.centre(&centre)?;
-    // The body is optional: an empty one cancels because the resident asked.
-    let body: BookingCancellation = optional_body(&body)?;
-    let request = pb::CancelBookingRequest {
-        centre_id,
-        booking_id,
-        reason: body.reason.unwrap_or_default(),
-    };
-    Ok(Json(call!(g.bookings.cancel_booking(request))))
-}
-
-/// A JSON body that may be left out (empty means every field absent).
-fn optional_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, Problem> {
-    if body.is_empty() {
-        return Ok(T::default());
-    }
-    serde_json::from_slice(body)
-        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")))
+    /// Cancels a booking; the first waitlisted booking takes the seat, and the reply names the
+    /// residents the waitlist gave the freed seats (`promoted_resident_ids`). The body may be
+    /// left out: the resident asked.
+    post "/v1/centres/{centre_id}/bookings/{booking_id}/cancel"
+        => cancel_booking(g, centre_id, booking_id; body b: pb::CancelBookingRequest) -> 200 pb::Booking
+        = bookings.cancel_booking
 }

@@ -10,6 +10,7 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use chrono::{DateTime, SecondsFormat};
 use linli_proto::json::{Named, lower_names, number_of, rfc3339};
@@ -54,16 +55,36 @@ where
     }
 }
 
-/// A JSON body that is a service's request message (see `proto/build.rs`): a member
-/// left out or null is the field's default, as the service reads it; other rejections as
-/// [`ApiJson`]'s.
+/// A route's JSON body: a member left out or null is the field's default, as the service
+/// reads it, and so is every member of a body left out altogether (no content type, no
+/// bytes); other rejections as [`ApiJson`]'s.
 pub struct Message<T>(pub T);
 
 impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for Message<T> {
     type Rejection = Problem;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let ApiJson(mut value) = ApiJson::<serde_json::Value>::from_request(request, state).await?;
+        let json = (request.headers().get(CONTENT_TYPE))
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .is_some_and(|kind| {
+                let kind = kind.trim();
+                kind == "application/json" || kind.starts_with("application/") && kind.ends_with("+json")
+            });
+        let bytes = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| Problem::new(rejection.status(), rejection.body_text()))?;
+        let mut value = match (bytes.is_empty(), json) {
+            (true, _) => serde_json::Value::Object(Default::default()),
+            (false, false) => {
+                let detail = "Expected request with `Content-Type: application/json`";
+                return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, detail));
+            }
+            (false, true) => serde_json::from_slice(&bytes).map_err(|e| {
+                let detail = format!("malformed JSON: Failed to parse the request body as JSON: {e}");
+                Problem::new(StatusCode::BAD_REQUEST, detail)
+            })?,
+        };
         if let Some(members) = value.as_object_mut() {
             members.retain(|_, member| !member.is_null());
         }
