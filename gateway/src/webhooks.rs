@@ -7,7 +7,7 @@ use linli_proto::registry::v1 as pb;
 use serde_json::{Map, Value, json};
 use utoipa::OpenApi;
 
-use crate::{AppState, forward};
+use crate::{AppState, call, forward};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,6 +28,13 @@ forward! { tag = "webhooks";
     put "/v1/partners/{partner_id}/agreements/{agreement_id}/webhook"
         => set_agreement_webhook(g, partner_id, agreement_id; body w: pb::SetAgreementWebhookRequest)
         -> 200 pb::AgreementWebhook = registry.set_agreement_webhook
+
+    /// The agreement's webhook as set (address, event types, when), never its secret; an
+    /// empty url when none is set.
+    get "/v1/partners/{partner_id}/agreements/{agreement_id}/webhook"
+        => get_agreement_webhook(g, partner_id, agreement_id) -> 200 pb::AgreementWebhook {
+        call!(g.registry.get_agreement_webhook(pb::GetAgreementWebhookRequest { partner_id, agreement_id }))
+    }
 
     /// What was sent to the agreement's webhook, latest first, with each delivery's status.
     get "/v1/partners/{partner_id}/agreements/{agreement_id}/webhook/deliveries"

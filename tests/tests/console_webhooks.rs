@@ -200,6 +200,19 @@ async fn the_district_admin_sets_a_partners_push_and_sends_a_failed_delivery_aga
     browser
         .screenshot(&shots.join("webhooks-62-set-secret.png"))
         .await;
+    let (status, set) = platform
+        .get_json(
+            &admin,
+            &format!("/v1/partners/{partner}/agreements/{agreement}/webhook"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{set}");
+    assert_eq!(set["url"], receiver.url().as_str());
+    assert_eq!(set["event_types"], json!(["bookings.booking.confirmed"]));
+    assert!(
+        set["secret"].as_str().is_none_or(str::is_empty),
+        "never the secret again: {set}"
+    );
 
     // A booking of the partner's offering is pushed; the receiver refuses it (wrong key).
     let manager = platform.token(&[Role::CentreManager], &[here]);
