@@ -82,31 +82,10 @@ impl Lang {
 /// The words for `code` with `params`, or `None` when the catalogue does not know the code.
 pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Option<String> {
     let p = |name: &str| params.get(name).map(String::as_str).unwrap_or_default();
-    let status = |name: &str| term(lang, p(name));
     if let Some(said) = plain(lang, code, p) {
         return Some(said);
     }
     let (zh, en): (String, String) = match code {
-        "below" => (
-            format!("不能小于{}", field_name(lang, p("other"))),
-            format!("must not be below {}", p("other")),
-        ),
-        "before" => (
-            format!("不能早于{}", field_name(lang, p("other"))),
-            format!("must not be before {}", p("other")),
-        ),
-        "status.unchanged" => (
-            format!("状态已经是{}", status("status")),
-            format!("is already {}", p("status")),
-        ),
-        "not_after" => (
-            format!("须晚于{}", field_name(lang, p("other"))),
-            format!("must be after {}", p("other")),
-        ),
-        "not_found" => (
-            format!("找不到该{}", thing(Lang::Zh, p("what"))),
-            format!("{} not found", thing(Lang::En, p("what"))),
-        ),
         "ineligible.category" => (
             format!(
                 "不符合参加条件：本项目只面向{}居民",
@@ -120,35 +99,6 @@ pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Opt
                 "not eligible: the offering is for residents who are {}",
                 p("categories").replace(',', " or ")
             ),
-        ),
-        "payment.exceeds_outstanding" => {
-            let owed = crate::console::money(p("outstanding_minor").parse().unwrap_or(0));
-            (
-                format!("收款金额超过尚欠金额：这笔费用还欠 {owed}"),
-                format!("is more than the {owed} outstanding on the fee"),
-            )
-        }
-        "payment.refund_exceeds_payment" => {
-            let left = crate::console::money(p("left_minor").parse().unwrap_or(0));
-            (
-                format!("退款金额超过这笔收款可退的 {left}"),
-                format!("is more than the {left} left of the payment"),
-            )
-        }
-        "ineligible.status" => (
-            format!("不符合参加条件：该居民状态为{}", status("status")),
-            format!("not eligible: the resident is {}", status("status")),
-        ),
-        "volunteer.resident_inactive" => (
-            format!("该居民已不在册（{}）", status("status")),
-            format!(
-                "not qualified: the resident is no longer active ({})",
-                status("status")
-            ),
-        ),
-        "volunteer.not_active" => (
-            format!("该志愿者目前{}，不能报名", status("status")),
-            format!("not qualified: the volunteer is {}", status("status")),
         ),
         "volunteer.not_qualified" => {
             let mut zh = "该志愿者不符合岗位要求".to_owned();
@@ -187,10 +137,6 @@ pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Opt
             };
             (zh, en)
         }
-        "staff.not_employed" => (
-            format!("该员工在 {} 不在职，不能安排", p("session_on")),
-            format!("the staff member is not employed on {}", p("session_on")),
-        ),
         "match.lacks_skills" => (
             format!(
                 "缺少技能：{}",
@@ -202,66 +148,6 @@ pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Opt
             ),
             format!("lacks {}", p("skills").replace(',', ", ")),
         ),
-        "match.certification_missing" => (
-            format!("需要{}，但没有", certification(Lang::Zh, p("kind"))),
-            format!("needs a {} certification and holds none", p("kind")),
-        ),
-        "match.certification_expired" => (
-            format!(
-                "{}已于 {} 过期，早于班次日期 {}",
-                certification(Lang::Zh, p("kind")),
-                p("expired_on"),
-                p("shift_on")
-            ),
-            format!(
-                "{} certification expired on {}, before the shift on {}",
-                p("kind"),
-                p("expired_on"),
-                p("shift_on")
-            ),
-        ),
-        "assignment.not_withdrawable" => (
-            format!("该报名{}，不能再退出", status("status")),
-            format!(
-                "the assignment is {}; it can no longer be withdrawn",
-                status("status")
-            ),
-        ),
-        "assignment.status" => (
-            format!("该报名{}", status("status")),
-            format!("the assignment is {}", status("status")),
-        ),
-        "hours.already_decided" => (
-            format!("这条时长记录{}", status("status")),
-            format!("the entry is already {}", status("status")),
-        ),
-        "period.closed" => (
-            format!("{} 已结账，不能再记账", month_words(lang, p("period"))),
-            format!("the period {} is closed", p("period")),
-        ),
-        "period.out_of_order" => (
-            format!(
-                "须先结 {} 的账：按月份顺序结账",
-                month_words(lang, p("first_open"))
-            ),
-            format!(
-                "{} must be closed before {}: months close in order",
-                p("first_open"),
-                p("period")
-            ),
-        ),
-        "suggestion.out_of_order" => (
-            format!("该建议下一步只能是「{}」", status("next")),
-            format!("a suggestion goes from {} to {}", p("from"), p("next")),
-        ),
-        "import.mapping.required" => (
-            format!("表格中缺少「{}」这一列", field_name(lang, p("field"))),
-            format!("no column for `{}`", p("field")),
-        ),
-        "follow_up.already_decided" => (
-            format!("这次回访已{}", status("status")),
-            format!("the follow-up is already {}", p("status")),
-        ),
         _ => return None,
     };
     Some(match lang {
@@ -271,7 +157,10 @@ pub fn message(lang: Lang, code: &str, params: &BTreeMap<String, String>) -> Opt
 }
 
 /// The codes whose words need nothing but their parameters, in `catalogue.txt` (where
-/// translators edit them): a line each, `code | 中文 | English`, a parameter as `{name}`.
+/// translators edit them): a line each, `code | 中文 | English`, a parameter as `{name}`,
+/// or `{name|how}` said as a status or category (`term`), a request field (`field`), a
+/// month (`month`), a thing (`thing`), a certification (`certification`) or fen as money
+/// (`money`) in the line's language.
 const PLAIN: &str = include_str!("catalogue.txt");
 
 /// A code of [`PLAIN`] in `lang`, its parameters filled in by `p`.
@@ -284,7 +173,17 @@ fn plain<'a>(lang: Lang, code: &str, p: impl Fn(&str) -> &'a str) -> Option<Stri
     let mut said = pieces.next().unwrap_or_default().to_owned();
     for piece in pieces {
         let (name, rest) = piece.split_once('}').unwrap_or((piece, ""));
-        said.push_str(p(name));
+        let (name, filter) = name.split_once('|').unwrap_or((name, ""));
+        let value = p(name);
+        said.push_str(&match filter {
+            "term" => term(lang, value),
+            "field" => field_name(lang, value),
+            "month" => month_words(lang, value),
+            "thing" => thing(lang, value),
+            "certification" => certification(lang, value),
+            "money" => crate::console::money(value.parse().unwrap_or(0)),
+            _ => value.to_owned(),
+        });
         said.push_str(rest);
     }
     Some(said)
