@@ -291,7 +291,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "~" => LEFT_OUT_WHEN_EMPTY,
                 "&" => {
                     let (field, module) = field.split_once(':').expect("&field:module");
-                    let with = format!(r#"#[serde(with = "{module}")] #[schema(value_type = String)]"#);
+                    let with =
+                        format!(r#"#[serde(with = "{module}")] #[schema(value_type = String)]"#);
                     build = build.field_attribute(format!("{path}.{field}"), &with);
                     continue;
                 }

@@ -69,7 +69,8 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for Message<
             .and_then(|value| value.split(';').next())
             .is_some_and(|kind| {
                 let kind = kind.trim();
-                kind == "application/json" || kind.starts_with("application/") && kind.ends_with("+json")
+                kind == "application/json"
+                    || kind.starts_with("application/") && kind.ends_with("+json")
             });
         let bytes = axum::body::Bytes::from_request(request, state)
             .await
@@ -81,7 +82,8 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for Message<
                 return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, detail));
             }
             (false, true) => serde_json::from_slice(&bytes).map_err(|e| {
-                let detail = format!("malformed JSON: Failed to parse the request body as JSON: {e}");
+                let detail =
+                    format!("malformed JSON: Failed to parse the request body as JSON: {e}");
                 Problem::new(StatusCode::BAD_REQUEST, detail)
             })?,
         };
