@@ -267,12 +267,20 @@ async fn the_manager_puts_a_nurse_on_a_session_only_once_her_licence_is_valid_on
         .await;
     assert_eq!(objections(&browser).await, Vec::<String>::new());
 
-    // Renewed: she is put on the session.
+    // Renewed: she is put on the session, from the session's own roster page.
     let renewed = day + Days::new(365);
     licence_form(&browser, &nurse, "护2026-0417", renewed).await;
     assert!(browser.source().await.contains("已登记执照"));
+    browser
+        .goto(&format!("{gw}/c/{east}/sessions/{session}"))
+        .await;
+    browser.click_through("#assign-staff-link").await;
+    assert_eq!(
+        value(&browser, "#f-session_id").await,
+        session.as_str(),
+        "the roster's session is chosen"
+    );
     select(&browser, "#f-staff_id", &nurse).await;
-    select(&browser, "#f-session_id", &session).await;
     browser
         .click_through("#assign-staff button[type=submit]")
         .await;

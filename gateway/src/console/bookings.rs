@@ -440,6 +440,9 @@ async fn session_page(
                 }
             }
         }
+        @if super::staffing::plans(staff) && session.status != "cancelled" {
+            p { a #assign-staff-link href=(format!("/c/{}/staff?session={}", centre.id, session.id)) { (lang.pick("为这一场次安排工作人员 ›", "Put staff on this session ›")) } }
+        }
         @if !offering.active {
             p.notice #retired role="status" { (lang.pick("该服务项目已停止提供，不再接受新的预约；已有的预约照常有效。", "This offering is retired: no new bookings; existing bookings stand.")) }
         }

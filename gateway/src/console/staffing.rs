@@ -43,7 +43,7 @@ pub struct StaffingQuery {
 
 /// Who puts staff on sessions and records licences: the centre's manager, its coordinator
 /// and the district admin (volunteers checks again).
-fn plans(staff: &Staff) -> bool {
+pub(super) fn plans(staff: &Staff) -> bool {
     [Role::DistrictAdmin, Role::CentreManager, Role::Coordinator]
         .iter()
         .any(|r| staff.has_role(*r))
