@@ -18,6 +18,8 @@ mod console_district;
 mod console_finance;
 mod console_payments;
 mod console_reviews;
+mod console_staffing;
+mod console_webhooks;
 mod correction_requests;
 mod corrections;
 mod directory;
