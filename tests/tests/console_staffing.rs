@@ -321,6 +321,12 @@ async fn the_manager_puts_a_nurse_on_a_session_only_once_her_licence_is_valid_on
         .screenshot(&shots.join("staffing-73-assigned-1024.png"))
         .await;
     browser.window_size(1366, 900).await;
+    browser
+        .execute("document.querySelector('#licences').scrollIntoView();")
+        .await;
+    browser
+        .screenshot(&shots.join("staffing-74-licences.png"))
+        .await;
     sign_out_browser(&browser).await;
 
     // The front desk reads who is on which session, without the forms.

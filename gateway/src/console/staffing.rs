@@ -415,7 +415,10 @@ async fn page(
                                         @if !c.issuer.is_empty() { span.muted { "（" (c.issuer) "）" } }
                                         " "
                                         @if c.expires_on.is_empty() { (lang.pick("长期有效", "never expires")) }
-                                        @else { (lang.pick("有效期至 ", "valid until ")) (day(lang, &c.expires_on)) }
+                                        @else {
+                                            (lang.pick("有效期至 ", "valid until ")) (day(lang, &c.expires_on))
+                                            @if valid_until(c).is_some_and(|d| d < on) { " " span.badge.warn { (lang.pick("已过期", "expired")) } }
+                                        }
                                     }
                                 }
                                 @if mine.is_empty() { "—" }
