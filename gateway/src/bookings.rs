@@ -4,16 +4,10 @@
 use axum::Router;
 use linli_proto::bookings::v1 as pb;
 use serde::Deserialize;
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::json::{known, named, optional_timestamp, timestamp};
 use crate::{AppState, call, forward};
-
-#[derive(OpenApi)]
-#[openapi(
-    tags((name = "bookings", description = "Catalogue, facilities, sessions and bookings"))
-)]
-pub struct BookingsDoc;
 
 pub fn routes() -> Router<AppState> {
     forwarded()
@@ -106,7 +100,7 @@ pub struct BookingQuery {
     pub page_token: Option<String>,
 }
 
-forward! { tag = "bookings";
+forward! { tag = "bookings", "Catalogue, facilities, sessions and bookings";
     /// The plan's service categories.
     get "/v1/centres/{centre_id}/service-categories" => list_categories(g, centre) -> 200 pb::ListCategoriesResponse {
         call!(g.bookings.list_categories(pb::ListCategoriesRequest { centre_id: g.centre(&centre)? }))

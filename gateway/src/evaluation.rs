@@ -12,10 +12,7 @@ use crate::json::{FromPb, Grpc, Reply};
 use crate::{AppState, call, forward, page, reply};
 
 #[derive(OpenApi)]
-#[openapi(
-    paths(rebuild),
-    tags((name = "evaluation", description = "KPIs, quality, surveys, follow-ups, inspections and suggestions"))
-)]
+#[openapi(paths(rebuild))]
 pub struct EvaluationDoc;
 
 pub fn routes() -> Router<AppState> {
@@ -65,7 +62,7 @@ pub async fn rebuild(g: Grpc) -> Reply<pb::RebuildProjectionsResponse> {
     Ok(Json(reply.into_inner()))
 }
 
-forward! { tag = "evaluation";
+forward! { tag = "evaluation", "KPIs, quality, surveys, follow-ups, inspections and suggestions";
     /// Every centre the caller covers, side by side, with the district roll-up.
     get "/v1/kpis" => district_kpis(g; query q: pb::GetDistrictKpisRequest) -> 200 pb::DistrictKpis
         = evaluation.get_district_kpis

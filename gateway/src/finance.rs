@@ -16,12 +16,8 @@ use crate::json::Grpc;
 use crate::problem::Problem;
 use crate::{AppState, call, forward};
 
-/// Finance's part of the OpenAPI document.
 #[derive(OpenApi)]
-#[openapi(
-    paths(transparency_csv),
-    tags((name = "finance", description = "Ledger, budgets, funding, donations, oversight and transparency"))
-)]
+#[openapi(paths(transparency_csv))]
 pub struct FinanceDoc;
 
 pub fn routes() -> Router<AppState> {
@@ -58,7 +54,7 @@ fn fiscal_year(text: &str) -> Result<i32, Problem> {
         .map_err(|_| Problem::invalid_field("fiscal_year", "must be a year"))
 }
 
-forward! { tag = "finance";
+forward! { tag = "finance", "Ledger, budgets, funding, donations, oversight and transparency";
     /// Self-sufficiency of every centre the caller sees, and their total.
     get "/v1/finance/self-sufficiency" => district_self_sufficiency(g; query q: pb::GetDistrictSelfSufficiencyRequest)
         -> 200 pb::DistrictSelfSufficiency = finance.get_district_self_sufficiency

@@ -271,12 +271,13 @@ pub fn known<E: Named>(field: &str, number: i32) -> Result<i32, Problem> {
 /// itself (see `proto/build.rs`), the path's values are its fields of the names bound (the
 /// centre checked against the caller's), and the call is made as it is.
 /// Everything the modifier in `lib.rs` adds (bearer security, the common problems) is
-/// left out. One invocation per module: it also defines `forwarded()`, the routes'
+/// left out. One invocation per module (`tag = "name", "what it covers";` declares the
+/// tag): it also defines `forwarded()`, the routes'
 /// router, and `Forwarded`, their part of the OpenAPI document, so a route's method and
 /// path are written once.
 #[macro_export]
 macro_rules! forward {
-    (tag = $tag:literal; $(
+    (tag = $tag:literal $(, $about:literal)?; $(
         $(#[$doc:meta])*
         $method:ident $path:literal $(params($($param:tt)*))? => $name:ident($grpc:ident $(, $arg:ident)*
             $(; query $query:ident: $Query:ty)? $(; body $body:ident: $Body:ty)?)
@@ -308,7 +309,7 @@ macro_rules! forward {
 
         /// The routes above, for the OpenAPI document.
         #[derive(utoipa::OpenApi)]
-        #[openapi(paths($($name),*))]
+        #[openapi(paths($($name),*) $(, tags((name = $tag, description = $about)))?)]
         pub struct Forwarded;
     };
     (@text $arg:ident) => { String };

@@ -96,18 +96,15 @@ pub struct ApiDoc;
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(registry::Forwarded::openapi());
-    doc.merge(bookings::BookingsDoc::openapi());
     doc.merge(bookings::Forwarded::openapi());
     doc.merge(evaluation::EvaluationDoc::openapi());
     doc.merge(evaluation::Forwarded::openapi());
-    doc.merge(participation::ParticipationDoc::openapi());
     doc.merge(participation::Forwarded::openapi());
     doc.merge(finance::FinanceDoc::openapi());
     doc.merge(finance::Forwarded::openapi());
     doc.merge(payments::Forwarded::openapi());
     doc.merge(volunteers::VolunteersDoc::openapi());
     doc.merge(volunteers::Forwarded::openapi());
-    doc.merge(partners::PartnersDoc::openapi());
     doc.merge(partners::Forwarded::openapi());
     doc.merge(webhooks::WebhooksDoc::openapi());
     doc.merge(webhooks::Forwarded::openapi());

@@ -4,16 +4,11 @@
 
 use linli_proto::evaluation::v1 as pb;
 use serde::Deserialize;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
 use crate::json::{FromPb, optional_timestamp};
 use crate::problem::Problem;
 use crate::{call, forward, page, reply};
-
-/// The routes' tag, declared once.
-#[derive(OpenApi)]
-#[openapi(tags((name = "participation", description = "Notices and activity announcements for a centre's residents, and the moderation of their forum")))]
-pub struct ParticipationDoc;
 
 reply! {
     /// A notice: what staff wrote, and where it stands now.
@@ -87,7 +82,7 @@ impl NoticeDraft {
     }
 }
 
-forward! { tag = "participation";
+forward! { tag = "participation", "Notices and activity announcements for a centre's residents, and the moderation of their forum";
     /// The centre's notices, pinned first, then the latest to show first.
     get "/v1/centres/{centre_id}/notices" => list_notices(g, centre_id; query q: pb::ListNoticesRequest)
         -> 200 NoticeList = evaluation.list_notices

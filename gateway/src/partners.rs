@@ -4,21 +4,14 @@
 
 use axum::Router;
 use linli_proto::registry::v1 as pb;
-use utoipa::OpenApi;
 
 use crate::{AppState, call, forward};
-
-#[derive(OpenApi)]
-#[openapi(
-    tags((name = "partners", description = "Partner organisations, agreements and certificates"))
-)]
-pub struct PartnersDoc;
 
 pub fn routes() -> Router<AppState> {
     forwarded()
 }
 
-forward! { tag = "partners";
+forward! { tag = "partners", "Partner organisations, agreements and certificates";
     /// Registers a partner organisation (district admins).
     post "/v1/partners" => create_partner(g; body p: pb::CreatePartnerRequest) -> 201 pb::Partner,
         (409, "A partner has this name") = registry.create_partner

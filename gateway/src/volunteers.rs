@@ -16,10 +16,7 @@ use crate::problem::Problem;
 use crate::{AppState, call, forward, reply};
 
 #[derive(OpenApi)]
-#[openapi(
-    paths(update_volunteer, patch_volunteer, check_in, check_out),
-    tags((name = "volunteers", description = "Volunteers, staff, certifications, training, shifts, hours, groups and reviews"))
-)]
+#[openapi(paths(update_volunteer, patch_volunteer, check_in, check_out))]
 pub struct VolunteersDoc;
 
 pub fn routes() -> Router<AppState> {
@@ -102,7 +99,7 @@ const PROFILE_FIELDS: [&str; 6] = [
     "background_checked_on",
 ];
 
-forward! { tag = "volunteers";
+forward! { tag = "volunteers", "Volunteers, staff, certifications, training, shifts, hours, groups and reviews";
     /// The centre's volunteers.
     get "/v1/centres/{centre_id}/volunteers" => list_volunteers(g, centre_id; query q: pb::ListVolunteersRequest)
         -> 200 pb::ListVolunteersResponse = volunteers.list_volunteers

@@ -10,10 +10,7 @@ use utoipa::OpenApi;
 use crate::{AppState, call, forward};
 
 #[derive(OpenApi)]
-#[openapi(
-    paths(asyncapi_document),
-    tags((name = "webhooks", description = "Partner agreements' webhooks and the event catalogue"))
-)]
+#[openapi(paths(asyncapi_document))]
 pub struct WebhooksDoc;
 
 /// The webhook routes (behind the API's limits); `/asyncapi.json` is served beside
@@ -22,7 +19,7 @@ pub fn routes() -> Router<AppState> {
     forwarded()
 }
 
-forward! { tag = "webhooks";
+forward! { tag = "webhooks", "Partner agreements' webhooks and the event catalogue";
     /// Sets the agreement's webhook (its centre's manager, or a district admin). Each call
     /// makes a new signing secret, answered this once only.
     put "/v1/partners/{partner_id}/agreements/{agreement_id}/webhook"
