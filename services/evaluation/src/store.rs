@@ -1311,36 +1311,11 @@ pub async fn create_notice(
     draft: &NoticeDraft,
     now: DateTime<Utc>,
 ) -> Result<NoticeRow, Error> {
-    transaction(pool, async |tx| -> Result<_, Error> {
-    let row: NoticeRow = sqlx::query_as(concat!(
-        "INSERT INTO notices (id, centre_id, title, body, kind, publish_from, publish_until, pinned,
-             audience_categories, audience_age_bands, offering_id, session_id, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING ",
-        notice_columns!()
-    ))
-    .bind(Uuid::new_v4())
-    .bind(centre)
-    .bind(&draft.title)
-    .bind(&draft.body)
-    .bind(&draft.kind)
-    .bind(draft.publish_from)
-    .bind(draft.publish_until)
-    .bind(draft.pinned)
-    .bind(&draft.audience_categories)
-    .bind(&draft.audience_age_bands)
-    .bind(draft.offering_id)
-    .bind(draft.session_id)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
-    publish_notice(tx, &row, now).await?;
-    Ok(row)
-    })
-    .await
+    write_notice(pool, centre, None, draft, now).await
 }
 
-/// Replaces what staff wrote on one of the centre's notices; `None` when there is no such
-/// notice.
+/// Replaces what staff wrote on one of the centre's notices and publishes it again, in
+/// one transaction; not found when the centre has no such notice.
 pub async fn update_notice(
     pool: &PgPool,
     centre: Uuid,
@@ -1348,30 +1323,53 @@ pub async fn update_notice(
     draft: &NoticeDraft,
     now: DateTime<Utc>,
 ) -> Result<NoticeRow, Error> {
-    transaction(pool, async |tx| -> Result<_, Error> {
-        let row: NoticeRow = sqlx::query_as(concat!(
+    write_notice(pool, centre, Some(id), draft, now).await
+}
+
+/// Inserts (no `id`) or updates the notice with `draft`, then publishes it. Both
+/// statements take the same parameters: id, centre, the draft's ten fields, now.
+async fn write_notice(
+    pool: &PgPool,
+    centre: Uuid,
+    id: Option<Uuid>,
+    draft: &NoticeDraft,
+    now: DateTime<Utc>,
+) -> Result<NoticeRow, Error> {
+    let sql: &'static str = if id.is_some() {
+        concat!(
             "UPDATE notices SET title = $3, body = $4, kind = $5, publish_from = $6,
-             publish_until = $7, pinned = $8, audience_categories = $9,
-             audience_age_bands = $10, offering_id = $11, session_id = $12, updated_at = $13
-         WHERE centre_id = $1 AND id = $2 RETURNING ",
+                 publish_until = $7, pinned = $8, audience_categories = $9,
+                 audience_age_bands = $10, offering_id = $11, session_id = $12, updated_at = $13
+             WHERE id = $1 AND centre_id = $2 RETURNING ",
             notice_columns!()
-        ))
-        .bind(centre)
-        .bind(id)
-        .bind(&draft.title)
-        .bind(&draft.body)
-        .bind(&draft.kind)
-        .bind(draft.publish_from)
-        .bind(draft.publish_until)
-        .bind(draft.pinned)
-        .bind(&draft.audience_categories)
-        .bind(&draft.audience_age_bands)
-        .bind(draft.offering_id)
-        .bind(draft.session_id)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(Error::NotFound("notice"))?;
+        )
+    } else {
+        concat!(
+            "INSERT INTO notices (id, centre_id, title, body, kind, publish_from, publish_until,
+                 pinned, audience_categories, audience_age_bands, offering_id, session_id,
+                 created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING ",
+            notice_columns!()
+        )
+    };
+    transaction(pool, async |tx| -> Result<_, Error> {
+        let row: NoticeRow = sqlx::query_as(sql)
+            .bind(id.unwrap_or_else(Uuid::new_v4))
+            .bind(centre)
+            .bind(&draft.title)
+            .bind(&draft.body)
+            .bind(&draft.kind)
+            .bind(draft.publish_from)
+            .bind(draft.publish_until)
+            .bind(draft.pinned)
+            .bind(&draft.audience_categories)
+            .bind(&draft.audience_age_bands)
+            .bind(draft.offering_id)
+            .bind(draft.session_id)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(Error::NotFound("notice"))?;
         publish_notice(tx, &row, now).await?;
         Ok(row)
     })
