@@ -4,7 +4,7 @@
 
 use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::routing::{post, put};
+use axum::routing::put;
 use axum::{Json, Router};
 use linli_proto::volunteers::v1 as pb;
 use serde::Deserialize;
@@ -16,29 +16,14 @@ use crate::problem::Problem;
 use crate::{AppState, call, forward, reply};
 
 #[derive(OpenApi)]
-#[openapi(paths(update_volunteer, patch_volunteer, check_in, check_out))]
+#[openapi(paths(update_volunteer, patch_volunteer))]
 pub struct VolunteersDoc;
 
 pub fn routes() -> Router<AppState> {
-    let assignment =
-        |rest: &str| format!("/v1/centres/{{centre_id}}/assignments/{{assignment_id}}{rest}");
-    forwarded()
-        .route(
-            "/v1/centres/{centre_id}/volunteers/{volunteer_id}",
-            put(update_volunteer).patch(patch_volunteer),
-        )
-        .route(&assignment("/check-in"), post(check_in))
-        .route(&assignment("/check-out"), post(check_out))
-}
-
-/// An optional body's time: empty means now.
-fn moment(body: &[u8]) -> Result<Option<prost_types::Timestamp>, Problem> {
-    let moment: Moment = match body {
-        [] => Moment::default(),
-        body => serde_json::from_slice(body)
-            .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")))?,
-    };
-    optional_timestamp("at", &moment.at)
+    forwarded().route(
+        "/v1/centres/{centre_id}/volunteers/{volunteer_id}",
+        put(update_volunteer).patch(patch_volunteer),
+    )
 }
 
 reply! {
@@ -82,7 +67,7 @@ pub struct ShiftQuery {
     pub page_token: Option<String>,
 }
 
-#[derive(Deserialize, Default, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 pub struct Moment {
     /// RFC 3339; default now.
     pub at: Option<String>,
@@ -217,6 +202,20 @@ forward! { tag = "volunteers", "Volunteers, staff, certifications, training, shi
     post "/v1/centres/{centre_id}/assignments/{assignment_id}/withdraw"
         => withdraw(g, centre, assignment_id) -> 200 pb::Assignment {
         call!(g.volunteers.withdraw(pb::WithdrawRequest { centre_id: g.centre(&centre)?, assignment_id }))
+    }
+
+    /// Checks a volunteer in for their shift (at `at`, or now when the body is left out).
+    post "/v1/centres/{centre_id}/assignments/{assignment_id}/check-in"
+        => check_in_assignment(g, centre, assignment_id; body m: Moment) -> 200 pb::Assignment {
+        let at = optional_timestamp("at", &m.at)?;
+        call!(g.volunteers.check_in(pb::CheckInRequest { centre_id: g.centre(&centre)?, assignment_id, at }))
+    }
+
+    /// Checks a volunteer out; the hours are verified at once.
+    post "/v1/centres/{centre_id}/assignments/{assignment_id}/check-out"
+        => check_out_assignment(g, centre, assignment_id; body m: Moment) -> 200 pb::Assignment {
+        let at = optional_timestamp("at", &m.at)?;
+        call!(g.volunteers.check_out(pb::CheckOutRequest { centre_id: g.centre(&centre)?, assignment_id, at }))
     }
 
     /// Hour entries.
@@ -363,36 +362,4 @@ async fn correct_volunteer(
         ..body.into_body()?
     };
     Ok(call!(g.volunteers.update_volunteer(request)))
-}
-
-/// Checks a volunteer in for their shift.
-#[utoipa::path(post, path = "/v1/centres/{centre_id}/assignments/{assignment_id}/check-in", tag = "volunteers",
-    operation_id = "check_in_assignment", request_body = Moment, responses((status = 200, body = pb::Assignment)))]
-pub async fn check_in(
-    g: Grpc,
-    Path((centre, assignment_id)): Path<(String, String)>,
-    body: axum::body::Bytes,
-) -> Reply<pb::Assignment> {
-    let (centre_id, at) = (g.centre(&centre)?, moment(&body)?);
-    Ok(Json(call!(g.volunteers.check_in(pb::CheckInRequest {
-        centre_id,
-        assignment_id,
-        at
-    }))))
-}
-
-/// Checks a volunteer out; the hours are verified at once.
-#[utoipa::path(post, path = "/v1/centres/{centre_id}/assignments/{assignment_id}/check-out", tag = "volunteers",
-    operation_id = "check_out_assignment", request_body = Moment, responses((status = 200, body = pb::Assignment)))]
-pub async fn check_out(
-    g: Grpc,
-    Path((centre, assignment_id)): Path<(String, String)>,
-    body: axum::body::Bytes,
-) -> Reply<pb::Assignment> {
-    let (centre_id, at) = (g.centre(&centre)?, moment(&body)?);
-    Ok(Json(call!(g.volunteers.check_out(pb::CheckOutRequest {
-        centre_id,
-        assignment_id,
-        at
-    }))))
 }
