@@ -35,6 +35,7 @@ mod households_import;
 mod idempotency;
 mod k8s;
 mod licences;
+mod notices_audience;
 mod offerings;
 mod openapi;
 mod paging;

@@ -87,7 +87,8 @@ pub fn notice_state(
 
 /// Whether a resident of `age_band` in `categories` is in a notice's audience: everyone
 /// when it names no category and no band, otherwise anyone in one of them. (The store
-/// asks the same of its rows: `store::NOTICE_FOR_RESIDENT`.)
+/// asks the same of its rows in `store::notices_for_resident`; the `notices_audience` suite
+/// shows the two admit the same residents.)
 pub fn in_audience(
     audience_categories: &[String],
     audience_age_bands: &[String],
