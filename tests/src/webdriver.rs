@@ -3,7 +3,7 @@
 //! bring a second HTTP stack into the workspace for the same dozen calls.)
 
 use std::os::unix::process::CommandExt as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -11,6 +11,26 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// The password of the console accounts the browser suites make.
+pub const PASSWORD: &str = "correct-horse-battery";
+
+/// Where the browser suites put their screenshots: `console-screenshots` in the target
+/// directory, to be looked at after a run.
+pub fn screenshots() -> PathBuf {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    target.join("console-screenshots")
+}
+
+/// Signs `username` (with [`PASSWORD`]) in to the staff console at `gateway`.
+pub async fn sign_in_browser(browser: &Browser, gateway: &str, username: &str) {
+    browser.goto(&format!("{gateway}/sign-in")).await;
+    browser.find("#f-username").await.type_text(username).await;
+    browser.find("#f-password").await.type_text(PASSWORD).await;
+    browser.click_through("form button[type=submit]").await;
+}
 
 /// Where chromedriver and chromium are, or why the browser tests cannot run.
 pub fn browser_paths() -> Result<(String, String), String> {

@@ -4,20 +4,19 @@
 //! again; an undo on another day (or by a coordinator) is refused with its code; and the
 //! desk does it on the roster in Chromium (撤销签到, confirmed first).
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use linli_platform::auth::Role;
 use linli_proto::Event;
 use linli_proto::events::v1::BookingCheckInUndone;
 use linli_tests::webdriver::Browser;
+use linli_tests::webdriver::{PASSWORD, screenshots, sign_in_browser};
 use linli_tests::{TestPlatform, poll};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 const DEADLINE: Duration = Duration::from_secs(30);
-const PASSWORD: &str = "correct-horse-battery";
 
 /// The month now in Shanghai, as the KPI API names it.
 fn this_month() -> String {
@@ -347,20 +346,6 @@ async fn an_undo_on_another_day_or_by_a_coordinator_is_refused_with_its_code() {
     assert_eq!(seat_state(&still), "attended", "{still}");
 
     platform.stop().await;
-}
-
-fn screenshots() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("console-screenshots")
-}
-
-async fn sign_in_browser(browser: &Browser, gateway: &str, username: &str) {
-    browser.goto(&format!("{gateway}/sign-in")).await;
-    browser.find("#f-username").await.type_text(username).await;
-    browser.find("#f-password").await.type_text(PASSWORD).await;
-    browser.click_through("form button[type=submit]").await;
 }
 
 #[tokio::test]

@@ -2,19 +2,17 @@
 //! against the whole platform for the desk's everyday flow, and plain HTTP for sign-in,
 //! lockout, roles, centre scoping, CSRF and field errors.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::Utc;
 use linli_platform::auth::Role;
 use linli_tests::webdriver::Browser;
+use linli_tests::webdriver::{PASSWORD, screenshots, sign_in_browser};
 use linli_tests::{TestPlatform, poll};
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::json;
 use uuid::Uuid;
-
-const PASSWORD: &str = "correct-horse-battery";
 
 /// Adds a console account straight into the registry's store, as the seed does.
 async fn account(platform: &TestPlatform, username: &str, role: &str, centres: &[Uuid]) {
@@ -88,13 +86,6 @@ async fn session_soon(
         session["id"].as_str().expect("session id").to_owned(),
         day,
     )
-}
-
-fn screenshots() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("console-screenshots")
 }
 
 /// A browser-less console user: cookies kept by hand, redirects not followed.
@@ -1044,13 +1035,6 @@ async fn crawl(browser: &Browser, start: &str, limit: usize) -> Vec<(String, Vec
         visited.push((url, objections));
     }
     visited
-}
-
-async fn sign_in_browser(browser: &Browser, gateway: &str, username: &str) {
-    browser.goto(&format!("{gateway}/sign-in")).await;
-    browser.find("#f-username").await.type_text(username).await;
-    browser.find("#f-password").await.type_text(PASSWORD).await;
-    browser.click_through("form button[type=submit]").await;
 }
 
 async fn sign_out_browser(browser: &Browser) {

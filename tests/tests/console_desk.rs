@@ -5,12 +5,10 @@
 
 use linli_tests::TestPlatform;
 use linli_tests::webdriver::Browser;
+use linli_tests::webdriver::{PASSWORD, screenshots, sign_in_browser};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::path::PathBuf;
 use uuid::Uuid;
-
-const PASSWORD: &str = "correct-horse-battery";
 
 /// Adds a console account straight into the registry's store, as the seed does.
 async fn account(platform: &TestPlatform, username: &str, role: &str, centres: &[Uuid]) {
@@ -30,20 +28,6 @@ async fn account(platform: &TestPlatform, username: &str, role: &str, centres: &
         .expect("account stored")
         .expect("a new username");
     pool.close().await;
-}
-
-fn screenshots() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("console-screenshots")
-}
-
-async fn sign_in_browser(browser: &Browser, gateway: &str, username: &str) {
-    browser.goto(&format!("{gateway}/sign-in")).await;
-    browser.find("#f-username").await.type_text(username).await;
-    browser.find("#f-password").await.type_text(PASSWORD).await;
-    browser.click_through("form button[type=submit]").await;
 }
 
 /// Screenshots of the page the browser shows at a laptop's width and a tablet's.

@@ -3,17 +3,15 @@
 //! chart for every KPI the evaluation service returns, legible (text at least 12 px, none
 //! cut off) at 1366 and 1024 px; and a centre's role kept out of the partner pages.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::Utc;
 use linli_tests::webdriver::Browser;
+use linli_tests::webdriver::{PASSWORD, screenshots, sign_in_browser};
 use linli_tests::{TestPlatform, poll};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-const PASSWORD: &str = "correct-horse-battery";
 
 /// Adds a console account straight into the registry's store, as the seed does.
 async fn account(platform: &TestPlatform, username: &str, role: &str, centres: &[Uuid]) {
@@ -65,20 +63,6 @@ async fn created(platform: &TestPlatform, path: &str, body: Value) -> Value {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{path}: {answer}");
     answer
-}
-
-fn screenshots() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("console-screenshots")
-}
-
-async fn sign_in_browser(browser: &Browser, gateway: &str, username: &str) {
-    browser.goto(&format!("{gateway}/sign-in")).await;
-    browser.find("#f-username").await.type_text(username).await;
-    browser.find("#f-password").await.type_text(PASSWORD).await;
-    browser.click_through("form button[type=submit]").await;
 }
 
 async fn sign_out_browser(browser: &Browser) {

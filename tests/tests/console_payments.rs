@@ -5,23 +5,14 @@
 //! (收据号, 大写 amount), and the finance officer refunds it with a reason after
 //! confirming. Each step is checked through the HTTP API's receivables.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use linli_tests::webdriver::Browser;
+use linli_tests::webdriver::{PASSWORD, screenshots, sign_in_browser};
 use linli_tests::{TestPlatform, poll};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-const PASSWORD: &str = "correct-horse-battery";
-
-fn screenshots() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("console-screenshots")
-}
 
 /// Screenshots of the page the browser shows at a laptop's width and a tablet's.
 async fn shots_at_both_widths(browser: &Browser, name: &str) {
@@ -35,13 +26,6 @@ async fn shots_at_both_widths(browser: &Browser, name: &str) {
         .screenshot(&dir.join(format!("{name}-1024.png")))
         .await;
     browser.window_size(1366, 900).await;
-}
-
-async fn sign_in_browser(browser: &Browser, gateway: &str, username: &str) {
-    browser.goto(&format!("{gateway}/sign-in")).await;
-    browser.find("#f-username").await.type_text(username).await;
-    browser.find("#f-password").await.type_text(PASSWORD).await;
-    browser.click_through("form button[type=submit]").await;
 }
 
 async fn retype(browser: &Browser, css: &str, text: &str) {

@@ -7,15 +7,12 @@
 //! added), each checked through the HTTP API. The front desk reads the reviews without the
 //! forms. Screenshots at 1366 and 1024 px.
 
-use std::path::PathBuf;
-
 use linli_tests::TestPlatform;
 use linli_tests::webdriver::Browser;
+use linli_tests::webdriver::{PASSWORD, screenshots, sign_in_browser};
 use reqwest::StatusCode;
 use serde_json::Value;
 use uuid::Uuid;
-
-const PASSWORD: &str = "correct-horse-battery";
 
 /// Adds a console account straight into the registry's store, as the seed does.
 async fn account(platform: &TestPlatform, username: &str, role: &str, centres: &[Uuid]) {
@@ -85,20 +82,6 @@ return found;
 
 async fn objections(browser: &Browser) -> Vec<String> {
     serde_json::from_value(browser.execute(OBJECTIONS).await).expect("a list of objections")
-}
-
-fn screenshots() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("console-screenshots")
-}
-
-async fn sign_in_browser(browser: &Browser, gateway: &str, username: &str) {
-    browser.goto(&format!("{gateway}/sign-in")).await;
-    browser.find("#f-username").await.type_text(username).await;
-    browser.find("#f-password").await.type_text(PASSWORD).await;
-    browser.click_through("form button[type=submit]").await;
 }
 
 async fn sign_out_browser(browser: &Browser) {

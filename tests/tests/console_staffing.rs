@@ -5,11 +5,10 @@
 //! and the assignment is listed. Each step is checked through the HTTP API. The front desk
 //! reads the page without its forms. Screenshots at 1366 and 1024 px.
 
-use std::path::PathBuf;
-
 use chrono::{Datelike, Days, NaiveDate, Utc};
 use linli_tests::TestPlatform;
 use linli_tests::webdriver::Browser;
+use linli_tests::webdriver::{PASSWORD, screenshots, sign_in_browser};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -43,8 +42,6 @@ async fn value(browser: &Browser, css: &str) -> Value {
         .execute(&format!("return document.querySelector('{css}').value;"))
         .await
 }
-
-const PASSWORD: &str = "correct-horse-battery";
 
 /// Adds a console account straight into the registry's store, as the seed does.
 async fn account(platform: &TestPlatform, username: &str, role: &str, centres: &[Uuid]) {
@@ -91,20 +88,6 @@ return found;
 
 async fn objections(browser: &Browser) -> Vec<String> {
     serde_json::from_value(browser.execute(OBJECTIONS).await).expect("a list of objections")
-}
-
-fn screenshots() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("console-screenshots")
-}
-
-async fn sign_in_browser(browser: &Browser, gateway: &str, username: &str) {
-    browser.goto(&format!("{gateway}/sign-in")).await;
-    browser.find("#f-username").await.type_text(username).await;
-    browser.find("#f-password").await.type_text(PASSWORD).await;
-    browser.click_through("form button[type=submit]").await;
 }
 
 async fn sign_out_browser(browser: &Browser) {

@@ -6,11 +6,11 @@
 //! answer; once the receiver has the key from the page, 立即重发 delivers it, and the
 //! receiver checked its signature. Each step checked through the HTTP API.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use linli_platform::auth::Role;
 use linli_tests::webdriver::Browser;
+use linli_tests::webdriver::{PASSWORD, screenshots, sign_in_browser};
 use linli_tests::webhook_receiver::Receiver;
 use linli_tests::{TestPlatform, poll};
 use reqwest::StatusCode;
@@ -18,8 +18,6 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 const DEADLINE: Duration = Duration::from_secs(30);
-
-const PASSWORD: &str = "correct-horse-battery";
 
 /// Adds a console account straight into the registry's store, as the seed does.
 async fn account(platform: &TestPlatform, username: &str, role: &str, centres: &[Uuid]) {
@@ -66,20 +64,6 @@ return found;
 
 async fn objections(browser: &Browser) -> Vec<String> {
     serde_json::from_value(browser.execute(OBJECTIONS).await).expect("a list of objections")
-}
-
-fn screenshots() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("console-screenshots")
-}
-
-async fn sign_in_browser(browser: &Browser, gateway: &str, username: &str) {
-    browser.goto(&format!("{gateway}/sign-in")).await;
-    browser.find("#f-username").await.type_text(username).await;
-    browser.find("#f-password").await.type_text(PASSWORD).await;
-    browser.click_through("form button[type=submit]").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

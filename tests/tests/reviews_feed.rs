@@ -4,19 +4,18 @@
 //! score appears on the centre's dashboard and in the district comparison, in Chinese.
 //! Every call through the gateway; the pages read in a signed-in browser.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{Datelike, Utc};
 use linli_platform::auth::Role;
 use linli_tests::webdriver::Browser;
+use linli_tests::webdriver::{PASSWORD, screenshots, sign_in_browser};
 use linli_tests::{TestPlatform, poll};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 const DEADLINE: Duration = Duration::from_secs(30);
-const PASSWORD: &str = "correct-horse-battery";
 
 fn today() -> chrono::NaiveDate {
     (Utc::now() + chrono::Duration::hours(8)).date_naive()
@@ -77,20 +76,6 @@ async fn centre(platform: &TestPlatform, name: &str) -> Uuid {
     pool.close().await;
     platform.wait_in_directories("centres", &[id]).await;
     id
-}
-
-fn screenshots() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("console-screenshots")
-}
-
-async fn sign_in_browser(browser: &Browser, gateway: &str, username: &str) {
-    browser.goto(&format!("{gateway}/sign-in")).await;
-    browser.find("#f-username").await.type_text(username).await;
-    browser.find("#f-password").await.type_text(PASSWORD).await;
-    browser.click_through("form button[type=submit]").await;
 }
 
 async fn sign_out_browser(browser: &Browser) {
