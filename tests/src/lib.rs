@@ -350,6 +350,12 @@ impl TestPlatform {
         centre.id
     }
 
+    /// A console account with the browser suites' password ([`webdriver::PASSWORD`]).
+    pub async fn console_account(&self, username: &str, role: &str, centres: &[Uuid]) {
+        self.staff_account(username, role, centres, webdriver::PASSWORD)
+            .await;
+    }
+
     /// Adds a console account straight into the registry's store, as the seed does.
     pub async fn staff_account(
         &self,

@@ -14,26 +14,6 @@ use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::json;
 use uuid::Uuid;
 
-/// Adds a console account straight into the registry's store, as the seed does.
-async fn account(platform: &TestPlatform, username: &str, role: &str, centres: &[Uuid]) {
-    let pool = platform.pool("registry").await;
-    let centres: Vec<String> = centres.iter().map(Uuid::to_string).collect();
-    let new = linli_registry::domain::staff::NewAccount::parse(
-        username,
-        username,
-        PASSWORD,
-        &[role.to_owned()],
-        &centres,
-    )
-    .expect("a valid account");
-    let hash = linli_registry::domain::staff::hash_password(PASSWORD);
-    linli_registry::store::create_staff_account(&pool, &new, &hash, "test")
-        .await
-        .expect("account stored")
-        .expect("a new username");
-    pool.close().await;
-}
-
 async fn resident(platform: &TestPlatform, centre: Uuid, name: &str) -> String {
     let (status, body) = platform
         .post_json(
@@ -207,8 +187,12 @@ async fn the_desk_finds_a_resident_by_initials_books_the_last_seat_waitlists_the
     }
     let platform = TestPlatform::start().await;
     let centre = platform.bookable_centre("Asia/Shanghai").await;
-    account(&platform, "desk-a", "front_desk", &[centre]).await;
-    account(&platform, "manager-a", "centre_manager", &[centre]).await;
+    platform
+        .console_account("desk-a", "front_desk", &[centre])
+        .await;
+    platform
+        .console_account("manager-a", "centre_manager", &[centre])
+        .await;
     let zhang = resident(&platform, centre, "张三丰").await;
     let li = resident(&platform, centre, "李四").await;
     let wang = resident(&platform, centre, "王五").await;
@@ -415,8 +399,12 @@ async fn five_wrong_passwords_lock_the_account_even_against_the_right_one_answer
  {
     let platform = TestPlatform::start().await;
     let centre = platform.bookable_centre("Asia/Shanghai").await;
-    account(&platform, "desk-a", "front_desk", &[centre]).await;
-    account(&platform, "desk-b", "front_desk", &[centre]).await;
+    platform
+        .console_account("desk-a", "front_desk", &[centre])
+        .await;
+    platform
+        .console_account("desk-b", "front_desk", &[centre])
+        .await;
 
     let mut desk = Desk::new(&platform);
     let (status, _) = desk.sign_in("desk-a", PASSWORD).await;
@@ -483,7 +471,9 @@ async fn five_wrong_passwords_lock_the_account_even_against_the_right_one_answer
 async fn a_post_from_another_site_is_refused_and_pages_forbid_frames_caches_and_foreign_scripts() {
     let platform = TestPlatform::start().await;
     let centre = platform.bookable_centre("Asia/Shanghai").await;
-    account(&platform, "desk-a", "front_desk", &[centre]).await;
+    platform
+        .console_account("desk-a", "front_desk", &[centre])
+        .await;
     let here = platform.gateway.clone();
 
     let mut desk = Desk::new(&platform);
@@ -597,7 +587,7 @@ async fn roles_and_centres_bound_every_page() {
     let platform = TestPlatform::start().await;
     let a = platform.bookable_centre("Asia/Shanghai").await;
     let b = platform.bookable_centre("Asia/Shanghai").await;
-    account(&platform, "desk-a", "front_desk", &[a]).await;
+    platform.console_account("desk-a", "front_desk", &[a]).await;
     let in_b = resident(&platform, b, "欧阳娜娜").await;
     resident(&platform, a, "张三丰").await;
 
@@ -657,7 +647,9 @@ async fn roles_and_centres_bound_every_page() {
 async fn forms_refuse_bad_input_beside_the_field_and_posts_without_csrf() {
     let platform = TestPlatform::start().await;
     let centre = platform.bookable_centre("Asia/Shanghai").await;
-    account(&platform, "manager-a", "centre_manager", &[centre]).await;
+    platform
+        .console_account("manager-a", "centre_manager", &[centre])
+        .await;
     let someone = resident(&platform, centre, "张三丰").await;
     let (_, session, _) = session_soon(&platform, centre, 2).await;
 
@@ -1065,7 +1057,7 @@ async fn every_console_page_as_every_role_shows_chinese_words_never_english_sent
         } else {
             &[centre]
         };
-        account(&platform, username, role, centres).await;
+        platform.console_account(username, role, centres).await;
     }
     let gw = platform.gateway.clone();
     let browser = Browser::start().await;
@@ -1147,7 +1139,9 @@ async fn a_district_admin_chooses_a_centre_and_every_section_of_the_menu_works_i
     let a = platform.bookable_centre("Asia/Shanghai").await;
     let b = platform.bookable_centre("Asia/Shanghai").await;
     let in_a = resident(&platform, a, "张三丰").await;
-    account(&platform, "district-a", "district_admin", &[]).await;
+    platform
+        .console_account("district-a", "district_admin", &[])
+        .await;
     let gw = platform.gateway.clone();
     let shots = screenshots();
     let browser = Browser::start().await;
@@ -1252,7 +1246,9 @@ async fn the_finance_officer_records_a_donation_prints_its_receipt_records_an_ex
     }
     let platform = TestPlatform::start().await;
     let centre = platform.bookable_centre("Asia/Shanghai").await;
-    account(&platform, "finance-a", "finance_officer", &[centre]).await;
+    platform
+        .console_account("finance-a", "finance_officer", &[centre])
+        .await;
     let admin = platform.admin_token();
     let api = format!("/v1/centres/{centre}/finance");
     let gw = platform.gateway.clone();
@@ -1576,7 +1572,9 @@ async fn a_residents_page_lists_every_booking_and_waitlist_place_checks_in_and_c
     }
     let platform = TestPlatform::start().await;
     let centre = platform.bookable_centre("Asia/Shanghai").await;
-    account(&platform, "desk-r", "front_desk", &[centre]).await;
+    platform
+        .console_account("desk-r", "front_desk", &[centre])
+        .await;
     let zhang = resident(&platform, centre, "张三丰").await;
     let li = resident(&platform, centre, "李四").await;
     platform
@@ -1771,7 +1769,9 @@ async fn the_desk_removes_someone_from_a_waitlist_and_a_cancellation_names_who_w
     }
     let platform = TestPlatform::start().await;
     let centre = platform.bookable_centre("Asia/Shanghai").await;
-    account(&platform, "desk-w", "front_desk", &[centre]).await;
+    platform
+        .console_account("desk-w", "front_desk", &[centre])
+        .await;
     let wang = resident(&platform, centre, "王五").await;
     let li = resident(&platform, centre, "李四").await;
     let zhao = resident(&platform, centre, "赵六").await;
@@ -1881,7 +1881,9 @@ async fn a_sessions_roster_is_in_pinyin_order_searchable_by_name_or_pinyin_with_
     }
     let platform = TestPlatform::start().await;
     let centre = platform.bookable_centre("Asia/Shanghai").await;
-    account(&platform, "desk-s", "front_desk", &[centre]).await;
+    platform
+        .console_account("desk-s", "front_desk", &[centre])
+        .await;
     // Registered in no order; read in pinyin order an, chen, li, liu, sun, wang, zhang, zhao.
     let names = [
         "张三丰",
@@ -2012,7 +2014,9 @@ async fn the_check_in_button_appears_only_when_check_in_is_open_otherwise_the_pa
     use chrono::{Datelike, Timelike};
     let platform = TestPlatform::start().await;
     let centre = platform.bookable_centre("Asia/Shanghai").await;
-    account(&platform, "desk-c", "front_desk", &[centre]).await;
+    platform
+        .console_account("desk-c", "front_desk", &[centre])
+        .await;
     let zhang = resident(&platform, centre, "张三丰").await;
     platform
         .wait_for_residents_in_bookings(&[zhang.parse().expect("uuid")])
@@ -2076,7 +2080,9 @@ async fn the_room_grid_shows_who_holds_each_hour_and_a_free_hour_is_reserved_for
     }
     let platform = TestPlatform::start().await;
     let centre = platform.bookable_centre("Asia/Shanghai").await;
-    account(&platform, "desk-g", "front_desk", &[centre]).await;
+    platform
+        .console_account("desk-g", "front_desk", &[centre])
+        .await;
     let zhang = resident(&platform, centre, "张三丰").await;
     let li = resident(&platform, centre, "李四").await;
     platform
@@ -2246,7 +2252,9 @@ fn error_beside(html: &str, id: &str) -> String {
 async fn a_services_refusal_is_said_in_chinese_beside_its_field_with_what_was_typed_kept() {
     let platform = TestPlatform::start().await;
     let centre = platform.bookable_centre("Asia/Shanghai").await;
-    account(&platform, "desk-refusals", "front_desk", &[centre]).await;
+    platform
+        .console_account("desk-refusals", "front_desk", &[centre])
+        .await;
     let admin = platform.admin_token();
     let (status, young) = platform
         .post_json(
@@ -2407,7 +2415,9 @@ async fn the_coordinator_assigns_from_the_suggestions_logs_hours_and_verifies_th
     }
     let platform = TestPlatform::start().await;
     let centre = platform.volunteering_centre("Asia/Shanghai").await;
-    account(&platform, "coord-a", "coordinator", &[centre]).await;
+    platform
+        .console_account("coord-a", "coordinator", &[centre])
+        .await;
     let base = format!("/v1/centres/{centre}");
     let mut volunteers = Vec::new();
     // 王芳 was registered (as the demo seeds do) under a placeholder: pages use her name.
@@ -2693,7 +2703,9 @@ async fn the_coordinator_registers_a_resident_found_by_pinyin_and_edits_skills_a
     }
     let platform = TestPlatform::start().await;
     let centre = platform.volunteering_centre("Asia/Shanghai").await;
-    account(&platform, "coord-b", "coordinator", &[centre]).await;
+    platform
+        .console_account("coord-b", "coordinator", &[centre])
+        .await;
     let zhao = resident(&platform, centre, "赵丽华").await;
     platform
         .wait_for_residents_in_volunteers(&[zhao.parse().expect("uuid")])
@@ -2837,7 +2849,9 @@ async fn the_coordinator_creates_an_opportunity_and_its_shift() {
     }
     let platform = TestPlatform::start().await;
     let centre = platform.volunteering_centre("Asia/Shanghai").await;
-    account(&platform, "coord-c", "coordinator", &[centre]).await;
+    platform
+        .console_account("coord-c", "coordinator", &[centre])
+        .await;
     let gw = platform.gateway.clone();
     let browser = Browser::start().await;
     sign_in_browser(&browser, &gw, "coord-c").await;
@@ -2961,8 +2975,12 @@ async fn a_follow_up_shows_the_residents_name_and_phone_masked_per_role_with_a_l
     }
     let platform = TestPlatform::start().await;
     let centre = platform.volunteering_centre("Asia/Shanghai").await;
-    account(&platform, "coord-d", "coordinator", &[centre]).await;
-    account(&platform, "auditor-d", "auditor", &[centre]).await;
+    platform
+        .console_account("coord-d", "coordinator", &[centre])
+        .await;
+    platform
+        .console_account("auditor-d", "auditor", &[centre])
+        .await;
     let wu = resident(&platform, centre, "吴秀兰").await;
     let due = Utc::now().date_naive() + chrono::Duration::days(2);
     let caller = created(
@@ -3031,7 +3049,9 @@ async fn the_manager_answers_a_suggestion_in_the_steps_the_service_allows() {
     }
     let platform = TestPlatform::start().await;
     let centre = platform.bookable_centre("Asia/Shanghai").await;
-    account(&platform, "manager-s", "centre_manager", &[centre]).await;
+    platform
+        .console_account("manager-s", "centre_manager", &[centre])
+        .await;
     let suggestion = created(
         &platform,
         &format!("/v1/centres/{centre}/suggestions"),
@@ -3094,7 +3114,9 @@ async fn a_refused_answer_is_said_beside_the_reply_with_the_typing_kept() {
     }
     let platform = TestPlatform::start().await;
     let centre = platform.bookable_centre("Asia/Shanghai").await;
-    account(&platform, "manager-r", "centre_manager", &[centre]).await;
+    platform
+        .console_account("manager-r", "centre_manager", &[centre])
+        .await;
     let id = created(
         &platform,
         &format!("/v1/centres/{centre}/suggestions"),
@@ -3207,7 +3229,9 @@ async fn the_room_grid_shows_a_week_with_who_holds_each_room_each_day() {
     }
     let platform = TestPlatform::start().await;
     let centre = platform.bookable_centre("Asia/Shanghai").await;
-    account(&platform, "desk-w", "front_desk", &[centre]).await;
+    platform
+        .console_account("desk-w", "front_desk", &[centre])
+        .await;
     let li = resident(&platform, centre, "李四").await;
     platform
         .wait_for_residents_in_bookings(&[li.parse().expect("uuid")])

@@ -7,30 +7,10 @@
 
 use linli_tests::TestPlatform;
 use linli_tests::webdriver::Browser;
-use linli_tests::webdriver::{PASSWORD, screenshots, sign_in_browser};
+use linli_tests::webdriver::{screenshots, sign_in_browser};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-/// Adds a console account straight into the registry's store, as the seed does.
-async fn account(platform: &TestPlatform, username: &str, role: &str, centres: &[Uuid]) {
-    let pool = platform.pool("registry").await;
-    let centres: Vec<String> = centres.iter().map(Uuid::to_string).collect();
-    let new = linli_registry::domain::staff::NewAccount::parse(
-        username,
-        username,
-        PASSWORD,
-        &[role.to_owned()],
-        &centres,
-    )
-    .expect("a valid account");
-    let hash = linli_registry::domain::staff::hash_password(PASSWORD);
-    linli_registry::store::create_staff_account(&pool, &new, &hash, "test")
-        .await
-        .expect("account stored")
-        .expect("a new username");
-    pool.close().await;
-}
 
 /// A centre with its own name, in Asia/Shanghai, known to every service's directory.
 async fn centre(platform: &TestPlatform, name: &str) -> Uuid {
@@ -109,9 +89,15 @@ async fn the_manager_adds_a_resident_to_the_finance_group_records_a_meeting_and_
     let platform = TestPlatform::start().await;
     let east = centre(&platform, "东湖社区服务中心").await;
     let west = centre(&platform, "西城社区服务中心").await;
-    account(&platform, "manager-b", "centre_manager", &[east]).await;
-    account(&platform, "desk-b", "front_desk", &[east]).await;
-    account(&platform, "manager-w", "centre_manager", &[west]).await;
+    platform
+        .console_account("manager-b", "centre_manager", &[east])
+        .await;
+    platform
+        .console_account("desk-b", "front_desk", &[east])
+        .await;
+    platform
+        .console_account("manager-w", "centre_manager", &[west])
+        .await;
     let admin = platform.admin_token();
     let (status, resident) = platform
         .post_json(

@@ -5,30 +5,10 @@
 
 use linli_tests::TestPlatform;
 use linli_tests::webdriver::Browser;
-use linli_tests::webdriver::{PASSWORD, screenshots, sign_in_browser};
+use linli_tests::webdriver::{screenshots, sign_in_browser};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-/// Adds a console account straight into the registry's store, as the seed does.
-async fn account(platform: &TestPlatform, username: &str, role: &str, centres: &[Uuid]) {
-    let pool = platform.pool("registry").await;
-    let centres: Vec<String> = centres.iter().map(Uuid::to_string).collect();
-    let new = linli_registry::domain::staff::NewAccount::parse(
-        username,
-        username,
-        PASSWORD,
-        &[role.to_owned()],
-        &centres,
-    )
-    .expect("a valid account");
-    let hash = linli_registry::domain::staff::hash_password(PASSWORD);
-    linli_registry::store::create_staff_account(&pool, &new, &hash, "test")
-        .await
-        .expect("account stored")
-        .expect("a new username");
-    pool.close().await;
-}
 
 /// Screenshots of the page the browser shows at a laptop's width and a tablet's.
 async fn shots_at_both_widths(browser: &Browser, name: &str) {
@@ -85,7 +65,9 @@ async fn the_desk_uploads_a_gbk_sheet_previews_and_changes_the_mapping_and_reads
     }
     let platform = TestPlatform::start().await;
     let centre = platform.bookable_centre("Asia/Shanghai").await;
-    account(&platform, "desk-imp", "front_desk", &[centre]).await;
+    platform
+        .console_account("desk-imp", "front_desk", &[centre])
+        .await;
 
     // Row 2 and 3 are good; row 4 was born in the future. 老人手机 is no heading the
     // import knows, so the preview leaves it out until the desk maps it.
@@ -238,8 +220,12 @@ async fn the_manager_erases_a_resident_with_a_reason_and_the_name_is_gone() {
     }
     let platform = TestPlatform::start().await;
     let centre = platform.bookable_centre("Asia/Shanghai").await;
-    account(&platform, "manager-erase", "centre_manager", &[centre]).await;
-    account(&platform, "desk-erase", "front_desk", &[centre]).await;
+    platform
+        .console_account("manager-erase", "centre_manager", &[centre])
+        .await;
+    platform
+        .console_account("desk-erase", "front_desk", &[centre])
+        .await;
     let (status, body) = platform
         .post_json(
             &platform.admin_token(),

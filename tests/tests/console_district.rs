@@ -7,31 +7,11 @@ use std::time::Duration;
 
 use chrono::Utc;
 use linli_tests::webdriver::Browser;
-use linli_tests::webdriver::{PASSWORD, screenshots, sign_in_browser};
+use linli_tests::webdriver::{screenshots, sign_in_browser};
 use linli_tests::{TestPlatform, poll};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-/// Adds a console account straight into the registry's store, as the seed does.
-async fn account(platform: &TestPlatform, username: &str, role: &str, centres: &[Uuid]) {
-    let pool = platform.pool("registry").await;
-    let centres: Vec<String> = centres.iter().map(Uuid::to_string).collect();
-    let new = linli_registry::domain::staff::NewAccount::parse(
-        username,
-        username,
-        PASSWORD,
-        &[role.to_owned()],
-        &centres,
-    )
-    .expect("a valid account");
-    let hash = linli_registry::domain::staff::hash_password(PASSWORD);
-    linli_registry::store::create_staff_account(&pool, &new, &hash, "test")
-        .await
-        .expect("account stored")
-        .expect("a new username");
-    pool.close().await;
-}
 
 /// A centre with its own name (the platform's helper names every centre alike), in
 /// Asia/Shanghai, known to every service's directory.
@@ -203,7 +183,9 @@ async fn the_district_comparison_charts_every_kpi_the_api_returns_legibly_at_bot
     }
     let platform = TestPlatform::start().await;
     let (east, _west) = two_centres_with_figures(&platform).await;
-    account(&platform, "district-a", "district_admin", &[]).await;
+    platform
+        .console_account("district-a", "district_admin", &[])
+        .await;
     let month = this_month();
     // The evaluation service counts from the registry's and finance's events: wait until
     // east's volunteers show.
@@ -357,8 +339,12 @@ async fn the_district_admin_adds_a_partner_makes_an_agreement_and_revokes_it_by_
     let platform = TestPlatform::start().await;
     let east = centre(&platform, "东湖社区服务中心").await;
     let west = centre(&platform, "西城社区服务中心").await;
-    account(&platform, "district-a", "district_admin", &[]).await;
-    account(&platform, "manager-a", "centre_manager", &[east]).await;
+    platform
+        .console_account("district-a", "district_admin", &[])
+        .await;
+    platform
+        .console_account("manager-a", "centre_manager", &[east])
+        .await;
     let gw = platform.gateway.clone();
     let shots = screenshots();
     let browser = Browser::start().await;

@@ -9,30 +9,10 @@
 
 use linli_tests::TestPlatform;
 use linli_tests::webdriver::Browser;
-use linli_tests::webdriver::{PASSWORD, screenshots, sign_in_browser};
+use linli_tests::webdriver::{screenshots, sign_in_browser};
 use reqwest::StatusCode;
 use serde_json::Value;
 use uuid::Uuid;
-
-/// Adds a console account straight into the registry's store, as the seed does.
-async fn account(platform: &TestPlatform, username: &str, role: &str, centres: &[Uuid]) {
-    let pool = platform.pool("registry").await;
-    let centres: Vec<String> = centres.iter().map(Uuid::to_string).collect();
-    let new = linli_registry::domain::staff::NewAccount::parse(
-        username,
-        username,
-        PASSWORD,
-        &[role.to_owned()],
-        &centres,
-    )
-    .expect("a valid account");
-    let hash = linli_registry::domain::staff::hash_password(PASSWORD);
-    linli_registry::store::create_staff_account(&pool, &new, &hash, "test")
-        .await
-        .expect("account stored")
-        .expect("a new username");
-    pool.close().await;
-}
 
 /// A centre with its own name, in Asia/Shanghai, known to every service's directory.
 async fn centre(platform: &TestPlatform, name: &str) -> Uuid {
@@ -98,9 +78,15 @@ async fn the_manager_begins_a_review_and_scores_an_item_and_the_district_admin_e
     }
     let platform = TestPlatform::start().await;
     let east = centre(&platform, "东湖社区服务中心").await;
-    account(&platform, "manager-r", "centre_manager", &[east]).await;
-    account(&platform, "desk-r", "front_desk", &[east]).await;
-    account(&platform, "district-r", "district_admin", &[]).await;
+    platform
+        .console_account("manager-r", "centre_manager", &[east])
+        .await;
+    platform
+        .console_account("desk-r", "front_desk", &[east])
+        .await;
+    platform
+        .console_account("district-r", "district_admin", &[])
+        .await;
     let admin = platform.admin_token();
 
     let gw = platform.gateway.clone();

@@ -8,10 +8,9 @@
 use chrono::{Datelike, Days, NaiveDate, Utc};
 use linli_tests::TestPlatform;
 use linli_tests::webdriver::Browser;
-use linli_tests::webdriver::{PASSWORD, screenshots, sign_in_browser};
+use linli_tests::webdriver::{screenshots, sign_in_browser};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 /// The centre's today (Asia/Shanghai).
 fn today() -> NaiveDate {
@@ -41,26 +40,6 @@ async fn value(browser: &Browser, css: &str) -> Value {
     browser
         .execute(&format!("return document.querySelector('{css}').value;"))
         .await
-}
-
-/// Adds a console account straight into the registry's store, as the seed does.
-async fn account(platform: &TestPlatform, username: &str, role: &str, centres: &[Uuid]) {
-    let pool = platform.pool("registry").await;
-    let centres: Vec<String> = centres.iter().map(Uuid::to_string).collect();
-    let new = linli_registry::domain::staff::NewAccount::parse(
-        username,
-        username,
-        PASSWORD,
-        &[role.to_owned()],
-        &centres,
-    )
-    .expect("a valid account");
-    let hash = linli_registry::domain::staff::hash_password(PASSWORD);
-    linli_registry::store::create_staff_account(&pool, &new, &hash, "test")
-        .await
-        .expect("account stored")
-        .expect("a new username");
-    pool.close().await;
 }
 
 /// What a person would object to in the visible text of the page the browser shows: an
@@ -133,8 +112,12 @@ async fn the_manager_puts_a_nurse_on_a_session_only_once_her_licence_is_valid_on
     }
     let platform = TestPlatform::start().await;
     let east = platform.bookable_centre("Asia/Shanghai").await;
-    account(&platform, "manager-s", "centre_manager", &[east]).await;
-    account(&platform, "desk-s", "front_desk", &[east]).await;
+    platform
+        .console_account("manager-s", "centre_manager", &[east])
+        .await;
+    platform
+        .console_account("desk-s", "front_desk", &[east])
+        .await;
     let admin = platform.admin_token();
     let base = format!("/v1/centres/{east}");
     let nurse = created(

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use linli_platform::auth::Role;
 use linli_tests::webdriver::Browser;
-use linli_tests::webdriver::{PASSWORD, screenshots, sign_in_browser};
+use linli_tests::webdriver::{screenshots, sign_in_browser};
 use linli_tests::webhook_receiver::Receiver;
 use linli_tests::{TestPlatform, poll};
 use reqwest::StatusCode;
@@ -18,26 +18,6 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 const DEADLINE: Duration = Duration::from_secs(30);
-
-/// Adds a console account straight into the registry's store, as the seed does.
-async fn account(platform: &TestPlatform, username: &str, role: &str, centres: &[Uuid]) {
-    let pool = platform.pool("registry").await;
-    let centres: Vec<String> = centres.iter().map(Uuid::to_string).collect();
-    let new = linli_registry::domain::staff::NewAccount::parse(
-        username,
-        username,
-        PASSWORD,
-        &[role.to_owned()],
-        &centres,
-    )
-    .expect("a valid account");
-    let hash = linli_registry::domain::staff::hash_password(PASSWORD);
-    linli_registry::store::create_staff_account(&pool, &new, &hash, "test")
-        .await
-        .expect("account stored")
-        .expect("a new username");
-    pool.close().await;
-}
 
 /// What a person would object to in the visible text of the page the browser shows: an
 /// English sentence (three English words in a row), a raw code (a word_with_underscores,
@@ -73,7 +53,9 @@ async fn the_district_admin_sets_a_partners_push_and_sends_a_failed_delivery_aga
     }
     let platform = TestPlatform::start().await;
     let here = platform.bookable_centre("Asia/Shanghai").await;
-    account(&platform, "district-w", "district_admin", &[]).await;
+    platform
+        .console_account("district-w", "district_admin", &[])
+        .await;
     let admin = platform.admin_token();
     let (status, partner) = platform
         .post_json(
