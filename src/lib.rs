@@ -160,8 +160,11 @@ pub const SUBSCRIPTIONS: &[(&str, &[&str])] = &[
 /// Declares the exchanges and every consumer's queue.
 pub async fn declare_topology(args: &BusArgs) -> anyhow::Result<()> {
     let bus = Bus::new(args.clone(), "topology").with_topology(SUBSCRIPTIONS);
-    // A new connection declares the whole topology before it hands out a channel.
-    bus.channel().await.context("connecting to the broker")?;
+    // A new connection declares the whole topology before it hands out a channel. The
+    // channel is closed before the connection: dropped, it would still be closing when the
+    // connection goes, and lapin logs that race as an ERROR on every demo seed.
+    let channel = bus.channel().await.context("connecting to the broker")?;
+    let _ = channel.close(200, "declared".into()).await;
     bus.close().await;
     Ok(())
 }
