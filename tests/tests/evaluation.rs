@@ -725,3 +725,315 @@ async fn self_sufficiency_volunteers_and_training_coverage_follow_the_services_o
     .await;
     platform.stop().await;
 }
+
+/// Instants on the edges of March 2026 in Shanghai (UTC+8: 2026-02-28T16:00Z to
+/// 2026-03-31T16:00Z), London (GMT, then summer time from 29 March: 2026-03-01T00:00Z to
+/// 2026-03-31T23:00Z) and New York (EST, then EDT from 8 March: 2026-03-01T05:00Z to
+/// 2026-04-01T04:00Z), each with a distinct power of two of attending residents, so a
+/// centre's participation numerator names exactly which instants its month held.
+const EDGES: [(&str, i64); 6] = [
+    ("2026-03-31T15:59:59Z", 1),  // March everywhere
+    ("2026-03-31T16:00:00Z", 2),  // April in Shanghai, March in London and New York
+    ("2026-03-31T23:00:00Z", 4),  // March only in New York
+    ("2026-03-01T00:00:00Z", 8),  // March in Shanghai and London, February in New York
+    ("2026-02-28T16:00:00Z", 16), // March only in Shanghai
+    ("2026-04-01T04:00:00Z", 32), // April everywhere
+];
+
+/// Writes a centre's projections straight into evaluation's tables (the events that build
+/// them are tested above): residents attending on each of [`EDGES`], a late registration,
+/// a resident gone before March, a room held across the month's end in every zone, books
+/// on the month's first and last local days and beyond, volunteers enlisted around the
+/// ends, staff trained inside and outside the year, and satisfaction and awareness
+/// answers on the edges. `scale` multiplies the money so centres differ.
+async fn project_centre(evaluation: &sqlx::PgPool, centre: Uuid, scale: i64) {
+    let at = |text: &str| -> chrono::DateTime<chrono::Utc> { text.parse().expect("an instant") };
+    let day = |text: &str| -> chrono::NaiveDate { text.parse().expect("a day") };
+    let resident = async |registered: &str, status: &str, since: Option<&str>| -> Uuid {
+        let id = Uuid::new_v4();
+        sqlx::query(
+            "INSERT INTO directory.residents (id, centre_id, age_band, status, status_since, registered_at)
+             VALUES ($1, $2, '60-79', $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(centre)
+        .bind(status)
+        .bind(since.map(day))
+        .bind(at(registered))
+        .execute(evaluation)
+        .await
+        .expect("a resident projected");
+        id
+    };
+    for (instant, residents) in EDGES {
+        for _ in 0..residents {
+            let id = resident("2026-01-05T02:00:00Z", "active", None).await;
+            sqlx::query(
+                "INSERT INTO attendances (event_id, booking_id, centre_id, offering_id, resident_id, category, attended_at)
+                 VALUES ($1, $2, $3, $4, $5, 'health', $6)",
+            )
+            .bind(Uuid::new_v4())
+            .bind(Uuid::new_v4())
+            .bind(centre)
+            .bind(Uuid::new_v4())
+            .bind(id)
+            .bind(at(instant))
+            .execute(evaluation)
+            .await
+            .expect("an attendance projected");
+        }
+    }
+    // Registered as Shanghai's March ends: active there in April, in March elsewhere.
+    resident("2026-03-31T16:00:00Z", "active", None).await;
+    // Moved out in February: registered, but active nowhere in March.
+    resident("2026-01-05T02:00:00Z", "moved_out", Some("2026-02-15")).await;
+
+    let room = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO facilities (id, centre_id, opens, closes, open_days, time_zone)
+         VALUES ($1, $2, '08:00', '20:00', '{1,2,3,4,5,6,7}', 'UTC')",
+    )
+    .bind(room)
+    .bind(centre)
+    .execute(evaluation)
+    .await
+    .expect("a facility projected");
+    // A day's hold from 12:00 UTC on 31 March: 4 h of it in Shanghai's March, 11 h in
+    // London's, 16 h in New York's.
+    sqlx::query(
+        "INSERT INTO facility_holds (hold_id, facility_id, centre_id, starts_at, ends_at)
+         VALUES ($1, $2, $3, '2026-03-31T12:00:00Z', '2026-04-01T12:00:00Z')",
+    )
+    .bind(Uuid::new_v4())
+    .bind(room)
+    .bind(centre)
+    .execute(evaluation)
+    .await
+    .expect("a hold projected");
+
+    for (entry_date, income, spending) in [
+        ("2026-02-28", 1_000, 7_000),
+        ("2026-03-01", 300, 1_000),
+        ("2026-03-31", 200, 4_000),
+        ("2026-04-01", 5_000, 9_000),
+    ] {
+        sqlx::query(
+            "INSERT INTO ledger_effects (entry_id, centre_id, entry_date, own_income_minor, expenditure_minor)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(Uuid::new_v4())
+        .bind(centre)
+        .bind(day(entry_date))
+        .bind(income * scale)
+        .bind(spending * scale)
+        .execute(evaluation)
+        .await
+        .expect("books projected");
+    }
+
+    // Enlisted before every month's end, before London's and New York's, before New
+    // York's only; and one enlisted, then gone, both inside every March.
+    for (enlisted, left) in [
+        ("2026-03-31T15:00:00Z", None),
+        ("2026-03-31T20:00:00Z", None),
+        ("2026-04-01T02:00:00Z", None),
+        ("2026-03-10T00:00:00Z", Some("2026-03-20T00:00:00Z")),
+    ] {
+        let volunteer = Uuid::new_v4();
+        for (changed_at, active) in
+            std::iter::once((enlisted, true)).chain(left.map(|l| (l, false)))
+        {
+            sqlx::query(
+                "INSERT INTO volunteer_changes (event_id, volunteer_id, centre_id, active, changed_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(Uuid::new_v4())
+            .bind(volunteer)
+            .bind(centre)
+            .bind(active)
+            .bind(at(changed_at))
+            .execute(evaluation)
+            .await
+            .expect("a volunteer change projected");
+        }
+    }
+
+    // Three staff: trained on the month's last day, trained just over a year before it,
+    // and gone before it ended (not counted).
+    for (completed, until) in [
+        ("2026-03-31", None),
+        ("2025-03-31", None),
+        ("2026-03-15", Some("2026-03-20")),
+    ] {
+        let staff = Uuid::new_v4();
+        sqlx::query(
+            "INSERT INTO directory.staff (id, centre_id, employed_from, employed_until)
+             VALUES ($1, $2, '2024-01-01', $3)",
+        )
+        .bind(staff)
+        .bind(centre)
+        .bind(until.map(day))
+        .execute(evaluation)
+        .await
+        .expect("staff projected");
+        sqlx::query(
+            "INSERT INTO training_completions (completion_id, centre_id, person_kind, person_id, completed_on)
+             VALUES ($1, $2, 'staff', $3, $4)",
+        )
+        .bind(Uuid::new_v4())
+        .bind(centre)
+        .bind(staff)
+        .bind(day(completed))
+        .execute(evaluation)
+        .await
+        .expect("training projected");
+    }
+
+    // Satisfaction answered on the first three edges (scores 5, 4, 2) and awareness on
+    // the last three ('yes', 'yes', 'no').
+    for (i, (instant, _)) in EDGES.iter().enumerate() {
+        let (template, key, score, choices): (&str, &str, Option<i32>, Vec<String>) = if i < 3 {
+            (
+                "5a7e0000-0000-4000-8000-000000000001",
+                "satisfaction",
+                Some([5, 4, 2][i]),
+                vec![],
+            )
+        } else {
+            (
+                "5a7e0000-0000-4000-8000-000000000002",
+                "knows_services",
+                None,
+                vec![["yes", "yes", "no"][i - 3].to_owned()],
+            )
+        };
+        let invitation = Uuid::new_v4();
+        sqlx::query(
+            "INSERT INTO invitations (id, centre_id, template_id, created_at, answered_at)
+             VALUES ($1, $2, $3, $4, $4)",
+        )
+        .bind(invitation)
+        .bind(centre)
+        .bind(template.parse::<Uuid>().expect("a template id"))
+        .bind(at(instant))
+        .execute(evaluation)
+        .await
+        .expect("an invitation projected");
+        sqlx::query(
+            "INSERT INTO answers (invitation_id, key, score, choices) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(invitation)
+        .bind(key)
+        .bind(score)
+        .bind(&choices)
+        .execute(evaluation)
+        .await
+        .expect("an answer projected");
+    }
+}
+
+#[tokio::test]
+async fn the_district_roll_up_gives_each_centre_its_own_figures_in_its_own_zone_and_their_sums() {
+    let platform = TestPlatform::start().await;
+    let zones = ["Asia/Shanghai", "Europe/London", "America/New_York"];
+    let mut centres = Vec::new();
+    for zone in zones {
+        centres.push(platform.bookable_centre(zone).await);
+    }
+    let evaluation = platform.pool("evaluation").await;
+    for (scale, centre) in (1..).zip(&centres) {
+        project_centre(&evaluation, *centre, scale).await;
+    }
+    evaluation.close().await;
+    let token = platform.token(&[Role::DistrictAdmin], &[]);
+    let (status, district) = platform.get_json(&token, "/v1/kpis?period=2026-03").await;
+    assert_eq!(status, StatusCode::OK, "{district}");
+    let listed = district["centres"].as_array().expect("centres");
+    assert_eq!(listed.len(), centres.len(), "{district}");
+
+    // What each centre's month held, by its own bounds (see EDGES and project_centre):
+    // participation, active residents, volunteers, held seconds, satisfaction, awareness.
+    let expected = [
+        (
+            "2026-02-28T16:00:00Z",
+            "2026-03-31T16:00:00Z",
+            1 + 8 + 16,
+            63,
+            1,
+            4 * 3600,
+            (1, 1),
+            (2, 2),
+        ),
+        (
+            "2026-03-01T00:00:00Z",
+            "2026-03-31T23:00:00Z",
+            1 + 2 + 8,
+            64,
+            2,
+            11 * 3600,
+            (2, 2),
+            (1, 1),
+        ),
+        (
+            "2026-03-01T05:00:00Z",
+            "2026-04-01T04:00:00Z",
+            1 + 2 + 4,
+            64,
+            3,
+            16 * 3600,
+            (2, 3),
+            (0, 0),
+        ),
+    ];
+    let mut sums = vec![(0, 0); KPI_NAMES.len()];
+    for (scale, (centre, expected)) in (1..).zip(centres.iter().zip(expected)) {
+        let rolled = listed
+            .iter()
+            .find(|c| c["centre_id"] == centre.to_string())
+            .expect("the centre is in the roll-up");
+        let own = kpis(&platform, &token, *centre, "2026-03").await;
+        assert_eq!(rolled, &own, "the roll-up's figures are the centre's own");
+
+        let (from, to, attended, active, volunteers, held, satisfaction, awareness) = expected;
+        assert_eq!(
+            (own["from"].as_str(), own["to"].as_str()),
+            (Some(from), Some(to))
+        );
+        assert_eq!(own["registered_residents"], 65);
+        assert_eq!(pair(kpi(&own, "participation")), (attended, active));
+        assert_eq!(pair(kpi(&own, "volunteer_ratio")), (volunteers, active));
+        assert_eq!(
+            pair(kpi(&own, "facility_utilisation")),
+            (held, 31 * 12 * 3600)
+        );
+        assert_eq!(pair(kpi(&own, "satisfaction")), satisfaction);
+        assert_eq!(pair(kpi(&own, "awareness")), awareness);
+        assert_eq!(pair(kpi(&own, "training_coverage")), (1, 2));
+        assert_eq!(
+            pair(kpi(&own, "self_sufficiency")),
+            (500 * scale, 5_000 * scale)
+        );
+        for (sum, name) in sums.iter_mut().zip(KPI_NAMES) {
+            let (n, d) = pair(kpi(&own, name));
+            *sum = (sum.0 + n, sum.1 + d);
+        }
+    }
+    for (sum, name) in sums.iter().zip(KPI_NAMES) {
+        assert_eq!(
+            pair(kpi(&district["district"], name)),
+            *sum,
+            "the district's {name} is the centres' sum"
+        );
+    }
+    platform.stop().await;
+}
+
+const KPI_NAMES: [&str; 7] = [
+    "satisfaction",
+    "awareness",
+    "participation",
+    "volunteer_ratio",
+    "training_coverage",
+    "self_sufficiency",
+    "facility_utilisation",
+];

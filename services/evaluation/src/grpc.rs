@@ -61,33 +61,36 @@ impl EvaluationApi {
         Ok(())
     }
 
-    /// Every KPI of one centre for `period`.
-    async fn centre_kpis(
+    /// Every KPI of each of `centres` for `period`, each in its own time zone, counted
+    /// for all of them at once ([`store::kpi_figures`]): each centre's report, and its
+    /// figures for the district to add up.
+    async fn kpis_of(
         &self,
-        centre: Uuid,
+        centres: &[(Uuid, chrono_tz::Tz)],
         period: &Period,
-    ) -> Result<(pb::CentreKpis, Vec<Figure>), Status> {
-        let zone = store::centre_zone(&self.pool, centre).await?;
+    ) -> Result<Vec<(pb::CentreKpis, Vec<Figure>)>, Status> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        let (figures, registered_residents) = store::kpi_figures(&mut conn, centre, period, zone)
+        let found = store::kpi_figures(&mut conn, period, centres, Utc::now())
             .await
             .map_err(db)?;
-        let (from, to) = period.bounds(zone);
-        Ok((
-            pb::CentreKpis {
-                centre_id: centre.to_string(),
-                registered_residents,
-                period: period.name(),
-                from: Some(timestamp(from)),
-                to: Some(timestamp(to)),
-                kpis: KPIS
-                    .iter()
-                    .zip(&figures)
-                    .map(|(k, f)| kpi_to_pb(k.name, f))
-                    .collect(),
-            },
-            figures,
-        ))
+        Ok(found
+            .into_iter()
+            .map(|c| {
+                let report = pb::CentreKpis {
+                    centre_id: c.centre.to_string(),
+                    registered_residents: c.registered,
+                    period: period.name(),
+                    from: Some(timestamp(c.window.from)),
+                    to: Some(timestamp(c.window.to)),
+                    kpis: KPIS
+                        .iter()
+                        .zip(&c.figures)
+                        .map(|(k, f)| kpi_to_pb(k.name, f))
+                        .collect(),
+                };
+                (report, c.figures)
+            })
+            .collect())
     }
 }
 
@@ -232,7 +235,12 @@ impl Evaluation for EvaluationApi {
     ) -> Result<Response<pb::CentreKpis>, Status> {
         let centre = kpi_reader(caller(&request)?, &request.get_ref().centre_id)?;
         let period = Period::field_or_this_month(&request.get_ref().period, Utc::now())?;
-        let (report, _) = self.centre_kpis(centre, &period).await?;
+        let zone = store::centre_zone(&self.pool, centre).await?;
+        let (report, _) = self
+            .kpis_of(&[(centre, zone)], &period)
+            .await?
+            .pop()
+            .ok_or_else(|| Status::internal("no figures for the centre"))?;
         Ok(Response::new(report))
     }
 
@@ -250,20 +258,19 @@ impl Evaluation for EvaluationApi {
             None
         };
         let period = Period::field_or_this_month(&request.get_ref().period, Utc::now())?;
-        let centres: Vec<Uuid> = store::centres(&self.pool)
+        let centres: Vec<(Uuid, chrono_tz::Tz)> = store::centres(&self.pool)
             .await
             .map_err(db)?
             .into_iter()
-            .map(|centre| centre.id)
-            .filter(|id| match &granted {
-                Some(granted) => granted.contains(id),
-                None => caller.covers_centre(*id),
+            .filter(|centre| match &granted {
+                Some(granted) => granted.contains(&centre.id),
+                None => caller.covers_centre(centre.id),
             })
+            .map(|centre| (centre.id, centre.time_zone))
             .collect();
         let mut totals = vec![Figure::default(); KPIS.len()];
         let mut reports = Vec::new();
-        for centre in centres {
-            let (report, figures) = self.centre_kpis(centre, &period).await?;
+        for (report, figures) in self.kpis_of(&centres, &period).await? {
             for (total, figure) in totals.iter_mut().zip(&figures) {
                 total.add(figure);
             }
@@ -321,9 +328,11 @@ impl Evaluation for EvaluationApi {
         let mut points = Vec::new();
         let mut month = first;
         while month.start <= last.start {
-            let (mut figures, _) = store::kpi_figures(&mut conn, centre, &month, zone)
-                .await
-                .map_err(db)?;
+            let mut figures =
+                store::centre_kpi_figures(&mut conn, &month, centre, zone, Utc::now())
+                    .await
+                    .map_err(db)?
+                    .figures;
             let figure = index.map(|i| figures.swap_remove(i)).unwrap_or_default();
             points.push(pb::KpiPoint {
                 period: month.name(),

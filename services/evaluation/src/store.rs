@@ -451,17 +451,70 @@ pub async fn centre_zone(pool: &PgPool, centre: Uuid) -> Result<chrono_tz::Tz, d
     directory::time_zone(&mut conn, centre).await
 }
 
-fn figure((numerator, denominator): (i64, i64)) -> Figure {
-    Figure {
-        numerator,
-        denominator,
-    }
+/// A centre's figures for one period, as [`kpi_figures`] gives them.
+pub struct CentreFigures {
+    pub centre: Uuid,
+    pub window: domain::KpiWindow,
+    /// In [`domain::KPIS`]' order.
+    pub figures: Vec<Figure>,
+    /// The residents registered there now.
+    pub registered: i64,
 }
 
-/// A centre's figures for one period, counted by one statement (bounds in the centre's
-/// zone), and its facilities' opening hours, which the domain turns into seconds.
+/// Every KPI of each of `centres` for one period, each counted in its own time zone, in
+/// the order given. Two statements whatever the number of centres and KPIs: the counts of
+/// all centres at once, grouped by centre ([`kpi_counts`]), and their facilities' opening
+/// hours. This is what a centre's KPI page (one centre), the district's roll-up (every
+/// centre granted) and an organisation review read; the domain decides the windows and
+/// makes the figures.
+pub async fn kpi_figures(
+    conn: &mut PgConnection,
+    period: &Period,
+    centres: &[(Uuid, chrono_tz::Tz)],
+    now: DateTime<Utc>,
+) -> Result<Vec<CentreFigures>, sqlx::Error> {
+    let windows: Vec<(Uuid, domain::KpiWindow)> = centres
+        .iter()
+        .map(|(centre, zone)| (*centre, domain::KpiWindow::new(period, *zone, now)))
+        .collect();
+    let counts = kpi_counts(conn, period, &windows).await?;
+    let ids: Vec<Uuid> = centres.iter().map(|(centre, _)| *centre).collect();
+    let hours = opening_hours(conn, &ids).await?;
+    Ok(windows
+        .into_iter()
+        .zip(counts)
+        .map(|((centre, window), (counts, registered))| {
+            let facilities: Vec<domain::OpeningHours> = hours
+                .iter()
+                .filter(|(of, _)| *of == centre)
+                .map(|(_, h)| h.clone())
+                .collect();
+            CentreFigures {
+                centre,
+                window,
+                figures: domain::figures(&counts, &facilities, period),
+                registered,
+            }
+        })
+        .collect())
+}
+
+/// One centre's figures for one period: [`kpi_figures`] for that centre alone.
+pub async fn centre_kpi_figures(
+    conn: &mut PgConnection,
+    period: &Period,
+    centre: Uuid,
+    zone: chrono_tz::Tz,
+    now: DateTime<Utc>,
+) -> Result<CentreFigures, sqlx::Error> {
+    kpi_figures(conn, period, &[(centre, zone)], now)
+        .await?
+        .pop()
+        .ok_or(sqlx::Error::RowNotFound)
+}
+
 #[derive(sqlx::FromRow)]
-struct Counts {
+struct CountsRow {
     satisfied: i64,
     satisfaction_answers: i64,
     aware: i64,
@@ -477,106 +530,167 @@ struct Counts {
     registered: i64,
 }
 
-/// Every KPI of one centre for one period, in [`domain::KPIS`]' order, and the residents
-/// registered there now. Two statements, whatever the number of KPIs: this is what every
-/// KPI page and the district's overview read.
-pub async fn kpi_figures(
+/// The counts behind the KPIs of every centre in `windows` (each over its own window, the
+/// books over the period's local dates), and the residents registered there now: one
+/// statement, one row per centre in the order given. Each part reads its table once for
+/// all the centres, joined to their windows and grouped by centre.
+async fn kpi_counts(
     conn: &mut PgConnection,
-    centre: Uuid,
     period: &Period,
-    zone: chrono_tz::Tz,
-) -> Result<(Vec<Figure>, i64), sqlx::Error> {
-    let (from, to) = period.bounds(zone);
-    // Volunteers as of the period's end, or now while it runs; training as of its last day,
-    // or today, over the twelve months before.
-    let volunteers_at = to.min(Utc::now());
-    let today = Utc::now().with_timezone(&zone).date_naive();
-    let day = period.end.pred_opt().unwrap_or(period.end).min(today);
-    let year_before = day
-        .checked_sub_months(chrono::Months::new(12))
-        .unwrap_or(day);
-    let counts: Counts = sqlx::query_as(
-        "SELECT satisfaction.satisfied, satisfaction.answers AS satisfaction_answers,
-                awareness.aware, awareness.answers AS awareness_answers,
-                attended.residents AS attended, active.residents AS active_residents,
-                volunteers.active AS active_volunteers, training.trained AS trained_staff,
-                training.staff, money.own_income_minor, money.expenditure_minor,
-                holds.seconds AS held_seconds, registered.residents AS registered
-         FROM (SELECT count(*) FILTER (WHERE a.score >= 4) AS satisfied, count(*) AS answers
-               FROM answers a JOIN invitations i ON i.id = a.invitation_id
-               JOIN survey_templates t ON t.id = i.template_id
-               WHERE i.centre_id = $1 AND t.kind = 'satisfaction' AND a.key = 'satisfaction'
-                 AND a.score IS NOT NULL AND i.answered_at >= $2 AND i.answered_at < $3) satisfaction,
-              (SELECT count(*) FILTER (WHERE 'yes' = ANY (a.choices)) AS aware, count(*) AS answers
-               FROM answers a JOIN invitations i ON i.id = a.invitation_id
-               JOIN survey_templates t ON t.id = i.template_id
-               WHERE i.centre_id = $1 AND t.kind = 'awareness' AND a.key = 'knows_services'
-                 AND i.answered_at >= $2 AND i.answered_at < $3) awareness,
-              (SELECT count(DISTINCT resident_id) AS residents FROM attendances
-               WHERE centre_id = $1 AND attended_at >= $2 AND attended_at < $3
-                 AND resident_id IS NOT NULL) attended,
-              -- Registered before the period ended and not gone before it began.
-              (SELECT count(*) AS residents FROM directory.residents
-               WHERE centre_id = $1 AND registered_at < $3
-                 AND (status = 'active' OR status_since > $4)) active,
-              (SELECT count(*) AS active FROM (
-                   SELECT DISTINCT ON (volunteer_id) active FROM volunteer_changes
-                   WHERE centre_id = $1 AND changed_at < $6
-                   ORDER BY volunteer_id, changed_at DESC, event_id) latest
-               WHERE active) volunteers,
-              (SELECT count(*) FILTER (WHERE EXISTS (
-                          SELECT 1 FROM training_completions t
-                          WHERE t.person_id = s.id AND t.person_kind = 'staff'
-                            AND t.completed_on > $8 AND t.completed_on <= $7)) AS trained,
-                      count(*) AS staff
-               FROM directory.staff s
-               WHERE s.centre_id = $1 AND s.employed_from <= $7
-                 AND (s.employed_until IS NULL OR s.employed_until >= $7)) training,
-              (SELECT COALESCE(sum(own_income_minor), 0)::bigint AS own_income_minor,
-                      COALESCE(sum(expenditure_minor), 0)::bigint AS expenditure_minor
-               FROM ledger_effects WHERE centre_id = $1 AND entry_date >= $4 AND entry_date < $5) money,
-              (SELECT COALESCE(sum(GREATEST(0, EXTRACT(EPOCH FROM
-                          LEAST(ends_at, COALESCE(released_at, 'infinity'), $3) - GREATEST(starts_at, $2)))), 0)::bigint AS seconds
-               FROM facility_holds WHERE centre_id = $1 AND starts_at < $3 AND ends_at > $2) holds,
-              (SELECT count(*) AS residents FROM directory.residents WHERE centre_id = $1) registered",
+    windows: &[(Uuid, domain::KpiWindow)],
+) -> Result<Vec<(domain::KpiCounts, i64)>, sqlx::Error> {
+    let column = |f: fn(&domain::KpiWindow) -> DateTime<Utc>| -> Vec<DateTime<Utc>> {
+        windows.iter().map(|(_, w)| f(w)).collect()
+    };
+    let day = |f: fn(&domain::KpiWindow) -> NaiveDate| -> Vec<NaiveDate> {
+        windows.iter().map(|(_, w)| f(w)).collect()
+    };
+    let centres: Vec<Uuid> = windows.iter().map(|(centre, _)| *centre).collect();
+    let rows: Vec<CountsRow> = sqlx::query_as(
+        "WITH c AS (
+             SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[], $3::timestamptz[],
+                                  $4::timestamptz[], $5::date[], $6::date[]) WITH ORDINALITY
+                 AS c(centre_id, from_at, to_at, volunteers_at, training_on, trained_since, position)),
+         satisfaction AS (
+             SELECT c.centre_id, count(*) FILTER (WHERE a.score >= 4) AS satisfied, count(*) AS answers
+             FROM c JOIN invitations i ON i.centre_id = c.centre_id
+                 AND i.answered_at >= c.from_at AND i.answered_at < c.to_at
+             JOIN survey_templates t ON t.id = i.template_id
+             JOIN answers a ON a.invitation_id = i.id
+             WHERE t.kind = 'satisfaction' AND a.key = 'satisfaction' AND a.score IS NOT NULL
+             GROUP BY c.centre_id),
+         awareness AS (
+             SELECT c.centre_id, count(*) FILTER (WHERE 'yes' = ANY (a.choices)) AS aware, count(*) AS answers
+             FROM c JOIN invitations i ON i.centre_id = c.centre_id
+                 AND i.answered_at >= c.from_at AND i.answered_at < c.to_at
+             JOIN survey_templates t ON t.id = i.template_id
+             JOIN answers a ON a.invitation_id = i.id
+             WHERE t.kind = 'awareness' AND a.key = 'knows_services'
+             GROUP BY c.centre_id),
+         attended AS (
+             SELECT c.centre_id, count(DISTINCT a.resident_id) AS residents
+             FROM c JOIN attendances a ON a.centre_id = c.centre_id
+                 AND a.attended_at >= c.from_at AND a.attended_at < c.to_at
+             WHERE a.resident_id IS NOT NULL
+             GROUP BY c.centre_id),
+         -- Active: registered before the period ended and not gone before it began.
+         residents AS (
+             SELECT c.centre_id, count(*) AS registered,
+                    count(*) FILTER (WHERE r.registered_at < c.to_at
+                                       AND (r.status = 'active' OR r.status_since > $7)) AS active
+             FROM c JOIN directory.residents r ON r.centre_id = c.centre_id
+             GROUP BY c.centre_id),
+         volunteers AS (
+             SELECT centre_id, count(*) FILTER (WHERE active) AS active FROM (
+                 SELECT DISTINCT ON (v.centre_id, v.volunteer_id) v.centre_id, v.active
+                 FROM c JOIN volunteer_changes v ON v.centre_id = c.centre_id
+                     AND v.changed_at < c.volunteers_at
+                 ORDER BY v.centre_id, v.volunteer_id, v.changed_at DESC, v.event_id) latest
+             GROUP BY centre_id),
+         training AS (
+             SELECT c.centre_id,
+                    count(*) FILTER (WHERE EXISTS (
+                        SELECT 1 FROM training_completions t
+                        WHERE t.person_id = s.id AND t.person_kind = 'staff'
+                          AND t.completed_on > c.trained_since AND t.completed_on <= c.training_on)) AS trained,
+                    count(*) AS staff
+             FROM c JOIN directory.staff s ON s.centre_id = c.centre_id
+                 AND s.employed_from <= c.training_on
+                 AND (s.employed_until IS NULL OR s.employed_until >= c.training_on)
+             GROUP BY c.centre_id),
+         money AS (
+             SELECT centre_id, sum(own_income_minor) AS own_income_minor,
+                    sum(expenditure_minor) AS expenditure_minor
+             FROM ledger_effects
+             WHERE centre_id = ANY ($1) AND entry_date >= $7 AND entry_date < $8
+             GROUP BY centre_id),
+         holds AS (
+             SELECT c.centre_id, sum(GREATEST(0, EXTRACT(EPOCH FROM
+                        LEAST(h.ends_at, COALESCE(h.released_at, 'infinity'), c.to_at)
+                        - GREATEST(h.starts_at, c.from_at)))) AS seconds
+             FROM c JOIN facility_holds h ON h.centre_id = c.centre_id
+                 AND h.starts_at < c.to_at AND h.ends_at > c.from_at
+             GROUP BY c.centre_id)
+         SELECT COALESCE(satisfaction.satisfied, 0) AS satisfied,
+                COALESCE(satisfaction.answers, 0) AS satisfaction_answers,
+                COALESCE(awareness.aware, 0) AS aware,
+                COALESCE(awareness.answers, 0) AS awareness_answers,
+                COALESCE(attended.residents, 0) AS attended,
+                COALESCE(residents.active, 0) AS active_residents,
+                COALESCE(volunteers.active, 0) AS active_volunteers,
+                COALESCE(training.trained, 0) AS trained_staff,
+                COALESCE(training.staff, 0) AS staff,
+                COALESCE(money.own_income_minor, 0)::bigint AS own_income_minor,
+                COALESCE(money.expenditure_minor, 0)::bigint AS expenditure_minor,
+                COALESCE(holds.seconds, 0)::bigint AS held_seconds,
+                COALESCE(residents.registered, 0) AS registered
+         FROM c
+         LEFT JOIN satisfaction USING (centre_id)
+         LEFT JOIN awareness USING (centre_id)
+         LEFT JOIN attended USING (centre_id)
+         LEFT JOIN residents USING (centre_id)
+         LEFT JOIN volunteers USING (centre_id)
+         LEFT JOIN training USING (centre_id)
+         LEFT JOIN money USING (centre_id)
+         LEFT JOIN holds USING (centre_id)
+         ORDER BY c.position",
     )
-    .bind(centre)
-    .bind(from)
-    .bind(to)
+    .bind(&centres)
+    .bind(column(|w| w.from))
+    .bind(column(|w| w.to))
+    .bind(column(|w| w.volunteers_at))
+    .bind(day(|w| w.training_on))
+    .bind(day(|w| w.trained_since))
     .bind(period.start)
     .bind(period.end)
-    .bind(volunteers_at)
-    .bind(day)
-    .bind(year_before)
-    .fetch_one(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
-    let facilities: Vec<(NaiveTime, NaiveTime, Vec<i32>)> =
-        sqlx::query_as("SELECT opens, closes, open_days FROM facilities WHERE centre_id = $1")
-            .bind(centre)
-            .fetch_all(&mut *conn)
-            .await?;
-    let open_seconds = facilities
-        .iter()
-        .map(|(opens, closes, days)| {
-            domain::open_seconds(*opens, *closes, days, period.start, period.end)
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let counts = domain::KpiCounts {
+                satisfied: r.satisfied,
+                satisfaction_answers: r.satisfaction_answers,
+                aware: r.aware,
+                awareness_answers: r.awareness_answers,
+                attended: r.attended,
+                active_residents: r.active_residents,
+                active_volunteers: r.active_volunteers,
+                trained_staff: r.trained_staff,
+                staff: r.staff,
+                own_income_minor: r.own_income_minor,
+                expenditure_minor: r.expenditure_minor,
+                held_seconds: r.held_seconds,
+            };
+            (counts, r.registered)
         })
-        .sum();
-    let figures = domain::KPIS
-        .iter()
-        .map(|kpi| {
-            figure(match kpi.name {
-                "satisfaction" => (counts.satisfied, counts.satisfaction_answers),
-                "awareness" => (counts.aware, counts.awareness_answers),
-                "participation" => (counts.attended, counts.active_residents),
-                "volunteer_ratio" => (counts.active_volunteers, counts.active_residents),
-                "training_coverage" => (counts.trained_staff, counts.staff),
-                "self_sufficiency" => (counts.own_income_minor, counts.expenditure_minor),
-                "facility_utilisation" => (counts.held_seconds, open_seconds),
-                _ => (0, 0),
-            })
+        .collect())
+}
+
+/// The opening hours of every facility of `centres`, with its centre.
+async fn opening_hours(
+    conn: &mut PgConnection,
+    centres: &[Uuid],
+) -> Result<Vec<(Uuid, domain::OpeningHours)>, sqlx::Error> {
+    let rows: Vec<(Uuid, NaiveTime, NaiveTime, Vec<i32>)> = sqlx::query_as(
+        "SELECT centre_id, opens, closes, open_days FROM facilities WHERE centre_id = ANY ($1)",
+    )
+    .bind(centres)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(centre, opens, closes, days)| {
+            (
+                centre,
+                domain::OpeningHours {
+                    opens,
+                    closes,
+                    days,
+                },
+            )
         })
-        .collect();
-    Ok((figures, counts.registered))
+        .collect())
 }
 
 /// Quality figures: mean 1–5 scores and the share done on time.

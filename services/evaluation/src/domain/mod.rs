@@ -18,7 +18,9 @@ pub mod suggestion;
 pub mod survey;
 
 pub use forum::{FORUM_BODY_MAX, FORUM_TITLE_MAX, MODERATIONS, forum_post_refusals, moderation};
-pub use kpi::{Figure, KPIS, KpiDefinition, kpi, open_seconds};
+pub use kpi::{
+    Figure, KPIS, KpiCounts, KpiDefinition, KpiWindow, OpeningHours, figures, kpi, open_seconds,
+};
 pub use notice::{NoticeDraft, in_audience, notice_state};
 pub use period::Period;
 pub use suggestion::suggestion_move;

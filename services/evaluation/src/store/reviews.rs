@@ -189,7 +189,9 @@ pub async fn start(
                 .fetch_optional(&mut *tx)
                 .await?;
         review::not_begun(taken.is_some(), period)?;
-        let (figures, _) = super::kpi_figures(tx, centre.uuid(), period, zone).await?;
+        let figures = super::centre_kpi_figures(tx, period, centre.uuid(), zone, now)
+            .await?
+            .figures;
         let income = partner_income(tx, centre, period).await?;
         let checklist = checklist_in(tx).await?;
         let (review, items) = review::begin(
