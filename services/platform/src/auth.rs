@@ -77,15 +77,27 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    /// The roles of the district's staff: all but partners (who use mTLS, never the
+    /// console) and residents.
+    pub const STAFF: [Role; 6] = [
         Role::DistrictAdmin,
         Role::CentreManager,
         Role::FrontDesk,
         Role::Coordinator,
         Role::FinanceOfficer,
         Role::Auditor,
-        Role::Partner,
     ];
+
+    /// The staff's roles and partners'.
+    pub const ALL: [Role; 7] = {
+        let mut all = [Role::Partner; 7];
+        let mut i = 0;
+        while i < Role::STAFF.len() {
+            all[i] = Role::STAFF[i];
+            i += 1;
+        }
+        all
+    };
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -595,6 +607,22 @@ pub fn scoped_centre(
         .map_err(|_| crate::error::Violations::one("centre_id", crate::error::Reason::uuid()))?;
     caller.authorize(centre, access, allowed)?;
     Ok(centre)
+}
+
+/// [`scoped_centre`] for a staff request: its caller, and the centre its field
+/// `centre_id` (e.g. `|r| &r.centre_id`) names.
+pub fn request_centre<T>(
+    request: &tonic::Request<T>,
+    centre_id: impl FnOnce(&T) -> &str,
+    access: Access,
+    allowed: &[Role],
+) -> Result<Uuid, tonic::Status> {
+    scoped_centre(
+        caller(request)?,
+        centre_id(request.get_ref()),
+        access,
+        allowed,
+    )
 }
 
 /// The centre a partner's request names, once an agreement in force grants `scope` there:

@@ -313,6 +313,12 @@ impl Violations {
         self.0.is_empty()
     }
 
+    /// The value of one field's check, its violations kept with the others' (so a request
+    /// is checked whole): `let id = v.check(parse_id("id", &r.id));`.
+    pub fn check<T>(&mut self, checked: Result<T, Violations>) -> Option<T> {
+        checked.map_err(|e| self.0.extend(e.0)).ok()
+    }
+
     /// `Ok(value)` when nothing was found wrong.
     pub fn into_result<T>(self, value: impl FnOnce() -> T) -> Result<T, Violations> {
         if self.0.is_empty() {

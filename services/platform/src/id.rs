@@ -1,4 +1,4 @@
-//! Ids that say what they name: `Id<of::Resident>` is not an `Id<of::Session>`, so a
+//! Ids that say what they name: a `ResidentId` (`Id<of::ResidentId>`) is not a `SessionId`, so a
 //! resident's id cannot be passed where a session's is meant. One generic type, not one
 //! hand-written newtype per table: every id is a UUID on the wire and in PostgreSQL, and
 //! reads and binds as one (arrays too).
@@ -16,21 +16,25 @@ use uuid::Uuid;
 
 use crate::error::Violations;
 
-/// The id of a `T` (a marker type, see [`of`]).
+/// The id of a `T` (a marker type, declared with [`ids!`](crate::ids)).
 pub struct Id<T: ?Sized>(Uuid, PhantomData<fn() -> T>);
 
-/// What the directory's ids name: the same in every service.
-pub mod of {
-    pub enum Centre {}
-    pub enum Resident {}
-    pub enum Staff {}
-    pub enum Partner {}
+/// Declares ids of their own: `ids!(SessionId, BookingId)` makes each an [`Id`] of a
+/// marker of the same name (in a module `of` beside them), so no two can be confused.
+/// Every service declares its ids with it, and the platform the directory's.
+#[macro_export]
+macro_rules! ids {
+    ($($name:ident),+ $(,)?) => {
+        /// What these ids name: markers only, never values.
+        pub mod of {
+            $(pub enum $name {})+
+        }
+        $(pub type $name = $crate::id::Id<of::$name>;)+
+    };
 }
 
-pub type CentreId = Id<of::Centre>;
-pub type ResidentId = Id<of::Resident>;
-pub type StaffId = Id<of::Staff>;
-pub type PartnerId = Id<of::Partner>;
+// What the directory's ids name: the same in every service.
+crate::ids!(CentreId, ResidentId, StaffId, PartnerId);
 
 impl<T: ?Sized> Id<T> {
     pub const fn from_uuid(id: Uuid) -> Self {
