@@ -34,15 +34,8 @@ pub const DESK: &[Role] = &[
     Role::FrontDesk,
     Role::Coordinator,
 ];
-/// Roles that read the catalogue and bookings.
-pub const READERS: &[Role] = &[
-    Role::DistrictAdmin,
-    Role::CentreManager,
-    Role::FrontDesk,
-    Role::Coordinator,
-    Role::FinanceOfficer,
-    Role::Auditor,
-];
+/// Roles that read the catalogue and bookings: every staff role.
+pub const READERS: &[Role] = &Role::STAFF;
 
 /// A category of the plan's catalogue: code, Chinese name, English name.
 pub const CATEGORIES: &[(&str, &str, &str)] = &[

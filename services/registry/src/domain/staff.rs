@@ -19,15 +19,8 @@ pub const LOCK_FOR: Duration = Duration::minutes(15);
 pub const SESSION_TTL: Duration = Duration::hours(8);
 pub const MAX_SESSION_TTL: Duration = Duration::hours(12);
 pub use linli_platform::auth::CONSOLE_SUBJECT;
-/// Roles a console account may hold (partners use mTLS, never the console).
-pub const ACCOUNT_ROLES: [Role; 6] = [
-    Role::DistrictAdmin,
-    Role::CentreManager,
-    Role::FrontDesk,
-    Role::Coordinator,
-    Role::FinanceOfficer,
-    Role::Auditor,
-];
+/// Roles a console account may hold: the staff's (partners use mTLS, never the console).
+pub const ACCOUNT_ROLES: [Role; 6] = Role::STAFF;
 const MIN_PASSWORD: usize = 10;
 
 /// A new account, checked.
