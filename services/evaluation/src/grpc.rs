@@ -3,8 +3,8 @@
 
 use chrono::Utc;
 use linli_platform::auth::{
-    Access, AuthError, Caller, RESIDENT_EXPORTERS, Role, caller, partner_centre, resident_centre,
-    scoped_centre,
+    Access, AuthError, Caller, RESIDENT_EXPORTERS, Role, caller, partner_centre, request_centre,
+    resident_centre, scoped_centre,
 };
 use linli_platform::bus::HandlerError;
 use linli_platform::directory;
@@ -351,12 +351,7 @@ impl Evaluation for EvaluationApi {
         &self,
         request: Request<pb::GetQualityIndicatorsRequest>,
     ) -> Result<Response<pb::QualityIndicators>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let req = request.into_inner();
         let period = Period::field_or_this_month(&req.period, Utc::now())?;
         let offering = optional_id("offering_id", &req.offering_id)?;
@@ -422,12 +417,7 @@ impl Evaluation for EvaluationApi {
         &self,
         request: Request<pb::CreateSurveyTemplateRequest>,
     ) -> Result<Response<pb::SurveyTemplate>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Write,
-            EVALUATORS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, EVALUATORS)?;
         let template = request
             .into_inner()
             .template
@@ -478,12 +468,7 @@ impl Evaluation for EvaluationApi {
         if caller(&request)?.is_resident() {
             return self.own_awareness_invitation(request).await;
         }
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Write,
-            EVALUATORS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, EVALUATORS)?;
         let req = request.into_inner();
         let template = parse_id("template_id", &req.template_id)?;
         let resident = optional_id("resident_id", &req.resident_id)?;
@@ -598,12 +583,7 @@ impl Evaluation for EvaluationApi {
         &self,
         request: Request<pb::CreateFollowUpRequest>,
     ) -> Result<Response<pb::FollowUp>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Write,
-            EVALUATORS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, EVALUATORS)?;
         let req = request.into_inner();
         let mut v = Violations::default();
         let resident = optional_id("resident_id", &req.resident_id).unwrap_or_else(|e| {
@@ -639,12 +619,7 @@ impl Evaluation for EvaluationApi {
         &self,
         request: Request<pb::CompleteFollowUpRequest>,
     ) -> Result<Response<pb::FollowUp>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Write,
-            EVALUATORS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, EVALUATORS)?;
         let req = request.into_inner();
         let id = parse_id("follow_up_id", &req.follow_up_id)?;
         follow_up::outcome(&req.status, &req.outcome)?;
@@ -667,12 +642,7 @@ impl Evaluation for EvaluationApi {
         &self,
         request: Request<pb::ListFollowUpsRequest>,
     ) -> Result<Response<pb::ListFollowUpsResponse>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let req = request.into_inner();
         let staff = optional_id("staff_id", &req.staff_id)?;
         let page = PageRequest::parse("evaluation.follow_ups", req.page_size, &req.page_token)?;
@@ -699,12 +669,7 @@ impl Evaluation for EvaluationApi {
         &self,
         request: Request<pb::RecordInspectionRequest>,
     ) -> Result<Response<pb::Inspection>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Write,
-            EVALUATORS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, EVALUATORS)?;
         let req = request.into_inner();
         let asked: Vec<InspectionItem<'_>> = (req.items.iter())
             .map(|i| InspectionItem {
@@ -741,12 +706,7 @@ impl Evaluation for EvaluationApi {
         &self,
         request: Request<pb::ListInspectionsRequest>,
     ) -> Result<Response<pb::ListInspectionsResponse>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let req = request.into_inner();
         let page = PageRequest::parse("evaluation.inspections", req.page_size, &req.page_token)?;
         let (rows, items) = store::list_inspections(&self.pool, centre, page.after(), page.limit())
@@ -768,12 +728,7 @@ impl Evaluation for EvaluationApi {
         if caller(&request)?.is_resident() {
             return self.submit_own_suggestion(request).await;
         }
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Write,
-            EVALUATORS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, EVALUATORS)?;
         let req = request.into_inner();
         let mut v = Violations::default();
         let resident = optional_id("resident_id", &req.resident_id).unwrap_or_else(|e| {
@@ -807,12 +762,7 @@ impl Evaluation for EvaluationApi {
         &self,
         request: Request<pb::MoveSuggestionRequest>,
     ) -> Result<Response<pb::Suggestion>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Write,
-            EVALUATORS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, EVALUATORS)?;
         let req = request.into_inner();
         let id = parse_id("suggestion_id", &req.suggestion_id)?;
         let reply = suggestion::asked_move(&req.status, &req.reply)?;
@@ -828,12 +778,7 @@ impl Evaluation for EvaluationApi {
         if caller(&request)?.is_resident() {
             return self.own_suggestions(request).await;
         }
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let req = request.into_inner();
         let status = (!req.status.is_empty()).then_some(req.status.as_str());
         let page = PageRequest::parse("evaluation.suggestions", req.page_size, &req.page_token)?;
@@ -902,12 +847,7 @@ impl Evaluation for EvaluationApi {
         &self,
         request: Request<pb::CreateNoticeRequest>,
     ) -> Result<Response<pb::Notice>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Write,
-            EVALUATORS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, EVALUATORS)?;
         let now = Utc::now();
         let draft = notice_draft(request.into_inner().notice.unwrap_or_default(), now)?;
         self.require_known(centre, None, None).await?;
@@ -919,12 +859,7 @@ impl Evaluation for EvaluationApi {
         &self,
         request: Request<pb::UpdateNoticeRequest>,
     ) -> Result<Response<pb::Notice>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Write,
-            EVALUATORS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, EVALUATORS)?;
         let req = request.into_inner();
         let id = parse_id("notice_id", &req.notice_id)?;
         let now = Utc::now();

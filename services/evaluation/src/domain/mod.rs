@@ -27,15 +27,8 @@ pub use suggestion::suggestion_move;
 
 use linli_platform::auth::Role;
 
-/// Staff roles that read their centre's figures and instruments.
-pub const READERS: &[Role] = &[
-    Role::DistrictAdmin,
-    Role::CentreManager,
-    Role::FrontDesk,
-    Role::Coordinator,
-    Role::FinanceOfficer,
-    Role::Auditor,
-];
+/// Staff roles that read their centre's figures and instruments: every staff role.
+pub const READERS: &[Role] = &Role::STAFF;
 /// Roles that run surveys, follow-ups, inspections and the suggestion box.
 pub const EVALUATORS: &[Role] = &[
     Role::DistrictAdmin,

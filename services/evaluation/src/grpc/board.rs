@@ -30,15 +30,12 @@ fn reader<T>(request: &Request<T>, centre_id: &str) -> Result<CentreId, Status> 
 
 /// A required id, its error kept in `v` with the others.
 fn id<T>(field: &str, text: &str, v: &mut Violations) -> Option<Id<T>> {
-    Id::parse(field, text).map_err(|e| v.0.extend(e.0)).ok()
+    v.check(Id::parse(field, text))
 }
 
 /// An id that may be left empty, its error kept in `v`.
 fn optional<T>(field: &str, text: &str, v: &mut Violations) -> Option<Id<T>> {
-    Id::parse_optional(field, text)
-        .map_err(|e| v.0.extend(e.0))
-        .ok()
-        .flatten()
+    v.check(Id::parse_optional(field, text)).flatten()
 }
 
 fn day_text(day: Option<NaiveDate>) -> String {

@@ -3,7 +3,7 @@
 //! manager reviews; every staff role reads), the request read, one store call, mapped.
 
 use chrono::Utc;
-use linli_platform::auth::{Access, caller, scoped_centre};
+use linli_platform::auth::{Access, caller, request_centre, scoped_centre};
 use linli_platform::error::Violations;
 use linli_platform::wire::timestamp;
 use linli_proto::evaluation::v1 as pb;
@@ -116,17 +116,10 @@ pub async fn score(
     pool: &PgPool,
     request: Request<pb::ScoreOrgReviewItemRequest>,
 ) -> Result<Response<pb::OrgReview>, Status> {
-    let centre = scoped_centre(
-        caller(&request)?,
-        &request.get_ref().centre_id,
-        Access::Write,
-        REVIEWERS,
-    )?;
+    let centre = request_centre(&request, |r| &r.centre_id, Access::Write, REVIEWERS)?;
     let r = request.into_inner();
     let mut v = Violations::default();
-    let id = ReviewId::parse("review_id", &r.review_id)
-        .map_err(|e| v.0.extend(e.0))
-        .ok();
+    let id = v.check(ReviewId::parse("review_id", &r.review_id));
     let scored = review::scored(
         r.score,
         &r.evidence,
@@ -146,12 +139,7 @@ pub async fn list(
     pool: &PgPool,
     request: Request<pb::ListOrgReviewsRequest>,
 ) -> Result<Response<pb::ListOrgReviewsResponse>, Status> {
-    let centre = scoped_centre(
-        caller(&request)?,
-        &request.get_ref().centre_id,
-        Access::Read,
-        READERS,
-    )?;
+    let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
     let reviews = store::reviews(pool, CentreId::from_uuid(centre)).await?;
     Ok(Response::new(pb::ListOrgReviewsResponse {
         reviews: reviews.into_iter().map(review_to_pb).collect(),
