@@ -4,7 +4,7 @@ mod residents;
 
 use chrono::{Duration, NaiveTime, Utc};
 use linli_platform::auth::{
-    Access, Caller, RESIDENT_EXPORTERS, caller, partner_centre, scoped_centre,
+    Access, Caller, RESIDENT_EXPORTERS, caller, partner_centre, request_centre, scoped_centre,
 };
 use linli_platform::error::Violations;
 use linli_platform::page::{Page, PageRequest};
@@ -394,12 +394,7 @@ impl Bookings for BookingsApi {
         &self,
         request: Request<pb::ListCategoriesRequest>,
     ) -> Result<Response<pb::ListCategoriesResponse>, Status> {
-        scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         Ok(Response::new(pb::ListCategoriesResponse {
             categories: CATEGORIES
                 .iter()
@@ -560,12 +555,7 @@ impl Bookings for BookingsApi {
         &self,
         request: Request<pb::CreateFacilityRequest>,
     ) -> Result<Response<pb::Facility>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Write,
-            PLANNERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, PLANNERS)?;
         let f = request
             .into_inner()
             .facility
@@ -625,12 +615,7 @@ impl Bookings for BookingsApi {
         &self,
         request: Request<pb::ListFacilitiesRequest>,
     ) -> Result<Response<pb::ListFacilitiesResponse>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let rows = store::list_facilities(&self.pool, centre)
             .await
             .map_err(Error::from)?;
@@ -681,12 +666,7 @@ impl Bookings for BookingsApi {
         &self,
         request: Request<pb::CreateSeriesRequest>,
     ) -> Result<Response<pb::Series>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Write,
-            PLANNERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, PLANNERS)?;
         let req = request.into_inner();
         let mut v = Violations::default();
         let offering_id = optional_id("offering_id", &req.offering_id).unwrap_or_else(|e| {
@@ -801,12 +781,7 @@ impl Bookings for BookingsApi {
         &self,
         request: Request<pb::MoveSessionRequest>,
     ) -> Result<Response<pb::ListSessionsResponse>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Write,
-            PLANNERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, PLANNERS)?;
         let req = request.into_inner();
         let session = parse_id("session_id", &req.session_id)?;
         let following = scope(req.scope)?;
@@ -829,12 +804,7 @@ impl Bookings for BookingsApi {
         &self,
         request: Request<pb::CancelSessionRequest>,
     ) -> Result<Response<pb::ListSessionsResponse>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Write,
-            PLANNERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, PLANNERS)?;
         let req = request.into_inner();
         let session = parse_id("session_id", &req.session_id)?;
         let following = scope(req.scope)?;
@@ -1126,12 +1096,7 @@ impl Bookings for BookingsApi {
         &self,
         request: Request<pb::GetUtilisationRequest>,
     ) -> Result<Response<pb::UtilisationReport>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let req = request.into_inner();
         let mut v = Violations::default();
         let from = domain::parse_date("from", &req.from, &mut v);

@@ -2,7 +2,9 @@
 //! request into domain values, and runs one store transaction. No SQL, no rules here.
 
 use chrono::{NaiveDate, Utc};
-use linli_platform::auth::{Access, Caller, RESIDENT_EXPORTERS, caller, scoped_centre};
+use linli_platform::auth::{
+    Access, Caller, RESIDENT_EXPORTERS, caller, request_centre, scoped_centre,
+};
 use linli_platform::crypto::Vault;
 use linli_platform::db::transaction;
 use linli_platform::error::{FieldViolation, Violations};
@@ -252,12 +254,7 @@ impl Finance for FinanceApi {
         &self,
         request: Request<pb::ListAccountsRequest>,
     ) -> Result<Response<pb::ListAccountsResponse>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let accounts = store::accounts(&self.pool, centre)
             .await
             .map_err(Error::from)?;
@@ -406,12 +403,7 @@ impl Finance for FinanceApi {
         &self,
         request: Request<pb::ListPeriodsRequest>,
     ) -> Result<Response<pb::ListPeriodsResponse>, Status> {
-        let centre = scoped_centre(
-            caller(&request)?,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let rows = store::periods(&self.pool, centre)
             .await
             .map_err(Error::from)?;

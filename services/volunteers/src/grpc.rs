@@ -1,7 +1,9 @@
 //! The volunteers gRPC surface: requests in, checks, store calls, responses out.
 
 use chrono::{NaiveDate, Utc};
-use linli_platform::auth::{Access, Caller, RESIDENT_EXPORTERS, caller, scoped_centre};
+use linli_platform::auth::{
+    Access, Caller, RESIDENT_EXPORTERS, caller, request_centre, scoped_centre,
+};
 use linli_platform::error::Violations;
 use linli_platform::page::PageRequest;
 use linli_platform::wire::{instant, optional_id, parse_id};
@@ -26,6 +28,13 @@ pub struct VolunteersApi {
 impl VolunteersApi {
     pub fn new(pool: PgPool) -> Self {
         VolunteersApi { pool }
+    }
+
+    /// A volunteer as the API shows them, with their availability.
+    async fn volunteer(&self, row: store::VolunteerRow) -> Result<pb::Volunteer, Error> {
+        let mut conn = self.pool.acquire().await?;
+        let windows = store::windows_of(&mut conn, &[row.id]).await?;
+        Ok(volunteer_to_pb(row, &windows))
     }
 
     /// Today in the centre's time zone.
@@ -300,12 +309,10 @@ impl Volunteers for VolunteersApi {
         &self,
         request: Request<pb::RegisterVolunteerRequest>,
     ) -> Reply<pb::Volunteer> {
-        let (_, centre) = scope(&request, &request.get_ref().centre_id, Access::Write, DESK)?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, DESK)?;
         let r = request.into_inner();
         let mut v = Violations::default();
-        let resident = parse_id("resident_id", &r.resident_id)
-            .map_err(|e| v.0.extend(e.0))
-            .ok();
+        let resident = v.check(parse_id("resident_id", &r.resident_id));
         let profile = profile(
             &r.display_name,
             &r.skills,
@@ -327,23 +334,14 @@ impl Volunteers for VolunteersApi {
             Utc::now(),
         )
         .await?;
-        let mut conn = self.pool.acquire().await.map_err(Error::from)?;
-        let windows = store::windows_of(&mut conn, &[row.id])
-            .await
-            .map_err(Error::from)?;
-        Ok(Response::new(volunteer_to_pb(row, &windows)))
+        Ok(Response::new(self.volunteer(row).await?))
     }
 
     async fn get_volunteer(
         &self,
         request: Request<pb::GetVolunteerRequest>,
     ) -> Reply<pb::Volunteer> {
-        let (_, centre) = scope(
-            &request,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let id = parse_id("volunteer_id", &request.get_ref().volunteer_id).map_err(Error::from)?;
         let mut conn = self.pool.acquire().await.map_err(Error::from)?;
         let row = store::find_volunteer(&mut conn, centre, id).await?;
@@ -357,12 +355,7 @@ impl Volunteers for VolunteersApi {
         &self,
         request: Request<pb::ListVolunteersRequest>,
     ) -> Reply<pb::ListVolunteersResponse> {
-        let (_, centre) = scope(
-            &request,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let r = request.into_inner();
         let mut v = Violations::default();
         if let Some(status) = filter(&r.status) {
@@ -397,12 +390,10 @@ impl Volunteers for VolunteersApi {
         &self,
         request: Request<pb::UpdateVolunteerRequest>,
     ) -> Reply<pb::Volunteer> {
-        let (_, centre) = scope(&request, &request.get_ref().centre_id, Access::Write, DESK)?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, DESK)?;
         let r = request.into_inner();
         let mut v = Violations::default();
-        let id = parse_id("volunteer_id", &r.volunteer_id)
-            .map_err(|e| v.0.extend(e.0))
-            .ok();
+        let id = v.check(parse_id("volunteer_id", &r.volunteer_id));
         let profile = profile(
             &r.display_name,
             &r.skills,
@@ -423,25 +414,19 @@ impl Volunteers for VolunteersApi {
             .map_err(Error::from)?
             .unwrap_or_default();
         let row = store::update_volunteer(&self.pool, centre, id, &profile, &fields).await?;
-        let mut conn = self.pool.acquire().await.map_err(Error::from)?;
-        let windows = store::windows_of(&mut conn, &[id])
-            .await
-            .map_err(Error::from)?;
-        Ok(Response::new(volunteer_to_pb(row, &windows)))
+        Ok(Response::new(self.volunteer(row).await?))
     }
 
     async fn set_volunteer_status(
         &self,
         request: Request<pb::SetVolunteerStatusRequest>,
     ) -> Reply<pb::Volunteer> {
-        let (_, centre) = scope(&request, &request.get_ref().centre_id, Access::Write, DESK)?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, DESK)?;
         let r = request.into_inner();
         let mut v = Violations::default();
         one_of("status", &r.status, &domain::VOLUNTEER_STATUSES, &mut v);
         let status = VolunteerStatus::parse(&r.status);
-        let id = parse_id("volunteer_id", &r.volunteer_id)
-            .map_err(|e| v.0.extend(e.0))
-            .ok();
+        let id = v.check(parse_id("volunteer_id", &r.volunteer_id));
         let (id, status) = v
             .into_result(|| id.zip(status))
             .map_err(Error::from)?
@@ -449,20 +434,11 @@ impl Volunteers for VolunteersApi {
         let row =
             store::set_volunteer_status(&self.pool, centre.into(), id.into(), status, Utc::now())
                 .await?;
-        let mut conn = self.pool.acquire().await.map_err(Error::from)?;
-        let windows = store::windows_of(&mut conn, &[id])
-            .await
-            .map_err(Error::from)?;
-        Ok(Response::new(volunteer_to_pb(row, &windows)))
+        Ok(Response::new(self.volunteer(row).await?))
     }
 
     async fn add_staff(&self, request: Request<pb::AddStaffRequest>) -> Reply<pb::StaffMember> {
-        let (_, centre) = scope(
-            &request,
-            &request.get_ref().centre_id,
-            Access::Write,
-            MANAGERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, MANAGERS)?;
         let r = request.into_inner();
         let mut v = Violations::default();
         let name = text("name", &r.name, 100, true, &mut v);
@@ -489,17 +465,10 @@ impl Volunteers for VolunteersApi {
         &self,
         request: Request<pb::EndEmploymentRequest>,
     ) -> Reply<pb::StaffMember> {
-        let (_, centre) = scope(
-            &request,
-            &request.get_ref().centre_id,
-            Access::Write,
-            MANAGERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, MANAGERS)?;
         let r = request.into_inner();
         let mut v = Violations::default();
-        let id = parse_id("staff_id", &r.staff_id)
-            .map_err(|e| v.0.extend(e.0))
-            .ok();
+        let id = v.check(parse_id("staff_id", &r.staff_id));
         let until = domain::parse_date("employed_until", &r.employed_until, &mut v);
         let (id, until) = v.into_result(|| (id, until)).map_err(Error::from)?;
         let row = store::end_employment(
@@ -517,12 +486,7 @@ impl Volunteers for VolunteersApi {
         &self,
         request: Request<pb::ListStaffRequest>,
     ) -> Reply<pb::ListStaffResponse> {
-        let (_, centre) = scope(
-            &request,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let r = request.into_inner();
         let page = PageRequest::parse("volunteers.staff", r.page_size, &r.page_token)
             .map_err(Error::from)?;
@@ -543,17 +507,10 @@ impl Volunteers for VolunteersApi {
         &self,
         request: Request<pb::AddCertificationRequest>,
     ) -> Reply<pb::Certification> {
-        let (_, centre) = scope(
-            &request,
-            &request.get_ref().centre_id,
-            Access::Write,
-            COORDINATORS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, COORDINATORS)?;
         let r = request.into_inner();
         let mut v = Violations::default();
-        let holder = parse_id("holder_id", &r.holder_id)
-            .map_err(|e| v.0.extend(e.0))
-            .ok();
+        let holder = v.check(parse_id("holder_id", &r.holder_id));
         let kind = domain::tags("kind", std::slice::from_ref(&r.kind), &mut v);
         let issuer = text("issuer", &r.issuer, 200, true, &mut v);
         let number = text("number", &r.number, 100, true, &mut v);
@@ -588,12 +545,7 @@ impl Volunteers for VolunteersApi {
         &self,
         request: Request<pb::ListCertificationsRequest>,
     ) -> Reply<pb::ListCertificationsResponse> {
-        let (_, centre) = scope(
-            &request,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let r = request.into_inner();
         let holder = optional_id("holder_id", &r.holder_id).map_err(Error::from)?;
         let page = PageRequest::parse("volunteers.certifications", r.page_size, &r.page_token)
@@ -611,12 +563,7 @@ impl Volunteers for VolunteersApi {
     }
 
     async fn create_course(&self, request: Request<pb::CreateCourseRequest>) -> Reply<pb::Course> {
-        let (_, centre) = scope(
-            &request,
-            &request.get_ref().centre_id,
-            Access::Write,
-            COORDINATORS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, COORDINATORS)?;
         let r = request.into_inner();
         let mut v = Violations::default();
         let title = text("title", &r.title, 200, true, &mut v);
@@ -646,12 +593,7 @@ impl Volunteers for VolunteersApi {
         &self,
         request: Request<pb::ListCoursesRequest>,
     ) -> Reply<pb::ListCoursesResponse> {
-        let (_, centre) = scope(
-            &request,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let rows = store::list_courses(&self.pool, centre).await?;
         Ok(Response::new(pb::ListCoursesResponse {
             courses: rows.into_iter().map(course_to_pb).collect(),
@@ -662,25 +604,14 @@ impl Volunteers for VolunteersApi {
         &self,
         request: Request<pb::ScheduleTrainingRequest>,
     ) -> Reply<pb::TrainingSession> {
-        let (_, centre) = scope(
-            &request,
-            &request.get_ref().centre_id,
-            Access::Write,
-            COORDINATORS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, COORDINATORS)?;
         let r = request.into_inner();
         let mut v = Violations::default();
-        let course = parse_id("course_id", &r.course_id)
-            .map_err(|e| v.0.extend(e.0))
-            .ok();
-        let starts = instant("starts_at", r.starts_at.as_ref())
-            .map_err(|e| v.0.extend(e.0))
-            .ok()
+        let course = v.check(parse_id("course_id", &r.course_id));
+        let starts = v
+            .check(instant("starts_at", r.starts_at.as_ref()))
             .flatten();
-        let ends = instant("ends_at", r.ends_at.as_ref())
-            .map_err(|e| v.0.extend(e.0))
-            .ok()
-            .flatten();
+        let ends = v.check(instant("ends_at", r.ends_at.as_ref())).flatten();
         match (starts, ends) {
             (Some(s), Some(e)) if e <= s => v.push("ends_at", Reason::after("starts_at")),
             (None, _) => v.push("starts_at", Reason::required()),
@@ -720,24 +651,12 @@ impl Volunteers for VolunteersApi {
         &self,
         request: Request<pb::RecordCompletionRequest>,
     ) -> Reply<pb::Completion> {
-        let (_, centre) = scope(
-            &request,
-            &request.get_ref().centre_id,
-            Access::Write,
-            COORDINATORS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, COORDINATORS)?;
         let r = request.into_inner();
         let mut v = Violations::default();
-        let course = parse_id("course_id", &r.course_id)
-            .map_err(|e| v.0.extend(e.0))
-            .ok();
-        let person = parse_id("person_id", &r.person_id)
-            .map_err(|e| v.0.extend(e.0))
-            .ok();
-        let session = optional_id("session_id", &r.session_id)
-            .map_err(|e| v.0.extend(e.0))
-            .ok()
-            .flatten();
+        let course = v.check(parse_id("course_id", &r.course_id));
+        let person = v.check(parse_id("person_id", &r.person_id));
+        let session = v.check(optional_id("session_id", &r.session_id)).flatten();
         let on = domain::parse_date("completed_on", &r.completed_on, &mut v);
         v.into_result(|| ()).map_err(Error::from)?;
         let on = on.unwrap_or_default();
@@ -762,12 +681,7 @@ impl Volunteers for VolunteersApi {
         &self,
         request: Request<pb::GetTrainingCoverageRequest>,
     ) -> Reply<pb::TrainingCoverage> {
-        let (_, centre) = scope(
-            &request,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let on = if request.get_ref().on.is_empty() {
             self.today(centre).await?
         } else {
@@ -792,12 +706,7 @@ impl Volunteers for VolunteersApi {
         &self,
         request: Request<pb::CreateOpportunityRequest>,
     ) -> Reply<pb::Opportunity> {
-        let (_, centre) = scope(
-            &request,
-            &request.get_ref().centre_id,
-            Access::Write,
-            COORDINATORS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, COORDINATORS)?;
         let r = request.into_inner();
         let mut v = Violations::default();
         let row = store::OpportunityRow {
@@ -824,12 +733,7 @@ impl Volunteers for VolunteersApi {
         &self,
         request: Request<pb::ListOpportunitiesRequest>,
     ) -> Reply<pb::ListOpportunitiesResponse> {
-        let (_, centre) = scope(
-            &request,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let r = request.into_inner();
         let page = PageRequest::parse("volunteers.opportunities", r.page_size, &r.page_token)
             .map_err(Error::from)?;
@@ -845,25 +749,14 @@ impl Volunteers for VolunteersApi {
     }
 
     async fn create_shift(&self, request: Request<pb::CreateShiftRequest>) -> Reply<pb::Shift> {
-        let (_, centre) = scope(
-            &request,
-            &request.get_ref().centre_id,
-            Access::Write,
-            COORDINATORS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, COORDINATORS)?;
         let r = request.into_inner();
         let mut v = Violations::default();
-        let opportunity = parse_id("opportunity_id", &r.opportunity_id)
-            .map_err(|e| v.0.extend(e.0))
-            .ok();
-        let starts = instant("starts_at", r.starts_at.as_ref())
-            .map_err(|e| v.0.extend(e.0))
-            .ok()
+        let opportunity = v.check(parse_id("opportunity_id", &r.opportunity_id));
+        let starts = v
+            .check(instant("starts_at", r.starts_at.as_ref()))
             .flatten();
-        let ends = instant("ends_at", r.ends_at.as_ref())
-            .map_err(|e| v.0.extend(e.0))
-            .ok()
-            .flatten();
+        let ends = v.check(instant("ends_at", r.ends_at.as_ref())).flatten();
         match (starts, ends) {
             (Some(s), Some(e)) if e <= s => v.push("ends_at", Reason::after("starts_at")),
             (Some(s), Some(e)) if e - s > chrono::Duration::hours(24) => v.push(
@@ -899,12 +792,7 @@ impl Volunteers for VolunteersApi {
         &self,
         request: Request<pb::ListShiftsRequest>,
     ) -> Reply<pb::ListShiftsResponse> {
-        let (_, centre) = scope(
-            &request,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let r = request.into_inner();
         let opportunity = optional_id("opportunity_id", &r.opportunity_id).map_err(Error::from)?;
         let from = instant("from", r.from.as_ref()).map_err(Error::from)?;
@@ -931,15 +819,11 @@ impl Volunteers for VolunteersApi {
     }
 
     async fn sign_up(&self, request: Request<pb::SignUpRequest>) -> Reply<pb::Assignment> {
-        let (_, centre) = scope(&request, &request.get_ref().centre_id, Access::Write, DESK)?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, DESK)?;
         let r = request.into_inner();
         let mut v = Violations::default();
-        let shift = parse_id("shift_id", &r.shift_id)
-            .map_err(|e| v.0.extend(e.0))
-            .ok();
-        let volunteer = parse_id("volunteer_id", &r.volunteer_id)
-            .map_err(|e| v.0.extend(e.0))
-            .ok();
+        let shift = v.check(parse_id("shift_id", &r.shift_id));
+        let volunteer = v.check(parse_id("volunteer_id", &r.volunteer_id));
         v.into_result(|| ()).map_err(Error::from)?;
         let row = store::sign_up(
             &self.pool,
@@ -953,7 +837,7 @@ impl Volunteers for VolunteersApi {
     }
 
     async fn withdraw(&self, request: Request<pb::WithdrawRequest>) -> Reply<pb::Assignment> {
-        let (_, centre) = scope(&request, &request.get_ref().centre_id, Access::Write, DESK)?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, DESK)?;
         let id =
             parse_id("assignment_id", &request.get_ref().assignment_id).map_err(Error::from)?;
         Ok(Response::new(assignment_to_pb(
@@ -965,12 +849,7 @@ impl Volunteers for VolunteersApi {
         &self,
         request: Request<pb::MatchVolunteersRequest>,
     ) -> Reply<pb::MatchVolunteersResponse> {
-        let (_, centre) = scope(
-            &request,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let shift = parse_id("shift_id", &request.get_ref().shift_id).map_err(Error::from)?;
         let limit = match request.get_ref().limit {
             n if n <= 0 => 20,
@@ -981,7 +860,7 @@ impl Volunteers for VolunteersApi {
     }
 
     async fn check_in(&self, request: Request<pb::CheckInRequest>) -> Reply<pb::Assignment> {
-        let (_, centre) = scope(&request, &request.get_ref().centre_id, Access::Write, DESK)?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, DESK)?;
         let r = request.into_inner();
         let id = parse_id("assignment_id", &r.assignment_id).map_err(Error::from)?;
         let at = instant("at", r.at.as_ref())
@@ -1024,12 +903,9 @@ impl Volunteers for VolunteersApi {
         };
         let r = request.into_inner();
         let mut v = Violations::default();
-        let volunteer = parse_id("volunteer_id", &r.volunteer_id)
-            .map_err(|e| v.0.extend(e.0))
-            .ok();
-        let assignment = optional_id("assignment_id", &r.assignment_id)
-            .map_err(|e| v.0.extend(e.0))
-            .ok()
+        let volunteer = v.check(parse_id("volunteer_id", &r.volunteer_id));
+        let assignment = v
+            .check(optional_id("assignment_id", &r.assignment_id))
             .flatten();
         let worked_on = domain::parse_date("worked_on", &r.worked_on, &mut v);
         if !(1..=1440).contains(&r.minutes) {
@@ -1089,12 +965,7 @@ impl Volunteers for VolunteersApi {
         &self,
         request: Request<pb::ListHourEntriesRequest>,
     ) -> Reply<pb::ListHourEntriesResponse> {
-        let (_, centre) = scope(
-            &request,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let r = request.into_inner();
         let volunteer = optional_id("volunteer_id", &r.volunteer_id).map_err(Error::from)?;
         let page = PageRequest::parse("volunteers.hour_entries", r.page_size, &r.page_token)
@@ -1121,12 +992,7 @@ impl Volunteers for VolunteersApi {
         &self,
         request: Request<pb::GetHoursTotalsRequest>,
     ) -> Reply<pb::HoursTotals> {
-        let (_, centre) = scope(
-            &request,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let r = request.into_inner();
         let mut v = Violations::default();
         let from = domain::parse_optional_date("from", &r.from, &mut v);
@@ -1153,12 +1019,7 @@ impl Volunteers for VolunteersApi {
         &self,
         request: Request<pb::CreateGroupRequest>,
     ) -> Reply<pb::CommunityGroup> {
-        let (_, centre) = scope(
-            &request,
-            &request.get_ref().centre_id,
-            Access::Write,
-            COORDINATORS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, COORDINATORS)?;
         let r = request.into_inner();
         let mut v = Violations::default();
         one_of("kind", &r.kind, &domain::GROUP_KINDS, &mut v);
@@ -1187,12 +1048,7 @@ impl Volunteers for VolunteersApi {
         &self,
         request: Request<pb::ListGroupsRequest>,
     ) -> Reply<pb::ListGroupsResponse> {
-        let (_, centre) = scope(
-            &request,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let rows = store::list_groups(&self.pool, centre, filter(&request.get_ref().kind)).await?;
         Ok(Response::new(pb::ListGroupsResponse {
             groups: rows.into_iter().map(|(g, m)| group_to_pb(g, m)).collect(),
@@ -1203,15 +1059,11 @@ impl Volunteers for VolunteersApi {
         &self,
         request: Request<pb::AddGroupMemberRequest>,
     ) -> Reply<pb::CommunityGroup> {
-        let (_, centre) = scope(&request, &request.get_ref().centre_id, Access::Write, DESK)?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Write, DESK)?;
         let r = request.into_inner();
         let mut v = Violations::default();
-        let group = parse_id("group_id", &r.group_id)
-            .map_err(|e| v.0.extend(e.0))
-            .ok();
-        let resident = parse_id("resident_id", &r.resident_id)
-            .map_err(|e| v.0.extend(e.0))
-            .ok();
+        let group = v.check(parse_id("group_id", &r.group_id));
+        let resident = v.check(parse_id("resident_id", &r.resident_id));
         one_of("role", &r.role, &domain::MEMBER_ROLES, &mut v);
         v.into_result(|| ()).map_err(Error::from)?;
         let group = group.unwrap_or_default();
@@ -1242,9 +1094,7 @@ impl Volunteers for VolunteersApi {
         )?;
         let r = request.into_inner();
         let mut v = Violations::default();
-        let staff = parse_id("staff_id", &r.staff_id)
-            .map_err(|e| v.0.extend(e.0))
-            .ok();
+        let staff = v.check(parse_id("staff_id", &r.staff_id));
         let start = domain::parse_date("period_start", &r.period_start, &mut v);
         let end = domain::parse_date("period_end", &r.period_end, &mut v);
         if let (Some(s), Some(e)) = (start, end)
@@ -1307,9 +1157,9 @@ impl Volunteers for VolunteersApi {
         &self,
         request: Request<pb::ListReviewsRequest>,
     ) -> Reply<pb::ListReviewsResponse> {
-        let (_, centre) = scope(
+        let centre = request_centre(
             &request,
-            &request.get_ref().centre_id,
+            |r| &r.centre_id,
             Access::Read,
             MANAGERS_AND_AUDITORS,
         )?;
@@ -1389,25 +1239,16 @@ impl Volunteers for VolunteersApi {
         )?;
         let r = request.into_inner();
         let mut v = Violations::default();
-        let mut id = |field: &str, text: &str| {
-            parse_id(field, text)
-                .map_err(|e| v.0.extend(e.0))
-                .ok()
-                .unwrap_or_default()
-        };
+        let mut id = |field: &str, text: &str| v.check(parse_id(field, text)).unwrap_or_default();
         let (staff, offering, session) = (
             id("staff_id", &r.staff_id),
             id("offering_id", &r.offering_id),
             id("session_id", &r.session_id),
         );
-        let starts = instant("starts_at", r.starts_at.as_ref())
-            .map_err(|e| v.0.extend(e.0))
-            .ok()
+        let starts = v
+            .check(instant("starts_at", r.starts_at.as_ref()))
             .flatten();
-        let ends = instant("ends_at", r.ends_at.as_ref())
-            .map_err(|e| v.0.extend(e.0))
-            .ok()
-            .flatten();
+        let ends = v.check(instant("ends_at", r.ends_at.as_ref())).flatten();
         if starts.is_none() {
             v.push("starts_at", Reason::required());
         }
@@ -1441,12 +1282,7 @@ impl Volunteers for VolunteersApi {
         &self,
         request: Request<pb::ListStaffAssignmentsRequest>,
     ) -> Reply<pb::ListStaffAssignmentsResponse> {
-        let (_, centre) = scope(
-            &request,
-            &request.get_ref().centre_id,
-            Access::Read,
-            READERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let r = request.into_inner();
         let session = optional_id("session_id", &r.session_id).map_err(Error::from)?;
         let staff = optional_id("staff_id", &r.staff_id).map_err(Error::from)?;
