@@ -193,6 +193,19 @@ pub struct SeatRow {
     pub state: String,
 }
 
+impl SeatRow {
+    /// The seat as the rules see it.
+    pub fn seat(&self) -> Result<Seat, Error> {
+        Ok(Seat {
+            session: self.session_id.into(),
+            state: SeatState::try_from(self.state.clone())
+                .map_err(|e| sqlx::Error::Decode(e.into()))?,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+        })
+    }
+}
+
 /// A booking with its seats and, while waitlisted, its place in the queue.
 #[derive(Clone, Debug)]
 pub struct BookingView {
@@ -2251,15 +2264,7 @@ pub async fn check_in(
     };
     let views = seats
         .iter()
-        .map(|s| {
-            Ok(Seat {
-                session: s.session_id.into(),
-                state: SeatState::try_from(s.state.clone())
-                    .map_err(|e| sqlx::Error::Decode(e.into()))?,
-                starts_at: s.starts_at,
-                ends_at: s.ends_at,
-            })
-        })
+        .map(SeatRow::seat)
         .collect::<Result<Vec<_>, Error>>()?;
     let decided = changes::check_in(
         offering.kind(),

@@ -114,24 +114,7 @@ pub fn check_in(
     named: Option<SessionId>,
     now: DateTime<Utc>,
 ) -> Result<CheckIn, Refusal> {
-    match status {
-        BookingStatus::Cancelled => {
-            return Err(Refusal::State(Reason::new(
-                "booking.cancelled",
-                "the booking is cancelled",
-            )));
-        }
-        BookingStatus::Waitlisted => {
-            return Err(Refusal::State(Reason::new(
-                "booking.waitlisted",
-                "the booking is still on the waitlist",
-            )));
-        }
-        BookingStatus::NoShow => {
-            return Err(Refusal::State(no_show()));
-        }
-        BookingStatus::Confirmed | BookingStatus::Attended => {}
-    }
+    holds_places(status)?;
     if let Some(starts) = facility_from {
         if status != BookingStatus::Confirmed {
             return Ok(CheckIn::Nothing);
@@ -184,6 +167,20 @@ pub fn check_in(
             "the booking has no place in that session",
         ))),
     }
+}
+
+/// Only a booking that holds its places (confirmed, or attended already) is checked in,
+/// or has a check-in undone.
+pub(super) fn holds_places(status: BookingStatus) -> Result<(), Refusal> {
+    let reason = match status {
+        BookingStatus::Confirmed | BookingStatus::Attended => return Ok(()),
+        BookingStatus::Cancelled => Reason::new("booking.cancelled", "the booking is cancelled"),
+        BookingStatus::Waitlisted => {
+            Reason::new("booking.waitlisted", "the booking is still on the waitlist")
+        }
+        BookingStatus::NoShow => no_show(),
+    };
+    Err(Refusal::State(reason))
 }
 
 fn no_show() -> Reason {

@@ -12,7 +12,7 @@ use linli_platform::auth::Role;
 use linli_platform::error::{Reason, Refusal};
 
 use super::Kind;
-use super::changes::Seat;
+use super::changes::{self, Seat};
 use super::ids::SessionId;
 use super::status::{BookingStatus, SeatState};
 use super::time::to_local;
@@ -44,27 +44,7 @@ pub fn undo_check_in(
     zone: Tz,
     now: DateTime<Utc>,
 ) -> Result<Undo, Refusal> {
-    match status {
-        BookingStatus::Cancelled => {
-            return Err(Refusal::State(Reason::new(
-                "booking.cancelled",
-                "the booking is cancelled",
-            )));
-        }
-        BookingStatus::Waitlisted => {
-            return Err(Refusal::State(Reason::new(
-                "booking.waitlisted",
-                "the booking is still on the waitlist",
-            )));
-        }
-        BookingStatus::NoShow => {
-            return Err(Refusal::State(Reason::new(
-                "booking.no_show",
-                "the booking was marked as a no-show",
-            )));
-        }
-        BookingStatus::Confirmed | BookingStatus::Attended => {}
-    }
+    changes::holds_places(status)?;
     if let Some((starts, ends)) = facility {
         if status != BookingStatus::Attended {
             return Ok(Undo::Nothing);

@@ -8,11 +8,11 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{
-    BookingView, booking_status, centre_zone, find_booking, find_offering, lock_booking, seats_of,
+    BookingView, SeatRow, booking_status, centre_zone, find_booking, find_offering, lock_booking,
+    seats_of,
 };
-use crate::domain::changes::Seat;
 use crate::domain::ids::SessionId;
-use crate::domain::status::{BookingStatus, SeatState};
+use crate::domain::status::BookingStatus;
 use crate::domain::undo::{self, Undo};
 use crate::error::Error;
 use crate::events::timestamp;
@@ -39,15 +39,7 @@ pub async fn undo_check_in(
     };
     let views = seats
         .iter()
-        .map(|s| {
-            Ok(Seat {
-                session: s.session_id.into(),
-                state: SeatState::try_from(s.state.clone())
-                    .map_err(|e| sqlx::Error::Decode(e.into()))?,
-                starts_at: s.starts_at,
-                ends_at: s.ends_at,
-            })
-        })
+        .map(SeatRow::seat)
         .collect::<Result<Vec<_>, Error>>()?;
     let decided = undo::undo_check_in(
         offering.kind(),
