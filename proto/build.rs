@@ -10,7 +10,8 @@
 /// the same to the microsecond (records: entries, consents, journals), `!field:Enum` the
 /// enum's value as its lower-case name (`recurring_care`; empty when unspecified),
 /// `&field:module` as that module of `linli_proto::json` says (text in the document), `#` a
-/// number given as null when 0, `~` left out when empty (a list, a text) or absent. A list's
+/// number given as null when 0, `~` left out when empty (a list, a text) or absent, `^` a
+/// message's members as the enclosing one's, `>field:name` the field by another name. Times and names are taken as they are given. A list's
 /// `next_page_token` is left out on the last page.
 const JSON: &str = "
 volunteers.v1.AvailabilityWindow+
@@ -60,6 +61,12 @@ volunteers.v1.CreateGroupRequest< -centre_id
 volunteers.v1.AddGroupMemberRequest< -centre_id -group_id
 volunteers.v1.CreateReviewRequest< -centre_id
 volunteers.v1.AssignStaffRequest< -centre_id -offering_id -session_id -starts_at -ends_at
+volunteers.v1.TrainingSession -centre_id @starts_at @ends_at
+volunteers.v1.ScheduleTrainingRequest< -centre_id -course_id @starts_at @ends_at
+volunteers.v1.CreateShiftRequest< -centre_id @starts_at @ends_at
+volunteers.v1.CheckInRequest< -centre_id -assignment_id @at
+volunteers.v1.CheckOutRequest< -centre_id -assignment_id @at
+volunteers.v1.ListShiftsRequest? -centre_id @from @to
 volunteers.v1.ListVolunteersRequest? -centre_id
 volunteers.v1.ListStaffRequest? -centre_id
 volunteers.v1.ListCertificationsRequest? -centre_id
@@ -97,6 +104,7 @@ finance.v1.Payment -centre_id ?resident_id ?reference %recorded_at
 finance.v1.PaymentRefund
 finance.v1.Receivable ?resident_id
 finance.v1.ListReceivablesResponse
+finance.v1.ResidentExport
 finance.v1.PostEntryRequest< -centre_id
 finance.v1.ReverseEntryRequest< -centre_id -entry_id
 finance.v1.RecordGrantRequest< -centre_id
@@ -106,6 +114,8 @@ finance.v1.RecordExpenseRequest< -centre_id
 finance.v1.RecordPaymentRequest< -centre_id
 finance.v1.RefundPaymentRequest< -centre_id -payment_id
 finance.v1.GetDistrictSelfSufficiencyRequest?
+finance.v1.GetBudgetReportRequest? -centre_id -fiscal_year
+finance.v1.GetTransparencyReportRequest? -centre_id
 finance.v1.ListEntriesRequest? -centre_id
 finance.v1.ListDonationsRequest? -centre_id
 finance.v1.GetTrialBalanceRequest? -centre_id
@@ -143,8 +153,12 @@ evaluation.v1.ListOrgReviewsResponse
 evaluation.v1.InspectionItem+ =note
 evaluation.v1.Inspection -centre_id
 evaluation.v1.ListInspectionsResponse
+evaluation.v1.NoticeDraft+ =kind =publish_from @publish_from =publish_until @publish_until =pinned =audience_categories =audience_age_bands ?offering_id ?session_id
+evaluation.v1.Notice -centre_id ^draft @created_at @updated_at
+evaluation.v1.ListNoticesResponse
 evaluation.v1.ForumPost -centre_id ?thread_id -mine ?author_id @created_at
 evaluation.v1.ListForumPostsResponse
+evaluation.v1.SetReviewChecklistRequest<
 evaluation.v1.CreateInvitationRequest< -centre_id
 evaluation.v1.SubmitResponseRequest< -centre_id -invitation_id
 evaluation.v1.CreateFollowUpRequest< -centre_id
@@ -160,6 +174,7 @@ evaluation.v1.ScoreOrgReviewItemRequest< -centre_id -review_id -item_key
 evaluation.v1.ModerateForumPostRequest< -centre_id -post_id
 evaluation.v1.GetDistrictKpisRequest?
 evaluation.v1.GetCentreKpisRequest? -centre_id
+evaluation.v1.GetKpiSeriesRequest? -centre_id -kpi >from_month:from >to_month:to
 evaluation.v1.GetQualityIndicatorsRequest? -centre_id
 evaluation.v1.ListInvitationsRequest? -centre_id
 evaluation.v1.ListFollowUpsRequest? -centre_id
@@ -218,12 +233,20 @@ bookings.v1.Booking -centre_id ?resident_id !status:BookingStatus #waitlist_posi
 bookings.v1.ListBookingsResponse
 bookings.v1.FacilityUtilisation
 bookings.v1.UtilisationReport -centre_id
+bookings.v1.ResidentExport
 bookings.v1.UpdateOfferingRequest< -centre_id -offering_id
 bookings.v1.CreateSeriesRequest< -centre_id
 bookings.v1.CheckInRequest< -centre_id -booking_id
 bookings.v1.UndoCheckInRequest< -centre_id -booking_id
 bookings.v1.CancelBookingRequest< -centre_id -booking_id
 bookings.v1.GetUtilisationRequest? -centre_id
+bookings.v1.ListOfferingsRequest? -centre_id -eligible_for !kind:OfferingKind
+bookings.v1.ListSessionsRequest? -centre_id @from @to
+bookings.v1.ListBookingsRequest? -centre_id !status:BookingStatus
+bookings.v1.CreateSessionRequest< -centre_id @starts_at @ends_at
+bookings.v1.MoveSessionRequest< -centre_id -session_id !scope:Scope @starts_at
+bookings.v1.CancelSessionRequest< -centre_id -session_id !scope:Scope
+bookings.v1.CreateBookingRequest< -centre_id @starts_at @ends_at
 ";
 
 const NEXT_PAGE: &str =
@@ -274,6 +297,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ),
             _ => (message, "serde::Serialize, utoipa::ToSchema)]"),
         };
+        // A query's fields are described by `param`, a body's or reply's by `schema`.
+        let query = derive.contains("IntoParams");
+        // A body's `#[serde(default)]` makes utoipa document each field's default as the
+        // value serialized; a time (not serializable) is documented as defaulting to null.
+        let body = derive.starts_with("serde::Deserialize, utoipa::ToSchema");
+        let described = |attribute: &str| match (query, body) {
+            (true, _) => attribute.replace("#[schema(", "#[param("),
+            (_, true) if attribute == TIME => {
+                attribute.replace("String>)]", "String>, default = json!(null))]")
+            }
+            _ => attribute.to_owned(),
+        };
         let path = format!(".linli.{message}");
         build = build.type_attribute(&path, format!("#[derive({derive}"));
         if path.ends_with("Response") {
@@ -289,11 +324,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "%" => MICROS,
                 "#" => ZERO_AS_NULL,
                 "~" => LEFT_OUT_WHEN_EMPTY,
+                "^" => "#[serde(flatten)]",
+                ">" => {
+                    let (field, name) = field.split_once(':').expect(">field:name");
+                    let renamed = format!(r#"#[serde(rename = "{name}")]"#);
+                    build = build.field_attribute(format!("{path}.{field}"), renamed);
+                    continue;
+                }
                 "&" => {
                     let (field, module) = field.split_once(':').expect("&field:module");
                     let with =
                         format!(r#"#[serde(with = "{module}")] #[schema(value_type = String)]"#);
-                    build = build.field_attribute(format!("{path}.{field}"), &with);
+                    build = build.field_attribute(format!("{path}.{field}"), described(&with));
                     continue;
                 }
                 "!" => {
@@ -303,12 +345,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     let named = format!(
                         r#"#[serde(serialize_with = "crate::json::lower::serialize::<{e}, _>", deserialize_with = "crate::json::lower::deserialize::<{e}, _>")] #[schema(value_type = String)]"#
                     );
-                    build = build.field_attribute(format!("{path}.{field}"), &named);
+                    build = build.field_attribute(format!("{path}.{field}"), described(&named));
                     continue;
                 }
                 _ => panic!("{message}: unknown rule {rule}"),
             };
-            build = build.field_attribute(format!("{path}.{field}"), attribute);
+            build = build.field_attribute(format!("{path}.{field}"), described(attribute));
         }
     }
     build.compile_protos(

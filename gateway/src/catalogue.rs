@@ -225,65 +225,26 @@ pub fn code_of_status(status: u16) -> &'static str {
     }
 }
 
-/// A thing a service says it could not find, as people call it.
+/// A thing a service says it could not find, as people call it (`thing:` lines of
+/// [`PLAIN`]); 记录 when the catalogue does not name it.
 fn thing(lang: Lang, what: &str) -> String {
-    let (zh, en) = match what {
-        "centre" => ("服务中心", "centre"),
-        "resident" => ("居民", "resident"),
-        "household" => ("户", "household"),
-        "offering" => ("服务项目", "offering"),
-        "fee charge" => ("应收费用", "fee charge"),
-        "payment" => ("收款记录", "payment"),
-        "session" | "session of this booking" => ("场次", "session"),
-        "booking" => ("预约", "booking"),
-        "facility" => ("场地", "facility"),
-        "volunteer" => ("志愿者", "volunteer"),
-        "opportunity" => ("志愿岗位", "opportunity"),
-        "shift" => ("班次", "shift"),
-        "assignment" => ("报名", "assignment"),
-        "hour entry" | "hours" => ("时长记录", "hour entry"),
-        "staff member" | "staff" => ("工作人员", "staff member"),
-        "board member" => ("理事会成员", "board member"),
-        "board decision" => ("理事会决议", "board decision"),
-        "review" => ("运营管理评估", "review"),
-        "review item" => ("评估项目", "review item"),
-        "group" => ("团队", "group"),
-        "entry" | "journal entry" => ("分录", "journal entry"),
-        "account" => ("账号", "account"),
-        "partner" => ("合作方", "partner"),
-        "agreement" => ("合作协议", "agreement"),
-        "survey" => ("问卷", "survey"),
-        "suggestion" => ("建议", "suggestion"),
-        "notice" => ("通知", "notice"),
-        "thread" => ("话题", "thread"),
-        "post" => ("帖子", "post"),
-        "follow-up" | "follow_up" => ("回访", "follow-up"),
-        "inspection" => ("检查记录", "inspection"),
-        "survey template" | "template" => ("问卷模板", "survey template"),
-        "" => ("记录", "record"),
-        other => ("记录", other),
-    };
-    lang.pick(zh, en).to_owned()
+    named(
+        lang,
+        "thing",
+        what,
+        "记录",
+        if what.is_empty() { "record" } else { what },
+    )
 }
 
-/// A request field's name in a sentence (`starts_at` as 开始时间).
+/// A request field's name in a sentence (`starts_at` as 开始时间; `field:` lines).
 fn field_name(lang: Lang, field: &str) -> String {
-    let (zh, en) = match field {
-        "starts_at" => ("开始时间", "starts_at"),
-        "issued_on" => ("发证日期", "issued_on"),
-        "valid_from" => ("生效日期", "valid_from"),
-        "from" => ("开始日期", "from"),
-        "opens" => ("开放时间", "opens"),
-        "period_start" => ("开始日期", "period_start"),
-        "min_age" => ("最低年龄", "min_age"),
-        "starts_on" => ("开始日期", "starts_on"),
-        "name" => ("姓名", "name"),
-        "gender" => ("性别", "gender"),
-        "date_of_birth" => ("出生日期", "date_of_birth"),
-        "publish_from" => ("开始显示时间", "publish_from"),
-        other => ("前一项", other),
-    };
-    lang.pick(zh, en).to_owned()
+    named(lang, "field", field, "前一项", field)
+}
+
+/// The words of `kind:name` in [`PLAIN`], or the fallbacks.
+fn named(lang: Lang, kind: &str, name: &str, zh: &str, en: &str) -> String {
+    plain(lang, &format!("{kind}:{name}"), |_| "").unwrap_or_else(|| lang.pick(zh, en).to_owned())
 }
 
 /// `2026-11` as 2026年11月.

@@ -5,11 +5,10 @@ use axum::Json;
 use axum::Router;
 use axum::routing::post;
 use linli_proto::evaluation::v1 as pb;
-use serde::Deserialize;
-use utoipa::{IntoParams, OpenApi};
+use utoipa::OpenApi;
 
 use crate::json::{FromPb, Grpc, Reply};
-use crate::{AppState, call, forward, page, reply};
+use crate::{AppState, forward, page, reply};
 
 #[derive(OpenApi)]
 #[openapi(paths(rebuild))]
@@ -17,15 +16,6 @@ pub struct EvaluationDoc;
 
 pub fn routes() -> Router<AppState> {
     forwarded().route("/v1/evaluation/rebuild", post(rebuild))
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SeriesQuery {
-    /// First month, YYYY-MM.
-    pub from: String,
-    /// Last month, YYYY-MM.
-    pub to: String,
 }
 
 reply! {
@@ -72,30 +62,20 @@ forward! { tag = "evaluation", "KPIs, quality, surveys, follow-ups, inspections 
         -> 200 pb::CentreKpis = evaluation.get_centre_kpis
 
     /// One KPI month by month, for charts.
-    get "/v1/centres/{centre_id}/kpis/{kpi}/series" => kpi_series(g, centre, kpi; query q: SeriesQuery) -> 200 pb::KpiSeries {
-        let (from_month, to_month) = (q.from, q.to);
-        let request = pb::GetKpiSeriesRequest { centre_id: g.centre(&centre)?, kpi, from_month, to_month };
-        call!(g.evaluation.get_kpi_series(request))
-    }
+    get "/v1/centres/{centre_id}/kpis/{kpi}/series" => kpi_series(g, centre_id, kpi; query q: pb::GetKpiSeriesRequest)
+        -> 200 pb::KpiSeries = evaluation.get_kpi_series
 
     /// Quality indicators for the centre, an offering or a staff member.
     get "/v1/centres/{centre_id}/quality" => quality(g, centre_id; query q: pb::GetQualityIndicatorsRequest)
         -> 200 pb::QualityIndicators = evaluation.get_quality_indicators
 
     /// The survey templates a centre may use.
-    get "/v1/centres/{centre_id}/survey-templates" => list_templates(g, centre) -> 200 pb::ListSurveyTemplatesResponse {
-        let centre_id = g.centre(&centre)?;
-        call!(g.evaluation.list_survey_templates(pb::ListSurveyTemplatesRequest { centre_id }))
-    }
+    get "/v1/centres/{centre_id}/survey-templates" => list_templates(g, centre_id) -> 200 pb::ListSurveyTemplatesResponse
+        = evaluation.list_survey_templates(pb::ListSurveyTemplatesRequest)
 
     /// Adds a survey template for the centre.
-    post "/v1/centres/{centre_id}/survey-templates" => create_template(g, centre; body t: pb::SurveyTemplate)
-        -> 201 pb::SurveyTemplate {
-        let centre_id = g.centre(&centre)?;
-        let template = pb::SurveyTemplate { id: String::new(), centre_id: centre_id.clone(), ..t };
-        let request = pb::CreateSurveyTemplateRequest { centre_id, template: Some(template) };
-        call!(g.evaluation.create_survey_template(request))
-    }
+    post "/v1/centres/{centre_id}/survey-templates" => create_template(g, centre_id; body t: pb::SurveyTemplate)
+        -> 201 pb::SurveyTemplate = evaluation.create_survey_template(pb::CreateSurveyTemplateRequest, template)
 
     /// Survey invitations, newest first.
     get "/v1/centres/{centre_id}/invitations" => list_invitations(g, centre_id; query q: pb::ListInvitationsRequest)
@@ -153,11 +133,9 @@ forward! { tag = "evaluation", "KPIs, quality, surveys, follow-ups, inspections 
     /// Adds a board member: a resident of the centre (sector resident, `resident_id`), or
     /// someone from government, business or an NGO (a partner's contact with `partner_id`).
     /// Members of the finance oversight group (`finance_oversight`) are the centre's auditors.
-    post "/v1/centres/{centre_id}/board/members" => add_board_member(g, centre; body b: pb::BoardMember)
-        -> 201 pb::BoardMember, (422, "The resident or partner is not the centre's") {
-        let request = pb::AddBoardMemberRequest { centre_id: g.centre(&centre)?, member: Some(b) };
-        call!(g.evaluation.add_board_member(request))
-    }
+    post "/v1/centres/{centre_id}/board/members" => add_board_member(g, centre_id; body b: pb::BoardMember)
+        -> 201 pb::BoardMember, (422, "The resident or partner is not the centre's")
+        = evaluation.add_board_member(pb::AddBoardMemberRequest, member)
 
     /// Sets a member's committees; joining and leaving are each audited.
     post "/v1/centres/{centre_id}/board/members/{member_id}/committees"
@@ -175,17 +153,13 @@ forward! { tag = "evaluation", "KPIs, quality, surveys, follow-ups, inspections 
         = evaluation.list_board_audit
 
     /// The board's meetings, the latest first, each with its decisions.
-    get "/v1/centres/{centre_id}/board/meetings" => list_board_meetings(g, centre) -> 200 pb::ListBoardMeetingsResponse {
-        call!(g.evaluation.list_board_meetings(pb::ListBoardMeetingsRequest { centre_id: g.centre(&centre)? }))
-    }
+    get "/v1/centres/{centre_id}/board/meetings" => list_board_meetings(g, centre_id) -> 200 pb::ListBoardMeetingsResponse
+        = evaluation.list_board_meetings(pb::ListBoardMeetingsRequest)
 
     /// Records a meeting held: date, attendance, agenda, minutes and decisions (each with
     /// an owner among the members and a due date).
-    post "/v1/centres/{centre_id}/board/meetings" => record_board_meeting(g, centre; body b: pb::BoardMeeting)
-        -> 201 pb::BoardMeeting {
-        let request = pb::RecordBoardMeetingRequest { centre_id: g.centre(&centre)?, meeting: Some(b) };
-        call!(g.evaluation.record_board_meeting(request))
-    }
+    post "/v1/centres/{centre_id}/board/meetings" => record_board_meeting(g, centre_id; body b: pb::BoardMeeting)
+        -> 201 pb::BoardMeeting = evaluation.record_board_meeting(pb::RecordBoardMeetingRequest, meeting)
 
     /// The board's decisions, soonest due first (`open_only=true`: those not yet done).
     get "/v1/centres/{centre_id}/board/decisions"
@@ -198,19 +172,16 @@ forward! { tag = "evaluation", "KPIs, quality, surveys, follow-ups, inspections 
         -> 200 pb::BoardDecision, (422, "Already done") = evaluation.complete_board_decision
 
     /// The district's checklist for the organisation review (运营管理评估).
-    get "/v1/review-checklist" => get_review_checklist(g) -> 200 pb::ReviewChecklist {
-        call!(g.evaluation.get_review_checklist(pb::GetReviewChecklistRequest {}))
-    }
+    get "/v1/review-checklist" => get_review_checklist(g) -> 200 pb::ReviewChecklist
+        = evaluation.get_review_checklist(pb::GetReviewChecklistRequest)
 
     /// Replaces the checklist (the district admin); reviews begun keep their copy.
-    put "/v1/review-checklist" => set_review_checklist(g; body b: pb::ReviewChecklist) -> 200 pb::ReviewChecklist {
-        call!(g.evaluation.set_review_checklist(pb::SetReviewChecklistRequest { items: b.items }))
-    }
+    put "/v1/review-checklist" => set_review_checklist(g; body b: pb::SetReviewChecklistRequest) -> 200 pb::ReviewChecklist
+        = evaluation.set_review_checklist
 
     /// The centre's organisation reviews, the latest first.
-    get "/v1/centres/{centre_id}/org-reviews" => list_org_reviews(g, centre) -> 200 pb::ListOrgReviewsResponse {
-        call!(g.evaluation.list_org_reviews(pb::ListOrgReviewsRequest { centre_id: g.centre(&centre)? }))
-    }
+    get "/v1/centres/{centre_id}/org-reviews" => list_org_reviews(g, centre_id) -> 200 pb::ListOrgReviewsResponse
+        = evaluation.list_org_reviews(pb::ListOrgReviewsRequest)
 
     /// Begins the centre's review for a period: the checklist, with the items Linli
     /// measures pre-filled from its figures for the period.

@@ -38,65 +38,58 @@ pub async fn gather(
     resident: &str,
     purpose: &str,
 ) -> Result<ResidentCopy, Problem> {
-    let centre_id = centre.to_string();
-    let resident_id = resident.to_owned();
+    let (centre_id, resident_id) = (centre.to_string(), resident.to_owned());
+    // Each service's `ExportResident`, as the caller.
+    macro_rules! part {
+        ($service:ident, $request:expr) => {
+            async {
+                state
+                    .$service
+                    .clone()
+                    .export_resident(auth.grpc($request))
+                    .await
+            }
+        };
+    }
+    let ids = || (centre_id.clone(), resident_id.clone());
     let (registry_part, bookings_part, volunteers_part, finance_part, evaluation_part) = tokio::join!(
-        async {
-            let request = registry::ExportResidentRequest {
-                centre_id: centre_id.clone(),
-                id: resident_id.clone(),
-                purpose: purpose.to_owned(),
-            };
-            state
-                .registry
-                .clone()
-                .export_resident(auth.grpc(request))
-                .await
-        },
-        async {
-            let request = bookings::ExportResidentRequest {
-                centre_id: centre_id.clone(),
-                resident_id: resident_id.clone(),
-            };
-            state
-                .bookings
-                .clone()
-                .export_resident(auth.grpc(request))
-                .await
-        },
-        async {
-            let request = volunteers::ExportResidentRequest {
-                centre_id: centre_id.clone(),
-                resident_id: resident_id.clone(),
-            };
-            state
-                .volunteers
-                .clone()
-                .export_resident(auth.grpc(request))
-                .await
-        },
-        async {
-            let request = finance::ExportResidentRequest {
-                centre_id: centre_id.clone(),
-                resident_id: resident_id.clone(),
-            };
-            state
-                .finance
-                .clone()
-                .export_resident(auth.grpc(request))
-                .await
-        },
-        async {
-            let request = evaluation::ExportResidentRequest {
-                centre_id: centre_id.clone(),
-                resident_id: resident_id.clone(),
-            };
-            state
-                .evaluation
-                .clone()
-                .export_resident(auth.grpc(request))
-                .await
-        },
+        part!(registry, {
+            let (centre_id, id) = ids();
+            let purpose = purpose.to_owned();
+            registry::ExportResidentRequest {
+                centre_id,
+                id,
+                purpose,
+            }
+        }),
+        part!(bookings, {
+            let (centre_id, resident_id) = ids();
+            bookings::ExportResidentRequest {
+                centre_id,
+                resident_id,
+            }
+        }),
+        part!(volunteers, {
+            let (centre_id, resident_id) = ids();
+            volunteers::ExportResidentRequest {
+                centre_id,
+                resident_id,
+            }
+        }),
+        part!(finance, {
+            let (centre_id, resident_id) = ids();
+            finance::ExportResidentRequest {
+                centre_id,
+                resident_id,
+            }
+        }),
+        part!(evaluation, {
+            let (centre_id, resident_id) = ids();
+            evaluation::ExportResidentRequest {
+                centre_id,
+                resident_id,
+            }
+        }),
     );
     // The registry speaks first: it knows whether the resident exists at the centre and
     // whether a purpose was given, and its refusal is the caller's answer.
@@ -162,14 +155,7 @@ impl ResidentCopy {
         let Some(sections) = document.as_object_mut() else {
             return document;
         };
-        let b = &self.bookings;
-        sections.insert(
-            "bookings".into(),
-            json!({
-                "bookings": b.bookings.iter().map(json_of).collect::<Vec<_>>(),
-                "offerings": b.offerings.iter().map(json_of).collect::<Vec<_>>(),
-            }),
-        );
+        sections.insert("bookings".into(), json_of(&self.bookings));
         let v = &self.volunteers;
         sections.insert(
             "volunteers".into(),
@@ -192,12 +178,7 @@ impl ResidentCopy {
                 })).collect::<Vec<_>>(),
             }),
         );
-        sections.insert(
-            "finance".into(),
-            json!({
-                "donations": self.finance.donations.iter().cloned().map(json_of).collect::<Vec<_>>(),
-            }),
-        );
+        sections.insert("finance".into(), json_of(&self.finance));
         let e = &self.evaluation;
         sections.insert(
             "evaluation".into(),

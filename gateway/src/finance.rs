@@ -12,7 +12,7 @@ use linli_proto::finance::v1 as pb;
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use crate::json::Grpc;
+use crate::json::{FromPath, Grpc};
 use crate::problem::Problem;
 use crate::{AppState, call, forward};
 
@@ -36,22 +36,10 @@ pub struct MonthRange {
     pub to: Option<String>,
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AsOf {
-    /// YYYY-MM-DD.
-    pub as_of: Option<String>,
-}
-
 #[derive(Deserialize, ToSchema)]
 pub struct BudgetAmount {
     pub amount_minor: Option<i64>,
     pub currency: Option<String>,
-}
-
-fn fiscal_year(text: &str) -> Result<i32, Problem> {
-    text.parse()
-        .map_err(|_| Problem::invalid_field("fiscal_year", "must be a year"))
 }
 
 forward! { tag = "finance", "Ledger, budgets, funding, donations, oversight and transparency";
@@ -60,9 +48,8 @@ forward! { tag = "finance", "Ledger, budgets, funding, donations, oversight and 
         -> 200 pb::DistrictSelfSufficiency = finance.get_district_self_sufficiency
 
     /// The centre's chart of accounts.
-    get "/v1/centres/{centre_id}/finance/accounts" => list_accounts(g, centre) -> 200 pb::ListAccountsResponse {
-        call!(g.finance.list_accounts(pb::ListAccountsRequest { centre_id: g.centre(&centre)? }))
-    }
+    get "/v1/centres/{centre_id}/finance/accounts" => list_accounts(g, centre_id) -> 200 pb::ListAccountsResponse
+        = finance.list_accounts(pb::ListAccountsRequest)
 
     /// Journal entries, by date.
     get "/v1/centres/{centre_id}/finance/entries" => list_entries(g, centre_id; query q: pb::ListEntriesRequest)
@@ -73,34 +60,32 @@ forward! { tag = "finance", "Ledger, budgets, funding, donations, oversight and 
         -> 201 pb::JournalEntry, (403, "Auditors and other roles never write"), (422, "The period is closed")
         = finance.post_entry
 
-    get "/v1/centres/{centre_id}/finance/entries/{entry_id}" => get_entry(g, centre, entry_id) -> 200 pb::JournalEntry {
-        call!(g.finance.get_entry(pb::GetEntryRequest { centre_id: g.centre(&centre)?, entry_id }))
-    }
+    get "/v1/centres/{centre_id}/finance/entries/{entry_id}" => get_entry(g, centre_id, entry_id) -> 200 pb::JournalEntry
+        = finance.get_entry(pb::GetEntryRequest)
 
     /// Corrects an entry by posting its mirror image, which points back at it.
     post "/v1/centres/{centre_id}/finance/entries/{entry_id}/reversal"
         => reverse_entry(g, centre_id, entry_id; body r: pb::ReverseEntryRequest) -> 201 pb::JournalEntry,
         (422, "Already reversed, or the date's period is closed") = finance.reverse_entry
 
-    get "/v1/centres/{centre_id}/finance/periods" => list_periods(g, centre) -> 200 pb::ListPeriodsResponse {
-        call!(g.finance.list_periods(pb::ListPeriodsRequest { centre_id: g.centre(&centre)? }))
-    }
+    get "/v1/centres/{centre_id}/finance/periods" => list_periods(g, centre_id) -> 200 pb::ListPeriodsResponse
+        = finance.list_periods(pb::ListPeriodsRequest)
 
     /// Closes a month that has ended; nothing posts into it afterwards.
     post "/v1/centres/{centre_id}/finance/periods/{period}/close"
         params(("period" = String, Path, description = "YYYY-MM"))
-        => close_period(g, centre, period) -> 200 pb::Period, (422, "Already closed") {
-        call!(g.finance.close_period(pb::ClosePeriodRequest { centre_id: g.centre(&centre)?, period }))
-    }
+        => close_period(g, centre_id, period) -> 200 pb::Period, (422, "Already closed")
+        = finance.close_period(pb::ClosePeriodRequest)
 
     /// Sets one category's budget for a fiscal year.
     put "/v1/centres/{centre_id}/finance/budgets/{fiscal_year}/{category}"
         params(("fiscal_year" = i32, Path))
-        => set_budget(g, centre, year, category; body b: BudgetAmount) -> 200 pb::BudgetLine {
+        => set_budget(g, centre, fiscal_year, category; body b: BudgetAmount) -> 200 pb::BudgetLine {
         call!(g.finance.set_budget(pb::SetBudgetRequest {
             centre_id: g.centre(&centre)?,
-            fiscal_year: fiscal_year(&year)?,
+            fiscal_year: FromPath::from_path("fiscal_year", fiscal_year)?,
             category,
+            // Left out, it is refused as negative: a budget is never set to zero unasked.
             amount_minor: b.amount_minor.unwrap_or(-1),
             currency: b.currency.unwrap_or_default(),
         }))
@@ -108,13 +93,8 @@ forward! { tag = "finance", "Ledger, budgets, funding, donations, oversight and 
 
     /// Budget against actual, per category, up to a date.
     get "/v1/centres/{centre_id}/finance/budgets/{fiscal_year}" params(("fiscal_year" = i32, Path))
-        => budget_report(g, centre, year; query q: AsOf) -> 200 pb::BudgetReport {
-        call!(g.finance.get_budget_report(pb::GetBudgetReportRequest {
-            centre_id: g.centre(&centre)?,
-            fiscal_year: fiscal_year(&year)?,
-            as_of: q.as_of.unwrap_or_default(),
-        }))
-    }
+        => budget_report(g, centre_id, fiscal_year; query q: pb::GetBudgetReportRequest) -> 200 pb::BudgetReport
+        = finance.get_budget_report
 
     post "/v1/centres/{centre_id}/finance/grants" => record_grant(g, centre_id; body grant: pb::RecordGrantRequest)
         -> 201 pb::Grant = finance.record_grant
@@ -142,26 +122,12 @@ forward! { tag = "finance", "Ledger, budgets, funding, donations, oversight and 
 
     /// Income by source, expenditure by category and budget execution for a span of months.
     get "/v1/centres/{centre_id}/finance/transparency"
-        => transparency_report(g, centre; query range: MonthRange) -> 200 pb::TransparencyReport {
-        transparency(&g, &centre, range).await?
-    }
+        => transparency_report(g, centre_id; query q: pb::GetTransparencyReportRequest) -> 200 pb::TransparencyReport
+        = finance.get_transparency_report
 
     /// Every change made in the centre's finance, newest first.
     get "/v1/centres/{centre_id}/finance/audit-trail" => audit_trail(g, centre_id; query q: pb::ListAuditTrailRequest)
         -> 200 pb::ListAuditTrailResponse = finance.list_audit_trail
-}
-
-async fn transparency(
-    g: &Grpc,
-    centre: &str,
-    range: MonthRange,
-) -> Result<pb::TransparencyReport, Problem> {
-    let request = pb::GetTransparencyReportRequest {
-        centre_id: g.centre(centre)?,
-        from: range.from.unwrap_or_default(),
-        to: range.to.unwrap_or_default(),
-    };
-    Ok(call!(g.finance.get_transparency_report(request)))
 }
 
 /// The same report as CSV: `section,item,amount_minor,budget_minor,currency`.
@@ -172,7 +138,14 @@ pub async fn transparency_csv(
     Path(centre): Path<String>,
     Query(range): Query<MonthRange>,
 ) -> Result<Response, Problem> {
-    let report = transparency(&g, &centre, range).await?;
+    let centre_id = g.centre(&centre)?;
+    let (from, to) = (range.from.unwrap_or_default(), range.to.unwrap_or_default());
+    let request = pb::GetTransparencyReportRequest {
+        centre_id,
+        from,
+        to,
+    };
+    let report = call!(g.finance.get_transparency_report(request));
     let filename = format!("transparency-{}-{}.csv", report.from, report.to);
     let disposition = format!("attachment; filename=\"{filename}\"");
     Ok((
@@ -185,47 +158,52 @@ pub async fn transparency_csv(
         .into_response())
 }
 
-/// Every value is a code, a number or a currency: nothing that needs quoting.
-pub fn csv(report: &pb::TransparencyReport) -> String {
-    let currency = &report.currency;
-    let mut out = String::from("section,item,amount_minor,budget_minor,currency\n");
-    for a in &report.income_by_source {
-        out.push_str(&format!(
-            "income,{},{},,{currency}\n",
-            a.key, a.amount_minor
-        ));
+/// The report's rows: section, item (a code), amounts in fen, the currency.
+pub fn csv(r: &pb::TransparencyReport) -> String {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut row = |fields: [&str; 5]| out.write_record(fields).expect("a record in memory");
+    let c = r.currency.as_str();
+    row([
+        "section",
+        "item",
+        "amount_minor",
+        "budget_minor",
+        "currency",
+    ]);
+    for a in &r.income_by_source {
+        row(["income", &a.key, &a.amount_minor.to_string(), "", c]);
     }
-    out.push_str(&format!(
-        "income,total,{},,{currency}\n",
-        report.income_total_minor
-    ));
-    for a in &report.expenditure_by_category {
-        out.push_str(&format!(
-            "expenditure,{},{},,{currency}\n",
-            a.key, a.amount_minor
-        ));
+    row(["income", "total", &r.income_total_minor.to_string(), "", c]);
+    for a in &r.expenditure_by_category {
+        row(["expenditure", &a.key, &a.amount_minor.to_string(), "", c]);
     }
-    out.push_str(&format!(
-        "expenditure,total,{},,{currency}\n",
-        report.expenditure_total_minor
-    ));
-    if let Some(budget) = &report.budget_execution {
-        for c in &budget.categories {
-            out.push_str(&format!(
-                "budget_execution,{},{},{},{currency}\n",
-                c.category, c.actual_minor, c.budget_minor
-            ));
-        }
+    row([
+        "expenditure",
+        "total",
+        &r.expenditure_total_minor.to_string(),
+        "",
+        c,
+    ]);
+    for b in r.budget_execution.iter().flat_map(|b| &b.categories) {
+        let (actual, budget) = (b.actual_minor.to_string(), b.budget_minor.to_string());
+        row(["budget_execution", &b.category, &actual, &budget, c]);
     }
-    if let Some(s) = &report.self_sufficiency {
-        out.push_str(&format!(
-            "self_sufficiency,own_income,{},,{currency}\n",
-            s.own_income_minor
-        ));
-        out.push_str(&format!(
-            "self_sufficiency,ratio_basis_points,{},,\n",
-            s.ratio_basis_points
-        ));
+    if let Some(s) = &r.self_sufficiency {
+        row([
+            "self_sufficiency",
+            "own_income",
+            &s.own_income_minor.to_string(),
+            "",
+            c,
+        ]);
+        let basis_points = s.ratio_basis_points.to_string();
+        row([
+            "self_sufficiency",
+            "ratio_basis_points",
+            &basis_points,
+            "",
+            "",
+        ]);
     }
-    out
+    String::from_utf8(out.into_inner().expect("written to memory")).expect("UTF-8 in and out")
 }

@@ -12,8 +12,8 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
-use chrono::{DateTime, SecondsFormat};
-use linli_proto::json::{Named, lower_names, number_of, rfc3339};
+use chrono::SecondsFormat;
+use linli_proto::json::rfc3339;
 use prost_types::Timestamp;
 
 use crate::AppState;
@@ -22,13 +22,6 @@ use crate::problem::Problem;
 
 /// A route's answer: 200 with a JSON body, or a problem document.
 pub type Reply<T> = Result<Json<T>, Problem>;
-/// A create's answer: 201 with the created thing.
-pub type Created<T> = Result<(StatusCode, Json<T>), Problem>;
-
-pub fn created<T>(value: T) -> Created<T> {
-    Ok((StatusCode::CREATED, Json(value)))
-}
-
 /// A JSON body whose rejections are problem documents.
 pub struct ApiJson<T>(pub T);
 
@@ -90,11 +83,41 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for Message<
         if let Some(members) = value.as_object_mut() {
             members.retain(|_, member| !member.is_null());
         }
-        serde_json::from_value(value).map(Message).map_err(|e| {
-            let detail = format!("Failed to deserialize the JSON body into the target type: {e}");
-            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail)
-        })
+        serde_path_to_error::deserialize(value)
+            .map(Message)
+            .map_err(|e| unreadable(e, StatusCode::UNPROCESSABLE_ENTITY, "the JSON body"))
     }
+}
+
+/// A route's query string, read as [`Message`] reads a body: a value its field's rule
+/// refuses is that field's error (400), anything else a query not understood (400).
+pub struct Params<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
+        let query = parts.uri.query().unwrap_or_default().as_bytes();
+        let query = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query));
+        serde_path_to_error::deserialize(query)
+            .map(Params)
+            .map_err(|e| unreadable(e, StatusCode::BAD_REQUEST, "the query string"))
+    }
+}
+
+/// Why a body or query was not read: the field and its rule's words when a value's own
+/// rule refused it (`linli_proto::json::MUST_BE`), else `status` with serde's words.
+fn unreadable<E: std::fmt::Display>(
+    error: serde_path_to_error::Error<E>,
+    status: StatusCode,
+    what: &str,
+) -> Problem {
+    let why = error.inner().to_string();
+    if why.starts_with(linli_proto::json::MUST_BE) {
+        return Problem::invalid_field(&error.path().to_string(), &why);
+    }
+    let detail = format!("Failed to deserialize {what} into the target type: {error}");
+    Problem::new(status, detail)
 }
 
 /// An authenticated request's way to the services: the verified caller (whose token every
@@ -201,7 +224,7 @@ impl<P, J: FromPb<P>> FromPb<Option<P>> for Option<J> {
 
 impl FromPb<String> for Option<String> {
     fn from_pb(message: String) -> Self {
-        none_if_empty(message)
+        Some(message).filter(|t| !t.is_empty())
     }
 }
 
@@ -210,54 +233,6 @@ impl FromPb<Timestamp> for String {
     fn from_pb(message: Timestamp) -> Self {
         rfc3339(&message, SecondsFormat::Secs)
     }
-}
-
-/// A time to the microsecond (records: registrations, consents, journal entries).
-pub fn micros(t: Option<Timestamp>) -> Option<String> {
-    t.map(|t| rfc3339(&t, SecondsFormat::Micros))
-}
-
-pub fn none_if_empty(text: String) -> Option<String> {
-    Some(text).filter(|t| !t.is_empty())
-}
-
-/// An RFC 3339 time a client sent in `field`.
-pub fn timestamp(field: &str, text: &str) -> Result<Timestamp, Problem> {
-    let at = DateTime::parse_from_rfc3339(text).map_err(|_| {
-        Problem::invalid_field(
-            field,
-            "must be an RFC 3339 time, e.g. 2027-03-01T09:00:00+08:00",
-        )
-    })?;
-    Ok(Timestamp {
-        seconds: at.timestamp(),
-        nanos: at.timestamp_subsec_nanos() as i32,
-    })
-}
-
-pub fn optional_timestamp(
-    field: &str,
-    text: &Option<String>,
-) -> Result<Option<Timestamp>, Problem> {
-    text.as_deref().map(|t| timestamp(field, t)).transpose()
-}
-
-/// The number of an enum's value a client sent by name in `field` (see
-/// `linli_proto::json::Named`), or 400 listing the names.
-pub fn named<E: Named>(field: &str, text: &str) -> Result<i32, Problem> {
-    known::<E>(field, number_of::<E>(text))
-}
-
-/// `number` when it is one of the enum's values but the unspecified one (what a name the
-/// enum lacks was read as), or 400 listing the names.
-pub fn known<E: Named>(field: &str, number: i32) -> Result<i32, Problem> {
-    if number != 0 && E::try_from(number).is_ok() {
-        return Ok(number);
-    }
-    let all = lower_names::<E>();
-    let (last, rest) = all.split_last().expect("an enum has names");
-    let words = format!("must be {} or {last}", rest.join(", "));
-    Err(Problem::invalid_field(field, &words))
 }
 
 /// Routes of the common shape: the caller's token checked, a gRPC request built from the
@@ -269,7 +244,9 @@ pub fn known<E: Named>(field: &str, number: i32) -> Result<i32, Problem> {
 /// words as `(status, "description")`, and either a block that answers the service's
 /// reply or `= service.method`: then the query or body is the service's request message
 /// itself (see `proto/build.rs`), the path's values are its fields of the names bound (the
-/// centre checked against the caller's), and the call is made as it is.
+/// centre checked against the caller's), and the call is made as it is. With
+/// `= service.method(Request)` a route with neither query nor body calls with the request
+/// made of the path alone; with `(Request, field)` the body is that field of the request.
 /// Everything the modifier in `lib.rs` adds (bearer security, the common problems) is
 /// left out. One invocation per module (`tag = "name", "what it covers";` declares the
 /// tag): it also defines `forwarded()`, the routes'
@@ -282,7 +259,7 @@ macro_rules! forward {
         $method:ident $path:literal $(params($($param:tt)*))? => $name:ident($grpc:ident $(, $arg:ident)*
             $(; query $query:ident: $Query:ty)? $(; body $body:ident: $Body:ty)?)
             -> $status:literal $Out:ty $(, ($error:literal, $words:literal))*
-            $(= $service:ident . $rpc:ident)? $($call:block)?
+            $(= $service:ident . $rpc:ident $(($Req:ty $(, $wrap:ident)?))?)? $($call:block)?
     )*) => {$(
         $(#[$doc])*
         #[utoipa::path($method, path = $path, tag = $tag, params($($($param)*,)? $($Query)?)
@@ -292,11 +269,11 @@ macro_rules! forward {
         pub async fn $name(
             $grpc: $crate::json::Grpc,
             axum::extract::Path(($($arg,)*)): axum::extract::Path<($($crate::forward!(@text $arg),)*)>,
-            $(axum::extract::Query($query): axum::extract::Query<$Query>,)?
+            $($crate::json::Params($query): $crate::json::Params<$Query>,)?
             $($crate::json::Message($body): $crate::json::Message<$Body>,)?
         ) -> Result<(axum::http::StatusCode, axum::Json<$Out>), $crate::problem::Problem> {
             let reply = $crate::forward!(@call $grpc [$($arg),*] [$($query)? $($body)?]
-                [$($service . $rpc)?] $($call)?);
+                [$($service . $rpc $(($Req $(, $wrap)?))?)?] $($call)?);
             let status = axum::http::StatusCode::from_u16($status).expect("a status code");
             Ok((status, axum::Json(<$Out>::from(reply))))
         }
@@ -320,15 +297,45 @@ macro_rules! forward {
         $crate::forward!(@path $g request $($arg $arg)*);
         $crate::call!($g.$service.$rpc(request))
     }};
+    (@call $g:ident [$($arg:ident),*] [] [$service:ident . $rpc:ident ($Req:ty)]) => {{
+        #[allow(unused_mut)]
+        let mut request = <$Req>::default();
+        $crate::forward!(@path $g request $($arg $arg)*);
+        $crate::call!($g.$service.$rpc(request))
+    }};
+    (@call $g:ident [$($arg:ident),*] [$input:ident] [$service:ident . $rpc:ident ($Req:ty, $wrap:ident)]) => {{
+        let mut request = <$Req>::default();
+        request.$wrap = Some($input);
+        $crate::forward!(@path $g request $($arg $arg)*);
+        $crate::call!($g.$service.$rpc(request))
+    }};
     (@path $g:ident $r:ident) => {};
     (@path $g:ident $r:ident centre_id $c:ident $($rest:ident)*) => {
         $r.$c = $g.centre(&$c)?;
         $crate::forward!(@path $g $r $($rest)*);
     };
     (@path $g:ident $r:ident $other:ident $field:ident $($rest:ident)*) => {
-        $r.$field = $field;
+        $r.$field = $crate::json::FromPath::from_path(stringify!($field), $field)?;
         $crate::forward!(@path $g $r $($rest)*);
     };
+}
+
+/// A path's value as the request's field of its name: text as it is, a number read.
+pub trait FromPath: Sized {
+    fn from_path(field: &str, text: String) -> Result<Self, Problem>;
+}
+
+impl FromPath for String {
+    fn from_path(_: &str, text: String) -> Result<Self, Problem> {
+        Ok(text)
+    }
+}
+
+impl FromPath for i32 {
+    fn from_path(field: &str, text: String) -> Result<Self, Problem> {
+        text.parse()
+            .map_err(|_| Problem::invalid_field(field, "must be a whole number"))
+    }
 }
 
 /// A page of a list: its items and, on every page but the last, the token of the next.

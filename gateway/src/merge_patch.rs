@@ -10,6 +10,7 @@ use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::json::ApiJson;
 use crate::problem::{FieldError, Problem};
 
 /// The media type of a merge patch.
@@ -48,6 +49,42 @@ impl<S: Send + Sync> FromRequest<S> for MergePatch {
                 format!("malformed JSON: {error}"),
             )),
         }
+    }
+}
+
+/// A record whose correction names the fields it changes.
+pub trait Correctable: DeserializeOwned {
+    /// The members a correction may change.
+    const FIELDS: &'static [&'static str];
+}
+
+/// A correction's body and the fields it changes, by the request's method: a PATCH is a
+/// merge patch whose every member must be a field of [`Correctable::FIELDS`]; a PUT is an
+/// update body whose members among them change (an id or status it carries, as a read
+/// returned it, changes nothing).
+pub struct Correction<T> {
+    pub body: T,
+    pub mask: prost_types::FieldMask,
+}
+
+impl<T: Correctable, S: Send + Sync> FromRequest<S> for Correction<T> {
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (patch, mask) = if request.method() == axum::http::Method::PATCH {
+            let patch = MergePatch::from_request(request, state).await?;
+            patch.check(T::FIELDS)?;
+            let mask = patch.mask();
+            (patch, mask)
+        } else {
+            let ApiJson(members) =
+                ApiJson::<Map<String, Value>>::from_request(request, state).await?;
+            let patch = MergePatch(members);
+            let mask = patch.mask_of(T::FIELDS);
+            (patch, mask)
+        };
+        let body = patch.into_body()?;
+        Ok(Correction { body, mask })
     }
 }
 

@@ -5,7 +5,7 @@
 use axum::Router;
 use linli_proto::registry::v1 as pb;
 
-use crate::{AppState, call, forward};
+use crate::{AppState, forward};
 
 pub fn routes() -> Router<AppState> {
     forwarded()
@@ -17,14 +17,12 @@ forward! { tag = "partners", "Partner organisations, agreements and certificates
         (409, "A partner has this name") = registry.create_partner
 
     /// Every partner, with agreements and certificates.
-    get "/v1/partners" => list_partners(g) -> 200 pb::ListPartnersResponse {
-        call!(g.registry.list_partners(pb::ListPartnersRequest {}))
-    }
+    get "/v1/partners" => list_partners(g) -> 200 pb::ListPartnersResponse
+        = registry.list_partners(pb::ListPartnersRequest)
 
     /// One partner.
-    get "/v1/partners/{partner_id}" => get_partner(g, id) -> 200 pb::Partner {
-        call!(g.registry.get_partner(pb::GetPartnerRequest { id }))
-    }
+    get "/v1/partners/{partner_id}" => get_partner(g, id) -> 200 pb::Partner
+        = registry.get_partner(pb::GetPartnerRequest)
 
     /// Makes an agreement at a centre (its manager, or a district admin).
     post "/v1/partners/{partner_id}/agreements" => create_agreement(g, partner_id; body a: pb::CreateAgreementRequest)
@@ -41,7 +39,6 @@ forward! { tag = "partners", "Partner organisations, agreements and certificates
 
     /// Revokes a certificate (district admins).
     post "/v1/partners/{partner_id}/credentials/{credential_id}/revocation"
-        => revoke_credential(g, partner_id, credential_id) -> 200 pb::Credential {
-        call!(g.registry.revoke_credential(pb::RevokeCredentialRequest { partner_id, credential_id }))
-    }
+        => revoke_credential(g, partner_id, credential_id) -> 200 pb::Credential
+        = registry.revoke_credential(pb::RevokeCredentialRequest)
 }

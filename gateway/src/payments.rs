@@ -2,7 +2,7 @@
 //! resident), a payment taken at the desk with its receipt, a refund of one, as JSON over
 //! finance's gRPC.
 
-use crate::{AppState, call, forward};
+use crate::{AppState, forward};
 use axum::Router;
 use linli_proto::finance::v1 as pb;
 
@@ -24,9 +24,8 @@ forward! { tag = "finance";
         = finance.record_payment
 
     /// One payment, with its receipt and any refunds.
-    get "/v1/centres/{centre_id}/finance/payments/{payment_id}" => get_payment(g, centre, payment_id) -> 200 pb::Payment {
-        call!(g.finance.get_payment(pb::GetPaymentRequest { centre_id: g.centre(&centre)?, payment_id }))
-    }
+    get "/v1/centres/{centre_id}/finance/payments/{payment_id}" => get_payment(g, centre_id, payment_id)
+        -> 200 pb::Payment = finance.get_payment(pb::GetPaymentRequest)
 
     /// Gives back (part of) a payment the way it came, with the reason: cash or bank back
     /// to receivables. More than is left is refused (payment.refund_exceeds_payment).

@@ -10,19 +10,21 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::json::{ApiJson, Grpc, Reply};
-use crate::merge_patch::MergePatch;
+use crate::merge_patch::{Correctable, Correction, MergePatch};
 use crate::problem::Problem;
 use crate::{call, forward, reply};
 
-/// The members of a centre's details: what a correction of a centre can change.
-const CENTRE_FIELDS: [&str; 6] = [
-    "code",
-    "name",
-    "address",
-    "time_zone",
-    "opening_hours",
-    "contact_phone",
-];
+/// A centre's correction changes its details.
+impl Correctable for registry::CentreDetails {
+    const FIELDS: &[&str] = &[
+        "code",
+        "name",
+        "address",
+        "time_zone",
+        "opening_hours",
+        "contact_phone",
+    ];
+}
 
 /// A resident registered straight into a household, at its address.
 #[derive(Deserialize, ToSchema)]
@@ -102,20 +104,22 @@ pub struct ExportQuery {
     pub purpose: Option<String>,
 }
 
-/// The members of a resident's details: what a correction of a resident can change.
-const RESIDENT_FIELDS: [&str; 11] = [
-    "name",
-    "gender",
-    "date_of_birth",
-    "phone",
-    "national_id",
-    "building",
-    "unit",
-    "room",
-    "categories",
-    "skills",
-    "health_note",
-];
+/// A resident's correction changes their details, not their centre or status.
+impl Correctable for registry::CreateResidentRequest {
+    const FIELDS: &[&str] = &[
+        "name",
+        "gender",
+        "date_of_birth",
+        "phone",
+        "national_id",
+        "building",
+        "unit",
+        "room",
+        "categories",
+        "skills",
+        "health_note",
+    ];
+}
 
 forward! { tag = "registry";
     /// The centres the caller may see.
@@ -163,10 +167,8 @@ forward! { tag = "registry";
 
     /// A resident's current consents.
     get "/v1/centres/{centre_id}/residents/{resident_id}/consents"
-        => get_consents(g, centre, resident_id) -> 200 registry::Consents {
-        let request = registry::GetConsentsRequest { centre_id: g.centre(&centre)?, resident_id };
-        call!(g.registry.get_consents(request))
-    }
+        => get_consents(g, centre_id, resident_id) -> 200 registry::Consents
+        = registry.get_consents(registry::GetConsentsRequest)
 
     /// Makes a resident the head of a new household at their address.
     post "/v1/centres/{centre_id}/households"
@@ -176,9 +178,8 @@ forward! { tag = "registry";
 
     /// A household with its members.
     get "/v1/centres/{centre_id}/households/{household_id}"
-        => get_household(g, centre, id) -> 200 registry::Household {
-        call!(g.registry.get_household(registry::GetHouseholdRequest { centre_id: g.centre(&centre)?, id }))
-    }
+        => get_household(g, centre_id, id) -> 200 registry::Household
+        = registry.get_household(registry::GetHouseholdRequest)
 
     /// Registers a resident straight into a household, at its address.
     post "/v1/centres/{centre_id}/households/{household_id}/members"
@@ -211,11 +212,15 @@ forward! { tag = "registry";
 pub async fn update_centre(
     g: Grpc,
     Path(centre): Path<String>,
-    ApiJson(body): ApiJson<serde_json::Map<String, serde_json::Value>>,
+    c: Correction<registry::CentreDetails>,
 ) -> Reply<registry::Centre> {
-    let body = MergePatch(body);
-    let mask = body.mask_of(&CENTRE_FIELDS);
-    correct_centre(g, &centre, body, mask).await
+    let (id, update_mask) = (g.centre(&centre)?, Some(c.mask));
+    let request = registry::UpdateCentreRequest {
+        id,
+        centre: Some(c.body),
+        update_mask,
+    };
+    Ok(Json(call!(g.registry.update_centre(request))))
 }
 
 /// Corrects only the fields sent (JSON Merge Patch, RFC 7396): a member set to null clears
@@ -226,27 +231,10 @@ pub async fn update_centre(
         (status = 415, body = Problem, content_type = "application/problem+json", description = "Not sent as application/merge-patch+json")))]
 pub async fn patch_centre(
     g: Grpc,
-    Path(centre): Path<String>,
-    patch: MergePatch,
+    centre: Path<String>,
+    c: Correction<registry::CentreDetails>,
 ) -> Reply<registry::Centre> {
-    patch.check(&CENTRE_FIELDS)?;
-    let mask = patch.mask();
-    correct_centre(g, &centre, patch, mask).await
-}
-
-async fn correct_centre(
-    g: Grpc,
-    centre: &str,
-    body: MergePatch,
-    mask: prost_types::FieldMask,
-) -> Reply<registry::Centre> {
-    let id = g.centre(centre)?;
-    let request = registry::UpdateCentreRequest {
-        id,
-        centre: Some(body.into_body()?),
-        update_mask: Some(mask),
-    };
-    Ok(Json(call!(g.registry.update_centre(request))))
+    update_centre(g, centre, c).await
 }
 
 /// Largest spreadsheet the import route takes, in bytes (about 12 million rows of ten
@@ -432,19 +420,17 @@ pub async fn update_resident(
 pub async fn patch_resident(
     g: Grpc,
     Path((centre, id)): Path<(String, String)>,
-    patch: MergePatch,
+    c: Correction<registry::CreateResidentRequest>,
 ) -> Reply<registry::Resident> {
-    let centre_id = g.centre(&centre)?;
-    patch.check(&RESIDENT_FIELDS)?;
-    let mask = patch.mask();
     let resident = registry::CreateResidentRequest {
-        centre_id,
-        ..patch.into_body()?
+        centre_id: g.centre(&centre)?,
+        ..c.body
     };
+    let (resident, update_mask) = (Some(resident), Some(c.mask));
     let request = registry::UpdateResidentRequest {
         id,
-        resident: Some(resident),
-        update_mask: Some(mask),
+        resident,
+        update_mask,
     };
     Ok(Json(call!(g.registry.update_resident(request))))
 }

@@ -7,13 +7,12 @@ use axum::http::StatusCode;
 use axum::routing::put;
 use axum::{Json, Router};
 use linli_proto::volunteers::v1 as pb;
-use serde::Deserialize;
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::OpenApi;
 
-use crate::json::{ApiJson, FromPb, Grpc, Reply, optional_timestamp, timestamp};
-use crate::merge_patch::MergePatch;
+use crate::json::{Grpc, Reply};
+use crate::merge_patch::{Correctable, Correction};
 use crate::problem::Problem;
-use crate::{AppState, call, forward, reply};
+use crate::{AppState, call, forward};
 
 #[derive(OpenApi)]
 #[openapi(paths(update_volunteer, patch_volunteer))]
@@ -26,63 +25,18 @@ pub fn routes() -> Router<AppState> {
     )
 }
 
-reply! {
-    #[derive(Deserialize)]
-    pub struct TrainingSession from pb::TrainingSession as s {
-        #[serde(default)]
-        pub id: String,
-        #[serde(default)]
-        pub course_id: String,
-        pub starts_at: String = s.starts_at.map(String::from_pb).unwrap_or_default(),
-        pub ends_at: String = s.ends_at.map(String::from_pb).unwrap_or_default(),
-        #[serde(default)]
-        pub location: String,
-        pub capacity: i32,
-    }
+/// A volunteer's correction changes their profile (not the resident, nor a registration's
+/// guardian consent).
+impl Correctable for pb::UpdateVolunteerRequest {
+    const FIELDS: &[&str] = &[
+        "display_name",
+        "skills",
+        "languages",
+        "availability",
+        "background_checked",
+        "background_checked_on",
+    ];
 }
-
-#[derive(Deserialize, ToSchema)]
-pub struct NewShift {
-    pub opportunity_id: String,
-    #[schema(example = "2027-03-01T09:00:00+08:00")]
-    pub starts_at: String,
-    #[schema(example = "2027-03-01T12:00:00+08:00")]
-    pub ends_at: String,
-    pub capacity: i32,
-    #[serde(default)]
-    pub location: String,
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ShiftQuery {
-    pub opportunity_id: Option<String>,
-    /// RFC 3339; shifts ending after it.
-    pub from: Option<String>,
-    /// RFC 3339; shifts starting before it.
-    pub to: Option<String>,
-    /// 1 to 200; default 50.
-    pub page_size: Option<u32>,
-    /// The previous page's `next_page_token`.
-    pub page_token: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct Moment {
-    /// RFC 3339; default now.
-    pub at: Option<String>,
-}
-
-/// The members of a volunteer's profile a correction can change (not the resident, nor a
-/// registration's guardian consent).
-const PROFILE_FIELDS: [&str; 6] = [
-    "display_name",
-    "skills",
-    "languages",
-    "availability",
-    "background_checked",
-    "background_checked_on",
-];
 
 forward! { tag = "volunteers", "Volunteers, staff, certifications, training, shifts, hours, groups and reviews";
     /// The centre's volunteers.
@@ -95,9 +49,8 @@ forward! { tag = "volunteers", "Volunteers, staff, certifications, training, shi
         = volunteers.register_volunteer
 
     /// One volunteer.
-    get "/v1/centres/{centre_id}/volunteers/{volunteer_id}" => get_volunteer(g, centre, volunteer_id) -> 200 pb::Volunteer {
-        call!(g.volunteers.get_volunteer(pb::GetVolunteerRequest { centre_id: g.centre(&centre)?, volunteer_id }))
-    }
+    get "/v1/centres/{centre_id}/volunteers/{volunteer_id}" => get_volunteer(g, centre_id, volunteer_id)
+        -> 200 pb::Volunteer = volunteers.get_volunteer(pb::GetVolunteerRequest)
 
     /// Pauses, resumes or ends a volunteer's work.
     post "/v1/centres/{centre_id}/volunteers/{volunteer_id}/status"
@@ -126,9 +79,8 @@ forward! { tag = "volunteers", "Volunteers, staff, certifications, training, shi
         -> 201 pb::Certification = volunteers.add_certification
 
     /// Training courses.
-    get "/v1/centres/{centre_id}/courses" => list_courses(g, centre) -> 200 pb::ListCoursesResponse {
-        call!(g.volunteers.list_courses(pb::ListCoursesRequest { centre_id: g.centre(&centre)? }))
-    }
+    get "/v1/centres/{centre_id}/courses" => list_courses(g, centre_id) -> 200 pb::ListCoursesResponse
+        = volunteers.list_courses(pb::ListCoursesRequest)
 
     /// Adds a training course.
     post "/v1/centres/{centre_id}/courses" => create_course(g, centre_id; body b: pb::CreateCourseRequest)
@@ -136,16 +88,8 @@ forward! { tag = "volunteers", "Volunteers, staff, certifications, training, shi
 
     /// Schedules a session of a course.
     post "/v1/centres/{centre_id}/courses/{course_id}/sessions"
-        => schedule_training(g, centre, course_id; body b: TrainingSession) -> 201 TrainingSession {
-        call!(g.volunteers.schedule_training(pb::ScheduleTrainingRequest {
-            centre_id: g.centre(&centre)?,
-            course_id,
-            starts_at: Some(timestamp("starts_at", &b.starts_at)?),
-            ends_at: Some(timestamp("ends_at", &b.ends_at)?),
-            location: b.location,
-            capacity: b.capacity,
-        }))
-    }
+        => schedule_training(g, centre_id, course_id; body b: pb::ScheduleTrainingRequest) -> 201 pb::TrainingSession
+        = volunteers.schedule_training
 
     /// Records that a staff member or volunteer completed the course.
     post "/v1/centres/{centre_id}/courses/{course_id}/completions"
@@ -165,28 +109,12 @@ forward! { tag = "volunteers", "Volunteers, staff, certifications, training, shi
         -> 201 pb::Opportunity = volunteers.create_opportunity
 
     /// Shifts in a window.
-    get "/v1/centres/{centre_id}/shifts" => list_shifts(g, centre; query q: ShiftQuery) -> 200 pb::ListShiftsResponse {
-        call!(g.volunteers.list_shifts(pb::ListShiftsRequest {
-            centre_id: g.centre(&centre)?,
-            opportunity_id: q.opportunity_id.unwrap_or_default(),
-            from: optional_timestamp("from", &q.from)?,
-            to: optional_timestamp("to", &q.to)?,
-            page_size: q.page_size.unwrap_or(0),
-            page_token: q.page_token.unwrap_or_default(),
-        }))
-    }
+    get "/v1/centres/{centre_id}/shifts" => list_shifts(g, centre_id; query q: pb::ListShiftsRequest)
+        -> 200 pb::ListShiftsResponse = volunteers.list_shifts
 
     /// Adds a shift of an opportunity.
-    post "/v1/centres/{centre_id}/shifts" => create_shift(g, centre; body b: NewShift) -> 201 pb::Shift {
-        call!(g.volunteers.create_shift(pb::CreateShiftRequest {
-            centre_id: g.centre(&centre)?,
-            opportunity_id: b.opportunity_id,
-            starts_at: Some(timestamp("starts_at", &b.starts_at)?),
-            ends_at: Some(timestamp("ends_at", &b.ends_at)?),
-            capacity: b.capacity,
-            location: b.location,
-        }))
-    }
+    post "/v1/centres/{centre_id}/shifts" => create_shift(g, centre_id; body b: pb::CreateShiftRequest)
+        -> 201 pb::Shift = volunteers.create_shift
 
     /// The centre's volunteers ranked for a shift, with reasons; the unqualified apart, with why.
     get "/v1/centres/{centre_id}/shifts/{shift_id}/matches"
@@ -200,23 +128,17 @@ forward! { tag = "volunteers", "Volunteers, staff, certifications, training, shi
 
     /// Withdraws a sign-up; the place goes back to the shift.
     post "/v1/centres/{centre_id}/assignments/{assignment_id}/withdraw"
-        => withdraw(g, centre, assignment_id) -> 200 pb::Assignment {
-        call!(g.volunteers.withdraw(pb::WithdrawRequest { centre_id: g.centre(&centre)?, assignment_id }))
-    }
+        => withdraw(g, centre_id, assignment_id) -> 200 pb::Assignment = volunteers.withdraw(pb::WithdrawRequest)
 
     /// Checks a volunteer in for their shift (at `at`, or now when the body is left out).
     post "/v1/centres/{centre_id}/assignments/{assignment_id}/check-in"
-        => check_in_assignment(g, centre, assignment_id; body m: Moment) -> 200 pb::Assignment {
-        let at = optional_timestamp("at", &m.at)?;
-        call!(g.volunteers.check_in(pb::CheckInRequest { centre_id: g.centre(&centre)?, assignment_id, at }))
-    }
+        => check_in_assignment(g, centre_id, assignment_id; body m: pb::CheckInRequest) -> 200 pb::Assignment
+        = volunteers.check_in
 
     /// Checks a volunteer out; the hours are verified at once.
     post "/v1/centres/{centre_id}/assignments/{assignment_id}/check-out"
-        => check_out_assignment(g, centre, assignment_id; body m: Moment) -> 200 pb::Assignment {
-        let at = optional_timestamp("at", &m.at)?;
-        call!(g.volunteers.check_out(pb::CheckOutRequest { centre_id: g.centre(&centre)?, assignment_id, at }))
-    }
+        => check_out_assignment(g, centre_id, assignment_id; body m: pb::CheckOutRequest) -> 200 pb::Assignment
+        = volunteers.check_out
 
     /// Hour entries.
     get "/v1/centres/{centre_id}/hours" => list_hours(g, centre_id; query q: pb::ListHourEntriesRequest)
@@ -321,13 +243,16 @@ async fn session_of(
 pub async fn update_volunteer(
     g: Grpc,
     Path((centre, volunteer_id)): Path<(String, String)>,
-    ApiJson(body): ApiJson<serde_json::Map<String, serde_json::Value>>,
+    c: Correction<pb::UpdateVolunteerRequest>,
 ) -> Reply<pb::Volunteer> {
-    let body = MergePatch(body);
-    let mask = body.mask_of(&PROFILE_FIELDS);
-    Ok(Json(
-        correct_volunteer(&g, &centre, volunteer_id, body, mask).await?,
-    ))
+    let (centre_id, update_mask) = (g.centre(&centre)?, Some(c.mask));
+    let request = pb::UpdateVolunteerRequest {
+        centre_id,
+        volunteer_id,
+        update_mask,
+        ..c.body
+    };
+    Ok(Json(call!(g.volunteers.update_volunteer(request))))
 }
 
 /// Corrects only the fields sent (JSON Merge Patch, RFC 7396): a member set to null clears
@@ -338,28 +263,8 @@ pub async fn update_volunteer(
         (status = 415, body = Problem, content_type = "application/problem+json", description = "Not sent as application/merge-patch+json")))]
 pub async fn patch_volunteer(
     g: Grpc,
-    Path((centre, volunteer_id)): Path<(String, String)>,
-    patch: MergePatch,
+    path: Path<(String, String)>,
+    c: Correction<pb::UpdateVolunteerRequest>,
 ) -> Reply<pb::Volunteer> {
-    patch.check(&PROFILE_FIELDS)?;
-    let mask = patch.mask();
-    Ok(Json(
-        correct_volunteer(&g, &centre, volunteer_id, patch, mask).await?,
-    ))
-}
-
-async fn correct_volunteer(
-    g: &Grpc,
-    centre: &str,
-    volunteer_id: String,
-    body: MergePatch,
-    mask: prost_types::FieldMask,
-) -> Result<pb::Volunteer, Problem> {
-    let request = pb::UpdateVolunteerRequest {
-        centre_id: g.centre(centre)?,
-        volunteer_id,
-        update_mask: Some(mask),
-        ..body.into_body()?
-    };
-    Ok(call!(g.volunteers.update_volunteer(request)))
+    update_volunteer(g, path, c).await
 }

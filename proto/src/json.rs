@@ -23,7 +23,28 @@ pub mod time {
             None => s.serialize_none(),
         }
     }
+
+    /// From RFC 3339 text with its offset; null, absent or empty is no time. A bad time
+    /// is refused in the words a field error says it in (the gateway names the field).
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+        let Some(text) = Option::<String>::deserialize(d)?.filter(|t| !t.is_empty()) else {
+            return Ok(None);
+        };
+        let at = DateTime::parse_from_rfc3339(&text).map_err(|_| {
+            serde::de::Error::custom(format!(
+                "{MUST_BE}an RFC 3339 time, e.g. 2027-03-01T09:00:00+08:00"
+            ))
+        })?;
+        Ok(Some(Timestamp {
+            seconds: at.timestamp(),
+            nanos: at.timestamp_subsec_nanos() as i32,
+        }))
+    }
 }
+
+/// How a value's own rule words its refusal (`must be …`): the gateway answers such an
+/// error as the field's (400, naming it), any other as a body it could not read.
+pub const MUST_BE: &str = "must be ";
 
 /// A time to the microsecond (records: registrations, consents, journal entries); null
 /// when absent.
@@ -143,6 +164,7 @@ named!(
     crate::bookings::v1::OfferingKind = "OFFERING_KIND_",
     crate::bookings::v1::BookingStatus = "BOOKING_STATUS_",
     crate::registry::v1::Gender = "GENDER_",
+    crate::bookings::v1::Scope = "SCOPE_",
 );
 
 /// The name of `number`; empty for the unspecified value (0) and any the enum lacks.
@@ -180,9 +202,21 @@ pub mod lower {
         s.serialize_str(&lower_name::<E>(*n))
     }
 
+    /// Empty is the unspecified value; a name the enum lacks is refused, naming them all.
     pub fn deserialize<'de, E: Named, D: Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
-        Ok(number_of::<E>(&String::deserialize(d)?))
+        let name = Option::<String>::deserialize(d)?.unwrap_or_default();
+        match number_of::<E>(&name) {
+            0 if !name.is_empty() => Err(serde::de::Error::custom(one_of::<E>())),
+            number => Ok(number),
+        }
     }
+}
+
+/// How a field of the enum is refused when it holds no name of it: `must be a, b or c`.
+pub fn one_of<E: Named>() -> String {
+    let all = lower_names::<E>();
+    let (last, rest) = all.split_last().expect("an enum has names");
+    format!("{MUST_BE}{} or {last}", rest.join(", "))
 }
 
 #[cfg(test)]

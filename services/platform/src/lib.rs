@@ -6,6 +6,7 @@
 //! errors to gRPC status codes.
 
 pub mod admin;
+pub mod asyncapi;
 pub mod auth;
 pub mod bus;
 pub mod crypto;
