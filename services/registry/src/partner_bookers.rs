@@ -32,38 +32,11 @@ impl Handler for PartnerBookers {
     async fn handle(&self, event: &Incoming, tx: &mut PgConnection) -> Result<(), HandlerError> {
         let key = event.routing_key.as_str();
         if key == BookingConfirmed::ROUTING_KEY {
-            let e: BookingConfirmed = event.decode()?;
-            link(
-                tx,
-                &e.booking_id,
-                &e.provider_id,
-                &e.offering_id,
-                &e.resident_id,
-                &e.centre_id,
-            )
-            .await?;
+            link(tx, &event.decode::<BookingConfirmed>()?).await?;
         } else if key == BookingPromoted::ROUTING_KEY {
-            let e: BookingPromoted = event.decode()?;
-            link(
-                tx,
-                &e.booking_id,
-                &e.provider_id,
-                &e.offering_id,
-                &e.resident_id,
-                &e.centre_id,
-            )
-            .await?;
+            link(tx, &event.decode::<BookingPromoted>()?).await?;
         } else if key == BookingAttended::ROUTING_KEY {
-            let e: BookingAttended = event.decode()?;
-            link(
-                tx,
-                &e.booking_id,
-                &e.provider_id,
-                &e.offering_id,
-                &e.resident_id,
-                &e.centre_id,
-            )
-            .await?;
+            link(tx, &event.decode::<BookingAttended>()?).await?;
         } else if key == BookingCancelled::ROUTING_KEY {
             let e: BookingCancelled = event.decode()?;
             let booking = field::id("booking_id", &e.booking_id)?;
@@ -83,16 +56,35 @@ impl Handler for PartnerBookers {
     }
 }
 
-/// Records that the resident holds `booking` of the partner's offering; nothing for the
+/// The booking events that say who holds which partner's offering: each carries the
+/// same five fields.
+trait Holding {
+    /// Booking, provider, offering, resident and centre, as the event gives them.
+    fn holding(&self) -> [&str; 5];
+}
+
+macro_rules! holding {
+    ($($event:ty),+) => {$(
+        impl Holding for $event {
+            fn holding(&self) -> [&str; 5] {
+                [
+                    &self.booking_id,
+                    &self.provider_id,
+                    &self.offering_id,
+                    &self.resident_id,
+                    &self.centre_id,
+                ]
+            }
+        }
+    )+};
+}
+
+holding!(BookingConfirmed, BookingPromoted, BookingAttended);
+
+/// Records that the resident holds the booking of the partner's offering; nothing for the
 /// centre's own offerings (no provider) or a facility booking (no resident).
-async fn link(
-    tx: &mut PgConnection,
-    booking: &str,
-    provider: &str,
-    offering: &str,
-    resident: &str,
-    centre: &str,
-) -> Result<(), HandlerError> {
+async fn link(tx: &mut PgConnection, event: &impl Holding) -> Result<(), HandlerError> {
+    let [booking, provider, offering, resident, centre] = event.holding();
     let (Some(partner), Some(resident)) = (
         field::optional_id("provider_id", provider)?,
         field::optional_id("resident_id", resident)?,
