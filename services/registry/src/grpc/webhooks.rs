@@ -57,15 +57,19 @@ fn endpoint(url: &str) -> Result<String, Reason> {
 }
 
 impl RegistryApi {
-    /// The agreement named, once the caller may act on its centre.
+    /// The agreement named, once the caller may act on its centre: read its webhook
+    /// ([`WEBHOOK_READERS`]) or change it ([`WEBHOOK_MAKERS`]).
     async fn agreement(
         &self,
         caller: &Caller,
         partner_id: &str,
         agreement_id: &str,
         access: Access,
-        allowed: &[Role],
     ) -> Result<AgreementRow, Error> {
+        let allowed = match access {
+            Access::Read => WEBHOOK_READERS,
+            Access::Write => WEBHOOK_MAKERS,
+        };
         let partner = parse_id("partner_id", partner_id)?;
         let id = parse_id("agreement_id", agreement_id)?;
         caller.require_role(access, allowed)?;
@@ -82,13 +86,7 @@ impl RegistryApi {
         req: pb::SetAgreementWebhookRequest,
     ) -> Result<Response<pb::AgreementWebhook>, Status> {
         let agreement = self
-            .agreement(
-                caller,
-                &req.partner_id,
-                &req.agreement_id,
-                Access::Write,
-                WEBHOOK_MAKERS,
-            )
+            .agreement(caller, &req.partner_id, &req.agreement_id, Access::Write)
             .await?;
         let mut v = Violations::default();
         let url = match endpoint(&req.url) {
@@ -159,13 +157,7 @@ impl RegistryApi {
         req: pb::GetAgreementWebhookRequest,
     ) -> Result<Response<pb::AgreementWebhook>, Status> {
         let agreement = self
-            .agreement(
-                caller,
-                &req.partner_id,
-                &req.agreement_id,
-                Access::Read,
-                WEBHOOK_READERS,
-            )
+            .agreement(caller, &req.partner_id, &req.agreement_id, Access::Read)
             .await?;
         let row = store::get(&self.pool, agreement.id)
             .await
@@ -191,13 +183,7 @@ impl RegistryApi {
         req: pb::ListWebhookDeliveriesRequest,
     ) -> Result<Response<pb::ListWebhookDeliveriesResponse>, Status> {
         let agreement = self
-            .agreement(
-                caller,
-                &req.partner_id,
-                &req.agreement_id,
-                Access::Read,
-                WEBHOOK_READERS,
-            )
+            .agreement(caller, &req.partner_id, &req.agreement_id, Access::Read)
             .await?;
         let page: PageRequest<(DateTime<Utc>, Uuid)> = PageRequest::parse(
             "registry.webhook_deliveries",
@@ -223,13 +209,7 @@ impl RegistryApi {
         req: pb::ReplayWebhookDeliveriesRequest,
     ) -> Result<Response<pb::ReplayWebhookDeliveriesResponse>, Status> {
         let agreement = self
-            .agreement(
-                caller,
-                &req.partner_id,
-                &req.agreement_id,
-                Access::Write,
-                WEBHOOK_MAKERS,
-            )
+            .agreement(caller, &req.partner_id, &req.agreement_id, Access::Write)
             .await?;
         let delivery = match req.delivery_id.trim() {
             "" => None,
