@@ -332,7 +332,7 @@ impl Finance for FinanceApi {
         request: Request<pb::GetEntryRequest>,
     ) -> Result<Response<pb::JournalEntry>, Status> {
         let body = request.get_ref();
-        let centre = scoped_centre(caller(&request)?, &body.centre_id, Access::Read, READERS)?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let id = parse_id("entry_id", &body.entry_id)?;
         let mut conn = self.pool.acquire().await.map_err(Error::from)?;
         let row = store::find_entry(&mut conn, centre, id)
@@ -347,7 +347,7 @@ impl Finance for FinanceApi {
         request: Request<pb::ListEntriesRequest>,
     ) -> Result<Response<pb::ListEntriesResponse>, Status> {
         let body = request.get_ref();
-        let centre = scoped_centre(caller(&request)?, &body.centre_id, Access::Read, READERS)?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let bound = |field: &str, text: &str| -> Result<Option<NaiveDate>, Violations> {
             if text.trim().is_empty() {
                 Ok(None)
@@ -476,7 +476,7 @@ impl Finance for FinanceApi {
         request: Request<pb::GetBudgetReportRequest>,
     ) -> Result<Response<pb::BudgetReport>, Status> {
         let body = request.get_ref();
-        let centre = scoped_centre(caller(&request)?, &body.centre_id, Access::Read, READERS)?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let year = fiscal_year(body.fiscal_year)?;
         let year_end = NaiveDate::from_ymd_opt(year, 12, 31).expect("31 December exists");
         let as_of = parse_date_or(
@@ -709,7 +709,7 @@ impl Finance for FinanceApi {
         request: Request<pb::ListDonationsRequest>,
     ) -> Result<Response<pb::ListDonationsResponse>, Status> {
         let body = request.get_ref();
-        let centre = scoped_centre(caller(&request)?, &body.centre_id, Access::Read, READERS)?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let year = (body.receipt_year != 0).then_some(body.receipt_year);
         let page = PageRequest::parse("finance.donations", body.page_size, &body.page_token)?;
         let rows = store::donations(&self.pool, centre, year, page.after(), page.limit())
@@ -803,7 +803,7 @@ impl Finance for FinanceApi {
         request: Request<pb::GetTrialBalanceRequest>,
     ) -> Result<Response<pb::TrialBalance>, Status> {
         let body = request.get_ref();
-        let centre = scoped_centre(caller(&request)?, &body.centre_id, Access::Read, READERS)?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let as_of = parse_date_or("as_of", &body.as_of, self.today(centre).await?)?;
         let totals = store::account_totals(&self.pool, centre, None, as_of)
             .await
@@ -835,7 +835,7 @@ impl Finance for FinanceApi {
         request: Request<pb::GetSelfSufficiencyRequest>,
     ) -> Result<Response<pb::SelfSufficiency>, Status> {
         let body = request.get_ref();
-        let centre = scoped_centre(caller(&request)?, &body.centre_id, Access::Read, READERS)?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let (from, to) = month_range(&body.from, &body.to)?;
         Ok(Response::new(
             self.self_sufficiency(centre, from, to).await?,
@@ -883,7 +883,7 @@ impl Finance for FinanceApi {
         request: Request<pb::GetTransparencyReportRequest>,
     ) -> Result<Response<pb::TransparencyReport>, Status> {
         let body = request.get_ref();
-        let centre = scoped_centre(caller(&request)?, &body.centre_id, Access::Read, READERS)?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let (from, to) = month_range(&body.from, &body.to)?;
         let totals =
             store::account_totals(&self.pool, centre, Some(from.first_day()), to.last_day())
@@ -931,7 +931,7 @@ impl Finance for FinanceApi {
         request: Request<pb::ListAuditTrailRequest>,
     ) -> Result<Response<pb::ListAuditTrailResponse>, Status> {
         let body = request.get_ref();
-        let centre = scoped_centre(caller(&request)?, &body.centre_id, Access::Read, READERS)?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, READERS)?;
         let page = paging(
             "finance.audit_trail",
             body.page_size,

@@ -3,7 +3,7 @@
 //! parsed, and one store call.
 
 use chrono::NaiveDate;
-use linli_platform::auth::{Access, caller, scoped_centre};
+use linli_platform::auth::{Access, caller, request_centre, scoped_centre};
 use linli_platform::db::transaction;
 use linli_platform::error::Violations;
 use linli_platform::page::PageRequest;
@@ -92,12 +92,7 @@ impl FinanceApi {
         request: Request<pb::GetPaymentRequest>,
     ) -> Result<pb::Payment, Status> {
         let body = request.get_ref();
-        let centre = scoped_centre(
-            caller(&request)?,
-            &body.centre_id,
-            Access::Read,
-            RECEIVABLE_READERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, RECEIVABLE_READERS)?;
         let id = parse_id("payment_id", &body.payment_id)?;
         let mut conn = self.pool.acquire().await.map_err(Error::from)?;
         Ok(payment_to_pb(
@@ -110,12 +105,7 @@ impl FinanceApi {
         request: Request<pb::ListReceivablesRequest>,
     ) -> Result<pb::ListReceivablesResponse, Status> {
         let body = request.get_ref();
-        let centre = scoped_centre(
-            caller(&request)?,
-            &body.centre_id,
-            Access::Read,
-            RECEIVABLE_READERS,
-        )?;
+        let centre = request_centre(&request, |r| &r.centre_id, Access::Read, RECEIVABLE_READERS)?;
         let resident: Option<Uuid> = if body.resident_id.trim().is_empty() {
             None
         } else {
