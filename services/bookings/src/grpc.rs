@@ -350,6 +350,17 @@ fn offering_from(centre: Uuid, o: pb::Offering) -> Result<OfferingRow, Violation
 }
 
 /// For a partner: the centre, once one of `scopes` is granted there, and the partner.
+/// The centre a reader of offerings acts for, and the partner when it is one (who reads,
+/// with either offerings scope, its own offerings only).
+fn offering_reader(who: &Caller, centre_id: &str) -> Result<(Uuid, Option<Uuid>), Status> {
+    if who.is_partner() {
+        let (centre, partner) = partner_at(who, centre_id, &[OFFERINGS_READ, OFFERINGS_WRITE])?;
+        Ok((centre, Some(partner)))
+    } else {
+        Ok((residents::reading_centre(who, centre_id)?, None))
+    }
+}
+
 fn partner_at(caller: &Caller, centre_id: &str, scopes: &[&str]) -> Result<(Uuid, Uuid), Status> {
     let partner = caller
         .partner_id()
@@ -440,17 +451,7 @@ impl Bookings for BookingsApi {
         request: Request<pb::GetOfferingRequest>,
     ) -> Result<Response<pb::Offering>, Status> {
         let who = caller(&request)?;
-        let (centre, partner) = if who.is_partner() {
-            let (centre, partner) = partner_at(
-                who,
-                &request.get_ref().centre_id,
-                &[OFFERINGS_READ, OFFERINGS_WRITE],
-            )?;
-            (centre, Some(partner))
-        } else {
-            let centre = residents::reading_centre(who, &request.get_ref().centre_id)?;
-            (centre, None)
-        };
+        let (centre, partner) = offering_reader(who, &request.get_ref().centre_id)?;
         let id = parse_id("offering_id", &request.get_ref().offering_id)?;
         let mut conn = self.pool.acquire().await.map_err(Error::from)?;
         let row = store::find_offering(&mut conn, centre, id).await?;
@@ -508,17 +509,7 @@ impl Bookings for BookingsApi {
         request: Request<pb::ListOfferingsRequest>,
     ) -> Result<Response<pb::ListOfferingsResponse>, Status> {
         let who = caller(&request)?;
-        let (centre, partner) = if who.is_partner() {
-            let (centre, partner) = partner_at(
-                who,
-                &request.get_ref().centre_id,
-                &[OFFERINGS_READ, OFFERINGS_WRITE],
-            )?;
-            (centre, Some(partner))
-        } else {
-            let centre = residents::reading_centre(who, &request.get_ref().centre_id)?;
-            (centre, None)
-        };
+        let (centre, partner) = offering_reader(who, &request.get_ref().centre_id)?;
         // A resident sees only what they (or the one they name, whom they act for) may
         // book: the same rule the booking path tests.
         let eligible_for = match request.get_ref().eligible_for.as_str() {
