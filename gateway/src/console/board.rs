@@ -12,7 +12,7 @@ use chrono::{Duration, Months};
 use linli_platform::auth::Role;
 use linli_proto::evaluation::v1 as ev;
 use linli_proto::registry::v1 as pb;
-use maud::{Markup, html};
+use maud::html;
 use serde::Deserialize;
 
 use super::{
@@ -100,25 +100,6 @@ enum Typed {
     Meeting(MeetingTyped),
     /// A refusal of a row's button (end a term, mark a decision done), shown up top.
     Row,
-}
-
-fn text_field(
-    name: &str,
-    label: &str,
-    kind: &str,
-    value: &str,
-    errors: Option<&FieldErrors>,
-) -> Markup {
-    let id = format!("f-{name}");
-    let error = errors.and_then(|e| e.get(name));
-    html! {
-        div.field.invalid[error.is_some()] {
-            label for=(id) { (label) }
-            input #(id) type=(kind) name=(name) value=(value)
-                aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| format!("{id}-error"))];
-            @if let Some(message) = error { span.error #(format!("{id}-error")) role="alert" { (message) } }
-        }
-    }
 }
 
 async fn page(
@@ -304,7 +285,7 @@ async fn page(
                             }
                         }
                     }
-                    (text_field("name", lang.pick("姓名（政府、企业、社会组织代表填写）", "Name (government, business, NGO)"), "text", &member.name, member_errors))
+                    (super::optional_field("name", lang.pick("姓名（政府、企业、社会组织代表填写）", "Name (government, business, NGO)"), "text", &member.name, member_errors))
                     @let role_error = member_errors.and_then(|e| e.get("role"));
                     div.field.invalid[role_error.is_some()] {
                         label for="f-role" { (lang.pick("职务", "Role")) }
@@ -313,8 +294,8 @@ async fn page(
                         }
                         @if let Some(e) = role_error { span.error role="alert" { (e) } }
                     }
-                    (text_field("term_from", lang.pick("任期开始", "Term from"), "date", &member.term_from, member_errors))
-                    (text_field("term_until", lang.pick("任期结束", "Term until"), "date", &member.term_until, member_errors))
+                    (super::optional_field("term_from", lang.pick("任期开始", "Term from"), "date", &member.term_from, member_errors))
+                    (super::optional_field("term_until", lang.pick("任期结束", "Term until"), "date", &member.term_until, member_errors))
                     div.field {
                         label { input #f-finance type="checkbox" name="finance_oversight" value="yes" checked[member.finance]; " " (lang.pick("加入财务监督小组", "Join the finance oversight group")) }
                     }
@@ -326,8 +307,8 @@ async fn page(
                     (csrf(staff))
                     h3 { (lang.pick("记录会议", "Record a meeting")) }
                     @if let Some(e) = meeting_errors { (general_errors(e, &["held_on", "title", "agenda", "minutes", "attendee_ids", "text", "owner_member_id", "due_on"])) }
-                    (text_field("held_on", lang.pick("会议日期", "Held on"), "date", &meeting.held_on, meeting_errors))
-                    (text_field("title", lang.pick("会议名称", "Title"), "text", &meeting.title, meeting_errors))
+                    (super::optional_field("held_on", lang.pick("会议日期", "Held on"), "date", &meeting.held_on, meeting_errors))
+                    (super::optional_field("title", lang.pick("会议名称", "Title"), "text", &meeting.title, meeting_errors))
                     fieldset.field #attendees {
                         legend { (lang.pick("出席成员", "Present")) }
                         @for m in &current {
@@ -346,7 +327,7 @@ async fn page(
                         textarea #f-minutes name="minutes" rows="4" { (meeting.minutes) }
                     }
                     h4 { (lang.pick("决议（可不填）", "Decision (optional)")) }
-                    (text_field("text", lang.pick("决议内容", "Decision"), "text", &meeting.decision, meeting_errors))
+                    (super::optional_field("text", lang.pick("决议内容", "Decision"), "text", &meeting.decision, meeting_errors))
                     @let owner_error = meeting_errors.and_then(|e| e.get("owner_member_id"));
                     div.field.invalid[owner_error.is_some()] {
                         label for="f-owner_member_id" { (lang.pick("负责人", "Owner")) }
@@ -356,7 +337,7 @@ async fn page(
                         }
                         @if let Some(e) = owner_error { span.error #f-owner_member_id-error role="alert" { (e) } }
                     }
-                    (text_field("due_on", lang.pick("完成期限", "Due on"), "date", &meeting.due_on, meeting_errors))
+                    (super::optional_field("due_on", lang.pick("完成期限", "Due on"), "date", &meeting.due_on, meeting_errors))
                     button type="submit" { (lang.pick("记录", "Record")) }
                 }
             }

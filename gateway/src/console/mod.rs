@@ -713,6 +713,27 @@ pub fn field(
     }
 }
 
+/// A field of a form that is shown only with some of the page's errors (one of several
+/// forms on it), never marked required.
+pub fn optional_field(
+    name: &str,
+    label: &str,
+    kind: &str,
+    value: &str,
+    errors: Option<&FieldErrors>,
+) -> Markup {
+    let none = FieldErrors::default();
+    field(
+        Lang::Zh,
+        name,
+        label,
+        kind,
+        value,
+        errors.unwrap_or(&none),
+        false,
+    )
+}
+
 /// An error shown above a form, for what belongs to no one field.
 pub fn general_errors(errors: &FieldErrors, shown: &[&str]) -> Markup {
     html! {
@@ -731,21 +752,7 @@ pub fn notice(text: &str) -> Markup {
     html! { p.notice role="status" { (text) } }
 }
 
-/// Money in fen as the centre shows it: ¥12.50.
-pub fn money(minor: i64) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    let yuan = abs / 100;
-    let mut grouped = String::new();
-    let digits = yuan.to_string();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    format!("{sign}¥{grouped}.{:02}", abs % 100)
-}
+pub use linli_words::terms::money;
 
 pub fn percent(value: f64) -> String {
     format!("{:.1}%", value * 100.0)

@@ -16,7 +16,7 @@ use linli_platform::auth::Role;
 use linli_proto::bookings::v1 as bk;
 use linli_proto::registry::v1 as pb;
 use linli_proto::volunteers::v1 as vo;
-use maud::{Markup, html};
+use maud::html;
 use serde::Deserialize;
 
 use super::listing::{PAGE, every_page};
@@ -255,25 +255,6 @@ fn session_words(
     (super::date(lang, local), time)
 }
 
-fn text_field(
-    name: &str,
-    label: &str,
-    kind: &str,
-    value: &str,
-    errors: Option<&FieldErrors>,
-) -> Markup {
-    let id = format!("f-{name}");
-    let error = errors.and_then(|e| e.get(name));
-    html! {
-        div.field.invalid[error.is_some()] {
-            label for=(id) { (label) }
-            input #(id) type=(kind) name=(name) value=(value)
-                aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| format!("{id}-error"))];
-            @if let Some(message) = error { span.error #(format!("{id}-error")) role="alert" { (message) } }
-        }
-    }
-}
-
 async fn page(
     state: &AppState,
     staff: &Staff,
@@ -458,11 +439,11 @@ async fn page(
                     }
                     @if let Some(e) = kind_error { span.error role="alert" { (e) } }
                 }
-                (text_field("issuer", lang.pick("发证机关", "Issuer"), "text", &lic.issuer, licence_errors))
-                (text_field("number", lang.pick("证书编号", "Number"), "text", &lic.number, licence_errors))
+                (super::optional_field("issuer", lang.pick("发证机关", "Issuer"), "text", &lic.issuer, licence_errors))
+                (super::optional_field("number", lang.pick("证书编号", "Number"), "text", &lic.number, licence_errors))
                 div.row {
-                    (text_field("issued_on", lang.pick("发证日期", "Issued on"), "date", &lic.issued_on, licence_errors))
-                    (text_field("expires_on", lang.pick("有效期至（长期有效可不填）", "Valid until (empty: never expires)"), "date", &lic.expires_on, licence_errors))
+                    (super::optional_field("issued_on", lang.pick("发证日期", "Issued on"), "date", &lic.issued_on, licence_errors))
+                    (super::optional_field("expires_on", lang.pick("有效期至（长期有效可不填）", "Valid until (empty: never expires)"), "date", &lic.expires_on, licence_errors))
                 }
                 button type="submit" { (lang.pick("登记", "Record")) }
             }
