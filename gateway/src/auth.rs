@@ -14,6 +14,12 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::problem::Problem;
 
+/// The caller whose bearer token the limits layer ([`crate::limits::enforce`]) verified
+/// for this request, from the request's own `Authorization` header: the route's
+/// [`Authenticated`] takes it rather than verifying the token again.
+#[derive(Clone)]
+pub(crate) struct Verified(pub(crate) Caller);
+
 /// A request whose bearer token verified.
 pub struct Authenticated {
     pub caller: Caller,
@@ -130,7 +136,11 @@ impl FromRequestParts<AppState> for Authenticated {
             .headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
-        match state.keys.verify_bearer(header) {
+        let verified = match parts.extensions.remove::<Verified>() {
+            Some(Verified(caller)) => Ok(caller),
+            None => state.keys.verify_bearer(header),
+        };
+        match verified {
             // A resident's token is for the residents' site (`/r/`), never a staff route.
             Ok(caller) if caller.is_resident() => Err(Problem::forbidden()),
             Ok(caller) => {

@@ -376,18 +376,15 @@ pub async fn serve(
 /// A server span per request that continues the caller's trace, and request metrics by
 /// route template (never by raw path, which would carry ids).
 async fn observe(request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|path| path.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let method = request.method().as_str().to_owned();
+    // Borrowed and shared, not copied: this runs on every request.
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let method = request.method().clone();
     let request_id = request
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+        .unwrap_or_default();
     let span = tracing::info_span!(
         "http",
         otel.name = format!("{method} {route}"),
@@ -401,14 +398,14 @@ async fn observe(request: Request, next: Next) -> Response {
     telemetry::adopt_parent(&span, &HeaderExtractor(request.headers()));
     let started = Instant::now();
     let response = next.run(request).instrument(span.clone()).await;
-    let status = response.status().as_u16();
-    span.record("http.response.status_code", status);
+    let status = response.status();
+    span.record("http.response.status_code", status.as_u16());
     HTTP_REQUESTS
-        .with_label_values(&[&method, &route, &status.to_string()])
+        .with_label_values(&[method.as_str(), route, status.as_str()])
         .inc();
     linli_platform::metrics::observe_traced(
         &HTTP_DURATION,
-        &[&method, &route],
+        &[method.as_str(), route],
         started.elapsed().as_secs_f64(),
         &span,
     );

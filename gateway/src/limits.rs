@@ -23,6 +23,7 @@ use linli_platform::auth::{RateClaim, TokenKeys};
 use linli_platform::rate::{Limiters, Rate, retry_after_secs};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::auth::Verified;
 use crate::problem::Problem;
 
 /// Per-credential limits and the request deadline.
@@ -121,15 +122,20 @@ pub async fn enforce(State(limiter): State<Limiter>, request: Request, next: Nex
     if long {
         deadline += LONG_EXTRA;
     }
-    let subject = request
+    let verified = request
         .headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|header| limiter.keys.verify_bearer_with_rate(Some(header)).ok())
-        .map(|(caller, rate)| (caller.subject, rate));
-    let _permit = match subject {
-        Some((subject, rate)) => match limiter.admit(&subject, rate) {
-            Ok(permit) => Some(permit),
+        .and_then(|header| limiter.keys.verify_bearer_with_rate(Some(header)).ok());
+    let mut request = request;
+    let _permit = match verified {
+        Some((caller, rate)) => match limiter.admit(&caller.subject, rate) {
+            Ok(permit) => {
+                // The route's `Authenticated` takes it from here instead of verifying the
+                // same header a second time.
+                request.extensions_mut().insert(Verified(caller));
+                Some(permit)
+            }
             Err(wait) => return too_many(wait),
         },
         None => None,

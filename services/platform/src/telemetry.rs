@@ -111,6 +111,16 @@ pub fn install_to(
         .with(
             tracing_opentelemetry::layer()
                 .with_tracer(tracer)
+                // Each of these costs every request on every poll of its futures, three
+                // spans deep (the gateway's, the call's, the service's): context activation
+                // attaches the span's OpenTelemetry context at every enter (nothing here
+                // reads `Context::current()`: parents come from the tracing span, trace
+                // context travels by `OpenTelemetrySpanExt::context`); tracked inactivity
+                // reads the clock at every enter and exit for `busy_ns`/`idle_ns`; threads
+                // copies the thread's name into every span.
+                .with_context_activation(false)
+                .with_tracked_inactivity(false)
+                .with_threads(false)
                 .with_filter(tracing_subscriber::filter::filter_fn(|meta| {
                     !is_broker_client(meta.target())
                 })),
