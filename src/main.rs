@@ -184,6 +184,11 @@ fn parse_ttl(text: &str) -> Result<Duration, String> {
     }
 }
 
+/// mimalloc rather than glibc's malloc: a request allocates and frees in many small pieces
+/// on whichever worker thread polls it (docs/performance.md, issue 25's request cost).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();

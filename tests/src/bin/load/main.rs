@@ -16,6 +16,11 @@
 //! databases `--prefix` names, and evaluation's rebuild (see `scale.rs`).
 //!
 //! cargo run --release -p linli-tests --bin load -- --mode scale --prefix scale25_ --clients 16,64 --seconds 5
+//!
+//! `--mode read` reads a resident by id through the gateway and the same process's bare
+//! `/healthz`, and prints the one's rate against the other's (see `read.rs`).
+//!
+//! cargo run --release -p linli-tests --bin load -- --mode read --clients 64 --seconds 10
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,6 +33,7 @@ use linli_tests::TestPlatform;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+mod read;
 mod residents;
 mod scale;
 
@@ -35,9 +41,11 @@ mod scale;
 #[command(about = "Booking throughput and latency through the gateway, against the database floor")]
 struct Args {
     /// What to drive: `bookings` (the desk's bookings, the floor and the mix),
-    /// `residents` (the residents' site: sign-ins and home page reads) or `scale` (the
-    /// reads of a seeded district, and evaluation's rebuild).
-    #[arg(long, default_value = "bookings", value_parser = ["bookings", "residents", "scale"])]
+    /// `residents` (the residents' site: sign-ins and home page reads), `scale` (the
+    /// reads of a seeded district, and evaluation's rebuild) or `read` (a resident by id
+    /// through the gateway against the bare `/healthz`, logging and tracing as `linli
+    /// serve` does).
+    #[arg(long, default_value = "bookings", value_parser = ["bookings", "residents", "scale", "read"])]
     mode: String,
     /// `scale`: the database prefix the district was seeded under (LINLI_DATABASE_PREFIX of
     /// `linli seed district`); its databases are kept.
@@ -64,6 +72,10 @@ struct Args {
     #[arg(long, default_value_t = linli_platform::db::DEFAULT_MAX_CONNECTIONS)]
     connections: u32,
 }
+
+/// The allocator `linli` runs with (`src/main.rs`), so the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Latencies of one kind of operation.
 #[derive(Default)]
@@ -113,6 +125,9 @@ impl Sample {
 /// server's, and the two share the cores through the operating system.
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if args.mode == "read" {
+        read::trace_as_serve_does()?;
+    }
     let server = tokio::runtime::Builder::new_multi_thread()
         .thread_name("linli")
         .enable_all()
@@ -140,6 +155,8 @@ fn main() -> anyhow::Result<()> {
     }
     let result = if args.mode == "residents" {
         clients.block_on(residents::run(&platform, &sms, &args))
+    } else if args.mode == "read" {
+        clients.block_on(read::run(&platform, &args))
     } else {
         clients.block_on(run(&platform, &args))
     };
