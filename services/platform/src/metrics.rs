@@ -252,6 +252,30 @@ pub static EVENT_LAG: LazyLock<HistogramVec> = LazyLock::new(|| {
     .expect("metric names are static and registered once")
 });
 
+/// Kept KPI counts a service's refresher counted again (evaluation's kept figures).
+pub static KEPT_REFRESHED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "linli_kept_figures_refreshed_total",
+        "Kept KPI counts (a centre and period each) the refresher counted again",
+        &["service"]
+    )
+    .expect("metric names are static and registered once")
+});
+
+/// Refresher passes that counted something, whole: at district scale a pass counts every
+/// centre asked for, a few per statement, so it runs for seconds, not milliseconds.
+pub static KEPT_REFRESH_PASS: LazyLock<HistogramVec> = LazyLock::new(|| {
+    register_histogram_vec!(
+        "linli_kept_figures_refresh_seconds",
+        "Refresher passes that counted kept KPI counts again, start to end",
+        &["service"],
+        vec![
+            0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0
+        ]
+    )
+    .expect("metric names are static and registered once")
+});
+
 /// The last sampled observation in one bucket of one series: its trace, value and time.
 struct Exemplar {
     trace_id: String,

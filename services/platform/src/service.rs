@@ -237,6 +237,14 @@ impl Started {
             .spawn_on(consumer.run(self.shutdown.clone()), crate::bus::runtime());
     }
 
+    /// Runs a service's own background `task` (a sweep, a refresher) beside its relay and
+    /// consumers. Like them it is awaited when the service stops, after in-flight calls
+    /// and before its pools close: a task that watches the shutdown token finishes its
+    /// current statement and returns.
+    pub fn spawn(&mut self, task: impl Future<Output = ()> + Send + 'static) {
+        self.tasks.spawn(task);
+    }
+
     /// Serves gRPC until shutdown; then, once in-flight calls are done, stops the
     /// consumers and flushes the outbox.
     pub async fn serve(
