@@ -123,8 +123,8 @@ finance.v1.GetSelfSufficiencyRequest? -centre_id
 finance.v1.ListAuditTrailRequest? -centre_id
 finance.v1.ListReceivablesRequest? -centre_id
 evaluation.v1.Kpi
-evaluation.v1.CentreKpis @from @to
-evaluation.v1.DistrictKpis
+evaluation.v1.CentreKpis @from @to @computed_at
+evaluation.v1.DistrictKpis @computed_at
 evaluation.v1.KpiPoint
 evaluation.v1.KpiSeries -centre_id
 evaluation.v1.QualityIndicators -centre_id -offering_id -staff_id

@@ -86,6 +86,9 @@ pub struct ServeArgs {
     /// Where residents' sign-in codes are sent.
     #[command(flatten)]
     pub sms: linli_gateway::residents_site::SmsArgs,
+    /// How long evaluation keeps counted KPI figures.
+    #[command(flatten)]
+    pub evaluation: linli_evaluation::Settings,
 }
 
 /// Where each role listens. Port 0 takes any free port (tests).
@@ -242,6 +245,7 @@ pub async fn start(
             .with_context(|| format!("binding the {service:?} port"))?;
         addresses.insert(service, listener.local_addr()?);
         let ctx = ctx.clone();
+        let evaluation = args.evaluation.clone();
         let name = format!("{service:?}").to_lowercase();
         // Unready from the start, not only once its task first runs.
         ctx.readiness.starting(&name);
@@ -251,7 +255,7 @@ pub async fn start(
                 Role::Bookings => linli_bookings::serve(ctx, listener).await,
                 Role::Volunteers => linli_volunteers::serve(ctx, listener).await,
                 Role::Finance => linli_finance::serve(ctx, listener).await,
-                Role::Evaluation => linli_evaluation::serve(ctx, listener).await,
+                Role::Evaluation => linli_evaluation::serve(ctx, listener, evaluation).await,
                 Role::Gateway | Role::All => unreachable!("not a service"),
             };
             (name, result)

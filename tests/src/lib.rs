@@ -115,6 +115,11 @@ pub fn test_args(name: &str) -> ServeArgs {
         },
         // Codes go to the front desk unless a suite starts an SMS provider of its own.
         sms: Default::default(),
+        // Every read counts its figures afresh, so a test sees a fact in the next read; the
+        // kept figures are tested with a max age of their own.
+        evaluation: linli_evaluation::Settings {
+            kpi_max_age_secs: 0,
+        },
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use chrono::Datelike as _;
+use chrono::{Datelike as _, SubsecRound as _};
 
 use linli_platform::auth::Role;
 use linli_proto::Event;
@@ -991,8 +991,17 @@ async fn the_district_roll_up_gives_each_centre_its_own_figures_in_its_own_zone_
             .iter()
             .find(|c| c["centre_id"] == centre.to_string())
             .expect("the centre is in the roll-up");
-        let own = kpis(&platform, &token, *centre, "2026-03").await;
-        assert_eq!(rolled, &own, "the roll-up's figures are the centre's own");
+        let mut own = kpis(&platform, &token, *centre, "2026-03").await;
+        // Each read counts afresh (max age 0): the same figures, each with its own time.
+        let mut rolled = rolled.clone();
+        for report in [&mut rolled, &mut own] {
+            let counted = report["computed_at"].take();
+            assert!(
+                counted.as_str().is_some_and(|t| t.ends_with('Z')),
+                "{counted}"
+            );
+        }
+        assert_eq!(rolled, own, "the roll-up's figures are the centre's own");
 
         let (from, to, attended, active, volunteers, held, satisfaction, awareness) = expected;
         assert_eq!(
@@ -1025,6 +1034,14 @@ async fn the_district_roll_up_gives_each_centre_its_own_figures_in_its_own_zone_
             "the district's {name} is the centres' sum"
         );
     }
+    // With a max age of 0 (the suites' default) nothing is kept: every read counts.
+    let evaluation = platform.pool("evaluation").await;
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM kept_kpis")
+        .fetch_one(&evaluation)
+        .await
+        .expect("kept_kpis readable");
+    evaluation.close().await;
+    assert_eq!(kept, 0, "figures are kept only with a max age");
     platform.stop().await;
 }
 
@@ -1037,3 +1054,270 @@ const KPI_NAMES: [&str; 7] = [
     "self_sufficiency",
     "facility_utilisation",
 ];
+
+// ---------------------------------------------------------------------------------------
+// Kept figures: a centre's counts kept for up to LINLI_KPI_MAX_AGE (the suites run with 0).
+
+/// A platform whose evaluation keeps counted KPI figures for `seconds`.
+async fn keeping_figures_for(seconds: u64) -> TestPlatform {
+    TestPlatform::start_with(|args| args.evaluation.kpi_max_age_secs = seconds).await
+}
+
+/// The district roll-up for `period`, as the gateway answers it.
+async fn roll_up(platform: &TestPlatform, token: &str, period: &str) -> Value {
+    let (status, report) = platform
+        .get_json(token, &format!("/v1/kpis?period={period}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    report
+}
+
+/// A centre's report in a roll-up.
+fn centre_in(roll_up: &Value, centre: Uuid) -> Value {
+    roll_up["centres"]
+        .as_array()
+        .expect("centres")
+        .iter()
+        .find(|c| c["centre_id"] == centre.to_string())
+        .expect("the centre is in the roll-up")
+        .clone()
+}
+
+/// When a report's figures were counted, as it says (to the second).
+fn computed_at(report: &Value) -> chrono::DateTime<chrono::Utc> {
+    report["computed_at"]
+        .as_str()
+        .expect("computed_at")
+        .parse()
+        .expect("a time")
+}
+
+/// What evaluation keeps for `centre` and `period`: residents who attended, when counted,
+/// when last asked for.
+async fn kept_row(
+    evaluation: &sqlx::PgPool,
+    centre: Uuid,
+    period: &str,
+) -> Option<(
+    i64,
+    chrono::DateTime<chrono::Utc>,
+    chrono::DateTime<chrono::Utc>,
+)> {
+    sqlx::query_as(
+        "SELECT attended, computed_at, last_asked_at FROM kept_kpis WHERE centre_id = $1 AND period = $2",
+    )
+    .bind(centre)
+    .bind(period)
+    .fetch_optional(evaluation)
+    .await
+    .expect("kept_kpis readable")
+}
+
+/// Waits until evaluation's projection holds attendances of `n` residents at `centre`.
+async fn attendances_projected(evaluation: &sqlx::PgPool, centre: Uuid, n: i64) {
+    poll("the attendances to reach evaluation", DEADLINE, || async {
+        let projected: i64 = sqlx::query_scalar(
+            "SELECT count(DISTINCT resident_id) FROM attendances WHERE centre_id = $1",
+        )
+        .bind(centre)
+        .fetch_one(evaluation)
+        .await
+        .ok()?;
+        (projected == n).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_roll_up_answers_from_kept_figures_within_their_max_age_and_a_rebuild_forgets_them() {
+    let platform = keeping_figures_for(600).await;
+    let (a, b) = (
+        platform.bookable_centre("Asia/Shanghai").await,
+        platform.bookable_centre("Asia/Shanghai").await,
+    );
+    let token = platform.token(&[Role::DistrictAdmin], &[]);
+    let in_a = register(&platform, &token, a, 2).await;
+    let in_b = register(&platform, &token, b, 1).await;
+    platform
+        .wait_in_directory("evaluation", "residents", &[&in_a[..], &in_b[..]].concat())
+        .await;
+    let evaluation = platform.pool("evaluation").await;
+    attend(&platform, &token, a, &in_a[..1]).await;
+    attendances_projected(&evaluation, a, 1).await;
+    let month = this_month();
+
+    // The first read counts, keeps each centre's counts, and says when it counted them.
+    let first = roll_up(&platform, &token, &month).await;
+    assert_eq!(pair(kpi(&centre_in(&first, a), "participation")), (1, 2));
+    assert_eq!(pair(kpi(&centre_in(&first, b), "participation")), (0, 1));
+    for centre in [a, b] {
+        let (attended, counted, _) = kept_row(&evaluation, centre, &month)
+            .await
+            .expect("the centre's counts are kept");
+        assert_eq!(attended, if centre == a { 1 } else { 0 });
+        assert_eq!(
+            computed_at(&centre_in(&first, centre)),
+            counted.trunc_subsecs(0),
+            "the answer says when its kept counts were counted"
+        );
+    }
+    assert_eq!(
+        computed_at(&first),
+        computed_at(&centre_in(&first, a)).min(computed_at(&centre_in(&first, b))),
+        "the district's figures are as old as its oldest centre's"
+    );
+    let (_, counted_first, _) = kept_row(&evaluation, a, &month).await.expect("kept");
+
+    // A new fact reaches the projection; within the max age the roll-up and the centre's
+    // own read still answer with the kept figures, counted when they were.
+    attend(&platform, &token, a, &in_a[1..]).await;
+    attendances_projected(&evaluation, a, 2).await;
+    let second = roll_up(&platform, &token, &month).await;
+    assert_eq!(second, first, "the kept figures, unchanged");
+    let own = kpis(&platform, &token, a, &month).await;
+    assert_eq!(
+        own,
+        centre_in(&first, a),
+        "the centre's read keeps them too"
+    );
+    assert_eq!(
+        kept_row(&evaluation, a, &month).await.expect("kept").1,
+        counted_first,
+        "nothing was counted again"
+    );
+
+    // A rebuild forgets every kept count with the projections it empties; the next read
+    // counts again, with the new fact.
+    let (status, rebuilt) = platform
+        .post_json(&token, "/v1/evaluation/rebuild", &json!({}), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{rebuilt}");
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM kept_kpis")
+        .fetch_one(&evaluation)
+        .await
+        .expect("kept_kpis readable");
+    assert_eq!(kept, 0, "the rebuild forgot the kept counts");
+    let third = roll_up(&platform, &token, &month).await;
+    assert_eq!(pair(kpi(&centre_in(&third, a), "participation")), (2, 2));
+    assert_eq!(pair(kpi(&centre_in(&third, b), "participation")), (0, 1));
+    let (attended, counted_again, _) = kept_row(&evaluation, a, &month).await.expect("kept");
+    assert_eq!(attended, 2);
+    assert!(
+        counted_again > counted_first,
+        "counted again after the rebuild"
+    );
+    evaluation.close().await;
+    platform.stop().await;
+}
+
+#[tokio::test]
+async fn with_a_short_max_age_the_roll_up_counts_a_new_fact_once_its_kept_figures_are_too_old() {
+    let platform = keeping_figures_for(2).await;
+    let a = platform.bookable_centre("Asia/Shanghai").await;
+    let token = platform.token(&[Role::DistrictAdmin], &[]);
+    let residents = register(&platform, &token, a, 1).await;
+    platform
+        .wait_in_directory("evaluation", "residents", &residents)
+        .await;
+    let month = this_month();
+    let first = roll_up(&platform, &token, &month).await;
+    assert_eq!(pair(kpi(&centre_in(&first, a), "participation")), (0, 1));
+    let counted_first = computed_at(&centre_in(&first, a));
+
+    let evaluation = platform.pool("evaluation").await;
+    attend(&platform, &token, a, &residents).await;
+    attendances_projected(&evaluation, a, 1).await;
+    evaluation.close().await;
+    let later = poll("the roll-up to count the attendance", DEADLINE, || async {
+        let report = roll_up(&platform, &token, &month).await;
+        (pair(kpi(&centre_in(&report, a), "participation")) == (1, 1)).then_some(report)
+    })
+    .await;
+    let counted_later = computed_at(&centre_in(&later, a));
+    assert!(
+        counted_later > counted_first,
+        "counted again: {counted_first} then {counted_later}"
+    );
+    assert_eq!(computed_at(&later), counted_later, "{later}");
+    platform.stop().await;
+}
+
+#[tokio::test]
+async fn the_refresher_counts_figures_asked_for_today_again_without_a_read_and_leaves_the_others() {
+    let refreshed_before = linli_platform::metrics::KEPT_REFRESHED
+        .with_label_values(&["evaluation"])
+        .get();
+    let platform = keeping_figures_for(2).await;
+    let (a, b) = (
+        platform.bookable_centre("Asia/Shanghai").await,
+        platform.bookable_centre("Asia/Shanghai").await,
+    );
+    let token = platform.token(&[Role::DistrictAdmin], &[]);
+    let in_a = register(&platform, &token, a, 1).await;
+    let in_b = register(&platform, &token, b, 1).await;
+    platform
+        .wait_in_directory("evaluation", "residents", &[&in_a[..], &in_b[..]].concat())
+        .await;
+    let month = this_month();
+    roll_up(&platform, &token, &month).await;
+    let evaluation = platform.pool("evaluation").await;
+    let (_, counted_a, asked_a) = kept_row(&evaluation, a, &month).await.expect("kept");
+    // B's counts were last asked for yesterday: not the refresher's to count.
+    sqlx::query(
+        "UPDATE kept_kpis SET last_asked_at = now() - interval '25 hours' WHERE centre_id = $1",
+    )
+    .bind(b)
+    .execute(&evaluation)
+    .await
+    .expect("kept_kpis writable");
+
+    // An attendance at A reaches the projection; no one reads the figures again.
+    sqlx::query(
+        "INSERT INTO attendances (event_id, booking_id, centre_id, offering_id, resident_id, category, attended_at)
+         VALUES ($1, $2, $3, $4, $5, 'health', now())",
+    )
+    .bind(Uuid::new_v4())
+    .bind(Uuid::new_v4())
+    .bind(a)
+    .bind(Uuid::new_v4())
+    .bind(in_a[0])
+    .execute(&evaluation)
+    .await
+    .expect("an attendance projected");
+
+    // The refresher counts A again with it, and again on its next turn: a pass that began
+    // after the one that counted the attendance, so after B was marked as not asked for
+    // today (a pass that chose B before that counts A and B in one statement).
+    let refreshed = |after: chrono::DateTime<chrono::Utc>| {
+        let evaluation = evaluation.clone();
+        let month = month.clone();
+        async move {
+            poll("the refresher to count A again", DEADLINE, || async {
+                let (attended, counted, _) = kept_row(&evaluation, a, &month).await?;
+                (attended == 1 && counted > after).then_some(counted)
+            })
+            .await
+        }
+    };
+    let once = refreshed(counted_a).await;
+    let b_before = kept_row(&evaluation, b, &month).await.expect("kept");
+    assert!(b_before.2 < chrono::Utc::now() - chrono::Duration::hours(24));
+    let twice = refreshed(once).await;
+    assert!(twice > once && once > counted_a);
+    let (_, _, asked_a_now) = kept_row(&evaluation, a, &month).await.expect("kept");
+    assert_eq!(asked_a_now, asked_a, "no read asked for A");
+    assert_eq!(
+        kept_row(&evaluation, b, &month).await,
+        Some(b_before),
+        "B's counts, not asked for today, were left as they were"
+    );
+    let refreshed_after = linli_platform::metrics::KEPT_REFRESHED
+        .with_label_values(&["evaluation"])
+        .get();
+    assert!(
+        refreshed_after >= refreshed_before + 2,
+        "counted in linli_kept_figures_refreshed_total: {refreshed_before} then {refreshed_after}"
+    );
+    evaluation.close().await;
+    platform.stop().await;
+}

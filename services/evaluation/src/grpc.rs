@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::domain::follow_up::{self, InspectionItem};
 use crate::domain::suggestion;
 use crate::domain::survey::{self, Given, Question};
-use crate::domain::{self, EVALUATORS, Figure, KPIS, Period, READERS};
+use crate::domain::{self, EVALUATORS, Figure, KPIS, MaxAge, Period, READERS};
 use crate::store::{
     self, AnswerRow, FollowUpRow, ForumPostRow, InspectionItemRow, InspectionRow, InvitationRow,
     NoticeRow, QuestionRow, SuggestionRow, TemplateRow,
@@ -32,11 +32,13 @@ mod reviews;
 
 pub struct EvaluationApi {
     pool: PgPool,
+    /// How old a centre's counted KPI figures may be when read (kept figures).
+    kpi_max_age: MaxAge,
 }
 
 impl EvaluationApi {
-    pub fn new(pool: PgPool) -> Self {
-        EvaluationApi { pool }
+    pub fn new(pool: PgPool, kpi_max_age: MaxAge) -> Self {
+        EvaluationApi { pool, kpi_max_age }
     }
 
     /// A write for `centre` must name a centre the directory knows, and the resident and
@@ -61,18 +63,20 @@ impl EvaluationApi {
         Ok(())
     }
 
-    /// Every KPI of each of `centres` for `period`, each in its own time zone, counted
-    /// for all of them at once ([`store::kpi_figures`]): each centre's report, and its
-    /// figures for the district to add up.
+    /// Every KPI of each of `centres` for `period`, each in its own time zone, from the
+    /// counts kept for it when they are young enough, the others counted for all of them
+    /// at once ([`store::kept::kpi_figures_kept`]): each centre's report, saying when its
+    /// figures were counted, and its figures for the district to add up.
     async fn kpis_of(
         &self,
         centres: &[(Uuid, chrono_tz::Tz)],
         period: &Period,
     ) -> Result<Vec<(pb::CentreKpis, Vec<Figure>)>, Status> {
         let mut conn = self.pool.acquire().await.map_err(db)?;
-        let found = store::kpi_figures(&mut conn, period, centres, Utc::now())
-            .await
-            .map_err(db)?;
+        let found =
+            store::kept::kpi_figures_kept(&mut conn, period, centres, Utc::now(), self.kpi_max_age)
+                .await
+                .map_err(db)?;
         Ok(found
             .into_iter()
             .map(|c| {
@@ -87,6 +91,7 @@ impl EvaluationApi {
                         .zip(&c.figures)
                         .map(|(k, f)| kpi_to_pb(k.name, f))
                         .collect(),
+                    computed_at: Some(timestamp(c.computed_at)),
                 };
                 (report, c.figures)
             })
@@ -276,6 +281,11 @@ impl Evaluation for EvaluationApi {
             }
             reports.push(report);
         }
+        // The district's figures are as old as its oldest centre's.
+        let computed_at = reports
+            .iter()
+            .filter_map(|r| r.computed_at)
+            .min_by_key(|t| (t.seconds, t.nanos));
         Ok(Response::new(pb::DistrictKpis {
             period: period.name(),
             centres: reports,
@@ -284,6 +294,7 @@ impl Evaluation for EvaluationApi {
                 .zip(&totals)
                 .map(|(k, f)| kpi_to_pb(k.name, f))
                 .collect(),
+            computed_at,
         }))
     }
 

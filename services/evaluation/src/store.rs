@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod board;
+pub mod kept;
 pub mod reviews;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
@@ -108,6 +109,8 @@ pub async fn rebuild_projections(
             .execute(&mut *tx)
             .await?;
         clear_projections(tx).await?;
+        // Counted from the projections just emptied: counted again from the replay.
+        kept::forget_all(tx).await?;
         let facts = facts_in_order(tx).await?;
         let replayed = facts.len() as i64;
         for fact in facts {
@@ -457,16 +460,28 @@ pub struct CentreFigures {
     pub window: domain::KpiWindow,
     /// In [`domain::KPIS`]' order.
     pub figures: Vec<Figure>,
-    /// The residents registered there now.
+    /// The residents registered there when counted.
     pub registered: i64,
+    /// When the counts were taken: the read's own time, or the time kept counts were
+    /// taken ([`kept::kpi_figures`]).
+    pub computed_at: DateTime<Utc>,
+}
+
+/// A centre's counts for one period, counted at `computed_at` over `window`.
+struct Counted {
+    centre: Uuid,
+    window: domain::KpiWindow,
+    counts: domain::KpiCounts,
+    registered: i64,
+    computed_at: DateTime<Utc>,
 }
 
 /// Every KPI of each of `centres` for one period, each counted in its own time zone, in
 /// the order given. Two statements whatever the number of centres and KPIs: the counts of
 /// all centres at once, grouped by centre ([`kpi_counts`]), and their facilities' opening
-/// hours. This is what a centre's KPI page (one centre), the district's roll-up (every
-/// centre granted) and an organisation review read; the domain decides the windows and
-/// makes the figures.
+/// hours. This is what a centre's KPI page and the district's roll-up count when they keep
+/// nothing ([`kept::kpi_figures`] keeps these counts for a while), and what the series and
+/// an organisation review read; the domain decides the windows and makes the figures.
 pub async fn kpi_figures(
     conn: &mut PgConnection,
     period: &Period,
@@ -477,23 +492,54 @@ pub async fn kpi_figures(
         .iter()
         .map(|(centre, zone)| (*centre, domain::KpiWindow::new(period, *zone, now)))
         .collect();
+    let counted = count(conn, period, windows, now).await?;
+    with_figures(conn, period, counted).await
+}
+
+/// The counts of every centre in `windows`, in their order, counted at `now`.
+async fn count(
+    conn: &mut PgConnection,
+    period: &Period,
+    windows: Vec<(Uuid, domain::KpiWindow)>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Counted>, sqlx::Error> {
     let counts = kpi_counts(conn, period, &windows).await?;
-    let ids: Vec<Uuid> = centres.iter().map(|(centre, _)| *centre).collect();
-    let hours = opening_hours(conn, &ids).await?;
     Ok(windows
         .into_iter()
         .zip(counts)
-        .map(|((centre, window), (counts, registered))| {
+        .map(|((centre, window), (counts, registered))| Counted {
+            centre,
+            window,
+            counts,
+            registered,
+            computed_at: now,
+        })
+        .collect())
+}
+
+/// The figures of each of `counted`, from its counts and its facilities' opening hours as
+/// they are now (one statement for all of them).
+async fn with_figures(
+    conn: &mut PgConnection,
+    period: &Period,
+    counted: Vec<Counted>,
+) -> Result<Vec<CentreFigures>, sqlx::Error> {
+    let ids: Vec<Uuid> = counted.iter().map(|c| c.centre).collect();
+    let hours = opening_hours(conn, &ids).await?;
+    Ok(counted
+        .into_iter()
+        .map(|c| {
             let facilities: Vec<domain::OpeningHours> = hours
                 .iter()
-                .filter(|(of, _)| *of == centre)
+                .filter(|(of, _)| *of == c.centre)
                 .map(|(_, h)| h.clone())
                 .collect();
             CentreFigures {
-                centre,
-                window,
-                figures: domain::figures(&counts, &facilities, period),
-                registered,
+                centre: c.centre,
+                window: c.window,
+                figures: domain::figures(&c.counts, &facilities, period),
+                registered: c.registered,
+                computed_at: c.computed_at,
             }
         })
         .collect())
@@ -528,6 +574,27 @@ struct CountsRow {
     expenditure_minor: i64,
     held_seconds: i64,
     registered: i64,
+}
+
+impl CountsRow {
+    /// The counts, and the residents registered.
+    fn counts(self) -> (domain::KpiCounts, i64) {
+        let counts = domain::KpiCounts {
+            satisfied: self.satisfied,
+            satisfaction_answers: self.satisfaction_answers,
+            aware: self.aware,
+            awareness_answers: self.awareness_answers,
+            attended: self.attended,
+            active_residents: self.active_residents,
+            active_volunteers: self.active_volunteers,
+            trained_staff: self.trained_staff,
+            staff: self.staff,
+            own_income_minor: self.own_income_minor,
+            expenditure_minor: self.expenditure_minor,
+            held_seconds: self.held_seconds,
+        };
+        (counts, self.registered)
+    }
 }
 
 /// The counts behind the KPIs of every centre in `windows` (each over its own window, the
@@ -645,26 +712,7 @@ async fn kpi_counts(
     .bind(period.end)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let counts = domain::KpiCounts {
-                satisfied: r.satisfied,
-                satisfaction_answers: r.satisfaction_answers,
-                aware: r.aware,
-                awareness_answers: r.awareness_answers,
-                attended: r.attended,
-                active_residents: r.active_residents,
-                active_volunteers: r.active_volunteers,
-                trained_staff: r.trained_staff,
-                staff: r.staff,
-                own_income_minor: r.own_income_minor,
-                expenditure_minor: r.expenditure_minor,
-                held_seconds: r.held_seconds,
-            };
-            (counts, r.registered)
-        })
-        .collect())
+    Ok(rows.into_iter().map(CountsRow::counts).collect())
 }
 
 /// The opening hours of every facility of `centres`, with its centre.

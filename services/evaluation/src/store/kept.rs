@@ -1,0 +1,312 @@
+//! Kept figures (issue 25): each centre's KPI counts for a period in `kept_kpis`, so a read
+//! of many centres counts only those whose kept counts are missing or older than the max
+//! age ([`crate::domain::kept`]), and a refresher counts again, a few centres at a time,
+//! the counts asked for today before they grow old. The figures are still made from the
+//! counts by the domain, with the facilities' opening hours as they are now.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, SubsecRound as _, Utc};
+use linli_platform::directory;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::{CentreFigures, Counted, CountsRow, count, kpi_figures, with_figures};
+use crate::domain::kept::{ASKED_EVERY, ASKED_WITHIN};
+use crate::domain::{self, Kept, MaxAge, Period};
+
+/// Centres counted in one statement by the refresher: a few, so no statement (and no
+/// transaction) runs long, even at 50,000 residents a centre.
+pub const REFRESH_BATCH: usize = 5;
+
+/// Every KPI of each of `centres` for `period`, as [`kpi_figures`] counts them, but from
+/// the counts kept for a centre when they are younger than `max_age`: three statements
+/// whatever the number of centres (the kept counts, the opening hours, and one count of
+/// the centres whose kept counts cannot answer, which are then kept). A max age of zero
+/// counts every centre on every read and keeps nothing. Each centre's figures say when
+/// they were counted.
+pub async fn kpi_figures_kept(
+    conn: &mut PgConnection,
+    period: &Period,
+    centres: &[(Uuid, chrono_tz::Tz)],
+    now: DateTime<Utc>,
+    max_age: MaxAge,
+) -> Result<Vec<CentreFigures>, sqlx::Error> {
+    // As the database keeps it, so the first answer's time is the kept answers' too.
+    let now = now.trunc_subsecs(6);
+    if !max_age.keeps() {
+        return kpi_figures(conn, period, centres, now).await;
+    }
+    let ids: Vec<Uuid> = centres.iter().map(|(centre, _)| *centre).collect();
+    let mut kept = asked(conn, period, &ids, now).await?;
+    let mut answered: Vec<Option<Counted>> = Vec::with_capacity(centres.len());
+    let mut to_count = Vec::new();
+    for (centre, zone) in centres {
+        let window = domain::KpiWindow::new(period, *zone, now);
+        match kept.remove(centre) {
+            Some(kept) if kept.answers(&window, now, max_age) => answered.push(Some(Counted {
+                centre: *centre,
+                // The window as it was when counted (volunteers at that instant).
+                window: domain::KpiWindow::new(period, *zone, kept.computed_at),
+                counts: kept.counts,
+                registered: kept.registered,
+                computed_at: kept.computed_at,
+            })),
+            _ => {
+                answered.push(None);
+                to_count.push((*centre, window));
+            }
+        }
+    }
+    if !to_count.is_empty() {
+        let mut counted = count(conn, period, to_count, now).await?.into_iter();
+        keep(conn, period, counted.as_slice(), Some(now)).await?;
+        for slot in answered.iter_mut().filter(|slot| slot.is_none()) {
+            *slot = counted.next();
+        }
+    }
+    with_figures(conn, period, answered.into_iter().flatten().collect()).await
+}
+
+#[derive(sqlx::FromRow)]
+struct KeptRow {
+    centre_id: Uuid,
+    #[sqlx(flatten)]
+    counts: CountsRow,
+    window_from: DateTime<Utc>,
+    window_to: DateTime<Utc>,
+    computed_at: DateTime<Utc>,
+}
+
+/// The kept counts of `centres` for `period`, by centre; each is marked as asked for at
+/// `now` unless it was less than [`ASKED_EVERY`] ago (so reads seldom write).
+async fn asked(
+    conn: &mut PgConnection,
+    period: &Period,
+    centres: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<HashMap<Uuid, Kept>, sqlx::Error> {
+    let rows: Vec<KeptRow> = sqlx::query_as(
+        "WITH asked AS (
+             UPDATE kept_kpis SET last_asked_at = $3
+             WHERE centre_id = ANY ($1) AND period = $2 AND last_asked_at < $4)
+         SELECT centre_id, satisfied, satisfaction_answers, aware, awareness_answers, attended,
+                active_residents, active_volunteers, trained_staff, staff, own_income_minor,
+                expenditure_minor, held_seconds, registered, window_from, window_to, computed_at
+         FROM kept_kpis WHERE centre_id = ANY ($1) AND period = $2",
+    )
+    .bind(centres)
+    .bind(period.name())
+    .bind(now)
+    .bind(now - ASKED_EVERY)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let (counts, registered) = row.counts.counts();
+            let kept = Kept {
+                counts,
+                registered,
+                from: row.window_from,
+                to: row.window_to,
+                computed_at: row.computed_at,
+            };
+            (row.centre_id, kept)
+        })
+        .collect())
+}
+
+/// Keeps `counted` for `period`. Asked for (a read's counts, `asked` its time): each is
+/// kept, or replaces what is kept. Without (the refresher's): each replaces counts kept
+/// before, and a row forgotten meanwhile (by a rebuild) stays forgotten. Counts never
+/// replace younger ones another read or replica kept meanwhile. Returns the rows written.
+async fn keep(
+    conn: &mut PgConnection,
+    period: &Period,
+    counted: &[Counted],
+    asked: Option<DateTime<Utc>>,
+) -> Result<u64, sqlx::Error> {
+    let Some(computed_at) = counted.first().map(|c| c.computed_at) else {
+        return Ok(0);
+    };
+    let query = match asked {
+        Some(_) => sqlx::query(
+            "INSERT INTO kept_kpis (centre_id, satisfied, satisfaction_answers, aware,
+                 awareness_answers, attended, active_residents, active_volunteers, trained_staff,
+                 staff, own_income_minor, expenditure_minor, held_seconds, registered,
+                 window_from, window_to, period, computed_at, last_asked_at)
+             SELECT u.*, $17, $18, $19
+             FROM UNNEST($1::uuid[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[],
+                         $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::int8[],
+                         $13::int8[], $14::int8[], $15::timestamptz[], $16::timestamptz[]) AS u
+             ON CONFLICT (centre_id, period) DO UPDATE SET
+                 satisfied = EXCLUDED.satisfied,
+                 satisfaction_answers = EXCLUDED.satisfaction_answers,
+                 aware = EXCLUDED.aware,
+                 awareness_answers = EXCLUDED.awareness_answers,
+                 attended = EXCLUDED.attended,
+                 active_residents = EXCLUDED.active_residents,
+                 active_volunteers = EXCLUDED.active_volunteers,
+                 trained_staff = EXCLUDED.trained_staff,
+                 staff = EXCLUDED.staff,
+                 own_income_minor = EXCLUDED.own_income_minor,
+                 expenditure_minor = EXCLUDED.expenditure_minor,
+                 held_seconds = EXCLUDED.held_seconds,
+                 registered = EXCLUDED.registered,
+                 window_from = EXCLUDED.window_from,
+                 window_to = EXCLUDED.window_to,
+                 computed_at = EXCLUDED.computed_at,
+                 last_asked_at = GREATEST(kept_kpis.last_asked_at, EXCLUDED.last_asked_at)
+             WHERE kept_kpis.computed_at <= EXCLUDED.computed_at",
+        ),
+        None => sqlx::query(
+            "UPDATE kept_kpis k SET
+                 satisfied = u.satisfied,
+                 satisfaction_answers = u.satisfaction_answers,
+                 aware = u.aware,
+                 awareness_answers = u.awareness_answers,
+                 attended = u.attended,
+                 active_residents = u.active_residents,
+                 active_volunteers = u.active_volunteers,
+                 trained_staff = u.trained_staff,
+                 staff = u.staff,
+                 own_income_minor = u.own_income_minor,
+                 expenditure_minor = u.expenditure_minor,
+                 held_seconds = u.held_seconds,
+                 registered = u.registered,
+                 window_from = u.window_from,
+                 window_to = u.window_to,
+                 computed_at = $18
+             FROM UNNEST($1::uuid[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[],
+                         $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::int8[],
+                         $13::int8[], $14::int8[], $15::timestamptz[], $16::timestamptz[])
+                 AS u(centre_id, satisfied, satisfaction_answers, aware, awareness_answers,
+                      attended, active_residents, active_volunteers, trained_staff, staff,
+                      own_income_minor, expenditure_minor, held_seconds, registered,
+                      window_from, window_to)
+             WHERE k.centre_id = u.centre_id AND k.period = $17 AND k.computed_at <= $18",
+        ),
+    };
+    let column = |f: fn(&domain::KpiCounts) -> i64| -> Vec<i64> {
+        counted.iter().map(|c| f(&c.counts)).collect()
+    };
+    let mut query = query
+        .bind(counted.iter().map(|c| c.centre).collect::<Vec<Uuid>>())
+        .bind(column(|c| c.satisfied))
+        .bind(column(|c| c.satisfaction_answers))
+        .bind(column(|c| c.aware))
+        .bind(column(|c| c.awareness_answers))
+        .bind(column(|c| c.attended))
+        .bind(column(|c| c.active_residents))
+        .bind(column(|c| c.active_volunteers))
+        .bind(column(|c| c.trained_staff))
+        .bind(column(|c| c.staff))
+        .bind(column(|c| c.own_income_minor))
+        .bind(column(|c| c.expenditure_minor))
+        .bind(column(|c| c.held_seconds))
+        .bind(counted.iter().map(|c| c.registered).collect::<Vec<i64>>())
+        .bind(counted.iter().map(|c| c.window.from).collect::<Vec<_>>())
+        .bind(counted.iter().map(|c| c.window.to).collect::<Vec<_>>())
+        .bind(period.name())
+        .bind(computed_at);
+    if let Some(asked) = asked {
+        query = query.bind(asked);
+    }
+    Ok(query.execute(&mut *conn).await?.rows_affected())
+}
+
+/// Forgets every kept count, inside a rebuild's transaction: they were counted from the
+/// projections it empties.
+pub async fn forget_all(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM kept_kpis").execute(tx).await?;
+    Ok(())
+}
+
+/// One pass of the refresher at `now`: counts again every kept count asked for in the last
+/// [`ASKED_WITHIN`] and older than half the max age, [`REFRESH_BATCH`] centres of one
+/// period per statement, each statement on its own (no transaction around them). Only one
+/// replica refreshes at a time: the pass holds the refresher's advisory lock on its
+/// connection, and returns None at once when another holds it. `stopping` is asked between
+/// statements; the pass ends early when it says so. Returns the rows refreshed.
+pub async fn refresh(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    max_age: MaxAge,
+    stopping: impl Fn() -> bool,
+) -> Result<Option<u64>, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    let leading: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext($1))")
+        .bind(REFRESHER_LOCK)
+        .fetch_one(&mut *conn)
+        .await?;
+    if !leading {
+        return Ok(None);
+    }
+    let refreshed = refresh_leading(&mut conn, now, max_age, stopping).await;
+    let unlocked = refreshed.is_ok()
+        && sqlx::query("SELECT pg_advisory_unlock(hashtext($1))")
+            .bind(REFRESHER_LOCK)
+            .execute(&mut *conn)
+            .await
+            .is_ok();
+    if !unlocked {
+        // The lock goes with the connection, which never returns to the pool holding it.
+        let _ = conn.close().await;
+    }
+    refreshed.map(Some)
+}
+
+/// The advisory lock one refresher of the service holds while it refreshes.
+const REFRESHER_LOCK: &str = "linli evaluation kept_kpis refresher";
+
+async fn refresh_leading(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    max_age: MaxAge,
+    stopping: impl Fn() -> bool,
+) -> Result<u64, sqlx::Error> {
+    let due: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT centre_id, period FROM kept_kpis
+         WHERE last_asked_at >= $1 AND computed_at < $2
+         ORDER BY period, centre_id",
+    )
+    .bind(now - ASKED_WITHIN)
+    .bind(max_age.refresh_before(now))
+    .fetch_all(&mut *conn)
+    .await?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let zones: HashMap<Uuid, chrono_tz::Tz> = directory::centres(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|centre| (centre.id, centre.time_zone))
+        .collect();
+    let mut by_period: Vec<(Period, Vec<(Uuid, chrono_tz::Tz)>)> = Vec::new();
+    for (centre, name) in due {
+        let (Some(period), Some(zone)) = (Period::parse(&name), zones.get(&centre)) else {
+            continue;
+        };
+        match by_period.last_mut() {
+            Some((last, centres)) if *last == period => centres.push((centre, *zone)),
+            _ => by_period.push((period, vec![(centre, *zone)])),
+        }
+    }
+    let mut refreshed = 0;
+    for (period, centres) in by_period {
+        for batch in centres.chunks(REFRESH_BATCH) {
+            if stopping() {
+                return Ok(refreshed);
+            }
+            let at = Utc::now().trunc_subsecs(6);
+            let windows = batch
+                .iter()
+                .map(|(centre, zone)| (*centre, domain::KpiWindow::new(&period, *zone, at)))
+                .collect();
+            let counted = count(conn, &period, windows, at).await?;
+            refreshed += keep(conn, &period, &counted, None).await?;
+        }
+    }
+    Ok(refreshed)
+}
