@@ -121,6 +121,18 @@ fn this_month() -> String {
     Utc::now().format("%Y-%m").to_string()
 }
 
+/// Every minute of Shanghai's clock from `from` to `to`, as the console writes a time.
+fn shanghai_minutes(from: chrono::DateTime<Utc>, to: chrono::DateTime<Utc>) -> Vec<String> {
+    let shanghai = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    let mut minutes = Vec::new();
+    let mut at = from - chrono::Duration::seconds(from.timestamp().rem_euclid(60));
+    while at <= to {
+        minutes.push(at.with_timezone(&shanghai).format("%H:%M").to_string());
+        at += chrono::Duration::minutes(1);
+    }
+    minutes
+}
+
 /// Two centres with something to measure: residents, a volunteer among them, and at one a
 /// donation against an expense.
 async fn two_centres_with_figures(platform: &TestPlatform) -> (Uuid, Uuid) {
@@ -220,9 +232,19 @@ async fn the_district_comparison_charts_every_kpi_the_api_returns_legibly_at_bot
     let gw = platform.gateway.clone();
     let browser = Browser::start().await;
     sign_in_browser(&browser, &gw, "district-a").await;
+    let before = Utc::now();
     browser
         .goto(&format!("{gw}/dashboard?period={month}"))
         .await;
+    // How old the figures are, in the district's time: counted for this page (the suites
+    // keep none), so within the minutes it took to load.
+    let as_of = browser.find("#computed-at").await.text().await;
+    assert!(
+        shanghai_minutes(before, Utc::now())
+            .iter()
+            .any(|m| as_of == format!("数据截至 {m}")),
+        "{as_of}"
+    );
     let mut charted: Vec<String> = serde_json::from_value(
         browser
             .execute(
@@ -311,10 +333,18 @@ async fn the_district_comparison_charts_every_kpi_the_api_returns_legibly_at_bot
         .await;
     shots_at_both_widths(&browser, "district-71-charts").await;
 
-    // A centre's own dashboard: trends drawn at their size too.
+    // A centre's own dashboard: trends drawn at their size too, and its figures' time.
+    let before = Utc::now();
     browser
         .goto(&format!("{gw}/c/{east}/dashboard?period={month}"))
         .await;
+    let as_of = browser.find("#computed-at").await.text().await;
+    assert!(
+        shanghai_minutes(before, Utc::now())
+            .iter()
+            .any(|m| as_of == format!("数据截至 {m}")),
+        "{as_of}"
+    );
     let illegible = illegible_at_both_widths(&browser).await;
     assert!(illegible.is_empty(), "{illegible:#?}");
     shots_at_both_widths(&browser, "district-72-centre-dashboard").await;

@@ -10,7 +10,9 @@ use maud::html;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Page, Refusal, Section, Staff, charts, i18n, layout, percent, today};
+use super::{
+    Page, Refusal, Section, Staff, charts, clock, i18n, instant, layout, percent, today, zone,
+};
 use crate::AppState;
 
 #[derive(Deserialize, Default)]
@@ -232,6 +234,11 @@ pub async fn home(
         }
         section {
             h2 { (lang.pick("各中心与全区汇总", "Centres side by side, and the district")) " · " (month_words(lang, &period)) }
+            // How old the figures are (kept for a short while): the oldest centre's, in
+            // the district's time.
+            @if let Some(at) = instant(&district.computed_at) {
+                p.muted #computed-at { (lang.pick("数据截至 ", "Figures as of ")) (clock(at, chrono_tz::Asia::Shanghai)) }
+            }
             div.scroll {
                 table #district-kpis {
                     thead { tr {
@@ -350,6 +357,9 @@ pub async fn centre(
             button type="submit" { (lang.pick("查看", "Show")) }
         }
         p { (lang.pick("登记居民", "Registered residents")) ": " strong #registered { (kpis.registered_residents) } }
+        @if let Some(at) = instant(&kpis.computed_at) {
+            p.muted #computed-at { (lang.pick("数据截至 ", "Figures as of ")) (clock(at, zone(&centre))) }
+        }
         table #kpis {
             thead { tr {
                 th scope="col" { (lang.pick("指标", "KPI")) }

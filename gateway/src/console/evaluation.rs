@@ -137,6 +137,10 @@ async fn page(
                     dt { (i18n::kpi(lang, &k.name)) } dd { @if k.has_data { (format!("{:.1}%", k.value * 100.0)) " (" (k.numerator) "/" (k.denominator) ")" } @else { "—" } }
                 }
             }
+            // The two KPIs may be kept for a short while; the scores above are counted now.
+            @if let Some(at) = instant(&kpis.computed_at) {
+                p.muted #computed-at { (lang.pick("指标数据截至 ", "KPI figures as of ")) (super::clock(at, tz)) }
+            }
         }
         section {
             h2 { (lang.pick("意见箱", "Suggestion box")) }
