@@ -46,6 +46,48 @@ pub struct District {
     /// Centres worked on at once (PostgreSQL does most of the work).
     #[arg(long, default_value_t = 2)]
     pub parallel: usize,
+    /// The phases to run, comma-separated (default: all, in this order). A phase relies
+    /// on what the phases before it made, in this run or an earlier one: bookings and
+    /// volunteers on the directories. For measuring one part at a size whose whole
+    /// seeding takes hours (docs/performance.md).
+    #[arg(long, value_delimiter = ',', default_values_t = SeedPhase::ALL)]
+    pub phases: Vec<SeedPhase>,
+}
+
+/// A part of the district's seeding, run in this order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SeedPhase {
+    Residents,
+    Households,
+    Directories,
+    Bookings,
+    Volunteers,
+    Books,
+}
+
+impl SeedPhase {
+    pub const ALL: [SeedPhase; 6] = [
+        SeedPhase::Residents,
+        SeedPhase::Households,
+        SeedPhase::Directories,
+        SeedPhase::Bookings,
+        SeedPhase::Volunteers,
+        SeedPhase::Books,
+    ];
+}
+
+impl std::fmt::Display for SeedPhase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use clap::ValueEnum as _;
+        let value = self.to_possible_value().expect("no phase is skipped");
+        f.write_str(value.get_name())
+    }
+}
+
+impl District {
+    fn runs(&self, phase: SeedPhase) -> bool {
+        self.phases.contains(&phase)
+    }
 }
 
 /// What the district holds after seeding.
@@ -111,55 +153,74 @@ pub async fn seed(
     }
     phase.done(district.centres as u64, "centres");
 
-    let phase = Phase::start("residents (the registry's import)");
-    let imported: u64 = each_centre(district.centres, parallel, "residents", |n| {
-        let (registry, vault) = (&registry, &vault);
-        async move {
-            let centre = centre_id(district.seed, n);
-            let have = linli_registry::store::count_residents(registry, centre).await?;
-            if have >= district.residents as i64 {
-                return Ok(0);
+    let phase = Phase::asked(
+        "residents (the registry's import)",
+        district.runs(SeedPhase::Residents),
+    );
+    if district.runs(SeedPhase::Residents) {
+        let imported: u64 = each_centre(district.centres, parallel, "residents", |n| {
+            let (registry, vault) = (&registry, &vault);
+            async move {
+                let centre = centre_id(district.seed, n);
+                let have = linli_registry::store::count_residents(registry, centre).await?;
+                if have >= district.residents as i64 {
+                    return Ok(0);
+                }
+                let sheet = sheet(district, n, today);
+                let report = linli_registry::import::import(
+                    registry,
+                    vault,
+                    centre,
+                    std::io::Cursor::new(sheet),
+                    "utf-8",
+                    &[],
+                    today,
+                )
+                .await
+                .map_err(|error| anyhow::anyhow!("importing: {error}"))?;
+                anyhow::ensure!(
+                    report.errors.is_empty(),
+                    "{} rows refused, the first: {:?}",
+                    report.errors.len(),
+                    report.errors.first()
+                );
+                Ok(u64::from(report.imported))
             }
-            let sheet = sheet(district, n, today);
-            let report = linli_registry::import::import(
-                registry,
-                vault,
-                centre,
-                std::io::Cursor::new(sheet),
-                "utf-8",
-                &[],
-                today,
-            )
-            .await
-            .map_err(|error| anyhow::anyhow!("importing: {error}"))?;
-            anyhow::ensure!(
-                report.errors.is_empty(),
-                "{} rows refused, the first: {:?}",
-                report.errors.len(),
-                report.errors.first()
-            );
-            Ok(u64::from(report.imported))
-        }
-    })
-    .await?
-    .into_iter()
-    .sum();
-    phase.done(imported, "residents imported");
+        })
+        .await?
+        .into_iter()
+        .sum();
+        phase.done(imported, "residents imported");
+    } else {
+        phase.done(0, "");
+    }
 
-    let phase = Phase::start("households");
-    let placed: u64 = each_centre(district.centres, parallel, "households", |n| {
-        households(&registry, ids[n])
-    })
-    .await?
-    .into_iter()
-    .sum();
-    phase.done(placed, "households made");
+    let phase = Phase::asked("households", district.runs(SeedPhase::Households));
+    if district.runs(SeedPhase::Households) {
+        let placed: u64 = each_centre(district.centres, parallel, "households", |n| {
+            households(&registry, ids[n])
+        })
+        .await?
+        .into_iter()
+        .sum();
+        phase.done(placed, "households made");
+    } else {
+        phase.done(0, "");
+    }
 
     // What the registry's events tell the other services, given to their directories
     // now, as `linli seed demo` does (the events follow once the platform runs).
-    let phase = Phase::start("directories");
     let mut facts: Vec<Vec<ResidentRegistered>> = Vec::new();
-    for centre in &ids {
+    let needs_facts = [
+        SeedPhase::Directories,
+        SeedPhase::Bookings,
+        SeedPhase::Volunteers,
+    ];
+    let phase = Phase::start("directories");
+    for centre in ids
+        .iter()
+        .filter(|_| needs_facts.iter().any(|p| district.runs(*p)))
+    {
         let rows = linli_registry::store::list_residents(
             &registry,
             *centre,
@@ -190,6 +251,12 @@ pub async fn seed(
         })
         .collect::<anyhow::Result<_>>()?;
     let everyone: Vec<ResidentRegistered> = facts.iter().flatten().cloned().collect();
+    // The centres go to every service's directory; their residents only in this phase.
+    let told: &[ResidentRegistered] = if district.runs(SeedPhase::Directories) {
+        &everyone
+    } else {
+        &[]
+    };
     for (service, migrator) in [
         (linli_bookings::SERVICE, &linli_bookings::MIGRATOR),
         (linli_volunteers::SERVICE, &linli_volunteers::MIGRATOR),
@@ -197,28 +264,43 @@ pub async fn seed(
         (linli_evaluation::SERVICE, &linli_evaluation::MIGRATOR),
     ] {
         let pool = connect(service, migrator).await?;
-        linli_platform::directory::record_announced(&pool, &announced, &everyone)
+        linli_platform::directory::record_announced(&pool, &announced, told)
             .await
             .with_context(|| format!("filling the {service} directory"))?;
         pool.close().await;
     }
-    phase.done(everyone.len() as u64 * 4, "directory rows (four services)");
+    phase.done(told.len() as u64 * 4, "directory rows (four services)");
     drop(everyone);
 
-    let phase = Phase::start("a year of bookings and check-ins (the bookings store)");
+    let phase = Phase::asked(
+        "a year of bookings and check-ins (the bookings store)",
+        district.runs(SeedPhase::Bookings),
+    );
     let bookings = connect(linli_bookings::SERVICE, &linli_bookings::MIGRATOR).await?;
     let known = linli_bookings::store::Known::default();
-    let made = each_centre(district.centres, parallel, "bookings", |n| {
-        year_of_bookings(&bookings, &known, district, ids[n], &facts[n], today)
-    })
-    .await?;
+    let made = if district.runs(SeedPhase::Bookings) {
+        each_centre(district.centres, parallel, "bookings", |n| {
+            year_of_bookings(&bookings, &known, district, ids[n], &facts[n], today)
+        })
+        .await?
+    } else {
+        Vec::new()
+    };
     let booked: u64 = made.iter().map(|(b, _)| b).sum();
     let attended: u64 = made.iter().map(|(_, a)| a).sum();
     phase.done(booked, &format!("bookings made, {attended} checked in"));
 
-    let phase = Phase::start("volunteers, staff and hours (the volunteers' seeder)");
+    let phase = Phase::asked(
+        "volunteers, staff and hours (the volunteers' seeder)",
+        district.runs(SeedPhase::Volunteers),
+    );
     let volunteers = connect(linli_volunteers::SERVICE, &linli_volunteers::MIGRATOR).await?;
-    let enlisted: i64 = each_centre(district.centres, parallel, "workforces", |n| {
+    let of = if district.runs(SeedPhase::Volunteers) {
+        district.centres
+    } else {
+        0
+    };
+    let enlisted: i64 = each_centre(of, parallel, "workforces", |n| {
         let (volunteers, facts, centre) = (&volunteers, &facts, ids[n]);
         async move {
             let seeded =
@@ -232,9 +314,17 @@ pub async fn seed(
     volunteers.close().await;
     phase.done(enlisted as u64, "active volunteers");
 
-    let phase = Phase::start("a year of books (finance's seeder)");
+    let phase = Phase::asked(
+        "a year of books (finance's seeder)",
+        district.runs(SeedPhase::Books),
+    );
     let finance = connect(linli_finance::SERVICE, &linli_finance::MIGRATOR).await?;
-    let entries: i64 = each_centre(district.centres, parallel, "books", |n| {
+    let of = if district.runs(SeedPhase::Books) {
+        district.centres
+    } else {
+        0
+    };
+    let entries: i64 = each_centre(of, parallel, "books", |n| {
         let (finance, vault, centre) = (&finance, &vault, ids[n]);
         async move {
             let seeded = linli_finance::seed::demo(finance, vault, &[centre], today).await?;
@@ -290,6 +380,8 @@ pub async fn held(registry: &PgPool, bookings: &PgPool, ids: &[Uuid]) -> anyhow:
 struct Phase {
     name: &'static str,
     started: Instant,
+    /// Not among `--phases`: said so, with no count.
+    skipped: bool,
 }
 
 impl Phase {
@@ -298,10 +390,27 @@ impl Phase {
         Phase {
             name,
             started: Instant::now(),
+            skipped: false,
+        }
+    }
+
+    /// A phase that runs only when `--phases` asks for it.
+    fn asked(name: &'static str, asked: bool) -> Phase {
+        if asked {
+            return Phase::start(name);
+        }
+        Phase {
+            name,
+            started: Instant::now(),
+            skipped: true,
         }
     }
 
     fn done(self, count: u64, what: &str) {
+        if self.skipped {
+            println!("{}: skipped (not in --phases)", self.name);
+            return;
+        }
         let seconds = self.started.elapsed().as_secs_f64();
         println!(
             "{}: {count} {what} in {seconds:.1} s ({:.0}/s)",

@@ -14,13 +14,16 @@ use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-const DISTRICT: District = District {
-    centres: 3,
-    residents: 40,
-    bookings_per_resident: 1.5,
-    seed: 7,
-    parallel: 2,
-};
+fn district() -> District {
+    District {
+        centres: 3,
+        residents: 40,
+        bookings_per_resident: 1.5,
+        seed: 7,
+        parallel: 2,
+        phases: linli::district::SeedPhase::ALL.to_vec(),
+    }
+}
 
 /// Pinyin of the characters a test resident's name may be made of.
 const PINYIN: [(char, &str); 24] = [
@@ -102,11 +105,11 @@ async fn a_seeded_district_is_made_the_same_twice_adds_nothing_when_rerun_and_pa
     let today = linli::district::today();
     let (database, data) = (&args.database, &args.data);
 
-    let first = linli::district::seed(database, data, &DISTRICT, today)
+    let first = linli::district::seed(database, data, &district(), today)
         .await
         .expect("the district is seeded");
     let ids: Vec<Uuid> = (0..3)
-        .map(|n| linli::district::centre_id(DISTRICT.seed, n))
+        .map(|n| linli::district::centre_id(district().seed, n))
         .collect();
     assert_eq!(first.centres, ids);
     assert_eq!(first.residents, 120, "40 residents at each of 3 centres");
@@ -120,7 +123,7 @@ async fn a_seeded_district_is_made_the_same_twice_adds_nothing_when_rerun_and_pa
     );
 
     // A rerun adds nothing.
-    let again = linli::district::seed(database, data, &DISTRICT, today)
+    let again = linli::district::seed(database, data, &district(), today)
         .await
         .expect("seeded again");
     assert_eq!(again, first, "a rerun adds nothing");
@@ -150,7 +153,7 @@ async fn a_seeded_district_is_made_the_same_twice_adds_nothing_when_rerun_and_pa
     // The same seed into fresh databases makes the same district: the same people at the
     // same flats, the same bookings of the same weeks, the same attendance.
     let fresh = linli_tests::test_args(&linli_tests::unique_name());
-    let second: Seeded = linli::district::seed(&fresh.database, data, &DISTRICT, today)
+    let second: Seeded = linli::district::seed(&fresh.database, data, &district(), today)
         .await
         .expect("seeded into fresh databases");
     assert_eq!(second, first, "the same counts");
@@ -255,4 +258,75 @@ async fn a_seeded_district_is_made_the_same_twice_adds_nothing_when_rerun_and_pa
         pool.close().await;
     }
     platform.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_district_seeded_in_some_phases_holds_only_what_they_make() {
+    let args = linli_tests::test_args(&linli_tests::unique_name());
+    let today = linli::district::today();
+    let district = District {
+        centres: 2,
+        residents: 10,
+        phases: vec![
+            linli::district::SeedPhase::Residents,
+            linli::district::SeedPhase::Books,
+        ],
+        ..district()
+    };
+    let seeded = linli::district::seed(&args.database, &args.data, &district, today)
+        .await
+        .expect("seeded");
+    assert_eq!(seeded.residents, 20, "10 residents at each of 2 centres");
+    assert_eq!(seeded.households, 0, "no households phase");
+    assert_eq!(seeded.bookings, 0, "no bookings phase");
+
+    let connect =
+        |service: &str| PgPool::connect_with(args.database.options_for(service).expect("options"));
+    let (volunteers, finance, evaluation) = (
+        connect("volunteers").await.expect("volunteers"),
+        connect("finance").await.expect("finance"),
+        connect("evaluation").await.expect("evaluation"),
+    );
+    let count = async |pool: &PgPool, sql: &'static str| -> i64 {
+        sqlx::query_scalar(sql)
+            .bind(&seeded.centres)
+            .fetch_one(pool)
+            .await
+            .expect(sql)
+    };
+    assert_eq!(
+        count(
+            &volunteers,
+            "SELECT count(*) FROM volunteers WHERE centre_id = ANY($1)"
+        )
+        .await,
+        0,
+        "no volunteers phase"
+    );
+    assert!(
+        count(
+            &finance,
+            "SELECT count(*) FROM journal_entries WHERE centre_id = ANY($1)"
+        )
+        .await
+            >= 2 * 12,
+        "the books phase ran"
+    );
+    // The centres are told to every service; their residents are not (no directories).
+    assert_eq!(
+        count(
+            &evaluation,
+            "SELECT count(*) FROM directory.centres WHERE id = ANY($1)"
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        count(
+            &evaluation,
+            "SELECT count(*) FROM directory.residents WHERE centre_id = ANY($1)"
+        )
+        .await,
+        0
+    );
 }
