@@ -23,13 +23,16 @@ pub const SERVICE: &str = "evaluation";
 pub const GRPC_SERVICE: &str = "linli.evaluation.v1.Evaluation";
 pub static MIGRATOR: Migrator = sqlx::migrate!();
 
+/// How long a centre's counted KPI figures are answered from, unless configured.
+pub const DEFAULT_KPI_MAX_AGE_SECS: u64 = 120;
+
 /// Settings of the evaluation role.
 #[derive(clap::Args, Clone, Debug)]
 pub struct Settings {
     /// Seconds a centre's counted KPI figures may be kept and answered from (the district
     /// roll-up reads kept counts instead of counting every centre); 0 counts them on every
     /// read and runs no refresher.
-    #[arg(long = "kpi-max-age", env = "LINLI_KPI_MAX_AGE", default_value_t = 120)]
+    #[arg(long = "kpi-max-age", env = "LINLI_KPI_MAX_AGE", default_value_t = DEFAULT_KPI_MAX_AGE_SECS)]
     pub kpi_max_age_secs: u64,
 }
 

@@ -71,6 +71,16 @@ struct Args {
     /// the ratio compares the work, not the pool. The services' own default unless given.
     #[arg(long, default_value_t = linli_platform::db::DEFAULT_MAX_CONNECTIONS)]
     connections: u32,
+    /// `scale`: leave evaluation's projections as they are instead of rebuilding them at
+    /// the end (a district written into them by `tests/bench/evaluation_district.sql` has
+    /// no facts to rebuild them from).
+    #[arg(long)]
+    no_rebuild: bool,
+    /// `scale`: evaluation's LINLI_KPI_MAX_AGE in seconds, how long a centre's counted
+    /// KPI figures are answered from before they are counted again; the product's
+    /// default unless given (0: every read counts afresh).
+    #[arg(long, default_value_t = linli_evaluation::DEFAULT_KPI_MAX_AGE_SECS)]
+    kpi_max_age: u64,
 }
 
 /// The allocator `linli` runs with (`src/main.rs`), so the figures are the product's.
@@ -146,6 +156,7 @@ fn main() -> anyhow::Result<()> {
         if args.mode == "scale" {
             serve.database.database_prefix = args.prefix.clone();
             serve.data.data_key_id = args.data_key_id.clone();
+            serve.evaluation.kpi_max_age_secs = args.kpi_max_age;
         }
     }));
     if args.mode == "scale" {

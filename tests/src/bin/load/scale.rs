@@ -312,6 +312,10 @@ pub async fn run(platform: &TestPlatform, args: &Args) -> anyhow::Result<()> {
         }
     }
 
+    if args.no_rebuild {
+        evaluation.close().await;
+        return Ok(());
+    }
     // Evaluation's rebuild: every fact replayed into emptied projections.
     let mut client = linli_proto::evaluation::v1::evaluation_client::EvaluationClient::connect(
         format!("http://{}", platform.evaluation),
