@@ -141,25 +141,37 @@ async fn national_ids_are_validated_sealed_unique_and_masked_unless_revealed_for
     platform.stop().await;
 }
 
-/// A character search reads the name-gram index (a plain scan read every resident of the
-/// centre: 225 ms at 1 M), and the index misses no name: for every part of every name,
-/// the grams the registry asks for are among the name's grams the index holds.
+/// A character search reads the centre's name-gram index (a plain scan read every resident
+/// of the centre: 225 ms at 1 M), and the index misses no name: for every part of every
+/// name, the keys the registry asks for are among the name's keys the index holds at its
+/// centre, and none of them at another centre.
 #[tokio::test]
 async fn a_character_search_reads_the_name_gram_index_and_misses_no_name() {
     let platform = TestPlatform::start().await;
     let pool = platform.pool("registry").await;
+    let centre = Uuid::new_v4();
     for name in ["张伟", "欧阳娜娜", "章子怡", "王 小明", "Anna李", "李"] {
         let chars: Vec<char> = name.chars().collect();
         for start in 0..chars.len() {
             for end in start + 1..=chars.len() {
                 let part: String = chars[start..end].iter().collect();
-                let found: bool = sqlx::query_scalar("SELECT resident_name_grams($1) @> $2")
-                    .bind(name)
-                    .bind(linli_registry::domain::character_grams(&part))
-                    .fetch_one(&pool)
-                    .await
-                    .expect("grams compare");
+                let (found, elsewhere): (bool, bool) = sqlx::query_as(
+                    "SELECT resident_centre_name_grams($3, $1) @> $2,
+                            resident_centre_name_grams(gen_random_uuid(), $1) && $2",
+                )
+                .bind(name)
+                .bind(linli_registry::domain::centre_character_grams(
+                    centre, &part,
+                ))
+                .bind(centre)
+                .fetch_one(&pool)
+                .await
+                .expect("grams compare");
                 assert!(found, "{name} is found by {part}");
+                assert!(
+                    !elsewhere,
+                    "{name} at another centre is not found by {part}"
+                );
             }
         }
     }
@@ -169,15 +181,18 @@ async fn a_character_search_reads_the_name_gram_index_and_misses_no_name() {
         .await
         .expect("planner setting");
     let plan: Vec<String> = sqlx::query_scalar(
-        "EXPLAIN SELECT id FROM residents WHERE centre_id = gen_random_uuid()
-         AND resident_name_grams(name) @> ARRAY['张伟'] AND strpos(name, '张伟') > 0",
+        "EXPLAIN SELECT id FROM residents
+         WHERE resident_centre_name_grams(centre_id, name) @> $1 AND strpos(name, '张伟') > 0",
     )
+    .bind(linli_registry::domain::centre_character_grams(
+        centre, "张伟",
+    ))
     .fetch_all(&mut *tx)
     .await
     .expect("a plan");
     assert!(
         plan.iter()
-            .any(|line| line.contains("residents_by_name_grams")),
+            .any(|line| line.contains("residents_by_centre_name_grams")),
         "{plan:#?}"
     );
     tx.rollback().await.expect("rollback");

@@ -12,7 +12,7 @@ use crate::domain::centre::CentreDetails;
 use crate::domain::correction::ResidentDetails;
 use crate::domain::import::ImportedRow;
 use crate::domain::status::Status;
-use crate::domain::{NAME_KEYS_VERSION, NameQuery, NewResident, character_grams, name_keys};
+use crate::domain::{NAME_KEYS_VERSION, NameQuery, NewResident, centre_character_grams, name_keys};
 use crate::error::Error;
 use crate::events;
 
@@ -1075,11 +1075,12 @@ pub async fn list_residents(
     query.push_bind(centre_id);
     match &filter.name {
         Some(NameQuery::Characters(text)) => {
-            // The grams narrow the rows through `residents_by_name_grams` (the expression
-            // must be the index's own); `strpos` keeps those that hold the query.
+            // The centre's grams narrow the rows through `residents_by_centre_name_grams`
+            // (the expression must be the index's own); `strpos` keeps those that hold
+            // the query.
             query
-                .push(" AND resident_name_grams(name) @> ")
-                .push_bind(character_grams(text))
+                .push(" AND resident_centre_name_grams(centre_id, name) @> ")
+                .push_bind(centre_character_grams(centre_id, text))
                 .push(" AND strpos(name, ")
                 .push_bind(text.clone())
                 .push(") > 0");

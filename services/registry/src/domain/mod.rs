@@ -12,7 +12,9 @@ mod resident;
 pub mod staff;
 pub mod status;
 
-pub use name_search::{NAME_KEYS_VERSION, NameQuery, character_grams, name_keys};
+pub use name_search::{
+    NAME_KEYS_VERSION, NameQuery, centre_character_grams, character_grams, name_keys,
+};
 pub use national_id::{NationalId, check_character};
 pub use resident::{
     Address, DateOfBirth, Gender, NewResident, Phone, RECORDED_CATEGORIES, ResidentForm,

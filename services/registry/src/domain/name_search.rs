@@ -314,6 +314,16 @@ pub fn character_grams(text: &str) -> Vec<String> {
     grams
 }
 
+/// The index's keys for `text` at `centre` (the migration's `resident_centre_name_grams`
+/// keys a name's grams by its centre, so a search reads one centre's lists, not the
+/// district's): each of [`character_grams`] after the centre's id and a space.
+pub fn centre_character_grams(centre: uuid::Uuid, text: &str) -> Vec<String> {
+    character_grams(text)
+        .into_iter()
+        .map(|gram| format!("{centre} {gram}"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,6 +334,18 @@ mod tests {
         assert_eq!(character_grams("张"), vec!["张"]);
         assert_eq!(character_grams("欧阳娜娜"), vec!["娜娜", "欧阳", "阳娜"]);
         assert_eq!(character_grams("哈哈哈"), vec!["哈哈"]);
+    }
+
+    #[test]
+    fn a_query_s_keys_are_its_grams_at_its_centre() {
+        let centre = uuid::Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef);
+        assert_eq!(
+            centre_character_grams(centre, "欧阳娜"),
+            vec![
+                "01234567-89ab-cdef-0123-456789abcdef 欧阳",
+                "01234567-89ab-cdef-0123-456789abcdef 阳娜"
+            ]
+        );
     }
 
     fn keys(name: &str) -> Vec<String> {
