@@ -25,9 +25,11 @@ pub const REFRESH_BATCH: usize = 10;
 /// Every KPI of each of `centres` for `period`, as [`kpi_figures`] counts them, but from
 /// the counts kept for a centre when they are younger than `max_age`: three statements
 /// whatever the number of centres (the kept counts, the opening hours, and one count of
-/// the centres whose kept counts cannot answer, which are then kept). A max age of zero
-/// counts every centre on every read and keeps nothing. Each centre's figures say when
-/// they were counted.
+/// the centres whose kept counts cannot answer, which are then kept). Only a read that
+/// must count takes a lock, the period's, so reads that find the same counts missing at
+/// once count them once ([`count_once`]); a read answered by kept counts takes none. A max
+/// age of zero counts every centre on every read, keeps nothing and locks nothing. Each
+/// centre's figures say when they were counted.
 pub async fn kpi_figures_kept(
     conn: &mut PgConnection,
     period: &Period,
@@ -47,28 +49,87 @@ pub async fn kpi_figures_kept(
     for (centre, zone) in centres {
         let window = domain::KpiWindow::new(period, *zone, now);
         match kept.remove(centre) {
-            Some(kept) if kept.answers(&window, now, max_age) => answered.push(Some(Counted {
-                centre: *centre,
-                // The window as it was when counted (volunteers at that instant).
-                window: domain::KpiWindow::new(period, *zone, kept.computed_at),
-                counts: kept.counts,
-                registered: kept.registered,
-                computed_at: kept.computed_at,
-            })),
+            Some(kept) if kept.answers(&window, now, max_age) => {
+                answered.push(Some(from_kept(period, *centre, *zone, kept)))
+            }
             _ => {
                 answered.push(None);
-                to_count.push((*centre, window));
+                to_count.push((*centre, *zone));
             }
         }
     }
     if !to_count.is_empty() {
-        let mut counted = count(conn, period, to_count, now).await?.into_iter();
-        keep(conn, period, counted.as_slice(), Some(now)).await?;
+        let mut counted = count_once(conn, period, to_count, now, max_age)
+            .await?
+            .into_iter();
         for slot in answered.iter_mut().filter(|slot| slot.is_none()) {
             *slot = counted.next();
         }
     }
     with_figures(conn, period, answered.into_iter().flatten().collect()).await
+}
+
+/// The advisory lock's namespace (its first key; the second is the period's name hashed).
+/// Two int4 keys never meet the refresher's lock, which is one bigint key.
+const COUNT_LOCK: &str = "linli evaluation kept_kpis count";
+
+/// The longest any statement of a locked count may run, the wait for the lock included.
+/// A caller's deadline (the gateway's is 10 s) drops the read, but the server would
+/// finish the statement it is in, and hold the lock, regardless; at 5 M residents the
+/// district's count took 6-9 s.
+const COUNT_WITHIN: &str = "60s";
+
+/// Counts `to_count` (in centre order), each in its time zone, as one read among many that
+/// may find the same counts missing at once (a morning's first dashboards, a rebuild):
+/// under the period's advisory lock, held for this transaction only, it reads the kept
+/// counts again and counts only those still missing or too old, which it keeps before it
+/// commits. A read that waited for the lock so answers with what the holder counted. The
+/// result is in the order of `to_count`.
+async fn count_once(
+    conn: &mut PgConnection,
+    period: &Period,
+    to_count: Vec<(Uuid, chrono_tz::Tz)>,
+    now: DateTime<Utc>,
+    max_age: MaxAge,
+) -> Result<Vec<Counted>, sqlx::Error> {
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    // Local to the transaction: the pooled connection goes back with its own setting.
+    sqlx::query("SELECT set_config('statement_timeout', $1, true)")
+        .bind(COUNT_WITHIN)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))")
+        .bind(COUNT_LOCK)
+        .bind(period.name())
+        .execute(&mut *tx)
+        .await?;
+    // A plain read, no mark: it takes no lock on the table that a rebuild's would wait
+    // for while this transaction waits on the rebuild's emptied projections.
+    let ids: Vec<Uuid> = to_count.iter().map(|(centre, _)| *centre).collect();
+    let mut kept = kept(&mut tx, period, &ids).await?;
+    let mut answered: Vec<Option<Counted>> = Vec::with_capacity(to_count.len());
+    let mut still = Vec::new();
+    for (centre, zone) in to_count {
+        let window = domain::KpiWindow::new(period, zone, now);
+        match kept.remove(&centre) {
+            Some(kept) if kept.answers(&window, now, max_age) => {
+                answered.push(Some(from_kept(period, centre, zone, kept)))
+            }
+            _ => {
+                answered.push(None);
+                still.push((centre, window));
+            }
+        }
+    }
+    if !still.is_empty() {
+        let mut counted = count(&mut tx, period, still, now).await?.into_iter();
+        keep(&mut tx, period, counted.as_slice(), Some(now)).await?;
+        for slot in answered.iter_mut().filter(|slot| slot.is_none()) {
+            *slot = counted.next();
+        }
+    }
+    tx.commit().await?;
+    Ok(answered.into_iter().flatten().collect())
 }
 
 #[derive(sqlx::FromRow)]
@@ -79,6 +140,37 @@ struct KeptRow {
     window_from: DateTime<Utc>,
     window_to: DateTime<Utc>,
     computed_at: DateTime<Utc>,
+}
+
+/// A centre's counts as kept, with the window as it was when counted (volunteers at that
+/// instant).
+fn from_kept(period: &Period, centre: Uuid, zone: chrono_tz::Tz, kept: Kept) -> Counted {
+    Counted {
+        centre,
+        window: domain::KpiWindow::new(period, zone, kept.computed_at),
+        counts: kept.counts,
+        registered: kept.registered,
+        computed_at: kept.computed_at,
+    }
+}
+
+/// The kept counts of `centres` for `period`, by centre, as they are (no mark).
+async fn kept(
+    conn: &mut PgConnection,
+    period: &Period,
+    centres: &[Uuid],
+) -> Result<HashMap<Uuid, Kept>, sqlx::Error> {
+    let rows: Vec<KeptRow> = sqlx::query_as(
+        "SELECT centre_id, satisfied, satisfaction_answers, aware, awareness_answers, attended,
+                active_residents, active_volunteers, trained_staff, staff, own_income_minor,
+                expenditure_minor, held_seconds, registered, window_from, window_to, computed_at
+         FROM kept_kpis WHERE centre_id = ANY ($1) AND period = $2",
+    )
+    .bind(centres)
+    .bind(period.name())
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(by_centre(rows))
 }
 
 /// The kept counts of `centres` for `period`, by centre; each is marked as asked for at
@@ -108,8 +200,11 @@ async fn asked(
     .bind(now - ASKED_EVERY)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows
-        .into_iter()
+    Ok(by_centre(rows))
+}
+
+fn by_centre(rows: Vec<KeptRow>) -> HashMap<Uuid, Kept> {
+    rows.into_iter()
         .map(|row| {
             let (counts, registered) = row.counts.counts();
             let kept = Kept {
@@ -121,7 +216,7 @@ async fn asked(
             };
             (row.centre_id, kept)
         })
-        .collect())
+        .collect()
 }
 
 /// Keeps `counted` for `period`. Asked for (a read's counts, `asked` its time): each is
