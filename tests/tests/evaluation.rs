@@ -1321,3 +1321,149 @@ async fn the_refresher_counts_figures_asked_for_today_again_without_a_read_and_l
     evaluation.close().await;
     platform.stop().await;
 }
+
+/// The advisory lock a read that must count takes for `period` (the keys
+/// `store::kept::count_once` derives), taken and let go by the test on `conn`'s session.
+async fn hold_count_lock(conn: &mut sqlx::PgConnection, period: &str, hold: bool) {
+    let statement = if hold {
+        "SELECT pg_advisory_lock(hashtext('linli evaluation kept_kpis count'), hashtext($1))::text"
+    } else {
+        "SELECT pg_advisory_unlock(hashtext('linli evaluation kept_kpis count'), hashtext($1))::text"
+    };
+    sqlx::query(statement)
+        .bind(period)
+        .execute(conn)
+        .await
+        .expect("the count's advisory lock");
+}
+
+/// Reads of this database waiting for an advisory lock of two keys.
+async fn waiting_for_count_lock(evaluation: &sqlx::PgPool) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM pg_locks
+         WHERE locktype = 'advisory' AND objsubid = 2 AND NOT granted
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .fetch_one(evaluation)
+    .await
+    .expect("pg_locks readable")
+}
+
+#[tokio::test]
+async fn concurrent_roll_ups_that_find_kept_figures_missing_count_them_once_and_all_answer_with_it()
+{
+    let platform = keeping_figures_for(600).await;
+    let (a, b) = (
+        platform.bookable_centre("Asia/Shanghai").await,
+        platform.bookable_centre("Asia/Shanghai").await,
+    );
+    let token = platform.token(&[Role::DistrictAdmin], &[]);
+    let in_a = register(&platform, &token, a, 2).await;
+    let in_b = register(&platform, &token, b, 1).await;
+    platform
+        .wait_in_directory("evaluation", "residents", &[&in_a[..], &in_b[..]].concat())
+        .await;
+    let evaluation = platform.pool("evaluation").await;
+    attend(&platform, &token, a, &in_a[..1]).await;
+    attendances_projected(&evaluation, a, 1).await;
+    let month = this_month();
+    let right = |report: &Value| {
+        assert_eq!(pair(kpi(&centre_in(report, a), "participation")), (1, 2));
+        assert_eq!(pair(kpi(&centre_in(report, b), "participation")), (0, 1));
+    };
+
+    // Every row a read writes into kept_kpis (an upsert that keeps younger counts writes
+    // none), so the test can tell one count from eight.
+    sqlx::raw_sql(
+        "CREATE TABLE kept_writes (centre_id uuid, op text);
+         CREATE FUNCTION note_kept_write() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN INSERT INTO kept_writes VALUES (NEW.centre_id, TG_OP); RETURN NEW; END $$;
+         CREATE TRIGGER note_kept_write AFTER INSERT OR UPDATE ON kept_kpis
+             FOR EACH ROW EXECUTE FUNCTION note_kept_write();",
+    )
+    .execute(&evaluation)
+    .await
+    .expect("a trigger on kept_kpis");
+
+    // Eight district admins open the dashboard at once on an empty kept_kpis: one count
+    // answers them all, each centre's figures counted at one instant, the one kept.
+    let answers =
+        futures::future::join_all((0..8).map(|_| roll_up(&platform, &token, &month))).await;
+    let writes: Vec<(String, i64)> =
+        sqlx::query_as("SELECT op, count(*) FROM kept_writes GROUP BY op ORDER BY op")
+            .fetch_all(&evaluation)
+            .await
+            .expect("kept_writes readable");
+    assert_eq!(
+        writes,
+        [("INSERT".to_string(), 2)],
+        "one read counted and kept both centres; no other wrote"
+    );
+    for centre in [a, b] {
+        let (_, counted, _) = kept_row(&evaluation, centre, &month)
+            .await
+            .expect("the centre's counts are kept");
+        for answer in &answers {
+            right(answer);
+            assert_eq!(
+                computed_at(&centre_in(answer, centre)),
+                counted.trunc_subsecs(0),
+                "every read answered with the one count kept"
+            );
+        }
+    }
+
+    // Deterministically: while another read holds the period's lock (here the test), reads
+    // that find the counts missing wait for it, then answer with what it kept meanwhile
+    // and count nothing themselves. Four, so each holds one of the pool's five connections
+    // while it waits and none waits for a connection instead.
+    let kept: Vec<(Uuid, chrono::DateTime<chrono::Utc>)> =
+        sqlx::query_as("SELECT centre_id, computed_at FROM kept_kpis ORDER BY centre_id")
+            .fetch_all(&evaluation)
+            .await
+            .expect("kept_kpis readable");
+    let mut holder = evaluation.acquire().await.expect("a connection");
+    hold_count_lock(&mut holder, &month, true).await;
+    sqlx::query("CREATE TEMP TABLE counted_meanwhile AS SELECT * FROM kept_kpis")
+        .execute(&mut *holder)
+        .await
+        .expect("the kept counts saved");
+    sqlx::query("DELETE FROM kept_kpis")
+        .execute(&mut *holder)
+        .await
+        .expect("the kept counts gone");
+    let reads = futures::future::join_all((0..4).map(|_| roll_up(&platform, &token, &month)));
+    let release = async {
+        poll(
+            "four reads to wait for the count's lock",
+            DEADLINE,
+            || async { (waiting_for_count_lock(&evaluation).await == 4).then_some(()) },
+        )
+        .await;
+        sqlx::query("INSERT INTO kept_kpis SELECT * FROM counted_meanwhile")
+            .execute(&mut *holder)
+            .await
+            .expect("the counts kept meanwhile");
+        hold_count_lock(&mut holder, &month, false).await;
+    };
+    let (answers, ()) = tokio::join!(reads, release);
+    drop(holder);
+    for answer in &answers {
+        right(answer);
+        for (centre, counted) in &kept {
+            assert_eq!(
+                computed_at(&centre_in(answer, *centre)),
+                counted.trunc_subsecs(0),
+                "the waiting read answered with the counts kept while it waited"
+            );
+        }
+    }
+    let after: Vec<(Uuid, chrono::DateTime<chrono::Utc>)> =
+        sqlx::query_as("SELECT centre_id, computed_at FROM kept_kpis ORDER BY centre_id")
+            .fetch_all(&evaluation)
+            .await
+            .expect("kept_kpis readable");
+    assert_eq!(after, kept, "no waiting read counted again");
+    evaluation.close().await;
+    platform.stop().await;
+}
