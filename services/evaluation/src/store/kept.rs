@@ -15,12 +15,14 @@ use super::{CentreFigures, Counted, CountsRow, count, kpi_figures, with_figures}
 use crate::domain::kept::{ASKED_EVERY, ASKED_WITHIN};
 use crate::domain::{self, Kept, MaxAge, Period};
 
-/// Centres counted in one statement by the refresher: a few, so no statement (and no
-/// transaction) runs long. Not fewer: a count reads the residents of the district once
-/// whatever the number of centres, so at 100 centres x 10,000 residents a month of 1
-/// centre took 145-190 ms, of 5 290-380 ms, of 10 310-380 ms, of 20 0.9 s and of all 100
-/// 1.8-2.6 s (load 5): ten statements of ten refresh 100 centres in about 3.5 s.
-pub const REFRESH_BATCH: usize = 10;
+/// Centres counted in one statement by the refresher: a district's worth. A count reads
+/// the residents of the district once whatever the number of centres (the planner scans
+/// the directory rather than fetch a tenth of it by index), so smaller batches cost more
+/// in all: at 100 centres x 10,000 residents a month of 1 centre took 145-190 ms, of 10
+/// 310-380 ms and of all 100 1.8-2.6 s (load 5); at 100 x 50,000, a pass over a month and
+/// a year took 31 s in statements of ten against 11 s in one statement a period
+/// (docs/performance.md). The statement runs on its own, in no transaction.
+pub const REFRESH_BATCH: usize = 100;
 
 /// Every KPI of each of `centres` for `period`, as [`kpi_figures`] counts them, but from
 /// the counts kept for a centre when they are younger than `max_age`: three statements
