@@ -1063,6 +1063,28 @@ async fn keeping_figures_for(seconds: u64) -> TestPlatform {
     TestPlatform::start_with(|args| args.evaluation.kpi_max_age_secs = seconds).await
 }
 
+/// Two centres in Shanghai, A with two residents of whom the first has attended (the
+/// attendance in evaluation), B with one: A's participation is (1, 2) and B's (0, 1).
+/// Returns A, B, A's residents and evaluation's pool.
+async fn two_centres_one_attended(
+    platform: &TestPlatform,
+    token: &str,
+) -> (Uuid, Uuid, Vec<Uuid>, sqlx::PgPool) {
+    let (a, b) = (
+        platform.bookable_centre("Asia/Shanghai").await,
+        platform.bookable_centre("Asia/Shanghai").await,
+    );
+    let in_a = register(platform, token, a, 2).await;
+    let in_b = register(platform, token, b, 1).await;
+    platform
+        .wait_in_directory("evaluation", "residents", &[&in_a[..], &in_b[..]].concat())
+        .await;
+    let evaluation = platform.pool("evaluation").await;
+    attend(platform, token, a, &in_a[..1]).await;
+    attendances_projected(&evaluation, a, 1).await;
+    (a, b, in_a, evaluation)
+}
+
 /// The district roll-up for `period`, as the gateway answers it.
 async fn roll_up(platform: &TestPlatform, token: &str, period: &str) -> Value {
     let (status, report) = platform
@@ -1131,19 +1153,8 @@ async fn attendances_projected(evaluation: &sqlx::PgPool, centre: Uuid, n: i64) 
 #[tokio::test]
 async fn the_roll_up_answers_from_kept_figures_within_their_max_age_and_a_rebuild_forgets_them() {
     let platform = keeping_figures_for(600).await;
-    let (a, b) = (
-        platform.bookable_centre("Asia/Shanghai").await,
-        platform.bookable_centre("Asia/Shanghai").await,
-    );
     let token = platform.token(&[Role::DistrictAdmin], &[]);
-    let in_a = register(&platform, &token, a, 2).await;
-    let in_b = register(&platform, &token, b, 1).await;
-    platform
-        .wait_in_directory("evaluation", "residents", &[&in_a[..], &in_b[..]].concat())
-        .await;
-    let evaluation = platform.pool("evaluation").await;
-    attend(&platform, &token, a, &in_a[..1]).await;
-    attendances_projected(&evaluation, a, 1).await;
+    let (a, b, in_a, evaluation) = two_centres_one_attended(&platform, &token).await;
     let month = this_month();
 
     // The first read counts, keeps each centre's counts, and says when it counted them.
@@ -1353,19 +1364,8 @@ async fn waiting_for_count_lock(evaluation: &sqlx::PgPool) -> i64 {
 async fn concurrent_roll_ups_that_find_kept_figures_missing_count_them_once_and_all_answer_with_it()
 {
     let platform = keeping_figures_for(600).await;
-    let (a, b) = (
-        platform.bookable_centre("Asia/Shanghai").await,
-        platform.bookable_centre("Asia/Shanghai").await,
-    );
     let token = platform.token(&[Role::DistrictAdmin], &[]);
-    let in_a = register(&platform, &token, a, 2).await;
-    let in_b = register(&platform, &token, b, 1).await;
-    platform
-        .wait_in_directory("evaluation", "residents", &[&in_a[..], &in_b[..]].concat())
-        .await;
-    let evaluation = platform.pool("evaluation").await;
-    attend(&platform, &token, a, &in_a[..1]).await;
-    attendances_projected(&evaluation, a, 1).await;
+    let (a, b, _, evaluation) = two_centres_one_attended(&platform, &token).await;
     let month = this_month();
     let right = |report: &Value| {
         assert_eq!(pair(kpi(&centre_in(report, a), "participation")), (1, 2));
