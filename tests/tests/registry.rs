@@ -265,6 +265,173 @@ async fn names_are_found_by_characters_pinyin_initials_and_full_pinyin() {
     platform.stop().await;
 }
 
+/// A pinyin or skill search is chosen and ordered from its keys' index (each name key and
+/// skill carries its resident's registration time) and reads only the rows of its page:
+/// page after page it gives every match once, newest registration first as the plain list
+/// does, a name with two matching keys or two matching skills once, and the list's other
+/// filters still apply.
+#[tokio::test]
+async fn a_pinyin_or_skill_search_pages_newest_first_through_its_keys_each_match_once() {
+    let platform = TestPlatform::start().await;
+    let centre = platform.create_centre("keys").await;
+    let other = platform.create_centre("keys-other").await;
+    let desk = platform.token(&[Role::FrontDesk], &[centre, other]);
+    // 曾 is read zeng and ceng, so 曾志 has two keys starting with z (zengzhi, zz).
+    // (name, low income, skills)
+    let people: [(&str, bool, &[&str]); 8] = [
+        ("张三", true, &["医生", "中医"]),
+        ("李四", true, &["医生"]),
+        ("曾志", false, &[]),
+        ("赵敏", false, &["跳舞"]),
+        ("周五", true, &["中医"]),
+        ("王朝", false, &[]),
+        ("朱六", true, &["书法"]),
+        ("郑七", false, &["医生", "书法"]),
+    ];
+    for (name, low_income, skills) in people {
+        let categories: &[&str] = if low_income { &["low_income"] } else { &[] };
+        let skills: Vec<_> = skills
+            .iter()
+            .map(|s| json!({ "kind": "profession", "name": s }))
+            .collect();
+        let body = json!({ "name": name, "gender": "female", "date_of_birth": "1950-01-01",
+                           "categories": categories, "skills": skills });
+        let (status, created) = platform
+            .post_json(
+                &desk,
+                &format!("/v1/centres/{centre}/residents"),
+                &body,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+    }
+    let body = json!({ "name": "张八", "gender": "male", "date_of_birth": "1950-01-01" });
+    let (status, _) = platform
+        .post_json(
+            &desk,
+            &format!("/v1/centres/{other}/residents"),
+            &body,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    // Every page of a query, two at a time.
+    let pages = |query: &'static str| {
+        let (platform, desk) = (&platform, &desk);
+        async move {
+            let (mut names, mut token) = (Vec::new(), String::new());
+            for _ in 0..20 {
+                let (status, page) = platform
+                    .get_json(
+                        desk,
+                        &format!(
+                            "/v1/centres/{centre}/residents?{query}&page_size=2&page_token={token}"
+                        ),
+                    )
+                    .await;
+                assert_eq!(status, StatusCode::OK, "{page}");
+                for resident in page["residents"].as_array().expect("residents") {
+                    names.push(resident["name"].as_str().expect("name").to_owned());
+                }
+                token = page["next_page_token"].as_str().unwrap_or("").to_owned();
+                if token.is_empty() {
+                    return names;
+                }
+            }
+            panic!("{query}: more than 20 pages of 2");
+        }
+    };
+    let newest_first = pages("status=active").await;
+    assert_eq!(newest_first.len(), people.len(), "{newest_first:?}");
+    let starting_with_z = ["张三", "曾志", "赵敏", "周五", "朱六", "郑七"];
+    let expected: Vec<String> = newest_first
+        .iter()
+        .filter(|n| starting_with_z.contains(&n.as_str()))
+        .cloned()
+        .collect();
+    assert_eq!(pages("q=z").await, expected, "every z, newest first, once");
+    let low_income: Vec<String> = expected
+        .iter()
+        .filter(|n| ["张三", "周五", "朱六"].contains(&n.as_str()))
+        .cloned()
+        .collect();
+    assert_eq!(
+        pages("q=z&category=low_income").await,
+        low_income,
+        "the category applies to the keys' matches"
+    );
+    assert_eq!(pages("q=zz").await, ["曾志"], "initials");
+    let in_order = |wanted: &[&str]| -> Vec<String> {
+        newest_first
+            .iter()
+            .filter(|n| wanted.contains(&n.as_str()))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        pages("skill=%E5%8C%BB").await,
+        in_order(&["张三", "李四", "周五", "郑七"]),
+        "医 finds 医生 and 中医, 张三 once for both"
+    );
+    assert_eq!(
+        pages("skill=%E5%8C%BB&category=low_income").await,
+        in_order(&["张三", "李四", "周五"])
+    );
+    assert_eq!(
+        pages("q=z&skill=%E5%8C%BB").await,
+        in_order(&["张三", "周五", "郑七"])
+    );
+    assert_eq!(
+        pages("q=zhangsan").await,
+        ["张三"],
+        "not the other centre's 张八"
+    );
+
+    // The page is chosen from the keys' index alone.
+    let pool = platform.pool("registry").await;
+    let mut tx = pool.begin().await.expect("a transaction");
+    sqlx::query("SET LOCAL enable_seqscan = off")
+        .execute(&mut *tx)
+        .await
+        .expect("planner setting");
+    let plan: Vec<String> = sqlx::query_scalar(
+        "EXPLAIN SELECT DISTINCT registered_at, resident_id FROM resident_name_keys
+         WHERE centre_id = $1 AND key LIKE 'z%' ORDER BY 1 DESC, 2 DESC",
+    )
+    .bind(centre)
+    .fetch_all(&mut *tx)
+    .await
+    .expect("a plan");
+    assert!(
+        plan.iter()
+            .any(|line| line.contains("Index Only Scan using resident_name_keys_by_prefix")),
+        "{plan:#?}"
+    );
+    // A centre's skills are walked newest first in the index's order, not read and sorted.
+    sqlx::query("SET LOCAL enable_bitmapscan = off")
+        .execute(&mut *tx)
+        .await
+        .expect("planner setting");
+    let plan: Vec<String> = sqlx::query_scalar(
+        "EXPLAIN SELECT DISTINCT registered_at, resident_id FROM resident_skills
+         WHERE centre_id = $1 AND strpos(name, '医') > 0 ORDER BY 1 DESC, 2 DESC LIMIT 51",
+    )
+    .bind(centre)
+    .fetch_all(&mut *tx)
+    .await
+    .expect("a plan");
+    assert!(
+        plan.iter()
+            .any(|line| line.contains("using resident_skills_by_centre"))
+            && !plan.iter().any(|line| line.contains("Sort")),
+        "{plan:#?}"
+    );
+    tx.rollback().await.expect("rollback");
+    pool.close().await;
+    platform.stop().await;
+}
+
 /// A 10,000-row sheet as Chinese Excel exports it (GBK), every 33rd row bad, and one row a
 /// person already registered at the desk.
 fn sheet(desk_registered_id: &str) -> (Vec<u8>, Vec<u32>) {

@@ -485,17 +485,14 @@ async fn insert_residents(
         .into_iter()
         .map(|row: ResidentRow| (row.id, row))
         .collect();
-    let skills: Vec<(Uuid, &(String, String))> = ids
+    let skills: Vec<(&ResidentRow, &(String, String))> = ids
         .iter()
         .zip(residents)
-        .filter(|(id, _)| inserted.contains_key(id))
-        .flat_map(|(id, resident)| resident.skills.iter().map(move |skill| (*id, skill)))
+        .filter_map(|(id, resident)| inserted.get(id).zip(Some(resident)))
+        .flat_map(|(row, resident)| resident.skills.iter().map(move |skill| (row, skill)))
         .collect();
     insert_skills(tx, &skills).await?;
-    let names: Vec<(Uuid, Uuid, &str)> = inserted
-        .values()
-        .map(|row| (row.id, row.centre_id, row.name.as_str()))
-        .collect();
+    let names: Vec<Named> = inserted.values().map(Named::from).collect();
     insert_name_keys(tx, &names).await?;
     Ok(ids.iter().map(|id| inserted.remove(id)).collect())
 }
@@ -828,13 +825,10 @@ async fn write_resident(
             .bind(row.id)
             .execute(&mut *tx)
             .await?;
-        let skills: Vec<(Uuid, &(String, String))> = resident
-            .skills
-            .iter()
-            .map(|skill| (row.id, skill))
-            .collect();
+        let skills: Vec<(&ResidentRow, &(String, String))> =
+            resident.skills.iter().map(|skill| (row, skill)).collect();
         insert_skills(tx, &skills).await?;
-        index_names(tx, &[(row.id, row.centre_id, row.name.as_str())]).await?;
+        index_names(tx, &[Named::from(row)]).await?;
         enqueue(
             tx,
             Some(row.centre_id),
@@ -946,21 +940,28 @@ pub async fn national_id_reads(
     .await
 }
 
+/// A resident's directory entries, each with the resident's centre and registration time,
+/// so a skill search walks a centre's entries newest first from their index alone.
 async fn insert_skills(
     tx: &mut PgConnection,
-    skills: &[(Uuid, &(String, String))],
+    skills: &[(&ResidentRow, &(String, String))],
 ) -> Result<(), sqlx::Error> {
     if skills.is_empty() {
         return Ok(());
     }
-    let residents: Vec<Uuid> = skills.iter().map(|(id, _)| *id).collect();
+    let residents: Vec<Uuid> = skills.iter().map(|(row, _)| row.id).collect();
+    let centres: Vec<Uuid> = skills.iter().map(|(row, _)| row.centre_id).collect();
+    let registered: Vec<DateTime<Utc>> = skills.iter().map(|(row, _)| row.registered_at).collect();
     let kinds: Vec<&str> = skills.iter().map(|(_, (kind, _))| kind.as_str()).collect();
     let names: Vec<&str> = skills.iter().map(|(_, (_, name))| name.as_str()).collect();
     sqlx::query(
-        "INSERT INTO resident_skills (resident_id, kind, name)
-         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING",
+        "INSERT INTO resident_skills (resident_id, centre_id, registered_at, kind, name)
+         SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::text[])
+         ON CONFLICT DO NOTHING",
     )
     .bind(&residents)
+    .bind(&centres)
+    .bind(&registered)
     .bind(&kinds)
     .bind(&names)
     .execute(tx)
@@ -1067,12 +1068,57 @@ pub async fn list_residents(
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> Result<Vec<ResidentRow>, sqlx::Error> {
-    let mut query = QueryBuilder::<Postgres>::new(concat!(
-        "SELECT ",
-        resident_columns!(),
-        " FROM residents WHERE erased_at IS NULL AND centre_id = "
-    ));
-    query.push_bind(centre_id);
+    let mut query =
+        QueryBuilder::<Postgres>::new(concat!("SELECT ", resident_columns!(), " FROM "));
+    // Pinyin and initials (a short key such as `lj` matches hundreds of a centre's
+    // residents), and a skill when no name or ids narrow the list, choose the page from an
+    // index that holds each match's registration time: the matches are ordered from the
+    // index alone and only the page's rows are read, each tested against the other filters
+    // as it comes. NameQuery's pinyin holds only ASCII letters and digits: nothing here is
+    // a LIKE wildcard.
+    let keys = match (&filter.name, &filter.skill) {
+        (Some(NameQuery::Pinyin(letters)), _) => Some((
+            "resident_name_keys WHERE key LIKE ",
+            format!("{letters}%"),
+            "",
+        )),
+        (None, Some(skill)) if filter.ids.is_none() => Some((
+            "resident_skills WHERE strpos(name, ",
+            skill.clone(),
+            ") > 0",
+        )),
+        _ => None,
+    };
+    let by_keys = keys.is_some();
+    let chosen_by_skill = by_keys && filter.name.is_none();
+    if let Some((source, value, test_end)) = keys {
+        query
+            .push(
+                "(SELECT DISTINCT registered_at AS key_registered_at, resident_id AS key_resident FROM ",
+            )
+            .push(source)
+            .push_bind(value)
+            .push(test_end)
+            .push(" AND centre_id = ")
+            .push_bind(centre_id);
+        if let Some((registered_at, id)) = after {
+            query
+                .push(" AND (registered_at, resident_id) < (")
+                .push_bind(registered_at)
+                .push(", ")
+                .push_bind(id)
+                .push(")");
+        }
+        query.push(
+            " ORDER BY 1 DESC, 2 DESC) k
+             CROSS JOIN LATERAL (SELECT * FROM residents WHERE id = k.key_resident AND ",
+        );
+    } else {
+        query.push("residents WHERE ");
+    }
+    query
+        .push("erased_at IS NULL AND centre_id = ")
+        .push_bind(centre_id);
     match &filter.name {
         Some(NameQuery::Characters(text)) => {
             // The centre's grams narrow the rows through `residents_by_centre_name_grams`
@@ -1085,17 +1131,8 @@ pub async fn list_residents(
                 .push_bind(text.clone())
                 .push(") > 0");
         }
-        Some(NameQuery::Pinyin(letters)) => {
-            // NameQuery holds only ASCII letters and digits: nothing here is a LIKE wildcard.
-            let prefix = format!("{letters}%");
-            query
-                .push(" AND id IN (SELECT resident_id FROM resident_name_keys WHERE centre_id = ")
-                .push_bind(centre_id)
-                .push(" AND key LIKE ")
-                .push_bind(prefix)
-                .push(")");
-        }
-        None => {}
+        // Chosen by its keys above.
+        Some(NameQuery::Pinyin(_)) | None => {}
     }
     if let Some(category) = &filter.category {
         query
@@ -1109,7 +1146,7 @@ pub async fn list_residents(
     if let Some(status) = &filter.status {
         query.push(" AND status = ").push_bind(status.clone());
     }
-    if let Some(skill) = &filter.skill {
+    if let Some(skill) = filter.skill.as_ref().filter(|_| !chosen_by_skill) {
         query
             .push(" AND EXISTS (SELECT 1 FROM resident_skills s WHERE s.resident_id = residents.id AND strpos(s.name, ")
             .push_bind(skill.clone())
@@ -1138,40 +1175,44 @@ pub async fn list_residents(
             .push_bind(id)
             .push(")");
     }
-    query
-        .push(" ORDER BY registered_at DESC, id DESC LIMIT ")
-        .push_bind(limit);
+    if by_keys {
+        query.push(") residents ORDER BY k.key_registered_at DESC, k.key_resident DESC LIMIT ");
+    } else {
+        query.push(" ORDER BY registered_at DESC, id DESC LIMIT ");
+    }
+    query.push_bind(limit);
     query.build_query_as().fetch_all(pool).await
 }
 
-/// Replaces the search keys of each `(resident, centre, name)` by those the current rule
-/// computes, and records that rule on the resident.
-async fn index_names(
-    tx: &mut PgConnection,
-    names: &[(Uuid, Uuid, &str)],
-) -> Result<(), sqlx::Error> {
-    let ids: Vec<Uuid> = names.iter().map(|(id, _, _)| *id).collect();
-    let (mut key_ids, mut key_centres, mut keys) = (Vec::new(), Vec::new(), Vec::new());
-    for (id, centre_id, name) in names {
-        for key in name_keys(name) {
-            key_ids.push(*id);
-            key_centres.push(*centre_id);
-            keys.push(key);
+/// A resident's name as its search keys are stored: each key carries the resident's centre
+/// and registration time, so a search finds and orders its page from the keys' index alone.
+struct Named<'a> {
+    id: Uuid,
+    centre_id: Uuid,
+    registered_at: DateTime<Utc>,
+    name: &'a str,
+}
+
+impl<'a> From<&'a ResidentRow> for Named<'a> {
+    fn from(row: &'a ResidentRow) -> Self {
+        Named {
+            id: row.id,
+            centre_id: row.centre_id,
+            registered_at: row.registered_at,
+            name: &row.name,
         }
     }
+}
+
+/// Replaces the search keys of each resident named by those the current rule computes,
+/// and records that rule on the resident.
+async fn index_names(tx: &mut PgConnection, names: &[Named<'_>]) -> Result<(), sqlx::Error> {
+    let ids: Vec<Uuid> = names.iter().map(|n| n.id).collect();
     sqlx::query("DELETE FROM resident_name_keys WHERE resident_id = ANY($1)")
         .bind(&ids)
         .execute(&mut *tx)
         .await?;
-    sqlx::query(
-        "INSERT INTO resident_name_keys (resident_id, centre_id, key)
-         SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[])",
-    )
-    .bind(&key_ids)
-    .bind(&key_centres)
-    .bind(&keys)
-    .execute(&mut *tx)
-    .await?;
+    insert_name_keys(tx, names).await?;
     sqlx::query("UPDATE residents SET name_keys_version = $2 WHERE id = ANY($1)")
         .bind(&ids)
         .bind(NAME_KEYS_VERSION)
@@ -1180,26 +1221,26 @@ async fn index_names(
     Ok(())
 }
 
-/// The search keys of residents just registered (who have none yet), by the current rule,
-/// which the insert recorded on them.
-async fn insert_name_keys(
-    tx: &mut PgConnection,
-    names: &[(Uuid, Uuid, &str)],
-) -> Result<(), sqlx::Error> {
-    let (mut key_ids, mut key_centres, mut keys) = (Vec::new(), Vec::new(), Vec::new());
-    for (id, centre_id, name) in names {
-        for key in name_keys(name) {
-            key_ids.push(*id);
-            key_centres.push(*centre_id);
+/// The search keys of residents who have none (just registered, or theirs just deleted),
+/// by the current rule.
+async fn insert_name_keys(tx: &mut PgConnection, names: &[Named<'_>]) -> Result<(), sqlx::Error> {
+    let (mut ids, mut centres, mut registered, mut keys) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for named in names {
+        for key in name_keys(named.name) {
+            ids.push(named.id);
+            centres.push(named.centre_id);
+            registered.push(named.registered_at);
             keys.push(key);
         }
     }
     sqlx::query(
-        "INSERT INTO resident_name_keys (resident_id, centre_id, key)
-         SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[])",
+        "INSERT INTO resident_name_keys (resident_id, centre_id, registered_at, key)
+         SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[])",
     )
-    .bind(&key_ids)
-    .bind(&key_centres)
+    .bind(&ids)
+    .bind(&centres)
+    .bind(&registered)
     .bind(&keys)
     .execute(&mut *tx)
     .await?;
@@ -1214,8 +1255,8 @@ pub async fn backfill_name_keys(pool: &PgPool) -> Result<usize, sqlx::Error> {
     let mut done = 0;
     loop {
         let mut tx = pool.begin().await?;
-        let rows: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
-            "SELECT id, centre_id, name FROM residents
+        let rows: Vec<(Uuid, Uuid, DateTime<Utc>, String)> = sqlx::query_as(
+            "SELECT id, centre_id, registered_at, name FROM residents
              WHERE name_keys_version < $1 AND erased_at IS NULL
              LIMIT $2 FOR UPDATE SKIP LOCKED",
         )
@@ -1226,9 +1267,14 @@ pub async fn backfill_name_keys(pool: &PgPool) -> Result<usize, sqlx::Error> {
         if rows.is_empty() {
             return Ok(done);
         }
-        let names: Vec<(Uuid, Uuid, &str)> = rows
+        let names: Vec<Named> = rows
             .iter()
-            .map(|(id, centre_id, name)| (*id, *centre_id, name.as_str()))
+            .map(|(id, centre_id, registered_at, name)| Named {
+                id: *id,
+                centre_id: *centre_id,
+                registered_at: *registered_at,
+                name,
+            })
             .collect();
         index_names(&mut tx, &names).await?;
         tx.commit().await?;
