@@ -180,16 +180,13 @@ async fn a_character_search_reads_the_name_gram_index_and_misses_no_name() {
         .execute(&mut *tx)
         .await
         .expect("planner setting");
-    let plan: Vec<String> = sqlx::query_scalar(
+    let plan = plan(
+        &mut tx,
         "EXPLAIN SELECT id FROM residents
          WHERE resident_centre_name_grams(centre_id, name) @> $1 AND strpos(name, '张伟') > 0",
+        linli_registry::domain::centre_character_grams(centre, "张伟"),
     )
-    .bind(linli_registry::domain::centre_character_grams(
-        centre, "张伟",
-    ))
-    .fetch_all(&mut *tx)
-    .await
-    .expect("a plan");
+    .await;
     assert!(
         plan.iter()
             .any(|line| line.contains("residents_by_centre_name_grams")),
@@ -263,6 +260,18 @@ async fn names_are_found_by_characters_pinyin_initials_and_full_pinyin() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(problem["errors"][0]["field"], "max_age");
     platform.stop().await;
+}
+
+/// The lines of `explain`'s plan with `bind` as its one parameter.
+async fn plan<'q, T>(tx: &mut sqlx::PgConnection, explain: &'static str, bind: T) -> Vec<String>
+where
+    T: 'q + sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send,
+{
+    sqlx::query_scalar(explain)
+        .bind(bind)
+        .fetch_all(tx)
+        .await
+        .expect("a plan")
 }
 
 /// A pinyin or skill search is chosen and ordered from its keys' index (each name key and
@@ -402,37 +411,36 @@ async fn a_pinyin_or_skill_search_pages_newest_first_through_its_keys_each_match
         .execute(&mut *tx)
         .await
         .expect("planner setting");
-    let plan: Vec<String> = sqlx::query_scalar(
+    let keys = plan(
+        &mut tx,
         "EXPLAIN SELECT DISTINCT registered_at, resident_id FROM resident_name_keys
          WHERE centre_id = $1 AND key LIKE 'z%' ORDER BY 1 DESC, 2 DESC",
+        centre,
     )
-    .bind(centre)
-    .fetch_all(&mut *tx)
-    .await
-    .expect("a plan");
+    .await;
     assert!(
-        plan.iter()
+        keys.iter()
             .any(|line| line.contains("Index Only Scan using resident_name_keys_by_prefix")),
-        "{plan:#?}"
+        "{keys:#?}"
     );
     // A centre's skills are walked newest first in the index's order, not read and sorted.
     sqlx::query("SET LOCAL enable_bitmapscan = off")
         .execute(&mut *tx)
         .await
         .expect("planner setting");
-    let plan: Vec<String> = sqlx::query_scalar(
+    let skills = plan(
+        &mut tx,
         "EXPLAIN SELECT DISTINCT registered_at, resident_id FROM resident_skills
          WHERE centre_id = $1 AND strpos(name, '医') > 0 ORDER BY 1 DESC, 2 DESC LIMIT 51",
+        centre,
     )
-    .bind(centre)
-    .fetch_all(&mut *tx)
-    .await
-    .expect("a plan");
+    .await;
     assert!(
-        plan.iter()
+        skills
+            .iter()
             .any(|line| line.contains("using resident_skills_by_centre"))
-            && !plan.iter().any(|line| line.contains("Sort")),
-        "{plan:#?}"
+            && !skills.iter().any(|line| line.contains("Sort")),
+        "{skills:#?}"
     );
     tx.rollback().await.expect("rollback");
     pool.close().await;
