@@ -32,6 +32,8 @@ struct Kept {
 pub struct Receiver {
     pub address: SocketAddr,
     kept: Arc<Mutex<Kept>>,
+    /// While true, an accepted delivery waits to be answered (an attempt in flight).
+    holding: tokio::sync::watch::Sender<bool>,
     stop: CancellationToken,
 }
 
@@ -53,30 +55,34 @@ impl Receiver {
     /// Listens on `port` of loopback (0: any free one).
     pub async fn start_on(port: u16) -> Receiver {
         let kept: Arc<Mutex<Kept>> = Arc::default();
+        let (holding, held) = tokio::sync::watch::channel(false);
         let state = kept.clone();
         let app = axum::Router::new().route(
             "/events",
             axum::routing::post(move |headers: HeaderMap, body: Bytes| {
-                let state = state.clone();
+                let (state, mut held) = (state.clone(), held.clone());
                 async move {
-                    let mut kept = state.lock().expect("lock");
-                    let now = chrono::Utc::now().timestamp();
-                    if let Err(refused) = check(&kept.secret, &headers, &body, now) {
-                        kept.refused.push(refused);
-                        return StatusCode::UNAUTHORIZED;
+                    {
+                        let mut kept = state.lock().expect("lock");
+                        let now = chrono::Utc::now().timestamp();
+                        if let Err(refused) = check(&kept.secret, &headers, &body, now) {
+                            kept.refused.push(refused);
+                            return StatusCode::UNAUTHORIZED;
+                        }
+                        let text = |name: &str| {
+                            headers
+                                .get(name)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or_default()
+                                .to_owned()
+                        };
+                        kept.accepted.push(Received {
+                            event_id: text(webhook::EVENT_ID_HEADER),
+                            event_type: text(webhook::EVENT_TYPE_HEADER),
+                            body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+                        });
                     }
-                    let text = |name: &str| {
-                        headers
-                            .get(name)
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or_default()
-                            .to_owned()
-                    };
-                    kept.accepted.push(Received {
-                        event_id: text(webhook::EVENT_ID_HEADER),
-                        event_type: text(webhook::EVENT_TYPE_HEADER),
-                        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
-                    });
+                    let _ = held.wait_for(|holding| !holding).await;
                     StatusCode::NO_CONTENT
                 }
             }),
@@ -95,6 +101,7 @@ impl Receiver {
         Receiver {
             address,
             kept,
+            holding,
             stop,
         }
     }
@@ -107,6 +114,12 @@ impl Receiver {
     /// The secret the agreement's webhook answered.
     pub fn trust(&self, secret: &str) {
         self.kept.lock().expect("lock").secret = secret.to_owned();
+    }
+
+    /// Holds each accepted delivery's answer until `hold(false)`: the attempt stays in
+    /// flight meanwhile.
+    pub fn hold(&self, holding: bool) {
+        self.holding.send_replace(holding);
     }
 
     pub fn accepted(&self) -> Vec<Received> {

@@ -574,6 +574,46 @@ async fn a_replay_sends_a_delivered_event_again() {
     scene.stop().await;
 }
 
+/// A replay asked for while its delivery's attempt is in flight (sent, not yet answered)
+/// is sent once that attempt is recorded: the attempt's outcome does not overwrite it.
+#[tokio::test]
+async fn a_replay_asked_while_its_delivery_is_in_flight_is_sent_after_it() {
+    let scene = Scene::open().await;
+    let receiver = Receiver::start().await;
+    let secret = scene.webhook(&receiver.url()).await;
+    receiver.trust(&secret);
+    receiver.hold(true);
+    let resident = scene.resident(scene.here, "13600000002").await;
+    let class = scene.class(scene.here, 5, true).await;
+    scene.book(scene.here, &class, &resident).await;
+    let event_id = poll("the first attempt in flight", DEADLINE, || async {
+        receiver.accepted().first().map(|r| r.event_id.clone())
+    })
+    .await;
+    let in_flight = scene.deliveries().await;
+    assert_eq!(in_flight.len(), 1, "{in_flight:#?}");
+    assert_ne!(in_flight[0]["status"], "delivered");
+    let (status, body) = scene
+        .replay(json!({ "delivery_id": in_flight[0]["id"] }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["replayed"], 1);
+    receiver.hold(false);
+    let delivered = poll(
+        "the replay received after the attempt",
+        DEADLINE,
+        || async {
+            let deliveries = scene.deliveries().await;
+            (counts(&receiver.accepted()).get(&event_id) == Some(&2)
+                && deliveries[0]["status"] == "delivered")
+                .then(|| deliveries[0].clone())
+        },
+    )
+    .await;
+    assert_eq!(delivered["attempts"], 2);
+    scene.stop().await;
+}
+
 /// Every routing key a service publishes, read where they are named: the `Event` impls
 /// of the contracts crate.
 fn published_routing_keys() -> Vec<String> {

@@ -178,6 +178,12 @@ struct Due {
     url: String,
     secret_sealed: Vec<u8>,
     secret_key_id: String,
+    /// The attempts made before this one.
+    attempts: i32,
+    /// The lease this attempt holds: its `next_attempt_at` as claimed. A replay asked for
+    /// while the attempt is in flight sets it to now, and the attempt's outcome then
+    /// leaves the delivery due, so the replay is sent and not overwritten.
+    leased_until: DateTime<Utc>,
 }
 
 /// Sends due deliveries until `shutdown`.
@@ -231,7 +237,8 @@ async fn send_due(
                FOR UPDATE OF d2 SKIP LOCKED) due,
               agreement_webhooks w
          WHERE d.id = due.id AND w.agreement_id = d.agreement_id
-         RETURNING d.id, d.event_id, d.event_type, d.body, w.url, w.secret_sealed, w.secret_key_id",
+         RETURNING d.id, d.event_id, d.event_type, d.body, w.url, w.secret_sealed, w.secret_key_id,
+                   d.attempts, d.next_attempt_at AS leased_until",
     )
     .bind(LEASE_SECONDS as f64)
     .bind(BATCH)
@@ -243,7 +250,7 @@ async fn send_due(
         let (pool, vault, client) = (pool.clone(), vault.clone(), client.clone());
         sending.spawn(async move {
             let answer = post(&vault, &client, &delivery).await;
-            record(&pool, delivery.id, answer, backoff).await
+            record(&pool, &delivery, answer, backoff).await
         });
     }
     while let Some(done) = sending.join_next().await {
@@ -289,50 +296,47 @@ async fn post(vault: &Vault, client: &reqwest::Client, delivery: &Due) -> Answer
     }
 }
 
+/// Records an attempt's outcome. When the delivery was replayed while the attempt was in
+/// flight (its lease is no longer the one claimed), the attempt is counted but the
+/// delivery stays as the replay left it, due now.
 async fn record(
     pool: &PgPool,
-    id: Uuid,
+    delivery: &Due,
     answer: Answer,
     backoff: Backoff,
 ) -> Result<(), sqlx::Error> {
-    match answer {
+    let (status, http_status, error, wait) = match answer {
         Answer::Status(status) if (200..300).contains(&status) => {
-            sqlx::query(
-                "UPDATE webhook_deliveries
-                 SET status = 'delivered', attempts = attempts + 1, last_http_status = $2,
-                     last_error = '', delivered_at = now(), next_attempt_at = now()
-                 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(i32::from(status))
-            .execute(pool)
-            .await?;
+            ("delivered", Some(i32::from(status)), String::new(), 0.0)
         }
         answer => {
-            let (status, error) = match answer {
+            let (http_status, error) = match answer {
                 Answer::Status(status) => (Some(i32::from(status)), format!("answered {status}")),
                 Answer::Unreached(why) => (None, why),
             };
-            let attempts: i32 =
-                sqlx::query_scalar("SELECT attempts FROM webhook_deliveries WHERE id = $1")
-                    .bind(id)
-                    .fetch_one(pool)
-                    .await?;
-            let wait = backoff.after(attempts);
-            sqlx::query(
-                "UPDATE webhook_deliveries
-                 SET status = 'failing', attempts = attempts + 1, last_http_status = $2,
-                     last_error = $3, next_attempt_at = now() + make_interval(secs => $4)
-                 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(status)
-            .bind(error)
-            .bind(wait.as_secs_f64())
-            .execute(pool)
-            .await?;
+            let wait = backoff.after(delivery.attempts).as_secs_f64();
+            ("failing", http_status, error, wait)
         }
-    }
+    };
+    sqlx::query(
+        "UPDATE webhook_deliveries
+         SET attempts = attempts + 1, last_http_status = $3, last_error = $4,
+             status = CASE WHEN next_attempt_at = $2 THEN $5 ELSE status END,
+             delivered_at = CASE WHEN next_attempt_at = $2 AND $5 = 'delivered' THEN now()
+                                 ELSE delivered_at END,
+             next_attempt_at = CASE WHEN next_attempt_at = $2
+                                    THEN now() + make_interval(secs => $6)
+                                    ELSE next_attempt_at END
+         WHERE id = $1",
+    )
+    .bind(delivery.id)
+    .bind(delivery.leased_until)
+    .bind(http_status)
+    .bind(error)
+    .bind(status)
+    .bind(wait)
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
