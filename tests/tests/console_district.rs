@@ -133,6 +133,21 @@ fn shanghai_minutes(from: chrono::DateTime<Utc>, to: chrono::DateTime<Utc>) -> V
     minutes
 }
 
+/// Opens `url`, a page of KPI figures, and checks it says how old they are in the
+/// district's time: counted for this page (the suites keep none), so within the minutes
+/// it took to load.
+async fn open_counted_while_loading(browser: &Browser, url: &str) {
+    let before = Utc::now();
+    browser.goto(url).await;
+    let as_of = browser.find("#computed-at").await.text().await;
+    assert!(
+        shanghai_minutes(before, Utc::now())
+            .iter()
+            .any(|m| as_of == format!("数据截至 {m}")),
+        "{as_of}"
+    );
+}
+
 /// Two centres with something to measure: residents, a volunteer among them, and at one a
 /// donation against an expense.
 async fn two_centres_with_figures(platform: &TestPlatform) -> (Uuid, Uuid) {
@@ -232,19 +247,7 @@ async fn the_district_comparison_charts_every_kpi_the_api_returns_legibly_at_bot
     let gw = platform.gateway.clone();
     let browser = Browser::start().await;
     sign_in_browser(&browser, &gw, "district-a").await;
-    let before = Utc::now();
-    browser
-        .goto(&format!("{gw}/dashboard?period={month}"))
-        .await;
-    // How old the figures are, in the district's time: counted for this page (the suites
-    // keep none), so within the minutes it took to load.
-    let as_of = browser.find("#computed-at").await.text().await;
-    assert!(
-        shanghai_minutes(before, Utc::now())
-            .iter()
-            .any(|m| as_of == format!("数据截至 {m}")),
-        "{as_of}"
-    );
+    open_counted_while_loading(&browser, &format!("{gw}/dashboard?period={month}")).await;
     let mut charted: Vec<String> = serde_json::from_value(
         browser
             .execute(
@@ -334,17 +337,7 @@ async fn the_district_comparison_charts_every_kpi_the_api_returns_legibly_at_bot
     shots_at_both_widths(&browser, "district-71-charts").await;
 
     // A centre's own dashboard: trends drawn at their size too, and its figures' time.
-    let before = Utc::now();
-    browser
-        .goto(&format!("{gw}/c/{east}/dashboard?period={month}"))
-        .await;
-    let as_of = browser.find("#computed-at").await.text().await;
-    assert!(
-        shanghai_minutes(before, Utc::now())
-            .iter()
-            .any(|m| as_of == format!("数据截至 {m}")),
-        "{as_of}"
-    );
+    open_counted_while_loading(&browser, &format!("{gw}/c/{east}/dashboard?period={month}")).await;
     let illegible = illegible_at_both_widths(&browser).await;
     assert!(illegible.is_empty(), "{illegible:#?}");
     shots_at_both_widths(&browser, "district-72-centre-dashboard").await;
