@@ -1,6 +1,9 @@
 //! Evaluation's gRPC surface: KPIs and quality from the projections, and the centre's own
 //! instruments.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use chrono::Utc;
 use linli_platform::auth::{
     Access, AuthError, Caller, RESIDENT_EXPORTERS, Role, caller, partner_centre, request_centre,
@@ -34,11 +37,119 @@ pub struct EvaluationApi {
     pool: PgPool,
     /// How old a centre's counted KPI figures may be when read (kept figures).
     kpi_max_age: MaxAge,
+    /// The district roll-ups assembled lately, answered again for a few seconds.
+    roll_ups: RollUps,
 }
+
+/// The district roll-ups this process assembled lately from kept figures, by period and
+/// centres, each answered again until [`MaxAge::answer_kept_for`] has passed: reads of the
+/// same centres coalesce, one assembling while the others wait without a connection.
+/// Another process keeps its own; a rebuild forgets this one's.
+type RollUps = moka::future::Cache<RollUpOf, Arc<RollUp>>;
+
+/// What a roll-up is of: the period and the centres read, each in its time zone.
+#[derive(Clone, Hash, PartialEq, Eq)]
+struct RollUpOf {
+    period: String,
+    centres: Vec<(Uuid, chrono_tz::Tz)>,
+}
+
+struct RollUp {
+    answer: pb::DistrictKpis,
+    kept_for: Duration,
+}
+
+/// Each roll-up expires after its own [`RollUp::kept_for`].
+struct KeptFor;
+
+impl moka::Expiry<RollUpOf, Arc<RollUp>> for KeptFor {
+    fn expire_after_create(
+        &self,
+        _: &RollUpOf,
+        roll_up: &Arc<RollUp>,
+        _: std::time::Instant,
+    ) -> Option<Duration> {
+        Some(roll_up.kept_for)
+    }
+}
+
+/// Roll-ups kept at once: one per period and set of centres read (a district's staff
+/// share one; each partner's grants make another).
+const ROLL_UPS_KEPT: u64 = 256;
 
 impl EvaluationApi {
     pub fn new(pool: PgPool, kpi_max_age: MaxAge) -> Self {
-        EvaluationApi { pool, kpi_max_age }
+        EvaluationApi {
+            pool,
+            kpi_max_age,
+            roll_ups: moka::future::Cache::builder()
+                .max_capacity(ROLL_UPS_KEPT)
+                .expire_after(KeptFor)
+                .build(),
+        }
+    }
+
+    /// The roll-up of `centres` for `period`: as this process assembled it lately when it
+    /// may still answer, or assembled now ([`Self::assemble_roll_up`]).
+    async fn roll_up(
+        &self,
+        centres: Vec<(Uuid, chrono_tz::Tz)>,
+        period: &Period,
+    ) -> Result<pb::DistrictKpis, Status> {
+        if !self.kpi_max_age.keeps() {
+            return self.assemble_roll_up(&centres, period).await;
+        }
+        let of = RollUpOf {
+            period: period.name(),
+            centres,
+        };
+        let assemble = async {
+            let answer = self.assemble_roll_up(&of.centres, period).await?;
+            let oldest = answer
+                .computed_at
+                .as_ref()
+                .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, t.nanos as u32))
+                .unwrap_or_default();
+            let kept_for = self.kpi_max_age.answer_kept_for(oldest, Utc::now());
+            Ok::<_, Status>(Arc::new(RollUp { answer, kept_for }))
+        };
+        let roll_up = self
+            .roll_ups
+            .try_get_with_by_ref(&of, assemble)
+            .await
+            .map_err(|failed| (*failed).clone())?;
+        Ok(roll_up.answer.clone())
+    }
+
+    /// The roll-up of `centres` for `period`: each centre's report and the district's
+    /// figures, added up, as old as its oldest centre's.
+    async fn assemble_roll_up(
+        &self,
+        centres: &[(Uuid, chrono_tz::Tz)],
+        period: &Period,
+    ) -> Result<pb::DistrictKpis, Status> {
+        let mut totals = vec![Figure::default(); KPIS.len()];
+        let mut reports = Vec::new();
+        for (report, figures) in self.kpis_of(centres, period).await? {
+            for (total, figure) in totals.iter_mut().zip(&figures) {
+                total.add(figure);
+            }
+            reports.push(report);
+        }
+        let computed_at = reports
+            .iter()
+            .filter_map(|r| r.computed_at)
+            .min_by_key(|t| (t.seconds, t.nanos));
+        Ok(pb::DistrictKpis {
+            period: period.name(),
+            centres: reports,
+            district: KPIS
+                .iter()
+                .zip(&totals)
+                .map(|(k, f)| kpi_to_pb(k.name, f))
+                .collect(),
+            computed_at,
+        })
     }
 
     /// A write for `centre` must name a centre the directory knows, and the resident and
@@ -273,29 +384,7 @@ impl Evaluation for EvaluationApi {
             })
             .map(|centre| (centre.id, centre.time_zone))
             .collect();
-        let mut totals = vec![Figure::default(); KPIS.len()];
-        let mut reports = Vec::new();
-        for (report, figures) in self.kpis_of(&centres, &period).await? {
-            for (total, figure) in totals.iter_mut().zip(&figures) {
-                total.add(figure);
-            }
-            reports.push(report);
-        }
-        // The district's figures are as old as its oldest centre's.
-        let computed_at = reports
-            .iter()
-            .filter_map(|r| r.computed_at)
-            .min_by_key(|t| (t.seconds, t.nanos));
-        Ok(Response::new(pb::DistrictKpis {
-            period: period.name(),
-            centres: reports,
-            district: KPIS
-                .iter()
-                .zip(&totals)
-                .map(|(k, f)| kpi_to_pb(k.name, f))
-                .collect(),
-            computed_at,
-        }))
+        Ok(Response::new(self.roll_up(centres, &period).await?))
     }
 
     async fn get_kpi_series(
@@ -397,6 +486,8 @@ impl Evaluation for EvaluationApi {
                 HandlerError::Database(error) => db(error),
                 other => Status::internal(format!("a fact could not be replayed: {other}")),
             })?;
+        // Roll-ups assembled before or during the rebuild answer no more.
+        self.roll_ups.invalidate_all();
         tracing::info!(replayed, "projections rebuilt");
         Ok(Response::new(pb::RebuildProjectionsResponse {
             facts_replayed: replayed,
