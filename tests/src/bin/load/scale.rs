@@ -81,16 +81,7 @@ pub async fn run(platform: &TestPlatform, args: &Args) -> anyhow::Result<()> {
     let started = Instant::now();
     let deadline = started + Duration::from_secs(3600);
     let waiting = loop {
-        let mut waiting = 0;
-        for service in linli_tests::SERVICES {
-            let pool = platform.pool(service).await;
-            let left: i64 =
-                sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-                    .fetch_one(&pool)
-                    .await?;
-            pool.close().await;
-            waiting += left;
-        }
+        let waiting = crate::unpublished(platform).await?;
         let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM attendances")
             .fetch_one(&evaluation)
             .await?;
