@@ -1300,6 +1300,58 @@ async fn with_a_short_max_age_the_roll_up_counts_a_new_fact_once_its_kept_figure
 }
 
 #[tokio::test]
+async fn a_restarted_evaluation_counts_the_kept_figures_grown_old_at_once_not_a_half_max_age_later()
+{
+    // Ten minutes' max age: the refresher's turns are five minutes apart.
+    let platform = keeping_figures_for(600).await;
+    let token = platform.token(&[Role::DistrictAdmin], &[]);
+    let (a, b, _, evaluation) = two_centres_one_attended(&platform, &token).await;
+    let month = this_month();
+    roll_up(&platform, &token, &month).await;
+    // Counted six minutes ago: still young enough to answer a read, but the refresher's to
+    // count again.
+    sqlx::query("UPDATE kept_kpis SET computed_at = now() - interval '6 minutes'")
+        .execute(&evaluation)
+        .await
+        .expect("kept_kpis writable");
+    evaluation.close().await;
+    let old: Vec<(Uuid, chrono::DateTime<chrono::Utc>)> = {
+        let evaluation = platform.pool("evaluation").await;
+        let old = sqlx::query_as("SELECT centre_id, computed_at FROM kept_kpis ORDER BY centre_id")
+            .fetch_all(&evaluation)
+            .await
+            .expect("kept_kpis readable");
+        evaluation.close().await;
+        old
+    };
+    assert_eq!(old.len(), 2);
+
+    // The new process's refresher counts them at start, without a read.
+    let platform = platform.restart().await;
+    let evaluation = platform.pool("evaluation").await;
+    for (centre, counted_before) in old {
+        let counted = poll(
+            "the refresher to count again at start",
+            DEADLINE,
+            || async {
+                let (_, counted, _) = kept_row(&evaluation, centre, &month).await?;
+                (counted > counted_before).then_some(counted)
+            },
+        )
+        .await;
+        assert!(
+            chrono::Utc::now() - counted < chrono::Duration::minutes(1),
+            "{centre} counted just now, not {counted}"
+        );
+    }
+    let (attended, _, _) = kept_row(&evaluation, a, &month).await.expect("kept");
+    assert_eq!(attended, 1, "A's attendance, counted again");
+    assert!(kept_row(&evaluation, b, &month).await.is_some());
+    evaluation.close().await;
+    platform.stop().await;
+}
+
+#[tokio::test]
 async fn the_refresher_counts_figures_asked_for_today_again_without_a_read_and_leaves_the_others() {
     let refreshed_before = linli_platform::metrics::KEPT_REFRESHED
         .with_label_values(&["evaluation"])

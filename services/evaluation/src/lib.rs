@@ -64,17 +64,22 @@ pub async fn serve(
 }
 
 /// Kept KPI counts asked for today are counted again by the service itself, every half
-/// max age, so a read seldom finds them too old and counts them while someone waits. One
-/// replica refreshes at a time (the others find its lock taken and wait for the next
-/// turn). Nothing runs when the max age is zero.
+/// max age, so a read seldom finds them too old and counts them while someone waits. The
+/// first turn is at start: counts kept before a restart or a deploy would otherwise grow
+/// old before it, and the day's first dashboards count them. One replica refreshes at a
+/// time (the others find its lock taken and wait for the next turn). Nothing runs when
+/// the max age is zero.
 async fn refresh_kept_figures(pool: PgPool, max_age: MaxAge, shutdown: CancellationToken) {
     let Some(every) = max_age.refresh_every() else {
         return;
     };
+    let mut first = true;
     loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(every) => {}
+        if !std::mem::take(&mut first) {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(every) => {}
+            }
         }
         let began = Instant::now();
         let stopping = || shutdown.is_cancelled();
