@@ -49,6 +49,14 @@ pub trait Event: prost::Message + Default {
     const ROUTING_KEY: &'static str;
     /// The full protobuf message name, e.g. `linli.events.v1.ResidentRegistered`.
     const TYPE: &'static str;
+
+    /// Whether the event concerns a partner's offering (it names the offering's
+    /// `provider_id`). The bus routes such an event also under `partner.<routing key>`, so
+    /// the consumers that serve partners bind that and never see the district's other
+    /// bookings.
+    fn for_partner(&self) -> bool {
+        false
+    }
 }
 
 impl Event for events::v1::ResidentRegistered {
@@ -124,6 +132,10 @@ impl Event for events::v1::PartnerAgreementRevoked {
 impl Event for events::v1::BookingConfirmed {
     const ROUTING_KEY: &'static str = "bookings.booking.confirmed";
     const TYPE: &'static str = "linli.events.v1.BookingConfirmed";
+
+    fn for_partner(&self) -> bool {
+        !self.provider_id.is_empty()
+    }
 }
 
 impl Event for events::v1::BookingWaitlisted {
@@ -134,16 +146,28 @@ impl Event for events::v1::BookingWaitlisted {
 impl Event for events::v1::BookingCancelled {
     const ROUTING_KEY: &'static str = "bookings.booking.cancelled";
     const TYPE: &'static str = "linli.events.v1.BookingCancelled";
+
+    fn for_partner(&self) -> bool {
+        !self.provider_id.is_empty()
+    }
 }
 
 impl Event for events::v1::BookingPromoted {
     const ROUTING_KEY: &'static str = "bookings.booking.promoted";
     const TYPE: &'static str = "linli.events.v1.BookingPromoted";
+
+    fn for_partner(&self) -> bool {
+        !self.provider_id.is_empty()
+    }
 }
 
 impl Event for events::v1::BookingAttended {
     const ROUTING_KEY: &'static str = "bookings.booking.attended";
     const TYPE: &'static str = "linli.events.v1.BookingAttended";
+
+    fn for_partner(&self) -> bool {
+        !self.provider_id.is_empty()
+    }
 }
 
 impl Event for events::v1::BookingCheckInUndone {
@@ -159,6 +183,10 @@ impl Event for events::v1::BookingNoShow {
 impl Event for events::v1::ServiceDelivered {
     const ROUTING_KEY: &'static str = "bookings.service.delivered";
     const TYPE: &'static str = "linli.events.v1.ServiceDelivered";
+
+    fn for_partner(&self) -> bool {
+        !self.provider_id.is_empty()
+    }
 }
 
 impl Event for events::v1::FeeCharged {

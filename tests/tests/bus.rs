@@ -241,6 +241,103 @@ async fn an_event_committed_while_no_relay_runs_is_published_exactly_once_when_o
     cleanup(&args, &["watcher"]).await;
 }
 
+/// Every booking event now in `queue`, acked: (message id, routing key, whether it still
+/// carries a `BCC` header).
+async fn bookings_in(channel: &Channel, queue: &str) -> Vec<(String, String, bool)> {
+    let mut taken = Vec::new();
+    while let Some(message) = answered(
+        "basic.get",
+        channel.basic_get(queue.into(), BasicGetOptions::default()),
+    )
+    .await
+    {
+        let delivery = &message.delivery;
+        let id = delivery
+            .properties
+            .message_id()
+            .as_ref()
+            .map(|id| id.to_string());
+        let bcc = delivery
+            .properties
+            .headers()
+            .as_ref()
+            .is_some_and(|headers| headers.inner().contains_key("BCC"));
+        let key = delivery.routing_key.to_string();
+        answered("ack", delivery.acker.ack(BasicAckOptions::default())).await;
+        if key.starts_with("bookings.") {
+            taken.push((id.unwrap_or_default(), key, bcc));
+        }
+    }
+    taken.sort();
+    taken
+}
+
+#[tokio::test]
+async fn a_queue_bound_to_a_partner_key_takes_partners_events_only_under_their_own_key() {
+    use linli_proto::events::v1::BookingConfirmed;
+    let args = test_args(&unique_name());
+    let (pool, centre) = registry(&args).await;
+    let bus = Bus::new(args.bus.clone(), "test");
+    let channel = answered("broker", bus.channel()).await;
+    // Declared first as an earlier build did, bound to every confirmation; then as now.
+    let confirmed = BookingConfirmed::ROUTING_KEY;
+    let partners = linli_platform::bus::partner_key(confirmed);
+    for bindings in [[confirmed], [partners.as_str()]] {
+        answered(
+            "partners' queue declared",
+            bus.declare_queue(&channel, "partnered", &bindings),
+        )
+        .await;
+    }
+    answered(
+        "everyone's queue declared",
+        bus.declare_queue(&channel, "everyone", &[confirmed]),
+    )
+    .await;
+
+    let booking = |provider: &str| BookingConfirmed {
+        booking_id: Uuid::new_v4().to_string(),
+        centre_id: centre.to_string(),
+        provider_id: provider.to_owned(),
+        ..Default::default()
+    };
+    let mut tx = pool.begin().await.expect("tx");
+    let own = linli_platform::bus::enqueue(&mut tx, Some(centre), &booking(""))
+        .await
+        .expect("the centre's own");
+    let theirs =
+        linli_platform::bus::enqueue(&mut tx, Some(centre), &booking(&Uuid::new_v4().to_string()))
+            .await
+            .expect("a partner's");
+    tx.commit().await.expect("committed");
+    let relay = Relay::new(pool.clone(), bus.clone(), "registry");
+    // The centre's creation and the two confirmations.
+    assert_eq!(relay.relay_once().await.expect("published"), 3);
+
+    let key = confirmed.to_owned();
+    let mut everyone = vec![
+        (own.to_string(), key.clone(), false),
+        (theirs.to_string(), key.clone(), false),
+    ];
+    everyone.sort();
+    // Confirmed means every queue the broker routed to holds it.
+    let everyone_took = bookings_in(&channel, &args.bus.queue("everyone")).await;
+    assert_eq!(
+        everyone_took, everyone,
+        "a direct binding takes every booking"
+    );
+    let partnered = bookings_in(&channel, &args.bus.queue("partnered")).await;
+    assert_eq!(
+        partnered,
+        [(theirs.to_string(), key, false)],
+        "only the partner's, under its own key, without the BCC"
+    );
+
+    bus.close().await;
+    pool.close().await;
+    cleanup(&args, &["partnered", "everyone"]).await;
+}
+
 #[tokio::test]
 async fn of_two_relays_of_a_service_one_publishes_and_the_other_takes_over_when_it_goes() {
     let args = test_args(&unique_name());

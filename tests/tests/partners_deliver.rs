@@ -754,3 +754,104 @@ async fn a_waitlisted_booker_is_given_once_promoted() {
     assert_eq!(got.phone.as_deref(), Some("13912345678"));
     district.stop().await;
 }
+
+/// The ids of the booking events `consumer` (a registry queue) has taken.
+async fn taken(district: &District, consumer: &str) -> Vec<Uuid> {
+    sqlx::query_scalar(
+        "SELECT event_id FROM inbox WHERE consumer = $1 AND routing_key LIKE 'bookings.%'
+         ORDER BY event_id",
+    )
+    .bind(consumer)
+    .fetch_all(&district.platform.pool("registry").await)
+    .await
+    .expect("the registry's inbox")
+}
+
+/// The id of the event `routing_key` that bookings recorded for `booking`.
+async fn event_of(district: &District, routing_key: &str, booking: &str) -> Uuid {
+    let recorded: Vec<(Uuid, Vec<u8>)> =
+        sqlx::query_as("SELECT id, payload FROM outbox WHERE routing_key = $1")
+            .bind(routing_key)
+            .fetch_all(&district.platform.pool("bookings").await)
+            .await
+            .expect("the bookings outbox");
+    let named = |payload: &[u8]| match routing_key {
+        "bookings.booking.confirmed" => {
+            linli_proto::events::v1::BookingConfirmed::decode(payload)
+                .expect("a confirmation")
+                .booking_id
+        }
+        _ => {
+            linli_proto::events::v1::BookingCancelled::decode(payload)
+                .expect("a cancellation")
+                .booking_id
+        }
+    };
+    let mut of = recorded
+        .into_iter()
+        .filter(|(_, payload)| named(payload) == booking)
+        .map(|(id, _)| id);
+    let id = of.next().expect("the booking's event");
+    assert_eq!(of.next(), None, "one {routing_key} for {booking}");
+    id
+}
+
+#[tokio::test]
+async fn only_partners_bookings_reach_the_registrys_partner_queues() {
+    let district = District::open().await;
+    let a = district.a;
+    let partner = district.partner("幸福超市").await;
+    district
+        .agreement(
+            &partner,
+            a,
+            &["registry.residents:read", "bookings.bookings:read"],
+        )
+        .await;
+    let resident = district.resident(a, "王秀英").await;
+    district
+        .platform
+        .wait_for_residents_in_bookings(&[resident.parse().expect("uuid")])
+        .await;
+    let centres = district.offering(a, None).await;
+    let partners = district.offering(a, Some(&partner)).await;
+    // The centre's own booking, made and cancelled, first: the relay publishes in order and
+    // each queue delivers in order, so had its events reached a partner queue they would be
+    // in its inbox by the time the partner's are.
+    let own = district.booked(&centres, &resident).await;
+    district
+        .created(&format!("/v1/centres/{a}/bookings/{own}/cancel"), json!({}))
+        .await;
+    let theirs = district.booked(&partners, &resident).await;
+    district
+        .created(
+            &format!("/v1/centres/{a}/bookings/{theirs}/cancel"),
+            json!({}),
+        )
+        .await;
+    let confirmed = event_of(&district, "bookings.booking.confirmed", &theirs).await;
+    let cancelled = event_of(&district, "bookings.booking.cancelled", &theirs).await;
+
+    let bookers = poll("the partner's cancellation taken", DEADLINE, || async {
+        let taken = taken(&district, "partner-bookers").await;
+        taken.contains(&cancelled).then_some(taken)
+    })
+    .await;
+    let mut partners_own = vec![confirmed, cancelled];
+    partners_own.sort();
+    assert_eq!(
+        bookers, partners_own,
+        "the partner's booking and its cancellation, and nothing of the centre's own"
+    );
+    let webhooks = poll(
+        "the partner's booking taken for webhooks",
+        DEADLINE,
+        || async {
+            let taken = taken(&district, "webhooks").await;
+            taken.contains(&confirmed).then_some(taken)
+        },
+    )
+    .await;
+    assert_eq!(webhooks, [confirmed], "the partner's booking only");
+    district.stop().await;
+}

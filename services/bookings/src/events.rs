@@ -98,8 +98,10 @@ pub fn waitlisted(
     }
 }
 
+/// A booking cancelled; `provider` is its offering's partner, if any.
 pub fn cancelled(
     booking: &BookingRow,
+    provider: Option<Uuid>,
     session: Option<Uuid>,
     reason: &str,
     now: DateTime<Utc>,
@@ -112,6 +114,7 @@ pub fn cancelled(
         resident_id: text(booking.resident_id),
         reason: reason.to_owned(),
         cancelled_at: Some(timestamp(now)),
+        provider_id: text(provider),
     }
 }
 

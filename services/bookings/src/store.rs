@@ -2129,22 +2129,25 @@ async fn cancel_in(
         now,
     );
     let refund_id = cancellation.refund.then(Uuid::new_v4);
-    sqlx::query(
-        "UPDATE bookings SET status = $5, cancel_reason = $2, refund_id = COALESCE($3, refund_id), updated_at = $4
-         WHERE id = $1",
+    // The offering's provider (which never changes) rides along for the event.
+    let provider: Option<Uuid> = sqlx::query_scalar(
+        "UPDATE bookings b SET status = $5, cancel_reason = $2, refund_id = COALESCE($3, b.refund_id), updated_at = $4
+         FROM offerings o WHERE b.id = $1 AND o.id = b.offering_id
+         RETURNING o.provider_id",
     )
     .bind(booking.id)
     .bind(reason)
     .bind(refund_id)
     .bind(now)
     .bind(BookingStatus::Cancelled.as_str())
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
     outbox::enqueue(
         &mut *tx,
         Some(booking.centre_id),
         &events::cancelled(
             booking,
+            provider,
             cancellation.first.map(SessionId::uuid),
             reason,
             now,

@@ -3,7 +3,8 @@
 //! the name and phone of a consenting resident who booked one of its offerings, the
 //! registry learns from `bookings.booking.confirmed` / `.promoted` / `.attended` (which carry the
 //! offering's `provider_id`) who holds a booking of which partner's offering, through its
-//! inbox into `partner_bookers`. `bookings.booking.cancelled` and
+//! inbox into `partner_bookers`; it binds the partners' keys of those events, so it takes
+//! partners' bookings only. `bookings.booking.cancelled` (a partner's too) and
 //! `registry.resident.erased` remove the rows. Consent is not copied: it is read from the
 //! registry's own `consents` at the moment of every partner read.
 
@@ -17,11 +18,14 @@ use uuid::Uuid;
 
 /// The consumer's name: its queue is `<prefix>.partner-bookers`.
 pub const CONSUMER: &str = "partner-bookers";
+/// Partners' bookings only ([`linli_platform::bus::partner_key`]): a booking of a centre's
+/// own offering concerns no partner, and the district's million a day would each cost the
+/// broker a queue write and the registry an inbox row for nothing.
 pub const BINDINGS: &[&str] = &[
-    BookingConfirmed::ROUTING_KEY,
-    BookingPromoted::ROUTING_KEY,
-    BookingAttended::ROUTING_KEY,
-    BookingCancelled::ROUTING_KEY,
+    "partner.bookings.booking.confirmed",
+    "partner.bookings.booking.promoted",
+    "partner.bookings.booking.attended",
+    "partner.bookings.booking.cancelled",
     ResidentErased::ROUTING_KEY,
 ];
 
@@ -141,4 +145,27 @@ pub async fn record_reads(
     .execute(pool)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use linli_platform::bus::partner_key;
+
+    #[test]
+    fn it_binds_the_partner_keys_of_the_booking_events_it_handles_and_the_erasure_itself() {
+        for key in [
+            BookingConfirmed::ROUTING_KEY,
+            BookingPromoted::ROUTING_KEY,
+            BookingAttended::ROUTING_KEY,
+            BookingCancelled::ROUTING_KEY,
+        ] {
+            assert!(BINDINGS.contains(&partner_key(key).as_str()), "{key}");
+            assert!(
+                !BINDINGS.contains(&key),
+                "{key} is bound for every centre's"
+            );
+        }
+        assert!(BINDINGS.contains(&ResidentErased::ROUTING_KEY));
+    }
 }

@@ -31,10 +31,13 @@ pub const CONSUMER: &str = "webhooks";
 /// their deliveries. Not `#`: a consumer bound to everything would make every routing key
 /// routable, so the relay's `mandatory` publish could no longer catch an event nobody
 /// consumes, and the registry would keep an inbox row for every event of the district.
+/// The covered events are all partners' own, so it binds their partner keys
+/// ([`linli_platform::bus::partner_key`]) and never takes a booking of a centre's own
+/// offering.
 pub const BINDINGS: &[&str] = &[
-    ev::BookingConfirmed::ROUTING_KEY,
-    ev::BookingAttended::ROUTING_KEY,
-    ev::ServiceDelivered::ROUTING_KEY,
+    "partner.bookings.booking.confirmed",
+    "partner.bookings.booking.attended",
+    "partner.bookings.service.delivered",
     ev::ResidentErased::ROUTING_KEY,
 ];
 
@@ -452,10 +455,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_type_a_webhook_may_cover_is_bound_and_the_erasure_too() {
+    fn every_type_a_webhook_may_cover_is_bound_for_partners_and_the_erasure_too() {
+        use linli_platform::bus::partner_key;
         for (_, types) in COVERED {
             for kind in *types {
-                assert!(BINDINGS.contains(kind), "{kind} is not bound");
+                let partners = partner_key(kind);
+                assert!(
+                    BINDINGS.contains(&partners.as_str()),
+                    "{partners} is not bound"
+                );
+                assert!(
+                    !BINDINGS.contains(kind),
+                    "{kind} is bound for every centre's"
+                );
             }
         }
         assert!(BINDINGS.contains(&ev::ResidentErased::ROUTING_KEY));

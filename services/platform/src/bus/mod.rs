@@ -317,6 +317,24 @@ impl Bus {
                 )
                 .await?;
         }
+        // A queue that takes only partners' events of a key was bound to the key itself by
+        // earlier builds, and a binding stays until removed: it would still take every
+        // booking of the district. Unbinding what is not bound is no error.
+        for partners in bindings
+            .iter()
+            .filter_map(|b| b.strip_prefix(PARTNER_PREFIX))
+        {
+            if !bindings.contains(&partners) {
+                channel
+                    .queue_unbind(
+                        queue.clone().into(),
+                        self.args.exchange().into(),
+                        ShortString::from(partners),
+                        FieldTable::default(),
+                    )
+                    .await?;
+            }
+        }
         Ok(())
     }
 
@@ -331,6 +349,18 @@ impl Bus {
 fn string(value: &str) -> AMQPValue {
     AMQPValue::LongString(LongString::from(value))
 }
+
+/// What an event that concerns a partner's offering ([`linli_proto::Event::for_partner`])
+/// is also routed under: `partner.<routing key>`. The relay adds it as the message's `BCC`,
+/// which the broker routes by and drops, so a consumer bound to it receives the event
+/// under its own routing key. A queue that binds `partner.<key>` takes only partners'
+/// events of that key, and is never bound to `<key>` itself (see [`Bus::declare_queue`]).
+pub fn partner_key(routing_key: &str) -> String {
+    format!("{PARTNER_PREFIX}{routing_key}")
+}
+
+/// The first word of [`partner_key`]s.
+pub const PARTNER_PREFIX: &str = "partner.";
 
 /// Exponential backoff from `base`, capped at `cap`, with up to 25% jitter so many
 /// reconnecting processes do not knock in step.

@@ -33,7 +33,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 use uuid::Uuid;
 
-use super::{Bus, backoff};
+use super::{Bus, backoff, partner_key, string};
 use crate::error::error_chain;
 use crate::metrics::{CENTRE_EVENTS, EVENTS_PUBLISHED, OUTBOX_BACKLOG, RELAY_PASS};
 use crate::telemetry;
@@ -67,8 +67,8 @@ pub async fn enqueue<E: Event>(
     let id = Uuid::new_v4();
     let trace = telemetry::current_trace_headers();
     sqlx::query(
-        "INSERT INTO outbox (id, routing_key, message_type, centre_id, payload, traceparent, tracestate)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO outbox (id, routing_key, message_type, centre_id, payload, traceparent, tracestate, for_partner)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(id)
     .bind(E::ROUTING_KEY)
@@ -77,6 +77,7 @@ pub async fn enqueue<E: Event>(
     .bind(event.encode_to_vec())
     .bind(trace.get("traceparent"))
     .bind(trace.get("tracestate"))
+    .bind(event.for_partner())
     .execute(tx)
     .await?;
     raise(E::ROUTING_KEY);
@@ -113,6 +114,7 @@ pub struct Recorded {
     types: Vec<&'static str>,
     centres: Vec<Option<Uuid>>,
     payloads: Vec<Vec<u8>>,
+    for_partners: Vec<bool>,
 }
 
 impl Recorded {
@@ -124,10 +126,11 @@ impl Recorded {
         self.types.push(E::TYPE);
         self.centres.push(centre_id);
         self.payloads.push(event.encode_to_vec());
+        self.for_partners.push(event.for_partner());
         id
     }
 
-    /// The `INSERT`, its seven parameters numbered from `first`, in the order
+    /// The `INSERT`, its eight parameters numbered from `first`, in the order
     /// [`Recorded::bind`] binds them. Events keep the order they were pushed in.
     pub fn insert(first: usize) -> String {
         Self::insert_if(first, "true")
@@ -139,10 +142,10 @@ impl Recorded {
     pub fn insert_if(first: usize, condition: &str) -> String {
         let p = |n: usize| format!("${}", first + n);
         format!(
-            "INSERT INTO outbox (id, routing_key, message_type, centre_id, payload, traceparent, tracestate)
-             SELECT e.id, e.routing_key, e.message_type, e.centre_id, e.payload, {}, {}
-             FROM UNNEST({}::uuid[], {}::text[], {}::text[], {}::uuid[], {}::bytea[])
-                  WITH ORDINALITY AS e(id, routing_key, message_type, centre_id, payload, n)
+            "INSERT INTO outbox (id, routing_key, message_type, centre_id, payload, traceparent, tracestate, for_partner)
+             SELECT e.id, e.routing_key, e.message_type, e.centre_id, e.payload, {}, {}, e.for_partner
+             FROM UNNEST({}::uuid[], {}::text[], {}::text[], {}::uuid[], {}::bytea[], {}::boolean[])
+                  WITH ORDINALITY AS e(id, routing_key, message_type, centre_id, payload, for_partner, n)
              WHERE {condition}
              ORDER BY e.n",
             p(5),
@@ -151,11 +154,12 @@ impl Recorded {
             p(1),
             p(2),
             p(3),
-            p(4)
+            p(4),
+            p(7)
         )
     }
 
-    /// Binds the events as the next seven parameters of `query`.
+    /// Binds the events as the next eight parameters of `query`.
     pub fn bind<'q>(
         self,
         query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
@@ -172,6 +176,7 @@ impl Recorded {
             .bind(self.payloads)
             .bind(trace.remove("traceparent"))
             .bind(trace.remove("tracestate"))
+            .bind(self.for_partners)
     }
 }
 
@@ -215,6 +220,7 @@ struct OutboxRow {
     traceparent: Option<String>,
     tracestate: Option<String>,
     occurred_at: DateTime<Utc>,
+    for_partner: bool,
 }
 
 /// Publishes a service's committed events.
@@ -382,7 +388,7 @@ impl Relay {
                  UPDATE outbox SET published_at = now()
                  FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed
                  WHERE id = ANY($3))
-             SELECT seq, id, routing_key, message_type, centre_id, payload, traceparent, tracestate, occurred_at
+             SELECT seq, id, routing_key, message_type, centre_id, payload, traceparent, tracestate, occurred_at, for_partner
              FROM outbox WHERE published_at IS NULL AND seq > $2 AND id <> ALL($3)
              ORDER BY seq LIMIT $1",
         )
@@ -681,6 +687,14 @@ fn properties(row: &OutboxRow, span: &tracing::Span) -> BasicProperties {
         headers.insert(
             "centre_id".into(),
             AMQPValue::LongString(LongString::from(centre.to_string())),
+        );
+    }
+    if row.for_partner {
+        // Routed also under the partner key, which the broker drops before delivery: the
+        // consumers see the event's own routing key.
+        headers.insert(
+            "BCC".into(),
+            AMQPValue::FieldArray(vec![string(&partner_key(&row.routing_key))].into()),
         );
     }
     headers.insert(

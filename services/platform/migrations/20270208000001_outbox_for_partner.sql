@@ -1,0 +1,7 @@
+-- Whether an event concerns a partner's offering (it names the offering's provider): the
+-- relay also routes such an event under `partner.<routing key>` (as a BCC), so the
+-- consumers that serve partners (who booked which partner's offering, partners' webhooks)
+-- bind that key and never take the district's other bookings. Rows written before this
+-- column say false: an event recorded by an older build during a rolling upgrade reaches
+-- those consumers only if it was published before their queues were bound anew.
+ALTER TABLE outbox ADD COLUMN for_partner boolean NOT NULL DEFAULT false;
