@@ -81,14 +81,10 @@ async fn watcher(bus: &Bus) -> (Channel, String) {
         bus.declare_queue(&channel, "watcher", &["registry.resident.*"]),
     )
     .await;
-    // Every queue the bus declares also hears the platform's own keys (sessions ended,
-    // the directory's); the watcher follows registrations only.
+    // Every queue the bus declares also hears the platform's own keys (sessions ended);
+    // the watcher follows registrations only.
     let queue = bus.args().queue("watcher");
-    for key in linli_platform::revocation::BINDINGS
-        .iter()
-        .chain(linli_platform::directory::BINDINGS)
-        .filter(|key| **key != "registry.resident.*")
-    {
+    for key in linli_platform::revocation::BINDINGS {
         answered(
             "platform key unbound from the watcher",
             channel.queue_unbind(

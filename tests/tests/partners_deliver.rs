@@ -797,7 +797,7 @@ async fn event_of(district: &District, routing_key: &str, booking: &str) -> Uuid
 }
 
 #[tokio::test]
-async fn only_partners_bookings_reach_the_registrys_partner_queues() {
+async fn only_partners_bookings_and_nothing_of_the_directory_reach_the_registrys_queues() {
     let district = District::open().await;
     let a = district.a;
     let partner = district.partner("幸福超市").await;
@@ -853,5 +853,17 @@ async fn only_partners_bookings_reach_the_registrys_partner_queues() {
     )
     .await;
     assert_eq!(webhooks, [confirmed], "the partner's booking only");
+    // The centre, the resident and the agreement were announced before any booking (a
+    // booking waits for the resident in bookings' directory): the registry keeps no
+    // directory of its own, and none of its queues took them.
+    let directory: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT routing_key FROM inbox
+         WHERE routing_key NOT LIKE 'bookings.%' AND routing_key <> ALL($1)",
+    )
+    .bind(linli_platform::revocation::BINDINGS)
+    .fetch_all(&district.platform.pool("registry").await)
+    .await
+    .expect("the registry's inbox");
+    assert_eq!(directory, Vec::<String>::new(), "the registry took these");
     district.stop().await;
 }

@@ -23,9 +23,9 @@ use crate::store::{self, BookingRow, OfferingRow, SessionRow};
 /// The registry's consent purpose for sharing a resident's data with partners.
 pub const PARTNER_SHARING: &str = "partner_sharing";
 
-/// The routing keys bookings reacts to, beside the directory's (see
-/// [`linli_platform::directory::BINDINGS`], which the platform binds to every queue).
-pub const BINDINGS: &[&str] = &["registry.resident.*"];
+/// The routing keys bookings reacts to: the directory's (see
+/// [`linli_platform::directory::BINDINGS`]), whose resident events it also acts on.
+pub const BINDINGS: &[&str] = linli_platform::directory_bindings![];
 
 fn text(id: Option<impl std::fmt::Display>) -> String {
     id.map(|id| id.to_string()).unwrap_or_default()

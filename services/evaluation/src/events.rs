@@ -17,11 +17,9 @@ use uuid::Uuid;
 
 use crate::store;
 
-/// The routing keys evaluation logs and reacts to, beside the directory's (see
-/// [`linli_platform::directory::BINDINGS`], which the platform binds to every queue;
-/// evaluation logs those too, for rebuilding).
-pub const BINDINGS: &[&str] = &[
-    "registry.resident.*",
+/// The routing keys evaluation logs and reacts to, and the directory's (see
+/// [`linli_platform::directory::BINDINGS`]; evaluation logs those too, for rebuilding).
+pub const BINDINGS: &[&str] = linli_platform::directory_bindings![
     "bookings.booking.attended",
     "bookings.booking.check_in_undone",
     "bookings.service.delivered",

@@ -15,9 +15,9 @@ use crate::domain::{Currency, EntryLine, NewEntry, Source};
 use crate::error::Error;
 use crate::store::{self, Actor};
 
-/// The routing keys finance reacts to, beside the directory's (see
-/// [`linli_platform::directory::BINDINGS`], which the platform binds to every queue).
-pub const BINDINGS: &[&str] = &[
+/// The routing keys finance reacts to, and the directory's (see
+/// [`linli_platform::directory::BINDINGS`]).
+pub const BINDINGS: &[&str] = linli_platform::directory_bindings![
     "bookings.fee.charged",
     "bookings.fee.refunded",
     "registry.resident.erased",

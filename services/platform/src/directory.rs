@@ -34,14 +34,30 @@ use uuid::Uuid;
 
 use crate::bus::{HandlerError, Incoming, field};
 
-/// The routing keys the directory is kept from: bound to every consumer's queue by the
-/// platform (see [`crate::bus::Bus::declare_queue`]), so no service lists them.
-pub const BINDINGS: &[&str] = &[
-    "registry.centre.*",
-    "registry.resident.*",
-    "registry.partner.*",
-    "volunteers.staff.*",
-];
+/// The routing keys the directory is kept from. A service that keeps it binds them to the
+/// one queue whose handler applies them ([`directory_bindings!`](crate::directory_bindings));
+/// its other queues, and the registry's (whose own tables are what the directory copies),
+/// do not take them: each would be a queue write and an inbox row for every resident of a
+/// million-row import, applied by no one.
+pub const BINDINGS: &[&str] = crate::directory_bindings![];
+
+/// A consumer's routing keys with the directory's ([`directory::BINDINGS`]) after them:
+/// `directory_bindings!["bookings.fee.charged"]`, for the queue of a service whose
+/// handler passes them to [`apply`]. The keys are written here only.
+///
+/// [`directory::BINDINGS`]: crate::directory::BINDINGS
+#[macro_export]
+macro_rules! directory_bindings {
+    ($($key:expr),* $(,)?) => {
+        &[
+            $($key,)*
+            "registry.centre.*",
+            "registry.resident.*",
+            "registry.partner.*",
+            "volunteers.staff.*",
+        ]
+    };
+}
 
 /// Why a write naming something of the directory is refused.
 #[derive(Debug, thiserror::Error)]

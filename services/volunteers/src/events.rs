@@ -18,9 +18,10 @@ use uuid::Uuid;
 
 use crate::store::{self, CertificationRow, CompletionRow, HourEntryRow, ShiftRow, StaffRow};
 
-/// The routing keys volunteers reacts to, beside the directory's (see
-/// [`linli_platform::directory::BINDINGS`], which the platform binds to every queue).
-pub const BINDINGS: &[&str] = &["registry.resident.*", "evaluation.staff.quality_updated"];
+/// The routing keys volunteers reacts to, and the directory's (see
+/// [`linli_platform::directory::BINDINGS`], whose resident events it also acts on).
+pub const BINDINGS: &[&str] =
+    linli_platform::directory_bindings!["evaluation.staff.quality_updated"];
 
 fn date(day: NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()

@@ -252,11 +252,11 @@ impl Bus {
             .await
     }
 
-    /// Declares `consumer`'s quorum queue bound to `bindings` (routing-key patterns), to
-    /// the platform's own routing keys (see [`crate::revocation`], applied by every
-    /// consumer without its service's handler) and to the directory's (see
-    /// [`crate::directory`], which every consuming service keeps), with its delivery limit
-    /// and its dead-letter queue. Dead-lettering is at-least-once, so a poison message
+    /// Declares `consumer`'s quorum queue bound to `bindings` (routing-key patterns) and
+    /// to the platform's own routing keys (see [`crate::revocation`], applied by every
+    /// consumer without its service's handler), with its delivery limit and its
+    /// dead-letter queue. The directory's keys are bound only where `bindings` list them
+    /// ([`crate::directory_bindings!`]). Dead-lettering is at-least-once, so a poison message
     /// reaches the dead-letter queue even if the broker fails meanwhile.
     pub async fn declare_queue(
         &self,
@@ -303,10 +303,7 @@ impl Bus {
         channel
             .queue_declare(queue.clone().into(), durable, args)
             .await?;
-        let platform = crate::revocation::BINDINGS
-            .iter()
-            .chain(crate::directory::BINDINGS);
-        for binding in bindings.iter().chain(platform) {
+        for binding in bindings.iter().chain(crate::revocation::BINDINGS) {
             channel
                 .queue_bind(
                     queue.clone().into(),
@@ -317,19 +314,22 @@ impl Bus {
                 )
                 .await?;
         }
-        // A queue that takes only partners' events of a key was bound to the key itself by
-        // earlier builds, and a binding stays until removed: it would still take every
-        // booking of the district. Unbinding what is not bound is no error.
-        for partners in bindings
-            .iter()
-            .filter_map(|b| b.strip_prefix(PARTNER_PREFIX))
-        {
-            if !bindings.contains(&partners) {
+        // Earlier builds bound every queue to the directory's keys, and a queue that takes
+        // only partners' events of a key to the key itself; a binding stays until removed,
+        // and those would still take every resident and every booking of the district.
+        // Unbinding what is not bound is no error.
+        let retired = crate::directory::BINDINGS.iter().copied().chain(
+            bindings
+                .iter()
+                .filter_map(|binding| binding.strip_prefix(PARTNER_PREFIX)),
+        );
+        for stale in retired {
+            if !bindings.contains(&stale) {
                 channel
                     .queue_unbind(
                         queue.clone().into(),
                         self.args.exchange().into(),
-                        ShortString::from(partners),
+                        ShortString::from(stale),
                         FieldTable::default(),
                     )
                     .await?;
