@@ -568,6 +568,9 @@ pub async fn cleanup_bus(args: &ServeArgs) {
                 .exchange_delete(exchange.into(), Default::default())
                 .await;
         }
+        // Closed before the connection: dropped, it would still be closing when the
+        // connection goes, which lapin logs as a connection ERROR.
+        let _ = channel.close(200, "cleaned up".into()).await;
     }
     bus.close().await;
 }

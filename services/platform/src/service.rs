@@ -266,6 +266,8 @@ impl Started {
         self.in_process.withdraw(service_name).await;
         self.relay_stop.cancel();
         while self.tasks.join_next().await.is_some() {}
+        // Only now that the relay and every consumer have closed their channels.
+        self.bus.close().await;
         self.bus_pool.close().await;
         self.pool.close().await;
         result

@@ -547,7 +547,8 @@ impl Relay {
     /// Runs until `shutdown`: drains whenever its service enqueues (looking again at
     /// growing intervals until the transactions announced have had time to commit), every
     /// [`IDLE_POLL`] regardless, backs off while the broker or database is away, and
-    /// flushes once more on the way out.
+    /// flushes once more on the way out. The bus's connection is left to its owner to close
+    /// once every user of it has stopped.
     pub async fn run(self, shutdown: CancellationToken) {
         let wake = wake_of(&self.service);
         let mut seen = wake.raised.load(Ordering::Acquire);
@@ -631,7 +632,12 @@ impl Relay {
             }
             _ => {}
         }
-        self.bus.close().await;
+        // Its own channel only: the connection is the service's, whose consumers may still
+        // be closing theirs on it (closed under them, lapin took the close's answer for a
+        // frame of an unknown channel and logged a connection ERROR at every stop).
+        if let Some(channel) = self.channel.lock().await.take() {
+            let _ = channel.close(200, "relay stopped".into()).await;
+        }
     }
 }
 
