@@ -237,9 +237,9 @@ async fn an_event_committed_while_no_relay_runs_is_published_exactly_once_when_o
     cleanup(&args, &["watcher"]).await;
 }
 
-/// Every booking event now in `queue`, acked: (message id, routing key, whether it still
-/// carries a `BCC` header).
-async fn bookings_in(channel: &Channel, queue: &str) -> Vec<(String, String, bool)> {
+/// Every event now in `queue`, acked: (message id, routing key, whether it still carries
+/// a `BCC` header), sorted.
+async fn messages_in(channel: &Channel, queue: &str) -> Vec<(String, String, bool)> {
     let mut taken = Vec::new();
     while let Some(message) = answered(
         "basic.get",
@@ -260,9 +260,7 @@ async fn bookings_in(channel: &Channel, queue: &str) -> Vec<(String, String, boo
             .is_some_and(|headers| headers.inner().contains_key("BCC"));
         let key = delivery.routing_key.to_string();
         answered("ack", delivery.acker.ack(BasicAckOptions::default())).await;
-        if key.starts_with("bookings.") {
-            taken.push((id.unwrap_or_default(), key, bcc));
-        }
+        taken.push((id.unwrap_or_default(), key, bcc));
     }
     taken.sort();
     taken
@@ -275,13 +273,20 @@ async fn a_queue_bound_to_a_partner_key_takes_partners_events_only_under_their_o
     let (pool, centre) = registry(&args).await;
     let bus = Bus::new(args.bus.clone(), "test");
     let channel = answered("broker", bus.channel()).await;
-    // Declared first as an earlier build did, bound to every confirmation; then as now.
     let confirmed = BookingConfirmed::ROUTING_KEY;
     let partners = linli_platform::bus::partner_key(confirmed);
-    for bindings in [[confirmed], [partners.as_str()]] {
+    // A queue of this build; one an earlier build bound to every confirmation and to the
+    // directory's centres, declared again by this build; and one bound to every
+    // confirmation. (The registry's outbox also holds the centre's creation.)
+    answered(
+        "partners' queue declared",
+        bus.declare_queue(&channel, "partnered", &[partners.as_str()]),
+    )
+    .await;
+    for bindings in [&[confirmed, "registry.centre.*"][..], &[partners.as_str()]] {
         answered(
-            "partners' queue declared",
-            bus.declare_queue(&channel, "partnered", &bindings),
+            "upgraded queue declared",
+            bus.declare_queue(&channel, "upgraded", &bindings),
         )
         .await;
     }
@@ -310,28 +315,33 @@ async fn a_queue_bound_to_a_partner_key_takes_partners_events_only_under_their_o
     // The centre's creation and the two confirmations.
     assert_eq!(relay.relay_once().await.expect("published"), 3);
 
+    // Confirmed means every queue the broker routed to holds it.
     let key = confirmed.to_owned();
-    let mut everyone = vec![
+    let mut both = vec![
         (own.to_string(), key.clone(), false),
         (theirs.to_string(), key.clone(), false),
     ];
-    everyone.sort();
-    // Confirmed means every queue the broker routed to holds it.
-    let everyone_took = bookings_in(&channel, &args.bus.queue("everyone")).await;
+    both.sort();
     assert_eq!(
-        everyone_took, everyone,
-        "a direct binding takes every booking"
-    );
-    let partnered = bookings_in(&channel, &args.bus.queue("partnered")).await;
-    assert_eq!(
-        partnered,
+        messages_in(&channel, &args.bus.queue("partnered")).await,
         [(theirs.to_string(), key, false)],
         "only the partner's, under its own key, without the BCC"
+    );
+    assert_eq!(
+        messages_in(&channel, &args.bus.queue("everyone")).await,
+        both,
+        "a plain binding takes every booking"
+    );
+    assert_eq!(
+        messages_in(&channel, &args.bus.queue("upgraded")).await,
+        both,
+        "an earlier build's binding is kept for its publishers (the partner's comes once), \
+         the directory's is not"
     );
 
     bus.close().await;
     pool.close().await;
-    cleanup(&args, &["partnered", "everyone"]).await;
+    cleanup(&args, &["partnered", "upgraded", "everyone"]).await;
 }
 
 #[tokio::test]

@@ -314,22 +314,23 @@ impl Bus {
                 )
                 .await?;
         }
-        // Earlier builds bound every queue to the directory's keys, and a queue that takes
-        // only partners' events of a key to the key itself; a binding stays until removed,
-        // and those would still take every resident and every booking of the district.
-        // Unbinding what is not bound is no error.
-        let retired = crate::directory::BINDINGS.iter().copied().chain(
-            bindings
-                .iter()
-                .filter_map(|binding| binding.strip_prefix(PARTNER_PREFIX)),
-        );
-        for stale in retired {
-            if !bindings.contains(&stale) {
+        // Earlier builds bound every queue to the directory's keys; a binding stays until
+        // removed, and those would still take every resident of the district for a queue
+        // that applies none. Unbinding what is not bound is no error.
+        //
+        // A queue that now takes only partners' events of a key keeps the key itself if an
+        // earlier build bound it: during a rollout, a process of that build publishes
+        // partners' bookings without the partner key, and they must still arrive (the
+        // handler passes over the others, and a message two bindings route to one queue is
+        // delivered once). It is removed by hand once every publisher runs this build
+        // (docs/architecture.md, "Partners' events").
+        for stale in crate::directory::BINDINGS {
+            if !bindings.contains(stale) {
                 channel
                     .queue_unbind(
                         queue.clone().into(),
                         self.args.exchange().into(),
-                        ShortString::from(stale),
+                        ShortString::from(*stale),
                         FieldTable::default(),
                     )
                     .await?;
@@ -354,7 +355,8 @@ fn string(value: &str) -> AMQPValue {
 /// is also routed under: `partner.<routing key>`. The relay adds it as the message's `BCC`,
 /// which the broker routes by and drops, so a consumer bound to it receives the event
 /// under its own routing key. A queue that binds `partner.<key>` takes only partners'
-/// events of that key, and is never bound to `<key>` itself (see [`Bus::declare_queue`]).
+/// events of that key (once it is no longer bound to `<key>` itself by an earlier build,
+/// see [`Bus::declare_queue`]).
 pub fn partner_key(routing_key: &str) -> String {
     format!("{PARTNER_PREFIX}{routing_key}")
 }
