@@ -286,7 +286,7 @@ async fn a_queue_bound_to_a_partner_key_takes_partners_events_only_under_their_o
     for bindings in [&[confirmed, "registry.centre.*"][..], &[partners.as_str()]] {
         answered(
             "upgraded queue declared",
-            bus.declare_queue(&channel, "upgraded", &bindings),
+            bus.declare_queue(&channel, "upgraded", bindings),
         )
         .await;
     }
