@@ -107,6 +107,15 @@ impl District {
         body["id"].as_str().expect("resident id").to_owned()
     }
 
+    /// A resident registered at `centre` and known to bookings, so they can book.
+    async fn bookable_resident(&self, centre: Uuid, name: &str) -> String {
+        let resident = self.resident(centre, name).await;
+        self.platform
+            .wait_for_residents_in_bookings(&[resident.parse().expect("uuid")])
+            .await;
+        resident
+    }
+
     /// An event offering at `centre`: the partner's when `partner` is given, else the
     /// centre's own.
     async fn offering(&self, centre: Uuid, partner: Option<&str>) -> String {
@@ -403,11 +412,7 @@ async fn attendance_needs_the_attendance_scope() {
         )
         .await;
     let certificate = district.certificate(&partner).await;
-    let resident = district.resident(a, "王秀英").await;
-    district
-        .platform
-        .wait_for_residents_in_bookings(&[resident.parse().expect("uuid")])
-        .await;
+    let resident = district.bookable_resident(a, "王秀英").await;
     let own = district.offering(a, Some(&partner)).await;
     let mut api = district.partner_api(&certificate).await;
     let session = api
@@ -808,11 +813,7 @@ async fn only_partners_bookings_and_nothing_of_the_directory_reach_the_registrys
             &["registry.residents:read", "bookings.bookings:read"],
         )
         .await;
-    let resident = district.resident(a, "王秀英").await;
-    district
-        .platform
-        .wait_for_residents_in_bookings(&[resident.parse().expect("uuid")])
-        .await;
+    let resident = district.bookable_resident(a, "王秀英").await;
     let centres = district.offering(a, None).await;
     let partners = district.offering(a, Some(&partner)).await;
     // The centre's own booking, made and cancelled, first: the relay publishes in order and
