@@ -358,11 +358,8 @@ fn string(value: &str) -> AMQPValue {
 /// events of that key (once it is no longer bound to `<key>` itself by an earlier build,
 /// see [`Bus::declare_queue`]).
 pub fn partner_key(routing_key: &str) -> String {
-    format!("{PARTNER_PREFIX}{routing_key}")
+    format!("partner.{routing_key}")
 }
-
-/// The first word of [`partner_key`]s.
-pub const PARTNER_PREFIX: &str = "partner.";
 
 /// Exponential backoff from `base`, capped at `cap`, with up to 25% jitter so many
 /// reconnecting processes do not knock in step.
