@@ -83,7 +83,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Threads of the bus runtime. With one, a relay waited behind its process's consumers
 /// (and they behind it) whenever both had work: in the load tool's mix at 16 clients a
-/// relay pass took 38–64 ms and the event lag was p50 192–452 ms, p99 928–1,024 ms; with
+/// relay pass took 38–64 ms and the event lag was p50 192–452 ms, p99 929–1,024 ms; with
 /// two, 12–16 ms a pass and p50 76–106 ms, p99 505–648 ms (three runs each, alternated).
 /// Three and four measured no better than two (`docs/performance.md`).
 const BUS_THREADS: usize = 2;
