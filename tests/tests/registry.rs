@@ -1279,6 +1279,16 @@ async fn the_directory_finds_who_can_give_a_health_talk_and_lists_filter_by_cate
         doctor["skills"],
         json!([{ "kind": "hobby", "name": "象棋" }, { "kind": "profession", "name": "医生" }])
     );
+    // Read by id, each resident has their own skills and nobody else's: one, or none.
+    for (id, skills) in [
+        (&ids[1], json!([{ "kind": "profession", "name": "中医" }])),
+        (&ids[2], json!([])),
+    ] {
+        let (status, resident) =
+            send(platform.http.get(format!("{url}/{id}")).bearer_auth(&desk)).await;
+        assert_eq!(status, StatusCode::OK, "{resident}");
+        assert_eq!(resident["skills"], skills, "{resident}");
+    }
     assert_eq!(
         (
             doctor["building"].as_str(),

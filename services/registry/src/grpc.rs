@@ -147,6 +147,24 @@ impl RegistryApi {
             .collect()
     }
 
+    /// One resident read with their skills by one statement
+    /// ([`store::find_resident_with_skills`]), as this caller may see them.
+    fn read_one(
+        &self,
+        found: store::ResidentWithSkills,
+        caller: &Caller,
+        reveal: bool,
+    ) -> Result<pb::Resident, Error> {
+        let mut resident = self.resident(found.row, caller, reveal)?;
+        resident.skills = found
+            .skill_kinds
+            .into_iter()
+            .zip(found.skill_names)
+            .map(|(kind, name)| pb::Skill { kind, name })
+            .collect();
+        Ok(resident)
+    }
+
     async fn one(
         &self,
         row: ResidentRow,
@@ -437,7 +455,7 @@ impl Registry for RegistryApi {
         }
         let centre_id = scoped_centre(&caller, &req.centre_id, Access::Read, STAFF_READERS)?;
         let id = parse_id("id", &req.id).map_err(Error::from)?;
-        let row = store::find_resident(&self.pool, centre_id, id)
+        let found = store::find_resident_with_skills(&self.pool, centre_id, id)
             .await
             .map_err(Error::from)?
             .ok_or(Error::NotFound("resident"))?;
@@ -454,13 +472,13 @@ impl Registry for RegistryApi {
                 ))
                 .into());
             }
-            if row.national_id_sealed.is_some() {
+            if found.row.national_id_sealed.is_some() {
                 let roles: Vec<String> =
                     caller.roles.iter().map(|r| r.as_str().to_owned()).collect();
                 let trace_id = linli_platform::telemetry::trace_id(&tracing::Span::current());
                 store::log_national_id_read(
                     &self.pool,
-                    row.id,
+                    id,
                     centre_id,
                     &caller.subject,
                     &roles,
@@ -471,7 +489,7 @@ impl Registry for RegistryApi {
                 .map_err(Error::from)?;
             }
         }
-        Ok(Response::new(self.one(row, &caller, reveal).await?))
+        Ok(Response::new(self.read_one(found, &caller, reveal)?))
     }
 
     async fn list_residents(

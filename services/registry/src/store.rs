@@ -1024,6 +1024,39 @@ pub async fn find_resident(
     .await
 }
 
+/// A resident with their skills, read by one statement on one checkout: the desk's most
+/// frequent read. [`find_resident`] and [`skills_of`] would take two checkouts (each with
+/// the pool's guard), and `resident_id = ANY($1)` is planned afresh at every call.
+#[derive(sqlx::FromRow)]
+pub struct ResidentWithSkills {
+    #[sqlx(flatten)]
+    pub row: ResidentRow,
+    /// Kinds and names pairwise, ordered as [`skills_of`] orders them.
+    pub skill_kinds: Vec<String>,
+    pub skill_names: Vec<String>,
+}
+
+pub async fn find_resident_with_skills(
+    pool: &PgPool,
+    centre_id: Uuid,
+    id: Uuid,
+) -> Result<Option<ResidentWithSkills>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        resident_columns!(),
+        ", skills.kinds AS skill_kinds, skills.names AS skill_names
+         FROM residents CROSS JOIN LATERAL (
+             SELECT COALESCE(array_agg(s.kind ORDER BY s.kind, s.name), '{}') AS kinds,
+                    COALESCE(array_agg(s.name ORDER BY s.kind, s.name), '{}') AS names
+             FROM resident_skills s WHERE s.resident_id = residents.id) skills
+         WHERE centre_id = $1 AND id = $2 AND erased_at IS NULL"
+    ))
+    .bind(centre_id)
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
 /// The latest partner-sharing record of the resident is a grant: a withdrawal hides the
 /// resident from partners at once.
 const CONSENTED_TO_PARTNERS: &str = " AND (SELECT c.granted FROM consents c \
