@@ -130,6 +130,18 @@ impl RegistryApi {
     ) -> Result<Vec<pb::Resident>, Error> {
         let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
         let skills = store::skills_of(&self.pool, &ids).await?;
+        self.dressed(rows, &skills, caller, reveal)
+    }
+
+    /// Residents as this caller may see them, each with their own of `skills` (as
+    /// [`store::skills_of`] reads them).
+    fn dressed(
+        &self,
+        rows: Vec<ResidentRow>,
+        skills: &[(Uuid, String, String)],
+        caller: &Caller,
+        reveal: bool,
+    ) -> Result<Vec<pb::Resident>, Error> {
         rows.into_iter()
             .map(|row| {
                 let id = row.id;
@@ -563,8 +575,11 @@ impl Registry for RegistryApi {
             partner_sharing: caller.is_partner(),
             ids: resident_ids(&req.ids)?,
         };
+        // The page and its residents' skills on one checkout: a checkout costs a round
+        // trip of its own (the pool's guard).
+        let mut conn = self.pool.acquire().await.map_err(Error::from)?;
         let rows =
-            store::list_residents(&self.pool, centre_id, &filter, page.after(), page.limit())
+            store::list_residents(&mut *conn, centre_id, &filter, page.after(), page.limit())
                 .await
                 .map_err(Error::from)?;
         let Page {
@@ -572,9 +587,15 @@ impl Registry for RegistryApi {
             next_page_token,
         } = page.page(rows, |row| (row.registered_at, row.id));
         let residents = if caller.is_partner() {
+            drop(conn);
             self.partner_residents(rows, &caller, centre_id).await?
         } else {
-            self.residents(rows, &caller, false).await?
+            let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+            let skills = store::skills_of(&mut *conn, &ids)
+                .await
+                .map_err(Error::from)?;
+            drop(conn);
+            self.dressed(rows, &skills, &caller, false)?
         };
         Ok(Response::new(pb::ListResidentsResponse {
             residents,

@@ -970,15 +970,15 @@ async fn insert_skills(
 }
 
 /// The directory entries (`kind`, `name`) of some residents.
-pub async fn skills_of(
-    pool: &PgPool,
+pub async fn skills_of<'c>(
+    conn: impl sqlx::PgExecutor<'c>,
     residents: &[Uuid],
 ) -> Result<Vec<(Uuid, String, String)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT resident_id, kind, name FROM resident_skills WHERE resident_id = ANY($1) ORDER BY kind, name",
     )
     .bind(residents)
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await
 }
 
@@ -1094,8 +1094,8 @@ pub struct ResidentFilter {
 
 /// A page of a centre's residents matching `filter`, newest registration first, after the
 /// keyset `after`. Every condition is a bound parameter; only fixed SQL text is pushed.
-pub async fn list_residents(
-    pool: &PgPool,
+pub async fn list_residents<'c>(
+    conn: impl sqlx::PgExecutor<'c>,
     centre_id: Uuid,
     filter: &ResidentFilter,
     after: Option<(DateTime<Utc>, Uuid)>,
@@ -1214,7 +1214,7 @@ pub async fn list_residents(
         query.push(" ORDER BY registered_at DESC, id DESC LIMIT ");
     }
     query.push_bind(limit);
-    query.build_query_as().fetch_all(pool).await
+    query.build_query_as().fetch_all(conn).await
 }
 
 /// A resident's name as its search keys are stored: each key carries the resident's centre

@@ -3,7 +3,8 @@
 //! bearer token checked, the limits, the call to the registry in this process, one row
 //! read and unsealed, the JSON written) and then the same process's bare `/healthz` on its
 //! admin port (an axum route that answers "ok": the HTTP stack and the clients alone), and
-//! prints the one's rate against the other's.
+//! prints the one's rate against the other's. Then the centre's first page of residents
+//! (`GET …/residents?page_size=20`: the page and its residents' skills), with its own ratio.
 //!
 //! The process logs and traces as `linli serve` does (the JSON log lines at the default
 //! filter, here to stderr, and every span through the OpenTelemetry layer, exported to
@@ -54,6 +55,7 @@ pub async fn run(platform: &TestPlatform, args: &Args) -> anyhow::Result<()> {
             .bearer_auth(&token)
             .json(
                 &json!({ "name": "测试居民", "gender": "female", "date_of_birth": "1950-01-01",
+                           "skills": [{ "kind": "hobby", "name": "象棋" }],
                            "confirm_not_duplicate": true }),
             )
             .send()
@@ -63,6 +65,7 @@ pub async fn run(platform: &TestPlatform, args: &Args) -> anyhow::Result<()> {
         residents.push(body["id"].as_str().expect("resident id").parse()?);
     }
     let healthz = format!("http://{}/healthz", platform.admin);
+    let first_page = format!("{base}/residents?page_size=20");
     let reads: Vec<String> = residents
         .iter()
         .map(|id| format!("{base}/residents/{id}"))
@@ -85,13 +88,20 @@ pub async fn run(platform: &TestPlatform, args: &Args) -> anyhow::Result<()> {
             http.get(&reads[n % reads.len()]).bearer_auth(&token).send()
         })
         .await;
+        let list = drive(clients, window, |_| {
+            http.get(&first_page).bearer_auth(&token).send()
+        })
+        .await;
         let (bare_rate, line) = bare.line("bare /healthz", window);
         println!("  {line}");
         let (read_rate, line) = read.line("a resident by id (gateway)", window);
         println!("  {line}");
+        let (list_rate, line) = list.line("a first page of 20 (gateway)", window);
+        println!("  {line}");
         println!(
-            "  ratio resident read/healthz: {:.3}\n",
-            read_rate / bare_rate.max(1e-9)
+            "  ratio resident read/healthz: {:.3}, first page/healthz: {:.3}\n",
+            read_rate / bare_rate.max(1e-9),
+            list_rate / bare_rate.max(1e-9)
         );
     }
     Ok(())
